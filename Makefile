@@ -1,0 +1,38 @@
+# The two README commands (`make demo`, `make check`) and their helpers.
+# Each target installs missing packages, configures and builds first.
+
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+NNC := $(BUILD_DIR)/tools/nnc/nnc
+
+.PHONY: all deps configure build demo check test clean
+
+all: build
+
+deps:
+	./scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja \
+	  -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
+	  -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+configure: deps $(BUILD_DIR)/build.ninja
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# The main job on the bundled default model.
+demo: build
+	$(NNC) check examples/mlp_digits.nn
+	$(NNC) ir examples/mlp_digits.nn --stage frontend
+
+test:
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+check: build
+	$(MAKE) test
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,116 @@
+//===- ShapeRules.h - Shape and dtype rules of the nn ops -------*- C++ -*-===//
+//
+// The single source of truth for how every nn op computes its result shape.
+// It is plain C++ (no MLIR) so that the DSL's semantic checks and the
+// dialect's result-type inference share one implementation, and so that the
+// frontend can be fuzzed and sanitised without linking MLIR.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_IR_SHAPERULES_H
+#define NNC_IR_SHAPERULES_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nnc::shape {
+
+/// Marks a dimension whose extent is unknown until the model is specialised
+/// for a batch size (the symbolic batch dimension). Equal in value to
+/// mlir::ShapedType::kDynamic so conversions are the identity.
+constexpr int64_t kDynamic = INT64_MIN;
+
+using Shape = std::vector<int64_t>;
+
+/// The outcome of a shape rule: a shape, or a message saying why the operands
+/// are invalid. Messages are lower-case and without a final period, ready to
+/// follow "error: ".
+struct ShapeResult {
+  Shape shape;
+  std::string error;
+  bool ok() const { return error.empty(); }
+  static ShapeResult success(Shape s) { return {std::move(s), {}}; }
+  static ShapeResult failure(std::string msg) { return {{}, std::move(msg)}; }
+};
+
+/// Renders a shape as "[?, 64]" for messages.
+std::string toString(const Shape &shape);
+
+/// NumPy broadcasting of two shapes. A dynamic dimension broadcasts with 1
+/// or with another dynamic dimension; with a static extent above 1 it is an
+/// error, because the batch size is only fixed at compile time.
+ShapeResult broadcast(const Shape &lhs, const Shape &rhs);
+
+/// Batched matmul: [..., m, k] x [..., k, n] -> [broadcast(...), m, n].
+/// Both operands need rank >= 2.
+ShapeResult matmul(const Shape &lhs, const Shape &rhs);
+
+/// Normalises a possibly negative axis against `rank`; returns -1 if it is
+/// out of range.
+int64_t normalizeAxis(int64_t axis, int64_t rank);
+
+/// softmax / log_softmax: the shape is unchanged; the axis must be valid.
+ShapeResult softmax(const Shape &input, int64_t axis);
+
+/// reduce_sum / reduce_mean / reduce_max over `axes` (empty means every
+/// axis). Repeated or out-of-range axes are errors.
+ShapeResult reduce(const Shape &input, const std::vector<int64_t> &axes,
+                   bool keepDims);
+
+/// reshape: at most one -1 entry, inferred from the element count; a dynamic
+/// input dimension can only be absorbed by the -1 entry, which then becomes
+/// dynamic.
+ShapeResult reshape(const Shape &input, const std::vector<int64_t> &newShape);
+
+/// transpose: `perm` must be a permutation of [0, rank); empty means
+/// reversed axes.
+ShapeResult transpose(const Shape &input, const std::vector<int64_t> &perm);
+
+/// broadcast_to: `target` entries of -1 mean the dynamic batch dimension.
+ShapeResult broadcastTo(const Shape &input, const std::vector<int64_t> &target);
+
+/// concat along `axis`: equal ranks and equal extents off the axis.
+ShapeResult concat(const std::vector<Shape> &inputs, int64_t axis);
+
+/// slice: for each listed axis, elements [start, end) with a positive step.
+/// Negative starts and ends count from the end; they are clamped like Python's.
+ShapeResult slice(const Shape &input, const std::vector<int64_t> &axes,
+                  const std::vector<int64_t> &starts,
+                  const std::vector<int64_t> &ends,
+                  const std::vector<int64_t> &steps);
+
+/// Two-element spatial parameters: [height, width].
+struct Window2d {
+  int64_t kh = 1, kw = 1;
+  int64_t strideH = 1, strideW = 1;
+  int64_t padH = 0, padW = 0;
+  int64_t dilationH = 1, dilationW = 1;
+};
+
+/// conv2d, NCHW input [n, c, h, w] and weights [f, c / groups, kh, kw]
+/// (the window's kh/kw are taken from the weights); bias, if present, is [f].
+ShapeResult conv2d(const Shape &input, const Shape &weight, const Shape *bias,
+                   const Window2d &window, int64_t groups);
+
+/// max_pool2d / avg_pool2d over NCHW input. Padding must be at most half the
+/// kernel, as in PyTorch.
+ShapeResult pool2d(const Shape &input, const Window2d &window);
+
+/// batch_norm: input [n, c, ...] (rank >= 2); gamma, beta, mean and var [c].
+ShapeResult batchNorm(const Shape &input, const Shape &gamma,
+                      const Shape &beta, const Shape &mean, const Shape &var);
+
+/// gather along `axis`: x[:axis] + indices + x[axis+1:].
+ShapeResult gather(const Shape &input, const Shape &indices, int64_t axis);
+
+/// mse / binary_cross_entropy: equal (broadcast-compatible) shapes; the
+/// result is a scalar, the mean over every element.
+ShapeResult pointwiseLoss(const Shape &prediction, const Shape &target);
+
+/// softmax_cross_entropy: logits [n, c] and integer labels [n]; scalar mean.
+ShapeResult softmaxCrossEntropy(const Shape &logits, const Shape &labels);
+
+} // namespace nnc::shape
+
+#endif // NNC_IR_SHAPERULES_H
