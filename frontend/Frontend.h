@@ -1,0 +1,32 @@
+//===- Frontend.h - From DSL text to a checked Program ----------*- C++ -*-===//
+//
+// The frontend's one entry point: lex, parse (recovering, so that one run
+// reports many errors) and check a `.nn` source. MLIR-free.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_FRONTEND_FRONTEND_H
+#define NNC_FRONTEND_FRONTEND_H
+
+#include "frontend/Diagnostics.h"
+#include "frontend/Program.h"
+
+#include <optional>
+
+namespace nnc::frontend {
+
+/// Limits that keep hostile inputs from exhausting the stack or memory.
+struct FrontendLimits {
+  unsigned maxNestingDepth = 256;    ///< Parentheses, calls, blocks.
+  unsigned maxErrors = 20;           ///< Stop reporting after this many.
+  uint64_t maxElaboratedNodes = 1u << 20; ///< After expanding layers/repeat.
+};
+
+/// Parses and checks the source held by `diags`. Returns the elaborated
+/// program, or std::nullopt when any error was reported into `diags`.
+std::optional<Program> compileSource(DiagnosticEngine &diags,
+                                     const FrontendLimits &limits = {});
+
+} // namespace nnc::frontend
+
+#endif // NNC_FRONTEND_FRONTEND_H

@@ -1,0 +1,17 @@
+# lit configuration for nnc's FileCheck tests (tests/lit and tests/e2e).
+import os
+import lit.formats
+
+config.name = "nnc"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".mlir", ".nn", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.nnc_binary_dir, "tests", "lit-out")
+
+# Tools under test first, then LLVM's FileCheck, not, count, split-file.
+config.environment["PATH"] = os.pathsep.join(
+    [config.nnc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])]
+)
+config.substitutions.append(("%examples", os.path.join(config.nnc_source_dir, "examples")))
+config.substitutions.append(("%nnc_src", config.nnc_source_dir))
