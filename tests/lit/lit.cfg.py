@@ -2,12 +2,12 @@
 import os
 import lit.formats
 
-config.name = "nnc"
+config.name = config.nnc_suite_name
 config.test_format = lit.formats.ShTest(execute_external=True)
 config.suffixes = [".mlir", ".nn", ".test"]
 config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
-config.test_source_root = os.path.dirname(__file__)
-config.test_exec_root = os.path.join(config.nnc_binary_dir, "tests", "lit-out")
+config.test_source_root = config.nnc_suite_source_dir
+config.test_exec_root = config.nnc_suite_binary_dir
 
 # Tools under test first, then LLVM's FileCheck, not, count, split-file.
 config.environment["PATH"] = os.pathsep.join(

@@ -1,0 +1,42 @@
+//===- CheckCommand.cpp - nnc check ---------------------------------------===//
+
+#include "tools/nnc/Commands.h"
+#include "tools/nnc/Context.h"
+#include "tools/nnc/ModelLoader.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+namespace nnc::cli {
+
+ExitCode runCheck(const CheckOptions &options) {
+  std::optional<LoadedModel> model = loadModel(options.modelPath);
+  if (!model)
+    return UserError;
+  std::unique_ptr<mlir::MLIRContext> context = createContext();
+  if (!lowerModel(*context, *model))
+    return UserError;
+
+  const frontend::Program &program = model->program;
+  size_t params = 0, weights = 0, inputs = 0;
+  for (const frontend::Argument &arg : program.arguments) {
+    if (arg.role == frontend::Argument::Role::Input) {
+      ++inputs;
+      continue;
+    }
+    if (arg.role != frontend::Argument::Role::Param)
+      continue;
+    ++params;
+    size_t count = 1;
+    for (int64_t dim : arg.type.shape)
+      count *= static_cast<size_t>(dim);
+    weights += count;
+  }
+  llvm::outs() << options.modelPath << ": ok: model '" << program.modelName
+               << "', " << inputs << " inputs, " << params << " parameters ("
+               << weights << " weights), " << program.nodes.size() << " ops, "
+               << program.outputs.size() << " outputs"
+               << (program.hasLoss ? ", a loss" : "") << "\n";
+  return Success;
+}
+
+} // namespace nnc::cli

@@ -1,0 +1,38 @@
+//===- Commands.h - The nnc subcommands -------------------------*- C++ -*-===//
+//
+// Each subcommand is a function over a plain options struct, so options
+// travel explicitly from the parsed command line and nothing is global.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TOOLS_COMMANDS_H
+#define NNC_TOOLS_COMMANDS_H
+
+#include "tools/nnc/ExitCode.h"
+
+#include <string>
+
+namespace nnc::cli {
+
+struct CheckOptions {
+  std::string modelPath;
+};
+
+/// `nnc check MODEL.nn`: parse, check and verify; prints a one-line summary.
+ExitCode runCheck(const CheckOptions &options);
+
+struct IrOptions {
+  std::string modelPath;
+  std::string stage = "frontend";
+  bool dot = false;
+};
+
+/// The stages `nnc ir --stage` accepts, in pipeline order.
+const char *const *irStages();
+
+/// `nnc ir MODEL.nn`: prints the verified IR after a stage, or Graphviz.
+ExitCode runIr(const IrOptions &options);
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_COMMANDS_H

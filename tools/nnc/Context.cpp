@@ -1,0 +1,20 @@
+//===- Context.cpp - The MLIR context nnc compiles in ---------------------===//
+
+#include "tools/nnc/Context.h"
+
+#include "ir/Registration.h"
+
+#include "mlir/IR/DialectRegistry.h"
+
+namespace nnc::cli {
+
+std::unique_ptr<mlir::MLIRContext> createContext() {
+  mlir::DialectRegistry registry;
+  nnc::registerAllDialects(registry);
+  auto context = std::make_unique<mlir::MLIRContext>(
+      registry, mlir::MLIRContext::Threading::DISABLED);
+  context->loadAllAvailableDialects();
+  return context;
+}
+
+} // namespace nnc::cli

@@ -1,0 +1,19 @@
+//===- ExitCode.h - The nnc CLI's exit codes --------------------*- C++ -*-===//
+
+#ifndef NNC_TOOLS_EXITCODE_H
+#define NNC_TOOLS_EXITCODE_H
+
+namespace nnc::cli {
+
+/// The only exit codes nnc uses (a documented contract, see docs/cli.md).
+enum ExitCode : int {
+  Success = 0,
+  /// Bad input: a malformed model, a missing file, a failed check.
+  UserError = 1,
+  /// The command line itself is wrong.
+  UsageError = 2,
+};
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_EXITCODE_H

@@ -1,0 +1,77 @@
+//===- SourceDiagnosticHandler.cpp - MLIR diagnostics in DSL form ---------===//
+
+#include "tools/nnc/SourceDiagnosticHandler.h"
+
+#include "mlir/IR/Location.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include <iostream>
+
+using namespace mlir;
+
+namespace nnc::cli {
+namespace {
+
+/// Splits a location into the op's own position and its call sites,
+/// innermost first. Unknown or foreign locations give an empty result.
+void flatten(Location loc, SmallVectorImpl<frontend::SourceLoc> &chain) {
+  if (auto fileLoc = dyn_cast<FileLineColLoc>(loc)) {
+    chain.push_back({fileLoc.getLine(), fileLoc.getColumn()});
+    return;
+  }
+  if (auto callSite = dyn_cast<CallSiteLoc>(loc)) {
+    flatten(callSite.getCallee(), chain);
+    flatten(callSite.getCaller(), chain);
+    return;
+  }
+  if (auto named = dyn_cast<NameLoc>(loc)) {
+    flatten(named.getChildLoc(), chain);
+    return;
+  }
+  if (auto fused = dyn_cast<FusedLoc>(loc)) {
+    // A fused op keeps its first constituent's position: the one users see.
+    if (!fused.getLocations().empty())
+      flatten(fused.getLocations().front(), chain);
+  }
+}
+
+} // namespace
+
+SourceDiagnosticHandler::SourceDiagnosticHandler(
+    MLIRContext &context, const frontend::DiagnosticEngine &source)
+    : context(context), source(source) {
+  id = context.getDiagEngine().registerHandler(
+      [this](Diagnostic &diag) { return handle(diag); });
+}
+
+SourceDiagnosticHandler::~SourceDiagnosticHandler() {
+  context.getDiagEngine().eraseHandler(id);
+}
+
+LogicalResult SourceDiagnosticHandler::handle(Diagnostic &diag) {
+  using Severity = frontend::Diagnostic::Severity;
+  SmallVector<frontend::SourceLoc> chain;
+  flatten(diag.getLocation(), chain);
+
+  frontend::Diagnostic out;
+  out.severity = diag.getSeverity() == DiagnosticSeverity::Error
+                     ? Severity::Error
+                     : Severity::Note;
+  out.loc = chain.empty() ? frontend::SourceLoc{} : chain.front();
+  out.message = diag.str();
+  source.printOne(std::cerr, out);
+  for (size_t i = 1; i < chain.size(); ++i)
+    source.printOne(std::cerr, {Severity::Note, chain[i],
+                                "in the layer instance created here"});
+  for (Diagnostic &note : diag.getNotes()) {
+    SmallVector<frontend::SourceLoc> noteChain;
+    flatten(note.getLocation(), noteChain);
+    source.printOne(std::cerr,
+                    {Severity::Note,
+                     noteChain.empty() ? frontend::SourceLoc{} : noteChain[0],
+                     note.str()});
+  }
+  return success();
+}
+
+} // namespace nnc::cli
