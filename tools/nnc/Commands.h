@@ -25,6 +25,8 @@ struct IrOptions {
   std::string modelPath;
   std::string stage = "frontend";
   bool dot = false;
+  /// Print each op's DSL source location (`loc(...)`) too.
+  bool locations = false;
 };
 
 /// The stages `nnc ir --stage` accepts, in pipeline order.

@@ -43,7 +43,7 @@ ExitCode runIr(const IrOptions &options) {
     return Success;
   }
   mlir::OpPrintingFlags flags;
-  flags.enableDebugInfo(/*enable=*/false);
+  flags.enableDebugInfo(options.locations, /*prettyForm=*/options.locations);
   module->print(llvm::outs(), flags);
   llvm::outs() << "\n";
   return Success;

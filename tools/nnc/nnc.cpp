@@ -40,6 +40,9 @@ int main(int argc, char **argv) {
                                cl::cat(category));
   cl::opt<bool> irDot("dot", cl::desc("Print a Graphviz graph instead of IR"),
                       cl::sub(ir), cl::cat(category));
+  cl::opt<bool> irLocations(
+      "locations", cl::desc("Print each op's DSL source location"),
+      cl::sub(ir), cl::cat(category));
 
   // Global options, accepted by every subcommand; the backends that use
   // them arrive with the runtime.
@@ -76,7 +79,7 @@ int main(int argc, char **argv) {
   if (check)
     return runCheck({checkModel});
   if (ir)
-    return runIr({irModel, irStage, irDot});
+    return runIr({irModel, irStage, irDot, irLocations});
 
   errs() << "error: no command given (see 'nnc --help')\n";
   return UsageError;
