@@ -55,8 +55,7 @@ std::string validate(const Shape &shape) {
     // Both factors are <= 2^40, so the product fits in 128 bits.
     __int128 p = static_cast<__int128>(count) * d;
     if (p > kMaxElements)
-      return "shape " + toString(shape) +
-             " has more than 2^40 elements";
+      return "shape " + toString(shape) + " has more than 2^40 elements";
     count = static_cast<int64_t>(p);
   }
   return {};
@@ -93,7 +92,8 @@ int64_t countDynamic(const Shape &s) {
 int64_t windowExtent(int64_t extent, int64_t kernel, int64_t stride,
                      int64_t pad, int64_t dilation) {
   __int128 span = static_cast<__int128>(dilation) * (kernel - 1) + 1;
-  __int128 room = static_cast<__int128>(extent) + 2 * static_cast<__int128>(pad) - span;
+  __int128 room =
+      static_cast<__int128>(extent) + 2 * static_cast<__int128>(pad) - span;
   if (room < 0)
     return -1;
   __int128 out = room / stride + 1;
@@ -142,8 +142,9 @@ ShapeResult matmul(const Shape &lhs, const Shape &rhs) {
   if (std::string e = validateAll({&lhs, &rhs}); !e.empty())
     return ShapeResult::failure(e);
   if (lhs.size() < 2 || rhs.size() < 2)
-    return ShapeResult::failure("matmul needs operands of rank 2 or more, got " +
-                                toString(lhs) + " and " + toString(rhs));
+    return ShapeResult::failure(
+        "matmul needs operands of rank 2 or more, got " + toString(lhs) +
+        " and " + toString(rhs));
   int64_t m = lhs[lhs.size() - 2], k1 = lhs.back();
   int64_t k2 = rhs[rhs.size() - 2], n = rhs.back();
   // Contracting over the batch dimension (x^T @ x) is fine: both sides are
@@ -224,7 +225,8 @@ ShapeResult reshape(const Shape &input, const std::vector<int64_t> &newShape) {
     if (d <= 0)
       return ShapeResult::failure("reshape target " + list(newShape) +
                                   " has invalid extent " + std::to_string(d));
-    __int128 p = static_cast<__int128>(targetCount) * std::min(d, kMaxElements + 1);
+    __int128 p =
+        static_cast<__int128>(targetCount) * std::min(d, kMaxElements + 1);
     if (p > kMaxElements)
       return ShapeResult::failure("reshape target " + list(newShape) +
                                   " has more than 2^40 elements");
@@ -294,7 +296,8 @@ ShapeResult transpose(const Shape &input, const std::vector<int64_t> &perm) {
   return ShapeResult::success(std::move(out));
 }
 
-ShapeResult broadcastTo(const Shape &input, const std::vector<int64_t> &target) {
+ShapeResult broadcastTo(const Shape &input,
+                        const std::vector<int64_t> &target) {
   if (std::string e = validate(input); !e.empty())
     return ShapeResult::failure(e);
   Shape out(target.size());
@@ -312,8 +315,8 @@ ShapeResult broadcastTo(const Shape &input, const std::vector<int64_t> &target) 
     return ShapeResult::failure("broadcast_to target " + list(target) +
                                 " has more than 2^40 elements");
   if (input.size() > out.size())
-    return ShapeResult::failure("cannot broadcast " + toString(input) +
-                                " to " + toString(out) + ": rank is larger");
+    return ShapeResult::failure("cannot broadcast " + toString(input) + " to " +
+                                toString(out) + ": rank is larger");
   for (size_t i = 0; i < input.size(); ++i) {
     int64_t a = input[input.size() - 1 - i];
     int64_t b = out[out.size() - 1 - i];
@@ -391,8 +394,7 @@ ShapeResult slice(const Shape &input, const std::vector<int64_t> &axes,
       if (start == 0 && end == std::numeric_limits<int64_t>::max() && step == 1)
         continue;
       return ShapeResult::failure("cannot slice the dynamic dimension " +
-                                  std::to_string(a) + " of " +
-                                  toString(input));
+                                  std::to_string(a) + " of " + toString(input));
     }
     // Python's clamping; n <= 2^40 so adding it to a negative never
     // overflows.
@@ -408,8 +410,8 @@ ShapeResult slice(const Shape &input, const std::vector<int64_t> &axes,
     if (end <= start)
       return ShapeResult::failure("slice [" + std::to_string(starts[i]) + ":" +
                                   std::to_string(ends[i]) + "] of axis " +
-                                  std::to_string(a) + " of " +
-                                  toString(input) + " is empty");
+                                  std::to_string(a) + " of " + toString(input) +
+                                  " is empty");
     out[a] = (end - start - 1) / step + 1;
   }
   return ShapeResult::success(std::move(out));
@@ -428,8 +430,8 @@ ShapeResult conv2d(const Shape &input, const Shape &weight, const Shape *bias,
   if (countDynamic(weight) != 0 || countDynamic(input) > 1 ||
       (countDynamic(input) == 1 && !isDyn(input[0])))
     return ShapeResult::failure(
-        "conv2d only allows a dynamic batch dimension, got " +
-        toString(input) + " and " + toString(weight));
+        "conv2d only allows a dynamic batch dimension, got " + toString(input) +
+        " and " + toString(weight));
   if (groups < 1)
     return ShapeResult::failure("conv2d groups must be positive, got " +
                                 std::to_string(groups));
@@ -475,8 +477,8 @@ ShapeResult pool2d(const Shape &input, const Window2d &window) {
     return ShapeResult::failure("pool2d input must be [n, c, h, w], got " +
                                 toString(input));
   if (isDyn(input[2]) || isDyn(input[3]))
-    return ShapeResult::failure(
-        "pool2d needs static spatial dimensions, got " + toString(input));
+    return ShapeResult::failure("pool2d needs static spatial dimensions, got " +
+                                toString(input));
   const Window2d &w = window;
   if (w.kh < 1 || w.kw < 1)
     return ShapeResult::failure("pool2d kernel must be positive");
@@ -502,8 +504,8 @@ ShapeResult pool2d(const Shape &input, const Window2d &window) {
   return finish({input[0], input[1], oh, ow});
 }
 
-ShapeResult batchNorm(const Shape &input, const Shape &gamma,
-                      const Shape &beta, const Shape &mean, const Shape &var) {
+ShapeResult batchNorm(const Shape &input, const Shape &gamma, const Shape &beta,
+                      const Shape &mean, const Shape &var) {
   if (std::string e = validateAll({&input, &gamma, &beta, &mean, &var});
       !e.empty())
     return ShapeResult::failure(e);
@@ -540,11 +542,11 @@ ShapeResult gather(const Shape &input, const Shape &indices, int64_t axis) {
 ShapeResult pointwiseLoss(const Shape &prediction, const Shape &target) {
   ShapeResult b = broadcast(prediction, target);
   if (!b.ok())
-    return ShapeResult::failure(
-        b.error.rfind("cannot broadcast", 0) == 0
-            ? "loss target " + toString(target) + " does not match prediction " +
-                  toString(prediction)
-            : b.error);
+    return ShapeResult::failure(b.error.rfind("cannot broadcast", 0) == 0
+                                    ? "loss target " + toString(target) +
+                                          " does not match prediction " +
+                                          toString(prediction)
+                                    : b.error);
   // The target may broadcast to the prediction, not widen it: mse of a [B, 1]
   // prediction against a [B] target would silently average a [B, B] matrix.
   if (b.shape != prediction)
@@ -559,8 +561,7 @@ ShapeResult softmaxCrossEntropy(const Shape &logits, const Shape &labels) {
     return ShapeResult::failure(e);
   if (logits.size() != 2)
     return ShapeResult::failure(
-        "softmax_cross_entropy logits must be [n, c], got " +
-        toString(logits));
+        "softmax_cross_entropy logits must be [n, c], got " + toString(logits));
   if (labels.size() != 1)
     return ShapeResult::failure(
         "softmax_cross_entropy labels must be [n], got " + toString(labels));
