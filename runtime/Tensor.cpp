@@ -58,27 +58,27 @@ std::string typeToString(DType dtype, const Shape &shape) {
   return dtypeName(dtype) + shapeToString(shape);
 }
 
-Expected<int64_t> checkedElementCount(const Shape &shape,
-                                      size_t elementSize) {
+Expected<int64_t> checkedElementCount(const Shape &shape, size_t elementSize) {
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-  int64_t count = 1;
-  bool overflow = false;
+  // Zero extents are skipped in the overflow check but still make the count
+  // zero: strides are products of extents, so a shape such as [0, 2^40,
+  // 2^40] must be rejected even though it holds no element.
+  int64_t product = 1;
+  bool empty = false;
   for (int64_t extent : shape) {
     if (extent < 0)
-      return Error::failure("negative extent in shape " +
-                            shapeToString(shape));
-    // Keep scanning after an overflow: a later zero extent makes the
-    // tensor empty, which is valid whatever the other extents are.
-    if (extent == 0)
-      return int64_t{0};
-    if (overflow || count > kMax / extent)
-      overflow = true;
-    else
-      count *= extent;
+      return Error::failure("negative extent in shape " + shapeToString(shape));
+    if (extent == 0) {
+      empty = true;
+      continue;
+    }
+    if (product > kMax / extent)
+      return Error::failure("shape " + shapeToString(shape) + " is too large");
+    product *= extent;
   }
-  if (overflow || count > kMax / static_cast<int64_t>(elementSize))
+  if (product > kMax / static_cast<int64_t>(elementSize))
     return Error::failure("shape " + shapeToString(shape) + " is too large");
-  return count;
+  return empty ? int64_t{0} : product;
 }
 
 int64_t elementCount(const Shape &shape) {
@@ -150,9 +150,8 @@ Expected<Tensor> Tensor::clone() const {
 
 Error checkTensorType(const std::string &what, ConstTensorView tensor,
                       DType dtype, const Shape &shape) {
-  bool matches = tensor.dtype() == dtype && tensor.rank() ==
-                                                static_cast<int64_t>(
-                                                    shape.size());
+  bool matches = tensor.dtype() == dtype &&
+                 tensor.rank() == static_cast<int64_t>(shape.size());
   for (size_t i = 0; matches && i < shape.size(); ++i)
     matches = shape[i] < 0 || shape[i] == tensor.shape()[i];
   if (matches)

@@ -68,8 +68,9 @@ std::string shapeToString(const Shape &shape);
 std::string typeToString(DType dtype, const Shape &shape);
 
 /// The number of elements of `shape`, or an error when an extent is
-/// negative or the count (or its size in bytes for elements of
-/// `elementSize` bytes) overflows int64_t.
+/// negative or when the product of the non-zero extents times `elementSize`
+/// overflows int64_t (checked even for empty shapes, whose strides would
+/// still overflow).
 Expected<int64_t> checkedElementCount(const Shape &shape,
                                       size_t elementSize = 1);
 
