@@ -1,0 +1,163 @@
+//===- NNLayerOps.td - Convolution, pooling, normalisation -*- tablegen -*-===//
+//
+// The layer-level ops over NCHW images and the stochastic/stateful ops
+// (batch_norm, dropout) whose training behaviour is chosen by an attribute.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_IR_NNLAYEROPS_TD
+#define NNC_IR_NNLAYEROPS_TD
+
+include "ir/NNBase.td"
+
+// [height, width] pairs, such as stride or padding.
+class NN_Pair<string default> : DefaultValuedAttr<DenseI64ArrayAttr, default>;
+
+def NN_Conv2dOp : NN_InferredOp<"conv2d", [SameOperandsAndResultElementType]> {
+  let summary = "2-D convolution over NCHW images";
+  let description = [{
+    Convolves `x` `[n, c, h, w]` with weights `w` `[f, c / groups, kh, kw]`
+    and adds the optional `bias` `[f]`. `stride`, `padding` and `dilation`
+    are `[height, width]` pairs (defaults `[1, 1]`, `[0, 0]`, `[1, 1]`);
+    `groups` (default 1) must divide both `c` and `f`. The result is
+    `[n, f, (h + 2p - d(kh - 1) - 1) / s + 1, ...]`.
+
+    Example:
+
+    ```mlir
+    %y = nn.conv2d %x, %w, %b stride [2, 2] padding [1, 1]
+        : tensor<?x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<16xf32>
+        -> tensor<?x16x16x16xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$w,
+                       Optional<NN_FloatTensor>:$bias,
+                       NN_Pair<"{1, 1}">:$stride,
+                       NN_Pair<"{0, 0}">:$padding,
+                       NN_Pair<"{1, 1}">:$dilation,
+                       DefaultValuedAttr<I64Attr, "1">:$groups);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $x `,` $w (`,` $bias^)? (`stride` $stride^)? (`padding` $padding^)?
+    (`dilation` $dilation^)? (`groups` $groups^)? attr-dict
+    `:` type($x) `,` type($w) (`,` type($bias)^)? `->` type($result)
+  }];
+}
+
+class NN_Pool2dOp<string mnemonic, dag extraArgs = (ins)>
+    : NN_InferredOp<mnemonic, [SameOperandsAndResultElementType]> {
+  let arguments = !con((ins NN_FloatTensor:$x, DenseI64ArrayAttr:$kernel,
+                            OptionalAttr<DenseI64ArrayAttr>:$stride,
+                            NN_Pair<"{0, 0}">:$padding), extraArgs);
+  let results = (outs NN_FloatTensor:$result);
+  let extraClassDeclaration = [{
+    /// The stride pair; an absent stride means the kernel, as in PyTorch.
+    ::llvm::ArrayRef<int64_t> getEffectiveStride() {
+      return getStride() ? *getStride() : getKernel();
+    }
+  }];
+}
+
+def NN_MaxPool2dOp : NN_Pool2dOp<"max_pool2d"> {
+  let summary = "2-D max pooling over NCHW images";
+  let description = [{
+    Takes the maximum of each `kernel` window of `x` `[n, c, h, w]`, moving by
+    `stride` (default: the kernel) over the input padded by `padding`
+    (default `[0, 0]`; at most half the kernel). Padding never wins the
+    maximum. The result is `[n, c, (h + 2p - k) / s + 1, ...]`.
+
+    Example:
+
+    ```mlir
+    %y = nn.max_pool2d %x kernel [2, 2] : tensor<?x16x32x32xf32> -> tensor<?x16x16x16xf32>
+    ```
+  }];
+  let assemblyFormat = [{
+    $x `kernel` $kernel (`stride` $stride^)? (`padding` $padding^)? attr-dict
+    `:` type($x) `->` type($result)
+  }];
+}
+
+def NN_AvgPool2dOp : NN_Pool2dOp<"avg_pool2d",
+    (ins DefaultValuedAttr<BoolAttr, "true">:$count_include_pad)> {
+  let summary = "2-D average pooling over NCHW images";
+  let description = [{
+    Averages each `kernel` window of `x` `[n, c, h, w]`, with `stride` and
+    `padding` as in `nn.max_pool2d`. With `count_include_pad` (default true)
+    padded elements count in the divisor, as in PyTorch.
+
+    Example:
+
+    ```mlir
+    %y = nn.avg_pool2d %x kernel [3, 3] stride [1, 1] padding [1, 1] count_include_pad false
+        : tensor<?x16x8x8xf32> -> tensor<?x16x8x8xf32>
+    ```
+  }];
+  let assemblyFormat = [{
+    $x `kernel` $kernel (`stride` $stride^)? (`padding` $padding^)?
+    (`count_include_pad` $count_include_pad^)? attr-dict `:` type($x) `->`
+    type($result)
+  }];
+}
+
+def NN_BatchNormOp : NN_InferredOp<"batch_norm", [SameOperandsElementType]> {
+  let summary = "batch normalisation over the channel axis";
+  let description = [{
+    Normalises `x` `[n, c, ...]` per channel `c` and scales it:
+    `y = gamma * (x - mu) / sqrt(sigma2 + eps) + beta`, with `gamma`, `beta`,
+    `mean` and `var` of shape `[c]`.
+
+    With `training` false (the default, an inference graph), `mu` and
+    `sigma2` are the running `mean` and `var`, which are returned unchanged.
+    With `training` true, they are the batch statistics over every axis but
+    `c`, and the running statistics are updated as
+    `new = (1 - momentum) * old + momentum * batch` (PyTorch's convention,
+    with the unbiased batch variance). The training step writes `new_mean`
+    and `new_var` back into the model's buffers.
+
+    Attributes: `eps` (default 1e-5), `momentum` (default 0.1).
+
+    Example:
+
+    ```mlir
+    %y, %m, %v = nn.batch_norm %x, %gamma, %beta, %mean, %var {training = true}
+        : tensor<?x16x8x8xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>
+        -> tensor<?x16x8x8xf32>, tensor<16xf32>, tensor<16xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$gamma,
+                       NN_FloatTensor:$beta, NN_FloatTensor:$mean,
+                       NN_FloatTensor:$var,
+                       DefaultValuedAttr<F64Attr, "1e-5">:$eps,
+                       DefaultValuedAttr<F64Attr, "0.1">:$momentum,
+                       DefaultValuedAttr<BoolAttr, "false">:$training);
+  let results = (outs NN_FloatTensor:$y, NN_FloatTensor:$new_mean,
+                      NN_FloatTensor:$new_var);
+  let assemblyFormat = [{
+    operands attr-dict `:` type(operands) `->` type(results)
+  }];
+}
+
+def NN_DropoutOp : NN_InferredOp<"dropout"> {
+  let summary = "seeded dropout";
+  let description = [{
+    With `training` true, zeroes each element with probability `rate`
+    (default 0.5) and scales the kept ones by `1 / (1 - rate)`; the mask is a
+    deterministic function of `seed` (default 0), so a training step can be
+    replayed. With `training` false (the default) it is the identity.
+
+    Example:
+
+    ```mlir
+    %y = nn.dropout %x {rate = 2.000000e-01 : f64, seed = 7 : i64, training = true} : tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$x,
+                       DefaultValuedAttr<F64Attr, "0.5">:$rate,
+                       DefaultValuedAttr<I64Attr, "0">:$seed,
+                       DefaultValuedAttr<BoolAttr, "false">:$training);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x)";
+}
+
+#endif // NNC_IR_NNLAYEROPS_TD

@@ -1,0 +1,65 @@
+//===- NNLossOps.td - Loss functions of nn -----------------*- tablegen -*-===//
+//
+// Losses reduce to a scalar mean, a rank-0 tensor of the operands' float
+// type, which is what autodiff starts from.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_IR_NNLOSSOPS_TD
+#define NNC_IR_NNLOSSOPS_TD
+
+include "ir/NNBase.td"
+
+def NN_MseOp : NN_PointwiseLossOp<"mse"> {
+  let summary = "mean squared error";
+  let description = [{
+    The mean over every element of `(prediction - target)^2`. The operands
+    have broadcast-compatible shapes and one float type.
+
+    Example:
+
+    ```mlir
+    %l = nn.mse %p, %t : tensor<?x1xf32>, tensor<?x1xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$prediction, NN_FloatTensor:$target);
+}
+
+def NN_BinaryCrossEntropyOp : NN_PointwiseLossOp<"binary_cross_entropy"> {
+  let summary = "binary cross-entropy of probabilities";
+  let description = [{
+    The mean over every element of
+    `-(t * log(p) + (1 - t) * log(1 - p))`, with `p` the predicted
+    probabilities and `t` the targets in [0, 1]. Logarithms are clamped at
+    -100, as in PyTorch, so a saturated prediction stays finite.
+
+    Example:
+
+    ```mlir
+    %l = nn.binary_cross_entropy %p, %t : tensor<?x1xf32>, tensor<?x1xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$probabilities, NN_FloatTensor:$target);
+}
+
+def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy"> {
+  let summary = "softmax cross-entropy with integer class labels";
+  let description = [{
+    The mean over the batch of `-log_softmax(logits)[i, labels[i]]`, for
+    float `logits` `[n, c]` and integer `labels` `[n]` in `[0, c)`. The
+    result has the logits' element type.
+
+    Example:
+
+    ```mlir
+    %l = nn.softmax_cross_entropy %logits, %labels : tensor<?x10xf32>, tensor<?xi32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$logits, NN_IndexTensor:$labels);
+  let results = (outs 0DTensorOf<[F32, F64]>:$result);
+  let assemblyFormat = [{
+    operands attr-dict `:` type(operands) `->` type($result)
+  }];
+}
+
+#endif // NNC_IR_NNLOSSOPS_TD

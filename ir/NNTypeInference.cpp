@@ -1,0 +1,478 @@
+//===- NNTypeInference.cpp - Result types of the nn ops -------------------===//
+//
+// Every op's inferReturnTypes. Shapes come only from ir/ShapeRules.h, the
+// single source of truth shared with the frontend; this file converts MLIR
+// types to shapes and back, and turns a rule's message into a diagnostic.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ir/NNTypeInference.h"
+
+#include "ir/NNOps.h"
+#include "ir/ShapeRules.h"
+
+#include "mlir/IR/Diagnostics.h"
+
+using namespace mlir;
+using namespace nnc::nn;
+namespace shape = nnc::shape;
+
+// Shapes cross between MLIR and the rules unchanged only if both spell a
+// dynamic extent the same way.
+static_assert(ShapedType::kDynamic == shape::kDynamic,
+              "nnc::shape::kDynamic must equal mlir::ShapedType::kDynamic");
+
+namespace {
+
+/// The op being inferred, for messages: inference runs while parsing and
+/// building too, when there is no Operation to call emitOpError on.
+struct InferContext {
+  StringRef opName;
+  std::optional<Location> loc;
+
+  /// Reports `args` as "'nn.X' op ..." at the op's location, if any.
+  template <typename... Args> LogicalResult error(Args &&...args) const {
+    return emitOptionalError(loc, "'", opName, "' op ",
+                             std::forward<Args>(args)...);
+  }
+
+  /// `type` as a ranked tensor, or an error naming `what`.
+  FailureOr<RankedTensorType> tensor(Type type, StringRef what) const {
+    auto ranked = dyn_cast<RankedTensorType>(type);
+    if (!ranked)
+      return error(what, " must be a ranked tensor, got ", type);
+    return ranked;
+  }
+
+  /// Appends a tensor of the rule's shape and `elementType`, or reports the
+  /// rule's error.
+  LogicalResult push(const shape::ShapeResult &result, Type elementType,
+                     SmallVectorImpl<Type> &types) const {
+    if (!result.ok())
+      return error(result.error);
+    types.push_back(RankedTensorType::get(result.shape, elementType));
+    return success();
+  }
+
+  /// `values` must hold two entries, [height, width].
+  LogicalResult checkPair(ArrayRef<int64_t> values, StringRef name) const {
+    if (values.size() != 2)
+      return error("'", name, "' must have 2 entries [height, width], got ",
+                   values.size());
+    return success();
+  }
+};
+
+template <typename OpTy> InferContext contextFor(std::optional<Location> loc) {
+  return {OpTy::getOperationName(), loc};
+}
+
+shape::Shape toShape(RankedTensorType type) {
+  return shape::Shape(type.getShape().begin(), type.getShape().end());
+}
+
+std::vector<int64_t> toVector(ArrayRef<int64_t> values) {
+  return std::vector<int64_t>(values.begin(), values.end());
+}
+
+/// `adaptor` with its absent default-valued attributes filled in. MLIR 19's
+/// adaptor getters dereference an absent attribute, and the parser infers
+/// result types before the defaults are set.
+template <typename OpTy>
+typename OpTy::Adaptor withDefaults(MLIRContext *context,
+                                    typename OpTy::Adaptor adaptor) {
+  typename OpTy::Properties properties = adaptor.getProperties();
+  OpTy::populateDefaultProperties(
+      OperationName(OpTy::getOperationName(), context), properties);
+  return typename OpTy::Adaptor(adaptor.getOperands(), adaptor.getAttributes(),
+                                properties);
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Shared by the base classes
+//===----------------------------------------------------------------------===//
+
+LogicalResult nnc::nn::detail::inferUnaryType(StringRef opName,
+                                              std::optional<Location> loc,
+                                              Type operand,
+                                              SmallVectorImpl<Type> &types) {
+  InferContext ctx{opName, loc};
+  auto x = ctx.tensor(operand, "operand");
+  if (failed(x))
+    return failure();
+  types.push_back(*x);
+  return success();
+}
+
+LogicalResult
+nnc::nn::detail::inferBroadcastType(StringRef opName,
+                                    std::optional<Location> loc, Type lhs,
+                                    Type rhs, SmallVectorImpl<Type> &types) {
+  InferContext ctx{opName, loc};
+  auto a = ctx.tensor(lhs, "lhs");
+  auto b = ctx.tensor(rhs, "rhs");
+  if (failed(a) || failed(b))
+    return failure();
+  return ctx.push(shape::broadcast(toShape(*a), toShape(*b)),
+                  a->getElementType(), types);
+}
+
+//===----------------------------------------------------------------------===//
+// Contraction and normalisation
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<MatmulOp>(loc);
+  auto a = ctx.tensor(adaptor.getLhs().getType(), "lhs");
+  auto b = ctx.tensor(adaptor.getRhs().getType(), "rhs");
+  if (failed(a) || failed(b))
+    return failure();
+  return ctx.push(shape::matmul(toShape(*a), toShape(*b)), a->getElementType(),
+                  types);
+}
+
+template <typename OpTy>
+static LogicalResult inferSoftmax(std::optional<Location> loc,
+                                  typename OpTy::Adaptor adaptor,
+                                  SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<OpTy>(loc);
+  auto x = ctx.tensor(adaptor.getX().getType(), "operand");
+  if (failed(x))
+    return failure();
+  auto axis = static_cast<int64_t>(adaptor.getAxis());
+  return ctx.push(shape::softmax(toShape(*x), axis), x->getElementType(),
+                  types);
+}
+
+LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *context,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  return inferSoftmax<SoftmaxOp>(loc, withDefaults<SoftmaxOp>(context, adaptor),
+                                 types);
+}
+
+LogicalResult LogSoftmaxOp::inferReturnTypes(MLIRContext *context,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  return inferSoftmax<LogSoftmaxOp>(
+      loc, withDefaults<LogSoftmaxOp>(context, adaptor), types);
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy>
+static LogicalResult inferReduce(std::optional<Location> loc,
+                                 typename OpTy::Adaptor adaptor,
+                                 SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<OpTy>(loc);
+  auto x = ctx.tensor(adaptor.getX().getType(), "operand");
+  if (failed(x))
+    return failure();
+  return ctx.push(shape::reduce(toShape(*x), toVector(adaptor.getAxes()),
+                                adaptor.getKeepdims()),
+                  x->getElementType(), types);
+}
+
+LogicalResult ReduceSumOp::inferReturnTypes(MLIRContext *context,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferReduce<ReduceSumOp>(
+      loc, withDefaults<ReduceSumOp>(context, adaptor), types);
+}
+
+LogicalResult ReduceMeanOp::inferReturnTypes(MLIRContext *context,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  return inferReduce<ReduceMeanOp>(
+      loc, withDefaults<ReduceMeanOp>(context, adaptor), types);
+}
+
+LogicalResult ReduceMaxOp::inferReturnTypes(MLIRContext *context,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferReduce<ReduceMaxOp>(
+      loc, withDefaults<ReduceMaxOp>(context, adaptor), types);
+}
+
+//===----------------------------------------------------------------------===//
+// Layout
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<ReshapeOp>(loc);
+  auto x = ctx.tensor(adaptor.getX().getType(), "operand");
+  if (failed(x))
+    return failure();
+  return ctx.push(shape::reshape(toShape(*x), toVector(adaptor.getShape())),
+                  x->getElementType(), types);
+}
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *context,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<TransposeOp>(loc);
+  adaptor = withDefaults<TransposeOp>(context, adaptor);
+  auto x = ctx.tensor(adaptor.getX().getType(), "operand");
+  if (failed(x))
+    return failure();
+  return ctx.push(shape::transpose(toShape(*x), toVector(adaptor.getPerm())),
+                  x->getElementType(), types);
+}
+
+LogicalResult BroadcastToOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<BroadcastToOp>(loc);
+  auto x = ctx.tensor(adaptor.getX().getType(), "operand");
+  if (failed(x))
+    return failure();
+  return ctx.push(shape::broadcastTo(toShape(*x), toVector(adaptor.getShape())),
+                  x->getElementType(), types);
+}
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *context,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<ConcatOp>(loc);
+  adaptor = withDefaults<ConcatOp>(context, adaptor);
+  // The element type comes from the first input, so there must be one.
+  if (adaptor.getInputs().empty())
+    return ctx.error("needs at least one input");
+  std::vector<shape::Shape> shapes;
+  Type elementType;
+  for (Value input : adaptor.getInputs()) {
+    auto t = ctx.tensor(input.getType(), "input");
+    if (failed(t))
+      return failure();
+    shapes.push_back(toShape(*t));
+    elementType = elementType ? elementType : t->getElementType();
+  }
+  return ctx.push(
+      shape::concat(shapes, static_cast<int64_t>(adaptor.getAxis())),
+      elementType, types);
+}
+
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *context,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<SliceOp>(loc);
+  adaptor = withDefaults<SliceOp>(context, adaptor);
+  auto x = ctx.tensor(adaptor.getX().getType(), "operand");
+  if (failed(x))
+    return failure();
+  // An empty `steps` is the attribute's default and means a step of 1 on
+  // every listed axis.
+  std::vector<int64_t> steps = toVector(adaptor.getSteps());
+  if (steps.empty())
+    steps.assign(adaptor.getAxes().size(), 1);
+  return ctx.push(shape::slice(toShape(*x), toVector(adaptor.getAxes()),
+                               toVector(adaptor.getStarts()),
+                               toVector(adaptor.getEnds()), steps),
+                  x->getElementType(), types);
+}
+
+LogicalResult GatherOp::inferReturnTypes(MLIRContext *context,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<GatherOp>(loc);
+  adaptor = withDefaults<GatherOp>(context, adaptor);
+  auto x = ctx.tensor(adaptor.getX().getType(), "operand");
+  auto indices = ctx.tensor(adaptor.getIndices().getType(), "indices");
+  if (failed(x) || failed(indices))
+    return failure();
+  return ctx.push(shape::gather(toShape(*x), toShape(*indices),
+                                static_cast<int64_t>(adaptor.getAxis())),
+                  x->getElementType(), types);
+}
+
+LogicalResult ConstantOp::inferReturnTypes(MLIRContext *,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<ConstantOp>(loc);
+  auto t = ctx.tensor(adaptor.getValue().getType(), "value");
+  if (failed(t))
+    return failure();
+  types.push_back(*t);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Layers
+//===----------------------------------------------------------------------===//
+
+LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *context,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<Conv2dOp>(loc);
+  adaptor = withDefaults<Conv2dOp>(context, adaptor);
+  auto x = ctx.tensor(adaptor.getX().getType(), "input");
+  auto w = ctx.tensor(adaptor.getW().getType(), "weight");
+  if (failed(x) || failed(w))
+    return failure();
+  std::optional<shape::Shape> bias;
+  if (Value b = adaptor.getBias()) {
+    auto t = ctx.tensor(b.getType(), "bias");
+    if (failed(t))
+      return failure();
+    bias = toShape(*t);
+  }
+  ArrayRef<int64_t> stride = adaptor.getStride(),
+                    padding = adaptor.getPadding(),
+                    dilation = adaptor.getDilation();
+  if (failed(ctx.checkPair(stride, "stride")) ||
+      failed(ctx.checkPair(padding, "padding")) ||
+      failed(ctx.checkPair(dilation, "dilation")))
+    return failure();
+  shape::Window2d window;
+  window.strideH = stride[0];
+  window.strideW = stride[1];
+  window.padH = padding[0];
+  window.padW = padding[1];
+  window.dilationH = dilation[0];
+  window.dilationW = dilation[1];
+  return ctx.push(shape::conv2d(toShape(*x), toShape(*w),
+                                bias ? &*bias : nullptr, window,
+                                static_cast<int64_t>(adaptor.getGroups())),
+                  x->getElementType(), types);
+}
+
+template <typename OpTy>
+static LogicalResult inferPool(std::optional<Location> loc,
+                               typename OpTy::Adaptor adaptor,
+                               SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<OpTy>(loc);
+  auto x = ctx.tensor(adaptor.getX().getType(), "input");
+  if (failed(x))
+    return failure();
+  ArrayRef<int64_t> kernel = adaptor.getKernel();
+  // PyTorch's convention: without a stride, windows do not overlap.
+  ArrayRef<int64_t> stride = adaptor.getStride().value_or(kernel);
+  ArrayRef<int64_t> padding = adaptor.getPadding();
+  if (failed(ctx.checkPair(kernel, "kernel")) ||
+      failed(ctx.checkPair(stride, "stride")) ||
+      failed(ctx.checkPair(padding, "padding")))
+    return failure();
+  shape::Window2d window;
+  window.kh = kernel[0];
+  window.kw = kernel[1];
+  window.strideH = stride[0];
+  window.strideW = stride[1];
+  window.padH = padding[0];
+  window.padW = padding[1];
+  return ctx.push(shape::pool2d(toShape(*x), window), x->getElementType(),
+                  types);
+}
+
+LogicalResult MaxPool2dOp::inferReturnTypes(MLIRContext *context,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferPool<MaxPool2dOp>(
+      loc, withDefaults<MaxPool2dOp>(context, adaptor), types);
+}
+
+LogicalResult AvgPool2dOp::inferReturnTypes(MLIRContext *context,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferPool<AvgPool2dOp>(
+      loc, withDefaults<AvgPool2dOp>(context, adaptor), types);
+}
+
+LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<BatchNormOp>(loc);
+  auto x = ctx.tensor(adaptor.getX().getType(), "input");
+  auto gamma = ctx.tensor(adaptor.getGamma().getType(), "gamma");
+  auto beta = ctx.tensor(adaptor.getBeta().getType(), "beta");
+  auto mean = ctx.tensor(adaptor.getMean().getType(), "mean");
+  auto var = ctx.tensor(adaptor.getVar().getType(), "var");
+  if (failed(x) || failed(gamma) || failed(beta) || failed(mean) || failed(var))
+    return failure();
+  if (failed(ctx.push(shape::batchNorm(toShape(*x), toShape(*gamma),
+                                       toShape(*beta), toShape(*mean),
+                                       toShape(*var)),
+                      x->getElementType(), types)))
+    return failure();
+  // The updated running statistics replace the ones passed in.
+  types.push_back(*mean);
+  types.push_back(*var);
+  return success();
+}
+
+LogicalResult DropoutOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  return nnc::nn::detail::inferUnaryType(getOperationName(), loc,
+                                         adaptor.getX().getType(), types);
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy>
+static LogicalResult inferPointwiseLoss(std::optional<Location> loc,
+                                        Value prediction, Value target,
+                                        SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<OpTy>(loc);
+  auto p = ctx.tensor(prediction.getType(), "prediction");
+  auto t = ctx.tensor(target.getType(), "target");
+  if (failed(p) || failed(t))
+    return failure();
+  return ctx.push(shape::pointwiseLoss(toShape(*p), toShape(*t)),
+                  p->getElementType(), types);
+}
+
+LogicalResult MseOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &types) {
+  return inferPointwiseLoss<MseOp>(loc, adaptor.getPrediction(),
+                                   adaptor.getTarget(), types);
+}
+
+LogicalResult BinaryCrossEntropyOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  return inferPointwiseLoss<BinaryCrossEntropyOp>(
+      loc, adaptor.getProbabilities(), adaptor.getTarget(), types);
+}
+
+LogicalResult SoftmaxCrossEntropyOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<SoftmaxCrossEntropyOp>(loc);
+  auto logits = ctx.tensor(adaptor.getLogits().getType(), "logits");
+  auto labels = ctx.tensor(adaptor.getLabels().getType(), "labels");
+  if (failed(logits) || failed(labels))
+    return failure();
+  return ctx.push(
+      shape::softmaxCrossEntropy(toShape(*logits), toShape(*labels)),
+      logits->getElementType(), types);
+}

@@ -1,0 +1,24 @@
+//===- nnc-opt.cpp - mlir-opt for the nn dialect --------------------------===//
+//
+// Parses, verifies, transforms and prints nn IR; the driver of the lit
+// tests. It knows nnc's dialects and passes plus the generic canonicalize
+// and cse passes, which exercise folders.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ir/NNDialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  nnc::registerAllDialects(registry);
+  nnc::registerPasses();
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "nnc optimizer driver\n", registry));
+}
