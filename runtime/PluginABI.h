@@ -1,0 +1,142 @@
+/*===- PluginABI.h - The backend plugin C ABI ---------------------*- C -*-===*
+ *
+ * The whole contract between the nnc host and a backend plugin. A plugin is a
+ * shared library exporting one C function, `nnc_plugin_entry`, which returns
+ * a table of function pointers. Nothing but C crosses the boundary: the graph
+ * goes in as MLIR bytecode, kernels come out as plain C function pointers
+ * over buffers and an iteration range, errors as opaque handles.
+ *
+ * Versioning (after PJRT's C API, but never crashing on a mismatch):
+ *  - NNC_PLUGIN_ABI_MAJOR changes on any incompatible change. The host
+ *    refuses a plugin whose major differs, with a message naming both.
+ *  - NNC_PLUGIN_ABI_MINOR grows when fields are appended to a struct. Every
+ *    struct starts with `struct_size`; a reader only touches fields that lie
+ *    within the size the writer set, so either side may be newer.
+ *  - Optional capabilities hang off `extensions`, a chain of structs that
+ *    each start with nnc_extension_base; unknown types are skipped.
+ *
+ * Ownership: whoever creates an object destroys it, through the table that
+ * made it. Strings the plugin returns live as long as the object that
+ * returned them (the table's own strings: as long as the library is loaded).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef NNC_RUNTIME_PLUGINABI_H
+#define NNC_RUNTIME_PLUGINABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NNC_PLUGIN_ABI_MAJOR 1
+#define NNC_PLUGIN_ABI_MINOR 0
+
+/** The symbol every plugin exports. */
+#define NNC_PLUGIN_ENTRY_SYMBOL "nnc_plugin_entry"
+
+/** Size of a struct up to and including `field`: what `struct_size` must at
+ *  least be for the reader to touch `field`. */
+#define NNC_STRUCT_SIZE_UNTIL(type, field)                                    \
+  (offsetof(type, field) + sizeof(((type *)0)->field))
+
+typedef enum nnc_status {
+  NNC_OK = 0,
+  NNC_ERROR = 1,       /**< Details in the nnc_error returned alongside. */
+  NNC_UNSUPPORTED = 2, /**< The backend does not implement what was asked. */
+} nnc_status;
+
+/** Element types of buffers; the values are part of the ABI. */
+typedef enum nnc_dtype {
+  NNC_F32 = 0,
+  NNC_F64 = 1,
+  NNC_I32 = 2,
+  NNC_I64 = 3,
+  NNC_U8 = 4,
+} nnc_dtype;
+
+/** An error made by the plugin; read with error_message, free with
+ *  error_destroy. */
+typedef struct nnc_error nnc_error;
+
+/** A compiled graph, owned by the plugin. */
+typedef struct nnc_executable nnc_executable;
+
+/** Head of every extension struct. */
+typedef struct nnc_extension_base {
+  size_t struct_size;
+  uint32_t type; /**< One of nnc_extension_type. */
+  const struct nnc_extension_base *next;
+} nnc_extension_base;
+
+typedef enum nnc_extension_type {
+  NNC_EXTENSION_NONE = 0,
+} nnc_extension_type;
+
+/** One kernel: computes iterations [begin, end) of its range, reading and
+ *  writing `buffers` in the order the graph's kernel function lists its
+ *  operands and then its results. Iterations must be independent and each
+ *  output element must be written by exactly one iteration, so the host may
+ *  split the range across threads in any way and still get bitwise the same
+ *  result. On failure (a data-dependent error such as an index out of range)
+ *  it returns NNC_ERROR and sets *error. */
+typedef nnc_status (*nnc_kernel_fn)(void *state, void *const *buffers,
+                                    int64_t begin, int64_t end,
+                                    nnc_error **error);
+
+typedef struct nnc_kernel_info {
+  size_t struct_size;
+  nnc_kernel_fn fn;
+  void *state;   /**< Passed back to fn; owned by the executable. */
+  int64_t range; /**< Iterations; 1 means "not splittable". */
+  /** Iterations below which splitting does not pay; a hint, >= 1. */
+  int64_t min_grain;
+} nnc_kernel_info;
+
+typedef struct nnc_compile_args {
+  size_t struct_size;
+  /** MLIR bytecode of a module holding one func.func per kernel, in the
+   *  order the host will ask for them (see docs/plugins.md). */
+  const void *bytecode;
+  size_t bytecode_size;
+  const nnc_extension_base *extensions;
+  /** Out: the compiled graph. */
+  nnc_executable *executable;
+  /** Out: how many kernels `executable` holds. */
+  int64_t num_kernels;
+} nnc_compile_args;
+
+typedef struct nnc_plugin_api {
+  size_t struct_size;
+  uint32_t abi_major;
+  uint32_t abi_minor;
+  const char *name;        /**< Short, unique: "ref", "cpu". */
+  const char *version;     /**< The backend's own version. */
+  const char *description; /**< One line. */
+  const nnc_extension_base *extensions;
+
+  /** A NULL-terminated list of the nn op names (e.g. "nn.matmul") this
+   *  backend can compile; the host rejects other graphs before compiling
+   *  and test suites mark other ops unsupported. */
+  const char *const *supported_ops;
+
+  nnc_status (*compile)(nnc_compile_args *args, nnc_error **error);
+  nnc_status (*get_kernel)(nnc_executable *executable, int64_t index,
+                           nnc_kernel_info *info, nnc_error **error);
+  void (*executable_destroy)(nnc_executable *executable);
+
+  const char *(*error_message)(const nnc_error *error);
+  void (*error_destroy)(nnc_error *error);
+} nnc_plugin_api;
+
+/** The one exported function. Returns a table that lives as long as the
+ *  library stays loaded; never NULL. */
+typedef const nnc_plugin_api *(*nnc_plugin_entry_fn)(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* NNC_RUNTIME_PLUGINABI_H */
