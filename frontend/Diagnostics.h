@@ -2,9 +2,12 @@
 //
 // Collects errors at source positions and prints them the way compilers do:
 //
-//   model.nn:3:14: error: unknown name 'w3'
+//   model.nn:3:13: error: unknown name 'w3'
 //     let h = x @ w3
 //                 ^
+//
+// The source line and the caret line are indented by two spaces; columns
+// count bytes from 1.
 //
 // MLIR-free, so that diagnostics raised later in the pipeline (verifiers,
 // lowering) can be routed through the same printer from tools/.
@@ -34,8 +37,20 @@ class DiagnosticEngine {
 public:
   DiagnosticEngine(std::string fileName, std::string source);
 
+  /// Records an error. The error that reaches the limit is followed by a
+  /// "too many errors; stopping after N" note (without a position); every
+  /// error and note after it is dropped.
   void error(SourceLoc loc, std::string message);
+  /// Records a note that explains the previous error; dropped, like errors,
+  /// past the limit.
   void note(SourceLoc loc, std::string message);
+
+  /// Caps the number of recorded errors; 0 (the default) means no cap.
+  void setErrorLimit(unsigned limit) { errorLimit = limit; }
+  /// True once `errorLimit` errors were recorded; the frontend stops then.
+  bool limitReached() const {
+    return errorLimit != 0 && numErrors >= errorLimit;
+  }
 
   unsigned errorCount() const { return numErrors; }
   bool hasErrors() const { return numErrors != 0; }
@@ -58,6 +73,7 @@ private:
   std::string text;
   std::vector<Diagnostic> diags;
   unsigned numErrors = 0;
+  unsigned errorLimit = 0;
 };
 
 } // namespace nnc::frontend

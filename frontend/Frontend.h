@@ -20,10 +20,14 @@ struct FrontendLimits {
   unsigned maxNestingDepth = 256;    ///< Parentheses, calls, blocks.
   unsigned maxErrors = 20;           ///< Stop reporting after this many.
   uint64_t maxElaboratedNodes = 1u << 20; ///< After expanding layers/repeat.
+  /// Larger sources are rejected up front; token offsets are 32-bit.
+  uint64_t maxSourceBytes = 256u << 20;
 };
 
 /// Parses and checks the source held by `diags`. Returns the elaborated
 /// program, or std::nullopt when any error was reported into `diags`.
+/// Sets the engine's error limit to `limits.maxErrors`. Sema runs only on a
+/// file that parsed cleanly, so syntax errors do not cascade.
 std::optional<Program> compileSource(DiagnosticEngine &diags,
                                      const FrontendLimits &limits = {});
 
