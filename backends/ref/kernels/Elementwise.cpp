@@ -1,0 +1,280 @@
+//===- Elementwise.cpp - Reference elementwise kernels --------------------===//
+
+#include "backends/ref/kernels/Elementwise.h"
+
+#include "backends/ref/kernels/KernelSupport.h"
+
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+namespace nnc::ref {
+
+using namespace detail;
+
+namespace {
+
+const char *nameOf(UnaryOp op) {
+  switch (op) {
+  case UnaryOp::Neg:
+    return "neg";
+  case UnaryOp::Abs:
+    return "abs";
+  case UnaryOp::Exp:
+    return "exp";
+  case UnaryOp::Log:
+    return "log";
+  case UnaryOp::Sqrt:
+    return "sqrt";
+  case UnaryOp::Relu:
+    return "relu";
+  case UnaryOp::Sigmoid:
+    return "sigmoid";
+  case UnaryOp::Tanh:
+    return "tanh";
+  case UnaryOp::Gelu:
+    return "gelu";
+  }
+  return "unary";
+}
+
+const char *nameOf(BinaryOp op) {
+  switch (op) {
+  case BinaryOp::Add:
+    return "add";
+  case BinaryOp::Sub:
+    return "sub";
+  case BinaryOp::Mul:
+    return "mul";
+  case BinaryOp::Div:
+    return "div";
+  case BinaryOp::Pow:
+    return "pow";
+  }
+  return "binary";
+}
+
+double sigmoidOf(double x) {
+  // Two forms so that exp never overflows: for x < 0, exp(x) < 1.
+  if (x >= 0)
+    return 1.0 / (1.0 + std::exp(-x));
+  double e = std::exp(x);
+  return e / (1.0 + e);
+}
+
+double applyFloat(UnaryOp op, double x) {
+  constexpr double kInvSqrt2 = 0.70710678118654752440;
+  switch (op) {
+  case UnaryOp::Neg:
+    return -x;
+  case UnaryOp::Abs:
+    return std::fabs(x);
+  case UnaryOp::Exp:
+    return std::exp(x);
+  case UnaryOp::Log:
+    return std::log(x);
+  case UnaryOp::Sqrt:
+    return std::sqrt(x);
+  case UnaryOp::Relu:
+    // Written so that NaN propagates, as in PyTorch.
+    return x < 0 ? 0.0 : x;
+  case UnaryOp::Sigmoid:
+    return sigmoidOf(x);
+  case UnaryOp::Tanh:
+    return std::tanh(x);
+  case UnaryOp::Gelu:
+    return 0.5 * x * (1.0 + std::erf(x * kInvSqrt2));
+  }
+  return x;
+}
+
+double applyFloat(BinaryOp op, double a, double b) {
+  switch (op) {
+  case BinaryOp::Add:
+    return a + b;
+  case BinaryOp::Sub:
+    return a - b;
+  case BinaryOp::Mul:
+    return a * b;
+  case BinaryOp::Div:
+    return a / b;
+  case BinaryOp::Pow:
+    return std::pow(a, b);
+  }
+  return a;
+}
+
+/// Integer arithmetic wraps: it is done on the unsigned type, where
+/// overflow is defined, and converted back.
+template <typename T> T wrapping(uint64_t value) {
+  return static_cast<T>(value);
+}
+
+template <typename T> T negateInt(T x) {
+  return wrapping<T>(uint64_t(0) - static_cast<uint64_t>(x));
+}
+
+template <typename T>
+Error unaryTyped(UnaryOp op, ConstTensorView x, TensorView out) {
+  const T *in = x.data<T>();
+  T *result = out.data<T>();
+  int64_t count = x.numElements();
+  if constexpr (std::is_floating_point_v<T>) {
+    for (int64_t i = 0; i < count; ++i)
+      result[i] = static_cast<T>(applyFloat(op, static_cast<double>(in[i])));
+    return Error::success();
+  } else {
+    if (op != UnaryOp::Neg && op != UnaryOp::Abs)
+      return opError(nameOf(op), std::string("expected f32 or f64, got ") +
+                                     rt::dtypeName(x.dtype()));
+    for (int64_t i = 0; i < count; ++i) {
+      bool negate = op == UnaryOp::Neg || (std::is_signed_v<T> && in[i] < 0);
+      result[i] = negate ? negateInt(in[i]) : in[i];
+    }
+    return Error::success();
+  }
+}
+
+template <typename T> Expected<T> applyInt(BinaryOp op, T a, T b) {
+  uint64_t ua = static_cast<uint64_t>(a), ub = static_cast<uint64_t>(b);
+  switch (op) {
+  case BinaryOp::Add:
+    return wrapping<T>(ua + ub);
+  case BinaryOp::Sub:
+    return wrapping<T>(ua - ub);
+  case BinaryOp::Mul:
+    return wrapping<T>(ua * ub);
+  case BinaryOp::Div:
+    if (b == 0)
+      return opError("div", "integer division by zero");
+    if (std::is_signed_v<T> && a == std::numeric_limits<T>::min() &&
+        b == static_cast<T>(-1))
+      return opError("div", "integer division overflows (minimum / -1)");
+    return static_cast<T>(a / b);
+  case BinaryOp::Pow:
+    break;
+  }
+  return opError(nameOf(op), "expected f32 or f64");
+}
+
+template <typename T>
+Error binaryTyped(BinaryOp op, ConstTensorView a, ConstTensorView b,
+                  TensorView out) {
+  if (!std::is_floating_point_v<T> && op == BinaryOp::Pow)
+    return opError("pow", std::string("expected f32 or f64, got ") +
+                              rt::dtypeName(a.dtype()));
+  const Shape &shape = out.shape();
+  std::vector<int64_t> stridesA = broadcastStrides(a.shape(), shape);
+  std::vector<int64_t> stridesB = broadcastStrides(b.shape(), shape);
+  const T *lhs = a.data<T>();
+  const T *rhs = b.data<T>();
+  T *result = out.data<T>();
+  int64_t count = out.numElements();
+  for (int64_t i = 0; i < count; ++i) {
+    T x = lhs[offsetOf(i, shape, stridesA)];
+    T y = rhs[offsetOf(i, shape, stridesB)];
+    if constexpr (std::is_floating_point_v<T>) {
+      result[i] = static_cast<T>(
+          applyFloat(op, static_cast<double>(x), static_cast<double>(y)));
+    } else {
+      Expected<T> value = applyInt(op, x, y);
+      if (!value)
+        return value.takeError();
+      result[i] = *value;
+    }
+  }
+  return Error::success();
+}
+
+} // namespace
+
+Error unary(UnaryOp op, ConstTensorView x, TensorView out) {
+  const char *name = nameOf(op);
+  if (Error e = checkDType(name, "output", out, x.dtype()); !e.ok())
+    return e;
+  if (Error e = checkShape(name, "output", out, x.shape()); !e.ok())
+    return e;
+  return dispatchAny(x.dtype(), [&](auto tag) {
+    return unaryTyped<decltype(tag)>(op, x, out);
+  });
+}
+
+Error binary(BinaryOp op, ConstTensorView a, ConstTensorView b,
+             TensorView out) {
+  const char *name = nameOf(op);
+  if (Error e = checkDType(name, "rhs", b, a.dtype()); !e.ok())
+    return e;
+  if (Error e = checkDType(name, "output", out, a.dtype()); !e.ok())
+    return e;
+  Expected<Shape> shape = broadcastShapes(name, a.shape(), b.shape());
+  if (!shape)
+    return shape.takeError();
+  if (Error e = checkShape(name, "output", out, *shape); !e.ok())
+    return e;
+  return dispatchAny(a.dtype(), [&](auto tag) {
+    return binaryTyped<decltype(tag)>(op, a, b, out);
+  });
+}
+
+Error leakyRelu(ConstTensorView x, const LeakyReluAttrs &attrs,
+                TensorView out) {
+  if (Error e = checkDType("leaky_relu", "output", out, x.dtype()); !e.ok())
+    return e;
+  if (Error e = checkShape("leaky_relu", "output", out, x.shape()); !e.ok())
+    return e;
+  return dispatchFloat("leaky_relu", x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T *in = x.data<T>();
+    T *result = out.data<T>();
+    for (int64_t i = 0, n = x.numElements(); i < n; ++i) {
+      double v = static_cast<double>(in[i]);
+      result[i] = static_cast<T>(v < 0 ? attrs.alpha * v : v);
+    }
+    return Error::success();
+  });
+}
+
+Error neg(ConstTensorView x, TensorView out) {
+  return unary(UnaryOp::Neg, x, out);
+}
+Error abs(ConstTensorView x, TensorView out) {
+  return unary(UnaryOp::Abs, x, out);
+}
+Error exp(ConstTensorView x, TensorView out) {
+  return unary(UnaryOp::Exp, x, out);
+}
+Error log(ConstTensorView x, TensorView out) {
+  return unary(UnaryOp::Log, x, out);
+}
+Error sqrt(ConstTensorView x, TensorView out) {
+  return unary(UnaryOp::Sqrt, x, out);
+}
+Error relu(ConstTensorView x, TensorView out) {
+  return unary(UnaryOp::Relu, x, out);
+}
+Error sigmoid(ConstTensorView x, TensorView out) {
+  return unary(UnaryOp::Sigmoid, x, out);
+}
+Error tanh(ConstTensorView x, TensorView out) {
+  return unary(UnaryOp::Tanh, x, out);
+}
+Error gelu(ConstTensorView x, TensorView out) {
+  return unary(UnaryOp::Gelu, x, out);
+}
+Error add(ConstTensorView a, ConstTensorView b, TensorView out) {
+  return binary(BinaryOp::Add, a, b, out);
+}
+Error sub(ConstTensorView a, ConstTensorView b, TensorView out) {
+  return binary(BinaryOp::Sub, a, b, out);
+}
+Error mul(ConstTensorView a, ConstTensorView b, TensorView out) {
+  return binary(BinaryOp::Mul, a, b, out);
+}
+Error div(ConstTensorView a, ConstTensorView b, TensorView out) {
+  return binary(BinaryOp::Div, a, b, out);
+}
+Error pow(ConstTensorView a, ConstTensorView b, TensorView out) {
+  return binary(BinaryOp::Pow, a, b, out);
+}
+
+} // namespace nnc::ref

@@ -1,0 +1,114 @@
+//===- KernelSupport.h - Helpers shared by the reference kernels -*- C++
+//-*-===//
+//
+// Private to backends/ref/kernels: dtype dispatch, operand checks and NumPy
+// broadcasting arithmetic. Kernels check every shape they rely on and
+// return an error instead of reading out of bounds, because the reference
+// backend is the oracle other backends are judged against, and a wrong
+// shape reaching it must be reported, not turned into garbage.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_BACKENDS_REF_KERNELS_KERNELSUPPORT_H
+#define NNC_BACKENDS_REF_KERNELS_KERNELSUPPORT_H
+
+#include "runtime/Status.h"
+#include "runtime/Tensor.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nnc::ref::detail {
+
+using rt::ConstTensorView;
+using rt::DType;
+using rt::Error;
+using rt::Expected;
+using rt::Shape;
+using rt::TensorView;
+
+/// "op: message".
+inline Error opError(const char *op, const std::string &message) {
+  return Error::failure(std::string(op) + ": " + message);
+}
+
+/// Calls `fn(T())` where T is the C++ type of a float `dtype`; other dtypes
+/// are an error naming `op`.
+template <typename Fn>
+Error dispatchFloat(const char *op, DType dtype, Fn &&fn) {
+  switch (dtype) {
+  case DType::F32:
+    return fn(float());
+  case DType::F64:
+    return fn(double());
+  default:
+    return opError(op, std::string("expected f32 or f64, got ") +
+                           rt::dtypeName(dtype));
+  }
+}
+
+/// Calls `fn(T())` for any runtime dtype.
+template <typename Fn> Error dispatchAny(DType dtype, Fn &&fn) {
+  switch (dtype) {
+  case DType::F32:
+    return fn(float());
+  case DType::F64:
+    return fn(double());
+  case DType::I32:
+    return fn(int32_t());
+  case DType::I64:
+    return fn(int64_t());
+  case DType::U8:
+    return fn(uint8_t());
+  }
+  return Error::failure("unknown dtype");
+}
+
+/// Calls `fn(T())` for an index dtype (i32 or i64).
+template <typename Fn>
+Error dispatchIndex(const char *op, DType dtype, Fn &&fn) {
+  switch (dtype) {
+  case DType::I32:
+    return fn(int32_t());
+  case DType::I64:
+    return fn(int64_t());
+  default:
+    return opError(op, std::string("expected i32 or i64 indices, got ") +
+                           rt::dtypeName(dtype));
+  }
+}
+
+/// Fails unless `tensor` has `dtype`.
+Error checkDType(const char *op, const char *what, ConstTensorView tensor,
+                 DType dtype);
+
+/// Fails unless `tensor` has shape `expected`.
+Error checkShape(const char *op, const char *what, ConstTensorView tensor,
+                 const Shape &expected);
+
+/// Fails unless `tensor` has rank `rank`.
+Error checkRank(const char *op, const char *what, ConstTensorView tensor,
+                int64_t rank);
+
+/// NumPy broadcasting of two shapes (aligned from the right, extents equal
+/// or 1).
+Expected<Shape> broadcastShapes(const char *op, const Shape &lhs,
+                                const Shape &rhs);
+
+/// Strides (in elements) for reading a contiguous tensor of shape `input`
+/// while iterating over `output`, which `input` broadcasts to: the input is
+/// aligned to the right, and missing or size-1 dimensions get stride 0.
+std::vector<int64_t> broadcastStrides(const Shape &input, const Shape &output);
+
+/// The offset into a tensor with `strides` of the element at C-order flat
+/// index `flat` of a tensor of shape `shape` (same rank as `strides`).
+int64_t offsetOf(int64_t flat, const Shape &shape,
+                 const std::vector<int64_t> &strides);
+
+/// `axis` made non-negative for a tensor of rank `rank`, or an error.
+Expected<int64_t> normalizeAxis(const char *op, int64_t axis, int64_t rank);
+
+} // namespace nnc::ref::detail
+
+#endif // NNC_BACKENDS_REF_KERNELS_KERNELSUPPORT_H
