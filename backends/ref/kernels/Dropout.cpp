@@ -39,7 +39,7 @@ Error dropout(ConstTensorView x, const DropoutAttrs &attrs, TensorView out) {
   // Written so that NaN fails too.
   if (!(attrs.rate >= 0.0 && attrs.rate <= 1.0))
     return opError(op,
-                   "rate " + std::to_string(attrs.rate) + " is outside [0, 1]");
+                   "rate " + formatNumber(attrs.rate) + " is outside [0, 1]");
   return dispatchFloat(op, x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T *in = x.data<T>();

@@ -4,8 +4,15 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdio>
 
 namespace nnc::ref::detail {
+
+std::string formatNumber(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return text;
+}
 
 Error checkDType(const char *op, const char *what, ConstTensorView tensor,
                  DType dtype) {

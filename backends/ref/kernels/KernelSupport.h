@@ -33,6 +33,9 @@ inline Error opError(const char *op, const std::string &message) {
   return Error::failure(std::string(op) + ": " + message);
 }
 
+/// `value` in the shortest form printf's %g gives ("1.5", "1e-05").
+std::string formatNumber(double value);
+
 /// Calls `fn(T())` where T is the C++ type of a float `dtype`; other dtypes
 /// are an error naming `op`.
 template <typename Fn>

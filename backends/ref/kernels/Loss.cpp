@@ -75,7 +75,7 @@ Error binaryCrossEntropy(ConstTensorView probabilities, ConstTensorView target,
         probabilities, target, *shape, out,
         [op](double p, double t) -> Expected<double> {
           if (!(p >= 0.0 && p <= 1.0))
-            return opError(op, "probability " + std::to_string(p) +
+            return opError(op, "probability " + formatNumber(p) +
                                    " is outside [0, 1]");
           double logP = std::fmax(std::log(p), -100.0);
           double logNotP = std::fmax(std::log1p(-p), -100.0);
