@@ -4,7 +4,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
-NNC := $(BUILD_DIR)/tools/nnc/nnc
+NNC := $(BUILD_DIR)/bin/nnc
 
 .PHONY: all deps configure build demo check test clean
 
