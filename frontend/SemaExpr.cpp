@@ -277,6 +277,17 @@ Sema::Value Sema::evalCall(const Expr &expr, Frame &frame) {
   }
   if (!ok)
     return {};
+  // A list or flag passed positionally is almost always a missing
+  // `name=`; say so before counting operands.
+  for (size_t i = 0; i < operands.size(); ++i) {
+    if (operands[i].kind != Value::Kind::Tensor && !isNumber(operands[i])) {
+      error(frame, operandLocs[i],
+            std::string(sig->name) + ": operand " + std::to_string(i + 1) +
+                " must be a tensor, got " + describe(operands[i]) +
+                " (attributes are passed by name, as in axis=1)");
+      return {};
+    }
+  }
 
   size_t n = operands.size();
   if (n < sig->minOperands || n > sig->maxOperands) {
@@ -287,7 +298,7 @@ Sema::Value Sema::evalCall(const Expr &expr, Frame &frame) {
             ? std::to_string(sig->minOperands)
             : std::to_string(sig->minOperands) + " or " +
                   std::to_string(sig->maxOperands);
-    bool plural = sig->maxOperands != 1;
+    bool plural = expected != "1" && expected != "at least 1";
     error(frame, expr.loc,
           std::string(sig->name) + ": expected " + expected + " operand" +
               (plural ? "s" : "") + ", got " + std::to_string(n));
@@ -440,16 +451,8 @@ Sema::Value Sema::applyOp(const OpSignature &sig, std::vector<Value> operands,
   OpCall call;
   std::vector<ValueRef> refs;
   for (size_t i = 0; i < operands.size(); ++i) {
-    const Value &v = operands[i];
-    if (v.kind != Value::Kind::Tensor && !isNumber(v)) {
-      error(frame, operandLocs[i],
-            name + ": operand " + std::to_string(i + 1) +
-                " must be a tensor, got " + describe(v) +
-                " (attributes are passed by name, as in axis=1)");
-      return {};
-    }
     std::optional<ValueRef> ref =
-        asTensor(v, numberDType, operandLocs[i], "operand", frame);
+        asTensor(operands[i], numberDType, operandLocs[i], "operand", frame);
     if (!ref)
       return {};
     refs.push_back(*ref);
