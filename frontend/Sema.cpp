@@ -30,6 +30,9 @@ std::optional<Program> Sema::run(const ast::Module &module) {
     if (!module.trainBlocks.empty())
       runTrain(module.trainBlocks[0], top);
     applyFreezePatterns(top);
+    if (program.outputs.empty() && !program.hasLoss && !diags.hasErrors())
+      error(top, SourceLoc{1, 1},
+            "model has no outputs (declare one with 'output NAME')");
   }
   if (diags.hasErrors())
     return std::nullopt;
@@ -382,6 +385,22 @@ std::optional<TensorType> Sema::resolveType(const ast::TypeExpr &type,
   }
   if (!ok)
     return std::nullopt;
+  // Bound the element count so no later stage (initialisation, memory
+  // planning) multiplies extents into an overflow; the batch counts as 1.
+  constexpr int64_t kMaxElements = int64_t(1) << 40;
+  int64_t elements = 1;
+  for (int64_t extent : result.shape) {
+    if (extent == shape::kDynamic)
+      continue;
+    if (__builtin_mul_overflow(elements, extent, &elements) ||
+        elements > kMaxElements) {
+      error(frame, type.loc,
+            std::string("tensor type ") + toString(result.dtype) +
+                shape::toString(result.shape) +
+                " has more than 2^40 elements");
+      return std::nullopt;
+    }
+  }
   return result;
 }
 

@@ -271,7 +271,8 @@ void Sema::runTrain(const ast::TrainBlock &block, Frame &frame) {
         std::string valid;
         for (const OptimizerSpec &s : kOptimizers)
           valid += (valid.empty() ? "" : ", ") + std::string(s.name);
-        error(frame, expr.loc, "unknown optimizer; valid: " + valid);
+        error(frame, expr.loc,
+              "unknown optimizer '" + expr.name + "'; valid: " + valid);
         continue;
       }
       optimizer = spec;

@@ -422,7 +422,7 @@ TEST(SemaTest, BatchSymbolRules) {
             (Msgs{"1:14: unknown dimension 'n' (a dimension is an integer or "
                   "an integer layer parameter)",
                   "2:14: dimension must be positive, got 0"}));
-  Compiled shared("input x: f32[B, 2]\ninput y: i32[B]\n");
+  Compiled shared("input x: f32[B, 2]\ninput y: i32[B]\noutput x\n");
   ASSERT_EQ(shared.messages(), Msgs{});
   EXPECT_EQ(shared.program->arguments[1].type.shape, (Shape{kDynamic}));
 }
@@ -454,7 +454,7 @@ TEST(SemaTest, InitializersAndSeeds) {
              "param c: f32[3] = uniform(-1, high=2)\n"
              "param d: f32[3] = normal(std=0.5)\n"
              "param e: f32[3] = constant(0.25)\nparam f: f32[2, 2] = kaiming\n"
-             "param g: f32[2, 2] = xavier\n");
+             "param g: f32[2, 2] = xavier\noutput a\n");
   ASSERT_EQ(c.messages(), Msgs{});
   EXPECT_EQ(c.arg("a").init.kind, "glorot");
   EXPECT_EQ(c.arg("a").init.seed, 1);
@@ -535,7 +535,7 @@ TEST(SemaTest, TrainingErrors) {
   EXPECT_EQ(c.messages(),
             (Msgs{"11:1: only one train block is allowed (the first is at "
                   "4:1)",
-                  "5:15: unknown optimizer; valid: sgd, momentum, nesterov, "
+                  "5:15: unknown optimizer 'rmsprop'; valid: sgd, momentum, nesterov, "
                   "adam, adamw",
                   "6:12: 'epochs' must be an integer of at least 1, got 0",
                   "7:3: training setting 'epochs' is already given",
@@ -569,11 +569,25 @@ TEST(SemaTest, SyntaxErrorsSkipSema) {
                                 "line"}));
 }
 
-TEST(SemaTest, EmptySourceIsAnEmptyProgram) {
-  Compiled c("");
-  ASSERT_TRUE(c.program);
-  EXPECT_TRUE(c.program->nodes.empty());
-  EXPECT_EQ(c.program->modelName, "model");
+TEST(SemaTest, AModelNeedsAnOutputOrALoss) {
+  EXPECT_EQ(Compiled("").messages(),
+            (Msgs{"1:1: model has no outputs (declare one with 'output "
+                  "NAME')"}));
+  EXPECT_EQ(Compiled("input x: f32[1]\nlet y = x\n").messages().size(), 1u);
+  Compiled lossOnly("input x: f32[2]\nloss = reduce_sum(x)\n");
+  ASSERT_EQ(lossOnly.messages(), Msgs{});
+  EXPECT_EQ(lossOnly.program->modelName, "model");
+}
+
+TEST(SemaTest, HugeTensorTypesAreRejected) {
+  Compiled c("input x: f32[B, 1048576, 1048576]\n"
+             "param w: f32[1048576, 1048576, 4096] = zeros\n"
+             "param v: f32[9223372036854775807, 4]\n");
+  EXPECT_EQ(c.messages(),
+            (Msgs{"2:10: tensor type f32[1048576, 1048576, 4096] has more than "
+                  "2^40 elements",
+                  "3:10: tensor type f32[9223372036854775807, 4] has more than "
+                  "2^40 elements"}));
 }
 
 TEST(SemaTest, TooLargeSourceIsRejected) {
