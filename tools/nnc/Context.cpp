@@ -2,7 +2,7 @@
 
 #include "tools/nnc/Context.h"
 
-#include "ir/Registration.h"
+#include "ir/NNDialect.h"
 
 #include "mlir/IR/DialectRegistry.h"
 

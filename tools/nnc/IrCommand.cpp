@@ -5,6 +5,7 @@
 #include "tools/nnc/ModelLoader.h"
 
 #include "mlir/IR/OperationSupport.h"
+#include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/ViewOpGraph.h"
 #include "llvm/ADT/StringRef.h"
@@ -43,7 +44,7 @@ ExitCode runIr(const IrOptions &options) {
     return Success;
   }
   mlir::OpPrintingFlags flags;
-  flags.enableDebugInfo(options.locations, /*prettyForm=*/options.locations);
+  flags.enableDebugInfo(options.locations, /*prettyForm=*/false);
   module->print(llvm::outs(), flags);
   llvm::outs() << "\n";
   return Success;

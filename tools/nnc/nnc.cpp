@@ -44,17 +44,18 @@ int main(int argc, char **argv) {
       "locations", cl::desc("Print each op's DSL source location"),
       cl::sub(ir), cl::cat(category));
 
-  // Global options, accepted by every subcommand; the backends that use
-  // them arrive with the runtime.
+  // Global options, accepted by every subcommand. They are attached to each
+  // subcommand rather than to SubCommand::getAll(), because libLLVM already
+  // registers a top-level `-threads` of its own.
   cl::opt<std::string> backend("backend", cl::desc("Backend to run on"),
-                               cl::init("ref"), cl::sub(cl::SubCommand::getAll()),
+                               cl::init("ref"), cl::sub(check), cl::sub(ir),
                                cl::cat(category));
   cl::opt<unsigned> threads("threads",
                             cl::desc("Most threads to use (0: all cores)"),
-                            cl::init(0), cl::sub(cl::SubCommand::getAll()),
+                            cl::init(0), cl::sub(check), cl::sub(ir),
                             cl::cat(category));
   cl::list<std::string> plugins("plugin", cl::desc("Load a backend plugin"),
-                                cl::sub(cl::SubCommand::getAll()),
+                                cl::sub(check), cl::sub(ir),
                                 cl::cat(category));
 
   cl::HideUnrelatedOptions(category, cl::SubCommand::getTopLevel());
