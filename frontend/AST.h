@@ -125,7 +125,7 @@ struct TrainItem {
   bool isFreeze = false;
   std::string key; ///< For a setting.
   SourceLoc loc;
-  ExprPtr value; ///< For a setting.
+  ExprPtr value;                     ///< For a setting.
   std::vector<std::string> patterns; ///< For freeze.
   std::vector<SourceLoc> patternLocs;
 };

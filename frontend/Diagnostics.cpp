@@ -42,8 +42,8 @@ size_t utf8Length(std::string_view s, size_t i) {
 
 /// Splits `line` into displayed characters; `caretUnit` receives the index
 /// of the unit that holds byte `caretByte` (or one past the end).
-std::vector<DisplayUnit> toDisplayUnits(std::string_view line,
-                                        size_t caretByte, size_t &caretUnit) {
+std::vector<DisplayUnit> toDisplayUnits(std::string_view line, size_t caretByte,
+                                        size_t &caretUnit) {
   std::vector<DisplayUnit> units;
   caretUnit = std::string::npos;
   size_t i = 0;
@@ -81,9 +81,9 @@ void DiagnosticEngine::error(SourceLoc loc, std::string message) {
   diags.push_back({Diagnostic::Severity::Error, loc, std::move(message)});
   ++numErrors;
   if (limitReached())
-    diags.push_back({Diagnostic::Severity::Note, SourceLoc{},
-                     "too many errors; stopping after " +
-                         std::to_string(errorLimit)});
+    diags.push_back(
+        {Diagnostic::Severity::Note, SourceLoc{},
+         "too many errors; stopping after " + std::to_string(errorLimit)});
 }
 
 void DiagnosticEngine::note(SourceLoc loc, std::string message) {
@@ -105,15 +105,15 @@ void DiagnosticEngine::printOne(std::ostream &os,
     os << file << ": " << severity << ": " << diag.message << "\n";
     return;
   }
-  os << file << ":" << diag.loc.line << ":" << diag.loc.col << ": "
-     << severity << ": " << diag.message << "\n";
+  os << file << ":" << diag.loc.line << ":" << diag.loc.col << ": " << severity
+     << ": " << diag.message << "\n";
 
   // Find the line; a position past the end of the text (from a stale
   // location) prints the header alone.
   size_t start = 0;
   for (uint32_t l = 1; l < diag.loc.line; ++l) {
-    const void *nl = std::memchr(text.data() + start, '\n',
-                                 text.size() - start);
+    const void *nl =
+        std::memchr(text.data() + start, '\n', text.size() - start);
     if (!nl)
       return;
     start = static_cast<const char *>(nl) - text.data() + 1;

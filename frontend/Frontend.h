@@ -17,8 +17,8 @@ namespace nnc::frontend {
 
 /// Limits that keep hostile inputs from exhausting the stack or memory.
 struct FrontendLimits {
-  unsigned maxNestingDepth = 256;    ///< Parentheses, calls, blocks.
-  unsigned maxErrors = 20;           ///< Stop reporting after this many.
+  unsigned maxNestingDepth = 256;         ///< Parentheses, calls, blocks.
+  unsigned maxErrors = 20;                ///< Stop reporting after this many.
   uint64_t maxElaboratedNodes = 1u << 20; ///< After expanding layers/repeat.
   /// Larger sources are rejected up front; token offsets are 32-bit.
   uint64_t maxSourceBytes = 256u << 20;

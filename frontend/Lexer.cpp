@@ -77,42 +77,78 @@ size_t decodeUtf8(std::string_view s, uint32_t &cp) {
 
 const char *describe(TokenKind kind) {
   switch (kind) {
-  case TokenKind::Eof: return "end of file";
-  case TokenKind::Newline: return "end of line";
-  case TokenKind::Ident: return "identifier";
-  case TokenKind::Int: return "integer";
-  case TokenKind::Float: return "number";
-  case TokenKind::String: return "string";
-  case TokenKind::KwModel: return "'model'";
-  case TokenKind::KwInput: return "'input'";
-  case TokenKind::KwParam: return "'param'";
-  case TokenKind::KwBuffer: return "'buffer'";
-  case TokenKind::KwLayer: return "'layer'";
-  case TokenKind::KwLet: return "'let'";
-  case TokenKind::KwRepeat: return "'repeat'";
-  case TokenKind::KwReturn: return "'return'";
-  case TokenKind::KwOutput: return "'output'";
-  case TokenKind::KwLoss: return "'loss'";
-  case TokenKind::KwTrain: return "'train'";
-  case TokenKind::KwFreeze: return "'freeze'";
-  case TokenKind::KwTrue: return "'true'";
-  case TokenKind::KwFalse: return "'false'";
-  case TokenKind::LParen: return "'('";
-  case TokenKind::RParen: return "')'";
-  case TokenKind::LBracket: return "'['";
-  case TokenKind::RBracket: return "']'";
-  case TokenKind::LBrace: return "'{'";
-  case TokenKind::RBrace: return "'}'";
-  case TokenKind::Comma: return "','";
-  case TokenKind::Colon: return "':'";
-  case TokenKind::Semicolon: return "';'";
-  case TokenKind::Equal: return "'='";
-  case TokenKind::Plus: return "'+'";
-  case TokenKind::Minus: return "'-'";
-  case TokenKind::Star: return "'*'";
-  case TokenKind::Slash: return "'/'";
-  case TokenKind::At: return "'@'";
-  case TokenKind::Dot: return "'.'";
+  case TokenKind::Eof:
+    return "end of file";
+  case TokenKind::Newline:
+    return "end of line";
+  case TokenKind::Ident:
+    return "identifier";
+  case TokenKind::Int:
+    return "integer";
+  case TokenKind::Float:
+    return "number";
+  case TokenKind::String:
+    return "string";
+  case TokenKind::KwModel:
+    return "'model'";
+  case TokenKind::KwInput:
+    return "'input'";
+  case TokenKind::KwParam:
+    return "'param'";
+  case TokenKind::KwBuffer:
+    return "'buffer'";
+  case TokenKind::KwLayer:
+    return "'layer'";
+  case TokenKind::KwLet:
+    return "'let'";
+  case TokenKind::KwRepeat:
+    return "'repeat'";
+  case TokenKind::KwReturn:
+    return "'return'";
+  case TokenKind::KwOutput:
+    return "'output'";
+  case TokenKind::KwLoss:
+    return "'loss'";
+  case TokenKind::KwTrain:
+    return "'train'";
+  case TokenKind::KwFreeze:
+    return "'freeze'";
+  case TokenKind::KwTrue:
+    return "'true'";
+  case TokenKind::KwFalse:
+    return "'false'";
+  case TokenKind::LParen:
+    return "'('";
+  case TokenKind::RParen:
+    return "')'";
+  case TokenKind::LBracket:
+    return "'['";
+  case TokenKind::RBracket:
+    return "']'";
+  case TokenKind::LBrace:
+    return "'{'";
+  case TokenKind::RBrace:
+    return "'}'";
+  case TokenKind::Comma:
+    return "','";
+  case TokenKind::Colon:
+    return "':'";
+  case TokenKind::Semicolon:
+    return "';'";
+  case TokenKind::Equal:
+    return "'='";
+  case TokenKind::Plus:
+    return "'+'";
+  case TokenKind::Minus:
+    return "'-'";
+  case TokenKind::Star:
+    return "'*'";
+  case TokenKind::Slash:
+    return "'/'";
+  case TokenKind::At:
+    return "'@'";
+  case TokenKind::Dot:
+    return "'.'";
   }
   return "token";
 }
@@ -253,26 +289,56 @@ Token Lexer::next() {
 
     TokenKind kind;
     switch (c) {
-    case '(': kind = TokenKind::LParen; ++bracketDepth; break;
-    case '[': kind = TokenKind::LBracket; ++bracketDepth; break;
+    case '(':
+      kind = TokenKind::LParen;
+      ++bracketDepth;
+      break;
+    case '[':
+      kind = TokenKind::LBracket;
+      ++bracketDepth;
+      break;
     case ')':
     case ']':
       kind = c == ')' ? TokenKind::RParen : TokenKind::RBracket;
       if (bracketDepth > 0)
         --bracketDepth;
       break;
-    case '{': kind = TokenKind::LBrace; break;
-    case '}': kind = TokenKind::RBrace; break;
-    case ',': kind = TokenKind::Comma; break;
-    case ':': kind = TokenKind::Colon; break;
-    case ';': kind = TokenKind::Semicolon; break;
-    case '=': kind = TokenKind::Equal; break;
-    case '+': kind = TokenKind::Plus; break;
-    case '-': kind = TokenKind::Minus; break;
-    case '*': kind = TokenKind::Star; break;
-    case '/': kind = TokenKind::Slash; break;
-    case '@': kind = TokenKind::At; break;
-    case '.': kind = TokenKind::Dot; break;
+    case '{':
+      kind = TokenKind::LBrace;
+      break;
+    case '}':
+      kind = TokenKind::RBrace;
+      break;
+    case ',':
+      kind = TokenKind::Comma;
+      break;
+    case ':':
+      kind = TokenKind::Colon;
+      break;
+    case ';':
+      kind = TokenKind::Semicolon;
+      break;
+    case '=':
+      kind = TokenKind::Equal;
+      break;
+    case '+':
+      kind = TokenKind::Plus;
+      break;
+    case '-':
+      kind = TokenKind::Minus;
+      break;
+    case '*':
+      kind = TokenKind::Star;
+      break;
+    case '/':
+      kind = TokenKind::Slash;
+      break;
+    case '@':
+      kind = TokenKind::At;
+      break;
+    case '.':
+      kind = TokenKind::Dot;
+      break;
     default:
       error(loc, std::string("unexpected character '") + c + "'");
       advance();
@@ -320,8 +386,8 @@ Token Lexer::lexNumber(size_t start, SourceLoc loc) {
     return tok;
   }
 
-  Token tok = makeToken(isFloat ? TokenKind::Float : TokenKind::Int, start,
-                        loc);
+  Token tok =
+      makeToken(isFloat ? TokenKind::Float : TokenKind::Int, start, loc);
   const char *first = tok.text.data();
   const char *last = first + tok.text.size();
   if (isFloat) {
@@ -358,10 +424,18 @@ Token Lexer::lexString(size_t start, SourceLoc loc) {
       SourceLoc escLoc{line, col};
       char e = peekByte(1);
       switch (e) {
-      case '"': value += '"'; break;
-      case '\\': value += '\\'; break;
-      case 'n': value += '\n'; break;
-      case 't': value += '\t'; break;
+      case '"':
+        value += '"';
+        break;
+      case '\\':
+        value += '\\';
+        break;
+      case 'n':
+        value += '\n';
+        break;
+      case 't':
+        value += '\t';
+        break;
       default:
         if (e == '\n' || e == '\0') {
           advance();

@@ -55,8 +55,9 @@ std::string checkSameDType(const OpCall &call) {
 std::string checkFloat(const OpCall &call, size_t i) {
   if (isFloat(call.operands[i].dtype))
     return {};
-  std::string which = call.operands.size() == 1 ? "the operand" : "the " +
-                                                    ordinal(i) + " operand";
+  std::string which = call.operands.size() == 1
+                          ? "the operand"
+                          : "the " + ordinal(i) + " operand";
   return "expects a float (f32 or f64) tensor as " + which + ", got " +
          toString(call.operands[i].dtype);
 }
@@ -97,9 +98,9 @@ shape::Window2d window(const OpCall &call, bool pooling) {
 OpResult elementwiseBinary(OpCall &call) {
   if (std::string err = checkSameDType(call); !err.empty())
     return failure(err);
-  return fromShape(shape::broadcast(call.operands[0].shape,
-                                    call.operands[1].shape),
-                   call.operands[0].dtype);
+  return fromShape(
+      shape::broadcast(call.operands[0].shape, call.operands[1].shape),
+      call.operands[0].dtype);
 }
 
 OpResult floatBinary(OpCall &call) {
@@ -119,42 +120,41 @@ OpResult floatUnary(OpCall &call) {
 OpResult matmulRule(OpCall &call) {
   if (std::string err = checkAllFloat(call); !err.empty())
     return failure(err);
-  return fromShape(shape::matmul(call.operands[0].shape,
-                                 call.operands[1].shape),
-                   call.operands[0].dtype);
+  return fromShape(
+      shape::matmul(call.operands[0].shape, call.operands[1].shape),
+      call.operands[0].dtype);
 }
 
 OpResult softmaxRule(OpCall &call) {
   if (std::string err = checkFloat(call, 0); !err.empty())
     return failure(err);
-  return fromShape(shape::softmax(call.operands[0].shape,
-                                  intAttr(call, "axis")),
-                   call.operands[0].dtype);
+  return fromShape(
+      shape::softmax(call.operands[0].shape, intAttr(call, "axis")),
+      call.operands[0].dtype);
 }
 
 OpResult reduceRule(OpCall &call) {
-  return fromShape(shape::reduce(call.operands[0].shape,
-                                 listAttr(call, "axes"),
+  return fromShape(shape::reduce(call.operands[0].shape, listAttr(call, "axes"),
                                  boolAttr(call, "keepdims")),
                    call.operands[0].dtype);
 }
 
 OpResult reshapeRule(OpCall &call) {
-  return fromShape(shape::reshape(call.operands[0].shape,
-                                  listAttr(call, "shape")),
-                   call.operands[0].dtype);
+  return fromShape(
+      shape::reshape(call.operands[0].shape, listAttr(call, "shape")),
+      call.operands[0].dtype);
 }
 
 OpResult transposeRule(OpCall &call) {
-  return fromShape(shape::transpose(call.operands[0].shape,
-                                    listAttr(call, "perm")),
-                   call.operands[0].dtype);
+  return fromShape(
+      shape::transpose(call.operands[0].shape, listAttr(call, "perm")),
+      call.operands[0].dtype);
 }
 
 OpResult broadcastToRule(OpCall &call) {
-  return fromShape(shape::broadcastTo(call.operands[0].shape,
-                                      listAttr(call, "shape")),
-                   call.operands[0].dtype);
+  return fromShape(
+      shape::broadcastTo(call.operands[0].shape, listAttr(call, "shape")),
+      call.operands[0].dtype);
 }
 
 OpResult concatRule(OpCall &call) {
@@ -185,17 +185,16 @@ OpResult conv2dRule(OpCall &call) {
     return failure(err);
   const shape::Shape *bias =
       call.operands.size() == 3 ? &call.operands[2].shape : nullptr;
-  return fromShape(shape::conv2d(call.operands[0].shape,
-                                 call.operands[1].shape, bias,
-                                 window(call, /*pooling=*/false),
+  return fromShape(shape::conv2d(call.operands[0].shape, call.operands[1].shape,
+                                 bias, window(call, /*pooling=*/false),
                                  intAttr(call, "groups")),
                    call.operands[0].dtype);
 }
 
 OpResult maxPoolRule(OpCall &call) {
-  return fromShape(shape::pool2d(call.operands[0].shape,
-                                 window(call, /*pooling=*/true)),
-                   call.operands[0].dtype);
+  return fromShape(
+      shape::pool2d(call.operands[0].shape, window(call, /*pooling=*/true)),
+      call.operands[0].dtype);
 }
 
 OpResult avgPoolRule(OpCall &call) {
@@ -210,10 +209,10 @@ OpResult batchNormRule(OpCall &call) {
   if (floatAttr(call, "eps") <= 0)
     return failure("eps must be positive");
   const std::vector<TensorType> &ops = call.operands;
-  OpResult result = fromShape(shape::batchNorm(ops[0].shape, ops[1].shape,
-                                               ops[2].shape, ops[3].shape,
-                                               ops[4].shape),
-                              ops[0].dtype);
+  OpResult result =
+      fromShape(shape::batchNorm(ops[0].shape, ops[1].shape, ops[2].shape,
+                                 ops[3].shape, ops[4].shape),
+                ops[0].dtype);
   // Results 1 and 2 are the updated running mean and variance.
   if (result.error.empty()) {
     result.results.push_back(ops[3]);
@@ -234,8 +233,7 @@ OpResult dropoutRule(OpCall &call) {
 OpResult gatherRule(OpCall &call) {
   if (std::string err = checkInteger(call, 1, "indices"); !err.empty())
     return failure(err);
-  return fromShape(shape::gather(call.operands[0].shape,
-                                 call.operands[1].shape,
+  return fromShape(shape::gather(call.operands[0].shape, call.operands[1].shape,
                                  intAttr(call, "axis")),
                    call.operands[0].dtype);
 }
@@ -243,17 +241,17 @@ OpResult gatherRule(OpCall &call) {
 OpResult embeddingRule(OpCall &call) {
   if (std::string err = checkInteger(call, 1, "indices"); !err.empty())
     return failure(err);
-  return fromShape(shape::gather(call.operands[0].shape,
-                                 call.operands[1].shape, 0),
-                   call.operands[0].dtype);
+  return fromShape(
+      shape::gather(call.operands[0].shape, call.operands[1].shape, 0),
+      call.operands[0].dtype);
 }
 
 OpResult pointwiseLossRule(OpCall &call) {
   if (std::string err = checkAllFloat(call); !err.empty())
     return failure(err);
-  return fromShape(shape::pointwiseLoss(call.operands[0].shape,
-                                        call.operands[1].shape),
-                   call.operands[0].dtype);
+  return fromShape(
+      shape::pointwiseLoss(call.operands[0].shape, call.operands[1].shape),
+      call.operands[0].dtype);
 }
 
 OpResult softmaxCrossEntropyRule(OpCall &call) {
@@ -270,8 +268,8 @@ OpResult softmaxCrossEntropyRule(OpCall &call) {
 // The table
 //===----------------------------------------------------------------------===//
 
-constexpr AttrSpec kLeakyReluAttrs[] = {{"alpha", AttrKind::Float, false,
-                                         0.01}};
+constexpr AttrSpec kLeakyReluAttrs[] = {
+    {"alpha", AttrKind::Float, false, 0.01}};
 constexpr AttrSpec kSoftmaxAttrs[] = {{"axis", AttrKind::Int, false, -1}};
 constexpr AttrSpec kReduceAttrs[] = {{"axes", AttrKind::IntList},
                                      {"keepdims", AttrKind::Bool}};
@@ -322,14 +320,12 @@ const OpSignature kOps[] = {
     {"leaky_relu", "leaky_relu", 1, 1, NNC_ATTRS(kLeakyReluAttrs), floatUnary},
     {"matmul", "matmul", 2, 2, NNC_NO_ATTRS, matmulRule},
     {"softmax", "softmax", 1, 1, NNC_ATTRS(kSoftmaxAttrs), softmaxRule},
-    {"log_softmax", "log_softmax", 1, 1, NNC_ATTRS(kSoftmaxAttrs),
-     softmaxRule},
+    {"log_softmax", "log_softmax", 1, 1, NNC_ATTRS(kSoftmaxAttrs), softmaxRule},
     {"reduce_sum", "reduce_sum", 1, 1, NNC_ATTRS(kReduceAttrs), reduceRule},
     {"reduce_mean", "reduce_mean", 1, 1, NNC_ATTRS(kReduceAttrs), reduceRule},
     {"reduce_max", "reduce_max", 1, 1, NNC_ATTRS(kReduceAttrs), reduceRule},
     {"reshape", "reshape", 1, 1, NNC_ATTRS(kShapeAttrs), reshapeRule},
-    {"transpose", "transpose", 1, 1, NNC_ATTRS(kTransposeAttrs),
-     transposeRule},
+    {"transpose", "transpose", 1, 1, NNC_ATTRS(kTransposeAttrs), transposeRule},
     {"broadcast_to", "broadcast_to", 1, 1, NNC_ATTRS(kShapeAttrs),
      broadcastToRule},
     {"concat", "concat", 1, kVariadic, NNC_ATTRS(kAxisAttrs), concatRule},
@@ -363,12 +359,18 @@ const OpSignature *lookupOp(const std::string &name) {
 
 const OpSignature *lookupInfixOp(char op) {
   switch (op) {
-  case '+': return lookupOp("add");
-  case '-': return lookupOp("sub");
-  case '*': return lookupOp("mul");
-  case '/': return lookupOp("div");
-  case '@': return lookupOp("matmul");
-  default: return nullptr;
+  case '+':
+    return lookupOp("add");
+  case '-':
+    return lookupOp("sub");
+  case '*':
+    return lookupOp("mul");
+  case '/':
+    return lookupOp("div");
+  case '@':
+    return lookupOp("matmul");
+  default:
+    return nullptr;
   }
 }
 

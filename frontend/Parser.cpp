@@ -143,8 +143,8 @@ bool Parser::parseStatement(Context context, std::vector<Stmt> &out,
     synchronize();
     return false;
   };
-  const char *where = context == Context::Layer ? "inside a layer"
-                                                : "inside a repeat block";
+  const char *where =
+      context == Context::Layer ? "inside a layer" : "inside a repeat block";
   bool topLevel = context == Context::TopLevel;
 
   Stmt stmt;
@@ -283,8 +283,7 @@ bool Parser::parseDecl(Stmt::Kind kind, Stmt &stmt) {
   stmt.nameLoc = tok.loc;
   stmt.name = std::string(tok.text);
   if (!expect(TokenKind::Ident, "a name") ||
-      !expect(TokenKind::Colon, "':' before the type") ||
-      !parseType(stmt.type))
+      !expect(TokenKind::Colon, "':' before the type") || !parseType(stmt.type))
     return false;
   if (kind == Stmt::Kind::Input || !accept(TokenKind::Equal))
     return true;
@@ -490,8 +489,8 @@ ExprPtr Parser::parseExpr() {
 
 ExprPtr Parser::parseMultiplicative() {
   ExprPtr lhs = parseUnary();
-  while (lhs && (at(TokenKind::Star) || at(TokenKind::Slash) ||
-                 at(TokenKind::At))) {
+  while (lhs &&
+         (at(TokenKind::Star) || at(TokenKind::Slash) || at(TokenKind::At))) {
     char op = tok.text[0];
     SourceLoc loc = tok.loc;
     consume();

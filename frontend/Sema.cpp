@@ -87,15 +87,13 @@ void Sema::checkLayers(const ast::Module &module) {
       continue;
     }
     if (lookupOp(layer.name)) {
-      error(top, layer.loc,
-            "layer '" + layer.name + "' has the name of an op");
+      error(top, layer.loc, "layer '" + layer.name + "' has the name of an op");
       ok = false;
     }
     std::set<std::string> paramNames;
     for (const ast::LayerParam &param : layer.params) {
       if (!paramNames.insert(param.name).second) {
-        error(top, param.loc, "duplicate layer parameter '" + param.name +
-                                  "'");
+        error(top, param.loc, "duplicate layer parameter '" + param.name + "'");
         ok = false;
       }
     }
@@ -119,8 +117,8 @@ void Sema::checkLayers(const ast::Module &module) {
   }
 }
 
-Sema::Value Sema::callLayer(const ast::LayerDecl &layer,
-                            const ast::Expr &call, Frame &frame) {
+Sema::Value Sema::callLayer(const ast::LayerDecl &layer, const ast::Expr &call,
+                            Frame &frame) {
   // Arguments are evaluated first, in the caller, so a call nested in an
   // argument gets the lower instance number: in dense(dense(x)) the inner
   // call is dense_0.
@@ -306,7 +304,7 @@ void Sema::declareArgument(const Stmt &stmt, Frame &frame) {
     return;
   }
   Argument arg;
-  arg.role = isInput                         ? Argument::Role::Input
+  arg.role = isInput                          ? Argument::Role::Input
              : stmt.kind == Stmt::Kind::Param ? Argument::Role::Param
                                               : Argument::Role::Buffer;
   arg.name = qualified;
@@ -343,9 +341,9 @@ std::optional<TensorType> Sema::resolveType(const ast::TypeExpr &type,
         extent = it->second.intValue;
       } else if (it != frame.names.end()) {
         if (it->second.kind != Value::Kind::Poison)
-          error(frame, dim.loc, "dimension '" + dim.name +
-                                    "' is not an integer, it is " +
-                                    describe(it->second));
+          error(frame, dim.loc,
+                "dimension '" + dim.name + "' is not an integer, it is " +
+                    describe(it->second));
         ok = false;
         continue;
       } else if (isInput && i == 0) {
@@ -396,8 +394,7 @@ std::optional<TensorType> Sema::resolveType(const ast::TypeExpr &type,
         elements > kMaxElements) {
       error(frame, type.loc,
             std::string("tensor type ") + toString(result.dtype) +
-                shape::toString(result.shape) +
-                " has more than 2^40 elements");
+                shape::toString(result.shape) + " has more than 2^40 elements");
       return std::nullopt;
     }
   }

@@ -97,8 +97,8 @@ private:
   void runRepeat(const ast::Stmt &stmt, Frame &frame);
   void runOutput(const ast::Stmt &stmt, Frame &frame);
   void runLoss(const ast::Stmt &stmt, Frame &frame);
-  std::optional<TensorType> resolveType(const ast::TypeExpr &type,
-                                        bool isInput, Frame &frame);
+  std::optional<TensorType> resolveType(const ast::TypeExpr &type, bool isInput,
+                                        Frame &frame);
   Value callLayer(const ast::LayerDecl &layer, const ast::Expr &call,
                   Frame &frame);
 
@@ -112,10 +112,10 @@ private:
                 std::vector<SourceLoc> operandLocs,
                 std::map<std::string, AttrValue> attrs, SourceLoc loc,
                 Frame &frame);
-  bool convertAttrs(const OpSignature &sig, const ast::Expr &call,
-                    const std::vector<std::pair<const ast::CallArg *, Value>>
-                        &keywordArgs,
-                    std::map<std::string, AttrValue> &attrs, Frame &frame);
+  bool convertAttrs(
+      const OpSignature &sig, const ast::Expr &call,
+      const std::vector<std::pair<const ast::CallArg *, Value>> &keywordArgs,
+      std::map<std::string, AttrValue> &attrs, Frame &frame);
   /// Turns a compile-time number into a scalar constant node of `dtype`.
   std::optional<ValueRef> materialize(const Value &value, DType dtype,
                                       SourceLoc loc, Frame &frame);
@@ -124,10 +124,11 @@ private:
   std::optional<ValueRef> asTensor(const Value &value, DType numberDType,
                                    SourceLoc loc, const char *what,
                                    Frame &frame);
-  std::optional<ValueRef> addNode(std::string op, std::vector<ValueRef> operands,
-                   std::map<std::string, AttrValue> attrs,
-                   std::vector<TensorType> results, SourceLoc loc,
-                   const Frame &frame);
+  std::optional<ValueRef> addNode(std::string op,
+                                  std::vector<ValueRef> operands,
+                                  std::map<std::string, AttrValue> attrs,
+                                  std::vector<TensorType> results,
+                                  SourceLoc loc, const Frame &frame);
   static std::string describe(const Value &value);
 
   // Initializers and the training section (SemaTrain.cpp).

@@ -22,13 +22,20 @@ std::string formatNumber(double v) {
 
 std::string Sema::describe(const Value &value) {
   switch (value.kind) {
-  case Value::Kind::Poison: return "an invalid value";
-  case Value::Kind::Tensor: return "a tensor";
-  case Value::Kind::Int: return "an integer";
-  case Value::Kind::Float: return "a number";
-  case Value::Kind::Bool: return "a boolean";
-  case Value::Kind::String: return "a string";
-  case Value::Kind::List: return "a list";
+  case Value::Kind::Poison:
+    return "an invalid value";
+  case Value::Kind::Tensor:
+    return "a tensor";
+  case Value::Kind::Int:
+    return "an integer";
+  case Value::Kind::Float:
+    return "a number";
+  case Value::Kind::Bool:
+    return "a boolean";
+  case Value::Kind::String:
+    return "a string";
+  case Value::Kind::List:
+    return "a list";
   }
   return "a value";
 }
@@ -73,8 +80,8 @@ std::optional<ValueRef> Sema::materialize(const Value &value, DType dtype,
                 toString(dtype) + " tensor (only integers can)");
       return std::nullopt;
     }
-    if (dtype == DType::I32 && (value.intValue < INT32_MIN ||
-                                value.intValue > INT32_MAX)) {
+    if (dtype == DType::I32 &&
+        (value.intValue < INT32_MIN || value.intValue > INT32_MAX)) {
       error(frame, loc,
             "the integer " + std::to_string(value.intValue) +
                 " does not fit in i32");
@@ -204,12 +211,11 @@ Sema::Value Sema::evalBinary(const Expr &expr, Frame &frame) {
         expr.op != '/') {
       int64_t out = 0;
       bool overflow =
-          expr.op == '+'   ? __builtin_add_overflow(lhs.intValue,
-                                                    rhs.intValue, &out)
-          : expr.op == '-' ? __builtin_sub_overflow(lhs.intValue,
-                                                    rhs.intValue, &out)
-                           : __builtin_mul_overflow(lhs.intValue,
-                                                    rhs.intValue, &out);
+          expr.op == '+'
+              ? __builtin_add_overflow(lhs.intValue, rhs.intValue, &out)
+          : expr.op == '-'
+              ? __builtin_sub_overflow(lhs.intValue, rhs.intValue, &out)
+              : __builtin_mul_overflow(lhs.intValue, rhs.intValue, &out);
       if (overflow) {
         error(frame, expr.loc, "integer overflow in a constant expression");
         return {};
@@ -291,13 +297,12 @@ Sema::Value Sema::evalCall(const Expr &expr, Frame &frame) {
 
   size_t n = operands.size();
   if (n < sig->minOperands || n > sig->maxOperands) {
-    std::string expected =
-        sig->maxOperands == kVariadic
-            ? "at least " + std::to_string(sig->minOperands)
-        : sig->minOperands == sig->maxOperands
-            ? std::to_string(sig->minOperands)
-            : std::to_string(sig->minOperands) + " or " +
-                  std::to_string(sig->maxOperands);
+    std::string expected = sig->maxOperands == kVariadic
+                               ? "at least " + std::to_string(sig->minOperands)
+                           : sig->minOperands == sig->maxOperands
+                               ? std::to_string(sig->minOperands)
+                               : std::to_string(sig->minOperands) + " or " +
+                                     std::to_string(sig->maxOperands);
     bool plural = expected != "1" && expected != "at least 1";
     error(frame, expr.loc,
           std::string(sig->name) + ": expected " + expected + " operand" +
@@ -400,8 +405,7 @@ bool Sema::convertAttrs(
     if (attrs.count(spec.name))
       continue;
     if (spec.required) {
-      error(frame, call.loc,
-            name + ": missing attribute '" + spec.name + "'");
+      error(frame, call.loc, name + ": missing attribute '" + spec.name + "'");
       ok = false;
       continue;
     }
@@ -436,8 +440,8 @@ bool Sema::convertAttrs(
 
 Sema::Value Sema::applyOp(const OpSignature &sig, std::vector<Value> operands,
                           std::vector<SourceLoc> operandLocs,
-                          std::map<std::string, AttrValue> attrs,
-                          SourceLoc loc, Frame &frame) {
+                          std::map<std::string, AttrValue> attrs, SourceLoc loc,
+                          Frame &frame) {
   std::string name = sig.name;
   // Numbers take the dtype of the first tensor operand, so `x * 2` works
   // for f64 and integer tensors too; alone they are f32.

@@ -122,9 +122,10 @@ std::optional<double> Sema::numberArg(const Value &value, SourceLoc loc,
   return std::nullopt;
 }
 
-std::optional<Initializer>
-Sema::resolveInitializer(const ast::Stmt &stmt, const std::string &name,
-                         const TensorType &type, Frame &frame) {
+std::optional<Initializer> Sema::resolveInitializer(const ast::Stmt &stmt,
+                                                    const std::string &name,
+                                                    const TensorType &type,
+                                                    Frame &frame) {
   Initializer init;
   init.seed = defaultInitSeed(name);
   if (!stmt.init)
@@ -230,8 +231,9 @@ Sema::resolveInitializer(const ast::Stmt &stmt, const std::string &name,
   }
   if (spec->needsFans && type.shape.size() < 2) {
     error(frame, expr.loc,
-          prefix + "needs a tensor of rank 2 or more (for fan_in and "
-                   "fan_out), got shape " +
+          prefix +
+              "needs a tensor of rank 2 or more (for fan_in and "
+              "fan_out), got shape " +
               shape::toString(type.shape));
     return std::nullopt;
   }
@@ -335,9 +337,8 @@ void Sema::runTrain(const ast::TrainBlock &block, Frame &frame) {
       error(frame, expr.loc,
             "'" + item.key + "' must be an integer of at least " +
                 std::to_string(setting->min) + ", got " +
-                (value.kind == Value::Kind::Int
-                     ? std::to_string(value.intValue)
-                     : describe(value)));
+                (value.kind == Value::Kind::Int ? std::to_string(value.intValue)
+                                                : describe(value)));
       continue;
     }
     training.settings[item.key] = value.intValue;
@@ -364,8 +365,8 @@ void Sema::applyFreezePatterns(Frame &frame) {
       }
     }
     if (!matched)
-      error(frame, loc, "freeze pattern '" + pattern +
-                            "' matches no parameter");
+      error(frame, loc,
+            "freeze pattern '" + pattern + "' matches no parameter");
   }
 }
 

@@ -69,10 +69,10 @@ bool isStatementKeyword(TokenKind kind);
 struct Token {
   TokenKind kind = TokenKind::Eof;
   SourceLoc loc;
-  uint32_t offset = 0; ///< Byte offset of the first character.
-  std::string_view text; ///< The spelling, as written in the source.
-  int64_t intValue = 0;  ///< For Int.
-  double floatValue = 0; ///< For Float.
+  uint32_t offset = 0;     ///< Byte offset of the first character.
+  std::string_view text;   ///< The spelling, as written in the source.
+  int64_t intValue = 0;    ///< For Int.
+  double floatValue = 0;   ///< For Float.
   std::string stringValue; ///< For String: the contents, escapes resolved.
 
   bool is(TokenKind k) const { return kind == k; }

@@ -68,17 +68,16 @@ TEST(DiagnosticsTest, LongLinesAreCutAroundTheColumn) {
   std::string expectedEcho =
       "  ..." + std::string(50, 'a') + "X" + std::string(49, 'a') + "...";
   std::string expectedCaret = "  " + std::string(3 + 50, ' ') + "^";
-  EXPECT_EQ(printed(diags),
-            "m.nn:1:201: error: e\n" + expectedEcho + "\n" + expectedCaret +
-                "\n");
+  EXPECT_EQ(printed(diags), "m.nn:1:201: error: e\n" + expectedEcho + "\n" +
+                                expectedCaret + "\n");
 }
 
 TEST(DiagnosticsTest, LongLineStartIsNotCutBeforeTheColumn) {
   std::string line(300, 'b');
   DiagnosticEngine diags("m.nn", line);
   diags.error({1, 3}, "e");
-  EXPECT_EQ(printed(diags), "m.nn:1:3: error: e\n  " + std::string(100, 'b') +
-                                "...\n    ^\n");
+  EXPECT_EQ(printed(diags),
+            "m.nn:1:3: error: e\n  " + std::string(100, 'b') + "...\n    ^\n");
 }
 
 TEST(DiagnosticsTest, NoPositionPrintsTheFileOnly) {

@@ -59,14 +59,14 @@ TEST(LexerTest, EveryPunctuation) {
   EXPECT_EQ(l.kinds(),
             (std::vector<K>{K::LParen, K::RParen, K::LBracket, K::RBracket,
                             K::LBrace, K::RBrace, K::Comma, K::Colon,
-                            K::Semicolon, K::Equal, K::Plus, K::Minus,
-                            K::Star, K::Slash, K::At, K::Dot, K::Eof}));
+                            K::Semicolon, K::Equal, K::Plus, K::Minus, K::Star,
+                            K::Slash, K::At, K::Dot, K::Eof}));
 }
 
 TEST(LexerTest, IdentifiersAreNotKeywordPrefixes) {
   Lexed l("models _x let2 f32 tensor");
-  EXPECT_EQ(l.kinds(), (std::vector<K>{K::Ident, K::Ident, K::Ident,
-                                       K::Ident, K::Ident, K::Eof}));
+  EXPECT_EQ(l.kinds(), (std::vector<K>{K::Ident, K::Ident, K::Ident, K::Ident,
+                                       K::Ident, K::Eof}));
   EXPECT_EQ(l.tokens[0].text, "models");
   EXPECT_EQ(l.tokens[1].text, "_x");
   EXPECT_EQ(l.tokens[2].text, "let2");
@@ -91,9 +91,9 @@ TEST(LexerTest, LocationsCountFromOne) {
 
 TEST(LexerTest, Numbers) {
   Lexed l("0 42 0.5 1e-3 2.5E+2 7e2 1.");
-  ASSERT_EQ(l.kinds(), (std::vector<K>{K::Int, K::Int, K::Float, K::Float,
-                                       K::Float, K::Float, K::Int, K::Dot,
-                                       K::Eof}));
+  ASSERT_EQ(l.kinds(),
+            (std::vector<K>{K::Int, K::Int, K::Float, K::Float, K::Float,
+                            K::Float, K::Int, K::Dot, K::Eof}));
   EXPECT_EQ(l.tokens[0].intValue, 0);
   EXPECT_EQ(l.tokens[1].intValue, 42);
   EXPECT_DOUBLE_EQ(l.tokens[2].floatValue, 0.5);
@@ -159,18 +159,18 @@ TEST(LexerTest, CommentsAndNewlines) {
 TEST(LexerTest, NoNewlinesInsideParenthesesAndBrackets) {
   Lexed l("f(a,\n b) [1,\n2]\n{\n}");
   EXPECT_EQ(l.kinds(),
-            (std::vector<K>{K::Ident, K::LParen, K::Ident, K::Comma,
-                            K::Ident, K::RParen, K::LBracket, K::Int,
-                            K::Comma, K::Int, K::RBracket, K::Newline,
-                            K::LBrace, K::Newline, K::RBrace, K::Eof}));
+            (std::vector<K>{K::Ident, K::LParen, K::Ident, K::Comma, K::Ident,
+                            K::RParen, K::LBracket, K::Int, K::Comma, K::Int,
+                            K::RBracket, K::Newline, K::LBrace, K::Newline,
+                            K::RBrace, K::Eof}));
 }
 
 TEST(LexerTest, StatementKeywordEndsAnUnclosedParenthesis) {
   Lexed l("let a = f(x,\nlet b = 1");
   EXPECT_EQ(l.kinds(),
-            (std::vector<K>{K::KwLet, K::Ident, K::Equal, K::Ident,
-                            K::LParen, K::Ident, K::Comma, K::Newline,
-                            K::KwLet, K::Ident, K::Equal, K::Int, K::Eof}));
+            (std::vector<K>{K::KwLet, K::Ident, K::Equal, K::Ident, K::LParen,
+                            K::Ident, K::Comma, K::Newline, K::KwLet, K::Ident,
+                            K::Equal, K::Int, K::Eof}));
 }
 
 TEST(LexerTest, BadBytesAreReportedAndSkipped) {
@@ -180,8 +180,8 @@ TEST(LexerTest, BadBytesAreReportedAndSkipped) {
                                       "1:7: invalid UTF-8 byte 0xff",
                                       "1:11: unexpected character '$'",
                                       "1:15: unexpected character U+00E9"}));
-  EXPECT_EQ(l.kinds(), (std::vector<K>{K::Ident, K::Ident, K::Ident,
-                                       K::Ident, K::Ident, K::Eof}));
+  EXPECT_EQ(l.kinds(), (std::vector<K>{K::Ident, K::Ident, K::Ident, K::Ident,
+                                       K::Ident, K::Eof}));
 }
 
 TEST(LexerTest, InvalidUtf8InCommentIsReported) {
@@ -193,8 +193,8 @@ TEST(LexerTest, InvalidUtf8InCommentIsReported) {
 
 TEST(LexerTest, NulByteDoesNotEndTheInput) {
   Lexed l(std::string("a\0b", 3));
-  EXPECT_EQ(l.messages(), (std::vector<std::string>{
-                              "1:2: invalid control character 0x00"}));
+  EXPECT_EQ(l.messages(),
+            (std::vector<std::string>{"1:2: invalid control character 0x00"}));
   EXPECT_EQ(l.kinds(), (std::vector<K>{K::Ident, K::Ident, K::Eof}));
 }
 

@@ -17,12 +17,18 @@ namespace {
 /// as strings.
 std::string sexpr(const Expr &e) {
   switch (e.kind) {
-  case Expr::Kind::Int: return std::to_string(e.intValue);
-  case Expr::Kind::Float: return std::to_string(e.floatValue);
-  case Expr::Kind::Bool: return e.boolValue ? "true" : "false";
-  case Expr::Kind::String: return "\"" + e.name + "\"";
-  case Expr::Kind::Name: return e.name;
-  case Expr::Kind::Neg: return "(neg " + sexpr(*e.operands[0]) + ")";
+  case Expr::Kind::Int:
+    return std::to_string(e.intValue);
+  case Expr::Kind::Float:
+    return std::to_string(e.floatValue);
+  case Expr::Kind::Bool:
+    return e.boolValue ? "true" : "false";
+  case Expr::Kind::String:
+    return "\"" + e.name + "\"";
+  case Expr::Kind::Name:
+    return e.name;
+  case Expr::Kind::Neg:
+    return "(neg " + sexpr(*e.operands[0]) + ")";
   case Expr::Kind::Binary:
     return std::string("(") + e.op + " " + sexpr(*e.operands[0]) + " " +
            sexpr(*e.operands[1]) + ")";
@@ -35,8 +41,7 @@ std::string sexpr(const Expr &e) {
   case Expr::Kind::Call: {
     std::string out = "(call " + e.name;
     for (const ast::CallArg &a : e.args)
-      out += " " + (a.keyword.empty() ? "" : a.keyword + "=") +
-             sexpr(*a.value);
+      out += " " + (a.keyword.empty() ? "" : a.keyword + "=") + sexpr(*a.value);
     return out + ")";
   }
   }
@@ -235,11 +240,12 @@ TEST(ParserTest, ErrorsStopAtTheLimit) {
 }
 
 TEST(ParserTest, DeepParenthesesHitTheNestingLimit) {
-  std::string source = "let x = " + std::string(100000, '(') + "1" +
-                       std::string(100000, ')');
+  std::string source =
+      "let x = " + std::string(100000, '(') + "1" + std::string(100000, ')');
   Parsed p(source);
-  EXPECT_EQ(p.messages(), (std::vector<std::string>{
-                              "1:265: nesting is too deep (the limit is 256)"}));
+  EXPECT_EQ(p.messages(),
+            (std::vector<std::string>{
+                "1:265: nesting is too deep (the limit is 256)"}));
 }
 
 TEST(ParserTest, DeepCallsListsAndMinusesHitTheNestingLimit) {
@@ -298,9 +304,10 @@ TEST(ParserTest, RandomBytesNeverCrashOrHang) {
 
 TEST(ParserTest, RandomTokenSoupNeverCrashesOrHangs) {
   static const char *const pieces[] = {
-      "let ", "x", " = ", "(", ")", "[", "]", "{", "}", ",", "\n", "@",
-      "-",    "+", "*",   "1", "2.5", "layer ", "repeat 3 ", "return ",
-      "f(",   "a=", "train", "freeze ", "*", ".", "input ", ":", "f32"};
+      "let ", "x",      " = ",       "(",       ")",  "[",  "]",     "{",
+      "}",    ",",      "\n",        "@",       "-",  "+",  "*",     "1",
+      "2.5",  "layer ", "repeat 3 ", "return ", "f(", "a=", "train", "freeze ",
+      "*",    ".",      "input ",    ":",       "f32"};
   std::mt19937 rng(99);
   for (int round = 0; round < 300; ++round) {
     std::string source;

@@ -1,7 +1,7 @@
 //===- SemaTest.cpp - Names, layers, repeat, shapes, training -------------===//
 
-#include "frontend/Frontend.h"
 #include "frontend/Sema.h"
+#include "frontend/Frontend.h"
 
 #include <gtest/gtest.h>
 
@@ -28,10 +28,9 @@ struct Compiled {
     std::vector<std::string> out;
     for (const Diagnostic &d : diags.diagnostics())
       out.push_back(
-          std::string(d.severity == Diagnostic::Severity::Note ? "note "
-                                                               : "") +
-          std::to_string(d.loc.line) + ":" + std::to_string(d.loc.col) +
-          ": " + d.message);
+          std::string(d.severity == Diagnostic::Severity::Note ? "note " : "") +
+          std::to_string(d.loc.line) + ":" + std::to_string(d.loc.col) + ": " +
+          d.message);
     return out;
   }
 
@@ -116,7 +115,8 @@ TEST(SemaTest, NumbersTakeTheTensorsDType) {
 
 TEST(SemaTest, NumberTooLargeForF32) {
   Compiled c(std::string(kHeader) + "output y = x * 1e300\n");
-  EXPECT_EQ(c.messages(), (Msgs{"2:16: the number 1e+300 does not fit in f32"}));
+  EXPECT_EQ(c.messages(),
+            (Msgs{"2:16: the number 1e+300 does not fit in f32"}));
 }
 
 TEST(SemaTest, ConstantOverflowIsAnError) {
@@ -129,8 +129,8 @@ TEST(SemaTest, InfixOpsMapToOps) {
   Compiled c("input a: f32[3]\ninput b: f32[3]\ninput m: f32[3, 3]\n"
              "output y = (a + b - a) * b / a\noutput z = m @ m\n");
   ASSERT_EQ(c.messages(), Msgs{});
-  EXPECT_EQ(c.ops(), (std::vector<std::string>{"add", "sub", "mul", "div",
-                                               "matmul"}));
+  EXPECT_EQ(c.ops(),
+            (std::vector<std::string>{"add", "sub", "mul", "div", "matmul"}));
 }
 
 TEST(SemaTest, UnknownNameAndShadowing) {
@@ -157,8 +157,7 @@ TEST(SemaTest, ErrorsDoNotCascadeFromAPoisonedName) {
 }
 
 TEST(SemaTest, ShapeErrorsNameTheOp) {
-  Compiled c(std::string(kHeader) +
-             "param w: f32[32, 10]\noutput y = x @ w\n");
+  Compiled c(std::string(kHeader) + "param w: f32[32, 10]\noutput y = x @ w\n");
   EXPECT_EQ(c.messages(),
             (Msgs{"3:14: matmul: cannot multiply [?, 64] by [32, 10]: inner "
                   "extents 64 and 32 differ"}));
@@ -283,10 +282,9 @@ TEST(SemaTest, LayerInstancesAreNumberedArgumentsFirst) {
              "let h = dense(dense(x, 64, 32), 32, 16)\n"
              "output y = dense(h, fan_out=8, fan_in=16)\n");
   ASSERT_EQ(c.messages(), Msgs{});
-  EXPECT_EQ(c.argumentNames(),
-            (std::vector<std::string>{"x", "dense_0.w", "dense_0.b",
-                                      "dense_1.w", "dense_1.b", "dense_2.w",
-                                      "dense_2.b"}));
+  EXPECT_EQ(c.argumentNames(), (std::vector<std::string>{
+                                   "x", "dense_0.w", "dense_0.b", "dense_1.w",
+                                   "dense_1.b", "dense_2.w", "dense_2.b"}));
   EXPECT_EQ(c.arg("dense_0.w").type.shape, (Shape{64, 32}));
   EXPECT_EQ(c.arg("dense_2.w").type.shape, (Shape{16, 8}));
   // Nodes inside an instance remember the call that created them.
@@ -305,12 +303,12 @@ TEST(SemaTest, NestedLayersAreNamedUnderTheirInstance) {
              "}\n" +
              kHeader + "output y = block(block(x, 64), 64)\n");
   ASSERT_EQ(c.messages(), Msgs{});
-  EXPECT_EQ(c.argumentNames(),
-            (std::vector<std::string>{
-                "x", "block_0.dense_0.w", "block_0.dense_0.b",
-                "block_0.dense_1.w", "block_0.dense_1.b", "block_1.dense_0.w",
-                "block_1.dense_0.b", "block_1.dense_1.w",
-                "block_1.dense_1.b"}));
+  EXPECT_EQ(
+      c.argumentNames(),
+      (std::vector<std::string>{"x", "block_0.dense_0.w", "block_0.dense_0.b",
+                                "block_0.dense_1.w", "block_0.dense_1.b",
+                                "block_1.dense_0.w", "block_1.dense_0.b",
+                                "block_1.dense_1.w", "block_1.dense_1.b"}));
   const Argument &w = c.arg("block_1.dense_1.w");
   ASSERT_EQ(w.loc.callers.size(), 2u);
   EXPECT_EQ(w.loc.callers[0].line, 8u); // dense(h, n, n) inside block
@@ -322,14 +320,12 @@ TEST(SemaTest, RepeatUnrollsAndThreadsLet) {
              "let h = x\nrepeat 3 {\n  let h = relu(dense(h, 64, 64))\n}\n"
              "output h\n");
   ASSERT_EQ(c.messages(), Msgs{});
-  EXPECT_EQ(c.argumentNames(),
-            (std::vector<std::string>{"x", "dense_0.w", "dense_0.b",
-                                      "dense_1.w", "dense_1.b", "dense_2.w",
-                                      "dense_2.b"}));
+  EXPECT_EQ(c.argumentNames(), (std::vector<std::string>{
+                                   "x", "dense_0.w", "dense_0.b", "dense_1.w",
+                                   "dense_1.b", "dense_2.w", "dense_2.b"}));
   EXPECT_EQ(c.ops(),
-            (std::vector<std::string>{"matmul", "add", "relu", "matmul",
-                                      "add", "relu", "matmul", "add",
-                                      "relu"}));
+            (std::vector<std::string>{"matmul", "add", "relu", "matmul", "add",
+                                      "relu", "matmul", "add", "relu"}));
   EXPECT_EQ(c.program->outputs[0].value.index, 8u);
 }
 
@@ -438,7 +434,8 @@ TEST(SemaTest, LossMustBeAFloatScalar) {
   EXPECT_EQ(ok.program->loss.name, "loss");
   Compiled twice(std::string(kHeader) +
                  "loss = reduce_sum(x)\nloss = reduce_sum(x)\n");
-  EXPECT_EQ(twice.messages(), (Msgs{"3:1: the loss is already defined at 2:1"}));
+  EXPECT_EQ(twice.messages(),
+            (Msgs{"3:1: the loss is already defined at 2:1"}));
 }
 
 TEST(SemaTest, OutputErrors) {
@@ -502,7 +499,8 @@ TEST(SemaTest, InitializerErrors) {
 }
 
 TEST(SemaTest, TrainingSection) {
-  Compiled c(std::string(kDense) + kHeader + "input l: i32[B]\n"
+  Compiled c(std::string(kDense) + kHeader +
+             "input l: i32[B]\n"
              "let h = dense(dense(x, 64, 32), 32, 10)\n"
              "loss = softmax_cross_entropy(h, l)\n"
              "train {\n  optimizer = adam(lr=0.01, beta2=0.99)\n"
@@ -527,22 +525,26 @@ TEST(SemaTest, TrainingSection) {
 }
 
 TEST(SemaTest, TrainingErrors) {
-  Compiled c(std::string(kHeader) + "param w: f32[64, 1]\n"
+  Compiled c(std::string(kHeader) +
+             "param w: f32[64, 1]\n"
              "loss = reduce_mean(x @ w)\n"
              "train {\n  optimizer = rmsprop(lr=1)\n  epochs = 0\n"
              "  epochs = 2\n  speed = 3\n  freeze nothing_*, w\n}\n"
              "train { }\n");
-  EXPECT_EQ(c.messages(),
-            (Msgs{"11:1: only one train block is allowed (the first is at "
-                  "4:1)",
-                  "5:15: unknown optimizer 'rmsprop'; valid: sgd, momentum, nesterov, "
-                  "adam, adamw",
-                  "6:12: 'epochs' must be an integer of at least 1, got 0",
-                  "7:3: training setting 'epochs' is already given",
-                  "8:3: unknown training setting 'speed'; valid settings: "
-                  "optimizer, epochs, batch, seed",
-                  "9:10: freeze pattern 'nothing_*' matches no parameter"}));
-  Compiled hyper(std::string(kHeader) + "loss = reduce_sum(x)\n"
+  EXPECT_EQ(
+      c.messages(),
+      (Msgs{
+          "11:1: only one train block is allowed (the first is at "
+          "4:1)",
+          "5:15: unknown optimizer 'rmsprop'; valid: sgd, momentum, nesterov, "
+          "adam, adamw",
+          "6:12: 'epochs' must be an integer of at least 1, got 0",
+          "7:3: training setting 'epochs' is already given",
+          "8:3: unknown training setting 'speed'; valid settings: "
+          "optimizer, epochs, batch, seed",
+          "9:10: freeze pattern 'nothing_*' matches no parameter"}));
+  Compiled hyper(std::string(kHeader) +
+                 "loss = reduce_sum(x)\n"
                  "train { optimizer = sgd(lr=0.1, beta1=0.9) }\n");
   EXPECT_EQ(hyper.messages(),
             (Msgs{"3:33: sgd: unknown hyperparameter 'beta1'; valid: lr, "
@@ -601,8 +603,7 @@ TEST(SemaTest, TooLargeSourceIsRejected) {
 TEST(SemaTest, ExamplesCompile) {
   for (const char *name : {"mlp_digits", "lenet", "resnet_mlp", "sine", "xor",
                            "finetune_digits"}) {
-    std::ifstream in(std::string(NNC_SOURCE_DIR) + "/examples/" + name +
-                     ".nn");
+    std::ifstream in(std::string(NNC_SOURCE_DIR) + "/examples/" + name + ".nn");
     ASSERT_TRUE(in) << name;
     std::stringstream text;
     text << in.rdbuf();
