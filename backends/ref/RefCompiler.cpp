@@ -1,0 +1,580 @@
+//===- RefCompiler.cpp - MLIR bytecode to interpreter programs ------------===//
+//
+// One pass over each kernel function: every SSA value gets a Slot (caller
+// buffer, constant or temporary), every nn op a Step whose attributes are
+// read off the op. Values returned by the function are computed straight
+// into the caller's result buffers; only results that are arguments,
+// constants or repeats of another result need a trailing copy.
+//
+//===----------------------------------------------------------------------===//
+
+#include "backends/ref/RefCompiler.h"
+
+#include "ir/NNDialect.h"
+#include "ir/NNOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <array>
+
+using namespace mlir;
+using namespace nnc;
+using namespace nnc::ref;
+
+// A plain array of string literals: no static constructor runs for it.
+static const char *const kSupportedOps[] = {
+    "nn.abs",
+    "nn.add",
+    "nn.avg_pool2d",
+    "nn.batch_norm",
+    "nn.binary_cross_entropy",
+    "nn.broadcast_to",
+    "nn.concat",
+    "nn.constant",
+    "nn.conv2d",
+    "nn.div",
+    "nn.dropout",
+    "nn.exp",
+    "nn.gather",
+    "nn.gelu",
+    "nn.leaky_relu",
+    "nn.log",
+    "nn.log_softmax",
+    "nn.matmul",
+    "nn.max_pool2d",
+    "nn.mse",
+    "nn.mul",
+    "nn.neg",
+    "nn.pow",
+    "nn.reduce_max",
+    "nn.reduce_mean",
+    "nn.reduce_sum",
+    "nn.relu",
+    "nn.reshape",
+    "nn.sigmoid",
+    "nn.slice",
+    "nn.softmax",
+    "nn.softmax_cross_entropy",
+    "nn.sqrt",
+    "nn.sub",
+    "nn.tanh",
+    "nn.transpose",
+    nullptr,
+};
+
+const char *const *nnc::ref::refSupportedOps() { return kSupportedOps; }
+
+namespace {
+
+/// True when `name` is in refSupportedOps().
+bool isSupportedOp(StringRef name) {
+  for (const char *const *op = kSupportedOps; *op; ++op)
+    if (name == *op)
+      return true;
+  return false;
+}
+
+/// The runtime dtype of a tensor element type, if the runtime has one.
+std::optional<rt::DType> toDType(Type type) {
+  if (type.isF32())
+    return rt::DType::F32;
+  if (type.isF64())
+    return rt::DType::F64;
+  if (type.isInteger(32))
+    return rt::DType::I32;
+  if (type.isInteger(64))
+    return rt::DType::I64;
+  if (type.isUnsignedInteger(8))
+    return rt::DType::U8;
+  return std::nullopt;
+}
+
+/// Copies the elements of `attr` into `tensor`, whose dtype matches T.
+template <typename T>
+LogicalResult fillConstant(ElementsAttr attr, rt::Tensor &tensor) {
+  auto values = attr.tryGetValues<T>();
+  if (!values)
+    return failure();
+  int64_t i = 0;
+  for (T value : *values)
+    tensor.at<T>(i++) = value;
+  return success();
+}
+
+/// Builds the Program of one kernel function.
+class KernelBuilder {
+public:
+  explicit KernelBuilder(Program &program) : program(program) {}
+
+  LogicalResult build(func::FuncOp fn);
+
+private:
+  /// Adds a slot of `type` (which must be static with a runtime dtype).
+  FailureOr<int64_t> addSlot(Operation *where, Type type, SlotKind kind,
+                             int64_t index);
+  LogicalResult addConstant(nn::ConstantOp op);
+  LogicalResult addStep(Operation *op);
+  /// Fills step.kind and step.attrs from `op`.
+  LogicalResult lowerOp(Operation *op, Step &step);
+
+  Program &program;
+  llvm::DenseMap<Value, int64_t> slotOf;
+  /// Values computed directly into a result buffer, with its index.
+  llvm::DenseMap<Value, int64_t> resultBufferOf;
+};
+
+FailureOr<int64_t> KernelBuilder::addSlot(Operation *where, Type type,
+                                          SlotKind kind, int64_t index) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.hasStaticShape())
+    return where->emitError("ref backend needs static ranked tensors, got ")
+           << type;
+  std::optional<rt::DType> dtype = toDType(tensor.getElementType());
+  if (!dtype)
+    return where->emitError("ref backend has no runtime type for ")
+           << tensor.getElementType();
+  Slot slot;
+  slot.kind = kind;
+  slot.dtype = *dtype;
+  slot.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+  slot.index = index;
+  program.slots.push_back(std::move(slot));
+  return static_cast<int64_t>(program.slots.size() - 1);
+}
+
+LogicalResult KernelBuilder::addConstant(nn::ConstantOp op) {
+  FailureOr<int64_t> slot = addSlot(
+      op, op.getType(), SlotKind::Constant,
+      static_cast<int64_t>(program.constants.size()));
+  if (failed(slot))
+    return failure();
+  const Slot &info = program.slots[static_cast<size_t>(*slot)];
+  rt::Expected<rt::Tensor> tensor = rt::Tensor::create(info.dtype, info.shape);
+  if (!tensor)
+    return op.emitError(tensor.message());
+  ElementsAttr value = op.getValue();
+  LogicalResult filled = failure();
+  switch (info.dtype) {
+  case rt::DType::F32:
+    filled = fillConstant<float>(value, *tensor);
+    break;
+  case rt::DType::F64:
+    filled = fillConstant<double>(value, *tensor);
+    break;
+  case rt::DType::I32:
+    filled = fillConstant<int32_t>(value, *tensor);
+    break;
+  case rt::DType::I64:
+    filled = fillConstant<int64_t>(value, *tensor);
+    break;
+  case rt::DType::U8:
+    filled = fillConstant<uint8_t>(value, *tensor);
+    break;
+  }
+  if (failed(filled))
+    return op.emitError("ref backend cannot read the elements of ") << value;
+  program.constants.push_back(std::move(tensor).value());
+  slotOf[op.getResult()] = *slot;
+  return success();
+}
+
+/// A [height, width] attribute as the kernels' std::array.
+FailureOr<std::array<int64_t, 2>> pairOf(Operation *op, StringRef name,
+                                         ArrayRef<int64_t> values) {
+  if (values.size() != 2)
+    return op->emitOpError("expected two values in '") << name << "'";
+  return std::array<int64_t, 2>{values[0], values[1]};
+}
+
+LogicalResult KernelBuilder::lowerOp(Operation *op, Step &step) {
+  auto unaryStep = [&](UnaryOp kind) {
+    step.kind = StepKind::Unary;
+    step.attrs = kind;
+    return success();
+  };
+  auto binaryStep = [&](BinaryOp kind) {
+    step.kind = StepKind::Binary;
+    step.attrs = kind;
+    return success();
+  };
+  auto plainStep = [&](StepKind kind) {
+    step.kind = kind;
+    return success();
+  };
+  auto reduceStep = [&](ReduceOp kind, ArrayRef<int64_t> axes,
+                        bool keepDims) {
+    ReduceStepAttrs attrs;
+    attrs.op = kind;
+    attrs.attrs.axes.assign(axes.begin(), axes.end());
+    attrs.attrs.keepDims = keepDims;
+    step.kind = StepKind::Reduce;
+    step.attrs = std::move(attrs);
+    return success();
+  };
+  auto poolStep = [&](auto pool, StepKind kind,
+                      bool countIncludePad) -> LogicalResult {
+    FailureOr<std::array<int64_t, 2>> kernel =
+        pairOf(op, "kernel", pool.getKernel());
+    FailureOr<std::array<int64_t, 2>> padding =
+        pairOf(op, "padding", pool.getPadding());
+    if (failed(kernel) || failed(padding))
+      return failure();
+    Pool2dAttrs attrs;
+    attrs.kernel = *kernel;
+    attrs.padding = *padding;
+    attrs.countIncludePad = countIncludePad;
+    if (std::optional<ArrayRef<int64_t>> stride = pool.getStride()) {
+      FailureOr<std::array<int64_t, 2>> pair = pairOf(op, "stride", *stride);
+      if (failed(pair))
+        return failure();
+      attrs.stride = *pair;
+    }
+    step.kind = kind;
+    step.attrs = attrs;
+    return success();
+  };
+
+  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
+      .Case([&](nn::NegOp) { return unaryStep(UnaryOp::Neg); })
+      .Case([&](nn::AbsOp) { return unaryStep(UnaryOp::Abs); })
+      .Case([&](nn::ExpOp) { return unaryStep(UnaryOp::Exp); })
+      .Case([&](nn::LogOp) { return unaryStep(UnaryOp::Log); })
+      .Case([&](nn::SqrtOp) { return unaryStep(UnaryOp::Sqrt); })
+      .Case([&](nn::ReluOp) { return unaryStep(UnaryOp::Relu); })
+      .Case([&](nn::SigmoidOp) { return unaryStep(UnaryOp::Sigmoid); })
+      .Case([&](nn::TanhOp) { return unaryStep(UnaryOp::Tanh); })
+      .Case([&](nn::GeluOp) { return unaryStep(UnaryOp::Gelu); })
+      .Case([&](nn::AddOp) { return binaryStep(BinaryOp::Add); })
+      .Case([&](nn::SubOp) { return binaryStep(BinaryOp::Sub); })
+      .Case([&](nn::MulOp) { return binaryStep(BinaryOp::Mul); })
+      .Case([&](nn::DivOp) { return binaryStep(BinaryOp::Div); })
+      .Case([&](nn::PowOp) { return binaryStep(BinaryOp::Pow); })
+      .Case([&](nn::LeakyReluOp leaky) {
+        step.kind = StepKind::LeakyRelu;
+        step.attrs = LeakyReluAttrs{leaky.getAlpha().convertToDouble()};
+        return success();
+      })
+      .Case([&](nn::MatmulOp) { return plainStep(StepKind::Matmul); })
+      .Case([&](nn::SoftmaxOp softmax) {
+        step.kind = StepKind::Softmax;
+        step.attrs = SoftmaxAttrs{softmax.getAxisAttr().getInt()};
+        return success();
+      })
+      .Case([&](nn::LogSoftmaxOp logSoftmax) {
+        step.kind = StepKind::LogSoftmax;
+        step.attrs = SoftmaxAttrs{logSoftmax.getAxisAttr().getInt()};
+        return success();
+      })
+      .Case([&](nn::ReduceSumOp sum) {
+        return reduceStep(ReduceOp::Sum, sum.getAxes(), sum.getKeepdims());
+      })
+      .Case([&](nn::ReduceMeanOp mean) {
+        return reduceStep(ReduceOp::Mean, mean.getAxes(), mean.getKeepdims());
+      })
+      .Case([&](nn::ReduceMaxOp max) {
+        return reduceStep(ReduceOp::Max, max.getAxes(), max.getKeepdims());
+      })
+      .Case([&](nn::ReshapeOp) { return plainStep(StepKind::Reshape); })
+      .Case([&](nn::TransposeOp transpose) {
+        ArrayRef<int64_t> perm = transpose.getPerm();
+        step.kind = StepKind::Transpose;
+        step.attrs = TransposeAttrs{{perm.begin(), perm.end()}};
+        return success();
+      })
+      .Case([&](nn::BroadcastToOp) { return plainStep(StepKind::BroadcastTo); })
+      .Case([&](nn::ConcatOp concat) {
+        step.kind = StepKind::Concat;
+        step.attrs = ConcatAttrs{concat.getAxisAttr().getInt()};
+        return success();
+      })
+      .Case([&](nn::SliceOp slice) {
+        SliceAttrs attrs;
+        attrs.axes.assign(slice.getAxes().begin(), slice.getAxes().end());
+        attrs.starts.assign(slice.getStarts().begin(), slice.getStarts().end());
+        attrs.ends.assign(slice.getEnds().begin(), slice.getEnds().end());
+        attrs.steps.assign(slice.getSteps().begin(), slice.getSteps().end());
+        step.kind = StepKind::Slice;
+        step.attrs = std::move(attrs);
+        return success();
+      })
+      .Case([&](nn::GatherOp gather) {
+        step.kind = StepKind::Gather;
+        step.attrs = GatherAttrs{gather.getAxisAttr().getInt()};
+        return success();
+      })
+      .Case([&](nn::Conv2dOp conv) -> LogicalResult {
+        FailureOr<std::array<int64_t, 2>> stride =
+            pairOf(op, "stride", conv.getStride());
+        FailureOr<std::array<int64_t, 2>> padding =
+            pairOf(op, "padding", conv.getPadding());
+        FailureOr<std::array<int64_t, 2>> dilation =
+            pairOf(op, "dilation", conv.getDilation());
+        if (failed(stride) || failed(padding) || failed(dilation))
+          return failure();
+        Conv2dAttrs attrs;
+        attrs.stride = *stride;
+        attrs.padding = *padding;
+        attrs.dilation = *dilation;
+        attrs.groups = conv.getGroupsAttr().getInt();
+        step.kind = StepKind::Conv2d;
+        step.attrs = attrs;
+        return success();
+      })
+      .Case([&](nn::MaxPool2dOp pool) {
+        return poolStep(pool, StepKind::MaxPool2d, true);
+      })
+      .Case([&](nn::AvgPool2dOp pool) {
+        return poolStep(pool, StepKind::AvgPool2d, pool.getCountIncludePad());
+      })
+      .Case([&](nn::BatchNormOp norm) {
+        BatchNormAttrs attrs;
+        attrs.eps = norm.getEps().convertToDouble();
+        attrs.momentum = norm.getMomentum().convertToDouble();
+        step.kind = norm.getTraining() ? StepKind::BatchNormTrain
+                                       : StepKind::BatchNormEval;
+        step.attrs = attrs;
+        return success();
+      })
+      .Case([&](nn::DropoutOp drop) {
+        DropoutAttrs attrs;
+        attrs.rate = drop.getRate().convertToDouble();
+        attrs.seed = static_cast<uint64_t>(drop.getSeedAttr().getInt());
+        // The ABI has no step counter yet, so every run draws the mask of
+        // step 0; the training loop will pass its counter through an
+        // extension.
+        attrs.step = 0;
+        attrs.training = drop.getTraining();
+        step.kind = StepKind::Dropout;
+        step.attrs = attrs;
+        return success();
+      })
+      .Case([&](nn::MseOp) { return plainStep(StepKind::Mse); })
+      .Case([&](nn::BinaryCrossEntropyOp) {
+        return plainStep(StepKind::BinaryCrossEntropy);
+      })
+      .Case([&](nn::SoftmaxCrossEntropyOp) {
+        return plainStep(StepKind::SoftmaxCrossEntropy);
+      })
+      .Default([&](Operation *other) {
+        // Listed in kSupportedOps but not lowered: the two lists drifted.
+        return other->emitOpError("is listed as supported by the ref backend "
+                                  "but has no lowering");
+      });
+}
+
+LogicalResult KernelBuilder::addStep(Operation *op) {
+  Step step;
+  step.opName = op->getName().getStringRef().str();
+  for (Value operand : op->getOperands()) {
+    auto it = slotOf.find(operand);
+    if (it == slotOf.end())
+      return op->emitOpError("uses a value not defined in its kernel");
+    step.inputs.push_back(it->second);
+  }
+  for (Value result : op->getResults()) {
+    auto buffer = resultBufferOf.find(result);
+    FailureOr<int64_t> slot =
+        buffer == resultBufferOf.end()
+            ? addSlot(op, result.getType(), SlotKind::Temp, 0)
+            : addSlot(op, result.getType(), SlotKind::Buffer, buffer->second);
+    if (failed(slot))
+      return failure();
+    slotOf[result] = *slot;
+    step.outputs.push_back(*slot);
+  }
+  if (failed(lowerOp(op, step)))
+    return failure();
+  program.steps.push_back(std::move(step));
+  return success();
+}
+
+LogicalResult KernelBuilder::build(func::FuncOp fn) {
+  program.name = fn.getSymName().str();
+  if (fn.isExternal())
+    return fn.emitError("kernel function has no body");
+  if (!fn.getBody().hasOneBlock())
+    return fn.emitError("kernel function must have a single block");
+  Block &body = fn.getBody().front();
+  auto ret = dyn_cast<func::ReturnOp>(body.getTerminator());
+  if (!ret)
+    return fn.emitError("kernel function must end in func.return");
+
+  int64_t numArgs = fn.getNumArguments();
+  program.numBuffers = numArgs + static_cast<int64_t>(ret.getNumOperands());
+  for (BlockArgument arg : body.getArguments()) {
+    FailureOr<int64_t> slot =
+        addSlot(fn, arg.getType(), SlotKind::Buffer, arg.getArgNumber());
+    if (failed(slot))
+      return failure();
+    slotOf[arg] = *slot;
+  }
+
+  // An op result returned by the function is written straight into the
+  // first result buffer it is returned in; the other results are copied.
+  std::vector<int64_t> copiedResults;
+  for (auto [index, value] : llvm::enumerate(ret.getOperands())) {
+    Operation *def = value.getDefiningOp();
+    bool computed = def && !isa<nn::ConstantOp>(def);
+    if (computed && !resultBufferOf.count(value))
+      resultBufferOf[value] = numArgs + static_cast<int64_t>(index);
+    else
+      copiedResults.push_back(static_cast<int64_t>(index));
+  }
+
+  for (Operation &op : body.without_terminator()) {
+    LogicalResult built = isa<nn::ConstantOp>(op)
+                              ? addConstant(cast<nn::ConstantOp>(op))
+                              : addStep(&op);
+    if (failed(built))
+      return failure();
+  }
+
+  for (int64_t index : copiedResults) {
+    Value value = ret.getOperand(static_cast<unsigned>(index));
+    FailureOr<int64_t> slot =
+        addSlot(ret, value.getType(), SlotKind::Buffer, numArgs + index);
+    if (failed(slot))
+      return failure();
+    Step copy;
+    copy.kind = StepKind::Copy;
+    copy.opName = "func.return";
+    copy.inputs.push_back(slotOf.lookup(value));
+    copy.outputs.push_back(*slot);
+    program.steps.push_back(std::move(copy));
+  }
+  return success();
+}
+
+/// The first op of `module` that the backend does not support, if any.
+Operation *findUnsupportedOp(ModuleOp module) {
+  Operation *unsupported = nullptr;
+  module.walk([&](Operation *op) {
+    if (isa<ModuleOp, func::FuncOp, func::ReturnOp>(op) ||
+        isSupportedOp(op->getName().getStringRef()))
+      return WalkResult::advance();
+    unsupported = op;
+    return WalkResult::interrupt();
+  });
+  return unsupported;
+}
+
+/// The kernel index named by `name` ("kernel_12" gives 12), if it is one.
+std::optional<size_t> kernelIndex(StringRef name) {
+  if (!name.consume_front("kernel_") || name.empty() ||
+      (name.size() > 1 && name.front() == '0'))
+    return std::nullopt;
+  size_t index = 0;
+  if (name.getAsInteger(10, index))
+    return std::nullopt;
+  return index;
+}
+
+/// Compiles a parsed module; diagnostics go to the context's handler.
+CompileStatus compileParsed(ModuleOp module, std::vector<Program> &kernels,
+                            std::string &unsupportedMessage) {
+  if (Operation *op = findUnsupportedOp(module)) {
+    unsupportedMessage = "op '" + op->getName().getStringRef().str() +
+                         "' is not supported by the ref backend";
+    return CompileStatus::Unsupported;
+  }
+
+  std::vector<func::FuncOp> functions;
+  for (Operation &op : module.getBody()->getOperations()) {
+    auto fn = dyn_cast<func::FuncOp>(op);
+    if (!fn) {
+      op.emitError("expected only kernel functions at the top of the module");
+      return CompileStatus::Error;
+    }
+    std::optional<size_t> index = kernelIndex(fn.getSymName());
+    if (!index || *index >= module.getBody()->getOperations().size()) {
+      fn.emitError("expected a function named kernel_<i>, got @")
+          << fn.getSymName();
+      return CompileStatus::Error;
+    }
+    if (*index >= functions.size())
+      functions.resize(*index + 1);
+    if (functions[*index]) {
+      fn.emitError("duplicate kernel function @") << fn.getSymName();
+      return CompileStatus::Error;
+    }
+    functions[*index] = fn;
+  }
+
+  kernels.resize(functions.size());
+  for (size_t i = 0; i < functions.size(); ++i) {
+    if (!functions[i]) {
+      module.emitError("missing kernel function @kernel_") << i;
+      return CompileStatus::Error;
+    }
+    if (failed(KernelBuilder(kernels[i]).build(functions[i])))
+      return CompileStatus::Error;
+  }
+  return CompileStatus::Ok;
+}
+
+} // namespace
+
+CompiledModule nnc::ref::compileModule(const void *bytecode, size_t size) {
+  CompiledModule result;
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  // Threading off: the plugin must not start a thread pool per compile, and
+  // the host already runs compilations on its own threads.
+  MLIRContext context(registry, MLIRContext::Threading::DISABLED);
+  // Ops of unknown dialects still parse, so that they are reported as
+  // unsupported rather than as a parse error.
+  context.allowUnregisteredDialects();
+  context.loadAllAvailableDialects();
+
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    if (diag.getSeverity() != DiagnosticSeverity::Error)
+      return success();
+    if (!diagnostics.empty())
+      diagnostics += "; ";
+    if (auto loc = dyn_cast<FileLineColLoc>(diag.getLocation()))
+      diagnostics += (loc.getFilename().str() + ":" +
+                      std::to_string(loc.getLine()) + ":" +
+                      std::to_string(loc.getColumn()) + ": ");
+    diagnostics += diag.str();
+    return success();
+  });
+
+  // A copy: the bytecode reader wants its buffer aligned, which the
+  // caller's pointer need not be.
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(
+          StringRef(static_cast<const char *>(bytecode), size), "graph"),
+      llvm::SMLoc());
+  OwningOpRef<ModuleOp> module =
+      parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&context));
+  if (!module) {
+    result.status = CompileStatus::Error;
+    result.message = diagnostics.empty() ? "cannot parse the graph module"
+                                         : "cannot parse the graph module: " +
+                                               diagnostics;
+    return result;
+  }
+
+  std::string unsupported;
+  result.status = compileParsed(*module, result.kernels, unsupported);
+  if (result.status == CompileStatus::Unsupported)
+    result.message = unsupported;
+  else if (result.status == CompileStatus::Error)
+    result.message = diagnostics.empty() ? "cannot compile the graph"
+                                         : diagnostics;
+  if (result.status != CompileStatus::Ok)
+    result.kernels.clear();
+  return result;
+}

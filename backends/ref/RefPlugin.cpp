@@ -1,0 +1,167 @@
+//===- RefPlugin.cpp - The ref backend's C plugin table -------------------===//
+//
+// The C face of the ref backend: nnc_plugin_entry and the functions of its
+// table. Everything here is glue between the ABI of runtime/PluginABI.h and
+// RefCompiler / RefProgram; no C++ exception leaves these functions (an
+// allocation failure becomes an nnc_error).
+//
+//===----------------------------------------------------------------------===//
+
+#include "backends/ref/RefCompiler.h"
+#include "backends/ref/RefProgram.h"
+#include "runtime/PluginABI.h"
+
+#include <exception>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+/// An error the plugin made; the host reads it with error_message.
+struct nnc_error {
+  std::string message;
+};
+
+/// A compiled graph: one program per kernel function. Programs are never
+/// modified after compilation, so kernels may run concurrently.
+struct nnc_executable {
+  std::vector<nnc::ref::Program> kernels;
+};
+
+namespace {
+
+/// A new error holding `message`, or NULL when even that cannot be
+/// allocated (the host then sees the status alone).
+nnc_error *makeError(std::string message) {
+  return new (std::nothrow) nnc_error{std::move(message)};
+}
+
+/// Sets *error (when the caller asked for it) and returns `status`.
+nnc_status fail(nnc_error **error, nnc_status status, std::string message) {
+  if (error)
+    *error = makeError(std::move(message));
+  return status;
+}
+
+/// True when a struct the host filled in is large enough to hold `needed`
+/// bytes, i.e. the fields we read or write.
+bool holds(size_t structSize, size_t needed) { return structSize >= needed; }
+
+nnc_status refRunKernel(void *state, void *const *buffers, int64_t begin,
+                        int64_t end, nnc_error **error) {
+  // The range is 1: the one iteration runs the whole program, an empty
+  // range does nothing.
+  if (begin >= end)
+    return NNC_OK;
+  if (begin != 0 || end != 1)
+    return fail(error, NNC_ERROR,
+                "ref kernel: iteration range [" + std::to_string(begin) +
+                    ", " + std::to_string(end) + ") outside [0, 1)");
+  const auto *program = static_cast<const nnc::ref::Program *>(state);
+  if (!buffers && program->numBuffers > 0)
+    return fail(error, NNC_ERROR, program->name + ": no buffers passed");
+  try {
+    nnc::rt::Error status = nnc::ref::runProgram(*program, buffers);
+    if (!status.ok())
+      return fail(error, NNC_ERROR, status.message());
+    return NNC_OK;
+  } catch (const std::exception &exception) {
+    return fail(error, NNC_ERROR,
+                program->name + ": " + std::string(exception.what()));
+  } catch (...) {
+    return fail(error, NNC_ERROR, program->name + ": unknown failure");
+  }
+}
+
+nnc_status refCompile(nnc_compile_args *args, nnc_error **error) {
+  if (!args ||
+      !holds(args->struct_size,
+             NNC_STRUCT_SIZE_UNTIL(nnc_compile_args, num_kernels)))
+    return fail(error, NNC_ERROR, "compile: nnc_compile_args too small");
+  if (!args->bytecode && args->bytecode_size > 0)
+    return fail(error, NNC_ERROR, "compile: no bytecode given");
+  args->executable = nullptr;
+  args->num_kernels = 0;
+  try {
+    nnc::ref::CompiledModule compiled =
+        nnc::ref::compileModule(args->bytecode, args->bytecode_size);
+    switch (compiled.status) {
+    case nnc::ref::CompileStatus::Ok:
+      break;
+    case nnc::ref::CompileStatus::Unsupported:
+      return fail(error, NNC_UNSUPPORTED, compiled.message);
+    case nnc::ref::CompileStatus::Error:
+      return fail(error, NNC_ERROR, compiled.message);
+    }
+    auto executable = std::make_unique<nnc_executable>();
+    executable->kernels = std::move(compiled.kernels);
+    args->num_kernels = static_cast<int64_t>(executable->kernels.size());
+    args->executable = executable.release();
+    return NNC_OK;
+  } catch (const std::exception &exception) {
+    return fail(error, NNC_ERROR,
+                std::string("compile: ") + exception.what());
+  } catch (...) {
+    return fail(error, NNC_ERROR, "compile: unknown failure");
+  }
+}
+
+nnc_status refGetKernel(nnc_executable *executable, int64_t index,
+                        nnc_kernel_info *info, nnc_error **error) {
+  if (!executable || !info)
+    return fail(error, NNC_ERROR, "get_kernel: null executable or info");
+  if (index < 0 || index >= static_cast<int64_t>(executable->kernels.size()))
+    return fail(error, NNC_ERROR,
+                "get_kernel: no kernel " + std::to_string(index) + " among " +
+                    std::to_string(executable->kernels.size()));
+  if (!holds(info->struct_size, NNC_STRUCT_SIZE_UNTIL(nnc_kernel_info, range)))
+    return fail(error, NNC_ERROR, "get_kernel: nnc_kernel_info too small");
+  info->fn = refRunKernel;
+  info->state = &executable->kernels[static_cast<size_t>(index)];
+  info->range = 1;
+  if (holds(info->struct_size,
+            NNC_STRUCT_SIZE_UNTIL(nnc_kernel_info, min_grain)))
+    info->min_grain = 1;
+  return NNC_OK;
+}
+
+void refExecutableDestroy(nnc_executable *executable) { delete executable; }
+
+const char *refErrorMessage(const nnc_error *error) {
+  return error ? error->message.c_str() : "";
+}
+
+void refErrorDestroy(nnc_error *error) { delete error; }
+
+// Constant-initialised (every field a constant expression), so no static
+// constructor runs when the library loads.
+const nnc_plugin_api kRefPluginApi = {
+    sizeof(nnc_plugin_api),
+    NNC_PLUGIN_ABI_MAJOR,
+    NNC_PLUGIN_ABI_MINOR,
+    "ref",
+    "0.1.0",
+    "reference interpreter: the correctness oracle",
+    /*extensions=*/nullptr,
+    /*supported_ops=*/nullptr, // Filled in by nnc_plugin_entry.
+    refCompile,
+    refGetKernel,
+    refExecutableDestroy,
+    refErrorMessage,
+    refErrorDestroy,
+};
+
+} // namespace
+
+/// The plugin's one export: the table of the ref backend.
+extern "C" __attribute__((visibility("default"))) const nnc_plugin_api *
+nnc_plugin_entry(void) {
+  // The op list lives with the compiler; a function-local static copies it
+  // in once, thread-safely, on first use.
+  static const nnc_plugin_api api = [] {
+    nnc_plugin_api table = kRefPluginApi;
+    table.supported_ops = nnc::ref::refSupportedOps();
+    return table;
+  }();
+  return &api;
+}
