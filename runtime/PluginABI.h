@@ -37,9 +37,19 @@ extern "C" {
 /** The symbol every plugin exports. */
 #define NNC_PLUGIN_ENTRY_SYMBOL "nnc_plugin_entry"
 
+/** Marks a symbol as exported from a plugin built with hidden visibility
+ *  (as nnc_add_plugin builds them). The declaration of nnc_plugin_entry
+ *  below carries it, so a plugin that includes this header and defines the
+ *  entry point exports it without writing the attribute itself. */
+#if defined(_WIN32)
+#define NNC_PLUGIN_EXPORT __declspec(dllexport)
+#else
+#define NNC_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+
 /** Size of a struct up to and including `field`: what `struct_size` must at
  *  least be for the reader to touch `field`. */
-#define NNC_STRUCT_SIZE_UNTIL(type, field)                                    \
+#define NNC_STRUCT_SIZE_UNTIL(type, field)                                     \
   (offsetof(type, field) + sizeof(((type *)0)->field))
 
 typedef enum nnc_status {
@@ -108,6 +118,11 @@ typedef struct nnc_compile_args {
   int64_t num_kernels;
 } nnc_compile_args;
 
+/** The table a plugin hands the host. The first three fields keep their
+ *  place in every ABI version, so the host can always read the version of
+ *  a plugin it cannot otherwise use and refuse it with a clear message.
+ *  Every field of version 1.0 is required except `version`,
+ *  `description` and `extensions`, which may be NULL. */
 typedef struct nnc_plugin_api {
   size_t struct_size;
   uint32_t abi_major;
@@ -134,6 +149,11 @@ typedef struct nnc_plugin_api {
 /** The one exported function. Returns a table that lives as long as the
  *  library stays loaded; never NULL. */
 typedef const nnc_plugin_api *(*nnc_plugin_entry_fn)(void);
+
+/** The entry point a plugin defines (the host looks it up by name and never
+ *  calls this declaration). Declared here so that its export attribute and
+ *  its signature are checked where the plugin defines it. */
+NNC_PLUGIN_EXPORT const nnc_plugin_api *nnc_plugin_entry(void);
 
 #ifdef __cplusplus
 } /* extern "C" */

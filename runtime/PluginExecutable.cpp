@@ -1,0 +1,89 @@
+//===- PluginExecutable.cpp - C++ owners of plugin objects ----------------===//
+
+#include "runtime/PluginExecutable.h"
+
+namespace nnc::rt {
+
+Error takePluginError(const LoadedPlugin &plugin, nnc_status status,
+                      nnc_error *error, const char *what) {
+  const nnc_plugin_api &api = plugin.api();
+  std::string message;
+  if (error) {
+    const char *text = api.error_message(error);
+    message = text ? text : "";
+    api.error_destroy(error);
+  }
+  if (status == NNC_OK)
+    return Error::success();
+  std::string prefix = "backend '" + plugin.name() + "': ";
+  if (!message.empty())
+    return Error::failure(prefix + message);
+  if (status == NNC_UNSUPPORTED)
+    return Error::failure(prefix + what + " is not supported");
+  return Error::failure(prefix + what + " failed without a message");
+}
+
+Error PluginKernel::run(const LoadedPlugin &plugin, void *const *buffers,
+                        int64_t begin, int64_t end) const {
+  nnc_error *error = nullptr;
+  nnc_status status = fn(state, buffers, begin, end, &error);
+  return takePluginError(plugin, status, error, "a kernel");
+}
+
+Expected<PluginExecutable> PluginExecutable::compile(const LoadedPlugin &plugin,
+                                                     const void *bytecode,
+                                                     size_t bytecodeSize) {
+  nnc_compile_args args = {};
+  args.struct_size = sizeof(args);
+  args.bytecode = bytecode;
+  args.bytecode_size = bytecodeSize;
+  nnc_error *error = nullptr;
+  nnc_status status = plugin.api().compile(&args, &error);
+  if (Error failure = takePluginError(plugin, status, error, "compile");
+      !failure.ok()) {
+    // A plugin that failed half-way may still have made an executable.
+    if (args.executable)
+      plugin.api().executable_destroy(args.executable);
+    return failure;
+  }
+  if (!args.executable)
+    return Error::failure("backend '" + plugin.name() +
+                          "': compile succeeded but returned no executable");
+  PluginExecutable result(plugin, args.executable, args.num_kernels);
+  if (args.num_kernels < 0)
+    return Error::failure("backend '" + plugin.name() +
+                          "': compile returned a negative kernel count");
+  return result;
+}
+
+Expected<PluginKernel> PluginExecutable::kernel(int64_t index) const {
+  std::string prefix = "backend '" + owner.name() + "': ";
+  if (index < 0 || index >= kernels)
+    return Error::failure(prefix + "kernel " + std::to_string(index) +
+                          " out of range (" + std::to_string(kernels) +
+                          " kernels)");
+  nnc_kernel_info info = {};
+  info.struct_size = sizeof(info);
+  info.range = 1;
+  info.min_grain = 1;
+  nnc_error *error = nullptr;
+  nnc_status status =
+      owner.api().get_kernel(executable.get(), index, &info, &error);
+  if (Error failure = takePluginError(owner, status, error, "get_kernel");
+      !failure.ok())
+    return failure;
+  if (!info.fn)
+    return Error::failure(prefix + "kernel " + std::to_string(index) +
+                          " has no function");
+  if (info.range < 0)
+    return Error::failure(prefix + "kernel " + std::to_string(index) +
+                          " has a negative range");
+  PluginKernel kernel;
+  kernel.fn = info.fn;
+  kernel.state = info.state;
+  kernel.range = info.range;
+  kernel.minGrain = info.min_grain < 1 ? 1 : info.min_grain;
+  return kernel;
+}
+
+} // namespace nnc::rt

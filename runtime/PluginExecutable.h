@@ -1,0 +1,86 @@
+//===- PluginExecutable.h - C++ owners of plugin objects --------*- C++ -*-===//
+//
+// The plugin ABI hands out raw C objects (nnc_executable, nnc_error) that
+// must be destroyed through the table that made them, while that plugin's
+// library is still loaded. These wrappers do both, so host code never
+// frees an object with the wrong plugin or after dlclose.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_RUNTIME_PLUGINEXECUTABLE_H
+#define NNC_RUNTIME_PLUGINEXECUTABLE_H
+
+#include "runtime/PluginHost.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace nnc::rt {
+
+/// Turns what a plugin call returned into an Error, destroying `error`
+/// (which may be null) through `plugin`. A success for NNC_OK (and then
+/// `error` is ignored). The message is the plugin's, prefixed with
+/// "backend '<name>': "; `what` (e.g. "compile") names the call when the
+/// plugin failed without saying why.
+Error takePluginError(const LoadedPlugin &plugin, nnc_status status,
+                      nnc_error *error, const char *what);
+
+/// One kernel of an executable, ready to call. `fn` and `state` stay valid
+/// while the PluginExecutable that returned it lives.
+struct PluginKernel {
+  nnc_kernel_fn fn = nullptr;
+  void *state = nullptr;
+  /// Iterations of the kernel's range, >= 0.
+  int64_t range = 1;
+  /// Splitting hint, >= 1.
+  int64_t minGrain = 1;
+
+  /// Runs iterations [begin, end) over `buffers` (operands, then results);
+  /// a kernel's failure becomes an Error through `plugin`.
+  Error run(const LoadedPlugin &plugin, void *const *buffers, int64_t begin,
+            int64_t end) const;
+};
+
+/// A graph compiled by a plugin; destroys the nnc_executable and keeps the
+/// plugin's library loaded for as long as it lives. Move-only.
+class PluginExecutable {
+public:
+  /// Compiles `bytecode` (MLIR bytecode of a module of kernel functions,
+  /// see docs/plugins.md) with `plugin`. Fails with the plugin's message,
+  /// including when the backend answers NNC_UNSUPPORTED.
+  static Expected<PluginExecutable> compile(const LoadedPlugin &plugin,
+                                            const void *bytecode,
+                                            size_t bytecodeSize);
+
+  /// How many kernels the executable holds.
+  int64_t numKernels() const { return kernels; }
+
+  /// Kernel `index` (0 <= index < numKernels(), else an error).
+  Expected<PluginKernel> kernel(int64_t index) const;
+
+  /// The plugin that compiled it.
+  const LoadedPlugin &plugin() const { return owner; }
+
+private:
+  struct Destroy {
+    const nnc_plugin_api *api;
+    void operator()(nnc_executable *executable) const {
+      api->executable_destroy(executable);
+    }
+  };
+
+  PluginExecutable(LoadedPlugin owner, nnc_executable *executable,
+                   int64_t kernels)
+      : owner(std::move(owner)),
+        executable(executable, Destroy{&this->owner.api()}), kernels(kernels) {}
+
+  // Declared before `executable` so the library outlives the object.
+  LoadedPlugin owner;
+  std::unique_ptr<nnc_executable, Destroy> executable;
+  int64_t kernels;
+};
+
+} // namespace nnc::rt
+
+#endif // NNC_RUNTIME_PLUGINEXECUTABLE_H

@@ -1,0 +1,114 @@
+//===- PluginHost.h - Loading and finding backend plugins -------*- C++ -*-===//
+//
+// The host side of the plugin C ABI (runtime/PluginABI.h): opens a plugin
+// library with dlopen, checks its API table before anything else touches
+// it, and finds plugins in the places a user expects them. A plugin that is
+// not one, or one built for another ABI, becomes an Error with a one-line
+// message, never a crash.
+//
+// Uses only the C library's dynamic loader, not LLVM's, because a deployed
+// artifact runs with the runtime alone.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_RUNTIME_PLUGINHOST_H
+#define NNC_RUNTIME_PLUGINHOST_H
+
+#include "runtime/PluginABI.h"
+#include "runtime/Status.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nnc::rt {
+
+/// A plugin library loaded and checked: its API table passed every check
+/// of loadPlugin. Copies share the library, which is unloaded when the last
+/// copy goes away; anything made through the table (executables, errors)
+/// must hold a copy so the code it points into stays loaded.
+class LoadedPlugin {
+public:
+  /// The checked API table; valid while any copy of this object lives.
+  const nnc_plugin_api &api() const { return *table; }
+
+  /// The plugin's short name (`api().name`), e.g. "ref".
+  std::string name() const { return table->name; }
+
+  /// The backend's own version; empty when the plugin gives none.
+  std::string version() const { return table->version ? table->version : ""; }
+
+  /// The one-line description; empty when the plugin gives none.
+  std::string description() const {
+    return table->description ? table->description : "";
+  }
+
+  /// The file it was loaded from, as given to loadPlugin.
+  const std::string &path() const { return file; }
+
+  /// True when `opName` (e.g. "nn.matmul") is in the supported_ops list.
+  bool supportsOp(const std::string &opName) const;
+
+private:
+  friend Expected<LoadedPlugin> loadPlugin(const std::string &path);
+  LoadedPlugin(std::shared_ptr<void> library, const nnc_plugin_api *table,
+               std::string file)
+      : library(std::move(library)), table(table), file(std::move(file)) {}
+
+  std::shared_ptr<void> library;
+  const nnc_plugin_api *table;
+  std::string file;
+};
+
+/// Loads the plugin library at `path` and checks its API table. Fails, with
+/// a message naming the file, when the file is missing or unreadable, is
+/// not a shared library, has no nnc_plugin_entry symbol, returns no table,
+/// was built for another ABI major version, has a table smaller than this
+/// ABI's, or lacks a required field. A path without a '/' is taken relative
+/// to the current directory, never searched for in the system's library
+/// path.
+Expected<LoadedPlugin> loadPlugin(const std::string &path);
+
+/// The install's plugin folder: `<dir of the running executable>/../lib/
+/// nnc/plugins`, the same in a build tree and in an install. Empty when the
+/// running executable cannot be found.
+std::string installedPluginDir();
+
+/// The folders of a colon-separated search path such as NNC_PLUGIN_PATH, in
+/// order; empty entries are dropped. A null `value` gives no folders.
+std::vector<std::string> splitPluginPath(const char *value);
+
+/// Where plugins are looked for by default: installedPluginDir(), then each
+/// folder of the NNC_PLUGIN_PATH environment variable.
+std::vector<std::string> defaultPluginDirs();
+
+/// The `*.so` files directly in `dir`, sorted by name so that discovery is
+/// deterministic. A missing or unreadable folder gives none.
+std::vector<std::string> listPluginFiles(const std::string &dir);
+
+/// The plugins found by discoverPlugins, and what went wrong on the way
+/// that did not stop it.
+struct PluginSet {
+  /// One plugin per name, in discovery order.
+  std::vector<LoadedPlugin> plugins;
+  /// Messages for the user ("warning: " is not included): files in the
+  /// folders that failed to load, duplicate names skipped.
+  std::vector<std::string> warnings;
+
+  /// The plugin named `name`, or null.
+  const LoadedPlugin *find(const std::string &name) const;
+};
+
+/// Loads every plugin of `dirs` (listPluginFiles of each, in order), then
+/// every file of `explicitFiles`. A file in a folder that fails to load is a
+/// warning and is skipped; a later plugin whose name was already found is
+/// skipped with a warning. An explicit file replaces an earlier plugin of
+/// the same name found in a folder (the user asked for it); one that fails
+/// to load fails the whole call, since the user named it.
+Expected<PluginSet>
+discoverPlugins(const std::vector<std::string> &dirs,
+                const std::vector<std::string> &explicitFiles);
+
+} // namespace nnc::rt
+
+#endif // NNC_RUNTIME_PLUGINHOST_H

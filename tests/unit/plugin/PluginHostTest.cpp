@@ -1,0 +1,166 @@
+//===- PluginHostTest.cpp - Loading plugins and checking their tables -----===//
+//
+// Every way a file can fail to be a usable plugin must come back as one
+// clear message naming the file, never a crash; the null plugin must load
+// and refuse to compile cleanly.
+//
+//===----------------------------------------------------------------------===//
+
+#include "PluginTestSupport.h"
+
+#include "runtime/PluginExecutable.h"
+#include "runtime/PluginHost.h"
+
+#include <fstream>
+#include <optional>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+using namespace nnc::rt;
+using namespace nnc::rt::test;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+namespace {
+
+TEST(PluginHostTest, LoadsNullPlugin) {
+  Expected<LoadedPlugin> plugin = loadPlugin(NNC_TEST_NULL_PLUGIN);
+  ASSERT_TRUE(plugin.ok()) << plugin.message();
+  EXPECT_EQ(plugin->name(), "null");
+  EXPECT_EQ(plugin->version(), "0.1.0");
+  EXPECT_FALSE(plugin->description().empty());
+  EXPECT_EQ(plugin->path(), NNC_TEST_NULL_PLUGIN);
+  EXPECT_EQ(plugin->api().abi_major, unsigned(NNC_PLUGIN_ABI_MAJOR));
+  ASSERT_NE(plugin->api().supported_ops, nullptr);
+  EXPECT_EQ(plugin->api().supported_ops[0], nullptr);
+  EXPECT_FALSE(plugin->supportsOp("nn.matmul"));
+}
+
+TEST(PluginHostTest, NullPluginCompileIsUnsupported) {
+  Expected<LoadedPlugin> plugin = loadPlugin(NNC_TEST_NULL_PLUGIN);
+  ASSERT_TRUE(plugin.ok()) << plugin.message();
+  const char bytecode[] = "ML\xefR";
+  Expected<PluginExecutable> executable =
+      PluginExecutable::compile(*plugin, bytecode, sizeof(bytecode));
+  ASSERT_FALSE(executable.ok());
+  EXPECT_THAT(executable.message(),
+              StartsWith("backend 'null': the null backend compiles nothing"));
+}
+
+TEST(PluginHostTest, CopiesKeepTheLibraryLoaded) {
+  // The table lives inside the library: a copy that outlives the original
+  // must still be able to read it.
+  std::optional<LoadedPlugin> copy;
+  {
+    Expected<LoadedPlugin> plugin = loadPlugin(NNC_TEST_NULL_PLUGIN);
+    ASSERT_TRUE(plugin.ok()) << plugin.message();
+    copy = *plugin;
+  }
+  EXPECT_EQ(copy->name(), "null");
+}
+
+TEST(PluginHostTest, RejectsLibraryWithoutEntryPoint) {
+  std::string path = badPlugin("not_a_plugin");
+  Expected<LoadedPlugin> plugin = loadPlugin(path);
+  ASSERT_FALSE(plugin.ok());
+  EXPECT_EQ(plugin.message(),
+            "'" + path + "' is not an nnc plugin: no nnc_plugin_entry symbol");
+}
+
+TEST(PluginHostTest, RejectsWrongAbiMajor) {
+  std::string path = badPlugin("wrong_abi");
+  Expected<LoadedPlugin> plugin = loadPlugin(path);
+  ASSERT_FALSE(plugin.ok());
+  EXPECT_EQ(plugin.message(), "plugin '" + path +
+                                  "' has ABI version 99.3; this nnc "
+                                  "supports " +
+                                  std::to_string(NNC_PLUGIN_ABI_MAJOR) + ".x");
+}
+
+TEST(PluginHostTest, RejectsNullTable) {
+  std::string path = badPlugin("null_table");
+  Expected<LoadedPlugin> plugin = loadPlugin(path);
+  ASSERT_FALSE(plugin.ok());
+  EXPECT_EQ(plugin.message(), "plugin '" + path +
+                                  "' returned no API table from "
+                                  "nnc_plugin_entry");
+}
+
+TEST(PluginHostTest, RejectsTruncatedTable) {
+  std::string path = badPlugin("truncated");
+  Expected<LoadedPlugin> plugin = loadPlugin(path);
+  ASSERT_FALSE(plugin.ok());
+  EXPECT_THAT(plugin.message(),
+              StartsWith("plugin '" + path + "' has an API table of "));
+  EXPECT_THAT(plugin.message(), HasSubstr("needs at least"));
+}
+
+TEST(PluginHostTest, RejectsMissingRequiredFunction) {
+  std::string path = badPlugin("missing_function");
+  Expected<LoadedPlugin> plugin = loadPlugin(path);
+  ASSERT_FALSE(plugin.ok());
+  EXPECT_EQ(plugin.message(),
+            "plugin '" + path + "' lacks the required field 'get_kernel'");
+}
+
+TEST(PluginHostTest, RejectsInvalidName) {
+  std::string path = badPlugin("bad_name");
+  Expected<LoadedPlugin> plugin = loadPlugin(path);
+  ASSERT_FALSE(plugin.ok());
+  EXPECT_THAT(plugin.message(), StartsWith("plugin '" + path +
+                                           "' has an invalid name 'two "
+                                           "words'"));
+}
+
+TEST(PluginHostTest, RejectsFileThatIsNotASharedLibrary) {
+  std::string path = makeTempDir() + "/text.so";
+  std::ofstream(path) << "not an ELF file\n";
+  Expected<LoadedPlugin> plugin = loadPlugin(path);
+  ASSERT_FALSE(plugin.ok());
+  EXPECT_THAT(plugin.message(),
+              StartsWith("'" + path + "' is not a shared library ("));
+}
+
+TEST(PluginHostTest, RejectsEmptyFile) {
+  std::string path = makeTempDir() + "/empty.so";
+  std::ofstream{path};
+  Expected<LoadedPlugin> plugin = loadPlugin(path);
+  ASSERT_FALSE(plugin.ok());
+  EXPECT_THAT(plugin.message(),
+              StartsWith("'" + path + "' is not a shared library ("));
+}
+
+TEST(PluginHostTest, RejectsSourceFile) {
+  std::string path =
+      std::string(NNC_TEST_SOURCE_DIR) + "/backends/null/NullBackend.cpp";
+  Expected<LoadedPlugin> plugin = loadPlugin(path);
+  ASSERT_FALSE(plugin.ok());
+  EXPECT_THAT(plugin.message(), HasSubstr("is not a shared library"));
+}
+
+TEST(PluginHostTest, RejectsMissingFile) {
+  std::string path = makeTempDir() + "/missing.so";
+  Expected<LoadedPlugin> plugin = loadPlugin(path);
+  ASSERT_FALSE(plugin.ok());
+  EXPECT_EQ(plugin.message(),
+            "cannot load plugin '" + path + "': No such file or directory");
+}
+
+TEST(PluginHostTest, RejectsDirectory) {
+  std::string dir = makeTempDir();
+  Expected<LoadedPlugin> plugin = loadPlugin(dir);
+  ASSERT_FALSE(plugin.ok());
+  EXPECT_EQ(plugin.message(),
+            "cannot load plugin '" + dir + "': is a directory");
+}
+
+TEST(PluginHostTest, BareNameIsNotSearchedInSystemPath) {
+  // dlopen("libc.so.6") would find the C library; a plugin name must not.
+  Expected<LoadedPlugin> plugin = loadPlugin("libc.so.6");
+  ASSERT_FALSE(plugin.ok());
+  EXPECT_EQ(plugin.message(),
+            "cannot load plugin 'libc.so.6': No such file or directory");
+}
+
+} // namespace
