@@ -1,0 +1,379 @@
+//===- Executor.cpp - Runs a planned graph on oneTBB ----------------------===//
+
+#include "runtime/Executor.h"
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/partitioner.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <new>
+
+namespace nnc::rt {
+
+namespace {
+
+constexpr std::align_val_t kArenaAlign{kArenaAlignment};
+
+/// A kernel's range is cut into about this many chunks at most (fewer when
+/// min_grain asks for bigger ones): enough to balance a few dozen threads,
+/// and independent of the thread count so that every run makes the same
+/// kernel calls.
+constexpr int64_t kTargetChunks = 128;
+
+struct ArenaDelete {
+  void operator()(std::byte *bytes) const {
+    ::operator delete(bytes, kArenaAlign);
+  }
+};
+
+/// One kernel as the executor calls it.
+struct KernelSlot {
+  nnc_kernel_fn fn = nullptr;
+  void *state = nullptr;
+  int64_t range = 0;
+  /// Chunk size for parallel_for; a chunk is at most this many iterations.
+  int64_t grain = 1;
+  /// Its buffers in Impl::buffers: [firstBuffer, firstBuffer + numBuffers).
+  size_t firstBuffer = 0;
+};
+
+/// A buffer slot that points to a caller's buffer, refreshed on every run.
+struct ExternalSlot {
+  size_t slot;
+  ValueKind kind;
+  size_t index;
+};
+
+} // namespace
+
+struct Executor::Impl {
+  using Node = tbb::flow::continue_node<tbb::flow::continue_msg>;
+
+  ExecutionPlan plan;
+  const nnc_plugin_api *api = nullptr;
+  std::unique_ptr<std::byte, ArenaDelete> arena;
+  std::vector<KernelSlot> kernels;
+  /// Every kernel's buffer pointers, back to back. Arena slots are set at
+  /// creation, external ones at the start of each run.
+  std::vector<void *> buffers;
+  std::vector<ExternalSlot> externals;
+  /// Scratch for the typed run(), sized at creation so runs do not allocate.
+  std::vector<const void *> inputScratch;
+  std::vector<void *> outputScratch;
+
+  tbb::flow::graph graph;
+  tbb::flow::broadcast_node<tbb::flow::continue_msg> start{graph};
+  std::vector<std::unique_ptr<Node>> nodes;
+
+  std::atomic<bool> running{false};
+  std::atomic<bool> failed{false};
+  /// The error kept so far: the lowest (kernel, begin) that failed.
+  std::mutex errorMutex;
+  nnc_error *error = nullptr;
+  int64_t errorKernel = -1;
+  int64_t errorBegin = -1;
+  nnc_status errorStatus = NNC_OK;
+
+  void buildGraph();
+  void runKernel(size_t k);
+  void callKernel(size_t k, int64_t begin, int64_t end);
+  void recordError(size_t k, int64_t begin, nnc_status status,
+                   nnc_error *kernelError);
+  Error takeError();
+  Error runRaw(const void *const *inputs, void *const *outputs);
+  void *valuePointer(int64_t id, const void *const *inputs,
+                     void *const *outputs) const;
+};
+
+void Executor::Impl::buildGraph() {
+  nodes.reserve(kernels.size());
+  for (size_t k = 0; k < kernels.size(); ++k) {
+    nodes.push_back(std::make_unique<Node>(
+        graph, [this, k](const tbb::flow::continue_msg &) { runKernel(k); }));
+    const std::vector<int64_t> &deps = plan.kernels[k].dependencies;
+    if (deps.empty())
+      tbb::flow::make_edge(start, *nodes.back());
+    for (int64_t dep : deps)
+      tbb::flow::make_edge(*nodes[static_cast<size_t>(dep)], *nodes.back());
+  }
+}
+
+void Executor::Impl::recordError(size_t k, int64_t begin, nnc_status status,
+                                 nnc_error *kernelError) {
+  failed.store(true, std::memory_order_relaxed);
+  nnc_error *discard = kernelError;
+  {
+    std::lock_guard<std::mutex> lock(errorMutex);
+    int64_t kernel = static_cast<int64_t>(k);
+    if (errorKernel < 0 || kernel < errorKernel ||
+        (kernel == errorKernel && begin < errorBegin)) {
+      discard = error;
+      error = kernelError;
+      errorKernel = kernel;
+      errorBegin = begin;
+      errorStatus = status;
+    }
+  }
+  if (discard)
+    api->error_destroy(discard);
+}
+
+void Executor::Impl::callKernel(size_t k, int64_t begin, int64_t end) {
+  const KernelSlot &slot = kernels[k];
+  nnc_error *kernelError = nullptr;
+  nnc_status status = slot.fn(slot.state, buffers.data() + slot.firstBuffer,
+                              begin, end, &kernelError);
+  if (status != NNC_OK)
+    recordError(k, begin, status, kernelError);
+  else if (kernelError)
+    // A plugin that sets an error on success still owns nothing of it.
+    api->error_destroy(kernelError);
+}
+
+void Executor::Impl::runKernel(size_t k) {
+  // Kernels that had not started when something failed are skipped; the
+  // flow graph still visits them so that wait_for_all returns.
+  if (failed.load(std::memory_order_relaxed))
+    return;
+  const KernelSlot &slot = kernels[k];
+  if (slot.range == 0)
+    return;
+  if (slot.range <= slot.grain) {
+    callKernel(k, 0, slot.range);
+    return;
+  }
+  // simple_partitioner splits down to the grain whatever the thread count,
+  // which keeps the set of calls the same from run to run.
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, slot.range,
+                                  static_cast<size_t>(slot.grain)),
+      [this, k](const tbb::blocked_range<int64_t> &chunk) {
+        callKernel(k, chunk.begin(), chunk.end());
+      },
+      tbb::simple_partitioner());
+}
+
+void *Executor::Impl::valuePointer(int64_t id, const void *const *inputs,
+                                   void *const *outputs) const {
+  const PlanValue &value = plan.values[static_cast<size_t>(id)];
+  switch (value.kind) {
+  case ValueKind::Input:
+    // Kernels only read their operands; the ABI's pointer type is not const.
+    return const_cast<void *>(inputs[value.index]);
+  case ValueKind::Output:
+    return outputs[value.index];
+  case ValueKind::Arena:
+    return arena.get() + value.offset;
+  }
+  return nullptr;
+}
+
+Error Executor::Impl::takeError() {
+  std::string message;
+  if (errorStatus == NNC_UNSUPPORTED)
+    message = "the backend does not support this kernel";
+  else if (error && api->error_message(error))
+    message = api->error_message(error);
+  else
+    message = "the kernel failed without a message";
+  if (error)
+    api->error_destroy(error);
+  error = nullptr;
+
+  const PlanKernel &kernel = plan.kernels[static_cast<size_t>(errorKernel)];
+  std::string where = kernel.opName + " (kernel " +
+                      std::to_string(errorKernel);
+  if (!kernel.location.empty())
+    where += " at " + kernel.location;
+  errorKernel = -1;
+  errorBegin = -1;
+  errorStatus = NNC_OK;
+  failed.store(false, std::memory_order_relaxed);
+  return Error::failure(where + "): " + message);
+}
+
+Error Executor::Impl::runRaw(const void *const *inputs,
+                             void *const *outputs) {
+  for (size_t i = 0; i < plan.inputs.size(); ++i)
+    if (!inputs[i] &&
+        plan.values[static_cast<size_t>(plan.inputs[i].value)].bytes != 0)
+      return Error::failure("input " + std::to_string(i) + " '" +
+                            plan.inputs[i].name + "' has no buffer");
+  for (size_t i = 0; i < plan.outputs.size(); ++i)
+    if (!outputs[i] &&
+        plan.values[static_cast<size_t>(plan.outputs[i].value)].bytes != 0)
+      return Error::failure("output " + std::to_string(i) + " '" +
+                            plan.outputs[i].name + "' has no buffer");
+
+  for (const ExternalSlot &external : externals)
+    buffers[external.slot] =
+        external.kind == ValueKind::Input
+            ? const_cast<void *>(inputs[external.index])
+            : outputs[external.index];
+
+  start.try_put(tbb::flow::continue_msg());
+  graph.wait_for_all();
+  if (failed.load(std::memory_order_relaxed))
+    return takeError();
+
+  // Results that no kernel wrote into their buffer: returned arguments and
+  // values returned more than once.
+  for (size_t i = 0; i < plan.outputs.size(); ++i) {
+    int64_t id = plan.outputs[i].value;
+    const PlanValue &value = plan.values[static_cast<size_t>(id)];
+    if (value.kind == ValueKind::Output &&
+        value.index == static_cast<int64_t>(i))
+      continue;
+    void *source = valuePointer(id, inputs, outputs);
+    if (value.bytes != 0 && source != outputs[i])
+      std::memcpy(outputs[i], source, value.bytes);
+  }
+  return Error::success();
+}
+
+Expected<Executor> Executor::create(ExecutionPlan plan,
+                                    std::vector<nnc_kernel_info> kernels,
+                                    const nnc_plugin_api &api) {
+  if (Error error = verifyExecutionPlan(plan); !error.ok())
+    return std::move(error).withContext("invalid execution plan");
+  if (kernels.size() != plan.kernels.size())
+    return Error::failure("the plan has " +
+                          std::to_string(plan.kernels.size()) +
+                          " kernels but the backend gave " +
+                          std::to_string(kernels.size()));
+  if (!api.error_message || !api.error_destroy)
+    return Error::failure("the plugin table cannot read or free errors");
+
+  auto impl = std::make_unique<Impl>();
+  impl->api = &api;
+  if (plan.arenaSize != 0) {
+    void *bytes = ::operator new(static_cast<size_t>(plan.arenaSize),
+                                 kArenaAlign, std::nothrow);
+    if (!bytes)
+      return Error::failure("cannot allocate an arena of " +
+                            std::to_string(plan.arenaSize) + " bytes");
+    impl->arena.reset(static_cast<std::byte *>(bytes));
+  }
+
+  for (size_t k = 0; k < kernels.size(); ++k) {
+    const nnc_kernel_info &info = kernels[k];
+    std::string label = plan.kernels[k].opName + " (kernel " +
+                        std::to_string(k) + ")";
+    if (info.struct_size < NNC_STRUCT_SIZE_UNTIL(nnc_kernel_info, range) ||
+        !info.fn)
+      return Error::failure(label + ": the backend gave no kernel function");
+    if (info.range < 0)
+      return Error::failure(label + ": negative range " +
+                            std::to_string(info.range));
+    int64_t minGrain = 1;
+    if (info.struct_size >= NNC_STRUCT_SIZE_UNTIL(nnc_kernel_info, min_grain))
+      minGrain = std::max<int64_t>(info.min_grain, 1);
+
+    KernelSlot slot;
+    slot.fn = info.fn;
+    slot.state = info.state;
+    slot.range = info.range;
+    slot.grain = std::max(minGrain,
+                          (info.range + kTargetChunks - 1) / kTargetChunks);
+    slot.firstBuffer = impl->buffers.size();
+    for (int64_t id : plan.kernels[k].buffers) {
+      const PlanValue &value = plan.values[static_cast<size_t>(id)];
+      if (value.kind == ValueKind::Arena) {
+        impl->buffers.push_back(impl->arena.get() + value.offset);
+        continue;
+      }
+      impl->externals.push_back({impl->buffers.size(), value.kind,
+                                 static_cast<size_t>(value.index)});
+      impl->buffers.push_back(nullptr);
+    }
+    impl->kernels.push_back(slot);
+  }
+  impl->inputScratch.resize(plan.inputs.size());
+  impl->outputScratch.resize(plan.outputs.size());
+  impl->plan = std::move(plan);
+  impl->buildGraph();
+  return Executor(std::move(impl));
+}
+
+Executor::Executor(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
+Executor::Executor(Executor &&other) noexcept = default;
+Executor &Executor::operator=(Executor &&other) noexcept = default;
+Executor::~Executor() = default;
+
+const ExecutionPlan &Executor::plan() const { return impl->plan; }
+
+namespace {
+
+/// Marks an executor busy for the duration of a run.
+class RunGuard {
+public:
+  explicit RunGuard(std::atomic<bool> &running)
+      : running(running), acquired(!running.exchange(true)) {}
+  ~RunGuard() {
+    if (acquired)
+      running.store(false);
+  }
+  bool ok() const { return acquired; }
+
+private:
+  std::atomic<bool> &running;
+  bool acquired;
+};
+
+} // namespace
+
+Error Executor::run(const std::vector<const void *> &inputs,
+                    const std::vector<void *> &outputs) {
+  const ExecutionPlan &plan = impl->plan;
+  if (inputs.size() != plan.inputs.size() ||
+      outputs.size() != plan.outputs.size())
+    return Error::failure(
+        "the graph takes " + std::to_string(plan.inputs.size()) +
+        " inputs and " + std::to_string(plan.outputs.size()) +
+        " outputs, but the run binds " + std::to_string(inputs.size()) +
+        " and " + std::to_string(outputs.size()));
+  RunGuard guard(impl->running);
+  if (!guard.ok())
+    return Error::failure("the executor is already running");
+  return impl->runRaw(inputs.data(), outputs.data());
+}
+
+Error Executor::run(const std::vector<ConstTensorView> &inputs,
+                    const std::vector<TensorView> &outputs) {
+  const ExecutionPlan &plan = impl->plan;
+  if (inputs.size() != plan.inputs.size() ||
+      outputs.size() != plan.outputs.size())
+    return Error::failure(
+        "the graph takes " + std::to_string(plan.inputs.size()) +
+        " inputs and " + std::to_string(plan.outputs.size()) +
+        " outputs, but the run binds " + std::to_string(inputs.size()) +
+        " and " + std::to_string(outputs.size()));
+  auto check = [&](const char *what, const ExternalBinding &binding,
+                   ConstTensorView tensor) {
+    const PlanValue &value = plan.values[static_cast<size_t>(binding.value)];
+    return checkTensorType(std::string(what) + " '" + binding.name + "'",
+                           tensor, value.dtype, value.shape);
+  };
+  RunGuard guard(impl->running);
+  if (!guard.ok())
+    return Error::failure("the executor is already running");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (Error error = check("input", plan.inputs[i], inputs[i]); !error.ok())
+      return error;
+    impl->inputScratch[i] = inputs[i].rawData();
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (Error error = check("output", plan.outputs[i], outputs[i]);
+        !error.ok())
+      return error;
+    impl->outputScratch[i] = outputs[i].rawData();
+  }
+  return impl->runRaw(impl->inputScratch.data(), impl->outputScratch.data());
+}
+
+} // namespace nnc::rt

@@ -1,0 +1,96 @@
+//===- Executor.h - Runs a planned graph on oneTBB --------------*- C++ -*-===//
+//
+// The executor runs the kernels of one compiled graph as its ExecutionPlan
+// says: kernels whose dependencies are done run concurrently (a oneTBB flow
+// graph built once), and each kernel's iteration range is split across
+// threads with tbb::parallel_for. The arena for intermediates is allocated
+// once, at creation, and reused by every run, so running allocates no tensor
+// memory (oneTBB's own task objects aside).
+//
+// Threads: the executor uses whatever oneTBB allows. To cap it (the CLI's
+// `--threads N`), the caller keeps a
+//   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, N);
+// alive around the runs; the executor never sets it, because it is a
+// process-wide setting that belongs to the tool, not to one graph.
+//
+// Determinism: a kernel's range is cut into chunks that depend only on the
+// range and the kernel's min_grain, never on the thread count, so the same
+// calls are made whatever the thread cap; with the plugin contract (any
+// split is bitwise equal) results are identical for every thread count.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_RUNTIME_EXECUTOR_H
+#define NNC_RUNTIME_EXECUTOR_H
+
+#include "runtime/ExecutionPlan.h"
+#include "runtime/PluginABI.h"
+#include "runtime/Status.h"
+#include "runtime/Tensor.h"
+
+#include <memory>
+#include <vector>
+
+namespace nnc::rt {
+
+/// Runs one planned graph. Move-only; not safe to run from two threads at
+/// once (the arena is shared by all runs), which run() reports as an error.
+class Executor {
+public:
+  /// Checks `plan` (verifyExecutionPlan) and `kernels` against it (one
+  /// kernel per plan kernel, each with a function and a range >= 0), and
+  /// allocates the arena, 64-byte aligned.
+  ///
+  /// `kernels[K]` is the backend's kernel K; its `fn` and `state` must stay
+  /// valid while the executor lives, i.e. the caller keeps the plugin's
+  /// executable (and library) alive at least as long. `api` is the table of
+  /// the plugin that made them: only its error_message and error_destroy are
+  /// used, to read and free the errors kernels return; it must outlive the
+  /// executor too.
+  static Expected<Executor> create(ExecutionPlan plan,
+                                   std::vector<nnc_kernel_info> kernels,
+                                   const nnc_plugin_api &api);
+
+  Executor(Executor &&other) noexcept;
+  Executor &operator=(Executor &&other) noexcept;
+  Executor(const Executor &) = delete;
+  Executor &operator=(const Executor &) = delete;
+  ~Executor();
+
+  /// Runs the graph once. `inputs[i]` is the buffer of plan().inputs[i] and
+  /// `outputs[i]` that of plan().outputs[i], each dense C-order data of the
+  /// value's type (PlanValue::bytes; null allowed only when that is 0).
+  /// Output buffers must not overlap each other or the inputs. Inputs are
+  /// only read.
+  ///
+  /// The first kernel that fails stops the run: kernels not yet started are
+  /// skipped, and the returned error reads "<op name> (kernel K at LOC):
+  /// <the kernel's message>". Within a failing kernel every chunk still
+  /// runs and the error of the lowest failing iteration chunk is kept, so
+  /// the message does not depend on the thread count; when independent
+  /// kernels fail concurrently, which one is reported may. Outputs are
+  /// unspecified after a failure.
+  Error run(const std::vector<const void *> &inputs,
+            const std::vector<void *> &outputs);
+
+  /// run() with tensors whose dtype and shape are checked first against the
+  /// plan's values; a mismatch is an error naming the binding, e.g.
+  /// "input 'x': expected f32[4, 8], got f32[2, 8]".
+  Error run(const std::vector<ConstTensorView> &inputs,
+            const std::vector<TensorView> &outputs);
+
+  /// The plan it runs.
+  const ExecutionPlan &plan() const;
+
+  /// Bytes of the arena allocated for intermediates.
+  uint64_t arenaSize() const { return plan().arenaSize; }
+
+private:
+  struct Impl;
+  explicit Executor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace nnc::rt
+
+#endif // NNC_RUNTIME_EXECUTOR_H
