@@ -2,9 +2,13 @@
 
 #include "passes/Passes.h"
 
+// The generated registration calls the passes' create functions unqualified,
+// so it must sit in their namespace.
+namespace nnc {
 namespace {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 } // namespace
+} // namespace nnc
 
 void nnc::registerPasses() { registerNNCPasses(); }

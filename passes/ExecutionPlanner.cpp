@@ -1,0 +1,239 @@
+//===- ExecutionPlanner.cpp - Partition, schedule and memory plan ---------===//
+
+#include "passes/ExecutionPlanner.h"
+
+#include "passes/MemoryPlanner.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <algorithm>
+#include <cassert>
+#include <optional>
+#include <string>
+
+using namespace mlir;
+
+namespace nnc {
+
+namespace {
+
+// The names MLIRGen gives these attributes (docs/architecture.md); spelled
+// here because passes/ may not include the frontend.
+constexpr const char *kNameAttr = "nn.name";
+constexpr const char *kRoleAttr = "nn.role";
+
+std::optional<rt::DType> toDType(Type type) {
+  if (type.isF32())
+    return rt::DType::F32;
+  if (type.isF64())
+    return rt::DType::F64;
+  if (type.isSignlessInteger(32))
+    return rt::DType::I32;
+  if (type.isSignlessInteger(64))
+    return rt::DType::I64;
+  return std::nullopt;
+}
+
+std::string stringAttr(DictionaryAttr attrs, const char *name) {
+  if (!attrs)
+    return "";
+  if (auto text = attrs.getAs<StringAttr>(name))
+    return text.str();
+  return "";
+}
+
+/// "file:line:col" of the first file location inside `loc` (for a call-site
+/// chain, the innermost position); empty when there is none.
+std::string formatLocation(Location loc) {
+  std::string text;
+  loc->walk([&](Location inner) {
+    auto file = dyn_cast<FileLineColLoc>(inner);
+    if (!file)
+      return WalkResult::advance();
+    text = file.getFilename().str() + ":" + std::to_string(file.getLine()) +
+           ":" + std::to_string(file.getColumn());
+    return WalkResult::interrupt();
+  });
+  return text;
+}
+
+/// Builds the plan value of a tensor of type `type`, or reports at `loc`
+/// why it cannot be one. `what` names the tensor in the message.
+FailureOr<rt::PlanValue> makeValue(Location loc, const Twine &what,
+                                   Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.hasStaticShape())
+    return emitError(loc) << what << " has type " << type
+                          << ", which is not a static tensor; run "
+                             "nn-specialize-batch before planning";
+  std::optional<rt::DType> dtype = toDType(tensor.getElementType());
+  if (!dtype)
+    return emitError(loc) << what << " has element type "
+                          << tensor.getElementType()
+                          << ", which the runtime does not store";
+  rt::PlanValue value;
+  value.dtype = *dtype;
+  value.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+  rt::Expected<int64_t> count =
+      rt::checkedElementCount(value.shape, rt::dtypeSize(*dtype));
+  if (!count)
+    return emitError(loc) << what << ": " << count.message();
+  value.bytes = static_cast<uint64_t>(*count) * rt::dtypeSize(*dtype);
+  return value;
+}
+
+/// Builds a PlannedGraph from the forward function, op by op.
+class Planner {
+public:
+  explicit Planner(func::FuncOp forward)
+      : forward(forward),
+        kernels(ModuleOp::create(forward.getLoc())),
+        builder(forward.getContext()) {
+    builder.setInsertionPointToEnd(kernels->getBody());
+  }
+
+  FailureOr<PlannedGraph> run();
+
+private:
+  LogicalResult addArguments();
+  LogicalResult addKernel(Operation &op);
+  LogicalResult addOutputs(Operation &terminator);
+
+  func::FuncOp forward;
+  OwningOpRef<ModuleOp> kernels;
+  OpBuilder builder;
+  rt::ExecutionPlan plan;
+  llvm::DenseMap<Value, int64_t> valueIds;
+  /// The kernel that writes each value; -1 for arguments.
+  std::vector<int64_t> writers;
+};
+
+LogicalResult Planner::addArguments() {
+  for (BlockArgument arg : forward.getArguments()) {
+    unsigned i = arg.getArgNumber();
+    DictionaryAttr attrs = forward.getArgAttrDict(i);
+    std::string name = stringAttr(attrs, kNameAttr);
+    FailureOr<rt::PlanValue> value = makeValue(
+        arg.getLoc(), "argument " + Twine(i) + " '" + name + "'",
+        arg.getType());
+    if (failed(value))
+      return failure();
+    value->name = name;
+    value->kind = rt::ValueKind::Input;
+    value->index = i;
+    int64_t id = static_cast<int64_t>(plan.values.size());
+    plan.values.push_back(std::move(*value));
+    writers.push_back(-1);
+    valueIds[arg] = id;
+    plan.inputs.push_back({name, stringAttr(attrs, kRoleAttr), id});
+  }
+  return success();
+}
+
+LogicalResult Planner::addKernel(Operation &op) {
+  if (op.getDialect() == nullptr ||
+      op.getDialect()->getNamespace() != "nn" || op.getNumRegions() != 0)
+    return op.emitError() << "cannot make a kernel of '" << op.getName()
+                          << "': only nn ops without regions are partitioned";
+  const int64_t index = static_cast<int64_t>(plan.kernels.size());
+  rt::PlanKernel kernel;
+  kernel.opName = op.getName().getStringRef().str();
+  kernel.location = formatLocation(op.getLoc());
+
+  // One argument per distinct operand: `nn.mul %x, %x` reads one buffer.
+  SmallVector<Value> arguments;
+  for (Value operand : op.getOperands())
+    if (!llvm::is_contained(arguments, operand))
+      arguments.push_back(operand);
+  for (Value operand : arguments) {
+    int64_t id = valueIds.lookup(operand);
+    kernel.buffers.push_back(id);
+    int64_t writer = writers[static_cast<size_t>(id)];
+    if (writer >= 0 && !llvm::is_contained(kernel.dependencies, writer))
+      kernel.dependencies.push_back(writer);
+  }
+  std::sort(kernel.dependencies.begin(), kernel.dependencies.end());
+  kernel.numOperands = static_cast<int64_t>(kernel.buffers.size());
+
+  for (OpResult result : op.getResults()) {
+    FailureOr<rt::PlanValue> value = makeValue(
+        op.getLoc(), "result " + Twine(result.getResultNumber()), result.getType());
+    if (failed(value))
+      return failure();
+    value->name = "kernel_" + std::to_string(index) + "." +
+                  std::to_string(result.getResultNumber());
+    int64_t id = static_cast<int64_t>(plan.values.size());
+    plan.values.push_back(std::move(*value));
+    writers.push_back(index);
+    valueIds[result] = id;
+    kernel.buffers.push_back(id);
+  }
+
+  // The kernel function: the op cloned over block arguments.
+  SmallVector<Type> argumentTypes;
+  for (Value operand : arguments)
+    argumentTypes.push_back(operand.getType());
+  auto function = builder.create<func::FuncOp>(
+      op.getLoc(), "kernel_" + std::to_string(index),
+      builder.getFunctionType(argumentTypes, op.getResultTypes()));
+  Block *body = function.addEntryBlock();
+  OpBuilder bodyBuilder = OpBuilder::atBlockEnd(body);
+  IRMapping mapping;
+  for (auto [operand, blockArg] : llvm::zip(arguments, body->getArguments()))
+    mapping.map(operand, blockArg);
+  Operation *clone = bodyBuilder.clone(op, mapping);
+  bodyBuilder.create<func::ReturnOp>(op.getLoc(), clone->getResults());
+
+  plan.kernels.push_back(std::move(kernel));
+  return success();
+}
+
+LogicalResult Planner::addOutputs(Operation &terminator) {
+  for (auto [i, operand] : llvm::enumerate(terminator.getOperands())) {
+    DictionaryAttr attrs = forward.getResultAttrDict(i);
+    int64_t id = valueIds.lookup(operand);
+    rt::PlanValue &value = plan.values[static_cast<size_t>(id)];
+    std::string name = stringAttr(attrs, kNameAttr);
+    // The first result a kernel value is returned as gets written directly;
+    // arguments and repeats are copied by the executor.
+    if (value.kind == rt::ValueKind::Arena) {
+      value.kind = rt::ValueKind::Output;
+      value.index = static_cast<int64_t>(i);
+      if (!name.empty())
+        value.name = name;
+    }
+    plan.outputs.push_back({name, stringAttr(attrs, kRoleAttr), id});
+  }
+  return success();
+}
+
+FailureOr<PlannedGraph> Planner::run() {
+  if (forward.isExternal())
+    return forward.emitError() << "cannot plan a function without a body";
+  if (!forward.getBody().hasOneBlock())
+    return forward.emitError() << "cannot plan a function of several blocks";
+  if (failed(addArguments()))
+    return failure();
+  Block &block = forward.getBody().front();
+  for (Operation &op : block.without_terminator())
+    if (failed(addKernel(op)))
+      return failure();
+  if (failed(addOutputs(*block.getTerminator())))
+    return failure();
+  planArenaMemory(plan);
+  assert(rt::verifyExecutionPlan(plan).ok() && "the planner made a bad plan");
+  return PlannedGraph{std::move(kernels), std::move(plan)};
+}
+
+} // namespace
+
+FailureOr<PlannedGraph> planExecution(func::FuncOp forward) {
+  return Planner(forward).run();
+}
+
+} // namespace nnc
