@@ -196,14 +196,16 @@ std::string formatExecutionPlan(const ExecutionPlan &plan) {
                     kernel.dependencies.data() + kernel.dependencies.size()) +
             ")\n";
   }
+  auto binding = [&](const char *what, size_t i, const ExternalBinding &b) {
+    text += std::string(what) + " " + std::to_string(i) + " '" + b.name + "'";
+    if (!b.role.empty())
+      text += " (" + b.role + ")";
+    text += " = value " + std::to_string(b.value) + "\n";
+  };
   for (size_t i = 0; i < plan.inputs.size(); ++i)
-    text += "input " + std::to_string(i) + " '" + plan.inputs[i].name + "' " +
-            plan.inputs[i].role + " = value " +
-            std::to_string(plan.inputs[i].value) + "\n";
+    binding("input", i, plan.inputs[i]);
   for (size_t i = 0; i < plan.outputs.size(); ++i)
-    text += "output " + std::to_string(i) + " '" + plan.outputs[i].name +
-            "' " + plan.outputs[i].role + " = value " +
-            std::to_string(plan.outputs[i].value) + "\n";
+    binding("output", i, plan.outputs[i]);
   return text;
 }
 
