@@ -64,8 +64,7 @@ std::string formatLocation(Location loc) {
 
 /// Builds the plan value of a tensor of type `type`, or reports at `loc`
 /// why it cannot be one. `what` names the tensor in the message.
-FailureOr<rt::PlanValue> makeValue(Location loc, const Twine &what,
-                                   Type type) {
+FailureOr<rt::PlanValue> makeValue(Location loc, const Twine &what, Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor || !tensor.hasStaticShape())
     return emitError(loc) << what << " has type " << type
@@ -91,8 +90,7 @@ FailureOr<rt::PlanValue> makeValue(Location loc, const Twine &what,
 class Planner {
 public:
   explicit Planner(func::FuncOp forward)
-      : forward(forward),
-        kernels(ModuleOp::create(forward.getLoc())),
+      : forward(forward), kernels(ModuleOp::create(forward.getLoc())),
         builder(forward.getContext()) {
     builder.setInsertionPointToEnd(kernels->getBody());
   }
@@ -118,9 +116,9 @@ LogicalResult Planner::addArguments() {
     unsigned i = arg.getArgNumber();
     DictionaryAttr attrs = forward.getArgAttrDict(i);
     std::string name = stringAttr(attrs, kNameAttr);
-    FailureOr<rt::PlanValue> value = makeValue(
-        arg.getLoc(), "argument " + Twine(i) + " '" + name + "'",
-        arg.getType());
+    FailureOr<rt::PlanValue> value =
+        makeValue(arg.getLoc(), "argument " + Twine(i) + " '" + name + "'",
+                  arg.getType());
     if (failed(value))
       return failure();
     value->name = name;
@@ -136,8 +134,8 @@ LogicalResult Planner::addArguments() {
 }
 
 LogicalResult Planner::addKernel(Operation &op) {
-  if (op.getDialect() == nullptr ||
-      op.getDialect()->getNamespace() != "nn" || op.getNumRegions() != 0)
+  if (op.getDialect() == nullptr || op.getDialect()->getNamespace() != "nn" ||
+      op.getNumRegions() != 0)
     return op.emitError() << "cannot make a kernel of '" << op.getName()
                           << "': only nn ops without regions are partitioned";
   const int64_t index = static_cast<int64_t>(plan.kernels.size());
@@ -161,8 +159,9 @@ LogicalResult Planner::addKernel(Operation &op) {
   kernel.numOperands = static_cast<int64_t>(kernel.buffers.size());
 
   for (OpResult result : op.getResults()) {
-    FailureOr<rt::PlanValue> value = makeValue(
-        op.getLoc(), "result " + Twine(result.getResultNumber()), result.getType());
+    FailureOr<rt::PlanValue> value =
+        makeValue(op.getLoc(), "result " + Twine(result.getResultNumber()),
+                  result.getType());
     if (failed(value))
       return failure();
     value->name = "kernel_" + std::to_string(index) + "." +

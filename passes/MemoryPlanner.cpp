@@ -41,9 +41,7 @@ public:
   /// True when `ancestor` must finish before `kernel` starts.
   bool isStrictAncestor(int64_t ancestor, int64_t kernel) const {
     size_t a = static_cast<size_t>(ancestor);
-    return (bits[static_cast<size_t>(kernel) * words + a / 64] >>
-            (a % 64)) &
-           1;
+    return (bits[static_cast<size_t>(kernel) * words + a / 64] >> (a % 64)) & 1;
   }
 
 private:

@@ -65,8 +65,8 @@ LogicalResult SpecializeBatchPass::reinfer(Operation *op) {
   // Inference reports its own error at the op's location.
   if (failed(inferable.inferReturnTypes(
           op->getContext(), op->getLoc(), op->getOperands(),
-          op->getAttrDictionary(), op->getPropertiesStorage(),
-          op->getRegions(), types)))
+          op->getAttrDictionary(), op->getPropertiesStorage(), op->getRegions(),
+          types)))
     return failure();
   for (auto [result, type] : llvm::zip_equal(op->getResults(), types))
     result.setType(type);
@@ -92,8 +92,8 @@ void SpecializeBatchPass::runOnOperation() {
   }
 
   // Program order, so every op sees its operands' new types.
-  WalkResult walk = function.getBody().walk<WalkOrder::PreOrder>(
-      [&](Operation *op) {
+  WalkResult walk =
+      function.getBody().walk<WalkOrder::PreOrder>([&](Operation *op) {
         if (op->hasTrait<OpTrait::ReturnLike>())
           return WalkResult::advance();
         return failed(reinfer(op)) ? WalkResult::interrupt()

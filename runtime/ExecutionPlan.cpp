@@ -74,15 +74,13 @@ Error verifyExecutionPlan(const ExecutionPlan &plan) {
     int64_t id = plan.inputs[i].value;
     if (!inRange(id) ||
         plan.values[static_cast<size_t>(id)].kind != ValueKind::Input ||
-        plan.values[static_cast<size_t>(id)].index !=
-            static_cast<int64_t>(i))
+        plan.values[static_cast<size_t>(id)].index != static_cast<int64_t>(i))
       return Error::failure("input " + std::to_string(i) +
                             " is not bound to an input value of its index");
   }
   for (size_t i = 0; i < plan.outputs.size(); ++i)
     if (!inRange(plan.outputs[i].value))
-      return Error::failure("output " + std::to_string(i) +
-                            " names no value");
+      return Error::failure("output " + std::to_string(i) + " names no value");
   for (int64_t id = 0; id < numValues; ++id)
     if (Error error = verifyValue(plan, id); !error.ok())
       return error;
@@ -118,9 +116,9 @@ Error verifyExecutionPlan(const ExecutionPlan &plan) {
         if (value.kind == ValueKind::Input)
           continue;
         int64_t from = writer[static_cast<size_t>(id)];
-        if (from < 0 || std::find(kernel.dependencies.begin(),
-                                  kernel.dependencies.end(),
-                                  from) == kernel.dependencies.end())
+        if (from < 0 ||
+            std::find(kernel.dependencies.begin(), kernel.dependencies.end(),
+                      from) == kernel.dependencies.end())
           return Error::failure(label + " reads " + valueLabel(id) +
                                 " without depending on its writer");
         continue;
@@ -185,9 +183,9 @@ std::string formatExecutionPlan(const ExecutionPlan &plan) {
   for (size_t k = 0; k < plan.kernels.size(); ++k) {
     const PlanKernel &kernel = plan.kernels[k];
     const int64_t *buffers = kernel.buffers.data();
-    size_t numOperands = std::min(kernel.buffers.size(),
-                                  static_cast<size_t>(std::max<int64_t>(
-                                      kernel.numOperands, 0)));
+    size_t numOperands =
+        std::min(kernel.buffers.size(),
+                 static_cast<size_t>(std::max<int64_t>(kernel.numOperands, 0)));
     text += "kernel " + std::to_string(k) + " " + kernel.opName + " reads (" +
             joinIds(buffers, buffers + numOperands) + ") writes (" +
             joinIds(buffers + numOperands, buffers + kernel.buffers.size()) +

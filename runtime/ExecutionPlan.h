@@ -67,8 +67,9 @@ struct PlanKernel {
   /// Where the op came from ("model.nn:4:7"), for messages; may be empty.
   std::string location;
   /// Value ids of its buffers, in the order of nnc_kernel_fn's `buffers`:
-  /// the kernel function's arguments, then its results. A value may appear
-  /// twice among the arguments (`nn.mul %x, %x`).
+  /// the kernel function's arguments, then its results. The planner lists
+  /// an operand once even when the op reads it twice (`nn.mul %x, %x`), but
+  /// the format allows repeats among the arguments.
   std::vector<int64_t> buffers;
   /// How many leading entries of `buffers` are arguments (read only); the
   /// rest are results (written).

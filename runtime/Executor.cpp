@@ -186,8 +186,7 @@ Error Executor::Impl::takeError() {
   error = nullptr;
 
   const PlanKernel &kernel = plan.kernels[static_cast<size_t>(errorKernel)];
-  std::string where = kernel.opName + " (kernel " +
-                      std::to_string(errorKernel);
+  std::string where = kernel.opName + " (kernel " + std::to_string(errorKernel);
   if (!kernel.location.empty())
     where += " at " + kernel.location;
   errorKernel = -1;
@@ -197,8 +196,7 @@ Error Executor::Impl::takeError() {
   return Error::failure(where + "): " + message);
 }
 
-Error Executor::Impl::runRaw(const void *const *inputs,
-                             void *const *outputs) {
+Error Executor::Impl::runRaw(const void *const *inputs, void *const *outputs) {
   for (size_t i = 0; i < plan.inputs.size(); ++i)
     if (!inputs[i] &&
         plan.values[static_cast<size_t>(plan.inputs[i].value)].bytes != 0)
@@ -211,10 +209,9 @@ Error Executor::Impl::runRaw(const void *const *inputs,
                             plan.outputs[i].name + "' has no buffer");
 
   for (const ExternalSlot &external : externals)
-    buffers[external.slot] =
-        external.kind == ValueKind::Input
-            ? const_cast<void *>(inputs[external.index])
-            : outputs[external.index];
+    buffers[external.slot] = external.kind == ValueKind::Input
+                                 ? const_cast<void *>(inputs[external.index])
+                                 : outputs[external.index];
 
   start.try_put(tbb::flow::continue_msg());
   graph.wait_for_all();
@@ -242,10 +239,9 @@ Expected<Executor> Executor::create(ExecutionPlan plan,
   if (Error error = verifyExecutionPlan(plan); !error.ok())
     return std::move(error).withContext("invalid execution plan");
   if (kernels.size() != plan.kernels.size())
-    return Error::failure("the plan has " +
-                          std::to_string(plan.kernels.size()) +
-                          " kernels but the backend gave " +
-                          std::to_string(kernels.size()));
+    return Error::failure(
+        "the plan has " + std::to_string(plan.kernels.size()) +
+        " kernels but the backend gave " + std::to_string(kernels.size()));
   if (!api.error_message || !api.error_destroy)
     return Error::failure("the plugin table cannot read or free errors");
 
@@ -262,8 +258,8 @@ Expected<Executor> Executor::create(ExecutionPlan plan,
 
   for (size_t k = 0; k < kernels.size(); ++k) {
     const nnc_kernel_info &info = kernels[k];
-    std::string label = plan.kernels[k].opName + " (kernel " +
-                        std::to_string(k) + ")";
+    std::string label =
+        plan.kernels[k].opName + " (kernel " + std::to_string(k) + ")";
     if (info.struct_size < NNC_STRUCT_SIZE_UNTIL(nnc_kernel_info, range) ||
         !info.fn)
       return Error::failure(label + ": the backend gave no kernel function");
@@ -278,8 +274,8 @@ Expected<Executor> Executor::create(ExecutionPlan plan,
     slot.fn = info.fn;
     slot.state = info.state;
     slot.range = info.range;
-    slot.grain = std::max(minGrain,
-                          (info.range + kTargetChunks - 1) / kTargetChunks);
+    slot.grain =
+        std::max(minGrain, (info.range + kTargetChunks - 1) / kTargetChunks);
     slot.firstBuffer = impl->buffers.size();
     for (int64_t id : plan.kernels[k].buffers) {
       const PlanValue &value = plan.values[static_cast<size_t>(id)];
@@ -287,8 +283,8 @@ Expected<Executor> Executor::create(ExecutionPlan plan,
         impl->buffers.push_back(impl->arena.get() + value.offset);
         continue;
       }
-      impl->externals.push_back({impl->buffers.size(), value.kind,
-                                 static_cast<size_t>(value.index)});
+      impl->externals.push_back(
+          {impl->buffers.size(), value.kind, static_cast<size_t>(value.index)});
       impl->buffers.push_back(nullptr);
     }
     impl->kernels.push_back(slot);
@@ -368,8 +364,7 @@ Error Executor::run(const std::vector<ConstTensorView> &inputs,
     impl->inputScratch[i] = inputs[i].rawData();
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
-    if (Error error = check("output", plan.outputs[i], outputs[i]);
-        !error.ok())
+    if (Error error = check("output", plan.outputs[i], outputs[i]); !error.ok())
       return error;
     impl->outputScratch[i] = outputs[i].rawData();
   }

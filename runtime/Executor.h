@@ -61,7 +61,7 @@ public:
   /// `outputs[i]` that of plan().outputs[i], each dense C-order data of the
   /// value's type (PlanValue::bytes; null allowed only when that is 0).
   /// Output buffers must not overlap each other or the inputs. Inputs are
-  /// only read.
+  /// only read. Allocates nothing.
   ///
   /// The first kernel that fails stops the run: kernels not yet started are
   /// skipped, and the returned error reads "<op name> (kernel K at LOC):
@@ -75,7 +75,8 @@ public:
 
   /// run() with tensors whose dtype and shape are checked first against the
   /// plan's values; a mismatch is an error naming the binding, e.g.
-  /// "input 'x': expected f32[4, 8], got f32[2, 8]".
+  /// "input 'x': expected f32[4, 8], got f32[2, 8]". The checks copy
+  /// shapes; use the pointer overload where a run must not allocate.
   Error run(const std::vector<ConstTensorView> &inputs,
             const std::vector<TensorView> &outputs);
 

@@ -1,0 +1,327 @@
+//===- ExecutorTest.cpp - The oneTBB executor with hand-made kernels ------===//
+//
+// Kernels here are plain C functions over float buffers, written to the
+// plugin contract (iterations independent, any split gives the same bytes),
+// and plans are written by hand, so the executor is tested without the
+// compiler. Expected values are computed in closed form.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Executor.h"
+
+#include <gtest/gtest.h>
+#include <oneapi/tbb/global_control.h>
+
+#include <atomic>
+#include <cstring>
+#include <string>
+
+/// The tests' own error object, as a plugin would define it.
+struct nnc_error {
+  std::string message;
+};
+
+using namespace nnc::rt;
+
+namespace {
+
+const char *errorMessage(const nnc_error *error) {
+  return error->message.c_str();
+}
+void errorDestroy(nnc_error *error) { delete error; }
+
+nnc_plugin_api testApi() {
+  nnc_plugin_api api{};
+  api.struct_size = sizeof(api);
+  api.name = "test";
+  api.error_message = errorMessage;
+  api.error_destroy = errorDestroy;
+  return api;
+}
+
+/// out[i] = in[i] * scale + offset, over iterations = elements.
+struct AffineState {
+  float scale;
+  float offset;
+  std::atomic<int> calls{0};
+};
+
+nnc_status affineKernel(void *state, void *const *buffers, int64_t begin,
+                        int64_t end, nnc_error **) {
+  auto *affine = static_cast<AffineState *>(state);
+  ++affine->calls;
+  const float *in = static_cast<const float *>(buffers[0]);
+  float *out = static_cast<float *>(buffers[1]);
+  for (int64_t i = begin; i < end; ++i)
+    out[i] = in[i] * affine->scale + affine->offset;
+  return NNC_OK;
+}
+
+/// out[i] = a[i] + b[i].
+nnc_status addKernel(void *, void *const *buffers, int64_t begin, int64_t end,
+                     nnc_error **) {
+  const float *a = static_cast<const float *>(buffers[0]);
+  const float *b = static_cast<const float *>(buffers[1]);
+  float *out = static_cast<float *>(buffers[2]);
+  for (int64_t i = begin; i < end; ++i)
+    out[i] = a[i] + b[i];
+  return NNC_OK;
+}
+
+/// Fails at the first iteration whose input is negative, naming it.
+nnc_status checkKernel(void *, void *const *buffers, int64_t begin, int64_t end,
+                       nnc_error **error) {
+  const float *in = static_cast<const float *>(buffers[0]);
+  float *out = static_cast<float *>(buffers[1]);
+  for (int64_t i = begin; i < end; ++i) {
+    if (in[i] < 0) {
+      *error =
+          new nnc_error{"negative value at iteration " + std::to_string(i)};
+      return NNC_ERROR;
+    }
+    out[i] = in[i];
+  }
+  return NNC_OK;
+}
+
+nnc_kernel_info kernelInfo(nnc_kernel_fn fn, void *state, int64_t range,
+                           int64_t minGrain = 1) {
+  nnc_kernel_info info{};
+  info.struct_size = sizeof(info);
+  info.fn = fn;
+  info.state = state;
+  info.range = range;
+  info.min_grain = minGrain;
+  return info;
+}
+
+PlanValue f32Value(const std::string &name, int64_t n, ValueKind kind,
+                   int64_t index, uint64_t offset = 0) {
+  return {name, DType::F32, {n},   static_cast<uint64_t>(n) * 4,
+          kind, index,      offset};
+}
+
+uint64_t aligned(uint64_t bytes) { return (bytes + 63) / 64 * 64; }
+
+constexpr int64_t kElements = 100003; // odd, so chunks are uneven
+
+/// The diamond x -> a = x + 1 -> (b = 2a, c = a - 3) -> y = b + c, that is
+/// y = 3x; a, b, c in the arena, b and c computed concurrently.
+ExecutionPlan diamondPlan(int64_t n) {
+  ExecutionPlan plan;
+  uint64_t size = aligned(static_cast<uint64_t>(n) * 4);
+  plan.values = {
+      f32Value("x", n, ValueKind::Input, 0),
+      f32Value("a", n, ValueKind::Arena, -1, 0),
+      f32Value("b", n, ValueKind::Arena, -1, size),
+      f32Value("c", n, ValueKind::Arena, -1, 2 * size),
+      f32Value("y", n, ValueKind::Output, 0),
+  };
+  plan.kernels = {
+      {"test.inc", "", {0, 1}, 1, {}},
+      {"test.double", "", {1, 2}, 1, {0}},
+      {"test.sub3", "", {1, 3}, 1, {0}},
+      {"test.add", "m.nn:7:3", {2, 3, 4}, 2, {1, 2}},
+  };
+  plan.inputs = {{"x", "input", 0}};
+  plan.outputs = {{"y", "output", 4}};
+  plan.arenaSize = 3 * size;
+  return plan;
+}
+
+struct Diamond {
+  AffineState inc{1.0f, 1.0f};
+  AffineState twice{2.0f, 0.0f};
+  AffineState sub3{1.0f, -3.0f};
+
+  std::vector<nnc_kernel_info> kernels(int64_t n, int64_t minGrain = 1) {
+    return {kernelInfo(affineKernel, &inc, n, minGrain),
+            kernelInfo(affineKernel, &twice, n, minGrain),
+            kernelInfo(affineKernel, &sub3, n, minGrain),
+            kernelInfo(addKernel, nullptr, n, minGrain)};
+  }
+};
+
+std::vector<float> iota(int64_t n) {
+  std::vector<float> values(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    values[i] = static_cast<float>(i % 1000) * 0.25f - 100.0f;
+  return values;
+}
+
+TEST(ExecutorTest, DiamondComputesTheGraph) {
+  nnc_plugin_api api = testApi();
+  Diamond diamond;
+  Expected<Executor> executor =
+      Executor::create(diamondPlan(kElements), diamond.kernels(kElements), api);
+  ASSERT_TRUE(executor.ok()) << executor.message();
+  std::vector<float> x = iota(kElements), y(kElements);
+  Error error = executor->run({x.data()}, {y.data()});
+  ASSERT_TRUE(error.ok()) << error.message();
+  for (int64_t i = 0; i < kElements; ++i)
+    ASSERT_EQ(y[i], 2 * (x[i] + 1) + (x[i] + 1 - 3)) << "at " << i;
+  // The range was split: more calls than kernels.
+  EXPECT_GT(diamond.inc.calls.load(), 1);
+}
+
+TEST(ExecutorTest, ResultsAreIdenticalForEveryThreadCount) {
+  nnc_plugin_api api = testApi();
+  std::vector<float> x = iota(kElements);
+  std::vector<std::vector<float>> results;
+  std::vector<int> calls;
+  for (int threads : {1, 2, 4}) {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                              threads);
+    Diamond diamond;
+    Expected<Executor> executor = Executor::create(
+        diamondPlan(kElements), diamond.kernels(kElements), api);
+    ASSERT_TRUE(executor.ok()) << executor.message();
+    std::vector<float> y(kElements);
+    // Twice: the arena is reused and the flow graph runs again.
+    for (int run = 0; run < 2; ++run) {
+      std::fill(y.begin(), y.end(), 0.0f);
+      Error error = executor->run({x.data()}, {y.data()});
+      ASSERT_TRUE(error.ok()) << error.message();
+    }
+    results.push_back(y);
+    calls.push_back(diamond.inc.calls.load());
+  }
+  for (size_t i = 1; i < results.size(); ++i) {
+    EXPECT_EQ(std::memcmp(results[0].data(), results[i].data(),
+                          results[0].size() * sizeof(float)),
+              0);
+    // The split depends on the range, not on the thread count.
+    EXPECT_EQ(calls[0], calls[i]);
+  }
+}
+
+TEST(ExecutorTest, MinGrainLimitsTheSplit) {
+  nnc_plugin_api api = testApi();
+  Diamond diamond;
+  Expected<Executor> executor = Executor::create(
+      diamondPlan(kElements), diamond.kernels(kElements, kElements), api);
+  ASSERT_TRUE(executor.ok()) << executor.message();
+  std::vector<float> x = iota(kElements), y(kElements);
+  ASSERT_TRUE(executor->run({x.data()}, {y.data()}).ok());
+  EXPECT_EQ(diamond.inc.calls.load(), 1);
+}
+
+/// x -> check (fails on negatives) -> t -> inc -> y.
+ExecutionPlan checkPlan(int64_t n) {
+  ExecutionPlan plan;
+  plan.values = {f32Value("x", n, ValueKind::Input, 0),
+                 f32Value("t", n, ValueKind::Arena, -1, 0),
+                 f32Value("y", n, ValueKind::Output, 0)};
+  plan.kernels = {{"nn.gather", "m.nn:3:9", {0, 1}, 1, {}},
+                  {"test.inc", "", {1, 2}, 1, {0}}};
+  plan.inputs = {{"x", "input", 0}};
+  plan.outputs = {{"y", "output", 2}};
+  plan.arenaSize = aligned(static_cast<uint64_t>(n) * 4);
+  return plan;
+}
+
+TEST(ExecutorTest, KernelErrorStopsTheRunWithItsMessage) {
+  nnc_plugin_api api = testApi();
+  std::vector<float> x(kElements, 1.0f), y(kElements, 0.0f);
+  // Two bad iterations in different chunks: the first one is reported
+  // whatever the thread count.
+  x[4321] = -1.0f;
+  x[90000] = -1.0f;
+  for (int threads : {1, 2, 4}) {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                              threads);
+    AffineState inc{1.0f, 1.0f};
+    Expected<Executor> executor =
+        Executor::create(checkPlan(kElements),
+                         {kernelInfo(checkKernel, nullptr, kElements),
+                          kernelInfo(affineKernel, &inc, kElements)},
+                         api);
+    ASSERT_TRUE(executor.ok()) << executor.message();
+    Error error = executor->run({x.data()}, {y.data()});
+    ASSERT_FALSE(error.ok());
+    EXPECT_EQ(error.message(), "nn.gather (kernel 0 at m.nn:3:9): negative "
+                               "value at iteration 4321");
+    EXPECT_EQ(inc.calls.load(), 0) << "a kernel after the failure ran";
+
+    // The executor recovers: a good input runs through.
+    std::vector<float> good(kElements, 2.0f);
+    Error again = executor->run({good.data()}, {y.data()});
+    ASSERT_TRUE(again.ok()) << again.message();
+    EXPECT_EQ(y[0], 3.0f);
+  }
+}
+
+TEST(ExecutorTest, ReturnedArgumentsAndRepeatsAreCopied) {
+  // Outputs: 0 = k(x) written in place, 1 = the same value again, 2 = x.
+  nnc_plugin_api api = testApi();
+  ExecutionPlan plan;
+  plan.values = {f32Value("x", 5, ValueKind::Input, 0),
+                 f32Value("y", 5, ValueKind::Output, 0)};
+  plan.kernels = {{"test.inc", "", {0, 1}, 1, {}}};
+  plan.inputs = {{"x", "input", 0}};
+  plan.outputs = {{"y", "output", 1}, {"y2", "output", 1}, {"x2", "output", 0}};
+  AffineState inc{1.0f, 1.0f};
+  Expected<Executor> executor = Executor::create(
+      std::move(plan), {kernelInfo(affineKernel, &inc, 5)}, api);
+  ASSERT_TRUE(executor.ok()) << executor.message();
+  EXPECT_EQ(executor->arenaSize(), 0u);
+  std::vector<float> x = {1, 2, 3, 4, 5}, y(5), y2(5), x2(5);
+  Error error = executor->run({x.data()}, {y.data(), y2.data(), x2.data()});
+  ASSERT_TRUE(error.ok()) << error.message();
+  EXPECT_EQ(y, (std::vector<float>{2, 3, 4, 5, 6}));
+  EXPECT_EQ(y2, y);
+  EXPECT_EQ(x2, x);
+}
+
+TEST(ExecutorTest, TypedRunChecksTensors) {
+  nnc_plugin_api api = testApi();
+  Diamond diamond;
+  Expected<Executor> executor =
+      Executor::create(diamondPlan(8), diamond.kernels(8), api);
+  ASSERT_TRUE(executor.ok()) << executor.message();
+  Tensor x = Tensor::fromVector<float>({8}, std::vector<float>(8, 1.0f));
+  Expected<Tensor> y = Tensor::create(DType::F32, {8});
+  Expected<Tensor> wrong = Tensor::create(DType::F32, {4});
+  ASSERT_TRUE(y.ok() && wrong.ok());
+
+  Error error = executor->run({wrong->view()}, {y->view()});
+  ASSERT_FALSE(error.ok());
+  EXPECT_EQ(error.message(), "input 'x': expected f32[8], got f32[4]");
+
+  error = executor->run({x.view()}, {y->view()});
+  ASSERT_TRUE(error.ok()) << error.message();
+  EXPECT_EQ(y->at<float>(7), 3.0f);
+
+  error = executor->run({x.view()}, {});
+  ASSERT_FALSE(error.ok());
+  EXPECT_EQ(error.message(), "the graph takes 1 inputs and 1 outputs, but the "
+                             "run binds 1 and 0");
+}
+
+TEST(ExecutorTest, CreateRejectsMismatchedKernels) {
+  nnc_plugin_api api = testApi();
+  Diamond diamond;
+  std::vector<nnc_kernel_info> kernels = diamond.kernels(8);
+  kernels.pop_back();
+  Expected<Executor> executor = Executor::create(diamondPlan(8), kernels, api);
+  ASSERT_FALSE(executor.ok());
+  EXPECT_EQ(executor.message(),
+            "the plan has 4 kernels but the backend gave 3");
+
+  kernels = diamond.kernels(8);
+  kernels[2].fn = nullptr;
+  executor = Executor::create(diamondPlan(8), kernels, api);
+  ASSERT_FALSE(executor.ok());
+  EXPECT_EQ(executor.message(),
+            "test.sub3 (kernel 2): the backend gave no kernel function");
+
+  ExecutionPlan bad = diamondPlan(8);
+  bad.kernels[3].dependencies = {1};
+  executor = Executor::create(std::move(bad), diamond.kernels(8), api);
+  ASSERT_FALSE(executor.ok());
+  EXPECT_NE(executor.message().find("invalid execution plan: kernel 3"),
+            std::string::npos)
+      << executor.message();
+}
+
+} // namespace
