@@ -182,7 +182,7 @@ bool Parser::parseStatement(Context context, std::vector<Stmt> &out,
          expect(TokenKind::Equal, "'='") && (stmt.value = parseExpr());
     break;
   case TokenKind::KwRepeat:
-    ok = parseRepeat(context, stmt);
+    ok = parseRepeat(stmt);
     break;
   case TokenKind::KwOutput:
     if (!topLevel)
@@ -365,7 +365,7 @@ bool Parser::parseLayer(ast::LayerDecl &layer) {
   return parseBlock(Context::Layer, layer.body);
 }
 
-bool Parser::parseRepeat(Context context, Stmt &stmt) {
+bool Parser::parseRepeat(Stmt &stmt) {
   consume(); // repeat
   stmt.kind = Stmt::Kind::Repeat;
   stmt.countLoc = tok.loc;
@@ -378,7 +378,6 @@ bool Parser::parseRepeat(Context context, Stmt &stmt) {
     return false;
   }
   consume();
-  (void)context;
   return parseBlock(Context::Repeat, stmt.body);
 }
 

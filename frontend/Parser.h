@@ -61,7 +61,7 @@ private:
   bool parseDecl(ast::Stmt::Kind kind, ast::Stmt &stmt);
   bool parseType(ast::TypeExpr &type);
   bool parseLayer(ast::LayerDecl &layer);
-  bool parseRepeat(Context context, ast::Stmt &stmt);
+  bool parseRepeat(ast::Stmt &stmt);
   bool parseTrain(ast::TrainBlock &block);
   bool parseTrainItem(ast::TrainItem &item);
   bool parseFreezePattern(ast::TrainItem &item);

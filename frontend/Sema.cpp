@@ -225,7 +225,6 @@ Sema::Value Sema::callLayer(const ast::LayerDecl &layer, const ast::Expr &call,
   unsigned instance = frame.callCounts[layer.name]++;
   inner.prefix =
       frame.prefix + layer.name + "_" + std::to_string(instance) + ".";
-  inner.layer = &layer;
   inner.callers.reserve(frame.callers.size() + 1);
   inner.callers.push_back(call.loc);
   inner.callers.insert(inner.callers.end(), frame.callers.begin(),

@@ -77,7 +77,6 @@ private:
     std::unordered_map<std::string, Value> names;
     std::unordered_map<std::string, unsigned> callCounts;
     std::vector<SourceLoc> callers; ///< Innermost call first.
-    const ast::LayerDecl *layer = nullptr;
     std::optional<Value> returned;
   };
 
