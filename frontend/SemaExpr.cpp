@@ -468,7 +468,9 @@ Sema::Value Sema::applyOp(const OpSignature &sig, std::vector<Value> operands,
     // Shape rules may or may not name the op; name it exactly once.
     std::string message = result.error;
     if (message.rfind(name + ":", 0) != 0 &&
-        message.rfind(std::string(sig.mnemonic) + ":", 0) != 0)
+        message.rfind(name + " ", 0) != 0 &&
+        message.rfind(std::string(sig.mnemonic) + ":", 0) != 0 &&
+        message.rfind(std::string(sig.mnemonic) + " ", 0) != 0)
       message = name + ": " + message;
     error(frame, loc, std::move(message));
     return {};
