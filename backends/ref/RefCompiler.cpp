@@ -13,6 +13,7 @@
 #include "ir/NNDialect.h"
 #include "ir/NNOps.h"
 
+#include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -153,9 +154,9 @@ FailureOr<int64_t> KernelBuilder::addSlot(Operation *where, Type type,
 }
 
 LogicalResult KernelBuilder::addConstant(nn::ConstantOp op) {
-  FailureOr<int64_t> slot = addSlot(
-      op, op.getType(), SlotKind::Constant,
-      static_cast<int64_t>(program.constants.size()));
+  FailureOr<int64_t> slot =
+      addSlot(op, op.getType(), SlotKind::Constant,
+              static_cast<int64_t>(program.constants.size()));
   if (failed(slot))
     return failure();
   const Slot &info = program.slots[static_cast<size_t>(*slot)];
@@ -211,8 +212,7 @@ LogicalResult KernelBuilder::lowerOp(Operation *op, Step &step) {
     step.kind = kind;
     return success();
   };
-  auto reduceStep = [&](ReduceOp kind, ArrayRef<int64_t> axes,
-                        bool keepDims) {
+  auto reduceStep = [&](ReduceOp kind, ArrayRef<int64_t> axes, bool keepDims) {
     ReduceStepAttrs attrs;
     attrs.op = kind;
     attrs.attrs.axes.assign(axes.begin(), axes.end());
@@ -543,27 +543,34 @@ CompiledModule nnc::ref::compileModule(const void *bytecode, size_t size) {
     if (!diagnostics.empty())
       diagnostics += "; ";
     if (auto loc = dyn_cast<FileLineColLoc>(diag.getLocation()))
-      diagnostics += (loc.getFilename().str() + ":" +
-                      std::to_string(loc.getLine()) + ":" +
-                      std::to_string(loc.getColumn()) + ": ");
+      diagnostics +=
+          (loc.getFilename().str() + ":" + std::to_string(loc.getLine()) + ":" +
+           std::to_string(loc.getColumn()) + ": ");
     diagnostics += diag.str();
     return success();
   });
 
   // A copy: the bytecode reader wants its buffer aligned, which the
   // caller's pointer need not be.
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(
+  std::unique_ptr<llvm::MemoryBuffer> buffer =
       llvm::MemoryBuffer::getMemBufferCopy(
-          StringRef(static_cast<const char *>(bytecode), size), "graph"),
-      llvm::SMLoc());
+          StringRef(static_cast<const char *>(bytecode), size), "graph");
+  // The contract is bytecode; the parser would also take text, and read
+  // an empty buffer as an empty module.
+  if (!isBytecode(buffer->getMemBufferRef())) {
+    result.status = CompileStatus::Error;
+    result.message = "the graph is not MLIR bytecode";
+    return result;
+  }
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
   OwningOpRef<ModuleOp> module =
       parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&context));
   if (!module) {
     result.status = CompileStatus::Error;
-    result.message = diagnostics.empty() ? "cannot parse the graph module"
-                                         : "cannot parse the graph module: " +
-                                               diagnostics;
+    result.message = diagnostics.empty()
+                         ? "cannot parse the graph module"
+                         : "cannot parse the graph module: " + diagnostics;
     return result;
   }
 
@@ -572,8 +579,8 @@ CompiledModule nnc::ref::compileModule(const void *bytecode, size_t size) {
   if (result.status == CompileStatus::Unsupported)
     result.message = unsupported;
   else if (result.status == CompileStatus::Error)
-    result.message = diagnostics.empty() ? "cannot compile the graph"
-                                         : diagnostics;
+    result.message =
+        diagnostics.empty() ? "cannot compile the graph" : diagnostics;
   if (result.status != CompileStatus::Ok)
     result.kernels.clear();
   return result;

@@ -41,8 +41,8 @@ struct CompiledModule {
   std::vector<Program> kernels;
 };
 
-/// Parses `bytecode` (MLIR bytecode or, for tests and debugging, MLIR text)
-/// and compiles every kernel function. Every op is checked against
+/// Parses `bytecode` (MLIR bytecode; anything else, text included, is an
+/// Error) and compiles every kernel function. Every op is checked against
 /// refSupportedOps() before anything is built, so an unknown op gives
 /// Unsupported naming it even when other parts of the module are also
 /// wrong. Functions must be named `kernel_0` ... `kernel_<n-1>`, each once;

@@ -55,8 +55,8 @@ nnc_status refRunKernel(void *state, void *const *buffers, int64_t begin,
     return NNC_OK;
   if (begin != 0 || end != 1)
     return fail(error, NNC_ERROR,
-                "ref kernel: iteration range [" + std::to_string(begin) +
-                    ", " + std::to_string(end) + ") outside [0, 1)");
+                "ref kernel: iteration range [" + std::to_string(begin) + ", " +
+                    std::to_string(end) + ") outside [0, 1)");
   const auto *program = static_cast<const nnc::ref::Program *>(state);
   if (!buffers && program->numBuffers > 0)
     return fail(error, NNC_ERROR, program->name + ": no buffers passed");
@@ -74,9 +74,8 @@ nnc_status refRunKernel(void *state, void *const *buffers, int64_t begin,
 }
 
 nnc_status refCompile(nnc_compile_args *args, nnc_error **error) {
-  if (!args ||
-      !holds(args->struct_size,
-             NNC_STRUCT_SIZE_UNTIL(nnc_compile_args, num_kernels)))
+  if (!args || !holds(args->struct_size,
+                      NNC_STRUCT_SIZE_UNTIL(nnc_compile_args, num_kernels)))
     return fail(error, NNC_ERROR, "compile: nnc_compile_args too small");
   if (!args->bytecode && args->bytecode_size > 0)
     return fail(error, NNC_ERROR, "compile: no bytecode given");
@@ -99,8 +98,7 @@ nnc_status refCompile(nnc_compile_args *args, nnc_error **error) {
     args->executable = executable.release();
     return NNC_OK;
   } catch (const std::exception &exception) {
-    return fail(error, NNC_ERROR,
-                std::string("compile: ") + exception.what());
+    return fail(error, NNC_ERROR, std::string("compile: ") + exception.what());
   } catch (...) {
     return fail(error, NNC_ERROR, "compile: unknown failure");
   }
@@ -153,9 +151,9 @@ const nnc_plugin_api kRefPluginApi = {
 
 } // namespace
 
-/// The plugin's one export: the table of the ref backend.
-extern "C" __attribute__((visibility("default"))) const nnc_plugin_api *
-nnc_plugin_entry(void) {
+/// The plugin's one export (PluginABI.h declares it exported): the table of
+/// the ref backend.
+extern "C" const nnc_plugin_api *nnc_plugin_entry(void) {
   // The op list lives with the compiler; a function-local static copies it
   // in once, thread-safely, on first use.
   static const nnc_plugin_api api = [] {

@@ -25,10 +25,9 @@ template <typename T> const T &attrsOf(const Step &step) {
 /// because a caller may pass the same buffer for both.
 rt::Error copyTensor(rt::ConstTensorView from, rt::TensorView to) {
   if (from.byteSize() != to.byteSize())
-    return rt::Error::failure("copy: cannot copy " +
-                              rt::typeToString(from.dtype(), from.shape()) +
-                              " into " +
-                              rt::typeToString(to.dtype(), to.shape()));
+    return rt::Error::failure(
+        "copy: cannot copy " + rt::typeToString(from.dtype(), from.shape()) +
+        " into " + rt::typeToString(to.dtype(), to.shape()));
   if (to.byteSize() != 0)
     std::memmove(to.rawData(), from.rawData(), to.byteSize());
   return rt::Error::success();
@@ -78,9 +77,8 @@ rt::Error runKernel(const Step &step,
   case StepKind::AvgPool2d:
     return avgPool2d(in[0], attrsOf<Pool2dAttrs>(step), out[0]);
   case StepKind::BatchNormEval: {
-    if (rt::Error error =
-            batchNormEval(in[0], in[1], in[2], in[3], in[4],
-                          attrsOf<BatchNormAttrs>(step), out[0]);
+    if (rt::Error error = batchNormEval(in[0], in[1], in[2], in[3], in[4],
+                                        attrsOf<BatchNormAttrs>(step), out[0]);
         !error.ok())
       return error;
     // Evaluation leaves the running statistics as they are.
@@ -177,7 +175,8 @@ rt::Error nnc::ref::runProgram(const Program &program, void *const *buffers) {
       break;
     }
     case SlotKind::Temp: {
-      rt::Expected<rt::Tensor> temp = rt::Tensor::create(slot.dtype, slot.shape);
+      rt::Expected<rt::Tensor> temp =
+          rt::Tensor::create(slot.dtype, slot.shape);
       if (!temp)
         return temp.takeError().withContext(program.name);
       temps.push_back(std::move(temp).value());
