@@ -11,6 +11,7 @@
 #include "tools/nnc/ExitCode.h"
 
 #include <string>
+#include <vector>
 
 namespace nnc::cli {
 
@@ -34,6 +35,16 @@ const char *const *irStages();
 
 /// `nnc ir MODEL.nn`: prints the verified IR after a stage, or Graphviz.
 ExitCode runIr(const IrOptions &options);
+
+struct BackendsOptions {
+  /// Plugin files named with --plugin, loaded after the plugin folders.
+  std::vector<std::string> pluginFiles;
+};
+
+/// `nnc backends`: lists the backend plugins found, one per line (name,
+/// version, ABI version, description, file); fails when a --plugin file
+/// does not load.
+ExitCode runBackends(const BackendsOptions &options);
 
 } // namespace nnc::cli
 

@@ -44,23 +44,26 @@ int main(int argc, char **argv) {
       "locations", cl::desc("Print each op's DSL source location"),
       cl::sub(ir), cl::cat(category));
 
+  cl::SubCommand backends("backends", "List the backend plugins found");
+
   // Global options, accepted by every subcommand. They are attached to each
   // subcommand rather than to SubCommand::getAll(), because libLLVM already
   // registers a top-level `-threads` of its own.
   cl::opt<std::string> backend("backend", cl::desc("Backend to run on"),
                                cl::init("ref"), cl::sub(check), cl::sub(ir),
-                               cl::cat(category));
+                               cl::sub(backends), cl::cat(category));
   cl::opt<unsigned> threads("threads",
                             cl::desc("Most threads to use (0: all cores)"),
                             cl::init(0), cl::sub(check), cl::sub(ir),
-                            cl::cat(category));
+                            cl::sub(backends), cl::cat(category));
   cl::list<std::string> plugins("plugin", cl::desc("Load a backend plugin"),
                                 cl::sub(check), cl::sub(ir),
-                                cl::cat(category));
+                                cl::sub(backends), cl::cat(category));
 
   cl::HideUnrelatedOptions(category, cl::SubCommand::getTopLevel());
   cl::HideUnrelatedOptions(category, check);
   cl::HideUnrelatedOptions(category, ir);
+  cl::HideUnrelatedOptions(category, backends);
   cl::SetVersionPrinter(printVersion);
 
   std::string parseErrors;
@@ -81,6 +84,8 @@ int main(int argc, char **argv) {
     return runCheck({checkModel});
   if (ir)
     return runIr({irModel, irStage, irDot, irLocations});
+  if (backends)
+    return runBackends({plugins});
 
   errs() << "error: no command given (see 'nnc --help')\n";
   return UsageError;
