@@ -488,7 +488,9 @@ CompileStatus compileParsed(ModuleOp module, std::vector<Program> &kernels,
     return CompileStatus::Unsupported;
   }
 
-  std::vector<func::FuncOp> functions;
+  // n functions must be kernel_0 ... kernel_<n-1>; an index of n or more
+  // means one below n is missing, which the loop below reports.
+  std::vector<func::FuncOp> functions(module.getBody()->getOperations().size());
   for (Operation &op : module.getBody()->getOperations()) {
     auto fn = dyn_cast<func::FuncOp>(op);
     if (!fn) {
@@ -496,13 +498,13 @@ CompileStatus compileParsed(ModuleOp module, std::vector<Program> &kernels,
       return CompileStatus::Error;
     }
     std::optional<size_t> index = kernelIndex(fn.getSymName());
-    if (!index || *index >= module.getBody()->getOperations().size()) {
+    if (!index) {
       fn.emitError("expected a function named kernel_<i>, got @")
           << fn.getSymName();
       return CompileStatus::Error;
     }
     if (*index >= functions.size())
-      functions.resize(*index + 1);
+      continue;
     if (functions[*index]) {
       fn.emitError("duplicate kernel function @") << fn.getSymName();
       return CompileStatus::Error;
@@ -542,7 +544,9 @@ CompiledModule nnc::ref::compileModule(const void *bytecode, size_t size) {
       return success();
     if (!diagnostics.empty())
       diagnostics += "; ";
-    if (auto loc = dyn_cast<FileLineColLoc>(diag.getLocation()))
+    // Line 0 is the implicit module's made-up location: no help to anyone.
+    auto loc = dyn_cast<FileLineColLoc>(diag.getLocation());
+    if (loc && loc.getLine() != 0)
       diagnostics +=
           (loc.getFilename().str() + ":" + std::to_string(loc.getLine()) + ":" +
            std::to_string(loc.getColumn()) + ": ");
