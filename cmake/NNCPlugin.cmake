@@ -46,7 +46,11 @@ function(nnc_add_plugin name)
     C_VISIBILITY_PRESET hidden
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
-    POSITION_INDEPENDENT_CODE ON)
+    POSITION_INDEPENDENT_CODE ON
+    # An installed plugin still finds libraries it links from outside the
+    # loader's default path (Debian's libMLIR.so, say), even when loaded by
+    # a host that does not link them itself.
+    INSTALL_RPATH_USE_LINK_PATH ON)
 
   if(ARG_OUTPUT_DIRECTORY)
     set(output_dir ${ARG_OUTPUT_DIRECTORY})
