@@ -10,6 +10,8 @@
 
 #include "tools/nnc/ExitCode.h"
 
+#include <cstdint>
+
 #include <string>
 #include <vector>
 
@@ -45,6 +47,27 @@ struct BackendsOptions {
 /// version, ABI version, description, file); fails when a --plugin file
 /// does not load.
 ExitCode runBackends(const BackendsOptions &options);
+
+/// What every executing subcommand takes from the global options.
+struct SessionOptions {
+  std::string backend = "ref";
+  /// 0: every core.
+  unsigned threads = 0;
+  std::vector<std::string> plugins;
+};
+
+struct RunOptions {
+  SessionOptions session;
+  std::string modelPath;
+  std::vector<std::string> inputs; ///< NAME=FILE.npy
+  std::string paramsDir;
+  std::string paramsOutDir;
+  uint64_t seed = 0;
+  std::string outputDir;
+};
+
+/// `nnc run MODEL.nn`: runs the model once and writes OUTPUT.npy files.
+ExitCode runRun(const RunOptions &options);
 
 } // namespace nnc::cli
 

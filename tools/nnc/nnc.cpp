@@ -46,24 +46,47 @@ int main(int argc, char **argv) {
 
   cl::SubCommand backends("backends", "List the backend plugins found");
 
+  cl::SubCommand run("run", "Run a model once on inputs; write its outputs");
+  cl::opt<std::string> runModel(cl::Positional, cl::Required,
+                                cl::desc("MODEL.nn"), cl::sub(run),
+                                cl::cat(category));
+  cl::list<std::string> runInputs("input", cl::desc("NAME=FILE.npy"),
+                                  cl::sub(run), cl::cat(category));
+  cl::opt<std::string> runParams(
+      "params", cl::desc("Folder of NAME.npy parameter values"), cl::sub(run),
+      cl::cat(category));
+  cl::opt<std::string> runParamsOut(
+      "params-out", cl::desc("Write the parameters used to this folder"),
+      cl::sub(run), cl::cat(category));
+  cl::opt<uint64_t> runSeed(
+      "seed", cl::desc("Mixed into every initializer's seed"), cl::init(0),
+      cl::sub(run), cl::cat(category));
+  cl::opt<std::string> runOutputDir("output-dir", cl::Required,
+                                    cl::desc("Folder for OUTPUT.npy files"),
+                                    cl::sub(run), cl::cat(category));
+
   // Global options, accepted by every subcommand. They are attached to each
   // subcommand rather than to SubCommand::getAll(), because libLLVM already
   // registers a top-level `-threads` of its own.
   cl::opt<std::string> backend("backend", cl::desc("Backend to run on"),
                                cl::init("ref"), cl::sub(check), cl::sub(ir),
-                               cl::sub(backends), cl::cat(category));
+                               cl::sub(backends), cl::sub(run),
+                               cl::cat(category));
   cl::opt<unsigned> threads("threads",
                             cl::desc("Most threads to use (0: all cores)"),
                             cl::init(0), cl::sub(check), cl::sub(ir),
-                            cl::sub(backends), cl::cat(category));
+                            cl::sub(backends), cl::sub(run),
+                            cl::cat(category));
   cl::list<std::string> plugins("plugin", cl::desc("Load a backend plugin"),
                                 cl::sub(check), cl::sub(ir),
-                                cl::sub(backends), cl::cat(category));
+                                cl::sub(backends), cl::sub(run),
+                                cl::cat(category));
 
   cl::HideUnrelatedOptions(category, cl::SubCommand::getTopLevel());
   cl::HideUnrelatedOptions(category, check);
   cl::HideUnrelatedOptions(category, ir);
   cl::HideUnrelatedOptions(category, backends);
+  cl::HideUnrelatedOptions(category, run);
   cl::SetVersionPrinter(printVersion);
 
   std::string parseErrors;
@@ -84,6 +107,11 @@ int main(int argc, char **argv) {
     return runCheck({checkModel});
   if (ir)
     return runIr({irModel, irStage, irDot, irLocations});
+  if (run) {
+    SessionOptions session{backend, threads, plugins};
+    return runRun({session, runModel, runInputs, runParams, runParamsOut,
+                   runSeed, runOutputDir});
+  }
   if (backends)
     return runBackends({plugins});
 

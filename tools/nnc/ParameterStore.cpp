@@ -1,0 +1,99 @@
+//===- ParameterStore.cpp - A model's parameters and buffers --------------===//
+
+#include "tools/nnc/ParameterStore.h"
+
+#include "runtime/Initializer.h"
+#include "runtime/Npy.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace nnc::cli {
+
+rt::DType toRuntimeDType(frontend::DType dtype) {
+  switch (dtype) {
+  case frontend::DType::F32:
+    return rt::DType::F32;
+  case frontend::DType::F64:
+    return rt::DType::F64;
+  case frontend::DType::I32:
+    return rt::DType::I32;
+  case frontend::DType::I64:
+    return rt::DType::I64;
+  }
+  return rt::DType::F32;
+}
+
+bool ParameterStore::initialize(const frontend::Program &program,
+                                const std::string &dir, uint64_t runSeed) {
+  for (const frontend::Argument &arg : program.arguments) {
+    if (arg.role == frontend::Argument::Role::Input)
+      continue;
+    rt::DType dtype = toRuntimeDType(arg.type.dtype);
+    std::string path = dir + "/" + arg.name + ".npy";
+    if (!dir.empty() && llvm::sys::fs::exists(path)) {
+      rt::Expected<rt::Tensor> loaded = rt::readNpy(path);
+      if (!loaded.ok()) {
+        llvm::errs() << "error: " << loaded.message() << "\n";
+        return false;
+      }
+      rt::Error matches = rt::checkTensorType("parameter '" + arg.name + "'",
+                                              loaded->view(), dtype,
+                                              arg.type.shape);
+      if (!matches.ok()) {
+        llvm::errs() << "error: " << path << ": " << matches.message() << "\n";
+        return false;
+      }
+      tensors.insert_or_assign(arg.name, std::move(*loaded));
+      continue;
+    }
+    if (!dir.empty())
+      llvm::errs() << "note: no '" << arg.name << ".npy' in '" << dir
+                   << "'; using its initializer\n";
+    rt::Expected<rt::Tensor> tensor = rt::Tensor::create(dtype, arg.type.shape);
+    if (!tensor.ok()) {
+      llvm::errs() << "error: parameter '" << arg.name
+                   << "': " << tensor.message() << "\n";
+      return false;
+    }
+    rt::InitializerSpec spec;
+    spec.kind = arg.init.kind;
+    spec.args = arg.init.args;
+    spec.seed = rt::mixSeeds(static_cast<uint64_t>(arg.init.seed), runSeed);
+    if (rt::Error error = rt::initialize(tensor->view(), spec); !error.ok()) {
+      llvm::errs() << "error: parameter '" << arg.name
+                   << "': " << error.message() << "\n";
+      return false;
+    }
+    tensors.insert_or_assign(arg.name, std::move(*tensor));
+  }
+  return true;
+}
+
+bool ParameterStore::save(const std::string &dir) const {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
+    llvm::errs() << "error: cannot create '" << dir << "': " << ec.message()
+                 << "\n";
+    return false;
+  }
+  for (const auto &[name, tensor] : tensors) {
+    if (rt::Error error = rt::writeNpy(dir + "/" + name + ".npy", tensor.view());
+        !error.ok()) {
+      llvm::errs() << "error: " << error.message() << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+const rt::Tensor *ParameterStore::find(const std::string &name) const {
+  auto it = tensors.find(name);
+  return it == tensors.end() ? nullptr : &it->second;
+}
+
+rt::Tensor *ParameterStore::find(const std::string &name) {
+  auto it = tensors.find(name);
+  return it == tensors.end() ? nullptr : &it->second;
+}
+
+} // namespace nnc::cli

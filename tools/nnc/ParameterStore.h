@@ -1,0 +1,50 @@
+//===- ParameterStore.h - A model's parameters and buffers ------*- C++ -*-===//
+//
+// The values of a model's parameters and buffers by qualified name, read
+// from a folder of NAME.npy files or drawn from their declared
+// initializers, and saved the same way.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TOOLS_PARAMETERSTORE_H
+#define NNC_TOOLS_PARAMETERSTORE_H
+
+#include "frontend/Program.h"
+#include "runtime/Tensor.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace nnc::cli {
+
+class ParameterStore {
+public:
+  /// Fills every parameter and buffer of `program`: from `dir`/NAME.npy
+  /// when `dir` is set and the file exists (its dtype and shape must match),
+  /// otherwise from the declared initializer with its seed mixed with
+  /// `runSeed`. A parameter missing from `dir` is reported as a note, so
+  /// that a fine-tuned head can start fresh while the backbone loads.
+  /// Prints a one-line error and returns false on failure.
+  bool initialize(const frontend::Program &program, const std::string &dir,
+                  uint64_t runSeed);
+
+  /// Writes every value to `dir`/NAME.npy (atomically, file by file).
+  bool save(const std::string &dir) const;
+
+  /// The value of `name`, or null.
+  const rt::Tensor *find(const std::string &name) const;
+  rt::Tensor *find(const std::string &name);
+
+  const std::map<std::string, rt::Tensor> &values() const { return tensors; }
+
+private:
+  std::map<std::string, rt::Tensor> tensors;
+};
+
+/// The runtime dtype of a DSL dtype.
+rt::DType toRuntimeDType(frontend::DType dtype);
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_PARAMETERSTORE_H
