@@ -5,11 +5,10 @@
 #include "tools/nnc/Context.h"
 #include "tools/nnc/SourceDiagnosticHandler.h"
 
-#include "passes/ExecutionPlanner.h"
+#include "tools/driver/FunctionCompiler.h"
 #include "passes/Passes.h"
 #include "runtime/Npy.h"
 
-#include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
@@ -158,10 +157,6 @@ compileModel(const SessionOptions &session, const std::string &modelPath,
       return std::nullopt;
   }
 
-  FailureOr<PlannedGraph> planned = planExecution(forward);
-  if (failed(planned))
-    return std::nullopt;
-
   CompiledModel model;
   model.threads = session.threads;
   rt::Expected<rt::PluginSet> plugins =
@@ -182,57 +177,12 @@ compileModel(const SessionOptions &session, const std::string &modelPath,
                  << "' (available: " << llvm::join(names, ", ") << ")\n";
     return std::nullopt;
   }
-  for (Operation &op : planned->kernels->getBody()->getOperations()) {
-    bool unsupported = false;
-    op.walk([&](Operation *inner) {
-      if (inner->getDialect() && inner->getDialect()->getNamespace() == "nn" &&
-          !plugin->supportsOp(inner->getName().getStringRef().str())) {
-        inner->emitError() << "backend '" << session.backend
-                           << "' does not support '" << inner->getName()
-                           << "'";
-        unsupported = true;
-      }
-    });
-    if (unsupported)
-      return std::nullopt;
-  }
-
-  std::string bytecode;
-  llvm::raw_string_ostream bytecodeStream(bytecode);
-  if (failed(writeBytecodeToFile(*planned->kernels, bytecodeStream)))
+  FailureOr<driver::CompiledFunction> compiled =
+      driver::compileFunction(forward, *plugin);
+  if (failed(compiled))
     return std::nullopt;
-  bytecodeStream.flush();
-  rt::Expected<rt::PluginExecutable> executable =
-      rt::PluginExecutable::compile(*plugin, bytecode.data(), bytecode.size());
-  if (!executable.ok()) {
-    llvm::errs() << "error: " << executable.message() << "\n";
-    return std::nullopt;
-  }
-  model.executable.emplace(std::move(*executable));
-
-  std::vector<nnc_kernel_info> kernels;
-  for (int64_t i = 0; i < model.executable->numKernels(); ++i) {
-    rt::Expected<rt::PluginKernel> kernel = model.executable->kernel(i);
-    if (!kernel.ok()) {
-      llvm::errs() << "error: " << kernel.message() << "\n";
-      return std::nullopt;
-    }
-    nnc_kernel_info info{};
-    info.struct_size = sizeof(info);
-    info.fn = kernel->fn;
-    info.state = kernel->state;
-    info.range = kernel->range;
-    info.min_grain = kernel->minGrain;
-    kernels.push_back(info);
-  }
-  rt::Expected<rt::Executor> executor = rt::Executor::create(
-      std::move(planned->plan), std::move(kernels),
-      model.executable->plugin().api());
-  if (!executor.ok()) {
-    llvm::errs() << "error: " << executor.message() << "\n";
-    return std::nullopt;
-  }
-  model.executor.emplace(std::move(*executor));
+  model.executable = std::move(compiled->executable);
+  model.executor = std::move(compiled->executor);
 
   for (const rt::ExternalBinding &binding : model.executor->plan().inputs) {
     if (binding.role != "input" || feeds.count(binding.name))
