@@ -45,7 +45,8 @@ def NN_StaticExceptBatch : NativeOpTrait<"StaticExceptBatch"> {
 class NN_Op<string mnemonic, list<Trait> traits = []>
     : Op<NN_Dialect, mnemonic,
          !listconcat([NN_StaticExceptBatch, Pure], traits,
-                     [NN_GradientOpInterface])>;
+                     [DeclareOpInterfaceMethods<NN_GradientOpInterface,
+                                                ["buildGradient"]>])>;
 
 // An op whose result types are inferred from operands and attributes by the
 // rules of ir/ShapeRules.h, so builders need no result types. The type traits
