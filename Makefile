@@ -27,6 +27,11 @@ build: configure
 demo: build
 	$(NNC) check examples/mlp_digits.nn
 	$(NNC) ir examples/mlp_digits.nn --stage frontend
+	$(NNC) backends
+	$(NNC) run examples/mlp_digits.nn --backend ref \
+	  --input x=examples/data/digits_test_x.npy \
+	  --input labels=examples/data/digits_test_y.npy \
+	  --output-dir $(BUILD_DIR)/demo
 
 test:
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)

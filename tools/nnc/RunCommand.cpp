@@ -50,6 +50,15 @@ ExitCode runRun(const RunOptions &options) {
       llvm::errs() << "error: " << error.message() << "\n";
       return UserError;
     }
+    // A one-line summary per output; scalars (the loss) show their value.
+    rt::ConstTensorView view = tensor.view();
+    llvm::outs() << name << ": "
+                 << rt::typeToString(view.dtype(), view.shape());
+    if (view.numElements() == 1 && view.dtype() == rt::DType::F32)
+      llvm::outs() << " = " << view.data<float>()[0];
+    else if (view.numElements() == 1 && view.dtype() == rt::DType::F64)
+      llvm::outs() << " = " << view.data<double>()[0];
+    llvm::outs() << " -> " << path << "\n";
   }
   if (!options.paramsOutDir.empty() && !params.save(options.paramsOutDir))
     return UserError;

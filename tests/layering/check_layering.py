@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Checks the dependency direction of the source tree (STYLE.md rule 2).
+
+Each rule names files and the #include prefixes they must not use. The
+runtime and the kernels must build without MLIR or LLVM, so that a deployed
+artifact needs neither; the frontend's MLIR bridge is MLIRGen alone.
+Exits 1 listing every violation.
+"""
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(sys.argv[1])
+INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]')
+COMPILER = ("mlir/", "llvm/", "llvm-c/")
+OURS_ABOVE_RUNTIME = ("frontend/", "ir/", "passes/", "backends/", "tools/")
+
+RULES = [
+    # (glob, excluded file names, forbidden include prefixes)
+    ("runtime/*", (), COMPILER + OURS_ABOVE_RUNTIME),
+    ("backends/ref/kernels/*", (), COMPILER + ("frontend/", "ir/", "passes/", "tools/")),
+    ("backends/ref/RefProgram.*", (), COMPILER + ("frontend/", "ir/", "passes/", "tools/")),
+    ("backends/null/*", (), COMPILER + ("frontend/", "ir/", "passes/", "tools/")),
+    ("frontend/*", ("MLIRGen.h", "MLIRGen.cpp"), COMPILER + ("passes/", "backends/", "tools/", "runtime/")),
+    ("ir/*", (), ("frontend/", "passes/", "backends/", "tools/")),
+    ("ir/ShapeRules.*", (), COMPILER),
+    ("passes/*", (), ("frontend/", "backends/", "tools/")),
+]
+
+
+def main():
+    violations = []
+    checked = 0
+    for pattern, excluded, forbidden in RULES:
+        for path in sorted(ROOT.glob(pattern)):
+            if path.name in excluded or path.suffix not in (".h", ".cpp", ".c"):
+                continue
+            checked += 1
+            for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+                match = INCLUDE.match(line)
+                if match and match.group(1).startswith(forbidden):
+                    violations.append("%s:%d: includes %s" % (path.relative_to(ROOT), number, match.group(1)))
+    if checked == 0:
+        print("error: no source files found under %s" % ROOT)
+        return 1
+    for v in violations:
+        print("error: " + v)
+    print("checked %d files, %d layering violations" % (checked, len(violations)))
+    return 1 if violations else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
