@@ -19,19 +19,10 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-} // namespace
-
-bool dropoutKeeps(uint64_t seed, uint64_t step, uint64_t index, double rate) {
-  // Chaining the hash (rather than XOR-ing the inputs) keeps (seed, step,
-  // index) triples from colliding in a structured way.
-  uint64_t bits = splitmix64(splitmix64(splitmix64(seed) ^ step) ^ index);
-  // The top 53 bits give a double uniform in [0, 1) exactly.
-  double uniform = static_cast<double>(bits >> 11) * 0x1.0p-53;
-  return uniform >= rate;
-}
-
-Error dropout(ConstTensorView x, const DropoutAttrs &attrs, TensorView out) {
-  const char *op = "dropout";
+/// Shared by dropout and dropout_grad: the gradient of x -> x * mask * scale
+/// is the same map applied to dy.
+Error applyMask(const char *op, ConstTensorView x, const DropoutAttrs &attrs,
+                TensorView out) {
   if (Error e = checkDType(op, "output", out, x.dtype()); !e.ok())
     return e;
   if (Error e = checkShape(op, "output", out, x.shape()); !e.ok())
@@ -59,6 +50,26 @@ Error dropout(ConstTensorView x, const DropoutAttrs &attrs, TensorView out) {
     }
     return Error::success();
   });
+}
+
+} // namespace
+
+bool dropoutKeeps(uint64_t seed, uint64_t step, uint64_t index, double rate) {
+  // Chaining the hash (rather than XOR-ing the inputs) keeps (seed, step,
+  // index) triples from colliding in a structured way.
+  uint64_t bits = splitmix64(splitmix64(splitmix64(seed) ^ step) ^ index);
+  // The top 53 bits give a double uniform in [0, 1) exactly.
+  double uniform = static_cast<double>(bits >> 11) * 0x1.0p-53;
+  return uniform >= rate;
+}
+
+Error dropout(ConstTensorView x, const DropoutAttrs &attrs, TensorView out) {
+  return applyMask("dropout", x, attrs, out);
+}
+
+Error dropoutGrad(ConstTensorView dy, const DropoutAttrs &attrs,
+                  TensorView out) {
+  return applyMask("dropout_grad", dy, attrs, out);
 }
 
 } // namespace nnc::ref

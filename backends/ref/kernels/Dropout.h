@@ -39,6 +39,14 @@ bool dropoutKeeps(uint64_t seed, uint64_t step, uint64_t index, double rate);
 rt::Error dropout(rt::ConstTensorView x, const DropoutAttrs &attrs,
                   rt::TensorView out);
 
+/// The gradient of dropout with the same attrs (seed, step, rate,
+/// training): out = dy * mask / (1 - rate), the mask recomputed with
+/// dropoutKeeps() exactly as the forward drew it, so nothing is stored
+/// between the passes. Evaluation mode passes dy through. Float only; out
+/// shaped like dy.
+rt::Error dropoutGrad(rt::ConstTensorView dy, const DropoutAttrs &attrs,
+                      rt::TensorView out);
+
 } // namespace nnc::ref
 
 #endif // NNC_BACKENDS_REF_KERNELS_DROPOUT_H

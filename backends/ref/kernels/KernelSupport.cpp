@@ -85,4 +85,57 @@ Expected<int64_t> normalizeAxis(const char *op, int64_t axis, int64_t rank) {
   return normalized;
 }
 
+namespace {
+
+/// Python's clamping of a slice bound for a positive step.
+int64_t clampBound(int64_t bound, int64_t extent) {
+  if (bound < 0)
+    bound += extent;
+  return std::clamp<int64_t>(bound, 0, extent);
+}
+
+} // namespace
+
+Expected<SliceWindow> sliceWindow(const char *op, const Shape &input,
+                                  const std::vector<int64_t> &axes,
+                                  const std::vector<int64_t> &starts,
+                                  const std::vector<int64_t> &ends,
+                                  const std::vector<int64_t> &steps) {
+  size_t count = starts.size();
+  int64_t rank = static_cast<int64_t>(input.size());
+  if (ends.size() != count || (!axes.empty() && axes.size() != count) ||
+      (!steps.empty() && steps.size() != count))
+    return opError(op, "axes, starts, ends and steps differ in length");
+  if (static_cast<int64_t>(count) > rank)
+    return opError(op,
+                   "more slice entries than the rank " + std::to_string(rank));
+
+  std::vector<int64_t> inputStrides = rt::contiguousStrides(input);
+  SliceWindow window;
+  window.shape = input;
+  window.strides = inputStrides;
+  std::vector<bool> seen(input.size(), false);
+  for (size_t i = 0; i < count; ++i) {
+    int64_t listed = axes.empty() ? static_cast<int64_t>(i) : axes[i];
+    Expected<int64_t> axis = normalizeAxis(op, listed, rank);
+    if (!axis)
+      return axis.takeError();
+    size_t a = static_cast<size_t>(*axis);
+    if (seen[a])
+      return opError(op, "axis " + std::to_string(listed) + " is repeated");
+    seen[a] = true;
+    int64_t step = steps.empty() ? 1 : steps[i];
+    if (step <= 0)
+      return opError(op, "step " + std::to_string(step) + " is not positive");
+    int64_t extent = input[a];
+    int64_t start = clampBound(starts[i], extent);
+    int64_t end = clampBound(ends[i], extent);
+    // Ceiling division without overflow: end - start <= extent.
+    window.shape[a] = end > start ? (end - start - 1) / step + 1 : 0;
+    window.base += start * inputStrides[a];
+    window.strides[a] = step * inputStrides[a];
+  }
+  return window;
+}
+
 } // namespace nnc::ref::detail

@@ -112,6 +112,26 @@ int64_t offsetOf(int64_t flat, const Shape &shape,
 /// `axis` made non-negative for a tensor of rank `rank`, or an error.
 Expected<int64_t> normalizeAxis(const char *op, int64_t axis, int64_t rank);
 
+/// Where slice's result lies in its input: element j (C order over `shape`)
+/// of the result is element base + offsetOf(j, shape, strides) of the
+/// input.
+struct SliceWindow {
+  Shape shape;
+  int64_t base = 0;
+  std::vector<int64_t> strides;
+};
+
+/// The window x[start:end:step] of a contiguous tensor of shape `input`,
+/// with slice's rules (see SliceAttrs in ShapeOps.h): `axes` empty means
+/// the first starts.size() axes; bounds clamp as in Python; `steps` empty
+/// means 1. Mismatched lengths, repeated or out-of-range axes and
+/// non-positive steps are errors naming `op`.
+Expected<SliceWindow> sliceWindow(const char *op, const Shape &input,
+                                  const std::vector<int64_t> &axes,
+                                  const std::vector<int64_t> &starts,
+                                  const std::vector<int64_t> &ends,
+                                  const std::vector<int64_t> &steps);
+
 } // namespace nnc::ref::detail
 
 #endif // NNC_BACKENDS_REF_KERNELS_KERNELSUPPORT_H

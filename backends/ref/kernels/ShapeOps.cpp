@@ -29,13 +29,6 @@ void gatherStrided(ConstTensorView x, int64_t base,
     copyElement(out, j, x, base + offsetOf(j, out.shape(), strides));
 }
 
-/// Python's clamping of a slice bound for a positive step.
-int64_t clampBound(int64_t bound, int64_t extent) {
-  if (bound < 0)
-    bound += extent;
-  return std::clamp<int64_t>(bound, 0, extent);
-}
-
 } // namespace
 
 Error reshape(ConstTensorView x, TensorView out) {
@@ -150,46 +143,15 @@ Error concat(const std::vector<ConstTensorView> &inputs,
 
 Error slice(ConstTensorView x, const SliceAttrs &attrs, TensorView out) {
   const char *op = "slice";
-  size_t count = attrs.starts.size();
-  if (attrs.ends.size() != count ||
-      (!attrs.axes.empty() && attrs.axes.size() != count) ||
-      (!attrs.steps.empty() && attrs.steps.size() != count))
-    return opError(op, "axes, starts, ends and steps differ in length");
-  if (static_cast<int64_t>(count) > x.rank())
-    return opError(op, "more slice entries than the rank " +
-                           std::to_string(x.rank()));
-
-  std::vector<int64_t> inputStrides = rt::contiguousStrides(x.shape());
-  Shape expected = x.shape();
-  std::vector<int64_t> strides = inputStrides;
-  std::vector<bool> seen(static_cast<size_t>(x.rank()), false);
-  int64_t base = 0;
-  for (size_t i = 0; i < count; ++i) {
-    int64_t listed =
-        attrs.axes.empty() ? static_cast<int64_t>(i) : attrs.axes[i];
-    Expected<int64_t> axis = normalizeAxis(op, listed, x.rank());
-    if (!axis)
-      return axis.takeError();
-    size_t a = static_cast<size_t>(*axis);
-    if (seen[a])
-      return opError(op, "axis " + std::to_string(listed) + " is repeated");
-    seen[a] = true;
-    int64_t step = attrs.steps.empty() ? 1 : attrs.steps[i];
-    if (step <= 0)
-      return opError(op, "step " + std::to_string(step) + " is not positive");
-    int64_t extent = x.dim(*axis);
-    int64_t start = clampBound(attrs.starts[i], extent);
-    int64_t end = clampBound(attrs.ends[i], extent);
-    // Ceiling division without overflow: end - start <= extent.
-    expected[a] = end > start ? (end - start - 1) / step + 1 : 0;
-    base += start * inputStrides[a];
-    strides[a] = step * inputStrides[a];
-  }
+  Expected<SliceWindow> window = sliceWindow(
+      op, x.shape(), attrs.axes, attrs.starts, attrs.ends, attrs.steps);
+  if (!window)
+    return window.takeError();
   if (Error e = checkDType(op, "output", out, x.dtype()); !e.ok())
     return e;
-  if (Error e = checkShape(op, "output", out, expected); !e.ok())
+  if (Error e = checkShape(op, "output", out, window->shape); !e.ok())
     return e;
-  gatherStrided(x, base, strides, out);
+  gatherStrided(x, window->base, window->strides, out);
   return Error::success();
 }
 
