@@ -2,7 +2,7 @@
 
 #include "backends/ref/kernels/Dropout.h"
 
-#include "KernelTestSupport.h"
+#include "GradCheck.h"
 
 using namespace nnc;
 using namespace nnc::ref::test;
@@ -71,6 +71,37 @@ TEST(DropoutTest, RateOneDropsEverythingAndBadRatesFail) {
   EXPECT_ERROR(
       ref::dropout(iota<int32_t>({2}), attrs(0.5), zeros(DType::I32, {2})),
       "dropout: expected f32 or f64, got i32");
+}
+
+TEST(DropoutTest, GradMatchesFiniteDifferencesAndTheForwardMask) {
+  // dropout is linear in x for a fixed (seed, step), so its gradient is the
+  // same masked scaling; the mask must be the forward's.
+  ref::DropoutAttrs attrs;
+  attrs.rate = 0.4;
+  attrs.seed = 7;
+  attrs.step = 3;
+  Tensor x = randomTensor({50}, 320);
+  Tensor dy = randomTensor({50}, 321);
+  Tensor dx = runF64(
+      {50}, [&](Tensor &out) { return ref::dropoutGrad(dy, attrs, out); });
+  expectMatchesFiniteDifferences(
+      dx,
+      [&] {
+        return runF64({50},
+                      [&](Tensor &y) { return ref::dropout(x, attrs, y); });
+      },
+      x, dy);
+  int64_t dropped = 0;
+  for (int64_t i = 0; i < 50; ++i) {
+    bool keep = ref::dropoutKeeps(7, 3, static_cast<uint64_t>(i), 0.4);
+    dropped += !keep;
+    EXPECT_EQ(dx.at<double>(i), keep ? dy.at<double>(i) / 0.6 : 0.0);
+  }
+  EXPECT_GT(dropped, 0);
+  attrs.training = false;
+  Tensor same = runF64(
+      {50}, [&](Tensor &out) { return ref::dropoutGrad(dy, attrs, out); });
+  expectValues(same, values(dy), 0);
 }
 
 } // namespace
