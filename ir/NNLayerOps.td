@@ -138,26 +138,34 @@ def NN_BatchNormOp : NN_InferredOp<"batch_norm", [SameOperandsElementType]> {
   }];
 }
 
+// A training step counter, a scalar tensor<i64> counting from 1. Its type is
+// implied in the assembly.
+def NN_StepTensor : 0DTensorOf<[I64]>,
+    BuildableType<"::mlir::RankedTensorType::get({}, $_builder.getI64Type())">;
+
 def NN_DropoutOp : NN_InferredOp<"dropout"> {
   let summary = "seeded dropout";
   let description = [{
     With `training` true, zeroes each element with probability `rate`
     (default 0.5) and scales the kept ones by `1 / (1 - rate)`; the mask is a
-    deterministic function of `seed` (default 0), so a training step can be
-    replayed. With `training` false (the default) it is the identity.
+    deterministic function of `seed` (default 0) and of the optional `step`
+    (a scalar `tensor<i64>`, counting from 1; absent, step 0), so that each
+    training step draws a new mask and a step can be replayed. With
+    `training` false (the default) it is the identity.
 
     Example:
 
     ```mlir
     %y = nn.dropout %x {rate = 2.000000e-01 : f64, seed = 7 : i64, training = true} : tensor<?x128xf32>
+    %z = nn.dropout %x, %step {training = true} : tensor<?x128xf32>
     ```
   }];
-  let arguments = (ins NN_FloatTensor:$x,
+  let arguments = (ins NN_FloatTensor:$x, Optional<NN_StepTensor>:$step,
                        DefaultValuedAttr<F64Attr, "0.5">:$rate,
                        DefaultValuedAttr<I64Attr, "0">:$seed,
                        DefaultValuedAttr<BoolAttr, "false">:$training);
   let results = (outs NN_FloatTensor:$result);
-  let assemblyFormat = "$x attr-dict `:` type($x)";
+  let assemblyFormat = "$x (`,` $step^)? attr-dict `:` type($x)";
 }
 
 #endif // NNC_IR_NNLAYEROPS_TD

@@ -13,5 +13,6 @@ include "ir/NNElementwiseOps.td"
 include "ir/NNTensorOps.td"
 include "ir/NNLayerOps.td"
 include "ir/NNLossOps.td"
+include "ir/NNTrainingOps.td"
 
 #endif // NNC_IR_NNOPS_TD

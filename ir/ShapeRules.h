@@ -111,6 +111,82 @@ ShapeResult pointwiseLoss(const Shape &prediction, const Shape &target);
 /// softmax_cross_entropy: logits [n, c] and integer labels [n]; scalar mean.
 ShapeResult softmaxCrossEntropy(const Shape &logits, const Shape &labels);
 
+//===----------------------------------------------------------------------===//
+// Backward ops (docs/autodiff.md)
+//===----------------------------------------------------------------------===//
+//
+// A backward op checks that its operands are those of a valid forward op
+// (by calling the forward rule) and that the incoming gradient `grad` has
+// the forward result's shape; it returns the shape of the gradient it
+// computes.
+
+/// A shape attribute of a backward op (`shape`, `input_shape`) as a shape.
+/// A leading -1 (or kDynamic) stands for the batch dimension and becomes
+/// `batch`, an extent or kDynamic; -1 elsewhere, or any other negative
+/// entry, is an error naming `what` (such as "slice_grad shape").
+ShapeResult batchShape(const std::vector<int64_t> &attr, int64_t batch,
+                       const std::string &what);
+
+/// reduce_max_grad: `output` and `grad` must be reduce(input, axes,
+/// keepDims); the result is `input`.
+ShapeResult reduceMaxGrad(const Shape &input, const Shape &output,
+                          const Shape &grad, const std::vector<int64_t> &axes,
+                          bool keepDims);
+
+/// slice_grad: `grad` must be the slice of `shape` (see batchShape; its
+/// batch entry takes grad's leading extent); the result is `shape`.
+ShapeResult sliceGrad(const Shape &grad, const std::vector<int64_t> &shape,
+                      const std::vector<int64_t> &axes,
+                      const std::vector<int64_t> &starts,
+                      const std::vector<int64_t> &ends,
+                      const std::vector<int64_t> &steps);
+
+/// gather_grad: `grad` must be gather(shape, indices, axis); the result is
+/// `shape`. Its batch entry takes grad's leading extent unless `axis` is 0,
+/// where it stays dynamic (grad's leading extent is then the indices').
+ShapeResult gatherGrad(const Shape &grad, const Shape &indices,
+                       const std::vector<int64_t> &shape, int64_t axis);
+
+/// conv2d_grad_input: `grad` must be conv2d(inputShape, weight); the result
+/// is `inputShape`, whose batch entry takes grad's leading extent.
+ShapeResult conv2dGradInput(const Shape &grad, const Shape &weight,
+                            const std::vector<int64_t> &inputShape,
+                            const Window2d &window, int64_t groups);
+
+/// conv2d_grad_weight: `grad` must be conv2d(input, weightShape); the result
+/// is `weightShape`, which must be static.
+ShapeResult conv2dGradWeight(const Shape &input, const Shape &grad,
+                             const std::vector<int64_t> &weightShape,
+                             const Window2d &window, int64_t groups);
+
+/// max_pool2d_grad: `grad` must be pool2d(input, window); the result is
+/// `input`.
+ShapeResult maxPool2dGrad(const Shape &input, const Shape &grad,
+                          const Window2d &window);
+
+/// avg_pool2d_grad: `grad` must be pool2d(inputShape, window); the result is
+/// `inputShape`, whose batch entry takes grad's leading extent.
+ShapeResult avgPool2dGrad(const Shape &grad,
+                          const std::vector<int64_t> &inputShape,
+                          const Window2d &window);
+
+/// batch_norm_grad: batchNorm's checks (gamma standing for beta too) and
+/// `grad` equal to `input`; the result is dx's shape, `input`. dgamma and
+/// dbeta have gamma's shape.
+ShapeResult batchNormGrad(const Shape &input, const Shape &gamma,
+                          const Shape &mean, const Shape &var,
+                          const Shape &grad);
+
+/// softmax_cross_entropy_grad: softmaxCrossEntropy's checks and a scalar
+/// `dloss`; the result is `logits`.
+ShapeResult softmaxCrossEntropyGrad(const Shape &logits, const Shape &labels,
+                                    const Shape &dloss);
+
+/// binary_cross_entropy_grad: pointwiseLoss's checks and a scalar `dloss`;
+/// the result is `probabilities`.
+ShapeResult binaryCrossEntropyGrad(const Shape &probabilities,
+                                   const Shape &target, const Shape &dloss);
+
 } // namespace nnc::shape
 
 #endif // NNC_IR_SHAPERULES_H
