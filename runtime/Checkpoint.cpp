@@ -1,0 +1,338 @@
+//===- Checkpoint.cpp - Atomic training checkpoints -----------------------===//
+
+#include "runtime/Checkpoint.h"
+
+#include "runtime/FileIO.h"
+#include "runtime/Npy.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <filesystem>
+#include <set>
+#include <system_error>
+#include <type_traits>
+#include <variant>
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+namespace fs = std::filesystem;
+
+namespace nnc::rt {
+
+namespace {
+
+constexpr int64_t kFormatVersion = 1;
+constexpr char kStateFile[] = "state.json";
+constexpr char kReserved[] = "nnc.";
+/// state.json holds a few numbers per tensor; anything larger is corrupt.
+constexpr uint64_t kMaxStateBytes = 64 << 20;
+
+Error fail(const std::string &path, const std::string &message) {
+  return Error::failure(path + ": " + message);
+}
+
+std::string sizeKey(const std::string &name) {
+  return std::string(kReserved) + "tensor." + name + ".bytes";
+}
+std::string crcKey(const std::string &name) {
+  return std::string(kReserved) + "tensor." + name + ".crc32";
+}
+
+uint32_t crc32Of(const std::string &bytes) {
+  return static_cast<uint32_t>(
+      crc32_z(crc32(0L, Z_NULL, 0),
+              reinterpret_cast<const Bytef *>(bytes.data()), bytes.size()));
+}
+
+bool validName(const std::string &name) {
+  if (name.empty() || name[0] == '.')
+    return false;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+          c == '.'))
+      return false;
+  return true;
+}
+
+std::string stripTrailingSlashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/')
+    path.pop_back();
+  return path;
+}
+
+std::string baseName(const std::string &path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool isDirectory(const std::string &path) {
+  struct stat info;
+  return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+/// True when `dir` may be replaced: it is empty, or it holds only
+/// state.json and .npy files, as a checkpoint does.
+Error checkReplaceable(const std::string &dir) {
+  std::error_code ec;
+  bool sawState = false, sawOther = false;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    bool regular = it->is_regular_file(ec);
+    if (name == kStateFile && regular)
+      sawState = true;
+    else if (!(regular && name.size() > 4 &&
+               name.compare(name.size() - 4, 4, ".npy") == 0))
+      sawOther = true;
+  }
+  if (ec)
+    return fail(dir, "cannot list folder: " + errnoMessage(ec.value()));
+  if (sawOther || (!sawState && !fs::is_empty(dir, ec)))
+    return fail(dir, "exists and is not a checkpoint; refusing to replace it");
+  return Error::success();
+}
+
+/// Creates a unique empty folder "PREFIXXXXXXX".
+Expected<std::string> makeUniqueDirectory(const std::string &prefix) {
+  std::string pattern = prefix + "XXXXXX";
+  if (!::mkdtemp(pattern.data()))
+    return fail(prefix + "XXXXXX",
+                "cannot create folder: " + errnoMessage(errno));
+  return pattern;
+}
+
+/// Removes leftovers of interrupted writes next to `dir`: folders named
+/// DIR.tmp-* and DIR.old-*. Best effort.
+void removeLeftovers(const std::string &dir) {
+  std::string base = baseName(dir);
+  std::error_code ec;
+  std::vector<fs::path> doomed;
+  for (fs::directory_iterator it(parentDirectory(dir), ec), end;
+       !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.size() > base.size() + 5 &&
+        name.compare(0, base.size(), base) == 0 &&
+        (name.compare(base.size(), 5, ".tmp-") == 0 ||
+         name.compare(base.size(), 5, ".old-") == 0))
+      doomed.push_back(it->path());
+  }
+  for (const fs::path &path : doomed)
+    fs::remove_all(path, ec);
+}
+
+/// Writes every file of the checkpoint into the empty folder `tmp`.
+Error writeContents(const std::string &tmp,
+                    const std::vector<NamedTensorView> &tensors,
+                    const JsonObject &state) {
+  JsonObject full = state;
+  std::string names;
+  for (const auto &[name, view] : tensors) {
+    std::string path = tmp + "/" + name + ".npy";
+    Expected<std::string> image = encodeNpy(view);
+    if (!image)
+      return image.takeError().withContext(path);
+    if (Error error = writeFileDurably(path, *image); !error.ok())
+      return error;
+    full.setInteger(sizeKey(name), static_cast<int64_t>(image->size()));
+    full.setInteger(crcKey(name), crc32Of(*image));
+    names += (names.empty() ? "" : ",") + name;
+  }
+  full.setInteger(std::string(kReserved) + "format", kFormatVersion);
+  full.setString(std::string(kReserved) + "tensors", names);
+  if (Error error = writeFileDurably(tmp + "/" + kStateFile, full.toJson());
+      !error.ok())
+    return error;
+  return syncDirectory(tmp);
+}
+
+Expected<Checkpoint> readFolder(const std::string &dir) {
+  std::string statePath = dir + "/" + kStateFile;
+  Expected<InputFile> stateFile = InputFile::open(statePath);
+  if (!stateFile) {
+    if (!isDirectory(dir))
+      return fail(dir, "not a checkpoint folder");
+    return fail(statePath, "missing or unreadable: " + stateFile.message());
+  }
+  Expected<std::string> stateText = stateFile->readAll(kMaxStateBytes);
+  if (!stateText)
+    return stateText.takeError();
+  Expected<JsonObject> state = JsonObject::parse(*stateText, statePath);
+  if (!state)
+    return state.takeError();
+  Expected<int64_t> format = state->getInteger("nnc.format");
+  if (!format)
+    return fail(statePath, "not a checkpoint: " + format.message());
+  if (*format != kFormatVersion)
+    return fail(statePath, "unsupported checkpoint format " +
+                               std::to_string(*format) + " (expected " +
+                               std::to_string(kFormatVersion) + ")");
+  Expected<std::string> list = state->getString("nnc.tensors");
+  if (!list)
+    return fail(statePath, list.message());
+
+  Checkpoint checkpoint;
+  checkpoint.path = dir;
+  std::set<std::string> seen;
+  size_t start = 0;
+  while (!list->empty() && start <= list->size()) {
+    size_t comma = list->find(',', start);
+    std::string name = list->substr(start, comma - start);
+    start = comma == std::string::npos ? list->size() + 1 : comma + 1;
+    if (!validName(name) || !seen.insert(name).second)
+      return fail(statePath, "bad tensor name '" + name + "' in nnc.tensors");
+    std::string path = dir + "/" + name + ".npy";
+    Expected<int64_t> size = state->getInteger(sizeKey(name));
+    Expected<int64_t> crc = state->getInteger(crcKey(name));
+    if (!size || !crc || *size < 0)
+      return fail(statePath,
+                  "no valid size and checksum for tensor '" + name + "'");
+    Expected<InputFile> file = InputFile::open(path);
+    if (!file) {
+      if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT)
+        return fail(path,
+                    "missing (listed in " + std::string(kStateFile) + ")");
+      return file.takeError();
+    }
+    Expected<std::string> bytes =
+        file->readAll(static_cast<uint64_t>(*size) + 1);
+    if (!bytes && bytes.message().find("larger than") == std::string::npos)
+      return bytes.takeError();
+    if (!bytes || bytes->size() != static_cast<uint64_t>(*size))
+      return fail(path, "size differs from the " + std::to_string(*size) +
+                            " bytes recorded (truncated or corrupt file)");
+    if (crc32Of(*bytes) != static_cast<uint64_t>(*crc))
+      return fail(path, "checksum mismatch (corrupt file)");
+    Expected<Tensor> tensor = parseNpy(bytes->data(), bytes->size(), path);
+    if (!tensor)
+      return tensor.takeError();
+    checkpoint.tensors.emplace_back(name, std::move(*tensor));
+  }
+
+  for (const auto &[key, value] : state->values())
+    if (key.compare(0, 4, kReserved) != 0)
+      std::visit(
+          [&, &key = key](const auto &v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, int64_t>)
+              checkpoint.state.setInteger(key, v);
+            else if constexpr (std::is_same_v<T, double>)
+              checkpoint.state.setNumber(key, v);
+            else
+              checkpoint.state.setString(key, v);
+          },
+          value);
+  return checkpoint;
+}
+
+} // namespace
+
+const Tensor *Checkpoint::tensor(const std::string &name) const {
+  for (const auto &[saved, value] : tensors)
+    if (saved == name)
+      return &value;
+  return nullptr;
+}
+
+Error writeCheckpoint(const std::string &path,
+                      const std::vector<NamedTensorView> &tensors,
+                      const JsonObject &state) {
+  std::string dir = stripTrailingSlashes(path);
+  std::set<std::string> names;
+  for (const auto &[name, view] : tensors) {
+    if (!validName(name))
+      return fail(dir, "invalid tensor name '" + name +
+                           "' (letters, digits, '_', '-', '.'; not first '.')");
+    if (!names.insert(name).second)
+      return fail(dir, "duplicate tensor name '" + name + "'");
+  }
+  for (const auto &entry : state.values())
+    if (entry.first.compare(0, 4, kReserved) == 0)
+      return fail(dir, "state key '" + entry.first +
+                           "' uses the reserved prefix 'nnc.'");
+
+  struct stat info;
+  bool exists = ::lstat(dir.c_str(), &info) == 0;
+  if (!exists && errno != ENOENT)
+    return fail(dir, errnoMessage(errno));
+  if (exists && !S_ISDIR(info.st_mode))
+    return fail(dir, "exists and is not a folder");
+  if (exists)
+    if (Error error = checkReplaceable(dir); !error.ok())
+      return error;
+
+  // 1. Everything into a fresh temporary folder, fsynced.
+  Expected<std::string> tmp = makeUniqueDirectory(dir + ".tmp-");
+  if (!tmp)
+    return tmp.takeError();
+  std::error_code ec;
+  if (Error error = writeContents(*tmp, tensors, state); !error.ok()) {
+    fs::remove_all(*tmp, ec);
+    return error;
+  }
+
+  // 2. The old checkpoint out of the way (renaming over an empty folder is
+  // atomic and keeps the name unique).
+  std::string old;
+  if (exists) {
+    Expected<std::string> oldDir = makeUniqueDirectory(dir + ".old-");
+    if (!oldDir) {
+      fs::remove_all(*tmp, ec);
+      return oldDir.takeError();
+    }
+    old = *oldDir;
+    if (::rename(dir.c_str(), old.c_str()) != 0) {
+      int error = errno;
+      fs::remove_all(*tmp, ec);
+      ::rmdir(old.c_str());
+      return fail(dir, "cannot move the old checkpoint away: " +
+                           errnoMessage(error));
+    }
+  }
+
+  // 3. The new one into place, then the renames persisted.
+  if (::rename(tmp->c_str(), dir.c_str()) != 0) {
+    int error = errno;
+    if (exists)
+      (void)::rename(old.c_str(), dir.c_str());
+    fs::remove_all(*tmp, ec);
+    return fail(dir, "cannot move the new checkpoint into place: " +
+                         errnoMessage(error));
+  }
+  if (Error error = syncDirectory(parentDirectory(dir)); !error.ok())
+    return error;
+
+  // 4. The old checkpoint and leftovers of earlier crashes.
+  removeLeftovers(dir);
+  return Error::success();
+}
+
+Expected<Checkpoint> readCheckpoint(const std::string &path) {
+  std::string dir = stripTrailingSlashes(path);
+  if (::access(dir.c_str(), F_OK) == 0 || errno != ENOENT)
+    return readFolder(dir);
+
+  // A crash between the two renames of writeCheckpoint leaves the previous
+  // checkpoint complete under DIR.old-*.
+  std::string base = baseName(dir) + ".old-";
+  std::vector<std::string> candidates;
+  std::error_code ec;
+  for (fs::directory_iterator it(parentDirectory(dir), ec), end;
+       !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.compare(0, base.size(), base) == 0)
+      candidates.push_back(it->path().string());
+  }
+  std::sort(candidates.begin(), candidates.end());
+  for (const std::string &candidate : candidates) {
+    Expected<Checkpoint> checkpoint = readFolder(candidate);
+    if (checkpoint)
+      return checkpoint;
+  }
+  return fail(dir, "no checkpoint (no such folder)");
+}
+
+} // namespace nnc::rt

@@ -1,0 +1,83 @@
+//===- Checkpoint.h - Atomic training checkpoints ---------------*- C++ -*-===//
+//
+// A checkpoint is a folder:
+//   DIR/NAME.npy     one per tensor saved (parameters, buffers, optimizer
+//                    state), readable by NumPy;
+//   DIR/state.json   a flat JSON object (see FlatJson.h): the caller's
+//                    entries (step, epoch, batch position, shuffle seed, ...)
+//                    plus reserved "nnc.*" entries: the format version, the
+//                    tensor names in order, and each file's size and CRC-32.
+//
+// Writing is atomic for the folder as a whole. Every file is written into
+// a fresh DIR.tmp-XXXXXX and fsynced, then that folder is fsynced; only
+// then is the old DIR renamed to DIR.old-XXXXXX, the new folder renamed to
+// DIR, the parent fsynced, and the old folder removed. The crash-safety
+// argument, step by step:
+//   - before the first rename, DIR is untouched; a leftover DIR.tmp-* is
+//     ignored by readers and removed by the next successful write;
+//   - renames are atomic, and everything renamed was fsynced first, so
+//     whichever name a crash leaves points to a complete folder;
+//   - between the two renames DIR is missing, but DIR.old-* is the
+//     complete previous checkpoint, and readCheckpoint falls back to it;
+//   - after the second rename DIR is the complete new checkpoint; a
+//     leftover DIR.old-* is removed by the next successful write.
+// A torn or bit-flipped file (a disk fault, a copy cut short) is caught on
+// loading by the sizes and checksums in state.json. One writer per DIR at a
+// time: a second concurrent writer may delete the first one's temporary
+// folder.
+//
+// For safety, an existing DIR is replaced only when it is a checkpoint (it
+// holds a state.json written by us) or empty; anything else is an error,
+// so a mistyped path never deletes a user's folder.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_RUNTIME_CHECKPOINT_H
+#define NNC_RUNTIME_CHECKPOINT_H
+
+#include "runtime/FlatJson.h"
+#include "runtime/Status.h"
+#include "runtime/Tensor.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nnc::rt {
+
+/// A tensor to save under a name. The name becomes the file name NAME.npy:
+/// it must be non-empty, use only letters, digits, '_', '-' and '.', and
+/// not start with '.'.
+using NamedTensorView = std::pair<std::string, ConstTensorView>;
+
+/// What readCheckpoint returns.
+struct Checkpoint {
+  /// The tensors, in the order they were saved.
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  /// The caller's entries of state.json (the reserved "nnc.*" ones are
+  /// removed).
+  JsonObject state;
+  /// The folder actually read: DIR, or DIR.old-XXXXXX when a crash left
+  /// only that one (see above).
+  std::string path;
+
+  /// The tensor saved as `name`, or null.
+  const Tensor *tensor(const std::string &name) const;
+};
+
+/// Writes `tensors` and `state` to the checkpoint folder `dir` atomically,
+/// replacing a previous checkpoint there. Fails on an invalid or duplicate
+/// name, a state key starting with "nnc.", an existing `dir` that is not a
+/// checkpoint, and any I/O error (the previous checkpoint then stays).
+Error writeCheckpoint(const std::string &dir,
+                      const std::vector<NamedTensorView> &tensors,
+                      const JsonObject &state);
+
+/// Reads the checkpoint in `dir`, verifying state.json and every tensor
+/// file it lists (present, right size, right CRC-32, valid .npy). Errors
+/// name the file: "ckpt/w.npy: checksum mismatch (corrupt file)".
+Expected<Checkpoint> readCheckpoint(const std::string &dir);
+
+} // namespace nnc::rt
+
+#endif // NNC_RUNTIME_CHECKPOINT_H

@@ -1,0 +1,94 @@
+//===- FileIO.h - Durable and atomic file writes, maybe-gzipped reads -*- C++
+//-*-===//
+//
+// Small POSIX helpers shared by the data loaders, checkpoints and plots.
+// Every error message starts with the path it is about.
+//
+// Reading: InputFile opens a file and, when its first two bytes are the
+// gzip magic (1f 8b), decompresses it through zlib on the fly; anything
+// else is read as is. The choice is made from the bytes, never from the
+// file name. Truncated or corrupt gzip streams (bad CRC, cut-off trailer)
+// are errors.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_RUNTIME_FILEIO_H
+#define NNC_RUNTIME_FILEIO_H
+
+#include "runtime/Status.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace nnc::rt {
+
+/// The strerror text of `error`, lower-cased to fit our message style.
+std::string errnoMessage(int error);
+
+/// A file read sequentially, transparently gunzipped when it starts with
+/// the gzip magic. Move-only; closes the file when destroyed.
+class InputFile {
+public:
+  InputFile(InputFile &&other) noexcept;
+  InputFile &operator=(InputFile &&other) noexcept;
+  ~InputFile();
+
+  /// Opens `path`. Fails when it cannot be opened or is a directory.
+  static Expected<InputFile> open(const std::string &path);
+
+  /// True when the file is gzip-compressed.
+  bool isGzip() const;
+
+  /// The size of the file on disk (compressed size for gzip); 0 for pipes.
+  uint64_t fileSize() const;
+
+  /// Reads up to `size` bytes into `buffer`; returns how many were read,
+  /// fewer than `size` only at the end of the (decompressed) data. Fails
+  /// on an I/O error or a corrupt or truncated gzip stream.
+  Expected<size_t> read(void *buffer, size_t size);
+
+  /// Reads exactly `size` bytes, or fails with "PATH: truncated file
+  /// (WHAT)" when the data ends first.
+  Error readExactly(void *buffer, size_t size, const std::string &what);
+
+  /// Fails with "PATH: trailing bytes after WHAT" unless the data ends
+  /// here; also surfaces a gzip stream error found only at its end (a bad
+  /// CRC or a missing trailer).
+  Error expectEnd(const std::string &what);
+
+  /// Reads everything left. `maxBytes` bounds what is accepted, so that a
+  /// small gzip bomb cannot exhaust memory.
+  Expected<std::string> readAll(uint64_t maxBytes = UINT64_MAX);
+
+  const std::string &path() const { return name; }
+
+private:
+  struct Impl;
+  InputFile(std::unique_ptr<Impl> impl, std::string path);
+  std::unique_ptr<Impl> impl;
+  std::string name;
+};
+
+/// Creates (or truncates) `path`, writes `data`, fsyncs and closes it. Not
+/// atomic on its own: used inside a temporary folder that is renamed
+/// later.
+Error writeFileDurably(const std::string &path, const std::string &data);
+
+/// Writes `data` to `path` atomically: into "PATH.tmp.XXXXXX" next to it,
+/// fsynced, renamed over `path`, then the folder fsynced; a crash leaves
+/// the old file or the new one, never a mix. The temporary file is removed
+/// on failure.
+Error writeFileAtomically(const std::string &path, const std::string &data);
+
+/// fsyncs the folder `path`, persisting renames and creations in it. File
+/// systems that cannot sync folders (EINVAL) count as success.
+Error syncDirectory(const std::string &path);
+
+/// The folder holding `path` ("." for a bare name).
+std::string parentDirectory(const std::string &path);
+
+} // namespace nnc::rt
+
+#endif // NNC_RUNTIME_FILEIO_H
