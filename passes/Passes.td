@@ -60,4 +60,40 @@ def PrintExecutionPlanPass
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
+def AutodiffPass : Pass<"nn-autodiff", "mlir::ModuleOp"> {
+  let summary = "builds @grad, the gradient of @forward's loss";
+  let description = [{
+    Adds `func.func @grad` next to `@forward`, per docs/autodiff.md: the
+    same arguments; results the loss (role `loss`), then `grad_NAME` (role
+    `grad`) for every parameter that is not `nn.frozen`, in argument order,
+    then the gradients of the inputs named by `wrt-inputs`, in that order.
+
+    The forward body is cloned, d(loss) is seeded with 1, and every op on a
+    path from a differentiated argument to the loss is differentiated in
+    reverse order through GradientOpInterface; fan-out accumulates with
+    `nn.add`. Frozen parameters and inputs not asked for get no backward
+    work. A parameter that does not reach the loss gets zeros and a
+    warning. Fails when @forward is missing or has no `loss` result, and
+    reports every op without a gradient rule, at its location, in one run.
+
+    Example:
+
+    ```mlir
+    func.func @forward(%x: tensor<4x3xf32> {nn.name = "x", nn.role = "input"},
+                       %w: tensor<3x1xf32> {nn.name = "w", nn.role = "param"},
+                       %t: tensor<4x1xf32> {nn.name = "t", nn.role = "input"})
+        -> (tensor<f32> {nn.name = "loss", nn.role = "loss"})
+    // gains
+    func.func @grad(/* the same arguments */)
+        -> (tensor<f32> {nn.name = "loss", nn.role = "loss"},
+            tensor<3x1xf32> {nn.name = "grad_w", nn.role = "grad"})
+    ```
+  }];
+  let options = [
+    ListOption<"wrtInputs", "wrt-inputs", "std::string",
+               "names of float inputs whose gradients are also returned">,
+  ];
+  let dependentDialects = ["mlir::func::FuncDialect", "nnc::nn::NNDialect"];
+}
+
 #endif // NNC_PASSES_PASSES_TD
