@@ -34,8 +34,8 @@ struct InferContext {
 
   /// The shapes of `values`, or an error if one is not a ranked tensor.
   /// `names` holds one operand name per value, for the message.
-  FailureOr<SmallVector<shape::Shape>>
-  shapes(ArrayRef<Value> values, ArrayRef<StringRef> names) const {
+  FailureOr<SmallVector<shape::Shape>> shapes(ArrayRef<Value> values,
+                                              ArrayRef<StringRef> names) const {
     SmallVector<shape::Shape> out;
     for (auto [value, name] : llvm::zip_equal(values, names)) {
       auto ranked = dyn_cast<RankedTensorType>(value.getType());
@@ -237,8 +237,8 @@ LogicalResult GatherGradOp::inferReturnTypes(MLIRContext *context,
                                              SmallVectorImpl<Type> &types) {
   auto ctx = contextFor<GatherGradOp>(loc);
   adaptor = withDefaults<GatherGradOp>(context, adaptor);
-  auto s = ctx.shapes({adaptor.getDy(), adaptor.getIndices()},
-                      {"dy", "indices"});
+  auto s =
+      ctx.shapes({adaptor.getDy(), adaptor.getIndices()}, {"dy", "indices"});
   if (failed(s))
     return failure();
   return ctx.push(shape::gatherGrad((*s)[0], (*s)[1],
@@ -313,9 +313,9 @@ LogicalResult AvgPool2dGradOp::inferReturnTypes(MLIRContext *context,
   auto window = poolWindow(ctx, adaptor);
   if (failed(window))
     return failure();
-  return ctx.push(shape::avgPool2dGrad(
-                      (*s)[0], toVector(adaptor.getInputShape()), *window),
-                  adaptor.getDy(), types);
+  return ctx.push(
+      shape::avgPool2dGrad((*s)[0], toVector(adaptor.getInputShape()), *window),
+      adaptor.getDy(), types);
 }
 
 LogicalResult BatchNormGradOp::inferReturnTypes(MLIRContext *,
@@ -353,14 +353,13 @@ LogicalResult SoftmaxCrossEntropyGradOp::inferReturnTypes(
     MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
     SmallVectorImpl<Type> &types) {
   auto ctx = contextFor<SoftmaxCrossEntropyGradOp>(loc);
-  auto s = ctx.shapes(
-      {adaptor.getLogits(), adaptor.getLabels(), adaptor.getDloss()},
-      {"logits", "labels", "dloss"});
+  auto s =
+      ctx.shapes({adaptor.getLogits(), adaptor.getLabels(), adaptor.getDloss()},
+                 {"logits", "labels", "dloss"});
   if (failed(s))
     return failure();
-  return ctx.push(
-      shape::softmaxCrossEntropyGrad((*s)[0], (*s)[1], (*s)[2]),
-      adaptor.getLogits(), types);
+  return ctx.push(shape::softmaxCrossEntropyGrad((*s)[0], (*s)[1], (*s)[2]),
+                  adaptor.getLogits(), types);
 }
 
 LogicalResult SoftmaxCrossEntropyGradOp::verify() {
@@ -400,9 +399,10 @@ LogicalResult SgdUpdateOp::verify() {
   return verifyLearningRate(*this, getParam(), getLr());
 }
 
-LogicalResult MomentumUpdateOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &types) {
+LogicalResult MomentumUpdateOp::inferReturnTypes(MLIRContext *,
+                                                 std::optional<Location> loc,
+                                                 Adaptor adaptor,
+                                                 SmallVectorImpl<Type> &types) {
   return inferOptimizer(getOperationName(), loc, adaptor.getParam(), 2, types);
 }
 

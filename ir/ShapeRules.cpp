@@ -730,8 +730,8 @@ ShapeResult batchNormGrad(const Shape &input, const Shape &gamma,
                           const Shape &grad) {
   if (std::string e = validate(grad); !e.empty())
     return ShapeResult::failure(e);
-  return matchGrad("batch_norm_grad",
-                   batchNorm(input, gamma, gamma, mean, var), grad, input);
+  return matchGrad("batch_norm_grad", batchNorm(input, gamma, gamma, mean, var),
+                   grad, input);
 }
 
 ShapeResult softmaxCrossEntropyGrad(const Shape &logits, const Shape &labels,
