@@ -85,3 +85,22 @@ TEST(FlatJsonTest, TypedGettersExplainMismatches) {
   EXPECT_EQ(object.getString("lr").message(),
             "key 'lr' holds a number, not a string");
 }
+
+TEST(FlatJsonTest, RandomCorruptionNeverCrashes) {
+  JsonObject object;
+  object.setInteger("step", -12);
+  object.setNumber("lr", 1.5e-3);
+  object.setString("s", "a\"\\\xC3\xA9");
+  std::string json = object.toJson();
+  for (size_t i = 0; i <= json.size(); ++i) {
+    (void)JsonObject::parse(json.substr(0, i), "s.json");
+    for (char c : {'\0', '"', '\\', '{', '}', ',', ':', '0', 'e', '\xC3'}) {
+      std::string bad = json;
+      if (i < bad.size())
+        bad[i] = c;
+      Expected<JsonObject> parsed = JsonObject::parse(bad, "s.json");
+      if (parsed.ok())
+        EXPECT_EQ(JsonObject::parse(parsed->toJson(), "again").ok(), true);
+    }
+  }
+}
