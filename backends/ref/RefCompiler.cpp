@@ -10,6 +10,8 @@
 
 #include "backends/ref/RefCompiler.h"
 
+#include "backends/ref/RefOpLowering.h"
+
 #include "ir/NNDialect.h"
 #include "ir/NNOps.h"
 
@@ -22,11 +24,8 @@
 #include "mlir/Parser/Parser.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringSet.h"
-#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
-
-#include <array>
 
 using namespace mlir;
 using namespace nnc;
@@ -35,37 +34,59 @@ using namespace nnc::ref;
 // A plain array of string literals: no static constructor runs for it.
 static const char *const kSupportedOps[] = {
     "nn.abs",
+    "nn.adam_update",
     "nn.add",
     "nn.avg_pool2d",
+    "nn.avg_pool2d_grad",
     "nn.batch_norm",
+    "nn.batch_norm_grad",
     "nn.binary_cross_entropy",
+    "nn.binary_cross_entropy_grad",
     "nn.broadcast_to",
     "nn.concat",
     "nn.constant",
     "nn.conv2d",
+    "nn.conv2d_grad_input",
+    "nn.conv2d_grad_weight",
     "nn.div",
     "nn.dropout",
+    "nn.dropout_grad",
     "nn.exp",
     "nn.gather",
+    "nn.gather_grad",
     "nn.gelu",
+    "nn.gelu_grad",
     "nn.leaky_relu",
+    "nn.leaky_relu_grad",
     "nn.log",
     "nn.log_softmax",
+    "nn.log_softmax_grad",
     "nn.matmul",
     "nn.max_pool2d",
+    "nn.max_pool2d_grad",
+    "nn.maximum",
+    "nn.minimum",
+    "nn.momentum_update",
     "nn.mse",
     "nn.mul",
     "nn.neg",
     "nn.pow",
     "nn.reduce_max",
+    "nn.reduce_max_grad",
     "nn.reduce_mean",
     "nn.reduce_sum",
     "nn.relu",
+    "nn.relu_grad",
     "nn.reshape",
+    "nn.sgd_update",
     "nn.sigmoid",
+    "nn.sign",
     "nn.slice",
+    "nn.slice_grad",
     "nn.softmax",
     "nn.softmax_cross_entropy",
+    "nn.softmax_cross_entropy_grad",
+    "nn.softmax_grad",
     "nn.sqrt",
     "nn.sub",
     "nn.tanh",
@@ -125,8 +146,6 @@ private:
                              int64_t index);
   LogicalResult addConstant(nn::ConstantOp op);
   LogicalResult addStep(Operation *op);
-  /// Fills step.kind and step.attrs from `op`.
-  LogicalResult lowerOp(Operation *op, Step &step);
 
   Program &program;
   llvm::DenseMap<Value, int64_t> slotOf;
@@ -189,189 +208,6 @@ LogicalResult KernelBuilder::addConstant(nn::ConstantOp op) {
   return success();
 }
 
-/// A [height, width] attribute as the kernels' std::array.
-FailureOr<std::array<int64_t, 2>> pairOf(Operation *op, StringRef name,
-                                         ArrayRef<int64_t> values) {
-  if (values.size() != 2)
-    return op->emitOpError("expected two values in '") << name << "'";
-  return std::array<int64_t, 2>{values[0], values[1]};
-}
-
-LogicalResult KernelBuilder::lowerOp(Operation *op, Step &step) {
-  auto unaryStep = [&](UnaryOp kind) {
-    step.kind = StepKind::Unary;
-    step.attrs = kind;
-    return success();
-  };
-  auto binaryStep = [&](BinaryOp kind) {
-    step.kind = StepKind::Binary;
-    step.attrs = kind;
-    return success();
-  };
-  auto plainStep = [&](StepKind kind) {
-    step.kind = kind;
-    return success();
-  };
-  auto reduceStep = [&](ReduceOp kind, ArrayRef<int64_t> axes, bool keepDims) {
-    ReduceStepAttrs attrs;
-    attrs.op = kind;
-    attrs.attrs.axes.assign(axes.begin(), axes.end());
-    attrs.attrs.keepDims = keepDims;
-    step.kind = StepKind::Reduce;
-    step.attrs = std::move(attrs);
-    return success();
-  };
-  auto poolStep = [&](auto pool, StepKind kind,
-                      bool countIncludePad) -> LogicalResult {
-    FailureOr<std::array<int64_t, 2>> kernel =
-        pairOf(op, "kernel", pool.getKernel());
-    FailureOr<std::array<int64_t, 2>> padding =
-        pairOf(op, "padding", pool.getPadding());
-    if (failed(kernel) || failed(padding))
-      return failure();
-    Pool2dAttrs attrs;
-    attrs.kernel = *kernel;
-    attrs.padding = *padding;
-    attrs.countIncludePad = countIncludePad;
-    if (std::optional<ArrayRef<int64_t>> stride = pool.getStride()) {
-      FailureOr<std::array<int64_t, 2>> pair = pairOf(op, "stride", *stride);
-      if (failed(pair))
-        return failure();
-      attrs.stride = *pair;
-    }
-    step.kind = kind;
-    step.attrs = attrs;
-    return success();
-  };
-
-  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
-      .Case([&](nn::NegOp) { return unaryStep(UnaryOp::Neg); })
-      .Case([&](nn::AbsOp) { return unaryStep(UnaryOp::Abs); })
-      .Case([&](nn::ExpOp) { return unaryStep(UnaryOp::Exp); })
-      .Case([&](nn::LogOp) { return unaryStep(UnaryOp::Log); })
-      .Case([&](nn::SqrtOp) { return unaryStep(UnaryOp::Sqrt); })
-      .Case([&](nn::ReluOp) { return unaryStep(UnaryOp::Relu); })
-      .Case([&](nn::SigmoidOp) { return unaryStep(UnaryOp::Sigmoid); })
-      .Case([&](nn::TanhOp) { return unaryStep(UnaryOp::Tanh); })
-      .Case([&](nn::GeluOp) { return unaryStep(UnaryOp::Gelu); })
-      .Case([&](nn::AddOp) { return binaryStep(BinaryOp::Add); })
-      .Case([&](nn::SubOp) { return binaryStep(BinaryOp::Sub); })
-      .Case([&](nn::MulOp) { return binaryStep(BinaryOp::Mul); })
-      .Case([&](nn::DivOp) { return binaryStep(BinaryOp::Div); })
-      .Case([&](nn::PowOp) { return binaryStep(BinaryOp::Pow); })
-      .Case([&](nn::LeakyReluOp leaky) {
-        step.kind = StepKind::LeakyRelu;
-        step.attrs = LeakyReluAttrs{leaky.getAlpha().convertToDouble()};
-        return success();
-      })
-      .Case([&](nn::MatmulOp) { return plainStep(StepKind::Matmul); })
-      .Case([&](nn::SoftmaxOp softmax) {
-        step.kind = StepKind::Softmax;
-        step.attrs = SoftmaxAttrs{softmax.getAxisAttr().getInt()};
-        return success();
-      })
-      .Case([&](nn::LogSoftmaxOp logSoftmax) {
-        step.kind = StepKind::LogSoftmax;
-        step.attrs = SoftmaxAttrs{logSoftmax.getAxisAttr().getInt()};
-        return success();
-      })
-      .Case([&](nn::ReduceSumOp sum) {
-        return reduceStep(ReduceOp::Sum, sum.getAxes(), sum.getKeepdims());
-      })
-      .Case([&](nn::ReduceMeanOp mean) {
-        return reduceStep(ReduceOp::Mean, mean.getAxes(), mean.getKeepdims());
-      })
-      .Case([&](nn::ReduceMaxOp max) {
-        return reduceStep(ReduceOp::Max, max.getAxes(), max.getKeepdims());
-      })
-      .Case([&](nn::ReshapeOp) { return plainStep(StepKind::Reshape); })
-      .Case([&](nn::TransposeOp transpose) {
-        ArrayRef<int64_t> perm = transpose.getPerm();
-        step.kind = StepKind::Transpose;
-        step.attrs = TransposeAttrs{{perm.begin(), perm.end()}};
-        return success();
-      })
-      .Case([&](nn::BroadcastToOp) { return plainStep(StepKind::BroadcastTo); })
-      .Case([&](nn::ConcatOp concat) {
-        step.kind = StepKind::Concat;
-        step.attrs = ConcatAttrs{concat.getAxisAttr().getInt()};
-        return success();
-      })
-      .Case([&](nn::SliceOp slice) {
-        SliceAttrs attrs;
-        attrs.axes.assign(slice.getAxes().begin(), slice.getAxes().end());
-        attrs.starts.assign(slice.getStarts().begin(), slice.getStarts().end());
-        attrs.ends.assign(slice.getEnds().begin(), slice.getEnds().end());
-        attrs.steps.assign(slice.getSteps().begin(), slice.getSteps().end());
-        step.kind = StepKind::Slice;
-        step.attrs = std::move(attrs);
-        return success();
-      })
-      .Case([&](nn::GatherOp gather) {
-        step.kind = StepKind::Gather;
-        step.attrs = GatherAttrs{gather.getAxisAttr().getInt()};
-        return success();
-      })
-      .Case([&](nn::Conv2dOp conv) -> LogicalResult {
-        FailureOr<std::array<int64_t, 2>> stride =
-            pairOf(op, "stride", conv.getStride());
-        FailureOr<std::array<int64_t, 2>> padding =
-            pairOf(op, "padding", conv.getPadding());
-        FailureOr<std::array<int64_t, 2>> dilation =
-            pairOf(op, "dilation", conv.getDilation());
-        if (failed(stride) || failed(padding) || failed(dilation))
-          return failure();
-        Conv2dAttrs attrs;
-        attrs.stride = *stride;
-        attrs.padding = *padding;
-        attrs.dilation = *dilation;
-        attrs.groups = conv.getGroupsAttr().getInt();
-        step.kind = StepKind::Conv2d;
-        step.attrs = attrs;
-        return success();
-      })
-      .Case([&](nn::MaxPool2dOp pool) {
-        return poolStep(pool, StepKind::MaxPool2d, true);
-      })
-      .Case([&](nn::AvgPool2dOp pool) {
-        return poolStep(pool, StepKind::AvgPool2d, pool.getCountIncludePad());
-      })
-      .Case([&](nn::BatchNormOp norm) {
-        BatchNormAttrs attrs;
-        attrs.eps = norm.getEps().convertToDouble();
-        attrs.momentum = norm.getMomentum().convertToDouble();
-        step.kind = norm.getTraining() ? StepKind::BatchNormTrain
-                                       : StepKind::BatchNormEval;
-        step.attrs = attrs;
-        return success();
-      })
-      .Case([&](nn::DropoutOp drop) {
-        DropoutAttrs attrs;
-        attrs.rate = drop.getRate().convertToDouble();
-        attrs.seed = static_cast<uint64_t>(drop.getSeedAttr().getInt());
-        // The ABI has no step counter yet, so every run draws the mask of
-        // step 0; the training loop will pass its counter through an
-        // extension.
-        attrs.step = 0;
-        attrs.training = drop.getTraining();
-        step.kind = StepKind::Dropout;
-        step.attrs = attrs;
-        return success();
-      })
-      .Case([&](nn::MseOp) { return plainStep(StepKind::Mse); })
-      .Case([&](nn::BinaryCrossEntropyOp) {
-        return plainStep(StepKind::BinaryCrossEntropy);
-      })
-      .Case([&](nn::SoftmaxCrossEntropyOp) {
-        return plainStep(StepKind::SoftmaxCrossEntropy);
-      })
-      .Default([&](Operation *other) {
-        // Listed in kSupportedOps but not lowered: the two lists drifted.
-        return other->emitOpError("is listed as supported by the ref backend "
-                                  "but has no lowering");
-      });
-}
-
 LogicalResult KernelBuilder::addStep(Operation *op) {
   Step step;
   step.opName = op->getName().getStringRef().str();
@@ -392,7 +228,7 @@ LogicalResult KernelBuilder::addStep(Operation *op) {
     slotOf[result] = *slot;
     step.outputs.push_back(*slot);
   }
-  if (failed(lowerOp(op, step)))
+  if (failed(lowerOpToStep(op, step)))
     return failure();
   program.steps.push_back(std::move(step));
   return success();

@@ -20,7 +20,8 @@
 namespace nnc::ref {
 
 /// The nn ops the ref backend compiles, as a NULL-terminated list of names
-/// ("nn.add", ...): every v1 op of the dialect. Static storage, never NULL.
+/// ("nn.add", ...): every v1 op of the dialect and every backward and
+/// optimizer op of docs/autodiff.md. Static storage, never NULL.
 const char *const *refSupportedOps();
 
 /// How a compilation ended; mirrors nnc_status.

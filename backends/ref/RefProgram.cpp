@@ -2,8 +2,15 @@
 
 #include "backends/ref/RefProgram.h"
 
+#include "backends/ref/kernels/ConvGrad.h"
+#include "backends/ref/kernels/ElementwiseGrad.h"
 #include "backends/ref/kernels/Loss.h"
+#include "backends/ref/kernels/LossGrad.h"
 #include "backends/ref/kernels/Matmul.h"
+#include "backends/ref/kernels/PoolGrad.h"
+#include "backends/ref/kernels/ReduceGrad.h"
+#include "backends/ref/kernels/ShapeGrad.h"
+#include "backends/ref/kernels/SoftmaxGrad.h"
 
 #include <cstring>
 #include <optional>
@@ -31,6 +38,33 @@ rt::Error copyTensor(rt::ConstTensorView from, rt::TensorView to) {
   if (to.byteSize() != 0)
     std::memmove(to.rawData(), from.rawData(), to.byteSize());
   return rt::Error::success();
+}
+
+/// The dropout attributes of `step` with the step counter of its optional
+/// second input (a scalar i64 or i32 tensor) in place of the static one.
+rt::Expected<DropoutAttrs>
+dropoutAttrsOf(const Step &step, const std::vector<rt::ConstTensorView> &in) {
+  DropoutAttrs attrs = attrsOf<DropoutAttrs>(step);
+  if (in.size() < 2)
+    return attrs;
+  const rt::ConstTensorView &counter = in[1];
+  std::string op = step.kind == StepKind::Dropout ? "dropout" : "dropout_grad";
+  if (counter.rank() != 0)
+    return rt::Error::failure(op + ": step has shape " +
+                              rt::shapeToString(counter.shape()) +
+                              ", expected []");
+  switch (counter.dtype()) {
+  case rt::DType::I64:
+    attrs.step = static_cast<uint64_t>(counter.at<int64_t>(0));
+    return attrs;
+  case rt::DType::I32:
+    attrs.step = static_cast<uint64_t>(counter.at<int32_t>(0));
+    return attrs;
+  default:
+    return rt::Error::failure(op + ": step has dtype " +
+                              rt::dtypeName(counter.dtype()) +
+                              ", expected i64");
+  }
 }
 
 /// Calls the kernel of `step` on views of its slots.
@@ -90,14 +124,71 @@ rt::Error runKernel(const Step &step,
     return batchNormTrain(in[0], in[1], in[2], in[3], in[4],
                           attrsOf<BatchNormAttrs>(step), out[0], out[1],
                           out[2]);
-  case StepKind::Dropout:
-    return dropout(in[0], attrsOf<DropoutAttrs>(step), out[0]);
+  case StepKind::Dropout: {
+    rt::Expected<DropoutAttrs> attrs = dropoutAttrsOf(step, in);
+    if (!attrs)
+      return attrs.takeError();
+    return dropout(in[0], *attrs, out[0]);
+  }
   case StepKind::Mse:
     return mse(in[0], in[1], out[0]);
   case StepKind::BinaryCrossEntropy:
     return binaryCrossEntropy(in[0], in[1], out[0]);
   case StepKind::SoftmaxCrossEntropy:
     return softmaxCrossEntropy(in[0], in[1], out[0]);
+  case StepKind::Maximum:
+    return maximum(in[0], in[1], out[0]);
+  case StepKind::Minimum:
+    return minimum(in[0], in[1], out[0]);
+  case StepKind::Sign:
+    return sign(in[0], out[0]);
+  case StepKind::ReluGrad:
+    return reluGrad(in[0], in[1], out[0]);
+  case StepKind::LeakyReluGrad:
+    return leakyReluGrad(in[0], in[1], attrsOf<LeakyReluAttrs>(step), out[0]);
+  case StepKind::GeluGrad:
+    return geluGrad(in[0], in[1], out[0]);
+  case StepKind::ReduceMaxGrad:
+    return reduceMaxGrad(in[0], in[1], in[2],
+                         attrsOf<ReduceStepAttrs>(step).attrs, out[0]);
+  case StepKind::SoftmaxGrad:
+    return softmaxGrad(in[0], in[1], attrsOf<SoftmaxAttrs>(step), out[0]);
+  case StepKind::LogSoftmaxGrad:
+    return logSoftmaxGrad(in[0], in[1], attrsOf<SoftmaxAttrs>(step), out[0]);
+  case StepKind::SliceGrad:
+    return sliceGrad(in[0], attrsOf<SliceAttrs>(step), out[0]);
+  case StepKind::GatherGrad:
+    return gatherGrad(in[0], in[1], attrsOf<GatherAttrs>(step), out[0]);
+  case StepKind::Conv2dGradInput:
+    return conv2dGradInput(in[0], in[1], attrsOf<Conv2dAttrs>(step), out[0]);
+  case StepKind::Conv2dGradWeight:
+    return conv2dGradWeight(in[0], in[1], attrsOf<Conv2dAttrs>(step), out[0]);
+  case StepKind::MaxPool2dGrad:
+    return maxPool2dGrad(in[0], in[1], attrsOf<Pool2dAttrs>(step), out[0]);
+  case StepKind::AvgPool2dGrad:
+    return avgPool2dGrad(in[0], attrsOf<Pool2dAttrs>(step), out[0]);
+  case StepKind::BatchNormGrad:
+    return batchNormGrad(in[0], in[1], in[2], in[3], in[4],
+                         attrsOf<BatchNormGradAttrs>(step), out[0], out[1],
+                         out[2]);
+  case StepKind::DropoutGrad: {
+    rt::Expected<DropoutAttrs> attrs = dropoutAttrsOf(step, in);
+    if (!attrs)
+      return attrs.takeError();
+    return dropoutGrad(in[0], *attrs, out[0]);
+  }
+  case StepKind::SoftmaxCrossEntropyGrad:
+    return softmaxCrossEntropyGrad(in[0], in[1], in[2], out[0]);
+  case StepKind::BinaryCrossEntropyGrad:
+    return binaryCrossEntropyGrad(in[0], in[1], in[2], out[0]);
+  case StepKind::SgdUpdate:
+    return sgdUpdate(in[0], in[1], in[2], attrsOf<SgdAttrs>(step), out[0]);
+  case StepKind::MomentumUpdate:
+    return momentumUpdate(in[0], in[1], in[2], in[3],
+                          attrsOf<MomentumAttrs>(step), out[0], out[1]);
+  case StepKind::AdamUpdate:
+    return adamUpdate(in[0], in[1], in[2], in[3], in[4], in[5],
+                      attrsOf<AdamAttrs>(step), out[0], out[1], out[2]);
   case StepKind::Copy:
     return copyTensor(in[0], out[0]);
   }

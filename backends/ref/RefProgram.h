@@ -18,6 +18,8 @@
 #include "backends/ref/kernels/Dropout.h"
 #include "backends/ref/kernels/Elementwise.h"
 #include "backends/ref/kernels/Norm.h"
+#include "backends/ref/kernels/NormGrad.h"
+#include "backends/ref/kernels/Optimizer.h"
 #include "backends/ref/kernels/Pool.h"
 #include "backends/ref/kernels/Reduce.h"
 #include "backends/ref/kernels/ShapeOps.h"
@@ -70,10 +72,40 @@ enum class StepKind {
   /// Outputs y, new_mean, new_var; the last two copy mean and var.
   BatchNormEval,
   BatchNormTrain,
+  /// Input 1, when present, is the scalar step (i64 or i32) that replaces
+  /// DropoutAttrs::step.
   Dropout,
   Mse,
   BinaryCrossEntropy,
   SoftmaxCrossEntropy,
+  // The backward and optimizer ops of docs/autodiff.md.
+  Maximum,
+  Minimum,
+  Sign,
+  ReluGrad,
+  LeakyReluGrad,
+  GeluGrad,
+  /// ReduceStepAttrs with op Max.
+  ReduceMaxGrad,
+  SoftmaxGrad,
+  LogSoftmaxGrad,
+  SliceGrad,
+  GatherGrad,
+  Conv2dGradInput,
+  Conv2dGradWeight,
+  MaxPool2dGrad,
+  AvgPool2dGrad,
+  /// Outputs dx, dgamma, dbeta.
+  BatchNormGrad,
+  /// Input 1, when present, is the step, as for Dropout.
+  DropoutGrad,
+  SoftmaxCrossEntropyGrad,
+  BinaryCrossEntropyGrad,
+  SgdUpdate,
+  /// Outputs param', velocity'.
+  MomentumUpdate,
+  /// Outputs param', m', v'.
+  AdamUpdate,
   /// Copies input 0 into output 0 (same dtype and element count): results
   /// that are arguments, constants or a value returned twice.
   Copy,
@@ -91,7 +123,8 @@ using StepAttrs =
     std::variant<std::monostate, UnaryOp, BinaryOp, LeakyReluAttrs,
                  SoftmaxAttrs, ReduceStepAttrs, TransposeAttrs, ConcatAttrs,
                  SliceAttrs, GatherAttrs, Conv2dAttrs, Pool2dAttrs,
-                 BatchNormAttrs, DropoutAttrs>;
+                 BatchNormAttrs, DropoutAttrs, BatchNormGradAttrs, SgdAttrs,
+                 MomentumAttrs, AdamAttrs>;
 
 /// One kernel call: reads the `inputs` slots and writes the `outputs` slots.
 struct Step {
