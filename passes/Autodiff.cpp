@@ -199,9 +199,16 @@ bool isTrainableParam(func::FuncOp function, unsigned index) {
 }
 
 FailureOr<unsigned> findLossResult(func::FuncOp function) {
-  for (unsigned i = 0, e = function.getNumResults(); i != e; ++i)
-    if (getResultString(function, i, "nn.role") == "loss")
-      return i;
+  for (unsigned i = 0, e = function.getNumResults(); i != e; ++i) {
+    if (getResultString(function, i, "nn.role") != "loss")
+      continue;
+    Type type = function.getResultTypes()[i];
+    if (!isFloatTensor(type) || cast<RankedTensorType>(type).getRank() != 0)
+      return function.emitError()
+             << "the loss of @" << function.getSymName()
+             << " must be a scalar float tensor, got " << type;
+    return i;
+  }
   return function.emitError()
          << "@" << function.getSymName() << " has no result with role 'loss'";
 }

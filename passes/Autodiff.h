@@ -71,7 +71,7 @@ bool isTrainableParam(mlir::func::FuncOp function, unsigned index);
 
 /// The index of the forward function's result with role `loss`; reports
 /// "@NAME has no result with role 'loss'" at the function and fails when
-/// there is none.
+/// there is none, or when that result is not a scalar float tensor.
 mlir::FailureOr<unsigned> findLossResult(mlir::func::FuncOp function);
 
 /// What `nn-autodiff` differentiates beyond the trainable parameters.

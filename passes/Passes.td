@@ -96,4 +96,62 @@ def AutodiffPass : Pass<"nn-autodiff", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::func::FuncDialect", "nnc::nn::NNDialect"];
 }
 
+def TrainingStepPass : Pass<"nn-training-step", "mlir::ModuleOp"> {
+  let summary = "builds @train_step: forward, gradients and optimizer update";
+  let description = [{
+    Adds `func.func @train_step` next to `@forward`, per docs/autodiff.md.
+    Arguments: the forward's (inputs, params, buffers), then each optimizer
+    state slot of each trainable parameter (role `opt_state`, name
+    `NAME.velocity` for sgd with momentum, momentum and nesterov, `NAME.m`
+    and `NAME.v` for adam and adamw), then `step` (`tensor<i64>`, role
+    `step`) and `lr` (`tensor<f32>`, role `lr`). Results: the loss, the forward outputs,
+    the updated parameters (role `param_update`), the updated buffers (role
+    `buffer_update`) and the updated optimizer state (role
+    `opt_state_update`).
+
+    Batch-norm and dropout run in training mode; dropout draws its mask
+    from `step`. Gradients come from the nn-autodiff core; with
+    `clip-norm` > 0 they are scaled by min(1, C / (||g||_2 + 1e-6)) over
+    every trainable parameter. The update is `nn.sgd_update` (sgd without
+    momentum), `nn.momentum_update` (sgd with momentum, momentum,
+    nesterov) or `nn.adam_update` (adam, adamw with `decoupled`). Frozen
+    parameters get no gradient, state or update.
+
+    The optimizer and its hyperparameters come from the module's
+    `nn.train` dictionary; every option given overrides it. The choice is
+    recorded as @train_step's `nn.optimizer` dictionary (with `lr`, the
+    rate a caller feeds by default).
+
+    Example, with `optimizer=sgd`:
+
+    ```mlir
+    func.func @train_step(/* forward args */, %step: tensor<i64>, %lr: tensor<f32>)
+        -> (/* loss, outputs */, tensor<3x2xf32> {nn.name = "w", nn.role = "param_update"}) {
+      // forward, then gradients, then
+      %w1 = nn.sgd_update %w, %dw, %lr : tensor<3x2xf32>, tensor<f32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
+           "sgd, momentum, nesterov, adam or adamw">,
+    Option<"lr", "lr", "double", /*default=*/"0.01",
+           "the learning rate the caller feeds by default (documentation)">,
+    Option<"momentum", "momentum", "double", /*default=*/"0.0",
+           "momentum of sgd, momentum and nesterov (unset: 0 for sgd, "
+           "0.9 for the others)">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0.0",
+           "L2 penalty (decoupled for adamw)">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9",
+           "adam's first-moment decay">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.999",
+           "adam's second-moment decay">,
+    Option<"eps", "eps", "double", /*default=*/"1e-8",
+           "adam's denominator term">,
+    Option<"clipNorm", "clip-norm", "double", /*default=*/"0.0",
+           "global gradient-norm bound; 0 disables clipping">,
+  ];
+  let dependentDialects = ["mlir::func::FuncDialect", "nnc::nn::NNDialect"];
+}
+
 #endif // NNC_PASSES_PASSES_TD

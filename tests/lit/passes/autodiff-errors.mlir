@@ -32,3 +32,13 @@ module {
     return
   }
 }
+
+// -----
+
+module {
+  // expected-error @+1 {{the loss of @forward must be a scalar float tensor, got 'tensor<2xf32>'}}
+  func.func @forward(%w: tensor<2xf32> {nn.name = "w", nn.role = "param"})
+      -> (tensor<2xf32> {nn.name = "loss", nn.role = "loss"}) {
+    return %w : tensor<2xf32>
+  }
+}
