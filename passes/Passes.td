@@ -154,4 +154,27 @@ def TrainingStepPass : Pass<"nn-training-step", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::func::FuncDialect", "nnc::nn::NNDialect"];
 }
 
+def PromoteToF64Pass : Pass<"nn-promote-f64", "mlir::func::FuncOp"> {
+  let summary = "computes a function in f64 instead of f32";
+  let description = [{
+    Turns every f32 tensor of the function into f64: its arguments, the
+    values of its constants, and through result-type inference every op.
+    Finite-difference gradient checks run the promoted graph, where a
+    central difference keeps about ten significant digits instead of two.
+
+    ```mlir
+    func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+      %0 = nn.exp %x : tensor<4xf32>
+      return %0 : tensor<4xf32>
+    }
+    // becomes
+    func.func @f(%x: tensor<4xf64>) -> tensor<4xf64> {
+      %0 = nn.exp %x : tensor<4xf64>
+      return %0 : tensor<4xf64>
+    }
+    ```
+  }];
+  let dependentDialects = ["nnc::nn::NNDialect"];
+}
+
 #endif // NNC_PASSES_PASSES_TD

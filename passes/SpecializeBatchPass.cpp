@@ -9,11 +9,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/TypeRefinement.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinTypes.h"
-#include "mlir/Interfaces/InferTypeOpInterface.h"
-#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
 
 namespace nnc {
@@ -36,80 +35,24 @@ Type specializeLeadingDim(Type type, int64_t batch) {
   return tensor.clone(shape);
 }
 
-bool hasDynamicShape(Type type) {
-  auto shaped = dyn_cast<ShapedType>(type);
-  return shaped && !shaped.hasStaticShape();
-}
-
 struct SpecializeBatchPass
     : nnc::impl::SpecializeBatchPassBase<SpecializeBatchPass> {
   using Base::Base;
 
-  void runOnOperation() override;
-
-private:
-  LogicalResult reinfer(Operation *op);
+  void runOnOperation() override {
+    func::FuncOp function = getOperation();
+    if (batchSize <= 0) {
+      function.emitError() << "nn-specialize-batch needs a positive "
+                              "batch-size, got "
+                           << static_cast<int64_t>(batchSize);
+      return signalPassFailure();
+    }
+    int64_t batch = batchSize.getValue();
+    if (failed(nnc::refineFunctionTypes(function, [batch](Type type) {
+          return specializeLeadingDim(type, batch);
+        })))
+      signalPassFailure();
+  }
 };
-
-LogicalResult SpecializeBatchPass::reinfer(Operation *op) {
-  auto inferable = dyn_cast<InferTypeOpInterface>(op);
-  if (!inferable) {
-    // Such an op keeps its types; that is only wrong if they are dynamic.
-    if (llvm::any_of(op->getResultTypes(), hasDynamicShape))
-      return op->emitError()
-             << "cannot specialise the batch through this op: it does not "
-                "infer its result types";
-    return success();
-  }
-  SmallVector<Type> types;
-  // Inference reports its own error at the op's location.
-  if (failed(inferable.inferReturnTypes(
-          op->getContext(), op->getLoc(), op->getOperands(),
-          op->getAttrDictionary(), op->getPropertiesStorage(), op->getRegions(),
-          types)))
-    return failure();
-  for (auto [result, type] : llvm::zip_equal(op->getResults(), types))
-    result.setType(type);
-  return success();
-}
-
-void SpecializeBatchPass::runOnOperation() {
-  func::FuncOp function = getOperation();
-  if (batchSize <= 0) {
-    function.emitError() << "nn-specialize-batch needs a positive batch-size, "
-                            "got "
-                         << static_cast<int64_t>(batchSize);
-    return signalPassFailure();
-  }
-  if (function.isExternal())
-    return;
-
-  SmallVector<Type> argumentTypes;
-  for (BlockArgument argument : function.getArguments()) {
-    argumentTypes.push_back(
-        specializeLeadingDim(argument.getType(), batchSize.getValue()));
-    argument.setType(argumentTypes.back());
-  }
-
-  // Program order, so every op sees its operands' new types.
-  WalkResult walk =
-      function.getBody().walk<WalkOrder::PreOrder>([&](Operation *op) {
-        if (op->hasTrait<OpTrait::ReturnLike>())
-          return WalkResult::advance();
-        return failed(reinfer(op)) ? WalkResult::interrupt()
-                                   : WalkResult::advance();
-      });
-  if (walk.wasInterrupted())
-    return signalPassFailure();
-
-  SmallVector<Type> resultTypes(function.getResultTypes());
-  function.getBody().walk([&](func::ReturnOp ret) {
-    if (ret->getParentOp() == function)
-      resultTypes.assign(ret.getOperandTypes().begin(),
-                         ret.getOperandTypes().end());
-  });
-  function.setFunctionType(
-      FunctionType::get(&getContext(), argumentTypes, resultTypes));
-}
 
 } // namespace

@@ -261,7 +261,7 @@ Expected<Dataset> parseCsv(const std::string &text, const std::string &name,
   auto setLayout = [&](int64_t count) -> Error {
     fieldCount = count;
     if (options.labelFieldName.empty()) {
-      labelField = options.labelField;
+      labelField = options.labelLast ? fieldCount - 1 : options.labelField;
       if (labelField < -1 || labelField >= fieldCount)
         return at("label field " + std::to_string(labelField + 1) +
                   " is out of range (rows have " + std::to_string(fieldCount) +

@@ -107,6 +107,9 @@ struct CsvOptions {
   /// The 0-based field holding the label, or -1 for no label (every field
   /// is a feature).
   int64_t labelField = -1;
+  /// The label is the last field, whatever the field count (overrides
+  /// labelField).
+  bool labelLast = false;
   /// When non-empty, the label is the field with this header name
   /// (requires hasHeader) and labelField is ignored.
   std::string labelFieldName;

@@ -11,6 +11,7 @@
 #include "tools/nnc/ExitCode.h"
 
 #include <cstdint>
+#include <optional>
 
 #include <string>
 #include <vector>
@@ -68,6 +69,83 @@ struct RunOptions {
 
 /// `nnc run MODEL.nn`: runs the model once and writes OUTPUT.npy files.
 ExitCode runRun(const RunOptions &options);
+
+struct GradOptions {
+  SessionOptions session;
+  std::string modelPath;
+  std::vector<std::string> inputs; ///< NAME=FILE.npy
+  std::string paramsDir;
+  uint64_t seed = 0;
+  std::vector<std::string> freeze;
+  std::vector<std::string> wrtInputs;
+  std::string outputDir;
+};
+
+/// `nnc grad MODEL.nn`: writes loss.npy and grad_NAME.npy per trainable
+/// parameter (and per input named with --wrt).
+ExitCode runGrad(const GradOptions &options);
+
+struct GradcheckOptions {
+  SessionOptions session;
+  std::string modelPath;
+  std::vector<std::string> inputs; ///< NAME=FILE.npy; others are generated
+  std::string paramsDir;
+  uint64_t seed = 0;
+  /// Batch size of generated inputs.
+  int64_t batch = 2;
+  /// Elements checked per parameter (spread over the tensor).
+  int64_t samples = 16;
+  /// Largest relative error accepted.
+  double tolerance = 1e-6;
+};
+
+/// `nnc gradcheck MODEL.nn`: compares the gradient graph with central
+/// finite differences, both in f64, per parameter; exit 1 beyond tolerance.
+ExitCode runGradcheck(const GradcheckOptions &options);
+
+/// Learning-rate schedules over the run.
+struct ScheduleOptions {
+  std::string kind = "constant"; ///< constant, step, cosine
+  int64_t stepEpochs = 10;       ///< step: multiply by gamma every N epochs
+  double gamma = 0.1;
+  double minLr = 0; ///< cosine: the final learning rate
+};
+
+struct TrainOptions {
+  SessionOptions session;
+  std::string modelPath;
+  std::vector<std::string> data;     ///< NAME=FILE (npy, IDX, CSV)
+  std::vector<std::string> evalData; ///< the held-out set, same form
+  bool csvHeader = false;
+  // Unset values come from the model's train section.
+  std::optional<int64_t> epochs;
+  std::optional<int64_t> batch;
+  std::optional<double> lr;
+  std::optional<std::string> optimizer;
+  std::optional<uint64_t> seed;
+  double clipNorm = 0;
+  ScheduleOptions schedule;
+  std::vector<std::string> freeze;
+  std::string paramsDir;
+  std::string saveDir;
+  std::string checkpointDir;
+  int64_t checkpointEvery = 0; ///< steps; 0: only at the end of each epoch
+  /// Stop after this many steps in all (0: no limit), checkpointing first,
+  /// so that a later --resume continues the run.
+  int64_t maxSteps = 0;
+  std::string resumeDir;
+  std::string plotPath;
+  bool shuffle = true;
+};
+
+struct EvalOptions {
+  SessionOptions session;
+  std::string modelPath;
+  std::vector<std::string> data;
+  bool csvHeader = false;
+  std::string paramsDir;
+  int64_t batch = 256;
+};
 
 } // namespace nnc::cli
 

@@ -1,21 +1,18 @@
 //===- RunCommand.cpp - nnc run -------------------------------------------===//
 //
-// Compiles a model for the batch size of its inputs, hands the kernels to a
-// backend plugin, runs them once on the oneTBB executor and writes one .npy
-// per output.
+// Compiles a model for the batch size of its inputs, runs it once on a
+// backend and writes one .npy per output.
 //
 //===----------------------------------------------------------------------===//
 
 #include "tools/nnc/Commands.h"
-#include "tools/nnc/CompiledModel.h"
+#include "tools/nnc/ModelSession.h"
+#include "tools/nnc/OutputWriter.h"
 #include "tools/nnc/ParameterStore.h"
 
-#include "runtime/Npy.h"
-
-#include "llvm/Support/FileSystem.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
-
-#include <map>
 
 namespace nnc::cli {
 
@@ -23,43 +20,60 @@ ExitCode runRun(const RunOptions &options) {
   std::map<std::string, rt::Tensor> feeds;
   if (ExitCode code = readNamedTensors(options.inputs, "--input", feeds))
     return code;
-
-  std::optional<CompiledModel> model = compileModel(options.session,
-                                                    options.modelPath, feeds);
-  if (!model)
+  std::unique_ptr<ModelSession> session =
+      ModelSession::open(options.session, options.modelPath);
+  if (!session)
     return UserError;
 
-  ParameterStore params;
-  if (!params.initialize(model->loaded.program, options.paramsDir,
-                         options.seed))
-    return UserError;
-
-  std::map<std::string, rt::Tensor> outputs;
-  if (!model->run(feeds, params, outputs))
-    return UserError;
-
-  if (std::error_code ec =
-          llvm::sys::fs::create_directories(options.outputDir)) {
-    llvm::errs() << "error: cannot create '" << options.outputDir
-                 << "': " << ec.message() << "\n";
+  std::vector<std::string> inputs = session->inputNames();
+  for (const auto &[name, tensor] : feeds) {
+    if (llvm::is_contained(inputs, name))
+      continue;
+    llvm::errs() << "error: the model has no input '" << name
+                 << "' (inputs: " << llvm::join(inputs, ", ") << ")\n";
     return UserError;
   }
-  for (const auto &[name, tensor] : outputs) {
-    std::string path = options.outputDir + "/" + name + ".npy";
-    if (rt::Error error = rt::writeNpy(path, tensor.view()); !error.ok()) {
-      llvm::errs() << "error: " << error.message() << "\n";
+  // Without the labels, run for the outputs alone.
+  GraphRequest request;
+  std::vector<std::string> lossOnly = session->lossOnlyInputs();
+  for (const std::string &name : inputs) {
+    if (feeds.count(name))
+      continue;
+    if (!llvm::is_contained(lossOnly, name)) {
+      llvm::errs() << "error: missing --input " << name
+                   << "=FILE.npy (inputs: " << llvm::join(inputs, ", ")
+                   << ")\n";
       return UserError;
     }
-    // A one-line summary per output; scalars (the loss) show their value.
-    rt::ConstTensorView view = tensor.view();
-    llvm::outs() << name << ": "
-                 << rt::typeToString(view.dtype(), view.shape());
-    if (view.numElements() == 1 && view.dtype() == rt::DType::F32)
-      llvm::outs() << " = " << view.data<float>()[0];
-    else if (view.numElements() == 1 && view.dtype() == rt::DType::F64)
-      llvm::outs() << " = " << view.data<double>()[0];
-    llvm::outs() << " -> " << path << "\n";
+    request.withoutLoss = true;
   }
+  std::optional<int64_t> batch = session->batchSizeOf(feeds);
+  if (!batch)
+    return UserError;
+  request.batch = *batch;
+
+  ParameterStore params;
+  if (!params.initialize(session->program(), options.paramsDir, options.seed))
+    return UserError;
+  std::unique_ptr<CompiledGraph> graph = session->compile(request);
+  if (!graph)
+    return UserError;
+  bool ran = graph->run(
+      [&](const std::string &role,
+          const std::string &name) -> const rt::Tensor * {
+        if (role == "input") {
+          auto it = feeds.find(name);
+          return it == feeds.end() ? nullptr : &it->second;
+        }
+        return params.find(name);
+      },
+      session->threads());
+  if (!ran)
+    return UserError;
+
+  for (const CompiledGraph::Result &result : graph->results())
+    if (!writeOutput(options.outputDir, result.name, result.tensor))
+      return UserError;
   if (!options.paramsOutDir.empty() && !params.save(options.paramsOutDir))
     return UserError;
   return Success;

@@ -1,14 +1,17 @@
 //===- nnc.cpp - The nnc command-line driver ------------------------------===//
 //
 // Parses the command line with LLVM's CommandLine library (subcommands, as
-// `nnc check`, `nnc ir`) and dispatches to the functions in Commands.h. The
-// options are locals of main, copied into plain structs: nothing is global.
+// `nnc check`, `nnc train`; their flags in CommandLine.h) and dispatches to
+// the command functions of Commands.h and Trainer.h.
 //
 //===----------------------------------------------------------------------===//
 
+#include "tools/nnc/CommandLine.h"
 #include "tools/nnc/Commands.h"
+#include "tools/nnc/Trainer.h"
 
-#include "llvm/Support/CommandLine.h"
+#include "passes/Passes.h"
+
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -23,70 +26,24 @@ static void printVersion(raw_ostream &os) {
 
 int main(int argc, char **argv) {
   InitLLVM initLLVM(argc, argv);
+  // Subcommands build their pipelines from pass names.
+  nnc::registerPasses();
   cl::OptionCategory category("nnc options");
+  CheckFlags check(category);
+  IrFlags ir(category);
+  RunFlags run(category);
+  GradFlags grad(category);
+  GradcheckFlags gradcheck(category);
+  TrainFlags train(category);
+  EvalFlags eval(category);
+  BackendsFlags backends(category);
 
-  cl::SubCommand check("check", "Parse and verify a model; report errors as "
-                                "file:line:col");
-  cl::opt<std::string> checkModel(cl::Positional, cl::Required,
-                                  cl::desc("MODEL.nn"), cl::sub(check),
-                                  cl::cat(category));
-
-  cl::SubCommand ir("ir", "Print a model's IR after a pipeline stage");
-  cl::opt<std::string> irModel(cl::Positional, cl::Required,
-                               cl::desc("MODEL.nn"), cl::sub(ir),
-                               cl::cat(category));
-  cl::opt<std::string> irStage("stage", cl::desc("Stage to print: frontend"),
-                               cl::init("frontend"), cl::sub(ir),
-                               cl::cat(category));
-  cl::opt<bool> irDot("dot", cl::desc("Print a Graphviz graph instead of IR"),
-                      cl::sub(ir), cl::cat(category));
-  cl::opt<bool> irLocations(
-      "locations", cl::desc("Print each op's DSL source location"),
-      cl::sub(ir), cl::cat(category));
-
-  cl::SubCommand backends("backends", "List the backend plugins found");
-
-  cl::SubCommand run("run", "Run a model once on inputs; write its outputs");
-  cl::opt<std::string> runModel(cl::Positional, cl::Required,
-                                cl::desc("MODEL.nn"), cl::sub(run),
-                                cl::cat(category));
-  cl::list<std::string> runInputs("input", cl::desc("NAME=FILE.npy"),
-                                  cl::sub(run), cl::cat(category));
-  cl::opt<std::string> runParams(
-      "params", cl::desc("Folder of NAME.npy parameter values"), cl::sub(run),
-      cl::cat(category));
-  cl::opt<std::string> runParamsOut(
-      "params-out", cl::desc("Write the parameters used to this folder"),
-      cl::sub(run), cl::cat(category));
-  cl::opt<uint64_t> runSeed(
-      "seed", cl::desc("Mixed into every initializer's seed"), cl::init(0),
-      cl::sub(run), cl::cat(category));
-  cl::opt<std::string> runOutputDir("output-dir", cl::Required,
-                                    cl::desc("Folder for OUTPUT.npy files"),
-                                    cl::sub(run), cl::cat(category));
-
-  // Global options, accepted by every subcommand. They are attached to each
-  // subcommand rather than to SubCommand::getAll(), because libLLVM already
-  // registers a top-level `-threads` of its own.
-  cl::opt<std::string> backend("backend", cl::desc("Backend to run on"),
-                               cl::init("ref"), cl::sub(check), cl::sub(ir),
-                               cl::sub(backends), cl::sub(run),
-                               cl::cat(category));
-  cl::opt<unsigned> threads("threads",
-                            cl::desc("Most threads to use (0: all cores)"),
-                            cl::init(0), cl::sub(check), cl::sub(ir),
-                            cl::sub(backends), cl::sub(run),
-                            cl::cat(category));
-  cl::list<std::string> plugins("plugin", cl::desc("Load a backend plugin"),
-                                cl::sub(check), cl::sub(ir),
-                                cl::sub(backends), cl::sub(run),
-                                cl::cat(category));
-
+  // libLLVM registers many options of its own; show only ours.
   cl::HideUnrelatedOptions(category, cl::SubCommand::getTopLevel());
-  cl::HideUnrelatedOptions(category, check);
-  cl::HideUnrelatedOptions(category, ir);
-  cl::HideUnrelatedOptions(category, backends);
-  cl::HideUnrelatedOptions(category, run);
+  for (cl::SubCommand *sub : {&check.sub, &ir.sub, &run.sub, &grad.sub,
+                              &gradcheck.sub, &train.sub, &eval.sub,
+                              &backends.sub})
+    cl::HideUnrelatedOptions(category, *sub);
   cl::SetVersionPrinter(printVersion);
 
   std::string parseErrors;
@@ -103,17 +60,22 @@ int main(int argc, char **argv) {
     return UsageError;
   }
 
-  if (check)
-    return runCheck({checkModel});
-  if (ir)
-    return runIr({irModel, irStage, irDot, irLocations});
-  if (run) {
-    SessionOptions session{backend, threads, plugins};
-    return runRun({session, runModel, runInputs, runParams, runParamsOut,
-                   runSeed, runOutputDir});
-  }
-  if (backends)
-    return runBackends({plugins});
+  if (check.sub)
+    return runCheck(check.get());
+  if (ir.sub)
+    return runIr(ir.get());
+  if (run.sub)
+    return runRun(run.get());
+  if (grad.sub)
+    return runGrad(grad.get());
+  if (gradcheck.sub)
+    return runGradcheck(gradcheck.get());
+  if (train.sub)
+    return runTrain(train.get());
+  if (eval.sub)
+    return runEval(eval.get());
+  if (backends.sub)
+    return runBackends(backends.get());
 
   errs() << "error: no command given (see 'nnc --help')\n";
   return UsageError;

@@ -54,7 +54,7 @@ func.func private @opaque(tensor<?x4xf32>) -> tensor<?x4xf32>
 // An op that cannot infer its types blocks specialisation when its result
 // is dynamic.
 func.func @no_inference(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
-  // expected-error @+1 {{cannot specialise the batch through this op: it does not infer its result types}}
+  // expected-error @+1 {{cannot refine the types through this op: it does not infer its result types}}
   %0 = func.call @opaque(%x) : (tensor<?x4xf32>) -> tensor<?x4xf32>
   return %0 : tensor<?x4xf32>
 }

@@ -1,0 +1,302 @@
+//===- CommandLine.h - The nnc subcommands' flags ---------------*- C++ -*-===//
+//
+// One struct per subcommand holds its LLVM CommandLine flags, bound to its
+// cl::SubCommand, and turns them into the plain options struct its command
+// function takes (Commands.h). main() creates them as locals, so nothing is
+// global. The flags every executing subcommand shares (`--backend`,
+// `--threads`, `--plugin`) are a member of each, because libLLVM already
+// registers a top-level `-threads` of its own.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TOOLS_COMMANDLINE_H
+#define NNC_TOOLS_COMMANDLINE_H
+
+#include "tools/nnc/Commands.h"
+
+#include "llvm/Support/CommandLine.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nnc::cli {
+
+namespace cl = llvm::cl;
+
+/// The values of a list flag, copied.
+inline std::vector<std::string> listValues(const cl::list<std::string> &flag) {
+  return {flag.begin(), flag.end()};
+}
+
+/// --backend, --threads, --plugin.
+struct SessionFlags {
+  cl::opt<std::string> backend;
+  cl::opt<unsigned> threads;
+  cl::list<std::string> plugins;
+
+  SessionFlags(cl::SubCommand &sub, cl::OptionCategory &category)
+      : backend("backend", cl::desc("Backend to run on"), cl::init("ref"),
+                cl::sub(sub), cl::cat(category)),
+        threads("threads", cl::desc("Most threads to use (0: all cores)"),
+                cl::init(0), cl::sub(sub), cl::cat(category)),
+        plugins("plugin", cl::desc("Load a backend plugin (a .so file)"),
+                cl::sub(sub), cl::cat(category)) {}
+
+  SessionOptions get() const { return {backend, threads, listValues(plugins)}; }
+};
+
+template <typename T> std::optional<T> given(const cl::opt<T> &flag) {
+  return flag.getNumOccurrences() ? std::optional<T>(flag.getValue())
+                                  : std::nullopt;
+}
+
+struct CheckFlags {
+  cl::SubCommand sub{"check", "Parse and verify a model; report errors as "
+                              "file:line:col"};
+  cl::opt<std::string> model;
+  SessionFlags session;
+  explicit CheckFlags(cl::OptionCategory &c)
+      : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
+              cl::cat(c)),
+        session(sub, c) {}
+  CheckOptions get() const { return {model}; }
+};
+
+struct IrFlags {
+  cl::SubCommand sub{"ir", "Print a model's IR after a pipeline stage"};
+  cl::opt<std::string> model;
+  cl::opt<std::string> stage;
+  cl::opt<bool> dot, locations;
+  SessionFlags session;
+  explicit IrFlags(cl::OptionCategory &c)
+      : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
+              cl::cat(c)),
+        stage("stage", cl::desc("Stage to print: frontend"),
+              cl::init("frontend"), cl::sub(sub), cl::cat(c)),
+        dot("dot", cl::desc("Print a Graphviz graph instead of IR"),
+            cl::sub(sub), cl::cat(c)),
+        locations("locations", cl::desc("Print each op's DSL source location"),
+                  cl::sub(sub), cl::cat(c)),
+        session(sub, c) {}
+  IrOptions get() const { return {model, stage, dot, locations}; }
+};
+
+struct BackendsFlags {
+  cl::SubCommand sub{"backends", "List the backend plugins found"};
+  SessionFlags session;
+  explicit BackendsFlags(cl::OptionCategory &c) : session(sub, c) {}
+  BackendsOptions get() const { return {listValues(session.plugins)}; }
+};
+
+struct RunFlags {
+  cl::SubCommand sub{"run", "Run a model once on inputs; write its outputs"};
+  cl::opt<std::string> model;
+  cl::list<std::string> inputs;
+  cl::opt<std::string> params, paramsOut, outputDir;
+  cl::opt<uint64_t> seed;
+  SessionFlags session;
+  explicit RunFlags(cl::OptionCategory &c)
+      : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
+              cl::cat(c)),
+        inputs("input", cl::desc("NAME=FILE.npy"), cl::sub(sub), cl::cat(c)),
+        params("params", cl::desc("Folder of NAME.npy parameter values"),
+               cl::sub(sub), cl::cat(c)),
+        paramsOut("params-out",
+                  cl::desc("Write the parameters used to this folder"),
+                  cl::sub(sub), cl::cat(c)),
+        outputDir("output-dir", cl::Required,
+                  cl::desc("Folder for OUTPUT.npy files"), cl::sub(sub),
+                  cl::cat(c)),
+        seed("seed", cl::desc("Mixed into every initializer's seed"),
+             cl::init(0), cl::sub(sub), cl::cat(c)),
+        session(sub, c) {}
+  RunOptions get() const {
+    return {session.get(), model,    listValues(inputs), params,
+            paramsOut,     seed,     outputDir};
+  }
+};
+
+struct GradFlags {
+  cl::SubCommand sub{"grad", "Write the loss and the gradient of every "
+                             "trainable parameter"};
+  cl::opt<std::string> model;
+  cl::list<std::string> inputs, freeze, wrt;
+  cl::opt<std::string> params, outputDir;
+  cl::opt<uint64_t> seed;
+  SessionFlags session;
+  explicit GradFlags(cl::OptionCategory &c)
+      : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
+              cl::cat(c)),
+        inputs("input", cl::desc("NAME=FILE.npy"), cl::sub(sub), cl::cat(c)),
+        freeze("freeze",
+               cl::desc("Parameters to freeze (globs, comma-separated)"),
+               cl::CommaSeparated, cl::sub(sub), cl::cat(c)),
+        wrt("wrt", cl::desc("Inputs to differentiate too (comma-separated)"),
+            cl::CommaSeparated, cl::sub(sub), cl::cat(c)),
+        params("params", cl::desc("Folder of NAME.npy parameter values"),
+               cl::sub(sub), cl::cat(c)),
+        outputDir("output-dir", cl::Required,
+                  cl::desc("Folder for the .npy files"), cl::sub(sub),
+                  cl::cat(c)),
+        seed("seed", cl::desc("Mixed into every initializer's seed"),
+             cl::init(0), cl::sub(sub), cl::cat(c)),
+        session(sub, c) {}
+  GradOptions get() const {
+    return {session.get(), model,          listValues(inputs), params,
+            seed,          listValues(freeze), listValues(wrt),    outputDir};
+  }
+};
+
+struct GradcheckFlags {
+  cl::SubCommand sub{"gradcheck",
+                     "Check the gradients against finite differences, in f64"};
+  cl::opt<std::string> model;
+  cl::list<std::string> inputs;
+  cl::opt<std::string> params;
+  cl::opt<uint64_t> seed;
+  cl::opt<int64_t> batch, samples;
+  cl::opt<double> tolerance;
+  SessionFlags session;
+  explicit GradcheckFlags(cl::OptionCategory &c)
+      : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
+              cl::cat(c)),
+        inputs("input", cl::desc("NAME=FILE.npy (others are generated)"),
+               cl::sub(sub), cl::cat(c)),
+        params("params", cl::desc("Folder of NAME.npy parameter values"),
+               cl::sub(sub), cl::cat(c)),
+        seed("seed", cl::desc("Seed of initializers and generated inputs"),
+             cl::init(0), cl::sub(sub), cl::cat(c)),
+        batch("batch", cl::desc("Batch size of generated inputs"), cl::init(2),
+              cl::sub(sub), cl::cat(c)),
+        samples("samples", cl::desc("Elements checked per parameter"),
+                cl::init(16), cl::sub(sub), cl::cat(c)),
+        tolerance("tolerance", cl::desc("Largest relative error accepted"),
+                  cl::init(1e-6), cl::sub(sub), cl::cat(c)),
+        session(sub, c) {}
+  GradcheckOptions get() const {
+    return {session.get(), model,   listValues(inputs), params,
+            seed,          batch,   samples,  tolerance};
+  }
+};
+
+struct TrainFlags {
+  cl::SubCommand sub{"train", "Train a model; save its parameters"};
+  cl::opt<std::string> model;
+  cl::list<std::string> data, evalData, freeze;
+  cl::opt<bool> csvHeader, noShuffle;
+  cl::opt<int64_t> epochs, batch, checkpointEvery, maxSteps, lrStepEpochs;
+  cl::opt<double> lr, clipNorm, lrGamma, lrMin;
+  cl::opt<std::string> optimizer, schedule, params, save, checkpoint, resume,
+      plot;
+  cl::opt<uint64_t> seed;
+  SessionFlags session;
+  explicit TrainFlags(cl::OptionCategory &c)
+      : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
+              cl::cat(c)),
+        data("data", cl::desc("NAME=FILE training samples (.npy, IDX, CSV)"),
+             cl::sub(sub), cl::cat(c)),
+        evalData("eval-data", cl::desc("NAME=FILE held-out samples"),
+                 cl::sub(sub), cl::cat(c)),
+        freeze("freeze",
+               cl::desc("Parameters to freeze (globs, comma-separated)"),
+               cl::CommaSeparated, cl::sub(sub), cl::cat(c)),
+        csvHeader("csv-header", cl::desc("CSV files start with a header row"),
+                  cl::sub(sub), cl::cat(c)),
+        noShuffle("no-shuffle", cl::desc("Visit samples in file order"),
+                  cl::sub(sub), cl::cat(c)),
+        epochs("epochs", cl::desc("Epochs (default: the model's)"),
+               cl::sub(sub), cl::cat(c)),
+        batch("batch", cl::desc("Batch size (default: the model's)"),
+              cl::sub(sub), cl::cat(c)),
+        checkpointEvery("checkpoint-every",
+                        cl::desc("Also checkpoint every N steps"), cl::init(0),
+                        cl::sub(sub), cl::cat(c)),
+        maxSteps("max-steps",
+                 cl::desc("Stop after N steps in all (checkpoint first)"),
+                 cl::init(0), cl::sub(sub), cl::cat(c)),
+        lrStepEpochs("lr-step-epochs",
+                     cl::desc("step schedule: epochs between decays"),
+                     cl::init(10), cl::sub(sub), cl::cat(c)),
+        lr("lr", cl::desc("Learning rate (default: the model's)"),
+           cl::sub(sub), cl::cat(c)),
+        clipNorm("clip-norm", cl::desc("Clip gradients to this global norm"),
+                 cl::init(0), cl::sub(sub), cl::cat(c)),
+        lrGamma("lr-gamma", cl::desc("step schedule: decay factor"),
+                cl::init(0.1), cl::sub(sub), cl::cat(c)),
+        lrMin("lr-min", cl::desc("cosine schedule: final learning rate"),
+              cl::init(0), cl::sub(sub), cl::cat(c)),
+        optimizer("optimizer",
+                  cl::desc("sgd, momentum, nesterov, adam or adamw"),
+                  cl::sub(sub), cl::cat(c)),
+        schedule("schedule", cl::desc("constant, step or cosine"),
+                 cl::init("constant"), cl::sub(sub), cl::cat(c)),
+        params("params", cl::desc("Start from these NAME.npy values"),
+               cl::sub(sub), cl::cat(c)),
+        save("save", cl::desc("Folder for the trained NAME.npy values"),
+             cl::sub(sub), cl::cat(c)),
+        checkpoint("checkpoint",
+                   cl::desc("Checkpoint folder, written atomically"),
+                   cl::sub(sub), cl::cat(c)),
+        resume("resume", cl::desc("Continue from this checkpoint"),
+               cl::sub(sub), cl::cat(c)),
+        plot("plot", cl::desc("Write the loss per epoch as an SVG chart"),
+             cl::sub(sub), cl::cat(c)),
+        seed("seed", cl::desc("Seed of initializers and shuffling"),
+             cl::sub(sub), cl::cat(c)),
+        session(sub, c) {}
+  TrainOptions get() const {
+    TrainOptions o;
+    o.session = session.get();
+    o.modelPath = model;
+    o.data = listValues(data);
+    o.evalData = listValues(evalData);
+    o.csvHeader = csvHeader;
+    o.epochs = given(epochs);
+    o.batch = given(batch);
+    o.lr = given(lr);
+    o.optimizer = given(optimizer);
+    o.seed = given(seed);
+    o.clipNorm = clipNorm;
+    o.schedule = {schedule, lrStepEpochs, lrGamma, lrMin};
+    o.freeze = listValues(freeze);
+    o.paramsDir = params;
+    o.saveDir = save;
+    o.checkpointDir = checkpoint;
+    o.checkpointEvery = checkpointEvery;
+    o.maxSteps = maxSteps;
+    o.resumeDir = resume;
+    o.plotPath = plot;
+    o.shuffle = !noShuffle;
+    return o;
+  }
+};
+
+struct EvalFlags {
+  cl::SubCommand sub{"eval", "Mean loss and accuracy over a dataset"};
+  cl::opt<std::string> model;
+  cl::list<std::string> data;
+  cl::opt<bool> csvHeader;
+  cl::opt<std::string> params;
+  cl::opt<int64_t> batch;
+  SessionFlags session;
+  explicit EvalFlags(cl::OptionCategory &c)
+      : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
+              cl::cat(c)),
+        data("data", cl::desc("NAME=FILE samples (.npy, IDX, CSV)"),
+             cl::sub(sub), cl::cat(c)),
+        csvHeader("csv-header", cl::desc("CSV files start with a header row"),
+                  cl::sub(sub), cl::cat(c)),
+        params("params", cl::desc("Folder of NAME.npy parameter values"),
+               cl::sub(sub), cl::cat(c)),
+        batch("batch", cl::desc("Batch size"), cl::init(256), cl::sub(sub),
+              cl::cat(c)),
+        session(sub, c) {}
+  EvalOptions get() const {
+    return {session.get(), model, listValues(data), csvHeader, params, batch};
+  }
+};
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_COMMANDLINE_H

@@ -1,0 +1,241 @@
+//===- DataArguments.cpp - Datasets from --data arguments -----------------===//
+
+#include "tools/nnc/DataArguments.h"
+
+#include "tools/nnc/ParameterStore.h"
+
+#include "runtime/FileIO.h"
+#include "runtime/Npy.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+
+namespace nnc::cli {
+namespace {
+
+enum class FileFormat { Npy, IdxImages, IdxLabels, Csv };
+
+rt::Expected<FileFormat> detectFormat(const std::string &path) {
+  rt::Expected<rt::InputFile> file = rt::InputFile::open(path);
+  if (!file.ok())
+    return rt::Error::failure(file.message());
+  unsigned char head[6] = {};
+  rt::Expected<size_t> got = file->read(head, sizeof(head));
+  if (!got.ok())
+    return rt::Error::failure(got.message());
+  if (*got >= 6 && std::memcmp(head, "\x93NUMPY", 6) == 0) {
+    if (file->isGzip())
+      return rt::Error::failure(path + ": a gzipped .npy is not supported");
+    return FileFormat::Npy;
+  }
+  if (*got >= 4 && head[0] == 0 && head[1] == 0 && head[2] == 0x08) {
+    if (head[3] == 3)
+      return FileFormat::IdxImages;
+    if (head[3] == 1)
+      return FileFormat::IdxLabels;
+  }
+  return FileFormat::Csv;
+}
+
+const frontend::Argument *findInput(const frontend::Program &program,
+                                    const std::string &name) {
+  for (const frontend::Argument &arg : program.arguments)
+    if (arg.role == frontend::Argument::Role::Input && arg.name == name)
+      return &arg;
+  return nullptr;
+}
+
+template <typename From, typename To>
+void convertElements(const rt::Tensor &from, rt::Tensor &to) {
+  const From *in = from.view().data<From>();
+  To *out = to.view().data<To>();
+  for (int64_t i = 0, n = from.view().numElements(); i < n; ++i)
+    out[i] = static_cast<To>(in[i]);
+}
+
+template <typename From>
+void convertFrom(const rt::Tensor &from, rt::Tensor &to) {
+  switch (to.view().dtype()) {
+  case rt::DType::F32:
+    return convertElements<From, float>(from, to);
+  case rt::DType::F64:
+    return convertElements<From, double>(from, to);
+  case rt::DType::I32:
+    return convertElements<From, int32_t>(from, to);
+  case rt::DType::I64:
+    return convertElements<From, int64_t>(from, to);
+  case rt::DType::U8:
+    return convertElements<From, uint8_t>(from, to);
+  }
+}
+
+/// `column` with the input's dtype and per-sample shape, or an error that
+/// names the input. Floats never silently become integers.
+rt::Expected<rt::Tensor> adaptColumn(rt::Tensor column,
+                                     const frontend::Argument &input,
+                                     const std::string &path) {
+  rt::ConstTensorView view = column.view();
+  rt::DType want = toRuntimeDType(input.type.dtype);
+  rt::Shape shape = input.type.shape;
+  if (view.shape().empty())
+    return rt::Error::failure(path + ": input '" + input.name +
+                              "' needs one sample per row, got a scalar");
+  int64_t samples = view.shape()[0];
+  int64_t perSampleHave = samples == 0 ? 0 : view.numElements() / samples;
+  int64_t perSampleWant = 1;
+  for (size_t i = 1; i < shape.size(); ++i)
+    perSampleWant *= shape[i];
+  if (shape.empty() || shape[0] != shape::kDynamic)
+    return rt::Error::failure("input '" + input.name +
+                              "' has no batch dimension to hold samples");
+  shape[0] = samples;
+  if (perSampleHave != perSampleWant)
+    return rt::Error::failure(
+        path + ": input '" + input.name + "' expects samples of " +
+        rt::shapeToString(rt::Shape(input.type.shape.begin() + 1,
+                                    input.type.shape.end())) +
+        ", got " +
+        rt::shapeToString(rt::Shape(view.shape().begin() + 1,
+                                    view.shape().end())));
+  if (rt::isFloat(view.dtype()) && !rt::isFloat(want))
+    return rt::Error::failure(path + ": input '" + input.name + "' expects " +
+                              rt::dtypeName(want) + ", got " +
+                              rt::dtypeName(view.dtype()));
+  if (view.dtype() == want && view.shape() == shape)
+    return column;
+  rt::Expected<rt::Tensor> adapted = rt::Tensor::create(want, shape);
+  if (!adapted.ok())
+    return rt::Error::failure(adapted.message());
+  switch (view.dtype()) {
+  case rt::DType::F32:
+    convertFrom<float>(column, *adapted);
+    break;
+  case rt::DType::F64:
+    convertFrom<double>(column, *adapted);
+    break;
+  case rt::DType::I32:
+    convertFrom<int32_t>(column, *adapted);
+    break;
+  case rt::DType::I64:
+    convertFrom<int64_t>(column, *adapted);
+    break;
+  case rt::DType::U8:
+    convertFrom<uint8_t>(column, *adapted);
+    break;
+  }
+  return std::move(*adapted);
+}
+
+bool fail(const std::string &message) {
+  llvm::errs() << "error: " << message << "\n";
+  return false;
+}
+
+bool addColumn(rt::Dataset &dataset, const frontend::Program &program,
+               const std::string &name, rt::Tensor column,
+               const std::string &path) {
+  const frontend::Argument *input = findInput(program, name);
+  if (!input) {
+    std::vector<std::string> names;
+    for (const frontend::Argument &arg : program.arguments)
+      if (arg.role == frontend::Argument::Role::Input)
+        names.push_back(arg.name);
+    return fail("the model has no input '" + name +
+                "' (inputs: " + llvm::join(names, ", ") + ")");
+  }
+  rt::Expected<rt::Tensor> adapted = adaptColumn(std::move(column), *input, path);
+  if (!adapted.ok())
+    return fail(adapted.message());
+  if (rt::Error error = dataset.addColumn(name, std::move(*adapted));
+      !error.ok())
+    return fail(path + ": " + error.message());
+  return true;
+}
+
+} // namespace
+
+ExitCode loadDataArguments(const std::vector<std::string> &arguments,
+                           const char *flag, const frontend::Program &program,
+                           const CsvArguments &csv, rt::Dataset &dataset) {
+  for (const std::string &argument : arguments) {
+    auto [names, path] = llvm::StringRef(argument).split('=');
+    if (names.empty() || path.empty()) {
+      llvm::errs() << "error: " << flag << " expects NAME=FILE, got '"
+                   << argument << "'\n";
+      return UsageError;
+    }
+    llvm::SmallVector<llvm::StringRef> columns;
+    names.split(columns, ',');
+    std::string file = path.str();
+    rt::Expected<FileFormat> format = detectFormat(file);
+    if (!format.ok()) {
+      fail(format.message());
+      return UserError;
+    }
+    if (*format != FileFormat::Csv && columns.size() != 1) {
+      llvm::errs() << "error: " << flag << " '" << argument
+                   << "': only a CSV file fills several inputs\n";
+      return UsageError;
+    }
+    if (*format == FileFormat::Csv && columns.size() > 2) {
+      llvm::errs() << "error: " << flag << " '" << argument
+                   << "': a CSV file fills at most two inputs (features, "
+                      "label)\n";
+      return UsageError;
+    }
+
+    bool ok = true;
+    switch (*format) {
+    case FileFormat::Npy: {
+      rt::Expected<rt::Tensor> tensor = rt::readNpy(file);
+      ok = tensor.ok() ? addColumn(dataset, program, columns[0].str(),
+                                   std::move(*tensor), file)
+                       : fail(tensor.message());
+      break;
+    }
+    case FileFormat::IdxImages: {
+      rt::Expected<rt::Tensor> tensor =
+          rt::readIdxImages(file, rt::IdxPixels::F32Scaled);
+      ok = tensor.ok() ? addColumn(dataset, program, columns[0].str(),
+                                   std::move(*tensor), file)
+                       : fail(tensor.message());
+      break;
+    }
+    case FileFormat::IdxLabels: {
+      rt::Expected<rt::Tensor> tensor = rt::readIdxLabels(file);
+      ok = tensor.ok() ? addColumn(dataset, program, columns[0].str(),
+                                   std::move(*tensor), file)
+                       : fail(tensor.message());
+      break;
+    }
+    case FileFormat::Csv: {
+      rt::CsvOptions options;
+      options.hasHeader = csv.header;
+      options.featureColumn = columns[0].str();
+      if (columns.size() == 2) {
+        options.labelColumn = columns[1].str();
+        options.labelLast = true;
+      }
+      rt::Expected<rt::Dataset> loaded = rt::loadCsv(file, options);
+      if (!loaded.ok()) {
+        ok = fail(loaded.message());
+        break;
+      }
+      for (size_t i = 0; ok && i < loaded->numColumns(); ++i) {
+        rt::Expected<rt::Tensor> column = loaded->column(i).clone();
+        ok = column.ok() ? addColumn(dataset, program, loaded->columnName(i),
+                                     std::move(*column), file)
+                         : fail(column.message());
+      }
+      break;
+    }
+    }
+    if (!ok)
+      return UserError;
+  }
+  return Success;
+}
+
+} // namespace nnc::cli

@@ -1,0 +1,41 @@
+//===- DataArguments.h - Datasets from --data arguments ---------*- C++ -*-===//
+//
+// `--data NAME=FILE` names a model input and the file that holds its
+// samples. The format is recognised by content: `.npy`, an IDX file
+// (MNIST, plain or gzipped), or else CSV, where `--data x,labels=FILE.csv`
+// puts every field but the last in `x` and the last, an integer, in
+// `labels`. Columns are adapted to the model: a float column becomes the
+// input's float type, an integer column its integer type, and a sample
+// whose element count matches the input's (an MNIST [n, 28, 28] for an
+// input [N, 1, 28, 28]) is reshaped.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TOOLS_DATAARGUMENTS_H
+#define NNC_TOOLS_DATAARGUMENTS_H
+
+#include "tools/nnc/ExitCode.h"
+
+#include "frontend/Program.h"
+#include "runtime/Dataset.h"
+
+#include <string>
+#include <vector>
+
+namespace nnc::cli {
+
+/// Options for CSV files given with --data.
+struct CsvArguments {
+  bool header = false;
+};
+
+/// Loads `--data` arguments into one dataset whose columns are the model's
+/// inputs, adapted to their types. Prints a one-line error and returns a
+/// non-zero code (usage error for a malformed argument) on failure.
+ExitCode loadDataArguments(const std::vector<std::string> &arguments,
+                           const char *flag, const frontend::Program &program,
+                           const CsvArguments &csv, rt::Dataset &dataset);
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_DATAARGUMENTS_H

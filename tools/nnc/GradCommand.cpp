@@ -1,0 +1,62 @@
+//===- GradCommand.cpp - nnc grad -----------------------------------------===//
+//
+// Runs the gradient graph once: the loss and the gradient of every trainable
+// parameter, each written as a .npy.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/nnc/Commands.h"
+#include "tools/nnc/ModelSession.h"
+#include "tools/nnc/OutputWriter.h"
+#include "tools/nnc/ParameterStore.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+namespace nnc::cli {
+
+ExitCode runGrad(const GradOptions &options) {
+  std::map<std::string, rt::Tensor> feeds;
+  if (ExitCode code = readNamedTensors(options.inputs, "--input", feeds))
+    return code;
+  std::unique_ptr<ModelSession> session =
+      ModelSession::open(options.session, options.modelPath);
+  if (!session)
+    return UserError;
+  if (!session->program().hasLoss) {
+    llvm::errs() << "error: the model has no loss to differentiate\n";
+    return UserError;
+  }
+  std::optional<int64_t> batch = session->batchSizeOf(feeds);
+  if (!batch)
+    return UserError;
+
+  ParameterStore params;
+  if (!params.initialize(session->program(), options.paramsDir, options.seed))
+    return UserError;
+  GraphRequest request;
+  request.kind = GraphKind::Gradient;
+  request.batch = *batch;
+  request.freeze = options.freeze;
+  request.wrtInputs = options.wrtInputs;
+  std::unique_ptr<CompiledGraph> graph = session->compile(request);
+  if (!graph)
+    return UserError;
+  bool ran = graph->run(
+      [&](const std::string &role,
+          const std::string &name) -> const rt::Tensor * {
+        if (role == "input") {
+          auto it = feeds.find(name);
+          return it == feeds.end() ? nullptr : &it->second;
+        }
+        return params.find(name);
+      },
+      session->threads());
+  if (!ran)
+    return UserError;
+  for (const CompiledGraph::Result &result : graph->results())
+    if (!writeOutput(options.outputDir, result.name, result.tensor))
+      return UserError;
+  return Success;
+}
+
+} // namespace nnc::cli

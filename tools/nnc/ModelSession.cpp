@@ -1,0 +1,435 @@
+//===- ModelSession.cpp - A model opened for compiling and running --------===//
+
+#include "tools/nnc/ModelSession.h"
+
+#include "tools/nnc/Context.h"
+#include "tools/nnc/SourceDiagnosticHandler.h"
+
+#include "frontend/MLIRGen.h"
+#include "frontend/Sema.h"
+#include "runtime/Npy.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <oneapi/tbb/global_control.h>
+
+using namespace mlir;
+
+namespace nnc::cli {
+namespace {
+
+/// Drops the loss result and the ops only it used, so that a model can run
+/// for its outputs without the loss's inputs (labels).
+void dropLoss(func::FuncOp forward) {
+  unsigned lossIndex = forward.getNumResults() - 1;
+  auto role = forward.getResultAttrOfType<StringAttr>(lossIndex,
+                                                      frontend::attrs::kRole);
+  if (!role || role.getValue() != "loss")
+    return;
+  auto ret = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
+  ret->eraseOperand(lossIndex);
+  forward.eraseResult(lossIndex);
+  // nn ops are pure: anything left without users is dead.
+  bool erased = true;
+  while (erased) {
+    erased = false;
+    for (Operation &op : llvm::make_early_inc_range(
+             llvm::reverse(forward.getBody().front().getOperations()))) {
+      if (&op != ret.getOperation() && op.use_empty()) {
+        op.erase();
+        erased = true;
+      }
+    }
+  }
+}
+
+StringRef argString(func::FuncOp func, unsigned index, const char *attr) {
+  auto value = func.getArgAttrOfType<StringAttr>(index, attr);
+  return value ? value.getValue() : StringRef();
+}
+
+StringRef resultString(func::FuncOp func, unsigned index, const char *attr) {
+  auto value = func.getResultAttrOfType<StringAttr>(index, attr);
+  return value ? value.getValue() : StringRef();
+}
+
+/// Marks parameters matching `patterns` frozen; a pattern that matches no
+/// parameter is an error, as in the DSL's `freeze`.
+bool freezeParameters(func::FuncOp forward,
+                      const std::vector<std::string> &patterns) {
+  for (const std::string &pattern : patterns) {
+    bool matched = false;
+    for (unsigned i = 0; i < forward.getNumArguments(); ++i) {
+      if (argString(forward, i, frontend::attrs::kRole) != "param" ||
+          !frontend::matchesGlob(pattern,
+                                 argString(forward, i, frontend::attrs::kName)))
+        continue;
+      forward.setArgAttr(i, frontend::attrs::kFrozen,
+                         UnitAttr::get(forward.getContext()));
+      matched = true;
+    }
+    if (!matched) {
+      llvm::errs() << "error: --freeze pattern '" << pattern
+                   << "' matches no parameter\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string pipelineFor(const GraphRequest &request) {
+  std::vector<std::string> passes;
+  if (request.promoteToF64)
+    passes.push_back("func.func(nn-promote-f64)");
+  if (request.batch > 0)
+    passes.push_back("func.func(nn-specialize-batch{batch-size=" +
+                     std::to_string(request.batch) + "})");
+  if (request.kind == GraphKind::Gradient) {
+    std::string pass = "nn-autodiff";
+    if (!request.wrtInputs.empty())
+      pass += "{wrt-inputs=" + llvm::join(request.wrtInputs, ",") + "}";
+    passes.push_back(pass);
+  }
+  if (request.kind == GraphKind::TrainingStep) {
+    std::vector<std::string> options;
+    for (const auto &[key, value] : request.trainingOptions)
+      options.push_back(key + "=" + value);
+    std::string pass = "nn-training-step";
+    if (!options.empty())
+      pass += "{" + llvm::join(options, " ") + "}";
+    passes.push_back(pass);
+  }
+  return llvm::join(passes, ",");
+}
+
+const char *functionName(GraphKind kind) {
+  switch (kind) {
+  case GraphKind::Forward:
+    return "forward";
+  case GraphKind::Gradient:
+    return "grad";
+  case GraphKind::TrainingStep:
+    return "train_step";
+  }
+  return "forward";
+}
+
+/// Reads the accuracy metric off the loss op of `forward`, if its kind and
+/// operands allow one.
+std::optional<AccuracySpec> findAccuracySpec(func::FuncOp forward) {
+  auto ret = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
+  unsigned numResults = forward.getNumResults();
+  if (numResults == 0 ||
+      resultString(forward, numResults - 1, frontend::attrs::kRole) != "loss")
+    return std::nullopt;
+  Operation *loss = ret.getOperand(numResults - 1).getDefiningOp();
+  if (!loss || loss->getNumOperands() < 2)
+    return std::nullopt;
+  AccuracySpec spec;
+  StringRef name = loss->getName().getStringRef();
+  if (name == "nn.softmax_cross_entropy")
+    spec.kind = AccuracySpec::Kind::Argmax;
+  else if (name == "nn.binary_cross_entropy")
+    spec.kind = AccuracySpec::Kind::Threshold;
+  else
+    return std::nullopt;
+  auto labels = dyn_cast<BlockArgument>(loss->getOperand(1));
+  if (!labels || argString(forward, labels.getArgNumber(),
+                           frontend::attrs::kRole) != "input")
+    return std::nullopt;
+  spec.labelInput =
+      argString(forward, labels.getArgNumber(), frontend::attrs::kName).str();
+  for (unsigned i = 0; i + 1 < numResults; ++i) {
+    if (ret.getOperand(i) != loss->getOperand(0))
+      continue;
+    spec.outputName = resultString(forward, i, frontend::attrs::kName).str();
+    return spec;
+  }
+  return std::nullopt;
+}
+
+template <typename T> double elementAt(rt::ConstTensorView view, int64_t i) {
+  return static_cast<double>(view.data<T>()[i]);
+}
+
+double valueAt(rt::ConstTensorView view, int64_t i) {
+  switch (view.dtype()) {
+  case rt::DType::F32:
+    return elementAt<float>(view, i);
+  case rt::DType::F64:
+    return elementAt<double>(view, i);
+  case rt::DType::I32:
+    return elementAt<int32_t>(view, i);
+  case rt::DType::I64:
+    return elementAt<int64_t>(view, i);
+  case rt::DType::U8:
+    return elementAt<uint8_t>(view, i);
+  }
+  return 0;
+}
+
+} // namespace
+
+std::pair<int64_t, int64_t> countCorrect(const AccuracySpec &spec,
+                                         const rt::Tensor &predictions,
+                                         const rt::Tensor &labels) {
+  rt::ConstTensorView p = predictions.view();
+  rt::ConstTensorView l = labels.view();
+  int64_t correct = 0;
+  if (spec.kind == AccuracySpec::Kind::Threshold) {
+    int64_t n = std::min(p.numElements(), l.numElements());
+    for (int64_t i = 0; i < n; ++i)
+      correct += (valueAt(p, i) >= 0.5) == (valueAt(l, i) >= 0.5);
+    return {correct, n};
+  }
+  if (p.shape().size() != 2 || l.numElements() != p.shape()[0])
+    return {0, 0};
+  int64_t rows = p.shape()[0], classes = p.shape()[1];
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t best = 0;
+    for (int64_t c = 1; c < classes; ++c)
+      if (valueAt(p, r * classes + c) > valueAt(p, r * classes + best))
+        best = c;
+    correct += best == static_cast<int64_t>(valueAt(l, r));
+  }
+  return {correct, rows};
+}
+
+ExitCode readNamedTensors(const std::vector<std::string> &arguments,
+                          const char *flag,
+                          std::map<std::string, rt::Tensor> &tensors) {
+  for (const std::string &argument : arguments) {
+    auto [name, path] = llvm::StringRef(argument).split('=');
+    if (name.empty() || path.empty()) {
+      llvm::errs() << "error: " << flag << " expects NAME=FILE, got '"
+                   << argument << "'\n";
+      return UsageError;
+    }
+    rt::Expected<rt::Tensor> tensor = rt::readNpy(path.str());
+    if (!tensor.ok()) {
+      llvm::errs() << "error: " << tensor.message() << "\n";
+      return UserError;
+    }
+    tensors.insert_or_assign(name.str(), std::move(*tensor));
+  }
+  return Success;
+}
+
+//===----------------------------------------------------------------------===//
+// ModelSession
+//===----------------------------------------------------------------------===//
+
+std::unique_ptr<ModelSession> ModelSession::open(const SessionOptions &options,
+                                                 const std::string &modelPath) {
+  std::unique_ptr<ModelSession> session(new ModelSession());
+  session->options = options;
+  std::optional<LoadedModel> loaded = loadModel(modelPath);
+  if (!loaded)
+    return nullptr;
+  session->model = std::move(*loaded);
+  session->context = createContext();
+  session->module = lowerModel(*session->context, session->model);
+  if (!session->module)
+    return nullptr;
+
+  session->accuracySpec = findAccuracySpec(
+      cast<func::FuncOp>(session->module->lookupSymbol("forward")));
+
+  rt::Expected<rt::PluginSet> plugins =
+      rt::discoverPlugins(rt::defaultPluginDirs(), options.plugins);
+  if (!plugins.ok()) {
+    llvm::errs() << "error: " << plugins.message() << "\n";
+    return nullptr;
+  }
+  session->plugins = std::move(*plugins);
+  for (const std::string &warning : session->plugins.warnings)
+    llvm::errs() << "warning: " << warning << "\n";
+  session->plugin = session->plugins.find(options.backend);
+  if (!session->plugin) {
+    std::vector<std::string> names;
+    for (const rt::LoadedPlugin &p : session->plugins.plugins)
+      names.push_back(p.name());
+    llvm::errs() << "error: no backend named '" << options.backend
+                 << "' (available: " << llvm::join(names, ", ") << ")\n";
+    return nullptr;
+  }
+  return session;
+}
+
+std::optional<int64_t> ModelSession::batchSizeOf(
+    const std::map<std::string, rt::Tensor> &feeds) const {
+  const frontend::Program &program = model.program;
+  int64_t batch = 0;
+  std::string first;
+  for (const frontend::Argument &arg : program.arguments) {
+    if (arg.role != frontend::Argument::Role::Input || arg.type.shape.empty() ||
+        arg.type.shape[0] != shape::kDynamic)
+      continue;
+    auto it = feeds.find(arg.name);
+    if (it == feeds.end() || it->second.view().shape().empty())
+      continue;
+    int64_t extent = it->second.view().shape()[0];
+    if (batch == 0) {
+      batch = extent;
+      first = arg.name;
+    } else if (extent != batch) {
+      llvm::errs() << "error: inputs disagree on the batch size "
+                   << program.batchSymbol << ": '" << first << "' has "
+                   << batch << ", '" << arg.name << "' has " << extent << "\n";
+      return std::nullopt;
+    }
+  }
+  if (batch == 0 && !program.batchSymbol.empty()) {
+    llvm::errs() << "error: no input gives the batch size "
+                 << program.batchSymbol << "\n";
+    return std::nullopt;
+  }
+  return batch;
+}
+
+std::vector<std::string> ModelSession::inputNames() const {
+  std::vector<std::string> names;
+  for (const frontend::Argument &arg : model.program.arguments)
+    if (arg.role == frontend::Argument::Role::Input)
+      names.push_back(arg.name);
+  return names;
+}
+
+std::vector<std::string> ModelSession::lossOnlyInputs() const {
+  OwningOpRef<ModuleOp> copy = module.get().clone();
+  auto forward = cast<func::FuncOp>(copy->lookupSymbol("forward"));
+  dropLoss(forward);
+  std::vector<std::string> names;
+  for (BlockArgument arg : forward.getArguments())
+    if (argString(forward, arg.getArgNumber(), frontend::attrs::kRole) ==
+            "input" &&
+        arg.use_empty())
+      names.push_back(
+          argString(forward, arg.getArgNumber(), frontend::attrs::kName).str());
+  return names;
+}
+
+std::unique_ptr<CompiledGraph>
+ModelSession::compile(const GraphRequest &request) {
+  SourceDiagnosticHandler diagnostics(*context, *model.diagnostics);
+  OwningOpRef<ModuleOp> copy = module->clone();
+  auto forward = cast<func::FuncOp>(copy->lookupSymbol("forward"));
+  if (!freezeParameters(forward, request.freeze))
+    return nullptr;
+  if (request.withoutLoss)
+    dropLoss(forward);
+
+  PassManager pm(context.get());
+  if (failed(parsePassPipeline(pipelineFor(request), pm, llvm::errs())))
+    return nullptr;
+  if (failed(pm.run(*copy)))
+    return nullptr;
+  auto func = copy->lookupSymbol<func::FuncOp>(functionName(request.kind));
+  if (!func) {
+    llvm::errs() << "error: the pipeline made no @" << functionName(request.kind)
+                 << "\n";
+    return nullptr;
+  }
+
+  FailureOr<driver::CompiledFunction> compiled =
+      driver::compileFunction(func, *plugin);
+  if (failed(compiled))
+    return nullptr;
+  auto graph = std::make_unique<CompiledGraph>();
+  graph->function = std::move(*compiled);
+
+  const rt::ExecutionPlan &plan = graph->function.executor->plan();
+  for (const rt::ExternalBinding &binding : plan.outputs) {
+    const rt::PlanValue &value = plan.values[binding.value];
+    rt::Expected<rt::Tensor> tensor =
+        rt::Tensor::create(value.dtype, value.shape);
+    if (!tensor.ok()) {
+      llvm::errs() << "error: " << tensor.message() << "\n";
+      return nullptr;
+    }
+    graph->outputs.push_back({binding.role, binding.name, std::move(*tensor)});
+  }
+  for (BlockArgument arg : func.getArguments()) {
+    if (!arg.use_empty() ||
+        argString(func, arg.getArgNumber(), frontend::attrs::kRole) != "input")
+      continue;
+    const rt::PlanValue &value =
+        plan.values[plan.inputs[arg.getArgNumber()].value];
+    rt::Expected<rt::Tensor> zeros =
+        rt::Tensor::create(value.dtype, value.shape);
+    if (!zeros.ok()) {
+      llvm::errs() << "error: " << zeros.message() << "\n";
+      return nullptr;
+    }
+    graph->unusedInputs.insert_or_assign(
+        argString(func, arg.getArgNumber(), frontend::attrs::kName).str(),
+        std::move(*zeros));
+  }
+  return graph;
+}
+
+//===----------------------------------------------------------------------===//
+// CompiledGraph
+//===----------------------------------------------------------------------===//
+
+bool CompiledGraph::run(const Lookup &lookup, unsigned threads) {
+  const rt::ExecutionPlan &plan = function.executor->plan();
+  std::vector<rt::ConstTensorView> inputViews;
+  inputViews.reserve(plan.inputs.size());
+  for (const rt::ExternalBinding &binding : plan.inputs) {
+    const rt::Tensor *tensor = nullptr;
+    auto unused = unusedInputs.find(binding.name);
+    if (binding.role == "input" && unused != unusedInputs.end())
+      tensor = &unused->second;
+    else
+      tensor = lookup(binding.role, binding.name);
+    if (!tensor) {
+      llvm::errs() << "error: no value for " << binding.role << " '"
+                   << binding.name << "'\n";
+      return false;
+    }
+    inputViews.push_back(tensor->view());
+  }
+  std::vector<rt::TensorView> outputViews;
+  outputViews.reserve(outputs.size());
+  for (Result &result : outputs)
+    outputViews.push_back(result.tensor.view());
+
+  std::optional<tbb::global_control> threadCap;
+  if (threads > 0)
+    threadCap.emplace(tbb::global_control::max_allowed_parallelism, threads);
+  if (rt::Error error = function.executor->run(inputViews, outputViews);
+      !error.ok()) {
+    llvm::errs() << "error: " << error.message() << "\n";
+    return false;
+  }
+  return true;
+}
+
+CompiledGraph::Result *CompiledGraph::findResult(const std::string &role,
+                                                 const std::string &name) {
+  for (Result &result : outputs)
+    if (result.role == role && result.name == name)
+      return &result;
+  return nullptr;
+}
+
+std::vector<CompiledGraph::Argument> CompiledGraph::arguments() const {
+  const rt::ExecutionPlan &plan = function.executor->plan();
+  std::vector<Argument> args;
+  for (const rt::ExternalBinding &binding : plan.inputs) {
+    const rt::PlanValue &value = plan.values[binding.value];
+    args.push_back({binding.role, binding.name, value.dtype, value.shape});
+  }
+  return args;
+}
+
+uint64_t CompiledGraph::arenaBytes() const {
+  return function.executor->arenaSize();
+}
+
+} // namespace nnc::cli

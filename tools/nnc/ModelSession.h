@@ -1,0 +1,168 @@
+//===- ModelSession.h - A model opened for compiling and running -*- C++ -*-===//
+//
+// The pipeline every executing subcommand shares. A session checks and
+// lowers a model once; each compile() then takes a copy of the module,
+// specialises the batch size, derives the requested graph (the forward
+// function, its gradient, or a whole training step), and compiles it with
+// the chosen backend plugin into a CompiledGraph that runs on the oneTBB
+// executor. Training compiles the step twice (full and last partial batch)
+// and the forward function for evaluation, all from one session.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TOOLS_MODELSESSION_H
+#define NNC_TOOLS_MODELSESSION_H
+
+#include "tools/driver/FunctionCompiler.h"
+#include "tools/nnc/Commands.h"
+#include "tools/nnc/ModelLoader.h"
+
+#include "runtime/PluginHost.h"
+#include "runtime/Tensor.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nnc::cli {
+
+/// Which function of the model to compile.
+enum class GraphKind {
+  Forward,      ///< @forward: outputs (and the loss when its inputs are fed)
+  Gradient,     ///< @grad: the loss and a gradient per trainable parameter
+  TrainingStep, ///< @train_step: loss, outputs, updated params and state
+};
+
+struct GraphRequest {
+  GraphKind kind = GraphKind::Forward;
+  /// The batch size to specialise to; 0 when the model has no batch symbol.
+  int64_t batch = 0;
+  /// Forward only: drop the loss (its inputs, the labels, are not fed).
+  bool withoutLoss = false;
+  /// Gradient only: inputs whose gradients are also wanted.
+  std::vector<std::string> wrtInputs;
+  /// TrainingStep only: `nn-training-step` options overriding the model's
+  /// train section, e.g. {"optimizer", "adam"}, {"lr", "0.01"}.
+  std::map<std::string, std::string> trainingOptions;
+  /// Extra parameters to freeze (glob patterns), on top of the model's.
+  std::vector<std::string> freeze;
+  /// Compute in f64 instead of f32 (finite-difference checks).
+  bool promoteToF64 = false;
+};
+
+/// One compiled function and its external buffers.
+class CompiledGraph {
+public:
+  /// Finds the tensor bound to an argument, by its role and name; null if
+  /// there is none (an error).
+  using Lookup = std::function<const rt::Tensor *(const std::string &role,
+                                                  const std::string &name)>;
+
+  /// Runs once. Outputs land in tensors this graph owns and reuses from run
+  /// to run (see results()), so a training loop allocates nothing.
+  /// Prints a one-line error and returns false on failure.
+  bool run(const Lookup &lookup, unsigned threads);
+
+  struct Result {
+    std::string role; ///< output, loss, grad, param_update, ...
+    std::string name;
+    rt::Tensor tensor;
+  };
+  std::vector<Result> &results() { return outputs; }
+  const std::vector<Result> &results() const { return outputs; }
+
+  /// The result with this role and name, or null.
+  Result *findResult(const std::string &role, const std::string &name);
+
+  struct Argument {
+    std::string role; ///< input, param, buffer, opt_state, step, lr
+    std::string name;
+    rt::DType dtype;
+    rt::Shape shape;
+  };
+  /// The arguments the graph reads, in order.
+  std::vector<Argument> arguments() const;
+
+  /// Bytes of the executor's arena.
+  uint64_t arenaBytes() const;
+
+private:
+  friend class ModelSession;
+  driver::CompiledFunction function;
+  std::vector<Result> outputs;
+  /// Zero tensors for inputs that nothing reads (dropped-loss labels).
+  std::map<std::string, rt::Tensor> unusedInputs;
+};
+
+/// How to score predictions against labels, read off the loss: the
+/// softmax cross-entropy of an output scores its argmax, the binary
+/// cross-entropy of an output its 0.5 threshold.
+struct AccuracySpec {
+  enum class Kind { Argmax, Threshold };
+  Kind kind = Kind::Argmax;
+  std::string outputName; ///< the scored output (logits or probabilities)
+  std::string labelInput; ///< the input holding the labels
+};
+
+/// Correct predictions in `predictions` against `labels`, and how many were
+/// scored (samples for argmax, elements for a threshold).
+std::pair<int64_t, int64_t> countCorrect(const AccuracySpec &spec,
+                                         const rt::Tensor &predictions,
+                                         const rt::Tensor &labels);
+
+class ModelSession {
+public:
+  /// Checks and lowers `modelPath`, and finds the backend plugin. Prints
+  /// diagnostics and returns null on failure.
+  static std::unique_ptr<ModelSession> open(const SessionOptions &options,
+                                            const std::string &modelPath);
+
+  const frontend::Program &program() const { return model.program; }
+  const std::string &backendName() const { return options.backend; }
+  unsigned threads() const { return options.threads; }
+
+  /// Compiles the requested graph. Prints diagnostics (located at the DSL
+  /// source for errors in the IR) and returns null on failure.
+  std::unique_ptr<CompiledGraph> compile(const GraphRequest &request);
+
+  /// The batch size `feeds` imply (the leading extent every fed input with
+  /// the batch symbol shares), 0 when the model has none; prints an error
+  /// and returns nullopt when inputs disagree.
+  std::optional<int64_t>
+  batchSizeOf(const std::map<std::string, rt::Tensor> &feeds) const;
+
+  /// Names of the model's inputs, in declaration order.
+  std::vector<std::string> inputNames() const;
+
+  /// Inputs that only the loss reads (the labels).
+  std::vector<std::string> lossOnlyInputs() const;
+
+  /// How to score the model's predictions, when its loss tells.
+  const std::optional<AccuracySpec> &accuracy() const { return accuracySpec; }
+
+private:
+  ModelSession() = default;
+
+  SessionOptions options;
+  LoadedModel model;
+  std::unique_ptr<mlir::MLIRContext> context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  rt::PluginSet plugins;
+  const rt::LoadedPlugin *plugin = nullptr;
+  std::optional<AccuracySpec> accuracySpec;
+};
+
+/// Reads `NAME=FILE.npy` arguments of `flag` into `tensors`. A malformed
+/// argument is a usage error; an unreadable file a user error.
+ExitCode readNamedTensors(const std::vector<std::string> &arguments,
+                          const char *flag,
+                          std::map<std::string, rt::Tensor> &tensors);
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_MODELSESSION_H

@@ -1,0 +1,49 @@
+//===- OutputWriter.cpp - Writing result tensors for the user -------------===//
+
+#include "tools/nnc/OutputWriter.h"
+
+#include "runtime/Npy.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace nnc::cli {
+
+double scalarValue(const rt::Tensor &tensor) {
+  rt::ConstTensorView view = tensor.view();
+  switch (view.dtype()) {
+  case rt::DType::F32:
+    return view.data<float>()[0];
+  case rt::DType::F64:
+    return view.data<double>()[0];
+  case rt::DType::I32:
+    return view.data<int32_t>()[0];
+  case rt::DType::I64:
+    return static_cast<double>(view.data<int64_t>()[0]);
+  case rt::DType::U8:
+    return view.data<uint8_t>()[0];
+  }
+  return 0;
+}
+
+bool writeOutput(const std::string &dir, const std::string &name,
+                 const rt::Tensor &tensor) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
+    llvm::errs() << "error: cannot create '" << dir << "': " << ec.message()
+                 << "\n";
+    return false;
+  }
+  std::string path = dir + "/" + name + ".npy";
+  if (rt::Error error = rt::writeNpy(path, tensor.view()); !error.ok()) {
+    llvm::errs() << "error: " << error.message() << "\n";
+    return false;
+  }
+  rt::ConstTensorView view = tensor.view();
+  llvm::outs() << name << ": " << rt::typeToString(view.dtype(), view.shape());
+  if (view.numElements() == 1)
+    llvm::outs() << " = " << scalarValue(tensor);
+  llvm::outs() << " -> " << path << "\n";
+  return true;
+}
+
+} // namespace nnc::cli

@@ -1,0 +1,23 @@
+//===- OutputWriter.h - Writing result tensors for the user -----*- C++ -*-===//
+
+#ifndef NNC_TOOLS_OUTPUTWRITER_H
+#define NNC_TOOLS_OUTPUTWRITER_H
+
+#include "runtime/Tensor.h"
+
+#include <string>
+
+namespace nnc::cli {
+
+/// Writes `tensor` to `dir`/`name`.npy (creating `dir`) and prints a
+/// one-line summary: "name: f32[359, 10] -> dir/name.npy", with the value
+/// for a scalar. Prints a one-line error and returns false on failure.
+bool writeOutput(const std::string &dir, const std::string &name,
+                 const rt::Tensor &tensor);
+
+/// The value of a one-element float tensor, as a double.
+double scalarValue(const rt::Tensor &tensor);
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_OUTPUTWRITER_H

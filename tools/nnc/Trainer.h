@@ -1,0 +1,27 @@
+//===- Trainer.h - The training loop ----------------------------*- C++ -*-===//
+//
+// Runs the compiled training step over mini-batches for a number of epochs:
+// parameters, buffers and optimizer state live in host tensors that the
+// step reads and whose updated values it returns; the trainer swaps them in
+// (no copy, no allocation). After each epoch it evaluates on held-out data;
+// every N steps it writes an atomic checkpoint from which `--resume`
+// continues to exactly the parameters an uninterrupted run reaches.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TOOLS_TRAINER_H
+#define NNC_TOOLS_TRAINER_H
+
+#include "tools/nnc/Commands.h"
+
+namespace nnc::cli {
+
+/// `nnc train MODEL.nn`.
+ExitCode runTrain(const TrainOptions &options);
+
+/// `nnc eval MODEL.nn`: mean loss and accuracy over a dataset.
+ExitCode runEval(const EvalOptions &options);
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_TRAINER_H
