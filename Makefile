@@ -23,15 +23,19 @@ configure: deps $(BUILD_DIR)/build.ninja
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# The main job on the bundled default model.
+# The main job on the bundled default model: check it, show its IR, train
+# the digits MLP with held-out evaluation, then report its test accuracy.
+DIGITS := examples/data/digits
 demo: build
 	$(NNC) check examples/mlp_digits.nn
 	$(NNC) ir examples/mlp_digits.nn --stage frontend
 	$(NNC) backends
-	$(NNC) run examples/mlp_digits.nn --backend ref \
-	  --input x=examples/data/digits_test_x.npy \
-	  --input labels=examples/data/digits_test_y.npy \
-	  --output-dir $(BUILD_DIR)/demo
+	$(NNC) train examples/mlp_digits.nn \
+	  --data x=$(DIGITS)_train_x.npy --data labels=$(DIGITS)_train_y.npy \
+	  --eval-data x=$(DIGITS)_test_x.npy --eval-data labels=$(DIGITS)_test_y.npy \
+	  --save $(BUILD_DIR)/demo/params --plot $(BUILD_DIR)/demo/loss.svg
+	$(NNC) eval examples/mlp_digits.nn --params $(BUILD_DIR)/demo/params \
+	  --data x=$(DIGITS)_test_x.npy --data labels=$(DIGITS)_test_y.npy
 
 test:
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)

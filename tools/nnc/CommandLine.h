@@ -68,18 +68,21 @@ struct IrFlags {
   cl::opt<std::string> model;
   cl::opt<std::string> stage;
   cl::opt<bool> dot, locations;
+  cl::opt<int64_t> batch;
   SessionFlags session;
   explicit IrFlags(cl::OptionCategory &c)
       : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
               cl::cat(c)),
-        stage("stage", cl::desc("Stage to print: frontend"),
+        stage("stage", cl::desc("Stage to print: frontend, grad, train-step"),
               cl::init("frontend"), cl::sub(sub), cl::cat(c)),
         dot("dot", cl::desc("Print a Graphviz graph instead of IR"),
             cl::sub(sub), cl::cat(c)),
         locations("locations", cl::desc("Print each op's DSL source location"),
                   cl::sub(sub), cl::cat(c)),
+        batch("batch", cl::desc("Specialise the batch dimension to N first"),
+              cl::init(0), cl::sub(sub), cl::cat(c)),
         session(sub, c) {}
-  IrOptions get() const { return {model, stage, dot, locations}; }
+  IrOptions get() const { return {model, stage, dot, locations, batch}; }
 };
 
 struct BackendsFlags {

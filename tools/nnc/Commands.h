@@ -31,10 +31,9 @@ struct IrOptions {
   bool dot = false;
   /// Print each op's DSL source location (`loc(...)`) too.
   bool locations = false;
+  /// Specialise the batch dimension to this size first (0: keep `?`).
+  int64_t batch = 0;
 };
-
-/// The stages `nnc ir --stage` accepts, in pipeline order.
-const char *const *irStages();
 
 /// `nnc ir MODEL.nn`: prints the verified IR after a stage, or Graphviz.
 ExitCode runIr(const IrOptions &options);

@@ -3,28 +3,45 @@
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/Context.h"
 #include "tools/nnc/ModelLoader.h"
+#include "tools/nnc/SourceDiagnosticHandler.h"
 
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/ViewOpGraph.h"
-#include "llvm/ADT/StringRef.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace nnc::cli {
+namespace {
 
-const char *const *irStages() {
-  static const char *const stages[] = {"frontend", nullptr};
-  return stages;
-}
+struct Stage {
+  const char *name;
+  /// The passes that lead to it from the frontend's module.
+  const char *pipeline;
+};
+
+/// The stages `nnc ir --stage` accepts, in pipeline order.
+constexpr Stage kStages[] = {
+    {"frontend", ""},
+    {"grad", "nn-autodiff"},
+    {"train-step", "nn-training-step"},
+};
+
+} // namespace
 
 ExitCode runIr(const IrOptions &options) {
-  bool knownStage = false;
-  for (const char *const *stage = irStages(); *stage; ++stage)
-    knownStage |= options.stage == *stage;
-  if (!knownStage) {
+  const Stage *stage = nullptr;
+  std::vector<std::string> names;
+  for (const Stage &candidate : kStages) {
+    names.push_back(candidate.name);
+    if (options.stage == candidate.name)
+      stage = &candidate;
+  }
+  if (!stage) {
     llvm::errs() << "error: unknown stage '" << options.stage
-                 << "' (stages: frontend)\n";
+                 << "' (stages: " << llvm::join(names, ", ") << ")\n";
     return UsageError;
   }
 
@@ -36,13 +53,24 @@ ExitCode runIr(const IrOptions &options) {
   if (!module)
     return UserError;
 
-  if (options.dot) {
-    mlir::PassManager pm(context.get());
+  std::vector<std::string> passes;
+  if (options.batch > 0)
+    passes.push_back("func.func(nn-specialize-batch{batch-size=" +
+                     std::to_string(options.batch) + "})");
+  if (*stage->pipeline)
+    passes.push_back(stage->pipeline);
+  SourceDiagnosticHandler diagnostics(*context, *model->diagnostics);
+  mlir::PassManager pm(context.get());
+  if (mlir::failed(mlir::parsePassPipeline(llvm::join(passes, ","), pm,
+                                           llvm::errs())))
+    return UserError;
+  if (options.dot)
     pm.addPass(mlir::createPrintOpGraphPass(llvm::outs()));
-    if (mlir::failed(pm.run(*module)))
-      return UserError;
+  if (mlir::failed(pm.run(*module)))
+    return UserError;
+  if (options.dot)
     return Success;
-  }
+
   mlir::OpPrintingFlags flags;
   flags.enableDebugInfo(options.locations, /*prettyForm=*/false);
   module->print(llvm::outs(), flags);
