@@ -300,6 +300,37 @@ struct EvalFlags {
   }
 };
 
+struct BenchFlags {
+  cl::SubCommand sub{"bench", "Time a model's forward function or training "
+                              "step on generated inputs"};
+  cl::opt<std::string> model;
+  cl::opt<bool> train, json;
+  cl::opt<int64_t> batch, warmup, repeat;
+  cl::opt<double> maxSeconds;
+  SessionFlags session;
+  explicit BenchFlags(cl::OptionCategory &c)
+      : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
+              cl::cat(c)),
+        train("train", cl::desc("Time the training step, not the forward"),
+              cl::sub(sub), cl::cat(c)),
+        json("json", cl::desc("Print one JSON object on one line"),
+             cl::sub(sub), cl::cat(c)),
+        batch("batch", cl::desc("Batch size (default: the model's, else 32)"),
+              cl::sub(sub), cl::cat(c)),
+        warmup("warmup", cl::desc("Untimed runs first"), cl::init(5),
+               cl::sub(sub), cl::cat(c)),
+        repeat("repeat", cl::desc("Timed runs"), cl::init(30), cl::sub(sub),
+               cl::cat(c)),
+        maxSeconds("max-seconds",
+                   cl::desc("Stop timing after this many seconds (0: never)"),
+                   cl::init(0), cl::sub(sub), cl::cat(c)),
+        session(sub, c) {}
+  BenchOptions get() const {
+    return {session.get(), model,  train,      given(batch),
+            warmup,        repeat, maxSeconds, json};
+  }
+};
+
 } // namespace nnc::cli
 
 #endif // NNC_TOOLS_COMMANDLINE_H

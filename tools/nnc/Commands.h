@@ -146,6 +146,27 @@ struct EvalOptions {
   int64_t batch = 256;
 };
 
+struct BenchOptions {
+  SessionOptions session;
+  std::string modelPath;
+  /// Time the whole training step instead of the forward function.
+  bool train = false;
+  /// Unset: the model's train section's batch, else 32.
+  std::optional<int64_t> batch;
+  int64_t warmup = 5;
+  int64_t repeat = 30;
+  /// Stop repeating once the timed runs took this long (0: no limit); at
+  /// least one run is timed.
+  double maxSeconds = 0;
+  /// One JSON object on one line instead of text.
+  bool json = false;
+};
+
+/// `nnc bench MODEL.nn`: compiles the forward function (or the training
+/// step) for a batch size, runs it on generated inputs and reports the
+/// compile time and the median, min and max step time and samples/s.
+ExitCode runBench(const BenchOptions &options);
+
 } // namespace nnc::cli
 
 #endif // NNC_TOOLS_COMMANDS_H

@@ -19,13 +19,9 @@ ExitCode runGrad(const GradOptions &options) {
   if (ExitCode code = readNamedTensors(options.inputs, "--input", feeds))
     return code;
   std::unique_ptr<ModelSession> session =
-      ModelSession::open(options.session, options.modelPath);
+      openWithLoss(options.session, options.modelPath, "differentiate");
   if (!session)
     return UserError;
-  if (!session->program().hasLoss) {
-    llvm::errs() << "error: the model has no loss to differentiate\n";
-    return UserError;
-  }
   std::optional<int64_t> batch = session->batchSizeOf(feeds);
   if (!batch)
     return UserError;
@@ -42,14 +38,7 @@ ExitCode runGrad(const GradOptions &options) {
   if (!graph)
     return UserError;
   bool ran = graph->run(
-      [&](const std::string &role,
-          const std::string &name) -> const rt::Tensor * {
-        if (role == "input") {
-          auto it = feeds.find(name);
-          return it == feeds.end() ? nullptr : &it->second;
-        }
-        return params.find(name);
-      },
+      feedsAndParams(feeds, params),
       session->threads());
   if (!ran)
     return UserError;

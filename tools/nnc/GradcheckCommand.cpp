@@ -81,14 +81,10 @@ ExitCode runGradcheck(const GradcheckOptions &options) {
   if (ExitCode code = readNamedTensors(options.inputs, "--input", given))
     return code;
   std::unique_ptr<ModelSession> session =
-      ModelSession::open(options.session, options.modelPath);
+      openWithLoss(options.session, options.modelPath, "differentiate");
   if (!session)
     return UserError;
   const frontend::Program &program = session->program();
-  if (!program.hasLoss) {
-    llvm::errs() << "error: the model has no loss to differentiate\n";
-    return UserError;
-  }
 
   std::map<std::string, rt::Tensor> feeds;
   for (auto &[name, tensor] : given) {

@@ -219,6 +219,30 @@ ExitCode readNamedTensors(const std::vector<std::string> &arguments,
   return Success;
 }
 
+CompiledGraph::Lookup
+feedsAndParams(const std::map<std::string, rt::Tensor> &feeds,
+               const ParameterStore &params) {
+  return [&feeds, &params](const std::string &role,
+                           const std::string &name) -> const rt::Tensor * {
+    if (role != "input")
+      return params.find(name);
+    auto it = feeds.find(name);
+    return it == feeds.end() ? nullptr : &it->second;
+  };
+}
+
+std::unique_ptr<ModelSession> openWithLoss(const SessionOptions &options,
+                                           const std::string &modelPath,
+                                           const char *purpose) {
+  std::unique_ptr<ModelSession> session =
+      ModelSession::open(options, modelPath);
+  if (session && !session->program().hasLoss) {
+    llvm::errs() << "error: the model has no loss to " << purpose << "\n";
+    return nullptr;
+  }
+  return session;
+}
+
 //===----------------------------------------------------------------------===//
 // ModelSession
 //===----------------------------------------------------------------------===//

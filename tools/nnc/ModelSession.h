@@ -16,6 +16,7 @@
 #include "tools/driver/FunctionCompiler.h"
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/ModelLoader.h"
+#include "tools/nnc/ParameterStore.h"
 
 #include "runtime/PluginHost.h"
 #include "runtime/Tensor.h"
@@ -156,6 +157,18 @@ private:
   const rt::LoadedPlugin *plugin = nullptr;
   std::optional<AccuracySpec> accuracySpec;
 };
+
+/// A lookup that serves inputs from `feeds` and every other role
+/// (parameters, buffers) from `params`.
+CompiledGraph::Lookup
+feedsAndParams(const std::map<std::string, rt::Tensor> &feeds,
+               const ParameterStore &params);
+
+/// Opens a model that must have a loss: the commands that differentiate,
+/// train or evaluate. `purpose` completes "the model has no loss to ...".
+std::unique_ptr<ModelSession> openWithLoss(const SessionOptions &options,
+                                           const std::string &modelPath,
+                                           const char *purpose);
 
 /// Reads `NAME=FILE.npy` arguments of `flag` into `tensors`. A malformed
 /// argument is a usage error; an unreadable file a user error.

@@ -59,14 +59,7 @@ ExitCode runRun(const RunOptions &options) {
   if (!graph)
     return UserError;
   bool ran = graph->run(
-      [&](const std::string &role,
-          const std::string &name) -> const rt::Tensor * {
-        if (role == "input") {
-          auto it = feeds.find(name);
-          return it == feeds.end() ? nullptr : &it->second;
-        }
-        return params.find(name);
-      },
+      feedsAndParams(feeds, params),
       session->threads());
   if (!ran)
     return UserError;

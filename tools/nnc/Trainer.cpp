@@ -176,14 +176,10 @@ T settingOr(const frontend::TrainingConfig &config, const char *key,
 
 ExitCode runTrain(const TrainOptions &options) {
   std::unique_ptr<ModelSession> session =
-      ModelSession::open(options.session, options.modelPath);
+      openWithLoss(options.session, options.modelPath, "train");
   if (!session)
     return UserError;
   const frontend::Program &program = session->program();
-  if (!program.hasLoss) {
-    llvm::errs() << "error: the model has no loss to train\n";
-    return UserError;
-  }
   const frontend::TrainingConfig &config = program.training;
   int64_t epochs = options.epochs.value_or(settingOr<int64_t>(config, "epochs", 1));
   int64_t batch = options.batch.value_or(settingOr<int64_t>(config, "batch", 32));
@@ -416,14 +412,10 @@ ExitCode runTrain(const TrainOptions &options) {
 
 ExitCode runEval(const EvalOptions &options) {
   std::unique_ptr<ModelSession> session =
-      ModelSession::open(options.session, options.modelPath);
+      openWithLoss(options.session, options.modelPath, "evaluate");
   if (!session)
     return UserError;
   const frontend::Program &program = session->program();
-  if (!program.hasLoss) {
-    llvm::errs() << "error: the model has no loss to evaluate\n";
-    return UserError;
-  }
   rt::Dataset dataset;
   if (ExitCode code = loadDataArguments(options.data, "--data", program,
                                         {options.csvHeader}, dataset))

@@ -37,12 +37,13 @@ int main(int argc, char **argv) {
   TrainFlags train(category);
   EvalFlags eval(category);
   BackendsFlags backends(category);
+  BenchFlags bench(category);
 
   // libLLVM registers many options of its own; show only ours.
   cl::HideUnrelatedOptions(category, cl::SubCommand::getTopLevel());
   for (cl::SubCommand *sub : {&check.sub, &ir.sub, &run.sub, &grad.sub,
                               &gradcheck.sub, &train.sub, &eval.sub,
-                              &backends.sub})
+                              &backends.sub, &bench.sub})
     cl::HideUnrelatedOptions(category, *sub);
   cl::SetVersionPrinter(printVersion);
 
@@ -76,6 +77,8 @@ int main(int argc, char **argv) {
     return runEval(eval.get());
   if (backends.sub)
     return runBackends(backends.get());
+  if (bench.sub)
+    return runBench(bench.get());
 
   errs() << "error: no command given (see 'nnc --help')\n";
   return UsageError;
