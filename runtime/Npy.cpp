@@ -2,9 +2,9 @@
 
 #include "runtime/Npy.h"
 
-#include <atomic>
+#include "runtime/FileIO.h"
+
 #include <cctype>
-#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -40,13 +40,6 @@ struct NpyLayout {
 };
 
 /// The message of the current errno, lower-cased to fit our style.
-std::string errnoMessage(int error) {
-  std::string text = std::generic_category().message(error);
-  if (!text.empty())
-    text[0] =
-        static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
-  return text;
-}
 
 Error fail(const std::string &name, const std::string &message) {
   return Error::failure(name + ": " + message);
@@ -303,20 +296,6 @@ Expected<size_t> readFully(int fd, void *buffer, size_t size) {
   return done;
 }
 
-Error writeFully(int fd, const void *buffer, size_t size) {
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n =
-        ::write(fd, static_cast<const char *>(buffer) + done, size - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return Error::failure(errnoMessage(errno));
-    done += static_cast<size_t>(n);
-  }
-  return Error::success();
-}
-
 /// Closes a file descriptor when it goes out of scope.
 struct FileCloser {
   int fd;
@@ -398,35 +377,6 @@ Expected<std::string> encodeHeader(ConstTensorView tensor, NpyVersion version) {
   for (size_t i = 0; i < lengthBytes; ++i)
     out += static_cast<char>((header.size() >> (8 * i)) & 0xff);
   return out + header;
-}
-
-/// A name for the temporary file next to `path` that no other writer (in
-/// this process or another) picks at the same time, with high probability;
-/// O_EXCL makes collisions safe anyway.
-std::string temporaryName(const std::string &path, unsigned attempt) {
-  static std::atomic<uint64_t> counter{0};
-  uint64_t seed =
-      static_cast<uint64_t>(::getpid()) * 0x9E3779B97F4A7C15ull ^
-      static_cast<uint64_t>(
-          std::chrono::steady_clock::now().time_since_epoch().count()) ^
-      (counter.fetch_add(1) << 32) ^ attempt;
-  // splitmix64 finaliser, to spread the bits over the suffix.
-  seed = (seed ^ (seed >> 30)) * 0xBF58476D1CE4E5B9ull;
-  seed = (seed ^ (seed >> 27)) * 0x94D049BB133111EBull;
-  seed ^= seed >> 31;
-  static const char kChars[] =
-      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  std::string name = path + ".tmp.";
-  for (int i = 0; i < 6; ++i, seed /= 62)
-    name += kChars[seed % 62];
-  return name;
-}
-
-std::string directoryOf(const std::string &path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos)
-    return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 } // namespace
@@ -516,57 +466,10 @@ Expected<std::string> encodeNpy(ConstTensorView tensor, NpyVersion version) {
 
 Error writeNpy(const std::string &path, ConstTensorView tensor,
                NpyVersion version) {
-  Expected<std::string> header = encodeHeader(tensor, version);
-  if (!header)
-    return header.takeError().withContext(path);
-
-  std::string tempPath;
-  int fd = -1;
-  for (unsigned attempt = 0; attempt < 100 && fd < 0; ++attempt) {
-    tempPath = temporaryName(path, attempt);
-    // 0666 lets the umask decide, as for any file the user creates.
-    fd =
-        ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && errno != EEXIST)
-      return fail(path,
-                  "cannot create '" + tempPath + "': " + errnoMessage(errno));
-  }
-  if (fd < 0)
-    return fail(path, "cannot pick a temporary file name");
-
-  Error written = writeFully(fd, header->data(), header->size());
-  if (written.ok() && tensor.byteSize() != 0)
-    written = writeFully(fd, tensor.rawData(), tensor.byteSize());
-  if (!written.ok()) {
-    ::close(fd);
-    ::unlink(tempPath.c_str());
-    return fail(path, "write failed: " + written.message());
-  }
-  if (::fsync(fd) != 0) {
-    int error = errno;
-    ::close(fd);
-    ::unlink(tempPath.c_str());
-    return fail(path, "fsync failed: " + errnoMessage(error));
-  }
-  if (::close(fd) != 0) {
-    int error = errno;
-    ::unlink(tempPath.c_str());
-    return fail(path, "close failed: " + errnoMessage(error));
-  }
-  if (::rename(tempPath.c_str(), path.c_str()) != 0) {
-    int error = errno;
-    ::unlink(tempPath.c_str());
-    return fail(path, "rename failed: " + errnoMessage(error));
-  }
-  // Persist the rename itself. Best effort: some file systems refuse to
-  // fsync a directory, and the data is already safe in the file.
-  int dirFd =
-      ::open(directoryOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dirFd >= 0) {
-    (void)::fsync(dirFd);
-    ::close(dirFd);
-  }
-  return Error::success();
+  Expected<std::string> image = encodeNpy(tensor, version);
+  if (!image)
+    return image.takeError().withContext(path);
+  return writeFileAtomically(path, *image);
 }
 
 } // namespace nnc::rt
