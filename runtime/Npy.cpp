@@ -39,8 +39,6 @@ struct NpyLayout {
   int64_t dataBytes = 0;
 };
 
-/// The message of the current errno, lower-cased to fit our style.
-
 Error fail(const std::string &name, const std::string &message) {
   return Error::failure(name + ": " + message);
 }
