@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 NNC := $(BUILD_DIR)/bin/nnc
 
-.PHONY: all deps configure build demo check test clean
+.PHONY: all deps configure build demo check test clean bench bench-deps
 
 all: build
 
@@ -42,6 +42,19 @@ test:
 
 check: build
 	$(MAKE) test
+
+# Side-by-side benchmark of nnc and its peers (numpy/OpenBLAS GEMM, PyTorch
+# MLP and LeNet) on the same threads; not part of `make check`. It prints a
+# table and keeps the raw results in $(BUILD_DIR)/bench/results.jsonl.
+# BENCH_FLAGS passes options on, e.g. BENCH_FLAGS="--threads 1 --rounds 5".
+BENCH_FLAGS ?=
+bench-deps:
+	./scripts/install-bench-deps.sh
+
+bench: build bench-deps
+	mkdir -p $(BUILD_DIR)/bench
+	python3 bench/run_bench.py --nnc $(NNC) \
+	  --json-out $(BUILD_DIR)/bench/results.jsonl $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(BUILD_DIR)

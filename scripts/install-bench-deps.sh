@@ -4,7 +4,9 @@
 # running it again is cheap. Runs as root, or through sudo otherwise.
 set -euo pipefail
 
-PACKAGES=(python3-torch python3-numpy)
+# libopenblas0-pthread: without it numpy and torch get the reference BLAS
+# (libblas3), which is no fair peer.
+PACKAGES=(python3-torch python3-numpy libopenblas0-pthread)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -1,0 +1,157 @@
+"""The peers of bench/run_bench.py: numpy (OpenBLAS) GEMM and PyTorch models.
+
+Run by run_bench.py with a Python that has numpy and torch, one fresh process
+per thread configuration (the environment carries OPENBLAS_NUM_THREADS,
+OMP_NUM_THREADS, OMP_WAIT_POLICY, OPENBLAS_CORETYPE):
+
+    peer.py --torch-threads N --warmup W --repeat R --max-seconds S CASE...
+
+CASE is gemm_256, gemm_512, gemm_1024 (numpy.matmul into a preallocated
+output), mlp_train_b32, mlp_train_b128, lenet_train_b64 (a whole SGD-momentum
+step: zero_grad, forward, backward, update) or mlp_infer_b1 (torch.no_grad,
+eager and TorchScript traced+frozen; the faster is kept). Each case is timed
+as nnc bench times nnc: W untimed calls, then up to R timed calls (stopping
+after S seconds), median per call. Prints one JSON line per case.
+"""
+import argparse
+import ctypes
+import json
+import os
+import statistics
+import sys
+import time
+
+
+def timed(step, warmup, repeat, max_seconds):
+    """Median, min and max seconds per call of step() and the count timed."""
+    for _ in range(warmup):
+        step()
+    times, start = [], time.perf_counter()
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        step()
+        t1 = time.perf_counter()
+        times.append(t1 - t0)
+        if max_seconds > 0 and t1 - start >= max_seconds:
+            break
+    return statistics.median(times), min(times), max(times), len(times)
+
+
+def openblas_info():
+    """Core type and thread count of the OpenBLAS this process loaded."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return {"library": os.path.basename(path),
+                    "core": lib.openblas_get_corename().decode(),
+                    "threads": lib.openblas_get_num_threads()}
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+def gemm_case(size):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    a = rng.random((size, size), dtype=np.float32)
+    b = rng.random((size, size), dtype=np.float32)
+    c = np.empty_like(a)
+    return {"step": lambda: np.matmul(a, b, out=c), "batch": size,
+            "flops": 2.0 * size**3, "library": "numpy " + np.__version__}
+
+
+def mlp():
+    from torch import nn
+    return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
+                         nn.Linear(256, 10))
+
+
+def lenet():
+    from torch import nn
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+
+def train_case(model, sample_shape, batch):
+    import torch
+    torch.manual_seed(0)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    x = torch.rand(batch, *sample_shape)
+    y = torch.randint(0, 10, (batch,))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(x), y).backward()
+        opt.step()
+    return {"step": step, "batch": batch, "library": "torch " + torch.__version__}
+
+
+def infer_cases():
+    """Batch-1 MLP inference, eager and TorchScript; the caller keeps the faster."""
+    import torch
+    torch.manual_seed(0)
+    model = mlp().eval()
+    x = torch.rand(1, 784)
+    torch.set_grad_enabled(False)
+    frozen = torch.jit.freeze(torch.jit.trace(model, x))
+    return [{"step": lambda: model(x), "batch": 1, "variant": "eager",
+             "library": "torch " + torch.__version__},
+            {"step": lambda: frozen(x), "batch": 1, "variant": "torchscript",
+             "library": "torch " + torch.__version__}]
+
+
+def make_cases(name):
+    if name.startswith("gemm_"):
+        return [gemm_case(int(name[len("gemm_"):]))]
+    if name.startswith("mlp_train_b"):
+        return [train_case(mlp(), (784,), int(name[len("mlp_train_b"):]))]
+    if name.startswith("lenet_train_b"):
+        return [train_case(lenet(), (1, 28, 28), int(name[len("lenet_train_b"):]))]
+    if name == "mlp_infer_b1":
+        return infer_cases()
+    raise SystemExit(f"peer.py: unknown case '{name}'")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("cases", nargs="+")
+    parser.add_argument("--torch-threads", type=int, default=0)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--max-seconds", type=float, default=2.0)
+    args = parser.parse_args()
+    if any(not c.startswith("gemm_") for c in args.cases):
+        import torch
+        torch.set_num_threads(args.torch_threads or os.cpu_count())
+    for name in args.cases:
+        best = None
+        for case in make_cases(name):
+            med, lo, hi, runs = timed(case["step"], args.warmup, args.repeat,
+                                      args.max_seconds)
+            if best is None or med < best["step_ms_median"] / 1e3:
+                best = {"case": name, "library": case["library"],
+                        "variant": case.get("variant", ""), "batch": case["batch"],
+                        "runs": runs, "step_ms_median": med * 1e3,
+                        "step_ms_min": lo * 1e3, "step_ms_max": hi * 1e3,
+                        "samples_per_s": case["batch"] / med}
+                if "flops" in case:
+                    best["gflops"] = case["flops"] / med / 1e9
+        if "torch" in sys.modules:
+            torch = sys.modules["torch"]
+            torch.set_grad_enabled(True)  # infer_cases() turned it off
+            best["torch_threads"] = torch.get_num_threads()
+        best["openblas"] = openblas_info()
+        print(json.dumps(best), flush=True)
+
+
+if __name__ == "__main__":
+    main()
