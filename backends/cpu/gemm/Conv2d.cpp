@@ -1,0 +1,226 @@
+//===- Conv2d.cpp - conv2d and its gradients through the GEMM -------------===//
+//
+// For one image and one group, with K = channels/groups * kernelH * kernelW
+// and P = outHeight * outWidth, and col = im2col(x) [K, P]:
+//   forward:     y [Fg, P]  = W [Fg, K] * col
+//   grad input:  dcol [K, P] = W^T * dy [Fg, P], then dx = col2im(dcol)
+//   grad weight: dW [Fg, K] += dy [Fg, P] * col^T, over the images in order
+//
+//===----------------------------------------------------------------------===//
+
+#include "backends/cpu/gemm/Conv2d.h"
+
+#include "backends/cpu/gemm/GemmScratch.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+namespace nnc::cpu {
+
+using namespace detail;
+
+namespace {
+
+/// Per-group sizes derived from a Conv2dShape.
+struct GroupDims {
+  int64_t channels; ///< Input channels per group.
+  int64_t filters;  ///< Filters per group.
+  int64_t depth;    ///< GEMM K: channels * kernelH * kernelW.
+  int64_t pixels;   ///< Output pixels: outHeight * outWidth.
+  int64_t image;    ///< Input pixels: height * width.
+  bool direct;      ///< 1x1, stride 1, no padding: col is x itself.
+};
+
+GroupDims groupDims(const Conv2dShape &s) {
+  assert(s.valid() && "invalid conv2d shape");
+  GroupDims d;
+  d.channels = s.channels / s.groups;
+  d.filters = s.filters / s.groups;
+  d.depth = d.channels * s.kernelH * s.kernelW;
+  d.pixels = s.outHeight() * s.outWidth();
+  d.image = s.height * s.width;
+  d.direct = s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 &&
+             s.strideW == 1 && s.padH == 0 && s.padW == 0;
+  return d;
+}
+
+/// col [depth, pixels] of the `d.channels` input planes at `x`.
+void im2col(const Conv2dShape &s, const GroupDims &d, const float *x,
+            float *col) {
+  int64_t outH = s.outHeight(), outW = s.outWidth();
+  for (int64_t c = 0; c < d.channels; ++c) {
+    const float *plane = x + c * d.image;
+    for (int64_t kh = 0; kh < s.kernelH; ++kh) {
+      for (int64_t kw = 0; kw < s.kernelW; ++kw) {
+        float *row = col + ((c * s.kernelH + kh) * s.kernelW + kw) * d.pixels;
+        int64_t offsetW = kw * s.dilationW - s.padW;
+        // The output columns whose input column lies inside the image.
+        int64_t owBegin =
+            std::clamp<int64_t>((-offsetW + s.strideW - 1) / s.strideW, 0, outW);
+        if (offsetW >= 0)
+          owBegin = 0;
+        int64_t owEnd = std::clamp<int64_t>(
+            (s.width - offsetW + s.strideW - 1) / s.strideW, owBegin, outW);
+        for (int64_t oh = 0; oh < outH; ++oh) {
+          float *out = row + oh * outW;
+          int64_t ih = oh * s.strideH - s.padH + kh * s.dilationH;
+          if (ih < 0 || ih >= s.height) {
+            std::fill(out, out + outW, 0.0f);
+            continue;
+          }
+          const float *in = plane + ih * s.width + offsetW;
+          std::fill(out, out + owBegin, 0.0f);
+          if (s.strideW == 1)
+            std::memcpy(out + owBegin, in + owBegin,
+                        (owEnd - owBegin) * sizeof(float));
+          else
+            for (int64_t ow = owBegin; ow < owEnd; ++ow)
+              out[ow] = in[ow * s.strideW];
+          std::fill(out + owEnd, out + outW, 0.0f);
+        }
+      }
+    }
+  }
+}
+
+/// Adds dcol [depth, pixels] into the `d.channels` planes at `dx`, in a
+/// fixed order.
+void col2imAdd(const Conv2dShape &s, const GroupDims &d, const float *col,
+               float *dx) {
+  int64_t outH = s.outHeight(), outW = s.outWidth();
+  for (int64_t c = 0; c < d.channels; ++c) {
+    float *plane = dx + c * d.image;
+    for (int64_t kh = 0; kh < s.kernelH; ++kh) {
+      for (int64_t kw = 0; kw < s.kernelW; ++kw) {
+        const float *row =
+            col + ((c * s.kernelH + kh) * s.kernelW + kw) * d.pixels;
+        for (int64_t oh = 0; oh < outH; ++oh) {
+          int64_t ih = oh * s.strideH - s.padH + kh * s.dilationH;
+          if (ih < 0 || ih >= s.height)
+            continue;
+          for (int64_t ow = 0; ow < outW; ++ow) {
+            int64_t iw = ow * s.strideW - s.padW + kw * s.dilationW;
+            if (iw >= 0 && iw < s.width)
+              plane[ih * s.width + iw] += row[oh * outW + ow];
+          }
+        }
+      }
+    }
+  }
+}
+
+} // namespace
+
+bool Conv2dShape::valid() const {
+  if (batch < 0 || channels <= 0 || height <= 0 || width <= 0 ||
+      filters <= 0 || kernelH <= 0 || kernelW <= 0 || strideH <= 0 ||
+      strideW <= 0 || padH < 0 || padW < 0 || dilationH <= 0 ||
+      dilationW <= 0 || groups <= 0 || channels % groups != 0 ||
+      filters % groups != 0)
+    return false;
+  return height + 2 * padH >= dilationH * (kernelH - 1) + 1 &&
+         width + 2 * padW >= dilationW * (kernelW - 1) + 1;
+}
+
+void conv2dForward(const GemmKernels &kernels, const Conv2dShape &s,
+                   const float *x, const float *weight, const float *bias,
+                   float *y, int64_t batchBegin, int64_t batchEnd) {
+  GroupDims d = groupDims(s);
+  float *col = d.direct ? nullptr
+                        : threadScratch(ScratchSlot::Columns,
+                                        size_t(d.depth * d.pixels));
+  for (int64_t n = batchBegin; n < batchEnd; ++n) {
+    for (int64_t g = 0; g < s.groups; ++g) {
+      const float *xg = x + (n * s.channels + g * d.channels) * d.image;
+      float *yg = y + (n * s.filters + g * d.filters) * d.pixels;
+      if (!d.direct)
+        im2col(s, d, xg, col);
+      if (bias)
+        for (int64_t f = 0; f < d.filters; ++f)
+          std::fill(yg + f * d.pixels, yg + (f + 1) * d.pixels,
+                    bias[g * d.filters + f]);
+      GemmProblem p;
+      p.m = d.filters;
+      p.n = d.pixels;
+      p.k = d.depth;
+      p.a = weight + g * d.filters * d.depth;
+      p.lda = d.depth;
+      p.b = d.direct ? xg : col;
+      p.ldb = d.pixels;
+      p.c = yg;
+      p.ldc = d.pixels;
+      p.accumulate = bias != nullptr;
+      gemmBlock(kernels, p, 0, p.m, 0, p.n);
+    }
+  }
+}
+
+void conv2dGradInput(const GemmKernels &kernels, const Conv2dShape &s,
+                     const float *dy, const float *weight, float *dx,
+                     int64_t batchBegin, int64_t batchEnd) {
+  GroupDims d = groupDims(s);
+  float *col = d.direct ? nullptr
+                        : threadScratch(ScratchSlot::Columns,
+                                        size_t(d.depth * d.pixels));
+  for (int64_t n = batchBegin; n < batchEnd; ++n) {
+    for (int64_t g = 0; g < s.groups; ++g) {
+      float *dxg = dx + (n * s.channels + g * d.channels) * d.image;
+      GemmProblem p;
+      p.transA = true;
+      p.m = d.depth;
+      p.n = d.pixels;
+      p.k = d.filters;
+      p.a = weight + g * d.filters * d.depth;
+      p.lda = d.depth;
+      p.b = dy + (n * s.filters + g * d.filters) * d.pixels;
+      p.ldb = d.pixels;
+      p.c = d.direct ? dxg : col;
+      p.ldc = d.pixels;
+      gemmBlock(kernels, p, 0, p.m, 0, p.n);
+      if (d.direct)
+        continue;
+      std::fill(dxg, dxg + d.channels * d.image, 0.0f);
+      col2imAdd(s, d, col, dxg);
+    }
+  }
+}
+
+void conv2dGradWeight(const GemmKernels &kernels, const Conv2dShape &s,
+                      const float *x, const float *dy, float *dweight,
+                      int64_t filterBegin, int64_t filterEnd) {
+  GroupDims d = groupDims(s);
+  float *col = d.direct ? nullptr
+                        : threadScratch(ScratchSlot::Columns,
+                                        size_t(d.depth * d.pixels));
+  for (int64_t g = filterBegin / d.filters; g * d.filters < filterEnd; ++g) {
+    // The filters of group g inside the range, as rows of its GEMM.
+    int64_t rowBegin = std::max(filterBegin - g * d.filters, int64_t(0));
+    int64_t rowEnd = std::min(filterEnd - g * d.filters, d.filters);
+    float *dwg = dweight + g * d.filters * d.depth;
+    if (s.batch == 0) {
+      std::fill(dwg + rowBegin * d.depth, dwg + rowEnd * d.depth, 0.0f);
+      continue;
+    }
+    for (int64_t n = 0; n < s.batch; ++n) {
+      const float *xg = x + (n * s.channels + g * d.channels) * d.image;
+      if (!d.direct)
+        im2col(s, d, xg, col);
+      GemmProblem p;
+      p.transB = true;
+      p.m = d.filters;
+      p.n = d.depth;
+      p.k = d.pixels;
+      p.a = dy + (n * s.filters + g * d.filters) * d.pixels;
+      p.lda = d.pixels;
+      p.b = d.direct ? xg : col;
+      p.ldb = d.pixels;
+      p.c = dwg;
+      p.ldc = d.depth;
+      p.accumulate = n > 0;
+      gemmBlock(kernels, p, rowBegin, rowEnd, 0, p.n);
+    }
+  }
+}
+
+} // namespace nnc::cpu

@@ -1,0 +1,104 @@
+//===- Gemm.h - JIT-compiled fp32 GEMM for the host CPU ---------*- C++ -*-===//
+//
+// A plain C++ interface over raw pointers; no LLVM or MLIR types cross it.
+// The micro-kernels behind it are generated as LLVM IR and JIT-compiled once
+// per process for the host CPU (AVX-512, AVX2 or SSE); packing and cache
+// blocking are ordinary C++. See README.md in this folder for how to call it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_BACKENDS_CPU_GEMM_GEMM_H
+#define NNC_BACKENDS_CPU_GEMM_GEMM_H
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace nnc::cpu {
+
+/// A set of compiled micro-kernels plus the blocking parameters that suit
+/// them. Immutable once built, so one object may serve any number of threads
+/// at once. Opaque; obtain one from hostGemm() or createGemmKernels().
+struct GemmKernels;
+
+/// Which instruction set the micro-kernels are generated for.
+enum class GemmIsa {
+  Host,     ///< The best the host supports (AVX-512, else AVX2, else SSE).
+  Avx512,   ///< 512-bit zmm registers; needs avx512f.
+  Avx2,     ///< 256-bit ymm registers with FMA; needs avx2 and fma.
+  Sse,      ///< 128-bit xmm registers, no FMA; any x86-64.
+  Portable, ///< No JIT: plain C++ kernels (the fallback when the JIT fails).
+};
+
+/// The kernels for this process's CPU, JIT-compiled on the first call
+/// (tens of milliseconds; thread-safe) and kept until the process exits.
+/// Never fails: if code generation fails it falls back to the portable C++
+/// kernels, and gemmKernelsDescription() says so.
+const GemmKernels &hostGemm();
+
+/// Builds kernels for an explicit ISA (for tests and benchmarks). Returns
+/// null and sets *error when the host cannot run that ISA or the JIT fails.
+/// The object owns its JIT-compiled code; destroy it only when no gemm call
+/// uses it any more.
+std::shared_ptr<const GemmKernels> createGemmKernels(GemmIsa isa,
+                                                     std::string *error);
+
+/// One line naming the ISA, the register tile and the cache blocking, e.g.
+/// "avx512 (sapphirerapids) 8x32 mc=... kc=... nc=...".
+std::string gemmKernelsDescription(const GemmKernels &kernels);
+
+/// A GEMM problem: C[M,N] = op(A)[M,K] * op(B)[K,N], or C += ... when
+/// `accumulate`. All matrices are row-major f32 with leading dimensions (the
+/// distance in elements between consecutive rows as stored): op(A) = A is
+/// stored M x K (lda >= K), op(A) = A^T is stored K x M (lda >= M); likewise
+/// B (K x N, or N x K when transposed). C must not alias A or B.
+struct GemmProblem {
+  bool transA = false;
+  bool transB = false;
+  int64_t m = 0, n = 0, k = 0;
+  const float *a = nullptr;
+  int64_t lda = 0;
+  const float *b = nullptr;
+  int64_t ldb = 0;
+  float *c = nullptr;
+  int64_t ldc = 0;
+  /// Add to C instead of overwriting it. With k == 0, C is then left alone;
+  /// otherwise it is zeroed.
+  bool accumulate = false;
+};
+
+/// Computes the block rows [rowBegin, rowEnd) x columns [colBegin, colEnd)
+/// of C for problem `p`, leaving the rest of C untouched. Every element of C
+/// is computed by the same sequence of operations whatever block it falls in
+/// (k is summed in a fixed order), so splitting M or N across threads in any
+/// way gives bitwise the same C as one call over the whole matrix. Empty
+/// ranges are a no-op. Uses per-thread scratch allocated on a thread's first
+/// call and grown when needed; never allocates in the steady state.
+void gemmBlock(const GemmKernels &kernels, const GemmProblem &p,
+               int64_t rowBegin, int64_t rowEnd, int64_t colBegin,
+               int64_t colEnd);
+
+/// Convenience form: rows [rowBegin, rowEnd) of C, all columns.
+inline void gemm(const GemmKernels &kernels, bool transA, bool transB,
+                 int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                 const float *b, int64_t ldb, float *c, int64_t ldc,
+                 bool accumulate, int64_t rowBegin, int64_t rowEnd) {
+  GemmProblem p;
+  p.transA = transA;
+  p.transB = transB;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.a = a;
+  p.lda = lda;
+  p.b = b;
+  p.ldb = ldb;
+  p.c = c;
+  p.ldc = ldc;
+  p.accumulate = accumulate;
+  gemmBlock(kernels, p, rowBegin, rowEnd, 0, n);
+}
+
+} // namespace nnc::cpu
+
+#endif // NNC_BACKENDS_CPU_GEMM_GEMM_H

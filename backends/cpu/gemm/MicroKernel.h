@@ -1,0 +1,85 @@
+//===- MicroKernel.h - GEMM micro-kernel contract (internal) ----*- C++ -*-===//
+//
+// What the packing driver (Gemm.cpp) and the kernel generators
+// (MicroKernelJit.cpp, the portable kernels in Gemm.cpp) agree on. Not part
+// of the public interface.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_BACKENDS_CPU_GEMM_MICROKERNEL_H
+#define NNC_BACKENDS_CPU_GEMM_MICROKERNEL_H
+
+#include "backends/cpu/gemm/Gemm.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace nnc::cpu::detail {
+
+/// Computes a tile of at most mr x nr elements of C:
+///   acc[r][j] = sum_{p < k, in order} a[p * MR + r] * b[p * ldb + j]
+///   c[r * ldc + j] = accumulate ? c[r * ldc + j] + acc[r][j] : acc[r][j]
+/// for r below the kernel's row count and j < nCols (nCols == NR for the
+/// full kernels, which read NR columns of b; the masked ones read only
+/// j < nCols). `a` is a packed panel of MR floats per k step (rows past the
+/// kernel's row count are not read); `b` is either a packed panel (ldb ==
+/// NR) or B itself (ldb its leading dimension). Each sum starts from +0 and
+/// adds the products one k step at a time, with a fused multiply-add where
+/// the ISA has one, so an element's value does not depend on which tile or
+/// kernel variant computed it.
+using MicroKernelFn = void (*)(int64_t k, const float *a, const float *b,
+                               int64_t ldb, float *c, int64_t ldc,
+                               int64_t nCols, int64_t accumulate);
+
+/// The largest register tile height any generator produces.
+constexpr int kMaxMr = 16;
+
+/// One kernel per row count: full[r - 1] computes r rows by NR columns,
+/// masked[r - 1] r rows by nCols < NR columns.
+struct MicroKernelSet {
+  int mr = 0;
+  int nr = 0;
+  MicroKernelFn full[kMaxMr] = {};
+  MicroKernelFn masked[kMaxMr] = {};
+};
+
+/// Overrides of the default tile and blocking, for tuning; zero keeps the
+/// default.
+struct GemmTuning {
+  int rows = 0;   ///< MR, up to kMaxMr.
+  int unroll = 0; ///< k steps per main-loop iteration; a power of two.
+  int64_t mc = 0, kc = 0, nc = 0;
+};
+
+/// Like createGemmKernels, with the defaults overridden by `tuning`.
+std::shared_ptr<const GemmKernels>
+createTunedGemmKernels(GemmIsa isa, const GemmTuning &tuning,
+                       std::string *error);
+
+/// Generates, JIT-compiles and returns the micro-kernels for `isa` (not
+/// Portable) on the host. `owner` keeps the compiled code alive; `cpuName`
+/// receives the CPU the code was compiled for. Returns false with a message
+/// in *error when the host lacks the ISA or code generation fails.
+bool jitMicroKernels(GemmIsa isa, const GemmTuning &tuning,
+                     MicroKernelSet &set,
+                     std::shared_ptr<void> &owner, std::string &cpuName,
+                     std::string *error);
+
+} // namespace nnc::cpu::detail
+
+namespace nnc::cpu {
+
+struct GemmKernels {
+  std::string description;
+  detail::MicroKernelSet kernels;
+  /// Cache blocking: rows of packed A (L2), depth of a packed panel, columns
+  /// of packed B. mc is a multiple of mr, nc of nr.
+  int64_t mc = 0, kc = 0, nc = 0;
+  /// Keeps JIT-compiled code alive; null for the portable kernels.
+  std::shared_ptr<void> owner;
+};
+
+} // namespace nnc::cpu
+
+#endif // NNC_BACKENDS_CPU_GEMM_MICROKERNEL_H

@@ -1,0 +1,192 @@
+//===- gemm_bench.cpp - GFLOP/s of the JIT-compiled GEMM ------------------===//
+//
+// nnc-gemm-bench [--isa host|avx512|avx2|sse|portable] [--sizes 256,512,1024]
+//                [--trials N] [--threads N] [--trans-a] [--trans-b]
+//                [--mr N] [--unroll N] [--mc N] [--kc N] [--nc N]
+//
+// Square C = A * B, f32, row-major. Each trial runs the product enough
+// times to take about 0.2 s; prints the median and best trial in GFLOP/s and
+// as a share of one core's AVX-512 FMA peak (168 GFLOP/s, measured in
+// /work/shared/peers/RESULTS.md). Not a test: it checks nothing.
+//
+//===----------------------------------------------------------------------===//
+
+#include "backends/cpu/gemm/Gemm.h"
+#include "backends/cpu/gemm/MicroKernel.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace nnc::cpu;
+
+namespace {
+
+constexpr double kPeakGflops = 168.0;
+
+double seconds() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+/// CPU time of the calling thread: on a shared machine it leaves out the
+/// time other processes held this core.
+double threadSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+struct Options {
+  GemmIsa isa = GemmIsa::Host;
+  std::vector<int64_t> sizes = {256, 512, 1024};
+  int trials = 7;
+  int threads = 1;
+  bool transA = false, transB = false;
+  detail::GemmTuning tuning;
+};
+
+bool parse(int argc, char **argv, Options &o) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> const char * {
+      return i + 1 < argc ? argv[++i] : "";
+    };
+    if (arg == "--isa") {
+      std::string v = value();
+      if (v == "host")
+        o.isa = GemmIsa::Host;
+      else if (v == "avx512")
+        o.isa = GemmIsa::Avx512;
+      else if (v == "avx2")
+        o.isa = GemmIsa::Avx2;
+      else if (v == "sse")
+        o.isa = GemmIsa::Sse;
+      else if (v == "portable")
+        o.isa = GemmIsa::Portable;
+      else
+        return false;
+    } else if (arg == "--sizes") {
+      o.sizes.clear();
+      std::string v = value();
+      for (size_t pos = 0; pos < v.size();) {
+        size_t end = v.find(',', pos);
+        o.sizes.push_back(std::atoll(v.substr(pos, end - pos).c_str()));
+        pos = end == std::string::npos ? v.size() : end + 1;
+      }
+    } else if (arg == "--trials") {
+      o.trials = std::max(1, std::atoi(value()));
+    } else if (arg == "--threads") {
+      o.threads = std::max(1, std::atoi(value()));
+    } else if (arg == "--trans-a") {
+      o.transA = true;
+    } else if (arg == "--trans-b") {
+      o.transB = true;
+    } else if (arg == "--mr") {
+      o.tuning.rows = std::atoi(value());
+    } else if (arg == "--unroll") {
+      o.tuning.unroll = std::atoi(value());
+    } else if (arg == "--mc") {
+      o.tuning.mc = std::atoll(value());
+    } else if (arg == "--kc") {
+      o.tuning.kc = std::atoll(value());
+    } else if (arg == "--nc") {
+      o.tuning.nc = std::atoll(value());
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// One product, rows split evenly over `threads` std::threads.
+void run(const GemmKernels &kernels, const GemmProblem &p, int threads) {
+  if (threads == 1) {
+    gemmBlock(kernels, p, 0, p.m, 0, p.n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      gemmBlock(kernels, p, p.m * t / threads, p.m * (t + 1) / threads, 0,
+                p.n);
+    });
+  for (std::thread &thread : pool)
+    thread.join();
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options o;
+  if (!parse(argc, argv, o)) {
+    std::fprintf(stderr, "usage: see the header of bench/gemm_bench.cpp\n");
+    return 2;
+  }
+  std::string error;
+  double start = seconds();
+  auto kernels = detail::createTunedGemmKernels(o.isa, o.tuning, &error);
+  if (!kernels) {
+    std::fprintf(stderr, "nnc-gemm-bench: %s\n", error.c_str());
+    return 1;
+  }
+  std::printf("kernels: %s (built in %.1f ms)\n",
+              gemmKernelsDescription(*kernels).c_str(),
+              (seconds() - start) * 1e3);
+  std::printf("threads: %d, trans-a: %d, trans-b: %d, trials: %d\n", o.threads,
+              o.transA, o.transB, o.trials);
+  // Wall-clock rates, then (1 thread) rates over the thread's CPU time.
+  std::printf("%6s %10s %10s %12s %10s %10s\n", "n", "median", "best",
+              "median/168", "cpu-median", "cpu-best");
+
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (int64_t n : o.sizes) {
+    std::vector<float> a(n * n), b(n * n), c(n * n);
+    for (float &x : a)
+      x = dist(rng);
+    for (float &x : b)
+      x = dist(rng);
+    GemmProblem p;
+    p.transA = o.transA;
+    p.transB = o.transB;
+    p.m = p.n = p.k = n;
+    p.a = a.data();
+    p.b = b.data();
+    p.c = c.data();
+    p.lda = p.ldb = p.ldc = n;
+    double flops = 2.0 * n * n * n;
+
+    run(*kernels, p, o.threads); // Warm up caches and scratch.
+    double t0 = seconds();
+    run(*kernels, p, o.threads);
+    double once = std::max(seconds() - t0, 1e-6);
+    int reps = std::max(1, int(0.2 / once));
+    std::vector<double> rates, cpuRates;
+    for (int t = 0; t < o.trials; ++t) {
+      double begin = seconds(), cpuBegin = threadSeconds();
+      for (int r = 0; r < reps; ++r)
+        run(*kernels, p, o.threads);
+      rates.push_back(flops * reps / (seconds() - begin) / 1e9);
+      cpuRates.push_back(flops * reps / (threadSeconds() - cpuBegin) / 1e9);
+    }
+    std::sort(rates.begin(), rates.end());
+    std::sort(cpuRates.begin(), cpuRates.end());
+    double median = rates[rates.size() / 2];
+    std::printf("%6lld %10.1f %10.1f %11.1f%%", (long long)n, median,
+                rates.back(), 100.0 * median / kPeakGflops);
+    if (o.threads == 1)
+      std::printf(" %10.1f %10.1f", cpuRates[cpuRates.size() / 2],
+                  cpuRates.back());
+    std::printf("\n");
+  }
+  return 0;
+}

@@ -1,0 +1,221 @@
+//===- GemmTest.cpp - The JIT-compiled GEMM against a naive loop ----------===//
+
+#include "backends/cpu/gemm/Gemm.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace nnc::cpu;
+
+namespace {
+
+/// Kernels for `isa`, built once per test binary; null when the host cannot
+/// run that ISA.
+const GemmKernels *kernelsFor(GemmIsa isa) {
+  static std::map<GemmIsa, std::shared_ptr<const GemmKernels>> cache;
+  auto it = cache.find(isa);
+  if (it == cache.end())
+    it = cache.emplace(isa, createGemmKernels(isa, nullptr)).first;
+  return it->second.get();
+}
+
+std::vector<float> randomMatrix(int64_t rows, int64_t cols, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> m(rows * cols);
+  for (float &x : m)
+    x = dist(rng);
+  return m;
+}
+
+struct Case {
+  int64_t m, n, k;
+  bool transA = false, transB = false, accumulate = false;
+  int64_t pad = 0; ///< Extra elements per row in every leading dimension.
+};
+
+std::string describe(const Case &c) {
+  return std::to_string(c.m) + "x" + std::to_string(c.n) + "x" +
+         std::to_string(c.k) + (c.transA ? " transA" : "") +
+         (c.transB ? " transB" : "") + (c.accumulate ? " accumulate" : "") +
+         (c.pad ? " padded" : "");
+}
+
+/// Stored operands of a case and the problem over them.
+struct Operands {
+  std::vector<float> a, b, c;
+  GemmProblem p;
+
+  explicit Operands(const Case &t) {
+    int64_t aRows = t.transA ? t.k : t.m, aCols = t.transA ? t.m : t.k;
+    int64_t bRows = t.transB ? t.n : t.k, bCols = t.transB ? t.k : t.n;
+    p.lda = aCols + t.pad;
+    p.ldb = bCols + t.pad;
+    p.ldc = t.n + t.pad;
+    a = randomMatrix(aRows, p.lda, 1);
+    b = randomMatrix(bRows, p.ldb, 2);
+    c = randomMatrix(t.m, p.ldc, 3);
+    p.transA = t.transA;
+    p.transB = t.transB;
+    p.m = t.m;
+    p.n = t.n;
+    p.k = t.k;
+    p.a = a.data();
+    p.b = b.data();
+    p.c = c.data();
+    p.accumulate = t.accumulate;
+  }
+  float opA(int64_t i, int64_t k) const {
+    return p.transA ? a[k * p.lda + i] : a[i * p.lda + k];
+  }
+  float opB(int64_t k, int64_t j) const {
+    return p.transB ? b[j * p.ldb + k] : b[k * p.ldb + j];
+  }
+};
+
+/// Runs `t` on `kernels` and checks every element of C against a double
+/// loop, and that the padding between rows of C is untouched.
+void checkAgainstNaive(const GemmKernels &kernels, const Case &t) {
+  SCOPED_TRACE(describe(t));
+  Operands o(t);
+  std::vector<float> before = o.c;
+  gemmBlock(kernels, o.p, 0, t.m, 0, t.n);
+  const double eps = std::numeric_limits<float>::epsilon();
+  int failures = 0;
+  for (int64_t i = 0; i < t.m && failures < 5; ++i) {
+    for (int64_t j = 0; j < o.p.ldc; ++j) {
+      float got = o.c[i * o.p.ldc + j];
+      if (j >= t.n) {
+        EXPECT_EQ(got, before[i * o.p.ldc + j]) << "padding at " << i << ","
+                                                << j;
+        continue;
+      }
+      double want = t.accumulate ? before[i * o.p.ldc + j] : 0.0;
+      double magnitude = std::fabs(want);
+      for (int64_t k = 0; k < t.k; ++k) {
+        double product = double(o.opA(i, k)) * double(o.opB(k, j));
+        want += product;
+        magnitude += std::fabs(product);
+      }
+      double tolerance = (t.k + 2) * eps * magnitude + 1e-30;
+      if (!(std::fabs(got - want) <= tolerance)) {
+        ADD_FAILURE() << "C[" << i << "," << j << "] = " << got
+                      << ", want " << want << " (tolerance " << tolerance
+                      << ")";
+        ++failures;
+      }
+    }
+  }
+}
+
+class GemmIsaTest : public testing::TestWithParam<GemmIsa> {
+protected:
+  void SetUp() override {
+    kernels = kernelsFor(GetParam());
+    if (!kernels)
+      GTEST_SKIP() << "the host cannot run this ISA";
+  }
+  const GemmKernels *kernels = nullptr;
+};
+
+TEST_P(GemmIsaTest, SquareSizes) {
+  for (int64_t n : {1, 3, 17, 127, 128, 129, 255, 512})
+    checkAgainstNaive(*kernels, {n, n, n});
+}
+
+TEST_P(GemmIsaTest, Rectangular) {
+  const Case cases[] = {{1, 512, 784}, {128, 10, 256}, {37, 1000, 3},
+                        {300, 17, 513}, {5, 33, 1},    {2, 2, 1000},
+                        {700, 3, 40},   {13, 47, 600}, {64, 784, 1}};
+  for (const Case &c : cases)
+    checkAgainstNaive(*kernels, c);
+}
+
+TEST_P(GemmIsaTest, TransposesAccumulateAndPadding) {
+  for (bool transA : {false, true})
+    for (bool transB : {false, true})
+      for (bool accumulate : {false, true})
+        for (int64_t pad : {0, 5})
+          for (Case c : {Case{129, 77, 300}, Case{3, 130, 17},
+                         Case{40, 5, 260}}) {
+            c.transA = transA;
+            c.transB = transB;
+            c.accumulate = accumulate;
+            c.pad = pad;
+            checkAgainstNaive(*kernels, c);
+          }
+}
+
+TEST_P(GemmIsaTest, ZeroDepthZeroesOrKeepsC) {
+  for (bool accumulate : {false, true}) {
+    Case t{7, 9, 0};
+    t.accumulate = accumulate;
+    Operands o(t);
+    std::vector<float> before = o.c;
+    gemmBlock(*kernels, o.p, 0, t.m, 0, t.n);
+    for (size_t i = 0; i < o.c.size(); ++i)
+      EXPECT_EQ(o.c[i], accumulate ? before[i] : 0.0f);
+  }
+}
+
+/// Splitting rows or columns in any way gives bitwise the same C.
+TEST_P(GemmIsaTest, SplitsAreBitwiseIdentical) {
+  const Case cases[] = {{300, 200, 700}, {129, 1000, 33}, {31, 45, 257}};
+  for (Case t : cases) {
+    for (bool transB : {false, true}) {
+      t.transB = transB;
+      t.accumulate = transB;
+      SCOPED_TRACE(describe(t));
+      Operands whole(t);
+      gemmBlock(*kernels, whole.p, 0, t.m, 0, t.n);
+      const std::vector<std::vector<int64_t>> rowSplits = {
+          {0, 1, 13, t.m}, {0, t.m / 2, t.m}, {0, 2, 3, 5, 100, t.m}};
+      for (const auto &cuts : rowSplits) {
+        Operands split(t);
+        for (size_t i = 0; i + 1 < cuts.size(); ++i)
+          gemmBlock(*kernels, split.p, std::min(cuts[i], t.m),
+                    std::min(cuts[i + 1], t.m), 0, t.n);
+        EXPECT_EQ(0, std::memcmp(whole.c.data(), split.c.data(),
+                                 whole.c.size() * sizeof(float)));
+      }
+      Operands tiles(t);
+      for (int64_t i : {int64_t(0), t.m / 3})
+        for (int64_t j : {int64_t(0), t.n / 2 + 1})
+          gemmBlock(*kernels, tiles.p, i, i == 0 ? t.m / 3 : t.m, j,
+                    j == 0 ? t.n / 2 + 1 : t.n);
+      EXPECT_EQ(0, std::memcmp(whole.c.data(), tiles.c.data(),
+                               whole.c.size() * sizeof(float)));
+    }
+  }
+}
+
+std::string isaName(const testing::TestParamInfo<GemmIsa> &info) {
+  const char *names[] = {"Host", "Avx512", "Avx2", "Sse", "Portable"};
+  return names[int(info.param)];
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, GemmIsaTest,
+                         testing::Values(GemmIsa::Host, GemmIsa::Avx512,
+                                         GemmIsa::Avx2, GemmIsa::Sse,
+                                         GemmIsa::Portable),
+                         isaName);
+
+TEST(HostGemm, DescribesItselfAndComputes) {
+  const GemmKernels &kernels = hostGemm();
+  EXPECT_FALSE(gemmKernelsDescription(kernels).empty());
+  float a[] = {1, 2, 3, 4}, b[] = {5, 6, 7, 8}, c[4] = {};
+  gemm(kernels, false, false, 2, 2, 2, a, 2, b, 2, c, 2, false, 0, 2);
+  EXPECT_EQ(c[0], 19.0f);
+  EXPECT_EQ(c[1], 22.0f);
+  EXPECT_EQ(c[2], 43.0f);
+  EXPECT_EQ(c[3], 50.0f);
+}
+
+} // namespace
