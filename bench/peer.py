@@ -10,8 +10,8 @@ CASE is gemm_256, gemm_512, gemm_1024 (numpy.matmul into a preallocated
 output), mlp_train_b32, mlp_train_b128, lenet_train_b64 (a whole SGD-momentum
 step: zero_grad, forward, backward, update) or mlp_infer_b1 (torch.no_grad,
 eager and TorchScript traced+frozen; the faster is kept). Each case is timed
-as nnc bench times nnc: W untimed calls, then up to R timed calls (stopping
-after S seconds), median per call. Prints one JSON line per case.
+as nnc bench times nnc: W untimed calls, then up to R timed calls, each phase
+stopping after S seconds; median per call. Prints one JSON line per case.
 """
 import argparse
 import ctypes
@@ -24,8 +24,11 @@ import time
 
 def timed(step, warmup, repeat, max_seconds):
     """Median, min and max seconds per call of step() and the count timed."""
+    start = time.perf_counter()
     for _ in range(warmup):
         step()
+        if max_seconds > 0 and time.perf_counter() - start >= max_seconds:
+            break
     times, start = [], time.perf_counter()
     for _ in range(repeat):
         t0 = time.perf_counter()

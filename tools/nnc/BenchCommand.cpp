@@ -3,7 +3,9 @@
 // Times a model's forward function, or its whole training step, on a backend:
 // the compile, then `warmup` untimed runs and `repeat` timed ones on
 // generated inputs. It reports the median, min and max step time and the
-// samples per second at the median, as text or as one JSON line.
+// samples per second at the median, as text or as one JSON line. With
+// --max-seconds, the warm-up and the timed runs each stop once they took that
+// long (after at least one run), so that a slow backend finishes too.
 //
 // Generated inputs: floats uniform in [0, 1); integer labels of a softmax
 // cross-entropy uniform in 0..classes-1 (the last extent of the logits);
@@ -86,8 +88,7 @@ bool generateArguments(const ModelSession &session, CompiledGraph &graph,
         rt::InitializerSpec spec{"uniform",
                                  {{"low", 0.0}, {"high", 1.0}},
                                  frontend::fnv1a64(arg.name)};
-        if (rt::Error error = rt::initialize(tensor->view(), spec);
-            !error.ok())
+        if (rt::Error error = rt::initialize(tensor->view(), spec); !error.ok())
           return fail(error.message());
       } else {
         int64_t classes = labelClasses(session, graph, arg.name);
@@ -228,9 +229,14 @@ ExitCode runBench(const BenchOptions &options) {
       swapInUpdates(*graph, params, values);
     return true;
   };
-  for (int64_t i = 0; i < options.warmup; ++i)
+  Clock::time_point warmupStart = Clock::now();
+  for (int64_t i = 0; i < options.warmup; ++i) {
     if (!runOnce())
       return UserError;
+    if (options.maxSeconds > 0 &&
+        secondsSince(warmupStart) >= options.maxSeconds)
+      break;
+  }
   std::vector<double> seconds;
   Clock::time_point timedStart = Clock::now();
   for (int64_t i = 0; i < options.repeat; ++i) {
@@ -238,7 +244,8 @@ ExitCode runBench(const BenchOptions &options) {
     if (!runOnce())
       return UserError;
     seconds.push_back(secondsSince(start));
-    if (options.maxSeconds > 0 && secondsSince(timedStart) >= options.maxSeconds)
+    if (options.maxSeconds > 0 &&
+        secondsSince(timedStart) >= options.maxSeconds)
       break;
   }
   std::sort(seconds.begin(), seconds.end());
@@ -248,10 +255,10 @@ ExitCode runBench(const BenchOptions &options) {
   std::optional<double> loss;
   if (CompiledGraph::Result *result = graph->findResult("loss", "loss"))
     loss = scalarValue(result->tensor);
-  unsigned threads = session->threads()
-                         ? session->threads()
-                         : static_cast<unsigned>(
-                               oneapi::tbb::info::default_concurrency());
+  unsigned threads =
+      session->threads()
+          ? session->threads()
+          : static_cast<unsigned>(oneapi::tbb::info::default_concurrency());
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   double peakRssMiB = usage.ru_maxrss / 1024.0;
@@ -271,7 +278,8 @@ ExitCode runBench(const BenchOptions &options) {
                        medianMs, seconds.front() * 1e3, seconds.back() * 1e3,
                        samplesPerSecond)
        << ", \"arena_bytes\": " << graph->arenaBytes()
-       << llvm::format(", \"peak_rss_mib\": %.1f", peakRssMiB) << ", \"loss\": ";
+       << llvm::format(", \"peak_rss_mib\": %.1f", peakRssMiB)
+       << ", \"loss\": ";
     if (loss && std::isfinite(*loss))
       os << llvm::format("%.6g", *loss);
     else
@@ -279,9 +287,10 @@ ExitCode runBench(const BenchOptions &options) {
     os << "}\n";
     return Success;
   }
-  os << program.modelName << ": " << (options.train ? "training step" : "forward")
-     << ", batch " << batch << ", backend " << session->backendName() << ", "
-     << threads << (threads == 1 ? " thread\n" : " threads\n");
+  os << program.modelName << ": "
+     << (options.train ? "training step" : "forward") << ", batch " << batch
+     << ", backend " << session->backendName() << ", " << threads
+     << (threads == 1 ? " thread\n" : " threads\n");
   os << llvm::format("  compile  %.3f s (load %.3f s)\n", compileSeconds,
                      loadSeconds);
   os << llvm::format("  step     %.3f ms median, min %.3f, max %.3f (%zu runs "

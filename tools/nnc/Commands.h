@@ -155,8 +155,8 @@ struct BenchOptions {
   std::optional<int64_t> batch;
   int64_t warmup = 5;
   int64_t repeat = 30;
-  /// Stop repeating once the timed runs took this long (0: no limit); at
-  /// least one run is timed.
+  /// Stop warming up, and then repeating, once the warm-up or the timed
+  /// runs took this long (0: no limit); at least one run is timed.
   double maxSeconds = 0;
   /// One JSON object on one line instead of text.
   bool json = false;

@@ -41,9 +41,9 @@ int main(int argc, char **argv) {
 
   // libLLVM registers many options of its own; show only ours.
   cl::HideUnrelatedOptions(category, cl::SubCommand::getTopLevel());
-  for (cl::SubCommand *sub : {&check.sub, &ir.sub, &run.sub, &grad.sub,
-                              &gradcheck.sub, &train.sub, &eval.sub,
-                              &backends.sub, &bench.sub})
+  for (cl::SubCommand *sub :
+       {&check.sub, &ir.sub, &run.sub, &grad.sub, &gradcheck.sub, &train.sub,
+        &eval.sub, &backends.sub, &bench.sub})
     cl::HideUnrelatedOptions(category, *sub);
   cl::SetVersionPrinter(printVersion);
 
