@@ -56,8 +56,8 @@ void im2col(const Conv2dShape &s, const GroupDims &d, const float *x,
         float *row = col + ((c * s.kernelH + kh) * s.kernelW + kw) * d.pixels;
         int64_t offsetW = kw * s.dilationW - s.padW;
         // The output columns whose input column lies inside the image.
-        int64_t owBegin =
-            std::clamp<int64_t>((-offsetW + s.strideW - 1) / s.strideW, 0, outW);
+        int64_t owBegin = std::clamp<int64_t>(
+            (-offsetW + s.strideW - 1) / s.strideW, 0, outW);
         if (offsetW >= 0)
           owBegin = 0;
         int64_t owEnd = std::clamp<int64_t>(
@@ -113,11 +113,10 @@ void col2imAdd(const Conv2dShape &s, const GroupDims &d, const float *col,
 } // namespace
 
 bool Conv2dShape::valid() const {
-  if (batch < 0 || channels <= 0 || height <= 0 || width <= 0 ||
-      filters <= 0 || kernelH <= 0 || kernelW <= 0 || strideH <= 0 ||
-      strideW <= 0 || padH < 0 || padW < 0 || dilationH <= 0 ||
-      dilationW <= 0 || groups <= 0 || channels % groups != 0 ||
-      filters % groups != 0)
+  if (batch < 0 || channels <= 0 || height <= 0 || width <= 0 || filters <= 0 ||
+      kernelH <= 0 || kernelW <= 0 || strideH <= 0 || strideW <= 0 ||
+      padH < 0 || padW < 0 || dilationH <= 0 || dilationW <= 0 || groups <= 0 ||
+      channels % groups != 0 || filters % groups != 0)
     return false;
   return height + 2 * padH >= dilationH * (kernelH - 1) + 1 &&
          width + 2 * padW >= dilationW * (kernelW - 1) + 1;

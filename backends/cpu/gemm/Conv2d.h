@@ -27,7 +27,7 @@ struct Conv2dShape {
   int64_t strideH = 1, strideW = 1;     ///< Positive.
   int64_t padH = 0, padW = 0;           ///< Zeros on both sides; >= 0.
   int64_t dilationH = 1, dilationW = 1; ///< Positive.
-  int64_t groups = 1; ///< Divides both channels and filters.
+  int64_t groups = 1;                   ///< Divides both channels and filters.
 
   int64_t outHeight() const {
     return (height + 2 * padH - dilationH * (kernelH - 1) - 1) / strideH + 1;

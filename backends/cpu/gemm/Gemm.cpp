@@ -29,8 +29,7 @@ constexpr int kPortableNr = 8;
 /// The no-JIT micro-kernel: the MicroKernelFn contract in plain C++.
 template <int Rows>
 void portableKernel(int64_t k, const float *a, const float *b, int64_t ldb,
-                    float *c, int64_t ldc, int64_t nCols,
-                    int64_t accumulate) {
+                    float *c, int64_t ldc, int64_t nCols, int64_t accumulate) {
   float acc[Rows][kPortableNr] = {};
   for (int64_t p = 0; p < k; ++p)
     for (int r = 0; r < Rows; ++r)
@@ -55,8 +54,8 @@ MicroKernelSet portableKernels() {
 /// Packs op(A)[ic, ic + mc) x [pc, pc + kc) into MR-tall panels of kc steps
 /// of MR floats; rows past mc in the last panel are left unset (the kernel
 /// for fewer rows does not read them).
-void packA(const GemmProblem &p, int64_t ic, int64_t mc, int64_t pc,
-           int64_t kc, int64_t mr, float *dst) {
+void packA(const GemmProblem &p, int64_t ic, int64_t mc, int64_t pc, int64_t kc,
+           int64_t mr, float *dst) {
   for (int64_t ir = 0; ir < mc; ir += mr) {
     int64_t rows = std::min(mr, mc - ir);
     float *d = dst + ir * kc;
@@ -79,8 +78,8 @@ void packA(const GemmProblem &p, int64_t ic, int64_t mc, int64_t pc,
 /// Packs op(B)[pc, pc + kc) x [jc, jc + nc) into NR-wide panels of kc steps
 /// of NR floats; columns past nc in the last panel are left unset (the
 /// masked kernels do not read them).
-void packB(const GemmProblem &p, int64_t jc, int64_t nc, int64_t pc,
-           int64_t kc, int64_t nr, float *dst) {
+void packB(const GemmProblem &p, int64_t jc, int64_t nc, int64_t pc, int64_t kc,
+           int64_t nr, float *dst) {
   for (int64_t jr = 0; jr < nc; jr += nr) {
     int64_t cols = std::min(nr, nc - jr);
     float *d = dst + jr * kc;
@@ -181,9 +180,8 @@ void gemmBlock(const GemmKernels &kernels, const GemmProblem &p,
   const int64_t mcMax = kernels.mc, kcMax = kernels.kc, ncMax = kernels.nc;
   // With few row tiles B's panels are hardly reused: read B in place.
   const bool packsB = p.transB || rowEnd - rowBegin > 2 * mr;
-  float *aPacked = threadScratch(ScratchSlot::PackedA,
-                                 std::min(mcMax, rowEnd - rowBegin + mr) *
-                                     kcMax);
+  float *aPacked = threadScratch(
+      ScratchSlot::PackedA, std::min(mcMax, rowEnd - rowBegin + mr) * kcMax);
   float *bPacked =
       packsB ? threadScratch(ScratchSlot::PackedB,
                              std::min(ncMax, colEnd - colBegin + nr) * kcMax)

@@ -2,9 +2,9 @@
 
 #include "backends/cpu/gemm/GemmScratch.h"
 
-#include <cstdlib>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 namespace nnc::cpu::detail {
 
@@ -29,7 +29,8 @@ float *threadScratch(ScratchSlot slot, size_t floats) {
     return scratch.buffers[i];
   // Grow by at least half again so a slowly growing workload reallocates a
   // logarithmic number of times.
-  size_t wanted = std::max(floats, scratch.capacity[i] + scratch.capacity[i] / 2);
+  size_t wanted =
+      std::max(floats, scratch.capacity[i] + scratch.capacity[i] / 2);
   size_t bytes = (wanted * sizeof(float) + 63) / 64 * 64;
   std::free(scratch.buffers[i]);
   scratch.buffers[i] = static_cast<float *>(std::aligned_alloc(64, bytes));

@@ -61,8 +61,7 @@ createTunedGemmKernels(GemmIsa isa, const GemmTuning &tuning,
 /// Portable) on the host. `owner` keeps the compiled code alive; `cpuName`
 /// receives the CPU the code was compiled for. Returns false with a message
 /// in *error when the host lacks the ISA or code generation fails.
-bool jitMicroKernels(GemmIsa isa, const GemmTuning &tuning,
-                     MicroKernelSet &set,
+bool jitMicroKernels(GemmIsa isa, const GemmTuning &tuning, MicroKernelSet &set,
                      std::shared_ptr<void> &owner, std::string &cpuName,
                      std::string *error);
 

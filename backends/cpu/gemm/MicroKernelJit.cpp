@@ -57,8 +57,7 @@ TileShape tileShapeFor(GemmIsa isa) {
 class KernelEmitter {
 public:
   KernelEmitter(Module &module, const TileShape &shape)
-      : module(module), ctx(module.getContext()), shape(shape),
-        builder(ctx) {
+      : module(module), ctx(module.getContext()), shape(shape), builder(ctx) {
     f32 = Type::getFloatTy(ctx);
     i64 = Type::getInt64Ty(ctx);
     vec = FixedVectorType::get(f32, shape.vectorWidth);
@@ -178,9 +177,9 @@ Function *KernelEmitter::emit(unsigned rows, bool masked,
     Value *limit = builder.CreateVectorSplat(shape.vectorWidth, nCols);
     for (unsigned v = 0; v < shape.vectors; ++v)
       masks.push_back(builder.CreateICmpSLT(
-          builder.CreateAdd(laneIds, builder.CreateVectorSplat(
-                                         shape.vectorWidth,
-                                         idx(v * shape.vectorWidth))),
+          builder.CreateAdd(
+              laneIds, builder.CreateVectorSplat(shape.vectorWidth,
+                                                 idx(v * shape.vectorWidth))),
           limit));
   }
   builder.CreateBr(mainCond);
@@ -263,8 +262,7 @@ std::string kernelName(unsigned rows, bool masked) {
 }
 
 /// The host's features, with the ISAs above `isa` switched off.
-std::vector<std::string> featuresFor(GemmIsa isa,
-                                     const StringMap<bool> &host) {
+std::vector<std::string> featuresFor(GemmIsa isa, const StringMap<bool> &host) {
   std::vector<std::string> features;
   for (const auto &feature : host)
     features.push_back((feature.second ? "+" : "-") + feature.first().str());
@@ -277,8 +275,7 @@ std::vector<std::string> featuresFor(GemmIsa isa,
 
 } // namespace
 
-bool jitMicroKernels(GemmIsa isa, const GemmTuning &tuning,
-                     MicroKernelSet &set,
+bool jitMicroKernels(GemmIsa isa, const GemmTuning &tuning, MicroKernelSet &set,
                      std::shared_ptr<void> &owner, std::string &cpuName,
                      std::string *error) {
   auto fail = [&](const std::string &message) {
@@ -300,10 +297,10 @@ bool jitMicroKernels(GemmIsa isa, const GemmTuning &tuning,
     return it != host.end() && it->second;
   };
   if (isa == GemmIsa::Host)
-    isa = !x86                                ? GemmIsa::Sse
-          : has("avx512f")                    ? GemmIsa::Avx512
-          : has("avx2") && has("fma")         ? GemmIsa::Avx2
-                                              : GemmIsa::Sse;
+    isa = !x86                        ? GemmIsa::Sse
+          : has("avx512f")            ? GemmIsa::Avx512
+          : has("avx2") && has("fma") ? GemmIsa::Avx2
+                                      : GemmIsa::Sse;
   if (isa == GemmIsa::Portable)
     return fail("the portable kernels are not JIT-compiled");
   if (isa == GemmIsa::Avx512 && !(x86 && has("avx512f")))
@@ -318,8 +315,7 @@ bool jitMicroKernels(GemmIsa isa, const GemmTuning &tuning,
     shape.unroll = tuning.unroll;
   if (!x86)
     shape.name = "vec128";
-  if (shape.rows > unsigned(kMaxMr) ||
-      (shape.unroll & (shape.unroll - 1)) != 0)
+  if (shape.rows > unsigned(kMaxMr) || (shape.unroll & (shape.unroll - 1)) != 0)
     return fail("bad tuning: rows above " + std::to_string(kMaxMr) +
                 " or an unroll that is not a power of two");
 

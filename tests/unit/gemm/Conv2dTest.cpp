@@ -48,11 +48,11 @@ Conv2dShape makeShape(int64_t batch, int64_t channels, int64_t height,
 std::string describe(const Conv2dShape &s) {
   return "x[" + std::to_string(s.batch) + "," + std::to_string(s.channels) +
          "," + std::to_string(s.height) + "," + std::to_string(s.width) +
-         "] w[" + std::to_string(s.filters) + ",*," + std::to_string(s.kernelH) +
-         "," + std::to_string(s.kernelW) + "] s" + std::to_string(s.strideH) +
-         "x" + std::to_string(s.strideW) + " p" + std::to_string(s.padH) +
-         "x" + std::to_string(s.padW) + " d" + std::to_string(s.dilationH) +
-         " g" + std::to_string(s.groups);
+         "] w[" + std::to_string(s.filters) + ",*," +
+         std::to_string(s.kernelH) + "," + std::to_string(s.kernelW) + "] s" +
+         std::to_string(s.strideH) + "x" + std::to_string(s.strideW) + " p" +
+         std::to_string(s.padH) + "x" + std::to_string(s.padW) + " d" +
+         std::to_string(s.dilationH) + " g" + std::to_string(s.groups);
 }
 
 /// Calls f(n, f, c, oh, ow, ih, iw, xIndex, wIndex, yIndex) for every
@@ -96,24 +96,22 @@ void expectNear(const std::vector<float> &got, const std::vector<double> &want,
 const Conv2dShape kShapes[] = {
     // batch, channels, h, w, filters, kh, kw, stride, pad, dilation, groups
     makeShape(2, 3, 9, 11, 4, 3, 3, 1, 1, 1, 1),
-    makeShape(3, 1, 28, 28, 6, 5, 5, 1, 0, 1, 1),   // LeNet's first layer.
-    makeShape(2, 6, 12, 12, 16, 5, 5, 1, 0, 1, 1),  // And its second.
-    makeShape(2, 4, 10, 13, 6, 3, 2, 2, 2, 1, 2),   // Strides 2x3, groups.
-    makeShape(1, 6, 15, 15, 6, 3, 3, 1, 2, 2, 3),   // Dilation 2.
-    makeShape(2, 8, 7, 7, 8, 3, 3, 1, 1, 1, 8),     // Depthwise.
-    makeShape(2, 16, 6, 5, 40, 1, 1, 1, 0, 1, 1),   // 1x1: no im2col.
-    makeShape(1, 4, 6, 6, 4, 1, 1, 1, 0, 1, 2),     // 1x1 with groups.
-    makeShape(2, 3, 5, 5, 2, 5, 5, 3, 3, 1, 1),     // Mostly padding.
-    makeShape(1, 2, 4, 9, 3, 2, 3, 1, 1, 3, 1),     // Dilation past edges.
+    makeShape(3, 1, 28, 28, 6, 5, 5, 1, 0, 1, 1),  // LeNet's first layer.
+    makeShape(2, 6, 12, 12, 16, 5, 5, 1, 0, 1, 1), // And its second.
+    makeShape(2, 4, 10, 13, 6, 3, 2, 2, 2, 1, 2),  // Strides 2x3, groups.
+    makeShape(1, 6, 15, 15, 6, 3, 3, 1, 2, 2, 3),  // Dilation 2.
+    makeShape(2, 8, 7, 7, 8, 3, 3, 1, 1, 1, 8),    // Depthwise.
+    makeShape(2, 16, 6, 5, 40, 1, 1, 1, 0, 1, 1),  // 1x1: no im2col.
+    makeShape(1, 4, 6, 6, 4, 1, 1, 1, 0, 1, 2),    // 1x1 with groups.
+    makeShape(2, 3, 5, 5, 2, 5, 5, 3, 3, 1, 1),    // Mostly padding.
+    makeShape(1, 2, 4, 9, 3, 2, 3, 1, 1, 3, 1),    // Dilation past edges.
 };
 
 class Conv2dTest : public testing::TestWithParam<Conv2dShape> {
 protected:
   const GemmKernels &kernels = hostGemm();
   Conv2dShape s = GetParam();
-  int64_t xSize() const {
-    return s.batch * s.channels * s.height * s.width;
-  }
+  int64_t xSize() const { return s.batch * s.channels * s.height * s.width; }
   int64_t wSize() const {
     return s.filters * (s.channels / s.groups) * s.kernelH * s.kernelW;
   }
@@ -155,7 +153,8 @@ TEST_P(Conv2dTest, Forward) {
 
 TEST_P(Conv2dTest, GradInput) {
   SCOPED_TRACE(describe(s));
-  std::vector<float> dy = randomVector(ySize(), 4), w = randomVector(wSize(), 5);
+  std::vector<float> dy = randomVector(ySize(), 4),
+                     w = randomVector(wSize(), 5);
   std::vector<double> want(xSize()), magnitude(xSize());
   forEachTap(s, [&](int64_t xi, int64_t wi, int64_t yi) {
     double product = double(dy[yi]) * w[wi];
@@ -174,7 +173,8 @@ TEST_P(Conv2dTest, GradInput) {
 
 TEST_P(Conv2dTest, GradWeight) {
   SCOPED_TRACE(describe(s));
-  std::vector<float> x = randomVector(xSize(), 6), dy = randomVector(ySize(), 7);
+  std::vector<float> x = randomVector(xSize(), 6),
+                     dy = randomVector(ySize(), 7);
   std::vector<double> want(wSize()), magnitude(wSize());
   forEachTap(s, [&](int64_t xi, int64_t wi, int64_t yi) {
     double product = double(x[xi]) * dy[yi];

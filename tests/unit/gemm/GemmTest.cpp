@@ -93,8 +93,8 @@ void checkAgainstNaive(const GemmKernels &kernels, const Case &t) {
     for (int64_t j = 0; j < o.p.ldc; ++j) {
       float got = o.c[i * o.p.ldc + j];
       if (j >= t.n) {
-        EXPECT_EQ(got, before[i * o.p.ldc + j]) << "padding at " << i << ","
-                                                << j;
+        EXPECT_EQ(got, before[i * o.p.ldc + j])
+            << "padding at " << i << "," << j;
         continue;
       }
       double want = t.accumulate ? before[i * o.p.ldc + j] : 0.0;
@@ -106,9 +106,8 @@ void checkAgainstNaive(const GemmKernels &kernels, const Case &t) {
       }
       double tolerance = (t.k + 2) * eps * magnitude + 1e-30;
       if (!(std::fabs(got - want) <= tolerance)) {
-        ADD_FAILURE() << "C[" << i << "," << j << "] = " << got
-                      << ", want " << want << " (tolerance " << tolerance
-                      << ")";
+        ADD_FAILURE() << "C[" << i << "," << j << "] = " << got << ", want "
+                      << want << " (tolerance " << tolerance << ")";
         ++failures;
       }
     }
@@ -131,9 +130,9 @@ TEST_P(GemmIsaTest, SquareSizes) {
 }
 
 TEST_P(GemmIsaTest, Rectangular) {
-  const Case cases[] = {{1, 512, 784}, {128, 10, 256}, {37, 1000, 3},
-                        {300, 17, 513}, {5, 33, 1},    {2, 2, 1000},
-                        {700, 3, 40},   {13, 47, 600}, {64, 784, 1}};
+  const Case cases[] = {{1, 512, 784},  {128, 10, 256}, {37, 1000, 3},
+                        {300, 17, 513}, {5, 33, 1},     {2, 2, 1000},
+                        {700, 3, 40},   {13, 47, 600},  {64, 784, 1}};
   for (const Case &c : cases)
     checkAgainstNaive(*kernels, c);
 }
@@ -143,8 +142,8 @@ TEST_P(GemmIsaTest, TransposesAccumulateAndPadding) {
     for (bool transB : {false, true})
       for (bool accumulate : {false, true})
         for (int64_t pad : {0, 5})
-          for (Case c : {Case{129, 77, 300}, Case{3, 130, 17},
-                         Case{40, 5, 260}}) {
+          for (Case c :
+               {Case{129, 77, 300}, Case{3, 130, 17}, Case{40, 5, 260}}) {
             c.transA = transA;
             c.transB = transB;
             c.accumulate = accumulate;

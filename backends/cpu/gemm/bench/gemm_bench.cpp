@@ -1,13 +1,19 @@
 //===- gemm_bench.cpp - GFLOP/s of the JIT-compiled GEMM ------------------===//
 //
 // nnc-gemm-bench [--isa host|avx512|avx2|sse|portable] [--sizes 256,512,1024]
-//                [--trials N] [--threads N] [--trans-a] [--trans-b]
+//                [--shape MxNxK]
+//                [--trials N] [--trial-seconds S] [--threads N]
+//                [--trans-a] [--trans-b]
 //                [--mr N] [--unroll N] [--mc N] [--kc N] [--nc N]
 //
 // Square C = A * B, f32, row-major. Each trial runs the product enough
-// times to take about 0.2 s; prints the median and best trial in GFLOP/s and
-// as a share of one core's AVX-512 FMA peak (168 GFLOP/s, measured in
-// /work/shared/peers/RESULTS.md). Not a test: it checks nothing.
+// times to take about S seconds (0.2); prints the median and best trial in
+// GFLOP/s and as a share of one core's AVX-512 FMA peak (168 GFLOP/s,
+// measured in /work/shared/peers/RESULTS.md), by the wall clock and, on one
+// thread, by the thread's CPU time (which leaves out time other processes
+// held the core on a shared machine). Many short trials (--trials 200
+// --trial-seconds 0) make the best wall-clock trial a fair uncontended
+// figure. Not a test: it checks nothing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +21,7 @@
 #include "backends/cpu/gemm/MicroKernel.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -47,9 +54,12 @@ double threadSeconds() {
 
 struct Options {
   GemmIsa isa = GemmIsa::Host;
-  std::vector<int64_t> sizes = {256, 512, 1024};
+  /// Problems as {m, n, k}; --sizes gives squares, --shape MxNxK any.
+  std::vector<std::array<int64_t, 3>> shapes = {
+      {256, 256, 256}, {512, 512, 512}, {1024, 1024, 1024}};
   int trials = 7;
   int threads = 1;
+  double trialSeconds = 0.2;
   bool transA = false, transB = false;
   detail::GemmTuning tuning;
 };
@@ -75,15 +85,24 @@ bool parse(int argc, char **argv, Options &o) {
       else
         return false;
     } else if (arg == "--sizes") {
-      o.sizes.clear();
+      o.shapes.clear();
       std::string v = value();
       for (size_t pos = 0; pos < v.size();) {
         size_t end = v.find(',', pos);
-        o.sizes.push_back(std::atoll(v.substr(pos, end - pos).c_str()));
+        int64_t n = std::atoll(v.substr(pos, end - pos).c_str());
+        o.shapes.push_back({n, n, n});
         pos = end == std::string::npos ? v.size() : end + 1;
       }
+    } else if (arg == "--shape") {
+      std::array<int64_t, 3> shape;
+      if (std::sscanf(value(), "%ldx%ldx%ld", &shape[0], &shape[1],
+                      &shape[2]) != 3)
+        return false;
+      o.shapes = {shape};
     } else if (arg == "--trials") {
       o.trials = std::max(1, std::atoi(value()));
+    } else if (arg == "--trial-seconds") {
+      o.trialSeconds = std::atof(value());
     } else if (arg == "--threads") {
       o.threads = std::max(1, std::atoi(value()));
     } else if (arg == "--trans-a") {
@@ -116,8 +135,7 @@ void run(const GemmKernels &kernels, const GemmProblem &p, int threads) {
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&, t] {
-      gemmBlock(kernels, p, p.m * t / threads, p.m * (t + 1) / threads, 0,
-                p.n);
+      gemmBlock(kernels, p, p.m * t / threads, p.m * (t + 1) / threads, 0, p.n);
     });
   for (std::thread &thread : pool)
     thread.join();
@@ -149,8 +167,8 @@ int main(int argc, char **argv) {
 
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  for (int64_t n : o.sizes) {
-    std::vector<float> a(n * n), b(n * n), c(n * n);
+  for (auto [m, n, k] : o.shapes) {
+    std::vector<float> a(m * k), b(k * n), c(m * n);
     for (float &x : a)
       x = dist(rng);
     for (float &x : b)
@@ -158,18 +176,22 @@ int main(int argc, char **argv) {
     GemmProblem p;
     p.transA = o.transA;
     p.transB = o.transB;
-    p.m = p.n = p.k = n;
+    p.m = m;
+    p.n = n;
+    p.k = k;
     p.a = a.data();
     p.b = b.data();
     p.c = c.data();
-    p.lda = p.ldb = p.ldc = n;
-    double flops = 2.0 * n * n * n;
+    p.lda = o.transA ? m : k;
+    p.ldb = o.transB ? k : n;
+    p.ldc = n;
+    double flops = 2.0 * m * n * k;
 
     run(*kernels, p, o.threads); // Warm up caches and scratch.
     double t0 = seconds();
     run(*kernels, p, o.threads);
     double once = std::max(seconds() - t0, 1e-6);
-    int reps = std::max(1, int(0.2 / once));
+    int reps = std::max(1, int(o.trialSeconds / once));
     std::vector<double> rates, cpuRates;
     for (int t = 0; t < o.trials; ++t) {
       double begin = seconds(), cpuBegin = threadSeconds();
@@ -181,7 +203,11 @@ int main(int argc, char **argv) {
     std::sort(rates.begin(), rates.end());
     std::sort(cpuRates.begin(), cpuRates.end());
     double median = rates[rates.size() / 2];
-    std::printf("%6lld %10.1f %10.1f %11.1f%%", (long long)n, median,
+    std::string name = m == n && n == k
+                           ? std::to_string(n)
+                           : std::to_string(m) + "x" + std::to_string(n) + "x" +
+                                 std::to_string(k);
+    std::printf("%6s %10.1f %10.1f %11.1f%%", name.c_str(), median,
                 rates.back(), 100.0 * median / kPeakGflops);
     if (o.threads == 1)
       std::printf(" %10.1f %10.1f", cpuRates[cpuRates.size() / 2],
