@@ -26,6 +26,7 @@ def NN_AddOp : NN_BinaryOp<"add", NN_Tensor, [Commutative]> {
     %r = nn.add %a, %b : tensor<?x10xf32>, tensor<10xf32> -> tensor<?x10xf32>
     ```
   }];
+  let hasFolder = 1;
 }
 
 def NN_SubOp : NN_BinaryOp<"sub", NN_Tensor, []> {
@@ -40,6 +41,7 @@ def NN_SubOp : NN_BinaryOp<"sub", NN_Tensor, []> {
     %r = nn.sub %a, %b : tensor<?x10xf32>, tensor<?x1xf32> -> tensor<?x10xf32>
     ```
   }];
+  let hasFolder = 1;
 }
 
 def NN_MulOp : NN_BinaryOp<"mul", NN_Tensor, [Commutative]> {
@@ -54,6 +56,7 @@ def NN_MulOp : NN_BinaryOp<"mul", NN_Tensor, [Commutative]> {
     %r = nn.mul %a, %b : tensor<4x10xf32>, tensor<f32> -> tensor<4x10xf32>
     ```
   }];
+  let hasFolder = 1;
 }
 
 def NN_DivOp : NN_BinaryOp<"div", NN_Tensor, []> {
@@ -68,6 +71,7 @@ def NN_DivOp : NN_BinaryOp<"div", NN_Tensor, []> {
     %r = nn.div %a, %b : tensor<?x10xf32>, tensor<?x1xf32> -> tensor<?x10xf32>
     ```
   }];
+  let hasFolder = 1;
 }
 
 def NN_PowOp : NN_BinaryOp<"pow", NN_FloatTensor, []> {
@@ -82,6 +86,7 @@ def NN_PowOp : NN_BinaryOp<"pow", NN_FloatTensor, []> {
     %r = nn.pow %a, %b : tensor<?x10xf32>, tensor<f32> -> tensor<?x10xf32>
     ```
   }];
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -99,6 +104,7 @@ def NN_NegOp : NN_UnaryOp<"neg", NN_Tensor> {
     %y = nn.neg %x : tensor<?x64xf32>
     ```
   }];
+  let hasFolder = 1;
 }
 
 def NN_AbsOp : NN_UnaryOp<"abs", NN_Tensor> {
@@ -112,6 +118,7 @@ def NN_AbsOp : NN_UnaryOp<"abs", NN_Tensor> {
     %y = nn.abs %x : tensor<?x64xf32>
     ```
   }];
+  let hasFolder = 1;
 }
 
 def NN_ExpOp : NN_FloatUnaryOp<"exp"> {
@@ -125,6 +132,7 @@ def NN_ExpOp : NN_FloatUnaryOp<"exp"> {
     %y = nn.exp %x : tensor<?x64xf32>
     ```
   }];
+  let hasFolder = 1;
 }
 
 def NN_LogOp : NN_FloatUnaryOp<"log"> {
@@ -139,6 +147,7 @@ def NN_LogOp : NN_FloatUnaryOp<"log"> {
     %y = nn.log %x : tensor<?x64xf32>
     ```
   }];
+  let hasFolder = 1;
 }
 
 def NN_SqrtOp : NN_FloatUnaryOp<"sqrt"> {
@@ -152,6 +161,7 @@ def NN_SqrtOp : NN_FloatUnaryOp<"sqrt"> {
     %y = nn.sqrt %x : tensor<?x64xf32>
     ```
   }];
+  let hasFolder = 1;
 }
 
 def NN_ReluOp : NN_FloatUnaryOp<"relu"> {
@@ -165,6 +175,7 @@ def NN_ReluOp : NN_FloatUnaryOp<"relu"> {
     %y = nn.relu %x : tensor<?x64xf32>
     ```
   }];
+  let hasFolder = 1;
 }
 
 def NN_SigmoidOp : NN_FloatUnaryOp<"sigmoid"> {
@@ -178,6 +189,7 @@ def NN_SigmoidOp : NN_FloatUnaryOp<"sigmoid"> {
     %y = nn.sigmoid %x : tensor<?x64xf32>
     ```
   }];
+  let hasFolder = 1;
 }
 
 def NN_TanhOp : NN_FloatUnaryOp<"tanh"> {
@@ -191,6 +203,7 @@ def NN_TanhOp : NN_FloatUnaryOp<"tanh"> {
     %y = nn.tanh %x : tensor<?x64xf32>
     ```
   }];
+  let hasFolder = 1;
 }
 
 def NN_GeluOp : NN_FloatUnaryOp<"gelu"> {

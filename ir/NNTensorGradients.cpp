@@ -67,32 +67,24 @@ LogicalResult MatmulOp::buildGradient(OpBuilder &builder,
     return success();
   Location loc = getLoc();
   Value a = getLhs(), b = getRhs();
-  RankedTensorType aType = tensorType(a), bType = tensorType(b);
-
-  // dA = dY @ B^T, summed over the batch axes A was broadcast along.
-  Value da =
-      builder.create<MatmulOp>(loc, dy, transposeLastTwo(builder, loc, b));
-  operandGrads[0] = reduceGradientToShape(builder, loc, da, aType);
-
-  if (aType.getRank() == 2 && aType.isDynamicDim(0)) {
-    // A is [?, k]: A^T would be [k, ?], a type the dialect rejects (only the
-    // leading extent may be dynamic), so dB = A^T @ dY is summed over the
-    // batch as outer products: [?, k, 1] * [?, 1, n] -> [?, k, n] -> [k, n].
-    // B is then [k, n] too, or the result would have a non-leading `?`.
-    assert(bType.getRank() == 2 && "matmul of [?, k] by a batched rhs");
-    int64_t k = aType.getDimSize(1), n = bType.getDimSize(1);
-    Value column =
-        builder.create<ReshapeOp>(loc, a, ArrayRef<int64_t>{-1, k, 1});
-    Value row = builder.create<ReshapeOp>(loc, dy, ArrayRef<int64_t>{-1, 1, n});
-    Value outer = builder.create<MulOp>(loc, column, row);
-    operandGrads[1] = builder.create<ReduceSumOp>(
-        loc, outer, ArrayRef<int64_t>{0}, /*keepdims=*/false);
-    return success();
-  }
-  // dB = A^T @ dY, summed over the batch axes B was broadcast along.
-  Value db =
-      builder.create<MatmulOp>(loc, transposeLastTwo(builder, loc, a), dy);
-  operandGrads[1] = reduceGradientToShape(builder, loc, db, bType);
+  bool ta = getTransposeLhs(), tb = getTransposeRhs();
+  // With op(X) = X or X^T as the flags say, Y = op(A) @ op(B) gives
+  // d op(A) = dY @ op(B)^T and d op(B) = op(A)^T @ dY; transposing those
+  // back when a flag is set yields each gradient in its operand's layout as
+  // one matmul whose flags do the transposing, so no transposed copy is
+  // built. A [?, k] operand thus contracts over the batch (A^T @ dY) directly,
+  // where an nn.transpose to [k, ?] would be rejected by the dialect.
+  Value da = ta ? builder.create<MatmulOp>(loc, b, dy, /*transpose_lhs=*/tb,
+                                           /*transpose_rhs=*/true)
+                : builder.create<MatmulOp>(loc, dy, b, /*transpose_lhs=*/false,
+                                           /*transpose_rhs=*/!tb);
+  Value db = tb ? builder.create<MatmulOp>(loc, dy, a, /*transpose_lhs=*/true,
+                                           /*transpose_rhs=*/ta)
+                : builder.create<MatmulOp>(loc, a, dy, /*transpose_lhs=*/!ta,
+                                           /*transpose_rhs=*/false);
+  // Summed over the batch axes each operand was broadcast along.
+  operandGrads[0] = reduceGradientToShape(builder, loc, da, tensorType(a));
+  operandGrads[1] = reduceGradientToShape(builder, loc, db, tensorType(b));
   return success();
 }
 

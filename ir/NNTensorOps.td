@@ -21,16 +21,27 @@ def NN_MatmulOp : NN_InferredOp<"matmul", [SameOperandsAndResultElementType]> {
     (the `@` of the model language). Both operands have rank 2 or more and
     their leading (batch) dimensions broadcast with NumPy rules.
 
+    With `transpose_lhs` (default false) the last two axes of `lhs` are
+    swapped before the product, so `lhs` is `[..., k, m]`; `transpose_rhs`
+    likewise makes `rhs` `[..., n, k]`. No transposed copy is built, and a
+    `[?, k]` operand can be contracted over its batch axis (`x^T @ y`),
+    which a separate nn.transpose could not express.
+
     Example:
 
     ```mlir
     %r = nn.matmul %a, %b : tensor<?x64xf32>, tensor<64x10xf32> -> tensor<?x10xf32>
+    %g = nn.matmul %x, %dy transpose_lhs true : tensor<?x64xf32>, tensor<?x10xf32> -> tensor<64x10xf32>
     ```
   }];
-  let arguments = (ins NN_FloatTensor:$lhs, NN_FloatTensor:$rhs);
+  let arguments = (ins NN_FloatTensor:$lhs, NN_FloatTensor:$rhs,
+                       DefaultValuedAttr<BoolAttr, "false">:$transpose_lhs,
+                       DefaultValuedAttr<BoolAttr, "false">:$transpose_rhs);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = [{
-    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+    $lhs `,` $rhs (`transpose_lhs` $transpose_lhs^)?
+    (`transpose_rhs` $transpose_rhs^)? attr-dict `:` type($lhs) `,` type($rhs)
+    `->` type($result)
   }];
 }
 
@@ -100,6 +111,10 @@ class NN_ReduceOp<string mnemonic, string what> : NN_InferredOp<mnemonic,
     $x (`axes` $axes^)? (`keepdims` $keepdims^)? attr-dict `:` type($x) `->`
     type($result)
   }];
+  // Folds to x when nothing is reduced away; a reduction over extent-1 axes
+  // alone canonicalises to nn.reshape (ir/NNCanonicalize.cpp).
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def NN_ReduceSumOp : NN_ReduceOp<"reduce_sum", "sum">;
@@ -129,6 +144,8 @@ def NN_ReshapeOp : NN_InferredOp<"reshape", [SameOperandsAndResultElementType]> 
   let assemblyFormat = [{
     $x `shape` $shape attr-dict `:` type($x) `->` type($result)
   }];
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def NN_TransposeOp : NN_InferredOp<"transpose",
@@ -153,6 +170,8 @@ def NN_TransposeOp : NN_InferredOp<"transpose",
   let assemblyFormat = [{
     $x (`perm` $perm^)? attr-dict `:` type($x) `->` type($result)
   }];
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def NN_BroadcastToOp : NN_InferredOp<"broadcast_to",
@@ -173,6 +192,7 @@ def NN_BroadcastToOp : NN_InferredOp<"broadcast_to",
   let assemblyFormat = [{
     $x `shape` $shape attr-dict `:` type($x) `->` type($result)
   }];
+  let hasFolder = 1;
 }
 
 def NN_ConcatOp : NN_InferredOp<"concat", [SameOperandsAndResultElementType]> {
@@ -217,6 +237,7 @@ def NN_SliceOp : NN_InferredOp<"slice", [SameOperandsAndResultElementType]> {
     $x `axes` $axes `starts` $starts `ends` $ends (`steps` $steps^)? attr-dict
     `:` type($x) `->` type($result)
   }];
+  let hasFolder = 1;
 }
 
 def NN_GatherOp : NN_InferredOp<"gather"> {

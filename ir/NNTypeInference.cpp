@@ -123,17 +123,20 @@ nnc::nn::detail::inferBroadcastType(StringRef opName,
 // Contraction and normalisation
 //===----------------------------------------------------------------------===//
 
-LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext *context,
                                          std::optional<Location> loc,
-                                         Adaptor adaptor,
+                                         Adaptor given,
                                          SmallVectorImpl<Type> &types) {
   auto ctx = contextFor<MatmulOp>(loc);
+  Adaptor adaptor = withDefaults<MatmulOp>(context, given);
   auto a = ctx.tensor(adaptor.getLhs().getType(), "lhs");
   auto b = ctx.tensor(adaptor.getRhs().getType(), "rhs");
   if (failed(a) || failed(b))
     return failure();
-  return ctx.push(shape::matmul(toShape(*a), toShape(*b)), a->getElementType(),
-                  types);
+  return ctx.push(shape::matmulTransposed(toShape(*a), toShape(*b),
+                                          adaptor.getTransposeLhs(),
+                                          adaptor.getTransposeRhs()),
+                  a->getElementType(), types);
 }
 
 template <typename OpTy>

@@ -166,6 +166,24 @@ ShapeResult matmul(const Shape &lhs, const Shape &rhs) {
   return finish(std::move(out));
 }
 
+ShapeResult matmulTransposed(const Shape &lhs, const Shape &rhs,
+                             bool transposeLhs, bool transposeRhs) {
+  // Rank is checked by matmul; swapping needs two axes to swap.
+  auto swapped = [](Shape shape, bool transpose) {
+    if (transpose && shape.size() >= 2)
+      std::swap(shape[shape.size() - 2], shape[shape.size() - 1]);
+    return shape;
+  };
+  ShapeResult result =
+      matmul(swapped(lhs, transposeLhs), swapped(rhs, transposeRhs));
+  if (!result.ok() && (transposeLhs || transposeRhs))
+    result.error += std::string(" (after transposing") +
+                    (transposeLhs ? " lhs" : "") +
+                    (transposeLhs && transposeRhs ? " and" : "") +
+                    (transposeRhs ? " rhs" : "") + ")";
+  return result;
+}
+
 int64_t normalizeAxis(int64_t axis, int64_t rank) {
   if (rank <= 0 || axis < -rank || axis >= rank)
     return -1;

@@ -46,6 +46,14 @@ ShapeResult broadcast(const Shape &lhs, const Shape &rhs);
 /// Both operands need rank >= 2.
 ShapeResult matmul(const Shape &lhs, const Shape &rhs);
 
+/// matmul with the last two axes of `lhs` (when `transposeLhs`) and of `rhs`
+/// (when `transposeRhs`) swapped first, as nn.matmul's `transpose_lhs` and
+/// `transpose_rhs` do: lhs [..., k, m] and rhs [..., n, k] when both are set.
+/// Contracting over a dynamic extent is allowed, as in matmul, so a [?, k]
+/// operand transposed is x^T with the batch as its inner extent.
+ShapeResult matmulTransposed(const Shape &lhs, const Shape &rhs,
+                             bool transposeLhs, bool transposeRhs);
+
 /// Normalises a possibly negative axis against `rank`; returns -1 if it is
 /// out of range.
 int64_t normalizeAxis(int64_t axis, int64_t rank);

@@ -60,6 +60,40 @@ def PrintExecutionPlanPass
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
+def SimplifyPass : Pass<"nn-simplify"> {
+  let summary = "algebraic simplification of nn graphs";
+  let description = [{
+    Applies the rewrites of populateSimplifyPatterns (passes/SimplifyPatterns.h),
+    which go beyond the ops' folders and canonicalisation patterns, to every
+    op nested in the one it runs on, forward and training-step graphs alike:
+
+    - a transpose of the last two axes feeding nn.matmul becomes its
+      `transpose_lhs` or `transpose_rhs` flag;
+    - `log(softmax(x))` becomes `log_softmax(x)` (more accurate: no underflow
+      to log(0));
+    - `broadcast_to(broadcast_to(x))` becomes one broadcast_to, and a reshape
+      that only adds or drops leading unit axes before a broadcast_to is
+      dropped;
+    - `x * -1`, `-1 * x` and `x / -1` become `neg(x)`, and `x + neg(y)`,
+      `neg(y) + x` and `x - neg(y)` become `x - y` and `x + y`; each only
+      when no broadcasting changes the result's shape.
+
+    Values are unchanged by every rewrite except the log-softmax one, whose
+    result is more accurate. Ops left unused are erased. Run
+    `canonicalize` and `cse` around it (the nn-optimize pipeline does).
+
+    Example:
+
+    ```mlir
+    %t = nn.transpose %w perm [1, 0] : tensor<10x64xf32> -> tensor<64x10xf32>
+    %y = nn.matmul %x, %t : tensor<?x64xf32>, tensor<64x10xf32> -> tensor<?x10xf32>
+    // becomes
+    %y = nn.matmul %x, %w transpose_rhs true : tensor<?x64xf32>, tensor<10x64xf32> -> tensor<?x10xf32>
+    ```
+  }];
+  let dependentDialects = ["nnc::nn::NNDialect"];
+}
+
 def AutodiffPass : Pass<"nn-autodiff", "mlir::ModuleOp"> {
   let summary = "builds @grad, the gradient of @forward's loss";
   let description = [{

@@ -72,7 +72,12 @@ LogicalResult nnc::ref::lowerOpToStep(Operation *op, Step &step) {
         step.attrs = LeakyReluAttrs{leaky.getAlpha().convertToDouble()};
         return success();
       })
-      .Case([&](nn::MatmulOp) { return plainStep(StepKind::Matmul); })
+      .Case([&](nn::MatmulOp matmul) {
+        step.kind = StepKind::Matmul;
+        step.attrs =
+            MatmulAttrs{matmul.getTransposeLhs(), matmul.getTransposeRhs()};
+        return success();
+      })
       .Case([&](nn::SoftmaxOp softmax) {
         step.kind = StepKind::Softmax;
         step.attrs = SoftmaxAttrs{softmax.getAxisAttr().getInt()};

@@ -79,7 +79,7 @@ rt::Error runKernel(const Step &step,
   case StepKind::LeakyRelu:
     return leakyRelu(in[0], attrsOf<LeakyReluAttrs>(step), out[0]);
   case StepKind::Matmul:
-    return matmul(in[0], in[1], out[0]);
+    return matmul(in[0], in[1], attrsOf<MatmulAttrs>(step), out[0]);
   case StepKind::Softmax:
     return softmax(in[0], attrsOf<SoftmaxAttrs>(step), out[0]);
   case StepKind::LogSoftmax:

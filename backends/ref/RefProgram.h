@@ -17,6 +17,7 @@
 #include "backends/ref/kernels/Conv.h"
 #include "backends/ref/kernels/Dropout.h"
 #include "backends/ref/kernels/Elementwise.h"
+#include "backends/ref/kernels/Matmul.h"
 #include "backends/ref/kernels/Norm.h"
 #include "backends/ref/kernels/NormGrad.h"
 #include "backends/ref/kernels/Optimizer.h"
@@ -121,7 +122,7 @@ struct ReduceStepAttrs {
 /// StepKind (monostate for kinds without attributes).
 using StepAttrs =
     std::variant<std::monostate, UnaryOp, BinaryOp, LeakyReluAttrs,
-                 SoftmaxAttrs, ReduceStepAttrs, TransposeAttrs, ConcatAttrs,
+                 MatmulAttrs, SoftmaxAttrs, ReduceStepAttrs, TransposeAttrs, ConcatAttrs,
                  SliceAttrs, GatherAttrs, Conv2dAttrs, Pool2dAttrs,
                  BatchNormAttrs, DropoutAttrs, BatchNormGradAttrs, SgdAttrs,
                  MomentumAttrs, AdamAttrs>;

@@ -1,13 +1,14 @@
 //===- nnc-opt.cpp - mlir-opt for the nn dialect --------------------------===//
 //
 // Parses, verifies, transforms and prints nn IR; the driver of the lit
-// tests. It knows nnc's dialects and passes plus the generic canonicalize
-// and cse passes, which exercise folders.
+// tests. It knows nnc's dialects, passes and pipelines plus the generic
+// canonicalize and cse passes, which exercise folders.
 //
 //===----------------------------------------------------------------------===//
 
 #include "ir/NNDialect.h"
 #include "passes/Passes.h"
+#include "passes/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -17,6 +18,7 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   nnc::registerAllDialects(registry);
   nnc::registerPasses();
+  nnc::registerPipelines();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   return mlir::asMainReturnCode(

@@ -9,6 +9,11 @@ namespace nnc::ref {
 using namespace detail;
 
 Error matmul(ConstTensorView a, ConstTensorView b, TensorView out) {
+  return matmul(a, b, MatmulAttrs{}, out);
+}
+
+Error matmul(ConstTensorView a, ConstTensorView b, const MatmulAttrs &attrs,
+             TensorView out) {
   const char *op = "matmul";
   if (a.rank() < 2 || b.rank() < 2)
     return opError(op, "operands need rank >= 2, got " +
@@ -18,12 +23,22 @@ Error matmul(ConstTensorView a, ConstTensorView b, TensorView out) {
     return e;
   if (Error e = checkDType(op, "output", out, a.dtype()); !e.ok())
     return e;
-  int64_t m = a.dim(a.rank() - 2), k = a.dim(a.rank() - 1);
-  int64_t n = b.dim(b.rank() - 1);
-  if (b.dim(b.rank() - 2) != k)
-    return opError(op,
-                   "inner dimensions differ: " + rt::shapeToString(a.shape()) +
-                       " @ " + rt::shapeToString(b.shape()));
+  int64_t rowsA = a.dim(a.rank() - 2), colsA = a.dim(a.rank() - 1);
+  int64_t rowsB = b.dim(b.rank() - 2), colsB = b.dim(b.rank() - 1);
+  int64_t m = attrs.transposeA ? colsA : rowsA;
+  int64_t k = attrs.transposeA ? rowsA : colsA;
+  int64_t n = attrs.transposeB ? rowsB : colsB;
+  if ((attrs.transposeB ? colsB : rowsB) != k)
+    return opError(op, std::string("inner dimensions differ: ") +
+                           rt::shapeToString(a.shape()) +
+                           (attrs.transposeA ? "^T" : "") + " @ " +
+                           rt::shapeToString(b.shape()) +
+                           (attrs.transposeB ? "^T" : ""));
+  // Element (i, p) of op(a) and (p, j) of op(b) in their stored matrices.
+  int64_t strideAi = attrs.transposeA ? 1 : k;
+  int64_t strideAp = attrs.transposeA ? m : 1;
+  int64_t strideBp = attrs.transposeB ? 1 : n;
+  int64_t strideBj = attrs.transposeB ? k : 1;
   Shape batchA(a.shape().begin(), a.shape().end() - 2);
   Shape batchB(b.shape().begin(), b.shape().end() - 2);
   Expected<Shape> batch = broadcastShapes(op, batchA, batchB);
@@ -52,8 +67,8 @@ Error matmul(ConstTensorView a, ConstTensorView b, TensorView out) {
         for (int64_t j = 0; j < n; ++j) {
           double sum = 0;
           for (int64_t p = 0; p < k; ++p)
-            sum += static_cast<double>(lhs[i * k + p]) *
-                   static_cast<double>(rhs[p * n + j]);
+            sum += static_cast<double>(lhs[i * strideAi + p * strideAp]) *
+                   static_cast<double>(rhs[p * strideBp + j * strideBj]);
           result[i * n + j] = static_cast<T>(sum);
         }
       }

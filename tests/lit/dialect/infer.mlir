@@ -9,7 +9,7 @@ func.func @mlp(%x: tensor<?x8x8xf32>, %w1: tensor<64x128xf32>, %b1: tensor<128xf
     -> (tensor<?x10xf32>, tensor<f32>) {
   // CHECK: "nn.reshape"(%{{.*}}) <{shape = array<i64: -1, 64>}> : (tensor<?x8x8xf32>) -> tensor<?x64xf32>
   %flat = nn.reshape %x shape [-1, 64] : tensor<?x8x8xf32> -> tensor<?x64xf32>
-  // CHECK: "nn.matmul"(%{{.*}}, %{{.*}}) : (tensor<?x64xf32>, tensor<64x128xf32>) -> tensor<?x128xf32>
+  // CHECK: "nn.matmul"(%{{.*}}, %{{.*}}) <{transpose_lhs = false, transpose_rhs = false}> : (tensor<?x64xf32>, tensor<64x128xf32>) -> tensor<?x128xf32>
   %0 = nn.matmul %flat, %w1 : tensor<?x64xf32>, tensor<64x128xf32> -> tensor<?x128xf32>
   // CHECK: "nn.add"(%{{.*}}, %{{.*}}) : (tensor<?x128xf32>, tensor<128xf32>) -> tensor<?x128xf32>
   %1 = nn.add %0, %b1 : tensor<?x128xf32>, tensor<128xf32> -> tensor<?x128xf32>
@@ -17,7 +17,7 @@ func.func @mlp(%x: tensor<?x8x8xf32>, %w1: tensor<64x128xf32>, %b1: tensor<128xf
   %2 = nn.relu %1 : tensor<?x128xf32>
   // CHECK: "nn.dropout"(%{{.*}}) {{.*}}training = true{{.*}} : (tensor<?x128xf32>) -> tensor<?x128xf32>
   %3 = nn.dropout %2 {training = true} : tensor<?x128xf32>
-  // CHECK: "nn.matmul"(%{{.*}}, %{{.*}}) : (tensor<?x128xf32>, tensor<128x10xf32>) -> tensor<?x10xf32>
+  // CHECK: "nn.matmul"(%{{.*}}, %{{.*}}) <{transpose_lhs = false, transpose_rhs = false}> : (tensor<?x128xf32>, tensor<128x10xf32>) -> tensor<?x10xf32>
   %4 = nn.matmul %3, %w2 : tensor<?x128xf32>, tensor<128x10xf32> -> tensor<?x10xf32>
   // CHECK: "nn.add"(%{{.*}}, %{{.*}}) : (tensor<?x10xf32>, tensor<10xf32>) -> tensor<?x10xf32>
   %logits = nn.add %4, %b2 : tensor<?x10xf32>, tensor<10xf32> -> tensor<?x10xf32>

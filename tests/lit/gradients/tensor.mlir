@@ -2,14 +2,14 @@
 // Gradient rules of matmul, the softmax family, reductions, layout ops and
 // gather.
 
-// matmul: dA = dY @ B^T and dB = A^T @ dY, with a broadcast batch summed.
+// matmul: dA = dY @ B^T and dB = A^T @ dY, with a broadcast batch summed;
+// the transposes are the matmuls' flags, never nn.transpose.
 // CHECK-LABEL: func.func @grad
 // CHECK: %[[Y:.*]] = nn.matmul %arg0, %arg1 : tensor<2x3x4xf32>, tensor<4x5xf32> -> tensor<2x3x5xf32>
 // CHECK: %[[DY:.*]] = nn.broadcast_to %{{.*}} shape [2, 3, 5]
-// CHECK: %[[BT:.*]] = nn.transpose %arg1 perm [1, 0] : tensor<4x5xf32> -> tensor<5x4xf32>
-// CHECK: %[[DA:.*]] = nn.matmul %[[DY]], %[[BT]] : tensor<2x3x5xf32>, tensor<5x4xf32> -> tensor<2x3x4xf32>
-// CHECK: %[[AT:.*]] = nn.transpose %arg0 perm [0, 2, 1] : tensor<2x3x4xf32> -> tensor<2x4x3xf32>
-// CHECK: %[[DBB:.*]] = nn.matmul %[[AT]], %[[DY]] : tensor<2x4x3xf32>, tensor<2x3x5xf32> -> tensor<2x4x5xf32>
+// CHECK-NOT: nn.transpose
+// CHECK: %[[DA:.*]] = nn.matmul %[[DY]], %arg1 transpose_rhs true : tensor<2x3x5xf32>, tensor<4x5xf32> -> tensor<2x3x4xf32>
+// CHECK: %[[DBB:.*]] = nn.matmul %arg0, %[[DY]] transpose_lhs true : tensor<2x3x4xf32>, tensor<2x3x5xf32> -> tensor<2x4x5xf32>
 // CHECK: %[[DB:.*]] = nn.reduce_sum %[[DBB]] axes [0] : tensor<2x4x5xf32> -> tensor<4x5xf32>
 // CHECK: return %{{.*}}, %[[DA]], %[[DB]]
 func.func @forward(%a: tensor<2x3x4xf32> {nn.name = "a", nn.role = "param"},
@@ -22,13 +22,59 @@ func.func @forward(%a: tensor<2x3x4xf32> {nn.name = "a", nn.role = "param"},
 
 // -----
 
-// matmul of a [?, k] input: A^T would have a non-leading dynamic extent, so
-// dB sums per-row outer products over the batch.
+// matmul with both flags, Y = A^T @ B^T: dA = B^T @ dY^T and dB = dY^T @ A^T.
 // CHECK-LABEL: func.func @grad
-// CHECK: %[[COL:.*]] = nn.reshape %arg0 shape [-1, 64, 1] : tensor<?x64xf32> -> tensor<?x64x1xf32>
-// CHECK: %[[ROW:.*]] = nn.reshape %[[DY:.*]] shape [-1, 1, 10] : tensor<?x10xf32> -> tensor<?x1x10xf32>
-// CHECK: %[[OUTER:.*]] = nn.mul %[[COL]], %[[ROW]] : tensor<?x64x1xf32>, tensor<?x1x10xf32> -> tensor<?x64x10xf32>
-// CHECK: %[[DW:.*]] = nn.reduce_sum %[[OUTER]] axes [0] : tensor<?x64x10xf32> -> tensor<64x10xf32>
+// CHECK: %[[DY:.*]] = nn.broadcast_to %{{.*}} shape [3, 5]
+// CHECK: %[[DA:.*]] = nn.matmul %arg1, %[[DY]] transpose_lhs true transpose_rhs true : tensor<5x4xf32>, tensor<3x5xf32> -> tensor<4x3xf32>
+// CHECK: %[[DB:.*]] = nn.matmul %[[DY]], %arg0 transpose_lhs true transpose_rhs true : tensor<3x5xf32>, tensor<4x3xf32> -> tensor<5x4xf32>
+// CHECK: return %{{.*}}, %[[DA]], %[[DB]]
+func.func @forward(%a: tensor<4x3xf32> {nn.name = "a", nn.role = "param"},
+                   %b: tensor<5x4xf32> {nn.name = "b", nn.role = "param"})
+    -> (tensor<f32> {nn.name = "loss", nn.role = "loss"}) {
+  %0 = nn.matmul %a, %b transpose_lhs true transpose_rhs true : tensor<4x3xf32>, tensor<5x4xf32> -> tensor<3x5xf32>
+  %1 = nn.reduce_sum %0 : tensor<3x5xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// matmul with transpose_lhs, Y = A^T @ B: dA = B @ dY^T and dB = A @ dY.
+// CHECK-LABEL: func.func @grad
+// CHECK: %[[DY:.*]] = nn.broadcast_to %{{.*}} shape [3, 5]
+// CHECK: %[[DA:.*]] = nn.matmul %arg1, %[[DY]] transpose_rhs true : tensor<4x5xf32>, tensor<3x5xf32> -> tensor<4x3xf32>
+// CHECK: %[[DB:.*]] = nn.matmul %arg0, %[[DY]] : tensor<4x3xf32>, tensor<3x5xf32> -> tensor<4x5xf32>
+// CHECK: return %{{.*}}, %[[DA]], %[[DB]]
+func.func @forward(%a: tensor<4x3xf32> {nn.name = "a", nn.role = "param"},
+                   %b: tensor<4x5xf32> {nn.name = "b", nn.role = "param"})
+    -> (tensor<f32> {nn.name = "loss", nn.role = "loss"}) {
+  %0 = nn.matmul %a, %b transpose_lhs true : tensor<4x3xf32>, tensor<4x5xf32> -> tensor<3x5xf32>
+  %1 = nn.reduce_sum %0 : tensor<3x5xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// matmul with transpose_rhs, Y = A @ B^T: dA = dY @ B and dB = dY^T @ A.
+// CHECK-LABEL: func.func @grad
+// CHECK: %[[DY:.*]] = nn.broadcast_to %{{.*}} shape [3, 5]
+// CHECK: %[[DA:.*]] = nn.matmul %[[DY]], %arg1 : tensor<3x5xf32>, tensor<5x4xf32> -> tensor<3x4xf32>
+// CHECK: %[[DB:.*]] = nn.matmul %[[DY]], %arg0 transpose_lhs true : tensor<3x5xf32>, tensor<3x4xf32> -> tensor<5x4xf32>
+// CHECK: return %{{.*}}, %[[DA]], %[[DB]]
+func.func @forward(%a: tensor<3x4xf32> {nn.name = "a", nn.role = "param"},
+                   %b: tensor<5x4xf32> {nn.name = "b", nn.role = "param"})
+    -> (tensor<f32> {nn.name = "loss", nn.role = "loss"}) {
+  %0 = nn.matmul %a, %b transpose_rhs true : tensor<3x4xf32>, tensor<5x4xf32> -> tensor<3x5xf32>
+  %1 = nn.reduce_sum %0 : tensor<3x5xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// matmul of a [?, k] input: dB = A^T @ dY contracts over the batch in one
+// matmul (transpose_lhs), with no [?, k, n] outer products.
+// CHECK-LABEL: func.func @grad
+// CHECK-NOT: nn.mul
+// CHECK: %[[DW:.*]] = nn.matmul %arg0, %{{.*}} transpose_lhs true : tensor<?x64xf32>, tensor<?x10xf32> -> tensor<64x10xf32>
 // CHECK: return %{{.*}}, %[[DW]]
 func.func @forward(%x: tensor<?x64xf32> {nn.name = "x", nn.role = "input"},
                    %w: tensor<64x10xf32> {nn.name = "w", nn.role = "param"})

@@ -28,17 +28,14 @@ module {
 // CHECK: nn.constant dense<1.000000e+00> : tensor<f32>
 // CHECK: %[[DB:.*]] = nn.reduce_sum %[[DY:.*]] axes [0] : tensor<4x2xf32> -> tensor<2xf32>
 // The gradient of x is not asked for: no dY @ W^T.
-// CHECK-NOT: nn.transpose %arg2
-// CHECK: %[[XT:.*]] = nn.transpose %arg0 perm [1, 0] : tensor<4x3xf32> -> tensor<3x4xf32>
-// CHECK-NOT: nn.transpose %arg2
-// CHECK: %[[DW:.*]] = nn.matmul %[[XT]], %[[DY]] : tensor<3x4xf32>, tensor<4x2xf32> -> tensor<3x2xf32>
-// CHECK-NOT: nn.transpose %arg2
+// CHECK-NOT: %arg2 transpose_rhs true
+// CHECK: %[[DW:.*]] = nn.matmul %arg0, %[[DY]] transpose_lhs true : tensor<4x3xf32>, tensor<4x2xf32> -> tensor<3x2xf32>
+// CHECK-NOT: %arg2 transpose_rhs true
 // CHECK: return %[[LOSS]], %[[DW]], %[[DB]] : tensor<f32>, tensor<3x2xf32>, tensor<2xf32>
 
 // WRT-LABEL: func.func @grad(
 // WRT-SAME: -> (tensor<f32> {nn.name = "loss", nn.role = "loss"}, tensor<3x2xf32> {nn.name = "grad_w", nn.role = "grad"}, tensor<2xf32> {nn.name = "grad_b", nn.role = "grad"}, tensor<4x3xf32> {nn.name = "grad_x", nn.role = "grad"})
-// WRT: %[[WT:.*]] = nn.transpose %arg2 perm [1, 0] : tensor<3x2xf32> -> tensor<2x3xf32>
-// WRT: %[[DX:.*]] = nn.matmul %{{.*}}, %[[WT]] : tensor<4x2xf32>, tensor<2x3xf32> -> tensor<4x3xf32>
+// WRT: %[[DX:.*]] = nn.matmul %{{.*}}, %arg2 transpose_rhs true : tensor<4x2xf32>, tensor<3x2xf32> -> tensor<4x3xf32>
 // WRT: return %{{.*}}, %{{.*}}, %{{.*}}, %[[DX]] : tensor<f32>, tensor<3x2xf32>, tensor<2xf32>, tensor<4x3xf32>
 
 // -----

@@ -68,7 +68,7 @@ module attributes {nn.train = {optimizer = "adam", hyper = {lr = 1.000000e-03 : 
 // The global norm over both gradients, then one scale for both.
 // CLIP-LABEL: func.func @train_step(
 // CLIP: %[[DB:.*]] = nn.reduce_sum %{{.*}} axes [0] : tensor<4x2xf32> -> tensor<2xf32>
-// CLIP: %[[DW:.*]] = nn.matmul %{{.*}} : tensor<3x4xf32>, tensor<4x2xf32> -> tensor<3x2xf32>
+// CLIP: %[[DW:.*]] = nn.matmul %{{.*}} transpose_lhs true : tensor<4x3xf32>, tensor<4x2xf32> -> tensor<3x2xf32>
 // CLIP: %[[W2:.*]] = nn.mul %[[DW]], %[[DW]]
 // CLIP: %[[WS:.*]] = nn.reduce_sum %[[W2]] : tensor<3x2xf32> -> tensor<f32>
 // CLIP: %[[B2:.*]] = nn.mul %[[DB]], %[[DB]]

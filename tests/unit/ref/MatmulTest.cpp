@@ -53,6 +53,32 @@ TEST(MatmulTest, EmptyInnerDimensionGivesZeros) {
   expectValues(out, {0, 0, 0, 0});
 }
 
+TEST(MatmulTest, TransposeFlagsReadTheSwappedLayout) {
+  // a^T is [[1, 2, 3], [4, 5, 6]] and b^T is [[7, 8], [9, 10], [11, 12]]:
+  // every combination of flags gives KnownProduct's result.
+  Tensor a = make({2, 3}, {1, 2, 3, 4, 5, 6});
+  Tensor at = make({3, 2}, {1, 4, 2, 5, 3, 6});
+  Tensor b = make({3, 2}, {7, 8, 9, 10, 11, 12});
+  Tensor bt = make({2, 3}, {7, 9, 11, 8, 10, 12});
+  for (bool transposeA : {false, true})
+    for (bool transposeB : {false, true}) {
+      Tensor out = zeros(DType::F32, {2, 2});
+      ASSERT_OK(ref::matmul(transposeA ? at : a, transposeB ? bt : b,
+                            ref::MatmulAttrs{transposeA, transposeB}, out));
+      expectValues(out, {58, 64, 139, 154});
+    }
+}
+
+TEST(MatmulTest, TransposedBatchesBroadcast) {
+  // a [2, 3, 1] transposed is [2, 1, 3]; b [2, 3] transposed is [3, 2],
+  // shared by both batches.
+  Tensor a = make({2, 3, 1}, {1, 2, 3, -1, -2, -3});
+  Tensor b = make({2, 3}, {1, 0, 1, 0, 1, 1});
+  Tensor out = zeros(DType::F32, {2, 1, 2});
+  ASSERT_OK(ref::matmul(a, b, ref::MatmulAttrs{true, true}, out));
+  expectValues(out, {4, 5, -4, -5});
+}
+
 TEST(MatmulTest, Errors) {
   Tensor out = zeros(DType::F32, {2, 2});
   EXPECT_ERROR(ref::matmul(iota({2, 3}), iota({2, 2}), out),
@@ -62,6 +88,9 @@ TEST(MatmulTest, Errors) {
   EXPECT_ERROR(ref::matmul(iota({2, 2, 3}), iota({3, 3, 2}),
                            zeros(DType::F32, {3, 2, 2})),
                "matmul: cannot broadcast [2] with [3]");
+  EXPECT_ERROR(ref::matmul(iota({2, 3}), iota({2, 2}),
+                           ref::MatmulAttrs{false, true}, out),
+               "matmul: inner dimensions differ: [2, 3] @ [2, 2]^T");
   EXPECT_ERROR(ref::matmul(iota<int32_t>({2, 2}), iota<int32_t>({2, 2}),
                            zeros(DType::I32, {2, 2})),
                "matmul: expected f32 or f64, got i32");

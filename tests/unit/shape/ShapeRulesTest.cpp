@@ -86,6 +86,31 @@ TEST(Matmul, Errors) {
   expectError(matmul({1 << 21, 1}, {1, 1 << 21}), "more than 2^40");
 }
 
+TEST(MatmulTransposed, Shapes) {
+  // Without flags it is matmul.
+  expectShape(matmulTransposed({3, 4}, {4, 5}, false, false), {3, 5});
+  expectShape(matmulTransposed({4, 3}, {4, 5}, true, false), {3, 5});
+  expectShape(matmulTransposed({3, 4}, {5, 4}, false, true), {3, 5});
+  expectShape(matmulTransposed({4, 3}, {5, 4}, true, true), {3, 5});
+  // Batch axes are not transposed and still broadcast.
+  expectShape(matmulTransposed({2, 1, 4, 3}, {7, 5, 4}, true, true),
+              {2, 7, 3, 5});
+  // x^T @ dy over a dynamic batch, and dy @ w^T.
+  expectShape(matmulTransposed({D, 64}, {D, 10}, true, false), {64, 10});
+  expectShape(matmulTransposed({D, 10}, {64, 10}, false, true), {D, 64});
+}
+
+TEST(MatmulTransposed, Errors) {
+  expectError(matmulTransposed({3}, {3, 4}, true, false), "rank 2 or more");
+  expectError(matmulTransposed({3, 4}, {4, 5}, true, false),
+              "cannot multiply [4, 3] by [4, 5]: inner extents 3 and 4 differ "
+              "(after transposing lhs)");
+  expectError(matmulTransposed({3, 4}, {4, 5}, false, true),
+              "(after transposing rhs)");
+  expectError(matmulTransposed({3, 4}, {4, 5}, true, true),
+              "(after transposing lhs and rhs)");
+}
+
 TEST(NormalizeAxis, Ranges) {
   EXPECT_EQ(normalizeAxis(0, 3), 0);
   EXPECT_EQ(normalizeAxis(2, 3), 2);
