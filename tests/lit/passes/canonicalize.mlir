@@ -2,7 +2,7 @@
 // The folders and canonicalisation patterns of ir/NNCanonicalize.cpp, and
 // negative cases where they must not fire.
 
-// Elementwise ops on constants fold: splats to a splat,
+// Elementwise ops on constants fold: splats to a splat.
 // CHECK-LABEL: func.func @fold_add_splat(
 // CHECK-NEXT: %[[C:.*]] = nn.constant dense<5.000000e+00> : tensor<4xf32>
 // CHECK-NEXT: return %[[C]]
@@ -15,7 +15,7 @@ func.func @fold_add_splat() -> tensor<4xf32> {
 
 // -----
 
-// small dense constants element by element, with broadcasting,
+// Small dense constants fold element by element, with broadcasting.
 // CHECK-LABEL: func.func @fold_sub_dense_broadcast(
 // CHECK-NEXT: nn.constant dense<{{\[}}[-9.000000e+00, -8.000000e+00], [-1.900000e+01, -1.800000e+01]]> : tensor<2x2xf32>
 // CHECK-NEXT: return
@@ -28,7 +28,7 @@ func.func @fold_sub_dense_broadcast() -> tensor<2x2xf32> {
 
 // -----
 
-// integers with wrapping arithmetic,
+// Integers fold with wrapping arithmetic.
 // CHECK-LABEL: func.func @fold_int_mul(
 // CHECK-NEXT: nn.constant dense<[8, -12]> : tensor<2xi32>
 // CHECK-NEXT: return
@@ -41,7 +41,7 @@ func.func @fold_int_mul() -> tensor<2xi32> {
 
 // -----
 
-// and div and pow in floats.
+// div and pow fold in floats.
 // CHECK-LABEL: func.func @fold_div_pow(
 // CHECK-DAG: nn.constant dense<2.500000e-01> : tensor<f64>
 // CHECK-DAG: nn.constant dense<2.000000e+00> : tensor<f64>
@@ -195,7 +195,7 @@ func.func @neg_neg(%x: tensor<?x4xf32>) -> (tensor<?x4xf32>, tensor<?x4xf32>) {
 
 // -----
 
-// reshape(reshape(x)) is one reshape,
+// reshape(reshape(x)) is one reshape.
 // CHECK-LABEL: func.func @reshape_chain(
 // CHECK-NEXT: %[[R:.*]] = nn.reshape %arg0 shape [-1, 4, 16] : tensor<?x8x8xf32> -> tensor<?x4x16xf32>
 // CHECK-NEXT: return %[[R]]
@@ -207,7 +207,7 @@ func.func @reshape_chain(%x: tensor<?x8x8xf32>) -> tensor<?x4x16xf32> {
 
 // -----
 
-// or x when it comes back to x's shape;
+// A reshape chain back to x's shape is x.
 // CHECK-LABEL: func.func @reshape_chain_round_trip(
 // CHECK-NEXT: return %arg0
 func.func @reshape_chain_round_trip(%x: tensor<?x8x8xf32>) -> tensor<?x8x8xf32> {
@@ -218,7 +218,7 @@ func.func @reshape_chain_round_trip(%x: tensor<?x8x8xf32>) -> tensor<?x8x8xf32> 
 
 // -----
 
-// a reshape to x's own shape is x;
+// A reshape to x's own shape is x.
 // CHECK-LABEL: func.func @reshape_same_shape(
 // CHECK-NEXT: return %arg0
 func.func @reshape_same_shape(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
@@ -228,7 +228,7 @@ func.func @reshape_same_shape(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
 
 // -----
 
-// a reshaped constant is a constant.
+// A reshaped constant is a constant.
 // CHECK-LABEL: func.func @reshape_constant(
 // CHECK-NEXT: nn.constant dense<{{\[}}[1.000000e+00, 2.000000e+00], [3.000000e+00, 4.000000e+00]]> : tensor<2x2xf32>
 // CHECK-NEXT: return
@@ -240,7 +240,7 @@ func.func @reshape_constant() -> tensor<2x2xf32> {
 
 // -----
 
-// transpose(transpose(x)) composes the permutations: x when they cancel,
+// transpose(transpose(x)) composes the permutations: x when they cancel.
 // CHECK-LABEL: func.func @transpose_chain_identity(
 // CHECK-NEXT: return %arg0
 func.func @transpose_chain_identity(%x: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
@@ -251,7 +251,7 @@ func.func @transpose_chain_identity(%x: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> 
 
 // -----
 
-// else one transpose;
+// Otherwise one transpose.
 // CHECK-LABEL: func.func @transpose_chain(
 // CHECK-NEXT: %[[T:.*]] = nn.transpose %arg0 perm [2, 1, 0] : tensor<2x3x4xf32> -> tensor<4x3x2xf32>
 // CHECK-NEXT: return %[[T]]
@@ -263,7 +263,7 @@ func.func @transpose_chain(%x: tensor<2x3x4xf32>) -> tensor<4x3x2xf32> {
 
 // -----
 
-// two default (reversing) permutations cancel.
+// Two default (reversing) permutations cancel.
 // CHECK-LABEL: func.func @transpose_reversed_twice(
 // CHECK-NEXT: return %arg0
 func.func @transpose_reversed_twice(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
