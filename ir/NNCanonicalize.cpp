@@ -96,9 +96,9 @@ foldUnaryConstant(Attribute operand, RankedTensorType resultType,
   if (isa<FloatType>(elementType)) {
     if (dense.isSplat())
       return DenseElementsAttr::get(
-          resultType, toAPFloat(elementType,
-                                floatFn(toDouble(
-                                    dense.getSplatValue<APFloat>()))));
+          resultType,
+          toAPFloat(elementType,
+                    floatFn(toDouble(dense.getSplatValue<APFloat>()))));
     SmallVector<APFloat> values;
     for (const APFloat &value : dense.getValues<APFloat>())
       values.push_back(toAPFloat(elementType, floatFn(toDouble(value))));
@@ -265,9 +265,9 @@ OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult PowOp::fold(FoldAdaptor adaptor) {
-  if (OpFoldResult folded = foldBinaryConstant(
-          adaptor.getLhs(), adaptor.getRhs(), getType(),
-          [](double x, double y) { return std::pow(x, y); }))
+  if (OpFoldResult folded =
+          foldBinaryConstant(adaptor.getLhs(), adaptor.getRhs(), getType(),
+                             [](double x, double y) { return std::pow(x, y); }))
     return folded;
   // pow(x, 1) is x for every x, NaN included. (pow(x, 0) is not folded: it
   // is how gradient rules count the rows of a dynamic batch.)
@@ -364,8 +364,8 @@ struct ReduceOfUnitAxesToReshape : OpRewritePattern<ReduceOpTy> {
     for (int64_t &extent : shape)
       if (ShapedType::isDynamic(extent))
         extent = -1;
-    rewriter.replaceOpWithNewOp<ReshapeOp>(op, resultType, op.getX(),
-                                           rewriter.getDenseI64ArrayAttr(shape));
+    rewriter.replaceOpWithNewOp<ReshapeOp>(
+        op, resultType, op.getX(), rewriter.getDenseI64ArrayAttr(shape));
     return success();
   }
 };

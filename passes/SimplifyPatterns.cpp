@@ -131,9 +131,8 @@ struct DropUnitReshapeBeforeBroadcast : OpRewritePattern<nn::BroadcastToOp> {
     if (dropLeadingOnes(tensorType(source).getShape()) !=
         dropLeadingOnes(reshape.getType().getShape()))
       return rewriter.notifyMatchFailure(op, "the reshape moves elements");
-    shape::ShapeResult result =
-        shape::broadcastTo(toShape(source), {op.getShape().begin(),
-                                             op.getShape().end()});
+    shape::ShapeResult result = shape::broadcastTo(
+        toShape(source), {op.getShape().begin(), op.getShape().end()});
     if (!result.ok() ||
         ArrayRef<int64_t>(result.shape) != op.getType().getShape())
       return rewriter.notifyMatchFailure(op, "x has more axes than the result");
@@ -156,8 +155,7 @@ bool isMinusOne(Value value) {
 /// x * -1, -1 * x and x / -1 -> neg(x), where x has the result's type.
 /// Integer division is left alone: minimum / -1 is a run-time error that
 /// neg would hide.
-template <typename OpTy>
-struct MinusOneToNeg : OpRewritePattern<OpTy> {
+template <typename OpTy> struct MinusOneToNeg : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
 
   LogicalResult matchAndRewrite(OpTy op,

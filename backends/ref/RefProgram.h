@@ -121,8 +121,8 @@ struct ReduceStepAttrs {
 /// The attributes of a step; which alternative is set follows from the
 /// StepKind (monostate for kinds without attributes).
 using StepAttrs =
-    std::variant<std::monostate, UnaryOp, BinaryOp, LeakyReluAttrs,
-                 MatmulAttrs, SoftmaxAttrs, ReduceStepAttrs, TransposeAttrs, ConcatAttrs,
+    std::variant<std::monostate, UnaryOp, BinaryOp, LeakyReluAttrs, MatmulAttrs,
+                 SoftmaxAttrs, ReduceStepAttrs, TransposeAttrs, ConcatAttrs,
                  SliceAttrs, GatherAttrs, Conv2dAttrs, Pool2dAttrs,
                  BatchNormAttrs, DropoutAttrs, BatchNormGradAttrs, SgdAttrs,
                  MomentumAttrs, AdamAttrs>;
