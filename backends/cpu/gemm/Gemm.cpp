@@ -17,6 +17,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace nnc::cpu {
 
 using namespace detail;
@@ -75,11 +79,28 @@ void packA(const GemmProblem &p, int64_t ic, int64_t mc, int64_t pc, int64_t kc,
   }
 }
 
+#if defined(__x86_64__)
+/// The transposed packing of one full panel (nr a multiple of 16) with
+/// AVX-512 gathers: 16 columns of a k step per instruction.
+__attribute__((target("avx512f"))) void
+packTransposedPanelAvx512(const float *src, int64_t ldb, int64_t kc, int64_t nr,
+                          float *d) {
+  __m512i rows = _mm512_mullo_epi32(
+      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+      _mm512_set1_epi32(int32_t(ldb)));
+  for (int64_t j = 0; j < nr; j += 16) {
+    const float *s = src + j * ldb;
+    for (int64_t k = 0; k < kc; ++k)
+      _mm512_store_ps(d + k * nr + j, _mm512_i32gather_ps(rows, s + k, 4));
+  }
+}
+#endif
+
 /// Packs op(B)[pc, pc + kc) x [jc, jc + nc) into NR-wide panels of kc steps
 /// of NR floats; columns past nc in the last panel are left unset (the
 /// masked kernels do not read them).
 void packB(const GemmProblem &p, int64_t jc, int64_t nc, int64_t pc, int64_t kc,
-           int64_t nr, float *dst) {
+           int64_t nr, bool gathers, float *dst) {
   for (int64_t jr = 0; jr < nc; jr += nr) {
     int64_t cols = std::min(nr, nc - jr);
     float *d = dst + jr * kc;
@@ -89,7 +110,13 @@ void packB(const GemmProblem &p, int64_t jc, int64_t nc, int64_t pc, int64_t kc,
                     cols * sizeof(float));
       continue;
     }
-    // B is stored N x K: transpose a few columns at a time.
+    // B is stored N x K: transpose.
+#if defined(__x86_64__)
+    if (gathers && cols == nr) {
+      packTransposedPanelAvx512(p.b + (jc + jr) * p.ldb + pc, p.ldb, kc, nr, d);
+      continue;
+    }
+#endif
     for (int64_t j = 0; j < cols; ++j) {
       const float *s = p.b + (jc + jr + j) * p.ldb + pc;
       for (int64_t k = 0; k < kc; ++k)
@@ -114,6 +141,7 @@ createTunedGemmKernels(GemmIsa isa, const GemmTuning &tuning,
                               target, error)) {
     return nullptr;
   }
+  kernels->avx512 = target.rfind("avx512", 0) == 0;
   int64_t mr = kernels->kernels.mr, nr = kernels->kernels.nr;
   // kc: a B micro-panel (kc x NR) and an A micro-panel (MR x kc) share the
   // L1 (48 KiB); mc: the packed A block (mc x kc, 384 KiB) stays in the
@@ -180,6 +208,8 @@ void gemmBlock(const GemmKernels &kernels, const GemmProblem &p,
   const int64_t mcMax = kernels.mc, kcMax = kernels.kc, ncMax = kernels.nc;
   // With few row tiles B's panels are hardly reused: read B in place.
   const bool packsB = p.transB || rowEnd - rowBegin > 2 * mr;
+  // 32-bit gather offsets: 15 rows of B must lie within 2 GiB.
+  const bool gathers = kernels.avx512 && nr % 16 == 0 && p.ldb < (1 << 26);
   float *aPacked = threadScratch(
       ScratchSlot::PackedA, std::min(mcMax, rowEnd - rowBegin + mr) * kcMax);
   float *bPacked =
@@ -193,7 +223,7 @@ void gemmBlock(const GemmKernels &kernels, const GemmProblem &p,
       int64_t kc = std::min(kcMax, p.k - pc);
       int64_t add = p.accumulate || pc > 0;
       if (packsB)
-        packB(p, jc, nc, pc, kc, nr, bPacked);
+        packB(p, jc, nc, pc, kc, nr, gathers, bPacked);
       for (int64_t ic = rowBegin; ic < rowEnd; ic += mcMax) {
         int64_t mc = std::min(mcMax, rowEnd - ic);
         packA(p, ic, mc, pc, kc, mr, aPacked);

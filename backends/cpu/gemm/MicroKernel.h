@@ -75,6 +75,8 @@ struct GemmKernels {
   /// Cache blocking: rows of packed A (L2), depth of a packed panel, columns
   /// of packed B. mc is a multiple of mr, nc of nr.
   int64_t mc = 0, kc = 0, nc = 0;
+  /// The host runs AVX-512 and the kernels use it (packing may too).
+  bool avx512 = false;
   /// Keeps JIT-compiled code alive; null for the portable kernels.
   std::shared_ptr<void> owner;
 };
