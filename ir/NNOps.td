@@ -14,5 +14,6 @@ include "ir/NNTensorOps.td"
 include "ir/NNLayerOps.td"
 include "ir/NNLossOps.td"
 include "ir/NNTrainingOps.td"
+include "ir/NNFusionOps.td"
 
 #endif // NNC_IR_NNOPS_TD

@@ -2,7 +2,10 @@
 
 #include "passes/ExecutionPlanner.h"
 
+#include "passes/FusionCostModel.h"
 #include "passes/MemoryPlanner.h"
+
+#include "ir/NNOps.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -89,8 +92,9 @@ FailureOr<rt::PlanValue> makeValue(Location loc, const Twine &what, Type type) {
 /// Builds a PlannedGraph from the forward function, op by op.
 class Planner {
 public:
-  explicit Planner(func::FuncOp forward)
-      : forward(forward), kernels(ModuleOp::create(forward.getLoc())),
+  Planner(func::FuncOp forward, const PlanOptions &options)
+      : forward(forward), options(options),
+        kernels(ModuleOp::create(forward.getLoc())),
         builder(forward.getContext()) {
     builder.setInsertionPointToEnd(kernels->getBody());
   }
@@ -101,14 +105,19 @@ private:
   LogicalResult addArguments();
   LogicalResult addKernel(Operation &op);
   LogicalResult addOutputs(Operation &terminator);
+  /// Records which results of kernel `index`, whose function is `function`,
+  /// could be computed in place of one of its arguments.
+  void addInPlaceCandidates(int64_t index, func::FuncOp function);
 
   func::FuncOp forward;
+  const PlanOptions &options;
   OwningOpRef<ModuleOp> kernels;
   OpBuilder builder;
   rt::ExecutionPlan plan;
   llvm::DenseMap<Value, int64_t> valueIds;
   /// The kernel that writes each value; -1 for arguments.
   std::vector<int64_t> writers;
+  std::vector<InPlaceCandidate> inPlace;
 };
 
 LogicalResult Planner::addArguments() {
@@ -133,14 +142,33 @@ LogicalResult Planner::addArguments() {
   return success();
 }
 
+/// The kernel's name in profiles and plans: the op's, or for a fusion
+/// group "nn.fusion[nn.matmul,nn.add,nn.relu]".
+std::string kernelOpName(Operation &op) {
+  auto fusion = dyn_cast<nn::FusionOp>(op);
+  if (!fusion)
+    return op.getName().getStringRef().str();
+  std::string name = "nn.fusion[";
+  bool first = true;
+  for (Operation &inner : fusion.getBody().front().without_terminator()) {
+    if (isa<nn::ConstantOp>(inner))
+      continue;
+    name += (first ? "" : ",") + inner.getName().getStringRef().str();
+    first = false;
+  }
+  return name + "]";
+}
+
 LogicalResult Planner::addKernel(Operation &op) {
+  auto fusion = dyn_cast<nn::FusionOp>(op);
   if (op.getDialect() == nullptr || op.getDialect()->getNamespace() != "nn" ||
-      op.getNumRegions() != 0)
+      (op.getNumRegions() != 0 && !fusion))
     return op.emitError() << "cannot make a kernel of '" << op.getName()
-                          << "': only nn ops without regions are partitioned";
+                          << "': only nn ops without regions and nn.fusion "
+                             "groups are partitioned";
   const int64_t index = static_cast<int64_t>(plan.kernels.size());
   rt::PlanKernel kernel;
-  kernel.opName = op.getName().getStringRef().str();
+  kernel.opName = kernelOpName(op);
   kernel.location = formatLocation(op.getLoc());
 
   // One argument per distinct operand: `nn.mul %x, %x` reads one buffer.
@@ -173,7 +201,9 @@ LogicalResult Planner::addKernel(Operation &op) {
     kernel.buffers.push_back(id);
   }
 
-  // The kernel function: the op cloned over block arguments.
+  // The kernel function: the op, or a group's body, cloned over block
+  // arguments. A group's intermediates stay inside the function, so they
+  // never reach the arena.
   SmallVector<Type> argumentTypes;
   for (Value operand : arguments)
     argumentTypes.push_back(operand.getType());
@@ -185,11 +215,56 @@ LogicalResult Planner::addKernel(Operation &op) {
   IRMapping mapping;
   for (auto [operand, blockArg] : llvm::zip(arguments, body->getArguments()))
     mapping.map(operand, blockArg);
-  Operation *clone = bodyBuilder.clone(op, mapping);
-  bodyBuilder.create<func::ReturnOp>(op.getLoc(), clone->getResults());
+  if (fusion) {
+    Block &group = fusion.getBody().front();
+    for (auto [operand, groupArg] :
+         llvm::zip(fusion.getOperands(), group.getArguments()))
+      mapping.map(groupArg, mapping.lookup(operand));
+    for (Operation &inner : group.without_terminator())
+      bodyBuilder.clone(inner, mapping);
+    SmallVector<Value> returned;
+    for (Value yielded : group.getTerminator()->getOperands())
+      returned.push_back(mapping.lookup(yielded));
+    bodyBuilder.create<func::ReturnOp>(op.getLoc(), returned);
+  } else {
+    Operation *clone = bodyBuilder.clone(op, mapping);
+    bodyBuilder.create<func::ReturnOp>(op.getLoc(), clone->getResults());
+  }
 
   plan.kernels.push_back(std::move(kernel));
+  if (options.inPlace)
+    addInPlaceCandidates(index, function);
   return success();
+}
+
+void Planner::addInPlaceCandidates(int64_t index, func::FuncOp function) {
+  Block &body = function.getBody().front();
+  Operation *ret = body.getTerminator();
+  const rt::PlanKernel &kernel = plan.kernels[static_cast<size_t>(index)];
+  for (auto [r, returned] : llvm::enumerate(ret->getOperands())) {
+    // A value returned twice is copied from its first buffer afterwards.
+    if (llvm::count(ret->getOperands(), returned) != 1)
+      continue;
+    Operation *def = returned.getDefiningOp();
+    if (!def || classifyForFusion(def) != FusionKind::Elementwise)
+      continue;
+    for (Value operand : def->getOperands()) {
+      auto arg = dyn_cast<BlockArgument>(operand);
+      // Same type: an elementwise op reads it at the index it writes.
+      if (!arg || arg.getOwner() != &body ||
+          arg.getType() != returned.getType())
+        continue;
+      // Nothing after the writer may read the argument, which it overwrites.
+      bool readLater = llvm::any_of(arg.getUsers(), [&](Operation *user) {
+        return user != def && (user == ret || def->isBeforeInBlock(user));
+      });
+      if (readLater)
+        continue;
+      inPlace.push_back(
+          {index, kernel.buffers[arg.getArgNumber()],
+           kernel.buffers[static_cast<size_t>(kernel.numOperands) + r]});
+    }
+  }
 }
 
 LogicalResult Planner::addOutputs(Operation &terminator) {
@@ -224,15 +299,16 @@ FailureOr<PlannedGraph> Planner::run() {
       return failure();
   if (failed(addOutputs(*block.getTerminator())))
     return failure();
-  planArenaMemory(plan);
+  planArenaMemory(plan, inPlace);
   assert(rt::verifyExecutionPlan(plan).ok() && "the planner made a bad plan");
   return PlannedGraph{std::move(kernels), std::move(plan)};
 }
 
 } // namespace
 
-FailureOr<PlannedGraph> planExecution(func::FuncOp forward) {
-  return Planner(forward).run();
+FailureOr<PlannedGraph> planExecution(func::FuncOp forward,
+                                      const PlanOptions &options) {
+  return Planner(forward, options).run();
 }
 
 } // namespace nnc

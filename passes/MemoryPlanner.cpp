@@ -6,6 +6,7 @@
 #include <cassert>
 #include <cstddef>
 #include <utility>
+#include <vector>
 
 namespace nnc {
 
@@ -49,49 +50,110 @@ private:
   std::vector<uint64_t> bits;
 };
 
-/// What the planner knows of one Arena value.
+/// What the planner knows of one block of bytes: an Arena value, or a chain
+/// of values computed in place of each other.
 struct Lifetime {
+  /// The first value of the chain; the offset is chosen for it.
   int64_t value;
   uint64_t size;
+  /// The kernel that writes the first value.
   int64_t writer = -1;
-  /// The kernels after which the value is dead: its readers, or its writer
-  /// when nothing reads it.
+  /// The kernels after which the block is dead: the last value's readers,
+  /// or its writer when nothing reads it.
   std::vector<int64_t> lastUsers;
 };
 
-} // namespace
+/// Readers and writer of every value, from the kernels' buffers.
+struct ValueUses {
+  std::vector<int64_t> writer;
+  std::vector<std::vector<int64_t>> readers;
+};
 
-void planArenaMemory(ExecutionPlan &plan) {
-  std::vector<int64_t> lifetimeOf(plan.values.size(), -1);
-  std::vector<Lifetime> lifetimes;
-  for (size_t id = 0; id < plan.values.size(); ++id) {
-    if (plan.values[id].kind != ValueKind::Arena)
-      continue;
-    lifetimeOf[id] = static_cast<int64_t>(lifetimes.size());
-    lifetimes.push_back(
-        {static_cast<int64_t>(id), alignUp(plan.values[id].bytes), -1, {}});
-  }
+ValueUses collectUses(const ExecutionPlan &plan) {
+  ValueUses uses{std::vector<int64_t>(plan.values.size(), -1),
+                 std::vector<std::vector<int64_t>>(plan.values.size())};
   for (size_t k = 0; k < plan.kernels.size(); ++k) {
     const rt::PlanKernel &kernel = plan.kernels[k];
     for (size_t b = 0; b < kernel.buffers.size(); ++b) {
-      int64_t l = lifetimeOf[static_cast<size_t>(kernel.buffers[b])];
-      if (l < 0)
-        continue;
-      Lifetime &lifetime = lifetimes[static_cast<size_t>(l)];
+      size_t id = static_cast<size_t>(kernel.buffers[b]);
+      std::vector<int64_t> &readers = uses.readers[id];
       if (static_cast<int64_t>(b) >= kernel.numOperands)
-        lifetime.writer = static_cast<int64_t>(k);
-      else if (lifetime.lastUsers.empty() ||
-               lifetime.lastUsers.back() != static_cast<int64_t>(k))
-        lifetime.lastUsers.push_back(static_cast<int64_t>(k));
+        uses.writer[id] = static_cast<int64_t>(k);
+      else if (readers.empty() || readers.back() != static_cast<int64_t>(k))
+        readers.push_back(static_cast<int64_t>(k));
     }
   }
-  for (Lifetime &lifetime : lifetimes) {
-    assert(lifetime.writer >= 0 && "an arena value no kernel writes");
+  return uses;
+}
+
+/// Takes the candidates that hold (see planArenaMemory) by setting the
+/// results' `reuses`; returns, for every value, the value computed in place
+/// of it, or -1.
+std::vector<int64_t>
+takeInPlaceCandidates(ExecutionPlan &plan,
+                      const std::vector<InPlaceCandidate> &candidates,
+                      const ValueUses &uses, const AncestorMatrix &ancestors) {
+  std::vector<int64_t> reusedBy(plan.values.size(), -1);
+  const int64_t numValues = static_cast<int64_t>(plan.values.size());
+  for (const InPlaceCandidate &candidate : candidates) {
+    if (candidate.operand < 0 || candidate.operand >= numValues ||
+        candidate.result < 0 || candidate.result >= numValues ||
+        candidate.kernel < 0 ||
+        candidate.kernel >= static_cast<int64_t>(plan.kernels.size()))
+      continue;
+    size_t operand = static_cast<size_t>(candidate.operand);
+    size_t result = static_cast<size_t>(candidate.result);
+    const rt::PlanValue &from = plan.values[operand];
+    rt::PlanValue &to = plan.values[result];
+    if (from.kind != ValueKind::Arena || to.kind != ValueKind::Arena ||
+        from.dtype != to.dtype || from.bytes != to.bytes ||
+        uses.writer[result] != candidate.kernel || to.reuses >= 0 ||
+        reusedBy[operand] >= 0)
+      continue;
+    const std::vector<int64_t> &readers = uses.readers[operand];
+    bool lastUse =
+        std::find(readers.begin(), readers.end(), candidate.kernel) !=
+            readers.end() &&
+        std::all_of(readers.begin(), readers.end(), [&](int64_t reader) {
+          return reader == candidate.kernel ||
+                 ancestors.isStrictAncestor(reader, candidate.kernel);
+        });
+    if (!lastUse)
+      continue;
+    to.reuses = candidate.operand;
+    reusedBy[operand] = candidate.result;
+  }
+  return reusedBy;
+}
+
+} // namespace
+
+void planArenaMemory(ExecutionPlan &plan,
+                     const std::vector<InPlaceCandidate> &candidates) {
+  for (rt::PlanValue &value : plan.values)
+    value.reuses = -1;
+  ValueUses uses = collectUses(plan);
+  AncestorMatrix ancestors(plan);
+  std::vector<int64_t> reusedBy =
+      takeInPlaceCandidates(plan, candidates, uses, ancestors);
+
+  // One lifetime per chain, from its first value to its last.
+  std::vector<Lifetime> lifetimes;
+  for (size_t id = 0; id < plan.values.size(); ++id) {
+    const rt::PlanValue &value = plan.values[id];
+    if (value.kind != ValueKind::Arena || value.reuses >= 0)
+      continue;
+    assert(uses.writer[id] >= 0 && "an arena value no kernel writes");
+    size_t last = id;
+    while (reusedBy[last] >= 0)
+      last = static_cast<size_t>(reusedBy[last]);
+    Lifetime lifetime{static_cast<int64_t>(id), alignUp(value.bytes),
+                      uses.writer[id], uses.readers[last]};
     if (lifetime.lastUsers.empty())
-      lifetime.lastUsers.push_back(lifetime.writer);
+      lifetime.lastUsers.push_back(uses.writer[last]);
+    lifetimes.push_back(std::move(lifetime));
   }
 
-  AncestorMatrix ancestors(plan);
   // True when `dead` is dead in every run by the time `next`'s writer starts.
   auto deadBefore = [&](const Lifetime &dead, const Lifetime &next) {
     return std::all_of(dead.lastUsers.begin(), dead.lastUsers.end(),
@@ -140,6 +202,13 @@ void planArenaMemory(ExecutionPlan &plan) {
     value.offset = offset;
     arenaSize = std::max(arenaSize, offset + lifetime.size);
     placed.push_back(i);
+  }
+  // The rest of each chain shares its first value's bytes.
+  for (const Lifetime &lifetime : lifetimes) {
+    uint64_t offset = plan.values[static_cast<size_t>(lifetime.value)].offset;
+    for (int64_t next = reusedBy[static_cast<size_t>(lifetime.value)];
+         next >= 0; next = reusedBy[static_cast<size_t>(next)])
+      plan.values[static_cast<size_t>(next)].offset = offset;
   }
   plan.arenaSize = arenaSize;
 }

@@ -13,7 +13,17 @@
 // and adding the dependency edges that order needs: it never takes away
 // concurrency, at the price of an ancestor bit matrix (kernels^2 bits,
 // 12.5 MB for 10,000 kernels) and of less reuse between independent
-// branches. A kernel never writes over its own operands (no in-place yet).
+// branches.
+//
+// In place: a kernel may write a result over an operand it reads for the
+// last time (an elementwise map, an optimizer update). The planner then
+// treats the chain operand -> result -> ... as one block whose writer is
+// the first value's and whose last users are the last value's. That is
+// safe by the same argument: every reader of the operand other than the
+// in-place kernel is a strict ancestor of it (checked below), and the
+// in-place kernel is an ancestor of every reader of its result, so the
+// block's bytes are busy exactly from its first write to its last read;
+// inside the kernel, the backend reads each element before it writes it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,7 +32,20 @@
 
 #include "runtime/ExecutionPlan.h"
 
+#include <cstdint>
+#include <vector>
+
 namespace nnc {
+
+/// A kernel that could compute `result` in place of `operand` (value ids):
+/// its code allows the two buffers to be one, as an elementwise map over
+/// same-typed tensors does when it reads nothing of `operand` after writing
+/// `result`. Whether the graph allows it is planArenaMemory's decision.
+struct InPlaceCandidate {
+  int64_t kernel = -1;
+  int64_t operand = -1;
+  int64_t result = -1;
+};
 
 /// Gives every Arena value of `plan` an offset (a multiple of
 /// rt::kArenaAlignment) and sets `plan.arenaSize`, so that two values whose
@@ -31,7 +54,15 @@ namespace nnc {
 /// overlap with. Reads `plan.kernels` (buffers and dependencies, which must
 /// be in topological order); leaves everything else as it is. The arena is
 /// never larger than the sum of the aligned sizes of the Arena values.
-void planArenaMemory(rt::ExecutionPlan &plan);
+///
+/// Each of `candidates`, in order, is taken when the kernel reads `operand`
+/// and writes `result`, both are Arena values of the same dtype and size,
+/// every other reader of `operand` is a strict ancestor of the kernel, and
+/// neither value is already part of another in-place pair in that role.
+/// A taken candidate sets `result`'s `reuses` to `operand`, and both get
+/// the same offset. Candidates that do not hold are ignored.
+void planArenaMemory(rt::ExecutionPlan &plan,
+                     const std::vector<InPlaceCandidate> &candidates = {});
 
 } // namespace nnc
 

@@ -56,6 +56,9 @@ def PrintExecutionPlanPass
   let options = [
     Option<"printKernels", "print-kernels", "bool", /*default=*/"false",
            "also print the module of kernel functions">,
+    Option<"inPlace", "in-place", "bool", /*default=*/"true",
+           "let kernels compute results in place of operands they read "
+           "last">,
   ];
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
@@ -209,6 +212,61 @@ def PromoteToF64Pass : Pass<"nn-promote-f64", "mlir::func::FuncOp"> {
     ```
   }];
   let dependentDialects = ["nnc::nn::NNDialect"];
+}
+
+def FusionPass : Pass<"nn-fuse", "mlir::func::FuncOp"> {
+  let summary = "groups producer-consumer chains into nn.fusion ops";
+  let description = [{
+    Partitions the function's ops into fusion groups with the cost model of
+    passes/FusionCostModel.h (docs/architecture.md, "Fusion") and outlines
+    each group of two or more ops into an `nn.fusion`, which the execution
+    planner turns into one kernel: elementwise chains; bias adds,
+    activations and residual adds after a matmul or conv2d; elementwise
+    prologues and epilogues of reductions (softmax, losses, normalisation);
+    and the same in backward graphs (relu_grad after its matmul, an
+    optimizer update after the gradient it reads). Nothing expensive is
+    recomputed: a value used outside its group is a result of the group.
+    Run it after autodiff and nn-training-step, before planning.
+
+    Example:
+
+    ```mlir
+    %0 = nn.matmul %x, %w : tensor<4x3xf32>, tensor<3x2xf32> -> tensor<4x2xf32>
+    %1 = nn.add %0, %b : tensor<4x2xf32>, tensor<2xf32> -> tensor<4x2xf32>
+    %2 = nn.relu %1 : tensor<4x2xf32>
+    // becomes
+    %2 = nn.fusion(%x, %w, %b) : (tensor<4x3xf32>, tensor<3x2xf32>,
+                                  tensor<2xf32>) -> tensor<4x2xf32> {
+    ^bb0(%a: tensor<4x3xf32>, %c: tensor<3x2xf32>, %d: tensor<2xf32>):
+      %0 = nn.matmul %a, %c : tensor<4x3xf32>, tensor<3x2xf32> -> tensor<4x2xf32>
+      %1 = nn.add %0, %d : tensor<4x2xf32>, tensor<2xf32> -> tensor<4x2xf32>
+      %2 = nn.relu %1 : tensor<4x2xf32>
+      nn.yield %2 : tensor<4x2xf32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"fuseContractions", "fuse-contractions", "bool",
+           /*default=*/"true",
+           "let elementwise epilogues join matmul and conv2d groups">,
+    Option<"fuseReductions", "fuse-reductions", "bool", /*default=*/"true",
+           "let reductions take elementwise prologues and epilogues">,
+    Option<"maxGroupSize", "max-group-size", "int64_t", /*default=*/"32",
+           "the most ops in one group (at least 2)">,
+  ];
+  let dependentDialects = ["nnc::nn::NNDialect"];
+}
+
+def PrintGraphStatsPass : Pass<"nn-print-graph-stats", "mlir::ModuleOp"> {
+  let summary = "prints the graph statistics of every function (for tests)";
+  let description = [{
+    Plans every function with a body (passes/ExecutionPlanner.h) and prints
+    computeGraphStats's numbers (passes/GraphStats.h) to standard output as
+    `graph stats for @NAME` followed by one `key: value` line each: ops,
+    fusion groups, kernels, arena bytes, flops. The input is left unchanged.
+    A test pass: the CLI calls computeGraphStats itself.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
 #endif // NNC_PASSES_PASSES_TD

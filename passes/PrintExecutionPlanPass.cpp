@@ -31,7 +31,10 @@ struct PrintExecutionPlanPass
     for (func::FuncOp function : functions) {
       if (function.isExternal())
         continue;
-      FailureOr<nnc::PlannedGraph> planned = nnc::planExecution(function);
+      nnc::PlanOptions options;
+      options.inPlace = inPlace;
+      FailureOr<nnc::PlannedGraph> planned =
+          nnc::planExecution(function, options);
       if (failed(planned))
         return signalPassFailure();
       // The planner asserts this too; checking here makes the lit tests

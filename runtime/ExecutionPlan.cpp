@@ -135,6 +135,27 @@ Error verifyExecutionPlan(const ExecutionPlan &plan) {
     if (plan.values[static_cast<size_t>(id)].kind != ValueKind::Input &&
         writer[static_cast<size_t>(id)] < 0)
       return Error::failure(valueLabel(id) + " is never written");
+  for (int64_t id = 0; id < numValues; ++id) {
+    const PlanValue &value = plan.values[static_cast<size_t>(id)];
+    if (value.reuses < 0)
+      continue;
+    std::string label = valueLabel(id) + " computed in place of " +
+                        (inRange(value.reuses) ? valueLabel(value.reuses)
+                                               : std::string("no value"));
+    if (!inRange(value.reuses) || value.reuses == id)
+      return Error::failure(label);
+    const PlanValue &old = plan.values[static_cast<size_t>(value.reuses)];
+    if (value.kind != ValueKind::Arena || old.kind != ValueKind::Arena ||
+        old.dtype != value.dtype || old.bytes != value.bytes ||
+        old.offset != value.offset)
+      return Error::failure(label + " does not share its bytes");
+    const PlanKernel &kernel =
+        plan.kernels[static_cast<size_t>(writer[static_cast<size_t>(id)])];
+    if (std::find(kernel.buffers.begin(),
+                  kernel.buffers.begin() + kernel.numOperands,
+                  value.reuses) == kernel.buffers.begin() + kernel.numOperands)
+      return Error::failure(label + ", which its writer does not read");
+  }
   return Error::success();
 }
 
@@ -178,6 +199,8 @@ std::string formatExecutionPlan(const ExecutionPlan &plan) {
               std::to_string(value.offset + value.bytes) + ")";
     else
       text += " " + std::to_string(value.index);
+    if (value.reuses >= 0)
+      text += " in place of " + std::to_string(value.reuses);
     text += "\n";
   }
   for (size_t k = 0; k < plan.kernels.size(); ++k) {

@@ -57,6 +57,12 @@ struct PlanValue {
   /// Byte offset in the arena for Arena values (a multiple of
   /// kArenaAlignment); 0 otherwise.
   uint64_t offset = 0;
+  /// For an Arena value computed in place: the Arena value (same dtype and
+  /// bytes) whose bytes it takes over. Its writer reads that value for the
+  /// last time, elementwise, and writes this one over it, so both have the
+  /// same offset; the backend's kernel must allow that aliasing. -1 when the
+  /// value has bytes of its own.
+  int64_t reuses = -1;
 };
 
 /// One kernel of the partitioned graph; kernel K is the backend's kernel K
@@ -109,11 +115,12 @@ struct ExecutionPlan {
 /// Checks that every index of `plan` is in range and consistent: value ids,
 /// dependency order, byte sizes against shapes, arena values inside an
 /// aligned arena, each Input / Output value bound by the binding of its
-/// index, every Output and Arena value written by exactly one kernel, and
-/// every kernel listing the writers of the values it reads among its
-/// dependencies. It does not check that the arena values of kernels that may
-/// run concurrently are disjoint: that is the memory planner's job, tested
-/// on its own.
+/// index, every Output and Arena value written by exactly one kernel, every
+/// kernel listing the writers of the values it reads among its
+/// dependencies, and every in-place value (`reuses`) sharing the offset,
+/// dtype and size of a value its writer reads. It does not check that the
+/// arena values of kernels that may run concurrently are disjoint: that is
+/// the memory planner's job, tested on its own.
 Error verifyExecutionPlan(const ExecutionPlan &plan);
 
 /// Renders `plan` as text, one line per value, kernel and binding, for lit

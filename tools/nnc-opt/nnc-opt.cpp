@@ -2,7 +2,8 @@
 //
 // Parses, verifies, transforms and prints nn IR; the driver of the lit
 // tests. It knows nnc's dialects, passes and pipelines plus the generic
-// canonicalize and cse passes, which exercise folders.
+// canonicalize and cse passes, which exercise folders, and view-op-graph,
+// which `nnc ir --dot` runs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +22,7 @@ int main(int argc, char **argv) {
   nnc::registerPipelines();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
+  mlir::registerViewOpGraphPass();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "nnc optimizer driver\n", registry));
 }

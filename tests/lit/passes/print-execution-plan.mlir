@@ -1,7 +1,9 @@
-// RUN: nnc-opt %s -split-input-file -verify-diagnostics --nn-print-execution-plan -o /dev/null | FileCheck %s
-// RUN: nnc-opt %s -split-input-file -verify-diagnostics --nn-print-execution-plan=print-kernels -o /dev/null | FileCheck %s --check-prefix=KERNELS
+// RUN: nnc-opt %s -split-input-file -verify-diagnostics --nn-print-execution-plan=in-place=false -o /dev/null | FileCheck %s
+// RUN: nnc-opt %s -split-input-file -verify-diagnostics "--nn-print-execution-plan=print-kernels in-place=false" -o /dev/null | FileCheck %s --check-prefix=KERNELS
 // One kernel per op, dependencies from the data flow, intermediates in an
 // arena that reuses the bytes of dead values, results written in place.
+// In-place computation (in-place=true, the default) is tested in
+// fusion-plan.mlir.
 
 // A chain: kernel_0's result is dead once kernel_1 ran, so kernel_2's result
 // takes its bytes; the last result goes straight to the caller's buffer.

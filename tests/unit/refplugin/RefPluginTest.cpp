@@ -100,8 +100,12 @@ TEST_F(RefPluginTest, SupportsEveryOpOfTheDialect) {
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
   std::vector<std::string> dialectOps;
+  // nn.fusion and its terminator never reach a backend: the planner inlines
+  // each group into a kernel function.
   for (mlir::RegisteredOperationName op : context.getRegisteredOperations())
-    if (op.getDialectNamespace() == "nn")
+    if (op.getDialectNamespace() == "nn" &&
+        !op.hasTrait<mlir::OpTrait::IsIsolatedFromAbove>() &&
+        !op.hasTrait<mlir::OpTrait::IsTerminator>())
       dialectOps.push_back(op.getStringRef().str());
   std::vector<std::string> supported = plugin->supportedOps;
   std::sort(dialectOps.begin(), dialectOps.end());

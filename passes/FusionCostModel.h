@@ -1,0 +1,83 @@
+//===- FusionCostModel.h - Which nn ops nn-fuse groups ----------*- C++ -*-===//
+//
+// The decisions of nn-fuse, apart from the rewrite that applies them
+// (FusionPass.cpp), so that they read as one list of rules. The model is
+// described in docs/architecture.md ("Fusion"). In short, ops are visited
+// in program order and each joins the groups of its producers when:
+//
+//  - it is elementwise (ElementwiseOpInterface, the activation gradients
+//    and the optimizer updates): it joins an elementwise chain, the epilogue
+//    of a contraction (bias add, activation, residual add) or the epilogue
+//    of a reduction, unless it would re-read what the reduction reduced;
+//  - it is a reduction (reduce_*, softmax family, losses and their
+//    gradients, batch norm): it joins groups of elementwise ops only, its
+//    prologue;
+//  - it is a contraction (matmul, conv2d and its gradients): it starts a
+//    group, as every other op (reshape, transpose, gather, pooling, ...)
+//    stays alone;
+//
+// and never when a group would hold two contractions or reductions, grow
+// past the size limit, or form a cycle with the ops outside it. Nothing is
+// ever duplicated, except small constants, which are cloned into every
+// group that reads them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_PASSES_FUSIONCOSTMODEL_H
+#define NNC_PASSES_FUSIONCOSTMODEL_H
+
+#include "mlir/IR/Block.h"
+#include "mlir/IR/Operation.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <cstdint>
+
+namespace nnc {
+
+/// What role an op can play in a fusion group.
+enum class FusionKind {
+  /// Each result element depends on the operands at the same (broadcast)
+  /// index: cheap, and free to join any neighbour.
+  Elementwise,
+  /// matmul, conv2d and conv2d's gradients: the expensive anchor of a group
+  /// that may take elementwise epilogues.
+  Contraction,
+  /// Reads many elements of its operand for one element of its result; the
+  /// anchor of a group that may take elementwise prologues and epilogues.
+  Reduction,
+  /// nn.constant: cloned into the groups that read it when small.
+  Constant,
+  /// Everything else (data movement, pooling, dropout): never fused.
+  Opaque,
+};
+
+/// The role of `op` for the cost model.
+FusionKind classifyForFusion(mlir::Operation *op);
+
+/// The knobs of the cost model (nn-fuse's options).
+struct FusionOptions {
+  /// Let elementwise epilogues join matmul and conv2d groups.
+  bool fuseContractions = true;
+  /// Let reductions take elementwise prologues and epilogues.
+  bool fuseReductions = true;
+  /// The most ops (constants not counted) in one group; at least 2.
+  int64_t maxGroupSize = 32;
+  /// Constants of at most this many elements are cloned into each group
+  /// that reads them; larger ones stay kernels of their own.
+  int64_t maxClonedConstantElements = 256;
+};
+
+/// True when `op` is a constant small enough to clone into groups.
+bool isClonableConstant(mlir::Operation *op, const FusionOptions &options);
+
+/// Partitions the ops of `block` (its terminator excluded) into fusion
+/// groups under the rules above. Returns only groups of two or more ops,
+/// each in program order, groups in the order of their first op; constants
+/// are never members (the rewrite clones them). The groups are disjoint and
+/// their quotient graph is acyclic, so they can be outlined in any order.
+llvm::SmallVector<llvm::SmallVector<mlir::Operation *>>
+computeFusionGroups(mlir::Block &block, const FusionOptions &options);
+
+} // namespace nnc
+
+#endif // NNC_PASSES_FUSIONCOSTMODEL_H

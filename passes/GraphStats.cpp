@@ -1,0 +1,128 @@
+//===- GraphStats.cpp - Size and cost numbers of a planned graph ----------===//
+
+#include "passes/GraphStats.h"
+
+#include "passes/FusionCostModel.h"
+
+#include "ir/NNOps.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+
+#include <algorithm>
+
+using namespace mlir;
+
+namespace nnc {
+
+namespace {
+
+/// Elements of a static tensor; 0 for anything else.
+uint64_t elementsOf(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.hasStaticShape())
+    return 0;
+  return static_cast<uint64_t>(tensor.getNumElements());
+}
+
+/// 2·(c/groups)·kh·kw: the multiply-adds of one output element, from a
+/// weight of shape [f, c/groups, kh, kw].
+uint64_t convFlopsPerOutput(Type weight) {
+  auto tensor = dyn_cast<RankedTensorType>(weight);
+  if (!tensor || !tensor.hasStaticShape() || tensor.getRank() != 4 ||
+      tensor.getDimSize(0) == 0)
+    return 0;
+  return 2 * elementsOf(tensor) / static_cast<uint64_t>(tensor.getDimSize(0));
+}
+
+uint64_t matmulFlops(nn::MatmulOp op) {
+  auto lhs = dyn_cast<RankedTensorType>(op.getLhs().getType());
+  if (!lhs || lhs.getRank() < 2)
+    return 0;
+  // The contracted extent: lhs's last axis, or the one before it when lhs
+  // is read transposed. Read by name, as not every matmul carries it.
+  auto transposed = op->getAttrOfType<BoolAttr>("transpose_lhs");
+  int64_t axis =
+      lhs.getRank() - ((transposed && transposed.getValue()) ? 2 : 1);
+  int64_t k = lhs.getDimSize(axis);
+  if (ShapedType::isDynamic(k))
+    return 0;
+  return 2 * static_cast<uint64_t>(k) * elementsOf(op.getType());
+}
+
+} // namespace
+
+uint64_t opFlops(Operation *op) {
+  if (auto fusion = dyn_cast<nn::FusionOp>(op)) {
+    uint64_t total = 0;
+    for (Operation &inner : fusion.getBody().front().without_terminator())
+      total += opFlops(&inner);
+    return total;
+  }
+  if (!isa_and_nonnull<nn::NNDialect>(op->getDialect()))
+    return 0;
+  if (auto matmul = dyn_cast<nn::MatmulOp>(op))
+    return matmulFlops(matmul);
+  if (auto conv = dyn_cast<nn::Conv2dOp>(op)) {
+    uint64_t out = elementsOf(conv.getType());
+    return out * convFlopsPerOutput(conv.getW().getType()) +
+           (conv.getBias() ? out : 0);
+  }
+  if (auto grad = dyn_cast<nn::Conv2dGradInputOp>(op))
+    return elementsOf(grad.getDy().getType()) *
+           convFlopsPerOutput(grad.getW().getType());
+  if (auto grad = dyn_cast<nn::Conv2dGradWeightOp>(op))
+    return elementsOf(grad.getDy().getType()) *
+           convFlopsPerOutput(grad.getType());
+  if (isa<nn::ConstantOp, nn::ReshapeOp, nn::TransposeOp, nn::BroadcastToOp,
+          nn::ConcatOp, nn::SliceOp, nn::SliceGradOp, nn::GatherOp,
+          nn::GatherGradOp, nn::YieldOp>(op))
+    return 0;
+  if (classifyForFusion(op) == FusionKind::Elementwise) {
+    uint64_t total = 0;
+    for (Type type : op->getResultTypes())
+      total += elementsOf(type);
+    return total;
+  }
+  uint64_t largest = 0;
+  for (Type type : op->getOperandTypes())
+    largest = std::max(largest, elementsOf(type));
+  for (Type type : op->getResultTypes())
+    largest = std::max(largest, elementsOf(type));
+  return largest;
+}
+
+GraphStats computeGraphStats(func::FuncOp function,
+                             const rt::ExecutionPlan &plan) {
+  GraphStats stats;
+  function.walk([&](Operation *op) {
+    if (isa<nn::FusionOp>(op)) {
+      ++stats.fusionGroups;
+      stats.flops += opFlops(op);
+      return;
+    }
+    if (!isa_and_nonnull<nn::NNDialect>(op->getDialect()) ||
+        isa<nn::ConstantOp, nn::YieldOp>(op))
+      return;
+    ++stats.ops;
+    // Ops inside a group are counted by the group's flops.
+    if (!isa<nn::FusionOp>(op->getParentOp()))
+      stats.flops += opFlops(op);
+  });
+  stats.kernels = static_cast<int64_t>(plan.kernels.size());
+  stats.arenaBytes = plan.arenaSize;
+  for (const rt::PlanValue &value : plan.values)
+    if (value.reuses >= 0)
+      ++stats.inPlaceValues;
+  return stats;
+}
+
+std::string formatGraphStats(const GraphStats &stats) {
+  return "ops: " + std::to_string(stats.ops) +
+         "\nfusion_groups: " + std::to_string(stats.fusionGroups) +
+         "\nkernels: " + std::to_string(stats.kernels) +
+         "\narena_bytes: " + std::to_string(stats.arenaBytes) +
+         "\nin_place_values: " + std::to_string(stats.inPlaceValues) +
+         "\nflops: " + std::to_string(stats.flops) + "\n";
+}
+
+} // namespace nnc
