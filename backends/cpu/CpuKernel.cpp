@@ -1,0 +1,136 @@
+//===- CpuKernel.cpp - Running JIT-compiled kernels over a range ----------===//
+
+#include "backends/cpu/CpuKernel.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace nnc::cpu {
+
+namespace {
+
+template <typename T>
+bool checkValues(const DataCheck &check, const T *data, int64_t first,
+                 int64_t last, std::string &message) {
+  for (int64_t i = first; i < last; ++i) {
+    T value = data[i];
+    bool ok = true;
+    switch (check.kind) {
+    case DataCheck::Kind::IndexBelow:
+      ok = value >= 0 && value < static_cast<T>(check.bound);
+      break;
+    case DataCheck::Kind::NonZero:
+      ok = value != 0;
+      break;
+    case DataCheck::Kind::Probability:
+      ok = value >= 0 && value <= 1;
+      break;
+    case DataCheck::Kind::AtLeastOne:
+      ok = value >= 1;
+      break;
+    }
+    if (ok)
+      continue;
+    switch (check.kind) {
+    case DataCheck::Kind::IndexBelow:
+      message = check.op + ": index " + std::to_string(value) +
+                " is out of range [0, " + std::to_string(check.bound) + ")";
+      break;
+    case DataCheck::Kind::NonZero:
+      message = check.op + ": integer division by zero";
+      break;
+    case DataCheck::Kind::Probability:
+      message = check.op + ": probability " + std::to_string(value) +
+                " is outside [0, 1]";
+      break;
+    case DataCheck::Kind::AtLeastOne:
+      message = check.op + ": step " + std::to_string(value) + " is below 1";
+      break;
+    }
+    return false;
+  }
+  return true;
+}
+
+bool runCheck(const DataCheck &check, const void *data, int64_t first,
+              int64_t last, std::string &message) {
+  switch (check.dtype) {
+  case NNC_I32:
+    return checkValues(check, static_cast<const int32_t *>(data), first, last,
+                       message);
+  case NNC_I64:
+    return checkValues(check, static_cast<const int64_t *>(data), first, last,
+                       message);
+  case NNC_F32:
+    return checkValues(check, static_cast<const float *>(data), first, last,
+                       message);
+  case NNC_F64:
+    return checkValues(check, static_cast<const double *>(data), first, last,
+                       message);
+  case NNC_U8:
+    return checkValues(check, static_cast<const uint8_t *>(data), first, last,
+                       message);
+  }
+  return true;
+}
+
+} // namespace
+
+nnc_status runCpuKernel(void *state, void *const *buffers, int64_t begin,
+                        int64_t end, nnc_error **error) {
+  const CpuKernel &kernel = *static_cast<const CpuKernel *>(state);
+  int64_t firstRow = kernel.range == 1 ? 0 : begin * kernel.chunkRows;
+  int64_t lastRow = kernel.range == 1
+                        ? kernel.rows
+                        : std::min(kernel.rows, end * kernel.chunkRows);
+  for (const DataCheck &check : kernel.checks) {
+    int64_t first = 0, last = check.count;
+    size_t index = static_cast<size_t>(check.buffer);
+    if (kernel.range != 1 && kernel.rowBytes[index] != 0) {
+      int64_t perRow = check.count / kernel.rows;
+      first = firstRow * perRow;
+      last = lastRow * perRow;
+    }
+    std::string message;
+    if (!runCheck(check, buffers[check.buffer], first, last, message)) {
+      *error = makeCpuError(message);
+      return NNC_ERROR;
+    }
+  }
+
+  size_t n = static_cast<size_t>(kernel.numBuffers);
+  // Small kernels are the common case: keep the argument arrays on the
+  // stack.
+  constexpr size_t kInline = 16;
+  void *inlinePointers[kInline];
+  void *inlineArgs[kInline + 1];
+  std::unique_ptr<void *[]> heapPointers, heapArgs;
+  void **pointers = inlinePointers, **args = inlineArgs;
+  if (n > kInline) {
+    heapPointers.reset(new void *[n]);
+    heapArgs.reset(new void *[n + 1]);
+    pointers = heapPointers.get();
+    args = heapArgs.get();
+  }
+  int64_t row = 0;
+  for (size_t i = 0; i < n; ++i)
+    args[i] = &pointers[i];
+  args[n] = &row;
+
+  if (kernel.range == 1) {
+    for (size_t i = 0; i < n; ++i)
+      pointers[i] = buffers[i];
+    kernel.whole(args);
+    return NNC_OK;
+  }
+  for (int64_t it = begin; it < end; ++it) {
+    row = it * kernel.chunkRows;
+    for (size_t i = 0; i < n; ++i)
+      pointers[i] = static_cast<char *>(buffers[i]) + row * kernel.rowBytes[i];
+    bool full = row + kernel.chunkRows <= kernel.rows;
+    (full ? kernel.chunk : kernel.tail)(args);
+  }
+  return NNC_OK;
+}
+
+} // namespace nnc::cpu

@@ -1,0 +1,40 @@
+//===- CpuCompiler.h - MLIR bytecode to JIT-compiled kernels ----*- C++ -*-===//
+//
+// The compiler half of the cpu backend, behind a header free of MLIR so the
+// plugin's C glue compiles without MLIR's headers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_BACKENDS_CPU_COMPILER_CPUCOMPILER_H
+#define NNC_BACKENDS_CPU_COMPILER_CPUCOMPILER_H
+
+#include "backends/cpu/CpuKernel.h"
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nnc::cpu {
+
+/// The nn ops the cpu backend compiles, NULL-terminated; static storage.
+const char *const *cpuSupportedOps();
+
+/// The outcome of compileModule; `status` is NNC_OK, NNC_ERROR (malformed
+/// module, failed lowering) or NNC_UNSUPPORTED (an op not in
+/// cpuSupportedOps()), `message` lower-case and empty on success.
+struct CompiledModule {
+  nnc_status status = NNC_OK;
+  std::string message;
+  /// kernels[i] is `@kernel_<i>`; shared with the in-process cache.
+  std::vector<std::shared_ptr<const CpuKernel>> kernels;
+};
+
+/// Parses `bytecode` and compiles every kernel function, reusing kernels
+/// compiled before in this process (keyed by the function's printed form
+/// and the split it gets) unless NNC_NO_CACHE=1. Never throws.
+CompiledModule compileModule(const void *bytecode, size_t size);
+
+} // namespace nnc::cpu
+
+#endif // NNC_BACKENDS_CPU_COMPILER_CPUCOMPILER_H

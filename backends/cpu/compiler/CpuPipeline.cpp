@@ -1,0 +1,282 @@
+//===- CpuPipeline.cpp - Kernel functions to JIT-compiled code ------------===//
+
+#include "backends/cpu/compiler/CpuPipeline.h"
+
+#include "backends/cpu/compiler/NNToLinalg.h"
+
+#include "ir/NNDialect.h"
+#include "ir/NNOps.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Transforms/BufferDeallocationOpInterfaceImpl.h"
+#include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/BufferDeallocationOpInterfaceImpl.h"
+#include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+#include <mutex>
+
+using namespace mlir;
+using namespace nnc;
+using namespace nnc::cpu;
+
+void nnc::cpu::registerPipelineDialects(DialectRegistry &registry) {
+  nnc::registerAllDialects(registry);
+  registry.insert<affine::AffineDialect, arith::ArithDialect,
+                  bufferization::BufferizationDialect, cf::ControlFlowDialect,
+                  func::FuncDialect, LLVM::LLVMDialect, linalg::LinalgDialect,
+                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
+                  tensor::TensorDialect, vector::VectorDialect>();
+  arith::registerBufferizableOpInterfaceExternalModels(registry);
+  arith::registerBufferDeallocationOpInterfaceExternalModels(registry);
+  linalg::registerBufferizableOpInterfaceExternalModels(registry);
+  scf::registerBufferizableOpInterfaceExternalModels(registry);
+  scf::registerBufferDeallocationOpInterfaceExternalModels(registry);
+  tensor::registerBufferizableOpInterfaceExternalModels(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+}
+
+namespace {
+
+RankedTensorType specialise(Type type, int64_t rows, bool sliced) {
+  auto tensor = cast<RankedTensorType>(type);
+  if (rows == 0 || !sliced)
+    return tensor;
+  SmallVector<int64_t> shape(tensor.getShape());
+  shape[0] = rows;
+  return RankedTensorType::get(shape, tensor.getElementType());
+}
+
+MemRefType memrefOf(RankedTensorType type) {
+  return MemRefType::get(type.getShape(), type.getElementType());
+}
+
+/// Builds `@name(buffers..., %row: i64)` computing `variant.source` with
+/// its results written into the trailing buffers.
+void buildWrapper(OpBuilder &b, const KernelVariant &variant) {
+  func::FuncOp source = variant.source;
+  Location loc = source.getLoc();
+  Block &body = source.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  int64_t rows = variant.rows;
+
+  SmallVector<Type> argTypes;
+  SmallVector<RankedTensorType> argTensors;
+  for (auto [index, arg] : llvm::enumerate(body.getArguments())) {
+    bool sliced = index < variant.slicedArgs.size() && variant.slicedArgs[index];
+    argTensors.push_back(specialise(arg.getType(), rows, sliced));
+    argTypes.push_back(memrefOf(argTensors.back()));
+  }
+  for (Value result : ret.getOperands())
+    argTypes.push_back(memrefOf(specialise(result.getType(), rows, true)));
+  argTypes.push_back(b.getI64Type());
+
+  auto fn = b.create<func::FuncOp>(loc, variant.name,
+                                   b.getFunctionType(argTypes, {}));
+  Block *entry = fn.addEntryBlock();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(entry);
+  IRMapping mapping;
+  for (auto [index, arg] : llvm::enumerate(body.getArguments())) {
+    Value tensor = b.create<bufferization::ToTensorOp>(
+        loc, argTensors[index], entry->getArgument(index), /*restrict=*/true,
+        /*writable=*/false);
+    mapping.map(arg, tensor);
+  }
+  for (Operation &op : body.without_terminator()) {
+    Operation *clone = b.clone(op, mapping);
+    if (rows != 0 && !isa<nn::ConstantOp>(op))
+      for (Value result : clone->getResults())
+        result.setType(specialise(result.getType(), rows, true));
+  }
+  unsigned numArgs = body.getNumArguments();
+  for (auto [index, value] : llvm::enumerate(ret.getOperands())) {
+    auto materialize = b.create<bufferization::MaterializeInDestinationOp>(
+        loc, TypeRange{}, mapping.lookup(value),
+        entry->getArgument(numArgs + index));
+    materialize.setRestrict(true);
+    materialize.setWritable(true);
+  }
+  b.create<func::ReturnOp>(loc);
+}
+
+LogicalResult convertNNToLinalg(ModuleOp module) {
+  MLIRContext *context = module.getContext();
+  RewritePatternSet patterns(context);
+  populateNNToLinalgElementwisePatterns(patterns);
+  populateNNToLinalgTensorPatterns(patterns);
+  populateNNToLinalgContractionPatterns(patterns);
+  populateNNToLinalgLayerPatterns(patterns);
+  populateNNToLinalgLossPatterns(patterns);
+  populateNNToLinalgTrainingPatterns(patterns);
+  ConversionTarget target(*context);
+  target.addIllegalDialect<nn::NNDialect>();
+  target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+  return applyPartialConversion(module, target, std::move(patterns));
+}
+
+void buildLoweringPipeline(OpPassManager &pm) {
+  // No CSE before bufferization: merging two tensor.empty ops would let
+  // empty-tensor elimination point both producers at one result buffer.
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  bufferization::OneShotBufferizationOptions bufferization;
+  bufferization.bufferizeFunctionBoundaries = false;
+  bufferization.allowReturnAllocsFromLoops = true;
+  // Copies as linalg.copy, which lowers to loops: memref.copy of strided
+  // views would call memrefCopy of MLIR's C runner library.
+  bufferization.memCpyFn = [](OpBuilder &b, Location loc, Value from,
+                              Value to) {
+    b.create<linalg::CopyOp>(loc, from, to);
+    return success();
+  };
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  pm.addPass(createCanonicalizerPass());
+  bufferization::BufferDeallocationPipelineOptions deallocation;
+  bufferization::buildBufferDeallocationPipeline(pm, deallocation);
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  ConvertFuncToLLVMPassOptions func;
+  func.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(func));
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void initializeNativeTarget() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+}
+
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostTargetMachine() {
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  builder->setCPU(llvm::sys::getHostCPUName().str());
+  llvm::SubtargetFeatures features;
+  for (const auto &feature : llvm::sys::getHostCPUFeatures())
+    features.AddFeature(feature.first(), feature.second);
+  builder->addFeatures(features.getFeatures());
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  return builder->createTargetMachine();
+}
+
+} // namespace
+
+std::string nnc::cpu::hostTargetDescription() {
+  std::string text = llvm::sys::getHostCPUName().str();
+  llvm::SubtargetFeatures features;
+  for (const auto &feature : llvm::sys::getHostCPUFeatures())
+    features.AddFeature(feature.first(), feature.second);
+  return text + ":" + features.getString();
+}
+
+llvm::Expected<std::shared_ptr<void>>
+nnc::cpu::jitCompile(MLIRContext &context, ArrayRef<KernelVariant> variants,
+                     std::vector<PackedFn> &functions) {
+  initializeNativeTarget();
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    if (diag.getSeverity() != DiagnosticSeverity::Error)
+      return success();
+    if (!diagnostics.empty())
+      diagnostics += "; ";
+    diagnostics += diag.str();
+    return success();
+  });
+  auto fail = [&](const char *what) {
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        std::string(what) + (diagnostics.empty() ? "" : ": " + diagnostics));
+  };
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&context));
+  OpBuilder b(&context);
+  b.setInsertionPointToEnd(module->getBody());
+  for (const KernelVariant &variant : variants)
+    buildWrapper(b, variant);
+  if (failed(convertNNToLinalg(*module)))
+    return fail("cannot convert nn ops to linalg");
+
+  PassManager pm(&context);
+  buildLoweringPipeline(pm);
+  if (failed(pm.run(*module)))
+    return fail("cannot lower the kernels to LLVM");
+
+  llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =
+      hostTargetMachine();
+  if (!machine)
+    return machine.takeError();
+  ExecutionEngineOptions options;
+  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  options.transformer =
+      makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, machine->get());
+  auto engine = ExecutionEngine::create(*module, options, std::move(*machine));
+  if (!engine)
+    return engine.takeError();
+  functions.clear();
+  for (const KernelVariant &variant : variants) {
+    auto fn = (*engine)->lookupPacked(variant.name);
+    if (!fn)
+      return fn.takeError();
+    functions.push_back(*fn);
+  }
+  std::shared_ptr<ExecutionEngine> owner(std::move(*engine));
+  return std::static_pointer_cast<void>(owner);
+}

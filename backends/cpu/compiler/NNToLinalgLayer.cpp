@@ -1,0 +1,676 @@
+//===- NNToLinalgLayer.cpp - Pooling, batch_norm, dropout to linalg -------===//
+//
+// Pooling windows are linalg reductions over a padded input (with a
+// shape-only window operand, as linalg's own pooling ops); the pooling
+// gradients scatter through scf loops over tensors; batch_norm sums per
+// channel in f64 as ref; dropout evaluates ref's counter-based hash
+// (splitmix64 of seed, step and flat element index) bit for bit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "backends/cpu/compiler/LinalgBuilders.h"
+#include "backends/cpu/compiler/NNToLinalg.h"
+
+#include "ir/NNOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace nnc;
+using namespace nnc::cpu;
+
+namespace {
+
+using utils::IteratorType;
+
+//===----------------------------------------------------------------------===//
+// Pooling
+//===----------------------------------------------------------------------===//
+
+struct PoolWindow {
+  int64_t kernel[2], stride[2], padding[2];
+  bool countIncludePad = true;
+};
+
+template <typename PoolOp> PoolWindow poolWindowOf(PoolOp op) {
+  PoolWindow window;
+  ArrayRef<int64_t> stride = op.getEffectiveStride();
+  for (int i = 0; i < 2; ++i) {
+    window.kernel[i] = op.getKernel()[i];
+    window.stride[i] = stride[i];
+    window.padding[i] = op.getPadding()[i];
+  }
+  return window;
+}
+
+Value padded(OpBuilder &b, Location loc, Value x, const PoolWindow &w,
+             double value) {
+  if (w.padding[0] == 0 && w.padding[1] == 0)
+    return x;
+  RankedTensorType type = tensorTypeOf(x);
+  SmallVector<int64_t> shape(type.getShape());
+  shape[2] += 2 * w.padding[0];
+  shape[3] += 2 * w.padding[1];
+  SmallVector<int64_t> pads = {0, 0, w.padding[0], w.padding[1]};
+  SmallVector<OpFoldResult> low = getAsIndexOpFoldResult(b.getContext(), pads);
+  return b.create<tensor::PadOp>(
+      loc, RankedTensorType::get(shape, type.getElementType()), x, low, low,
+      scalarConstant(b, loc, type.getElementType(), value));
+}
+
+/// Maps of a window reduction over iterations (n, c, oh, ow, kh, kw): the
+/// padded input, the window operand, the output.
+SmallVector<AffineMap> windowMaps(MLIRContext *context, const PoolWindow &w) {
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, context); };
+  return {AffineMap::get(6, 0,
+                         {d(0), d(1), d(2) * w.stride[0] + d(4),
+                          d(3) * w.stride[1] + d(5)},
+                         context),
+          AffineMap::get(6, 0, {d(4), d(5)}, context),
+          AffineMap::get(6, 0, {d(0), d(1), d(2), d(3)}, context)};
+}
+
+SmallVector<IteratorType> windowIterators() {
+  SmallVector<IteratorType> iterators(4, IteratorType::parallel);
+  iterators.append(2, IteratorType::reduction);
+  return iterators;
+}
+
+/// Number of real (unpadded) input elements of the window at output
+/// position `out` along one axis.
+Value realExtent(OpBuilder &b, Location l, Value out, int64_t kernel,
+                 int64_t stride, int64_t padding, int64_t extent) {
+  Value start = b.create<arith::SubIOp>(
+      l, b.create<arith::MulIOp>(l, out, indexConstant(b, l, stride)),
+      indexConstant(b, l, padding));
+  Value end = b.create<arith::AddIOp>(l, start, indexConstant(b, l, kernel));
+  Value first = b.create<arith::MaxSIOp>(l, start, indexConstant(b, l, 0));
+  Value last = b.create<arith::MinSIOp>(l, end, indexConstant(b, l, extent));
+  return b.create<arith::SubIOp>(l, last, first);
+}
+
+LogicalResult lowerMaxPool(nn::MaxPool2dOp op, PatternRewriter &r) {
+  Location loc = op.getLoc();
+  PoolWindow w = poolWindowOf(op);
+  RankedTensorType type = tensorTypeOf(op.getResult());
+  Type element = type.getElementType();
+  // -inf padding never wins; maximumf lets a NaN win, as ref.
+  Value x = padded(r, loc, op.getX(), w,
+                   -std::numeric_limits<double>::infinity());
+  Value window = emptyTensor(
+      r, loc, RankedTensorType::get({w.kernel[0], w.kernel[1]}, element));
+  SmallVector<AffineMap> maps = windowMaps(r.getContext(), w);
+  Value init =
+      filledTensor(r, loc, type, -std::numeric_limits<double>::infinity());
+  Value result = buildGeneric(r, loc, ValueRange{x, window}, {maps[0], maps[1]},
+                              init, maps[2], windowIterators(),
+                              [](OpBuilder &b, Location l, ValueRange a) {
+                                return SmallVector<Value>{
+                                    b.create<arith::MaximumFOp>(l, a[2], a[0])};
+                              })
+                     .front();
+  r.replaceOp(op, result);
+  return success();
+}
+
+LogicalResult lowerAvgPool(nn::AvgPool2dOp op, PatternRewriter &r) {
+  Location loc = op.getLoc();
+  MLIRContext *context = r.getContext();
+  PoolWindow w = poolWindowOf(op);
+  w.countIncludePad = op.getCountIncludePad();
+  RankedTensorType type = tensorTypeOf(op.getResult());
+  RankedTensorType xType = tensorTypeOf(op.getX());
+  Type element = type.getElementType();
+  Value x = padded(r, loc, op.getX(), w, 0.0);
+  Value window = emptyTensor(
+      r, loc, RankedTensorType::get({w.kernel[0], w.kernel[1]}, element));
+  SmallVector<AffineMap> maps = windowMaps(context, w);
+  Value sums =
+      buildGeneric(r, loc, ValueRange{x, window}, {maps[0], maps[1]},
+                   filledTensor(r, loc, withElementType(type, r.getF64Type()),
+                                0.0),
+                   maps[2], windowIterators(),
+                   [](OpBuilder &b, Location l, ValueRange a) {
+                     return SmallVector<Value>{b.create<arith::AddFOp>(
+                         l, a[2], toF64(b, l, a[0]))};
+                   })
+          .front();
+  int64_t extents[2] = {xType.getDimSize(2), xType.getDimSize(3)};
+  Value result = buildElementwise(
+      r, loc, type, sums, [&](OpBuilder &b, Location l, ValueRange a) {
+        Value divisor;
+        if (w.countIncludePad) {
+          divisor = scalarConstant(b, l, b.getF64Type(),
+                                   double(w.kernel[0] * w.kernel[1]));
+        } else {
+          Value count = b.create<arith::MulIOp>(
+              l,
+              realExtent(b, l, b.create<linalg::IndexOp>(l, 2), w.kernel[0],
+                         w.stride[0], w.padding[0], extents[0]),
+              realExtent(b, l, b.create<linalg::IndexOp>(l, 3), w.kernel[1],
+                         w.stride[1], w.padding[1], extents[1]));
+          divisor = b.create<arith::SIToFPOp>(
+              l, b.getF64Type(),
+              b.create<arith::IndexCastOp>(l, b.getI64Type(), count));
+        }
+        Value mean = b.create<arith::DivFOp>(l, a[0], divisor);
+        return SmallVector<Value>{fromF64(b, l, mean, element)};
+      });
+  r.replaceOp(op, result);
+  return success();
+}
+
+/// Input coordinates (ih, iw) of tap (kh, kw) of window (oh, ow), whether
+/// they are real, and the same clamped into the input.
+struct Tap {
+  Value real;
+  Value at[2];
+};
+
+Tap tapOf(OpBuilder &b, Location l, Value oh, Value ow, Value kh, Value kw,
+          const PoolWindow &w, const int64_t extents[2]) {
+  Tap tap;
+  Value out[2] = {oh, ow}, k[2] = {kh, kw};
+  for (int i = 0; i < 2; ++i) {
+    Value in = b.create<arith::AddIOp>(
+        l,
+        b.create<arith::SubIOp>(
+            l, b.create<arith::MulIOp>(l, out[i], indexConstant(b, l, w.stride[i])),
+            indexConstant(b, l, w.padding[i])),
+        k[i]);
+    Value ok = b.create<arith::AndIOp>(
+        l,
+        b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, in,
+                                indexConstant(b, l, 0)),
+        b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, in,
+                                indexConstant(b, l, extents[i])));
+    tap.real = tap.real ? b.create<arith::AndIOp>(l, tap.real, ok).getResult()
+                        : ok;
+    tap.at[i] = b.create<arith::MinSIOp>(
+        l, b.create<arith::MaxSIOp>(l, in, indexConstant(b, l, 0)),
+        indexConstant(b, l, extents[i] - 1));
+  }
+  return tap;
+}
+
+LogicalResult lowerMaxPoolGrad(nn::MaxPool2dGradOp op, PatternRewriter &r) {
+  Location loc = op.getLoc();
+  PoolWindow w = poolWindowOf(op);
+  RankedTensorType type = tensorTypeOf(op.getResult());
+  RankedTensorType dyType = tensorTypeOf(op.getDy());
+  Type element = type.getElementType();
+  int64_t extents[2] = {type.getDimSize(2), type.getDimSize(3)};
+  Value x = op.getX();
+  // The first maximum of each window (a NaN sticks), as an index into its
+  // plane; -1 before the first real element.
+  Value window = emptyTensor(
+      r, loc, RankedTensorType::get({w.kernel[0], w.kernel[1]}, element));
+  MLIRContext *context = r.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, context); };
+  AffineMap windowMap = AffineMap::get(6, 0, {d(4), d(5)}, context);
+  AffineMap outMap = AffineMap::get(6, 0, {d(0), d(1), d(2), d(3)}, context);
+  Value bestInit = filledTensor(r, loc, dyType.clone(element), 0.0);
+  Value indexInit = filledTensor(r, loc, dyType.clone(r.getI64Type()), -1);
+  SmallVector<Value> argmax = buildGeneric(
+      r, loc, window, windowMap, ValueRange{bestInit, indexInit},
+      {outMap, outMap}, windowIterators(),
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        auto index = [&](int64_t i) {
+          return b.create<linalg::IndexOp>(l, i).getResult();
+        };
+        Tap tap = tapOf(b, l, index(2), index(3), index(4), index(5), w,
+                        extents);
+        Value v = b.create<tensor::ExtractOp>(
+            l, x, ValueRange{index(0), index(1), tap.at[0], tap.at[1]});
+        Value best = a[1], bestIndex = a[2];
+        Value none = b.create<arith::CmpIOp>(
+            l, arith::CmpIPredicate::eq, bestIndex,
+            scalarConstant(b, l, b.getI64Type(), -1));
+        Value bestNaN =
+            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, best, best);
+        Value vNaN = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, v, v);
+        Value greater =
+            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v, best);
+        Value better = b.create<arith::AndIOp>(
+            l,
+            b.create<arith::XOrIOp>(
+                l, bestNaN,
+                b.create<arith::ConstantIntOp>(l, 1, b.getI1Type())),
+            b.create<arith::OrIOp>(l, vNaN, greater));
+        Value take = b.create<arith::AndIOp>(
+            l, tap.real, b.create<arith::OrIOp>(l, none, better));
+        Value flat = b.create<arith::AddIOp>(
+            l,
+            b.create<arith::MulIOp>(l, tap.at[0],
+                                    indexConstant(b, l, extents[1])),
+            tap.at[1]);
+        Value flat64 = b.create<arith::IndexCastOp>(l, b.getI64Type(), flat);
+        return SmallVector<Value>{
+            b.create<arith::SelectOp>(l, take, v, best),
+            b.create<arith::SelectOp>(l, take, flat64, bestIndex)};
+      });
+  Value indices = argmax[1];
+  Value dy = op.getDy();
+  Value sums =
+      filledTensor(r, loc, withElementType(type, r.getF64Type()), 0.0);
+  sums = loopOver(r, loc, dyType.getShape(), sums,
+                  [&](OpBuilder &b, Location l, ValueRange ivs, Value acc) {
+                    Value flat = b.create<arith::IndexCastOp>(
+                        l, b.getIndexType(),
+                        b.create<tensor::ExtractOp>(l, indices, ivs));
+                    Value width = indexConstant(b, l, extents[1]);
+                    SmallVector<Value> at = {
+                        ivs[0], ivs[1], b.create<arith::DivUIOp>(l, flat, width),
+                        b.create<arith::RemUIOp>(l, flat, width)};
+                    Value grad =
+                        toF64(b, l, b.create<tensor::ExtractOp>(l, dy, ivs));
+                    Value current = b.create<tensor::ExtractOp>(l, acc, at);
+                    Value sum = b.create<arith::AddFOp>(l, current, grad);
+                    return b.create<tensor::InsertOp>(l, sum, acc, at)
+                        .getResult();
+                  });
+  r.replaceOp(op, buildElementwise(r, loc, type, sums,
+                                   [&](OpBuilder &b, Location l, ValueRange a) {
+                                     return SmallVector<Value>{
+                                         fromF64(b, l, a[0], element)};
+                                   }));
+  return success();
+}
+
+LogicalResult lowerAvgPoolGrad(nn::AvgPool2dGradOp op, PatternRewriter &r) {
+  Location loc = op.getLoc();
+  PoolWindow w = poolWindowOf(op);
+  w.countIncludePad = op.getCountIncludePad();
+  RankedTensorType type = tensorTypeOf(op.getResult());
+  RankedTensorType dyType = tensorTypeOf(op.getDy());
+  Type element = type.getElementType();
+  int64_t extents[2] = {type.getDimSize(2), type.getDimSize(3)};
+  Value dy = op.getDy();
+  SmallVector<int64_t> space(dyType.getShape());
+  space.push_back(w.kernel[0]);
+  space.push_back(w.kernel[1]);
+  Value sums =
+      filledTensor(r, loc, withElementType(type, r.getF64Type()), 0.0);
+  sums = loopOver(
+      r, loc, space, sums,
+      [&](OpBuilder &b, Location l, ValueRange ivs, Value acc) {
+        Tap tap = tapOf(b, l, ivs[2], ivs[3], ivs[4], ivs[5], w, extents);
+        Value divisor;
+        if (w.countIncludePad) {
+          divisor = scalarConstant(b, l, b.getF64Type(),
+                                   double(w.kernel[0] * w.kernel[1]));
+        } else {
+          Value count = b.create<arith::MulIOp>(
+              l,
+              realExtent(b, l, ivs[2], w.kernel[0], w.stride[0], w.padding[0],
+                         extents[0]),
+              realExtent(b, l, ivs[3], w.kernel[1], w.stride[1], w.padding[1],
+                         extents[1]));
+          divisor = b.create<arith::SIToFPOp>(
+              l, b.getF64Type(),
+              b.create<arith::IndexCastOp>(l, b.getI64Type(), count));
+        }
+        Value grad = toF64(
+            b, l, b.create<tensor::ExtractOp>(l, dy, ivs.take_front(4)));
+        Value share = b.create<arith::DivFOp>(l, grad, divisor);
+        SmallVector<Value> at = {ivs[0], ivs[1], tap.at[0], tap.at[1]};
+        Value current = b.create<tensor::ExtractOp>(l, acc, at);
+        Value sum = b.create<arith::SelectOp>(
+            l, tap.real, b.create<arith::AddFOp>(l, current, share), current);
+        return b.create<tensor::InsertOp>(l, sum, acc, at).getResult();
+      });
+  r.replaceOp(op, buildElementwise(r, loc, type, sums,
+                                   [&](OpBuilder &b, Location l, ValueRange a) {
+                                     return SmallVector<Value>{
+                                         fromF64(b, l, a[0], element)};
+                                   }));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// batch_norm
+//===----------------------------------------------------------------------===//
+
+/// Reduced-axis mask of a per-channel reduction over x [n, c, ...].
+SmallVector<bool> allButChannel(int64_t rank) {
+  SmallVector<bool> reduced(rank, true);
+  reduced[1] = false;
+  return reduced;
+}
+
+AffineMap channelMap(MLIRContext *context, int64_t rank) {
+  return AffineMap::get(static_cast<unsigned>(rank), 0,
+                        {getAffineDimExpr(1, context)}, context);
+}
+
+/// Per-channel batch mean and (biased) variance of x, in f64.
+std::pair<Value, Value> batchStatistics(OpBuilder &b, Location loc, Value x,
+                                        double count) {
+  RankedTensorType type = tensorTypeOf(x);
+  int64_t rank = type.getRank();
+  MLIRContext *context = b.getContext();
+  SmallVector<bool> reduced = allButChannel(rank);
+  Value sum = buildReduction(
+      b, loc, x, reduced, b.getF64Type(), 0.0,
+      [](OpBuilder &nb, Location nl, Value v) { return toF64(nb, nl, v); },
+      [](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
+        return nb.create<arith::AddFOp>(nl, acc, v);
+      });
+  auto perChannel = RankedTensorType::get({type.getDimSize(1)}, b.getF64Type());
+  auto divide = [&](Value total) {
+    return buildElementwise(b, loc, perChannel, total,
+                            [&](OpBuilder &nb, Location nl, ValueRange a) {
+                              return SmallVector<Value>{nb.create<arith::DivFOp>(
+                                  nl, a[0],
+                                  scalarConstant(nb, nl, nb.getF64Type(),
+                                                 count))};
+                            });
+  };
+  Value mean = divide(sum);
+  unsigned urank = static_cast<unsigned>(rank);
+  Value squares =
+      buildGeneric(b, loc, ValueRange{x, mean},
+                   {AffineMap::getMultiDimIdentityMap(urank, context),
+                    channelMap(context, rank)},
+                   filledTensor(b, loc, perChannel, 0.0),
+                   channelMap(context, rank),
+                   [&] {
+                     SmallVector<IteratorType> it;
+                     for (bool red : reduced)
+                       it.push_back(red ? IteratorType::reduction
+                                        : IteratorType::parallel);
+                     return it;
+                   }(),
+                   [](OpBuilder &nb, Location nl, ValueRange a) {
+                     Value d = nb.create<arith::SubFOp>(nl, toF64(nb, nl, a[0]),
+                                                        a[1]);
+                     return SmallVector<Value>{nb.create<arith::AddFOp>(
+                         nl, a[2], nb.create<arith::MulFOp>(nl, d, d))};
+                   })
+          .front();
+  return {mean, divide(squares)};
+}
+
+LogicalResult lowerBatchNorm(nn::BatchNormOp op, PatternRewriter &r) {
+  Location loc = op.getLoc();
+  MLIRContext *context = r.getContext();
+  Value x = op.getX();
+  RankedTensorType type = tensorTypeOf(x);
+  int64_t rank = type.getRank();
+  Type element = type.getElementType();
+  double eps = op.getEpsAttr().getValueAsDouble();
+  double momentum = op.getMomentumAttr().getValueAsDouble();
+  double count = double(type.getNumElements() / type.getDimSize(1));
+  AffineMap identity =
+      AffineMap::getMultiDimIdentityMap(static_cast<unsigned>(rank), context);
+  AffineMap channel = channelMap(context, rank);
+  SmallVector<IteratorType> parallel(rank, IteratorType::parallel);
+
+  Value center = op.getMean(), variance = op.getVar();
+  if (op.getTraining()) {
+    if (count < 2)
+      return op.emitError("training needs more than one value per channel");
+    std::tie(center, variance) = batchStatistics(r, loc, x, count);
+  }
+  Value y =
+      buildGeneric(
+          r, loc, ValueRange{x, op.getGamma(), op.getBeta(), center, variance},
+          {identity, channel, channel, channel, channel},
+          emptyTensor(r, loc, tensorTypeOf(op.getY())), identity, parallel,
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            Value scale = b.create<arith::DivFOp>(
+                l, toF64(b, l, a[1]),
+                b.create<math::SqrtOp>(
+                    l, b.create<arith::AddFOp>(
+                           l, toF64(b, l, a[4]),
+                           scalarConstant(b, l, b.getF64Type(), eps))));
+            Value centered = b.create<arith::SubFOp>(l, toF64(b, l, a[0]),
+                                                     toF64(b, l, a[3]));
+            Value value = b.create<arith::AddFOp>(
+                l, b.create<arith::MulFOp>(l, centered, scale),
+                toF64(b, l, a[2]));
+            return SmallVector<Value>{fromF64(b, l, value, element)};
+          })
+          .front();
+  if (!op.getTraining()) {
+    r.replaceOp(op, {y, op.getMean(), op.getVar()});
+    return success();
+  }
+  RankedTensorType statType = tensorTypeOf(op.getNewMean());
+  auto update = [&](Value old, Value batch, double correction) {
+    return buildElementwise(
+        r, loc, statType, ValueRange{old, batch},
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Type f64 = b.getF64Type();
+          Value value = a[1];
+          if (correction != 1.0)
+            value = b.create<arith::DivFOp>(
+                l,
+                b.create<arith::MulFOp>(l, value,
+                                        scalarConstant(b, l, f64, count)),
+                scalarConstant(b, l, f64, count - 1));
+          Value blended = b.create<arith::AddFOp>(
+              l,
+              b.create<arith::MulFOp>(l, scalarConstant(b, l, f64, 1 - momentum),
+                                      toF64(b, l, a[0])),
+              b.create<arith::MulFOp>(l, scalarConstant(b, l, f64, momentum),
+                                      value));
+          return SmallVector<Value>{fromF64(b, l, blended, element)};
+        });
+  };
+  r.replaceOp(op, {y, update(op.getMean(), center, 1.0),
+                   update(op.getVar(), variance, 0.0)});
+  return success();
+}
+
+LogicalResult lowerBatchNormGrad(nn::BatchNormGradOp op, PatternRewriter &r) {
+  Location loc = op.getLoc();
+  MLIRContext *context = r.getContext();
+  Value x = op.getX(), dy = op.getDy();
+  RankedTensorType type = tensorTypeOf(x);
+  int64_t rank = type.getRank();
+  Type element = type.getElementType();
+  double eps = op.getEpsAttr().getValueAsDouble();
+  double count = double(type.getNumElements() / type.getDimSize(1));
+  bool training = op.getTraining();
+  AffineMap identity =
+      AffineMap::getMultiDimIdentityMap(static_cast<unsigned>(rank), context);
+  AffineMap channel = channelMap(context, rank);
+  auto perChannel = RankedTensorType::get({type.getDimSize(1)}, r.getF64Type());
+
+  Value center = op.getMean(), variance = op.getVar();
+  if (training)
+    std::tie(center, variance) = batchStatistics(r, loc, x, count);
+  Value invStd = buildElementwise(
+      r, loc, perChannel, variance, [&](OpBuilder &b, Location l, ValueRange a) {
+        Type f64 = b.getF64Type();
+        Value root = b.create<math::SqrtOp>(
+            l, b.create<arith::AddFOp>(l, toF64(b, l, a[0]),
+                                       scalarConstant(b, l, f64, eps)));
+        return SmallVector<Value>{
+            b.create<arith::DivFOp>(l, scalarConstant(b, l, f64, 1.0), root)};
+      });
+  SmallVector<IteratorType> iterators;
+  for (bool red : allButChannel(rank))
+    iterators.push_back(red ? IteratorType::reduction : IteratorType::parallel);
+  SmallVector<Value> sums = buildGeneric(
+      r, loc, ValueRange{x, dy, center, invStd},
+      {identity, identity, channel, channel},
+      ValueRange{filledTensor(r, loc, perChannel, 0.0),
+                 filledTensor(r, loc, perChannel, 0.0)},
+      {channel, channel}, iterators,
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        Value g = toF64(b, l, a[1]);
+        Value centered =
+            b.create<arith::SubFOp>(l, toF64(b, l, a[0]), toF64(b, l, a[2]));
+        Value term = b.create<arith::MulFOp>(
+            l, b.create<arith::MulFOp>(l, g, centered), a[3]);
+        return SmallVector<Value>{b.create<arith::AddFOp>(l, a[4], g),
+                                  b.create<arith::AddFOp>(l, a[5], term)};
+      });
+  Value sumDy = sums[0], sumDyXhat = sums[1];
+  Value dx =
+      buildGeneric(
+          r, loc, ValueRange{x, dy, op.getGamma(), center, invStd, sumDy,
+                             sumDyXhat},
+          {identity, identity, channel, channel, channel, channel, channel},
+          emptyTensor(r, loc, tensorTypeOf(op.getDx())), identity,
+          SmallVector<IteratorType>(rank, IteratorType::parallel),
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            Type f64 = b.getF64Type();
+            Value g = toF64(b, l, a[1]);
+            Value scale = b.create<arith::MulFOp>(l, toF64(b, l, a[2]), a[4]);
+            if (training) {
+              Value n = scalarConstant(b, l, f64, count);
+              Value xhat = b.create<arith::MulFOp>(
+                  l,
+                  b.create<arith::SubFOp>(l, toF64(b, l, a[0]),
+                                          toF64(b, l, a[3])),
+                  a[4]);
+              g = b.create<arith::SubFOp>(
+                  l,
+                  b.create<arith::SubFOp>(l, g,
+                                          b.create<arith::DivFOp>(l, a[5], n)),
+                  b.create<arith::DivFOp>(
+                      l, b.create<arith::MulFOp>(l, xhat, a[6]), n));
+            }
+            return SmallVector<Value>{
+                fromF64(b, l, b.create<arith::MulFOp>(l, scale, g), element)};
+          })
+          .front();
+  auto narrow = [&](Value value, Value like) {
+    return buildElementwise(r, loc, tensorTypeOf(like), value,
+                            [&](OpBuilder &b, Location l, ValueRange a) {
+                              return SmallVector<Value>{
+                                  fromF64(b, l, a[0], element)};
+                            });
+  };
+  r.replaceOp(op, {dx, narrow(sumDyXhat, op.getDgamma()),
+                   narrow(sumDy, op.getDbeta())});
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// dropout
+//===----------------------------------------------------------------------===//
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+Value i64Constant(OpBuilder &b, Location l, uint64_t value) {
+  return b.create<arith::ConstantIntOp>(l, static_cast<int64_t>(value), 64);
+}
+
+Value splitmix64(OpBuilder &b, Location l, Value x) {
+  auto mix = [&](Value v, int shift, uint64_t factor) {
+    Value shifted = b.create<arith::ShRUIOp>(l, v, i64Constant(b, l, shift));
+    return b.create<arith::MulIOp>(l, b.create<arith::XOrIOp>(l, v, shifted),
+                                   i64Constant(b, l, factor));
+  };
+  x = b.create<arith::AddIOp>(l, x, i64Constant(b, l, 0x9E3779B97F4A7C15ull));
+  x = mix(x, 30, 0xBF58476D1CE4E5B9ull);
+  x = mix(x, 27, 0x94D049BB133111EBull);
+  return b.create<arith::XOrIOp>(
+      l, x, b.create<arith::ShRUIOp>(l, x, i64Constant(b, l, 31)));
+}
+
+/// ref's dropout (Dropout.cpp): keep element i when the top 53 bits of
+/// splitmix64(splitmix64(splitmix64(seed) ^ step) ^ i) as a double in
+/// [0, 1) are >= rate; kept elements are scaled by 1 / (1 - rate). The
+/// flat index counts from the first row this kernel variant computes (the
+/// wrapper's trailing argument), so a split gives the same mask.
+template <typename DropoutOp>
+LogicalResult lowerDropoutLike(DropoutOp op, Value input, PatternRewriter &r) {
+  Location loc = op.getLoc();
+  RankedTensorType type = tensorTypeOf(op.getResult());
+  Type element = type.getElementType();
+  double rate = op.getRateAttr().getValueAsDouble();
+  if (!(rate >= 0.0 && rate <= 1.0))
+    return op.emitError("rate is outside [0, 1]");
+  if (!op.getTraining() || rate == 0.0) {
+    r.replaceOp(op, buildElementwise(r, loc, type, input,
+                                     [](OpBuilder &, Location, ValueRange a) {
+                                       return SmallVector<Value>{a[0]};
+                                     }));
+    return success();
+  }
+  double scale = rate < 1.0 ? 1.0 / (1.0 - rate) : 0.0;
+  uint64_t seedHash = splitmix64(static_cast<uint64_t>(op.getSeed()));
+  auto fn = op->template getParentOfType<func::FuncOp>();
+  Value firstRow = fn.getArguments().back();
+  int64_t rowElements =
+      type.getRank() == 0 ? 1 : type.getNumElements() / type.getDimSize(0);
+  SmallVector<int64_t> strides(type.getRank(), 1);
+  for (int64_t i = type.getRank() - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * type.getDimSize(i + 1);
+
+  SmallVector<Value> inputs = {input};
+  if (Value step = op.getStep())
+    inputs.push_back(step);
+  Value result = buildElementwise(
+      r, loc, type, inputs, [&](OpBuilder &b, Location l, ValueRange a) {
+        Value step = a.size() > 2 ? a[1] : i64Constant(b, l, 0);
+        Value index = b.create<arith::MulIOp>(
+            l, firstRow, i64Constant(b, l, static_cast<uint64_t>(rowElements)));
+        for (int64_t i = 0; i < type.getRank(); ++i) {
+          Value at = b.create<arith::IndexCastOp>(
+              l, b.getI64Type(), b.create<linalg::IndexOp>(l, i));
+          index = b.create<arith::AddIOp>(
+              l, index,
+              b.create<arith::MulIOp>(
+                  l, at, i64Constant(b, l, static_cast<uint64_t>(strides[i]))));
+        }
+        Value stepHash = splitmix64(
+            b, l, b.create<arith::XOrIOp>(l, i64Constant(b, l, seedHash), step));
+        Value bits =
+            splitmix64(b, l, b.create<arith::XOrIOp>(l, stepHash, index));
+        Value top = b.create<arith::ShRUIOp>(l, bits, i64Constant(b, l, 11));
+        Type f64 = b.getF64Type();
+        Value uniform = b.create<arith::MulFOp>(
+            l, b.create<arith::UIToFPOp>(l, f64, top),
+            scalarConstant(b, l, f64, 0x1.0p-53));
+        Value keep = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE,
+                                             uniform,
+                                             scalarConstant(b, l, f64, rate));
+        Value scaled = fromF64(
+            b, l,
+            b.create<arith::MulFOp>(l, toF64(b, l, a[0]),
+                                    scalarConstant(b, l, f64, scale)),
+            element);
+        return SmallVector<Value>{b.create<arith::SelectOp>(
+            l, keep, scaled, scalarConstant(b, l, element, 0.0))};
+      });
+  r.replaceOp(op, result);
+  return success();
+}
+
+LogicalResult lowerDropout(nn::DropoutOp op, PatternRewriter &r) {
+  return lowerDropoutLike(op, op.getX(), r);
+}
+LogicalResult lowerDropoutGrad(nn::DropoutGradOp op, PatternRewriter &r) {
+  return lowerDropoutLike(op, op.getDy(), r);
+}
+
+} // namespace
+
+void nnc::cpu::populateNNToLinalgLayerPatterns(RewritePatternSet &patterns) {
+  patterns.add<FnPattern<nn::MaxPool2dOp, lowerMaxPool>,
+               FnPattern<nn::AvgPool2dOp, lowerAvgPool>,
+               FnPattern<nn::MaxPool2dGradOp, lowerMaxPoolGrad>,
+               FnPattern<nn::AvgPool2dGradOp, lowerAvgPoolGrad>,
+               FnPattern<nn::BatchNormOp, lowerBatchNorm>,
+               FnPattern<nn::BatchNormGradOp, lowerBatchNormGrad>,
+               FnPattern<nn::DropoutOp, lowerDropout>,
+               FnPattern<nn::DropoutGradOp, lowerDropoutGrad>>(
+      patterns.getContext());
+}
