@@ -75,6 +75,8 @@ std::optional<std::vector<bool>> splitOperands(Operation *op, int64_t rows) {
             nn::MomentumUpdateOp, nn::AdamUpdateOp, nn::BroadcastToOp>(
           [&](Operation *) { return byShape(); })
       .Case<nn::MatmulOp>([&](nn::MatmulOp matmul) -> Result {
+        if (matmul.getTransposeLhs())
+          return std::nullopt;
         if (outRank == 2) {
           if (tensorTypeOf(matmul.getLhs()).getRank() != 2)
             return std::nullopt;

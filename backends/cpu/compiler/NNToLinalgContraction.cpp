@@ -37,7 +37,9 @@ LogicalResult lowerMatmul(nn::MatmulOp op, PatternRewriter &r) {
   RankedTensorType lhsType = tensorTypeOf(op.getLhs());
   RankedTensorType rhsType = tensorTypeOf(op.getRhs());
   Value init = filledTensor(r, loc, type, 0.0);
-  if (type.getRank() == 2 && lhsType.getRank() == 2 && rhsType.getRank() == 2) {
+  bool transposeLhs = op.getTransposeLhs(), transposeRhs = op.getTransposeRhs();
+  if (type.getRank() == 2 && lhsType.getRank() == 2 &&
+      rhsType.getRank() == 2 && !transposeLhs && !transposeRhs) {
     r.replaceOp(op, r.create<linalg::MatmulOp>(
                          loc, ValueRange{op.getLhs(), op.getRhs()}, init)
                         .getResult(0));
@@ -73,7 +75,11 @@ LogicalResult lowerMatmul(nn::MatmulOp op, PatternRewriter &r) {
   iterators.push_back(IteratorType::reduction);
   Value result =
       buildGeneric(r, loc, ValueRange{op.getLhs(), op.getRhs()},
-                   {operandMap(lhsType, m, k), operandMap(rhsType, k, n)}, init,
+                   {transposeLhs ? operandMap(lhsType, k, m)
+                                 : operandMap(lhsType, m, k),
+                    transposeRhs ? operandMap(rhsType, n, k)
+                                 : operandMap(rhsType, k, n)},
+                   init,
                    AffineMap::get(numDims, 0, outExprs, context), iterators,
                    multiplyAccumulate)
           .front();
