@@ -5,6 +5,9 @@
                                         (f32/f64 in [-1, 1), i32/i64 in [0, 10))
   npy.py show FILE...                   print "NAME: DTYPE[SHAPE]" per file
   npy.py sum FILE                       print the sum of the elements
+  npy.py compare A B [TOL]              A and B have one dtype and shape and
+                                        |a - b| <= TOL * (1 + |b|) everywhere
+                                        (default 1e-5; NaN matches NaN)
 """
 import ast
 import os
@@ -63,6 +66,16 @@ def main():
             print("%s: %s[%s]" % (os.path.basename(path), dtype, ", ".join(str(d) for d in shape)))
     elif cmd == "sum":
         print("%.6g" % sum(read(sys.argv[2])[2]))
+    elif cmd == "compare":
+        tol = float(sys.argv[4]) if len(sys.argv) > 4 else 1e-5
+        (da, sa, va), (db, sb, vb) = read(sys.argv[2]), read(sys.argv[3])
+        if (da, tuple(sa)) != (db, tuple(sb)):
+            sys.exit("%s: %s%s differs from %s%s" % (sys.argv[2], da, list(sa), db, list(sb)))
+        for i, (a, b) in enumerate(zip(va, vb)):
+            if a != a and b != b:
+                continue
+            if not abs(a - b) <= tol * (1 + abs(b)):
+                sys.exit("%s: element %d is %r, expected %r (tolerance %g)" % (sys.argv[2], i, a, b, tol))
 
 
 if __name__ == "__main__":
