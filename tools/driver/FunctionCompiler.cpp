@@ -2,8 +2,6 @@
 
 #include "tools/driver/FunctionCompiler.h"
 
-#include "passes/ExecutionPlanner.h"
-
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/raw_ostream.h"
@@ -20,9 +18,10 @@ InFlightDiagnostic emitPlainError(MLIRContext *context) {
 } // namespace
 
 FailureOr<CompiledFunction> compileFunction(func::FuncOp func,
-                                            const rt::LoadedPlugin &plugin) {
+                                            const rt::LoadedPlugin &plugin,
+                                            const PlanOptions &planOptions) {
   MLIRContext *context = func.getContext();
-  FailureOr<PlannedGraph> planned = planExecution(func);
+  FailureOr<PlannedGraph> planned = planExecution(func, planOptions);
   if (failed(planned))
     return failure();
 

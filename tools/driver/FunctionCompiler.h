@@ -9,6 +9,7 @@
 #ifndef NNC_TOOLS_DRIVER_FUNCTIONCOMPILER_H
 #define NNC_TOOLS_DRIVER_FUNCTIONCOMPILER_H
 
+#include "passes/ExecutionPlanner.h"
 #include "runtime/Executor.h"
 #include "runtime/PluginExecutable.h"
 #include "runtime/PluginHost.h"
@@ -32,8 +33,9 @@ struct CompiledFunction {
 /// failure is emitted as an MLIR diagnostic: at the op for an op the
 /// backend does not support (all of them, not just the first), at an
 /// unknown location for the plugin's own errors.
-mlir::FailureOr<CompiledFunction> compileFunction(mlir::func::FuncOp func,
-                                                  const rt::LoadedPlugin &plugin);
+mlir::FailureOr<CompiledFunction>
+compileFunction(mlir::func::FuncOp func, const rt::LoadedPlugin &plugin,
+                const PlanOptions &planOptions = {});
 
 } // namespace nnc::driver
 

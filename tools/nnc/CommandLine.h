@@ -29,11 +29,36 @@ inline std::vector<std::string> listValues(const cl::list<std::string> &flag) {
   return {flag.begin(), flag.end()};
 }
 
-/// --backend, --threads, --plugin.
+/// One switch per graph optimisation: --no-canonicalize, --no-cse,
+/// --no-simplify, --no-fuse, --no-in-place.
+struct OptimizationFlags {
+  cl::opt<bool> noCanonicalize, noCse, noSimplify, noFuse, noInPlace;
+
+  OptimizationFlags(cl::SubCommand &sub, cl::OptionCategory &category)
+      : noCanonicalize("no-canonicalize",
+                       cl::desc("Skip folding and canonicalisation"),
+                       cl::sub(sub), cl::cat(category)),
+        noCse("no-cse", cl::desc("Skip common-subexpression elimination"),
+              cl::sub(sub), cl::cat(category)),
+        noSimplify("no-simplify", cl::desc("Skip algebraic simplification"),
+                   cl::sub(sub), cl::cat(category)),
+        noFuse("no-fuse", cl::desc("Skip fusion: one kernel per op"),
+               cl::sub(sub), cl::cat(category)),
+        noInPlace("no-in-place",
+                  cl::desc("Give every intermediate its own memory"),
+                  cl::sub(sub), cl::cat(category)) {}
+
+  OptimizationOptions get() const {
+    return {!noCanonicalize, !noCse, !noSimplify, !noFuse, !noInPlace};
+  }
+};
+
+/// --backend, --threads, --plugin and the optimisation switches.
 struct SessionFlags {
   cl::opt<std::string> backend;
   cl::opt<unsigned> threads;
   cl::list<std::string> plugins;
+  OptimizationFlags optimizations;
 
   SessionFlags(cl::SubCommand &sub, cl::OptionCategory &category)
       : backend("backend", cl::desc("Backend to run on"), cl::init("ref"),
@@ -41,9 +66,12 @@ struct SessionFlags {
         threads("threads", cl::desc("Most threads to use (0: all cores)"),
                 cl::init(0), cl::sub(sub), cl::cat(category)),
         plugins("plugin", cl::desc("Load a backend plugin (a .so file)"),
-                cl::sub(sub), cl::cat(category)) {}
+                cl::sub(sub), cl::cat(category)),
+        optimizations(sub, category) {}
 
-  SessionOptions get() const { return {backend, threads, listValues(plugins)}; }
+  SessionOptions get() const {
+    return {backend, threads, listValues(plugins), optimizations.get()};
+  }
 };
 
 template <typename T> std::optional<T> given(const cl::opt<T> &flag) {
@@ -67,22 +95,31 @@ struct IrFlags {
   cl::SubCommand sub{"ir", "Print a model's IR after a pipeline stage"};
   cl::opt<std::string> model;
   cl::opt<std::string> stage;
-  cl::opt<bool> dot, locations;
+  cl::opt<bool> dot, locations, stats, json;
   cl::opt<int64_t> batch;
   SessionFlags session;
   explicit IrFlags(cl::OptionCategory &c)
       : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
               cl::cat(c)),
-        stage("stage", cl::desc("Stage to print: frontend, grad, train-step"),
+        stage("stage", cl::desc("Stage to print: frontend, grad, train-step, "
+                                "optimized, optimized-train-step"),
               cl::init("frontend"), cl::sub(sub), cl::cat(c)),
         dot("dot", cl::desc("Print a Graphviz graph instead of IR"),
             cl::sub(sub), cl::cat(c)),
         locations("locations", cl::desc("Print each op's DSL source location"),
                   cl::sub(sub), cl::cat(c)),
+        stats("stats", cl::desc("Print kernels, arena bytes and FLOPs per "
+                                "function (needs static shapes: --batch)"),
+              cl::sub(sub), cl::cat(c)),
+        json("json", cl::desc("With --stats: one JSON object per function"),
+             cl::sub(sub), cl::cat(c)),
         batch("batch", cl::desc("Specialise the batch dimension to N first"),
               cl::init(0), cl::sub(sub), cl::cat(c)),
         session(sub, c) {}
-  IrOptions get() const { return {model, stage, dot, locations, batch}; }
+  IrOptions get() const {
+    return {model, stage, dot,  locations,
+            batch, stats, json, session.optimizations.get()};
+  }
 };
 
 struct BackendsFlags {

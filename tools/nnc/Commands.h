@@ -18,6 +18,17 @@
 
 namespace nnc::cli {
 
+/// Graph optimisations, each on by default and switched off by its own
+/// flag (`--no-fuse`, ...), so that a suspected miscompile can be bisected.
+struct OptimizationOptions {
+  bool canonicalize = true;
+  bool cse = true;
+  bool simplify = true;
+  bool fuse = true;
+  bool inPlace = true;
+};
+
+
 struct CheckOptions {
   std::string modelPath;
 };
@@ -33,6 +44,11 @@ struct IrOptions {
   bool locations = false;
   /// Specialise the batch dimension to this size first (0: keep `?`).
   int64_t batch = 0;
+  /// Print kernel count, arena bytes and FLOPs per function instead of IR.
+  bool stats = false;
+  /// With `stats`: one JSON object per function.
+  bool json = false;
+  OptimizationOptions optimizations;
 };
 
 /// `nnc ir MODEL.nn`: prints the verified IR after a stage, or Graphviz.
@@ -54,6 +70,7 @@ struct SessionOptions {
   /// 0: every core.
   unsigned threads = 0;
   std::vector<std::string> plugins;
+  OptimizationOptions optimizations;
 };
 
 struct RunOptions {

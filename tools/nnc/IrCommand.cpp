@@ -3,8 +3,13 @@
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/Context.h"
 #include "tools/nnc/ModelLoader.h"
+#include "tools/nnc/ModelSession.h"
 #include "tools/nnc/SourceDiagnosticHandler.h"
 
+#include "passes/ExecutionPlanner.h"
+#include "passes/GraphStats.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
@@ -20,14 +25,43 @@ struct Stage {
   const char *name;
   /// The passes that lead to it from the frontend's module.
   const char *pipeline;
+  /// Whether the graph optimisations (nn-optimize, nn-fuse) run last.
+  bool optimized;
 };
 
 /// The stages `nnc ir --stage` accepts, in pipeline order.
 constexpr Stage kStages[] = {
-    {"frontend", ""},
-    {"grad", "nn-autodiff"},
-    {"train-step", "nn-training-step"},
+    {"frontend", "", false},
+    {"grad", "nn-autodiff", false},
+    {"train-step", "nn-training-step", false},
+    {"optimized", "", true},
+    {"optimized-train-step", "nn-training-step", true},
 };
+
+/// Prints the plan statistics of every function of `module`.
+bool printStats(mlir::ModuleOp module, const IrOptions &options) {
+  for (auto func : module.getOps<mlir::func::FuncOp>()) {
+    PlanOptions planOptions;
+    planOptions.inPlace = options.optimizations.inPlace;
+    mlir::FailureOr<PlannedGraph> planned = planExecution(func, planOptions);
+    if (mlir::failed(planned))
+      return false;
+    GraphStats stats = computeGraphStats(func, planned->plan);
+    if (options.json) {
+      llvm::outs() << "{\"function\": \"" << func.getSymName()
+                   << "\", \"ops\": " << stats.ops
+                   << ", \"fusion_groups\": " << stats.fusionGroups
+                   << ", \"kernels\": " << stats.kernels
+                   << ", \"arena_bytes\": " << stats.arenaBytes
+                   << ", \"in_place_values\": " << stats.inPlaceValues
+                   << ", \"flops\": " << stats.flops << "}\n";
+      continue;
+    }
+    llvm::outs() << "@" << func.getSymName() << "\n"
+                 << formatGraphStats(stats) << "\n";
+  }
+  return true;
+}
 
 } // namespace
 
@@ -59,6 +93,11 @@ ExitCode runIr(const IrOptions &options) {
                      std::to_string(options.batch) + "})");
   if (*stage->pipeline)
     passes.push_back(stage->pipeline);
+  if (stage->optimized) {
+    std::string optimize = optimizationPipeline(options.optimizations);
+    if (!optimize.empty())
+      passes.push_back(optimize);
+  }
   SourceDiagnosticHandler diagnostics(*context, *model->diagnostics);
   mlir::PassManager pm(context.get());
   if (mlir::failed(mlir::parsePassPipeline(llvm::join(passes, ","), pm,
@@ -70,6 +109,8 @@ ExitCode runIr(const IrOptions &options) {
     return UserError;
   if (options.dot)
     return Success;
+  if (options.stats)
+    return printStats(*module, options) ? Success : UserError;
 
   mlir::OpPrintingFlags flags;
   flags.enableDebugInfo(options.locations, /*prettyForm=*/false);

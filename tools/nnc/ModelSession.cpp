@@ -81,7 +81,8 @@ bool freezeParameters(func::FuncOp forward,
   return true;
 }
 
-std::string pipelineFor(const GraphRequest &request) {
+std::string pipelineFor(const GraphRequest &request,
+                        const OptimizationOptions &optimizations) {
   std::vector<std::string> passes;
   if (request.promoteToF64)
     passes.push_back("func.func(nn-promote-f64)");
@@ -103,8 +104,13 @@ std::string pipelineFor(const GraphRequest &request) {
       pass += "{" + llvm::join(options, " ") + "}";
     passes.push_back(pass);
   }
+  std::string optimize = optimizationPipeline(optimizations);
+  if (!optimize.empty())
+    passes.push_back(optimize);
   return llvm::join(passes, ",");
 }
+
+const char *boolText(bool value) { return value ? "true" : "false"; }
 
 const char *functionName(GraphKind kind) {
   switch (kind) {
@@ -217,6 +223,18 @@ ExitCode readNamedTensors(const std::vector<std::string> &arguments,
     tensors.insert_or_assign(name.str(), std::move(*tensor));
   }
   return Success;
+}
+
+std::string optimizationPipeline(const OptimizationOptions &options) {
+  std::vector<std::string> passes;
+  if (options.canonicalize || options.cse || options.simplify)
+    passes.push_back(std::string("nn-optimize{canonicalize=") +
+                     boolText(options.canonicalize) +
+                     " cse=" + boolText(options.cse) +
+                     " simplify=" + boolText(options.simplify) + "}");
+  if (options.fuse)
+    passes.push_back("func.func(nn-fuse)");
+  return llvm::join(passes, ",");
 }
 
 CompiledGraph::Lookup
@@ -348,7 +366,8 @@ ModelSession::compile(const GraphRequest &request) {
     dropLoss(forward);
 
   PassManager pm(context.get());
-  if (failed(parsePassPipeline(pipelineFor(request), pm, llvm::errs())))
+  if (failed(parsePassPipeline(pipelineFor(request, options.optimizations), pm,
+                               llvm::errs())))
     return nullptr;
   if (failed(pm.run(*copy)))
     return nullptr;
@@ -359,8 +378,10 @@ ModelSession::compile(const GraphRequest &request) {
     return nullptr;
   }
 
+  PlanOptions planOptions;
+  planOptions.inPlace = options.optimizations.inPlace;
   FailureOr<driver::CompiledFunction> compiled =
-      driver::compileFunction(func, *plugin);
+      driver::compileFunction(func, *plugin, planOptions);
   if (failed(compiled))
     return nullptr;
   auto graph = std::make_unique<CompiledGraph>();

@@ -158,6 +158,10 @@ private:
   std::optional<AccuracySpec> accuracySpec;
 };
 
+/// The pass-pipeline text of the graph optimisations `options` leaves on
+/// (nn-optimize, then nn-fuse on every function); empty when all are off.
+std::string optimizationPipeline(const OptimizationOptions &options);
+
 /// A lookup that serves inputs from `feeds` and every other role
 /// (parameters, buffers) from `params`.
 CompiledGraph::Lookup

@@ -11,6 +11,7 @@
 #include "tools/nnc/Trainer.h"
 
 #include "passes/Passes.h"
+#include "passes/Pipelines.h"
 
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
@@ -28,6 +29,7 @@ int main(int argc, char **argv) {
   InitLLVM initLLVM(argc, argv);
   // Subcommands build their pipelines from pass names.
   nnc::registerPasses();
+  nnc::registerPipelines();
   cl::OptionCategory category("nnc options");
   CheckFlags check(category);
   IrFlags ir(category);
