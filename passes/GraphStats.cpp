@@ -2,6 +2,8 @@
 
 #include "passes/GraphStats.h"
 
+#include "llvm/ADT/STLExtras.h"
+
 #include "passes/FusionCostModel.h"
 
 #include "ir/NNOps.h"
@@ -113,6 +115,41 @@ GraphStats computeGraphStats(func::FuncOp function,
   for (const rt::PlanValue &value : plan.values)
     if (value.reuses >= 0)
       ++stats.inPlaceValues;
+
+  // Live ranges in plan order: from the writing kernel to the last reader.
+  // A value computed in place of an operand takes over that operand's bytes
+  // at its writing kernel, so the pair counts once there.
+  size_t numValues = plan.values.size();
+  std::vector<int64_t> first(numValues, -1), last(numValues, -1);
+  for (auto [k, kernel] : llvm::enumerate(plan.kernels)) {
+    for (auto [i, id] : llvm::enumerate(kernel.buffers)) {
+      size_t v = static_cast<size_t>(id);
+      if (static_cast<int64_t>(i) >= kernel.numOperands && first[v] < 0)
+        first[v] = static_cast<int64_t>(k);
+      last[v] = std::max<int64_t>(last[v], static_cast<int64_t>(k));
+    }
+  }
+  for (size_t k = 0; k < plan.kernels.size(); ++k) {
+    uint64_t live = 0;
+    for (size_t v = 0; v < numValues; ++v) {
+      const rt::PlanValue &value = plan.values[v];
+      if (value.kind != rt::ValueKind::Arena || first[v] < 0 ||
+          static_cast<int64_t>(k) < first[v] ||
+          static_cast<int64_t>(k) > last[v])
+        continue;
+      bool handedOver = false;
+      for (size_t w = 0; w < numValues; ++w)
+        handedOver |= plan.values[w].reuses == static_cast<int64_t>(v) &&
+                      first[w] == static_cast<int64_t>(k);
+      if (!handedOver)
+        live += value.bytes;
+    }
+    stats.peakLiveBytes = std::max(stats.peakLiveBytes, live);
+  }
+  for (const rt::ExternalBinding &binding : plan.inputs)
+    if (binding.role == "param" || binding.role == "buffer" ||
+        binding.role == "opt_state")
+      stats.stateBytes += plan.values[binding.value].bytes;
   return stats;
 }
 
@@ -122,7 +159,9 @@ std::string formatGraphStats(const GraphStats &stats) {
          "\nkernels: " + std::to_string(stats.kernels) +
          "\narena_bytes: " + std::to_string(stats.arenaBytes) +
          "\nin_place_values: " + std::to_string(stats.inPlaceValues) +
-         "\nflops: " + std::to_string(stats.flops) + "\n";
+         "\nflops: " + std::to_string(stats.flops) +
+         "\npeak_live_bytes: " + std::to_string(stats.peakLiveBytes) +
+         "\nstate_bytes: " + std::to_string(stats.stateBytes) + "\n";
 }
 
 } // namespace nnc

@@ -34,6 +34,12 @@ struct GraphStats {
   int64_t inPlaceValues = 0;
   /// Floating-point operations of one run, per opFlops().
   uint64_t flops = 0;
+  /// The most bytes of intermediates alive at once when the kernels run one
+  /// after another in plan order: the floor any arena layout must reach.
+  uint64_t peakLiveBytes = 0;
+  /// Bytes of the parameters, buffers and optimizer state the graph reads
+  /// (its external state, outside the arena).
+  uint64_t stateBytes = 0;
 };
 
 /// The arithmetic of one run of `op`, whose types must be static:

@@ -54,7 +54,9 @@ bool printStats(mlir::ModuleOp module, const IrOptions &options) {
                    << ", \"kernels\": " << stats.kernels
                    << ", \"arena_bytes\": " << stats.arenaBytes
                    << ", \"in_place_values\": " << stats.inPlaceValues
-                   << ", \"flops\": " << stats.flops << "}\n";
+                   << ", \"flops\": " << stats.flops
+                   << ", \"peak_live_bytes\": " << stats.peakLiveBytes
+                   << ", \"state_bytes\": " << stats.stateBytes << "}\n";
       continue;
     }
     llvm::outs() << "@" << func.getSymName() << "\n"
