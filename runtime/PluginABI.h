@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define NNC_PLUGIN_ABI_MAJOR 1
-#define NNC_PLUGIN_ABI_MINOR 0
+#define NNC_PLUGIN_ABI_MINOR 1
 
 /** The symbol every plugin exports. */
 #define NNC_PLUGIN_ENTRY_SYMBOL "nnc_plugin_entry"
@@ -83,6 +83,8 @@ typedef struct nnc_extension_base {
 
 typedef enum nnc_extension_type {
   NNC_EXTENSION_NONE = 0,
+  /** nnc_serialize_extension (ABI 1.1): executables to bytes and back. */
+  NNC_EXTENSION_SERIALIZE = 1,
 } nnc_extension_type;
 
 /** One kernel: computes iterations [begin, end) of its range, reading and
@@ -117,6 +119,39 @@ typedef struct nnc_compile_args {
   /** Out: how many kernels `executable` holds. */
   int64_t num_kernels;
 } nnc_compile_args;
+
+/** NNC_EXTENSION_SERIALIZE (ABI 1.1, optional): turns an executable into
+ *  bytes a compiled artifact (.nnx) carries, and those bytes back into an
+ *  executable without compiling, so a deployed artifact needs no compiler.
+ *  A plugin without it can compile and run but cannot make or load
+ *  artifacts; the host then says so. The bytes are the plugin's own format:
+ *  it must version them itself and reject, with an error, any bytes it did
+ *  not write (truncated, corrupt, hand-crafted), never crash on them. */
+typedef struct nnc_serialize_extension {
+  nnc_extension_base base; /**< type NNC_EXTENSION_SERIALIZE. */
+  /** Serializes `executable` into *bytes (size *size), which the host
+   *  frees with free_bytes. */
+  nnc_status (*serialize)(const nnc_executable *executable, void **bytes,
+                          size_t *size, nnc_error **error);
+  /** Frees bytes returned by serialize; NULL is allowed. */
+  void (*free_bytes)(void *bytes);
+  /** Makes an executable of `num_kernels` kernels from bytes serialize
+   *  wrote (maybe by another process, another build of the same backend
+   *  version). The bytes need only live for the call. */
+  nnc_status (*deserialize)(const void *bytes, size_t size,
+                            nnc_executable **executable, int64_t *num_kernels,
+                            nnc_error **error);
+  /** Optional (may be NULL): checks that kernel `index` expects exactly
+   *  `num_buffers` buffers of `buffer_bytes[i]` bytes each, the sizes the
+   *  host's plan gives them. The host calls it for every kernel of a
+   *  deserialized executable before running it, so that bytes which are
+   *  consistent in themselves but disagree with the plan are an error
+   *  rather than an out-of-bounds access. */
+  nnc_status (*check_kernel_buffers)(const nnc_executable *executable,
+                                     int64_t index,
+                                     const uint64_t *buffer_bytes,
+                                     int64_t num_buffers, nnc_error **error);
+} nnc_serialize_extension;
 
 /** The table a plugin hands the host. The first three fields keep their
  *  place in every ABI version, so the host can always read the version of

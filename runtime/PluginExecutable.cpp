@@ -56,6 +56,78 @@ Expected<PluginExecutable> PluginExecutable::compile(const LoadedPlugin &plugin,
   return result;
 }
 
+namespace {
+Error noSerializeExtension(const LoadedPlugin &plugin) {
+  return Error::failure("backend '" + plugin.name() +
+                        "' cannot save or load compiled artifacts (it has "
+                        "no serialize extension)");
+}
+} // namespace
+
+Expected<PluginExecutable> PluginExecutable::deserialize(
+    const LoadedPlugin &plugin, const void *bytes, size_t size) {
+  const nnc_serialize_extension *extension = plugin.serializeExtension();
+  if (!extension)
+    return noSerializeExtension(plugin);
+  nnc_executable *executable = nullptr;
+  int64_t numKernels = 0;
+  nnc_error *error = nullptr;
+  nnc_status status =
+      extension->deserialize(bytes, size, &executable, &numKernels, &error);
+  if (Error failure = takePluginError(plugin, status, error, "deserialize");
+      !failure.ok()) {
+    if (executable)
+      plugin.api().executable_destroy(executable);
+    return failure;
+  }
+  if (!executable)
+    return Error::failure("backend '" + plugin.name() +
+                          "': deserialize returned no executable");
+  PluginExecutable result(plugin, executable, numKernels);
+  if (numKernels < 0)
+    return Error::failure("backend '" + plugin.name() +
+                          "': deserialize returned a negative kernel count");
+  return result;
+}
+
+Expected<std::string> PluginExecutable::serialize() const {
+  const nnc_serialize_extension *extension = owner.serializeExtension();
+  if (!extension)
+    return noSerializeExtension(owner);
+  void *bytes = nullptr;
+  size_t size = 0;
+  nnc_error *error = nullptr;
+  nnc_status status =
+      extension->serialize(executable.get(), &bytes, &size, &error);
+  if (Error failure = takePluginError(owner, status, error, "serialize");
+      !failure.ok()) {
+    extension->free_bytes(bytes);
+    return failure;
+  }
+  if (!bytes && size > 0)
+    return Error::failure("backend '" + owner.name() +
+                          "': serialize returned no bytes");
+  std::string result(static_cast<const char *>(bytes), size);
+  extension->free_bytes(bytes);
+  return result;
+}
+
+Error PluginExecutable::checkKernelBuffers(
+    int64_t index, const std::vector<uint64_t> &bufferBytes) const {
+  const nnc_serialize_extension *extension = owner.serializeExtension();
+  if (!extension ||
+      extension->base.struct_size <
+          NNC_STRUCT_SIZE_UNTIL(nnc_serialize_extension,
+                                check_kernel_buffers) ||
+      !extension->check_kernel_buffers)
+    return Error::success();
+  nnc_error *error = nullptr;
+  nnc_status status = extension->check_kernel_buffers(
+      executable.get(), index, bufferBytes.data(),
+      static_cast<int64_t>(bufferBytes.size()), &error);
+  return takePluginError(owner, status, error, "check_kernel_buffers");
+}
+
 Expected<PluginKernel> PluginExecutable::kernel(int64_t index) const {
   std::string prefix = "backend '" + owner.name() + "': ";
   if (index < 0 || index >= kernels)

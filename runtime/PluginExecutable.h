@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace nnc::rt {
 
@@ -52,6 +53,23 @@ public:
   static Expected<PluginExecutable> compile(const LoadedPlugin &plugin,
                                             const void *bytecode,
                                             size_t bytecodeSize);
+
+  /// Makes an executable from `bytes` that serialize() wrote, without
+  /// compiling, through the plugin's NNC_EXTENSION_SERIALIZE extension.
+  /// Fails when the plugin has none ("backend 'cpu' cannot load compiled
+  /// artifacts (no serialize extension)") or rejects the bytes.
+  static Expected<PluginExecutable>
+  deserialize(const LoadedPlugin &plugin, const void *bytes, size_t size);
+
+  /// The executable as bytes for deserialize(); fails like deserialize
+  /// when the plugin cannot serialize.
+  Expected<std::string> serialize() const;
+
+  /// Checks, when the plugin can tell, that kernel `index` takes exactly
+  /// the buffers of `bufferBytes` (their sizes, in order). Succeeds without
+  /// checking when the plugin offers no check_kernel_buffers.
+  Error checkKernelBuffers(int64_t index,
+                           const std::vector<uint64_t> &bufferBytes) const;
 
   /// How many kernels the executable holds.
   int64_t numKernels() const { return kernels; }

@@ -108,6 +108,25 @@ Error checkApiTable(const std::string &path, const nnc_plugin_api *api) {
 
 } // namespace
 
+const nnc_serialize_extension *LoadedPlugin::serializeExtension() const {
+  // A bound on the chain's length, so a plugin whose chain loops back on
+  // itself cannot hang the host.
+  const nnc_extension_base *extension = table->extensions;
+  for (int hops = 0; extension && hops < 64;
+       ++hops, extension = extension->next) {
+    if (extension->type != NNC_EXTENSION_SERIALIZE ||
+        extension->struct_size <
+            NNC_STRUCT_SIZE_UNTIL(nnc_serialize_extension, deserialize))
+      continue;
+    const auto *serialize =
+        reinterpret_cast<const nnc_serialize_extension *>(extension);
+    if (serialize->serialize && serialize->free_bytes &&
+        serialize->deserialize)
+      return serialize;
+  }
+  return nullptr;
+}
+
 bool LoadedPlugin::supportsOp(const std::string &opName) const {
   for (const char *const *op = table->supported_ops; *op; ++op)
     if (opName == *op)

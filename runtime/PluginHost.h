@@ -49,6 +49,11 @@ public:
   /// True when `opName` (e.g. "nn.matmul") is in the supported_ops list.
   bool supportsOp(const std::string &opName) const;
 
+  /// The plugin's NNC_EXTENSION_SERIALIZE extension when its chain holds
+  /// one large enough to reach `deserialize` with serialize, free_bytes and
+  /// deserialize all set; null otherwise.
+  const nnc_serialize_extension *serializeExtension() const;
+
 private:
   friend Expected<LoadedPlugin> loadPlugin(const std::string &path);
   LoadedPlugin(std::shared_ptr<void> library, const nnc_plugin_api *table,

@@ -9,8 +9,11 @@
 
 #include "backends/ref/RefCompiler.h"
 #include "backends/ref/RefProgram.h"
+#include "backends/ref/RefSerializer.h"
 #include "runtime/PluginABI.h"
 
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
@@ -125,6 +128,75 @@ nnc_status refGetKernel(nnc_executable *executable, int64_t index,
 
 void refExecutableDestroy(nnc_executable *executable) { delete executable; }
 
+nnc_status refSerialize(const nnc_executable *executable, void **bytes,
+                        size_t *size, nnc_error **error) {
+  if (!executable || !bytes || !size)
+    return fail(error, NNC_ERROR, "serialize: null argument");
+  *bytes = nullptr;
+  *size = 0;
+  try {
+    std::string data = nnc::ref::serializePrograms(executable->kernels);
+    auto *copy = static_cast<char *>(std::malloc(data.size() ? data.size() : 1));
+    if (!copy)
+      return fail(error, NNC_ERROR, "serialize: out of memory");
+    std::memcpy(copy, data.data(), data.size());
+    *bytes = copy;
+    *size = data.size();
+    return NNC_OK;
+  } catch (const std::exception &exception) {
+    return fail(error, NNC_ERROR,
+                std::string("serialize: ") + exception.what());
+  }
+}
+
+void refFreeBytes(void *bytes) { std::free(bytes); }
+
+nnc_status refDeserialize(const void *bytes, size_t size,
+                          nnc_executable **executable, int64_t *numKernels,
+                          nnc_error **error) {
+  if (!executable || !numKernels)
+    return fail(error, NNC_ERROR, "deserialize: null argument");
+  *executable = nullptr;
+  *numKernels = 0;
+  try {
+    nnc::rt::Expected<std::vector<nnc::ref::Program>> programs =
+        nnc::ref::deserializePrograms(bytes, size);
+    if (!programs.ok())
+      return fail(error, NNC_ERROR, programs.message());
+    auto result = std::make_unique<nnc_executable>();
+    result->kernels = std::move(*programs);
+    *numKernels = static_cast<int64_t>(result->kernels.size());
+    *executable = result.release();
+    return NNC_OK;
+  } catch (const std::exception &exception) {
+    return fail(error, NNC_ERROR,
+                std::string("deserialize: ") + exception.what());
+  }
+}
+
+nnc_status refCheckKernelBuffers(const nnc_executable *executable,
+                                 int64_t index, const uint64_t *bufferBytes,
+                                 int64_t numBuffers, nnc_error **error) {
+  if (!executable || index < 0 ||
+      index >= static_cast<int64_t>(executable->kernels.size()) ||
+      (!bufferBytes && numBuffers > 0))
+    return fail(error, NNC_ERROR, "check_kernel_buffers: bad arguments");
+  nnc::rt::Error status = nnc::ref::checkProgramBuffers(
+      executable->kernels[static_cast<size_t>(index)], bufferBytes,
+      numBuffers);
+  if (!status.ok())
+    return fail(error, NNC_ERROR, status.message());
+  return NNC_OK;
+}
+
+const nnc_serialize_extension kRefSerializeExtension = {
+    {sizeof(nnc_serialize_extension), NNC_EXTENSION_SERIALIZE, nullptr},
+    refSerialize,
+    refFreeBytes,
+    refDeserialize,
+    refCheckKernelBuffers,
+};
+
 const char *refErrorMessage(const nnc_error *error) {
   return error ? error->message.c_str() : "";
 }
@@ -140,7 +212,7 @@ const nnc_plugin_api kRefPluginApi = {
     "ref",
     "0.1.0",
     "reference interpreter: the correctness oracle",
-    /*extensions=*/nullptr,
+    &kRefSerializeExtension.base,
     /*supported_ops=*/nullptr, // Filled in by nnc_plugin_entry.
     refCompile,
     refGetKernel,

@@ -137,8 +137,8 @@ struct RunFlags {
   cl::opt<uint64_t> seed;
   SessionFlags session;
   explicit RunFlags(cl::OptionCategory &c)
-      : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
-              cl::cat(c)),
+      : model(cl::Positional, cl::Required, cl::desc("MODEL.nn | FILE.nnx"),
+              cl::sub(sub), cl::cat(c)),
         inputs("input", cl::desc("NAME=FILE.npy"), cl::sub(sub), cl::cat(c)),
         params("params", cl::desc("Folder of NAME.npy parameter values"),
                cl::sub(sub), cl::cat(c)),
@@ -366,6 +366,44 @@ struct BenchFlags {
     return {session.get(), model,  train,      given(batch),
             warmup,        repeat, maxSeconds, json};
   }
+};
+
+struct CompileFlags {
+  cl::SubCommand sub{"compile", "Compile a model into an artifact (.nnx)"};
+  cl::opt<std::string> model, output, params;
+  cl::opt<bool> train;
+  cl::opt<int64_t> batch;
+  cl::opt<uint64_t> seed;
+  SessionFlags session;
+  explicit CompileFlags(cl::OptionCategory &c)
+      : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
+              cl::cat(c)),
+        output("o", cl::Required, cl::desc("The artifact to write (FILE.nnx)"),
+               cl::sub(sub), cl::cat(c)),
+        params("params", cl::desc("Folder of NAME.npy parameter values"),
+               cl::sub(sub), cl::cat(c)),
+        train("train", cl::desc("Also compile the training step"),
+              cl::sub(sub), cl::cat(c)),
+        batch("batch", cl::desc("Batch size (default: the model's, else 1)"),
+              cl::sub(sub), cl::cat(c)),
+        seed("seed", cl::desc("Mixed into every initializer's seed"),
+             cl::init(0), cl::sub(sub), cl::cat(c)),
+        session(sub, c) {}
+  CompileOptions get() const {
+    return {session.get(), model, output, train, given(batch), params, seed};
+  }
+};
+
+struct InspectFlags {
+  cl::SubCommand sub{"inspect", "Describe a compiled artifact (.nnx)"};
+  cl::opt<std::string> artifact;
+  cl::opt<bool> plan;
+  explicit InspectFlags(cl::OptionCategory &c)
+      : artifact(cl::Positional, cl::Required, cl::desc("FILE.nnx"),
+                 cl::sub(sub), cl::cat(c)),
+        plan("plan", cl::desc("Also list every value and kernel"),
+             cl::sub(sub), cl::cat(c)) {}
+  InspectOptions get() const { return {artifact, plan}; }
 };
 
 } // namespace nnc::cli

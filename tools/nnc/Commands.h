@@ -184,6 +184,41 @@ struct BenchOptions {
 /// compile time and the median, min and max step time and samples/s.
 ExitCode runBench(const BenchOptions &options);
 
+struct CompileOptions {
+  SessionOptions session;
+  std::string modelPath;
+  std::string outputPath; ///< FILE.nnx
+  /// Also compile the training step (a training artifact).
+  bool train = false;
+  /// Unset: the model's train section's batch, else 1.
+  std::optional<int64_t> batch;
+  std::string paramsDir;
+  uint64_t seed = 0;
+};
+
+/// `nnc compile MODEL.nn -o FILE.nnx`: compiles the forward graph (and with
+/// `train` the training step) and writes an artifact (docs/artifact.md).
+ExitCode runCompile(const CompileOptions &options);
+
+struct InspectOptions {
+  std::string artifactPath;
+  /// Also list every value and kernel of each plan.
+  bool plan = false;
+};
+
+/// `nnc inspect FILE.nnx`: prints what the artifact holds, after checking it.
+ExitCode runInspect(const InspectOptions &options);
+
+/// True when `path` names a compiled artifact (ends in ".nnx"), which
+/// `run` and `eval` then load instead of compiling a model.
+bool isArtifactPath(const std::string &path);
+
+/// `nnc run FILE.nnx`: runRun for an artifact; loads, never compiles.
+ExitCode runArtifact(const RunOptions &options);
+
+/// `nnc eval FILE.nnx`: runEval for an artifact.
+ExitCode evalArtifact(const EvalOptions &options);
+
 } // namespace nnc::cli
 
 #endif // NNC_TOOLS_COMMANDS_H

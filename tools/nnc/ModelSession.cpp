@@ -477,4 +477,12 @@ uint64_t CompiledGraph::arenaBytes() const {
   return function.executor->arenaSize();
 }
 
+const rt::ExecutionPlan &CompiledGraph::plan() const {
+  return function.executor->plan();
+}
+
+const rt::PluginExecutable &CompiledGraph::executable() const {
+  return *function.executable;
+}
+
 } // namespace nnc::cli

@@ -92,6 +92,12 @@ public:
   /// Bytes of the executor's arena.
   uint64_t arenaBytes() const;
 
+  /// The plan the executor runs (for artifacts).
+  const rt::ExecutionPlan &plan() const;
+
+  /// The backend's executable (for artifacts).
+  const rt::PluginExecutable &executable() const;
+
 private:
   friend class ModelSession;
   driver::CompiledFunction function;
@@ -125,6 +131,9 @@ public:
 
   const frontend::Program &program() const { return model.program; }
   const std::string &backendName() const { return options.backend; }
+
+  /// The backend plugin graphs are compiled with.
+  const rt::LoadedPlugin &backend() const { return *plugin; }
   unsigned threads() const { return options.threads; }
 
   /// Compiles the requested graph. Prints diagnostics (located at the DSL

@@ -40,12 +40,14 @@ int main(int argc, char **argv) {
   EvalFlags eval(category);
   BackendsFlags backends(category);
   BenchFlags bench(category);
+  CompileFlags compile(category);
+  InspectFlags inspect(category);
 
   // libLLVM registers many options of its own; show only ours.
   cl::HideUnrelatedOptions(category, cl::SubCommand::getTopLevel());
   for (cl::SubCommand *sub :
        {&check.sub, &ir.sub, &run.sub, &grad.sub, &gradcheck.sub, &train.sub,
-        &eval.sub, &backends.sub, &bench.sub})
+        &eval.sub, &backends.sub, &bench.sub, &compile.sub, &inspect.sub})
     cl::HideUnrelatedOptions(category, *sub);
   cl::SetVersionPrinter(printVersion);
 
@@ -68,7 +70,8 @@ int main(int argc, char **argv) {
   if (ir.sub)
     return runIr(ir.get());
   if (run.sub)
-    return runRun(run.get());
+    return isArtifactPath(run.model) ? runArtifact(run.get())
+                                     : runRun(run.get());
   if (grad.sub)
     return runGrad(grad.get());
   if (gradcheck.sub)
@@ -76,11 +79,16 @@ int main(int argc, char **argv) {
   if (train.sub)
     return runTrain(train.get());
   if (eval.sub)
-    return runEval(eval.get());
+    return isArtifactPath(eval.model) ? evalArtifact(eval.get())
+                                      : runEval(eval.get());
   if (backends.sub)
     return runBackends(backends.get());
   if (bench.sub)
     return runBench(bench.get());
+  if (compile.sub)
+    return runCompile(compile.get());
+  if (inspect.sub)
+    return runInspect(inspect.get());
 
   errs() << "error: no command given (see 'nnc --help')\n";
   return UsageError;

@@ -1,0 +1,159 @@
+//===- Artifact.h - Compiled artifacts (.nnx) -------------------*- C++ -*-===//
+//
+// A compiled artifact is one FlatBuffers file (schema: artifact/nnx.fbs,
+// documented in docs/artifact.md) holding what a deployed model needs to
+// run without the compiler: each compiled graph's execution plan and the
+// backend's serialized executable for it, the parameters and buffers (and
+// optimizer state and counters for a training artifact), the model's
+// inputs and outputs, and metadata that makes the file self-describing.
+//
+// This is the in-memory form, plain structs, MLIR-free like the rest of the
+// runtime. readArtifact() trusts nothing: it runs the FlatBuffers verifier,
+// refuses a newer format version, then checks every index, size, shape and
+// name (each plan through verifyExecutionPlan) before returning, so a
+// truncated, bit-flipped or hand-crafted file is a one-line error, never a
+// crash. Loading the executables is ArtifactLoader.h's job.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_RUNTIME_ARTIFACT_H
+#define NNC_RUNTIME_ARTIFACT_H
+
+#include "runtime/ExecutionPlan.h"
+#include "runtime/Status.h"
+#include "runtime/Tensor.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nnc::rt {
+
+/// The format version this runtime writes and the newest it reads.
+inline constexpr uint32_t kArtifactFormatVersion = 1;
+
+/// What a compiled graph computes.
+enum class ArtifactGraphKind : uint8_t {
+  Forward,      ///< Outputs and the loss; the labels are fed.
+  Predict,      ///< Outputs only; the loss and its labels dropped.
+  TrainingStep, ///< Loss, outputs, updated parameters and state.
+};
+
+/// "forward", "predict" or "train_step".
+const char *artifactGraphKindName(ArtifactGraphKind kind);
+
+/// One compiled graph.
+struct ArtifactGraph {
+  /// Unique in the artifact; by convention the kind's name, with "@B" for
+  /// an extra batch size ("forward@1").
+  std::string name;
+  ArtifactGraphKind kind = ArtifactGraphKind::Forward;
+  /// The batch size the graph was specialised to; 0 when the model has no
+  /// batch dimension.
+  int64_t batchSize = 0;
+  ExecutionPlan plan;
+  /// The backend's serialized executable (nnc_serialize_extension).
+  std::string executable;
+};
+
+/// A named tensor the graphs read: role "param", "buffer" or "opt_state".
+struct ArtifactTensor {
+  std::string name;
+  std::string role;
+  Tensor tensor;
+};
+
+/// An input or output of the model, for people and for `nnc run`.
+struct ArtifactPort {
+  std::string name;
+  std::string role; ///< "input", "output", "loss"
+  DType dtype = DType::F32;
+  /// With the batch dimension specialised to the artifact's batch size.
+  Shape shape;
+  /// True when the leading dimension is the batch.
+  bool batched = false;
+};
+
+/// The counters of a training artifact.
+struct ArtifactTraining {
+  int64_t step = 0;  ///< Training steps done.
+  int64_t epoch = 0; ///< Epochs done.
+  uint64_t seed = 0; ///< The run's seed (shuffling).
+  double learningRate = 0;
+};
+
+/// How `nnc eval` scores predictions (see AccuracySpec in tools/nnc).
+struct ArtifactAccuracy {
+  bool threshold = false; ///< false: argmax
+  std::string outputName;
+  std::string labelInput;
+};
+
+struct Artifact {
+  uint32_t formatVersion = kArtifactFormatVersion;
+  /// The nnc that wrote it, e.g. "0.1.0".
+  std::string nncVersion;
+  std::string backendName;
+  std::string backendVersion;
+  uint32_t abiMajor = 0, abiMinor = 0;
+  /// "x86_64-unknown-linux-gnu".
+  std::string targetTriple;
+  /// CPU features the executables need ("avx2"); empty for the ref
+  /// interpreter.
+  std::vector<std::string> cpuFeatures;
+  /// True when the executables hold machine code for `targetTriple` alone.
+  bool machineCode = false;
+  /// The settings it was compiled with, in order ("batch" = "32").
+  std::vector<std::pair<std::string, std::string>> compileFlags;
+  /// artifactDigest of the model source and the flags.
+  std::string graphHash;
+  std::string modelName;
+  int64_t batchSize = 0;
+  std::vector<ArtifactPort> inputs, outputs;
+  std::vector<ArtifactGraph> graphs;
+  std::vector<ArtifactTensor> tensors;
+  std::optional<ArtifactTraining> training;
+  std::optional<ArtifactAccuracy> accuracy;
+
+  /// The graph named `name`, or null.
+  const ArtifactGraph *graph(const std::string &name) const;
+  /// The tensor named `name`, or null.
+  const ArtifactTensor *tensor(const std::string &name) const;
+  ArtifactTensor *tensor(const std::string &name);
+};
+
+/// The artifact as FlatBuffers bytes. Fails when a tensor is too large for
+/// the format (FlatBuffers buffers stay under 2 GiB).
+Expected<std::string> serializeArtifact(const Artifact &artifact);
+
+/// Writes the artifact to `path` atomically (temporary file, fsync,
+/// rename), so a crash leaves the old file or the new one.
+Error writeArtifact(const std::string &path, const Artifact &artifact);
+
+/// Parses and checks `size` bytes (see the file comment). Errors are one
+/// line, e.g. "not an nnc artifact (no NNX1 identifier)", "corrupt or
+/// truncated artifact (FlatBuffers verification failed)", "format version 2
+/// is newer than this runtime reads (1)".
+Expected<Artifact> parseArtifact(const void *data, size_t size);
+
+/// Reads and parses the artifact at `path`; errors start with the path.
+Expected<Artifact> readArtifact(const std::string &path);
+
+/// A 64-bit FNV-1a digest of `text` as 16 hex digits: identifies a graph's
+/// inputs (model source, flags); not a cryptographic hash.
+std::string artifactDigest(const std::string &text);
+
+/// The triple of the machine this runtime was built for, e.g.
+/// "x86_64-unknown-linux-gnu".
+std::string hostTargetTriple();
+
+/// Fails, naming the first one, when this CPU lacks a feature `features`
+/// lists (names as in cpuFeatures: "sse4.2", "avx", "avx2", "fma",
+/// "avx512f", ...); an unknown name is an error too.
+Error checkCpuFeatures(const std::vector<std::string> &features);
+
+} // namespace nnc::rt
+
+#endif // NNC_RUNTIME_ARTIFACT_H

@@ -1,0 +1,67 @@
+//===- ArtifactLoader.h - Running a compiled artifact -----------*- C++ -*-===//
+//
+// Turns the graphs of a checked Artifact back into executors, with no
+// compiler: the backend plugin named in the artifact deserializes each
+// graph's executable (NNC_EXTENSION_SERIALIZE), the host checks every
+// kernel's buffers against the plan, and the oneTBB executor runs it.
+// MLIR-free, like the rest of the runtime: this is all a deployed model
+// needs besides the plugin's runtime half.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_RUNTIME_ARTIFACTLOADER_H
+#define NNC_RUNTIME_ARTIFACTLOADER_H
+
+#include "runtime/Artifact.h"
+#include "runtime/Executor.h"
+#include "runtime/PluginExecutable.h"
+#include "runtime/PluginHost.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nnc::rt {
+
+/// The plugin of `plugins` that can load `artifact`: the one with its
+/// backend name, of the same ABI major and backend version, with the
+/// serialize extension, on a machine with the CPU features (and, for
+/// machine code, the target triple) it needs. Each mismatch is a one-line
+/// error naming both sides.
+Expected<const LoadedPlugin *> findArtifactBackend(const Artifact &artifact,
+                                                   const PluginSet &plugins);
+
+/// One graph of an artifact, ready to run. The executable is declared
+/// first so that it outlives the executor, whose kernels point into it.
+struct LoadedGraph {
+  std::optional<PluginExecutable> executable;
+  std::optional<Executor> executor;
+};
+
+/// Deserializes `graph`'s executable with `plugin`, checks its kernel
+/// count and each kernel's buffers against the plan, and makes the
+/// executor.
+Expected<LoadedGraph> loadArtifactGraph(const ArtifactGraph &graph,
+                                        const LoadedPlugin &plugin);
+
+/// Finds the tensor bound to a graph argument by role and name; null when
+/// there is none.
+using TensorLookup =
+    std::function<const Tensor *(const std::string &role,
+                                 const std::string &name)>;
+
+/// A lookup serving "input" arguments from `feeds` (by name) and the
+/// others (param, buffer, opt_state) from the artifact's tensors.
+TensorLookup artifactLookup(const Artifact &artifact,
+                            const std::vector<std::pair<std::string,
+                                                        const Tensor *>> &feeds);
+
+/// Runs `graph` once: binds each argument through `lookup` (its dtype and
+/// shape checked), and returns one new tensor per plan output, in order.
+Expected<std::vector<Tensor>> runLoadedGraph(LoadedGraph &graph,
+                                             const TensorLookup &lookup);
+
+} // namespace nnc::rt
+
+#endif // NNC_RUNTIME_ARTIFACTLOADER_H
