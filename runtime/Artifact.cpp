@@ -455,7 +455,15 @@ Expected<Artifact> parseArtifact(const void *data, size_t size) {
   if (!fb::VerifyArtifactBuffer(verifier))
     return Error::failure(
         "corrupt or truncated artifact (FlatBuffers verification failed)");
-  return readVerified(fb::GetArtifact(data));
+  Expected<Artifact> artifact = readVerified(fb::GetArtifact(data));
+  if (artifact.ok())
+    return artifact;
+  // Messages quote names from the file: keep them on one printable line.
+  std::string message = artifact.message();
+  for (char &c : message)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      c = '?';
+  return Error::failure(message);
 }
 
 Expected<Artifact> readArtifact(const std::string &path) {

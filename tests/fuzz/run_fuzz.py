@@ -22,6 +22,7 @@ def main():
     ap.add_argument("--max-total-time", type=int, default=60)
     ap.add_argument("--max-len", type=int, default=4096)
     ap.add_argument("--rss-limit-mb", type=int, default=2048)
+    ap.add_argument("--pattern", default="*.nn", help="seed files to copy")
     args = ap.parse_args()
 
     corpus = os.path.join(args.work, "corpus")
@@ -31,7 +32,7 @@ def main():
     os.makedirs(artifacts)
     seeds = 0
     for folder in args.seeds:
-        for path in sorted(glob.glob(os.path.join(folder, "*.nn"))):
+        for path in sorted(glob.glob(os.path.join(folder, args.pattern))):
             # Prefix with the folder so equal names from two folders coexist.
             name = os.path.basename(folder) + "_" + os.path.basename(path)
             shutil.copyfile(path, os.path.join(corpus, name))

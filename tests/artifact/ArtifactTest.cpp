@@ -1,0 +1,256 @@
+//===- ArtifactTest.cpp - Reading, writing and loading .nnx artifacts -----===//
+//
+// Round trips, the committed golden artifact of format version 1 (which
+// must keep loading and running to its recorded outputs), and hostile
+// files: every truncation and many bit flips of a real artifact must give
+// an error or a file that loads and runs, never a crash; a newer format
+// version and an unknown backend are clear errors.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Artifact.h"
+#include "runtime/ArtifactLoader.h"
+#include "runtime/FileIO.h"
+#include "runtime/Npy.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+
+using namespace nnc::rt;
+
+namespace {
+
+const std::string kGolden = NNC_ARTIFACT_GOLDEN_DIR;
+
+std::string readBytes(const std::string &path) {
+  Expected<InputFile> file = InputFile::open(path);
+  EXPECT_TRUE(file.ok()) << file.message();
+  Expected<std::string> bytes = file->readAll();
+  EXPECT_TRUE(bytes.ok());
+  return *bytes;
+}
+
+/// `bytes` parsed from an 8-aligned copy, as readArtifact does.
+Expected<Artifact> parse(const std::string &bytes) {
+  std::vector<uint64_t> aligned((bytes.size() + 7) / 8 + 1);
+  std::memcpy(aligned.data(), bytes.data(), bytes.size());
+  return parseArtifact(aligned.data(), bytes.size());
+}
+
+PluginSet refPlugin() {
+  Expected<PluginSet> plugins = discoverPlugins({}, {NNC_REF_PLUGIN});
+  EXPECT_TRUE(plugins.ok()) << plugins.message();
+  return std::move(*plugins);
+}
+
+Tensor npy(const std::string &name) {
+  Expected<Tensor> tensor = readNpy(kGolden + "/" + name);
+  EXPECT_TRUE(tensor.ok()) << tensor.message();
+  return std::move(*tensor);
+}
+
+/// Loads every graph of `artifact` and runs it on zero inputs; returns the
+/// first error. Exercises whatever a corrupted file managed to pass.
+Error loadAndRunAll(const Artifact &artifact, const PluginSet &plugins) {
+  Expected<const LoadedPlugin *> plugin =
+      findArtifactBackend(artifact, plugins);
+  if (!plugin.ok())
+    return plugin.takeError();
+  for (const ArtifactGraph &graph : artifact.graphs) {
+    Expected<LoadedGraph> loaded = loadArtifactGraph(graph, **plugin);
+    if (!loaded.ok())
+      return loaded.takeError();
+    std::vector<Tensor> zeros;
+    zeros.reserve(graph.plan.inputs.size());
+    std::vector<std::pair<std::string, const Tensor *>> feeds;
+    for (const ExternalBinding &binding : graph.plan.inputs) {
+      const PlanValue &value = graph.plan.values[binding.value];
+      if (value.bytes > (uint64_t(1) << 26))
+        return Error::failure("input too large for the test");
+      Expected<Tensor> tensor = Tensor::create(value.dtype, value.shape);
+      if (!tensor.ok())
+        return tensor.takeError();
+      zeros.push_back(std::move(*tensor));
+      feeds.emplace_back(binding.name, &zeros.back());
+    }
+    Expected<std::vector<Tensor>> results =
+        runLoadedGraph(*loaded, artifactLookup(artifact, feeds));
+    if (!results.ok())
+      return results.takeError();
+  }
+  return Error::success();
+}
+
+TEST(ArtifactTest, GoldenVersion1Loads) {
+  Expected<Artifact> artifact = readArtifact(kGolden + "/mlp_digits_v1.nnx");
+  ASSERT_TRUE(artifact.ok()) << artifact.message();
+  EXPECT_EQ(artifact->formatVersion, 1u);
+  EXPECT_EQ(artifact->backendName, "ref");
+  EXPECT_EQ(artifact->modelName, "mlp_digits");
+  EXPECT_EQ(artifact->batchSize, 3);
+  ASSERT_NE(artifact->graph("forward"), nullptr);
+  ASSERT_NE(artifact->tensor("w1"), nullptr);
+  EXPECT_EQ(artifact->tensor("w1")->tensor.shape(), (Shape{64, 128}));
+}
+
+TEST(ArtifactTest, GoldenRunsToRecordedOutputs) {
+  Expected<Artifact> artifact = readArtifact(kGolden + "/mlp_digits_v1.nnx");
+  ASSERT_TRUE(artifact.ok()) << artifact.message();
+  PluginSet plugins = refPlugin();
+  Expected<const LoadedPlugin *> plugin =
+      findArtifactBackend(*artifact, plugins);
+  ASSERT_TRUE(plugin.ok()) << plugin.message();
+  const ArtifactGraph *graph = artifact->graph("forward");
+  ASSERT_NE(graph, nullptr);
+  Expected<LoadedGraph> loaded = loadArtifactGraph(*graph, **plugin);
+  ASSERT_TRUE(loaded.ok()) << loaded.message();
+  Tensor x = npy("x.npy"), labels = npy("labels.npy");
+  Expected<std::vector<Tensor>> results = runLoadedGraph(
+      *loaded, artifactLookup(*artifact, {{"x", &x}, {"labels", &labels}}));
+  ASSERT_TRUE(results.ok()) << results.message();
+  ASSERT_EQ(results->size(), graph->plan.outputs.size());
+  for (size_t i = 0; i < results->size(); ++i) {
+    Tensor expected = npy("expected/" + graph->plan.outputs[i].name + ".npy");
+    const Tensor &got = (*results)[i];
+    ASSERT_EQ(got.shape(), expected.shape());
+    EXPECT_EQ(std::memcmp(got.rawData(), expected.rawData(), got.byteSize()),
+              0)
+        << graph->plan.outputs[i].name;
+  }
+}
+
+TEST(ArtifactTest, RoundTripIsByteIdentical) {
+  std::string bytes = readBytes(kGolden + "/mlp_digits_v1.nnx");
+  Expected<Artifact> artifact = parse(bytes);
+  ASSERT_TRUE(artifact.ok()) << artifact.message();
+  Expected<std::string> again = serializeArtifact(*artifact);
+  ASSERT_TRUE(again.ok()) << again.message();
+  EXPECT_EQ(*again, bytes);
+
+  // And through a file, written atomically.
+  std::string path = ::testing::TempDir() + "/roundtrip.nnx";
+  ASSERT_TRUE(writeArtifact(path, *artifact).ok());
+  Expected<Artifact> reread = readArtifact(path);
+  ASSERT_TRUE(reread.ok()) << reread.message();
+  EXPECT_EQ(reread->graphHash, artifact->graphHash);
+  EXPECT_EQ(reread->graphs.size(), artifact->graphs.size());
+  EXPECT_EQ(reread->graphs[0].executable, artifact->graphs[0].executable);
+}
+
+TEST(ArtifactTest, EveryTruncationIsAnError) {
+  std::string bytes = readBytes(kGolden + "/mlp_digits_v1.nnx");
+  for (size_t length = 0; length < bytes.size(); ++length) {
+    Expected<Artifact> artifact = parse(bytes.substr(0, length));
+    EXPECT_FALSE(artifact.ok()) << "length " << length;
+  }
+}
+
+TEST(ArtifactTest, BitFlipsAreErrorsOrRunSafely) {
+  std::string bytes = readBytes(kGolden + "/mlp_digits_v1.nnx");
+  PluginSet plugins = refPlugin();
+  std::mt19937_64 random(20240601);
+  int rejected = 0;
+  for (int trial = 0; trial < 1500; ++trial) {
+    std::string flipped = bytes;
+    // Mostly the metadata and plans at the front and back of the file,
+    // where a flip is most likely to reach an index or a length.
+    size_t at = random() % flipped.size();
+    flipped[at] = static_cast<char>(flipped[at] ^ (1u << (random() % 8)));
+    Expected<Artifact> artifact = parse(flipped);
+    if (!artifact.ok()) {
+      ++rejected;
+      EXPECT_EQ(artifact.message().find('\n'), std::string::npos);
+      continue;
+    }
+    // Whatever passed must load and run or fail cleanly.
+    (void)loadAndRunAll(*artifact, plugins);
+  }
+  EXPECT_GT(rejected, 0);
+}
+
+TEST(ArtifactTest, ExecutableBitFlipsAreErrorsOrRunSafely) {
+  Expected<Artifact> golden = readArtifact(kGolden + "/mlp_digits_v1.nnx");
+  ASSERT_TRUE(golden.ok());
+  PluginSet plugins = refPlugin();
+  std::mt19937_64 random(7);
+  const std::string original = golden->graphs[0].executable;
+  for (int trial = 0; trial < 400; ++trial) {
+    std::string flipped = original;
+    size_t at = random() % flipped.size();
+    flipped[at] = static_cast<char>(flipped[at] ^ (1u << (random() % 8)));
+    golden->graphs[0].executable = flipped;
+    (void)loadAndRunAll(*golden, plugins);
+  }
+  // Every truncation of the executable: the deserializer alone, since
+  // none may pass it.
+  const LoadedPlugin *ref = plugins.find("ref");
+  ASSERT_NE(ref, nullptr);
+  for (size_t length = 0; length < original.size(); ++length)
+    EXPECT_FALSE(
+        PluginExecutable::deserialize(*ref, original.data(), length).ok())
+        << length;
+}
+
+TEST(ArtifactTest, NewerFormatVersionIsRejected) {
+  Expected<Artifact> artifact = readArtifact(kGolden + "/mlp_digits_v1.nnx");
+  ASSERT_TRUE(artifact.ok());
+  artifact->formatVersion = kArtifactFormatVersion + 1;
+  Expected<std::string> bytes = serializeArtifact(*artifact);
+  ASSERT_TRUE(bytes.ok());
+  Expected<Artifact> reread = parse(*bytes);
+  ASSERT_FALSE(reread.ok());
+  EXPECT_NE(reread.message().find("format version 2 is newer"),
+            std::string::npos)
+      << reread.message();
+}
+
+TEST(ArtifactTest, UnknownBackendIsRejected) {
+  Expected<Artifact> artifact = readArtifact(kGolden + "/mlp_digits_v1.nnx");
+  ASSERT_TRUE(artifact.ok());
+  artifact->backendName = "nosuch";
+  PluginSet plugins = refPlugin();
+  Expected<const LoadedPlugin *> plugin =
+      findArtifactBackend(*artifact, plugins);
+  ASSERT_FALSE(plugin.ok());
+  EXPECT_NE(plugin.message().find("needs backend 'nosuch'"), std::string::npos)
+      << plugin.message();
+}
+
+TEST(ArtifactTest, OtherBackendVersionIsRejected) {
+  Expected<Artifact> artifact = readArtifact(kGolden + "/mlp_digits_v1.nnx");
+  ASSERT_TRUE(artifact.ok());
+  artifact->backendVersion = "99.0";
+  PluginSet plugins = refPlugin();
+  EXPECT_FALSE(findArtifactBackend(*artifact, plugins).ok());
+}
+
+TEST(ArtifactTest, MissingCpuFeatureIsRejected) {
+  EXPECT_FALSE(checkCpuFeatures({"no-such-feature"}).ok());
+  EXPECT_TRUE(checkCpuFeatures({}).ok());
+}
+
+TEST(ArtifactTest, TensorOfWrongSizeIsRejected) {
+  Expected<Artifact> artifact = readArtifact(kGolden + "/mlp_digits_v1.nnx");
+  ASSERT_TRUE(artifact.ok());
+  // A graph reading a parameter of another shape than the artifact holds.
+  Expected<Tensor> small = Tensor::create(DType::F32, {2, 2});
+  ASSERT_TRUE(small.ok());
+  artifact->tensor("w1")->tensor = std::move(*small);
+  Expected<std::string> bytes = serializeArtifact(*artifact);
+  ASSERT_TRUE(bytes.ok());
+  Expected<Artifact> reread = parse(*bytes);
+  ASSERT_FALSE(reread.ok());
+  EXPECT_NE(reread.message().find("'w1'"), std::string::npos)
+      << reread.message();
+}
+
+TEST(ArtifactTest, NotAnArtifact) {
+  EXPECT_FALSE(parse("").ok());
+  EXPECT_FALSE(parse("hello world, not flatbuffers").ok());
+  Expected<Artifact> missing = readArtifact("/nonexistent/x.nnx");
+  ASSERT_FALSE(missing.ok());
+}
+
+} // namespace
