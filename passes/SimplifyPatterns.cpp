@@ -94,6 +94,54 @@ struct LogOfSoftmaxToLogSoftmax : OpRewritePattern<nn::LogOp> {
   }
 };
 
+/// binary_cross_entropy(sigmoid(z), t) -> the mean of
+/// relu(z) - z*t + log(1 + exp(-|z|)): the cross-entropy computed from the
+/// logits, which never forms a probability of exactly 0 or 1, so it stays
+/// exact where sigmoid saturates (the clamped form would stop at 100 per
+/// element) and its gradient is sigmoid(z) - t without a division. Fusion
+/// then makes the chain one kernel: the one stable op the user meant.
+struct SigmoidCrossEntropyFromLogits
+    : OpRewritePattern<nn::BinaryCrossEntropyOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(nn::BinaryCrossEntropyOp op,
+                                PatternRewriter &rewriter) const override {
+    auto sigmoid = op.getProbabilities().getDefiningOp<nn::SigmoidOp>();
+    if (!sigmoid)
+      return failure();
+    Value z = sigmoid.getX(), t = op.getTarget();
+    // The loss averages over the probabilities' elements; the rewrite must
+    // too, so the target may not widen them.
+    if (tensorType(z) != tensorType(op.getProbabilities()))
+      return failure();
+    shape::ShapeResult product = shape::broadcast(toShape(z), toShape(t));
+    if (!product.ok() || product.shape != toShape(z))
+      return failure();
+    Type element = tensorType(z).getElementType();
+    if (RankedTensorType::get({}, element) != op.getType())
+      return failure();
+    Location loc = op.getLoc();
+    auto one = rewriter.create<nn::ConstantOp>(
+        loc, DenseElementsAttr::get(RankedTensorType::get({}, element),
+                                    rewriter.getFloatAttr(element, 1.0)));
+    Value positivePart = rewriter.create<nn::ReluOp>(loc, z);
+    Value zt = rewriter.create<nn::MulOp>(loc, z, t);
+    Value negAbs = rewriter.create<nn::NegOp>(
+        loc, rewriter.create<nn::AbsOp>(loc, z).getResult());
+    Value softplus = rewriter.create<nn::LogOp>(
+        loc, rewriter.create<nn::AddOp>(
+                 loc, one, rewriter.create<nn::ExpOp>(loc, negAbs).getResult())
+                 .getResult());
+    Value terms = rewriter.create<nn::AddOp>(
+        loc, rewriter.create<nn::SubOp>(loc, positivePart, zt).getResult(),
+        softplus);
+    Value mean = rewriter.create<nn::ReduceMeanOp>(
+        loc, terms, ArrayRef<int64_t>{}, /*keepdims=*/false);
+    rewriter.replaceOp(op, mean);
+    return success();
+  }
+};
+
 /// broadcast_to(broadcast_to(x, s1), s2) -> broadcast_to(x, s2): what
 /// broadcasts to s1 broadcasts to everything s1 broadcasts to.
 struct CollapseBroadcastChain : OpRewritePattern<nn::BroadcastToOp> {
@@ -214,6 +262,7 @@ struct SubOfNegToAdd : OpRewritePattern<nn::SubOp> {
 
 void nnc::populateSimplifyPatterns(RewritePatternSet &patterns) {
   patterns.add<FoldTransposeIntoMatmul, LogOfSoftmaxToLogSoftmax,
+               SigmoidCrossEntropyFromLogits,
                CollapseBroadcastChain, DropUnitReshapeBeforeBroadcast,
                MinusOneToNeg<nn::MulOp>, MinusOneToNeg<nn::DivOp>,
                AddOfNegToSub, SubOfNegToAdd>(patterns.getContext());

@@ -93,6 +93,12 @@ ExitCode runIr(const IrOptions &options) {
   if (options.batch > 0)
     passes.push_back("func.func(nn-specialize-batch{batch-size=" +
                      std::to_string(options.batch) + "})");
+  // As compiling does: simplify before autodiff, so that rewrites shape the
+  // backward graph too.
+  if (stage->optimized && *stage->pipeline && options.optimizations.simplify)
+    passes.push_back(optimizationPipeline(
+        {options.optimizations.canonicalize, options.optimizations.cse,
+         /*simplify=*/true, /*fuse=*/false, options.optimizations.inPlace}));
   if (*stage->pipeline)
     passes.push_back(stage->pipeline);
   if (stage->optimized) {

@@ -89,6 +89,15 @@ std::string pipelineFor(const GraphRequest &request,
   if (request.batch > 0)
     passes.push_back("func.func(nn-specialize-batch{batch-size=" +
                      std::to_string(request.batch) + "})");
+  // Simplifying before autodiff too lets rewrites such as the stable
+  // cross-entropy from logits shape the backward graph, not just the loss.
+  std::string optimize = optimizationPipeline(optimizations);
+  if (request.kind != GraphKind::Forward && optimizations.simplify)
+    passes.push_back(optimizationPipeline({optimizations.canonicalize,
+                                           optimizations.cse,
+                                           /*simplify=*/true,
+                                           /*fuse=*/false,
+                                           optimizations.inPlace}));
   if (request.kind == GraphKind::Gradient) {
     std::string pass = "nn-autodiff";
     if (!request.wrtInputs.empty())
@@ -104,7 +113,6 @@ std::string pipelineFor(const GraphRequest &request,
       pass += "{" + llvm::join(options, " ") + "}";
     passes.push_back(pass);
   }
-  std::string optimize = optimizationPipeline(optimizations);
   if (!optimize.empty())
     passes.push_back(optimize);
   return llvm::join(passes, ",");

@@ -204,3 +204,45 @@ func.func @add_of_neg(%x: tensor<?x4xf32>, %y: tensor<4xf32>) -> (tensor<?x4xf32
   %2 = nn.sub %x, %n : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x4xf32>
   return %0, %1, %2 : tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>
 }
+
+// -----
+
+// binary_cross_entropy of a sigmoid becomes the cross-entropy from logits.
+// CHECK-LABEL: func.func @bce_of_sigmoid
+// CHECK-SAME: (%[[Z:.*]]: tensor<4x1xf32>, %[[T:.*]]: tensor<4x1xf32>)
+// CHECK-NOT: nn.sigmoid
+// CHECK-NOT: nn.binary_cross_entropy
+// CHECK-DAG: nn.relu %[[Z]]
+// CHECK-DAG: nn.mul %[[Z]], %[[T]]
+// CHECK-DAG: nn.abs %[[Z]]
+// CHECK: nn.exp
+// CHECK: nn.log
+// CHECK: %[[MEAN:.*]] = nn.reduce_mean
+// CHECK: return %[[MEAN]]
+func.func @bce_of_sigmoid(%z: tensor<4x1xf32>, %t: tensor<4x1xf32>) -> tensor<f32> {
+  %p = nn.sigmoid %z : tensor<4x1xf32>
+  %l = nn.binary_cross_entropy %p, %t : tensor<4x1xf32>, tensor<4x1xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// Not when the probabilities come from elsewhere.
+// CHECK-LABEL: func.func @bce_kept
+// CHECK: nn.binary_cross_entropy
+func.func @bce_kept(%p: tensor<4x1xf32>) -> tensor<f32> {
+  %a = nn.binary_cross_entropy %p, %p : tensor<4x1xf32>, tensor<4x1xf32> -> tensor<f32>
+  return %a : tensor<f32>
+}
+
+// -----
+
+// A target that broadcasts to the logits' shape is fine.
+// CHECK-LABEL: func.func @bce_broadcast_target
+// CHECK-NOT: nn.binary_cross_entropy
+// CHECK: nn.reduce_mean
+func.func @bce_broadcast_target(%z: tensor<4x1xf32>, %t: tensor<1xf32>) -> tensor<f32> {
+  %s = nn.sigmoid %z : tensor<4x1xf32>
+  %b = nn.binary_cross_entropy %s, %t : tensor<4x1xf32>, tensor<1xf32> -> tensor<f32>
+  return %b : tensor<f32>
+}
