@@ -3,7 +3,10 @@
 #include "backends/cpu/CpuKernel.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 
 namespace nnc::cpu {
 
@@ -76,9 +79,58 @@ bool runCheck(const DataCheck &check, const void *data, int64_t first,
 
 } // namespace
 
+namespace {
+
+/// H for rows [first, last) of a head kept in per-thread scratch: a pointer
+/// laid out as the whole H whose rows [first, last) are the scratch.
+float *scratchRows(const ContractionHead &head, int64_t first, int64_t last) {
+  thread_local std::vector<float> scratch;
+  size_t need = static_cast<size_t>((last - first) * head.rowElements);
+  if (scratch.size() < need)
+    scratch.resize(need);
+  // The rows before `first` are never touched; computed as an integer so no
+  // out-of-object pointer is formed by arithmetic on a float pointer.
+  return reinterpret_cast<float *>(
+      reinterpret_cast<uintptr_t>(scratch.data()) -
+      static_cast<uintptr_t>(first * head.rowElements) * sizeof(float));
+}
+
+} // namespace
+
+bool cpuProfileEnabled() {
+  static const bool enabled = [] {
+    const char *value = std::getenv("NNC_CPU_PROFILE");
+    return value && std::string(value) == "1";
+  }();
+  return enabled;
+}
+
+namespace {
+
+nnc_status runKernelRange(const CpuKernel &kernel, void *const *buffers,
+                          int64_t begin, int64_t end, nnc_error **error);
+
+} // namespace
+
 nnc_status runCpuKernel(void *state, void *const *buffers, int64_t begin,
                         int64_t end, nnc_error **error) {
   const CpuKernel &kernel = *static_cast<const CpuKernel *>(state);
+  if (!cpuProfileEnabled())
+    return runKernelRange(kernel, buffers, begin, end, error);
+  auto start = std::chrono::steady_clock::now();
+  nnc_status status = runKernelRange(kernel, buffers, begin, end, error);
+  kernel.profileNanos += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now() - start)
+                             .count();
+  ++kernel.profileCalls;
+  return status;
+}
+
+namespace {
+
+nnc_status runKernelRange(const CpuKernel &kernel, void *const *buffers,
+                          int64_t begin, int64_t end, nnc_error **error) {
+  bool hasHead = kernel.head.kind != ContractionHead::Kind::None;
   int64_t firstRow = kernel.range == 1 ? 0 : begin * kernel.chunkRows;
   int64_t lastRow = kernel.range == 1
                         ? kernel.rows
@@ -86,7 +138,7 @@ nnc_status runCpuKernel(void *state, void *const *buffers, int64_t begin,
   for (const DataCheck &check : kernel.checks) {
     int64_t first = 0, last = check.count;
     size_t index = static_cast<size_t>(check.buffer);
-    if (kernel.range != 1 && kernel.rowBytes[index] != 0) {
+    if (!hasHead && kernel.range != 1 && kernel.rowBytes[index] != 0) {
       int64_t perRow = check.count / kernel.rows;
       first = firstRow * perRow;
       last = lastRow * perRow;
@@ -98,7 +150,8 @@ nnc_status runCpuKernel(void *state, void *const *buffers, int64_t begin,
     }
   }
 
-  size_t n = static_cast<size_t>(kernel.numBuffers);
+  size_t n = hasHead ? kernel.jitBuffers.size()
+                     : static_cast<size_t>(kernel.numBuffers);
   // Small kernels are the common case: keep the argument arrays on the
   // stack.
   constexpr size_t kInline = 16;
@@ -117,20 +170,53 @@ nnc_status runCpuKernel(void *state, void *const *buffers, int64_t begin,
     args[i] = &pointers[i];
   args[n] = &row;
 
+  if (!hasHead) {
+    if (kernel.range == 1) {
+      for (size_t i = 0; i < n; ++i)
+        pointers[i] = buffers[i];
+      kernel.whole(args);
+      return NNC_OK;
+    }
+    for (int64_t it = begin; it < end; ++it) {
+      row = it * kernel.chunkRows;
+      for (size_t i = 0; i < n; ++i)
+        pointers[i] =
+            static_cast<char *>(buffers[i]) + row * kernel.rowBytes[i];
+      bool full = row + kernel.chunkRows <= kernel.rows;
+      (full ? kernel.chunk : kernel.tail)(args);
+    }
+    return NNC_OK;
+  }
+
+  const ContractionHead &head = kernel.head;
+  auto runRows = [&](int64_t first, int64_t last, PackedFn rest) {
+    float *h = head.out >= 0 ? static_cast<float *>(buffers[head.out])
+                             : scratchRows(head, first, last);
+    runContractionHead(head, buffers, h, first, last);
+    if (!rest)
+      return;
+    row = first;
+    for (size_t i = 0; i < n; ++i) {
+      int64_t buffer = kernel.jitBuffers[i];
+      char *base = buffer < 0 ? reinterpret_cast<char *>(h)
+                              : static_cast<char *>(buffers[buffer]);
+      pointers[i] = base + first * kernel.rowBytes[i];
+    }
+    rest(args);
+  };
   if (kernel.range == 1) {
-    for (size_t i = 0; i < n; ++i)
-      pointers[i] = buffers[i];
-    kernel.whole(args);
+    runRows(0, head.rows, kernel.whole);
     return NNC_OK;
   }
   for (int64_t it = begin; it < end; ++it) {
-    row = it * kernel.chunkRows;
-    for (size_t i = 0; i < n; ++i)
-      pointers[i] = static_cast<char *>(buffers[i]) + row * kernel.rowBytes[i];
-    bool full = row + kernel.chunkRows <= kernel.rows;
-    (full ? kernel.chunk : kernel.tail)(args);
+    int64_t first = it * kernel.chunkRows;
+    int64_t last = std::min(kernel.rows, first + kernel.chunkRows);
+    runRows(first, last,
+            last - first == kernel.chunkRows ? kernel.chunk : kernel.tail);
   }
   return NNC_OK;
 }
+
+} // namespace
 
 } // namespace nnc::cpu

@@ -13,6 +13,9 @@
 
 #include "nnc/PluginABI.h"
 
+#include "backends/cpu/gemm/Conv2d.h"
+
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -47,6 +50,40 @@ struct DataCheck {
   std::string op;
 };
 
+/// A matmul or convolution at the head of a kernel, run natively through
+/// the GEMM of gemm/Gemm.h instead of JIT-compiled loops. It computes the
+/// rows [first, last) of its result H (leading dimension: matmul rows, or
+/// the first batch dimension of a batched matmul; images of conv2d and
+/// conv2d_grad_input; filters of conv2d_grad_weight) from whole buffers, so
+/// every split gives bitwise the same H.
+struct ContractionHead {
+  enum class Kind { None, Matmul, Conv2d, Conv2dGradInput, Conv2dGradWeight };
+  Kind kind = Kind::None;
+  /// Kernel buffers of the operands (matmul lhs/rhs; conv x/w; grad input
+  /// dy/w; grad weight x/dy) and of the conv bias (-1: none).
+  int64_t lhs = 0, rhs = 0, bias = -1;
+  /// Kernel buffer H is written to, or -1 for per-thread scratch (H is then
+  /// only read by the kernel's tail).
+  int64_t out = -1;
+  /// Leading extent of H and its elements per leading row.
+  int64_t rows = 0, rowElements = 0;
+  /// Matmul: one product's op(A) [m, k] x op(B) [k, n], the leading
+  /// dimensions as stored, and per leading row of H `matrices` products;
+  /// matrix i of H reads lhs matrix lhsIndex[i] and rhs matrix rhsIndex[i]
+  /// (broadcast batch dimensions repeat indices).
+  bool transA = false, transB = false;
+  int64_t m = 0, n = 0, k = 0, lda = 0, ldb = 0;
+  int64_t matrices = 1;
+  std::vector<int64_t> lhsIndex, rhsIndex;
+  /// Convolutions.
+  Conv2dShape conv;
+};
+
+/// Computes rows [first, last) of `head`'s H into `out` (laid out as the
+/// whole H) from `buffers`.
+void runContractionHead(const ContractionHead &head, void *const *buffers,
+                        float *out, int64_t first, int64_t last);
+
 /// One kernel's code and calling convention.
 struct CpuKernel {
   int64_t numBuffers = 0;
@@ -65,6 +102,17 @@ struct CpuKernel {
   /// buffer every iteration reads whole.
   std::vector<int64_t> rowBytes;
   std::vector<DataCheck> checks;
+  /// A native head; with one, the JIT-compiled code (if any) is the rest of
+  /// the kernel and takes the buffers `jitBuffers` names: kernel buffer
+  /// indices, -1 for H. `rowBytes` then describes those buffers.
+  ContractionHead head;
+  std::vector<int64_t> jitBuffers;
+  /// The kernel's ops ("matmul+add+relu"), for NNC_CPU_PROFILE.
+  std::string label;
+  /// Time spent in the kernel and calls to it, counted under
+  /// NNC_CPU_PROFILE=1 and printed when its executable is destroyed.
+  mutable std::atomic<int64_t> profileNanos{0};
+  mutable std::atomic<int64_t> profileCalls{0};
   /// Keeps the JIT session that owns the code alive.
   std::shared_ptr<void> code;
 };
@@ -73,6 +121,9 @@ struct CpuKernel {
 /// kernel as state).
 nnc_status runCpuKernel(void *kernel, void *const *buffers, int64_t begin,
                         int64_t end, nnc_error **error);
+
+/// True when NNC_CPU_PROFILE=1 (read once).
+bool cpuProfileEnabled();
 
 /// Makes an error for the host; defined by the plugin.
 nnc_error *makeCpuError(const std::string &message);

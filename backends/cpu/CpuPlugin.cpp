@@ -11,6 +11,7 @@
 #include "backends/cpu/CpuKernel.h"
 #include "backends/cpu/compiler/CpuCompiler.h"
 
+#include <cstdio>
 #include <new>
 #include <string>
 #include <vector>
@@ -35,8 +36,8 @@ namespace {
 using namespace nnc::cpu;
 
 nnc_status compile(nnc_compile_args *args, nnc_error **error) {
-  if (!args || args->struct_size < NNC_STRUCT_SIZE_UNTIL(nnc_compile_args,
-                                                         num_kernels)) {
+  if (!args || args->struct_size <
+                   NNC_STRUCT_SIZE_UNTIL(nnc_compile_args, num_kernels)) {
     *error = makeCpuError("compile arguments are too small");
     return NNC_ERROR;
   }
@@ -44,8 +45,8 @@ nnc_status compile(nnc_compile_args *args, nnc_error **error) {
     *error = makeCpuError("the graph is not MLIR bytecode");
     return NNC_ERROR;
   }
-  CompiledModule compiled = compileModule(
-      args->bytecode ? args->bytecode : "", args->bytecode_size);
+  CompiledModule compiled =
+      compileModule(args->bytecode ? args->bytecode : "", args->bytecode_size);
   if (compiled.status != NNC_OK) {
     *error = makeCpuError(compiled.message);
     return compiled.status;
@@ -69,8 +70,8 @@ nnc_status getKernel(nnc_executable *executable, int64_t index,
                           " is out of range");
     return NNC_ERROR;
   }
-  if (!info || info->struct_size < NNC_STRUCT_SIZE_UNTIL(nnc_kernel_info,
-                                                         range)) {
+  if (!info ||
+      info->struct_size < NNC_STRUCT_SIZE_UNTIL(nnc_kernel_info, range)) {
     *error = makeCpuError("kernel info is too small");
     return NNC_ERROR;
   }
@@ -83,7 +84,28 @@ nnc_status getKernel(nnc_executable *executable, int64_t index,
   return NNC_OK;
 }
 
-void destroyExecutable(nnc_executable *executable) { delete executable; }
+/// Under NNC_CPU_PROFILE=1: each kernel's calls and time (summed over the
+/// threads that ran its iterations) on stderr.
+void printProfile(const nnc_executable &executable) {
+  for (size_t i = 0; i < executable.kernels.size(); ++i) {
+    const CpuKernel &kernel = *executable.kernels[i];
+    int64_t calls = kernel.profileCalls.load();
+    if (calls == 0)
+      continue;
+    std::fprintf(stderr,
+                 "nnc-cpu-profile: kernel %zu %-40s range %lld calls %lld "
+                 "total %.3f ms\n",
+                 i, kernel.label.c_str(), static_cast<long long>(kernel.range),
+                 static_cast<long long>(calls),
+                 static_cast<double>(kernel.profileNanos.load()) * 1e-6);
+  }
+}
+
+void destroyExecutable(nnc_executable *executable) {
+  if (executable && cpuProfileEnabled())
+    printProfile(*executable);
+  delete executable;
+}
 
 const char *errorMessage(const nnc_error *error) {
   return error->message.c_str();

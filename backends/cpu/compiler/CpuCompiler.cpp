@@ -10,6 +10,7 @@
 
 #include "backends/cpu/compiler/CpuPipeline.h"
 #include "backends/cpu/compiler/KernelPlan.h"
+#include "backends/cpu/gemm/Gemm.h"
 
 #include "ir/NNDialect.h"
 #include "ir/NNOps.h"
@@ -17,6 +18,7 @@
 #include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -129,7 +131,78 @@ int64_t chunkRowsFor(int64_t rowElements) {
       return rows;
   }
   constexpr int64_t kTargetElements = 32768;
-  return std::max<int64_t>(1, kTargetElements / std::max<int64_t>(1, rowElements));
+  return std::max<int64_t>(1,
+                           kTargetElements / std::max<int64_t>(1, rowElements));
+}
+
+/// Rows per iteration of a kernel with a native head: a few chunks per
+/// kernel (the GEMM packs its B operand once per chunk), each worth at least
+/// about a million flops.
+int64_t headChunkRows(const ContractionHead &head) {
+  if (const char *value = std::getenv("NNC_CPU_CHUNK_ROWS")) {
+    long long rows = std::atoll(value);
+    if (rows > 0)
+      return rows;
+  }
+  int64_t rows = head.rows;
+  int64_t chunks = rows >= 96 ? 4 : 2;
+  int64_t chunk = (rows + chunks - 1) / chunks;
+  if (head.kind == ContractionHead::Kind::Matmul && head.lhsIndex.empty()) {
+    chunk = (chunk + 3) / 4 * 4;
+    int64_t flopsPerRow = std::max<int64_t>(1, 2 * head.n * head.k);
+    chunk = std::max(chunk, (int64_t(1) << 20) / flopsPerRow);
+  }
+  return std::max<int64_t>(1, chunk);
+}
+
+/// The kernel without its head: `fn`'s arguments plus H as a last argument,
+/// and `fn`'s results but the first that is H itself (its index goes to
+/// `outResult`, -1 if none), which the head writes directly.
+func::FuncOp buildTail(func::FuncOp fn, Operation *headOp, size_t index,
+                       int64_t &outResult) {
+  Block &body = fn.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  Value h = headOp->getResult(0);
+  outResult = -1;
+  for (auto [i, value] : llvm::enumerate(ret.getOperands()))
+    if (value == h) {
+      outResult = static_cast<int64_t>(i);
+      break;
+    }
+  SmallVector<Type> argTypes(fn.getArgumentTypes());
+  argTypes.push_back(h.getType());
+  SmallVector<Type> resultTypes;
+  for (auto [i, value] : llvm::enumerate(ret.getOperands()))
+    if (static_cast<int64_t>(i) != outResult)
+      resultTypes.push_back(value.getType());
+  OpBuilder b(fn.getContext());
+  b.setInsertionPointAfter(fn);
+  auto tail =
+      b.create<func::FuncOp>(fn.getLoc(), "tail_" + std::to_string(index),
+                             b.getFunctionType(argTypes, resultTypes));
+  Block *entry = tail.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  IRMapping mapping;
+  for (BlockArgument arg : body.getArguments())
+    mapping.map(arg, entry->getArgument(arg.getArgNumber()));
+  mapping.map(h, entry->getArguments().back());
+  for (Operation &op : body.without_terminator())
+    if (&op != headOp)
+      b.clone(op, mapping);
+  SmallVector<Value> results;
+  for (auto [i, value] : llvm::enumerate(ret.getOperands()))
+    if (static_cast<int64_t>(i) != outResult)
+      results.push_back(mapping.lookup(value));
+  b.create<func::ReturnOp>(fn.getLoc(), results);
+  return tail;
+}
+
+/// True when `fn` computes nothing beyond its head.
+bool isEmptyTail(func::FuncOp tail) {
+  for (Operation &op : tail.getBody().front().without_terminator())
+    if (!isa<nn::ConstantOp>(op))
+      return false;
+  return tail.getNumResults() == 0;
 }
 
 /// The in-process cache: kernels by key, for the life of the plugin.
@@ -154,6 +227,8 @@ struct PendingKernel {
   std::shared_ptr<CpuKernel> kernel;
   size_t firstVariant = 0;
   bool hasTail = false;
+  /// False for a kernel that is only a native head.
+  bool needsJit = true;
 };
 
 LogicalResult checkTypes(func::FuncOp fn) {
@@ -231,13 +306,49 @@ nnc_status compileParsed(ModuleOp module, CompiledModule &result) {
   result.kernels.resize(functions.size());
   for (size_t i = 0; i < functions.size(); ++i) {
     func::FuncOp fn = functions[i];
-    std::optional<SplitPlan> plan = planSplit(fn);
+    std::optional<HeadPlan> head = planHead(fn);
+    func::FuncOp jitFn = fn;
+    int64_t outResult = -1;
+    bool needsJit = true;
+    std::optional<SplitPlan> plan;
     int64_t chunkRows = 0;
-    if (plan) {
-      auto first = cast<RankedTensorType>(fn.getResultTypes()[0]);
-      chunkRows = chunkRowsFor(first.getNumElements() / plan->rows);
-      if (chunkRows >= plan->rows)
+    if (head) {
+      jitFn = buildTail(fn, head->op, i, outResult);
+      needsJit = !isEmptyTail(jitFn);
+      int64_t hArg = static_cast<int64_t>(fn.getNumArguments());
+      if (needsJit) {
+        plan = planSplit(jitFn);
+      } else {
+        plan = SplitPlan();
+        plan->rows = head->head.rows;
+        plan->slicedArgs.assign(fn.getNumArguments() + 1, false);
+        plan->slicedArgs.back() = true;
+      }
+      // The rest of the kernel must split by H's rows and leave alone what
+      // the head reads beyond its rows.
+      if (plan && (plan->rows != head->head.rows ||
+                   (needsJit && !jitFn.getArgument(hArg).use_empty() &&
+                    !plan->slicedArgs[hArg])))
         plan.reset();
+      if (plan)
+        for (int64_t arg : head->wholeArgs)
+          if (plan->slicedArgs[static_cast<size_t>(arg)])
+            plan.reset();
+      if (plan && plan->rows > 1) {
+        chunkRows = headChunkRows(head->head);
+        if (chunkRows >= plan->rows)
+          plan.reset();
+      } else {
+        plan.reset();
+      }
+    } else {
+      plan = planSplit(fn);
+      if (plan) {
+        auto first = cast<RankedTensorType>(fn.getResultTypes()[0]);
+        chunkRows = chunkRowsFor(first.getNumElements() / plan->rows);
+        if (chunkRows >= plan->rows)
+          plan.reset();
+      }
     }
 
     std::string key;
@@ -260,13 +371,36 @@ nnc_status compileParsed(ModuleOp module, CompiledModule &result) {
     auto kernel = std::make_shared<CpuKernel>();
     kernel->numBuffers = fn.getNumArguments() + fn.getNumResults();
     kernel->checks = planChecks(fn);
-    kernel->rowBytes.assign(static_cast<size_t>(kernel->numBuffers), 0);
+    for (Operation &op : fn.getBody().front().without_terminator()) {
+      if (isa<nn::ConstantOp>(op))
+        continue;
+      if (!kernel->label.empty())
+        kernel->label += "+";
+      kernel->label += op.getName().stripDialect().str();
+    }
+    if (head)
+      kernel->label += " (native)";
+    size_t jitBuffers = jitFn.getNumArguments() + jitFn.getNumResults();
+    kernel->rowBytes.assign(jitBuffers, 0);
+    if (head) {
+      kernel->head = head->head;
+      int64_t numArgs = fn.getNumArguments();
+      kernel->head.out = outResult < 0 ? -1 : numArgs + outResult;
+      for (int64_t a = 0; a < numArgs; ++a)
+        kernel->jitBuffers.push_back(a);
+      kernel->jitBuffers.push_back(-1);
+      for (int64_t r = 0; r < static_cast<int64_t>(fn.getNumResults()); ++r)
+        if (r != outResult)
+          kernel->jitBuffers.push_back(numArgs + r);
+    }
     PendingKernel entry;
     entry.key = key;
     entry.firstVariant = variants.size();
     std::string base = "k" + std::to_string(i);
     if (!plan) {
-      variants.push_back({fn, base + "_whole", 0, {}});
+      kernel->rows = head ? head->head.rows : 0;
+      if (needsJit)
+        variants.push_back({jitFn, base + "_whole", 0, {}});
     } else {
       kernel->rows = plan->rows;
       kernel->chunkRows = chunkRows;
@@ -274,39 +408,56 @@ nnc_status compileParsed(ModuleOp module, CompiledModule &result) {
       for (size_t a = 0; a < plan->slicedArgs.size(); ++a)
         if (plan->slicedArgs[a])
           kernel->rowBytes[a] =
-              bytesOf(cast<RankedTensorType>(fn.getArgumentTypes()[a])) /
+              bytesOf(cast<RankedTensorType>(jitFn.getArgumentTypes()[a])) /
               plan->rows;
-      for (size_t r = 0; r < fn.getNumResults(); ++r)
-        kernel->rowBytes[fn.getNumArguments() + r] =
-            bytesOf(cast<RankedTensorType>(fn.getResultTypes()[r])) /
+      for (size_t r = 0; r < jitFn.getNumResults(); ++r)
+        kernel->rowBytes[jitFn.getNumArguments() + r] =
+            bytesOf(cast<RankedTensorType>(jitFn.getResultTypes()[r])) /
             plan->rows;
-      variants.push_back({fn, base + "_chunk", chunkRows, plan->slicedArgs});
-      int64_t tailRows = plan->rows % chunkRows;
-      if (tailRows != 0) {
-        entry.hasTail = true;
-        variants.push_back({fn, base + "_tail", tailRows, plan->slicedArgs});
+      if (needsJit) {
+        variants.push_back(
+            {jitFn, base + "_chunk", chunkRows, plan->slicedArgs});
+        int64_t tailRows = plan->rows % chunkRows;
+        if (tailRows != 0) {
+          entry.hasTail = true;
+          variants.push_back(
+              {jitFn, base + "_tail", tailRows, plan->slicedArgs});
+        }
       }
     }
+    entry.needsJit = needsJit;
     entry.kernel = kernel;
     result.kernels[i] = kernel;
     pending.push_back(std::move(entry));
   }
-  if (variants.empty())
-    return NNC_OK;
+  // The GEMM's micro-kernels are JIT-compiled on first use: do it now, as
+  // part of compiling, rather than inside the first step.
+  for (const PendingKernel &entry : pending)
+    if (entry.kernel->head.kind != ContractionHead::Kind::None) {
+      hostGemm();
+      break;
+    }
 
   std::vector<PackedFn> entryPoints;
-  llvm::Expected<std::shared_ptr<void>> code =
-      jitCompile(*module.getContext(), variants, entryPoints);
-  if (!code) {
-    result.message = llvm::toString(code.takeError());
-    return NNC_ERROR;
+  std::shared_ptr<void> code;
+  if (!variants.empty()) {
+    llvm::Expected<std::shared_ptr<void>> compiled =
+        jitCompile(*module.getContext(), variants, entryPoints);
+    if (!compiled) {
+      result.message = llvm::toString(compiled.takeError());
+      return NNC_ERROR;
+    }
+    code = *compiled;
   }
   for (PendingKernel &entry : pending) {
     CpuKernel &kernel = *entry.kernel;
-    kernel.code = *code;
-    if (kernel.range == 1 && kernel.chunkRows == 0) {
+    if (!entry.needsJit) {
+      // Nothing but the head: no JIT code.
+    } else if (kernel.range == 1) {
+      kernel.code = code;
       kernel.whole = entryPoints[entry.firstVariant];
     } else {
+      kernel.code = code;
       kernel.chunk = entryPoints[entry.firstVariant];
       if (entry.hasTail)
         kernel.tail = entryPoints[entry.firstVariant + 1];

@@ -2,6 +2,7 @@
 
 #include "backends/cpu/compiler/CpuPipeline.h"
 
+#include "backends/cpu/compiler/KernelObjectCache.h"
 #include "backends/cpu/compiler/NNToLinalg.h"
 
 #include "ir/NNDialect.h"
@@ -42,16 +43,23 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
 
@@ -105,7 +113,8 @@ void buildWrapper(OpBuilder &b, const KernelVariant &variant) {
   SmallVector<Type> argTypes;
   SmallVector<RankedTensorType> argTensors;
   for (auto [index, arg] : llvm::enumerate(body.getArguments())) {
-    bool sliced = index < variant.slicedArgs.size() && variant.slicedArgs[index];
+    bool sliced =
+        index < variant.slicedArgs.size() && variant.slicedArgs[index];
     argTensors.push_back(specialise(arg.getType(), rows, sliced));
     argTypes.push_back(memrefOf(argTensors.back()));
   }
@@ -227,6 +236,99 @@ std::string nnc::cpu::hostTargetDescription() {
   return text + ":" + features.getString();
 }
 
+namespace {
+
+/// Bumped whenever the lowering changes what code a kernel gets, so stale
+/// on-disk entries stop matching.
+constexpr const char *kPipelineRevision = "cpu-pipeline-2";
+
+std::string packedName(llvm::StringRef name) {
+  return (name + "_packed").str();
+}
+
+/// Adds `<name>_packed(ptr args)` for each kernel function `<name>`, loading
+/// argument i through args[i] (mlir::ExecutionEngine's packed convention),
+/// and makes everything else internal so the optimiser may inline it.
+void addPackedWrappers(llvm::Module &module, ArrayRef<KernelVariant> variants) {
+  llvm::LLVMContext &context = module.getContext();
+  llvm::IRBuilder<> builder(context);
+  for (llvm::Function &fn : module.functions())
+    if (!fn.isDeclaration())
+      fn.setLinkage(llvm::GlobalValue::InternalLinkage);
+  for (const KernelVariant &variant : variants) {
+    llvm::Function *fn = module.getFunction(variant.name);
+    assert(fn && "a lowered kernel function is missing");
+    auto *type =
+        llvm::FunctionType::get(builder.getVoidTy(), builder.getPtrTy(), false);
+    auto *packed =
+        llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                               packedName(variant.name), module);
+    builder.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", packed));
+    llvm::Value *list = packed->getArg(0);
+    SmallVector<llvm::Value *> args;
+    for (auto [index, arg] : llvm::enumerate(fn->args())) {
+      llvm::Value *slot =
+          builder.CreateGEP(builder.getPtrTy(), list, builder.getInt64(index));
+      llvm::Value *pointer = builder.CreateLoad(builder.getPtrTy(), slot);
+      args.push_back(builder.CreateLoad(arg.getType(), pointer));
+    }
+    builder.CreateCall(fn, args);
+    builder.CreateRetVoid();
+  }
+}
+
+/// Optimises `module` for `machine` and returns its object file.
+llvm::Expected<std::string> emitObject(llvm::Module &module,
+                                       llvm::TargetMachine &machine) {
+  module.setDataLayout(machine.createDataLayout());
+  module.setTargetTriple(machine.getTargetTriple().str());
+  auto optimize =
+      makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, &machine);
+  if (llvm::Error error = optimize(&module))
+    return std::move(error);
+  std::string object;
+  {
+    llvm::raw_string_ostream os(object);
+    llvm::buffer_ostream stream(os);
+    llvm::legacy::PassManager passes;
+    if (machine.addPassesToEmitFile(passes, stream, nullptr,
+                                    llvm::CodeGenFileType::ObjectFile))
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "the target cannot emit object files");
+    passes.run(module);
+  }
+  return object;
+}
+
+/// Links `object` into a fresh JIT and looks up every variant's packed
+/// entry point.
+llvm::Expected<std::shared_ptr<void>>
+loadObject(llvm::StringRef object, ArrayRef<KernelVariant> variants,
+           std::vector<PackedFn> &functions) {
+  auto jit = llvm::orc::LLJITBuilder().create();
+  if (!jit)
+    return jit.takeError();
+  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!process)
+    return process.takeError();
+  (*jit)->getMainJITDylib().addGenerator(std::move(*process));
+  if (llvm::Error error = (*jit)->addObjectFile(
+          llvm::MemoryBuffer::getMemBufferCopy(object, "nnc-cpu-kernels")))
+    return std::move(error);
+  functions.clear();
+  for (const KernelVariant &variant : variants) {
+    auto address = (*jit)->lookup(packedName(variant.name));
+    if (!address)
+      return address.takeError();
+    functions.push_back(address->toPtr<PackedFn>());
+  }
+  std::shared_ptr<llvm::orc::LLJIT> owner(std::move(*jit));
+  return std::static_pointer_cast<void>(owner);
+}
+
+} // namespace
+
 llvm::Expected<std::shared_ptr<void>>
 nnc::cpu::jitCompile(MLIRContext &context, ArrayRef<KernelVariant> variants,
                      std::vector<PackedFn> &functions) {
@@ -251,9 +353,27 @@ nnc::cpu::jitCompile(MLIRContext &context, ArrayRef<KernelVariant> variants,
   b.setInsertionPointToEnd(module->getBody());
   for (const KernelVariant &variant : variants)
     buildWrapper(b, variant);
+
+  // The code depends on the wrapped kernels, the pipeline, the host and
+  // the optimisation level; all of it goes into the cache key.
+  std::string key;
+  {
+    llvm::raw_string_ostream os(key);
+    os << kPipelineRevision << "|" << NNC_VERSION_STRING << "|O3|"
+       << hostTargetDescription() << "|";
+    module->print(os, OpPrintingFlags().printGenericOpForm());
+  }
+  KernelObjectCache cache(key);
+  if (std::optional<std::string> object = cache.load()) {
+    auto loaded = loadObject(*object, variants, functions);
+    if (loaded)
+      return loaded;
+    llvm::consumeError(loaded.takeError());
+    cache.reportUnusable();
+  }
+
   if (failed(convertNNToLinalg(*module)))
     return fail("cannot convert nn ops to linalg");
-
   PassManager pm(&context);
   buildLoweringPipeline(pm);
   if (failed(pm.run(*module)))
@@ -263,20 +383,15 @@ nnc::cpu::jitCompile(MLIRContext &context, ArrayRef<KernelVariant> variants,
       hostTargetMachine();
   if (!machine)
     return machine.takeError();
-  ExecutionEngineOptions options;
-  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  options.transformer =
-      makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, machine->get());
-  auto engine = ExecutionEngine::create(*module, options, std::move(*machine));
-  if (!engine)
-    return engine.takeError();
-  functions.clear();
-  for (const KernelVariant &variant : variants) {
-    auto fn = (*engine)->lookupPacked(variant.name);
-    if (!fn)
-      return fn.takeError();
-    functions.push_back(*fn);
-  }
-  std::shared_ptr<ExecutionEngine> owner(std::move(*engine));
-  return std::static_pointer_cast<void>(owner);
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(*module, llvmContext, "nnc-cpu-kernels");
+  if (!llvmModule)
+    return fail("cannot translate the kernels to LLVM IR");
+  addPackedWrappers(*llvmModule, variants);
+  llvm::Expected<std::string> object = emitObject(*llvmModule, **machine);
+  if (!object)
+    return object.takeError();
+  cache.store(*object);
+  return loadObject(*object, variants, functions);
 }

@@ -3,7 +3,8 @@
 // Wraps kernel functions into functions over buffers (memrefs in, results
 // written in place), converts their nn ops to linalg, lowers through
 // bufferization, loops and vectors to the LLVM dialect, and JIT-compiles
-// the lot for the host CPU in one ExecutionEngine.
+// the lot for the host CPU into one object file (cached on disk, see
+// KernelObjectCache.h), linked by an ORC LLJIT.
 //
 //===----------------------------------------------------------------------===//
 

@@ -14,19 +14,6 @@ using namespace nnc::cpu;
 
 namespace {
 
-/// The single non-constant op of `fn`, if there is exactly one.
-Operation *singleOp(func::FuncOp fn) {
-  Operation *found = nullptr;
-  for (Operation &op : fn.getBody().front().without_terminator()) {
-    if (isa<nn::ConstantOp>(op))
-      continue;
-    if (found)
-      return nullptr;
-    found = &op;
-  }
-  return found;
-}
-
 bool splitsOnLeading(Value value, int64_t rows) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   return type && type.getRank() >= 1 && type.getDimSize(0) == rows;
@@ -45,7 +32,8 @@ bool keepsAxisZero(ArrayRef<int64_t> axes, int64_t rank) {
 /// Per operand of `op`: split (true) or read whole (false); nullopt when
 /// the op does not split by rows. `rows` is the results' leading extent.
 std::optional<std::vector<bool>> splitOperands(Operation *op, int64_t rows) {
-  int64_t outRank = cast<RankedTensorType>(op->getResult(0).getType()).getRank();
+  int64_t outRank =
+      cast<RankedTensorType>(op->getResult(0).getType()).getRank();
   // Operands of the result's rank and leading extent split with it; others
   // (broadcast operands, weights, scalars) are read whole.
   auto byShape = [&]() {
@@ -89,12 +77,11 @@ std::optional<std::vector<bool>> splitOperands(Operation *op, int64_t rows) {
           return std::nullopt;
         return all();
       })
-      .Case<nn::SoftmaxGradOp, nn::LogSoftmaxGradOp>(
-          [&](auto grad) -> Result {
-            if (normalizeAxis(grad.getAxis(), outRank) == 0)
-              return std::nullopt;
-            return all();
-          })
+      .Case<nn::SoftmaxGradOp, nn::LogSoftmaxGradOp>([&](auto grad) -> Result {
+        if (normalizeAxis(grad.getAxis(), outRank) == 0)
+          return std::nullopt;
+        return all();
+      })
       .Case<nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp>(
           [&](auto reduce) -> Result {
             int64_t rank = tensorTypeOf(reduce.getX()).getRank();
@@ -151,49 +138,235 @@ std::optional<std::vector<bool>> splitOperands(Operation *op, int64_t rows) {
 } // namespace
 
 std::optional<SplitPlan> nnc::cpu::planSplit(func::FuncOp fn) {
-  Operation *op = singleOp(fn);
-  if (!op || op->getNumResults() == 0)
-    return std::nullopt;
-  auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
+  Block &body = fn.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
   if (ret.getNumOperands() == 0)
     return std::nullopt;
-  auto firstType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  auto firstType = dyn_cast<RankedTensorType>(ret.getOperand(0).getType());
   if (!firstType || firstType.getRank() == 0)
     return std::nullopt;
   int64_t rows = firstType.getDimSize(0);
   if (rows <= 1)
     return std::nullopt;
-  for (Value result : op->getResults())
-    if (!splitsOnLeading(result, rows))
+
+  // Every op computes rows of its results from the same rows of the values
+  // it splits: a value computed in the kernel is always split, so it may
+  // only be read split; an argument is split or whole, never both.
+  std::vector<int> use(fn.getNumArguments(), -1);
+  bool anyOp = false;
+  for (Operation &op : body.without_terminator()) {
+    if (isa<nn::ConstantOp>(op))
+      continue;
+    anyOp = true;
+    if (op.getNumResults() == 0)
       return std::nullopt;
-  for (Value value : ret.getOperands())
-    if (value.getDefiningOp() != op)
+    for (Value result : op.getResults())
+      if (!splitsOnLeading(result, rows))
+        return std::nullopt;
+    std::optional<std::vector<bool>> sliced = splitOperands(&op, rows);
+    if (!sliced)
       return std::nullopt;
-  std::optional<std::vector<bool>> sliced = splitOperands(op, rows);
-  if (!sliced)
+    for (auto [index, operand] : llvm::enumerate(op.getOperands())) {
+      bool split = (*sliced)[index];
+      if (split && !splitsOnLeading(operand, rows))
+        return std::nullopt;
+      auto arg = dyn_cast<BlockArgument>(operand);
+      if (!arg) {
+        bool computed = !isa<nn::ConstantOp>(operand.getDefiningOp());
+        if (split != computed)
+          return std::nullopt;
+        continue;
+      }
+      int &seen = use[arg.getArgNumber()];
+      if (seen != -1 && seen != static_cast<int>(split))
+        return std::nullopt;
+      seen = split;
+    }
+  }
+  if (!anyOp)
     return std::nullopt;
+  for (Value value : ret.getOperands()) {
+    Operation *def = value.getDefiningOp();
+    if (!def || isa<nn::ConstantOp>(def))
+      return std::nullopt;
+  }
 
   SplitPlan plan;
   plan.rows = rows;
-  std::vector<int> use(fn.getNumArguments(), -1);
-  for (auto [index, operand] : llvm::enumerate(op->getOperands())) {
-    bool split = (*sliced)[index];
-    if (split && !splitsOnLeading(operand, rows))
-      return std::nullopt;
-    auto arg = dyn_cast<BlockArgument>(operand);
-    if (!arg) {
-      if (split)
-        return std::nullopt;
-      continue;
-    }
-    int &seen = use[arg.getArgNumber()];
-    if (seen != -1 && seen != static_cast<int>(split))
-      return std::nullopt;
-    seen = split;
-  }
   for (int seen : use)
     plan.slicedArgs.push_back(seen == 1);
   return plan;
+}
+
+namespace {
+
+bool isF32(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  return type && type.getElementType().isF32() && type.hasStaticShape();
+}
+
+/// The argument number of `value`, or -1 when it is not an argument.
+int64_t argumentOf(Value value) {
+  auto arg = dyn_cast<BlockArgument>(value);
+  return arg ? static_cast<int64_t>(arg.getArgNumber()) : -1;
+}
+
+template <typename ConvOp> void setWindow(ConvOp op, Conv2dShape &shape) {
+  shape.strideH = op.getStride()[0];
+  shape.strideW = op.getStride()[1];
+  shape.padH = op.getPadding()[0];
+  shape.padW = op.getPadding()[1];
+  shape.dilationH = op.getDilation()[0];
+  shape.dilationW = op.getDilation()[1];
+  shape.groups = op.getGroups();
+}
+
+/// Flat indices of the operand matrices each output matrix reads, for
+/// batch dimensions `outBatch` and an operand's `batch` (right-aligned,
+/// extent-1 dimensions broadcast).
+std::vector<int64_t> batchIndices(ArrayRef<int64_t> outBatch,
+                                  ArrayRef<int64_t> batch) {
+  int64_t total = 1;
+  for (int64_t extent : outBatch)
+    total *= extent;
+  std::vector<int64_t> indices(static_cast<size_t>(total));
+  size_t shift = outBatch.size() - batch.size();
+  for (int64_t flat = 0; flat < total; ++flat) {
+    int64_t rest = flat, index = 0, stride = 1;
+    for (size_t d = outBatch.size(); d-- > 0;) {
+      int64_t coordinate = rest % outBatch[d];
+      rest /= outBatch[d];
+      if (d < shift)
+        continue;
+      int64_t extent = batch[d - shift];
+      index += (extent == 1 ? 0 : coordinate) * stride;
+      stride *= extent;
+    }
+    indices[static_cast<size_t>(flat)] = index;
+  }
+  return indices;
+}
+
+std::optional<HeadPlan> planMatmul(nn::MatmulOp op) {
+  HeadPlan plan;
+  ContractionHead &head = plan.head;
+  head.kind = ContractionHead::Kind::Matmul;
+  head.lhs = argumentOf(op.getLhs());
+  head.rhs = argumentOf(op.getRhs());
+  RankedTensorType lhs = tensorTypeOf(op.getLhs());
+  RankedTensorType rhs = tensorTypeOf(op.getRhs());
+  RankedTensorType out = tensorTypeOf(op.getResult());
+  head.transA = op.getTransposeLhs();
+  head.transB = op.getTransposeRhs();
+  int64_t rank = out.getRank();
+  head.m = out.getDimSize(rank - 2);
+  head.n = out.getDimSize(rank - 1);
+  head.k = lhs.getDimSize(lhs.getRank() - (head.transA ? 2 : 1));
+  head.lda = head.transA ? head.m : head.k;
+  head.ldb = head.transB ? head.k : head.n;
+  plan.wholeArgs = {head.rhs};
+  if (rank == 2) {
+    head.rows = head.m;
+    head.rowElements = head.n;
+    if (head.transA)
+      plan.wholeArgs.push_back(head.lhs);
+    return plan;
+  }
+  // Batched: rows are the first batch dimension; the operands are read by
+  // matrices that need not follow it, so both count as read whole.
+  plan.wholeArgs.push_back(head.lhs);
+  ArrayRef<int64_t> outBatch = out.getShape().drop_back(2);
+  head.rows = outBatch[0];
+  head.rowElements = out.getNumElements() / head.rows;
+  head.matrices = head.rowElements / (head.m * head.n);
+  head.lhsIndex = batchIndices(outBatch, lhs.getShape().drop_back(2));
+  head.rhsIndex = batchIndices(outBatch, rhs.getShape().drop_back(2));
+  return plan;
+}
+
+std::optional<HeadPlan> planHeadOp(Operation *op) {
+  for (Value operand : op->getOperands())
+    if (!isF32(operand) || argumentOf(operand) < 0)
+      return std::nullopt;
+  if (op->getNumResults() != 1 || !isF32(op->getResult(0)))
+    return std::nullopt;
+  if (auto matmul = dyn_cast<nn::MatmulOp>(op))
+    return planMatmul(matmul);
+
+  HeadPlan plan;
+  ContractionHead &head = plan.head;
+  Conv2dShape &shape = head.conv;
+  RankedTensorType out = tensorTypeOf(op->getResult(0));
+  if (auto conv = dyn_cast<nn::Conv2dOp>(op)) {
+    head.kind = ContractionHead::Kind::Conv2d;
+    head.lhs = argumentOf(conv.getX());
+    head.rhs = argumentOf(conv.getW());
+    if (conv.getBias())
+      head.bias = argumentOf(conv.getBias());
+    RankedTensorType x = tensorTypeOf(conv.getX());
+    RankedTensorType w = tensorTypeOf(conv.getW());
+    shape.batch = x.getDimSize(0);
+    shape.channels = x.getDimSize(1);
+    shape.height = x.getDimSize(2);
+    shape.width = x.getDimSize(3);
+    shape.filters = w.getDimSize(0);
+    shape.kernelH = w.getDimSize(2);
+    shape.kernelW = w.getDimSize(3);
+    setWindow(conv, shape);
+    plan.wholeArgs = {head.rhs};
+    if (head.bias >= 0)
+      plan.wholeArgs.push_back(head.bias);
+  } else if (auto grad = dyn_cast<nn::Conv2dGradInputOp>(op)) {
+    head.kind = ContractionHead::Kind::Conv2dGradInput;
+    head.lhs = argumentOf(grad.getDy());
+    head.rhs = argumentOf(grad.getW());
+    RankedTensorType w = tensorTypeOf(grad.getW());
+    shape.batch = out.getDimSize(0);
+    shape.channels = out.getDimSize(1);
+    shape.height = out.getDimSize(2);
+    shape.width = out.getDimSize(3);
+    shape.filters = w.getDimSize(0);
+    shape.kernelH = w.getDimSize(2);
+    shape.kernelW = w.getDimSize(3);
+    setWindow(grad, shape);
+    plan.wholeArgs = {head.rhs};
+  } else if (auto grad = dyn_cast<nn::Conv2dGradWeightOp>(op)) {
+    head.kind = ContractionHead::Kind::Conv2dGradWeight;
+    head.lhs = argumentOf(grad.getX());
+    head.rhs = argumentOf(grad.getDy());
+    RankedTensorType x = tensorTypeOf(grad.getX());
+    shape.batch = x.getDimSize(0);
+    shape.channels = x.getDimSize(1);
+    shape.height = x.getDimSize(2);
+    shape.width = x.getDimSize(3);
+    shape.filters = out.getDimSize(0);
+    shape.kernelH = out.getDimSize(2);
+    shape.kernelW = out.getDimSize(3);
+    setWindow(grad, shape);
+    plan.wholeArgs = {head.lhs, head.rhs};
+  } else {
+    return std::nullopt;
+  }
+  if (!shape.valid() || out.getRank() != 4)
+    return std::nullopt;
+  head.rows = out.getDimSize(0);
+  head.rowElements = out.getNumElements() / std::max<int64_t>(1, head.rows);
+  return plan;
+}
+
+} // namespace
+
+std::optional<HeadPlan> nnc::cpu::planHead(func::FuncOp fn) {
+  for (Operation &op : fn.getBody().front().without_terminator()) {
+    if (isa<nn::ConstantOp>(op))
+      continue;
+    std::optional<HeadPlan> plan = planHeadOp(&op);
+    if (!plan || plan->head.rows < 1 || plan->head.rowElements < 1)
+      return std::nullopt;
+    plan->op = &op;
+    return plan;
+  }
+  return std::nullopt;
 }
 
 namespace {
@@ -256,8 +429,8 @@ std::vector<DataCheck> nnc::cpu::planChecks(func::FuncOp fn) {
       addCheck(checks, bce.getProbabilities(), DataCheck::Kind::Probability, 0,
                name);
     } else if (auto grad = dyn_cast<nn::BinaryCrossEntropyGradOp>(op)) {
-      addCheck(checks, grad.getProbabilities(), DataCheck::Kind::Probability,
-               0, name);
+      addCheck(checks, grad.getProbabilities(), DataCheck::Kind::Probability, 0,
+               name);
     } else if (auto adam = dyn_cast<nn::AdamUpdateOp>(op)) {
       addCheck(checks, adam.getStep(), DataCheck::Kind::AtLeastOne, 0, name);
     }

@@ -1,4 +1,5 @@
-//===- KernelPlan.h - How a kernel function splits and what it checks -*- C++ -*-===//
+//===- KernelPlan.h - How a kernel function splits and what it checks -*- C++
+//-*-===//
 //
 // For the one nn op of a kernel function: which arguments a split of the
 // leading (row) dimension moves along, and the data checks its runtime
@@ -26,10 +27,28 @@ struct SplitPlan {
 };
 
 /// The row split of `fn`, or nullopt when it must run as one iteration:
-/// each result must be computed by the function's single nn op with the
-/// same leading extent (> 1), and the op must compute each row of its
-/// results from the same rows of its split operands alone.
+/// every op's results (the function's among them) must have the first
+/// result's leading extent (> 1), each op must compute each row of its
+/// results from the same rows of its split operands alone, values computed
+/// in the function must only be read split, and an argument must be read
+/// either split or whole by all its readers.
 std::optional<SplitPlan> planSplit(mlir::func::FuncOp fn);
+
+/// A matmul or convolution that can run natively at the head of a kernel.
+struct HeadPlan {
+  /// The op; every op before it is a constant.
+  mlir::Operation *op = nullptr;
+  /// Buffers as function argument numbers; `out` still -1.
+  ContractionHead head;
+  /// Arguments the head reads beyond its own rows of H: a split kernel
+  /// must not let the rest of the kernel write them row by row.
+  std::vector<int64_t> wholeArgs;
+};
+
+/// The native head of `fn`: its first non-constant op when that is an f32
+/// nn.matmul, nn.conv2d, nn.conv2d_grad_input or nn.conv2d_grad_weight
+/// reading function arguments only; nullopt otherwise.
+std::optional<HeadPlan> planHead(mlir::func::FuncOp fn);
 
 /// The data checks of `fn`'s op whose operands are function arguments.
 std::vector<DataCheck> planChecks(mlir::func::FuncOp fn);

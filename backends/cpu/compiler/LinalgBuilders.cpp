@@ -1,4 +1,5 @@
-//===- LinalgBuilders.cpp - Small builders the nn-to-linalg patterns share -===//
+//===- LinalgBuilders.cpp - Small builders the nn-to-linalg patterns share
+//-===//
 
 #include "backends/cpu/compiler/LinalgBuilders.h"
 
@@ -73,7 +74,8 @@ SmallVector<Value> buildGeneric(OpBuilder &b, Location loc, ValueRange inputs,
   auto generic = b.create<linalg::GenericOp>(
       loc, resultTypes, inputs, inits, maps, iterators,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        nested.create<linalg::YieldOp>(nestedLoc, body(nested, nestedLoc, args));
+        nested.create<linalg::YieldOp>(nestedLoc,
+                                       body(nested, nestedLoc, args));
       });
   return SmallVector<Value>(generic.getResults());
 }
@@ -122,18 +124,18 @@ Value reshapeTo(OpBuilder &b, Location loc, Value value,
     all.push_back(i);
   auto flatType =
       RankedTensorType::get({source.getNumElements()}, source.getElementType());
-  Value flat = source.getRank() == 1
-                   ? value
-                   : b.create<tensor::CollapseShapeOp>(
-                          loc, flatType, value, ArrayRef<ReassociationIndices>{all})
-                         .getResult();
+  Value flat = source.getRank() == 1 ? value
+                                     : b.create<tensor::CollapseShapeOp>(
+                                            loc, flatType, value,
+                                            ArrayRef<ReassociationIndices>{all})
+                                           .getResult();
   if (type.getRank() == 1)
     return flat;
   ReassociationIndices allOut;
   for (int64_t i = 0; i < type.getRank(); ++i)
     allOut.push_back(i);
-  return b.create<tensor::ExpandShapeOp>(loc, type, flat,
-                                         ArrayRef<ReassociationIndices>{allOut});
+  return b.create<tensor::ExpandShapeOp>(
+      loc, type, flat, ArrayRef<ReassociationIndices>{allOut});
 }
 
 AffineMap keptDimsMap(MLIRContext *context, ArrayRef<bool> reduced) {

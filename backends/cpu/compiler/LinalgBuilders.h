@@ -1,4 +1,5 @@
-//===- LinalgBuilders.h - Small builders the nn-to-linalg patterns share -*- C++ -*-===//
+//===- LinalgBuilders.h - Small builders the nn-to-linalg patterns share -*- C++
+//-*-===//
 //
 // Helpers that keep each conversion pattern to its arithmetic: empty and
 // filled tensors, NumPy broadcasting maps, linalg.generic with a body
@@ -99,11 +100,11 @@ mlir::AffineMap keptDimsMap(mlir::MLIRContext *context,
 
 /// scf.for loops over every index of `shape` (row-major), threading the
 /// tensor `init` through `body(ivs, current)`, which returns the next one.
-mlir::Value loopOver(
-    mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<int64_t> shape,
-    mlir::Value init,
-    const std::function<mlir::Value(mlir::OpBuilder &, mlir::Location,
-                                    mlir::ValueRange, mlir::Value)> &body);
+mlir::Value
+loopOver(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<int64_t> shape,
+         mlir::Value init,
+         const std::function<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                         mlir::ValueRange, mlir::Value)> &body);
 
 /// The axis `axis` (negative counts from the end) of a rank-`rank` tensor.
 int64_t normalizeAxis(int64_t axis, int64_t rank);

@@ -38,8 +38,8 @@ LogicalResult lowerMatmul(nn::MatmulOp op, PatternRewriter &r) {
   RankedTensorType rhsType = tensorTypeOf(op.getRhs());
   Value init = filledTensor(r, loc, type, 0.0);
   bool transposeLhs = op.getTransposeLhs(), transposeRhs = op.getTransposeRhs();
-  if (type.getRank() == 2 && lhsType.getRank() == 2 &&
-      rhsType.getRank() == 2 && !transposeLhs && !transposeRhs) {
+  if (type.getRank() == 2 && lhsType.getRank() == 2 && rhsType.getRank() == 2 &&
+      !transposeLhs && !transposeRhs) {
     r.replaceOp(op, r.create<linalg::MatmulOp>(
                          loc, ValueRange{op.getLhs(), op.getRhs()}, init)
                         .getResult(0));
@@ -58,8 +58,8 @@ LogicalResult lowerMatmul(nn::MatmulOp op, PatternRewriter &r) {
     int64_t operandBatch = operand.getRank() - 2;
     int64_t shift = batchRank - operandBatch;
     for (int64_t i = 0; i < operandBatch; ++i) {
-      bool broadcast = operand.getDimSize(i) == 1 &&
-                       type.getDimSize(i + shift) != 1;
+      bool broadcast =
+          operand.getDimSize(i) == 1 && type.getDimSize(i + shift) != 1;
       exprs.push_back(broadcast ? getAffineConstantExpr(0, context)
                                 : dim(i + shift));
     }
@@ -74,14 +74,13 @@ LogicalResult lowerMatmul(nn::MatmulOp op, PatternRewriter &r) {
   SmallVector<IteratorType> iterators(batchRank + 2, IteratorType::parallel);
   iterators.push_back(IteratorType::reduction);
   Value result =
-      buildGeneric(r, loc, ValueRange{op.getLhs(), op.getRhs()},
-                   {transposeLhs ? operandMap(lhsType, k, m)
-                                 : operandMap(lhsType, m, k),
-                    transposeRhs ? operandMap(rhsType, n, k)
-                                 : operandMap(rhsType, k, n)},
-                   init,
-                   AffineMap::get(numDims, 0, outExprs, context), iterators,
-                   multiplyAccumulate)
+      buildGeneric(
+          r, loc, ValueRange{op.getLhs(), op.getRhs()},
+          {transposeLhs ? operandMap(lhsType, k, m) : operandMap(lhsType, m, k),
+           transposeRhs ? operandMap(rhsType, n, k)
+                        : operandMap(rhsType, k, n)},
+          init, AffineMap::get(numDims, 0, outExprs, context), iterators,
+          multiplyAccumulate)
           .front();
   r.replaceOp(op, result);
   return success();
@@ -131,10 +130,9 @@ LogicalResult lowerConv2d(nn::Conv2dOp op, PatternRewriter &r) {
   Value x = padSpatial(r, loc, op.getX(), window.padding, 0.0);
   // Iterations (n, f, oh, ow, cg, kh, kw).
   auto d = [&](unsigned i) { return getAffineDimExpr(i, context); };
-  AffineExpr channel =
-      groupFilters == wType.getDimSize(0)
-          ? d(4)
-          : d(1).floorDiv(groupFilters) * groupChannels + d(4);
+  AffineExpr channel = groupFilters == wType.getDimSize(0)
+                           ? d(4)
+                           : d(1).floorDiv(groupFilters) * groupChannels + d(4);
   AffineMap xMap = AffineMap::get(
       7, 0,
       {d(0), channel, d(2) * window.stride[0] + d(5) * window.dilation[0],
@@ -150,8 +148,8 @@ LogicalResult lowerConv2d(nn::Conv2dOp op, PatternRewriter &r) {
                      .front();
   if (Value bias = op.getBias()) {
     AffineMap identity = AffineMap::getMultiDimIdentityMap(4, context);
-    AffineMap biasMap = AffineMap::get(4, 0, {getAffineDimExpr(1, context)},
-                                       context);
+    AffineMap biasMap =
+        AffineMap::get(4, 0, {getAffineDimExpr(1, context)}, context);
     result = buildGeneric(r, loc, ValueRange{result, bias}, {identity, biasMap},
                           emptyTensor(r, loc, type), identity,
                           SmallVector<IteratorType>(4, IteratorType::parallel),
@@ -176,10 +174,9 @@ LogicalResult lowerConv2dGradWeight(nn::Conv2dGradWeightOp op,
   Value x = padSpatial(r, loc, op.getX(), window.padding, 0.0);
   // Iterations (f, cg, kh, kw, n, oh, ow).
   auto d = [&](unsigned i) { return getAffineDimExpr(i, context); };
-  AffineExpr channel =
-      groupFilters == type.getDimSize(0)
-          ? d(1)
-          : d(0).floorDiv(groupFilters) * groupChannels + d(1);
+  AffineExpr channel = groupFilters == type.getDimSize(0)
+                           ? d(1)
+                           : d(0).floorDiv(groupFilters) * groupChannels + d(1);
   AffineMap xMap = AffineMap::get(
       7, 0,
       {d(4), channel, d(5) * window.stride[0] + d(2) * window.dilation[0],
@@ -211,11 +208,11 @@ LogicalResult lowerConv2dGradInput(nn::Conv2dGradInputOp op,
   // Iterations (n, c, ih, iw, fg, kh, kw): input element (ih, iw) meets
   // output (oh, ow) through tap (kh, kw) when ih + p - kh * d = oh * s.
   auto d = [&](unsigned i) { return getAffineDimExpr(i, context); };
-  AffineMap wMap = AffineMap::get(
-      7, 0,
-      {d(1).floorDiv(groupChannels) * groupFilters + d(4),
-       d(1) % groupChannels, d(5), d(6)},
-      context);
+  AffineMap wMap =
+      AffineMap::get(7, 0,
+                     {d(1).floorDiv(groupChannels) * groupFilters + d(4),
+                      d(1) % groupChannels, d(5), d(6)},
+                     context);
   AffineMap outMap = AffineMap::get(7, 0, {d(0), d(1), d(2), d(3)}, context);
   SmallVector<IteratorType> iterators(4, IteratorType::parallel);
   iterators.append(3, IteratorType::reduction);
@@ -246,7 +243,8 @@ LogicalResult lowerConv2dGradInput(nn::Conv2dGradInputOp op,
             for (int i = 0; i < 2; ++i) {
               Value in = index(2 + i), tap = index(5 + i);
               Value shifted = b.create<arith::SubIOp>(
-                  l, b.create<arith::AddIOp>(l, in, constant(window.padding[i])),
+                  l,
+                  b.create<arith::AddIOp>(l, in, constant(window.padding[i])),
                   b.create<arith::MulIOp>(l, tap,
                                           constant(window.dilation[i])));
               Value nonNegative = b.create<arith::CmpIOp>(
@@ -264,15 +262,14 @@ LogicalResult lowerConv2dGradInput(nn::Conv2dGradInputOp op,
                   l, nonNegative, b.create<arith::AndIOp>(l, exact, inside));
               valid = valid ? b.create<arith::AndIOp>(l, valid, ok).getResult()
                             : ok;
-              at.push_back(b.create<arith::MinSIOp>(
-                  l, out, constant(outExtent[i] - 1)));
+              at.push_back(
+                  b.create<arith::MinSIOp>(l, out, constant(outExtent[i] - 1)));
             }
             Value grad = b.create<tensor::ExtractOp>(l, dy, at);
             Value zero = scalarConstant(b, l, grad.getType(), 0);
             Value product = b.create<arith::MulFOp>(l, grad, a[0]);
             Value term = b.create<arith::SelectOp>(l, valid, product, zero);
-            return SmallVector<Value>{
-                b.create<arith::AddFOp>(l, a[2], term)};
+            return SmallVector<Value>{b.create<arith::AddFOp>(l, a[2], term)};
           })
           .front();
   r.replaceOp(op, result);

@@ -80,35 +80,31 @@ LogicalResult lowerDiv(nn::DivOp op, PatternRewriter &r) {
   // A zero divisor is reported by the kernel before it runs (see
   // CpuKernel's checks); here it only must not trap, and minimum / -1
   // wraps instead of trapping.
-  return replaceWithMap(op, r, op->getOperands(),
-                        [](OpBuilder &b, Location loc, ValueRange a) -> Value {
-                          Type type = a[0].getType();
-                          Value zero = scalarConstant(b, loc, type, 0);
-                          Value one = scalarConstant(b, loc, type, 1);
-                          Value minusOne = scalarConstant(b, loc, type, -1);
-                          Value isZero = b.create<arith::CmpIOp>(
-                              loc, arith::CmpIPredicate::eq, a[1], zero);
-                          Value isMinusOne = b.create<arith::CmpIOp>(
-                              loc, arith::CmpIPredicate::eq, a[1], minusOne);
-                          Value bad = b.create<arith::OrIOp>(loc, isZero,
-                                                             isMinusOne);
-                          Value divisor =
-                              b.create<arith::SelectOp>(loc, bad, one, a[1]);
-                          Value quotient =
-                              b.create<arith::DivSIOp>(loc, a[0], divisor);
-                          Value negated =
-                              b.create<arith::SubIOp>(loc, zero, a[0]);
-                          return b.create<arith::SelectOp>(loc, isMinusOne,
-                                                           negated, quotient);
-                        });
+  return replaceWithMap(
+      op, r, op->getOperands(),
+      [](OpBuilder &b, Location loc, ValueRange a) -> Value {
+        Type type = a[0].getType();
+        Value zero = scalarConstant(b, loc, type, 0);
+        Value one = scalarConstant(b, loc, type, 1);
+        Value minusOne = scalarConstant(b, loc, type, -1);
+        Value isZero =
+            b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, a[1], zero);
+        Value isMinusOne = b.create<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::eq, a[1], minusOne);
+        Value bad = b.create<arith::OrIOp>(loc, isZero, isMinusOne);
+        Value divisor = b.create<arith::SelectOp>(loc, bad, one, a[1]);
+        Value quotient = b.create<arith::DivSIOp>(loc, a[0], divisor);
+        Value negated = b.create<arith::SubIOp>(loc, zero, a[0]);
+        return b.create<arith::SelectOp>(loc, isMinusOne, negated, quotient);
+      });
 }
 
 LogicalResult lowerPow(nn::PowOp op, PatternRewriter &r) {
-  return replaceWithMap(op, r, op->getOperands(),
-                        inF64(elementTypeOf(op),
-                              [](OpBuilder &b, Location loc, ValueRange a) {
-                                return b.create<math::PowFOp>(loc, a[0], a[1]);
-                              }));
+  return replaceWithMap(
+      op, r, op->getOperands(),
+      inF64(elementTypeOf(op), [](OpBuilder &b, Location loc, ValueRange a) {
+        return b.create<math::PowFOp>(loc, a[0], a[1]);
+      }));
 }
 
 LogicalResult lowerNeg(nn::NegOp op, PatternRewriter &r) {
@@ -125,28 +121,26 @@ LogicalResult lowerNeg(nn::NegOp op, PatternRewriter &r) {
 
 LogicalResult lowerAbs(nn::AbsOp op, PatternRewriter &r) {
   bool floating = isFloat(op);
-  return replaceWithMap(op, r, op->getOperands(),
-                        [=](OpBuilder &b, Location loc, ValueRange a) -> Value {
-                          if (floating)
-                            return b.create<math::AbsFOp>(loc, a[0]);
-                          Value zero =
-                              scalarConstant(b, loc, a[0].getType(), 0);
-                          Value negative = b.create<arith::CmpIOp>(
-                              loc, arith::CmpIPredicate::slt, a[0], zero);
-                          Value negated =
-                              b.create<arith::SubIOp>(loc, zero, a[0]);
-                          return b.create<arith::SelectOp>(loc, negative,
-                                                           negated, a[0]);
-                        });
+  return replaceWithMap(
+      op, r, op->getOperands(),
+      [=](OpBuilder &b, Location loc, ValueRange a) -> Value {
+        if (floating)
+          return b.create<math::AbsFOp>(loc, a[0]);
+        Value zero = scalarConstant(b, loc, a[0].getType(), 0);
+        Value negative =
+            b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, a[0], zero);
+        Value negated = b.create<arith::SubIOp>(loc, zero, a[0]);
+        return b.create<arith::SelectOp>(loc, negative, negated, a[0]);
+      });
 }
 
 template <typename MathOp>
 LogicalResult lowerMathUnary(Operation *op, PatternRewriter &r) {
-  return replaceWithMap(op, r, op->getOperands(),
-                        inF64(elementTypeOf(op),
-                              [](OpBuilder &b, Location loc, ValueRange a) {
-                                return b.create<MathOp>(loc, a[0]);
-                              }));
+  return replaceWithMap(
+      op, r, op->getOperands(),
+      inF64(elementTypeOf(op), [](OpBuilder &b, Location loc, ValueRange a) {
+        return b.create<MathOp>(loc, a[0]);
+      }));
 }
 
 LogicalResult lowerExp(nn::ExpOp op, PatternRewriter &r) {
@@ -168,15 +162,14 @@ LogicalResult lowerTanh(nn::TanhOp op, PatternRewriter &r) {
 
 LogicalResult lowerRelu(nn::ReluOp op, PatternRewriter &r) {
   // x < 0 ? 0 : x, so that NaN propagates.
-  return replaceWithMap(op, r, op->getOperands(),
-                        [](OpBuilder &b, Location loc, ValueRange a) -> Value {
-                          Value zero =
-                              scalarConstant(b, loc, a[0].getType(), 0);
-                          Value negative = b.create<arith::CmpFOp>(
-                              loc, arith::CmpFPredicate::OLT, a[0], zero);
-                          return b.create<arith::SelectOp>(loc, negative, zero,
-                                                           a[0]);
-                        });
+  return replaceWithMap(
+      op, r, op->getOperands(),
+      [](OpBuilder &b, Location loc, ValueRange a) -> Value {
+        Value zero = scalarConstant(b, loc, a[0].getType(), 0);
+        Value negative =
+            b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, a[0], zero);
+        return b.create<arith::SelectOp>(loc, negative, zero, a[0]);
+      });
 }
 
 LogicalResult lowerSigmoid(nn::SigmoidOp op, PatternRewriter &r) {
@@ -192,11 +185,10 @@ LogicalResult lowerSigmoid(nn::SigmoidOp op, PatternRewriter &r) {
             b.create<arith::NegFOp>(loc, b.create<math::AbsFOp>(loc, x));
         Value e = b.create<math::ExpOp>(loc, minusAbs);
         Value denominator = b.create<arith::AddFOp>(loc, one, e);
-        Value positive = b.create<arith::CmpFOp>(
-            loc, arith::CmpFPredicate::OGE, x, zero);
+        Value positive =
+            b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGE, x, zero);
         Value numerator = b.create<arith::SelectOp>(loc, positive, one, e);
-        return b.create<arith::DivFOp>(loc, numerator, denominator)
-            .getResult();
+        return b.create<arith::DivFOp>(loc, numerator, denominator).getResult();
       }));
 }
 
@@ -254,13 +246,12 @@ LogicalResult lowerMaxOrMin(Operation *op, PatternRewriter &r, bool takeMax) {
       [=](OpBuilder &b, Location loc, ValueRange v) -> Value {
         Value a = v[0], c = v[1];
         Value lhs = takeMax ? a : c, rhs = takeMax ? c : a;
-        Value less =
-            floating ? b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT,
-                                               lhs, rhs)
-                           .getResult()
-                     : b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt,
-                                               lhs, rhs)
-                           .getResult();
+        Value less = floating ? b.create<arith::CmpFOp>(
+                                     loc, arith::CmpFPredicate::OLT, lhs, rhs)
+                                    .getResult()
+                              : b.create<arith::CmpIOp>(
+                                     loc, arith::CmpIPredicate::slt, lhs, rhs)
+                                    .getResult();
         Value picked = b.create<arith::SelectOp>(loc, less, c, a);
         if (!floating)
           return picked;
@@ -314,15 +305,14 @@ LogicalResult lowerSign(nn::SignOp op, PatternRewriter &r) {
 }
 
 LogicalResult lowerReluGrad(nn::ReluGradOp op, PatternRewriter &r) {
-  return replaceWithMap(op, r, op->getOperands(),
-                        [](OpBuilder &b, Location loc, ValueRange a) -> Value {
-                          Value zero =
-                              scalarConstant(b, loc, a[0].getType(), 0);
-                          Value positive = b.create<arith::CmpFOp>(
-                              loc, arith::CmpFPredicate::OGT, a[0], zero);
-                          return b.create<arith::SelectOp>(loc, positive, a[1],
-                                                           zero);
-                        });
+  return replaceWithMap(
+      op, r, op->getOperands(),
+      [](OpBuilder &b, Location loc, ValueRange a) -> Value {
+        Value zero = scalarConstant(b, loc, a[0].getType(), 0);
+        Value positive =
+            b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, a[0], zero);
+        return b.create<arith::SelectOp>(loc, positive, a[1], zero);
+      });
 }
 
 LogicalResult lowerLeakyReluGrad(nn::LeakyReluGradOp op, PatternRewriter &r) {
@@ -331,8 +321,8 @@ LogicalResult lowerLeakyReluGrad(nn::LeakyReluGradOp op, PatternRewriter &r) {
       op, r, op->getOperands(),
       inF64(elementTypeOf(op), [=](OpBuilder &b, Location loc, ValueRange a) {
         Value zero = scalarConstant(b, loc, a[0].getType(), 0);
-        Value positive = b.create<arith::CmpFOp>(
-            loc, arith::CmpFPredicate::OGT, a[0], zero);
+        Value positive =
+            b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, a[0], zero);
         Value scaled = b.create<arith::MulFOp>(
             loc, scalarConstant(b, loc, a[0].getType(), alpha), a[1]);
         return b.create<arith::SelectOp>(loc, positive, a[1], scaled)
@@ -365,20 +355,18 @@ LogicalResult lowerGeluGrad(nn::GeluGradOp op, PatternRewriter &r) {
 void nnc::cpu::populateNNToLinalgElementwisePatterns(
     RewritePatternSet &patterns) {
   MLIRContext *context = patterns.getContext();
-  patterns.add<FnPattern<nn::AddOp, lowerAdd>, FnPattern<nn::SubOp, lowerSub>,
-               FnPattern<nn::MulOp, lowerMul>, FnPattern<nn::DivOp, lowerDiv>,
-               FnPattern<nn::PowOp, lowerPow>, FnPattern<nn::NegOp, lowerNeg>,
-               FnPattern<nn::AbsOp, lowerAbs>, FnPattern<nn::ExpOp, lowerExp>,
-               FnPattern<nn::LogOp, lowerLog>, FnPattern<nn::SqrtOp, lowerSqrt>,
-               FnPattern<nn::ReluOp, lowerRelu>,
-               FnPattern<nn::SigmoidOp, lowerSigmoid>,
-               FnPattern<nn::TanhOp, lowerTanh>,
-               FnPattern<nn::GeluOp, lowerGelu>,
-               FnPattern<nn::LeakyReluOp, lowerLeakyRelu>,
-               FnPattern<nn::MaximumOp, lowerMaximum>,
-               FnPattern<nn::MinimumOp, lowerMinimum>,
-               FnPattern<nn::SignOp, lowerSign>,
-               FnPattern<nn::ReluGradOp, lowerReluGrad>,
-               FnPattern<nn::LeakyReluGradOp, lowerLeakyReluGrad>,
-               FnPattern<nn::GeluGradOp, lowerGeluGrad>>(context);
+  patterns.add<
+      FnPattern<nn::AddOp, lowerAdd>, FnPattern<nn::SubOp, lowerSub>,
+      FnPattern<nn::MulOp, lowerMul>, FnPattern<nn::DivOp, lowerDiv>,
+      FnPattern<nn::PowOp, lowerPow>, FnPattern<nn::NegOp, lowerNeg>,
+      FnPattern<nn::AbsOp, lowerAbs>, FnPattern<nn::ExpOp, lowerExp>,
+      FnPattern<nn::LogOp, lowerLog>, FnPattern<nn::SqrtOp, lowerSqrt>,
+      FnPattern<nn::ReluOp, lowerRelu>, FnPattern<nn::SigmoidOp, lowerSigmoid>,
+      FnPattern<nn::TanhOp, lowerTanh>, FnPattern<nn::GeluOp, lowerGelu>,
+      FnPattern<nn::LeakyReluOp, lowerLeakyRelu>,
+      FnPattern<nn::MaximumOp, lowerMaximum>,
+      FnPattern<nn::MinimumOp, lowerMinimum>, FnPattern<nn::SignOp, lowerSign>,
+      FnPattern<nn::ReluGradOp, lowerReluGrad>,
+      FnPattern<nn::LeakyReluGradOp, lowerLeakyReluGrad>,
+      FnPattern<nn::GeluGradOp, lowerGeluGrad>>(context);
 }

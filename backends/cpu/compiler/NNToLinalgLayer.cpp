@@ -101,8 +101,8 @@ LogicalResult lowerMaxPool(nn::MaxPool2dOp op, PatternRewriter &r) {
   RankedTensorType type = tensorTypeOf(op.getResult());
   Type element = type.getElementType();
   // -inf padding never wins; maximumf lets a NaN win, as ref.
-  Value x = padded(r, loc, op.getX(), w,
-                   -std::numeric_limits<double>::infinity());
+  Value x =
+      padded(r, loc, op.getX(), w, -std::numeric_limits<double>::infinity());
   Value window = emptyTensor(
       r, loc, RankedTensorType::get({w.kernel[0], w.kernel[1]}, element));
   SmallVector<AffineMap> maps = windowMaps(r.getContext(), w);
@@ -132,14 +132,14 @@ LogicalResult lowerAvgPool(nn::AvgPool2dOp op, PatternRewriter &r) {
       r, loc, RankedTensorType::get({w.kernel[0], w.kernel[1]}, element));
   SmallVector<AffineMap> maps = windowMaps(context, w);
   Value sums =
-      buildGeneric(r, loc, ValueRange{x, window}, {maps[0], maps[1]},
-                   filledTensor(r, loc, withElementType(type, r.getF64Type()),
-                                0.0),
-                   maps[2], windowIterators(),
-                   [](OpBuilder &b, Location l, ValueRange a) {
-                     return SmallVector<Value>{b.create<arith::AddFOp>(
-                         l, a[2], toF64(b, l, a[0]))};
-                   })
+      buildGeneric(
+          r, loc, ValueRange{x, window}, {maps[0], maps[1]},
+          filledTensor(r, loc, withElementType(type, r.getF64Type()), 0.0),
+          maps[2], windowIterators(),
+          [](OpBuilder &b, Location l, ValueRange a) {
+            return SmallVector<Value>{
+                b.create<arith::AddFOp>(l, a[2], toF64(b, l, a[0]))};
+          })
           .front();
   int64_t extents[2] = {xType.getDimSize(2), xType.getDimSize(3)};
   Value result = buildElementwise(
@@ -181,7 +181,9 @@ Tap tapOf(OpBuilder &b, Location l, Value oh, Value ow, Value kh, Value kw,
     Value in = b.create<arith::AddIOp>(
         l,
         b.create<arith::SubIOp>(
-            l, b.create<arith::MulIOp>(l, out[i], indexConstant(b, l, w.stride[i])),
+            l,
+            b.create<arith::MulIOp>(l, out[i],
+                                    indexConstant(b, l, w.stride[i])),
             indexConstant(b, l, w.padding[i])),
         k[i]);
     Value ok = b.create<arith::AndIOp>(
@@ -190,8 +192,8 @@ Tap tapOf(OpBuilder &b, Location l, Value oh, Value ow, Value kh, Value kw,
                                 indexConstant(b, l, 0)),
         b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, in,
                                 indexConstant(b, l, extents[i])));
-    tap.real = tap.real ? b.create<arith::AndIOp>(l, tap.real, ok).getResult()
-                        : ok;
+    tap.real =
+        tap.real ? b.create<arith::AndIOp>(l, tap.real, ok).getResult() : ok;
     tap.at[i] = b.create<arith::MinSIOp>(
         l, b.create<arith::MaxSIOp>(l, in, indexConstant(b, l, 0)),
         indexConstant(b, l, extents[i] - 1));
@@ -224,17 +226,18 @@ LogicalResult lowerMaxPoolGrad(nn::MaxPool2dGradOp op, PatternRewriter &r) {
         auto index = [&](int64_t i) {
           return b.create<linalg::IndexOp>(l, i).getResult();
         };
-        Tap tap = tapOf(b, l, index(2), index(3), index(4), index(5), w,
-                        extents);
+        Tap tap =
+            tapOf(b, l, index(2), index(3), index(4), index(5), w, extents);
         Value v = b.create<tensor::ExtractOp>(
             l, x, ValueRange{index(0), index(1), tap.at[0], tap.at[1]});
         Value best = a[1], bestIndex = a[2];
-        Value none = b.create<arith::CmpIOp>(
-            l, arith::CmpIPredicate::eq, bestIndex,
-            scalarConstant(b, l, b.getI64Type(), -1));
+        Value none =
+            b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, bestIndex,
+                                    scalarConstant(b, l, b.getI64Type(), -1));
         Value bestNaN =
             b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, best, best);
-        Value vNaN = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, v, v);
+        Value vNaN =
+            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, v, v);
         Value greater =
             b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v, best);
         Value better = b.create<arith::AndIOp>(
@@ -257,24 +260,21 @@ LogicalResult lowerMaxPoolGrad(nn::MaxPool2dGradOp op, PatternRewriter &r) {
       });
   Value indices = argmax[1];
   Value dy = op.getDy();
-  Value sums =
-      filledTensor(r, loc, withElementType(type, r.getF64Type()), 0.0);
-  sums = loopOver(r, loc, dyType.getShape(), sums,
-                  [&](OpBuilder &b, Location l, ValueRange ivs, Value acc) {
-                    Value flat = b.create<arith::IndexCastOp>(
-                        l, b.getIndexType(),
-                        b.create<tensor::ExtractOp>(l, indices, ivs));
-                    Value width = indexConstant(b, l, extents[1]);
-                    SmallVector<Value> at = {
-                        ivs[0], ivs[1], b.create<arith::DivUIOp>(l, flat, width),
-                        b.create<arith::RemUIOp>(l, flat, width)};
-                    Value grad =
-                        toF64(b, l, b.create<tensor::ExtractOp>(l, dy, ivs));
-                    Value current = b.create<tensor::ExtractOp>(l, acc, at);
-                    Value sum = b.create<arith::AddFOp>(l, current, grad);
-                    return b.create<tensor::InsertOp>(l, sum, acc, at)
-                        .getResult();
-                  });
+  Value sums = filledTensor(r, loc, withElementType(type, r.getF64Type()), 0.0);
+  sums = loopOver(
+      r, loc, dyType.getShape(), sums,
+      [&](OpBuilder &b, Location l, ValueRange ivs, Value acc) {
+        Value flat = b.create<arith::IndexCastOp>(
+            l, b.getIndexType(), b.create<tensor::ExtractOp>(l, indices, ivs));
+        Value width = indexConstant(b, l, extents[1]);
+        SmallVector<Value> at = {ivs[0], ivs[1],
+                                 b.create<arith::DivUIOp>(l, flat, width),
+                                 b.create<arith::RemUIOp>(l, flat, width)};
+        Value grad = toF64(b, l, b.create<tensor::ExtractOp>(l, dy, ivs));
+        Value current = b.create<tensor::ExtractOp>(l, acc, at);
+        Value sum = b.create<arith::AddFOp>(l, current, grad);
+        return b.create<tensor::InsertOp>(l, sum, acc, at).getResult();
+      });
   r.replaceOp(op, buildElementwise(r, loc, type, sums,
                                    [&](OpBuilder &b, Location l, ValueRange a) {
                                      return SmallVector<Value>{
@@ -295,8 +295,7 @@ LogicalResult lowerAvgPoolGrad(nn::AvgPool2dGradOp op, PatternRewriter &r) {
   SmallVector<int64_t> space(dyType.getShape());
   space.push_back(w.kernel[0]);
   space.push_back(w.kernel[1]);
-  Value sums =
-      filledTensor(r, loc, withElementType(type, r.getF64Type()), 0.0);
+  Value sums = filledTensor(r, loc, withElementType(type, r.getF64Type()), 0.0);
   sums = loopOver(
       r, loc, space, sums,
       [&](OpBuilder &b, Location l, ValueRange ivs, Value acc) {
@@ -316,8 +315,8 @@ LogicalResult lowerAvgPoolGrad(nn::AvgPool2dGradOp op, PatternRewriter &r) {
               l, b.getF64Type(),
               b.create<arith::IndexCastOp>(l, b.getI64Type(), count));
         }
-        Value grad = toF64(
-            b, l, b.create<tensor::ExtractOp>(l, dy, ivs.take_front(4)));
+        Value grad =
+            toF64(b, l, b.create<tensor::ExtractOp>(l, dy, ivs.take_front(4)));
         Value share = b.create<arith::DivFOp>(l, grad, divisor);
         SmallVector<Value> at = {ivs[0], ivs[1], tap.at[0], tap.at[1]};
         Value current = b.create<tensor::ExtractOp>(l, acc, at);
@@ -364,35 +363,33 @@ std::pair<Value, Value> batchStatistics(OpBuilder &b, Location loc, Value x,
       });
   auto perChannel = RankedTensorType::get({type.getDimSize(1)}, b.getF64Type());
   auto divide = [&](Value total) {
-    return buildElementwise(b, loc, perChannel, total,
-                            [&](OpBuilder &nb, Location nl, ValueRange a) {
-                              return SmallVector<Value>{nb.create<arith::DivFOp>(
-                                  nl, a[0],
-                                  scalarConstant(nb, nl, nb.getF64Type(),
-                                                 count))};
-                            });
+    return buildElementwise(
+        b, loc, perChannel, total,
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          return SmallVector<Value>{nb.create<arith::DivFOp>(
+              nl, a[0], scalarConstant(nb, nl, nb.getF64Type(), count))};
+        });
   };
   Value mean = divide(sum);
   unsigned urank = static_cast<unsigned>(rank);
   Value squares =
-      buildGeneric(b, loc, ValueRange{x, mean},
-                   {AffineMap::getMultiDimIdentityMap(urank, context),
-                    channelMap(context, rank)},
-                   filledTensor(b, loc, perChannel, 0.0),
-                   channelMap(context, rank),
-                   [&] {
-                     SmallVector<IteratorType> it;
-                     for (bool red : reduced)
-                       it.push_back(red ? IteratorType::reduction
-                                        : IteratorType::parallel);
-                     return it;
-                   }(),
-                   [](OpBuilder &nb, Location nl, ValueRange a) {
-                     Value d = nb.create<arith::SubFOp>(nl, toF64(nb, nl, a[0]),
-                                                        a[1]);
-                     return SmallVector<Value>{nb.create<arith::AddFOp>(
-                         nl, a[2], nb.create<arith::MulFOp>(nl, d, d))};
-                   })
+      buildGeneric(
+          b, loc, ValueRange{x, mean},
+          {AffineMap::getMultiDimIdentityMap(urank, context),
+           channelMap(context, rank)},
+          filledTensor(b, loc, perChannel, 0.0), channelMap(context, rank),
+          [&] {
+            SmallVector<IteratorType> it;
+            for (bool red : reduced)
+              it.push_back(red ? IteratorType::reduction
+                               : IteratorType::parallel);
+            return it;
+          }(),
+          [](OpBuilder &nb, Location nl, ValueRange a) {
+            Value d = nb.create<arith::SubFOp>(nl, toF64(nb, nl, a[0]), a[1]);
+            return SmallVector<Value>{nb.create<arith::AddFOp>(
+                nl, a[2], nb.create<arith::MulFOp>(nl, d, d))};
+          })
           .front();
   return {mean, divide(squares)};
 }
@@ -457,7 +454,8 @@ LogicalResult lowerBatchNorm(nn::BatchNormOp op, PatternRewriter &r) {
                 scalarConstant(b, l, f64, count - 1));
           Value blended = b.create<arith::AddFOp>(
               l,
-              b.create<arith::MulFOp>(l, scalarConstant(b, l, f64, 1 - momentum),
+              b.create<arith::MulFOp>(l,
+                                      scalarConstant(b, l, f64, 1 - momentum),
                                       toF64(b, l, a[0])),
               b.create<arith::MulFOp>(l, scalarConstant(b, l, f64, momentum),
                                       value));
@@ -488,7 +486,8 @@ LogicalResult lowerBatchNormGrad(nn::BatchNormGradOp op, PatternRewriter &r) {
   if (training)
     std::tie(center, variance) = batchStatistics(r, loc, x, count);
   Value invStd = buildElementwise(
-      r, loc, perChannel, variance, [&](OpBuilder &b, Location l, ValueRange a) {
+      r, loc, perChannel, variance,
+      [&](OpBuilder &b, Location l, ValueRange a) {
         Type f64 = b.getF64Type();
         Value root = b.create<math::SqrtOp>(
             l, b.create<arith::AddFOp>(l, toF64(b, l, a[0]),
@@ -517,8 +516,8 @@ LogicalResult lowerBatchNormGrad(nn::BatchNormGradOp op, PatternRewriter &r) {
   Value sumDy = sums[0], sumDyXhat = sums[1];
   Value dx =
       buildGeneric(
-          r, loc, ValueRange{x, dy, op.getGamma(), center, invStd, sumDy,
-                             sumDyXhat},
+          r, loc,
+          ValueRange{x, dy, op.getGamma(), center, invStd, sumDy, sumDyXhat},
           {identity, identity, channel, channel, channel, channel, channel},
           emptyTensor(r, loc, tensorTypeOf(op.getDx())), identity,
           SmallVector<IteratorType>(rank, IteratorType::parallel),
@@ -631,22 +630,23 @@ LogicalResult lowerDropoutLike(DropoutOp op, Value input, PatternRewriter &r) {
                   l, at, i64Constant(b, l, static_cast<uint64_t>(strides[i]))));
         }
         Value stepHash = splitmix64(
-            b, l, b.create<arith::XOrIOp>(l, i64Constant(b, l, seedHash), step));
+            b, l,
+            b.create<arith::XOrIOp>(l, i64Constant(b, l, seedHash), step));
         Value bits =
             splitmix64(b, l, b.create<arith::XOrIOp>(l, stepHash, index));
         Value top = b.create<arith::ShRUIOp>(l, bits, i64Constant(b, l, 11));
         Type f64 = b.getF64Type();
-        Value uniform = b.create<arith::MulFOp>(
-            l, b.create<arith::UIToFPOp>(l, f64, top),
-            scalarConstant(b, l, f64, 0x1.0p-53));
-        Value keep = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE,
-                                             uniform,
-                                             scalarConstant(b, l, f64, rate));
-        Value scaled = fromF64(
-            b, l,
-            b.create<arith::MulFOp>(l, toF64(b, l, a[0]),
-                                    scalarConstant(b, l, f64, scale)),
-            element);
+        Value uniform =
+            b.create<arith::MulFOp>(l, b.create<arith::UIToFPOp>(l, f64, top),
+                                    scalarConstant(b, l, f64, 0x1.0p-53));
+        Value keep =
+            b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, uniform,
+                                    scalarConstant(b, l, f64, rate));
+        Value scaled =
+            fromF64(b, l,
+                    b.create<arith::MulFOp>(l, toF64(b, l, a[0]),
+                                            scalarConstant(b, l, f64, scale)),
+                    element);
         return SmallVector<Value>{b.create<arith::SelectOp>(
             l, keep, scaled, scalarConstant(b, l, element, 0.0))};
       });

@@ -38,10 +38,10 @@ SmallVector<int64_t> broadcastShape(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
 }
 
 /// Σ term(inputs) over `shape` into a rank-0 f64 tensor, in row-major order.
-Value sumAllF64(OpBuilder &b, Location loc, ValueRange inputs,
-                ArrayRef<AffineMap> maps, ArrayRef<int64_t> shape,
-                const std::function<Value(OpBuilder &, Location, ValueRange)>
-                    &term) {
+Value sumAllF64(
+    OpBuilder &b, Location loc, ValueRange inputs, ArrayRef<AffineMap> maps,
+    ArrayRef<int64_t> shape,
+    const std::function<Value(OpBuilder &, Location, ValueRange)> &term) {
   MLIRContext *context = b.getContext();
   unsigned rank = static_cast<unsigned>(shape.size());
   Value init =
@@ -61,14 +61,12 @@ Value sumAllF64(OpBuilder &b, Location loc, ValueRange inputs,
 Value meanOf(OpBuilder &b, Location loc, Value sum, double count,
              RankedTensorType type) {
   Type element = type.getElementType();
-  return buildElementwise(b, loc, type, sum,
-                          [&](OpBuilder &nb, Location nl, ValueRange a) {
-                            Value n = scalarConstant(nb, nl, nb.getF64Type(),
-                                                     count);
-                            Value mean = nb.create<arith::DivFOp>(nl, a[0], n);
-                            return SmallVector<Value>{
-                                fromF64(nb, nl, mean, element)};
-                          });
+  return buildElementwise(
+      b, loc, type, sum, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value n = scalarConstant(nb, nl, nb.getF64Type(), count);
+        Value mean = nb.create<arith::DivFOp>(nl, a[0], n);
+        return SmallVector<Value>{fromF64(nb, nl, mean, element)};
+      });
 }
 
 template <typename LossOp>
@@ -83,25 +81,24 @@ LogicalResult lowerPointwiseLoss(
   int64_t count = 1;
   for (int64_t extent : shape)
     count *= extent;
-  Value sum = sumAllF64(
-      r, loc, ValueRange{lhs, rhs},
-      {broadcastMap(context, tensorTypeOf(lhs), shape),
-       broadcastMap(context, tensorTypeOf(rhs), shape)},
-      shape, [&](OpBuilder &b, Location l, ValueRange a) {
-        return term(b, l, toF64(b, l, a[0]), toF64(b, l, a[1]));
-      });
-  r.replaceOp(op, meanOf(r, loc, sum, double(count),
-                         tensorTypeOf(op.getResult())));
+  Value sum =
+      sumAllF64(r, loc, ValueRange{lhs, rhs},
+                {broadcastMap(context, tensorTypeOf(lhs), shape),
+                 broadcastMap(context, tensorTypeOf(rhs), shape)},
+                shape, [&](OpBuilder &b, Location l, ValueRange a) {
+                  return term(b, l, toF64(b, l, a[0]), toF64(b, l, a[1]));
+                });
+  r.replaceOp(op,
+              meanOf(r, loc, sum, double(count), tensorTypeOf(op.getResult())));
   return success();
 }
 
 LogicalResult lowerMse(nn::MseOp op, PatternRewriter &r) {
-  return lowerPointwiseLoss(op, r,
-                            [](OpBuilder &b, Location l, Value p, Value t) {
-                              Value d = b.create<arith::SubFOp>(l, p, t);
-                              return b.create<arith::MulFOp>(l, d, d)
-                                  .getResult();
-                            });
+  return lowerPointwiseLoss(
+      op, r, [](OpBuilder &b, Location l, Value p, Value t) {
+        Value d = b.create<arith::SubFOp>(l, p, t);
+        return b.create<arith::MulFOp>(l, d, d).getResult();
+      });
 }
 
 LogicalResult lowerBinaryCrossEntropy(nn::BinaryCrossEntropyOp op,
@@ -137,20 +134,20 @@ std::pair<Value, Value> rowMaxAndExpSum(OpBuilder &b, Location loc,
         return nb.create<arith::MaxNumFOp>(nl, acc, v);
       });
   int64_t rows = tensorTypeOf(logits).getDimSize(0);
-  Value init = filledTensor(b, loc, RankedTensorType::get({rows}, b.getF64Type()),
-                            0.0);
+  Value init =
+      filledTensor(b, loc, RankedTensorType::get({rows}, b.getF64Type()), 0.0);
   AffineMap identity = AffineMap::getMultiDimIdentityMap(2, context);
   AffineMap row = keptDimsMap(context, reduced);
   Value sum =
-      buildGeneric(b, loc, ValueRange{logits, max}, {identity, row}, init, row,
-                   {IteratorType::parallel, IteratorType::reduction},
-                   [](OpBuilder &nb, Location nl, ValueRange a) {
-                     Value shifted =
-                         nb.create<arith::SubFOp>(nl, toF64(nb, nl, a[0]), a[1]);
-                     Value e = nb.create<math::ExpOp>(nl, shifted);
-                     return SmallVector<Value>{
-                         nb.create<arith::AddFOp>(nl, a[2], e)};
-                   })
+      buildGeneric(
+          b, loc, ValueRange{logits, max}, {identity, row}, init, row,
+          {IteratorType::parallel, IteratorType::reduction},
+          [](OpBuilder &nb, Location nl, ValueRange a) {
+            Value shifted =
+                nb.create<arith::SubFOp>(nl, toF64(nb, nl, a[0]), a[1]);
+            Value e = nb.create<math::ExpOp>(nl, shifted);
+            return SmallVector<Value>{nb.create<arith::AddFOp>(nl, a[2], e)};
+          })
           .front();
   return {max, sum};
 }
@@ -184,8 +181,8 @@ LogicalResult lowerSoftmaxCrossEntropy(nn::SoftmaxCrossEntropyOp op,
         return b.create<arith::SubFOp>(l, logSumExp, toF64(b, l, picked))
             .getResult();
       });
-  r.replaceOp(op, meanOf(r, loc, total, double(rows),
-                         tensorTypeOf(op.getResult())));
+  r.replaceOp(
+      op, meanOf(r, loc, total, double(rows), tensorTypeOf(op.getResult())));
   return success();
 }
 
@@ -210,15 +207,13 @@ LogicalResult lowerSoftmaxCrossEntropyGrad(nn::SoftmaxCrossEntropyGradOp op,
             Type f64 = b.getF64Type();
             Value scale = b.create<arith::DivFOp>(
                 l, toF64(b, l, a[4]), scalarConstant(b, l, f64, double(rows)));
-            Value shifted =
-                b.create<arith::SubFOp>(l, toF64(b, l, a[0]), a[1]);
-            Value p =
-                b.create<arith::DivFOp>(l, b.create<math::ExpOp>(l, shifted),
-                                        a[2]);
+            Value shifted = b.create<arith::SubFOp>(l, toF64(b, l, a[0]), a[1]);
+            Value p = b.create<arith::DivFOp>(
+                l, b.create<math::ExpOp>(l, shifted), a[2]);
             Value column = b.create<arith::IndexCastOp>(
                 l, a[3].getType(), b.create<linalg::IndexOp>(l, 1));
-            Value isLabel = b.create<arith::CmpIOp>(
-                l, arith::CmpIPredicate::eq, column, a[3]);
+            Value isLabel = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
+                                                    column, a[3]);
             Value target = b.create<arith::SelectOp>(
                 l, isLabel, scalarConstant(b, l, f64, 1.0),
                 scalarConstant(b, l, f64, 0.0));
@@ -251,8 +246,8 @@ LogicalResult lowerBinaryCrossEntropyGrad(nn::BinaryCrossEntropyGradOp op,
         Value scale = b.create<arith::DivFOp>(
             l, toF64(b, l, a[2]), scalarConstant(b, l, f64, double(count)));
         Value one = scalarConstant(b, l, f64, 1.0);
-        Value variance = b.create<arith::MulFOp>(
-            l, pv, b.create<arith::SubFOp>(l, one, pv));
+        Value variance =
+            b.create<arith::MulFOp>(l, pv, b.create<arith::SubFOp>(l, one, pv));
         Value denominator = b.create<arith::MaximumFOp>(
             l, variance, scalarConstant(b, l, f64, 1e-12));
         Value grad = b.create<arith::MulFOp>(
@@ -269,11 +264,11 @@ LogicalResult lowerBinaryCrossEntropyGrad(nn::BinaryCrossEntropyGradOp op,
 } // namespace
 
 void nnc::cpu::populateNNToLinalgLossPatterns(RewritePatternSet &patterns) {
-  patterns.add<FnPattern<nn::MseOp, lowerMse>,
-               FnPattern<nn::BinaryCrossEntropyOp, lowerBinaryCrossEntropy>,
-               FnPattern<nn::SoftmaxCrossEntropyOp, lowerSoftmaxCrossEntropy>,
-               FnPattern<nn::SoftmaxCrossEntropyGradOp,
-                         lowerSoftmaxCrossEntropyGrad>,
-               FnPattern<nn::BinaryCrossEntropyGradOp,
-                         lowerBinaryCrossEntropyGrad>>(patterns.getContext());
+  patterns.add<
+      FnPattern<nn::MseOp, lowerMse>,
+      FnPattern<nn::BinaryCrossEntropyOp, lowerBinaryCrossEntropy>,
+      FnPattern<nn::SoftmaxCrossEntropyOp, lowerSoftmaxCrossEntropy>,
+      FnPattern<nn::SoftmaxCrossEntropyGradOp, lowerSoftmaxCrossEntropyGrad>,
+      FnPattern<nn::BinaryCrossEntropyGradOp, lowerBinaryCrossEntropyGrad>>(
+      patterns.getContext());
 }

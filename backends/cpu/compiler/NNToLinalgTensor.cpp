@@ -79,8 +79,9 @@ Value sumF64(OpBuilder &b, Location loc, ValueRange inputs,
   unsigned rank = static_cast<unsigned>(type.getRank());
   SmallVector<AffineMap> maps;
   for (size_t i = 0; i < inputs.size(); ++i)
-    maps.push_back(keptInput[i] ? keptDimsMap(context, reduced)
-                                : AffineMap::getMultiDimIdentityMap(rank, context));
+    maps.push_back(keptInput[i]
+                       ? keptDimsMap(context, reduced)
+                       : AffineMap::getMultiDimIdentityMap(rank, context));
   Value init =
       filledTensor(b, loc, keptType(type, reduced, b.getF64Type()), 0.0);
   return buildGeneric(b, loc, inputs, maps, init, keptDimsMap(context, reduced),
@@ -130,13 +131,12 @@ LogicalResult lowerSoftmax(SoftmaxOp op, PatternRewriter &r, bool takeLog) {
       r, loc, type, x, ValueRange{max, sum}, reduced,
       [&](OpBuilder &b, Location l, ValueRange a) {
         Value shifted = b.create<arith::SubFOp>(l, toF64(b, l, a[0]), a[1]);
-        Value value =
-            takeLog ? b.create<arith::SubFOp>(l, shifted,
-                                              b.create<math::LogOp>(l, a[2]))
-                          .getResult()
-                    : b.create<arith::DivFOp>(
-                           l, b.create<math::ExpOp>(l, shifted), a[2])
-                          .getResult();
+        Value value = takeLog ? b.create<arith::SubFOp>(
+                                     l, shifted, b.create<math::LogOp>(l, a[2]))
+                                    .getResult()
+                              : b.create<arith::DivFOp>(
+                                     l, b.create<math::ExpOp>(l, shifted), a[2])
+                                    .getResult();
         return SmallVector<Value>{fromF64(b, l, value, element)};
       });
   r.replaceOp(op, result);
@@ -168,16 +168,15 @@ LogicalResult lowerSoftmaxGrad(GradOp op, PatternRewriter &r, bool fromLog) {
       r, loc, type, ValueRange{y, dy}, sum, reduced,
       [&](OpBuilder &b, Location l, ValueRange a) {
         Value value = toF64(b, l, a[0]), g = toF64(b, l, a[1]);
-        Value out =
-            fromLog
-                ? b.create<arith::SubFOp>(
-                       l, g,
-                       b.create<arith::MulFOp>(
-                           l, b.create<math::ExpOp>(l, value), a[2]))
-                      .getResult()
-                : b.create<arith::MulFOp>(l, value,
-                                          b.create<arith::SubFOp>(l, g, a[2]))
-                      .getResult();
+        Value out = fromLog
+                        ? b.create<arith::SubFOp>(
+                               l, g,
+                               b.create<arith::MulFOp>(
+                                   l, b.create<math::ExpOp>(l, value), a[2]))
+                              .getResult()
+                        : b.create<arith::MulFOp>(
+                               l, value, b.create<arith::SubFOp>(l, g, a[2]))
+                              .getResult();
         return SmallVector<Value>{fromF64(b, l, out, element)};
       });
   r.replaceOp(op, result);
@@ -207,15 +206,17 @@ LogicalResult lowerReduce(ReduceOp op, PatternRewriter &r, Reduce kind) {
   for (int64_t i = 0; i < inType.getRank(); ++i)
     if (reduced[i])
       group *= inType.getDimSize(i);
-  if (group == 0 && (kind == Reduce::Max || (!floating && kind == Reduce::Mean)))
+  if (group == 0 &&
+      (kind == Reduce::Max || (!floating && kind == Reduce::Mean)))
     return op.emitError("cannot reduce no elements");
 
   Value acc;
   if (kind == Reduce::Max) {
-    double init = floating ? -std::numeric_limits<double>::infinity()
-                           : (element.isInteger(32)
-                                  ? double(std::numeric_limits<int32_t>::min())
-                                  : double(std::numeric_limits<int64_t>::min()));
+    double init = floating
+                      ? -std::numeric_limits<double>::infinity()
+                      : (element.isInteger(32)
+                             ? double(std::numeric_limits<int32_t>::min())
+                             : double(std::numeric_limits<int64_t>::min()));
     acc = buildReduction(
         r, loc, x, reduced, element, init,
         [](OpBuilder &, Location, Value v) { return v; },
@@ -297,22 +298,23 @@ LogicalResult lowerReduceMaxGrad(nn::ReduceMaxGradOp op, PatternRewriter &r) {
                             scalarConstant(b, l, b.getF64Type(), 0));
                       });
   Type element = type.getElementType();
-  Value result = mapWithKept(
-      r, loc, type, op.getX(), ValueRange{y, dy, ties}, reduced,
-      [&](OpBuilder &b, Location l, ValueRange a) {
-        Value hit = isMaxOf(b, l, a[0], a[1]);
-        Value share = b.create<arith::DivFOp>(l, toF64(b, l, a[2]), a[3]);
-        Value value = b.create<arith::SelectOp>(
-            l, hit, share, scalarConstant(b, l, b.getF64Type(), 0));
-        return SmallVector<Value>{fromF64(b, l, value, element)};
-      });
+  Value result =
+      mapWithKept(r, loc, type, op.getX(), ValueRange{y, dy, ties}, reduced,
+                  [&](OpBuilder &b, Location l, ValueRange a) {
+                    Value hit = isMaxOf(b, l, a[0], a[1]);
+                    Value share =
+                        b.create<arith::DivFOp>(l, toF64(b, l, a[2]), a[3]);
+                    Value value = b.create<arith::SelectOp>(
+                        l, hit, share, scalarConstant(b, l, b.getF64Type(), 0));
+                    return SmallVector<Value>{fromF64(b, l, value, element)};
+                  });
   r.replaceOp(op, result);
   return success();
 }
 
 LogicalResult lowerReshape(nn::ReshapeOp op, PatternRewriter &r) {
-  r.replaceOp(op, reshapeTo(r, op.getLoc(), op.getX(),
-                            tensorTypeOf(op.getResult())));
+  r.replaceOp(
+      op, reshapeTo(r, op.getLoc(), op.getX(), tensorTypeOf(op.getResult())));
   return success();
 }
 
@@ -455,19 +457,19 @@ LogicalResult lowerGather(nn::GatherOp op, PatternRewriter &r) {
   Value x = op.getX();
   int64_t extent = xType.getDimSize(axis);
   Value result =
-      buildGeneric(
-          r, loc, op.getIndices(), indexMap, emptyTensor(r, loc, type),
-          AffineMap::getMultiDimIdentityMap(rank, context),
-          SmallVector<IteratorType>(rank, IteratorType::parallel),
-          [&](OpBuilder &b, Location l, ValueRange a) {
-            SmallVector<Value> at;
-            for (int64_t i = 0; i < axis; ++i)
-              at.push_back(b.create<linalg::IndexOp>(l, i));
-            at.push_back(clampedIndex(b, l, a[0], extent));
-            for (int64_t i = axis + indexRank; i < type.getRank(); ++i)
-              at.push_back(b.create<linalg::IndexOp>(l, i));
-            return SmallVector<Value>{b.create<tensor::ExtractOp>(l, x, at)};
-          })
+      buildGeneric(r, loc, op.getIndices(), indexMap, emptyTensor(r, loc, type),
+                   AffineMap::getMultiDimIdentityMap(rank, context),
+                   SmallVector<IteratorType>(rank, IteratorType::parallel),
+                   [&](OpBuilder &b, Location l, ValueRange a) {
+                     SmallVector<Value> at;
+                     for (int64_t i = 0; i < axis; ++i)
+                       at.push_back(b.create<linalg::IndexOp>(l, i));
+                     at.push_back(clampedIndex(b, l, a[0], extent));
+                     for (int64_t i = axis + indexRank; i < type.getRank(); ++i)
+                       at.push_back(b.create<linalg::IndexOp>(l, i));
+                     return SmallVector<Value>{
+                         b.create<tensor::ExtractOp>(l, x, at)};
+                   })
           .front();
   r.replaceOp(op, result);
   return success();
@@ -482,8 +484,7 @@ LogicalResult lowerGatherGrad(nn::GatherGradOp op, PatternRewriter &r) {
   int64_t extent = type.getDimSize(axis);
   bool floating = isa<FloatType>(type.getElementType());
   Type accElement = floating ? Type(r.getF64Type()) : type.getElementType();
-  Value sums =
-      filledTensor(r, loc, withElementType(type, accElement), 0.0);
+  Value sums = filledTensor(r, loc, withElementType(type, accElement), 0.0);
   Value dy = op.getDy(), indices = op.getIndices();
   sums = loopOver(
       r, loc, dyType.getShape(), sums,
@@ -496,21 +497,20 @@ LogicalResult lowerGatherGrad(nn::GatherGradOp op, PatternRewriter &r) {
         at.append(ivs.begin() + axis + indexRank, ivs.end());
         Value grad = b.create<tensor::ExtractOp>(l, dy, ivs);
         Value current = b.create<tensor::ExtractOp>(l, acc, at);
-        Value sum =
-            floating
-                ? b.create<arith::AddFOp>(l, current, toF64(b, l, grad))
-                      .getResult()
-                : b.create<arith::AddIOp>(l, current, grad).getResult();
+        Value sum = floating
+                        ? b.create<arith::AddFOp>(l, current, toF64(b, l, grad))
+                              .getResult()
+                        : b.create<arith::AddIOp>(l, current, grad).getResult();
         return b.create<tensor::InsertOp>(l, sum, acc, at).getResult();
       });
   Type element = type.getElementType();
-  Value result = floating ? buildElementwise(r, loc, type, sums,
-                                             [&](OpBuilder &b, Location l,
-                                                 ValueRange a) {
-                                               return SmallVector<Value>{
-                                                   fromF64(b, l, a[0], element)};
-                                             })
-                          : sums;
+  Value result =
+      floating ? buildElementwise(r, loc, type, sums,
+                                  [&](OpBuilder &b, Location l, ValueRange a) {
+                                    return SmallVector<Value>{
+                                        fromF64(b, l, a[0], element)};
+                                  })
+               : sums;
   r.replaceOp(op, result);
   return success();
 }
@@ -545,6 +545,5 @@ void nnc::cpu::populateNNToLinalgTensorPatterns(RewritePatternSet &patterns) {
                FnPattern<nn::SliceGradOp, lowerSliceGrad>,
                FnPattern<nn::GatherOp, lowerGather>,
                FnPattern<nn::GatherGradOp, lowerGatherGrad>,
-               FnPattern<nn::ConstantOp, lowerConstant>>(
-      patterns.getContext());
+               FnPattern<nn::ConstantOp, lowerConstant>>(patterns.getContext());
 }

@@ -72,8 +72,8 @@ LogicalResult lowerSgd(nn::SgdUpdateOp op, PatternRewriter &r) {
         Value p = a[0];
         Value g = b.create<arith::AddFOp>(
             l, a[1], b.create<arith::MulFOp>(l, constantF64(b, l, decay), p));
-        return SmallVector<Value>{b.create<arith::SubFOp>(
-            l, p, b.create<arith::MulFOp>(l, a[2], g))};
+        return SmallVector<Value>{
+            b.create<arith::SubFOp>(l, p, b.create<arith::MulFOp>(l, a[2], g))};
       });
 }
 
@@ -89,11 +89,11 @@ LogicalResult lowerMomentum(nn::MomentumUpdateOp op, PatternRewriter &r) {
         Value mu = constantF64(b, l, momentum);
         Value g = b.create<arith::AddFOp>(
             l, a[1], b.create<arith::MulFOp>(l, constantF64(b, l, decay), p));
-        Value buffer = b.create<arith::AddFOp>(
-            l, b.create<arith::MulFOp>(l, mu, a[2]), g);
+        Value buffer =
+            b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, mu, a[2]), g);
         Value direction =
             nesterov ? b.create<arith::AddFOp>(
-                           l, g, b.create<arith::MulFOp>(l, mu, buffer))
+                            l, g, b.create<arith::MulFOp>(l, mu, buffer))
                            .getResult()
                      : buffer;
         Value updated = b.create<arith::SubFOp>(
@@ -147,10 +147,12 @@ LogicalResult lowerAdam(nn::AdamUpdateOp op, PatternRewriter &r) {
         Value second = b.create<arith::AddFOp>(
             l, b.create<arith::MulFOp>(l, constantF64(b, l, beta2), a[3]),
             b.create<arith::MulFOp>(
-                l, b.create<arith::MulFOp>(l, constantF64(b, l, 1.0 - beta2), g),
+                l,
+                b.create<arith::MulFOp>(l, constantF64(b, l, 1.0 - beta2), g),
                 g));
         Value denominator = b.create<arith::AddFOp>(
-            l, b.create<math::SqrtOp>(l, b.create<arith::DivFOp>(l, second, a[6])),
+            l,
+            b.create<math::SqrtOp>(l, b.create<arith::DivFOp>(l, second, a[6])),
             constantF64(b, l, eps));
         Value step = b.create<arith::DivFOp>(
             l,

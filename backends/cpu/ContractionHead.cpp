@@ -1,0 +1,52 @@
+//===- ContractionHead.cpp - Matmul and conv heads through the GEMM -------===//
+
+#include "backends/cpu/CpuKernel.h"
+
+#include "backends/cpu/gemm/Conv2d.h"
+#include "backends/cpu/gemm/Gemm.h"
+
+namespace nnc::cpu {
+
+void runContractionHead(const ContractionHead &head, void *const *buffers,
+                        float *out, int64_t first, int64_t last) {
+  const GemmKernels &kernels = hostGemm();
+  const float *lhs = static_cast<const float *>(buffers[head.lhs]);
+  const float *rhs = static_cast<const float *>(buffers[head.rhs]);
+  switch (head.kind) {
+  case ContractionHead::Kind::None:
+    return;
+  case ContractionHead::Kind::Matmul: {
+    if (head.lhsIndex.empty()) {
+      gemm(kernels, head.transA, head.transB, head.m, head.n, head.k, lhs,
+           head.lda, rhs, head.ldb, out, head.n, /*accumulate=*/false, first,
+           last);
+      return;
+    }
+    int64_t lhsSize = head.m * head.k, rhsSize = head.k * head.n;
+    int64_t outSize = head.m * head.n;
+    for (int64_t i = first * head.matrices; i < last * head.matrices; ++i) {
+      size_t index = static_cast<size_t>(i);
+      gemm(kernels, head.transA, head.transB, head.m, head.n, head.k,
+           lhs + head.lhsIndex[index] * lhsSize, head.lda,
+           rhs + head.rhsIndex[index] * rhsSize, head.ldb, out + i * outSize,
+           head.n, /*accumulate=*/false, 0, head.m);
+    }
+    return;
+  }
+  case ContractionHead::Kind::Conv2d: {
+    const float *bias = head.bias >= 0
+                            ? static_cast<const float *>(buffers[head.bias])
+                            : nullptr;
+    conv2dForward(kernels, head.conv, lhs, rhs, bias, out, first, last);
+    return;
+  }
+  case ContractionHead::Kind::Conv2dGradInput:
+    conv2dGradInput(kernels, head.conv, lhs, rhs, out, first, last);
+    return;
+  case ContractionHead::Kind::Conv2dGradWeight:
+    conv2dGradWeight(kernels, head.conv, lhs, rhs, out, first, last);
+    return;
+  }
+}
+
+} // namespace nnc::cpu

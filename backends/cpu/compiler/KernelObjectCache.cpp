@@ -1,0 +1,122 @@
+//===- KernelObjectCache.cpp - Compiled kernels on disk -------------------===//
+
+#include "backends/cpu/compiler/KernelObjectCache.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <array>
+#include <cstdlib>
+#include <cstring>
+
+using namespace nnc::cpu;
+
+namespace {
+
+// An entry: the magic, the SHA-256 of the object, the object's bytes.
+constexpr char kMagic[8] = {'N', 'N', 'C', 'O', 'B', 'J', '0', '1'};
+constexpr size_t kDigest = 32;
+
+bool logEnabled() {
+  const char *value = std::getenv("NNC_CPU_CACHE_LOG");
+  return value && std::strcmp(value, "1") == 0;
+}
+
+void log(llvm::StringRef what, llvm::StringRef name) {
+  if (logEnabled())
+    llvm::errs() << "nnc-cpu-cache: " << what << " " << name << "\n";
+}
+
+std::string digestOf(llvm::StringRef bytes) {
+  std::array<uint8_t, 32> digest = llvm::SHA256::hash(llvm::ArrayRef<uint8_t>(
+      reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size()));
+  return std::string(reinterpret_cast<const char *>(digest.data()),
+                     digest.size());
+}
+
+/// $XDG_CACHE_HOME/nnc/cpu, else $HOME/.cache/nnc/cpu; empty if neither.
+std::string cacheFolder() {
+  llvm::SmallString<256> folder;
+  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
+    folder = xdg;
+  } else if (const char *home = std::getenv("HOME"); home && *home) {
+    folder = home;
+    llvm::sys::path::append(folder, ".cache");
+  } else {
+    return "";
+  }
+  llvm::sys::path::append(folder, "nnc", "cpu");
+  return std::string(folder);
+}
+
+} // namespace
+
+KernelObjectCache::KernelObjectCache(llvm::StringRef keyText) {
+  const char *off = std::getenv("NNC_NO_CACHE");
+  if (off && std::strcmp(off, "1") == 0)
+    return;
+  std::string folder = cacheFolder();
+  if (folder.empty())
+    return;
+  name = llvm::toHex(digestOf(keyText), /*LowerCase=*/true);
+  llvm::SmallString<256> file(folder);
+  llvm::sys::path::append(file, name + ".o");
+  path = std::string(file);
+}
+
+std::optional<std::string> KernelObjectCache::load() {
+  if (path.empty())
+    return std::nullopt;
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer) {
+    log("miss", name);
+    return std::nullopt;
+  }
+  llvm::StringRef bytes = (*buffer)->getBuffer();
+  size_t header = sizeof(kMagic) + kDigest;
+  if (bytes.size() <= header ||
+      std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0 ||
+      digestOf(bytes.drop_front(header)) !=
+          bytes.substr(sizeof(kMagic), kDigest)) {
+    log("damaged", name);
+    return std::nullopt;
+  }
+  log("hit", name);
+  return bytes.drop_front(header).str();
+}
+
+void KernelObjectCache::store(llvm::StringRef object) {
+  if (path.empty())
+    return;
+  if (llvm::sys::fs::create_directories(llvm::sys::path::parent_path(path)))
+    return;
+  std::string temporary =
+      path + ".tmp" + std::to_string(llvm::sys::Process::getProcessId());
+  {
+    std::error_code error;
+    llvm::raw_fd_ostream os(temporary, error, llvm::sys::fs::OF_None);
+    if (error)
+      return;
+    os.write(kMagic, sizeof(kMagic));
+    os << digestOf(object);
+    os << object;
+    os.close();
+    if (os.has_error()) {
+      os.clear_error();
+      llvm::sys::fs::remove(temporary);
+      return;
+    }
+  }
+  if (llvm::sys::fs::rename(temporary, path))
+    llvm::sys::fs::remove(temporary);
+  else
+    log("stored", name);
+}
+
+void KernelObjectCache::reportUnusable() { log("unusable", name); }
