@@ -81,22 +81,28 @@ Expected<DType> dtypeOf(fb::DType dtype, const std::string &what) {
   return static_cast<DType>(raw);
 }
 
+/// The elements of an int64 vector. Copied bytewise: the verifier checks
+/// a vector's length field, not that 8-byte elements are 8-aligned in a
+/// hand-crafted file. (The format is little-endian, like every host we
+/// build for.)
+std::vector<int64_t> ints(const flatbuffers::Vector<int64_t> *list) {
+  std::vector<int64_t> values(list ? list->size() : 0);
+  if (!values.empty())
+    std::memcpy(values.data(), list->Data(), values.size() * sizeof(int64_t));
+  return values;
+}
+
 /// A shape read from the file, with a byte size that fits int64_t.
 Expected<Shape> shapeOf(const flatbuffers::Vector<int64_t> *dims,
                         DType dtype, const std::string &what) {
-  Shape shape;
-  if (dims)
-    shape.assign(dims->begin(), dims->end());
+  Shape shape = ints(dims);
   Expected<int64_t> count = checkedElementCount(shape, dtypeSize(dtype));
   if (!count.ok())
     return Error::failure(what + ": bad shape " + shapeToString(shape));
   return shape;
 }
 
-std::vector<int64_t> ints(const flatbuffers::Vector<int64_t> *list) {
-  return list ? std::vector<int64_t>(list->begin(), list->end())
-              : std::vector<int64_t>();
-}
+
 
 Expected<ExecutionPlan> readPlan(const fb::Plan *plan,
                                  const std::string &what) {

@@ -335,11 +335,23 @@ std::optional<rt::LoadedGraph> loadGraph(const OpenedArtifact &opened,
   return std::move(*loaded);
 }
 
+/// True when some kernel or result reads the value of input binding `b`
+/// (a graph without its loss keeps the labels as an unread argument).
+bool isRead(const rt::ExecutionPlan &plan, const rt::ExternalBinding &b) {
+  for (const rt::PlanKernel &kernel : plan.kernels)
+    if (llvm::is_contained(kernel.buffers, b.value))
+      return true;
+  for (const rt::ExternalBinding &output : plan.outputs)
+    if (output.value == b.value)
+      return true;
+  return false;
+}
+
 /// The input names a graph reads.
 std::vector<std::string> inputsOf(const rt::ArtifactGraph &graph) {
   std::vector<std::string> names;
   for (const rt::ExternalBinding &binding : graph.plan.inputs)
-    if (binding.role == "input")
+    if (binding.role == "input" && isRead(graph.plan, binding))
       names.push_back(binding.name);
   return names;
 }
@@ -404,6 +416,19 @@ ExitCode runArtifact(const RunOptions &options) {
   std::vector<std::pair<std::string, const rt::Tensor *>> feedList;
   for (const auto &[name, tensor] : feeds)
     feedList.emplace_back(name, &tensor);
+  // Zeros for the inputs the graph binds but never reads.
+  std::map<std::string, rt::Tensor> unread;
+  for (const rt::ExternalBinding &binding : graph->plan.inputs) {
+    if (binding.role != "input" || feeds.count(binding.name))
+      continue;
+    const rt::PlanValue &value = graph->plan.values[binding.value];
+    rt::Expected<rt::Tensor> zeros = rt::Tensor::create(value.dtype, value.shape);
+    if (!zeros.ok())
+      return fail(zeros.message());
+    feedList.emplace_back(binding.name,
+                          &unread.emplace(binding.name, std::move(*zeros))
+                               .first->second);
+  }
   std::optional<tbb::global_control> cap = threadCap(options.session.threads);
   rt::Expected<std::vector<rt::Tensor>> results = rt::runLoadedGraph(
       *loaded, rt::artifactLookup(artifact, feedList));
