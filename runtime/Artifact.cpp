@@ -37,10 +37,10 @@ Offset<fb::Plan> writePlan(FlatBufferBuilder &b, const ExecutionPlan &plan) {
         static_cast<fb::ValueKind>(v.kind), v.index, v.offset, v.reuses));
   std::vector<Offset<fb::Kernel>> kernels;
   for (const PlanKernel &k : plan.kernels)
-    kernels.push_back(fb::CreateKernel(
-        b, b.CreateString(k.opName), b.CreateString(k.location),
-        b.CreateVector(k.buffers), k.numOperands,
-        b.CreateVector(k.dependencies)));
+    kernels.push_back(fb::CreateKernel(b, b.CreateString(k.opName),
+                                       b.CreateString(k.location),
+                                       b.CreateVector(k.buffers), k.numOperands,
+                                       b.CreateVector(k.dependencies)));
   auto bindings = [&](const std::vector<ExternalBinding> &list) {
     std::vector<Offset<fb::Binding>> out;
     for (const ExternalBinding &binding : list)
@@ -93,16 +93,14 @@ std::vector<int64_t> ints(const flatbuffers::Vector<int64_t> *list) {
 }
 
 /// A shape read from the file, with a byte size that fits int64_t.
-Expected<Shape> shapeOf(const flatbuffers::Vector<int64_t> *dims,
-                        DType dtype, const std::string &what) {
+Expected<Shape> shapeOf(const flatbuffers::Vector<int64_t> *dims, DType dtype,
+                        const std::string &what) {
   Shape shape = ints(dims);
   Expected<int64_t> count = checkedElementCount(shape, dtypeSize(dtype));
   if (!count.ok())
     return Error::failure(what + ": bad shape " + shapeToString(shape));
   return shape;
 }
-
-
 
 Expected<ExecutionPlan> readPlan(const fb::Plan *plan,
                                  const std::string &what) {
@@ -126,8 +124,7 @@ Expected<ExecutionPlan> readPlan(const fb::Plan *plan,
       value.bytes = v->bytes();
       auto kind = static_cast<uint8_t>(v->kind());
       if (kind > static_cast<uint8_t>(ValueKind::Arena))
-        return Error::failure(where + ": unknown kind " +
-                              std::to_string(kind));
+        return Error::failure(where + ": unknown kind " + std::to_string(kind));
       value.kind = static_cast<ValueKind>(kind);
       value.index = v->index();
       value.offset = v->offset();
@@ -198,8 +195,8 @@ Error checkBindings(const ArtifactGraph &graph, const Artifact &artifact) {
       continue;
     const ArtifactTensor *stored = artifact.tensor(binding.name);
     if (!stored)
-      return Error::failure("graph '" + graph.name + "' reads " +
-                            binding.role + " '" + binding.name +
+      return Error::failure("graph '" + graph.name + "' reads " + binding.role +
+                            " '" + binding.name +
                             "', which the artifact does not hold");
     const PlanValue &value = graph.plan.values[binding.value];
     if (stored->tensor.dtype() != value.dtype ||
@@ -216,11 +213,10 @@ Expected<Artifact> readVerified(const fb::Artifact *root) {
   Artifact artifact;
   artifact.formatVersion = root->format_version();
   if (artifact.formatVersion > kArtifactFormatVersion)
-    return Error::failure("format version " +
-                          std::to_string(artifact.formatVersion) +
-                          " is newer than this runtime reads (" +
-                          std::to_string(kArtifactFormatVersion) +
-                          "); use a newer nnc");
+    return Error::failure(
+        "format version " + std::to_string(artifact.formatVersion) +
+        " is newer than this runtime reads (" +
+        std::to_string(kArtifactFormatVersion) + "); use a newer nnc");
   if (artifact.formatVersion == 0)
     return Error::failure("no format version");
   artifact.nncVersion = str(root->nnc_version());
@@ -330,9 +326,9 @@ Expected<Artifact> readVerified(const fb::Artifact *root) {
     artifact.training = state;
   }
   if (const fb::Accuracy *accuracy = root->accuracy())
-    artifact.accuracy = ArtifactAccuracy{accuracy->threshold(),
-                                         str(accuracy->output_name()),
-                                         str(accuracy->label_input())};
+    artifact.accuracy =
+        ArtifactAccuracy{accuracy->threshold(), str(accuracy->output_name()),
+                         str(accuracy->label_input())};
   return artifact;
 }
 
@@ -389,19 +385,18 @@ Expected<std::string> serializeArtifact(const Artifact &artifact) {
     // Tensor data aligned to 64 bytes in the file, so a reader could map
     // it in place.
     b.ForceVectorAlignment(t.tensor.byteSize(), 1, 64);
-    auto data = b.CreateVector(
-        reinterpret_cast<const uint8_t *>(t.tensor.rawData()),
-        t.tensor.byteSize());
-    tensors.push_back(fb::CreateTensor(b, b.CreateString(t.name),
-                                       b.CreateString(t.role),
-                                       toFb(t.tensor.dtype()),
-                                       shapeOf(b, t.tensor.shape()), data));
+    auto data =
+        b.CreateVector(reinterpret_cast<const uint8_t *>(t.tensor.rawData()),
+                       t.tensor.byteSize());
+    tensors.push_back(fb::CreateTensor(
+        b, b.CreateString(t.name), b.CreateString(t.role),
+        toFb(t.tensor.dtype()), shapeOf(b, t.tensor.shape()), data));
   }
   std::vector<Offset<fb::Graph>> graphs;
   for (const ArtifactGraph &g : artifact.graphs) {
-    auto executable = b.CreateVector(
-        reinterpret_cast<const uint8_t *>(g.executable.data()),
-        g.executable.size());
+    auto executable =
+        b.CreateVector(reinterpret_cast<const uint8_t *>(g.executable.data()),
+                       g.executable.size());
     auto plan = writePlan(b, g.plan);
     graphs.push_back(fb::CreateGraph(b, b.CreateString(g.name),
                                      static_cast<fb::GraphKind>(g.kind),
@@ -410,9 +405,9 @@ Expected<std::string> serializeArtifact(const Artifact &artifact) {
   auto backend = fb::CreateBackend(b, b.CreateString(artifact.backendName),
                                    b.CreateString(artifact.backendVersion),
                                    artifact.abiMajor, artifact.abiMinor);
-  auto target = fb::CreateTarget(
-      b, b.CreateString(artifact.targetTriple),
-      b.CreateVectorOfStrings(artifact.cpuFeatures), artifact.machineCode);
+  auto target = fb::CreateTarget(b, b.CreateString(artifact.targetTriple),
+                                 b.CreateVectorOfStrings(artifact.cpuFeatures),
+                                 artifact.machineCode);
   std::vector<Offset<fb::Flag>> flags;
   for (const auto &[key, value] : artifact.compileFlags)
     flags.push_back(
@@ -421,16 +416,15 @@ Expected<std::string> serializeArtifact(const Artifact &artifact) {
   auto outputs = writePorts(b, artifact.outputs);
   Offset<fb::Training> training;
   if (artifact.training)
-    training = fb::CreateTraining(b, artifact.training->step,
-                                  artifact.training->epoch,
-                                  artifact.training->seed,
-                                  artifact.training->learningRate);
+    training = fb::CreateTraining(
+        b, artifact.training->step, artifact.training->epoch,
+        artifact.training->seed, artifact.training->learningRate);
   Offset<fb::Accuracy> accuracy;
   if (artifact.accuracy)
-    accuracy = fb::CreateAccuracy(
-        b, artifact.accuracy->threshold,
-        b.CreateString(artifact.accuracy->outputName),
-        b.CreateString(artifact.accuracy->labelInput));
+    accuracy =
+        fb::CreateAccuracy(b, artifact.accuracy->threshold,
+                           b.CreateString(artifact.accuracy->outputName),
+                           b.CreateString(artifact.accuracy->labelInput));
   auto root = fb::CreateArtifact(
       b, artifact.formatVersion, b.CreateString(artifact.nncVersion), backend,
       target, b.CreateVector(flags), b.CreateString(artifact.graphHash),

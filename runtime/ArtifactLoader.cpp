@@ -17,10 +17,10 @@ Expected<const LoadedPlugin *> findArtifactBackend(const Artifact &artifact,
                                          : " (found: " + names + ")"));
   }
   if (artifact.abiMajor != plugin->api().abi_major)
-    return Error::failure(
-        "the artifact was made with plugin ABI " +
-        std::to_string(artifact.abiMajor) + ".x, backend '" + plugin->name() +
-        "' has ABI " + std::to_string(plugin->api().abi_major) + ".x");
+    return Error::failure("the artifact was made with plugin ABI " +
+                          std::to_string(artifact.abiMajor) + ".x, backend '" +
+                          plugin->name() + "' has ABI " +
+                          std::to_string(plugin->api().abi_major) + ".x");
   if (artifact.backendVersion != plugin->version())
     return Error::failure("the artifact was made by backend '" +
                           artifact.backendName + "' version " +
@@ -61,8 +61,7 @@ Expected<LoadedGraph> loadArtifactGraph(const ArtifactGraph &graph,
             executable->checkKernelBuffers(static_cast<int64_t>(k), sizes);
         !error.ok())
       return std::move(error).withContext(where);
-    Expected<PluginKernel> kernel =
-        executable->kernel(static_cast<int64_t>(k));
+    Expected<PluginKernel> kernel = executable->kernel(static_cast<int64_t>(k));
     if (!kernel.ok())
       return kernel.takeError().withContext(where);
     nnc_kernel_info info{};

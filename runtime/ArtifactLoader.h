@@ -47,15 +47,14 @@ Expected<LoadedGraph> loadArtifactGraph(const ArtifactGraph &graph,
 
 /// Finds the tensor bound to a graph argument by role and name; null when
 /// there is none.
-using TensorLookup =
-    std::function<const Tensor *(const std::string &role,
-                                 const std::string &name)>;
+using TensorLookup = std::function<const Tensor *(const std::string &role,
+                                                  const std::string &name)>;
 
 /// A lookup serving "input" arguments from `feeds` (by name) and the
 /// others (param, buffer, opt_state) from the artifact's tensors.
-TensorLookup artifactLookup(const Artifact &artifact,
-                            const std::vector<std::pair<std::string,
-                                                        const Tensor *>> &feeds);
+TensorLookup artifactLookup(
+    const Artifact &artifact,
+    const std::vector<std::pair<std::string, const Tensor *>> &feeds);
 
 /// Runs `graph` once: binds each argument through `lookup` (its dtype and
 /// shape checked), and returns one new tensor per plan output, in order.

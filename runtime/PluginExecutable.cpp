@@ -64,8 +64,9 @@ Error noSerializeExtension(const LoadedPlugin &plugin) {
 }
 } // namespace
 
-Expected<PluginExecutable> PluginExecutable::deserialize(
-    const LoadedPlugin &plugin, const void *bytes, size_t size) {
+Expected<PluginExecutable>
+PluginExecutable::deserialize(const LoadedPlugin &plugin, const void *bytes,
+                              size_t size) {
   const nnc_serialize_extension *extension = plugin.serializeExtension();
   if (!extension)
     return noSerializeExtension(plugin);

@@ -58,8 +58,8 @@ public:
   /// compiling, through the plugin's NNC_EXTENSION_SERIALIZE extension.
   /// Fails when the plugin has none ("backend 'cpu' cannot load compiled
   /// artifacts (no serialize extension)") or rejects the bytes.
-  static Expected<PluginExecutable>
-  deserialize(const LoadedPlugin &plugin, const void *bytes, size_t size);
+  static Expected<PluginExecutable> deserialize(const LoadedPlugin &plugin,
+                                                const void *bytes, size_t size);
 
   /// The executable as bytes for deserialize(); fails like deserialize
   /// when the plugin cannot serialize.

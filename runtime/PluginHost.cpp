@@ -120,8 +120,7 @@ const nnc_serialize_extension *LoadedPlugin::serializeExtension() const {
       continue;
     const auto *serialize =
         reinterpret_cast<const nnc_serialize_extension *>(extension);
-    if (serialize->serialize && serialize->free_bytes &&
-        serialize->deserialize)
+    if (serialize->serialize && serialize->free_bytes && serialize->deserialize)
       return serialize;
   }
   return nullptr;

@@ -136,7 +136,8 @@ nnc_status refSerialize(const nnc_executable *executable, void **bytes,
   *size = 0;
   try {
     std::string data = nnc::ref::serializePrograms(executable->kernels);
-    auto *copy = static_cast<char *>(std::malloc(data.size() ? data.size() : 1));
+    auto *copy =
+        static_cast<char *>(std::malloc(data.size() ? data.size() : 1));
     if (!copy)
       return fail(error, NNC_ERROR, "serialize: out of memory");
     std::memcpy(copy, data.data(), data.size());
@@ -182,8 +183,7 @@ nnc_status refCheckKernelBuffers(const nnc_executable *executable,
       (!bufferBytes && numBuffers > 0))
     return fail(error, NNC_ERROR, "check_kernel_buffers: bad arguments");
   nnc::rt::Error status = nnc::ref::checkProgramBuffers(
-      executable->kernels[static_cast<size_t>(index)], bufferBytes,
-      numBuffers);
+      executable->kernels[static_cast<size_t>(index)], bufferBytes, numBuffers);
   if (!status.ok())
     return fail(error, NNC_ERROR, status.message());
   return NNC_OK;

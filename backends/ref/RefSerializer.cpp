@@ -150,8 +150,8 @@ FlatAttrs flatten(const StepAttrs &attrs) {
                a.dilation[0], a.dilation[1], a.groups};
         } else if constexpr (std::is_same_v<T, Pool2dAttrs>) {
           std::array<int64_t, 2> stride = a.stride.value_or(a.kernel);
-          i = {a.kernel[0],  a.kernel[1],  a.stride.has_value(),
-               stride[0],    stride[1],    a.padding[0],
+          i = {a.kernel[0],  a.kernel[1],      a.stride.has_value(),
+               stride[0],    stride[1],        a.padding[0],
                a.padding[1], a.countIncludePad};
         } else if constexpr (std::is_same_v<T, BatchNormAttrs>) {
           d = {a.eps, a.momentum};
@@ -242,8 +242,10 @@ rt::Expected<StepAttrs> unflatten(const FlatAttrs &flat) {
       return bad;
     SliceAttrs attrs;
     auto next = i.begin() + 4;
-    for (auto [k, list] : {std::pair{0, &attrs.axes}, {1, &attrs.starts},
-                           {2, &attrs.ends}, {3, &attrs.steps}}) {
+    for (auto [k, list] : {std::pair{0, &attrs.axes},
+                           {1, &attrs.starts},
+                           {2, &attrs.ends},
+                           {3, &attrs.steps}}) {
       list->assign(next, next + i[static_cast<size_t>(k)]);
       next += i[static_cast<size_t>(k)];
     }
@@ -453,9 +455,9 @@ rt::Expected<Program> readProgram(Reader &in) {
     auto type = static_cast<rt::DType>(dtype);
     if (bytes != static_cast<uint64_t>(rt::elementCount(tensorShape)) *
                      rt::dtypeSize(type))
-      return rt::Error::failure("constant " + std::to_string(c) + " holds " +
-                                std::to_string(bytes) + " bytes, not those of " +
-                                rt::typeToString(type, tensorShape));
+      return rt::Error::failure(
+          "constant " + std::to_string(c) + " holds " + std::to_string(bytes) +
+          " bytes, not those of " + rt::typeToString(type, tensorShape));
     rt::Expected<rt::Tensor> tensor = rt::Tensor::create(type, tensorShape);
     if (!tensor.ok())
       return tensor.takeError();
@@ -483,8 +485,7 @@ rt::Expected<Program> readProgram(Reader &in) {
     StepSignature signature = signatureOf(step.kind);
     if (step.inputs.size() < signature.minInputs ||
         step.inputs.size() > signature.maxInputs ||
-        step.outputs.size() != signature.outputs ||
-        flat.tag != signature.attrs)
+        step.outputs.size() != signature.outputs || flat.tag != signature.attrs)
       return rt::Error::failure(where + "operands, results or attributes "
                                         "do not fit its kind");
     rt::Expected<StepAttrs> attrs = unflatten(flat);

@@ -115,8 +115,7 @@ TEST(ArtifactTest, GoldenRunsToRecordedOutputs) {
     Tensor expected = npy("expected/" + graph->plan.outputs[i].name + ".npy");
     const Tensor &got = (*results)[i];
     ASSERT_EQ(got.shape(), expected.shape());
-    EXPECT_EQ(std::memcmp(got.rawData(), expected.rawData(), got.byteSize()),
-              0)
+    EXPECT_EQ(std::memcmp(got.rawData(), expected.rawData(), got.byteSize()), 0)
         << graph->plan.outputs[i].name;
   }
 }

@@ -74,9 +74,8 @@ std::string readSource(const std::string &path) {
 
 ExitCode runCompile(const CompileOptions &options) {
   std::unique_ptr<ModelSession> session =
-      options.train
-          ? openWithLoss(options.session, options.modelPath, "train")
-          : ModelSession::open(options.session, options.modelPath);
+      options.train ? openWithLoss(options.session, options.modelPath, "train")
+                    : ModelSession::open(options.session, options.modelPath);
   if (!session)
     return UserError;
   const frontend::Program &program = session->program();
@@ -126,8 +125,8 @@ ExitCode runCompile(const CompileOptions &options) {
   GraphRequest forwardRequest;
   forwardRequest.batch = batch;
   std::unique_ptr<CompiledGraph> forward = session->compile(forwardRequest);
-  if (!forward || !addGraph(artifact, "forward",
-                            rt::ArtifactGraphKind::Forward, batch, *forward))
+  if (!forward || !addGraph(artifact, "forward", rt::ArtifactGraphKind::Forward,
+                            batch, *forward))
     return UserError;
   if (program.hasLoss && !session->lossOnlyInputs().empty()) {
     GraphRequest request = forwardRequest;
@@ -165,8 +164,7 @@ ExitCode runCompile(const CompileOptions &options) {
     rt::ArtifactTraining training;
     training.seed = options.seed;
     auto lr = program.training.hyper.find("lr");
-    training.learningRate =
-        lr == program.training.hyper.end() ? 0 : lr->second;
+    training.learningRate = lr == program.training.hyper.end() ? 0 : lr->second;
     artifact.training = training;
   }
 
@@ -203,9 +201,9 @@ ExitCode runCompile(const CompileOptions &options) {
         {binding.name, binding.role, value.dtype, value.shape, batched});
   }
   if (const std::optional<AccuracySpec> &spec = session->accuracy())
-    artifact.accuracy = rt::ArtifactAccuracy{
-        spec->kind == AccuracySpec::Kind::Threshold, spec->outputName,
-        spec->labelInput};
+    artifact.accuracy =
+        rt::ArtifactAccuracy{spec->kind == AccuracySpec::Kind::Threshold,
+                             spec->outputName, spec->labelInput};
 
   if (rt::Error error = rt::writeArtifact(options.outputPath, artifact);
       !error.ok())
@@ -400,13 +398,13 @@ ExitCode runArtifact(const RunOptions &options) {
     }
   }
   if (!graph) {
-    const rt::ArtifactGraph *last =
-        artifact.graph("predict") ? artifact.graph("predict")
-                                  : artifact.graph("forward");
+    const rt::ArtifactGraph *last = artifact.graph("predict")
+                                        ? artifact.graph("predict")
+                                        : artifact.graph("forward");
     for (const std::string &name : last ? inputsOf(*last) : names)
       if (!feeds.count(name))
-        return fail("missing --input " + name + "=FILE.npy (inputs: " +
-                    llvm::join(names, ", ") + ")");
+        return fail("missing --input " + name +
+                    "=FILE.npy (inputs: " + llvm::join(names, ", ") + ")");
     return fail("the artifact has no forward graph");
   }
   std::optional<rt::LoadedGraph> loaded = loadGraph(*opened, *graph);
@@ -422,16 +420,17 @@ ExitCode runArtifact(const RunOptions &options) {
     if (binding.role != "input" || feeds.count(binding.name))
       continue;
     const rt::PlanValue &value = graph->plan.values[binding.value];
-    rt::Expected<rt::Tensor> zeros = rt::Tensor::create(value.dtype, value.shape);
+    rt::Expected<rt::Tensor> zeros =
+        rt::Tensor::create(value.dtype, value.shape);
     if (!zeros.ok())
       return fail(zeros.message());
-    feedList.emplace_back(binding.name,
-                          &unread.emplace(binding.name, std::move(*zeros))
-                               .first->second);
+    feedList.emplace_back(
+        binding.name,
+        &unread.emplace(binding.name, std::move(*zeros)).first->second);
   }
   std::optional<tbb::global_control> cap = threadCap(options.session.threads);
-  rt::Expected<std::vector<rt::Tensor>> results = rt::runLoadedGraph(
-      *loaded, rt::artifactLookup(artifact, feedList));
+  rt::Expected<std::vector<rt::Tensor>> results =
+      rt::runLoadedGraph(*loaded, rt::artifactLookup(artifact, feedList));
   if (!results.ok())
     return fail(results.message());
   for (size_t i = 0; i < results->size(); ++i)
@@ -451,11 +450,10 @@ ExitCode evalArtifact(const EvalOptions &options) {
     return UserError;
   const rt::Artifact &artifact = opened->artifact;
   const rt::ArtifactGraph *full = artifact.graph("forward");
-  if (!full || std::none_of(full->plan.outputs.begin(),
-                            full->plan.outputs.end(),
-                            [](const rt::ExternalBinding &b) {
-                              return b.role == "loss";
-                            }))
+  if (!full ||
+      std::none_of(
+          full->plan.outputs.begin(), full->plan.outputs.end(),
+          [](const rt::ExternalBinding &b) { return b.role == "loss"; }))
     return fail("the artifact has no loss to evaluate");
   const rt::ArtifactGraph *single = artifact.graph("forward@1");
 
@@ -521,10 +519,10 @@ ExitCode evalArtifact(const EvalOptions &options) {
     spec.labelInput = artifact.accuracy->labelInput;
   }
   // Runs `graph` on samples [begin, end) of the current batch.
-  auto runOn = [&](rt::LoadedGraph &graph, const rt::ArtifactGraph &source,
-                   const std::vector<std::pair<std::string,
-                                               const rt::Tensor *>> &feeds,
-                   int64_t size) -> bool {
+  auto runOn =
+      [&](rt::LoadedGraph &graph, const rt::ArtifactGraph &source,
+          const std::vector<std::pair<std::string, const rt::Tensor *>> &feeds,
+          int64_t size) -> bool {
     rt::Expected<std::vector<rt::Tensor>> results =
         rt::runLoadedGraph(graph, rt::artifactLookup(artifact, feeds));
     if (!results.ok()) {
@@ -580,10 +578,11 @@ ExitCode evalArtifact(const EvalOptions &options) {
         rt::Shape shape = column.shape();
         if (shape.empty())
           return fail("input '" + feeds[f].first + "' is not batched");
-        int64_t rowBytes =
-            static_cast<int64_t>(column.byteSize()) / std::max<int64_t>(1, shape[0]);
+        int64_t rowBytes = static_cast<int64_t>(column.byteSize()) /
+                           std::max<int64_t>(1, shape[0]);
         shape[0] = 1;
-        rt::Expected<rt::Tensor> row = rt::Tensor::create(column.dtype(), shape);
+        rt::Expected<rt::Tensor> row =
+            rt::Tensor::create(column.dtype(), shape);
         if (!row.ok())
           return fail(row.message());
         std::memcpy(row->rawData(), column.rawData() + s * rowBytes,

@@ -91,7 +91,12 @@ TEST_F(RefPluginTest, TableDescribesTheOracle) {
   EXPECT_STREQ(plugin->api->description,
                "reference interpreter: the correctness oracle");
   EXPECT_EQ(plugin->api->abi_major, 1u);
-  EXPECT_EQ(plugin->api->abi_minor, 0u);
+  EXPECT_EQ(plugin->api->abi_minor, 1u);
+  // ABI 1.1: the serialize extension heads the chain (compiled artifacts).
+  const nnc_extension_base *extension = plugin->api->extensions;
+  ASSERT_NE(extension, nullptr);
+  EXPECT_EQ(extension->type, static_cast<uint32_t>(NNC_EXTENSION_SERIALIZE));
+  EXPECT_EQ(extension->struct_size, sizeof(nnc_serialize_extension));
 }
 
 TEST_F(RefPluginTest, SupportsEveryOpOfTheDialect) {
