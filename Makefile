@@ -25,16 +25,17 @@ build: configure
 
 # The main job on the bundled default model: check it, show its IR, train
 # the digits MLP with held-out evaluation, then report its test accuracy.
+# On the cpu backend: faster than ref end to end, compile included.
 DIGITS := examples/data/digits
 demo: build
 	$(NNC) check examples/mlp_digits.nn
 	$(NNC) ir examples/mlp_digits.nn --stage frontend
 	$(NNC) backends
-	$(NNC) train examples/mlp_digits.nn \
+	$(NNC) train examples/mlp_digits.nn --backend cpu \
 	  --data x=$(DIGITS)_train_x.npy --data labels=$(DIGITS)_train_y.npy \
 	  --eval-data x=$(DIGITS)_test_x.npy --eval-data labels=$(DIGITS)_test_y.npy \
 	  --save $(BUILD_DIR)/demo/params --plot $(BUILD_DIR)/demo/loss.svg
-	$(NNC) eval examples/mlp_digits.nn --params $(BUILD_DIR)/demo/params \
+	$(NNC) eval examples/mlp_digits.nn --backend cpu --params $(BUILD_DIR)/demo/params \
 	  --data x=$(DIGITS)_test_x.npy --data labels=$(DIGITS)_test_y.npy
 
 test:
