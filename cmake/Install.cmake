@@ -2,7 +2,10 @@
 # so an installed nnc finds its plugins the same way:
 #
 #   bin/nnc                            the CLI
+#   bin/nnc-run                        the deployment runner (no MLIR/LLVM)
 #   lib/nnc/plugins/*.so               backend plugins (nnc_add_plugin)
+#   lib/nnc/runtime-plugins/*.so       runtime-only plugins for nnc-run
+#                                      (installed by their own folders)
 #   include/nnc/PluginABI.h            the plugin C ABI
 #   lib/cmake/nnc/                     find_package(nnc): nnc::plugin_abi and
 #                                      nnc_add_plugin, for plugins built

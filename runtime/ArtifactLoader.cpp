@@ -2,6 +2,8 @@
 
 #include "runtime/ArtifactLoader.h"
 
+#include <algorithm>
+
 namespace nnc::rt {
 
 Expected<const LoadedPlugin *> findArtifactBackend(const Artifact &artifact,
@@ -123,6 +125,95 @@ Expected<std::vector<Tensor>> runLoadedGraph(LoadedGraph &graph,
   if (Error error = graph.executor->run(inputs, outputs); !error.ok())
     return error;
   return results;
+}
+
+namespace {
+
+/// True when some kernel or result reads the value of input binding `b`
+/// (a graph without its loss keeps the labels as an unread argument).
+bool isRead(const ExecutionPlan &plan, const ExternalBinding &b) {
+  for (const PlanKernel &kernel : plan.kernels)
+    if (std::find(kernel.buffers.begin(), kernel.buffers.end(), b.value) !=
+        kernel.buffers.end())
+      return true;
+  for (const ExternalBinding &output : plan.outputs)
+    if (output.value == b.value)
+      return true;
+  return false;
+}
+
+/// The input names `graph` reads.
+std::vector<std::string> inputsRead(const ArtifactGraph &graph) {
+  std::vector<std::string> names;
+  for (const ExternalBinding &binding : graph.plan.inputs)
+    if (binding.role == "input" && isRead(graph.plan, binding))
+      names.push_back(binding.name);
+  return names;
+}
+
+bool contains(const std::vector<std::string> &names, const std::string &name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::string joinNames(const std::vector<std::string> &names) {
+  std::string text;
+  for (const std::string &name : names)
+    text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+} // namespace
+
+Expected<const ArtifactGraph *>
+selectRunGraph(const Artifact &artifact, const std::vector<std::string> &fed) {
+  std::vector<std::string> names;
+  for (const ArtifactPort &port : artifact.inputs)
+    names.push_back(port.name);
+  for (const std::string &name : fed)
+    if (!contains(names, name))
+      return Error::failure("the artifact has no input '" + name +
+                            "' (inputs: " + joinNames(names) + ")");
+  for (const char *name : {"forward", "predict"}) {
+    const ArtifactGraph *candidate = artifact.graph(name);
+    if (!candidate)
+      continue;
+    std::vector<std::string> needed = inputsRead(*candidate);
+    if (std::all_of(needed.begin(), needed.end(),
+                    [&](const std::string &n) { return contains(fed, n); }))
+      return candidate;
+  }
+  const ArtifactGraph *last = artifact.graph("predict")
+                                  ? artifact.graph("predict")
+                                  : artifact.graph("forward");
+  for (const std::string &name : last ? inputsRead(*last) : names)
+    if (!contains(fed, name))
+      return Error::failure("missing --input " + name +
+                            "=FILE.npy (inputs: " + joinNames(names) + ")");
+  return Error::failure("the artifact has no forward graph");
+}
+
+Expected<std::vector<Tensor>>
+runArtifactGraph(const Artifact &artifact, const ArtifactGraph &graph,
+                 LoadedGraph &loaded,
+                 const std::map<std::string, Tensor> &feeds) {
+  std::vector<std::pair<std::string, const Tensor *>> feedList;
+  for (const auto &[name, tensor] : feeds)
+    feedList.emplace_back(name, &tensor);
+  // Zeros for the inputs the graph binds but never reads.
+  std::map<std::string, Tensor> unread;
+  for (const ExternalBinding &binding : graph.plan.inputs) {
+    if (binding.role != "input" || feeds.count(binding.name))
+      continue;
+    const PlanValue &value =
+        graph.plan.values[static_cast<size_t>(binding.value)];
+    Expected<Tensor> zeros = Tensor::create(value.dtype, value.shape);
+    if (!zeros.ok())
+      return zeros.takeError();
+    feedList.emplace_back(
+        binding.name,
+        &unread.emplace(binding.name, std::move(*zeros)).first->second);
+  }
+  return runLoadedGraph(loaded, artifactLookup(artifact, feedList));
 }
 
 } // namespace nnc::rt

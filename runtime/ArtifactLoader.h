@@ -18,6 +18,7 @@
 #include "runtime/PluginHost.h"
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,6 +61,24 @@ TensorLookup artifactLookup(
 /// shape checked), and returns one new tensor per plan output, in order.
 Expected<std::vector<Tensor>> runLoadedGraph(LoadedGraph &graph,
                                              const TensorLookup &lookup);
+
+/// The graph a forward run executes when the inputs named in `fed` are
+/// given, chosen as `nnc run MODEL.nn` chooses: "forward" when every input
+/// it reads is fed, else "predict" (the loss and its labels dropped).
+/// Fails naming an input the artifact does not have ("the artifact has no
+/// input 'z' (inputs: x, labels)") or the first one missing ("missing
+/// --input x=FILE.npy (inputs: ...)"). `nnc run FILE.nnx` and `nnc-run`
+/// share it so that both pick the same graph.
+Expected<const ArtifactGraph *>
+selectRunGraph(const Artifact &artifact, const std::vector<std::string> &fed);
+
+/// Runs `graph` (of `artifact`, loaded as `loaded`) once on `feeds`, with
+/// zeros for the inputs the graph binds but never reads (the labels of a
+/// graph without its loss). Returns one tensor per plan output, in order.
+Expected<std::vector<Tensor>>
+runArtifactGraph(const Artifact &artifact, const ArtifactGraph &graph,
+                 LoadedGraph &loaded,
+                 const std::map<std::string, Tensor> &feeds);
 
 } // namespace nnc::rt
 

@@ -178,7 +178,11 @@ Expected<LoadedPlugin> loadPlugin(const std::string &path) {
   return LoadedPlugin(std::move(library), api, path);
 }
 
-std::string installedPluginDir() {
+namespace {
+
+/// The folder above the running executable's (the install prefix, or the
+/// build folder); empty when the executable cannot be found.
+std::string installPrefix() {
   // The kernel's own record of the running executable, with symlinks
   // resolved, so a symlinked `nnc` still finds the plugins of its install.
   std::string buffer(4096, '\0');
@@ -193,7 +197,19 @@ std::string installedPluginDir() {
   size_t prefixSlash = buffer.rfind('/', binSlash - 1);
   if (prefixSlash == std::string::npos)
     return "";
-  return buffer.substr(0, prefixSlash) + "/lib/nnc/plugins";
+  return buffer.substr(0, prefixSlash);
+}
+
+} // namespace
+
+std::string installedPluginDir() {
+  std::string prefix = installPrefix();
+  return prefix.empty() ? "" : prefix + "/lib/nnc/plugins";
+}
+
+std::string installedRuntimePluginDir() {
+  std::string prefix = installPrefix();
+  return prefix.empty() ? "" : prefix + "/lib/nnc/runtime-plugins";
 }
 
 std::vector<std::string> splitPluginPath(const char *value) {

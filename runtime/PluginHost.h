@@ -79,6 +79,13 @@ Expected<LoadedPlugin> loadPlugin(const std::string &path);
 /// running executable cannot be found.
 std::string installedPluginDir();
 
+/// The deployment's runtime-only plugin folder, which `nnc-run` searches
+/// and `nnc` does not: `<dir of the running executable>/../lib/nnc/
+/// runtime-plugins`. Its plugins (libnnc_backend_ref_rt.so) load artifacts
+/// but cannot compile, and share the names of nnc's plugins. Empty when the
+/// running executable cannot be found.
+std::string installedRuntimePluginDir();
+
 /// The folders of a colon-separated search path such as NNC_PLUGIN_PATH, in
 /// order; empty entries are dropped. A null `value` gives no folders.
 std::vector<std::string> splitPluginPath(const char *value);

@@ -5,9 +5,17 @@
 // RefCompiler / RefProgram; no C++ exception leaves these functions (an
 // allocation failure becomes an nnc_error).
 //
+// Built twice: as `ref` (libnnc_backend_ref.so, with the compiler half) and,
+// with NNC_REF_RUNTIME_ONLY defined, as the runtime-only `ref` of
+// deployments (libnnc_backend_ref_rt.so): the same interpreter and
+// serializer, but `compile` answers NNC_UNSUPPORTED and nothing references
+// RefCompiler, hence no MLIR or LLVM.
+//
 //===----------------------------------------------------------------------===//
 
+#ifndef NNC_REF_RUNTIME_ONLY
 #include "backends/ref/RefCompiler.h"
+#endif
 #include "backends/ref/RefProgram.h"
 #include "backends/ref/RefSerializer.h"
 #include "runtime/PluginABI.h"
@@ -84,6 +92,11 @@ nnc_status refCompile(nnc_compile_args *args, nnc_error **error) {
     return fail(error, NNC_ERROR, "compile: no bytecode given");
   args->executable = nullptr;
   args->num_kernels = 0;
+#ifdef NNC_REF_RUNTIME_ONLY
+  return fail(error, NNC_UNSUPPORTED,
+              "the runtime-only ref backend (libnnc_backend_ref_rt.so) runs "
+              "compiled artifacts but cannot compile; compile with nnc");
+#else
   try {
     nnc::ref::CompiledModule compiled =
         nnc::ref::compileModule(args->bytecode, args->bytecode_size);
@@ -105,6 +118,7 @@ nnc_status refCompile(nnc_compile_args *args, nnc_error **error) {
   } catch (...) {
     return fail(error, NNC_ERROR, "compile: unknown failure");
   }
+#endif
 }
 
 nnc_status refGetKernel(nnc_executable *executable, int64_t index,
@@ -211,7 +225,11 @@ const nnc_plugin_api kRefPluginApi = {
     NNC_PLUGIN_ABI_MINOR,
     "ref",
     "0.1.0",
+#ifdef NNC_REF_RUNTIME_ONLY
+    "reference interpreter, runtime only: runs compiled artifacts",
+#else
     "reference interpreter: the correctness oracle",
+#endif
     &kRefSerializeExtension.base,
     /*supported_ops=*/nullptr, // Filled in by nnc_plugin_entry.
     refCompile,
@@ -226,6 +244,16 @@ const nnc_plugin_api kRefPluginApi = {
 /// The plugin's one export (PluginABI.h declares it exported): the table of
 /// the ref backend.
 extern "C" const nnc_plugin_api *nnc_plugin_entry(void) {
+#ifdef NNC_REF_RUNTIME_ONLY
+  // Compiles nothing, so supports no op; constant-initialised.
+  static const char *const kNoOps[] = {nullptr};
+  static const nnc_plugin_api api = [] {
+    nnc_plugin_api table = kRefPluginApi;
+    table.supported_ops = kNoOps;
+    return table;
+  }();
+  return &api;
+#else
   // The op list lives with the compiler; a function-local static copies it
   // in once, thread-safely, on first use.
   static const nnc_plugin_api api = [] {
@@ -234,4 +262,5 @@ extern "C" const nnc_plugin_api *nnc_plugin_entry(void) {
     return table;
   }();
   return &api;
+#endif
 }

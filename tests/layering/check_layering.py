@@ -20,6 +20,11 @@ RULES = [
     ("runtime/*", (), COMPILER + OURS_ABOVE_RUNTIME),
     ("backends/ref/kernels/*", (), COMPILER + ("frontend/", "ir/", "passes/", "tools/")),
     ("backends/ref/RefProgram.*", (), COMPILER + ("frontend/", "ir/", "passes/", "tools/")),
+    ("backends/ref/RefSerializer.*", (), COMPILER + ("frontend/", "ir/", "passes/", "tools/")),
+    ("backends/ref/RefPlugin.cpp", (), COMPILER + ("frontend/", "ir/", "passes/", "tools/")),
+    # The deployment runner links the runtime alone (of tools/nnc it takes
+    # ExitCode.h, one enum).
+    ("tools/nnc-run/*", (), COMPILER + ("frontend/", "ir/", "passes/", "backends/", "tools/driver/")),
     ("backends/null/*", (), COMPILER + ("frontend/", "ir/", "passes/", "tools/")),
     ("frontend/*", ("MLIRGen.h", "MLIRGen.cpp"), COMPILER + ("passes/", "backends/", "tools/", "runtime/")),
     ("ir/*", (), ("frontend/", "passes/", "backends/", "tools/")),

@@ -19,4 +19,7 @@ config.substitutions.append(("%python", "python3"))
 # Backend plugins: the build's plugin folder, and the broken test plugins of
 # tests/plugins, kept apart so that a plain `nnc backends` does not see them.
 config.substitutions.append(("%plugin_dir", os.path.join(config.nnc_binary_dir, "lib", "nnc", "plugins")))
+# The deployment's runtime-only plugins (nnc-run), which nnc does not search.
+config.substitutions.append(("%runtime_plugin_dir", os.path.join(config.nnc_binary_dir, "lib", "nnc", "runtime-plugins")))
+config.substitutions.append(("%bin_dir", config.nnc_tools_dir))
 config.substitutions.append(("%plugins", os.path.join(config.nnc_binary_dir, "tests", "plugins")))

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tools/nnc/ArtifactBuilder.h"
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/DataArguments.h"
 #include "tools/nnc/ModelSession.h"
@@ -72,25 +73,13 @@ std::string readSource(const std::string &path) {
 
 } // namespace
 
-ExitCode runCompile(const CompileOptions &options) {
-  std::unique_ptr<ModelSession> session =
-      options.train ? openWithLoss(options.session, options.modelPath, "train")
-                    : ModelSession::open(options.session, options.modelPath);
-  if (!session)
-    return UserError;
-  const frontend::Program &program = session->program();
-  int64_t batch = 0;
-  if (!program.batchSymbol.empty())
-    batch = options.batch ? *options.batch : batchSetting(program);
-  if (batch < 0 || (!program.batchSymbol.empty() && batch == 0))
-    return fail("--batch must be positive");
-
-  ParameterStore params;
-  if (!params.initialize(program, options.paramsDir, options.seed))
-    return UserError;
-
+std::optional<rt::Artifact> buildArtifact(ModelSession &session,
+                                          const ArtifactRecipe &recipe,
+                                          const ParameterStore &params) {
+  const frontend::Program &program = session.program();
+  int64_t batch = recipe.batch;
   rt::Artifact artifact;
-  const rt::LoadedPlugin &backend = session->backend();
+  const rt::LoadedPlugin &backend = session.backend();
   artifact.nncVersion = NNC_VERSION;
   artifact.backendName = backend.name();
   artifact.backendVersion = backend.version();
@@ -99,21 +88,23 @@ ExitCode runCompile(const CompileOptions &options) {
   artifact.targetTriple = rt::hostTargetTriple();
   artifact.modelName = program.modelName;
   artifact.batchSize = batch;
-  const OptimizationOptions &opt = options.session.optimizations;
+  const OptimizationOptions &opt = recipe.optimizations;
   auto onOff = [](bool on) { return std::string(on ? "on" : "off"); };
   artifact.compileFlags = {
       {"backend", backend.name()},
       {"batch", std::to_string(batch)},
-      {"train", onOff(options.train)},
-      {"seed", std::to_string(options.seed)},
-      {"params", options.paramsDir},
+      {"train", onOff(recipe.trainStep.has_value())},
+      {"seed", std::to_string(recipe.seed)},
+      {"params", recipe.paramsDir},
       {"canonicalize", onOff(opt.canonicalize)},
       {"cse", onOff(opt.cse)},
       {"simplify", onOff(opt.simplify)},
       {"fuse", onOff(opt.fuse)},
       {"in-place", onOff(opt.inPlace)},
   };
-  std::string hashed = readSource(options.modelPath);
+  for (const auto &flag : recipe.extraFlags)
+    artifact.compileFlags.push_back(flag);
+  std::string hashed = readSource(recipe.modelPath);
   for (const auto &[key, value] : artifact.compileFlags)
     if (key != "params" && key != "seed")
       hashed += "\n" + key + "=" + value;
@@ -124,47 +115,48 @@ ExitCode runCompile(const CompileOptions &options) {
   // batch of `eval`.
   GraphRequest forwardRequest;
   forwardRequest.batch = batch;
-  std::unique_ptr<CompiledGraph> forward = session->compile(forwardRequest);
+  std::unique_ptr<CompiledGraph> forward = session.compile(forwardRequest);
   if (!forward || !addGraph(artifact, "forward", rt::ArtifactGraphKind::Forward,
                             batch, *forward))
-    return UserError;
-  if (program.hasLoss && !session->lossOnlyInputs().empty()) {
+    return std::nullopt;
+  if (program.hasLoss && !session.lossOnlyInputs().empty()) {
     GraphRequest request = forwardRequest;
     request.withoutLoss = true;
-    std::unique_ptr<CompiledGraph> predict = session->compile(request);
+    std::unique_ptr<CompiledGraph> predict = session.compile(request);
     if (!predict || !addGraph(artifact, "predict",
                               rt::ArtifactGraphKind::Predict, batch, *predict))
-      return UserError;
+      return std::nullopt;
   }
   if (program.hasLoss && batch > 1) {
     GraphRequest request = forwardRequest;
     request.batch = 1;
-    std::unique_ptr<CompiledGraph> single = session->compile(request);
+    std::unique_ptr<CompiledGraph> single = session.compile(request);
     if (!single || !addGraph(artifact, "forward@1",
                              rt::ArtifactGraphKind::Forward, 1, *single))
-      return UserError;
+      return std::nullopt;
   }
-  if (options.train) {
-    GraphRequest request;
+  if (recipe.trainStep) {
+    GraphRequest request = *recipe.trainStep;
     request.kind = GraphKind::TrainingStep;
     request.batch = batch;
-    std::unique_ptr<CompiledGraph> step = session->compile(request);
+    std::unique_ptr<CompiledGraph> step = session.compile(request);
     if (!step || !addGraph(artifact, "train_step",
                            rt::ArtifactGraphKind::TrainingStep, batch, *step))
-      return UserError;
+      return std::nullopt;
     // Optimizer state starts at zero, as `nnc train` starts it.
     for (const CompiledGraph::Argument &arg : step->arguments()) {
       if (arg.role != "opt_state")
         continue;
       rt::Expected<rt::Tensor> zeros = rt::Tensor::create(arg.dtype, arg.shape);
-      if (!zeros.ok())
-        return fail(zeros.message());
+      if (!zeros.ok()) {
+        fail(zeros.message());
+        return std::nullopt;
+      }
       artifact.tensors.push_back({arg.name, "opt_state", std::move(*zeros)});
     }
     rt::ArtifactTraining training;
-    training.seed = options.seed;
-    auto lr = program.training.hyper.find("lr");
-    training.learningRate = lr == program.training.hyper.end() ? 0 : lr->second;
+    training.seed = recipe.seed;
+    training.learningRate = recipe.learningRate;
     artifact.training = training;
   }
 
@@ -173,8 +165,10 @@ ExitCode runCompile(const CompileOptions &options) {
     if (arg.role == frontend::Argument::Role::Input || !value)
       continue;
     rt::Expected<rt::Tensor> copy = value->clone();
-    if (!copy.ok())
-      return fail(copy.message());
+    if (!copy.ok()) {
+      fail(copy.message());
+      return std::nullopt;
+    }
     artifact.tensors.push_back(
         {arg.name,
          arg.role == frontend::Argument::Role::Param ? "param" : "buffer",
@@ -200,18 +194,52 @@ ExitCode runCompile(const CompileOptions &options) {
     artifact.outputs.push_back(
         {binding.name, binding.role, value.dtype, value.shape, batched});
   }
-  if (const std::optional<AccuracySpec> &spec = session->accuracy())
+  if (const std::optional<AccuracySpec> &spec = session.accuracy())
     artifact.accuracy =
         rt::ArtifactAccuracy{spec->kind == AccuracySpec::Kind::Threshold,
                              spec->outputName, spec->labelInput};
+  return artifact;
+}
 
-  if (rt::Error error = rt::writeArtifact(options.outputPath, artifact);
+ExitCode runCompile(const CompileOptions &options) {
+  std::unique_ptr<ModelSession> session =
+      options.train ? openWithLoss(options.session, options.modelPath, "train")
+                    : ModelSession::open(options.session, options.modelPath);
+  if (!session)
+    return UserError;
+  const frontend::Program &program = session->program();
+  int64_t batch = 0;
+  if (!program.batchSymbol.empty())
+    batch = options.batch ? *options.batch : batchSetting(program);
+  if (batch < 0 || (!program.batchSymbol.empty() && batch == 0))
+    return fail("--batch must be positive");
+
+  ParameterStore params;
+  if (!params.initialize(program, options.paramsDir, options.seed))
+    return UserError;
+
+  ArtifactRecipe recipe;
+  recipe.modelPath = options.modelPath;
+  recipe.batch = batch;
+  recipe.seed = options.seed;
+  recipe.paramsDir = options.paramsDir;
+  recipe.optimizations = options.session.optimizations;
+  if (options.train) {
+    recipe.trainStep = GraphRequest();
+    auto lr = program.training.hyper.find("lr");
+    recipe.learningRate = lr == program.training.hyper.end() ? 0 : lr->second;
+  }
+  std::optional<rt::Artifact> artifact =
+      buildArtifact(*session, recipe, params);
+  if (!artifact)
+    return UserError;
+  if (rt::Error error = rt::writeArtifact(options.outputPath, *artifact);
       !error.ok())
     return fail(error.message());
   llvm::outs() << "wrote " << options.outputPath << ": "
-               << artifact.graphs.size() << " graphs, "
-               << artifact.tensors.size() << " tensors, backend "
-               << artifact.backendName << ", batch " << batch << "\n";
+               << artifact->graphs.size() << " graphs, "
+               << artifact->tensors.size() << " tensors, backend "
+               << artifact->backendName << ", batch " << batch << "\n";
   return Success;
 }
 
@@ -333,27 +361,6 @@ std::optional<rt::LoadedGraph> loadGraph(const OpenedArtifact &opened,
   return std::move(*loaded);
 }
 
-/// True when some kernel or result reads the value of input binding `b`
-/// (a graph without its loss keeps the labels as an unread argument).
-bool isRead(const rt::ExecutionPlan &plan, const rt::ExternalBinding &b) {
-  for (const rt::PlanKernel &kernel : plan.kernels)
-    if (llvm::is_contained(kernel.buffers, b.value))
-      return true;
-  for (const rt::ExternalBinding &output : plan.outputs)
-    if (output.value == b.value)
-      return true;
-  return false;
-}
-
-/// The input names a graph reads.
-std::vector<std::string> inputsOf(const rt::ArtifactGraph &graph) {
-  std::vector<std::string> names;
-  for (const rt::ExternalBinding &binding : graph.plan.inputs)
-    if (binding.role == "input" && isRead(graph.plan, binding))
-      names.push_back(binding.name);
-  return names;
-}
-
 std::optional<tbb::global_control> threadCap(unsigned threads) {
   std::optional<tbb::global_control> cap;
   if (threads > 0)
@@ -375,62 +382,20 @@ ExitCode runArtifact(const RunOptions &options) {
   if (!opened)
     return UserError;
   const rt::Artifact &artifact = opened->artifact;
-  std::vector<std::string> names;
-  for (const rt::ArtifactPort &port : artifact.inputs)
-    names.push_back(port.name);
+  std::vector<std::string> fed;
   for (const auto &[name, tensor] : feeds)
-    if (!llvm::is_contained(names, name))
-      return fail("the artifact has no input '" + name +
-                  "' (inputs: " + llvm::join(names, ", ") + ")");
-
-  // The graph with the loss when every input is fed, else the one
-  // without it, as `nnc run MODEL.nn` chooses.
-  const rt::ArtifactGraph *graph = nullptr;
-  for (const char *name : {"forward", "predict"}) {
-    const rt::ArtifactGraph *candidate = artifact.graph(name);
-    if (!candidate)
-      continue;
-    std::vector<std::string> needed = inputsOf(*candidate);
-    if (std::all_of(needed.begin(), needed.end(),
-                    [&](const std::string &n) { return feeds.count(n); })) {
-      graph = candidate;
-      break;
-    }
-  }
-  if (!graph) {
-    const rt::ArtifactGraph *last = artifact.graph("predict")
-                                        ? artifact.graph("predict")
-                                        : artifact.graph("forward");
-    for (const std::string &name : last ? inputsOf(*last) : names)
-      if (!feeds.count(name))
-        return fail("missing --input " + name +
-                    "=FILE.npy (inputs: " + llvm::join(names, ", ") + ")");
-    return fail("the artifact has no forward graph");
-  }
+    fed.push_back(name);
+  rt::Expected<const rt::ArtifactGraph *> selected =
+      rt::selectRunGraph(artifact, fed);
+  if (!selected.ok())
+    return fail(selected.message());
+  const rt::ArtifactGraph *graph = *selected;
   std::optional<rt::LoadedGraph> loaded = loadGraph(*opened, *graph);
   if (!loaded)
     return UserError;
-
-  std::vector<std::pair<std::string, const rt::Tensor *>> feedList;
-  for (const auto &[name, tensor] : feeds)
-    feedList.emplace_back(name, &tensor);
-  // Zeros for the inputs the graph binds but never reads.
-  std::map<std::string, rt::Tensor> unread;
-  for (const rt::ExternalBinding &binding : graph->plan.inputs) {
-    if (binding.role != "input" || feeds.count(binding.name))
-      continue;
-    const rt::PlanValue &value = graph->plan.values[binding.value];
-    rt::Expected<rt::Tensor> zeros =
-        rt::Tensor::create(value.dtype, value.shape);
-    if (!zeros.ok())
-      return fail(zeros.message());
-    feedList.emplace_back(
-        binding.name,
-        &unread.emplace(binding.name, std::move(*zeros)).first->second);
-  }
   std::optional<tbb::global_control> cap = threadCap(options.session.threads);
   rt::Expected<std::vector<rt::Tensor>> results =
-      rt::runLoadedGraph(*loaded, rt::artifactLookup(artifact, feedList));
+      rt::runArtifactGraph(artifact, *graph, *loaded, feeds);
   if (!results.ok())
     return fail(results.message());
   for (size_t i = 0; i < results->size(); ++i)

@@ -228,7 +228,7 @@ struct TrainFlags {
   cl::opt<int64_t> epochs, batch, checkpointEvery, maxSteps, lrStepEpochs;
   cl::opt<double> lr, clipNorm, lrGamma, lrMin;
   cl::opt<std::string> optimizer, schedule, params, save, checkpoint, resume,
-      plot;
+      saveArtifact, plot;
   cl::opt<uint64_t> seed;
   SessionFlags session;
   explicit TrainFlags(cl::OptionCategory &c)
@@ -258,8 +258,8 @@ struct TrainFlags {
         lrStepEpochs("lr-step-epochs",
                      cl::desc("step schedule: epochs between decays"),
                      cl::init(10), cl::sub(sub), cl::cat(c)),
-        lr("lr", cl::desc("Learning rate (default: the model's)"),
-           cl::sub(sub), cl::cat(c)),
+        lr("lr", cl::desc("Learning rate (default: the model's)"), cl::sub(sub),
+           cl::cat(c)),
         clipNorm("clip-norm", cl::desc("Clip gradients to this global norm"),
                  cl::init(0), cl::sub(sub), cl::cat(c)),
         lrGamma("lr-gamma", cl::desc("step schedule: decay factor"),
@@ -278,8 +278,14 @@ struct TrainFlags {
         checkpoint("checkpoint",
                    cl::desc("Checkpoint folder, written atomically"),
                    cl::sub(sub), cl::cat(c)),
-        resume("resume", cl::desc("Continue from this checkpoint"),
+        resume("resume",
+               cl::desc("Continue from this checkpoint folder or training "
+                        "artifact (FILE.nnx)"),
                cl::sub(sub), cl::cat(c)),
+        saveArtifact("save-artifact",
+                     cl::desc("Write a training artifact (FILE.nnx) at the "
+                              "end, for --resume"),
+                     cl::sub(sub), cl::cat(c)),
         plot("plot", cl::desc("Write the loss per epoch as an SVG chart"),
              cl::sub(sub), cl::cat(c)),
         seed("seed", cl::desc("Seed of initializers and shuffling"),
@@ -306,6 +312,7 @@ struct TrainFlags {
     o.checkpointEvery = checkpointEvery;
     o.maxSteps = maxSteps;
     o.resumeDir = resume;
+    o.saveArtifact = saveArtifact;
     o.plotPath = plot;
     o.shuffle = !noShuffle;
     return o;

@@ -149,7 +149,13 @@ struct TrainOptions {
   /// Stop after this many steps in all (0: no limit), checkpointing first,
   /// so that a later --resume continues the run.
   int64_t maxSteps = 0;
+  /// A checkpoint folder, or a training artifact (FILE.nnx: `nnc compile
+  /// --train` or --save-artifact) whose parameters, optimizer state and
+  /// counters the run continues from.
   std::string resumeDir;
+  /// Write a training artifact here at the end of the run (at an epoch
+  /// boundary), which `--resume FILE.nnx` continues.
+  std::string saveArtifact;
   std::string plotPath;
   bool shuffle = true;
 };

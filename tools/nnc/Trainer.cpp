@@ -2,12 +2,14 @@
 
 #include "tools/nnc/Trainer.h"
 
+#include "tools/nnc/ArtifactBuilder.h"
 #include "tools/nnc/DataArguments.h"
 #include "tools/nnc/Evaluator.h"
 #include "tools/nnc/ModelSession.h"
 #include "tools/nnc/OutputWriter.h"
 #include "tools/nnc/ParameterStore.h"
 
+#include "runtime/Artifact.h"
 #include "runtime/BatchIterator.h"
 #include "runtime/Checkpoint.h"
 #include "runtime/ProgressBar.h"
@@ -44,6 +46,7 @@ double learningRate(const ScheduleOptions &schedule, double base,
 
 /// Everything a training run carries from step to step.
 struct TrainingState {
+  const frontend::Program *program = nullptr;
   ParameterStore params; ///< parameters and buffers
   std::map<std::string, rt::Tensor> optimizerState;
   rt::Tensor step; ///< i64 scalar, 1-based
@@ -161,6 +164,134 @@ bool restoreCheckpoint(const std::string &dir, TrainingState &state,
   return true;
 }
 
+/// True when `path` names a training artifact rather than a checkpoint
+/// folder.
+bool isArtifactFile(const std::string &path) {
+  return llvm::StringRef(path).ends_with(".nnx");
+}
+
+/// Reads the training artifact `path` for `--resume` and checks that it
+/// belongs to `program`.
+std::optional<rt::Artifact>
+readTrainingArtifact(const std::string &path,
+                     const frontend::Program &program) {
+  rt::Expected<rt::Artifact> artifact = rt::readArtifact(path);
+  if (!artifact.ok()) {
+    fail(artifact.message());
+    return std::nullopt;
+  }
+  if (!artifact->training || !artifact->graph("train_step")) {
+    fail(path + ": not a training artifact (write one with nnc compile "
+                "--train or nnc train --save-artifact)");
+    return std::nullopt;
+  }
+  if (artifact->modelName != program.modelName) {
+    fail(path + ": the artifact holds model '" + artifact->modelName +
+         "', not '" + program.modelName + "'");
+    return std::nullopt;
+  }
+  return std::move(*artifact);
+}
+
+/// Loads the parameters, buffers and optimizer state of a training
+/// artifact into `state`; every tensor must match the model's (name, dtype,
+/// shape), and the artifact must hold each one.
+bool restoreArtifact(const std::string &path, const rt::Artifact &artifact,
+                     TrainingState &state) {
+  auto load = [&](const std::string &name, const char *role, rt::Tensor &into) {
+    const rt::ArtifactTensor *saved = artifact.tensor(name);
+    if (!saved || saved->role != role)
+      return fail(path + ": no " + role + " '" + name +
+                  "' in the artifact (was it trained with another optimizer "
+                  "or model?)");
+    rt::Error same =
+        rt::checkTensorType("'" + name + "'", saved->tensor.view(),
+                            into.view().dtype(), into.view().shape());
+    if (!same.ok())
+      return fail(path + ": " + same.message());
+    rt::Expected<rt::Tensor> copy = saved->tensor.clone();
+    if (!copy.ok())
+      return fail(copy.message());
+    into = std::move(*copy);
+    return true;
+  };
+  for (const frontend::Argument &arg : state.program->arguments) {
+    if (arg.role == frontend::Argument::Role::Input)
+      continue;
+    rt::Tensor *value = state.params.find(arg.name);
+    if (value &&
+        !load(arg.name,
+              arg.role == frontend::Argument::Role::Param ? "param" : "buffer",
+              *value))
+      return false;
+  }
+  for (auto &[name, tensor] : state.optimizerState)
+    if (!load(name, "opt_state", tensor))
+      return false;
+  // State the step does not use would be dropped silently.
+  for (const rt::ArtifactTensor &tensor : artifact.tensors)
+    if (tensor.role == "opt_state" && !state.optimizerState.count(tensor.name))
+      return fail(path + ": optimizer state '" + tensor.name +
+                  "' is not this training step's (was it trained with another "
+                  "optimizer?)");
+  state.stepCount = artifact.training->step;
+  return true;
+}
+
+/// Writes the training artifact of --save-artifact: the graphs of
+/// `nnc compile --train` at the run's batch size and training options, the
+/// trained parameters, the optimizer state and the counters. Only at an
+/// epoch boundary, since the artifact records no position within an epoch.
+bool saveTrainingArtifact(ModelSession &session, const TrainOptions &options,
+                          const GraphRequest &stepRequest, int64_t batch,
+                          uint64_t seed, double baseLr,
+                          const TrainingState &state,
+                          const rt::BatchIteratorState &position) {
+  if (position.position != 0)
+    return fail("--save-artifact: the run stopped inside epoch " +
+                std::to_string(position.epoch + 1) +
+                "; an artifact resumes only at an epoch boundary (use "
+                "--checkpoint to stop mid-epoch)");
+  ArtifactRecipe recipe;
+  recipe.modelPath = options.modelPath;
+  recipe.batch = session.program().batchSymbol.empty() ? 0 : batch;
+  recipe.seed = seed;
+  recipe.paramsDir = options.paramsDir;
+  recipe.optimizations = options.session.optimizations;
+  recipe.trainStep = stepRequest;
+  recipe.learningRate = baseLr;
+  for (const auto &[key, value] : stepRequest.trainingOptions)
+    recipe.extraFlags.emplace_back(key, value);
+  if (!stepRequest.freeze.empty())
+    recipe.extraFlags.emplace_back("freeze",
+                                   llvm::join(stepRequest.freeze, ","));
+  std::optional<rt::Artifact> artifact =
+      buildArtifact(session, recipe, state.params);
+  if (!artifact)
+    return false;
+  for (rt::ArtifactTensor &tensor : artifact->tensors) {
+    if (tensor.role != "opt_state")
+      continue;
+    auto it = state.optimizerState.find(tensor.name);
+    if (it == state.optimizerState.end())
+      return fail("the training step has unknown optimizer state '" +
+                  tensor.name + "'");
+    rt::Expected<rt::Tensor> copy = it->second.clone();
+    if (!copy.ok())
+      return fail(copy.message());
+    tensor.tensor = std::move(*copy);
+  }
+  artifact->training->step = state.stepCount;
+  artifact->training->epoch = position.epoch;
+  if (rt::Error error = rt::writeArtifact(options.saveArtifact, *artifact);
+      !error.ok())
+    return fail(error.message());
+  llvm::outs() << "wrote the training artifact " << options.saveArtifact
+               << " (step " << state.stepCount << ", epoch " << position.epoch
+               << "); continue with --resume " << options.saveArtifact << "\n";
+  return true;
+}
+
 template <typename T>
 T settingOr(const frontend::TrainingConfig &config, const char *key,
             T fallback) {
@@ -181,12 +312,29 @@ ExitCode runTrain(const TrainOptions &options) {
     return UserError;
   const frontend::Program &program = session->program();
   const frontend::TrainingConfig &config = program.training;
+  // Resuming from a training artifact: its batch size, seed and learning
+  // rate are the defaults, so that the run goes on as it was started.
+  std::optional<rt::Artifact> resumeArtifact;
+  if (!options.resumeDir.empty() && isArtifactFile(options.resumeDir)) {
+    resumeArtifact = readTrainingArtifact(options.resumeDir, program);
+    if (!resumeArtifact)
+      return UserError;
+  }
   int64_t epochs = options.epochs.value_or(settingOr<int64_t>(config, "epochs", 1));
   int64_t batch = options.batch.value_or(settingOr<int64_t>(config, "batch", 32));
   uint64_t seed = options.seed.value_or(settingOr<uint64_t>(config, "seed", 0));
   auto lrIt = config.hyper.find("lr");
   double baseLr = options.lr.value_or(lrIt == config.hyper.end() ? 0.01
                                                                  : lrIt->second);
+  if (resumeArtifact) {
+    const rt::ArtifactTraining &training = *resumeArtifact->training;
+    if (!options.batch && resumeArtifact->batchSize > 0)
+      batch = resumeArtifact->batchSize;
+    if (!options.seed)
+      seed = training.seed;
+    if (!options.lr && training.learningRate > 0)
+      baseLr = training.learningRate;
+  }
   if (epochs < 1 || batch < 1 || !(baseLr > 0)) {
     llvm::errs() << "error: --epochs and --batch must be positive and --lr "
                     "above 0\n";
@@ -241,6 +389,7 @@ ExitCode runTrain(const TrainOptions &options) {
   }
 
   TrainingState state;
+  state.program = &program;
   if (!state.params.initialize(program, options.paramsDir, seed))
     return UserError;
   for (const CompiledGraph::Argument &arg : fullStep->arguments()) {
@@ -266,7 +415,16 @@ ExitCode runTrain(const TrainOptions &options) {
       rt::BatchIterator::create(trainSet, batchOptions);
   if (!batches.ok())
     return fail(batches.message()) ? Success : UserError;
-  if (!options.resumeDir.empty()) {
+  if (resumeArtifact) {
+    if (!restoreArtifact(options.resumeDir, *resumeArtifact, state))
+      return UserError;
+    rt::BatchIteratorState position;
+    position.epoch = resumeArtifact->training->epoch;
+    position.seed = resumeArtifact->training->seed;
+    if (rt::Error error = batches->restore(position); !error.ok())
+      return fail(options.resumeDir + ": " + error.message()) ? Success
+                                                              : UserError;
+  } else if (!options.resumeDir.empty()) {
     rt::BatchIteratorState position;
     if (!restoreCheckpoint(options.resumeDir, state, position))
       return UserError;
@@ -360,6 +518,10 @@ ExitCode runTrain(const TrainOptions &options) {
         if (!checkpointDir.empty() &&
             !writeTrainingCheckpoint(checkpointDir, state, batches->state()))
           return UserError;
+        if (!options.saveArtifact.empty() &&
+            !saveTrainingArtifact(*session, options, request, batch, seed,
+                                  baseLr, state, batches->state()))
+          return UserError;
         llvm::outs() << "stopped after " << state.stepCount << " steps"
                      << (checkpointDir.empty()
                              ? std::string()
@@ -392,6 +554,10 @@ ExitCode runTrain(const TrainOptions &options) {
   }
   std::cout.flush();
 
+  if (!options.saveArtifact.empty() &&
+      !saveTrainingArtifact(*session, options, request, batch, seed, baseLr,
+                            state, batches->state()))
+    return UserError;
   if (!options.saveDir.empty()) {
     if (!state.params.save(options.saveDir))
       return UserError;

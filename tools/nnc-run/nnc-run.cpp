@@ -1,0 +1,245 @@
+//===- nnc-run.cpp - Run a compiled artifact without the compiler ---------===//
+//
+// `nnc-run FILE.nnx --input NAME=FILE.npy... --output-dir DIR [--threads N]
+// [--plugin FILE]...`: what `nnc run FILE.nnx` does, in a binary that links
+// the runtime alone (no MLIR, no LLVM, so no llvm::cl: the few flags are
+// parsed by hand, strictly). It loads the backend from the deployment's
+// runtime-only plugin folder (../lib/nnc/runtime-plugins next to itself),
+// NNC_PLUGIN_PATH, and --plugin files, and picks the graph as `nnc run`
+// does (runtime/ArtifactLoader.h), so the outputs are byte for byte the same.
+//
+// Exit codes are nnc's (tools/nnc/ExitCode.h): 2 for a usage error, 1 for
+// a user error with one `error:` line.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/nnc/ExitCode.h"
+
+#include "runtime/Artifact.h"
+#include "runtime/ArtifactLoader.h"
+#include "runtime/Npy.h"
+#include "runtime/PluginHost.h"
+
+#include <oneapi/tbb/global_control.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <sys/stat.h>
+
+using nnc::cli::ExitCode;
+using nnc::cli::Success;
+using nnc::cli::UsageError;
+using nnc::cli::UserError;
+namespace rt = nnc::rt;
+
+namespace {
+
+const char *const kUsage =
+    "usage: nnc-run FILE.nnx --input NAME=FILE.npy... --output-dir DIR\n"
+    "               [--threads N] [--plugin FILE]...\n"
+    "\n"
+    "Runs a compiled artifact (nnc compile MODEL.nn -o FILE.nnx) on .npy\n"
+    "inputs and writes one OUTPUT.npy per output to DIR.\n"
+    "\n"
+    "  --input NAME=FILE.npy  an input of the model (repeat per input)\n"
+    "  --output-dir DIR       where the outputs go (created if missing)\n"
+    "  --threads N            most threads to use (0: every core)\n"
+    "  --plugin FILE          load this backend plugin (a .so) as well\n"
+    "  --help                 print this and exit\n";
+
+/// The parsed command line.
+struct Options {
+  std::string artifactPath;
+  std::vector<std::pair<std::string, std::string>> inputs; ///< name, file
+  std::string outputDir;
+  unsigned threads = 0;
+  std::vector<std::string> plugins;
+};
+
+ExitCode usageError(const std::string &message) {
+  std::fprintf(stderr, "error: %s (see 'nnc-run --help')\n", message.c_str());
+  return UsageError;
+}
+
+ExitCode fail(const std::string &message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return UserError;
+}
+
+/// Parses a whole decimal number in [0, 4096]; false for anything else.
+bool parseThreads(const std::string &text, unsigned &threads) {
+  if (text.empty() || text.size() > 4 ||
+      text.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  unsigned long value = std::strtoul(text.c_str(), nullptr, 10);
+  if (value > 4096)
+    return false;
+  threads = static_cast<unsigned>(value);
+  return true;
+}
+
+/// Fills `options` from argv; returns a usage error's exit code, or
+/// std::nullopt to go on. `--flag VALUE` and `--flag=VALUE` both work.
+std::optional<ExitCode> parseArguments(int argc, char **argv,
+                                       Options &options) {
+  bool sawPositional = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return Success;
+    }
+    if (arg.size() < 2 || arg.compare(0, 2, "--") != 0 || arg == "--") {
+      if (!arg.empty() && arg[0] == '-' && arg != "-")
+        return usageError("unknown option '" + arg + "'");
+      if (sawPositional)
+        return usageError("more than one artifact given ('" +
+                          options.artifactPath + "', '" + arg + "')");
+      options.artifactPath = arg;
+      sawPositional = true;
+      continue;
+    }
+    std::string flag = arg, value;
+    bool hasValue = false;
+    if (size_t eq = arg.find('='); eq != std::string::npos) {
+      flag = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      hasValue = true;
+    }
+    if (flag != "--input" && flag != "--output-dir" && flag != "--threads" &&
+        flag != "--plugin")
+      return usageError("unknown option '" + flag + "'");
+    if (!hasValue) {
+      if (i + 1 >= argc)
+        return usageError(flag + " needs a value");
+      value = argv[++i];
+    }
+    if (flag == "--input") {
+      size_t eq = value.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == value.size())
+        return usageError("--input expects NAME=FILE, got '" + value + "'");
+      std::string name = value.substr(0, eq);
+      for (const auto &input : options.inputs)
+        if (input.first == name)
+          return usageError("--input " + name + " given twice");
+      options.inputs.emplace_back(name, value.substr(eq + 1));
+    } else if (flag == "--output-dir") {
+      if (value.empty())
+        return usageError("--output-dir needs a folder");
+      options.outputDir = value;
+    } else if (flag == "--threads") {
+      if (!parseThreads(value, options.threads))
+        return usageError("--threads expects a number from 0 to 4096, got '" +
+                          value + "'");
+    } else {
+      options.plugins.push_back(value);
+    }
+  }
+  if (!sawPositional)
+    return usageError("no artifact given (FILE.nnx)");
+  if (options.outputDir.empty())
+    return usageError("--output-dir is required");
+  return std::nullopt;
+}
+
+/// mkdir -p.
+bool createDirectories(const std::string &dir, std::string &message) {
+  std::string path;
+  size_t start = 0;
+  while (start <= dir.size()) {
+    size_t slash = dir.find('/', start);
+    path = dir.substr(0, slash == std::string::npos ? dir.size() : slash);
+    start = slash == std::string::npos ? dir.size() + 1 : slash + 1;
+    if (path.empty() || path == "." || path == "..")
+      continue;
+    if (mkdir(path.c_str(), 0777) != 0 && errno != EEXIST) {
+      message = "cannot create '" + path + "': " + std::strerror(errno);
+      return false;
+    }
+  }
+  struct stat info;
+  if (stat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    message = "cannot create '" + dir + "': not a folder";
+    return false;
+  }
+  return true;
+}
+
+ExitCode run(const Options &options) {
+  std::map<std::string, rt::Tensor> feeds;
+  std::vector<std::string> fed;
+  for (const auto &[name, path] : options.inputs) {
+    rt::Expected<rt::Tensor> tensor = rt::readNpy(path);
+    if (!tensor.ok())
+      return fail(tensor.message());
+    feeds.emplace(name, std::move(*tensor));
+    fed.push_back(name);
+  }
+  rt::Expected<rt::Artifact> artifact = rt::readArtifact(options.artifactPath);
+  if (!artifact.ok())
+    return fail(artifact.message());
+
+  std::vector<std::string> dirs;
+  if (std::string own = rt::installedRuntimePluginDir(); !own.empty())
+    dirs.push_back(own);
+  for (std::string &dir : rt::splitPluginPath(std::getenv("NNC_PLUGIN_PATH")))
+    dirs.push_back(std::move(dir));
+  rt::Expected<rt::PluginSet> plugins =
+      rt::discoverPlugins(dirs, options.plugins);
+  if (!plugins.ok())
+    return fail(plugins.message());
+  for (const std::string &warning : plugins->warnings)
+    std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  rt::Expected<const rt::LoadedPlugin *> plugin =
+      rt::findArtifactBackend(*artifact, *plugins);
+  if (!plugin.ok())
+    return fail(options.artifactPath + ": " + plugin.message());
+
+  rt::Expected<const rt::ArtifactGraph *> graph =
+      rt::selectRunGraph(*artifact, fed);
+  if (!graph.ok())
+    return fail(graph.message());
+  rt::Expected<rt::LoadedGraph> loaded =
+      rt::loadArtifactGraph(**graph, **plugin);
+  if (!loaded.ok())
+    return fail(loaded.message());
+  std::optional<tbb::global_control> cap;
+  if (options.threads > 0)
+    cap.emplace(tbb::global_control::max_allowed_parallelism, options.threads);
+  rt::Expected<std::vector<rt::Tensor>> results =
+      rt::runArtifactGraph(*artifact, **graph, *loaded, feeds);
+  if (!results.ok())
+    return fail(results.message());
+
+  std::string message;
+  if (!createDirectories(options.outputDir, message))
+    return fail(message);
+  const std::vector<rt::ExternalBinding> &outputs = (*graph)->plan.outputs;
+  for (size_t i = 0; i < results->size(); ++i) {
+    std::string path = options.outputDir + "/" + outputs[i].name + ".npy";
+    rt::ConstTensorView view = (*results)[i].view();
+    if (rt::Error error = rt::writeNpy(path, view); !error.ok())
+      return fail(error.message());
+    std::printf("%s: %s -> %s\n", outputs[i].name.c_str(),
+                rt::typeToString(view.dtype(), view.shape()).c_str(),
+                path.c_str());
+  }
+  return Success;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options options;
+  if (std::optional<ExitCode> code = parseArguments(argc, argv, options))
+    return *code;
+  return run(options);
+}

@@ -1,0 +1,56 @@
+//===- ArtifactBuilder.h - Building a compiled artifact ---------*- C++ -*-===//
+//
+// The artifact `nnc compile` writes and `nnc train --save-artifact` writes
+// at the end of a run: the same graphs, ports and tensors from one function,
+// so that both files run and resume alike (docs/artifact.md).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TOOLS_ARTIFACTBUILDER_H
+#define NNC_TOOLS_ARTIFACTBUILDER_H
+
+#include "tools/nnc/ModelSession.h"
+#include "tools/nnc/ParameterStore.h"
+
+#include "runtime/Artifact.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nnc::cli {
+
+/// What an artifact is built from, besides the session and the parameters.
+struct ArtifactRecipe {
+  /// The model file, hashed into graph_hash.
+  std::string modelPath;
+  /// The batch size (0 for a model without a batch dimension).
+  int64_t batch = 0;
+  uint64_t seed = 0;
+  /// The session's graph optimisations, recorded as flags.
+  OptimizationOptions optimizations;
+  /// Recorded as the "params" flag.
+  std::string paramsDir;
+  /// Set: also compile this training step (its batch is overridden by
+  /// `batch`), making a training artifact with zeroed optimizer state and
+  /// counters.
+  std::optional<GraphRequest> trainStep;
+  /// The learning rate recorded in a training artifact.
+  double learningRate = 0;
+  /// Appended to the compile flags (and hashed), e.g. {"optimizer", "adam"}.
+  std::vector<std::pair<std::string, std::string>> extraFlags;
+};
+
+/// Compiles the graphs of docs/artifact.md ("forward", "predict",
+/// "forward@1", with a training step "train_step") and fills an artifact
+/// with them and with `params`. Prints a one-line error and returns nullopt
+/// on failure.
+std::optional<rt::Artifact> buildArtifact(ModelSession &session,
+                                          const ArtifactRecipe &recipe,
+                                          const ParameterStore &params);
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_ARTIFACTBUILDER_H
