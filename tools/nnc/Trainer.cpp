@@ -30,6 +30,12 @@ bool fail(const std::string &message) {
   return false;
 }
 
+/// Prints a one-line error and gives the exit code of a user error.
+ExitCode userError(const std::string &message) {
+  fail(message);
+  return UserError;
+}
+
 /// The learning rate of `step` (1-based) in `epoch` (0-based).
 double learningRate(const ScheduleOptions &schedule, double base,
                     int64_t epoch, int64_t step, int64_t totalSteps) {
@@ -397,7 +403,7 @@ ExitCode runTrain(const TrainOptions &options) {
       continue;
     rt::Expected<rt::Tensor> zeros = rt::Tensor::create(arg.dtype, arg.shape);
     if (!zeros.ok())
-      return fail(zeros.message()) ? Success : UserError;
+      return userError(zeros.message());
     state.optimizerState.insert_or_assign(arg.name, std::move(*zeros));
   }
   rt::Expected<rt::Tensor> stepTensor = rt::Tensor::create(rt::DType::I64, {});
@@ -414,7 +420,7 @@ ExitCode runTrain(const TrainOptions &options) {
   rt::Expected<rt::BatchIterator> batches =
       rt::BatchIterator::create(trainSet, batchOptions);
   if (!batches.ok())
-    return fail(batches.message()) ? Success : UserError;
+    return userError(batches.message());
   if (resumeArtifact) {
     if (!restoreArtifact(options.resumeDir, *resumeArtifact, state))
       return UserError;
@@ -422,15 +428,13 @@ ExitCode runTrain(const TrainOptions &options) {
     position.epoch = resumeArtifact->training->epoch;
     position.seed = resumeArtifact->training->seed;
     if (rt::Error error = batches->restore(position); !error.ok())
-      return fail(options.resumeDir + ": " + error.message()) ? Success
-                                                              : UserError;
+      return userError(options.resumeDir + ": " + error.message());
   } else if (!options.resumeDir.empty()) {
     rt::BatchIteratorState position;
     if (!restoreCheckpoint(options.resumeDir, state, position))
       return UserError;
     if (rt::Error error = batches->restore(position); !error.ok())
-      return fail(options.resumeDir + ": " + error.message()) ? Success
-                                                              : UserError;
+      return userError(options.resumeDir + ": " + error.message());
   }
   std::string checkpointDir = options.checkpointDir;
 
@@ -451,7 +455,7 @@ ExitCode runTrain(const TrainOptions &options) {
     while (true) {
       rt::Expected<bool> more = batches->next();
       if (!more.ok())
-        return fail(more.message()) ? Success : UserError;
+        return userError(more.message());
       if (!*more)
         break;
       const rt::Batch &current = batches->batch();
@@ -481,7 +485,7 @@ ExitCode runTrain(const TrainOptions &options) {
         return UserError;
       CompiledGraph::Result *loss = step.findResult("loss", "loss");
       if (!loss)
-        return fail("the training step returns no loss") ? Success : UserError;
+        return userError("the training step returns no loss");
       double lossValue = scalarValue(loss->tensor);
       if (!std::isfinite(lossValue)) {
         llvm::errs() << "error: the loss diverged (" << lossValue << ") at step "
@@ -570,7 +574,7 @@ ExitCode runTrain(const TrainOptions &options) {
     if (rt::Error error = rt::writeLossChart(options.plotPath, state.trainLoss,
                                              evalLoss);
         !error.ok())
-      return fail(error.message()) ? Success : UserError;
+      return userError(error.message());
     llvm::outs() << "wrote the loss chart to " << options.plotPath << "\n";
   }
   return Success;
