@@ -136,7 +136,8 @@ int64_t chunkRowsFor(int64_t rowElements) {
 }
 
 /// Rows per iteration of a kernel with a native head: a few chunks per
-/// kernel (the GEMM packs its B operand once per chunk), each worth at least
+/// kernel (the GEMM packs its B operand once per chunk, so up to 255 rows
+/// get two: one per thread on two threads), each worth at least
 /// about a million flops.
 int64_t headChunkRows(const ContractionHead &head) {
   if (const char *value = std::getenv("NNC_CPU_CHUNK_ROWS")) {
@@ -145,7 +146,7 @@ int64_t headChunkRows(const ContractionHead &head) {
       return rows;
   }
   int64_t rows = head.rows;
-  int64_t chunks = rows >= 96 ? 4 : 2;
+  int64_t chunks = rows >= 256 ? 4 : 2;
   int64_t chunk = (rows + chunks - 1) / chunks;
   if (head.kind == ContractionHead::Kind::Matmul && head.lhsIndex.empty()) {
     chunk = (chunk + 3) / 4 * 4;
