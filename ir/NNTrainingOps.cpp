@@ -9,6 +9,7 @@
 
 #include "ir/NNOps.h"
 #include "ir/NNTypeInference.h"
+#include "ir/InferContext.h"
 #include "ir/ShapeRules.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -18,74 +19,9 @@ using namespace mlir;
 using namespace nnc::nn;
 namespace shape = nnc::shape;
 
+using namespace nnc::nn::detail;
+
 namespace {
-
-/// The op being inferred, for messages: inference runs while parsing and
-/// building too, when there is no Operation to call emitOpError on.
-struct InferContext {
-  StringRef opName;
-  std::optional<Location> loc;
-
-  /// Reports `args` as "'nn.X' op ..." at the op's location, if any.
-  template <typename... Args> LogicalResult error(Args &&...args) const {
-    return emitOptionalError(loc, "'", opName, "' op ",
-                             std::forward<Args>(args)...);
-  }
-
-  /// The shapes of `values`, or an error if one is not a ranked tensor.
-  /// `names` holds one operand name per value, for the message.
-  FailureOr<SmallVector<shape::Shape>> shapes(ArrayRef<Value> values,
-                                              ArrayRef<StringRef> names) const {
-    SmallVector<shape::Shape> out;
-    for (auto [value, name] : llvm::zip_equal(values, names)) {
-      auto ranked = dyn_cast<RankedTensorType>(value.getType());
-      if (!ranked)
-        return error(name, " must be a ranked tensor, got ", value.getType());
-      out.emplace_back(ranked.getShape().begin(), ranked.getShape().end());
-    }
-    return out;
-  }
-
-  /// Appends a tensor of the rule's shape and `like`'s element type, or
-  /// reports the rule's error.
-  LogicalResult push(const shape::ShapeResult &result, Value like,
-                     SmallVectorImpl<Type> &types) const {
-    if (!result.ok())
-      return error(result.error);
-    types.push_back(
-        RankedTensorType::get(result.shape, getElementTypeOrSelf(like)));
-    return success();
-  }
-
-  /// `values` as a window field pair, [height, width].
-  LogicalResult checkPair(ArrayRef<int64_t> values, StringRef name) const {
-    if (values.size() != 2)
-      return error("'", name, "' must have 2 entries [height, width], got ",
-                   values.size());
-    return success();
-  }
-};
-
-template <typename OpTy> InferContext contextFor(std::optional<Location> loc) {
-  return {OpTy::getOperationName(), loc};
-}
-
-std::vector<int64_t> toVector(ArrayRef<int64_t> values) {
-  return std::vector<int64_t>(values.begin(), values.end());
-}
-
-/// `adaptor` with its absent default-valued attributes filled in. MLIR 19's
-/// adaptor getters dereference an absent attribute, and the parser infers
-/// result types before the defaults are set.
-template <typename OpTy>
-typename OpTy::Adaptor withDefaults(MLIRContext *context,
-                                    typename OpTy::Adaptor adaptor) {
-  typename OpTy::Properties properties = adaptor.getProperties();
-  OpTy::populateDefaultProperties(
-      OperationName(OpTy::getOperationName(), context), properties);
-  return typename OpTy::Adaptor(adaptor.getOperands(), adaptor.getAttributes(),
-                                properties);
-}
 
 /// The conv2d window of a conv2d_grad_* adaptor, or an error.
 template <typename Adaptor>

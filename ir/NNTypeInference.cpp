@@ -9,6 +9,7 @@
 #include "ir/NNTypeInference.h"
 
 #include "ir/NNOps.h"
+#include "ir/InferContext.h"
 #include "ir/ShapeRules.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -22,73 +23,7 @@ namespace shape = nnc::shape;
 static_assert(ShapedType::kDynamic == shape::kDynamic,
               "nnc::shape::kDynamic must equal mlir::ShapedType::kDynamic");
 
-namespace {
-
-/// The op being inferred, for messages: inference runs while parsing and
-/// building too, when there is no Operation to call emitOpError on.
-struct InferContext {
-  StringRef opName;
-  std::optional<Location> loc;
-
-  /// Reports `args` as "'nn.X' op ..." at the op's location, if any.
-  template <typename... Args> LogicalResult error(Args &&...args) const {
-    return emitOptionalError(loc, "'", opName, "' op ",
-                             std::forward<Args>(args)...);
-  }
-
-  /// `type` as a ranked tensor, or an error naming `what`.
-  FailureOr<RankedTensorType> tensor(Type type, StringRef what) const {
-    auto ranked = dyn_cast<RankedTensorType>(type);
-    if (!ranked)
-      return error(what, " must be a ranked tensor, got ", type);
-    return ranked;
-  }
-
-  /// Appends a tensor of the rule's shape and `elementType`, or reports the
-  /// rule's error.
-  LogicalResult push(const shape::ShapeResult &result, Type elementType,
-                     SmallVectorImpl<Type> &types) const {
-    if (!result.ok())
-      return error(result.error);
-    types.push_back(RankedTensorType::get(result.shape, elementType));
-    return success();
-  }
-
-  /// `values` must hold two entries, [height, width].
-  LogicalResult checkPair(ArrayRef<int64_t> values, StringRef name) const {
-    if (values.size() != 2)
-      return error("'", name, "' must have 2 entries [height, width], got ",
-                   values.size());
-    return success();
-  }
-};
-
-template <typename OpTy> InferContext contextFor(std::optional<Location> loc) {
-  return {OpTy::getOperationName(), loc};
-}
-
-shape::Shape toShape(RankedTensorType type) {
-  return shape::Shape(type.getShape().begin(), type.getShape().end());
-}
-
-std::vector<int64_t> toVector(ArrayRef<int64_t> values) {
-  return std::vector<int64_t>(values.begin(), values.end());
-}
-
-/// `adaptor` with its absent default-valued attributes filled in. MLIR 19's
-/// adaptor getters dereference an absent attribute, and the parser infers
-/// result types before the defaults are set.
-template <typename OpTy>
-typename OpTy::Adaptor withDefaults(MLIRContext *context,
-                                    typename OpTy::Adaptor adaptor) {
-  typename OpTy::Properties properties = adaptor.getProperties();
-  OpTy::populateDefaultProperties(
-      OperationName(OpTy::getOperationName(), context), properties);
-  return typename OpTy::Adaptor(adaptor.getOperands(), adaptor.getAttributes(),
-                                properties);
-}
-
-} // namespace
+using namespace nnc::nn::detail;
 
 //===----------------------------------------------------------------------===//
 // Shared by the base classes
