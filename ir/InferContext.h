@@ -112,6 +112,50 @@ typename OpTy::Adaptor withDefaults(mlir::MLIRContext *context,
                                 properties);
 }
 
+/// The window (stride, padding, dilation) of a conv2d or conv2d_grad_*
+/// adaptor, or an error.
+template <typename Adaptor>
+mlir::FailureOr<shape::Window2d> convWindow(const InferContext &ctx,
+                                      Adaptor adaptor) {
+  llvm::ArrayRef<int64_t> stride = adaptor.getStride(),
+                    padding = adaptor.getPadding(),
+                    dilation = adaptor.getDilation();
+  if (mlir::failed(ctx.checkPair(stride, "stride")) ||
+      mlir::failed(ctx.checkPair(padding, "padding")) ||
+      mlir::failed(ctx.checkPair(dilation, "dilation")))
+    return mlir::failure();
+  shape::Window2d window;
+  window.strideH = stride[0];
+  window.strideW = stride[1];
+  window.padH = padding[0];
+  window.padW = padding[1];
+  window.dilationH = dilation[0];
+  window.dilationW = dilation[1];
+  return window;
+}
+
+/// The window of a *_pool2d or *_pool2d_grad adaptor, or an error.
+template <typename Adaptor>
+mlir::FailureOr<shape::Window2d> poolWindow(const InferContext &ctx,
+                                      Adaptor adaptor) {
+  llvm::ArrayRef<int64_t> kernel = adaptor.getKernel();
+  // PyTorch's convention: without a stride, windows do not overlap.
+  llvm::ArrayRef<int64_t> stride = adaptor.getStride().value_or(kernel);
+  llvm::ArrayRef<int64_t> padding = adaptor.getPadding();
+  if (mlir::failed(ctx.checkPair(kernel, "kernel")) ||
+      mlir::failed(ctx.checkPair(stride, "stride")) ||
+      mlir::failed(ctx.checkPair(padding, "padding")))
+    return mlir::failure();
+  shape::Window2d window;
+  window.kh = kernel[0];
+  window.kw = kernel[1];
+  window.strideH = stride[0];
+  window.strideW = stride[1];
+  window.padH = padding[0];
+  window.padW = padding[1];
+  return window;
+}
+
 } // namespace nnc::nn::detail
 
 #endif // NNC_IR_INFERCONTEXT_H

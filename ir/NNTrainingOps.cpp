@@ -23,48 +23,7 @@ using namespace nnc::nn::detail;
 
 namespace {
 
-/// The conv2d window of a conv2d_grad_* adaptor, or an error.
-template <typename Adaptor>
-FailureOr<shape::Window2d> convWindow(const InferContext &ctx,
-                                      Adaptor adaptor) {
-  ArrayRef<int64_t> stride = adaptor.getStride(),
-                    padding = adaptor.getPadding(),
-                    dilation = adaptor.getDilation();
-  if (failed(ctx.checkPair(stride, "stride")) ||
-      failed(ctx.checkPair(padding, "padding")) ||
-      failed(ctx.checkPair(dilation, "dilation")))
-    return failure();
-  shape::Window2d window;
-  window.strideH = stride[0];
-  window.strideW = stride[1];
-  window.padH = padding[0];
-  window.padW = padding[1];
-  window.dilationH = dilation[0];
-  window.dilationW = dilation[1];
-  return window;
-}
 
-/// The pooling window of a *_pool2d_grad adaptor, or an error.
-template <typename Adaptor>
-FailureOr<shape::Window2d> poolWindow(const InferContext &ctx,
-                                      Adaptor adaptor) {
-  ArrayRef<int64_t> kernel = adaptor.getKernel();
-  // PyTorch's convention: without a stride, windows do not overlap.
-  ArrayRef<int64_t> stride = adaptor.getStride().value_or(kernel);
-  ArrayRef<int64_t> padding = adaptor.getPadding();
-  if (failed(ctx.checkPair(kernel, "kernel")) ||
-      failed(ctx.checkPair(stride, "stride")) ||
-      failed(ctx.checkPair(padding, "padding")))
-    return failure();
-  shape::Window2d window;
-  window.kh = kernel[0];
-  window.kw = kernel[1];
-  window.strideH = stride[0];
-  window.strideW = stride[1];
-  window.padH = padding[0];
-  window.padW = padding[1];
-  return window;
-}
 
 /// An optimizer's results: `count` tensors of the parameter's type, which
 /// AllTypesMatch makes the gradient's and state slots' type too.

@@ -276,22 +276,11 @@ LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *context,
       return failure();
     bias = toShape(*t);
   }
-  ArrayRef<int64_t> stride = adaptor.getStride(),
-                    padding = adaptor.getPadding(),
-                    dilation = adaptor.getDilation();
-  if (failed(ctx.checkPair(stride, "stride")) ||
-      failed(ctx.checkPair(padding, "padding")) ||
-      failed(ctx.checkPair(dilation, "dilation")))
+  FailureOr<shape::Window2d> window = convWindow(ctx, adaptor);
+  if (failed(window))
     return failure();
-  shape::Window2d window;
-  window.strideH = stride[0];
-  window.strideW = stride[1];
-  window.padH = padding[0];
-  window.padW = padding[1];
-  window.dilationH = dilation[0];
-  window.dilationW = dilation[1];
   return ctx.push(shape::conv2d(toShape(*x), toShape(*w),
-                                bias ? &*bias : nullptr, window,
+                                bias ? &*bias : nullptr, *window,
                                 static_cast<int64_t>(adaptor.getGroups())),
                   x->getElementType(), types);
 }
@@ -304,22 +293,10 @@ static LogicalResult inferPool(std::optional<Location> loc,
   auto x = ctx.tensor(adaptor.getX().getType(), "input");
   if (failed(x))
     return failure();
-  ArrayRef<int64_t> kernel = adaptor.getKernel();
-  // PyTorch's convention: without a stride, windows do not overlap.
-  ArrayRef<int64_t> stride = adaptor.getStride().value_or(kernel);
-  ArrayRef<int64_t> padding = adaptor.getPadding();
-  if (failed(ctx.checkPair(kernel, "kernel")) ||
-      failed(ctx.checkPair(stride, "stride")) ||
-      failed(ctx.checkPair(padding, "padding")))
+  FailureOr<shape::Window2d> window = poolWindow(ctx, adaptor);
+  if (failed(window))
     return failure();
-  shape::Window2d window;
-  window.kh = kernel[0];
-  window.kw = kernel[1];
-  window.strideH = stride[0];
-  window.strideW = stride[1];
-  window.padH = padding[0];
-  window.padW = padding[1];
-  return ctx.push(shape::pool2d(toShape(*x), window), x->getElementType(),
+  return ctx.push(shape::pool2d(toShape(*x), *window), x->getElementType(),
                   types);
 }
 
