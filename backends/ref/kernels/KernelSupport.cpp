@@ -85,6 +85,27 @@ Expected<int64_t> normalizeAxis(const char *op, int64_t axis, int64_t rank) {
   return normalized;
 }
 
+Expected<GatherLayout> gatherLayout(const char *op, const Shape &table,
+                                    const Shape &indices, int64_t axis) {
+  int64_t rank = static_cast<int64_t>(table.size());
+  Expected<int64_t> normalized = normalizeAxis(op, axis, rank);
+  if (!normalized)
+    return normalized.takeError();
+  GatherLayout layout;
+  layout.gathered.assign(table.begin(), table.begin() + *normalized);
+  layout.gathered.insert(layout.gathered.end(), indices.begin(),
+                         indices.end());
+  layout.gathered.insert(layout.gathered.end(),
+                         table.begin() + *normalized + 1, table.end());
+  layout.extent = table[static_cast<size_t>(*normalized)];
+  for (int64_t i = 0; i < *normalized; ++i)
+    layout.outer *= table[static_cast<size_t>(i)];
+  for (int64_t i = *normalized + 1; i < rank; ++i)
+    layout.inner *= table[static_cast<size_t>(i)];
+  layout.indexCount = rt::elementCount(indices);
+  return layout;
+}
+
 namespace {
 
 /// Python's clamping of a slice bound for a positive step.

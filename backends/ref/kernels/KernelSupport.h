@@ -112,6 +112,32 @@ int64_t offsetOf(int64_t flat, const Shape &shape,
 /// `axis` made non-negative for a tensor of rank `rank`, or an error.
 Expected<int64_t> normalizeAxis(const char *op, int64_t axis, int64_t rank);
 
+/// How gather and gather_grad walk their data: the table (gather's input,
+/// gather_grad's output) is [outer, extent, inner] around the axis, and the
+/// gathered tensor is [outer, indexCount, inner].
+struct GatherLayout {
+  Shape gathered; ///< table[:axis] + indices + table[axis+1:]
+  int64_t outer = 1, extent = 1, inner = 1, indexCount = 0;
+};
+
+/// The layout of gathering `indices` from a table of shape `table` along
+/// `axis`, or an error for a bad axis.
+Expected<GatherLayout> gatherLayout(const char *op, const Shape &table,
+                                    const Shape &indices, int64_t axis);
+
+/// Checks every index against [0, extent) before anything is written, so a
+/// bad one leaves the output untouched.
+template <typename I>
+Error checkIndices(const char *op, const I *index, int64_t count,
+                   int64_t extent) {
+  for (int64_t k = 0; k < count; ++k)
+    if (index[k] < 0 || index[k] >= extent)
+      return opError(op, "index " + std::to_string(index[k]) +
+                             " is out of range [0, " + std::to_string(extent) +
+                             ")");
+  return Error::success();
+}
+
 /// Where slice's result lies in its input: element j (C order over `shape`)
 /// of the result is element base + offsetOf(j, shape, strides) of the
 /// input.

@@ -34,35 +34,25 @@ Error sliceGrad(ConstTensorView dy, const SliceAttrs &attrs, TensorView out) {
 Error gatherGrad(ConstTensorView dy, ConstTensorView indices,
                  const GatherAttrs &attrs, TensorView out) {
   const char *op = "gather_grad";
-  Expected<int64_t> axis = normalizeAxis(op, attrs.axis, out.rank());
-  if (!axis)
-    return axis.takeError();
-  Shape expected(out.shape().begin(), out.shape().begin() + *axis);
-  expected.insert(expected.end(), indices.shape().begin(),
-                  indices.shape().end());
-  expected.insert(expected.end(), out.shape().begin() + *axis + 1,
-                  out.shape().end());
+  Expected<GatherLayout> layout =
+      gatherLayout(op, out.shape(), indices.shape(), attrs.axis);
+  if (!layout)
+    return layout.takeError();
   if (Error e = checkDType(op, "dy", dy, out.dtype()); !e.ok())
     return e;
-  if (Error e = checkShape(op, "dy", dy, expected); !e.ok())
+  if (Error e = checkShape(op, "dy", dy, layout->gathered); !e.ok())
     return e;
 
-  int64_t outer = 1, inner = 1, extent = out.dim(*axis);
-  for (int64_t i = 0; i < *axis; ++i)
-    outer *= out.dim(i);
-  for (int64_t i = *axis + 1; i < out.rank(); ++i)
-    inner *= out.dim(i);
-  int64_t indexCount = indices.numElements();
+  // Plain locals: C++17 lambdas cannot capture structured bindings.
+  int64_t outer = layout->outer, extent = layout->extent,
+          inner = layout->inner, indexCount = layout->indexCount;
   return dispatchFloat(op, out.dtype(), [&](auto tag) {
     using T = decltype(tag);
     return dispatchIndex(op, indices.dtype(), [&](auto indexTag) {
       using I = decltype(indexTag);
       const I *index = indices.data<I>();
-      for (int64_t k = 0; k < indexCount; ++k)
-        if (index[k] < 0 || index[k] >= extent)
-          return opError(op, "index " + std::to_string(index[k]) +
-                                 " is out of range [0, " +
-                                 std::to_string(extent) + ")");
+      if (Error e = checkIndices(op, index, indexCount, extent); !e.ok())
+        return e;
       std::vector<double> sums(static_cast<size_t>(out.numElements()), 0.0);
       const T *grad = dy.data<T>();
       int64_t from = 0;

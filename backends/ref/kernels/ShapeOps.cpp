@@ -158,34 +158,23 @@ Error slice(ConstTensorView x, const SliceAttrs &attrs, TensorView out) {
 Error gather(ConstTensorView x, ConstTensorView indices,
              const GatherAttrs &attrs, TensorView out) {
   const char *op = "gather";
-  Expected<int64_t> axis = normalizeAxis(op, attrs.axis, x.rank());
-  if (!axis)
-    return axis.takeError();
-  Shape expected(x.shape().begin(), x.shape().begin() + *axis);
-  expected.insert(expected.end(), indices.shape().begin(),
-                  indices.shape().end());
-  expected.insert(expected.end(), x.shape().begin() + *axis + 1,
-                  x.shape().end());
+  Expected<GatherLayout> layout =
+      gatherLayout(op, x.shape(), indices.shape(), attrs.axis);
+  if (!layout)
+    return layout.takeError();
   if (Error e = checkDType(op, "output", out, x.dtype()); !e.ok())
     return e;
-  if (Error e = checkShape(op, "output", out, expected); !e.ok())
+  if (Error e = checkShape(op, "output", out, layout->gathered); !e.ok())
     return e;
 
-  int64_t outer = 1, inner = 1, extent = x.dim(*axis);
-  for (int64_t i = 0; i < *axis; ++i)
-    outer *= x.dim(i);
-  for (int64_t i = *axis + 1; i < x.rank(); ++i)
-    inner *= x.dim(i);
-  int64_t indexCount = indices.numElements();
+  // Plain locals: C++17 lambdas cannot capture structured bindings.
+  int64_t outer = layout->outer, extent = layout->extent,
+          inner = layout->inner, indexCount = layout->indexCount;
   return dispatchIndex(op, indices.dtype(), [&](auto tag) {
     using I = decltype(tag);
     const I *index = indices.data<I>();
-    // Check every index before writing, so a bad one leaves out untouched.
-    for (int64_t k = 0; k < indexCount; ++k)
-      if (index[k] < 0 || index[k] >= extent)
-        return opError(op, "index " + std::to_string(index[k]) +
-                               " is out of range [0, " +
-                               std::to_string(extent) + ")");
+    if (Error e = checkIndices(op, index, indexCount, extent); !e.ok())
+      return e;
     int64_t to = 0;
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t k = 0; k < indexCount; ++k)
