@@ -530,8 +530,16 @@ Error checkCpuFeatures(const std::vector<std::string> &features) {
       present = __builtin_cpu_supports("avx2");
     else if (feature == "fma")
       present = __builtin_cpu_supports("fma");
+    else if (feature == "bmi")
+      present = __builtin_cpu_supports("bmi");
+    else if (feature == "bmi2")
+      present = __builtin_cpu_supports("bmi2");
     else if (feature == "avx512f")
       present = __builtin_cpu_supports("avx512f");
+    else if (feature == "avx512cd")
+      present = __builtin_cpu_supports("avx512cd");
+    else if (feature == "avx512dq")
+      present = __builtin_cpu_supports("avx512dq");
     else if (feature == "avx512bw")
       present = __builtin_cpu_supports("avx512bw");
     else if (feature == "avx512vl")

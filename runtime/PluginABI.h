@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define NNC_PLUGIN_ABI_MAJOR 1
-#define NNC_PLUGIN_ABI_MINOR 1
+#define NNC_PLUGIN_ABI_MINOR 2
 
 /** The symbol every plugin exports. */
 #define NNC_PLUGIN_ENTRY_SYMBOL "nnc_plugin_entry"
@@ -85,6 +85,9 @@ typedef enum nnc_extension_type {
   NNC_EXTENSION_NONE = 0,
   /** nnc_serialize_extension (ABI 1.1): executables to bytes and back. */
   NNC_EXTENSION_SERIALIZE = 1,
+  /** nnc_targets_extension (ABI 1.2): in nnc_compile_args.extensions, the
+   *  CPUs serialized machine code must run on. */
+  NNC_EXTENSION_TARGETS = 2,
 } nnc_extension_type;
 
 /** One kernel: computes iterations [begin, end) of its range, reading and
@@ -120,6 +123,29 @@ typedef struct nnc_compile_args {
   int64_t num_kernels;
 } nnc_compile_args;
 
+/** NNC_EXTENSION_TARGETS (ABI 1.2), passed by the host in
+ *  nnc_compile_args.extensions: the CPUs the executable's serialized machine
+ *  code must carry code for, best first, as LLVM CPU names ("host" for the
+ *  compiling machine's own CPU, "x86-64-v3", "x86-64-v4"). A plugin that
+ *  makes machine code either honours every entry or fails compile naming
+ *  the one it cannot; one without machine code ignores the extension. The
+ *  strings need only live for the call. */
+typedef struct nnc_targets_extension {
+  nnc_extension_base base; /**< type NNC_EXTENSION_TARGETS. */
+  const char *const *cpus;
+  size_t num_cpus;
+} nnc_targets_extension;
+
+/** One target CPU a serialized executable carries machine code for. */
+typedef struct nnc_code_target {
+  size_t struct_size;
+  /** Out: the LLVM CPU name ("x86-64-v4", "sapphirerapids"). */
+  const char *cpu;
+  /** Out: the CPU features the code needs, comma-separated, named as in
+   *  docs/artifact.md ("avx2,fma,avx512f"); empty when it needs none. */
+  const char *features;
+} nnc_code_target;
+
 /** NNC_EXTENSION_SERIALIZE (ABI 1.1, optional): turns an executable into
  *  bytes a compiled artifact (.nnx) carries, and those bytes back into an
  *  executable without compiling, so a deployed artifact needs no compiler.
@@ -151,6 +177,14 @@ typedef struct nnc_serialize_extension {
                                      int64_t index,
                                      const uint64_t *buffer_bytes,
                                      int64_t num_buffers, nnc_error **error);
+  /** Optional (ABI 1.2; may be NULL, and absent when struct_size ends
+   *  before it): for a backend whose serialized bytes hold machine code,
+   *  fills `target` with the index-th target CPU they carry code for (best
+   *  first) and returns NNC_OK; returns NNC_UNSUPPORTED past the last one.
+   *  A backend without it makes portable bytes. The strings live as long
+   *  as the executable. */
+  nnc_status (*code_target)(const nnc_executable *executable, int64_t index,
+                            nnc_code_target *target, nnc_error **error);
 } nnc_serialize_extension;
 
 /** The table a plugin hands the host. The first three fields keep their

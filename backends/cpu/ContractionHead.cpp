@@ -7,9 +7,9 @@
 
 namespace nnc::cpu {
 
-void runContractionHead(const ContractionHead &head, void *const *buffers,
+void runContractionHead(const ContractionHead &head,
+                        const GemmKernels &kernels, void *const *buffers,
                         float *out, int64_t first, int64_t last) {
-  const GemmKernels &kernels = hostGemm();
   const float *lhs = static_cast<const float *>(buffers[head.lhs]);
   const float *rhs = static_cast<const float *>(buffers[head.rhs]);
   switch (head.kind) {

@@ -192,7 +192,7 @@ nnc_status runKernelRange(const CpuKernel &kernel, void *const *buffers,
   auto runRows = [&](int64_t first, int64_t last, PackedFn rest) {
     float *h = head.out >= 0 ? static_cast<float *>(buffers[head.out])
                              : scratchRows(head, first, last);
-    runContractionHead(head, buffers, h, first, last);
+    runContractionHead(head, *kernel.gemm, buffers, h, first, last);
     if (!rest)
       return;
     row = first;

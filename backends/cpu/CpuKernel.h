@@ -13,7 +13,9 @@
 
 #include "nnc/PluginABI.h"
 
+#include "backends/cpu/CpuCode.h"
 #include "backends/cpu/gemm/Conv2d.h"
+#include "backends/cpu/gemm/Gemm.h"
 
 #include <atomic>
 #include <cstdint>
@@ -80,13 +82,16 @@ struct ContractionHead {
 };
 
 /// Computes rows [first, last) of `head`'s H into `out` (laid out as the
-/// whole H) from `buffers`.
-void runContractionHead(const ContractionHead &head, void *const *buffers,
-                        float *out, int64_t first, int64_t last);
+/// whole H) from `buffers`, with the GEMM `gemm`.
+void runContractionHead(const ContractionHead &head, const GemmKernels &gemm,
+                        void *const *buffers, float *out, int64_t first,
+                        int64_t last);
 
 /// One kernel's code and calling convention.
 struct CpuKernel {
   int64_t numBuffers = 0;
+  /// The byte size of each buffer the code was compiled for.
+  std::vector<int64_t> bufferBytes;
   /// Iterations; 1 when the kernel does not split.
   int64_t range = 1;
   /// For a split kernel: rows of the leading dimension in all, and per
@@ -113,8 +118,16 @@ struct CpuKernel {
   /// NNC_CPU_PROFILE=1 and printed when its executable is destroyed.
   mutable std::atomic<int64_t> profileNanos{0};
   mutable std::atomic<int64_t> profileCalls{0};
-  /// Keeps the JIT session that owns the code alive.
+  /// Keeps the code alive: a JIT session, or shared objects loaded from an
+  /// artifact.
   std::shared_ptr<void> code;
+  /// The GEMM a native head runs (set whenever `head` is).
+  std::shared_ptr<const GemmKernels> gemm;
+  /// The machine code `whole`, `chunk` and `tail` live in, and their
+  /// symbols there (empty for absent entry points): what serializing the
+  /// kernel writes.
+  std::shared_ptr<const ModuleCode> module;
+  std::string wholeSymbol, chunkSymbol, tailSymbol;
 };
 
 /// Runs iterations [begin, end) of `kernel` (an nnc_kernel_fn with the

@@ -10,7 +10,7 @@
 
 #include "backends/cpu/compiler/CpuPipeline.h"
 #include "backends/cpu/compiler/KernelPlan.h"
-#include "backends/cpu/gemm/Gemm.h"
+#include "backends/cpu/gemm/GemmJit.h"
 
 #include "ir/NNDialect.h"
 #include "ir/NNOps.h"
@@ -255,7 +255,8 @@ LogicalResult checkTypes(func::FuncOp fn) {
   return success();
 }
 
-nnc_status compileParsed(ModuleOp module, CompiledModule &result) {
+nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
+                         CompiledModule &result) {
   Operation *unsupported = nullptr;
   module.walk([&](Operation *op) {
     if (isa<ModuleOp, func::FuncOp, func::ReturnOp>(op) ||
@@ -300,7 +301,8 @@ nnc_status compileParsed(ModuleOp module, CompiledModule &result) {
       return NNC_ERROR;
   }
 
-  bool useCache = cacheEnabled();
+  // Kernels compiled before carry code for the host alone.
+  bool useCache = cacheEnabled() && targets.size() == 1;
   KernelCache &cache = kernelCache();
   std::vector<KernelVariant> variants;
   std::vector<PendingKernel> pending;
@@ -371,6 +373,10 @@ nnc_status compileParsed(ModuleOp module, CompiledModule &result) {
 
     auto kernel = std::make_shared<CpuKernel>();
     kernel->numBuffers = fn.getNumArguments() + fn.getNumResults();
+    for (Type type : fn.getArgumentTypes())
+      kernel->bufferBytes.push_back(bytesOf(cast<RankedTensorType>(type)));
+    for (Type type : fn.getResultTypes())
+      kernel->bufferBytes.push_back(bytesOf(cast<RankedTensorType>(type)));
     kernel->checks = planChecks(fn);
     for (Operation &op : fn.getBody().front().without_terminator()) {
       if (isa<nn::ConstantOp>(op))
@@ -432,36 +438,46 @@ nnc_status compileParsed(ModuleOp module, CompiledModule &result) {
     pending.push_back(std::move(entry));
   }
   // The GEMM's micro-kernels are JIT-compiled on first use: do it now, as
-  // part of compiling, rather than inside the first step.
+  // part of compiling, rather than inside the first step. hostGemm() lives
+  // as long as the process, so the kernels hold it without owning it.
+  std::shared_ptr<const GemmKernels> gemm;
   for (const PendingKernel &entry : pending)
     if (entry.kernel->head.kind != ContractionHead::Kind::None) {
-      hostGemm();
+      gemm = std::shared_ptr<const GemmKernels>(&hostGemm(),
+                                                [](const GemmKernels *) {});
       break;
     }
 
   std::vector<PackedFn> entryPoints;
-  std::shared_ptr<void> code;
+  JitModule jit;
   if (!variants.empty()) {
-    llvm::Expected<std::shared_ptr<void>> compiled =
-        jitCompile(*module.getContext(), variants, entryPoints);
+    llvm::Expected<JitModule> compiled =
+        jitCompile(*module.getContext(), variants, targets, entryPoints);
     if (!compiled) {
       result.message = llvm::toString(compiled.takeError());
       return NNC_ERROR;
     }
-    code = *compiled;
+    jit = std::move(*compiled);
   }
   for (PendingKernel &entry : pending) {
     CpuKernel &kernel = *entry.kernel;
-    if (!entry.needsJit) {
-      // Nothing but the head: no JIT code.
-    } else if (kernel.range == 1) {
-      kernel.code = code;
-      kernel.whole = entryPoints[entry.firstVariant];
-    } else {
-      kernel.code = code;
-      kernel.chunk = entryPoints[entry.firstVariant];
-      if (entry.hasTail)
-        kernel.tail = entryPoints[entry.firstVariant + 1];
+    if (kernel.head.kind != ContractionHead::Kind::None)
+      kernel.gemm = gemm;
+    auto entryPoint = [&](size_t offset, PackedFn &fn, std::string &symbol) {
+      size_t index = entry.firstVariant + offset;
+      fn = entryPoints[index];
+      symbol = packedSymbol(variants[index].name);
+    };
+    if (entry.needsJit) {
+      kernel.code = jit.session;
+      kernel.module = jit.code;
+      if (kernel.range == 1) {
+        entryPoint(0, kernel.whole, kernel.wholeSymbol);
+      } else {
+        entryPoint(0, kernel.chunk, kernel.chunkSymbol);
+        if (entry.hasTail)
+          entryPoint(1, kernel.tail, kernel.tailSymbol);
+      }
     }
     if (useCache) {
       std::lock_guard<std::mutex> lock(cache.mutex);
@@ -473,7 +489,8 @@ nnc_status compileParsed(ModuleOp module, CompiledModule &result) {
 
 } // namespace
 
-CompiledModule nnc::cpu::compileModule(const void *bytecode, size_t size) {
+CompiledModule nnc::cpu::compileModule(const void *bytecode, size_t size,
+                                       const std::vector<CodeTarget> &targets) {
   CompiledModule result;
   DialectRegistry registry;
   registerPipelineDialects(registry);
@@ -510,7 +527,8 @@ CompiledModule nnc::cpu::compileModule(const void *bytecode, size_t size) {
                          : "cannot parse the graph module: " + diagnostics;
     return result;
   }
-  result.status = compileParsed(*module, result);
+  result.targets.assign(targets.begin(), targets.end());
+  result.status = compileParsed(*module, targets, result);
   if (result.status == NNC_ERROR && result.message.empty())
     result.message =
         diagnostics.empty() ? "cannot compile the graph" : diagnostics;

@@ -28,12 +28,17 @@ struct CompiledModule {
   std::string message;
   /// kernels[i] is `@kernel_<i>`; shared with the in-process cache.
   std::vector<std::shared_ptr<const CpuKernel>> kernels;
+  /// The targets the kernels' modules hold code for, as asked.
+  std::vector<CodeTarget> targets;
 };
 
-/// Parses `bytecode` and compiles every kernel function, reusing kernels
-/// compiled before in this process (keyed by the function's printed form
-/// and the split it gets) unless NNC_NO_CACHE=1. Never throws.
-CompiledModule compileModule(const void *bytecode, size_t size);
+/// Parses `bytecode` and compiles every kernel function for `targets`
+/// (the first must be hostCodeTarget(), whose code runs here), reusing
+/// kernels compiled before in this process (keyed by the function's
+/// printed form and the split it gets) unless NNC_NO_CACHE=1 or there is
+/// more than one target. Never throws.
+CompiledModule compileModule(const void *bytecode, size_t size,
+                             const std::vector<CodeTarget> &targets);
 
 } // namespace nnc::cpu
 

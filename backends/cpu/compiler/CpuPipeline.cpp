@@ -4,6 +4,7 @@
 
 #include "backends/cpu/compiler/KernelObjectCache.h"
 #include "backends/cpu/compiler/NNToLinalg.h"
+#include "backends/cpu/gemm/GemmJit.h"
 
 #include "ir/NNDialect.h"
 #include "ir/NNOps.h"
@@ -55,6 +56,7 @@
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -63,6 +65,7 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
 
+#include <functional>
 #include <mutex>
 
 using namespace mlir;
@@ -213,15 +216,25 @@ void initializeNativeTarget() {
   });
 }
 
-llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostTargetMachine() {
+/// A position-independent target machine for `target` (so its objects
+/// link into shared objects as well as into the JIT).
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+targetMachine(const CodeTarget &target) {
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder)
     return builder.takeError();
-  builder->setCPU(llvm::sys::getHostCPUName().str());
-  llvm::SubtargetFeatures features;
-  for (const auto &feature : llvm::sys::getHostCPUFeatures())
-    features.AddFeature(feature.first(), feature.second);
-  builder->addFeatures(features.getFeatures());
+  if (target.cpu == hostCodeTarget().cpu) {
+    builder->setCPU(llvm::sys::getHostCPUName().str());
+    llvm::SubtargetFeatures features;
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      features.AddFeature(feature.first(), feature.second);
+    builder->addFeatures(features.getFeatures());
+  } else {
+    // An ISA level: its own features only, nothing of the host's.
+    builder->getFeatures() = llvm::SubtargetFeatures();
+    builder->setCPU(target.cpu);
+  }
+  builder->setRelocationModel(llvm::Reloc::PIC_);
   builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
   return builder->createTargetMachine();
 }
@@ -240,11 +253,8 @@ namespace {
 
 /// Bumped whenever the lowering changes what code a kernel gets, so stale
 /// on-disk entries stop matching.
-constexpr const char *kPipelineRevision = "cpu-pipeline-2";
+constexpr const char *kPipelineRevision = "cpu-pipeline-3";
 
-std::string packedName(llvm::StringRef name) {
-  return (name + "_packed").str();
-}
 
 /// Adds `<name>_packed(ptr args)` for each kernel function `<name>`, loading
 /// argument i through args[i] (mlir::ExecutionEngine's packed convention),
@@ -262,7 +272,7 @@ void addPackedWrappers(llvm::Module &module, ArrayRef<KernelVariant> variants) {
         llvm::FunctionType::get(builder.getVoidTy(), builder.getPtrTy(), false);
     auto *packed =
         llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
-                               packedName(variant.name), module);
+                               packedSymbol(variant.name), module);
     builder.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", packed));
     llvm::Value *list = packed->getArg(0);
     SmallVector<llvm::Value *> args;
@@ -318,7 +328,7 @@ loadObject(llvm::StringRef object, ArrayRef<KernelVariant> variants,
     return std::move(error);
   functions.clear();
   for (const KernelVariant &variant : variants) {
-    auto address = (*jit)->lookup(packedName(variant.name));
+    auto address = (*jit)->lookup(packedSymbol(variant.name));
     if (!address)
       return address.takeError();
     functions.push_back(address->toPtr<PackedFn>());
@@ -329,9 +339,12 @@ loadObject(llvm::StringRef object, ArrayRef<KernelVariant> variants,
 
 } // namespace
 
-llvm::Expected<std::shared_ptr<void>>
+llvm::Expected<JitModule>
 nnc::cpu::jitCompile(MLIRContext &context, ArrayRef<KernelVariant> variants,
+                     ArrayRef<CodeTarget> targets,
                      std::vector<PackedFn> &functions) {
+  assert(!targets.empty() && targets.front().cpu == hostCodeTarget().cpu &&
+         "the JIT runs the host's code");
   initializeNativeTarget();
   std::string diagnostics;
   ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
@@ -364,13 +377,26 @@ nnc::cpu::jitCompile(MLIRContext &context, ArrayRef<KernelVariant> variants,
     module->print(os, OpPrintingFlags().printGenericOpForm());
   }
   KernelObjectCache cache(key);
-  if (std::optional<std::string> object = cache.load()) {
-    auto loaded = loadObject(*object, variants, functions);
-    if (loaded)
-      return loaded;
-    llvm::consumeError(loaded.takeError());
-    cache.reportUnusable();
-  }
+  auto finish = [&](std::string hostObject,
+                    std::vector<std::string> others) -> llvm::Expected<JitModule> {
+    auto loaded = loadObject(hostObject, variants, functions);
+    if (!loaded)
+      return loaded.takeError();
+    auto code = std::make_shared<ModuleCode>();
+    code->perTarget.push_back(std::move(hostObject));
+    for (std::string &object : others)
+      code->perTarget.push_back(std::move(object));
+    return JitModule{*loaded, std::move(code)};
+  };
+  // Other targets need the LLVM IR, which a cached object does not keep.
+  if (targets.size() == 1)
+    if (std::optional<std::string> object = cache.load()) {
+      auto loaded = finish(*object, {});
+      if (loaded)
+        return loaded;
+      llvm::consumeError(loaded.takeError());
+      cache.reportUnusable();
+    }
 
   if (failed(convertNNToLinalg(*module)))
     return fail("cannot convert nn ops to linalg");
@@ -379,19 +405,94 @@ nnc::cpu::jitCompile(MLIRContext &context, ArrayRef<KernelVariant> variants,
   if (failed(pm.run(*module)))
     return fail("cannot lower the kernels to LLVM");
 
-  llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =
-      hostTargetMachine();
-  if (!machine)
-    return machine.takeError();
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(*module, llvmContext, "nnc-cpu-kernels");
   if (!llvmModule)
     return fail("cannot translate the kernels to LLVM IR");
   addPackedWrappers(*llvmModule, variants);
-  llvm::Expected<std::string> object = emitObject(*llvmModule, **machine);
-  if (!object)
-    return object.takeError();
-  cache.store(*object);
-  return loadObject(*object, variants, functions);
+  std::vector<std::string> objects;
+  for (const CodeTarget &target : targets) {
+    llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =
+        targetMachine(target);
+    if (!machine)
+      return machine.takeError();
+    // emitObject optimises the module in place: each target gets a copy.
+    std::unique_ptr<llvm::Module> copy =
+        &target == &targets.back() ? std::move(llvmModule)
+                                   : llvm::CloneModule(*llvmModule);
+    llvm::Expected<std::string> object = emitObject(*copy, **machine);
+    if (!object)
+      return object.takeError();
+    objects.push_back(std::move(*object));
+  }
+  cache.store(objects.front());
+  std::string hostObject = std::move(objects.front());
+  objects.erase(objects.begin());
+  return finish(std::move(hostObject), std::move(objects));
+}
+
+std::string nnc::cpu::packedSymbol(llvm::StringRef variantName) {
+  return (variantName + "_packed").str();
+}
+
+namespace {
+
+/// The CPU features a loader can check (runtime/Artifact.h) that `has`
+/// reports, in a fixed order.
+std::vector<std::string>
+checkableFeatures(const std::function<bool(llvm::StringRef)> &has) {
+  static const char *const kCheckable[] = {
+      "sse4.2", "avx",      "avx2",     "fma",      "bmi",     "bmi2",
+      "avx512f",  "avx512cd", "avx512dq", "avx512bw", "avx512vl"};
+  std::vector<std::string> features;
+  for (const char *feature : kCheckable)
+    if (has(feature))
+      features.push_back(feature);
+  return features;
+}
+
+} // namespace
+
+const CodeTarget &nnc::cpu::hostCodeTarget() {
+  static const CodeTarget *host = [] {
+    auto *target = new CodeTarget;
+    target->cpu = llvm::sys::getHostCPUName().str();
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    target->features = checkableFeatures([&](llvm::StringRef name) {
+      auto it = features.find(name);
+      return it != features.end() && it->second;
+    });
+    target->gemmIsa = hostGemmIsa();
+    return target;
+  }();
+  return *host;
+}
+
+llvm::Expected<CodeTarget> nnc::cpu::codeTargetNamed(llvm::StringRef name) {
+  if (name == "host")
+    return hostCodeTarget();
+  // The x86-64 psABI levels: v2 adds SSE4.2, v3 AVX2/FMA/BMI, v4 AVX-512.
+  struct Level {
+    const char *cpu;
+    std::vector<std::string> features;
+    GemmIsa gemm;
+  };
+  static const Level kLevels[] = {
+      {"x86-64-v2", {"sse4.2"}, GemmIsa::Sse},
+      {"x86-64-v3",
+       {"sse4.2", "avx", "avx2", "fma", "bmi", "bmi2"},
+       GemmIsa::Avx2},
+      {"x86-64-v4",
+       {"sse4.2", "avx", "avx2", "fma", "bmi", "bmi2", "avx512f",
+        "avx512cd", "avx512dq", "avx512bw", "avx512vl"},
+       GemmIsa::Avx512},
+  };
+  for (const Level &level : kLevels)
+    if (name == level.cpu)
+      return CodeTarget{level.cpu, level.features, level.gemm};
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      "unknown target CPU '" + name.str() +
+          "' (expected host, x86-64-v2, x86-64-v3 or x86-64-v4)");
 }

@@ -31,11 +31,32 @@ struct KernelVariant {
 /// and translation interfaces).
 void registerPipelineDialects(mlir::DialectRegistry &registry);
 
+/// A compiled module: the JIT session that owns the running code, and the
+/// position-independent object for each target asked for.
+struct JitModule {
+  std::shared_ptr<void> session;
+  std::shared_ptr<const ModuleCode> code;
+};
+
 /// Compiles `variants` into one JIT session; `functions[i]` receives the
-/// packed entry point of variants[i]. The returned pointer owns the code.
-llvm::Expected<std::shared_ptr<void>>
-jitCompile(mlir::MLIRContext &context, llvm::ArrayRef<KernelVariant> variants,
-           std::vector<PackedFn> &functions);
+/// packed entry point of variants[i], named packedSymbol(variants[i].name)
+/// in the objects. targets[0] must be hostCodeTarget(): its object is the
+/// one the JIT runs; the others are only kept (for compiled artifacts).
+llvm::Expected<JitModule> jitCompile(mlir::MLIRContext &context,
+                                     llvm::ArrayRef<KernelVariant> variants,
+                                     llvm::ArrayRef<CodeTarget> targets,
+                                     std::vector<PackedFn> &functions);
+
+/// The symbol of a kernel variant's packed entry point.
+std::string packedSymbol(llvm::StringRef variantName);
+
+/// This CPU, as the JIT compiles for it.
+const CodeTarget &hostCodeTarget();
+
+/// The target for an LLVM CPU name given to --target-cpu: "host", or an
+/// x86-64 ISA level ("x86-64-v2", "x86-64-v3", "x86-64-v4"). Fails on
+/// anything else.
+llvm::Expected<CodeTarget> codeTargetNamed(llvm::StringRef name);
 
 /// "<cpu name>:<features>" of the host, as the code is compiled for it.
 std::string hostTargetDescription();

@@ -16,6 +16,7 @@
 #include <cassert>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -129,20 +130,15 @@ void packB(const GemmProblem &p, int64_t jc, int64_t nc, int64_t pc, int64_t kc,
 
 namespace detail {
 
-std::shared_ptr<const GemmKernels>
-createTunedGemmKernels(GemmIsa isa, const GemmTuning &tuning,
-                       std::string *error) {
+MicroKernelSet portableMicroKernels() { return portableKernels(); }
+
+std::shared_ptr<GemmKernels> assembleGemmKernels(const MicroKernelSet &set,
+                                                 const std::string &target,
+                                                 const GemmTuning &tuning) {
   auto kernels = std::make_shared<GemmKernels>();
-  std::string target;
-  if (isa == GemmIsa::Portable) {
-    kernels->kernels = portableKernels();
-    target = "portable C++";
-  } else if (!jitMicroKernels(isa, tuning, kernels->kernels, kernels->owner,
-                              target, error)) {
-    return nullptr;
-  }
+  kernels->kernels = set;
   kernels->avx512 = target.rfind("avx512", 0) == 0;
-  int64_t mr = kernels->kernels.mr, nr = kernels->kernels.nr;
+  int64_t mr = set.mr, nr = set.nr;
   // kc: a B micro-panel (kc x NR) and an A micro-panel (MR x kc) share the
   // L1 (48 KiB); mc: the packed A block (mc x kc, 384 KiB) stays in the
   // 2 MiB L2; nc: the packed B block (kc x nc, 2 MiB) in L2/L3. Measured
@@ -161,30 +157,38 @@ createTunedGemmKernels(GemmIsa isa, const GemmTuning &tuning,
   return kernels;
 }
 
-} // namespace detail
-
-std::shared_ptr<const GemmKernels> createGemmKernels(GemmIsa isa,
-                                                     std::string *error) {
-  return createTunedGemmKernels(isa, GemmTuning(), error);
-}
-
-const GemmKernels &hostGemm() {
-  // Built once and never destroyed: the JIT's code must outlive every
-  // thread that may still call it while the process exits.
-  static const GemmKernels *host = [] {
-    std::string error;
-    std::shared_ptr<const GemmKernels> kernels =
-        createGemmKernels(GemmIsa::Host, &error);
-    if (!kernels) {
-      auto fallback = std::make_shared<GemmKernels>(
-          *createGemmKernels(GemmIsa::Portable, nullptr));
-      fallback->description += " (the JIT failed: " + error + ")";
-      kernels = fallback;
+std::shared_ptr<const GemmKernels>
+gemmKernelsFromSymbols(const std::string &target, int mr, int nr,
+                       const std::function<void *(const std::string &)> &lookup,
+                       std::shared_ptr<void> owner, std::string *error) {
+  if (mr < 1 || mr > kMaxMr || nr < 1 || nr > 64) {
+    if (error)
+      *error = "micro-kernel tile " + std::to_string(mr) + "x" +
+               std::to_string(nr) + " is out of range";
+    return nullptr;
+  }
+  MicroKernelSet set;
+  set.mr = mr;
+  set.nr = nr;
+  for (int rows = 1; rows <= mr; ++rows)
+    for (bool masked : {false, true}) {
+      std::string name = microKernelSymbol(unsigned(rows), masked);
+      void *address = lookup(name);
+      if (!address) {
+        if (error)
+          *error = "the code has no micro-kernel " + name;
+        return nullptr;
+      }
+      (masked ? set.masked : set.full)[rows - 1] =
+          reinterpret_cast<MicroKernelFn>(address);
     }
-    return new GemmKernels(*kernels);
-  }();
-  return *host;
+  std::shared_ptr<GemmKernels> kernels =
+      assembleGemmKernels(set, target, GemmTuning());
+  kernels->owner = std::move(owner);
+  return kernels;
 }
+
+} // namespace detail
 
 std::string gemmKernelsDescription(const GemmKernels &kernels) {
   return kernels.description;

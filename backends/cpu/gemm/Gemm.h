@@ -1,9 +1,10 @@
-//===- Gemm.h - JIT-compiled fp32 GEMM for the host CPU ---------*- C++ -*-===//
+//===- Gemm.h - fp32 GEMM over compiled micro-kernels -----------*- C++ -*-===//
 //
 // A plain C++ interface over raw pointers; no LLVM or MLIR types cross it.
-// The micro-kernels behind it are generated as LLVM IR and JIT-compiled once
-// per process for the host CPU (AVX-512, AVX2 or SSE); packing and cache
-// blocking are ordinary C++. See README.md in this folder for how to call it.
+// The micro-kernels behind it come from GemmJit.h (generated as LLVM IR and
+// JIT-compiled for the host CPU) or from a compiled artifact's code; the
+// packing and cache blocking here are ordinary C++ with no LLVM. See
+// README.md in this folder for how to call it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,7 +19,8 @@ namespace nnc::cpu {
 
 /// A set of compiled micro-kernels plus the blocking parameters that suit
 /// them. Immutable once built, so one object may serve any number of threads
-/// at once. Opaque; obtain one from hostGemm() or createGemmKernels().
+/// at once. Opaque; obtain one from hostGemm() or createGemmKernels()
+/// (GemmJit.h), or from code loaded at run time (MicroKernel.h).
 struct GemmKernels;
 
 /// Which instruction set the micro-kernels are generated for.
@@ -29,19 +31,6 @@ enum class GemmIsa {
   Sse,      ///< 128-bit xmm registers, no FMA; any x86-64.
   Portable, ///< No JIT: plain C++ kernels (the fallback when the JIT fails).
 };
-
-/// The kernels for this process's CPU, JIT-compiled on the first call
-/// (tens of milliseconds; thread-safe) and kept until the process exits.
-/// Never fails: if code generation fails it falls back to the portable C++
-/// kernels, and gemmKernelsDescription() says so.
-const GemmKernels &hostGemm();
-
-/// Builds kernels for an explicit ISA (for tests and benchmarks). Returns
-/// null and sets *error when the host cannot run that ISA or the JIT fails.
-/// The object owns its JIT-compiled code; destroy it only when no gemm call
-/// uses it any more.
-std::shared_ptr<const GemmKernels> createGemmKernels(GemmIsa isa,
-                                                     std::string *error);
 
 /// One line naming the ISA, the register tile and the cache blocking, e.g.
 /// "avx512 (sapphirerapids) 8x32 mc=... kc=... nc=...".

@@ -12,6 +12,7 @@
 #include "backends/cpu/gemm/Gemm.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -51,6 +52,33 @@ struct GemmTuning {
   int unroll = 0; ///< k steps per main-loop iteration; a power of two.
   int64_t mc = 0, kc = 0, nc = 0;
 };
+
+/// The symbol of the micro-kernel for `rows` rows, full or column-masked,
+/// in JIT sessions and in compiled artifacts' code alike.
+inline std::string microKernelSymbol(unsigned rows, bool masked) {
+  return "nnc_gemm_uk_" + std::to_string(rows) + (masked ? "_masked" : "");
+}
+
+/// The plain C++ kernels (no code generation).
+MicroKernelSet portableMicroKernels();
+
+/// `set` with the cache blocking that suits it; `target` names the ISA
+/// ("avx512 (sapphirerapids)") and starts the description.
+std::shared_ptr<GemmKernels> assembleGemmKernels(const MicroKernelSet &set,
+                                                 const std::string &target,
+                                                 const GemmTuning &tuning);
+
+/// Kernels whose micro-kernels are the symbols `lookup` finds in code
+/// loaded at run time (an mr x nr tile of the ISA `target`); `owner`
+/// keeps that code loaded. Null with *error set when a symbol is missing
+/// or the tile is out of range.
+std::shared_ptr<const GemmKernels>
+gemmKernelsFromSymbols(const std::string &target, int mr, int nr,
+                       const std::function<void *(const std::string &)> &lookup,
+                       std::shared_ptr<void> owner, std::string *error);
+
+/// `isa`, or for GemmIsa::Host the best one this CPU runs.
+GemmIsa resolveHostIsa(GemmIsa isa);
 
 /// Like createGemmKernels, with the defaults overridden by `tuning`.
 std::shared_ptr<const GemmKernels>

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "backends/cpu/gemm/GemmJit.h"
 #include "backends/cpu/gemm/MicroKernel.h"
 
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -16,7 +17,11 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/Module.h"
+#include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Verifier.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/TargetParser/Host.h"
@@ -257,10 +262,6 @@ Function *KernelEmitter::emit(unsigned rows, bool masked,
   return fn;
 }
 
-std::string kernelName(unsigned rows, bool masked) {
-  return "nnc_gemm_uk_" + std::to_string(rows) + (masked ? "_masked" : "");
-}
-
 /// The host's features, with the ISAs above `isa` switched off.
 std::vector<std::string> featuresFor(GemmIsa isa, const StringMap<bool> &host) {
   std::vector<std::string> features;
@@ -273,7 +274,69 @@ std::vector<std::string> featuresFor(GemmIsa isa, const StringMap<bool> &host) {
   return features;
 }
 
+void initializeTarget() {
+  static std::once_flag initOnce;
+  std::call_once(initOnce, [] {
+    InitializeNativeTarget();
+    InitializeNativeTargetAsmPrinter();
+  });
+}
+
+bool hostHas(const StringMap<bool> &host, const char *feature) {
+  auto it = host.find(feature);
+  return it != host.end() && it->second;
+}
+
+/// The register tile of `isa` with `tuning`'s overrides, or an error.
+bool tileFor(GemmIsa isa, const GemmTuning &tuning, bool x86, TileShape &shape,
+             std::string &error) {
+  shape = tileShapeFor(isa);
+  if (tuning.rows > 0)
+    shape.rows = tuning.rows;
+  if (tuning.unroll > 0)
+    shape.unroll = tuning.unroll;
+  if (!x86)
+    shape.name = "vec128";
+  if (shape.rows > unsigned(kMaxMr) ||
+      (shape.unroll & (shape.unroll - 1)) != 0) {
+    error = "bad tuning: rows above " + std::to_string(kMaxMr) +
+            " or an unroll that is not a power of two";
+    return false;
+  }
+  return true;
+}
+
+/// A module with one function per row count and column form.
+std::unique_ptr<Module> buildModule(LLVMContext &context, const TileShape &shape,
+                                    const DataLayout &layout,
+                                    const Triple &triple, std::string &error) {
+  auto module = std::make_unique<Module>("nnc_gemm", context);
+  module->setDataLayout(layout);
+  module->setTargetTriple(triple.str());
+  KernelEmitter emitter(*module, shape);
+  for (unsigned rows = 1; rows <= shape.rows; ++rows)
+    for (bool masked : {false, true})
+      emitter.emit(rows, masked, microKernelSymbol(rows, masked));
+  raw_string_ostream verifyStream(error);
+  if (verifyModule(*module, &verifyStream)) {
+    error = "invalid micro-kernel IR: " + error;
+    return nullptr;
+  }
+  return module;
+}
+
 } // namespace
+
+GemmIsa resolveHostIsa(GemmIsa isa) {
+  if (isa != GemmIsa::Host)
+    return isa;
+  Triple triple(sys::getProcessTriple());
+  StringMap<bool> host = sys::getHostCPUFeatures();
+  return !triple.isX86()                               ? GemmIsa::Sse
+         : hostHas(host, "avx512f")                    ? GemmIsa::Avx512
+         : hostHas(host, "avx2") && hostHas(host, "fma") ? GemmIsa::Avx2
+                                                         : GemmIsa::Sse;
+}
 
 bool jitMicroKernels(GemmIsa isa, const GemmTuning &tuning, MicroKernelSet &set,
                      std::shared_ptr<void> &owner, std::string &cpuName,
@@ -283,41 +346,23 @@ bool jitMicroKernels(GemmIsa isa, const GemmTuning &tuning, MicroKernelSet &set,
       *error = message;
     return false;
   };
-  static std::once_flag initOnce;
-  std::call_once(initOnce, [] {
-    InitializeNativeTarget();
-    InitializeNativeTargetAsmPrinter();
-  });
-
+  initializeTarget();
   Triple triple(sys::getProcessTriple());
   StringMap<bool> host = sys::getHostCPUFeatures();
   bool x86 = triple.isX86();
-  auto has = [&](const char *feature) {
-    auto it = host.find(feature);
-    return it != host.end() && it->second;
-  };
-  if (isa == GemmIsa::Host)
-    isa = !x86                        ? GemmIsa::Sse
-          : has("avx512f")            ? GemmIsa::Avx512
-          : has("avx2") && has("fma") ? GemmIsa::Avx2
-                                      : GemmIsa::Sse;
+  isa = resolveHostIsa(isa);
   if (isa == GemmIsa::Portable)
     return fail("the portable kernels are not JIT-compiled");
-  if (isa == GemmIsa::Avx512 && !(x86 && has("avx512f")))
+  if (isa == GemmIsa::Avx512 && !(x86 && hostHas(host, "avx512f")))
     return fail("the host has no avx512f");
-  if (isa == GemmIsa::Avx2 && !(x86 && has("avx2") && has("fma")))
+  if (isa == GemmIsa::Avx2 &&
+      !(x86 && hostHas(host, "avx2") && hostHas(host, "fma")))
     return fail("the host has no avx2 and fma");
 
-  TileShape shape = tileShapeFor(isa);
-  if (tuning.rows > 0)
-    shape.rows = tuning.rows;
-  if (tuning.unroll > 0)
-    shape.unroll = tuning.unroll;
-  if (!x86)
-    shape.name = "vec128";
-  if (shape.rows > unsigned(kMaxMr) || (shape.unroll & (shape.unroll - 1)) != 0)
-    return fail("bad tuning: rows above " + std::to_string(kMaxMr) +
-                " or an unroll that is not a power of two");
+  TileShape shape;
+  std::string message;
+  if (!tileFor(isa, tuning, x86, shape, message))
+    return fail(message);
 
   orc::JITTargetMachineBuilder machine(triple);
   cpuName = sys::getHostCPUName().str();
@@ -331,24 +376,16 @@ bool jitMicroKernels(GemmIsa isa, const GemmTuning &tuning, MicroKernelSet &set,
     return fail("cannot create the JIT: " + toString(jit.takeError()));
 
   auto context = std::make_unique<LLVMContext>();
-  auto module = std::make_unique<Module>("nnc_gemm", *context);
-  module->setDataLayout((*jit)->getDataLayout());
-  module->setTargetTriple(triple.str());
-  KernelEmitter emitter(*module, shape);
-  for (unsigned rows = 1; rows <= shape.rows; ++rows)
-    for (bool masked : {false, true})
-      emitter.emit(rows, masked, kernelName(rows, masked));
-  std::string verifyMessage;
-  raw_string_ostream verifyStream(verifyMessage);
-  if (verifyModule(*module, &verifyStream))
-    return fail("invalid micro-kernel IR: " + verifyMessage);
-
+  std::unique_ptr<Module> module =
+      buildModule(*context, shape, (*jit)->getDataLayout(), triple, message);
+  if (!module)
+    return fail(message);
   if (Error e = (*jit)->addIRModule(
           orc::ThreadSafeModule(std::move(module), std::move(context))))
     return fail("cannot add the micro-kernels: " + toString(std::move(e)));
   for (unsigned rows = 1; rows <= shape.rows; ++rows) {
     for (bool masked : {false, true}) {
-      auto symbol = (*jit)->lookup(kernelName(rows, masked));
+      auto symbol = (*jit)->lookup(microKernelSymbol(rows, masked));
       if (!symbol)
         return fail("cannot compile the micro-kernels: " +
                     toString(symbol.takeError()));
@@ -364,3 +401,65 @@ bool jitMicroKernels(GemmIsa isa, const GemmTuning &tuning, MicroKernelSet &set,
 }
 
 } // namespace nnc::cpu::detail
+
+namespace nnc::cpu {
+
+bool compileMicroKernelObject(GemmIsa isa, const std::string &cpu,
+                              const std::vector<std::string> &features,
+                              MicroKernelObject &result, std::string *error) {
+  using namespace detail;
+  auto fail = [&](const std::string &message) {
+    if (error)
+      *error = message;
+    return false;
+  };
+  if (isa == GemmIsa::Host || isa == GemmIsa::Portable)
+    return fail("micro-kernel objects need an explicit ISA");
+  initializeTarget();
+  Triple triple(sys::getProcessTriple());
+  TileShape shape;
+  std::string message;
+  if (!tileFor(isa, GemmTuning(), triple.isX86(), shape, message))
+    return fail(message);
+  std::string lookupError;
+  const Target *target =
+      TargetRegistry::lookupTarget(triple.str(), lookupError);
+  if (!target)
+    return fail("no LLVM target for " + triple.str() + ": " + lookupError);
+  // The host's own model gets the host's features, as the JIT compiles it
+  // (a virtual machine may lack some of its model's features).
+  std::vector<std::string> chosen = features;
+  if (chosen.empty() && cpu == sys::getHostCPUName() && triple.isX86())
+    chosen = featuresFor(isa, sys::getHostCPUFeatures());
+  std::string featureText;
+  for (const std::string &feature : chosen)
+    featureText += (featureText.empty() ? "" : ",") + feature;
+  TargetOptions options;
+  std::unique_ptr<TargetMachine> machine(target->createTargetMachine(
+      triple.str(), cpu, featureText, options, Reloc::PIC_, std::nullopt,
+      CodeGenOptLevel::Aggressive));
+  if (!machine)
+    return fail("cannot make a target machine for " + cpu);
+  LLVMContext context;
+  std::unique_ptr<Module> module = buildModule(
+      context, shape, machine->createDataLayout(), triple, message);
+  if (!module)
+    return fail(message);
+  {
+    raw_string_ostream os(result.object);
+    buffer_ostream stream(os);
+    legacy::PassManager passes;
+    if (machine->addPassesToEmitFile(passes, stream, nullptr,
+                                     CodeGenFileType::ObjectFile))
+      return fail("the target cannot emit object files");
+    passes.run(*module);
+  }
+  result.isa = shape.name;
+  result.mr = int(shape.rows);
+  result.nr = int(shape.vectorWidth * shape.vectors);
+  return true;
+}
+
+GemmIsa hostGemmIsa() { return detail::resolveHostIsa(GemmIsa::Host); }
+
+} // namespace nnc::cpu

@@ -1,6 +1,7 @@
 //===- Conv2dTest.cpp - conv2d through the GEMM against naive loops -------===//
 
 #include "backends/cpu/gemm/Conv2d.h"
+#include "backends/cpu/gemm/GemmJit.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,7 @@
 //===- GemmTest.cpp - The JIT-compiled GEMM against a naive loop ----------===//
 
 #include "backends/cpu/gemm/Gemm.h"
+#include "backends/cpu/gemm/GemmJit.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,160 @@
+//===- CodeLinker.cpp - An executable's code as shared objects ------------===//
+
+#include "backends/cpu/compiler/CodeLinker.h"
+
+#include "backends/cpu/gemm/GemmJit.h"
+
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
+#include <map>
+
+using namespace llvm;
+
+namespace nnc::cpu {
+
+namespace {
+
+Error failure(const Twine &message) {
+  return createStringError(inconvertibleErrorCode(), message);
+}
+
+Expected<std::string> findLinker() {
+  if (const char *chosen = std::getenv("NNC_LINKER"); chosen && *chosen) {
+    if (sys::fs::can_execute(chosen))
+      return std::string(chosen);
+    ErrorOr<std::string> found = sys::findProgramByName(chosen);
+    if (found)
+      return *found;
+    return failure("NNC_LINKER names '" + Twine(chosen) +
+                   "', which is not an executable");
+  }
+  for (const char *name : {"ld.lld-19", "ld.lld", "ld"})
+    if (ErrorOr<std::string> found = sys::findProgramByName(name))
+      return *found;
+  return failure("no linker found (install binutils or lld, or set "
+                 "NNC_LINKER) to make a shared object of the cpu code");
+}
+
+Error writeFile(StringRef path, StringRef bytes) {
+  std::error_code ec;
+  raw_fd_ostream os(path, ec, sys::fs::OF_None);
+  if (ec)
+    return failure("cannot write " + path + ": " + ec.message());
+  os << bytes;
+  os.close();
+  if (os.has_error())
+    return failure("cannot write " + path);
+  return Error::success();
+}
+
+} // namespace
+
+Expected<std::string> linkSharedObject(ArrayRef<std::string> objects) {
+  Expected<std::string> linker = findLinker();
+  if (!linker)
+    return linker.takeError();
+  SmallString<128> dir;
+  if (std::error_code ec = sys::fs::createUniqueDirectory("nnc-link", dir))
+    return failure("cannot make a folder to link in: " + ec.message());
+  auto cleanup = make_scope_exit([&] { sys::fs::remove_directories(dir); });
+
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    SmallString<128> path(dir);
+    sys::path::append(path, "module" + std::to_string(i) + ".o");
+    if (Error error = writeFile(path, objects[i]))
+      return std::move(error);
+    paths.push_back(path.str().str());
+  }
+  SmallString<128> output(dir), log(dir);
+  sys::path::append(output, "code.so");
+  sys::path::append(log, "linker.log");
+  // No default libraries: what the code calls (libm, libc) is already in
+  // every process that loads it.
+  std::vector<StringRef> args = {*linker,      "-shared",  "-o",
+                                 output,       "-z",       "noexecstack",
+                                 "--hash-style=gnu", "-O1"};
+  for (const std::string &path : paths)
+    args.push_back(path);
+  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(log),
+                                          StringRef(log)};
+  std::string message;
+  int status = sys::ExecuteAndWait(*linker, args, std::nullopt, redirects, 0,
+                                   0, &message);
+  if (status != 0) {
+    std::string detail = message;
+    if (auto text = MemoryBuffer::getFile(log))
+      detail = (*text)->getBuffer().split('\n').first.str();
+    return failure(*linker + " failed to link the cpu code" +
+                   (detail.empty() ? "" : ": " + detail));
+  }
+  auto linked = MemoryBuffer::getFile(output, /*IsText=*/false,
+                                      /*RequiresNullTerminator=*/false);
+  if (!linked)
+    return failure("cannot read the linked cpu code: " +
+                   linked.getError().message());
+  return (*linked)->getBuffer().str();
+}
+
+Expected<std::vector<LinkedTarget>>
+linkExecutableCode(const std::vector<const CpuKernel *> &kernels,
+                   const std::vector<CodeTarget> &targets,
+                   std::vector<int64_t> &moduleOf) {
+  // Kernels share modules: number each distinct one once.
+  std::map<const ModuleCode *, int64_t> index;
+  std::vector<const ModuleCode *> modules;
+  bool needsGemm = false;
+  moduleOf.clear();
+  for (const CpuKernel *kernel : kernels) {
+    needsGemm |= kernel->head.kind != ContractionHead::Kind::None;
+    if (!kernel->module) {
+      moduleOf.push_back(-1);
+      continue;
+    }
+    if (kernel->module->perTarget.size() != targets.size())
+      return failure("a kernel was compiled for other targets");
+    auto [it, added] = index.emplace(kernel->module.get(),
+                                     static_cast<int64_t>(modules.size()));
+    if (added)
+      modules.push_back(kernel->module.get());
+    moduleOf.push_back(it->second);
+  }
+
+  std::vector<LinkedTarget> linked;
+  for (size_t t = 0; t < targets.size(); ++t) {
+    LinkedTarget target;
+    target.target = targets[t];
+    for (const ModuleCode *module : modules) {
+      Expected<std::string> so = linkSharedObject({module->perTarget[t]});
+      if (!so)
+        return so.takeError();
+      target.modules.push_back(std::move(*so));
+    }
+    if (needsGemm) {
+      MicroKernelObject gemm;
+      std::string error;
+      if (!compileMicroKernelObject(targets[t].gemmIsa, targets[t].cpu, {},
+                                    gemm, &error))
+        return failure("cannot compile the GEMM for " + targets[t].cpu + ": " +
+                       error);
+      Expected<std::string> so = linkSharedObject({gemm.object});
+      if (!so)
+        return so.takeError();
+      target.gemm = std::move(*so);
+      target.gemmIsa = gemm.isa;
+      target.gemmMr = gemm.mr;
+      target.gemmNr = gemm.nr;
+    }
+    linked.push_back(std::move(target));
+  }
+  return linked;
+}
+
+} // namespace nnc::cpu

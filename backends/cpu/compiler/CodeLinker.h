@@ -1,0 +1,34 @@
+//===- CodeLinker.h - An executable's code as shared objects ----*- C++ -*-===//
+//
+// What serializing a compiled cpu executable needs from the compiler: each
+// distinct kernel module's relocatable object, per target, linked into a
+// shared object by the system linker, and the GEMM micro-kernels compiled
+// for each target and linked likewise.
+//
+// The linker is $NNC_LINKER if set, else the first of ld.lld-19, ld.lld and
+// ld found on PATH (binutils' ld comes with any C toolchain).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_BACKENDS_CPU_COMPILER_CODELINKER_H
+#define NNC_BACKENDS_CPU_COMPILER_CODELINKER_H
+
+#include "backends/cpu/serial/CpuSerializer.h"
+
+#include "llvm/Support/Error.h"
+
+namespace nnc::cpu {
+
+/// Links the relocatable `objects` into one shared object.
+llvm::Expected<std::string> linkSharedObject(llvm::ArrayRef<std::string> objects);
+
+/// The code of `kernels` (compiled for `targets`) linked per target;
+/// moduleOf[i] receives the module index of kernels[i] (-1: no code).
+llvm::Expected<std::vector<LinkedTarget>>
+linkExecutableCode(const std::vector<const CpuKernel *> &kernels,
+                   const std::vector<CodeTarget> &targets,
+                   std::vector<int64_t> &moduleOf);
+
+} // namespace nnc::cpu
+
+#endif // NNC_BACKENDS_CPU_COMPILER_CODELINKER_H
