@@ -233,6 +233,17 @@ Expected<Artifact> readVerified(const fb::Artifact *root) {
       for (const flatbuffers::String *feature : *target->cpu_features())
         artifact.cpuFeatures.push_back(str(feature));
     artifact.machineCode = target->machine_code();
+    if (target->code_targets())
+      for (const fb::CodeTarget *code : *target->code_targets()) {
+        if (!code || !code->cpu())
+          return Error::failure("a code target has no CPU name");
+        Artifact::CodeTarget entry;
+        entry.cpu = str(code->cpu());
+        if (code->features())
+          for (const flatbuffers::String *feature : *code->features())
+            entry.features.push_back(str(feature));
+        artifact.codeTargets.push_back(std::move(entry));
+      }
   }
   if (root->compile_flags())
     for (const fb::Flag *flag : *root->compile_flags())
@@ -405,9 +416,15 @@ Expected<std::string> serializeArtifact(const Artifact &artifact) {
   auto backend = fb::CreateBackend(b, b.CreateString(artifact.backendName),
                                    b.CreateString(artifact.backendVersion),
                                    artifact.abiMajor, artifact.abiMinor);
-  auto target = fb::CreateTarget(b, b.CreateString(artifact.targetTriple),
-                                 b.CreateVectorOfStrings(artifact.cpuFeatures),
-                                 artifact.machineCode);
+  std::vector<Offset<fb::CodeTarget>> codeTargets;
+  for (const Artifact::CodeTarget &code : artifact.codeTargets)
+    codeTargets.push_back(
+        fb::CreateCodeTarget(b, b.CreateString(code.cpu),
+                             b.CreateVectorOfStrings(code.features)));
+  auto target = fb::CreateTarget(
+      b, b.CreateString(artifact.targetTriple),
+      b.CreateVectorOfStrings(artifact.cpuFeatures), artifact.machineCode,
+      codeTargets.empty() ? 0 : b.CreateVector(codeTargets));
   std::vector<Offset<fb::Flag>> flags;
   for (const auto &[key, value] : artifact.compileFlags)
     flags.push_back(
@@ -498,6 +515,22 @@ std::string artifactDigest(const std::string &text) {
   for (int i = 15; i >= 0; --i, hash >>= 4)
     hex[static_cast<size_t>(i)] = digits[hash & 15];
   return hex;
+}
+
+Error checkCodeTargets(const Artifact &artifact) {
+  if (artifact.codeTargets.empty())
+    return Error::success();
+  std::string reasons;
+  for (const Artifact::CodeTarget &code : artifact.codeTargets) {
+    Error error = checkCpuFeatures(code.features);
+    if (error.ok())
+      return Error::success();
+    reasons += (reasons.empty() ? "" : "; ") + code.cpu + ", which " +
+               error.message();
+  }
+  return Error::failure("the artifact holds code for " + reasons +
+                        (artifact.codeTargets.size() == 1 ? " (its only target)"
+                                                          : ""));
 }
 
 std::string hostTargetTriple() {

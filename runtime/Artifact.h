@@ -105,6 +105,13 @@ struct Artifact {
   std::vector<std::string> cpuFeatures;
   /// True when the executables hold machine code for `targetTriple` alone.
   bool machineCode = false;
+  /// The CPUs the machine code is compiled for, best first; a loader runs
+  /// the first the host supports. `cpuFeatures` is what all of them need.
+  struct CodeTarget {
+    std::string cpu;
+    std::vector<std::string> features;
+  };
+  std::vector<CodeTarget> codeTargets;
   /// The settings it was compiled with, in order ("batch" = "32").
   std::vector<std::pair<std::string, std::string>> compileFlags;
   /// artifactDigest of the model source and the flags.
@@ -144,6 +151,12 @@ Expected<Artifact> readArtifact(const std::string &path);
 /// A 64-bit FNV-1a digest of `text` as 16 hex digits: identifies a graph's
 /// inputs (model source, flags); not a cryptographic hash.
 std::string artifactDigest(const std::string &text);
+
+/// Fails unless this CPU runs the code of at least one of `artifact`'s
+/// code targets (any artifact without them passes), naming what each
+/// needs: "the artifact holds code for x86-64-v4 only, which requires CPU
+/// feature 'avx512f', which this CPU lacks".
+Error checkCodeTargets(const Artifact &artifact);
 
 /// The triple of the machine this runtime was built for, e.g.
 /// "x86_64-unknown-linux-gnu".

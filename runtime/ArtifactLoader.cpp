@@ -38,6 +38,8 @@ Expected<const LoadedPlugin *> findArtifactBackend(const Artifact &artifact,
                           hostTargetTriple());
   if (Error error = checkCpuFeatures(artifact.cpuFeatures); !error.ok())
     return std::move(error).withContext("the artifact");
+  if (Error error = checkCodeTargets(artifact); !error.ok())
+    return error;
   return plugin;
 }
 

@@ -30,13 +30,24 @@ Error PluginKernel::run(const LoadedPlugin &plugin, void *const *buffers,
   return takePluginError(plugin, status, error, "a kernel");
 }
 
-Expected<PluginExecutable> PluginExecutable::compile(const LoadedPlugin &plugin,
-                                                     const void *bytecode,
-                                                     size_t bytecodeSize) {
+Expected<PluginExecutable>
+PluginExecutable::compile(const LoadedPlugin &plugin, const void *bytecode,
+                          size_t bytecodeSize,
+                          const std::vector<std::string> &targetCpus) {
   nnc_compile_args args = {};
   args.struct_size = sizeof(args);
   args.bytecode = bytecode;
   args.bytecode_size = bytecodeSize;
+  std::vector<const char *> cpus;
+  for (const std::string &cpu : targetCpus)
+    cpus.push_back(cpu.c_str());
+  nnc_targets_extension targets = {};
+  targets.base.struct_size = sizeof(targets);
+  targets.base.type = NNC_EXTENSION_TARGETS;
+  targets.cpus = cpus.data();
+  targets.num_cpus = cpus.size();
+  if (!cpus.empty())
+    args.extensions = &targets.base;
   nnc_error *error = nullptr;
   nnc_status status = plugin.api().compile(&args, &error);
   if (Error failure = takePluginError(plugin, status, error, "compile");
@@ -111,6 +122,44 @@ Expected<std::string> PluginExecutable::serialize() const {
   std::string result(static_cast<const char *>(bytes), size);
   extension->free_bytes(bytes);
   return result;
+}
+
+Expected<std::vector<CodeTargetInfo>> PluginExecutable::codeTargets() const {
+  std::vector<CodeTargetInfo> result;
+  const nnc_serialize_extension *extension = owner.serializeExtension();
+  if (!extension ||
+      extension->base.struct_size <
+          NNC_STRUCT_SIZE_UNTIL(nnc_serialize_extension, code_target) ||
+      !extension->code_target)
+    return result;
+  // A bound on the loop, in case a plugin never says "no more".
+  constexpr int64_t kMaxTargets = 64;
+  for (int64_t i = 0; i < kMaxTargets; ++i) {
+    nnc_code_target target = {};
+    target.struct_size = sizeof(target);
+    nnc_error *error = nullptr;
+    nnc_status status =
+        extension->code_target(executable.get(), i, &target, &error);
+    if (status == NNC_UNSUPPORTED && !error)
+      return result;
+    if (Error failure = takePluginError(owner, status, error, "code_target");
+        !failure.ok())
+      return failure;
+    CodeTargetInfo info;
+    info.cpu = target.cpu ? target.cpu : "";
+    std::string features = target.features ? target.features : "";
+    for (size_t start = 0; start < features.size();) {
+      size_t comma = features.find(',', start);
+      if (comma == std::string::npos)
+        comma = features.size();
+      if (comma > start)
+        info.features.push_back(features.substr(start, comma - start));
+      start = comma + 1;
+    }
+    result.push_back(std::move(info));
+  }
+  return Error::failure("backend '" + owner.name() +
+                        "': code_target lists too many targets");
 }
 
 Error PluginExecutable::checkKernelBuffers(

@@ -43,16 +43,24 @@ struct PluginKernel {
             int64_t end) const;
 };
 
+/// A CPU a serialized executable holds machine code for.
+struct CodeTargetInfo {
+  std::string cpu;
+  std::vector<std::string> features;
+};
+
 /// A graph compiled by a plugin; destroys the nnc_executable and keeps the
 /// plugin's library loaded for as long as it lives. Move-only.
 class PluginExecutable {
 public:
   /// Compiles `bytecode` (MLIR bytecode of a module of kernel functions,
   /// see docs/plugins.md) with `plugin`. Fails with the plugin's message,
-  /// including when the backend answers NNC_UNSUPPORTED.
-  static Expected<PluginExecutable> compile(const LoadedPlugin &plugin,
-                                            const void *bytecode,
-                                            size_t bytecodeSize);
+  /// including when the backend answers NNC_UNSUPPORTED. A non-empty
+  /// `targetCpus` asks for serialized machine code for those CPUs
+  /// (NNC_EXTENSION_TARGETS).
+  static Expected<PluginExecutable>
+  compile(const LoadedPlugin &plugin, const void *bytecode,
+          size_t bytecodeSize, const std::vector<std::string> &targetCpus = {});
 
   /// Makes an executable from `bytes` that serialize() wrote, without
   /// compiling, through the plugin's NNC_EXTENSION_SERIALIZE extension.
@@ -64,6 +72,10 @@ public:
   /// The executable as bytes for deserialize(); fails like deserialize
   /// when the plugin cannot serialize.
   Expected<std::string> serialize() const;
+
+  /// The target CPUs serialize() writes machine code for, best first
+  /// (code_target of NNC_EXTENSION_SERIALIZE); empty for portable code.
+  Expected<std::vector<CodeTargetInfo>> codeTargets() const;
 
   /// Checks, when the plugin can tell, that kernel `index` takes exactly
   /// the buffers of `bufferBytes` (their sizes, in order). Succeeds without

@@ -17,9 +17,10 @@ InFlightDiagnostic emitPlainError(MLIRContext *context) {
 
 } // namespace
 
-FailureOr<CompiledFunction> compileFunction(func::FuncOp func,
-                                            const rt::LoadedPlugin &plugin,
-                                            const PlanOptions &planOptions) {
+FailureOr<CompiledFunction>
+compileFunction(func::FuncOp func, const rt::LoadedPlugin &plugin,
+                const PlanOptions &planOptions,
+                const std::vector<std::string> &targetCpus) {
   MLIRContext *context = func.getContext();
   FailureOr<PlannedGraph> planned = planExecution(func, planOptions);
   if (failed(planned))
@@ -46,7 +47,8 @@ FailureOr<CompiledFunction> compileFunction(func::FuncOp func,
 
   CompiledFunction compiled;
   rt::Expected<rt::PluginExecutable> executable =
-      rt::PluginExecutable::compile(plugin, bytecode.data(), bytecode.size());
+      rt::PluginExecutable::compile(plugin, bytecode.data(), bytecode.size(),
+                                    targetCpus);
   if (!executable.ok())
     return emitPlainError(context) << executable.message();
   compiled.executable.emplace(std::move(*executable));

@@ -32,10 +32,12 @@ struct CompiledFunction {
 /// Compiles `func`, whose shapes must be static, with `plugin`. Every
 /// failure is emitted as an MLIR diagnostic: at the op for an op the
 /// backend does not support (all of them, not just the first), at an
-/// unknown location for the plugin's own errors.
+/// unknown location for the plugin's own errors. `targetCpus` asks for
+/// serialized machine code for those CPUs (PluginExecutable::compile).
 mlir::FailureOr<CompiledFunction>
 compileFunction(mlir::func::FuncOp func, const rt::LoadedPlugin &plugin,
-                const PlanOptions &planOptions = {});
+                const PlanOptions &planOptions = {},
+                const std::vector<std::string> &targetCpus = {});
 
 } // namespace nnc::driver
 

@@ -41,6 +41,8 @@ struct ArtifactRecipe {
   double learningRate = 0;
   /// Appended to the compile flags (and hashed), e.g. {"optimizer", "adam"}.
   std::vector<std::pair<std::string, std::string>> extraFlags;
+  /// The CPUs the machine code must run on; empty: the backend's default.
+  std::vector<std::string> targetCpus;
 };
 
 /// Compiles the graphs of docs/artifact.md ("forward", "predict",

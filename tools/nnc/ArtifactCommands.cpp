@@ -41,6 +41,36 @@ ExitCode fail(const std::string &message) {
 // nnc compile
 //===----------------------------------------------------------------------===//
 
+/// Records the CPUs `compiled`'s machine code runs on in `artifact` (the
+/// first graph sets them; every graph has the same) and what all of them
+/// need.
+bool recordCodeTargets(rt::Artifact &artifact, const CompiledGraph &compiled) {
+  rt::Expected<std::vector<rt::CodeTargetInfo>> targets =
+      compiled.executable().codeTargets();
+  if (!targets.ok()) {
+    fail(targets.message());
+    return false;
+  }
+  if (artifact.graphs.size() > 1)
+    return true;
+  artifact.machineCode = !targets->empty();
+  artifact.codeTargets.clear();
+  artifact.cpuFeatures.clear();
+  for (const rt::CodeTargetInfo &target : *targets)
+    artifact.codeTargets.push_back({target.cpu, target.features});
+  if (targets->empty())
+    return true;
+  // What every target needs: the features all of them list.
+  for (const std::string &feature : targets->front().features)
+    if (std::all_of(targets->begin(), targets->end(),
+                    [&](const rt::CodeTargetInfo &t) {
+                      return std::find(t.features.begin(), t.features.end(),
+                                       feature) != t.features.end();
+                    }))
+      artifact.cpuFeatures.push_back(feature);
+  return true;
+}
+
 /// Adds `compiled` to `artifact` as graph `name`.
 bool addGraph(rt::Artifact &artifact, const std::string &name,
               rt::ArtifactGraphKind kind, int64_t batch,
@@ -52,7 +82,7 @@ bool addGraph(rt::Artifact &artifact, const std::string &name,
   }
   artifact.graphs.push_back(
       {name, kind, batch, compiled.plan(), std::move(*bytes)});
-  return true;
+  return recordCodeTargets(artifact, compiled);
 }
 
 int64_t batchSetting(const frontend::Program &program) {
@@ -104,6 +134,9 @@ std::optional<rt::Artifact> buildArtifact(ModelSession &session,
   };
   for (const auto &flag : recipe.extraFlags)
     artifact.compileFlags.push_back(flag);
+  if (!recipe.targetCpus.empty())
+    artifact.compileFlags.push_back(
+        {"target-cpu", llvm::join(recipe.targetCpus, ",")});
   std::string hashed = readSource(recipe.modelPath);
   for (const auto &[key, value] : artifact.compileFlags)
     if (key != "params" && key != "seed")
@@ -115,10 +148,17 @@ std::optional<rt::Artifact> buildArtifact(ModelSession &session,
   // batch of `eval`.
   GraphRequest forwardRequest;
   forwardRequest.batch = batch;
+  forwardRequest.targetCpus = recipe.targetCpus;
   std::unique_ptr<CompiledGraph> forward = session.compile(forwardRequest);
   if (!forward || !addGraph(artifact, "forward", rt::ArtifactGraphKind::Forward,
                             batch, *forward))
     return std::nullopt;
+  if (!recipe.targetCpus.empty() && artifact.codeTargets.empty()) {
+    fail("backend '" + backend.name() +
+         "' makes portable code; --target-cpu is for backends that compile "
+         "machine code (cpu)");
+    return std::nullopt;
+  }
   if (program.hasLoss && !session.lossOnlyInputs().empty()) {
     GraphRequest request = forwardRequest;
     request.withoutLoss = true;
@@ -139,6 +179,7 @@ std::optional<rt::Artifact> buildArtifact(ModelSession &session,
     GraphRequest request = *recipe.trainStep;
     request.kind = GraphKind::TrainingStep;
     request.batch = batch;
+    request.targetCpus = recipe.targetCpus;
     std::unique_ptr<CompiledGraph> step = session.compile(request);
     if (!step || !addGraph(artifact, "train_step",
                            rt::ArtifactGraphKind::TrainingStep, batch, *step))
@@ -224,6 +265,7 @@ ExitCode runCompile(const CompileOptions &options) {
   recipe.seed = options.seed;
   recipe.paramsDir = options.paramsDir;
   recipe.optimizations = options.session.optimizations;
+  recipe.targetCpus = options.targetCpus;
   if (options.train) {
     recipe.trainStep = GraphRequest();
     auto lr = program.training.hyper.find("lr");
@@ -265,6 +307,11 @@ ExitCode runInspect(const InspectOptions &options) {
      << (a.cpuFeatures.empty() ? std::string("none")
                                : llvm::join(a.cpuFeatures, ","))
      << "\n";
+  for (const rt::Artifact::CodeTarget &code : a.codeTargets)
+    os << "code for: " << code.cpu << " ("
+       << (code.features.empty() ? std::string("no extra features")
+                                 : llvm::join(code.features, ","))
+       << ")\n";
   os << "graph hash: " << a.graphHash << "\n";
   os << "batch size: " << a.batchSize << "\n";
   os << "flags:";

@@ -381,6 +381,7 @@ struct CompileFlags {
   cl::opt<bool> train;
   cl::opt<int64_t> batch;
   cl::opt<uint64_t> seed;
+  cl::list<std::string> targetCpus;
   SessionFlags session;
   explicit CompileFlags(cl::OptionCategory &c)
       : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
@@ -395,9 +396,16 @@ struct CompileFlags {
               cl::sub(sub), cl::cat(c)),
         seed("seed", cl::desc("Mixed into every initializer's seed"),
              cl::init(0), cl::sub(sub), cl::cat(c)),
+        targetCpus("target-cpu",
+                   cl::desc("CPUs the machine code must run on, best first: "
+                            "host, x86-64-v2, x86-64-v3, x86-64-v4 "
+                            "(comma-separated; default: host)"),
+                   cl::CommaSeparated, cl::sub(sub), cl::cat(c)),
         session(sub, c) {}
   CompileOptions get() const {
-    return {session.get(), model, output, train, given(batch), params, seed};
+    return {session.get(), model,  output,
+            train,         given(batch), params,
+            seed,          {targetCpus.begin(), targetCpus.end()}};
   }
 };
 

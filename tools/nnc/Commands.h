@@ -200,6 +200,8 @@ struct CompileOptions {
   std::optional<int64_t> batch;
   std::string paramsDir;
   uint64_t seed = 0;
+  /// --target-cpu: the CPUs a machine-code backend compiles for.
+  std::vector<std::string> targetCpus;
 };
 
 /// `nnc compile MODEL.nn -o FILE.nnx`: compiles the forward graph (and with

@@ -389,7 +389,7 @@ ModelSession::compile(const GraphRequest &request) {
   PlanOptions planOptions;
   planOptions.inPlace = options.optimizations.inPlace;
   FailureOr<driver::CompiledFunction> compiled =
-      driver::compileFunction(func, *plugin, planOptions);
+      driver::compileFunction(func, *plugin, planOptions, request.targetCpus);
   if (failed(compiled))
     return nullptr;
   auto graph = std::make_unique<CompiledGraph>();

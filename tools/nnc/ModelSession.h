@@ -54,6 +54,9 @@ struct GraphRequest {
   std::vector<std::string> freeze;
   /// Compute in f64 instead of f32 (finite-difference checks).
   bool promoteToF64 = false;
+  /// The CPUs a compiled artifact's machine code must run on
+  /// (`nnc compile --target-cpu`); empty: the backend's default.
+  std::vector<std::string> targetCpus;
 };
 
 /// One compiled function and its external buffers.

@@ -27,11 +27,13 @@ Error failure(const Twine &message) {
 
 Expected<std::string> findLinker() {
   if (const char *chosen = std::getenv("NNC_LINKER"); chosen && *chosen) {
-    if (sys::fs::can_execute(chosen))
-      return std::string(chosen);
-    ErrorOr<std::string> found = sys::findProgramByName(chosen);
-    if (found)
+    // A path is taken as it is; a bare name is looked up on PATH.
+    if (StringRef(chosen).contains('/')) {
+      if (sys::fs::exists(chosen) && sys::fs::can_execute(chosen))
+        return std::string(chosen);
+    } else if (ErrorOr<std::string> found = sys::findProgramByName(chosen)) {
       return *found;
+    }
     return failure("NNC_LINKER names '" + Twine(chosen) +
                    "', which is not an executable");
   }

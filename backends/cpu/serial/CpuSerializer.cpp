@@ -4,9 +4,8 @@
 
 #include "backends/cpu/serial/cpu_executable_generated.h"
 
-#include "runtime/Artifact.h"
-
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 namespace nnc::cpu {
@@ -75,11 +74,24 @@ flatbuffers::Offset<fb::Kernel> writeKernel(Builder &b, const CpuKernel &k,
 
 flatbuffers::Offset<fb::SharedObject> writeObject(Builder &b,
                                                   const std::string &bytes) {
-  auto digest = b.CreateString(rt::artifactDigest(bytes));
   auto data = b.CreateVector(
       reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size());
-  return fb::CreateSharedObject(b, digest, data);
+  return fb::CreateSharedObject(b, data);
 }
+
+/// FNV-1a over `size` bytes: detects any change of a single byte, so any
+/// bit flip in a stored executable, whatever field it hits.
+uint64_t digestOf(const void *bytes, size_t size) {
+  uint64_t hash = 14695981039346656037ull;
+  const auto *p = static_cast<const unsigned char *>(bytes);
+  for (size_t i = 0; i < size; ++i) {
+    hash ^= p[i];
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+constexpr size_t kDigestBytes = sizeof(uint64_t);
 
 flatbuffers::Offset<fb::Target> writeTarget(Builder &b,
                                             const LinkedTarget &t) {
@@ -112,8 +124,15 @@ std::string serializeExecutable(const std::vector<const CpuKernel *> &kernels,
   b.Finish(fb::CreateExecutable(b, kCpuFormatVersion, kernelVector,
                                 targetVector),
            fb::ExecutableIdentifier());
-  return std::string(reinterpret_cast<const char *>(b.GetBufferPointer()),
-                     b.GetSize());
+  // The digest goes first (little-endian): the code runs as it is, so a
+  // damaged executable must never reach the loader.
+  uint64_t digest = digestOf(b.GetBufferPointer(), b.GetSize());
+  std::string bytes(kDigestBytes, '\0');
+  for (size_t i = 0; i < kDigestBytes; ++i)
+    bytes[i] = static_cast<char>((digest >> (8 * i)) & 0xff);
+  bytes.append(reinterpret_cast<const char *>(b.GetBufferPointer()),
+               b.GetSize());
+  return bytes;
 }
 
 namespace {
@@ -441,12 +460,10 @@ rt::Error readKernel(const fb::Kernel *k, CpuKernel &kernel, int64_t &module) {
 }
 
 rt::Error readObject(const fb::SharedObject *object, std::string &bytes) {
-  if (!object || !object->bytes() || !object->digest())
+  if (!object || !object->bytes())
     return bad("a shared object is missing");
   bytes.assign(reinterpret_cast<const char *>(object->bytes()->data()),
                object->bytes()->size());
-  if (rt::artifactDigest(bytes) != object->digest()->str())
-    return bad("a shared object does not match its digest");
   return rt::Error::success();
 }
 
@@ -492,16 +509,28 @@ rt::Error checkKernelBuffers(const CpuKernel &kernel,
 
 rt::Expected<SerializedExecutable> deserializeExecutable(const void *bytes,
                                                          size_t size) {
-  if (!bytes || size < 8 ||
-      !flatbuffers::BufferHasIdentifier(bytes, fb::ExecutableIdentifier()))
+  if (!bytes || size < kDigestBytes + 8)
     return bad("not a cpu executable");
-  if (size >= std::numeric_limits<flatbuffers::uoffset_t>::max())
+  const auto *raw = static_cast<const unsigned char *>(bytes);
+  uint64_t stored = 0;
+  for (size_t i = 0; i < kDigestBytes; ++i)
+    stored |= uint64_t(raw[i]) << (8 * i);
+  size_t bodySize = size - kDigestBytes;
+  if (digestOf(raw + kDigestBytes, bodySize) != stored)
+    return bad("it does not match its digest");
+  if (bodySize >= std::numeric_limits<flatbuffers::uoffset_t>::max())
     return bad("it is too large");
-  flatbuffers::Verifier verifier(static_cast<const uint8_t *>(bytes), size,
+  // FlatBuffers reads scalars in place: an 8-aligned copy.
+  std::vector<uint64_t> aligned((bodySize + 7) / 8);
+  std::memcpy(aligned.data(), raw + kDigestBytes, bodySize);
+  const void *body = aligned.data();
+  if (!flatbuffers::BufferHasIdentifier(body, fb::ExecutableIdentifier()))
+    return bad("not a cpu executable");
+  flatbuffers::Verifier verifier(static_cast<const uint8_t *>(body), bodySize,
                                  /*max_depth=*/64, /*max_tables=*/10000000);
   if (!fb::VerifyExecutableBuffer(verifier))
     return bad("the FlatBuffers verifier rejects it");
-  const fb::Executable *root = fb::GetExecutable(bytes);
+  const fb::Executable *root = fb::GetExecutable(body);
   if (root->format_version() != kCpuFormatVersion)
     return rt::Error::failure(
         "cpu executable format " + std::to_string(root->format_version()) +

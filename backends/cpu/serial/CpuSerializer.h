@@ -3,9 +3,11 @@
 // The cpu backend's half of NNC_EXTENSION_SERIALIZE, as plain data: kernels
 // (their calling conventions, splits, heads and data checks) plus, per
 // target CPU, the linked shared objects their entry points live in. The
-// format is the FlatBuffers schema cpu_executable.fbs. Reading runs the
-// FlatBuffers verifier, then checks every enum, index and count, and each
-// shared object against its digest; loading the code is CodeLoader.h's job.
+// format is an FNV-1a digest of the rest, then the FlatBuffers schema
+// cpu_executable.fbs. Reading checks the digest (the code runs as it is, so
+// damaged bytes must never reach the loader), runs the FlatBuffers
+// verifier, then checks every enum, index, count and extent; loading the
+// code is CodeLoader.h's job.
 // No MLIR or LLVM here.
 //
 //===----------------------------------------------------------------------===//
@@ -57,9 +59,9 @@ std::string serializeExecutable(const std::vector<const CpuKernel *> &kernels,
                                 const std::vector<int64_t> &moduleOf,
                                 const std::vector<LinkedTarget> &targets);
 
-/// The executable `bytes` hold, checked: the FlatBuffers verifier, the
-/// format version, every enum, buffer index, count and entry point, and
-/// each shared object's digest. Fails with a one-line message on bytes
+/// The executable `bytes` hold, checked: the digest, the FlatBuffers
+/// verifier, the format version, every enum, buffer index, count, extent
+/// and entry point. Fails with a one-line message on bytes
 /// serializeExecutable did not write.
 rt::Expected<SerializedExecutable> deserializeExecutable(const void *bytes,
                                                          size_t size);

@@ -1,0 +1,189 @@
+//===- CpuArtifactTest.cpp - The cpu backend's serialized executables -----===//
+//
+// The committed golden cpu artifact (format version 1, code for x86-64-v3)
+// keeps loading through the runtime-only cpu plugin and runs to the
+// reference outputs; its executable rejects every bit flip and truncation
+// (the code runs as it is, so nothing damaged may load); and the loader
+// takes the first target this CPU runs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "backends/cpu/serial/CodeLoader.h"
+#include "backends/cpu/serial/CpuSerializer.h"
+
+#include "runtime/Artifact.h"
+#include "runtime/ArtifactLoader.h"
+#include "runtime/Npy.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+// CpuKernel.cpp reports kernel errors through the plugin's error type; the
+// tests only need the message.
+struct nnc_error {
+  std::string message;
+};
+nnc_error *nnc::cpu::makeCpuError(const std::string &message) {
+  return new nnc_error{message};
+}
+
+using namespace nnc;
+using namespace nnc::rt;
+
+namespace {
+
+const std::string kGolden = NNC_ARTIFACT_GOLDEN_DIR;
+const std::string kCpuGolden = kGolden + "/mlp_digits_cpu_v1.nnx";
+
+bool hostRunsGolden() {
+  return checkCpuFeatures({"avx", "avx2", "fma", "bmi", "bmi2"}).ok();
+}
+
+Tensor npy(const std::string &name) {
+  Expected<Tensor> tensor = readNpy(kGolden + "/" + name);
+  EXPECT_TRUE(tensor.ok()) << tensor.message();
+  return std::move(*tensor);
+}
+
+TEST(CpuArtifactTest, GoldenRunsToTheReferenceOutputs) {
+  if (!hostRunsGolden())
+    GTEST_SKIP() << "the golden artifact holds x86-64-v3 code";
+  Expected<Artifact> artifact = readArtifact(kCpuGolden);
+  ASSERT_TRUE(artifact.ok()) << artifact.message();
+  EXPECT_EQ(artifact->backendName, "cpu");
+  EXPECT_TRUE(artifact->machineCode);
+  ASSERT_EQ(artifact->codeTargets.size(), 1u);
+  EXPECT_EQ(artifact->codeTargets[0].cpu, "x86-64-v3");
+  Expected<PluginSet> plugins = discoverPlugins({}, {NNC_CPU_RT_PLUGIN});
+  ASSERT_TRUE(plugins.ok()) << plugins.message();
+  Expected<const LoadedPlugin *> plugin =
+      findArtifactBackend(*artifact, *plugins);
+  ASSERT_TRUE(plugin.ok()) << plugin.message();
+  const ArtifactGraph *graph = artifact->graph("forward");
+  ASSERT_NE(graph, nullptr);
+  Expected<LoadedGraph> loaded = loadArtifactGraph(*graph, **plugin);
+  ASSERT_TRUE(loaded.ok()) << loaded.message();
+  Tensor x = npy("x.npy"), labels = npy("labels.npy");
+  Expected<std::vector<Tensor>> results = runLoadedGraph(
+      *loaded, artifactLookup(*artifact, {{"x", &x}, {"labels", &labels}}));
+  ASSERT_TRUE(results.ok()) << results.message();
+  // The ref golden's outputs, from the same parameters: the cpu backend's
+  // tolerance against ref (backends/cpu/README.md).
+  for (size_t i = 0; i < results->size(); ++i) {
+    const std::string &name = graph->plan.outputs[i].name;
+    Tensor expected = npy("expected/" + name + ".npy");
+    const Tensor &got = (*results)[i];
+    ASSERT_EQ(got.shape(), expected.shape()) << name;
+    const float *a = got.data<float>();
+    const float *b = expected.data<float>();
+    for (int64_t j = 0; j < got.numElements(); ++j)
+      EXPECT_LE(std::fabs(a[j] - b[j]), 1e-5 * (1 + std::fabs(b[j])))
+          << name << "[" << j << "]";
+  }
+}
+
+std::string goldenExecutable() {
+  Expected<Artifact> artifact = readArtifact(kCpuGolden);
+  EXPECT_TRUE(artifact.ok()) << artifact.message();
+  return artifact->graph("forward")->executable;
+}
+
+TEST(CpuArtifactTest, EveryBitFlipIsRejected) {
+  std::string original = goldenExecutable();
+  ASSERT_TRUE(cpu::deserializeExecutable(original.data(), original.size()).ok());
+  std::mt19937_64 random(11);
+  for (int trial = 0; trial < 2000; ++trial) {
+    std::string flipped = original;
+    size_t at = random() % flipped.size();
+    flipped[at] = static_cast<char>(flipped[at] ^ (1u << (random() % 8)));
+    Expected<cpu::SerializedExecutable> read =
+        cpu::deserializeExecutable(flipped.data(), flipped.size());
+    EXPECT_FALSE(read.ok()) << "a flip at byte " << at << " passed";
+    if (!read.ok())
+      EXPECT_EQ(read.message().find('\n'), std::string::npos);
+  }
+}
+
+TEST(CpuArtifactTest, EveryTruncationIsRejected) {
+  std::string original = goldenExecutable();
+  for (size_t length = 0; length < original.size(); length += 7)
+    EXPECT_FALSE(cpu::deserializeExecutable(original.data(), length).ok())
+        << length;
+}
+
+TEST(CpuArtifactTest, LoaderTakesTheFirstTargetThisCpuRuns) {
+  if (!hostRunsGolden())
+    GTEST_SKIP() << "the golden artifact holds x86-64-v3 code";
+  std::string original = goldenExecutable();
+  Expected<cpu::SerializedExecutable> read =
+      cpu::deserializeExecutable(original.data(), original.size());
+  ASSERT_TRUE(read.ok()) << read.message();
+  // A first target no CPU runs, with the same code.
+  cpu::LinkedTarget future = read->targets.front();
+  future.target.cpu = "future";
+  future.target.features = {"avx1024"};
+  read->targets.insert(read->targets.begin(), future);
+  std::vector<const cpu::CpuKernel *> kernels;
+  for (const auto &kernel : read->kernels)
+    kernels.push_back(kernel.get());
+  std::string bytes =
+      cpu::serializeExecutable(kernels, read->moduleOf, read->targets);
+  Expected<cpu::SerializedExecutable> fat =
+      cpu::deserializeExecutable(bytes.data(), bytes.size());
+  ASSERT_TRUE(fat.ok()) << fat.message();
+  Expected<size_t> picked = cpu::loadExecutableCode(*fat);
+  ASSERT_TRUE(picked.ok()) << picked.message();
+  EXPECT_EQ(*picked, 1u);
+  for (const auto &kernel : fat->kernels)
+    EXPECT_TRUE(kernel->whole || kernel->chunk ||
+                kernel->head.kind != cpu::ContractionHead::Kind::None)
+        << kernel->label;
+
+  // Only the target no CPU runs: an error naming it.
+  read->targets.resize(1);
+  bytes = cpu::serializeExecutable(kernels, read->moduleOf, read->targets);
+  Expected<cpu::SerializedExecutable> only =
+      cpu::deserializeExecutable(bytes.data(), bytes.size());
+  ASSERT_TRUE(only.ok()) << only.message();
+  Expected<size_t> none = cpu::loadExecutableCode(*only);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.message().find("no code in it runs on this CPU: future"),
+            std::string::npos)
+      << none.message();
+}
+
+TEST(CpuArtifactTest, ArtifactWithoutARunnableTargetIsRejected) {
+  Expected<Artifact> artifact = readArtifact(kCpuGolden);
+  ASSERT_TRUE(artifact.ok()) << artifact.message();
+  artifact->codeTargets = {{"future", {"avx1024"}}};
+  Error error = checkCodeTargets(*artifact);
+  ASSERT_FALSE(error.ok());
+  EXPECT_NE(error.message().find("the artifact holds code for future"),
+            std::string::npos)
+      << error.message();
+}
+
+TEST(CpuArtifactTest, BuffersOtherThanCompiledAreRejected) {
+  std::string original = goldenExecutable();
+  Expected<cpu::SerializedExecutable> read =
+      cpu::deserializeExecutable(original.data(), original.size());
+  ASSERT_TRUE(read.ok()) << read.message();
+  const cpu::CpuKernel &kernel = *read->kernels.front();
+  std::vector<uint64_t> sizes(kernel.bufferBytes.begin(),
+                              kernel.bufferBytes.end());
+  EXPECT_TRUE(cpu::checkKernelBuffers(kernel, sizes.data(),
+                                      static_cast<int64_t>(sizes.size()))
+                  .ok());
+  ASSERT_FALSE(sizes.empty());
+  sizes[0] -= 4;
+  EXPECT_FALSE(cpu::checkKernelBuffers(kernel, sizes.data(),
+                                       static_cast<int64_t>(sizes.size()))
+                   .ok());
+  EXPECT_FALSE(cpu::checkKernelBuffers(kernel, sizes.data(),
+                                       static_cast<int64_t>(sizes.size()) - 1)
+                   .ok());
+}
+
+} // namespace
