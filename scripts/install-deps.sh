@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  cmake ninja-build ccache g++ make python3
+  cmake ninja-build ccache g++ binutils make python3
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
   clang-19 libclang-rt-19-dev
   libtbb-dev libfmt-dev libflatbuffers-dev flatbuffers-compiler
