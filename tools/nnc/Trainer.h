@@ -1,4 +1,4 @@
-//===- Trainer.h - The training loop ----------------------------*- C++ -*-===//
+//===- Trainer.h - nnc train and nnc eval from a model source --*- C++ -*-===//
 //
 // Sets up `nnc train` and `nnc eval` from a model source; the loop itself is
 // TrainingRun.h. It runs the training step over mini-batches for epochs:
