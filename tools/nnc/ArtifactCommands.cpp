@@ -19,17 +19,14 @@
 
 #include "runtime/Artifact.h"
 #include "runtime/ArtifactLoader.h"
-#include "runtime/BatchIterator.h"
 #include "runtime/FileIO.h"
 
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <oneapi/tbb/global_control.h>
 
 #include <algorithm>
-#include <cstring>
 
 namespace nnc::cli {
 namespace {

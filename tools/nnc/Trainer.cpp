@@ -15,7 +15,6 @@
 #include "tools/nnc/Evaluator.h"
 #include "tools/nnc/GraphSource.h"
 #include "tools/nnc/ModelSession.h"
-#include "tools/nnc/OutputWriter.h"
 #include "tools/nnc/ParameterStore.h"
 #include "tools/nnc/TrainingArtifact.h"
 #include "tools/nnc/TrainingRun.h"
