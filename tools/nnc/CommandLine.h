@@ -402,8 +402,8 @@ struct CompileFlags {
              cl::init(0), cl::sub(sub), cl::cat(c)),
         session(sub, c) {}
   CompileOptions get() const {
-    return {session.get(), model,  output, train, given(batch),
-            lastBatch,     params, seed};
+    return {session.get(), model,     output, train,
+            given(batch),  lastBatch, params, seed};
   }
 };
 
