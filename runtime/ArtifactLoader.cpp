@@ -129,11 +129,7 @@ Expected<std::vector<Tensor>> runLoadedGraph(LoadedGraph &graph,
   return results;
 }
 
-namespace {
-
-/// True when some kernel or result reads the value of input binding `b`
-/// (a graph without its loss keeps the labels as an unread argument).
-bool isRead(const ExecutionPlan &plan, const ExternalBinding &b) {
+bool isInputRead(const ExecutionPlan &plan, const ExternalBinding &b) {
   for (const PlanKernel &kernel : plan.kernels)
     if (std::find(kernel.buffers.begin(), kernel.buffers.end(), b.value) !=
         kernel.buffers.end())
@@ -144,11 +140,13 @@ bool isRead(const ExecutionPlan &plan, const ExternalBinding &b) {
   return false;
 }
 
+namespace {
+
 /// The input names `graph` reads.
 std::vector<std::string> inputsRead(const ArtifactGraph &graph) {
   std::vector<std::string> names;
   for (const ExternalBinding &binding : graph.plan.inputs)
-    if (binding.role == "input" && isRead(graph.plan, binding))
+    if (binding.role == "input" && isInputRead(graph.plan, binding))
       names.push_back(binding.name);
   return names;
 }

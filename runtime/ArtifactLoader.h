@@ -62,6 +62,11 @@ TensorLookup artifactLookup(
 Expected<std::vector<Tensor>> runLoadedGraph(LoadedGraph &graph,
                                              const TensorLookup &lookup);
 
+/// True when some kernel or output of `plan` reads the value of input
+/// binding `binding`; a graph without its loss keeps the labels as an
+/// argument nothing reads, which a caller then feeds zeros.
+bool isInputRead(const ExecutionPlan &plan, const ExternalBinding &binding);
+
 /// The graph a forward run executes when the inputs named in `fed` are
 /// given, chosen as `nnc run MODEL.nn` chooses: "forward" when every input
 /// it reads is fed, else "predict" (the loss and its labels dropped).

@@ -317,4 +317,55 @@ discoverPlugins(const std::vector<std::string> &dirs,
   return set;
 }
 
+std::string pluginFileName(const std::string &backend, bool runtimeOnly) {
+  return "libnnc_backend_" + backend + (runtimeOnly ? "_rt" : "") + ".so";
+}
+
+Expected<PluginSet>
+findBackendPlugin(const std::string &name,
+                  const std::vector<std::string> &runtimeDirs,
+                  const std::vector<std::string> &dirs,
+                  const std::vector<std::string> &explicitFiles) {
+  PluginSet set;
+  for (const std::string &file : explicitFiles) {
+    Expected<LoadedPlugin> plugin = loadPlugin(file);
+    if (!plugin)
+      return plugin.takeError();
+    set.plugins.push_back(std::move(plugin).value());
+  }
+  // The last explicit file of the name wins, as in discoverPlugins.
+  for (auto it = set.plugins.rbegin(); it != set.plugins.rend(); ++it)
+    if (it->name() == name) {
+      std::swap(*it, set.plugins.front());
+      return set;
+    }
+
+  std::vector<std::string> candidates;
+  for (const std::string &dir : runtimeDirs)
+    candidates.push_back(dir + "/" + pluginFileName(name, true));
+  for (const std::string &dir : dirs)
+    candidates.push_back(dir + "/" + pluginFileName(name, false));
+  for (const std::string &file : candidates) {
+    struct stat info;
+    if (stat(file.c_str(), &info) != 0)
+      continue;
+    Expected<LoadedPlugin> plugin = loadPlugin(file);
+    if (!plugin) {
+      set.warnings.push_back(plugin.message());
+      continue;
+    }
+    if (plugin->name() != name)
+      continue;
+    set.plugins.insert(set.plugins.begin(), std::move(plugin).value());
+    return set;
+  }
+
+  Expected<PluginSet> discovered = discoverPlugins(dirs, explicitFiles);
+  if (!discovered.ok())
+    return discovered;
+  discovered->warnings.insert(discovered->warnings.begin(),
+                              set.warnings.begin(), set.warnings.end());
+  return discovered;
+}
+
 } // namespace nnc::rt

@@ -121,6 +121,29 @@ Expected<PluginSet>
 discoverPlugins(const std::vector<std::string> &dirs,
                 const std::vector<std::string> &explicitFiles);
 
+/// The file a backend's plugin is built as: `libnnc_backend_NAME.so`, or
+/// `libnnc_backend_NAME_rt.so` for its runtime-only build (which loads
+/// artifacts but cannot compile).
+std::string pluginFileName(const std::string &backend, bool runtimeOnly);
+
+/// Loads the plugin of backend `name` alone, for a command that only runs
+/// compiled artifacts: dlopening every plugin, each a large library with
+/// the compiler linked in, would cost more than the run. Tries, in order,
+/// and keeps the first plugin that loads and is named `name`:
+///   1. the files of `explicitFiles` (all loaded, as the user named them; one
+///      that fails to load fails the call, as in discoverPlugins);
+///   2. pluginFileName(name, true) in each of `runtimeDirs`;
+///   3. pluginFileName(name, false) in each of `dirs`.
+/// A file of steps 2 and 3 that exists but fails to load is a warning. When
+/// none is found so (a plugin whose file is named otherwise), it falls back
+/// to discoverPlugins(dirs, explicitFiles), so the result, and the message
+/// of a missing backend, are what discovery would give.
+Expected<PluginSet>
+findBackendPlugin(const std::string &name,
+                  const std::vector<std::string> &runtimeDirs,
+                  const std::vector<std::string> &dirs,
+                  const std::vector<std::string> &explicitFiles);
+
 } // namespace nnc::rt
 
 #endif // NNC_RUNTIME_PLUGINHOST_H

@@ -37,6 +37,9 @@ struct ArtifactRecipe {
   /// `batch`), making a training artifact with zeroed optimizer state and
   /// counters.
   std::optional<GraphRequest> trainStep;
+  /// With trainStep: also compile the step for a last partial batch of
+  /// this many samples ("train_step@SIZE"); 0 for none.
+  int64_t partialTrainBatch = 0;
   /// The learning rate recorded in a training artifact.
   double learningRate = 0;
   /// Appended to the compile flags (and hashed), e.g. {"optimizer", "adam"}.
@@ -52,6 +55,13 @@ struct ArtifactRecipe {
 std::optional<rt::Artifact> buildArtifact(ModelSession &session,
                                           const ArtifactRecipe &recipe,
                                           const ParameterStore &params);
+
+/// The graph_hash of an artifact compiled from model source `source` with
+/// `flags` (its compile_flags): rt::artifactDigest of the source and every
+/// flag that shapes the graphs (all but "params" and "seed").
+std::string
+graphHash(const std::string &source,
+          const std::vector<std::pair<std::string, std::string>> &flags);
 
 } // namespace nnc::cli
 

@@ -9,25 +9,24 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/nnc/ArtifactBuilder.h"
+#include "tools/nnc/ArtifactGraphSource.h"
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/DataArguments.h"
+#include "tools/nnc/Evaluator.h"
 #include "tools/nnc/ModelSession.h"
 #include "tools/nnc/OutputWriter.h"
 #include "tools/nnc/ParameterStore.h"
 
 #include "runtime/Artifact.h"
 #include "runtime/ArtifactLoader.h"
-#include "runtime/BatchIterator.h"
 #include "runtime/FileIO.h"
 
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <oneapi/tbb/global_control.h>
 
 #include <algorithm>
-#include <cstring>
 
 namespace nnc::cli {
 namespace {
@@ -103,6 +102,16 @@ std::string readSource(const std::string &path) {
 
 } // namespace
 
+std::string
+graphHash(const std::string &source,
+          const std::vector<std::pair<std::string, std::string>> &flags) {
+  std::string hashed = source;
+  for (const auto &[key, value] : flags)
+    if (key != "params" && key != "seed")
+      hashed += "\n" + key + "=" + value;
+  return rt::artifactDigest(hashed);
+}
+
 std::optional<rt::Artifact> buildArtifact(ModelSession &session,
                                           const ArtifactRecipe &recipe,
                                           const ParameterStore &params) {
@@ -137,11 +146,8 @@ std::optional<rt::Artifact> buildArtifact(ModelSession &session,
   if (!recipe.targetCpus.empty())
     artifact.compileFlags.push_back(
         {"target-cpu", llvm::join(recipe.targetCpus, ",")});
-  std::string hashed = readSource(recipe.modelPath);
-  for (const auto &[key, value] : artifact.compileFlags)
-    if (key != "params" && key != "seed")
-      hashed += "\n" + key + "=" + value;
-  artifact.graphHash = rt::artifactDigest(hashed);
+  artifact.graphHash =
+      graphHash(readSource(recipe.modelPath), artifact.compileFlags);
 
   // The forward function as written; without the labels when the model has
   // a loss (what `run` needs without them); at batch 1 for the last partial
@@ -184,6 +190,18 @@ std::optional<rt::Artifact> buildArtifact(ModelSession &session,
     if (!step || !addGraph(artifact, "train_step",
                            rt::ArtifactGraphKind::TrainingStep, batch, *step))
       return std::nullopt;
+    // The step for the last partial batch of the data the run had, named as
+    // forward@1 is, which a resumed run on that data needs.
+    int64_t partial = recipe.partialTrainBatch;
+    if (partial > 0 && partial != batch) {
+      GraphRequest partialRequest = request;
+      partialRequest.batch = partial;
+      std::unique_ptr<CompiledGraph> last = session.compile(partialRequest);
+      if (!last ||
+          !addGraph(artifact, "train_step@" + std::to_string(partial),
+                    rt::ArtifactGraphKind::TrainingStep, partial, *last))
+        return std::nullopt;
+    }
     // Optimizer state starts at zero, as `nnc train` starts it.
     for (const CompiledGraph::Argument &arg : step->arguments()) {
       if (arg.role != "opt_state")
@@ -254,6 +272,11 @@ ExitCode runCompile(const CompileOptions &options) {
     batch = options.batch ? *options.batch : batchSetting(program);
   if (batch < 0 || (!program.batchSymbol.empty() && batch == 0))
     return fail("--batch must be positive");
+  if (options.lastBatch != 0 &&
+      (!options.train || program.batchSymbol.empty() || options.lastBatch < 1 ||
+       options.lastBatch >= batch))
+    return fail("--last-batch needs --train, a model with a batch dimension, "
+                "and a size from 1 to the batch size less one");
 
   ParameterStore params;
   if (!params.initialize(program, options.paramsDir, options.seed))
@@ -270,6 +293,7 @@ ExitCode runCompile(const CompileOptions &options) {
     recipe.trainStep = GraphRequest();
     auto lr = program.training.hyper.find("lr");
     recipe.learningRate = lr == program.training.hyper.end() ? 0 : lr->second;
+    recipe.partialTrainBatch = options.lastBatch;
   }
   std::optional<rt::Artifact> artifact =
       buildArtifact(*session, recipe, params);
@@ -364,50 +388,6 @@ bool isArtifactPath(const std::string &path) {
 
 namespace {
 
-/// An artifact read, checked and matched with its backend plugin.
-struct OpenedArtifact {
-  rt::Artifact artifact;
-  rt::PluginSet plugins;
-  const rt::LoadedPlugin *plugin = nullptr;
-};
-
-std::optional<OpenedArtifact> openArtifact(const std::string &path,
-                                           const SessionOptions &session) {
-  rt::Expected<rt::Artifact> artifact = rt::readArtifact(path);
-  if (!artifact.ok()) {
-    fail(artifact.message());
-    return std::nullopt;
-  }
-  rt::Expected<rt::PluginSet> plugins =
-      rt::discoverPlugins(rt::defaultPluginDirs(), session.plugins);
-  if (!plugins.ok()) {
-    fail(plugins.message());
-    return std::nullopt;
-  }
-  for (const std::string &warning : plugins->warnings)
-    llvm::errs() << "warning: " << warning << "\n";
-  OpenedArtifact opened{std::move(*artifact), std::move(*plugins), nullptr};
-  rt::Expected<const rt::LoadedPlugin *> plugin =
-      rt::findArtifactBackend(opened.artifact, opened.plugins);
-  if (!plugin.ok()) {
-    fail(path + ": " + plugin.message());
-    return std::nullopt;
-  }
-  opened.plugin = *plugin;
-  return opened;
-}
-
-std::optional<rt::LoadedGraph> loadGraph(const OpenedArtifact &opened,
-                                         const rt::ArtifactGraph &graph) {
-  rt::Expected<rt::LoadedGraph> loaded =
-      rt::loadArtifactGraph(graph, *opened.plugin);
-  if (!loaded.ok()) {
-    fail(loaded.message());
-    return std::nullopt;
-  }
-  return std::move(*loaded);
-}
-
 std::optional<tbb::global_control> threadCap(unsigned threads) {
   std::optional<tbb::global_control> cap;
   if (threads > 0)
@@ -424,11 +404,11 @@ ExitCode runArtifact(const RunOptions &options) {
   std::map<std::string, rt::Tensor> feeds;
   if (ExitCode code = readNamedTensors(options.inputs, "--input", feeds))
     return code;
-  std::optional<OpenedArtifact> opened =
-      openArtifact(options.modelPath, options.session);
+  std::unique_ptr<ArtifactGraphSource> opened =
+      ArtifactGraphSource::open(options.modelPath, options.session);
   if (!opened)
     return UserError;
-  const rt::Artifact &artifact = opened->artifact;
+  const rt::Artifact &artifact = opened->artifact();
   std::vector<std::string> fed;
   for (const auto &[name, tensor] : feeds)
     fed.push_back(name);
@@ -437,9 +417,12 @@ ExitCode runArtifact(const RunOptions &options) {
   if (!selected.ok())
     return fail(selected.message());
   const rt::ArtifactGraph *graph = *selected;
-  std::optional<rt::LoadedGraph> loaded = loadGraph(*opened, *graph);
-  if (!loaded)
-    return UserError;
+  // rt::runArtifactGraph, as nnc-run runs it, so that both write the same
+  // bytes.
+  rt::Expected<rt::LoadedGraph> loaded =
+      rt::loadArtifactGraph(*graph, opened->plugin());
+  if (!loaded.ok())
+    return fail(loaded.message());
   std::optional<tbb::global_control> cap = threadCap(options.session.threads);
   rt::Expected<std::vector<rt::Tensor>> results =
       rt::runArtifactGraph(artifact, *graph, *loaded, feeds);
@@ -456,50 +439,23 @@ ExitCode evalArtifact(const EvalOptions &options) {
   if (!options.paramsDir.empty())
     return fail("--params does not apply to an artifact, which holds its "
                 "parameters");
-  std::optional<OpenedArtifact> opened =
-      openArtifact(options.modelPath, options.session);
+  std::unique_ptr<ArtifactGraphSource> opened =
+      ArtifactGraphSource::open(options.modelPath, options.session);
   if (!opened)
     return UserError;
-  const rt::Artifact &artifact = opened->artifact;
+  const rt::Artifact &artifact = opened->artifact();
   const rt::ArtifactGraph *full = artifact.graph("forward");
   if (!full ||
       std::none_of(
           full->plan.outputs.begin(), full->plan.outputs.end(),
           [](const rt::ExternalBinding &b) { return b.role == "loss"; }))
     return fail("the artifact has no loss to evaluate");
-  const rt::ArtifactGraph *single = artifact.graph("forward@1");
 
-  // The data loader adapts files to the model's inputs: give it the
-  // inputs as the model declares them, batch dimension dynamic.
-  frontend::Program inputsOnly;
-  for (const rt::ArtifactPort &port : artifact.inputs) {
-    frontend::Argument arg;
-    arg.name = port.name;
-    switch (port.dtype) {
-    case rt::DType::F32:
-      arg.type.dtype = frontend::DType::F32;
-      break;
-    case rt::DType::F64:
-      arg.type.dtype = frontend::DType::F64;
-      break;
-    case rt::DType::I32:
-      arg.type.dtype = frontend::DType::I32;
-      break;
-    case rt::DType::I64:
-      arg.type.dtype = frontend::DType::I64;
-      break;
-    case rt::DType::U8:
-      return fail("input '" + port.name + "' is u8, which eval cannot feed");
-    }
-    arg.type.shape.assign(port.shape.begin(), port.shape.end());
-    if (port.batched) {
-      arg.type.shape[0] = shape::kDynamic;
-      inputsOnly.batchSymbol = "N";
-    }
-    inputsOnly.arguments.push_back(std::move(arg));
-  }
+  std::optional<frontend::Program> inputs = inputDeclarations(artifact);
+  if (!inputs)
+    return UserError;
   rt::Dataset dataset;
-  if (ExitCode code = loadDataArguments(options.data, "--data", inputsOnly,
+  if (ExitCode code = loadDataArguments(options.data, "--data", *inputs,
                                         {options.csvHeader}, dataset))
     return code;
   for (const rt::ArtifactPort &port : artifact.inputs)
@@ -508,111 +464,23 @@ ExitCode evalArtifact(const EvalOptions &options) {
   if (dataset.numSamples() == 0)
     return fail("the data has no samples");
 
-  std::optional<rt::LoadedGraph> fullGraph = loadGraph(*opened, *full);
-  if (!fullGraph)
-    return UserError;
-  std::optional<rt::LoadedGraph> singleGraph;
-  int64_t batch = std::max<int64_t>(1, full->batchSize);
-
-  rt::BatchOptions batchOptions;
-  batchOptions.batchSize = batch;
-  rt::Expected<rt::BatchIterator> batches =
-      rt::BatchIterator::create(dataset, batchOptions);
-  if (!batches.ok())
-    return fail(batches.message());
-  std::optional<tbb::global_control> cap = threadCap(options.session.threads);
-  double lossSum = 0;
-  int64_t samples = 0, correct = 0, scored = 0;
-  AccuracySpec spec;
-  if (artifact.accuracy) {
-    spec.kind = artifact.accuracy->threshold ? AccuracySpec::Kind::Threshold
-                                             : AccuracySpec::Kind::Argmax;
-    spec.outputName = artifact.accuracy->outputName;
-    spec.labelInput = artifact.accuracy->labelInput;
-  }
-  // Runs `graph` on samples [begin, end) of the current batch.
-  auto runOn =
-      [&](rt::LoadedGraph &graph, const rt::ArtifactGraph &source,
-          const std::vector<std::pair<std::string, const rt::Tensor *>> &feeds,
-          int64_t size) -> bool {
-    rt::Expected<std::vector<rt::Tensor>> results =
-        rt::runLoadedGraph(graph, rt::artifactLookup(artifact, feeds));
-    if (!results.ok()) {
-      fail(results.message());
-      return false;
-    }
-    const rt::Tensor *labels = nullptr;
-    for (const auto &[name, tensor] : feeds)
-      if (name == spec.labelInput)
-        labels = tensor;
-    for (size_t i = 0; i < results->size(); ++i) {
-      const rt::ExternalBinding &binding = source.plan.outputs[i];
-      if (binding.role == "loss")
-        lossSum += scalarValue((*results)[i]) * size;
-      if (artifact.accuracy && labels && binding.role == "output" &&
-          binding.name == spec.outputName) {
-        auto [right, total] = countCorrect(spec, (*results)[i], *labels);
-        correct += right;
-        scored += total;
-      }
-    }
-    samples += size;
-    return true;
-  };
-
-  while (true) {
-    rt::Expected<bool> more = batches->next();
-    if (!more.ok())
-      return fail(more.message());
-    if (!*more)
-      break;
-    const rt::Batch &current = batches->batch();
-    std::vector<std::pair<std::string, const rt::Tensor *>> feeds;
-    for (const rt::ArtifactPort &port : artifact.inputs)
-      feeds.emplace_back(port.name, current.column(port.name));
-    if (current.size() == batch) {
-      if (!runOn(*fullGraph, *full, feeds, batch))
-        return UserError;
+  // The artifact's parameters and buffers, as the evaluator reads them.
+  ParameterStore params;
+  for (const rt::ArtifactTensor &tensor : artifact.tensors) {
+    if (tensor.role == "opt_state")
       continue;
-    }
-    // The last partial batch, one sample at a time.
-    if (!single)
-      return fail("the artifact has no batch-1 graph for the last " +
-                  std::to_string(current.size()) + " samples");
-    if (!singleGraph && !(singleGraph = loadGraph(*opened, *single)))
-      return UserError;
-    for (int64_t s = 0; s < current.size(); ++s) {
-      std::vector<rt::Tensor> rows;
-      rows.reserve(feeds.size());
-      std::vector<std::pair<std::string, const rt::Tensor *>> rowFeeds;
-      for (size_t f = 0; f < feeds.size(); ++f) {
-        const rt::Tensor &column = *feeds[f].second;
-        rt::Shape shape = column.shape();
-        if (shape.empty())
-          return fail("input '" + feeds[f].first + "' is not batched");
-        int64_t rowBytes = static_cast<int64_t>(column.byteSize()) /
-                           std::max<int64_t>(1, shape[0]);
-        shape[0] = 1;
-        rt::Expected<rt::Tensor> row =
-            rt::Tensor::create(column.dtype(), shape);
-        if (!row.ok())
-          return fail(row.message());
-        std::memcpy(row->rawData(), column.rawData() + s * rowBytes,
-                    static_cast<size_t>(rowBytes));
-        rows.push_back(std::move(*row));
-      }
-      for (size_t f = 0; f < feeds.size(); ++f)
-        rowFeeds.emplace_back(feeds[f].first, &rows[f]);
-      if (!runOn(*singleGraph, *single, rowFeeds, 1))
-        return UserError;
-    }
+    rt::Expected<rt::Tensor> copy = tensor.tensor.clone();
+    if (!copy.ok())
+      return fail(copy.message());
+    params.set(tensor.name, std::move(*copy));
   }
-  llvm::outs() << "samples " << samples << "  loss "
-               << llvm::format("%.6f", samples ? lossSum / samples : 0.0);
-  if (scored)
-    llvm::outs() << "  accuracy "
-                 << llvm::format("%.4f", static_cast<double>(correct) / scored);
-  llvm::outs() << "\n";
+  // Batches of the artifact's size; a last partial batch runs sample by
+  // sample on forward@1.
+  Evaluator evaluator(*opened, dataset, std::max<int64_t>(1, full->batchSize));
+  std::optional<Metrics> metrics = evaluator.evaluate(params);
+  if (!metrics)
+    return UserError;
+  printMetrics(*metrics);
   return Success;
 }
 

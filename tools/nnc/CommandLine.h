@@ -232,8 +232,9 @@ struct TrainFlags {
   cl::opt<uint64_t> seed;
   SessionFlags session;
   explicit TrainFlags(cl::OptionCategory &c)
-      : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
-              cl::cat(c)),
+      : model(cl::Positional, cl::Optional,
+              cl::desc("MODEL.nn (optional with --resume FILE.nnx)"),
+              cl::sub(sub), cl::cat(c)),
         data("data", cl::desc("NAME=FILE training samples (.npy, IDX, CSV)"),
              cl::sub(sub), cl::cat(c)),
         evalData("eval-data", cl::desc("NAME=FILE held-out samples"),
@@ -279,8 +280,8 @@ struct TrainFlags {
                    cl::desc("Checkpoint folder, written atomically"),
                    cl::sub(sub), cl::cat(c)),
         resume("resume",
-               cl::desc("Continue from this checkpoint folder or training "
-                        "artifact (FILE.nnx)"),
+               cl::desc("Continue from this checkpoint folder, or run the "
+                        "compiled training artifact FILE.nnx"),
                cl::sub(sub), cl::cat(c)),
         saveArtifact("save-artifact",
                      cl::desc("Write a training artifact (FILE.nnx) at the "
@@ -379,7 +380,7 @@ struct CompileFlags {
   cl::SubCommand sub{"compile", "Compile a model into an artifact (.nnx)"};
   cl::opt<std::string> model, output, params;
   cl::opt<bool> train;
-  cl::opt<int64_t> batch;
+  cl::opt<int64_t> batch, lastBatch;
   cl::opt<uint64_t> seed;
   cl::list<std::string> targetCpus;
   SessionFlags session;
@@ -394,6 +395,10 @@ struct CompileFlags {
               cl::sub(sub), cl::cat(c)),
         batch("batch", cl::desc("Batch size (default: the model's, else 1)"),
               cl::sub(sub), cl::cat(c)),
+        lastBatch("last-batch",
+                  cl::desc("With --train: also compile the step for a last "
+                           "partial batch of N samples"),
+                  cl::init(0), cl::sub(sub), cl::cat(c)),
         seed("seed", cl::desc("Mixed into every initializer's seed"),
              cl::init(0), cl::sub(sub), cl::cat(c)),
         targetCpus("target-cpu",
@@ -403,9 +408,9 @@ struct CompileFlags {
                    cl::CommaSeparated, cl::sub(sub), cl::cat(c)),
         session(sub, c) {}
   CompileOptions get() const {
-    return {session.get(), model,  output,
-            train,         given(batch), params,
-            seed,          {targetCpus.begin(), targetCpus.end()}};
+    return {session.get(), model,     output, train,
+            given(batch),  lastBatch, params, seed,
+            {targetCpus.begin(), targetCpus.end()}};
   }
 };
 

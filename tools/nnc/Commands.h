@@ -28,7 +28,6 @@ struct OptimizationOptions {
   bool inPlace = true;
 };
 
-
 struct CheckOptions {
   std::string modelPath;
 };
@@ -198,6 +197,11 @@ struct CompileOptions {
   bool train = false;
   /// Unset: the model's train section's batch, else 1.
   std::optional<int64_t> batch;
+  /// With `train`: also compile the training step for a last partial batch
+  /// of this many samples ("train_step@N"), which `nnc train --resume
+  /// FILE.nnx` needs for data that is not a multiple of the batch size; 0
+  /// for none.
+  int64_t lastBatch = 0;
   std::string paramsDir;
   uint64_t seed = 0;
   /// --target-cpu: the CPUs a machine-code backend compiles for.

@@ -4,22 +4,101 @@
 
 #include "tools/nnc/OutputWriter.h"
 
-#include "runtime/BatchIterator.h"
-
+#include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
-namespace nnc::cli {
+#include <cstring>
 
-CompiledGraph *Evaluator::graphFor(int64_t size) {
-  std::unique_ptr<CompiledGraph> &slot = size == batch ? full : partial;
-  if (slot && (size == batch || partialSize == size))
-    return slot.get();
-  GraphRequest request;
-  request.batch = session.program().batchSymbol.empty() ? 0 : size;
-  slot = session.compile(request);
-  if (size != batch)
-    partialSize = size;
-  return slot.get();
+namespace nnc::cli {
+namespace {
+
+bool fail(const std::string &message) {
+  llvm::errs() << "error: " << message << "\n";
+  return false;
+}
+
+/// Row `row` of `column` as a tensor with a leading extent of 1.
+rt::Expected<rt::Tensor> sliceRow(const rt::Tensor &column, int64_t row) {
+  rt::Shape shape = column.shape();
+  if (shape.empty())
+    return rt::Error::failure("a batched input has no batch dimension");
+  size_t rowBytes =
+      column.byteSize() / static_cast<size_t>(std::max<int64_t>(1, shape[0]));
+  shape[0] = 1;
+  rt::Expected<rt::Tensor> slice = rt::Tensor::create(column.dtype(), shape);
+  if (slice.ok())
+    std::memcpy(slice->rawData(),
+                column.rawData() + static_cast<size_t>(row) * rowBytes,
+                rowBytes);
+  return slice;
+}
+
+} // namespace
+
+void printMetrics(const Metrics &metrics) {
+  llvm::outs() << "samples " << metrics.samples << "  loss "
+               << llvm::format("%.6f", metrics.loss);
+  if (metrics.accuracy)
+    llvm::outs() << "  accuracy " << llvm::format("%.4f", *metrics.accuracy);
+  llvm::outs() << "\n";
+}
+
+bool Evaluator::runOn(CompiledGraph &graph,
+                      const std::map<std::string, const rt::Tensor *> &columns,
+                      int64_t size, const ParameterStore &params) {
+  bool ran = graph.run(
+      [&](const std::string &role, const std::string &name) {
+        if (role != "input")
+          return params.find(name);
+        auto it = columns.find(name);
+        return it == columns.end() ? nullptr : it->second;
+      },
+      graphs.threads());
+  if (!ran)
+    return false;
+  CompiledGraph::Result *loss = graph.findResult("loss", "loss");
+  if (!loss)
+    return fail("the model has no loss to evaluate");
+  lossSum += scalarValue(loss->tensor) * size;
+  samples += size;
+  const std::optional<AccuracySpec> &accuracy = graphs.accuracy();
+  if (!accuracy)
+    return true;
+  CompiledGraph::Result *predictions =
+      graph.findResult("output", accuracy->outputName);
+  auto labels = columns.find(accuracy->labelInput);
+  if (predictions && labels != columns.end()) {
+    auto [right, total] =
+        countCorrect(*accuracy, predictions->tensor, *labels->second);
+    correct += right;
+    scored += total;
+  }
+  return true;
+}
+
+bool Evaluator::runBySample(const rt::Batch &current,
+                            const ParameterStore &params) {
+  if (!graphs.hasForward(1))
+    return fail("no forward graph for the last batch of " +
+                std::to_string(current.size()) + " samples");
+  CompiledGraph *single = graphs.forward(1);
+  if (!single)
+    return false;
+  for (int64_t row = 0; row < current.size(); ++row) {
+    std::vector<rt::Tensor> rows;
+    rows.reserve(current.numColumns());
+    std::map<std::string, const rt::Tensor *> columns;
+    for (size_t c = 0; c < current.numColumns(); ++c) {
+      rt::Expected<rt::Tensor> slice = sliceRow(current.column(c), row);
+      if (!slice.ok())
+        return fail(current.columnName(c) + ": " + slice.message());
+      rows.push_back(std::move(*slice));
+      columns[current.columnName(c)] = &rows.back();
+    }
+    if (!runOn(*single, columns, 1, params))
+      return false;
+  }
+  return true;
 }
 
 std::optional<Metrics> Evaluator::evaluate(const ParameterStore &params) {
@@ -28,49 +107,31 @@ std::optional<Metrics> Evaluator::evaluate(const ParameterStore &params) {
   rt::Expected<rt::BatchIterator> batches =
       rt::BatchIterator::create(dataset, options);
   if (!batches.ok()) {
-    llvm::errs() << "error: " << batches.message() << "\n";
+    fail(batches.message());
     return std::nullopt;
   }
-  const std::optional<AccuracySpec> &accuracy = session.accuracy();
-  double lossSum = 0;
-  int64_t samples = 0, correct = 0, scored = 0;
+  lossSum = 0;
+  samples = correct = scored = 0;
   while (true) {
     rt::Expected<bool> more = batches->next();
     if (!more.ok()) {
-      llvm::errs() << "error: " << more.message() << "\n";
+      fail(more.message());
       return std::nullopt;
     }
     if (!*more)
       break;
     const rt::Batch &current = batches->batch();
-    CompiledGraph *graph = graphFor(current.size());
-    if (!graph)
-      return std::nullopt;
-    bool ran = graph->run(
-        [&](const std::string &role, const std::string &name) {
-          return role == "input" ? current.column(name) : params.find(name);
-        },
-        session.threads());
-    if (!ran)
-      return std::nullopt;
-    CompiledGraph::Result *loss = graph->findResult("loss", "loss");
-    if (!loss) {
-      llvm::errs() << "error: the model has no loss to evaluate\n";
-      return std::nullopt;
+    if (!graphs.hasForward(current.size())) {
+      if (!runBySample(current, params))
+        return std::nullopt;
+      continue;
     }
-    lossSum += scalarValue(loss->tensor) * current.size();
-    samples += current.size();
-    if (accuracy) {
-      CompiledGraph::Result *predictions =
-          graph->findResult("output", accuracy->outputName);
-      const rt::Tensor *labels = current.column(accuracy->labelInput);
-      if (predictions && labels) {
-        auto [right, total] =
-            countCorrect(*accuracy, predictions->tensor, *labels);
-        correct += right;
-        scored += total;
-      }
-    }
+    CompiledGraph *graph = graphs.forward(current.size());
+    std::map<std::string, const rt::Tensor *> columns;
+    for (size_t c = 0; c < current.numColumns(); ++c)
+      columns[current.columnName(c)] = &current.column(c);
+    if (!graph || !runOn(*graph, columns, current.size(), params))
+      return std::nullopt;
   }
   Metrics metrics;
   metrics.samples = samples;

@@ -3,12 +3,12 @@
 #ifndef NNC_TOOLS_EVALUATOR_H
 #define NNC_TOOLS_EVALUATOR_H
 
-#include "tools/nnc/ModelSession.h"
+#include "tools/nnc/GraphSource.h"
 #include "tools/nnc/ParameterStore.h"
 
+#include "runtime/BatchIterator.h"
 #include "runtime/Dataset.h"
 
-#include <memory>
 #include <optional>
 
 namespace nnc::cli {
@@ -20,25 +20,36 @@ struct Metrics {
   int64_t samples = 0;
 };
 
+/// Prints `samples N  loss L  accuracy A` (accuracy when scored), the line
+/// of `nnc eval`.
+void printMetrics(const Metrics &metrics);
+
 /// Runs the forward function (with its loss) over a dataset in batches,
-/// compiling once per batch size it meets (the full size and the last
-/// partial one).
+/// with a graph per batch size it meets (the full size and the last partial
+/// one). When the source has no graph of the partial size (an artifact), the
+/// last batch runs sample by sample on the graph of batch 1.
 class Evaluator {
 public:
-  Evaluator(ModelSession &session, const rt::Dataset &dataset, int64_t batch)
-      : session(session), dataset(dataset), batch(batch) {}
+  Evaluator(GraphSource &graphs, const rt::Dataset &dataset, int64_t batch)
+      : graphs(graphs), dataset(dataset), batch(batch) {}
 
   /// Prints a one-line error and returns nullopt on failure.
   std::optional<Metrics> evaluate(const ParameterStore &params);
 
 private:
-  CompiledGraph *graphFor(int64_t size);
+  /// Runs `graph` on `columns` (the batch's inputs by name) of `size`
+  /// samples and adds its loss and score to the sums.
+  bool runOn(CompiledGraph &graph,
+             const std::map<std::string, const rt::Tensor *> &columns,
+             int64_t size, const ParameterStore &params);
+  /// Runs a batch that has no graph of its size one sample at a time.
+  bool runBySample(const rt::Batch &current, const ParameterStore &params);
 
-  ModelSession &session;
+  GraphSource &graphs;
   const rt::Dataset &dataset;
   int64_t batch;
-  std::unique_ptr<CompiledGraph> full, partial;
-  int64_t partialSize = 0;
+  double lossSum = 0;
+  int64_t samples = 0, correct = 0, scored = 0;
 };
 
 } // namespace nnc::cli

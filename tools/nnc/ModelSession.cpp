@@ -15,8 +15,6 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <oneapi/tbb/global_control.h>
-
 using namespace mlir;
 
 namespace nnc::cli {
@@ -93,11 +91,10 @@ std::string pipelineFor(const GraphRequest &request,
   // cross-entropy from logits shape the backward graph, not just the loss.
   std::string optimize = optimizationPipeline(optimizations);
   if (request.kind != GraphKind::Forward && optimizations.simplify)
-    passes.push_back(optimizationPipeline({optimizations.canonicalize,
-                                           optimizations.cse,
-                                           /*simplify=*/true,
-                                           /*fuse=*/false,
-                                           optimizations.inPlace}));
+    passes.push_back(
+        optimizationPipeline({optimizations.canonicalize, optimizations.cse,
+                              /*simplify=*/true,
+                              /*fuse=*/false, optimizations.inPlace}));
   if (request.kind == GraphKind::Gradient) {
     std::string pass = "nn-autodiff";
     if (!request.wrtInputs.empty())
@@ -328,8 +325,8 @@ std::optional<int64_t> ModelSession::batchSizeOf(
       first = arg.name;
     } else if (extent != batch) {
       llvm::errs() << "error: inputs disagree on the batch size "
-                   << program.batchSymbol << ": '" << first << "' has "
-                   << batch << ", '" << arg.name << "' has " << extent << "\n";
+                   << program.batchSymbol << ": '" << first << "' has " << batch
+                   << ", '" << arg.name << "' has " << extent << "\n";
       return std::nullopt;
     }
   }
@@ -381,8 +378,8 @@ ModelSession::compile(const GraphRequest &request) {
     return nullptr;
   auto func = copy->lookupSymbol<func::FuncOp>(functionName(request.kind));
   if (!func) {
-    llvm::errs() << "error: the pipeline made no @" << functionName(request.kind)
-                 << "\n";
+    llvm::errs() << "error: the pipeline made no @"
+                 << functionName(request.kind) << "\n";
     return nullptr;
   }
 
@@ -392,105 +389,17 @@ ModelSession::compile(const GraphRequest &request) {
       driver::compileFunction(func, *plugin, planOptions, request.targetCpus);
   if (failed(compiled))
     return nullptr;
-  auto graph = std::make_unique<CompiledGraph>();
-  graph->function = std::move(*compiled);
-
-  const rt::ExecutionPlan &plan = graph->function.executor->plan();
-  for (const rt::ExternalBinding &binding : plan.outputs) {
-    const rt::PlanValue &value = plan.values[binding.value];
-    rt::Expected<rt::Tensor> tensor =
-        rt::Tensor::create(value.dtype, value.shape);
-    if (!tensor.ok()) {
-      llvm::errs() << "error: " << tensor.message() << "\n";
-      return nullptr;
-    }
-    graph->outputs.push_back({binding.role, binding.name, std::move(*tensor)});
-  }
-  for (BlockArgument arg : func.getArguments()) {
-    if (!arg.use_empty() ||
-        argString(func, arg.getArgNumber(), frontend::attrs::kRole) != "input")
-      continue;
-    const rt::PlanValue &value =
-        plan.values[plan.inputs[arg.getArgNumber()].value];
-    rt::Expected<rt::Tensor> zeros =
-        rt::Tensor::create(value.dtype, value.shape);
-    if (!zeros.ok()) {
-      llvm::errs() << "error: " << zeros.message() << "\n";
-      return nullptr;
-    }
-    graph->unusedInputs.insert_or_assign(
-        argString(func, arg.getArgNumber(), frontend::attrs::kName).str(),
-        std::move(*zeros));
-  }
+  // Inputs bound but never read (the labels of a graph without its loss)
+  // are fed zeros, so that callers need not have them.
+  std::vector<std::string> unread;
+  for (BlockArgument arg : func.getArguments())
+    if (arg.use_empty() &&
+        argString(func, arg.getArgNumber(), frontend::attrs::kRole) == "input")
+      unread.push_back(
+          argString(func, arg.getArgNumber(), frontend::attrs::kName).str());
+  std::unique_ptr<CompiledGraph> graph = CompiledGraph::create(
+      std::move(*compiled->executable), std::move(*compiled->executor), unread);
   return graph;
-}
-
-//===----------------------------------------------------------------------===//
-// CompiledGraph
-//===----------------------------------------------------------------------===//
-
-bool CompiledGraph::run(const Lookup &lookup, unsigned threads) {
-  const rt::ExecutionPlan &plan = function.executor->plan();
-  std::vector<rt::ConstTensorView> inputViews;
-  inputViews.reserve(plan.inputs.size());
-  for (const rt::ExternalBinding &binding : plan.inputs) {
-    const rt::Tensor *tensor = nullptr;
-    auto unused = unusedInputs.find(binding.name);
-    if (binding.role == "input" && unused != unusedInputs.end())
-      tensor = &unused->second;
-    else
-      tensor = lookup(binding.role, binding.name);
-    if (!tensor) {
-      llvm::errs() << "error: no value for " << binding.role << " '"
-                   << binding.name << "'\n";
-      return false;
-    }
-    inputViews.push_back(tensor->view());
-  }
-  std::vector<rt::TensorView> outputViews;
-  outputViews.reserve(outputs.size());
-  for (Result &result : outputs)
-    outputViews.push_back(result.tensor.view());
-
-  std::optional<tbb::global_control> threadCap;
-  if (threads > 0)
-    threadCap.emplace(tbb::global_control::max_allowed_parallelism, threads);
-  if (rt::Error error = function.executor->run(inputViews, outputViews);
-      !error.ok()) {
-    llvm::errs() << "error: " << error.message() << "\n";
-    return false;
-  }
-  return true;
-}
-
-CompiledGraph::Result *CompiledGraph::findResult(const std::string &role,
-                                                 const std::string &name) {
-  for (Result &result : outputs)
-    if (result.role == role && result.name == name)
-      return &result;
-  return nullptr;
-}
-
-std::vector<CompiledGraph::Argument> CompiledGraph::arguments() const {
-  const rt::ExecutionPlan &plan = function.executor->plan();
-  std::vector<Argument> args;
-  for (const rt::ExternalBinding &binding : plan.inputs) {
-    const rt::PlanValue &value = plan.values[binding.value];
-    args.push_back({binding.role, binding.name, value.dtype, value.shape});
-  }
-  return args;
-}
-
-uint64_t CompiledGraph::arenaBytes() const {
-  return function.executor->arenaSize();
-}
-
-const rt::ExecutionPlan &CompiledGraph::plan() const {
-  return function.executor->plan();
-}
-
-const rt::PluginExecutable &CompiledGraph::executable() const {
-  return *function.executable;
 }
 
 } // namespace nnc::cli

@@ -15,6 +15,7 @@
 
 #include "tools/driver/FunctionCompiler.h"
 #include "tools/nnc/Commands.h"
+#include "tools/nnc/CompiledGraph.h"
 #include "tools/nnc/ModelLoader.h"
 #include "tools/nnc/ParameterStore.h"
 
@@ -57,56 +58,6 @@ struct GraphRequest {
   /// The CPUs a compiled artifact's machine code must run on
   /// (`nnc compile --target-cpu`); empty: the backend's default.
   std::vector<std::string> targetCpus;
-};
-
-/// One compiled function and its external buffers.
-class CompiledGraph {
-public:
-  /// Finds the tensor bound to an argument, by its role and name; null if
-  /// there is none (an error).
-  using Lookup = std::function<const rt::Tensor *(const std::string &role,
-                                                  const std::string &name)>;
-
-  /// Runs once. Outputs land in tensors this graph owns and reuses from run
-  /// to run (see results()), so a training loop allocates nothing.
-  /// Prints a one-line error and returns false on failure.
-  bool run(const Lookup &lookup, unsigned threads);
-
-  struct Result {
-    std::string role; ///< output, loss, grad, param_update, ...
-    std::string name;
-    rt::Tensor tensor;
-  };
-  std::vector<Result> &results() { return outputs; }
-  const std::vector<Result> &results() const { return outputs; }
-
-  /// The result with this role and name, or null.
-  Result *findResult(const std::string &role, const std::string &name);
-
-  struct Argument {
-    std::string role; ///< input, param, buffer, opt_state, step, lr
-    std::string name;
-    rt::DType dtype;
-    rt::Shape shape;
-  };
-  /// The arguments the graph reads, in order.
-  std::vector<Argument> arguments() const;
-
-  /// Bytes of the executor's arena.
-  uint64_t arenaBytes() const;
-
-  /// The plan the executor runs (for artifacts).
-  const rt::ExecutionPlan &plan() const;
-
-  /// The backend's executable (for artifacts).
-  const rt::PluginExecutable &executable() const;
-
-private:
-  friend class ModelSession;
-  driver::CompiledFunction function;
-  std::vector<Result> outputs;
-  /// Zero tensors for inputs that nothing reads (dropped-loss labels).
-  std::map<std::string, rt::Tensor> unusedInputs;
 };
 
 /// How to score predictions against labels, read off the loss: the

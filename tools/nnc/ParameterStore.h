@@ -38,6 +38,12 @@ public:
 
   const std::map<std::string, rt::Tensor> &values() const { return tensors; }
 
+  /// Sets (or replaces) the value of `name`: values that come from
+  /// elsewhere than a model, such as a compiled artifact's.
+  void set(const std::string &name, rt::Tensor value) {
+    tensors.insert_or_assign(name, std::move(value));
+  }
+
 private:
   std::map<std::string, rt::Tensor> tensors;
 };

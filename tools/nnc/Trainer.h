@@ -1,6 +1,7 @@
-//===- Trainer.h - The training loop ----------------------------*- C++ -*-===//
+//===- Trainer.h - nnc train and nnc eval from a model source --*- C++ -*-===//
 //
-// Runs the compiled training step over mini-batches for a number of epochs:
+// Sets up `nnc train` and `nnc eval` from a model source; the loop itself is
+// TrainingRun.h. It runs the training step over mini-batches for epochs:
 // parameters, buffers and optimizer state live in host tensors that the
 // step reads and whose updated values it returns; the trainer swaps them in
 // (no copy, no allocation). After each epoch it evaluates on held-out data;
@@ -16,7 +17,9 @@
 
 namespace nnc::cli {
 
-/// `nnc train MODEL.nn`.
+/// `nnc train MODEL.nn`, compiling the training step; with `--resume
+/// FILE.nnx`, resumeFromArtifact (TrainingArtifact.h), which runs the
+/// artifact's compiled step instead.
 ExitCode runTrain(const TrainOptions &options);
 
 /// `nnc eval MODEL.nn`: mean loss and accuracy over a dataset.

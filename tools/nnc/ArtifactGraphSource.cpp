@@ -1,0 +1,143 @@
+//===- ArtifactGraphSource.cpp - Graphs loaded from an artifact -----------===//
+
+#include "tools/nnc/ArtifactGraphSource.h"
+
+#include "runtime/ArtifactLoader.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+namespace nnc::cli {
+namespace {
+
+/// The graph of `base` for `size` samples: `base` itself at the artifact's
+/// batch size (and for every size when the model has no batch dimension),
+/// "base@SIZE" otherwise, as `nnc compile` names forward@1.
+std::string sizedName(const rt::Artifact &artifact, const std::string &base,
+                      int64_t size) {
+  if (artifact.batchSize == 0 || size == artifact.batchSize)
+    return base;
+  return base + "@" + std::to_string(size);
+}
+
+} // namespace
+
+std::string trainingStepName(const rt::Artifact &artifact, int64_t size) {
+  return sizedName(artifact, "train_step", size);
+}
+
+std::unique_ptr<ArtifactGraphSource>
+ArtifactGraphSource::open(const std::string &path,
+                          const SessionOptions &options) {
+  rt::Expected<rt::Artifact> read = rt::readArtifact(path);
+  if (!read.ok()) {
+    llvm::errs() << "error: " << read.message() << "\n";
+    return nullptr;
+  }
+  std::unique_ptr<ArtifactGraphSource> source(new ArtifactGraphSource());
+  source->file = path;
+  source->contents = std::move(*read);
+  source->threadCount = options.threads;
+  // Only the plugin the artifact names, preferring its runtime-only build:
+  // nothing here compiles, and loading every plugin (each with the compiler
+  // linked in) would cost more than the run.
+  std::vector<std::string> runtimeDirs;
+  if (std::string dir = rt::installedRuntimePluginDir(); !dir.empty())
+    runtimeDirs.push_back(dir);
+  rt::Expected<rt::PluginSet> plugins =
+      rt::findBackendPlugin(source->contents.backendName, runtimeDirs,
+                            rt::defaultPluginDirs(), options.plugins);
+  if (!plugins.ok()) {
+    llvm::errs() << "error: " << plugins.message() << "\n";
+    return nullptr;
+  }
+  source->plugins = std::move(*plugins);
+  for (const std::string &warning : source->plugins.warnings)
+    llvm::errs() << "warning: " << warning << "\n";
+  rt::Expected<const rt::LoadedPlugin *> plugin =
+      rt::findArtifactBackend(source->contents, source->plugins);
+  if (!plugin.ok()) {
+    llvm::errs() << "error: " << path << ": " << plugin.message() << "\n";
+    return nullptr;
+  }
+  source->backend = *plugin;
+  if (const std::optional<rt::ArtifactAccuracy> &accuracy =
+          source->contents.accuracy)
+    source->accuracySpec =
+        AccuracySpec{accuracy->threshold ? AccuracySpec::Kind::Threshold
+                                         : AccuracySpec::Kind::Argmax,
+                     accuracy->outputName, accuracy->labelInput};
+  return source;
+}
+
+CompiledGraph *ArtifactGraphSource::graph(const std::string &name) {
+  std::unique_ptr<CompiledGraph> &slot = loaded[name];
+  if (slot)
+    return slot.get();
+  const rt::ArtifactGraph *stored = contents.graph(name);
+  if (!stored) {
+    llvm::errs() << "error: " << file << ": no graph '" << name << "'\n";
+    return nullptr;
+  }
+  slot = CompiledGraph::load(*stored, *backend);
+  return slot.get();
+}
+
+CompiledGraph *ArtifactGraphSource::trainingStep(int64_t size) {
+  std::string name = trainingStepName(contents, size);
+  if (!contents.graph(name)) {
+    llvm::errs() << "error: " << file << ": no training step for a batch of "
+                 << size << " samples (the artifact's batch size is "
+                 << contents.batchSize
+                 << "; a last partial batch needs train_step@" << size
+                 << ", which nnc train --save-artifact writes for its data "
+                    "and nnc compile --train --last-batch "
+                 << size << " compiles)\n";
+    return nullptr;
+  }
+  return graph(name);
+}
+
+bool ArtifactGraphSource::hasForward(int64_t size) const {
+  return contents.graph(sizedName(contents, "forward", size)) != nullptr;
+}
+
+CompiledGraph *ArtifactGraphSource::forward(int64_t size) {
+  return graph(sizedName(contents, "forward", size));
+}
+
+std::optional<frontend::Program>
+inputDeclarations(const rt::Artifact &artifact) {
+  frontend::Program program;
+  program.modelName = artifact.modelName;
+  for (const rt::ArtifactPort &port : artifact.inputs) {
+    frontend::Argument arg;
+    arg.name = port.name;
+    switch (port.dtype) {
+    case rt::DType::F32:
+      arg.type.dtype = frontend::DType::F32;
+      break;
+    case rt::DType::F64:
+      arg.type.dtype = frontend::DType::F64;
+      break;
+    case rt::DType::I32:
+      arg.type.dtype = frontend::DType::I32;
+      break;
+    case rt::DType::I64:
+      arg.type.dtype = frontend::DType::I64;
+      break;
+    case rt::DType::U8:
+      llvm::errs() << "error: input '" << port.name
+                   << "' is u8, which the data loader cannot feed\n";
+      return std::nullopt;
+    }
+    arg.type.shape.assign(port.shape.begin(), port.shape.end());
+    if (port.batched) {
+      arg.type.shape[0] = shape::kDynamic;
+      program.batchSymbol = "N";
+    }
+    program.arguments.push_back(std::move(arg));
+  }
+  return program;
+}
+
+} // namespace nnc::cli

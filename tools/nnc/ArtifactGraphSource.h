@@ -1,0 +1,81 @@
+//===- ArtifactGraphSource.h - Graphs loaded from an artifact ---*- C++ -*-===//
+//
+// The graphs of a compiled artifact (.nnx), for `run`, `eval` and
+// `train --resume` on it: the file is read and checked, its backend's
+// plugin alone is loaded (its runtime-only build when installed), and each
+// graph is deserialized on first use. Nothing here compiles or touches
+// MLIR.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TOOLS_ARTIFACTGRAPHSOURCE_H
+#define NNC_TOOLS_ARTIFACTGRAPHSOURCE_H
+
+#include "tools/nnc/GraphSource.h"
+
+#include "frontend/Program.h"
+#include "runtime/Artifact.h"
+#include "runtime/PluginHost.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace nnc::cli {
+
+class ArtifactGraphSource : public GraphSource {
+public:
+  /// Reads and checks the artifact at `path` and loads its backend's
+  /// plugin (rt::findBackendPlugin: the `--plugin` files, the runtime-only
+  /// build, the full plugin). Prints a one-line error and returns null on
+  /// failure.
+  static std::unique_ptr<ArtifactGraphSource>
+  open(const std::string &path, const SessionOptions &options);
+
+  const std::string &path() const { return file; }
+  const rt::Artifact &artifact() const { return contents; }
+  /// Mutable, so that a resumed run can move the tensors out and back.
+  rt::Artifact &artifact() { return contents; }
+  const rt::LoadedPlugin &plugin() const { return *backend; }
+
+  /// Graph `name`, loaded on first use and kept. Prints a one-line error
+  /// and returns null when the artifact has none or it does not load.
+  CompiledGraph *graph(const std::string &name);
+
+  /// "train_step" for the artifact's batch size, "train_step@SIZE" for
+  /// another (the last partial batch of the run that wrote the artifact).
+  CompiledGraph *trainingStep(int64_t size) override;
+  /// "forward" for the artifact's batch size, "forward@SIZE" for another.
+  bool hasForward(int64_t size) const override;
+  CompiledGraph *forward(int64_t size) override;
+  const std::optional<AccuracySpec> &accuracy() const override {
+    return accuracySpec;
+  }
+  unsigned threads() const override { return threadCount; }
+
+private:
+  ArtifactGraphSource() = default;
+
+  std::string file;
+  rt::Artifact contents;
+  rt::PluginSet plugins;
+  const rt::LoadedPlugin *backend = nullptr;
+  std::map<std::string, std::unique_ptr<CompiledGraph>> loaded;
+  std::optional<AccuracySpec> accuracySpec;
+  unsigned threadCount = 0;
+};
+
+/// The artifact's inputs declared as a model would declare them (the batch
+/// dimension dynamic), which is what the data loader adapts files to.
+/// Prints a one-line error and returns nullopt for an input it cannot feed
+/// (u8).
+std::optional<frontend::Program>
+inputDeclarations(const rt::Artifact &artifact);
+
+/// The name of the training step of an artifact for `size` samples.
+std::string trainingStepName(const rt::Artifact &artifact, int64_t size);
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_ARTIFACTGRAPHSOURCE_H

@@ -1,0 +1,123 @@
+//===- CompiledGraph.cpp - One executable graph and its results -----------===//
+
+#include "tools/nnc/CompiledGraph.h"
+
+#include "runtime/ArtifactLoader.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <oneapi/tbb/global_control.h>
+
+#include <algorithm>
+
+namespace nnc::cli {
+
+std::unique_ptr<CompiledGraph>
+CompiledGraph::create(rt::PluginExecutable executable, rt::Executor executor,
+                      const std::vector<std::string> &unreadInputs) {
+  std::unique_ptr<CompiledGraph> graph(new CompiledGraph());
+  graph->code.emplace(std::move(executable));
+  graph->executor.emplace(std::move(executor));
+  const rt::ExecutionPlan &plan = graph->executor->plan();
+  auto makeTensor = [](const rt::PlanValue &value) {
+    rt::Expected<rt::Tensor> tensor =
+        rt::Tensor::create(value.dtype, value.shape);
+    if (!tensor.ok())
+      llvm::errs() << "error: " << tensor.message() << "\n";
+    return tensor;
+  };
+  for (const rt::ExternalBinding &binding : plan.outputs) {
+    rt::Expected<rt::Tensor> tensor = makeTensor(plan.values[binding.value]);
+    if (!tensor.ok())
+      return nullptr;
+    graph->outputs.push_back({binding.role, binding.name, std::move(*tensor)});
+  }
+  for (const rt::ExternalBinding &binding : plan.inputs) {
+    if (binding.role != "input" ||
+        std::find(unreadInputs.begin(), unreadInputs.end(), binding.name) ==
+            unreadInputs.end())
+      continue;
+    rt::Expected<rt::Tensor> zeros = makeTensor(plan.values[binding.value]);
+    if (!zeros.ok())
+      return nullptr;
+    graph->unusedInputs.insert_or_assign(binding.name, std::move(*zeros));
+  }
+  return graph;
+}
+
+std::unique_ptr<CompiledGraph>
+CompiledGraph::load(const rt::ArtifactGraph &graph,
+                    const rt::LoadedPlugin &plugin) {
+  rt::Expected<rt::LoadedGraph> loaded = rt::loadArtifactGraph(graph, plugin);
+  if (!loaded.ok()) {
+    llvm::errs() << "error: " << loaded.message() << "\n";
+    return nullptr;
+  }
+  std::vector<std::string> unread;
+  for (const rt::ExternalBinding &binding : graph.plan.inputs)
+    if (binding.role == "input" && !rt::isInputRead(graph.plan, binding))
+      unread.push_back(binding.name);
+  return create(std::move(*loaded->executable), std::move(*loaded->executor),
+                unread);
+}
+
+bool CompiledGraph::run(const Lookup &lookup, unsigned threads) {
+  const rt::ExecutionPlan &plan = executor->plan();
+  std::vector<rt::ConstTensorView> inputViews;
+  inputViews.reserve(plan.inputs.size());
+  for (const rt::ExternalBinding &binding : plan.inputs) {
+    const rt::Tensor *tensor = nullptr;
+    auto unused = unusedInputs.find(binding.name);
+    if (binding.role == "input" && unused != unusedInputs.end())
+      tensor = &unused->second;
+    else
+      tensor = lookup(binding.role, binding.name);
+    if (!tensor) {
+      llvm::errs() << "error: no value for " << binding.role << " '"
+                   << binding.name << "'\n";
+      return false;
+    }
+    inputViews.push_back(tensor->view());
+  }
+  std::vector<rt::TensorView> outputViews;
+  outputViews.reserve(outputs.size());
+  for (Result &result : outputs)
+    outputViews.push_back(result.tensor.view());
+
+  std::optional<tbb::global_control> threadCap;
+  if (threads > 0)
+    threadCap.emplace(tbb::global_control::max_allowed_parallelism, threads);
+  if (rt::Error error = executor->run(inputViews, outputViews); !error.ok()) {
+    llvm::errs() << "error: " << error.message() << "\n";
+    return false;
+  }
+  return true;
+}
+
+CompiledGraph::Result *CompiledGraph::findResult(const std::string &role,
+                                                 const std::string &name) {
+  for (Result &result : outputs)
+    if (result.role == role && result.name == name)
+      return &result;
+  return nullptr;
+}
+
+std::vector<CompiledGraph::Argument> CompiledGraph::arguments() const {
+  const rt::ExecutionPlan &plan = executor->plan();
+  std::vector<Argument> args;
+  for (const rt::ExternalBinding &binding : plan.inputs) {
+    const rt::PlanValue &value = plan.values[binding.value];
+    args.push_back({binding.role, binding.name, value.dtype, value.shape});
+  }
+  return args;
+}
+
+uint64_t CompiledGraph::arenaBytes() const { return executor->arenaSize(); }
+
+const rt::ExecutionPlan &CompiledGraph::plan() const {
+  return executor->plan();
+}
+
+const rt::PluginExecutable &CompiledGraph::executable() const { return *code; }
+
+} // namespace nnc::cli

@@ -1,0 +1,99 @@
+//===- CompiledGraph.h - One executable graph and its results ---*- C++ -*-===//
+//
+// A graph ready to run on the oneTBB executor: the backend's executable,
+// the executor over its kernels, and result tensors reused from run to run.
+// It is the same whether this process compiled the graph (ModelSession) or
+// loaded it from an artifact (runtime/ArtifactLoader.h), so the trainer and
+// the evaluator run either alike.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TOOLS_COMPILEDGRAPH_H
+#define NNC_TOOLS_COMPILEDGRAPH_H
+
+#include "runtime/Artifact.h"
+#include "runtime/Executor.h"
+#include "runtime/PluginExecutable.h"
+#include "runtime/PluginHost.h"
+#include "runtime/Tensor.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nnc::cli {
+
+/// One executable function and its external buffers.
+class CompiledGraph {
+public:
+  /// Wraps `executable` and the `executor` over its kernels, and makes the
+  /// result tensors and zeros for the inputs named in `unreadInputs` (bound
+  /// but never read: the labels of a graph without its loss). Prints a
+  /// one-line error and returns null on failure.
+  static std::unique_ptr<CompiledGraph>
+  create(rt::PluginExecutable executable, rt::Executor executor,
+         const std::vector<std::string> &unreadInputs);
+
+  /// Loads graph `graph` of an artifact with `plugin`, without compiling
+  /// (rt::loadArtifactGraph). Prints a one-line error and returns null on
+  /// failure.
+  static std::unique_ptr<CompiledGraph> load(const rt::ArtifactGraph &graph,
+                                             const rt::LoadedPlugin &plugin);
+
+  /// Finds the tensor bound to an argument, by its role and name; null if
+  /// there is none (an error).
+  using Lookup = std::function<const rt::Tensor *(const std::string &role,
+                                                  const std::string &name)>;
+
+  /// Runs once. Outputs land in tensors this graph owns and reuses from run
+  /// to run (see results()), so a training loop allocates nothing.
+  /// Prints a one-line error and returns false on failure.
+  bool run(const Lookup &lookup, unsigned threads);
+
+  struct Result {
+    std::string role; ///< output, loss, grad, param_update, ...
+    std::string name;
+    rt::Tensor tensor;
+  };
+  std::vector<Result> &results() { return outputs; }
+  const std::vector<Result> &results() const { return outputs; }
+
+  /// The result with this role and name, or null.
+  Result *findResult(const std::string &role, const std::string &name);
+
+  struct Argument {
+    std::string role; ///< input, param, buffer, opt_state, step, lr
+    std::string name;
+    rt::DType dtype;
+    rt::Shape shape;
+  };
+  /// The arguments the graph reads, in order.
+  std::vector<Argument> arguments() const;
+
+  /// Bytes of the executor's arena.
+  uint64_t arenaBytes() const;
+
+  /// The plan the executor runs (for artifacts).
+  const rt::ExecutionPlan &plan() const;
+
+  /// The backend's executable (for artifacts).
+  const rt::PluginExecutable &executable() const;
+
+private:
+  CompiledGraph() = default;
+
+  // The executable is declared first so that it outlives the executor,
+  // whose kernels point into it.
+  std::optional<rt::PluginExecutable> code;
+  std::optional<rt::Executor> executor;
+  std::vector<Result> outputs;
+  /// Zero tensors for inputs that nothing reads (dropped-loss labels).
+  std::map<std::string, rt::Tensor> unusedInputs;
+};
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_COMPILEDGRAPH_H

@@ -1,0 +1,29 @@
+//===- GraphSource.cpp - Graphs compiled from a model ---------------------===//
+
+#include "tools/nnc/GraphSource.h"
+
+namespace nnc::cli {
+
+CompiledGraph *SessionGraphSource::compileOnce(Cache &cache,
+                                               GraphRequest request,
+                                               int64_t size) {
+  std::unique_ptr<CompiledGraph> &slot = cache[size];
+  if (!slot) {
+    // A model without a batch dimension has one graph for every size.
+    request.batch = session.program().batchSymbol.empty() ? 0 : size;
+    slot = session.compile(request);
+  }
+  return slot.get();
+}
+
+CompiledGraph *SessionGraphSource::trainingStep(int64_t size) {
+  GraphRequest request = stepRequest;
+  request.kind = GraphKind::TrainingStep;
+  return compileOnce(steps, request, size);
+}
+
+CompiledGraph *SessionGraphSource::forward(int64_t size) {
+  return compileOnce(forwards, GraphRequest(), size);
+}
+
+} // namespace nnc::cli

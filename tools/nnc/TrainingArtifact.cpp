@@ -1,0 +1,243 @@
+//===- TrainingArtifact.cpp - nnc train --resume FILE.nnx -----------------===//
+
+#include "tools/nnc/TrainingArtifact.h"
+
+#include "tools/nnc/ArtifactBuilder.h"
+#include "tools/nnc/ArtifactGraphSource.h"
+#include "tools/nnc/ModelLoader.h"
+#include "tools/nnc/TrainingRun.h"
+
+#include "runtime/FileIO.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace nnc::cli {
+namespace {
+
+bool fail(const std::string &message) {
+  llvm::errs() << "error: " << message << "\n";
+  return false;
+}
+
+/// The value of compile flag `key`, empty when the artifact has none.
+std::string compileFlag(const rt::Artifact &artifact, const std::string &key) {
+  for (const auto &[name, value] : artifact.compileFlags)
+    if (name == key)
+      return value;
+  return "";
+}
+
+/// Fails, with a usage error, on a flag of this run that would change the
+/// compiled training step: resuming runs the step as it was compiled.
+ExitCode checkFlagsFit(const TrainOptions &options,
+                       const rt::Artifact &artifact, const std::string &path) {
+  auto conflict = [&](const std::string &flag, const std::string &compiled) {
+    llvm::errs() << "error: " << flag << " does not apply to --resume " << path
+                 << ", whose training step is compiled with " << compiled
+                 << "; train from the model source to change it\n";
+    return UsageError;
+  };
+  auto compiledWith = [&](const char *key, const char *otherwise) {
+    std::string value = compileFlag(artifact, key);
+    return value.empty() ? std::string(otherwise) : key + ("=" + value);
+  };
+  if (options.batch && artifact.batchSize > 0 &&
+      *options.batch != artifact.batchSize)
+    return conflict("--batch " + std::to_string(*options.batch),
+                    "batch=" + std::to_string(artifact.batchSize));
+  if (options.optimizer &&
+      *options.optimizer != compileFlag(artifact, "optimizer"))
+    return conflict("--optimizer " + *options.optimizer,
+                    compiledWith("optimizer", "the model's optimizer"));
+  if (options.clipNorm > 0 &&
+      std::to_string(options.clipNorm) != compileFlag(artifact, "clip-norm"))
+    return conflict("--clip-norm", compiledWith("clip-norm", "no clipping"));
+  if (!options.freeze.empty() &&
+      llvm::join(options.freeze, ",") != compileFlag(artifact, "freeze"))
+    return conflict("--freeze", compiledWith("freeze", "the model's freezes"));
+  if (!options.paramsDir.empty()) {
+    llvm::errs() << "error: --params does not apply to --resume " << path
+                 << ", which holds the parameters it continues from\n";
+    return UsageError;
+  }
+  const OptimizationOptions &opt = options.session.optimizations;
+  for (auto [name, on] :
+       {std::pair<const char *, bool>{"canonicalize", opt.canonicalize},
+        {"cse", opt.cse},
+        {"simplify", opt.simplify},
+        {"fuse", opt.fuse},
+        {"in-place", opt.inPlace}})
+    if (!on && compileFlag(artifact, name) != "off")
+      return conflict(std::string("--no-") + name,
+                      std::string(name) + "=" + compileFlag(artifact, name));
+  return Success;
+}
+
+/// Checks that `modelPath` is the source the artifact was compiled from:
+/// the model's name, then the graph hash of its text and the artifact's
+/// flags. Reads the model with the frontend alone (no MLIR). Sets `epochs`
+/// to the model's train-section epochs, if any.
+bool checkModelSource(const std::string &modelPath,
+                      const rt::Artifact &artifact, const std::string &path,
+                      std::optional<int64_t> &epochs) {
+  std::optional<LoadedModel> model = loadModel(modelPath);
+  if (!model)
+    return false;
+  const frontend::Program &program = model->program;
+  if (program.modelName != artifact.modelName)
+    return fail(path + ": the artifact holds model '" + artifact.modelName +
+                "', not '" + program.modelName + "'");
+  rt::Expected<rt::InputFile> file = rt::InputFile::open(modelPath);
+  if (!file.ok())
+    return fail(file.message());
+  rt::Expected<std::string> text = file->readAll(uint64_t(1) << 30);
+  if (!text.ok())
+    return fail(text.message());
+  std::string hash = graphHash(*text, artifact.compileFlags);
+  if (hash != artifact.graphHash)
+    return fail(path + ": compiled from another version of " + modelPath +
+                " (graph hash " + artifact.graphHash + ", the source gives " +
+                hash + "); resume without the model, or train from it");
+  auto setting = program.training.settings.find("epochs");
+  if (setting != program.training.settings.end())
+    if (auto *value = std::get_if<int64_t>(&setting->second))
+      epochs = *value;
+  return true;
+}
+
+/// The run's parameters, buffers and optimizer state from the artifact
+/// (copies), checking that it holds every one `step` reads.
+bool stateFromArtifact(const rt::Artifact &artifact, const CompiledGraph &step,
+                       const std::string &path, TrainingState &state) {
+  for (const rt::ArtifactTensor &tensor : artifact.tensors) {
+    rt::Expected<rt::Tensor> copy = tensor.tensor.clone();
+    if (!copy.ok())
+      return fail(copy.message());
+    if (tensor.role == "opt_state")
+      state.optimizerState.insert_or_assign(tensor.name, std::move(*copy));
+    else
+      state.params.set(tensor.name, std::move(*copy));
+  }
+  for (const CompiledGraph::Argument &arg : step.arguments()) {
+    bool held = arg.role == "opt_state"
+                    ? state.optimizerState.count(arg.name) > 0
+                    : state.params.find(arg.name) != nullptr;
+    if (arg.role != "input" && arg.role != "step" && arg.role != "lr" && !held)
+      return fail(path + ": the training step reads " + arg.role + " '" +
+                  arg.name + "', which the artifact does not hold");
+  }
+  state.stepCount = artifact.training->step;
+  return createStepScalars(state);
+}
+
+/// --save-artifact of a resumed run: the artifact it resumed, with the
+/// run's values and counters in place of the old ones. The graphs are the
+/// same, so the file is what a run from source would write.
+bool saveResumedArtifact(ArtifactGraphSource &source,
+                         const TrainOptions &options, const TrainingRun &run,
+                         const TrainingState &state,
+                         const rt::BatchIteratorState &position) {
+  if (!checkEpochBoundary(position))
+    return false;
+  rt::Artifact &artifact = source.artifact();
+  for (rt::ArtifactTensor &tensor : artifact.tensors) {
+    const rt::Tensor *value = state.params.find(tensor.name);
+    if (tensor.role == "opt_state") {
+      auto it = state.optimizerState.find(tensor.name);
+      value = it == state.optimizerState.end() ? nullptr : &it->second;
+    }
+    if (!value)
+      return fail("the run has no value for " + tensor.role + " '" +
+                  tensor.name + "'");
+    rt::Expected<rt::Tensor> copy = value->clone();
+    if (!copy.ok())
+      return fail(copy.message());
+    tensor.tensor = std::move(*copy);
+  }
+  for (auto &[key, value] : artifact.compileFlags)
+    if (key == "seed")
+      value = std::to_string(run.seed);
+  artifact.training->step = state.stepCount;
+  artifact.training->epoch = position.epoch;
+  artifact.training->seed = run.seed;
+  artifact.training->learningRate = run.baseLr;
+  if (rt::Error error = rt::writeArtifact(options.saveArtifact, artifact);
+      !error.ok())
+    return fail(error.message());
+  llvm::outs() << "wrote the training artifact " << options.saveArtifact
+               << " (step " << state.stepCount << ", epoch " << position.epoch
+               << "); continue with --resume " << options.saveArtifact << "\n";
+  return true;
+}
+
+} // namespace
+
+bool isTrainingArtifactPath(const std::string &path) {
+  return llvm::StringRef(path).ends_with(".nnx");
+}
+
+ExitCode resumeFromArtifact(const TrainOptions &options) {
+  const std::string &path = options.resumeDir;
+  std::unique_ptr<ArtifactGraphSource> source =
+      ArtifactGraphSource::open(path, options.session);
+  if (!source)
+    return UserError;
+  const rt::Artifact &artifact = source->artifact();
+  if (!artifact.training || !artifact.graph("train_step")) {
+    fail(path + ": not a training artifact (write one with nnc compile "
+                "--train or nnc train --save-artifact)");
+    return UserError;
+  }
+  if (ExitCode code = checkFlagsFit(options, artifact, path))
+    return code;
+  std::optional<int64_t> modelEpochs;
+  if (!options.modelPath.empty() &&
+      !checkModelSource(options.modelPath, artifact, path, modelEpochs))
+    return UserError;
+  std::optional<frontend::Program> inputs = inputDeclarations(artifact);
+  if (!inputs)
+    return UserError;
+
+  // The artifact's counters continue; its seed and learning rate are the
+  // defaults, and with no --epochs (nor a model saying) one more epoch.
+  const rt::ArtifactTraining &training = *artifact.training;
+  TrainingRun run;
+  run.graphs = source.get();
+  run.epochs =
+      options.epochs.value_or(modelEpochs.value_or(training.epoch + 1));
+  run.seed = options.seed.value_or(training.seed);
+  run.baseLr = options.lr.value_or(
+      training.learningRate > 0 ? training.learningRate : 0.01);
+  if (run.epochs < 1 || !(run.baseLr > 0)) {
+    llvm::errs() << "error: --epochs must be positive and --lr above 0\n";
+    return UsageError;
+  }
+  if (ExitCode code = loadTrainingData(options, *inputs, run))
+    return code;
+  // The batch the step was compiled for; a model without a batch dimension
+  // has one step for any number of samples.
+  run.batch =
+      artifact.batchSize > 0
+          ? artifact.batchSize
+          : std::min<int64_t>(std::max<int64_t>(1, options.batch.value_or(32)),
+                              run.trainSet.numSamples());
+  run.evalBatch = artifact.batchSize > 0
+                      ? artifact.batchSize
+                      : std::min(run.batch, run.evalSet.numSamples());
+
+  CompiledGraph *step = source->graph("train_step");
+  if (!step || !stateFromArtifact(artifact, *step, path, run.state))
+    return UserError;
+  rt::BatchIteratorState position;
+  position.epoch = training.epoch;
+  position.seed = training.seed;
+  run.resumeAt = position;
+  run.saveArtifact = [&](const TrainingState &state,
+                         const rt::BatchIteratorState &at) {
+    return saveResumedArtifact(*source, options, run, state, at);
+  };
+  return runTrainingLoop(run, options);
+}
+
+} // namespace nnc::cli

@@ -1,0 +1,36 @@
+//===- TrainingArtifact.h - nnc train --resume FILE.nnx ---------*- C++ -*-===//
+//
+// Continues a run from a training artifact with the graphs compiled into
+// it: the training step, and the forward graphs for --eval-data, loaded
+// through runtime/ArtifactLoader.h and the artifact's backend plugin alone.
+// Nothing is compiled and MLIR is never started, so the model source is
+// not needed; given, it is checked against the artifact's graph hash.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TOOLS_TRAININGARTIFACT_H
+#define NNC_TOOLS_TRAININGARTIFACT_H
+
+#include "tools/nnc/Commands.h"
+
+#include <string>
+
+namespace nnc::cli {
+
+/// True when `--resume PATH` names a training artifact (ends in ".nnx")
+/// rather than a checkpoint folder.
+bool isTrainingArtifactPath(const std::string &path);
+
+/// `nnc train [MODEL.nn] --resume FILE.nnx`: runs epochs E+1..N of the run
+/// the artifact holds (E epochs done) with its compiled graphs, parameters,
+/// optimizer state and counters. Flags that would change the compiled
+/// step (--batch of another size, --optimizer, --clip-norm, --freeze,
+/// --params, an optimisation switched off) are a usage error; a model
+/// source whose text or name differs from what was compiled, a file that is
+/// not a training artifact, and data the artifact's inputs do not take are
+/// one-line errors with exit 1.
+ExitCode resumeFromArtifact(const TrainOptions &options);
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_TRAININGARTIFACT_H

@@ -1,0 +1,272 @@
+//===- TrainingRun.cpp - The training loop over any source of graphs ------===//
+
+#include "tools/nnc/TrainingRun.h"
+
+#include "tools/nnc/DataArguments.h"
+#include "tools/nnc/Evaluator.h"
+#include "tools/nnc/OutputWriter.h"
+
+#include "runtime/ProgressBar.h"
+#include "runtime/SvgPlot.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <iostream>
+
+namespace nnc::cli {
+namespace {
+
+bool fail(const std::string &message) {
+  llvm::errs() << "error: " << message << "\n";
+  return false;
+}
+
+/// Prints a one-line error and gives the exit code of a user error.
+ExitCode userError(const std::string &message) {
+  fail(message);
+  return UserError;
+}
+
+/// The learning rate of `step` (1-based) in `epoch` (0-based).
+double learningRate(const ScheduleOptions &schedule, double base, int64_t epoch,
+                    int64_t step, int64_t totalSteps) {
+  if (schedule.kind == "step")
+    return base * std::pow(schedule.gamma,
+                           static_cast<double>(epoch / schedule.stepEpochs));
+  if (schedule.kind == "cosine" && totalSteps > 1) {
+    double t = static_cast<double>(step - 1) / (totalSteps - 1);
+    return schedule.minLr +
+           0.5 * (base - schedule.minLr) * (1 + std::cos(M_PI * t));
+  }
+  return base;
+}
+
+/// The training steps of the run, made before the first epoch so that a
+/// missing one fails at once: the full batch, and the last partial one.
+struct Steps {
+  CompiledGraph *full = nullptr, *partial = nullptr;
+};
+
+std::optional<Steps> makeSteps(TrainingRun &run) {
+  int64_t samples = run.trainSet.numSamples();
+  Steps steps;
+  if (samples >= run.batch &&
+      !(steps.full = run.graphs->trainingStep(run.batch)))
+    return std::nullopt;
+  if (samples % run.batch &&
+      !(steps.partial = run.graphs->trainingStep(samples % run.batch)))
+    return std::nullopt;
+  return steps;
+}
+
+/// Runs one step on `current` and adds its loss and score to the epoch's
+/// sums.
+bool runStep(TrainingRun &run, CompiledGraph &step, const rt::Batch &current) {
+  TrainingState &state = run.state;
+  bool ran = step.run(
+      [&](const std::string &role,
+          const std::string &name) -> const rt::Tensor * {
+        if (role == "input")
+          return current.column(name);
+        if (role == "opt_state") {
+          auto it = state.optimizerState.find(name);
+          return it == state.optimizerState.end() ? nullptr : &it->second;
+        }
+        if (role == "step")
+          return &state.step;
+        if (role == "lr")
+          return &state.lr;
+        return state.params.find(name);
+      },
+      run.graphs->threads());
+  if (!ran || !swapInUpdates(step, state))
+    return false;
+  CompiledGraph::Result *loss = step.findResult("loss", "loss");
+  if (!loss)
+    return fail("the training step returns no loss");
+  double lossValue = scalarValue(loss->tensor);
+  if (!std::isfinite(lossValue)) {
+    llvm::errs() << "error: the loss diverged (" << lossValue << ") at step "
+                 << state.stepCount << "; try a lower --lr\n";
+    return false;
+  }
+  state.epochLossSum += lossValue * current.size();
+  state.epochSamples += current.size();
+  const std::optional<AccuracySpec> &accuracy = run.graphs->accuracy();
+  if (!accuracy)
+    return true;
+  CompiledGraph::Result *predictions =
+      step.findResult("output", accuracy->outputName);
+  const rt::Tensor *labels = current.column(accuracy->labelInput);
+  if (predictions && labels) {
+    auto [right, total] = countCorrect(*accuracy, predictions->tensor, *labels);
+    state.epochCorrect += right;
+    state.epochScored += total;
+  }
+  return true;
+}
+
+/// What the run writes at its end: the artifact, the parameters, the chart.
+ExitCode finishRun(TrainingRun &run, const TrainOptions &options,
+                   const rt::BatchIteratorState &position, bool evaluated) {
+  TrainingState &state = run.state;
+  if (!options.saveArtifact.empty() && !run.saveArtifact(state, position))
+    return UserError;
+  if (!options.saveDir.empty()) {
+    if (!state.params.save(options.saveDir))
+      return UserError;
+    llvm::outs() << "saved " << state.params.values().size()
+                 << " parameters and buffers to " << options.saveDir << "\n";
+  }
+  if (!options.plotPath.empty()) {
+    std::vector<double> evalLoss =
+        evaluated ? state.evalLoss : std::vector<double>();
+    if (rt::Error error =
+            rt::writeLossChart(options.plotPath, state.trainLoss, evalLoss);
+        !error.ok())
+      return userError(error.message());
+    llvm::outs() << "wrote the loss chart to " << options.plotPath << "\n";
+  }
+  return Success;
+}
+
+} // namespace
+
+ExitCode loadTrainingData(const TrainOptions &options,
+                          const frontend::Program &program, TrainingRun &run) {
+  CsvArguments csv{options.csvHeader};
+  if (ExitCode code =
+          loadDataArguments(options.data, "--data", program, csv, run.trainSet))
+    return code;
+  if (ExitCode code = loadDataArguments(options.evalData, "--eval-data",
+                                        program, csv, run.evalSet))
+    return code;
+  std::vector<std::string> inputs;
+  for (const frontend::Argument &arg : program.arguments)
+    if (arg.role == frontend::Argument::Role::Input)
+      inputs.push_back(arg.name);
+  for (const std::string &name : inputs) {
+    if (!run.trainSet.column(name))
+      return userError("missing --data " + name +
+                       "=FILE (inputs: " + llvm::join(inputs, ", ") + ")");
+    if (run.evalSet.numColumns() && !run.evalSet.column(name))
+      return userError("missing --eval-data " + name + "=FILE");
+  }
+  if (run.trainSet.numSamples() == 0)
+    return userError("the training data has no samples");
+  return Success;
+}
+
+bool checkEpochBoundary(const rt::BatchIteratorState &position) {
+  if (position.position == 0)
+    return true;
+  return fail("--save-artifact: the run stopped inside epoch " +
+              std::to_string(position.epoch + 1) +
+              "; an artifact resumes only at an epoch boundary (use "
+              "--checkpoint to stop mid-epoch)");
+}
+
+ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
+  std::optional<Steps> steps = makeSteps(run);
+  if (!steps)
+    return UserError;
+  TrainingState &state = run.state;
+  int64_t samples = run.trainSet.numSamples();
+  rt::BatchOptions batchOptions;
+  batchOptions.batchSize = run.batch;
+  batchOptions.shuffle = options.shuffle;
+  batchOptions.seed = run.seed;
+  rt::Expected<rt::BatchIterator> batches =
+      rt::BatchIterator::create(run.trainSet, batchOptions);
+  if (!batches.ok())
+    return userError(batches.message());
+  if (run.resumeAt)
+    if (rt::Error error = batches->restore(*run.resumeAt); !error.ok())
+      return userError(options.resumeDir + ": " + error.message());
+  const std::string &checkpointDir = options.checkpointDir;
+
+  std::optional<Evaluator> evaluator;
+  if (run.evalSet.numColumns())
+    evaluator.emplace(*run.graphs, run.evalSet, run.evalBatch);
+  rt::ProgressOptions progressOptions;
+  progressOptions.terminal = rt::isTerminal(1);
+  progressOptions.linesEveryBatches =
+      std::max<int64_t>(1, batches->batchesPerEpoch() / 4);
+  rt::ProgressBar progress(std::cout, progressOptions);
+  int64_t totalSteps = run.epochs * batches->batchesPerEpoch();
+
+  for (int64_t epoch = batches->state().epoch; epoch < run.epochs; ++epoch) {
+    progress.startEpoch(epoch + 1, run.epochs, samples);
+    while (true) {
+      rt::Expected<bool> more = batches->next();
+      if (!more.ok())
+        return userError(more.message());
+      if (!*more)
+        break;
+      const rt::Batch &current = batches->batch();
+      ++state.stepCount;
+      state.step.view().data<int64_t>()[0] = state.stepCount;
+      state.lr.view().data<float>()[0] = static_cast<float>(learningRate(
+          options.schedule, run.baseLr, epoch, state.stepCount, totalSteps));
+      CompiledGraph &step =
+          current.size() == run.batch ? *steps->full : *steps->partial;
+      if (!runStep(run, step, current))
+        return UserError;
+      rt::ProgressMetrics running;
+      running.loss = state.epochLossSum / state.epochSamples;
+      if (state.epochScored)
+        running.accuracy =
+            static_cast<double>(state.epochCorrect) / state.epochScored;
+      progress.update(
+          batches->state().position == 0 ? samples : batches->state().position,
+          running);
+      if (!checkpointDir.empty() && options.checkpointEvery > 0 &&
+          state.stepCount % options.checkpointEvery == 0 &&
+          !writeTrainingCheckpoint(checkpointDir, state, batches->state()))
+        return UserError;
+      if (options.maxSteps > 0 && state.stepCount >= options.maxSteps) {
+        std::cout.flush();
+        if (!checkpointDir.empty() &&
+            !writeTrainingCheckpoint(checkpointDir, state, batches->state()))
+          return UserError;
+        if (!options.saveArtifact.empty() &&
+            !run.saveArtifact(state, batches->state()))
+          return UserError;
+        llvm::outs() << "stopped after " << state.stepCount << " steps"
+                     << (checkpointDir.empty()
+                             ? std::string()
+                             : "; resume with --resume " + checkpointDir)
+                     << "\n";
+        return Success;
+      }
+    }
+
+    rt::ProgressMetrics trainMetrics;
+    trainMetrics.loss =
+        state.epochLossSum / std::max<int64_t>(1, state.epochSamples);
+    if (state.epochScored)
+      trainMetrics.accuracy =
+          static_cast<double>(state.epochCorrect) / state.epochScored;
+    std::optional<rt::ProgressMetrics> evalMetrics;
+    if (evaluator) {
+      std::optional<Metrics> metrics = evaluator->evaluate(state.params);
+      if (!metrics)
+        return UserError;
+      evalMetrics = rt::ProgressMetrics{metrics->loss, metrics->accuracy};
+    }
+    progress.finishEpoch(trainMetrics, evalMetrics);
+    state.trainLoss.push_back(*trainMetrics.loss);
+    state.evalLoss.push_back(evalMetrics ? *evalMetrics->loss : NAN);
+    state.epochLossSum = 0;
+    state.epochSamples = state.epochCorrect = state.epochScored = 0;
+    if (!checkpointDir.empty() &&
+        !writeTrainingCheckpoint(checkpointDir, state, batches->state()))
+      return UserError;
+  }
+  std::cout.flush();
+  return finishRun(run, options, batches->state(), evaluator.has_value());
+}
+
+} // namespace nnc::cli

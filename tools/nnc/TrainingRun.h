@@ -1,0 +1,62 @@
+//===- TrainingRun.h - The training loop, any graph source ------*- C++ -*-===//
+//
+// What the loop needs, set up either from a model compiled in this process
+// (Trainer.cpp) or from a training artifact (TrainingArtifact.cpp), and the
+// loop itself: mini-batches, the step, progress, evaluation, checkpoints,
+// and at the end the artifact, the parameters and the loss chart. Both
+// setups share it, so a resumed run behaves as a run from source does.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TOOLS_TRAININGRUN_H
+#define NNC_TOOLS_TRAININGRUN_H
+
+#include "tools/nnc/Commands.h"
+#include "tools/nnc/GraphSource.h"
+#include "tools/nnc/TrainingState.h"
+
+#include "frontend/Program.h"
+#include "runtime/BatchIterator.h"
+#include "runtime/Dataset.h"
+
+#include <functional>
+#include <optional>
+
+namespace nnc::cli {
+
+struct TrainingRun {
+  GraphSource *graphs = nullptr;
+  rt::Dataset trainSet, evalSet;
+  int64_t epochs = 1;
+  /// The full batch size; the last batch of an epoch may be smaller.
+  int64_t batch = 1;
+  /// The batch size of evaluation on evalSet.
+  int64_t evalBatch = 1;
+  uint64_t seed = 0;
+  double baseLr = 0.01;
+  TrainingState state;
+  /// Where a resumed run continues (epoch, position, shuffling).
+  std::optional<rt::BatchIteratorState> resumeAt;
+  /// Writes the training artifact of --save-artifact; the run must stand
+  /// at an epoch boundary. Prints a one-line error and returns false on
+  /// failure.
+  std::function<bool(const TrainingState &, const rt::BatchIteratorState &)>
+      saveArtifact;
+};
+
+/// Loads --data and --eval-data into `run`, adapted to the inputs `program`
+/// declares, and checks that every input has a column and that there are
+/// samples. Prints a one-line error and returns its exit code on failure.
+ExitCode loadTrainingData(const TrainOptions &options,
+                          const frontend::Program &program, TrainingRun &run);
+
+/// Fails, with the message --save-artifact gives, unless `position` is at
+/// an epoch boundary: an artifact records no position inside an epoch.
+bool checkEpochBoundary(const rt::BatchIteratorState &position);
+
+/// Trains `run` for its epochs: the loop of `nnc train`.
+ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options);
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_TRAININGRUN_H

@@ -1,0 +1,148 @@
+//===- TrainingState.cpp - What a training run carries --------------------===//
+
+#include "tools/nnc/TrainingState.h"
+
+#include "runtime/Checkpoint.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+namespace nnc::cli {
+namespace {
+
+bool fail(const std::string &message) {
+  llvm::errs() << "error: " << message << "\n";
+  return false;
+}
+
+} // namespace
+
+bool createStepScalars(TrainingState &state) {
+  rt::Expected<rt::Tensor> step = rt::Tensor::create(rt::DType::I64, {});
+  if (!step.ok())
+    return fail(step.message());
+  rt::Expected<rt::Tensor> lr = rt::Tensor::create(rt::DType::F32, {});
+  if (!lr.ok())
+    return fail(lr.message());
+  state.step = std::move(*step);
+  state.lr = std::move(*lr);
+  return true;
+}
+
+bool zeroOptimizerState(const CompiledGraph &step, TrainingState &state) {
+  for (const CompiledGraph::Argument &arg : step.arguments()) {
+    if (arg.role != "opt_state")
+      continue;
+    rt::Expected<rt::Tensor> zeros = rt::Tensor::create(arg.dtype, arg.shape);
+    if (!zeros.ok())
+      return fail(zeros.message());
+    state.optimizerState.insert_or_assign(arg.name, std::move(*zeros));
+  }
+  return true;
+}
+
+/// Swaps the updated values a step returned into the state: the graph's
+/// result tensors and the state's trade places, so nothing is copied.
+bool swapInUpdates(CompiledGraph &graph, TrainingState &state) {
+  for (CompiledGraph::Result &result : graph.results()) {
+    rt::Tensor *target = nullptr;
+    if (result.role == "param_update" || result.role == "buffer_update")
+      target = state.params.find(result.name);
+    else if (result.role == "opt_state_update") {
+      auto it = state.optimizerState.find(result.name);
+      target = it == state.optimizerState.end() ? nullptr : &it->second;
+    } else {
+      continue;
+    }
+    if (!target)
+      return fail("the training step updates unknown '" + result.name + "'");
+    std::swap(*target, result.tensor);
+  }
+  return true;
+}
+
+bool writeTrainingCheckpoint(const std::string &dir, const TrainingState &state,
+                             const rt::BatchIteratorState &position) {
+  std::vector<rt::NamedTensorView> tensors;
+  for (const auto &[name, tensor] : state.params.values())
+    tensors.emplace_back("param." + name, tensor.view());
+  for (const auto &[name, tensor] : state.optimizerState)
+    tensors.emplace_back("opt." + name, tensor.view());
+  rt::JsonObject json;
+  json.setInteger("step", state.stepCount);
+  json.setNumber("epoch_loss_sum", state.epochLossSum);
+  json.setInteger("epoch_samples", state.epochSamples);
+  json.setInteger("epoch_correct", state.epochCorrect);
+  json.setInteger("epoch_scored", state.epochScored);
+  json.setInteger("epochs_done", static_cast<int64_t>(state.trainLoss.size()));
+  // JSON has no NaN: an epoch without evaluation has no eval entry.
+  for (size_t i = 0; i < state.trainLoss.size(); ++i) {
+    json.setNumber("history.train." + std::to_string(i), state.trainLoss[i]);
+    if (i < state.evalLoss.size() && std::isfinite(state.evalLoss[i]))
+      json.setNumber("history.eval." + std::to_string(i), state.evalLoss[i]);
+  }
+  rt::saveIteratorState(json, position);
+  if (rt::Error error = rt::writeCheckpoint(dir, tensors, json); !error.ok())
+    return fail(error.message());
+  return true;
+}
+
+bool restoreCheckpoint(const std::string &dir, TrainingState &state,
+                       rt::BatchIteratorState &position) {
+  rt::Expected<rt::Checkpoint> checkpoint = rt::readCheckpoint(dir);
+  if (!checkpoint.ok())
+    return fail(checkpoint.message());
+  auto load = [&](const std::string &key, rt::Tensor &into) {
+    const rt::Tensor *saved = checkpoint->tensor(key);
+    if (!saved)
+      return fail(dir + ": no '" + key + "' in the checkpoint");
+    rt::Error same =
+        rt::checkTensorType("'" + key + "'", saved->view(), into.view().dtype(),
+                            into.view().shape());
+    if (!same.ok())
+      return fail(dir + ": " + same.message());
+    rt::Expected<rt::Tensor> copy = saved->clone();
+    if (!copy.ok())
+      return fail(copy.message());
+    into = std::move(*copy);
+    return true;
+  };
+  for (const auto &[name, tensor] : state.params.values())
+    if (!load("param." + name, *state.params.find(name)))
+      return false;
+  for (auto &[name, tensor] : state.optimizerState)
+    if (!load("opt." + name, tensor))
+      return false;
+  const rt::JsonObject &json = checkpoint->state;
+  rt::Expected<int64_t> step = json.getInteger("step");
+  rt::Expected<double> lossSum = json.getNumber("epoch_loss_sum");
+  rt::Expected<int64_t> samples = json.getInteger("epoch_samples");
+  rt::Expected<int64_t> correct = json.getInteger("epoch_correct");
+  rt::Expected<int64_t> scored = json.getInteger("epoch_scored");
+  rt::Expected<int64_t> epochsDone = json.getInteger("epochs_done");
+  rt::Expected<rt::BatchIteratorState> iterator = rt::loadIteratorState(json);
+  for (const std::string *message :
+       {&step.message(), &lossSum.message(), &samples.message(),
+        &correct.message(), &scored.message(), &epochsDone.message(),
+        &iterator.message()})
+    if (!message->empty())
+      return fail(dir + "/state.json: " + *message);
+  state.stepCount = *step;
+  state.epochLossSum = *lossSum;
+  state.epochSamples = *samples;
+  state.epochCorrect = *correct;
+  state.epochScored = *scored;
+  for (int64_t i = 0; i < *epochsDone; ++i) {
+    rt::Expected<double> train =
+        json.getNumber("history.train." + std::to_string(i));
+    rt::Expected<double> eval =
+        json.getNumber("history.eval." + std::to_string(i));
+    state.trainLoss.push_back(train.ok() ? *train : NAN);
+    state.evalLoss.push_back(eval.ok() ? *eval : NAN);
+  }
+  position = *iterator;
+  return true;
+}
+
+} // namespace nnc::cli

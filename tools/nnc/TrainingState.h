@@ -1,0 +1,64 @@
+//===- TrainingState.h - What a training run carries ------------*- C++ -*-===//
+//
+// The values a training run carries from step to step (parameters,
+// buffers, optimizer state, counters, the running sums of the epoch), the
+// swap of a step's updated values into them, and the atomic checkpoint
+// folder `--checkpoint` writes and `--resume DIR` reads.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TOOLS_TRAININGSTATE_H
+#define NNC_TOOLS_TRAININGSTATE_H
+
+#include "tools/nnc/CompiledGraph.h"
+#include "tools/nnc/ParameterStore.h"
+
+#include "runtime/BatchIterator.h"
+#include "runtime/Tensor.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nnc::cli {
+
+/// Everything a training run carries from step to step.
+struct TrainingState {
+  ParameterStore params; ///< parameters and buffers
+  std::map<std::string, rt::Tensor> optimizerState;
+  rt::Tensor step; ///< i64 scalar, 1-based
+  rt::Tensor lr;   ///< f32 scalar
+  int64_t stepCount = 0;
+  std::vector<double> trainLoss, evalLoss; ///< per finished epoch
+  // Sums over the current epoch, kept in checkpoints for a mid-epoch resume.
+  double epochLossSum = 0;
+  int64_t epochSamples = 0, epochCorrect = 0, epochScored = 0;
+};
+
+/// Makes the scalar `step` and `lr` tensors. Prints a one-line error and
+/// returns false on failure.
+bool createStepScalars(TrainingState &state);
+
+/// Zero optimizer state for every `opt_state` argument of `step`. Prints a
+/// one-line error and returns false on failure.
+bool zeroOptimizerState(const CompiledGraph &step, TrainingState &state);
+
+/// Swaps the updated values a step returned into the state: the graph's
+/// result tensors and the state's trade places, so nothing is copied.
+bool swapInUpdates(CompiledGraph &graph, TrainingState &state);
+
+/// Writes `state` and the iterator `position` to the checkpoint folder
+/// `dir`, atomically. Prints a one-line error and returns false on failure.
+bool writeTrainingCheckpoint(const std::string &dir, const TrainingState &state,
+                             const rt::BatchIteratorState &position);
+
+/// Loads a checkpoint written by writeTrainingCheckpoint into `state`; every
+/// tensor must match the one already there (name, dtype, shape). Prints a
+/// one-line error and returns false on failure.
+bool restoreCheckpoint(const std::string &dir, TrainingState &state,
+                       rt::BatchIteratorState &position);
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_TRAININGSTATE_H
