@@ -79,19 +79,7 @@ flatbuffers::Offset<fb::SharedObject> writeObject(Builder &b,
   return fb::CreateSharedObject(b, data);
 }
 
-/// FNV-1a over `size` bytes: detects any change of a single byte, so any
-/// bit flip in a stored executable, whatever field it hits.
-uint64_t digestOf(const void *bytes, size_t size) {
-  uint64_t hash = 14695981039346656037ull;
-  const auto *p = static_cast<const unsigned char *>(bytes);
-  for (size_t i = 0; i < size; ++i) {
-    hash ^= p[i];
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
-
-constexpr size_t kDigestBytes = sizeof(uint64_t);
+constexpr size_t kDigestBytes = kExecutableDigestBytes;
 
 flatbuffers::Offset<fb::Target> writeTarget(Builder &b,
                                             const LinkedTarget &t) {
@@ -108,6 +96,16 @@ flatbuffers::Offset<fb::Target> writeTarget(Builder &b,
 }
 
 } // namespace
+
+uint64_t executableDigest(const void *bytes, size_t size) {
+  uint64_t hash = 14695981039346656037ull;
+  const auto *p = static_cast<const unsigned char *>(bytes);
+  for (size_t i = 0; i < size; ++i) {
+    hash ^= p[i];
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
 
 std::string serializeExecutable(const std::vector<const CpuKernel *> &kernels,
                                 const std::vector<int64_t> &moduleOf,
@@ -126,7 +124,7 @@ std::string serializeExecutable(const std::vector<const CpuKernel *> &kernels,
            fb::ExecutableIdentifier());
   // The digest goes first (little-endian): the code runs as it is, so a
   // damaged executable must never reach the loader.
-  uint64_t digest = digestOf(b.GetBufferPointer(), b.GetSize());
+  uint64_t digest = executableDigest(b.GetBufferPointer(), b.GetSize());
   std::string bytes(kDigestBytes, '\0');
   for (size_t i = 0; i < kDigestBytes; ++i)
     bytes[i] = static_cast<char>((digest >> (8 * i)) & 0xff);
@@ -149,11 +147,13 @@ std::string str(const flatbuffers::String *s) {
   return s ? s->str() : std::string();
 }
 
-template <typename T>
-std::vector<int64_t> readLongs(const flatbuffers::Vector<T> *values) {
-  std::vector<int64_t> result;
-  if (values)
-    result.assign(values->begin(), values->end());
+/// The elements of an int64 vector, copied bytewise: the verifier checks a
+/// vector's length field, not that 8-byte elements are 8-aligned in a
+/// hand-crafted buffer. (The format is little-endian, like every host.)
+std::vector<int64_t> readLongs(const flatbuffers::Vector<int64_t> *values) {
+  std::vector<int64_t> result(values ? values->size() : 0);
+  if (!result.empty())
+    std::memcpy(result.data(), values->Data(), result.size() * sizeof(int64_t));
   return result;
 }
 
@@ -516,7 +516,7 @@ rt::Expected<SerializedExecutable> deserializeExecutable(const void *bytes,
   for (size_t i = 0; i < kDigestBytes; ++i)
     stored |= uint64_t(raw[i]) << (8 * i);
   size_t bodySize = size - kDigestBytes;
-  if (digestOf(raw + kDigestBytes, bodySize) != stored)
+  if (executableDigest(raw + kDigestBytes, bodySize) != stored)
     return bad("it does not match its digest");
   if (bodySize >= std::numeric_limits<flatbuffers::uoffset_t>::max())
     return bad("it is too large");
