@@ -4,6 +4,7 @@
 
 #include "backends/cpu/gemm/Conv2d.h"
 #include "backends/cpu/gemm/Gemm.h"
+#include "backends/cpu/gemm/Pool2d.h"
 
 namespace nnc::cpu {
 
@@ -45,6 +46,12 @@ void runContractionHead(const ContractionHead &head, void *const *buffers,
     return;
   case ContractionHead::Kind::Conv2dGradWeight:
     conv2dGradWeight(kernels, head.conv, lhs, rhs, out, first, last);
+    return;
+  case ContractionHead::Kind::MaxPool2d:
+    maxPool2dForward(head.conv, lhs, out, first, last);
+    return;
+  case ContractionHead::Kind::MaxPool2dGrad:
+    maxPool2dGrad(head.conv, lhs, rhs, out, first, last);
     return;
   }
 }

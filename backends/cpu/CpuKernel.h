@@ -55,9 +55,19 @@ struct DataCheck {
 /// rows [first, last) of its result H (leading dimension: matmul rows, or
 /// the first batch dimension of a batched matmul; images of conv2d and
 /// conv2d_grad_input; filters of conv2d_grad_weight) from whole buffers, so
-/// every split gives bitwise the same H.
+/// every split gives bitwise the same H. f32 max_pool2d (x in lhs) and
+/// max_pool2d_grad (x, dy) run the same way, by images, through gemm/Pool2d.h
+/// with their window in `conv`.
 struct ContractionHead {
-  enum class Kind { None, Matmul, Conv2d, Conv2dGradInput, Conv2dGradWeight };
+  enum class Kind {
+    None,
+    Matmul,
+    Conv2d,
+    Conv2dGradInput,
+    Conv2dGradWeight,
+    MaxPool2d,
+    MaxPool2dGrad
+  };
   Kind kind = Kind::None;
   /// Kernel buffers of the operands (matmul lhs/rhs; conv x/w; grad input
   /// dy/w; grad weight x/dy) and of the conv bias (-1: none).

@@ -3,6 +3,7 @@
 #include "backends/cpu/compiler/KernelPlan.h"
 
 #include "backends/cpu/compiler/LinalgBuilders.h"
+#include "backends/cpu/gemm/Pool2d.h"
 
 #include "ir/NNOps.h"
 
@@ -284,6 +285,39 @@ std::optional<HeadPlan> planMatmul(nn::MatmulOp op) {
   return plan;
 }
 
+/// max_pool2d or its gradient by images, its window in a Conv2dShape with
+/// as many filters as channels.
+template <typename PoolOp>
+std::optional<HeadPlan> planMaxPool(PoolOp op, ContractionHead::Kind kind,
+                                    Value x, Value other) {
+  HeadPlan plan;
+  ContractionHead &head = plan.head;
+  head.kind = kind;
+  head.lhs = argumentOf(x);
+  head.rhs = argumentOf(other);
+  Conv2dShape &shape = head.conv;
+  RankedTensorType xType = tensorTypeOf(x);
+  if (xType.getRank() != 4)
+    return std::nullopt;
+  shape.batch = xType.getDimSize(0);
+  shape.channels = shape.filters = xType.getDimSize(1);
+  shape.height = xType.getDimSize(2);
+  shape.width = xType.getDimSize(3);
+  ArrayRef<int64_t> stride = op.getEffectiveStride();
+  shape.kernelH = op.getKernel()[0];
+  shape.kernelW = op.getKernel()[1];
+  shape.strideH = stride[0];
+  shape.strideW = stride[1];
+  shape.padH = op.getPadding()[0];
+  shape.padW = op.getPadding()[1];
+  if (!validPool2d(shape))
+    return std::nullopt;
+  RankedTensorType out = tensorTypeOf(op.getResult());
+  head.rows = out.getDimSize(0);
+  head.rowElements = out.getNumElements() / std::max<int64_t>(1, head.rows);
+  return plan;
+}
+
 std::optional<HeadPlan> planHeadOp(Operation *op) {
   for (Value operand : op->getOperands())
     if (!isF32(operand) || argumentOf(operand) < 0)
@@ -292,6 +326,12 @@ std::optional<HeadPlan> planHeadOp(Operation *op) {
     return std::nullopt;
   if (auto matmul = dyn_cast<nn::MatmulOp>(op))
     return planMatmul(matmul);
+  if (auto pool = dyn_cast<nn::MaxPool2dOp>(op))
+    return planMaxPool(pool, ContractionHead::Kind::MaxPool2d, pool.getX(),
+                       pool.getX());
+  if (auto grad = dyn_cast<nn::MaxPool2dGradOp>(op))
+    return planMaxPool(grad, ContractionHead::Kind::MaxPool2dGrad, grad.getX(),
+                       grad.getDy());
 
   HeadPlan plan;
   ContractionHead &head = plan.head;
