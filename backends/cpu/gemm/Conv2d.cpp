@@ -4,7 +4,8 @@
 // and P = outHeight * outWidth, and col = im2col(x) [K, P]:
 //   forward:     y [Fg, P]  = W [Fg, K] * col
 //   grad input:  dcol [K, P] = W^T * dy [Fg, P], then dx = col2im(dcol)
-//   grad weight: dW [Fg, K] += dy [Fg, P] * col^T, over the images in order
+//   grad weight: dW [Fg, K] += dy [Fg, P] * col^T, over the images in order,
+//                with col^T built as such ([P, K]) rather than transposed
 //
 //===----------------------------------------------------------------------===//
 
@@ -71,14 +72,90 @@ void im2col(const Conv2dShape &s, const GroupDims &d, const float *x,
           }
           const float *in = plane + ih * s.width + offsetW;
           std::fill(out, out + owBegin, 0.0f);
+          // Runs are a few floats (LeNet: 8 to 28): a loop the compiler
+          // inlines beats a call to memcpy.
           if (s.strideW == 1)
-            std::memcpy(out + owBegin, in + owBegin,
-                        (owEnd - owBegin) * sizeof(float));
+            for (int64_t ow = owBegin; ow < owEnd; ++ow)
+              out[ow] = in[ow];
           else
             for (int64_t ow = owBegin; ow < owEnd; ++ow)
               out[ow] = in[ow * s.strideW];
           std::fill(out + owEnd, out + outW, 0.0f);
         }
+      }
+    }
+  }
+}
+
+/// out[ow * depth + kw] = in[ow + kw] for ow in [begin, end), kw in
+/// [0, kernelW): the unit-stride, undilated rows of im2colTransposed, with
+/// the common kernel widths as constants so each copy is a few moves.
+template <int64_t KW>
+void copyWindows(const float *in, float *out, int64_t depth, int64_t begin,
+                 int64_t end, int64_t kernelW) {
+  int64_t kw = KW > 0 ? KW : kernelW;
+  for (int64_t ow = begin; ow < end; ++ow)
+    for (int64_t k = 0; k < kw; ++k)
+      out[ow * depth + k] = in[ow + k];
+}
+
+/// colT [pixels, depth], the transpose of im2col, of the `d.channels` input
+/// planes at `x`: one row of taps per output pixel, written an output row
+/// at a time so the rows being filled stay in L1.
+void im2colTransposed(const Conv2dShape &s, const GroupDims &d, const float *x,
+                      float *colT) {
+  int64_t outH = s.outHeight(), outW = s.outWidth();
+  // Output columns whose whole window row lies inside the image.
+  int64_t span = (s.kernelW - 1) * s.dilationW;
+  int64_t owLo = std::min((s.padW + s.strideW - 1) / s.strideW, outW);
+  int64_t owHi = std::clamp<int64_t>(
+      (s.width - 1 - span + s.padW) / s.strideW + 1, owLo, outW);
+  if (s.width - 1 - span + s.padW < 0)
+    owHi = owLo;
+  bool unit = s.strideW == 1 && s.dilationW == 1;
+  for (int64_t oh = 0; oh < outH; ++oh) {
+    float *rows = colT + oh * outW * d.depth;
+    for (int64_t c = 0; c < d.channels; ++c) {
+      const float *plane = x + c * d.image;
+      for (int64_t kh = 0; kh < s.kernelH; ++kh) {
+        float *taps = rows + (c * s.kernelH + kh) * s.kernelW;
+        int64_t ih = oh * s.strideH - s.padH + kh * s.dilationH;
+        if (ih < 0 || ih >= s.height) {
+          for (int64_t ow = 0; ow < outW; ++ow)
+            std::fill(taps + ow * d.depth, taps + ow * d.depth + s.kernelW,
+                      0.0f);
+          continue;
+        }
+        const float *in = plane + ih * s.width;
+        auto edge = [&](int64_t ow) {
+          float *out = taps + ow * d.depth;
+          int64_t iw0 = ow * s.strideW - s.padW;
+          for (int64_t kw = 0; kw < s.kernelW; ++kw) {
+            int64_t iw = iw0 + kw * s.dilationW;
+            out[kw] = iw >= 0 && iw < s.width ? in[iw] : 0.0f;
+          }
+        };
+        for (int64_t ow = 0; ow < owLo; ++ow)
+          edge(ow);
+        if (unit) {
+          const float *from = in - s.padW;
+          switch (s.kernelW) {
+          case 3:
+            copyWindows<3>(from, taps, d.depth, owLo, owHi, 3);
+            break;
+          case 5:
+            copyWindows<5>(from, taps, d.depth, owLo, owHi, 5);
+            break;
+          default:
+            copyWindows<0>(from, taps, d.depth, owLo, owHi, s.kernelW);
+            break;
+          }
+        } else {
+          for (int64_t ow = owLo; ow < owHi; ++ow)
+            edge(ow);
+        }
+        for (int64_t ow = owHi; ow < outW; ++ow)
+          edge(ow);
       }
     }
   }
@@ -95,15 +172,27 @@ void col2imAdd(const Conv2dShape &s, const GroupDims &d, const float *col,
       for (int64_t kw = 0; kw < s.kernelW; ++kw) {
         const float *row =
             col + ((c * s.kernelH + kh) * s.kernelW + kw) * d.pixels;
+        int64_t offsetW = kw * s.dilationW - s.padW;
+        // The output columns whose input column lies inside the image, as
+        // in im2col.
+        int64_t owBegin = std::clamp<int64_t>(
+            (-offsetW + s.strideW - 1) / s.strideW, 0, outW);
+        if (offsetW >= 0)
+          owBegin = 0;
+        int64_t owEnd = std::clamp<int64_t>(
+            (s.width - offsetW + s.strideW - 1) / s.strideW, owBegin, outW);
         for (int64_t oh = 0; oh < outH; ++oh) {
           int64_t ih = oh * s.strideH - s.padH + kh * s.dilationH;
           if (ih < 0 || ih >= s.height)
             continue;
-          for (int64_t ow = 0; ow < outW; ++ow) {
-            int64_t iw = ow * s.strideW - s.padW + kw * s.dilationW;
-            if (iw >= 0 && iw < s.width)
-              plane[ih * s.width + iw] += row[oh * outW + ow];
-          }
+          float *out = plane + ih * s.width + offsetW;
+          const float *in = row + oh * outW;
+          if (s.strideW == 1)
+            for (int64_t ow = owBegin; ow < owEnd; ++ow)
+              out[ow] += in[ow];
+          else
+            for (int64_t ow = owBegin; ow < owEnd; ++ow)
+              out[ow * s.strideW] += in[ow];
         }
       }
     }
@@ -203,17 +292,20 @@ void conv2dGradWeight(const GemmKernels &kernels, const Conv2dShape &s,
     }
     for (int64_t n = 0; n < s.batch; ++n) {
       const float *xg = x + (n * s.channels + g * d.channels) * d.image;
+      // B = col^T. Built transposed ([pixels, depth]) the GEMM reads it in
+      // place for up to two row tiles of filters, where col [depth, pixels]
+      // would be transposed into panels on every call.
       if (!d.direct)
-        im2col(s, d, xg, col);
+        im2colTransposed(s, d, xg, col);
       GemmProblem p;
-      p.transB = true;
+      p.transB = d.direct;
       p.m = d.filters;
       p.n = d.depth;
       p.k = d.pixels;
       p.a = dy + (n * s.filters + g * d.filters) * d.pixels;
       p.lda = d.pixels;
       p.b = d.direct ? xg : col;
-      p.ldb = d.pixels;
+      p.ldb = d.direct ? d.pixels : d.depth;
       p.c = dwg;
       p.ldc = d.depth;
       p.accumulate = n > 0;
