@@ -87,77 +87,97 @@ void im2col(const Conv2dShape &s, const GroupDims &d, const float *x,
   }
 }
 
-/// out[ow * depth + kw] = in[ow + kw] for ow in [begin, end), kw in
-/// [0, kernelW): the unit-stride, undilated rows of im2colTransposed, with
-/// the common kernel widths as constants so each copy is a few moves.
-template <int64_t KW>
-void copyWindows(const float *in, float *out, int64_t depth, int64_t begin,
-                 int64_t end, int64_t kernelW) {
-  int64_t kw = KW > 0 ? KW : kernelW;
-  for (int64_t ow = begin; ow < end; ++ow)
-    for (int64_t k = 0; k < kw; ++k)
-      out[ow * depth + k] = in[ow + k];
+/// The output columns [lo, hi) whose whole window row lies inside the
+/// image, for a kernel `kernelW` wide.
+void insideColumns(const Conv2dShape &s, int64_t kernelW, int64_t &lo,
+                   int64_t &hi) {
+  int64_t outW = s.outWidth();
+  int64_t last = s.width - 1 - (kernelW - 1) * s.dilationW + s.padW;
+  lo = std::min((s.padW + s.strideW - 1) / s.strideW, outW);
+  hi = last < 0 ? lo : std::clamp<int64_t>(last / s.strideW + 1, lo, outW);
 }
 
 /// colT [pixels, depth], the transpose of im2col, of the `d.channels` input
-/// planes at `x`: one row of taps per output pixel, written an output row
-/// at a time so the rows being filled stay in L1.
+/// planes at `x`: one row of taps per output pixel. KW > 0 fixes the kernel
+/// width at compile time, so the copy of a unit-stride, undilated window
+/// row is a few moves; KW == 0 handles any window. The loop over pixels is
+/// innermost when output rows are longer than the channels x kernel rows
+/// of a pixel (LeNet's first layer: 24 against 5), else outermost (its
+/// second: 8 against 30).
+template <int64_t KW>
+void im2colTransposedAs(const Conv2dShape &s, const GroupDims &d,
+                        const float *x, float *colT) {
+  int64_t outH = s.outHeight(), outW = s.outWidth();
+  int64_t kernelW = KW > 0 ? KW : s.kernelW;
+  int64_t owLo, owHi;
+  insideColumns(s, kernelW, owLo, owHi);
+  bool unit = s.strideW == 1 && s.dilationW == 1;
+  if (outW >= d.channels * s.kernelH) {
+    for (int64_t oh = 0; oh < outH; ++oh)
+      for (int64_t c = 0; c < d.channels; ++c)
+        for (int64_t kh = 0; kh < s.kernelH; ++kh) {
+          float *taps =
+              colT + oh * outW * d.depth + (c * s.kernelH + kh) * kernelW;
+          int64_t ih = oh * s.strideH - s.padH + kh * s.dilationH;
+          if (ih < 0 || ih >= s.height) {
+            for (int64_t ow = 0; ow < outW; ++ow)
+              std::fill(taps + ow * d.depth, taps + ow * d.depth + kernelW,
+                        0.0f);
+            continue;
+          }
+          const float *in = x + c * d.image + ih * s.width;
+          for (int64_t ow = 0; ow < outW; ++ow) {
+            float *out = taps + ow * d.depth;
+            int64_t iw0 = ow * s.strideW - s.padW;
+            if (unit && ow >= owLo && ow < owHi) {
+              for (int64_t kw = 0; kw < kernelW; ++kw)
+                out[kw] = in[iw0 + kw];
+              continue;
+            }
+            for (int64_t kw = 0; kw < kernelW; ++kw) {
+              int64_t iw = iw0 + kw * s.dilationW;
+              out[kw] = iw >= 0 && iw < s.width ? in[iw] : 0.0f;
+            }
+          }
+        }
+    return;
+  }
+  for (int64_t oh = 0; oh < outH; ++oh)
+    for (int64_t ow = 0; ow < outW; ++ow) {
+      float *out = colT + (oh * outW + ow) * d.depth;
+      int64_t iw0 = ow * s.strideW - s.padW;
+      bool inside = unit && ow >= owLo && ow < owHi;
+      for (int64_t c = 0; c < d.channels; ++c)
+        for (int64_t kh = 0; kh < s.kernelH; ++kh) {
+          float *taps = out + (c * s.kernelH + kh) * kernelW;
+          int64_t ih = oh * s.strideH - s.padH + kh * s.dilationH;
+          if (ih < 0 || ih >= s.height) {
+            std::fill(taps, taps + kernelW, 0.0f);
+            continue;
+          }
+          const float *in = x + c * d.image + ih * s.width;
+          if (inside) {
+            for (int64_t kw = 0; kw < kernelW; ++kw)
+              taps[kw] = in[iw0 + kw];
+            continue;
+          }
+          for (int64_t kw = 0; kw < kernelW; ++kw) {
+            int64_t iw = iw0 + kw * s.dilationW;
+            taps[kw] = iw >= 0 && iw < s.width ? in[iw] : 0.0f;
+          }
+        }
+    }
+}
+
 void im2colTransposed(const Conv2dShape &s, const GroupDims &d, const float *x,
                       float *colT) {
-  int64_t outH = s.outHeight(), outW = s.outWidth();
-  // Output columns whose whole window row lies inside the image.
-  int64_t span = (s.kernelW - 1) * s.dilationW;
-  int64_t owLo = std::min((s.padW + s.strideW - 1) / s.strideW, outW);
-  int64_t owHi = std::clamp<int64_t>(
-      (s.width - 1 - span + s.padW) / s.strideW + 1, owLo, outW);
-  if (s.width - 1 - span + s.padW < 0)
-    owHi = owLo;
-  bool unit = s.strideW == 1 && s.dilationW == 1;
-  for (int64_t oh = 0; oh < outH; ++oh) {
-    float *rows = colT + oh * outW * d.depth;
-    for (int64_t c = 0; c < d.channels; ++c) {
-      const float *plane = x + c * d.image;
-      for (int64_t kh = 0; kh < s.kernelH; ++kh) {
-        float *taps = rows + (c * s.kernelH + kh) * s.kernelW;
-        int64_t ih = oh * s.strideH - s.padH + kh * s.dilationH;
-        if (ih < 0 || ih >= s.height) {
-          for (int64_t ow = 0; ow < outW; ++ow)
-            std::fill(taps + ow * d.depth, taps + ow * d.depth + s.kernelW,
-                      0.0f);
-          continue;
-        }
-        const float *in = plane + ih * s.width;
-        auto edge = [&](int64_t ow) {
-          float *out = taps + ow * d.depth;
-          int64_t iw0 = ow * s.strideW - s.padW;
-          for (int64_t kw = 0; kw < s.kernelW; ++kw) {
-            int64_t iw = iw0 + kw * s.dilationW;
-            out[kw] = iw >= 0 && iw < s.width ? in[iw] : 0.0f;
-          }
-        };
-        for (int64_t ow = 0; ow < owLo; ++ow)
-          edge(ow);
-        if (unit) {
-          const float *from = in - s.padW;
-          switch (s.kernelW) {
-          case 3:
-            copyWindows<3>(from, taps, d.depth, owLo, owHi, 3);
-            break;
-          case 5:
-            copyWindows<5>(from, taps, d.depth, owLo, owHi, 5);
-            break;
-          default:
-            copyWindows<0>(from, taps, d.depth, owLo, owHi, s.kernelW);
-            break;
-          }
-        } else {
-          for (int64_t ow = owLo; ow < owHi; ++ow)
-            edge(ow);
-        }
-        for (int64_t ow = owHi; ow < outW; ++ow)
-          edge(ow);
-      }
-    }
+  switch (s.kernelW) {
+  case 3:
+    return im2colTransposedAs<3>(s, d, x, colT);
+  case 5:
+    return im2colTransposedAs<5>(s, d, x, colT);
+  default:
+    return im2colTransposedAs<0>(s, d, x, colT);
   }
 }
 
