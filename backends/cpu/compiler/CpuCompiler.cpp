@@ -146,6 +146,11 @@ int64_t headChunkRows(const ContractionHead &head) {
       return rows;
   }
   int64_t rows = head.rows;
+  // Every filter range of conv2d_grad_weight im2cols the whole batch again,
+  // which costs more than the GEMM of a few filters: keep it whole below
+  // 32 filters (the executor runs other kernels beside it meanwhile).
+  if (head.kind == ContractionHead::Kind::Conv2dGradWeight && rows < 32)
+    return rows;
   int64_t chunks = rows >= 256 ? 4 : 2;
   int64_t chunk = (rows + chunks - 1) / chunks;
   if (head.kind == ContractionHead::Kind::Matmul && head.lhsIndex.empty()) {
