@@ -17,6 +17,22 @@ void runContractionHead(const ContractionHead &head, void *const *buffers,
   case ContractionHead::Kind::None:
     return;
   case ContractionHead::Kind::Matmul: {
+    if (head.columns) {
+      GemmProblem p;
+      p.transA = head.transA;
+      p.transB = head.transB;
+      p.m = head.m;
+      p.n = head.n;
+      p.k = head.k;
+      p.a = lhs;
+      p.lda = head.lda;
+      p.b = rhs;
+      p.ldb = head.ldb;
+      p.c = out;
+      p.ldc = head.n;
+      gemmBlock(kernels, p, 0, head.m, first, last);
+      return;
+    }
     if (head.lhsIndex.empty()) {
       gemm(kernels, head.transA, head.transB, head.m, head.n, head.k, lhs,
            head.lda, rhs, head.ldb, out, head.n, /*accumulate=*/false, first,

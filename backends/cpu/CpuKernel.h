@@ -77,6 +77,9 @@ struct ContractionHead {
   int64_t out = -1;
   /// Leading extent of H and its elements per leading row.
   int64_t rows = 0, rowElements = 0;
+  /// A one-row matmul split by the columns of H instead: `rows` is then n,
+  /// `rowElements` 1, and [first, last) are columns.
+  bool columns = false;
   /// Matmul: one product's op(A) [m, k] x op(B) [k, n], the leading
   /// dimensions as stored, and per leading row of H `matrices` products;
   /// matrix i of H reads lhs matrix lhsIndex[i] and rhs matrix rhsIndex[i]

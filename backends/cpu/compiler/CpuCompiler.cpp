@@ -146,6 +146,10 @@ int64_t headChunkRows(const ContractionHead &head) {
       return rows;
   }
   int64_t rows = head.rows;
+  // Columns of a one-row matmul: one block of whole 32-column panels per
+  // thread on two threads.
+  if (head.columns)
+    return std::max<int64_t>(32, (rows / 2 + 31) / 32 * 32);
   // Every filter range of conv2d_grad_weight im2cols the whole batch again,
   // which costs more than the GEMM of a few filters: keep it whole below
   // 32 filters (the executor runs other kernels beside it meanwhile).
@@ -320,6 +324,8 @@ nnc_status compileParsed(ModuleOp module, CompiledModule &result) {
     int64_t chunkRows = 0;
     if (head) {
       jitFn = buildTail(fn, head->op, i, outResult);
+      if (head->head.columns)
+        splitTailByColumns(jitFn, *head);
       needsJit = !isEmptyTail(jitFn);
       int64_t hArg = static_cast<int64_t>(fn.getNumArguments());
       if (needsJit) {

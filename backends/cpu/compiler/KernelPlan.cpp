@@ -271,6 +271,15 @@ std::optional<HeadPlan> planMatmul(nn::MatmulOp op) {
     head.rowElements = head.n;
     if (head.transA)
       plan.wholeArgs.push_back(head.lhs);
+    // One row does not split by rows; its columns (two or more panels)
+    // can, if the rest of the kernel follows (splitTailByColumns).
+    if (head.m == 1 && head.n >= 64) {
+      head.columns = true;
+      head.rows = head.n;
+      head.rowElements = 1;
+      if (!head.transA)
+        plan.wholeArgs.push_back(head.lhs);
+    }
     return plan;
   }
   // Batched: rows are the first batch dimension; the operands are read by
@@ -395,6 +404,78 @@ std::optional<HeadPlan> planHeadOp(Operation *op) {
 }
 
 } // namespace
+
+namespace {
+
+/// True for the elementwise ops whose operands broadcast to the result's
+/// shape and that a column view leaves meaning the same.
+bool isColumnwise(Operation *op) {
+  return isa<nn::AddOp, nn::SubOp, nn::MulOp, nn::DivOp, nn::PowOp, nn::NegOp,
+             nn::AbsOp, nn::ExpOp, nn::LogOp, nn::SqrtOp, nn::ReluOp,
+             nn::SigmoidOp, nn::TanhOp, nn::GeluOp, nn::LeakyReluOp,
+             nn::MaximumOp, nn::MinimumOp, nn::SignOp, nn::ReluGradOp,
+             nn::LeakyReluGradOp, nn::GeluGradOp>(op);
+}
+
+} // namespace
+
+void nnc::cpu::splitTailByColumns(func::FuncOp tail, HeadPlan &plan) {
+  ContractionHead &head = plan.head;
+  int64_t n = head.n;
+  // [1, n] and [n] become [n, 1]; scalars stay.
+  auto isRow = [&](Type type) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor)
+      return false;
+    ArrayRef<int64_t> shape = tensor.getShape();
+    return (shape.size() == 2 && shape[0] == 1 && shape[1] == n) ||
+           (shape.size() == 1 && shape[0] == n);
+  };
+  auto isScalar = [](Type type) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    return tensor && tensor.getRank() == 0;
+  };
+  Block &body = tail.getBody().front();
+  bool fits = true;
+  for (Operation &op : body.without_terminator()) {
+    if (isa<nn::ConstantOp>(op)) {
+      fits &= isScalar(op.getResult(0).getType());
+      continue;
+    }
+    fits &= isColumnwise(&op);
+    for (Value operand : op.getOperands())
+      fits &= isRow(operand.getType()) || isScalar(operand.getType());
+    for (Value result : op.getResults())
+      fits &= isRow(result.getType());
+  }
+  for (Value result : body.getTerminator()->getOperands())
+    fits &= isRow(result.getType());
+  BlockArgument h = body.getArguments().back();
+  fits &= isRow(h.getType());
+  if (!fits) {
+    head.columns = false;
+    head.rows = head.m;
+    head.rowElements = head.n;
+    return;
+  }
+  auto column = [&](Type type) -> Type {
+    if (!isRow(type))
+      return type;
+    auto tensor = cast<RankedTensorType>(type);
+    return RankedTensorType::get({n, 1}, tensor.getElementType());
+  };
+  for (BlockArgument arg : body.getArguments())
+    if (!arg.use_empty() || arg == h)
+      arg.setType(column(arg.getType()));
+  for (Operation &op : body.without_terminator())
+    for (Value result : op.getResults())
+      result.setType(column(result.getType()));
+  SmallVector<Type> inputs(body.getArgumentTypes());
+  SmallVector<Type> results;
+  for (Value result : body.getTerminator()->getOperands())
+    results.push_back(result.getType());
+  tail.setFunctionType(FunctionType::get(tail.getContext(), inputs, results));
+}
 
 std::optional<HeadPlan> nnc::cpu::planHead(func::FuncOp fn) {
   for (Operation &op : fn.getBody().front().without_terminator()) {

@@ -52,6 +52,14 @@ struct HeadPlan {
 /// reading function arguments only; nullopt otherwise.
 std::optional<HeadPlan> planHead(mlir::func::FuncOp fn);
 
+/// For a head planned by columns (a one-row matmul): makes `tail`, the rest
+/// of the kernel with H as its last argument, split by H's columns, by
+/// retyping every [1, n] or [n] value and argument it uses as [n, 1]; the
+/// buffers keep their bytes. When the tail holds anything but elementwise
+/// ops over such values and scalars, leaves it alone and plans the head by
+/// rows again.
+void splitTailByColumns(mlir::func::FuncOp tail, HeadPlan &plan);
+
 /// The data checks of `fn`'s op whose operands are function arguments.
 std::vector<DataCheck> planChecks(mlir::func::FuncOp fn);
 
