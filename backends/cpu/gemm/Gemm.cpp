@@ -64,10 +64,13 @@ void packA(const GemmProblem &p, int64_t ic, int64_t mc, int64_t pc, int64_t kc,
     int64_t rows = std::min(mr, mc - ir);
     float *d = dst + ir * kc;
     if (p.transA) {
-      // A is stored K x M: each k step is a contiguous run of rows.
-      for (int64_t k = 0; k < kc; ++k)
-        std::memcpy(d + k * mr, p.a + (pc + k) * p.lda + ic + ir,
-                    rows * sizeof(float));
+      // A is stored K x M: each k step is a contiguous run of rows, short
+      // enough that an inlined loop beats a call to memcpy.
+      for (int64_t k = 0; k < kc; ++k) {
+        const float *s = p.a + (pc + k) * p.lda + ic + ir;
+        for (int64_t r = 0; r < rows; ++r)
+          d[k * mr + r] = s[r];
+      }
       continue;
     }
     const float *src[kMaxMr];
@@ -105,9 +108,12 @@ void packB(const GemmProblem &p, int64_t jc, int64_t nc, int64_t pc, int64_t kc,
     int64_t cols = std::min(nr, nc - jr);
     float *d = dst + jr * kc;
     if (!p.transB) {
-      for (int64_t k = 0; k < kc; ++k)
-        std::memcpy(d + k * nr, p.b + (pc + k) * p.ldb + jc + jr,
-                    cols * sizeof(float));
+      // Runs of at most NR floats: an inlined loop beats a call to memcpy.
+      for (int64_t k = 0; k < kc; ++k) {
+        const float *s = p.b + (pc + k) * p.ldb + jc + jr;
+        for (int64_t j = 0; j < cols; ++j)
+          d[k * nr + j] = s[j];
+      }
       continue;
     }
     // B is stored N x K: transpose.
