@@ -4,6 +4,7 @@
 
 #include "backends/cpu/gemm/Conv2d.h"
 #include "backends/cpu/gemm/Gemm.h"
+#include "backends/cpu/gemm/Gemv.h"
 #include "backends/cpu/gemm/Pool2d.h"
 
 namespace nnc::cpu {
@@ -17,7 +18,14 @@ void runContractionHead(const ContractionHead &head, void *const *buffers,
   case ContractionHead::Kind::None:
     return;
   case ContractionHead::Kind::Matmul: {
+    // One row: x is contiguous whether or not it is stored transposed.
+    bool oneRow =
+        head.m == 1 && head.lhsIndex.empty() && !head.transB && gemvAvailable();
     if (head.columns) {
+      if (oneRow) {
+        gemvColumns(lhs, rhs, head.ldb, head.k, out, first, last);
+        return;
+      }
       GemmProblem p;
       p.transA = head.transA;
       p.transB = head.transB;
@@ -31,6 +39,10 @@ void runContractionHead(const ContractionHead &head, void *const *buffers,
       p.c = out;
       p.ldc = head.n;
       gemmBlock(kernels, p, 0, head.m, first, last);
+      return;
+    }
+    if (oneRow) {
+      gemvColumns(lhs, rhs, head.ldb, head.k, out, 0, head.n);
       return;
     }
     if (head.lhsIndex.empty()) {
