@@ -10,6 +10,7 @@
 
 #include "backends/cpu/compiler/CpuPipeline.h"
 #include "backends/cpu/compiler/KernelPlan.h"
+#include "backends/cpu/gemm/Conv2dDirect.h"
 #include "backends/cpu/gemm/Gemm.h"
 
 #include "ir/NNDialect.h"
@@ -150,10 +151,12 @@ int64_t headChunkRows(const ContractionHead &head) {
   // thread on two threads.
   if (head.columns)
     return std::max<int64_t>(32, (rows / 2 + 31) / 32 * 32);
-  // Every filter range of conv2d_grad_weight im2cols the whole batch again,
-  // which costs more than the GEMM of a few filters: keep it whole below
-  // 32 filters (the executor runs other kernels beside it meanwhile).
-  if (head.kind == ContractionHead::Kind::Conv2dGradWeight && rows < 32)
+  // Every filter range of conv2d_grad_weight through the GEMM im2cols the
+  // whole batch again, which costs more than the GEMM of a few filters:
+  // keep it whole below 32 filters (the executor runs other kernels beside
+  // it meanwhile), unless the direct loops, which have no im2col, take it.
+  if (head.kind == ContractionHead::Kind::Conv2dGradWeight && rows < 32 &&
+      !conv2dGradWeightDirectFits(head.conv, 0, (rows + 1) / 2))
     return rows;
   int64_t chunks = rows >= 256 ? 4 : 2;
   int64_t chunk = (rows + chunks - 1) / chunks;

@@ -11,6 +11,7 @@
 
 #include "backends/cpu/gemm/Conv2d.h"
 
+#include "backends/cpu/gemm/Conv2dDirect.h"
 #include "backends/cpu/gemm/GemmScratch.h"
 
 #include <algorithm>
@@ -297,6 +298,10 @@ void conv2dGradInput(const GemmKernels &kernels, const Conv2dShape &s,
 void conv2dGradWeight(const GemmKernels &kernels, const Conv2dShape &s,
                       const float *x, const float *dy, float *dweight,
                       int64_t filterBegin, int64_t filterEnd) {
+  if (conv2dGradWeightDirectFits(s, filterBegin, filterEnd)) {
+    conv2dGradWeightDirect(s, x, dy, dweight, filterBegin, filterEnd);
+    return;
+  }
   GroupDims d = groupDims(s);
   float *col = d.direct ? nullptr
                         : threadScratch(ScratchSlot::Columns,
