@@ -235,6 +235,10 @@ bool Conv2dShape::valid() const {
 void conv2dForward(const GemmKernels &kernels, const Conv2dShape &s,
                    const float *x, const float *weight, const float *bias,
                    float *y, int64_t batchBegin, int64_t batchEnd) {
+  if (conv2dForwardDirectFits(s)) {
+    conv2dForwardDirect(s, x, weight, bias, y, batchBegin, batchEnd);
+    return;
+  }
   GroupDims d = groupDims(s);
   float *col = d.direct ? nullptr
                         : threadScratch(ScratchSlot::Columns,

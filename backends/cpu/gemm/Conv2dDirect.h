@@ -1,10 +1,12 @@
-//===- Conv2dDirect.h - conv2d_grad_weight without im2col -------*- C++ -*-===//
+//===- Conv2dDirect.h - Short-row conv2d without im2col ---------*- C++ -*-===//
 //
-// For a few filters and output rows of 16 or more pixels, the weight
-// gradient of a unit-stride, unpadded convolution as direct AVX-512 loops:
-// each filter's taps accumulate dy times the shifted input rows in zmm
-// registers, a vector of output columns at a time. The GEMM path's per-image
-// im2col (the whole batch again for every filter range) is what it avoids.
+// Unit-stride, unpadded convolutions with short output rows (8 to 32
+// pixels, LeNet's) as direct AVX-512 loops over a vector or two of output
+// columns: the forward pass accumulates weight times shifted input rows,
+// the weight gradient dy times shifted input rows, both in zmm registers.
+// The GEMM path's per-image im2col (for the weight gradient, the whole batch
+// again for every filter range) and its half-empty register tiles for a few
+// filters are what they avoid.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,6 +32,18 @@ bool conv2dGradWeightDirectFits(const Conv2dShape &shape, int64_t filterBegin,
 void conv2dGradWeightDirect(const Conv2dShape &shape, const float *x,
                             const float *dy, float *dweight,
                             int64_t filterBegin, int64_t filterEnd);
+
+/// True when conv2dForwardDirect runs `shape`: AVX-512F, stride and
+/// dilation 1, no padding, one group and 8 to 32 output columns.
+bool conv2dForwardDirectFits(const Conv2dShape &shape);
+
+/// y[n] = conv2d(x[n], weight) + bias for n in [batchBegin, batchEnd), as
+/// conv2dForward, when conv2dForwardDirectFits: each output row accumulates
+/// bias (or 0) and then every tap (c, kh, kw) in order, so the result does
+/// not depend on the batch range.
+void conv2dForwardDirect(const Conv2dShape &shape, const float *x,
+                         const float *weight, const float *bias, float *y,
+                         int64_t batchBegin, int64_t batchEnd);
 
 } // namespace nnc::cpu
 
