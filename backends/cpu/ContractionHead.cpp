@@ -4,6 +4,8 @@
 
 #include "backends/cpu/gemm/Conv2d.h"
 #include "backends/cpu/gemm/Gemm.h"
+#include "backends/cpu/gemm/Gemv.h"
+#include "backends/cpu/gemm/Pool2d.h"
 
 namespace nnc::cpu {
 
@@ -16,6 +18,33 @@ void runContractionHead(const ContractionHead &head,
   case ContractionHead::Kind::None:
     return;
   case ContractionHead::Kind::Matmul: {
+    // One row: x is contiguous whether or not it is stored transposed.
+    bool oneRow =
+        head.m == 1 && head.lhsIndex.empty() && !head.transB && gemvAvailable();
+    if (head.columns) {
+      if (oneRow) {
+        gemvColumns(lhs, rhs, head.ldb, head.k, out, first, last);
+        return;
+      }
+      GemmProblem p;
+      p.transA = head.transA;
+      p.transB = head.transB;
+      p.m = head.m;
+      p.n = head.n;
+      p.k = head.k;
+      p.a = lhs;
+      p.lda = head.lda;
+      p.b = rhs;
+      p.ldb = head.ldb;
+      p.c = out;
+      p.ldc = head.n;
+      gemmBlock(kernels, p, 0, head.m, first, last);
+      return;
+    }
+    if (oneRow) {
+      gemvColumns(lhs, rhs, head.ldb, head.k, out, 0, head.n);
+      return;
+    }
     if (head.lhsIndex.empty()) {
       gemm(kernels, head.transA, head.transB, head.m, head.n, head.k, lhs,
            head.lda, rhs, head.ldb, out, head.n, /*accumulate=*/false, first,
@@ -45,6 +74,12 @@ void runContractionHead(const ContractionHead &head,
     return;
   case ContractionHead::Kind::Conv2dGradWeight:
     conv2dGradWeight(kernels, head.conv, lhs, rhs, out, first, last);
+    return;
+  case ContractionHead::Kind::MaxPool2d:
+    maxPool2dForward(head.conv, lhs, out, first, last);
+    return;
+  case ContractionHead::Kind::MaxPool2dGrad:
+    maxPool2dGrad(head.conv, lhs, rhs, out, first, last);
     return;
   }
 }

@@ -57,9 +57,19 @@ struct DataCheck {
 /// rows [first, last) of its result H (leading dimension: matmul rows, or
 /// the first batch dimension of a batched matmul; images of conv2d and
 /// conv2d_grad_input; filters of conv2d_grad_weight) from whole buffers, so
-/// every split gives bitwise the same H.
+/// every split gives bitwise the same H. f32 max_pool2d (x in lhs) and
+/// max_pool2d_grad (x, dy) run the same way, by images, through gemm/Pool2d.h
+/// with their window in `conv`.
 struct ContractionHead {
-  enum class Kind { None, Matmul, Conv2d, Conv2dGradInput, Conv2dGradWeight };
+  enum class Kind {
+    None,
+    Matmul,
+    Conv2d,
+    Conv2dGradInput,
+    Conv2dGradWeight,
+    MaxPool2d,
+    MaxPool2dGrad
+  };
   Kind kind = Kind::None;
   /// Kernel buffers of the operands (matmul lhs/rhs; conv x/w; grad input
   /// dy/w; grad weight x/dy) and of the conv bias (-1: none).
@@ -69,6 +79,9 @@ struct ContractionHead {
   int64_t out = -1;
   /// Leading extent of H and its elements per leading row.
   int64_t rows = 0, rowElements = 0;
+  /// A one-row matmul split by the columns of H instead: `rows` is then n,
+  /// `rowElements` 1, and [first, last) are columns.
+  bool columns = false;
   /// Matmul: one product's op(A) [m, k] x op(B) [k, n], the leading
   /// dimensions as stored, and per leading row of H `matrices` products;
   /// matrix i of H reads lhs matrix lhsIndex[i] and rhs matrix rhsIndex[i]

@@ -10,6 +10,7 @@
 
 #include "backends/cpu/compiler/CpuPipeline.h"
 #include "backends/cpu/compiler/KernelPlan.h"
+#include "backends/cpu/gemm/Conv2dDirect.h"
 #include "backends/cpu/gemm/GemmJit.h"
 
 #include "ir/NNDialect.h"
@@ -146,6 +147,17 @@ int64_t headChunkRows(const ContractionHead &head) {
       return rows;
   }
   int64_t rows = head.rows;
+  // Columns of a one-row matmul: one block of whole 32-column panels per
+  // thread on two threads.
+  if (head.columns)
+    return std::max<int64_t>(32, (rows / 2 + 31) / 32 * 32);
+  // Every filter range of conv2d_grad_weight through the GEMM im2cols the
+  // whole batch again, which costs more than the GEMM of a few filters:
+  // keep it whole below 32 filters (the executor runs other kernels beside
+  // it meanwhile), unless the direct loops, which have no im2col, take it.
+  if (head.kind == ContractionHead::Kind::Conv2dGradWeight && rows < 32 &&
+      !conv2dGradWeightDirectFits(head.conv, 0, (rows + 1) / 2))
+    return rows;
   int64_t chunks = rows >= 256 ? 4 : 2;
   int64_t chunk = (rows + chunks - 1) / chunks;
   if (head.kind == ContractionHead::Kind::Matmul && head.lhsIndex.empty()) {
@@ -317,6 +329,8 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
     int64_t chunkRows = 0;
     if (head) {
       jitFn = buildTail(fn, head->op, i, outResult);
+      if (head->head.columns)
+        splitTailByColumns(jitFn, *head);
       needsJit = !isEmptyTail(jitFn);
       int64_t hArg = static_cast<int64_t>(fn.getNumArguments());
       if (needsJit) {

@@ -3,6 +3,7 @@
 #include "backends/cpu/compiler/KernelPlan.h"
 
 #include "backends/cpu/compiler/LinalgBuilders.h"
+#include "backends/cpu/gemm/Pool2d.h"
 
 #include "ir/NNOps.h"
 
@@ -270,6 +271,15 @@ std::optional<HeadPlan> planMatmul(nn::MatmulOp op) {
     head.rowElements = head.n;
     if (head.transA)
       plan.wholeArgs.push_back(head.lhs);
+    // One row does not split by rows; its columns (two or more panels)
+    // can, if the rest of the kernel follows (splitTailByColumns).
+    if (head.m == 1 && head.n >= 64) {
+      head.columns = true;
+      head.rows = head.n;
+      head.rowElements = 1;
+      if (!head.transA)
+        plan.wholeArgs.push_back(head.lhs);
+    }
     return plan;
   }
   // Batched: rows are the first batch dimension; the operands are read by
@@ -284,6 +294,39 @@ std::optional<HeadPlan> planMatmul(nn::MatmulOp op) {
   return plan;
 }
 
+/// max_pool2d or its gradient by images, its window in a Conv2dShape with
+/// as many filters as channels.
+template <typename PoolOp>
+std::optional<HeadPlan> planMaxPool(PoolOp op, ContractionHead::Kind kind,
+                                    Value x, Value other) {
+  HeadPlan plan;
+  ContractionHead &head = plan.head;
+  head.kind = kind;
+  head.lhs = argumentOf(x);
+  head.rhs = argumentOf(other);
+  Conv2dShape &shape = head.conv;
+  RankedTensorType xType = tensorTypeOf(x);
+  if (xType.getRank() != 4)
+    return std::nullopt;
+  shape.batch = xType.getDimSize(0);
+  shape.channels = shape.filters = xType.getDimSize(1);
+  shape.height = xType.getDimSize(2);
+  shape.width = xType.getDimSize(3);
+  ArrayRef<int64_t> stride = op.getEffectiveStride();
+  shape.kernelH = op.getKernel()[0];
+  shape.kernelW = op.getKernel()[1];
+  shape.strideH = stride[0];
+  shape.strideW = stride[1];
+  shape.padH = op.getPadding()[0];
+  shape.padW = op.getPadding()[1];
+  if (!validPool2d(shape))
+    return std::nullopt;
+  RankedTensorType out = tensorTypeOf(op.getResult());
+  head.rows = out.getDimSize(0);
+  head.rowElements = out.getNumElements() / std::max<int64_t>(1, head.rows);
+  return plan;
+}
+
 std::optional<HeadPlan> planHeadOp(Operation *op) {
   for (Value operand : op->getOperands())
     if (!isF32(operand) || argumentOf(operand) < 0)
@@ -292,6 +335,12 @@ std::optional<HeadPlan> planHeadOp(Operation *op) {
     return std::nullopt;
   if (auto matmul = dyn_cast<nn::MatmulOp>(op))
     return planMatmul(matmul);
+  if (auto pool = dyn_cast<nn::MaxPool2dOp>(op))
+    return planMaxPool(pool, ContractionHead::Kind::MaxPool2d, pool.getX(),
+                       pool.getX());
+  if (auto grad = dyn_cast<nn::MaxPool2dGradOp>(op))
+    return planMaxPool(grad, ContractionHead::Kind::MaxPool2dGrad, grad.getX(),
+                       grad.getDy());
 
   HeadPlan plan;
   ContractionHead &head = plan.head;
@@ -355,6 +404,78 @@ std::optional<HeadPlan> planHeadOp(Operation *op) {
 }
 
 } // namespace
+
+namespace {
+
+/// True for the elementwise ops whose operands broadcast to the result's
+/// shape and that a column view leaves meaning the same.
+bool isColumnwise(Operation *op) {
+  return isa<nn::AddOp, nn::SubOp, nn::MulOp, nn::DivOp, nn::PowOp, nn::NegOp,
+             nn::AbsOp, nn::ExpOp, nn::LogOp, nn::SqrtOp, nn::ReluOp,
+             nn::SigmoidOp, nn::TanhOp, nn::GeluOp, nn::LeakyReluOp,
+             nn::MaximumOp, nn::MinimumOp, nn::SignOp, nn::ReluGradOp,
+             nn::LeakyReluGradOp, nn::GeluGradOp>(op);
+}
+
+} // namespace
+
+void nnc::cpu::splitTailByColumns(func::FuncOp tail, HeadPlan &plan) {
+  ContractionHead &head = plan.head;
+  int64_t n = head.n;
+  // [1, n] and [n] become [n, 1]; scalars stay.
+  auto isRow = [&](Type type) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor)
+      return false;
+    ArrayRef<int64_t> shape = tensor.getShape();
+    return (shape.size() == 2 && shape[0] == 1 && shape[1] == n) ||
+           (shape.size() == 1 && shape[0] == n);
+  };
+  auto isScalar = [](Type type) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    return tensor && tensor.getRank() == 0;
+  };
+  Block &body = tail.getBody().front();
+  bool fits = true;
+  for (Operation &op : body.without_terminator()) {
+    if (isa<nn::ConstantOp>(op)) {
+      fits &= isScalar(op.getResult(0).getType());
+      continue;
+    }
+    fits &= isColumnwise(&op);
+    for (Value operand : op.getOperands())
+      fits &= isRow(operand.getType()) || isScalar(operand.getType());
+    for (Value result : op.getResults())
+      fits &= isRow(result.getType());
+  }
+  for (Value result : body.getTerminator()->getOperands())
+    fits &= isRow(result.getType());
+  BlockArgument h = body.getArguments().back();
+  fits &= isRow(h.getType());
+  if (!fits) {
+    head.columns = false;
+    head.rows = head.m;
+    head.rowElements = head.n;
+    return;
+  }
+  auto column = [&](Type type) -> Type {
+    if (!isRow(type))
+      return type;
+    auto tensor = cast<RankedTensorType>(type);
+    return RankedTensorType::get({n, 1}, tensor.getElementType());
+  };
+  for (BlockArgument arg : body.getArguments())
+    if (!arg.use_empty() || arg == h)
+      arg.setType(column(arg.getType()));
+  for (Operation &op : body.without_terminator())
+    for (Value result : op.getResults())
+      result.setType(column(result.getType()));
+  SmallVector<Type> inputs(body.getArgumentTypes());
+  SmallVector<Type> results;
+  for (Value result : body.getTerminator()->getOperands())
+    results.push_back(result.getType());
+  tail.setFunctionType(FunctionType::get(tail.getContext(), inputs, results));
+}
 
 std::optional<HeadPlan> nnc::cpu::planHead(func::FuncOp fn) {
   for (Operation &op : fn.getBody().front().without_terminator()) {

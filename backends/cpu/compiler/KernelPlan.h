@@ -34,7 +34,8 @@ struct SplitPlan {
 /// either split or whole by all its readers.
 std::optional<SplitPlan> planSplit(mlir::func::FuncOp fn);
 
-/// A matmul or convolution that can run natively at the head of a kernel.
+/// A matmul, convolution or max pooling that can run natively at the head
+/// of a kernel.
 struct HeadPlan {
   /// The op; every op before it is a constant.
   mlir::Operation *op = nullptr;
@@ -46,9 +47,18 @@ struct HeadPlan {
 };
 
 /// The native head of `fn`: its first non-constant op when that is an f32
-/// nn.matmul, nn.conv2d, nn.conv2d_grad_input or nn.conv2d_grad_weight
+/// nn.matmul, nn.conv2d, nn.conv2d_grad_input, nn.conv2d_grad_weight,
+/// nn.max_pool2d or nn.max_pool2d_grad
 /// reading function arguments only; nullopt otherwise.
 std::optional<HeadPlan> planHead(mlir::func::FuncOp fn);
+
+/// For a head planned by columns (a one-row matmul): makes `tail`, the rest
+/// of the kernel with H as its last argument, split by H's columns, by
+/// retyping every [1, n] or [n] value and argument it uses as [n, 1]; the
+/// buffers keep their bytes. When the tail holds anything but elementwise
+/// ops over such values and scalars, leaves it alone and plans the head by
+/// rows again.
+void splitTailByColumns(mlir::func::FuncOp tail, HeadPlan &plan);
 
 /// The data checks of `fn`'s op whose operands are function arguments.
 std::vector<DataCheck> planChecks(mlir::func::FuncOp fn);

@@ -4,12 +4,14 @@
 // and P = outHeight * outWidth, and col = im2col(x) [K, P]:
 //   forward:     y [Fg, P]  = W [Fg, K] * col
 //   grad input:  dcol [K, P] = W^T * dy [Fg, P], then dx = col2im(dcol)
-//   grad weight: dW [Fg, K] += dy [Fg, P] * col^T, over the images in order
+//   grad weight: dW [Fg, K] += dy [Fg, P] * col^T, over the images in order,
+//                with col^T built as such ([P, K]) rather than transposed
 //
 //===----------------------------------------------------------------------===//
 
 #include "backends/cpu/gemm/Conv2d.h"
 
+#include "backends/cpu/gemm/Conv2dDirect.h"
 #include "backends/cpu/gemm/GemmScratch.h"
 
 #include <algorithm>
@@ -71,9 +73,11 @@ void im2col(const Conv2dShape &s, const GroupDims &d, const float *x,
           }
           const float *in = plane + ih * s.width + offsetW;
           std::fill(out, out + owBegin, 0.0f);
+          // Runs are a few floats (LeNet: 8 to 28): a loop the compiler
+          // inlines beats a call to memcpy.
           if (s.strideW == 1)
-            std::memcpy(out + owBegin, in + owBegin,
-                        (owEnd - owBegin) * sizeof(float));
+            for (int64_t ow = owBegin; ow < owEnd; ++ow)
+              out[ow] = in[ow];
           else
             for (int64_t ow = owBegin; ow < owEnd; ++ow)
               out[ow] = in[ow * s.strideW];
@@ -81,6 +85,100 @@ void im2col(const Conv2dShape &s, const GroupDims &d, const float *x,
         }
       }
     }
+  }
+}
+
+/// The output columns [lo, hi) whose whole window row lies inside the
+/// image, for a kernel `kernelW` wide.
+void insideColumns(const Conv2dShape &s, int64_t kernelW, int64_t &lo,
+                   int64_t &hi) {
+  int64_t outW = s.outWidth();
+  int64_t last = s.width - 1 - (kernelW - 1) * s.dilationW + s.padW;
+  lo = std::min((s.padW + s.strideW - 1) / s.strideW, outW);
+  hi = last < 0 ? lo : std::clamp<int64_t>(last / s.strideW + 1, lo, outW);
+}
+
+/// colT [pixels, depth], the transpose of im2col, of the `d.channels` input
+/// planes at `x`: one row of taps per output pixel. KW > 0 fixes the kernel
+/// width at compile time, so the copy of a unit-stride, undilated window
+/// row is a few moves; KW == 0 handles any window. The loop over pixels is
+/// innermost when output rows are longer than the channels x kernel rows
+/// of a pixel (LeNet's first layer: 24 against 5), else outermost (its
+/// second: 8 against 30).
+template <int64_t KW>
+void im2colTransposedAs(const Conv2dShape &s, const GroupDims &d,
+                        const float *x, float *colT) {
+  int64_t outH = s.outHeight(), outW = s.outWidth();
+  int64_t kernelW = KW > 0 ? KW : s.kernelW;
+  int64_t owLo, owHi;
+  insideColumns(s, kernelW, owLo, owHi);
+  bool unit = s.strideW == 1 && s.dilationW == 1;
+  if (outW >= d.channels * s.kernelH) {
+    for (int64_t oh = 0; oh < outH; ++oh)
+      for (int64_t c = 0; c < d.channels; ++c)
+        for (int64_t kh = 0; kh < s.kernelH; ++kh) {
+          float *taps =
+              colT + oh * outW * d.depth + (c * s.kernelH + kh) * kernelW;
+          int64_t ih = oh * s.strideH - s.padH + kh * s.dilationH;
+          if (ih < 0 || ih >= s.height) {
+            for (int64_t ow = 0; ow < outW; ++ow)
+              std::fill(taps + ow * d.depth, taps + ow * d.depth + kernelW,
+                        0.0f);
+            continue;
+          }
+          const float *in = x + c * d.image + ih * s.width;
+          for (int64_t ow = 0; ow < outW; ++ow) {
+            float *out = taps + ow * d.depth;
+            int64_t iw0 = ow * s.strideW - s.padW;
+            if (unit && ow >= owLo && ow < owHi) {
+              for (int64_t kw = 0; kw < kernelW; ++kw)
+                out[kw] = in[iw0 + kw];
+              continue;
+            }
+            for (int64_t kw = 0; kw < kernelW; ++kw) {
+              int64_t iw = iw0 + kw * s.dilationW;
+              out[kw] = iw >= 0 && iw < s.width ? in[iw] : 0.0f;
+            }
+          }
+        }
+    return;
+  }
+  for (int64_t oh = 0; oh < outH; ++oh)
+    for (int64_t ow = 0; ow < outW; ++ow) {
+      float *out = colT + (oh * outW + ow) * d.depth;
+      int64_t iw0 = ow * s.strideW - s.padW;
+      bool inside = unit && ow >= owLo && ow < owHi;
+      for (int64_t c = 0; c < d.channels; ++c)
+        for (int64_t kh = 0; kh < s.kernelH; ++kh) {
+          float *taps = out + (c * s.kernelH + kh) * kernelW;
+          int64_t ih = oh * s.strideH - s.padH + kh * s.dilationH;
+          if (ih < 0 || ih >= s.height) {
+            std::fill(taps, taps + kernelW, 0.0f);
+            continue;
+          }
+          const float *in = x + c * d.image + ih * s.width;
+          if (inside) {
+            for (int64_t kw = 0; kw < kernelW; ++kw)
+              taps[kw] = in[iw0 + kw];
+            continue;
+          }
+          for (int64_t kw = 0; kw < kernelW; ++kw) {
+            int64_t iw = iw0 + kw * s.dilationW;
+            taps[kw] = iw >= 0 && iw < s.width ? in[iw] : 0.0f;
+          }
+        }
+    }
+}
+
+void im2colTransposed(const Conv2dShape &s, const GroupDims &d, const float *x,
+                      float *colT) {
+  switch (s.kernelW) {
+  case 3:
+    return im2colTransposedAs<3>(s, d, x, colT);
+  case 5:
+    return im2colTransposedAs<5>(s, d, x, colT);
+  default:
+    return im2colTransposedAs<0>(s, d, x, colT);
   }
 }
 
@@ -95,15 +193,27 @@ void col2imAdd(const Conv2dShape &s, const GroupDims &d, const float *col,
       for (int64_t kw = 0; kw < s.kernelW; ++kw) {
         const float *row =
             col + ((c * s.kernelH + kh) * s.kernelW + kw) * d.pixels;
+        int64_t offsetW = kw * s.dilationW - s.padW;
+        // The output columns whose input column lies inside the image, as
+        // in im2col.
+        int64_t owBegin = std::clamp<int64_t>(
+            (-offsetW + s.strideW - 1) / s.strideW, 0, outW);
+        if (offsetW >= 0)
+          owBegin = 0;
+        int64_t owEnd = std::clamp<int64_t>(
+            (s.width - offsetW + s.strideW - 1) / s.strideW, owBegin, outW);
         for (int64_t oh = 0; oh < outH; ++oh) {
           int64_t ih = oh * s.strideH - s.padH + kh * s.dilationH;
           if (ih < 0 || ih >= s.height)
             continue;
-          for (int64_t ow = 0; ow < outW; ++ow) {
-            int64_t iw = ow * s.strideW - s.padW + kw * s.dilationW;
-            if (iw >= 0 && iw < s.width)
-              plane[ih * s.width + iw] += row[oh * outW + ow];
-          }
+          float *out = plane + ih * s.width + offsetW;
+          const float *in = row + oh * outW;
+          if (s.strideW == 1)
+            for (int64_t ow = owBegin; ow < owEnd; ++ow)
+              out[ow] += in[ow];
+          else
+            for (int64_t ow = owBegin; ow < owEnd; ++ow)
+              out[ow * s.strideW] += in[ow];
         }
       }
     }
@@ -125,6 +235,10 @@ bool Conv2dShape::valid() const {
 void conv2dForward(const GemmKernels &kernels, const Conv2dShape &s,
                    const float *x, const float *weight, const float *bias,
                    float *y, int64_t batchBegin, int64_t batchEnd) {
+  if (conv2dForwardDirectFits(s)) {
+    conv2dForwardDirect(s, x, weight, bias, y, batchBegin, batchEnd);
+    return;
+  }
   GroupDims d = groupDims(s);
   float *col = d.direct ? nullptr
                         : threadScratch(ScratchSlot::Columns,
@@ -188,6 +302,10 @@ void conv2dGradInput(const GemmKernels &kernels, const Conv2dShape &s,
 void conv2dGradWeight(const GemmKernels &kernels, const Conv2dShape &s,
                       const float *x, const float *dy, float *dweight,
                       int64_t filterBegin, int64_t filterEnd) {
+  if (conv2dGradWeightDirectFits(s, filterBegin, filterEnd)) {
+    conv2dGradWeightDirect(s, x, dy, dweight, filterBegin, filterEnd);
+    return;
+  }
   GroupDims d = groupDims(s);
   float *col = d.direct ? nullptr
                         : threadScratch(ScratchSlot::Columns,
@@ -203,17 +321,20 @@ void conv2dGradWeight(const GemmKernels &kernels, const Conv2dShape &s,
     }
     for (int64_t n = 0; n < s.batch; ++n) {
       const float *xg = x + (n * s.channels + g * d.channels) * d.image;
+      // B = col^T. Built transposed ([pixels, depth]) the GEMM reads it in
+      // place for up to two row tiles of filters, where col [depth, pixels]
+      // would be transposed into panels on every call.
       if (!d.direct)
-        im2col(s, d, xg, col);
+        im2colTransposed(s, d, xg, col);
       GemmProblem p;
-      p.transB = true;
+      p.transB = d.direct;
       p.m = d.filters;
       p.n = d.depth;
       p.k = d.pixels;
       p.a = dy + (n * s.filters + g * d.filters) * d.pixels;
       p.lda = d.pixels;
       p.b = d.direct ? xg : col;
-      p.ldb = d.pixels;
+      p.ldb = d.direct ? d.pixels : d.depth;
       p.c = dwg;
       p.ldc = d.depth;
       p.accumulate = n > 0;

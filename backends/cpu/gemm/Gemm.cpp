@@ -56,21 +56,48 @@ MicroKernelSet portableKernels() {
   return set;
 }
 
+#if defined(__x86_64__)
+/// The packing of one full panel of A stored M x K (mr <= 16 rows, ld below
+/// 2^31 / 16) with AVX-512 gathers: the mr floats of a k step per
+/// instruction, stored masked so the panel's end is not overrun.
+__attribute__((target("avx512f"))) void
+packRowsPanelAvx512(const float *src, int64_t lda, int64_t kc, int64_t mr,
+                    float *d) {
+  __m512i rows = _mm512_mullo_epi32(
+      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+      _mm512_set1_epi32(int32_t(lda)));
+  __mmask16 mask = static_cast<__mmask16>((1u << mr) - 1);
+  for (int64_t k = 0; k < kc; ++k)
+    _mm512_mask_storeu_ps(
+        d + k * mr, mask,
+        _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, rows, src + k, 4));
+}
+#endif
+
 /// Packs op(A)[ic, ic + mc) x [pc, pc + kc) into MR-tall panels of kc steps
 /// of MR floats; rows past mc in the last panel are left unset (the kernel
 /// for fewer rows does not read them).
 void packA(const GemmProblem &p, int64_t ic, int64_t mc, int64_t pc, int64_t kc,
-           int64_t mr, float *dst) {
+           int64_t mr, bool gathers, float *dst) {
   for (int64_t ir = 0; ir < mc; ir += mr) {
     int64_t rows = std::min(mr, mc - ir);
     float *d = dst + ir * kc;
     if (p.transA) {
-      // A is stored K x M: each k step is a contiguous run of rows.
-      for (int64_t k = 0; k < kc; ++k)
-        std::memcpy(d + k * mr, p.a + (pc + k) * p.lda + ic + ir,
-                    rows * sizeof(float));
+      // A is stored K x M: each k step is a contiguous run of rows, short
+      // enough that an inlined loop beats a call to memcpy.
+      for (int64_t k = 0; k < kc; ++k) {
+        const float *s = p.a + (pc + k) * p.lda + ic + ir;
+        for (int64_t r = 0; r < rows; ++r)
+          d[k * mr + r] = s[r];
+      }
       continue;
     }
+#if defined(__x86_64__)
+    if (gathers && rows == mr && mr <= 16 && p.lda < (1 << 26)) {
+      packRowsPanelAvx512(p.a + (ic + ir) * p.lda + pc, p.lda, kc, mr, d);
+      continue;
+    }
+#endif
     const float *src[kMaxMr];
     for (int64_t r = 0; r < rows; ++r)
       src[r] = p.a + (ic + ir + r) * p.lda + pc;
@@ -106,9 +133,12 @@ void packB(const GemmProblem &p, int64_t jc, int64_t nc, int64_t pc, int64_t kc,
     int64_t cols = std::min(nr, nc - jr);
     float *d = dst + jr * kc;
     if (!p.transB) {
-      for (int64_t k = 0; k < kc; ++k)
-        std::memcpy(d + k * nr, p.b + (pc + k) * p.ldb + jc + jr,
-                    cols * sizeof(float));
+      // Runs of at most NR floats: an inlined loop beats a call to memcpy.
+      for (int64_t k = 0; k < kc; ++k) {
+        const float *s = p.b + (pc + k) * p.ldb + jc + jr;
+        for (int64_t j = 0; j < cols; ++j)
+          d[k * nr + j] = s[j];
+      }
       continue;
     }
     // B is stored N x K: transpose.
@@ -230,7 +260,7 @@ void gemmBlock(const GemmKernels &kernels, const GemmProblem &p,
         packB(p, jc, nc, pc, kc, nr, gathers, bPacked);
       for (int64_t ic = rowBegin; ic < rowEnd; ic += mcMax) {
         int64_t mc = std::min(mcMax, rowEnd - ic);
-        packA(p, ic, mc, pc, kc, mr, aPacked);
+        packA(p, ic, mc, pc, kc, mr, kernels.avx512, aPacked);
         for (int64_t jr = 0; jr < nc; jr += nr) {
           int64_t cols = std::min(nr, nc - jr);
           const float *bPanel =

@@ -4,6 +4,8 @@
 
 #include "backends/cpu/serial/cpu_executable_generated.h"
 
+#include "backends/cpu/gemm/Pool2d.h"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -40,7 +42,7 @@ flatbuffers::Offset<fb::Head> writeHead(Builder &b, const ContractionHead &h) {
   return fb::CreateHead(b, static_cast<uint8_t>(h.kind), h.lhs, h.rhs, h.bias,
                         h.out, h.rows, h.rowElements, h.transA, h.transB, h.m,
                         h.n, h.k, h.lda, h.ldb, h.matrices, lhsIndex, rhsIndex,
-                        conv);
+                        conv, h.columns);
 }
 
 flatbuffers::Offset<fb::EntryPoint>
@@ -166,7 +168,8 @@ bool inExtent(int64_t value, int64_t low = 0) {
   return value >= low && value <= kMaxExtent;
 }
 
-rt::Error readConv(const fb::Conv2dShape *c, Conv2dShape &shape) {
+rt::Error readConv(const fb::Conv2dShape *c, bool pooling,
+                   Conv2dShape &shape) {
   if (!c)
     return bad("a convolution head has no shape");
   shape.batch = c->batch();
@@ -190,8 +193,9 @@ rt::Error readConv(const fb::Conv2dShape *c, Conv2dShape &shape) {
     if (!inExtent(v, 1) || v > (1 << 20))
       return bad("a convolution extent is out of range");
   if (!inExtent(shape.padH) || !inExtent(shape.padW) || shape.padH > (1 << 20) ||
-      shape.padW > (1 << 20) || !shape.valid())
-    return bad("the convolution shape is invalid");
+      shape.padW > (1 << 20) ||
+      !(pooling ? validPool2d(shape) : shape.valid()))
+    return bad("the convolution or pooling shape is invalid");
   return rt::Error::success();
 }
 
@@ -199,7 +203,7 @@ rt::Error readHead(const fb::Head *h, int64_t numBuffers,
                    ContractionHead &head) {
   if (!h)
     return rt::Error::success();
-  if (h->kind() > static_cast<uint8_t>(ContractionHead::Kind::Conv2dGradWeight))
+  if (h->kind() > static_cast<uint8_t>(ContractionHead::Kind::MaxPool2dGrad))
     return bad("unknown head kind " + std::to_string(h->kind()));
   head.kind = static_cast<ContractionHead::Kind>(h->kind());
   if (head.kind == ContractionHead::Kind::None)
@@ -218,6 +222,7 @@ rt::Error readHead(const fb::Head *h, int64_t numBuffers,
   head.lda = h->lda();
   head.ldb = h->ldb();
   head.matrices = h->matrices();
+  head.columns = h->columns();
   head.lhsIndex = readLongs(h->lhs_index());
   head.rhsIndex = readLongs(h->rhs_index());
   auto buffer = [&](int64_t index, bool optional) {
@@ -229,8 +234,13 @@ rt::Error readHead(const fb::Head *h, int64_t numBuffers,
   if (!inExtent(head.rows, 1) || !inExtent(head.rowElements, 1) ||
       head.rows > kMaxExtent / head.rowElements)
     return bad("a head's extent is out of range");
-  if (head.kind != ContractionHead::Kind::Matmul)
-    return readConv(h->conv(), head.conv);
+  if (head.kind != ContractionHead::Kind::Matmul) {
+    if (head.columns)
+      return bad("only a matmul head splits by columns");
+    bool pooling = head.kind == ContractionHead::Kind::MaxPool2d ||
+                   head.kind == ContractionHead::Kind::MaxPool2dGrad;
+    return readConv(h->conv(), pooling, head.conv);
+  }
   for (int64_t v : {head.m, head.n, head.k, head.lda, head.ldb})
     if (!inExtent(v) || v > (1 << 24))
       return bad("a matmul extent is out of range");
@@ -239,6 +249,13 @@ rt::Error readHead(const fb::Head *h, int64_t numBuffers,
   if (head.lda < (head.transA ? head.m : head.k) ||
       head.ldb < (head.transB ? head.k : head.n))
     return bad("a matmul's leading dimension is too small");
+  if (head.columns) {
+    // One row split by columns: [first, last) are columns of H.
+    if (head.m != 1 || !head.lhsIndex.empty() || head.matrices != 1 ||
+        head.rows != head.n || head.rowElements != 1)
+      return bad("a column-split matmul is not one row");
+    return rt::Error::success();
+  }
   if (head.rowElements != head.matrices * head.m * head.n &&
       !(head.lhsIndex.empty() && head.rowElements == head.n))
     return bad("a matmul's rows do not match its products");
@@ -331,14 +348,17 @@ HeadExtents headExtents(const ContractionHead &h) {
   case ContractionHead::Kind::Conv2dGradInput:
     e.lhs = y, e.rhs = w;
     break;
-  default:
+  case ContractionHead::Kind::MaxPool2d:
+    e.lhs = x, e.rhs = x;
+    break;
+  default: // Conv2dGradWeight, MaxPool2dGrad: x and dy.
     e.lhs = x, e.rhs = y;
     break;
   }
   return e;
 }
 
-/// The rows and row size a convolution head must have.
+/// The rows and row size a convolution or pooling head must have.
 bool convRowsMatch(const ContractionHead &h) {
   const Conv2dShape &c = h.conv;
   switch (h.kind) {
@@ -351,6 +371,12 @@ bool convRowsMatch(const ContractionHead &h) {
   case ContractionHead::Kind::Conv2dGradWeight:
     return h.rows == c.filters &&
            h.rowElements == (c.channels / c.groups) * c.kernelH * c.kernelW;
+  case ContractionHead::Kind::MaxPool2d:
+    return h.rows == c.batch &&
+           h.rowElements == c.channels * c.outHeight() * c.outWidth();
+  case ContractionHead::Kind::MaxPool2dGrad:
+    return h.rows == c.batch &&
+           h.rowElements == c.channels * c.height * c.width;
   default:
     return true;
   }

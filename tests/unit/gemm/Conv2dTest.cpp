@@ -99,6 +99,9 @@ const Conv2dShape kShapes[] = {
     makeShape(2, 3, 9, 11, 4, 3, 3, 1, 1, 1, 1),
     makeShape(3, 1, 28, 28, 6, 5, 5, 1, 0, 1, 1),  // LeNet's first layer.
     makeShape(2, 6, 12, 12, 16, 5, 5, 1, 0, 1, 1), // And its second.
+    makeShape(2, 6, 6, 7, 4, 5, 5, 1, 2, 1, 1),    // Short rows, padded.
+    makeShape(2, 3, 20, 20, 8, 5, 5, 1, 0, 1, 1),  // Direct grad weight,
+    makeShape(1, 2, 34, 34, 5, 3, 3, 1, 0, 1, 1),  // rows of 16 and 32.
     makeShape(2, 4, 10, 13, 6, 3, 2, 2, 2, 1, 2),  // Strides 2x3, groups.
     makeShape(1, 6, 15, 15, 6, 3, 3, 1, 2, 2, 3),  // Dilation 2.
     makeShape(2, 8, 7, 7, 8, 3, 3, 1, 1, 1, 8),    // Depthwise.
