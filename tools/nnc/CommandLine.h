@@ -58,6 +58,9 @@ struct SessionFlags {
   cl::opt<std::string> backend;
   cl::opt<unsigned> threads;
   cl::list<std::string> plugins;
+  /// Read by main: backends learn it as NNC_NO_CACHE=1, the switch they
+  /// read, since the plugin ABI carries no options.
+  cl::opt<bool> noCache;
   OptimizationFlags optimizations;
 
   SessionFlags(cl::SubCommand &sub, cl::OptionCategory &category)
@@ -66,6 +69,10 @@ struct SessionFlags {
         threads("threads", cl::desc("Most threads to use (0: all cores)"),
                 cl::init(0), cl::sub(sub), cl::cat(category)),
         plugins("plugin", cl::desc("Load a backend plugin (a .so file)"),
+                cl::sub(sub), cl::cat(category)),
+        noCache("no-cache",
+                cl::desc("Compile afresh: neither read nor write the "
+                         "backend's kernel cache (as NNC_NO_CACHE=1)"),
                 cl::sub(sub), cl::cat(category)),
         optimizations(sub, category) {}
 

@@ -16,6 +16,7 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstdlib>
 #include <string>
 
 using namespace llvm;
@@ -64,6 +65,13 @@ int main(int argc, char **argv) {
     errs() << "error: " << firstLine << " (see 'nnc --help')\n";
     return UsageError;
   }
+
+  for (const SessionFlags *session :
+       {&check.session, &ir.session, &run.session, &grad.session,
+        &gradcheck.session, &train.session, &eval.session, &backends.session,
+        &bench.session, &compile.session})
+    if (session->noCache)
+      ::setenv("NNC_NO_CACHE", "1", /*overwrite=*/1);
 
   if (check.sub)
     return runCheck(check.get());
