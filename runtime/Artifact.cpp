@@ -504,12 +504,18 @@ Expected<Artifact> readArtifact(const std::string &path) {
   return artifact;
 }
 
-std::string artifactDigest(const std::string &text) {
+uint64_t fnv1a64(const void *bytes, size_t size) {
   uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : text) {
-    hash ^= c;
+  const auto *p = static_cast<const unsigned char *>(bytes);
+  for (size_t i = 0; i < size; ++i) {
+    hash ^= p[i];
     hash *= 1099511628211ull;
   }
+  return hash;
+}
+
+std::string artifactDigest(const std::string &text) {
+  uint64_t hash = fnv1a64(text.data(), text.size());
   static const char digits[] = "0123456789abcdef";
   std::string hex(16, '0');
   for (int i = 15; i >= 0; --i, hash >>= 4)

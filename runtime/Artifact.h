@@ -148,8 +148,12 @@ Expected<Artifact> parseArtifact(const void *data, size_t size);
 /// Reads and parses the artifact at `path`; errors start with the path.
 Expected<Artifact> readArtifact(const std::string &path);
 
-/// A 64-bit FNV-1a digest of `text` as 16 hex digits: identifies a graph's
-/// inputs (model source, flags); not a cryptographic hash.
+/// The 64-bit FNV-1a digest of `size` bytes: any change of a single byte
+/// changes it (so does any bit flip); not a cryptographic hash.
+uint64_t fnv1a64(const void *bytes, size_t size);
+
+/// fnv1a64 of `text` as 16 hex digits: identifies a graph's inputs (model
+/// source, flags).
 std::string artifactDigest(const std::string &text);
 
 /// Fails unless this CPU runs the code of at least one of `artifact`'s

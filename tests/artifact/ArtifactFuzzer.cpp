@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::string bytes = graph.executable;
     const size_t digestBytes = nnc::cpu::kExecutableDigestBytes;
     if (bytes.size() >= digestBytes) {
-      uint64_t digest = nnc::cpu::executableDigest(
+      uint64_t digest = nnc::rt::fnv1a64(
           bytes.data() + digestBytes, bytes.size() - digestBytes);
       for (size_t i = 0; i < digestBytes; ++i)
         bytes[i] = static_cast<char>((digest >> (8 * i)) & 0xff);

@@ -6,6 +6,8 @@
 
 #include "backends/cpu/gemm/Pool2d.h"
 
+#include "runtime/Artifact.h"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -99,16 +101,6 @@ flatbuffers::Offset<fb::Target> writeTarget(Builder &b,
 
 } // namespace
 
-uint64_t executableDigest(const void *bytes, size_t size) {
-  uint64_t hash = 14695981039346656037ull;
-  const auto *p = static_cast<const unsigned char *>(bytes);
-  for (size_t i = 0; i < size; ++i) {
-    hash ^= p[i];
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
-
 std::string serializeExecutable(const std::vector<const CpuKernel *> &kernels,
                                 const std::vector<int64_t> &moduleOf,
                                 const std::vector<LinkedTarget> &targets) {
@@ -126,7 +118,7 @@ std::string serializeExecutable(const std::vector<const CpuKernel *> &kernels,
            fb::ExecutableIdentifier());
   // The digest goes first (little-endian): the code runs as it is, so a
   // damaged executable must never reach the loader.
-  uint64_t digest = executableDigest(b.GetBufferPointer(), b.GetSize());
+  uint64_t digest = rt::fnv1a64(b.GetBufferPointer(), b.GetSize());
   std::string bytes(kDigestBytes, '\0');
   for (size_t i = 0; i < kDigestBytes; ++i)
     bytes[i] = static_cast<char>((digest >> (8 * i)) & 0xff);
@@ -542,7 +534,7 @@ rt::Expected<SerializedExecutable> deserializeExecutable(const void *bytes,
   for (size_t i = 0; i < kDigestBytes; ++i)
     stored |= uint64_t(raw[i]) << (8 * i);
   size_t bodySize = size - kDigestBytes;
-  if (executableDigest(raw + kDigestBytes, bodySize) != stored)
+  if (rt::fnv1a64(raw + kDigestBytes, bodySize) != stored)
     return bad("it does not match its digest");
   if (bodySize >= std::numeric_limits<flatbuffers::uoffset_t>::max())
     return bad("it is too large");

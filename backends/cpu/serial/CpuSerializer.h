@@ -53,13 +53,9 @@ struct SerializedExecutable {
   std::vector<LinkedTarget> targets;
 };
 
-/// The executable bytes start with this many bytes of digest: FNV-1a over
-/// the rest, little-endian.
+/// The executable bytes start with this many bytes of digest: rt::fnv1a64
+/// of the rest, little-endian.
 inline constexpr size_t kExecutableDigestBytes = 8;
-
-/// The FNV-1a digest of `size` bytes at `bytes`: detects any change of a
-/// single byte, so any bit flip in a stored executable.
-uint64_t executableDigest(const void *bytes, size_t size);
 
 /// `kernels` (their entry points in modules moduleOf[i]) and `targets`
 /// as bytes.
