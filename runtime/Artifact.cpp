@@ -3,6 +3,7 @@
 #include "runtime/Artifact.h"
 
 #include "runtime/FileIO.h"
+#include "runtime/FlatBufferVectors.h"
 #include "runtime/artifact/nnx_generated.h"
 
 #include <cstring>
@@ -81,21 +82,11 @@ Expected<DType> dtypeOf(fb::DType dtype, const std::string &what) {
   return static_cast<DType>(raw);
 }
 
-/// The elements of an int64 vector. Copied bytewise: the verifier checks
-/// a vector's length field, not that 8-byte elements are 8-aligned in a
-/// hand-crafted file. (The format is little-endian, like every host we
-/// build for.)
-std::vector<int64_t> ints(const flatbuffers::Vector<int64_t> *list) {
-  std::vector<int64_t> values(list ? list->size() : 0);
-  if (!values.empty())
-    std::memcpy(values.data(), list->Data(), values.size() * sizeof(int64_t));
-  return values;
-}
 
 /// A shape read from the file, with a byte size that fits int64_t.
 Expected<Shape> shapeOf(const flatbuffers::Vector<int64_t> *dims, DType dtype,
                         const std::string &what) {
-  Shape shape = ints(dims);
+  Shape shape = copyInt64s(dims);
   Expected<int64_t> count = checkedElementCount(shape, dtypeSize(dtype));
   if (!count.ok())
     return Error::failure(what + ": bad shape " + shapeToString(shape));
@@ -136,9 +127,9 @@ Expected<ExecutionPlan> readPlan(const fb::Plan *plan,
       PlanKernel kernel;
       kernel.opName = str(k->op_name());
       kernel.location = str(k->location());
-      kernel.buffers = ints(k->buffers());
+      kernel.buffers = copyInt64s(k->buffers());
       kernel.numOperands = k->num_operands();
-      kernel.dependencies = ints(k->dependencies());
+      kernel.dependencies = copyInt64s(k->dependencies());
       out.kernels.push_back(std::move(kernel));
     }
   auto bindings = [](const auto *list, std::vector<ExternalBinding> &into) {

@@ -7,6 +7,7 @@
 #include "backends/cpu/gemm/Pool2d.h"
 
 #include "runtime/Artifact.h"
+#include "runtime/FlatBufferVectors.h"
 
 #include <algorithm>
 #include <cstring>
@@ -141,15 +142,6 @@ std::string str(const flatbuffers::String *s) {
   return s ? s->str() : std::string();
 }
 
-/// The elements of an int64 vector, copied bytewise: the verifier checks a
-/// vector's length field, not that 8-byte elements are 8-aligned in a
-/// hand-crafted buffer. (The format is little-endian, like every host.)
-std::vector<int64_t> readLongs(const flatbuffers::Vector<int64_t> *values) {
-  std::vector<int64_t> result(values ? values->size() : 0);
-  if (!result.empty())
-    std::memcpy(result.data(), values->Data(), result.size() * sizeof(int64_t));
-  return result;
-}
 
 /// Buffer counts and extents far beyond any real graph are corruption;
 /// bounding them keeps every later product within int64_t.
@@ -215,8 +207,8 @@ rt::Error readHead(const fb::Head *h, int64_t numBuffers,
   head.ldb = h->ldb();
   head.matrices = h->matrices();
   head.columns = h->columns();
-  head.lhsIndex = readLongs(h->lhs_index());
-  head.rhsIndex = readLongs(h->rhs_index());
+  head.lhsIndex = rt::copyInt64s(h->lhs_index());
+  head.rhsIndex = rt::copyInt64s(h->rhs_index());
   auto buffer = [&](int64_t index, bool optional) {
     return (optional && index == -1) || (index >= 0 && index < numBuffers);
   };
@@ -417,7 +409,7 @@ rt::Error readKernel(const fb::Kernel *k, CpuKernel &kernel, int64_t &module) {
   kernel.rows = k->rows();
   kernel.chunkRows = k->chunk_rows();
   kernel.label = str(k->label());
-  kernel.bufferBytes = readLongs(k->buffer_bytes());
+  kernel.bufferBytes = rt::copyInt64s(k->buffer_bytes());
   if (kernel.numBuffers < 0 || kernel.numBuffers > kMaxBuffers ||
       kernel.bufferBytes.size() != static_cast<size_t>(kernel.numBuffers))
     return bad("a kernel's buffer count is out of range");
@@ -448,8 +440,8 @@ rt::Error readKernel(const fb::Kernel *k, CpuKernel &kernel, int64_t &module) {
         return error;
       kernel.checks.push_back(std::move(check));
     }
-  kernel.rowBytes = readLongs(k->row_bytes());
-  kernel.jitBuffers = readLongs(k->jit_buffers());
+  kernel.rowBytes = rt::copyInt64s(k->row_bytes());
+  kernel.jitBuffers = rt::copyInt64s(k->jit_buffers());
   bool hasHead = kernel.head.kind != ContractionHead::Kind::None;
   size_t codeBuffers = hasHead ? kernel.jitBuffers.size()
                                : static_cast<size_t>(kernel.numBuffers);
