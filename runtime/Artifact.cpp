@@ -547,42 +547,57 @@ std::string hostTargetTriple() {
 #endif
 }
 
+namespace {
+
+/// A CPU feature this runtime can test for.
+struct CheckableFeature {
+  const char *name;
+  bool (*present)();
+};
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// __builtin_cpu_supports takes only a string literal: one function each.
+#define NNC_CPU_FEATURE(name)                                                  \
+  CheckableFeature{name, [] {                                                  \
+                     __builtin_cpu_init();                                     \
+                     return static_cast<bool>(__builtin_cpu_supports(name));   \
+                   }}
+const CheckableFeature kCheckableFeatures[] = {
+    NNC_CPU_FEATURE("sse4.2"),   NNC_CPU_FEATURE("avx"),
+    NNC_CPU_FEATURE("avx2"),     NNC_CPU_FEATURE("fma"),
+    NNC_CPU_FEATURE("bmi"),      NNC_CPU_FEATURE("bmi2"),
+    NNC_CPU_FEATURE("avx512f"),  NNC_CPU_FEATURE("avx512cd"),
+    NNC_CPU_FEATURE("avx512dq"), NNC_CPU_FEATURE("avx512bw"),
+    NNC_CPU_FEATURE("avx512vl"),
+};
+#undef NNC_CPU_FEATURE
+#else
+const CheckableFeature *const kCheckableFeatures = nullptr;
+#endif
+
+} // namespace
+
+std::vector<std::string> checkableCpuFeatures() {
+  std::vector<std::string> names;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  for (const CheckableFeature &feature : kCheckableFeatures)
+    names.push_back(feature.name);
+#endif
+  return names;
+}
+
 Error checkCpuFeatures(const std::vector<std::string> &features) {
   for (const std::string &feature : features) {
-    bool known = true, present = false;
+    const CheckableFeature *known = nullptr;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    __builtin_cpu_init();
-    if (feature == "sse4.2")
-      present = __builtin_cpu_supports("sse4.2");
-    else if (feature == "avx")
-      present = __builtin_cpu_supports("avx");
-    else if (feature == "avx2")
-      present = __builtin_cpu_supports("avx2");
-    else if (feature == "fma")
-      present = __builtin_cpu_supports("fma");
-    else if (feature == "bmi")
-      present = __builtin_cpu_supports("bmi");
-    else if (feature == "bmi2")
-      present = __builtin_cpu_supports("bmi2");
-    else if (feature == "avx512f")
-      present = __builtin_cpu_supports("avx512f");
-    else if (feature == "avx512cd")
-      present = __builtin_cpu_supports("avx512cd");
-    else if (feature == "avx512dq")
-      present = __builtin_cpu_supports("avx512dq");
-    else if (feature == "avx512bw")
-      present = __builtin_cpu_supports("avx512bw");
-    else if (feature == "avx512vl")
-      present = __builtin_cpu_supports("avx512vl");
-    else
-      known = false;
-#else
-    known = false;
+    for (const CheckableFeature &candidate : kCheckableFeatures)
+      if (feature == candidate.name)
+        known = &candidate;
 #endif
     if (!known)
       return Error::failure("requires CPU feature '" + feature +
                             "', which this runtime cannot check");
-    if (!present)
+    if (!known->present())
       return Error::failure("requires CPU feature '" + feature +
                             "', which this CPU lacks");
   }

@@ -166,9 +166,14 @@ Error checkCodeTargets(const Artifact &artifact);
 /// "x86_64-unknown-linux-gnu".
 std::string hostTargetTriple();
 
+/// The CPU features checkCpuFeatures can test, in a fixed order ("sse4.2",
+/// "avx", "avx2", "fma", "bmi", "bmi2", "avx512f", ...): the names
+/// cpuFeatures and code targets use.
+std::vector<std::string> checkableCpuFeatures();
+
 /// Fails, naming the first one, when this CPU lacks a feature `features`
-/// lists (names as in cpuFeatures: "sse4.2", "avx", "avx2", "fma",
-/// "avx512f", ...); an unknown name is an error too.
+/// lists (names of checkableCpuFeatures()); an unknown name is an error
+/// too.
 Error checkCpuFeatures(const std::vector<std::string> &features);
 
 } // namespace nnc::rt

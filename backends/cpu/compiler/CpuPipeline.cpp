@@ -5,6 +5,7 @@
 #include "backends/cpu/compiler/KernelObjectCache.h"
 #include "backends/cpu/compiler/NNToLinalg.h"
 #include "backends/cpu/gemm/GemmJit.h"
+#include "runtime/Artifact.h"
 
 #include "ir/NNDialect.h"
 #include "ir/NNOps.h"
@@ -65,7 +66,6 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
 
-#include <functional>
 #include <mutex>
 
 using namespace mlir;
@@ -436,33 +436,17 @@ std::string nnc::cpu::packedSymbol(llvm::StringRef variantName) {
   return (variantName + "_packed").str();
 }
 
-namespace {
-
-/// The CPU features a loader can check (runtime/Artifact.h) that `has`
-/// reports, in a fixed order.
-std::vector<std::string>
-checkableFeatures(const std::function<bool(llvm::StringRef)> &has) {
-  static const char *const kCheckable[] = {
-      "sse4.2", "avx",      "avx2",     "fma",      "bmi",     "bmi2",
-      "avx512f",  "avx512cd", "avx512dq", "avx512bw", "avx512vl"};
-  std::vector<std::string> features;
-  for (const char *feature : kCheckable)
-    if (has(feature))
-      features.push_back(feature);
-  return features;
-}
-
-} // namespace
-
 const CodeTarget &nnc::cpu::hostCodeTarget() {
   static const CodeTarget *host = [] {
     auto *target = new CodeTarget;
     target->cpu = llvm::sys::getHostCPUName().str();
+    // What a loader can check of what the host has (runtime/Artifact.h).
     llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-    target->features = checkableFeatures([&](llvm::StringRef name) {
+    for (const std::string &name : rt::checkableCpuFeatures()) {
       auto it = features.find(name);
-      return it != features.end() && it->second;
-    });
+      if (it != features.end() && it->second)
+        target->features.push_back(name);
+    }
     target->gemmIsa = hostGemmIsa();
     return target;
   }();
