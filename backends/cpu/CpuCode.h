@@ -27,6 +27,9 @@ struct CodeTarget {
   /// The CPU features the code needs, as named in docs/artifact.md
   /// ("avx2", "fma", "avx512f"); a loader checks them before running it.
   std::vector<std::string> features;
+  /// LLVM feature switches ("+avx2", "-amx-tile") on top of the CPU's own:
+  /// the host's as detected for the host; none for an ISA level.
+  std::vector<std::string> llvmFeatures;
   /// The GEMM micro-kernels that suit it.
   GemmIsa gemmIsa = GemmIsa::Sse;
 };

@@ -142,8 +142,8 @@ linkExecutableCode(const std::vector<const CpuKernel *> &kernels,
     if (needsGemm) {
       MicroKernelObject gemm;
       std::string error;
-      if (!compileMicroKernelObject(targets[t].gemmIsa, targets[t].cpu, {},
-                                    gemm, &error))
+      if (!compileMicroKernelObject(targets[t].gemmIsa, targets[t].cpu,
+                                    targets[t].llvmFeatures, gemm, &error))
         return failure("cannot compile the GEMM for " + targets[t].cpu + ": " +
                        error);
       Expected<std::string> so = linkSharedObject({gemm.object});

@@ -53,6 +53,7 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
@@ -223,17 +224,11 @@ targetMachine(const CodeTarget &target) {
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder)
     return builder.takeError();
-  if (target.cpu == hostCodeTarget().cpu) {
-    builder->setCPU(llvm::sys::getHostCPUName().str());
-    llvm::SubtargetFeatures features;
-    for (const auto &feature : llvm::sys::getHostCPUFeatures())
-      features.AddFeature(feature.first(), feature.second);
-    builder->addFeatures(features.getFeatures());
-  } else {
-    // An ISA level: its own features only, nothing of the host's.
-    builder->getFeatures() = llvm::SubtargetFeatures();
-    builder->setCPU(target.cpu);
-  }
+  // The target's CPU and switches alone: an ISA level gets nothing of the
+  // host's.
+  builder->getFeatures() = llvm::SubtargetFeatures();
+  builder->setCPU(target.cpu);
+  builder->addFeatures(target.llvmFeatures);
   builder->setRelocationModel(llvm::Reloc::PIC_);
   builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
   return builder->createTargetMachine();
@@ -242,11 +237,8 @@ targetMachine(const CodeTarget &target) {
 } // namespace
 
 std::string nnc::cpu::hostTargetDescription() {
-  std::string text = llvm::sys::getHostCPUName().str();
-  llvm::SubtargetFeatures features;
-  for (const auto &feature : llvm::sys::getHostCPUFeatures())
-    features.AddFeature(feature.first(), feature.second);
-  return text + ":" + features.getString();
+  const CodeTarget &host = hostCodeTarget();
+  return host.cpu + ":" + llvm::join(host.llvmFeatures, ",");
 }
 
 namespace {
@@ -440,8 +432,14 @@ const CodeTarget &nnc::cpu::hostCodeTarget() {
   static const CodeTarget *host = [] {
     auto *target = new CodeTarget;
     target->cpu = llvm::sys::getHostCPUName().str();
-    // What a loader can check of what the host has (runtime/Artifact.h).
+    // The features as detected: a virtual machine may lack some of its
+    // CPU model's.
     llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    llvm::SubtargetFeatures switches;
+    for (const auto &feature : features)
+      switches.AddFeature(feature.first(), feature.second);
+    target->llvmFeatures = switches.getFeatures();
+    // What a loader can check of what the host has (runtime/Artifact.h).
     for (const std::string &name : rt::checkableCpuFeatures()) {
       auto it = features.find(name);
       if (it != features.end() && it->second)
@@ -474,7 +472,7 @@ llvm::Expected<CodeTarget> nnc::cpu::codeTargetNamed(llvm::StringRef name) {
   };
   for (const Level &level : kLevels)
     if (name == level.cpu)
-      return CodeTarget{level.cpu, level.features, level.gemm};
+      return CodeTarget{level.cpu, level.features, {}, level.gemm};
   return llvm::createStringError(
       llvm::inconvertibleErrorCode(),
       "unknown target CPU '" + name.str() +

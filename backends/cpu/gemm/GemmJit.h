@@ -40,8 +40,8 @@ struct MicroKernelObject {
 };
 
 /// Generates the micro-kernels of `isa` (not Host or Portable) and compiles
-/// them for the LLVM CPU `cpu` with `features` ("+avx2", ...; empty: the
-/// CPU's own, or for the host's CPU the host's, as the JIT uses). The symbols are named by detail::microKernelSymbol. Returns
+/// them for the LLVM CPU `cpu` with the feature switches `features`
+/// ("+avx2", ...; empty: the CPU's own). The symbols are named by detail::microKernelSymbol. Returns
 /// false with a message in *error when code generation fails.
 bool compileMicroKernelObject(GemmIsa isa, const std::string &cpu,
                               const std::vector<std::string> &features,

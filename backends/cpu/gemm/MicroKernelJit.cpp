@@ -14,6 +14,7 @@
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/ExecutionEngine/Orc/ThreadSafeModule.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/Module.h"
@@ -426,14 +427,7 @@ bool compileMicroKernelObject(GemmIsa isa, const std::string &cpu,
       TargetRegistry::lookupTarget(triple.str(), lookupError);
   if (!target)
     return fail("no LLVM target for " + triple.str() + ": " + lookupError);
-  // The host's own model gets the host's features, as the JIT compiles it
-  // (a virtual machine may lack some of its model's features).
-  std::vector<std::string> chosen = features;
-  if (chosen.empty() && cpu == sys::getHostCPUName() && triple.isX86())
-    chosen = featuresFor(isa, sys::getHostCPUFeatures());
-  std::string featureText;
-  for (const std::string &feature : chosen)
-    featureText += (featureText.empty() ? "" : ",") + feature;
+  std::string featureText = join(features, ",");
   TargetOptions options;
   std::unique_ptr<TargetMachine> machine(target->createTargetMachine(
       triple.str(), cpu, featureText, options, Reloc::PIC_, std::nullopt,
