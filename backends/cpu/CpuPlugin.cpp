@@ -64,6 +64,13 @@ nnc_status fail(nnc_error **error, nnc_status status,
   return status;
 }
 
+/// Where the targets a compiled executable serializes start: an explicit
+/// target list follows the host's code, which was compiled only to run
+/// here.
+size_t firstSerializedTarget(const nnc_executable &executable) {
+  return executable.linked.empty() && executable.targets.size() > 1 ? 1 : 0;
+}
+
 /// Joins `features` with commas, as nnc_code_target reports them.
 std::string joinFeatures(const std::vector<std::string> &features) {
   std::string text;
@@ -218,10 +225,8 @@ nnc_status serializeToString(const nnc_executable &executable,
   if (!linked)
     return fail(error, NNC_ERROR,
                 "serialize: " + llvm::toString(linked.takeError()));
-  // With an explicit target list the host's own code (first) was compiled
-  // only to run here.
-  if (linked->size() > 1)
-    linked->erase(linked->begin());
+  linked->erase(linked->begin(),
+                linked->begin() + firstSerializedTarget(executable));
   bytes = serializeExecutable(kernels, moduleOf, *linked);
   return NNC_OK;
 #endif
@@ -295,8 +300,7 @@ nnc_status codeTarget(const nnc_executable *executable, int64_t index,
   if (!executable || !target ||
       target->struct_size < NNC_STRUCT_SIZE_UNTIL(nnc_code_target, features))
     return fail(error, NNC_ERROR, "code_target: bad arguments");
-  // A compiled executable with a target list serializes the list alone.
-  size_t first = executable->linked.empty() && executable->targets.size() > 1;
+  size_t first = firstSerializedTarget(*executable);
   size_t count = executable->targetFeatures.size() - first;
   if (index < 0 || static_cast<size_t>(index) >= count)
     return NNC_UNSUPPORTED;
