@@ -76,15 +76,8 @@ bool saveTrainingArtifact(ModelSession &session, const TrainOptions &options,
       return fail(copy.message());
     tensor.tensor = std::move(*copy);
   }
-  artifact->training->step = state.stepCount;
-  artifact->training->epoch = position.epoch;
-  if (rt::Error error = rt::writeArtifact(options.saveArtifact, *artifact);
-      !error.ok())
-    return fail(error.message());
-  llvm::outs() << "wrote the training artifact " << options.saveArtifact
-               << " (step " << state.stepCount << ", epoch " << position.epoch
-               << "); continue with --resume " << options.saveArtifact << "\n";
-  return true;
+  return writeTrainingArtifact(*artifact, options.saveArtifact, state,
+                               position);
 }
 
 template <typename T>

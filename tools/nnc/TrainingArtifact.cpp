@@ -158,17 +158,10 @@ bool saveResumedArtifact(ArtifactGraphSource &source,
   for (auto &[key, value] : artifact.compileFlags)
     if (key == "seed")
       value = std::to_string(run.seed);
-  artifact.training->step = state.stepCount;
-  artifact.training->epoch = position.epoch;
   artifact.training->seed = run.seed;
   artifact.training->learningRate = run.baseLr;
-  if (rt::Error error = rt::writeArtifact(options.saveArtifact, artifact);
-      !error.ok())
-    return fail(error.message());
-  llvm::outs() << "wrote the training artifact " << options.saveArtifact
-               << " (step " << state.stepCount << ", epoch " << position.epoch
-               << "); continue with --resume " << options.saveArtifact << "\n";
-  return true;
+  return writeTrainingArtifact(artifact, options.saveArtifact, state,
+                               position);
 }
 
 } // namespace

@@ -168,6 +168,19 @@ bool checkEpochBoundary(const rt::BatchIteratorState &position) {
               "--checkpoint to stop mid-epoch)");
 }
 
+bool writeTrainingArtifact(rt::Artifact &artifact, const std::string &path,
+                           const TrainingState &state,
+                           const rt::BatchIteratorState &position) {
+  artifact.training->step = state.stepCount;
+  artifact.training->epoch = position.epoch;
+  if (rt::Error error = rt::writeArtifact(path, artifact); !error.ok())
+    return fail(error.message());
+  llvm::outs() << "wrote the training artifact " << path << " (step "
+               << state.stepCount << ", epoch " << position.epoch
+               << "); continue with --resume " << path << "\n";
+  return true;
+}
+
 ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
   std::optional<Steps> steps = makeSteps(run);
   if (!steps)

@@ -16,6 +16,7 @@
 #include "tools/nnc/TrainingState.h"
 
 #include "frontend/Program.h"
+#include "runtime/Artifact.h"
 #include "runtime/BatchIterator.h"
 #include "runtime/Dataset.h"
 
@@ -53,6 +54,14 @@ ExitCode loadTrainingData(const TrainOptions &options,
 /// Fails, with the message --save-artifact gives, unless `position` is at
 /// an epoch boundary: an artifact records no position inside an epoch.
 bool checkEpochBoundary(const rt::BatchIteratorState &position);
+
+/// Writes the training artifact of --save-artifact to `path` (atomically)
+/// with the run's counters (steps done, epochs done at `position`) and says
+/// how to continue from it. Prints a one-line error and returns false on
+/// failure.
+bool writeTrainingArtifact(rt::Artifact &artifact, const std::string &path,
+                           const TrainingState &state,
+                           const rt::BatchIteratorState &position);
 
 /// Trains `run` for its epochs: the loop of `nnc train`.
 ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options);
