@@ -47,6 +47,25 @@ GroupDims groupDims(const Conv2dShape &s) {
   return d;
 }
 
+/// The output columns [begin, end) of kernel column `kw` whose input column
+/// (offset + ow * strideW) lies inside the image; `offset` is the input
+/// column of output column 0.
+struct ColumnSpan {
+  int64_t offset, begin, end;
+};
+
+ColumnSpan insideColumns(const Conv2dShape &s, int64_t kw, int64_t outW) {
+  ColumnSpan span;
+  span.offset = kw * s.dilationW - s.padW;
+  span.begin = span.offset >= 0
+                   ? 0
+                   : std::clamp<int64_t>(
+                         (-span.offset + s.strideW - 1) / s.strideW, 0, outW);
+  span.end = std::clamp<int64_t>(
+      (s.width - span.offset + s.strideW - 1) / s.strideW, span.begin, outW);
+  return span;
+}
+
 /// col [depth, pixels] of the `d.channels` input planes at `x`.
 void im2col(const Conv2dShape &s, const GroupDims &d, const float *x,
             float *col) {
@@ -56,14 +75,7 @@ void im2col(const Conv2dShape &s, const GroupDims &d, const float *x,
     for (int64_t kh = 0; kh < s.kernelH; ++kh) {
       for (int64_t kw = 0; kw < s.kernelW; ++kw) {
         float *row = col + ((c * s.kernelH + kh) * s.kernelW + kw) * d.pixels;
-        int64_t offsetW = kw * s.dilationW - s.padW;
-        // The output columns whose input column lies inside the image.
-        int64_t owBegin = std::clamp<int64_t>(
-            (-offsetW + s.strideW - 1) / s.strideW, 0, outW);
-        if (offsetW >= 0)
-          owBegin = 0;
-        int64_t owEnd = std::clamp<int64_t>(
-            (s.width - offsetW + s.strideW - 1) / s.strideW, owBegin, outW);
+        auto [offsetW, owBegin, owEnd] = insideColumns(s, kw, outW);
         for (int64_t oh = 0; oh < outH; ++oh) {
           float *out = row + oh * outW;
           int64_t ih = oh * s.strideH - s.padH + kh * s.dilationH;
@@ -193,15 +205,7 @@ void col2imAdd(const Conv2dShape &s, const GroupDims &d, const float *col,
       for (int64_t kw = 0; kw < s.kernelW; ++kw) {
         const float *row =
             col + ((c * s.kernelH + kh) * s.kernelW + kw) * d.pixels;
-        int64_t offsetW = kw * s.dilationW - s.padW;
-        // The output columns whose input column lies inside the image, as
-        // in im2col.
-        int64_t owBegin = std::clamp<int64_t>(
-            (-offsetW + s.strideW - 1) / s.strideW, 0, outW);
-        if (offsetW >= 0)
-          owBegin = 0;
-        int64_t owEnd = std::clamp<int64_t>(
-            (s.width - offsetW + s.strideW - 1) / s.strideW, owBegin, outW);
+        auto [offsetW, owBegin, owEnd] = insideColumns(s, kw, outW);
         for (int64_t oh = 0; oh < outH; ++oh) {
           int64_t ih = oh * s.strideH - s.padH + kh * s.dilationH;
           if (ih < 0 || ih >= s.height)
