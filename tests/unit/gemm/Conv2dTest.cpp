@@ -2,6 +2,7 @@
 
 #include "backends/cpu/gemm/Conv2d.h"
 #include "backends/cpu/gemm/GemmJit.h"
+#include "tests/unit/gemm/RandomData.h"
 
 #include <gtest/gtest.h>
 
@@ -16,12 +17,7 @@ using namespace nnc::cpu;
 namespace {
 
 std::vector<float> randomVector(int64_t size, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(size);
-  for (float &x : v)
-    x = dist(rng);
-  return v;
+  return test_data::randomFloats(size, seed);
 }
 
 Conv2dShape makeShape(int64_t batch, int64_t channels, int64_t height,

@@ -2,6 +2,7 @@
 
 #include "backends/cpu/gemm/Gemm.h"
 #include "backends/cpu/gemm/GemmJit.h"
+#include "tests/unit/gemm/RandomData.h"
 
 #include <gtest/gtest.h>
 
@@ -28,12 +29,7 @@ const GemmKernels *kernelsFor(GemmIsa isa) {
 }
 
 std::vector<float> randomMatrix(int64_t rows, int64_t cols, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> m(rows * cols);
-  for (float &x : m)
-    x = dist(rng);
-  return m;
+  return test_data::randomFloats(rows * cols, seed);
 }
 
 struct Case {

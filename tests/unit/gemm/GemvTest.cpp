@@ -1,6 +1,7 @@
 //===- GemvTest.cpp - One-row products against naive loops ----------------===//
 
 #include "backends/cpu/gemm/Gemv.h"
+#include "tests/unit/gemm/RandomData.h"
 
 #include <gtest/gtest.h>
 
@@ -14,12 +15,7 @@ using namespace nnc::cpu;
 namespace {
 
 std::vector<float> randomVector(int64_t size, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(size));
-  for (float &x : v)
-    x = dist(rng);
-  return v;
+  return test_data::randomFloats(size, seed);
 }
 
 struct Shape {

@@ -1,6 +1,7 @@
 //===- Pool2dTest.cpp - Native max pooling against naive loops ------------===//
 
 #include "backends/cpu/gemm/Pool2d.h"
+#include "tests/unit/gemm/RandomData.h"
 
 #include <gtest/gtest.h>
 
@@ -57,12 +58,7 @@ std::vector<float> inputFor(int64_t size, uint32_t seed) {
 }
 
 std::vector<float> gradientFor(int64_t size, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(size));
-  for (float &x : v)
-    x = dist(rng);
-  return v;
+  return test_data::randomFloats(size, seed);
 }
 
 /// For every window, the flat input indices of its real elements in
