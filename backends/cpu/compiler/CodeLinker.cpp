@@ -6,6 +6,7 @@
 
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -14,6 +15,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <mutex>
 
 using namespace llvm;
 
@@ -105,6 +107,42 @@ Expected<std::string> linkSharedObject(ArrayRef<std::string> objects) {
   return (*linked)->getBuffer().str();
 }
 
+namespace {
+
+/// The GEMM micro-kernels for one target, linked.
+struct LinkedGemm {
+  std::string sharedObject, isa;
+  int mr = 0, nr = 0;
+};
+
+/// The GEMM of `target`, compiled and linked once per process: every graph
+/// of an artifact carries the same one.
+Expected<const LinkedGemm *> linkedGemm(const CodeTarget &target) {
+  static std::mutex mutex;
+  static std::map<std::string, LinkedGemm> linked;
+  std::string key = target.cpu + "|" + join(target.llvmFeatures, ",") + "|" +
+                    std::to_string(static_cast<int>(target.gemmIsa));
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto it = linked.find(key); it != linked.end())
+    return &it->second;
+  MicroKernelObject gemm;
+  std::string error;
+  if (!compileMicroKernelObject(target.gemmIsa, target.cpu,
+                                target.llvmFeatures, gemm, &error))
+    return failure("cannot compile the GEMM for " + target.cpu + ": " + error);
+  Expected<std::string> so = linkSharedObject({gemm.object});
+  if (!so)
+    return so.takeError();
+  LinkedGemm &entry = linked[key];
+  entry.sharedObject = std::move(*so);
+  entry.isa = gemm.isa;
+  entry.mr = gemm.mr;
+  entry.nr = gemm.nr;
+  return &entry;
+}
+
+} // namespace
+
 Expected<std::vector<LinkedTarget>>
 linkExecutableCode(const std::vector<const CpuKernel *> &kernels,
                    const std::vector<CodeTarget> &targets,
@@ -140,19 +178,13 @@ linkExecutableCode(const std::vector<const CpuKernel *> &kernels,
       target.modules.push_back(std::move(*so));
     }
     if (needsGemm) {
-      MicroKernelObject gemm;
-      std::string error;
-      if (!compileMicroKernelObject(targets[t].gemmIsa, targets[t].cpu,
-                                    targets[t].llvmFeatures, gemm, &error))
-        return failure("cannot compile the GEMM for " + targets[t].cpu + ": " +
-                       error);
-      Expected<std::string> so = linkSharedObject({gemm.object});
-      if (!so)
-        return so.takeError();
-      target.gemm = std::move(*so);
-      target.gemmIsa = gemm.isa;
-      target.gemmMr = gemm.mr;
-      target.gemmNr = gemm.nr;
+      Expected<const LinkedGemm *> gemm = linkedGemm(targets[t]);
+      if (!gemm)
+        return gemm.takeError();
+      target.gemm = (*gemm)->sharedObject;
+      target.gemmIsa = (*gemm)->isa;
+      target.gemmMr = (*gemm)->mr;
+      target.gemmNr = (*gemm)->nr;
     }
     linked.push_back(std::move(target));
   }
