@@ -2,6 +2,8 @@
 
 #include "backends/cpu/CpuKernel.h"
 
+#include "backends/cpu/OneRowBlocks.h"
+
 #include "backends/cpu/gemm/Conv2d.h"
 #include "backends/cpu/gemm/Gemm.h"
 #include "backends/cpu/gemm/Gemv.h"
@@ -39,6 +41,11 @@ void runContractionHead(const ContractionHead &head,
       p.c = out;
       p.ldc = head.n;
       gemmBlock(kernels, p, 0, head.m, first, last);
+      return;
+    }
+    if (head.kParts > 1) {
+      oneRowProductByBlocks(gemvAvailable() ? nullptr : &kernels, lhs, rhs,
+                            head.ldb, head.k, head.n, head.kParts, out);
       return;
     }
     if (oneRow) {

@@ -82,6 +82,12 @@ struct ContractionHead {
   /// A one-row matmul split by the columns of H instead: `rows` is then n,
   /// `rowElements` 1, and [first, last) are columns.
   bool columns = false;
+  /// A one-row matmul whose B is too large for one core's cache: H is the
+  /// sum of `kParts` partial products over consecutive blocks of k, run in
+  /// parallel inside the kernel (OneRowBlocks.h). The kernel's own range
+  /// stays 1 and the blocks depend only on the shape, so results do not
+  /// depend on the thread count.
+  int64_t kParts = 1;
   /// Matmul: one product's op(A) [m, k] x op(B) [k, n], the leading
   /// dimensions as stored, and per leading row of H `matrices` products;
   /// matrix i of H reads lhs matrix lhsIndex[i] and rhs matrix rhsIndex[i]

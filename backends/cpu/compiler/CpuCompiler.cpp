@@ -399,7 +399,10 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
         kernel->label += "+";
       kernel->label += op.getName().stripDialect().str();
     }
-    if (head)
+    if (head && head->head.kParts > 1)
+      kernel->label +=
+          " (native, " + std::to_string(head->head.kParts) + " k blocks)";
+    else if (head)
       kernel->label += " (native)";
     size_t jitBuffers = jitFn.getNumArguments() + jitFn.getNumResults();
     kernel->rowBytes.assign(jitBuffers, 0);

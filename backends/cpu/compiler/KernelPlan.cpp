@@ -9,6 +9,8 @@
 
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace nnc;
 using namespace nnc::cpu;
@@ -248,6 +250,23 @@ std::vector<int64_t> batchIndices(ArrayRef<int64_t> outBatch,
   return indices;
 }
 
+/// Blocks of k for a one-row product x * B (ContractionHead::kParts): none
+/// below 1 MiB of B, where splitting its columns measures as fast, else a
+/// block per 768 KiB, from 2 to 8, each of at least 64 rows of B. The count
+/// depends only on the shape, never on the machine, so results do not
+/// either.
+int64_t oneRowKParts(const ContractionHead &head) {
+  constexpr int64_t kMinBytes = 1 << 20, kBytesPerPart = 768 << 10;
+  constexpr int64_t kMaxParts = 8, kMinRowsPerPart = 64;
+  if (head.m != 1 || head.transB)
+    return 1;
+  int64_t bytes = head.k * head.n * static_cast<int64_t>(sizeof(float));
+  if (bytes < kMinBytes)
+    return 1;
+  int64_t parts = std::clamp<int64_t>(bytes / kBytesPerPart, 2, kMaxParts);
+  return std::max<int64_t>(1, std::min(parts, head.k / kMinRowsPerPart));
+}
+
 std::optional<HeadPlan> planMatmul(nn::MatmulOp op) {
   HeadPlan plan;
   ContractionHead &head = plan.head;
@@ -271,8 +290,17 @@ std::optional<HeadPlan> planMatmul(nn::MatmulOp op) {
     head.rowElements = head.n;
     if (head.transA)
       plan.wholeArgs.push_back(head.lhs);
-    // One row does not split by rows; its columns (two or more panels)
-    // can, if the rest of the kernel follows (splitTailByColumns).
+    // One row does not split by rows. A large B is read by blocks of k in
+    // parallel inside the kernel (ContractionHead::kParts); otherwise its
+    // columns (two or more panels) can split, if the rest of the kernel
+    // follows (splitTailByColumns).
+    int64_t parts = oneRowKParts(head);
+    if (parts > 1) {
+      head.kParts = parts;
+      if (!head.transA)
+        plan.wholeArgs.push_back(head.lhs);
+      return plan;
+    }
     if (head.m == 1 && head.n >= 64) {
       head.columns = true;
       head.rows = head.n;

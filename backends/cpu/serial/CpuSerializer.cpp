@@ -45,7 +45,7 @@ flatbuffers::Offset<fb::Head> writeHead(Builder &b, const ContractionHead &h) {
   return fb::CreateHead(b, static_cast<uint8_t>(h.kind), h.lhs, h.rhs, h.bias,
                         h.out, h.rows, h.rowElements, h.transA, h.transB, h.m,
                         h.n, h.k, h.lda, h.ldb, h.matrices, lhsIndex, rhsIndex,
-                        conv, h.columns);
+                        conv, h.columns, h.kParts);
 }
 
 flatbuffers::Offset<fb::EntryPoint>
@@ -207,6 +207,7 @@ rt::Error readHead(const fb::Head *h, int64_t numBuffers,
   head.ldb = h->ldb();
   head.matrices = h->matrices();
   head.columns = h->columns();
+  head.kParts = h->k_parts();
   head.lhsIndex = rt::copyInt64s(h->lhs_index());
   head.rhsIndex = rt::copyInt64s(h->rhs_index());
   auto buffer = [&](int64_t index, bool optional) {
@@ -219,8 +220,8 @@ rt::Error readHead(const fb::Head *h, int64_t numBuffers,
       head.rows > kMaxExtent / head.rowElements)
     return bad("a head's extent is out of range");
   if (head.kind != ContractionHead::Kind::Matmul) {
-    if (head.columns)
-      return bad("only a matmul head splits by columns");
+    if (head.columns || head.kParts != 1)
+      return bad("only a matmul head splits by columns or blocks of k");
     bool pooling = head.kind == ContractionHead::Kind::MaxPool2d ||
                    head.kind == ContractionHead::Kind::MaxPool2dGrad;
     return readConv(h->conv(), pooling, head.conv);
@@ -233,6 +234,15 @@ rt::Error readHead(const fb::Head *h, int64_t numBuffers,
   if (head.lda < (head.transA ? head.m : head.k) ||
       head.ldb < (head.transB ? head.k : head.n))
     return bad("a matmul's leading dimension is too small");
+  if (head.kParts != 1) {
+    // One row reduced over blocks of k inside the kernel.
+    if (head.kParts < 1 || head.kParts > head.k || head.kParts > 64 ||
+        head.columns || head.m != 1 || head.transB ||
+        !head.lhsIndex.empty() || head.matrices != 1 || head.rows != 1 ||
+        head.rowElements != head.n)
+      return bad("a matmul reduced over blocks of k is not one row");
+    return rt::Error::success();
+  }
   if (head.columns) {
     // One row split by columns: [first, last) are columns of H.
     if (head.m != 1 || !head.lhsIndex.empty() || head.matrices != 1 ||

@@ -1,0 +1,65 @@
+//===- OneRowBlocks.cpp - One-row products reduced over blocks of k -------===//
+
+#include "backends/cpu/OneRowBlocks.h"
+
+#include "backends/cpu/gemm/Gemv.h"
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/partitioner.h>
+
+#include <algorithm>
+#include <memory>
+
+namespace nnc::cpu {
+
+void oneRowProductByBlocks(const GemmKernels *gemm, const float *x,
+                           const float *b, int64_t ldb, int64_t k, int64_t n,
+                           int64_t blocks, float *out) {
+  int64_t blockRows = (k + blocks - 1) / blocks;
+  // Block 0 writes `out`, the others a partial row each. The partials live
+  // on this call's stack, or the heap when large: the thread waiting in
+  // parallel_for may run other kernels meanwhile, so a per-thread buffer
+  // could be reused under it.
+  constexpr int64_t kStackFloats = 8192;
+  alignas(64) float stackPartials[kStackFloats];
+  std::unique_ptr<float[]> heapPartials;
+  float *partials = stackPartials;
+  if ((blocks - 1) * n > kStackFloats) {
+    heapPartials.reset(new float[static_cast<size_t>((blocks - 1) * n)]);
+    partials = heapPartials.get();
+  }
+  auto runBlock = [&](int64_t block) {
+    float *y = block == 0 ? out : partials + (block - 1) * n;
+    int64_t first = block * blockRows;
+    int64_t rows = std::min(k, first + blockRows) - first;
+    if (rows <= 0) {
+      std::fill(y, y + n, 0.0f);
+      return;
+    }
+    const float *xBlock = x + first;
+    const float *bBlock = b + first * ldb;
+    if (!gemm)
+      gemvColumns(xBlock, bBlock, ldb, rows, y, 0, n);
+    else
+      nnc::cpu::gemm(*gemm, /*transA=*/false, /*transB=*/false, 1, n, rows,
+                     xBlock, rows, bBlock, ldb, y, n, /*accumulate=*/false, 0,
+                     1);
+  };
+  // static_partitioner gives each thread the same consecutive blocks on
+  // every call, so its blocks of b are still in its cache the next time.
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, blocks, 1),
+      [&](const tbb::blocked_range<int64_t> &range) {
+        for (int64_t block = range.begin(); block < range.end(); ++block)
+          runBlock(block);
+      },
+      tbb::static_partitioner());
+  for (int64_t block = 1; block < blocks; ++block) {
+    const float *partial = partials + (block - 1) * n;
+    for (int64_t j = 0; j < n; ++j)
+      out[j] += partial[j];
+  }
+}
+
+} // namespace nnc::cpu
