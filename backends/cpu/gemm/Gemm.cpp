@@ -129,18 +129,27 @@ packTransposedPanelAvx512(const float *src, int64_t ldb, int64_t kc, int64_t nr,
 /// masked kernels do not read them).
 void packB(const GemmProblem &p, int64_t jc, int64_t nc, int64_t pc, int64_t kc,
            int64_t nr, bool gathers, float *dst) {
+  if (!p.transB) {
+    // Row by row: each row of the block is read once, front to back, and
+    // dealt out to the panels. Panel by panel would read NR floats per row
+    // at a stride of ldb, which for power-of-two widths maps to a few
+    // cache sets and defeats the prefetchers (B is often cold here: a
+    // weight the optimizer step just wrote). Runs of at most NR floats: an
+    // inlined loop beats a call to memcpy.
+    for (int64_t k = 0; k < kc; ++k) {
+      const float *s = p.b + (pc + k) * p.ldb + jc;
+      for (int64_t jr = 0; jr < nc; jr += nr) {
+        int64_t cols = std::min(nr, nc - jr);
+        float *d = dst + jr * kc + k * nr;
+        for (int64_t j = 0; j < cols; ++j)
+          d[j] = s[jr + j];
+      }
+    }
+    return;
+  }
   for (int64_t jr = 0; jr < nc; jr += nr) {
     int64_t cols = std::min(nr, nc - jr);
     float *d = dst + jr * kc;
-    if (!p.transB) {
-      // Runs of at most NR floats: an inlined loop beats a call to memcpy.
-      for (int64_t k = 0; k < kc; ++k) {
-        const float *s = p.b + (pc + k) * p.ldb + jc + jr;
-        for (int64_t j = 0; j < cols; ++j)
-          d[k * nr + j] = s[j];
-      }
-      continue;
-    }
     // B is stored N x K: transpose.
 #if defined(__x86_64__)
     if (gathers && cols == nr) {
