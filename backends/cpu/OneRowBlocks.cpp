@@ -7,6 +7,7 @@
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
 #include <memory>
@@ -17,10 +18,8 @@ void oneRowProductByBlocks(const GemmKernels *gemm, const float *x,
                            const float *b, int64_t ldb, int64_t k, int64_t n,
                            int64_t blocks, float *out) {
   int64_t blockRows = (k + blocks - 1) / blocks;
-  // Block 0 writes `out`, the others a partial row each. The partials live
-  // on this call's stack, or the heap when large: the thread waiting in
-  // parallel_for may run other kernels meanwhile, so a per-thread buffer
-  // could be reused under it.
+  // Block 0 writes `out`, the others a partial row each, on this call's
+  // stack or, when large, the heap.
   constexpr int64_t kStackFloats = 8192;
   alignas(64) float stackPartials[kStackFloats];
   std::unique_ptr<float[]> heapPartials;
@@ -48,13 +47,18 @@ void oneRowProductByBlocks(const GemmKernels *gemm, const float *x,
   };
   // static_partitioner gives each thread the same consecutive blocks on
   // every call, so its blocks of b are still in its cache the next time.
-  tbb::parallel_for(
-      tbb::blocked_range<int64_t>(0, blocks, 1),
-      [&](const tbb::blocked_range<int64_t> &range) {
-        for (int64_t block = range.begin(); block < range.end(); ++block)
-          runBlock(block);
-      },
-      tbb::static_partitioner());
+  // Isolated: while it waits, this thread runs only these blocks, never
+  // another kernel, which could reuse the per-thread scratch `out` may
+  // live in (CpuKernel.cpp's scratchRows).
+  tbb::this_task_arena::isolate([&] {
+    tbb::parallel_for(
+        tbb::blocked_range<int64_t>(0, blocks, 1),
+        [&](const tbb::blocked_range<int64_t> &range) {
+          for (int64_t block = range.begin(); block < range.end(); ++block)
+            runBlock(block);
+        },
+        tbb::static_partitioner());
+  });
   for (int64_t block = 1; block < blocks; ++block) {
     const float *partial = partials + (block - 1) * n;
     for (int64_t j = 0; j < n; ++j)
