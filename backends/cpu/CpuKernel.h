@@ -88,6 +88,7 @@ struct ContractionHead {
   /// stays 1 and the blocks depend only on the shape, so results do not
   /// depend on the thread count.
   int64_t kParts = 1;
+  static constexpr int64_t kMaxKParts = 8;
   /// Matmul: one product's op(A) [m, k] x op(B) [k, n], the leading
   /// dimensions as stored, and per leading row of H `matrices` products;
   /// matrix i of H reads lhs matrix lhsIndex[i] and rhs matrix rhsIndex[i]

@@ -257,7 +257,8 @@ std::vector<int64_t> batchIndices(ArrayRef<int64_t> outBatch,
 /// either.
 int64_t oneRowKParts(const ContractionHead &head) {
   constexpr int64_t kMinBytes = 1 << 20, kBytesPerPart = 768 << 10;
-  constexpr int64_t kMaxParts = 8, kMinRowsPerPart = 64;
+  constexpr int64_t kMaxParts = ContractionHead::kMaxKParts;
+  constexpr int64_t kMinRowsPerPart = 64;
   if (head.m != 1 || head.transB)
     return 1;
   int64_t bytes = head.k * head.n * static_cast<int64_t>(sizeof(float));

@@ -236,7 +236,8 @@ rt::Error readHead(const fb::Head *h, int64_t numBuffers,
     return bad("a matmul's leading dimension is too small");
   if (head.kParts != 1) {
     // One row reduced over blocks of k inside the kernel.
-    if (head.kParts < 1 || head.kParts > head.k || head.kParts > 64 ||
+    if (head.kParts < 1 || head.kParts > head.k ||
+        head.kParts > ContractionHead::kMaxKParts ||
         head.columns || head.m != 1 || head.transB ||
         !head.lhsIndex.empty() || head.matrices != 1 || head.rows != 1 ||
         head.rowElements != head.n)
