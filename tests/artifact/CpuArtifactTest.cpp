@@ -165,6 +165,38 @@ TEST(CpuArtifactTest, ArtifactWithoutARunnableTargetIsRejected) {
       << error.message();
 }
 
+TEST(CpuArtifactTest, BlocksOfKOnAnythingButOneRowAreRejected) {
+  std::string original = goldenExecutable();
+  Expected<cpu::SerializedExecutable> read =
+      cpu::deserializeExecutable(original.data(), original.size());
+  ASSERT_TRUE(read.ok()) << read.message();
+  std::vector<const cpu::CpuKernel *> kernels;
+  cpu::CpuKernel *matmul = nullptr;
+  for (const auto &kernel : read->kernels) {
+    kernels.push_back(kernel.get());
+    if (kernel->head.kind == cpu::ContractionHead::Kind::Matmul &&
+        kernel->head.m > 1 && !matmul)
+      matmul = kernel.get();
+  }
+  ASSERT_NE(matmul, nullptr) << "the golden MLP has batched matmul heads";
+  for (int64_t parts : {2, 9}) {
+    matmul->head.kParts = parts;
+    std::string bytes =
+        cpu::serializeExecutable(kernels, read->moduleOf, read->targets);
+    Expected<cpu::SerializedExecutable> bad =
+        cpu::deserializeExecutable(bytes.data(), bytes.size());
+    ASSERT_FALSE(bad.ok()) << parts << " blocks";
+    EXPECT_NE(bad.message().find("reduced over blocks of k is not one row"),
+              std::string::npos)
+        << bad.message();
+  }
+  // The same executable with the head as compiled loads again.
+  matmul->head.kParts = 1;
+  std::string bytes =
+      cpu::serializeExecutable(kernels, read->moduleOf, read->targets);
+  EXPECT_TRUE(cpu::deserializeExecutable(bytes.data(), bytes.size()).ok());
+}
+
 TEST(CpuArtifactTest, BuffersOtherThanCompiledAreRejected) {
   std::string original = goldenExecutable();
   Expected<cpu::SerializedExecutable> read =
