@@ -12,20 +12,16 @@
 
 #include "backends/ref/RefOpLowering.h"
 
+#include "ir/KernelModule.h"
 #include "ir/NNDialect.h"
 #include "ir/NNOps.h"
 
-#include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
 #include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/StringSet.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/SourceMgr.h"
 
 using namespace mlir;
 using namespace nnc;
@@ -97,14 +93,6 @@ static const char *const kSupportedOps[] = {
 const char *const *nnc::ref::refSupportedOps() { return kSupportedOps; }
 
 namespace {
-
-/// True when `name` is in refSupportedOps().
-bool isSupportedOp(StringRef name) {
-  for (const char *const *op = kSupportedOps; *op; ++op)
-    if (name == *op)
-      return true;
-  return false;
-}
 
 /// The runtime dtype of a tensor element type, if the runtime has one.
 std::optional<rt::DType> toDType(Type type) {
@@ -291,72 +279,21 @@ LogicalResult KernelBuilder::build(func::FuncOp fn) {
   return success();
 }
 
-/// The first op of `module` that the backend does not support, if any.
-Operation *findUnsupportedOp(ModuleOp module) {
-  Operation *unsupported = nullptr;
-  module.walk([&](Operation *op) {
-    if (isa<ModuleOp, func::FuncOp, func::ReturnOp>(op) ||
-        isSupportedOp(op->getName().getStringRef()))
-      return WalkResult::advance();
-    unsupported = op;
-    return WalkResult::interrupt();
-  });
-  return unsupported;
-}
-
-/// The kernel index named by `name` ("kernel_12" gives 12), if it is one.
-std::optional<size_t> kernelIndex(StringRef name) {
-  if (!name.consume_front("kernel_") || name.empty() ||
-      (name.size() > 1 && name.front() == '0'))
-    return std::nullopt;
-  size_t index = 0;
-  if (name.getAsInteger(10, index))
-    return std::nullopt;
-  return index;
-}
-
 /// Compiles a parsed module; diagnostics go to the context's handler.
 CompileStatus compileParsed(ModuleOp module, std::vector<Program> &kernels,
                             std::string &unsupportedMessage) {
-  if (Operation *op = findUnsupportedOp(module)) {
+  if (Operation *op = findUnsupportedOp(module, kSupportedOps)) {
     unsupportedMessage = "op '" + op->getName().getStringRef().str() +
                          "' is not supported by the ref backend";
     return CompileStatus::Unsupported;
   }
-
-  // n functions must be kernel_0 ... kernel_<n-1>; an index of n or more
-  // means one below n is missing, which the loop below reports.
-  std::vector<func::FuncOp> functions(module.getBody()->getOperations().size());
-  for (Operation &op : module.getBody()->getOperations()) {
-    auto fn = dyn_cast<func::FuncOp>(op);
-    if (!fn) {
-      op.emitError("expected only kernel functions at the top of the module");
+  FailureOr<std::vector<func::FuncOp>> functions = kernelFunctions(module);
+  if (failed(functions))
+    return CompileStatus::Error;
+  kernels.resize(functions->size());
+  for (size_t i = 0; i < functions->size(); ++i)
+    if (failed(KernelBuilder(kernels[i]).build((*functions)[i])))
       return CompileStatus::Error;
-    }
-    std::optional<size_t> index = kernelIndex(fn.getSymName());
-    if (!index) {
-      fn.emitError("expected a function named kernel_<i>, got @")
-          << fn.getSymName();
-      return CompileStatus::Error;
-    }
-    if (*index >= functions.size())
-      continue;
-    if (functions[*index]) {
-      fn.emitError("duplicate kernel function @") << fn.getSymName();
-      return CompileStatus::Error;
-    }
-    functions[*index] = fn;
-  }
-
-  kernels.resize(functions.size());
-  for (size_t i = 0; i < functions.size(); ++i) {
-    if (!functions[i]) {
-      module.emitError("missing kernel function @kernel_") << i;
-      return CompileStatus::Error;
-    }
-    if (failed(KernelBuilder(kernels[i]).build(functions[i])))
-      return CompileStatus::Error;
-  }
   return CompileStatus::Ok;
 }
 
@@ -374,43 +311,11 @@ CompiledModule nnc::ref::compileModule(const void *bytecode, size_t size) {
   context.allowUnregisteredDialects();
   context.loadAllAvailableDialects();
 
-  std::string diagnostics;
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-    if (diag.getSeverity() != DiagnosticSeverity::Error)
-      return success();
-    if (!diagnostics.empty())
-      diagnostics += "; ";
-    // Line 0 is the implicit module's made-up location: no help to anyone.
-    auto loc = dyn_cast<FileLineColLoc>(diag.getLocation());
-    if (loc && loc.getLine() != 0)
-      diagnostics +=
-          (loc.getFilename().str() + ":" + std::to_string(loc.getLine()) + ":" +
-           std::to_string(loc.getColumn()) + ": ");
-    diagnostics += diag.str();
-    return success();
-  });
-
-  // A copy: the bytecode reader wants its buffer aligned, which the
-  // caller's pointer need not be.
-  std::unique_ptr<llvm::MemoryBuffer> buffer =
-      llvm::MemoryBuffer::getMemBufferCopy(
-          StringRef(static_cast<const char *>(bytecode), size), "graph");
-  // The contract is bytecode; the parser would also take text, and read
-  // an empty buffer as an empty module.
-  if (!isBytecode(buffer->getMemBufferRef())) {
-    result.status = CompileStatus::Error;
-    result.message = "the graph is not MLIR bytecode";
-    return result;
-  }
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
-  OwningOpRef<ModuleOp> module =
-      parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&context));
+  ErrorDiagnostics diagnostics(context, /*withLocations=*/true);
+  OwningOpRef<ModuleOp> module = parseKernelModule(
+      context, bytecode, size, diagnostics, result.message);
   if (!module) {
     result.status = CompileStatus::Error;
-    result.message = diagnostics.empty()
-                         ? "cannot parse the graph module"
-                         : "cannot parse the graph module: " + diagnostics;
     return result;
   }
 
@@ -419,8 +324,8 @@ CompiledModule nnc::ref::compileModule(const void *bytecode, size_t size) {
   if (result.status == CompileStatus::Unsupported)
     result.message = unsupported;
   else if (result.status == CompileStatus::Error)
-    result.message =
-        diagnostics.empty() ? "cannot compile the graph" : diagnostics;
+    result.message = diagnostics.text().empty() ? "cannot compile the graph"
+                                                : diagnostics.text();
   if (result.status != CompileStatus::Ok)
     result.kernels.clear();
   return result;

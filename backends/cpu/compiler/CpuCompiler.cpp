@@ -13,17 +13,14 @@
 #include "backends/cpu/gemm/Conv2dDirect.h"
 #include "backends/cpu/gemm/GemmJit.h"
 
+#include "ir/KernelModule.h"
 #include "ir/NNDialect.h"
 #include "ir/NNOps.h"
 
-#include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
@@ -99,23 +96,6 @@ static const char *const kSupportedOps[] = {
 const char *const *nnc::cpu::cpuSupportedOps() { return kSupportedOps; }
 
 namespace {
-
-bool isSupportedOp(StringRef name) {
-  for (const char *const *op = kSupportedOps; *op; ++op)
-    if (name == *op)
-      return true;
-  return false;
-}
-
-std::optional<size_t> kernelIndex(StringRef name) {
-  if (!name.consume_front("kernel_") || name.empty() ||
-      (name.size() > 1 && name.front() == '0'))
-    return std::nullopt;
-  size_t index = 0;
-  if (name.getAsInteger(10, index))
-    return std::nullopt;
-  return index;
-}
 
 bool cacheEnabled() {
   const char *value = std::getenv("NNC_NO_CACHE");
@@ -269,49 +249,18 @@ LogicalResult checkTypes(func::FuncOp fn) {
 
 nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
                          CompiledModule &result) {
-  Operation *unsupported = nullptr;
-  module.walk([&](Operation *op) {
-    if (isa<ModuleOp, func::FuncOp, func::ReturnOp>(op) ||
-        isSupportedOp(op->getName().getStringRef()))
-      return WalkResult::advance();
-    unsupported = op;
-    return WalkResult::interrupt();
-  });
-  if (unsupported) {
-    result.message = "op '" + unsupported->getName().getStringRef().str() +
+  if (Operation *op = findUnsupportedOp(module, kSupportedOps)) {
+    result.message = "op '" + op->getName().getStringRef().str() +
                      "' is not supported by the cpu backend";
     return NNC_UNSUPPORTED;
   }
-
-  std::vector<func::FuncOp> functions(module.getBody()->getOperations().size());
-  for (Operation &op : module.getBody()->getOperations()) {
-    auto fn = dyn_cast<func::FuncOp>(op);
-    if (!fn) {
-      op.emitError("expected only kernel functions at the top of the module");
+  FailureOr<std::vector<func::FuncOp>> kernelFns = kernelFunctions(module);
+  if (failed(kernelFns))
+    return NNC_ERROR;
+  std::vector<func::FuncOp> &functions = *kernelFns;
+  for (func::FuncOp fn : functions)
+    if (fn.isExternal() || failed(checkTypes(fn)))
       return NNC_ERROR;
-    }
-    std::optional<size_t> index = kernelIndex(fn.getSymName());
-    if (!index) {
-      fn.emitError("expected a function named kernel_<i>, got @")
-          << fn.getSymName();
-      return NNC_ERROR;
-    }
-    if (*index >= functions.size())
-      continue;
-    if (functions[*index]) {
-      fn.emitError("duplicate kernel function @") << fn.getSymName();
-      return NNC_ERROR;
-    }
-    functions[*index] = fn;
-  }
-  for (size_t i = 0; i < functions.size(); ++i) {
-    if (!functions[i]) {
-      module.emitError("missing kernel function @kernel_") << i;
-      return NNC_ERROR;
-    }
-    if (functions[i].isExternal() || failed(checkTypes(functions[i])))
-      return NNC_ERROR;
-  }
 
   // Kernels compiled before carry code for the host alone.
   bool useCache = cacheEnabled() && targets.size() == 1;
@@ -515,40 +464,18 @@ CompiledModule nnc::cpu::compileModule(const void *bytecode, size_t size,
   context.allowUnregisteredDialects();
   context.loadAllAvailableDialects();
 
-  std::string diagnostics;
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-    if (diag.getSeverity() != DiagnosticSeverity::Error)
-      return success();
-    if (!diagnostics.empty())
-      diagnostics += "; ";
-    diagnostics += diag.str();
-    return success();
-  });
-
-  std::unique_ptr<llvm::MemoryBuffer> buffer =
-      llvm::MemoryBuffer::getMemBufferCopy(
-          StringRef(static_cast<const char *>(bytecode), size), "graph");
-  if (!isBytecode(buffer->getMemBufferRef())) {
-    result.status = NNC_ERROR;
-    result.message = "the graph is not MLIR bytecode";
-    return result;
-  }
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
-  OwningOpRef<ModuleOp> module =
-      parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&context));
+  ErrorDiagnostics diagnostics(context);
+  OwningOpRef<ModuleOp> module = parseKernelModule(
+      context, bytecode, size, diagnostics, result.message);
   if (!module) {
     result.status = NNC_ERROR;
-    result.message = diagnostics.empty()
-                         ? "cannot parse the graph module"
-                         : "cannot parse the graph module: " + diagnostics;
     return result;
   }
   result.targets.assign(targets.begin(), targets.end());
   result.status = compileParsed(*module, targets, result);
   if (result.status == NNC_ERROR && result.message.empty())
-    result.message =
-        diagnostics.empty() ? "cannot compile the graph" : diagnostics;
+    result.message = diagnostics.text().empty() ? "cannot compile the graph"
+                                                : diagnostics.text();
   if (result.status != NNC_OK)
     result.kernels.clear();
   return result;

@@ -7,6 +7,7 @@
 #include "backends/cpu/gemm/GemmJit.h"
 #include "runtime/Artifact.h"
 
+#include "ir/ErrorDiagnostics.h"
 #include "ir/NNDialect.h"
 #include "ir/NNOps.h"
 
@@ -338,19 +339,10 @@ nnc::cpu::jitCompile(MLIRContext &context, ArrayRef<KernelVariant> variants,
   assert(!targets.empty() && targets.front().cpu == hostCodeTarget().cpu &&
          "the JIT runs the host's code");
   initializeNativeTarget();
-  std::string diagnostics;
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-    if (diag.getSeverity() != DiagnosticSeverity::Error)
-      return success();
-    if (!diagnostics.empty())
-      diagnostics += "; ";
-    diagnostics += diag.str();
-    return success();
-  });
+  ErrorDiagnostics diagnostics(context);
   auto fail = [&](const char *what) {
-    return llvm::createStringError(
-        llvm::inconvertibleErrorCode(),
-        std::string(what) + (diagnostics.empty() ? "" : ": " + diagnostics));
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   diagnostics.describe(what));
   };
 
   OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&context));
