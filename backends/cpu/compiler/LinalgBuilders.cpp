@@ -108,6 +108,16 @@ Value fromF64(OpBuilder &b, Location loc, Value value, Type type) {
   return b.create<arith::TruncFOp>(loc, type, value);
 }
 
+Value narrowFromF64(OpBuilder &b, Location loc, Value sums,
+                    RankedTensorType type) {
+  Type element = type.getElementType();
+  return buildElementwise(b, loc, type, sums,
+                          [&](OpBuilder &nb, Location nl, ValueRange a) {
+                            return SmallVector<Value>{
+                                fromF64(nb, nl, a[0], element)};
+                          });
+}
+
 Value reshapeTo(OpBuilder &b, Location loc, Value value,
                 RankedTensorType type) {
   RankedTensorType source = tensorTypeOf(value);

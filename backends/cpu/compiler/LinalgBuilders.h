@@ -76,6 +76,11 @@ mlir::Value toF64(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value);
 mlir::Value fromF64(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
                     mlir::Type type);
 
+/// The f64 tensor `sums` narrowed elementwise to the tensor `type` (of the
+/// same shape): how f64 accumulators become an op's result.
+mlir::Value narrowFromF64(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Value sums, mlir::RankedTensorType type);
+
 /// Reinterprets `value` (same element count) with the static `type`,
 /// through collapse_shape and expand_shape, which bufferize to views.
 mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,

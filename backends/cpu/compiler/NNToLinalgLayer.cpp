@@ -275,11 +275,7 @@ LogicalResult lowerMaxPoolGrad(nn::MaxPool2dGradOp op, PatternRewriter &r) {
         Value sum = b.create<arith::AddFOp>(l, current, grad);
         return b.create<tensor::InsertOp>(l, sum, acc, at).getResult();
       });
-  r.replaceOp(op, buildElementwise(r, loc, type, sums,
-                                   [&](OpBuilder &b, Location l, ValueRange a) {
-                                     return SmallVector<Value>{
-                                         fromF64(b, l, a[0], element)};
-                                   }));
+  r.replaceOp(op, narrowFromF64(r, loc, sums, type));
   return success();
 }
 
@@ -289,7 +285,6 @@ LogicalResult lowerAvgPoolGrad(nn::AvgPool2dGradOp op, PatternRewriter &r) {
   w.countIncludePad = op.getCountIncludePad();
   RankedTensorType type = tensorTypeOf(op.getResult());
   RankedTensorType dyType = tensorTypeOf(op.getDy());
-  Type element = type.getElementType();
   int64_t extents[2] = {type.getDimSize(2), type.getDimSize(3)};
   Value dy = op.getDy();
   SmallVector<int64_t> space(dyType.getShape());
@@ -324,11 +319,7 @@ LogicalResult lowerAvgPoolGrad(nn::AvgPool2dGradOp op, PatternRewriter &r) {
             l, tap.real, b.create<arith::AddFOp>(l, current, share), current);
         return b.create<tensor::InsertOp>(l, sum, acc, at).getResult();
       });
-  r.replaceOp(op, buildElementwise(r, loc, type, sums,
-                                   [&](OpBuilder &b, Location l, ValueRange a) {
-                                     return SmallVector<Value>{
-                                         fromF64(b, l, a[0], element)};
-                                   }));
+  r.replaceOp(op, narrowFromF64(r, loc, sums, type));
   return success();
 }
 
@@ -543,15 +534,10 @@ LogicalResult lowerBatchNormGrad(nn::BatchNormGradOp op, PatternRewriter &r) {
                 fromF64(b, l, b.create<arith::MulFOp>(l, scale, g), element)};
           })
           .front();
-  auto narrow = [&](Value value, Value like) {
-    return buildElementwise(r, loc, tensorTypeOf(like), value,
-                            [&](OpBuilder &b, Location l, ValueRange a) {
-                              return SmallVector<Value>{
-                                  fromF64(b, l, a[0], element)};
-                            });
-  };
-  r.replaceOp(op, {dx, narrow(sumDyXhat, op.getDgamma()),
-                   narrow(sumDy, op.getDbeta())});
+  r.replaceOp(op, {dx,
+                   narrowFromF64(r, loc, sumDyXhat,
+                                 tensorTypeOf(op.getDgamma())),
+                   narrowFromF64(r, loc, sumDy, tensorTypeOf(op.getDbeta()))});
   return success();
 }
 

@@ -503,15 +503,7 @@ LogicalResult lowerGatherGrad(nn::GatherGradOp op, PatternRewriter &r) {
                         : b.create<arith::AddIOp>(l, current, grad).getResult();
         return b.create<tensor::InsertOp>(l, sum, acc, at).getResult();
       });
-  Type element = type.getElementType();
-  Value result =
-      floating ? buildElementwise(r, loc, type, sums,
-                                  [&](OpBuilder &b, Location l, ValueRange a) {
-                                    return SmallVector<Value>{
-                                        fromF64(b, l, a[0], element)};
-                                  })
-               : sums;
-  r.replaceOp(op, result);
+  r.replaceOp(op, floating ? narrowFromF64(r, loc, sums, type) : sums);
   return success();
 }
 
