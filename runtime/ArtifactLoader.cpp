@@ -68,13 +68,7 @@ Expected<LoadedGraph> loadArtifactGraph(const ArtifactGraph &graph,
     Expected<PluginKernel> kernel = executable->kernel(static_cast<int64_t>(k));
     if (!kernel.ok())
       return kernel.takeError().withContext(where);
-    nnc_kernel_info info{};
-    info.struct_size = sizeof(info);
-    info.fn = kernel->fn;
-    info.state = kernel->state;
-    info.range = kernel->range;
-    info.min_grain = kernel->minGrain;
-    kernels.push_back(info);
+    kernels.push_back(kernel->info());
   }
   LoadedGraph loaded;
   loaded.executable.emplace(std::move(*executable));

@@ -23,6 +23,16 @@ Error takePluginError(const LoadedPlugin &plugin, nnc_status status,
   return Error::failure(prefix + what + " failed without a message");
 }
 
+nnc_kernel_info PluginKernel::info() const {
+  nnc_kernel_info info{};
+  info.struct_size = sizeof(info);
+  info.fn = fn;
+  info.state = state;
+  info.range = range;
+  info.min_grain = minGrain;
+  return info;
+}
+
 Error PluginKernel::run(const LoadedPlugin &plugin, void *const *buffers,
                         int64_t begin, int64_t end) const {
   nnc_error *error = nullptr;

@@ -41,6 +41,9 @@ struct PluginKernel {
   /// a kernel's failure becomes an Error through `plugin`.
   Error run(const LoadedPlugin &plugin, void *const *buffers, int64_t begin,
             int64_t end) const;
+
+  /// The kernel as Executor::create takes it.
+  nnc_kernel_info info() const;
 };
 
 /// A CPU a serialized executable holds machine code for.

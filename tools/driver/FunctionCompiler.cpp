@@ -58,13 +58,7 @@ compileFunction(func::FuncOp func, const rt::LoadedPlugin &plugin,
     rt::Expected<rt::PluginKernel> kernel = compiled.executable->kernel(i);
     if (!kernel.ok())
       return emitPlainError(context) << kernel.message();
-    nnc_kernel_info info{};
-    info.struct_size = sizeof(info);
-    info.fn = kernel->fn;
-    info.state = kernel->state;
-    info.range = kernel->range;
-    info.min_grain = kernel->minGrain;
-    kernels.push_back(info);
+    kernels.push_back(kernel->info());
   }
   rt::Expected<rt::Executor> executor =
       rt::Executor::create(std::move(planned->plan), std::move(kernels),

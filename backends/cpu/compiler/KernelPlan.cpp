@@ -214,6 +214,20 @@ int64_t argumentOf(Value value) {
   return arg ? static_cast<int64_t>(arg.getArgNumber()) : -1;
 }
 
+/// The extents of a convolution from its images [n, c, h, w] (x, or dx of
+/// the input gradient) and its weights [f, c / groups, kh, kw] (w, or dw of
+/// the weight gradient).
+void setExtents(RankedTensorType images, RankedTensorType weights,
+                Conv2dShape &shape) {
+  shape.batch = images.getDimSize(0);
+  shape.channels = images.getDimSize(1);
+  shape.height = images.getDimSize(2);
+  shape.width = images.getDimSize(3);
+  shape.filters = weights.getDimSize(0);
+  shape.kernelH = weights.getDimSize(2);
+  shape.kernelW = weights.getDimSize(3);
+}
+
 template <typename ConvOp> void setWindow(ConvOp op, Conv2dShape &shape) {
   shape.strideH = op.getStride()[0];
   shape.strideW = op.getStride()[1];
@@ -381,15 +395,7 @@ std::optional<HeadPlan> planHeadOp(Operation *op) {
     head.rhs = argumentOf(conv.getW());
     if (conv.getBias())
       head.bias = argumentOf(conv.getBias());
-    RankedTensorType x = tensorTypeOf(conv.getX());
-    RankedTensorType w = tensorTypeOf(conv.getW());
-    shape.batch = x.getDimSize(0);
-    shape.channels = x.getDimSize(1);
-    shape.height = x.getDimSize(2);
-    shape.width = x.getDimSize(3);
-    shape.filters = w.getDimSize(0);
-    shape.kernelH = w.getDimSize(2);
-    shape.kernelW = w.getDimSize(3);
+    setExtents(tensorTypeOf(conv.getX()), tensorTypeOf(conv.getW()), shape);
     setWindow(conv, shape);
     plan.wholeArgs = {head.rhs};
     if (head.bias >= 0)
@@ -398,28 +404,14 @@ std::optional<HeadPlan> planHeadOp(Operation *op) {
     head.kind = ContractionHead::Kind::Conv2dGradInput;
     head.lhs = argumentOf(grad.getDy());
     head.rhs = argumentOf(grad.getW());
-    RankedTensorType w = tensorTypeOf(grad.getW());
-    shape.batch = out.getDimSize(0);
-    shape.channels = out.getDimSize(1);
-    shape.height = out.getDimSize(2);
-    shape.width = out.getDimSize(3);
-    shape.filters = w.getDimSize(0);
-    shape.kernelH = w.getDimSize(2);
-    shape.kernelW = w.getDimSize(3);
+    setExtents(out, tensorTypeOf(grad.getW()), shape);
     setWindow(grad, shape);
     plan.wholeArgs = {head.rhs};
   } else if (auto grad = dyn_cast<nn::Conv2dGradWeightOp>(op)) {
     head.kind = ContractionHead::Kind::Conv2dGradWeight;
     head.lhs = argumentOf(grad.getX());
     head.rhs = argumentOf(grad.getDy());
-    RankedTensorType x = tensorTypeOf(grad.getX());
-    shape.batch = x.getDimSize(0);
-    shape.channels = x.getDimSize(1);
-    shape.height = x.getDimSize(2);
-    shape.width = x.getDimSize(3);
-    shape.filters = out.getDimSize(0);
-    shape.kernelH = out.getDimSize(2);
-    shape.kernelW = out.getDimSize(3);
+    setExtents(tensorTypeOf(grad.getX()), out, shape);
     setWindow(grad, shape);
     plan.wholeArgs = {head.lhs, head.rhs};
   } else {
