@@ -60,20 +60,29 @@ PluginExecutable::compile(const LoadedPlugin &plugin, const void *bytecode,
     args.extensions = &targets.base;
   nnc_error *error = nullptr;
   nnc_status status = plugin.api().compile(&args, &error);
-  if (Error failure = takePluginError(plugin, status, error, "compile");
+  return adopt(plugin, status, error, args.executable, args.num_kernels,
+               "compile");
+}
+
+Expected<PluginExecutable>
+PluginExecutable::adopt(const LoadedPlugin &plugin, nnc_status status,
+                        nnc_error *error, nnc_executable *executable,
+                        int64_t numKernels, const char *call) {
+  if (Error failure = takePluginError(plugin, status, error, call);
       !failure.ok()) {
     // A plugin that failed half-way may still have made an executable.
-    if (args.executable)
-      plugin.api().executable_destroy(args.executable);
+    if (executable)
+      plugin.api().executable_destroy(executable);
     return failure;
   }
-  if (!args.executable)
-    return Error::failure("backend '" + plugin.name() +
-                          "': compile succeeded but returned no executable");
-  PluginExecutable result(plugin, args.executable, args.num_kernels);
-  if (args.num_kernels < 0)
-    return Error::failure("backend '" + plugin.name() +
-                          "': compile returned a negative kernel count");
+  if (!executable)
+    return Error::failure("backend '" + plugin.name() + "': " + call +
+                          " succeeded but returned no executable");
+  // Owned from here, so that an error below still destroys it.
+  PluginExecutable result(plugin, executable, numKernels);
+  if (numKernels < 0)
+    return Error::failure("backend '" + plugin.name() + "': " + call +
+                          " returned a negative kernel count");
   return result;
 }
 
@@ -96,20 +105,7 @@ PluginExecutable::deserialize(const LoadedPlugin &plugin, const void *bytes,
   nnc_error *error = nullptr;
   nnc_status status =
       extension->deserialize(bytes, size, &executable, &numKernels, &error);
-  if (Error failure = takePluginError(plugin, status, error, "deserialize");
-      !failure.ok()) {
-    if (executable)
-      plugin.api().executable_destroy(executable);
-    return failure;
-  }
-  if (!executable)
-    return Error::failure("backend '" + plugin.name() +
-                          "': deserialize returned no executable");
-  PluginExecutable result(plugin, executable, numKernels);
-  if (numKernels < 0)
-    return Error::failure("backend '" + plugin.name() +
-                          "': deserialize returned a negative kernel count");
-  return result;
+  return adopt(plugin, status, error, executable, numKernels, "deserialize");
 }
 
 Expected<std::string> PluginExecutable::serialize() const {

@@ -96,6 +96,12 @@ public:
   const LoadedPlugin &plugin() const { return owner; }
 
 private:
+  /// Takes what `call` ("compile", "deserialize") of `plugin` made: its
+  /// error, or the executable, which it destroys on any failure.
+  static Expected<PluginExecutable>
+  adopt(const LoadedPlugin &plugin, nnc_status status, nnc_error *error,
+        nnc_executable *executable, int64_t numKernels, const char *call);
+
   struct Destroy {
     const nnc_plugin_api *api;
     void operator()(nnc_executable *executable) const {
