@@ -192,15 +192,19 @@ LogicalResult lowerSigmoid(nn::SigmoidOp op, PatternRewriter &r) {
       }));
 }
 
-Value erfCdf(OpBuilder &b, Location loc, Value x) {
-  // 0.5 * (1 + erf(x / sqrt(2)))
-  Value half = scalarConstant(b, loc, x.getType(), 0.5);
+/// 1 + erf(x / sqrt(2)).
+Value onePlusErf(OpBuilder &b, Location loc, Value x) {
   Value one = scalarConstant(b, loc, x.getType(), 1);
   Value scaled = b.create<arith::MulFOp>(
       loc, x, scalarConstant(b, loc, x.getType(), kInvSqrt2));
-  Value erf = b.create<math::ErfOp>(loc, scaled);
-  return b.create<arith::MulFOp>(loc, half,
-                                 b.create<arith::AddFOp>(loc, one, erf));
+  return b.create<arith::AddFOp>(loc, one,
+                                 b.create<math::ErfOp>(loc, scaled));
+}
+
+/// The normal CDF, 0.5 * (1 + erf(x / sqrt(2))).
+Value erfCdf(OpBuilder &b, Location loc, Value x) {
+  Value half = scalarConstant(b, loc, x.getType(), 0.5);
+  return b.create<arith::MulFOp>(loc, half, onePlusErf(b, loc, x));
 }
 
 LogicalResult lowerGelu(nn::GeluOp op, PatternRewriter &r) {
@@ -210,14 +214,8 @@ LogicalResult lowerGelu(nn::GeluOp op, PatternRewriter &r) {
       inF64(elementTypeOf(op), [](OpBuilder &b, Location loc, ValueRange a) {
         Value x = a[0];
         Value half = scalarConstant(b, loc, x.getType(), 0.5);
-        Value one = scalarConstant(b, loc, x.getType(), 1);
-        Value scaled = b.create<arith::MulFOp>(
-            loc, x, scalarConstant(b, loc, x.getType(), kInvSqrt2));
-        Value erf = b.create<math::ErfOp>(loc, scaled);
         Value halfX = b.create<arith::MulFOp>(loc, half, x);
-        return b
-            .create<arith::MulFOp>(loc, halfX,
-                                   b.create<arith::AddFOp>(loc, one, erf))
+        return b.create<arith::MulFOp>(loc, halfX, onePlusErf(b, loc, x))
             .getResult();
       }));
 }
