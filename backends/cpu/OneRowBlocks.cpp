@@ -10,7 +10,7 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
-#include <memory>
+#include <vector>
 
 namespace nnc::cpu {
 
@@ -18,16 +18,14 @@ void oneRowProductByBlocks(const GemmKernels *gemm, const float *x,
                            const float *b, int64_t ldb, int64_t k, int64_t n,
                            int64_t blocks, float *out) {
   int64_t blockRows = (k + blocks - 1) / blocks;
-  // Block 0 writes `out`, the others a partial row each, on this call's
-  // stack or, when large, the heap.
-  constexpr int64_t kStackFloats = 8192;
-  alignas(64) float stackPartials[kStackFloats];
-  std::unique_ptr<float[]> heapPartials;
-  float *partials = stackPartials;
-  if ((blocks - 1) * n > kStackFloats) {
-    heapPartials.reset(new float[static_cast<size_t>((blocks - 1) * n)]);
-    partials = heapPartials.get();
-  }
+  // Block 0 writes `out`, the others a partial row each, in the calling
+  // thread's buffer, grown once: the isolation below keeps this thread from
+  // starting another product over it while the blocks run.
+  thread_local std::vector<float> partialRows;
+  size_t need = static_cast<size_t>((blocks - 1) * n);
+  if (partialRows.size() < need)
+    partialRows.resize(need);
+  float *partials = partialRows.data();
   auto runBlock = [&](int64_t block) {
     float *y = block == 0 ? out : partials + (block - 1) * n;
     int64_t first = block * blockRows;

@@ -117,7 +117,7 @@ INSTANTIATE_TEST_SUITE_P(
             Shape{1001, 300, 317, 3}, Shape{130, 17, 17, 3},
             // More blocks than rows for the last one: k = 5 in blocks of 2.
             Shape{5, 33, 33, 4},
-            // Partials too large for the stack buffer.
+            // Wide rows: 10 000 floats of partials.
             Shape{200, 5000, 5000, 3}, Shape{64, 1, 1, 1}),
         testing::Values(BlockKernel::Gemv, BlockKernel::Gemm)));
 
