@@ -41,7 +41,11 @@ def timed(step, warmup, repeat, max_seconds):
 
 
 def openblas_info():
-    """Core type and thread count of the OpenBLAS this process loaded."""
+    """Core type and thread count of the OpenBLAS this process loaded.
+
+    The core is what OpenBLAS itself reports, so a forced OPENBLAS_CORETYPE it
+    does not know (it then picks a core by CPU features) shows up here under
+    another name; run_bench.py's core-type sweep relies on that."""
     try:
         with open("/proc/self/maps") as maps:
             paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}

@@ -1,0 +1,224 @@
+"""What bench/run_bench.py knows about the machine it runs on.
+
+The CPU's identity and caches are printed with every result, and its fp32 FMA
+peak is measured here rather than assumed, so that "% of peak" and the peers'
+configuration mean the same thing on any x86 machine. Python standard library
+only.
+"""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FMA_PEAK_SOURCE = os.path.join(HERE, "fma_peak.c")
+SYSFS_CACHE = "/sys/devices/system/cpu/cpu0/cache"
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def read_cpuinfo():
+    """Vendor, family, model, stepping, model name and flags of the first CPU."""
+    info = {"vendor": "?", "family": "?", "model": "?", "stepping": "?",
+            "model_name": "?", "flags": set()}
+    keys = {"vendor_id": "vendor", "cpu family": "family", "model": "model",
+            "stepping": "stepping", "model name": "model_name"}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if not line.strip():
+                    break  # the first processor's block is enough
+                key, _, value = (part.strip() for part in line.partition(":"))
+                if key in keys:
+                    info[keys[key]] = value
+                elif key == "flags":
+                    info["flags"] = set(value.split())
+    except OSError:
+        pass
+    return info
+
+
+def _parse_size(text):
+    """Bytes of a sysfs cache size such as '48K' or '1024K'."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip()
+    if text and text[-1].upper() in units:
+        return int(text[:-1]) * units[text[-1].upper()]
+    return int(text)
+
+
+def _count_cpus(cpu_list):
+    """Number of CPUs in a list such as '0-3,8'."""
+    count = 0
+    for part in cpu_list.strip().split(","):
+        low, _, high = part.partition("-")
+        count += int(high or low) - int(low) + 1
+    return count
+
+
+def _sysfs_caches():
+    """Caches of cpu0 from sysfs, or [] where the kernel does not expose them."""
+    caches = []
+    try:
+        names = sorted(n for n in os.listdir(SYSFS_CACHE) if n.startswith("index"))
+    except OSError:
+        return []
+    for name in names:
+        def read(field):
+            with open(os.path.join(SYSFS_CACHE, name, field)) as f:
+                return f.read().strip()
+        try:
+            kind = read("type")
+            if kind == "Instruction":
+                continue
+            suffix = "d" if kind == "Data" else ""
+            caches.append({"name": f"L{int(read('level'))}{suffix}",
+                           "bytes": _parse_size(read("size")),
+                           "shared_by": _count_cpus(read("shared_cpu_list"))})
+        except (OSError, ValueError):
+            continue
+    return caches
+
+
+def _getconf_caches():
+    """Caches from glibc's getconf, which reads them with CPUID.
+
+    Some guests (Firecracker among them) expose no cache folder in sysfs and
+    lscpu then shows nothing either. getconf does not say which CPUs share a
+    cache: L1d and L2 are taken as per core and L3 as shared by all."""
+    caches = []
+    for level, name in ((1, "LEVEL1_DCACHE_SIZE"), (2, "LEVEL2_CACHE_SIZE"),
+                        (3, "LEVEL3_CACHE_SIZE")):
+        try:
+            out = subprocess.run(["getconf", name], stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, text=True).stdout.strip()
+            size = int(out)
+        except (OSError, ValueError):
+            continue
+        if size > 0:
+            caches.append({"name": f"L{level}{'d' if level == 1 else ''}", "bytes": size,
+                           "shared_by": 1 if level < 3 else 0})
+    return caches
+
+
+def cache_sizes():
+    """(caches, source): each data or unified cache's name (L1d, L2, L3),
+    bytes and number of CPUs sharing it (0 when unknown)."""
+    caches = _sysfs_caches()
+    if caches:
+        return caches, "sysfs"
+    caches = _getconf_caches()
+    return caches, "getconf, i.e. CPUID" if caches else "unknown"
+
+
+def _human_bytes(size):
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    if size >= 1 << 20:
+        return f"{size / (1 << 20):.1f} MiB"
+    return f"{size} B"
+
+
+def _smt_siblings():
+    """Hardware threads of cpu0's core (1 where unknown)."""
+    try:
+        with open("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list") as f:
+            return _count_cpus(f.read())
+    except (OSError, ValueError):
+        return 1
+
+
+def describe_caches(caches):
+    siblings = _smt_siblings()
+    parts = []
+    for cache in caches:
+        # A cache shared only by one core's hardware threads is still per core.
+        if 1 <= cache["shared_by"] <= siblings:
+            sharing = "per core"
+        elif cache["shared_by"] > 1:
+            sharing = f"shared by {cache['shared_by']} CPUs"
+        else:
+            sharing = "shared"
+        parts.append(f"{cache['name']} {_human_bytes(cache['bytes'])} {sharing}")
+    return ", ".join(parts) or "cache sizes unknown"
+
+
+def machine_info():
+    """Everything printed about the CPU; 'flags' is for choosing ISAs, not output."""
+    info = read_cpuinfo()
+    info["caches"], info["cache_source"] = cache_sizes()
+    info["cpus"] = os.cpu_count()
+    return info
+
+
+def machine_json(info):
+    """The machine as stored in every JSON result line (no flag list)."""
+    return {k: v for k, v in info.items() if k != "flags"}
+
+
+def describe_machine(info):
+    return (f"{info['model_name']} ({info['vendor']}, family {info['family']}, model "
+            f"{info['model']}, stepping {info['stepping']}, {info['cpus']} CPUs); "
+            f"{describe_caches(info['caches'])} (from {info['cache_source']})")
+
+
+def _c_compilers():
+    """Compilers to try, the user's $CC first."""
+    names = [os.environ.get("CC"), "cc", "gcc", "clang", "clang-19"]
+    return [n for n in dict.fromkeys(names) if n and shutil.which(n)]
+
+
+def _build_fma_peak(work_dir):
+    """Path of the probe binary, compiled once per source version into work_dir."""
+    with open(FMA_PEAK_SOURCE, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()[:12]
+    binary = os.path.join(work_dir, f"fma_peak-{digest}")
+    if os.path.exists(binary):
+        return binary
+    os.makedirs(work_dir, exist_ok=True)
+    for cc in _c_compilers():
+        # No -m flags: the vector kernels carry target attributes, so the same
+        # command builds with gcc and clang and the CPU check happens at run time.
+        proc = subprocess.run([cc, "-O2", "-pthread", FMA_PEAK_SOURCE, "-o", binary],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if proc.returncode == 0:
+            return binary
+        log(f"  fma_peak.c does not build with {cc}: {proc.stdout.strip()[-300:]}")
+    return None
+
+
+def measure_fma_peak(work_dir, threads, flags):
+    """Measured fp32 FMA GFLOP/s at 1 and `threads` threads with the widest
+    vectors the CPU has, or None (logged) where it cannot be measured."""
+    if "avx512f" in flags:
+        isa = "avx512"
+    elif "avx2" in flags and "fma" in flags:
+        isa = "avx2"
+    else:
+        log("  no AVX2 FMA on this CPU: peak not measured")
+        return None
+    binary = _build_fma_peak(work_dir)
+    if binary is None:
+        log("  no C compiler built bench/fma_peak.c: peak not measured")
+        return None
+    proc = subprocess.run([binary, isa, str(threads)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        log(f"  {binary} failed: {proc.stderr.strip()}")
+        return None
+    return json.loads(proc.stdout)
+
+
+def describe_peak(peak):
+    if peak is None:
+        return "FMA peak not measured: no % of peak below"
+    isa = "AVX-512" if peak["isa"] == "avx512" else "AVX2"
+    text = f"fp32 {isa} FMA peak (measured now): {peak['gflops_1t']:.1f} GFLOP/s on 1 thread"
+    if peak["threads"] > 1:
+        text += f", {peak['gflops_nt']:.1f} GFLOP/s on {peak['threads']}"
+    return text
