@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 NNC := $(BUILD_DIR)/bin/nnc
 
-.PHONY: all deps configure build demo check test clean bench bench-deps
+.PHONY: all deps configure build demo-build demo check test clean bench bench-deps
 
 all: build
 
@@ -27,7 +27,13 @@ build: configure
 # the digits MLP with held-out evaluation, then report its test accuracy.
 # On the cpu backend: faster than ref end to end, compile included.
 DIGITS := examples/data/digits
-demo: build
+# The demo builds what it runs, the CLI and its backend plugins, and none
+# of the tests, fuzzers and benchmarks `make check` builds.
+DEMO_TARGETS := nnc nnc_backend_cpu nnc_backend_ref nnc_backend_null
+demo-build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target $(DEMO_TARGETS)
+
+demo: demo-build
 	$(NNC) check examples/mlp_digits.nn
 	$(NNC) ir examples/mlp_digits.nn --stage frontend
 	$(NNC) backends
@@ -54,7 +60,7 @@ bench-deps:
 
 bench: build bench-deps
 	mkdir -p $(BUILD_DIR)/bench
-	python3 bench/run_bench.py --nnc $(NNC) \
+	/usr/bin/python3 bench/run_bench.py --nnc $(NNC) \
 	  --json-out $(BUILD_DIR)/bench/results.jsonl $(BENCH_FLAGS)
 
 clean:

@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define NNC_PLUGIN_ABI_MAJOR 1
-#define NNC_PLUGIN_ABI_MINOR 2
+#define NNC_PLUGIN_ABI_MINOR 3
 
 /** The symbol every plugin exports. */
 #define NNC_PLUGIN_ENTRY_SYMBOL "nnc_plugin_entry"
@@ -146,6 +146,24 @@ typedef struct nnc_code_target {
   const char *features;
 } nnc_code_target;
 
+/** One shared object of machine code that serialized bytes carry, as
+ *  nnc_serialize_extension.code_objects reports it. Every pointer lives
+ *  only for the call that reports it. */
+typedef struct nnc_code_object {
+  size_t struct_size;
+  /** The target CPU the code is for, as nnc_code_target.cpu. */
+  const char *cpu;
+  /** The object's file name within its target ("module0.so", "gemm.so"). */
+  const char *name;
+  /** The linked shared object, as the loader maps it. */
+  const void *bytes;
+  size_t size;
+} nnc_code_object;
+
+/** Receives one code object; `context` is what the caller passed along. */
+typedef void (*nnc_code_object_visitor)(void *context,
+                                        const nnc_code_object *object);
+
 /** NNC_EXTENSION_SERIALIZE (ABI 1.1, optional): turns an executable into
  *  bytes a compiled artifact (.nnx) carries, and those bytes back into an
  *  executable without compiling, so a deployed artifact needs no compiler.
@@ -185,6 +203,14 @@ typedef struct nnc_serialize_extension {
    *  as the executable. */
   nnc_status (*code_target)(const nnc_executable *executable, int64_t index,
                             nnc_code_target *target, nnc_error **error);
+  /** Optional (ABI 1.3; may be NULL, and absent when struct_size ends
+   *  before it): calls `visit` once per shared object of machine code the
+   *  serialized `bytes` carry, for every target, best target first, without
+   *  loading any of it, so that code for a CPU other than the host's can be
+   *  examined. Rejects bytes it did not write as deserialize does. */
+  nnc_status (*code_objects)(const void *bytes, size_t size,
+                             nnc_code_object_visitor visit, void *context,
+                             nnc_error **error);
 } nnc_serialize_extension;
 
 /** The table a plugin hands the host. The first three fields keep their

@@ -168,6 +168,35 @@ Expected<std::vector<CodeTargetInfo>> PluginExecutable::codeTargets() const {
                         "': code_target lists too many targets");
 }
 
+Expected<std::vector<CodeObject>> readCodeObjects(const LoadedPlugin &plugin,
+                                                  const std::string &bytes) {
+  std::vector<CodeObject> result;
+  const nnc_serialize_extension *extension = plugin.serializeExtension();
+  if (!extension ||
+      extension->base.struct_size <
+          NNC_STRUCT_SIZE_UNTIL(nnc_serialize_extension, code_objects) ||
+      !extension->code_objects)
+    return result;
+  // The plugin's strings and bytes live only for the visit: copy them.
+  auto collect = [](void *context, const nnc_code_object *object) {
+    if (!object || object->struct_size < NNC_STRUCT_SIZE_UNTIL(
+                                             nnc_code_object, size))
+      return;
+    static_cast<std::vector<CodeObject> *>(context)->push_back(
+        {object->cpu ? object->cpu : "", object->name ? object->name : "",
+         object->bytes ? std::string(static_cast<const char *>(object->bytes),
+                                     object->size)
+                       : std::string()});
+  };
+  nnc_error *error = nullptr;
+  nnc_status status = extension->code_objects(bytes.data(), bytes.size(),
+                                              collect, &result, &error);
+  if (Error failure = takePluginError(plugin, status, error, "code_objects");
+      !failure.ok())
+    return failure;
+  return result;
+}
+
 Error PluginExecutable::checkKernelBuffers(
     int64_t index, const std::vector<uint64_t> &bufferBytes) const {
   const nnc_serialize_extension *extension = owner.serializeExtension();

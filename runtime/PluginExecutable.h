@@ -52,6 +52,21 @@ struct CodeTargetInfo {
   std::vector<std::string> features;
 };
 
+/// A shared object of machine code that serialized bytes carry.
+struct CodeObject {
+  /// The target CPU it was compiled for ("x86-64-v3").
+  std::string cpu;
+  /// Its file name within the target ("module0.so", "gemm.so").
+  std::string name;
+  std::string bytes;
+};
+
+/// The shared objects of machine code in `bytes` (what `plugin` serialized),
+/// best target first, read without loading them. Empty for a backend whose
+/// bytes are portable or that cannot report its code (before ABI 1.3).
+Expected<std::vector<CodeObject>> readCodeObjects(const LoadedPlugin &plugin,
+                                                  const std::string &bytes);
+
 /// A graph compiled by a plugin; destroys the nnc_executable and keeps the
 /// plugin's library loaded for as long as it lives. Move-only.
 class PluginExecutable {

@@ -267,6 +267,13 @@ const LoadedPlugin *PluginSet::find(const std::string &name) const {
   return nullptr;
 }
 
+const LoadedPlugin *PluginSet::preferred() const {
+  for (const char *name : {"cpu", "ref"})
+    if (const LoadedPlugin *plugin = find(name))
+      return plugin;
+  return plugins.empty() ? nullptr : &plugins.front();
+}
+
 Expected<PluginSet>
 discoverPlugins(const std::vector<std::string> &dirs,
                 const std::vector<std::string> &explicitFiles) {

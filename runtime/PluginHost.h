@@ -109,6 +109,10 @@ struct PluginSet {
 
   /// The plugin named `name`, or null.
   const LoadedPlugin *find(const std::string &name) const;
+
+  /// The backend to use when none is named: the fastest available, `cpu`,
+  /// else the `ref` interpreter, else the first found; null when empty.
+  const LoadedPlugin *preferred() const;
 };
 
 /// Loads every plugin of `dirs` (listPluginFiles of each, in order), then

@@ -220,13 +220,12 @@ nnc_status serializeToString(const nnc_executable &executable,
               "serialize: this build of the cpu backend has no linker");
 #else
   std::vector<int64_t> moduleOf;
-  llvm::Expected<std::vector<LinkedTarget>> linked =
-      linkExecutableCode(kernels, executable.targets, moduleOf);
+  llvm::Expected<std::vector<LinkedTarget>> linked = linkExecutableCode(
+      kernels, executable.targets, firstSerializedTarget(executable),
+      moduleOf);
   if (!linked)
     return fail(error, NNC_ERROR,
                 "serialize: " + llvm::toString(linked.takeError()));
-  linked->erase(linked->begin(),
-                linked->begin() + firstSerializedTarget(executable));
   bytes = serializeExecutable(kernels, moduleOf, *linked);
   return NNC_OK;
 #endif
@@ -312,6 +311,30 @@ nnc_status codeTarget(const nnc_executable *executable, int64_t index,
   return NNC_OK;
 }
 
+nnc_status codeObjects(const void *bytes, size_t size,
+                       nnc_code_object_visitor visit, void *context,
+                       nnc_error **error) {
+  if (!visit)
+    return fail(error, NNC_ERROR, "code_objects: null visitor");
+  nnc::rt::Expected<SerializedExecutable> read =
+      deserializeExecutable(bytes, size);
+  if (!read.ok())
+    return fail(error, NNC_ERROR, read.message());
+  for (const LinkedTarget &target : read->targets) {
+    auto report = [&](const std::string &name, const std::string &code) {
+      nnc_code_object object = {sizeof(nnc_code_object),
+                                target.target.cpu.c_str(), name.c_str(),
+                                code.data(), code.size()};
+      visit(context, &object);
+    };
+    for (size_t m = 0; m < target.modules.size(); ++m)
+      report("module" + std::to_string(m) + ".so", target.modules[m]);
+    if (!target.gemm.empty())
+      report("gemm.so", target.gemm);
+  }
+  return NNC_OK;
+}
+
 const nnc_serialize_extension kSerializeExtension = {
     {sizeof(nnc_serialize_extension), NNC_EXTENSION_SERIALIZE, nullptr},
     serialize,
@@ -319,6 +342,7 @@ const nnc_serialize_extension kSerializeExtension = {
     deserialize,
     checkBuffers,
     codeTarget,
+    codeObjects,
 };
 
 const char *errorMessage(const nnc_error *error) {

@@ -209,6 +209,9 @@ const nnc_serialize_extension kRefSerializeExtension = {
     refFreeBytes,
     refDeserialize,
     refCheckKernelBuffers,
+    // ref's bytes are portable: no machine code to report.
+    /*code_target=*/nullptr,
+    /*code_objects=*/nullptr,
 };
 
 const char *refErrorMessage(const nnc_error *error) {

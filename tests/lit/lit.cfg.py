@@ -15,7 +15,9 @@ config.environment["PATH"] = os.pathsep.join(
 )
 config.substitutions.append(("%examples", os.path.join(config.nnc_source_dir, "examples")))
 config.substitutions.append(("%nnc_src", config.nnc_source_dir))
-config.substitutions.append(("%python", "python3"))
+# Debian's interpreter, named: a python3 earlier on PATH may lack what the
+# tests need.
+config.substitutions.append(("%python", "/usr/bin/python3"))
 # Backend plugins: the build's plugin folder, and the broken test plugins of
 # tests/plugins, kept apart so that a plain `nnc backends` does not see them.
 config.substitutions.append(("%plugin_dir", os.path.join(config.nnc_binary_dir, "lib", "nnc", "plugins")))

@@ -1,7 +1,7 @@
 //===- ArtifactCommands.cpp - nnc compile, inspect, run/eval FILE.nnx -----===//
 //
 // `compile` goes through the model session like every executing command
-// and saves what it compiled as an artifact (runtime/Artifact.h). `inspect`,
+// and saves what it compiled as an artifact (runtime/Artifact.h).
 // `run FILE.nnx` and `eval FILE.nnx` only read artifacts: they load through
 // runtime/ArtifactLoader.h (runtime + plugin + serialized executables) and
 // never touch MLIR or compile anything.
@@ -281,6 +281,16 @@ ExitCode runCompile(const CompileOptions &options) {
   ParameterStore params;
   if (!params.initialize(program, options.paramsDir, options.seed))
     return UserError;
+  // An inference artifact of untrained weights is rarely what was meant,
+  // and nothing would show it but poor results.
+  bool hasParams = std::any_of(
+      program.arguments.begin(), program.arguments.end(),
+      [](const frontend::Argument &arg) {
+        return arg.role == frontend::Argument::Role::Param;
+      });
+  if (options.paramsDir.empty() && !options.train && hasParams)
+    llvm::errs() << "warning: no --params given: the artifact's weights are "
+                    "their initializers' values, untrained\n";
 
   ArtifactRecipe recipe;
   recipe.modelPath = options.modelPath;
@@ -306,75 +316,6 @@ ExitCode runCompile(const CompileOptions &options) {
                << artifact->graphs.size() << " graphs, "
                << artifact->tensors.size() << " tensors, backend "
                << artifact->backendName << ", batch " << batch << "\n";
-  return Success;
-}
-
-//===----------------------------------------------------------------------===//
-// nnc inspect
-//===----------------------------------------------------------------------===//
-
-ExitCode runInspect(const InspectOptions &options) {
-  rt::Expected<rt::Artifact> read = rt::readArtifact(options.artifactPath);
-  if (!read.ok())
-    return fail(read.message());
-  const rt::Artifact &a = *read;
-  llvm::raw_ostream &os = llvm::outs();
-  os << "artifact: " << options.artifactPath << "\n";
-  os << "format version: " << a.formatVersion << "\n";
-  os << "nnc version: " << a.nncVersion << "\n";
-  os << "model: " << a.modelName << "\n";
-  os << "backend: " << a.backendName << " " << a.backendVersion
-     << " (plugin ABI " << a.abiMajor << "." << a.abiMinor << ")\n";
-  os << "target: " << a.targetTriple
-     << (a.machineCode ? " (machine code)" : " (portable)") << "\n";
-  os << "cpu features: "
-     << (a.cpuFeatures.empty() ? std::string("none")
-                               : llvm::join(a.cpuFeatures, ","))
-     << "\n";
-  for (const rt::Artifact::CodeTarget &code : a.codeTargets)
-    os << "code for: " << code.cpu << " ("
-       << (code.features.empty() ? std::string("no extra features")
-                                 : llvm::join(code.features, ","))
-       << ")\n";
-  os << "graph hash: " << a.graphHash << "\n";
-  os << "batch size: " << a.batchSize << "\n";
-  os << "flags:";
-  for (const auto &[key, value] : a.compileFlags)
-    os << " " << key << "=" << value;
-  os << "\n";
-  if (a.training)
-    os << "training: step " << a.training->step << ", epoch "
-       << a.training->epoch << ", seed " << a.training->seed << ", lr "
-       << a.training->learningRate << "\n";
-  if (a.accuracy)
-    os << "accuracy: " << (a.accuracy->threshold ? "threshold" : "argmax")
-       << " of " << a.accuracy->outputName << " against "
-       << a.accuracy->labelInput << "\n";
-  for (const rt::ArtifactPort &port : a.inputs)
-    os << "input " << port.name << ": "
-       << rt::typeToString(port.dtype, port.shape)
-       << (port.batched ? " (batched)" : "") << "\n";
-  for (const rt::ArtifactPort &port : a.outputs)
-    os << port.role << " " << port.name << ": "
-       << rt::typeToString(port.dtype, port.shape) << "\n";
-  uint64_t tensorBytes = 0;
-  for (const rt::ArtifactTensor &t : a.tensors) {
-    os << t.role << " " << t.name << ": "
-       << rt::typeToString(t.tensor.dtype(), t.tensor.shape()) << "\n";
-    tensorBytes += t.tensor.byteSize();
-  }
-  os << "tensor bytes: " << tensorBytes << "\n";
-  for (const rt::ArtifactGraph &g : a.graphs) {
-    os << "graph " << g.name << ": " << rt::artifactGraphKindName(g.kind)
-       << ", batch " << g.batchSize << ", " << g.plan.kernels.size()
-       << " kernels, " << g.plan.values.size() << " values, arena "
-       << g.plan.arenaSize << " bytes, executable " << g.executable.size()
-       << " bytes\n";
-    for (size_t k = 0; k < g.plan.kernels.size(); ++k)
-      os << "  kernel " << k << ": " << g.plan.kernels[k].opName << "\n";
-    if (options.plan)
-      os << rt::formatExecutionPlan(g.plan);
-  }
   return Success;
 }
 

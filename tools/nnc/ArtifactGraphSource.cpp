@@ -60,6 +60,9 @@ ArtifactGraphSource::open(const std::string &path,
     return nullptr;
   }
   source->backend = *plugin;
+  // On stderr, so that stdout stays what the command produces.
+  llvm::errs() << "backend: " << source->backend->name() << " (from "
+               << path << ")\n";
   if (const std::optional<rt::ArtifactAccuracy> &accuracy =
           source->contents.accuracy)
     source->accuracySpec =

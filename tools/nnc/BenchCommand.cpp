@@ -273,8 +273,10 @@ ExitCode runBench(const BenchOptions &options) {
        << llvm::format(", \"load_s\": %.4f, \"compile_s\": %.4f", loadSeconds,
                        compileSeconds)
        << ", \"warmup\": " << options.warmup << ", \"runs\": " << seconds.size()
-       << llvm::format(", \"step_ms_median\": %.4f, \"step_ms_min\": %.4f, "
-                       "\"step_ms_max\": %.4f, \"samples_per_s\": %.1f",
+       // Microsecond steps need nanosecond digits for samples_per_s to be
+       // checkable against them.
+       << llvm::format(", \"step_ms_median\": %.6f, \"step_ms_min\": %.6f, "
+                       "\"step_ms_max\": %.6f, \"samples_per_s\": %.1f",
                        medianMs, seconds.front() * 1e3, seconds.back() * 1e3,
                        samplesPerSecond)
        << ", \"arena_bytes\": " << graph->arenaBytes()

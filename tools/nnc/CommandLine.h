@@ -64,7 +64,9 @@ struct SessionFlags {
   OptimizationFlags optimizations;
 
   SessionFlags(cl::SubCommand &sub, cl::OptionCategory &category)
-      : backend("backend", cl::desc("Backend to run on"), cl::init("ref"),
+      : backend("backend",
+                cl::desc("Backend to run on (default: cpu when its plugin "
+                         "is found, else ref)"),
                 cl::sub(sub), cl::cat(category)),
         threads("threads", cl::desc("Most threads to use (0: all cores)"),
                 cl::init(0), cl::sub(sub), cl::cat(category)),
@@ -425,12 +427,17 @@ struct InspectFlags {
   cl::SubCommand sub{"inspect", "Describe a compiled artifact (.nnx)"};
   cl::opt<std::string> artifact;
   cl::opt<bool> plan;
+  cl::opt<std::string> dumpCode;
   explicit InspectFlags(cl::OptionCategory &c)
       : artifact(cl::Positional, cl::Required, cl::desc("FILE.nnx"),
                  cl::sub(sub), cl::cat(c)),
         plan("plan", cl::desc("Also list every value and kernel"),
-             cl::sub(sub), cl::cat(c)) {}
-  InspectOptions get() const { return {artifact, plan}; }
+             cl::sub(sub), cl::cat(c)),
+        dumpCode("dump-code",
+                 cl::desc("Write the machine code the artifact carries to "
+                          "DIR/GRAPH/CPU/*.so"),
+                 cl::value_desc("DIR"), cl::sub(sub), cl::cat(c)) {}
+  InspectOptions get() const { return {artifact, plan, dumpCode}; }
 };
 
 } // namespace nnc::cli

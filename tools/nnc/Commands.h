@@ -65,7 +65,8 @@ ExitCode runBackends(const BackendsOptions &options);
 
 /// What every executing subcommand takes from the global options.
 struct SessionOptions {
-  std::string backend = "ref";
+  /// Empty: the preferred backend (rt::PluginSet::preferred).
+  std::string backend;
   /// 0: every core.
   unsigned threads = 0;
   std::vector<std::string> plugins;
@@ -216,6 +217,8 @@ struct InspectOptions {
   std::string artifactPath;
   /// Also list every value and kernel of each plan.
   bool plan = false;
+  /// When set, write each target's shared objects under this folder.
+  std::string dumpCodeDir;
 };
 
 /// `nnc inspect FILE.nnx`: prints what the artifact holds, after checking it.

@@ -80,8 +80,13 @@ ExitCode runGradcheck(const GradcheckOptions &options) {
   std::map<std::string, rt::Tensor> given;
   if (ExitCode code = readNamedTensors(options.inputs, "--input", given))
     return code;
+  // Finite differences need f64 end to end, which the ref interpreter
+  // runs: it is the default here, not the fastest backend.
+  SessionOptions sessionOptions = options.session;
+  if (sessionOptions.backend.empty())
+    sessionOptions.backend = "ref";
   std::unique_ptr<ModelSession> session =
-      openWithLoss(options.session, options.modelPath, "differentiate");
+      openWithLoss(sessionOptions, options.modelPath, "differentiate");
   if (!session)
     return UserError;
   const frontend::Program &program = session->program();

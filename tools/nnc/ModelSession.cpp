@@ -295,15 +295,24 @@ std::unique_ptr<ModelSession> ModelSession::open(const SessionOptions &options,
   session->plugins = std::move(*plugins);
   for (const std::string &warning : session->plugins.warnings)
     llvm::errs() << "warning: " << warning << "\n";
-  session->plugin = session->plugins.find(options.backend);
+  session->plugin = options.backend.empty()
+                        ? session->plugins.preferred()
+                        : session->plugins.find(options.backend);
   if (!session->plugin) {
     std::vector<std::string> names;
     for (const rt::LoadedPlugin &p : session->plugins.plugins)
       names.push_back(p.name());
-    llvm::errs() << "error: no backend named '" << options.backend
-                 << "' (available: " << llvm::join(names, ", ") << ")\n";
+    if (options.backend.empty())
+      llvm::errs() << "error: no backend plugin found\n";
+    else
+      llvm::errs() << "error: no backend named '" << options.backend
+                   << "' (available: " << llvm::join(names, ", ") << ")\n";
     return nullptr;
   }
+  // The name the session reports from now on is the backend that runs.
+  session->options.backend = session->plugin->name();
+  // On stderr, so that stdout stays what the command produces.
+  llvm::errs() << "backend: " << session->plugin->name() << "\n";
   return session;
 }
 

@@ -16,6 +16,7 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -24,6 +25,43 @@ using namespace nnc::cli;
 
 static void printVersion(raw_ostream &os) {
   os << "nnc " NNC_VERSION " (LLVM and MLIR " LLVM_VERSION_STRING ")\n";
+}
+
+/// The name in `names` nearest to `typed` when it is close enough to be a
+/// likely typo (at most one edit in two letters: "trian" is 2 from
+/// "train"); empty otherwise.
+static std::string nearestName(StringRef typed, ArrayRef<StringRef> names) {
+  std::string best;
+  unsigned bestDistance = std::max<size_t>(1, typed.size() / 2) + 1;
+  for (StringRef name : names) {
+    unsigned distance = typed.edit_distance(name);
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = name.str();
+    }
+  }
+  return best;
+}
+
+/// LLVM's parse errors as one line: its first message without the program
+/// name and its "Try: ..." hint, and its "Did you mean" suggestion if any.
+static std::string oneLineParseError(StringRef errors) {
+  SmallVector<StringRef> lines;
+  errors.split(lines, '\n', -1, /*KeepEmpty=*/false);
+  auto dropProgram = [](StringRef line) {
+    line = line.drop_until([](char c) { return c == ':'; });
+    return line.drop_front(line.empty() ? 0 : 1).trim();
+  };
+  std::string message =
+      lines.empty() ? "bad command line" : dropProgram(lines[0]).str();
+  if (size_t tryAt = message.find("  Try:"); tryAt != std::string::npos)
+    message.erase(tryAt);
+  if (!message.empty() && message.back() == '.')
+    message.pop_back();
+  for (StringRef line : lines)
+    if (StringRef rest = dropProgram(line); rest.starts_with("Did you mean"))
+      message += "; d" + rest.drop_front(1).str();
+  return message;
 }
 
 int main(int argc, char **argv) {
@@ -52,17 +90,30 @@ int main(int argc, char **argv) {
     cl::HideUnrelatedOptions(category, *sub);
   cl::SetVersionPrinter(printVersion);
 
+  // A mistyped command would reach LLVM as a stray positional argument;
+  // name it, and the command it is likely a typo of.
+  if (argc > 1 && argv[1][0] != '-') {
+    SmallVector<StringRef> names;
+    for (cl::SubCommand *sub : cl::getRegisteredSubcommands())
+      if (!sub->getName().empty())
+        names.push_back(sub->getName());
+    if (!llvm::is_contained(names, StringRef(argv[1]))) {
+      std::string nearest = nearestName(argv[1], names);
+      errs() << "error: unknown command '" << argv[1] << "'"
+             << (nearest.empty() ? "" : "; did you mean '" + nearest + "'?")
+             << " (see 'nnc --help')\n";
+      return UsageError;
+    }
+  }
+
   std::string parseErrors;
   raw_string_ostream parseErrorStream(parseErrors);
   if (!cl::ParseCommandLineOptions(
           argc, argv, "nnc: a neural-network compiler for CPUs\n",
           &parseErrorStream)) {
     parseErrorStream.flush();
-    StringRef firstLine = StringRef(parseErrors).split('\n').first.trim();
-    // LLVM prefixes its messages with the program name; keep one line.
-    firstLine = firstLine.drop_until([](char c) { return c == ':'; });
-    firstLine = firstLine.drop_front(firstLine.empty() ? 0 : 1).trim();
-    errs() << "error: " << firstLine << " (see 'nnc --help')\n";
+    errs() << "error: " << oneLineParseError(parseErrors)
+           << " (see 'nnc --help')\n";
     return UsageError;
   }
 

@@ -145,7 +145,7 @@ Expected<const LinkedGemm *> linkedGemm(const CodeTarget &target) {
 
 Expected<std::vector<LinkedTarget>>
 linkExecutableCode(const std::vector<const CpuKernel *> &kernels,
-                   const std::vector<CodeTarget> &targets,
+                   const std::vector<CodeTarget> &targets, size_t firstTarget,
                    std::vector<int64_t> &moduleOf) {
   // Kernels share modules: number each distinct one once.
   std::map<const ModuleCode *, int64_t> index;
@@ -168,7 +168,7 @@ linkExecutableCode(const std::vector<const CpuKernel *> &kernels,
   }
 
   std::vector<LinkedTarget> linked;
-  for (size_t t = 0; t < targets.size(); ++t) {
+  for (size_t t = firstTarget; t < targets.size(); ++t) {
     LinkedTarget target;
     target.target = targets[t];
     for (const ModuleCode *module : modules) {

@@ -22,11 +22,13 @@ namespace nnc::cpu {
 /// Links the relocatable `objects` into one shared object.
 llvm::Expected<std::string> linkSharedObject(llvm::ArrayRef<std::string> objects);
 
-/// The code of `kernels` (compiled for `targets`) linked per target;
-/// moduleOf[i] receives the module index of kernels[i] (-1: no code).
+/// The code of `kernels` (compiled for `targets`) linked for the targets
+/// from `firstTarget` on: those before it were compiled only to run in this
+/// process and are never linked. moduleOf[i] receives the module index of
+/// kernels[i] (-1: no code).
 llvm::Expected<std::vector<LinkedTarget>>
 linkExecutableCode(const std::vector<const CpuKernel *> &kernels,
-                   const std::vector<CodeTarget> &targets,
+                   const std::vector<CodeTarget> &targets, size_t firstTarget,
                    std::vector<int64_t> &moduleOf);
 
 } // namespace nnc::cpu

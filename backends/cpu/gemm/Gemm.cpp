@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "backends/cpu/gemm/CacheModel.h"
 #include "backends/cpu/gemm/GemmScratch.h"
 #include "backends/cpu/gemm/MicroKernel.h"
 
@@ -178,14 +179,11 @@ std::shared_ptr<GemmKernels> assembleGemmKernels(const MicroKernelSet &set,
   kernels->kernels = set;
   kernels->avx512 = target.rfind("avx512", 0) == 0;
   int64_t mr = set.mr, nr = set.nr;
-  // kc: a B micro-panel (kc x NR) and an A micro-panel (MR x kc) share the
-  // L1 (48 KiB); mc: the packed A block (mc x kc, 384 KiB) stays in the
-  // 2 MiB L2; nc: the packed B block (kc x nc, 2 MiB) in L2/L3. Measured
-  // with nnc-gemm-bench on 512 and 1024 (mc 192-768, kc 192-384 and nc
-  // 512-4096 are within a few percent of each other).
-  kernels->kc = tuning.kc > 0 ? tuning.kc : 256;
-  int64_t mc = tuning.mc > 0 ? tuning.mc : 384;
-  int64_t nc = tuning.nc > 0 ? tuning.nc : 2048;
+  // From the host's caches (CacheModel.h); explicit tuning overrides it.
+  GemmBlocking blocking = gemmBlockingFor(hostCaches(), int(mr), int(nr));
+  kernels->kc = tuning.kc > 0 ? tuning.kc : blocking.kc;
+  int64_t mc = tuning.mc > 0 ? tuning.mc : blocking.mc;
+  int64_t nc = tuning.nc > 0 ? tuning.nc : blocking.nc;
   kernels->mc = std::max<int64_t>(mr, mc / mr * mr);
   kernels->nc = std::max<int64_t>(nr, nc / nr * nr);
   kernels->description = target + " " + std::to_string(mr) + "x" +

@@ -91,7 +91,7 @@ TEST_F(RefPluginTest, TableDescribesTheOracle) {
   EXPECT_STREQ(plugin->api->description,
                "reference interpreter: the correctness oracle");
   EXPECT_EQ(plugin->api->abi_major, 1u);
-  EXPECT_EQ(plugin->api->abi_minor, 2u);
+  EXPECT_EQ(plugin->api->abi_minor, 3u);
   // ABI 1.1: the serialize extension heads the chain (compiled artifacts).
   const nnc_extension_base *extension = plugin->api->extensions;
   ASSERT_NE(extension, nullptr);
