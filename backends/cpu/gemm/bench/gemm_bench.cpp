@@ -8,15 +8,15 @@
 //
 // Square C = A * B, f32, row-major. Each trial runs the product enough
 // times to take about S seconds (0.2); prints the median and best trial in
-// GFLOP/s and as a share of one core's AVX-512 FMA peak (168 GFLOP/s,
-// measured in /work/shared/peers/RESULTS.md), by the wall clock and, on one
-// thread, by the thread's CPU time (which leaves out time other processes
+// GFLOP/s (`make bench` measures the machine's FMA peak to compare them
+// with), by the wall clock and, on one thread, by the thread's CPU time (which leaves out time other processes
 // held the core on a shared machine). Many short trials (--trials 200
 // --trial-seconds 0) make the best wall-clock trial a fair uncontended
 // figure. Not a test: it checks nothing.
 //
 //===----------------------------------------------------------------------===//
 
+#include "backends/cpu/gemm/CacheModel.h"
 #include "backends/cpu/gemm/Gemm.h"
 #include "backends/cpu/gemm/MicroKernel.h"
 
@@ -36,7 +36,6 @@ using namespace nnc::cpu;
 
 namespace {
 
-constexpr double kPeakGflops = 168.0;
 
 double seconds() {
   return std::chrono::duration<double>(
@@ -162,8 +161,9 @@ int main(int argc, char **argv) {
   std::printf("threads: %d, trans-a: %d, trans-b: %d, trials: %d\n", o.threads,
               o.transA, o.transB, o.trials);
   // Wall-clock rates, then (1 thread) rates over the thread's CPU time.
-  std::printf("%6s %10s %10s %12s %10s %10s\n", "n", "median", "best",
-              "median/168", "cpu-median", "cpu-best");
+  std::printf("caches: %s\n", describeCaches(hostCaches()).c_str());
+  std::printf("%6s %10s %10s %10s %10s\n", "n", "median", "best",
+              "cpu-median", "cpu-best");
 
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -207,8 +207,7 @@ int main(int argc, char **argv) {
                            ? std::to_string(n)
                            : std::to_string(m) + "x" + std::to_string(n) + "x" +
                                  std::to_string(k);
-    std::printf("%6s %10.1f %10.1f %11.1f%%", name.c_str(), median,
-                rates.back(), 100.0 * median / kPeakGflops);
+    std::printf("%6s %10.1f %10.1f", name.c_str(), median, rates.back());
     if (o.threads == 1)
       std::printf(" %10.1f %10.1f", cpuRates[cpuRates.size() / 2],
                   cpuRates.back());
