@@ -268,85 +268,9 @@ OpResult softmaxCrossEntropyRule(OpCall &call) {
 // The table
 //===----------------------------------------------------------------------===//
 
-constexpr AttrSpec kLeakyReluAttrs[] = {
-    {"alpha", AttrKind::Float, false, 0.01}};
-constexpr AttrSpec kSoftmaxAttrs[] = {{"axis", AttrKind::Int, false, -1}};
-constexpr AttrSpec kReduceAttrs[] = {{"axes", AttrKind::IntList},
-                                     {"keepdims", AttrKind::Bool}};
-constexpr AttrSpec kShapeAttrs[] = {{"shape", AttrKind::IntList, true}};
-constexpr AttrSpec kTransposeAttrs[] = {{"perm", AttrKind::IntList}};
-constexpr AttrSpec kAxisAttrs[] = {{"axis", AttrKind::Int, false, 0}};
-constexpr AttrSpec kSliceAttrs[] = {{"axes", AttrKind::IntList, true},
-                                    {"starts", AttrKind::IntList, true},
-                                    {"ends", AttrKind::IntList, true},
-                                    {"steps", AttrKind::IntList}};
-constexpr AttrSpec kConvAttrs[] = {{"stride", AttrKind::IntPair, false, 1},
-                                   {"padding", AttrKind::IntPair, false, 0},
-                                   {"dilation", AttrKind::IntPair, false, 1},
-                                   {"groups", AttrKind::Int, false, 1}};
-constexpr AttrSpec kMaxPoolAttrs[] = {
-    {"kernel", AttrKind::IntPair, true},
-    {"stride", AttrKind::IntPair, false, 0, "kernel"},
-    {"padding", AttrKind::IntPair, false, 0}};
-constexpr AttrSpec kAvgPoolAttrs[] = {
-    {"kernel", AttrKind::IntPair, true},
-    {"stride", AttrKind::IntPair, false, 0, "kernel"},
-    {"padding", AttrKind::IntPair, false, 0},
-    {"count_include_pad", AttrKind::Bool, false, 1}};
-constexpr AttrSpec kBatchNormAttrs[] = {
-    {"eps", AttrKind::Float, false, 1e-5},
-    {"momentum", AttrKind::Float, false, 0.1}};
-constexpr AttrSpec kDropoutAttrs[] = {{"rate", AttrKind::Float, false, 0.5},
-                                      {"seed", AttrKind::Int, false, 0}};
-
-#define NNC_ATTRS(array) array, std::size(array)
-#define NNC_NO_ATTRS nullptr, 0
-
-const OpSignature kOps[] = {
-    {"add", "add", 2, 2, NNC_NO_ATTRS, elementwiseBinary},
-    {"sub", "sub", 2, 2, NNC_NO_ATTRS, elementwiseBinary},
-    {"mul", "mul", 2, 2, NNC_NO_ATTRS, elementwiseBinary},
-    {"div", "div", 2, 2, NNC_NO_ATTRS, elementwiseBinary},
-    {"pow", "pow", 2, 2, NNC_NO_ATTRS, floatBinary},
-    {"neg", "neg", 1, 1, NNC_NO_ATTRS, sameAsOperand},
-    {"abs", "abs", 1, 1, NNC_NO_ATTRS, sameAsOperand},
-    {"exp", "exp", 1, 1, NNC_NO_ATTRS, floatUnary},
-    {"log", "log", 1, 1, NNC_NO_ATTRS, floatUnary},
-    {"sqrt", "sqrt", 1, 1, NNC_NO_ATTRS, floatUnary},
-    {"relu", "relu", 1, 1, NNC_NO_ATTRS, floatUnary},
-    {"sigmoid", "sigmoid", 1, 1, NNC_NO_ATTRS, floatUnary},
-    {"tanh", "tanh", 1, 1, NNC_NO_ATTRS, floatUnary},
-    {"gelu", "gelu", 1, 1, NNC_NO_ATTRS, floatUnary},
-    {"leaky_relu", "leaky_relu", 1, 1, NNC_ATTRS(kLeakyReluAttrs), floatUnary},
-    {"matmul", "matmul", 2, 2, NNC_NO_ATTRS, matmulRule},
-    {"softmax", "softmax", 1, 1, NNC_ATTRS(kSoftmaxAttrs), softmaxRule},
-    {"log_softmax", "log_softmax", 1, 1, NNC_ATTRS(kSoftmaxAttrs), softmaxRule},
-    {"reduce_sum", "reduce_sum", 1, 1, NNC_ATTRS(kReduceAttrs), reduceRule},
-    {"reduce_mean", "reduce_mean", 1, 1, NNC_ATTRS(kReduceAttrs), reduceRule},
-    {"reduce_max", "reduce_max", 1, 1, NNC_ATTRS(kReduceAttrs), reduceRule},
-    {"reshape", "reshape", 1, 1, NNC_ATTRS(kShapeAttrs), reshapeRule},
-    {"transpose", "transpose", 1, 1, NNC_ATTRS(kTransposeAttrs), transposeRule},
-    {"broadcast_to", "broadcast_to", 1, 1, NNC_ATTRS(kShapeAttrs),
-     broadcastToRule},
-    {"concat", "concat", 1, kVariadic, NNC_ATTRS(kAxisAttrs), concatRule},
-    {"slice", "slice", 1, 1, NNC_ATTRS(kSliceAttrs), sliceRule},
-    {"conv2d", "conv2d", 2, 3, NNC_ATTRS(kConvAttrs), conv2dRule},
-    {"max_pool2d", "max_pool2d", 1, 1, NNC_ATTRS(kMaxPoolAttrs), maxPoolRule},
-    {"avg_pool2d", "avg_pool2d", 1, 1, NNC_ATTRS(kAvgPoolAttrs), avgPoolRule},
-    {"batch_norm", "batch_norm", 5, 5, NNC_ATTRS(kBatchNormAttrs),
-     batchNormRule},
-    {"dropout", "dropout", 1, 1, NNC_ATTRS(kDropoutAttrs), dropoutRule},
-    {"gather", "gather", 2, 2, NNC_ATTRS(kAxisAttrs), gatherRule},
-    {"embedding", "gather", 2, 2, NNC_NO_ATTRS, embeddingRule, "axis", 0},
-    {"mse", "mse", 2, 2, NNC_NO_ATTRS, pointwiseLossRule},
-    {"binary_cross_entropy", "binary_cross_entropy", 2, 2, NNC_NO_ATTRS,
-     pointwiseLossRule},
-    {"softmax_cross_entropy", "softmax_cross_entropy", 2, 2, NNC_NO_ATTRS,
-     softmaxCrossEntropyRule},
-};
-
-#undef NNC_ATTRS
-#undef NNC_NO_ATTRS
+// kOps: one row per DSL name, generated from the ops' nnDsl fields in
+// ir/NNOps.td; the rules above are what its rows name.
+#include "frontend/OpSignatureTable.inc"
 
 } // namespace
 

@@ -37,6 +37,53 @@ def NN_StaticExceptBatch : NativeOpTrait<"StaticExceptBatch"> {
 }
 
 //===----------------------------------------------------------------------===//
+// What other layers know of an op
+//===----------------------------------------------------------------------===//
+//
+// Fields of NN_Op that ir/tblgen (nnc-tblgen) turns into tables at build
+// time, so that no pass, backend or frontend keeps a list of op names:
+// ir/NNOpFacts.h (fusion class, thread split, the ops backends compile)
+// and the model language's op table (frontend/OpSignatures.cpp).
+
+// One keyword attribute of a DSL call (frontend/OpSignatures.h, AttrSpec):
+// its kind (Int, Float, Bool, IntList, IntPair), default (a number; for an
+// IntPair both entries) or the attribute it defaults to.
+class NN_DslAttr<string name, string kind, string defaultNumber = "0",
+                 bit required = 0, string defaultFrom = ""> {
+  string attrName = name;
+  string attrKind = kind;
+  string attrDefault = defaultNumber;
+  bit attrRequired = required;
+  string attrDefaultFrom = defaultFrom;
+}
+class NN_RequiredDslAttr<string name, string kind>
+    : NN_DslAttr<name, kind, "0", 1>;
+
+// How the model language calls an op: its name there, the rule in
+// frontend/OpSignatures.cpp that checks operand dtypes and computes result
+// types, the operand count (maxOperands -1: any number), the keyword
+// attributes, and an Int attribute the call cannot set (fixedAttr).
+class NN_Dsl<string name, string rule, int minOperands, int maxOperands,
+             list<NN_DslAttr> attrs = [], string fixedAttr = "",
+             int fixedValue = 0> {
+  string dslName = name;
+  string dslRule = rule;
+  int dslMinOperands = minOperands;
+  int dslMaxOperands = maxOperands;
+  list<NN_DslAttr> dslAttrs = attrs;
+  string dslFixedAttr = fixedAttr;
+  int dslFixedValue = fixedValue;
+}
+
+// A value of an elementwise op from its closed form: its operands and its
+// result (decimal numbers). Every backend must reproduce them (the
+// conformance suite's EveryElementwiseOpMatchesItsSamples).
+class NN_Sample<list<string> operands, string result> {
+  list<string> sampleOperands = operands;
+  string sampleResult = result;
+}
+
+//===----------------------------------------------------------------------===//
 // Base classes
 //===----------------------------------------------------------------------===//
 
@@ -46,7 +93,27 @@ class NN_Op<string mnemonic, list<Trait> traits = []>
     : Op<NN_Dialect, mnemonic,
          !listconcat([NN_StaticExceptBatch, Pure], traits,
                      [DeclareOpInterfaceMethods<NN_GradientOpInterface,
-                                                ["buildGradient"]>])>;
+                                                ["buildGradient"]>])> {
+  // The fusion pass's class (ir/NNOpFacts.h, FusionKind): Elementwise,
+  // Contraction, Reduction, Constant or Opaque. An op with the elementwise
+  // interface must be Elementwise (nnc-tblgen checks).
+  string nnFusion = "Opaque";
+  // The cpu backend splits it across threads by rows, slicing each operand
+  // whose shape reaches the result's leading extent (KernelPlan.cpp).
+  bit nnSplitsByRows = 0;
+  // Reads every operand at the result's (broadcast) index, so a view of
+  // the result's columns reads the same columns of each operand.
+  bit nnColumnwise = 0;
+  // Backends compile it (every nn op but the fusion region's own ops).
+  bit nnCompiled = 1;
+  // How the model language calls it; empty when it cannot.
+  list<NN_Dsl> nnDsl = [];
+  // Values from its closed form; required of every elementwise op.
+  list<NN_Sample> nnSamples = [];
+  // Where finite differences check its gradient: "any" (uniform in
+  // [-2, 2)), "nonzero" (away from a kink at 0) or "positive".
+  string nnGradcheckDomain = "any";
+}
 
 // An op whose result types are inferred from operands and attributes by the
 // rules of ir/ShapeRules.h, so builders need no result types. The type traits
@@ -58,6 +125,9 @@ class NN_InferredOp<string mnemonic, list<Trait> traits = []>
 // SameOperandsAndResultType: ODS would then generate the inference itself.)
 class NN_UnaryOp<string mnemonic, Type operandType, list<Trait> traits = []>
     : NN_InferredOp<mnemonic, !listconcat(traits, [NN_ElementwiseOpInterface])> {
+  let nnFusion = "Elementwise";
+  let nnSplitsByRows = 1;
+  let nnColumnwise = 1;
   let arguments = (ins operandType:$x);
   let results = (outs operandType:$result);
   let assemblyFormat = "$x attr-dict `:` type($x)";
@@ -71,6 +141,15 @@ class NN_UnaryOp<string mnemonic, Type operandType, list<Trait> traits = []>
   }];
 }
 
+// The DSL forms of the elementwise ops: a map of any tensor, of a float
+// one, and a broadcasting binary op of any or of float operands.
+class NN_UnaryDsl<string name, list<NN_DslAttr> attrs = []>
+    : NN_Dsl<name, "sameAsOperand", 1, 1, attrs>;
+class NN_FloatUnaryDsl<string name, list<NN_DslAttr> attrs = []>
+    : NN_Dsl<name, "floatUnary", 1, 1, attrs>;
+class NN_BinaryDsl<string name> : NN_Dsl<name, "elementwiseBinary", 2, 2>;
+class NN_FloatBinaryDsl<string name> : NN_Dsl<name, "floatBinary", 2, 2>;
+
 // A float-only unary elementwise map, such as exp or relu.
 class NN_FloatUnaryOp<string mnemonic, list<Trait> traits = []>
     : NN_UnaryOp<mnemonic, NN_FloatTensor, traits>;
@@ -80,6 +159,9 @@ class NN_BinaryOp<string mnemonic, Type operandType, list<Trait> traits = []>
     : NN_InferredOp<mnemonic,
                     !listconcat([SameOperandsAndResultElementType], traits,
                                 [NN_ElementwiseOpInterface])> {
+  let nnFusion = "Elementwise";
+  let nnSplitsByRows = 1;
+  let nnColumnwise = 1;
   let arguments = (ins operandType:$lhs, operandType:$rhs);
   let results = (outs operandType:$result);
   let assemblyFormat = [{
@@ -101,6 +183,7 @@ class NN_BinaryOp<string mnemonic, Type operandType, list<Trait> traits = []>
 class NN_PointwiseLossOp<string mnemonic, list<Trait> traits = []>
     : NN_InferredOp<mnemonic, !listconcat([SameOperandsAndResultElementType],
                                           traits)> {
+  let nnFusion = "Reduction";
   let results = (outs 0DTensorOf<[F32, F64]>:$result);
   let assemblyFormat = [{
     operands attr-dict `:` type(operands) `->` type($result)

@@ -12,6 +12,7 @@
 include "ir/NNBase.td"
 
 def NN_FusionOp : NN_Op<"fusion", [IsolatedFromAbove, SingleBlock]> {
+  let nnCompiled = 0;
   let summary = "a group of nn ops that runs as one kernel";
   let description = [{
     Holds a producer-consumer group of nn ops chosen by `nn-fuse`

@@ -11,6 +11,7 @@
 include "ir/NNBase.td"
 
 def NN_MseOp : NN_PointwiseLossOp<"mse"> {
+  let nnDsl = [NN_Dsl<"mse", "pointwiseLossRule", 2, 2>];
   let summary = "mean squared error";
   let description = [{
     The mean over every element of `(prediction - target)^2`. The operands
@@ -26,6 +27,7 @@ def NN_MseOp : NN_PointwiseLossOp<"mse"> {
 }
 
 def NN_BinaryCrossEntropyOp : NN_PointwiseLossOp<"binary_cross_entropy"> {
+  let nnDsl = [NN_Dsl<"binary_cross_entropy", "pointwiseLossRule", 2, 2>];
   let summary = "binary cross-entropy of probabilities";
   let description = [{
     The mean over every element of
@@ -43,6 +45,8 @@ def NN_BinaryCrossEntropyOp : NN_PointwiseLossOp<"binary_cross_entropy"> {
 }
 
 def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy"> {
+  let nnFusion = "Reduction";
+  let nnDsl = [NN_Dsl<"softmax_cross_entropy", "softmaxCrossEntropyRule", 2, 2>];
   let summary = "softmax cross-entropy with integer class labels";
   let description = [{
     The mean over the batch of `-log_softmax(logits)[i, labels[i]]`, for

@@ -26,6 +26,7 @@ def NN_LossGradient : 0DTensorOf<[F32, F64]>;
 //===----------------------------------------------------------------------===//
 
 def NN_MaximumOp : NN_BinaryOp<"maximum", NN_Tensor, [Commutative]> {
+  let nnSamples = [NN_Sample<["1.5", "-4"], "1.5">, NN_Sample<["-1", "2"], "2">];
   let summary = "elementwise maximum with broadcasting";
   let description = [{
     Takes the larger of two elements after NumPy broadcasting. A NaN operand
@@ -40,6 +41,7 @@ def NN_MaximumOp : NN_BinaryOp<"maximum", NN_Tensor, [Commutative]> {
 }
 
 def NN_MinimumOp : NN_BinaryOp<"minimum", NN_Tensor, [Commutative]> {
+  let nnSamples = [NN_Sample<["1.5", "-4"], "-4">, NN_Sample<["-1", "2"], "-1">];
   let summary = "elementwise minimum with broadcasting";
   let description = [{
     Takes the smaller of two elements after NumPy broadcasting. A NaN operand
@@ -54,6 +56,8 @@ def NN_MinimumOp : NN_BinaryOp<"minimum", NN_Tensor, [Commutative]> {
 }
 
 def NN_SignOp : NN_UnaryOp<"sign", NN_Tensor> {
+  let nnSamples = [NN_Sample<["1.5"], "1">, NN_Sample<["-2"], "-1">, NN_Sample<["0"], "0">];
+  let nnGradcheckDomain = "nonzero";
   let summary = "elementwise sign";
   let description = [{
     Gives -1, 0 or 1 per element as it is negative, zero or positive (the
@@ -76,6 +80,9 @@ def NN_SignOp : NN_UnaryOp<"sign", NN_Tensor> {
 // one type.
 class NN_ActivationGradOp<string mnemonic, dag extraArgs = (ins)>
     : NN_InferredOp<mnemonic, [AllTypesMatch<["x", "dy"]>]> {
+  let nnFusion = "Elementwise";
+  let nnSplitsByRows = 1;
+  let nnColumnwise = 1;
   let arguments = !con((ins NN_FloatTensor:$x, NN_FloatTensor:$dy),
                        extraArgs);
   let results = (outs NN_FloatTensor:$result);
@@ -142,6 +149,7 @@ def NN_GeluGradOp : NN_ActivationGradOp<"gelu_grad"> {
 // the input) and its gradient `dy`, which share one type.
 class NN_SoftmaxGradBaseOp<string mnemonic>
     : NN_InferredOp<mnemonic, [AllTypesMatch<["y", "dy"]>]> {
+  let nnFusion = "Reduction";
   let arguments = (ins NN_FloatTensor:$y, NN_FloatTensor:$dy,
                        DefaultValuedAttr<I64Attr, "-1">:$axis);
   let results = (outs NN_FloatTensor:$result);
@@ -178,6 +186,7 @@ def NN_LogSoftmaxGradOp : NN_SoftmaxGradBaseOp<"log_softmax_grad"> {
 
 def NN_ReduceMaxGradOp : NN_InferredOp<"reduce_max_grad",
     [SameOperandsAndResultElementType, AllTypesMatch<["y", "dy"]>]> {
+  let nnFusion = "Reduction";
   let summary = "gradient of reduce_max";
   let description = [{
     Gives a tensor of the forward input `x`'s shape in which each reduced
@@ -267,6 +276,7 @@ def NN_GatherGradOp : NN_InferredOp<"gather_grad"> {
 // The window attributes of conv2d, as the forward op spells them.
 class NN_Conv2dGradOp<string mnemonic, dag operands>
     : NN_InferredOp<mnemonic, [SameOperandsAndResultElementType]> {
+  let nnFusion = "Contraction";
   let arguments = !con(operands, (ins NN_Pair<"{1, 1}">:$stride,
                                       NN_Pair<"{0, 0}">:$padding,
                                       NN_Pair<"{1, 1}">:$dilation,
@@ -389,6 +399,7 @@ def NN_AvgPool2dGradOp : NN_Pool2dGradOp<"avg_pool2d_grad",
 def NN_BatchNormGradOp : NN_InferredOp<"batch_norm_grad",
     [SameOperandsAndResultElementType, AllTypesMatch<["x", "dy"]>,
      AllTypesMatch<["gamma", "mean", "var"]>]> {
+  let nnFusion = "Reduction";
   let summary = "gradient of batch_norm";
   let description = [{
     Gives `(dx, dgamma, dbeta)` for the forward input `x` `[n, c, ...]`, the
@@ -447,6 +458,7 @@ def NN_DropoutGradOp : NN_InferredOp<"dropout_grad"> {
 //===----------------------------------------------------------------------===//
 
 def NN_SoftmaxCrossEntropyGradOp : NN_InferredOp<"softmax_cross_entropy_grad"> {
+  let nnFusion = "Reduction";
   let summary = "gradient of softmax_cross_entropy";
   let description = [{
     `(softmax(logits) - onehot(labels)) * dloss / n` for `logits` `[n, c]`,
@@ -472,6 +484,7 @@ def NN_SoftmaxCrossEntropyGradOp : NN_InferredOp<"softmax_cross_entropy_grad"> {
 
 def NN_BinaryCrossEntropyGradOp : NN_InferredOp<"binary_cross_entropy_grad",
     [SameOperandsAndResultElementType]> {
+  let nnFusion = "Elementwise";
   let summary = "gradient of binary_cross_entropy";
   let description = [{
     `(p - t) / max(p * (1 - p), 1e-12) * dloss / numel` for the predicted
@@ -504,6 +517,8 @@ def NN_BinaryCrossEntropyGradOp : NN_InferredOp<"binary_cross_entropy_grad",
 // the parameter's float type or f32 (the verifier checks it).
 class NN_OptimizerOp<string mnemonic, list<string> sameTyped>
     : NN_InferredOp<mnemonic, [AllTypesMatch<sameTyped>]> {
+  let nnFusion = "Elementwise";
+  let nnSplitsByRows = 1;
   let hasVerifier = 1;
 }
 

@@ -15,28 +15,8 @@ using namespace mlir;
 namespace nnc {
 
 FusionKind classifyForFusion(Operation *op) {
-  if (isa<nn::ConstantOp>(op))
-    return FusionKind::Constant;
-  // The activation gradients, the optimizer updates and binary cross
-  // entropy's gradient read every operand at the result's index (or a
-  // scalar), but are not broadcasting maps, so they do not carry the
-  // elementwise interface backends lower generically.
-  if (isa<nn::ElementwiseOpInterface>(op) ||
-      isa<nn::ReluGradOp, nn::LeakyReluGradOp, nn::GeluGradOp,
-          nn::BinaryCrossEntropyGradOp, nn::SgdUpdateOp, nn::MomentumUpdateOp,
-          nn::AdamUpdateOp>(op))
-    return FusionKind::Elementwise;
-  if (isa<nn::MatmulOp, nn::Conv2dOp, nn::Conv2dGradInputOp,
-          nn::Conv2dGradWeightOp>(op))
-    return FusionKind::Contraction;
-  if (isa<nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp,
-          nn::ReduceMaxGradOp, nn::SoftmaxOp, nn::LogSoftmaxOp,
-          nn::SoftmaxGradOp, nn::LogSoftmaxGradOp, nn::MseOp,
-          nn::BinaryCrossEntropyOp, nn::SoftmaxCrossEntropyOp,
-          nn::SoftmaxCrossEntropyGradOp, nn::BatchNormOp, nn::BatchNormGradOp>(
-          op))
-    return FusionKind::Reduction;
-  return FusionKind::Opaque;
+  // The class each op's ODS declaration gives (nnFusion).
+  return nn::opFacts(op).fusion;
 }
 
 bool isClonableConstant(Operation *op, const FusionOptions &options) {

@@ -26,6 +26,8 @@
 #ifndef NNC_PASSES_FUSIONCOSTMODEL_H
 #define NNC_PASSES_FUSIONCOSTMODEL_H
 
+#include "ir/NNOpFacts.h"
+
 #include "mlir/IR/Block.h"
 #include "mlir/IR/Operation.h"
 #include "llvm/ADT/SmallVector.h"
@@ -33,23 +35,6 @@
 #include <cstdint>
 
 namespace nnc {
-
-/// What role an op can play in a fusion group.
-enum class FusionKind {
-  /// Each result element depends on the operands at the same (broadcast)
-  /// index: cheap, and free to join any neighbour.
-  Elementwise,
-  /// matmul, conv2d and conv2d's gradients: the expensive anchor of a group
-  /// that may take elementwise epilogues.
-  Contraction,
-  /// Reads many elements of its operand for one element of its result; the
-  /// anchor of a group that may take elementwise prologues and epilogues.
-  Reduction,
-  /// nn.constant: cloned into the groups that read it when small.
-  Constant,
-  /// Everything else (data movement, pooling, dropout): never fused.
-  Opaque,
-};
 
 /// The role of `op` for the cost model.
 FusionKind classifyForFusion(mlir::Operation *op);

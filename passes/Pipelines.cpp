@@ -6,6 +6,7 @@
 
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
 
@@ -26,8 +27,50 @@ void nnc::buildOptimizePipeline(OpPassManager &pm,
     if (options.cse)
       pm.addPass(createCSEPass());
   }
-  // Fusion goes here, last: it groups the simplified graph's ops into
-  // nn.fusion kernels, after which no rewrite above would see through them.
+  // Fusion is not part of nn-optimize: compilePipeline runs nn-fuse after
+  // it, last, since no rewrite above sees through an nn.fusion kernel.
+}
+
+std::string nnc::compilePipeline(const CompilePipelineOptions &options) {
+  auto boolText = [](bool value) { return value ? "true" : "false"; };
+  auto optimizePass = [&](bool simplify) {
+    return std::string("nn-optimize{canonicalize=") +
+           boolText(options.canonicalize) + " cse=" + boolText(options.cse) +
+           " simplify=" + boolText(simplify) + "}";
+  };
+  std::vector<std::string> passes;
+  if (options.promoteToF64)
+    passes.push_back("func.func(nn-promote-f64)");
+  if (options.batch > 0)
+    passes.push_back("func.func(nn-specialize-batch{batch-size=" +
+                     std::to_string(options.batch) + "})");
+  if (options.goal != PipelineGoal::Forward && options.optimize &&
+      options.simplify)
+    passes.push_back(optimizePass(/*simplify=*/true));
+  if (options.goal == PipelineGoal::Gradient)
+    passes.push_back(options.wrtInputs.empty()
+                         ? std::string("nn-autodiff")
+                         : "nn-autodiff{wrt-inputs=" +
+                               llvm::join(options.wrtInputs, ",") + "}");
+  if (options.goal == PipelineGoal::TrainingStep)
+    passes.push_back(options.trainingOptions.empty()
+                         ? std::string("nn-training-step")
+                         : "nn-training-step{" +
+                               llvm::join(options.trainingOptions, " ") + "}");
+  if (options.optimize) {
+    if (options.canonicalize || options.cse || options.simplify)
+      passes.push_back(optimizePass(options.simplify));
+    if (options.fuse)
+      passes.push_back("func.func(nn-fuse)");
+  }
+  return llvm::join(passes, ",");
+}
+
+llvm::LogicalResult
+nnc::buildCompilePipeline(OpPassManager &pm,
+                          const CompilePipelineOptions &options,
+                          llvm::raw_ostream &errors) {
+  return parsePassPipeline(compilePipeline(options), pm, errors);
 }
 
 void nnc::registerPipelines() {

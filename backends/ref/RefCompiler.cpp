@@ -15,6 +15,7 @@
 #include "ir/KernelModule.h"
 #include "ir/NNDialect.h"
 #include "ir/NNOps.h"
+#include "ir/NNOpFacts.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -27,70 +28,10 @@ using namespace mlir;
 using namespace nnc;
 using namespace nnc::ref;
 
-// A plain array of string literals: no static constructor runs for it.
-static const char *const kSupportedOps[] = {
-    "nn.abs",
-    "nn.adam_update",
-    "nn.add",
-    "nn.avg_pool2d",
-    "nn.avg_pool2d_grad",
-    "nn.batch_norm",
-    "nn.batch_norm_grad",
-    "nn.binary_cross_entropy",
-    "nn.binary_cross_entropy_grad",
-    "nn.broadcast_to",
-    "nn.concat",
-    "nn.constant",
-    "nn.conv2d",
-    "nn.conv2d_grad_input",
-    "nn.conv2d_grad_weight",
-    "nn.div",
-    "nn.dropout",
-    "nn.dropout_grad",
-    "nn.exp",
-    "nn.gather",
-    "nn.gather_grad",
-    "nn.gelu",
-    "nn.gelu_grad",
-    "nn.leaky_relu",
-    "nn.leaky_relu_grad",
-    "nn.log",
-    "nn.log_softmax",
-    "nn.log_softmax_grad",
-    "nn.matmul",
-    "nn.max_pool2d",
-    "nn.max_pool2d_grad",
-    "nn.maximum",
-    "nn.minimum",
-    "nn.momentum_update",
-    "nn.mse",
-    "nn.mul",
-    "nn.neg",
-    "nn.pow",
-    "nn.reduce_max",
-    "nn.reduce_max_grad",
-    "nn.reduce_mean",
-    "nn.reduce_sum",
-    "nn.relu",
-    "nn.relu_grad",
-    "nn.reshape",
-    "nn.sgd_update",
-    "nn.sigmoid",
-    "nn.sign",
-    "nn.slice",
-    "nn.slice_grad",
-    "nn.softmax",
-    "nn.softmax_cross_entropy",
-    "nn.softmax_cross_entropy_grad",
-    "nn.softmax_grad",
-    "nn.sqrt",
-    "nn.sub",
-    "nn.tanh",
-    "nn.transpose",
-    nullptr,
-};
-
-const char *const *nnc::ref::refSupportedOps() { return kSupportedOps; }
+// Every op the dialect declares compiled (ir/NNOpFacts.h): the ref
+// backend has a lowering for each, which the conformance suite and
+// CompiledOpsTest check.
+const char *const *nnc::ref::refSupportedOps() { return nn::compiledOpNames(); }
 
 namespace {
 
@@ -282,7 +223,7 @@ LogicalResult KernelBuilder::build(func::FuncOp fn) {
 /// Compiles a parsed module; diagnostics go to the context's handler.
 CompileStatus compileParsed(ModuleOp module, std::vector<Program> &kernels,
                             std::string &unsupportedMessage) {
-  if (Operation *op = findUnsupportedOp(module, kSupportedOps)) {
+  if (Operation *op = findUnsupportedOp(module, refSupportedOps())) {
     unsupportedMessage = "op '" + op->getName().getStringRef().str() +
                          "' is not supported by the ref backend";
     return CompileStatus::Unsupported;

@@ -52,16 +52,15 @@ LogicalResult nnc::ref::lowerOpToStep(Operation *op, Step &step) {
     return success();
   };
 
+  // The unary maps without attributes, found by their op's name.
+  if (auto elementwise = dyn_cast<nn::ElementwiseOpInterface>(op);
+      elementwise && elementwise.isUnaryElementwise() &&
+      op->getAttrDictionary().empty())
+    if (std::optional<UnaryOp> kind = unaryOpNamed(
+            op->getName().stripDialect().str()))
+      return unaryStep(*kind);
+
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
-      .Case([&](nn::NegOp) { return unaryStep(UnaryOp::Neg); })
-      .Case([&](nn::AbsOp) { return unaryStep(UnaryOp::Abs); })
-      .Case([&](nn::ExpOp) { return unaryStep(UnaryOp::Exp); })
-      .Case([&](nn::LogOp) { return unaryStep(UnaryOp::Log); })
-      .Case([&](nn::SqrtOp) { return unaryStep(UnaryOp::Sqrt); })
-      .Case([&](nn::ReluOp) { return unaryStep(UnaryOp::Relu); })
-      .Case([&](nn::SigmoidOp) { return unaryStep(UnaryOp::Sigmoid); })
-      .Case([&](nn::TanhOp) { return unaryStep(UnaryOp::Tanh); })
-      .Case([&](nn::GeluOp) { return unaryStep(UnaryOp::Gelu); })
       .Case([&](nn::AddOp) { return binaryStep(BinaryOp::Add); })
       .Case([&](nn::SubOp) { return binaryStep(BinaryOp::Sub); })
       .Case([&](nn::MulOp) { return binaryStep(BinaryOp::Mul); })

@@ -192,7 +192,7 @@ rt::Expected<StepAttrs> unflatten(const FlatAttrs &flat) {
       return bad;
     return StepAttrs{};
   case 1:
-    if (!sizes(1, 0) || i[0] < 0 || i[0] > static_cast<int64_t>(UnaryOp::Gelu))
+    if (!sizes(1, 0) || i[0] < 0 || i[0] >= kNumUnaryOps)
       return bad;
     return StepAttrs{static_cast<UnaryOp>(i[0])};
   case 2:

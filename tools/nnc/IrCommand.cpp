@@ -23,19 +23,20 @@ namespace {
 
 struct Stage {
   const char *name;
-  /// The passes that lead to it from the frontend's module.
-  const char *pipeline;
-  /// Whether the graph optimisations (nn-optimize, nn-fuse) run last.
+  /// The graph that stage holds.
+  PipelineGoal goal;
+  /// Whether the graph optimisations (nn-optimize, nn-fuse) have run.
   bool optimized;
 };
 
-/// The stages `nnc ir --stage` accepts, in pipeline order.
+/// The stages `nnc ir --stage` accepts, in pipeline order; "frontend" is
+/// the module before any pass.
 constexpr Stage kStages[] = {
-    {"frontend", "", false},
-    {"grad", "nn-autodiff", false},
-    {"train-step", "nn-training-step", false},
-    {"optimized", "", true},
-    {"optimized-train-step", "nn-training-step", true},
+    {"frontend", PipelineGoal::Forward, false},
+    {"grad", PipelineGoal::Gradient, false},
+    {"train-step", PipelineGoal::TrainingStep, false},
+    {"optimized", PipelineGoal::Forward, true},
+    {"optimized-train-step", PipelineGoal::TrainingStep, true},
 };
 
 /// Prints the plan statistics of every function of `module`.
@@ -89,27 +90,15 @@ ExitCode runIr(const IrOptions &options) {
   if (!module)
     return UserError;
 
-  std::vector<std::string> passes;
-  if (options.batch > 0)
-    passes.push_back("func.func(nn-specialize-batch{batch-size=" +
-                     std::to_string(options.batch) + "})");
-  // As compiling does: simplify before autodiff, so that rewrites shape the
-  // backward graph too.
-  if (stage->optimized && *stage->pipeline && options.optimizations.simplify)
-    passes.push_back(optimizationPipeline(
-        {options.optimizations.canonicalize, options.optimizations.cse,
-         /*simplify=*/true, /*fuse=*/false, options.optimizations.inPlace}));
-  if (*stage->pipeline)
-    passes.push_back(stage->pipeline);
-  if (stage->optimized) {
-    std::string optimize = optimizationPipeline(options.optimizations);
-    if (!optimize.empty())
-      passes.push_back(optimize);
-  }
+  // The pipeline compiling runs, stopped at the stage.
+  CompilePipelineOptions pipeline =
+      compilePipelineOptions(options.optimizations);
+  pipeline.goal = stage->goal;
+  pipeline.batch = options.batch;
+  pipeline.optimize = stage->optimized;
   SourceDiagnosticHandler diagnostics(*context, *model->diagnostics);
   mlir::PassManager pm(context.get());
-  if (mlir::failed(mlir::parsePassPipeline(llvm::join(passes, ","), pm,
-                                           llvm::errs())))
+  if (mlir::failed(buildCompilePipeline(pm, pipeline, llvm::errs())))
     return UserError;
   if (options.dot)
     pm.addPass(mlir::createPrintOpGraphPass(llvm::outs()));

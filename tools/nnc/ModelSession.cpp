@@ -79,40 +79,21 @@ bool freezeParameters(func::FuncOp forward,
   return true;
 }
 
-std::string pipelineFor(const GraphRequest &request,
-                        const OptimizationOptions &optimizations) {
-  std::vector<std::string> passes;
-  if (request.promoteToF64)
-    passes.push_back("func.func(nn-promote-f64)");
-  if (request.batch > 0)
-    passes.push_back("func.func(nn-specialize-batch{batch-size=" +
-                     std::to_string(request.batch) + "})");
-  // Simplifying before autodiff too lets rewrites such as the stable
-  // cross-entropy from logits shape the backward graph, not just the loss.
-  std::string optimize = optimizationPipeline(optimizations);
-  if (request.kind != GraphKind::Forward && optimizations.simplify)
-    passes.push_back(
-        optimizationPipeline({optimizations.canonicalize, optimizations.cse,
-                              /*simplify=*/true,
-                              /*fuse=*/false, optimizations.inPlace}));
-  if (request.kind == GraphKind::Gradient) {
-    std::string pass = "nn-autodiff";
-    if (!request.wrtInputs.empty())
-      pass += "{wrt-inputs=" + llvm::join(request.wrtInputs, ",") + "}";
-    passes.push_back(pass);
-  }
-  if (request.kind == GraphKind::TrainingStep) {
-    std::vector<std::string> options;
-    for (const auto &[key, value] : request.trainingOptions)
-      options.push_back(key + "=" + value);
-    std::string pass = "nn-training-step";
-    if (!options.empty())
-      pass += "{" + llvm::join(options, " ") + "}";
-    passes.push_back(pass);
-  }
-  if (!optimize.empty())
-    passes.push_back(optimize);
-  return llvm::join(passes, ",");
+/// The compile pipeline's options for `request` (passes/Pipelines.h).
+CompilePipelineOptions pipelineFor(const GraphRequest &request,
+                                   const OptimizationOptions &optimizations) {
+  CompilePipelineOptions options = compilePipelineOptions(optimizations);
+  options.goal = request.kind == GraphKind::Gradient
+                     ? PipelineGoal::Gradient
+                 : request.kind == GraphKind::TrainingStep
+                     ? PipelineGoal::TrainingStep
+                     : PipelineGoal::Forward;
+  options.batch = request.batch;
+  options.promoteToF64 = request.promoteToF64;
+  options.wrtInputs = request.wrtInputs;
+  for (const auto &[key, value] : request.trainingOptions)
+    options.trainingOptions.push_back(key + "=" + value);
+  return options;
 }
 
 const char *boolText(bool value) { return value ? "true" : "false"; }
@@ -230,16 +211,14 @@ ExitCode readNamedTensors(const std::vector<std::string> &arguments,
   return Success;
 }
 
-std::string optimizationPipeline(const OptimizationOptions &options) {
-  std::vector<std::string> passes;
-  if (options.canonicalize || options.cse || options.simplify)
-    passes.push_back(std::string("nn-optimize{canonicalize=") +
-                     boolText(options.canonicalize) +
-                     " cse=" + boolText(options.cse) +
-                     " simplify=" + boolText(options.simplify) + "}");
-  if (options.fuse)
-    passes.push_back("func.func(nn-fuse)");
-  return llvm::join(passes, ",");
+CompilePipelineOptions
+compilePipelineOptions(const OptimizationOptions &optimizations) {
+  CompilePipelineOptions options;
+  options.canonicalize = optimizations.canonicalize;
+  options.cse = optimizations.cse;
+  options.simplify = optimizations.simplify;
+  options.fuse = optimizations.fuse;
+  return options;
 }
 
 CompiledGraph::Lookup
@@ -380,8 +359,8 @@ ModelSession::compile(const GraphRequest &request) {
     dropLoss(forward);
 
   PassManager pm(context.get());
-  if (failed(parsePassPipeline(pipelineFor(request, options.optimizations), pm,
-                               llvm::errs())))
+  if (failed(buildCompilePipeline(
+          pm, pipelineFor(request, options.optimizations), llvm::errs())))
     return nullptr;
   if (failed(pm.run(*copy)))
     return nullptr;

@@ -19,6 +19,7 @@
 #include "tools/nnc/ModelLoader.h"
 #include "tools/nnc/ParameterStore.h"
 
+#include "passes/Pipelines.h"
 #include "runtime/PluginHost.h"
 #include "runtime/Tensor.h"
 
@@ -121,9 +122,10 @@ private:
   std::optional<AccuracySpec> accuracySpec;
 };
 
-/// The pass-pipeline text of the graph optimisations `options` leaves on
-/// (nn-optimize, then nn-fuse on every function); empty when all are off.
-std::string optimizationPipeline(const OptimizationOptions &options);
+/// The compile pipeline's options (passes/Pipelines.h) with the graph
+/// optimisations `optimizations` switches on.
+CompilePipelineOptions
+compilePipelineOptions(const OptimizationOptions &optimizations);
 
 /// A lookup that serves inputs from `feeds` and every other role
 /// (parameters, buffers) from `params`.

@@ -5,6 +5,7 @@
 #include "backends/cpu/compiler/LinalgBuilders.h"
 #include "backends/cpu/gemm/Pool2d.h"
 
+#include "ir/NNOpFacts.h"
 #include "ir/NNOps.h"
 
 #include "llvm/ADT/TypeSwitch.h"
@@ -57,14 +58,10 @@ std::optional<std::vector<bool>> splitOperands(Operation *op, int64_t rows) {
         std::vector<bool>(op->getNumOperands(), true));
   };
   using Result = std::optional<std::vector<bool>>;
+  // Ops whose ODS declaration says they split by rows (nnSplitsByRows).
+  if (nn::opFacts(op).splitsByRows)
+    return byShape();
   return llvm::TypeSwitch<Operation *, Result>(op)
-      .Case<nn::AddOp, nn::SubOp, nn::MulOp, nn::DivOp, nn::PowOp, nn::NegOp,
-            nn::AbsOp, nn::ExpOp, nn::LogOp, nn::SqrtOp, nn::ReluOp,
-            nn::SigmoidOp, nn::TanhOp, nn::GeluOp, nn::LeakyReluOp,
-            nn::MaximumOp, nn::MinimumOp, nn::SignOp, nn::ReluGradOp,
-            nn::LeakyReluGradOp, nn::GeluGradOp, nn::SgdUpdateOp,
-            nn::MomentumUpdateOp, nn::AdamUpdateOp, nn::BroadcastToOp>(
-          [&](Operation *) { return byShape(); })
       .Case<nn::MatmulOp>([&](nn::MatmulOp matmul) -> Result {
         if (matmul.getTransposeLhs())
           return std::nullopt;
@@ -429,14 +426,8 @@ std::optional<HeadPlan> planHeadOp(Operation *op) {
 namespace {
 
 /// True for the elementwise ops whose operands broadcast to the result's
-/// shape and that a column view leaves meaning the same.
-bool isColumnwise(Operation *op) {
-  return isa<nn::AddOp, nn::SubOp, nn::MulOp, nn::DivOp, nn::PowOp, nn::NegOp,
-             nn::AbsOp, nn::ExpOp, nn::LogOp, nn::SqrtOp, nn::ReluOp,
-             nn::SigmoidOp, nn::TanhOp, nn::GeluOp, nn::LeakyReluOp,
-             nn::MaximumOp, nn::MinimumOp, nn::SignOp, nn::ReluGradOp,
-             nn::LeakyReluGradOp, nn::GeluGradOp>(op);
-}
+/// shape and that a column view leaves meaning the same (nnColumnwise).
+bool isColumnwise(Operation *op) { return nn::opFacts(op).columnwise; }
 
 } // namespace
 

@@ -188,6 +188,13 @@ Error binaryTyped(BinaryOp op, ConstTensorView a, ConstTensorView b,
 
 } // namespace
 
+std::optional<UnaryOp> unaryOpNamed(std::string_view mnemonic) {
+  for (int i = 0; i < kNumUnaryOps; ++i)
+    if (mnemonic == nameOf(static_cast<UnaryOp>(i)))
+      return static_cast<UnaryOp>(i);
+  return std::nullopt;
+}
+
 Error unary(UnaryOp op, ConstTensorView x, TensorView out) {
   const char *name = nameOf(op);
   if (Error e = checkDType(name, "output", out, x.dtype()); !e.ok())

@@ -20,9 +20,16 @@
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
 
+#include <optional>
+#include <string_view>
+
 namespace nnc::ref {
 
+/// The unary maps, named as their nn ops are (nameOf); a new one is added
+/// here and in Elementwise.cpp alone: lowering finds it by its op's name,
+/// and the serializer accepts every value below kNumUnaryOps.
 enum class UnaryOp { Neg, Abs, Exp, Log, Sqrt, Relu, Sigmoid, Tanh, Gelu };
+inline constexpr int kNumUnaryOps = static_cast<int>(UnaryOp::Gelu) + 1;
 enum class BinaryOp { Add, Sub, Mul, Div, Pow };
 
 /// out = op(x); `out` has x's shape and dtype. Exp, Log, Sqrt, Relu,
@@ -30,6 +37,9 @@ enum class BinaryOp { Add, Sub, Mul, Div, Pow };
 /// of one give NaN, as in IEEE arithmetic. Gelu is the exact form
 /// 0.5 x (1 + erf(x / sqrt 2)).
 rt::Error unary(UnaryOp op, rt::ConstTensorView x, rt::TensorView out);
+
+/// The map of the nn op named `mnemonic` ("tanh"), if it is one.
+std::optional<UnaryOp> unaryOpNamed(std::string_view mnemonic);
 
 /// out = op(a, b) with NumPy broadcasting; a, b and out share one dtype and
 /// out has the broadcast shape. Pow needs floats.
