@@ -124,7 +124,8 @@ class NN_InferredOp<string mnemonic, list<Trait> traits = []>
 // A unary elementwise map whose result type is its operand type. (Not
 // SameOperandsAndResultType: ODS would then generate the inference itself.)
 class NN_UnaryOp<string mnemonic, Type operandType, list<Trait> traits = []>
-    : NN_InferredOp<mnemonic, !listconcat(traits, [NN_ElementwiseOpInterface])> {
+    : NN_InferredOp<mnemonic,
+                    !listconcat(traits, [NN_ElementwiseOpInterface])> {
   let nnFusion = "Elementwise";
   let nnSplitsByRows = 1;
   let nnColumnwise = 1;

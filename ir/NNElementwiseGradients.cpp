@@ -155,6 +155,16 @@ LogicalResult SigmoidOp::buildGradient(OpBuilder &builder,
   return success();
 }
 
+LogicalResult SoftplusOp::buildGradient(OpBuilder &builder,
+                                        ValueRange resultGrads,
+                                        SmallVectorImpl<Value> &operandGrads) {
+  // softplus' = sigmoid(x).
+  if (Value dy = beginGradientRule(*this, resultGrads, operandGrads))
+    operandGrads[0] = builder.create<MulOp>(
+        getLoc(), dy, builder.create<SigmoidOp>(getLoc(), getX()));
+  return success();
+}
+
 LogicalResult TanhOp::buildGradient(OpBuilder &builder, ValueRange resultGrads,
                                     SmallVectorImpl<Value> &operandGrads) {
   Value dy = beginGradientRule(*this, resultGrads, operandGrads);

@@ -16,7 +16,8 @@ include "ir/NNBase.td"
 
 def NN_AddOp : NN_BinaryOp<"add", NN_Tensor, [Commutative]> {
   let nnDsl = [NN_BinaryDsl<"add">];
-  let nnSamples = [NN_Sample<["1.5", "-4"], "-2.5">, NN_Sample<["0.25", "0.5"], "0.75">];
+  let nnSamples = [NN_Sample<["1.5", "-4"], "-2.5">,
+                   NN_Sample<["0.25", "0.5"], "0.75">];
   let summary = "elementwise addition with broadcasting";
   let description = [{
     Adds two tensors element by element after NumPy broadcasting (the `+` of the
@@ -33,7 +34,8 @@ def NN_AddOp : NN_BinaryOp<"add", NN_Tensor, [Commutative]> {
 
 def NN_SubOp : NN_BinaryOp<"sub", NN_Tensor, []> {
   let nnDsl = [NN_BinaryDsl<"sub">];
-  let nnSamples = [NN_Sample<["1.5", "-4"], "5.5">, NN_Sample<["0.25", "0.5"], "-0.25">];
+  let nnSamples = [NN_Sample<["1.5", "-4"], "5.5">,
+                   NN_Sample<["0.25", "0.5"], "-0.25">];
   let summary = "elementwise subtraction with broadcasting";
   let description = [{
     Subtracts `rhs` from `lhs` element by element after NumPy broadcasting (the
@@ -50,7 +52,8 @@ def NN_SubOp : NN_BinaryOp<"sub", NN_Tensor, []> {
 
 def NN_MulOp : NN_BinaryOp<"mul", NN_Tensor, [Commutative]> {
   let nnDsl = [NN_BinaryDsl<"mul">];
-  let nnSamples = [NN_Sample<["1.5", "-4"], "-6">, NN_Sample<["0.25", "0.5"], "0.125">];
+  let nnSamples = [NN_Sample<["1.5", "-4"], "-6">,
+                   NN_Sample<["0.25", "0.5"], "0.125">];
   let summary = "elementwise multiplication with broadcasting";
   let description = [{
     Multiplies two tensors element by element after NumPy broadcasting (the `*`
@@ -67,7 +70,8 @@ def NN_MulOp : NN_BinaryOp<"mul", NN_Tensor, [Commutative]> {
 
 def NN_DivOp : NN_BinaryOp<"div", NN_Tensor, []> {
   let nnDsl = [NN_BinaryDsl<"div">];
-  let nnSamples = [NN_Sample<["1.5", "-4"], "-0.375">, NN_Sample<["1", "8"], "0.125">];
+  let nnSamples = [NN_Sample<["1.5", "-4"], "-0.375">,
+                   NN_Sample<["1", "8"], "0.125">];
   let summary = "elementwise division with broadcasting";
   let description = [{
     Divides `lhs` by `rhs` element by element after NumPy broadcasting (the `/`
@@ -84,7 +88,9 @@ def NN_DivOp : NN_BinaryOp<"div", NN_Tensor, []> {
 
 def NN_PowOp : NN_BinaryOp<"pow", NN_FloatTensor, []> {
   let nnDsl = [NN_FloatBinaryDsl<"pow">];
-  let nnSamples = [NN_Sample<["2", "3"], "8">, NN_Sample<["4", "0.5"], "2">, NN_Sample<["2", "-1"], "0.5">];
+  let nnSamples = [NN_Sample<["2", "3"], "8">,
+                   NN_Sample<["4", "0.5"], "2">,
+                   NN_Sample<["2", "-1"], "0.5">];
   let summary = "elementwise power with broadcasting";
   let description = [{
     Raises `lhs` to the power `rhs` element by element after NumPy broadcasting.
@@ -138,7 +144,9 @@ def NN_AbsOp : NN_UnaryOp<"abs", NN_Tensor> {
 
 def NN_ExpOp : NN_FloatUnaryOp<"exp"> {
   let nnDsl = [NN_FloatUnaryDsl<"exp">];
-  let nnSamples = [NN_Sample<["0"], "1">, NN_Sample<["1"], "2.718281828459045">, NN_Sample<["-2"], "0.1353352832366127">];
+  let nnSamples = [NN_Sample<["0"], "1">,
+                   NN_Sample<["1"], "2.718281828459045">,
+                   NN_Sample<["-2"], "0.1353352832366127">];
   let summary = "elementwise exponential";
   let description = [{
     Computes `e^x` for every element of a float tensor.
@@ -154,7 +162,9 @@ def NN_ExpOp : NN_FloatUnaryOp<"exp"> {
 
 def NN_LogOp : NN_FloatUnaryOp<"log"> {
   let nnDsl = [NN_FloatUnaryDsl<"log">];
-  let nnSamples = [NN_Sample<["1"], "0">, NN_Sample<["2.718281828459045"], "1">, NN_Sample<["0.5"], "-0.6931471805599453">];
+  let nnSamples = [NN_Sample<["1"], "0">,
+                   NN_Sample<["2.718281828459045"], "1">,
+                   NN_Sample<["0.5"], "-0.6931471805599453">];
   let nnGradcheckDomain = "positive";
   let summary = "elementwise natural logarithm";
   let description = [{
@@ -172,7 +182,9 @@ def NN_LogOp : NN_FloatUnaryOp<"log"> {
 
 def NN_SqrtOp : NN_FloatUnaryOp<"sqrt"> {
   let nnDsl = [NN_FloatUnaryDsl<"sqrt">];
-  let nnSamples = [NN_Sample<["4"], "2">, NN_Sample<["2"], "1.4142135623730951">, NN_Sample<["0.25"], "0.5">];
+  let nnSamples = [NN_Sample<["4"], "2">,
+                   NN_Sample<["2"], "1.4142135623730951">,
+                   NN_Sample<["0.25"], "0.5">];
   let nnGradcheckDomain = "positive";
   let summary = "elementwise square root";
   let description = [{
@@ -206,7 +218,9 @@ def NN_ReluOp : NN_FloatUnaryOp<"relu"> {
 
 def NN_SigmoidOp : NN_FloatUnaryOp<"sigmoid"> {
   let nnDsl = [NN_FloatUnaryDsl<"sigmoid">];
-  let nnSamples = [NN_Sample<["0"], "0.5">, NN_Sample<["2"], "0.8807970779778823">, NN_Sample<["-3"], "0.04742587317756678">];
+  let nnSamples = [NN_Sample<["0"], "0.5">,
+                   NN_Sample<["2"], "0.8807970779778823">,
+                   NN_Sample<["-3"], "0.04742587317756678">];
   let summary = "logistic sigmoid";
   let description = [{
     Computes `1 / (1 + e^-x)` for every element of a float tensor.
@@ -222,7 +236,9 @@ def NN_SigmoidOp : NN_FloatUnaryOp<"sigmoid"> {
 
 def NN_TanhOp : NN_FloatUnaryOp<"tanh"> {
   let nnDsl = [NN_FloatUnaryDsl<"tanh">];
-  let nnSamples = [NN_Sample<["0"], "0">, NN_Sample<["0.5"], "0.46211715726000974">, NN_Sample<["-2"], "-0.9640275800758169">];
+  let nnSamples = [NN_Sample<["0"], "0">,
+                   NN_Sample<["0.5"], "0.46211715726000974">,
+                   NN_Sample<["-2"], "-0.9640275800758169">];
   let summary = "hyperbolic tangent";
   let description = [{
     Computes `tanh(x)` for every element of a float tensor.
@@ -238,7 +254,9 @@ def NN_TanhOp : NN_FloatUnaryOp<"tanh"> {
 
 def NN_GeluOp : NN_FloatUnaryOp<"gelu"> {
   let nnDsl = [NN_FloatUnaryDsl<"gelu">];
-  let nnSamples = [NN_Sample<["0"], "0">, NN_Sample<["1"], "0.8413447460685429">, NN_Sample<["-1"], "-0.15865525393145707">];
+  let nnSamples = [NN_Sample<["0"], "0">,
+                   NN_Sample<["1"], "0.8413447460685429">,
+                   NN_Sample<["-1"], "-0.15865525393145707">];
   let summary = "Gaussian error linear unit";
   let description = [{
     Computes `x * Phi(x)`, with `Phi` the standard normal CDF (the exact erf
@@ -252,8 +270,30 @@ def NN_GeluOp : NN_FloatUnaryOp<"gelu"> {
   }];
 }
 
+def NN_SoftplusOp : NN_FloatUnaryOp<"softplus"> {
+  let nnDsl = [NN_FloatUnaryDsl<"softplus">];
+  let nnSamples = [NN_Sample<["0"], "0.6931471805599453">,
+                   NN_Sample<["1"], "1.3132616875182228">,
+                   NN_Sample<["-2"], "0.1269280110429725">,
+                   NN_Sample<["20"], "20.000000002061153">,
+                   NN_Sample<["-20"], "2.061153620314381e-09">];
+  let summary = "softplus, a smooth rectifier";
+  let description = [{
+    Computes `log(1 + exp(x))` for every element of a float tensor, as
+    `max(x, 0) + log1p(exp(-|x|))` so that no `exp` overflows and small
+    results keep their precision. Its derivative is `sigmoid(x)`.
+
+    Example:
+
+    ```mlir
+    %y = nn.softplus %x : tensor<?x64xf32>
+    ```
+  }];
+}
+
 def NN_LeakyReluOp : NN_FloatUnaryOp<"leaky_relu"> {
-  let nnDsl = [NN_FloatUnaryDsl<"leaky_relu", [NN_DslAttr<"alpha", "Float", "0.01">]>];
+  let nnDsl = [NN_FloatUnaryDsl<"leaky_relu", [
+      NN_DslAttr<"alpha", "Float", "0.01">]>];
   let nnSamples = [NN_Sample<["1.5"], "1.5">, NN_Sample<["-2"], "-0.02">];
   let nnGradcheckDomain = "nonzero";
   let summary = "leaky rectified linear unit";

@@ -15,7 +15,11 @@ class NN_Pair<string default> : DefaultValuedAttr<DenseI64ArrayAttr, default>;
 
 def NN_Conv2dOp : NN_InferredOp<"conv2d", [SameOperandsAndResultElementType]> {
   let nnFusion = "Contraction";
-  let nnDsl = [NN_Dsl<"conv2d", "conv2dRule", 2, 3, [NN_DslAttr<"stride", "IntPair", "1">, NN_DslAttr<"padding", "IntPair", "0">, NN_DslAttr<"dilation", "IntPair", "1">, NN_DslAttr<"groups", "Int", "1">]>];
+  let nnDsl = [NN_Dsl<"conv2d", "conv2dRule", 2, 3, [
+      NN_DslAttr<"stride", "IntPair", "1">,
+      NN_DslAttr<"padding", "IntPair", "0">,
+      NN_DslAttr<"dilation", "IntPair", "1">,
+      NN_DslAttr<"groups", "Int", "1">]>];
   let summary = "2-D convolution over NCHW images";
   let description = [{
     Convolves `x` `[n, c, h, w]` with weights `w` `[f, c / groups, kh, kw]`
@@ -61,7 +65,10 @@ class NN_Pool2dOp<string mnemonic, dag extraArgs = (ins)>
 }
 
 def NN_MaxPool2dOp : NN_Pool2dOp<"max_pool2d"> {
-  let nnDsl = [NN_Dsl<"max_pool2d", "maxPoolRule", 1, 1, [NN_RequiredDslAttr<"kernel", "IntPair">, NN_DslAttr<"stride", "IntPair", "0", 0, "kernel">, NN_DslAttr<"padding", "IntPair", "0">]>];
+  let nnDsl = [NN_Dsl<"max_pool2d", "maxPoolRule", 1, 1, [
+      NN_RequiredDslAttr<"kernel", "IntPair">,
+      NN_DslAttr<"stride", "IntPair", "0", 0, "kernel">,
+      NN_DslAttr<"padding", "IntPair", "0">]>];
   let summary = "2-D max pooling over NCHW images";
   let description = [{
     Takes the maximum of each `kernel` window of `x` `[n, c, h, w]`, moving by
@@ -83,7 +90,11 @@ def NN_MaxPool2dOp : NN_Pool2dOp<"max_pool2d"> {
 
 def NN_AvgPool2dOp : NN_Pool2dOp<"avg_pool2d",
     (ins DefaultValuedAttr<BoolAttr, "true">:$count_include_pad)> {
-  let nnDsl = [NN_Dsl<"avg_pool2d", "avgPoolRule", 1, 1, [NN_RequiredDslAttr<"kernel", "IntPair">, NN_DslAttr<"stride", "IntPair", "0", 0, "kernel">, NN_DslAttr<"padding", "IntPair", "0">, NN_DslAttr<"count_include_pad", "Bool", "1">]>];
+  let nnDsl = [NN_Dsl<"avg_pool2d", "avgPoolRule", 1, 1, [
+      NN_RequiredDslAttr<"kernel", "IntPair">,
+      NN_DslAttr<"stride", "IntPair", "0", 0, "kernel">,
+      NN_DslAttr<"padding", "IntPair", "0">,
+      NN_DslAttr<"count_include_pad", "Bool", "1">]>];
   let summary = "2-D average pooling over NCHW images";
   let description = [{
     Averages each `kernel` window of `x` `[n, c, h, w]`, with `stride` and
@@ -106,7 +117,9 @@ def NN_AvgPool2dOp : NN_Pool2dOp<"avg_pool2d",
 
 def NN_BatchNormOp : NN_InferredOp<"batch_norm", [SameOperandsElementType]> {
   let nnFusion = "Reduction";
-  let nnDsl = [NN_Dsl<"batch_norm", "batchNormRule", 5, 5, [NN_DslAttr<"eps", "Float", "1e-5">, NN_DslAttr<"momentum", "Float", "0.1">]>];
+  let nnDsl = [NN_Dsl<"batch_norm", "batchNormRule", 5, 5, [
+      NN_DslAttr<"eps", "Float", "1e-5">,
+      NN_DslAttr<"momentum", "Float", "0.1">]>];
   let summary = "batch normalisation over the channel axis";
   let description = [{
     Normalises `x` `[n, c, ...]` per channel `c` and scales it:
@@ -150,7 +163,9 @@ def NN_StepTensor : 0DTensorOf<[I64]>,
     BuildableType<"::mlir::RankedTensorType::get({}, $_builder.getI64Type())">;
 
 def NN_DropoutOp : NN_InferredOp<"dropout"> {
-  let nnDsl = [NN_Dsl<"dropout", "dropoutRule", 1, 1, [NN_DslAttr<"rate", "Float", "0.5">, NN_DslAttr<"seed", "Int", "0">]>];
+  let nnDsl = [NN_Dsl<"dropout", "dropoutRule", 1, 1, [
+      NN_DslAttr<"rate", "Float", "0.5">,
+      NN_DslAttr<"seed", "Int", "0">]>];
   let summary = "seeded dropout";
   let description = [{
     With `training` true, zeroes each element with probability `rate`

@@ -46,7 +46,8 @@ def NN_BinaryCrossEntropyOp : NN_PointwiseLossOp<"binary_cross_entropy"> {
 
 def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy"> {
   let nnFusion = "Reduction";
-  let nnDsl = [NN_Dsl<"softmax_cross_entropy", "softmaxCrossEntropyRule", 2, 2>];
+  let nnDsl = [NN_Dsl<"softmax_cross_entropy", "softmaxCrossEntropyRule", 2,
+                      2>];
   let summary = "softmax cross-entropy with integer class labels";
   let description = [{
     The mean over the batch of `-log_softmax(logits)[i, labels[i]]`, for

@@ -14,16 +14,19 @@ namespace {
 // kOpFacts and kCompiledOpNames, generated from ir/NNOps.td.
 #include "ir/NNOpFacts.cpp.inc"
 
-const OpFacts kForeignOp = {"",    FusionKind::Opaque, false, false, 0, false,
-                            false, GradcheckDomain::Any, nullptr, 0};
+const OpFacts kForeignOp = {
+    "",    FusionKind::Opaque,   false,   false, 0, false,
+    false, GradcheckDomain::Any, nullptr, 0};
 
 } // namespace
 
 const OpFacts *lookupOpFacts(llvm::StringRef name) {
   const OpFacts *end = std::end(kOpFacts);
-  const OpFacts *found = std::lower_bound(
-      std::begin(kOpFacts), end, name,
-      [](const OpFacts &facts, llvm::StringRef key) { return key > facts.name; });
+  const OpFacts *found =
+      std::lower_bound(std::begin(kOpFacts), end, name,
+                       [](const OpFacts &facts, llvm::StringRef key) {
+                         return key > facts.name;
+                       });
   return found != end && name == found->name ? found : nullptr;
 }
 

@@ -78,7 +78,9 @@ struct OpFacts {
   const OpSample *samples;
   size_t numSamples;
 
-  llvm::ArrayRef<OpSample> sampleValues() const { return {samples, numSamples}; }
+  llvm::ArrayRef<OpSample> sampleValues() const {
+    return {samples, numSamples};
+  }
 };
 
 /// The facts of the nn op named `name`; null for a name outside nn.

@@ -49,7 +49,8 @@ def NN_MatmulOp : NN_InferredOp<"matmul", [SameOperandsAndResultElementType]> {
 
 class NN_SoftmaxBaseOp<string mnemonic> : NN_InferredOp<mnemonic> {
   let nnFusion = "Reduction";
-  let nnDsl = [NN_Dsl<mnemonic, "softmaxRule", 1, 1, [NN_DslAttr<"axis", "Int", "-1">]>];
+  let nnDsl = [NN_Dsl<mnemonic, "softmaxRule", 1, 1, [
+      NN_DslAttr<"axis", "Int", "-1">]>];
   let arguments = (ins NN_FloatTensor:$x,
                        DefaultValuedAttr<I64Attr, "-1">:$axis);
   let results = (outs NN_FloatTensor:$result);
@@ -93,7 +94,9 @@ def NN_LogSoftmaxOp : NN_SoftmaxBaseOp<"log_softmax"> {
 class NN_ReduceOp<string mnemonic, string what> : NN_InferredOp<mnemonic,
     [SameOperandsAndResultElementType]> {
   let nnFusion = "Reduction";
-  let nnDsl = [NN_Dsl<mnemonic, "reduceRule", 1, 1, [NN_DslAttr<"axes", "IntList">, NN_DslAttr<"keepdims", "Bool">]>];
+  let nnDsl = [NN_Dsl<mnemonic, "reduceRule", 1, 1, [
+      NN_DslAttr<"axes", "IntList">,
+      NN_DslAttr<"keepdims", "Bool">]>];
   let summary = what # " over axes";
   let description = [{
     Reduces `x` over `axes` (default: every axis) by its }] # what # [{.
@@ -132,7 +135,8 @@ def NN_ReduceMaxOp : NN_ReduceOp<"reduce_max", "maximum">;
 //===----------------------------------------------------------------------===//
 
 def NN_ReshapeOp : NN_InferredOp<"reshape", [SameOperandsAndResultElementType]> {
-  let nnDsl = [NN_Dsl<"reshape", "reshapeRule", 1, 1, [NN_RequiredDslAttr<"shape", "IntList">]>];
+  let nnDsl = [NN_Dsl<"reshape", "reshapeRule", 1, 1, [
+      NN_RequiredDslAttr<"shape", "IntList">]>];
   let summary = "reinterprets a tensor with a new shape";
   let description = [{
     Gives the elements of `x`, in row-major order, the extents in `shape`. At
@@ -157,7 +161,8 @@ def NN_ReshapeOp : NN_InferredOp<"reshape", [SameOperandsAndResultElementType]> 
 
 def NN_TransposeOp : NN_InferredOp<"transpose",
     [SameOperandsAndResultElementType]> {
-  let nnDsl = [NN_Dsl<"transpose", "transposeRule", 1, 1, [NN_DslAttr<"perm", "IntList">]>];
+  let nnDsl = [NN_Dsl<"transpose", "transposeRule", 1, 1, [
+      NN_DslAttr<"perm", "IntList">]>];
   let summary = "permutes the axes of a tensor";
   let description = [{
     Result axis `i` is input axis `perm[i]`. `perm` must be a permutation of
@@ -185,7 +190,8 @@ def NN_TransposeOp : NN_InferredOp<"transpose",
 def NN_BroadcastToOp : NN_InferredOp<"broadcast_to",
     [SameOperandsAndResultElementType]> {
   let nnSplitsByRows = 1;
-  let nnDsl = [NN_Dsl<"broadcast_to", "broadcastToRule", 1, 1, [NN_RequiredDslAttr<"shape", "IntList">]>];
+  let nnDsl = [NN_Dsl<"broadcast_to", "broadcastToRule", 1, 1, [
+      NN_RequiredDslAttr<"shape", "IntList">]>];
   let summary = "broadcasts a tensor to a shape";
   let description = [{
     Expands `x` to `shape` with NumPy broadcasting. A -1 entry of `shape`
@@ -206,7 +212,8 @@ def NN_BroadcastToOp : NN_InferredOp<"broadcast_to",
 }
 
 def NN_ConcatOp : NN_InferredOp<"concat", [SameOperandsAndResultElementType]> {
-  let nnDsl = [NN_Dsl<"concat", "concatRule", 1, -1, [NN_DslAttr<"axis", "Int">]>];
+  let nnDsl = [NN_Dsl<"concat", "concatRule", 1, -1, [
+      NN_DslAttr<"axis", "Int">]>];
   let summary = "joins tensors along an axis";
   let description = [{
     Concatenates one or more tensors of equal rank along `axis` (default 0);
@@ -227,7 +234,11 @@ def NN_ConcatOp : NN_InferredOp<"concat", [SameOperandsAndResultElementType]> {
 }
 
 def NN_SliceOp : NN_InferredOp<"slice", [SameOperandsAndResultElementType]> {
-  let nnDsl = [NN_Dsl<"slice", "sliceRule", 1, 1, [NN_RequiredDslAttr<"axes", "IntList">, NN_RequiredDslAttr<"starts", "IntList">, NN_RequiredDslAttr<"ends", "IntList">, NN_DslAttr<"steps", "IntList">]>];
+  let nnDsl = [NN_Dsl<"slice", "sliceRule", 1, 1, [
+      NN_RequiredDslAttr<"axes", "IntList">,
+      NN_RequiredDslAttr<"starts", "IntList">,
+      NN_RequiredDslAttr<"ends", "IntList">,
+      NN_DslAttr<"steps", "IntList">]>];
   let summary = "strided slice along some axes";
   let description = [{
     For each `axes[i]`, keeps the elements `[starts[i], ends[i])` taken every
@@ -253,7 +264,9 @@ def NN_SliceOp : NN_InferredOp<"slice", [SameOperandsAndResultElementType]> {
 }
 
 def NN_GatherOp : NN_InferredOp<"gather"> {
-  let nnDsl = [NN_Dsl<"gather", "gatherRule", 2, 2, [NN_DslAttr<"axis", "Int">]>, NN_Dsl<"embedding", "embeddingRule", 2, 2, [], "axis", 0>];
+  let nnDsl = [NN_Dsl<"gather", "gatherRule", 2, 2, [
+      NN_DslAttr<"axis", "Int">]>,
+      NN_Dsl<"embedding", "embeddingRule", 2, 2, [], "axis", 0>];
   let summary = "gathers slices of a tensor by integer indices";
   let description = [{
     Picks the slices of `x` along `axis` (default 0) named by `indices`; the

@@ -26,7 +26,8 @@ def NN_LossGradient : 0DTensorOf<[F32, F64]>;
 //===----------------------------------------------------------------------===//
 
 def NN_MaximumOp : NN_BinaryOp<"maximum", NN_Tensor, [Commutative]> {
-  let nnSamples = [NN_Sample<["1.5", "-4"], "1.5">, NN_Sample<["-1", "2"], "2">];
+  let nnSamples = [NN_Sample<["1.5", "-4"], "1.5">,
+                   NN_Sample<["-1", "2"], "2">];
   let summary = "elementwise maximum with broadcasting";
   let description = [{
     Takes the larger of two elements after NumPy broadcasting. A NaN operand
@@ -41,7 +42,8 @@ def NN_MaximumOp : NN_BinaryOp<"maximum", NN_Tensor, [Commutative]> {
 }
 
 def NN_MinimumOp : NN_BinaryOp<"minimum", NN_Tensor, [Commutative]> {
-  let nnSamples = [NN_Sample<["1.5", "-4"], "-4">, NN_Sample<["-1", "2"], "-1">];
+  let nnSamples = [NN_Sample<["1.5", "-4"], "-4">,
+                   NN_Sample<["-1", "2"], "-1">];
   let summary = "elementwise minimum with broadcasting";
   let description = [{
     Takes the smaller of two elements after NumPy broadcasting. A NaN operand
@@ -56,7 +58,9 @@ def NN_MinimumOp : NN_BinaryOp<"minimum", NN_Tensor, [Commutative]> {
 }
 
 def NN_SignOp : NN_UnaryOp<"sign", NN_Tensor> {
-  let nnSamples = [NN_Sample<["1.5"], "1">, NN_Sample<["-2"], "-1">, NN_Sample<["0"], "0">];
+  let nnSamples = [NN_Sample<["1.5"], "1">,
+                   NN_Sample<["-2"], "-1">,
+                   NN_Sample<["0"], "0">];
   let nnGradcheckDomain = "nonzero";
   let summary = "elementwise sign";
   let description = [{

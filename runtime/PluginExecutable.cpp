@@ -179,8 +179,8 @@ Expected<std::vector<CodeObject>> readCodeObjects(const LoadedPlugin &plugin,
     return result;
   // The plugin's strings and bytes live only for the visit: copy them.
   auto collect = [](void *context, const nnc_code_object *object) {
-    if (!object || object->struct_size < NNC_STRUCT_SIZE_UNTIL(
-                                             nnc_code_object, size))
+    if (!object ||
+        object->struct_size < NNC_STRUCT_SIZE_UNTIL(nnc_code_object, size))
       return;
     static_cast<std::vector<CodeObject> *>(context)->push_back(
         {object->cpu ? object->cpu : "", object->name ? object->name : "",

@@ -56,8 +56,8 @@ LogicalResult nnc::ref::lowerOpToStep(Operation *op, Step &step) {
   if (auto elementwise = dyn_cast<nn::ElementwiseOpInterface>(op);
       elementwise && elementwise.isUnaryElementwise() &&
       op->getAttrDictionary().empty())
-    if (std::optional<UnaryOp> kind = unaryOpNamed(
-            op->getName().stripDialect().str()))
+    if (std::optional<UnaryOp> kind =
+            unaryOpNamed(op->getName().stripDialect().str()))
       return unaryStep(*kind);
 
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)

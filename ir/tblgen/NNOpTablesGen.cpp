@@ -49,8 +49,9 @@ std::vector<OpRecord> nnOps(const RecordKeeper &records) {
         def->getValueAsDef("opDialect")->getValueAsString("name").str();
     ops.push_back({dialect + "." + def->getValueAsString("opName").str(), def});
   }
-  std::sort(ops.begin(), ops.end(),
-            [](const OpRecord &a, const OpRecord &b) { return a.name < b.name; });
+  std::sort(ops.begin(), ops.end(), [](const OpRecord &a, const OpRecord &b) {
+    return a.name < b.name;
+  });
   return ops;
 }
 
@@ -66,12 +67,12 @@ std::string fusionKind(const OpRecord &op) {
   StringRef kind = op.def->getValueAsString("nnFusion");
   static const char *const kKinds[] = {"Elementwise", "Contraction",
                                        "Reduction", "Constant", "Opaque"};
-  if (std::find(std::begin(kKinds), std::end(kKinds), kind) ==
-      std::end(kKinds))
+  if (std::find(std::begin(kKinds), std::end(kKinds), kind) == std::end(kKinds))
     PrintFatalError(op.def, "unknown nnFusion '" + kind + "'");
   if (hasTrait(op.def, "NN_ElementwiseOpInterface") && kind != "Elementwise")
-    PrintFatalError(op.def, op.name + " has the elementwise interface but "
-                                      "nnFusion '" +
+    PrintFatalError(op.def, op.name +
+                                " has the elementwise interface but "
+                                "nnFusion '" +
                                 kind + "'");
   return ("FusionKind::" + kind).str();
 }
@@ -216,7 +217,8 @@ bool emitDslSignatures(raw_ostream &os, const RecordKeeper &records) {
                                  : std::to_string(maxOperands))
              << ", " << attrsArg << ", " << dsl->getValueAsString("dslRule");
       if (!fixed.empty())
-        rowsOs << ", \"" << fixed << "\", " << dsl->getValueAsInt("dslFixedValue");
+        rowsOs << ", \"" << fixed << "\", "
+               << dsl->getValueAsInt("dslFixedValue");
       rowsOs << "},\n";
     }
   }

@@ -22,11 +22,10 @@ std::string elementwiseGraph(const std::string &op, int arity,
                              const std::string &type) {
   if (arity == 1)
     return "func.func @kernel_0(%x: " + type + ") -> " + type + " {\n" +
-           "  %y = " + op + " %x : " + type + "\n  return %y : " + type +
-           "\n}";
-  return "func.func @kernel_0(%a: " + type + ", %b: " + type + ") -> " +
-         type + " {\n  %r = " + op + " %a, %b : " + type + ", " + type +
-         " -> " + type + "\n  return %r : " + type + "\n}";
+           "  %y = " + op + " %x : " + type + "\n  return %y : " + type + "\n}";
+  return "func.func @kernel_0(%a: " + type + ", %b: " + type + ") -> " + type +
+         " {\n  %r = " + op + " %a, %b : " + type + ", " + type + " -> " +
+         type + "\n  return %r : " + type + "\n}";
 }
 
 } // namespace

@@ -25,3 +25,5 @@ config.substitutions.append(("%plugin_dir", os.path.join(config.nnc_binary_dir, 
 config.substitutions.append(("%runtime_plugin_dir", os.path.join(config.nnc_binary_dir, "lib", "nnc", "runtime-plugins")))
 config.substitutions.append(("%bin_dir", config.nnc_tools_dir))
 config.substitutions.append(("%plugins", os.path.join(config.nnc_binary_dir, "tests", "plugins")))
+# MLIR's .td files, which the nn dialect's ODS includes (tests/lit/tblgen).
+config.substitutions.append(("%mlir_include", os.path.normpath(os.path.join(config.llvm_tools_dir, "..", "include"))))

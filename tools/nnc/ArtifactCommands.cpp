@@ -283,11 +283,11 @@ ExitCode runCompile(const CompileOptions &options) {
     return UserError;
   // An inference artifact of untrained weights is rarely what was meant,
   // and nothing would show it but poor results.
-  bool hasParams = std::any_of(
-      program.arguments.begin(), program.arguments.end(),
-      [](const frontend::Argument &arg) {
-        return arg.role == frontend::Argument::Role::Param;
-      });
+  bool hasParams =
+      std::any_of(program.arguments.begin(), program.arguments.end(),
+                  [](const frontend::Argument &arg) {
+                    return arg.role == frontend::Argument::Role::Param;
+                  });
   if (options.paramsDir.empty() && !options.train && hasParams)
     llvm::errs() << "warning: no --params given: the artifact's weights are "
                     "their initializers' values, untrained\n";

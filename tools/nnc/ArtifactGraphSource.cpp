@@ -61,8 +61,8 @@ ArtifactGraphSource::open(const std::string &path,
   }
   source->backend = *plugin;
   // On stderr, so that stdout stays what the command produces.
-  llvm::errs() << "backend: " << source->backend->name() << " (from "
-               << path << ")\n";
+  llvm::errs() << "backend: " << source->backend->name() << " (from " << path
+               << ")\n";
   if (const std::optional<rt::ArtifactAccuracy> &accuracy =
           source->contents.accuracy)
     source->accuracySpec =

@@ -272,7 +272,8 @@ ExitCode runBench(const BenchOptions &options) {
        << ", \"train\": " << (options.train ? "true" : "false")
        << llvm::format(", \"load_s\": %.4f, \"compile_s\": %.4f", loadSeconds,
                        compileSeconds)
-       << ", \"warmup\": " << options.warmup << ", \"runs\": " << seconds.size()
+       << ", \"warmup\": " << options.warmup << ", \"runs\": "
+       << seconds.size()
        // Microsecond steps need nanosecond digits for samples_per_s to be
        // checkable against them.
        << llvm::format(", \"step_ms_median\": %.6f, \"step_ms_min\": %.6f, "

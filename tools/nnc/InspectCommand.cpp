@@ -30,11 +30,9 @@ ExitCode fail(const std::string &message) {
 /// True for a name the plugin gave that is safe as one path component: the
 /// bytes come from a file, so "../x" must not escape the dump folder.
 bool isPlainFileName(llvm::StringRef name) {
-  return !name.empty() && name.front() != '.' &&
-         llvm::all_of(name, [](char c) {
-           return llvm::isAlnum(c) || c == '.' || c == '_' || c == '-' ||
-                  c == '@';
-         });
+  return !name.empty() && name.front() != '.' && llvm::all_of(name, [](char c) {
+    return llvm::isAlnum(c) || c == '.' || c == '_' || c == '-' || c == '@';
+  });
 }
 
 /// Writes every graph's machine code under `dir` as GRAPH/CPU/NAME and
@@ -60,8 +58,10 @@ ExitCode dumpCode(const rt::Artifact &artifact, const std::string &dir) {
     for (const rt::CodeObject &object : *objects) {
       if (!isPlainFileName(graph.name) || !isPlainFileName(object.cpu) ||
           !isPlainFileName(object.name))
-        return fail("graph " + graph.name + ": a code object has an unsafe "
-                    "name '" + object.cpu + "/" + object.name + "'");
+        return fail("graph " + graph.name +
+                    ": a code object has an unsafe "
+                    "name '" +
+                    object.cpu + "/" + object.name + "'");
       llvm::SmallString<256> folder(dir);
       llvm::sys::path::append(folder, graph.name, object.cpu);
       if (std::error_code ec = llvm::sys::fs::create_directories(folder))

@@ -83,8 +83,7 @@ bool freezeParameters(func::FuncOp forward,
 CompilePipelineOptions pipelineFor(const GraphRequest &request,
                                    const OptimizationOptions &optimizations) {
   CompilePipelineOptions options = compilePipelineOptions(optimizations);
-  options.goal = request.kind == GraphKind::Gradient
-                     ? PipelineGoal::Gradient
+  options.goal = request.kind == GraphKind::Gradient ? PipelineGoal::Gradient
                  : request.kind == GraphKind::TrainingStep
                      ? PipelineGoal::TrainingStep
                      : PipelineGoal::Forward;

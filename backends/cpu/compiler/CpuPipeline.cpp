@@ -351,12 +351,14 @@ nnc::cpu::jitCompile(MLIRContext &context, ArrayRef<KernelVariant> variants,
   for (const KernelVariant &variant : variants)
     buildWrapper(b, variant);
 
-  // The code depends on the wrapped kernels, the pipeline, the host and
-  // the optimisation level; all of it goes into the cache key.
+  // The code depends on the wrapped kernels, the plugin's build (its
+  // lowerings), the pipeline, the host and the optimisation level; all of
+  // it goes into the cache key.
   std::string key;
   {
     llvm::raw_string_ostream os(key);
-    os << kPipelineRevision << "|" << NNC_VERSION_STRING << "|O3|"
+    os << kPipelineRevision << "|" << pluginBuildId() << "|"
+       << NNC_VERSION_STRING << "|O3|"
        << hostTargetDescription() << "|";
     module->print(os, OpPrintingFlags().printGenericOpForm());
   }

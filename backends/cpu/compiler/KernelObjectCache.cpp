@@ -13,10 +13,52 @@
 #include <array>
 #include <cstdlib>
 #include <cstring>
+#include <elf.h>
+#include <link.h>
 
 using namespace nnc::cpu;
 
 namespace {
+
+/// dl_iterate_phdr's visitor: the build ID note of the loaded object whose
+/// segments hold `context->address`.
+struct BuildIdSearch {
+  uintptr_t address = 0;
+  std::string id;
+};
+
+int findBuildId(dl_phdr_info *info, size_t, void *data) {
+  auto *search = static_cast<BuildIdSearch *>(data);
+  bool holdsAddress = false;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr) &segment = info->dlpi_phdr[i];
+    uintptr_t start = info->dlpi_addr + segment.p_vaddr;
+    if (segment.p_type == PT_LOAD && search->address >= start &&
+        search->address < start + segment.p_memsz)
+      holdsAddress = true;
+  }
+  if (!holdsAddress)
+    return 0;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr) &segment = info->dlpi_phdr[i];
+    if (segment.p_type != PT_NOTE)
+      continue;
+    const char *note =
+        reinterpret_cast<const char *>(info->dlpi_addr + segment.p_vaddr);
+    const char *end = note + segment.p_memsz;
+    while (note + sizeof(ElfW(Nhdr)) <= end) {
+      const auto *header = reinterpret_cast<const ElfW(Nhdr) *>(note);
+      const char *name = note + sizeof(ElfW(Nhdr));
+      const char *desc = name + ((header->n_namesz + 3) & ~3u);
+      if (header->n_type == NT_GNU_BUILD_ID && header->n_namesz == 4 &&
+          std::memcmp(name, "GNU", 4) == 0 && desc + header->n_descsz <= end)
+        search->id = llvm::toHex(llvm::StringRef(desc, header->n_descsz),
+                                 /*LowerCase=*/true);
+      note = desc + ((header->n_descsz + 3) & ~3u);
+    }
+  }
+  return 1;
+}
 
 // An entry: the magic, the SHA-256 of the object, the object's bytes.
 constexpr char kMagic[8] = {'N', 'N', 'C', 'O', 'B', 'J', '0', '1'};
@@ -120,3 +162,13 @@ void KernelObjectCache::store(llvm::StringRef object) {
 }
 
 void KernelObjectCache::reportUnusable() { log("unusable", name); }
+
+const std::string &nnc::cpu::pluginBuildId() {
+  static const std::string id = [] {
+    BuildIdSearch search;
+    search.address = reinterpret_cast<uintptr_t>(&findBuildId);
+    dl_iterate_phdr(findBuildId, &search);
+    return search.id;
+  }();
+  return id;
+}

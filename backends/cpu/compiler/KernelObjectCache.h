@@ -19,6 +19,12 @@
 
 namespace nnc::cpu {
 
+/// The GNU build ID of the library holding this code (the cpu plugin), in
+/// hex; empty when the linker wrote none. Cache keys include it, so that a
+/// rebuilt plugin (a changed lowering, a new op) never reads objects an
+/// earlier build compiled.
+const std::string &pluginBuildId();
+
 /// The on-disk cache, bound to one key; inert when disabled or when no
 /// cache folder can be found.
 class KernelObjectCache {

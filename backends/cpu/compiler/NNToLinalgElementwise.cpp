@@ -160,6 +160,28 @@ LogicalResult lowerTanh(nn::TanhOp op, PatternRewriter &r) {
   return lowerMathUnary<math::TanhOp>(op, r);
 }
 
+/// exp(-|x|), in (0, 1]: the term sigmoid and softplus are written with
+/// so that no exp overflows.
+Value expOfMinusAbs(OpBuilder &b, Location loc, Value x) {
+  Value minusAbs =
+      b.create<arith::NegFOp>(loc, b.create<math::AbsFOp>(loc, x));
+  return b.create<math::ExpOp>(loc, minusAbs);
+}
+
+LogicalResult lowerSoftplus(nn::SoftplusOp op, PatternRewriter &r) {
+  // max(x, 0) + log1p(exp(-|x|)) in f64, in ref's order of operations.
+  return replaceWithMap(
+      op, r, op->getOperands(),
+      inF64(elementTypeOf(op), [](OpBuilder &b, Location loc, ValueRange a) {
+        Value x = a[0];
+        Value zero = scalarConstant(b, loc, x.getType(), 0);
+        Value tail =
+            b.create<math::Log1pOp>(loc, expOfMinusAbs(b, loc, x));
+        return b.create<arith::AddFOp>(
+            loc, b.create<arith::MaximumFOp>(loc, x, zero), tail);
+      }));
+}
+
 LogicalResult lowerRelu(nn::ReluOp op, PatternRewriter &r) {
   // x < 0 ? 0 : x, so that NaN propagates.
   return replaceWithMap(
@@ -181,9 +203,7 @@ LogicalResult lowerSigmoid(nn::SigmoidOp op, PatternRewriter &r) {
         Value x = a[0];
         Value one = scalarConstant(b, loc, x.getType(), 1);
         Value zero = scalarConstant(b, loc, x.getType(), 0);
-        Value minusAbs =
-            b.create<arith::NegFOp>(loc, b.create<math::AbsFOp>(loc, x));
-        Value e = b.create<math::ExpOp>(loc, minusAbs);
+        Value e = expOfMinusAbs(b, loc, x);
         Value denominator = b.create<arith::AddFOp>(loc, one, e);
         Value positive =
             b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGE, x, zero);
@@ -361,6 +381,7 @@ void nnc::cpu::populateNNToLinalgElementwisePatterns(
       FnPattern<nn::LogOp, lowerLog>, FnPattern<nn::SqrtOp, lowerSqrt>,
       FnPattern<nn::ReluOp, lowerRelu>, FnPattern<nn::SigmoidOp, lowerSigmoid>,
       FnPattern<nn::TanhOp, lowerTanh>, FnPattern<nn::GeluOp, lowerGelu>,
+      FnPattern<nn::SoftplusOp, lowerSoftplus>,
       FnPattern<nn::LeakyReluOp, lowerLeakyRelu>,
       FnPattern<nn::MaximumOp, lowerMaximum>,
       FnPattern<nn::MinimumOp, lowerMinimum>, FnPattern<nn::SignOp, lowerSign>,

@@ -201,8 +201,8 @@ std::string describeCaches(const CpuCaches &caches) {
                ? std::to_string(bytes / (kKiB * kKiB)) + " MiB"
                : std::to_string(bytes / kKiB) + " KiB";
   };
-  std::string text = "L1d " + size(caches.l1dBytes) + ", L2 " +
-                     size(caches.l2Bytes);
+  std::string text =
+      "L1d " + size(caches.l1dBytes) + ", L2 " + size(caches.l2Bytes);
   if (caches.l3Bytes > 0)
     text += ", L3 " + size(caches.l3Bytes) + " / " +
             std::to_string(caches.l3SharedBy);

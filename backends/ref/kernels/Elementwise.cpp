@@ -34,6 +34,8 @@ const char *nameOf(UnaryOp op) {
     return "tanh";
   case UnaryOp::Gelu:
     return "gelu";
+  case UnaryOp::Softplus:
+    return "softplus";
   }
   return "unary";
 }
@@ -84,6 +86,9 @@ double applyFloat(UnaryOp op, double x) {
     return std::tanh(x);
   case UnaryOp::Gelu:
     return 0.5 * x * (1.0 + std::erf(x * kInvSqrt2));
+  case UnaryOp::Softplus:
+    // No exp overflows, and log1p keeps small results exact.
+    return std::fmax(x, 0.0) + std::log1p(std::exp(-std::fabs(x)));
   }
   return x;
 }

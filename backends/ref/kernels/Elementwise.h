@@ -28,8 +28,19 @@ namespace nnc::ref {
 /// The unary maps, named as their nn ops are (nameOf); a new one is added
 /// here and in Elementwise.cpp alone: lowering finds it by its op's name,
 /// and the serializer accepts every value below kNumUnaryOps.
-enum class UnaryOp { Neg, Abs, Exp, Log, Sqrt, Relu, Sigmoid, Tanh, Gelu };
-inline constexpr int kNumUnaryOps = static_cast<int>(UnaryOp::Gelu) + 1;
+enum class UnaryOp {
+  Neg,
+  Abs,
+  Exp,
+  Log,
+  Sqrt,
+  Relu,
+  Sigmoid,
+  Tanh,
+  Gelu,
+  Softplus,
+};
+inline constexpr int kNumUnaryOps = static_cast<int>(UnaryOp::Softplus) + 1;
 enum class BinaryOp { Add, Sub, Mul, Div, Pow };
 
 /// out = op(x); `out` has x's shape and dtype. Exp, Log, Sqrt, Relu,

@@ -9,8 +9,9 @@
 // Square C = A * B, f32, row-major. Each trial runs the product enough
 // times to take about S seconds (0.2); prints the median and best trial in
 // GFLOP/s (`make bench` measures the machine's FMA peak to compare them
-// with), by the wall clock and, on one thread, by the thread's CPU time (which leaves out time other processes
-// held the core on a shared machine). Many short trials (--trials 200
+// with), by the wall clock and, on one thread, by the thread's CPU time (which
+// leaves out time other processes held the core on a shared machine). Many
+// short trials (--trials 200
 // --trial-seconds 0) make the best wall-clock trial a fair uncontended
 // figure. Not a test: it checks nothing.
 //
@@ -35,7 +36,6 @@
 using namespace nnc::cpu;
 
 namespace {
-
 
 double seconds() {
   return std::chrono::duration<double>(
@@ -162,8 +162,8 @@ int main(int argc, char **argv) {
               o.transA, o.transB, o.trials);
   // Wall-clock rates, then (1 thread) rates over the thread's CPU time.
   std::printf("caches: %s\n", describeCaches(hostCaches()).c_str());
-  std::printf("%6s %10s %10s %10s %10s\n", "n", "median", "best",
-              "cpu-median", "cpu-best");
+  std::printf("%6s %10s %10s %10s %10s\n", "n", "median", "best", "cpu-median",
+              "cpu-best");
 
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
