@@ -3,6 +3,7 @@
 #include "passes/ExecutionPlanner.h"
 
 #include "passes/FusionCostModel.h"
+#include "passes/GraphStats.h"
 #include "passes/MemoryPlanner.h"
 
 #include "ir/NNOps.h"
@@ -170,6 +171,7 @@ LogicalResult Planner::addKernel(Operation &op) {
   rt::PlanKernel kernel;
   kernel.opName = kernelOpName(op);
   kernel.location = formatLocation(op.getLoc());
+  kernel.flops = opFlops(&op);
 
   // One argument per distinct operand: `nn.mul %x, %x` reads one buffer.
   SmallVector<Value> arguments;

@@ -41,7 +41,7 @@ Offset<fb::Plan> writePlan(FlatBufferBuilder &b, const ExecutionPlan &plan) {
     kernels.push_back(fb::CreateKernel(b, b.CreateString(k.opName),
                                        b.CreateString(k.location),
                                        b.CreateVector(k.buffers), k.numOperands,
-                                       b.CreateVector(k.dependencies)));
+                                       b.CreateVector(k.dependencies), k.flops));
   auto bindings = [&](const std::vector<ExternalBinding> &list) {
     std::vector<Offset<fb::Binding>> out;
     for (const ExternalBinding &binding : list)
@@ -130,6 +130,7 @@ Expected<ExecutionPlan> readPlan(const fb::Plan *plan,
       kernel.buffers = copyInt64s(k->buffers());
       kernel.numOperands = k->num_operands();
       kernel.dependencies = copyInt64s(k->dependencies());
+      kernel.flops = k->flops();
       out.kernels.push_back(std::move(kernel));
     }
   auto bindings = [](const auto *list, std::vector<ExternalBinding> &into) {

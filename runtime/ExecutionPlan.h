@@ -84,6 +84,8 @@ struct PlanKernel {
   /// index than this kernel, without duplicates. Besides the data
   /// dependencies they order arena reuse (see passes/MemoryPlanner.h).
   std::vector<int64_t> dependencies;
+  /// Floating-point operations of one run (0 when unknown), for profiles.
+  uint64_t flops = 0;
 };
 
 /// A value the caller binds: a graph argument or a graph result.

@@ -6,6 +6,7 @@
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
 #include <atomic>
@@ -70,6 +71,9 @@ struct Executor::Impl {
   tbb::flow::broadcast_node<tbb::flow::continue_msg> start{graph};
   std::vector<std::unique_ptr<Node>> nodes;
 
+  /// When set, every chunk and run is recorded.
+  KernelProfiler *profiler = nullptr;
+
   std::atomic<bool> running{false};
   std::atomic<bool> failed{false};
   /// The error kept so far: the lowest (kernel, begin) that failed.
@@ -126,8 +130,13 @@ void Executor::Impl::recordError(size_t k, int64_t begin, nnc_status status,
 void Executor::Impl::callKernel(size_t k, int64_t begin, int64_t end) {
   const KernelSlot &slot = kernels[k];
   nnc_error *kernelError = nullptr;
+  int64_t startNs = profiler ? profiler->now() : 0;
   nnc_status status = slot.fn(slot.state, buffers.data() + slot.firstBuffer,
                               begin, end, &kernelError);
+  if (profiler)
+    profiler->record({static_cast<int64_t>(k),
+                      tbb::this_task_arena::current_thread_index(), begin, end,
+                      startNs, profiler->now()});
   if (status != NNC_OK)
     recordError(k, begin, status, kernelError);
   else if (kernelError)
@@ -213,8 +222,11 @@ Error Executor::Impl::runRaw(const void *const *inputs, void *const *outputs) {
                                  ? const_cast<void *>(inputs[external.index])
                                  : outputs[external.index];
 
+  int64_t stepStartNs = profiler ? profiler->now() : 0;
   start.try_put(tbb::flow::continue_msg());
   graph.wait_for_all();
+  if (profiler)
+    profiler->recordStep({stepStartNs, profiler->now()});
   if (failed.load(std::memory_order_relaxed))
     return takeError();
 
@@ -302,6 +314,10 @@ Executor &Executor::operator=(Executor &&other) noexcept = default;
 Executor::~Executor() = default;
 
 const ExecutionPlan &Executor::plan() const { return impl->plan; }
+
+void Executor::setProfiler(KernelProfiler *profiler) {
+  impl->profiler = profiler;
+}
 
 namespace {
 

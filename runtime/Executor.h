@@ -24,6 +24,7 @@
 #define NNC_RUNTIME_EXECUTOR_H
 
 #include "runtime/ExecutionPlan.h"
+#include "runtime/KernelProfiler.h"
 #include "runtime/PluginABI.h"
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
@@ -82,6 +83,11 @@ public:
 
   /// The plan it runs.
   const ExecutionPlan &plan() const;
+
+  /// Records every kernel chunk and run into `profiler` from the next run
+  /// on (null: stop). The profiler must outlive the runs it records; while
+  /// none is set, runs record nothing and cost nothing more.
+  void setProfiler(KernelProfiler *profiler);
 
   /// Bytes of the arena allocated for intermediates.
   uint64_t arenaSize() const { return plan().arenaSize; }

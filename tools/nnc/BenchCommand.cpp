@@ -22,6 +22,7 @@
 
 #include "frontend/Sema.h"
 #include "runtime/Initializer.h"
+#include "runtime/KernelProfiler.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
@@ -155,6 +156,28 @@ std::string jsonString(const std::string &text) {
   return out + "\"";
 }
 
+/// Prints what `profiler` recorded of the timed runs on `os` when asked
+/// (--profile) and writes the trace (--trace).
+ExitCode reportProfile(const rt::KernelProfiler &profiler,
+                       const CompiledGraph &graph, const BenchOptions &options,
+                       unsigned threads, const std::string &modelName,
+                       llvm::raw_ostream &os) {
+  if (options.profile)
+    os << "profile of the timed runs (kernels by thread time):\n"
+       << rt::formatProfile(rt::summarizeProfile(profiler, graph.plan(),
+                                                 static_cast<int>(threads)));
+  if (!options.tracePath.empty()) {
+    if (rt::Error error = rt::writeChromeTrace(options.tracePath, profiler,
+                                               graph.plan(), modelName);
+        !error.ok()) {
+      llvm::errs() << "error: " << error.message() << "\n";
+      return UserError;
+    }
+    os << "wrote the trace " << options.tracePath << "\n";
+  }
+  return Success;
+}
+
 } // namespace
 
 ExitCode runBench(const BenchOptions &options) {
@@ -237,6 +260,12 @@ ExitCode runBench(const BenchOptions &options) {
         secondsSince(warmupStart) >= options.maxSeconds)
       break;
   }
+  // The timed runs alone are profiled; the warm-up is not.
+  std::optional<rt::KernelProfiler> profiler;
+  if (options.profile || !options.tracePath.empty()) {
+    profiler.emplace();
+    graph->setProfiler(&*profiler);
+  }
   std::vector<double> seconds;
   Clock::time_point timedStart = Clock::now();
   for (int64_t i = 0; i < options.repeat; ++i) {
@@ -248,6 +277,7 @@ ExitCode runBench(const BenchOptions &options) {
         secondsSince(timedStart) >= options.maxSeconds)
       break;
   }
+  graph->setProfiler(nullptr);
   std::sort(seconds.begin(), seconds.end());
   double medianMs = median(seconds) * 1e3;
   double samplesPerSecond = batch / (medianMs / 1e3);
@@ -288,7 +318,10 @@ ExitCode runBench(const BenchOptions &options) {
     else
       os << "null";
     os << "}\n";
-    return Success;
+    // stdout stays one JSON line; the profile goes to stderr.
+    return profiler ? reportProfile(*profiler, *graph, options, threads,
+                                    program.modelName, llvm::errs())
+                    : Success;
   }
   os << program.modelName << ": "
      << (options.train ? "training step" : "forward") << ", batch " << batch
@@ -304,7 +337,9 @@ ExitCode runBench(const BenchOptions &options) {
   if (loss)
     os << llvm::format("  loss     %.6g (after %lld steps)\n", *loss,
                        static_cast<long long>(stepCount));
-  return Success;
+  return profiler ? reportProfile(*profiler, *graph, options, threads,
+                                  program.modelName, os)
+                  : Success;
 }
 
 } // namespace nnc::cli

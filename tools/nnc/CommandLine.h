@@ -358,9 +358,10 @@ struct BenchFlags {
   cl::SubCommand sub{"bench", "Time a model's forward function or training "
                               "step on generated inputs"};
   cl::opt<std::string> model;
-  cl::opt<bool> train, json;
+  cl::opt<bool> train, json, profile;
   cl::opt<int64_t> batch, warmup, repeat;
   cl::opt<double> maxSeconds;
+  cl::opt<std::string> trace;
   SessionFlags session;
   explicit BenchFlags(cl::OptionCategory &c)
       : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
@@ -378,10 +379,18 @@ struct BenchFlags {
         maxSeconds("max-seconds",
                    cl::desc("Stop timing after this many seconds (0: never)"),
                    cl::init(0), cl::sub(sub), cl::cat(c)),
+        profile("profile",
+                cl::desc("Print the timed runs' kernels by time, with "
+                         "FLOP/s and source lines"),
+                cl::sub(sub), cl::cat(c)),
+        trace("trace",
+              cl::desc("Write the timed runs as a Chrome trace (Perfetto, "
+                       "chrome://tracing)"),
+              cl::value_desc("FILE.json"), cl::sub(sub), cl::cat(c)),
         session(sub, c) {}
   BenchOptions get() const {
-    return {session.get(), model,  train,      given(batch),
-            warmup,        repeat, maxSeconds, json};
+    return {session.get(), model,  train,      given(batch), warmup,
+            repeat,        maxSeconds, json,  profile,      trace};
   }
 };
 

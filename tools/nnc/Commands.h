@@ -183,6 +183,10 @@ struct BenchOptions {
   double maxSeconds = 0;
   /// One JSON object on one line instead of text.
   bool json = false;
+  /// Print the timed runs' kernels by time (rt::KernelProfiler).
+  bool profile = false;
+  /// When set, write the timed runs as a Chrome trace-event file here.
+  std::string tracePath;
 };
 
 /// `nnc bench MODEL.nn`: compiles the forward function (or the training

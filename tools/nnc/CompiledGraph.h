@@ -73,6 +73,12 @@ public:
   /// The arguments the graph reads, in order.
   std::vector<Argument> arguments() const;
 
+  /// Records the kernels of every later run into `profiler` (null: stop);
+  /// see rt::Executor::setProfiler.
+  void setProfiler(rt::KernelProfiler *profiler) {
+    executor->setProfiler(profiler);
+  }
+
   /// Bytes of the executor's arena.
   uint64_t arenaBytes() const;
 

@@ -1,0 +1,294 @@
+//===- KernelProfiler.cpp - Where a graph's time goes ---------------------===//
+
+#include "runtime/KernelProfiler.h"
+
+#include "runtime/FileIO.h"
+
+#include <oneapi/tbb/enumerable_thread_specific.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+
+namespace nnc::rt {
+
+namespace {
+
+int64_t steadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+double mean(const std::vector<double> &values) {
+  double sum = 0;
+  for (double value : values)
+    sum += value;
+  return values.empty() ? 0 : sum / static_cast<double>(values.size());
+}
+
+/// `text` as a JSON string literal.
+std::string jsonString(const std::string &text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+      out += escaped;
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+/// "path/to/model.nn:12:9" as "model.nn:12": what a reader looks up.
+std::string shortLocation(const std::string &location) {
+  std::string text = location.substr(location.find_last_of('/') + 1);
+  size_t lastColon = text.rfind(':');
+  size_t firstColon = text.find(':');
+  if (lastColon != std::string::npos && lastColon != firstColon)
+    text.erase(lastColon);
+  return text;
+}
+
+/// The bytes a kernel reads and writes once: its buffers' sizes.
+uint64_t kernelBytes(const ExecutionPlan &plan, const PlanKernel &kernel) {
+  uint64_t bytes = 0;
+  for (int64_t id : kernel.buffers)
+    bytes += plan.values[static_cast<size_t>(id)].bytes;
+  return bytes;
+}
+
+} // namespace
+
+struct KernelProfiler::PerThread {
+  tbb::enumerable_thread_specific<std::vector<KernelSlice>> lists;
+};
+
+KernelProfiler::KernelProfiler()
+    : perThread(std::make_unique<PerThread>()), origin(steadyNs()) {}
+
+KernelProfiler::~KernelProfiler() = default;
+
+int64_t KernelProfiler::now() const { return steadyNs() - origin; }
+
+void KernelProfiler::record(const KernelSlice &slice) {
+  perThread->lists.local().push_back(slice);
+}
+
+void KernelProfiler::recordStep(const ProfiledStep &step) {
+  stepList.push_back(step);
+}
+
+std::vector<KernelSlice> KernelProfiler::slices() const {
+  std::vector<KernelSlice> all;
+  for (const std::vector<KernelSlice> &list : perThread->lists)
+    all.insert(all.end(), list.begin(), list.end());
+  std::sort(all.begin(), all.end(),
+            [](const KernelSlice &a, const KernelSlice &b) {
+              return a.startNs < b.startNs;
+            });
+  return all;
+}
+
+void KernelProfiler::clear() {
+  for (std::vector<KernelSlice> &list : perThread->lists)
+    list.clear();
+  stepList.clear();
+}
+
+GraphProfile summarizeProfile(const KernelProfiler &profiler,
+                              const ExecutionPlan &plan, int threads) {
+  GraphProfile profile;
+  profile.threads = threads;
+  const std::vector<ProfiledStep> &steps = profiler.steps();
+  profile.steps = static_cast<int64_t>(steps.size());
+  size_t numKernels = plan.kernels.size();
+  std::vector<KernelSlice> slices = profiler.slices();
+
+  // Per step and kernel: thread time and span.
+  struct Run {
+    int64_t busyNs = 0, first = -1, last = -1;
+  };
+  std::vector<std::vector<Run>> runs(steps.size(),
+                                     std::vector<Run>(numKernels));
+  std::vector<int64_t> chunks(numKernels, 0);
+  // Per step: wall time some kernel ran on some thread (the slices come in
+  // start order, so their union grows from the left).
+  std::vector<int64_t> coveredNs(steps.size(), 0), coveredEnd(steps.size(), 0);
+  size_t step = 0;
+  for (const KernelSlice &slice : slices) {
+    while (step < steps.size() && slice.startNs >= steps[step].endNs)
+      ++step;
+    if (step == steps.size() || slice.startNs < steps[step].startNs ||
+        slice.kernel < 0 || static_cast<size_t>(slice.kernel) >= numKernels)
+      continue;
+    int64_t from = std::max(slice.startNs, coveredEnd[step]);
+    if (slice.endNs > from) {
+      coveredNs[step] += slice.endNs - from;
+      coveredEnd[step] = slice.endNs;
+    }
+    Run &run = runs[step][static_cast<size_t>(slice.kernel)];
+    run.busyNs += slice.endNs - slice.startNs;
+    run.first =
+        run.first < 0 ? slice.startNs : std::min(run.first, slice.startNs);
+    run.last = std::max(run.last, slice.endNs);
+    ++chunks[static_cast<size_t>(slice.kernel)];
+  }
+
+  double allBusyMs = 0;
+  std::vector<double> stepUs, busyUs, pathUs, overheadUs;
+  std::vector<double> spanSum(numKernels, 0), busySum(numKernels, 0);
+  std::vector<int64_t> calls(numKernels, 0);
+  for (size_t s = 0; s < steps.size(); ++s) {
+    stepUs.push_back((steps[s].endNs - steps[s].startNs) * 1e-3);
+    overheadUs.push_back((steps[s].endNs - steps[s].startNs - coveredNs[s]) *
+                         1e-3);
+    double busy = 0;
+    // The longest chain of spans through the dependencies (kernels are in
+    // dependency order).
+    std::vector<double> finish(numKernels, 0);
+    double longest = 0;
+    for (size_t k = 0; k < numKernels; ++k) {
+      const Run &run = runs[s][k];
+      double span = run.first < 0 ? 0 : (run.last - run.first) * 1e-3;
+      double start = 0;
+      for (int64_t dep : plan.kernels[k].dependencies)
+        start = std::max(start, finish[static_cast<size_t>(dep)]);
+      finish[k] = start + span;
+      longest = std::max(longest, finish[k]);
+      if (run.first >= 0) {
+        ++calls[k];
+        spanSum[k] += span;
+        busySum[k] += run.busyNs * 1e-3;
+        busy += run.busyNs * 1e-3;
+      }
+    }
+    busyUs.push_back(busy);
+    pathUs.push_back(longest);
+    allBusyMs += busy * 1e-3;
+  }
+  profile.stepUs = mean(stepUs);
+  profile.busyUs = mean(busyUs);
+  profile.criticalPathUs = mean(pathUs);
+  profile.overheadUs = mean(overheadUs);
+  if (profile.stepUs > 0 && threads > 0)
+    profile.idlePercent = std::max(
+        0.0, 100.0 * (1.0 - profile.busyUs / (profile.stepUs * threads)));
+
+  for (size_t k = 0; k < numKernels; ++k) {
+    if (calls[k] == 0)
+      continue;
+    const PlanKernel &kernel = plan.kernels[k];
+    KernelProfileRow row;
+    row.kernel = static_cast<int64_t>(k);
+    row.ops = kernel.opName;
+    row.location = shortLocation(kernel.location);
+    row.calls = calls[k];
+    row.chunks = chunks[k];
+    row.totalMs = busySum[k] * 1e-3;
+    row.meanUs = busySum[k] / static_cast<double>(calls[k]);
+    row.meanSpanUs = spanSum[k] / static_cast<double>(calls[k]);
+    row.sharePercent = allBusyMs > 0 ? 100.0 * row.totalMs / allBusyMs : 0;
+    row.flops = kernel.flops;
+    row.bytes = kernelBytes(plan, kernel);
+    row.gflops = row.meanSpanUs > 0 ? row.flops / (row.meanSpanUs * 1e3) : 0;
+    profile.rows.push_back(std::move(row));
+  }
+  std::sort(profile.rows.begin(), profile.rows.end(),
+            [](const KernelProfileRow &a, const KernelProfileRow &b) {
+              return a.totalMs > b.totalMs;
+            });
+  return profile;
+}
+
+std::string formatProfile(const GraphProfile &profile, double peakGflops) {
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "%-6s %6s %10s %10s %6s %9s %6s %10s  %-22s %s\n", "kernel",
+                "calls", "total ms", "mean us", "%", "GFLOP/s",
+                peakGflops > 0 ? "%peak" : "", "bytes", "source", "ops");
+  out += line;
+  for (const KernelProfileRow &row : profile.rows) {
+    std::string peak;
+    if (peakGflops > 0 && row.flops > 0) {
+      char text[16];
+      std::snprintf(text, sizeof text, "%.0f", 100.0 * row.gflops / peakGflops);
+      peak = text;
+    }
+    std::snprintf(
+        line, sizeof line,
+        "%-6lld %6lld %10.3f %10.2f %6.1f %9.2f %6s %10llu  %-22s "
+        "%s\n",
+        static_cast<long long>(row.kernel), static_cast<long long>(row.calls),
+        row.totalMs, row.meanUs, row.sharePercent, row.gflops, peak.c_str(),
+        static_cast<unsigned long long>(row.bytes),
+        row.location.empty() ? "-" : row.location.c_str(), row.ops.c_str());
+    out += line;
+  }
+  std::snprintf(
+      line, sizeof line,
+      "%lld steps on %d thread(s), means per step: step %.1f us, "
+      "kernels %.1f thread-us, critical path %.1f us, executor overhead "
+      "%.1f us, idle threads %.0f%%\n",
+      static_cast<long long>(profile.steps), profile.threads, profile.stepUs,
+      profile.busyUs, profile.criticalPathUs, profile.overheadUs,
+      profile.idlePercent);
+  out += line;
+  return out;
+}
+
+Error writeChromeTrace(const std::string &path, const KernelProfiler &profiler,
+                       const ExecutionPlan &plan,
+                       const std::string &processName) {
+  // Trace-event timestamps are microseconds.
+  auto us = [](int64_t ns) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3f", ns * 1e-3);
+    return std::string(text);
+  };
+  std::string json = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
+  json += "{\"ph\":\"M\",\"pid\":1,\"name\":\"process_name\",\"args\":{"
+          "\"name\":" +
+          jsonString(processName) + "}}";
+  std::map<int, bool> threads;
+  std::vector<KernelSlice> slices = profiler.slices();
+  for (const KernelSlice &slice : slices)
+    threads[slice.thread] = true;
+  for (const auto &[thread, unused] : threads)
+    json += ",\n{\"ph\":\"M\",\"pid\":1,\"tid\":" + std::to_string(thread + 1) +
+            ",\"name\":\"thread_name\",\"args\":{\"name\":\"worker " +
+            std::to_string(thread) + "\"}}";
+  json += ",\n{\"ph\":\"M\",\"pid\":1,\"tid\":0,\"name\":\"thread_name\","
+          "\"args\":{\"name\":\"steps\"}}";
+  for (size_t s = 0; s < profiler.steps().size(); ++s) {
+    const ProfiledStep &step = profiler.steps()[s];
+    json += ",\n{\"ph\":\"X\",\"pid\":1,\"tid\":0,\"name\":\"step " +
+            std::to_string(s) + "\",\"ts\":" + us(step.startNs) +
+            ",\"dur\":" + us(step.endNs - step.startNs) + "}";
+  }
+  for (const KernelSlice &slice : slices) {
+    if (slice.kernel < 0 ||
+        static_cast<size_t>(slice.kernel) >= plan.kernels.size())
+      continue;
+    const PlanKernel &kernel = plan.kernels[static_cast<size_t>(slice.kernel)];
+    json += ",\n{\"ph\":\"X\",\"pid\":1,\"tid\":" +
+            std::to_string(slice.thread + 1) +
+            ",\"name\":" + jsonString(kernel.opName) +
+            ",\"cat\":\"kernel\",\"ts\":" + us(slice.startNs) +
+            ",\"dur\":" + us(slice.endNs - slice.startNs) +
+            ",\"args\":{\"kernel\":" + std::to_string(slice.kernel) +
+            ",\"source\":" + jsonString(kernel.location) +
+            ",\"iterations\":\"" + std::to_string(slice.begin) + "-" +
+            std::to_string(slice.end) + "\"}}";
+  }
+  json += "\n]}\n";
+  return writeFileAtomically(path, json);
+}
+
+} // namespace nnc::rt

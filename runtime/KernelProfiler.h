@@ -1,0 +1,130 @@
+//===- KernelProfiler.h - Where a graph's time goes -------------*- C++ -*-===//
+//
+// An Executor given a KernelProfiler (Executor::setProfiler) records, for
+// every chunk of every kernel it calls, which worker thread ran it and
+// when, and the start and end of every run (a step). That is the same for
+// every backend, since the executor, not the plugin, calls the kernels;
+// without a profiler the executor records nothing. From the records:
+// a table of kernels by time (`--profile`), with FLOP/s, bytes moved, the
+// fused ops and the model's source lines, a summary (executor overhead,
+// critical path, idle threads), and a Chrome trace-event file (`--trace`)
+// that Perfetto and chrome://tracing load.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_RUNTIME_KERNELPROFILER_H
+#define NNC_RUNTIME_KERNELPROFILER_H
+
+#include "runtime/ExecutionPlan.h"
+#include "runtime/Status.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nnc::rt {
+
+/// One chunk of one kernel, as one thread ran it.
+struct KernelSlice {
+  int64_t kernel = 0;
+  /// The worker's index in its task arena (0 .. threads - 1).
+  int thread = 0;
+  /// The iterations [begin, end) of the kernel's range.
+  int64_t begin = 0, end = 0;
+  /// Nanoseconds since the profiler was made.
+  int64_t startNs = 0, endNs = 0;
+};
+
+/// One run of the whole graph.
+struct ProfiledStep {
+  int64_t startNs = 0, endNs = 0;
+};
+
+/// Collects slices from any number of threads at once. Recording takes a
+/// clock read and an append to the calling thread's own list.
+class KernelProfiler {
+public:
+  KernelProfiler();
+  ~KernelProfiler();
+  KernelProfiler(const KernelProfiler &) = delete;
+  KernelProfiler &operator=(const KernelProfiler &) = delete;
+
+  /// Nanoseconds since the profiler was made (a steady clock).
+  int64_t now() const;
+
+  void record(const KernelSlice &slice);
+  void recordStep(const ProfiledStep &step);
+
+  /// Every slice recorded so far, ordered by start time.
+  std::vector<KernelSlice> slices() const;
+  const std::vector<ProfiledStep> &steps() const { return stepList; }
+
+  /// Forgets what was recorded (warm-up runs).
+  void clear();
+
+private:
+  struct PerThread;
+  std::unique_ptr<PerThread> perThread;
+  std::vector<ProfiledStep> stepList;
+  int64_t origin = 0;
+};
+
+/// One kernel's line of the profile.
+struct KernelProfileRow {
+  int64_t kernel = 0;
+  /// The op or the fused ops ("nn.fusion[nn.matmul,nn.add]").
+  std::string ops;
+  /// Where they came from in the model ("mlp.nn:12"); may be empty.
+  std::string location;
+  /// Runs of the kernel (once per step) and chunks over all runs.
+  int64_t calls = 0, chunks = 0;
+  /// Thread time over all runs: the chunks' durations summed.
+  double totalMs = 0;
+  /// Per run: the thread time, and the span from its first chunk's start
+  /// to its last chunk's end.
+  double meanUs = 0, meanSpanUs = 0;
+  /// Share of the steps' summed thread time, in percent.
+  double sharePercent = 0;
+  /// From the plan: floating-point operations and bytes read and written
+  /// per run; GFLOP/s over the span.
+  uint64_t flops = 0, bytes = 0;
+  double gflops = 0;
+};
+
+/// The whole profile.
+struct GraphProfile {
+  std::vector<KernelProfileRow> rows; ///< By total time, largest first.
+  int64_t steps = 0;
+  int threads = 0;
+  /// Means per step (so the rows' totals add up to busyUs): the step's
+  /// wall time, the longest chain of kernel spans through the plan's
+  /// dependencies, and the kernels' thread time.
+  double stepUs = 0, criticalPathUs = 0, busyUs = 0;
+  /// Wall time in which no thread ran any kernel: scheduling and
+  /// dependency hand-offs.
+  double overheadUs = 0;
+  /// Share of threads x wall time no kernel ran, in percent.
+  double idlePercent = 0;
+};
+
+/// Summarises what `profiler` recorded of runs of `plan` on `threads`
+/// threads.
+GraphProfile summarizeProfile(const KernelProfiler &profiler,
+                              const ExecutionPlan &plan, int threads);
+
+/// The profile as a text table and a summary line; `peakGflops` > 0 adds
+/// each kernel's share of that peak.
+std::string formatProfile(const GraphProfile &profile, double peakGflops = 0);
+
+/// Writes a Chrome trace-event file (JSON object format): one track per
+/// worker thread, a complete event ("ph":"X") per kernel chunk named
+/// after its ops, with its source line, iterations and kernel index as
+/// args, and one per step on a track of its own. Written atomically.
+Error writeChromeTrace(const std::string &path, const KernelProfiler &profiler,
+                       const ExecutionPlan &plan,
+                       const std::string &processName);
+
+} // namespace nnc::rt
+
+#endif // NNC_RUNTIME_KERNELPROFILER_H

@@ -1,0 +1,84 @@
+//===- KernelProfilerTest.cpp - Profiles of hand-made recordings ----------===//
+//
+// summarizeProfile on slices whose times are chosen by hand, so every
+// figure of the profile has a closed form; and a real run recorded by the
+// executor, whose slices must cover every kernel chunk once per run.
+
+#include "runtime/KernelProfiler.h"
+
+#include <gtest/gtest.h>
+
+using namespace nnc::rt;
+
+namespace {
+
+/// Three kernels: 1 and 2 both depend on 0 (a fork), none on each other.
+ExecutionPlan forkPlan() {
+  ExecutionPlan plan;
+  plan.kernels = {
+      {"nn.matmul", "m.nn:3:5", {}, 0, {}, 2000},
+      {"nn.relu", "/work/m.nn:4:9", {}, 0, {0}, 0},
+      {"nn.fusion[nn.add,nn.exp]", "", {}, 0, {0}, 0},
+  };
+  return plan;
+}
+
+TEST(KernelProfilerTest, SummaryHasTheClosedFormsOfTheSlices) {
+  KernelProfiler profiler;
+  // Step 0 over [0, 100) us: kernel 0 on two threads [0, 40) and [0, 30),
+  // then 1 on thread 0 [50, 70) and 2 on thread 1 [50, 90).
+  profiler.recordStep({0, 100'000});
+  profiler.record({0, 0, 0, 2, 0, 40'000});
+  profiler.record({0, 1, 2, 4, 0, 30'000});
+  profiler.record({1, 0, 0, 1, 50'000, 70'000});
+  profiler.record({2, 1, 0, 1, 50'000, 90'000});
+  GraphProfile profile = summarizeProfile(profiler, forkPlan(), 2);
+
+  ASSERT_EQ(profile.rows.size(), 3u);
+  EXPECT_EQ(profile.steps, 1);
+  // Thread time: 70 (kernel 0), 20, 40 us; the rows by it.
+  EXPECT_EQ(profile.rows[0].kernel, 0);
+  EXPECT_DOUBLE_EQ(profile.rows[0].totalMs, 0.070);
+  EXPECT_DOUBLE_EQ(profile.rows[0].meanSpanUs, 40);
+  EXPECT_EQ(profile.rows[0].chunks, 2);
+  // 2000 flops over a 40 us span: 0.05 GFLOP/s.
+  EXPECT_DOUBLE_EQ(profile.rows[0].gflops, 0.05);
+  EXPECT_EQ(profile.rows[1].kernel, 2);
+  EXPECT_EQ(profile.rows[2].kernel, 1);
+  EXPECT_NEAR(profile.rows[0].sharePercent, 100.0 * 70 / 130, 1e-9);
+  // Source lines lose their folder and column.
+  EXPECT_EQ(profile.rows[0].location, "m.nn:3");
+  EXPECT_EQ(profile.rows[2].location, "m.nn:4");
+  EXPECT_EQ(profile.rows[1].location, "");
+  EXPECT_DOUBLE_EQ(profile.stepUs, 100);
+  EXPECT_DOUBLE_EQ(profile.busyUs, 130);
+  // The longest chain: 40 us of kernel 0, then 40 of kernel 2.
+  EXPECT_DOUBLE_EQ(profile.criticalPathUs, 80);
+  // No kernel ran in [40, 50) and [90, 100).
+  EXPECT_DOUBLE_EQ(profile.overheadUs, 20);
+  // 130 of 200 thread-us busy.
+  EXPECT_DOUBLE_EQ(profile.idlePercent, 35);
+}
+
+TEST(KernelProfilerTest, SlicesOutsideEveryStepAreLeftOut) {
+  KernelProfiler profiler;
+  profiler.recordStep({1000, 2000});
+  profiler.record({0, 0, 0, 1, 0, 500});     // before the step
+  profiler.record({0, 0, 0, 1, 1000, 1500}); // inside
+  profiler.record({7, 0, 0, 1, 1200, 1300}); // no such kernel
+  GraphProfile profile = summarizeProfile(profiler, forkPlan(), 1);
+  ASSERT_EQ(profile.rows.size(), 1u);
+  EXPECT_EQ(profile.rows[0].chunks, 1);
+  EXPECT_DOUBLE_EQ(profile.busyUs, 0.5);
+}
+
+TEST(KernelProfilerTest, ClearForgetsEverything) {
+  KernelProfiler profiler;
+  profiler.recordStep({0, 10});
+  profiler.record({0, 0, 0, 1, 0, 5});
+  profiler.clear();
+  EXPECT_TRUE(profiler.slices().empty());
+  EXPECT_TRUE(profiler.steps().empty());
+}
+
+} // namespace
