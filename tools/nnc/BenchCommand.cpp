@@ -19,10 +19,10 @@
 #include "tools/nnc/ModelSession.h"
 #include "tools/nnc/OutputWriter.h"
 #include "tools/nnc/ParameterStore.h"
+#include "tools/nnc/ProfileReport.h"
 
 #include "frontend/Sema.h"
 #include "runtime/Initializer.h"
-#include "runtime/KernelProfiler.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
@@ -156,28 +156,6 @@ std::string jsonString(const std::string &text) {
   return out + "\"";
 }
 
-/// Prints what `profiler` recorded of the timed runs on `os` when asked
-/// (--profile) and writes the trace (--trace).
-ExitCode reportProfile(const rt::KernelProfiler &profiler,
-                       const CompiledGraph &graph, const BenchOptions &options,
-                       unsigned threads, const std::string &modelName,
-                       llvm::raw_ostream &os) {
-  if (options.profile)
-    os << "profile of the timed runs (kernels by thread time):\n"
-       << rt::formatProfile(rt::summarizeProfile(profiler, graph.plan(),
-                                                 static_cast<int>(threads)));
-  if (!options.tracePath.empty()) {
-    if (rt::Error error = rt::writeChromeTrace(options.tracePath, profiler,
-                                               graph.plan(), modelName);
-        !error.ok()) {
-      llvm::errs() << "error: " << error.message() << "\n";
-      return UserError;
-    }
-    os << "wrote the trace " << options.tracePath << "\n";
-  }
-  return Success;
-}
-
 } // namespace
 
 ExitCode runBench(const BenchOptions &options) {
@@ -262,7 +240,7 @@ ExitCode runBench(const BenchOptions &options) {
   }
   // The timed runs alone are profiled; the warm-up is not.
   std::optional<rt::KernelProfiler> profiler;
-  if (options.profile || !options.tracePath.empty()) {
+  if (options.profile.any()) {
     profiler.emplace();
     graph->setProfiler(&*profiler);
   }
@@ -319,7 +297,8 @@ ExitCode runBench(const BenchOptions &options) {
       os << "null";
     os << "}\n";
     // stdout stays one JSON line; the profile goes to stderr.
-    return profiler ? reportProfile(*profiler, *graph, options, threads,
+    return profiler ? reportProfile(options.profile, *profiler, graph->plan(),
+                                    threads, "the timed runs",
                                     program.modelName, llvm::errs())
                     : Success;
   }
@@ -337,8 +316,9 @@ ExitCode runBench(const BenchOptions &options) {
   if (loss)
     os << llvm::format("  loss     %.6g (after %lld steps)\n", *loss,
                        static_cast<long long>(stepCount));
-  return profiler ? reportProfile(*profiler, *graph, options, threads,
-                                  program.modelName, os)
+  return profiler ? reportProfile(options.profile, *profiler, graph->plan(),
+                                  threads, "the timed runs", program.modelName,
+                                  os)
                   : Success;
 }
 

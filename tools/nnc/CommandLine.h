@@ -239,6 +239,8 @@ struct TrainFlags {
   cl::opt<std::string> optimizer, schedule, params, save, checkpoint, resume,
       saveArtifact, plot;
   cl::opt<uint64_t> seed;
+  cl::opt<bool> profile;
+  cl::opt<std::string> trace;
   SessionFlags session;
   explicit TrainFlags(cl::OptionCategory &c)
       : model(cl::Positional, cl::Optional,
@@ -300,6 +302,13 @@ struct TrainFlags {
              cl::sub(sub), cl::cat(c)),
         seed("seed", cl::desc("Seed of initializers and shuffling"),
              cl::sub(sub), cl::cat(c)),
+        profile("profile",
+                cl::desc("Print the training step's kernels by time over "
+                         "the run"),
+                cl::sub(sub), cl::cat(c)),
+        trace("trace",
+              cl::desc("Write the training steps as a Chrome trace"),
+              cl::value_desc("FILE.json"), cl::sub(sub), cl::cat(c)),
         session(sub, c) {}
   TrainOptions get() const {
     TrainOptions o;
@@ -324,6 +333,7 @@ struct TrainFlags {
     o.resumeDir = resume;
     o.saveArtifact = saveArtifact;
     o.plotPath = plot;
+    o.profile = {profile, trace};
     o.shuffle = !noShuffle;
     return o;
   }
@@ -389,8 +399,9 @@ struct BenchFlags {
               cl::value_desc("FILE.json"), cl::sub(sub), cl::cat(c)),
         session(sub, c) {}
   BenchOptions get() const {
-    return {session.get(), model,  train,      given(batch), warmup,
-            repeat,        maxSeconds, json,  profile,      trace};
+    return {session.get(), model,      train, given(batch),
+            warmup,        repeat,     maxSeconds, json,
+            {profile, trace}};
   }
 };
 

@@ -9,6 +9,7 @@
 #define NNC_TOOLS_COMMANDS_H
 
 #include "tools/nnc/ExitCode.h"
+#include "tools/nnc/ProfileReport.h"
 
 #include <cstdint>
 #include <optional>
@@ -157,6 +158,8 @@ struct TrainOptions {
   /// boundary), which `--resume FILE.nnx` continues.
   std::string saveArtifact;
   std::string plotPath;
+  /// The training step's profile over the run: --profile, --trace.
+  ProfileRequest profile;
   bool shuffle = true;
 };
 
@@ -183,10 +186,8 @@ struct BenchOptions {
   double maxSeconds = 0;
   /// One JSON object on one line instead of text.
   bool json = false;
-  /// Print the timed runs' kernels by time (rt::KernelProfiler).
-  bool profile = false;
-  /// When set, write the timed runs as a Chrome trace-event file here.
-  std::string tracePath;
+  /// The timed runs' profile: --profile, --trace FILE.json.
+  ProfileRequest profile;
 };
 
 /// `nnc bench MODEL.nn`: compiles the forward function (or the training

@@ -5,12 +5,15 @@
 #include "tools/nnc/DataArguments.h"
 #include "tools/nnc/Evaluator.h"
 #include "tools/nnc/OutputWriter.h"
+#include "tools/nnc/ProfileReport.h"
 
 #include "runtime/ProgressBar.h"
 #include "runtime/SvgPlot.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <oneapi/tbb/info.h>
 
 #include <cmath>
 #include <iostream>
@@ -185,6 +188,25 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
   std::optional<Steps> steps = makeSteps(run);
   if (!steps)
     return UserError;
+  // --profile, --trace: the full-batch step, over the whole run.
+  std::optional<rt::KernelProfiler> profiler;
+  if (options.profile.any() && steps->full) {
+    profiler.emplace();
+    steps->full->setProfiler(&*profiler);
+  }
+  auto reportTheProfile = [&]() -> ExitCode {
+    if (!profiler)
+      return Success;
+    steps->full->setProfiler(nullptr);
+    unsigned threads = run.graphs->threads();
+    if (threads == 0)
+      threads = static_cast<unsigned>(oneapi::tbb::info::default_concurrency());
+    return reportProfile(options.profile, *profiler, steps->full->plan(),
+                         threads,
+                         "the training steps of batch " +
+                             std::to_string(run.batch),
+                         "nnc train", llvm::outs());
+  };
   TrainingState &state = run.state;
   int64_t samples = run.trainSet.numSamples();
   rt::BatchOptions batchOptions;
@@ -252,7 +274,7 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
                              ? std::string()
                              : "; resume with --resume " + checkpointDir)
                      << "\n";
-        return Success;
+        return reportTheProfile();
       }
     }
 
@@ -279,7 +301,10 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
       return UserError;
   }
   std::cout.flush();
-  return finishRun(run, options, batches->state(), evaluator.has_value());
+  if (ExitCode code =
+          finishRun(run, options, batches->state(), evaluator.has_value()))
+    return code;
+  return reportTheProfile();
 }
 
 } // namespace nnc::cli
