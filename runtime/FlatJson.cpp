@@ -339,6 +339,12 @@ const char *kindName(const JsonObject::Value &value) {
 
 } // namespace
 
+std::string jsonQuoted(const std::string &text) {
+  std::string out;
+  appendEscaped(out, text);
+  return out;
+}
+
 void JsonObject::setNumber(const std::string &key, double value) {
   assert(std::isfinite(value) && "JSON cannot hold NaN or infinity");
   entries[key] = value;

@@ -26,6 +26,10 @@
 
 namespace nnc::rt {
 
+/// `text` as a JSON string literal, quotes included: `"`, `\` and control
+/// characters escaped, other bytes (UTF-8) as they are.
+std::string jsonQuoted(const std::string &text);
+
 /// A flat JSON object: key -> integer, number or string, keys sorted.
 class JsonObject {
 public:

@@ -3,6 +3,7 @@
 #include "runtime/KernelProfiler.h"
 
 #include "runtime/FileIO.h"
+#include "runtime/FlatJson.h"
 
 #include <oneapi/tbb/enumerable_thread_specific.h>
 
@@ -26,23 +27,6 @@ double mean(const std::vector<double> &values) {
   for (double value : values)
     sum += value;
   return values.empty() ? 0 : sum / static_cast<double>(values.size());
-}
-
-/// `text` as a JSON string literal.
-std::string jsonString(const std::string &text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-      out += escaped;
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
 }
 
 /// "path/to/model.nn:12:9" as "model.nn:12": what a reader looks up.
@@ -255,7 +239,7 @@ Error writeChromeTrace(const std::string &path, const KernelProfiler &profiler,
   std::string json = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
   json += "{\"ph\":\"M\",\"pid\":1,\"name\":\"process_name\",\"args\":{"
           "\"name\":" +
-          jsonString(processName) + "}}";
+          jsonQuoted(processName) + "}}";
   std::map<int, bool> threads;
   std::vector<KernelSlice> slices = profiler.slices();
   for (const KernelSlice &slice : slices)
@@ -279,11 +263,11 @@ Error writeChromeTrace(const std::string &path, const KernelProfiler &profiler,
     const PlanKernel &kernel = plan.kernels[static_cast<size_t>(slice.kernel)];
     json += ",\n{\"ph\":\"X\",\"pid\":1,\"tid\":" +
             std::to_string(slice.thread + 1) +
-            ",\"name\":" + jsonString(kernel.opName) +
+            ",\"name\":" + jsonQuoted(kernel.opName) +
             ",\"cat\":\"kernel\",\"ts\":" + us(slice.startNs) +
             ",\"dur\":" + us(slice.endNs - slice.startNs) +
             ",\"args\":{\"kernel\":" + std::to_string(slice.kernel) +
-            ",\"source\":" + jsonString(kernel.location) +
+            ",\"source\":" + jsonQuoted(kernel.location) +
             ",\"iterations\":\"" + std::to_string(slice.begin) + "-" +
             std::to_string(slice.end) + "\"}}";
   }

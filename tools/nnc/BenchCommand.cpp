@@ -22,6 +22,7 @@
 #include "tools/nnc/ProfileReport.h"
 
 #include "frontend/Sema.h"
+#include "runtime/FlatJson.h"
 #include "runtime/Initializer.h"
 
 #include "llvm/Support/Format.h"
@@ -138,22 +139,6 @@ void swapInUpdates(CompiledGraph &graph, ParameterStore &params,
 double median(const std::vector<double> &sorted) {
   size_t n = sorted.size();
   return n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
-}
-
-std::string jsonString(const std::string &text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-      out += escaped;
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
 }
 
 } // namespace
@@ -273,9 +258,9 @@ ExitCode runBench(const BenchOptions &options) {
 
   llvm::raw_ostream &os = llvm::outs();
   if (options.json) {
-    os << "{\"model\": " << jsonString(program.modelName)
-       << ", \"file\": " << jsonString(options.modelPath)
-       << ", \"backend\": " << jsonString(session->backendName())
+    os << "{\"model\": " << rt::jsonQuoted(program.modelName)
+       << ", \"file\": " << rt::jsonQuoted(options.modelPath)
+       << ", \"backend\": " << rt::jsonQuoted(session->backendName())
        << ", \"threads\": " << threads << ", \"batch\": " << batch
        << ", \"train\": " << (options.train ? "true" : "false")
        << llvm::format(", \"load_s\": %.4f, \"compile_s\": %.4f", loadSeconds,
