@@ -342,6 +342,9 @@ ExitCode runArtifact(const RunOptions &options) {
   if (!options.paramsDir.empty() || !options.paramsOutDir.empty())
     return fail("--params and --params-out do not apply to an artifact, "
                 "which holds its parameters");
+  if (options.profile.any())
+    return fail("--profile and --trace apply to a model (MODEL.nn), not yet "
+                "to an artifact");
   std::map<std::string, rt::Tensor> feeds;
   if (ExitCode code = readNamedTensors(options.inputs, "--input", feeds))
     return code;

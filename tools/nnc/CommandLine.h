@@ -144,6 +144,8 @@ struct RunFlags {
   cl::list<std::string> inputs;
   cl::opt<std::string> params, paramsOut, outputDir;
   cl::opt<uint64_t> seed;
+  cl::opt<bool> profile;
+  cl::opt<std::string> trace;
   SessionFlags session;
   explicit RunFlags(cl::OptionCategory &c)
       : model(cl::Positional, cl::Required, cl::desc("MODEL.nn | FILE.nnx"),
@@ -159,10 +161,14 @@ struct RunFlags {
                   cl::cat(c)),
         seed("seed", cl::desc("Mixed into every initializer's seed"),
              cl::init(0), cl::sub(sub), cl::cat(c)),
+        profile("profile", cl::desc("Print the run's kernels by time"),
+                cl::sub(sub), cl::cat(c)),
+        trace("trace", cl::desc("Write the run as a Chrome trace"),
+              cl::value_desc("FILE.json"), cl::sub(sub), cl::cat(c)),
         session(sub, c) {}
   RunOptions get() const {
-    return {session.get(), model,    listValues(inputs), params,
-            paramsOut,     seed,     outputDir};
+    return {session.get(), model, listValues(inputs), params,   paramsOut,
+            seed,          outputDir, {profile, trace}};
   }
 };
 

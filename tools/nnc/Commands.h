@@ -82,6 +82,9 @@ struct RunOptions {
   std::string paramsOutDir;
   uint64_t seed = 0;
   std::string outputDir;
+  /// The run's profile: --profile, --trace FILE.json (models, not
+  /// artifacts).
+  ProfileRequest profile;
 };
 
 /// `nnc run MODEL.nn`: runs the model once and writes OUTPUT.npy files.

@@ -9,10 +9,15 @@
 #include "tools/nnc/ModelSession.h"
 #include "tools/nnc/OutputWriter.h"
 #include "tools/nnc/ParameterStore.h"
+#include "tools/nnc/ProfileReport.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <oneapi/tbb/info.h>
+
+#include <optional>
 
 namespace nnc::cli {
 
@@ -58,9 +63,12 @@ ExitCode runRun(const RunOptions &options) {
   std::unique_ptr<CompiledGraph> graph = session->compile(request);
   if (!graph)
     return UserError;
-  bool ran = graph->run(
-      feedsAndParams(feeds, params),
-      session->threads());
+  std::optional<rt::KernelProfiler> profiler;
+  if (options.profile.any()) {
+    profiler.emplace();
+    graph->setProfiler(&*profiler);
+  }
+  bool ran = graph->run(feedsAndParams(feeds, params), session->threads());
   if (!ran)
     return UserError;
 
@@ -69,7 +77,14 @@ ExitCode runRun(const RunOptions &options) {
       return UserError;
   if (!options.paramsOutDir.empty() && !params.save(options.paramsOutDir))
     return UserError;
-  return Success;
+  if (!profiler)
+    return Success;
+  graph->setProfiler(nullptr);
+  unsigned threads = session->threads();
+  if (threads == 0)
+    threads = static_cast<unsigned>(oneapi::tbb::info::default_concurrency());
+  return reportProfile(options.profile, *profiler, graph->plan(), threads,
+                       "the run", session->program().modelName, llvm::outs());
 }
 
 } // namespace nnc::cli
