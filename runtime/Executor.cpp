@@ -57,6 +57,12 @@ struct Executor::Impl {
 
   ExecutionPlan plan;
   const nnc_plugin_api *api = nullptr;
+  /// When set, every chunk and run is recorded. Kept among the fields that
+  /// runs only read: declared after the flow graph, whose counters every
+  /// task writes, the null test cost about 1 us a step at batch 1 (MLP,
+  /// 2 threads, AMD EPYC Zen 5, medians of 5 runs), as a shared cache line
+  /// would.
+  KernelProfiler *profiler = nullptr;
   std::unique_ptr<std::byte, ArenaDelete> arena;
   std::vector<KernelSlot> kernels;
   /// Every kernel's buffer pointers, back to back. Arena slots are set at
@@ -70,9 +76,6 @@ struct Executor::Impl {
   tbb::flow::graph graph;
   tbb::flow::broadcast_node<tbb::flow::continue_msg> start{graph};
   std::vector<std::unique_ptr<Node>> nodes;
-
-  /// When set, every chunk and run is recorded.
-  KernelProfiler *profiler = nullptr;
 
   std::atomic<bool> running{false};
   std::atomic<bool> failed{false};
