@@ -10,7 +10,10 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <optional>
 
 namespace nnc::cli {
 namespace {
@@ -128,6 +131,35 @@ rt::Expected<rt::Tensor> adaptColumn(rt::Tensor column,
   return std::move(*adapted);
 }
 
+/// "sample 17 holds NaN" for the first element of a float `column` that
+/// is NaN or infinite (samples counted from 0 along the leading axis);
+/// nothing when every element is finite or the column holds integers.
+template <typename T>
+std::optional<std::string> firstNonFiniteOf(const rt::Tensor &column) {
+  const T *values = column.data<T>();
+  int64_t count = column.numElements();
+  int64_t perSample =
+      column.shape().empty() || column.shape()[0] == 0
+          ? 1
+          : std::max<int64_t>(1, count / column.shape()[0]);
+  for (int64_t i = 0; i < count; ++i)
+    if (!std::isfinite(values[i]))
+      return "sample " + std::to_string(i / perSample) + " holds " +
+             (std::isnan(values[i]) ? "NaN" : "an infinity");
+  return std::nullopt;
+}
+
+std::optional<std::string> firstNonFinite(const rt::Tensor &column) {
+  switch (column.dtype()) {
+  case rt::DType::F32:
+    return firstNonFiniteOf<float>(column);
+  case rt::DType::F64:
+    return firstNonFiniteOf<double>(column);
+  default:
+    return std::nullopt;
+  }
+}
+
 bool fail(const std::string &message) {
   llvm::errs() << "error: " << message << "\n";
   return false;
@@ -148,6 +180,11 @@ bool addColumn(rt::Dataset &dataset, const frontend::Program &program,
   rt::Expected<rt::Tensor> adapted = adaptColumn(std::move(column), *input, path);
   if (!adapted.ok())
     return fail(adapted.message());
+  // Caught here, a NaN or an infinity names its file and sample; caught in
+  // training, it reads as a diverging loss and a learning rate to lower.
+  if (std::optional<std::string> bad = firstNonFinite(*adapted))
+    return fail(path + ": " + name + ": " + *bad +
+                "; training and evaluation data must be finite");
   if (rt::Error error = dataset.addColumn(name, std::move(*adapted));
       !error.ok())
     return fail(path + ": " + error.message());

@@ -3,6 +3,8 @@
 
   npy.py make FILE DTYPE SHAPE [SEED]   write pseudo-random data
                                         (f32/f64 in [-1, 1), i32/i64 in [0, 10))
+  npy.py set FILE INDEX VALUE           set one element (flat INDEX) to VALUE,
+                                        which may be nan or inf
   npy.py show FILE...                   print "NAME: DTYPE[SHAPE]" per file
   npy.py sum FILE                       print the sum of the elements
   npy.py compare A B [TOL]              A and B have one dtype and shape and
@@ -59,6 +61,12 @@ def main():
             values = [rng.uniform(-1, 1) for _ in range(count)]
         else:
             values = [rng.randrange(10) for _ in range(count)]
+        write(path, dtype, shape, values)
+    elif cmd == "set":
+        path, index, value = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+        dtype, shape, values = read(path)
+        values = list(values)
+        values[index] = float(value) if dtype.startswith("f") else int(value)
         write(path, dtype, shape, values)
     elif cmd == "show":
         for path in sys.argv[2:]:
