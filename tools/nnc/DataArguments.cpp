@@ -138,10 +138,9 @@ template <typename T>
 std::optional<std::string> firstNonFiniteOf(const rt::Tensor &column) {
   const T *values = column.data<T>();
   int64_t count = column.numElements();
-  int64_t perSample =
-      column.shape().empty() || column.shape()[0] == 0
-          ? 1
-          : std::max<int64_t>(1, count / column.shape()[0]);
+  int64_t perSample = column.shape().empty() || column.shape()[0] == 0
+                          ? 1
+                          : std::max<int64_t>(1, count / column.shape()[0]);
   for (int64_t i = 0; i < count; ++i)
     if (!std::isfinite(values[i]))
       return "sample " + std::to_string(i / perSample) + " holds " +
@@ -177,7 +176,8 @@ bool addColumn(rt::Dataset &dataset, const frontend::Program &program,
     return fail("the model has no input '" + name +
                 "' (inputs: " + llvm::join(names, ", ") + ")");
   }
-  rt::Expected<rt::Tensor> adapted = adaptColumn(std::move(column), *input, path);
+  rt::Expected<rt::Tensor> adapted =
+      adaptColumn(std::move(column), *input, path);
   if (!adapted.ok())
     return fail(adapted.message());
   // Caught here, a NaN or an infinity names its file and sample; caught in
