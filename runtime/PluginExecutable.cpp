@@ -87,6 +87,21 @@ PluginExecutable::adopt(const LoadedPlugin &plugin, nnc_status status,
 }
 
 namespace {
+
+/// The serialize extension of `plugin` when it is large enough to hold the
+/// optional function `field` (appended in a later ABI minor) and sets it;
+/// null otherwise, and the caller then goes without.
+template <typename Fn>
+const nnc_serialize_extension *
+withOptionalFunction(const LoadedPlugin &plugin, size_t sizeUntilField,
+                     Fn nnc_serialize_extension::*field) {
+  const nnc_serialize_extension *extension = plugin.serializeExtension();
+  return extension && extension->base.struct_size >= sizeUntilField &&
+                 extension->*field
+             ? extension
+             : nullptr;
+}
+
 Error noSerializeExtension(const LoadedPlugin &plugin) {
   return Error::failure("backend '" + plugin.name() +
                         "' cannot save or load compiled artifacts (it has "
@@ -132,11 +147,10 @@ Expected<std::string> PluginExecutable::serialize() const {
 
 Expected<std::vector<CodeTargetInfo>> PluginExecutable::codeTargets() const {
   std::vector<CodeTargetInfo> result;
-  const nnc_serialize_extension *extension = owner.serializeExtension();
-  if (!extension ||
-      extension->base.struct_size <
-          NNC_STRUCT_SIZE_UNTIL(nnc_serialize_extension, code_target) ||
-      !extension->code_target)
+  const nnc_serialize_extension *extension = withOptionalFunction(
+      owner, NNC_STRUCT_SIZE_UNTIL(nnc_serialize_extension, code_target),
+      &nnc_serialize_extension::code_target);
+  if (!extension)
     return result;
   // A bound on the loop, in case a plugin never says "no more".
   constexpr int64_t kMaxTargets = 64;
@@ -171,11 +185,10 @@ Expected<std::vector<CodeTargetInfo>> PluginExecutable::codeTargets() const {
 Expected<std::vector<CodeObject>> readCodeObjects(const LoadedPlugin &plugin,
                                                   const std::string &bytes) {
   std::vector<CodeObject> result;
-  const nnc_serialize_extension *extension = plugin.serializeExtension();
-  if (!extension ||
-      extension->base.struct_size <
-          NNC_STRUCT_SIZE_UNTIL(nnc_serialize_extension, code_objects) ||
-      !extension->code_objects)
+  const nnc_serialize_extension *extension = withOptionalFunction(
+      plugin, NNC_STRUCT_SIZE_UNTIL(nnc_serialize_extension, code_objects),
+      &nnc_serialize_extension::code_objects);
+  if (!extension)
     return result;
   // The plugin's strings and bytes live only for the visit: copy them.
   auto collect = [](void *context, const nnc_code_object *object) {
@@ -199,12 +212,11 @@ Expected<std::vector<CodeObject>> readCodeObjects(const LoadedPlugin &plugin,
 
 Error PluginExecutable::checkKernelBuffers(
     int64_t index, const std::vector<uint64_t> &bufferBytes) const {
-  const nnc_serialize_extension *extension = owner.serializeExtension();
-  if (!extension ||
-      extension->base.struct_size <
-          NNC_STRUCT_SIZE_UNTIL(nnc_serialize_extension,
-                                check_kernel_buffers) ||
-      !extension->check_kernel_buffers)
+  const nnc_serialize_extension *extension = withOptionalFunction(
+      owner,
+      NNC_STRUCT_SIZE_UNTIL(nnc_serialize_extension, check_kernel_buffers),
+      &nnc_serialize_extension::check_kernel_buffers);
+  if (!extension)
     return Error::success();
   nnc_error *error = nullptr;
   nnc_status status = extension->check_kernel_buffers(

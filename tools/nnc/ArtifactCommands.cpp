@@ -31,11 +31,6 @@
 namespace nnc::cli {
 namespace {
 
-ExitCode fail(const std::string &message) {
-  llvm::errs() << "error: " << message << "\n";
-  return UserError;
-}
-
 //===----------------------------------------------------------------------===//
 // nnc compile
 //===----------------------------------------------------------------------===//
@@ -47,7 +42,7 @@ bool recordCodeTargets(rt::Artifact &artifact, const CompiledGraph &compiled) {
   rt::Expected<std::vector<rt::CodeTargetInfo>> targets =
       compiled.executable().codeTargets();
   if (!targets.ok()) {
-    fail(targets.message());
+    reportUserError(targets.message());
     return false;
   }
   if (artifact.graphs.size() > 1)
@@ -76,7 +71,7 @@ bool addGraph(rt::Artifact &artifact, const std::string &name,
               const CompiledGraph &compiled) {
   rt::Expected<std::string> bytes = compiled.executable().serialize();
   if (!bytes.ok()) {
-    fail(bytes.message());
+    reportUserError(bytes.message());
     return false;
   }
   artifact.graphs.push_back(
@@ -160,9 +155,10 @@ std::optional<rt::Artifact> buildArtifact(ModelSession &session,
                             batch, *forward))
     return std::nullopt;
   if (!recipe.targetCpus.empty() && artifact.codeTargets.empty()) {
-    fail("backend '" + backend.name() +
-         "' makes portable code; --target-cpu is for backends that compile "
-         "machine code (cpu)");
+    reportUserError(
+        "backend '" + backend.name() +
+        "' makes portable code; --target-cpu is for backends that compile "
+        "machine code (cpu)");
     return std::nullopt;
   }
   if (program.hasLoss && !session.lossOnlyInputs().empty()) {
@@ -208,7 +204,7 @@ std::optional<rt::Artifact> buildArtifact(ModelSession &session,
         continue;
       rt::Expected<rt::Tensor> zeros = rt::Tensor::create(arg.dtype, arg.shape);
       if (!zeros.ok()) {
-        fail(zeros.message());
+        reportUserError(zeros.message());
         return std::nullopt;
       }
       artifact.tensors.push_back({arg.name, "opt_state", std::move(*zeros)});
@@ -225,7 +221,7 @@ std::optional<rt::Artifact> buildArtifact(ModelSession &session,
       continue;
     rt::Expected<rt::Tensor> copy = value->clone();
     if (!copy.ok()) {
-      fail(copy.message());
+      reportUserError(copy.message());
       return std::nullopt;
     }
     artifact.tensors.push_back(
@@ -271,12 +267,13 @@ ExitCode runCompile(const CompileOptions &options) {
   if (!program.batchSymbol.empty())
     batch = options.batch ? *options.batch : batchSetting(program);
   if (batch < 0 || (!program.batchSymbol.empty() && batch == 0))
-    return fail("--batch must be positive");
+    return reportUserError("--batch must be positive");
   if (options.lastBatch != 0 &&
       (!options.train || program.batchSymbol.empty() || options.lastBatch < 1 ||
        options.lastBatch >= batch))
-    return fail("--last-batch needs --train, a model with a batch dimension, "
-                "and a size from 1 to the batch size less one");
+    return reportUserError(
+        "--last-batch needs --train, a model with a batch dimension, "
+        "and a size from 1 to the batch size less one");
 
   ParameterStore params;
   if (!params.initialize(program, options.paramsDir, options.seed))
@@ -311,7 +308,7 @@ ExitCode runCompile(const CompileOptions &options) {
     return UserError;
   if (rt::Error error = rt::writeArtifact(options.outputPath, *artifact);
       !error.ok())
-    return fail(error.message());
+    return reportUserError(error.message());
   llvm::outs() << "wrote " << options.outputPath << ": "
                << artifact->graphs.size() << " graphs, "
                << artifact->tensors.size() << " tensors, backend "
@@ -340,11 +337,13 @@ std::optional<tbb::global_control> threadCap(unsigned threads) {
 
 ExitCode runArtifact(const RunOptions &options) {
   if (!options.paramsDir.empty() || !options.paramsOutDir.empty())
-    return fail("--params and --params-out do not apply to an artifact, "
-                "which holds its parameters");
+    return reportUserError(
+        "--params and --params-out do not apply to an artifact, "
+        "which holds its parameters");
   if (options.profile.any())
-    return fail("--profile and --trace apply to a model (MODEL.nn), not yet "
-                "to an artifact");
+    return reportUserError(
+        "--profile and --trace apply to a model (MODEL.nn), not yet "
+        "to an artifact");
   std::map<std::string, rt::Tensor> feeds;
   if (ExitCode code = readNamedTensors(options.inputs, "--input", feeds))
     return code;
@@ -359,19 +358,19 @@ ExitCode runArtifact(const RunOptions &options) {
   rt::Expected<const rt::ArtifactGraph *> selected =
       rt::selectRunGraph(artifact, fed);
   if (!selected.ok())
-    return fail(selected.message());
+    return reportUserError(selected.message());
   const rt::ArtifactGraph *graph = *selected;
   // rt::runArtifactGraph, as nnc-run runs it, so that both write the same
   // bytes.
   rt::Expected<rt::LoadedGraph> loaded =
       rt::loadArtifactGraph(*graph, opened->plugin());
   if (!loaded.ok())
-    return fail(loaded.message());
+    return reportUserError(loaded.message());
   std::optional<tbb::global_control> cap = threadCap(options.session.threads);
   rt::Expected<std::vector<rt::Tensor>> results =
       rt::runArtifactGraph(artifact, *graph, *loaded, feeds);
   if (!results.ok())
-    return fail(results.message());
+    return reportUserError(results.message());
   for (size_t i = 0; i < results->size(); ++i)
     if (!writeOutput(options.outputDir, graph->plan.outputs[i].name,
                      (*results)[i]))
@@ -381,8 +380,9 @@ ExitCode runArtifact(const RunOptions &options) {
 
 ExitCode evalArtifact(const EvalOptions &options) {
   if (!options.paramsDir.empty())
-    return fail("--params does not apply to an artifact, which holds its "
-                "parameters");
+    return reportUserError(
+        "--params does not apply to an artifact, which holds its "
+        "parameters");
   std::unique_ptr<ArtifactGraphSource> opened =
       ArtifactGraphSource::open(options.modelPath, options.session);
   if (!opened)
@@ -393,7 +393,7 @@ ExitCode evalArtifact(const EvalOptions &options) {
       std::none_of(
           full->plan.outputs.begin(), full->plan.outputs.end(),
           [](const rt::ExternalBinding &b) { return b.role == "loss"; }))
-    return fail("the artifact has no loss to evaluate");
+    return reportUserError("the artifact has no loss to evaluate");
 
   std::optional<frontend::Program> inputs = inputDeclarations(artifact);
   if (!inputs)
@@ -404,9 +404,9 @@ ExitCode evalArtifact(const EvalOptions &options) {
     return code;
   for (const rt::ArtifactPort &port : artifact.inputs)
     if (!dataset.column(port.name))
-      return fail("missing --data " + port.name + "=FILE");
+      return reportUserError("missing --data " + port.name + "=FILE");
   if (dataset.numSamples() == 0)
-    return fail("the data has no samples");
+    return reportUserError("the data has no samples");
 
   // The artifact's parameters and buffers, as the evaluator reads them.
   ParameterStore params;
@@ -415,7 +415,7 @@ ExitCode evalArtifact(const EvalOptions &options) {
       continue;
     rt::Expected<rt::Tensor> copy = tensor.tensor.clone();
     if (!copy.ok())
-      return fail(copy.message());
+      return reportUserError(copy.message());
     params.set(tensor.name, std::move(*copy));
   }
   // Batches of the artifact's size; a last partial batch runs sample by

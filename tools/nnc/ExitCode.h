@@ -3,6 +3,8 @@
 #ifndef NNC_TOOLS_EXITCODE_H
 #define NNC_TOOLS_EXITCODE_H
 
+#include <string>
+
 namespace nnc::cli {
 
 /// The only exit codes nnc uses (a documented contract, see docs/cli.md).
@@ -13,6 +15,10 @@ enum ExitCode : int {
   /// The command line itself is wrong.
   UsageError = 2,
 };
+
+/// Prints "error: MESSAGE" on stderr, the one line a user error gets, and
+/// returns UserError.
+ExitCode reportUserError(const std::string &message);
 
 } // namespace nnc::cli
 

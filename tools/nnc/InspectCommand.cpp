@@ -22,11 +22,6 @@
 namespace nnc::cli {
 namespace {
 
-ExitCode fail(const std::string &message) {
-  llvm::errs() << "error: " << message << "\n";
-  return UserError;
-}
-
 /// True for a name the plugin gave that is safe as one path component: the
 /// bytes come from a file, so "../x" must not escape the dump folder.
 bool isPlainFileName(llvm::StringRef name) {
@@ -39,48 +34,48 @@ bool isPlainFileName(llvm::StringRef name) {
 /// lists the files written.
 ExitCode dumpCode(const rt::Artifact &artifact, const std::string &dir) {
   if (!artifact.machineCode)
-    return fail("the artifact's backend '" + artifact.backendName +
-                "' carries no machine code to dump");
+    return reportUserError("the artifact's backend '" + artifact.backendName +
+                           "' carries no machine code to dump");
   rt::Expected<rt::PluginSet> plugins = rt::findBackendPlugin(
       artifact.backendName, {}, rt::defaultPluginDirs(), {});
   if (!plugins.ok())
-    return fail(plugins.message());
+    return reportUserError(plugins.message());
   rt::Expected<const rt::LoadedPlugin *> plugin =
       rt::findArtifactBackend(artifact, *plugins);
   if (!plugin.ok())
-    return fail(plugin.message());
+    return reportUserError(plugin.message());
   size_t written = 0;
   for (const rt::ArtifactGraph &graph : artifact.graphs) {
     rt::Expected<std::vector<rt::CodeObject>> objects =
         rt::readCodeObjects(**plugin, graph.executable);
     if (!objects.ok())
-      return fail("graph " + graph.name + ": " + objects.message());
+      return reportUserError("graph " + graph.name + ": " + objects.message());
     for (const rt::CodeObject &object : *objects) {
       if (!isPlainFileName(graph.name) || !isPlainFileName(object.cpu) ||
           !isPlainFileName(object.name))
-        return fail("graph " + graph.name +
-                    ": a code object has an unsafe "
-                    "name '" +
-                    object.cpu + "/" + object.name + "'");
+        return reportUserError("graph " + graph.name +
+                               ": a code object has an unsafe "
+                               "name '" +
+                               object.cpu + "/" + object.name + "'");
       llvm::SmallString<256> folder(dir);
       llvm::sys::path::append(folder, graph.name, object.cpu);
       if (std::error_code ec = llvm::sys::fs::create_directories(folder))
-        return fail("cannot create " + std::string(folder) + ": " +
-                    ec.message());
+        return reportUserError("cannot create " + std::string(folder) + ": " +
+                               ec.message());
       llvm::SmallString<256> path(folder);
       llvm::sys::path::append(path, object.name);
       if (rt::Error error =
               rt::writeFileAtomically(std::string(path), object.bytes);
           !error.ok())
-        return fail(error.message());
+        return reportUserError(error.message());
       llvm::outs() << "code: " << path << " (" << object.bytes.size()
                    << " bytes)\n";
       ++written;
     }
   }
   if (written == 0)
-    return fail("the backend '" + artifact.backendName +
-                "' cannot report the machine code it wrote");
+    return reportUserError("the backend '" + artifact.backendName +
+                           "' cannot report the machine code it wrote");
   return Success;
 }
 
@@ -89,7 +84,7 @@ ExitCode dumpCode(const rt::Artifact &artifact, const std::string &dir) {
 ExitCode runInspect(const InspectOptions &options) {
   rt::Expected<rt::Artifact> read = rt::readArtifact(options.artifactPath);
   if (!read.ok())
-    return fail(read.message());
+    return reportUserError(read.message());
   const rt::Artifact &a = *read;
   llvm::raw_ostream &os = llvm::outs();
   os << "artifact: " << options.artifactPath << "\n";

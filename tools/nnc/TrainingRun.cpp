@@ -26,12 +26,6 @@ bool fail(const std::string &message) {
   return false;
 }
 
-/// Prints a one-line error and gives the exit code of a user error.
-ExitCode userError(const std::string &message) {
-  fail(message);
-  return UserError;
-}
-
 /// The learning rate of `step` (1-based) in `epoch` (0-based).
 double learningRate(const ScheduleOptions &schedule, double base, int64_t epoch,
                     int64_t step, int64_t totalSteps) {
@@ -129,7 +123,7 @@ ExitCode finishRun(TrainingRun &run, const TrainOptions &options,
     if (rt::Error error =
             rt::writeLossChart(options.plotPath, state.trainLoss, evalLoss);
         !error.ok())
-      return userError(error.message());
+      return reportUserError(error.message());
     llvm::outs() << "wrote the loss chart to " << options.plotPath << "\n";
   }
   return Success;
@@ -152,13 +146,13 @@ ExitCode loadTrainingData(const TrainOptions &options,
       inputs.push_back(arg.name);
   for (const std::string &name : inputs) {
     if (!run.trainSet.column(name))
-      return userError("missing --data " + name +
-                       "=FILE (inputs: " + llvm::join(inputs, ", ") + ")");
+      return reportUserError("missing --data " + name + "=FILE (inputs: " +
+                             llvm::join(inputs, ", ") + ")");
     if (run.evalSet.numColumns() && !run.evalSet.column(name))
-      return userError("missing --eval-data " + name + "=FILE");
+      return reportUserError("missing --eval-data " + name + "=FILE");
   }
   if (run.trainSet.numSamples() == 0)
-    return userError("the training data has no samples");
+    return reportUserError("the training data has no samples");
   return Success;
 }
 
@@ -216,10 +210,10 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
   rt::Expected<rt::BatchIterator> batches =
       rt::BatchIterator::create(run.trainSet, batchOptions);
   if (!batches.ok())
-    return userError(batches.message());
+    return reportUserError(batches.message());
   if (run.resumeAt)
     if (rt::Error error = batches->restore(*run.resumeAt); !error.ok())
-      return userError(options.resumeDir + ": " + error.message());
+      return reportUserError(options.resumeDir + ": " + error.message());
   const std::string &checkpointDir = options.checkpointDir;
 
   std::optional<Evaluator> evaluator;
@@ -237,7 +231,7 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
     while (true) {
       rt::Expected<bool> more = batches->next();
       if (!more.ok())
-        return userError(more.message());
+        return reportUserError(more.message());
       if (!*more)
         break;
       const rt::Batch &current = batches->batch();
