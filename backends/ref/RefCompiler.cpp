@@ -29,8 +29,8 @@ using namespace nnc;
 using namespace nnc::ref;
 
 // Every op the dialect declares compiled (ir/NNOpFacts.h): the ref
-// backend has a lowering for each, which the conformance suite and
-// CompiledOpsTest check.
+// interpreter has a row for each (RefSteps.cpp), which RefStepsTest,
+// the conformance suite and CompiledOpsTest check.
 const char *const *nnc::ref::refSupportedOps() { return nn::compiledOpNames(); }
 
 namespace {
@@ -139,7 +139,6 @@ LogicalResult KernelBuilder::addConstant(nn::ConstantOp op) {
 
 LogicalResult KernelBuilder::addStep(Operation *op) {
   Step step;
-  step.opName = op->getName().getStringRef().str();
   for (Value operand : op->getOperands()) {
     auto it = slotOf.find(operand);
     if (it == slotOf.end())
@@ -211,10 +210,11 @@ LogicalResult KernelBuilder::build(func::FuncOp fn) {
     if (failed(slot))
       return failure();
     Step copy;
-    copy.kind = StepKind::Copy;
-    copy.opName = "func.return";
+    copy.op = "copy";
     copy.inputs.push_back(slotOf.lookup(value));
     copy.outputs.push_back(*slot);
+    if (rt::Error error = prepareStep(copy); !error.ok())
+      return ret.emitError(error.message());
     program.steps.push_back(std::move(copy));
   }
   return success();

@@ -14,23 +14,14 @@
 #ifndef NNC_BACKENDS_REF_REFPROGRAM_H
 #define NNC_BACKENDS_REF_REFPROGRAM_H
 
-#include "backends/ref/kernels/Conv.h"
-#include "backends/ref/kernels/Dropout.h"
-#include "backends/ref/kernels/Elementwise.h"
-#include "backends/ref/kernels/Matmul.h"
-#include "backends/ref/kernels/Norm.h"
-#include "backends/ref/kernels/NormGrad.h"
-#include "backends/ref/kernels/Optimizer.h"
-#include "backends/ref/kernels/Pool.h"
-#include "backends/ref/kernels/Reduce.h"
-#include "backends/ref/kernels/ShapeOps.h"
-#include "backends/ref/kernels/Softmax.h"
+#include "backends/ref/RefAttrs.h"
+#include "backends/ref/RefSteps.h"
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
 
 #include <cstdint>
 #include <string>
-#include <variant>
+#include <any>
 #include <vector>
 
 namespace nnc::ref {
@@ -52,90 +43,25 @@ struct Slot {
   int64_t index = 0;
 };
 
-/// What a step computes; each maps to one nnc::ref kernel (or a copy).
-enum class StepKind {
-  Unary,
-  Binary,
-  LeakyRelu,
-  Matmul,
-  Softmax,
-  LogSoftmax,
-  Reduce,
-  Reshape,
-  Transpose,
-  BroadcastTo,
-  Concat,
-  Slice,
-  Gather,
-  Conv2d,
-  MaxPool2d,
-  AvgPool2d,
-  /// Outputs y, new_mean, new_var; the last two copy mean and var.
-  BatchNormEval,
-  BatchNormTrain,
-  /// Input 1, when present, is the scalar step (i64 or i32) that replaces
-  /// DropoutAttrs::step.
-  Dropout,
-  Mse,
-  BinaryCrossEntropy,
-  SoftmaxCrossEntropy,
-  // The backward and optimizer ops of docs/autodiff.md.
-  Maximum,
-  Minimum,
-  Sign,
-  ReluGrad,
-  LeakyReluGrad,
-  GeluGrad,
-  /// ReduceStepAttrs with op Max.
-  ReduceMaxGrad,
-  SoftmaxGrad,
-  LogSoftmaxGrad,
-  SliceGrad,
-  GatherGrad,
-  Conv2dGradInput,
-  Conv2dGradWeight,
-  MaxPool2dGrad,
-  AvgPool2dGrad,
-  /// Outputs dx, dgamma, dbeta.
-  BatchNormGrad,
-  /// Input 1, when present, is the step, as for Dropout.
-  DropoutGrad,
-  SoftmaxCrossEntropyGrad,
-  BinaryCrossEntropyGrad,
-  SgdUpdate,
-  /// Outputs param', velocity'.
-  MomentumUpdate,
-  /// Outputs param', m', v'.
-  AdamUpdate,
-  /// Copies input 0 into output 0 (same dtype and element count): results
-  /// that are arguments, constants or a value returned twice.
-  Copy,
-};
-
-/// Attributes of a reduction step.
-struct ReduceStepAttrs {
-  ReduceOp op = ReduceOp::Sum;
-  ReduceAttrs attrs;
-};
-
-/// The attributes of a step; which alternative is set follows from the
-/// StepKind (monostate for kinds without attributes).
-using StepAttrs =
-    std::variant<std::monostate, UnaryOp, BinaryOp, LeakyReluAttrs, MatmulAttrs,
-                 SoftmaxAttrs, ReduceStepAttrs, TransposeAttrs, ConcatAttrs,
-                 SliceAttrs, GatherAttrs, Conv2dAttrs, Pool2dAttrs,
-                 BatchNormAttrs, DropoutAttrs, BatchNormGradAttrs, SgdAttrs,
-                 MomentumAttrs, AdamAttrs>;
-
-/// One kernel call: reads the `inputs` slots and writes the `outputs` slots.
+/// One kernel call: reads the `inputs` slots and writes the `outputs`
+/// slots. Built by the compiler or read from an artifact, then made ready
+/// by prepareStep().
 struct Step {
-  StepKind kind = StepKind::Copy;
-  /// The op name ("nn.gather"), to prefix the kernel's error messages.
-  std::string opName;
+  /// The op it runs ("nn.gather"): its row in the table (RefSteps.h), and
+  /// the prefix of the kernel's error messages.
+  std::string op;
   std::vector<int64_t> inputs;
   std::vector<int64_t> outputs;
   StepAttrs attrs;
+  /// Set by prepareStep(): the row of `op` and the attributes it read.
+  const StepRow *row = nullptr;
+  std::any prepared;
 };
+
+/// Finds the row of `step.op` and checks the step against it: the operand
+/// and result counts and the attributes. Fails with a one-line message
+/// naming the op.
+rt::Error prepareStep(Step &step);
 
 /// The interpreter program of one kernel function.
 struct Program {
@@ -148,7 +74,7 @@ struct Program {
   int64_t numBuffers = 0;
 };
 
-/// Runs `program` over the caller's `buffers` (dense C-order buffers of the
+/// Runs `program`, whose steps are prepared, over the caller's `buffers` (dense C-order buffers of the
 /// types of the Buffer slots). Returns the first kernel error, prefixed
 /// with the function and op names; the results are then unspecified. When
 /// a step's output overlaps one of its inputs (a caller running in place),

@@ -4,12 +4,10 @@
 // programs of an executable as bytes, and back. Plain data, no MLIR, so a
 // runtime-only build of the plugin loads artifacts without the compiler.
 //
-// Format (little-endian, version 1):
-//   "NNCREF\0\0" u32 version u64 kernel count, then per program: its name,
-//   buffer count, slots, constants and steps, each a count and the items;
-//   a step's attributes are a variant tag plus lists of integers and
-//   doubles. Every count is bounded by the bytes left, so a corrupt length
-//   cannot make the reader allocate more than the input's size.
+// Format 2: an 8-byte little-endian FNV-1a digest, then a FlatBuffer of
+// the schema ref_executable.fbs. A step is stored as its op's name, its
+// slots and its attributes by name, so the format has no case per op: a
+// new op needs no change here.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,17 +24,17 @@
 namespace nnc::ref {
 
 /// The version of the byte format serializePrograms writes.
-inline constexpr uint32_t kRefFormatVersion = 1;
+inline constexpr uint32_t kRefFormatVersion = 2;
 
 /// `programs` as bytes.
 std::string serializePrograms(const std::vector<Program> &programs);
 
-/// The programs of `bytes`, checked before anything trusts them: every
-/// count against the bytes left, every enum value, every slot index of a
-/// step, a step's operand and result counts and attributes against its
-/// kind, results never written into constants, and each constant's bytes
-/// against its dtype and shape. Fails with a one-line message on bytes
-/// serializePrograms did not write.
+/// The programs of `bytes`, checked before anything trusts them: the
+/// digest, the FlatBuffers verifier, every enum value, every slot index of
+/// a step, a step's op, operand and result counts and attributes against
+/// its row (prepareStep), results never written into constants, and each
+/// constant's bytes against its dtype and shape. Fails with a one-line
+/// message on bytes serializePrograms did not write.
 rt::Expected<std::vector<Program>> deserializePrograms(const void *bytes,
                                                        size_t size);
 

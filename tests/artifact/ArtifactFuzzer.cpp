@@ -2,9 +2,10 @@
 //
 // Any bytes: parseArtifact must return an artifact or an error, never
 // crash, leak or read out of bounds; the executables of whatever parses go
-// through the ref deserializer and the cpu one too. The cpu bytes get their
-// digest rewritten first, so that the fuzzer reaches the FlatBuffers
-// verifier and the checks behind it rather than stopping at the digest.
+// through the ref deserializer and the cpu one too. Both formats start with
+// an 8-byte digest, which is rewritten first, so that the fuzzer reaches
+// the FlatBuffers verifiers and the checks behind them rather than stopping
+// at the digest.
 // (Only reading: no machine code is loaded.)
 //
 //===----------------------------------------------------------------------===//
@@ -27,9 +28,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!artifact.ok())
     return 0;
   for (const nnc::rt::ArtifactGraph &graph : artifact->graphs) {
-    auto programs = nnc::ref::deserializePrograms(graph.executable.data(),
-                                                  graph.executable.size());
-    (void)programs;
     std::string bytes = graph.executable;
     const size_t digestBytes = nnc::cpu::kExecutableDigestBytes;
     if (bytes.size() >= digestBytes) {
@@ -38,6 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       for (size_t i = 0; i < digestBytes; ++i)
         bytes[i] = static_cast<char>((digest >> (8 * i)) & 0xff);
     }
+    auto programs = nnc::ref::deserializePrograms(bytes.data(), bytes.size());
+    (void)programs;
     auto executable =
         nnc::cpu::deserializeExecutable(bytes.data(), bytes.size());
     (void)executable;

@@ -1,7 +1,9 @@
 //===- ArtifactTest.cpp - Reading, writing and loading .nnx artifacts -----===//
 //
 // Round trips, the committed golden artifact of format version 1 (which
-// must keep loading and running to its recorded outputs), and hostile
+// must keep loading and running to its recorded outputs; its ref code was
+// recompiled from the same parameters when ref's own format became 2, and
+// still gives those outputs bit for bit), and hostile
 // files: every truncation and many bit flips of a real artifact must give
 // an error or a file that loads and runs, never a crash; a newer format
 // version and an unknown backend are clear errors.
@@ -190,6 +192,22 @@ TEST(ArtifactTest, ExecutableBitFlipsAreErrorsOrRunSafely) {
     EXPECT_FALSE(
         PluginExecutable::deserialize(*ref, original.data(), length).ok())
         << length;
+}
+
+// A ref artifact of ref's own format 1 (before its FlatBuffers schema): the
+// container still reads, and loading its graphs says what to do.
+TEST(ArtifactTest, RefFormat1AsksForARecompile) {
+  Expected<Artifact> artifact =
+      readArtifact(kGolden + "/mlp_digits_v1_ref_format1.nnx");
+  ASSERT_TRUE(artifact.ok()) << artifact.message();
+  PluginSet plugins = refPlugin();
+  Error error = loadAndRunAll(*artifact, plugins);
+  ASSERT_FALSE(error.ok());
+  EXPECT_NE(error.message().find("format 1, written by an older nnc, is no "
+                                 "longer read; compile the model again"),
+            std::string::npos)
+      << error.message();
+  EXPECT_EQ(error.message().find('\n'), std::string::npos);
 }
 
 TEST(ArtifactTest, NewerFormatVersionIsRejected) {

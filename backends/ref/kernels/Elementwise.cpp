@@ -12,8 +12,6 @@ namespace nnc::ref {
 
 using namespace detail;
 
-namespace {
-
 const char *nameOf(UnaryOp op) {
   switch (op) {
   case UnaryOp::Neg:
@@ -55,6 +53,8 @@ const char *nameOf(BinaryOp op) {
   }
   return "binary";
 }
+
+namespace {
 
 double sigmoidOf(double x) {
   // Two forms so that exp never overflows: for x < 0, exp(x) < 1.
@@ -192,13 +192,6 @@ Error binaryTyped(BinaryOp op, ConstTensorView a, ConstTensorView b,
 }
 
 } // namespace
-
-std::optional<UnaryOp> unaryOpNamed(std::string_view mnemonic) {
-  for (int i = 0; i < kNumUnaryOps; ++i)
-    if (mnemonic == nameOf(static_cast<UnaryOp>(i)))
-      return static_cast<UnaryOp>(i);
-  return std::nullopt;
-}
 
 Error unary(UnaryOp op, ConstTensorView x, TensorView out) {
   const char *name = nameOf(op);

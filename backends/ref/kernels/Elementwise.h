@@ -20,14 +20,12 @@
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
 
-#include <optional>
-#include <string_view>
 
 namespace nnc::ref {
 
 /// The unary maps, named as their nn ops are (nameOf); a new one is added
-/// here and in Elementwise.cpp alone: lowering finds it by its op's name,
-/// and the serializer accepts every value below kNumUnaryOps.
+/// here and in Elementwise.cpp alone: the ref interpreter has a row for
+/// every value below kNumUnaryOps.
 enum class UnaryOp {
   Neg,
   Abs,
@@ -42,15 +40,18 @@ enum class UnaryOp {
 };
 inline constexpr int kNumUnaryOps = static_cast<int>(UnaryOp::Softplus) + 1;
 enum class BinaryOp { Add, Sub, Mul, Div, Pow };
+inline constexpr int kNumBinaryOps = static_cast<int>(BinaryOp::Pow) + 1;
+
+/// The mnemonic of the nn op that `op` computes ("tanh", "add"); the ref
+/// interpreter has a row for "nn." + each (RefSteps.cpp).
+const char *nameOf(UnaryOp op);
+const char *nameOf(BinaryOp op);
 
 /// out = op(x); `out` has x's shape and dtype. Exp, Log, Sqrt, Relu,
 /// Sigmoid, Tanh and Gelu need a float x. log of a negative number and sqrt
 /// of one give NaN, as in IEEE arithmetic. Gelu is the exact form
 /// 0.5 x (1 + erf(x / sqrt 2)).
 rt::Error unary(UnaryOp op, rt::ConstTensorView x, rt::TensorView out);
-
-/// The map of the nn op named `mnemonic` ("tanh"), if it is one.
-std::optional<UnaryOp> unaryOpNamed(std::string_view mnemonic);
 
 /// out = op(a, b) with NumPy broadcasting; a, b and out share one dtype and
 /// out has the broadcast shape. Pow needs floats.
