@@ -221,6 +221,16 @@ OpResult batchNormRule(OpCall &call) {
   return result;
 }
 
+OpResult layerNormRule(OpCall &call) {
+  if (std::string err = checkAllFloat(call); !err.empty())
+    return failure(err);
+  if (floatAttr(call, "eps") <= 0)
+    return failure("eps must be positive");
+  const std::vector<TensorType> &ops = call.operands;
+  return fromShape(shape::layerNorm(ops[0].shape, ops[1].shape, ops[2].shape),
+                   ops[0].dtype);
+}
+
 OpResult dropoutRule(OpCall &call) {
   double rate = floatAttr(call, "rate");
   if (!(rate >= 0 && rate < 1))

@@ -81,6 +81,22 @@ LogicalResult BatchNormOp::buildGradient(OpBuilder &builder,
   return success();
 }
 
+LogicalResult LayerNormOp::buildGradient(OpBuilder &builder,
+                                         ValueRange resultGrads,
+                                         SmallVectorImpl<Value> &operandGrads) {
+  if (Value dy = beginGradientRule(*this, resultGrads, operandGrads)) {
+    auto grad = builder.create<LayerNormGradOp>(getLoc(), getX(), getGamma(),
+                                                dy, getEpsAttr());
+    operandGrads[0] = grad.getDx();
+    operandGrads[1] = grad.getDgamma();
+    operandGrads[2] = grad.getDbeta();
+  }
+  return success();
+}
+
+// Built by LayerNormOp's rule, never differentiated itself.
+NNC_NO_GRADIENT_RULE(LayerNormGradOp)
+
 LogicalResult DropoutOp::buildGradient(OpBuilder &builder,
                                        ValueRange resultGrads,
                                        SmallVectorImpl<Value> &operandGrads) {

@@ -1,7 +1,8 @@
 //===- NNLayerOps.td - Convolution, pooling, normalisation -*- tablegen -*-===//
 //
-// The layer-level ops over NCHW images and the stochastic/stateful ops
-// (batch_norm, dropout) whose training behaviour is chosen by an attribute.
+// The layer-level ops over NCHW images, layer_norm (with its gradient op),
+// and the stochastic/stateful ops (batch_norm, dropout) whose training
+// behaviour is chosen by an attribute.
 //
 //===----------------------------------------------------------------------===//
 
@@ -154,6 +155,67 @@ def NN_BatchNormOp : NN_InferredOp<"batch_norm", [SameOperandsElementType]> {
                       NN_FloatTensor:$new_var);
   let assemblyFormat = [{
     operands attr-dict `:` type(operands) `->` type(results)
+  }];
+}
+
+def NN_LayerNormOp : NN_InferredOp<"layer_norm",
+    [SameOperandsAndResultElementType, AllTypesMatch<["gamma", "beta"]>]> {
+  let nnFusion = "Reduction";
+  let nnDsl = [NN_Dsl<"layer_norm", "layerNormRule", 3, 3, [
+      NN_DslAttr<"eps", "Float", "1e-5">]>];
+  let summary = "layer normalisation over the trailing axes";
+  let description = [{
+    Normalises `x` over its trailing axes, those of `gamma`'s shape (PyTorch's
+    `normalized_shape`), and scales it per element of those axes:
+    `y = gamma * (x - mu) / sqrt(sigma2 + eps) + beta`, where `mu` and
+    `sigma2` are the mean and biased variance of each group of trailing
+    elements. `beta` has `gamma`'s shape; `eps` defaults to 1e-5. The same
+    in training and evaluation: there are no running statistics.
+
+    Example:
+
+    ```mlir
+    %y = nn.layer_norm %x, %gamma, %beta : tensor<?x32x64xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$gamma,
+                       NN_FloatTensor:$beta,
+                       DefaultValuedAttr<F64Attr, "1e-5">:$eps);
+  let results = (outs NN_FloatTensor:$y);
+  let assemblyFormat = [{
+    $x `,` $gamma `,` $beta (`eps` $eps^)? attr-dict `:` type($x) `,`
+    type($gamma)
+  }];
+}
+
+// Declared beside its forward op: the two share the statistics' definition.
+def NN_LayerNormGradOp : NN_InferredOp<"layer_norm_grad",
+    [SameOperandsAndResultElementType, AllTypesMatch<["x", "dy"]>]> {
+  let nnFusion = "Reduction";
+  let summary = "gradient of layer_norm";
+  let description = [{
+    Gives `(dx, dgamma, dbeta)` for the forward input `x`, the scale `gamma`
+    and the result's gradient `dy`, recomputing each group's statistics from
+    `x`: with `xhat = (x - mu) * rstd`, `g = dy * gamma` and means over the
+    group, `dx = rstd * (g - mean(g) - xhat * mean(g * xhat))`;
+    `dgamma = sum(dy * xhat)` and `dbeta = sum(dy)` over the leading axes.
+    `eps` (default 1e-5) is the forward op's.
+
+    Example:
+
+    ```mlir
+    %dx, %dgamma, %dbeta = nn.layer_norm_grad %x, %gamma, %dy
+        : tensor<?x32x64xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$gamma,
+                       NN_FloatTensor:$dy,
+                       DefaultValuedAttr<F64Attr, "1e-5">:$eps);
+  let results = (outs NN_FloatTensor:$dx, NN_FloatTensor:$dgamma,
+                      NN_FloatTensor:$dbeta);
+  let assemblyFormat = [{
+    $x `,` $gamma `,` $dy (`eps` $eps^)? attr-dict `:` type($x) `,`
+    type($gamma)
   }];
 }
 

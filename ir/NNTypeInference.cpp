@@ -339,6 +339,36 @@ LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<LayerNormOp>(loc);
+  auto s = ctx.shapes({adaptor.getX(), adaptor.getGamma(), adaptor.getBeta()},
+                      {"input", "gamma", "beta"});
+  if (failed(s))
+    return failure();
+  return ctx.push(shape::layerNorm((*s)[0], (*s)[1], (*s)[2]), adaptor.getX(),
+                  types);
+}
+
+LogicalResult LayerNormGradOp::inferReturnTypes(MLIRContext *,
+                                                std::optional<Location> loc,
+                                                Adaptor adaptor,
+                                                SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<LayerNormGradOp>(loc);
+  auto s = ctx.shapes({adaptor.getX(), adaptor.getGamma(), adaptor.getDy()},
+                      {"input", "gamma", "dy"});
+  if (failed(s))
+    return failure();
+  if (failed(ctx.push(shape::layerNormGrad((*s)[0], (*s)[1], (*s)[2]),
+                      adaptor.getX(), types)))
+    return failure();
+  // dgamma and dbeta.
+  types.append(2, adaptor.getGamma().getType());
+  return success();
+}
+
 LogicalResult DropoutOp::inferReturnTypes(MLIRContext *,
                                           std::optional<Location> loc,
                                           Adaptor adaptor,

@@ -522,6 +522,33 @@ ShapeResult pool2d(const Shape &input, const Window2d &window) {
   return finish({input[0], input[1], oh, ow});
 }
 
+ShapeResult layerNorm(const Shape &input, const Shape &gamma,
+                      const Shape &beta) {
+  if (std::string e = validateAll({&input, &gamma, &beta}); !e.empty())
+    return ShapeResult::failure(e);
+  if (gamma.empty() || gamma.size() > input.size())
+    return ShapeResult::failure(
+        "layer_norm gamma " + toString(gamma) +
+        " must name 1 to rank(input) trailing dimensions of input " +
+        toString(input));
+  if (beta != gamma)
+    return ShapeResult::failure("layer_norm beta " + toString(beta) +
+                                " must equal gamma " + toString(gamma));
+  size_t offset = input.size() - gamma.size();
+  for (size_t i = 0; i < gamma.size(); ++i) {
+    if (isDyn(input[offset + i]) || isDyn(gamma[i]))
+      return ShapeResult::failure("layer_norm normalises over static "
+                                  "dimensions; input is " +
+                                  toString(input));
+    if (input[offset + i] != gamma[i])
+      return ShapeResult::failure("layer_norm gamma " + toString(gamma) +
+                                  " must equal the trailing dimensions of "
+                                  "input " +
+                                  toString(input));
+  }
+  return ShapeResult::success(input);
+}
+
 ShapeResult batchNorm(const Shape &input, const Shape &gamma, const Shape &beta,
                       const Shape &mean, const Shape &var) {
   if (std::string e = validateAll({&input, &gamma, &beta, &mean, &var});
@@ -741,6 +768,14 @@ ShapeResult avgPool2dGrad(const Shape &grad,
     return input;
   return matchGrad("avg_pool2d_grad", pool2d(input.shape, window), grad,
                    input.shape);
+}
+
+ShapeResult layerNormGrad(const Shape &input, const Shape &gamma,
+                          const Shape &grad) {
+  if (std::string e = validate(grad); !e.empty())
+    return ShapeResult::failure(e);
+  return matchGrad("layer_norm_grad", layerNorm(input, gamma, gamma), grad,
+                   input);
 }
 
 ShapeResult batchNormGrad(const Shape &input, const Shape &gamma,

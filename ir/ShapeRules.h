@@ -109,6 +109,11 @@ ShapeResult pool2d(const Shape &input, const Window2d &window);
 ShapeResult batchNorm(const Shape &input, const Shape &gamma,
                       const Shape &beta, const Shape &mean, const Shape &var);
 
+/// layer_norm: gamma and beta equal, non-empty and static, and equal to
+/// input's trailing dimensions (which must be static); the result is input.
+ShapeResult layerNorm(const Shape &input, const Shape &gamma,
+                      const Shape &beta);
+
 /// gather along `axis`: x[:axis] + indices + x[axis+1:].
 ShapeResult gather(const Shape &input, const Shape &indices, int64_t axis);
 
@@ -183,6 +188,12 @@ ShapeResult avgPool2dGrad(const Shape &grad,
 /// dbeta have gamma's shape.
 ShapeResult batchNormGrad(const Shape &input, const Shape &gamma,
                           const Shape &mean, const Shape &var,
+                          const Shape &grad);
+
+/// layer_norm_grad: layerNorm's checks (gamma standing for beta) and
+/// `grad` equal to `input`; the result is dx's shape, `input`. dgamma and
+/// dbeta have gamma's shape.
+ShapeResult layerNormGrad(const Shape &input, const Shape &gamma,
                           const Shape &grad);
 
 /// softmax_cross_entropy_grad: softmaxCrossEntropy's checks and a scalar

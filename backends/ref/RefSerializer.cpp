@@ -50,9 +50,9 @@ flatbuffers::Offset<fb::Program> writeProgram(flatbuffers::FlatBufferBuilder &b,
                                    longs(b, slot.shape), slot.index));
   std::vector<flatbuffers::Offset<fb::Constant>> constants;
   for (const rt::Tensor &constant : program.constants) {
-    auto data = b.CreateVector(
-        reinterpret_cast<const uint8_t *>(constant.rawData()),
-        constant.byteSize());
+    auto data =
+        b.CreateVector(reinterpret_cast<const uint8_t *>(constant.rawData()),
+                       constant.byteSize());
     constants.push_back(
         fb::CreateConstant(b, static_cast<uint8_t>(constant.dtype()),
                            longs(b, constant.shape()), data));
@@ -62,10 +62,9 @@ flatbuffers::Offset<fb::Program> writeProgram(flatbuffers::FlatBufferBuilder &b,
     std::vector<flatbuffers::Offset<fb::Attr>> attrs;
     for (const auto &[name, value] : step.attrs)
       attrs.push_back(writeAttr(b, name, value));
-    steps.push_back(fb::CreateStep(b, b.CreateString(step.op),
-                                   b.CreateVector(step.inputs),
-                                   b.CreateVector(step.outputs),
-                                   b.CreateVector(attrs)));
+    steps.push_back(
+        fb::CreateStep(b, b.CreateString(step.op), b.CreateVector(step.inputs),
+                       b.CreateVector(step.outputs), b.CreateVector(attrs)));
   }
   return fb::CreateProgram(b, b.CreateString(program.name), program.numBuffers,
                            b.CreateVector(slots), b.CreateVector(constants),
@@ -148,11 +147,11 @@ rt::Expected<Program> readProgram(const fb::Program &in) {
       if (!type)
         return type.takeError();
       uint64_t bytes = constant->data() ? constant->data()->size() : 0;
-      if (bytes != static_cast<uint64_t>(rt::elementCount(shape)) *
-                       rt::dtypeSize(*type))
+      if (bytes !=
+          static_cast<uint64_t>(rt::elementCount(shape)) * rt::dtypeSize(*type))
         return rt::Error::failure(
-            "constant " + std::to_string(program.constants.size()) +
-            " holds " + std::to_string(bytes) + " bytes, not those of " +
+            "constant " + std::to_string(program.constants.size()) + " holds " +
+            std::to_string(bytes) + " bytes, not those of " +
             rt::typeToString(*type, shape));
       rt::Expected<rt::Tensor> tensor = rt::Tensor::create(*type, shape);
       if (!tensor.ok())
@@ -185,8 +184,7 @@ rt::Expected<Program> readProgram(const fb::Program &in) {
         const rt::Tensor &constant =
             program.constants[static_cast<size_t>(slot.index)];
         if (constant.dtype() != slot.dtype || constant.shape() != slot.shape)
-          return rt::Error::failure(where +
-                                    "type differs from its constant's");
+          return rt::Error::failure(where + "type differs from its constant's");
       }
       program.slots.push_back(std::move(slot));
     }

@@ -15,6 +15,7 @@
 #include "backends/ref/kernels/Dropout.h"
 #include "backends/ref/kernels/Elementwise.h"
 #include "backends/ref/kernels/ElementwiseGrad.h"
+#include "backends/ref/kernels/LayerNorm.h"
 #include "backends/ref/kernels/Loss.h"
 #include "backends/ref/kernels/LossGrad.h"
 #include "backends/ref/kernels/Matmul.h"
@@ -53,10 +54,9 @@ constexpr Arity fixed(size_t inputs, size_t outputs = 1) {
 
 /// A row whose kernel takes the attribute struct `Attrs` that `read` fills.
 template <typename Attrs>
-StepRow row(std::string op, Arity arity,
-            std::function<Attrs(AttrReader &)> read,
-            std::function<rt::Error(const Attrs &, const In &, const Out &)>
-                run) {
+StepRow
+row(std::string op, Arity arity, std::function<Attrs(AttrReader &)> read,
+    std::function<rt::Error(const Attrs &, const In &, const Out &)> run) {
   StepRow result;
   result.op = std::move(op);
   result.minInputs = arity.minInputs;
@@ -127,6 +127,8 @@ struct BatchNormStepAttrs {
 BatchNormStepAttrs batchNormAttrs(AttrReader &r) {
   return {{r.real("eps"), r.real("momentum")}, r.flag("training")};
 }
+
+LayerNormAttrs layerNormAttrs(AttrReader &r) { return {r.real("eps")}; }
 
 DropoutAttrs dropoutAttrs(AttrReader &r) {
   DropoutAttrs attrs;
@@ -219,9 +221,10 @@ void addTensorRows(std::vector<StepRow> &rows) {
           return reduce(kind, in[0], attrs, out[0]);
         }));
   }
-  rows.push_back(plain("nn.reshape", fixed(1), [](const In &in, const Out &out) {
-    return reshape(in[0], out[0]);
-  }));
+  rows.push_back(
+      plain("nn.reshape", fixed(1), [](const In &in, const Out &out) {
+        return reshape(in[0], out[0]);
+      }));
   rows.push_back(row<TransposeAttrs>(
       "nn.transpose", fixed(1),
       [](AttrReader &r) { return TransposeAttrs{r.ints("perm")}; },
@@ -286,12 +289,16 @@ void addLayerRows(std::vector<StepRow> &rows) {
           return error;
         return copyBytes(in[4], out[2]);
       }));
+  rows.push_back(row<LayerNormAttrs>(
+      "nn.layer_norm", fixed(3), layerNormAttrs,
+      [](const LayerNormAttrs &attrs, const In &in, const Out &out) {
+        return layerNorm(in[0], in[1], in[2], attrs, out[0]);
+      }));
   // Input 1, when present, is the training step's counter.
   rows.push_back(row<DropoutAttrs>(
       "nn.dropout", {1, 2, 1}, dropoutAttrs,
       [](const DropoutAttrs &attrs, const In &in, const Out &out) {
-        rt::Expected<DropoutAttrs> now =
-            withStepCounter("dropout", attrs, in);
+        rt::Expected<DropoutAttrs> now = withStepCounter("dropout", attrs, in);
         if (!now)
           return now.takeError();
         return dropout(in[0], *now, out[0]);
@@ -311,28 +318,30 @@ void addLayerRows(std::vector<StepRow> &rows) {
 
 /// The backward ops of docs/autodiff.md.
 void addGradientRows(std::vector<StepRow> &rows) {
-  rows.push_back(plain("nn.maximum", fixed(2), [](const In &in, const Out &out) {
-    return maximum(in[0], in[1], out[0]);
-  }));
-  rows.push_back(plain("nn.minimum", fixed(2), [](const In &in, const Out &out) {
-    return minimum(in[0], in[1], out[0]);
-  }));
+  rows.push_back(
+      plain("nn.maximum", fixed(2), [](const In &in, const Out &out) {
+        return maximum(in[0], in[1], out[0]);
+      }));
+  rows.push_back(
+      plain("nn.minimum", fixed(2), [](const In &in, const Out &out) {
+        return minimum(in[0], in[1], out[0]);
+      }));
   rows.push_back(plain("nn.sign", fixed(1), [](const In &in, const Out &out) {
     return sign(in[0], out[0]);
   }));
-  rows.push_back(plain("nn.relu_grad", fixed(2), [](const In &in,
-                                                     const Out &out) {
-    return reluGrad(in[0], in[1], out[0]);
-  }));
+  rows.push_back(
+      plain("nn.relu_grad", fixed(2), [](const In &in, const Out &out) {
+        return reluGrad(in[0], in[1], out[0]);
+      }));
   rows.push_back(row<LeakyReluAttrs>(
       "nn.leaky_relu_grad", fixed(2), leakyReluAttrs,
       [](const LeakyReluAttrs &attrs, const In &in, const Out &out) {
         return leakyReluGrad(in[0], in[1], attrs, out[0]);
       }));
-  rows.push_back(plain("nn.gelu_grad", fixed(2), [](const In &in,
-                                                     const Out &out) {
-    return geluGrad(in[0], in[1], out[0]);
-  }));
+  rows.push_back(
+      plain("nn.gelu_grad", fixed(2), [](const In &in, const Out &out) {
+        return geluGrad(in[0], in[1], out[0]);
+      }));
   rows.push_back(row<ReduceAttrs>(
       "nn.reduce_max_grad", fixed(3), reduceAttrs,
       [](const ReduceAttrs &attrs, const In &in, const Out &out) {
@@ -377,6 +386,13 @@ void addGradientRows(std::vector<StepRow> &rows) {
       "nn.avg_pool2d_grad", fixed(1), avgPoolAttrs,
       [](const Pool2dAttrs &attrs, const In &in, const Out &out) {
         return avgPool2dGrad(in[0], attrs, out[0]);
+      }));
+  // Outputs dx, dgamma, dbeta.
+  rows.push_back(row<LayerNormAttrs>(
+      "nn.layer_norm_grad", fixed(3, 3), layerNormAttrs,
+      [](const LayerNormAttrs &attrs, const In &in, const Out &out) {
+        return layerNormGrad(in[0], in[1], in[2], attrs, out[0], out[1],
+                             out[2]);
       }));
   // Outputs dx, dgamma, dbeta.
   rows.push_back(row<BatchNormGradAttrs>(

@@ -1,6 +1,8 @@
 //===- LayerConformanceTest.cpp - Convolution, pooling, norm, dropout -----===//
 //
-// NCHW layer ops on images small enough to check every output by hand.
+// NCHW layer ops on images small enough to check every output by hand, and
+// layer_norm, checked by hand and against its definition in double
+// precision.
 //
 //===----------------------------------------------------------------------===//
 
@@ -217,6 +219,132 @@ TEST_P(BackendConformance, BatchNormTrainUpdatesRunningStatistics) {
   expectClose(inPlace[0], {2, 2}, {-1, -1, 1, 1});
   expectClose(inPlace[1], {2}, {0.2, 0.4});
   expectClose(inPlace[2], {2}, {1.1, 1.7});
+}
+
+//===----------------------------------------------------------------------===//
+// layer_norm
+//===----------------------------------------------------------------------===//
+
+TEST_P(BackendConformance, LayerNormByHand) {
+  // Rows {1, 3} (mean 2, biased var 1) and {2, 6} (mean 4, var 4), eps 0:
+  // xhat = {-1, 1} in both; y = gamma * xhat + beta.
+  KernelRun out =
+      run(R"mlir(
+    func.func @kernel_0(%x: tensor<2x2xf32>, %g: tensor<2xf32>, %b: tensor<2xf32>) -> tensor<2x2xf32> {
+      %y = nn.layer_norm %x, %g, %b eps 0.0 : tensor<2x2xf32>, tensor<2xf32>
+      return %y : tensor<2x2xf32>
+    })mlir",
+          {f32({2, 2}, {1, 3, 2, 6}), f32({2}, {2, 3}), f32({2}, {0, 1})});
+  if (!out)
+    return;
+  expectClose(out[0], {2, 2}, {-2, 4, -2, 4});
+}
+
+namespace {
+
+/// Deterministic, irregular values in [-2, 2].
+std::vector<float> wave(size_t count, double phase) {
+  std::vector<float> values(count);
+  for (size_t i = 0; i < count; ++i)
+    values[i] = static_cast<float>(2 * std::sin(0.7 * double(i) + phase) *
+                                   std::cos(0.13 * double(i * i)));
+  return values;
+}
+
+/// layer_norm and its gradient in double precision, straight from their
+/// definitions (two passes per row), for x [rows, features].
+struct LayerNormTruth {
+  std::vector<double> y, dx, dgamma, dbeta;
+};
+LayerNormTruth layerNormTruth(const std::vector<float> &x,
+                              const std::vector<float> &gamma,
+                              const std::vector<float> &beta,
+                              const std::vector<float> &dy, double eps) {
+  size_t features = gamma.size(), rows = x.size() / features;
+  LayerNormTruth t;
+  t.y.resize(x.size());
+  t.dx.resize(x.size());
+  t.dgamma.assign(features, 0);
+  t.dbeta.assign(features, 0);
+  for (size_t r = 0; r < rows; ++r) {
+    const float *xr = &x[r * features];
+    double mean = 0, var = 0;
+    for (size_t f = 0; f < features; ++f)
+      mean += xr[f] / double(features);
+    for (size_t f = 0; f < features; ++f)
+      var += (xr[f] - mean) * (xr[f] - mean) / double(features);
+    double rstd = 1 / std::sqrt(var + eps);
+    double meanG = 0, meanGXhat = 0;
+    for (size_t f = 0; f < features; ++f) {
+      double xhat = (xr[f] - mean) * rstd, d = dy[r * features + f];
+      t.y[r * features + f] = xhat * gamma[f] + beta[f];
+      meanG += d * gamma[f] / double(features);
+      meanGXhat += d * gamma[f] * xhat / double(features);
+      t.dgamma[f] += d * xhat;
+      t.dbeta[f] += d;
+    }
+    for (size_t f = 0; f < features; ++f) {
+      double xhat = (xr[f] - mean) * rstd;
+      t.dx[r * features + f] =
+          rstd * (dy[r * features + f] * gamma[f] - meanG - xhat * meanGXhat);
+    }
+  }
+  return t;
+}
+
+std::string layerNormGraph(int64_t rows, int64_t features) {
+  std::string x = "tensor<" + std::to_string(rows) + "x" +
+                  std::to_string(features) + "xf32>";
+  std::string g = "tensor<" + std::to_string(features) + "xf32>";
+  return "func.func @kernel_0(%x: " + x + ", %g: " + g + ", %b: " + g +
+         ", %dy: " + x + ") -> (" + x + ", " + x + ", " + g + ", " + g +
+         ") {\n  %y = nn.layer_norm %x, %g, %b eps 0.01 : " + x + ", " + g +
+         "\n  %dx, %dg, %db = nn.layer_norm_grad %x, %g, %dy eps 0.01 : " + x +
+         ", " + g + "\n  return %y, %dx, %dg, %db : " + x + ", " + x + ", " +
+         g + ", " + g + "\n}";
+}
+
+} // namespace
+
+TEST_P(BackendConformance, LayerNormAndGradientAtSeveralWidths) {
+  // Widths 1 (every xhat is 0), 3, 17 and 127 (not multiples of a vector);
+  // 5 rows, so that the sums over rows cross a thread split.
+  for (int64_t features : {1, 3, 17, 127}) {
+    SCOPED_TRACE("features " + std::to_string(features));
+    const int64_t rows = 5;
+    size_t n = static_cast<size_t>(rows * features);
+    std::vector<float> x = wave(n, 0.3), dy = wave(n, 1.1);
+    std::vector<float> gamma = wave(size_t(features), 2.0),
+                       beta = wave(size_t(features), 2.9);
+    KernelRun out = run(layerNormGraph(rows, features),
+                        {f32({rows, features}, x), f32({features}, gamma),
+                         f32({features}, beta), f32({rows, features}, dy)});
+    if (!out)
+      return;
+    LayerNormTruth truth = layerNormTruth(x, gamma, beta, dy, 0.01);
+    expectClose(out[0], {rows, features}, truth.y, 1e-5);
+    expectClose(out[1], {rows, features}, truth.dx, 1e-4);
+    expectClose(out[2], {features}, truth.dgamma, 1e-4);
+    expectClose(out[3], {features}, truth.dbeta, 1e-4);
+  }
+}
+
+TEST_P(BackendConformance, LayerNormOverTwoTrailingAxes) {
+  // x [2, 2, 2] normalised over its last two axes: rows {0..3}, {4..7},
+  // each mean m and biased var 1.25; gamma and beta are [2, 2].
+  KernelRun out = run(
+      R"mlir(
+    func.func @kernel_0(%x: tensor<2x2x2xf32>, %g: tensor<2x2xf32>, %b: tensor<2x2xf32>) -> tensor<2x2x2xf32> {
+      %y = nn.layer_norm %x, %g, %b eps 0.0 : tensor<2x2x2xf32>, tensor<2x2xf32>
+      return %y : tensor<2x2x2xf32>
+    })mlir",
+      {iota({2, 2, 2}), f32({2, 2}, {1, 1, 1, 2}), f32({2, 2}, {0, 0, 0, 1})});
+  if (!out)
+    return;
+  double s = 1 / std::sqrt(1.25);
+  expectClose(out[0], {2, 2, 2},
+              {-1.5 * s, -0.5 * s, 0.5 * s, 3 * s + 1, -1.5 * s, -0.5 * s,
+               0.5 * s, 3 * s + 1});
 }
 
 //===----------------------------------------------------------------------===//

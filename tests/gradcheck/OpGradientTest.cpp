@@ -449,7 +449,7 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 //===----------------------------------------------------------------------===//
-// conv2d, pooling, batch_norm.
+// conv2d, pooling, batch_norm, layer_norm.
 //===----------------------------------------------------------------------===//
 
 struct LayerCase {
@@ -591,7 +591,18 @@ INSTANTIATE_TEST_SUITE_P(
         LayerCase{"batch_norm_training_rank2",
                   batchNormArgs({5, 3}, 3),
                   batchNorm({5, 3}, 3, "{eps = 0.01 : f64, training = true}"),
-                  {5, 3}}),
+                  {5, 3}},
+        // x, gamma and beta all get gradients; eps far from the default.
+        LayerCase{"layer_norm",
+                  {{"x", {3, 17}}, {"gamma", {17}}, {"beta", {17}}},
+                  "  %out = nn.layer_norm %x, %gamma, %beta eps 0.1 : " +
+                      tensorType({3, 17}) + ", " + tensorType({17}),
+                  {3, 17}},
+        LayerCase{"layer_norm_two_axes",
+                  {{"x", {2, 3, 4}}, {"gamma", {3, 4}}, {"beta", {3, 4}}},
+                  "  %out = nn.layer_norm %x, %gamma, %beta : " +
+                      tensorType({2, 3, 4}) + ", " + tensorType({3, 4}),
+                  {2, 3, 4}}),
     [](const testing::TestParamInfo<LayerCase> &info) {
       return std::string(info.param.name);
     });

@@ -72,6 +72,12 @@ std::optional<std::vector<bool>> splitOperands(Operation *op, int64_t rows) {
         }
         return byShape();
       })
+      .Case<nn::LayerNormOp>([&](nn::LayerNormOp norm) -> Result {
+        // Rows are independent groups unless gamma spans axis 0 too.
+        if (tensorTypeOf(norm.getGamma()).getRank() >= outRank)
+          return std::nullopt;
+        return byShape();
+      })
       .Case<nn::SoftmaxOp, nn::LogSoftmaxOp>([&](auto softmax) -> Result {
         if (normalizeAxis(softmax.getAxis(), outRank) == 0)
           return std::nullopt;

@@ -1,9 +1,10 @@
-//===- NNToLinalgLayer.cpp - Pooling, batch_norm, dropout to linalg -------===//
+//===- NNToLinalgLayer.cpp - Pooling, norms, dropout to linalg ------------===//
 //
 // Pooling windows are linalg reductions over a padded input (with a
 // shape-only window operand, as linalg's own pooling ops); the pooling
 // gradients scatter through scf loops over tensors; batch_norm sums per
-// channel in f64 as ref; dropout evaluates ref's counter-based hash
+// channel and layer_norm per row (and per feature for its gradient) in f64
+// as ref; dropout evaluates ref's counter-based hash
 // (splitmix64 of seed, step and flat element index) bit for bit.
 //
 //===----------------------------------------------------------------------===//
@@ -542,6 +543,199 @@ LogicalResult lowerBatchNormGrad(nn::BatchNormGradOp op, PatternRewriter &r) {
 }
 
 //===----------------------------------------------------------------------===//
+// layer_norm
+//===----------------------------------------------------------------------===//
+
+/// The iteration space of x [rows..., features...] for a layer norm whose
+/// gamma has rank `featureRank`: the maps of x, of a per-row tensor and of
+/// a per-feature one, and which dims are features.
+struct LayerNormSpace {
+  int64_t rank = 0;
+  AffineMap identity, perRow, perFeature;
+  SmallVector<bool> isFeature;
+  RankedTensorType rowType; ///< f64 [rows...]
+  double features = 1;
+
+  LayerNormSpace(MLIRContext *context, RankedTensorType x, int64_t featureRank)
+      : rank(x.getRank()) {
+    auto urank = static_cast<unsigned>(rank);
+    int64_t lead = rank - featureRank;
+    identity = AffineMap::getMultiDimIdentityMap(urank, context);
+    SmallVector<AffineExpr> rowDims, featureDims;
+    for (int64_t d = 0; d < rank; ++d) {
+      bool feature = d >= lead;
+      isFeature.push_back(feature);
+      (feature ? featureDims : rowDims)
+          .push_back(getAffineDimExpr(static_cast<unsigned>(d), context));
+      if (feature)
+        features *= double(x.getDimSize(d));
+    }
+    perRow = AffineMap::get(urank, 0, rowDims, context);
+    perFeature = AffineMap::get(urank, 0, featureDims, context);
+    rowType = RankedTensorType::get(x.getShape().take_front(lead),
+                                    Float64Type::get(context));
+  }
+
+  /// Iterators reducing the features (per-row sums) or the rows
+  /// (per-feature sums).
+  SmallVector<IteratorType> reducing(bool features) const {
+    SmallVector<IteratorType> result;
+    for (bool feature : isFeature)
+      result.push_back(feature == features ? IteratorType::reduction
+                                           : IteratorType::parallel);
+    return result;
+  }
+  SmallVector<IteratorType> parallel() const {
+    return SmallVector<IteratorType>(static_cast<size_t>(rank),
+                                     IteratorType::parallel);
+  }
+};
+
+/// Per row of x: the mean and 1 / sqrt(biased variance + eps), in f64.
+std::pair<Value, Value> layerStatistics(OpBuilder &b, Location loc, Value x,
+                                        const LayerNormSpace &space,
+                                        double eps) {
+  Type f64 = b.getF64Type();
+  Value sum = buildReduction(
+      b, loc, x, space.isFeature, f64, 0.0,
+      [](OpBuilder &nb, Location nl, Value v) { return toF64(nb, nl, v); },
+      [](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
+        return nb.create<arith::AddFOp>(nl, acc, v);
+      });
+  Value mean = buildElementwise(
+      b, loc, space.rowType, sum,
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        return SmallVector<Value>{nb.create<arith::DivFOp>(
+            nl, a[0], scalarConstant(nb, nl, f64, space.features))};
+      });
+  Value squares =
+      buildGeneric(b, loc, ValueRange{x, mean}, {space.identity, space.perRow},
+                   filledTensor(b, loc, space.rowType, 0.0), space.perRow,
+                   space.reducing(/*features=*/true),
+                   [](OpBuilder &nb, Location nl, ValueRange a) {
+                     Value d = nb.create<arith::SubFOp>(nl, toF64(nb, nl, a[0]),
+                                                        a[1]);
+                     return SmallVector<Value>{nb.create<arith::AddFOp>(
+                         nl, a[2], nb.create<arith::MulFOp>(nl, d, d))};
+                   })
+          .front();
+  Value rstd = buildElementwise(
+      b, loc, space.rowType, squares,
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value variance = nb.create<arith::DivFOp>(
+            nl, a[0], scalarConstant(nb, nl, f64, space.features));
+        Value root = nb.create<math::SqrtOp>(
+            nl, nb.create<arith::AddFOp>(nl, variance,
+                                         scalarConstant(nb, nl, f64, eps)));
+        return SmallVector<Value>{nb.create<arith::DivFOp>(
+            nl, scalarConstant(nb, nl, f64, 1.0), root)};
+      });
+  return {mean, rstd};
+}
+
+LogicalResult lowerLayerNorm(nn::LayerNormOp op, PatternRewriter &r) {
+  Location loc = op.getLoc();
+  RankedTensorType type = tensorTypeOf(op.getX());
+  Type element = type.getElementType();
+  LayerNormSpace space(r.getContext(), type,
+                       tensorTypeOf(op.getGamma()).getRank());
+  auto [mean, rstd] = layerStatistics(r, loc, op.getX(), space,
+                                      op.getEpsAttr().getValueAsDouble());
+  Value y =
+      buildGeneric(
+          r, loc,
+          ValueRange{op.getX(), mean, rstd, op.getGamma(), op.getBeta()},
+          {space.identity, space.perRow, space.perRow, space.perFeature,
+           space.perFeature},
+          emptyTensor(r, loc, type), space.identity, space.parallel(),
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            Value xhat = b.create<arith::MulFOp>(
+                l, b.create<arith::SubFOp>(l, toF64(b, l, a[0]), a[1]), a[2]);
+            Value value = b.create<arith::AddFOp>(
+                l, b.create<arith::MulFOp>(l, xhat, toF64(b, l, a[3])),
+                toF64(b, l, a[4]));
+            return SmallVector<Value>{fromF64(b, l, value, element)};
+          })
+          .front();
+  r.replaceOp(op, y);
+  return success();
+}
+
+LogicalResult lowerLayerNormGrad(nn::LayerNormGradOp op, PatternRewriter &r) {
+  Location loc = op.getLoc();
+  MLIRContext *context = r.getContext();
+  Value x = op.getX(), dy = op.getDy(), gamma = op.getGamma();
+  RankedTensorType type = tensorTypeOf(x);
+  Type element = type.getElementType();
+  LayerNormSpace space(context, type, tensorTypeOf(gamma).getRank());
+  auto [mean, rstd] =
+      layerStatistics(r, loc, x, space, op.getEpsAttr().getValueAsDouble());
+  auto xhatOf = [](OpBuilder &b, Location l, Value xv, Value m, Value s) {
+    return b.create<arith::MulFOp>(
+        l, b.create<arith::SubFOp>(l, toF64(b, l, xv), m), s);
+  };
+  // Per row: the sums of g = dy * gamma and of g * xhat.
+  SmallVector<Value> rowSums = buildGeneric(
+      r, loc, ValueRange{x, dy, gamma, mean, rstd},
+      {space.identity, space.identity, space.perFeature, space.perRow,
+       space.perRow},
+      ValueRange{filledTensor(r, loc, space.rowType, 0.0),
+                 filledTensor(r, loc, space.rowType, 0.0)},
+      {space.perRow, space.perRow}, space.reducing(/*features=*/true),
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        Value g =
+            b.create<arith::MulFOp>(l, toF64(b, l, a[1]), toF64(b, l, a[2]));
+        Value xhat = xhatOf(b, l, a[0], a[3], a[4]);
+        return SmallVector<Value>{
+            b.create<arith::AddFOp>(l, a[5], g),
+            b.create<arith::AddFOp>(l, a[6],
+                                    b.create<arith::MulFOp>(l, g, xhat))};
+      });
+  Value dx =
+      buildGeneric(
+          r, loc, ValueRange{x, dy, gamma, mean, rstd, rowSums[0], rowSums[1]},
+          {space.identity, space.identity, space.perFeature, space.perRow,
+           space.perRow, space.perRow, space.perRow},
+          emptyTensor(r, loc, type), space.identity, space.parallel(),
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            Value n = scalarConstant(b, l, b.getF64Type(), space.features);
+            Value g = b.create<arith::MulFOp>(l, toF64(b, l, a[1]),
+                                              toF64(b, l, a[2]));
+            Value xhat = xhatOf(b, l, a[0], a[3], a[4]);
+            Value centred = b.create<arith::SubFOp>(
+                l,
+                b.create<arith::SubFOp>(l, g,
+                                        b.create<arith::DivFOp>(l, a[5], n)),
+                b.create<arith::MulFOp>(l, xhat,
+                                        b.create<arith::DivFOp>(l, a[6], n)));
+            return SmallVector<Value>{fromF64(
+                b, l, b.create<arith::MulFOp>(l, a[4], centred), element)};
+          })
+          .front();
+  // Per feature, over the rows: dgamma = sum(dy * xhat), dbeta = sum(dy).
+  auto featureType =
+      RankedTensorType::get(tensorTypeOf(gamma).getShape(), r.getF64Type());
+  SmallVector<Value> featureSums = buildGeneric(
+      r, loc, ValueRange{x, dy, mean, rstd},
+      {space.identity, space.identity, space.perRow, space.perRow},
+      ValueRange{filledTensor(r, loc, featureType, 0.0),
+                 filledTensor(r, loc, featureType, 0.0)},
+      {space.perFeature, space.perFeature}, space.reducing(/*features=*/false),
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        Value d = toF64(b, l, a[1]);
+        Value xhat = xhatOf(b, l, a[0], a[2], a[3]);
+        return SmallVector<Value>{
+            b.create<arith::AddFOp>(l, a[4],
+                                    b.create<arith::MulFOp>(l, d, xhat)),
+            b.create<arith::AddFOp>(l, a[5], d)};
+      });
+  r.replaceOp(op,
+              {dx, narrowFromF64(r, loc, featureSums[0], tensorTypeOf(gamma)),
+               narrowFromF64(r, loc, featureSums[1], tensorTypeOf(gamma))});
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // dropout
 //===----------------------------------------------------------------------===//
 
@@ -656,6 +850,8 @@ void nnc::cpu::populateNNToLinalgLayerPatterns(RewritePatternSet &patterns) {
                FnPattern<nn::AvgPool2dGradOp, lowerAvgPoolGrad>,
                FnPattern<nn::BatchNormOp, lowerBatchNorm>,
                FnPattern<nn::BatchNormGradOp, lowerBatchNormGrad>,
+               FnPattern<nn::LayerNormOp, lowerLayerNorm>,
+               FnPattern<nn::LayerNormGradOp, lowerLayerNormGrad>,
                FnPattern<nn::DropoutOp, lowerDropout>,
                FnPattern<nn::DropoutGradOp, lowerDropoutGrad>>(
       patterns.getContext());

@@ -249,6 +249,20 @@ func.func @bn_channels(%x: tensor<?x16x8x8xf32>, %g: tensor<8xf32>, %v: tensor<1
 }
 // -----
 
+func.func @layer_norm_features(%x: tensor<?x32x64xf32>, %g: tensor<32xf32>) {
+  // expected-error @+1 {{layer_norm gamma [32] must equal the trailing dimensions of input [?, 32, 64]}}
+  %y = nn.layer_norm %x, %g, %g : tensor<?x32x64xf32>, tensor<32xf32>
+  return
+}
+// -----
+
+func.func @layer_norm_dynamic(%x: tensor<?x64xf32>, %g: tensor<?x64xf32>) {
+  // expected-error @+1 {{layer_norm normalises over static dimensions; input is [?, 64]}}
+  %y = nn.layer_norm %x, %g, %g : tensor<?x64xf32>, tensor<?x64xf32>
+  return
+}
+// -----
+
 func.func @dropout_int(%x: tensor<4xi32>) {
   // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float or 64-bit float values, but got 'tensor<4xi32>'}}
   %0 = nn.dropout %x : tensor<4xi32>

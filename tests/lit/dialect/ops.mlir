@@ -151,6 +151,15 @@ func.func @pool(%x: tensor<?x16x32x32xf32>, %y: tensor<?x16x8x8xf32>) -> (tensor
   return %0, %1, %2 : tensor<?x16x16x16xf32>, tensor<?x16x8x8xf32>, tensor<?x16x4x4xf32>
 }
 
+// CHECK-LABEL: func.func @layer_norm
+func.func @layer_norm(%x: tensor<?x32x64xf32>, %g: tensor<64xf32>, %b: tensor<64xf32>) -> (tensor<?x32x64xf32>, tensor<?x32x64xf32>, tensor<64xf32>, tensor<64xf32>) {
+  // CHECK: nn.layer_norm %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x32x64xf32>, tensor<64xf32>
+  %y = nn.layer_norm %x, %g, %b : tensor<?x32x64xf32>, tensor<64xf32>
+  // CHECK: nn.layer_norm_grad %{{.*}}, %{{.*}}, %{{.*}} eps 1.000000e-03 : tensor<?x32x64xf32>, tensor<64xf32>
+  %dx, %dg, %db = nn.layer_norm_grad %x, %g, %y eps 1.0e-3 : tensor<?x32x64xf32>, tensor<64xf32>
+  return %y, %dx, %dg, %db : tensor<?x32x64xf32>, tensor<?x32x64xf32>, tensor<64xf32>, tensor<64xf32>
+}
+
 // CHECK-LABEL: func.func @batch_norm_dropout
 func.func @batch_norm_dropout(%x: tensor<?x16x8x8xf32>, %g: tensor<16xf32>, %b: tensor<16xf32>, %m: tensor<16xf32>, %v: tensor<16xf32>, %h: tensor<?x128xf32>) -> (tensor<?x16x8x8xf32>, tensor<16xf32>, tensor<16xf32>, tensor<?x128xf32>) {
   // CHECK: nn.batch_norm %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {training = true} : tensor<?x16x8x8xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32> -> tensor<?x16x8x8xf32>, tensor<16xf32>, tensor<16xf32>

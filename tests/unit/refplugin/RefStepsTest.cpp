@@ -147,8 +147,7 @@ TEST(RefSerializerTest, RoundTripRunsTheSame) {
   ASSERT_EQ(read.steps.size(), 2u);
   EXPECT_EQ(std::get<double>(read.steps[1].attrs.at("alpha")), 0.5);
   // (x + c) with leaky slope 0.5 below zero.
-  EXPECT_EQ(run(read, {1, 1, -4, 0}),
-            (std::vector<float>{2, 0, -1, -1}));
+  EXPECT_EQ(run(read, {1, 1, -4, 0}), (std::vector<float>{2, 0, -1, -1}));
   // Reserializing gives the same bytes: nothing is lost or reordered.
   EXPECT_EQ(serializePrograms(*programs), bytes);
 }
