@@ -51,7 +51,8 @@ check: build
 	$(MAKE) test
 
 # Side-by-side benchmark of nnc and its peers (numpy/OpenBLAS GEMM, PyTorch
-# MLP and LeNet) on the same threads; not part of `make check`. It prints a
+# MLP and LeNet) on the same threads, then the cost of calling nnc from
+# Python against PyTorch eager; not part of `make check`. It prints a
 # table and keeps the raw results in $(BUILD_DIR)/bench/results.jsonl.
 # BENCH_FLAGS passes options on, e.g. BENCH_FLAGS="--threads 1 --rounds 5".
 BENCH_FLAGS ?=
@@ -62,6 +63,8 @@ bench: build bench-deps
 	mkdir -p $(BUILD_DIR)/bench
 	/usr/bin/python3 bench/run_bench.py --nnc $(NNC) \
 	  --json-out $(BUILD_DIR)/bench/results.jsonl $(BENCH_FLAGS)
+	/usr/bin/python3 bench/python_overhead.py --nnc $(NNC) \
+	  --module $(BUILD_DIR)/python
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -9,7 +9,8 @@ OMP_NUM_THREADS, OMP_WAIT_POLICY, OPENBLAS_CORETYPE):
 CASE is gemm_256, gemm_512, gemm_1024 (numpy.matmul into a preallocated
 output), mlp_train_b32, mlp_train_b128, lenet_train_b64 (a whole SGD-momentum
 step: zero_grad, forward, backward, update) or mlp_infer_b1 (torch.no_grad,
-eager and TorchScript traced+frozen; the faster is kept). Each case is timed
+eager and TorchScript traced+frozen; the faster is kept; mlp_infer_b1_eager
+times eager alone). Each case is timed
 as nnc bench times nnc: W untimed calls, then up to R timed calls, each phase
 stopping after S seconds; median per call. Prints one JSON line per case.
 """
@@ -125,6 +126,8 @@ def make_cases(name):
         return [train_case(lenet(), (1, 28, 28), int(name[len("lenet_train_b"):]))]
     if name == "mlp_infer_b1":
         return infer_cases()
+    if name == "mlp_infer_b1_eager":  # eager alone (bench/python_overhead.py)
+        return infer_cases()[:1]
     raise SystemExit(f"peer.py: unknown case '{name}'")
 
 

@@ -7,9 +7,11 @@
 #   lib/nnc/runtime-plugins/*.so       runtime-only plugins for nnc-run
 #                                      (installed by their own folders)
 #   include/nnc/PluginABI.h            the plugin C ABI
+#   include/nnc/nnc.h, lib/libnnc.so   the C++ API for running artifacts
 #   lib/cmake/nnc/                     find_package(nnc): nnc::plugin_abi and
 #                                      nnc_add_plugin, for plugins built
-#                                      outside this tree
+#                                      outside this tree; nnc::nnc, for
+#                                      programs that embed models
 #
 # Included last from the top-level CMakeLists.txt, once every target exists.
 
@@ -26,6 +28,9 @@ set_target_properties(nnc PROPERTIES INSTALL_RPATH_USE_LINK_PATH ON)
 install(FILES ${PROJECT_SOURCE_DIR}/runtime/PluginABI.h
         DESTINATION ${NNC_INSTALL_INCLUDEDIR}/nnc)
 install(TARGETS NNCPluginABI EXPORT nncTargets)
+install(FILES ${PROJECT_SOURCE_DIR}/api/nnc.h
+        DESTINATION ${NNC_INSTALL_INCLUDEDIR}/nnc)
+install(TARGETS nnc_api EXPORT nncTargets LIBRARY DESTINATION lib)
 install(EXPORT nncTargets NAMESPACE nnc:: DESTINATION ${NNC_INSTALL_CMAKEDIR})
 
 # The ABI version, read from the header so that it has one source of truth;

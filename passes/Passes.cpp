@@ -11,4 +11,11 @@ namespace {
 } // namespace
 } // namespace nnc
 
-void nnc::registerPasses() { registerNNCPasses(); }
+void nnc::registerPasses() {
+  // Once per process: the CLI and the Python module both call it.
+  static const bool registered = [] {
+    registerNNCPasses();
+    return true;
+  }();
+  (void)registered;
+}

@@ -97,6 +97,18 @@ def SimplifyPass : Pass<"nn-simplify"> {
   let dependentDialects = ["nnc::nn::NNDialect"];
 }
 
+def TrainingModePass : Pass<"nn-training-mode", "mlir::func::FuncOp"> {
+  let summary = "switches batch_norm and dropout to training mode";
+  let description = [{
+    Sets `training = true` on every `nn.batch_norm` (normalise with the
+    batch's statistics) and `nn.dropout` (drop, with the mask of step 0
+    unless a step operand is given). `nnc grad --training-mode` and
+    `nnc gradcheck --training-mode` run it before differentiating, so the
+    gradient is the one the training step follows; the training step itself
+    does the same to its copy of the forward, with its step counter.
+  }];
+}
+
 def AutodiffPass : Pass<"nn-autodiff", "mlir::ModuleOp"> {
   let summary = "builds @grad, the gradient of @forward's loss";
   let description = [{

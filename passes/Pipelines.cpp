@@ -44,6 +44,8 @@ std::string nnc::compilePipeline(const CompilePipelineOptions &options) {
   if (options.batch > 0)
     passes.push_back("func.func(nn-specialize-batch{batch-size=" +
                      std::to_string(options.batch) + "})");
+  if (options.trainingMode && options.goal != PipelineGoal::TrainingStep)
+    passes.push_back("func.func(nn-training-mode)");
   if (options.goal != PipelineGoal::Forward && options.optimize &&
       options.simplify)
     passes.push_back(optimizePass(/*simplify=*/true));
@@ -74,9 +76,14 @@ nnc::buildCompilePipeline(OpPassManager &pm,
 }
 
 void nnc::registerPipelines() {
-  PassPipelineRegistration<OptimizePipelineOptions>(
-      "nn-optimize",
-      "simplifies nn graphs: canonicalize, cse, nn-simplify, canonicalize, "
-      "cse (each can be switched off)",
-      buildOptimizePipeline);
+  // Once per process: the CLI and the Python module both call it.
+  static const bool registered = [] {
+    PassPipelineRegistration<OptimizePipelineOptions>(
+        "nn-optimize",
+        "simplifies nn graphs: canonicalize, cse, nn-simplify, canonicalize, "
+        "cse (each can be switched off)",
+        buildOptimizePipeline);
+    return true;
+  }();
+  (void)registered;
 }

@@ -51,6 +51,9 @@ struct CompilePipelineOptions {
   bool promoteToF64 = false;
   /// nn-autodiff's wrt-inputs (Gradient only).
   std::vector<std::string> wrtInputs;
+  /// Forward and Gradient: batch_norm and dropout as in training
+  /// (nn-training-mode, before autodiff). The training step always is.
+  bool trainingMode = false;
   /// nn-training-step's options, as KEY=VALUE (TrainingStep only).
   std::vector<std::string> trainingOptions;
   /// Whether the graph optimisations run (nnc ir's unoptimised stages

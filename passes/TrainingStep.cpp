@@ -120,19 +120,6 @@ Value scalarConstant(OpBuilder &builder, Location loc, Type elementType,
                type, builder.getFloatAttr(elementType, value))));
 }
 
-/// Switches batch-norm and dropout to training mode; dropout draws its mask
-/// from `step`.
-void enterTrainingMode(Block &body, Value step) {
-  for (Operation &op : body) {
-    if (auto batchNorm = dyn_cast<nn::BatchNormOp>(op))
-      batchNorm.setTraining(true);
-    if (auto dropout = dyn_cast<nn::DropoutOp>(op)) {
-      dropout.setTraining(true);
-      dropout.getStepMutable().assign(step);
-    }
-  }
-}
-
 /// Scales `grads` in place by min(1, clipNorm / (||grads||_2 + 1e-6)), the
 /// norm taken over all of them together.
 LogicalResult clipByGlobalNorm(OpBuilder &builder, Location loc,

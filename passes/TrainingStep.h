@@ -18,6 +18,10 @@
 
 namespace nnc {
 
+/// Switches the batch_norm and dropout ops of `body` to training mode;
+/// dropout draws its mask from `step` when it is given, else from step 0.
+void enterTrainingMode(mlir::Block &body, mlir::Value step);
+
 /// Options of the training step. An unset field takes the module's
 /// `nn.train` value (`optimizer`, `hyper.NAME`), else the default noted.
 struct TrainingStepOptions {

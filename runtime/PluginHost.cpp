@@ -154,9 +154,14 @@ Expected<LoadedPlugin> loadPlugin(const std::string &path) {
 
   // RTLD_NOW: an unresolved symbol fails here, with a message, rather than
   // as a crash at the first call. RTLD_LOCAL: plugins must not see each
-  // other's symbols.
+  // other's symbols. RTLD_NODELETE: a compiling plugin registers type
+  // names with the process's one libMLIR, which keeps pointers to them, so
+  // its code must stay mapped after the last handle closes (a process that
+  // opens plugins again, as the Python module does per model, would
+  // otherwise crash in the next compile).
   dlerror();
-  void *handle = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  void *handle =
+      dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (!handle) {
     std::string reason = dlopenReason(openPath);
     if (isNotASharedLibrary(reason))
@@ -180,9 +185,40 @@ Expected<LoadedPlugin> loadPlugin(const std::string &path) {
 
 namespace {
 
+/// The parent of `path`'s last component; empty at the root.
+std::string parentOf(const std::string &path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos || slash == 0 ? "" : path.substr(0, slash);
+}
+
+/// When this code runs inside a shared object rather than an executable
+/// (the Python module), the nearest folder above that object holding
+/// lib/nnc/plugins: the build folder, or the install prefix. Empty
+/// otherwise.
+std::string sharedObjectPrefix() {
+  Dl_info info;
+  if (!dladdr(reinterpret_cast<void *>(&sharedObjectPrefix), &info) ||
+      !info.dli_fname)
+    return "";
+  std::string object = info.dli_fname;
+  if (object.size() < 3 || object.compare(object.size() - 3, 3, ".so") != 0)
+    return "";
+  char resolved[4096];
+  if (!realpath(object.c_str(), resolved))
+    return "";
+  struct stat status;
+  for (std::string dir = parentOf(resolved); !dir.empty(); dir = parentOf(dir))
+    if (stat((dir + "/lib/nnc/plugins").c_str(), &status) == 0 &&
+        S_ISDIR(status.st_mode))
+      return dir;
+  return "";
+}
+
 /// The folder above the running executable's (the install prefix, or the
 /// build folder); empty when the executable cannot be found.
 std::string installPrefix() {
+  if (std::string prefix = sharedObjectPrefix(); !prefix.empty())
+    return prefix;
   // The kernel's own record of the running executable, with symlinks
   // resolved, so a symlinked `nnc` still finds the plugins of its install.
   std::string buffer(4096, '\0');

@@ -10,6 +10,7 @@ PACKAGES=(
   clang-19 libclang-rt-19-dev
   libtbb-dev libfmt-dev libflatbuffers-dev flatbuffers-compiler
   googletest libgtest-dev zlib1g-dev
+  pybind11-dev python3-dev python3-numpy python3-pytest
 )
 
 missing=()

@@ -22,6 +22,10 @@ RULES = [
     ("backends/ref/RefProgram.*", (), COMPILER + ("frontend/", "ir/", "passes/", "tools/")),
     ("backends/ref/RefSerializer.*", (), COMPILER + ("frontend/", "ir/", "passes/", "tools/")),
     ("backends/ref/RefPlugin.cpp", (), COMPILER + ("frontend/", "ir/", "passes/", "tools/")),
+    ("backends/ref/RefSteps.*", (), COMPILER + ("frontend/", "ir/", "passes/", "tools/")),
+    ("backends/ref/RefAttrs.*", (), COMPILER + ("frontend/", "ir/", "passes/", "tools/")),
+    # libnnc, the C++ API for running artifacts, is the runtime's alone.
+    ("api/*", (), COMPILER + OURS_ABOVE_RUNTIME),
     # The deployment runner links the runtime alone (of tools/nnc it takes
     # ExitCode.h, one enum).
     ("tools/nnc-run/*", (), COMPILER + ("frontend/", "ir/", "passes/", "backends/", "tools/driver/")),

@@ -172,6 +172,10 @@ struct RunFlags {
   }
 };
 
+inline constexpr const char *kTrainingModeHelp =
+    "batch_norm with batch statistics and dropout dropping (mask of step 0), "
+    "as in the training step";
+
 struct GradFlags {
   cl::SubCommand sub{"grad", "Write the loss and the gradient of every "
                              "trainable parameter"};
@@ -179,6 +183,7 @@ struct GradFlags {
   cl::list<std::string> inputs, freeze, wrt;
   cl::opt<std::string> params, outputDir;
   cl::opt<uint64_t> seed;
+  cl::opt<bool> trainingMode;
   SessionFlags session;
   explicit GradFlags(cl::OptionCategory &c)
       : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
@@ -196,10 +201,13 @@ struct GradFlags {
                   cl::cat(c)),
         seed("seed", cl::desc("Mixed into every initializer's seed"),
              cl::init(0), cl::sub(sub), cl::cat(c)),
+        trainingMode("training-mode", cl::desc(kTrainingModeHelp), cl::sub(sub),
+                     cl::cat(c)),
         session(sub, c) {}
   GradOptions get() const {
-    return {session.get(), model,          listValues(inputs), params,
-            seed,          listValues(freeze), listValues(wrt),    outputDir};
+    return {session.get(),   model,     listValues(inputs),
+            params,          seed,      listValues(freeze),
+            listValues(wrt), outputDir, trainingMode};
   }
 };
 
@@ -212,6 +220,7 @@ struct GradcheckFlags {
   cl::opt<uint64_t> seed;
   cl::opt<int64_t> batch, samples;
   cl::opt<double> tolerance;
+  cl::opt<bool> trainingMode;
   SessionFlags session;
   explicit GradcheckFlags(cl::OptionCategory &c)
       : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
@@ -228,10 +237,12 @@ struct GradcheckFlags {
                 cl::init(16), cl::sub(sub), cl::cat(c)),
         tolerance("tolerance", cl::desc("Largest relative error accepted"),
                   cl::init(1e-6), cl::sub(sub), cl::cat(c)),
+        trainingMode("training-mode", cl::desc(kTrainingModeHelp), cl::sub(sub),
+                     cl::cat(c)),
         session(sub, c) {}
   GradcheckOptions get() const {
-    return {session.get(), model,   listValues(inputs), params,
-            seed,          batch,   samples,  tolerance};
+    return {session.get(), model,   listValues(inputs), params,      seed,
+            batch,         samples, tolerance,          trainingMode};
   }
 };
 

@@ -12,6 +12,7 @@
 #include "tools/nnc/ProfileReport.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include <string>
@@ -99,6 +100,8 @@ struct GradOptions {
   std::vector<std::string> freeze;
   std::vector<std::string> wrtInputs;
   std::string outputDir;
+  /// --training-mode: batch_norm and dropout as in the training step.
+  bool trainingMode = false;
 };
 
 /// `nnc grad MODEL.nn`: writes loss.npy and grad_NAME.npy per trainable
@@ -117,6 +120,8 @@ struct GradcheckOptions {
   int64_t samples = 16;
   /// Largest relative error accepted.
   double tolerance = 1e-6;
+  /// --training-mode: batch_norm and dropout as in the training step.
+  bool trainingMode = false;
 };
 
 /// `nnc gradcheck MODEL.nn`: compares the gradient graph with central
@@ -129,6 +134,14 @@ struct ScheduleOptions {
   int64_t stepEpochs = 10;       ///< step: multiply by gamma every N epochs
   double gamma = 0.1;
   double minLr = 0; ///< cosine: the final learning rate
+};
+
+/// What an epoch of training gave, for TrainOptions::onEpochEnd.
+struct EpochReport {
+  int64_t epoch = 0; ///< 1-based
+  double loss = 0;   ///< mean over the epoch's samples
+  std::optional<double> accuracy;
+  std::optional<double> evalLoss, evalAccuracy;
 };
 
 struct TrainOptions {
@@ -164,6 +177,9 @@ struct TrainOptions {
   /// The training step's profile over the run: --profile, --trace.
   ProfileRequest profile;
   bool shuffle = true;
+  /// Called after each epoch (and its evaluation): the trainer's hook for
+  /// callers that embed it, such as the Python module's history.
+  std::function<void(const EpochReport &)> onEpochEnd;
 };
 
 struct EvalOptions {

@@ -62,36 +62,50 @@ CompiledGraph::load(const rt::ArtifactGraph &graph,
 }
 
 bool CompiledGraph::run(const Lookup &lookup, unsigned threads) {
-  const rt::ExecutionPlan &plan = executor->plan();
-  std::vector<rt::ConstTensorView> inputViews;
-  inputViews.reserve(plan.inputs.size());
-  for (const rt::ExternalBinding &binding : plan.inputs) {
-    const rt::Tensor *tensor = nullptr;
-    auto unused = unusedInputs.find(binding.name);
-    if (binding.role == "input" && unused != unusedInputs.end())
-      tensor = &unused->second;
-    else
-      tensor = lookup(binding.role, binding.name);
-    if (!tensor) {
-      llvm::errs() << "error: no value for " << binding.role << " '"
-                   << binding.name << "'\n";
-      return false;
-    }
-    inputViews.push_back(tensor->view());
-  }
   std::vector<rt::TensorView> outputViews;
   outputViews.reserve(outputs.size());
   for (Result &result : outputs)
     outputViews.push_back(result.tensor.view());
-
-  std::optional<tbb::global_control> threadCap;
-  if (threads > 0)
-    threadCap.emplace(tbb::global_control::max_allowed_parallelism, threads);
-  if (rt::Error error = executor->run(inputViews, outputViews); !error.ok()) {
+  auto views =
+      [&](const std::string &role,
+          const std::string &name) -> std::optional<rt::ConstTensorView> {
+    if (const rt::Tensor *tensor = lookup(role, name))
+      return tensor->view();
+    return std::nullopt;
+  };
+  if (rt::Error error = runInto(views, outputViews, threads); !error.ok()) {
     llvm::errs() << "error: " << error.message() << "\n";
     return false;
   }
   return true;
+}
+
+rt::Error CompiledGraph::runInto(const ViewLookup &lookup,
+                                 const std::vector<rt::TensorView> &outputViews,
+                                 unsigned threads) {
+  const rt::ExecutionPlan &plan = executor->plan();
+  std::vector<rt::ConstTensorView> inputViews;
+  inputViews.reserve(plan.inputs.size());
+  for (const rt::ExternalBinding &binding : plan.inputs) {
+    auto unused = unusedInputs.find(binding.name);
+    std::optional<rt::ConstTensorView> view;
+    if (binding.role == "input" && unused != unusedInputs.end())
+      view = unused->second.view();
+    else
+      view = lookup(binding.role, binding.name);
+    if (!view)
+      return rt::Error::failure("no value for " + binding.role + " '" +
+                                binding.name + "'");
+    inputViews.push_back(*view);
+  }
+  if (outputViews.size() != outputs.size())
+    return rt::Error::failure(
+        "the graph has " + std::to_string(outputs.size()) + " results, given " +
+        std::to_string(outputViews.size()) + " buffers");
+  std::optional<tbb::global_control> threadCap;
+  if (threads > 0)
+    threadCap.emplace(tbb::global_control::max_allowed_parallelism, threads);
+  return executor->run(inputViews, outputViews);
 }
 
 CompiledGraph::Result *CompiledGraph::findResult(const std::string &role,

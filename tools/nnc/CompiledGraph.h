@@ -53,6 +53,18 @@ public:
   /// Prints a one-line error and returns false on failure.
   bool run(const Lookup &lookup, unsigned threads);
 
+  /// The view bound to an argument, by its role and name; nullopt if none.
+  using ViewLookup = std::function<std::optional<rt::ConstTensorView>(
+      const std::string &role, const std::string &name)>;
+
+  /// Runs once on the caller's memory: the arguments are read in place
+  /// through `lookup`, and the results are written into `outputs`, one per
+  /// result of results(), of its type. run() is this over the graph's own
+  /// result tensors. Prints nothing: a failure is the returned error.
+  rt::Error runInto(const ViewLookup &lookup,
+                    const std::vector<rt::TensorView> &outputs,
+                    unsigned threads);
+
   struct Result {
     std::string role; ///< output, loss, grad, param_update, ...
     std::string name;

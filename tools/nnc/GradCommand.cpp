@@ -34,6 +34,7 @@ ExitCode runGrad(const GradOptions &options) {
   request.batch = *batch;
   request.freeze = options.freeze;
   request.wrtInputs = options.wrtInputs;
+  request.trainingMode = options.trainingMode;
   std::unique_ptr<CompiledGraph> graph = session->compile(request);
   if (!graph)
     return UserError;

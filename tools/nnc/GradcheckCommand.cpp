@@ -128,6 +128,7 @@ ExitCode runGradcheck(const GradcheckOptions &options) {
   GraphRequest request;
   request.batch = program.batchSymbol.empty() ? 0 : batch;
   request.promoteToF64 = true;
+  request.trainingMode = options.trainingMode;
   std::unique_ptr<CompiledGraph> forward = session->compile(request);
   request.kind = GraphKind::Gradient;
   std::unique_ptr<CompiledGraph> gradient = session->compile(request);

@@ -2,6 +2,8 @@
 
 #include "tools/nnc/ModelSession.h"
 
+#include "passes/Passes.h"
+
 #include "tools/nnc/Context.h"
 #include "tools/nnc/SourceDiagnosticHandler.h"
 
@@ -90,6 +92,7 @@ CompilePipelineOptions pipelineFor(const GraphRequest &request,
   options.batch = request.batch;
   options.promoteToF64 = request.promoteToF64;
   options.wrtInputs = request.wrtInputs;
+  options.trainingMode = request.trainingMode;
   for (const auto &[key, value] : request.trainingOptions)
     options.trainingOptions.push_back(key + "=" + value);
   return options;
@@ -177,9 +180,11 @@ std::pair<int64_t, int64_t> countCorrect(const AccuracySpec &spec,
       correct += (valueAt(p, i) >= 0.5) == (valueAt(l, i) >= 0.5);
     return {correct, n};
   }
-  if (p.shape().size() != 2 || l.numElements() != p.shape()[0])
+  // Logits [n, ..., c] against one label per position.
+  if (p.shape().size() < 2 || p.shape().back() == 0 ||
+      l.numElements() * p.shape().back() != p.numElements())
     return {0, 0};
-  int64_t rows = p.shape()[0], classes = p.shape()[1];
+  int64_t rows = l.numElements(), classes = p.shape().back();
   for (int64_t r = 0; r < rows; ++r) {
     int64_t best = 0;
     for (int64_t c = 1; c < classes; ++c)
@@ -250,6 +255,9 @@ std::unique_ptr<ModelSession> openWithLoss(const SessionOptions &options,
 
 std::unique_ptr<ModelSession> ModelSession::open(const SessionOptions &options,
                                                  const std::string &modelPath) {
+  // The pipelines are built from pass names.
+  registerPasses();
+  registerPipelines();
   std::unique_ptr<ModelSession> session(new ModelSession());
   session->options = options;
   std::optional<LoadedModel> loaded = loadModel(modelPath);
@@ -294,35 +302,46 @@ std::unique_ptr<ModelSession> ModelSession::open(const SessionOptions &options,
   return session;
 }
 
-std::optional<int64_t> ModelSession::batchSizeOf(
-    const std::map<std::string, rt::Tensor> &feeds) const {
-  const frontend::Program &program = model.program;
+rt::Expected<int64_t>
+batchSizeOf(const frontend::Program &program,
+            const std::map<std::string, rt::Shape> &shapes) {
   int64_t batch = 0;
   std::string first;
   for (const frontend::Argument &arg : program.arguments) {
     if (arg.role != frontend::Argument::Role::Input || arg.type.shape.empty() ||
         arg.type.shape[0] != shape::kDynamic)
       continue;
-    auto it = feeds.find(arg.name);
-    if (it == feeds.end() || it->second.view().shape().empty())
+    auto it = shapes.find(arg.name);
+    if (it == shapes.end() || it->second.empty())
       continue;
-    int64_t extent = it->second.view().shape()[0];
+    int64_t extent = it->second[0];
     if (batch == 0) {
       batch = extent;
       first = arg.name;
     } else if (extent != batch) {
-      llvm::errs() << "error: inputs disagree on the batch size "
-                   << program.batchSymbol << ": '" << first << "' has " << batch
-                   << ", '" << arg.name << "' has " << extent << "\n";
-      return std::nullopt;
+      return rt::Error::failure("inputs disagree on the batch size " +
+                                program.batchSymbol + ": '" + first + "' has " +
+                                std::to_string(batch) + ", '" + arg.name +
+                                "' has " + std::to_string(extent));
     }
   }
-  if (batch == 0 && !program.batchSymbol.empty()) {
-    llvm::errs() << "error: no input gives the batch size "
-                 << program.batchSymbol << "\n";
+  if (batch == 0 && !program.batchSymbol.empty())
+    return rt::Error::failure("no input gives the batch size " +
+                              program.batchSymbol);
+  return batch;
+}
+
+std::optional<int64_t> ModelSession::batchSizeOf(
+    const std::map<std::string, rt::Tensor> &feeds) const {
+  std::map<std::string, rt::Shape> shapes;
+  for (const auto &[name, tensor] : feeds)
+    shapes[name] = tensor.shape();
+  rt::Expected<int64_t> batch = cli::batchSizeOf(model.program, shapes);
+  if (!batch.ok()) {
+    llvm::errs() << "error: " << batch.message() << "\n";
     return std::nullopt;
   }
-  return batch;
+  return *batch;
 }
 
 std::vector<std::string> ModelSession::inputNames() const {

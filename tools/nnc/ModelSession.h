@@ -49,6 +49,9 @@ struct GraphRequest {
   bool withoutLoss = false;
   /// Gradient only: inputs whose gradients are also wanted.
   std::vector<std::string> wrtInputs;
+  /// Forward and Gradient: batch_norm and dropout as the training step
+  /// runs them (batch statistics; dropping, with the mask of step 0).
+  bool trainingMode = false;
   /// TrainingStep only: `nn-training-step` options overriding the model's
   /// train section, e.g. {"optimizer", "adam"}, {"lr", "0.01"}.
   std::map<std::string, std::string> trainingOptions;
@@ -72,7 +75,8 @@ struct AccuracySpec {
 };
 
 /// Correct predictions in `predictions` against `labels`, and how many were
-/// scored (samples for argmax, elements for a threshold).
+/// scored (positions for argmax: samples, or the tokens of [n, t, c]
+/// logits; elements for a threshold).
 std::pair<int64_t, int64_t> countCorrect(const AccuracySpec &spec,
                                          const rt::Tensor &predictions,
                                          const rt::Tensor &labels);
@@ -121,6 +125,13 @@ private:
   const rt::LoadedPlugin *plugin = nullptr;
   std::optional<AccuracySpec> accuracySpec;
 };
+
+/// The batch size that the `shapes` of fed inputs imply: the leading
+/// extent every input with the batch symbol shares; 0 when the model has
+/// none. An error when inputs disagree or none gives it.
+rt::Expected<int64_t>
+batchSizeOf(const frontend::Program &program,
+            const std::map<std::string, rt::Shape> &shapes);
 
 /// The compile pipeline's options (passes/Pipelines.h) with the graph
 /// optimisations `optimizations` switches on.

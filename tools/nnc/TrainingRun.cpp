@@ -286,6 +286,17 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
       evalMetrics = rt::ProgressMetrics{metrics->loss, metrics->accuracy};
     }
     progress.finishEpoch(trainMetrics, evalMetrics);
+    if (options.onEpochEnd) {
+      EpochReport report;
+      report.epoch = epoch + 1;
+      report.loss = *trainMetrics.loss;
+      report.accuracy = trainMetrics.accuracy;
+      if (evalMetrics) {
+        report.evalLoss = evalMetrics->loss;
+        report.evalAccuracy = evalMetrics->accuracy;
+      }
+      options.onEpochEnd(report);
+    }
     state.trainLoss.push_back(*trainMetrics.loss);
     state.evalLoss.push_back(evalMetrics ? *evalMetrics->loss : NAN);
     state.epochLossSum = 0;

@@ -1,0 +1,163 @@
+//===- Model.cpp - A compiled artifact, loaded and run --------------------===//
+//
+// The runtime's artifact loader behind the public API: the same file
+// checks, plugin search and graph choice as `nnc-run` (runtime/
+// ArtifactLoader.h), each graph deserialized on first use and kept, and
+// the caller's input memory bound in place.
+//
+//===----------------------------------------------------------------------===//
+
+#include "api/ApiSupport.h"
+
+#include "runtime/Artifact.h"
+#include "runtime/ArtifactLoader.h"
+#include "runtime/PluginHost.h"
+
+#include <oneapi/tbb/global_control.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <optional>
+
+using namespace nnc;
+
+struct Model::Impl {
+  rt::Artifact artifact;
+  rt::PluginSet plugins;
+  const rt::LoadedPlugin *backend = nullptr;
+  unsigned threads = 0;
+  std::vector<Port> inputs, outputs;
+  std::map<std::string, rt::LoadedGraph> graphs;
+  /// Zero tensors for inputs a graph binds but never reads (the labels of
+  /// a graph without its loss), by graph and input.
+  std::map<std::string, std::map<std::string, rt::Tensor>> unread;
+  std::mutex running;
+};
+
+Model::Model() : impl(std::make_unique<Impl>()) {}
+Model::~Model() = default;
+
+std::unique_ptr<Model> Model::load(const std::string &path, Status &status,
+                                   const LoadOptions &options) {
+  std::unique_ptr<Model> model(new Model());
+  Impl &impl = *model->impl;
+  rt::Expected<rt::Artifact> artifact = rt::readArtifact(path);
+  if (!artifact.ok()) {
+    status = Status::failure(artifact.message());
+    return nullptr;
+  }
+  impl.artifact = std::move(*artifact);
+  std::vector<std::string> dirs;
+  if (std::string own = rt::installedRuntimePluginDir(); !own.empty())
+    dirs.push_back(own);
+  if (std::string all = rt::installedPluginDir(); !all.empty())
+    dirs.push_back(all);
+  for (std::string &dir : rt::splitPluginPath(std::getenv("NNC_PLUGIN_PATH")))
+    dirs.push_back(std::move(dir));
+  rt::Expected<rt::PluginSet> plugins = rt::findBackendPlugin(
+      impl.artifact.backendName, {}, dirs, options.plugins);
+  if (!plugins.ok()) {
+    status = Status::failure(path + ": " + plugins.message());
+    return nullptr;
+  }
+  impl.plugins = std::move(*plugins);
+  rt::Expected<const rt::LoadedPlugin *> backend =
+      rt::findArtifactBackend(impl.artifact, impl.plugins);
+  if (!backend.ok()) {
+    status = Status::failure(path + ": " + backend.message());
+    return nullptr;
+  }
+  impl.backend = *backend;
+  impl.threads = options.threads;
+  auto toPort = [](const rt::ArtifactPort &port) {
+    return Port{port.name, toApi(port.dtype),
+                std::vector<int64_t>(port.shape.begin(), port.shape.end()),
+                port.batched};
+  };
+  for (const rt::ArtifactPort &port : impl.artifact.inputs)
+    impl.inputs.push_back(toPort(port));
+  for (const rt::ArtifactPort &port : impl.artifact.outputs)
+    impl.outputs.push_back(toPort(port));
+  status = Status();
+  return model;
+}
+
+const std::vector<Port> &Model::inputs() const { return impl->inputs; }
+const std::vector<Port> &Model::outputs() const { return impl->outputs; }
+int64_t Model::batchSize() const { return impl->artifact.batchSize; }
+
+Status Model::run(const std::map<std::string, TensorView> &inputs,
+                  std::map<std::string, Tensor> &results) {
+  std::lock_guard<std::mutex> turn(impl->running);
+  std::vector<std::string> fed;
+  for (const auto &[name, view] : inputs)
+    fed.push_back(name);
+  rt::Expected<const rt::ArtifactGraph *> chosen =
+      rt::selectRunGraph(impl->artifact, fed);
+  if (!chosen.ok())
+    return Status::failure(chosen.message());
+  const rt::ArtifactGraph &graph = **chosen;
+  auto loaded = impl->graphs.find(graph.name);
+  if (loaded == impl->graphs.end()) {
+    rt::Expected<rt::LoadedGraph> made =
+        rt::loadArtifactGraph(graph, *impl->backend);
+    if (!made.ok())
+      return Status::failure(made.message());
+    loaded = impl->graphs.emplace(graph.name, std::move(*made)).first;
+  }
+  std::map<std::string, rt::Tensor> &zeros = impl->unread[graph.name];
+
+  const rt::ExecutionPlan &plan = loaded->second.executor->plan();
+  std::vector<rt::ConstTensorView> inputViews;
+  for (const rt::ExternalBinding &binding : plan.inputs) {
+    if (binding.role == "input") {
+      if (auto it = inputs.find(binding.name); it != inputs.end()) {
+        if (!it->second.data && !it->second.shape.empty())
+          return Status::failure("input '" + binding.name + "' has no data");
+        inputViews.push_back(TensorAccess::view(it->second));
+        continue;
+      }
+      auto zero = zeros.find(binding.name);
+      if (zero == zeros.end()) {
+        const rt::PlanValue &value =
+            plan.values[static_cast<size_t>(binding.value)];
+        rt::Expected<rt::Tensor> made =
+            rt::Tensor::create(value.dtype, value.shape);
+        if (!made.ok())
+          return Status::failure(made.message());
+        zero = zeros.emplace(binding.name, std::move(*made)).first;
+      }
+      inputViews.push_back(zero->second.view());
+      continue;
+    }
+    const rt::ArtifactTensor *stored = impl->artifact.tensor(binding.name);
+    if (!stored)
+      return Status::failure("the artifact holds no " + binding.role + " '" +
+                             binding.name + "'");
+    inputViews.push_back(stored->tensor.view());
+  }
+  std::vector<rt::Tensor> made;
+  std::vector<rt::TensorView> outputViews;
+  made.reserve(plan.outputs.size());
+  for (const rt::ExternalBinding &binding : plan.outputs) {
+    const rt::PlanValue &value =
+        plan.values[static_cast<size_t>(binding.value)];
+    rt::Expected<rt::Tensor> tensor =
+        rt::Tensor::create(value.dtype, value.shape);
+    if (!tensor.ok())
+      return Status::failure(tensor.message());
+    made.push_back(std::move(*tensor));
+    outputViews.push_back(made.back().view());
+  }
+  std::optional<tbb::global_control> cap;
+  if (impl->threads > 0)
+    cap.emplace(tbb::global_control::max_allowed_parallelism, impl->threads);
+  if (rt::Error error = loaded->second.executor->run(inputViews, outputViews);
+      !error.ok())
+    return Status::failure(error.message());
+  results.clear();
+  for (size_t i = 0; i < made.size(); ++i)
+    results.emplace(plan.outputs[i].name,
+                    TensorAccess::wrap(std::move(made[i])));
+  return Status();
+}

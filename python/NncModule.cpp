@@ -1,0 +1,643 @@
+//===- NncModule.cpp - The nnc Python module ------------------------------===//
+//
+// `import nnc`: compile a model (or load a compiled artifact), run it,
+// differentiate it and train it from Python, through the code the nnc
+// command line runs (tools/nnc: ModelSession, CompiledGraph, the trainer),
+// so that both give the same bytes.
+//
+// Memory: arrays passed to run() and grad() are read in place when they
+// are C-contiguous and of the input's dtype (another dtype is a
+// ValueError, a non-contiguous array is copied once); the arrays returned
+// own tensors nnc allocated for that call; `model.params` are views of the
+// model's own parameter tensors, so writing into them changes the model.
+// The GIL is released while a graph runs, so Python threads can drive
+// several models at once; calls on one model take turns.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/nnc/ArtifactGraphSource.h"
+#include "tools/nnc/Commands.h"
+#include "tools/nnc/CompiledGraph.h"
+#include "tools/nnc/ModelSession.h"
+#include "tools/nnc/ParameterStore.h"
+#include "tools/nnc/Trainer.h"
+
+#include "runtime/ArtifactLoader.h"
+#include "runtime/Npy.h"
+#include "runtime/PluginHost.h"
+
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace py = pybind11;
+using namespace nnc;
+
+namespace {
+
+/// nnc.Error: a model or artifact that does not compile or load, a run
+/// that fails in a kernel; the message is nnc's one line.
+PyObject *nncError = nullptr;
+
+[[noreturn]] void raise(const std::string &message) {
+  PyErr_SetString(nncError, message.c_str());
+  throw py::error_already_set();
+}
+
+[[noreturn]] void raiseValue(const std::string &message) {
+  throw py::value_error(message);
+}
+
+py::dtype numpyDType(rt::DType dtype) {
+  switch (dtype) {
+  case rt::DType::F32:
+    return py::dtype::of<float>();
+  case rt::DType::F64:
+    return py::dtype::of<double>();
+  case rt::DType::I32:
+    return py::dtype::of<int32_t>();
+  case rt::DType::I64:
+    return py::dtype::of<int64_t>();
+  case rt::DType::U8:
+    return py::dtype::of<uint8_t>();
+  }
+  return py::dtype::of<float>();
+}
+
+std::vector<py::ssize_t> shapeOf(const rt::Shape &shape) {
+  return std::vector<py::ssize_t>(shape.begin(), shape.end());
+}
+
+/// A NumPy array that owns `tensor`: its memory is freed with the array.
+py::array ownedArray(rt::Tensor tensor) {
+  if (tensor.byteSize() == 0)
+    return py::array(numpyDType(tensor.dtype()), shapeOf(tensor.shape()));
+  auto *owned = new rt::Tensor(std::move(tensor));
+  py::capsule base(owned, [](void *p) { delete static_cast<rt::Tensor *>(p); });
+  return py::array(numpyDType(owned->dtype()), shapeOf(owned->shape()),
+                   owned->rawData(), base);
+}
+
+/// A NumPy view of `tensor`, kept alive by `owner`.
+py::array viewArray(rt::Tensor &tensor, py::handle owner) {
+  return py::array(numpyDType(tensor.dtype()), shapeOf(tensor.shape()),
+                   tensor.rawData(), owner);
+}
+
+/// An array argument checked against the dtype the graph reads: used in
+/// place when C-contiguous, copied once otherwise. `what` names it.
+py::array checkedArray(const py::handle &value, rt::DType dtype,
+                       const std::string &what) {
+  py::array array = py::array::ensure(value);
+  if (!array)
+    raiseValue(what + ": expected a NumPy array");
+  if (!array.dtype().is(numpyDType(dtype)))
+    raiseValue(what + ": expected dtype " + std::string(rt::dtypeName(dtype)) +
+               ", got " + std::string(py::str(array.dtype())));
+  if (!(array.flags() & py::array::c_style))
+    array = py::array::ensure(array, py::array::c_style);
+  return array;
+}
+
+rt::Shape shapeOfArray(const py::array &array) {
+  rt::Shape shape;
+  for (py::ssize_t i = 0; i < array.ndim(); ++i)
+    shape.push_back(array.shape(i));
+  return shape;
+}
+
+rt::ConstTensorView viewOf(const py::array &array, rt::DType dtype) {
+  return rt::ConstTensorView(static_cast<const std::byte *>(array.data()),
+                             dtype, shapeOfArray(array));
+}
+
+/// Fresh tensors for the results of `graph`, and views of them.
+std::vector<rt::Tensor> resultTensors(const cli::CompiledGraph &graph,
+                                      std::vector<rt::TensorView> &views) {
+  std::vector<rt::Tensor> tensors;
+  for (const cli::CompiledGraph::Result &result : graph.results()) {
+    rt::Expected<rt::Tensor> tensor =
+        rt::Tensor::create(result.tensor.dtype(), result.tensor.shape());
+    if (!tensor.ok())
+      raise(tensor.message());
+    tensors.push_back(std::move(*tensor));
+  }
+  for (rt::Tensor &tensor : tensors)
+    views.push_back(tensor.view());
+  return tensors;
+}
+
+/// A new folder under $TMPDIR (or /tmp), for files the module writes for
+/// the code it drives (a model given as text, training data).
+std::string makeTempDir() {
+  const char *base = std::getenv("TMPDIR");
+  std::string pattern =
+      std::string(base && *base ? base : "/tmp") + "/nnc-python-XXXXXX";
+  if (!mkdtemp(pattern.data()))
+    raise("cannot create a temporary folder");
+  return pattern;
+}
+
+/// Removes a folder of makeTempDir when it goes out of scope.
+struct TempDir {
+  std::string path = makeTempDir();
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+
+/// A compiled model (from a .nn source) or a loaded artifact (.nnx).
+class Model {
+public:
+  static std::unique_ptr<Model>
+  compile(const std::string &pathOrSource,
+          const std::optional<std::string> &backend,
+          std::optional<int64_t> batch, bool train,
+          std::optional<unsigned> threads, uint64_t seed) {
+    auto model = std::unique_ptr<Model>(new Model());
+    std::string path = pathOrSource;
+    if (pathOrSource.find('\n') != std::string::npos) {
+      // Source text: the diagnostics name a file, so it gets one.
+      model->sourceDir.emplace();
+      path = model->sourceDir->path + "/model.nn";
+      std::ofstream(path) << pathOrSource;
+    }
+    cli::SessionOptions options;
+    options.backend = backend.value_or("");
+    options.threads = threads.value_or(0);
+    model->session = cli::ModelSession::open(options, path);
+    if (!model->session)
+      raise("cannot compile " + (path == pathOrSource ? path : "the source") +
+            " (the reason is printed above)");
+    if (!model->params.initialize(model->session->program(), "", seed))
+      raise("cannot initialize the parameters");
+    // With a batch size, compile now what the model will run: the
+    // gradient for training, the forward function otherwise.
+    if (batch && train)
+      model->gradientGraph(*batch, /*training=*/false);
+    else if (batch)
+      model->forwardGraph(*batch, /*withLoss=*/false);
+    return model;
+  }
+
+  static std::unique_ptr<Model> load(const std::string &path,
+                                     std::optional<unsigned> threads) {
+    auto model = std::unique_ptr<Model>(new Model());
+    cli::SessionOptions options;
+    options.threads = threads.value_or(0);
+    model->artifact = cli::ArtifactGraphSource::open(path, options);
+    if (!model->artifact)
+      raise("cannot load " + path + " (the reason is printed above)");
+    for (const rt::ArtifactTensor &tensor :
+         model->artifact->artifact().tensors) {
+      if (tensor.role != "param" && tensor.role != "buffer")
+        continue;
+      rt::Expected<rt::Tensor> copy = tensor.tensor.clone();
+      if (!copy.ok())
+        raise(copy.message());
+      model->params.set(tensor.name, std::move(*copy));
+    }
+    return model;
+  }
+
+  std::string backendName() const {
+    return session ? session->backendName() : artifact->artifact().backendName;
+  }
+
+  std::vector<std::string> inputNames() const {
+    if (session)
+      return session->inputNames();
+    std::vector<std::string> names;
+    for (const rt::ArtifactPort &port : artifact->artifact().inputs)
+      names.push_back(port.name);
+    return names;
+  }
+
+  py::dict run(const py::kwargs &inputs) {
+    std::map<std::string, py::array> arrays = namedArrays(inputs);
+    cli::CompiledGraph *graph = nullptr;
+    if (session) {
+      std::vector<std::string> lossOnly = session->lossOnlyInputs();
+      bool withLoss = true;
+      for (const std::string &name : session->inputNames())
+        if (!arrays.count(name)) {
+          if (std::find(lossOnly.begin(), lossOnly.end(), name) ==
+              lossOnly.end())
+            raiseValue("missing input '" + name +
+                       "' (inputs: " + join(session->inputNames()) + ")");
+          withLoss = false;
+        }
+      graph = forwardGraph(batchOf(arrays), withLoss);
+    } else {
+      std::vector<std::string> fed;
+      for (const auto &[name, array] : arrays)
+        fed.push_back(name);
+      rt::Expected<const rt::ArtifactGraph *> chosen =
+          rt::selectRunGraph(artifact->artifact(), fed);
+      if (!chosen.ok())
+        raiseValue(chosen.message());
+      graph = artifact->graph((*chosen)->name);
+      if (!graph)
+        raise("cannot load graph '" + (*chosen)->name + "' of the artifact");
+    }
+    return execute(*graph, arrays, {});
+  }
+
+  py::dict grad(const std::optional<py::dict> &overrides, bool training,
+                const py::kwargs &inputs) {
+    if (!session)
+      raise("a loaded artifact has no gradient function; compile the model "
+            "source");
+    if (!session->program().hasLoss)
+      raise("the model has no loss to differentiate");
+    std::map<std::string, py::array> arrays = namedArrays(inputs);
+    for (const std::string &name : session->inputNames())
+      if (!arrays.count(name))
+        raiseValue("missing input '" + name +
+                   "' (inputs: " + join(session->inputNames()) + ")");
+    cli::CompiledGraph *graph = gradientGraph(batchOf(arrays), training);
+    std::map<std::string, py::array> paramArrays;
+    if (overrides)
+      for (auto [key, value] : *overrides) {
+        std::string name = py::str(key);
+        rt::Tensor *own = params.find(name);
+        if (!own)
+          raiseValue("the model has no parameter '" + name + "'");
+        paramArrays[name] =
+            checkedArray(value, own->dtype(), "parameter '" + name + "'");
+      }
+    return execute(*graph, arrays, paramArrays);
+  }
+
+  cli::CompiledGraph *gradientGraph(int64_t batch, bool training) {
+    if (!session->program().hasLoss)
+      raise("the model has no loss to differentiate");
+    std::unique_ptr<cli::CompiledGraph> &graph = gradients[{batch, training}];
+    if (!graph) {
+      cli::GraphRequest request;
+      request.kind = cli::GraphKind::Gradient;
+      request.batch = batch;
+      request.trainingMode = training;
+      graph = session->compile(request);
+      if (!graph)
+        raise("cannot compile the gradient (the reason is printed above)");
+    }
+    return graph.get();
+  }
+
+  /// Views of the parameters and buffers, kept alive by `self`.
+  py::dict paramViews(py::object self) {
+    py::dict views;
+    for (auto &[name, tensor] : mutableParams())
+      views[py::str(name)] = viewArray(tensor, self);
+    return views;
+  }
+
+  void saveParams(const std::string &dir) const {
+    if (!params.save(dir))
+      raise("cannot save the parameters to " + dir +
+            " (the reason is printed above)");
+  }
+
+  /// Reads DIR/NAME.npy into the parameter tensors in place, so that views
+  /// taken before stay valid.
+  void loadParams(const std::string &dir) {
+    if (!session)
+      raise("load_params needs a model compiled from source");
+    cli::ParameterStore loaded;
+    if (!loaded.initialize(session->program(), dir, 0))
+      raise("cannot load the parameters from " + dir +
+            " (the reason is printed above)");
+    for (auto &[name, tensor] : mutableParams()) {
+      const rt::Tensor *value = loaded.find(name);
+      if (value && value->byteSize() == tensor.byteSize() && value->byteSize())
+        std::memcpy(tensor.rawData(), value->rawData(), tensor.byteSize());
+    }
+  }
+
+  unsigned threads() const {
+    return session ? session->threads() : artifact->threads();
+  }
+
+private:
+  Model() = default;
+
+  static std::string join(const std::vector<std::string> &names) {
+    std::string text;
+    for (const std::string &name : names)
+      text += (text.empty() ? "" : ", ") + name;
+    return text;
+  }
+
+  std::map<std::string, rt::Tensor> &mutableParams() {
+    // ParameterStore hands out mutable tensors by name only.
+    std::map<std::string, rt::Tensor> *all =
+        const_cast<std::map<std::string, rt::Tensor> *>(&params.values());
+    return *all;
+  }
+
+  std::map<std::string, py::array> namedArrays(const py::kwargs &inputs) {
+    std::vector<std::string> names = inputNames();
+    std::map<std::string, py::array> arrays;
+    for (auto [key, value] : inputs) {
+      std::string name = py::str(key);
+      if (std::find(names.begin(), names.end(), name) == names.end())
+        raiseValue("the model has no input '" + name +
+                   "' (inputs: " + join(names) + ")");
+      rt::DType dtype = inputDType(name);
+      arrays[name] = checkedArray(value, dtype, "input '" + name + "'");
+    }
+    return arrays;
+  }
+
+  rt::DType inputDType(const std::string &name) const {
+    if (session) {
+      for (const frontend::Argument &arg : session->program().arguments)
+        if (arg.name == name)
+          return cli::toRuntimeDType(arg.type.dtype);
+    } else {
+      for (const rt::ArtifactPort &port : artifact->artifact().inputs)
+        if (port.name == name)
+          return port.dtype;
+    }
+    return rt::DType::F32;
+  }
+
+  int64_t batchOf(const std::map<std::string, py::array> &arrays) const {
+    std::map<std::string, rt::Shape> shapes;
+    for (const auto &[name, array] : arrays)
+      shapes[name] = shapeOfArray(array);
+    rt::Expected<int64_t> batch = cli::batchSizeOf(session->program(), shapes);
+    if (!batch.ok())
+      raiseValue(batch.message());
+    return *batch;
+  }
+
+  cli::CompiledGraph *forwardGraph(int64_t batch, bool withLoss) {
+    std::unique_ptr<cli::CompiledGraph> &graph =
+        (withLoss ? forwards : predicts)[batch];
+    if (!graph) {
+      cli::GraphRequest request;
+      request.batch = batch;
+      request.withoutLoss = !withLoss;
+      graph = session->compile(request);
+      if (!graph)
+        raise("cannot compile the model (the reason is printed above)");
+    }
+    return graph.get();
+  }
+
+  /// Runs `graph` with the GIL released: inputs from `arrays`, parameters
+  /// from `paramArrays` where given and the model's own otherwise; returns
+  /// the results by name, in arrays that own their memory.
+  py::dict execute(cli::CompiledGraph &graph,
+                   const std::map<std::string, py::array> &arrays,
+                   const std::map<std::string, py::array> &paramArrays) {
+    // Typed views first, while the GIL is held.
+    std::map<std::string, rt::ConstTensorView> inputViews, paramViews;
+    for (const auto &[name, array] : arrays)
+      inputViews.emplace(name, viewOf(array, inputDType(name)));
+    for (const auto &[name, array] : paramArrays)
+      paramViews.emplace(name, viewOf(array, params.find(name)->dtype()));
+    auto lookup =
+        [&](const std::string &role,
+            const std::string &name) -> std::optional<rt::ConstTensorView> {
+      const auto &views = role == "input" ? inputViews : paramViews;
+      if (auto it = views.find(name); it != views.end())
+        return it->second;
+      if (role == "input")
+        return std::nullopt;
+      if (const rt::Tensor *tensor = params.find(name))
+        return tensor->view();
+      return std::nullopt;
+    };
+    std::vector<rt::TensorView> outputViews;
+    std::vector<rt::Tensor> outputs = resultTensors(graph, outputViews);
+    rt::Error error = rt::Error::success();
+    {
+      py::gil_scoped_release release;
+      // An executor runs one graph at a time: calls on one model from
+      // several Python threads take turns, while other models run.
+      std::lock_guard<std::mutex> turn(running);
+      error = graph.runInto(lookup, outputViews, threads());
+    }
+    if (!error.ok()) {
+      // Shape and dtype mismatches are the caller's: ValueError.
+      const std::string &message = error.message();
+      if (message.rfind("input '", 0) == 0 || message.rfind("param '", 0) == 0)
+        raiseValue(message);
+      raise(message);
+    }
+    py::dict results;
+    for (size_t i = 0; i < outputs.size(); ++i)
+      results[py::str(graph.results()[i].name)] =
+          ownedArray(std::move(outputs[i]));
+    return results;
+  }
+
+  std::unique_ptr<cli::ModelSession> session;
+  std::unique_ptr<cli::ArtifactGraphSource> artifact;
+  cli::ParameterStore params;
+  std::map<int64_t, std::unique_ptr<cli::CompiledGraph>> forwards, predicts;
+  /// By batch size and training mode.
+  std::map<std::pair<int64_t, bool>, std::unique_ptr<cli::CompiledGraph>>
+      gradients;
+  /// Holds model.nn for a model given as source text.
+  std::optional<TempDir> sourceDir;
+  std::mutex running;
+};
+
+/// A data argument: an array (written to `dir` as NAME.npy, the trainer's
+/// input format) or a path to a file.
+std::string dataArgument(const std::string &name, const py::handle &value,
+                         const std::string &dir) {
+  if (py::isinstance<py::str>(value))
+    return name + "=" + std::string(py::str(value));
+  py::array array = py::array::ensure(value, py::array::c_style);
+  if (!array)
+    raiseValue("data '" + name + "': expected a NumPy array or a path");
+  std::string path = dir + "/" + name + ".npy";
+  rt::DType dtype;
+  if (array.dtype().is(py::dtype::of<float>()))
+    dtype = rt::DType::F32;
+  else if (array.dtype().is(py::dtype::of<double>()))
+    dtype = rt::DType::F64;
+  else if (array.dtype().is(py::dtype::of<int32_t>()))
+    dtype = rt::DType::I32;
+  else if (array.dtype().is(py::dtype::of<int64_t>()))
+    dtype = rt::DType::I64;
+  else if (array.dtype().is(py::dtype::of<uint8_t>()))
+    dtype = rt::DType::U8;
+  else
+    raiseValue("data '" + name + "': unsupported dtype " +
+               std::string(py::str(array.dtype())));
+  rt::ConstTensorView view(static_cast<const std::byte *>(array.data()), dtype,
+                           shapeOfArray(array));
+  if (rt::Error error = rt::writeNpy(path, view); !error.ok())
+    raise(error.message());
+  return name + "=" + path;
+}
+
+py::list train(const std::string &path, const py::dict &data,
+               std::optional<int64_t> epochs, std::optional<int64_t> batch,
+               std::optional<std::string> optimizer, std::optional<double> lr,
+               const std::vector<std::string> &freeze,
+               const std::optional<py::dict> &evalData,
+               const std::optional<py::function> &callback,
+               std::optional<uint64_t> seed,
+               const std::optional<std::string> &backend,
+               std::optional<unsigned> threads,
+               const std::optional<std::string> &params,
+               const std::optional<std::string> &saveDir, bool shuffle) {
+  TempDir scratchDir;
+  const std::string &scratch = scratchDir.path;
+
+  cli::TrainOptions options;
+  options.session.backend = backend.value_or("");
+  options.session.threads = threads.value_or(0);
+  options.modelPath = path;
+  for (auto [key, value] : data)
+    options.data.push_back(dataArgument(py::str(key), value, scratch));
+  if (evalData) {
+    std::string evalDir = scratch + "/eval";
+    std::filesystem::create_directories(evalDir);
+    for (auto [key, value] : *evalData)
+      options.evalData.push_back(dataArgument(py::str(key), value, evalDir));
+  }
+  options.epochs = epochs;
+  options.batch = batch;
+  options.optimizer = optimizer;
+  options.lr = lr;
+  options.seed = seed;
+  options.freeze = freeze;
+  options.paramsDir = params.value_or("");
+  options.saveDir = saveDir.value_or(scratch + "/params");
+  options.shuffle = shuffle;
+
+  py::list history;
+  std::optional<py::error_already_set> callbackError;
+  options.onEpochEnd = [&](const cli::EpochReport &report) {
+    py::gil_scoped_acquire acquire;
+    py::dict entry;
+    entry["epoch"] = report.epoch;
+    entry["loss"] = report.loss;
+    if (report.accuracy)
+      entry["accuracy"] = *report.accuracy;
+    if (report.evalLoss)
+      entry["eval_loss"] = *report.evalLoss;
+    if (report.evalAccuracy)
+      entry["eval_accuracy"] = *report.evalAccuracy;
+    history.append(entry);
+    if (callback && !callbackError) {
+      try {
+        (*callback)(entry);
+      } catch (py::error_already_set &error) {
+        callbackError = std::move(error);
+      }
+    }
+  };
+  cli::ExitCode code;
+  {
+    py::gil_scoped_release release;
+    code = cli::runTrain(options);
+  }
+  if (callbackError)
+    throw *callbackError;
+  if (code != cli::Success)
+    raise("training failed (the reason is printed above)");
+
+  // The trained parameters, as the run saved them.
+  py::dict trained;
+  for (const auto &entry :
+       std::filesystem::directory_iterator(options.saveDir)) {
+    if (entry.path().extension() != ".npy")
+      continue;
+    rt::Expected<rt::Tensor> tensor = rt::readNpy(entry.path().string());
+    if (!tensor.ok())
+      raise(tensor.message());
+    trained[py::str(entry.path().stem().string())] =
+        ownedArray(std::move(*tensor));
+  }
+  py::object historyType = py::module_::import("nnc").attr("History");
+  py::object result = historyType(history);
+  result.attr("params") = trained;
+  return result;
+}
+
+std::vector<py::dict> backends() {
+  rt::Expected<rt::PluginSet> plugins =
+      rt::discoverPlugins(rt::defaultPluginDirs(), {});
+  if (!plugins.ok())
+    raise(plugins.message());
+  std::vector<py::dict> result;
+  for (const rt::LoadedPlugin &plugin : plugins->plugins) {
+    py::dict entry;
+    entry["name"] = plugin.name();
+    entry["version"] = plugin.version();
+    entry["path"] = plugin.path();
+    result.push_back(entry);
+  }
+  return result;
+}
+
+} // namespace
+
+PYBIND11_MODULE(_nnc, m) {
+  m.doc() = "nnc: compile, run, differentiate and train neural networks";
+  m.attr("__version__") = NNC_VERSION;
+  nncError = PyErr_NewException("nnc.Error", PyExc_RuntimeError, nullptr);
+  m.attr("Error") = py::handle(nncError);
+
+  py::class_<Model>(m, "Model")
+      .def("run", &Model::run,
+           "Runs the model once on NumPy inputs given by name; returns the "
+           "outputs (and the loss when its labels are given) by name.")
+      .def("grad", &Model::grad, py::arg("params") = py::none(),
+           py::arg("training") = false,
+           "The loss and the gradient of every trainable parameter "
+           "(grad_NAME) for the inputs given by name; `params` overrides "
+           "parameters for this call; `training` differentiates batch_norm "
+           "and dropout as the training step runs them.")
+      .def_property_readonly(
+          "params",
+          [](py::object self) { return self.cast<Model &>().paramViews(self); },
+          "The parameters and buffers by name, as NumPy views of the "
+          "model's own tensors.")
+      .def("save_params", &Model::saveParams, py::arg("dir"))
+      .def("load_params", &Model::loadParams, py::arg("dir"))
+      .def_property_readonly("backend", &Model::backendName)
+      .def_property_readonly("inputs", &Model::inputNames);
+
+  m.def("compile", &Model::compile, py::arg("path_or_source"),
+        py::arg("backend") = py::none(), py::arg("batch") = py::none(),
+        py::arg("train") = false, py::arg("threads") = py::none(),
+        py::arg("seed") = 0,
+        "Compiles a model from a .nn file or its source text.");
+  m.def("load", &Model::load, py::arg("path"), py::arg("threads") = py::none(),
+        "Loads a compiled artifact (.nnx) without compiling.");
+  m.def("train", &train, py::arg("path"), py::arg("data"),
+        py::arg("epochs") = py::none(), py::arg("batch") = py::none(),
+        py::arg("optimizer") = py::none(), py::arg("lr") = py::none(),
+        py::arg("freeze") = std::vector<std::string>{},
+        py::arg("eval_data") = py::none(), py::arg("callback") = py::none(),
+        py::arg("seed") = py::none(), py::arg("backend") = py::none(),
+        py::arg("threads") = py::none(), py::arg("params") = py::none(),
+        py::arg("save_dir") = py::none(), py::arg("shuffle") = true,
+        "Trains the model at `path` as `nnc train` does; returns the "
+        "history, one dict per epoch, with the trained parameters in "
+        "`.params`.");
+  m.def("backends", &backends, "The backend plugins found.");
+}

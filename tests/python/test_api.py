@@ -1,0 +1,225 @@
+"""The Python module against the command line (byte for byte), its
+memory promises, its errors, and training from Python."""
+
+import concurrent.futures
+import os
+
+import numpy as np
+import pytest
+
+import nnc
+from conftest import EXAMPLES, run_cli
+
+
+def save_inputs(tmp_path, **arrays):
+    args = []
+    for name, array in arrays.items():
+        path = tmp_path / f"{name}.npy"
+        np.save(path, array)
+        args += ["--input", f"{name}={path}"]
+    return args
+
+
+def test_version_and_backends():
+    assert nnc.__version__.count(".") == 2
+    names = [b["name"] for b in nnc.backends()]
+    assert "ref" in names and "cpu" in names
+
+
+@pytest.mark.parametrize("backend", ["ref", "cpu"])
+def test_run_matches_cli_bytes(tmp_path, digits, mlp_path, backend):
+    x, y = digits[0][:7], digits[1][:7]
+    out = nnc.compile(mlp_path, backend=backend).run(x=x, labels=y)
+    run_cli("run", mlp_path, "--backend", backend, "--output-dir",
+            str(tmp_path / "cli"), *save_inputs(tmp_path, x=x, labels=y))
+    for name in ("logits", "probs", "loss"):
+        expected = np.load(tmp_path / "cli" / f"{name}.npy")
+        assert out[name].dtype == expected.dtype
+        assert out[name].shape == expected.shape
+        assert out[name].tobytes() == expected.tobytes(), name
+
+
+def test_grad_matches_cli_bytes(tmp_path, digits, mlp_path):
+    x, y = digits[0][:9], digits[1][:9]
+    grads = nnc.compile(mlp_path, backend="cpu").grad(x=x, labels=y)
+    run_cli("grad", mlp_path, "--backend", "cpu", "--output-dir",
+            str(tmp_path / "cli"), *save_inputs(tmp_path, x=x, labels=y))
+    assert sorted(grads) == ["grad_b1", "grad_b2", "grad_w1", "grad_w2",
+                             "loss"]
+    for name, value in grads.items():
+        expected = np.load(tmp_path / "cli" / f"{name}.npy")
+        assert value.tobytes() == expected.tobytes(), name
+
+
+def test_train_matches_cli_bytes(tmp_path, digits, mlp_path):
+    x, y = digits[0][:96], digits[1][:96]
+    history = nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=2,
+                        batch=32, lr=0.01, seed=3, backend="cpu")
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert history[1]["loss"] < history[0]["loss"]
+    data = []
+    for name, array in (("x", x), ("labels", y)):
+        np.save(tmp_path / f"{name}.npy", array)
+        data += ["--data", f"{name}={tmp_path / name}.npy"]
+    run_cli("train", mlp_path, "--backend", "cpu", "--epochs", "2",
+            "--batch", "32", "--lr", "0.01", "--seed", "3", "--save",
+            str(tmp_path / "cli"), *data)
+    for name in ("w1", "b1", "w2", "b2"):
+        expected = np.load(tmp_path / "cli" / f"{name}.npy")
+        assert history.params[name].tobytes() == expected.tobytes(), name
+
+
+def test_artifact_runs_as_cli(tmp_path, digits, mlp_path):
+    x = digits[0][:4]
+    artifact = tmp_path / "mlp.nnx"
+    run_cli("compile", mlp_path, "--backend", "cpu", "--batch", "4", "-o",
+            str(artifact))
+    model = nnc.load(str(artifact))
+    out = model.run(x=x)
+    run_cli("run", str(artifact), "--output-dir", str(tmp_path / "cli"),
+            *save_inputs(tmp_path, x=x))
+    expected = np.load(tmp_path / "cli" / "logits.npy")
+    assert out["logits"].tobytes() == expected.tobytes()
+    with pytest.raises(ValueError, match="input 'x'"):
+        model.run(x=digits[0][:5])
+
+
+def test_outputs_own_fresh_memory(digits, mlp_path):
+    model = nnc.compile(mlp_path, backend="cpu")
+    first = model.run(x=digits[0][:3])["logits"]
+    kept = first.copy()
+    second = model.run(x=digits[0][3:6])["logits"]
+    assert not np.shares_memory(first, second)
+    assert first.tobytes() == kept.tobytes()
+    # The array's memory is nnc's tensor, released with the array.
+    assert not first.flags.owndata and first.base is not None
+
+
+def test_params_are_views_of_the_model(tmp_path, digits, mlp_path):
+    model = nnc.compile(mlp_path, backend="cpu")
+    w2 = model.params["w2"]
+    address = w2.ctypes.data
+    before = model.run(x=digits[0][:2])["logits"]
+    w2[...] = 0
+    model.params["b2"][...] = 1
+    after = model.run(x=digits[0][:2])["logits"]
+    assert np.array_equal(after, np.ones_like(before))
+    # load_params writes into the same memory.
+    model.save_params(str(tmp_path / "p"))
+    np.save(tmp_path / "p" / "b2.npy", np.full(10, 2, np.float32))
+    model.load_params(str(tmp_path / "p"))
+    assert model.params["w2"].ctypes.data == address
+    assert np.array_equal(model.run(x=digits[0][:2])["logits"],
+                          np.full((2, 10), 2, np.float32))
+
+
+def test_params_override_for_one_call(digits, mlp_path):
+    model = nnc.compile(mlp_path, backend="cpu")
+    x, y = digits[0][:4], digits[1][:4]
+    zero = {name: np.zeros_like(v) for name, v in model.params.items()}
+    grads = model.grad(params=zero, x=x, labels=y)
+    # All-zero weights: every class equally likely, loss log(10).
+    assert grads["loss"] == pytest.approx(np.log(10), rel=1e-6)
+    assert model.grad(x=x, labels=y)["loss"] != grads["loss"]
+
+
+def test_non_contiguous_inputs_are_copied_once(digits, mlp_path):
+    model = nnc.compile(mlp_path, backend="ref")
+    x = np.asfortranarray(digits[0][:5])
+    assert not x.flags.c_contiguous
+    assert np.array_equal(model.run(x=x)["logits"],
+                          model.run(x=np.ascontiguousarray(x))["logits"])
+
+
+def test_errors(tmp_path, digits, mlp_path):
+    model = nnc.compile(mlp_path, backend="cpu")
+    with pytest.raises(ValueError, match="input 'x': expected dtype f32"):
+        model.run(x=digits[0][:2].astype(np.float64))
+    with pytest.raises(ValueError, match=r"input 'x': expected f32\[2, 64\]"):
+        model.run(x=np.zeros((2, 63), np.float32))
+    with pytest.raises(ValueError, match="no input 'z'"):
+        model.run(x=digits[0][:2], z=digits[0][:2])
+    with pytest.raises(ValueError, match="missing input 'x'"):
+        model.run(labels=digits[1][:2])
+    with pytest.raises(ValueError, match="disagree on the batch size"):
+        model.run(x=digits[0][:2], labels=digits[1][:3])
+    with pytest.raises(nnc.Error):
+        nnc.compile(str(tmp_path / "missing.nn"))
+    with pytest.raises(nnc.Error):
+        nnc.compile("model broken\ninput x: f32[B, 4]\noutput y = nosuch(x)\n")
+    with pytest.raises(nnc.Error):
+        nnc.compile(mlp_path, backend="nosuch")
+    with pytest.raises(nnc.Error):
+        nnc.load(os.path.join(EXAMPLES, "mlp_digits.nn"))
+
+
+def test_source_text():
+    model = nnc.compile("model twice\ninput x: f32[B, 3]\noutput y = x * 2.0\n",
+                        backend="ref")
+    y = model.run(x=np.arange(6, dtype=np.float32).reshape(2, 3))["y"]
+    assert np.array_equal(y, np.arange(6, dtype=np.float32).reshape(2, 3) * 2)
+
+
+def test_threads_drive_models_concurrently(digits, mlp_path):
+    models = [nnc.compile(mlp_path, backend="cpu", seed=s) for s in (1, 2)]
+    batches = [digits[0][i * 16:(i + 1) * 16] for i in range(8)]
+    expected = [models[i % 2].run(x=b)["logits"] for i, b in
+                enumerate(batches)]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda ib: models[ib[0] % 2].run(x=ib[1])[
+            "logits"], enumerate(batches)))
+    for a, b in zip(got, expected):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_training_loop_in_python_matches_train(digits, mlp_path):
+    # Full batches and no shuffling, so both see the same steps.
+    x, y = digits[0][:64], digits[1][:64]
+    lr, epochs = 0.05, 3
+    history = nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=epochs,
+                        batch=64, optimizer="sgd", lr=lr, seed=0,
+                        backend="cpu", shuffle=False)
+    model = nnc.compile(mlp_path, backend="cpu", batch=64, train=True)
+    losses = []
+    for _ in range(epochs):
+        grads = model.grad(x=x, labels=y)
+        losses.append(float(grads["loss"]))
+        for name, value in model.params.items():
+            value -= np.float32(lr) * grads["grad_" + name]
+    assert losses == pytest.approx([h["loss"] for h in history], rel=1e-5)
+    for name, value in model.params.items():
+        np.testing.assert_allclose(value, history.params[name], rtol=1e-4,
+                                   atol=1e-6)
+
+
+def test_train_callback_sees_each_epoch(digits, mlp_path):
+    seen = []
+    nnc.train(mlp_path, data={"x": digits[0][:64], "labels": digits[1][:64]},
+              eval_data={"x": digits[0][64:96], "labels": digits[1][64:96]},
+              epochs=2, batch=32, backend="ref", callback=seen.append)
+    assert [e["epoch"] for e in seen] == [1, 2]
+    assert all("eval_loss" in e and "eval_accuracy" in e for e in seen)
+
+
+def test_training_mode_gradient_is_what_the_step_follows(digits):
+    # resnet_mlp normalises with batch_norm: in training mode with the
+    # batch's statistics. One full-batch sgd step with lr 1 from the same
+    # initial values moves each parameter by its gradient plus the weight
+    # decay its train section keeps (0.01): p - (g + 0.01 p).
+    path = os.path.join(EXAMPLES, "resnet_mlp.nn")
+    x, y = digits[0][:32], digits[1][:32]
+    model = nnc.compile(path, backend="cpu")
+    start = {name: value.copy() for name, value in model.params.items()}
+    training = model.grad(training=True, x=x, labels=y)
+    evaluation = model.grad(x=x, labels=y)
+    assert training["loss"] != evaluation["loss"]
+    history = nnc.train(path, data={"x": x, "labels": y}, epochs=1, batch=32,
+                        optimizer="sgd", lr=1.0, seed=0, backend="cpu",
+                        shuffle=False)
+    assert history[0]["loss"] == pytest.approx(float(training["loss"]),
+                                               rel=1e-6)
+    for name in ("w_in", "w_out", "block_0.gamma", "block_19.w1"):
+        expected = start[name] - (training["grad_" + name] +
+                                  np.float32(0.01) * start[name])
+        np.testing.assert_allclose(expected, history.params[name], rtol=1e-5,
+                                   atol=1e-6)

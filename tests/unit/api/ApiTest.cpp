@@ -1,0 +1,86 @@
+//===- ApiTest.cpp - The C++ API (api/nnc.h) ------------------------------===//
+//
+// libnnc against the committed golden artifact and its recorded outputs,
+// and its errors: every failure a Status with one line, nothing printed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "api/nnc.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+namespace {
+
+const std::string kGolden = NNC_ARTIFACT_GOLDEN_DIR;
+
+nnc::Tensor npy(const std::string &name) {
+  nnc::Tensor tensor;
+  nnc::Status status = nnc::readNpy(kGolden + "/" + name, tensor);
+  EXPECT_TRUE(status.ok()) << status.message();
+  return tensor;
+}
+
+std::unique_ptr<nnc::Model> golden() {
+  nnc::Status status;
+  std::unique_ptr<nnc::Model> model =
+      nnc::Model::load(kGolden + "/mlp_digits_v1.nnx", status);
+  EXPECT_TRUE(status.ok()) << status.message();
+  return model;
+}
+
+TEST(ApiTest, RunsTheGoldenArtifactToItsRecordedOutputs) {
+  std::unique_ptr<nnc::Model> model = golden();
+  ASSERT_TRUE(model);
+  EXPECT_EQ(model->batchSize(), 3);
+  ASSERT_EQ(model->inputs().size(), 2u);
+  EXPECT_EQ(model->inputs()[0].name, "x");
+  EXPECT_EQ(model->inputs()[0].shape, (std::vector<int64_t>{3, 64}));
+  nnc::Tensor x = npy("x.npy"), labels = npy("labels.npy");
+  std::map<std::string, nnc::Tensor> results;
+  nnc::Status status =
+      model->run({{"x", x.view()}, {"labels", labels.view()}}, results);
+  ASSERT_TRUE(status.ok()) << status.message();
+  for (const char *name : {"logits", "probs", "loss"}) {
+    nnc::Tensor expected = npy(std::string("expected/") + name + ".npy");
+    ASSERT_TRUE(results.count(name)) << name;
+    const nnc::Tensor &got = results.at(name);
+    ASSERT_EQ(got.shape(), expected.shape()) << name;
+    EXPECT_EQ(std::memcmp(got.data(), expected.data(),
+                          static_cast<size_t>(got.numElements()) * 4),
+              0)
+        << name;
+  }
+  // Without the labels, the loss is left out.
+  status = model->run({{"x", x.view()}}, results);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(results.count("loss"), 0u);
+  EXPECT_EQ(results.count("logits"), 1u);
+}
+
+TEST(ApiTest, ErrorsAreOneLineStatuses) {
+  nnc::Status status;
+  EXPECT_EQ(nnc::Model::load(kGolden + "/missing.nnx", status), nullptr);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("missing.nnx"), std::string::npos);
+  EXPECT_EQ(status.message().find('\n'), std::string::npos);
+
+  EXPECT_EQ(nnc::Model::load(kGolden + "/x.npy", status), nullptr);
+  EXPECT_FALSE(status.ok());
+
+  std::unique_ptr<nnc::Model> model = golden();
+  ASSERT_TRUE(model);
+  std::vector<float> wrong(2 * 64, 0.0f);
+  std::map<std::string, nnc::Tensor> results;
+  status =
+      model->run({{"x", {wrong.data(), nnc::DType::F32, {2, 64}}}}, results);
+  EXPECT_EQ(status.message(), "input 'x': expected f32[3, 64], got f32[2, 64]");
+  status =
+      model->run({{"z", {wrong.data(), nnc::DType::F32, {2, 64}}}}, results);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("no input 'z'"), std::string::npos)
+      << status.message();
+}
+
+} // namespace
