@@ -50,14 +50,17 @@ def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy"> {
                       2>];
   let summary = "softmax cross-entropy with integer class labels";
   let description = [{
-    The mean over the batch of `-log_softmax(logits)[i, labels[i]]`, for
-    float `logits` `[n, c]` and integer `labels` `[n]` in `[0, c)`. The
-    result has the logits' element type.
+    The mean over every position of `-log_softmax(logits)[..., label]`, for
+    float `logits` `[n, ..., c]` and integer `labels` `[n, ...]` (the
+    logits' shape without the classes) in `[0, c)`: per sample for `[n, c]`,
+    per token for a sequence's `[n, t, c]`. The result has the logits'
+    element type.
 
     Example:
 
     ```mlir
     %l = nn.softmax_cross_entropy %logits, %labels : tensor<?x10xf32>, tensor<?xi32> -> tensor<f32>
+    %t = nn.softmax_cross_entropy %scores, %next : tensor<?x32x65xf32>, tensor<?x32xi32> -> tensor<f32>
     ```
   }];
   let arguments = (ins NN_FloatTensor:$logits, NN_IndexTensor:$labels);

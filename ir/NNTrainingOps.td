@@ -465,9 +465,10 @@ def NN_SoftmaxCrossEntropyGradOp : NN_InferredOp<"softmax_cross_entropy_grad"> {
   let nnFusion = "Reduction";
   let summary = "gradient of softmax_cross_entropy";
   let description = [{
-    `(softmax(logits) - onehot(labels)) * dloss / n` for `logits` `[n, c]`,
-    integer `labels` `[n]` and the scalar loss gradient `dloss`, of the
-    logits' element type. The result has the logits' type.
+    `(softmax(logits) - onehot(labels)) * dloss / positions` for `logits`
+    `[n, ..., c]`, integer `labels` `[n, ...]` (one per position) and the
+    scalar loss gradient `dloss`, of the logits' element type. The result
+    has the logits' type.
 
     Example:
 

@@ -604,16 +604,21 @@ ShapeResult pointwiseLoss(const Shape &prediction, const Shape &target) {
 ShapeResult softmaxCrossEntropy(const Shape &logits, const Shape &labels) {
   if (std::string e = validateAll({&logits, &labels}); !e.empty())
     return ShapeResult::failure(e);
-  if (logits.size() != 2)
+  if (logits.size() < 2)
     return ShapeResult::failure(
-        "softmax_cross_entropy logits must be [n, c], got " + toString(logits));
-  if (labels.size() != 1)
-    return ShapeResult::failure(
-        "softmax_cross_entropy labels must be [n], got " + toString(labels));
-  if (isDyn(logits[1]))
+        "softmax_cross_entropy logits must be [n, ..., c], got " +
+        toString(logits));
+  Shape positions(logits.begin(), logits.end() - 1);
+  if (labels.size() != positions.size())
+    return ShapeResult::failure("softmax_cross_entropy labels must be " +
+                                toString(positions) +
+                                " (the logits' shape "
+                                "without the classes), got " +
+                                toString(labels));
+  if (isDyn(logits.back()))
     return ShapeResult::failure("softmax_cross_entropy classes of " +
                                 toString(logits) + " must be static");
-  if (logits[0] != labels[0])
+  if (labels != positions)
     return ShapeResult::failure("softmax_cross_entropy labels " +
                                 toString(labels) + " do not match logits " +
                                 toString(logits));

@@ -121,7 +121,8 @@ ShapeResult gather(const Shape &input, const Shape &indices, int64_t axis);
 /// result is a scalar, the mean over every element.
 ShapeResult pointwiseLoss(const Shape &prediction, const Shape &target);
 
-/// softmax_cross_entropy: logits [n, c] and integer labels [n]; scalar mean.
+/// softmax_cross_entropy: logits [n, ..., c] and integer labels [n, ...],
+/// the logits' shape without the classes; the scalar mean over positions.
 ShapeResult softmaxCrossEntropy(const Shape &logits, const Shape &labels);
 
 //===----------------------------------------------------------------------===//

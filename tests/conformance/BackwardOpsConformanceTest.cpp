@@ -518,6 +518,23 @@ TEST_P(BackendConformance, SoftmaxCrossEntropyGrad) {
               {1.0 / 3, -2.0 / 3, 1.0 / 3, 1.0 / 6, 1.0 / 3, -0.5}, 1e-12);
 }
 
+TEST_P(BackendConformance, SoftmaxCrossEntropyGradPerToken) {
+  // The two rows above as the tokens of one sequence [1, 2, 3]: the same
+  // gradient, in the logits' shape.
+  KernelRun out =
+      run(R"mlir(
+    func.func @kernel_0(%z: tensor<1x2x3xf64>, %l: tensor<1x2xi64>, %d: tensor<f64>) -> tensor<1x2x3xf64> {
+      %dz = nn.softmax_cross_entropy_grad %z, %l, %d : tensor<1x2x3xf64>, tensor<1x2xi64>, tensor<f64>
+      return %dz : tensor<1x2x3xf64>
+    })mlir",
+          {f64({1, 2, 3}, {0, 0, 0, 0, std::log(2.0), std::log(3.0)}),
+           i64({1, 2}, {1, 2}), f64({}, {2})});
+  if (!out)
+    return;
+  expectClose(out[0], {1, 2, 3},
+              {1.0 / 3, -2.0 / 3, 1.0 / 3, 1.0 / 6, 1.0 / 3, -0.5}, 1e-12);
+}
+
 TEST_P(BackendConformance, BinaryCrossEntropyGrad) {
   // (p - t) / (p (1 - p)) * dloss / 4 with dloss 4: -0.5 / 0.25, 0.5 / 0.25,
   // -0.2 / 0.16, 0.25 / 0.1875.

@@ -86,6 +86,36 @@ TEST_P(BackendConformance, SoftmaxCrossEntropyI64LabelsLargeLogits) {
   expectClose(out[0], {}, {std::log(2.0)});
 }
 
+TEST_P(BackendConformance, SoftmaxCrossEntropyPerToken) {
+  // Logits [1, 2, 3], one label per token: the rows of the I32 test above
+  // as two tokens of one sequence, so the mean is again ln 6 / 2.
+  float ln2 = static_cast<float>(std::log(2.0));
+  float ln3 = static_cast<float>(std::log(3.0));
+  KernelRun out =
+      run(R"mlir(
+    func.func @kernel_0(%x: tensor<1x2x3xf32>, %y: tensor<1x2xi32>) -> tensor<f32> {
+      %l = nn.softmax_cross_entropy %x, %y : tensor<1x2x3xf32>, tensor<1x2xi32> -> tensor<f32>
+      return %l : tensor<f32>
+    })mlir",
+          {f32({1, 2, 3}, {0, 0, 0, 0, ln2, ln3}), i32({1, 2}, {1, 2})});
+  if (!out)
+    return;
+  expectClose(out[0], {}, {std::log(6.0) / 2});
+}
+
+TEST_P(BackendConformance, SoftmaxCrossEntropyPerTokenLabelOutOfRange) {
+  KernelRun out = runAllowingError(
+      R"mlir(
+    func.func @kernel_0(%x: tensor<2x2x2xf32>, %y: tensor<2x2xi32>) -> tensor<f32> {
+      %l = nn.softmax_cross_entropy %x, %y : tensor<2x2x2xf32>, tensor<2x2xi32> -> tensor<f32>
+      return %l : tensor<f32>
+    })mlir",
+      {f32({2, 2, 2}, {0, 0, 0, 0, 0, 0, 0, 0}), i32({2, 2}, {0, 1, 1, 2})});
+  if (out.state == KernelRun::State::NotRun)
+    return;
+  EXPECT_EQ(out.state, KernelRun::State::KernelError);
+}
+
 TEST_P(BackendConformance, SoftmaxCrossEntropyLabelOutOfRangeIsAKernelError) {
   KernelRun out = runAllowingError(R"mlir(
     func.func @kernel_0(%x: tensor<1x2xf32>, %y: tensor<1xi32>) -> tensor<f32> {

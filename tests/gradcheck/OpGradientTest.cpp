@@ -647,6 +647,19 @@ TEST(LossGradientTest, SoftmaxCrossEntropy) {
   }
 }
 
+TEST(LossGradientTest, SoftmaxCrossEntropyPerToken) {
+  // Logits [2, 3, 5]: a label per token, the mean over all six.
+  std::string body = "  %out = nn.softmax_cross_entropy %z, %labels : "
+                     "tensor<2x3x5xf64>, tensor<2x3xi32> -> tensor<f64>";
+  GradCheckOptions options;
+  options.fills["z"] = ArgumentFill::range(-3, 3);
+  options.fills["labels"] = ArgumentFill::integers(0, 5);
+  expectGradientsMatch(
+      weightedLoss({{"z", {2, 3, 5}}, input("labels", {2, 3}, "i32")}, body,
+                   {}),
+      options);
+}
+
 /// Logits of +-1e4: a naive exp overflows. Checks the loss is finite and
 /// the gradient is exactly (softmax - onehot) / n, by an independent
 /// max-shifted softmax in double.

@@ -557,10 +557,10 @@ std::vector<DataCheck> nnc::cpu::planChecks(func::FuncOp fn) {
                out.getDimSize(axis), name);
     } else if (auto loss = dyn_cast<nn::SoftmaxCrossEntropyOp>(op)) {
       addCheck(checks, loss.getLabels(), DataCheck::Kind::IndexBelow,
-               tensorTypeOf(loss.getLogits()).getDimSize(1), name);
+               tensorTypeOf(loss.getLogits()).getShape().back(), name);
     } else if (auto grad = dyn_cast<nn::SoftmaxCrossEntropyGradOp>(op)) {
       addCheck(checks, grad.getLabels(), DataCheck::Kind::IndexBelow,
-               tensorTypeOf(grad.getLogits()).getDimSize(1), name);
+               tensorTypeOf(grad.getLogits()).getShape().back(), name);
     } else if (auto div = dyn_cast<nn::DivOp>(op)) {
       if (isa<IntegerType>(tensorTypeOf(div.getRhs()).getElementType()))
         addCheck(checks, div.getRhs(), DataCheck::Kind::NonZero, 0, name);

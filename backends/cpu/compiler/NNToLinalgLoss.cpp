@@ -160,19 +160,33 @@ Value labelIndex(OpBuilder &b, Location l, Value label, int64_t classes) {
                                   last);
 }
 
+/// Logits [n, ..., c] and labels [n, ...] as [rows, c] and [rows]: views
+/// (collapse_shape), so that every rank runs the 2-D loops.
+std::pair<Value, Value> asRows(OpBuilder &b, Location loc, Value logits,
+                               Value labels) {
+  RankedTensorType type = tensorTypeOf(logits);
+  if (type.getRank() == 2)
+    return {logits, labels};
+  int64_t classes = type.getShape().back();
+  int64_t rows = type.getNumElements() / classes;
+  auto labelType = tensorTypeOf(labels);
+  return {reshapeTo(b, loc, logits, type.clone({rows, classes})),
+          reshapeTo(b, loc, labels, labelType.clone({rows}))};
+}
+
 LogicalResult lowerSoftmaxCrossEntropy(nn::SoftmaxCrossEntropyOp op,
                                        PatternRewriter &r) {
   Location loc = op.getLoc();
   MLIRContext *context = r.getContext();
-  Value logits = op.getLogits();
+  auto [logitRows, labelRows] = asRows(r, loc, op.getLogits(), op.getLabels());
+  Value logits = logitRows, labels = labelRows;
   RankedTensorType type = tensorTypeOf(logits);
   int64_t rows = type.getDimSize(0), classes = type.getDimSize(1);
   auto [max, sum] = rowMaxAndExpSum(r, loc, logits);
   AffineMap identity = AffineMap::getMultiDimIdentityMap(1, context);
   Value total = sumAllF64(
-      r, loc, ValueRange{max, sum, op.getLabels()},
-      {identity, identity, identity}, {rows},
-      [&](OpBuilder &b, Location l, ValueRange a) {
+      r, loc, ValueRange{max, sum, labels}, {identity, identity, identity},
+      {rows}, [&](OpBuilder &b, Location l, ValueRange a) {
         Value logSumExp =
             b.create<arith::AddFOp>(l, a[0], b.create<math::LogOp>(l, a[1]));
         Value row = b.create<linalg::IndexOp>(l, 0);
@@ -190,8 +204,9 @@ LogicalResult lowerSoftmaxCrossEntropyGrad(nn::SoftmaxCrossEntropyGradOp op,
                                            PatternRewriter &r) {
   Location loc = op.getLoc();
   MLIRContext *context = r.getContext();
-  Value logits = op.getLogits();
-  RankedTensorType type = tensorTypeOf(op.getResult());
+  auto [logitRows, labelRows] = asRows(r, loc, op.getLogits(), op.getLabels());
+  Value logits = logitRows, labels = labelRows;
+  RankedTensorType type = tensorTypeOf(logits);
   int64_t rows = type.getDimSize(0);
   auto [max, sum] = rowMaxAndExpSum(r, loc, logits);
   AffineMap identity = AffineMap::getMultiDimIdentityMap(2, context);
@@ -200,7 +215,7 @@ LogicalResult lowerSoftmaxCrossEntropyGrad(nn::SoftmaxCrossEntropyGradOp op,
   Type element = type.getElementType();
   Value result =
       buildGeneric(
-          r, loc, ValueRange{logits, max, sum, op.getLabels(), op.getDloss()},
+          r, loc, ValueRange{logits, max, sum, labels, op.getDloss()},
           {identity, row, row, row, scalar}, emptyTensor(r, loc, type),
           identity, {IteratorType::parallel, IteratorType::parallel},
           [&](OpBuilder &b, Location l, ValueRange a) {
@@ -222,7 +237,7 @@ LogicalResult lowerSoftmaxCrossEntropyGrad(nn::SoftmaxCrossEntropyGradOp op,
             return SmallVector<Value>{fromF64(b, l, grad, element)};
           })
           .front();
-  r.replaceOp(op, result);
+  r.replaceOp(op, reshapeTo(r, loc, result, tensorTypeOf(op.getResult())));
   return success();
 }
 

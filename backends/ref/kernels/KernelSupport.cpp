@@ -32,6 +32,18 @@ Error checkShape(const char *op, const char *what, ConstTensorView tensor,
                          rt::shapeToString(expected));
 }
 
+Expected<std::pair<int64_t, int64_t>>
+classRows(const char *op, ConstTensorView logits, ConstTensorView labels) {
+  if (logits.rank() < 2)
+    return opError(op, "logits need rank >= 2, got " +
+                           rt::shapeToString(logits.shape()));
+  Shape positions(logits.shape().begin(), logits.shape().end() - 1);
+  if (Error e = checkShape(op, "labels", labels, positions); !e.ok())
+    return e;
+  int64_t classes = logits.dim(logits.rank() - 1);
+  return std::make_pair(labels.numElements(), classes);
+}
+
 Error checkRank(const char *op, const char *what, ConstTensorView tensor,
                 int64_t rank) {
   if (tensor.rank() == rank)

@@ -90,6 +90,12 @@ Error checkDType(const char *op, const char *what, ConstTensorView tensor,
 Error checkShape(const char *op, const char *what, ConstTensorView tensor,
                  const Shape &expected);
 
+/// The rows and classes of a softmax cross-entropy: logits [n, ..., c]
+/// viewed as [rows, c], with integer labels of the logits' shape without
+/// the classes.
+Expected<std::pair<int64_t, int64_t>>
+classRows(const char *op, ConstTensorView logits, ConstTensorView labels);
+
 /// Fails unless `tensor` has rank `rank`.
 Error checkRank(const char *op, const char *what, ConstTensorView tensor,
                 int64_t rank);

@@ -87,11 +87,10 @@ Error binaryCrossEntropy(ConstTensorView probabilities, ConstTensorView target,
 Error softmaxCrossEntropy(ConstTensorView logits, ConstTensorView labels,
                           TensorView out) {
   const char *op = "softmax_cross_entropy";
-  if (Error e = checkRank(op, "logits", logits, 2); !e.ok())
-    return e;
-  int64_t rows = logits.dim(0), classes = logits.dim(1);
-  if (Error e = checkShape(op, "labels", labels, {rows}); !e.ok())
-    return e;
+  Expected<std::pair<int64_t, int64_t>> layout = classRows(op, logits, labels);
+  if (!layout)
+    return layout.takeError();
+  int64_t rows = layout->first, classes = layout->second;
   if (Error e = checkDType(op, "output", out, logits.dtype()); !e.ok())
     return e;
   if (Error e = checkShape(op, "output", out, {}); !e.ok())

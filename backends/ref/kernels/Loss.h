@@ -25,8 +25,9 @@ rt::Error binaryCrossEntropy(rt::ConstTensorView probabilities,
                              rt::ConstTensorView target, rt::TensorView out);
 
 /// mean over rows of logsumexp(logits[i]) - logits[i, labels[i]], for
-/// logits [n, c] (float) and labels [n] (i32 or i64); log-sum-exp is taken
-/// stably (max subtracted). A label outside [0, c) is an error.
+/// logits [n, ..., c] (float) viewed as rows of c and labels [n, ...]
+/// (i32 or i64), one per row; log-sum-exp is taken stably (max
+/// subtracted). A label outside [0, c) is an error.
 rt::Error softmaxCrossEntropy(rt::ConstTensorView logits,
                               rt::ConstTensorView labels, rt::TensorView out);
 

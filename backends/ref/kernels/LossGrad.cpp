@@ -31,11 +31,10 @@ Error checkGradOutputs(const char *op, ConstTensorView prediction,
 Error softmaxCrossEntropyGrad(ConstTensorView logits, ConstTensorView labels,
                               ConstTensorView dloss, TensorView out) {
   const char *op = "softmax_cross_entropy_grad";
-  if (Error e = checkRank(op, "logits", logits, 2); !e.ok())
-    return e;
-  int64_t rows = logits.dim(0), classes = logits.dim(1);
-  if (Error e = checkShape(op, "labels", labels, {rows}); !e.ok())
-    return e;
+  Expected<std::pair<int64_t, int64_t>> layout = classRows(op, logits, labels);
+  if (!layout)
+    return layout.takeError();
+  int64_t rows = layout->first, classes = layout->second;
   if (Error e = checkGradOutputs(op, logits, dloss, out); !e.ok())
     return e;
   return dispatchFloat(op, logits.dtype(), [&](auto tag) {

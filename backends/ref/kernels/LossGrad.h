@@ -15,9 +15,10 @@
 
 namespace nnc::ref {
 
-/// out = (softmax(logits) - onehot(labels)) * dloss / n for logits [n, c]
-/// and labels [n] (i32 or i64); softmax taken stably. A label outside
-/// [0, c) is an error and leaves out untouched.
+/// out = (softmax(logits) - onehot(labels)) * dloss / rows for logits
+/// [n, ..., c] viewed as rows of c and labels [n, ...] (i32 or i64);
+/// softmax taken stably. A label outside [0, c) is an error and leaves out
+/// untouched.
 rt::Error softmaxCrossEntropyGrad(rt::ConstTensorView logits,
                                   rt::ConstTensorView labels,
                                   rt::ConstTensorView dloss,

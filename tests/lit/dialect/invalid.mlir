@@ -293,7 +293,7 @@ func.func @sce_float_labels(%l: tensor<?x10xf32>, %y: tensor<?xf32>) {
 // -----
 
 func.func @sce_label_shape(%l: tensor<?x10xf32>, %y: tensor<?x10xi32>) {
-  // expected-error @+2 {{softmax_cross_entropy labels must be [n], got [?, 10]}}
+  // expected-error @+2 {{softmax_cross_entropy labels must be [?] (the logits' shape without the classes), got [?, 10]}}
   // expected-error @+1 {{failed to infer returned types}}
   %0 = nn.softmax_cross_entropy %l, %y : tensor<?x10xf32>, tensor<?x10xi32> -> tensor<f32>
   return

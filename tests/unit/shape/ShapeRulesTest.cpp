@@ -421,13 +421,21 @@ TEST(PointwiseLoss, Errors) {
 TEST(SoftmaxCrossEntropy, Shapes) {
   expectShape(softmaxCrossEntropy({D, 10}, {D}), {});
   expectShape(softmaxCrossEntropy({32, 10}, {32}), {});
+  // Per position of a sequence: logits [B, T, V], labels [B, T].
+  expectShape(softmaxCrossEntropy({D, 32, 65}, {D, 32}), {});
 }
 
 TEST(SoftmaxCrossEntropy, Errors) {
+  expectError(softmaxCrossEntropy({10}, {}),
+              "logits must be [n, ..., c], got [10]");
   expectError(softmaxCrossEntropy({D, 4, 10}, {D}),
-              "logits must be [n, c], got [?, 4, 10]");
+              "labels must be [?, 4] (the logits' shape without the classes), "
+              "got [?]");
   expectError(softmaxCrossEntropy({D, 10}, {D, 1}),
-              "labels must be [n], got [?, 1]");
+              "labels must be [?] (the logits' shape without the classes), "
+              "got [?, 1]");
+  expectError(softmaxCrossEntropy({D, 4, 10}, {D, 5}),
+              "labels [?, 5] do not match logits [?, 4, 10]");
   expectError(softmaxCrossEntropy({32, 10}, {16}),
               "labels [16] do not match logits [32, 10]");
   expectError(softmaxCrossEntropy({D, 10}, {32}), "do not match");
