@@ -54,6 +54,7 @@ struct InitSpec {
   const char *args[2];
   double defaults[2];
   bool required; ///< The arguments have no default (constant's value).
+  /// Needs rank >= 2: for fan_in and fan_out, or for rows and columns.
   bool needsFans;
 };
 
@@ -67,6 +68,10 @@ constexpr InitSpec kInitializers[] = {
     {"xavier", "glorot", 0, {}, {}, false, true},
     {"he", "he", 0, {}, {}, false, true},
     {"kaiming", "he", 0, {}, {}, false, true},
+    // Over the last two axes: 1 on and below the diagonal, 0 above; and the
+    // additive causal mask, 0 on and below, -inf above.
+    {"tril", "tril", 0, {}, {}, false, true},
+    {"causal_mask", "causal_mask", 0, {}, {}, false, true},
 };
 
 struct Hyper {
@@ -231,10 +236,11 @@ std::optional<Initializer> Sema::resolveInitializer(const ast::Stmt &stmt,
   }
   if (spec->needsFans && type.shape.size() < 2) {
     error(frame, expr.loc,
-          prefix +
-              "needs a tensor of rank 2 or more (for fan_in and "
-              "fan_out), got shape " +
-              shape::toString(type.shape));
+          prefix + "needs a tensor of rank 2 or more (" +
+              (init.kind == "tril" || init.kind == "causal_mask"
+                   ? std::string("rows and columns")
+                   : std::string("for fan_in and fan_out")) +
+              "), got shape " + shape::toString(type.shape));
     return std::nullopt;
   }
   return init;

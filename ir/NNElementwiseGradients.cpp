@@ -219,4 +219,20 @@ LogicalResult GeluOp::buildGradient(OpBuilder &builder, ValueRange resultGrads,
   return success();
 }
 
+// Comparisons are piecewise constant: their gradient is zero wherever it is
+// defined, so no gradient flows to either operand.
+#define NNC_COMPARISON_GRADIENT_RULE(OpClass)                                  \
+  LogicalResult OpClass::buildGradient(OpBuilder &, ValueRange resultGrads,    \
+                                       SmallVectorImpl<Value> &operandGrads) { \
+    (void)beginGradientRule(*this, resultGrads, operandGrads);                 \
+    return success();                                                          \
+  }
+NNC_COMPARISON_GRADIENT_RULE(LessOp)
+NNC_COMPARISON_GRADIENT_RULE(LessEqualOp)
+NNC_COMPARISON_GRADIENT_RULE(GreaterOp)
+NNC_COMPARISON_GRADIENT_RULE(GreaterEqualOp)
+NNC_COMPARISON_GRADIENT_RULE(EqualOp)
+NNC_COMPARISON_GRADIENT_RULE(NotEqualOp)
+#undef NNC_COMPARISON_GRADIENT_RULE
+
 } // namespace nnc::nn

@@ -312,4 +312,49 @@ def NN_LeakyReluOp : NN_FloatUnaryOp<"leaky_relu"> {
   let assemblyFormat = "$x (`alpha` $alpha^)? attr-dict `:` type($x)";
 }
 
+//===----------------------------------------------------------------------===//
+// Comparisons
+//===----------------------------------------------------------------------===//
+
+// A comparison after NumPy broadcasting: 1 where `relation` holds and 0
+// elsewhere, in the operands' element type (nnc has no boolean tensors), so
+// that a mask multiplies or adds straight into a float graph. A comparison
+// with NaN is false, except not_equal, which is true (IEEE, as PyTorch).
+// Its gradient is zero wherever it is defined: no gradient flows through.
+class NN_CompareOp<string mnemonic, string relation>
+    : NN_BinaryOp<mnemonic, NN_Tensor, []> {
+  let nnDsl = [NN_BinaryDsl<mnemonic>];
+  let summary = "elementwise `" # relation # "`, as 1 or 0";
+  let description = "Gives 1 where `" # relation # "` holds for the "
+      # "broadcast elements `a` and `b`, else 0, in the operands' element "
+      # "type. NaN compares false (not_equal: true). Its gradient is zero."
+      # "\n\nExample:\n\n```mlir\n%m = nn." # mnemonic
+      # " %a, %b : tensor<?x8xf32>, tensor<8xf32> -> tensor<?x8xf32>\n```";
+}
+
+def NN_LessOp : NN_CompareOp<"less", "a < b"> {
+  let nnSamples = [NN_Sample<["1", "2"], "1">, NN_Sample<["2", "2"], "0">,
+                   NN_Sample<["3", "-2"], "0">];
+}
+def NN_LessEqualOp : NN_CompareOp<"less_equal", "a <= b"> {
+  let nnSamples = [NN_Sample<["1", "2"], "1">, NN_Sample<["2", "2"], "1">,
+                   NN_Sample<["3", "-2"], "0">];
+}
+def NN_GreaterOp : NN_CompareOp<"greater", "a > b"> {
+  let nnSamples = [NN_Sample<["1", "2"], "0">, NN_Sample<["2", "2"], "0">,
+                   NN_Sample<["3", "-2"], "1">];
+}
+def NN_GreaterEqualOp : NN_CompareOp<"greater_equal", "a >= b"> {
+  let nnSamples = [NN_Sample<["1", "2"], "0">, NN_Sample<["2", "2"], "1">,
+                   NN_Sample<["3", "-2"], "1">];
+}
+def NN_EqualOp : NN_CompareOp<"equal", "a == b"> {
+  let nnSamples = [NN_Sample<["1", "2"], "0">, NN_Sample<["2", "2"], "1">,
+                   NN_Sample<["-0", "0"], "1">];
+}
+def NN_NotEqualOp : NN_CompareOp<"not_equal", "a != b"> {
+  let nnSamples = [NN_Sample<["1", "2"], "1">, NN_Sample<["2", "2"], "0">,
+                   NN_Sample<["-0", "0"], "0">];
+}
+
 #endif // NNC_IR_NNELEMENTWISEOPS_TD

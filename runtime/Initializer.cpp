@@ -112,6 +112,19 @@ Error initialize(TensorView tensor, const InitializerSpec &spec) {
     if (!(std >= 0))
       return Error::failure("initializer 'normal' needs std >= 0");
     valueAt = [=](uint64_t i) { return mean + std * standardNormal(seed, i); };
+  } else if (kind == "tril" || kind == "causal_mask") {
+    if (tensor.rank() < 2)
+      return Error::failure("initializer '" + kind +
+                            "' needs a tensor of rank 2 or more, got " +
+                            typeToString(tensor.dtype(), tensor.shape()));
+    uint64_t columns = static_cast<uint64_t>(tensor.dim(tensor.rank() - 1));
+    uint64_t rows = static_cast<uint64_t>(tensor.dim(tensor.rank() - 2));
+    double below = kind == "tril" ? 1.0 : 0.0;
+    double above = kind == "tril" ? 0.0 : -INFINITY;
+    valueAt = [=](uint64_t i) {
+      uint64_t column = i % columns, row = (i / columns) % rows;
+      return column <= row ? below : above;
+    };
   } else {
     return Error::failure("unknown initializer '" + kind + "'");
   }

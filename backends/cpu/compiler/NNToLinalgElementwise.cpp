@@ -289,6 +289,35 @@ LogicalResult lowerMinimum(nn::MinimumOp op, PatternRewriter &r) {
   return lowerMaxOrMin(op, r, false);
 }
 
+/// 1 where the comparison holds and 0 elsewhere, in the operands' type;
+/// ordered float predicates (NaN compares false) but for not_equal, as in
+/// ref.
+LogicalResult lowerCompare(Operation *op, PatternRewriter &r,
+                           arith::CmpFPredicate floatPredicate,
+                           arith::CmpIPredicate intPredicate) {
+  bool floating = isFloat(op);
+  return replaceWithMap(
+      op, r, op->getOperands(),
+      [=](OpBuilder &b, Location loc, ValueRange a) -> Value {
+        Value holds =
+            floating ? b.create<arith::CmpFOp>(loc, floatPredicate, a[0], a[1])
+                           .getResult()
+                     : b.create<arith::CmpIOp>(loc, intPredicate, a[0], a[1])
+                           .getResult();
+        Type type = a[0].getType();
+        return b.create<arith::SelectOp>(loc, holds,
+                                         scalarConstant(b, loc, type, 1),
+                                         scalarConstant(b, loc, type, 0));
+      });
+}
+
+/// The pattern function of one comparison op and its two predicates.
+template <typename CompareOp, arith::CmpFPredicate FloatPredicate,
+          arith::CmpIPredicate IntPredicate>
+LogicalResult lowerComparison(CompareOp op, PatternRewriter &r) {
+  return lowerCompare(op, r, FloatPredicate, IntPredicate);
+}
+
 LogicalResult lowerSign(nn::SignOp op, PatternRewriter &r) {
   bool floating = isFloat(op);
   return replaceWithMap(
@@ -384,6 +413,24 @@ void nnc::cpu::populateNNToLinalgElementwisePatterns(
       FnPattern<nn::SoftplusOp, lowerSoftplus>,
       FnPattern<nn::LeakyReluOp, lowerLeakyRelu>,
       FnPattern<nn::MaximumOp, lowerMaximum>,
+      FnPattern<nn::LessOp,
+                lowerComparison<nn::LessOp, arith::CmpFPredicate::OLT,
+                                arith::CmpIPredicate::slt>>,
+      FnPattern<nn::LessEqualOp,
+                lowerComparison<nn::LessEqualOp, arith::CmpFPredicate::OLE,
+                                arith::CmpIPredicate::sle>>,
+      FnPattern<nn::GreaterOp,
+                lowerComparison<nn::GreaterOp, arith::CmpFPredicate::OGT,
+                                arith::CmpIPredicate::sgt>>,
+      FnPattern<nn::GreaterEqualOp,
+                lowerComparison<nn::GreaterEqualOp, arith::CmpFPredicate::OGE,
+                                arith::CmpIPredicate::sge>>,
+      FnPattern<nn::EqualOp,
+                lowerComparison<nn::EqualOp, arith::CmpFPredicate::OEQ,
+                                arith::CmpIPredicate::eq>>,
+      FnPattern<nn::NotEqualOp,
+                lowerComparison<nn::NotEqualOp, arith::CmpFPredicate::UNE,
+                                arith::CmpIPredicate::ne>>,
       FnPattern<nn::MinimumOp, lowerMinimum>, FnPattern<nn::SignOp, lowerSign>,
       FnPattern<nn::ReluGradOp, lowerReluGrad>,
       FnPattern<nn::LeakyReluGradOp, lowerLeakyReluGrad>,

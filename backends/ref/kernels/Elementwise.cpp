@@ -50,6 +50,18 @@ const char *nameOf(BinaryOp op) {
     return "div";
   case BinaryOp::Pow:
     return "pow";
+  case BinaryOp::Less:
+    return "less";
+  case BinaryOp::LessEqual:
+    return "less_equal";
+  case BinaryOp::Greater:
+    return "greater";
+  case BinaryOp::GreaterEqual:
+    return "greater_equal";
+  case BinaryOp::Equal:
+    return "equal";
+  case BinaryOp::NotEqual:
+    return "not_equal";
   }
   return "binary";
 }
@@ -93,6 +105,26 @@ double applyFloat(UnaryOp op, double x) {
   return x;
 }
 
+/// Whether the comparison `op` holds; IEEE semantics for NaN.
+template <typename T> bool compare(BinaryOp op, T a, T b) {
+  switch (op) {
+  case BinaryOp::Less:
+    return a < b;
+  case BinaryOp::LessEqual:
+    return a <= b;
+  case BinaryOp::Greater:
+    return a > b;
+  case BinaryOp::GreaterEqual:
+    return a >= b;
+  case BinaryOp::Equal:
+    return a == b;
+  case BinaryOp::NotEqual:
+    return a != b;
+  default:
+    return false;
+  }
+}
+
 double applyFloat(BinaryOp op, double a, double b) {
   switch (op) {
   case BinaryOp::Add:
@@ -105,8 +137,9 @@ double applyFloat(BinaryOp op, double a, double b) {
     return a / b;
   case BinaryOp::Pow:
     return std::pow(a, b);
+  default:
+    return compare(op, a, b) ? 1.0 : 0.0;
   }
-  return a;
 }
 
 /// Integer arithmetic wraps: it is done on the unsigned type, where
@@ -157,9 +190,10 @@ template <typename T> Expected<T> applyInt(BinaryOp op, T a, T b) {
       return opError("div", "integer division overflows (minimum / -1)");
     return static_cast<T>(a / b);
   case BinaryOp::Pow:
-    break;
+    return opError(nameOf(op), "expected f32 or f64");
+  default:
+    return static_cast<T>(compare(op, a, b) ? 1 : 0);
   }
-  return opError(nameOf(op), "expected f32 or f64");
 }
 
 template <typename T>

@@ -39,8 +39,21 @@ enum class UnaryOp {
   Softplus,
 };
 inline constexpr int kNumUnaryOps = static_cast<int>(UnaryOp::Softplus) + 1;
-enum class BinaryOp { Add, Sub, Mul, Div, Pow };
-inline constexpr int kNumBinaryOps = static_cast<int>(BinaryOp::Pow) + 1;
+/// The binary maps; the comparisons give 1 or 0 in the operands' type.
+enum class BinaryOp {
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Less,
+  LessEqual,
+  Greater,
+  GreaterEqual,
+  Equal,
+  NotEqual,
+};
+inline constexpr int kNumBinaryOps = static_cast<int>(BinaryOp::NotEqual) + 1;
 
 /// The mnemonic of the nn op that `op` computes ("tanh", "add"); the ref
 /// interpreter has a row for "nn." + each (RefSteps.cpp).

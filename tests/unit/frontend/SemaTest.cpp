@@ -488,7 +488,8 @@ TEST(SemaTest, InitializerErrors) {
             (Msgs{"1:19: glorot: needs a tensor of rank 2 or more (for fan_in "
                   "and fan_out), got shape [2]",
                   "2:19: unknown initializer 'magic'; valid: zeros, ones, "
-                  "constant, uniform, normal, glorot, xavier, he, kaiming",
+                  "constant, uniform, normal, glorot, xavier, he, kaiming, "
+                  "tril, causal_mask",
                   "3:33: uniform: too many positional arguments (it takes 2)",
                   "4:26: normal: unknown argument 'sd'; valid arguments: "
                   "mean, std, seed",

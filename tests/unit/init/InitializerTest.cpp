@@ -51,6 +51,22 @@ TEST(InitializerTest, ConstantKinds) {
     EXPECT_EQ(seven.view().data<double>()[i], 7.5);
 }
 
+TEST(InitializerTest, TriangularKinds) {
+  // [2, 3, 4]: two stacks of 3 x 4; (row, column) holds when column <= row.
+  Tensor tril = make({2, 3, 4}, {"tril", {}, 0});
+  Tensor mask = make({2, 3, 4}, {"causal_mask", {}, 0});
+  for (int s = 0; s < 2; ++s)
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 4; ++c) {
+        int i = (s * 3 + r) * 4 + c;
+        EXPECT_EQ(tril.view().data<float>()[i], c <= r ? 1.0f : 0.0f) << i;
+        EXPECT_EQ(mask.view().data<float>()[i], c <= r ? 0.0f : -INFINITY) << i;
+      }
+  Expected<Tensor> vector = Tensor::create(DType::F32, {4});
+  ASSERT_TRUE(vector.ok());
+  EXPECT_FALSE(initialize(vector->view(), {"tril", {}, 0}).ok());
+}
+
 TEST(InitializerTest, UniformMatchesItsMoments) {
   Tensor t = make({200000}, {"uniform", {{"low", -2.0}, {"high", 4.0}}, 11});
   Moments m = momentsOf(t);
