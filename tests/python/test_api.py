@@ -223,3 +223,23 @@ def test_training_mode_gradient_is_what_the_step_follows(digits):
                                   np.float32(0.01) * start[name])
         np.testing.assert_allclose(expected, history.params[name], rtol=1e-5,
                                    atol=1e-6)
+
+
+def test_callback_exception_is_raised_after_training(digits, mlp_path):
+    def stop(entry):
+        raise KeyError(f"epoch {entry['epoch']}")
+
+    with pytest.raises(KeyError, match="epoch 1"):
+        nnc.train(mlp_path, data={"x": digits[0][:32],
+                                  "labels": digits[1][:32]},
+                  epochs=2, batch=32, backend="ref", callback=stop)
+
+
+def test_wrong_data_for_train_is_an_error(digits, mlp_path):
+    with pytest.raises(ValueError, match="data 'x'"):
+        nnc.train(mlp_path, data={"x": object(), "labels": digits[1][:4]})
+    # A label outside the 10 classes fails in the loss's kernel.
+    with pytest.raises(nnc.Error, match="training failed"):
+        nnc.train(mlp_path, data={"x": digits[0][:4],
+                                  "labels": np.full(4, 99, np.int32)},
+                  epochs=1, batch=4, backend="cpu")
