@@ -103,6 +103,14 @@ OpResult elementwiseBinary(OpCall &call) {
       call.operands[0].dtype);
 }
 
+OpResult whereRule(OpCall &call) {
+  if (std::string err = checkSameDType(call); !err.empty())
+    return failure(err);
+  const std::vector<TensorType> &ops = call.operands;
+  return fromShape(shape::broadcast3(ops[0].shape, ops[1].shape, ops[2].shape),
+                   ops[1].dtype);
+}
+
 OpResult floatBinary(OpCall &call) {
   if (std::string err = checkAllFloat(call); !err.empty())
     return failure(err);

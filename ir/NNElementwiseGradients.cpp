@@ -219,6 +219,24 @@ LogicalResult GeluOp::buildGradient(OpBuilder &builder, ValueRange resultGrads,
   return success();
 }
 
+LogicalResult WhereOp::buildGradient(OpBuilder &builder, ValueRange resultGrads,
+                                     SmallVectorImpl<Value> &operandGrads) {
+  Value dy = beginGradientRule(*this, resultGrads, operandGrads);
+  if (!dy)
+    return success();
+  Location loc = getLoc();
+  // dy where cond holds goes to a, the rest to b: where(cond, dy, 0) and
+  // dy minus it, each reduced to its operand's shape.
+  Value zero = createScalarLike(builder, loc, dy, 0.0);
+  Value toA = builder.create<WhereOp>(loc, getCond(), dy, zero);
+  Value toB = builder.create<SubOp>(loc, dy, toA);
+  operandGrads[1] = reduceGradientToShape(
+      builder, loc, toA, cast<RankedTensorType>(getA().getType()));
+  operandGrads[2] = reduceGradientToShape(
+      builder, loc, toB, cast<RankedTensorType>(getB().getType()));
+  return success();
+}
+
 // Comparisons are piecewise constant: their gradient is zero wherever it is
 // defined, so no gradient flows to either operand.
 #define NNC_COMPARISON_GRADIENT_RULE(OpClass)                                  \

@@ -357,4 +357,29 @@ def NN_NotEqualOp : NN_CompareOp<"not_equal", "a != b"> {
                    NN_Sample<["-0", "0"], "0">];
 }
 
+def NN_WhereOp : NN_InferredOp<"where", [SameOperandsAndResultElementType]> {
+  let nnDsl = [NN_Dsl<"where", "whereRule", 3, 3>];
+  let nnSplitsByRows = 1;
+  let summary = "elementwise choice: a where cond is nonzero, else b";
+  let description = [{
+    Takes `a` where `cond` is nonzero (NaN counts as nonzero) and `b`
+    elsewhere, after NumPy broadcasting of the three operands, which share
+    one element type: `cond` is typically a comparison's 1 or 0. Unlike
+    `cond * a + (1 - cond) * b` it keeps infinities of the branch not taken
+    out of the result, as a mask of -inf needs. The gradient flows to `a`
+    where `cond` holds and to `b` elsewhere; `cond` gets none.
+
+    Example:
+
+    ```mlir
+    %s = nn.where %keep, %scores, %minus_inf : tensor<8x8xf32>, tensor<?x8x8xf32>, tensor<f32> -> tensor<?x8x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$cond, NN_Tensor:$a, NN_Tensor:$b);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    operands attr-dict `:` type(operands) `->` type($result)
+  }];
+}
+
 #endif // NNC_IR_NNELEMENTWISEOPS_TD

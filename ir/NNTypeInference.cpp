@@ -54,6 +54,19 @@ nnc::nn::detail::inferBroadcastType(StringRef opName,
                   a->getElementType(), types);
 }
 
+LogicalResult WhereOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<WhereOp>(loc);
+  auto s = ctx.shapes({adaptor.getCond(), adaptor.getA(), adaptor.getB()},
+                      {"cond", "a", "b"});
+  if (failed(s))
+    return failure();
+  return ctx.push(shape::broadcast3((*s)[0], (*s)[1], (*s)[2]), adaptor.getA(),
+                  types);
+}
+
 //===----------------------------------------------------------------------===//
 // Contraction and normalisation
 //===----------------------------------------------------------------------===//

@@ -138,6 +138,14 @@ ShapeResult broadcast(const Shape &lhs, const Shape &rhs) {
   return finish(std::move(out));
 }
 
+ShapeResult broadcast3(const Shape &first, const Shape &second,
+                       const Shape &third) {
+  ShapeResult two = broadcast(first, second);
+  if (!two.ok())
+    return two;
+  return broadcast(two.shape, third);
+}
+
 ShapeResult matmul(const Shape &lhs, const Shape &rhs) {
   if (std::string e = validateAll({&lhs, &rhs}); !e.empty())
     return ShapeResult::failure(e);

@@ -42,6 +42,10 @@ std::string toString(const Shape &shape);
 /// error, because the batch size is only fixed at compile time.
 ShapeResult broadcast(const Shape &lhs, const Shape &rhs);
 
+/// NumPy broadcasting of three shapes (where's cond, a and b).
+ShapeResult broadcast3(const Shape &first, const Shape &second,
+                       const Shape &third);
+
 /// Batched matmul: [..., m, k] x [..., k, n] -> [broadcast(...), m, n].
 /// Both operands need rank >= 2.
 ShapeResult matmul(const Shape &lhs, const Shape &rhs);

@@ -185,6 +185,9 @@ void addElementwiseRows(std::vector<StepRow> &rows) {
           return binary(op, in[0], in[1], out[0]);
         }));
   }
+  rows.push_back(plain("nn.where", fixed(3), [](const In &in, const Out &out) {
+    return where(in[0], in[1], in[2], out[0]);
+  }));
   rows.push_back(row<LeakyReluAttrs>(
       "nn.leaky_relu", fixed(1), leakyReluAttrs,
       [](const LeakyReluAttrs &attrs, const In &in, const Out &out) {

@@ -7,6 +7,8 @@
 
 #include "tests/conformance/ConformanceTest.h"
 
+#include <limits>
+
 #include <cmath>
 
 using namespace nnc::conformance;
@@ -252,4 +254,36 @@ TEST_P(BackendConformance, GeluIsTheErfForm) {
   if (!out)
     return;
   expectClose(out[0], {3}, {0, 0.8413447460685429, -0.15865525393145707});
+}
+
+TEST_P(BackendConformance, WhereBroadcastsAndKeepsInfinitiesOut) {
+  // cond [2, 1] picks row 0 from a and row 1 from b (a rank-0 -inf); NaN in
+  // cond counts as nonzero. Infinities of the branch not taken never show.
+  float inf = std::numeric_limits<float>::infinity();
+  float nan = std::numeric_limits<float>::quiet_NaN();
+  KernelRun out = run(R"mlir(
+    func.func @kernel_0(%c: tensor<3x1xf32>, %a: tensor<3x2xf32>, %b: tensor<f32>) -> tensor<3x2xf32> {
+      %r = nn.where %c, %a, %b : tensor<3x1xf32>, tensor<3x2xf32>, tensor<f32> -> tensor<3x2xf32>
+      return %r : tensor<3x2xf32>
+    })mlir",
+                      {f32({3, 1}, {1, 0, nan}),
+                       f32({3, 2}, {1, inf, 3, 4, 5, 6}), f32({}, {-inf})});
+  if (!out)
+    return;
+  // Exact: expectClose's relative tolerance cannot take infinities.
+  ASSERT_EQ(out[0].shape(), (Shape{3, 2}));
+  EXPECT_EQ(valuesOf(out[0]), (std::vector<double>{1, inf, -inf, -inf, 5, 6}));
+}
+
+TEST_P(BackendConformance, WhereOnIntegers) {
+  KernelRun out = run(R"mlir(
+    func.func @kernel_0(%c: tensor<4xi32>, %a: tensor<4xi32>, %b: tensor<4xi32>) -> tensor<4xi32> {
+      %r = nn.where %c, %a, %b : tensor<4xi32>, tensor<4xi32>, tensor<4xi32> -> tensor<4xi32>
+      return %r : tensor<4xi32>
+    })mlir",
+                      {i32({4}, {0, 2, -1, 0}), i32({4}, {1, 2, 3, 4}),
+                       i32({4}, {-1, -2, -3, -4})});
+  if (!out)
+    return;
+  expectInts(out[0], {4}, {-1, 2, 3, -4});
 }

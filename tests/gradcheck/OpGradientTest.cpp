@@ -647,6 +647,19 @@ TEST(LossGradientTest, SoftmaxCrossEntropy) {
   }
 }
 
+TEST(WhereGradientTest, SplitsTheGradientBetweenItsBranches) {
+  // cond [4, 1] of 0s and 1s (an input); a [4, 3] and the broadcast b [3]
+  // both get gradients, b's summed over the rows where cond is 0.
+  std::string body = "  %out = nn.where %cond, %a, %b : tensor<4x1xf64>, "
+                     "tensor<4x3xf64>, tensor<3xf64> -> tensor<4x3xf64>";
+  GradCheckOptions options;
+  options.fills["cond"] = ArgumentFill::exactly({1, 0, 0, 1});
+  expectGradientsMatch(
+      weightedLoss({input("cond", {4, 1}), {"a", {4, 3}}, {"b", {3}}}, body,
+                   {4, 3}),
+      options);
+}
+
 TEST(LossGradientTest, SoftmaxCrossEntropyPerToken) {
   // Logits [2, 3, 5]: a label per token, the mean over all six.
   std::string body = "  %out = nn.softmax_cross_entropy %z, %labels : "

@@ -311,6 +311,25 @@ LogicalResult lowerCompare(Operation *op, PatternRewriter &r,
       });
 }
 
+/// a where cond is nonzero (NaN counts, as in ref: an unordered compare),
+/// else b.
+LogicalResult lowerWhere(nn::WhereOp op, PatternRewriter &r) {
+  bool floating = isFloat(op);
+  return replaceWithMap(
+      op, r, op->getOperands(),
+      [=](OpBuilder &b, Location loc, ValueRange a) -> Value {
+        Value zero = scalarConstant(b, loc, a[0].getType(), 0);
+        Value holds =
+            floating ? b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE,
+                                               a[0], zero)
+                           .getResult()
+                     : b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne,
+                                               a[0], zero)
+                           .getResult();
+        return b.create<arith::SelectOp>(loc, holds, a[1], a[2]);
+      });
+}
+
 /// The pattern function of one comparison op and its two predicates.
 template <typename CompareOp, arith::CmpFPredicate FloatPredicate,
           arith::CmpIPredicate IntPredicate>
@@ -413,6 +432,7 @@ void nnc::cpu::populateNNToLinalgElementwisePatterns(
       FnPattern<nn::SoftplusOp, lowerSoftplus>,
       FnPattern<nn::LeakyReluOp, lowerLeakyRelu>,
       FnPattern<nn::MaximumOp, lowerMaximum>,
+      FnPattern<nn::WhereOp, lowerWhere>,
       FnPattern<nn::LessOp,
                 lowerComparison<nn::LessOp, arith::CmpFPredicate::OLT,
                                 arith::CmpIPredicate::slt>>,

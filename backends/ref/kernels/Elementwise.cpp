@@ -255,6 +255,40 @@ Error binary(BinaryOp op, ConstTensorView a, ConstTensorView b,
   });
 }
 
+Error where(ConstTensorView cond, ConstTensorView a, ConstTensorView b,
+            TensorView out) {
+  const char *name = "where";
+  for (auto [what, tensor] :
+       {std::pair<const char *, ConstTensorView>{"a", a}, {"b", b}})
+    if (Error e = checkDType(name, what, tensor, cond.dtype()); !e.ok())
+      return e;
+  if (Error e = checkDType(name, "output", out, cond.dtype()); !e.ok())
+    return e;
+  Expected<Shape> pair = broadcastShapes(name, cond.shape(), a.shape());
+  if (!pair)
+    return pair.takeError();
+  Expected<Shape> shape = broadcastShapes(name, *pair, b.shape());
+  if (!shape)
+    return shape.takeError();
+  if (Error e = checkShape(name, "output", out, *shape); !e.ok())
+    return e;
+  return dispatchAny(cond.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    std::vector<int64_t> stridesC = broadcastStrides(cond.shape(), *shape);
+    std::vector<int64_t> stridesA = broadcastStrides(a.shape(), *shape);
+    std::vector<int64_t> stridesB = broadcastStrides(b.shape(), *shape);
+    const T *c = cond.data<T>();
+    const T *x = a.data<T>();
+    const T *y = b.data<T>();
+    T *result = out.data<T>();
+    for (int64_t i = 0; i < out.numElements(); ++i)
+      result[i] = c[offsetOf(i, *shape, stridesC)] != T(0)
+                      ? x[offsetOf(i, *shape, stridesA)]
+                      : y[offsetOf(i, *shape, stridesB)];
+    return Error::success();
+  });
+}
+
 Error leakyRelu(ConstTensorView x, const LeakyReluAttrs &attrs,
                 TensorView out) {
   if (Error e = checkDType("leaky_relu", "output", out, x.dtype()); !e.ok())

@@ -71,6 +71,12 @@ rt::Error unary(UnaryOp op, rt::ConstTensorView x, rt::TensorView out);
 rt::Error binary(BinaryOp op, rt::ConstTensorView a, rt::ConstTensorView b,
                  rt::TensorView out);
 
+/// out = a where cond is nonzero (NaN counts), else b, with NumPy
+/// broadcasting of the three; all share one dtype, and out has the
+/// broadcast shape.
+rt::Error where(rt::ConstTensorView cond, rt::ConstTensorView a,
+                rt::ConstTensorView b, rt::TensorView out);
+
 /// Attributes of leaky_relu.
 struct LeakyReluAttrs {
   double alpha = 0.01; ///< Slope for negative inputs.
