@@ -3,7 +3,7 @@
 #include "backends/ref/RefSerializer.h"
 
 #include "backends/ref/ref_executable_generated.h"
-#include "runtime/Artifact.h"
+#include "runtime/SealedBytes.h"
 
 #include <cstring>
 #include <limits>
@@ -12,8 +12,6 @@ using namespace nnc;
 using namespace nnc::ref;
 
 namespace {
-
-constexpr size_t kDigestBytes = 8;
 
 /// The header of the positional format version 1, which nnc wrote before
 /// the FlatBuffers schema; recognised only to say what to do.
@@ -209,13 +207,7 @@ std::string nnc::ref::serializePrograms(const std::vector<Program> &programs) {
     offsets.push_back(writeProgram(b, program));
   b.Finish(fb::CreateExecutable(b, kRefFormatVersion, b.CreateVector(offsets)),
            fb::ExecutableIdentifier());
-  uint64_t digest = rt::fnv1a64(b.GetBufferPointer(), b.GetSize());
-  std::string bytes(kDigestBytes, '\0');
-  for (size_t i = 0; i < kDigestBytes; ++i)
-    bytes[i] = static_cast<char>((digest >> (8 * i)) & 0xff);
-  bytes.append(reinterpret_cast<const char *>(b.GetBufferPointer()),
-               b.GetSize());
-  return bytes;
+  return rt::seal(b.GetBufferPointer(), b.GetSize());
 }
 
 rt::Expected<std::vector<Program>>
@@ -223,27 +215,19 @@ nnc::ref::deserializePrograms(const void *bytes, size_t size) {
   auto failure = [](const std::string &message) {
     return rt::Error::failure("ref executable: " + message);
   };
-  if (!bytes || size < kDigestBytes + 8)
-    return failure("not a ref executable (too short)");
-  const auto *raw = static_cast<const unsigned char *>(bytes);
-  if (std::memcmp(raw, kFormat1Magic, sizeof(kFormat1Magic)) == 0)
+  if (bytes && size >= sizeof(kFormat1Magic) &&
+      std::memcmp(bytes, kFormat1Magic, sizeof(kFormat1Magic)) == 0)
     return failure("format 1, written by an older nnc, is no longer read; "
                    "compile the model again");
-  uint64_t stored = 0;
-  for (size_t i = 0; i < kDigestBytes; ++i)
-    stored |= uint64_t(raw[i]) << (8 * i);
-  size_t bodySize = size - kDigestBytes;
-  if (rt::fnv1a64(raw + kDigestBytes, bodySize) != stored)
-    return failure("the bytes do not match their digest (a corrupt file)");
-  if (bodySize >= std::numeric_limits<flatbuffers::uoffset_t>::max())
-    return failure("too large");
-  // FlatBuffers reads scalars in place: an 8-aligned copy.
-  std::vector<uint64_t> aligned((bodySize + 7) / 8);
-  std::memcpy(aligned.data(), raw + kDigestBytes, bodySize);
-  const void *body = aligned.data();
+  rt::Expected<rt::SealedBody> sealed = rt::unseal(
+      bytes, size, std::numeric_limits<flatbuffers::uoffset_t>::max());
+  if (!sealed)
+    return failure(sealed.message() + " (a corrupt file)");
+  const void *body = sealed->data();
   if (!flatbuffers::BufferHasIdentifier(body, fb::ExecutableIdentifier()))
     return failure("not a ref executable (bad identifier)");
-  flatbuffers::Verifier verifier(static_cast<const uint8_t *>(body), bodySize,
+  flatbuffers::Verifier verifier(static_cast<const uint8_t *>(body),
+                                 sealed->size,
                                  /*max_depth=*/64, /*max_tables=*/10000000);
   if (!fb::VerifyExecutableBuffer(verifier))
     return failure("the FlatBuffers verifier rejects it");

@@ -13,6 +13,7 @@
 #include "backends/cpu/serial/CpuSerializer.h"
 #include "backends/ref/RefSerializer.h"
 #include "runtime/Artifact.h"
+#include "runtime/SealedBytes.h"
 
 #include <cstring>
 #include <vector>
@@ -29,13 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   for (const nnc::rt::ArtifactGraph &graph : artifact->graphs) {
     std::string bytes = graph.executable;
-    const size_t digestBytes = nnc::cpu::kExecutableDigestBytes;
-    if (bytes.size() >= digestBytes) {
-      uint64_t digest = nnc::rt::fnv1a64(
-          bytes.data() + digestBytes, bytes.size() - digestBytes);
-      for (size_t i = 0; i < digestBytes; ++i)
-        bytes[i] = static_cast<char>((digest >> (8 * i)) & 0xff);
-    }
+    nnc::rt::reseal(bytes);
     auto programs = nnc::ref::deserializePrograms(bytes.data(), bytes.size());
     (void)programs;
     auto executable =

@@ -1,48 +1,12 @@
-# Run by CTest as `cmake -P` (test example-embed-out-of-tree): installs the
-# nnc build tree into a scratch prefix, builds examples/embed against that
-# prefix alone with find_package(nnc), compiles the digits MLP into an
-# artifact with the build tree's nnc, and checks that the embedded run
-# writes the very bytes `nnc run` writes, with the runtime-only plugins of
-# the install.
-#
-# Inputs (-D): NNC_BINARY_DIR, NNC_SOURCE_DIR, WORK_DIR, GENERATOR,
-# CXX_COMPILER.
+# Run by CTest as `cmake -P` (test example-embed-out-of-tree): builds
+# examples/embed against an install of the nnc build tree alone
+# (OutOfTreeBuild.cmake), compiles the digits MLP into an artifact with the
+# build tree's nnc, and checks that the embedded run writes the very bytes
+# `nnc run` writes, with the runtime-only plugins of the install.
 
-foreach(var NNC_BINARY_DIR NNC_SOURCE_DIR WORK_DIR)
-  if(NOT ${var})
-    message(FATAL_ERROR "${var} is not set")
-  endif()
-endforeach()
-
-function(run_step what)
-  execute_process(COMMAND ${ARGN}
-                  RESULT_VARIABLE result
-                  OUTPUT_VARIABLE output
-                  ERROR_VARIABLE output)
-  if(NOT result EQUAL 0)
-    message(FATAL_ERROR "${what} failed (${result}):\n${output}")
-  endif()
-  set(step_output "${output}" PARENT_SCOPE)
-endfunction()
-
-set(prefix ${WORK_DIR}/prefix)
+include(${CMAKE_CURRENT_LIST_DIR}/OutOfTreeBuild.cmake)
+build_example_out_of_tree(embed)
 set(build ${WORK_DIR}/build)
-file(REMOVE_RECURSE ${WORK_DIR})
-file(MAKE_DIRECTORY ${WORK_DIR})
-
-run_step("installing nnc"
-  ${CMAKE_COMMAND} --install ${NNC_BINARY_DIR} --prefix ${prefix})
-
-set(configure_args -S ${NNC_SOURCE_DIR}/examples/embed -B ${build}
-    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release)
-if(GENERATOR)
-  list(APPEND configure_args -G ${GENERATOR})
-endif()
-if(CXX_COMPILER)
-  list(APPEND configure_args -DCMAKE_CXX_COMPILER=${CXX_COMPILER})
-endif()
-run_step("configuring examples/embed" ${CMAKE_COMMAND} ${configure_args})
-run_step("building examples/embed" ${CMAKE_COMMAND} --build ${build})
 
 set(examples ${NNC_SOURCE_DIR}/examples)
 set(artifact ${WORK_DIR}/mlp.nnx)

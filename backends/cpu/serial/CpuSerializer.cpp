@@ -8,6 +8,7 @@
 
 #include "runtime/Artifact.h"
 #include "runtime/FlatBufferVectors.h"
+#include "runtime/SealedBytes.h"
 
 #include <algorithm>
 #include <cstring>
@@ -84,8 +85,6 @@ flatbuffers::Offset<fb::SharedObject> writeObject(Builder &b,
   return fb::CreateSharedObject(b, data);
 }
 
-constexpr size_t kDigestBytes = kExecutableDigestBytes;
-
 flatbuffers::Offset<fb::Target> writeTarget(Builder &b,
                                             const LinkedTarget &t) {
   std::vector<flatbuffers::Offset<fb::SharedObject>> modules;
@@ -117,15 +116,9 @@ std::string serializeExecutable(const std::vector<const CpuKernel *> &kernels,
   b.Finish(fb::CreateExecutable(b, kCpuFormatVersion, kernelVector,
                                 targetVector),
            fb::ExecutableIdentifier());
-  // The digest goes first (little-endian): the code runs as it is, so a
-  // damaged executable must never reach the loader.
-  uint64_t digest = rt::fnv1a64(b.GetBufferPointer(), b.GetSize());
-  std::string bytes(kDigestBytes, '\0');
-  for (size_t i = 0; i < kDigestBytes; ++i)
-    bytes[i] = static_cast<char>((digest >> (8 * i)) & 0xff);
-  bytes.append(reinterpret_cast<const char *>(b.GetBufferPointer()),
-               b.GetSize());
-  return bytes;
+  // Sealed with its digest: the code runs as it is, so a damaged
+  // executable must never reach the loader.
+  return rt::seal(b.GetBufferPointer(), b.GetSize());
 }
 
 namespace {
@@ -530,24 +523,16 @@ rt::Error checkKernelBuffers(const CpuKernel &kernel,
 
 rt::Expected<SerializedExecutable> deserializeExecutable(const void *bytes,
                                                          size_t size) {
-  if (!bytes || size < kDigestBytes + 8)
-    return bad("not a cpu executable");
-  const auto *raw = static_cast<const unsigned char *>(bytes);
-  uint64_t stored = 0;
-  for (size_t i = 0; i < kDigestBytes; ++i)
-    stored |= uint64_t(raw[i]) << (8 * i);
-  size_t bodySize = size - kDigestBytes;
-  if (rt::fnv1a64(raw + kDigestBytes, bodySize) != stored)
-    return bad("it does not match its digest");
-  if (bodySize >= std::numeric_limits<flatbuffers::uoffset_t>::max())
-    return bad("it is too large");
-  // FlatBuffers reads scalars in place: an 8-aligned copy.
-  std::vector<uint64_t> aligned((bodySize + 7) / 8);
-  std::memcpy(aligned.data(), raw + kDigestBytes, bodySize);
-  const void *body = aligned.data();
+  rt::Expected<rt::SealedBody> sealed = rt::unseal(
+      bytes, size, std::numeric_limits<flatbuffers::uoffset_t>::max());
+  if (!sealed)
+    return bad(sealed.message() == "too short" ? "not a cpu executable"
+                                               : sealed.message());
+  const void *body = sealed->data();
   if (!flatbuffers::BufferHasIdentifier(body, fb::ExecutableIdentifier()))
     return bad("not a cpu executable");
-  flatbuffers::Verifier verifier(static_cast<const uint8_t *>(body), bodySize,
+  flatbuffers::Verifier verifier(static_cast<const uint8_t *>(body),
+                                 sealed->size,
                                  /*max_depth=*/64, /*max_tables=*/10000000);
   if (!fb::VerifyExecutableBuffer(verifier))
     return bad("the FlatBuffers verifier rejects it");

@@ -53,10 +53,6 @@ struct SerializedExecutable {
   std::vector<LinkedTarget> targets;
 };
 
-/// The executable bytes start with this many bytes of digest: rt::fnv1a64
-/// of the rest, little-endian.
-inline constexpr size_t kExecutableDigestBytes = 8;
-
 /// `kernels` (their entry points in modules moduleOf[i]) and `targets`
 /// as bytes.
 std::string serializeExecutable(const std::vector<const CpuKernel *> &kernels,
