@@ -301,7 +301,7 @@ public:
   /// Views of the parameters and buffers, kept alive by `self`.
   py::dict paramViews(py::object self) {
     py::dict views;
-    for (auto &[name, tensor] : mutableParams())
+    for (auto &[name, tensor] : params.values())
       views[py::str(name)] = viewArray(tensor, self);
     return views;
   }
@@ -321,7 +321,7 @@ public:
     if (!loaded.initialize(session->program(), dir, 0))
       raise("cannot load the parameters from " + dir +
             " (the reason is printed above)");
-    for (auto &[name, tensor] : mutableParams()) {
+    for (auto &[name, tensor] : params.values()) {
       const rt::Tensor *value = loaded.find(name);
       if (value && value->byteSize() == tensor.byteSize() && value->byteSize())
         std::memcpy(tensor.rawData(), value->rawData(), tensor.byteSize());
@@ -340,13 +340,6 @@ private:
     for (const std::string &name : names)
       text += (text.empty() ? "" : ", ") + name;
     return text;
-  }
-
-  std::map<std::string, rt::Tensor> &mutableParams() {
-    // ParameterStore hands out mutable tensors by name only.
-    std::map<std::string, rt::Tensor> *all =
-        const_cast<std::map<std::string, rt::Tensor> *>(&params.values());
-    return *all;
   }
 
   std::map<std::string, py::array> namedArrays(const py::kwargs &inputs) {

@@ -37,6 +37,8 @@ public:
   rt::Tensor *find(const std::string &name);
 
   const std::map<std::string, rt::Tensor> &values() const { return tensors; }
+  /// Mutable: the values change in place (the Python module's views).
+  std::map<std::string, rt::Tensor> &values() { return tensors; }
 
   /// Sets (or replaces) the value of `name`: values that come from
   /// elsewhere than a model, such as a compiled artifact's.
