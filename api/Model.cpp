@@ -28,9 +28,6 @@ struct Model::Impl {
   unsigned threads = 0;
   std::vector<Port> inputs, outputs;
   std::map<std::string, rt::LoadedGraph> graphs;
-  /// Zero tensors for inputs a graph binds but never reads (the labels of
-  /// a graph without its loss), by graph and input.
-  std::map<std::string, std::map<std::string, rt::Tensor>> unread;
   std::mutex running;
 };
 
@@ -105,59 +102,23 @@ Status Model::run(const std::map<std::string, TensorView> &inputs,
       return Status::failure(made.message());
     loaded = impl->graphs.emplace(graph.name, std::move(*made)).first;
   }
-  std::map<std::string, rt::Tensor> &zeros = impl->unread[graph.name];
-
-  const rt::ExecutionPlan &plan = loaded->second.executor->plan();
-  std::vector<rt::ConstTensorView> inputViews;
-  for (const rt::ExternalBinding &binding : plan.inputs) {
-    if (binding.role == "input") {
-      if (auto it = inputs.find(binding.name); it != inputs.end()) {
-        if (!it->second.data && !it->second.shape.empty())
-          return Status::failure("input '" + binding.name + "' has no data");
-        inputViews.push_back(TensorAccess::view(it->second));
-        continue;
-      }
-      auto zero = zeros.find(binding.name);
-      if (zero == zeros.end()) {
-        const rt::PlanValue &value =
-            plan.values[static_cast<size_t>(binding.value)];
-        rt::Expected<rt::Tensor> made =
-            rt::Tensor::create(value.dtype, value.shape);
-        if (!made.ok())
-          return Status::failure(made.message());
-        zero = zeros.emplace(binding.name, std::move(*made)).first;
-      }
-      inputViews.push_back(zero->second.view());
-      continue;
-    }
-    const rt::ArtifactTensor *stored = impl->artifact.tensor(binding.name);
-    if (!stored)
-      return Status::failure("the artifact holds no " + binding.role + " '" +
-                             binding.name + "'");
-    inputViews.push_back(stored->tensor.view());
-  }
-  std::vector<rt::Tensor> made;
-  std::vector<rt::TensorView> outputViews;
-  made.reserve(plan.outputs.size());
-  for (const rt::ExternalBinding &binding : plan.outputs) {
-    const rt::PlanValue &value =
-        plan.values[static_cast<size_t>(binding.value)];
-    rt::Expected<rt::Tensor> tensor =
-        rt::Tensor::create(value.dtype, value.shape);
-    if (!tensor.ok())
-      return Status::failure(tensor.message());
-    made.push_back(std::move(*tensor));
-    outputViews.push_back(made.back().view());
+  std::map<std::string, rt::ConstTensorView> feeds;
+  for (const auto &[name, view] : inputs) {
+    if (!view.data && !view.shape.empty())
+      return Status::failure("input '" + name + "' has no data");
+    feeds.emplace(name, TensorAccess::view(view));
   }
   std::optional<tbb::global_control> cap;
   if (impl->threads > 0)
     cap.emplace(tbb::global_control::max_allowed_parallelism, impl->threads);
-  if (rt::Error error = loaded->second.executor->run(inputViews, outputViews);
-      !error.ok())
-    return Status::failure(error.message());
+  rt::Expected<std::vector<rt::Tensor>> made =
+      rt::runArtifactGraph(impl->artifact, loaded->second, feeds);
+  if (!made.ok())
+    return Status::failure(made.message());
+  const rt::ExecutionPlan &plan = loaded->second.executor->plan();
   results.clear();
-  for (size_t i = 0; i < made.size(); ++i)
+  for (size_t i = 0; i < made->size(); ++i)
     results.emplace(plan.outputs[i].name,
-                    TensorAccess::wrap(std::move(made[i])));
+                    TensorAccess::wrap(std::move((*made)[i])));
   return Status();
 }

@@ -96,17 +96,12 @@ TensorLookup artifactLookup(
   };
 }
 
-Expected<std::vector<Tensor>> runLoadedGraph(LoadedGraph &graph,
-                                             const TensorLookup &lookup) {
+namespace {
+
+/// Runs `graph` on `inputs` (one per plan input) into new result tensors.
+Expected<std::vector<Tensor>>
+runOnViews(LoadedGraph &graph, const std::vector<ConstTensorView> &inputs) {
   const ExecutionPlan &plan = graph.executor->plan();
-  std::vector<ConstTensorView> inputs;
-  for (const ExternalBinding &binding : plan.inputs) {
-    const Tensor *tensor = lookup(binding.role, binding.name);
-    if (!tensor)
-      return Error::failure("no value for " + binding.role + " '" +
-                            binding.name + "'");
-    inputs.push_back(tensor->view());
-  }
   std::vector<Tensor> results;
   std::vector<TensorView> outputs;
   results.reserve(plan.outputs.size());
@@ -121,6 +116,22 @@ Expected<std::vector<Tensor>> runLoadedGraph(LoadedGraph &graph,
   if (Error error = graph.executor->run(inputs, outputs); !error.ok())
     return error;
   return results;
+}
+
+} // namespace
+
+Expected<std::vector<Tensor>> runLoadedGraph(LoadedGraph &graph,
+                                             const TensorLookup &lookup) {
+  const ExecutionPlan &plan = graph.executor->plan();
+  std::vector<ConstTensorView> inputs;
+  for (const ExternalBinding &binding : plan.inputs) {
+    const Tensor *tensor = lookup(binding.role, binding.name);
+    if (!tensor)
+      return Error::failure("no value for " + binding.role + " '" +
+                            binding.name + "'");
+    inputs.push_back(tensor->view());
+  }
+  return runOnViews(graph, inputs);
 }
 
 bool isInputRead(const ExecutionPlan &plan, const ExternalBinding &b) {
@@ -187,27 +198,41 @@ selectRunGraph(const Artifact &artifact, const std::vector<std::string> &fed) {
 }
 
 Expected<std::vector<Tensor>>
-runArtifactGraph(const Artifact &artifact, const ArtifactGraph &graph,
-                 LoadedGraph &loaded,
-                 const std::map<std::string, Tensor> &feeds) {
-  std::vector<std::pair<std::string, const Tensor *>> feedList;
-  for (const auto &[name, tensor] : feeds)
-    feedList.emplace_back(name, &tensor);
+runArtifactGraph(const Artifact &artifact, LoadedGraph &loaded,
+                 const std::map<std::string, ConstTensorView> &feeds) {
+  const ExecutionPlan &plan = loaded.executor->plan();
+  std::vector<ConstTensorView> inputs;
   // Zeros for the inputs the graph binds but never reads.
-  std::map<std::string, Tensor> unread;
-  for (const ExternalBinding &binding : graph.plan.inputs) {
-    if (binding.role != "input" || feeds.count(binding.name))
-      continue;
-    const PlanValue &value =
-        graph.plan.values[static_cast<size_t>(binding.value)];
-    Expected<Tensor> zeros = Tensor::create(value.dtype, value.shape);
-    if (!zeros.ok())
-      return zeros.takeError();
-    feedList.emplace_back(
-        binding.name,
-        &unread.emplace(binding.name, std::move(*zeros)).first->second);
+  std::vector<Tensor> unread;
+  unread.reserve(plan.inputs.size());
+  for (const ExternalBinding &binding : plan.inputs) {
+    if (binding.role != "input") {
+      const ArtifactTensor *stored = artifact.tensor(binding.name);
+      if (!stored)
+        return Error::failure("no value for " + binding.role + " '" +
+                              binding.name + "'");
+      inputs.push_back(stored->tensor.view());
+    } else if (auto fed = feeds.find(binding.name); fed != feeds.end()) {
+      inputs.push_back(fed->second);
+    } else {
+      const PlanValue &value = plan.values[static_cast<size_t>(binding.value)];
+      Expected<Tensor> zeros = Tensor::create(value.dtype, value.shape);
+      if (!zeros.ok())
+        return zeros.takeError();
+      unread.push_back(std::move(*zeros));
+      inputs.push_back(unread.back().view());
+    }
   }
-  return runLoadedGraph(loaded, artifactLookup(artifact, feedList));
+  return runOnViews(loaded, inputs);
+}
+
+Expected<std::vector<Tensor>>
+runArtifactGraph(const Artifact &artifact, LoadedGraph &loaded,
+                 const std::map<std::string, Tensor> &feeds) {
+  std::map<std::string, ConstTensorView> views;
+  for (const auto &[name, tensor] : feeds)
+    views.emplace(name, tensor.view());
+  return runArtifactGraph(artifact, loaded, views);
 }
 
 } // namespace nnc::rt

@@ -77,12 +77,16 @@ bool isInputRead(const ExecutionPlan &plan, const ExternalBinding &binding);
 Expected<const ArtifactGraph *>
 selectRunGraph(const Artifact &artifact, const std::vector<std::string> &fed);
 
-/// Runs `graph` (of `artifact`, loaded as `loaded`) once on `feeds`, with
-/// zeros for the inputs the graph binds but never reads (the labels of a
-/// graph without its loss). Returns one tensor per plan output, in order.
+/// Runs a graph of `artifact`, loaded as `loaded`, once: inputs read in
+/// place from `feeds`, zeros for the inputs the graph binds but never reads
+/// (the labels of a graph without its loss), parameters and buffers from
+/// the artifact. Returns one tensor per plan output, in order.
 Expected<std::vector<Tensor>>
-runArtifactGraph(const Artifact &artifact, const ArtifactGraph &graph,
-                 LoadedGraph &loaded,
+runArtifactGraph(const Artifact &artifact, LoadedGraph &loaded,
+                 const std::map<std::string, ConstTensorView> &feeds);
+/// The same with the inputs in tensors.
+Expected<std::vector<Tensor>>
+runArtifactGraph(const Artifact &artifact, LoadedGraph &loaded,
                  const std::map<std::string, Tensor> &feeds);
 
 } // namespace nnc::rt

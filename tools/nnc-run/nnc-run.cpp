@@ -215,7 +215,7 @@ ExitCode run(const Options &options) {
   if (options.threads > 0)
     cap.emplace(tbb::global_control::max_allowed_parallelism, options.threads);
   rt::Expected<std::vector<rt::Tensor>> results =
-      rt::runArtifactGraph(*artifact, **graph, *loaded, feeds);
+      rt::runArtifactGraph(*artifact, *loaded, feeds);
   if (!results.ok())
     return fail(results.message());
 

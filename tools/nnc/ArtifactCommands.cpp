@@ -368,7 +368,7 @@ ExitCode runArtifact(const RunOptions &options) {
     return reportUserError(loaded.message());
   std::optional<tbb::global_control> cap = threadCap(options.session.threads);
   rt::Expected<std::vector<rt::Tensor>> results =
-      rt::runArtifactGraph(artifact, *graph, *loaded, feeds);
+      rt::runArtifactGraph(artifact, *loaded, feeds);
   if (!results.ok())
     return reportUserError(results.message());
   for (size_t i = 0; i < results->size(); ++i)

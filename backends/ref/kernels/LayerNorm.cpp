@@ -13,10 +13,15 @@ using namespace detail;
 
 namespace {
 
+/// x as rows of features: how many of each.
+struct RowLayout {
+  int64_t rows = 0, width = 0;
+};
+
 /// Checks that `gamma` names x's trailing axes and that every tensor of
-/// `sameAsGamma` and `sameAsX` has that shape and x's dtype; gives the
-/// number of features per row.
-Expected<int64_t> checkLayout(
+/// `sameAsGamma` and `sameAsX` has that shape and x's dtype; gives x's
+/// rows and the features per row.
+Expected<RowLayout> checkLayout(
     const char *op, ConstTensorView x, ConstTensorView gamma,
     std::initializer_list<std::pair<const char *, ConstTensorView>> sameAsGamma,
     std::initializer_list<std::pair<const char *, ConstTensorView>> sameAsX) {
@@ -45,7 +50,7 @@ Expected<int64_t> checkLayout(
     if (Error e = checkShape(op, what, tensor, x.shape()); !e.ok())
       return e;
   }
-  return features;
+  return RowLayout{features == 0 ? 0 : x.numElements() / features, features};
 }
 
 /// The mean and 1 / sqrt(biased variance + eps) of row `row`.
@@ -70,12 +75,11 @@ std::pair<double, double> rowStatistics(ConstTensorView x, int64_t row,
 Error layerNorm(ConstTensorView x, ConstTensorView gamma, ConstTensorView beta,
                 const LayerNormAttrs &attrs, TensorView out) {
   const char *op = "layer_norm";
-  Expected<int64_t> features =
+  Expected<RowLayout> layout =
       checkLayout(op, x, gamma, {{"beta", beta}}, {{"output", out}});
-  if (!features)
-    return features.takeError();
-  int64_t width = *features;
-  int64_t rows = width == 0 ? 0 : x.numElements() / width;
+  if (!layout)
+    return layout.takeError();
+  int64_t rows = layout->rows, width = layout->width;
   return dispatchFloat(op, x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     for (int64_t row = 0; row < rows; ++row) {
@@ -96,13 +100,12 @@ Error layerNormGrad(ConstTensorView x, ConstTensorView gamma,
                     ConstTensorView dy, const LayerNormAttrs &attrs,
                     TensorView dx, TensorView dgamma, TensorView dbeta) {
   const char *op = "layer_norm_grad";
-  Expected<int64_t> features =
+  Expected<RowLayout> layout =
       checkLayout(op, x, gamma, {{"dgamma", dgamma}, {"dbeta", dbeta}},
                   {{"dy", dy}, {"dx", dx}});
-  if (!features)
-    return features.takeError();
-  int64_t width = *features;
-  int64_t rows = width == 0 ? 0 : x.numElements() / width;
+  if (!layout)
+    return layout.takeError();
+  int64_t rows = layout->rows, width = layout->width;
   return dispatchFloat(op, x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     std::vector<double> sumDyXhat(static_cast<size_t>(width), 0.0);
