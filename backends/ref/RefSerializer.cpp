@@ -3,6 +3,7 @@
 #include "backends/ref/RefSerializer.h"
 
 #include "backends/ref/ref_executable_generated.h"
+#include "runtime/FlatBufferVectors.h"
 #include "runtime/SealedBytes.h"
 
 #include <cstring>
@@ -72,13 +73,6 @@ flatbuffers::Offset<fb::Program> writeProgram(flatbuffers::FlatBufferBuilder &b,
 constexpr uint8_t kLastSlotKind = static_cast<uint8_t>(SlotKind::Temp);
 constexpr uint8_t kLastDType = static_cast<uint8_t>(rt::DType::U8);
 
-template <typename T>
-std::vector<int64_t> toInts(const flatbuffers::Vector<T> *values) {
-  if (!values)
-    return {};
-  return std::vector<int64_t>(values->begin(), values->end());
-}
-
 /// A dtype and shape with a representable byte size.
 rt::Expected<rt::DType> checkType(uint8_t dtype, const rt::Shape &shape) {
   if (dtype > kLastDType)
@@ -98,7 +92,7 @@ rt::Expected<AttrValue> readAttrValue(const fb::Attr &attr) {
   case fb::AttrValue::RealValue:
     return AttrValue{attr.value_as_RealValue()->value()};
   case fb::AttrValue::IntList:
-    return AttrValue{toInts(attr.value_as_IntList()->values())};
+    return AttrValue{rt::copyInt64s(attr.value_as_IntList()->values())};
   default:
     return rt::Error::failure("attribute '" + attr.name()->str() +
                               "' has an unknown kind");
@@ -108,8 +102,8 @@ rt::Expected<AttrValue> readAttrValue(const fb::Attr &attr) {
 rt::Expected<Step> readStep(const fb::Step &in, const Program &program) {
   Step step;
   step.op = in.op()->str();
-  step.inputs = toInts(in.inputs());
-  step.outputs = toInts(in.outputs());
+  step.inputs = rt::copyInt64s(in.inputs());
+  step.outputs = rt::copyInt64s(in.outputs());
   if (in.attrs())
     for (const fb::Attr *attr : *in.attrs()) {
       rt::Expected<AttrValue> value = readAttrValue(*attr);
@@ -140,7 +134,7 @@ rt::Expected<Program> readProgram(const fb::Program &in) {
 
   if (in.constants())
     for (const fb::Constant *constant : *in.constants()) {
-      rt::Shape shape(toInts(constant->shape()));
+      rt::Shape shape(rt::copyInt64s(constant->shape()));
       rt::Expected<rt::DType> type = checkType(constant->dtype(), shape);
       if (!type)
         return type.takeError();
@@ -166,7 +160,7 @@ rt::Expected<Program> readProgram(const fb::Program &in) {
       if (static_cast<uint8_t>(stored->kind()) > kLastSlotKind)
         return rt::Error::failure(where + "unknown kind");
       slot.kind = static_cast<SlotKind>(stored->kind());
-      slot.shape = rt::Shape(toInts(stored->shape()));
+      slot.shape = rt::Shape(rt::copyInt64s(stored->shape()));
       rt::Expected<rt::DType> type = checkType(stored->dtype(), slot.shape);
       if (!type)
         return type.takeError().withContext(where.substr(0, where.size() - 2));
