@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -54,6 +55,9 @@ struct Initializer {
   std::string kind = "zeros"; ///< zeros|ones|constant|uniform|normal|glorot|he
   std::map<std::string, double> args; ///< e.g. value, low, high, mean, std
   int64_t seed = 0;
+  /// kind "imported": the values themselves, row-major in the argument's
+  /// dtype, as a model imported from another format (ONNX) brings them.
+  std::shared_ptr<const std::string> values;
 };
 
 /// A value a graph reads: an input fed by the user, a trainable parameter,

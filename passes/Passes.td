@@ -199,6 +199,9 @@ def TrainingStepPass : Pass<"nn-training-step", "mlir::ModuleOp"> {
            "adam's denominator term">,
     Option<"clipNorm", "clip-norm", "double", /*default=*/"0.0",
            "global gradient-norm bound; 0 disables clipping">,
+    Option<"split", "split", "bool", /*default=*/"false",
+           "build @train_grads and @train_apply, meeting at the gradients, "
+           "instead of @train_step (data-parallel training)">,
   ];
   let dependentDialects = ["mlir::func::FuncDialect", "nnc::nn::NNDialect"];
 }

@@ -189,6 +189,81 @@ DictionaryAttr describeConfig(MLIRContext *ctx, const OptimizerConfig &c) {
   });
 }
 
+/// Builds @train_apply: the clipping and optimizer update of @train_step,
+/// on gradients given as arguments (the split step, TrainingStepOptions).
+LogicalResult buildApplyFunction(OpBuilder &builder, func::FuncOp forward,
+                                 ArrayRef<unsigned> trainable,
+                                 const OptimizerConfig &config) {
+  MLIRContext *ctx = forward.getContext();
+  SmallVector<StringRef> slots = config.slots();
+  SmallVector<Type> argTypes;
+  SmallVector<Location> argLocs;
+  SmallVector<Attribute> argAttrs;
+  auto addArgument = [&](unsigned index, std::string name, StringRef role) {
+    argTypes.push_back(forward.getArgumentTypes()[index]);
+    argLocs.push_back(forward.getArgument(index).getLoc());
+    argAttrs.push_back(nameAndRole(ctx, name, role));
+  };
+  for (unsigned index : trainable)
+    addArgument(index, getArgString(forward, index, "nn.name").str(), "param");
+  for (unsigned index : trainable)
+    addArgument(index, getArgString(forward, index, "nn.name").str(), "grad");
+  for (unsigned index : trainable)
+    for (StringRef slot : slots)
+      addArgument(index,
+                  (getArgString(forward, index, "nn.name") + "." + slot).str(),
+                  "opt_state");
+  argTypes.push_back(RankedTensorType::get({}, builder.getI64Type()));
+  argLocs.push_back(forward.getLoc());
+  argAttrs.push_back(nameAndRole(ctx, "step", "step"));
+  argTypes.push_back(RankedTensorType::get({}, builder.getF32Type()));
+  argLocs.push_back(forward.getLoc());
+  argAttrs.push_back(nameAndRole(ctx, "lr", "lr"));
+
+  auto apply = builder.create<func::FuncOp>(
+      forward.getLoc(), "train_apply", builder.getFunctionType(argTypes, {}));
+  Block *body = builder.createBlock(&apply.getBody(), {}, argTypes, argLocs);
+  size_t count = trainable.size();
+  Value stepArg = body->getArgument(argTypes.size() - 2);
+  Value lrArg = body->getArgument(argTypes.size() - 1);
+  SmallVector<Value> grads;
+  for (size_t p = 0; p != count; ++p)
+    grads.push_back(body->getArgument(count + p));
+  if (config.clipNorm > 0 &&
+      failed(clipByGlobalNorm(builder, forward.getLoc(), grads, config.clipNorm,
+                              apply))) {
+    apply.erase();
+    return failure();
+  }
+  SmallVector<Value> results, stateUpdates;
+  SmallVector<Attribute> resultAttrs, stateAttrs;
+  for (size_t p = 0; p != count; ++p) {
+    SmallVector<Value> state;
+    for (unsigned s = 0; s != slots.size(); ++s)
+      state.push_back(body->getArgument(2 * count + p * slots.size() + s));
+    SmallVector<Value> updated =
+        buildUpdate(builder, forward.getArgument(trainable[p]).getLoc(), config,
+                    body->getArgument(p), grads[p], state, stepArg, lrArg);
+    StringRef name = getArgString(forward, trainable[p], "nn.name");
+    results.push_back(updated[0]);
+    resultAttrs.push_back(nameAndRole(ctx, name, "param_update"));
+    for (auto [s, slot] : llvm::enumerate(slots)) {
+      stateUpdates.push_back(updated[s + 1]);
+      stateAttrs.push_back(
+          nameAndRole(ctx, (name + "." + slot).str(), "opt_state_update"));
+    }
+  }
+  llvm::append_range(results, stateUpdates);
+  llvm::append_range(resultAttrs, stateAttrs);
+  builder.create<func::ReturnOp>(forward.getLoc(), results);
+  apply.setFunctionType(
+      builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  apply.setAllArgAttrs(argAttrs);
+  apply.setAllResultAttrs(resultAttrs);
+  apply->setAttr("nn.optimizer", describeConfig(ctx, config));
+  return success();
+}
+
 } // namespace
 
 FailureOr<func::FuncOp>
@@ -196,8 +271,11 @@ buildTrainStepFunction(ModuleOp module, const TrainingStepOptions &options) {
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
   if (!forward || forward.isExternal())
     return module.emitError() << "nn-training-step needs a @forward function";
-  if (module.lookupSymbol("train_step"))
-    return module.emitError() << "the module already has a @train_step symbol";
+  const char *stepName = options.split ? "train_grads" : "train_step";
+  for (StringRef name : {"train_step", "train_grads", "train_apply"})
+    if (module.lookupSymbol(name))
+      return module.emitError()
+             << "the module already has a @" << name << " symbol";
   FailureOr<unsigned> lossIndex = findLossResult(forward);
   if (failed(lossIndex))
     return failure();
@@ -212,9 +290,12 @@ buildTrainStepFunction(ModuleOp module, const TrainingStepOptions &options) {
   for (unsigned i = 0; i != numForwardArgs; ++i)
     if (isTrainableParam(forward, i))
       trainable.push_back(i);
-  SmallVector<StringRef> slots = config->slots();
+  // The split step's first half keeps no optimizer state.
+  SmallVector<StringRef> slots;
+  if (!options.split)
+    slots = config->slots();
 
-  // Arguments: the forward's, the state slots, step, lr.
+  // Arguments: the forward's, the state slots, step, lr (not split).
   SmallVector<Type> argTypes(forward.getArgumentTypes());
   SmallVector<Location> argLocs;
   SmallVector<Attribute> argAttrs;
@@ -235,16 +316,20 @@ buildTrainStepFunction(ModuleOp module, const TrainingStepOptions &options) {
   argTypes.push_back(RankedTensorType::get({}, builder.getI64Type()));
   argLocs.push_back(forward.getLoc());
   argAttrs.push_back(nameAndRole(ctx, "step", "step"));
-  argTypes.push_back(RankedTensorType::get({}, builder.getF32Type()));
-  argLocs.push_back(forward.getLoc());
-  argAttrs.push_back(nameAndRole(ctx, "lr", "lr"));
+  if (!options.split) {
+    argTypes.push_back(RankedTensorType::get({}, builder.getF32Type()));
+    argLocs.push_back(forward.getLoc());
+    argAttrs.push_back(nameAndRole(ctx, "lr", "lr"));
+  }
 
   builder.setInsertionPointAfter(forward);
   auto step = builder.create<func::FuncOp>(
-      forward.getLoc(), "train_step", builder.getFunctionType(argTypes, {}));
+      forward.getLoc(), stepName, builder.getFunctionType(argTypes, {}));
   Block *body = builder.createBlock(&step.getBody(), {}, argTypes, argLocs);
-  Value stepArg = body->getArgument(argTypes.size() - 2);
-  Value lrArg = body->getArgument(argTypes.size() - 1);
+  unsigned trailing = options.split ? 1 : 2;
+  Value stepArg = body->getArgument(argTypes.size() - trailing);
+  Value lrArg =
+      options.split ? Value() : body->getArgument(argTypes.size() - 1);
 
   // The forward, cloned in training mode.
   IRMapping mapping;
@@ -276,7 +361,7 @@ buildTrainStepFunction(ModuleOp module, const TrainingStepOptions &options) {
         << "' does not reach the loss; its gradient is zero";
     (*grads)[position] = buildZeros(builder, param.getLoc(), param.getType());
   }
-  if (config->clipNorm > 0 &&
+  if (!options.split && config->clipNorm > 0 &&
       failed(clipByGlobalNorm(builder, forward.getLoc(), *grads,
                               config->clipNorm, step))) {
     step.erase();
@@ -298,6 +383,12 @@ buildTrainStepFunction(ModuleOp module, const TrainingStepOptions &options) {
   SmallVector<Attribute> stateAttrs;
   unsigned stateArg = numForwardArgs;
   for (auto [index, grad] : llvm::zip_equal(trainable, *grads)) {
+    if (options.split) {
+      results.push_back(grad);
+      resultAttrs.push_back(
+          nameAndRole(ctx, getArgString(forward, index, "nn.name"), "grad"));
+      continue;
+    }
     SmallVector<Value> state;
     for (unsigned s = 0; s != slots.size(); ++s)
       state.push_back(body->getArgument(stateArg + s));
@@ -341,6 +432,13 @@ buildTrainStepFunction(ModuleOp module, const TrainingStepOptions &options) {
   step.setAllResultAttrs(resultAttrs);
   step->setAttr("nn.optimizer", describeConfig(ctx, *config));
   eraseDeadOps(*body);
+  if (options.split) {
+    builder.setInsertionPointAfter(step);
+    if (failed(buildApplyFunction(builder, forward, trainable, *config))) {
+      step.erase();
+      return failure();
+    }
+  }
   return step;
 }
 

@@ -40,6 +40,11 @@ struct TrainingStepOptions {
   std::optional<double> beta1, beta2, eps;
   /// Global gradient-norm bound (`hyper.clip_norm`; default 0, no clipping).
   std::optional<double> clipNorm;
+  /// Build the step as two functions meeting at the gradients, so that a
+  /// caller can combine gradients between them (data-parallel training):
+  /// @train_grads (the forward and the gradients) and @train_apply
+  /// (clipping and the update), instead of @train_step.
+  bool split = false;
 };
 
 /// Adds `func.func @train_step` next to `@forward` in `module`, per
@@ -49,6 +54,15 @@ struct TrainingStepOptions {
 /// Fails, with located errors, when @forward is missing or has no loss,
 /// @train_step exists, the optimizer is unknown, a hyperparameter is out of
 /// range, or gradient rules are missing (then the module is unchanged).
+///
+/// With `options.split`, adds @train_grads and @train_apply instead and
+/// returns @train_grads. @train_grads takes the forward's arguments and
+/// `step`, and returns the loss, the outputs, one gradient per trainable
+/// parameter (role `grad`, the parameter's name) and the updated buffers.
+/// @train_apply takes the trainable parameters, their gradients (role
+/// `grad`), the optimizer state, `step` and `lr`, and returns the updated
+/// parameters and state; clipping by the global norm happens there, on the
+/// gradients it is given.
 mlir::FailureOr<mlir::func::FuncOp>
 buildTrainStepFunction(mlir::ModuleOp module,
                        const TrainingStepOptions &options);

@@ -40,6 +40,7 @@ struct TrainingStepPass : nnc::impl::TrainingStepPassBase<TrainingStepPass> {
     options.beta2 = given(beta2);
     options.eps = given(eps);
     options.clipNorm = given(clipNorm);
+    options.split = split;
     if (failed(nnc::buildTrainStepFunction(getOperation(), options)))
       signalPassFailure();
   }

@@ -63,6 +63,7 @@ struct Executor::Impl {
   /// 2 threads, AMD EPYC Zen 5, medians of 5 runs), as a shared cache line
   /// would.
   KernelProfiler *profiler = nullptr;
+  const std::function<void(int64_t)> *kernelObserver = nullptr;
   std::unique_ptr<std::byte, ArenaDelete> arena;
   std::vector<KernelSlot> kernels;
   /// Every kernel's buffer pointers, back to back. Arena slots are set at
@@ -88,6 +89,7 @@ struct Executor::Impl {
 
   void buildGraph();
   void runKernel(size_t k);
+  void runKernelChunks(size_t k);
   void callKernel(size_t k, int64_t begin, int64_t end);
   void recordError(size_t k, int64_t begin, nnc_status status,
                    nnc_error *kernelError);
@@ -148,6 +150,12 @@ void Executor::Impl::callKernel(size_t k, int64_t begin, int64_t end) {
 }
 
 void Executor::Impl::runKernel(size_t k) {
+  runKernelChunks(k);
+  if (kernelObserver)
+    (*kernelObserver)(static_cast<int64_t>(k));
+}
+
+void Executor::Impl::runKernelChunks(size_t k) {
   // Kernels that had not started when something failed are skipped; the
   // flow graph still visits them so that wait_for_all returns.
   if (failed.load(std::memory_order_relaxed))
@@ -317,6 +325,10 @@ Executor &Executor::operator=(Executor &&other) noexcept = default;
 Executor::~Executor() = default;
 
 const ExecutionPlan &Executor::plan() const { return impl->plan; }
+
+void Executor::setKernelObserver(const std::function<void(int64_t)> *observer) {
+  impl->kernelObserver = observer;
+}
 
 void Executor::setProfiler(KernelProfiler *profiler) {
   impl->profiler = profiler;

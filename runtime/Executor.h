@@ -29,6 +29,7 @@
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -88,6 +89,14 @@ public:
   /// on (null: stop). The profiler must outlive the runs it records; while
   /// none is set, runs record nothing and cost nothing more.
   void setProfiler(KernelProfiler *profiler);
+
+  /// Calls `observer(K)` on the worker thread that finished kernel K, each
+  /// run, once all its chunks are done (whether or not it failed), so a
+  /// caller can use a result as soon as its kernel is done, while the rest
+  /// of the graph runs: data-parallel training starts all-reducing early
+  /// gradients this way. The observer must be quick and thread-safe, and
+  /// outlive the runs; null stops it. Without one, runs cost nothing more.
+  void setKernelObserver(const std::function<void(int64_t kernel)> *observer);
 
   /// Bytes of the arena allocated for intermediates.
   uint64_t arenaSize() const { return plan().arenaSize; }

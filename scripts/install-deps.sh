@@ -11,6 +11,8 @@ PACKAGES=(
   libtbb-dev libfmt-dev libflatbuffers-dev flatbuffers-compiler
   googletest libgtest-dev zlib1g-dev
   pybind11-dev python3-dev python3-numpy python3-pytest
+  libonnx-dev libprotobuf-dev python3-onnx python3-torch
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

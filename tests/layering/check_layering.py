@@ -34,6 +34,10 @@ RULES = [
     ("ir/*", (), ("frontend/", "passes/", "backends/", "tools/")),
     ("ir/ShapeRules.*", (), COMPILER),
     ("passes/*", (), ("frontend/", "backends/", "tools/")),
+    # The ONNX importer emits model-language text; it never sees MLIR.
+    ("onnx/*", (), COMPILER + ("frontend/", "ir/", "passes/", "backends/", "tools/")),
+    # Data-parallel training runs compiled graphs; it never sees MLIR.
+    ("distributed/*", (), COMPILER + ("frontend/", "ir/", "passes/", "backends/", "tools/")),
 ]
 
 

@@ -279,12 +279,13 @@ ExitCode runCompile(const CompileOptions &options) {
   if (!params.initialize(program, options.paramsDir, options.seed))
     return UserError;
   // An inference artifact of untrained weights is rarely what was meant,
-  // and nothing would show it but poor results.
-  bool hasParams =
-      std::any_of(program.arguments.begin(), program.arguments.end(),
-                  [](const frontend::Argument &arg) {
-                    return arg.role == frontend::Argument::Role::Param;
-                  });
+  // and nothing would show it but poor results. Imported weights (an ONNX
+  // model's) are trained ones.
+  bool hasParams = std::any_of(
+      program.arguments.begin(), program.arguments.end(),
+      [](const frontend::Argument &arg) {
+        return arg.role == frontend::Argument::Role::Param && !arg.init.values;
+      });
   if (options.paramsDir.empty() && !options.train && hasParams)
     llvm::errs() << "warning: no --params given: the artifact's weights are "
                     "their initializers' values, untrained\n";

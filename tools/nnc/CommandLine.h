@@ -100,6 +100,21 @@ struct CheckFlags {
   CheckOptions get() const { return {model}; }
 };
 
+struct ImportFlags {
+  cl::SubCommand sub{"import", "Translate an ONNX model into a .nn program "
+                               "and its weights"};
+  cl::opt<std::string> model, output, paramsOut;
+  explicit ImportFlags(cl::OptionCategory &c)
+      : model(cl::Positional, cl::Required, cl::desc("MODEL.onnx"),
+              cl::sub(sub), cl::cat(c)),
+        output("o", cl::Required, cl::desc("The .nn file to write"),
+               cl::value_desc("MODEL.nn"), cl::sub(sub), cl::cat(c)),
+        paramsOut("params-out", cl::Required,
+                  cl::desc("Folder for the weights, one NAME.npy each"),
+                  cl::value_desc("DIR"), cl::sub(sub), cl::cat(c)) {}
+  ImportOptions get() const { return {model, output, paramsOut}; }
+};
+
 struct IrFlags {
   cl::SubCommand sub{"ir", "Print a model's IR after a pipeline stage"};
   cl::opt<std::string> model;
@@ -258,6 +273,8 @@ struct TrainFlags {
   cl::opt<uint64_t> seed;
   cl::opt<bool> profile;
   cl::opt<std::string> trace;
+  cl::opt<bool> distributed;
+  cl::opt<double> bucketMb, commTimeout;
   SessionFlags session;
   explicit TrainFlags(cl::OptionCategory &c)
       : model(cl::Positional, cl::Optional,
@@ -323,9 +340,20 @@ struct TrainFlags {
                 cl::desc("Print the training step's kernels by time over "
                          "the run"),
                 cl::sub(sub), cl::cat(c)),
-        trace("trace",
-              cl::desc("Write the training steps as a Chrome trace"),
+        trace("trace", cl::desc("Write the training steps as a Chrome trace"),
               cl::value_desc("FILE.json"), cl::sub(sub), cl::cat(c)),
+        distributed("distributed",
+                    cl::desc("Data-parallel training over the ranks of an "
+                             "MPI job (mpirun -np N nnc train ...)"),
+                    cl::sub(sub), cl::cat(c)),
+        bucketMb("bucket-mb",
+                 cl::desc("--distributed: gradient bucket size in MB "
+                          "(default 25)"),
+                 cl::init(25), cl::sub(sub), cl::cat(c)),
+        commTimeout("comm-timeout",
+                    cl::desc("--distributed: seconds a collective may take "
+                             "before the job stops (default 300)"),
+                    cl::init(300), cl::sub(sub), cl::cat(c)),
         session(sub, c) {}
   TrainOptions get() const {
     TrainOptions o;
@@ -352,6 +380,7 @@ struct TrainFlags {
     o.plotPath = plot;
     o.profile = {profile, trace};
     o.shuffle = !noShuffle;
+    o.distributed = {distributed, bucketMb, commTimeout};
     return o;
   }
 };

@@ -37,6 +37,16 @@ struct CheckOptions {
 /// `nnc check MODEL.nn`: parse, check and verify; prints a one-line summary.
 ExitCode runCheck(const CheckOptions &options);
 
+struct ImportOptions {
+  std::string modelPath;
+  std::string outputPath;
+  std::string paramsOutDir;
+};
+
+/// `nnc import MODEL.onnx -o MODEL.nn --params-out DIR`: writes the
+/// translated program and its weights, or nothing when anything fails.
+ExitCode runImport(const ImportOptions &options);
+
 struct IrOptions {
   std::string modelPath;
   std::string stage = "frontend";
@@ -144,6 +154,15 @@ struct EpochReport {
   std::optional<double> evalLoss, evalAccuracy;
 };
 
+/// Data-parallel training over MPI (docs/distributed.md).
+struct DistributedOptions {
+  bool enabled = false;
+  /// Gradients are all-reduced in buckets of about this many megabytes.
+  double bucketMb = 25;
+  /// Seconds one collective may take before the job is ended.
+  double commTimeoutSeconds = 300;
+};
+
 struct TrainOptions {
   SessionOptions session;
   std::string modelPath;
@@ -177,6 +196,7 @@ struct TrainOptions {
   /// The training step's profile over the run: --profile, --trace.
   ProfileRequest profile;
   bool shuffle = true;
+  DistributedOptions distributed;
   /// Called after each epoch (and its evaluation): the trainer's hook for
   /// callers that embed it, such as the Python module's history.
   std::function<void(const EpochReport &)> onEpochEnd;

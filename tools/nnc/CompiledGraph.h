@@ -91,6 +91,12 @@ public:
     executor->setProfiler(profiler);
   }
 
+  /// Calls `observer` as each kernel of later runs finishes; see
+  /// rt::Executor::setKernelObserver.
+  void setKernelObserver(const std::function<void(int64_t)> *observer) {
+    executor->setKernelObserver(observer);
+  }
+
   /// Bytes of the executor's arena.
   uint64_t arenaBytes() const;
 

@@ -22,6 +22,19 @@ CompiledGraph *SessionGraphSource::trainingStep(int64_t size) {
   return compileOnce(steps, request, size);
 }
 
+CompiledGraph *SessionGraphSource::trainingGradients(int64_t size) {
+  GraphRequest request = stepRequest;
+  request.kind = GraphKind::TrainingGradients;
+  return compileOnce(gradients, request, size);
+}
+
+CompiledGraph *SessionGraphSource::trainingUpdate() {
+  GraphRequest request = stepRequest;
+  request.kind = GraphKind::TrainingUpdate;
+  // The update reads no batched value: one graph serves every size.
+  return compileOnce(updates, request, 1);
+}
+
 CompiledGraph *SessionGraphSource::forward(int64_t size) {
   return compileOnce(forwards, GraphRequest(), size);
 }

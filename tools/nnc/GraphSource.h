@@ -52,6 +52,10 @@ public:
       : session(session), stepRequest(std::move(stepRequest)) {}
 
   CompiledGraph *trainingStep(int64_t size) override;
+  /// The split step of data-parallel training: the gradients of a batch
+  /// of `size`, and the update (any size), each made on first use.
+  CompiledGraph *trainingGradients(int64_t size);
+  CompiledGraph *trainingUpdate();
   bool hasForward(int64_t) const override { return true; }
   CompiledGraph *forward(int64_t size) override;
   const std::optional<AccuracySpec> &accuracy() const override {
@@ -65,7 +69,7 @@ private:
 
   ModelSession &session;
   GraphRequest stepRequest;
-  Cache steps, forwards;
+  Cache steps, forwards, gradients, updates;
 };
 
 } // namespace nnc::cli

@@ -85,8 +85,10 @@ bool freezeParameters(func::FuncOp forward,
 CompilePipelineOptions pipelineFor(const GraphRequest &request,
                                    const OptimizationOptions &optimizations) {
   CompilePipelineOptions options = compilePipelineOptions(optimizations);
+  bool split = request.kind == GraphKind::TrainingGradients ||
+               request.kind == GraphKind::TrainingUpdate;
   options.goal = request.kind == GraphKind::Gradient ? PipelineGoal::Gradient
-                 : request.kind == GraphKind::TrainingStep
+                 : request.kind == GraphKind::TrainingStep || split
                      ? PipelineGoal::TrainingStep
                      : PipelineGoal::Forward;
   options.batch = request.batch;
@@ -95,6 +97,8 @@ CompilePipelineOptions pipelineFor(const GraphRequest &request,
   options.trainingMode = request.trainingMode;
   for (const auto &[key, value] : request.trainingOptions)
     options.trainingOptions.push_back(key + "=" + value);
+  if (split)
+    options.trainingOptions.push_back("split=true");
   return options;
 }
 
@@ -108,6 +112,10 @@ const char *functionName(GraphKind kind) {
     return "grad";
   case GraphKind::TrainingStep:
     return "train_step";
+  case GraphKind::TrainingGradients:
+    return "train_grads";
+  case GraphKind::TrainingUpdate:
+    return "train_apply";
   }
   return "forward";
 }

@@ -39,6 +39,11 @@ enum class GraphKind {
   Forward,      ///< @forward: outputs (and the loss when its inputs are fed)
   Gradient,     ///< @grad: the loss and a gradient per trainable parameter
   TrainingStep, ///< @train_step: loss, outputs, updated params and state
+  /// The split training step of data-parallel training: @train_grads
+  /// (loss, outputs, gradients, updated buffers) and @train_apply (updated
+  /// params and state from given gradients).
+  TrainingGradients,
+  TrainingUpdate,
 };
 
 struct GraphRequest {

@@ -8,6 +8,8 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstring>
+
 namespace nnc::cli {
 
 rt::DType toRuntimeDType(frontend::DType dtype) {
@@ -55,6 +57,17 @@ bool ParameterStore::initialize(const frontend::Program &program,
       llvm::errs() << "error: parameter '" << arg.name
                    << "': " << tensor.message() << "\n";
       return false;
+    }
+    if (arg.init.values) {
+      if (arg.init.values->size() != tensor->byteSize()) {
+        llvm::errs() << "error: parameter '" << arg.name
+                     << "': the imported values do not fill its shape\n";
+        return false;
+      }
+      std::memcpy(tensor->rawData(), arg.init.values->data(),
+                  arg.init.values->size());
+      tensors.insert_or_assign(arg.name, std::move(*tensor));
+      continue;
     }
     rt::InitializerSpec spec;
     spec.kind = arg.init.kind;

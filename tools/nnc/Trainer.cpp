@@ -12,6 +12,7 @@
 
 #include "tools/nnc/ArtifactBuilder.h"
 #include "tools/nnc/DataArguments.h"
+#include "tools/nnc/DistributedTraining.h"
 #include "tools/nnc/Evaluator.h"
 #include "tools/nnc/GraphSource.h"
 #include "tools/nnc/ModelSession.h"
@@ -120,6 +121,42 @@ bool initializeState(const TrainOptions &options,
   return true;
 }
 
+/// `nnc train --distributed`: the same loop, its steps spread over the
+/// ranks of the MPI job (DistributedTraining.h).
+ExitCode trainDistributed(const TrainOptions &options,
+                          const frontend::Program &program,
+                          SessionGraphSource &graphs, TrainingRun &run) {
+  if (!options.saveArtifact.empty() || options.profile.any()) {
+    llvm::errs() << "error: --distributed does not combine with "
+                    "--save-artifact, --profile or --trace; it reports its "
+                    "communication at the end of the run\n";
+    return UsageError;
+  }
+  std::vector<std::string> buffers;
+  for (const frontend::Argument &arg : program.arguments)
+    if (arg.role == frontend::Argument::Role::Buffer)
+      buffers.push_back(arg.name);
+  ExitCode code = Success;
+  std::unique_ptr<DistributedTraining> distributed =
+      DistributedTraining::create(options.distributed, graphs,
+                                  std::move(buffers), code);
+  if (!distributed)
+    return code;
+  run.distributed = distributed.get();
+  // Every rank checks the same things; a mismatch ends every rank alike.
+  if (!distributed->checkSameJob(jobFingerprint(
+          options, run.batch, run.epochs, run.seed, run.baseLr, run.trainSet)))
+    return UserError;
+  if (!initializeState(options, program, distributed->update(), run))
+    distributed->abortJob();
+  distributed->shareRootState(run.state, run.resumeAt);
+  if (distributed->isRoot())
+    llvm::outs() << "distributed: " << distributed->ranks()
+                 << " ranks, each with a share of every batch of " << run.batch
+                 << "\n";
+  return runTrainingLoop(run, options);
+}
+
 } // namespace
 
 ExitCode runTrain(const TrainOptions &options) {
@@ -156,6 +193,8 @@ ExitCode runTrain(const TrainOptions &options) {
     request.trainingOptions["clip-norm"] = std::to_string(options.clipNorm);
   SessionGraphSource graphs(*session, request);
   run.graphs = &graphs;
+  if (options.distributed.enabled)
+    return trainDistributed(options, program, graphs, run);
   // The full step first: its arguments say which optimizer state to make.
   CompiledGraph *step = graphs.trainingStep(run.batch);
   if (!step || !initializeState(options, program, *step, run))

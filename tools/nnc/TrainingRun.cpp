@@ -3,6 +3,7 @@
 #include "tools/nnc/TrainingRun.h"
 
 #include "tools/nnc/DataArguments.h"
+#include "tools/nnc/DistributedTraining.h"
 #include "tools/nnc/Evaluator.h"
 #include "tools/nnc/OutputWriter.h"
 #include "tools/nnc/ProfileReport.h"
@@ -49,6 +50,9 @@ struct Steps {
 std::optional<Steps> makeSteps(TrainingRun &run) {
   int64_t samples = run.trainSet.numSamples();
   Steps steps;
+  // Data-parallel steps are compiled per shard size, as they come.
+  if (run.distributed)
+    return steps;
   if (samples >= run.batch &&
       !(steps.full = run.graphs->trainingStep(run.batch)))
     return std::nullopt;
@@ -109,6 +113,11 @@ bool runStep(TrainingRun &run, CompiledGraph &step, const rt::Batch &current) {
 ExitCode finishRun(TrainingRun &run, const TrainOptions &options,
                    const rt::BatchIteratorState &position, bool evaluated) {
   TrainingState &state = run.state;
+  if (run.distributed) {
+    if (!run.distributed->isRoot())
+      return Success;
+    run.distributed->printSummary(llvm::outs());
+  }
   if (!options.saveArtifact.empty() && !run.saveArtifact(state, position))
     return UserError;
   if (!options.saveDir.empty()) {
@@ -214,16 +223,23 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
   if (run.resumeAt)
     if (rt::Error error = batches->restore(*run.resumeAt); !error.ok())
       return reportUserError(options.resumeDir + ": " + error.message());
-  const std::string &checkpointDir = options.checkpointDir;
+
+  // Of the ranks of a data-parallel run, rank 0 alone reports, evaluates
+  // and writes; the parameters are the same everywhere.
+  bool reporting = !run.distributed || run.distributed->isRoot();
+  std::ostream silenced(nullptr); // discards what it is given
+  std::ostream &out = reporting ? std::cout : silenced;
+  const std::string &checkpointDir =
+      reporting ? options.checkpointDir : std::string();
 
   std::optional<Evaluator> evaluator;
-  if (run.evalSet.numColumns())
+  if (run.evalSet.numColumns() && reporting)
     evaluator.emplace(*run.graphs, run.evalSet, run.evalBatch);
   rt::ProgressOptions progressOptions;
-  progressOptions.terminal = rt::isTerminal(1);
+  progressOptions.terminal = reporting && rt::isTerminal(1);
   progressOptions.linesEveryBatches =
       std::max<int64_t>(1, batches->batchesPerEpoch() / 4);
-  rt::ProgressBar progress(std::cout, progressOptions);
+  rt::ProgressBar progress(out, progressOptions);
   int64_t totalSteps = run.epochs * batches->batchesPerEpoch();
 
   for (int64_t epoch = batches->state().epoch; epoch < run.epochs; ++epoch) {
@@ -239,10 +255,15 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
       state.step.view().data<int64_t>()[0] = state.stepCount;
       state.lr.view().data<float>()[0] = static_cast<float>(learningRate(
           options.schedule, run.baseLr, epoch, state.stepCount, totalSteps));
-      CompiledGraph &step =
-          current.size() == run.batch ? *steps->full : *steps->partial;
-      if (!runStep(run, step, current))
+      if (run.distributed) {
+        if (!run.distributed->step(run, current))
+          return UserError;
+      } else if (!runStep(run,
+                          current.size() == run.batch ? *steps->full
+                                                      : *steps->partial,
+                          current)) {
         return UserError;
+      }
       rt::ProgressMetrics running;
       running.loss = state.epochLossSum / state.epochSamples;
       if (state.epochScored)
@@ -263,11 +284,12 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
         if (!options.saveArtifact.empty() &&
             !run.saveArtifact(state, batches->state()))
           return UserError;
-        llvm::outs() << "stopped after " << state.stepCount << " steps"
-                     << (checkpointDir.empty()
-                             ? std::string()
-                             : "; resume with --resume " + checkpointDir)
-                     << "\n";
+        if (reporting)
+          llvm::outs() << "stopped after " << state.stepCount << " steps"
+                       << (checkpointDir.empty()
+                               ? std::string()
+                               : "; resume with --resume " + checkpointDir)
+                       << "\n";
         return reportTheProfile();
       }
     }

@@ -25,8 +25,13 @@
 
 namespace nnc::cli {
 
+class DistributedTraining;
+
 struct TrainingRun {
   GraphSource *graphs = nullptr;
+  /// Set for data-parallel training: steps go through it, and only its
+  /// rank 0 prints, evaluates and writes.
+  DistributedTraining *distributed = nullptr;
   rt::Dataset trainSet, evalSet;
   int64_t epochs = 1;
   /// The full batch size; the last batch of an epoch may be smaller.

@@ -71,6 +71,7 @@ int main(int argc, char **argv) {
   nnc::registerPipelines();
   cl::OptionCategory category("nnc options");
   CheckFlags check(category);
+  ImportFlags import(category);
   IrFlags ir(category);
   RunFlags run(category);
   GradFlags grad(category);
@@ -85,8 +86,9 @@ int main(int argc, char **argv) {
   // libLLVM registers many options of its own; show only ours.
   cl::HideUnrelatedOptions(category, cl::SubCommand::getTopLevel());
   for (cl::SubCommand *sub :
-       {&check.sub, &ir.sub, &run.sub, &grad.sub, &gradcheck.sub, &train.sub,
-        &eval.sub, &backends.sub, &bench.sub, &compile.sub, &inspect.sub})
+       {&check.sub, &import.sub, &ir.sub, &run.sub, &grad.sub, &gradcheck.sub,
+        &train.sub, &eval.sub, &backends.sub, &bench.sub, &compile.sub,
+        &inspect.sub})
     cl::HideUnrelatedOptions(category, *sub);
   cl::SetVersionPrinter(printVersion);
 
@@ -126,6 +128,8 @@ int main(int argc, char **argv) {
 
   if (check.sub)
     return runCheck(check.get());
+  if (import.sub)
+    return runImport(import.get());
   if (ir.sub)
     return runIr(ir.get());
   if (run.sub)

@@ -1,0 +1,163 @@
+//===- MpiCommunicator.cpp - The ranks of a job, over Open MPI ------------===//
+//
+// Collectives are the nonblocking MPI ones, completed by polling MPI_Test
+// until a deadline: MPI's blocking calls cannot time out, and a job whose
+// peer died must end rather than hang. Errors return codes
+// (MPI_ERRORS_RETURN) so that they become messages naming the rank.
+//
+// MPI is initialised for MPI_THREAD_SERIALIZED: the trainer's
+// communication thread and its main thread call MPI, never at once.
+//
+//===----------------------------------------------------------------------===//
+
+#include "distributed/Communicator.h"
+
+#include <mpi.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <thread>
+#include <unistd.h>
+
+namespace nnc::dist {
+namespace {
+
+/// The message a rank prints when mpirun ends it because another rank
+/// failed; built before any signal can arrive, written by the handler.
+char terminationMessage[160];
+
+extern "C" void onTermination(int) {
+  ssize_t ignored =
+      ::write(2, terminationMessage, std::strlen(terminationMessage));
+  (void)ignored;
+  ::_exit(1);
+}
+
+std::string mpiErrorText(int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  return std::string(text, static_cast<size_t>(length));
+}
+
+class MpiCommunicator final : public Communicator {
+public:
+  MpiCommunicator(int rank, int size, CommunicatorOptions options)
+      : rankIndex(rank), rankCount(size), options(options) {}
+
+  ~MpiCommunicator() override { MPI_Finalize(); }
+
+  int rank() const override { return rankIndex; }
+  int size() const override { return rankCount; }
+
+  rt::Error allReduceSum(void *data, size_t count, bool isDouble) override {
+    if (rankCount == 1 || count == 0)
+      return rt::Error::success();
+    MPI_Request request;
+    int code = MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(count),
+                              isDouble ? MPI_DOUBLE : MPI_FLOAT, MPI_SUM,
+                              MPI_COMM_WORLD, &request);
+    return complete(code, request, "an all-reduce");
+  }
+
+  rt::Error broadcast(void *data, size_t bytes, int root) override {
+    if (rankCount == 1 || bytes == 0)
+      return rt::Error::success();
+    MPI_Request request;
+    int code = MPI_Ibcast(data, static_cast<int>(bytes), MPI_BYTE, root,
+                          MPI_COMM_WORLD, &request);
+    return complete(code, request, "a broadcast");
+  }
+
+  rt::Expected<std::vector<std::string>>
+  allGather(const std::string &mine) override {
+    std::string all(mine.size() * static_cast<size_t>(rankCount), '\0');
+    MPI_Request request;
+    int code = MPI_Iallgather(
+        mine.data(), static_cast<int>(mine.size()), MPI_BYTE, all.data(),
+        static_cast<int>(mine.size()), MPI_BYTE, MPI_COMM_WORLD, &request);
+    if (rt::Error error = complete(code, request, "an all-gather"); !error.ok())
+      return error;
+    std::vector<std::string> pieces;
+    for (int r = 0; r < rankCount; ++r)
+      pieces.push_back(
+          all.substr(static_cast<size_t>(r) * mine.size(), mine.size()));
+    return pieces;
+  }
+
+  [[noreturn]] void abortJob(int code) override {
+    MPI_Abort(MPI_COMM_WORLD, code);
+    ::_exit(code);
+  }
+
+private:
+  /// Polls `request` until it completes or the deadline passes.
+  rt::Error complete(int code, MPI_Request &request, const char *what) {
+    if (code != MPI_SUCCESS)
+      return failure(what, mpiErrorText(code));
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::duration<double>(options.timeoutSeconds);
+    for (int polls = 0;; ++polls) {
+      int done = 0;
+      code = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+      if (code != MPI_SUCCESS)
+        return failure(what, mpiErrorText(code));
+      if (done)
+        return rt::Error::success();
+      // Spin briefly (collectives on one machine take microseconds), then
+      // poll gently so a waiting rank leaves the core to the others.
+      if (polls > 256) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          char seconds[32];
+          std::snprintf(seconds, sizeof(seconds), "%g", options.timeoutSeconds);
+          return failure(what, std::string("no answer from the other ranks "
+                                           "within ") +
+                                   seconds +
+                                   " s (--comm-timeout): a rank died or hangs");
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
+      }
+    }
+  }
+
+  rt::Error failure(const char *what, const std::string &why) const {
+    return rt::Error::failure("rank " + std::to_string(rankIndex) + ": " +
+                              what + " failed: " + why);
+  }
+
+  int rankIndex, rankCount;
+  CommunicatorOptions options;
+};
+
+} // namespace
+
+bool builtWithMpi() { return true; }
+
+rt::Expected<std::unique_ptr<Communicator>>
+joinJob(const CommunicatorOptions &options) {
+  int initialised = 0;
+  MPI_Initialized(&initialised);
+  int provided = 0;
+  if (!initialised && MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED,
+                                      &provided) != MPI_SUCCESS)
+    return rt::Error::failure("--distributed: MPI failed to start");
+  if (provided < MPI_THREAD_SERIALIZED) {
+    MPI_Finalize();
+    return rt::Error::failure("--distributed: this MPI cannot be called from "
+                              "more than one thread");
+  }
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  std::snprintf(terminationMessage, sizeof(terminationMessage),
+                "error: rank %d: stopped: the job was ended because another "
+                "rank failed (see its message)\n",
+                rank);
+  std::signal(SIGTERM, onTermination);
+  return std::unique_ptr<Communicator>(
+      new MpiCommunicator(rank, size, options));
+}
+
+} // namespace nnc::dist

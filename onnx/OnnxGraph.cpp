@@ -1,0 +1,220 @@
+//===- OnnxGraph.cpp - Parse, check and order an ONNX model ---------------===//
+
+#include "onnx/OnnxGraph.h"
+
+#include "runtime/FileIO.h"
+
+#include <onnx/checker.h>
+
+#include <exception>
+#include <map>
+#include <set>
+
+namespace nnc::onnx {
+namespace {
+
+using ::onnx::GraphProto;
+using ::onnx::NodeProto;
+using ::onnx::TensorProto;
+
+/// An external-data path must stay inside the model's folder: a model
+/// downloaded from elsewhere must not make nnc read `/etc/shadow`.
+bool isContainedRelativePath(const std::string &location) {
+  if (location.empty() || location.front() == '/')
+    return false;
+  size_t start = 0;
+  while (start <= location.size()) {
+    size_t end = location.find('/', start);
+    if (end == std::string::npos)
+      end = location.size();
+    if (location.compare(start, end - start, "..") == 0 && end - start == 2)
+      return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+/// Moves the bytes of every initializer stored outside the model into the
+/// model, so the rest of the importer reads one kind of tensor.
+rt::Error readExternalData(GraphProto &graph, const std::string &displayName,
+                           const std::string &modelFolder) {
+  for (TensorProto &tensor : *graph.mutable_initializer()) {
+    if (tensor.data_location() != TensorProto::EXTERNAL)
+      continue;
+    std::string location;
+    uint64_t offset = 0;
+    int64_t length = -1;
+    for (const auto &entry : tensor.external_data()) {
+      if (entry.key() == "location")
+        location = entry.value();
+      else if (entry.key() == "offset")
+        offset = std::strtoull(entry.value().c_str(), nullptr, 10);
+      else if (entry.key() == "length")
+        length = std::strtoll(entry.value().c_str(), nullptr, 10);
+    }
+    std::string where = displayName + ": initializer '" + tensor.name() + "'";
+    if (modelFolder.empty())
+      return rt::Error::failure(where + " keeps its data in an external file, "
+                                        "which a model held in memory cannot "
+                                        "reach");
+    if (!isContainedRelativePath(location))
+      return rt::Error::failure(where + ": external data location '" +
+                                location +
+                                "' is not a path inside the "
+                                "model's folder");
+    std::string path = modelFolder + "/" + location;
+    rt::Expected<rt::InputFile> file = rt::InputFile::open(path);
+    if (!file.ok())
+      return rt::Error::failure(where +
+                                ": missing external data: " + file.message());
+    rt::Expected<std::string> bytes = file->readAll();
+    if (!bytes.ok())
+      return rt::Error::failure(where + ": " + bytes.message());
+    uint64_t available = bytes->size() > offset ? bytes->size() - offset : 0;
+    uint64_t wanted = length < 0 ? available : static_cast<uint64_t>(length);
+    if (offset > bytes->size() || wanted > available)
+      return rt::Error::failure(where + ": external data file '" + path +
+                                "' is shorter than the tensor it holds");
+    tensor.set_raw_data(bytes->substr(offset, wanted));
+    tensor.clear_external_data();
+    tensor.set_data_location(TensorProto::DEFAULT);
+  }
+  return rt::Error::success();
+}
+
+/// The default domain's opset, or an error naming the supported range.
+rt::Expected<int64_t> defaultOpset(const ::onnx::ModelProto &model,
+                                   const std::string &displayName) {
+  for (const auto &entry : model.opset_import()) {
+    if (!entry.domain().empty() && entry.domain() != "ai.onnx")
+      continue;
+    int64_t version = entry.version();
+    if (version < kMinOpset || version > kMaxOpset)
+      return rt::Error::failure(
+          displayName + ": opset " + std::to_string(version) +
+          " is not supported (nnc imports opsets " + std::to_string(kMinOpset) +
+          " to " + std::to_string(kMaxOpset) +
+          "; export again with opset_version in that range)");
+    return version;
+  }
+  return rt::Error::failure(displayName +
+                            ": the model imports no opset of the default "
+                            "ONNX domain");
+}
+
+std::string describeNode(const NodeProto &node) {
+  return "'" + (node.name().empty() ? node.output(0) : node.name()) + "' (" +
+         node.op_type() + ")";
+}
+
+/// Kahn's algorithm, stable in the file's order so that a sorted graph
+/// keeps its order exactly. A node left over sits on a cycle.
+rt::Expected<std::vector<const NodeProto *>>
+topologicalOrder(const GraphProto &graph, const std::string &displayName) {
+  std::map<std::string, size_t> producer;
+  for (int i = 0; i < graph.node_size(); ++i)
+    for (const std::string &output : graph.node(i).output())
+      if (!output.empty())
+        producer.emplace(output, static_cast<size_t>(i));
+
+  size_t count = static_cast<size_t>(graph.node_size());
+  std::vector<size_t> pending(count, 0);
+  std::vector<std::vector<size_t>> consumers(count);
+  for (size_t i = 0; i < count; ++i) {
+    std::set<size_t> producers;
+    for (const std::string &input : graph.node(static_cast<int>(i)).input()) {
+      auto it = producer.find(input);
+      if (it != producer.end())
+        producers.insert(it->second);
+    }
+    for (size_t p : producers) {
+      consumers[p].push_back(i);
+      ++pending[i];
+    }
+  }
+  std::set<size_t> ready;
+  for (size_t i = 0; i < count; ++i)
+    if (pending[i] == 0)
+      ready.insert(i);
+  std::vector<const NodeProto *> order;
+  order.reserve(count);
+  while (!ready.empty()) {
+    size_t next = *ready.begin();
+    ready.erase(ready.begin());
+    order.push_back(&graph.node(static_cast<int>(next)));
+    for (size_t consumer : consumers[next])
+      if (--pending[consumer] == 0)
+        ready.insert(consumer);
+  }
+  if (order.size() != count) {
+    for (size_t i = 0; i < count; ++i)
+      if (pending[i] != 0)
+        return rt::Error::failure(
+            displayName + ": the graph has a cycle through node " +
+            describeNode(graph.node(static_cast<int>(i))));
+  }
+  return order;
+}
+
+} // namespace
+
+rt::Expected<OnnxGraph> loadOnnxGraph(const std::string &bytes,
+                                      const std::string &displayName,
+                                      const std::string &modelFolder) {
+  OnnxGraph loaded;
+  if (bytes.empty())
+    return rt::Error::failure(displayName + ": empty file, not an ONNX model");
+  if (!loaded.model.ParseFromString(bytes))
+    return rt::Error::failure(displayName +
+                              ": not an ONNX model (the protobuf does not "
+                              "parse: truncated or corrupt)");
+  if (!loaded.model.has_graph())
+    return rt::Error::failure(displayName + ": the model has no graph");
+
+  rt::Expected<int64_t> opset = defaultOpset(loaded.model, displayName);
+  if (!opset.ok())
+    return opset.takeError();
+  loaded.opset = *opset;
+
+  if (rt::Error error = readExternalData(*loaded.model.mutable_graph(),
+                                         displayName, modelFolder);
+      !error.ok())
+    return error;
+
+  // The checker insists on topological order; a cycle gets its own
+  // message, which is clearer than the checker's.
+  rt::Expected<std::vector<const NodeProto *>> order =
+      topologicalOrder(loaded.model.graph(), displayName);
+  if (!order.ok())
+    return order.takeError();
+  bool sorted = true;
+  for (size_t i = 0; i < order->size(); ++i)
+    sorted = sorted && (*order)[i] == &loaded.model.graph().node(int(i));
+  if (!sorted) {
+    // Rewrite the graph in order, so the checker sees what we translate.
+    GraphProto *graph = loaded.model.mutable_graph();
+    std::vector<NodeProto> nodes;
+    for (const NodeProto *node : *order)
+      nodes.push_back(*node);
+    graph->clear_node();
+    for (NodeProto &node : nodes)
+      *graph->add_node() = std::move(node);
+  }
+  for (const NodeProto &node : loaded.model.graph().node())
+    loaded.order.push_back(&node);
+
+  try {
+    ::onnx::checker::check_model(loaded.model);
+  } catch (const std::exception &error) {
+    std::string message = error.what();
+    // The checker's messages span lines ("==> Context: ..."); keep one.
+    size_t newline = message.find('\n');
+    if (newline != std::string::npos)
+      message.resize(newline);
+    return rt::Error::failure(displayName +
+                              ": rejected by the ONNX checker: " + message);
+  }
+  return loaded;
+}
+
+} // namespace nnc::onnx

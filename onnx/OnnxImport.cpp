@@ -1,0 +1,337 @@
+//===- OnnxImport.cpp - Translate an ONNX graph into a .nn program --------===//
+//
+// The driver: declares the graph's inputs and weights, then walks the
+// nodes in order, each one folded (known at import time), fused with its
+// neighbours (a pattern), or translated into statements. A node that
+// fails does not stop the walk: every problem of the file is reported at
+// once, and nodes that read a failed node's results are skipped quietly.
+//
+//===----------------------------------------------------------------------===//
+
+#include "onnx/OnnxImport.h"
+
+#include "onnx/ConstantFolding.h"
+#include "onnx/OnnxGraph.h"
+#include "onnx/OpTranslators.h"
+#include "onnx/Patterns.h"
+#include "onnx/Translation.h"
+
+#include "runtime/FileIO.h"
+
+#include <map>
+#include <set>
+
+namespace nnc::onnx {
+namespace {
+
+using ::onnx::GraphProto;
+using ::onnx::TensorProto;
+using ::onnx::ValueInfoProto;
+
+std::string nodeLabel(const NodeProto &node, int64_t opset) {
+  std::string name = node.name().empty() ? node.output(0) : node.name();
+  std::string domain = node.domain().empty() || node.domain() == "ai.onnx"
+                           ? ""
+                           : node.domain() + ".";
+  return printable("node '" + name + "' (" + domain + node.op_type() +
+                   ", opset " + std::to_string(opset) + ")");
+}
+
+bool isDefaultDomain(const NodeProto &node) {
+  return node.domain().empty() || node.domain() == "ai.onnx";
+}
+
+/// Initializers that batch normalization reads as running statistics:
+/// state, not trainable parameters.
+std::set<std::string> batchNormStatistics(const GraphProto &graph) {
+  std::set<std::string> names;
+  for (const NodeProto &node : graph.node())
+    if (node.op_type() == "BatchNormalization" && node.input_size() >= 5) {
+      names.insert(node.input(3));
+      names.insert(node.input(4));
+    }
+  return names;
+}
+
+class Importer {
+public:
+  Importer(const OnnxGraph &onnx, std::string displayName)
+      : onnx(onnx), displayName(std::move(displayName)),
+        translation(onnx.opset), index(indexGraph(onnx.graph())) {}
+
+  rt::Expected<ImportedModel> run(const std::string &modelName);
+
+private:
+  void problem(const std::string &message) {
+    problems.push_back(printable(displayName + ": " + message));
+  }
+  void declareInputs();
+  void declareInitializers();
+  void translateNode(const NodeProto &node);
+  void declareOutputs();
+
+  const OnnxGraph &onnx;
+  std::string displayName;
+  Translation translation;
+  GraphIndex index;
+  std::vector<std::string> problems;
+  std::vector<std::string> inputLines;
+  std::vector<std::string> outputLines;
+  std::set<const NodeProto *> absorbed;
+  /// Values a failed node would have produced.
+  std::set<std::string> poisoned;
+  /// Initializers nnc cannot read, with the reason, reported at their
+  /// first reader.
+  std::map<std::string, std::string> unreadable;
+};
+
+void Importer::declareInputs() {
+  std::set<std::string> initializers;
+  for (const TensorProto &tensor : onnx.graph().initializer())
+    initializers.insert(tensor.name());
+  std::string batchSymbol;
+  for (const ValueInfoProto &input : onnx.graph().input()) {
+    // Files older than IR version 4 list initializers as inputs too.
+    if (initializers.count(input.name()))
+      continue;
+    std::string where = "input '" + printable(input.name()) + "'";
+    if (!input.type().has_tensor_type()) {
+      problem(where + " is not a tensor");
+      poisoned.insert(input.name());
+      continue;
+    }
+    const auto &tensorType = input.type().tensor_type();
+    std::optional<ElemType> type = elemTypeOf(tensorType.elem_type());
+    if (!type || *type == ElemType::Bool) {
+      problem(where + " has an element type nnc does not support");
+      poisoned.insert(input.name());
+      continue;
+    }
+    Dims shape;
+    bool ok = tensorType.has_shape();
+    if (!ok)
+      problem(where + " has no shape; export it with a static shape");
+    for (int i = 0; ok && i < tensorType.shape().dim_size(); ++i) {
+      const auto &dim = tensorType.shape().dim(i);
+      if (dim.has_dim_value() && dim.dim_value() > 0) {
+        shape.push_back(dim.dim_value());
+        continue;
+      }
+      if (i == 0) {
+        // A dynamic first axis is the batch: every input shares it.
+        std::string symbol = dim.has_dim_param() ? dim.dim_param() : "?";
+        if (!batchSymbol.empty() && symbol != batchSymbol && symbol != "?")
+          problem(where + ": its dynamic first axis '" + symbol +
+                  "' differs from '" + batchSymbol +
+                  "'; nnc has one batch dimension");
+        if (batchSymbol.empty())
+          batchSymbol = symbol;
+        shape.push_back(kBatch);
+        continue;
+      }
+      problem(where + ": axis " + std::to_string(i) +
+              " is dynamic; nnc supports a dynamic first (batch) axis only: "
+              "export with a fixed size there");
+      ok = false;
+    }
+    if (!ok) {
+      poisoned.insert(input.name());
+      continue;
+    }
+    std::string name = translation.freshName(input.name());
+    std::string comment =
+        name == input.name() ? "" : "  # " + printable(input.name());
+    inputLines.push_back("input " + name + ": " + dslTypeName(*type) +
+                         formatDims(shape) + comment);
+    translation.bindTensor(input.name(), *type, shape, name);
+  }
+}
+
+void Importer::declareInitializers() {
+  std::set<std::string> statistics = batchNormStatistics(onnx.graph());
+  for (const TensorProto &tensor : onnx.graph().initializer()) {
+    std::optional<ElemType> type = elemTypeOf(tensor.data_type());
+    // Integer initializers are shapes and indices, and one-element float
+    // ones are scalars such as an epsilon: constants. Every other float
+    // initializer is a weight, trainable unless it is a statistic.
+    bool weight = type && isFloat(*type) && tensor.dims_size() > 0;
+    if (!weight) {
+      rt::Expected<Constant> constant = constantFromTensor(tensor);
+      if (!constant.ok()) {
+        // Unusable only if something reads it; say so then.
+        poisoned.insert(tensor.name());
+        unreadable[tensor.name()] = constant.message();
+        continue;
+      }
+      translation.bindConstant(tensor.name(), std::move(*constant));
+      continue;
+    }
+    if (rt::Error error = translation.declareWeight(
+            tensor, statistics.count(tensor.name()) != 0);
+        !error.ok()) {
+      problem(error.message());
+      poisoned.insert(tensor.name());
+    }
+  }
+}
+
+void Importer::translateNode(const NodeProto &node) {
+  if (absorbed.count(&node))
+    return;
+  auto poison = [&] {
+    for (const std::string &output : node.output())
+      poisoned.insert(output);
+  };
+  for (const std::string &input : node.input()) {
+    if (input.empty())
+      continue;
+    if (poisoned.count(input)) {
+      auto reason = unreadable.find(input);
+      if (reason != unreadable.end()) {
+        problem(nodeLabel(node, onnx.opset) + ": " + reason->second);
+        unreadable.erase(reason);
+      }
+      poison();
+      return;
+    }
+    if (!translation.find(input)) {
+      problem(nodeLabel(node, onnx.opset) + ": input '" + printable(input) +
+              "' is never defined");
+      poison();
+      return;
+    }
+  }
+  if (!isDefaultDomain(node)) {
+    problem(nodeLabel(node, onnx.opset) + ": ops of domain '" + node.domain() +
+            "' are not supported");
+    poison();
+    return;
+  }
+  if (translatePattern(translation, index, node, absorbed))
+    return;
+  rt::Expected<bool> folded = foldNode(translation, node);
+  if (!folded.ok()) {
+    problem(nodeLabel(node, onnx.opset) + ": " + folded.message());
+    poison();
+    return;
+  }
+  if (*folded)
+    return;
+  OpTranslator translator = findOpTranslator(node.op_type());
+  if (!translator) {
+    problem(nodeLabel(node, onnx.opset) +
+            ": op not supported (docs/onnx.md lists the supported ops)");
+    poison();
+    return;
+  }
+  Attributes attributes(node);
+  if (rt::Error error = translator(translation, node, attributes);
+      !error.ok()) {
+    problem(nodeLabel(node, onnx.opset) + ": " + error.message());
+    poison();
+    return;
+  }
+  for (const std::string &name : attributes.unread()) {
+    problem(nodeLabel(node, onnx.opset) + ": attribute '" + name +
+            "' is not supported");
+    poison();
+  }
+}
+
+void Importer::declareOutputs() {
+  for (const ValueInfoProto &output : onnx.graph().output()) {
+    if (poisoned.count(output.name()))
+      continue;
+    const Value *value = translation.find(output.name());
+    if (!value) {
+      problem("graph output '" + printable(output.name()) +
+              "' is never defined");
+      continue;
+    }
+    rt::Expected<std::string> operand = translation.operand(*value, false);
+    if (!operand.ok()) {
+      problem("graph output '" + printable(output.name()) +
+              "': " + operand.message());
+      continue;
+    }
+    std::string name = sanitizeName(output.name());
+    if (name == *operand)
+      outputLines.push_back("output " + name);
+    else
+      outputLines.push_back("output " + translation.freshName(output.name()) +
+                            " = " + *operand);
+  }
+}
+
+rt::Expected<ImportedModel> Importer::run(const std::string &modelName) {
+  declareInputs();
+  declareInitializers();
+  for (const NodeProto *node : onnx.order)
+    translateNode(*node);
+  declareOutputs();
+  if (onnx.graph().output_size() == 0)
+    problem("the graph has no outputs");
+  if (!problems.empty()) {
+    std::string message;
+    for (const std::string &line : problems)
+      message += (message.empty() ? "" : "\n") + line;
+    return rt::Error::failure(message);
+  }
+  ImportedModel model;
+  model.source = translation.source(modelName, inputLines, outputLines);
+  model.weights = translation.takeWeights();
+  model.opset = onnx.opset;
+  model.nodeCount = onnx.order.size();
+  return model;
+}
+
+/// The model's name in the program: the file's stem, which says more
+/// than exporters' graph names ("torch_jit", "main_graph").
+std::string modelNameFor(const std::string &displayName) {
+  std::string stem = displayName;
+  size_t slash = stem.find_last_of('/');
+  if (slash != std::string::npos)
+    stem = stem.substr(slash + 1);
+  size_t dot = stem.find('.');
+  if (dot != std::string::npos && dot > 0)
+    stem.resize(dot);
+  return sanitizeName(stem);
+}
+
+rt::Expected<ImportedModel> importLoaded(const std::string &bytes,
+                                         const std::string &displayName,
+                                         const std::string &folder) {
+  rt::Expected<OnnxGraph> graph = loadOnnxGraph(bytes, displayName, folder);
+  if (!graph.ok())
+    return rt::Error::failure(printable(graph.message()));
+  Importer importer(*graph, displayName);
+  return importer.run(modelNameFor(displayName));
+}
+
+} // namespace
+
+bool isOnnxPath(const std::string &path) {
+  const std::string extension = ".onnx";
+  return path.size() > extension.size() &&
+         path.compare(path.size() - extension.size(), extension.size(),
+                      extension) == 0;
+}
+
+rt::Expected<ImportedModel> importOnnxFile(const std::string &path) {
+  rt::Expected<rt::InputFile> file = rt::InputFile::open(path);
+  if (!file.ok())
+    return file.takeError();
+  // Protobuf refuses messages over 2 GiB; larger weights live in external
+  // data files.
+  rt::Expected<std::string> bytes = file->readAll(uint64_t(2) << 30);
+  if (!bytes.ok())
+    return bytes.takeError();
+  return importLoaded(*bytes, path, rt::parentDirectory(path));
+}
+
+rt::Expected<ImportedModel> importOnnxBytes(const std::string &bytes,
+                                            const std::string &displayName) {
+  return importLoaded(bytes, displayName, "");
+}
+
+} // namespace nnc::onnx

@@ -1,0 +1,248 @@
+//===- Patterns.cpp - Multi-node ONNX patterns that become one op ---------===//
+
+#include "onnx/Patterns.h"
+
+#include "onnx/ConstantFolding.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace nnc::onnx {
+
+const NodeProto *GraphIndex::soleConsumer(const std::string &value) const {
+  if (graphOutputs.count(value))
+    return nullptr;
+  auto it = consumers.find(value);
+  if (it == consumers.end() || it->second.size() != 1)
+    return nullptr;
+  return it->second.front();
+}
+
+GraphIndex indexGraph(const ::onnx::GraphProto &graph) {
+  GraphIndex index;
+  for (const NodeProto &node : graph.node()) {
+    for (const std::string &input : node.input())
+      if (!input.empty())
+        index.consumers[input].push_back(&node);
+    if (node.op_type() != "Constant")
+      continue;
+    for (const ::onnx::AttributeProto &attribute : node.attribute()) {
+      if (attribute.name() != "value" || !attribute.has_t())
+        continue;
+      rt::Expected<Constant> value = constantFromTensor(attribute.t());
+      if (value.ok() && value->size() == 1)
+        index.scalars[node.output(0)] = value->number(0);
+    }
+  }
+  for (const ::onnx::TensorProto &tensor : graph.initializer()) {
+    rt::Expected<Constant> value = constantFromTensor(tensor);
+    if (value.ok() && value->size() == 1)
+      index.scalars[tensor.name()] = value->number(0);
+  }
+  for (const ::onnx::ValueInfoProto &output : graph.output())
+    index.graphOutputs.insert(output.name());
+  return index;
+}
+
+namespace {
+
+bool isOp(const NodeProto *node, const char *opType) {
+  return node && node->op_type() == opType && node->domain().empty();
+}
+
+/// The scalar the value `name` holds, if it is a one-element constant.
+std::optional<double> scalarOf(const GraphIndex &index,
+                               const std::string &name) {
+  auto it = index.scalars.find(name);
+  if (it == index.scalars.end())
+    return std::nullopt;
+  return it->second;
+}
+
+bool near(std::optional<double> value, double expected) {
+  return value && std::fabs(*value - expected) <= 1e-4 * std::fabs(expected);
+}
+
+/// The input of a two-input `node` other than `known`, or empty.
+std::string otherInput(const NodeProto &node, const std::string &known) {
+  if (node.input_size() != 2)
+    return "";
+  if (node.input(0) == known)
+    return node.input(1);
+  if (node.input(1) == known)
+    return node.input(0);
+  return "";
+}
+
+/// x / sqrt(2) -> erf -> + 1 -> * x -> * 0.5, PyTorch's exact GELU.
+bool matchGelu(Translation &translation, const GraphIndex &index,
+               const NodeProto &scale, std::set<const NodeProto *> &absorbed) {
+  if (scale.input_size() != 2)
+    return false;
+  const std::string &x = scale.input(0);
+  bool divides = isOp(&scale, "Div") &&
+                 near(scalarOf(index, scale.input(1)), std::sqrt(2.0));
+  bool multiplies = isOp(&scale, "Mul") &&
+                    near(scalarOf(index, scale.input(1)), std::sqrt(0.5));
+  if (!divides && !multiplies)
+    return false;
+  const NodeProto *erf = index.soleConsumer(scale.output(0));
+  if (!isOp(erf, "Erf"))
+    return false;
+  const NodeProto *plusOne = index.soleConsumer(erf->output(0));
+  if (!isOp(plusOne, "Add") ||
+      !near(scalarOf(index, otherInput(*plusOne, erf->output(0))), 1.0))
+    return false;
+  const NodeProto *timesX = index.soleConsumer(plusOne->output(0));
+  if (!isOp(timesX, "Mul") || otherInput(*timesX, plusOne->output(0)) != x)
+    return false;
+  const NodeProto *half = index.soleConsumer(timesX->output(0));
+  if (!isOp(half, "Mul") ||
+      !near(scalarOf(index, otherInput(*half, timesX->output(0))), 0.5))
+    return false;
+  const Value *input = translation.find(x);
+  if (!input || input->isConstant() || !isFloat(input->type))
+    return false;
+  translation.let(*half, 0, "gelu(" + input->name + ")", input->type,
+                  input->shape, "the last of 5 nodes of an exact GELU");
+  absorbed.insert({erf, plusOne, timesX, half});
+  return true;
+}
+
+/// The axes a ReduceMean reduces, normalised; empty when they are not the
+/// trailing axes with keepdims, which is what layer normalisation needs.
+std::vector<int64_t> trailingMeanAxes(const NodeProto &mean, int64_t rank) {
+  std::vector<int64_t> axes;
+  bool keep = true;
+  for (const ::onnx::AttributeProto &attribute : mean.attribute()) {
+    if (attribute.name() == "axes")
+      axes.assign(attribute.ints().begin(), attribute.ints().end());
+    else if (attribute.name() == "keepdims")
+      keep = attribute.i() != 0;
+    else
+      return {};
+  }
+  if (!keep || axes.empty() || mean.input_size() != 1)
+    return {};
+  std::vector<bool> reduced(rank, false);
+  for (int64_t axis : axes) {
+    std::optional<int64_t> a = normalizeAxis(axis, rank);
+    if (!a)
+      return {};
+    reduced[*a] = true;
+  }
+  std::vector<int64_t> normalized;
+  for (int64_t i = 0; i < rank; ++i)
+    if (reduced[i])
+      normalized.push_back(i);
+  for (size_t k = 0; k < normalized.size(); ++k)
+    if (normalized[k] != rank - static_cast<int64_t>(normalized.size() - k))
+      return {};
+  return normalized;
+}
+
+/// mean, x - mean, (x - mean)^2, its mean + eps, sqrt, divide, then an
+/// optional scale and shift: layer normalisation before opset 17.
+bool matchLayerNorm(Translation &translation, const GraphIndex &index,
+                    const NodeProto &mean,
+                    std::set<const NodeProto *> &absorbed) {
+  if (!isOp(&mean, "ReduceMean"))
+    return false;
+  const Value *x = translation.find(mean.input(0));
+  if (!x || x->isConstant() || !isFloat(x->type))
+    return false;
+  int64_t rank = static_cast<int64_t>(x->shape.size());
+  std::vector<int64_t> axes = trailingMeanAxes(mean, rank);
+  if (axes.empty())
+    return false;
+  Dims normalized(x->shape.begin() + axes.front(), x->shape.end());
+  if (hasBatch(normalized))
+    return false;
+
+  const NodeProto *centre = index.soleConsumer(mean.output(0));
+  if (!isOp(centre, "Sub") || centre->input(0) != mean.input(0) ||
+      centre->input(1) != mean.output(0))
+    return false;
+  const std::string &centred = centre->output(0);
+  auto readers = index.consumers.find(centred);
+  if (index.graphOutputs.count(centred) || readers == index.consumers.end() ||
+      readers->second.size() != 2)
+    return false;
+  const NodeProto *square = nullptr, *divide = nullptr;
+  for (const NodeProto *reader : readers->second) {
+    if (isOp(reader, "Pow") && reader->input(0) == centred)
+      square = reader;
+    else if (isOp(reader, "Div") && reader->input(0) == centred)
+      divide = reader;
+  }
+  if (!square || !divide || !near(scalarOf(index, square->input(1)), 2.0))
+    return false;
+  const NodeProto *variance = index.soleConsumer(square->output(0));
+  if (!isOp(variance, "ReduceMean") ||
+      trailingMeanAxes(*variance, rank) != axes)
+    return false;
+  const NodeProto *plusEps = index.soleConsumer(variance->output(0));
+  if (!isOp(plusEps, "Add"))
+    return false;
+  std::optional<double> eps =
+      scalarOf(index, otherInput(*plusEps, variance->output(0)));
+  if (!eps || *eps < 0 || !numberLiteral(*eps))
+    return false;
+  const NodeProto *root = index.soleConsumer(plusEps->output(0));
+  if (!isOp(root, "Sqrt") || index.soleConsumer(root->output(0)) != divide ||
+      divide->input(1) != root->output(0))
+    return false;
+
+  const NodeProto *last = divide;
+  absorbed.insert({centre, square, variance, plusEps, root, divide});
+  // The affine part, when its operands have the normalised shape.
+  auto affine = [&](const char *opType) -> const Value * {
+    const NodeProto *next = index.soleConsumer(last->output(0));
+    if (!isOp(next, opType))
+      return nullptr;
+    const Value *operand = translation.find(otherInput(*next, last->output(0)));
+    if (!operand || operand->shape != normalized || operand->type != x->type)
+      return nullptr;
+    last = next;
+    absorbed.insert(next);
+    return operand;
+  };
+  const Value *gamma = affine("Mul");
+  const Value *beta = gamma ? affine("Add") : nullptr;
+
+  auto filled = [&](const Value *given, double fill,
+                    const char *suffix) -> std::string {
+    if (given)
+      return translation.operand(*given, false).value();
+    Constant constant;
+    constant.type = x->type;
+    constant.shape = normalized;
+    constant.reals.assign(static_cast<size_t>(staticElementCount(normalized)),
+                          fill);
+    std::string name = last->output(0) + suffix;
+    translation.bindConstant(name, std::move(constant));
+    return translation.operand(*translation.find(name), false).value();
+  };
+  // ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, then Mul and Add.
+  size_t nodes = 7 + (gamma != nullptr) + (beta != nullptr);
+  std::string gammaText = filled(gamma, 1.0, "#gamma");
+  std::string betaText = filled(beta, 0.0, "#beta");
+  translation.let(*last, 0,
+                  "layer_norm(" + x->name + ", " + gammaText + ", " + betaText +
+                      ", eps=" + *numberLiteral(*eps) + ")",
+                  x->type, x->shape,
+                  "the last of " + std::to_string(nodes) +
+                      " nodes of a layer normalization");
+  return true;
+}
+
+} // namespace
+
+bool translatePattern(Translation &translation, const GraphIndex &index,
+                      const NodeProto &node,
+                      std::set<const NodeProto *> &absorbed) {
+  return matchGelu(translation, index, node, absorbed) ||
+         matchLayerNorm(translation, index, node, absorbed);
+}
+
+} // namespace nnc::onnx

@@ -1,0 +1,202 @@
+"""Data-parallel training over Open MPI, on loopback (CTest: distributed).
+
+N ranks at global batch B against one process at batch B, with an uneven
+last batch; bit-identical reruns for a fixed N; resuming a checkpoint with
+another rank count; a rank killed mid-run; ranks with different models.
+
+Environment: NNC (the nnc binary), NNC_EXAMPLES (examples/), NNC_DIST_WORK
+(a scratch folder). Skips when mpirun is missing. Runs as root too: the
+Open MPI variables that allow it are set for every mpirun.
+"""
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+NNC = os.environ.get("NNC", "build/bin/nnc")
+EXAMPLES = os.environ.get("NNC_EXAMPLES", "examples")
+WORK = os.environ.get("NNC_DIST_WORK", "/tmp/nnc-distributed")
+MPIRUN = shutil.which("mpirun")
+
+pytestmark = pytest.mark.skipif(MPIRUN is None, reason="mpirun is not installed")
+
+# Parameters of N ranks differ from one process's only by the order of
+# summation: relative to each tensor's largest magnitude, after a few
+# dozen steps.
+TOLERANCE = 1e-4
+
+
+def mpi_env():
+    env = dict(os.environ)
+    env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+    env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+    # Two cores, up to three ranks.
+    env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+    return env
+
+
+def mpirun(ranks, *args, expect=0, timeout=300):
+    command = [MPIRUN, "-np", str(ranks), NNC, *map(str, args)]
+    done = subprocess.run(command, capture_output=True, text=True,
+                          env=mpi_env(), timeout=timeout)
+    if expect is not None:
+        assert done.returncode == expect, \
+            f"{command} exited {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def nnc(*args, expect=0):
+    done = subprocess.run([NNC, *map(str, args)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == expect, done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def work():
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.makedirs(WORK)
+    return WORK
+
+
+@pytest.fixture(scope="module")
+def digits(work):
+    """203 digits: batch 32 leaves a last batch of 11, which 2 and 3 ranks
+    split unevenly (6/5 and 4/4/3)."""
+    x = np.load(os.path.join(EXAMPLES, "data", "digits_train_x.npy"))[:203]
+    y = np.load(os.path.join(EXAMPLES, "data", "digits_train_y.npy"))[:203]
+    paths = (os.path.join(work, "x.npy"), os.path.join(work, "y.npy"))
+    np.save(paths[0], x)
+    np.save(paths[1], y)
+    return ["--data", "x=" + paths[0], "--data", "labels=" + paths[1]]
+
+
+@pytest.fixture(scope="module")
+def images(work):
+    """LeNet's 28x28 inputs: the 8x8 digits, scaled up, 70 of them: batch
+    16 leaves 6."""
+    x = np.load(os.path.join(EXAMPLES, "data", "digits_train_x.npy"))[:70]
+    y = np.load(os.path.join(EXAMPLES, "data", "digits_train_y.npy"))[:70]
+    big = np.kron(x.reshape(-1, 1, 8, 8), np.ones((1, 1, 3, 3), np.float32))
+    big = np.pad(big, ((0, 0), (0, 0), (2, 2), (2, 2))).astype(np.float32)
+    paths = (os.path.join(work, "images.npy"), os.path.join(work, "labels.npy"))
+    np.save(paths[0], big)
+    np.save(paths[1], y)
+    return ["--data", "images=" + paths[0], "--data", "labels=" + paths[1]]
+
+
+def load_params(folder):
+    return {os.path.basename(p)[:-4]: np.load(p)
+            for p in glob.glob(os.path.join(folder, "*.npy"))}
+
+
+def assert_close(expected_dir, actual_dir, tolerance=TOLERANCE):
+    expected, actual = load_params(expected_dir), load_params(actual_dir)
+    assert expected and set(expected) == set(actual)
+    for name, want in expected.items():
+        scale = max(float(np.abs(want).max()), 1e-6)
+        err = float(np.abs(want - actual[name]).max()) / scale
+        assert err <= tolerance, f"{name}: relative difference {err:.3g}"
+
+
+def train_args(model, data, epochs, batch, save):
+    return ["train", os.path.join(EXAMPLES, model), *data,
+            "--epochs", epochs, "--batch", batch, "--threads", 1,
+            "--save", save]
+
+
+@pytest.mark.parametrize("model,fixture,epochs,batch", [
+    ("mlp_digits.nn", "digits", 3, 32),
+    ("lenet.nn", "images", 2, 16),
+])
+def test_ranks_match_one_process(request, work, model, fixture, epochs, batch):
+    data = request.getfixturevalue(fixture)
+    base = os.path.join(work, model + ".1")
+    nnc(*train_args(model, data, epochs, batch, base))
+    for ranks in (2, 3):
+        out = os.path.join(work, f"{model}.{ranks}")
+        done = mpirun(ranks, *train_args(model, data, epochs, batch, out),
+                      "--distributed")
+        assert f"distributed: {ranks} ranks" in done.stdout
+        assert_close(base, out)
+
+
+def test_a_fixed_rank_count_is_bit_identical(work, digits):
+    runs = []
+    for attempt in range(2):
+        out = os.path.join(work, f"repeat.{attempt}")
+        mpirun(2, *train_args("mlp_digits.nn", digits, 2, 32, out),
+               "--distributed")
+        runs.append(load_params(out))
+    for name in runs[0]:
+        assert np.array_equal(runs[0][name], runs[1][name]), name
+
+
+def test_resume_with_another_rank_count(work, digits):
+    straight = os.path.join(work, "straight")
+    nnc(*train_args("mlp_digits.nn", digits, 2, 32, straight))
+    checkpoint = os.path.join(work, "checkpoint")
+    # Two ranks stop mid-epoch (7 steps make an epoch here); three finish.
+    mpirun(2, *train_args("mlp_digits.nn", digits, 2, 32,
+                          os.path.join(work, "unused")),
+           "--distributed", "--checkpoint", checkpoint, "--max-steps", 9)
+    resumed = os.path.join(work, "resumed")
+    done = mpirun(3, *train_args("mlp_digits.nn", digits, 2, 32, resumed),
+                  "--distributed", "--resume", checkpoint)
+    assert "epoch 2/2" in done.stdout
+    assert_close(straight, resumed)
+
+
+def test_a_killed_rank_ends_the_job_and_keeps_the_checkpoint(work, digits):
+    checkpoint = os.path.join(work, "killed-checkpoint")
+    marker = os.path.join(work, "killed-run")
+    command = [MPIRUN, "-np", "2", NNC,
+               *map(str, train_args("mlp_digits.nn", digits, 100000, 32, marker)),
+               "--distributed", "--checkpoint", checkpoint,
+               "--checkpoint-every", "5"]
+    job = subprocess.Popen(command, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, env=mpi_env())
+    deadline = time.time() + 120
+    while not os.path.exists(os.path.join(checkpoint, "state.json")):
+        assert time.time() < deadline and job.poll() is None, "no checkpoint"
+        time.sleep(0.1)
+    time.sleep(0.5)
+    ranks = subprocess.run(["pgrep", "-f", marker], capture_output=True,
+                           text=True).stdout.split()
+    ranks = [int(p) for p in ranks if int(p) != job.pid]
+    assert len(ranks) >= 2, ranks
+    os.kill(max(ranks), signal.SIGKILL)
+    output, _ = job.communicate(timeout=120)
+    assert job.returncode != 0, output
+    assert "error: rank" in output, output
+    # The last complete checkpoint loads and continues.
+    nnc("train", os.path.join(EXAMPLES, "mlp_digits.nn"), *digits,
+        "--epochs", 100000, "--batch", 32, "--threads", 1,
+        "--resume", checkpoint, "--max-steps", 1)
+
+
+def test_ranks_with_different_models_are_refused(work, digits):
+    other = os.path.join(work, "other.nn")
+    with open(os.path.join(EXAMPLES, "mlp_digits.nn")) as f:
+        source = f.read()
+    with open(other, "w") as f:
+        f.write(source.replace("f32[64, 128]", "f32[64, 96]")
+                      .replace("f32[128]", "f32[96]")
+                      .replace("f32[128, 10]", "f32[96, 10]"))
+    first = train_args("mlp_digits.nn", digits, 1, 32, os.path.join(work, "a"))
+    second = train_args("mlp_digits.nn", digits, 1, 32, os.path.join(work, "b"))
+    second[1] = other
+    command = [MPIRUN, "-np", "1", NNC, *map(str, first), "--distributed", ":",
+               "-np", "1", NNC, *map(str, second), "--distributed"]
+    done = subprocess.run(command, capture_output=True, text=True,
+                          env=mpi_env(), timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = [l for l in done.stderr.splitlines() if "rank 1 trains another" in l]
+    # Every rank says so, naming the rank that differs.
+    assert any(l.startswith("error: rank 0:") for l in lines), done.stderr
+    assert any(l.startswith("error: rank 1:") for l in lines), done.stderr

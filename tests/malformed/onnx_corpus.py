@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Runs `nnc import` over hostile ONNX files (CTest: malformed-onnx).
+
+The files are generated here with the onnx package rather than kept as
+binary blobs. Each must be refused with exit code 1, every stderr line an
+`error:` line, the expected words in it, exactly one line where the case is
+a whole-file problem, and nothing written: no .nn file and no weights.
+
+Exits 77 (CTest's skip code) when the onnx package is missing.
+"""
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+
+try:
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+except ImportError as missing:  # pragma: no cover - depends on the machine
+    print("skipped: %s" % missing)
+    sys.exit(77)
+
+OPSET = 13
+
+
+def model_of(nodes, inputs, outputs, initializers=(), opset=OPSET):
+    graph = helper.make_graph(nodes, "g", inputs, outputs, list(initializers))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def tensor(name, shape, dtype=TensorProto.FLOAT):
+    return helper.make_tensor_value_info(name, dtype, shape)
+
+
+def relu_model(opset=OPSET):
+    return model_of([helper.make_node("Relu", ["x"], ["y"], name="r")],
+                    [tensor("x", ["batch", 4])], [tensor("y", ["batch", 4])],
+                    opset=opset)
+
+
+def cases(golden):
+    """(name, bytes or model, expected substrings, one line only)."""
+    yield "empty", b"", ["empty file"], True
+    yield "truncated", golden[: len(golden) // 2], ["not an ONNX model"], True
+    rng = random.Random(7)
+    yield "random-bytes", bytes(rng.randrange(256) for _ in range(4096)), \
+        ["not an ONNX model"], True
+    yield "old-opset", relu_model(opset=9), ["opset 9 is not supported"], True
+
+    undefined = model_of([helper.make_node("Relu", ["nowhere"], ["y"], name="r")],
+                         [tensor("x", [2, 4])], [tensor("y", [2, 4])])
+    yield "undefined-input", undefined, ["rejected by the ONNX checker"], True
+
+    cycle = model_of([helper.make_node("Add", ["x", "b"], ["a"], name="first"),
+                      helper.make_node("Relu", ["a"], ["b"], name="second")],
+                     [tensor("x", [2, 4])], [tensor("b", [2, 4])])
+    yield "cycle", cycle, ["cycle"], True
+
+    weight = numpy_helper.from_array(np.ones((4, 4), np.float32), "w")
+    external = model_of([helper.make_node("MatMul", ["x", "w"], ["y"], name="m")],
+                        [tensor("x", ["batch", 4])], [tensor("y", ["batch", 4])],
+                        [weight])
+    outside = onnx.ModelProto()
+    outside.CopyFrom(external)
+    for model, location in ((external, "weights.bin"),
+                            (outside, "../../../../etc/passwd")):
+        init = model.graph.initializer[0]
+        init.ClearField("raw_data")
+        init.data_location = TensorProto.EXTERNAL
+        entry = init.external_data.add()
+        entry.key, entry.value = "location", location
+    yield "missing-external-data", external, ["missing external data"], True
+    yield "external-data-outside", outside, ["not a path inside"], True
+
+    unsupported = model_of(
+        [helper.make_node("Relu", ["x"], ["r"], name="fine"),
+         helper.make_node("Hardmax", ["r"], ["h"], name="the_hardmax"),
+         helper.make_node("TopK", ["x", "k"], ["v", "i"], name="the_topk"),
+         helper.make_node("Conv", ["x4", "w4"], ["c"], name="lopsided_conv",
+                          pads=[0, 0, 1, 1]),
+         helper.make_node("Relu", ["c"], ["c2"], name="after_conv")],
+        [tensor("x", [2, 4]), tensor("x4", [1, 1, 5, 5]),
+         tensor("k", [1], TensorProto.INT64)],
+        [tensor("h", [2, 4]), tensor("v", [2, 1]), tensor("c2", [1, 1, 5, 5])],
+        [numpy_helper.from_array(np.ones((1, 1, 2, 2), np.float32), "w4")])
+    # Every offending node, by name, op and opset; not the one reading a
+    # failed node's result.
+    yield "unsupported-ops", unsupported, [
+        "'the_hardmax' (Hardmax, opset 13)", "'the_topk' (TopK, opset 13)",
+        "'lopsided_conv' (Conv, opset 13): asymmetric padding"], False
+
+    # The checker refuses attributes ONNX does not define; these are
+    # defined ones with values nnc cannot express.
+    dilated = model_of(
+        [helper.make_node("MaxPool", ["x"], ["y"], name="dilated_pool",
+                          kernel_shape=[2, 2], dilations=[2, 2])],
+        [tensor("x", [1, 1, 8, 8])], [tensor("y", [1, 1, 6, 6])])
+    yield "dilated-pool", dilated, ["'dilated_pool' (MaxPool, opset 13)",
+                                    "dilated pooling"], True
+    training_bn = model_of(
+        [helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"],
+                          ["y", "rm", "rv"], name="bn_training",
+                          training_mode=1)],
+        [tensor("x", [2, 3])], [tensor("y", [2, 3])],
+        [numpy_helper.from_array(np.ones(3, np.float32), n)
+         for n in ("s", "b", "m", "v")], opset=15)
+    yield "training-batchnorm", training_bn, ["inference-mode"], True
+
+    dynamic = model_of([helper.make_node("Relu", ["x"], ["y"], name="r")],
+                       [tensor("x", ["batch", "seq"])],
+                       [tensor("y", ["batch", "seq"])])
+    yield "dynamic-inner-axis", dynamic, ["axis 1 is dynamic"], True
+
+    half = model_of([helper.make_node("Relu", ["x"], ["y"], name="r")],
+                    [tensor("x", [2, 4], TensorProto.FLOAT16)],
+                    [tensor("y", [2, 4], TensorProto.FLOAT16)])
+    yield "float16", half, ["element type"], True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--nnc", required=True)
+    ap.add_argument("--golden", required=True, help="a valid .onnx file")
+    ap.add_argument("--work", required=True)
+    args = ap.parse_args()
+    shutil.rmtree(args.work, ignore_errors=True)
+    os.makedirs(args.work)
+    with open(args.golden, "rb") as f:
+        golden = f.read()
+
+    failures = []
+    count = 0
+    for name, content, expected, one_line in cases(golden):
+        count += 1
+        path = os.path.join(args.work, name + ".onnx")
+        data = content if isinstance(content, bytes) else content.SerializeToString()
+        with open(path, "wb") as f:
+            f.write(data)
+        out_nn = os.path.join(args.work, name + ".nn")
+        out_params = os.path.join(args.work, name + ".params")
+        run = subprocess.run([args.nnc, "import", path, "-o", out_nn,
+                              "--params-out", out_params],
+                             capture_output=True, text=True, timeout=60)
+        lines = run.stderr.splitlines()
+        problems = []
+        if run.returncode != 1:
+            problems.append("exit code %d, not 1" % run.returncode)
+        if not lines or any(not line.startswith("error: ") for line in lines):
+            problems.append("stderr lines are not all 'error:' lines")
+        if one_line and len(lines) != 1:
+            problems.append("%d lines, not one" % len(lines))
+        for words in expected:
+            if not any(words in line for line in lines):
+                problems.append("no line says %r" % words)
+        if name == "unsupported-ops" and any("after_conv" in l or "'fine'" in l
+                                             for l in lines):
+            problems.append("reports a node that is not at fault")
+        if os.path.exists(out_nn) or os.path.exists(out_params):
+            problems.append("wrote output")
+        status = "ok" if not problems else "FAIL: " + "; ".join(problems)
+        print("%-24s %s" % (name, status))
+        if problems:
+            failures.append(name)
+            print("  stderr: " + run.stderr.replace("\n", "\n          "))
+    print("%d cases, %d failures" % (count, len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

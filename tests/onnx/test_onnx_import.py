@@ -1,0 +1,285 @@
+"""`nnc import`, and `nnc run|check` of an .onnx file, against PyTorch.
+
+CTest sets NNC (the nnc binary) and NNC_ONNX_WORK (a scratch folder). The
+models of models.py are exported once per session by export_models.py, with
+PyTorch's outputs and resnet's gradients as the truth; without torch or onnx
+those tests skip and only the committed golden mlp export (golden/) and the
+error cases that need no export run.
+"""
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GOLDEN = os.path.join(HERE, "golden")
+MODELS = ("mlp", "lenet", "resnet", "transformer")
+INPUT_NAMES = {"mlp": "x", "lenet": "x", "resnet": "x", "transformer": "ids"}
+BACKENDS = ("ref", "cpu")
+BATCHES = (1, 5)
+
+HAVE_TORCH = all(importlib.util.find_spec(m) for m in ("torch", "onnx"))
+HAVE_ONNX = importlib.util.find_spec("onnx") is not None
+
+
+def _nnc_path():
+    path = os.environ.get("NNC") or os.path.join(HERE, "..", "..", "build", "bin", "nnc")
+    return path if os.access(path, os.X_OK) else None
+
+
+NNC = _nnc_path()
+pytestmark = pytest.mark.skipif(NNC is None, reason="set NNC to the nnc binary")
+needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="torch and onnx are needed to export the models")
+needs_onnx = pytest.mark.skipif(not HAVE_ONNX, reason="the onnx package is needed to build the model")
+
+
+def nnc(*args, expect=0):
+    """Runs nnc; fails the test with its output when the exit code differs from expect."""
+    done = subprocess.run([NNC, *map(str, args)], capture_output=True, text=True)
+    assert done.returncode == expect, (
+        f"nnc {' '.join(map(str, args))}: exit {done.returncode}, expected {expect}\n"
+        f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}")
+    return done
+
+
+def assert_close(actual, expected, rtol, what):
+    # A fixed atol would be meaningless across models whose outputs differ in
+    # scale by orders of magnitude. Reordered f32 sums (GEMM blocking,
+    # reductions split across threads) err by a few ulps of the largest
+    # terms, not of each result, so elements near zero get an absolute
+    # allowance of rtol times the tensor's largest magnitude.
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape}, expected {expected.shape}"
+    atol = rtol * max(float(np.abs(expected).max()), 1e-30)
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)
+
+
+@pytest.fixture(scope="session")
+def work(tmp_path_factory):
+    root = os.environ.get("NNC_ONNX_WORK")
+    if not root:
+        return str(tmp_path_factory.mktemp("onnx"))
+    # A subfolder emptied first, so that outputs of an earlier run can never
+    # pass for this one's.
+    path = os.path.join(root, "onnx-import")
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def exported(work):
+    """The folder export_models.py wrote the models and their truth into."""
+    if not HAVE_TORCH:
+        pytest.skip("torch and onnx are needed to export the models")
+    out = os.path.join(work, "export")
+    done = subprocess.run([sys.executable, os.path.join(HERE, "export_models.py"), out],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def imported(exported, work):
+    """Imports each model once, on first use: name -> (model.nn, params folder)."""
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            nn = os.path.join(work, name + ".nn")
+            params = os.path.join(work, name + ".params")
+            nnc("import", os.path.join(exported, name + ".onnx"), "-o", nn, "--params-out", params)
+            assert os.path.isfile(nn), f"import wrote no {nn}"
+            assert os.path.isdir(params) and os.listdir(params), f"import wrote no parameters into {params}"
+            cache[name] = (nn, params)
+        return cache[name]
+
+    return get
+
+
+@needs_torch
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("batch", BATCHES)
+def test_imported_model_matches_pytorch(name, backend, batch, exported, imported, work):
+    nn, params = imported(name)
+    out = os.path.join(work, f"out.{name}.{backend}.b{batch}")
+    x = os.path.join(exported, f"{name}.in.b{batch}.npy")
+    nnc("run", nn, "--params", params, "--input", f"{INPUT_NAMES[name]}={x}",
+        "--output-dir", out, "--backend", backend)
+    assert_close(np.load(os.path.join(out, "logits.npy")),
+                 np.load(os.path.join(exported, f"{name}.out.b{batch}.npy")),
+                 1e-5, f"{name} on {backend}, batch {batch}")
+
+
+@needs_torch
+@pytest.mark.parametrize("name", MODELS)
+def test_run_onnx_directly(name, exported, work):
+    onnx_file = os.path.join(exported, name + ".onnx")
+    nnc("check", onnx_file)
+    out = os.path.join(work, f"out.{name}.direct")
+    x = os.path.join(exported, f"{name}.in.b5.npy")
+    nnc("run", onnx_file, "--input", f"{INPUT_NAMES[name]}={x}", "--output-dir", out)
+    assert_close(np.load(os.path.join(out, "logits.npy")),
+                 np.load(os.path.join(exported, f"{name}.out.b5.npy")),
+                 1e-5, f"{name} run from the .onnx")
+
+
+@needs_torch
+@pytest.mark.parametrize("name,opset", [("lenet", 11), ("transformer", 17)])
+def test_other_opsets(name, opset, work):
+    # Opset 11 gives Unsqueeze its axes as an attribute rather than an input;
+    # opset 17 exports LayerNormalization as one node rather than nine.
+    out = os.path.join(work, f"export.opset{opset}")
+    done = subprocess.run([sys.executable, os.path.join(HERE, "export_models.py"), out,
+                           "--models", name, "--opset", str(opset)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    x = os.path.join(out, f"{name}.in.b5.npy")
+    result = os.path.join(work, f"out.{name}.opset{opset}")
+    nnc("run", os.path.join(out, name + ".onnx"), "--input", f"{INPUT_NAMES[name]}={x}",
+        "--output-dir", result, "--backend", "ref")
+    assert_close(np.load(os.path.join(result, "logits.npy")),
+                 np.load(os.path.join(out, f"{name}.out.b5.npy")),
+                 1e-5, f"{name} exported at opset {opset}")
+
+
+@needs_torch
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_resnet_gradients_match_pytorch(backend, exported, imported, work):
+    nn, params = imported("resnet")
+    with_loss = os.path.join(work, "resnet_loss.nn")
+    with open(nn) as f:
+        source = f.read()
+    with open(with_loss, "w") as f:
+        f.write(source.rstrip("\n") + "\n\ninput labels: i32[B]\n"
+                "loss = softmax_cross_entropy(logits, labels)\n")
+    grads = os.path.join(work, f"grads.resnet.{backend}")
+    nnc("grad", with_loss, "--params", params,
+        "--input", "x=" + os.path.join(exported, "resnet.in.b5.npy"),
+        "--input", "labels=" + os.path.join(exported, "resnet.labels.b5.npy"),
+        "--output-dir", grads, "--backend", backend)
+    truth_dir = os.path.join(exported, "resnet.grads")
+    truth = sorted(f[:-4] for f in os.listdir(truth_dir))
+    got = sorted(f[len("grad_"):-4] for f in os.listdir(grads)
+                 if f.startswith("grad_") and f.endswith(".npy"))
+    assert got == truth, "nnc grad and PyTorch differ on which parameters are trainable"
+    for name in truth:
+        # Backpropagation sums over the batch and spatial positions in a
+        # different order than PyTorch, and BN's scaling amplifies it: 1e-4.
+        assert_close(np.load(os.path.join(grads, f"grad_{name}.npy")),
+                     np.load(os.path.join(truth_dir, name + ".npy")),
+                     1e-4, f"gradient of {name} on {backend}")
+
+
+def test_golden_mlp(work):
+    """The committed export: tested even where torch is not installed."""
+    onnx_file = os.path.join(GOLDEN, "mlp_opset13.onnx")
+    x = os.path.join(GOLDEN, "mlp_opset13.in.b5.npy")
+    expected = np.load(os.path.join(GOLDEN, "mlp_opset13.out.b5.npy"))
+    nn = os.path.join(work, "golden_mlp.nn")
+    params = os.path.join(work, "golden_mlp.params")
+    nnc("import", onnx_file, "-o", nn, "--params-out", params)
+    for backend in BACKENDS:
+        out = os.path.join(work, f"out.golden.{backend}")
+        nnc("run", nn, "--params", params, "--input", "x=" + x, "--output-dir", out,
+            "--backend", backend)
+        assert_close(np.load(os.path.join(out, "logits.npy")), expected, 1e-5,
+                     f"golden mlp on {backend}")
+    out = os.path.join(work, "out.golden.direct")
+    nnc("run", onnx_file, "--input", "x=" + x, "--output-dir", out)
+    assert_close(np.load(os.path.join(out, "logits.npy")), expected, 1e-5, "golden mlp from the .onnx")
+
+
+def assert_failed_cleanly(nn, params):
+    assert not os.path.exists(nn), f"a failed import wrote {nn}"
+    assert not os.path.exists(params) or not os.listdir(params), \
+        f"a failed import wrote parameters into {params}"
+
+
+def test_truncated_file_is_one_line_error(tmp_path):
+    with open(os.path.join(GOLDEN, "mlp_opset13.onnx"), "rb") as f:
+        data = f.read()
+    bad = tmp_path / "truncated.onnx"
+    bad.write_bytes(data[:len(data) // 2])
+    nn, params = tmp_path / "t.nn", tmp_path / "t.params"
+    done = nnc("import", bad, "-o", nn, "--params-out", params, expect=1)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), done.stderr
+    assert_failed_cleanly(nn, params)
+
+
+def test_missing_file_is_one_line_error(tmp_path):
+    nn, params = tmp_path / "m.nn", tmp_path / "m.params"
+    done = nnc("import", tmp_path / "absent.onnx", "-o", nn, "--params-out", params, expect=1)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), done.stderr
+    assert "absent.onnx" in lines[0], done.stderr
+    assert_failed_cleanly(nn, params)
+
+
+@needs_onnx
+def test_unsupported_ops_are_all_named(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    opset = 13
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    outputs = [helper.make_tensor_value_info("h", TensorProto.FLOAT, [2, 3]),
+               helper.make_tensor_value_info("nz", TensorProto.INT64, [2, None])]
+    nodes = [helper.make_node("Relu", ["x"], ["r"], name="fine_relu"),
+             helper.make_node("Hardmax", ["r"], ["h"], name="the_hardmax"),
+             helper.make_node("NonZero", ["x"], ["nz"], name="the_nonzero")]
+    graph = helper.make_graph(nodes, "unsupported", [x], outputs)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    onnx.checker.check_model(model)
+    path = tmp_path / "unsupported.onnx"
+    onnx.save(model, str(path))
+
+    nn, params = tmp_path / "u.nn", tmp_path / "u.params"
+    done = nnc("import", path, "-o", nn, "--params-out", params, expect=1)
+    for name, op in (("the_hardmax", "Hardmax"), ("the_nonzero", "NonZero")):
+        assert any(name in line and op in line and str(opset) in line
+                   for line in done.stderr.splitlines()), \
+            f"stderr does not name node {name} ({op}, opset {opset}):\n{done.stderr}"
+    assert "fine_relu" not in done.stderr, done.stderr
+    assert_failed_cleanly(nn, params)
+
+
+def test_hostile_names_import_and_run(tmp_path):
+    """ONNX names are arbitrary bytes; they reach comments and identifiers
+    of the program, which must stay valid text, one line per statement."""
+    import onnx
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
+    names = {"input": "in put\n#x", "weight": "w\u00e9ight.0", "out": "let"}
+    nodes = [helper.make_node("MatMul", [names["input"], names["weight"]], ["m"],
+                              name="mat\nmul \xff"),
+             helper.make_node("Relu", ["m"], [names["out"]], name="\x00relu")]
+    graph = helper.make_graph(
+        nodes, "g",
+        [helper.make_tensor_value_info(names["input"], TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info(names["out"], TensorProto.FLOAT, ["batch", 3])],
+        [numpy_helper.from_array(weight, names["weight"])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    path = tmp_path / "names.onnx"
+    onnx.save(model, str(path))
+    nn, params = tmp_path / "names.nn", tmp_path / "names.params"
+    nnc("import", path, "-o", nn, "--params-out", params)
+    text = nn.read_text()
+    assert "\x00" not in text
+    # The newline in the input's name stays inside the comment's one line.
+    assert "input in_put__x: f32[B, 4]  # in put?#x\n" in text, text
+    x = np.array([[1, -2, 3, 4], [0.5, 0, -1, 2]], dtype=np.float32)
+    np.save(tmp_path / "x.npy", x)
+    out = tmp_path / "out"
+    nnc("run", nn, "--params", params, "--input", f"in_put__x={tmp_path / 'x.npy'}",
+        "--output-dir", out)
+    result = np.load(out / "let_.npy")
+    np.testing.assert_allclose(result, np.maximum(x @ weight, 0), rtol=1e-6)

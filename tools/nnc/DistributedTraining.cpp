@@ -1,0 +1,428 @@
+//===- DistributedTraining.cpp - One training run over many ranks ---------===//
+
+#include "tools/nnc/DistributedTraining.h"
+
+#include "tools/nnc/OutputWriter.h"
+#include "tools/nnc/TrainingRun.h"
+
+#include "runtime/FileIO.h"
+
+#include "llvm/Support/Format.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace nnc::cli {
+namespace {
+
+bool fail(const std::string &message) {
+  llvm::errs() << "error: " << message << "\n";
+  return false;
+}
+
+/// FNV-1a, 64 bits, continued from `hash`.
+uint64_t fnv1a(const void *data, size_t bytes,
+               uint64_t hash = 0xcbf29ce484222325ull) {
+  const unsigned char *p = static_cast<const unsigned char *>(data);
+  for (size_t i = 0; i < bytes; ++i) {
+    hash ^= p[i];
+    hash *= 0x100000001b3ull;
+  }
+  return hash;
+}
+
+uint64_t fnv1a(const std::string &text, uint64_t hash) {
+  return fnv1a(text.data(), text.size(), hash);
+}
+
+/// The kernel that writes result `index` of `plan` straight into the
+/// caller's buffer; -1 when the executor copies it there at the end.
+int64_t writerOf(const rt::ExecutionPlan &plan, size_t index) {
+  int64_t value = plan.outputs[index].value;
+  const rt::PlanValue &planValue = plan.values[static_cast<size_t>(value)];
+  if (planValue.kind != rt::ValueKind::Output ||
+      planValue.index != static_cast<int64_t>(index))
+    return -1;
+  for (size_t k = 0; k < plan.kernels.size(); ++k) {
+    const rt::PlanKernel &kernel = plan.kernels[k];
+    for (size_t b = static_cast<size_t>(kernel.numOperands);
+         b < kernel.buffers.size(); ++b)
+      if (kernel.buffers[b] == value)
+        return static_cast<int64_t>(k);
+  }
+  return -1;
+}
+
+} // namespace
+
+std::string jobFingerprint(const TrainOptions &options, int64_t batch,
+                           int64_t epochs, uint64_t seed, double lr,
+                           const rt::Dataset &data) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  // The model as the user wrote it, not as this rank compiled it: the
+  // same source must give the same step everywhere.
+  rt::Expected<rt::InputFile> file = rt::InputFile::open(options.modelPath);
+  if (file.ok()) {
+    rt::Expected<std::string> source = file->readAll();
+    if (source.ok())
+      hash = fnv1a(*source, hash);
+  }
+  char settings[256];
+  std::snprintf(settings, sizeof(settings), "%lld %lld %llu %.17g %.17g %d",
+                static_cast<long long>(batch), static_cast<long long>(epochs),
+                static_cast<unsigned long long>(seed), lr, options.clipNorm,
+                options.shuffle ? 1 : 0);
+  hash = fnv1a(std::string(settings), hash);
+  hash = fnv1a(options.optimizer.value_or(""), hash);
+  for (const std::string &pattern : options.freeze)
+    hash = fnv1a(pattern, hash);
+  for (size_t c = 0; c < data.numColumns(); ++c) {
+    const rt::Tensor &column = data.column(c);
+    hash = fnv1a(data.columnName(c), hash);
+    hash = fnv1a(column.shape().data(), column.shape().size() * sizeof(int64_t),
+                 hash);
+    hash = fnv1a(column.rawData(), column.byteSize(), hash);
+  }
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx",
+                static_cast<unsigned long long>(hash));
+  return text;
+}
+
+std::unique_ptr<DistributedTraining> DistributedTraining::create(
+    const DistributedOptions &options, SessionGraphSource &graphs,
+    std::vector<std::string> bufferNames, ExitCode &code) {
+  code = UserError;
+  dist::CommunicatorOptions commOptions;
+  commOptions.timeoutSeconds = options.commTimeoutSeconds;
+  if (!(options.bucketMb > 0) || !(options.commTimeoutSeconds > 0)) {
+    code = UsageError;
+    fail("--bucket-mb and --comm-timeout must be positive");
+    return nullptr;
+  }
+  rt::Expected<std::unique_ptr<dist::Communicator>> communicator =
+      dist::joinJob(commOptions);
+  if (!communicator.ok()) {
+    if (!dist::builtWithMpi())
+      code = UsageError;
+    fail(communicator.message());
+    return nullptr;
+  }
+  std::unique_ptr<DistributedTraining> training(new DistributedTraining());
+  training->communicator = std::move(*communicator);
+  training->graphs = &graphs;
+  training->bucketBytes =
+      static_cast<size_t>(options.bucketMb * 1024.0 * 1024.0);
+  training->bufferNames = std::move(bufferNames);
+  training->updateGraph = graphs.trainingUpdate();
+  if (!training->updateGraph)
+    training->abortJob();
+  for (const CompiledGraph::Argument &arg :
+       training->updateGraph->arguments()) {
+    if (arg.role != "grad")
+      continue;
+    if (arg.dtype != rt::DType::F32) {
+      fail("--distributed: parameter '" + arg.name +
+           "' is not f32; data-parallel training averages f32 gradients");
+      training->abortJob();
+    }
+    training->gradientNames.insert(training->gradientNames.begin(), arg.name);
+    training->types[arg.name] = {arg.dtype, arg.shape};
+  }
+  return training;
+}
+
+DistributedTraining::~DistributedTraining() {
+  // The reducers' threads stop before the communicator finalizes MPI.
+  reductions.clear();
+}
+
+void DistributedTraining::abortJob() {
+  llvm::errs().flush();
+  communicator->abortJob(1);
+}
+
+bool DistributedTraining::checkSameJob(const std::string &fingerprint) {
+  rt::Expected<std::vector<std::string>> all =
+      communicator->allGather(fingerprint);
+  if (!all.ok()) {
+    fail(all.message());
+    abortJob();
+  }
+  bool same = true;
+  for (int r = 1; r < ranks(); ++r)
+    if ((*all)[static_cast<size_t>(r)] != (*all)[0]) {
+      same = false;
+      fail("rank " + std::to_string(rank()) + ": rank " + std::to_string(r) +
+           " trains another model, data or settings than rank 0 "
+           "(fingerprint " +
+           (*all)[static_cast<size_t>(r)] + ", rank 0 has " + (*all)[0] +
+           "); every rank must run the same command on the same files");
+    }
+  return same;
+}
+
+bool DistributedTraining::shareRootState(
+    TrainingState &state, std::optional<rt::BatchIteratorState> &position) {
+  auto share = [&](rt::Tensor &tensor) {
+    rt::Error error =
+        communicator->broadcast(tensor.rawData(), tensor.byteSize(), 0);
+    if (!error.ok()) {
+      fail(error.message());
+      abortJob();
+    }
+  };
+  for (auto &[name, tensor] : state.params.values())
+    share(tensor);
+  for (auto &[name, tensor] : state.optimizerState)
+    share(tensor);
+  int64_t counters[4] = {state.stepCount, position ? 1 : 0,
+                         position ? position->epoch : 0,
+                         position ? position->position : 0};
+  if (rt::Error error = communicator->broadcast(counters, sizeof(counters), 0);
+      !error.ok()) {
+    fail(error.message());
+    abortJob();
+  }
+  state.stepCount = counters[0];
+  if (counters[1]) {
+    rt::BatchIteratorState at = position.value_or(rt::BatchIteratorState());
+    at.epoch = counters[2];
+    at.position = counters[3];
+    position = at;
+  }
+  return true;
+}
+
+DistributedTraining::Reduction *
+DistributedTraining::reductionFor(CompiledGraph *graph) {
+  std::unique_ptr<Reduction> &slot = reductions[graph];
+  if (slot)
+    return slot.get();
+  slot = std::make_unique<Reduction>();
+  Reduction &reduction = *slot;
+  std::vector<dist::ReducedTensor> tensors;
+  auto add = [&](const std::string &name, rt::Tensor *tensor, int64_t writer,
+                 std::map<std::string, rt::Tensor *> &into) {
+    into[name] = tensor;
+    tensors.push_back({name, tensor->data<float>(),
+                       static_cast<size_t>(tensor->numElements()), writer});
+  };
+  // A rank without samples contributes zeros, bucketed exactly like the
+  // others' gradients.
+  auto scratchFor = [&](const std::pair<rt::DType, rt::Shape> &type) {
+    reduction.scratch.push_back(
+        std::move(*rt::Tensor::create(type.first, type.second)));
+    return &reduction.scratch.back();
+  };
+  reduction.scratch.reserve(gradientNames.size() + bufferNames.size());
+  size_t kernels = 0;
+  if (graph) {
+    const rt::ExecutionPlan &plan = graph->plan();
+    kernels = plan.kernels.size();
+    auto find =
+        [&](const std::string &role,
+            const std::string &name) -> std::pair<rt::Tensor *, int64_t> {
+      std::vector<CompiledGraph::Result> &results = graph->results();
+      for (size_t i = 0; i < results.size(); ++i)
+        if (results[i].role == role && results[i].name == name)
+          return {&results[i].tensor, writerOf(plan, i)};
+      return {nullptr, -1};
+    };
+    for (const std::string &name : gradientNames) {
+      auto [tensor, writer] = find("grad", name);
+      if (!tensor) {
+        fail("the gradient step returns no gradient of '" + name + "'");
+        abortJob();
+      }
+      add(name, tensor, writer, reduction.gradients);
+    }
+    for (const std::string &name : bufferNames) {
+      auto [tensor, writer] = find("buffer_update", name);
+      if (!tensor || tensor->dtype() != rt::DType::F32) {
+        fail("the gradient step returns no f32 update of buffer '" + name +
+             "'");
+        abortJob();
+      }
+      types[name] = {tensor->dtype(), tensor->shape()};
+      add(name, tensor, writer, reduction.buffers);
+    }
+  } else {
+    for (const std::string &name : gradientNames)
+      add(name, scratchFor(types.at(name)), -1, reduction.gradients);
+    for (const std::string &name : bufferNames)
+      add(name, scratchFor(types.at(name)), -1, reduction.buffers);
+  }
+  reduction.reducer = std::make_unique<dist::GradientAllReducer>(
+      *communicator, std::move(tensors), bucketBytes, kernels);
+  dist::GradientAllReducer *reducer = reduction.reducer.get();
+  reduction.observer = [reducer](int64_t kernel) {
+    reducer->kernelDone(kernel);
+  };
+  return &reduction;
+}
+
+const std::vector<rt::Tensor> &
+DistributedTraining::shardOf(const rt::Batch &batch, int64_t begin,
+                             int64_t count) {
+  std::vector<rt::Tensor> &shard = shards[count];
+  if (shard.empty())
+    for (size_t c = 0; c < batch.numColumns(); ++c) {
+      rt::Shape shape = batch.column(c).shape();
+      shape[0] = count;
+      shard.push_back(
+          std::move(*rt::Tensor::create(batch.column(c).dtype(), shape)));
+    }
+  for (size_t c = 0; c < batch.numColumns(); ++c) {
+    const rt::Tensor &column = batch.column(c);
+    size_t rowBytes = column.byteSize() / static_cast<size_t>(batch.size());
+    std::memcpy(shard[c].rawData(),
+                column.rawData() + static_cast<size_t>(begin) * rowBytes,
+                static_cast<size_t>(count) * rowBytes);
+  }
+  return shard;
+}
+
+bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch) {
+  TrainingState &state = run.state;
+  int64_t total = batch.size();
+  int64_t base = total / ranks(), extra = total % ranks();
+  int64_t count = base + (rank() < extra ? 1 : 0);
+  int64_t begin = rank() * base + std::min<int64_t>(rank(), extra);
+
+  // This rank's gradients, all-reduced bucket by bucket as the backward
+  // pass produces them.
+  CompiledGraph *graph = nullptr;
+  if (count > 0 && !(graph = graphs->trainingGradients(count)))
+    abortJob();
+  for (const std::string &name : bufferNames)
+    if (const rt::Tensor *buffer = state.params.find(name))
+      types.emplace(name, std::make_pair(buffer->dtype(), buffer->shape()));
+  Reduction *reduction = reductionFor(graph);
+  double sums[4] = {0, 0, 0, 0}; // loss * samples, samples, correct, scored
+  reduction->reducer->beginStep(static_cast<float>(count) /
+                                static_cast<float>(total));
+  if (graph) {
+    const std::vector<rt::Tensor> &shard = shardOf(batch, begin, count);
+    graph->setKernelObserver(&reduction->observer);
+    bool ran = graph->run(
+        [&](const std::string &role,
+            const std::string &name) -> const rt::Tensor * {
+          if (role == "input") {
+            for (size_t c = 0; c < batch.numColumns(); ++c)
+              if (batch.columnName(c) == name)
+                return &shard[c];
+            return nullptr;
+          }
+          if (role == "step")
+            return &state.step;
+          return state.params.find(name);
+        },
+        graphs->threads());
+    graph->setKernelObserver(nullptr);
+    if (!ran)
+      abortJob();
+    CompiledGraph::Result *loss = graph->findResult("loss", "loss");
+    if (!loss) {
+      fail("the gradient step returns no loss");
+      abortJob();
+    }
+    sums[0] = scalarValue(loss->tensor) * static_cast<double>(count);
+    sums[1] = static_cast<double>(count);
+    if (const std::optional<AccuracySpec> &accuracy = graphs->accuracy()) {
+      CompiledGraph::Result *predictions =
+          graph->findResult("output", accuracy->outputName);
+      const rt::Tensor *labels = nullptr;
+      for (size_t c = 0; c < batch.numColumns(); ++c)
+        if (batch.columnName(c) == accuracy->labelInput)
+          labels = &shard[c];
+      if (predictions && labels) {
+        auto [right, scored] =
+            countCorrect(*accuracy, predictions->tensor, *labels);
+        sums[2] = static_cast<double>(right);
+        sums[3] = static_cast<double>(scored);
+      }
+    }
+  }
+  rt::Error reduced = reduction->reducer->finishStep();
+  if (reduced.ok())
+    reduced = communicator->allReduceSum(sums, 4, /*isDouble=*/true);
+  if (!reduced.ok()) {
+    fail(reduced.message());
+    abortJob();
+  }
+
+  // Averaged batch-norm statistics replace every rank's own.
+  for (auto &[name, tensor] : reduction->buffers) {
+    rt::Tensor *target = state.params.find(name);
+    if (!target || target->byteSize() != tensor->byteSize()) {
+      fail("the gradient step updates unknown buffer '" + name + "'");
+      abortJob();
+    }
+    std::memcpy(target->rawData(), tensor->rawData(), tensor->byteSize());
+  }
+
+  // The same update on every rank, from the same averaged gradients.
+  bool ran = updateGraph->run(
+      [&](const std::string &role,
+          const std::string &name) -> const rt::Tensor * {
+        if (role == "grad") {
+          auto it = reduction->gradients.find(name);
+          return it == reduction->gradients.end() ? nullptr : it->second;
+        }
+        if (role == "opt_state") {
+          auto it = state.optimizerState.find(name);
+          return it == state.optimizerState.end() ? nullptr : &it->second;
+        }
+        if (role == "step")
+          return &state.step;
+        if (role == "lr")
+          return &state.lr;
+        return state.params.find(name);
+      },
+      graphs->threads());
+  if (!ran || !swapInUpdates(*updateGraph, state))
+    abortJob();
+
+  double lossValue = sums[1] > 0 ? sums[0] / sums[1] : 0;
+  if (!std::isfinite(lossValue)) {
+    if (isRoot())
+      llvm::errs() << "error: the loss diverged (" << lossValue << ") at step "
+                   << state.stepCount << "; try a lower --lr\n";
+    return false;
+  }
+  state.epochLossSum += sums[0];
+  state.epochSamples += static_cast<int64_t>(sums[1]);
+  state.epochCorrect += static_cast<int64_t>(sums[2]);
+  state.epochScored += static_cast<int64_t>(sums[3]);
+  return true;
+}
+
+void DistributedTraining::printSummary(llvm::raw_ostream &os) const {
+  dist::CommunicationStats stats;
+  for (const auto &[graph, reduction] : reductions) {
+    const dist::CommunicationStats &part = reduction->reducer->stats();
+    stats.steps += part.steps;
+    stats.buckets += part.buckets;
+    stats.bytes += part.bytes;
+    stats.communicationSeconds += part.communicationSeconds;
+    stats.exposedSeconds += part.exposedSeconds;
+  }
+  if (stats.steps == 0)
+    return;
+  double steps = static_cast<double>(stats.steps);
+  double communication = stats.communicationSeconds / steps * 1e3;
+  double exposed = stats.exposedSeconds / steps * 1e3;
+  double hidden = communication > 0
+                      ? std::max(0.0, 1.0 - exposed / communication) * 100
+                      : 100;
+  os << "distributed: " << ranks() << " ranks, "
+     << llvm::format("%.1f", stats.buckets / steps) << " buckets and "
+     << llvm::format("%.2f", stats.bytes / steps / 1e6)
+     << " MB all-reduced per step; " << llvm::format("%.3f", communication)
+     << " ms of all-reduce per step, " << llvm::format("%.3f", exposed)
+     << " ms of it waited for after the backward pass ("
+     << llvm::format("%.0f", hidden) << "% hidden), on rank " << rank() << "\n";
+}
+
+} // namespace nnc::cli

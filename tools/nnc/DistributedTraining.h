@@ -1,0 +1,117 @@
+//===- DistributedTraining.h - One training run over many ranks -*- C++ -*-===//
+//
+// Data-parallel training (`mpirun -np N nnc train MODEL.nn --distributed`):
+// every rank compiles the same split step (@train_grads, @train_apply),
+// walks the same seeded sequence of global batches, and computes the
+// gradients of its own shard of each. The gradients are averaged over the
+// ranks in buckets while the backward pass runs (dist::GradientAllReducer),
+// then every rank applies the same update, so the parameters stay equal
+// everywhere without being sent again. Rank 0 alone prints and writes.
+//
+// docs/distributed.md describes the design, its tolerance against one
+// process, and its cost model.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TOOLS_DISTRIBUTEDTRAINING_H
+#define NNC_TOOLS_DISTRIBUTEDTRAINING_H
+
+#include "tools/nnc/Commands.h"
+#include "tools/nnc/GraphSource.h"
+#include "tools/nnc/TrainingState.h"
+
+#include "distributed/Communicator.h"
+#include "distributed/GradientAllReducer.h"
+#include "runtime/BatchIterator.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nnc::cli {
+
+struct TrainingRun;
+
+class DistributedTraining {
+public:
+  /// Joins the MPI job and compiles the update. `bufferNames` are the
+  /// model's buffers (batch-norm statistics), averaged like gradients.
+  /// Prints a one-line error and returns null on failure; `code` is then
+  /// the exit code (2 when nnc was built without MPI).
+  static std::unique_ptr<DistributedTraining>
+  create(const DistributedOptions &options, SessionGraphSource &graphs,
+         std::vector<std::string> bufferNames, ExitCode &code);
+  ~DistributedTraining();
+
+  int rank() const { return communicator->rank(); }
+  int ranks() const { return communicator->size(); }
+  bool isRoot() const { return rank() == 0; }
+
+  /// The compiled update, whose arguments name the optimizer state.
+  CompiledGraph &update() { return *updateGraph; }
+
+  /// Checks that every rank trains the same model on the same data with
+  /// the same settings, by comparing `fingerprint`s. On a mismatch every
+  /// rank prints which rank differs and returns false.
+  bool checkSameJob(const std::string &fingerprint);
+
+  /// Gives every rank rank 0's parameters, buffers, optimizer state,
+  /// counters and data position.
+  bool shareRootState(TrainingState &state,
+                      std::optional<rt::BatchIteratorState> &position);
+
+  /// One optimizer step over the global `batch`: this rank's shard of it,
+  /// the gradients averaged over the ranks, the update. Adds the global
+  /// loss and accuracy sums to the state's epoch sums. On failure prints
+  /// the error and ends the job.
+  bool step(TrainingRun &run, const rt::Batch &batch);
+
+  /// How much of the communication the backward pass hid.
+  void printSummary(llvm::raw_ostream &os) const;
+
+  /// Ends every rank of the job with exit code 1, after this rank printed
+  /// why.
+  [[noreturn]] void abortJob();
+
+private:
+  /// A gradients graph (or none, for a rank without samples) with its
+  /// all-reducer and where each averaged value lands.
+  struct Reduction {
+    std::unique_ptr<dist::GradientAllReducer> reducer;
+    std::function<void(int64_t)> observer;
+    std::map<std::string, rt::Tensor *> gradients, buffers;
+    /// Zeros standing in for the values of a rank without samples.
+    std::vector<rt::Tensor> scratch;
+  };
+
+  DistributedTraining() = default;
+  Reduction *reductionFor(CompiledGraph *graph);
+  const std::vector<rt::Tensor> &shardOf(const rt::Batch &batch, int64_t begin,
+                                         int64_t count);
+
+  std::unique_ptr<dist::Communicator> communicator;
+  SessionGraphSource *graphs = nullptr;
+  CompiledGraph *updateGraph = nullptr;
+  size_t bucketBytes = 0;
+  /// The all-reduced values in a fixed order, the same on every rank:
+  /// gradients from the last parameter to the first (the order the
+  /// backward pass produces them), then buffers.
+  std::vector<std::string> gradientNames, bufferNames;
+  std::map<std::string, std::pair<rt::DType, rt::Shape>> types;
+  std::map<CompiledGraph *, std::unique_ptr<Reduction>> reductions;
+  std::map<int64_t, std::vector<rt::Tensor>> shards;
+};
+
+/// A fingerprint of what every rank must agree on: the model file, the
+/// settings and the data.
+std::string jobFingerprint(const TrainOptions &options, int64_t batch,
+                           int64_t epochs, uint64_t seed, double lr,
+                           const rt::Dataset &data);
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_DISTRIBUTEDTRAINING_H
