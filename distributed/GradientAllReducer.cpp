@@ -15,38 +15,28 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 } // namespace
 
 GradientAllReducer::GradientAllReducer(Communicator &communicator,
-                                       std::vector<ReducedTensor> tensorList,
-                                       size_t bucketBytes, size_t kernelCount)
-    : communicator(communicator), tensors(std::move(tensorList)),
-      bucketOf(tensors.size()), offsetOf(tensors.size()),
-      writtenBy(kernelCount), packed(tensors.size()) {
-  size_t bucketCount = 0;
-  size_t filled = 0;
+                                       std::vector<size_t> valueCounts,
+                                       size_t bucketBytes)
+    : communicator(communicator), counts(std::move(valueCounts)),
+      bucketOf(counts.size()), offsetOf(counts.size()), packed(counts.size()) {
   std::vector<size_t> sizes;
-  for (size_t t = 0; t < tensors.size(); ++t) {
-    size_t bytes = tensors[t].count * sizeof(float);
-    if (bucketCount == 0 || (filled > 0 && filled + bytes > bucketBytes)) {
-      ++bucketCount;
+  size_t filled = 0;
+  for (size_t v = 0; v < counts.size(); ++v) {
+    size_t bytes = counts[v] * sizeof(float);
+    if (sizes.empty() || (filled > 0 && filled + bytes > bucketBytes)) {
       sizes.push_back(0);
       filled = 0;
     }
-    bucketOf[t] = bucketCount - 1;
-    offsetOf[t] = sizes.back();
-    sizes.back() += tensors[t].count;
+    bucketOf[v] = sizes.size() - 1;
+    offsetOf[v] = sizes.back();
+    sizes.back() += counts[v];
     filled += bytes;
-    if (tensors[t].writer >= 0 &&
-        static_cast<size_t>(tensors[t].writer) < kernelCount)
-      writtenBy[static_cast<size_t>(tensors[t].writer)].push_back(t);
-    else
-      tensors[t].writer = -1;
   }
-  buckets = std::vector<Bucket>(bucketCount);
-  for (size_t b = 0; b < bucketCount; ++b)
+  buckets = std::vector<Bucket>(sizes.size());
+  for (size_t b = 0; b < sizes.size(); ++b)
     buckets[b].buffer.assign(sizes[b], 0.0f);
-  for (size_t t = 0; t < tensors.size(); ++t) {
-    buckets[bucketOf[t]].tensors.push_back(t);
-    buckets[bucketOf[t]].offsets.push_back(offsetOf[t]);
-  }
+  for (size_t v = 0; v < counts.size(); ++v)
+    buckets[bucketOf[v]].values.push_back(v);
   worker = std::thread([this] { communicate(); });
 }
 
@@ -59,27 +49,48 @@ GradientAllReducer::~GradientAllReducer() {
   worker.join();
 }
 
-void GradientAllReducer::beginStep(float stepWeight) {
+void GradientAllReducer::beginStep(const StepSources &stepSources,
+                                   size_t kernelCount, float stepWeight,
+                                   bool accumulate, bool communicate) {
+  sources = &stepSources;
   weight = stepWeight;
+  accumulating = accumulate;
+  communicating = communicate;
   reduced = 0;
+  writtenBy.assign(kernelCount, {});
+  for (size_t v = 0; v < counts.size(); ++v) {
+    int64_t writer =
+        v < stepSources.writers.size() ? stepSources.writers[v] : -1;
+    if (writer >= 0 && static_cast<size_t>(writer) < kernelCount)
+      writtenBy[static_cast<size_t>(writer)].push_back(v);
+  }
   for (Bucket &bucket : buckets)
-    bucket.pending.store(bucket.tensors.size(), std::memory_order_relaxed);
+    bucket.pending.store(bucket.values.size(), std::memory_order_relaxed);
   for (std::atomic<bool> &flag : packed)
     flag.store(false, std::memory_order_relaxed);
 }
 
-void GradientAllReducer::pack(size_t t) {
-  // A tensor is packed once, by whoever gets to it first (its kernel's
+void GradientAllReducer::pack(size_t v) {
+  // A value is packed once, by whoever gets to it first (its kernel's
   // observer, or finishStep for the rest).
-  if (packed[t].exchange(true, std::memory_order_acq_rel))
+  if (packed[v].exchange(true, std::memory_order_acq_rel))
     return;
-  const ReducedTensor &tensor = tensors[t];
-  Bucket &bucket = buckets[bucketOf[t]];
-  float *into = bucket.buffer.data() + offsetOf[t];
-  for (size_t i = 0; i < tensor.count; ++i)
-    into[i] = tensor.data[i] * weight;
-  if (bucket.pending.fetch_sub(1, std::memory_order_acq_rel) == 1)
-    enqueue(bucketOf[t]);
+  Bucket &bucket = buckets[bucketOf[v]];
+  float *into = bucket.buffer.data() + offsetOf[v];
+  const float *from = v < sources->data.size() ? sources->data[v] : nullptr;
+  if (!from) {
+    if (!accumulating)
+      std::fill(into, into + counts[v], 0.0f);
+  } else if (accumulating) {
+    for (size_t i = 0; i < counts[v]; ++i)
+      into[i] += from[i] * weight;
+  } else {
+    for (size_t i = 0; i < counts[v]; ++i)
+      into[i] = from[i] * weight;
+  }
+  if (bucket.pending.fetch_sub(1, std::memory_order_acq_rel) == 1 &&
+      communicating)
+    enqueue(bucketOf[v]);
 }
 
 void GradientAllReducer::enqueue(size_t bucket) {
@@ -93,8 +104,8 @@ void GradientAllReducer::enqueue(size_t bucket) {
 void GradientAllReducer::kernelDone(int64_t kernel) {
   if (kernel < 0 || static_cast<size_t>(kernel) >= writtenBy.size())
     return;
-  for (size_t t : writtenBy[static_cast<size_t>(kernel)])
-    pack(t);
+  for (size_t v : writtenBy[static_cast<size_t>(kernel)])
+    pack(v);
 }
 
 void GradientAllReducer::communicate() {
@@ -123,8 +134,10 @@ void GradientAllReducer::communicate() {
 
 rt::Error GradientAllReducer::finishStep() {
   auto start = std::chrono::steady_clock::now();
-  for (size_t t = 0; t < tensors.size(); ++t)
-    pack(t);
+  for (size_t v = 0; v < counts.size(); ++v)
+    pack(v);
+  if (!communicating)
+    return rt::Error::success();
   std::unique_lock<std::mutex> lock(mutex);
   finished.wait(lock, [&] { return reduced == buckets.size(); });
   // The first step waits for every other rank to compile its graphs;
@@ -144,12 +157,16 @@ rt::Error GradientAllReducer::finishStep() {
     firstError = rt::Error::success();
     return error;
   }
-  lock.unlock();
-  for (size_t t = 0; t < tensors.size(); ++t) {
-    const float *from = buckets[bucketOf[t]].buffer.data() + offsetOf[t];
-    std::copy(from, from + tensors[t].count, tensors[t].data);
-  }
   return rt::Error::success();
+}
+
+void GradientAllReducer::unpack(float scale,
+                                const std::vector<float *> &outputs) const {
+  for (size_t v = 0; v < counts.size() && v < outputs.size(); ++v) {
+    const float *from = buckets[bucketOf[v]].buffer.data() + offsetOf[v];
+    for (size_t i = 0; i < counts[v]; ++i)
+      outputs[v][i] = from[i] * scale;
+  }
 }
 
 } // namespace nnc::dist

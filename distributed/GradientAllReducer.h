@@ -1,6 +1,6 @@
 //===- GradientAllReducer.h - Bucketed gradient all-reduce ------*- C++ -*-===//
 //
-// Averages the gradients of a data-parallel step over the ranks while the
+// Sums the gradients of a data-parallel step over the ranks while the
 // backward pass is still running, as PyTorch DDP and Horovod do:
 //
 //  - Gradients are packed into buckets of about `bucketBytes`, in the order
@@ -10,9 +10,12 @@
 //    observer). When the last gradient of a bucket is written, the bucket
 //    goes to a communication thread, which all-reduces it while the worker
 //    threads carry on with the rest of the backward pass.
-//  - Each rank's gradient is the mean over its own samples; it is scaled by
-//    its share of the global batch while packed, so the sum over ranks is
-//    the mean over the global batch, also when the shards are uneven.
+//  - Each rank's gradient is the mean over its own samples; it is packed
+//    times its sample count, and the sum over the ranks is divided by the
+//    global count when unpacked, so the result is the mean over the global
+//    batch, also when the shards are uneven.
+//  - With gradient accumulation, steps without communication add their
+//    weighted gradients to the buckets; the last step of the group sends.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,14 +35,14 @@
 
 namespace nnc::dist {
 
-/// One f32 tensor to average, in a buffer that the step writes in place.
-struct ReducedTensor {
-  std::string name;
-  float *data = nullptr;
-  size_t count = 0;
-  /// The kernel whose completion makes it final; -1 when it is final only
-  /// once the whole run is done (a value the executor copies at the end).
-  int64_t writer = -1;
+/// Where one step's values come from: for each value of the reducer's
+/// layout, the buffer the step writes it into (null: this rank has none,
+/// a rank without samples) and the kernel whose completion makes it final
+/// (-1: final only once the whole run is done, a value the executor
+/// copies at the end).
+struct StepSources {
+  std::vector<const float *> data;
+  std::vector<int64_t> writers;
 };
 
 /// Where the step's time went, summed over the steps so far but the
@@ -57,26 +60,32 @@ struct CommunicationStats {
 
 class GradientAllReducer {
 public:
-  /// Buckets `tensors` (kept in the given order, which should be the order
-  /// their writers run in) into buckets of at most `bucketBytes` (at least
-  /// one tensor each). `kernelCount` bounds the writers.
-  GradientAllReducer(Communicator &communicator,
-                     std::vector<ReducedTensor> tensors, size_t bucketBytes,
-                     size_t kernelCount);
+  /// Lays out values of `counts` f32 elements each, in the given order
+  /// (the same on every rank; best the order the backward pass produces
+  /// them), in buckets of at most `bucketBytes` (at least one value each).
+  GradientAllReducer(Communicator &communicator, std::vector<size_t> counts,
+                     size_t bucketBytes);
   ~GradientAllReducer();
   GradientAllReducer(const GradientAllReducer &) = delete;
   GradientAllReducer &operator=(const GradientAllReducer &) = delete;
 
-  /// Starts a step in which this rank's values count with `weight` (its
-  /// share of the global batch).
-  void beginStep(float weight);
+  /// Starts a step that reads `sources` (which must outlive it; its
+  /// writers below `kernelCount`), each value multiplied by `weight`.
+  /// With `accumulate` the values add to what earlier steps packed
+  /// (gradient accumulation), else they replace it; with `communicate`
+  /// every bucket is all-reduced as soon as it is packed (the last step of
+  /// a group), else nothing is sent.
+  void beginStep(const StepSources &sources, size_t kernelCount, float weight,
+                 bool accumulate, bool communicate);
   /// The executor's kernel observer: packs what kernel `kernel` finished
   /// and hands full buckets to the communication thread. Thread-safe.
   void kernelDone(int64_t kernel);
-  /// After the step's run: packs what remains, waits for every bucket and
-  /// writes the global averages back into the tensors. A failed collective
-  /// is the error.
+  /// After the step's run: packs what remains and, when communicating,
+  /// waits for every bucket. A failed collective is the error.
   rt::Error finishStep();
+  /// The packed (after a communicating step: summed over the ranks)
+  /// values times `scale`, into `outputs`, one buffer per value.
+  void unpack(float scale, const std::vector<float *> &outputs) const;
 
   size_t bucketCount() const { return buckets.size(); }
   const CommunicationStats &stats() const { return totals; }
@@ -84,22 +93,25 @@ public:
 private:
   struct Bucket {
     std::vector<float> buffer;
-    std::vector<size_t> tensors; ///< indices into `tensors`
-    std::vector<size_t> offsets; ///< where each starts in `buffer`
+    std::vector<size_t> values; ///< indices into the layout
     std::atomic<size_t> pending{0};
   };
 
-  void pack(size_t tensor);
+  void pack(size_t value);
   void enqueue(size_t bucket);
   void communicate();
 
   Communicator &communicator;
-  std::vector<ReducedTensor> tensors;
+  std::vector<size_t> counts;
   std::vector<Bucket> buckets;
   std::vector<size_t> bucketOf, offsetOf;
-  std::vector<std::vector<size_t>> writtenBy; ///< kernel -> tensors
   std::vector<std::atomic<bool>> packed;
+
+  // The step under way.
+  const StepSources *sources = nullptr;
+  std::vector<std::vector<size_t>> writtenBy; ///< kernel -> values
   float weight = 1;
+  bool accumulating = false, communicating = false;
 
   std::mutex mutex;
   std::condition_variable wake, finished;

@@ -200,3 +200,17 @@ def test_ranks_with_different_models_are_refused(work, digits):
     # Every rank says so, naming the rank that differs.
     assert any(l.startswith("error: rank 0:") for l in lines), done.stderr
     assert any(l.startswith("error: rank 1:") for l in lines), done.stderr
+
+
+def test_accumulation_matches_a_larger_batch(work, digits):
+    """--accumulate 2 at batch 16 is one optimizer step per 32 samples: the
+    same training as batch 32, in one process and over two ranks."""
+    larger = os.path.join(work, "batch32")
+    nnc(*train_args("mlp_digits.nn", digits, 3, 32, larger))
+    alone = os.path.join(work, "accumulated")
+    nnc(*train_args("mlp_digits.nn", digits, 3, 16, alone), "--accumulate", 2)
+    assert_close(larger, alone)
+    spread = os.path.join(work, "accumulated-ranks")
+    mpirun(2, *train_args("mlp_digits.nn", digits, 3, 16, spread),
+           "--accumulate", 2, "--distributed")
+    assert_close(larger, spread)

@@ -275,6 +275,7 @@ struct TrainFlags {
   cl::opt<std::string> trace;
   cl::opt<bool> distributed;
   cl::opt<double> bucketMb, commTimeout;
+  cl::opt<int64_t> accumulate;
   SessionFlags session;
   explicit TrainFlags(cl::OptionCategory &c)
       : model(cl::Positional, cl::Optional,
@@ -354,6 +355,10 @@ struct TrainFlags {
                     cl::desc("--distributed: seconds a collective may take "
                              "before the job stops (default 300)"),
                     cl::init(300), cl::sub(sub), cl::cat(c)),
+        accumulate("accumulate",
+                   cl::desc("Batches whose gradients make one optimizer "
+                            "step (default 1)"),
+                   cl::init(1), cl::sub(sub), cl::cat(c)),
         session(sub, c) {}
   TrainOptions get() const {
     TrainOptions o;
@@ -381,6 +386,7 @@ struct TrainFlags {
     o.profile = {profile, trace};
     o.shuffle = !noShuffle;
     o.distributed = {distributed, bucketMb, commTimeout};
+    o.accumulate = accumulate;
     return o;
   }
 };

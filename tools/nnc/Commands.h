@@ -197,6 +197,9 @@ struct TrainOptions {
   ProfileRequest profile;
   bool shuffle = true;
   DistributedOptions distributed;
+  /// Batches whose gradients add up to one optimizer step (1: every batch
+  /// is a step).
+  int64_t accumulate = 1;
   /// Called after each epoch (and its evaluation): the trainer's hook for
   /// callers that embed it, such as the Python module's history.
   std::function<void(const EpochReport &)> onEpochEnd;

@@ -15,8 +15,10 @@
 namespace nnc::cli {
 namespace {
 
+/// One write per line: the ranks share the terminal, and a line written
+/// piecewise interleaves with another rank's.
 bool fail(const std::string &message) {
-  llvm::errs() << "error: " << message << "\n";
+  llvm::errs() << ("error: " + message + "\n");
   return false;
 }
 
@@ -68,10 +70,11 @@ std::string jobFingerprint(const TrainOptions &options, int64_t batch,
       hash = fnv1a(*source, hash);
   }
   char settings[256];
-  std::snprintf(settings, sizeof(settings), "%lld %lld %llu %.17g %.17g %d",
-                static_cast<long long>(batch), static_cast<long long>(epochs),
-                static_cast<unsigned long long>(seed), lr, options.clipNorm,
-                options.shuffle ? 1 : 0);
+  std::snprintf(
+      settings, sizeof(settings), "%lld %lld %llu %.17g %.17g %d %lld",
+      static_cast<long long>(batch), static_cast<long long>(epochs),
+      static_cast<unsigned long long>(seed), lr, options.clipNorm,
+      options.shuffle ? 1 : 0, static_cast<long long>(options.accumulate));
   hash = fnv1a(std::string(settings), hash);
   hash = fnv1a(options.optimizer.value_or(""), hash);
   for (const std::string &pattern : options.freeze)
@@ -100,16 +103,20 @@ std::unique_ptr<DistributedTraining> DistributedTraining::create(
     fail("--bucket-mb and --comm-timeout must be positive");
     return nullptr;
   }
-  rt::Expected<std::unique_ptr<dist::Communicator>> communicator =
-      dist::joinJob(commOptions);
-  if (!communicator.ok()) {
-    if (!dist::builtWithMpi())
-      code = UsageError;
-    fail(communicator.message());
-    return nullptr;
-  }
   std::unique_ptr<DistributedTraining> training(new DistributedTraining());
-  training->communicator = std::move(*communicator);
+  if (options.enabled) {
+    rt::Expected<std::unique_ptr<dist::Communicator>> communicator =
+        dist::joinJob(commOptions);
+    if (!communicator.ok()) {
+      if (!dist::builtWithMpi())
+        code = UsageError;
+      fail(communicator.message());
+      return nullptr;
+    }
+    training->communicator = std::move(*communicator);
+  } else {
+    training->communicator = dist::singleProcess();
+  }
   training->graphs = &graphs;
   training->bucketBytes =
       static_cast<size_t>(options.bucketMb * 1024.0 * 1024.0);
@@ -127,14 +134,13 @@ std::unique_ptr<DistributedTraining> DistributedTraining::create(
       training->abortJob();
     }
     training->gradientNames.insert(training->gradientNames.begin(), arg.name);
-    training->types[arg.name] = {arg.dtype, arg.shape};
   }
   return training;
 }
 
 DistributedTraining::~DistributedTraining() {
-  // The reducers' threads stop before the communicator finalizes MPI.
-  reductions.clear();
+  // The reducer's thread stops before the communicator finalizes MPI.
+  reducer.reset();
 }
 
 void DistributedTraining::abortJob() {
@@ -162,7 +168,7 @@ bool DistributedTraining::checkSameJob(const std::string &fingerprint) {
   return same;
 }
 
-bool DistributedTraining::shareRootState(
+void DistributedTraining::shareRootState(
     TrainingState &state, std::optional<rt::BatchIteratorState> &position) {
   auto share = [&](rt::Tensor &tensor) {
     rt::Error error =
@@ -191,75 +197,59 @@ bool DistributedTraining::shareRootState(
     at.position = counters[3];
     position = at;
   }
-  return true;
 }
 
-DistributedTraining::Reduction *
-DistributedTraining::reductionFor(CompiledGraph *graph) {
-  std::unique_ptr<Reduction> &slot = reductions[graph];
-  if (slot)
-    return slot.get();
-  slot = std::make_unique<Reduction>();
-  Reduction &reduction = *slot;
-  std::vector<dist::ReducedTensor> tensors;
-  auto add = [&](const std::string &name, rt::Tensor *tensor, int64_t writer,
-                 std::map<std::string, rt::Tensor *> &into) {
-    into[name] = tensor;
-    tensors.push_back({name, tensor->data<float>(),
-                       static_cast<size_t>(tensor->numElements()), writer});
+void DistributedTraining::prepare(const TrainingState &state) {
+  if (reducer)
+    return;
+  std::vector<size_t> counts;
+  auto add = [&](rt::DType dtype, const rt::Shape &shape) {
+    averages.push_back(std::move(*rt::Tensor::create(dtype, shape)));
+    counts.push_back(static_cast<size_t>(averages.back().numElements()));
   };
-  // A rank without samples contributes zeros, bucketed exactly like the
-  // others' gradients.
-  auto scratchFor = [&](const std::pair<rt::DType, rt::Shape> &type) {
-    reduction.scratch.push_back(
-        std::move(*rt::Tensor::create(type.first, type.second)));
-    return &reduction.scratch.back();
-  };
-  reduction.scratch.reserve(gradientNames.size() + bufferNames.size());
-  size_t kernels = 0;
-  if (graph) {
-    const rt::ExecutionPlan &plan = graph->plan();
-    kernels = plan.kernels.size();
-    auto find =
-        [&](const std::string &role,
-            const std::string &name) -> std::pair<rt::Tensor *, int64_t> {
-      std::vector<CompiledGraph::Result> &results = graph->results();
-      for (size_t i = 0; i < results.size(); ++i)
-        if (results[i].role == role && results[i].name == name)
-          return {&results[i].tensor, writerOf(plan, i)};
-      return {nullptr, -1};
-    };
-    for (const std::string &name : gradientNames) {
-      auto [tensor, writer] = find("grad", name);
-      if (!tensor) {
-        fail("the gradient step returns no gradient of '" + name + "'");
-        abortJob();
-      }
-      add(name, tensor, writer, reduction.gradients);
+  for (const std::string &name : gradientNames)
+    for (const CompiledGraph::Argument &arg : updateGraph->arguments())
+      if (arg.role == "grad" && arg.name == name)
+        add(arg.dtype, arg.shape);
+  for (const std::string &name : bufferNames) {
+    const rt::Tensor *buffer = state.params.find(name);
+    if (!buffer || buffer->dtype() != rt::DType::F32) {
+      fail("--distributed: buffer '" + name + "' is not f32");
+      abortJob();
     }
-    for (const std::string &name : bufferNames) {
-      auto [tensor, writer] = find("buffer_update", name);
-      if (!tensor || tensor->dtype() != rt::DType::F32) {
-        fail("the gradient step returns no f32 update of buffer '" + name +
-             "'");
-        abortJob();
-      }
-      types[name] = {tensor->dtype(), tensor->shape()};
-      add(name, tensor, writer, reduction.buffers);
-    }
-  } else {
-    for (const std::string &name : gradientNames)
-      add(name, scratchFor(types.at(name)), -1, reduction.gradients);
-    for (const std::string &name : bufferNames)
-      add(name, scratchFor(types.at(name)), -1, reduction.buffers);
+    add(buffer->dtype(), buffer->shape());
   }
-  reduction.reducer = std::make_unique<dist::GradientAllReducer>(
-      *communicator, std::move(tensors), bucketBytes, kernels);
-  dist::GradientAllReducer *reducer = reduction.reducer.get();
-  reduction.observer = [reducer](int64_t kernel) {
-    reducer->kernelDone(kernel);
+  reducer = std::make_unique<dist::GradientAllReducer>(
+      *communicator, std::move(counts), bucketBytes);
+  dist::GradientAllReducer *target = reducer.get();
+  observer = [target](int64_t kernel) { target->kernelDone(kernel); };
+}
+
+const dist::StepSources &DistributedTraining::sourcesOf(CompiledGraph *graph) {
+  if (!graph)
+    return noSources;
+  auto known = sources.find(graph);
+  if (known != sources.end())
+    return known->second;
+  dist::StepSources &found = sources[graph];
+  const rt::ExecutionPlan &plan = graph->plan();
+  std::vector<CompiledGraph::Result> &results = graph->results();
+  auto add = [&](const std::string &role, const std::string &name) {
+    for (size_t i = 0; i < results.size(); ++i)
+      if (results[i].role == role && results[i].name == name &&
+          results[i].tensor.dtype() == rt::DType::F32) {
+        found.data.push_back(results[i].tensor.data<float>());
+        found.writers.push_back(writerOf(plan, i));
+        return;
+      }
+    fail("the gradient step returns no f32 " + role + " of '" + name + "'");
+    abortJob();
   };
-  return &reduction;
+  for (const std::string &name : gradientNames)
+    add("grad", name);
+  for (const std::string &name : bufferNames)
+    add("buffer_update", name);
+  return found;
 }
 
 const std::vector<rt::Tensor> &
@@ -283,28 +273,28 @@ DistributedTraining::shardOf(const rt::Batch &batch, int64_t begin,
   return shard;
 }
 
-bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch) {
+bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
+                               bool groupStart, bool groupEnd) {
   TrainingState &state = run.state;
+  prepare(state);
   int64_t total = batch.size();
   int64_t base = total / ranks(), extra = total % ranks();
   int64_t count = base + (rank() < extra ? 1 : 0);
   int64_t begin = rank() * base + std::min<int64_t>(rank(), extra);
+  if (groupStart)
+    std::fill(std::begin(groupSums), std::end(groupSums), 0.0);
 
-  // This rank's gradients, all-reduced bucket by bucket as the backward
-  // pass produces them.
+  // This rank's gradients, packed times its sample count, and on the
+  // group's last batch all-reduced bucket by bucket as the backward pass
+  // produces them.
   CompiledGraph *graph = nullptr;
   if (count > 0 && !(graph = graphs->trainingGradients(count)))
     abortJob();
-  for (const std::string &name : bufferNames)
-    if (const rt::Tensor *buffer = state.params.find(name))
-      types.emplace(name, std::make_pair(buffer->dtype(), buffer->shape()));
-  Reduction *reduction = reductionFor(graph);
-  double sums[4] = {0, 0, 0, 0}; // loss * samples, samples, correct, scored
-  reduction->reducer->beginStep(static_cast<float>(count) /
-                                static_cast<float>(total));
+  reducer->beginStep(sourcesOf(graph), graph ? graph->plan().kernels.size() : 0,
+                     static_cast<float>(count), !groupStart, groupEnd);
   if (graph) {
     const std::vector<rt::Tensor> &shard = shardOf(batch, begin, count);
-    graph->setKernelObserver(&reduction->observer);
+    graph->setKernelObserver(&observer);
     bool ran = graph->run(
         [&](const std::string &role,
             const std::string &name) -> const rt::Tensor * {
@@ -327,8 +317,8 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch) {
       fail("the gradient step returns no loss");
       abortJob();
     }
-    sums[0] = scalarValue(loss->tensor) * static_cast<double>(count);
-    sums[1] = static_cast<double>(count);
+    groupSums[0] += scalarValue(loss->tensor) * static_cast<double>(count);
+    groupSums[1] += static_cast<double>(count);
     if (const std::optional<AccuracySpec> &accuracy = graphs->accuracy()) {
       CompiledGraph::Result *predictions =
           graph->findResult("output", accuracy->outputName);
@@ -339,27 +329,39 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch) {
       if (predictions && labels) {
         auto [right, scored] =
             countCorrect(*accuracy, predictions->tensor, *labels);
-        sums[2] = static_cast<double>(right);
-        sums[3] = static_cast<double>(scored);
+        groupSums[2] += static_cast<double>(right);
+        groupSums[3] += static_cast<double>(scored);
       }
     }
   }
-  rt::Error reduced = reduction->reducer->finishStep();
-  if (reduced.ok())
-    reduced = communicator->allReduceSum(sums, 4, /*isDouble=*/true);
+  rt::Error reduced = reducer->finishStep();
   if (!reduced.ok()) {
     fail(reduced.message());
     abortJob();
   }
+  if (!groupEnd)
+    return true;
 
+  double sums[4];
+  std::copy(std::begin(groupSums), std::end(groupSums), sums);
+  if (rt::Error error = communicator->allReduceSum(sums, 4, /*isDouble=*/true);
+      !error.ok()) {
+    fail(error.message());
+    abortJob();
+  }
+  // Sums over every sample of the group, on every rank: the means.
+  std::vector<float *> outputs;
+  for (rt::Tensor &average : averages)
+    outputs.push_back(average.data<float>());
+  reducer->unpack(static_cast<float>(1.0 / sums[1]), outputs);
+  std::map<std::string, const rt::Tensor *> gradients;
+  for (size_t g = 0; g < gradientNames.size(); ++g)
+    gradients[gradientNames[g]] = &averages[g];
   // Averaged batch-norm statistics replace every rank's own.
-  for (auto &[name, tensor] : reduction->buffers) {
-    rt::Tensor *target = state.params.find(name);
-    if (!target || target->byteSize() != tensor->byteSize()) {
-      fail("the gradient step updates unknown buffer '" + name + "'");
-      abortJob();
-    }
-    std::memcpy(target->rawData(), tensor->rawData(), tensor->byteSize());
+  for (size_t b = 0; b < bufferNames.size(); ++b) {
+    const rt::Tensor &average = averages[gradientNames.size() + b];
+    rt::Tensor *target = state.params.find(bufferNames[b]);
+    std::memcpy(target->rawData(), average.rawData(), average.byteSize());
   }
 
   // The same update on every rank, from the same averaged gradients.
@@ -367,8 +369,8 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch) {
       [&](const std::string &role,
           const std::string &name) -> const rt::Tensor * {
         if (role == "grad") {
-          auto it = reduction->gradients.find(name);
-          return it == reduction->gradients.end() ? nullptr : it->second;
+          auto it = gradients.find(name);
+          return it == gradients.end() ? nullptr : it->second;
         }
         if (role == "opt_state") {
           auto it = state.optimizerState.find(name);
@@ -399,15 +401,9 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch) {
 }
 
 void DistributedTraining::printSummary(llvm::raw_ostream &os) const {
-  dist::CommunicationStats stats;
-  for (const auto &[graph, reduction] : reductions) {
-    const dist::CommunicationStats &part = reduction->reducer->stats();
-    stats.steps += part.steps;
-    stats.buckets += part.buckets;
-    stats.bytes += part.bytes;
-    stats.communicationSeconds += part.communicationSeconds;
-    stats.exposedSeconds += part.exposedSeconds;
-  }
+  if (!reducer || ranks() == 1)
+    return;
+  const dist::CommunicationStats &stats = reducer->stats();
   if (stats.steps == 0)
     return;
   double steps = static_cast<double>(stats.steps);

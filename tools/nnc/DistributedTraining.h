@@ -22,7 +22,9 @@
 
 #include "distributed/Communicator.h"
 #include "distributed/GradientAllReducer.h"
+
 #include "runtime/BatchIterator.h"
+#include <functional>
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -38,10 +40,12 @@ struct TrainingRun;
 
 class DistributedTraining {
 public:
-  /// Joins the MPI job and compiles the update. `bufferNames` are the
-  /// model's buffers (batch-norm statistics), averaged like gradients.
-  /// Prints a one-line error and returns null on failure; `code` is then
-  /// the exit code (2 when nnc was built without MPI).
+  /// Joins the MPI job (or, without `options.enabled`, makes a job of this
+  /// process alone, for gradient accumulation) and compiles the update.
+  /// `bufferNames` are the model's buffers (batch-norm statistics),
+  /// averaged like gradients. Prints a one-line error and returns null on
+  /// failure; `code` is then the exit code (2 when nnc was built without
+  /// MPI).
   static std::unique_ptr<DistributedTraining>
   create(const DistributedOptions &options, SessionGraphSource &graphs,
          std::vector<std::string> bufferNames, ExitCode &code);
@@ -61,14 +65,17 @@ public:
 
   /// Gives every rank rank 0's parameters, buffers, optimizer state,
   /// counters and data position.
-  bool shareRootState(TrainingState &state,
+  void shareRootState(TrainingState &state,
                       std::optional<rt::BatchIteratorState> &position);
 
-  /// One optimizer step over the global `batch`: this rank's shard of it,
-  /// the gradients averaged over the ranks, the update. Adds the global
-  /// loss and accuracy sums to the state's epoch sums. On failure prints
-  /// the error and ends the job.
-  bool step(TrainingRun &run, const rt::Batch &batch);
+  /// The gradients of this rank's shard of the global `batch`. A group of
+  /// batches (one, or `--accumulate K`) makes one optimizer step: the
+  /// gradients of its batches add up, and after its last (`groupEnd`)
+  /// they are averaged over all its samples on every rank and applied,
+  /// and the group's loss and accuracy are added to the state's epoch
+  /// sums. On failure prints the error and ends the job.
+  bool step(TrainingRun &run, const rt::Batch &batch, bool groupStart,
+            bool groupEnd);
 
   /// How much of the communication the backward pass hid.
   void printSummary(llvm::raw_ostream &os) const;
@@ -78,18 +85,13 @@ public:
   [[noreturn]] void abortJob();
 
 private:
-  /// A gradients graph (or none, for a rank without samples) with its
-  /// all-reducer and where each averaged value lands.
-  struct Reduction {
-    std::unique_ptr<dist::GradientAllReducer> reducer;
-    std::function<void(int64_t)> observer;
-    std::map<std::string, rt::Tensor *> gradients, buffers;
-    /// Zeros standing in for the values of a rank without samples.
-    std::vector<rt::Tensor> scratch;
-  };
-
   DistributedTraining() = default;
-  Reduction *reductionFor(CompiledGraph *graph);
+  /// Lays the reduced values out (gradients, then buffers) and makes the
+  /// reducer, once the buffers' types are known.
+  void prepare(const TrainingState &state);
+  /// Where `graph`'s results land, for the reducer; null: a rank without
+  /// samples, which contributes nothing.
+  const dist::StepSources &sourcesOf(CompiledGraph *graph);
   const std::vector<rt::Tensor> &shardOf(const rt::Batch &batch, int64_t begin,
                                          int64_t count);
 
@@ -97,13 +99,19 @@ private:
   SessionGraphSource *graphs = nullptr;
   CompiledGraph *updateGraph = nullptr;
   size_t bucketBytes = 0;
-  /// The all-reduced values in a fixed order, the same on every rank:
+  /// The reduced values in a fixed order, the same on every rank:
   /// gradients from the last parameter to the first (the order the
   /// backward pass produces them), then buffers.
   std::vector<std::string> gradientNames, bufferNames;
-  std::map<std::string, std::pair<rt::DType, rt::Shape>> types;
-  std::map<CompiledGraph *, std::unique_ptr<Reduction>> reductions;
+  std::unique_ptr<dist::GradientAllReducer> reducer;
+  std::function<void(int64_t)> observer;
+  /// The averages, in layout order, which the update reads.
+  std::vector<rt::Tensor> averages;
+  std::map<CompiledGraph *, dist::StepSources> sources;
+  dist::StepSources noSources;
   std::map<int64_t, std::vector<rt::Tensor>> shards;
+  /// This rank's loss * samples, samples, correct, scored over the group.
+  double groupSums[4] = {0, 0, 0, 0};
 };
 
 /// A fingerprint of what every rank must agree on: the model file, the

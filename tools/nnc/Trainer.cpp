@@ -121,15 +121,20 @@ bool initializeState(const TrainOptions &options,
   return true;
 }
 
-/// `nnc train --distributed`: the same loop, its steps spread over the
-/// ranks of the MPI job (DistributedTraining.h).
+/// `nnc train --distributed` (or `--accumulate K`): the same loop, its
+/// steps split at the gradients and spread over the ranks of the MPI job,
+/// or run in this process alone (DistributedTraining.h).
 ExitCode trainDistributed(const TrainOptions &options,
                           const frontend::Program &program,
                           SessionGraphSource &graphs, TrainingRun &run) {
+  if (options.accumulate < 1) {
+    llvm::errs() << "error: --accumulate must be at least 1\n";
+    return UsageError;
+  }
   if (!options.saveArtifact.empty() || options.profile.any()) {
-    llvm::errs() << "error: --distributed does not combine with "
-                    "--save-artifact, --profile or --trace; it reports its "
-                    "communication at the end of the run\n";
+    llvm::errs() << "error: --distributed and --accumulate do not combine "
+                    "with --save-artifact, --profile or --trace; a "
+                    "distributed run reports its communication at its end\n";
     return UsageError;
   }
   std::vector<std::string> buffers;
@@ -150,7 +155,7 @@ ExitCode trainDistributed(const TrainOptions &options,
   if (!initializeState(options, program, distributed->update(), run))
     distributed->abortJob();
   distributed->shareRootState(run.state, run.resumeAt);
-  if (distributed->isRoot())
+  if (options.distributed.enabled && distributed->isRoot())
     llvm::outs() << "distributed: " << distributed->ranks()
                  << " ranks, each with a share of every batch of " << run.batch
                  << "\n";
@@ -193,7 +198,9 @@ ExitCode runTrain(const TrainOptions &options) {
     request.trainingOptions["clip-norm"] = std::to_string(options.clipNorm);
   SessionGraphSource graphs(*session, request);
   run.graphs = &graphs;
-  if (options.distributed.enabled)
+  // Data-parallel training, and gradient accumulation, run the step split
+  // at the gradients.
+  if (options.distributed.enabled || options.accumulate > 1)
     return trainDistributed(options, program, graphs, run);
   // The full step first: its arguments say which optimizer state to make.
   CompiledGraph *step = graphs.trainingStep(run.batch);

@@ -240,10 +240,18 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
   progressOptions.linesEveryBatches =
       std::max<int64_t>(1, batches->batchesPerEpoch() / 4);
   rt::ProgressBar progress(out, progressOptions);
-  int64_t totalSteps = run.epochs * batches->batchesPerEpoch();
+  // With --accumulate K, K batches (fewer at the end of an epoch) make one
+  // optimizer step; steps, the schedule, progress and checkpoints count
+  // optimizer steps.
+  int64_t accumulate = std::max<int64_t>(1, options.accumulate);
+  int64_t stepsPerEpoch =
+      (batches->batchesPerEpoch() + accumulate - 1) / accumulate;
+  int64_t totalSteps = run.epochs * stepsPerEpoch;
 
   for (int64_t epoch = batches->state().epoch; epoch < run.epochs; ++epoch) {
     progress.startEpoch(epoch + 1, run.epochs, samples);
+    // A resumed run stands at the start of a group.
+    int64_t batchInEpoch = batches->state().position / run.batch;
     while (true) {
       rt::Expected<bool> more = batches->next();
       if (!more.ok())
@@ -251,13 +259,21 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
       if (!*more)
         break;
       const rt::Batch &current = batches->batch();
-      ++state.stepCount;
-      state.step.view().data<int64_t>()[0] = state.stepCount;
-      state.lr.view().data<float>()[0] = static_cast<float>(learningRate(
-          options.schedule, run.baseLr, epoch, state.stepCount, totalSteps));
+      bool groupStart = batchInEpoch % accumulate == 0;
+      bool groupEnd = batchInEpoch % accumulate == accumulate - 1 ||
+                      batches->state().position >= samples;
+      ++batchInEpoch;
+      if (groupStart) {
+        ++state.stepCount;
+        state.step.view().data<int64_t>()[0] = state.stepCount;
+        state.lr.view().data<float>()[0] = static_cast<float>(learningRate(
+            options.schedule, run.baseLr, epoch, state.stepCount, totalSteps));
+      }
       if (run.distributed) {
-        if (!run.distributed->step(run, current))
+        if (!run.distributed->step(run, current, groupStart, groupEnd))
           return UserError;
+        if (!groupEnd)
+          continue;
       } else if (!runStep(run,
                           current.size() == run.batch ? *steps->full
                                                       : *steps->partial,
