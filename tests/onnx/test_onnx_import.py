@@ -195,6 +195,25 @@ def test_golden_mlp(work):
     assert_close(np.load(os.path.join(out, "logits.npy")), expected, 1e-5, "golden mlp from the .onnx")
 
 
+def test_golden_mlp_through_the_other_commands(work):
+    """ir, compile and bench take the .onnx file too; the compiled artifact
+    carries the imported weights and runs to PyTorch's outputs."""
+    onnx_file = os.path.join(GOLDEN, "mlp_opset13.onnx")
+    x = os.path.join(GOLDEN, "mlp_opset13.in.b5.npy")
+    expected = np.load(os.path.join(GOLDEN, "mlp_opset13.out.b5.npy"))
+    ir = nnc("ir", onnx_file).stdout
+    assert "nn.matmul" in ir and 'nn.name = "fc1_weight"' in ir, ir
+    artifact = os.path.join(work, "golden_mlp.nnx")
+    compiled = nnc("compile", onnx_file, "-o", artifact, "--batch", 5)
+    assert "untrained" not in compiled.stderr, compiled.stderr
+    out = os.path.join(work, "out.golden.artifact")
+    nnc("run", artifact, "--input", "x=" + x, "--output-dir", out)
+    assert_close(np.load(os.path.join(out, "logits.npy")), expected, 1e-5,
+                 "golden mlp compiled from the .onnx")
+    bench = nnc("bench", onnx_file, "--batch", 5, "--warmup", 1, "--repeat", 2)
+    assert "samples/s" in bench.stdout, bench.stdout
+
+
 def assert_failed_cleanly(nn, params):
     assert not os.path.exists(nn), f"a failed import wrote {nn}"
     assert not os.path.exists(params) or not os.listdir(params), \
