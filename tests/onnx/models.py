@@ -137,6 +137,29 @@ class Transformer(nn.Module):
         return self.head(self.ln(x).mean(1))
 
 
+class Zoo(nn.Module):
+    """The supported ops the other models do not reach: average and global
+    max pooling, slices, a scalar-index Gather, concatenation, squeezes,
+    reductions and the remaining element-wise ops."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3, padding=1)
+        self.drop = nn.Dropout(0.3)
+        self.fc = nn.Linear(6 * 4 * 4 + 2 * 4 * 4 + 8, 10)
+
+    def forward(self, x):  # [B, 3, 8, 8]
+        c = F.leaky_relu(self.conv(x), 0.2)  # [B, 6, 8, 8]
+        a = F.avg_pool2d(c, 3, stride=2, padding=1, count_include_pad=False)  # [B, 6, 4, 4]
+        s = torch.tanh(a[:, 1:3]) * torch.sigmoid(a[:, 3:5])  # Slice: [B, 2, 4, 4]
+        first = x[:, 0]  # Gather of a scalar index: [B, 8, 8]
+        g = torch.sqrt(torch.abs(first) + 1).mean(dim=2)  # [B, 8]
+        t = torch.cat([self.drop(a).flatten(1), s.flatten(1), torch.exp(-g)], dim=1)
+        m = F.adaptive_max_pool2d(c, 1).squeeze(3).squeeze(2)  # [B, 6]
+        bias = F.softplus(m).sum(1, keepdim=True) * 0.1 - torch.pow(g.mean(1, keepdim=True), 2)
+        return F.log_softmax(self.fc(t) + bias, dim=1)
+
+
 def _randomize_norms(model, generator):
     # Fresh LayerNorm/BatchNorm affine parameters are 1 and 0, which would
     # hide a gamma/beta swap in the importer.
@@ -178,5 +201,11 @@ def transformer():
     return model.eval(), ("ids", [SEQ], torch.int64)
 
 
-CLASSES = {"mlp": 10, "lenet": 10, "resnet": 10, "transformer": 5}
-BUILDERS = {"mlp": mlp, "lenet": lenet, "resnet": resnet, "transformer": transformer}
+def zoo():
+    torch.manual_seed(4)
+    return Zoo().eval(), ("x", [3, 8, 8], torch.float32)
+
+
+CLASSES = {"mlp": 10, "lenet": 10, "resnet": 10, "transformer": 5, "zoo": 10}
+BUILDERS = {"mlp": mlp, "lenet": lenet, "resnet": resnet, "transformer": transformer,
+            "zoo": zoo}

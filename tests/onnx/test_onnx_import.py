@@ -18,8 +18,8 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GOLDEN = os.path.join(HERE, "golden")
-MODELS = ("mlp", "lenet", "resnet", "transformer")
-INPUT_NAMES = {"mlp": "x", "lenet": "x", "resnet": "x", "transformer": "ids"}
+MODELS = ("mlp", "lenet", "resnet", "transformer", "zoo")
+INPUT_NAMES = {"mlp": "x", "lenet": "x", "resnet": "x", "transformer": "ids", "zoo": "x"}
 BACKENDS = ("ref", "cpu")
 BATCHES = (1, 5)
 
@@ -130,7 +130,7 @@ def test_run_onnx_directly(name, exported, work):
 
 
 @needs_torch
-@pytest.mark.parametrize("name,opset", [("lenet", 11), ("transformer", 17)])
+@pytest.mark.parametrize("name,opset", [("lenet", 11), ("transformer", 17), ("zoo", 11)])
 def test_other_opsets(name, opset, work):
     # Opset 11 gives Unsqueeze its axes as an attribute rather than an input;
     # opset 17 exports LayerNormalization as one node rather than nine.
