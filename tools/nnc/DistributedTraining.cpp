@@ -71,10 +71,12 @@ std::string jobFingerprint(const TrainOptions &options, int64_t batch,
   }
   char settings[256];
   std::snprintf(
-      settings, sizeof(settings), "%lld %lld %llu %.17g %.17g %d %lld",
+      settings, sizeof(settings), "%lld %lld %llu %.17g %.17g %d %lld %.17g",
       static_cast<long long>(batch), static_cast<long long>(epochs),
       static_cast<unsigned long long>(seed), lr, options.clipNorm,
-      options.shuffle ? 1 : 0, static_cast<long long>(options.accumulate));
+      options.shuffle ? 1 : 0, static_cast<long long>(options.accumulate),
+      // Ranks with other bucket sizes would sum mismatched buffers.
+      options.distributed.bucketMb);
   hash = fnv1a(std::string(settings), hash);
   hash = fnv1a(options.optimizer.value_or(""), hash);
   for (const std::string &pattern : options.freeze)
