@@ -306,9 +306,7 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
                 return &shard[c];
             return nullptr;
           }
-          if (role == "step")
-            return &state.step;
-          return state.params.find(name);
+          return findStateTensor(state, role, name);
         },
         graphs->threads());
     graph->setKernelObserver(nullptr);
@@ -374,15 +372,7 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
           auto it = gradients.find(name);
           return it == gradients.end() ? nullptr : it->second;
         }
-        if (role == "opt_state") {
-          auto it = state.optimizerState.find(name);
-          return it == state.optimizerState.end() ? nullptr : &it->second;
-        }
-        if (role == "step")
-          return &state.step;
-        if (role == "lr")
-          return &state.lr;
-        return state.params.find(name);
+        return findStateTensor(state, role, name);
       },
       graphs->threads());
   if (!ran || !swapInUpdates(*updateGraph, state))

@@ -71,15 +71,7 @@ bool runStep(TrainingRun &run, CompiledGraph &step, const rt::Batch &current) {
           const std::string &name) -> const rt::Tensor * {
         if (role == "input")
           return current.column(name);
-        if (role == "opt_state") {
-          auto it = state.optimizerState.find(name);
-          return it == state.optimizerState.end() ? nullptr : &it->second;
-        }
-        if (role == "step")
-          return &state.step;
-        if (role == "lr")
-          return &state.lr;
-        return state.params.find(name);
+        return findStateTensor(state, role, name);
       },
       run.graphs->threads());
   if (!ran || !swapInUpdates(step, state))

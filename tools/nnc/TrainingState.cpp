@@ -18,6 +18,20 @@ bool fail(const std::string &message) {
 
 } // namespace
 
+const rt::Tensor *findStateTensor(const TrainingState &state,
+                                  const std::string &role,
+                                  const std::string &name) {
+  if (role == "opt_state") {
+    auto it = state.optimizerState.find(name);
+    return it == state.optimizerState.end() ? nullptr : &it->second;
+  }
+  if (role == "step")
+    return &state.step;
+  if (role == "lr")
+    return &state.lr;
+  return state.params.find(name);
+}
+
 bool createStepScalars(TrainingState &state) {
   rt::Expected<rt::Tensor> step = rt::Tensor::create(rt::DType::I64, {});
   if (!step.ok())

@@ -36,6 +36,13 @@ struct TrainingState {
   int64_t epochSamples = 0, epochCorrect = 0, epochScored = 0;
 };
 
+/// The tensor of `state` a training graph's argument of `role` (opt_state,
+/// step, lr, or a parameter's or buffer's) and `name` reads; null when the
+/// state has none.
+const rt::Tensor *findStateTensor(const TrainingState &state,
+                                  const std::string &role,
+                                  const std::string &name);
+
 /// Makes the scalar `step` and `lr` tensors. Prints a one-line error and
 /// returns false on failure.
 bool createStepScalars(TrainingState &state);
