@@ -32,6 +32,41 @@ std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+rt::Expected<Dims> unsqueezedShape(const Dims &shape,
+                                   const std::vector<int64_t> &axes) {
+  int64_t outRank = static_cast<int64_t>(shape.size() + axes.size());
+  std::vector<bool> inserted(outRank, false);
+  for (int64_t axis : axes) {
+    std::optional<int64_t> a = normalizeAxis(axis, outRank);
+    if (!a || inserted[*a])
+      return rt::Error::failure("bad axis " + std::to_string(axis));
+    inserted[*a] = true;
+  }
+  Dims out;
+  size_t next = 0;
+  for (int64_t i = 0; i < outRank; ++i)
+    out.push_back(inserted[i] ? 1 : shape[next++]);
+  return out;
+}
+
+rt::Expected<Dims> squeezedShape(const Dims &shape,
+                                 const std::vector<int64_t> &axes) {
+  int64_t rank = static_cast<int64_t>(shape.size());
+  std::vector<bool> removed(rank, axes.empty());
+  for (int64_t axis : axes) {
+    std::optional<int64_t> a = normalizeAxis(axis, rank);
+    if (!a || shape[*a] != 1)
+      return rt::Error::failure("axis " + std::to_string(axis) +
+                                " is not of extent 1");
+    removed[*a] = true;
+  }
+  Dims out;
+  for (int64_t i = 0; i < rank; ++i)
+    if (!(removed[i] && shape[i] == 1))
+      out.push_back(shape[i]);
+  return out;
+}
+
 namespace {
 
 using Folded = rt::Expected<bool>;
@@ -297,35 +332,13 @@ Folded foldReshaping(Translation &translation, const NodeProto &node,
       return integerList(*inputs[1]);
     return attributes.getInts("axes");
   };
-  if (op == "Unsqueeze") {
-    std::vector<int64_t> axes = axesInput();
-    int64_t outRank = rank + static_cast<int64_t>(axes.size());
-    std::vector<bool> inserted(outRank, false);
-    for (int64_t axis : axes) {
-      std::optional<int64_t> a = normalizeAxis(axis, outRank);
-      if (!a || inserted[*a])
-        return failure("bad axes");
-      inserted[*a] = true;
-    }
-    Dims out;
-    size_t next = 0;
-    for (int64_t i = 0; i < outRank; ++i)
-      out.push_back(inserted[i] ? 1 : shape[next++]);
-    shape = out;
-  } else if (op == "Squeeze") {
-    std::vector<int64_t> axes = axesInput();
-    std::vector<bool> removed(rank, axes.empty());
-    for (int64_t axis : axes) {
-      std::optional<int64_t> a = normalizeAxis(axis, rank);
-      if (!a || shape[*a] != 1)
-        return failure("bad axes");
-      removed[*a] = true;
-    }
-    Dims out;
-    for (int64_t i = 0; i < rank; ++i)
-      if (!(removed[i] && shape[i] == 1))
-        out.push_back(shape[i]);
-    shape = out;
+  if (op == "Unsqueeze" || op == "Squeeze") {
+    rt::Expected<Dims> reshaped = op == "Unsqueeze"
+                                      ? unsqueezedShape(shape, axesInput())
+                                      : squeezedShape(shape, axesInput());
+    if (!reshaped.ok())
+      return reshaped.takeError();
+    shape = *reshaped;
   } else if (op == "Flatten") {
     std::optional<int64_t> axis =
         normalizeAxis(attributes.getInt("axis", 1), rank + 1);

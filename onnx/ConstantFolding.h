@@ -30,6 +30,14 @@ bool isFoldableOp(const std::string &opType);
 /// itself or 1); nullopt when they do not broadcast.
 std::optional<Dims> broadcastShapes(const Dims &a, const Dims &b);
 
+/// The shape Unsqueeze gives `shape` with `axes` (of the result), and the
+/// shape Squeeze gives it (`axes` empty: every extent of 1). Fails on an
+/// axis out of range, repeated, or (Squeeze) not of extent 1.
+rt::Expected<Dims> unsqueezedShape(const Dims &shape,
+                                   const std::vector<int64_t> &axes);
+rt::Expected<Dims> squeezedShape(const Dims &shape,
+                                 const std::vector<int64_t> &axes);
+
 /// `axis` made non-negative for rank `rank`; nullopt when out of range.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 

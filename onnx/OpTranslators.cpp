@@ -664,32 +664,12 @@ rt::Error translateUnsqueezeOrSqueeze(Translation &translation,
   } else {
     axes = attributes.getInts("axes");
   }
-  int64_t rank = static_cast<int64_t>(x.shape.size());
-  Dims shape;
-  if (node.op_type() == "Unsqueeze") {
-    int64_t outRank = rank + static_cast<int64_t>(axes.size());
-    std::vector<bool> inserted(outRank, false);
-    for (int64_t axis : axes) {
-      std::optional<int64_t> a = normalizeAxis(axis, outRank);
-      if (!a || inserted[*a])
-        return fail("bad axes " + intList(axes));
-      inserted[*a] = true;
-    }
-    size_t next = 0;
-    for (int64_t i = 0; i < outRank; ++i)
-      shape.push_back(inserted[i] ? 1 : x.shape[next++]);
-  } else {
-    std::vector<bool> removed(rank, false);
-    for (int64_t axis : axes) {
-      std::optional<int64_t> a = normalizeAxis(axis, rank);
-      if (!a || x.shape[*a] != 1)
-        return fail("axis " + std::to_string(axis) + " is not of extent 1");
-      removed[*a] = true;
-    }
-    for (int64_t i = 0; i < rank; ++i)
-      if (!(axes.empty() ? x.shape[i] == 1 : bool(removed[i])))
-        shape.push_back(x.shape[i]);
-  }
+  rt::Expected<Dims> reshaped = node.op_type() == "Unsqueeze"
+                                    ? unsqueezedShape(x.shape, axes)
+                                    : squeezedShape(x.shape, axes);
+  if (!reshaped.ok())
+    return reshaped.takeError();
+  Dims shape = *reshaped;
   if (hasBatch(shape) && shape.front() != kBatch)
     return fail("the result would move the batch dimension from the front");
   return emitReshape(translation, node, x, shape);
