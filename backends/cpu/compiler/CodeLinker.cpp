@@ -82,9 +82,19 @@ Expected<std::string> linkSharedObject(ArrayRef<std::string> objects) {
   sys::path::append(log, "linker.log");
   // No default libraries: what the code calls (libm, libc) is already in
   // every process that loads it.
-  std::vector<StringRef> args = {*linker,      "-shared",  "-o",
-                                 output,       "-z",       "noexecstack",
-                                 "--hash-style=gnu", "-O1"};
+  // A kernel's entry points are named after a hash of its source (see
+  // CpuCompiler.cpp), so two objects that define one name define the same
+  // code: two graphs compiled without the in-process cache each compile a
+  // kernel they share. Either definition will do.
+  std::vector<StringRef> args = {*linker,
+                                 "-shared",
+                                 "-o",
+                                 output,
+                                 "-z",
+                                 "noexecstack",
+                                 "--hash-style=gnu",
+                                 "--allow-multiple-definition",
+                                 "-O1"};
   for (const std::string &path : paths)
     args.push_back(path);
   std::optional<StringRef> redirects[] = {std::nullopt, StringRef(log),
@@ -167,12 +177,20 @@ linkExecutableCode(const std::vector<const CpuKernel *> &kernels,
     moduleOf.push_back(it->second);
   }
 
+  // One shared object per target holds every module: linking costs a
+  // linker process each, and loading a dlopen each.
+  for (int64_t &module : moduleOf)
+    if (module >= 0)
+      module = 0;
   std::vector<LinkedTarget> linked;
   for (size_t t = firstTarget; t < targets.size(); ++t) {
     LinkedTarget target;
     target.target = targets[t];
-    for (const ModuleCode *module : modules) {
-      Expected<std::string> so = linkSharedObject({module->perTarget[t]});
+    if (!modules.empty()) {
+      std::vector<std::string> objects;
+      for (const ModuleCode *module : modules)
+        objects.push_back(module->perTarget[t]);
+      Expected<std::string> so = linkSharedObject(objects);
       if (!so)
         return so.takeError();
       target.modules.push_back(std::move(*so));

@@ -1,7 +1,7 @@
 //===- CodeLinker.h - An executable's code as shared objects ----*- C++ -*-===//
 //
-// What serializing a compiled cpu executable needs from the compiler: each
-// distinct kernel module's relocatable object, per target, linked into a
+// What serializing a compiled cpu executable needs from the compiler: the
+// relocatable objects of its kernel modules, per target, linked into one
 // shared object by the system linker, and the GEMM micro-kernels compiled
 // for each target and linked likewise.
 //
@@ -24,8 +24,8 @@ llvm::Expected<std::string> linkSharedObject(llvm::ArrayRef<std::string> objects
 
 /// The code of `kernels` (compiled for `targets`) linked for the targets
 /// from `firstTarget` on: those before it were compiled only to run in this
-/// process and are never linked. moduleOf[i] receives the module index of
-/// kernels[i] (-1: no code).
+/// process and are never linked. moduleOf[i] receives the index of the
+/// shared object holding kernels[i]'s code (-1: no code).
 llvm::Expected<std::vector<LinkedTarget>>
 linkExecutableCode(const std::vector<const CpuKernel *> &kernels,
                    const std::vector<CodeTarget> &targets, size_t firstTarget,

@@ -22,7 +22,9 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/xxhash.h"
 
 #include <cstdlib>
 #include <mutex>
@@ -38,11 +40,6 @@ using namespace nnc::cpu;
 const char *const *nnc::cpu::cpuSupportedOps() { return nn::compiledOpNames(); }
 
 namespace {
-
-bool cacheEnabled() {
-  const char *value = std::getenv("NNC_NO_CACHE");
-  return !value || std::string(value) != "1";
-}
 
 /// Rows per iteration of a split kernel whose rows hold `rowElements`
 /// result elements: about 32K elements per iteration, or what
@@ -160,11 +157,51 @@ int64_t bytesOf(RankedTensorType type) {
 struct PendingKernel {
   std::string key;
   std::shared_ptr<CpuKernel> kernel;
-  size_t firstVariant = 0;
+  /// Its variants: variants[firstVariant, firstVariant + numVariants) of
+  /// the graph, then the module they are compiled in and their place there.
+  size_t firstVariant = 0, numVariants = 0;
+  size_t module = 0, firstInModule = 0;
+  /// What compiling its variants costs, roughly: their ops.
+  int64_t cost = 0;
   bool hasTail = false;
   /// False for a kernel that is only a native head.
   bool needsJit = true;
 };
+
+/// Splits the variants of `pending` kernels into modules, each compiled and
+/// optimised on its own (in parallel), and records in each kernel its
+/// module. The split depends on the graph alone, never on the thread
+/// count, so the same graph gives the same code objects on any machine:
+/// consecutive kernels, about a sixteenth of the graph's ops per module,
+/// but no module under kMinModuleCost ops (a module costs a JIT session,
+/// and a shared object in an artifact).
+std::vector<std::vector<KernelVariant>>
+groupIntoModules(std::vector<PendingKernel> &pending,
+                 const std::vector<KernelVariant> &variants) {
+  constexpr int64_t kMaxModules = 16;
+  constexpr int64_t kMinModuleCost = 8;
+  int64_t total = 0;
+  for (const PendingKernel &entry : pending)
+    total += entry.cost;
+  int64_t target =
+      std::max(kMinModuleCost, (total + kMaxModules - 1) / kMaxModules);
+  std::vector<std::vector<KernelVariant>> modules;
+  int64_t inCurrent = target; // Starts a module at the first kernel.
+  for (PendingKernel &entry : pending) {
+    if (entry.numVariants == 0)
+      continue;
+    if (inCurrent >= target) {
+      modules.emplace_back();
+      inCurrent = 0;
+    }
+    entry.module = modules.size() - 1;
+    entry.firstInModule = modules.back().size();
+    for (size_t v = 0; v < entry.numVariants; ++v)
+      modules.back().push_back(variants[entry.firstVariant + v]);
+    inCurrent += entry.cost;
+  }
+  return modules;
+}
 
 LogicalResult checkTypes(func::FuncOp fn) {
   auto check = [&](Type type) -> LogicalResult {
@@ -204,11 +241,17 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
     if (fn.isExternal() || failed(checkTypes(fn)))
       return NNC_ERROR;
 
-  // Kernels compiled before carry code for the host alone.
-  bool useCache = cacheEnabled() && targets.size() == 1;
+  // The in-process cache is no cache in the user's sense (--no-cache and
+  // NNC_NO_CACHE turn off the disk): it shares kernels between the graphs
+  // of one compile (a training step and its forward pass). Its keys name
+  // the targets, whose code every kernel carries.
+  std::string targetKey;
+  for (const CodeTarget &target : targets)
+    targetKey += target.cpu + ":" + llvm::join(target.llvmFeatures, ",") + ";";
   KernelCache &cache = kernelCache();
   std::vector<KernelVariant> variants;
   std::vector<PendingKernel> pending;
+  std::unordered_map<std::string, std::shared_ptr<CpuKernel>> firstWithKey;
   result.kernels.resize(functions.size());
   for (size_t i = 0; i < functions.size(); ++i) {
     func::FuncOp fn = functions[i];
@@ -263,17 +306,23 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
     {
       llvm::raw_string_ostream os(key);
       fn.getFunctionType().print(os);
-      os << "|" << chunkRows << "|";
+      os << targetKey << "|" << chunkRows << "|";
       for (Operation &op : fn.getBody().front())
         op.print(os, OpPrintingFlags().printGenericOpForm().useLocalScope());
     }
-    if (useCache) {
+    {
       std::lock_guard<std::mutex> lock(cache.mutex);
       auto it = cache.kernels.find(key);
       if (it != cache.kernels.end()) {
         result.kernels[i] = it->second;
         continue;
       }
+    }
+    // A layer repeated N times gives N identical kernels, forward and
+    // backward: compile one, and share it.
+    if (auto it = firstWithKey.find(key); it != firstWithKey.end()) {
+      result.kernels[i] = it->second;
+      continue;
     }
 
     auto kernel = std::make_shared<CpuKernel>();
@@ -311,7 +360,10 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
     PendingKernel entry;
     entry.key = key;
     entry.firstVariant = variants.size();
-    std::string base = "k" + std::to_string(i);
+    // Named by content, not position: the same kernel gets the same
+    // symbols in every graph and module (so the disk cache finds it, and
+    // modules linked together agree on it).
+    std::string base = "k" + llvm::utohexstr(llvm::xxh3_64bits(key));
     if (!plan) {
       kernel->rows = head ? head->head.rows : 0;
       if (needsJit)
@@ -342,7 +394,12 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
     }
     entry.needsJit = needsJit;
     entry.kernel = kernel;
+    entry.numVariants = variants.size() - entry.firstVariant;
+    int64_t ops = std::distance(jitFn.getBody().front().begin(),
+                                jitFn.getBody().front().end());
+    entry.cost = ops * static_cast<int64_t>(entry.numVariants);
     result.kernels[i] = kernel;
+    firstWithKey.emplace(key, kernel);
     pending.push_back(std::move(entry));
   }
   // The GEMM's micro-kernels are JIT-compiled on first use: do it now, as
@@ -356,11 +413,13 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
       break;
     }
 
-  std::vector<PackedFn> entryPoints;
-  JitModule jit;
-  if (!variants.empty()) {
-    llvm::Expected<JitModule> compiled =
-        jitCompile(*module.getContext(), variants, targets, entryPoints);
+  std::vector<std::vector<KernelVariant>> modules =
+      groupIntoModules(pending, variants);
+  std::vector<std::vector<PackedFn>> entryPoints;
+  std::vector<JitModule> jit;
+  if (!modules.empty()) {
+    llvm::Expected<std::vector<JitModule>> compiled =
+        jitCompile(*module.getContext(), modules, targets, entryPoints);
     if (!compiled) {
       result.message = llvm::toString(compiled.takeError());
       return NNC_ERROR;
@@ -372,13 +431,13 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
     if (kernel.head.kind != ContractionHead::Kind::None)
       kernel.gemm = gemm;
     auto entryPoint = [&](size_t offset, PackedFn &fn, std::string &symbol) {
-      size_t index = entry.firstVariant + offset;
-      fn = entryPoints[index];
-      symbol = packedSymbol(variants[index].name);
+      size_t index = entry.firstInModule + offset;
+      fn = entryPoints[entry.module][index];
+      symbol = packedSymbol(modules[entry.module][index].name);
     };
     if (entry.needsJit) {
-      kernel.code = jit.session;
-      kernel.module = jit.code;
+      kernel.code = jit[entry.module].session;
+      kernel.module = jit[entry.module].code;
       if (kernel.range == 1) {
         entryPoint(0, kernel.whole, kernel.wholeSymbol);
       } else {
@@ -387,7 +446,7 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
           entryPoint(1, kernel.tail, kernel.tailSymbol);
       }
     }
-    if (useCache) {
+    {
       std::lock_guard<std::mutex> lock(cache.mutex);
       cache.kernels.emplace(entry.key, entry.kernel);
     }

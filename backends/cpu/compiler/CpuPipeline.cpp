@@ -68,6 +68,8 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
 
+#include <tbb/parallel_for.h>
+
 #include <mutex>
 
 using namespace mlir;
@@ -332,23 +334,36 @@ loadObject(llvm::StringRef object, ArrayRef<KernelVariant> variants,
 
 } // namespace
 
-llvm::Expected<JitModule>
-nnc::cpu::jitCompile(MLIRContext &context, ArrayRef<KernelVariant> variants,
-                     ArrayRef<CodeTarget> targets,
-                     std::vector<PackedFn> &functions) {
-  assert(!targets.empty() && targets.front().cpu == hostCodeTarget().cpu &&
-         "the JIT runs the host's code");
-  initializeNativeTarget();
+namespace {
+
+/// One module on its way to machine code: its variants, its disk cache
+/// entry, and once lowered, its LLVM IR in a context of its own, so that
+/// modules optimise and generate code on separate threads.
+struct ModuleJob {
+  ArrayRef<KernelVariant> variants;
+  std::unique_ptr<KernelObjectCache> cache;
+  /// Set when the object came from the disk cache.
+  std::optional<std::string> cachedObject;
+  std::unique_ptr<llvm::LLVMContext> llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule;
+  /// One object per target, once generated.
+  std::vector<std::string> objects;
+  llvm::Error error = llvm::Error::success();
+};
+
+/// Wraps `job`'s variants into a module of `context`, looks it up in the
+/// disk cache and, on a miss, lowers it to LLVM IR.
+llvm::Error lowerToLLVM(MLIRContext &context, ModuleJob &job, size_t numTargets,
+                        bool readCache) {
   ErrorDiagnostics diagnostics(context);
   auto fail = [&](const char *what) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    diagnostics.describe(what));
   };
-
   OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&context));
   OpBuilder b(&context);
   b.setInsertionPointToEnd(module->getBody());
-  for (const KernelVariant &variant : variants)
+  for (const KernelVariant &variant : job.variants)
     buildWrapper(b, variant);
 
   // The code depends on the wrapped kernels, the plugin's build (its
@@ -358,31 +373,16 @@ nnc::cpu::jitCompile(MLIRContext &context, ArrayRef<KernelVariant> variants,
   {
     llvm::raw_string_ostream os(key);
     os << kPipelineRevision << "|" << pluginBuildId() << "|"
-       << NNC_VERSION_STRING << "|O3|"
-       << hostTargetDescription() << "|";
+       << NNC_VERSION_STRING << "|O3|" << hostTargetDescription() << "|";
     module->print(os, OpPrintingFlags().printGenericOpForm());
   }
-  KernelObjectCache cache(key);
-  auto finish = [&](std::string hostObject,
-                    std::vector<std::string> others) -> llvm::Expected<JitModule> {
-    auto loaded = loadObject(hostObject, variants, functions);
-    if (!loaded)
-      return loaded.takeError();
-    auto code = std::make_shared<ModuleCode>();
-    code->perTarget.push_back(std::move(hostObject));
-    for (std::string &object : others)
-      code->perTarget.push_back(std::move(object));
-    return JitModule{*loaded, std::move(code)};
-  };
+  job.cache = std::make_unique<KernelObjectCache>(key);
   // Other targets need the LLVM IR, which a cached object does not keep.
-  if (targets.size() == 1)
-    if (std::optional<std::string> object = cache.load()) {
-      auto loaded = finish(*object, {});
-      if (loaded)
-        return loaded;
-      llvm::consumeError(loaded.takeError());
-      cache.reportUnusable();
-    }
+  if (numTargets == 1 && readCache) {
+    job.cachedObject = job.cache->load();
+    if (job.cachedObject)
+      return llvm::Error::success();
+  }
 
   if (failed(convertNNToLinalg(*module)))
     return fail("cannot convert nn ops to linalg");
@@ -390,14 +390,18 @@ nnc::cpu::jitCompile(MLIRContext &context, ArrayRef<KernelVariant> variants,
   buildLoweringPipeline(pm);
   if (failed(pm.run(*module)))
     return fail("cannot lower the kernels to LLVM");
-
-  llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> llvmModule =
-      translateModuleToLLVMIR(*module, llvmContext, "nnc-cpu-kernels");
-  if (!llvmModule)
+  job.llvmContext = std::make_unique<llvm::LLVMContext>();
+  job.llvmModule =
+      translateModuleToLLVMIR(*module, *job.llvmContext, "nnc-cpu-kernels");
+  if (!job.llvmModule)
     return fail("cannot translate the kernels to LLVM IR");
-  addPackedWrappers(*llvmModule, variants);
-  std::vector<std::string> objects;
+  addPackedWrappers(*job.llvmModule, job.variants);
+  return llvm::Error::success();
+}
+
+/// Optimises `job`'s LLVM IR and generates an object for each target. It
+/// touches nothing but the job, so jobs run in parallel.
+llvm::Error emitObjects(ModuleJob &job, ArrayRef<CodeTarget> targets) {
   for (const CodeTarget &target : targets) {
     llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =
         targetMachine(target);
@@ -405,17 +409,87 @@ nnc::cpu::jitCompile(MLIRContext &context, ArrayRef<KernelVariant> variants,
       return machine.takeError();
     // emitObject optimises the module in place: each target gets a copy.
     std::unique_ptr<llvm::Module> copy =
-        &target == &targets.back() ? std::move(llvmModule)
-                                   : llvm::CloneModule(*llvmModule);
+        &target == &targets.back() ? std::move(job.llvmModule)
+                                   : llvm::CloneModule(*job.llvmModule);
     llvm::Expected<std::string> object = emitObject(*copy, **machine);
     if (!object)
       return object.takeError();
-    objects.push_back(std::move(*object));
+    job.objects.push_back(std::move(*object));
   }
-  cache.store(objects.front());
-  std::string hostObject = std::move(objects.front());
-  objects.erase(objects.begin());
-  return finish(std::move(hostObject), std::move(objects));
+  job.llvmModule.reset();
+  job.llvmContext.reset();
+  job.cache->store(job.objects.front());
+  return llvm::Error::success();
+}
+
+/// Loads `job`'s host object into a JIT session of its own.
+llvm::Expected<JitModule> loadJob(ModuleJob &job,
+                                  std::vector<PackedFn> &functions) {
+  std::string hostObject =
+      job.cachedObject ? *job.cachedObject : std::move(job.objects.front());
+  auto loaded = loadObject(hostObject, job.variants, functions);
+  if (!loaded)
+    return loaded.takeError();
+  auto code = std::make_shared<ModuleCode>();
+  code->perTarget.push_back(std::move(hostObject));
+  for (size_t t = 1; t < job.objects.size(); ++t)
+    code->perTarget.push_back(std::move(job.objects[t]));
+  return JitModule{*loaded, std::move(code)};
+}
+
+} // namespace
+
+llvm::Expected<std::vector<JitModule>>
+nnc::cpu::jitCompile(MLIRContext &context,
+                     ArrayRef<std::vector<KernelVariant>> modules,
+                     ArrayRef<CodeTarget> targets,
+                     std::vector<std::vector<PackedFn>> &functions) {
+  assert(!targets.empty() && targets.front().cpu == hostCodeTarget().cpu &&
+         "the JIT runs the host's code");
+  initializeNativeTarget();
+  std::vector<ModuleJob> jobs(modules.size());
+  // MLIR runs on one thread (the context is not shared between threads);
+  // it is a small part of the time next to LLVM's optimiser and code
+  // generator, which run a module per task.
+  for (size_t m = 0; m < modules.size(); ++m) {
+    jobs[m].variants = modules[m];
+    if (llvm::Error error =
+            lowerToLLVM(context, jobs[m], targets.size(), /*readCache=*/true))
+      return std::move(error);
+  }
+  tbb::parallel_for(size_t(0), jobs.size(), [&](size_t m) {
+    if (!jobs[m].cachedObject)
+      jobs[m].error = emitObjects(jobs[m], targets);
+  });
+
+  llvm::Error firstError = llvm::Error::success();
+  for (ModuleJob &job : jobs)
+    firstError = llvm::joinErrors(std::move(firstError), std::move(job.error));
+  if (firstError)
+    return std::move(firstError);
+
+  std::vector<JitModule> compiled;
+  functions.assign(jobs.size(), {});
+  for (size_t m = 0; m < jobs.size(); ++m) {
+    ModuleJob &job = jobs[m];
+    llvm::Expected<JitModule> loaded = loadJob(job, functions[m]);
+    if (!loaded && job.cachedObject) {
+      // A cached object that does not link is compiled again.
+      llvm::consumeError(loaded.takeError());
+      job.cache->reportUnusable();
+      job.cachedObject.reset();
+      if (llvm::Error error = lowerToLLVM(context, job, targets.size(),
+                                          /*readCache=*/false))
+        return std::move(error);
+      if (llvm::Error error = emitObjects(job, targets))
+        return std::move(error);
+      loaded = loadJob(job, functions[m]);
+    }
+    if (!loaded)
+      return loaded.takeError();
+    compiled.push_back(std::move(*loaded));
+  }
+  return compiled;
 }
 
 std::string nnc::cpu::packedSymbol(llvm::StringRef variantName) {

@@ -3,8 +3,8 @@
 // Wraps kernel functions into functions over buffers (memrefs in, results
 // written in place), converts their nn ops to linalg, lowers through
 // bufferization, loops and vectors to the LLVM dialect, and JIT-compiles
-// the lot for the host CPU into one object file (cached on disk, see
-// KernelObjectCache.h), linked by an ORC LLJIT.
+// them for the host CPU, a few kernels per object file (cached on disk, see
+// KernelObjectCache.h), each linked by an ORC LLJIT.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,14 +38,17 @@ struct JitModule {
   std::shared_ptr<const ModuleCode> code;
 };
 
-/// Compiles `variants` into one JIT session; `functions[i]` receives the
-/// packed entry point of variants[i], named packedSymbol(variants[i].name)
-/// in the objects. targets[0] must be hostCodeTarget(): its object is the
-/// one the JIT runs; the others are only kept (for compiled artifacts).
-llvm::Expected<JitModule> jitCompile(mlir::MLIRContext &context,
-                                     llvm::ArrayRef<KernelVariant> variants,
-                                     llvm::ArrayRef<CodeTarget> targets,
-                                     std::vector<PackedFn> &functions);
+/// Compiles each of `modules` into a JIT session of its own; functions[m][i]
+/// receives the packed entry point of modules[m][i], named
+/// packedSymbol(modules[m][i].name) in the objects. The modules optimise and
+/// generate code in parallel (oneTBB), each in its own LLVM context.
+/// targets[0] must be hostCodeTarget(): its object is the one the JIT runs;
+/// the others are only kept (for compiled artifacts).
+llvm::Expected<std::vector<JitModule>>
+jitCompile(mlir::MLIRContext &context,
+           llvm::ArrayRef<std::vector<KernelVariant>> modules,
+           llvm::ArrayRef<CodeTarget> targets,
+           std::vector<std::vector<PackedFn>> &functions);
 
 /// The symbol of a kernel variant's packed entry point.
 std::string packedSymbol(llvm::StringRef variantName);
