@@ -2,8 +2,10 @@
 
 #include "backends/cpu/compiler/CpuPipeline.h"
 
+#include "backends/cpu/VectorMath.h"
 #include "backends/cpu/compiler/KernelObjectCache.h"
 #include "backends/cpu/compiler/NNToLinalg.h"
+#include "backends/cpu/compiler/VectorMathLibrary.h"
 #include "backends/cpu/gemm/GemmJit.h"
 #include "runtime/Artifact.h"
 
@@ -46,7 +48,6 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -55,18 +56,20 @@
 #include "mlir/Transforms/DialectConversion.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Analysis/TargetLibraryInfo.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/IR/IRBuilder.h"
-#include "llvm/Transforms/Utils/Cloning.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 
 #include <tbb/parallel_for.h>
 
@@ -248,8 +251,7 @@ namespace {
 
 /// Bumped whenever the lowering changes what code a kernel gets, so stale
 /// on-disk entries stop matching.
-constexpr const char *kPipelineRevision = "cpu-pipeline-3";
-
+constexpr const char *kPipelineRevision = "cpu-pipeline-4";
 
 /// Adds `<name>_packed(ptr args)` for each kernel function `<name>`, loading
 /// argument i through args[i] (mlir::ExecutionEngine's packed convention),
@@ -282,20 +284,48 @@ void addPackedWrappers(llvm::Module &module, ArrayRef<KernelVariant> variants) {
   }
 }
 
+/// Runs LLVM's O3 pipeline over `module` for `machine`, with calls to exp,
+/// log, erf, tanh and log1p vectorised through libmvec where the CPU allows.
+void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
+  llvm::LoopAnalysisManager loops;
+  llvm::FunctionAnalysisManager functions;
+  llvm::CGSCCAnalysisManager sccs;
+  llvm::ModuleAnalysisManager modules;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopUnrolling = true;
+  tuning.LoopInterleaving = true;
+  tuning.LoopVectorization = true;
+  tuning.SLPVectorization = true;
+  llvm::PassBuilder builder(&machine, tuning);
+  llvm::TargetLibraryInfoImpl library(llvm::Triple(module.getTargetTriple()));
+  addVectorMathFunctions(library, machine);
+  functions.registerPass([&] { return llvm::TargetLibraryAnalysis(library); });
+  builder.registerModuleAnalyses(modules);
+  builder.registerCGSCCAnalyses(sccs);
+  builder.registerFunctionAnalyses(functions);
+  builder.registerLoopAnalyses(loops);
+  builder.crossRegisterProxies(loops, functions, sccs, modules);
+  llvm::ModulePassManager pipeline =
+      builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  pipeline.run(module, modules);
+}
+
 /// Optimises `module` for `machine` and returns its object file.
 llvm::Expected<std::string> emitObject(llvm::Module &module,
                                        llvm::TargetMachine &machine) {
   module.setDataLayout(machine.createDataLayout());
   module.setTargetTriple(machine.getTargetTriple().str());
-  auto optimize =
-      makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, &machine);
-  if (llvm::Error error = optimize(&module))
-    return std::move(error);
+  optimize(module, machine);
   std::string object;
   {
     llvm::raw_string_ostream os(object);
     llvm::buffer_ostream stream(os);
     llvm::legacy::PassManager passes;
+    // The code generator's own library info, so that it too knows the
+    // vector functions the optimiser called.
+    llvm::TargetLibraryInfoImpl library(machine.getTargetTriple());
+    addVectorMathFunctions(library, machine);
+    passes.add(new llvm::TargetLibraryInfoWrapperPass(library));
     if (machine.addPassesToEmitFile(passes, stream, nullptr,
                                     llvm::CodeGenFileType::ObjectFile))
       return llvm::createStringError(llvm::inconvertibleErrorCode(),
@@ -447,6 +477,8 @@ nnc::cpu::jitCompile(MLIRContext &context,
   assert(!targets.empty() && targets.front().cpu == hostCodeTarget().cpu &&
          "the JIT runs the host's code");
   initializeNativeTarget();
+  // Cached objects may call vector math too (VectorMath.h).
+  vectorMathLoaded();
   std::vector<ModuleJob> jobs(modules.size());
   // MLIR runs on one thread (the context is not shared between threads);
   // it is a small part of the time next to LLVM's optimiser and code

@@ -2,6 +2,7 @@
 
 #include "backends/cpu/serial/CodeLoader.h"
 
+#include "backends/cpu/VectorMath.h"
 #include "backends/cpu/gemm/MicroKernel.h"
 #include "backends/cpu/serial/MemoryLibrary.h"
 
@@ -33,6 +34,8 @@ rt::Expected<size_t> loadExecutableCode(SerializedExecutable &executable) {
     return picked.takeError();
   const LinkedTarget &target = executable.targets[*picked];
 
+  // The code calls vector math (VectorMath.h) through the global scope.
+  vectorMathLoaded();
   using Libraries = std::vector<std::shared_ptr<MemoryLibrary>>;
   auto libraries = std::make_shared<Libraries>();
   for (size_t m = 0; m < target.modules.size(); ++m) {
