@@ -268,17 +268,23 @@ ShapeResult reshape(const Shape &input, const std::vector<int64_t> &newShape) {
     return ShapeResult::failure("cannot reshape " + toString(input) +
                                 ": it has more than one dynamic dimension");
   if (dyn == 1) {
-    // The -1 must absorb exactly the batch dimension: if it absorbed some
-    // static factor too, '?' would stop meaning the batch size and
-    // broadcasting it against the batch would be wrong.
+    // The -1 entry takes the batch dimension, merged with static extents
+    // ([?, 32, 65] to [-1, 65]: the batch times 32) or split from them
+    // ([?, 65] to [-1, 32, 65], when ? holds the batch times 32). Either
+    // way the static parts must divide one another; whether the batch
+    // itself divides is known once it is fixed, when the batch
+    // specialisation infers the shapes again and reports a misfit.
     if (inferred < 0)
       return ShapeResult::failure("cannot reshape " + toString(input) + " to " +
                                   list(newShape) +
                                   ": the dynamic dimension needs a -1 entry");
-    if (inputCount != targetCount)
+    if (inputCount % targetCount != 0 && targetCount % inputCount != 0)
       return ShapeResult::failure(
           "cannot reshape " + toString(input) + " to " + list(newShape) +
-          ": the -1 entry must absorb exactly the dynamic dimension");
+          ": the -1 entry must hold the dynamic dimension times or divided "
+          "by a whole number, but " +
+          std::to_string(inputCount) + " and " + std::to_string(targetCount) +
+          " do not divide one another");
     out[inferred] = kDynamic;
     return finish(std::move(out));
   }

@@ -70,9 +70,10 @@ ShapeResult softmax(const Shape &input, int64_t axis);
 ShapeResult reduce(const Shape &input, const std::vector<int64_t> &axes,
                    bool keepDims);
 
-/// reshape: at most one -1 entry, inferred from the element count; a dynamic
-/// input dimension can only be absorbed by the -1 entry, which then becomes
-/// dynamic.
+/// reshape: at most one -1 entry, inferred from the element count. A
+/// dynamic input dimension goes into the -1 entry, which becomes dynamic:
+/// merged with static extents or split from them, as long as the static
+/// element counts of input and target divide one another.
 ShapeResult reshape(const Shape &input, const std::vector<int64_t> &newShape);
 
 /// transpose: `perm` must be a permutation of [0, rank); empty means

@@ -155,6 +155,10 @@ TEST(Reshape, Shapes) {
   expectShape(reshape({D, 4, 4}, {-1, 16}), {D, 16});
   expectShape(reshape({D, 16}, {-1, 4, 4}), {D, 4, 4});
   expectShape(reshape({D, 16}, {D, 4, 4}), {D, 4, 4});
+  // The batch merged with the next extent, and split from it again.
+  expectShape(reshape({D, 32, 65}, {-1, 65}), {D, 65});
+  expectShape(reshape({D, 65}, {-1, 32, 65}), {D, 32, 65});
+  expectShape(reshape({D, 6}, {-1, 3}), {D, 3});
   expectShape(reshape({}, {1, 1}), {1, 1});
   expectShape(reshape({1, 1}, {}), {});
 }
@@ -167,8 +171,10 @@ TEST(Reshape, Errors) {
   expectError(reshape({2, 3}, {0, 6}), "invalid extent 0");
   expectError(reshape({2, 3}, {-2, 3}), "invalid extent -2");
   expectError(reshape({D, 6}, {6, 1}), "needs a -1 entry");
-  // The -1 would become 2 * batch, which no longer means the batch.
-  expectError(reshape({D, 6}, {-1, 3}), "absorb exactly the dynamic");
+  expectError(reshape({D, 6}, {-1, 4}),
+              "cannot reshape [?, 6] to [-1, 4]: the -1 entry must hold the "
+              "dynamic dimension times or divided by a whole number, but 6 "
+              "and 4 do not divide one another");
   expectError(reshape({D, D}, {-1}), "more than one dynamic");
   expectError(reshape({2}, {kMax, kMax, -1}), "more than 2^40");
   expectError(reshape({2}, {1 << 30, 1 << 30, 2}), "more than 2^40");
