@@ -187,6 +187,38 @@ struct RunFlags {
   }
 };
 
+struct GenerateFlags {
+  cl::SubCommand sub{"generate",
+                     "Sample text from a trained byte-level language model"};
+  cl::opt<std::string> model, params, prompt;
+  cl::opt<int64_t> tokens, topK;
+  cl::opt<double> temperature;
+  cl::opt<uint64_t> seed;
+  SessionFlags session;
+  explicit GenerateFlags(cl::OptionCategory &c)
+      : model(cl::Positional, cl::Required, cl::desc("MODEL.nn"), cl::sub(sub),
+              cl::cat(c)),
+        params("params", cl::desc("Folder of NAME.npy parameter values"),
+               cl::sub(sub), cl::cat(c)),
+        prompt("prompt", cl::Required, cl::desc("Text to continue"),
+               cl::sub(sub), cl::cat(c)),
+        tokens("tokens", cl::desc("Bytes to generate (default 100)"),
+               cl::init(100), cl::sub(sub), cl::cat(c)),
+        topK("top-k", cl::desc("Sample among the K most likely bytes (0: all)"),
+             cl::init(0), cl::sub(sub), cl::cat(c)),
+        temperature("temperature",
+                    cl::desc("Divides the logits; 0 picks the most likely "
+                             "byte (default 1)"),
+                    cl::init(1.0), cl::sub(sub), cl::cat(c)),
+        seed("seed", cl::desc("Seed of the sampling (default 0)"), cl::init(0),
+             cl::sub(sub), cl::cat(c)),
+        session(sub, c) {}
+  GenerateOptions get() const {
+    return {session.get(), model,       params, prompt,
+            tokens,        temperature, topK,   seed};
+  }
+};
+
 inline constexpr const char *kTrainingModeHelp =
     "batch_norm with batch statistics and dropout dropping (mask of step 0), "
     "as in the training step";

@@ -101,6 +101,20 @@ struct RunOptions {
 /// `nnc run MODEL.nn`: runs the model once and writes OUTPUT.npy files.
 ExitCode runRun(const RunOptions &options);
 
+struct GenerateOptions {
+  SessionOptions session;
+  std::string modelPath;
+  std::string paramsDir;
+  std::string prompt;
+  int64_t tokens = 100;
+  double temperature = 1.0;
+  int64_t topK = 0;
+  uint64_t seed = 0;
+};
+
+/// `nnc generate MODEL.nn`: samples text from a byte-level language model.
+ExitCode runGenerate(const GenerateOptions &options);
+
 struct GradOptions {
   SessionOptions session;
   std::string modelPath;

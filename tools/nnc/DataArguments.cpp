@@ -6,6 +6,7 @@
 
 #include "runtime/FileIO.h"
 #include "runtime/Npy.h"
+#include "runtime/TextWindows.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
@@ -18,9 +19,12 @@
 namespace nnc::cli {
 namespace {
 
-enum class FileFormat { Npy, IdxImages, IdxLabels, Csv };
+enum class FileFormat { Npy, IdxImages, IdxLabels, Csv, Text };
 
 rt::Expected<FileFormat> detectFormat(const std::string &path) {
+  // Text is told by its name: any bytes are valid text.
+  if (llvm::StringRef(path).ends_with_insensitive(".txt"))
+    return FileFormat::Text;
   rt::Expected<rt::InputFile> file = rt::InputFile::open(path);
   if (!file.ok())
     return rt::Error::failure(file.message());
@@ -164,18 +168,22 @@ bool fail(const std::string &message) {
   return false;
 }
 
+bool failNoSuchInput(const frontend::Program &program,
+                     const std::string &name) {
+  std::vector<std::string> names;
+  for (const frontend::Argument &arg : program.arguments)
+    if (arg.role == frontend::Argument::Role::Input)
+      names.push_back(arg.name);
+  return fail("the model has no input '" + name +
+              "' (inputs: " + llvm::join(names, ", ") + ")");
+}
+
 bool addColumn(rt::Dataset &dataset, const frontend::Program &program,
                const std::string &name, rt::Tensor column,
                const std::string &path) {
   const frontend::Argument *input = findInput(program, name);
-  if (!input) {
-    std::vector<std::string> names;
-    for (const frontend::Argument &arg : program.arguments)
-      if (arg.role == frontend::Argument::Role::Input)
-        names.push_back(arg.name);
-    return fail("the model has no input '" + name +
-                "' (inputs: " + llvm::join(names, ", ") + ")");
-  }
+  if (!input)
+    return failNoSuchInput(program, name);
   rt::Expected<rt::Tensor> adapted =
       adaptColumn(std::move(column), *input, path);
   if (!adapted.ok())
@@ -189,6 +197,36 @@ bool addColumn(rt::Dataset &dataset, const frontend::Program &program,
       !error.ok())
     return fail(path + ": " + error.message());
   return true;
+}
+
+/// Byte windows of the text at `path` into `columns` (ids, then optional
+/// next-byte targets), as long as the first input's context.
+bool addTextColumns(rt::Dataset &dataset, const frontend::Program &program,
+                    llvm::ArrayRef<llvm::StringRef> columns,
+                    const std::string &path) {
+  const frontend::Argument *ids = findInput(program, columns[0].str());
+  if (!ids)
+    return failNoSuchInput(program, columns[0].str());
+  const rt::Shape &shape = ids->type.shape;
+  rt::DType dtype = toRuntimeDType(ids->type.dtype);
+  if (shape.size() != 2 || shape[0] != shape::kDynamic ||
+      shape[1] == shape::kDynamic ||
+      (dtype != rt::DType::I32 && dtype != rt::DType::I64))
+    return fail(path +
+                ": text feeds an input of byte ids [B, T] (i32 or "
+                "i64), but input '" +
+                ids->name + "' is " + rt::dtypeName(dtype) +
+                rt::shapeToString(shape));
+  int64_t context = shape[1];
+  rt::Expected<rt::TextWindows> windows = rt::loadTextWindows(
+      path, context, std::max<int64_t>(1, context / 2), dtype);
+  if (!windows.ok())
+    return fail(windows.message());
+  if (!addColumn(dataset, program, columns[0].str(), std::move(windows->ids),
+                 path))
+    return false;
+  return columns.size() < 2 || addColumn(dataset, program, columns[1].str(),
+                                         std::move(windows->targets), path);
 }
 
 } // namespace
@@ -211,15 +249,20 @@ ExitCode loadDataArguments(const std::vector<std::string> &arguments,
       fail(format.message());
       return UserError;
     }
-    if (*format != FileFormat::Csv && columns.size() != 1) {
+    bool twoInputs = *format == FileFormat::Csv || *format == FileFormat::Text;
+    if (!twoInputs && columns.size() != 1) {
       llvm::errs() << "error: " << flag << " '" << argument
-                   << "': only a CSV file fills several inputs\n";
+                   << "': only a CSV or text file fills several inputs\n";
       return UsageError;
     }
-    if (*format == FileFormat::Csv && columns.size() > 2) {
-      llvm::errs() << "error: " << flag << " '" << argument
-                   << "': a CSV file fills at most two inputs (features, "
-                      "label)\n";
+    if (twoInputs && columns.size() > 2) {
+      llvm::errs() << "error: " << flag << " '" << argument << "': a "
+                   << (*format == FileFormat::Csv
+                           ? "CSV file fills at most two inputs (features, "
+                             "label)"
+                           : "text file fills at most two inputs (ids, "
+                             "next-byte targets)")
+                   << "\n";
       return UsageError;
     }
 
@@ -247,6 +290,9 @@ ExitCode loadDataArguments(const std::vector<std::string> &arguments,
                        : fail(tensor.message());
       break;
     }
+    case FileFormat::Text:
+      ok = addTextColumns(dataset, program, columns, file);
+      break;
     case FileFormat::Csv: {
       rt::CsvOptions options;
       options.hasHeader = csv.header;

@@ -74,6 +74,7 @@ int main(int argc, char **argv) {
   ImportFlags import(category);
   IrFlags ir(category);
   RunFlags run(category);
+  GenerateFlags generate(category);
   GradFlags grad(category);
   GradcheckFlags gradcheck(category);
   TrainFlags train(category);
@@ -86,9 +87,9 @@ int main(int argc, char **argv) {
   // libLLVM registers many options of its own; show only ours.
   cl::HideUnrelatedOptions(category, cl::SubCommand::getTopLevel());
   for (cl::SubCommand *sub :
-       {&check.sub, &import.sub, &ir.sub, &run.sub, &grad.sub, &gradcheck.sub,
-        &train.sub, &eval.sub, &backends.sub, &bench.sub, &compile.sub,
-        &inspect.sub})
+       {&check.sub, &import.sub, &ir.sub, &run.sub, &generate.sub, &grad.sub,
+        &gradcheck.sub, &train.sub, &eval.sub, &backends.sub, &bench.sub,
+        &compile.sub, &inspect.sub})
     cl::HideUnrelatedOptions(category, *sub);
   cl::SetVersionPrinter(printVersion);
 
@@ -120,9 +121,9 @@ int main(int argc, char **argv) {
   }
 
   for (const SessionFlags *session :
-       {&check.session, &ir.session, &run.session, &grad.session,
-        &gradcheck.session, &train.session, &eval.session, &backends.session,
-        &bench.session, &compile.session})
+       {&check.session, &ir.session, &run.session, &generate.session,
+        &grad.session, &gradcheck.session, &train.session, &eval.session,
+        &backends.session, &bench.session, &compile.session})
     if (session->noCache)
       ::setenv("NNC_NO_CACHE", "1", /*overwrite=*/1);
 
@@ -135,6 +136,8 @@ int main(int argc, char **argv) {
   if (run.sub)
     return isArtifactPath(run.model) ? runArtifact(run.get())
                                      : runRun(run.get());
+  if (generate.sub)
+    return runGenerate(generate.get());
   if (grad.sub)
     return runGrad(grad.get());
   if (gradcheck.sub)
