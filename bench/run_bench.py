@@ -3,9 +3,12 @@
 
 For each case it runs `nnc bench --json` on each backend and the peer in the
 same run: numpy (OpenBLAS) for GEMM 256/512/1024, PyTorch for MLP training
-b32/b128, LeNet training b64 and MLP batch-1 inference. Every measurement is a
-fresh process timed the same way (warm-up, then the median of timed calls);
---rounds of them are interleaved and the table shows the median over rounds.
+b32/b128, LeNet training b64, MLP batch-1 inference, and training and
+generation (tokens/s) of the byte-level transformer examples/tiny_gpt.nn.
+Every measurement is a fresh process timed the same way (warm-up, then the
+median of timed calls); --rounds of them are interleaved and the table shows
+the median over rounds, and, for the cases that have a target, whether
+nnc / peer met it.
 
 Nothing is assumed about the machine (docs/performance.md, "The harness"):
 - the fp32 FMA peak behind "% of peak" is measured first (bench/fma_peak.c);
@@ -49,9 +52,15 @@ _MLP_LAYERS = [(784, 512), (512, 256), (256, 10)]
 _MLP_MACS = sum(i * o for i, o in _MLP_LAYERS)
 MLP_TRAIN_FLOPS_PER_SAMPLE = 2 * (2 * _MLP_MACS + sum(i * o for i, o in _MLP_LAYERS[1:]))
 
-# kind is what the table reports: GFLOP/s, samples/s or latency per call.
-# flops_per_sample, where known, also turns samples/s into % of peak.
-Case = collections.namedtuple("Case", "name model flags kind flops_per_sample")
+# kind is what the table reports: GFLOP/s, samples/s, latency per call or
+# tokens/s (one token per call). flops_per_sample, where known, also turns
+# samples/s into % of peak. target, where set, is the least nnc / peer that
+# counts as met.
+Case = collections.namedtuple("Case", "name model flags kind flops_per_sample target",
+                              defaults=(None,))
+# Not under bench/models: the benchmark is of the example users run. An
+# absolute path survives run_nnc's join with MODELS.
+GPT_MODEL = os.path.join(ROOT, "examples", "tiny_gpt.nn")
 CASES = [
     Case("gemm_256", "gemm_256.nn", ["--batch", "256"], "gflops", 2 * 256 * 256),
     Case("gemm_512", "gemm_512.nn", ["--batch", "512"], "gflops", 2 * 512 * 512),
@@ -62,9 +71,16 @@ CASES = [
          MLP_TRAIN_FLOPS_PER_SAMPLE),
     Case("lenet_train_b64", "lenet5.nn", ["--train", "--batch", "64"], "samples", None),
     Case("mlp_infer_b1", "mlp_784_512_256_10.nn", ["--batch", "1"], "latency", None),
+    # One sample is one 64-byte window; batch 16 as the model's train block,
+    # given explicitly because peer.py builds its batch of 16 regardless.
+    Case("gpt_train", GPT_MODEL, ["--train", "--batch", "16"], "samples", None, target=1.5),
+    # `nnc generate` keeps no KV cache: each token is a batch-1 forward over a
+    # full window.
+    Case("gpt_generate", GPT_MODEL, ["--batch", "1"], "tokens", None, target=2.0),
 ]
-# Repetitions per case: latency needs many calls, the rest few but long ones.
-TIMING = {"latency": (200, 2000)}
+# Repetitions per case: latency needs many calls, tokens (a few milliseconds
+# each) fewer, the rest few but long ones; --max-seconds caps them all.
+TIMING = {"latency": (200, 2000), "tokens": (20, 500)}
 DEFAULT_TIMING = (3, 30)
 
 # OpenBLAS core types worth trying on x86, each with the CPU flags its kernels
@@ -211,10 +227,10 @@ def peer_configs(threads, core):
 
 
 def score(result, kind):
-    """Higher is better: GFLOP/s, samples/s, or calls/s for latency."""
+    """Higher is better: GFLOP/s, samples/s, or calls/s for latency and tokens."""
     if kind == "gflops":
         return result["gflops"]
-    if kind == "latency":
+    if kind in ("latency", "tokens"):
         return 1e3 / result["step_ms_median"]
     return result["samples_per_s"]
 
@@ -239,6 +255,8 @@ def fmt(result, case, peak):
         return "-"
     if case.kind == "latency":
         return f"{result['step_ms_median'] * 1e3:.1f} µs"
+    if case.kind == "tokens":
+        return f"{score(result, case.kind):.0f} tokens/s"
     if not case.flops_per_sample:
         return f"{result['samples_per_s']:.0f} samples/s"
     gflops = result["samples_per_s"] * case.flops_per_sample / 1e9
@@ -268,14 +286,12 @@ def run_peer(args, py, base_env, cases, config):
     """One peer process per group of cases of `config`; its results, labelled."""
     label, library, env_extra, torch_threads = config
     names = [c.name for c in cases if c.name.startswith("gemm_") == (library == "numpy")]
-    kinds = {c.name: c.kind for c in cases}
+    timing = {c.name: TIMING.get(c.kind, DEFAULT_TIMING) for c in cases}
     results = []
-    # Latency cases run apart: they need many more, much shorter calls.
-    for group in ([n for n in names if kinds[n] != "latency"],
-                  [n for n in names if kinds[n] == "latency"]):
-        if not group:
-            continue
-        warmup, repeat = TIMING.get(kinds[group[0]], DEFAULT_TIMING)
+    # One process per repetition count: latency and token cases need many
+    # more, much shorter calls than the rest.
+    for warmup, repeat in dict.fromkeys(timing[n] for n in names):
+        group = [n for n in names if timing[n] == (warmup, repeat)]
         out = run_json([py, os.path.join(HERE, "peer.py"), *group, "--torch-threads",
                         str(torch_threads), "--warmup", str(warmup), "--repeat",
                         str(repeat), "--max-seconds", str(args.max_seconds)],
@@ -291,6 +307,15 @@ def best_peer(peer_runs, case):
     candidates = [(label, median_result(rs, case.kind)) for (name, label), rs
                   in peer_runs.items() if name == case.name]
     return max(candidates, key=lambda c: score(c[1], case.kind)) if candidates else None
+
+
+def describe_target(case, ratio):
+    """(target, met) cells: '-' where the case has no target or no ratio."""
+    if case.target is None:
+        return "-", "-"
+    if ratio is None:
+        return f">= {case.target:g}x", "-"
+    return f">= {case.target:g}x", "yes" if ratio >= case.target else "no"
 
 
 def describe_sweep(winner, trials):
@@ -326,27 +351,33 @@ def print_header(info, peak, threads, rounds, winner, trials, dropped, has_numpy
 
 
 def print_main_table(cases, backends, nnc_runs, peer_runs, peak):
-    print("| case | nnc backend | nnc | peer | peer config | peer result | nnc / peer |")
-    print("| --- | --- | ---: | --- | --- | ---: | ---: |")
+    print("| case | nnc backend | nnc | peer | peer config | peer result | nnc / peer "
+          "| target | met |")
+    print("| --- | --- | ---: | --- | --- | ---: | ---: | ---: | --- |")
     for case in cases:
         peer_name = "OpenBLAS (numpy)" if case.name.startswith("gemm_") else "PyTorch"
         best = best_peer(peer_runs, case)
         for backend in backends:
             runs = nnc_runs.get((case.name, backend))
             mine = median_result(runs, case.kind) if runs else None
+            ratio = None
             if best is None:
-                peer_cell, config, ratio = "peer missing", "-", "-"
+                peer_cell, config = "peer missing", "-"
             else:
                 label, theirs = best
                 variant = f" {theirs['variant']}" if theirs.get("variant") else ""
                 peer_cell, config = fmt(theirs, case, peak), label + variant
-                ratio = (f"{score(mine, case.kind) / score(theirs, case.kind):.2f}x"
-                         if mine else "-")
+                if mine:
+                    ratio = score(mine, case.kind) / score(theirs, case.kind)
+            target, met = describe_target(case, ratio)
             print(f"| {case.name} | {backend} | {fmt(mine, case, peak) if mine else 'failed'} | "
-                  f"{peer_name} | {config} | {peer_cell} | {ratio} |")
+                  f"{peer_name} | {config} | {peer_cell} | "
+                  f"{'-' if ratio is None else f'{ratio:.2f}x'} | {target} | {met} |")
     print("\nGEMM and MLP training: GFLOP/s (MLP: 2.41 MFLOP per sample, forward and "
           "backward) and % of the FMA peak measured above at this thread count. "
-          "Latency: median per call; nnc / peer > 1 means nnc is faster.")
+          "Latency: median per call. gpt_train: 64-byte windows per second at batch 16; "
+          "gpt_generate: tokens per second, one batch-1 forward over a full window each. "
+          "nnc / peer > 1 means nnc is faster.")
 
 
 def print_summary(info, peak, threads, winner, cases, backends, nnc_runs, peer_runs):
@@ -373,6 +404,9 @@ def print_summary(info, peak, threads, winner, cases, backends, nnc_runs, peer_r
                 peer = "OpenBLAS" if case.name.startswith("gemm_") else "PyTorch"
                 line += (f"; {peer} {fmt(theirs, case, peak_at(peak, threads))} "
                          f"({label}{variant}): {ratio:.2f}x")
+                if case.target is not None:
+                    target, met = describe_target(case, ratio)
+                    line += f" (target {target}: {'met' if met == 'yes' else 'not met'})"
             print(line)
 
 
