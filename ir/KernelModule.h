@@ -22,6 +22,12 @@
 
 namespace nnc {
 
+/// The attribute on a kernel function naming the results the plan computes
+/// in place of an argument: a flat i64 array of (result, argument) index
+/// pairs. The executor then passes one buffer as both, and a backend may
+/// count on it (docs/plugins.md); one that does not may ignore it.
+inline constexpr const char *kInPlaceAttr = "nn.in_place";
+
 /// Parses the graph `bytecode` (the contract is bytecode, never text) into
 /// `context`. On failure returns null and sets `error` to one line.
 mlir::OwningOpRef<mlir::ModuleOp>

@@ -6,6 +6,7 @@
 #include "passes/GraphStats.h"
 #include "passes/MemoryPlanner.h"
 
+#include "ir/KernelModule.h"
 #include "ir/NNOps.h"
 
 #include "mlir/IR/Builders.h"
@@ -119,7 +120,31 @@ private:
   /// The kernel that writes each value; -1 for arguments.
   std::vector<int64_t> writers;
   std::vector<InPlaceCandidate> inPlace;
+  /// Per candidate: its result and argument in the kernel function.
+  struct Position {
+    int64_t result;
+    int64_t argument;
+    func::FuncOp function;
+  };
+  std::vector<Position> inPlacePositions;
+
+  /// Marks on each kernel function the candidates the memory plan took.
+  void annotateInPlace();
 };
+
+void Planner::annotateInPlace() {
+  llvm::DenseMap<Operation *, SmallVector<int64_t>> pairs;
+  for (auto [candidate, position] : llvm::zip(inPlace, inPlacePositions))
+    if (plan.values[static_cast<size_t>(candidate.result)].reuses ==
+        candidate.operand) {
+      SmallVector<int64_t> &list = pairs[position.function];
+      list.push_back(position.result);
+      list.push_back(position.argument);
+    }
+  for (auto &[function, list] : pairs)
+    function->setAttr(kInPlaceAttr,
+                      DenseI64ArrayAttr::get(function->getContext(), list));
+}
 
 LogicalResult Planner::addArguments() {
   for (BlockArgument arg : forward.getArguments()) {
@@ -265,6 +290,8 @@ void Planner::addInPlaceCandidates(int64_t index, func::FuncOp function) {
       inPlace.push_back(
           {index, kernel.buffers[arg.getArgNumber()],
            kernel.buffers[static_cast<size_t>(kernel.numOperands) + r]});
+      inPlacePositions.push_back(
+          {static_cast<int64_t>(r), arg.getArgNumber(), function});
     }
   }
 }
@@ -302,6 +329,7 @@ FailureOr<PlannedGraph> Planner::run() {
   if (failed(addOutputs(*block.getTerminator())))
     return failure();
   planArenaMemory(plan, inPlace);
+  annotateInPlace();
   assert(rt::verifyExecutionPlan(plan).ok() && "the planner made a bad plan");
   return PlannedGraph{std::move(kernels), std::move(plan)};
 }

@@ -302,11 +302,21 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
       }
     }
 
+    // Results the plan computes in place of an argument, as kernel buffer
+    // pairs (result, argument); the code counts on them, so they are part
+    // of what the kernel is.
+    std::vector<std::pair<int64_t, int64_t>> inPlace;
+    if (auto pairs = fn->getAttrOfType<DenseI64ArrayAttr>(kInPlaceAttr))
+      for (size_t p = 0; p + 1 < pairs.size(); p += 2)
+        inPlace.push_back({fn.getNumArguments() + pairs[p], pairs[p + 1]});
     std::string key;
     {
       llvm::raw_string_ostream os(key);
       fn.getFunctionType().print(os);
       os << targetKey << "|" << chunkRows << "|";
+      for (auto [result, argument] : inPlace)
+        os << result << "=" << argument << ",";
+      os << "|";
       for (Operation &op : fn.getBody().front())
         op.print(os, OpPrintingFlags().printGenericOpForm().useLocalScope());
     }
@@ -357,6 +367,24 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
         if (r != outResult)
           kernel->jitBuffers.push_back(numArgs + r);
     }
+    // The in-place pairs as the JIT-compiled function's buffers see them:
+    // those of the kernel, or with a head, the ones its tail takes.
+    std::vector<std::pair<unsigned, unsigned>> sameBuffers;
+    auto jitIndexOf = [&](int64_t buffer) -> int64_t {
+      if (!head)
+        return buffer;
+      auto it = llvm::find(kernel->jitBuffers, buffer);
+      return it == kernel->jitBuffers.end()
+                 ? -1
+                 : std::distance(kernel->jitBuffers.begin(), it);
+    };
+    for (auto [result, argument] : inPlace) {
+      int64_t jitResult = jitIndexOf(result),
+              jitArgument = jitIndexOf(argument);
+      if (jitResult >= 0 && jitArgument >= 0)
+        sameBuffers.push_back({static_cast<unsigned>(jitResult),
+                               static_cast<unsigned>(jitArgument)});
+    }
     PendingKernel entry;
     entry.key = key;
     entry.firstVariant = variants.size();
@@ -367,7 +395,7 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
     if (!plan) {
       kernel->rows = head ? head->head.rows : 0;
       if (needsJit)
-        variants.push_back({jitFn, base + "_whole", 0, {}});
+        variants.push_back({jitFn, base + "_whole", 0, {}, sameBuffers});
     } else {
       kernel->rows = plan->rows;
       kernel->chunkRows = chunkRows;
@@ -381,14 +409,20 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
         kernel->rowBytes[jitFn.getNumArguments() + r] =
             bytesOf(cast<RankedTensorType>(jitFn.getResultTypes()[r])) /
             plan->rows;
+      // A chunk moves the result along the rows: an argument it shares
+      // memory with must move alike, or the two are no longer one pointer.
+      llvm::erase_if(sameBuffers, [&](const auto &pair) {
+        return pair.second >= plan->slicedArgs.size() ||
+               !plan->slicedArgs[pair.second];
+      });
       if (needsJit) {
         variants.push_back(
-            {jitFn, base + "_chunk", chunkRows, plan->slicedArgs});
+            {jitFn, base + "_chunk", chunkRows, plan->slicedArgs, sameBuffers});
         int64_t tailRows = plan->rows % chunkRows;
         if (tailRows != 0) {
           entry.hasTail = true;
           variants.push_back(
-              {jitFn, base + "_tail", tailRows, plan->slicedArgs});
+              {jitFn, base + "_tail", tailRows, plan->slicedArgs, sameBuffers});
         }
       }
     }

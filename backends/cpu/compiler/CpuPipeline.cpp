@@ -161,6 +161,37 @@ void buildWrapper(OpBuilder &b, const KernelVariant &variant) {
   b.create<func::ReturnOp>(loc);
 }
 
+/// Lets LLVM reorder the sums and maxima of reductions, which it may then
+/// vectorise (with the exp of softmax and the losses, which otherwise run a
+/// scalar call per element). Only the combining op gets the flag: the add
+/// or max of a reduction's body that reads its accumulator. The order of a
+/// row's sum then depends on the vector width the code was compiled for,
+/// never on the thread count, and in f64 (as the kernels sum) the results
+/// differ from ref's sequential order far below f32's precision.
+void allowReassociatedReductions(ModuleOp module) {
+  module.walk([](linalg::GenericOp generic) {
+    if (generic.getNumReductionLoops() == 0)
+      return;
+    Block &body = generic.getRegion().front();
+    auto yield = cast<linalg::YieldOp>(body.getTerminator());
+    for (auto [index, value] : llvm::enumerate(yield.getValues())) {
+      Operation *combiner = value.getDefiningOp();
+      if (!combiner || !isa<arith::AddFOp, arith::MaxNumFOp>(combiner))
+        continue;
+      BlockArgument accumulator =
+          generic.getMatchingBlockArgument(generic.getDpsInitOperand(index));
+      if (!llvm::is_contained(combiner->getOperands(), Value(accumulator)))
+        continue;
+      auto fastmath = cast<arith::ArithFastMathInterface>(combiner);
+      combiner->setAttr(fastmath.getFastMathAttrName(),
+                        arith::FastMathFlagsAttr::get(
+                            combiner->getContext(),
+                            fastmath.getFastMathFlagsAttr().getValue() |
+                                arith::FastMathFlags::reassoc));
+    }
+  });
+}
+
 LogicalResult convertNNToLinalg(ModuleOp module) {
   MLIRContext *context = module.getContext();
   RewritePatternSet patterns(context);
@@ -173,7 +204,10 @@ LogicalResult convertNNToLinalg(ModuleOp module) {
   ConversionTarget target(*context);
   target.addIllegalDialect<nn::NNDialect>();
   target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
-  return applyPartialConversion(module, target, std::move(patterns));
+  if (failed(applyPartialConversion(module, target, std::move(patterns))))
+    return failure();
+  allowReassociatedReductions(module);
+  return success();
 }
 
 void buildLoweringPipeline(OpPassManager &pm) {
@@ -251,7 +285,7 @@ namespace {
 
 /// Bumped whenever the lowering changes what code a kernel gets, so stale
 /// on-disk entries stop matching.
-constexpr const char *kPipelineRevision = "cpu-pipeline-4";
+constexpr const char *kPipelineRevision = "cpu-pipeline-6";
 
 /// Adds `<name>_packed(ptr args)` for each kernel function `<name>`, loading
 /// argument i through args[i] (mlir::ExecutionEngine's packed convention),
@@ -274,6 +308,13 @@ void addPackedWrappers(llvm::Module &module, ArrayRef<KernelVariant> variants) {
     llvm::Value *list = packed->getArg(0);
     SmallVector<llvm::Value *> args;
     for (auto [index, arg] : llvm::enumerate(fn->args())) {
+      auto same = llvm::find_if(variant.sameBuffers, [&](const auto &pair) {
+        return pair.first == index;
+      });
+      if (same != variant.sameBuffers.end()) {
+        args.push_back(args[same->second]);
+        continue;
+      }
       llvm::Value *slot =
           builder.CreateGEP(builder.getPtrTy(), list, builder.getInt64(index));
       llvm::Value *pointer = builder.CreateLoad(builder.getPtrTy(), slot);

@@ -25,6 +25,13 @@ struct KernelVariant {
   std::string name;
   int64_t rows = 0;
   std::vector<bool> slicedArgs;
+  /// Buffers (the function's arguments, then its results) that the
+  /// executor always passes as the same memory as an earlier one: pairs
+  /// (buffer, earlier buffer). The code then reads both through one
+  /// pointer, so that LLVM sees an elementwise map computed in place for
+  /// what it is, and vectorises it without a runtime overlap check (which
+  /// would send exactly that case to the scalar loop).
+  std::vector<std::pair<unsigned, unsigned>> sameBuffers;
 };
 
 /// Registers what the pipeline needs in `registry` (dialects, bufferization

@@ -3,6 +3,8 @@
 
 #include "backends/cpu/compiler/LinalgBuilders.h"
 
+#include "mlir/Dialect/Math/IR/Math.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -94,6 +96,11 @@ Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
                       AffineMap::getMultiDimIdentityMap(rank, context),
                       iterators, body)
       .front();
+}
+
+Value expOfShifted(OpBuilder &b, Location loc, Value x) {
+  Value floor = scalarConstant(b, loc, x.getType(), -700.0);
+  return b.create<math::ExpOp>(loc, b.create<arith::MaximumFOp>(loc, x, floor));
 }
 
 Value toF64(OpBuilder &b, Location loc, Value value) {

@@ -72,6 +72,14 @@ mlir::Value buildElementwise(mlir::OpBuilder &b, mlir::Location loc,
 /// Widens a float scalar to f64 (identity for f64).
 mlir::Value toF64(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value);
 
+/// exp(x) for an f64 x <= 0 (a value less its row's maximum, as softmax and
+/// the losses shift them), with x raised to -700 first: exp(-700) is far
+/// below what f32 holds, so nothing changes but the speed. Masked scores
+/// are -inf, and libmvec's vector exp takes a slow scalar path for every
+/// vector with an infinite lane; half of a causal mask is -inf. A NaN stays
+/// NaN.
+mlir::Value expOfShifted(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+
 /// Narrows an f64 scalar to `type` (identity for f64).
 mlir::Value fromF64(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
                     mlir::Type type);

@@ -145,7 +145,7 @@ std::pair<Value, Value> rowMaxAndExpSum(OpBuilder &b, Location loc,
           [](OpBuilder &nb, Location nl, ValueRange a) {
             Value shifted =
                 nb.create<arith::SubFOp>(nl, toF64(nb, nl, a[0]), a[1]);
-            Value e = nb.create<math::ExpOp>(nl, shifted);
+            Value e = expOfShifted(nb, nl, shifted);
             return SmallVector<Value>{nb.create<arith::AddFOp>(nl, a[2], e)};
           })
           .front();
@@ -223,8 +223,8 @@ LogicalResult lowerSoftmaxCrossEntropyGrad(nn::SoftmaxCrossEntropyGradOp op,
             Value scale = b.create<arith::DivFOp>(
                 l, toF64(b, l, a[4]), scalarConstant(b, l, f64, double(rows)));
             Value shifted = b.create<arith::SubFOp>(l, toF64(b, l, a[0]), a[1]);
-            Value p = b.create<arith::DivFOp>(
-                l, b.create<math::ExpOp>(l, shifted), a[2]);
+            Value p =
+                b.create<arith::DivFOp>(l, expOfShifted(b, l, shifted), a[2]);
             Value column = b.create<arith::IndexCastOp>(
                 l, a[3].getType(), b.create<linalg::IndexOp>(l, 1));
             Value isLabel = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,

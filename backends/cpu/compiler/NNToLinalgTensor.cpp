@@ -124,19 +124,20 @@ LogicalResult lowerSoftmax(SoftmaxOp op, PatternRewriter &r, bool takeLog) {
                      [](OpBuilder &b, Location l, ValueRange a) -> Value {
                        Value shifted =
                            b.create<arith::SubFOp>(l, toF64(b, l, a[0]), a[1]);
-                       return b.create<math::ExpOp>(l, shifted);
+                       return expOfShifted(b, l, shifted);
                      });
   Type element = type.getElementType();
   Value result = mapWithKept(
       r, loc, type, x, ValueRange{max, sum}, reduced,
       [&](OpBuilder &b, Location l, ValueRange a) {
         Value shifted = b.create<arith::SubFOp>(l, toF64(b, l, a[0]), a[1]);
-        Value value = takeLog ? b.create<arith::SubFOp>(
-                                     l, shifted, b.create<math::LogOp>(l, a[2]))
-                                    .getResult()
-                              : b.create<arith::DivFOp>(
-                                     l, b.create<math::ExpOp>(l, shifted), a[2])
-                                    .getResult();
+        Value value =
+            takeLog
+                ? b.create<arith::SubFOp>(l, shifted,
+                                          b.create<math::LogOp>(l, a[2]))
+                      .getResult()
+                : b.create<arith::DivFOp>(l, expOfShifted(b, l, shifted), a[2])
+                      .getResult();
         return SmallVector<Value>{fromF64(b, l, value, element)};
       });
   r.replaceOp(op, result);
@@ -168,15 +169,15 @@ LogicalResult lowerSoftmaxGrad(GradOp op, PatternRewriter &r, bool fromLog) {
       r, loc, type, ValueRange{y, dy}, sum, reduced,
       [&](OpBuilder &b, Location l, ValueRange a) {
         Value value = toF64(b, l, a[0]), g = toF64(b, l, a[1]);
-        Value out = fromLog
-                        ? b.create<arith::SubFOp>(
-                               l, g,
-                               b.create<arith::MulFOp>(
-                                   l, b.create<math::ExpOp>(l, value), a[2]))
-                              .getResult()
-                        : b.create<arith::MulFOp>(
-                               l, value, b.create<arith::SubFOp>(l, g, a[2]))
-                              .getResult();
+        Value out =
+            fromLog ? b.create<arith::SubFOp>(
+                           l, g,
+                           b.create<arith::MulFOp>(l, expOfShifted(b, l, value),
+                                                   a[2]))
+                          .getResult()
+                    : b.create<arith::MulFOp>(
+                           l, value, b.create<arith::SubFOp>(l, g, a[2]))
+                          .getResult();
         return SmallVector<Value>{fromF64(b, l, out, element)};
       });
   r.replaceOp(op, result);
