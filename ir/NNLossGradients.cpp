@@ -51,7 +51,7 @@ SoftmaxCrossEntropyOp::buildGradient(OpBuilder &builder, ValueRange resultGrads,
                                      SmallVectorImpl<Value> &operandGrads) {
   if (Value dloss = beginGradientRule(*this, resultGrads, operandGrads))
     operandGrads[0] = builder.create<SoftmaxCrossEntropyGradOp>(
-        getLoc(), getLogits(), getLabels(), dloss);
+        getLoc(), getLogits(), getLabels(), dloss, getIgnoreIndex());
   return success();
 }
 

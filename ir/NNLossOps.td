@@ -47,13 +47,16 @@ def NN_BinaryCrossEntropyOp : NN_PointwiseLossOp<"binary_cross_entropy"> {
 def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy"> {
   let nnFusion = "Reduction";
   let nnDsl = [NN_Dsl<"softmax_cross_entropy", "softmaxCrossEntropyRule", 2,
-                      2>];
+                      2, [NN_DslAttr<"ignore_index", "Int", "-100">]>];
   let summary = "softmax cross-entropy with integer class labels";
   let description = [{
     The mean over every position of `-log_softmax(logits)[..., label]`, for
     float `logits` `[n, ..., c]` and integer `labels` `[n, ...]` (the
     logits' shape without the classes) in `[0, c)`: per sample for `[n, c]`,
-    per token for a sequence's `[n, t, c]`. The result has the logits'
+    per token for a sequence's `[n, t, c]`. A position whose label is
+    `ignore_index` (default -100, as PyTorch) counts for nothing, in the sum
+    or in the number of positions it is divided by (padding); when every
+    position is ignored the mean is 0 / 0, NaN. The result has the logits'
     element type.
 
     Example:
@@ -63,7 +66,8 @@ def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy"> {
     %t = nn.softmax_cross_entropy %scores, %next : tensor<?x32x65xf32>, tensor<?x32xi32> -> tensor<f32>
     ```
   }];
-  let arguments = (ins NN_FloatTensor:$logits, NN_IndexTensor:$labels);
+  let arguments = (ins NN_FloatTensor:$logits, NN_IndexTensor:$labels,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index);
   let results = (outs 0DTensorOf<[F32, F64]>:$result);
   let assemblyFormat = [{
     operands attr-dict `:` type(operands) `->` type($result)

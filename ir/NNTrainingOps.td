@@ -467,8 +467,9 @@ def NN_SoftmaxCrossEntropyGradOp : NN_InferredOp<"softmax_cross_entropy_grad"> {
   let description = [{
     `(softmax(logits) - onehot(labels)) * dloss / positions` for `logits`
     `[n, ..., c]`, integer `labels` `[n, ...]` (one per position) and the
-    scalar loss gradient `dloss`, of the logits' element type. The result
-    has the logits' type.
+    scalar loss gradient `dloss`, of the logits' element type; positions
+    labelled `ignore_index` get 0 and are not counted. The result has the
+    logits' type.
 
     Example:
 
@@ -478,7 +479,8 @@ def NN_SoftmaxCrossEntropyGradOp : NN_InferredOp<"softmax_cross_entropy_grad"> {
     ```
   }];
   let arguments = (ins NN_FloatTensor:$logits, NN_IndexTensor:$labels,
-                       NN_LossGradient:$dloss);
+                       NN_LossGradient:$dloss,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index);
   let results = (outs NN_FloatTensor:$result);
   let hasVerifier = 1;
   let assemblyFormat = [{

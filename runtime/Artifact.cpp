@@ -328,10 +328,13 @@ Expected<Artifact> readVerified(const fb::Artifact *root) {
       return Error::failure("negative training counters");
     artifact.training = state;
   }
-  if (const fb::Accuracy *accuracy = root->accuracy())
+  if (const fb::Accuracy *accuracy = root->accuracy()) {
     artifact.accuracy =
         ArtifactAccuracy{accuracy->threshold(), str(accuracy->output_name()),
-                         str(accuracy->label_input())};
+                         str(accuracy->label_input()), std::nullopt};
+    if (accuracy->has_ignore_index())
+      artifact.accuracy->ignoreIndex = accuracy->ignore_index();
+  }
   return artifact;
 }
 
@@ -430,10 +433,11 @@ Expected<std::string> serializeArtifact(const Artifact &artifact) {
         artifact.training->seed, artifact.training->learningRate);
   Offset<fb::Accuracy> accuracy;
   if (artifact.accuracy)
-    accuracy =
-        fb::CreateAccuracy(b, artifact.accuracy->threshold,
-                           b.CreateString(artifact.accuracy->outputName),
-                           b.CreateString(artifact.accuracy->labelInput));
+    accuracy = fb::CreateAccuracy(b, artifact.accuracy->threshold,
+                                  b.CreateString(artifact.accuracy->outputName),
+                                  b.CreateString(artifact.accuracy->labelInput),
+                                  artifact.accuracy->ignoreIndex.has_value(),
+                                  artifact.accuracy->ignoreIndex.value_or(0));
   auto root = fb::CreateArtifact(
       b, artifact.formatVersion, b.CreateString(artifact.nncVersion), backend,
       target, b.CreateVector(flags), b.CreateString(artifact.graphHash),

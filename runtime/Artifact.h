@@ -89,6 +89,9 @@ struct ArtifactAccuracy {
   bool threshold = false; ///< false: argmax
   std::string outputName;
   std::string labelInput;
+  /// Argmax: positions with this label are not scored (the loss's
+  /// ignore_index).
+  std::optional<int64_t> ignoreIndex;
 };
 
 struct Artifact {

@@ -62,7 +62,7 @@ const Tensor *Batch::column(const std::string &name) const {
   for (size_t i = 0; i < columnNames->size(); ++i)
     if ((*columnNames)[i] == name)
       return &(*tensors)[i];
-  return nullptr;
+  return dataset ? dataset->sharedColumn(name) : nullptr;
 }
 
 const std::string &Batch::columnName(size_t index) const {
@@ -159,6 +159,7 @@ Expected<bool> BatchIterator::next() {
   }
   current.columnNames = &names;
   current.tensors = *buffers;
+  current.dataset = dataset;
   position += size;
   return true;
 }

@@ -91,17 +91,21 @@ loadIteratorState(const JsonObject &object,
                   const std::string &prefix = "data.");
 
 /// One mini-batch: a tensor per dataset column, in dataset order, whose
-/// leading extent is the batch's sample count. Owned by the iterator and
-/// overwritten by its next call to next().
+/// leading extent is the batch's sample count, and the dataset's shared
+/// columns whole. Owned by the iterator and overwritten by its next call to
+/// next().
 class Batch {
 public:
   /// Samples in this batch: batchSize, or fewer for a last partial batch.
   int64_t size() const { return static_cast<int64_t>(sampleIndices.size()); }
   size_t numColumns() const { return columnNames->size(); }
   const Tensor &column(size_t index) const;
-  /// The column named `name`, or null.
+  /// The column named `name`, or null; a shared column of the dataset
+  /// comes whole.
   const Tensor *column(const std::string &name) const;
   const std::string &columnName(size_t index) const;
+  /// The dataset the batch is drawn from (for its shared columns).
+  const Dataset &source() const { return *dataset; }
   /// The dataset rows gathered into this batch, in batch order.
   const std::vector<int64_t> &indices() const { return sampleIndices; }
 
@@ -109,6 +113,7 @@ private:
   friend class BatchIterator;
   const std::vector<std::string> *columnNames = nullptr;
   const std::vector<Tensor> *tensors = nullptr;
+  const Dataset *dataset = nullptr;
   std::vector<int64_t> sampleIndices;
 };
 

@@ -2,6 +2,8 @@
 
 #include "runtime/Dataset.h"
 
+#include <algorithm>
+
 #include "runtime/FileIO.h"
 #include "runtime/Npy.h"
 
@@ -136,12 +138,34 @@ bool parseNumber(std::string_view field, double &value) {
 
 } // namespace
 
+bool Dataset::hasName(const std::string &name) const {
+  return std::find(names.begin(), names.end(), name) != names.end() ||
+         std::find(sharedNames.begin(), sharedNames.end(), name) !=
+             sharedNames.end();
+}
+
+Error Dataset::addSharedColumn(std::string name, Tensor tensor) {
+  if (name.empty())
+    return Error::failure("a dataset column needs a name");
+  if (hasName(name))
+    return Error::failure("duplicate dataset column '" + name + "'");
+  sharedNames.push_back(std::move(name));
+  sharedColumns.push_back(std::move(tensor));
+  return Error::success();
+}
+
+const Tensor *Dataset::sharedColumn(const std::string &name) const {
+  for (size_t i = 0; i < sharedNames.size(); ++i)
+    if (sharedNames[i] == name)
+      return &sharedColumns[i];
+  return nullptr;
+}
+
 Error Dataset::addColumn(std::string name, Tensor column) {
   if (name.empty())
     return Error::failure("a dataset column needs a name");
-  for (const std::string &existing : names)
-    if (existing == name)
-      return Error::failure("duplicate dataset column '" + name + "'");
+  if (hasName(name))
+    return Error::failure("duplicate dataset column '" + name + "'");
   if (column.rank() == 0)
     return Error::failure("column '" + name +
                           "' is a scalar; a column needs a sample dimension");
@@ -163,7 +187,7 @@ const Tensor *Dataset::column(const std::string &name) const {
   for (size_t i = 0; i < names.size(); ++i)
     if (names[i] == name)
       return &columns[i];
-  return nullptr;
+  return sharedColumn(name);
 }
 
 const Tensor &Dataset::column(size_t index) const {

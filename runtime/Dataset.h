@@ -3,7 +3,9 @@
 // A Dataset is a set of named columns, each a Tensor whose leading extent
 // is the number of samples; every column has the same sample count. A
 // sample i is row i of every column (for a [n, 28, 28] image column, one
-// 28x28 image).
+// 28x28 image). Shared columns are tensors without a sample dimension that
+// every batch gets whole: a model input without the batch dimension (a
+// mask, a table), given once for all samples.
 //
 // Loaders, all returning errors that start with the offending file:
 //   - .npy: one file per column (loadNpyColumns);
@@ -43,19 +45,37 @@ public:
   ///   "column 'y' has 9 samples, but column 'x' has 10".
   Error addColumn(std::string name, Tensor column);
 
+  /// Adds `tensor` under `name` as a shared column: not split into samples,
+  /// every batch gets it whole. Fails when `name` is empty or already used.
+  Error addSharedColumn(std::string name, Tensor tensor);
+
   /// Samples per column; 0 for a dataset without columns.
   int64_t numSamples() const;
   size_t numColumns() const { return columns.size(); }
 
-  /// The column named `name`, or null when there is none.
+  /// The column named `name`, or null when there is none; shared columns
+  /// included.
   const Tensor *column(const std::string &name) const;
+  /// The shared column named `name`, or null.
+  const Tensor *sharedColumn(const std::string &name) const;
+  size_t numSharedColumns() const { return sharedColumns.size(); }
+  const Tensor &sharedColumn(size_t index) const {
+    return sharedColumns[index];
+  }
+  const std::string &sharedColumnName(size_t index) const {
+    return sharedNames[index];
+  }
   /// The column at `index` (< numColumns(), asserted), in insertion order.
   const Tensor &column(size_t index) const;
   const std::string &columnName(size_t index) const;
 
 private:
+  bool hasName(const std::string &name) const;
+
   std::vector<std::string> names;
   std::vector<Tensor> columns;
+  std::vector<std::string> sharedNames;
+  std::vector<Tensor> sharedColumns;
 };
 
 /// A column to load: its name in the dataset and the file holding it.

@@ -20,7 +20,8 @@ bool checkValues(const DataCheck &check, const T *data, int64_t first,
     bool ok = true;
     switch (check.kind) {
     case DataCheck::Kind::IndexBelow:
-      ok = value >= 0 && value < static_cast<T>(check.bound);
+      ok = (value >= 0 && value < static_cast<T>(check.bound)) ||
+           (check.ignored && static_cast<int64_t>(value) == *check.ignored);
       break;
     case DataCheck::Kind::NonZero:
       ok = value != 0;

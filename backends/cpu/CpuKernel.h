@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,9 @@ struct DataCheck {
   int64_t bound = 0;
   /// What the op is called in messages ("gather").
   std::string op;
+  /// IndexBelow: a value accepted outside [0, bound), which the op skips
+  /// (softmax_cross_entropy's ignore_index).
+  std::optional<int64_t> ignored;
 };
 
 /// A matmul or convolution at the head of a kernel, run natively through

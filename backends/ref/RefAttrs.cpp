@@ -31,6 +31,12 @@ int64_t AttrReader::integer(std::string_view name) {
   return 0;
 }
 
+int64_t AttrReader::integerAddedLater(std::string_view name, int64_t absent) {
+  if (attrs.find(name) == attrs.end())
+    return absent;
+  return integer(name);
+}
+
 double AttrReader::real(std::string_view name) {
   const AttrValue *value = find(name);
   if (!value)

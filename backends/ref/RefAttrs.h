@@ -39,6 +39,10 @@ public:
   explicit AttrReader(const StepAttrs &attrs) : attrs(attrs) {}
 
   int64_t integer(std::string_view name);
+  /// An integer attribute that executables written before the op had it
+  /// leave out: `absent` then, which is the op's declared default, so the
+  /// step computes what it computed when it was written.
+  int64_t integerAddedLater(std::string_view name, int64_t absent);
   bool flag(std::string_view name) { return integer(name) != 0; }
   /// A real; an integer attribute converts.
   double real(std::string_view name);

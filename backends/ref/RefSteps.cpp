@@ -89,6 +89,15 @@ StepRow plain(std::string op, Arity arity,
 
 LeakyReluAttrs leakyReluAttrs(AttrReader &r) { return {r.real("alpha")}; }
 SoftmaxAttrs softmaxAttrs(AttrReader &r) { return {r.integer("axis")}; }
+/// softmax_cross_entropy's label that marks a position to leave out.
+struct IgnoreIndexAttrs {
+  int64_t ignoreIndex = -100;
+};
+IgnoreIndexAttrs ignoreIndexAttrs(AttrReader &r) {
+  // Format-2 executables from before ignore_index: every label counts, as
+  // the default -100 (never a valid label) gives.
+  return {r.integerAddedLater("ignore_index", -100)};
+}
 ReduceAttrs reduceAttrs(AttrReader &r) {
   ReduceAttrs attrs;
   attrs.axes = r.ints("axes");
@@ -313,10 +322,11 @@ void addLayerRows(std::vector<StepRow> &rows) {
                        [](const In &in, const Out &out) {
                          return binaryCrossEntropy(in[0], in[1], out[0]);
                        }));
-  rows.push_back(plain("nn.softmax_cross_entropy", fixed(2),
-                       [](const In &in, const Out &out) {
-                         return softmaxCrossEntropy(in[0], in[1], out[0]);
-                       }));
+  rows.push_back(row<IgnoreIndexAttrs>(
+      "nn.softmax_cross_entropy", fixed(2), ignoreIndexAttrs,
+      [](const IgnoreIndexAttrs &attrs, const In &in, const Out &out) {
+        return softmaxCrossEntropy(in[0], in[1], attrs.ignoreIndex, out[0]);
+      }));
 }
 
 /// The backward ops of docs/autodiff.md.
@@ -416,11 +426,12 @@ void addGradientRows(std::vector<StepRow> &rows) {
           return now.takeError();
         return dropoutGrad(in[0], *now, out[0]);
       }));
-  rows.push_back(plain("nn.softmax_cross_entropy_grad", fixed(3),
-                       [](const In &in, const Out &out) {
-                         return softmaxCrossEntropyGrad(in[0], in[1], in[2],
-                                                        out[0]);
-                       }));
+  rows.push_back(row<IgnoreIndexAttrs>(
+      "nn.softmax_cross_entropy_grad", fixed(3), ignoreIndexAttrs,
+      [](const IgnoreIndexAttrs &attrs, const In &in, const Out &out) {
+        return softmaxCrossEntropyGrad(in[0], in[1], in[2], attrs.ignoreIndex,
+                                       out[0]);
+      }));
   rows.push_back(plain("nn.binary_cross_entropy_grad", fixed(3),
                        [](const In &in, const Out &out) {
                          return binaryCrossEntropyGrad(in[0], in[1], in[2],

@@ -250,9 +250,9 @@ std::optional<rt::Artifact> buildArtifact(ModelSession &session,
         {binding.name, binding.role, value.dtype, value.shape, batched});
   }
   if (const std::optional<AccuracySpec> &spec = session.accuracy())
-    artifact.accuracy =
-        rt::ArtifactAccuracy{spec->kind == AccuracySpec::Kind::Threshold,
-                             spec->outputName, spec->labelInput};
+    artifact.accuracy = rt::ArtifactAccuracy{
+        spec->kind == AccuracySpec::Kind::Threshold, spec->outputName,
+        spec->labelInput, spec->ignoreIndex};
   return artifact;
 }
 

@@ -65,10 +65,10 @@ ArtifactGraphSource::open(const std::string &path,
                << ")\n";
   if (const std::optional<rt::ArtifactAccuracy> &accuracy =
           source->contents.accuracy)
-    source->accuracySpec =
-        AccuracySpec{accuracy->threshold ? AccuracySpec::Kind::Threshold
-                                         : AccuracySpec::Kind::Argmax,
-                     accuracy->outputName, accuracy->labelInput};
+    source->accuracySpec = AccuracySpec{
+        accuracy->threshold ? AccuracySpec::Kind::Threshold
+                            : AccuracySpec::Kind::Argmax,
+        accuracy->outputName, accuracy->labelInput, accuracy->ignoreIndex};
   return source;
 }
 

@@ -78,13 +78,42 @@ void convertFrom(const rt::Tensor &from, rt::Tensor &to) {
   }
 }
 
+/// True when `input` takes samples: its leading dimension is the batch.
+bool isBatched(const frontend::Argument &input) {
+  return !input.type.shape.empty() && input.type.shape[0] == shape::kDynamic;
+}
+
+/// `column` as `shape` of the input's dtype (same element count); floats
+/// never silently become integers.
+rt::Expected<rt::Tensor> convertColumn(rt::Tensor column,
+                                       const frontend::Argument &input,
+                                       const rt::Shape &shape,
+                                       const std::string &path);
+
+/// An input without the batch dimension takes one tensor for every batch:
+/// `tensor` with the input's shape (any shape of its element count) and
+/// dtype.
+rt::Expected<rt::Tensor> adaptShared(rt::Tensor tensor,
+                                     const frontend::Argument &input,
+                                     const std::string &path) {
+  int64_t want = 1;
+  for (int64_t extent : input.type.shape)
+    want *= extent;
+  if (tensor.view().numElements() != want)
+    return rt::Error::failure(
+        path + ": input '" + input.name +
+        "' has no batch dimension: it takes one tensor of " +
+        rt::shapeToString(input.type.shape) + " for every batch, got " +
+        rt::shapeToString(tensor.view().shape()));
+  return convertColumn(std::move(tensor), input, input.type.shape, path);
+}
+
 /// `column` with the input's dtype and per-sample shape, or an error that
 /// names the input. Floats never silently become integers.
 rt::Expected<rt::Tensor> adaptColumn(rt::Tensor column,
                                      const frontend::Argument &input,
                                      const std::string &path) {
   rt::ConstTensorView view = column.view();
-  rt::DType want = toRuntimeDType(input.type.dtype);
   rt::Shape shape = input.type.shape;
   if (view.shape().empty())
     return rt::Error::failure(path + ": input '" + input.name +
@@ -94,9 +123,6 @@ rt::Expected<rt::Tensor> adaptColumn(rt::Tensor column,
   int64_t perSampleWant = 1;
   for (size_t i = 1; i < shape.size(); ++i)
     perSampleWant *= shape[i];
-  if (shape.empty() || shape[0] != shape::kDynamic)
-    return rt::Error::failure("input '" + input.name +
-                              "' has no batch dimension to hold samples");
   shape[0] = samples;
   if (perSampleHave != perSampleWant)
     return rt::Error::failure(
@@ -106,6 +132,15 @@ rt::Expected<rt::Tensor> adaptColumn(rt::Tensor column,
         ", got " +
         rt::shapeToString(rt::Shape(view.shape().begin() + 1,
                                     view.shape().end())));
+  return convertColumn(std::move(column), input, shape, path);
+}
+
+rt::Expected<rt::Tensor> convertColumn(rt::Tensor column,
+                                       const frontend::Argument &input,
+                                       const rt::Shape &shape,
+                                       const std::string &path) {
+  rt::ConstTensorView view = column.view();
+  rt::DType want = toRuntimeDType(input.type.dtype);
   if (rt::isFloat(view.dtype()) && !rt::isFloat(want))
     return rt::Error::failure(path + ": input '" + input.name + "' expects " +
                               rt::dtypeName(want) + ", got " +
@@ -138,26 +173,29 @@ rt::Expected<rt::Tensor> adaptColumn(rt::Tensor column,
 /// "sample 17 holds NaN" for the first element of a float `column` that
 /// is NaN or infinite (samples counted from 0 along the leading axis);
 /// nothing when every element is finite or the column holds integers.
+/// Infinities pass when `infinityAllowed` (a mask's -inf).
 template <typename T>
-std::optional<std::string> firstNonFiniteOf(const rt::Tensor &column) {
+std::optional<std::string> firstNonFiniteOf(const rt::Tensor &column,
+                                            bool infinityAllowed) {
   const T *values = column.data<T>();
   int64_t count = column.numElements();
   int64_t perSample = column.shape().empty() || column.shape()[0] == 0
                           ? 1
                           : std::max<int64_t>(1, count / column.shape()[0]);
   for (int64_t i = 0; i < count; ++i)
-    if (!std::isfinite(values[i]))
+    if (std::isnan(values[i]) || (!infinityAllowed && std::isinf(values[i])))
       return "sample " + std::to_string(i / perSample) + " holds " +
              (std::isnan(values[i]) ? "NaN" : "an infinity");
   return std::nullopt;
 }
 
-std::optional<std::string> firstNonFinite(const rt::Tensor &column) {
+std::optional<std::string> firstNonFinite(const rt::Tensor &column,
+                                          bool infinityAllowed) {
   switch (column.dtype()) {
   case rt::DType::F32:
-    return firstNonFiniteOf<float>(column);
+    return firstNonFiniteOf<float>(column, infinityAllowed);
   case rt::DType::F64:
-    return firstNonFiniteOf<double>(column);
+    return firstNonFiniteOf<double>(column, infinityAllowed);
   default:
     return std::nullopt;
   }
@@ -184,17 +222,27 @@ bool addColumn(rt::Dataset &dataset, const frontend::Program &program,
   const frontend::Argument *input = findInput(program, name);
   if (!input)
     return failNoSuchInput(program, name);
+  bool batched = isBatched(*input);
   rt::Expected<rt::Tensor> adapted =
-      adaptColumn(std::move(column), *input, path);
+      batched ? adaptColumn(std::move(column), *input, path)
+              : adaptShared(std::move(column), *input, path);
   if (!adapted.ok())
     return fail(adapted.message());
   // Caught here, a NaN or an infinity names its file and sample; caught in
   // training, it reads as a diverging loss and a learning rate to lower.
-  if (std::optional<std::string> bad = firstNonFinite(*adapted))
+  // An input without the batch dimension is part of the model rather than
+  // data (a mask, whose -inf entries are the point), so only NaN is refused
+  // there.
+  if (std::optional<std::string> bad =
+          firstNonFinite(*adapted, /*infinityAllowed=*/!batched))
     return fail(path + ": " + name + ": " + *bad +
-                "; training and evaluation data must be finite");
-  if (rt::Error error = dataset.addColumn(name, std::move(*adapted));
-      !error.ok())
+                (batched ? "; training and evaluation data must be finite"
+                         : "; an input without the batch dimension may hold "
+                           "infinities, not NaN"));
+  rt::Error error = batched
+                        ? dataset.addColumn(name, std::move(*adapted))
+                        : dataset.addSharedColumn(name, std::move(*adapted));
+  if (!error.ok())
     return fail(path + ": " + error.message());
   return true;
 }

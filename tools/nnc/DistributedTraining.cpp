@@ -304,7 +304,8 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
             for (size_t c = 0; c < batch.numColumns(); ++c)
               if (batch.columnName(c) == name)
                 return &shard[c];
-            return nullptr;
+            // An input without the batch dimension, whole on every rank.
+            return batch.column(name);
           }
           return findStateTensor(state, role, name);
         },

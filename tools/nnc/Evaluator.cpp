@@ -33,6 +33,13 @@ rt::Expected<rt::Tensor> sliceRow(const rt::Tensor &column, int64_t row) {
   return slice;
 }
 
+/// Binds the inputs without a batch dimension, whole, beside a batch's.
+void addSharedColumns(const rt::Dataset &dataset,
+                      std::map<std::string, const rt::Tensor *> &columns) {
+  for (size_t s = 0; s < dataset.numSharedColumns(); ++s)
+    columns[dataset.sharedColumnName(s)] = &dataset.sharedColumn(s);
+}
+
 } // namespace
 
 void printMetrics(const Metrics &metrics) {
@@ -95,6 +102,7 @@ bool Evaluator::runBySample(const rt::Batch &current,
       rows.push_back(std::move(*slice));
       columns[current.columnName(c)] = &rows.back();
     }
+    addSharedColumns(current.source(), columns);
     if (!runOn(*single, columns, 1, params))
       return false;
   }
@@ -130,6 +138,7 @@ std::optional<Metrics> Evaluator::evaluate(const ParameterStore &params) {
     std::map<std::string, const rt::Tensor *> columns;
     for (size_t c = 0; c < current.numColumns(); ++c)
       columns[current.columnName(c)] = &current.column(c);
+    addSharedColumns(current.source(), columns);
     if (!graph || !runOn(*graph, columns, current.size(), params))
       return std::nullopt;
   }

@@ -9,6 +9,7 @@
 
 #include "frontend/MLIRGen.h"
 #include "frontend/Sema.h"
+#include "ir/NNOps.h"
 #include "runtime/Npy.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -133,9 +134,10 @@ std::optional<AccuracySpec> findAccuracySpec(func::FuncOp forward) {
     return std::nullopt;
   AccuracySpec spec;
   StringRef name = loss->getName().getStringRef();
-  if (name == "nn.softmax_cross_entropy")
+  if (name == "nn.softmax_cross_entropy") {
     spec.kind = AccuracySpec::Kind::Argmax;
-  else if (name == "nn.binary_cross_entropy")
+    spec.ignoreIndex = cast<nn::SoftmaxCrossEntropyOp>(loss).getIgnoreIndex();
+  } else if (name == "nn.binary_cross_entropy")
     spec.kind = AccuracySpec::Kind::Threshold;
   else
     return std::nullopt;
@@ -193,14 +195,19 @@ std::pair<int64_t, int64_t> countCorrect(const AccuracySpec &spec,
       l.numElements() * p.shape().back() != p.numElements())
     return {0, 0};
   int64_t rows = l.numElements(), classes = p.shape().back();
+  int64_t scored = 0;
   for (int64_t r = 0; r < rows; ++r) {
+    if (spec.ignoreIndex &&
+        static_cast<int64_t>(valueAt(l, r)) == *spec.ignoreIndex)
+      continue;
+    ++scored;
     int64_t best = 0;
     for (int64_t c = 1; c < classes; ++c)
       if (valueAt(p, r * classes + c) > valueAt(p, r * classes + best))
         best = c;
     correct += best == static_cast<int64_t>(valueAt(l, r));
   }
-  return {correct, rows};
+  return {correct, scored};
 }
 
 ExitCode readNamedTensors(const std::vector<std::string> &arguments,

@@ -77,6 +77,9 @@ struct AccuracySpec {
   Kind kind = Kind::Argmax;
   std::string outputName; ///< the scored output (logits or probabilities)
   std::string labelInput; ///< the input holding the labels
+  /// Argmax: positions with this label are not scored (the loss's
+  /// ignore_index, padding).
+  std::optional<int64_t> ignoreIndex;
 };
 
 /// Correct predictions in `predictions` against `labels`, and how many were

@@ -102,6 +102,17 @@ bool runStep(TrainingRun &run, CompiledGraph &step, const rt::Batch &current) {
 }
 
 /// What the run writes at its end: the artifact, the parameters, the chart.
+/// Writes the parameters to --save's folder, if one was given.
+bool saveParameters(const TrainingState &state, const std::string &dir) {
+  if (dir.empty())
+    return true;
+  if (!state.params.save(dir))
+    return false;
+  llvm::outs() << "saved " << state.params.values().size()
+               << " parameters and buffers to " << dir << "\n";
+  return true;
+}
+
 ExitCode finishRun(TrainingRun &run, const TrainOptions &options,
                    const rt::BatchIteratorState &position, bool evaluated) {
   TrainingState &state = run.state;
@@ -112,12 +123,8 @@ ExitCode finishRun(TrainingRun &run, const TrainOptions &options,
   }
   if (!options.saveArtifact.empty() && !run.saveArtifact(state, position))
     return UserError;
-  if (!options.saveDir.empty()) {
-    if (!state.params.save(options.saveDir))
-      return UserError;
-    llvm::outs() << "saved " << state.params.values().size()
-                 << " parameters and buffers to " << options.saveDir << "\n";
-  }
+  if (!saveParameters(state, options.saveDir))
+    return UserError;
   if (!options.plotPath.empty()) {
     std::vector<double> evalLoss =
         evaluated ? state.evalLoss : std::vector<double>();
@@ -291,6 +298,8 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
           return UserError;
         if (!options.saveArtifact.empty() &&
             !run.saveArtifact(state, batches->state()))
+          return UserError;
+        if (reporting && !saveParameters(state, options.saveDir))
           return UserError;
         if (reporting)
           llvm::outs() << "stopped after " << state.stepCount << " steps"

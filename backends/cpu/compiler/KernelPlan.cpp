@@ -524,7 +524,8 @@ std::optional<nnc_dtype> dtypeOf(Type type) {
 }
 
 void addCheck(std::vector<DataCheck> &checks, Value value, DataCheck::Kind kind,
-              int64_t bound, StringRef op) {
+              int64_t bound, StringRef op,
+              std::optional<int64_t> ignored = std::nullopt) {
   auto arg = dyn_cast<BlockArgument>(value);
   std::optional<nnc_dtype> dtype = dtypeOf(value.getType());
   if (!arg || !dtype)
@@ -536,6 +537,7 @@ void addCheck(std::vector<DataCheck> &checks, Value value, DataCheck::Kind kind,
   check.count = tensorTypeOf(value).getNumElements();
   check.bound = bound;
   check.op = op.str();
+  check.ignored = ignored;
   checks.push_back(check);
 }
 
@@ -557,10 +559,12 @@ std::vector<DataCheck> nnc::cpu::planChecks(func::FuncOp fn) {
                out.getDimSize(axis), name);
     } else if (auto loss = dyn_cast<nn::SoftmaxCrossEntropyOp>(op)) {
       addCheck(checks, loss.getLabels(), DataCheck::Kind::IndexBelow,
-               tensorTypeOf(loss.getLogits()).getShape().back(), name);
+               tensorTypeOf(loss.getLogits()).getShape().back(), name,
+               loss.getIgnoreIndex());
     } else if (auto grad = dyn_cast<nn::SoftmaxCrossEntropyGradOp>(op)) {
       addCheck(checks, grad.getLabels(), DataCheck::Kind::IndexBelow,
-               tensorTypeOf(grad.getLogits()).getShape().back(), name);
+               tensorTypeOf(grad.getLogits()).getShape().back(), name,
+               grad.getIgnoreIndex());
     } else if (auto div = dyn_cast<nn::DivOp>(op)) {
       if (isa<IntegerType>(tensorTypeOf(div.getRhs()).getElementType()))
         addCheck(checks, div.getRhs(), DataCheck::Kind::NonZero, 0, name);

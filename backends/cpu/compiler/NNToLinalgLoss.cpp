@@ -174,6 +174,29 @@ std::pair<Value, Value> asRows(OpBuilder &b, Location loc, Value logits,
           reshapeTo(b, loc, labels, labelType.clone({rows}))};
 }
 
+/// Whether a label marks a position to leave out (`ignore_index`).
+Value isIgnored(OpBuilder &b, Location l, Value label, int64_t ignoreIndex) {
+  Value ignored = b.create<arith::ConstantOp>(
+      l, b.getIntegerAttr(label.getType(), ignoreIndex));
+  return b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, label, ignored);
+}
+
+/// The positions of `labels` [rows] that count, as an f64 scalar tensor.
+Value countedPositions(OpBuilder &b, Location loc, Value labels, int64_t rows,
+                       int64_t ignoreIndex) {
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(1, b.getContext());
+  return sumAllF64(b, loc, ValueRange{labels}, {identity}, {rows},
+                   [&](OpBuilder &nb, Location l, ValueRange a) {
+                     Type f64 = nb.getF64Type();
+                     return nb
+                         .create<arith::SelectOp>(
+                             l, isIgnored(nb, l, a[0], ignoreIndex),
+                             scalarConstant(nb, l, f64, 0.0),
+                             scalarConstant(nb, l, f64, 1.0))
+                         .getResult();
+                   });
+}
+
 LogicalResult lowerSoftmaxCrossEntropy(nn::SoftmaxCrossEntropyOp op,
                                        PatternRewriter &r) {
   Location loc = op.getLoc();
@@ -192,11 +215,22 @@ LogicalResult lowerSoftmaxCrossEntropy(nn::SoftmaxCrossEntropyOp op,
         Value row = b.create<linalg::IndexOp>(l, 0);
         Value picked = b.create<tensor::ExtractOp>(
             l, logits, ValueRange{row, labelIndex(b, l, a[2], classes)});
-        return b.create<arith::SubFOp>(l, logSumExp, toF64(b, l, picked))
+        Value term = b.create<arith::SubFOp>(l, logSumExp, toF64(b, l, picked));
+        return b
+            .create<arith::SelectOp>(
+                l, isIgnored(b, l, a[2], op.getIgnoreIndex()),
+                scalarConstant(b, l, b.getF64Type(), 0.0), term)
             .getResult();
       });
-  r.replaceOp(
-      op, meanOf(r, loc, total, double(rows), tensorTypeOf(op.getResult())));
+  Value count = countedPositions(r, loc, labels, rows, op.getIgnoreIndex());
+  RankedTensorType resultType = tensorTypeOf(op.getResult());
+  Type element = resultType.getElementType();
+  r.replaceOp(op, buildElementwise(
+                      r, loc, resultType, ValueRange{total, count},
+                      [&](OpBuilder &b, Location l, ValueRange a) {
+                        Value mean = b.create<arith::DivFOp>(l, a[0], a[1]);
+                        return SmallVector<Value>{fromF64(b, l, mean, element)};
+                      }));
   return success();
 }
 
@@ -209,19 +243,19 @@ LogicalResult lowerSoftmaxCrossEntropyGrad(nn::SoftmaxCrossEntropyGradOp op,
   RankedTensorType type = tensorTypeOf(logits);
   int64_t rows = type.getDimSize(0);
   auto [max, sum] = rowMaxAndExpSum(r, loc, logits);
+  Value count = countedPositions(r, loc, labels, rows, op.getIgnoreIndex());
   AffineMap identity = AffineMap::getMultiDimIdentityMap(2, context);
   AffineMap row = AffineMap::get(2, 0, {getAffineDimExpr(0, context)}, context);
   AffineMap scalar = AffineMap::get(2, 0, {}, context);
   Type element = type.getElementType();
   Value result =
       buildGeneric(
-          r, loc, ValueRange{logits, max, sum, labels, op.getDloss()},
-          {identity, row, row, row, scalar}, emptyTensor(r, loc, type),
+          r, loc, ValueRange{logits, max, sum, labels, op.getDloss(), count},
+          {identity, row, row, row, scalar, scalar}, emptyTensor(r, loc, type),
           identity, {IteratorType::parallel, IteratorType::parallel},
           [&](OpBuilder &b, Location l, ValueRange a) {
             Type f64 = b.getF64Type();
-            Value scale = b.create<arith::DivFOp>(
-                l, toF64(b, l, a[4]), scalarConstant(b, l, f64, double(rows)));
+            Value scale = b.create<arith::DivFOp>(l, toF64(b, l, a[4]), a[5]);
             Value shifted = b.create<arith::SubFOp>(l, toF64(b, l, a[0]), a[1]);
             Value p =
                 b.create<arith::DivFOp>(l, expOfShifted(b, l, shifted), a[2]);
@@ -234,6 +268,9 @@ LogicalResult lowerSoftmaxCrossEntropyGrad(nn::SoftmaxCrossEntropyGradOp op,
                 scalarConstant(b, l, f64, 0.0));
             Value grad = b.create<arith::MulFOp>(
                 l, b.create<arith::SubFOp>(l, p, target), scale);
+            grad = b.create<arith::SelectOp>(
+                l, isIgnored(b, l, a[3], op.getIgnoreIndex()),
+                scalarConstant(b, l, f64, 0.0), grad);
             return SmallVector<Value>{fromF64(b, l, grad, element)};
           })
           .front();

@@ -66,8 +66,9 @@ flatbuffers::Offset<fb::Kernel> writeKernel(Builder &b, const CpuKernel &k,
   std::vector<flatbuffers::Offset<fb::DataCheck>> checks;
   for (const DataCheck &c : k.checks)
     checks.push_back(fb::CreateDataCheck(
-        b, static_cast<uint8_t>(c.kind), c.buffer, static_cast<int32_t>(c.dtype),
-        c.count, c.bound, b.CreateString(c.op)));
+        b, static_cast<uint8_t>(c.kind), c.buffer,
+        static_cast<int32_t>(c.dtype), c.count, c.bound, b.CreateString(c.op),
+        c.ignored.has_value(), c.ignored.value_or(0)));
   auto checkVector = b.CreateVector(checks);
   auto head = writeHead(b, k.head);
   auto jitBuffers = longs(b, k.jitBuffers);
@@ -277,6 +278,8 @@ rt::Error readCheck(const fb::DataCheck *c, int64_t numBuffers,
   check.count = c->count();
   check.bound = c->bound();
   check.op = str(c->op());
+  if (c->has_ignored())
+    check.ignored = c->ignored();
   if (check.buffer < 0 || check.buffer >= numBuffers ||
       !inExtent(check.count))
     return bad("a data check's buffer or count is out of range");

@@ -85,7 +85,7 @@ Error binaryCrossEntropy(ConstTensorView probabilities, ConstTensorView target,
 }
 
 Error softmaxCrossEntropy(ConstTensorView logits, ConstTensorView labels,
-                          TensorView out) {
+                          int64_t ignoreIndex, TensorView out) {
   const char *op = "softmax_cross_entropy";
   Expected<std::pair<int64_t, int64_t>> layout = classRows(op, logits, labels);
   if (!layout)
@@ -102,7 +102,11 @@ Error softmaxCrossEntropy(ConstTensorView logits, ConstTensorView labels,
       const T *values = logits.data<T>();
       const I *label = labels.data<I>();
       double sum = 0;
+      int64_t counted = 0;
       for (int64_t i = 0; i < rows; ++i) {
+        if (static_cast<int64_t>(label[i]) == ignoreIndex)
+          continue;
+        ++counted;
         if (label[i] < 0 || label[i] >= classes)
           return opError(op, "label " + std::to_string(label[i]) + " of row " +
                                  std::to_string(i) + " is out of range [0, " +
@@ -117,7 +121,7 @@ Error softmaxCrossEntropy(ConstTensorView logits, ConstTensorView labels,
         double logSumExp = max + std::log(expSum);
         sum += logSumExp - static_cast<double>(row[label[i]]);
       }
-      out.at<T>(0) = static_cast<T>(sum / static_cast<double>(rows));
+      out.at<T>(0) = static_cast<T>(sum / static_cast<double>(counted));
       return Error::success();
     });
   });

@@ -27,9 +27,12 @@ rt::Error binaryCrossEntropy(rt::ConstTensorView probabilities,
 /// mean over rows of logsumexp(logits[i]) - logits[i, labels[i]], for
 /// logits [n, ..., c] (float) viewed as rows of c and labels [n, ...]
 /// (i32 or i64), one per row; log-sum-exp is taken stably (max
-/// subtracted). A label outside [0, c) is an error.
+/// subtracted). Rows labelled `ignoreIndex` are left out of the sum and of
+/// the count (all left out: 0 / 0). Any other label outside [0, c) is an
+/// error.
 rt::Error softmaxCrossEntropy(rt::ConstTensorView logits,
-                              rt::ConstTensorView labels, rt::TensorView out);
+                              rt::ConstTensorView labels, int64_t ignoreIndex,
+                              rt::TensorView out);
 
 } // namespace nnc::ref
 

@@ -29,7 +29,8 @@ Error checkGradOutputs(const char *op, ConstTensorView prediction,
 } // namespace
 
 Error softmaxCrossEntropyGrad(ConstTensorView logits, ConstTensorView labels,
-                              ConstTensorView dloss, TensorView out) {
+                              ConstTensorView dloss, int64_t ignoreIndex,
+                              TensorView out) {
   const char *op = "softmax_cross_entropy_grad";
   Expected<std::pair<int64_t, int64_t>> layout = classRows(op, logits, labels);
   if (!layout)
@@ -42,17 +43,26 @@ Error softmaxCrossEntropyGrad(ConstTensorView logits, ConstTensorView labels,
     return dispatchIndex(op, labels.dtype(), [&](auto indexTag) {
       using I = decltype(indexTag);
       const I *label = labels.data<I>();
-      for (int64_t i = 0; i < rows; ++i)
+      int64_t counted = 0;
+      for (int64_t i = 0; i < rows; ++i) {
+        if (static_cast<int64_t>(label[i]) == ignoreIndex)
+          continue;
+        ++counted;
         if (label[i] < 0 || label[i] >= classes)
           return opError(op, "label " + std::to_string(label[i]) + " of row " +
                                  std::to_string(i) + " is out of range [0, " +
                                  std::to_string(classes) + ")");
+      }
       double scale =
-          static_cast<double>(dloss.at<T>(0)) / static_cast<double>(rows);
+          static_cast<double>(dloss.at<T>(0)) / static_cast<double>(counted);
       const T *values = logits.data<T>();
       T *result = out.data<T>();
       std::vector<double> probabilities(static_cast<size_t>(classes));
       for (int64_t i = 0; i < rows; ++i) {
+        if (static_cast<int64_t>(label[i]) == ignoreIndex) {
+          std::fill(result + i * classes, result + (i + 1) * classes, T(0));
+          continue;
+        }
         const T *row = values + i * classes;
         double max = -std::numeric_limits<double>::infinity();
         for (int64_t j = 0; j < classes; ++j)

@@ -17,12 +17,13 @@ namespace nnc::ref {
 
 /// out = (softmax(logits) - onehot(labels)) * dloss / rows for logits
 /// [n, ..., c] viewed as rows of c and labels [n, ...] (i32 or i64);
-/// softmax taken stably. A label outside [0, c) is an error and leaves out
-/// untouched.
+/// softmax taken stably. Rows labelled `ignoreIndex` get 0 and are not
+/// counted in `rows`. Any other label outside [0, c) is an error and leaves
+/// out untouched.
 rt::Error softmaxCrossEntropyGrad(rt::ConstTensorView logits,
                                   rt::ConstTensorView labels,
                                   rt::ConstTensorView dloss,
-                                  rt::TensorView out);
+                                  int64_t ignoreIndex, rt::TensorView out);
 
 /// out = (p - t) / max(p (1 - p), 1e-12) * dloss / numel, numel the element
 /// count of the broadcast shape of p and target as in the forward; where

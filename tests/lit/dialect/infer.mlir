@@ -23,7 +23,7 @@ func.func @mlp(%x: tensor<?x8x8xf32>, %w1: tensor<64x128xf32>, %b1: tensor<128xf
   %logits = nn.add %4, %b2 : tensor<?x10xf32>, tensor<10xf32> -> tensor<?x10xf32>
   // CHECK: "nn.softmax"(%{{.*}}) {{.*}} : (tensor<?x10xf32>) -> tensor<?x10xf32>
   %probs = nn.softmax %logits : tensor<?x10xf32>
-  // CHECK: "nn.softmax_cross_entropy"(%{{.*}}, %{{.*}}) : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<f32>
+  // CHECK: "nn.softmax_cross_entropy"(%{{.*}}, %{{.*}}) <{ignore_index = -100 : i64}> : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<f32>
   %loss = nn.softmax_cross_entropy %logits, %labels : tensor<?x10xf32>, tensor<?xi32> -> tensor<f32>
   return %probs, %loss : tensor<?x10xf32>, tensor<f32>
 }

@@ -16,13 +16,36 @@ TEST(LossGradTest, SoftmaxCrossEntropyMatchesFiniteDifferences) {
   Tensor labels = make<int64_t>({4}, {0, 4, 2, 2});
   Tensor dloss = make<double>({}, {1.5});
   Tensor dx = runF64({4, 5}, [&](Tensor &out) {
-    return ref::softmaxCrossEntropyGrad(logits, labels, dloss, out);
+    return ref::softmaxCrossEntropyGrad(logits, labels, dloss, -100, out);
   });
   expectMatchesFiniteDifferences(
       dx,
       [&] {
         return runF64({}, [&](Tensor &l) {
-          return ref::softmaxCrossEntropy(logits, labels, l);
+          return ref::softmaxCrossEntropy(logits, labels, -100, l);
+        });
+      },
+      logits, dloss);
+}
+
+TEST(LossGradTest, SoftmaxCrossEntropyWithIgnoredRowsMatchesFiniteDifferences) {
+  // Rows 1 and 3 are ignored: their gradient is 0 and the others are
+  // divided by 2, not 4.
+  Tensor logits = randomTensor({4, 5}, 301, -3, 3);
+  Tensor labels = make<int64_t>({4}, {0, 7, 2, 7});
+  Tensor dloss = make<double>({}, {1.5});
+  Tensor dx = runF64({4, 5}, [&](Tensor &out) {
+    return ref::softmaxCrossEntropyGrad(logits, labels, dloss, 7, out);
+  });
+  for (int64_t j = 0; j < 5; ++j) {
+    EXPECT_EQ(dx.data<double>()[5 + j], 0.0);
+    EXPECT_EQ(dx.data<double>()[15 + j], 0.0);
+  }
+  expectMatchesFiniteDifferences(
+      dx,
+      [&] {
+        return runF64({}, [&](Tensor &l) {
+          return ref::softmaxCrossEntropy(logits, labels, 7, l);
         });
       },
       logits, dloss);
@@ -33,7 +56,7 @@ TEST(LossGradTest, SoftmaxCrossEntropyHandValuesInF32) {
   Tensor dx = zeros(DType::F32, {2, 2});
   ASSERT_OK(ref::softmaxCrossEntropyGrad(make({2, 2}, {0, 0, 3, 3}),
                                          make<int32_t>({2}, {1, 0}),
-                                         make({}, {1}), dx));
+                                         make({}, {1}), -100, dx));
   expectValues(dx, {0.25, -0.25, -0.25, 0.25}, 1e-7);
 }
 
@@ -76,12 +99,12 @@ TEST(LossGradTest, Errors) {
   Tensor dx = zeros(DType::F32, {1, 2});
   EXPECT_ERROR(ref::softmaxCrossEntropyGrad(make({1, 2}, {0, 0}),
                                             make<int64_t>({1}, {2}),
-                                            make({}, {1}), dx),
+                                            make({}, {1}), -100, dx),
                "softmax_cross_entropy_grad: label 2 of row 0 is out of range "
                "[0, 2)");
   EXPECT_ERROR(ref::softmaxCrossEntropyGrad(make({1, 2}, {0, 0}),
                                             make<int64_t>({1}, {0}),
-                                            make({1}, {1}), dx),
+                                            make({1}, {1}), -100, dx),
                "softmax_cross_entropy_grad: dloss has shape [1], expected []");
   Tensor dp = zeros(DType::F32, {1});
   EXPECT_ERROR(ref::binaryCrossEntropyGrad(make({1}, {1.5f}), make({1}, {1}),

@@ -43,34 +43,51 @@ TEST(LossTest, BinaryCrossEntropy) {
 TEST(LossTest, SoftmaxCrossEntropyUniformLogitsIsLogC) {
   Tensor loss = zeros(DType::F32, {});
   ASSERT_OK(ref::softmaxCrossEntropy(zeros(DType::F32, {4, 10}),
-                                     make<int32_t>({4}, {0, 3, 9, 5}), loss));
+                                     make<int32_t>({4}, {0, 3, 9, 5}), -100,
+                                     loss));
   expectValues(loss, {std::log(10.0)});
 }
 
 TEST(LossTest, SoftmaxCrossEntropyKnownAndStable) {
   Tensor loss = zeros(DType::F64, {});
   ASSERT_OK(ref::softmaxCrossEntropy(make<double>({1, 3}, {1, 2, 3}),
-                                     make<int64_t>({1}, {2}), loss));
+                                     make<int64_t>({1}, {2}), -100, loss));
   double logSumExp = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0));
   expectValues(loss, {logSumExp - 3}, 1e-15);
   // Huge logits: a naive exp would overflow.
   ASSERT_OK(ref::softmaxCrossEntropy(make<double>({2, 2}, {1000, 0, 0, 1000}),
-                                     make<int64_t>({2}, {0, 0}), loss));
+                                     make<int64_t>({2}, {0, 0}), -100, loss));
   expectValues(loss, {500}, 1e-9);
+}
+
+TEST(LossTest, SoftmaxCrossEntropyLeavesIgnoredRowsOut) {
+  // Row 1 is labelled with the ignore index: the mean is row 0's loss alone,
+  // not half of it, and row 1's logits (a label of -1 would be out of range
+  // otherwise) are never looked at.
+  Tensor loss = zeros(DType::F64, {});
+  ASSERT_OK(ref::softmaxCrossEntropy(make<double>({2, 3}, {1, 2, 3, 9, 9, 9}),
+                                     make<int64_t>({2}, {2, -1}), -1, loss));
+  double logSumExp = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0));
+  expectValues(loss, {logSumExp - 3}, 1e-15);
+  // Every row ignored: 0 / 0, as PyTorch.
+  ASSERT_OK(ref::softmaxCrossEntropy(make<double>({1, 3}, {1, 2, 3}),
+                                     make<int64_t>({1}, {-100}), -100, loss));
+  EXPECT_TRUE(std::isnan(loss.data<double>()[0]));
 }
 
 TEST(LossTest, SoftmaxCrossEntropyLabelErrors) {
   Tensor loss = zeros(DType::F32, {});
   EXPECT_ERROR(ref::softmaxCrossEntropy(zeros(DType::F32, {2, 3}),
-                                        make<int64_t>({2}, {0, 3}), loss),
+                                        make<int64_t>({2}, {0, 3}), -100, loss),
                "softmax_cross_entropy: label 3 of row 1 is out of range [0, "
                "3)");
   EXPECT_ERROR(ref::softmaxCrossEntropy(zeros(DType::F32, {2, 3}),
-                                        make<int32_t>({2}, {-1, 0}), loss),
+                                        make<int32_t>({2}, {-1, 0}), -100,
+                                        loss),
                "softmax_cross_entropy: label -1 of row 0 is out of range [0, "
                "3)");
   EXPECT_ERROR(ref::softmaxCrossEntropy(zeros(DType::F32, {2, 3}),
-                                        make({2}, {0, 1}), loss),
+                                        make({2}, {0, 1}), -100, loss),
                "softmax_cross_entropy: expected i32 or i64 indices, got f32");
 }
 
