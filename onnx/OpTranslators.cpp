@@ -252,6 +252,8 @@ rt::Error translateGemm(Translation &translation, const NodeProto &node,
     expression = "(" + expression + ") * " + *alphaText;
   if (hasInput(node, 2) && beta != 0.0) {
     const Value &c = inputValue(translation, node, 2);
+    if (c.type != a.type)
+      return fail("C must have the type of A and B");
     if (!broadcastShapes(*shape, c.shape) ||
         *broadcastShapes(*shape, c.shape) != *shape)
       return fail("C of shape " + formatDims(c.shape) +

@@ -114,6 +114,15 @@ def cases(golden):
                        [tensor("y", ["batch", "seq"])])
     yield "dynamic-inner-axis", dynamic, ["axis 1 is dynamic"], True
 
+    # ONNX's checker leaves Gemm's C type alone (found by onnx-fuzz-short).
+    gemm = model_of(
+        [helper.make_node("Gemm", ["x", "w", "c"], ["y"], name="int_bias")],
+        [tensor("x", ["batch", 4])], [tensor("y", ["batch", 3])],
+        [numpy_helper.from_array(np.ones((4, 3), np.float32), "w"),
+         numpy_helper.from_array(np.ones(3, np.int32), "c")])
+    yield "gemm-int-bias", gemm, ["'int_bias' (Gemm, opset 13)",
+                                  "C must have the type of A and B"], True
+
     half = model_of([helper.make_node("Relu", ["x"], ["y"], name="r")],
                     [tensor("x", [2, 4], TensorProto.FLOAT16)],
                     [tensor("y", [2, 4], TensorProto.FLOAT16)])
