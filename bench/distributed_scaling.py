@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Data-parallel training speed of `nnc train --distributed` on one machine.
 
     /usr/bin/python3 bench/distributed_scaling.py --nnc build/bin/nnc [--rounds 5]

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Side-by-side benchmark of nnc and its peers on the same machine and threads.
 
 For each case it runs `nnc bench --json` on each backend and the peer in the

@@ -9,18 +9,6 @@
 
 namespace nnc::rt {
 
-uint64_t SplitMix64::nextBelow(uint64_t bound) {
-  assert(bound > 0 && "nextBelow needs a positive bound");
-  // Values below `threshold` would make some results more likely than
-  // others; 2^64 mod bound of them are rejected.
-  uint64_t threshold = (0 - bound) % bound;
-  while (true) {
-    uint64_t value = next();
-    if (value >= threshold)
-      return value % bound;
-  }
-}
-
 void fisherYatesShuffle(std::vector<int64_t> &indices, SplitMix64 &rng) {
   for (size_t i = indices.size(); i > 1; --i) {
     size_t j = static_cast<size_t>(rng.nextBelow(i));

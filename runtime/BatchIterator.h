@@ -21,6 +21,7 @@
 
 #include "runtime/Dataset.h"
 #include "runtime/FlatJson.h"
+#include "runtime/SplitMix64.h"
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
 
@@ -29,28 +30,6 @@
 #include <vector>
 
 namespace nnc::rt {
-
-/// SplitMix64 (Steele, Lea and Flood 2014): a tiny 64-bit generator whose
-/// output depends only on its seed, with good enough statistics for
-/// shuffling.
-class SplitMix64 {
-public:
-  explicit SplitMix64(uint64_t seed) : state(seed) {}
-
-  uint64_t next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-
-  /// A uniform integer in [0, bound) without modulo bias (rejection
-  /// sampling); `bound` must be positive (asserted).
-  uint64_t nextBelow(uint64_t bound);
-
-private:
-  uint64_t state;
-};
 
 /// Shuffles `indices` in place with Fisher-Yates driven by `rng`.
 void fisherYatesShuffle(std::vector<int64_t> &indices, SplitMix64 &rng);

@@ -9,16 +9,7 @@
 namespace nnc::rt {
 
 TokenSampler::TokenSampler(const SamplingOptions &options)
-    : options(options), state(options.seed) {}
-
-double TokenSampler::uniform() {
-  // SplitMix64 (Steele, Lea and Flood, 2014).
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
-  return static_cast<double>(z >> 11) * 0x1.0p-53;
-}
+    : options(options), random(options.seed) {}
 
 int64_t TokenSampler::next(const float *logits, int64_t vocabulary) {
   auto value = [&](int64_t token) {
@@ -28,8 +19,9 @@ int64_t TokenSampler::next(const float *logits, int64_t vocabulary) {
   order.resize(static_cast<size_t>(vocabulary));
   std::iota(order.begin(), order.end(), 0);
   // Most likely first; equal logits by token id, so the order is total.
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    return value(a) > value(b);
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    double va = value(a), vb = value(b);
+    return va > vb || (va == vb && a < b);
   });
   if (options.temperature <= 0 || vocabulary == 1)
     return order.front();
@@ -46,7 +38,7 @@ int64_t TokenSampler::next(const float *logits, int64_t vocabulary) {
     weights[i] = std::exp((value(order[i]) - best) / options.temperature);
     total += weights[i];
   }
-  double target = uniform() * total;
+  double target = random.nextUnit() * total;
   for (size_t i = 0; i < kept; ++i) {
     target -= weights[i];
     if (target < 0)

@@ -4,14 +4,16 @@
 // a temperature, cut to the k most likely tokens, then a draw from their
 // softmax. Temperature 0 is greedy: the most likely token, always.
 //
-// The draws come from a seeded SplitMix64 generator with its own conversion
-// to [0, 1) (not <random>'s distributions, whose results differ between
-// standard libraries), so a seed gives the same text on every machine.
+// The draws come from the runtime's seeded SplitMix64 (SplitMix64.h), not
+// <random>'s distributions, whose results differ between standard
+// libraries, so a seed gives the same text on every machine.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef NNC_RUNTIME_TOKENSAMPLER_H
 #define NNC_RUNTIME_TOKENSAMPLER_H
+
+#include "runtime/SplitMix64.h"
 
 #include <cstdint>
 #include <vector>
@@ -35,11 +37,8 @@ public:
   int64_t next(const float *logits, int64_t vocabulary);
 
 private:
-  /// A double uniform in [0, 1) from the next 53 bits of the stream.
-  double uniform();
-
   SamplingOptions options;
-  uint64_t state;
+  SplitMix64 random;
   std::vector<int64_t> order;
   std::vector<double> weights;
 };

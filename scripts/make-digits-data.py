@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Builds examples/data/digits_*.npy from the UCI optical-recognition digits
 that Debian's python3-sklearn ships (sklearn/datasets/data/digits.csv.gz).
 

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Writes the small synthetic data sets of the examples, standard library only:
 xor_{x,y}.npy (the four XOR cases) and sine_{x,y}.npy (256 evenly spaced
 points of y = sin(x) on [-pi, pi]). Usage: make-toy-data.py OUT_DIR

@@ -28,11 +28,6 @@ namespace {
 
 constexpr int64_t kBytes = 256;
 
-bool fail(const std::string &message) {
-  llvm::errs() << "error: " << message << "\n";
-  return false;
-}
-
 /// The input generation feeds: the model's first integer input of shape
 /// [batch, T] that the outputs read (not only the loss).
 const frontend::Argument *
@@ -53,38 +48,38 @@ findIdsInput(const frontend::Program &program,
   return nullptr;
 }
 
-/// Checks the model is a byte-level language model, naming what is not.
-bool checkLanguageModel(const frontend::Program &program,
-                        const frontend::Argument *ids) {
+/// Why the model is not a byte-level language model; empty when it is.
+std::string notALanguageModel(const frontend::Program &program,
+                              const frontend::Argument *ids) {
   if (!ids)
-    return fail(program.fileName +
-                ": generate needs an input of byte ids [B, T] (i32 or i64)");
+    return program.fileName +
+           ": generate needs an input of byte ids [B, T] (i32 or i64)";
   if (program.outputs.empty())
-    return fail(program.fileName + ": generate needs an output of logits");
+    return program.fileName + ": generate needs an output of logits";
   const frontend::Output &output = program.outputs.front();
   const frontend::TensorType &type = program.typeOf(output.value);
   int64_t context = ids->type.shape[1];
   if (type.shape.size() != 3 || type.shape[1] != context ||
       type.shape[2] != kBytes || type.dtype != frontend::DType::F32)
-    return fail(program.fileName + ": output '" + output.name +
-                "' must be f32 logits [B, " + std::to_string(context) +
-                ", 256] over the byte values, got " +
-                rt::dtypeName(toRuntimeDType(type.dtype)) +
-                shape::toString(type.shape));
-  return true;
+    return program.fileName + ": output '" + output.name +
+           "' must be f32 logits [B, " + std::to_string(context) +
+           ", 256] over the byte values, got " +
+           rt::dtypeName(toRuntimeDType(type.dtype)) +
+           shape::toString(type.shape);
+  return "";
 }
 
 } // namespace
 
 ExitCode runGenerate(const GenerateOptions &options) {
   if (options.prompt.empty()) {
-    fail("the prompt is empty: give --prompt some text to continue");
+    reportUserError("the prompt is empty: give --prompt some text to continue");
     return UsageError;
   }
   if (options.tokens < 0 || options.topK < 0 || options.temperature < 0 ||
       !std::isfinite(options.temperature)) {
-    fail("--tokens and --top-k must be at least 0, --temperature a "
-         "finite number at least 0");
+    reportUserError("--tokens and --top-k must be at least 0, --temperature "
+                    "a finite number at least 0");
     return UsageError;
   }
   std::unique_ptr<ModelSession> session =
@@ -94,8 +89,8 @@ ExitCode runGenerate(const GenerateOptions &options) {
   const frontend::Program &program = session->program();
   std::vector<std::string> lossOnly = session->lossOnlyInputs();
   const frontend::Argument *ids = findIdsInput(program, lossOnly);
-  if (!checkLanguageModel(program, ids))
-    return UserError;
+  if (std::string why = notALanguageModel(program, ids); !why.empty())
+    return reportUserError(why);
   int64_t context = ids->type.shape[1];
 
   ParameterStore params;
@@ -109,11 +104,9 @@ ExitCode runGenerate(const GenerateOptions &options) {
     return UserError;
   CompiledGraph::Result *logits =
       graph->findResult("output", program.outputs.front().name);
-  if (!logits) {
-    fail("the compiled model has no output '" + program.outputs.front().name +
-         "'");
-    return UserError;
-  }
+  if (!logits)
+    return reportUserError("the compiled model has no output '" +
+                           program.outputs.front().name + "'");
 
   std::string text = options.prompt;
   if (static_cast<int64_t>(text.size()) > context) {
@@ -127,10 +120,8 @@ ExitCode runGenerate(const GenerateOptions &options) {
 
   rt::Expected<rt::Tensor> window =
       rt::Tensor::create(toRuntimeDType(ids->type.dtype), {1, context});
-  if (!window.ok()) {
-    fail(window.message());
-    return UserError;
-  }
+  if (!window.ok())
+    return reportUserError(window.message());
   std::map<std::string, rt::Tensor> feeds;
   feeds.emplace(ids->name, std::move(*window));
   rt::Tensor &idsTensor = feeds.at(ids->name);

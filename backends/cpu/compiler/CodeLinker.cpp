@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <set>
 
 using namespace llvm;
 
@@ -157,31 +158,24 @@ Expected<std::vector<LinkedTarget>>
 linkExecutableCode(const std::vector<const CpuKernel *> &kernels,
                    const std::vector<CodeTarget> &targets, size_t firstTarget,
                    std::vector<int64_t> &moduleOf) {
-  // Kernels share modules: number each distinct one once.
-  std::map<const ModuleCode *, int64_t> index;
+  // One shared object per target holds every module (linking costs a
+  // linker process each, and loading a dlopen each); kernels share
+  // modules, each linked once, in the order kernels first use them.
+  std::set<const ModuleCode *> seen;
   std::vector<const ModuleCode *> modules;
   bool needsGemm = false;
   moduleOf.clear();
   for (const CpuKernel *kernel : kernels) {
     needsGemm |= kernel->head.kind != ContractionHead::Kind::None;
-    if (!kernel->module) {
-      moduleOf.push_back(-1);
+    moduleOf.push_back(kernel->module ? 0 : -1);
+    if (!kernel->module)
       continue;
-    }
     if (kernel->module->perTarget.size() != targets.size())
       return failure("a kernel was compiled for other targets");
-    auto [it, added] = index.emplace(kernel->module.get(),
-                                     static_cast<int64_t>(modules.size()));
-    if (added)
+    if (seen.insert(kernel->module.get()).second)
       modules.push_back(kernel->module.get());
-    moduleOf.push_back(it->second);
   }
 
-  // One shared object per target holds every module: linking costs a
-  // linker process each, and loading a dlopen each.
-  for (int64_t &module : moduleOf)
-    if (module >= 0)
-      module = 0;
   std::vector<LinkedTarget> linked;
   for (size_t t = firstTarget; t < targets.size(); ++t) {
     LinkedTarget target;

@@ -307,7 +307,7 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
     // of what the kernel is.
     std::vector<std::pair<int64_t, int64_t>> inPlace;
     if (auto pairs = fn->getAttrOfType<DenseI64ArrayAttr>(kInPlaceAttr))
-      for (size_t p = 0; p + 1 < pairs.size(); p += 2)
+      for (int64_t p = 0; p + 1 < pairs.size(); p += 2)
         inPlace.push_back({fn.getNumArguments() + pairs[p], pairs[p + 1]});
     std::string key;
     {

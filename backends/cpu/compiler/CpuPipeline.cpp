@@ -308,8 +308,9 @@ void addPackedWrappers(llvm::Module &module, ArrayRef<KernelVariant> variants) {
     llvm::Value *list = packed->getArg(0);
     SmallVector<llvm::Value *> args;
     for (auto [index, arg] : llvm::enumerate(fn->args())) {
+      size_t position = index;
       auto same = llvm::find_if(variant.sameBuffers, [&](const auto &pair) {
-        return pair.first == index;
+        return pair.first == position;
       });
       if (same != variant.sameBuffers.end()) {
         args.push_back(args[same->second]);
