@@ -239,6 +239,20 @@ OpResult layerNormRule(OpCall &call) {
                    ops[0].dtype);
 }
 
+OpResult attentionRule(OpCall &call) {
+  if (std::string err = checkAllFloat(call); !err.empty())
+    return failure(err);
+  if (std::string err = checkSameDType(call); !err.empty())
+    return failure(err);
+  if (floatAttr(call, "scale") < 0)
+    return failure("scale must not be negative (0: 1 / sqrt(d))");
+  const std::vector<TensorType> &ops = call.operands;
+  const shape::Shape *mask = ops.size() > 3 ? &ops[3].shape : nullptr;
+  return fromShape(
+      shape::attention(ops[0].shape, ops[1].shape, ops[2].shape, mask),
+      ops[0].dtype);
+}
+
 OpResult dropoutRule(OpCall &call) {
   double rate = floatAttr(call, "rate");
   if (!(rate >= 0 && rate < 1))

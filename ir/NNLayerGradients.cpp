@@ -1,9 +1,9 @@
 //===- NNLayerGradients.cpp - Gradient rules of layer ops -----------------===//
 //
-// The vector-Jacobian products of conv2d, pooling, batch_norm and dropout
-// (GradientOpInterface::buildGradient). Each forwards its attributes, as the
-// forward op spells them, to its backward ops; shape attributes spell the
-// dynamic batch as -1.
+// The vector-Jacobian products of conv2d, pooling, batch_norm, layer_norm,
+// attention and dropout (GradientOpInterface::buildGradient). Each forwards its
+// attributes, as the forward op spells them, to its backward ops; shape
+// attributes spell the dynamic batch as -1.
 //
 //===----------------------------------------------------------------------===//
 
@@ -96,6 +96,24 @@ LogicalResult LayerNormOp::buildGradient(OpBuilder &builder,
 
 // Built by LayerNormOp's rule, never differentiated itself.
 NNC_NO_GRADIENT_RULE(LayerNormGradOp)
+
+LogicalResult ScaledDotProductAttentionOp::buildGradient(
+    OpBuilder &builder, ValueRange resultGrads,
+    SmallVectorImpl<Value> &operandGrads) {
+  // The mask (operand 3) gets none: it hides keys, it is not learned.
+  if (Value dy = beginGradientRule(*this, resultGrads, operandGrads)) {
+    auto grad = builder.create<ScaledDotProductAttentionGradOp>(
+        getLoc(), getQ(), getK(), getV(), getResult(), dy, getMask(),
+        getCausalAttr(), getScaleAttr());
+    operandGrads[0] = grad.getDq();
+    operandGrads[1] = grad.getDk();
+    operandGrads[2] = grad.getDv();
+  }
+  return success();
+}
+
+// Built by ScaledDotProductAttentionOp's rule, never differentiated itself.
+NNC_NO_GRADIENT_RULE(ScaledDotProductAttentionGradOp)
 
 LogicalResult DropoutOp::buildGradient(OpBuilder &builder,
                                        ValueRange resultGrads,

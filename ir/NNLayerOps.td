@@ -219,6 +219,91 @@ def NN_LayerNormGradOp : NN_InferredOp<"layer_norm_grad",
   }];
 }
 
+// Attention as one op, so that the cpu backend can run it blocked over keys
+// and never keep a [queries, keys] matrix per head for the backward pass.
+def NN_ScaledDotProductAttentionOp
+    : NN_InferredOp<"scaled_dot_product_attention",
+                    [SameOperandsAndResultElementType]> {
+  let nnDsl = [NN_Dsl<"scaled_dot_product_attention", "attentionRule", 3, 4, [
+      NN_DslAttr<"causal", "Bool", "0">,
+      NN_DslAttr<"scale", "Float", "0">]>];
+  let summary = "scaled dot-product attention (PyTorch 2's F.scaled_dot_product_attention)";
+  let description = [{
+    `softmax(scale * q @ kT + mask) @ v` over the last two axes, for
+    queries `q` `[..., t, d]`, keys `k` `[..., s, d]` and values `v`
+    `[..., s, dv]` with the same leading axes; the result is `[..., t, dv]`.
+    `mask`, optional, is added to the scores and broadcasts to
+    `[..., t, s]` (0 to keep a key, -inf to hide it); no gradient flows to
+    it. With `causal`, query i sees keys j <= i only (the upper-left
+    aligned triangle, as PyTorch's `is_causal`). `scale` 0, the default,
+    means `1 / sqrt(d)`. A query whose every key is hidden gets 0, not NaN.
+
+    Example:
+
+    ```mlir
+    %y = nn.scaled_dot_product_attention %q, %k, %v causal true
+        : tensor<?x4x64x32xf32>, tensor<?x4x64x32xf32>, tensor<?x4x64x32xf32>
+        -> tensor<?x4x64x32xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$q, NN_FloatTensor:$k,
+                       NN_FloatTensor:$v, Optional<NN_FloatTensor>:$mask,
+                       DefaultValuedAttr<BoolAttr, "false">:$causal,
+                       DefaultValuedAttr<F64Attr, "0.0">:$scale);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $q `,` $k `,` $v (`,` $mask^)? (`causal` $causal^)? (`scale` $scale^)?
+    attr-dict `:` type($q) `,` type($k) `,` type($v) (`,` type($mask)^)?
+    `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// The factor of the scores: `scale`, or 1 / sqrt(d) when it is 0.
+    double getEffectiveScale();
+  }];
+}
+
+// Declared beside its forward op: the two share the scores' definition.
+def NN_ScaledDotProductAttentionGradOp
+    : NN_InferredOp<"scaled_dot_product_attention_grad",
+                    [SameOperandsAndResultElementType,
+                     AllTypesMatch<["out", "dout"]>]> {
+  let summary = "gradient of scaled_dot_product_attention";
+  let description = [{
+    Gives `(dq, dk, dv)` for the forward op's operands and attributes, its
+    result `out` and the result's gradient `dout`. The probabilities are
+    recomputed from `q`, `k` and the mask block by block, so the forward
+    pass keeps nothing but `out`: with `P` the softmax and
+    `D = rowsum(dout * out)`, `dv = PT @ dout`,
+    `dS = P * (dout @ vT - D)`, `dq = scale * dS @ k` and
+    `dk = scale * dST @ q`.
+
+    Example:
+
+    ```mlir
+    %dq, %dk, %dv = nn.scaled_dot_product_attention_grad %q, %k, %v, %y, %dy
+        causal true
+        : tensor<?x4x64x32xf32>, tensor<?x4x64x32xf32>, tensor<?x4x64x32xf32>,
+          tensor<?x4x64x32xf32>, tensor<?x4x64x32xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$q, NN_FloatTensor:$k,
+                       NN_FloatTensor:$v, NN_FloatTensor:$out,
+                       NN_FloatTensor:$dout, Optional<NN_FloatTensor>:$mask,
+                       DefaultValuedAttr<BoolAttr, "false">:$causal,
+                       DefaultValuedAttr<F64Attr, "0.0">:$scale);
+  let results = (outs NN_FloatTensor:$dq, NN_FloatTensor:$dk,
+                      NN_FloatTensor:$dv);
+  let assemblyFormat = [{
+    $q `,` $k `,` $v `,` $out `,` $dout (`,` $mask^)? (`causal` $causal^)?
+    (`scale` $scale^)? attr-dict `:` type($q) `,` type($k) `,` type($v) `,`
+    type($out) `,` type($dout) (`,` type($mask)^)?
+  }];
+  let extraClassDeclaration = [{
+    /// The factor of the scores: `scale`, or 1 / sqrt(d) when it is 0.
+    double getEffectiveScale();
+  }];
+}
+
 // A training step counter, a scalar tensor<i64> counting from 1. Its type is
 // implied in the assembly.
 def NN_StepTensor : 0DTensorOf<[I64]>,

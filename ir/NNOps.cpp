@@ -8,6 +8,7 @@
 #include "ir/NNOps.h"
 
 #include "ir/NNTypeInference.h"
+#include "ir/ShapeRules.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -49,6 +50,22 @@ LogicalResult nnc::nn::detail::verifyStaticExceptBatch(Operation *op) {
 //===----------------------------------------------------------------------===//
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValueAttr(); }
+
+//===----------------------------------------------------------------------===//
+// Derived attributes
+//===----------------------------------------------------------------------===//
+
+double ScaledDotProductAttentionOp::getEffectiveScale() {
+  return nnc::shape::attentionScale(
+      getScale().convertToDouble(),
+      cast<RankedTensorType>(getQ().getType()).getShape().back());
+}
+
+double ScaledDotProductAttentionGradOp::getEffectiveScale() {
+  return nnc::shape::attentionScale(
+      getScale().convertToDouble(),
+      cast<RankedTensorType>(getQ().getType()).getShape().back());
+}
 
 #define GET_OP_CLASSES
 #include "ir/NNOps.cpp.inc"

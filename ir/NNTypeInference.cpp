@@ -382,6 +382,50 @@ LogicalResult LayerNormGradOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+/// The mask operand's shape, when there is one.
+static FailureOr<std::optional<shape::Shape>>
+attentionMaskShape(InferContext &ctx, Value mask) {
+  if (!mask)
+    return std::optional<shape::Shape>();
+  auto t = ctx.tensor(mask.getType(), "mask");
+  if (failed(t))
+    return failure();
+  return std::optional<shape::Shape>(toShape(*t));
+}
+
+LogicalResult ScaledDotProductAttentionOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<ScaledDotProductAttentionOp>(loc);
+  auto s = ctx.shapes({adaptor.getQ(), adaptor.getK(), adaptor.getV()},
+                      {"q", "k", "v"});
+  auto mask = attentionMaskShape(ctx, adaptor.getMask());
+  if (failed(s) || failed(mask))
+    return failure();
+  return ctx.push(
+      shape::attention((*s)[0], (*s)[1], (*s)[2], *mask ? &**mask : nullptr),
+      adaptor.getQ(), types);
+}
+
+LogicalResult ScaledDotProductAttentionGradOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  auto ctx = contextFor<ScaledDotProductAttentionGradOp>(loc);
+  auto s = ctx.shapes({adaptor.getQ(), adaptor.getK(), adaptor.getV(),
+                       adaptor.getOut(), adaptor.getDout()},
+                      {"q", "k", "v", "out", "dout"});
+  auto mask = attentionMaskShape(ctx, adaptor.getMask());
+  if (failed(s) || failed(mask))
+    return failure();
+  if (failed(ctx.push(shape::attentionGrad((*s)[0], (*s)[1], (*s)[2], (*s)[3],
+                                           (*s)[4], *mask ? &**mask : nullptr),
+                      adaptor.getQ(), types)))
+    return failure();
+  types.push_back(adaptor.getK().getType());
+  types.push_back(adaptor.getV().getType());
+  return success();
+}
+
 LogicalResult DropoutOp::inferReturnTypes(MLIRContext *,
                                           std::optional<Location> loc,
                                           Adaptor adaptor,

@@ -10,6 +10,7 @@
 #include "ir/ShapeRules.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace nnc::shape {
@@ -563,6 +564,45 @@ ShapeResult layerNorm(const Shape &input, const Shape &gamma,
   return ShapeResult::success(input);
 }
 
+ShapeResult attention(const Shape &q, const Shape &k, const Shape &v,
+                      const Shape *mask) {
+  if (std::string e = validateAll({&q, &k, &v}); !e.empty())
+    return ShapeResult::failure(e);
+  if (q.size() < 2 || k.size() != q.size() || v.size() != q.size())
+    return ShapeResult::failure(
+        "scaled_dot_product_attention needs q, k and v of one rank, at least "
+        "2; got " +
+        toString(q) + ", " + toString(k) + " and " + toString(v));
+  size_t rank = q.size();
+  if (!std::equal(q.begin(), q.end() - 2, k.begin()) ||
+      !std::equal(q.begin(), q.end() - 2, v.begin()))
+    return ShapeResult::failure(
+        "scaled_dot_product_attention q " + toString(q) + ", k " + toString(k) +
+        " and v " + toString(v) + " must have the same leading dimensions");
+  if (q[rank - 1] != k[rank - 1])
+    return ShapeResult::failure("scaled_dot_product_attention q " +
+                                toString(q) + " and k " + toString(k) +
+                                " must have the same last dimension");
+  if (k[rank - 2] != v[rank - 2])
+    return ShapeResult::failure("scaled_dot_product_attention k " +
+                                toString(k) + " and v " + toString(v) +
+                                " must have as many rows (keys)");
+  if (mask) {
+    if (std::string e = validate(*mask); !e.empty())
+      return ShapeResult::failure(e);
+    Shape scores(q.begin(), q.end() - 1);
+    scores.push_back(k[rank - 2]);
+    ShapeResult both = broadcast(*mask, scores);
+    if (!both.ok() || both.shape != scores)
+      return ShapeResult::failure(
+          "scaled_dot_product_attention mask " + toString(*mask) +
+          " does not broadcast to the scores " + toString(scores));
+  }
+  Shape out(q.begin(), q.end() - 1);
+  out.push_back(v[rank - 1]);
+  return finish(std::move(out));
+}
+
 ShapeResult batchNorm(const Shape &input, const Shape &gamma, const Shape &beta,
                       const Shape &mean, const Shape &var) {
   if (std::string e = validateAll({&input, &gamma, &beta, &mean, &var});
@@ -795,6 +835,23 @@ ShapeResult layerNormGrad(const Shape &input, const Shape &gamma,
     return ShapeResult::failure(e);
   return matchGrad("layer_norm_grad", layerNorm(input, gamma, gamma), grad,
                    input);
+}
+
+double attentionScale(double scale, int64_t depth) {
+  return scale != 0 ? scale : 1.0 / std::sqrt(static_cast<double>(depth));
+}
+
+ShapeResult attentionGrad(const Shape &q, const Shape &k, const Shape &v,
+                          const Shape &out, const Shape &grad,
+                          const Shape *mask) {
+  if (std::string e = validateAll({&out, &grad}); !e.empty())
+    return ShapeResult::failure(e);
+  ShapeResult forward = attention(q, k, v, mask);
+  if (forward.ok() && forward.shape != out)
+    return ShapeResult::failure(
+        "scaled_dot_product_attention_grad out " + toString(out) +
+        " does not match the forward result " + toString(forward.shape));
+  return matchGrad("scaled_dot_product_attention_grad", forward, grad, q);
 }
 
 ShapeResult batchNormGrad(const Shape &input, const Shape &gamma,

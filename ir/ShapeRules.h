@@ -119,6 +119,17 @@ ShapeResult batchNorm(const Shape &input, const Shape &gamma,
 ShapeResult layerNorm(const Shape &input, const Shape &gamma,
                       const Shape &beta);
 
+/// scaled_dot_product_attention: q [..., t, d], k [..., s, d] and v
+/// [..., s, dv] of one rank (at least 2) with equal leading dimensions, and
+/// an optional `mask` (null: none) that broadcasts to the scores [..., t, s];
+/// the result is [..., t, dv].
+ShapeResult attention(const Shape &q, const Shape &k, const Shape &v,
+                      const Shape *mask);
+
+/// The factor scaled_dot_product_attention multiplies the scores by: its
+/// `scale` attribute, or 1 / sqrt(depth) when that is 0 (the default).
+double attentionScale(double scale, int64_t depth);
+
 /// gather along `axis`: x[:axis] + indices + x[axis+1:].
 ShapeResult gather(const Shape &input, const Shape &indices, int64_t axis);
 
@@ -201,6 +212,13 @@ ShapeResult batchNormGrad(const Shape &input, const Shape &gamma,
 /// dbeta have gamma's shape.
 ShapeResult layerNormGrad(const Shape &input, const Shape &gamma,
                           const Shape &grad);
+
+/// scaled_dot_product_attention_grad: attention's checks and `out` and
+/// `grad` equal to its result; the result is dq's shape, `q` (dk and dv
+/// have k's and v's).
+ShapeResult attentionGrad(const Shape &q, const Shape &k, const Shape &v,
+                          const Shape &out, const Shape &grad,
+                          const Shape *mask);
 
 /// softmax_cross_entropy_grad: softmaxCrossEntropy's checks and a scalar
 /// `dloss`; the result is `logits`.

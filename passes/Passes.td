@@ -79,11 +79,25 @@ def SimplifyPass : Pass<"nn-simplify"> {
       dropped;
     - `x * -1`, `-1 * x` and `x / -1` become `neg(x)`, and `x + neg(y)`,
       `neg(y) + x` and `x - neg(y)` become `x - y` and `x + y`; each only
-      when no broadcasting changes the result's shape.
+      when no broadcasting changes the result's shape;
+    - attention written out, `matmul(softmax(q @ kT * c + mask), v)`,
+      becomes `nn.scaled_dot_product_attention %q, %k, %v, %mask scale c`
+      (passes/AttentionFusion.cpp): the factor a splat constant, written
+      `* c`, `c *` or `/ c`, or left out (scale 1); the mask optional, on
+      either side of the add, and computed from no trainable parameter
+      (the fused op gives it no gradient, so a learned bias stays as
+      written); kT as a transpose_rhs flag or any tensor (k becomes its
+      last-two-axes transpose); the softmax over the last axis; q, k and v
+      of one rank with the same leading dimensions; and nothing else using
+      the scores or the probabilities. Since nn-simplify runs before
+      nn-autodiff, the backward pass then uses the fused gradient op.
 
-    Values are unchanged by every rewrite except the log-softmax one, whose
-    result is more accurate. Ops left unused are erased. Run
-    `canonicalize` and `cse` around it (the nn-optimize pipeline does).
+    Values are unchanged by every rewrite except two: the log-softmax
+    result is more accurate, and fused attention rounds in another order
+    and gives 0, not NaN, in a row whose every key is masked with -inf.
+    `--no-simplify` (or `nn-optimize{simplify=false}`) keeps the graph as
+    written. Ops left unused are erased. Run `canonicalize` and `cse`
+    around it (the nn-optimize pipeline does).
 
     Example:
 

@@ -266,4 +266,5 @@ void nnc::populateSimplifyPatterns(RewritePatternSet &patterns) {
                CollapseBroadcastChain, DropUnitReshapeBeforeBroadcast,
                MinusOneToNeg<nn::MulOp>, MinusOneToNeg<nn::DivOp>,
                AddOfNegToSub, SubOfNegToAdd>(patterns.getContext());
+  populateAttentionFusionPatterns(patterns);
 }

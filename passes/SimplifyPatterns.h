@@ -19,10 +19,26 @@ namespace nnc {
 /// unit axes before a broadcast_to is dropped; x * -1, -1 * x and x / -1
 /// become neg(x); x + neg(y), neg(y) + x and x - neg(y) become x - y and
 /// x + y. None fires where broadcasting would make the rewritten op's
-/// result type differ from the original's. Only log_softmax changes values
-/// (it is more accurate). The folders and canonicalisation patterns of the
-/// ops are not included: run `canonicalize` for those.
+/// result type differ from the original's. Only log_softmax (more accurate)
+/// and attention change values. Attention written out by hand becomes one
+/// op (populateAttentionFusionPatterns). The folders and canonicalisation
+/// patterns of the ops are not included: run `canonicalize` for those.
 void populateSimplifyPatterns(mlir::RewritePatternSet &patterns);
+
+/// Adds the rewrite (passes/AttentionFusion.cpp) of
+/// `matmul(softmax(q @ kT * c + mask), v)` into
+/// `nn.scaled_dot_product_attention %q, %k, %v, %mask scale c`: the factor
+/// may be left out (scale 1), written `c * s` or `s / c` with c a splat
+/// float constant, and the mask left out or added on either side; k is the
+/// scores matmul's rhs as it is with transpose_rhs, else a new transpose of
+/// its last two axes (canonicalize merges it into the transpose before).
+/// It fires only where nothing else uses the scores, scaled or masked
+/// scores or probabilities, the softmax runs over the last axis, q, k and v
+/// have one rank and the same leading dimensions, and the mask depends on
+/// no trainable parameter (the fused op gives it no gradient; inputs count
+/// as data). `causal` stays false. Values change by rounding, and in a row
+/// every key of which is masked with -inf: NaN written out, 0 fused.
+void populateAttentionFusionPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace nnc
 

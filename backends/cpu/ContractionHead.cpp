@@ -4,6 +4,7 @@
 
 #include "backends/cpu/OneRowBlocks.h"
 
+#include "backends/cpu/gemm/Attention.h"
 #include "backends/cpu/gemm/Conv2d.h"
 #include "backends/cpu/gemm/Gemm.h"
 #include "backends/cpu/gemm/Gemv.h"
@@ -14,6 +15,7 @@ namespace nnc::cpu {
 void runContractionHead(const ContractionHead &head,
                         const GemmKernels &kernels, void *const *buffers,
                         float *out, int64_t first, int64_t last) {
+  // Attention names its operands in attentionBuffers instead.
   const float *lhs = static_cast<const float *>(buffers[head.lhs]);
   const float *rhs = static_cast<const float *>(buffers[head.rhs]);
   switch (head.kind) {
@@ -88,6 +90,23 @@ void runContractionHead(const ContractionHead &head,
   case ContractionHead::Kind::MaxPool2dGrad:
     maxPool2dGrad(head.conv, lhs, rhs, out, first, last);
     return;
+  case ContractionHead::Kind::Attention:
+  case ContractionHead::Kind::AttentionGrad: {
+    auto buffer = [&](ContractionHead::AttentionBuffer which) {
+      int64_t index = head.attentionBuffers[which];
+      return index < 0 ? nullptr : static_cast<float *>(buffers[index]);
+    };
+    using B = ContractionHead;
+    if (head.kind == ContractionHead::Kind::Attention)
+      attentionForward(kernels, head.attention, buffer(B::Q), buffer(B::K),
+                       buffer(B::V), buffer(B::Mask), out, first, last);
+    else
+      attentionBackward(kernels, head.attention, buffer(B::Q), buffer(B::K),
+                        buffer(B::V), buffer(B::Mask), buffer(B::Out),
+                        buffer(B::DOut), buffer(B::DQ), buffer(B::DK),
+                        buffer(B::DV), first, last);
+    return;
+  }
   }
 }
 

@@ -14,6 +14,7 @@
 #include "nnc/PluginABI.h"
 
 #include "backends/cpu/CpuCode.h"
+#include "backends/cpu/gemm/Attention.h"
 #include "backends/cpu/gemm/Conv2d.h"
 #include "backends/cpu/gemm/Gemm.h"
 
@@ -63,7 +64,9 @@ struct DataCheck {
 /// conv2d_grad_input; filters of conv2d_grad_weight) from whole buffers, so
 /// every split gives bitwise the same H. f32 max_pool2d (x in lhs) and
 /// max_pool2d_grad (x, dy) run the same way, by images, through gemm/Pool2d.h
-/// with their window in `conv`.
+/// with their window in `conv`; scaled_dot_product_attention and its
+/// gradient by heads, through gemm/Attention.h, with their buffers in
+/// `attentionBuffers` (the gradient's three results among them).
 struct ContractionHead {
   enum class Kind {
     None,
@@ -72,7 +75,9 @@ struct ContractionHead {
     Conv2dGradInput,
     Conv2dGradWeight,
     MaxPool2d,
-    MaxPool2dGrad
+    MaxPool2dGrad,
+    Attention,
+    AttentionGrad
   };
   Kind kind = Kind::None;
   /// Kernel buffers of the operands (matmul lhs/rhs; conv x/w; grad input
@@ -103,6 +108,12 @@ struct ContractionHead {
   std::vector<int64_t> lhsIndex, rhsIndex;
   /// Convolutions.
   Conv2dShape conv;
+  /// Attention: rows are heads. Kernel buffers of q, k, v and the mask (-1:
+  /// none), then for the gradient of out, dout, dq, dk and dv; the
+  /// forward's result is H.
+  AttentionShape attention;
+  std::vector<int64_t> attentionBuffers;
+  enum AttentionBuffer : size_t { Q, K, V, Mask, Out, DOut, DQ, DK, DV };
 };
 
 /// Computes rows [first, last) of `head`'s H into `out` (laid out as the

@@ -10,6 +10,7 @@
 
 #include "backends/ref/RefSteps.h"
 
+#include "backends/ref/kernels/Attention.h"
 #include "backends/ref/kernels/Conv.h"
 #include "backends/ref/kernels/ConvGrad.h"
 #include "backends/ref/kernels/Dropout.h"
@@ -138,6 +139,15 @@ BatchNormStepAttrs batchNormAttrs(AttrReader &r) {
 }
 
 LayerNormAttrs layerNormAttrs(AttrReader &r) { return {r.real("eps")}; }
+AttentionAttrs attentionAttrs(AttrReader &r) {
+  return {r.flag("causal"), r.real("scale")};
+}
+/// The optional operand at `index`, when it was given.
+std::optional<rt::ConstTensorView> optionalInput(const In &in, size_t index) {
+  if (in.size() > index)
+    return in[index];
+  return std::nullopt;
+}
 
 DropoutAttrs dropoutAttrs(AttrReader &r) {
   DropoutAttrs attrs;
@@ -269,10 +279,7 @@ void addLayerRows(std::vector<StepRow> &rows) {
   rows.push_back(row<Conv2dAttrs>(
       "nn.conv2d", {2, 3, 1}, conv2dAttrs,
       [](const Conv2dAttrs &attrs, const In &in, const Out &out) {
-        std::optional<rt::ConstTensorView> bias;
-        if (in.size() > 2)
-          bias = in[2];
-        return conv2d(in[0], in[1], bias, attrs, out[0]);
+        return conv2d(in[0], in[1], optionalInput(in, 2), attrs, out[0]);
       }));
   rows.push_back(row<Pool2dAttrs>(
       "nn.max_pool2d", fixed(1), maxPoolAttrs,
@@ -300,6 +307,12 @@ void addLayerRows(std::vector<StepRow> &rows) {
         if (rt::Error error = copyBytes(in[3], out[1]); !error.ok())
           return error;
         return copyBytes(in[4], out[2]);
+      }));
+  rows.push_back(row<AttentionAttrs>(
+      "nn.scaled_dot_product_attention", {3, 4, 1}, attentionAttrs,
+      [](const AttentionAttrs &attrs, const In &in, const Out &out) {
+        return attention(in[0], in[1], in[2], optionalInput(in, 3), attrs,
+                         out[0]);
       }));
   rows.push_back(row<LayerNormAttrs>(
       "nn.layer_norm", fixed(3), layerNormAttrs,
@@ -401,6 +414,13 @@ void addGradientRows(std::vector<StepRow> &rows) {
         return avgPool2dGrad(in[0], attrs, out[0]);
       }));
   // Outputs dx, dgamma, dbeta.
+  rows.push_back(row<AttentionAttrs>(
+      "nn.scaled_dot_product_attention_grad", {5, 6, 3}, attentionAttrs,
+      [](const AttentionAttrs &attrs, const In &in, const Out &out) {
+        return attentionGrad(in[0], in[1], in[2], in[3], in[4],
+                             optionalInput(in, 5), attrs, out[0], out[1],
+                             out[2]);
+      }));
   rows.push_back(row<LayerNormAttrs>(
       "nn.layer_norm_grad", fixed(3, 3), layerNormAttrs,
       [](const LayerNormAttrs &attrs, const In &in, const Out &out) {

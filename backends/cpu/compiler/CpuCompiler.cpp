@@ -26,6 +26,7 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/xxhash.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
@@ -77,6 +78,15 @@ int64_t headChunkRows(const ContractionHead &head) {
   if (head.kind == ContractionHead::Kind::Conv2dGradWeight && rows < 32 &&
       !conv2dGradWeightDirectFits(head.conv, 0, (rows + 1) / 2))
     return rows;
+  // Heads of attention are independent and alike: chunks of about a
+  // million flops let any number of threads share them.
+  if (head.kind == ContractionHead::Kind::Attention ||
+      head.kind == ContractionHead::Kind::AttentionGrad) {
+    const AttentionShape &a = head.attention;
+    int64_t flopsPerHead =
+        std::max<int64_t>(1, 2 * a.queries * a.keys * (a.depth + a.valueDepth));
+    return std::clamp<int64_t>((int64_t(1) << 20) / flopsPerHead, 1, rows);
+  }
   int64_t chunks = rows >= 256 ? 4 : 2;
   int64_t chunk = (rows + chunks - 1) / chunks;
   if (head.kind == ContractionHead::Kind::Matmul && head.lhsIndex.empty()) {
@@ -87,9 +97,20 @@ int64_t headChunkRows(const ContractionHead &head) {
   return std::max<int64_t>(1, chunk);
 }
 
+/// True when `fn`'s result `result` is written by the head itself: H (the
+/// head's first result) at `outResult`, or another result of a head that
+/// has several (planHead makes such a kernel return them all, in order).
+bool headWrites(func::FuncOp fn, Operation *headOp, int64_t outResult,
+                size_t result) {
+  Value value = fn.getBody().front().getTerminator()->getOperand(result);
+  return static_cast<int64_t>(result) == outResult ||
+         (headOp->getNumResults() > 1 && value.getDefiningOp() == headOp);
+}
+
 /// The kernel without its head: `fn`'s arguments plus H as a last argument,
-/// and `fn`'s results but the first that is H itself (its index goes to
-/// `outResult`, -1 if none), which the head writes directly.
+/// and `fn`'s results but those the head writes directly: the first that is
+/// H itself (its index goes to `outResult`, -1 if none) and the other
+/// results of a head that has several.
 func::FuncOp buildTail(func::FuncOp fn, Operation *headOp, size_t index,
                        int64_t &outResult) {
   Block &body = fn.getBody().front();
@@ -105,7 +126,7 @@ func::FuncOp buildTail(func::FuncOp fn, Operation *headOp, size_t index,
   argTypes.push_back(h.getType());
   SmallVector<Type> resultTypes;
   for (auto [i, value] : llvm::enumerate(ret.getOperands()))
-    if (static_cast<int64_t>(i) != outResult)
+    if (!headWrites(fn, headOp, outResult, i))
       resultTypes.push_back(value.getType());
   OpBuilder b(fn.getContext());
   b.setInsertionPointAfter(fn);
@@ -123,7 +144,7 @@ func::FuncOp buildTail(func::FuncOp fn, Operation *headOp, size_t index,
       b.clone(op, mapping);
   SmallVector<Value> results;
   for (auto [i, value] : llvm::enumerate(ret.getOperands()))
-    if (static_cast<int64_t>(i) != outResult)
+    if (!headWrites(fn, headOp, outResult, i))
       results.push_back(mapping.lookup(value));
   b.create<func::ReturnOp>(fn.getLoc(), results);
   return tail;
@@ -364,7 +385,7 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
         kernel->jitBuffers.push_back(a);
       kernel->jitBuffers.push_back(-1);
       for (int64_t r = 0; r < static_cast<int64_t>(fn.getNumResults()); ++r)
-        if (r != outResult)
+        if (!headWrites(fn, head->op, outResult, static_cast<size_t>(r)))
           kernel->jitBuffers.push_back(numArgs + r);
     }
     // The in-place pairs as the JIT-compiled function's buffers see them:

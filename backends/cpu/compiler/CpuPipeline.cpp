@@ -195,6 +195,7 @@ void allowReassociatedReductions(ModuleOp module) {
 LogicalResult convertNNToLinalg(ModuleOp module) {
   MLIRContext *context = module.getContext();
   RewritePatternSet patterns(context);
+  populateNNToLinalgAttentionPatterns(patterns);
   populateNNToLinalgElementwisePatterns(patterns);
   populateNNToLinalgTensorPatterns(patterns);
   populateNNToLinalgContractionPatterns(patterns);

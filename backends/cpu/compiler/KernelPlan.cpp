@@ -11,6 +11,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <algorithm>
+#include <type_traits>
 
 using namespace mlir;
 using namespace nnc;
@@ -373,12 +374,94 @@ std::optional<HeadPlan> planMaxPool(PoolOp op, ContractionHead::Kind kind,
   return plan;
 }
 
+/// scaled_dot_product_attention or its gradient by heads (the product of
+/// the axes before the last two). Buffers are function argument numbers;
+/// the gradient's results follow the arguments (planHead checks that the
+/// kernel returns them in order).
+template <typename AttentionOp>
+std::optional<HeadPlan> planAttention(AttentionOp op,
+                                      ContractionHead::Kind kind) {
+  HeadPlan plan;
+  ContractionHead &head = plan.head;
+  head.kind = kind;
+  RankedTensorType q = tensorTypeOf(op.getQ());
+  RankedTensorType k = tensorTypeOf(op.getK());
+  RankedTensorType v = tensorTypeOf(op.getV());
+  int64_t rank = q.getRank();
+  AttentionShape &shape = head.attention;
+  shape.queries = q.getDimSize(rank - 2);
+  shape.depth = q.getDimSize(rank - 1);
+  shape.keys = k.getDimSize(rank - 2);
+  shape.valueDepth = v.getDimSize(rank - 1);
+  shape.heads =
+      q.getNumElements() / std::max<int64_t>(1, shape.queries * shape.depth);
+  shape.scale = static_cast<float>(op.getEffectiveScale());
+  shape.causal = op.getCausal();
+  head.rows = shape.heads;
+  head.rowElements = shape.queries * (kind == ContractionHead::Kind::Attention
+                                          ? shape.valueDepth
+                                          : shape.depth);
+  using B = ContractionHead;
+  head.attentionBuffers.assign(B::DV + 1, -1);
+  head.attentionBuffers[B::Q] = argumentOf(op.getQ());
+  head.attentionBuffers[B::K] = argumentOf(op.getK());
+  head.attentionBuffers[B::V] = argumentOf(op.getV());
+  if (Value mask = op.getMask()) {
+    // The mask's element strides over the scores [..., t, s], 0 along the
+    // axes it broadcasts, give each head's offset and the row and column
+    // strides.
+    head.attentionBuffers[B::Mask] = argumentOf(mask);
+    ArrayRef<int64_t> maskShape = tensorTypeOf(mask).getShape();
+    std::vector<int64_t> strides(static_cast<size_t>(rank), 0);
+    int64_t stride = 1;
+    for (size_t d = maskShape.size(); d-- > 0;) {
+      size_t axis = static_cast<size_t>(rank) - maskShape.size() + d;
+      strides[axis] = maskShape[d] == 1 ? 0 : stride;
+      stride *= maskShape[d];
+    }
+    shape.maskRowStride = strides[static_cast<size_t>(rank - 2)];
+    shape.maskColumnStride = strides[static_cast<size_t>(rank - 1)];
+    ArrayRef<int64_t> leading = q.getShape().drop_back(2);
+    shape.maskHeadOffset.assign(static_cast<size_t>(shape.heads), 0);
+    for (int64_t h = 0; h < shape.heads; ++h) {
+      int64_t rest = h, offset = 0;
+      for (size_t d = leading.size(); d-- > 0;) {
+        offset += (rest % leading[d]) * strides[d];
+        rest /= leading[d];
+      }
+      shape.maskHeadOffset[static_cast<size_t>(h)] = offset;
+    }
+  }
+  if constexpr (std::is_same_v<AttentionOp,
+                               nn::ScaledDotProductAttentionGradOp>) {
+    head.attentionBuffers[B::Out] = argumentOf(op.getOut());
+    head.attentionBuffers[B::DOut] = argumentOf(op.getDout());
+    int64_t results =
+        op->template getParentOfType<func::FuncOp>().getNumArguments();
+    head.attentionBuffers[B::DQ] = results;
+    head.attentionBuffers[B::DK] = results + 1;
+    head.attentionBuffers[B::DV] = results + 2;
+  }
+  // Each head reads whole matrices of every operand (the arguments before
+  // the gradient's results).
+  for (size_t i = 0; i <= B::DOut; ++i)
+    if (head.attentionBuffers[i] >= 0)
+      plan.wholeArgs.push_back(head.attentionBuffers[i]);
+  return plan;
+}
+
 std::optional<HeadPlan> planHeadOp(Operation *op) {
   for (Value operand : op->getOperands())
     if (!isF32(operand) || argumentOf(operand) < 0)
       return std::nullopt;
+  if (auto attention = dyn_cast<nn::ScaledDotProductAttentionGradOp>(op))
+    return isF32(op->getResult(0))
+               ? planAttention(attention, ContractionHead::Kind::AttentionGrad)
+               : std::nullopt;
   if (op->getNumResults() != 1 || !isF32(op->getResult(0)))
     return std::nullopt;
+  if (auto attention = dyn_cast<nn::ScaledDotProductAttentionOp>(op))
+    return planAttention(attention, ContractionHead::Kind::Attention);
   if (auto matmul = dyn_cast<nn::MatmulOp>(op))
     return planMatmul(matmul);
   if (auto pool = dyn_cast<nn::MaxPool2dOp>(op))
@@ -501,6 +584,12 @@ std::optional<HeadPlan> nnc::cpu::planHead(func::FuncOp fn) {
       continue;
     std::optional<HeadPlan> plan = planHeadOp(&op);
     if (!plan || plan->head.rows < 1 || plan->head.rowElements < 1)
+      return std::nullopt;
+    // A head with several results writes them all itself: the kernel must
+    // be that op alone, returning its results in order.
+    if (op.getNumResults() > 1 &&
+        fn.getBody().front().getTerminator()->getOperands() !=
+            ValueRange(op.getResults()))
       return std::nullopt;
     plan->op = &op;
     return plan;

@@ -26,6 +26,9 @@ struct FnPattern : mlir::OpRewritePattern<OpTy> {
   }
 };
 
+/// Attention and its gradient as the nn ops they are made of, where they do
+/// not run natively.
+void populateNNToLinalgAttentionPatterns(mlir::RewritePatternSet &patterns);
 /// Unary and binary maps, activations and their gradients.
 void populateNNToLinalgElementwisePatterns(mlir::RewritePatternSet &patterns);
 /// Softmax family, reductions, layout ops, gather and constants.

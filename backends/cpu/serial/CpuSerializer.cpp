@@ -11,6 +11,7 @@
 #include "runtime/SealedBytes.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -39,14 +40,25 @@ flatbuffers::Offset<fb::Conv2dShape> writeConv(Builder &b,
                                c.dilationW, c.groups);
 }
 
+flatbuffers::Offset<fb::AttentionShape>
+writeAttention(Builder &b, const AttentionShape &a) {
+  return fb::CreateAttentionShape(
+      b, a.heads, a.queries, a.keys, a.depth, a.valueDepth, a.scale, a.causal,
+      longs(b, a.maskHeadOffset), a.maskRowStride, a.maskColumnStride);
+}
+
 flatbuffers::Offset<fb::Head> writeHead(Builder &b, const ContractionHead &h) {
   auto lhsIndex = longs(b, h.lhsIndex);
   auto rhsIndex = longs(b, h.rhsIndex);
   auto conv = writeConv(b, h.conv);
+  bool attention = !h.attentionBuffers.empty();
+  auto attentionShape = attention ? writeAttention(b, h.attention) : 0;
+  auto attentionBuffers = attention ? longs(b, h.attentionBuffers) : 0;
   return fb::CreateHead(b, static_cast<uint8_t>(h.kind), h.lhs, h.rhs, h.bias,
                         h.out, h.rows, h.rowElements, h.transA, h.transB, h.m,
                         h.n, h.k, h.lda, h.ldb, h.matrices, lhsIndex, rhsIndex,
-                        conv, h.columns, h.kParts);
+                        conv, h.columns, h.kParts, attentionShape,
+                        attentionBuffers);
 }
 
 flatbuffers::Offset<fb::EntryPoint>
@@ -177,11 +189,66 @@ rt::Error readConv(const fb::Conv2dShape *c, bool pooling,
   return rt::Error::success();
 }
 
+/// An attention head: its sizes, and its buffers as its kind needs them.
+rt::Error readAttention(const fb::Head *h, int64_t numBuffers,
+                        ContractionHead &head) {
+  const fb::AttentionShape *a = h->attention();
+  if (!a)
+    return bad("an attention head has no shape");
+  AttentionShape &shape = head.attention;
+  shape.heads = a->heads();
+  shape.queries = a->queries();
+  shape.keys = a->keys();
+  shape.depth = a->depth();
+  shape.valueDepth = a->value_depth();
+  shape.scale = a->scale();
+  shape.causal = a->causal();
+  shape.maskHeadOffset = rt::copyInt64s(a->mask_head_offset());
+  shape.maskRowStride = a->mask_row_stride();
+  shape.maskColumnStride = a->mask_column_stride();
+  for (int64_t v :
+       {shape.heads, shape.queries, shape.keys, shape.depth, shape.valueDepth})
+    if (!inExtent(v, 1) || v > (1 << 24))
+      return bad("an attention extent is out of range");
+  if (!std::isfinite(shape.scale))
+    return bad("an attention scale is not finite");
+  head.attentionBuffers = rt::copyInt64s(h->attention_buffers());
+  using B = ContractionHead;
+  if (head.attentionBuffers.size() != B::DV + 1)
+    return bad("an attention head has the wrong number of buffers");
+  bool grad = head.kind == ContractionHead::Kind::AttentionGrad;
+  for (size_t i = 0; i < head.attentionBuffers.size(); ++i) {
+    int64_t index = head.attentionBuffers[i];
+    bool needed = i <= B::V || (grad && i != B::Mask);
+    bool allowed = needed || i == B::Mask;
+    if (index == -1 ? needed : !allowed || index < 0 || index >= numBuffers)
+      return bad("an attention head's buffer index is out of range");
+  }
+  bool masked = head.attentionBuffers[B::Mask] >= 0;
+  if (masked != !shape.maskHeadOffset.empty() ||
+      (masked &&
+       shape.maskHeadOffset.size() != static_cast<size_t>(shape.heads)))
+    return bad("an attention mask's offsets do not match its heads");
+  for (int64_t v : shape.maskHeadOffset)
+    if (!inExtent(v))
+      return bad("an attention mask offset is out of range");
+  if (!inExtent(shape.maskRowStride) || !inExtent(shape.maskColumnStride) ||
+      shape.maskRowStride > (1 << 24) || shape.maskColumnStride > (1 << 24))
+    return bad("an attention mask stride is out of range");
+  if (head.rows != shape.heads ||
+      head.rowElements !=
+          shape.queries * (grad ? shape.depth : shape.valueDepth) ||
+      head.out != (grad ? head.attentionBuffers[B::DQ] : head.out) ||
+      head.out < 0)
+    return bad("an attention head's rows do not match its shape");
+  return rt::Error::success();
+}
+
 rt::Error readHead(const fb::Head *h, int64_t numBuffers,
                    ContractionHead &head) {
   if (!h)
     return rt::Error::success();
-  if (h->kind() > static_cast<uint8_t>(ContractionHead::Kind::MaxPool2dGrad))
+  if (h->kind() > static_cast<uint8_t>(ContractionHead::Kind::AttentionGrad))
     return bad("unknown head kind " + std::to_string(h->kind()));
   head.kind = static_cast<ContractionHead::Kind>(h->kind());
   if (head.kind == ContractionHead::Kind::None)
@@ -216,6 +283,9 @@ rt::Error readHead(const fb::Head *h, int64_t numBuffers,
   if (head.kind != ContractionHead::Kind::Matmul) {
     if (head.columns || head.kParts != 1)
       return bad("only a matmul head splits by columns or blocks of k");
+    if (head.kind == ContractionHead::Kind::Attention ||
+        head.kind == ContractionHead::Kind::AttentionGrad)
+      return readAttention(h, numBuffers, head);
     bool pooling = head.kind == ContractionHead::Kind::MaxPool2d ||
                    head.kind == ContractionHead::Kind::MaxPool2dGrad;
     return readConv(h->conv(), pooling, head.conv);
@@ -311,6 +381,9 @@ struct HeadExtents {
 HeadExtents headExtents(const ContractionHead &h) {
   HeadExtents e;
   e.out = h.rows * h.rowElements;
+  // Attention names its buffers in attentionBuffers (attentionExtents).
+  if (!h.attentionBuffers.empty())
+    return e;
   if (h.kind == ContractionHead::Kind::Matmul) {
     auto span = [](int64_t rows, int64_t cols, int64_t ld) {
       return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols;
@@ -347,6 +420,22 @@ HeadExtents headExtents(const ContractionHead &h) {
     break;
   }
   return e;
+}
+
+/// Elements of f32 an attention head reads or writes in each of its
+/// buffers (ContractionHead::AttentionBuffer order).
+std::vector<int64_t> attentionExtents(const ContractionHead &h) {
+  const AttentionShape &a = h.attention;
+  int64_t q = a.heads * a.queries * a.depth;
+  int64_t k = a.heads * a.keys * a.depth;
+  int64_t v = a.heads * a.keys * a.valueDepth;
+  int64_t out = a.heads * a.queries * a.valueDepth;
+  int64_t mask = 0;
+  if (!a.maskHeadOffset.empty())
+    mask = *std::max_element(a.maskHeadOffset.begin(), a.maskHeadOffset.end()) +
+           (a.queries - 1) * a.maskRowStride +
+           (a.keys - 1) * a.maskColumnStride + 1;
+  return {q, k, v, mask, out, out, q, k, v};
 }
 
 /// The rows and row size a convolution or pooling head must have.
@@ -391,6 +480,12 @@ rt::Error checkKernelExtents(const CpuKernel &kernel) {
     if (!fits(head.lhs, e.lhs * 4) || !fits(head.rhs, e.rhs * 4) ||
         !fits(head.out, e.out * 4) || !fits(head.bias, e.bias * 4))
       return bad("a head reads or writes past its buffers");
+    if (!head.attentionBuffers.empty()) {
+      std::vector<int64_t> extents = attentionExtents(head);
+      for (size_t i = 0; i < extents.size(); ++i)
+        if (!fits(head.attentionBuffers[i], extents[i] * 4))
+          return bad("an attention head reads or writes past its buffers");
+    }
   }
   int64_t rows = hasHead ? head.rows : kernel.rows;
   for (size_t i = 0; i < kernel.rowBytes.size(); ++i) {

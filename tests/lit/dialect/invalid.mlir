@@ -263,6 +263,29 @@ func.func @layer_norm_dynamic(%x: tensor<?x64xf32>, %g: tensor<?x64xf32>) {
 }
 // -----
 
+func.func @attention_depth(%q: tensor<?x8x32xf32>, %k: tensor<?x8x16xf32>) {
+  // expected-error @+2 {{scaled_dot_product_attention q [?, 8, 32] and k [?, 8, 16] must have the same last dimension}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = nn.scaled_dot_product_attention %q, %k, %k : tensor<?x8x32xf32>, tensor<?x8x16xf32>, tensor<?x8x16xf32> -> tensor<?x8x16xf32>
+  return
+}
+// -----
+
+func.func @attention_mask(%q: tensor<?x8x32xf32>, %m: tensor<8x7xf32>) {
+  // expected-error @+2 {{scaled_dot_product_attention mask [8, 7] does not broadcast to the scores [?, 8, 8]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y = nn.scaled_dot_product_attention %q, %q, %q, %m : tensor<?x8x32xf32>, tensor<?x8x32xf32>, tensor<?x8x32xf32>, tensor<8x7xf32> -> tensor<?x8x32xf32>
+  return
+}
+// -----
+
+func.func @attention_grad_dout(%q: tensor<?x8x32xf32>, %d: tensor<?x8x16xf32>) {
+  // expected-error @+1 {{scaled_dot_product_attention_grad out [?, 8, 16] does not match the forward result [?, 8, 32]}}
+  %dq, %dk, %dv = nn.scaled_dot_product_attention_grad %q, %q, %q, %d, %d : tensor<?x8x32xf32>, tensor<?x8x32xf32>, tensor<?x8x32xf32>, tensor<?x8x16xf32>, tensor<?x8x16xf32>
+  return
+}
+// -----
+
 func.func @dropout_int(%x: tensor<4xi32>) {
   // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float or 64-bit float values, but got 'tensor<4xi32>'}}
   %0 = nn.dropout %x : tensor<4xi32>

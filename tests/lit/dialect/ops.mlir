@@ -160,6 +160,17 @@ func.func @layer_norm(%x: tensor<?x32x64xf32>, %g: tensor<64xf32>, %b: tensor<64
   return %y, %dx, %dg, %db : tensor<?x32x64xf32>, tensor<?x32x64xf32>, tensor<64xf32>, tensor<64xf32>
 }
 
+// CHECK-LABEL: func.func @attention
+func.func @attention(%q: tensor<?x4x64x32xf32>, %k: tensor<?x4x48x32xf32>, %v: tensor<?x4x48x16xf32>, %m: tensor<64x48xf32>) -> (tensor<?x4x64x16xf32>, tensor<?x4x64x16xf32>, tensor<?x4x64x32xf32>, tensor<?x4x48x32xf32>, tensor<?x4x48x16xf32>) {
+  // CHECK: nn.scaled_dot_product_attention %{{.*}}, %{{.*}}, %{{.*}} causal true : tensor<?x4x64x32xf32>, tensor<?x4x48x32xf32>, tensor<?x4x48x16xf32> -> tensor<?x4x64x16xf32>
+  %y = nn.scaled_dot_product_attention %q, %k, %v causal true : tensor<?x4x64x32xf32>, tensor<?x4x48x32xf32>, tensor<?x4x48x16xf32> -> tensor<?x4x64x16xf32>
+  // CHECK: nn.scaled_dot_product_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} scale 5.000000e-01 : tensor<?x4x64x32xf32>, tensor<?x4x48x32xf32>, tensor<?x4x48x16xf32>, tensor<64x48xf32> -> tensor<?x4x64x16xf32>
+  %z = nn.scaled_dot_product_attention %q, %k, %v, %m scale 0.5 : tensor<?x4x64x32xf32>, tensor<?x4x48x32xf32>, tensor<?x4x48x16xf32>, tensor<64x48xf32> -> tensor<?x4x64x16xf32>
+  // CHECK: nn.scaled_dot_product_attention_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} causal true : tensor<?x4x64x32xf32>, tensor<?x4x48x32xf32>, tensor<?x4x48x16xf32>, tensor<?x4x64x16xf32>, tensor<?x4x64x16xf32>, tensor<64x48xf32>
+  %dq, %dk, %dv = nn.scaled_dot_product_attention_grad %q, %k, %v, %y, %z, %m causal true : tensor<?x4x64x32xf32>, tensor<?x4x48x32xf32>, tensor<?x4x48x16xf32>, tensor<?x4x64x16xf32>, tensor<?x4x64x16xf32>, tensor<64x48xf32>
+  return %y, %z, %dq, %dk, %dv : tensor<?x4x64x16xf32>, tensor<?x4x64x16xf32>, tensor<?x4x64x32xf32>, tensor<?x4x48x32xf32>, tensor<?x4x48x16xf32>
+}
+
 // CHECK-LABEL: func.func @batch_norm_dropout
 func.func @batch_norm_dropout(%x: tensor<?x16x8x8xf32>, %g: tensor<16xf32>, %b: tensor<16xf32>, %m: tensor<16xf32>, %v: tensor<16xf32>, %h: tensor<?x128xf32>) -> (tensor<?x16x8x8xf32>, tensor<16xf32>, tensor<16xf32>, tensor<?x128xf32>) {
   // CHECK: nn.batch_norm %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {training = true} : tensor<?x16x8x8xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32> -> tensor<?x16x8x8xf32>, tensor<16xf32>, tensor<16xf32>

@@ -396,6 +396,50 @@ TEST(BatchNorm, Errors) {
   expectError(batchNorm({2, D}, {8}, {8}, {8}, {8}), "must be static");
 }
 
+TEST(Attention, Shapes) {
+  // q [..., t, d], k [..., s, d], v [..., s, dv] -> [..., t, dv].
+  expectShape(
+      attention({D, 4, 64, 32}, {D, 4, 64, 32}, {D, 4, 64, 32}, nullptr),
+      {D, 4, 64, 32});
+  expectShape(attention({D, 10, 8}, {D, 7, 8}, {D, 7, 3}, nullptr), {D, 10, 3});
+  expectShape(attention({5, 8}, {6, 8}, {6, 2}, nullptr), {5, 2});
+  // The mask broadcasts to the scores [..., t, s].
+  Shape causal{10, 7}, padding{D, 1, 1, 7}, perHead{D, 4, 10, 7};
+  expectShape(attention({D, 10, 8}, {D, 7, 8}, {D, 7, 3}, &causal), {D, 10, 3});
+  expectShape(attention({D, 4, 10, 8}, {D, 4, 7, 8}, {D, 4, 7, 3}, &padding),
+              {D, 4, 10, 3});
+  expectShape(attention({D, 4, 10, 8}, {D, 4, 7, 8}, {D, 4, 7, 3}, &perHead),
+              {D, 4, 10, 3});
+  EXPECT_DOUBLE_EQ(attentionScale(0, 16), 0.25);
+  EXPECT_DOUBLE_EQ(attentionScale(0.5, 16), 0.5);
+}
+
+TEST(Attention, Errors) {
+  expectError(attention({8}, {8}, {8}, nullptr), "at least 2");
+  expectError(attention({D, 4, 8}, {D, 4, 8}, {D, 4, 4, 8}, nullptr),
+              "of one rank");
+  expectError(attention({D, 4, 8}, {2, 4, 8}, {D, 4, 8}, nullptr),
+              "same leading dimensions");
+  expectError(attention({D, 4, 8}, {D, 4, 6}, {D, 4, 8}, nullptr),
+              "same last dimension");
+  expectError(attention({D, 4, 8}, {D, 5, 8}, {D, 4, 8}, nullptr),
+              "as many rows (keys)");
+  Shape wide{4, 5}, grown{D, 2, 4, 4};
+  expectError(attention({D, 4, 8}, {D, 4, 8}, {D, 4, 8}, &wide),
+              "mask [4, 5] does not broadcast to the scores [?, 4, 4]");
+  expectError(attention({D, 4, 8}, {D, 4, 8}, {D, 4, 8}, &grown),
+              "does not broadcast");
+  expectError(attentionGrad({D, 4, 8}, {D, 4, 8}, {D, 4, 8}, {D, 4, 8},
+                            {D, 4, 7}, nullptr),
+              "dy [?, 4, 7] does not match the forward result [?, 4, 8]");
+  expectError(attentionGrad({D, 4, 8}, {D, 4, 8}, {D, 4, 8}, {D, 4, 7},
+                            {D, 4, 8}, nullptr),
+              "out [?, 4, 7] does not match");
+  expectShape(attentionGrad({D, 4, 8}, {D, 6, 8}, {D, 6, 2}, {D, 4, 2},
+                            {D, 4, 2}, nullptr),
+              {D, 4, 8});
+}
+
 TEST(Gather, Shapes) {
   expectShape(gather({100, 16}, {D, 12}, 0), {D, 12, 16});
   expectShape(gather({4, 5, 6}, {2}, 1), {4, 2, 6});
