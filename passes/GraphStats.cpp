@@ -51,6 +51,27 @@ uint64_t matmulFlops(nn::MatmulOp op) {
   return 2 * static_cast<uint64_t>(k) * elementsOf(op.getType());
 }
 
+/// The matrix products of attention: per head, q kT [t, s] then P v for the
+/// forward; for the gradient, q kT again, PT dout, dout vT, dS k and dST q.
+/// A causal triangle is counted whole.
+template <typename AttentionOp>
+uint64_t attentionFlops(AttentionOp op, bool gradient) {
+  auto q = cast<RankedTensorType>(op.getQ().getType());
+  auto k = cast<RankedTensorType>(op.getK().getType());
+  auto v = cast<RankedTensorType>(op.getV().getType());
+  if (!q.hasStaticShape() || !k.hasStaticShape() || !v.hasStaticShape())
+    return 0;
+  int64_t rank = q.getRank();
+  uint64_t queries = static_cast<uint64_t>(q.getDimSize(rank - 2));
+  uint64_t depth = static_cast<uint64_t>(q.getDimSize(rank - 1));
+  uint64_t keys = static_cast<uint64_t>(k.getDimSize(rank - 2));
+  uint64_t valueDepth = static_cast<uint64_t>(v.getDimSize(rank - 1));
+  uint64_t heads = elementsOf(q) / std::max<uint64_t>(1, queries * depth);
+  uint64_t perScore =
+      gradient ? 3 * depth + 2 * valueDepth : depth + valueDepth;
+  return 2 * heads * queries * keys * perScore;
+}
+
 } // namespace
 
 uint64_t opFlops(Operation *op) {
@@ -64,6 +85,10 @@ uint64_t opFlops(Operation *op) {
     return 0;
   if (auto matmul = dyn_cast<nn::MatmulOp>(op))
     return matmulFlops(matmul);
+  if (auto attention = dyn_cast<nn::ScaledDotProductAttentionOp>(op))
+    return attentionFlops(attention, /*gradient=*/false);
+  if (auto attention = dyn_cast<nn::ScaledDotProductAttentionGradOp>(op))
+    return attentionFlops(attention, /*gradient=*/true);
   if (auto conv = dyn_cast<nn::Conv2dOp>(op)) {
     uint64_t out = elementsOf(conv.getType());
     return out * convFlopsPerOutput(conv.getW().getType()) +

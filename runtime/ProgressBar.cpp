@@ -144,6 +144,17 @@ void ProgressBar::update(int64_t samplesDone, const ProgressMetrics &current) {
     out << statusLine(false) << '\n' << std::flush;
 }
 
+void ProgressBar::note(const std::string &line) {
+  if (options.terminal) {
+    draw(line);
+    lastLength = 0;
+    lastDraw = -1e300;
+  } else {
+    out << line;
+  }
+  out << '\n' << std::flush;
+}
+
 void ProgressBar::finishEpoch(const ProgressMetrics &train,
                               const std::optional<ProgressMetrics> &eval) {
   metrics = train;

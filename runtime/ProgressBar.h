@@ -75,6 +75,10 @@ public:
   void finishEpoch(const ProgressMetrics &train,
                    const std::optional<ProgressMetrics> &eval = std::nullopt);
 
+  /// Prints `line` on a line of its own, between updates: in a terminal it
+  /// replaces the bar, which the next update draws again below it.
+  void note(const std::string &line);
+
   /// The text of the in-progress line for the current state (without
   /// carriage return or padding); exposed for tests.
   std::string statusLine(bool withBar) const;

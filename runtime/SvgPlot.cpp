@@ -103,26 +103,45 @@ std::string renderLineChart(const std::vector<PlotSeries> &series,
   const double left = 70, right = 130, top = 40, bottom = 55;
   const double plotW = width - left - right, plotH = height - top - bottom;
 
+  // Where value i of a series lies on the x axis.
+  auto xOf = [](const PlotSeries &s, size_t i) {
+    return i < s.x.size() ? s.x[i] : static_cast<double>(i + 1);
+  };
   size_t epochs = 1;
+  bool explicitX = false;
+  double xLow = INFINITY, xHigh = -INFINITY;
   double yLow = INFINITY, yHigh = -INFINITY;
   for (const PlotSeries &s : series) {
     epochs = std::max(epochs, s.values.size());
-    for (double v : s.values)
+    explicitX = explicitX || !s.x.empty();
+    for (size_t i = 0; i < s.values.size(); ++i) {
+      xLow = std::min(xLow, xOf(s, i));
+      xHigh = std::max(xHigh, xOf(s, i));
+      double v = s.values[i];
       if (std::isfinite(v)) {
         yLow = std::min(yLow, v);
         yHigh = std::max(yHigh, v);
       }
+    }
   }
   if (!std::isfinite(yLow))
     yLow = 0, yHigh = 1;
   std::vector<double> yTicks = niceTicks(yLow, yHigh);
   double yMin = yTicks.front(), yMax = yTicks.back();
-  // Epochs are whole numbers: ticks at least 1 apart.
-  double xStep = std::max(1.0, niceStep(std::max(1.0, epochs - 1.0) / 8));
-  double xMin = 1, xMax = std::max(2.0, static_cast<double>(epochs));
+  double xMin, xMax;
   std::vector<double> xTicks;
-  for (double x = xMin; x <= xMax + 1e-9; x += xStep)
-    xTicks.push_back(x);
+  if (explicitX && std::isfinite(xLow)) {
+    xTicks = niceTicks(xLow, xHigh, 8);
+    xMin = xTicks.front();
+    xMax = xTicks.back();
+  } else {
+    // Epochs are whole numbers: ticks at least 1 apart.
+    double xStep = std::max(1.0, niceStep(std::max(1.0, epochs - 1.0) / 8));
+    xMin = 1;
+    xMax = std::max(2.0, static_cast<double>(epochs));
+    for (double x = xMin; x <= xMax + 1e-9; x += xStep)
+      xTicks.push_back(x);
+  }
 
   auto px = [&](double x) { return left + (x - xMin) / (xMax - xMin) * plotW; };
   auto py = [&](double y) {
@@ -191,15 +210,14 @@ std::string renderLineChart(const std::vector<PlotSeries> &series,
         flush();
         continue;
       }
-      std::string point =
-          fixed2(px(static_cast<double>(i + 1))) + "," + fixed2(py(v));
+      std::string point = fixed2(px(xOf(s, i))) + "," + fixed2(py(v));
       points += (points.empty() ? "" : " ") + point;
     }
     flush();
     for (size_t i = 0; i < s.values.size(); ++i)
       if (std::isfinite(s.values[i]))
-        svg += "    <circle cx=\"" + fixed2(px(static_cast<double>(i + 1))) +
-               "\" cy=\"" + fixed2(py(s.values[i])) + "\" r=\"3\"/>\n";
+        svg += "    <circle cx=\"" + fixed2(px(xOf(s, i))) + "\" cy=\"" +
+               fixed2(py(s.values[i])) + "\" r=\"3\"/>\n";
     svg += "  </g>\n";
   }
 
@@ -224,10 +242,16 @@ std::string renderLossChart(const std::vector<double> &trainLoss,
                             const std::vector<double> &evalLoss,
                             const PlotOptions &options) {
   std::vector<PlotSeries> series;
-  series.push_back({"train", "#1f77b4", trainLoss});
+  series.push_back({"train", "#1f77b4", trainLoss, {}});
   if (!evalLoss.empty())
-    series.push_back({"eval", "#ff7f0e", evalLoss});
+    series.push_back({"eval", "#ff7f0e", evalLoss, {}});
   return renderLineChart(series, options);
+}
+
+Error writeLineChart(const std::string &path,
+                     const std::vector<PlotSeries> &series,
+                     const PlotOptions &options) {
+  return writeFileAtomically(path, renderLineChart(series, options));
 }
 
 Error writeLossChart(const std::string &path,

@@ -18,13 +18,16 @@
 
 namespace nnc::rt {
 
-/// One line of the chart: values[i] is the value at epoch i + 1. NaN or
-/// infinite values are gaps (an epoch without evaluation, a diverged run).
+/// One line of the chart: values[i] is the value at x[i], or with no x at
+/// epoch i + 1. NaN or infinite values are gaps (an epoch without
+/// evaluation, a diverged run).
 struct PlotSeries {
   std::string name;
   /// A CSS colour, e.g. "#1f77b4".
   std::string color;
   std::vector<double> values;
+  /// Where each value lies on the x axis (a training step); empty: 1, 2, ...
+  std::vector<double> x;
 };
 
 /// Text and size of the chart.
@@ -52,6 +55,12 @@ std::string renderLineChart(const std::vector<PlotSeries> &series,
 std::string renderLossChart(const std::vector<double> &trainLoss,
                             const std::vector<double> &evalLoss,
                             const PlotOptions &options = {});
+
+/// Writes renderLineChart(...) to `path` atomically (temporary file, fsync,
+/// rename). Errors start with the path.
+Error writeLineChart(const std::string &path,
+                     const std::vector<PlotSeries> &series,
+                     const PlotOptions &options = {});
 
 /// Writes renderLossChart(...) to `path` atomically (temporary file,
 /// fsync, rename). Errors start with the path.

@@ -298,7 +298,8 @@ struct TrainFlags {
   cl::opt<std::string> model;
   cl::list<std::string> data, evalData, freeze;
   cl::opt<bool> csvHeader, noShuffle;
-  cl::opt<int64_t> epochs, batch, checkpointEvery, maxSteps, lrStepEpochs;
+  cl::opt<int64_t> epochs, batch, checkpointEvery, evalEvery, maxSteps,
+      lrStepEpochs;
   cl::opt<double> lr, clipNorm, lrGamma, lrMin;
   cl::opt<std::string> optimizer, schedule, params, save, checkpoint, resume,
       saveArtifact, plot;
@@ -331,6 +332,11 @@ struct TrainFlags {
         checkpointEvery("checkpoint-every",
                         cl::desc("Also checkpoint every N steps"), cl::init(0),
                         cl::sub(sub), cl::cat(c)),
+        evalEvery("eval-every",
+                  cl::desc("Every N steps, report the training loss of those "
+                           "steps and evaluate on --eval-data (a loss curve "
+                           "for --plot)"),
+                  cl::init(0), cl::sub(sub), cl::cat(c)),
         maxSteps("max-steps",
                  cl::desc("Stop after N steps in all (checkpoint first)"),
                  cl::init(0), cl::sub(sub), cl::cat(c)),
@@ -411,6 +417,7 @@ struct TrainFlags {
     o.saveDir = save;
     o.checkpointDir = checkpoint;
     o.checkpointEvery = checkpointEvery;
+    o.evalEvery = evalEvery;
     o.maxSteps = maxSteps;
     o.resumeDir = resume;
     o.saveArtifact = saveArtifact;

@@ -386,8 +386,7 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
                    << state.stepCount << "; try a lower --lr\n";
     return false;
   }
-  state.epochLossSum += sums[0];
-  state.epochSamples += static_cast<int64_t>(sums[1]);
+  state.addLoss(sums[0], static_cast<int64_t>(sums[1]));
   state.epochCorrect += static_cast<int64_t>(sums[2]);
   state.epochScored += static_cast<int64_t>(sums[3]);
   return true;

@@ -12,6 +12,7 @@
 #include "runtime/SvgPlot.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <oneapi/tbb/info.h>
@@ -85,8 +86,7 @@ bool runStep(TrainingRun &run, CompiledGraph &step, const rt::Batch &current) {
                  << state.stepCount << "; try a lower --lr\n";
     return false;
   }
-  state.epochLossSum += lossValue * current.size();
-  state.epochSamples += current.size();
+  state.addLoss(lossValue * current.size(), current.size());
   const std::optional<AccuracySpec> &accuracy = run.graphs->accuracy();
   if (!accuracy)
     return true;
@@ -99,6 +99,61 @@ bool runStep(TrainingRun &run, CompiledGraph &step, const rt::Batch &current) {
     state.epochScored += total;
   }
   return true;
+}
+
+/// Ends an interval of the loss curve at this step: the mean training loss
+/// of its steps and, with an evaluator, the evaluation loss now.
+bool addCurvePoint(TrainingState &state, std::optional<Evaluator> &evaluator,
+                   rt::ProgressBar &progress) {
+  TrainingState::CurvePoint point;
+  point.step = state.stepCount;
+  point.trainLoss =
+      state.intervalLossSum / std::max<int64_t>(1, state.intervalSamples);
+  point.evalLoss = NAN;
+  std::string line =
+      "step " + std::to_string(point.step) + ": train loss " +
+      llvm::formatv("{0:F4}", point.trainLoss).str() + " (since step " +
+      std::to_string(state.curve.empty() ? 0 : state.curve.back().step) + ")";
+  if (evaluator) {
+    std::optional<Metrics> metrics = evaluator->evaluate(state.params);
+    if (!metrics)
+      return false;
+    point.evalLoss = metrics->loss;
+    line += ", eval loss " + llvm::formatv("{0:F4}", metrics->loss).str();
+    if (metrics->accuracy)
+      line += ", eval accuracy " +
+              llvm::formatv("{0:F3}", *metrics->accuracy).str();
+  }
+  state.curve.push_back(point);
+  state.intervalLossSum = 0;
+  state.intervalSamples = 0;
+  progress.note(line);
+  return true;
+}
+
+/// The --plot chart: the loss curve by step when --eval-every drew one,
+/// else the loss per epoch.
+rt::Error writeChart(const std::string &path, const TrainingState &state,
+                     bool evaluated) {
+  if (state.curve.empty())
+    return rt::writeLossChart(path, state.trainLoss,
+                              evaluated ? state.evalLoss
+                                        : std::vector<double>());
+  rt::PlotSeries train{"train", "#1f77b4", {}, {}};
+  rt::PlotSeries eval{"eval", "#ff7f0e", {}, {}};
+  for (const TrainingState::CurvePoint &point : state.curve) {
+    train.x.push_back(static_cast<double>(point.step));
+    train.values.push_back(point.trainLoss);
+    eval.x.push_back(static_cast<double>(point.step));
+    eval.values.push_back(point.evalLoss);
+  }
+  std::vector<rt::PlotSeries> series{train};
+  if (evaluated)
+    series.push_back(eval);
+  rt::PlotOptions options;
+  options.title = "loss by step";
+  options.xLabel = "step";
+  return rt::writeLineChart(path, series, options);
 }
 
 /// What the run writes at its end: the artifact, the parameters, the chart.
@@ -126,10 +181,7 @@ ExitCode finishRun(TrainingRun &run, const TrainOptions &options,
   if (!saveParameters(state, options.saveDir))
     return UserError;
   if (!options.plotPath.empty()) {
-    std::vector<double> evalLoss =
-        evaluated ? state.evalLoss : std::vector<double>();
-    if (rt::Error error =
-            rt::writeLossChart(options.plotPath, state.trainLoss, evalLoss);
+    if (rt::Error error = writeChart(options.plotPath, state, evaluated);
         !error.ok())
       return reportUserError(error.message());
     llvm::outs() << "wrote the loss chart to " << options.plotPath << "\n";
@@ -187,6 +239,11 @@ bool writeTrainingArtifact(rt::Artifact &artifact, const std::string &path,
 }
 
 ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
+  if (options.evalEvery < 0 || options.checkpointEvery < 0) {
+    llvm::errs()
+        << "error: --eval-every and --checkpoint-every must not be negative\n";
+    return UsageError;
+  }
   std::optional<Steps> steps = makeSteps(run);
   if (!steps)
     return UserError;
@@ -287,6 +344,9 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
       progress.update(
           batches->state().position == 0 ? samples : batches->state().position,
           running);
+      if (options.evalEvery > 0 && state.stepCount % options.evalEvery == 0 &&
+          !addCurvePoint(state, evaluator, progress))
+        return UserError;
       if (!checkpointDir.empty() && options.checkpointEvery > 0 &&
           state.stepCount % options.checkpointEvery == 0 &&
           !writeTrainingCheckpoint(checkpointDir, state, batches->state()))

@@ -96,6 +96,17 @@ bool writeTrainingCheckpoint(const std::string &dir, const TrainingState &state,
     if (i < state.evalLoss.size() && std::isfinite(state.evalLoss[i]))
       json.setNumber("history.eval." + std::to_string(i), state.evalLoss[i]);
   }
+  json.setNumber("interval_loss_sum", state.intervalLossSum);
+  json.setInteger("interval_samples", state.intervalSamples);
+  json.setInteger("curve_points", static_cast<int64_t>(state.curve.size()));
+  for (size_t i = 0; i < state.curve.size(); ++i) {
+    const TrainingState::CurvePoint &point = state.curve[i];
+    std::string key = "curve." + std::to_string(i);
+    json.setInteger(key + ".step", point.step);
+    json.setNumber(key + ".train", point.trainLoss);
+    if (std::isfinite(point.evalLoss))
+      json.setNumber(key + ".eval", point.evalLoss);
+  }
   rt::saveIteratorState(json, position);
   if (rt::Error error = rt::writeCheckpoint(dir, tensors, json); !error.ok())
     return fail(error.message());
@@ -154,6 +165,27 @@ bool restoreCheckpoint(const std::string &dir, TrainingState &state,
         json.getNumber("history.eval." + std::to_string(i));
     state.trainLoss.push_back(train.ok() ? *train : NAN);
     state.evalLoss.push_back(eval.ok() ? *eval : NAN);
+  }
+  // The step curve came later: a checkpoint without it starts one afresh.
+  if (rt::Expected<int64_t> points = json.getInteger("curve_points");
+      points.ok()) {
+    rt::Expected<double> intervalSum = json.getNumber("interval_loss_sum");
+    rt::Expected<int64_t> intervalSamples = json.getInteger("interval_samples");
+    if (!intervalSum.ok() || !intervalSamples.ok())
+      return fail(dir + "/state.json: " + intervalSum.message() +
+                  intervalSamples.message());
+    state.intervalLossSum = *intervalSum;
+    state.intervalSamples = *intervalSamples;
+    for (int64_t i = 0; i < *points; ++i) {
+      std::string key = "curve." + std::to_string(i);
+      rt::Expected<int64_t> pointStep = json.getInteger(key + ".step");
+      rt::Expected<double> train = json.getNumber(key + ".train");
+      if (!pointStep.ok() || !train.ok())
+        return fail(dir + "/state.json: " + pointStep.message() +
+                    train.message());
+      rt::Expected<double> eval = json.getNumber(key + ".eval");
+      state.curve.push_back({*pointStep, *train, eval.ok() ? *eval : NAN});
+    }
   }
   position = *iterator;
   return true;

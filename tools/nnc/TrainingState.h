@@ -34,6 +34,23 @@ struct TrainingState {
   // Sums over the current epoch, kept in checkpoints for a mid-epoch resume.
   double epochLossSum = 0;
   int64_t epochSamples = 0, epochCorrect = 0, epochScored = 0;
+  /// --eval-every N: every N steps, the mean training loss of those steps
+  /// and the evaluation loss then (NaN without --eval-data).
+  struct CurvePoint {
+    int64_t step = 0;
+    double trainLoss = 0, evalLoss = 0;
+  };
+  std::vector<CurvePoint> curve;
+  /// The loss summed over the steps since the last curve point.
+  double intervalLossSum = 0;
+  int64_t intervalSamples = 0;
+  /// Adds a step's summed loss over `samples` samples to both running sums.
+  void addLoss(double lossSum, int64_t samples) {
+    epochLossSum += lossSum;
+    epochSamples += samples;
+    intervalLossSum += lossSum;
+    intervalSamples += samples;
+  }
 };
 
 /// The tensor of `state` a training graph's argument of `role` (opt_state,

@@ -82,6 +82,35 @@ TEST(ProgressBarTest, TerminalRedrawsOneLine) {
   EXPECT_EQ(out.str(), expected);
 }
 
+TEST(ProgressBarTest, NotesGetLinesOfTheirOwn) {
+  std::ostringstream out;
+  FakeClock clock;
+  ProgressOptions options;
+  options.terminal = true;
+  options.barWidth = 10;
+  options.clock = clock.function();
+  ProgressBar bar(out, options);
+  bar.startEpoch(1, 1, 100);
+  clock.now += 1;
+  bar.update(50, {0.5, std::nullopt});
+  out.str("");
+  // The note replaces the bar (padded over it) and ends its line; the next
+  // update draws the bar again at once, however soon.
+  bar.note("step 5: train loss 0.5000");
+  std::string note = "\rstep 5: train loss 0.5000";
+  ASSERT_EQ(out.str().substr(0, note.size()), note);
+  EXPECT_EQ(out.str().back(), '\n');
+  out.str("");
+  clock.now += 0.01;
+  bar.update(60, {0.4, std::nullopt});
+  EXPECT_NE(out.str().find("60/100"), std::string::npos) << out.str();
+
+  std::ostringstream plain;
+  ProgressBar lines(plain, ProgressOptions{});
+  lines.note("step 5: train loss 0.5000");
+  EXPECT_EQ(plain.str(), "step 5: train loss 0.5000\n");
+}
+
 TEST(ProgressBarTest, PlainLinesEveryNBatches) {
   std::ostringstream out;
   FakeClock clock;

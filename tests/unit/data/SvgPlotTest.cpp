@@ -113,6 +113,23 @@ TEST(SvgPlotTest, LossChartIsWellFormed) {
   EXPECT_FALSE(hasNonFiniteNumber(svg));
 }
 
+TEST(SvgPlotTest, PointsLieAtTheirSteps) {
+  // Steps 400, 800 and 1200 on ticks 400 ... 1200: the middle point lies
+  // halfway across the plot.
+  PlotSeries train{"train", "#1f77b4", {3, 2, 1}, {400, 800, 1200}};
+  PlotOptions options;
+  options.xLabel = "step";
+  std::string svg = renderLineChart({train}, options);
+  std::string why;
+  EXPECT_TRUE(tagsBalance(svg, why)) << why;
+  EXPECT_NE(svg.find(">step</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">400</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">1200</text>"), std::string::npos);
+  // The default chart is 640 wide, the plot from x = 70 to 640 - 130.
+  EXPECT_NE(svg.find("<circle cx=\"290.00\""), std::string::npos) << svg;
+  EXPECT_FALSE(hasNonFiniteNumber(svg));
+}
+
 TEST(SvgPlotTest, DegenerateInputs) {
   std::string why;
   for (const std::string &svg :
