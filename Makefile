@@ -40,7 +40,8 @@ demo: demo-build
 	$(NNC) train examples/mlp_digits.nn --backend cpu \
 	  --data x=$(DIGITS)_train_x.npy --data labels=$(DIGITS)_train_y.npy \
 	  --eval-data x=$(DIGITS)_test_x.npy --eval-data labels=$(DIGITS)_test_y.npy \
-	  --save $(BUILD_DIR)/demo/params --plot $(BUILD_DIR)/demo/loss.svg
+	  --save $(BUILD_DIR)/demo/params --plot $(BUILD_DIR)/demo/loss.svg \
+	  --eval-every 15 --report $(BUILD_DIR)/demo/report.html
 	$(NNC) eval examples/mlp_digits.nn --backend cpu --params $(BUILD_DIR)/demo/params \
 	  --data x=$(DIGITS)_test_x.npy --data labels=$(DIGITS)_test_y.npy
 

@@ -13,6 +13,7 @@ PACKAGES=(
   pybind11-dev python3-dev python3-numpy python3-pytest
   libonnx-dev libprotobuf-dev python3-onnx python3-torch
   libopenmpi-dev openmpi-bin
+  graphviz chromium
 )
 
 missing=()

@@ -27,3 +27,12 @@ config.substitutions.append(("%bin_dir", config.nnc_tools_dir))
 config.substitutions.append(("%plugins", os.path.join(config.nnc_binary_dir, "tests", "plugins")))
 # MLIR's .td files, which the nn dialect's ODS includes (tests/lit/tblgen).
 config.substitutions.append(("%mlir_include", os.path.normpath(os.path.join(config.llvm_tools_dir, "..", "include"))))
+
+# Programs some tests need beyond the build, which scripts/install-deps.sh
+# installs: Graphviz draws the --report page's graph; a headless Chromium
+# opens that page.
+import shutil
+if shutil.which("dot"):
+    config.available_features.add("graphviz")
+if shutil.which("chromium"):
+    config.available_features.add("chromium")

@@ -53,6 +53,7 @@ public:
     return accuracySpec;
   }
   unsigned threads() const override { return threadCount; }
+  std::string backendName() const override { return backend->name(); }
 
 private:
   ArtifactGraphSource() = default;

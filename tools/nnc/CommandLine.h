@@ -302,7 +302,7 @@ struct TrainFlags {
       lrStepEpochs;
   cl::opt<double> lr, clipNorm, lrGamma, lrMin;
   cl::opt<std::string> optimizer, schedule, params, save, checkpoint, resume,
-      saveArtifact, plot;
+      saveArtifact, plot, report;
   cl::opt<uint64_t> seed;
   cl::opt<bool> profile;
   cl::opt<std::string> trace;
@@ -373,6 +373,10 @@ struct TrainFlags {
                      cl::sub(sub), cl::cat(c)),
         plot("plot", cl::desc("Write the loss per epoch as an SVG chart"),
              cl::sub(sub), cl::cat(c)),
+        report("report",
+               cl::desc("Write the run as one HTML page (curves, graph, "
+                        "kernel profile, settings), updated as it trains"),
+               cl::sub(sub), cl::cat(c)),
         seed("seed", cl::desc("Seed of initializers and shuffling"),
              cl::sub(sub), cl::cat(c)),
         profile("profile",
@@ -422,6 +426,7 @@ struct TrainFlags {
     o.resumeDir = resume;
     o.saveArtifact = saveArtifact;
     o.plotPath = plot;
+    o.reportPath = report;
     o.profile = {profile, trace};
     o.shuffle = !noShuffle;
     o.distributed = {distributed, bucketMb, commTimeout};

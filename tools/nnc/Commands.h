@@ -210,6 +210,8 @@ struct TrainOptions {
   /// boundary), which `--resume FILE.nnx` continues.
   std::string saveArtifact;
   std::string plotPath;
+  /// --report: the run as one HTML page (TrainingReport.h).
+  std::string reportPath;
   /// The training step's profile over the run: --profile, --trace.
   ProfileRequest profile;
   bool shuffle = true;

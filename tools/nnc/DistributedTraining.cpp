@@ -387,8 +387,7 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
     return false;
   }
   state.addLoss(sums[0], static_cast<int64_t>(sums[1]));
-  state.epochCorrect += static_cast<int64_t>(sums[2]);
-  state.epochScored += static_cast<int64_t>(sums[3]);
+  state.addScore(static_cast<int64_t>(sums[2]), static_cast<int64_t>(sums[3]));
   return true;
 }
 

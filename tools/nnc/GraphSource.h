@@ -41,6 +41,9 @@ public:
 
   /// The cap on worker threads (0: every core).
   virtual unsigned threads() const = 0;
+
+  /// The backend the graphs run on ("cpu").
+  virtual std::string backendName() const = 0;
 };
 
 /// Graphs compiled from the model of a ModelSession.
@@ -62,6 +65,7 @@ public:
     return session.accuracy();
   }
   unsigned threads() const override { return session.threads(); }
+  std::string backendName() const override { return session.backend().name(); }
 
 private:
   using Cache = std::map<int64_t, std::unique_ptr<CompiledGraph>>;

@@ -20,6 +20,8 @@
 #include "tools/nnc/TrainingArtifact.h"
 #include "tools/nnc/TrainingRun.h"
 
+#include "frontend/Sema.h"
+
 #include "runtime/Artifact.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -198,6 +200,13 @@ ExitCode runTrain(const TrainOptions &options) {
     request.trainingOptions["clip-norm"] = std::to_string(options.clipNorm);
   SessionGraphSource graphs(*session, request);
   run.graphs = &graphs;
+  for (const frontend::Argument &arg : program.arguments) {
+    bool frozen = arg.frozen;
+    for (const std::string &pattern : options.freeze)
+      frozen = frozen || frontend::matchesGlob(pattern, arg.name);
+    if (arg.role == frontend::Argument::Role::Param && frozen)
+      run.frozen.push_back(arg.name);
+  }
   // Data-parallel training, and gradient accumulation, run the step split
   // at the gradients.
   if (options.distributed.enabled || options.accumulate > 1)

@@ -7,7 +7,9 @@
 #include "tools/nnc/Evaluator.h"
 #include "tools/nnc/OutputWriter.h"
 #include "tools/nnc/ProfileReport.h"
+#include "tools/nnc/TrainingReport.h"
 
+#include "runtime/FileIO.h"
 #include "runtime/ProgressBar.h"
 #include "runtime/SvgPlot.h"
 
@@ -18,6 +20,7 @@
 #include <oneapi/tbb/info.h>
 
 #include <cmath>
+#include <cstdio>
 #include <iostream>
 
 namespace nnc::cli {
@@ -95,8 +98,7 @@ bool runStep(TrainingRun &run, CompiledGraph &step, const rt::Batch &current) {
   const rt::Tensor *labels = current.column(accuracy->labelInput);
   if (predictions && labels) {
     auto [right, total] = countCorrect(*accuracy, predictions->tensor, *labels);
-    state.epochCorrect += right;
-    state.epochScored += total;
+    state.addScore(right, total);
   }
   return true;
 }
@@ -109,7 +111,12 @@ bool addCurvePoint(TrainingState &state, std::optional<Evaluator> &evaluator,
   point.step = state.stepCount;
   point.trainLoss =
       state.intervalLossSum / std::max<int64_t>(1, state.intervalSamples);
-  point.evalLoss = NAN;
+  point.evalLoss = point.evalAccuracy = NAN;
+  point.trainAccuracy =
+      state.intervalScored > 0
+          ? static_cast<double>(state.intervalCorrect) / state.intervalScored
+          : NAN;
+  point.lr = scalarValue(state.lr);
   std::string line =
       "step " + std::to_string(point.step) + ": train loss " +
       llvm::formatv("{0:F4}", point.trainLoss).str() + " (since step " +
@@ -119,6 +126,8 @@ bool addCurvePoint(TrainingState &state, std::optional<Evaluator> &evaluator,
     if (!metrics)
       return false;
     point.evalLoss = metrics->loss;
+    if (metrics->accuracy)
+      point.evalAccuracy = *metrics->accuracy;
     line += ", eval loss " + llvm::formatv("{0:F4}", metrics->loss).str();
     if (metrics->accuracy)
       line += ", eval accuracy " +
@@ -126,7 +135,7 @@ bool addCurvePoint(TrainingState &state, std::optional<Evaluator> &evaluator,
   }
   state.curve.push_back(point);
   state.intervalLossSum = 0;
-  state.intervalSamples = 0;
+  state.intervalSamples = state.intervalCorrect = state.intervalScored = 0;
   progress.note(line);
   return true;
 }
@@ -154,6 +163,51 @@ rt::Error writeChart(const std::string &path, const TrainingState &state,
   options.title = "loss by step";
   options.xLabel = "step";
   return rt::writeLineChart(path, series, options);
+}
+
+/// `value` as printf's %g writes it ("0.002", "1e-05").
+std::string shortNumber(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return text;
+}
+
+/// What the --report page shows of the run besides its state.
+ReportHeader makeReportHeader(const TrainingRun &run,
+                              const TrainOptions &options) {
+  ReportHeader header;
+  header.model =
+      options.modelPath.empty() ? options.resumeDir : options.modelPath;
+  header.settings = {
+      {"command", "nnc train"},
+      {"backend", run.graphs->backendName()},
+      {"threads", options.session.threads == 0
+                      ? std::string("all cores")
+                      : std::to_string(options.session.threads)},
+      {"epochs", std::to_string(run.epochs)},
+      {"batch", std::to_string(run.batch)},
+      {"learning rate", shortNumber(run.baseLr)},
+      {"schedule", options.schedule.kind.empty() ? std::string("constant")
+                                                 : options.schedule.kind},
+      {"optimizer", options.optimizer.value_or("the model's")},
+      {"seed", std::to_string(run.seed)},
+      {"training samples", std::to_string(run.trainSet.numSamples())},
+      {"evaluation samples", std::to_string(run.evalSet.numSamples())},
+  };
+  for (const auto &[name, tensor] : run.state.params.values())
+    header.parameterCount += tensor.numElements();
+  header.frozen = run.frozen;
+  std::string dot =
+      options.modelPath.empty() ? "" : modelGraphDot(options.modelPath);
+  if (std::optional<std::string> svg = renderDot(dot))
+    header.graphSvg = *svg;
+  else
+    header.graphText = dot.empty() ? "(no model source: the run resumed an "
+                                     "artifact)"
+                                   : "(Graphviz's dot is not installed; the "
+                                     "graph in its language:)\n" +
+                                         dot;
+  return header;
 }
 
 /// What the run writes at its end: the artifact, the parameters, the chart.
@@ -249,7 +303,9 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
     return UserError;
   // --profile, --trace: the full-batch step, over the whole run.
   std::optional<rt::KernelProfiler> profiler;
-  if (options.profile.any() && steps->full) {
+  bool reportPage = !options.reportPath.empty() &&
+                    (!run.distributed || run.distributed->isRoot());
+  if ((options.profile.any() || reportPage) && steps->full) {
     profiler.emplace();
     steps->full->setProfiler(&*profiler);
   }
@@ -296,6 +352,27 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
   progressOptions.linesEveryBatches =
       std::max<int64_t>(1, batches->batchesPerEpoch() / 4);
   rt::ProgressBar progress(out, progressOptions);
+  // --report: the page, rewritten at every curve point, every epoch's end
+  // and the run's end.
+  ReportHeader reportHeader;
+  if (reportPage)
+    reportHeader = makeReportHeader(run, options);
+  auto writeReport = [&](bool complete) {
+    if (!reportPage)
+      return true;
+    std::optional<rt::GraphProfile> summary;
+    if (profiler && state.stepCount > 0)
+      summary = rt::summarizeProfile(*profiler, steps->full->plan(),
+                                     static_cast<int>(run.graphs->threads()));
+    std::string page = renderTrainingReport(
+        reportHeader, state, summary ? &*summary : nullptr, complete);
+    if (rt::Error error = rt::writeFileAtomically(options.reportPath, page);
+        !error.ok())
+      return fail(error.message());
+    return true;
+  };
+  if (!writeReport(false))
+    return UserError;
   // With --accumulate K, K batches (fewer at the end of an epoch) make one
   // optimizer step; steps, the schedule, progress and checkpoints count
   // optimizer steps.
@@ -345,7 +422,7 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
           batches->state().position == 0 ? samples : batches->state().position,
           running);
       if (options.evalEvery > 0 && state.stepCount % options.evalEvery == 0 &&
-          !addCurvePoint(state, evaluator, progress))
+          (!addCurvePoint(state, evaluator, progress) || !writeReport(false)))
         return UserError;
       if (!checkpointDir.empty() && options.checkpointEvery > 0 &&
           state.stepCount % options.checkpointEvery == 0 &&
@@ -403,8 +480,14 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
     if (!checkpointDir.empty() &&
         !writeTrainingCheckpoint(checkpointDir, state, batches->state()))
       return UserError;
+    if (!writeReport(false))
+      return UserError;
   }
   std::cout.flush();
+  if (!writeReport(true))
+    return UserError;
+  if (reportPage)
+    out << "wrote the report " << options.reportPath << "\n";
   if (ExitCode code =
           finishRun(run, options, batches->state(), evaluator.has_value()))
     return code;

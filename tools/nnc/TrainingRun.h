@@ -48,6 +48,8 @@ struct TrainingRun {
   /// failure.
   std::function<bool(const TrainingState &, const rt::BatchIteratorState &)>
       saveArtifact;
+  /// For --report: the parameters trained with their gradients frozen.
+  std::vector<std::string> frozen;
 };
 
 /// Loads --data and --eval-data into `run`, adapted to the inputs `program`

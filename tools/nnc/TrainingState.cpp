@@ -98,14 +98,22 @@ bool writeTrainingCheckpoint(const std::string &dir, const TrainingState &state,
   }
   json.setNumber("interval_loss_sum", state.intervalLossSum);
   json.setInteger("interval_samples", state.intervalSamples);
+  json.setInteger("interval_correct", state.intervalCorrect);
+  json.setInteger("interval_scored", state.intervalScored);
   json.setInteger("curve_points", static_cast<int64_t>(state.curve.size()));
   for (size_t i = 0; i < state.curve.size(); ++i) {
     const TrainingState::CurvePoint &point = state.curve[i];
     std::string key = "curve." + std::to_string(i);
     json.setInteger(key + ".step", point.step);
     json.setNumber(key + ".train", point.trainLoss);
-    if (std::isfinite(point.evalLoss))
-      json.setNumber(key + ".eval", point.evalLoss);
+    json.setNumber(key + ".lr", point.lr);
+    // JSON has no NaN: what was not measured is left out.
+    for (auto [name, value] :
+         {std::pair{".eval", point.evalLoss},
+          std::pair{".train_accuracy", point.trainAccuracy},
+          std::pair{".eval_accuracy", point.evalAccuracy}})
+      if (std::isfinite(value))
+        json.setNumber(key + name, value);
   }
   rt::saveIteratorState(json, position);
   if (rt::Error error = rt::writeCheckpoint(dir, tensors, json); !error.ok())
@@ -176,6 +184,10 @@ bool restoreCheckpoint(const std::string &dir, TrainingState &state,
                   intervalSamples.message());
     state.intervalLossSum = *intervalSum;
     state.intervalSamples = *intervalSamples;
+    rt::Expected<int64_t> intervalCorrect = json.getInteger("interval_correct");
+    rt::Expected<int64_t> intervalScored = json.getInteger("interval_scored");
+    state.intervalCorrect = intervalCorrect.ok() ? *intervalCorrect : 0;
+    state.intervalScored = intervalScored.ok() ? *intervalScored : 0;
     for (int64_t i = 0; i < *points; ++i) {
       std::string key = "curve." + std::to_string(i);
       rt::Expected<int64_t> pointStep = json.getInteger(key + ".step");
@@ -183,8 +195,13 @@ bool restoreCheckpoint(const std::string &dir, TrainingState &state,
       if (!pointStep.ok() || !train.ok())
         return fail(dir + "/state.json: " + pointStep.message() +
                     train.message());
-      rt::Expected<double> eval = json.getNumber(key + ".eval");
-      state.curve.push_back({*pointStep, *train, eval.ok() ? *eval : NAN});
+      auto optional = [&](const char *name) {
+        rt::Expected<double> value = json.getNumber(key + name);
+        return value.ok() ? *value : NAN;
+      };
+      state.curve.push_back({*pointStep, *train, optional(".eval"),
+                             optional(".train_accuracy"),
+                             optional(".eval_accuracy"), optional(".lr")});
     }
   }
   position = *iterator;

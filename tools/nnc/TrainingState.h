@@ -36,20 +36,32 @@ struct TrainingState {
   int64_t epochSamples = 0, epochCorrect = 0, epochScored = 0;
   /// --eval-every N: every N steps, the mean training loss of those steps
   /// and the evaluation loss then (NaN without --eval-data).
+  /// Accuracies are NaN where the loss does not say how to score, and the
+  /// learning rate is the one of the point's step.
   struct CurvePoint {
     int64_t step = 0;
     double trainLoss = 0, evalLoss = 0;
+    double trainAccuracy = 0, evalAccuracy = 0;
+    double lr = 0;
   };
   std::vector<CurvePoint> curve;
-  /// The loss summed over the steps since the last curve point.
+  /// The sums of the steps since the last curve point.
   double intervalLossSum = 0;
-  int64_t intervalSamples = 0;
-  /// Adds a step's summed loss over `samples` samples to both running sums.
+  int64_t intervalSamples = 0, intervalCorrect = 0, intervalScored = 0;
+  /// Adds a step's summed loss over `samples` samples to the epoch's and
+  /// the interval's sums.
   void addLoss(double lossSum, int64_t samples) {
     epochLossSum += lossSum;
     epochSamples += samples;
     intervalLossSum += lossSum;
     intervalSamples += samples;
+  }
+  /// Adds a step's `correct` of `scored` predictions likewise.
+  void addScore(int64_t correct, int64_t scored) {
+    epochCorrect += correct;
+    epochScored += scored;
+    intervalCorrect += correct;
+    intervalScored += scored;
   }
 };
 

@@ -1,0 +1,270 @@
+//===- TrainingReport.cpp - nnc train --report: one HTML page -------------===//
+
+#include "tools/nnc/TrainingReport.h"
+
+#include "tools/nnc/Context.h"
+#include "tools/nnc/ModelLoader.h"
+#include "tools/nnc/ModelSession.h"
+
+#include "passes/Pipelines.h"
+#include "runtime/SvgPlot.h"
+
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/ViewOpGraph.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <fstream>
+#include <thread>
+
+namespace nnc::cli {
+
+namespace {
+
+std::string escapeHtml(const std::string &text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    default:
+      out += c;
+    }
+  }
+  return out;
+}
+
+/// An SVG document as an element of the page: without its XML prolog.
+std::string inlineSvg(const std::string &svg) {
+  size_t start = svg.find("<svg");
+  return start == std::string::npos ? svg : svg.substr(start);
+}
+
+std::string number(double value, const char *format = "{0:F4}") {
+  return std::isfinite(value) ? llvm::formatv(format, value).str() : "";
+}
+
+bool anyFinite(const std::vector<double> &values) {
+  for (double v : values)
+    if (std::isfinite(v))
+      return true;
+  return false;
+}
+
+/// A chart of `series` by step, each a field of the curve's points; series
+/// with no value at all are left out.
+std::string curveChart(
+    const std::vector<TrainingState::CurvePoint> &curve,
+    const std::string &title, const std::string &yLabel,
+    const std::vector<
+        std::pair<std::string, double TrainingState::CurvePoint::*>> &fields) {
+  static const char *const kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c"};
+  std::vector<rt::PlotSeries> series;
+  for (size_t f = 0; f < fields.size(); ++f) {
+    rt::PlotSeries s;
+    s.name = fields[f].first;
+    s.color = kColors[f % 3];
+    for (const TrainingState::CurvePoint &point : curve) {
+      s.x.push_back(static_cast<double>(point.step));
+      s.values.push_back(point.*fields[f].second);
+    }
+    if (anyFinite(s.values))
+      series.push_back(std::move(s));
+  }
+  if (series.empty())
+    return "";
+  rt::PlotOptions options;
+  options.title = title;
+  options.xLabel = "step";
+  options.yLabel = yLabel;
+  return "<figure>" + inlineSvg(rt::renderLineChart(series, options)) +
+         "</figure>\n";
+}
+
+std::string profileTable(const rt::GraphProfile &profile) {
+  std::string html =
+      "<p>" +
+      llvm::formatv("{0} steps on {1} threads: {2:F3} ms a step, {3:F3} ms "
+                    "of it on the critical path, {4:F1}% of thread time "
+                    "idle, {5:F3} ms with no kernel running.",
+                    profile.steps, profile.threads, profile.stepUs / 1000,
+                    profile.criticalPathUs / 1000, profile.idlePercent,
+                    profile.overheadUs / 1000)
+          .str() +
+      "</p>\n<table class=\"profile\">\n<tr><th>kernel</th><th>calls</th>"
+      "<th>total ms</th><th>mean us</th><th>%</th><th>GFLOP/s</th>"
+      "<th>bytes</th><th>source</th><th>ops</th></tr>\n";
+  for (const rt::KernelProfileRow &row : profile.rows)
+    html += "<tr><td>" + std::to_string(row.kernel) + "</td><td>" +
+            std::to_string(row.calls) + "</td><td>" +
+            number(row.totalMs, "{0:F3}") + "</td><td>" +
+            number(row.meanUs, "{0:F1}") + "</td><td>" +
+            number(row.sharePercent, "{0:F1}") + "</td><td>" +
+            number(row.gflops, "{0:F2}") + "</td><td>" +
+            std::to_string(row.bytes) + "</td><td>" + escapeHtml(row.location) +
+            "</td><td>" + escapeHtml(row.ops) + "</td></tr>\n";
+  return html + "</table>\n";
+}
+
+} // namespace
+
+std::string describeMachine() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line, model = "an unknown CPU";
+  while (std::getline(cpuinfo, line))
+    if (line.rfind("model name", 0) == 0) {
+      size_t colon = line.find(':');
+      if (colon != std::string::npos)
+        model = line.substr(line.find_first_not_of(' ', colon + 1));
+      break;
+    }
+  return model + ", " + std::to_string(std::thread::hardware_concurrency()) +
+         " logical cores";
+}
+
+std::string modelGraphDot(const std::string &modelPath) {
+  std::optional<LoadedModel> model = loadModel(modelPath);
+  if (!model)
+    return "";
+  std::unique_ptr<mlir::MLIRContext> context = createContext();
+  mlir::OwningOpRef<mlir::ModuleOp> module = lowerModel(*context, *model);
+  if (!module)
+    return "";
+  CompilePipelineOptions pipeline =
+      compilePipelineOptions(OptimizationOptions());
+  pipeline.goal = PipelineGoal::Forward;
+  std::string dot;
+  llvm::raw_string_ostream os(dot);
+  mlir::PassManager pm(context.get());
+  if (mlir::failed(buildCompilePipeline(pm, pipeline, llvm::nulls())))
+    return "";
+  pm.addPass(mlir::createPrintOpGraphPass(os));
+  // Diagnostics were reported when the model compiled for training.
+  mlir::ScopedDiagnosticHandler quiet(
+      context.get(), [](mlir::Diagnostic &) { return mlir::success(); });
+  if (mlir::failed(pm.run(*module)))
+    return "";
+  return dot;
+}
+
+std::optional<std::string> renderDot(const std::string &dot) {
+  llvm::ErrorOr<std::string> program = llvm::sys::findProgramByName("dot");
+  if (!program || dot.empty())
+    return std::nullopt;
+  llvm::SmallString<128> input, output;
+  if (llvm::sys::fs::createTemporaryFile("nnc-graph", "dot", input) ||
+      llvm::sys::fs::createTemporaryFile("nnc-graph", "svg", output))
+    return std::nullopt;
+  std::optional<std::string> svg;
+  {
+    std::ofstream file(input.c_str(), std::ios::binary);
+    file << dot;
+  }
+  std::optional<llvm::StringRef> redirects[] = {
+      llvm::StringRef(input), llvm::StringRef(output), llvm::StringRef("")};
+  int status = llvm::sys::ExecuteAndWait(*program, {*program, "-Tsvg"},
+                                         std::nullopt, redirects);
+  if (status == 0)
+    if (auto buffer = llvm::MemoryBuffer::getFile(output))
+      svg = (*buffer)->getBuffer().str();
+  llvm::sys::fs::remove(input);
+  llvm::sys::fs::remove(output);
+  return svg;
+}
+
+std::string renderTrainingReport(const ReportHeader &header,
+                                 const TrainingState &state,
+                                 const rt::GraphProfile *profile,
+                                 bool complete) {
+  std::string title = "nnc train: " + header.model;
+  std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+                     "<meta charset=\"utf-8\">\n";
+  if (!complete)
+    html += "<meta http-equiv=\"refresh\" content=\"5\">\n";
+  html += "<title>" + escapeHtml(title) +
+          "</title>\n<style>\n"
+          "body { font-family: sans-serif; margin: 2em; max-width: 70em; }\n"
+          "table { border-collapse: collapse; margin: 1em 0; }\n"
+          "td, th { border: 1px solid #ccc; padding: 0.2em 0.6em; "
+          "text-align: left; }\n"
+          "table.profile td:nth-child(-n+7) { text-align: right; }\n"
+          "figure { margin: 1em 0; }\n"
+          ".graph { overflow: auto; max-height: 60em; border: 1px solid "
+          "#ccc; }\n"
+          "</style>\n</head>\n<body>\n";
+  html += "<h1>" + escapeHtml(title) + "</h1>\n<p class=\"status\">" +
+          (complete ? std::string("Finished")
+                    : std::string("Training (this page reloads)")) +
+          " after " + std::to_string(state.stepCount) + " steps, " +
+          std::to_string(state.trainLoss.size()) + " epochs.</p>\n";
+
+  html += "<h2>Run</h2>\n<table class=\"settings\">\n";
+  std::vector<std::pair<std::string, std::string>> rows = header.settings;
+  rows.emplace_back("machine", describeMachine());
+  rows.emplace_back("parameters", std::to_string(header.parameterCount));
+  rows.emplace_back("frozen", header.frozen.empty()
+                                  ? std::string("none")
+                                  : llvm::join(header.frozen, ", "));
+  for (const auto &[name, value] : rows)
+    html += "<tr><th>" + escapeHtml(name) + "</th><td>" + escapeHtml(value) +
+            "</td></tr>\n";
+  html += "</table>\n";
+
+  html += "<h2>Curves</h2>\n";
+  if (!state.curve.empty()) {
+    using P = TrainingState::CurvePoint;
+    html += curveChart(state.curve, "loss by step", "loss",
+                       {{"train", &P::trainLoss}, {"eval", &P::evalLoss}});
+    html +=
+        curveChart(state.curve, "accuracy by step", "accuracy",
+                   {{"train", &P::trainAccuracy}, {"eval", &P::evalAccuracy}});
+    html += curveChart(state.curve, "learning rate by step", "learning rate",
+                       {{"lr", &P::lr}});
+  } else {
+    html += "<p>No curve by step: pass --eval-every N.</p>\n";
+  }
+  if (!state.trainLoss.empty())
+    html += "<figure>" +
+            inlineSvg(rt::renderLossChart(state.trainLoss,
+                                          anyFinite(state.evalLoss)
+                                              ? state.evalLoss
+                                              : std::vector<double>())) +
+            "</figure>\n";
+  html += "<table class=\"epochs\">\n<tr><th>epoch</th><th>train loss</th>"
+          "<th>eval loss</th></tr>\n";
+  for (size_t e = 0; e < state.trainLoss.size(); ++e)
+    html += "<tr><td>" + std::to_string(e + 1) + "</td><td>" +
+            number(state.trainLoss[e]) + "</td><td>" +
+            (e < state.evalLoss.size() ? number(state.evalLoss[e]) : "") +
+            "</td></tr>\n";
+  html += "</table>\n";
+
+  html += "<h2>Kernel profile of the training step</h2>\n";
+  html += profile ? profileTable(*profile)
+                  : std::string("<p>Not measured yet.</p>\n");
+
+  html += "<h2>Graph (forward pass; boxes are fused kernels)</h2>\n";
+  if (!header.graphSvg.empty())
+    html += "<div class=\"graph\">" + inlineSvg(header.graphSvg) + "</div>\n";
+  else
+    html += "<pre class=\"graph\">" + escapeHtml(header.graphText) + "</pre>\n";
+  return html + "</body>\n</html>\n";
+}
+
+} // namespace nnc::cli

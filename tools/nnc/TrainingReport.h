@@ -1,0 +1,60 @@
+//===- TrainingReport.h - nnc train --report: one HTML page -----*- C++ -*-===//
+//
+// A training run as one self-contained HTML page: its loss, accuracy and
+// learning-rate curves (SVG drawn by runtime/SvgPlot.h), the model's graph
+// with its fusion groups (Graphviz `dot` when installed, else a listing),
+// the training step's kernel profile, the settings, the machine, the
+// parameter count and what was frozen. No script and no network access:
+// styles are inline. Rewritten atomically as training goes; while the run
+// lasts the page reloads itself every few seconds.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TOOLS_TRAININGREPORT_H
+#define NNC_TOOLS_TRAININGREPORT_H
+
+#include "tools/nnc/TrainingState.h"
+
+#include "runtime/KernelProfiler.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nnc::cli {
+
+/// What the page shows besides the run's state, fixed for the run.
+struct ReportHeader {
+  std::string model;
+  /// Settings as (name, value) rows: backend, batch, epochs, optimizer...
+  std::vector<std::pair<std::string, std::string>> settings;
+  int64_t parameterCount = 0;
+  /// Names of the frozen parameters (fine-tuning).
+  std::vector<std::string> frozen;
+  /// The graph as inline SVG, or as text when `dot` is not installed.
+  std::string graphSvg, graphText;
+};
+
+/// The CPU's model name (from /proc/cpuinfo) and its logical cores.
+std::string describeMachine();
+
+/// The graph of the optimized forward pass of the model at `modelPath`,
+/// with each fusion group as a cluster, in Graphviz's dot language; empty
+/// (with nothing printed) when the model cannot be lowered.
+std::string modelGraphDot(const std::string &modelPath);
+
+/// Renders `dot` to SVG with Graphviz's `dot` program; nullopt when it is
+/// not installed or fails.
+std::optional<std::string> renderDot(const std::string &dot);
+
+/// The page for `state`; `profile` adds the kernel table; `complete` says
+/// the run ended (the page then stops reloading).
+std::string renderTrainingReport(const ReportHeader &header,
+                                 const TrainingState &state,
+                                 const rt::GraphProfile *profile,
+                                 bool complete);
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_TRAININGREPORT_H
