@@ -16,6 +16,7 @@
 #include "tools/nnc/ModelSession.h"
 #include "tools/nnc/OutputWriter.h"
 #include "tools/nnc/ParameterStore.h"
+#include "tools/nnc/ProfileReport.h"
 
 #include "runtime/Artifact.h"
 #include "runtime/ArtifactLoader.h"
@@ -25,6 +26,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/info.h>
 
 #include <algorithm>
 
@@ -341,10 +343,6 @@ ExitCode runArtifact(const RunOptions &options) {
     return reportUserError(
         "--params and --params-out do not apply to an artifact, "
         "which holds its parameters");
-  if (options.profile.any())
-    return reportUserError(
-        "--profile and --trace apply to a model (MODEL.nn), not yet "
-        "to an artifact");
   std::map<std::string, rt::Tensor> feeds;
   if (ExitCode code = readNamedTensors(options.inputs, "--input", feeds))
     return code;
@@ -368,6 +366,11 @@ ExitCode runArtifact(const RunOptions &options) {
   if (!loaded.ok())
     return reportUserError(loaded.message());
   std::optional<tbb::global_control> cap = threadCap(options.session.threads);
+  std::optional<rt::KernelProfiler> profiler;
+  if (options.profile.any()) {
+    profiler.emplace();
+    loaded->executor->setProfiler(&*profiler);
+  }
   rt::Expected<std::vector<rt::Tensor>> results =
       rt::runArtifactGraph(artifact, *loaded, feeds);
   if (!results.ok())
@@ -376,7 +379,15 @@ ExitCode runArtifact(const RunOptions &options) {
     if (!writeOutput(options.outputDir, graph->plan.outputs[i].name,
                      (*results)[i]))
       return UserError;
-  return Success;
+  if (!profiler)
+    return Success;
+  loaded->executor->setProfiler(nullptr);
+  unsigned threads = options.session.threads;
+  if (threads == 0)
+    threads = static_cast<unsigned>(oneapi::tbb::info::default_concurrency());
+  return reportProfile(options.profile, *profiler, graph->plan, threads,
+                       "the run of " + graph->name, artifact.modelName,
+                       llvm::outs());
 }
 
 ExitCode evalArtifact(const EvalOptions &options) {
