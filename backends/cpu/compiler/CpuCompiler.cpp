@@ -286,6 +286,8 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
       jitFn = buildTail(fn, head->op, i, outResult);
       if (head->head.columns)
         splitTailByColumns(jitFn, *head);
+      if (head->batchRowsMerge)
+        mergeBatchRows(jitFn, *head);
       needsJit = !isEmptyTail(jitFn);
       int64_t hArg = static_cast<int64_t>(fn.getNumArguments());
       if (needsJit) {

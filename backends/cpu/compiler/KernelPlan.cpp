@@ -338,6 +338,12 @@ std::optional<HeadPlan> planMatmul(nn::MatmulOp op) {
   head.matrices = head.rowElements / (head.m * head.n);
   head.lhsIndex = batchIndices(outBatch, lhs.getShape().drop_back(2));
   head.rhsIndex = batchIndices(outBatch, rhs.getShape().drop_back(2));
+  // One B for all, and A in every batch's own matrix, in order.
+  bool oneB = llvm::all_of(head.rhsIndex, [](int64_t i) { return i == 0; });
+  bool wholeA = !head.transA;
+  for (size_t i = 0; i < head.lhsIndex.size(); ++i)
+    wholeA &= head.lhsIndex[i] == static_cast<int64_t>(i);
+  plan.batchRowsMerge = oneB && wholeA;
   return plan;
 }
 
@@ -571,6 +577,71 @@ void nnc::cpu::splitTailByColumns(func::FuncOp tail, HeadPlan &plan) {
   for (Operation &op : body.without_terminator())
     for (Value result : op.getResults())
       result.setType(column(result.getType()));
+  SmallVector<Type> inputs(body.getArgumentTypes());
+  SmallVector<Type> results;
+  for (Value result : body.getTerminator()->getOperands())
+    results.push_back(result.getType());
+  tail.setFunctionType(FunctionType::get(tail.getContext(), inputs, results));
+}
+
+void nnc::cpu::mergeBatchRows(func::FuncOp tail, HeadPlan &plan) {
+  ContractionHead &head = plan.head;
+  Block &body = tail.getBody().front();
+  BlockArgument h = body.getArguments().back();
+  auto hType = cast<RankedTensorType>(h.getType());
+  ArrayRef<int64_t> hShape = hType.getShape();
+  int64_t n = head.n;
+  int64_t rows = hType.getNumElements() / n;
+  auto isRows = [&](Type type) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    return tensor && tensor.getShape() == hShape;
+  };
+  // Operands the merge leaves as they are: they broadcast along the rows
+  // the same way before and after it.
+  auto isBroadcastRow = [&](Type type) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor)
+      return false;
+    ArrayRef<int64_t> shape = tensor.getShape();
+    return shape.empty() || (shape.size() == 1 && shape[0] == n) ||
+           (shape.size() == 2 && shape[0] == 1 && shape[1] == n);
+  };
+  bool fits = true;
+  for (Operation &op : body.without_terminator()) {
+    if (isa<nn::ConstantOp>(op)) {
+      fits &= isBroadcastRow(op.getResult(0).getType());
+      continue;
+    }
+    fits &= isColumnwise(&op);
+    for (Value operand : op.getOperands())
+      fits &= isRows(operand.getType()) || isBroadcastRow(operand.getType());
+    for (Value result : op.getResults())
+      fits &= isRows(result.getType());
+  }
+  for (Value result : body.getTerminator()->getOperands())
+    fits &= isRows(result.getType());
+  if (!fits)
+    return;
+  plan.batchRowsMerge = false;
+  head.m = rows;
+  head.rows = rows;
+  head.rowElements = n;
+  head.matrices = 1;
+  head.lhsIndex.clear();
+  head.rhsIndex.clear();
+  // A is now read by its own rows, as in any 2-D GEMM.
+  llvm::erase(plan.wholeArgs, head.lhs);
+  auto merged = [&](Type type) -> Type {
+    if (!isRows(type))
+      return type;
+    return RankedTensorType::get({rows, n},
+                                 cast<RankedTensorType>(type).getElementType());
+  };
+  for (BlockArgument arg : body.getArguments())
+    arg.setType(merged(arg.getType()));
+  for (Operation &op : body.without_terminator())
+    for (Value result : op.getResults())
+      result.setType(merged(result.getType()));
   SmallVector<Type> inputs(body.getArgumentTypes());
   SmallVector<Type> results;
   for (Value result : body.getTerminator()->getOperands())

@@ -44,6 +44,10 @@ struct HeadPlan {
   /// Arguments the head reads beyond its own rows of H: a split kernel
   /// must not let the rest of the kernel write them row by row.
   std::vector<int64_t> wholeArgs;
+  /// A batched matmul that is one GEMM in disguise: the same matrix B for
+  /// every batch and A stored whole, [..., m, k] as [batch * m, k]
+  /// (mergeBatchRows).
+  bool batchRowsMerge = false;
 };
 
 /// The native head of `fn`: its first non-constant op when that is an f32
@@ -59,6 +63,16 @@ std::optional<HeadPlan> planHead(mlir::func::FuncOp fn);
 /// ops over such values and scalars, leaves it alone and plans the head by
 /// rows again.
 void splitTailByColumns(mlir::func::FuncOp tail, HeadPlan &plan);
+
+/// For a head planned with batchRowsMerge: makes the head one 2-D GEMM over
+/// every batch's rows, and `tail` (the rest of the kernel, H its last
+/// argument) split by those rows too, by retyping every value of H's shape
+/// [b..., m, n] as [b... * m, n]; the buffers keep their bytes, and the
+/// results their bits (the GEMM sums each element in the same order). When
+/// the tail holds anything but columnwise maps over such values, [n] rows
+/// and scalars, leaves both alone. At batch 1 the batched head does not
+/// split at all; merged, m's rows do.
+void mergeBatchRows(mlir::func::FuncOp tail, HeadPlan &plan);
 
 /// The data checks of `fn`'s op whose operands are function arguments.
 std::vector<DataCheck> planChecks(mlir::func::FuncOp fn);
