@@ -14,7 +14,9 @@
 #include "runtime/SvgPlot.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <oneapi/tbb/info.h>
@@ -371,6 +373,14 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
       return fail(error.message());
     return true;
   };
+  // The folders of the files written at the end are made now, so that a
+  // bad path fails before training, not after it.
+  for (const std::string *path : {&options.reportPath, &options.plotPath}) {
+    llvm::StringRef folder = llvm::sys::path::parent_path(*path);
+    if (reporting && !folder.empty())
+      if (std::error_code ec = llvm::sys::fs::create_directories(folder))
+        return reportUserError(folder.str() + ": " + ec.message());
+  }
   if (!writeReport(false))
     return UserError;
   // With --accumulate K, K batches (fewer at the end of an epoch) make one
