@@ -22,6 +22,7 @@
 #include <cmath>
 #include <fstream>
 #include <thread>
+#include <tuple>
 
 namespace nnc::cli {
 
@@ -246,13 +247,30 @@ std::string renderTrainingReport(const ReportHeader &header,
                                               ? state.evalLoss
                                               : std::vector<double>())) +
             "</figure>\n";
+  if (anyFinite(state.trainAccuracy) || anyFinite(state.evalAccuracy)) {
+    std::vector<rt::PlotSeries> accuracy;
+    for (auto [name, color, values] :
+         {std::tuple{"train", "#1f77b4", &state.trainAccuracy},
+          std::tuple{"eval", "#ff7f0e", &state.evalAccuracy}})
+      if (anyFinite(*values))
+        accuracy.push_back({name, color, *values, {}});
+    rt::PlotOptions options;
+    options.title = "accuracy per epoch";
+    options.yLabel = "accuracy";
+    html += "<figure>" + inlineSvg(rt::renderLineChart(accuracy, options)) +
+            "</figure>\n";
+  }
+  auto cell = [](const std::vector<double> &values, size_t e) {
+    return "<td>" + (e < values.size() ? number(values[e]) : "") + "</td>";
+  };
   html += "<table class=\"epochs\">\n<tr><th>epoch</th><th>train loss</th>"
-          "<th>eval loss</th></tr>\n";
+          "<th>eval loss</th><th>train accuracy</th><th>eval accuracy</th>"
+          "</tr>\n";
   for (size_t e = 0; e < state.trainLoss.size(); ++e)
-    html += "<tr><td>" + std::to_string(e + 1) + "</td><td>" +
-            number(state.trainLoss[e]) + "</td><td>" +
-            (e < state.evalLoss.size() ? number(state.evalLoss[e]) : "") +
-            "</td></tr>\n";
+    html += "<tr><td>" + std::to_string(e + 1) + "</td>" +
+            cell(state.trainLoss, e) + cell(state.evalLoss, e) +
+            cell(state.trainAccuracy, e) + cell(state.evalAccuracy, e) +
+            "</tr>\n";
   html += "</table>\n";
 
   html += "<h2>Kernel profile of the training step</h2>\n";

@@ -485,6 +485,9 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
     }
     state.trainLoss.push_back(*trainMetrics.loss);
     state.evalLoss.push_back(evalMetrics ? *evalMetrics->loss : NAN);
+    state.trainAccuracy.push_back(trainMetrics.accuracy.value_or(NAN));
+    state.evalAccuracy.push_back(
+        evalMetrics ? evalMetrics->accuracy.value_or(NAN) : NAN);
     state.epochLossSum = 0;
     state.epochSamples = state.epochCorrect = state.epochScored = 0;
     if (!checkpointDir.empty() &&

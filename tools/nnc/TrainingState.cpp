@@ -95,6 +95,11 @@ bool writeTrainingCheckpoint(const std::string &dir, const TrainingState &state,
     json.setNumber("history.train." + std::to_string(i), state.trainLoss[i]);
     if (i < state.evalLoss.size() && std::isfinite(state.evalLoss[i]))
       json.setNumber("history.eval." + std::to_string(i), state.evalLoss[i]);
+    for (auto [name, values] :
+         {std::pair{"history.train_accuracy.", &state.trainAccuracy},
+          std::pair{"history.eval_accuracy.", &state.evalAccuracy}})
+      if (i < values->size() && std::isfinite((*values)[i]))
+        json.setNumber(name + std::to_string(i), (*values)[i]);
   }
   json.setNumber("interval_loss_sum", state.intervalLossSum);
   json.setInteger("interval_samples", state.intervalSamples);
@@ -173,6 +178,12 @@ bool restoreCheckpoint(const std::string &dir, TrainingState &state,
         json.getNumber("history.eval." + std::to_string(i));
     state.trainLoss.push_back(train.ok() ? *train : NAN);
     state.evalLoss.push_back(eval.ok() ? *eval : NAN);
+    rt::Expected<double> trainAccuracy =
+        json.getNumber("history.train_accuracy." + std::to_string(i));
+    rt::Expected<double> evalAccuracy =
+        json.getNumber("history.eval_accuracy." + std::to_string(i));
+    state.trainAccuracy.push_back(trainAccuracy.ok() ? *trainAccuracy : NAN);
+    state.evalAccuracy.push_back(evalAccuracy.ok() ? *evalAccuracy : NAN);
   }
   // The step curve came later: a checkpoint without it starts one afresh.
   if (rt::Expected<int64_t> points = json.getInteger("curve_points");

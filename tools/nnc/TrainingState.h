@@ -31,6 +31,8 @@ struct TrainingState {
   rt::Tensor lr;   ///< f32 scalar
   int64_t stepCount = 0;
   std::vector<double> trainLoss, evalLoss; ///< per finished epoch
+  /// Per finished epoch too; NaN where the loss does not say how to score.
+  std::vector<double> trainAccuracy, evalAccuracy;
   // Sums over the current epoch, kept in checkpoints for a mid-epoch resume.
   double epochLossSum = 0;
   int64_t epochSamples = 0, epochCorrect = 0, epochScored = 0;
