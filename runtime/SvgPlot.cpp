@@ -28,6 +28,30 @@ std::string tickLabel(double value) {
   return status == std::errc() ? std::string(buffer, end) : "?";
 }
 
+/// 1, 2 or 5 times a power of ten, near `rough`.
+double niceStep(double rough) {
+  double magnitude = std::pow(10.0, std::floor(std::log10(rough)));
+  double fraction = rough / magnitude;
+  double nice = fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10;
+  return nice * magnitude;
+}
+
+std::vector<double> ticksWithStep(double low, double high, double step) {
+  std::vector<double> ticks;
+  double first = std::floor(low / step);
+  double last = std::ceil(high / step);
+  for (double i = first; i <= last + 0.5 && ticks.size() < 1000; i += 1) {
+    double tick = i * step;
+    // Products like 3 * 0.1 leave 0.30000000000000004; -0 becomes 0.
+    if (std::fabs(tick) < step * 1e-9)
+      tick = 0;
+    ticks.push_back(tick);
+  }
+  return ticks;
+}
+
+} // namespace
+
 std::string escapeXml(const std::string &text) {
   std::string out;
   for (char c : text) {
@@ -57,30 +81,6 @@ std::string escapeXml(const std::string &text) {
   }
   return out;
 }
-
-/// 1, 2 or 5 times a power of ten, near `rough`.
-double niceStep(double rough) {
-  double magnitude = std::pow(10.0, std::floor(std::log10(rough)));
-  double fraction = rough / magnitude;
-  double nice = fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10;
-  return nice * magnitude;
-}
-
-std::vector<double> ticksWithStep(double low, double high, double step) {
-  std::vector<double> ticks;
-  double first = std::floor(low / step);
-  double last = std::ceil(high / step);
-  for (double i = first; i <= last + 0.5 && ticks.size() < 1000; i += 1) {
-    double tick = i * step;
-    // Products like 3 * 0.1 leave 0.30000000000000004; -0 becomes 0.
-    if (std::fabs(tick) < step * 1e-9)
-      tick = 0;
-    ticks.push_back(tick);
-  }
-  return ticks;
-}
-
-} // namespace
 
 std::vector<double> niceTicks(double low, double high, int targetCount) {
   if (!std::isfinite(low) || !std::isfinite(high))

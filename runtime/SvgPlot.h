@@ -39,6 +39,10 @@ struct PlotOptions {
   int height = 400;
 };
 
+/// `text` with &, <, >, " and ' escaped, for XML and HTML text and
+/// attribute values.
+std::string escapeXml(const std::string &text);
+
 /// Steps of 1, 2 or 5 times a power of ten covering [low, high] with about
 /// `targetCount` ticks; returns the tick values, first <= low and last >=
 /// high. A degenerate range is widened around its value.

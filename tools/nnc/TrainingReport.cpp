@@ -28,29 +28,6 @@ namespace nnc::cli {
 
 namespace {
 
-std::string escapeHtml(const std::string &text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
-}
-
 /// An SVG document as an element of the page: without its XML prolog.
 std::string inlineSvg(const std::string &svg) {
   size_t start = svg.find("<svg");
@@ -118,8 +95,9 @@ std::string profileTable(const rt::GraphProfile &profile) {
             number(row.meanUs, "{0:F1}") + "</td><td>" +
             number(row.sharePercent, "{0:F1}") + "</td><td>" +
             number(row.gflops, "{0:F2}") + "</td><td>" +
-            std::to_string(row.bytes) + "</td><td>" + escapeHtml(row.location) +
-            "</td><td>" + escapeHtml(row.ops) + "</td></tr>\n";
+            std::to_string(row.bytes) + "</td><td>" +
+            rt::escapeXml(row.location) + "</td><td>" + rt::escapeXml(row.ops) +
+            "</td></tr>\n";
   return html + "</table>\n";
 }
 
@@ -198,7 +176,7 @@ std::string renderTrainingReport(const ReportHeader &header,
                      "<meta charset=\"utf-8\">\n";
   if (!complete)
     html += "<meta http-equiv=\"refresh\" content=\"5\">\n";
-  html += "<title>" + escapeHtml(title) +
+  html += "<title>" + rt::escapeXml(title) +
           "</title>\n<style>\n"
           "body { font-family: sans-serif; margin: 2em; max-width: 70em; }\n"
           "table { border-collapse: collapse; margin: 1em 0; }\n"
@@ -209,7 +187,7 @@ std::string renderTrainingReport(const ReportHeader &header,
           ".graph { overflow: auto; max-height: 60em; border: 1px solid "
           "#ccc; }\n"
           "</style>\n</head>\n<body>\n";
-  html += "<h1>" + escapeHtml(title) + "</h1>\n<p class=\"status\">" +
+  html += "<h1>" + rt::escapeXml(title) + "</h1>\n<p class=\"status\">" +
           (complete ? std::string("Finished")
                     : std::string("Training (this page reloads)")) +
           " after " + std::to_string(state.stepCount) + " steps, " +
@@ -223,8 +201,8 @@ std::string renderTrainingReport(const ReportHeader &header,
                                   ? std::string("none")
                                   : llvm::join(header.frozen, ", "));
   for (const auto &[name, value] : rows)
-    html += "<tr><th>" + escapeHtml(name) + "</th><td>" + escapeHtml(value) +
-            "</td></tr>\n";
+    html += "<tr><th>" + rt::escapeXml(name) + "</th><td>" +
+            rt::escapeXml(value) + "</td></tr>\n";
   html += "</table>\n";
 
   html += "<h2>Curves</h2>\n";
@@ -281,7 +259,8 @@ std::string renderTrainingReport(const ReportHeader &header,
   if (!header.graphSvg.empty())
     html += "<div class=\"graph\">" + inlineSvg(header.graphSvg) + "</div>\n";
   else
-    html += "<pre class=\"graph\">" + escapeHtml(header.graphText) + "</pre>\n";
+    html +=
+        "<pre class=\"graph\">" + rt::escapeXml(header.graphText) + "</pre>\n";
   return html + "</body>\n</html>\n";
 }
 
