@@ -9,6 +9,7 @@
 
 #include "passes/SimplifyPatterns.h"
 
+#include "ir/InferContext.h"
 #include "ir/NNOps.h"
 #include "ir/ShapeRules.h"
 
@@ -31,8 +32,7 @@ RankedTensorType tensorType(Value value) {
 }
 
 shape::Shape toShape(Value value) {
-  ArrayRef<int64_t> dims = tensorType(value).getShape();
-  return shape::Shape(dims.begin(), dims.end());
+  return nnc::nn::detail::toShape(tensorType(value));
 }
 
 /// `dims` with its last two extents swapped.

@@ -121,6 +121,21 @@ void probabilities(const Layout &l, const T *q, const T *k, const T *mask,
   }
 }
 
+/// out = a b for a [rows, inner] in double and b [inner, cols], summed in
+/// double and rounded once.
+template <typename T>
+void multiply(const std::vector<double> &a, const T *b, int64_t rows,
+              int64_t inner, int64_t cols, T *out) {
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t c = 0; c < cols; ++c) {
+      double sum = 0;
+      for (int64_t j = 0; j < inner; ++j)
+        sum += a[static_cast<size_t>(i * inner + j)] *
+               static_cast<double>(b[j * cols + c]);
+      out[i * cols + c] = static_cast<T>(sum);
+    }
+}
+
 template <typename T> const T *maskData(std::optional<ConstTensorView> mask) {
   return mask ? mask->data<T>() : nullptr;
 }
@@ -148,15 +163,8 @@ Error attention(ConstTensorView q, ConstTensorView k, ConstTensorView v,
     std::vector<bool> seen;
     for (int64_t h = 0; h < l.heads; ++h) {
       probabilities(l, q.data<T>(), k.data<T>(), maskData<T>(mask), h, p, seen);
-      const T *vh = vd + h * l.keys * l.valueDepth;
-      for (int64_t i = 0; i < l.queries; ++i)
-        for (int64_t c = 0; c < l.valueDepth; ++c) {
-          double sum = 0;
-          for (int64_t j = 0; j < l.keys; ++j)
-            sum += p[static_cast<size_t>(i * l.keys + j)] *
-                   static_cast<double>(vh[j * l.valueDepth + c]);
-          o[(h * l.queries + i) * l.valueDepth + c] = static_cast<T>(sum);
-        }
+      multiply(p, vd + h * l.keys * l.valueDepth, l.queries, l.keys,
+               l.valueDepth, o + h * l.queries * l.valueDepth);
     }
     return Error::success();
   });
@@ -221,14 +229,8 @@ Error attentionGrad(ConstTensorView q, ConstTensorView k, ConstTensorView v,
           ds[at] = l.scale * p[at] * (dp - rowDot);
         }
       }
-      for (int64_t i = 0; i < l.queries; ++i)
-        for (int64_t c = 0; c < l.depth; ++c) {
-          double sum = 0;
-          for (int64_t j = 0; j < l.keys; ++j)
-            sum += ds[static_cast<size_t>(i * l.keys + j)] *
-                   static_cast<double>(kh[j * l.depth + c]);
-          dqd[(h * l.queries + i) * l.depth + c] = static_cast<T>(sum);
-        }
+      multiply(ds, kh, l.queries, l.keys, l.depth,
+               dqd + h * l.queries * l.depth);
       dkh.assign(static_cast<size_t>(l.keys * l.depth), 0.0);
       dvh.assign(static_cast<size_t>(l.keys * l.valueDepth), 0.0);
       for (int64_t i = 0; i < l.queries; ++i)
