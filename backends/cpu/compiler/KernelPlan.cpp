@@ -524,6 +524,47 @@ namespace {
 /// shape and that a column view leaves meaning the same (nnColumnwise).
 bool isColumnwise(Operation *op) { return nn::opFacts(op).columnwise; }
 
+/// True when `body` holds only columnwise maps producing `isValue` values
+/// from `isValue` and `isBroadcast` operands, and constants of `isBroadcast`
+/// type, and returns `isValue` values: what a rewrite that retypes those
+/// values alone leaves meaning the same.
+bool isMapOver(Block &body, function_ref<bool(Type)> isValue,
+               function_ref<bool(Type)> isBroadcast) {
+  for (Operation &op : body.without_terminator()) {
+    if (isa<nn::ConstantOp>(op)) {
+      if (!isBroadcast(op.getResult(0).getType()))
+        return false;
+      continue;
+    }
+    if (!isColumnwise(&op))
+      return false;
+    for (Value operand : op.getOperands())
+      if (!isValue(operand.getType()) && !isBroadcast(operand.getType()))
+        return false;
+    for (Value result : op.getResults())
+      if (!isValue(result.getType()))
+        return false;
+  }
+  return llvm::all_of(body.getTerminator()->getOperandTypes(), isValue);
+}
+
+/// Gives `tail`'s used arguments, its last (H) and its ops' results the
+/// types `retype` maps them to (the buffers keep their bytes), and the
+/// function its new signature.
+void retypeTail(func::FuncOp tail, function_ref<Type(Type)> retype) {
+  Block &body = tail.getBody().front();
+  BlockArgument h = body.getArguments().back();
+  for (BlockArgument arg : body.getArguments())
+    if (!arg.use_empty() || arg == h)
+      arg.setType(retype(arg.getType()));
+  for (Operation &op : body.without_terminator())
+    for (Value result : op.getResults())
+      result.setType(retype(result.getType()));
+  SmallVector<Type> inputs(body.getArgumentTypes());
+  SmallVector<Type> results(body.getTerminator()->getOperandTypes());
+  tail.setFunctionType(FunctionType::get(tail.getContext(), inputs, results));
+}
+
 } // namespace
 
 void nnc::cpu::splitTailByColumns(func::FuncOp tail, HeadPlan &plan) {
@@ -543,45 +584,19 @@ void nnc::cpu::splitTailByColumns(func::FuncOp tail, HeadPlan &plan) {
     return tensor && tensor.getRank() == 0;
   };
   Block &body = tail.getBody().front();
-  bool fits = true;
-  for (Operation &op : body.without_terminator()) {
-    if (isa<nn::ConstantOp>(op)) {
-      fits &= isScalar(op.getResult(0).getType());
-      continue;
-    }
-    fits &= isColumnwise(&op);
-    for (Value operand : op.getOperands())
-      fits &= isRow(operand.getType()) || isScalar(operand.getType());
-    for (Value result : op.getResults())
-      fits &= isRow(result.getType());
-  }
-  for (Value result : body.getTerminator()->getOperands())
-    fits &= isRow(result.getType());
-  BlockArgument h = body.getArguments().back();
-  fits &= isRow(h.getType());
-  if (!fits) {
+  if (!isMapOver(body, isRow, isScalar) ||
+      !isRow(body.getArguments().back().getType())) {
     head.columns = false;
     head.rows = head.m;
     head.rowElements = head.n;
     return;
   }
-  auto column = [&](Type type) -> Type {
+  retypeTail(tail, [&](Type type) -> Type {
     if (!isRow(type))
       return type;
     auto tensor = cast<RankedTensorType>(type);
     return RankedTensorType::get({n, 1}, tensor.getElementType());
-  };
-  for (BlockArgument arg : body.getArguments())
-    if (!arg.use_empty() || arg == h)
-      arg.setType(column(arg.getType()));
-  for (Operation &op : body.without_terminator())
-    for (Value result : op.getResults())
-      result.setType(column(result.getType()));
-  SmallVector<Type> inputs(body.getArgumentTypes());
-  SmallVector<Type> results;
-  for (Value result : body.getTerminator()->getOperands())
-    results.push_back(result.getType());
-  tail.setFunctionType(FunctionType::get(tail.getContext(), inputs, results));
+  });
 }
 
 void nnc::cpu::mergeBatchRows(func::FuncOp tail, HeadPlan &plan) {
@@ -606,21 +621,7 @@ void nnc::cpu::mergeBatchRows(func::FuncOp tail, HeadPlan &plan) {
     return shape.empty() || (shape.size() == 1 && shape[0] == n) ||
            (shape.size() == 2 && shape[0] == 1 && shape[1] == n);
   };
-  bool fits = true;
-  for (Operation &op : body.without_terminator()) {
-    if (isa<nn::ConstantOp>(op)) {
-      fits &= isBroadcastRow(op.getResult(0).getType());
-      continue;
-    }
-    fits &= isColumnwise(&op);
-    for (Value operand : op.getOperands())
-      fits &= isRows(operand.getType()) || isBroadcastRow(operand.getType());
-    for (Value result : op.getResults())
-      fits &= isRows(result.getType());
-  }
-  for (Value result : body.getTerminator()->getOperands())
-    fits &= isRows(result.getType());
-  if (!fits)
+  if (!isMapOver(body, isRows, isBroadcastRow))
     return;
   plan.batchRowsMerge = false;
   head.m = rows;
@@ -631,22 +632,12 @@ void nnc::cpu::mergeBatchRows(func::FuncOp tail, HeadPlan &plan) {
   head.rhsIndex.clear();
   // A is now read by its own rows, as in any 2-D GEMM.
   llvm::erase(plan.wholeArgs, head.lhs);
-  auto merged = [&](Type type) -> Type {
+  retypeTail(tail, [&](Type type) -> Type {
     if (!isRows(type))
       return type;
     return RankedTensorType::get({rows, n},
                                  cast<RankedTensorType>(type).getElementType());
-  };
-  for (BlockArgument arg : body.getArguments())
-    arg.setType(merged(arg.getType()));
-  for (Operation &op : body.without_terminator())
-    for (Value result : op.getResults())
-      result.setType(merged(result.getType()));
-  SmallVector<Type> inputs(body.getArgumentTypes());
-  SmallVector<Type> results;
-  for (Value result : body.getTerminator()->getOperands())
-    results.push_back(result.getType());
-  tail.setFunctionType(FunctionType::get(tail.getContext(), inputs, results));
+  });
 }
 
 std::optional<HeadPlan> nnc::cpu::planHead(func::FuncOp fn) {
