@@ -13,8 +13,6 @@
 #include "runtime/ArtifactLoader.h"
 #include "runtime/PluginHost.h"
 
-#include <oneapi/tbb/global_control.h>
-
 #include <cstdlib>
 #include <mutex>
 #include <optional>
@@ -25,7 +23,8 @@ struct Model::Impl {
   rt::Artifact artifact;
   rt::PluginSet plugins;
   const rt::LoadedPlugin *backend = nullptr;
-  unsigned threads = 0;
+  /// The threads every graph of the model runs on, made once.
+  std::shared_ptr<rt::Session> session;
   std::vector<Port> inputs, outputs;
   std::map<std::string, rt::LoadedGraph> graphs;
   std::mutex running;
@@ -65,7 +64,8 @@ std::unique_ptr<Model> Model::load(const std::string &path, Status &status,
     return nullptr;
   }
   impl.backend = *backend;
-  impl.threads = options.threads;
+  impl.session = std::make_shared<rt::Session>(
+      rt::SessionOptions{options.threads, /*kernelCache=*/true});
   auto toPort = [](const rt::ArtifactPort &port) {
     return Port{port.name, toApi(port.dtype),
                 std::vector<int64_t>(port.shape.begin(), port.shape.end()),
@@ -97,7 +97,7 @@ Status Model::run(const std::map<std::string, TensorView> &inputs,
   auto loaded = impl->graphs.find(graph.name);
   if (loaded == impl->graphs.end()) {
     rt::Expected<rt::LoadedGraph> made =
-        rt::loadArtifactGraph(graph, *impl->backend);
+        rt::loadArtifactGraph(graph, *impl->backend, impl->session);
     if (!made.ok())
       return Status::failure(made.message());
     loaded = impl->graphs.emplace(graph.name, std::move(*made)).first;
@@ -108,9 +108,6 @@ Status Model::run(const std::map<std::string, TensorView> &inputs,
       return Status::failure("input '" + name + "' has no data");
     feeds.emplace(name, TensorAccess::view(view));
   }
-  std::optional<tbb::global_control> cap;
-  if (impl->threads > 0)
-    cap.emplace(tbb::global_control::max_allowed_parallelism, impl->threads);
   rt::Expected<std::vector<rt::Tensor>> made =
       rt::runArtifactGraph(impl->artifact, loaded->second, feeds);
   if (!made.ok())

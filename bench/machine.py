@@ -5,15 +5,11 @@ peak is measured here rather than assumed, so that "% of peak" and the peers'
 configuration mean the same thing on any x86 machine. Python standard library
 only.
 """
-import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-FMA_PEAK_SOURCE = os.path.join(HERE, "fma_peak.c")
 SYSFS_CACHE = "/sys/devices/system/cpu/cpu0/cache"
 
 
@@ -167,34 +163,11 @@ def describe_machine(info):
             f"{describe_caches(info['caches'])} (from {info['cache_source']})")
 
 
-def _c_compilers():
-    """Compilers to try, the user's $CC first."""
-    names = [os.environ.get("CC"), "cc", "gcc", "clang", "clang-19"]
-    return [n for n in dict.fromkeys(names) if n and shutil.which(n)]
-
-
-def _build_fma_peak(work_dir):
-    """Path of the probe binary, compiled once per source version into work_dir."""
-    with open(FMA_PEAK_SOURCE, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()[:12]
-    binary = os.path.join(work_dir, f"fma_peak-{digest}")
-    if os.path.exists(binary):
-        return binary
-    os.makedirs(work_dir, exist_ok=True)
-    for cc in _c_compilers():
-        # No -m flags: the vector kernels carry target attributes, so the same
-        # command builds with gcc and clang and the CPU check happens at run time.
-        proc = subprocess.run([cc, "-O2", "-pthread", FMA_PEAK_SOURCE, "-o", binary],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if proc.returncode == 0:
-            return binary
-        log(f"  fma_peak.c does not build with {cc}: {proc.stdout.strip()[-300:]}")
-    return None
-
-
-def measure_fma_peak(work_dir, threads, flags):
+def measure_fma_peak(nnc, threads, flags):
     """Measured fp32 FMA GFLOP/s at 1 and `threads` threads with the widest
-    vectors the CPU has, or None (logged) where it cannot be measured."""
+    vectors the CPU has, by nnc-fma-peak (runtime/FmaPeak.h, the same
+    measurement `nnc ... --profile` reports against), built beside the `nnc`
+    binary; None (logged) where it cannot be measured."""
     if "avx512f" in flags:
         isa = "avx512"
     elif "avx2" in flags and "fma" in flags:
@@ -202,9 +175,9 @@ def measure_fma_peak(work_dir, threads, flags):
     else:
         log("  no AVX2 FMA on this CPU: peak not measured")
         return None
-    binary = _build_fma_peak(work_dir)
-    if binary is None:
-        log("  no C compiler built bench/fma_peak.c: peak not measured")
+    binary = os.path.join(os.path.dirname(os.path.abspath(nnc)), "nnc-fma-peak")
+    if not os.path.exists(binary):
+        log(f"  {binary} is not built: peak not measured")
         return None
     proc = subprocess.run([binary, isa, str(threads)], stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True)

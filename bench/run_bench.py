@@ -11,7 +11,7 @@ the median over rounds, and, for the cases that have a target, whether
 nnc / peer met it.
 
 Nothing is assumed about the machine (docs/performance.md, "The harness"):
-- the fp32 FMA peak behind "% of peak" is measured first (bench/fma_peak.c);
+- the fp32 FMA peak behind "% of peak" is measured first (nnc-fma-peak);
 - the CPU's identity and cache sizes head the table and go into every JSON
   line;
 - the peers get none of the OPENBLAS_*, GOTO_* or OMP_* variables of the
@@ -475,7 +475,7 @@ def main():
 
     info = machine.machine_info()
     log(f"machine: {machine.describe_machine(info)}")
-    peak = machine.measure_fma_peak(args.work_dir, args.threads, info["flags"])
+    peak = machine.measure_fma_peak(args.nnc, args.threads, info["flags"])
     log(machine.describe_peak(peak))
     pct_peak = peak_at(peak, args.threads)
 

@@ -230,7 +230,7 @@ public:
     std::map<std::string, py::array> arrays = namedArrays(inputs);
     cli::CompiledGraph *graph = nullptr;
     if (session) {
-      std::vector<std::string> lossOnly = session->lossOnlyInputs();
+      const std::vector<std::string> &lossOnly = session->lossOnlyInputs();
       bool withLoss = true;
       for (const std::string &name : session->inputNames())
         if (!arrays.count(name)) {
@@ -328,10 +328,6 @@ public:
     }
   }
 
-  unsigned threads() const {
-    return session ? session->threads() : artifact->threads();
-  }
-
 private:
   Model() = default;
 
@@ -425,7 +421,7 @@ private:
       // An executor runs one graph at a time: calls on one model from
       // several Python threads take turns, while other models run.
       std::lock_guard<std::mutex> turn(running);
-      error = graph.runInto(lookup, outputViews, threads());
+      error = graph.runInto(lookup, outputViews);
     }
     if (!error.ok()) {
       // Shape and dtype mismatches are the caller's: ValueError.

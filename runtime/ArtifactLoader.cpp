@@ -44,7 +44,8 @@ Expected<const LoadedPlugin *> findArtifactBackend(const Artifact &artifact,
 }
 
 Expected<LoadedGraph> loadArtifactGraph(const ArtifactGraph &graph,
-                                        const LoadedPlugin &plugin) {
+                                        const LoadedPlugin &plugin,
+                                        std::shared_ptr<Session> session) {
   std::string where = "graph '" + graph.name + "'";
   Expected<PluginExecutable> executable = PluginExecutable::deserialize(
       plugin, graph.executable.data(), graph.executable.size());
@@ -70,13 +71,10 @@ Expected<LoadedGraph> loadArtifactGraph(const ArtifactGraph &graph,
       return kernel.takeError().withContext(where);
     kernels.push_back(kernel->info());
   }
-  LoadedGraph loaded;
-  loaded.executable.emplace(std::move(*executable));
-  Expected<Executor> executor = Executor::create(
-      plan, std::move(kernels), loaded.executable->plugin().api());
-  if (!executor.ok())
-    return executor.takeError().withContext(where);
-  loaded.executor.emplace(std::move(*executor));
+  Expected<LoadedGraph> loaded = makeLoadedGraph(
+      std::move(session), std::move(*executable), plan, std::move(kernels));
+  if (!loaded.ok())
+    return loaded.takeError().withContext(where);
   return loaded;
 }
 
@@ -113,7 +111,7 @@ runOnViews(LoadedGraph &graph, const std::vector<ConstTensorView> &inputs) {
     results.push_back(std::move(*tensor));
     outputs.push_back(results.back().view());
   }
-  if (Error error = graph.executor->run(inputs, outputs); !error.ok())
+  if (Error error = graph.run(inputs, outputs); !error.ok())
     return error;
   return results;
 }

@@ -13,8 +13,7 @@
 #define NNC_RUNTIME_ARTIFACTLOADER_H
 
 #include "runtime/Artifact.h"
-#include "runtime/Executor.h"
-#include "runtime/PluginExecutable.h"
+#include "runtime/LoadedGraph.h"
 #include "runtime/PluginHost.h"
 
 #include <functional>
@@ -33,18 +32,12 @@ namespace nnc::rt {
 Expected<const LoadedPlugin *> findArtifactBackend(const Artifact &artifact,
                                                    const PluginSet &plugins);
 
-/// One graph of an artifact, ready to run. The executable is declared
-/// first so that it outlives the executor, whose kernels point into it.
-struct LoadedGraph {
-  std::optional<PluginExecutable> executable;
-  std::optional<Executor> executor;
-};
-
 /// Deserializes `graph`'s executable with `plugin`, checks its kernel
 /// count and each kernel's buffers against the plan, and makes the
-/// executor.
-Expected<LoadedGraph> loadArtifactGraph(const ArtifactGraph &graph,
-                                        const LoadedPlugin &plugin);
+/// executor in `session` (null: a new one with default options).
+Expected<LoadedGraph>
+loadArtifactGraph(const ArtifactGraph &graph, const LoadedPlugin &plugin,
+                  std::shared_ptr<Session> session = nullptr);
 
 /// Finds the tensor bound to a graph argument by role and name; null when
 /// there is none.

@@ -7,11 +7,11 @@
 // once, at creation, and reused by every run, so running allocates no tensor
 // memory (oneTBB's own task objects aside).
 //
-// Threads: the executor uses whatever oneTBB allows. To cap it (the CLI's
-// `--threads N`), the caller keeps a
-//   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, N);
-// alive around the runs; the executor never sets it, because it is a
-// process-wide setting that belongs to the tool, not to one graph.
+// Threads: the flow graph belongs to the oneTBB task arena the executor is
+// created in, and every run uses that arena's threads. To cap them (the
+// CLI's `--threads N`), create it inside a task arena of N slots, as
+// rt::Session and rt::makeLoadedGraph do; the arena is made once, so a run
+// pays nothing for the cap.
 //
 // Determinism: a kernel's range is cut into chunks that depend only on the
 // range and the kernel's min_grain, never on the thread count, so the same

@@ -85,8 +85,10 @@ void KernelProfiler::clear() {
   stepList.clear();
 }
 
-GraphProfile summarizeProfile(const KernelProfiler &profiler,
-                              const ExecutionPlan &plan, int threads) {
+GraphProfile
+summarizeProfile(const KernelProfiler &profiler, const ExecutionPlan &plan,
+                 int threads,
+                 const std::vector<std::string> &backendSummaries) {
   GraphProfile profile;
   profile.threads = threads;
   const std::vector<ProfiledStep> &steps = profiler.steps();
@@ -172,6 +174,8 @@ GraphProfile summarizeProfile(const KernelProfiler &profiler,
     row.kernel = static_cast<int64_t>(k);
     row.ops = kernel.opName;
     row.location = shortLocation(kernel.location);
+    if (k < backendSummaries.size())
+      row.backendSummary = backendSummaries[k];
     row.calls = calls[k];
     row.chunks = chunks[k];
     row.totalMs = busySum[k] * 1e-3;
@@ -190,13 +194,25 @@ GraphProfile summarizeProfile(const KernelProfiler &profiler,
   return profile;
 }
 
-std::string formatProfile(const GraphProfile &profile, double peakGflops) {
+std::string formatProfile(const GraphProfile &profile) {
+  double peakGflops = profile.peakGflops;
+  // The backend's column follows the ops, which are padded to the longest
+  // so that it lines up; without it, the ops end the line unpadded.
+  bool anySummary = false;
+  int opsWidth = 3;
+  for (const KernelProfileRow &row : profile.rows) {
+    anySummary |= !row.backendSummary.empty();
+    opsWidth = std::max(opsWidth, static_cast<int>(row.ops.size()));
+  }
+  if (!anySummary)
+    opsWidth = 0;
   std::string out;
-  char line[512];
+  char line[1024];
   std::snprintf(line, sizeof line,
-                "%-6s %6s %10s %10s %6s %9s %6s %10s  %-22s %s\n", "kernel",
+                "%-6s %6s %10s %10s %6s %9s %6s %10s  %-22s %-*s%s\n", "kernel",
                 "calls", "total ms", "mean us", "%", "GFLOP/s",
-                peakGflops > 0 ? "%peak" : "", "bytes", "source", "ops");
+                peakGflops > 0 ? "%peak" : "", "bytes", "source", opsWidth,
+                "ops", anySummary ? "  backend" : "");
   out += line;
   for (const KernelProfileRow &row : profile.rows) {
     std::string peak;
@@ -205,15 +221,21 @@ std::string formatProfile(const GraphProfile &profile, double peakGflops) {
       std::snprintf(text, sizeof text, "%.0f", 100.0 * row.gflops / peakGflops);
       peak = text;
     }
-    std::snprintf(
-        line, sizeof line,
-        "%-6lld %6lld %10.3f %10.2f %6.1f %9.2f %6s %10llu  %-22s "
-        "%s\n",
-        static_cast<long long>(row.kernel), static_cast<long long>(row.calls),
-        row.totalMs, row.meanUs, row.sharePercent, row.gflops, peak.c_str(),
-        static_cast<unsigned long long>(row.bytes),
-        row.location.empty() ? "-" : row.location.c_str(), row.ops.c_str());
+    std::snprintf(line, sizeof line,
+                  "%-6lld %6lld %10.3f %10.2f %6.1f %9.2f %6s %10llu  %-22s ",
+                  static_cast<long long>(row.kernel),
+                  static_cast<long long>(row.calls), row.totalMs, row.meanUs,
+                  row.sharePercent, row.gflops, peak.c_str(),
+                  static_cast<unsigned long long>(row.bytes),
+                  row.location.empty() ? "-" : row.location.c_str());
     out += line;
+    // The ops and the backend's words may be any length.
+    out += row.ops;
+    if (anySummary) {
+      out.append(static_cast<size_t>(opsWidth) - row.ops.size() + 2, ' ');
+      out += row.backendSummary;
+    }
+    out += "\n";
   }
   std::snprintf(
       line, sizeof line,
@@ -224,12 +246,20 @@ std::string formatProfile(const GraphProfile &profile, double peakGflops) {
       profile.busyUs, profile.criticalPathUs, profile.overheadUs,
       profile.idlePercent);
   out += line;
+  if (peakGflops > 0) {
+    std::snprintf(line, sizeof line,
+                  "%%peak: of the fp32 FMA peak measured now, %.1f GFLOP/s "
+                  "on %d thread(s)\n",
+                  peakGflops, profile.threads);
+    out += line;
+  }
   return out;
 }
 
 Error writeChromeTrace(const std::string &path, const KernelProfiler &profiler,
                        const ExecutionPlan &plan,
-                       const std::string &processName) {
+                       const std::string &processName,
+                       const std::vector<std::string> &backendSummaries) {
   // Trace-event timestamps are microseconds.
   auto us = [](int64_t ns) {
     char text[32];
@@ -268,6 +298,11 @@ Error writeChromeTrace(const std::string &path, const KernelProfiler &profiler,
             ",\"dur\":" + us(slice.endNs - slice.startNs) +
             ",\"args\":{\"kernel\":" + std::to_string(slice.kernel) +
             ",\"source\":" + jsonQuoted(kernel.location) +
+            (static_cast<size_t>(slice.kernel) < backendSummaries.size()
+                 ? ",\"backend\":" +
+                       jsonQuoted(
+                           backendSummaries[static_cast<size_t>(slice.kernel)])
+                 : std::string()) +
             ",\"iterations\":\"" + std::to_string(slice.begin) + "-" +
             std::to_string(slice.end) + "\"}}";
   }

@@ -77,6 +77,9 @@ struct KernelProfileRow {
   std::string ops;
   /// Where they came from in the model ("mlp.nn:12"); may be empty.
   std::string location;
+  /// What the backend says of how it runs the kernel
+  /// (NNC_EXTENSION_PROFILE); may be empty.
+  std::string backendSummary;
   /// Runs of the kernel (once per step) and chunks over all runs.
   int64_t calls = 0, chunks = 0;
   /// Thread time over all runs: the chunks' durations summed.
@@ -106,24 +109,34 @@ struct GraphProfile {
   double overheadUs = 0;
   /// Share of threads x wall time no kernel ran, in percent.
   double idlePercent = 0;
+  /// The machine's fp32 FMA peak on `threads` threads in GFLOP/s, when the
+  /// caller measured it (runtime/FmaPeak.h); 0 when not. The rows' FLOP/s
+  /// are shown as a share of it.
+  double peakGflops = 0;
 };
 
 /// Summarises what `profiler` recorded of runs of `plan` on `threads`
-/// threads.
-GraphProfile summarizeProfile(const KernelProfiler &profiler,
-                              const ExecutionPlan &plan, int threads);
+/// threads. `backendSummaries`, one per kernel of the plan when given
+/// (PluginExecutable::kernelSummaries), fill the rows' backendSummary.
+GraphProfile
+summarizeProfile(const KernelProfiler &profiler, const ExecutionPlan &plan,
+                 int threads,
+                 const std::vector<std::string> &backendSummaries = {});
 
-/// The profile as a text table and a summary line; `peakGflops` > 0 adds
-/// each kernel's share of that peak.
-std::string formatProfile(const GraphProfile &profile, double peakGflops = 0);
+/// The profile as a text table and a summary line; with a peak, each
+/// kernel's share of it, and the peak on a line of its own.
+std::string formatProfile(const GraphProfile &profile);
 
 /// Writes a Chrome trace-event file (JSON object format): one track per
 /// worker thread, a complete event ("ph":"X") per kernel chunk named
 /// after its ops, with its source line, iterations and kernel index as
-/// args, and one per step on a track of its own. Written atomically.
+/// args (and the backend's summary of it, when `backendSummaries` holds
+/// one per kernel), and one per step on a track of its own. Written
+/// atomically.
 Error writeChromeTrace(const std::string &path, const KernelProfiler &profiler,
                        const ExecutionPlan &plan,
-                       const std::string &processName);
+                       const std::string &processName,
+                       const std::vector<std::string> &backendSummaries = {});
 
 } // namespace nnc::rt
 

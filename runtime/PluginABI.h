@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define NNC_PLUGIN_ABI_MAJOR 1
-#define NNC_PLUGIN_ABI_MINOR 3
+#define NNC_PLUGIN_ABI_MINOR 4
 
 /** The symbol every plugin exports. */
 #define NNC_PLUGIN_ENTRY_SYMBOL "nnc_plugin_entry"
@@ -88,6 +88,12 @@ typedef enum nnc_extension_type {
   /** nnc_targets_extension (ABI 1.2): in nnc_compile_args.extensions, the
    *  CPUs serialized machine code must run on. */
   NNC_EXTENSION_TARGETS = 2,
+  /** nnc_compile_options_extension (ABI 1.4): in
+   *  nnc_compile_args.extensions, the user's compile options. */
+  NNC_EXTENSION_COMPILE_OPTIONS = 3,
+  /** nnc_profile_extension (ABI 1.4, optional): in the plugin's extensions,
+   *  what the backend tells the host's profiler about its kernels. */
+  NNC_EXTENSION_PROFILE = 4,
 } nnc_extension_type;
 
 /** One kernel: computes iterations [begin, end) of its range, reading and
@@ -135,6 +141,42 @@ typedef struct nnc_targets_extension {
   const char *const *cpus;
   size_t num_cpus;
 } nnc_targets_extension;
+
+/** NNC_EXTENSION_COMPILE_OPTIONS (ABI 1.4), passed by the host in
+ *  nnc_compile_args.extensions: the options the user gave for this compile,
+ *  which a backend must honour where they apply to it. The host always
+ *  passes it; a host before ABI 1.4 does not, and a backend then takes the
+ *  defaults shown. */
+typedef struct nnc_compile_options_extension {
+  nnc_extension_base base; /**< type NNC_EXTENSION_COMPILE_OPTIONS. */
+  /** 1 (the default): the backend may read and write its own cache of
+   *  compiled code outside the process (on disk); 0: it must neither read
+   *  nor write one (`--no-cache`). Caches within the process, which a
+   *  user cannot observe but as speed, are the backend's affair. */
+  int32_t kernel_cache;
+} nnc_compile_options_extension;
+
+/** What a backend says of one kernel of an executable. */
+typedef struct nnc_kernel_description {
+  size_t struct_size;
+  /** Out: one line saying how the backend runs the kernel, for people
+   *  reading a profile ("matmul+add+relu (native, 2 k blocks)"); NULL or
+   *  empty when it has nothing to add. Lives as long as the executable. */
+  const char *summary;
+} nnc_kernel_description;
+
+/** NNC_EXTENSION_PROFILE (ABI 1.4, optional), in the plugin's extensions.
+ *  The host times every kernel itself (its executor calls them), so a
+ *  backend needs no timing of its own to be profiled; this is what only
+ *  the backend knows and the host's table shows beside the times. */
+typedef struct nnc_profile_extension {
+  nnc_extension_base base; /**< type NNC_EXTENSION_PROFILE. */
+  /** Fills `description` for kernel `index` of `executable`, compiled or
+   *  deserialized; fails for an index out of range. */
+  nnc_status (*describe_kernel)(const nnc_executable *executable, int64_t index,
+                                nnc_kernel_description *description,
+                                nnc_error **error);
+} nnc_profile_extension;
 
 /** One target CPU a serialized executable carries machine code for. */
 typedef struct nnc_code_target {

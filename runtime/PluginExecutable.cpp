@@ -42,14 +42,18 @@ Error PluginKernel::run(const LoadedPlugin &plugin, void *const *buffers,
 
 Expected<PluginExecutable>
 PluginExecutable::compile(const LoadedPlugin &plugin, const void *bytecode,
-                          size_t bytecodeSize,
-                          const std::vector<std::string> &targetCpus) {
+                          size_t bytecodeSize, const CompileOptions &options) {
   nnc_compile_args args = {};
   args.struct_size = sizeof(args);
   args.bytecode = bytecode;
   args.bytecode_size = bytecodeSize;
+  nnc_compile_options_extension compileOptions = {};
+  compileOptions.base.struct_size = sizeof(compileOptions);
+  compileOptions.base.type = NNC_EXTENSION_COMPILE_OPTIONS;
+  compileOptions.kernel_cache = options.kernelCache ? 1 : 0;
+  args.extensions = &compileOptions.base;
   std::vector<const char *> cpus;
-  for (const std::string &cpu : targetCpus)
+  for (const std::string &cpu : options.targetCpus)
     cpus.push_back(cpu.c_str());
   nnc_targets_extension targets = {};
   targets.base.struct_size = sizeof(targets);
@@ -57,7 +61,7 @@ PluginExecutable::compile(const LoadedPlugin &plugin, const void *bytecode,
   targets.cpus = cpus.data();
   targets.num_cpus = cpus.size();
   if (!cpus.empty())
-    args.extensions = &targets.base;
+    compileOptions.base.next = &targets.base;
   nnc_error *error = nullptr;
   nnc_status status = plugin.api().compile(&args, &error);
   return adopt(plugin, status, error, args.executable, args.num_kernels,
@@ -253,6 +257,27 @@ Expected<PluginKernel> PluginExecutable::kernel(int64_t index) const {
   kernel.range = info.range;
   kernel.minGrain = info.min_grain < 1 ? 1 : info.min_grain;
   return kernel;
+}
+
+Expected<std::vector<std::string>> PluginExecutable::kernelSummaries() const {
+  std::vector<std::string> summaries(static_cast<size_t>(kernels));
+  const nnc_profile_extension *profile = owner.profileExtension();
+  if (!profile)
+    return summaries;
+  for (int64_t i = 0; i < kernels; ++i) {
+    nnc_kernel_description description = {};
+    description.struct_size = sizeof(description);
+    nnc_error *error = nullptr;
+    nnc_status status =
+        profile->describe_kernel(executable.get(), i, &description, &error);
+    if (Error failure =
+            takePluginError(owner, status, error, "describe_kernel");
+        !failure.ok())
+      return failure;
+    if (description.summary)
+      summaries[static_cast<size_t>(i)] = description.summary;
+  }
+  return summaries;
 }
 
 } // namespace nnc::rt

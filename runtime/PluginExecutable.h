@@ -67,18 +67,28 @@ struct CodeObject {
 Expected<std::vector<CodeObject>> readCodeObjects(const LoadedPlugin &plugin,
                                                   const std::string &bytes);
 
+/// What the user asked of a compile, as plugins receive it
+/// (NNC_EXTENSION_TARGETS, NNC_EXTENSION_COMPILE_OPTIONS).
+struct CompileOptions {
+  /// The CPUs serialized machine code must run on, best first; empty: the
+  /// backend's default (the compiling machine's CPU).
+  std::vector<std::string> targetCpus;
+  /// Whether the backend may use its cache of compiled code on disk.
+  bool kernelCache = true;
+};
+
 /// A graph compiled by a plugin; destroys the nnc_executable and keeps the
 /// plugin's library loaded for as long as it lives. Move-only.
 class PluginExecutable {
 public:
   /// Compiles `bytecode` (MLIR bytecode of a module of kernel functions,
-  /// see docs/plugins.md) with `plugin`. Fails with the plugin's message,
-  /// including when the backend answers NNC_UNSUPPORTED. A non-empty
-  /// `targetCpus` asks for serialized machine code for those CPUs
-  /// (NNC_EXTENSION_TARGETS).
-  static Expected<PluginExecutable>
-  compile(const LoadedPlugin &plugin, const void *bytecode,
-          size_t bytecodeSize, const std::vector<std::string> &targetCpus = {});
+  /// see docs/plugins.md) with `plugin` and `options`. Fails with the
+  /// plugin's message, including when the backend answers
+  /// NNC_UNSUPPORTED.
+  static Expected<PluginExecutable> compile(const LoadedPlugin &plugin,
+                                            const void *bytecode,
+                                            size_t bytecodeSize,
+                                            const CompileOptions &options = {});
 
   /// Makes an executable from `bytes` that serialize() wrote, without
   /// compiling, through the plugin's NNC_EXTENSION_SERIALIZE extension.
@@ -106,6 +116,11 @@ public:
 
   /// Kernel `index` (0 <= index < numKernels(), else an error).
   Expected<PluginKernel> kernel(int64_t index) const;
+
+  /// What the backend says of how it runs each kernel, one line per kernel
+  /// (NNC_EXTENSION_PROFILE); empty lines where it says nothing, and all
+  /// empty for a backend without the extension.
+  Expected<std::vector<std::string>> kernelSummaries() const;
 
   /// The plugin that compiled it.
   const LoadedPlugin &plugin() const { return owner; }

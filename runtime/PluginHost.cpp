@@ -108,22 +108,35 @@ Error checkApiTable(const std::string &path, const nnc_plugin_api *api) {
 
 } // namespace
 
-const nnc_serialize_extension *LoadedPlugin::serializeExtension() const {
+const nnc_extension_base *LoadedPlugin::findExtension(uint32_t type,
+                                                      size_t minSize) const {
   // A bound on the chain's length, so a plugin whose chain loops back on
   // itself cannot hang the host.
   const nnc_extension_base *extension = table->extensions;
   for (int hops = 0; extension && hops < 64;
-       ++hops, extension = extension->next) {
-    if (extension->type != NNC_EXTENSION_SERIALIZE ||
-        extension->struct_size <
-            NNC_STRUCT_SIZE_UNTIL(nnc_serialize_extension, deserialize))
-      continue;
-    const auto *serialize =
-        reinterpret_cast<const nnc_serialize_extension *>(extension);
-    if (serialize->serialize && serialize->free_bytes && serialize->deserialize)
-      return serialize;
-  }
+       ++hops, extension = extension->next)
+    if (extension->type == type && extension->struct_size >= minSize)
+      return extension;
   return nullptr;
+}
+
+const nnc_serialize_extension *LoadedPlugin::serializeExtension() const {
+  const auto *serialize =
+      reinterpret_cast<const nnc_serialize_extension *>(findExtension(
+          NNC_EXTENSION_SERIALIZE,
+          NNC_STRUCT_SIZE_UNTIL(nnc_serialize_extension, deserialize)));
+  if (serialize && serialize->serialize && serialize->free_bytes &&
+      serialize->deserialize)
+    return serialize;
+  return nullptr;
+}
+
+const nnc_profile_extension *LoadedPlugin::profileExtension() const {
+  const auto *profile =
+      reinterpret_cast<const nnc_profile_extension *>(findExtension(
+          NNC_EXTENSION_PROFILE,
+          NNC_STRUCT_SIZE_UNTIL(nnc_profile_extension, describe_kernel)));
+  return profile && profile->describe_kernel ? profile : nullptr;
 }
 
 bool LoadedPlugin::supportsOp(const std::string &opName) const {

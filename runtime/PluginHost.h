@@ -54,7 +54,15 @@ public:
   /// deserialize all set; null otherwise.
   const nnc_serialize_extension *serializeExtension() const;
 
+  /// The plugin's NNC_EXTENSION_PROFILE extension when its chain holds one
+  /// that sets describe_kernel; null otherwise.
+  const nnc_profile_extension *profileExtension() const;
+
 private:
+  /// The first extension of the plugin's chain of `type` whose struct_size
+  /// is at least `minSize`; null when there is none.
+  const nnc_extension_base *findExtension(uint32_t type, size_t minSize) const;
+
   friend Expected<LoadedPlugin> loadPlugin(const std::string &path);
   LoadedPlugin(std::shared_ptr<void> library, const nnc_plugin_api *table,
                std::string file)

@@ -3,7 +3,6 @@
 #include "backends/cpu/CpuKernel.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -98,39 +97,9 @@ float *scratchRows(const ContractionHead &head, int64_t first, int64_t last) {
 
 } // namespace
 
-bool cpuProfileEnabled() {
-  static const bool enabled = [] {
-    const char *value = std::getenv("NNC_CPU_PROFILE");
-    return value && std::string(value) == "1";
-  }();
-  return enabled;
-}
-
-namespace {
-
-nnc_status runKernelRange(const CpuKernel &kernel, void *const *buffers,
-                          int64_t begin, int64_t end, nnc_error **error);
-
-} // namespace
-
 nnc_status runCpuKernel(void *state, void *const *buffers, int64_t begin,
                         int64_t end, nnc_error **error) {
   const CpuKernel &kernel = *static_cast<const CpuKernel *>(state);
-  if (!cpuProfileEnabled())
-    return runKernelRange(kernel, buffers, begin, end, error);
-  auto start = std::chrono::steady_clock::now();
-  nnc_status status = runKernelRange(kernel, buffers, begin, end, error);
-  kernel.profileNanos += std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
-  ++kernel.profileCalls;
-  return status;
-}
-
-namespace {
-
-nnc_status runKernelRange(const CpuKernel &kernel, void *const *buffers,
-                          int64_t begin, int64_t end, nnc_error **error) {
   bool hasHead = kernel.head.kind != ContractionHead::Kind::None;
   int64_t firstRow = kernel.range == 1 ? 0 : begin * kernel.chunkRows;
   int64_t lastRow = kernel.range == 1
@@ -217,7 +186,5 @@ nnc_status runKernelRange(const CpuKernel &kernel, void *const *buffers,
   }
   return NNC_OK;
 }
-
-} // namespace
 
 } // namespace nnc::cpu

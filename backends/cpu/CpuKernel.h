@@ -147,12 +147,9 @@ struct CpuKernel {
   /// indices, -1 for H. `rowBytes` then describes those buffers.
   ContractionHead head;
   std::vector<int64_t> jitBuffers;
-  /// The kernel's ops ("matmul+add+relu"), for NNC_CPU_PROFILE.
+  /// The kernel's ops and how they run ("matmul+add+relu (native)"), for
+  /// profiles (NNC_EXTENSION_PROFILE).
   std::string label;
-  /// Time spent in the kernel and calls to it, counted under
-  /// NNC_CPU_PROFILE=1 and printed when its executable is destroyed.
-  mutable std::atomic<int64_t> profileNanos{0};
-  mutable std::atomic<int64_t> profileCalls{0};
   /// Keeps the code alive: a JIT session, or shared objects loaded from an
   /// artifact.
   std::shared_ptr<void> code;
@@ -169,9 +166,6 @@ struct CpuKernel {
 /// kernel as state).
 nnc_status runCpuKernel(void *kernel, void *const *buffers, int64_t begin,
                         int64_t end, nnc_error **error);
-
-/// True when NNC_CPU_PROFILE=1 (read once).
-bool cpuProfileEnabled();
 
 /// Makes an error for the host; defined by the plugin.
 nnc_error *makeCpuError(const std::string &message);

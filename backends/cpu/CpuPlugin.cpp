@@ -44,6 +44,8 @@ struct nnc_executable {
   std::vector<int64_t> moduleOf;
   /// code_target's strings, per target.
   std::vector<std::string> targetFeatures;
+  /// describe_kernel's strings, per kernel.
+  std::vector<std::string> kernelSummaries;
 };
 
 nnc_error *nnc::cpu::makeCpuError(const std::string &message) {
@@ -79,7 +81,16 @@ std::string joinFeatures(const std::vector<std::string> &features) {
   return text;
 }
 
-void describeTargets(nnc_executable &executable) {
+/// Fills the strings code_target and describe_kernel return: each target's
+/// features, and each kernel's label and range ("matmul+add+relu (native),
+/// range 2").
+void describeExecutable(nnc_executable &executable) {
+  executable.kernelSummaries.clear();
+  for (const auto &kernel : executable.kernels)
+    // A kernel that only writes constants has no other op to name.
+    executable.kernelSummaries.push_back(
+        (kernel->label.empty() ? std::string("constant") : kernel->label) +
+        ", range " + std::to_string(kernel->range));
   executable.targetFeatures.clear();
   if (!executable.linked.empty())
     for (const LinkedTarget &target : executable.linked)
@@ -132,6 +143,20 @@ nnc_status requestedTargets(const nnc_compile_args &args,
   return NNC_OK;
 }
 
+/// Whether compile args let the compile use the cache on disk: yes unless
+/// an NNC_EXTENSION_COMPILE_OPTIONS says kernel_cache 0.
+bool diskCacheAllowed(const nnc_compile_args &args) {
+  if (args.struct_size < NNC_STRUCT_SIZE_UNTIL(nnc_compile_args, extensions))
+    return true;
+  for (const nnc_extension_base *ext = args.extensions; ext; ext = ext->next)
+    if (ext->type == NNC_EXTENSION_COMPILE_OPTIONS &&
+        ext->struct_size >=
+            NNC_STRUCT_SIZE_UNTIL(nnc_compile_options_extension, kernel_cache))
+      return reinterpret_cast<const nnc_compile_options_extension *>(ext)
+                 ->kernel_cache != 0;
+  return true;
+}
+
 nnc_status compile(nnc_compile_args *args, nnc_error **error) {
   if (!args || args->struct_size <
                    NNC_STRUCT_SIZE_UNTIL(nnc_compile_args, num_kernels))
@@ -142,8 +167,9 @@ nnc_status compile(nnc_compile_args *args, nnc_error **error) {
   if (nnc_status status = requestedTargets(*args, targets, error);
       status != NNC_OK)
     return status;
-  CompiledModule compiled = compileModule(
-      args->bytecode ? args->bytecode : "", args->bytecode_size, targets);
+  CompiledModule compiled =
+      compileModule(args->bytecode ? args->bytecode : "", args->bytecode_size,
+                    targets, diskCacheAllowed(*args));
   if (compiled.status != NNC_OK)
     return fail(error, compiled.status, compiled.message);
   auto *executable = new (std::nothrow) nnc_executable;
@@ -151,7 +177,7 @@ nnc_status compile(nnc_compile_args *args, nnc_error **error) {
     return fail(error, NNC_ERROR, "out of memory");
   executable->kernels = std::move(compiled.kernels);
   executable->targets = std::move(compiled.targets);
-  describeTargets(*executable);
+  describeExecutable(*executable);
   args->executable = executable;
   args->num_kernels = static_cast<int64_t>(executable->kernels.size());
   return NNC_OK;
@@ -177,28 +203,34 @@ nnc_status getKernel(nnc_executable *executable, int64_t index,
   return NNC_OK;
 }
 
-/// Under NNC_CPU_PROFILE=1: each kernel's calls and time (summed over the
-/// threads that ran its iterations) on stderr.
-void printProfile(const nnc_executable &executable) {
-  for (size_t i = 0; i < executable.kernels.size(); ++i) {
-    const CpuKernel &kernel = *executable.kernels[i];
-    int64_t calls = kernel.profileCalls.load();
-    if (calls == 0)
-      continue;
-    std::fprintf(stderr,
-                 "nnc-cpu-profile: kernel %zu %-40s range %lld calls %lld "
-                 "total %.3f ms\n",
-                 i, kernel.label.c_str(), static_cast<long long>(kernel.range),
-                 static_cast<long long>(calls),
-                 static_cast<double>(kernel.profileNanos.load()) * 1e-6);
-  }
+void destroyExecutable(nnc_executable *executable) { delete executable; }
+
+//===----------------------------------------------------------------------===//
+// NNC_EXTENSION_PROFILE
+//===----------------------------------------------------------------------===//
+
+/// The kernel's ops, how it runs them ("(native, 2 k blocks)" for a GEMM
+/// head reduced over blocks of k) and the iterations its range is split
+/// into.
+nnc_status describeKernel(const nnc_executable *executable, int64_t index,
+                          nnc_kernel_description *description,
+                          nnc_error **error) {
+  if (!executable || index < 0 ||
+      index >= static_cast<int64_t>(executable->kernels.size()))
+    return fail(error, NNC_ERROR, "no such kernel");
+  if (!description ||
+      description->struct_size <
+          NNC_STRUCT_SIZE_UNTIL(nnc_kernel_description, summary))
+    return fail(error, NNC_ERROR, "kernel description is too small");
+  description->summary =
+      executable->kernelSummaries[static_cast<size_t>(index)].c_str();
+  return NNC_OK;
 }
 
-void destroyExecutable(nnc_executable *executable) {
-  if (executable && cpuProfileEnabled())
-    printProfile(*executable);
-  delete executable;
-}
+const nnc_profile_extension kProfileExtension = {
+    {sizeof(nnc_profile_extension), NNC_EXTENSION_PROFILE, nullptr},
+    describeKernel,
+};
 
 //===----------------------------------------------------------------------===//
 // NNC_EXTENSION_SERIALIZE
@@ -273,7 +305,7 @@ nnc_status deserialize(const void *bytes, size_t size,
     result->kernels.push_back(std::move(kernel));
   result->linked = std::move(read->targets);
   result->moduleOf = std::move(read->moduleOf);
-  describeTargets(*result);
+  describeExecutable(*result);
   *numKernels = static_cast<int64_t>(result->kernels.size());
   *executable = result;
   return NNC_OK;
@@ -336,7 +368,8 @@ nnc_status codeObjects(const void *bytes, size_t size,
 }
 
 const nnc_serialize_extension kSerializeExtension = {
-    {sizeof(nnc_serialize_extension), NNC_EXTENSION_SERIALIZE, nullptr},
+    {sizeof(nnc_serialize_extension), NNC_EXTENSION_SERIALIZE,
+     &kProfileExtension.base},
     serialize,
     freeBytes,
     deserialize,

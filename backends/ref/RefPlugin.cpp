@@ -26,6 +26,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <string_view>
 #include <vector>
 
 /// An error the plugin made; the host reads it with error_message.
@@ -37,6 +38,8 @@ struct nnc_error {
 /// modified after compilation, so kernels may run concurrently.
 struct nnc_executable {
   std::vector<nnc::ref::Program> kernels;
+  /// What describe_kernel reports of each.
+  std::vector<std::string> summaries;
 };
 
 namespace {
@@ -57,6 +60,37 @@ nnc_status fail(nnc_error **error, nnc_status status, std::string message) {
 /// True when a struct the host filled in is large enough to hold `needed`
 /// bytes, i.e. the fields we read or write.
 bool holds(size_t structSize, size_t needed) { return structSize >= needed; }
+
+/// "interpreted: 3 steps (matmul, add, relu), 1 temporary": what the
+/// interpreter runs for a kernel, for profiles.
+std::string summarizeProgram(const nnc::ref::Program &program) {
+  std::string ops;
+  for (const nnc::ref::Step &step : program.steps) {
+    std::string_view op = step.op;
+    if (op.substr(0, 3) == "nn.")
+      op.remove_prefix(3);
+    ops += (ops.empty() ? "" : ", ") + std::string(op);
+  }
+  int64_t temporaries = 0;
+  for (const nnc::ref::Slot &slot : program.slots)
+    temporaries += slot.kind == nnc::ref::SlotKind::Temp;
+  auto count = [](int64_t n, const char *one, const char *many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  return "interpreted: " +
+         count(static_cast<int64_t>(program.steps.size()), "step", "steps") +
+         " (" + ops + "), " + count(temporaries, "temporary", "temporaries");
+}
+
+/// An executable of `programs`, with their summaries.
+std::unique_ptr<nnc_executable>
+makeExecutable(std::vector<nnc::ref::Program> programs) {
+  auto executable = std::make_unique<nnc_executable>();
+  executable->kernels = std::move(programs);
+  for (const nnc::ref::Program &program : executable->kernels)
+    executable->summaries.push_back(summarizeProgram(program));
+  return executable;
+}
 
 nnc_status refRunKernel(void *state, void *const *buffers, int64_t begin,
                         int64_t end, nnc_error **error) {
@@ -108,8 +142,8 @@ nnc_status refCompile(nnc_compile_args *args, nnc_error **error) {
     case nnc::ref::CompileStatus::Error:
       return fail(error, NNC_ERROR, compiled.message);
     }
-    auto executable = std::make_unique<nnc_executable>();
-    executable->kernels = std::move(compiled.kernels);
+    std::unique_ptr<nnc_executable> executable =
+        makeExecutable(std::move(compiled.kernels));
     args->num_kernels = static_cast<int64_t>(executable->kernels.size());
     args->executable = executable.release();
     return NNC_OK;
@@ -141,6 +175,27 @@ nnc_status refGetKernel(nnc_executable *executable, int64_t index,
 }
 
 void refExecutableDestroy(nnc_executable *executable) { delete executable; }
+
+nnc_status refDescribeKernel(const nnc_executable *executable, int64_t index,
+                             nnc_kernel_description *description,
+                             nnc_error **error) {
+  if (!executable || index < 0 ||
+      index >= static_cast<int64_t>(executable->kernels.size()))
+    return fail(error, NNC_ERROR, "describe_kernel: no such kernel");
+  if (!description ||
+      !holds(description->struct_size,
+             NNC_STRUCT_SIZE_UNTIL(nnc_kernel_description, summary)))
+    return fail(error, NNC_ERROR,
+                "describe_kernel: nnc_kernel_description too small");
+  description->summary =
+      executable->summaries[static_cast<size_t>(index)].c_str();
+  return NNC_OK;
+}
+
+const nnc_profile_extension kRefProfileExtension = {
+    {sizeof(nnc_profile_extension), NNC_EXTENSION_PROFILE, nullptr},
+    refDescribeKernel,
+};
 
 nnc_status refSerialize(const nnc_executable *executable, void **bytes,
                         size_t *size, nnc_error **error) {
@@ -178,8 +233,8 @@ nnc_status refDeserialize(const void *bytes, size_t size,
         nnc::ref::deserializePrograms(bytes, size);
     if (!programs.ok())
       return fail(error, NNC_ERROR, programs.message());
-    auto result = std::make_unique<nnc_executable>();
-    result->kernels = std::move(*programs);
+    std::unique_ptr<nnc_executable> result =
+        makeExecutable(std::move(*programs));
     *numKernels = static_cast<int64_t>(result->kernels.size());
     *executable = result.release();
     return NNC_OK;
@@ -204,7 +259,8 @@ nnc_status refCheckKernelBuffers(const nnc_executable *executable,
 }
 
 const nnc_serialize_extension kRefSerializeExtension = {
-    {sizeof(nnc_serialize_extension), NNC_EXTENSION_SERIALIZE, nullptr},
+    {sizeof(nnc_serialize_extension), NNC_EXTENSION_SERIALIZE,
+     &kRefProfileExtension.base},
     refSerialize,
     refFreeBytes,
     refDeserialize,

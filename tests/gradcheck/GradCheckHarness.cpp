@@ -61,7 +61,7 @@ namespace {
 
 /// One compiled function and the buffers of its results.
 struct Runnable {
-  driver::CompiledFunction compiled;
+  rt::LoadedGraph compiled;
   std::vector<rt::Tensor> results;
   std::vector<std::string> resultNames;
 };
@@ -134,7 +134,7 @@ struct GradCheckSession::Impl {
 
 rt::Error GradCheckSession::Impl::compile(func::FuncOp function,
                                           Runnable &runnable) {
-  FailureOr<driver::CompiledFunction> compiled =
+  FailureOr<rt::LoadedGraph> compiled =
       driver::compileFunction(function, *plugin);
   if (failed(compiled))
     return rt::Error::failure("cannot compile @" + function.getSymName().str());

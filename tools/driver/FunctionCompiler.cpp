@@ -17,10 +17,13 @@ InFlightDiagnostic emitPlainError(MLIRContext *context) {
 
 } // namespace
 
-FailureOr<CompiledFunction>
+FailureOr<rt::LoadedGraph>
 compileFunction(func::FuncOp func, const rt::LoadedPlugin &plugin,
+                std::shared_ptr<rt::Session> session,
                 const PlanOptions &planOptions,
                 const std::vector<std::string> &targetCpus) {
+  if (!session)
+    session = std::make_shared<rt::Session>();
   MLIRContext *context = func.getContext();
   FailureOr<PlannedGraph> planned = planExecution(func, planOptions);
   if (failed(planned))
@@ -45,28 +48,28 @@ compileFunction(func::FuncOp func, const rt::LoadedPlugin &plugin,
     return emitPlainError(context) << "cannot serialise the kernels";
   bytecodeStream.flush();
 
-  CompiledFunction compiled;
-  rt::Expected<rt::PluginExecutable> executable =
-      rt::PluginExecutable::compile(plugin, bytecode.data(), bytecode.size(),
-                                    targetCpus);
+  // A backend's parallel compile uses the session's threads too.
+  rt::Expected<rt::PluginExecutable> executable = session->execute([&] {
+    return rt::PluginExecutable::compile(plugin, bytecode.data(),
+                                         bytecode.size(),
+                                         session->compileOptions(targetCpus));
+  });
   if (!executable.ok())
     return emitPlainError(context) << executable.message();
-  compiled.executable.emplace(std::move(*executable));
 
   std::vector<nnc_kernel_info> kernels;
-  for (int64_t i = 0; i < compiled.executable->numKernels(); ++i) {
-    rt::Expected<rt::PluginKernel> kernel = compiled.executable->kernel(i);
+  for (int64_t i = 0; i < executable->numKernels(); ++i) {
+    rt::Expected<rt::PluginKernel> kernel = executable->kernel(i);
     if (!kernel.ok())
       return emitPlainError(context) << kernel.message();
     kernels.push_back(kernel->info());
   }
-  rt::Expected<rt::Executor> executor =
-      rt::Executor::create(std::move(planned->plan), std::move(kernels),
-                           compiled.executable->plugin().api());
-  if (!executor.ok())
-    return emitPlainError(context) << executor.message();
-  compiled.executor.emplace(std::move(*executor));
-  return compiled;
+  rt::Expected<rt::LoadedGraph> graph =
+      rt::makeLoadedGraph(std::move(session), std::move(*executable),
+                          std::move(planned->plan), std::move(kernels));
+  if (!graph.ok())
+    return emitPlainError(context) << graph.message();
+  return std::move(*graph);
 }
 
 } // namespace nnc::driver

@@ -10,8 +10,7 @@
 #define NNC_TOOLS_DRIVER_FUNCTIONCOMPILER_H
 
 #include "passes/ExecutionPlanner.h"
-#include "runtime/Executor.h"
-#include "runtime/PluginExecutable.h"
+#include "runtime/LoadedGraph.h"
 #include "runtime/PluginHost.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -21,21 +20,15 @@
 
 namespace nnc::driver {
 
-/// A compiled function: the plugin's executable and the executor over its
-/// kernels. The executable is declared first so it outlives the executor,
-/// whose kernels point into it.
-struct CompiledFunction {
-  std::optional<rt::PluginExecutable> executable;
-  std::optional<rt::Executor> executor;
-};
-
-/// Compiles `func`, whose shapes must be static, with `plugin`. Every
-/// failure is emitted as an MLIR diagnostic: at the op for an op the
-/// backend does not support (all of them, not just the first), at an
-/// unknown location for the plugin's own errors. `targetCpus` asks for
-/// serialized machine code for those CPUs (PluginExecutable::compile).
-mlir::FailureOr<CompiledFunction>
+/// Compiles `func`, whose shapes must be static, with `plugin`, into a
+/// graph that runs in `session` (null: a new one with default options),
+/// whose options reach the plugin (PluginExecutable::compile) with
+/// `targetCpus`. Every failure is emitted as an MLIR diagnostic: at the op
+/// for an op the backend does not support (all of them, not just the
+/// first), at an unknown location for the plugin's own errors.
+mlir::FailureOr<rt::LoadedGraph>
 compileFunction(mlir::func::FuncOp func, const rt::LoadedPlugin &plugin,
+                std::shared_ptr<rt::Session> session = nullptr,
                 const PlanOptions &planOptions = {},
                 const std::vector<std::string> &targetCpus = {});
 

@@ -20,8 +20,6 @@
 #include "runtime/Npy.h"
 #include "runtime/PluginHost.h"
 
-#include <oneapi/tbb/global_control.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -208,12 +206,11 @@ ExitCode run(const Options &options) {
   if (!graph.ok())
     return fail(graph.message());
   rt::Expected<rt::LoadedGraph> loaded =
-      rt::loadArtifactGraph(**graph, **plugin);
+      rt::loadArtifactGraph(**graph, **plugin,
+                            std::make_shared<rt::Session>(rt::SessionOptions{
+                                options.threads, /*kernelCache=*/true}));
   if (!loaded.ok())
     return fail(loaded.message());
-  std::optional<tbb::global_control> cap;
-  if (options.threads > 0)
-    cap.emplace(tbb::global_control::max_allowed_parallelism, options.threads);
   rt::Expected<std::vector<rt::Tensor>> results =
       rt::runArtifactGraph(*artifact, *loaded, feeds);
   if (!results.ok())

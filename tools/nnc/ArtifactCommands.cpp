@@ -25,7 +25,6 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
 
 #include <algorithm>
@@ -327,17 +326,6 @@ bool isArtifactPath(const std::string &path) {
   return llvm::StringRef(path).ends_with(".nnx");
 }
 
-namespace {
-
-std::optional<tbb::global_control> threadCap(unsigned threads) {
-  std::optional<tbb::global_control> cap;
-  if (threads > 0)
-    cap.emplace(tbb::global_control::max_allowed_parallelism, threads);
-  return cap;
-}
-
-} // namespace
-
 ExitCode runArtifact(const RunOptions &options) {
   if (!options.paramsDir.empty() || !options.paramsOutDir.empty())
     return reportUserError(
@@ -362,10 +350,9 @@ ExitCode runArtifact(const RunOptions &options) {
   // rt::runArtifactGraph, as nnc-run runs it, so that both write the same
   // bytes.
   rt::Expected<rt::LoadedGraph> loaded =
-      rt::loadArtifactGraph(*graph, opened->plugin());
+      rt::loadArtifactGraph(*graph, opened->plugin(), opened->runtimeSession());
   if (!loaded.ok())
     return reportUserError(loaded.message());
-  std::optional<tbb::global_control> cap = threadCap(options.session.threads);
   std::optional<rt::KernelProfiler> profiler;
   if (options.profile.any()) {
     profiler.emplace();
@@ -382,10 +369,8 @@ ExitCode runArtifact(const RunOptions &options) {
   if (!profiler)
     return Success;
   loaded->executor->setProfiler(nullptr);
-  unsigned threads = options.session.threads;
-  if (threads == 0)
-    threads = static_cast<unsigned>(oneapi::tbb::info::default_concurrency());
-  return reportProfile(options.profile, *profiler, graph->plan, threads,
+  return reportProfile(options.profile, *profiler, graph->plan,
+                       *loaded->executable, loaded->session->threads(),
                        "the run of " + graph->name, artifact.modelName,
                        llvm::outs());
 }

@@ -36,7 +36,8 @@ ArtifactGraphSource::open(const std::string &path,
   std::unique_ptr<ArtifactGraphSource> source(new ArtifactGraphSource());
   source->file = path;
   source->contents = std::move(*read);
-  source->threadCount = options.threads;
+  source->runtime = std::make_shared<rt::Session>(
+      rt::SessionOptions{options.threads, options.kernelCache});
   // Only the plugin the artifact names, preferring its runtime-only build:
   // nothing here compiles, and loading every plugin (each with the compiler
   // linked in) would cost more than the run.
@@ -81,7 +82,7 @@ CompiledGraph *ArtifactGraphSource::graph(const std::string &name) {
     llvm::errs() << "error: " << file << ": no graph '" << name << "'\n";
     return nullptr;
   }
-  slot = CompiledGraph::load(*stored, *backend);
+  slot = CompiledGraph::load(*stored, *backend, runtime);
   return slot.get();
 }
 

@@ -52,7 +52,10 @@ public:
   const std::optional<AccuracySpec> &accuracy() const override {
     return accuracySpec;
   }
-  unsigned threads() const override { return threadCount; }
+  unsigned threads() const override { return runtime->threads(); }
+
+  /// The runtime session its graphs run in.
+  const std::shared_ptr<rt::Session> &runtimeSession() const { return runtime; }
   std::string backendName() const override { return backend->name(); }
 
 private:
@@ -64,7 +67,7 @@ private:
   const rt::LoadedPlugin *backend = nullptr;
   std::map<std::string, std::unique_ptr<CompiledGraph>> loaded;
   std::optional<AccuracySpec> accuracySpec;
-  unsigned threadCount = 0;
+  std::shared_ptr<rt::Session> runtime;
 };
 
 /// The artifact's inputs declared as a model would declare them (the batch

@@ -209,7 +209,7 @@ ExitCode runBench(const BenchOptions &options) {
   auto runOnce = [&]() {
     if (step)
       step->data<int64_t>()[0] = ++stepCount;
-    if (!graph->run(lookup, session->threads()))
+    if (!graph->run(lookup))
       return false;
     if (options.train)
       swapInUpdates(*graph, params, values);
@@ -248,10 +248,7 @@ ExitCode runBench(const BenchOptions &options) {
   std::optional<double> loss;
   if (CompiledGraph::Result *result = graph->findResult("loss", "loss"))
     loss = scalarValue(result->tensor);
-  unsigned threads =
-      session->threads()
-          ? session->threads()
-          : static_cast<unsigned>(oneapi::tbb::info::default_concurrency());
+  unsigned threads = session->threads();
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   double peakRssMiB = usage.ru_maxrss / 1024.0;
@@ -282,10 +279,11 @@ ExitCode runBench(const BenchOptions &options) {
       os << "null";
     os << "}\n";
     // stdout stays one JSON line; the profile goes to stderr.
-    return profiler ? reportProfile(options.profile, *profiler, graph->plan(),
-                                    threads, "the timed runs",
-                                    program.modelName, llvm::errs())
-                    : Success;
+    return profiler
+               ? reportProfile(options.profile, *profiler, graph->plan(),
+                               graph->executable(), threads, "the timed runs",
+                               program.modelName, llvm::errs())
+               : Success;
   }
   os << program.modelName << ": "
      << (options.train ? "training step" : "forward") << ", batch " << batch
@@ -302,8 +300,8 @@ ExitCode runBench(const BenchOptions &options) {
     os << llvm::format("  loss     %.6g (after %lld steps)\n", *loss,
                        static_cast<long long>(stepCount));
   return profiler ? reportProfile(options.profile, *profiler, graph->plan(),
-                                  threads, "the timed runs", program.modelName,
-                                  os)
+                                  graph->executable(), threads,
+                                  "the timed runs", program.modelName, os)
                   : Success;
 }
 

@@ -58,8 +58,7 @@ struct SessionFlags {
   cl::opt<std::string> backend;
   cl::opt<unsigned> threads;
   cl::list<std::string> plugins;
-  /// Read by main: backends learn it as NNC_NO_CACHE=1, the switch they
-  /// read, since the plugin ABI carries no options.
+  /// Reaches the backend as the compile options extension's kernel_cache.
   cl::opt<bool> noCache;
   OptimizationFlags optimizations;
 
@@ -74,12 +73,13 @@ struct SessionFlags {
                 cl::sub(sub), cl::cat(category)),
         noCache("no-cache",
                 cl::desc("Compile afresh: neither read nor write the "
-                         "backend's kernel cache (as NNC_NO_CACHE=1)"),
+                         "backend's kernel cache on disk"),
                 cl::sub(sub), cl::cat(category)),
         optimizations(sub, category) {}
 
   SessionOptions get() const {
-    return {backend, threads, listValues(plugins), optimizations.get()};
+    return {backend, threads, listValues(plugins), optimizations.get(),
+            !noCache};
   }
 };
 

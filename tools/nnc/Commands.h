@@ -83,6 +83,8 @@ struct SessionOptions {
   unsigned threads = 0;
   std::vector<std::string> plugins;
   OptimizationOptions optimizations;
+  /// Whether the backend may use its kernel cache on disk (--no-cache).
+  bool kernelCache = true;
 };
 
 struct RunOptions {

@@ -6,19 +6,16 @@
 
 #include "llvm/Support/raw_ostream.h"
 
-#include <oneapi/tbb/global_control.h>
-
 #include <algorithm>
 
 namespace nnc::cli {
 
 std::unique_ptr<CompiledGraph>
-CompiledGraph::create(rt::PluginExecutable executable, rt::Executor executor,
+CompiledGraph::create(rt::LoadedGraph loaded,
                       const std::vector<std::string> &unreadInputs) {
   std::unique_ptr<CompiledGraph> graph(new CompiledGraph());
-  graph->code.emplace(std::move(executable));
-  graph->executor.emplace(std::move(executor));
-  const rt::ExecutionPlan &plan = graph->executor->plan();
+  graph->loaded = std::move(loaded);
+  const rt::ExecutionPlan &plan = graph->loaded.executor->plan();
   auto makeTensor = [](const rt::PlanValue &value) {
     rt::Expected<rt::Tensor> tensor =
         rt::Tensor::create(value.dtype, value.shape);
@@ -47,8 +44,10 @@ CompiledGraph::create(rt::PluginExecutable executable, rt::Executor executor,
 
 std::unique_ptr<CompiledGraph>
 CompiledGraph::load(const rt::ArtifactGraph &graph,
-                    const rt::LoadedPlugin &plugin) {
-  rt::Expected<rt::LoadedGraph> loaded = rt::loadArtifactGraph(graph, plugin);
+                    const rt::LoadedPlugin &plugin,
+                    std::shared_ptr<rt::Session> session) {
+  rt::Expected<rt::LoadedGraph> loaded =
+      rt::loadArtifactGraph(graph, plugin, std::move(session));
   if (!loaded.ok()) {
     llvm::errs() << "error: " << loaded.message() << "\n";
     return nullptr;
@@ -57,11 +56,10 @@ CompiledGraph::load(const rt::ArtifactGraph &graph,
   for (const rt::ExternalBinding &binding : graph.plan.inputs)
     if (binding.role == "input" && !rt::isInputRead(graph.plan, binding))
       unread.push_back(binding.name);
-  return create(std::move(*loaded->executable), std::move(*loaded->executor),
-                unread);
+  return create(std::move(*loaded), unread);
 }
 
-bool CompiledGraph::run(const Lookup &lookup, unsigned threads) {
+bool CompiledGraph::run(const Lookup &lookup) {
   std::vector<rt::TensorView> outputViews;
   outputViews.reserve(outputs.size());
   for (Result &result : outputs)
@@ -73,17 +71,17 @@ bool CompiledGraph::run(const Lookup &lookup, unsigned threads) {
       return tensor->view();
     return std::nullopt;
   };
-  if (rt::Error error = runInto(views, outputViews, threads); !error.ok()) {
+  if (rt::Error error = runInto(views, outputViews); !error.ok()) {
     llvm::errs() << "error: " << error.message() << "\n";
     return false;
   }
   return true;
 }
 
-rt::Error CompiledGraph::runInto(const ViewLookup &lookup,
-                                 const std::vector<rt::TensorView> &outputViews,
-                                 unsigned threads) {
-  const rt::ExecutionPlan &plan = executor->plan();
+rt::Error
+CompiledGraph::runInto(const ViewLookup &lookup,
+                       const std::vector<rt::TensorView> &outputViews) {
+  const rt::ExecutionPlan &plan = loaded.executor->plan();
   std::vector<rt::ConstTensorView> inputViews;
   inputViews.reserve(plan.inputs.size());
   for (const rt::ExternalBinding &binding : plan.inputs) {
@@ -102,10 +100,7 @@ rt::Error CompiledGraph::runInto(const ViewLookup &lookup,
     return rt::Error::failure(
         "the graph has " + std::to_string(outputs.size()) + " results, given " +
         std::to_string(outputViews.size()) + " buffers");
-  std::optional<tbb::global_control> threadCap;
-  if (threads > 0)
-    threadCap.emplace(tbb::global_control::max_allowed_parallelism, threads);
-  return executor->run(inputViews, outputViews);
+  return loaded.run(inputViews, outputViews);
 }
 
 CompiledGraph::Result *CompiledGraph::findResult(const std::string &role,
@@ -117,7 +112,7 @@ CompiledGraph::Result *CompiledGraph::findResult(const std::string &role,
 }
 
 std::vector<CompiledGraph::Argument> CompiledGraph::arguments() const {
-  const rt::ExecutionPlan &plan = executor->plan();
+  const rt::ExecutionPlan &plan = loaded.executor->plan();
   std::vector<Argument> args;
   for (const rt::ExternalBinding &binding : plan.inputs) {
     const rt::PlanValue &value = plan.values[binding.value];
@@ -126,12 +121,16 @@ std::vector<CompiledGraph::Argument> CompiledGraph::arguments() const {
   return args;
 }
 
-uint64_t CompiledGraph::arenaBytes() const { return executor->arenaSize(); }
-
-const rt::ExecutionPlan &CompiledGraph::plan() const {
-  return executor->plan();
+uint64_t CompiledGraph::arenaBytes() const {
+  return loaded.executor->arenaSize();
 }
 
-const rt::PluginExecutable &CompiledGraph::executable() const { return *code; }
+const rt::ExecutionPlan &CompiledGraph::plan() const {
+  return loaded.executor->plan();
+}
+
+const rt::PluginExecutable &CompiledGraph::executable() const {
+  return *loaded.executable;
+}
 
 } // namespace nnc::cli

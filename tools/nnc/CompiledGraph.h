@@ -1,7 +1,8 @@
 //===- CompiledGraph.h - One executable graph and its results ---*- C++ -*-===//
 //
-// A graph ready to run on the oneTBB executor: the backend's executable,
-// the executor over its kernels, and result tensors reused from run to run.
+// A graph ready to run (rt::LoadedGraph: the backend's executable, the
+// executor over its kernels, the session whose threads run it) with result
+// tensors reused from run to run.
 // It is the same whether this process compiled the graph (ModelSession) or
 // loaded it from an artifact (runtime/ArtifactLoader.h), so the trainer and
 // the evaluator run either alike.
@@ -12,8 +13,7 @@
 #define NNC_TOOLS_COMPILEDGRAPH_H
 
 #include "runtime/Artifact.h"
-#include "runtime/Executor.h"
-#include "runtime/PluginExecutable.h"
+#include "runtime/LoadedGraph.h"
 #include "runtime/PluginHost.h"
 #include "runtime/Tensor.h"
 
@@ -29,19 +29,19 @@ namespace nnc::cli {
 /// One executable function and its external buffers.
 class CompiledGraph {
 public:
-  /// Wraps `executable` and the `executor` over its kernels, and makes the
-  /// result tensors and zeros for the inputs named in `unreadInputs` (bound
-  /// but never read: the labels of a graph without its loss). Prints a
-  /// one-line error and returns null on failure.
-  static std::unique_ptr<CompiledGraph>
-  create(rt::PluginExecutable executable, rt::Executor executor,
-         const std::vector<std::string> &unreadInputs);
-
-  /// Loads graph `graph` of an artifact with `plugin`, without compiling
-  /// (rt::loadArtifactGraph). Prints a one-line error and returns null on
+  /// Wraps `loaded`, and makes the result tensors and zeros for the inputs
+  /// named in `unreadInputs` (bound but never read: the labels of a graph
+  /// without its loss). Prints a one-line error and returns null on
   /// failure.
-  static std::unique_ptr<CompiledGraph> load(const rt::ArtifactGraph &graph,
-                                             const rt::LoadedPlugin &plugin);
+  static std::unique_ptr<CompiledGraph>
+  create(rt::LoadedGraph loaded, const std::vector<std::string> &unreadInputs);
+
+  /// Loads graph `graph` of an artifact with `plugin` into `session`,
+  /// without compiling (rt::loadArtifactGraph). Prints a one-line error and
+  /// returns null on failure.
+  static std::unique_ptr<CompiledGraph>
+  load(const rt::ArtifactGraph &graph, const rt::LoadedPlugin &plugin,
+       std::shared_ptr<rt::Session> session);
 
   /// Finds the tensor bound to an argument, by its role and name; null if
   /// there is none (an error).
@@ -49,9 +49,10 @@ public:
                                                   const std::string &name)>;
 
   /// Runs once. Outputs land in tensors this graph owns and reuses from run
-  /// to run (see results()), so a training loop allocates nothing.
-  /// Prints a one-line error and returns false on failure.
-  bool run(const Lookup &lookup, unsigned threads);
+  /// to run (see results()), so a training loop allocates nothing. Runs on
+  /// the threads of the graph's session. Prints a one-line error and
+  /// returns false on failure.
+  bool run(const Lookup &lookup);
 
   /// The view bound to an argument, by its role and name; nullopt if none.
   using ViewLookup = std::function<std::optional<rt::ConstTensorView>(
@@ -62,8 +63,7 @@ public:
   /// result of results(), of its type. run() is this over the graph's own
   /// result tensors. Prints nothing: a failure is the returned error.
   rt::Error runInto(const ViewLookup &lookup,
-                    const std::vector<rt::TensorView> &outputs,
-                    unsigned threads);
+                    const std::vector<rt::TensorView> &outputs);
 
   struct Result {
     std::string role; ///< output, loss, grad, param_update, ...
@@ -88,13 +88,13 @@ public:
   /// Records the kernels of every later run into `profiler` (null: stop);
   /// see rt::Executor::setProfiler.
   void setProfiler(rt::KernelProfiler *profiler) {
-    executor->setProfiler(profiler);
+    loaded.executor->setProfiler(profiler);
   }
 
   /// Calls `observer` as each kernel of later runs finishes; see
   /// rt::Executor::setKernelObserver.
   void setKernelObserver(const std::function<void(int64_t)> *observer) {
-    executor->setKernelObserver(observer);
+    loaded.executor->setKernelObserver(observer);
   }
 
   /// Bytes of the executor's arena.
@@ -106,13 +106,13 @@ public:
   /// The backend's executable (for artifacts).
   const rt::PluginExecutable &executable() const;
 
+  /// The threads it runs on.
+  unsigned threads() const { return loaded.session->threads(); }
+
 private:
   CompiledGraph() = default;
 
-  // The executable is declared first so that it outlives the executor,
-  // whose kernels point into it.
-  std::optional<rt::PluginExecutable> code;
-  std::optional<rt::Executor> executor;
+  rt::LoadedGraph loaded;
   std::vector<Result> outputs;
   /// Zero tensors for inputs that nothing reads (dropped-loss labels).
   std::map<std::string, rt::Tensor> unusedInputs;

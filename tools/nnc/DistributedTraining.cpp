@@ -297,19 +297,17 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
   if (graph) {
     const std::vector<rt::Tensor> &shard = shardOf(batch, begin, count);
     graph->setKernelObserver(&observer);
-    bool ran = graph->run(
-        [&](const std::string &role,
-            const std::string &name) -> const rt::Tensor * {
-          if (role == "input") {
-            for (size_t c = 0; c < batch.numColumns(); ++c)
-              if (batch.columnName(c) == name)
-                return &shard[c];
-            // An input without the batch dimension, whole on every rank.
-            return batch.column(name);
-          }
-          return findStateTensor(state, role, name);
-        },
-        graphs->threads());
+    bool ran = graph->run([&](const std::string &role,
+                              const std::string &name) -> const rt::Tensor * {
+      if (role == "input") {
+        for (size_t c = 0; c < batch.numColumns(); ++c)
+          if (batch.columnName(c) == name)
+            return &shard[c];
+        // An input without the batch dimension, whole on every rank.
+        return batch.column(name);
+      }
+      return findStateTensor(state, role, name);
+    });
     graph->setKernelObserver(nullptr);
     if (!ran)
       abortJob();
@@ -366,16 +364,15 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
   }
 
   // The same update on every rank, from the same averaged gradients.
-  bool ran = updateGraph->run(
-      [&](const std::string &role,
-          const std::string &name) -> const rt::Tensor * {
+  bool ran =
+      updateGraph->run([&](const std::string &role,
+                           const std::string &name) -> const rt::Tensor * {
         if (role == "grad") {
           auto it = gradients.find(name);
           return it == gradients.end() ? nullptr : it->second;
         }
         return findStateTensor(state, role, name);
-      },
-      graphs->threads());
+      });
   if (!ran || !swapInUpdates(*updateGraph, state))
     abortJob();
 

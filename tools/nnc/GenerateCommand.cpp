@@ -141,7 +141,7 @@ ExitCode runGenerate(const GenerateOptions &options) {
       else
         idsTensor.data<int64_t>()[t] = byte;
     }
-    if (!graph->run(lookup, session->threads()))
+    if (!graph->run(lookup))
       return UserError;
     const float *row = logits->tensor.data<float>() + (filled - 1) * kBytes;
     char next = static_cast<char>(sampler.next(row, kBytes));

@@ -38,9 +38,7 @@ ExitCode runGrad(const GradOptions &options) {
   std::unique_ptr<CompiledGraph> graph = session->compile(request);
   if (!graph)
     return UserError;
-  bool ran = graph->run(
-      feedsAndParams(feeds, params),
-      session->threads());
+  bool ran = graph->run(feedsAndParams(feeds, params));
   if (!ran)
     return UserError;
   for (const CompiledGraph::Result &result : graph->results())

@@ -142,11 +142,10 @@ ExitCode runGradcheck(const GradcheckOptions &options) {
     auto it = values.find(name);
     return it == values.end() ? nullptr : &it->second;
   };
-  unsigned threads = session->threads();
-  if (!gradient->run(lookup, threads))
+  if (!gradient->run(lookup))
     return UserError;
   auto lossNow = [&]() -> std::optional<double> {
-    if (!forward->run(lookup, threads))
+    if (!forward->run(lookup))
       return std::nullopt;
     CompiledGraph::Result *loss = forward->findResult("loss", "loss");
     return loss ? std::optional<double>(scalarValue(loss->tensor))

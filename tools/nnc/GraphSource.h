@@ -39,7 +39,7 @@ public:
   /// How to score predictions against labels, when the loss tells.
   virtual const std::optional<AccuracySpec> &accuracy() const = 0;
 
-  /// The cap on worker threads (0: every core).
+  /// The threads its graphs run on.
   virtual unsigned threads() const = 0;
 
   /// The backend the graphs run on ("cpu").

@@ -275,6 +275,8 @@ std::unique_ptr<ModelSession> ModelSession::open(const SessionOptions &options,
   registerPipelines();
   std::unique_ptr<ModelSession> session(new ModelSession());
   session->options = options;
+  session->runtime = std::make_shared<rt::Session>(
+      rt::SessionOptions{options.threads, options.kernelCache});
   std::optional<LoadedModel> loaded = loadModel(modelPath);
   if (!loaded)
     return nullptr;
@@ -286,6 +288,7 @@ std::unique_ptr<ModelSession> ModelSession::open(const SessionOptions &options,
 
   session->accuracySpec = findAccuracySpec(
       cast<func::FuncOp>(session->module->lookupSymbol("forward")));
+  session->lossOnlyInputNames = findLossOnlyInputs(*session->module);
 
   rt::Expected<rt::PluginSet> plugins =
       rt::discoverPlugins(rt::defaultPluginDirs(), options.plugins);
@@ -367,8 +370,8 @@ std::vector<std::string> ModelSession::inputNames() const {
   return names;
 }
 
-std::vector<std::string> ModelSession::lossOnlyInputs() const {
-  OwningOpRef<ModuleOp> copy = module.get().clone();
+std::vector<std::string> ModelSession::findLossOnlyInputs(ModuleOp module) {
+  OwningOpRef<ModuleOp> copy = module.clone();
   auto forward = cast<func::FuncOp>(copy->lookupSymbol("forward"));
   dropLoss(forward);
   std::vector<std::string> names;
@@ -406,8 +409,8 @@ ModelSession::compile(const GraphRequest &request) {
 
   PlanOptions planOptions;
   planOptions.inPlace = options.optimizations.inPlace;
-  FailureOr<driver::CompiledFunction> compiled =
-      driver::compileFunction(func, *plugin, planOptions, request.targetCpus);
+  FailureOr<rt::LoadedGraph> compiled = driver::compileFunction(
+      func, *plugin, runtime, planOptions, request.targetCpus);
   if (failed(compiled))
     return nullptr;
   // Inputs bound but never read (the labels of a graph without its loss)
@@ -418,9 +421,7 @@ ModelSession::compile(const GraphRequest &request) {
         argString(func, arg.getArgNumber(), frontend::attrs::kRole) == "input")
       unread.push_back(
           argString(func, arg.getArgNumber(), frontend::attrs::kName).str());
-  std::unique_ptr<CompiledGraph> graph = CompiledGraph::create(
-      std::move(*compiled->executable), std::move(*compiled->executor), unread);
-  return graph;
+  return CompiledGraph::create(std::move(*compiled), unread);
 }
 
 } // namespace nnc::cli

@@ -101,7 +101,11 @@ public:
 
   /// The backend plugin graphs are compiled with.
   const rt::LoadedPlugin &backend() const { return *plugin; }
-  unsigned threads() const { return options.threads; }
+  /// The threads its graphs run on (--threads, else every core).
+  unsigned threads() const { return runtime->threads(); }
+
+  /// The runtime session every graph compiled here runs in.
+  const std::shared_ptr<rt::Session> &runtimeSession() const { return runtime; }
 
   /// Compiles the requested graph. Prints diagnostics (located at the DSL
   /// source for errors in the IR) and returns null on failure.
@@ -117,7 +121,9 @@ public:
   std::vector<std::string> inputNames() const;
 
   /// Inputs that only the loss reads (the labels).
-  std::vector<std::string> lossOnlyInputs() const;
+  const std::vector<std::string> &lossOnlyInputs() const {
+    return lossOnlyInputNames;
+  }
 
   /// How to score the model's predictions, when its loss tells.
   const std::optional<AccuracySpec> &accuracy() const { return accuracySpec; }
@@ -125,13 +131,19 @@ public:
 private:
   ModelSession() = default;
 
+  /// The inputs of `module`'s @forward that nothing but its loss reads
+  /// (found once: it takes a copy of the module).
+  static std::vector<std::string> findLossOnlyInputs(mlir::ModuleOp module);
+
   SessionOptions options;
+  std::shared_ptr<rt::Session> runtime;
   LoadedModel model;
   std::unique_ptr<mlir::MLIRContext> context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
   rt::PluginSet plugins;
   const rt::LoadedPlugin *plugin = nullptr;
   std::optional<AccuracySpec> accuracySpec;
+  std::vector<std::string> lossOnlyInputNames;
 };
 
 /// The batch size that the `shapes` of fed inputs imply: the leading

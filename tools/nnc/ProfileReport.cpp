@@ -2,20 +2,56 @@
 
 #include "tools/nnc/ProfileReport.h"
 
+#include "runtime/FmaPeak.h"
+
+#include <map>
+#include <optional>
+
 namespace nnc::cli {
+
+double machinePeakGflops(unsigned threads) {
+  // Measured once per thread count and process: a report rewritten at
+  // every curve point asks again.
+  static std::map<unsigned, double> measured;
+  auto known = measured.find(threads);
+  if (known != measured.end())
+    return known->second;
+  std::optional<rt::FmaIsa> isa = rt::widestFmaIsa();
+  // Short runs: a fifth of a second in all, once, after the timed runs.
+  double peak =
+      isa ? rt::measureFmaGflops(*isa, threads, /*seconds=*/0.05, /*repeats=*/2)
+          : 0;
+  measured.emplace(threads, peak);
+  return peak;
+}
+
+std::vector<std::string>
+backendSummaries(const rt::PluginExecutable &executable) {
+  rt::Expected<std::vector<std::string>> summaries =
+      executable.kernelSummaries();
+  if (summaries.ok())
+    return std::move(*summaries);
+  llvm::errs() << "warning: " << summaries.message() << "\n";
+  return {};
+}
 
 ExitCode reportProfile(const ProfileRequest &request,
                        const rt::KernelProfiler &profiler,
-                       const rt::ExecutionPlan &plan, unsigned threads,
+                       const rt::ExecutionPlan &plan,
+                       const rt::PluginExecutable &executable, unsigned threads,
                        const std::string &what, const std::string &modelName,
                        llvm::raw_ostream &os) {
-  if (request.table)
+  std::vector<std::string> summaries = backendSummaries(executable);
+  if (request.table) {
+    rt::GraphProfile profile = rt::summarizeProfile(
+        profiler, plan, static_cast<int>(threads), summaries);
+    profile.peakGflops = machinePeakGflops(threads);
     os << "profile of " << what << " (kernels by thread time):\n"
-       << rt::formatProfile(
-              rt::summarizeProfile(profiler, plan, static_cast<int>(threads)));
+       << rt::formatProfile(profile);
+  }
   if (!request.tracePath.empty()) {
-    if (rt::Error error =
-            rt::writeChromeTrace(request.tracePath, profiler, plan, modelName);
+    if (rt::Error error = rt::writeChromeTrace(request.tracePath, profiler,
+                                               plan, modelName, summaries);
         !error.ok()) {
       llvm::errs() << "error: " << error.message() << "\n";
       return UserError;

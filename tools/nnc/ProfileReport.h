@@ -12,10 +12,12 @@
 
 #include "runtime/ExecutionPlan.h"
 #include "runtime/KernelProfiler.h"
+#include "runtime/PluginExecutable.h"
 
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
+#include <vector>
 
 namespace nnc::cli {
 
@@ -28,12 +30,24 @@ struct ProfileRequest {
   bool any() const { return table || !tracePath.empty(); }
 };
 
-/// Prints the profile of `plan`'s runs on `threads` threads to `os` (as
-/// asked), headed by `what`, and writes the trace named `modelName`.
-/// Fails, with a one-line error, when the trace cannot be written.
+/// The machine's fp32 FMA peak on `threads` threads in GFLOP/s, measured
+/// on first use (runtime/FmaPeak.h); 0 on a CPU without AVX2 FMAs.
+double machinePeakGflops(unsigned threads);
+
+/// What the backend of `executable` says of each of its kernels
+/// (PluginExecutable::kernelSummaries); none, after a warning, when it
+/// fails to say.
+std::vector<std::string>
+backendSummaries(const rt::PluginExecutable &executable);
+
+/// Prints the profile of `plan`'s runs of `executable` on `threads`
+/// threads to `os` (as asked), headed by `what`, and writes the trace
+/// named `modelName`. Fails, with a one-line error, when the trace cannot
+/// be written.
 ExitCode reportProfile(const ProfileRequest &request,
                        const rt::KernelProfiler &profiler,
-                       const rt::ExecutionPlan &plan, unsigned threads,
+                       const rt::ExecutionPlan &plan,
+                       const rt::PluginExecutable &executable, unsigned threads,
                        const std::string &what, const std::string &modelName,
                        llvm::raw_ostream &os);
 

@@ -68,7 +68,7 @@ ExitCode runRun(const RunOptions &options) {
     profiler.emplace();
     graph->setProfiler(&*profiler);
   }
-  bool ran = graph->run(feedsAndParams(feeds, params), session->threads());
+  bool ran = graph->run(feedsAndParams(feeds, params));
   if (!ran)
     return UserError;
 
@@ -80,11 +80,9 @@ ExitCode runRun(const RunOptions &options) {
   if (!profiler)
     return Success;
   graph->setProfiler(nullptr);
-  unsigned threads = session->threads();
-  if (threads == 0)
-    threads = static_cast<unsigned>(oneapi::tbb::info::default_concurrency());
-  return reportProfile(options.profile, *profiler, graph->plan(), threads,
-                       "the run", session->program().modelName, llvm::outs());
+  return reportProfile(options.profile, *profiler, graph->plan(),
+                       graph->executable(), session->threads(), "the run",
+                       session->program().modelName, llvm::outs());
 }
 
 } // namespace nnc::cli

@@ -85,9 +85,16 @@ std::string profileTable(const rt::GraphProfile &profile) {
                     profile.criticalPathUs / 1000, profile.idlePercent,
                     profile.overheadUs / 1000)
           .str() +
+      (profile.peakGflops > 0
+           ? llvm::formatv(" % of peak: of the fp32 FMA peak measured now, "
+                           "{0:F1} GFLOP/s on {1} threads.",
+                           profile.peakGflops, profile.threads)
+                 .str()
+           : std::string()) +
       "</p>\n<table class=\"profile\">\n<tr><th>kernel</th><th>calls</th>"
       "<th>total ms</th><th>mean us</th><th>%</th><th>GFLOP/s</th>"
-      "<th>bytes</th><th>source</th><th>ops</th></tr>\n";
+      "<th>% of peak</th><th>bytes</th><th>source</th><th>ops</th>"
+      "<th>backend</th></tr>\n";
   for (const rt::KernelProfileRow &row : profile.rows)
     html += "<tr><td>" + std::to_string(row.kernel) + "</td><td>" +
             std::to_string(row.calls) + "</td><td>" +
@@ -95,9 +102,12 @@ std::string profileTable(const rt::GraphProfile &profile) {
             number(row.meanUs, "{0:F1}") + "</td><td>" +
             number(row.sharePercent, "{0:F1}") + "</td><td>" +
             number(row.gflops, "{0:F2}") + "</td><td>" +
-            std::to_string(row.bytes) + "</td><td>" +
+            (profile.peakGflops > 0 && row.flops > 0
+                 ? number(100 * row.gflops / profile.peakGflops, "{0:F0}")
+                 : std::string()) +
+            "</td><td>" + std::to_string(row.bytes) + "</td><td>" +
             rt::escapeXml(row.location) + "</td><td>" + rt::escapeXml(row.ops) +
-            "</td></tr>\n";
+            "</td><td>" + rt::escapeXml(row.backendSummary) + "</td></tr>\n";
   return html + "</table>\n";
 }
 

@@ -72,14 +72,12 @@ std::optional<Steps> makeSteps(TrainingRun &run) {
 /// sums.
 bool runStep(TrainingRun &run, CompiledGraph &step, const rt::Batch &current) {
   TrainingState &state = run.state;
-  bool ran = step.run(
-      [&](const std::string &role,
-          const std::string &name) -> const rt::Tensor * {
-        if (role == "input")
-          return current.column(name);
-        return findStateTensor(state, role, name);
-      },
-      run.graphs->threads());
+  bool ran = step.run([&](const std::string &role,
+                          const std::string &name) -> const rt::Tensor * {
+    if (role == "input")
+      return current.column(name);
+    return findStateTensor(state, role, name);
+  });
   if (!ran || !swapInUpdates(step, state))
     return false;
   CompiledGraph::Result *loss = step.findResult("loss", "loss");
@@ -315,11 +313,8 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
     if (!profiler)
       return Success;
     steps->full->setProfiler(nullptr);
-    unsigned threads = run.graphs->threads();
-    if (threads == 0)
-      threads = static_cast<unsigned>(oneapi::tbb::info::default_concurrency());
     return reportProfile(options.profile, *profiler, steps->full->plan(),
-                         threads,
+                         steps->full->executable(), run.graphs->threads(),
                          "the training steps of batch " +
                              std::to_string(run.batch),
                          "nnc train", llvm::outs());
@@ -364,8 +359,12 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
       return true;
     std::optional<rt::GraphProfile> summary;
     if (profiler && state.stepCount > 0)
-      summary = rt::summarizeProfile(*profiler, steps->full->plan(),
-                                     static_cast<int>(run.graphs->threads()));
+      summary =
+          rt::summarizeProfile(*profiler, steps->full->plan(),
+                               static_cast<int>(run.graphs->threads()),
+                               backendSummaries(steps->full->executable()));
+    if (summary)
+      summary->peakGflops = machinePeakGflops(run.graphs->threads());
     std::string page = renderTrainingReport(
         reportHeader, state, summary ? &*summary : nullptr, complete);
     if (rt::Error error = rt::writeFileAtomically(options.reportPath, page);

@@ -120,13 +120,6 @@ int main(int argc, char **argv) {
     return UsageError;
   }
 
-  for (const SessionFlags *session :
-       {&check.session, &ir.session, &run.session, &generate.session,
-        &grad.session, &gradcheck.session, &train.session, &eval.session,
-        &backends.session, &bench.session, &compile.session})
-    if (session->noCache)
-      ::setenv("NNC_NO_CACHE", "1", /*overwrite=*/1);
-
   if (check.sub)
     return runCheck(check.get());
   if (import.sub)

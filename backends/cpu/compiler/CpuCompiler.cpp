@@ -248,7 +248,7 @@ LogicalResult checkTypes(func::FuncOp fn) {
 }
 
 nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
-                         CompiledModule &result) {
+                         bool diskCache, CompiledModule &result) {
   if (Operation *op = findUnsupportedOp(module, cpuSupportedOps())) {
     result.message = "op '" + op->getName().getStringRef().str() +
                      "' is not supported by the cpu backend";
@@ -263,7 +263,7 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
       return NNC_ERROR;
 
   // The in-process cache is no cache in the user's sense (--no-cache and
-  // NNC_NO_CACHE turn off the disk): it shares kernels between the graphs
+  // NNC_NO_CACHE turn off the disk only): it shares kernels between the graphs
   // of one compile (a training step and its forward pass). Its keys name
   // the targets, whose code every kernel carries.
   std::string targetKey;
@@ -475,8 +475,8 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
   std::vector<std::vector<PackedFn>> entryPoints;
   std::vector<JitModule> jit;
   if (!modules.empty()) {
-    llvm::Expected<std::vector<JitModule>> compiled =
-        jitCompile(*module.getContext(), modules, targets, entryPoints);
+    llvm::Expected<std::vector<JitModule>> compiled = jitCompile(
+        *module.getContext(), modules, targets, diskCache, entryPoints);
     if (!compiled) {
       result.message = llvm::toString(compiled.takeError());
       return NNC_ERROR;
@@ -514,7 +514,8 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
 } // namespace
 
 CompiledModule nnc::cpu::compileModule(const void *bytecode, size_t size,
-                                       const std::vector<CodeTarget> &targets) {
+                                       const std::vector<CodeTarget> &targets,
+                                       bool diskCache) {
   CompiledModule result;
   DialectRegistry registry;
   registerPipelineDialects(registry);
@@ -530,7 +531,7 @@ CompiledModule nnc::cpu::compileModule(const void *bytecode, size_t size,
     return result;
   }
   result.targets.assign(targets.begin(), targets.end());
-  result.status = compileParsed(*module, targets, result);
+  result.status = compileParsed(*module, targets, diskCache, result);
   if (result.status == NNC_ERROR && result.message.empty())
     result.message = diagnostics.text().empty() ? "cannot compile the graph"
                                                 : diagnostics.text();

@@ -35,10 +35,12 @@ struct CompiledModule {
 /// Parses `bytecode` and compiles every kernel function for `targets`
 /// (the first must be hostCodeTarget(), whose code runs here), reusing
 /// kernels compiled before in this process (keyed by the function's
-/// printed form and the split it gets) unless NNC_NO_CACHE=1 or there is
-/// more than one target. Never throws.
+/// printed form and the split it gets) unless there is more than one
+/// target. `diskCache` false (--no-cache) neither reads nor writes
+/// KernelObjectCache. Never throws.
 CompiledModule compileModule(const void *bytecode, size_t size,
-                             const std::vector<CodeTarget> &targets);
+                             const std::vector<CodeTarget> &targets,
+                             bool diskCache);
 
 } // namespace nnc::cpu
 

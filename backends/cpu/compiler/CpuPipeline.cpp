@@ -427,7 +427,7 @@ struct ModuleJob {
 /// Wraps `job`'s variants into a module of `context`, looks it up in the
 /// disk cache and, on a miss, lowers it to LLVM IR.
 llvm::Error lowerToLLVM(MLIRContext &context, ModuleJob &job, size_t numTargets,
-                        bool readCache) {
+                        bool diskCache, bool readCache) {
   ErrorDiagnostics diagnostics(context);
   auto fail = [&](const char *what) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
@@ -449,7 +449,7 @@ llvm::Error lowerToLLVM(MLIRContext &context, ModuleJob &job, size_t numTargets,
        << NNC_VERSION_STRING << "|O3|" << hostTargetDescription() << "|";
     module->print(os, OpPrintingFlags().printGenericOpForm());
   }
-  job.cache = std::make_unique<KernelObjectCache>(key);
+  job.cache = std::make_unique<KernelObjectCache>(key, diskCache);
   // Other targets need the LLVM IR, which a cached object does not keep.
   if (numTargets == 1 && readCache) {
     job.cachedObject = job.cache->load();
@@ -515,7 +515,7 @@ llvm::Expected<JitModule> loadJob(ModuleJob &job,
 llvm::Expected<std::vector<JitModule>>
 nnc::cpu::jitCompile(MLIRContext &context,
                      ArrayRef<std::vector<KernelVariant>> modules,
-                     ArrayRef<CodeTarget> targets,
+                     ArrayRef<CodeTarget> targets, bool diskCache,
                      std::vector<std::vector<PackedFn>> &functions) {
   assert(!targets.empty() && targets.front().cpu == hostCodeTarget().cpu &&
          "the JIT runs the host's code");
@@ -529,7 +529,8 @@ nnc::cpu::jitCompile(MLIRContext &context,
   for (size_t m = 0; m < modules.size(); ++m) {
     jobs[m].variants = modules[m];
     if (llvm::Error error =
-            lowerToLLVM(context, jobs[m], targets.size(), /*readCache=*/true))
+            lowerToLLVM(context, jobs[m], targets.size(), diskCache,
+                        /*readCache=*/true))
       return std::move(error);
   }
   tbb::parallel_for(size_t(0), jobs.size(), [&](size_t m) {
@@ -554,7 +555,7 @@ nnc::cpu::jitCompile(MLIRContext &context,
       job.cache->reportUnusable();
       job.cachedObject.reset();
       if (llvm::Error error = lowerToLLVM(context, job, targets.size(),
-                                          /*readCache=*/false))
+                                          diskCache, /*readCache=*/false))
         return std::move(error);
       if (llvm::Error error = emitObjects(job, targets))
         return std::move(error);

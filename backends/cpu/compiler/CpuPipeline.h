@@ -50,11 +50,12 @@ struct JitModule {
 /// packedSymbol(modules[m][i].name) in the objects. The modules optimise and
 /// generate code in parallel (oneTBB), each in its own LLVM context.
 /// targets[0] must be hostCodeTarget(): its object is the one the JIT runs;
-/// the others are only kept (for compiled artifacts).
+/// the others are only kept (for compiled artifacts). `diskCache` false
+/// keeps KernelObjectCache out of it.
 llvm::Expected<std::vector<JitModule>>
 jitCompile(mlir::MLIRContext &context,
            llvm::ArrayRef<std::vector<KernelVariant>> modules,
-           llvm::ArrayRef<CodeTarget> targets,
+           llvm::ArrayRef<CodeTarget> targets, bool diskCache,
            std::vector<std::vector<PackedFn>> &functions);
 
 /// The symbol of a kernel variant's packed entry point.

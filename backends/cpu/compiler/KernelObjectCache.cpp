@@ -98,9 +98,9 @@ std::string cacheFolder() {
 
 } // namespace
 
-KernelObjectCache::KernelObjectCache(llvm::StringRef keyText) {
+KernelObjectCache::KernelObjectCache(llvm::StringRef keyText, bool enabled) {
   const char *off = std::getenv("NNC_NO_CACHE");
-  if (off && std::strcmp(off, "1") == 0)
+  if (!enabled || (off && std::strcmp(off, "1") == 0))
     return;
   std::string folder = cacheFolder();
   if (folder.empty())

@@ -4,8 +4,10 @@
 // kernel module under $XDG_CACHE_HOME/nnc/cpu (else ~/.cache/nnc/cpu), named
 // by a SHA-256 of everything the code depends on, holding the object file
 // behind a SHA-256 of its bytes. An entry that fails its checksum is
-// reported as damaged and never returned. NNC_NO_CACHE=1 turns the cache
-// off; NNC_CPU_CACHE_LOG=1 logs hits, misses and damaged entries to stderr.
+// reported as damaged and never returned. The host turns it off for a
+// compile (`--no-cache`, the compile options extension); NNC_NO_CACHE=1
+// turns it off for every compile of the process. NNC_CPU_CACHE_LOG=1 logs hits,
+// misses and damaged entries to stderr.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,8 +31,9 @@ const std::string &pluginBuildId();
 /// cache folder can be found.
 class KernelObjectCache {
 public:
-  /// `keyText` is hashed into the entry's name.
-  explicit KernelObjectCache(llvm::StringRef keyText);
+  /// `keyText` is hashed into the entry's name; `enabled` false (or
+  /// NNC_NO_CACHE=1) makes the cache inert.
+  KernelObjectCache(llvm::StringRef keyText, bool enabled);
 
   /// The cached object file, or nullopt on a miss, a damaged entry (which
   /// is then logged and later overwritten by store) or a disabled cache.

@@ -5,20 +5,24 @@
     check_profile.py trace TRACE.json STEPS           the trace-event file
 
 table: every kernel row's source is a real line of MODEL.nn that holds
-code; the rows' total thread time adds up to the summary's kernel time;
+code and its backend column is filled in (cpu and ref describe every
+kernel through their profile extension); the machine's measured FMA peak
+is given, and every row with FLOPs shows its GFLOP/s as that share of it; the rows' total thread time adds up to the summary's kernel time;
 with SHARE (0.10) on one thread, the kernels' time is within that share of
 the measured step time (for steps long beside the executor's own work).
 trace: the Chrome trace-event format (a JSON object with traceEvents;
 complete events with name, ph "X", ts, dur >= 0, pid, tid; metadata
 events naming the process and threads), one step event per timed run,
-and kernel events inside the steps. Prints `ok`, or the first problem and
+and kernel events inside the steps, each naming its source, kernel and
+the backend's summary. Prints `ok`, or the first problem and
 exits 1. Standard library only.
 """
 import json
 import re
 import sys
 
-ROW = re.compile(r"^(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(?:\d+\s+)?(\d+)\s+(\S+)\s+(\S+)$")
+ROW = re.compile(r"^(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(?:(\d+)\s+)?(\d+)\s+(\S+)\s+(\S+)(?:\s\s+(\S.*))?$")
+PEAK = re.compile(r"^%peak: of the fp32 FMA peak measured now, ([\d.]+) GFLOP/s on (\d+) thread\(s\)$")
 SUMMARY = re.compile(r"^(\d+) steps on (\d+) thread\(s\), means per step: step ([\d.]+) us, "
                      r"kernels ([\d.]+) thread-us, critical path ([\d.]+) us, "
                      r"executor overhead ([\d.]+) us, idle threads (\d+)%$")
@@ -32,19 +36,28 @@ def check_table(model_path, share=None):
     with open(model_path) as f:
         model_lines = f.read().split("\n")
     model_name = model_path.rsplit("/", 1)[-1]
-    rows, summary = [], None
+    rows, summary, peak = [], None, None
     for line in sys.stdin:
         line = line.rstrip("\n")
         if m := ROW.match(line):
             rows.append(m)
         elif m := SUMMARY.match(line):
             summary = m
+        elif m := PEAK.match(line):
+            peak = float(m.group(1))
     if not rows or not summary:
         fail(f"no profile rows ({len(rows)}) or no summary line")
+    if not peak or peak <= 0:
+        fail("no measured FMA peak")
     steps, threads = int(summary.group(1)), int(summary.group(2))
     step_us, busy_us = float(summary.group(3)), float(summary.group(4))
     for m in rows:
-        source, ops = m.group(8), m.group(9)
+        source, ops = m.group(9), m.group(10)
+        gflops, of_peak = float(m.group(6)), m.group(7)
+        if gflops > 0.5 and (of_peak is None or abs(int(of_peak) - 100 * gflops / peak) > 1):
+            fail(f"kernel {m.group(1)}: {gflops} GFLOP/s shown as {of_peak}% of a {peak} GFLOP/s peak")
+        if not m.group(11):
+            fail(f"kernel {m.group(1)} ({ops}) has no backend summary")
         if source == "-":
             if ops != "nn.constant":
                 fail(f"kernel {m.group(1)} ({ops}) has no source line")
@@ -97,8 +110,8 @@ def check_trace(path, steps):
         if not any(s["ts"] <= e["ts"] and e["ts"] + e["dur"] <= s["ts"] + s["dur"] + 1e-3
                    for s in step_events):
             fail(f"kernel event outside every step: {e}")
-        if "source" not in e.get("args", {}) or "kernel" not in e["args"]:
-            fail(f"kernel event without source and kernel args: {e}")
+        if any(key not in e.get("args", {}) for key in ("source", "kernel", "backend")):
+            fail(f"kernel event without source, kernel and backend args: {e}")
     print("ok")
 
 

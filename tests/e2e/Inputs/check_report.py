@@ -74,7 +74,8 @@ def main():
         if len(cx) != 2 * len(steps) or cx[:per_series] != sorted(cx[:per_series]):
             problems.append(f"{len(cx)} markers for steps {steps}")
     text = "".join(page.text)
-    for needed in ["Kernel profile of the training step", "machine", "parameters"]:
+    for needed in ["Kernel profile of the training step", "machine", "parameters",
+                   "of the fp32 FMA peak measured now", "% of peak"]:
         if needed not in text:
             problems.append(f"no '{needed}'")
     if dot and "class=\"graph\"><svg" not in source.replace("<div class=\"graph\">", "class=\"graph\">"):

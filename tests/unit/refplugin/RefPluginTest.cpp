@@ -91,12 +91,57 @@ TEST_F(RefPluginTest, TableDescribesTheOracle) {
   EXPECT_STREQ(plugin->api->description,
                "reference interpreter: the correctness oracle");
   EXPECT_EQ(plugin->api->abi_major, 1u);
-  EXPECT_EQ(plugin->api->abi_minor, 3u);
-  // ABI 1.1: the serialize extension heads the chain (compiled artifacts).
+  EXPECT_EQ(plugin->api->abi_minor, 4u);
+  // ABI 1.1: the serialize extension heads the chain (compiled artifacts);
+  // ABI 1.4: the profile extension follows it.
   const nnc_extension_base *extension = plugin->api->extensions;
   ASSERT_NE(extension, nullptr);
   EXPECT_EQ(extension->type, static_cast<uint32_t>(NNC_EXTENSION_SERIALIZE));
   EXPECT_EQ(extension->struct_size, sizeof(nnc_serialize_extension));
+  extension = extension->next;
+  ASSERT_NE(extension, nullptr);
+  EXPECT_EQ(extension->type, static_cast<uint32_t>(NNC_EXTENSION_PROFILE));
+  EXPECT_EQ(extension->struct_size, sizeof(nnc_profile_extension));
+  EXPECT_EQ(extension->next, nullptr);
+}
+
+TEST_F(RefPluginTest, ProfileExtensionDescribesEachKernel) {
+  nnc_executable *executable = nullptr;
+  std::string message;
+  ASSERT_EQ(compileText(R"mlir(
+    func.func @kernel_0(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>,
+                        %c: tensor<4xf32>) -> tensor<2x4xf32> {
+      %p = nn.matmul %a, %b : tensor<2x3xf32>, tensor<3x4xf32> -> tensor<2x4xf32>
+      %s = nn.add %p, %c : tensor<2x4xf32>, tensor<4xf32> -> tensor<2x4xf32>
+      %r = nn.relu %s : tensor<2x4xf32>
+      return %r : tensor<2x4xf32>
+    }
+    func.func @kernel_1(%a: tensor<3xf32>) -> tensor<3xf32> {
+      %t = nn.tanh %a : tensor<3xf32>
+      return %t : tensor<3xf32>
+    })mlir",
+                        message, &executable),
+            NNC_OK)
+      << message;
+  const auto *profile = reinterpret_cast<const nnc_profile_extension *>(
+      plugin->api->extensions->next);
+  auto describe = [&](int64_t index, nnc_status expected) {
+    nnc_kernel_description description;
+    std::memset(&description, 0, sizeof(description));
+    description.struct_size = sizeof(description);
+    nnc_error *error = nullptr;
+    EXPECT_EQ(profile->describe_kernel(executable, index, &description, &error),
+              expected);
+    if (error)
+      plugin->api->error_destroy(error);
+    return std::string(description.summary ? description.summary : "");
+  };
+  EXPECT_EQ(describe(0, NNC_OK),
+            "interpreted: 3 steps (matmul, add, relu), 2 temporaries");
+  EXPECT_EQ(describe(1, NNC_OK), "interpreted: 1 step (tanh), 0 temporaries");
+  EXPECT_EQ(describe(2, NNC_ERROR), "");
+  EXPECT_EQ(describe(-1, NNC_ERROR), "");
+  plugin->api->executable_destroy(executable);
 }
 
 TEST_F(RefPluginTest, SupportsEveryOpOfTheDialect) {
