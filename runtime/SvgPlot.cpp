@@ -111,6 +111,10 @@ std::string renderLineChart(const std::vector<PlotSeries> &series,
   bool explicitX = false;
   double xLow = INFINITY, xHigh = -INFINITY;
   double yLow = INFINITY, yHigh = -INFINITY;
+  for (const PlotMarker &marker : options.markers) {
+    xLow = std::min(xLow, marker.x);
+    xHigh = std::max(xHigh, marker.x);
+  }
   for (const PlotSeries &s : series) {
     epochs = std::max(epochs, s.values.size());
     explicitX = explicitX || !s.x.empty();
@@ -191,6 +195,25 @@ std::string renderLineChart(const std::vector<PlotSeries> &series,
   svg += "  <text class=\"y-label\" transform=\"translate(18 " +
          fixed2(top + plotH / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
          escapeXml(options.yLabel) + "</text>\n";
+
+  // Markers under the series: a dashed line across the plot, labelled at
+  // its top.
+  if (!options.markers.empty()) {
+    svg += "  <g class=\"markers\" stroke=\"#888\">\n";
+    for (const PlotMarker &marker : options.markers) {
+      std::string x = fixed2(px(marker.x));
+      svg += "    <line class=\"marker\" data-x=\"" + tickLabel(marker.x) +
+             "\" x1=\"" + x + "\" y1=\"" + fixed2(top) + "\" x2=\"" + x +
+             "\" y2=\"" + fixed2(top + plotH) +
+             "\" stroke-dasharray=\"4 3\"/>\n";
+      svg += "    <text x=\"" + fixed2(px(marker.x) + 3) + "\" y=\"" +
+             fixed2(top + 10) +
+             "\" stroke=\"none\" fill=\"#555\" "
+             "font-size=\"10\">" +
+             escapeXml(marker.label) + "</text>\n";
+    }
+    svg += "  </g>\n";
+  }
 
   // Series: polylines broken at gaps, with a marker per point.
   for (const PlotSeries &s : series) {

@@ -30,6 +30,13 @@ struct PlotSeries {
   std::vector<double> x;
 };
 
+/// An event at one place on the x axis (a learning-rate change), drawn
+/// as a dashed vertical line with its label.
+struct PlotMarker {
+  double x = 0;
+  std::string label;
+};
+
 /// Text and size of the chart.
 struct PlotOptions {
   std::string title = "loss per epoch";
@@ -37,6 +44,7 @@ struct PlotOptions {
   std::string yLabel = "loss";
   int width = 640;
   int height = 400;
+  std::vector<PlotMarker> markers;
 };
 
 /// `text` with &, <, >, " and ' escaped, for XML and HTML text and

@@ -20,6 +20,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <thread>
 #include <tuple>
@@ -48,10 +49,11 @@ bool anyFinite(const std::vector<double> &values) {
 /// A chart of `series` by step, each a field of the curve's points; series
 /// with no value at all are left out.
 std::string curveChart(
-    const std::vector<TrainingState::CurvePoint> &curve,
-    const std::string &title, const std::string &yLabel,
+    const TrainingState &state, const std::string &title,
+    const std::string &yLabel,
     const std::vector<
         std::pair<std::string, double TrainingState::CurvePoint::*>> &fields) {
+  const std::vector<TrainingState::CurvePoint> &curve = state.curve;
   static const char *const kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c"};
   std::vector<rt::PlotSeries> series;
   for (size_t f = 0; f < fields.size(); ++f) {
@@ -71,6 +73,11 @@ std::string curveChart(
   options.title = title;
   options.xLabel = "step";
   options.yLabel = yLabel;
+  // Learning-rate changes are marked where they fall among the points.
+  for (const TrainingState::LrChange &change : state.lrChanges)
+    options.markers.push_back(
+        {static_cast<double>(change.step),
+         "lr " + shortNumber(change.from) + " to " + shortNumber(change.to)});
   return "<figure>" + inlineSvg(rt::renderLineChart(series, options)) +
          "</figure>\n";
 }
@@ -218,12 +225,12 @@ std::string renderTrainingReport(const ReportHeader &header,
   html += "<h2>Curves</h2>\n";
   if (!state.curve.empty()) {
     using P = TrainingState::CurvePoint;
-    html += curveChart(state.curve, "loss by step", "loss",
+    html += curveChart(state, "loss by step", "loss",
                        {{"train", &P::trainLoss}, {"eval", &P::evalLoss}});
     html +=
-        curveChart(state.curve, "accuracy by step", "accuracy",
+        curveChart(state, "accuracy by step", "accuracy",
                    {{"train", &P::trainAccuracy}, {"eval", &P::evalAccuracy}});
-    html += curveChart(state.curve, "learning rate by step", "learning rate",
+    html += curveChart(state, "learning rate by step", "learning rate",
                        {{"lr", &P::lr}});
   } else {
     html += "<p>No curve by step: pass --eval-every N.</p>\n";
@@ -272,6 +279,12 @@ std::string renderTrainingReport(const ReportHeader &header,
     html +=
         "<pre class=\"graph\">" + rt::escapeXml(header.graphText) + "</pre>\n";
   return html + "</body>\n</html>\n";
+}
+
+std::string shortNumber(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return text;
 }
 
 } // namespace nnc::cli

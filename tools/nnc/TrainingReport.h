@@ -36,6 +36,10 @@ struct ReportHeader {
   std::string graphSvg, graphText;
 };
 
+/// `value` as printf's %g writes it ("0.002", "1e-05"): how the page
+/// shows settings and learning rates.
+std::string shortNumber(double value);
+
 /// The CPU's model name (from /proc/cpuinfo) and its logical cores.
 std::string describeMachine();
 

@@ -165,13 +165,6 @@ rt::Error writeChart(const std::string &path, const TrainingState &state,
   return rt::writeLineChart(path, series, options);
 }
 
-/// `value` as printf's %g writes it ("0.002", "1e-05").
-std::string shortNumber(double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g", value);
-  return text;
-}
-
 /// What the --report page shows of the run besides its state.
 ReportHeader makeReportHeader(const TrainingRun &run,
                               const TrainOptions &options) {
@@ -390,8 +383,13 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
       (batches->batchesPerEpoch() + accumulate - 1) / accumulate;
   int64_t totalSteps = run.epochs * stepsPerEpoch;
 
+  // Where the learning rate may jump rather than move step by step: the
+  // first step of an epoch (a step schedule's decay) and the first step of
+  // a resumed run (a new --lr).
+  bool atJump = true;
   for (int64_t epoch = batches->state().epoch; epoch < run.epochs; ++epoch) {
     progress.startEpoch(epoch + 1, run.epochs, samples);
+    atJump = true;
     // A resumed run stands at the start of a group.
     int64_t batchInEpoch = batches->state().position / run.batch;
     while (true) {
@@ -408,8 +406,10 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
       if (groupStart) {
         ++state.stepCount;
         state.step.view().data<int64_t>()[0] = state.stepCount;
-        state.lr.view().data<float>()[0] = static_cast<float>(learningRate(
-            options.schedule, run.baseLr, epoch, state.stepCount, totalSteps));
+        state.setLearningRate(learningRate(options.schedule, run.baseLr, epoch,
+                                           state.stepCount, totalSteps),
+                              atJump);
+        atJump = false;
       }
       if (run.distributed) {
         if (!run.distributed->step(run, current, groupStart, groupEnd))

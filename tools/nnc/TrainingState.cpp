@@ -105,6 +105,14 @@ bool writeTrainingCheckpoint(const std::string &dir, const TrainingState &state,
   json.setInteger("interval_samples", state.intervalSamples);
   json.setInteger("interval_correct", state.intervalCorrect);
   json.setInteger("interval_scored", state.intervalScored);
+  json.setNumber("lr", state.lr.view().data<float>()[0]);
+  json.setInteger("lr_changes", static_cast<int64_t>(state.lrChanges.size()));
+  for (size_t i = 0; i < state.lrChanges.size(); ++i) {
+    std::string key = "lr_change." + std::to_string(i);
+    json.setInteger(key + ".step", state.lrChanges[i].step);
+    json.setNumber(key + ".from", state.lrChanges[i].from);
+    json.setNumber(key + ".to", state.lrChanges[i].to);
+  }
   json.setInteger("curve_points", static_cast<int64_t>(state.curve.size()));
   for (size_t i = 0; i < state.curve.size(); ++i) {
     const TrainingState::CurvePoint &point = state.curve[i];
@@ -124,6 +132,17 @@ bool writeTrainingCheckpoint(const std::string &dir, const TrainingState &state,
   if (rt::Error error = rt::writeCheckpoint(dir, tensors, json); !error.ok())
     return fail(error.message());
   return true;
+}
+
+void TrainingState::setLearningRate(double value, bool atJump) {
+  float &current = lr.view().data<float>()[0];
+  // The tensor still holds the step before's rate: none before step 1, and
+  // 0 after resuming from a checkpoint that did not keep it.
+  double before = current;
+  if (atJump && stepCount > 1 && before != 0 &&
+      std::abs(value - before) > kLrChangeShare * std::abs(before))
+    lrChanges.push_back({stepCount, before, value});
+  current = static_cast<float>(value);
 }
 
 bool restoreCheckpoint(const std::string &dir, TrainingState &state,
@@ -184,6 +203,26 @@ bool restoreCheckpoint(const std::string &dir, TrainingState &state,
         json.getNumber("history.eval_accuracy." + std::to_string(i));
     state.trainAccuracy.push_back(trainAccuracy.ok() ? *trainAccuracy : NAN);
     state.evalAccuracy.push_back(evalAccuracy.ok() ? *evalAccuracy : NAN);
+  }
+  // The last step's learning rate, so that the first step after a resume
+  // tells a change from it; an older checkpoint has none, and the tensor
+  // keeps 0, which never counts as a change.
+  if (rt::Expected<double> lr = json.getNumber("lr");
+      lr.ok() && state.lr.byteSize() == sizeof(float))
+    state.lr.view().data<float>()[0] = static_cast<float>(*lr);
+  // Learning-rate changes came later still: none in older checkpoints.
+  if (rt::Expected<int64_t> changes = json.getInteger("lr_changes");
+      changes.ok()) {
+    for (int64_t i = 0; i < *changes; ++i) {
+      std::string key = "lr_change." + std::to_string(i);
+      rt::Expected<int64_t> step = json.getInteger(key + ".step");
+      rt::Expected<double> from = json.getNumber(key + ".from");
+      rt::Expected<double> to = json.getNumber(key + ".to");
+      if (!step.ok() || !from.ok() || !to.ok())
+        return fail(dir + "/state.json: " + step.message() + from.message() +
+                    to.message());
+      state.lrChanges.push_back({*step, *from, *to});
+    }
   }
   // The step curve came later: a checkpoint without it starts one afresh.
   if (rt::Expected<int64_t> points = json.getInteger("curve_points");

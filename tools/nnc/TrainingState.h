@@ -47,6 +47,19 @@ struct TrainingState {
     double lr = 0;
   };
   std::vector<CurvePoint> curve;
+  /// Steps where the learning rate jumped: at a jump (an epoch's first
+  /// step, a resumed run's first), by more than kLrChangeShare of the step
+  /// before's rate. A step schedule's decay or a resumed run's new --lr is
+  /// one; a cosine schedule's move from step to step is not.
+  struct LrChange {
+    int64_t step = 0;
+    double from = 0, to = 0;
+  };
+  static constexpr double kLrChangeShare = 0.05;
+  std::vector<LrChange> lrChanges;
+  /// Sets the learning rate of the current step (stepCount), noting a
+  /// change from the step before's when `atJump`.
+  void setLearningRate(double value, bool atJump);
   /// The sums of the steps since the last curve point.
   double intervalLossSum = 0;
   int64_t intervalSamples = 0, intervalCorrect = 0, intervalScored = 0;

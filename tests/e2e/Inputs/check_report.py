@@ -1,7 +1,9 @@
 """Checks an `nnc train --report` page: well-formed HTML with no script and
 no address outside it, one point per logged step in the loss-by-step chart,
 the graph, a profile table whose source lines are lines of the model, and
-the settings. Usage: check_report.py PAGE.html MODEL.nn STEPS... [--no-dot]
+the settings; with --lr-changes S,S..., the loss-by-step chart marks a
+learning-rate change at exactly those steps, and without it at none.
+Usage: check_report.py PAGE.html MODEL.nn STEPS... [--no-dot] [--lr-changes S,...]
 """
 import html.parser
 import re
@@ -27,9 +29,11 @@ class Page(html.parser.HTMLParser):
             if value and re.match(r"(https?:)?//", value) and not name.startswith("xmlns"):
                 self.errors.append(f"<{tag} {name}={value!r}> leaves the page")
         if tag == "svg" and any(s == "figure" for s in self.stack):
-            self.figures.append({"title": "", "cx": []})
+            self.figures.append({"title": "", "cx": [], "markers": []})
         if tag == "circle" and self.figures and "figure" in self.stack:
             self.figures[-1]["cx"].append(float(attrs["cx"]))
+        if tag == "line" and attrs.get("class") == "marker" and self.figures:
+            self.figures[-1]["markers"].append(float(attrs["data-x"]))
         if tag not in VOID:
             self.stack.append(tag)
 
@@ -53,8 +57,14 @@ class Page(html.parser.HTMLParser):
 
 def main():
     path, model = sys.argv[1], sys.argv[2]
-    dot = "--no-dot" not in sys.argv
-    steps = [int(s) for s in sys.argv[3:] if s != "--no-dot"]
+    args = sys.argv[3:]
+    dot = "--no-dot" not in args
+    lr_changes = []
+    if "--lr-changes" in args:
+        at = args.index("--lr-changes")
+        lr_changes = [float(s) for s in args[at + 1].split(",")]
+        del args[at:at + 2]
+    steps = [int(s) for s in args if s != "--no-dot"]
     source = open(path, encoding="utf-8").read()
     page = Page()
     page.feed(source)
@@ -73,6 +83,8 @@ def main():
         per_series = len(cx) // 2
         if len(cx) != 2 * len(steps) or cx[:per_series] != sorted(cx[:per_series]):
             problems.append(f"{len(cx)} markers for steps {steps}")
+        if by_step[0]["markers"] != lr_changes:
+            problems.append(f"learning-rate changes marked at {by_step[0]['markers']}, not {lr_changes}")
     text = "".join(page.text)
     for needed in ["Kernel profile of the training step", "machine", "parameters",
                    "of the fp32 FMA peak measured now", "% of peak"]:
