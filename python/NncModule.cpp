@@ -15,12 +15,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "tools/nnc/ArtifactGraphSource.h"
 #include "tools/nnc/Commands.h"
-#include "tools/nnc/CompiledGraph.h"
 #include "tools/nnc/ModelSession.h"
-#include "tools/nnc/ParameterStore.h"
 #include "tools/nnc/Trainer.h"
+#include "train/ArtifactGraphSource.h"
+#include "train/CompiledGraph.h"
+#include "train/ParameterStore.h"
 
 #include "runtime/ArtifactLoader.h"
 #include "runtime/Npy.h"
@@ -124,10 +124,10 @@ rt::ConstTensorView viewOf(const py::array &array, rt::DType dtype) {
 }
 
 /// Fresh tensors for the results of `graph`, and views of them.
-std::vector<rt::Tensor> resultTensors(const cli::CompiledGraph &graph,
+std::vector<rt::Tensor> resultTensors(const train::CompiledGraph &graph,
                                       std::vector<rt::TensorView> &views) {
   std::vector<rt::Tensor> tensors;
-  for (const cli::CompiledGraph::Result &result : graph.results()) {
+  for (const train::CompiledGraph::Result &result : graph.results()) {
     rt::Expected<rt::Tensor> tensor =
         rt::Tensor::create(result.tensor.dtype(), result.tensor.shape());
     if (!tensor.ok())
@@ -198,7 +198,8 @@ public:
     auto model = std::unique_ptr<Model>(new Model());
     cli::SessionOptions options;
     options.threads = threads.value_or(0);
-    model->artifact = cli::ArtifactGraphSource::open(path, options);
+    model->artifact = train::ArtifactGraphSource::open(
+        path, cli::runtimeOptions(options), options.plugins);
     if (!model->artifact)
       raise("cannot load " + path + " (the reason is printed above)");
     for (const rt::ArtifactTensor &tensor :
@@ -228,7 +229,7 @@ public:
 
   py::dict run(const py::kwargs &inputs) {
     std::map<std::string, py::array> arrays = namedArrays(inputs);
-    cli::CompiledGraph *graph = nullptr;
+    train::CompiledGraph *graph = nullptr;
     if (session) {
       const std::vector<std::string> &lossOnly = session->lossOnlyInputs();
       bool withLoss = true;
@@ -268,7 +269,7 @@ public:
       if (!arrays.count(name))
         raiseValue("missing input '" + name +
                    "' (inputs: " + join(session->inputNames()) + ")");
-    cli::CompiledGraph *graph = gradientGraph(batchOf(arrays), training);
+    train::CompiledGraph *graph = gradientGraph(batchOf(arrays), training);
     std::map<std::string, py::array> paramArrays;
     if (overrides)
       for (auto [key, value] : *overrides) {
@@ -282,10 +283,10 @@ public:
     return execute(*graph, arrays, paramArrays);
   }
 
-  cli::CompiledGraph *gradientGraph(int64_t batch, bool training) {
+  train::CompiledGraph *gradientGraph(int64_t batch, bool training) {
     if (!session->program().hasLoss)
       raise("the model has no loss to differentiate");
-    std::unique_ptr<cli::CompiledGraph> &graph = gradients[{batch, training}];
+    std::unique_ptr<train::CompiledGraph> &graph = gradients[{batch, training}];
     if (!graph) {
       cli::GraphRequest request;
       request.kind = cli::GraphKind::Gradient;
@@ -317,7 +318,7 @@ public:
   void loadParams(const std::string &dir) {
     if (!session)
       raise("load_params needs a model compiled from source");
-    cli::ParameterStore loaded;
+    train::ParameterStore loaded;
     if (!loaded.initialize(session->program(), dir, 0))
       raise("cannot load the parameters from " + dir +
             " (the reason is printed above)");
@@ -356,7 +357,7 @@ private:
     if (session) {
       for (const frontend::Argument &arg : session->program().arguments)
         if (arg.name == name)
-          return cli::toRuntimeDType(arg.type.dtype);
+          return train::toRuntimeDType(arg.type.dtype);
     } else {
       for (const rt::ArtifactPort &port : artifact->artifact().inputs)
         if (port.name == name)
@@ -375,8 +376,8 @@ private:
     return *batch;
   }
 
-  cli::CompiledGraph *forwardGraph(int64_t batch, bool withLoss) {
-    std::unique_ptr<cli::CompiledGraph> &graph =
+  train::CompiledGraph *forwardGraph(int64_t batch, bool withLoss) {
+    std::unique_ptr<train::CompiledGraph> &graph =
         (withLoss ? forwards : predicts)[batch];
     if (!graph) {
       cli::GraphRequest request;
@@ -392,7 +393,7 @@ private:
   /// Runs `graph` with the GIL released: inputs from `arrays`, parameters
   /// from `paramArrays` where given and the model's own otherwise; returns
   /// the results by name, in arrays that own their memory.
-  py::dict execute(cli::CompiledGraph &graph,
+  py::dict execute(train::CompiledGraph &graph,
                    const std::map<std::string, py::array> &arrays,
                    const std::map<std::string, py::array> &paramArrays) {
     // Typed views first, while the GIL is held.
@@ -438,11 +439,11 @@ private:
   }
 
   std::unique_ptr<cli::ModelSession> session;
-  std::unique_ptr<cli::ArtifactGraphSource> artifact;
-  cli::ParameterStore params;
-  std::map<int64_t, std::unique_ptr<cli::CompiledGraph>> forwards, predicts;
+  std::unique_ptr<train::ArtifactGraphSource> artifact;
+  train::ParameterStore params;
+  std::map<int64_t, std::unique_ptr<train::CompiledGraph>> forwards, predicts;
   /// By batch size and training mode.
-  std::map<std::pair<int64_t, bool>, std::unique_ptr<cli::CompiledGraph>>
+  std::map<std::pair<int64_t, bool>, std::unique_ptr<train::CompiledGraph>>
       gradients;
   /// Holds model.nn for a model given as source text.
   std::optional<TempDir> sourceDir;
@@ -480,17 +481,18 @@ std::string dataArgument(const std::string &name, const py::handle &value,
   return name + "=" + path;
 }
 
-py::list train(const std::string &path, const py::dict &data,
-               std::optional<int64_t> epochs, std::optional<int64_t> batch,
-               std::optional<std::string> optimizer, std::optional<double> lr,
-               const std::vector<std::string> &freeze,
-               const std::optional<py::dict> &evalData,
-               const std::optional<py::function> &callback,
-               std::optional<uint64_t> seed,
-               const std::optional<std::string> &backend,
-               std::optional<unsigned> threads,
-               const std::optional<std::string> &params,
-               const std::optional<std::string> &saveDir, bool shuffle) {
+py::list trainModel(const std::string &path, const py::dict &data,
+                    std::optional<int64_t> epochs, std::optional<int64_t> batch,
+                    std::optional<std::string> optimizer,
+                    std::optional<double> lr,
+                    const std::vector<std::string> &freeze,
+                    const std::optional<py::dict> &evalData,
+                    const std::optional<py::function> &callback,
+                    std::optional<uint64_t> seed,
+                    const std::optional<std::string> &backend,
+                    std::optional<unsigned> threads,
+                    const std::optional<std::string> &params,
+                    const std::optional<std::string> &saveDir, bool shuffle) {
   TempDir scratchDir;
   const std::string &scratch = scratchDir.path;
 
@@ -617,7 +619,7 @@ PYBIND11_MODULE(_nnc, m) {
         "Compiles a model from a .nn file or its source text.");
   m.def("load", &Model::load, py::arg("path"), py::arg("threads") = py::none(),
         "Loads a compiled artifact (.nnx) without compiling.");
-  m.def("train", &train, py::arg("path"), py::arg("data"),
+  m.def("train", &trainModel, py::arg("path"), py::arg("data"),
         py::arg("epochs") = py::none(), py::arg("batch") = py::none(),
         py::arg("optimizer") = py::none(), py::arg("lr") = py::none(),
         py::arg("freeze") = std::vector<std::string>{},

@@ -36,6 +36,8 @@ RULES = [
     ("passes/*", (), ("frontend/", "backends/", "tools/")),
     # The ONNX importer emits model-language text; it never sees MLIR.
     ("onnx/*", (), COMPILER + ("frontend/", "ir/", "passes/", "backends/", "tools/")),
+    # The training library runs compiled graphs; the commands compile them.
+    ("train/*", (), ("mlir/", "ir/", "passes/", "backends/", "tools/", "frontend/MLIRGen.h")),
     # Data-parallel training runs compiled graphs; it never sees MLIR.
     ("distributed/*", (), COMPILER + ("frontend/", "ir/", "passes/", "backends/", "tools/")),
 ]

@@ -10,7 +10,7 @@
 #define NNC_TOOLS_ARTIFACTBUILDER_H
 
 #include "tools/nnc/ModelSession.h"
-#include "tools/nnc/ParameterStore.h"
+#include "tools/nnc/TrainNames.h"
 
 #include "runtime/Artifact.h"
 

@@ -9,14 +9,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/nnc/ArtifactBuilder.h"
-#include "tools/nnc/ArtifactGraphSource.h"
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/DataArguments.h"
-#include "tools/nnc/Evaluator.h"
 #include "tools/nnc/ModelSession.h"
-#include "tools/nnc/OutputWriter.h"
-#include "tools/nnc/ParameterStore.h"
 #include "tools/nnc/ProfileReport.h"
+#include "tools/nnc/TrainNames.h"
 
 #include "runtime/Artifact.h"
 #include "runtime/ArtifactLoader.h"
@@ -334,8 +331,9 @@ ExitCode runArtifact(const RunOptions &options) {
   std::map<std::string, rt::Tensor> feeds;
   if (ExitCode code = readNamedTensors(options.inputs, "--input", feeds))
     return code;
-  std::unique_ptr<ArtifactGraphSource> opened =
-      ArtifactGraphSource::open(options.modelPath, options.session);
+  std::unique_ptr<ArtifactGraphSource> opened = ArtifactGraphSource::open(
+      options.modelPath, runtimeOptions(options.session),
+      options.session.plugins);
   if (!opened)
     return UserError;
   const rt::Artifact &artifact = opened->artifact();
@@ -380,8 +378,9 @@ ExitCode evalArtifact(const EvalOptions &options) {
     return reportUserError(
         "--params does not apply to an artifact, which holds its "
         "parameters");
-  std::unique_ptr<ArtifactGraphSource> opened =
-      ArtifactGraphSource::open(options.modelPath, options.session);
+  std::unique_ptr<ArtifactGraphSource> opened = ArtifactGraphSource::open(
+      options.modelPath, runtimeOptions(options.session),
+      options.session.plugins);
   if (!opened)
     return UserError;
   const rt::Artifact &artifact = opened->artifact();

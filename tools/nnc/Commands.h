@@ -11,6 +11,8 @@
 #include "tools/nnc/ExitCode.h"
 #include "tools/nnc/ProfileReport.h"
 
+#include "runtime/Session.h"
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -86,6 +88,11 @@ struct SessionOptions {
   /// Whether the backend may use its kernel cache on disk (--no-cache).
   bool kernelCache = true;
 };
+
+/// What of `options` the runtime session takes (runtime/Session.h).
+inline rt::SessionOptions runtimeOptions(const SessionOptions &options) {
+  return {options.threads, options.kernelCache};
+}
 
 struct RunOptions {
   SessionOptions session;

@@ -2,7 +2,7 @@
 
 #include "tools/nnc/DataArguments.h"
 
-#include "tools/nnc/ParameterStore.h"
+#include "tools/nnc/TrainNames.h"
 
 #include "runtime/FileIO.h"
 #include "runtime/Npy.h"

@@ -2,7 +2,7 @@
 
 #include "tools/nnc/DistributedTraining.h"
 
-#include "tools/nnc/OutputWriter.h"
+#include "tools/nnc/TrainNames.h"
 #include "tools/nnc/TrainingRun.h"
 
 #include "runtime/FileIO.h"

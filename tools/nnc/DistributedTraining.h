@@ -17,17 +17,17 @@
 #define NNC_TOOLS_DISTRIBUTEDTRAINING_H
 
 #include "tools/nnc/Commands.h"
-#include "tools/nnc/GraphSource.h"
-#include "tools/nnc/TrainingState.h"
+#include "tools/nnc/SessionGraphSource.h"
+#include "tools/nnc/TrainNames.h"
 
 #include "distributed/Communicator.h"
 #include "distributed/GradientAllReducer.h"
 
 #include "runtime/BatchIterator.h"
-#include <functional>
 
 #include "llvm/Support/raw_ostream.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>

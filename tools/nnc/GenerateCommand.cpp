@@ -11,7 +11,7 @@
 
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/ModelSession.h"
-#include "tools/nnc/ParameterStore.h"
+#include "tools/nnc/TrainNames.h"
 
 #include "runtime/TokenSampler.h"
 

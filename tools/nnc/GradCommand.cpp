@@ -7,8 +7,7 @@
 
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/ModelSession.h"
-#include "tools/nnc/OutputWriter.h"
-#include "tools/nnc/ParameterStore.h"
+#include "tools/nnc/TrainNames.h"
 
 #include "llvm/Support/raw_ostream.h"
 

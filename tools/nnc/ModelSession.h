@@ -15,9 +15,8 @@
 
 #include "tools/driver/FunctionCompiler.h"
 #include "tools/nnc/Commands.h"
-#include "tools/nnc/CompiledGraph.h"
 #include "tools/nnc/ModelLoader.h"
-#include "tools/nnc/ParameterStore.h"
+#include "tools/nnc/TrainNames.h"
 
 #include "passes/Pipelines.h"
 #include "runtime/PluginHost.h"
@@ -68,26 +67,6 @@ struct GraphRequest {
   /// (`nnc compile --target-cpu`); empty: the backend's default.
   std::vector<std::string> targetCpus;
 };
-
-/// How to score predictions against labels, read off the loss: the
-/// softmax cross-entropy of an output scores its argmax, the binary
-/// cross-entropy of an output its 0.5 threshold.
-struct AccuracySpec {
-  enum class Kind { Argmax, Threshold };
-  Kind kind = Kind::Argmax;
-  std::string outputName; ///< the scored output (logits or probabilities)
-  std::string labelInput; ///< the input holding the labels
-  /// Argmax: positions with this label are not scored (the loss's
-  /// ignore_index, padding).
-  std::optional<int64_t> ignoreIndex;
-};
-
-/// Correct predictions in `predictions` against `labels`, and how many were
-/// scored (positions for argmax: samples, or the tokens of [n, t, c]
-/// logits; elements for a threshold).
-std::pair<int64_t, int64_t> countCorrect(const AccuracySpec &spec,
-                                         const rt::Tensor &predictions,
-                                         const rt::Tensor &labels);
 
 class ModelSession {
 public:

@@ -13,10 +13,9 @@
 #include "tools/nnc/ArtifactBuilder.h"
 #include "tools/nnc/DataArguments.h"
 #include "tools/nnc/DistributedTraining.h"
-#include "tools/nnc/Evaluator.h"
-#include "tools/nnc/GraphSource.h"
 #include "tools/nnc/ModelSession.h"
-#include "tools/nnc/ParameterStore.h"
+#include "tools/nnc/SessionGraphSource.h"
+#include "tools/nnc/TrainNames.h"
 #include "tools/nnc/TrainingArtifact.h"
 #include "tools/nnc/TrainingRun.h"
 

@@ -3,8 +3,8 @@
 #include "tools/nnc/TrainingArtifact.h"
 
 #include "tools/nnc/ArtifactBuilder.h"
-#include "tools/nnc/ArtifactGraphSource.h"
 #include "tools/nnc/ModelLoader.h"
+#include "tools/nnc/TrainNames.h"
 #include "tools/nnc/TrainingRun.h"
 
 #include "runtime/FileIO.h"
@@ -172,8 +172,8 @@ bool isTrainingArtifactPath(const std::string &path) {
 
 ExitCode resumeFromArtifact(const TrainOptions &options) {
   const std::string &path = options.resumeDir;
-  std::unique_ptr<ArtifactGraphSource> source =
-      ArtifactGraphSource::open(path, options.session);
+  std::unique_ptr<ArtifactGraphSource> source = ArtifactGraphSource::open(
+      path, runtimeOptions(options.session), options.session.plugins);
   if (!source)
     return UserError;
   const rt::Artifact &artifact = source->artifact();

@@ -13,7 +13,7 @@
 #ifndef NNC_TOOLS_TRAININGREPORT_H
 #define NNC_TOOLS_TRAININGREPORT_H
 
-#include "tools/nnc/TrainingState.h"
+#include "tools/nnc/TrainNames.h"
 
 #include "runtime/KernelProfiler.h"
 

@@ -4,9 +4,8 @@
 
 #include "tools/nnc/DataArguments.h"
 #include "tools/nnc/DistributedTraining.h"
-#include "tools/nnc/Evaluator.h"
-#include "tools/nnc/OutputWriter.h"
 #include "tools/nnc/ProfileReport.h"
+#include "tools/nnc/TrainNames.h"
 #include "tools/nnc/TrainingReport.h"
 
 #include "runtime/FileIO.h"

@@ -12,8 +12,7 @@
 #define NNC_TOOLS_TRAININGRUN_H
 
 #include "tools/nnc/Commands.h"
-#include "tools/nnc/GraphSource.h"
-#include "tools/nnc/TrainingState.h"
+#include "tools/nnc/TrainNames.h"
 
 #include "frontend/Program.h"
 #include "runtime/Artifact.h"

@@ -1,13 +1,13 @@
 //===- OutputWriter.h - Writing result tensors for the user -----*- C++ -*-===//
 
-#ifndef NNC_TOOLS_OUTPUTWRITER_H
-#define NNC_TOOLS_OUTPUTWRITER_H
+#ifndef NNC_TRAIN_OUTPUTWRITER_H
+#define NNC_TRAIN_OUTPUTWRITER_H
 
 #include "runtime/Tensor.h"
 
 #include <string>
 
-namespace nnc::cli {
+namespace nnc::train {
 
 /// Writes `tensor` to `dir`/`name`.npy (creating `dir`) and prints a
 /// one-line summary: "name: f32[359, 10] -> dir/name.npy", with the value
@@ -18,6 +18,6 @@ bool writeOutput(const std::string &dir, const std::string &name,
 /// The value of a one-element float tensor, as a double.
 double scalarValue(const rt::Tensor &tensor);
 
-} // namespace nnc::cli
+} // namespace nnc::train
 
-#endif // NNC_TOOLS_OUTPUTWRITER_H
+#endif // NNC_TRAIN_OUTPUTWRITER_H

@@ -1,6 +1,6 @@
 //===- ParameterStore.cpp - A model's parameters and buffers --------------===//
 
-#include "tools/nnc/ParameterStore.h"
+#include "train/ParameterStore.h"
 
 #include "runtime/Initializer.h"
 #include "runtime/Npy.h"
@@ -10,7 +10,7 @@
 
 #include <cstring>
 
-namespace nnc::cli {
+namespace nnc::train {
 
 rt::DType toRuntimeDType(frontend::DType dtype) {
   switch (dtype) {
@@ -109,4 +109,4 @@ rt::Tensor *ParameterStore::find(const std::string &name) {
   return it == tensors.end() ? nullptr : &it->second;
 }
 
-} // namespace nnc::cli
+} // namespace nnc::train

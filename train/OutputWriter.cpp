@@ -1,13 +1,13 @@
 //===- OutputWriter.cpp - Writing result tensors for the user -------------===//
 
-#include "tools/nnc/OutputWriter.h"
+#include "train/OutputWriter.h"
 
 #include "runtime/Npy.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
-namespace nnc::cli {
+namespace nnc::train {
 
 double scalarValue(const rt::Tensor &tensor) {
   rt::ConstTensorView view = tensor.view();
@@ -46,4 +46,4 @@ bool writeOutput(const std::string &dir, const std::string &name,
   return true;
 }
 
-} // namespace nnc::cli
+} // namespace nnc::train

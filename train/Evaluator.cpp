@@ -1,15 +1,15 @@
 //===- Evaluator.cpp - Loss and accuracy over a dataset -------------------===//
 
-#include "tools/nnc/Evaluator.h"
+#include "train/Evaluator.h"
 
-#include "tools/nnc/OutputWriter.h"
+#include "train/OutputWriter.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
 
-namespace nnc::cli {
+namespace nnc::train {
 namespace {
 
 bool fail(const std::string &message) {
@@ -148,4 +148,4 @@ std::optional<Metrics> Evaluator::evaluate(const ParameterStore &params) {
   return metrics;
 }
 
-} // namespace nnc::cli
+} // namespace nnc::train

@@ -1,6 +1,6 @@
-//===- GraphSource.cpp - Graphs compiled from a model ---------------------===//
+//===- SessionGraphSource.cpp - Graphs compiled in this process ----------===//
 
-#include "tools/nnc/GraphSource.h"
+#include "tools/nnc/SessionGraphSource.h"
 
 namespace nnc::cli {
 

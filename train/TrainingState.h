@@ -7,11 +7,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_TRAININGSTATE_H
-#define NNC_TOOLS_TRAININGSTATE_H
+#ifndef NNC_TRAIN_TRAININGSTATE_H
+#define NNC_TRAIN_TRAININGSTATE_H
 
-#include "tools/nnc/CompiledGraph.h"
-#include "tools/nnc/ParameterStore.h"
+#include "train/CompiledGraph.h"
+#include "train/ParameterStore.h"
 
 #include "runtime/BatchIterator.h"
 #include "runtime/Tensor.h"
@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-namespace nnc::cli {
+namespace nnc::train {
 
 /// Everything a training run carries from step to step.
 struct TrainingState {
@@ -110,6 +110,6 @@ bool writeTrainingCheckpoint(const std::string &dir, const TrainingState &state,
 bool restoreCheckpoint(const std::string &dir, TrainingState &state,
                        rt::BatchIteratorState &position);
 
-} // namespace nnc::cli
+} // namespace nnc::train
 
-#endif // NNC_TOOLS_TRAININGSTATE_H
+#endif // NNC_TRAIN_TRAININGSTATE_H

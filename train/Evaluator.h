@@ -1,17 +1,17 @@
 //===- Evaluator.h - Loss and accuracy over a dataset -----------*- C++ -*-===//
 
-#ifndef NNC_TOOLS_EVALUATOR_H
-#define NNC_TOOLS_EVALUATOR_H
+#ifndef NNC_TRAIN_EVALUATOR_H
+#define NNC_TRAIN_EVALUATOR_H
 
-#include "tools/nnc/GraphSource.h"
-#include "tools/nnc/ParameterStore.h"
+#include "train/GraphSource.h"
+#include "train/ParameterStore.h"
 
 #include "runtime/BatchIterator.h"
 #include "runtime/Dataset.h"
 
 #include <optional>
 
-namespace nnc::cli {
+namespace nnc::train {
 
 /// Mean loss and accuracy of a model over a dataset.
 struct Metrics {
@@ -52,6 +52,6 @@ private:
   int64_t samples = 0, correct = 0, scored = 0;
 };
 
-} // namespace nnc::cli
+} // namespace nnc::train
 
-#endif // NNC_TOOLS_EVALUATOR_H
+#endif // NNC_TRAIN_EVALUATOR_H

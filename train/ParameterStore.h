@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_PARAMETERSTORE_H
-#define NNC_TOOLS_PARAMETERSTORE_H
+#ifndef NNC_TRAIN_PARAMETERSTORE_H
+#define NNC_TRAIN_PARAMETERSTORE_H
 
 #include "frontend/Program.h"
 #include "runtime/Tensor.h"
@@ -16,7 +16,7 @@
 #include <map>
 #include <string>
 
-namespace nnc::cli {
+namespace nnc::train {
 
 class ParameterStore {
 public:
@@ -53,6 +53,6 @@ private:
 /// The runtime dtype of a DSL dtype.
 rt::DType toRuntimeDType(frontend::DType dtype);
 
-} // namespace nnc::cli
+} // namespace nnc::train
 
-#endif // NNC_TOOLS_PARAMETERSTORE_H
+#endif // NNC_TRAIN_PARAMETERSTORE_H

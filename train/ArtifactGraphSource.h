@@ -8,21 +8,23 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_ARTIFACTGRAPHSOURCE_H
-#define NNC_TOOLS_ARTIFACTGRAPHSOURCE_H
+#ifndef NNC_TRAIN_ARTIFACTGRAPHSOURCE_H
+#define NNC_TRAIN_ARTIFACTGRAPHSOURCE_H
 
-#include "tools/nnc/GraphSource.h"
+#include "train/GraphSource.h"
 
 #include "frontend/Program.h"
 #include "runtime/Artifact.h"
 #include "runtime/PluginHost.h"
+#include "runtime/Session.h"
 
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
-namespace nnc::cli {
+namespace nnc::train {
 
 class ArtifactGraphSource : public GraphSource {
 public:
@@ -31,7 +33,8 @@ public:
   /// build, the full plugin). Prints a one-line error and returns null on
   /// failure.
   static std::unique_ptr<ArtifactGraphSource>
-  open(const std::string &path, const SessionOptions &options);
+  open(const std::string &path, const rt::SessionOptions &options,
+       const std::vector<std::string> &pluginFiles);
 
   const std::string &path() const { return file; }
   const rt::Artifact &artifact() const { return contents; }
@@ -80,6 +83,6 @@ inputDeclarations(const rt::Artifact &artifact);
 /// The name of the training step of an artifact for `size` samples.
 std::string trainingStepName(const rt::Artifact &artifact, int64_t size);
 
-} // namespace nnc::cli
+} // namespace nnc::train
 
-#endif // NNC_TOOLS_ARTIFACTGRAPHSOURCE_H
+#endif // NNC_TRAIN_ARTIFACTGRAPHSOURCE_H

@@ -1,6 +1,6 @@
 //===- CompiledGraph.cpp - One executable graph and its results -----------===//
 
-#include "tools/nnc/CompiledGraph.h"
+#include "train/CompiledGraph.h"
 
 #include "runtime/ArtifactLoader.h"
 
@@ -8,7 +8,7 @@
 
 #include <algorithm>
 
-namespace nnc::cli {
+namespace nnc::train {
 
 std::unique_ptr<CompiledGraph>
 CompiledGraph::create(rt::LoadedGraph loaded,
@@ -133,4 +133,4 @@ const rt::PluginExecutable &CompiledGraph::executable() const {
   return *loaded.executable;
 }
 
-} // namespace nnc::cli
+} // namespace nnc::train

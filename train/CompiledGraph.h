@@ -9,8 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_COMPILEDGRAPH_H
-#define NNC_TOOLS_COMPILEDGRAPH_H
+#ifndef NNC_TRAIN_COMPILEDGRAPH_H
+#define NNC_TRAIN_COMPILEDGRAPH_H
 
 #include "runtime/Artifact.h"
 #include "runtime/LoadedGraph.h"
@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-namespace nnc::cli {
+namespace nnc::train {
 
 /// One executable function and its external buffers.
 class CompiledGraph {
@@ -118,6 +118,6 @@ private:
   std::map<std::string, rt::Tensor> unusedInputs;
 };
 
-} // namespace nnc::cli
+} // namespace nnc::train
 
-#endif // NNC_TOOLS_COMPILEDGRAPH_H
+#endif // NNC_TRAIN_COMPILEDGRAPH_H

@@ -1,6 +1,6 @@
 //===- TrainingState.cpp - What a training run carries --------------------===//
 
-#include "tools/nnc/TrainingState.h"
+#include "train/TrainingState.h"
 
 #include "runtime/Checkpoint.h"
 
@@ -8,7 +8,7 @@
 
 #include <cmath>
 
-namespace nnc::cli {
+namespace nnc::train {
 namespace {
 
 bool fail(const std::string &message) {
@@ -258,4 +258,4 @@ bool restoreCheckpoint(const std::string &dir, TrainingState &state,
   return true;
 }
 
-} // namespace nnc::cli
+} // namespace nnc::train

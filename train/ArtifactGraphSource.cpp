@@ -1,12 +1,12 @@
 //===- ArtifactGraphSource.cpp - Graphs loaded from an artifact -----------===//
 
-#include "tools/nnc/ArtifactGraphSource.h"
+#include "train/ArtifactGraphSource.h"
 
 #include "runtime/ArtifactLoader.h"
 
 #include "llvm/Support/raw_ostream.h"
 
-namespace nnc::cli {
+namespace nnc::train {
 namespace {
 
 /// The graph of `base` for `size` samples: `base` itself at the artifact's
@@ -27,7 +27,8 @@ std::string trainingStepName(const rt::Artifact &artifact, int64_t size) {
 
 std::unique_ptr<ArtifactGraphSource>
 ArtifactGraphSource::open(const std::string &path,
-                          const SessionOptions &options) {
+                          const rt::SessionOptions &options,
+                          const std::vector<std::string> &pluginFiles) {
   rt::Expected<rt::Artifact> read = rt::readArtifact(path);
   if (!read.ok()) {
     llvm::errs() << "error: " << read.message() << "\n";
@@ -36,8 +37,7 @@ ArtifactGraphSource::open(const std::string &path,
   std::unique_ptr<ArtifactGraphSource> source(new ArtifactGraphSource());
   source->file = path;
   source->contents = std::move(*read);
-  source->runtime = std::make_shared<rt::Session>(
-      rt::SessionOptions{options.threads, options.kernelCache});
+  source->runtime = std::make_shared<rt::Session>(options);
   // Only the plugin the artifact names, preferring its runtime-only build:
   // nothing here compiles, and loading every plugin (each with the compiler
   // linked in) would cost more than the run.
@@ -46,7 +46,7 @@ ArtifactGraphSource::open(const std::string &path,
     runtimeDirs.push_back(dir);
   rt::Expected<rt::PluginSet> plugins =
       rt::findBackendPlugin(source->contents.backendName, runtimeDirs,
-                            rt::defaultPluginDirs(), options.plugins);
+                            rt::defaultPluginDirs(), pluginFiles);
   if (!plugins.ok()) {
     llvm::errs() << "error: " << plugins.message() << "\n";
     return nullptr;
@@ -144,4 +144,4 @@ inputDeclarations(const rt::Artifact &artifact) {
   return program;
 }
 
-} // namespace nnc::cli
+} // namespace nnc::train

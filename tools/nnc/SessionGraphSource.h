@@ -1,0 +1,52 @@
+//===- SessionGraphSource.h - Graphs compiled in this process ---*- C++ -*-===//
+//
+// The GraphSource (train/GraphSource.h) of a model compiled by this process
+// through a ModelSession: the one source that needs the compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TOOLS_SESSIONGRAPHSOURCE_H
+#define NNC_TOOLS_SESSIONGRAPHSOURCE_H
+
+#include "tools/nnc/ModelSession.h"
+#include "tools/nnc/TrainNames.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+
+namespace nnc::cli {
+
+/// Graphs compiled from the model of a ModelSession.
+class SessionGraphSource : public GraphSource {
+public:
+  /// Training steps are compiled from `stepRequest` (its batch set per
+  /// size).
+  SessionGraphSource(ModelSession &session, GraphRequest stepRequest)
+      : session(session), stepRequest(std::move(stepRequest)) {}
+
+  CompiledGraph *trainingStep(int64_t size) override;
+  /// The split step of data-parallel training: the gradients of a batch
+  /// of `size`, and the update (any size), each made on first use.
+  CompiledGraph *trainingGradients(int64_t size);
+  CompiledGraph *trainingUpdate();
+  bool hasForward(int64_t) const override { return true; }
+  CompiledGraph *forward(int64_t size) override;
+  const std::optional<AccuracySpec> &accuracy() const override {
+    return session.accuracy();
+  }
+  unsigned threads() const override { return session.threads(); }
+  std::string backendName() const override { return session.backend().name(); }
+
+private:
+  using Cache = std::map<int64_t, std::unique_ptr<CompiledGraph>>;
+  CompiledGraph *compileOnce(Cache &cache, GraphRequest request, int64_t size);
+
+  ModelSession &session;
+  GraphRequest stepRequest;
+  Cache steps, forwards, gradients, updates;
+};
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_SESSIONGRAPHSOURCE_H
