@@ -26,7 +26,7 @@ struct Model::Impl {
   /// The threads every graph of the model runs on, made once.
   std::shared_ptr<rt::Session> session;
   std::vector<Port> inputs, outputs;
-  std::map<std::string, rt::LoadedGraph> graphs;
+  std::map<std::string, rt::Function> graphs;
   std::mutex running;
 };
 
@@ -96,7 +96,7 @@ Status Model::run(const std::map<std::string, TensorView> &inputs,
   const rt::ArtifactGraph &graph = **chosen;
   auto loaded = impl->graphs.find(graph.name);
   if (loaded == impl->graphs.end()) {
-    rt::Expected<rt::LoadedGraph> made =
+    rt::Expected<rt::Function> made =
         rt::loadArtifactGraph(graph, *impl->backend, impl->session);
     if (!made.ok())
       return Status::failure(made.message());

@@ -43,9 +43,9 @@ Expected<const LoadedPlugin *> findArtifactBackend(const Artifact &artifact,
   return plugin;
 }
 
-Expected<LoadedGraph> loadArtifactGraph(const ArtifactGraph &graph,
-                                        const LoadedPlugin &plugin,
-                                        std::shared_ptr<Session> session) {
+Expected<Function> loadArtifactGraph(const ArtifactGraph &graph,
+                                     const LoadedPlugin &plugin,
+                                     std::shared_ptr<Session> session) {
   std::string where = "graph '" + graph.name + "'";
   Expected<PluginExecutable> executable = PluginExecutable::deserialize(
       plugin, graph.executable.data(), graph.executable.size());
@@ -71,7 +71,7 @@ Expected<LoadedGraph> loadArtifactGraph(const ArtifactGraph &graph,
       return kernel.takeError().withContext(where);
     kernels.push_back(kernel->info());
   }
-  Expected<LoadedGraph> loaded = makeLoadedGraph(
+  Expected<Function> loaded = makeFunction(
       std::move(session), std::move(*executable), plan, std::move(kernels));
   if (!loaded.ok())
     return loaded.takeError().withContext(where);
@@ -98,7 +98,7 @@ namespace {
 
 /// Runs `graph` on `inputs` (one per plan input) into new result tensors.
 Expected<std::vector<Tensor>>
-runOnViews(LoadedGraph &graph, const std::vector<ConstTensorView> &inputs) {
+runOnViews(Function &graph, const std::vector<ConstTensorView> &inputs) {
   const ExecutionPlan &plan = graph.executor->plan();
   std::vector<Tensor> results;
   std::vector<TensorView> outputs;
@@ -118,8 +118,8 @@ runOnViews(LoadedGraph &graph, const std::vector<ConstTensorView> &inputs) {
 
 } // namespace
 
-Expected<std::vector<Tensor>> runLoadedGraph(LoadedGraph &graph,
-                                             const TensorLookup &lookup) {
+Expected<std::vector<Tensor>> runFunction(Function &graph,
+                                          const TensorLookup &lookup) {
   const ExecutionPlan &plan = graph.executor->plan();
   std::vector<ConstTensorView> inputs;
   for (const ExternalBinding &binding : plan.inputs) {
@@ -196,7 +196,7 @@ selectRunGraph(const Artifact &artifact, const std::vector<std::string> &fed) {
 }
 
 Expected<std::vector<Tensor>>
-runArtifactGraph(const Artifact &artifact, LoadedGraph &loaded,
+runArtifactGraph(const Artifact &artifact, Function &loaded,
                  const std::map<std::string, ConstTensorView> &feeds) {
   const ExecutionPlan &plan = loaded.executor->plan();
   std::vector<ConstTensorView> inputs;
@@ -225,7 +225,7 @@ runArtifactGraph(const Artifact &artifact, LoadedGraph &loaded,
 }
 
 Expected<std::vector<Tensor>>
-runArtifactGraph(const Artifact &artifact, LoadedGraph &loaded,
+runArtifactGraph(const Artifact &artifact, Function &loaded,
                  const std::map<std::string, Tensor> &feeds) {
   std::map<std::string, ConstTensorView> views;
   for (const auto &[name, tensor] : feeds)

@@ -13,7 +13,7 @@
 #define NNC_RUNTIME_ARTIFACTLOADER_H
 
 #include "runtime/Artifact.h"
-#include "runtime/LoadedGraph.h"
+#include "runtime/Function.h"
 #include "runtime/PluginHost.h"
 
 #include <functional>
@@ -35,7 +35,7 @@ Expected<const LoadedPlugin *> findArtifactBackend(const Artifact &artifact,
 /// Deserializes `graph`'s executable with `plugin`, checks its kernel
 /// count and each kernel's buffers against the plan, and makes the
 /// executor in `session` (null: a new one with default options).
-Expected<LoadedGraph>
+Expected<Function>
 loadArtifactGraph(const ArtifactGraph &graph, const LoadedPlugin &plugin,
                   std::shared_ptr<Session> session = nullptr);
 
@@ -52,8 +52,8 @@ TensorLookup artifactLookup(
 
 /// Runs `graph` once: binds each argument through `lookup` (its dtype and
 /// shape checked), and returns one new tensor per plan output, in order.
-Expected<std::vector<Tensor>> runLoadedGraph(LoadedGraph &graph,
-                                             const TensorLookup &lookup);
+Expected<std::vector<Tensor>> runFunction(Function &graph,
+                                          const TensorLookup &lookup);
 
 /// True when some kernel or output of `plan` reads the value of input
 /// binding `binding`; a graph without its loss keeps the labels as an
@@ -75,11 +75,11 @@ selectRunGraph(const Artifact &artifact, const std::vector<std::string> &fed);
 /// (the labels of a graph without its loss), parameters and buffers from
 /// the artifact. Returns one tensor per plan output, in order.
 Expected<std::vector<Tensor>>
-runArtifactGraph(const Artifact &artifact, LoadedGraph &loaded,
+runArtifactGraph(const Artifact &artifact, Function &loaded,
                  const std::map<std::string, ConstTensorView> &feeds);
 /// The same with the inputs in tensors.
 Expected<std::vector<Tensor>>
-runArtifactGraph(const Artifact &artifact, LoadedGraph &loaded,
+runArtifactGraph(const Artifact &artifact, Function &loaded,
                  const std::map<std::string, Tensor> &feeds);
 
 } // namespace nnc::rt

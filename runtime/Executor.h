@@ -10,7 +10,7 @@
 // Threads: the flow graph belongs to the oneTBB task arena the executor is
 // created in, and every run uses that arena's threads. To cap them (the
 // CLI's `--threads N`), create it inside a task arena of N slots, as
-// rt::Session and rt::makeLoadedGraph do; the arena is made once, so a run
+// rt::Session and rt::makeFunction do; the arena is made once, so a run
 // pays nothing for the cap.
 //
 // Determinism: a kernel's range is cut into chunks that depend only on the

@@ -11,7 +11,7 @@
 namespace nnc::train {
 
 std::unique_ptr<CompiledGraph>
-CompiledGraph::create(rt::LoadedGraph loaded,
+CompiledGraph::create(rt::Function loaded,
                       const std::vector<std::string> &unreadInputs) {
   std::unique_ptr<CompiledGraph> graph(new CompiledGraph());
   graph->loaded = std::move(loaded);
@@ -46,7 +46,7 @@ std::unique_ptr<CompiledGraph>
 CompiledGraph::load(const rt::ArtifactGraph &graph,
                     const rt::LoadedPlugin &plugin,
                     std::shared_ptr<rt::Session> session) {
-  rt::Expected<rt::LoadedGraph> loaded =
+  rt::Expected<rt::Function> loaded =
       rt::loadArtifactGraph(graph, plugin, std::move(session));
   if (!loaded.ok()) {
     llvm::errs() << "error: " << loaded.message() << "\n";

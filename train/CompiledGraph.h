@@ -1,6 +1,6 @@
 //===- CompiledGraph.h - One executable graph and its results ---*- C++ -*-===//
 //
-// A graph ready to run (rt::LoadedGraph: the backend's executable, the
+// A graph ready to run (rt::Function: the backend's executable, the
 // executor over its kernels, the session whose threads run it) with result
 // tensors reused from run to run.
 // It is the same whether this process compiled the graph (ModelSession) or
@@ -13,7 +13,7 @@
 #define NNC_TRAIN_COMPILEDGRAPH_H
 
 #include "runtime/Artifact.h"
-#include "runtime/LoadedGraph.h"
+#include "runtime/Function.h"
 #include "runtime/PluginHost.h"
 #include "runtime/Tensor.h"
 
@@ -34,7 +34,7 @@ public:
   /// without its loss). Prints a one-line error and returns null on
   /// failure.
   static std::unique_ptr<CompiledGraph>
-  create(rt::LoadedGraph loaded, const std::vector<std::string> &unreadInputs);
+  create(rt::Function loaded, const std::vector<std::string> &unreadInputs);
 
   /// Loads graph `graph` of an artifact with `plugin` into `session`,
   /// without compiling (rt::loadArtifactGraph). Prints a one-line error and
@@ -112,7 +112,7 @@ public:
 private:
   CompiledGraph() = default;
 
-  rt::LoadedGraph loaded;
+  rt::Function loaded;
   std::vector<Result> outputs;
   /// Zero tensors for inputs that nothing reads (dropped-loss labels).
   std::map<std::string, rt::Tensor> unusedInputs;

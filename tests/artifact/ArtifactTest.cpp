@@ -61,7 +61,7 @@ Error loadAndRunAll(const Artifact &artifact, const PluginSet &plugins) {
   if (!plugin.ok())
     return plugin.takeError();
   for (const ArtifactGraph &graph : artifact.graphs) {
-    Expected<LoadedGraph> loaded = loadArtifactGraph(graph, **plugin);
+    Expected<Function> loaded = loadArtifactGraph(graph, **plugin);
     if (!loaded.ok())
       return loaded.takeError();
     std::vector<Tensor> zeros;
@@ -78,7 +78,7 @@ Error loadAndRunAll(const Artifact &artifact, const PluginSet &plugins) {
       feeds.emplace_back(binding.name, &zeros.back());
     }
     Expected<std::vector<Tensor>> results =
-        runLoadedGraph(*loaded, artifactLookup(artifact, feeds));
+        runFunction(*loaded, artifactLookup(artifact, feeds));
     if (!results.ok())
       return results.takeError();
   }
@@ -106,10 +106,10 @@ TEST(ArtifactTest, GoldenRunsToRecordedOutputs) {
   ASSERT_TRUE(plugin.ok()) << plugin.message();
   const ArtifactGraph *graph = artifact->graph("forward");
   ASSERT_NE(graph, nullptr);
-  Expected<LoadedGraph> loaded = loadArtifactGraph(*graph, **plugin);
+  Expected<Function> loaded = loadArtifactGraph(*graph, **plugin);
   ASSERT_TRUE(loaded.ok()) << loaded.message();
   Tensor x = npy("x.npy"), labels = npy("labels.npy");
-  Expected<std::vector<Tensor>> results = runLoadedGraph(
+  Expected<std::vector<Tensor>> results = runFunction(
       *loaded, artifactLookup(*artifact, {{"x", &x}, {"labels", &labels}}));
   ASSERT_TRUE(results.ok()) << results.message();
   ASSERT_EQ(results->size(), graph->plan.outputs.size());

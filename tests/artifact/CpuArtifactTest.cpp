@@ -63,10 +63,10 @@ TEST(CpuArtifactTest, GoldenRunsToTheReferenceOutputs) {
   ASSERT_TRUE(plugin.ok()) << plugin.message();
   const ArtifactGraph *graph = artifact->graph("forward");
   ASSERT_NE(graph, nullptr);
-  Expected<LoadedGraph> loaded = loadArtifactGraph(*graph, **plugin);
+  Expected<Function> loaded = loadArtifactGraph(*graph, **plugin);
   ASSERT_TRUE(loaded.ok()) << loaded.message();
   Tensor x = npy("x.npy"), labels = npy("labels.npy");
-  Expected<std::vector<Tensor>> results = runLoadedGraph(
+  Expected<std::vector<Tensor>> results = runFunction(
       *loaded, artifactLookup(*artifact, {{"x", &x}, {"labels", &labels}}));
   ASSERT_TRUE(results.ok()) << results.message();
   // The ref golden's outputs, from the same parameters: the cpu backend's

@@ -61,7 +61,7 @@ namespace {
 
 /// One compiled function and the buffers of its results.
 struct Runnable {
-  rt::LoadedGraph compiled;
+  rt::Function compiled;
   std::vector<rt::Tensor> results;
   std::vector<std::string> resultNames;
 };
@@ -134,8 +134,7 @@ struct GradCheckSession::Impl {
 
 rt::Error GradCheckSession::Impl::compile(func::FuncOp function,
                                           Runnable &runnable) {
-  FailureOr<rt::LoadedGraph> compiled =
-      driver::compileFunction(function, *plugin);
+  FailureOr<rt::Function> compiled = driver::compileFunction(function, *plugin);
   if (failed(compiled))
     return rt::Error::failure("cannot compile @" + function.getSymName().str());
   runnable.compiled = std::move(*compiled);

@@ -17,7 +17,7 @@ InFlightDiagnostic emitPlainError(MLIRContext *context) {
 
 } // namespace
 
-FailureOr<rt::LoadedGraph>
+FailureOr<rt::Function>
 compileFunction(func::FuncOp func, const rt::LoadedPlugin &plugin,
                 std::shared_ptr<rt::Session> session,
                 const PlanOptions &planOptions,
@@ -64,9 +64,9 @@ compileFunction(func::FuncOp func, const rt::LoadedPlugin &plugin,
       return emitPlainError(context) << kernel.message();
     kernels.push_back(kernel->info());
   }
-  rt::Expected<rt::LoadedGraph> graph =
-      rt::makeLoadedGraph(std::move(session), std::move(*executable),
-                          std::move(planned->plan), std::move(kernels));
+  rt::Expected<rt::Function> graph =
+      rt::makeFunction(std::move(session), std::move(*executable),
+                       std::move(planned->plan), std::move(kernels));
   if (!graph.ok())
     return emitPlainError(context) << graph.message();
   return std::move(*graph);

@@ -10,7 +10,7 @@
 #define NNC_TOOLS_DRIVER_FUNCTIONCOMPILER_H
 
 #include "passes/ExecutionPlanner.h"
-#include "runtime/LoadedGraph.h"
+#include "runtime/Function.h"
 #include "runtime/PluginHost.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -26,7 +26,7 @@ namespace nnc::driver {
 /// `targetCpus`. Every failure is emitted as an MLIR diagnostic: at the op
 /// for an op the backend does not support (all of them, not just the
 /// first), at an unknown location for the plugin's own errors.
-mlir::FailureOr<rt::LoadedGraph>
+mlir::FailureOr<rt::Function>
 compileFunction(mlir::func::FuncOp func, const rt::LoadedPlugin &plugin,
                 std::shared_ptr<rt::Session> session = nullptr,
                 const PlanOptions &planOptions = {},

@@ -205,7 +205,7 @@ ExitCode run(const Options &options) {
       rt::selectRunGraph(*artifact, fed);
   if (!graph.ok())
     return fail(graph.message());
-  rt::Expected<rt::LoadedGraph> loaded =
+  rt::Expected<rt::Function> loaded =
       rt::loadArtifactGraph(**graph, **plugin,
                             std::make_shared<rt::Session>(rt::SessionOptions{
                                 options.threads, /*kernelCache=*/true}));

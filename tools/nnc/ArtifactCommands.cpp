@@ -347,7 +347,7 @@ ExitCode runArtifact(const RunOptions &options) {
   const rt::ArtifactGraph *graph = *selected;
   // rt::runArtifactGraph, as nnc-run runs it, so that both write the same
   // bytes.
-  rt::Expected<rt::LoadedGraph> loaded =
+  rt::Expected<rt::Function> loaded =
       rt::loadArtifactGraph(*graph, opened->plugin(), opened->runtimeSession());
   if (!loaded.ok())
     return reportUserError(loaded.message());

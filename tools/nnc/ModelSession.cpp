@@ -356,7 +356,7 @@ ModelSession::compile(const GraphRequest &request) {
 
   PlanOptions planOptions;
   planOptions.inPlace = options.optimizations.inPlace;
-  FailureOr<rt::LoadedGraph> compiled = driver::compileFunction(
+  FailureOr<rt::Function> compiled = driver::compileFunction(
       func, *plugin, runtime, planOptions, request.targetCpus);
   if (failed(compiled))
     return nullptr;

@@ -102,7 +102,7 @@ struct StepRun {
 testing::AssertionResult compileAndRun(func::FuncOp step,
                                        const rt::LoadedPlugin &plugin,
                                        uint64_t seed, StepRun &run) {
-  FailureOr<rt::LoadedGraph> compiled = driver::compileFunction(step, plugin);
+  FailureOr<rt::Function> compiled = driver::compileFunction(step, plugin);
   if (failed(compiled))
     return testing::AssertionFailure() << "cannot compile @train_step";
   rt::Executor &executor = *compiled->executor;

@@ -1,14 +1,13 @@
-//===- LoadedGraph.cpp - One graph ready to run ---------------------------===//
+//===- Function.cpp - One compiled graph ready to run --------------------===//
 
-#include "runtime/LoadedGraph.h"
+#include "runtime/Function.h"
 
 namespace nnc::rt {
 
-Expected<LoadedGraph> makeLoadedGraph(std::shared_ptr<Session> session,
-                                      PluginExecutable executable,
-                                      ExecutionPlan plan,
-                                      std::vector<nnc_kernel_info> kernels) {
-  LoadedGraph graph;
+Expected<Function> makeFunction(std::shared_ptr<Session> session,
+                                PluginExecutable executable, ExecutionPlan plan,
+                                std::vector<nnc_kernel_info> kernels) {
+  Function graph;
   graph.session = session ? std::move(session) : std::make_shared<Session>();
   graph.executable.emplace(std::move(executable));
   // The executor's flow graph belongs to the arena it is made in: made

@@ -1,4 +1,4 @@
-//===- LoadedGraph.h - One graph ready to run -------------------*- C++ -*-===//
+//===- Function.h - One compiled graph ready to run ------------*- C++ -*-===//
 //
 // What every front end runs: a backend's executable, the oneTBB executor
 // over its kernels, and the session whose threads run it. The compile
@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_RUNTIME_LOADEDGRAPH_H
-#define NNC_RUNTIME_LOADEDGRAPH_H
+#ifndef NNC_RUNTIME_FUNCTION_H
+#define NNC_RUNTIME_FUNCTION_H
 
 #include "runtime/Executor.h"
 #include "runtime/PluginExecutable.h"
@@ -21,9 +21,10 @@
 
 namespace nnc::rt {
 
-/// The executable is declared before the executor so that it outlives the
-/// executor, whose kernels point into it.
-struct LoadedGraph {
+/// A compiled graph, whichever way it came: its executable, the executor
+/// over its kernels (declared after the executable, so that the executable
+/// outlives the kernels that point into it), and the session it runs in.
+struct Function {
   std::shared_ptr<Session> session;
   std::optional<PluginExecutable> executable;
   std::optional<Executor> executor;
@@ -38,11 +39,10 @@ struct LoadedGraph {
 /// Makes the executor of `plan` over the kernels of `executable` inside
 /// `session` (whose threads it then runs on), and the graph holding all
 /// three. A null `session` is a new one with default options.
-Expected<LoadedGraph> makeLoadedGraph(std::shared_ptr<Session> session,
-                                      PluginExecutable executable,
-                                      ExecutionPlan plan,
-                                      std::vector<nnc_kernel_info> kernels);
+Expected<Function> makeFunction(std::shared_ptr<Session> session,
+                                PluginExecutable executable, ExecutionPlan plan,
+                                std::vector<nnc_kernel_info> kernels);
 
 } // namespace nnc::rt
 
-#endif // NNC_RUNTIME_LOADEDGRAPH_H
+#endif // NNC_RUNTIME_FUNCTION_H
