@@ -46,6 +46,20 @@ public:
   virtual std::string backendName() const = 0;
 };
 
+/// A source that also makes the split training step of data-parallel
+/// training (DistributedTraining.h): the gradients of a batch, and the
+/// update from all-reduced gradients. Only a compiling source does.
+class SplitStepSource : public GraphSource {
+public:
+  /// The gradients (and loss, outputs, updated buffers) of a batch of
+  /// `size`, made on first use and kept; null (after a one-line error)
+  /// on failure.
+  virtual CompiledGraph *trainingGradients(int64_t size) = 0;
+  /// The update of the parameters and optimizer state from given
+  /// gradients; one graph serves every batch size.
+  virtual CompiledGraph *trainingUpdate() = 0;
+};
+
 } // namespace nnc::train
 
 #endif // NNC_TRAIN_GRAPHSOURCE_H

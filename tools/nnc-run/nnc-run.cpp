@@ -8,12 +8,12 @@
 // NNC_PLUGIN_PATH, and --plugin files, and picks the graph as `nnc run`
 // does (runtime/ArtifactLoader.h), so the outputs are byte for byte the same.
 //
-// Exit codes are nnc's (tools/nnc/ExitCode.h): 2 for a usage error, 1 for
+// Exit codes are nnc's (train/ExitCode.h): 2 for a usage error, 1 for
 // a user error with one `error:` line.
 //
 //===----------------------------------------------------------------------===//
 
-#include "tools/nnc/ExitCode.h"
+#include "train/ExitCode.h"
 
 #include "runtime/Artifact.h"
 #include "runtime/ArtifactLoader.h"
@@ -32,10 +32,10 @@
 
 #include <sys/stat.h>
 
-using nnc::cli::ExitCode;
-using nnc::cli::Success;
-using nnc::cli::UsageError;
-using nnc::cli::UserError;
+using nnc::train::ExitCode;
+using nnc::train::Success;
+using nnc::train::UsageError;
+using nnc::train::UserError;
 namespace rt = nnc::rt;
 
 namespace {

@@ -10,10 +10,10 @@
 
 #include "tools/nnc/ArtifactBuilder.h"
 #include "tools/nnc/Commands.h"
-#include "tools/nnc/DataArguments.h"
 #include "tools/nnc/ModelSession.h"
-#include "tools/nnc/ProfileReport.h"
 #include "tools/nnc/TrainNames.h"
+#include "train/DataArguments.h"
+#include "train/ProfileReport.h"
 
 #include "runtime/Artifact.h"
 #include "runtime/ArtifactLoader.h"

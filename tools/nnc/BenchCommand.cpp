@@ -17,8 +17,8 @@
 
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/ModelSession.h"
-#include "tools/nnc/ProfileReport.h"
 #include "tools/nnc/TrainNames.h"
+#include "train/ProfileReport.h"
 
 #include "frontend/Sema.h"
 #include "runtime/FlatJson.h"

@@ -7,8 +7,8 @@
 
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/ModelSession.h"
-#include "tools/nnc/ProfileReport.h"
 #include "tools/nnc/TrainNames.h"
+#include "train/ProfileReport.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"

@@ -18,7 +18,7 @@
 namespace nnc::cli {
 
 /// Graphs compiled from the model of a ModelSession.
-class SessionGraphSource : public GraphSource {
+class SessionGraphSource : public train::SplitStepSource {
 public:
   /// Training steps are compiled from `stepRequest` (its batch set per
   /// size).
@@ -28,8 +28,8 @@ public:
   CompiledGraph *trainingStep(int64_t size) override;
   /// The split step of data-parallel training: the gradients of a batch
   /// of `size`, and the update (any size), each made on first use.
-  CompiledGraph *trainingGradients(int64_t size);
-  CompiledGraph *trainingUpdate();
+  CompiledGraph *trainingGradients(int64_t size) override;
+  CompiledGraph *trainingUpdate() override;
   bool hasForward(int64_t) const override { return true; }
   CompiledGraph *forward(int64_t size) override;
   const std::optional<AccuracySpec> &accuracy() const override {

@@ -11,13 +11,14 @@
 #include "tools/nnc/Trainer.h"
 
 #include "tools/nnc/ArtifactBuilder.h"
-#include "tools/nnc/DataArguments.h"
-#include "tools/nnc/DistributedTraining.h"
+#include "tools/nnc/ModelGraph.h"
 #include "tools/nnc/ModelSession.h"
 #include "tools/nnc/SessionGraphSource.h"
 #include "tools/nnc/TrainNames.h"
 #include "tools/nnc/TrainingArtifact.h"
-#include "tools/nnc/TrainingRun.h"
+#include "train/DataArguments.h"
+#include "train/DistributedTraining.h"
+#include "train/TrainingRun.h"
 
 #include "frontend/Sema.h"
 
@@ -179,6 +180,7 @@ ExitCode runTrain(const TrainOptions &options) {
     return UserError;
   const frontend::Program &program = session->program();
   TrainingRun run;
+  run.reportGraph = [path = options.modelPath] { return modelGraphDot(path); };
   applySettings(options, program.training, run);
   if (run.epochs < 1 || run.batch < 1 || !(run.baseLr > 0)) {
     llvm::errs() << "error: --epochs and --batch must be positive and --lr "

@@ -5,7 +5,7 @@
 #include "tools/nnc/ArtifactBuilder.h"
 #include "tools/nnc/ModelLoader.h"
 #include "tools/nnc/TrainNames.h"
-#include "tools/nnc/TrainingRun.h"
+#include "train/TrainingRun.h"
 
 #include "runtime/FileIO.h"
 

@@ -1,13 +1,13 @@
 //===- ProfileReport.cpp - --profile and --trace of the CLI ---------------===//
 
-#include "tools/nnc/ProfileReport.h"
+#include "train/ProfileReport.h"
 
 #include "runtime/FmaPeak.h"
 
 #include <map>
 #include <optional>
 
-namespace nnc::cli {
+namespace nnc::train {
 
 double machinePeakGflops(unsigned threads) {
   // Measured once per thread count and process: a report rewritten at
@@ -61,4 +61,4 @@ ExitCode reportProfile(const ProfileRequest &request,
   return Success;
 }
 
-} // namespace nnc::cli
+} // namespace nnc::train

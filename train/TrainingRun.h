@@ -8,11 +8,13 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_TRAININGRUN_H
-#define NNC_TOOLS_TRAININGRUN_H
+#ifndef NNC_TRAIN_TRAININGRUN_H
+#define NNC_TRAIN_TRAININGRUN_H
 
-#include "tools/nnc/Commands.h"
-#include "tools/nnc/TrainNames.h"
+#include "train/ExitCode.h"
+#include "train/GraphSource.h"
+#include "train/TrainOptions.h"
+#include "train/TrainingState.h"
 
 #include "frontend/Program.h"
 #include "runtime/Artifact.h"
@@ -22,7 +24,7 @@
 #include <functional>
 #include <optional>
 
-namespace nnc::cli {
+namespace nnc::train {
 
 class DistributedTraining;
 
@@ -49,6 +51,10 @@ struct TrainingRun {
       saveArtifact;
   /// For --report: the parameters trained with their gradients frozen.
   std::vector<std::string> frozen;
+  /// For --report: the model's graph in Graphviz's dot language, made only
+  /// when a report is asked for (it lowers the model again); unset for a
+  /// run with no model source (one resumed from an artifact).
+  std::function<std::string()> reportGraph;
 };
 
 /// Loads --data and --eval-data into `run`, adapted to the inputs `program`
@@ -72,6 +78,6 @@ bool writeTrainingArtifact(rt::Artifact &artifact, const std::string &path,
 /// Trains `run` for its epochs: the loop of `nnc train`.
 ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options);
 
-} // namespace nnc::cli
+} // namespace nnc::train
 
-#endif // NNC_TOOLS_TRAININGRUN_H
+#endif // NNC_TRAIN_TRAININGRUN_H

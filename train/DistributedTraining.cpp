@@ -1,9 +1,9 @@
 //===- DistributedTraining.cpp - One training run over many ranks ---------===//
 
-#include "tools/nnc/DistributedTraining.h"
+#include "train/DistributedTraining.h"
 
-#include "tools/nnc/TrainNames.h"
-#include "tools/nnc/TrainingRun.h"
+#include "train/OutputWriter.h"
+#include "train/TrainingRun.h"
 
 #include "runtime/FileIO.h"
 
@@ -12,7 +12,7 @@
 #include <cmath>
 #include <cstring>
 
-namespace nnc::cli {
+namespace nnc::train {
 namespace {
 
 /// One write per line: the ranks share the terminal, and a line written
@@ -95,7 +95,7 @@ std::string jobFingerprint(const TrainOptions &options, int64_t batch,
 }
 
 std::unique_ptr<DistributedTraining> DistributedTraining::create(
-    const DistributedOptions &options, SessionGraphSource &graphs,
+    const DistributedOptions &options, SplitStepSource &graphs,
     std::vector<std::string> bufferNames, ExitCode &code) {
   code = UserError;
   dist::CommunicatorOptions commOptions;
@@ -409,4 +409,4 @@ void DistributedTraining::printSummary(llvm::raw_ostream &os) const {
      << llvm::format("%.0f", hidden) << "% hidden), on rank " << rank() << "\n";
 }
 
-} // namespace nnc::cli
+} // namespace nnc::train

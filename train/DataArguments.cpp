@@ -1,8 +1,9 @@
 //===- DataArguments.cpp - Datasets from --data arguments -----------------===//
 
-#include "tools/nnc/DataArguments.h"
+#include "train/DataArguments.h"
 
-#include "tools/nnc/TrainNames.h"
+#include "train/OutputWriter.h"
+#include "train/ParameterStore.h"
 
 #include "runtime/FileIO.h"
 #include "runtime/Npy.h"
@@ -16,7 +17,7 @@
 #include <cstring>
 #include <optional>
 
-namespace nnc::cli {
+namespace nnc::train {
 namespace {
 
 enum class FileFormat { Npy, IdxImages, IdxLabels, Csv, Text };
@@ -369,4 +370,4 @@ ExitCode loadDataArguments(const std::vector<std::string> &arguments,
   return Success;
 }
 
-} // namespace nnc::cli
+} // namespace nnc::train

@@ -1,12 +1,13 @@
 //===- TrainingRun.cpp - The training loop over any source of graphs ------===//
 
-#include "tools/nnc/TrainingRun.h"
+#include "train/TrainingRun.h"
 
-#include "tools/nnc/DataArguments.h"
-#include "tools/nnc/DistributedTraining.h"
-#include "tools/nnc/ProfileReport.h"
-#include "tools/nnc/TrainNames.h"
-#include "tools/nnc/TrainingReport.h"
+#include "train/DataArguments.h"
+#include "train/DistributedTraining.h"
+#include "train/Evaluator.h"
+#include "train/OutputWriter.h"
+#include "train/ProfileReport.h"
+#include "train/TrainingReport.h"
 
 #include "runtime/FileIO.h"
 #include "runtime/ProgressBar.h"
@@ -24,7 +25,7 @@
 #include <cstdio>
 #include <iostream>
 
-namespace nnc::cli {
+namespace nnc::train {
 namespace {
 
 bool fail(const std::string &message) {
@@ -189,8 +190,7 @@ ReportHeader makeReportHeader(const TrainingRun &run,
   for (const auto &[name, tensor] : run.state.params.values())
     header.parameterCount += tensor.numElements();
   header.frozen = run.frozen;
-  std::string dot =
-      options.modelPath.empty() ? "" : modelGraphDot(options.modelPath);
+  std::string dot = run.reportGraph ? run.reportGraph() : "";
   if (std::optional<std::string> svg = renderDot(dot))
     header.graphSvg = *svg;
   else
@@ -505,4 +505,4 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
   return reportTheProfile();
 }
 
-} // namespace nnc::cli
+} // namespace nnc::train

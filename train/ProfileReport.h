@@ -5,10 +5,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_PROFILEREPORT_H
-#define NNC_TOOLS_PROFILEREPORT_H
+#ifndef NNC_TRAIN_PROFILEREPORT_H
+#define NNC_TRAIN_PROFILEREPORT_H
 
-#include "tools/nnc/ExitCode.h"
+#include "train/ExitCode.h"
 
 #include "runtime/ExecutionPlan.h"
 #include "runtime/KernelProfiler.h"
@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-namespace nnc::cli {
+namespace nnc::train {
 
 /// What to report of a profile: the table (--profile), the trace file
 /// (--trace FILE.json), or neither.
@@ -51,6 +51,6 @@ ExitCode reportProfile(const ProfileRequest &request,
                        const std::string &what, const std::string &modelName,
                        llvm::raw_ostream &os);
 
-} // namespace nnc::cli
+} // namespace nnc::train
 
-#endif // NNC_TOOLS_PROFILEREPORT_H
+#endif // NNC_TRAIN_PROFILEREPORT_H

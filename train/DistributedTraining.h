@@ -13,12 +13,13 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_DISTRIBUTEDTRAINING_H
-#define NNC_TOOLS_DISTRIBUTEDTRAINING_H
+#ifndef NNC_TRAIN_DISTRIBUTEDTRAINING_H
+#define NNC_TRAIN_DISTRIBUTEDTRAINING_H
 
-#include "tools/nnc/Commands.h"
-#include "tools/nnc/SessionGraphSource.h"
-#include "tools/nnc/TrainNames.h"
+#include "train/ExitCode.h"
+#include "train/GraphSource.h"
+#include "train/TrainOptions.h"
+#include "train/TrainingState.h"
 
 #include "distributed/Communicator.h"
 #include "distributed/GradientAllReducer.h"
@@ -34,7 +35,7 @@
 #include <string>
 #include <vector>
 
-namespace nnc::cli {
+namespace nnc::train {
 
 struct TrainingRun;
 
@@ -47,7 +48,7 @@ public:
   /// failure; `code` is then the exit code (2 when nnc was built without
   /// MPI).
   static std::unique_ptr<DistributedTraining>
-  create(const DistributedOptions &options, SessionGraphSource &graphs,
+  create(const DistributedOptions &options, SplitStepSource &graphs,
          std::vector<std::string> bufferNames, ExitCode &code);
   ~DistributedTraining();
 
@@ -96,7 +97,7 @@ private:
                                          int64_t count);
 
   std::unique_ptr<dist::Communicator> communicator;
-  SessionGraphSource *graphs = nullptr;
+  SplitStepSource *graphs = nullptr;
   CompiledGraph *updateGraph = nullptr;
   size_t bucketBytes = 0;
   /// The reduced values in a fixed order, the same on every rank:
@@ -120,6 +121,6 @@ std::string jobFingerprint(const TrainOptions &options, int64_t batch,
                            int64_t epochs, uint64_t seed, double lr,
                            const rt::Dataset &data);
 
-} // namespace nnc::cli
+} // namespace nnc::train
 
-#endif // NNC_TOOLS_DISTRIBUTEDTRAINING_H
+#endif // NNC_TRAIN_DISTRIBUTEDTRAINING_H

@@ -1,17 +1,9 @@
 //===- TrainingReport.cpp - nnc train --report: one HTML page -------------===//
 
-#include "tools/nnc/TrainingReport.h"
+#include "train/TrainingReport.h"
 
-#include "tools/nnc/Context.h"
-#include "tools/nnc/ModelLoader.h"
-#include "tools/nnc/ModelSession.h"
-
-#include "passes/Pipelines.h"
 #include "runtime/SvgPlot.h"
 
-#include "mlir/Pass/Pass.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/ViewOpGraph.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -25,7 +17,7 @@
 #include <thread>
 #include <tuple>
 
-namespace nnc::cli {
+namespace nnc::train {
 
 namespace {
 
@@ -132,31 +124,6 @@ std::string describeMachine() {
     }
   return model + ", " + std::to_string(std::thread::hardware_concurrency()) +
          " logical cores";
-}
-
-std::string modelGraphDot(const std::string &modelPath) {
-  std::optional<LoadedModel> model = loadModel(modelPath);
-  if (!model)
-    return "";
-  std::unique_ptr<mlir::MLIRContext> context = createContext();
-  mlir::OwningOpRef<mlir::ModuleOp> module = lowerModel(*context, *model);
-  if (!module)
-    return "";
-  CompilePipelineOptions pipeline =
-      compilePipelineOptions(OptimizationOptions());
-  pipeline.goal = PipelineGoal::Forward;
-  std::string dot;
-  llvm::raw_string_ostream os(dot);
-  mlir::PassManager pm(context.get());
-  if (mlir::failed(buildCompilePipeline(pm, pipeline, llvm::nulls())))
-    return "";
-  pm.addPass(mlir::createPrintOpGraphPass(os));
-  // Diagnostics were reported when the model compiled for training.
-  mlir::ScopedDiagnosticHandler quiet(
-      context.get(), [](mlir::Diagnostic &) { return mlir::success(); });
-  if (mlir::failed(pm.run(*module)))
-    return "";
-  return dot;
 }
 
 std::optional<std::string> renderDot(const std::string &dot) {
@@ -287,4 +254,4 @@ std::string shortNumber(double value) {
   return text;
 }
 
-} // namespace nnc::cli
+} // namespace nnc::train

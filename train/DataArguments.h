@@ -11,10 +11,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_DATAARGUMENTS_H
-#define NNC_TOOLS_DATAARGUMENTS_H
+#ifndef NNC_TRAIN_DATAARGUMENTS_H
+#define NNC_TRAIN_DATAARGUMENTS_H
 
-#include "tools/nnc/ExitCode.h"
+#include "train/ExitCode.h"
 
 #include "frontend/Program.h"
 #include "runtime/Dataset.h"
@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-namespace nnc::cli {
+namespace nnc::train {
 
 /// Options for CSV files given with --data.
 struct CsvArguments {
@@ -36,6 +36,6 @@ ExitCode loadDataArguments(const std::vector<std::string> &arguments,
                            const char *flag, const frontend::Program &program,
                            const CsvArguments &csv, rt::Dataset &dataset);
 
-} // namespace nnc::cli
+} // namespace nnc::train
 
-#endif // NNC_TOOLS_DATAARGUMENTS_H
+#endif // NNC_TRAIN_DATAARGUMENTS_H

@@ -10,10 +10,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_TRAININGREPORT_H
-#define NNC_TOOLS_TRAININGREPORT_H
+#ifndef NNC_TRAIN_TRAININGREPORT_H
+#define NNC_TRAIN_TRAININGREPORT_H
 
-#include "tools/nnc/TrainNames.h"
+#include "train/TrainingState.h"
 
 #include "runtime/KernelProfiler.h"
 
@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-namespace nnc::cli {
+namespace nnc::train {
 
 /// What the page shows besides the run's state, fixed for the run.
 struct ReportHeader {
@@ -43,11 +43,6 @@ std::string shortNumber(double value);
 /// The CPU's model name (from /proc/cpuinfo) and its logical cores.
 std::string describeMachine();
 
-/// The graph of the optimized forward pass of the model at `modelPath`,
-/// with each fusion group as a cluster, in Graphviz's dot language; empty
-/// (with nothing printed) when the model cannot be lowered.
-std::string modelGraphDot(const std::string &modelPath);
-
 /// Renders `dot` to SVG with Graphviz's `dot` program; nullopt when it is
 /// not installed or fails.
 std::optional<std::string> renderDot(const std::string &dot);
@@ -59,6 +54,6 @@ std::string renderTrainingReport(const ReportHeader &header,
                                  const rt::GraphProfile *profile,
                                  bool complete);
 
-} // namespace nnc::cli
+} // namespace nnc::train
 
-#endif // NNC_TOOLS_TRAININGREPORT_H
+#endif // NNC_TRAIN_TRAININGREPORT_H

@@ -1,11 +1,11 @@
 //===- ExitCode.h - The nnc CLI's exit codes --------------------*- C++ -*-===//
 
-#ifndef NNC_TOOLS_EXITCODE_H
-#define NNC_TOOLS_EXITCODE_H
+#ifndef NNC_TRAIN_EXITCODE_H
+#define NNC_TRAIN_EXITCODE_H
 
 #include <string>
 
-namespace nnc::cli {
+namespace nnc::train {
 
 /// The only exit codes nnc uses (a documented contract, see docs/cli.md).
 enum ExitCode : int {
@@ -20,6 +20,6 @@ enum ExitCode : int {
 /// returns UserError.
 ExitCode reportUserError(const std::string &message);
 
-} // namespace nnc::cli
+} // namespace nnc::train
 
-#endif // NNC_TOOLS_EXITCODE_H
+#endif // NNC_TRAIN_EXITCODE_H

@@ -1,0 +1,125 @@
+//===- TrainOptions.h - What a user asks of a session and a run -*- C++ -*-===//
+//
+// The options of a training run, and of the session whose graphs it runs,
+// as plain structs: the command line fills them (tools/nnc/CommandLine.h),
+// and so does the Python module.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TRAIN_TRAINOPTIONS_H
+#define NNC_TRAIN_TRAINOPTIONS_H
+
+#include "train/ProfileReport.h"
+
+#include "runtime/Session.h"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nnc::train {
+
+/// Graph optimisations, each on by default and switched off by its own
+/// flag (`--no-fuse`, ...), so that a suspected miscompile can be bisected.
+struct OptimizationOptions {
+  bool canonicalize = true;
+  bool cse = true;
+  bool simplify = true;
+  bool fuse = true;
+  bool inPlace = true;
+};
+
+/// What every executing subcommand takes from the global options.
+struct SessionOptions {
+  /// Empty: the preferred backend (rt::PluginSet::preferred).
+  std::string backend;
+  /// 0: every core.
+  unsigned threads = 0;
+  std::vector<std::string> plugins;
+  OptimizationOptions optimizations;
+  /// Whether the backend may use its kernel cache on disk (--no-cache).
+  bool kernelCache = true;
+};
+
+/// What of `options` the runtime session takes (runtime/Session.h).
+inline rt::SessionOptions runtimeOptions(const SessionOptions &options) {
+  return {options.threads, options.kernelCache};
+}
+
+/// Learning-rate schedules over the run.
+struct ScheduleOptions {
+  std::string kind = "constant"; ///< constant, step, cosine
+  int64_t stepEpochs = 10;       ///< step: multiply by gamma every N epochs
+  double gamma = 0.1;
+  double minLr = 0; ///< cosine: the final learning rate
+};
+
+/// What an epoch of training gave, for TrainOptions::onEpochEnd.
+struct EpochReport {
+  int64_t epoch = 0; ///< 1-based
+  double loss = 0;   ///< mean over the epoch's samples
+  std::optional<double> accuracy;
+  std::optional<double> evalLoss, evalAccuracy;
+};
+
+/// Data-parallel training over MPI (docs/distributed.md).
+struct DistributedOptions {
+  bool enabled = false;
+  /// Gradients are all-reduced in buckets of about this many megabytes.
+  double bucketMb = 25;
+  /// Seconds one collective may take before the job is ended.
+  double commTimeoutSeconds = 300;
+};
+
+struct TrainOptions {
+  SessionOptions session;
+  std::string modelPath;
+  std::vector<std::string> data;     ///< NAME=FILE (npy, IDX, CSV)
+  std::vector<std::string> evalData; ///< the held-out set, same form
+  bool csvHeader = false;
+  // Unset values come from the model's train section.
+  std::optional<int64_t> epochs;
+  std::optional<int64_t> batch;
+  std::optional<double> lr;
+  std::optional<std::string> optimizer;
+  std::optional<uint64_t> seed;
+  double clipNorm = 0;
+  ScheduleOptions schedule;
+  std::vector<std::string> freeze;
+  std::string paramsDir;
+  std::string saveDir;
+  std::string checkpointDir;
+  int64_t checkpointEvery = 0; ///< steps; 0: only at the end of each epoch
+  /// Steps between points of the loss curve (the training loss over those
+  /// steps, and the evaluation loss); 0: none.
+  int64_t evalEvery = 0;
+  /// Stop after this many steps in all (0: no limit), checkpointing first,
+  /// so that a later --resume continues the run.
+  int64_t maxSteps = 0;
+  /// A checkpoint folder, or a training artifact (FILE.nnx: `nnc compile
+  /// --train` or --save-artifact) whose parameters, optimizer state and
+  /// counters the run continues from.
+  std::string resumeDir;
+  /// Write a training artifact here at the end of the run (at an epoch
+  /// boundary), which `--resume FILE.nnx` continues.
+  std::string saveArtifact;
+  std::string plotPath;
+  /// --report: the run as one HTML page (TrainingReport.h).
+  std::string reportPath;
+  /// The training step's profile over the run: --profile, --trace.
+  ProfileRequest profile;
+  bool shuffle = true;
+  DistributedOptions distributed;
+  /// Batches whose gradients add up to one optimizer step (1: every batch
+  /// is a step).
+  int64_t accumulate = 1;
+  /// Called after each epoch (and its evaluation): the trainer's hook for
+  /// callers that embed it, such as the Python module's history.
+  std::function<void(const EpochReport &)> onEpochEnd;
+};
+
+} // namespace nnc::train
+
+#endif // NNC_TRAIN_TRAINOPTIONS_H
