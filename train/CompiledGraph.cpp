@@ -59,7 +59,7 @@ CompiledGraph::load(const rt::ArtifactGraph &graph,
   return create(std::move(*loaded), unread);
 }
 
-bool CompiledGraph::run(const Lookup &lookup) {
+rt::Error CompiledGraph::run(const Lookup &lookup) {
   std::vector<rt::TensorView> outputViews;
   outputViews.reserve(outputs.size());
   for (Result &result : outputs)
@@ -71,11 +71,7 @@ bool CompiledGraph::run(const Lookup &lookup) {
       return tensor->view();
     return std::nullopt;
   };
-  if (rt::Error error = runInto(views, outputViews); !error.ok()) {
-    llvm::errs() << "error: " << error.message() << "\n";
-    return false;
-  }
-  return true;
+  return runInto(views, outputViews);
 }
 
 rt::Error

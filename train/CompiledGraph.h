@@ -50,9 +50,9 @@ public:
 
   /// Runs once. Outputs land in tensors this graph owns and reuses from run
   /// to run (see results()), so a training loop allocates nothing. Runs on
-  /// the threads of the graph's session. Prints a one-line error and
-  /// returns false on failure.
-  bool run(const Lookup &lookup);
+  /// the threads of the graph's session. Prints nothing: a failure is the
+  /// returned error, for the caller to report.
+  rt::Error run(const Lookup &lookup);
 
   /// The view bound to an argument, by its role and name; nullopt if none.
   using ViewLookup = std::function<std::optional<rt::ConstTensorView>(

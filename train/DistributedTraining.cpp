@@ -297,20 +297,23 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
   if (graph) {
     const std::vector<rt::Tensor> &shard = shardOf(batch, begin, count);
     graph->setKernelObserver(&observer);
-    bool ran = graph->run([&](const std::string &role,
-                              const std::string &name) -> const rt::Tensor * {
-      if (role == "input") {
-        for (size_t c = 0; c < batch.numColumns(); ++c)
-          if (batch.columnName(c) == name)
-            return &shard[c];
-        // An input without the batch dimension, whole on every rank.
-        return batch.column(name);
-      }
-      return findStateTensor(state, role, name);
-    });
+    rt::Error ran =
+        graph->run([&](const std::string &role,
+                       const std::string &name) -> const rt::Tensor * {
+          if (role == "input") {
+            for (size_t c = 0; c < batch.numColumns(); ++c)
+              if (batch.columnName(c) == name)
+                return &shard[c];
+            // An input without the batch dimension, whole on every rank.
+            return batch.column(name);
+          }
+          return findStateTensor(state, role, name);
+        });
     graph->setKernelObserver(nullptr);
-    if (!ran)
+    if (!ran.ok()) {
+      fail(ran.message());
       abortJob();
+    }
     CompiledGraph::Result *loss = graph->findResult("loss", "loss");
     if (!loss) {
       fail("the gradient step returns no loss");
@@ -364,7 +367,7 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
   }
 
   // The same update on every rank, from the same averaged gradients.
-  bool ran =
+  rt::Error ran =
       updateGraph->run([&](const std::string &role,
                            const std::string &name) -> const rt::Tensor * {
         if (role == "grad") {
@@ -373,7 +376,9 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
         }
         return findStateTensor(state, role, name);
       });
-  if (!ran || !swapInUpdates(*updateGraph, state))
+  if (!ran.ok())
+    fail(ran.message());
+  if (!ran.ok() || !swapInUpdates(*updateGraph, state))
     abortJob();
 
   double lossValue = sums[1] > 0 ? sums[0] / sums[1] : 0;

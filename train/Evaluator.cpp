@@ -53,14 +53,15 @@ void printMetrics(const Metrics &metrics) {
 bool Evaluator::runOn(CompiledGraph &graph,
                       const std::map<std::string, const rt::Tensor *> &columns,
                       int64_t size, const ParameterStore &params) {
-  bool ran = graph.run([&](const std::string &role, const std::string &name) {
-    if (role != "input")
-      return params.find(name);
-    auto it = columns.find(name);
-    return it == columns.end() ? nullptr : it->second;
-  });
-  if (!ran)
-    return false;
+  rt::Error ran =
+      graph.run([&](const std::string &role, const std::string &name) {
+        if (role != "input")
+          return params.find(name);
+        auto it = columns.find(name);
+        return it == columns.end() ? nullptr : it->second;
+      });
+  if (!ran.ok())
+    return fail(ran.message());
   CompiledGraph::Result *loss = graph.findResult("loss", "loss");
   if (!loss)
     return fail("the model has no loss to evaluate");

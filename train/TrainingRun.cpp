@@ -72,13 +72,15 @@ std::optional<Steps> makeSteps(TrainingRun &run) {
 /// sums.
 bool runStep(TrainingRun &run, CompiledGraph &step, const rt::Batch &current) {
   TrainingState &state = run.state;
-  bool ran = step.run([&](const std::string &role,
-                          const std::string &name) -> const rt::Tensor * {
+  rt::Error ran = step.run([&](const std::string &role,
+                               const std::string &name) -> const rt::Tensor * {
     if (role == "input")
       return current.column(name);
     return findStateTensor(state, role, name);
   });
-  if (!ran || !swapInUpdates(step, state))
+  if (!ran.ok())
+    return fail(ran.message());
+  if (!swapInUpdates(step, state))
     return false;
   CompiledGraph::Result *loss = step.findResult("loss", "loss");
   if (!loss)

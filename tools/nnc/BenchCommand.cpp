@@ -208,8 +208,8 @@ ExitCode runBench(const BenchOptions &options) {
   auto runOnce = [&]() {
     if (step)
       step->data<int64_t>()[0] = ++stepCount;
-    if (!graph->run(lookup))
-      return false;
+    if (rt::Error error = graph->run(lookup); !error.ok())
+      return fail(error.message());
     if (options.train)
       swapInUpdates(*graph, params, values);
     return true;

@@ -141,8 +141,8 @@ ExitCode runGenerate(const GenerateOptions &options) {
       else
         idsTensor.data<int64_t>()[t] = byte;
     }
-    if (!graph->run(lookup))
-      return UserError;
+    if (rt::Error error = graph->run(lookup); !error.ok())
+      return reportUserError(error.message());
     const float *row = logits->tensor.data<float>() + (filled - 1) * kBytes;
     char next = static_cast<char>(sampler.next(row, kBytes));
     text.push_back(next);

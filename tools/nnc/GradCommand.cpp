@@ -37,9 +37,8 @@ ExitCode runGrad(const GradOptions &options) {
   std::unique_ptr<CompiledGraph> graph = session->compile(request);
   if (!graph)
     return UserError;
-  bool ran = graph->run(feedsAndParams(feeds, params));
-  if (!ran)
-    return UserError;
+  if (rt::Error error = graph->run(feedsAndParams(feeds, params)); !error.ok())
+    return reportUserError(error.message());
   for (const CompiledGraph::Result &result : graph->results())
     if (!writeOutput(options.outputDir, result.name, result.tensor))
       return UserError;

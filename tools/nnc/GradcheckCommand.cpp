@@ -141,11 +141,13 @@ ExitCode runGradcheck(const GradcheckOptions &options) {
     auto it = values.find(name);
     return it == values.end() ? nullptr : &it->second;
   };
-  if (!gradient->run(lookup))
-    return UserError;
+  if (rt::Error error = gradient->run(lookup); !error.ok())
+    return reportUserError(error.message());
   auto lossNow = [&]() -> std::optional<double> {
-    if (!forward->run(lookup))
+    if (rt::Error error = forward->run(lookup); !error.ok()) {
+      reportUserError(error.message());
       return std::nullopt;
+    }
     CompiledGraph::Result *loss = forward->findResult("loss", "loss");
     return loss ? std::optional<double>(scalarValue(loss->tensor))
                 : std::nullopt;

@@ -67,9 +67,8 @@ ExitCode runRun(const RunOptions &options) {
     profiler.emplace();
     graph->setProfiler(&*profiler);
   }
-  bool ran = graph->run(feedsAndParams(feeds, params));
-  if (!ran)
-    return UserError;
+  if (rt::Error error = graph->run(feedsAndParams(feeds, params)); !error.ok())
+    return reportUserError(error.message());
 
   for (const CompiledGraph::Result &result : graph->results())
     if (!writeOutput(options.outputDir, result.name, result.tensor))

@@ -130,6 +130,26 @@ TEST(SvgPlotTest, PointsLieAtTheirSteps) {
   EXPECT_FALSE(hasNonFiniteNumber(svg));
 }
 
+TEST(SvgPlotTest, MarkersLieAtTheirStepsAndWidenTheAxis) {
+  // Points at 400 and 800, a marker at 1200: the axis runs to 1200, the
+  // marker's line lies at the plot's right edge and its label is escaped.
+  PlotSeries train{"train", "#1f77b4", {3, 2}, {400, 800}};
+  PlotOptions options;
+  options.markers = {{800, "lr 0.1 to 0.01"}, {1200, "a<b"}};
+  std::string svg = renderLineChart({train}, options);
+  std::string why;
+  EXPECT_TRUE(tagsBalance(svg, why)) << why;
+  EXPECT_EQ(count(svg, "class=\"marker\""), 2u);
+  EXPECT_NE(svg.find(">1200</text>"), std::string::npos) << svg;
+  EXPECT_NE(svg.find("data-x=\"1200\" x1=\"510.00\""), std::string::npos)
+      << svg;
+  EXPECT_NE(svg.find("data-x=\"800\" x1=\"290.00\""), std::string::npos) << svg;
+  EXPECT_NE(svg.find(">lr 0.1 to 0.01</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">a&lt;b</text>"), std::string::npos);
+  // Without markers, no marker group at all.
+  EXPECT_EQ(count(renderLineChart({train}, PlotOptions()), "marker"), 0u);
+}
+
 TEST(SvgPlotTest, DegenerateInputs) {
   std::string why;
   for (const std::string &svg :
