@@ -106,9 +106,6 @@ public:
   /// The backend's executable (for artifacts).
   const rt::PluginExecutable &executable() const;
 
-  /// The threads it runs on.
-  unsigned threads() const { return loaded.session->threads(); }
-
 private:
   CompiledGraph() = default;
 

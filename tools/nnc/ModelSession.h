@@ -83,9 +83,6 @@ public:
   /// The threads its graphs run on (--threads, else every core).
   unsigned threads() const { return runtime->threads(); }
 
-  /// The runtime session every graph compiled here runs in.
-  const std::shared_ptr<rt::Session> &runtimeSession() const { return runtime; }
-
   /// Compiles the requested graph. Prints diagnostics (located at the DSL
   /// source for errors in the IR) and returns null on failure.
   std::unique_ptr<CompiledGraph> compile(const GraphRequest &request);
