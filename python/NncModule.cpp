@@ -15,8 +15,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "driver/ModelSession.h"
 #include "tools/nnc/Commands.h"
-#include "tools/nnc/ModelSession.h"
 #include "tools/nnc/Trainer.h"
 #include "train/ArtifactGraphSource.h"
 #include "train/CompiledGraph.h"
@@ -175,13 +175,15 @@ public:
       path = model->sourceDir->path + "/model.nn";
       std::ofstream(path) << pathOrSource;
     }
-    cli::SessionOptions options;
+    train::SessionOptions options;
     options.backend = backend.value_or("");
     options.threads = threads.value_or(0);
-    model->session = cli::ModelSession::open(options, path);
-    if (!model->session)
-      raise("cannot compile " + (path == pathOrSource ? path : "the source") +
-            " (the reason is printed above)");
+    rt::Expected<std::unique_ptr<driver::ModelSession>> session =
+        driver::ModelSession::open(options, path, model->collectWarning());
+    if (!session.ok())
+      raise(session.message());
+    model->session = std::move(*session);
+    model->issueWarnings();
     if (!model->params.initialize(model->session->program(), "", seed))
       raise("cannot initialize the parameters");
     // With a batch size, compile now what the model will run: the
@@ -196,10 +198,10 @@ public:
   static std::unique_ptr<Model> load(const std::string &path,
                                      std::optional<unsigned> threads) {
     auto model = std::unique_ptr<Model>(new Model());
-    cli::SessionOptions options;
+    train::SessionOptions options;
     options.threads = threads.value_or(0);
     model->artifact = train::ArtifactGraphSource::open(
-        path, cli::runtimeOptions(options), options.plugins);
+        path, train::runtimeOptions(options), options.plugins);
     if (!model->artifact)
       raise("cannot load " + path + " (the reason is printed above)");
     for (const rt::ArtifactTensor &tensor :
@@ -288,13 +290,11 @@ public:
       raise("the model has no loss to differentiate");
     std::unique_ptr<train::CompiledGraph> &graph = gradients[{batch, training}];
     if (!graph) {
-      cli::GraphRequest request;
-      request.kind = cli::GraphKind::Gradient;
+      driver::GraphRequest request;
+      request.kind = driver::GraphKind::Gradient;
       request.batch = batch;
       request.trainingMode = training;
-      graph = session->compile(request);
-      if (!graph)
-        raise("cannot compile the gradient (the reason is printed above)");
+      graph = compiled(session->compile(request));
     }
     return graph.get();
   }
@@ -370,7 +370,8 @@ private:
     std::map<std::string, rt::Shape> shapes;
     for (const auto &[name, array] : arrays)
       shapes[name] = shapeOfArray(array);
-    rt::Expected<int64_t> batch = cli::batchSizeOf(session->program(), shapes);
+    rt::Expected<int64_t> batch =
+        driver::batchSizeOf(session->program(), shapes);
     if (!batch.ok())
       raiseValue(batch.message());
     return *batch;
@@ -380,12 +381,10 @@ private:
     std::unique_ptr<train::CompiledGraph> &graph =
         (withLoss ? forwards : predicts)[batch];
     if (!graph) {
-      cli::GraphRequest request;
+      driver::GraphRequest request;
       request.batch = batch;
       request.withoutLoss = !withLoss;
-      graph = session->compile(request);
-      if (!graph)
-        raise("cannot compile the model (the reason is printed above)");
+      graph = compiled(session->compile(request));
     }
     return graph.get();
   }
@@ -438,7 +437,34 @@ private:
     return results;
   }
 
-  std::unique_ptr<cli::ModelSession> session;
+  /// The compiler's warnings go to Python's `warnings` once it returns:
+  /// nothing may raise while it runs.
+  driver::WarningHandler collectWarning() {
+    return [this](const std::string &rendered) {
+      pendingWarnings.push_back(rendered);
+    };
+  }
+
+  void issueWarnings() {
+    std::vector<std::string> warnings = std::move(pendingWarnings);
+    pendingWarnings.clear();
+    for (const std::string &warning : warnings)
+      if (PyErr_WarnEx(PyExc_UserWarning, warning.c_str(), 1) != 0)
+        throw py::error_already_set();
+  }
+
+  /// The graph `graph` holds, with the warnings compiling it raised issued;
+  /// raises nnc.Error with the compiler's diagnostics when it failed.
+  std::unique_ptr<train::CompiledGraph>
+  compiled(rt::Expected<std::unique_ptr<train::CompiledGraph>> graph) {
+    issueWarnings();
+    if (!graph.ok())
+      raise(graph.message());
+    return std::move(*graph);
+  }
+
+  std::unique_ptr<driver::ModelSession> session;
+  std::vector<std::string> pendingWarnings;
   std::unique_ptr<train::ArtifactGraphSource> artifact;
   train::ParameterStore params;
   std::map<int64_t, std::unique_ptr<train::CompiledGraph>> forwards, predicts;

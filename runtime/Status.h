@@ -40,8 +40,18 @@ public:
     return error;
   }
 
+  /// A failure whose message is diagnostics already formatted for display,
+  /// each with its own location and severity ("model.nn:3:5: error: ...",
+  /// the source line, a caret): shown as it is, not after "error: ".
+  static Error rendered(std::string diagnostics) {
+    Error error = failure(std::move(diagnostics));
+    error.preformatted = true;
+    return error;
+  }
   /// True for a success.
   bool ok() const { return !failed; }
+  /// True for a failure made by rendered().
+  bool isRendered() const { return preformatted; }
 
   /// The failure's message; empty for a success.
   const std::string &message() const { return text; }
@@ -49,14 +59,16 @@ public:
   /// Returns this error with "`context`: " in front of its message, so
   /// callers can say where a failure happened ("weights.npy: bad magic").
   /// A success stays a success.
+  /// Rendered diagnostics name their own file, and stay as they are.
   Error withContext(const std::string &context) && {
-    if (!failed)
+    if (!failed || preformatted)
       return std::move(*this);
     return failure(context + ": " + text);
   }
 
 private:
   bool failed = false;
+  bool preformatted = false;
   std::string text;
 };
 

@@ -82,7 +82,13 @@ CompiledGraph *ArtifactGraphSource::graph(const std::string &name) {
     llvm::errs() << "error: " << file << ": no graph '" << name << "'\n";
     return nullptr;
   }
-  slot = CompiledGraph::load(*stored, *backend, runtime);
+  rt::Expected<std::unique_ptr<CompiledGraph>> graph =
+      CompiledGraph::load(*stored, *backend, runtime);
+  if (!graph.ok()) {
+    llvm::errs() << "error: " << graph.message() << "\n";
+    return nullptr;
+  }
+  slot = std::move(*graph);
   return slot.get();
 }
 

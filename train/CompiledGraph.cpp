@@ -4,29 +4,23 @@
 
 #include "runtime/ArtifactLoader.h"
 
-#include "llvm/Support/raw_ostream.h"
-
 #include <algorithm>
 
 namespace nnc::train {
 
-std::unique_ptr<CompiledGraph>
+rt::Expected<std::unique_ptr<CompiledGraph>>
 CompiledGraph::create(rt::Function loaded,
                       const std::vector<std::string> &unreadInputs) {
   std::unique_ptr<CompiledGraph> graph(new CompiledGraph());
   graph->loaded = std::move(loaded);
   const rt::ExecutionPlan &plan = graph->loaded.executor->plan();
   auto makeTensor = [](const rt::PlanValue &value) {
-    rt::Expected<rt::Tensor> tensor =
-        rt::Tensor::create(value.dtype, value.shape);
-    if (!tensor.ok())
-      llvm::errs() << "error: " << tensor.message() << "\n";
-    return tensor;
+    return rt::Tensor::create(value.dtype, value.shape);
   };
   for (const rt::ExternalBinding &binding : plan.outputs) {
     rt::Expected<rt::Tensor> tensor = makeTensor(plan.values[binding.value]);
     if (!tensor.ok())
-      return nullptr;
+      return tensor.takeError();
     graph->outputs.push_back({binding.role, binding.name, std::move(*tensor)});
   }
   for (const rt::ExternalBinding &binding : plan.inputs) {
@@ -36,22 +30,20 @@ CompiledGraph::create(rt::Function loaded,
       continue;
     rt::Expected<rt::Tensor> zeros = makeTensor(plan.values[binding.value]);
     if (!zeros.ok())
-      return nullptr;
+      return zeros.takeError();
     graph->unusedInputs.insert_or_assign(binding.name, std::move(*zeros));
   }
   return graph;
 }
 
-std::unique_ptr<CompiledGraph>
+rt::Expected<std::unique_ptr<CompiledGraph>>
 CompiledGraph::load(const rt::ArtifactGraph &graph,
                     const rt::LoadedPlugin &plugin,
                     std::shared_ptr<rt::Session> session) {
   rt::Expected<rt::Function> loaded =
       rt::loadArtifactGraph(graph, plugin, std::move(session));
-  if (!loaded.ok()) {
-    llvm::errs() << "error: " << loaded.message() << "\n";
-    return nullptr;
-  }
+  if (!loaded.ok())
+    return loaded.takeError();
   std::vector<std::string> unread;
   for (const rt::ExternalBinding &binding : graph.plan.inputs)
     if (binding.role == "input" && !rt::isInputRead(graph.plan, binding))

@@ -31,15 +31,13 @@ class CompiledGraph {
 public:
   /// Wraps `loaded`, and makes the result tensors and zeros for the inputs
   /// named in `unreadInputs` (bound but never read: the labels of a graph
-  /// without its loss). Prints a one-line error and returns null on
-  /// failure.
-  static std::unique_ptr<CompiledGraph>
+  /// without its loss).
+  static rt::Expected<std::unique_ptr<CompiledGraph>>
   create(rt::Function loaded, const std::vector<std::string> &unreadInputs);
 
   /// Loads graph `graph` of an artifact with `plugin` into `session`,
-  /// without compiling (rt::loadArtifactGraph). Prints a one-line error and
-  /// returns null on failure.
-  static std::unique_ptr<CompiledGraph>
+  /// without compiling (rt::loadArtifactGraph).
+  static rt::Expected<std::unique_ptr<CompiledGraph>>
   load(const rt::ArtifactGraph &graph, const rt::LoadedPlugin &plugin,
        std::shared_ptr<rt::Session> session);
 

@@ -11,4 +11,12 @@ ExitCode reportUserError(const std::string &message) {
   return UserError;
 }
 
+ExitCode reportError(const rt::Error &error) {
+  if (error.isRendered()) {
+    llvm::errs() << error.message();
+    return UserError;
+  }
+  return reportUserError(error.message());
+}
+
 } // namespace nnc::train

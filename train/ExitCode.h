@@ -3,6 +3,8 @@
 #ifndef NNC_TRAIN_EXITCODE_H
 #define NNC_TRAIN_EXITCODE_H
 
+#include "runtime/Status.h"
+
 #include <string>
 
 namespace nnc::train {
@@ -19,6 +21,10 @@ enum ExitCode : int {
 /// Prints "error: MESSAGE" on stderr, the one line a user error gets, and
 /// returns UserError.
 ExitCode reportUserError(const std::string &message);
+
+/// Prints `error` on stderr as a user error: "error: MESSAGE", or rendered
+/// diagnostics as they are; returns UserError.
+ExitCode reportError(const rt::Error &error);
 
 } // namespace nnc::train
 

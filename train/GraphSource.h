@@ -2,7 +2,7 @@
 //
 // The trainer and the evaluator run graphs through this interface, so the
 // same loop, progress, evaluation and checkpoints serve both sources of
-// graphs: a model compiled in this process (tools/nnc/SessionGraphSource.h) and
+// graphs: a model compiled in this process (driver/SessionGraphSource.h) and
 // a compiled artifact loaded without the compiler (ArtifactGraphSource).
 //
 //===----------------------------------------------------------------------===//

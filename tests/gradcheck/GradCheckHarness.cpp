@@ -2,10 +2,10 @@
 
 #include "tests/gradcheck/GradCheckHarness.h"
 
+#include "driver/FunctionCompiler.h"
 #include "ir/NNDialect.h"
 #include "passes/Autodiff.h"
 #include "runtime/PluginHost.h"
-#include "tools/driver/FunctionCompiler.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"

@@ -143,11 +143,16 @@ def test_errors(tmp_path, digits, mlp_path):
         model.run(labels=digits[1][:2])
     with pytest.raises(ValueError, match="disagree on the batch size"):
         model.run(x=digits[0][:2], labels=digits[1][:3])
-    with pytest.raises(nnc.Error):
+    with pytest.raises(nnc.Error, match="cannot read '.*missing.nn'"):
         nnc.compile(str(tmp_path / "missing.nn"))
-    with pytest.raises(nnc.Error):
+    # The compiler's diagnostics are the exception's message, located in
+    # the source: nothing is printed instead.
+    with pytest.raises(nnc.Error, match=r"model.nn:3:\d+: error: .*nosuch"):
         nnc.compile("model broken\ninput x: f32[B, 4]\noutput y = nosuch(x)\n")
-    with pytest.raises(nnc.Error):
+    with pytest.raises(nnc.Error, match=r"bad.nn:7:16: error: matmul: "
+                       r"cannot multiply \[\?, 64\] by \[32, 10\]"):
+        nnc.compile(os.path.join(EXAMPLES, "bad.nn"))
+    with pytest.raises(nnc.Error, match="no backend named 'nosuch'"):
         nnc.compile(mlp_path, backend="nosuch")
     with pytest.raises(nnc.Error):
         nnc.load(os.path.join(EXAMPLES, "mlp_digits.nn"))

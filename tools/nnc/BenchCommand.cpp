@@ -15,9 +15,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "driver/ModelSession.h"
 #include "tools/nnc/Commands.h"
-#include "tools/nnc/ModelSession.h"
-#include "tools/nnc/TrainNames.h"
+#include "tools/nnc/LibraryNames.h"
+#include "tools/nnc/OpenModel.h"
 #include "train/ProfileReport.h"
 
 #include "frontend/Sema.h"
@@ -151,7 +152,7 @@ ExitCode runBench(const BenchOptions &options) {
   }
   Clock::time_point loadStart = Clock::now();
   std::unique_ptr<ModelSession> session =
-      ModelSession::open(options.session, options.modelPath);
+      openModel(options.session, options.modelPath);
   if (!session)
     return UserError;
   double loadSeconds = secondsSince(loadStart);
@@ -177,7 +178,7 @@ ExitCode runBench(const BenchOptions &options) {
   // Inference: the outputs alone, without the loss and its labels.
   request.withoutLoss = !options.train;
   Clock::time_point compileStart = Clock::now();
-  std::unique_ptr<CompiledGraph> graph = session->compile(request);
+  std::unique_ptr<CompiledGraph> graph = compileGraph(*session, request);
   if (!graph)
     return UserError;
   double compileSeconds = secondsSince(compileStart);

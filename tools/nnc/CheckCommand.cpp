@@ -1,20 +1,22 @@
 //===- CheckCommand.cpp - nnc check ---------------------------------------===//
 
+#include "driver/Context.h"
+#include "driver/ModelLoader.h"
 #include "tools/nnc/Commands.h"
-#include "tools/nnc/Context.h"
-#include "tools/nnc/ModelLoader.h"
 
 #include "llvm/Support/raw_ostream.h"
 
 namespace nnc::cli {
 
 ExitCode runCheck(const CheckOptions &options) {
-  std::optional<LoadedModel> model = loadModel(options.modelPath);
-  if (!model)
-    return UserError;
-  std::unique_ptr<mlir::MLIRContext> context = createContext();
-  if (!lowerModel(*context, *model))
-    return UserError;
+  rt::Expected<driver::LoadedModel> model =
+      driver::loadModel(options.modelPath);
+  if (!model.ok())
+    return reportError(model.takeError());
+  std::unique_ptr<mlir::MLIRContext> context = driver::createContext();
+  if (rt::Error error = driver::lowerModel(*context, *model).takeError();
+      !error.ok())
+    return reportError(std::move(error));
 
   const frontend::Program &program = model->program;
   size_t params = 0, weights = 0, inputs = 0;

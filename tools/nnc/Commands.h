@@ -8,7 +8,7 @@
 #ifndef NNC_TOOLS_COMMANDS_H
 #define NNC_TOOLS_COMMANDS_H
 
-#include "tools/nnc/TrainNames.h"
+#include "tools/nnc/LibraryNames.h"
 
 #include <cstdint>
 #include <functional>

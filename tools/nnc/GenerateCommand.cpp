@@ -9,9 +9,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "driver/ModelSession.h"
 #include "tools/nnc/Commands.h"
-#include "tools/nnc/ModelSession.h"
-#include "tools/nnc/TrainNames.h"
+#include "tools/nnc/LibraryNames.h"
+#include "tools/nnc/OpenModel.h"
 
 #include "runtime/TokenSampler.h"
 
@@ -83,7 +84,7 @@ ExitCode runGenerate(const GenerateOptions &options) {
     return UsageError;
   }
   std::unique_ptr<ModelSession> session =
-      ModelSession::open(options.session, options.modelPath);
+      openModel(options.session, options.modelPath);
   if (!session)
     return UserError;
   const frontend::Program &program = session->program();
@@ -99,7 +100,7 @@ ExitCode runGenerate(const GenerateOptions &options) {
   GraphRequest request;
   request.batch = 1;
   request.withoutLoss = !lossOnly.empty();
-  std::unique_ptr<CompiledGraph> graph = session->compile(request);
+  std::unique_ptr<CompiledGraph> graph = compileGraph(*session, request);
   if (!graph)
     return UserError;
   CompiledGraph::Result *logits =

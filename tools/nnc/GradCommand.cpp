@@ -5,9 +5,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "driver/ModelSession.h"
 #include "tools/nnc/Commands.h"
-#include "tools/nnc/ModelSession.h"
-#include "tools/nnc/TrainNames.h"
+#include "tools/nnc/LibraryNames.h"
+#include "tools/nnc/NamedTensors.h"
+#include "tools/nnc/OpenModel.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -18,12 +20,12 @@ ExitCode runGrad(const GradOptions &options) {
   if (ExitCode code = readNamedTensors(options.inputs, "--input", feeds))
     return code;
   std::unique_ptr<ModelSession> session =
-      openWithLoss(options.session, options.modelPath, "differentiate");
+      openModel(options.session, options.modelPath, "differentiate");
   if (!session)
     return UserError;
-  std::optional<int64_t> batch = session->batchSizeOf(feeds);
-  if (!batch)
-    return UserError;
+  rt::Expected<int64_t> batch = session->batchSizeOf(feeds);
+  if (!batch.ok())
+    return reportError(batch.takeError());
 
   ParameterStore params;
   if (!params.initialize(session->program(), options.paramsDir, options.seed))
@@ -34,7 +36,7 @@ ExitCode runGrad(const GradOptions &options) {
   request.freeze = options.freeze;
   request.wrtInputs = options.wrtInputs;
   request.trainingMode = options.trainingMode;
-  std::unique_ptr<CompiledGraph> graph = session->compile(request);
+  std::unique_ptr<CompiledGraph> graph = compileGraph(*session, request);
   if (!graph)
     return UserError;
   if (rt::Error error = graph->run(feedsAndParams(feeds, params)); !error.ok())

@@ -12,9 +12,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "driver/ModelSession.h"
 #include "tools/nnc/Commands.h"
-#include "tools/nnc/ModelSession.h"
-#include "tools/nnc/TrainNames.h"
+#include "tools/nnc/LibraryNames.h"
+#include "tools/nnc/NamedTensors.h"
+#include "tools/nnc/OpenModel.h"
 
 #include "frontend/Sema.h"
 #include "runtime/Initializer.h"
@@ -85,7 +87,7 @@ ExitCode runGradcheck(const GradcheckOptions &options) {
   if (sessionOptions.backend.empty())
     sessionOptions.backend = "ref";
   std::unique_ptr<ModelSession> session =
-      openWithLoss(sessionOptions, options.modelPath, "differentiate");
+      openModel(sessionOptions, options.modelPath, "differentiate");
   if (!session)
     return UserError;
   const frontend::Program &program = session->program();
@@ -99,9 +101,9 @@ ExitCode runGradcheck(const GradcheckOptions &options) {
   }
   int64_t batch = options.batch;
   if (!given.empty()) {
-    std::optional<int64_t> fedBatch = session->batchSizeOf(given);
-    if (!fedBatch)
-      return UserError;
+    rt::Expected<int64_t> fedBatch = session->batchSizeOf(given);
+    if (!fedBatch.ok())
+      return reportError(fedBatch.takeError());
     batch = *fedBatch;
   }
   for (const frontend::Argument &arg : program.arguments) {
@@ -128,9 +130,9 @@ ExitCode runGradcheck(const GradcheckOptions &options) {
   request.batch = program.batchSymbol.empty() ? 0 : batch;
   request.promoteToF64 = true;
   request.trainingMode = options.trainingMode;
-  std::unique_ptr<CompiledGraph> forward = session->compile(request);
+  std::unique_ptr<CompiledGraph> forward = compileGraph(*session, request);
   request.kind = GraphKind::Gradient;
-  std::unique_ptr<CompiledGraph> gradient = session->compile(request);
+  std::unique_ptr<CompiledGraph> gradient = compileGraph(*session, request);
   if (!forward || !gradient)
     return UserError;
 

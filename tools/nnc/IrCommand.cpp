@@ -1,10 +1,10 @@
 //===- IrCommand.cpp - nnc ir ---------------------------------------------===//
 
+#include "driver/Context.h"
+#include "driver/ModelLoader.h"
+#include "driver/ModelSession.h"
+#include "driver/SourceDiagnosticHandler.h"
 #include "tools/nnc/Commands.h"
-#include "tools/nnc/Context.h"
-#include "tools/nnc/ModelLoader.h"
-#include "tools/nnc/ModelSession.h"
-#include "tools/nnc/SourceDiagnosticHandler.h"
 
 #include "passes/ExecutionPlanner.h"
 #include "passes/GraphStats.h"
@@ -82,28 +82,33 @@ ExitCode runIr(const IrOptions &options) {
     return UsageError;
   }
 
-  std::optional<LoadedModel> model = loadModel(options.modelPath);
-  if (!model)
-    return UserError;
-  std::unique_ptr<mlir::MLIRContext> context = createContext();
-  mlir::OwningOpRef<mlir::ModuleOp> module = lowerModel(*context, *model);
-  if (!module)
-    return UserError;
+  rt::Expected<driver::LoadedModel> model =
+      driver::loadModel(options.modelPath);
+  if (!model.ok())
+    return reportError(model.takeError());
+  std::unique_ptr<mlir::MLIRContext> context = driver::createContext();
+  rt::Expected<mlir::OwningOpRef<mlir::ModuleOp>> lowered =
+      driver::lowerModel(*context, *model);
+  if (!lowered.ok())
+    return reportError(lowered.takeError());
+  mlir::OwningOpRef<mlir::ModuleOp> module = std::move(*lowered);
 
   // The pipeline compiling runs, stopped at the stage.
   CompilePipelineOptions pipeline =
-      compilePipelineOptions(options.optimizations);
+      driver::compilePipelineOptions(options.optimizations);
   pipeline.goal = stage->goal;
   pipeline.batch = options.batch;
   pipeline.optimize = stage->optimized;
-  SourceDiagnosticHandler diagnostics(*context, *model->diagnostics);
+  driver::SourceDiagnosticHandler diagnostics(
+      *context, *model->diagnostics,
+      [](const std::string &rendered) { llvm::errs() << rendered; });
   mlir::PassManager pm(context.get());
   if (mlir::failed(buildCompilePipeline(pm, pipeline, llvm::errs())))
     return UserError;
   if (options.dot)
     pm.addPass(mlir::createPrintOpGraphPass(llvm::outs()));
   if (mlir::failed(pm.run(*module)))
-    return UserError;
+    return reportError(diagnostics.failure("the pipeline failed"));
   if (options.dot)
     return Success;
   if (options.stats)

@@ -5,9 +5,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "driver/ModelSession.h"
 #include "tools/nnc/Commands.h"
-#include "tools/nnc/ModelSession.h"
-#include "tools/nnc/TrainNames.h"
+#include "tools/nnc/LibraryNames.h"
+#include "tools/nnc/NamedTensors.h"
+#include "tools/nnc/OpenModel.h"
 #include "train/ProfileReport.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -25,7 +27,7 @@ ExitCode runRun(const RunOptions &options) {
   if (ExitCode code = readNamedTensors(options.inputs, "--input", feeds))
     return code;
   std::unique_ptr<ModelSession> session =
-      ModelSession::open(options.session, options.modelPath);
+      openModel(options.session, options.modelPath);
   if (!session)
     return UserError;
 
@@ -51,15 +53,15 @@ ExitCode runRun(const RunOptions &options) {
     }
     request.withoutLoss = true;
   }
-  std::optional<int64_t> batch = session->batchSizeOf(feeds);
-  if (!batch)
-    return UserError;
+  rt::Expected<int64_t> batch = session->batchSizeOf(feeds);
+  if (!batch.ok())
+    return reportError(batch.takeError());
   request.batch = *batch;
 
   ParameterStore params;
   if (!params.initialize(session->program(), options.paramsDir, options.seed))
     return UserError;
-  std::unique_ptr<CompiledGraph> graph = session->compile(request);
+  std::unique_ptr<CompiledGraph> graph = compileGraph(*session, request);
   if (!graph)
     return UserError;
   std::optional<rt::KernelProfiler> profiler;

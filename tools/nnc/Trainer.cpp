@@ -9,12 +9,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/nnc/Trainer.h"
+#include "tools/nnc/OpenModel.h"
 
-#include "tools/nnc/ArtifactBuilder.h"
-#include "tools/nnc/ModelGraph.h"
-#include "tools/nnc/ModelSession.h"
-#include "tools/nnc/SessionGraphSource.h"
-#include "tools/nnc/TrainNames.h"
+#include "driver/ArtifactBuilder.h"
+#include "driver/ModelGraph.h"
+#include "driver/ModelSession.h"
+#include "driver/SessionGraphSource.h"
+#include "tools/nnc/LibraryNames.h"
 #include "tools/nnc/TrainingArtifact.h"
 #include "train/DataArguments.h"
 #include "train/DistributedTraining.h"
@@ -63,10 +64,12 @@ bool saveTrainingArtifact(ModelSession &session, const TrainOptions &options,
   if (!stepRequest.freeze.empty())
     recipe.extraFlags.emplace_back("freeze",
                                    llvm::join(stepRequest.freeze, ","));
-  std::optional<rt::Artifact> artifact =
+  rt::Expected<rt::Artifact> artifact =
       buildArtifact(session, recipe, state.params);
-  if (!artifact)
+  if (!artifact.ok()) {
+    reportError(artifact.takeError());
     return false;
+  }
   for (rt::ArtifactTensor &tensor : artifact->tensors) {
     if (tensor.role != "opt_state")
       continue;
@@ -175,12 +178,14 @@ ExitCode runTrain(const TrainOptions &options) {
     return UsageError;
   }
   std::unique_ptr<ModelSession> session =
-      openWithLoss(options.session, options.modelPath, "train");
+      openModel(options.session, options.modelPath, "train");
   if (!session)
     return UserError;
   const frontend::Program &program = session->program();
   TrainingRun run;
-  run.reportGraph = [path = options.modelPath] { return modelGraphDot(path); };
+  run.reportGraph = [path = options.modelPath] {
+    return driver::modelGraphDot(path);
+  };
   applySettings(options, program.training, run);
   if (run.epochs < 1 || run.batch < 1 || !(run.baseLr > 0)) {
     llvm::errs() << "error: --epochs and --batch must be positive and --lr "
@@ -226,7 +231,7 @@ ExitCode runTrain(const TrainOptions &options) {
 
 ExitCode runEval(const EvalOptions &options) {
   std::unique_ptr<ModelSession> session =
-      openWithLoss(options.session, options.modelPath, "evaluate");
+      openModel(options.session, options.modelPath, "evaluate");
   if (!session)
     return UserError;
   const frontend::Program &program = session->program();

@@ -2,9 +2,9 @@
 
 #include "tools/nnc/TrainingArtifact.h"
 
-#include "tools/nnc/ArtifactBuilder.h"
-#include "tools/nnc/ModelLoader.h"
-#include "tools/nnc/TrainNames.h"
+#include "driver/ArtifactBuilder.h"
+#include "driver/ModelLoader.h"
+#include "tools/nnc/LibraryNames.h"
 #include "train/TrainingRun.h"
 
 #include "runtime/FileIO.h"
@@ -81,9 +81,11 @@ ExitCode checkFlagsFit(const TrainOptions &options,
 bool checkModelSource(const std::string &modelPath,
                       const rt::Artifact &artifact, const std::string &path,
                       std::optional<int64_t> &epochs) {
-  std::optional<LoadedModel> model = loadModel(modelPath);
-  if (!model)
+  rt::Expected<driver::LoadedModel> model = driver::loadModel(modelPath);
+  if (!model.ok()) {
+    reportError(model.takeError());
     return false;
+  }
   const frontend::Program &program = model->program;
   if (program.modelName != artifact.modelName)
     return fail(path + ": the artifact holds model '" + artifact.modelName +
@@ -94,7 +96,7 @@ bool checkModelSource(const std::string &modelPath,
   rt::Expected<std::string> text = file->readAll(uint64_t(1) << 30);
   if (!text.ok())
     return fail(text.message());
-  std::string hash = graphHash(*text, artifact.compileFlags);
+  std::string hash = driver::graphHash(*text, artifact.compileFlags);
   if (hash != artifact.graphHash)
     return fail(path + ": compiled from another version of " + modelPath +
                 " (graph hash " + artifact.graphHash + ", the source gives " +

@@ -10,10 +10,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "driver/FunctionCompiler.h"
 #include "ir/NNDialect.h"
 #include "passes/Passes.h"
 #include "runtime/PluginHost.h"
-#include "tools/driver/FunctionCompiler.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"

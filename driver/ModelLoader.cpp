@@ -1,32 +1,34 @@
 //===- ModelLoader.cpp - Read, check and lower a .nn file -----------------===//
 
-#include "tools/nnc/ModelLoader.h"
+#include "driver/ModelLoader.h"
 
+#include "driver/SourceDiagnosticHandler.h"
 #include "frontend/Frontend.h"
 #include "frontend/MLIRGen.h"
 #include "onnx/OnnxImport.h"
-#include "tools/nnc/SourceDiagnosticHandler.h"
 
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/raw_ostream.h"
 
-#include <iostream>
 #include <map>
+#include <sstream>
 
-namespace nnc::cli {
+namespace nnc::driver {
 
 namespace {
 
-/// Prints a (possibly multi-line) error, each line as `error: ...`.
-void printErrorLines(const std::string &message) {
+/// A (possibly multi-line) importer error with each line as `error: ...`:
+/// the importer lists every unsupported node, one per line.
+rt::Error errorLines(const std::string &message) {
+  std::string rendered;
   size_t start = 0;
   while (start <= message.size()) {
     size_t end = message.find('\n', start);
     if (end == std::string::npos)
       end = message.size();
-    llvm::errs() << "error: " << message.substr(start, end - start) << "\n";
+    rendered += "error: " + message.substr(start, end - start) + "\n";
     start = end + 1;
   }
+  return rt::Error::rendered(rendered);
 }
 
 /// The imported weights become the parameters' initial values, so that
@@ -52,16 +54,14 @@ void adoptImportedWeights(
 
 } // namespace
 
-std::optional<LoadedModel> loadModel(const std::string &path) {
+rt::Expected<LoadedModel> loadModel(const std::string &path) {
   std::string source;
   std::string displayName = path;
   std::vector<std::pair<std::string, rt::Tensor>> importedWeights;
   if (onnx::isOnnxPath(path)) {
     rt::Expected<onnx::ImportedModel> imported = onnx::importOnnxFile(path);
-    if (!imported.ok()) {
-      printErrorLines(imported.message());
-      return std::nullopt;
-    }
+    if (!imported.ok())
+      return errorLines(imported.message());
     source = std::move(imported->source);
     importedWeights = std::move(imported->weights);
     // Diagnostics then point into the generated program, which
@@ -70,11 +70,8 @@ std::optional<LoadedModel> loadModel(const std::string &path) {
   } else {
     auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(
         path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
-    if (std::error_code ec = buffer.getError()) {
-      llvm::errs() << "error: cannot read '" << path << "': " << ec.message()
-                   << "\n";
-      return std::nullopt;
-    }
+    if (std::error_code ec = buffer.getError())
+      return rt::Error::failure("cannot read '" + path + "': " + ec.message());
     source = (*buffer)->getBuffer().str();
   }
   LoadedModel model;
@@ -83,18 +80,23 @@ std::optional<LoadedModel> loadModel(const std::string &path) {
   std::optional<frontend::Program> program =
       frontend::compileSource(*model.diagnostics);
   if (!program) {
-    model.diagnostics->print(std::cerr);
-    return std::nullopt;
+    std::ostringstream rendered;
+    model.diagnostics->print(rendered);
+    return rt::Error::rendered(rendered.str());
   }
   model.program = std::move(*program);
   adoptImportedWeights(model.program, importedWeights);
   return model;
 }
 
-mlir::OwningOpRef<mlir::ModuleOp> lowerModel(mlir::MLIRContext &context,
-                                             const LoadedModel &model) {
+rt::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+lowerModel(mlir::MLIRContext &context, const LoadedModel &model) {
   SourceDiagnosticHandler handler(context, *model.diagnostics);
-  return frontend::generateModule(context, model.program);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      frontend::generateModule(context, model.program);
+  if (!module)
+    return handler.failure("the model does not lower to the nn dialect");
+  return module;
 }
 
-} // namespace nnc::cli
+} // namespace nnc::driver

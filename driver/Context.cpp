@@ -1,12 +1,12 @@
 //===- Context.cpp - The MLIR context nnc compiles in ---------------------===//
 
-#include "tools/nnc/Context.h"
+#include "driver/Context.h"
 
 #include "ir/NNDialect.h"
 
 #include "mlir/IR/DialectRegistry.h"
 
-namespace nnc::cli {
+namespace nnc::driver {
 
 std::unique_ptr<mlir::MLIRContext> createContext() {
   mlir::DialectRegistry registry;
@@ -17,4 +17,4 @@ std::unique_ptr<mlir::MLIRContext> createContext() {
   return context;
 }
 
-} // namespace nnc::cli
+} // namespace nnc::driver

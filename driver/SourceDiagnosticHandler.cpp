@@ -1,15 +1,15 @@
 //===- SourceDiagnosticHandler.cpp - MLIR diagnostics in DSL form ---------===//
 
-#include "tools/nnc/SourceDiagnosticHandler.h"
+#include "driver/SourceDiagnosticHandler.h"
 
 #include "mlir/IR/Location.h"
 #include "mlir/IR/MLIRContext.h"
 
-#include <iostream>
+#include <sstream>
 
 using namespace mlir;
 
-namespace nnc::cli {
+namespace nnc::driver {
 namespace {
 
 /// Splits a location into the op's own position and its call sites,
@@ -38,8 +38,9 @@ void flatten(Location loc, SmallVectorImpl<frontend::SourceLoc> &chain) {
 } // namespace
 
 SourceDiagnosticHandler::SourceDiagnosticHandler(
-    MLIRContext &context, const frontend::DiagnosticEngine &source)
-    : context(context), source(source) {
+    MLIRContext &context, const frontend::DiagnosticEngine &source,
+    WarningHandler onWarning)
+    : context(context), source(source), onWarning(std::move(onWarning)) {
   id = context.getDiagEngine().registerHandler(
       [this](Diagnostic &diag) { return handle(diag); });
 }
@@ -52,26 +53,36 @@ LogicalResult SourceDiagnosticHandler::handle(Diagnostic &diag) {
   using Severity = frontend::Diagnostic::Severity;
   SmallVector<frontend::SourceLoc> chain;
   flatten(diag.getLocation(), chain);
+  std::ostringstream os;
+  bool isError = diag.getSeverity() == DiagnosticSeverity::Error;
 
   frontend::Diagnostic out;
-  out.severity = diag.getSeverity() == DiagnosticSeverity::Error
-                     ? Severity::Error
-                     : Severity::Note;
+  out.severity = isError ? Severity::Error : Severity::Note;
   out.loc = chain.empty() ? frontend::SourceLoc{} : chain.front();
   out.message = diag.str();
-  source.printOne(std::cerr, out);
+  source.printOne(os, out);
   for (size_t i = 1; i < chain.size(); ++i)
-    source.printOne(std::cerr, {Severity::Note, chain[i],
-                                "in the layer instance created here"});
+    source.printOne(
+        os, {Severity::Note, chain[i], "in the layer instance created here"});
   for (Diagnostic &note : diag.getNotes()) {
     SmallVector<frontend::SourceLoc> noteChain;
     flatten(note.getLocation(), noteChain);
-    source.printOne(std::cerr,
+    source.printOne(os,
                     {Severity::Note,
                      noteChain.empty() ? frontend::SourceLoc{} : noteChain[0],
                      note.str()});
   }
+  if (isError)
+    renderedErrors += os.str();
+  else if (onWarning)
+    onWarning(os.str());
   return success();
 }
 
-} // namespace nnc::cli
+rt::Error SourceDiagnosticHandler::failure(const std::string &fallback) const {
+  if (renderedErrors.empty())
+    return rt::Error::failure(fallback);
+  return rt::Error::rendered(renderedErrors);
+}
+
+} // namespace nnc::driver

@@ -1,6 +1,6 @@
 //===- FunctionCompiler.cpp - A function compiled for a backend -----------===//
 
-#include "tools/driver/FunctionCompiler.h"
+#include "driver/FunctionCompiler.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/Diagnostics.h"

@@ -1,18 +1,18 @@
 //===- Context.h - The MLIR context nnc compiles in -------------*- C++ -*-===//
 
-#ifndef NNC_TOOLS_CONTEXT_H
-#define NNC_TOOLS_CONTEXT_H
+#ifndef NNC_DRIVER_CONTEXT_H
+#define NNC_DRIVER_CONTEXT_H
 
 #include "mlir/IR/MLIRContext.h"
 
 #include <memory>
 
-namespace nnc::cli {
+namespace nnc::driver {
 
 /// A context with every dialect nnc uses registered and loaded, and
 /// multithreading off: the CLI compiles one small graph at a time.
 std::unique_ptr<mlir::MLIRContext> createContext();
 
-} // namespace nnc::cli
+} // namespace nnc::driver
 
-#endif // NNC_TOOLS_CONTEXT_H
+#endif // NNC_DRIVER_CONTEXT_H

@@ -6,11 +6,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_ARTIFACTBUILDER_H
-#define NNC_TOOLS_ARTIFACTBUILDER_H
+#ifndef NNC_DRIVER_ARTIFACTBUILDER_H
+#define NNC_DRIVER_ARTIFACTBUILDER_H
 
-#include "tools/nnc/ModelSession.h"
-#include "tools/nnc/TrainNames.h"
+#include "driver/ModelSession.h"
+#include "train/ParameterStore.h"
+#include "train/TrainOptions.h"
 
 #include "runtime/Artifact.h"
 
@@ -20,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-namespace nnc::cli {
+namespace nnc::driver {
 
 /// What an artifact is built from, besides the session and the parameters.
 struct ArtifactRecipe {
@@ -30,7 +31,7 @@ struct ArtifactRecipe {
   int64_t batch = 0;
   uint64_t seed = 0;
   /// The session's graph optimisations, recorded as flags.
-  OptimizationOptions optimizations;
+  train::OptimizationOptions optimizations;
   /// Recorded as the "params" flag.
   std::string paramsDir;
   /// Set: also compile this training step (its batch is overridden by
@@ -50,11 +51,10 @@ struct ArtifactRecipe {
 
 /// Compiles the graphs of docs/artifact.md ("forward", "predict",
 /// "forward@1", with a training step "train_step") and fills an artifact
-/// with them and with `params`. Prints a one-line error and returns nullopt
-/// on failure.
-std::optional<rt::Artifact> buildArtifact(ModelSession &session,
-                                          const ArtifactRecipe &recipe,
-                                          const ParameterStore &params);
+/// with them and with `params`.
+rt::Expected<rt::Artifact> buildArtifact(ModelSession &session,
+                                         const ArtifactRecipe &recipe,
+                                         const train::ParameterStore &params);
 
 /// The graph_hash of an artifact compiled from model source `source` with
 /// `flags` (its compile_flags): rt::artifactDigest of the source and every
@@ -63,6 +63,6 @@ std::string
 graphHash(const std::string &source,
           const std::vector<std::pair<std::string, std::string>> &flags);
 
-} // namespace nnc::cli
+} // namespace nnc::driver
 
-#endif // NNC_TOOLS_ARTIFACTBUILDER_H
+#endif // NNC_DRIVER_ARTIFACTBUILDER_H

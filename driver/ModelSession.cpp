@@ -1,16 +1,15 @@
 //===- ModelSession.cpp - A model opened for compiling and running --------===//
 
-#include "tools/nnc/ModelSession.h"
+#include "driver/ModelSession.h"
 
 #include "passes/Passes.h"
 
-#include "tools/nnc/Context.h"
-#include "tools/nnc/SourceDiagnosticHandler.h"
+#include "driver/Context.h"
+#include "driver/SourceDiagnosticHandler.h"
 
 #include "frontend/MLIRGen.h"
 #include "frontend/Sema.h"
 #include "ir/NNOps.h"
-#include "runtime/Npy.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
@@ -20,7 +19,7 @@
 
 using namespace mlir;
 
-namespace nnc::cli {
+namespace nnc::driver {
 namespace {
 
 /// Drops the loss result and the ops only it used, so that a model can run
@@ -60,8 +59,8 @@ StringRef resultString(func::FuncOp func, unsigned index, const char *attr) {
 
 /// Marks parameters matching `patterns` frozen; a pattern that matches no
 /// parameter is an error, as in the DSL's `freeze`.
-bool freezeParameters(func::FuncOp forward,
-                      const std::vector<std::string> &patterns) {
+rt::Error freezeParameters(func::FuncOp forward,
+                           const std::vector<std::string> &patterns) {
   for (const std::string &pattern : patterns) {
     bool matched = false;
     for (unsigned i = 0; i < forward.getNumArguments(); ++i) {
@@ -73,18 +72,17 @@ bool freezeParameters(func::FuncOp forward,
                          UnitAttr::get(forward.getContext()));
       matched = true;
     }
-    if (!matched) {
-      llvm::errs() << "error: --freeze pattern '" << pattern
-                   << "' matches no parameter\n";
-      return false;
-    }
+    if (!matched)
+      return rt::Error::failure("--freeze pattern '" + pattern +
+                                "' matches no parameter");
   }
-  return true;
+  return rt::Error::success();
 }
 
 /// The compile pipeline's options for `request` (passes/Pipelines.h).
-CompilePipelineOptions pipelineFor(const GraphRequest &request,
-                                   const OptimizationOptions &optimizations) {
+CompilePipelineOptions
+pipelineFor(const GraphRequest &request,
+            const train::OptimizationOptions &optimizations) {
   CompilePipelineOptions options = compilePipelineOptions(optimizations);
   bool split = request.kind == GraphKind::TrainingGradients ||
                request.kind == GraphKind::TrainingUpdate;
@@ -123,7 +121,7 @@ const char *functionName(GraphKind kind) {
 
 /// Reads the accuracy metric off the loss op of `forward`, if its kind and
 /// operands allow one.
-std::optional<AccuracySpec> findAccuracySpec(func::FuncOp forward) {
+std::optional<train::AccuracySpec> findAccuracySpec(func::FuncOp forward) {
   auto ret = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
   unsigned numResults = forward.getNumResults();
   if (numResults == 0 ||
@@ -132,13 +130,13 @@ std::optional<AccuracySpec> findAccuracySpec(func::FuncOp forward) {
   Operation *loss = ret.getOperand(numResults - 1).getDefiningOp();
   if (!loss || loss->getNumOperands() < 2)
     return std::nullopt;
-  AccuracySpec spec;
+  train::AccuracySpec spec;
   StringRef name = loss->getName().getStringRef();
   if (name == "nn.softmax_cross_entropy") {
-    spec.kind = AccuracySpec::Kind::Argmax;
+    spec.kind = train::AccuracySpec::Kind::Argmax;
     spec.ignoreIndex = cast<nn::SoftmaxCrossEntropyOp>(loss).getIgnoreIndex();
   } else if (name == "nn.binary_cross_entropy")
-    spec.kind = AccuracySpec::Kind::Threshold;
+    spec.kind = train::AccuracySpec::Kind::Threshold;
   else
     return std::nullopt;
   auto labels = dyn_cast<BlockArgument>(loss->getOperand(1));
@@ -158,28 +156,8 @@ std::optional<AccuracySpec> findAccuracySpec(func::FuncOp forward) {
 
 } // namespace
 
-ExitCode readNamedTensors(const std::vector<std::string> &arguments,
-                          const char *flag,
-                          std::map<std::string, rt::Tensor> &tensors) {
-  for (const std::string &argument : arguments) {
-    auto [name, path] = llvm::StringRef(argument).split('=');
-    if (name.empty() || path.empty()) {
-      llvm::errs() << "error: " << flag << " expects NAME=FILE, got '"
-                   << argument << "'\n";
-      return UsageError;
-    }
-    rt::Expected<rt::Tensor> tensor = rt::readNpy(path.str());
-    if (!tensor.ok()) {
-      llvm::errs() << "error: " << tensor.message() << "\n";
-      return UserError;
-    }
-    tensors.insert_or_assign(name.str(), std::move(*tensor));
-  }
-  return Success;
-}
-
 CompilePipelineOptions
-compilePipelineOptions(const OptimizationOptions &optimizations) {
+compilePipelineOptions(const train::OptimizationOptions &optimizations) {
   CompilePipelineOptions options;
   options.canonicalize = optimizations.canonicalize;
   options.cse = optimizations.cse;
@@ -188,9 +166,9 @@ compilePipelineOptions(const OptimizationOptions &optimizations) {
   return options;
 }
 
-CompiledGraph::Lookup
+train::CompiledGraph::Lookup
 feedsAndParams(const std::map<std::string, rt::Tensor> &feeds,
-               const ParameterStore &params) {
+               const train::ParameterStore &params) {
   return [&feeds, &params](const std::string &role,
                            const std::string &name) -> const rt::Tensor * {
     if (role != "input")
@@ -200,15 +178,14 @@ feedsAndParams(const std::map<std::string, rt::Tensor> &feeds,
   };
 }
 
-std::unique_ptr<ModelSession> openWithLoss(const SessionOptions &options,
-                                           const std::string &modelPath,
-                                           const char *purpose) {
-  std::unique_ptr<ModelSession> session =
-      ModelSession::open(options, modelPath);
-  if (session && !session->program().hasLoss) {
-    llvm::errs() << "error: the model has no loss to " << purpose << "\n";
-    return nullptr;
-  }
+rt::Expected<std::unique_ptr<ModelSession>>
+openWithLoss(const train::SessionOptions &options, const std::string &modelPath,
+             const char *purpose, WarningHandler onWarning) {
+  rt::Expected<std::unique_ptr<ModelSession>> session =
+      ModelSession::open(options, modelPath, std::move(onWarning));
+  if (session.ok() && !(*session)->program().hasLoss)
+    return rt::Error::failure(std::string("the model has no loss to ") +
+                              purpose);
   return session;
 }
 
@@ -216,22 +193,27 @@ std::unique_ptr<ModelSession> openWithLoss(const SessionOptions &options,
 // ModelSession
 //===----------------------------------------------------------------------===//
 
-std::unique_ptr<ModelSession> ModelSession::open(const SessionOptions &options,
-                                                 const std::string &modelPath) {
+rt::Expected<std::unique_ptr<ModelSession>>
+ModelSession::open(const train::SessionOptions &options,
+                   const std::string &modelPath, WarningHandler onWarning) {
   // The pipelines are built from pass names.
   registerPasses();
   registerPipelines();
   std::unique_ptr<ModelSession> session(new ModelSession());
   session->options = options;
-  session->runtime = std::make_shared<rt::Session>(runtimeOptions(options));
-  std::optional<LoadedModel> loaded = loadModel(modelPath);
-  if (!loaded)
-    return nullptr;
+  session->onWarning = std::move(onWarning);
+  session->runtime =
+      std::make_shared<rt::Session>(train::runtimeOptions(options));
+  rt::Expected<LoadedModel> loaded = loadModel(modelPath);
+  if (!loaded.ok())
+    return loaded.takeError();
   session->model = std::move(*loaded);
   session->context = createContext();
-  session->module = lowerModel(*session->context, session->model);
-  if (!session->module)
-    return nullptr;
+  rt::Expected<OwningOpRef<ModuleOp>> module =
+      lowerModel(*session->context, session->model);
+  if (!module.ok())
+    return module.takeError();
+  session->module = std::move(*module);
 
   session->accuracySpec = findAccuracySpec(
       cast<func::FuncOp>(session->module->lookupSymbol("forward")));
@@ -239,13 +221,9 @@ std::unique_ptr<ModelSession> ModelSession::open(const SessionOptions &options,
 
   rt::Expected<rt::PluginSet> plugins =
       rt::discoverPlugins(rt::defaultPluginDirs(), options.plugins);
-  if (!plugins.ok()) {
-    llvm::errs() << "error: " << plugins.message() << "\n";
-    return nullptr;
-  }
+  if (!plugins.ok())
+    return plugins.takeError();
   session->plugins = std::move(*plugins);
-  for (const std::string &warning : session->plugins.warnings)
-    llvm::errs() << "warning: " << warning << "\n";
   session->plugin = options.backend.empty()
                         ? session->plugins.preferred()
                         : session->plugins.find(options.backend);
@@ -254,16 +232,12 @@ std::unique_ptr<ModelSession> ModelSession::open(const SessionOptions &options,
     for (const rt::LoadedPlugin &p : session->plugins.plugins)
       names.push_back(p.name());
     if (options.backend.empty())
-      llvm::errs() << "error: no backend plugin found\n";
-    else
-      llvm::errs() << "error: no backend named '" << options.backend
-                   << "' (available: " << llvm::join(names, ", ") << ")\n";
-    return nullptr;
+      return rt::Error::failure("no backend plugin found");
+    return rt::Error::failure("no backend named '" + options.backend +
+                              "' (available: " + llvm::join(names, ", ") + ")");
   }
   // The name the session reports from now on is the backend that runs.
   session->options.backend = session->plugin->name();
-  // On stderr, so that stdout stays what the command produces.
-  llvm::errs() << "backend: " << session->plugin->name() << "\n";
   return session;
 }
 
@@ -296,17 +270,12 @@ batchSizeOf(const frontend::Program &program,
   return batch;
 }
 
-std::optional<int64_t> ModelSession::batchSizeOf(
+rt::Expected<int64_t> ModelSession::batchSizeOf(
     const std::map<std::string, rt::Tensor> &feeds) const {
   std::map<std::string, rt::Shape> shapes;
   for (const auto &[name, tensor] : feeds)
     shapes[name] = tensor.shape();
-  rt::Expected<int64_t> batch = cli::batchSizeOf(model.program, shapes);
-  if (!batch.ok()) {
-    llvm::errs() << "error: " << batch.message() << "\n";
-    return std::nullopt;
-  }
-  return *batch;
+  return driver::batchSizeOf(model.program, shapes);
 }
 
 std::vector<std::string> ModelSession::inputNames() const {
@@ -331,35 +300,38 @@ std::vector<std::string> ModelSession::findLossOnlyInputs(ModuleOp module) {
   return names;
 }
 
-std::unique_ptr<CompiledGraph>
+rt::Expected<std::unique_ptr<train::CompiledGraph>>
 ModelSession::compile(const GraphRequest &request) {
-  SourceDiagnosticHandler diagnostics(*context, *model.diagnostics);
+  SourceDiagnosticHandler diagnostics(*context, *model.diagnostics, onWarning);
   OwningOpRef<ModuleOp> copy = module->clone();
   auto forward = cast<func::FuncOp>(copy->lookupSymbol("forward"));
-  if (!freezeParameters(forward, request.freeze))
-    return nullptr;
+  if (rt::Error error = freezeParameters(forward, request.freeze); !error.ok())
+    return error;
   if (request.withoutLoss)
     dropLoss(forward);
 
   PassManager pm(context.get());
-  if (failed(buildCompilePipeline(
-          pm, pipelineFor(request, options.optimizations), llvm::errs())))
-    return nullptr;
+  std::string pipelineError;
+  llvm::raw_string_ostream pipelineErrorStream(pipelineError);
+  if (failed(buildCompilePipeline(pm,
+                                  pipelineFor(request, options.optimizations),
+                                  pipelineErrorStream)))
+    return rt::Error::failure("cannot build the compile pipeline: " +
+                              pipelineError);
   if (failed(pm.run(*copy)))
-    return nullptr;
+    return diagnostics.failure("the compile pipeline failed");
   auto func = copy->lookupSymbol<func::FuncOp>(functionName(request.kind));
-  if (!func) {
-    llvm::errs() << "error: the pipeline made no @"
-                 << functionName(request.kind) << "\n";
-    return nullptr;
-  }
+  if (!func)
+    return rt::Error::failure(std::string("the pipeline made no @") +
+                              functionName(request.kind));
 
   PlanOptions planOptions;
   planOptions.inPlace = options.optimizations.inPlace;
   FailureOr<rt::Function> compiled = driver::compileFunction(
       func, *plugin, runtime, planOptions, request.targetCpus);
   if (failed(compiled))
-    return nullptr;
+    return diagnostics.failure("the backend failed to compile @" +
+                               std::string(functionName(request.kind)));
   // Inputs bound but never read (the labels of a graph without its loss)
   // are fed zeros, so that callers need not have them.
   std::vector<std::string> unread;
@@ -368,7 +340,7 @@ ModelSession::compile(const GraphRequest &request) {
         argString(func, arg.getArgNumber(), frontend::attrs::kRole) == "input")
       unread.push_back(
           argString(func, arg.getArgNumber(), frontend::attrs::kName).str());
-  return CompiledGraph::create(std::move(*compiled), unread);
+  return train::CompiledGraph::create(std::move(*compiled), unread);
 }
 
-} // namespace nnc::cli
+} // namespace nnc::driver

@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_DRIVER_FUNCTIONCOMPILER_H
-#define NNC_TOOLS_DRIVER_FUNCTIONCOMPILER_H
+#ifndef NNC_DRIVER_DRIVER_FUNCTIONCOMPILER_H
+#define NNC_DRIVER_DRIVER_FUNCTIONCOMPILER_H
 
 #include "passes/ExecutionPlanner.h"
 #include "runtime/Function.h"
@@ -34,4 +34,4 @@ compileFunction(mlir::func::FuncOp func, const rt::LoadedPlugin &plugin,
 
 } // namespace nnc::driver
 
-#endif // NNC_TOOLS_DRIVER_FUNCTIONCOMPILER_H
+#endif // NNC_DRIVER_DRIVER_FUNCTIONCOMPILER_H

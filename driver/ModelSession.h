@@ -1,4 +1,5 @@
-//===- ModelSession.h - A model opened for compiling and running -*- C++ -*-===//
+//===- ModelSession.h - A model opened for compiling and running -*- C++
+//-*-===//
 //
 // The pipeline every executing subcommand shares. A session checks and
 // lowers a model once; each compile() then takes a copy of the module,
@@ -8,15 +9,22 @@
 // executor. Training compiles the step twice (full and last partial batch)
 // and the forward function for evaluation, all from one session.
 //
+// The session prints nothing: failures are values, with a model's errors
+// rendered against its source, and warnings go to the handler the caller
+// installs.
+//
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_MODELSESSION_H
-#define NNC_TOOLS_MODELSESSION_H
+#ifndef NNC_DRIVER_MODELSESSION_H
+#define NNC_DRIVER_MODELSESSION_H
 
-#include "tools/driver/FunctionCompiler.h"
-#include "tools/nnc/Commands.h"
-#include "tools/nnc/ModelLoader.h"
-#include "tools/nnc/TrainNames.h"
+#include "driver/FunctionCompiler.h"
+#include "driver/ModelLoader.h"
+#include "driver/SourceDiagnosticHandler.h"
+#include "train/Accuracy.h"
+#include "train/CompiledGraph.h"
+#include "train/ParameterStore.h"
+#include "train/TrainOptions.h"
 
 #include "passes/Pipelines.h"
 #include "runtime/PluginHost.h"
@@ -31,7 +39,7 @@
 #include <string>
 #include <vector>
 
-namespace nnc::cli {
+namespace nnc::driver {
 
 /// Which function of the model to compile.
 enum class GraphKind {
@@ -70,10 +78,11 @@ struct GraphRequest {
 
 class ModelSession {
 public:
-  /// Checks and lowers `modelPath`, and finds the backend plugin. Prints
-  /// diagnostics and returns null on failure.
-  static std::unique_ptr<ModelSession> open(const SessionOptions &options,
-                                            const std::string &modelPath);
+  /// Checks and lowers `modelPath`, and finds the backend plugin.
+  /// `onWarning` receives the warnings of this and every later compile.
+  static rt::Expected<std::unique_ptr<ModelSession>>
+  open(const train::SessionOptions &options, const std::string &modelPath,
+       WarningHandler onWarning = {});
 
   const frontend::Program &program() const { return model.program; }
   const std::string &backendName() const { return options.backend; }
@@ -83,14 +92,20 @@ public:
   /// The threads its graphs run on (--threads, else every core).
   unsigned threads() const { return runtime->threads(); }
 
-  /// Compiles the requested graph. Prints diagnostics (located at the DSL
-  /// source for errors in the IR) and returns null on failure.
-  std::unique_ptr<CompiledGraph> compile(const GraphRequest &request);
+  /// What plugin discovery skipped, and why (e.g. a wrong ABI version).
+  const std::vector<std::string> &pluginWarnings() const {
+    return plugins.warnings;
+  }
+
+  /// Compiles the requested graph; errors in the IR are rendered at the
+  /// DSL source.
+  rt::Expected<std::unique_ptr<train::CompiledGraph>>
+  compile(const GraphRequest &request);
 
   /// The batch size `feeds` imply (the leading extent every fed input with
-  /// the batch symbol shares), 0 when the model has none; prints an error
-  /// and returns nullopt when inputs disagree.
-  std::optional<int64_t>
+  /// the batch symbol shares), 0 when the model has none; an error when
+  /// inputs disagree.
+  rt::Expected<int64_t>
   batchSizeOf(const std::map<std::string, rt::Tensor> &feeds) const;
 
   /// Names of the model's inputs, in declaration order.
@@ -102,7 +117,9 @@ public:
   }
 
   /// How to score the model's predictions, when its loss tells.
-  const std::optional<AccuracySpec> &accuracy() const { return accuracySpec; }
+  const std::optional<train::AccuracySpec> &accuracy() const {
+    return accuracySpec;
+  }
 
 private:
   ModelSession() = default;
@@ -111,14 +128,15 @@ private:
   /// (found once: it takes a copy of the module).
   static std::vector<std::string> findLossOnlyInputs(mlir::ModuleOp module);
 
-  SessionOptions options;
+  train::SessionOptions options;
+  WarningHandler onWarning;
   std::shared_ptr<rt::Session> runtime;
   LoadedModel model;
   std::unique_ptr<mlir::MLIRContext> context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
   rt::PluginSet plugins;
   const rt::LoadedPlugin *plugin = nullptr;
-  std::optional<AccuracySpec> accuracySpec;
+  std::optional<train::AccuracySpec> accuracySpec;
   std::vector<std::string> lossOnlyInputNames;
 };
 
@@ -132,26 +150,20 @@ batchSizeOf(const frontend::Program &program,
 /// The compile pipeline's options (passes/Pipelines.h) with the graph
 /// optimisations `optimizations` switches on.
 CompilePipelineOptions
-compilePipelineOptions(const OptimizationOptions &optimizations);
+compilePipelineOptions(const train::OptimizationOptions &optimizations);
 
 /// A lookup that serves inputs from `feeds` and every other role
 /// (parameters, buffers) from `params`.
-CompiledGraph::Lookup
+train::CompiledGraph::Lookup
 feedsAndParams(const std::map<std::string, rt::Tensor> &feeds,
-               const ParameterStore &params);
+               const train::ParameterStore &params);
 
-/// Opens a model that must have a loss: the commands that differentiate,
-/// train or evaluate. `purpose` completes "the model has no loss to ...".
-std::unique_ptr<ModelSession> openWithLoss(const SessionOptions &options,
-                                           const std::string &modelPath,
-                                           const char *purpose);
+/// Opens a model that must have a loss: to differentiate, train or
+/// evaluate it. `purpose` completes "the model has no loss to ...".
+rt::Expected<std::unique_ptr<ModelSession>>
+openWithLoss(const train::SessionOptions &options, const std::string &modelPath,
+             const char *purpose, WarningHandler onWarning = {});
 
-/// Reads `NAME=FILE.npy` arguments of `flag` into `tensors`. A malformed
-/// argument is a usage error; an unreadable file a user error.
-ExitCode readNamedTensors(const std::vector<std::string> &arguments,
-                          const char *flag,
-                          std::map<std::string, rt::Tensor> &tensors);
+} // namespace nnc::driver
 
-} // namespace nnc::cli
-
-#endif // NNC_TOOLS_MODELSESSION_H
+#endif // NNC_DRIVER_MODELSESSION_H

@@ -7,18 +7,18 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_MODELGRAPH_H
-#define NNC_TOOLS_MODELGRAPH_H
+#ifndef NNC_DRIVER_MODELGRAPH_H
+#define NNC_DRIVER_MODELGRAPH_H
 
 #include <string>
 
-namespace nnc::cli {
+namespace nnc::driver {
 
 /// The graph of the optimized forward pass of the model at `modelPath`,
 /// with each fusion group as a cluster, in Graphviz's dot language; empty
 /// (with nothing printed) when the model cannot be lowered.
 std::string modelGraphDot(const std::string &modelPath);
 
-} // namespace nnc::cli
+} // namespace nnc::driver
 
-#endif // NNC_TOOLS_MODELGRAPH_H
+#endif // NNC_DRIVER_MODELGRAPH_H

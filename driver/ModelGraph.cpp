@@ -1,10 +1,10 @@
 //===- ModelGraph.cpp - A model's fused graph for the report --------------===//
 
-#include "tools/nnc/ModelGraph.h"
+#include "driver/ModelGraph.h"
 
-#include "tools/nnc/Context.h"
-#include "tools/nnc/ModelLoader.h"
-#include "tools/nnc/ModelSession.h"
+#include "driver/Context.h"
+#include "driver/ModelLoader.h"
+#include "driver/ModelSession.h"
 
 #include "passes/Pipelines.h"
 
@@ -13,18 +13,19 @@
 #include "mlir/Transforms/ViewOpGraph.h"
 #include "llvm/Support/raw_ostream.h"
 
-namespace nnc::cli {
+namespace nnc::driver {
 
 std::string modelGraphDot(const std::string &modelPath) {
-  std::optional<LoadedModel> model = loadModel(modelPath);
-  if (!model)
+  rt::Expected<LoadedModel> model = loadModel(modelPath);
+  if (!model.ok())
     return "";
   std::unique_ptr<mlir::MLIRContext> context = createContext();
-  mlir::OwningOpRef<mlir::ModuleOp> module = lowerModel(*context, *model);
-  if (!module)
+  rt::Expected<mlir::OwningOpRef<mlir::ModuleOp>> module =
+      lowerModel(*context, *model);
+  if (!module.ok())
     return "";
   CompilePipelineOptions pipeline =
-      compilePipelineOptions(OptimizationOptions());
+      compilePipelineOptions(train::OptimizationOptions());
   pipeline.goal = PipelineGoal::Forward;
   std::string dot;
   llvm::raw_string_ostream os(dot);
@@ -35,9 +36,9 @@ std::string modelGraphDot(const std::string &modelPath) {
   // Diagnostics were reported when the model compiled for training.
   mlir::ScopedDiagnosticHandler quiet(
       context.get(), [](mlir::Diagnostic &) { return mlir::success(); });
-  if (mlir::failed(pm.run(*module)))
+  if (mlir::failed(pm.run(**module)))
     return "";
   return dot;
 }
 
-} // namespace nnc::cli
+} // namespace nnc::driver

@@ -5,17 +5,17 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_SESSIONGRAPHSOURCE_H
-#define NNC_TOOLS_SESSIONGRAPHSOURCE_H
+#ifndef NNC_DRIVER_SESSIONGRAPHSOURCE_H
+#define NNC_DRIVER_SESSIONGRAPHSOURCE_H
 
-#include "tools/nnc/ModelSession.h"
-#include "tools/nnc/TrainNames.h"
+#include "driver/ModelSession.h"
+#include "train/GraphSource.h"
 
 #include <cstdint>
 #include <map>
 #include <memory>
 
-namespace nnc::cli {
+namespace nnc::driver {
 
 /// Graphs compiled from the model of a ModelSession.
 class SessionGraphSource : public train::SplitStepSource {
@@ -25,28 +25,29 @@ public:
   SessionGraphSource(ModelSession &session, GraphRequest stepRequest)
       : session(session), stepRequest(std::move(stepRequest)) {}
 
-  CompiledGraph *trainingStep(int64_t size) override;
+  train::CompiledGraph *trainingStep(int64_t size) override;
   /// The split step of data-parallel training: the gradients of a batch
   /// of `size`, and the update (any size), each made on first use.
-  CompiledGraph *trainingGradients(int64_t size) override;
-  CompiledGraph *trainingUpdate() override;
+  train::CompiledGraph *trainingGradients(int64_t size) override;
+  train::CompiledGraph *trainingUpdate() override;
   bool hasForward(int64_t) const override { return true; }
-  CompiledGraph *forward(int64_t size) override;
-  const std::optional<AccuracySpec> &accuracy() const override {
+  train::CompiledGraph *forward(int64_t size) override;
+  const std::optional<train::AccuracySpec> &accuracy() const override {
     return session.accuracy();
   }
   unsigned threads() const override { return session.threads(); }
   std::string backendName() const override { return session.backend().name(); }
 
 private:
-  using Cache = std::map<int64_t, std::unique_ptr<CompiledGraph>>;
-  CompiledGraph *compileOnce(Cache &cache, GraphRequest request, int64_t size);
+  using Cache = std::map<int64_t, std::unique_ptr<train::CompiledGraph>>;
+  train::CompiledGraph *compileOnce(Cache &cache, GraphRequest request,
+                                    int64_t size);
 
   ModelSession &session;
   GraphRequest stepRequest;
   Cache steps, forwards, gradients, updates;
 };
 
-} // namespace nnc::cli
+} // namespace nnc::driver
 
-#endif // NNC_TOOLS_SESSIONGRAPHSOURCE_H
+#endif // NNC_DRIVER_SESSIONGRAPHSOURCE_H

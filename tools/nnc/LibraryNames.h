@@ -1,16 +1,20 @@
-//===- TrainNames.h - The training library's names in nnc::cli --*- C++ -*-===//
+//===- LibraryNames.h - The libraries' names in nnc::cli --------*- C++ -*-===//
 //
-// The commands are written against the training library (train/), the
-// MLIR-free layer that runs, evaluates and checkpoints compiled graphs.
-// These declarations let them name its types and functions unqualified, as
-// mlir/Support/LLVM.h does for LLVM's in MLIR; a name not listed here is
-// written train::X.
+// The commands are written against two libraries: the compiler (driver/),
+// which checks, lowers and compiles models, and the training library
+// (train/), the MLIR-free layer that runs, evaluates and checkpoints
+// compiled graphs. These declarations let them name their types and
+// functions unqualified, as mlir/Support/LLVM.h does for LLVM's in MLIR; a
+// name not listed here is written driver::X or train::X.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_TRAINNAMES_H
-#define NNC_TOOLS_TRAINNAMES_H
+#ifndef NNC_TOOLS_LIBRARYNAMES_H
+#define NNC_TOOLS_LIBRARYNAMES_H
 
+#include "driver/ArtifactBuilder.h"
+#include "driver/ModelSession.h"
+#include "driver/SessionGraphSource.h"
 #include "train/Accuracy.h"
 #include "train/ArtifactGraphSource.h"
 #include "train/CompiledGraph.h"
@@ -29,6 +33,15 @@
 
 namespace nnc::cli {
 
+using driver::ArtifactRecipe;
+using driver::batchSizeOf;
+using driver::buildArtifact;
+using driver::feedsAndParams;
+using driver::GraphKind;
+using driver::GraphRequest;
+using driver::ModelSession;
+using driver::openWithLoss;
+using driver::SessionGraphSource;
 using train::AccuracySpec;
 using train::ArtifactGraphSource;
 using train::backendSummaries;
@@ -56,6 +69,7 @@ using train::ParameterStore;
 using train::ProfileRequest;
 using train::renderDot;
 using train::renderTrainingReport;
+using train::reportError;
 using train::ReportHeader;
 using train::reportProfile;
 using train::reportUserError;
@@ -82,4 +96,4 @@ using train::zeroOptimizerState;
 
 } // namespace nnc::cli
 
-#endif // NNC_TOOLS_TRAINNAMES_H
+#endif // NNC_TOOLS_LIBRARYNAMES_H

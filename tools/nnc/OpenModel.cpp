@@ -1,0 +1,43 @@
+//===- OpenModel.cpp - A model session, its failures reported -------------===//
+
+#include "tools/nnc/OpenModel.h"
+
+#include "train/ExitCode.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+namespace nnc::cli {
+
+std::unique_ptr<driver::ModelSession>
+openModel(const train::SessionOptions &options, const std::string &modelPath,
+          const char *lossPurpose) {
+  auto printWarning = [](const std::string &rendered) {
+    llvm::errs() << rendered;
+  };
+  rt::Expected<std::unique_ptr<driver::ModelSession>> session =
+      lossPurpose
+          ? driver::openWithLoss(options, modelPath, lossPurpose, printWarning)
+          : driver::ModelSession::open(options, modelPath, printWarning);
+  if (!session.ok()) {
+    train::reportError(session.takeError());
+    return nullptr;
+  }
+  for (const std::string &warning : (*session)->pluginWarnings())
+    llvm::errs() << "warning: " << warning << "\n";
+  llvm::errs() << "backend: " << (*session)->backendName() << "\n";
+  return std::move(*session);
+}
+
+std::unique_ptr<train::CompiledGraph>
+compileGraph(driver::ModelSession &session,
+             const driver::GraphRequest &request) {
+  rt::Expected<std::unique_ptr<train::CompiledGraph>> graph =
+      session.compile(request);
+  if (!graph.ok()) {
+    train::reportError(graph.takeError());
+    return nullptr;
+  }
+  return std::move(*graph);
+}
+
+} // namespace nnc::cli

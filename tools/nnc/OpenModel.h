@@ -1,0 +1,34 @@
+//===- OpenModel.h - A model session, its failures reported -----*- C++ -*-===//
+//
+// The compiler library (driver/) returns its failures and hands warnings to
+// a handler. The commands show both on stderr, and say which backend runs,
+// so that stdout stays what the command produces.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TOOLS_OPENMODEL_H
+#define NNC_TOOLS_OPENMODEL_H
+
+#include "driver/ModelSession.h"
+
+#include <memory>
+#include <string>
+
+namespace nnc::cli {
+
+/// Opens `modelPath` in a session; with `lossPurpose`, a model without a
+/// loss is an error ("the model has no loss to PURPOSE"). Prints what
+/// failed and returns null on failure.
+std::unique_ptr<driver::ModelSession>
+openModel(const train::SessionOptions &options, const std::string &modelPath,
+          const char *lossPurpose = nullptr);
+
+/// Compiles `request` in `session`; prints what failed and returns null on
+/// failure.
+std::unique_ptr<train::CompiledGraph>
+compileGraph(driver::ModelSession &session,
+             const driver::GraphRequest &request);
+
+} // namespace nnc::cli
+
+#endif // NNC_TOOLS_OPENMODEL_H
