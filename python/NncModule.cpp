@@ -16,8 +16,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "driver/ModelSession.h"
+#include "driver/Trainer.h"
 #include "tools/nnc/Commands.h"
-#include "tools/nnc/Trainer.h"
 #include "train/ArtifactGraphSource.h"
 #include "train/CompiledGraph.h"
 #include "train/ParameterStore.h"
@@ -522,7 +522,7 @@ py::list trainModel(const std::string &path, const py::dict &data,
   TempDir scratchDir;
   const std::string &scratch = scratchDir.path;
 
-  cli::TrainOptions options;
+  train::TrainOptions options;
   options.session.backend = backend.value_or("");
   options.session.threads = threads.value_or(0);
   options.modelPath = path;
@@ -546,7 +546,7 @@ py::list trainModel(const std::string &path, const py::dict &data,
 
   py::list history;
   std::optional<py::error_already_set> callbackError;
-  options.onEpochEnd = [&](const cli::EpochReport &report) {
+  options.onEpochEnd = [&](const train::EpochReport &report) {
     py::gil_scoped_acquire acquire;
     py::dict entry;
     entry["epoch"] = report.epoch;
@@ -566,14 +566,14 @@ py::list trainModel(const std::string &path, const py::dict &data,
       }
     }
   };
-  cli::ExitCode code;
+  train::ExitCode code;
   {
     py::gil_scoped_release release;
-    code = cli::runTrain(options);
+    code = driver::runTrain(options);
   }
   if (callbackError)
     throw *callbackError;
-  if (code != cli::Success)
+  if (code != train::Success)
     raise("training failed (the reason is printed above)");
 
   // The trained parameters, as the run saved them.

@@ -73,6 +73,16 @@ struct DistributedOptions {
   double commTimeoutSeconds = 300;
 };
 
+/// `nnc eval`: mean loss and accuracy over a dataset.
+struct EvalOptions {
+  SessionOptions session;
+  std::string modelPath;
+  std::vector<std::string> data;
+  bool csvHeader = false;
+  std::string paramsDir;
+  int64_t batch = 256;
+};
+
 struct TrainOptions {
   SessionOptions session;
   std::string modelPath;

@@ -10,10 +10,10 @@
 
 #include "driver/ArtifactBuilder.h"
 #include "driver/ModelSession.h"
+#include "driver/OpenModel.h"
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/LibraryNames.h"
 #include "tools/nnc/NamedTensors.h"
-#include "tools/nnc/OpenModel.h"
 #include "train/DataArguments.h"
 #include "train/ProfileReport.h"
 

@@ -16,9 +16,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "driver/ModelSession.h"
+#include "driver/OpenModel.h"
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/LibraryNames.h"
-#include "tools/nnc/OpenModel.h"
 #include "train/ProfileReport.h"
 
 #include "frontend/Sema.h"

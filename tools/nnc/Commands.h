@@ -131,15 +131,6 @@ struct GradcheckOptions {
 /// finite differences, both in f64, per parameter; exit 1 beyond tolerance.
 ExitCode runGradcheck(const GradcheckOptions &options);
 
-struct EvalOptions {
-  SessionOptions session;
-  std::string modelPath;
-  std::vector<std::string> data;
-  bool csvHeader = false;
-  std::string paramsDir;
-  int64_t batch = 256;
-};
-
 struct BenchOptions {
   SessionOptions session;
   std::string modelPath;

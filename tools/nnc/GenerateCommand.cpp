@@ -10,9 +10,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "driver/ModelSession.h"
+#include "driver/OpenModel.h"
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/LibraryNames.h"
-#include "tools/nnc/OpenModel.h"
 
 #include "runtime/TokenSampler.h"
 

@@ -6,10 +6,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "driver/ModelSession.h"
+#include "driver/OpenModel.h"
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/LibraryNames.h"
 #include "tools/nnc/NamedTensors.h"
-#include "tools/nnc/OpenModel.h"
 
 #include "llvm/Support/raw_ostream.h"
 

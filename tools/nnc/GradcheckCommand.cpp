@@ -13,10 +13,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "driver/ModelSession.h"
+#include "driver/OpenModel.h"
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/LibraryNames.h"
 #include "tools/nnc/NamedTensors.h"
-#include "tools/nnc/OpenModel.h"
 
 #include "frontend/Sema.h"
 #include "runtime/Initializer.h"

@@ -14,6 +14,7 @@
 
 #include "driver/ArtifactBuilder.h"
 #include "driver/ModelSession.h"
+#include "driver/OpenModel.h"
 #include "driver/SessionGraphSource.h"
 #include "train/Accuracy.h"
 #include "train/ArtifactGraphSource.h"
@@ -36,10 +37,12 @@ namespace nnc::cli {
 using driver::ArtifactRecipe;
 using driver::batchSizeOf;
 using driver::buildArtifact;
+using driver::compileGraph;
 using driver::feedsAndParams;
 using driver::GraphKind;
 using driver::GraphRequest;
 using driver::ModelSession;
+using driver::openModel;
 using driver::openWithLoss;
 using driver::SessionGraphSource;
 using train::AccuracySpec;
@@ -54,6 +57,7 @@ using train::describeMachine;
 using train::DistributedOptions;
 using train::DistributedTraining;
 using train::EpochReport;
+using train::EvalOptions;
 using train::Evaluator;
 using train::ExitCode;
 using train::findStateTensor;

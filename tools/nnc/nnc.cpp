@@ -6,9 +6,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "driver/Trainer.h"
 #include "tools/nnc/CommandLine.h"
 #include "tools/nnc/Commands.h"
-#include "tools/nnc/Trainer.h"
 
 #include "passes/Passes.h"
 #include "passes/Pipelines.h"
@@ -136,10 +136,10 @@ int main(int argc, char **argv) {
   if (gradcheck.sub)
     return runGradcheck(gradcheck.get());
   if (train.sub)
-    return runTrain(train.get());
+    return nnc::driver::runTrain(train.get());
   if (eval.sub)
     return isArtifactPath(eval.model) ? evalArtifact(eval.get())
-                                      : runEval(eval.get());
+                                      : nnc::driver::runEval(eval.get());
   if (backends.sub)
     return runBackends(backends.get());
   if (bench.sub)

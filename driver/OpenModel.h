@@ -6,15 +6,15 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_OPENMODEL_H
-#define NNC_TOOLS_OPENMODEL_H
+#ifndef NNC_DRIVER_OPENMODEL_H
+#define NNC_DRIVER_OPENMODEL_H
 
 #include "driver/ModelSession.h"
 
 #include <memory>
 #include <string>
 
-namespace nnc::cli {
+namespace nnc::driver {
 
 /// Opens `modelPath` in a session; with `lossPurpose`, a model without a
 /// loss is an error ("the model has no loss to PURPOSE"). Prints what
@@ -29,6 +29,6 @@ std::unique_ptr<train::CompiledGraph>
 compileGraph(driver::ModelSession &session,
              const driver::GraphRequest &request);
 
-} // namespace nnc::cli
+} // namespace nnc::driver
 
-#endif // NNC_TOOLS_OPENMODEL_H
+#endif // NNC_DRIVER_OPENMODEL_H

@@ -1,10 +1,11 @@
 //===- TrainingArtifact.cpp - nnc train --resume FILE.nnx -----------------===//
 
-#include "tools/nnc/TrainingArtifact.h"
+#include "driver/TrainingArtifact.h"
 
 #include "driver/ArtifactBuilder.h"
 #include "driver/ModelLoader.h"
-#include "tools/nnc/LibraryNames.h"
+#include "train/ArtifactGraphSource.h"
+#include "train/DataArguments.h"
 #include "train/TrainingRun.h"
 
 #include "runtime/FileIO.h"
@@ -12,7 +13,9 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
-namespace nnc::cli {
+namespace nnc::driver {
+
+using namespace nnc::train;
 namespace {
 
 bool fail(const std::string &message) {
@@ -235,4 +238,4 @@ ExitCode resumeFromArtifact(const TrainOptions &options) {
   return runTrainingLoop(run, options);
 }
 
-} // namespace nnc::cli
+} // namespace nnc::driver

@@ -10,21 +10,22 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_TRAINER_H
-#define NNC_TOOLS_TRAINER_H
+#ifndef NNC_DRIVER_TRAINER_H
+#define NNC_DRIVER_TRAINER_H
 
-#include "tools/nnc/Commands.h"
+#include "train/ExitCode.h"
+#include "train/TrainOptions.h"
 
-namespace nnc::cli {
+namespace nnc::driver {
 
 /// `nnc train MODEL.nn`, compiling the training step; with `--resume
 /// FILE.nnx`, resumeFromArtifact (TrainingArtifact.h), which runs the
 /// artifact's compiled step instead.
-ExitCode runTrain(const TrainOptions &options);
+train::ExitCode runTrain(const train::TrainOptions &options);
 
 /// `nnc eval MODEL.nn`: mean loss and accuracy over a dataset.
-ExitCode runEval(const EvalOptions &options);
+train::ExitCode runEval(const train::EvalOptions &options);
 
-} // namespace nnc::cli
+} // namespace nnc::driver
 
-#endif // NNC_TOOLS_TRAINER_H
+#endif // NNC_DRIVER_TRAINER_H

@@ -8,14 +8,15 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_TOOLS_TRAININGARTIFACT_H
-#define NNC_TOOLS_TRAININGARTIFACT_H
+#ifndef NNC_DRIVER_TRAININGARTIFACT_H
+#define NNC_DRIVER_TRAININGARTIFACT_H
 
-#include "tools/nnc/Commands.h"
+#include "train/ExitCode.h"
+#include "train/TrainOptions.h"
 
 #include <string>
 
-namespace nnc::cli {
+namespace nnc::driver {
 
 /// True when `--resume PATH` names a training artifact (ends in ".nnx")
 /// rather than a checkpoint folder.
@@ -29,8 +30,8 @@ bool isTrainingArtifactPath(const std::string &path);
 /// source whose text or name differs from what was compiled, a file that is
 /// not a training artifact, and data the artifact's inputs do not take are
 /// one-line errors with exit 1.
-ExitCode resumeFromArtifact(const TrainOptions &options);
+train::ExitCode resumeFromArtifact(const train::TrainOptions &options);
 
-} // namespace nnc::cli
+} // namespace nnc::driver
 
-#endif // NNC_TOOLS_TRAININGARTIFACT_H
+#endif // NNC_DRIVER_TRAININGARTIFACT_H

@@ -8,17 +8,17 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "tools/nnc/Trainer.h"
-#include "tools/nnc/OpenModel.h"
+#include "driver/Trainer.h"
+#include "driver/OpenModel.h"
 
 #include "driver/ArtifactBuilder.h"
 #include "driver/ModelGraph.h"
 #include "driver/ModelSession.h"
 #include "driver/SessionGraphSource.h"
-#include "tools/nnc/LibraryNames.h"
-#include "tools/nnc/TrainingArtifact.h"
+#include "driver/TrainingArtifact.h"
 #include "train/DataArguments.h"
 #include "train/DistributedTraining.h"
+#include "train/Evaluator.h"
 #include "train/TrainingRun.h"
 
 #include "frontend/Sema.h"
@@ -28,7 +28,9 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
-namespace nnc::cli {
+namespace nnc::driver {
+
+using namespace nnc::train;
 namespace {
 
 bool fail(const std::string &message) {
@@ -263,4 +265,4 @@ ExitCode runEval(const EvalOptions &options) {
   return Success;
 }
 
-} // namespace nnc::cli
+} // namespace nnc::driver

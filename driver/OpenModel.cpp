@@ -1,12 +1,12 @@
 //===- OpenModel.cpp - A model session, its failures reported -------------===//
 
-#include "tools/nnc/OpenModel.h"
+#include "driver/OpenModel.h"
 
 #include "train/ExitCode.h"
 
 #include "llvm/Support/raw_ostream.h"
 
-namespace nnc::cli {
+namespace nnc::driver {
 
 std::unique_ptr<driver::ModelSession>
 openModel(const train::SessionOptions &options, const std::string &modelPath,
@@ -40,4 +40,4 @@ compileGraph(driver::ModelSession &session,
   return std::move(*graph);
 }
 
-} // namespace nnc::cli
+} // namespace nnc::driver
