@@ -8,10 +8,14 @@
 #                                      (installed by their own folders)
 #   include/nnc/PluginABI.h            the plugin C ABI
 #   include/nnc/nnc.h, lib/libnnc.so   the C++ API for running artifacts
+#   include/nnc/compiler.h,            the C++ API for compiling, training
+#     lib/libnnc_compiler.so           and evaluating models (needs MLIR)
 #   lib/cmake/nnc/                     find_package(nnc): nnc::plugin_abi and
 #                                      nnc_add_plugin, for plugins built
 #                                      outside this tree; nnc::nnc, for
-#                                      programs that embed models
+#                                      programs that embed models;
+#                                      nnc::compiler, for programs that
+#                                      compile and train them
 #
 # Included last from the top-level CMakeLists.txt, once every target exists.
 
@@ -31,6 +35,9 @@ install(TARGETS NNCPluginABI EXPORT nncTargets)
 install(FILES ${PROJECT_SOURCE_DIR}/api/nnc.h
         DESTINATION ${NNC_INSTALL_INCLUDEDIR}/nnc)
 install(TARGETS nnc_api EXPORT nncTargets LIBRARY DESTINATION lib)
+install(FILES ${PROJECT_SOURCE_DIR}/api/compiler.h
+        DESTINATION ${NNC_INSTALL_INCLUDEDIR}/nnc)
+install(TARGETS nnc_compiler_api EXPORT nncTargets LIBRARY DESTINATION lib)
 install(EXPORT nncTargets NAMESPACE nnc:: DESTINATION ${NNC_INSTALL_CMAKEDIR})
 
 # The ABI version, read from the header so that it has one source of truth;

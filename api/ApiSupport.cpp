@@ -1,0 +1,55 @@
+//===- ApiSupport.cpp - Between the public API and the runtime ------------===//
+//
+// Compiled into libnnc and libnnc_compiler alike: each library hides its
+// own copy of the runtime, so each needs its own conversions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "api/ApiSupport.h"
+
+using namespace nnc;
+
+Tensor TensorAccess::wrap(rt::Tensor tensor) {
+  Tensor result;
+  result.storage->shape.assign(tensor.shape().begin(), tensor.shape().end());
+  result.storage->tensor = std::move(tensor);
+  return result;
+}
+
+rt::ConstTensorView TensorAccess::view(const TensorView &view) {
+  return rt::ConstTensorView(static_cast<const std::byte *>(view.data),
+                             toRuntime(view.dtype),
+                             rt::Shape(view.shape.begin(), view.shape.end()));
+}
+
+DType nnc::toApi(rt::DType dtype) {
+  switch (dtype) {
+  case rt::DType::F32:
+    return DType::F32;
+  case rt::DType::F64:
+    return DType::F64;
+  case rt::DType::I32:
+    return DType::I32;
+  case rt::DType::I64:
+    return DType::I64;
+  case rt::DType::U8:
+    return DType::U8;
+  }
+  return DType::F32;
+}
+
+rt::DType nnc::toRuntime(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return rt::DType::F32;
+  case DType::F64:
+    return rt::DType::F64;
+  case DType::I32:
+    return rt::DType::I32;
+  case DType::I64:
+    return rt::DType::I64;
+  case DType::U8:
+    return rt::DType::U8;
+  }
+  return rt::DType::F32;
+}

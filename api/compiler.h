@@ -1,0 +1,138 @@
+//===- compiler.h - Compiling and training models in C++ -------*- C++ -*-===//
+//
+// The C++ API of libnnc_compiler: compile a model (.nn or .onnx) in this
+// process, run it, take the gradient of its loss, read and write its
+// parameters, evaluate it over a dataset, and save it as an artifact that
+// libnnc (nnc.h) runs without the compiler.
+//
+//   #include <nnc/compiler.h>
+//   nnc::Status status;
+//   std::unique_ptr<nnc::CompiledModel> model =
+//       nnc::CompiledModel::compile("mlp_digits.nn", status);
+//   std::map<std::string, nnc::Tensor> grads;
+//   status = model->grad({{"x", x}, {"labels", labels}}, grads);
+//   // grads["loss"], grads["grad_w1"], ...
+//   status = model->saveArtifact("mlp.nnx"); // for nnc::Model::load
+//
+// libnnc_compiler links the compiler and Debian's LLVM and MLIR shared
+// libraries; a program that only runs artifacts links libnnc alone. Nothing
+// here prints or exits: every failure is a Status, whose message holds the
+// compiler's diagnostics when the model is at fault. See docs/embedding.md;
+// find_package(nnc COMPONENTS compiler) gives the target nnc::compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_API_COMPILER_H
+#define NNC_API_COMPILER_H
+
+#include "nnc.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nnc {
+
+struct CompileOptions {
+  /// The backend plugin that compiles the graphs ("cpu", "ref"); empty: the
+  /// preferred one found.
+  std::string backend;
+  /// Set: the forward function is compiled for this batch size by
+  /// compile(), so that its errors show there, and saveArtifact() compiles
+  /// for it. 0: graphs are compiled at the first run of each batch size,
+  /// and an artifact takes the batch of the model's train section (else 1).
+  int64_t batch = 0;
+  /// Most threads a run uses; 0: every core.
+  unsigned threads = 0;
+  /// Mixed into every parameter initializer's seed, as `nnc train --seed`.
+  uint64_t seed = 0;
+  /// Backend plugin files to consider besides the install's.
+  std::vector<std::string> plugins;
+};
+
+/// The mean loss and accuracy of a model over a dataset.
+struct Metrics {
+  double loss = 0;
+  /// Set when the model's loss says how to score predictions (softmax
+  /// cross-entropy: the argmax; binary cross-entropy: a 0.5 threshold).
+  std::optional<double> accuracy;
+  int64_t samples = 0;
+};
+
+/// A model compiled in this process, with its parameters. Graphs are
+/// compiled on first use, one per batch size and kind, and kept. Calls on
+/// one model take turns; several models may run at once.
+class NNC_API CompiledModel {
+public:
+  /// Reads, checks and lowers the model at `path` (.nn, or .onnx with its
+  /// weights), finds its backend, and initializes its parameters from their
+  /// declared initializers. Null on failure, with `status` holding the
+  /// diagnostics.
+  static std::unique_ptr<CompiledModel>
+  compile(const std::string &path, Status &status,
+          const CompileOptions &options = {});
+  ~CompiledModel();
+
+  /// The model's inputs, labels included, in declaration order. The batch
+  /// dimension, which takes any size, is -1.
+  const std::vector<Port> &inputs() const;
+  /// The model's outputs, without the loss; the batch dimension is -1.
+  const std::vector<Port> &outputs() const;
+  /// The backend that compiles the graphs.
+  const std::string &backend() const;
+  /// The compiler's warnings so far, each rendered against the source.
+  const std::vector<std::string> &warnings() const;
+
+  /// Runs the forward function once. `inputs` are read in place and set
+  /// the batch size; every input must be given, except the loss's labels,
+  /// without which the loss is left out, as `nnc run` does. `results` gets
+  /// the outputs (and "loss") by name, in memory nnc allocated.
+  Status run(const std::map<std::string, TensorView> &inputs,
+             std::map<std::string, Tensor> &results);
+
+  /// The loss and its gradient with respect to every trainable parameter,
+  /// as "loss" and "grad_NAME" in `results`; every input must be given.
+  /// `trainingMode` runs batch_norm on batch statistics and dropout
+  /// dropping, as a training step does. Fails when the model has no loss.
+  Status grad(const std::map<std::string, TensorView> &inputs,
+              std::map<std::string, Tensor> &results,
+              bool trainingMode = false);
+
+  /// The qualified names of the parameters and buffers ("block_3.w1").
+  std::vector<std::string> parameterNames() const;
+  /// A copy of a parameter's (or buffer's) value.
+  Status parameter(const std::string &name, Tensor &value) const;
+  /// Replaces a parameter's value; its dtype and shape must not change.
+  Status setParameter(const std::string &name, const TensorView &value);
+
+  /// Writes every parameter and buffer to `dir`/NAME.npy, the layout of
+  /// `nnc train --params-out` and `--params`; makes `dir` if needed.
+  Status saveParameters(const std::string &dir) const;
+  /// Reads every parameter and buffer from `dir`/NAME.npy. Nothing changes
+  /// unless every file is there with the right dtype and shape.
+  Status loadParameters(const std::string &dir);
+
+  /// The mean loss (and accuracy) over `data`, every input by name with
+  /// all samples along the batch dimension, run in batches of `batch`
+  /// samples (0: the model's train batch, else 256), the last one partial.
+  Status evaluate(const std::map<std::string, TensorView> &data,
+                  Metrics &metrics, int64_t batch = 0);
+
+  /// Compiles the artifact `nnc compile` writes, with the current
+  /// parameters, and writes it to `path` for nnc::Model::load. Its batch
+  /// size is CompileOptions::batch (see there).
+  Status saveArtifact(const std::string &path);
+
+  struct Impl;
+
+private:
+  CompiledModel();
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace nnc
+
+#endif // NNC_API_COMPILER_H

@@ -1,0 +1,294 @@
+//===- CompiledModel.cpp - Compiling a model, running it, its gradient ----===//
+//
+// A ModelSession opened on the model, a graph compiled per batch size and
+// kind on first use, and every run through CompiledGraph::runInto on the
+// caller's memory, as the Python module runs it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "api/compiler/CompiledModelImpl.h"
+
+#include <algorithm>
+
+using namespace nnc;
+
+namespace {
+
+/// The batch dimension of a port, which takes any size.
+constexpr int64_t kAnyBatch = -1;
+
+Port portOf(const std::string &name, const frontend::TensorType &type) {
+  Port port;
+  port.name = name;
+  port.dtype = toApi(train::toRuntimeDType(type.dtype));
+  for (int64_t extent : type.shape)
+    port.shape.push_back(extent == shape::kDynamic ? kAnyBatch : extent);
+  port.batched = !type.shape.empty() && type.shape[0] == shape::kDynamic;
+  return port;
+}
+
+Status failure(const rt::Error &error) {
+  return Status::failure(error.message());
+}
+
+} // namespace
+
+int64_t nnc::trainBatchOf(const frontend::Program &program, int64_t otherwise) {
+  auto it = program.training.settings.find("batch");
+  if (it != program.training.settings.end())
+    if (const int64_t *value = std::get_if<int64_t>(&it->second))
+      return *value;
+  return otherwise;
+}
+
+std::string nnc::joinNames(const std::vector<std::string> &names) {
+  std::string text;
+  for (const std::string &name : names)
+    text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+CompiledModel::CompiledModel() : impl(std::make_unique<Impl>()) {}
+CompiledModel::~CompiledModel() = default;
+
+std::unique_ptr<CompiledModel>
+CompiledModel::compile(const std::string &path, Status &status,
+                       const CompileOptions &options) {
+  if (options.batch < 0) {
+    status = Status::failure("the batch size must not be negative");
+    return nullptr;
+  }
+  std::unique_ptr<CompiledModel> model(new CompiledModel());
+  Impl &impl = *model->impl;
+  impl.options = options;
+  impl.modelPath = path;
+  train::SessionOptions sessionOptions;
+  sessionOptions.backend = options.backend;
+  sessionOptions.threads = options.threads;
+  sessionOptions.plugins = options.plugins;
+  // The session dies with `impl`, so the handler never outlives what it
+  // writes to.
+  rt::Expected<std::unique_ptr<driver::ModelSession>> session =
+      driver::ModelSession::open(sessionOptions, path,
+                                 [&impl](const std::string &rendered) {
+                                   impl.warnings.push_back(rendered);
+                                 });
+  if (!session.ok()) {
+    status = failure(session.takeError());
+    return nullptr;
+  }
+  impl.session = std::move(*session);
+  const frontend::Program &program = impl.session->program();
+  if (rt::Error error = impl.params.initialize(program, "", options.seed);
+      !error.ok()) {
+    status = failure(error);
+    return nullptr;
+  }
+  for (const frontend::Argument &arg : program.arguments)
+    if (arg.role == frontend::Argument::Role::Input)
+      impl.inputs.push_back(portOf(arg.name, arg.type));
+  for (const frontend::Output &output : program.outputs)
+    impl.outputs.push_back(portOf(output.name, program.typeOf(output.value)));
+  if (options.batch > 0 && !impl.forwardGraph(options.batch, false, status))
+    return nullptr;
+  status = Status();
+  return model;
+}
+
+const std::vector<Port> &CompiledModel::inputs() const { return impl->inputs; }
+
+const std::vector<Port> &CompiledModel::outputs() const {
+  return impl->outputs;
+}
+
+const std::string &CompiledModel::backend() const {
+  return impl->session->backendName();
+}
+
+const std::vector<std::string> &CompiledModel::warnings() const {
+  return impl->warnings;
+}
+
+Status CompiledModel::run(const std::map<std::string, TensorView> &inputs,
+                          std::map<std::string, Tensor> &results) {
+  std::lock_guard<std::mutex> turn(impl->turn);
+  if (Status checked = impl->checkInputs(inputs); !checked)
+    return checked;
+  const std::vector<std::string> &lossOnly = impl->session->lossOnlyInputs();
+  bool withLoss = true;
+  for (const Port &port : impl->inputs) {
+    if (inputs.count(port.name))
+      continue;
+    if (std::find(lossOnly.begin(), lossOnly.end(), port.name) ==
+        lossOnly.end())
+      return Status::failure("missing input '" + port.name + "' (inputs: " +
+                             joinNames(impl->session->inputNames()) + ")");
+    withLoss = false;
+  }
+  int64_t batch = 0;
+  if (Status sized = impl->batchOf(inputs, batch); !sized)
+    return sized;
+  Status status;
+  train::CompiledGraph *graph = impl->forwardGraph(batch, withLoss, status);
+  if (!graph)
+    return status;
+  return impl->execute(*graph, inputs, results);
+}
+
+Status CompiledModel::grad(const std::map<std::string, TensorView> &inputs,
+                           std::map<std::string, Tensor> &results,
+                           bool trainingMode) {
+  std::lock_guard<std::mutex> turn(impl->turn);
+  if (!impl->session->program().hasLoss)
+    return Status::failure("the model has no loss to differentiate");
+  if (Status checked = impl->checkInputs(inputs); !checked)
+    return checked;
+  if (Status complete = impl->checkAllInputs(inputs); !complete)
+    return complete;
+  int64_t batch = 0;
+  if (Status sized = impl->batchOf(inputs, batch); !sized)
+    return sized;
+  Status status;
+  train::CompiledGraph *graph =
+      impl->gradientGraph(batch, trainingMode, status);
+  if (!graph)
+    return status;
+  return impl->execute(*graph, inputs, results);
+}
+
+Status CompiledModel::Impl::checkInputs(
+    const std::map<std::string, TensorView> &fed) const {
+  for (const auto &[name, view] : fed) {
+    const std::string &fedName = name;
+    auto port = std::find_if(inputs.begin(), inputs.end(),
+                             [&](const Port &p) { return p.name == fedName; });
+    if (port == inputs.end())
+      return Status::failure("the model has no input '" + name + "' (inputs: " +
+                             joinNames(session->inputNames()) + ")");
+    rt::Shape expected(port->shape.begin(), port->shape.end());
+    if (rt::Error error = rt::checkTensorType("input '" + name + "'",
+                                              TensorAccess::view(view),
+                                              toRuntime(port->dtype), expected);
+        !error.ok())
+      return failure(error);
+    int64_t elements = 1;
+    for (int64_t extent : view.shape)
+      elements *= extent;
+    if (!view.data && elements != 0)
+      return Status::failure("input '" + name + "' has no data");
+  }
+  return Status();
+}
+
+Status CompiledModel::Impl::checkAllInputs(
+    const std::map<std::string, TensorView> &fed) const {
+  for (const Port &port : inputs)
+    if (!fed.count(port.name))
+      return Status::failure("missing input '" + port.name + "' (inputs: " +
+                             joinNames(session->inputNames()) + ")");
+  return Status();
+}
+
+Status
+CompiledModel::Impl::batchOf(const std::map<std::string, TensorView> &fed,
+                             int64_t &batch) const {
+  std::map<std::string, rt::Shape> shapes;
+  for (const auto &[name, view] : fed)
+    shapes[name] = rt::Shape(view.shape.begin(), view.shape.end());
+  rt::Expected<int64_t> size = driver::batchSizeOf(session->program(), shapes);
+  if (!size.ok())
+    return failure(size.takeError());
+  batch = *size;
+  return Status();
+}
+
+train::CompiledGraph *CompiledModel::Impl::forwardGraph(int64_t batch,
+                                                        bool withLoss,
+                                                        Status &status) {
+  std::unique_ptr<train::CompiledGraph> &graph =
+      (withLoss ? forwards : predicts)[batch];
+  if (!graph) {
+    driver::GraphRequest request;
+    request.batch = batch;
+    request.withoutLoss = !withLoss;
+    graph = take(session->compile(request), status);
+  }
+  return graph.get();
+}
+
+train::CompiledGraph *CompiledModel::Impl::gradientGraph(int64_t batch,
+                                                         bool trainingMode,
+                                                         Status &status) {
+  std::unique_ptr<train::CompiledGraph> &graph =
+      gradients[{batch, trainingMode}];
+  if (!graph) {
+    driver::GraphRequest request;
+    request.kind = driver::GraphKind::Gradient;
+    request.batch = batch;
+    request.trainingMode = trainingMode;
+    graph = take(session->compile(request), status);
+  }
+  return graph.get();
+}
+
+std::unique_ptr<train::CompiledGraph> CompiledModel::Impl::take(
+    rt::Expected<std::unique_ptr<train::CompiledGraph>> compiled,
+    Status &status) {
+  if (!compiled.ok()) {
+    status = failure(compiled.takeError());
+    return nullptr;
+  }
+  return std::move(*compiled);
+}
+
+Status
+CompiledModel::Impl::runGraph(train::CompiledGraph &graph,
+                              const std::map<std::string, TensorView> &fed,
+                              std::vector<rt::Tensor> &made) {
+  std::map<std::string, rt::ConstTensorView> views;
+  for (const auto &[name, view] : fed)
+    views.emplace(name, TensorAccess::view(view));
+  auto lookup =
+      [&](const std::string &role,
+          const std::string &name) -> std::optional<rt::ConstTensorView> {
+    if (role == "input") {
+      auto it = views.find(name);
+      if (it == views.end())
+        return std::nullopt;
+      return it->second;
+    }
+    if (const rt::Tensor *tensor = params.find(name))
+      return tensor->view();
+    return std::nullopt;
+  };
+  // Fresh tensors each call: the caller keeps its results while the graph
+  // runs again.
+  made.clear();
+  std::vector<rt::TensorView> outputViews;
+  for (const train::CompiledGraph::Result &result : graph.results()) {
+    rt::Expected<rt::Tensor> tensor =
+        rt::Tensor::create(result.tensor.dtype(), result.tensor.shape());
+    if (!tensor.ok())
+      return failure(tensor.takeError());
+    made.push_back(std::move(*tensor));
+  }
+  for (rt::Tensor &tensor : made)
+    outputViews.push_back(tensor.view());
+  if (rt::Error error = graph.runInto(lookup, outputViews); !error.ok())
+    return failure(error);
+  return Status();
+}
+
+Status
+CompiledModel::Impl::execute(train::CompiledGraph &graph,
+                             const std::map<std::string, TensorView> &fed,
+                             std::map<std::string, Tensor> &results) {
+  std::vector<rt::Tensor> made;
+  if (Status ran = runGraph(graph, fed, made); !ran)
+    return ran;
+  results.clear();
+  for (size_t i = 0; i < made.size(); ++i)
+    results.insert_or_assign(graph.results()[i].name,
+                             TensorAccess::wrap(std::move(made[i])));
+  return Status();
+}

@@ -1,0 +1,91 @@
+//===- CompiledModelImpl.h - What a CompiledModel holds ---------*- C++ -*-===//
+//
+// The state behind nnc::CompiledModel, shared by the files that implement
+// it: the model session that compiles its graphs, the graphs compiled so
+// far, and its parameters. The calls mirror the Python module's Model
+// (python/NncModule.cpp) over the same libraries, so both give the bytes
+// the CLI gives.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_API_COMPILER_COMPILEDMODELIMPL_H
+#define NNC_API_COMPILER_COMPILEDMODELIMPL_H
+
+#include "api/ApiSupport.h"
+#include "api/compiler.h"
+
+#include "driver/ModelSession.h"
+#include "train/CompiledGraph.h"
+#include "train/ParameterStore.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nnc {
+
+struct CompiledModel::Impl {
+  CompileOptions options;
+  std::string modelPath;
+  std::unique_ptr<driver::ModelSession> session;
+  train::ParameterStore params;
+  std::vector<Port> inputs, outputs;
+  std::vector<std::string> warnings;
+  /// The forward function by batch size, with its loss and without.
+  std::map<int64_t, std::unique_ptr<train::CompiledGraph>> forwards, predicts;
+  /// The gradient by batch size and training mode.
+  std::map<std::pair<int64_t, bool>, std::unique_ptr<train::CompiledGraph>>
+      gradients;
+  /// Calls on one model take turns: an executor runs a graph at a time,
+  /// and the caches and parameters are shared.
+  std::mutex turn;
+
+  /// Fails unless every input of the model is in `inputs`.
+  Status checkAllInputs(const std::map<std::string, TensorView> &inputs) const;
+
+  /// Checks that every input in `inputs` is one of the model's, of its
+  /// dtype and with data.
+  Status checkInputs(const std::map<std::string, TensorView> &inputs) const;
+
+  /// The batch size that `inputs` imply; 0 for a model without a batch
+  /// dimension.
+  Status batchOf(const std::map<std::string, TensorView> &inputs,
+                 int64_t &batch) const;
+
+  /// The forward function for `batch` samples, compiled on first use;
+  /// null with `status` set on failure.
+  train::CompiledGraph *forwardGraph(int64_t batch, bool withLoss,
+                                     Status &status);
+  train::CompiledGraph *gradientGraph(int64_t batch, bool trainingMode,
+                                      Status &status);
+
+  /// Runs `graph` once: inputs from `inputs`, read in place, parameters
+  /// and buffers from `params`; `made` gets fresh tensors, one per result
+  /// of graph.results().
+  Status runGraph(train::CompiledGraph &graph,
+                  const std::map<std::string, TensorView> &inputs,
+                  std::vector<rt::Tensor> &made);
+  /// runGraph, with the results by name as the API's tensors.
+  Status execute(train::CompiledGraph &graph,
+                 const std::map<std::string, TensorView> &inputs,
+                 std::map<std::string, Tensor> &results);
+
+  /// The graph in `compiled`, or null with `status` set.
+  std::unique_ptr<train::CompiledGraph>
+  take(rt::Expected<std::unique_ptr<train::CompiledGraph>> compiled,
+       Status &status);
+};
+
+/// The batch of the model's train section, as `nnc compile` and `nnc eval`
+/// read it; `otherwise` when it sets none.
+int64_t trainBatchOf(const frontend::Program &program, int64_t otherwise);
+
+/// "a, b, c".
+std::string joinNames(const std::vector<std::string> &names);
+
+} // namespace nnc
+
+#endif // NNC_API_COMPILER_COMPILEDMODELIMPL_H

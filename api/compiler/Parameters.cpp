@@ -1,0 +1,94 @@
+//===- Parameters.cpp - A compiled model's parameters and their files -----===//
+//
+// The values live in the model's ParameterStore, which every graph reads in
+// place. The files are the folder of NAME.npy that `nnc train --params-out`
+// writes and `--params` reads. They are read here rather than by the
+// store's initialize(), which falls back on initializers for missing files:
+// a load takes every file or changes nothing.
+//
+//===----------------------------------------------------------------------===//
+
+#include "api/compiler/CompiledModelImpl.h"
+
+#include "runtime/Npy.h"
+
+#include <cstring>
+
+using namespace nnc;
+
+namespace {
+
+Status noParameter(const std::string &name) {
+  return Status::failure("the model has no parameter '" + name + "'");
+}
+
+} // namespace
+
+std::vector<std::string> CompiledModel::parameterNames() const {
+  std::lock_guard<std::mutex> turn(impl->turn);
+  std::vector<std::string> names;
+  for (const auto &[name, tensor] : impl->params.values())
+    names.push_back(name);
+  return names;
+}
+
+Status CompiledModel::parameter(const std::string &name, Tensor &value) const {
+  std::lock_guard<std::mutex> turn(impl->turn);
+  const rt::Tensor *own = impl->params.find(name);
+  if (!own)
+    return noParameter(name);
+  rt::Expected<rt::Tensor> copy = own->clone();
+  if (!copy.ok())
+    return Status::failure(copy.message());
+  value = TensorAccess::wrap(std::move(*copy));
+  return Status();
+}
+
+Status CompiledModel::setParameter(const std::string &name,
+                                   const TensorView &value) {
+  std::lock_guard<std::mutex> turn(impl->turn);
+  rt::Tensor *own = impl->params.find(name);
+  if (!own)
+    return noParameter(name);
+  rt::ConstTensorView view = TensorAccess::view(value);
+  if (rt::Error error = rt::checkTensorType("parameter '" + name + "'", view,
+                                            own->dtype(), own->shape());
+      !error.ok())
+    return Status::failure(error.message());
+  if (own->byteSize() != 0) {
+    if (!value.data)
+      return Status::failure("parameter '" + name + "' has no data");
+    // memmove: the caller may hand back a view of this very tensor.
+    std::memmove(own->rawData(), value.data, own->byteSize());
+  }
+  return Status();
+}
+
+Status CompiledModel::saveParameters(const std::string &dir) const {
+  std::lock_guard<std::mutex> turn(impl->turn);
+  if (rt::Error error = impl->params.save(dir); !error.ok())
+    return Status::failure(error.message());
+  return Status();
+}
+
+Status CompiledModel::loadParameters(const std::string &dir) {
+  std::lock_guard<std::mutex> turn(impl->turn);
+  // Every file is read and checked before any value changes.
+  std::map<std::string, rt::Tensor> loaded;
+  for (const auto &[name, own] : impl->params.values()) {
+    std::string path = dir + "/" + name + ".npy";
+    rt::Expected<rt::Tensor> read = rt::readNpy(path);
+    if (!read.ok())
+      return Status::failure(read.message());
+    if (rt::Error error = rt::checkTensorType(
+            "parameter '" + name + "'", read->view(), own.dtype(), own.shape());
+        !error.ok())
+      return Status::failure(path + ": " + error.message());
+    loaded.emplace(name, std::move(*read));
+  }
+  // Copied into the tensors the graphs read, which stay where they are.
+  for (auto &[name, own] : impl->params.values())
+    if (own.byteSize() != 0)
+      std::memcpy(own.rawData(), loaded.at(name).rawData(), own.byteSize());
+  return Status();
+}
