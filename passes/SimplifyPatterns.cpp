@@ -100,6 +100,13 @@ struct LogOfSoftmaxToLogSoftmax : OpRewritePattern<nn::LogOp> {
 /// exact where sigmoid saturates (the clamped form would stop at 100 per
 /// element) and its gradient is sigmoid(z) - t without a division. Fusion
 /// then makes the chain one kernel: the one stable op the user meant.
+///
+/// -|z| is formed as z - 2*relu(z) (exact in floating point), not from
+/// abs: relu and abs both have a kink at 0, and autodiff's one-sided slopes
+/// there (relu' = 0, abs' = sign(0) = 0) would give a gradient of -t
+/// instead of 1/2 - t at z = 0 exactly, which a zero input row and zero
+/// biases produce. With one kink, from relu, the two terms' slopes cancel
+/// to the true 1/2 whichever side relu' takes.
 struct SigmoidCrossEntropyFromLogits
     : OpRewritePattern<nn::BinaryCrossEntropyOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -126,8 +133,9 @@ struct SigmoidCrossEntropyFromLogits
                                     rewriter.getFloatAttr(element, 1.0)));
     Value positivePart = rewriter.create<nn::ReluOp>(loc, z);
     Value zt = rewriter.create<nn::MulOp>(loc, z, t);
-    Value negAbs = rewriter.create<nn::NegOp>(
-        loc, rewriter.create<nn::AbsOp>(loc, z).getResult());
+    Value negAbs = rewriter.create<nn::SubOp>(
+        loc, rewriter.create<nn::SubOp>(loc, z, positivePart).getResult(),
+        positivePart);
     Value softplus = rewriter.create<nn::LogOp>(
         loc, rewriter.create<nn::AddOp>(
                  loc, one, rewriter.create<nn::ExpOp>(loc, negAbs).getResult())

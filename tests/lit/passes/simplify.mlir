@@ -212,9 +212,11 @@ func.func @add_of_neg(%x: tensor<?x4xf32>, %y: tensor<4xf32>) -> (tensor<?x4xf32
 // CHECK-SAME: (%[[Z:.*]]: tensor<4x1xf32>, %[[T:.*]]: tensor<4x1xf32>)
 // CHECK-NOT: nn.sigmoid
 // CHECK-NOT: nn.binary_cross_entropy
-// CHECK-DAG: nn.relu %[[Z]]
+// CHECK-NOT: nn.abs
+// CHECK-DAG: %[[POS:.*]] = nn.relu %[[Z]]
 // CHECK-DAG: nn.mul %[[Z]], %[[T]]
-// CHECK-DAG: nn.abs %[[Z]]
+// CHECK-DAG: %[[HALF:.*]] = nn.sub %[[Z]], %[[POS]]
+// CHECK-DAG: nn.sub %[[HALF]], %[[POS]]
 // CHECK: nn.exp
 // CHECK: nn.log
 // CHECK: %[[MEAN:.*]] = nn.reduce_mean
