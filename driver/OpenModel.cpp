@@ -40,4 +40,18 @@ compileGraph(driver::ModelSession &session,
   return std::move(*graph);
 }
 
+bool initializeParameters(train::ParameterStore &params,
+                          const frontend::Program &program,
+                          const std::string &dir, uint64_t seed) {
+  rt::Error error = params.initialize(program, dir, seed);
+  for (const std::string &name : params.notFoundInDir())
+    llvm::errs() << "note: no '" << name << ".npy' in '" << dir
+                 << "'; using its initializer\n";
+  if (!error.ok()) {
+    train::reportError(error);
+    return false;
+  }
+  return true;
+}
+
 } // namespace nnc::driver

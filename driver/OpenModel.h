@@ -29,6 +29,13 @@ std::unique_ptr<train::CompiledGraph>
 compileGraph(driver::ModelSession &session,
              const driver::GraphRequest &request);
 
+/// Fills `params` for `program` (ParameterStore::initialize), with a note
+/// for each parameter `dir` has no file for; prints what failed and returns
+/// false on failure.
+bool initializeParameters(train::ParameterStore &params,
+                          const frontend::Program &program,
+                          const std::string &dir, uint64_t seed);
+
 } // namespace nnc::driver
 
 #endif // NNC_DRIVER_OPENMODEL_H

@@ -116,7 +116,8 @@ bool initializeState(const TrainOptions &options,
                      const frontend::Program &program, CompiledGraph &step,
                      TrainingRun &run) {
   TrainingState &state = run.state;
-  if (!state.params.initialize(program, options.paramsDir, run.seed) ||
+  if (!initializeParameters(state.params, program, options.paramsDir,
+                            run.seed) ||
       !zeroOptimizerState(step, state) || !createStepScalars(state))
     return false;
   if (options.resumeDir.empty())
@@ -252,7 +253,7 @@ ExitCode runEval(const EvalOptions &options) {
     return UserError;
   }
   ParameterStore params;
-  if (!params.initialize(program, options.paramsDir, 0))
+  if (!initializeParameters(params, program, options.paramsDir, 0))
     return UserError;
   SessionGraphSource graphs(*session, GraphRequest());
   Evaluator evaluator(

@@ -17,7 +17,6 @@
 
 #include "driver/ModelSession.h"
 #include "driver/Trainer.h"
-#include "tools/nnc/Commands.h"
 #include "train/ArtifactGraphSource.h"
 #include "train/CompiledGraph.h"
 #include "train/ParameterStore.h"
@@ -184,8 +183,10 @@ public:
       raise(session.message());
     model->session = std::move(*session);
     model->issueWarnings();
-    if (!model->params.initialize(model->session->program(), "", seed))
-      raise("cannot initialize the parameters");
+    if (rt::Error error =
+            model->params.initialize(model->session->program(), "", seed);
+        !error.ok())
+      raise(error.message());
     // With a batch size, compile now what the model will run: the
     // gradient for training, the forward function otherwise.
     if (batch && train)
@@ -308,9 +309,8 @@ public:
   }
 
   void saveParams(const std::string &dir) const {
-    if (!params.save(dir))
-      raise("cannot save the parameters to " + dir +
-            " (the reason is printed above)");
+    if (rt::Error error = params.save(dir); !error.ok())
+      raise(error.message());
   }
 
   /// Reads DIR/NAME.npy into the parameter tensors in place, so that views
@@ -319,9 +319,13 @@ public:
     if (!session)
       raise("load_params needs a model compiled from source");
     train::ParameterStore loaded;
-    if (!loaded.initialize(session->program(), dir, 0))
-      raise("cannot load the parameters from " + dir +
-            " (the reason is printed above)");
+    if (rt::Error error = loaded.initialize(session->program(), dir, 0);
+        !error.ok())
+      raise(error.message());
+    for (const std::string &name : loaded.notFoundInDir())
+      pendingWarnings.push_back("no '" + name + ".npy' in '" + dir +
+                                "'; keeping its current value");
+    issueWarnings();
     for (auto &[name, tensor] : params.values()) {
       const rt::Tensor *value = loaded.find(name);
       if (value && value->byteSize() == tensor.byteSize() && value->byteSize())

@@ -26,8 +26,9 @@ rt::DType toRuntimeDType(frontend::DType dtype) {
   return rt::DType::F32;
 }
 
-bool ParameterStore::initialize(const frontend::Program &program,
-                                const std::string &dir, uint64_t runSeed) {
+rt::Error ParameterStore::initialize(const frontend::Program &program,
+                                     const std::string &dir, uint64_t runSeed) {
+  notFound.clear();
   for (const frontend::Argument &arg : program.arguments) {
     if (arg.role == frontend::Argument::Role::Input)
       continue;
@@ -35,35 +36,26 @@ bool ParameterStore::initialize(const frontend::Program &program,
     std::string path = dir + "/" + arg.name + ".npy";
     if (!dir.empty() && llvm::sys::fs::exists(path)) {
       rt::Expected<rt::Tensor> loaded = rt::readNpy(path);
-      if (!loaded.ok()) {
-        llvm::errs() << "error: " << loaded.message() << "\n";
-        return false;
-      }
+      if (!loaded.ok())
+        return loaded.takeError();
       rt::Error matches = rt::checkTensorType("parameter '" + arg.name + "'",
                                               loaded->view(), dtype,
                                               arg.type.shape);
-      if (!matches.ok()) {
-        llvm::errs() << "error: " << path << ": " << matches.message() << "\n";
-        return false;
-      }
+      if (!matches.ok())
+        return std::move(matches).withContext(path);
       tensors.insert_or_assign(arg.name, std::move(*loaded));
       continue;
     }
     if (!dir.empty())
-      llvm::errs() << "note: no '" << arg.name << ".npy' in '" << dir
-                   << "'; using its initializer\n";
+      notFound.push_back(arg.name);
     rt::Expected<rt::Tensor> tensor = rt::Tensor::create(dtype, arg.type.shape);
-    if (!tensor.ok()) {
-      llvm::errs() << "error: parameter '" << arg.name
-                   << "': " << tensor.message() << "\n";
-      return false;
-    }
+    if (!tensor.ok())
+      return tensor.takeError().withContext("parameter '" + arg.name + "'");
     if (arg.init.values) {
-      if (arg.init.values->size() != tensor->byteSize()) {
-        llvm::errs() << "error: parameter '" << arg.name
-                     << "': the imported values do not fill its shape\n";
-        return false;
-      }
+      if (arg.init.values->size() != tensor->byteSize())
+        return rt::Error::failure("parameter '" + arg.name +
+                                  "': the imported values do not fill its "
+                                  "shape");
       std::memcpy(tensor->rawData(), arg.init.values->data(),
                   arg.init.values->size());
       tensors.insert_or_assign(arg.name, std::move(*tensor));
@@ -73,30 +65,22 @@ bool ParameterStore::initialize(const frontend::Program &program,
     spec.kind = arg.init.kind;
     spec.args = arg.init.args;
     spec.seed = rt::mixSeeds(static_cast<uint64_t>(arg.init.seed), runSeed);
-    if (rt::Error error = rt::initialize(tensor->view(), spec); !error.ok()) {
-      llvm::errs() << "error: parameter '" << arg.name
-                   << "': " << error.message() << "\n";
-      return false;
-    }
+    if (rt::Error error = rt::initialize(tensor->view(), spec); !error.ok())
+      return std::move(error).withContext("parameter '" + arg.name + "'");
     tensors.insert_or_assign(arg.name, std::move(*tensor));
   }
-  return true;
+  return rt::Error::success();
 }
 
-bool ParameterStore::save(const std::string &dir) const {
-  if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
-    llvm::errs() << "error: cannot create '" << dir << "': " << ec.message()
-                 << "\n";
-    return false;
-  }
-  for (const auto &[name, tensor] : tensors) {
-    if (rt::Error error = rt::writeNpy(dir + "/" + name + ".npy", tensor.view());
-        !error.ok()) {
-      llvm::errs() << "error: " << error.message() << "\n";
-      return false;
-    }
-  }
-  return true;
+rt::Error ParameterStore::save(const std::string &dir) const {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return rt::Error::failure("cannot create '" + dir + "': " + ec.message());
+  for (const auto &[name, tensor] : tensors)
+    if (rt::Error error =
+            rt::writeNpy(dir + "/" + name + ".npy", tensor.view());
+        !error.ok())
+      return error;
+  return rt::Error::success();
 }
 
 const rt::Tensor *ParameterStore::find(const std::string &name) const {

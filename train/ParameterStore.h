@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace nnc::train {
 
@@ -23,14 +24,18 @@ public:
   /// Fills every parameter and buffer of `program`: from `dir`/NAME.npy
   /// when `dir` is set and the file exists (its dtype and shape must match),
   /// otherwise from the declared initializer with its seed mixed with
-  /// `runSeed`. A parameter missing from `dir` is reported as a note, so
-  /// that a fine-tuned head can start fresh while the backbone loads.
-  /// Prints a one-line error and returns false on failure.
-  bool initialize(const frontend::Program &program, const std::string &dir,
-                  uint64_t runSeed);
+  /// `runSeed`. A parameter missing from `dir` is not an error, so that a
+  /// fine-tuned head can start fresh while the backbone loads: see
+  /// notFoundInDir().
+  rt::Error initialize(const frontend::Program &program, const std::string &dir,
+                       uint64_t runSeed);
+
+  /// The parameters the last initialize() found no file for in its `dir`,
+  /// which took their initializers' values: worth a note to the user.
+  const std::vector<std::string> &notFoundInDir() const { return notFound; }
 
   /// Writes every value to `dir`/NAME.npy (atomically, file by file).
-  bool save(const std::string &dir) const;
+  rt::Error save(const std::string &dir) const;
 
   /// The value of `name`, or null.
   const rt::Tensor *find(const std::string &name) const;
@@ -48,6 +53,7 @@ public:
 
 private:
   std::map<std::string, rt::Tensor> tensors;
+  std::vector<std::string> notFound;
 };
 
 /// The runtime dtype of a DSL dtype.

@@ -5,6 +5,7 @@
 #include "train/DataArguments.h"
 #include "train/DistributedTraining.h"
 #include "train/Evaluator.h"
+#include "train/ExitCode.h"
 #include "train/OutputWriter.h"
 #include "train/ProfileReport.h"
 #include "train/TrainingReport.h"
@@ -209,8 +210,10 @@ ReportHeader makeReportHeader(const TrainingRun &run,
 bool saveParameters(const TrainingState &state, const std::string &dir) {
   if (dir.empty())
     return true;
-  if (!state.params.save(dir))
+  if (rt::Error error = state.params.save(dir); !error.ok()) {
+    reportError(error);
     return false;
+  }
   llvm::outs() << "saved " << state.params.values().size()
                << " parameters and buffers to " << dir << "\n";
   return true;

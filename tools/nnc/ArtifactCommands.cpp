@@ -61,7 +61,8 @@ ExitCode runCompile(const CompileOptions &options) {
         "and a size from 1 to the batch size less one");
 
   ParameterStore params;
-  if (!params.initialize(program, options.paramsDir, options.seed))
+  if (!driver::initializeParameters(params, program, options.paramsDir,
+                                    options.seed))
     return UserError;
   // An inference artifact of untrained weights is rarely what was meant,
   // and nothing would show it but poor results. Imported weights (an ONNX

@@ -186,7 +186,7 @@ ExitCode runBench(const BenchOptions &options) {
     batch = 1;
 
   ParameterStore params;
-  if (!params.initialize(program, "", 0))
+  if (!driver::initializeParameters(params, program, "", 0))
     return UserError;
   std::map<std::string, rt::Tensor> values;
   if (!generateArguments(*session, *graph, lr, values))

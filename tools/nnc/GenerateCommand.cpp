@@ -1,76 +1,22 @@
 //===- GenerateCommand.cpp - nnc generate ---------------------------------===//
 //
-// Samples text from a trained byte-level language model (a model whose
-// input is byte ids [B, T] and whose first output is logits [B, T, 256],
-// as examples/tiny_gpt.nn). The model is compiled for batch 1 and run once
-// per new byte on the last T bytes: the logits at the last filled position
-// give the next byte. Positions after it hold zeros, which a causal model
-// never reads. Once T bytes are there, the window slides.
+// Streams the bytes driver::TextGenerator samples (driver/TextGenerator.h)
+// to stdout as they come, and the speed to stderr.
 //
 //===----------------------------------------------------------------------===//
 
-#include "driver/ModelSession.h"
 #include "driver/OpenModel.h"
+#include "driver/TextGenerator.h"
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/LibraryNames.h"
-
-#include "runtime/TokenSampler.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 
 namespace nnc::cli {
-
-namespace {
-
-constexpr int64_t kBytes = 256;
-
-/// The input generation feeds: the model's first integer input of shape
-/// [batch, T] that the outputs read (not only the loss).
-const frontend::Argument *
-findIdsInput(const frontend::Program &program,
-             const std::vector<std::string> &lossOnly) {
-  for (const frontend::Argument &arg : program.arguments) {
-    if (arg.role != frontend::Argument::Role::Input ||
-        std::find(lossOnly.begin(), lossOnly.end(), arg.name) !=
-            lossOnly.end())
-      continue;
-    const frontend::TensorType &type = arg.type;
-    bool integer = type.dtype == frontend::DType::I32 ||
-                   type.dtype == frontend::DType::I64;
-    if (integer && type.shape.size() == 2 &&
-        type.shape[0] == shape::kDynamic && type.shape[1] != shape::kDynamic)
-      return &arg;
-  }
-  return nullptr;
-}
-
-/// Why the model is not a byte-level language model; empty when it is.
-std::string notALanguageModel(const frontend::Program &program,
-                              const frontend::Argument *ids) {
-  if (!ids)
-    return program.fileName +
-           ": generate needs an input of byte ids [B, T] (i32 or i64)";
-  if (program.outputs.empty())
-    return program.fileName + ": generate needs an output of logits";
-  const frontend::Output &output = program.outputs.front();
-  const frontend::TensorType &type = program.typeOf(output.value);
-  int64_t context = ids->type.shape[1];
-  if (type.shape.size() != 3 || type.shape[1] != context ||
-      type.shape[2] != kBytes || type.dtype != frontend::DType::F32)
-    return program.fileName + ": output '" + output.name +
-           "' must be f32 logits [B, " + std::to_string(context) +
-           ", 256] over the byte values, got " +
-           rt::dtypeName(toRuntimeDType(type.dtype)) +
-           shape::toString(type.shape);
-  return "";
-}
-
-} // namespace
 
 ExitCode runGenerate(const GenerateOptions &options) {
   if (options.prompt.empty()) {
@@ -87,27 +33,15 @@ ExitCode runGenerate(const GenerateOptions &options) {
       openModel(options.session, options.modelPath);
   if (!session)
     return UserError;
-  const frontend::Program &program = session->program();
-  std::vector<std::string> lossOnly = session->lossOnlyInputs();
-  const frontend::Argument *ids = findIdsInput(program, lossOnly);
-  if (std::string why = notALanguageModel(program, ids); !why.empty())
-    return reportUserError(why);
-  int64_t context = ids->type.shape[1];
-
   ParameterStore params;
-  if (!params.initialize(program, options.paramsDir, /*seed=*/0))
+  if (!driver::initializeParameters(params, session->program(),
+                                    options.paramsDir, /*seed=*/0))
     return UserError;
-  GraphRequest request;
-  request.batch = 1;
-  request.withoutLoss = !lossOnly.empty();
-  std::unique_ptr<CompiledGraph> graph = compileGraph(*session, request);
-  if (!graph)
-    return UserError;
-  CompiledGraph::Result *logits =
-      graph->findResult("output", program.outputs.front().name);
-  if (!logits)
-    return reportUserError("the compiled model has no output '" +
-                           program.outputs.front().name + "'");
+  rt::Expected<std::unique_ptr<driver::TextGenerator>> generator =
+      driver::TextGenerator::create(*session, std::move(params));
+  if (!generator.ok())
+    return reportError(generator.takeError());
+  int64_t context = (*generator)->context();
 
   std::string text = options.prompt;
   if (static_cast<int64_t>(text.size()) > context) {
@@ -119,35 +53,14 @@ ExitCode runGenerate(const GenerateOptions &options) {
   llvm::outs() << text;
   llvm::outs().flush();
 
-  rt::Expected<rt::Tensor> window =
-      rt::Tensor::create(toRuntimeDType(ids->type.dtype), {1, context});
-  if (!window.ok())
-    return reportUserError(window.message());
-  std::map<std::string, rt::Tensor> feeds;
-  feeds.emplace(ids->name, std::move(*window));
-  rt::Tensor &idsTensor = feeds.at(ids->name);
-  CompiledGraph::Lookup lookup = feedsAndParams(feeds, params);
-
-  rt::TokenSampler sampler(
-      {options.temperature, options.topK, options.seed});
+  rt::TokenSampler sampler({options.temperature, options.topK, options.seed});
   auto start = std::chrono::steady_clock::now();
   for (int64_t step = 0; step < options.tokens; ++step) {
-    int64_t filled =
-        std::min<int64_t>(context, static_cast<int64_t>(text.size()));
-    const char *last = text.data() + text.size() - filled;
-    for (int64_t t = 0; t < context; ++t) {
-      int64_t byte = t < filled ? static_cast<unsigned char>(last[t]) : 0;
-      if (idsTensor.dtype() == rt::DType::I32)
-        idsTensor.data<int32_t>()[t] = static_cast<int32_t>(byte);
-      else
-        idsTensor.data<int64_t>()[t] = byte;
-    }
-    if (rt::Error error = graph->run(lookup); !error.ok())
-      return reportUserError(error.message());
-    const float *row = logits->tensor.data<float>() + (filled - 1) * kBytes;
-    char next = static_cast<char>(sampler.next(row, kBytes));
-    text.push_back(next);
-    llvm::outs() << next;
+    rt::Expected<char> next = (*generator)->next(text, sampler);
+    if (!next.ok())
+      return reportError(next.takeError());
+    text.push_back(*next);
+    llvm::outs() << *next;
     llvm::outs().flush();
   }
   llvm::outs() << "\n";

@@ -28,7 +28,8 @@ ExitCode runGrad(const GradOptions &options) {
     return reportError(batch.takeError());
 
   ParameterStore params;
-  if (!params.initialize(session->program(), options.paramsDir, options.seed))
+  if (!driver::initializeParameters(params, session->program(),
+                                    options.paramsDir, options.seed))
     return UserError;
   GraphRequest request;
   request.kind = GraphKind::Gradient;

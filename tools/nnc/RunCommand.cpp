@@ -59,7 +59,8 @@ ExitCode runRun(const RunOptions &options) {
   request.batch = *batch;
 
   ParameterStore params;
-  if (!params.initialize(session->program(), options.paramsDir, options.seed))
+  if (!driver::initializeParameters(params, session->program(),
+                                    options.paramsDir, options.seed))
     return UserError;
   std::unique_ptr<CompiledGraph> graph = compileGraph(*session, request);
   if (!graph)
@@ -75,8 +76,9 @@ ExitCode runRun(const RunOptions &options) {
   for (const CompiledGraph::Result &result : graph->results())
     if (!writeOutput(options.outputDir, result.name, result.tensor))
       return UserError;
-  if (!options.paramsOutDir.empty() && !params.save(options.paramsOutDir))
-    return UserError;
+  if (!options.paramsOutDir.empty())
+    if (rt::Error error = params.save(options.paramsOutDir); !error.ok())
+      return reportError(error);
   if (!profiler)
     return Success;
   graph->setProfiler(nullptr);

@@ -1,0 +1,110 @@
+//===- TextGenerator.cpp - Sampling text from a byte-level model ----------===//
+
+#include "driver/TextGenerator.h"
+
+#include "frontend/Sema.h"
+
+#include <algorithm>
+
+namespace nnc::driver {
+namespace {
+
+constexpr int64_t kBytes = 256;
+
+/// The input generation feeds: the model's first integer input of shape
+/// [batch, T] that the outputs read (not only the loss).
+const frontend::Argument *
+findIdsInput(const frontend::Program &program,
+             const std::vector<std::string> &lossOnly) {
+  for (const frontend::Argument &arg : program.arguments) {
+    if (arg.role != frontend::Argument::Role::Input ||
+        std::find(lossOnly.begin(), lossOnly.end(), arg.name) != lossOnly.end())
+      continue;
+    const frontend::TensorType &type = arg.type;
+    bool integer = type.dtype == frontend::DType::I32 ||
+                   type.dtype == frontend::DType::I64;
+    if (integer && type.shape.size() == 2 && type.shape[0] == shape::kDynamic &&
+        type.shape[1] != shape::kDynamic)
+      return &arg;
+  }
+  return nullptr;
+}
+
+/// Why the model is not a byte-level language model; empty when it is.
+std::string notALanguageModel(const frontend::Program &program,
+                              const frontend::Argument *ids) {
+  if (!ids)
+    return program.fileName +
+           ": generate needs an input of byte ids [B, T] (i32 or i64)";
+  if (program.outputs.empty())
+    return program.fileName + ": generate needs an output of logits";
+  const frontend::Output &output = program.outputs.front();
+  const frontend::TensorType &type = program.typeOf(output.value);
+  int64_t context = ids->type.shape[1];
+  if (type.shape.size() != 3 || type.shape[1] != context ||
+      type.shape[2] != kBytes || type.dtype != frontend::DType::F32)
+    return program.fileName + ": output '" + output.name +
+           "' must be f32 logits [B, " + std::to_string(context) +
+           ", 256] over the byte values, got " +
+           rt::dtypeName(train::toRuntimeDType(type.dtype)) +
+           shape::toString(type.shape);
+  return "";
+}
+
+} // namespace
+
+rt::Expected<std::unique_ptr<TextGenerator>>
+TextGenerator::create(ModelSession &session, train::ParameterStore params) {
+  const frontend::Program &program = session.program();
+  const std::vector<std::string> &lossOnly = session.lossOnlyInputs();
+  const frontend::Argument *idsInput = findIdsInput(program, lossOnly);
+  if (std::string why = notALanguageModel(program, idsInput); !why.empty())
+    return rt::Error::failure(why);
+
+  std::unique_ptr<TextGenerator> generator(new TextGenerator());
+  generator->contextBytes = idsInput->type.shape[1];
+  generator->params = std::move(params);
+  GraphRequest request;
+  request.batch = 1;
+  request.withoutLoss = !lossOnly.empty();
+  rt::Expected<std::unique_ptr<train::CompiledGraph>> graph =
+      session.compile(request);
+  if (!graph.ok())
+    return graph.takeError();
+  generator->graph = std::move(*graph);
+  generator->logits =
+      generator->graph->findResult("output", program.outputs.front().name);
+  if (!generator->logits)
+    return rt::Error::failure("the compiled model has no output '" +
+                              program.outputs.front().name + "'");
+  rt::Expected<rt::Tensor> window =
+      rt::Tensor::create(train::toRuntimeDType(idsInput->type.dtype),
+                         {1, generator->contextBytes});
+  if (!window.ok())
+    return window.takeError();
+  generator->ids = &generator->feeds.emplace(idsInput->name, std::move(*window))
+                        .first->second;
+  return generator;
+}
+
+rt::Expected<char> TextGenerator::next(const std::string &text,
+                                       rt::TokenSampler &sampler) {
+  if (text.empty())
+    return rt::Error::failure("there is no text to continue");
+  int64_t filled =
+      std::min<int64_t>(contextBytes, static_cast<int64_t>(text.size()));
+  const char *last = text.data() + text.size() - filled;
+  for (int64_t t = 0; t < contextBytes; ++t) {
+    int64_t byte = t < filled ? static_cast<unsigned char>(last[t]) : 0;
+    if (ids->dtype() == rt::DType::I32)
+      ids->data<int32_t>()[t] = static_cast<int32_t>(byte);
+    else
+      ids->data<int64_t>()[t] = byte;
+  }
+  if (rt::Error error = graph->run(feedsAndParams(feeds, params)); !error.ok())
+    return error;
+  const float *row = logits->tensor.data<float>() + (filled - 1) * kBytes;
+  return static_cast<char>(sampler.next(row, kBytes));
+}
+
+} // namespace nnc::driver

@@ -1,0 +1,51 @@
+//===- TextGenerator.h - Sampling text from a byte-level model --*- C++ -*-===//
+//
+// Samples text from a trained byte-level language model (a model whose
+// input is byte ids [B, T] and whose first output is logits [B, T, 256],
+// as examples/tiny_gpt.nn): `nnc generate`. The model is compiled for batch
+// 1 and run once per new byte on the last T bytes: the logits at the last
+// filled position give the next byte. Positions after it hold zeros, which
+// a causal model never reads. Once T bytes are there, the window slides.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_DRIVER_TEXTGENERATOR_H
+#define NNC_DRIVER_TEXTGENERATOR_H
+
+#include "driver/ModelSession.h"
+
+#include "runtime/TokenSampler.h"
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace nnc::driver {
+
+class TextGenerator {
+public:
+  /// Compiles `session`'s model for generation, to run with `params`. A
+  /// model that is not a byte-level language model is an error saying why.
+  static rt::Expected<std::unique_ptr<TextGenerator>>
+  create(ModelSession &session, train::ParameterStore params);
+
+  /// The bytes the model sees: a longer text is read from its last ones.
+  int64_t context() const { return contextBytes; }
+
+  /// The byte that follows `text`, drawn by `sampler`.
+  rt::Expected<char> next(const std::string &text, rt::TokenSampler &sampler);
+
+private:
+  TextGenerator() = default;
+
+  int64_t contextBytes = 0;
+  train::ParameterStore params;
+  std::unique_ptr<train::CompiledGraph> graph;
+  train::CompiledGraph::Result *logits = nullptr;
+  std::map<std::string, rt::Tensor> feeds;
+  rt::Tensor *ids = nullptr;
+};
+
+} // namespace nnc::driver
+
+#endif // NNC_DRIVER_TEXTGENERATOR_H
