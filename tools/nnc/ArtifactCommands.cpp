@@ -198,14 +198,15 @@ std::optional<rt::Artifact> buildArtifact(ModelSession &session,
     }
     // Optimizer state starts at zero, as `nnc train` starts it.
     for (const CompiledGraph::Argument &arg : step->arguments()) {
-      if (arg.role != "opt_state")
+      if (arg.role != rt::BindingRole::OptState)
         continue;
       rt::Expected<rt::Tensor> zeros = rt::Tensor::create(arg.dtype, arg.shape);
       if (!zeros.ok()) {
         reportUserError(zeros.message());
         return std::nullopt;
       }
-      artifact.tensors.push_back({arg.name, "opt_state", std::move(*zeros)});
+      artifact.tensors.push_back(
+          {arg.name, rt::BindingRole::OptState, std::move(*zeros)});
     }
     rt::ArtifactTraining training;
     training.seed = recipe.seed;
@@ -222,15 +223,16 @@ std::optional<rt::Artifact> buildArtifact(ModelSession &session,
       reportUserError(copy.message());
       return std::nullopt;
     }
-    artifact.tensors.push_back(
-        {arg.name,
-         arg.role == frontend::Argument::Role::Param ? "param" : "buffer",
-         std::move(*copy)});
+    artifact.tensors.push_back({arg.name,
+                                arg.role == frontend::Argument::Role::Param
+                                    ? rt::BindingRole::Param
+                                    : rt::BindingRole::Buffer,
+                                std::move(*copy)});
   }
 
   const rt::ExecutionPlan &plan = forward->plan();
   for (const rt::ExternalBinding &binding : plan.inputs) {
-    if (binding.role != "input")
+    if (binding.role != rt::BindingRole::Input)
       continue;
     const rt::PlanValue &value = plan.values[binding.value];
     bool batched = false;
@@ -386,9 +388,10 @@ ExitCode evalArtifact(const EvalOptions &options) {
   const rt::Artifact &artifact = opened->artifact();
   const rt::ArtifactGraph *full = artifact.graph("forward");
   if (!full ||
-      std::none_of(
-          full->plan.outputs.begin(), full->plan.outputs.end(),
-          [](const rt::ExternalBinding &b) { return b.role == "loss"; }))
+      std::none_of(full->plan.outputs.begin(), full->plan.outputs.end(),
+                   [](const rt::ExternalBinding &b) {
+                     return b.role == rt::BindingRole::Loss;
+                   }))
     return reportUserError("the artifact has no loss to evaluate");
 
   std::optional<frontend::Program> inputs = inputDeclarations(artifact);
@@ -407,7 +410,7 @@ ExitCode evalArtifact(const EvalOptions &options) {
   // The artifact's parameters and buffers, as the evaluator reads them.
   ParameterStore params;
   for (const rt::ArtifactTensor &tensor : artifact.tensors) {
-    if (tensor.role == "opt_state")
+    if (tensor.role == rt::BindingRole::OptState)
       continue;
     rt::Expected<rt::Tensor> copy = tensor.tensor.clone();
     if (!copy.ok())

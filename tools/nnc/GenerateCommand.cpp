@@ -103,7 +103,7 @@ ExitCode runGenerate(const GenerateOptions &options) {
   if (!graph)
     return UserError;
   CompiledGraph::Result *logits =
-      graph->findResult("output", program.outputs.front().name);
+      graph->findResult(rt::BindingRole::Output, program.outputs.front().name);
   if (!logits)
     return reportUserError("the compiled model has no output '" +
                            program.outputs.front().name + "'");

@@ -134,10 +134,10 @@ ExitCode runGradcheck(const GradcheckOptions &options) {
   if (!forward || !gradient)
     return UserError;
 
-  CompiledGraph::Lookup lookup = [&](const std::string &role,
-                                     const std::string &name)
-      -> const rt::Tensor * {
-    std::map<std::string, rt::Tensor> &values = role == "input" ? feeds : params;
+  CompiledGraph::Lookup lookup =
+      [&](rt::BindingRole role, const std::string &name) -> const rt::Tensor * {
+    std::map<std::string, rt::Tensor> &values =
+        role == rt::BindingRole::Input ? feeds : params;
     auto it = values.find(name);
     return it == values.end() ? nullptr : &it->second;
   };
@@ -148,7 +148,8 @@ ExitCode runGradcheck(const GradcheckOptions &options) {
       reportUserError(error.message());
       return std::nullopt;
     }
-    CompiledGraph::Result *loss = forward->findResult("loss", "loss");
+    CompiledGraph::Result *loss =
+        forward->findResult(rt::BindingRole::Loss, "loss");
     return loss ? std::optional<double>(scalarValue(loss->tensor))
                 : std::nullopt;
   };
@@ -159,7 +160,7 @@ ExitCode runGradcheck(const GradcheckOptions &options) {
                                (const char *)"shape", (const char *)"checked",
                                (const char *)"worst rel err");
   for (const CompiledGraph::Result &result : gradient->results()) {
-    if (result.role != "grad")
+    if (result.role != rt::BindingRole::Grad)
       continue;
     std::string name = result.name.substr(std::string("grad_").size());
     auto param = params.find(name);
