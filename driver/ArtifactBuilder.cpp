@@ -180,12 +180,13 @@ rt::Expected<rt::Artifact> buildArtifact(ModelSession &session,
     }
     // Optimizer state starts at zero, as `nnc train` starts it.
     for (const train::CompiledGraph::Argument &arg : (*step)->arguments()) {
-      if (arg.role != "opt_state")
+      if (arg.role != rt::BindingRole::OptState)
         continue;
       rt::Expected<rt::Tensor> zeros = rt::Tensor::create(arg.dtype, arg.shape);
       if (!zeros.ok())
         return zeros.takeError();
-      artifact.tensors.push_back({arg.name, "opt_state", std::move(*zeros)});
+      artifact.tensors.push_back(
+          {arg.name, rt::BindingRole::OptState, std::move(*zeros)});
     }
     rt::ArtifactTraining training;
     training.seed = recipe.seed;
@@ -200,15 +201,16 @@ rt::Expected<rt::Artifact> buildArtifact(ModelSession &session,
     rt::Expected<rt::Tensor> copy = value->clone();
     if (!copy.ok())
       return copy.takeError();
-    artifact.tensors.push_back(
-        {arg.name,
-         arg.role == frontend::Argument::Role::Param ? "param" : "buffer",
-         std::move(*copy)});
+    artifact.tensors.push_back({arg.name,
+                                arg.role == frontend::Argument::Role::Param
+                                    ? rt::BindingRole::Param
+                                    : rt::BindingRole::Buffer,
+                                std::move(*copy)});
   }
 
   const rt::ExecutionPlan &plan = (*forward)->plan();
   for (const rt::ExternalBinding &binding : plan.inputs) {
-    if (binding.role != "input")
+    if (binding.role != rt::BindingRole::Input)
       continue;
     const rt::PlanValue &value = plan.values[binding.value];
     bool batched = false;

@@ -101,10 +101,9 @@ checkGradients(ModelSession &session, const train::ParameterStore &store,
     return gradient.takeError();
 
   train::CompiledGraph::Lookup lookup =
-      [&](const std::string &role,
-          const std::string &name) -> const rt::Tensor * {
+      [&](rt::BindingRole role, const std::string &name) -> const rt::Tensor * {
     std::map<std::string, rt::Tensor> &values =
-        role == "input" ? feeds : params;
+        role == rt::BindingRole::Input ? feeds : params;
     auto it = values.find(name);
     return it == values.end() ? nullptr : &it->second;
   };
@@ -113,7 +112,8 @@ checkGradients(ModelSession &session, const train::ParameterStore &store,
   auto lossNow = [&]() -> rt::Expected<double> {
     if (rt::Error error = (*forward)->run(lookup); !error.ok())
       return error;
-    train::CompiledGraph::Result *loss = (*forward)->findResult("loss", "loss");
+    train::CompiledGraph::Result *loss =
+        (*forward)->findResult(rt::BindingRole::Loss, "loss");
     if (!loss)
       return rt::Error::failure("the forward graph returns no loss");
     return train::scalarValue(loss->tensor);
@@ -121,7 +121,7 @@ checkGradients(ModelSession &session, const train::ParameterStore &store,
 
   std::vector<ParameterCheck> checks;
   for (const train::CompiledGraph::Result &result : (*gradient)->results()) {
-    if (result.role != "grad")
+    if (result.role != rt::BindingRole::Grad)
       continue;
     std::string name = result.name.substr(std::string("grad_").size());
     auto param = params.find(name);

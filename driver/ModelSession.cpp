@@ -169,9 +169,9 @@ compilePipelineOptions(const train::OptimizationOptions &optimizations) {
 train::CompiledGraph::Lookup
 feedsAndParams(const std::map<std::string, rt::Tensor> &feeds,
                const train::ParameterStore &params) {
-  return [&feeds, &params](const std::string &role,
+  return [&feeds, &params](rt::BindingRole role,
                            const std::string &name) -> const rt::Tensor * {
-    if (role != "input")
+    if (role != rt::BindingRole::Input)
       return params.find(name);
     auto it = feeds.find(name);
     return it == feeds.end() ? nullptr : &it->second;

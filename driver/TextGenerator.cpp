@@ -72,8 +72,8 @@ TextGenerator::create(ModelSession &session, train::ParameterStore params) {
   if (!graph.ok())
     return graph.takeError();
   generator->graph = std::move(*graph);
-  generator->logits =
-      generator->graph->findResult("output", program.outputs.front().name);
+  generator->logits = generator->graph->findResult(
+      rt::BindingRole::Output, program.outputs.front().name);
   if (!generator->logits)
     return rt::Error::failure("the compiled model has no output '" +
                               program.outputs.front().name + "'");

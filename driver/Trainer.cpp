@@ -73,7 +73,7 @@ bool saveTrainingArtifact(ModelSession &session, const TrainOptions &options,
     return false;
   }
   for (rt::ArtifactTensor &tensor : artifact->tensors) {
-    if (tensor.role != "opt_state")
+    if (tensor.role != rt::BindingRole::OptState)
       continue;
     auto it = state.optimizerState.find(tensor.name);
     if (it == state.optimizerState.end())

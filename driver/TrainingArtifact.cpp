@@ -119,18 +119,20 @@ bool stateFromArtifact(const rt::Artifact &artifact, const CompiledGraph &step,
     rt::Expected<rt::Tensor> copy = tensor.tensor.clone();
     if (!copy.ok())
       return fail(copy.message());
-    if (tensor.role == "opt_state")
+    if (tensor.role == rt::BindingRole::OptState)
       state.optimizerState.insert_or_assign(tensor.name, std::move(*copy));
     else
       state.params.set(tensor.name, std::move(*copy));
   }
   for (const CompiledGraph::Argument &arg : step.arguments()) {
-    bool held = arg.role == "opt_state"
+    bool held = arg.role == rt::BindingRole::OptState
                     ? state.optimizerState.count(arg.name) > 0
                     : state.params.find(arg.name) != nullptr;
-    if (arg.role != "input" && arg.role != "step" && arg.role != "lr" && !held)
-      return fail(path + ": the training step reads " + arg.role + " '" +
-                  arg.name + "', which the artifact does not hold");
+    if (arg.role != rt::BindingRole::Input &&
+        arg.role != rt::BindingRole::Step && arg.role != rt::BindingRole::Lr &&
+        !held)
+      return fail(path + ": the training step reads " + rt::roleName(arg.role) +
+                  " '" + arg.name + "', which the artifact does not hold");
   }
   state.stepCount = artifact.training->step;
   return createStepScalars(state);
@@ -148,13 +150,13 @@ bool saveResumedArtifact(ArtifactGraphSource &source,
   rt::Artifact &artifact = source.artifact();
   for (rt::ArtifactTensor &tensor : artifact.tensors) {
     const rt::Tensor *value = state.params.find(tensor.name);
-    if (tensor.role == "opt_state") {
+    if (tensor.role == rt::BindingRole::OptState) {
       auto it = state.optimizerState.find(tensor.name);
       value = it == state.optimizerState.end() ? nullptr : &it->second;
     }
     if (!value)
-      return fail("the run has no value for " + tensor.role + " '" +
-                  tensor.name + "'");
+      return fail(std::string("the run has no value for ") +
+                  rt::roleName(tensor.role) + " '" + tensor.name + "'");
     rt::Expected<rt::Tensor> copy = value->clone();
     if (!copy.ok())
       return fail(copy.message());

@@ -52,6 +52,16 @@ std::string stringAttr(DictionaryAttr attrs, const char *name) {
   return "";
 }
 
+/// The role `attrs` give in `nn.role` (None when they give none), or an
+/// error at `loc` naming an unknown one. `what` names the binding.
+FailureOr<rt::BindingRole> roleOf(Location loc, const Twine &what,
+                                  DictionaryAttr attrs) {
+  std::string name = stringAttr(attrs, kRoleAttr);
+  if (std::optional<rt::BindingRole> role = rt::parseBindingRole(name))
+    return *role;
+  return emitError(loc) << what << " has unknown role '" << name << "'";
+}
+
 /// "file:line:col" of the first file location inside `loc` (for a call-site
 /// chain, the innermost position); empty when there is none.
 std::string formatLocation(Location loc) {
@@ -151,10 +161,13 @@ LogicalResult Planner::addArguments() {
     unsigned i = arg.getArgNumber();
     DictionaryAttr attrs = forward.getArgAttrDict(i);
     std::string name = stringAttr(attrs, kNameAttr);
+    std::string what = "argument " + std::to_string(i) + " '" + name + "'";
     FailureOr<rt::PlanValue> value =
-        makeValue(arg.getLoc(), "argument " + Twine(i) + " '" + name + "'",
-                  arg.getType());
+        makeValue(arg.getLoc(), what, arg.getType());
     if (failed(value))
+      return failure();
+    FailureOr<rt::BindingRole> role = roleOf(arg.getLoc(), what, attrs);
+    if (failed(role))
       return failure();
     value->name = name;
     value->kind = rt::ValueKind::Input;
@@ -163,7 +176,7 @@ LogicalResult Planner::addArguments() {
     plan.values.push_back(std::move(*value));
     writers.push_back(-1);
     valueIds[arg] = id;
-    plan.inputs.push_back({name, stringAttr(attrs, kRoleAttr), id});
+    plan.inputs.push_back({name, *role, id});
   }
   return success();
 }
@@ -310,7 +323,11 @@ LogicalResult Planner::addOutputs(Operation &terminator) {
       if (!name.empty())
         value.name = name;
     }
-    plan.outputs.push_back({name, stringAttr(attrs, kRoleAttr), id});
+    FailureOr<rt::BindingRole> role = roleOf(
+        terminator.getLoc(), "result " + Twine(i) + " '" + name + "'", attrs);
+    if (failed(role))
+      return failure();
+    plan.outputs.push_back({name, *role, id});
   }
   return success();
 }

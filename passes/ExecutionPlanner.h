@@ -50,8 +50,9 @@ struct PlanOptions {
 /// unchanged. Argument and result names and roles come from the `nn.name`
 /// and `nn.role` attributes. Fails, with an error at the offending argument
 /// or op, on a type that is not a static tensor of f32, f64, i32 or i64
-/// (a batch left dynamic, for one), on an op outside the nn dialect and on
-/// a tensor too large to address.
+/// (a batch left dynamic, for one), on an `nn.role` that is no
+/// rt::BindingRole, on an op outside the nn dialect and on a tensor too
+/// large to address.
 mlir::FailureOr<PlannedGraph> planExecution(mlir::func::FuncOp forward,
                                             const PlanOptions &options = {});
 

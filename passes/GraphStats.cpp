@@ -172,8 +172,9 @@ GraphStats computeGraphStats(func::FuncOp function,
     stats.peakLiveBytes = std::max(stats.peakLiveBytes, live);
   }
   for (const rt::ExternalBinding &binding : plan.inputs)
-    if ((binding.role == "param" || binding.role == "buffer" ||
-         binding.role == "opt_state") &&
+    if ((binding.role == rt::BindingRole::Param ||
+         binding.role == rt::BindingRole::Buffer ||
+         binding.role == rt::BindingRole::OptState) &&
         binding.value >= 0 &&
         binding.value < static_cast<int64_t>(plan.values.size()))
       stats.stateBytes += plan.values[binding.value].bytes;

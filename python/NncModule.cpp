@@ -207,7 +207,8 @@ public:
       raise("cannot load " + path + " (the reason is printed above)");
     for (const rt::ArtifactTensor &tensor :
          model->artifact->artifact().tensors) {
-      if (tensor.role != "param" && tensor.role != "buffer")
+      if (tensor.role != rt::BindingRole::Param &&
+          tensor.role != rt::BindingRole::Buffer)
         continue;
       rt::Expected<rt::Tensor> copy = tensor.tensor.clone();
       if (!copy.ok())
@@ -406,12 +407,13 @@ private:
     for (const auto &[name, array] : paramArrays)
       paramViews.emplace(name, viewOf(array, params.find(name)->dtype()));
     auto lookup =
-        [&](const std::string &role,
+        [&](rt::BindingRole role,
             const std::string &name) -> std::optional<rt::ConstTensorView> {
-      const auto &views = role == "input" ? inputViews : paramViews;
+      bool input = role == rt::BindingRole::Input;
+      const auto &views = input ? inputViews : paramViews;
       if (auto it = views.find(name); it != views.end())
         return it->second;
-      if (role == "input")
+      if (input)
         return std::nullopt;
       if (const rt::Tensor *tensor = params.find(name))
         return tensor->view();

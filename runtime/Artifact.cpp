@@ -46,7 +46,7 @@ Offset<fb::Plan> writePlan(FlatBufferBuilder &b, const ExecutionPlan &plan) {
     std::vector<Offset<fb::Binding>> out;
     for (const ExternalBinding &binding : list)
       out.push_back(fb::CreateBinding(b, b.CreateString(binding.name),
-                                      b.CreateString(binding.role),
+                                      b.CreateString(roleName(binding.role)),
                                       binding.value));
     return b.CreateVector(out);
   };
@@ -60,9 +60,9 @@ Offset<flatbuffers::Vector<Offset<fb::Port>>>
 writePorts(FlatBufferBuilder &b, const std::vector<ArtifactPort> &ports) {
   std::vector<Offset<fb::Port>> out;
   for (const ArtifactPort &port : ports)
-    out.push_back(fb::CreatePort(b, b.CreateString(port.name),
-                                 b.CreateString(port.role), toFb(port.dtype),
-                                 shapeOf(b, port.shape), port.batched));
+    out.push_back(fb::CreatePort(
+        b, b.CreateString(port.name), b.CreateString(roleName(port.role)),
+        toFb(port.dtype), shapeOf(b, port.shape), port.batched));
   return b.CreateVector(out);
 }
 
@@ -82,6 +82,15 @@ Expected<DType> dtypeOf(fb::DType dtype, const std::string &what) {
   return static_cast<DType>(raw);
 }
 
+/// A role read from the file: the format stores its name.
+Expected<BindingRole> roleOf(const flatbuffers::String *text,
+                             const std::string &what) {
+  std::string name = str(text);
+  std::optional<BindingRole> role = parseBindingRole(name);
+  if (!role)
+    return Error::failure(what + ": unknown role '" + name + "'");
+  return *role;
+}
 
 /// A shape read from the file, with a byte size that fits int64_t.
 Expected<Shape> shapeOf(const flatbuffers::Vector<int64_t> *dims, DType dtype,
@@ -133,14 +142,25 @@ Expected<ExecutionPlan> readPlan(const fb::Plan *plan,
       kernel.flops = k->flops();
       out.kernels.push_back(std::move(kernel));
     }
-  auto bindings = [](const auto *list, std::vector<ExternalBinding> &into) {
+  auto bindings = [&](const auto *list, const char *kind,
+                      std::vector<ExternalBinding> &into) {
     if (!list)
-      return;
-    for (const fb::Binding *b : *list)
-      into.push_back({str(b->name()), str(b->role()), b->value()});
+      return Error::success();
+    for (const fb::Binding *b : *list) {
+      std::string name = str(b->name());
+      Expected<BindingRole> role =
+          roleOf(b->role(), what + ": " + kind + " '" + name + "'");
+      if (!role.ok())
+        return role.takeError();
+      into.push_back({std::move(name), *role, b->value()});
+    }
+    return Error::success();
   };
-  bindings(plan->inputs(), out.inputs);
-  bindings(plan->outputs(), out.outputs);
+  if (Error error = bindings(plan->inputs(), "input", out.inputs); !error.ok())
+    return error;
+  if (Error error = bindings(plan->outputs(), "output", out.outputs);
+      !error.ok())
+    return error;
   out.arenaSize = plan->arena_size();
   if (Error error = verifyExecutionPlan(out); !error.ok())
     return std::move(error).withContext(what);
@@ -157,11 +177,14 @@ readPorts(const flatbuffers::Vector<Offset<fb::Port>> *ports,
   for (const fb::Port *p : *ports) {
     ArtifactPort port;
     port.name = str(p->name());
-    port.role = str(p->role());
     std::string where = std::string(what) + " '" + port.name + "'";
     if (port.name.empty() || !names.insert(port.name).second)
       return Error::failure(std::string(what) + " names must be unique and "
                                                 "non-empty");
+    Expected<BindingRole> role = roleOf(p->role(), where);
+    if (!role.ok())
+      return role.takeError();
+    port.role = *role;
     Expected<DType> dtype = dtypeOf(p->dtype(), where);
     if (!dtype.ok())
       return dtype.takeError();
@@ -182,13 +205,13 @@ readPorts(const flatbuffers::Vector<Offset<fb::Port>> *ports,
 /// value's dtype and shape, so that running cannot read past a tensor.
 Error checkBindings(const ArtifactGraph &graph, const Artifact &artifact) {
   for (const ExternalBinding &binding : graph.plan.inputs) {
-    if (binding.role == "input" || binding.role == "step" ||
-        binding.role == "lr")
+    if (binding.role == BindingRole::Input ||
+        binding.role == BindingRole::Step || binding.role == BindingRole::Lr)
       continue;
     const ArtifactTensor *stored = artifact.tensor(binding.name);
     if (!stored)
-      return Error::failure("graph '" + graph.name + "' reads " + binding.role +
-                            " '" + binding.name +
+      return Error::failure("graph '" + graph.name + "' reads " +
+                            roleName(binding.role) + " '" + binding.name +
                             "', which the artifact does not hold");
     const PlanValue &value = graph.plan.values[binding.value];
     if (stored->tensor.dtype() != value.dtype ||
@@ -265,6 +288,9 @@ Expected<Artifact> readVerified(const fb::Artifact *root) {
       if (name.empty() || !names.insert(name).second)
         return Error::failure("tensor names must be unique and non-empty ('" +
                               name + "')");
+      Expected<BindingRole> role = roleOf(t->role(), where);
+      if (!role.ok())
+        return role.takeError();
       Expected<DType> dtype = dtypeOf(t->dtype(), where);
       if (!dtype.ok())
         return dtype.takeError();
@@ -283,8 +309,7 @@ Expected<Artifact> readVerified(const fb::Artifact *root) {
         return tensor.takeError();
       if (bytes)
         std::memcpy(tensor->rawData(), t->data()->data(), bytes);
-      artifact.tensors.push_back(
-          {std::move(name), str(t->role()), std::move(*tensor)});
+      artifact.tensors.push_back({std::move(name), *role, std::move(*tensor)});
     }
 
   names.clear();
@@ -395,7 +420,7 @@ Expected<std::string> serializeArtifact(const Artifact &artifact) {
         b.CreateVector(reinterpret_cast<const uint8_t *>(t.tensor.rawData()),
                        t.tensor.byteSize());
     tensors.push_back(fb::CreateTensor(
-        b, b.CreateString(t.name), b.CreateString(t.role),
+        b, b.CreateString(t.name), b.CreateString(roleName(t.role)),
         toFb(t.tensor.dtype()), shapeOf(b, t.tensor.shape()), data));
   }
   std::vector<Offset<fb::Graph>> graphs;

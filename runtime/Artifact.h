@@ -19,6 +19,7 @@
 #ifndef NNC_RUNTIME_ARTIFACT_H
 #define NNC_RUNTIME_ARTIFACT_H
 
+#include "runtime/BindingRole.h"
 #include "runtime/ExecutionPlan.h"
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
@@ -58,17 +59,17 @@ struct ArtifactGraph {
   std::string executable;
 };
 
-/// A named tensor the graphs read: role "param", "buffer" or "opt_state".
+/// A named tensor the graphs read: a Param, Buffer or OptState.
 struct ArtifactTensor {
   std::string name;
-  std::string role;
+  BindingRole role = BindingRole::None;
   Tensor tensor;
 };
 
 /// An input or output of the model, for people and for `nnc run`.
 struct ArtifactPort {
   std::string name;
-  std::string role; ///< "input", "output", "loss"
+  BindingRole role = BindingRole::None; ///< Input, Output or Loss
   DType dtype = DType::F32;
   /// With the batch dimension specialised to the artifact's batch size.
   Shape shape;

@@ -81,9 +81,9 @@ Expected<Function> loadArtifactGraph(const ArtifactGraph &graph,
 TensorLookup artifactLookup(
     const Artifact &artifact,
     const std::vector<std::pair<std::string, const Tensor *>> &feeds) {
-  return [&artifact, feeds](const std::string &role,
+  return [&artifact, feeds](BindingRole role,
                             const std::string &name) -> const Tensor * {
-    if (role == "input") {
+    if (role == BindingRole::Input) {
       for (const auto &[feedName, tensor] : feeds)
         if (feedName == name)
           return tensor;
@@ -125,8 +125,8 @@ Expected<std::vector<Tensor>> runFunction(Function &graph,
   for (const ExternalBinding &binding : plan.inputs) {
     const Tensor *tensor = lookup(binding.role, binding.name);
     if (!tensor)
-      return Error::failure("no value for " + binding.role + " '" +
-                            binding.name + "'");
+      return Error::failure(std::string("no value for ") +
+                            roleName(binding.role) + " '" + binding.name + "'");
     inputs.push_back(tensor->view());
   }
   return runOnViews(graph, inputs);
@@ -149,7 +149,7 @@ namespace {
 std::vector<std::string> inputsRead(const ArtifactGraph &graph) {
   std::vector<std::string> names;
   for (const ExternalBinding &binding : graph.plan.inputs)
-    if (binding.role == "input" && isInputRead(graph.plan, binding))
+    if (binding.role == BindingRole::Input && isInputRead(graph.plan, binding))
       names.push_back(binding.name);
   return names;
 }
@@ -204,11 +204,12 @@ runArtifactGraph(const Artifact &artifact, Function &loaded,
   std::vector<Tensor> unread;
   unread.reserve(plan.inputs.size());
   for (const ExternalBinding &binding : plan.inputs) {
-    if (binding.role != "input") {
+    if (binding.role != BindingRole::Input) {
       const ArtifactTensor *stored = artifact.tensor(binding.name);
       if (!stored)
-        return Error::failure("no value for " + binding.role + " '" +
-                              binding.name + "'");
+        return Error::failure(std::string("no value for ") +
+                              roleName(binding.role) + " '" + binding.name +
+                              "'");
       inputs.push_back(stored->tensor.view());
     } else if (auto fed = feeds.find(binding.name); fed != feeds.end()) {
       inputs.push_back(fed->second);

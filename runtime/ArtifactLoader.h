@@ -13,6 +13,7 @@
 #define NNC_RUNTIME_ARTIFACTLOADER_H
 
 #include "runtime/Artifact.h"
+#include "runtime/BindingRole.h"
 #include "runtime/Function.h"
 #include "runtime/PluginHost.h"
 
@@ -41,11 +42,11 @@ loadArtifactGraph(const ArtifactGraph &graph, const LoadedPlugin &plugin,
 
 /// Finds the tensor bound to a graph argument by role and name; null when
 /// there is none.
-using TensorLookup = std::function<const Tensor *(const std::string &role,
-                                                  const std::string &name)>;
+using TensorLookup =
+    std::function<const Tensor *(BindingRole role, const std::string &name)>;
 
-/// A lookup serving "input" arguments from `feeds` (by name) and the
-/// others (param, buffer, opt_state) from the artifact's tensors.
+/// A lookup serving Input arguments from `feeds` (by name) and the others
+/// (Param, Buffer, OptState) from the artifact's tensors.
 TensorLookup artifactLookup(
     const Artifact &artifact,
     const std::vector<std::pair<std::string, const Tensor *>> &feeds);

@@ -219,8 +219,8 @@ std::string formatExecutionPlan(const ExecutionPlan &plan) {
   }
   auto binding = [&](const char *what, size_t i, const ExternalBinding &b) {
     text += std::string(what) + " " + std::to_string(i) + " '" + b.name + "'";
-    if (!b.role.empty())
-      text += " (" + b.role + ")";
+    if (b.role != BindingRole::None)
+      text += std::string(" (") + roleName(b.role) + ")";
     text += " = value " + std::to_string(b.value) + "\n";
   };
   for (size_t i = 0; i < plan.inputs.size(); ++i)

@@ -16,6 +16,7 @@
 #ifndef NNC_RUNTIME_EXECUTIONPLAN_H
 #define NNC_RUNTIME_EXECUTIONPLAN_H
 
+#include "runtime/BindingRole.h"
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
 
@@ -92,9 +93,8 @@ struct PlanKernel {
 struct ExternalBinding {
   /// The `nn.name` of the argument or result; may be empty.
   std::string name;
-  /// The `nn.role`: "input", "param", "buffer", "output", "loss"; may be
-  /// empty.
-  std::string role;
+  /// The `nn.role`; None when the IR gives none.
+  BindingRole role = BindingRole::None;
   /// The value bound. For an output, a value whose kind is not Output with
   /// this binding's index (a returned argument, a value returned twice) is
   /// copied into the caller's buffer once the kernels are done.

@@ -24,7 +24,7 @@ CompiledGraph::create(rt::Function loaded,
     graph->outputs.push_back({binding.role, binding.name, std::move(*tensor)});
   }
   for (const rt::ExternalBinding &binding : plan.inputs) {
-    if (binding.role != "input" ||
+    if (binding.role != rt::BindingRole::Input ||
         std::find(unreadInputs.begin(), unreadInputs.end(), binding.name) ==
             unreadInputs.end())
       continue;
@@ -46,7 +46,8 @@ CompiledGraph::load(const rt::ArtifactGraph &graph,
     return loaded.takeError();
   std::vector<std::string> unread;
   for (const rt::ExternalBinding &binding : graph.plan.inputs)
-    if (binding.role == "input" && !rt::isInputRead(graph.plan, binding))
+    if (binding.role == rt::BindingRole::Input &&
+        !rt::isInputRead(graph.plan, binding))
       unread.push_back(binding.name);
   return create(std::move(*loaded), unread);
 }
@@ -57,7 +58,7 @@ rt::Error CompiledGraph::run(const Lookup &lookup) {
   for (Result &result : outputs)
     outputViews.push_back(result.tensor.view());
   auto views =
-      [&](const std::string &role,
+      [&](rt::BindingRole role,
           const std::string &name) -> std::optional<rt::ConstTensorView> {
     if (const rt::Tensor *tensor = lookup(role, name))
       return tensor->view();
@@ -75,12 +76,13 @@ CompiledGraph::runInto(const ViewLookup &lookup,
   for (const rt::ExternalBinding &binding : plan.inputs) {
     auto unused = unusedInputs.find(binding.name);
     std::optional<rt::ConstTensorView> view;
-    if (binding.role == "input" && unused != unusedInputs.end())
+    if (binding.role == rt::BindingRole::Input && unused != unusedInputs.end())
       view = unused->second.view();
     else
       view = lookup(binding.role, binding.name);
     if (!view)
-      return rt::Error::failure("no value for " + binding.role + " '" +
+      return rt::Error::failure(std::string("no value for ") +
+                                rt::roleName(binding.role) + " '" +
                                 binding.name + "'");
     inputViews.push_back(*view);
   }
@@ -91,7 +93,7 @@ CompiledGraph::runInto(const ViewLookup &lookup,
   return loaded.run(inputViews, outputViews);
 }
 
-CompiledGraph::Result *CompiledGraph::findResult(const std::string &role,
+CompiledGraph::Result *CompiledGraph::findResult(rt::BindingRole role,
                                                  const std::string &name) {
   for (Result &result : outputs)
     if (result.role == role && result.name == name)

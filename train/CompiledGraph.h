@@ -13,6 +13,7 @@
 #define NNC_TRAIN_COMPILEDGRAPH_H
 
 #include "runtime/Artifact.h"
+#include "runtime/BindingRole.h"
 #include "runtime/Function.h"
 #include "runtime/PluginHost.h"
 #include "runtime/Tensor.h"
@@ -43,7 +44,7 @@ public:
 
   /// Finds the tensor bound to an argument, by its role and name; null if
   /// there is none (an error).
-  using Lookup = std::function<const rt::Tensor *(const std::string &role,
+  using Lookup = std::function<const rt::Tensor *(rt::BindingRole role,
                                                   const std::string &name)>;
 
   /// Runs once. Outputs land in tensors this graph owns and reuses from run
@@ -54,7 +55,7 @@ public:
 
   /// The view bound to an argument, by its role and name; nullopt if none.
   using ViewLookup = std::function<std::optional<rt::ConstTensorView>(
-      const std::string &role, const std::string &name)>;
+      rt::BindingRole role, const std::string &name)>;
 
   /// Runs once on the caller's memory: the arguments are read in place
   /// through `lookup`, and the results are written into `outputs`, one per
@@ -64,7 +65,7 @@ public:
                     const std::vector<rt::TensorView> &outputs);
 
   struct Result {
-    std::string role; ///< output, loss, grad, param_update, ...
+    rt::BindingRole role; ///< Output, Loss, Grad, ParamUpdate, ...
     std::string name;
     rt::Tensor tensor;
   };
@@ -72,10 +73,10 @@ public:
   const std::vector<Result> &results() const { return outputs; }
 
   /// The result with this role and name, or null.
-  Result *findResult(const std::string &role, const std::string &name);
+  Result *findResult(rt::BindingRole role, const std::string &name);
 
   struct Argument {
-    std::string role; ///< input, param, buffer, opt_state, step, lr
+    rt::BindingRole role; ///< Input, Param, Buffer, OptState, Step, Lr
     std::string name;
     rt::DType dtype;
     rt::Shape shape;

@@ -128,7 +128,7 @@ std::unique_ptr<DistributedTraining> DistributedTraining::create(
     training->abortJob();
   for (const CompiledGraph::Argument &arg :
        training->updateGraph->arguments()) {
-    if (arg.role != "grad")
+    if (arg.role != rt::BindingRole::Grad)
       continue;
     if (arg.dtype != rt::DType::F32) {
       fail("--distributed: parameter '" + arg.name +
@@ -211,7 +211,7 @@ void DistributedTraining::prepare(const TrainingState &state) {
   };
   for (const std::string &name : gradientNames)
     for (const CompiledGraph::Argument &arg : updateGraph->arguments())
-      if (arg.role == "grad" && arg.name == name)
+      if (arg.role == rt::BindingRole::Grad && arg.name == name)
         add(arg.dtype, arg.shape);
   for (const std::string &name : bufferNames) {
     const rt::Tensor *buffer = state.params.find(name);
@@ -236,7 +236,7 @@ const dist::StepSources &DistributedTraining::sourcesOf(CompiledGraph *graph) {
   dist::StepSources &found = sources[graph];
   const rt::ExecutionPlan &plan = graph->plan();
   std::vector<CompiledGraph::Result> &results = graph->results();
-  auto add = [&](const std::string &role, const std::string &name) {
+  auto add = [&](rt::BindingRole role, const std::string &name) {
     for (size_t i = 0; i < results.size(); ++i)
       if (results[i].role == role && results[i].name == name &&
           results[i].tensor.dtype() == rt::DType::F32) {
@@ -244,13 +244,14 @@ const dist::StepSources &DistributedTraining::sourcesOf(CompiledGraph *graph) {
         found.writers.push_back(writerOf(plan, i));
         return;
       }
-    fail("the gradient step returns no f32 " + role + " of '" + name + "'");
+    fail(std::string("the gradient step returns no f32 ") + rt::roleName(role) +
+         " of '" + name + "'");
     abortJob();
   };
   for (const std::string &name : gradientNames)
-    add("grad", name);
+    add(rt::BindingRole::Grad, name);
   for (const std::string &name : bufferNames)
-    add("buffer_update", name);
+    add(rt::BindingRole::BufferUpdate, name);
   return found;
 }
 
@@ -298,9 +299,9 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
     const std::vector<rt::Tensor> &shard = shardOf(batch, begin, count);
     graph->setKernelObserver(&observer);
     rt::Error ran =
-        graph->run([&](const std::string &role,
+        graph->run([&](rt::BindingRole role,
                        const std::string &name) -> const rt::Tensor * {
-          if (role == "input") {
+          if (role == rt::BindingRole::Input) {
             for (size_t c = 0; c < batch.numColumns(); ++c)
               if (batch.columnName(c) == name)
                 return &shard[c];
@@ -314,7 +315,8 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
       fail(ran.message());
       abortJob();
     }
-    CompiledGraph::Result *loss = graph->findResult("loss", "loss");
+    CompiledGraph::Result *loss =
+        graph->findResult(rt::BindingRole::Loss, "loss");
     if (!loss) {
       fail("the gradient step returns no loss");
       abortJob();
@@ -323,7 +325,7 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
     groupSums[1] += static_cast<double>(count);
     if (const std::optional<AccuracySpec> &accuracy = graphs->accuracy()) {
       CompiledGraph::Result *predictions =
-          graph->findResult("output", accuracy->outputName);
+          graph->findResult(rt::BindingRole::Output, accuracy->outputName);
       const rt::Tensor *labels = nullptr;
       for (size_t c = 0; c < batch.numColumns(); ++c)
         if (batch.columnName(c) == accuracy->labelInput)
@@ -367,10 +369,9 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
   }
 
   // The same update on every rank, from the same averaged gradients.
-  rt::Error ran =
-      updateGraph->run([&](const std::string &role,
-                           const std::string &name) -> const rt::Tensor * {
-        if (role == "grad") {
+  rt::Error ran = updateGraph->run(
+      [&](rt::BindingRole role, const std::string &name) -> const rt::Tensor * {
+        if (role == rt::BindingRole::Grad) {
           auto it = gradients.find(name);
           return it == gradients.end() ? nullptr : it->second;
         }

@@ -53,16 +53,15 @@ void printMetrics(const Metrics &metrics) {
 bool Evaluator::runOn(CompiledGraph &graph,
                       const std::map<std::string, const rt::Tensor *> &columns,
                       int64_t size, const ParameterStore &params) {
-  rt::Error ran =
-      graph.run([&](const std::string &role, const std::string &name) {
-        if (role != "input")
-          return params.find(name);
-        auto it = columns.find(name);
-        return it == columns.end() ? nullptr : it->second;
-      });
+  rt::Error ran = graph.run([&](rt::BindingRole role, const std::string &name) {
+    if (role != rt::BindingRole::Input)
+      return params.find(name);
+    auto it = columns.find(name);
+    return it == columns.end() ? nullptr : it->second;
+  });
   if (!ran.ok())
     return fail(ran.message());
-  CompiledGraph::Result *loss = graph.findResult("loss", "loss");
+  CompiledGraph::Result *loss = graph.findResult(rt::BindingRole::Loss, "loss");
   if (!loss)
     return fail("the model has no loss to evaluate");
   lossSum += scalarValue(loss->tensor) * size;
@@ -71,7 +70,7 @@ bool Evaluator::runOn(CompiledGraph &graph,
   if (!accuracy)
     return true;
   CompiledGraph::Result *predictions =
-      graph.findResult("output", accuracy->outputName);
+      graph.findResult(rt::BindingRole::Output, accuracy->outputName);
   auto labels = columns.find(accuracy->labelInput);
   if (predictions && labels != columns.end()) {
     auto [right, total] =

@@ -73,17 +73,17 @@ std::optional<Steps> makeSteps(TrainingRun &run) {
 /// sums.
 bool runStep(TrainingRun &run, CompiledGraph &step, const rt::Batch &current) {
   TrainingState &state = run.state;
-  rt::Error ran = step.run([&](const std::string &role,
-                               const std::string &name) -> const rt::Tensor * {
-    if (role == "input")
-      return current.column(name);
-    return findStateTensor(state, role, name);
-  });
+  rt::Error ran = step.run(
+      [&](rt::BindingRole role, const std::string &name) -> const rt::Tensor * {
+        if (role == rt::BindingRole::Input)
+          return current.column(name);
+        return findStateTensor(state, role, name);
+      });
   if (!ran.ok())
     return fail(ran.message());
   if (!swapInUpdates(step, state))
     return false;
-  CompiledGraph::Result *loss = step.findResult("loss", "loss");
+  CompiledGraph::Result *loss = step.findResult(rt::BindingRole::Loss, "loss");
   if (!loss)
     return fail("the training step returns no loss");
   double lossValue = scalarValue(loss->tensor);
@@ -97,7 +97,7 @@ bool runStep(TrainingRun &run, CompiledGraph &step, const rt::Batch &current) {
   if (!accuracy)
     return true;
   CompiledGraph::Result *predictions =
-      step.findResult("output", accuracy->outputName);
+      step.findResult(rt::BindingRole::Output, accuracy->outputName);
   const rt::Tensor *labels = current.column(accuracy->labelInput);
   if (predictions && labels) {
     auto [right, total] = countCorrect(*accuracy, predictions->tensor, *labels);

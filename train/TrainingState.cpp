@@ -19,15 +19,15 @@ bool fail(const std::string &message) {
 } // namespace
 
 const rt::Tensor *findStateTensor(const TrainingState &state,
-                                  const std::string &role,
+                                  rt::BindingRole role,
                                   const std::string &name) {
-  if (role == "opt_state") {
+  if (role == rt::BindingRole::OptState) {
     auto it = state.optimizerState.find(name);
     return it == state.optimizerState.end() ? nullptr : &it->second;
   }
-  if (role == "step")
+  if (role == rt::BindingRole::Step)
     return &state.step;
-  if (role == "lr")
+  if (role == rt::BindingRole::Lr)
     return &state.lr;
   return state.params.find(name);
 }
@@ -46,7 +46,7 @@ bool createStepScalars(TrainingState &state) {
 
 bool zeroOptimizerState(const CompiledGraph &step, TrainingState &state) {
   for (const CompiledGraph::Argument &arg : step.arguments()) {
-    if (arg.role != "opt_state")
+    if (arg.role != rt::BindingRole::OptState)
       continue;
     rt::Expected<rt::Tensor> zeros = rt::Tensor::create(arg.dtype, arg.shape);
     if (!zeros.ok())
@@ -61,9 +61,10 @@ bool zeroOptimizerState(const CompiledGraph &step, TrainingState &state) {
 bool swapInUpdates(CompiledGraph &graph, TrainingState &state) {
   for (CompiledGraph::Result &result : graph.results()) {
     rt::Tensor *target = nullptr;
-    if (result.role == "param_update" || result.role == "buffer_update")
+    if (result.role == rt::BindingRole::ParamUpdate ||
+        result.role == rt::BindingRole::BufferUpdate)
       target = state.params.find(result.name);
-    else if (result.role == "opt_state_update") {
+    else if (result.role == rt::BindingRole::OptStateUpdate) {
       auto it = state.optimizerState.find(result.name);
       target = it == state.optimizerState.end() ? nullptr : &it->second;
     } else {

@@ -14,6 +14,7 @@
 #include "train/ParameterStore.h"
 
 #include "runtime/BatchIterator.h"
+#include "runtime/BindingRole.h"
 #include "runtime/Tensor.h"
 
 #include <cstdint>
@@ -80,11 +81,11 @@ struct TrainingState {
   }
 };
 
-/// The tensor of `state` a training graph's argument of `role` (opt_state,
-/// step, lr, or a parameter's or buffer's) and `name` reads; null when the
+/// The tensor of `state` a training graph's argument of `role` (OptState,
+/// Step, Lr, or a parameter's or buffer's) and `name` reads; null when the
 /// state has none.
 const rt::Tensor *findStateTensor(const TrainingState &state,
-                                  const std::string &role,
+                                  rt::BindingRole role,
                                   const std::string &name);
 
 /// Makes the scalar `step` and `lr` tensors. Prints a one-line error and

@@ -249,9 +249,9 @@ CompiledModel::Impl::runGraph(train::CompiledGraph &graph,
   for (const auto &[name, view] : fed)
     views.emplace(name, TensorAccess::view(view));
   auto lookup =
-      [&](const std::string &role,
+      [&](rt::BindingRole role,
           const std::string &name) -> std::optional<rt::ConstTensorView> {
-    if (role == "input") {
+    if (role == rt::BindingRole::Input) {
       auto it = views.find(name);
       if (it == views.end())
         return std::nullopt;

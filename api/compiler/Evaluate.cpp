@@ -82,9 +82,9 @@ Status CompiledModel::evaluate(const std::map<std::string, TensorView> &data,
     const rt::Tensor *loss = nullptr, *predictions = nullptr;
     for (size_t i = 0; i < made.size(); ++i) {
       const train::CompiledGraph::Result &result = graph->results()[i];
-      if (result.role == "loss")
+      if (result.role == rt::BindingRole::Loss)
         loss = &made[i];
-      else if (accuracy && result.role == "output" &&
+      else if (accuracy && result.role == rt::BindingRole::Output &&
                result.name == accuracy->outputName)
         predictions = &made[i];
     }

@@ -6,7 +6,7 @@
 // still gives those outputs bit for bit), and hostile
 // files: every truncation and many bit flips of a real artifact must give
 // an error or a file that loads and runs, never a crash; a newer format
-// version and an unknown backend are clear errors.
+// version, an unknown backend and an unknown role are clear errors.
 //
 //===----------------------------------------------------------------------===//
 
@@ -261,6 +261,25 @@ TEST(ArtifactTest, TensorOfWrongSizeIsRejected) {
   ASSERT_FALSE(reread.ok());
   EXPECT_NE(reread.message().find("'w1'"), std::string::npos)
       << reread.message();
+}
+
+TEST(ArtifactTest, UnknownRoleIsRejected) {
+  // Every "param" string in the file (FlatBuffers strings are a 32-bit
+  // length, the bytes and a NUL) becomes a role no runtime knows.
+  std::string bytes = readBytes(kGolden + "/mlp_digits_v1.nnx");
+  const std::string param("\5\0\0\0param\0", 10);
+  const std::string unknown("\5\0\0\0bogus\0", 10);
+  size_t replaced = 0;
+  for (size_t at = bytes.find(param); at != std::string::npos;
+       at = bytes.find(param, at + param.size())) {
+    bytes.replace(at, param.size(), unknown);
+    ++replaced;
+  }
+  ASSERT_GT(replaced, 0u);
+  Expected<Artifact> artifact = parse(bytes);
+  ASSERT_FALSE(artifact.ok());
+  EXPECT_NE(artifact.message().find("unknown role 'bogus'"), std::string::npos)
+      << artifact.message();
 }
 
 TEST(ArtifactTest, NotAnArtifact) {

@@ -173,9 +173,10 @@ ExitCode evalArtifact(const EvalOptions &options) {
   const rt::Artifact &artifact = opened->artifact();
   const rt::ArtifactGraph *full = artifact.graph("forward");
   if (!full ||
-      std::none_of(
-          full->plan.outputs.begin(), full->plan.outputs.end(),
-          [](const rt::ExternalBinding &b) { return b.role == "loss"; }))
+      std::none_of(full->plan.outputs.begin(), full->plan.outputs.end(),
+                   [](const rt::ExternalBinding &b) {
+                     return b.role == rt::BindingRole::Loss;
+                   }))
     return reportUserError("the artifact has no loss to evaluate");
 
   std::optional<frontend::Program> inputs = inputDeclarations(artifact);
@@ -194,7 +195,7 @@ ExitCode evalArtifact(const EvalOptions &options) {
   // The artifact's parameters and buffers, as the evaluator reads them.
   ParameterStore params;
   for (const rt::ArtifactTensor &tensor : artifact.tensors) {
-    if (tensor.role == "opt_state")
+    if (tensor.role == rt::BindingRole::OptState)
       continue;
     rt::Expected<rt::Tensor> copy = tensor.tensor.clone();
     if (!copy.ok())

@@ -34,7 +34,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <sys/resource.h>
+#include <utility>
 
 namespace nnc::cli {
 namespace {
@@ -58,7 +60,8 @@ int64_t labelClasses(const ModelSession &session, CompiledGraph &graph,
   if (!spec || spec->kind != AccuracySpec::Kind::Argmax ||
       spec->labelInput != input)
     return 0;
-  CompiledGraph::Result *logits = graph.findResult("output", spec->outputName);
+  CompiledGraph::Result *logits =
+      graph.findResult(rt::BindingRole::Output, spec->outputName);
   if (!logits || logits->tensor.shape().empty())
     return 0;
   return logits->tensor.shape().back();
@@ -75,17 +78,22 @@ template <typename T> void fillLabels(rt::Tensor &tensor, int64_t classes) {
   }
 }
 
+/// The generated arguments of a graph, by role and name.
+using ArgumentValues =
+    std::map<std::pair<rt::BindingRole, std::string>, rt::Tensor>;
+
 /// Creates every input, optimizer state, step and learning rate the graph
 /// reads; parameters and buffers come from `params`.
 bool generateArguments(const ModelSession &session, CompiledGraph &graph,
-                       double lr, std::map<std::string, rt::Tensor> &values) {
+                       double lr, ArgumentValues &values) {
   for (const CompiledGraph::Argument &arg : graph.arguments()) {
-    if (arg.role == "param" || arg.role == "buffer")
+    if (arg.role == rt::BindingRole::Param ||
+        arg.role == rt::BindingRole::Buffer)
       continue;
     rt::Expected<rt::Tensor> tensor = rt::Tensor::create(arg.dtype, arg.shape);
     if (!tensor.ok())
       return fail(arg.name + ": " + tensor.message());
-    if (arg.role == "input") {
+    if (arg.role == rt::BindingRole::Input) {
       if (arg.dtype == rt::DType::F32 || arg.dtype == rt::DType::F64) {
         rt::InitializerSpec spec{"uniform",
                                  {{"low", 0.0}, {"high", 1.0}},
@@ -108,11 +116,11 @@ bool generateArguments(const ModelSession &session, CompiledGraph &graph,
           break;
         }
       }
-    } else if (arg.role == "lr") {
+    } else if (arg.role == rt::BindingRole::Lr) {
       tensor->data<float>()[0] = static_cast<float>(lr);
     }
     // opt_state starts at zero; step is set before each run.
-    values.insert_or_assign(arg.role + ":" + arg.name, std::move(*tensor));
+    values.insert_or_assign({arg.role, arg.name}, std::move(*tensor));
   }
   return true;
 }
@@ -120,13 +128,14 @@ bool generateArguments(const ModelSession &session, CompiledGraph &graph,
 /// Swaps the updated parameters, buffers and optimizer state a training
 /// step returned into the values it reads next time, as `nnc train` does.
 void swapInUpdates(CompiledGraph &graph, ParameterStore &params,
-                   std::map<std::string, rt::Tensor> &values) {
+                   ArgumentValues &values) {
   for (CompiledGraph::Result &result : graph.results()) {
     rt::Tensor *target = nullptr;
-    if (result.role == "param_update" || result.role == "buffer_update") {
+    if (result.role == rt::BindingRole::ParamUpdate ||
+        result.role == rt::BindingRole::BufferUpdate) {
       target = params.find(result.name);
-    } else if (result.role == "opt_state_update") {
-      auto it = values.find("opt_state:" + result.name);
+    } else if (result.role == rt::BindingRole::OptStateUpdate) {
+      auto it = values.find({rt::BindingRole::OptState, result.name});
       target = it == values.end() ? nullptr : &it->second;
     }
     if (target)
@@ -188,20 +197,19 @@ ExitCode runBench(const BenchOptions &options) {
   ParameterStore params;
   if (!driver::initializeParameters(params, program, "", 0))
     return UserError;
-  std::map<std::string, rt::Tensor> values;
+  ArgumentValues values;
   if (!generateArguments(*session, *graph, lr, values))
     return UserError;
   rt::Tensor *step = nullptr;
   for (auto &[key, tensor] : values)
-    if (llvm::StringRef(key).starts_with("step:") &&
+    if (key.first == rt::BindingRole::Step &&
         tensor.dtype() == rt::DType::I64 && tensor.numElements() == 1)
       step = &tensor;
   CompiledGraph::Lookup lookup =
-      [&](const std::string &role,
-          const std::string &name) -> const rt::Tensor * {
-    if (role == "param" || role == "buffer")
+      [&](rt::BindingRole role, const std::string &name) -> const rt::Tensor * {
+    if (role == rt::BindingRole::Param || role == rt::BindingRole::Buffer)
       return params.find(name);
-    auto it = values.find(role + ":" + name);
+    auto it = values.find({role, name});
     return it == values.end() ? nullptr : &it->second;
   };
 
@@ -246,7 +254,8 @@ ExitCode runBench(const BenchOptions &options) {
   double samplesPerSecond = batch / (medianMs / 1e3);
 
   std::optional<double> loss;
-  if (CompiledGraph::Result *result = graph->findResult("loss", "loss"))
+  if (CompiledGraph::Result *result =
+          graph->findResult(rt::BindingRole::Loss, "loss"))
     loss = scalarValue(result->tensor);
   unsigned threads = session->threads();
   struct rusage usage {};

@@ -127,11 +127,11 @@ ExitCode runInspect(const InspectOptions &options) {
        << rt::typeToString(port.dtype, port.shape)
        << (port.batched ? " (batched)" : "") << "\n";
   for (const rt::ArtifactPort &port : a.outputs)
-    os << port.role << " " << port.name << ": "
+    os << rt::roleName(port.role) << " " << port.name << ": "
        << rt::typeToString(port.dtype, port.shape) << "\n";
   uint64_t tensorBytes = 0;
   for (const rt::ArtifactTensor &t : a.tensors) {
-    os << t.role << " " << t.name << ": "
+    os << rt::roleName(t.role) << " " << t.name << ": "
        << rt::typeToString(t.tensor.dtype(), t.tensor.shape()) << "\n";
     tensorBytes += t.tensor.byteSize();
   }

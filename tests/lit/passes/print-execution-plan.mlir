@@ -102,3 +102,21 @@ func.func @dynamic(%x: tensor<?x8xf32> {nn.name = "x"}) -> tensor<?x8xf32> {
   %0 = nn.relu %x : tensor<?x8xf32>
   return %0 : tensor<?x8xf32>
 }
+
+// -----
+
+// Roles are those of rt::BindingRole: an argument's unknown one is refused.
+// expected-error @+1 {{argument 0 'x' has unknown role 'weights'}}
+func.func @unknown_argument_role(%x: tensor<4xf32> {nn.name = "x", nn.role = "weights"}) -> tensor<4xf32> {
+  %0 = nn.relu %x : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// So is a result's, at the return.
+func.func @unknown_result_role(%x: tensor<4xf32>) -> (tensor<4xf32> {nn.name = "y", nn.role = "prediction"}) {
+  %0 = nn.relu %x : tensor<4xf32>
+  // expected-error @+1 {{result 0 'y' has unknown role 'prediction'}}
+  return %0 : tensor<4xf32>
+}

@@ -123,8 +123,8 @@ ExecutionPlan diamondPlan(int64_t n) {
       {"test.sub3", "", {1, 3}, 1, {0}},
       {"test.add", "m.nn:7:3", {2, 3, 4}, 2, {1, 2}},
   };
-  plan.inputs = {{"x", "input", 0}};
-  plan.outputs = {{"y", "output", 4}};
+  plan.inputs = {{"x", BindingRole::Input, 0}};
+  plan.outputs = {{"y", BindingRole::Output, 4}};
   plan.arenaSize = 3 * size;
   return plan;
 }
@@ -214,8 +214,8 @@ ExecutionPlan checkPlan(int64_t n) {
                  f32Value("y", n, ValueKind::Output, 0)};
   plan.kernels = {{"nn.gather", "m.nn:3:9", {0, 1}, 1, {}},
                   {"test.inc", "", {1, 2}, 1, {0}}};
-  plan.inputs = {{"x", "input", 0}};
-  plan.outputs = {{"y", "output", 2}};
+  plan.inputs = {{"x", BindingRole::Input, 0}};
+  plan.outputs = {{"y", BindingRole::Output, 2}};
   plan.arenaSize = aligned(static_cast<uint64_t>(n) * 4);
   return plan;
 }
@@ -258,8 +258,10 @@ TEST(ExecutorTest, ReturnedArgumentsAndRepeatsAreCopied) {
   plan.values = {f32Value("x", 5, ValueKind::Input, 0),
                  f32Value("y", 5, ValueKind::Output, 0)};
   plan.kernels = {{"test.inc", "", {0, 1}, 1, {}}};
-  plan.inputs = {{"x", "input", 0}};
-  plan.outputs = {{"y", "output", 1}, {"y2", "output", 1}, {"x2", "output", 0}};
+  plan.inputs = {{"x", BindingRole::Input, 0}};
+  plan.outputs = {{"y", BindingRole::Output, 1},
+                  {"y2", BindingRole::Output, 1},
+                  {"x2", BindingRole::Output, 0}};
   AffineState inc{1.0f, 1.0f};
   Expected<Executor> executor = Executor::create(
       std::move(plan), {kernelInfo(affineKernel, &inc, 5)}, api);

@@ -68,10 +68,12 @@ struct SplitMix64 {
 /// class every classifier has), step 1, learning rate 0.01, data in [0, 1)
 /// (valid probabilities and targets too), parameters and state in
 /// [-0.5, 0.5).
-void fill(rt::Tensor &tensor, const std::string &role, SplitMix64 &random) {
+void fill(rt::Tensor &tensor, rt::BindingRole role, SplitMix64 &random) {
   for (int64_t i = 0; i < tensor.numElements(); ++i) {
     double u = random.uniform();
-    double value = role == "lr" ? 0.01 : role == "input" ? u : u - 0.5;
+    double value = role == rt::BindingRole::Lr      ? 0.01
+                   : role == rt::BindingRole::Input ? u
+                                                    : u - 0.5;
     switch (tensor.dtype()) {
     case rt::DType::F32:
       tensor.data<float>()[i] = static_cast<float>(value);
@@ -80,10 +82,12 @@ void fill(rt::Tensor &tensor, const std::string &role, SplitMix64 &random) {
       tensor.data<double>()[i] = value;
       break;
     case rt::DType::I32:
-      tensor.data<int32_t>()[i] = role == "step" ? 1 : (u < 0.5 ? 0 : 1);
+      tensor.data<int32_t>()[i] =
+          role == rt::BindingRole::Step ? 1 : (u < 0.5 ? 0 : 1);
       break;
     case rt::DType::I64:
-      tensor.data<int64_t>()[i] = role == "step" ? 1 : (u < 0.5 ? 0 : 1);
+      tensor.data<int64_t>()[i] =
+          role == rt::BindingRole::Step ? 1 : (u < 0.5 ? 0 : 1);
       break;
     case rt::DType::U8:
       tensor.data<uint8_t>()[i] = u < 0.5 ? 0 : 1;

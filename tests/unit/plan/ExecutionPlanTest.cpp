@@ -25,8 +25,8 @@ ExecutionPlan twoKernels() {
       {"nn.relu", "m.nn:1:5", {0, 1}, 1, {}},
       {"nn.neg", "", {1, 2}, 1, {0}},
   };
-  plan.inputs = {{"x", "input", 0}};
-  plan.outputs = {{"y", "output", 2}};
+  plan.inputs = {{"x", BindingRole::Input, 0}};
+  plan.outputs = {{"y", BindingRole::Output, 2}};
   plan.arenaSize = 64;
   return plan;
 }

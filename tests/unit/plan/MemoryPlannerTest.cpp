@@ -70,7 +70,7 @@ ExecutionPlan randomPlan(std::mt19937 &rng) {
   int64_t numInputs = pick(1, 3);
   for (int64_t i = 0; i < numInputs; ++i) {
     plan.values.push_back(makeValue(pick(0, 300), ValueKind::Input, i));
-    plan.inputs.push_back({"in", "input", i});
+    plan.inputs.push_back({"in", BindingRole::Input, i});
   }
   int64_t numKernels = pick(1, 40);
   for (int64_t k = 0; k < numKernels; ++k) {
@@ -98,7 +98,8 @@ ExecutionPlan randomPlan(std::mt19937 &rng) {
       continue;
     plan.values[id].kind = ValueKind::Output;
     plan.values[id].index = static_cast<int64_t>(plan.outputs.size());
-    plan.outputs.push_back({"out", "output", static_cast<int64_t>(id)});
+    plan.outputs.push_back(
+        {"out", BindingRole::Output, static_cast<int64_t>(id)});
   }
   return plan;
 }
@@ -346,7 +347,7 @@ TEST(MemoryPlannerTest, InPlaceChainUsesOneBlock) {
   // in -> k0 -> v1 -> k1 -> v2 -> ... -> k9 -> v10 (output), each in place.
   ExecutionPlan plan;
   plan.values.push_back(makeValue(1000, ValueKind::Input, 0));
-  plan.inputs.push_back({"x", "input", 0});
+  plan.inputs.push_back({"x", BindingRole::Input, 0});
   std::vector<InPlaceCandidate> candidates;
   for (int64_t k = 0; k < 10; ++k) {
     plan.values.push_back(makeValue(1000, ValueKind::Arena));
@@ -355,7 +356,7 @@ TEST(MemoryPlannerTest, InPlaceChainUsesOneBlock) {
   }
   plan.values.back().kind = ValueKind::Output;
   plan.values.back().index = 0;
-  plan.outputs.push_back({"y", "output", 10});
+  plan.outputs.push_back({"y", BindingRole::Output, 10});
   planArenaMemory(plan, candidates);
   ASSERT_TRUE(verifyExecutionPlan(plan).ok());
   // The input and the output are the caller's: no reuse across them.
@@ -371,7 +372,7 @@ TEST(MemoryPlannerTest, InPlaceRefusedWhileAnotherKernelMayRead) {
   // so neither may write over a.
   ExecutionPlan plan;
   plan.values.push_back(makeValue(64, ValueKind::Input, 0));
-  plan.inputs.push_back({"x", "input", 0});
+  plan.inputs.push_back({"x", BindingRole::Input, 0});
   for (int i = 0; i < 3; ++i)
     plan.values.push_back(makeValue(64, ValueKind::Arena));
   addKernel(plan, {0}, {1});
@@ -388,14 +389,14 @@ TEST(MemoryPlannerTest, ChainReusesTwoBlocks) {
   // in -> k0 -> v1 -> k1 -> v2 -> ... -> k9 -> v10 (output).
   ExecutionPlan plan;
   plan.values.push_back(makeValue(1000, ValueKind::Input, 0));
-  plan.inputs.push_back({"x", "input", 0});
+  plan.inputs.push_back({"x", BindingRole::Input, 0});
   for (int64_t k = 0; k < 10; ++k) {
     plan.values.push_back(makeValue(1000, ValueKind::Arena));
     addKernel(plan, {k}, {k + 1});
   }
   plan.values.back().kind = ValueKind::Output;
   plan.values.back().index = 0;
-  plan.outputs.push_back({"y", "output", 10});
+  plan.outputs.push_back({"y", BindingRole::Output, 10});
   planArenaMemory(plan);
   ASSERT_TRUE(verifyExecutionPlan(plan).ok());
   // A value is alive while its reader writes the next, so two blocks of
@@ -409,11 +410,11 @@ TEST(MemoryPlannerTest, ConcurrentBranchesDoNotShare) {
   // x -> k0 -> a; a -> k1 -> b; a -> k2 -> c; (b, c) -> k3 -> y.
   ExecutionPlan plan;
   plan.values.push_back(makeValue(64, ValueKind::Input, 0));
-  plan.inputs.push_back({"x", "input", 0});
+  plan.inputs.push_back({"x", BindingRole::Input, 0});
   for (int i = 0; i < 3; ++i)
     plan.values.push_back(makeValue(64, ValueKind::Arena));
   plan.values.push_back(makeValue(64, ValueKind::Output, 0));
-  plan.outputs.push_back({"y", "output", 4});
+  plan.outputs.push_back({"y", BindingRole::Output, 4});
   addKernel(plan, {0}, {1});
   addKernel(plan, {1}, {2});
   addKernel(plan, {1}, {3});
@@ -430,8 +431,8 @@ TEST(MemoryPlannerTest, ConcurrentBranchesDoNotShare) {
 TEST(MemoryPlannerTest, EmptyGraphHasEmptyArena) {
   ExecutionPlan plan;
   plan.values.push_back(makeValue(8, ValueKind::Input, 0));
-  plan.inputs.push_back({"x", "input", 0});
-  plan.outputs.push_back({"x", "output", 0});
+  plan.inputs.push_back({"x", BindingRole::Input, 0});
+  plan.outputs.push_back({"x", BindingRole::Output, 0});
   planArenaMemory(plan);
   EXPECT_EQ(plan.arenaSize, 0u);
   EXPECT_TRUE(verifyExecutionPlan(plan).ok());
