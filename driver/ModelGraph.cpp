@@ -2,11 +2,7 @@
 
 #include "driver/ModelGraph.h"
 
-#include "driver/Context.h"
-#include "driver/ModelLoader.h"
-#include "driver/ModelSession.h"
-
-#include "passes/Pipelines.h"
+#include "driver/IrStages.h"
 
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
@@ -16,27 +12,17 @@
 namespace nnc::driver {
 
 std::string modelGraphDot(const std::string &modelPath) {
-  rt::Expected<LoadedModel> model = loadModel(modelPath);
-  if (!model.ok())
+  // Diagnostics were reported when the model compiled for training.
+  rt::Expected<StagedModule> staged =
+      lowerToStage(modelPath, *findIrStage("optimized"), /*batch=*/0,
+                   train::OptimizationOptions());
+  if (!staged.ok())
     return "";
-  std::unique_ptr<mlir::MLIRContext> context = createContext();
-  rt::Expected<mlir::OwningOpRef<mlir::ModuleOp>> module =
-      lowerModel(*context, *model);
-  if (!module.ok())
-    return "";
-  CompilePipelineOptions pipeline =
-      compilePipelineOptions(train::OptimizationOptions());
-  pipeline.goal = PipelineGoal::Forward;
   std::string dot;
   llvm::raw_string_ostream os(dot);
-  mlir::PassManager pm(context.get());
-  if (mlir::failed(buildCompilePipeline(pm, pipeline, llvm::nulls())))
-    return "";
+  mlir::PassManager pm(staged->context.get());
   pm.addPass(mlir::createPrintOpGraphPass(os));
-  // Diagnostics were reported when the model compiled for training.
-  mlir::ScopedDiagnosticHandler quiet(
-      context.get(), [](mlir::Diagnostic &) { return mlir::success(); });
-  if (mlir::failed(pm.run(**module)))
+  if (mlir::failed(pm.run(*staged->module)))
     return "";
   return dot;
 }

@@ -1,19 +1,16 @@
 //===- IrCommand.cpp - nnc ir ---------------------------------------------===//
+//
+// Prints a model lowered to a stage (driver/IrStages.h): its IR, its
+// Graphviz drawing, or each function's plan statistics.
+//
+//===----------------------------------------------------------------------===//
 
-#include "driver/Context.h"
-#include "driver/ModelLoader.h"
-#include "driver/ModelSession.h"
-#include "driver/SourceDiagnosticHandler.h"
+#include "driver/IrStages.h"
 #include "tools/nnc/Commands.h"
 
-#include "passes/ExecutionPlanner.h"
-#include "passes/GraphStats.h"
-
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/ViewOpGraph.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
@@ -21,35 +18,16 @@
 namespace nnc::cli {
 namespace {
 
-struct Stage {
-  const char *name;
-  /// The graph that stage holds.
-  PipelineGoal goal;
-  /// Whether the graph optimisations (nn-optimize, nn-fuse) have run.
-  bool optimized;
-};
-
-/// The stages `nnc ir --stage` accepts, in pipeline order; "frontend" is
-/// the module before any pass.
-constexpr Stage kStages[] = {
-    {"frontend", PipelineGoal::Forward, false},
-    {"grad", PipelineGoal::Gradient, false},
-    {"train-step", PipelineGoal::TrainingStep, false},
-    {"optimized", PipelineGoal::Forward, true},
-    {"optimized-train-step", PipelineGoal::TrainingStep, true},
-};
-
-/// Prints the plan statistics of every function of `module`.
-bool printStats(mlir::ModuleOp module, const IrOptions &options) {
-  for (auto func : module.getOps<mlir::func::FuncOp>()) {
-    PlanOptions planOptions;
-    planOptions.inPlace = options.optimizations.inPlace;
-    mlir::FailureOr<PlannedGraph> planned = planExecution(func, planOptions);
-    if (mlir::failed(planned))
-      return false;
-    GraphStats stats = computeGraphStats(func, planned->plan);
+/// Prints the plan statistics of every function of `staged`.
+ExitCode printStats(driver::StagedModule &staged, const IrOptions &options) {
+  rt::Expected<std::vector<driver::FunctionStats>> all =
+      driver::planStatistics(staged, options.optimizations.inPlace);
+  if (!all.ok())
+    return reportError(all.takeError());
+  for (const driver::FunctionStats &function : *all) {
+    const GraphStats &stats = function.stats;
     if (options.json) {
-      llvm::outs() << "{\"function\": \"" << func.getSymName()
+      llvm::outs() << "{\"function\": \"" << function.function
                    << "\", \"ops\": " << stats.ops
                    << ", \"fusion_groups\": " << stats.fusionGroups
                    << ", \"kernels\": " << stats.kernels
@@ -60,63 +38,40 @@ bool printStats(mlir::ModuleOp module, const IrOptions &options) {
                    << ", \"state_bytes\": " << stats.stateBytes << "}\n";
       continue;
     }
-    llvm::outs() << "@" << func.getSymName() << "\n"
+    llvm::outs() << "@" << function.function << "\n"
                  << formatGraphStats(stats) << "\n";
   }
-  return true;
+  return Success;
 }
 
 } // namespace
 
 ExitCode runIr(const IrOptions &options) {
-  const Stage *stage = nullptr;
-  std::vector<std::string> names;
-  for (const Stage &candidate : kStages) {
-    names.push_back(candidate.name);
-    if (options.stage == candidate.name)
-      stage = &candidate;
-  }
+  const driver::IrStage *stage = driver::findIrStage(options.stage);
   if (!stage) {
+    std::vector<std::string> names;
+    for (const driver::IrStage &candidate : driver::irStages())
+      names.push_back(candidate.name);
     llvm::errs() << "error: unknown stage '" << options.stage
                  << "' (stages: " << llvm::join(names, ", ") << ")\n";
     return UsageError;
   }
-
-  rt::Expected<driver::LoadedModel> model =
-      driver::loadModel(options.modelPath);
-  if (!model.ok())
-    return reportError(model.takeError());
-  std::unique_ptr<mlir::MLIRContext> context = driver::createContext();
-  rt::Expected<mlir::OwningOpRef<mlir::ModuleOp>> lowered =
-      driver::lowerModel(*context, *model);
-  if (!lowered.ok())
-    return reportError(lowered.takeError());
-  mlir::OwningOpRef<mlir::ModuleOp> module = std::move(*lowered);
-
-  // The pipeline compiling runs, stopped at the stage.
-  CompilePipelineOptions pipeline =
-      driver::compilePipelineOptions(options.optimizations);
-  pipeline.goal = stage->goal;
-  pipeline.batch = options.batch;
-  pipeline.optimize = stage->optimized;
-  driver::SourceDiagnosticHandler diagnostics(
-      *context, *model->diagnostics,
+  rt::Expected<driver::StagedModule> staged = driver::lowerToStage(
+      options.modelPath, *stage, options.batch, options.optimizations,
       [](const std::string &rendered) { llvm::errs() << rendered; });
-  mlir::PassManager pm(context.get());
-  if (mlir::failed(buildCompilePipeline(pm, pipeline, llvm::errs())))
-    return UserError;
-  if (options.dot)
+  if (!staged.ok())
+    return reportError(staged.takeError());
+  if (options.dot) {
+    mlir::PassManager pm(staged->context.get());
     pm.addPass(mlir::createPrintOpGraphPass(llvm::outs()));
-  if (mlir::failed(pm.run(*module)))
-    return reportError(diagnostics.failure("the pipeline failed"));
-  if (options.dot)
-    return Success;
+    return mlir::succeeded(pm.run(*staged->module)) ? Success : UserError;
+  }
   if (options.stats)
-    return printStats(*module, options) ? Success : UserError;
+    return printStats(*staged, options);
 
   mlir::OpPrintingFlags flags;
   flags.enableDebugInfo(options.locations, /*prettyForm=*/false);
-  module->print(llvm::outs(), flags);
+  staged->module->print(llvm::outs(), flags);
   llvm::outs() << "\n";
   return Success;
 }
