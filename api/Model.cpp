@@ -21,9 +21,9 @@ using namespace nnc;
 
 struct Model::Impl {
   rt::Artifact artifact;
-  rt::PluginSet plugins;
   const rt::LoadedPlugin *backend = nullptr;
-  /// The threads every graph of the model runs on, made once.
+  /// The threads every graph of the model runs on, made once; it owns the
+  /// backend's plugin.
   std::shared_ptr<rt::Session> session;
   std::vector<Port> inputs, outputs;
   std::map<std::string, rt::Function> graphs;
@@ -43,29 +43,15 @@ std::unique_ptr<Model> Model::load(const std::string &path, Status &status,
     return nullptr;
   }
   impl.artifact = std::move(*artifact);
-  std::vector<std::string> dirs;
-  if (std::string own = rt::installedRuntimePluginDir(); !own.empty())
-    dirs.push_back(own);
-  if (std::string all = rt::installedPluginDir(); !all.empty())
-    dirs.push_back(all);
-  for (std::string &dir : rt::splitPluginPath(std::getenv("NNC_PLUGIN_PATH")))
-    dirs.push_back(std::move(dir));
-  rt::Expected<rt::PluginSet> plugins = rt::findBackendPlugin(
-      impl.artifact.backendName, {}, dirs, options.plugins);
-  if (!plugins.ok()) {
-    status = Status::failure(path + ": " + plugins.message());
-    return nullptr;
-  }
-  impl.plugins = std::move(*plugins);
-  rt::Expected<const rt::LoadedPlugin *> backend =
-      rt::findArtifactBackend(impl.artifact, impl.plugins);
+  rt::Expected<rt::ArtifactBackend> backend = rt::openArtifactBackend(
+      impl.artifact, rt::SessionOptions{options.threads, /*kernelCache=*/true},
+      options.plugins);
   if (!backend.ok()) {
     status = Status::failure(path + ": " + backend.message());
     return nullptr;
   }
-  impl.backend = *backend;
-  impl.session = std::make_shared<rt::Session>(
-      rt::SessionOptions{options.threads, /*kernelCache=*/true});
+  impl.backend = backend->plugin;
+  impl.session = std::move(backend->session);
   auto toPort = [](const rt::ArtifactPort &port) {
     return Port{port.name, toApi(port.dtype),
                 std::vector<int64_t>(port.shape.begin(), port.shape.end()),

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -223,13 +224,13 @@ ModelSession::open(const train::SessionOptions &options,
       rt::discoverPlugins(rt::defaultPluginDirs(), options.plugins);
   if (!plugins.ok())
     return plugins.takeError();
-  session->plugins = std::move(*plugins);
-  session->plugin = options.backend.empty()
-                        ? session->plugins.preferred()
-                        : session->plugins.find(options.backend);
+  session->runtime->adoptPlugins(std::move(*plugins));
+  const rt::PluginSet &found = session->runtime->plugins();
+  session->plugin =
+      options.backend.empty() ? found.preferred() : found.find(options.backend);
   if (!session->plugin) {
     std::vector<std::string> names;
-    for (const rt::LoadedPlugin &p : session->plugins.plugins)
+    for (const rt::LoadedPlugin &p : found.plugins)
       names.push_back(p.name());
     if (options.backend.empty())
       return rt::Error::failure("no backend plugin found");
@@ -276,6 +277,29 @@ rt::Expected<int64_t> ModelSession::batchSizeOf(
   for (const auto &[name, tensor] : feeds)
     shapes[name] = tensor.shape();
   return driver::batchSizeOf(model.program, shapes);
+}
+
+rt::Expected<GraphRequest> ModelSession::forwardRequest(
+    const std::map<std::string, rt::Tensor> &feeds) const {
+  std::vector<std::string> inputs = inputNames();
+  for (const auto &[name, tensor] : feeds)
+    if (!llvm::is_contained(inputs, name))
+      return rt::Error::failure("the model has no input '" + name +
+                                "' (inputs: " + llvm::join(inputs, ", ") + ")");
+  GraphRequest request;
+  for (const std::string &name : inputs) {
+    if (feeds.count(name))
+      continue;
+    if (!llvm::is_contained(lossOnlyInputNames, name))
+      return rt::Error::failure("missing input '" + name +
+                                "' (inputs: " + llvm::join(inputs, ", ") + ")");
+    request.withoutLoss = true;
+  }
+  rt::Expected<int64_t> batch = batchSizeOf(feeds);
+  if (!batch.ok())
+    return batch.takeError();
+  request.batch = *batch;
+  return request;
 }
 
 std::vector<std::string> ModelSession::inputNames() const {

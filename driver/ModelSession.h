@@ -94,7 +94,7 @@ public:
 
   /// What plugin discovery skipped, and why (e.g. a wrong ABI version).
   const std::vector<std::string> &pluginWarnings() const {
-    return plugins.warnings;
+    return runtime->plugins().warnings;
   }
 
   /// Compiles the requested graph; errors in the IR are rendered at the
@@ -107,6 +107,12 @@ public:
   /// inputs disagree.
   rt::Expected<int64_t>
   batchSizeOf(const std::map<std::string, rt::Tensor> &feeds) const;
+
+  /// The forward graph `feeds` call for: every input must be fed but the
+  /// labels, without which the loss is left out; the batch size is the
+  /// feeds'. Unknown and missing inputs are errors.
+  rt::Expected<GraphRequest>
+  forwardRequest(const std::map<std::string, rt::Tensor> &feeds) const;
 
   /// Names of the model's inputs, in declaration order.
   std::vector<std::string> inputNames() const;
@@ -134,7 +140,7 @@ private:
   LoadedModel model;
   std::unique_ptr<mlir::MLIRContext> context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
-  rt::PluginSet plugins;
+  /// Owned by `runtime`, with the other plugins found.
   const rt::LoadedPlugin *plugin = nullptr;
   std::optional<train::AccuracySpec> accuracySpec;
   std::vector<std::string> lossOnlyInputNames;

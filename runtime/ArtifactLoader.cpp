@@ -234,4 +234,25 @@ runArtifactGraph(const Artifact &artifact, Function &loaded,
   return runArtifactGraph(artifact, loaded, views);
 }
 
+Expected<ArtifactBackend>
+openArtifactBackend(const Artifact &artifact, const SessionOptions &options,
+                    const std::vector<std::string> &pluginFiles) {
+  std::vector<std::string> runtimeDirs;
+  if (std::string dir = installedRuntimePluginDir(); !dir.empty())
+    runtimeDirs.push_back(dir);
+  Expected<PluginSet> plugins = findBackendPlugin(
+      artifact.backendName, runtimeDirs, defaultPluginDirs(), pluginFiles);
+  if (!plugins.ok())
+    return plugins.takeError();
+  ArtifactBackend backend;
+  backend.session = std::make_shared<Session>(options);
+  backend.session->adoptPlugins(std::move(*plugins));
+  Expected<const LoadedPlugin *> plugin =
+      findArtifactBackend(artifact, backend.session->plugins());
+  if (!plugin.ok())
+    return plugin.takeError();
+  backend.plugin = *plugin;
+  return backend;
+}
+
 } // namespace nnc::rt

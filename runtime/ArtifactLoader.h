@@ -16,9 +16,11 @@
 #include "runtime/BindingRole.h"
 #include "runtime/Function.h"
 #include "runtime/PluginHost.h"
+#include "runtime/Session.h"
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +34,25 @@ namespace nnc::rt {
 /// error naming both sides.
 Expected<const LoadedPlugin *> findArtifactBackend(const Artifact &artifact,
                                                    const PluginSet &plugins);
+
+/// The backend that runs an artifact, and the session its graphs run in,
+/// which owns the plugin.
+struct ArtifactBackend {
+  std::shared_ptr<Session> session;
+  const LoadedPlugin *plugin = nullptr;
+};
+
+/// Loads the plugin of `artifact`'s backend alone, preferring its
+/// runtime-only build: nothing here compiles, and loading every plugin
+/// (each with the compiler linked in) would cost more than the run. Looks
+/// in `pluginFiles`, the installed runtime plugin folder, then
+/// defaultPluginDirs() (findBackendPlugin), checks the plugin can load the
+/// artifact (findArtifactBackend), and hands it to a new session made with
+/// `options`. What discovery skipped is in the session's
+/// plugins().warnings.
+Expected<ArtifactBackend>
+openArtifactBackend(const Artifact &artifact, const SessionOptions &options,
+                    const std::vector<std::string> &pluginFiles);
 
 /// Deserializes `graph`'s executable with `plugin`, checks its kernel
 /// count and each kernel's buffers against the plan, and makes the

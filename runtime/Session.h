@@ -10,7 +10,9 @@
 //
 // The CLI, nnc-run, libnnc and the Python module each make one session
 // and hand it to the graphs they make (driver::compileFunction,
-// rt::loadArtifactGraph); a graph keeps its session alive.
+// rt::loadArtifactGraph); a graph keeps its session alive. The session
+// also owns the backend plugins it found, so that no plugin's library is
+// unloaded while a graph it compiled or loaded still runs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +20,7 @@
 #define NNC_RUNTIME_SESSION_H
 
 #include "runtime/PluginExecutable.h"
+#include "runtime/PluginHost.h"
 
 #include <oneapi/tbb/task_arena.h>
 
@@ -51,6 +54,11 @@ public:
   CompileOptions
   compileOptions(const std::vector<std::string> &targetCpus = {}) const;
 
+  /// Takes the plugins found for this session (rt::discoverPlugins,
+  /// rt::findBackendPlugin); they stay loaded as long as the session.
+  void adoptPlugins(PluginSet found) { loaded = std::move(found); }
+  const PluginSet &plugins() const { return loaded; }
+
   /// Runs `fn` on the calling thread inside the session's arena, so that
   /// the oneTBB work it starts (an executor's flow graph, made or run; a
   /// backend's parallel compile) uses the session's threads; returns what
@@ -61,6 +69,9 @@ public:
 
 private:
   SessionOptions settings;
+  /// Declared before the arena: destroyed after it, with nothing left
+  /// running.
+  PluginSet loaded;
   std::unique_ptr<tbb::task_arena> arena;
 };
 

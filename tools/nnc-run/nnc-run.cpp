@@ -185,30 +185,20 @@ ExitCode run(const Options &options) {
   if (!artifact.ok())
     return fail(artifact.message());
 
-  std::vector<std::string> dirs;
-  if (std::string own = rt::installedRuntimePluginDir(); !own.empty())
-    dirs.push_back(own);
-  for (std::string &dir : rt::splitPluginPath(std::getenv("NNC_PLUGIN_PATH")))
-    dirs.push_back(std::move(dir));
-  rt::Expected<rt::PluginSet> plugins =
-      rt::discoverPlugins(dirs, options.plugins);
-  if (!plugins.ok())
-    return fail(plugins.message());
-  for (const std::string &warning : plugins->warnings)
+  rt::Expected<rt::ArtifactBackend> backend = rt::openArtifactBackend(
+      *artifact, rt::SessionOptions{options.threads, /*kernelCache=*/true},
+      options.plugins);
+  if (!backend.ok())
+    return fail(options.artifactPath + ": " + backend.message());
+  for (const std::string &warning : backend->session->plugins().warnings)
     std::fprintf(stderr, "warning: %s\n", warning.c_str());
-  rt::Expected<const rt::LoadedPlugin *> plugin =
-      rt::findArtifactBackend(*artifact, *plugins);
-  if (!plugin.ok())
-    return fail(options.artifactPath + ": " + plugin.message());
 
   rt::Expected<const rt::ArtifactGraph *> graph =
       rt::selectRunGraph(*artifact, fed);
   if (!graph.ok())
     return fail(graph.message());
   rt::Expected<rt::Function> loaded =
-      rt::loadArtifactGraph(**graph, **plugin,
-                            std::make_shared<rt::Session>(rt::SessionOptions{
-                                options.threads, /*kernelCache=*/true}));
+      rt::loadArtifactGraph(**graph, *backend->plugin, backend->session);
   if (!loaded.ok())
     return fail(loaded.message());
   rt::Expected<std::vector<rt::Tensor>> results =

@@ -31,38 +31,15 @@ ExitCode runRun(const RunOptions &options) {
   if (!session)
     return UserError;
 
-  std::vector<std::string> inputs = session->inputNames();
-  for (const auto &[name, tensor] : feeds) {
-    if (llvm::is_contained(inputs, name))
-      continue;
-    llvm::errs() << "error: the model has no input '" << name
-                 << "' (inputs: " << llvm::join(inputs, ", ") << ")\n";
-    return UserError;
-  }
-  // Without the labels, run for the outputs alone.
-  GraphRequest request;
-  std::vector<std::string> lossOnly = session->lossOnlyInputs();
-  for (const std::string &name : inputs) {
-    if (feeds.count(name))
-      continue;
-    if (!llvm::is_contained(lossOnly, name)) {
-      llvm::errs() << "error: missing --input " << name
-                   << "=FILE.npy (inputs: " << llvm::join(inputs, ", ")
-                   << ")\n";
-      return UserError;
-    }
-    request.withoutLoss = true;
-  }
-  rt::Expected<int64_t> batch = session->batchSizeOf(feeds);
-  if (!batch.ok())
-    return reportError(batch.takeError());
-  request.batch = *batch;
+  rt::Expected<GraphRequest> request = session->forwardRequest(feeds);
+  if (!request.ok())
+    return reportError(request.takeError());
 
   ParameterStore params;
   if (!driver::initializeParameters(params, session->program(),
                                     options.paramsDir, options.seed))
     return UserError;
-  std::unique_ptr<CompiledGraph> graph = compileGraph(*session, request);
+  std::unique_ptr<CompiledGraph> graph = compileGraph(*session, *request);
   if (!graph)
     return UserError;
   std::optional<rt::KernelProfiler> profiler;
