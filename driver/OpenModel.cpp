@@ -28,6 +28,23 @@ openModel(const train::SessionOptions &options, const std::string &modelPath,
   return std::move(*session);
 }
 
+std::unique_ptr<train::ArtifactGraphSource>
+openArtifact(const train::SessionOptions &options, const std::string &path) {
+  rt::Expected<std::unique_ptr<train::ArtifactGraphSource>> source =
+      train::ArtifactGraphSource::open(path, train::runtimeOptions(options),
+                                       options.plugins);
+  if (!source.ok()) {
+    train::reportError(source.takeError());
+    return nullptr;
+  }
+  for (const std::string &warning : (*source)->warnings())
+    llvm::errs() << "warning: " << warning << "\n";
+  // On stderr, so that stdout stays what the command produces.
+  llvm::errs() << "backend: " << (*source)->backendName() << " (from " << path
+               << ")\n";
+  return std::move(*source);
+}
+
 std::unique_ptr<train::CompiledGraph>
 compileGraph(driver::ModelSession &session,
              const driver::GraphRequest &request) {

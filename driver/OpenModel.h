@@ -10,6 +10,7 @@
 #define NNC_DRIVER_OPENMODEL_H
 
 #include "driver/ModelSession.h"
+#include "train/ArtifactGraphSource.h"
 
 #include <memory>
 #include <string>
@@ -22,6 +23,12 @@ namespace nnc::driver {
 std::unique_ptr<driver::ModelSession>
 openModel(const train::SessionOptions &options, const std::string &modelPath,
           const char *lossPurpose = nullptr);
+
+/// Opens the artifact at `path` (train::ArtifactGraphSource::open) and
+/// says, on stderr, which plugins failed to load and which backend runs it.
+/// Prints what failed and returns null on failure.
+std::unique_ptr<train::ArtifactGraphSource>
+openArtifact(const train::SessionOptions &options, const std::string &path);
 
 /// Compiles `request` in `session`; prints what failed and returns null on
 /// failure.

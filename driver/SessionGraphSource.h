@@ -25,13 +25,13 @@ public:
   SessionGraphSource(ModelSession &session, GraphRequest stepRequest)
       : session(session), stepRequest(std::move(stepRequest)) {}
 
-  train::CompiledGraph *trainingStep(int64_t size) override;
+  rt::Expected<train::CompiledGraph *> trainingStep(int64_t size) override;
   /// The split step of data-parallel training: the gradients of a batch
   /// of `size`, and the update (any size), each made on first use.
-  train::CompiledGraph *trainingGradients(int64_t size) override;
-  train::CompiledGraph *trainingUpdate() override;
+  rt::Expected<train::CompiledGraph *> trainingGradients(int64_t size) override;
+  rt::Expected<train::CompiledGraph *> trainingUpdate() override;
   bool hasForward(int64_t) const override { return true; }
-  train::CompiledGraph *forward(int64_t size) override;
+  rt::Expected<train::CompiledGraph *> forward(int64_t size) override;
   const std::optional<train::AccuracySpec> &accuracy() const override {
     return session.accuracy();
   }
@@ -40,8 +40,8 @@ public:
 
 private:
   using Cache = std::map<int64_t, std::unique_ptr<train::CompiledGraph>>;
-  train::CompiledGraph *compileOnce(Cache &cache, GraphRequest request,
-                                    int64_t size);
+  rt::Expected<train::CompiledGraph *>
+  compileOnce(Cache &cache, GraphRequest request, int64_t size);
 
   ModelSession &session;
   GraphRequest stepRequest;

@@ -16,6 +16,7 @@
 #include "driver/ModelSession.h"
 #include "driver/SessionGraphSource.h"
 #include "driver/TrainingArtifact.h"
+#include "train/ConsoleReporter.h"
 #include "train/DataArguments.h"
 #include "train/DistributedTraining.h"
 #include "train/Evaluator.h"
@@ -28,15 +29,12 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <iostream>
+
 namespace nnc::driver {
 
 using namespace nnc::train;
 namespace {
-
-bool fail(const std::string &message) {
-  llvm::errs() << "error: " << message << "\n";
-  return false;
-}
 
 /// Writes the training artifact of --save-artifact: the graphs of
 /// `nnc compile --train` at the run's batch size and training options, the
@@ -44,12 +42,14 @@ bool fail(const std::string &message) {
 /// for the run's last partial batch, so that `--resume FILE.nnx` on the
 /// same data needs no compiler. Only at an epoch boundary, since the
 /// artifact records no position within an epoch.
-bool saveTrainingArtifact(ModelSession &session, const TrainOptions &options,
-                          const GraphRequest &stepRequest,
-                          const TrainingRun &run, const TrainingState &state,
-                          const rt::BatchIteratorState &position) {
-  if (!checkEpochBoundary(position))
-    return false;
+rt::Error saveTrainingArtifact(ModelSession &session,
+                               const TrainOptions &options,
+                               const GraphRequest &stepRequest,
+                               const TrainingRun &run,
+                               const TrainingState &state,
+                               const rt::BatchIteratorState &position) {
+  if (rt::Error error = checkEpochBoundary(position); !error.ok())
+    return error;
   int64_t batch = run.batch;
   ArtifactRecipe recipe;
   recipe.modelPath = options.modelPath;
@@ -68,20 +68,19 @@ bool saveTrainingArtifact(ModelSession &session, const TrainOptions &options,
                                    llvm::join(stepRequest.freeze, ","));
   rt::Expected<rt::Artifact> artifact =
       buildArtifact(session, recipe, state.params);
-  if (!artifact.ok()) {
-    reportError(artifact.takeError());
-    return false;
-  }
+  if (!artifact.ok())
+    return artifact.takeError();
   for (rt::ArtifactTensor &tensor : artifact->tensors) {
     if (tensor.role != rt::BindingRole::OptState)
       continue;
     auto it = state.optimizerState.find(tensor.name);
     if (it == state.optimizerState.end())
-      return fail("the training step has unknown optimizer state '" +
-                  tensor.name + "'");
+      return rt::Error::failure(
+          "the training step has unknown optimizer state '" + tensor.name +
+          "'");
     rt::Expected<rt::Tensor> copy = it->second.clone();
     if (!copy.ok())
-      return fail(copy.message());
+      return copy.takeError();
     tensor.tensor = std::move(*copy);
   }
   return writeTrainingArtifact(*artifact, options.saveArtifact, state,
@@ -111,22 +110,52 @@ void applySettings(const TrainOptions &options,
 }
 
 /// Parameters from their initializers or --params, optimizer state from
-/// zero; then, with --resume DIR, everything from the checkpoint.
+/// zero; then, with --resume DIR, everything from the checkpoint. Prints
+/// what failed and returns false on failure.
 bool initializeState(const TrainOptions &options,
                      const frontend::Program &program, CompiledGraph &step,
                      TrainingRun &run) {
   TrainingState &state = run.state;
-  if (!initializeParameters(state.params, program, options.paramsDir,
-                            run.seed) ||
-      !zeroOptimizerState(step, state) || !createStepScalars(state))
+  if (!initializeParameters(state.params, program, options.paramsDir, run.seed))
     return false;
-  if (options.resumeDir.empty())
-    return true;
+  rt::Error error = zeroOptimizerState(step, state);
+  if (error.ok())
+    error = createStepScalars(state);
   rt::BatchIteratorState position;
-  if (!restoreCheckpoint(options.resumeDir, state, position))
+  if (error.ok() && !options.resumeDir.empty()) {
+    error = restoreCheckpoint(options.resumeDir, state, position);
+    run.resumeAt = position;
+  }
+  if (!error.ok()) {
+    reportError(error);
     return false;
-  run.resumeAt = position;
+  }
   return true;
+}
+
+/// Trains `run` with the console reporter beside the caller's hooks; on
+/// this process alone, or as `distributed`'s rank.
+ExitCode trainWithReporter(TrainingRun &run, const TrainOptions &options,
+                           DistributedTraining *distributed = nullptr) {
+  if (rt::Error error = checkLoopOptions(options); !error.ok()) {
+    reportError(error);
+    return UsageError;
+  }
+  bool reporting = !distributed || distributed->isRoot();
+  ConsoleReporter console(std::cout, reporting && rt::isTerminal(1));
+  rt::Error error =
+      runTrainingLoop(run, options, console.install(options.hooks));
+  if (error.ok())
+    return Success;
+  // A failure that left the other ranks waiting ends the job; one every
+  // rank meets alike (a diverged loss) is told once, by rank 0.
+  if (distributed && distributed->needsAbort()) {
+    reportError(error);
+    distributed->abortJob();
+  }
+  if (reporting)
+    reportError(error);
+  return UserError;
 }
 
 /// `nnc train --distributed` (or `--accumulate K`): the same loop, its
@@ -145,29 +174,50 @@ ExitCode trainDistributed(const TrainOptions &options,
                     "distributed run reports its communication at its end\n";
     return UsageError;
   }
+  if (!(options.distributed.bucketMb > 0) ||
+      !(options.distributed.commTimeoutSeconds > 0)) {
+    reportUserError("--bucket-mb and --comm-timeout must be positive");
+    return UsageError;
+  }
   std::vector<std::string> buffers;
   for (const frontend::Argument &arg : program.arguments)
     if (arg.role == frontend::Argument::Role::Buffer)
       buffers.push_back(arg.name);
-  ExitCode code = Success;
-  std::unique_ptr<DistributedTraining> distributed =
+  rt::Expected<std::unique_ptr<DistributedTraining>> created =
       DistributedTraining::create(options.distributed, graphs,
-                                  std::move(buffers), code);
-  if (!distributed)
-    return code;
-  run.distributed = distributed.get();
+                                  std::move(buffers));
+  if (!created.ok()) {
+    reportError(created.takeError());
+    return options.distributed.enabled && !dist::builtWithMpi() ? UsageError
+                                                                : UserError;
+  }
+  DistributedTraining &distributed = **created;
+  // A failure here on one rank leaves the others waiting: it ends the job.
+  auto endJob = [&](const rt::Error &error) {
+    reportError(error);
+    distributed.abortJob();
+  };
+  if (rt::Error error = distributed.prepareUpdate(); !error.ok())
+    endJob(error);
+  run.distributed = &distributed;
   // Every rank checks the same things; a mismatch ends every rank alike.
-  if (!distributed->checkSameJob(jobFingerprint(
-          options, run.batch, run.epochs, run.seed, run.baseLr, run.trainSet)))
-    return UserError;
-  if (!initializeState(options, program, distributed->update(), run))
-    distributed->abortJob();
-  distributed->shareRootState(run.state, run.resumeAt);
-  if (options.distributed.enabled && distributed->isRoot())
-    llvm::outs() << "distributed: " << distributed->ranks()
-                 << " ranks, each with a share of every batch of " << run.batch
-                 << "\n";
-  return runTrainingLoop(run, options);
+  if (rt::Error error = distributed.checkSameJob(jobFingerprint(
+          options, run.batch, run.epochs, run.seed, run.baseLr, run.trainSet));
+      !error.ok()) {
+    if (distributed.needsAbort())
+      endJob(error);
+    return reportError(error);
+  }
+  if (!initializeState(options, program, distributed.update(), run))
+    distributed.abortJob();
+  if (rt::Error error = distributed.shareRootState(run.state, run.resumeAt);
+      !error.ok())
+    endJob(error);
+  if (options.distributed.enabled && distributed.isRoot())
+    std::cout << "distributed: " << distributed.ranks()
+              << " ranks, each with a share of every batch of " << run.batch
+              << "\n";
+  return trainWithReporter(run, options, &distributed);
 }
 
 } // namespace
@@ -195,8 +245,8 @@ ExitCode runTrain(const TrainOptions &options) {
                     "above 0\n";
     return UsageError;
   }
-  if (ExitCode code = loadTrainingData(options, program, run))
-    return code;
+  if (CodedError error = loadTrainingData(options, program, run); !error.ok())
+    return reportError(error);
   run.batch = std::min(run.batch, run.trainSet.numSamples());
   if (run.evalSet.numColumns())
     run.evalBatch = std::min(run.batch, run.evalSet.numSamples());
@@ -221,15 +271,17 @@ ExitCode runTrain(const TrainOptions &options) {
   if (options.distributed.enabled || options.accumulate > 1)
     return trainDistributed(options, program, graphs, run);
   // The full step first: its arguments say which optimizer state to make.
-  CompiledGraph *step = graphs.trainingStep(run.batch);
-  if (!step || !initializeState(options, program, *step, run))
+  rt::Expected<CompiledGraph *> step = graphs.trainingStep(run.batch);
+  if (!step.ok())
+    return reportError(step.takeError());
+  if (!initializeState(options, program, **step, run))
     return UserError;
   run.saveArtifact = [&](const TrainingState &state,
                          const rt::BatchIteratorState &position) {
     return saveTrainingArtifact(*session, options, request, run, state,
                                 position);
   };
-  return runTrainingLoop(run, options);
+  return trainWithReporter(run, options);
 }
 
 ExitCode runEval(const EvalOptions &options) {
@@ -239,9 +291,10 @@ ExitCode runEval(const EvalOptions &options) {
     return UserError;
   const frontend::Program &program = session->program();
   rt::Dataset dataset;
-  if (ExitCode code = loadDataArguments(options.data, "--data", program,
-                                        {options.csvHeader}, dataset))
-    return code;
+  if (CodedError error = loadDataArguments(options.data, "--data", program,
+                                           {options.csvHeader}, dataset);
+      !error.ok())
+    return reportError(error);
   for (const std::string &name : session->inputNames())
     if (!dataset.column(name)) {
       llvm::errs() << "error: missing --data " << name << "=FILE (inputs: "
@@ -259,10 +312,10 @@ ExitCode runEval(const EvalOptions &options) {
   Evaluator evaluator(
       graphs, dataset,
       std::min(std::max<int64_t>(1, options.batch), dataset.numSamples()));
-  std::optional<Metrics> metrics = evaluator.evaluate(params);
-  if (!metrics)
-    return UserError;
-  printMetrics(*metrics);
+  rt::Expected<Metrics> metrics = evaluator.evaluate(params);
+  if (!metrics.ok())
+    return reportError(metrics.takeError());
+  llvm::outs() << formatMetrics(*metrics) << "\n";
   return Success;
 }
 

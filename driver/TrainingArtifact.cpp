@@ -4,7 +4,9 @@
 
 #include "driver/ArtifactBuilder.h"
 #include "driver/ModelLoader.h"
+#include "driver/OpenModel.h"
 #include "train/ArtifactGraphSource.h"
+#include "train/ConsoleReporter.h"
 #include "train/DataArguments.h"
 #include "train/TrainingRun.h"
 
@@ -13,15 +15,12 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <iostream>
+
 namespace nnc::driver {
 
 using namespace nnc::train;
 namespace {
-
-bool fail(const std::string &message) {
-  llvm::errs() << "error: " << message << "\n";
-  return false;
-}
 
 /// The value of compile flag `key`, empty when the artifact has none.
 std::string compileFlag(const rt::Artifact &artifact, const std::string &key) {
@@ -81,44 +80,46 @@ ExitCode checkFlagsFit(const TrainOptions &options,
 /// the model's name, then the graph hash of its text and the artifact's
 /// flags. Reads the model with the frontend alone (no MLIR). Sets `epochs`
 /// to the model's train-section epochs, if any.
-bool checkModelSource(const std::string &modelPath,
-                      const rt::Artifact &artifact, const std::string &path,
-                      std::optional<int64_t> &epochs) {
+rt::Error checkModelSource(const std::string &modelPath,
+                           const rt::Artifact &artifact,
+                           const std::string &path,
+                           std::optional<int64_t> &epochs) {
   rt::Expected<driver::LoadedModel> model = driver::loadModel(modelPath);
-  if (!model.ok()) {
-    reportError(model.takeError());
-    return false;
-  }
+  if (!model.ok())
+    return model.takeError();
   const frontend::Program &program = model->program;
   if (program.modelName != artifact.modelName)
-    return fail(path + ": the artifact holds model '" + artifact.modelName +
-                "', not '" + program.modelName + "'");
+    return rt::Error::failure(path + ": the artifact holds model '" +
+                              artifact.modelName + "', not '" +
+                              program.modelName + "'");
   rt::Expected<rt::InputFile> file = rt::InputFile::open(modelPath);
   if (!file.ok())
-    return fail(file.message());
+    return file.takeError();
   rt::Expected<std::string> text = file->readAll(uint64_t(1) << 30);
   if (!text.ok())
-    return fail(text.message());
+    return text.takeError();
   std::string hash = driver::graphHash(*text, artifact.compileFlags);
   if (hash != artifact.graphHash)
-    return fail(path + ": compiled from another version of " + modelPath +
-                " (graph hash " + artifact.graphHash + ", the source gives " +
-                hash + "); resume without the model, or train from it");
+    return rt::Error::failure(path + ": compiled from another version of " +
+                              modelPath + " (graph hash " + artifact.graphHash +
+                              ", the source gives " + hash +
+                              "); resume without the model, or train from it");
   auto setting = program.training.settings.find("epochs");
   if (setting != program.training.settings.end())
     if (auto *value = std::get_if<int64_t>(&setting->second))
       epochs = *value;
-  return true;
+  return rt::Error::success();
 }
 
 /// The run's parameters, buffers and optimizer state from the artifact
 /// (copies), checking that it holds every one `step` reads.
-bool stateFromArtifact(const rt::Artifact &artifact, const CompiledGraph &step,
-                       const std::string &path, TrainingState &state) {
+rt::Error stateFromArtifact(const rt::Artifact &artifact,
+                            const CompiledGraph &step, const std::string &path,
+                            TrainingState &state) {
   for (const rt::ArtifactTensor &tensor : artifact.tensors) {
     rt::Expected<rt::Tensor> copy = tensor.tensor.clone();
     if (!copy.ok())
-      return fail(copy.message());
+      return copy.takeError();
     if (tensor.role == rt::BindingRole::OptState)
       state.optimizerState.insert_or_assign(tensor.name, std::move(*copy));
     else
@@ -131,8 +132,9 @@ bool stateFromArtifact(const rt::Artifact &artifact, const CompiledGraph &step,
     if (arg.role != rt::BindingRole::Input &&
         arg.role != rt::BindingRole::Step && arg.role != rt::BindingRole::Lr &&
         !held)
-      return fail(path + ": the training step reads " + rt::roleName(arg.role) +
-                  " '" + arg.name + "', which the artifact does not hold");
+      return rt::Error::failure(path + ": the training step reads " +
+                                rt::roleName(arg.role) + " '" + arg.name +
+                                "', which the artifact does not hold");
   }
   state.stepCount = artifact.training->step;
   return createStepScalars(state);
@@ -141,12 +143,13 @@ bool stateFromArtifact(const rt::Artifact &artifact, const CompiledGraph &step,
 /// --save-artifact of a resumed run: the artifact it resumed, with the
 /// run's values and counters in place of the old ones. The graphs are the
 /// same, so the file is what a run from source would write.
-bool saveResumedArtifact(ArtifactGraphSource &source,
-                         const TrainOptions &options, const TrainingRun &run,
-                         const TrainingState &state,
-                         const rt::BatchIteratorState &position) {
-  if (!checkEpochBoundary(position))
-    return false;
+rt::Error saveResumedArtifact(ArtifactGraphSource &source,
+                              const TrainOptions &options,
+                              const TrainingRun &run,
+                              const TrainingState &state,
+                              const rt::BatchIteratorState &position) {
+  if (rt::Error error = checkEpochBoundary(position); !error.ok())
+    return error;
   rt::Artifact &artifact = source.artifact();
   for (rt::ArtifactTensor &tensor : artifact.tensors) {
     const rt::Tensor *value = state.params.find(tensor.name);
@@ -155,11 +158,12 @@ bool saveResumedArtifact(ArtifactGraphSource &source,
       value = it == state.optimizerState.end() ? nullptr : &it->second;
     }
     if (!value)
-      return fail(std::string("the run has no value for ") +
-                  rt::roleName(tensor.role) + " '" + tensor.name + "'");
+      return rt::Error::failure(std::string("the run has no value for ") +
+                                rt::roleName(tensor.role) + " '" + tensor.name +
+                                "'");
     rt::Expected<rt::Tensor> copy = value->clone();
     if (!copy.ok())
-      return fail(copy.message());
+      return copy.takeError();
     tensor.tensor = std::move(*copy);
   }
   for (auto &[key, value] : artifact.compileFlags)
@@ -179,25 +183,26 @@ bool isTrainingArtifactPath(const std::string &path) {
 
 ExitCode resumeFromArtifact(const TrainOptions &options) {
   const std::string &path = options.resumeDir;
-  std::unique_ptr<ArtifactGraphSource> source = ArtifactGraphSource::open(
-      path, runtimeOptions(options.session), options.session.plugins);
+  std::unique_ptr<ArtifactGraphSource> source =
+      openArtifact(options.session, path);
   if (!source)
     return UserError;
   const rt::Artifact &artifact = source->artifact();
-  if (!artifact.training || !artifact.graph("train_step")) {
-    fail(path + ": not a training artifact (write one with nnc compile "
-                "--train or nnc train --save-artifact)");
-    return UserError;
-  }
+  if (!artifact.training || !artifact.graph("train_step"))
+    return reportUserError(path + ": not a training artifact (write one with "
+                                  "nnc compile --train or nnc train "
+                                  "--save-artifact)");
   if (ExitCode code = checkFlagsFit(options, artifact, path))
     return code;
   std::optional<int64_t> modelEpochs;
-  if (!options.modelPath.empty() &&
-      !checkModelSource(options.modelPath, artifact, path, modelEpochs))
-    return UserError;
-  std::optional<frontend::Program> inputs = inputDeclarations(artifact);
-  if (!inputs)
-    return UserError;
+  if (!options.modelPath.empty())
+    if (rt::Error error =
+            checkModelSource(options.modelPath, artifact, path, modelEpochs);
+        !error.ok())
+      return reportError(error);
+  rt::Expected<frontend::Program> inputs = inputDeclarations(artifact);
+  if (!inputs.ok())
+    return reportError(inputs.takeError());
 
   // The artifact's counters continue; its seed and learning rate are the
   // defaults, and with no --epochs (nor a model saying) one more epoch.
@@ -213,8 +218,8 @@ ExitCode resumeFromArtifact(const TrainOptions &options) {
     llvm::errs() << "error: --epochs must be positive and --lr above 0\n";
     return UsageError;
   }
-  if (ExitCode code = loadTrainingData(options, *inputs, run))
-    return code;
+  if (CodedError error = loadTrainingData(options, *inputs, run); !error.ok())
+    return reportError(error);
   // The batch the step was compiled for; a model without a batch dimension
   // has one step for any number of samples.
   run.batch =
@@ -226,9 +231,12 @@ ExitCode resumeFromArtifact(const TrainOptions &options) {
                       ? artifact.batchSize
                       : std::min(run.batch, run.evalSet.numSamples());
 
-  CompiledGraph *step = source->graph("train_step");
-  if (!step || !stateFromArtifact(artifact, *step, path, run.state))
-    return UserError;
+  rt::Expected<CompiledGraph *> step = source->graph("train_step");
+  if (!step.ok())
+    return reportError(step.takeError());
+  if (rt::Error error = stateFromArtifact(artifact, **step, path, run.state);
+      !error.ok())
+    return reportError(error);
   rt::BatchIteratorState position;
   position.epoch = training.epoch;
   position.seed = training.seed;
@@ -237,7 +245,16 @@ ExitCode resumeFromArtifact(const TrainOptions &options) {
                          const rt::BatchIteratorState &at) {
     return saveResumedArtifact(*source, options, run, state, at);
   };
-  return runTrainingLoop(run, options);
+  if (rt::Error error = checkLoopOptions(options); !error.ok()) {
+    reportError(error);
+    return UsageError;
+  }
+  ConsoleReporter console(std::cout, rt::isTerminal(1));
+  if (rt::Error error =
+          runTrainingLoop(run, options, console.install(options.hooks));
+      !error.ok())
+    return reportError(error);
+  return Success;
 }
 
 } // namespace nnc::driver

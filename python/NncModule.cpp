@@ -201,10 +201,12 @@ public:
     auto model = std::unique_ptr<Model>(new Model());
     train::SessionOptions options;
     options.threads = threads.value_or(0);
-    model->artifact = train::ArtifactGraphSource::open(
-        path, train::runtimeOptions(options), options.plugins);
-    if (!model->artifact)
-      raise("cannot load " + path + " (the reason is printed above)");
+    rt::Expected<std::unique_ptr<train::ArtifactGraphSource>> opened =
+        train::ArtifactGraphSource::open(path, train::runtimeOptions(options),
+                                         options.plugins);
+    if (!opened.ok())
+      raise(opened.message());
+    model->artifact = std::move(*opened);
     for (const rt::ArtifactTensor &tensor :
          model->artifact->artifact().tensors) {
       if (tensor.role != rt::BindingRole::Param &&
@@ -254,9 +256,11 @@ public:
           rt::selectRunGraph(artifact->artifact(), fed);
       if (!chosen.ok())
         raiseValue(chosen.message());
-      graph = artifact->graph((*chosen)->name);
-      if (!graph)
-        raise("cannot load graph '" + (*chosen)->name + "' of the artifact");
+      rt::Expected<train::CompiledGraph *> loaded =
+          artifact->graph((*chosen)->name);
+      if (!loaded.ok())
+        raise(loaded.message());
+      graph = *loaded;
     }
     return execute(*graph, arrays, {});
   }
@@ -482,16 +486,18 @@ private:
   std::mutex running;
 };
 
-/// A data argument: an array (written to `dir` as NAME.npy, the trainer's
-/// input format) or a path to a file.
-std::string dataArgument(const std::string &name, const py::handle &value,
-                         const std::string &dir) {
-  if (py::isinstance<py::str>(value))
-    return name + "=" + std::string(py::str(value));
+/// A data argument: a path to a file, which goes to `files` as NAME=FILE,
+/// or an array, copied into `tensors` under `name`.
+void addDataArgument(const std::string &name, const py::handle &value,
+                     std::vector<std::string> &files,
+                     std::map<std::string, rt::Tensor> &tensors) {
+  if (py::isinstance<py::str>(value)) {
+    files.push_back(name + "=" + std::string(py::str(value)));
+    return;
+  }
   py::array array = py::array::ensure(value, py::array::c_style);
   if (!array)
     raiseValue("data '" + name + "': expected a NumPy array or a path");
-  std::string path = dir + "/" + name + ".npy";
   rt::DType dtype;
   if (array.dtype().is(py::dtype::of<float>()))
     dtype = rt::DType::F32;
@@ -506,11 +512,12 @@ std::string dataArgument(const std::string &name, const py::handle &value,
   else
     raiseValue("data '" + name + "': unsupported dtype " +
                std::string(py::str(array.dtype())));
-  rt::ConstTensorView view(static_cast<const std::byte *>(array.data()), dtype,
-                           shapeOfArray(array));
-  if (rt::Error error = rt::writeNpy(path, view); !error.ok())
-    raise(error.message());
-  return name + "=" + path;
+  rt::Expected<rt::Tensor> tensor =
+      rt::Tensor::create(dtype, shapeOfArray(array));
+  if (!tensor.ok())
+    raise(tensor.message());
+  std::memcpy(tensor->rawData(), array.data(), tensor->byteSize());
+  tensors.insert_or_assign(name, std::move(*tensor));
 }
 
 py::list trainModel(const std::string &path, const py::dict &data,
@@ -525,6 +532,8 @@ py::list trainModel(const std::string &path, const py::dict &data,
                     std::optional<unsigned> threads,
                     const std::optional<std::string> &params,
                     const std::optional<std::string> &saveDir, bool shuffle) {
+  // Where the run saves the parameters this returns, unless asked to save
+  // them somewhere.
   TempDir scratchDir;
   const std::string &scratch = scratchDir.path;
 
@@ -533,13 +542,11 @@ py::list trainModel(const std::string &path, const py::dict &data,
   options.session.threads = threads.value_or(0);
   options.modelPath = path;
   for (auto [key, value] : data)
-    options.data.push_back(dataArgument(py::str(key), value, scratch));
-  if (evalData) {
-    std::string evalDir = scratch + "/eval";
-    std::filesystem::create_directories(evalDir);
+    addDataArgument(py::str(key), value, options.data, options.dataTensors);
+  if (evalData)
     for (auto [key, value] : *evalData)
-      options.evalData.push_back(dataArgument(py::str(key), value, evalDir));
-  }
+      addDataArgument(py::str(key), value, options.evalData,
+                      options.evalDataTensors);
   options.epochs = epochs;
   options.batch = batch;
   options.optimizer = optimizer;
@@ -552,7 +559,7 @@ py::list trainModel(const std::string &path, const py::dict &data,
 
   py::list history;
   std::optional<py::error_already_set> callbackError;
-  options.onEpochEnd = [&](const train::EpochReport &report) {
+  options.hooks.onEpochEnd = [&](const train::EpochReport &report) {
     py::gil_scoped_acquire acquire;
     py::dict entry;
     entry["epoch"] = report.epoch;

@@ -4,8 +4,6 @@
 
 #include "runtime/ArtifactLoader.h"
 
-#include "llvm/Support/raw_ostream.h"
-
 namespace nnc::train {
 namespace {
 
@@ -25,15 +23,13 @@ std::string trainingStepName(const rt::Artifact &artifact, int64_t size) {
   return sizedName(artifact, "train_step", size);
 }
 
-std::unique_ptr<ArtifactGraphSource>
+rt::Expected<std::unique_ptr<ArtifactGraphSource>>
 ArtifactGraphSource::open(const std::string &path,
                           const rt::SessionOptions &options,
                           const std::vector<std::string> &pluginFiles) {
   rt::Expected<rt::Artifact> read = rt::readArtifact(path);
-  if (!read.ok()) {
-    llvm::errs() << "error: " << read.message() << "\n";
-    return nullptr;
-  }
+  if (!read.ok())
+    return read.takeError();
   std::unique_ptr<ArtifactGraphSource> source(new ArtifactGraphSource());
   source->file = path;
   source->contents = std::move(*read);
@@ -47,23 +43,14 @@ ArtifactGraphSource::open(const std::string &path,
   rt::Expected<rt::PluginSet> plugins =
       rt::findBackendPlugin(source->contents.backendName, runtimeDirs,
                             rt::defaultPluginDirs(), pluginFiles);
-  if (!plugins.ok()) {
-    llvm::errs() << "error: " << plugins.message() << "\n";
-    return nullptr;
-  }
+  if (!plugins.ok())
+    return plugins.takeError();
   source->plugins = std::move(*plugins);
-  for (const std::string &warning : source->plugins.warnings)
-    llvm::errs() << "warning: " << warning << "\n";
   rt::Expected<const rt::LoadedPlugin *> plugin =
       rt::findArtifactBackend(source->contents, source->plugins);
-  if (!plugin.ok()) {
-    llvm::errs() << "error: " << path << ": " << plugin.message() << "\n";
-    return nullptr;
-  }
+  if (!plugin.ok())
+    return plugin.takeError().withContext(path);
   source->backend = *plugin;
-  // On stderr, so that stdout stays what the command produces.
-  llvm::errs() << "backend: " << source->backend->name() << " (from " << path
-               << ")\n";
   if (const std::optional<rt::ArtifactAccuracy> &accuracy =
           source->contents.accuracy)
     source->accuracySpec = AccuracySpec{
@@ -73,37 +60,33 @@ ArtifactGraphSource::open(const std::string &path,
   return source;
 }
 
-CompiledGraph *ArtifactGraphSource::graph(const std::string &name) {
+rt::Expected<CompiledGraph *>
+ArtifactGraphSource::graph(const std::string &name) {
   std::unique_ptr<CompiledGraph> &slot = loaded[name];
   if (slot)
     return slot.get();
   const rt::ArtifactGraph *stored = contents.graph(name);
-  if (!stored) {
-    llvm::errs() << "error: " << file << ": no graph '" << name << "'\n";
-    return nullptr;
-  }
+  if (!stored)
+    return rt::Error::failure(file + ": no graph '" + name + "'");
   rt::Expected<std::unique_ptr<CompiledGraph>> graph =
       CompiledGraph::load(*stored, *backend, runtime);
-  if (!graph.ok()) {
-    llvm::errs() << "error: " << graph.message() << "\n";
-    return nullptr;
-  }
+  if (!graph.ok())
+    return graph.takeError();
   slot = std::move(*graph);
   return slot.get();
 }
 
-CompiledGraph *ArtifactGraphSource::trainingStep(int64_t size) {
+rt::Expected<CompiledGraph *> ArtifactGraphSource::trainingStep(int64_t size) {
   std::string name = trainingStepName(contents, size);
-  if (!contents.graph(name)) {
-    llvm::errs() << "error: " << file << ": no training step for a batch of "
-                 << size << " samples (the artifact's batch size is "
-                 << contents.batchSize
-                 << "; a last partial batch needs train_step@" << size
-                 << ", which nnc train --save-artifact writes for its data "
-                    "and nnc compile --train --last-batch "
-                 << size << " compiles)\n";
-    return nullptr;
-  }
+  if (!contents.graph(name))
+    return rt::Error::failure(
+        file + ": no training step for a batch of " + std::to_string(size) +
+        " samples (the artifact's batch size is " +
+        std::to_string(contents.batchSize) +
+        "; a last partial batch needs train_step@" + std::to_string(size) +
+        ", which nnc train --save-artifact writes for its data and nnc "
+        "compile --train --last-batch " +
+        std::to_string(size) + " compiles)");
   return graph(name);
 }
 
@@ -111,11 +94,11 @@ bool ArtifactGraphSource::hasForward(int64_t size) const {
   return contents.graph(sizedName(contents, "forward", size)) != nullptr;
 }
 
-CompiledGraph *ArtifactGraphSource::forward(int64_t size) {
+rt::Expected<CompiledGraph *> ArtifactGraphSource::forward(int64_t size) {
   return graph(sizedName(contents, "forward", size));
 }
 
-std::optional<frontend::Program>
+rt::Expected<frontend::Program>
 inputDeclarations(const rt::Artifact &artifact) {
   frontend::Program program;
   program.modelName = artifact.modelName;
@@ -136,9 +119,8 @@ inputDeclarations(const rt::Artifact &artifact) {
       arg.type.dtype = frontend::DType::I64;
       break;
     case rt::DType::U8:
-      llvm::errs() << "error: input '" << port.name
-                   << "' is u8, which the data loader cannot feed\n";
-      return std::nullopt;
+      return rt::Error::failure("input '" + port.name +
+                                "' is u8, which the data loader cannot feed");
     }
     arg.type.shape.assign(port.shape.begin(), port.shape.end());
     if (port.batched) {

@@ -30,11 +30,15 @@ class ArtifactGraphSource : public GraphSource {
 public:
   /// Reads and checks the artifact at `path` and loads its backend's
   /// plugin (rt::findBackendPlugin: the `--plugin` files, the runtime-only
-  /// build, the full plugin). Prints a one-line error and returns null on
-  /// failure.
-  static std::unique_ptr<ArtifactGraphSource>
+  /// build, the full plugin). What went wrong with other plugins on the way
+  /// is in warnings().
+  static rt::Expected<std::unique_ptr<ArtifactGraphSource>>
   open(const std::string &path, const rt::SessionOptions &options,
        const std::vector<std::string> &pluginFiles);
+
+  /// Plugins that failed to load while the backend was looked for, for the
+  /// caller to show.
+  const std::vector<std::string> &warnings() const { return plugins.warnings; }
 
   const std::string &path() const { return file; }
   const rt::Artifact &artifact() const { return contents; }
@@ -42,16 +46,16 @@ public:
   rt::Artifact &artifact() { return contents; }
   const rt::LoadedPlugin &plugin() const { return *backend; }
 
-  /// Graph `name`, loaded on first use and kept. Prints a one-line error
-  /// and returns null when the artifact has none or it does not load.
-  CompiledGraph *graph(const std::string &name);
+  /// Graph `name`, loaded on first use and kept; an error when the artifact
+  /// has none or it does not load.
+  rt::Expected<CompiledGraph *> graph(const std::string &name);
 
   /// "train_step" for the artifact's batch size, "train_step@SIZE" for
   /// another (the last partial batch of the run that wrote the artifact).
-  CompiledGraph *trainingStep(int64_t size) override;
+  rt::Expected<CompiledGraph *> trainingStep(int64_t size) override;
   /// "forward" for the artifact's batch size, "forward@SIZE" for another.
   bool hasForward(int64_t size) const override;
-  CompiledGraph *forward(int64_t size) override;
+  rt::Expected<CompiledGraph *> forward(int64_t size) override;
   const std::optional<AccuracySpec> &accuracy() const override {
     return accuracySpec;
   }
@@ -75,10 +79,8 @@ private:
 
 /// The artifact's inputs declared as a model would declare them (the batch
 /// dimension dynamic), which is what the data loader adapts files to.
-/// Prints a one-line error and returns nullopt for an input it cannot feed
-/// (u8).
-std::optional<frontend::Program>
-inputDeclarations(const rt::Artifact &artifact);
+/// An error for an input it cannot feed (u8).
+rt::Expected<frontend::Program> inputDeclarations(const rt::Artifact &artifact);
 
 /// The name of the training step of an artifact for `size` samples.
 std::string trainingStepName(const rt::Artifact &artifact, int64_t size);

@@ -10,7 +10,6 @@
 #include "runtime/TextWindows.h"
 
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
 #include <cmath>
@@ -202,33 +201,28 @@ std::optional<std::string> firstNonFinite(const rt::Tensor &column,
   }
 }
 
-bool fail(const std::string &message) {
-  llvm::errs() << "error: " << message << "\n";
-  return false;
-}
-
-bool failNoSuchInput(const frontend::Program &program,
-                     const std::string &name) {
+rt::Error noSuchInput(const frontend::Program &program,
+                      const std::string &name) {
   std::vector<std::string> names;
   for (const frontend::Argument &arg : program.arguments)
     if (arg.role == frontend::Argument::Role::Input)
       names.push_back(arg.name);
-  return fail("the model has no input '" + name +
-              "' (inputs: " + llvm::join(names, ", ") + ")");
+  return rt::Error::failure("the model has no input '" + name +
+                            "' (inputs: " + llvm::join(names, ", ") + ")");
 }
 
-bool addColumn(rt::Dataset &dataset, const frontend::Program &program,
-               const std::string &name, rt::Tensor column,
-               const std::string &path) {
+rt::Error addColumn(rt::Dataset &dataset, const frontend::Program &program,
+                    const std::string &name, rt::Tensor column,
+                    const std::string &path) {
   const frontend::Argument *input = findInput(program, name);
   if (!input)
-    return failNoSuchInput(program, name);
+    return noSuchInput(program, name);
   bool batched = isBatched(*input);
   rt::Expected<rt::Tensor> adapted =
       batched ? adaptColumn(std::move(column), *input, path)
               : adaptShared(std::move(column), *input, path);
   if (!adapted.ok())
-    return fail(adapted.message());
+    return adapted.takeError();
   // Caught here, a NaN or an infinity names its file and sample; caught in
   // training, it reads as a diverging loss and a learning rate to lower.
   // An input without the batch dimension is part of the model rather than
@@ -236,138 +230,157 @@ bool addColumn(rt::Dataset &dataset, const frontend::Program &program,
   // there.
   if (std::optional<std::string> bad =
           firstNonFinite(*adapted, /*infinityAllowed=*/!batched))
-    return fail(path + ": " + name + ": " + *bad +
-                (batched ? "; training and evaluation data must be finite"
-                         : "; an input without the batch dimension may hold "
-                           "infinities, not NaN"));
+    return rt::Error::failure(
+        path + ": " + name + ": " + *bad +
+        (batched ? "; training and evaluation data must be finite"
+                 : "; an input without the batch dimension may hold "
+                   "infinities, not NaN"));
   rt::Error error = batched
                         ? dataset.addColumn(name, std::move(*adapted))
                         : dataset.addSharedColumn(name, std::move(*adapted));
-  if (!error.ok())
-    return fail(path + ": " + error.message());
-  return true;
+  return std::move(error).withContext(path);
 }
 
 /// Byte windows of the text at `path` into `columns` (ids, then optional
 /// next-byte targets), as long as the first input's context.
-bool addTextColumns(rt::Dataset &dataset, const frontend::Program &program,
-                    llvm::ArrayRef<llvm::StringRef> columns,
-                    const std::string &path) {
+rt::Error addTextColumns(rt::Dataset &dataset, const frontend::Program &program,
+                         llvm::ArrayRef<llvm::StringRef> columns,
+                         const std::string &path) {
   const frontend::Argument *ids = findInput(program, columns[0].str());
   if (!ids)
-    return failNoSuchInput(program, columns[0].str());
+    return noSuchInput(program, columns[0].str());
   const rt::Shape &shape = ids->type.shape;
   rt::DType dtype = toRuntimeDType(ids->type.dtype);
   if (shape.size() != 2 || shape[0] != shape::kDynamic ||
       shape[1] == shape::kDynamic ||
       (dtype != rt::DType::I32 && dtype != rt::DType::I64))
-    return fail(path +
-                ": text feeds an input of byte ids [B, T] (i32 or "
-                "i64), but input '" +
-                ids->name + "' is " + rt::dtypeName(dtype) +
-                rt::shapeToString(shape));
+    return rt::Error::failure(path +
+                              ": text feeds an input of byte ids [B, T] (i32 "
+                              "or i64), but input '" +
+                              ids->name + "' is " + rt::dtypeName(dtype) +
+                              rt::shapeToString(shape));
   int64_t context = shape[1];
   rt::Expected<rt::TextWindows> windows = rt::loadTextWindows(
       path, context, std::max<int64_t>(1, context / 2), dtype);
   if (!windows.ok())
-    return fail(windows.message());
-  if (!addColumn(dataset, program, columns[0].str(), std::move(windows->ids),
-                 path))
-    return false;
-  return columns.size() < 2 || addColumn(dataset, program, columns[1].str(),
-                                         std::move(windows->targets), path);
+    return windows.takeError();
+  if (rt::Error error = addColumn(dataset, program, columns[0].str(),
+                                  std::move(windows->ids), path);
+      !error.ok() || columns.size() < 2)
+    return error;
+  return addColumn(dataset, program, columns[1].str(),
+                   std::move(windows->targets), path);
+}
+
+/// The column of a file that holds one tensor (npy, IDX).
+rt::Error addTensorColumn(rt::Dataset &dataset,
+                          const frontend::Program &program,
+                          const std::string &name,
+                          rt::Expected<rt::Tensor> tensor,
+                          const std::string &path) {
+  if (!tensor.ok())
+    return tensor.takeError();
+  return addColumn(dataset, program, name, std::move(*tensor), path);
+}
+
+/// The columns of a CSV file: every field but the last in `columns[0]`,
+/// the last in `columns[1]` when given.
+rt::Error addCsvColumns(rt::Dataset &dataset, const frontend::Program &program,
+                        llvm::ArrayRef<llvm::StringRef> columns,
+                        const CsvArguments &csv, const std::string &path) {
+  rt::CsvOptions options;
+  options.hasHeader = csv.header;
+  options.featureColumn = columns[0].str();
+  if (columns.size() == 2) {
+    options.labelColumn = columns[1].str();
+    options.labelLast = true;
+  }
+  rt::Expected<rt::Dataset> loaded = rt::loadCsv(path, options);
+  if (!loaded.ok())
+    return loaded.takeError();
+  for (size_t i = 0; i < loaded->numColumns(); ++i) {
+    rt::Expected<rt::Tensor> column = loaded->column(i).clone();
+    if (!column.ok())
+      return column.takeError();
+    if (rt::Error error = addColumn(dataset, program, loaded->columnName(i),
+                                    std::move(*column), path);
+        !error.ok())
+      return error;
+  }
+  return rt::Error::success();
 }
 
 } // namespace
 
-ExitCode loadDataArguments(const std::vector<std::string> &arguments,
-                           const char *flag, const frontend::Program &program,
-                           const CsvArguments &csv, rt::Dataset &dataset) {
+CodedError loadDataArguments(const std::vector<std::string> &arguments,
+                             const char *flag, const frontend::Program &program,
+                             const CsvArguments &csv, rt::Dataset &dataset) {
   for (const std::string &argument : arguments) {
     auto [names, path] = llvm::StringRef(argument).split('=');
-    if (names.empty() || path.empty()) {
-      llvm::errs() << "error: " << flag << " expects NAME=FILE, got '"
-                   << argument << "'\n";
-      return UsageError;
-    }
+    if (names.empty() || path.empty())
+      return CodedError::usage(std::string(flag) + " expects NAME=FILE, got '" +
+                               argument + "'");
     llvm::SmallVector<llvm::StringRef> columns;
     names.split(columns, ',');
     std::string file = path.str();
     rt::Expected<FileFormat> format = detectFormat(file);
-    if (!format.ok()) {
-      fail(format.message());
-      return UserError;
-    }
+    if (!format.ok())
+      return format.takeError();
     bool twoInputs = *format == FileFormat::Csv || *format == FileFormat::Text;
-    if (!twoInputs && columns.size() != 1) {
-      llvm::errs() << "error: " << flag << " '" << argument
-                   << "': only a CSV or text file fills several inputs\n";
-      return UsageError;
-    }
-    if (twoInputs && columns.size() > 2) {
-      llvm::errs() << "error: " << flag << " '" << argument << "': a "
-                   << (*format == FileFormat::Csv
-                           ? "CSV file fills at most two inputs (features, "
-                             "label)"
-                           : "text file fills at most two inputs (ids, "
-                             "next-byte targets)")
-                   << "\n";
-      return UsageError;
-    }
+    if (!twoInputs && columns.size() != 1)
+      return CodedError::usage(std::string(flag) + " '" + argument +
+                               "': only a CSV or text file fills several "
+                               "inputs");
+    if (twoInputs && columns.size() > 2)
+      return CodedError::usage(
+          std::string(flag) + " '" + argument + "': a " +
+          (*format == FileFormat::Csv
+               ? "CSV file fills at most two inputs (features, label)"
+               : "text file fills at most two inputs (ids, next-byte "
+                 "targets)"));
 
-    bool ok = true;
+    rt::Error error;
     switch (*format) {
-    case FileFormat::Npy: {
-      rt::Expected<rt::Tensor> tensor = rt::readNpy(file);
-      ok = tensor.ok() ? addColumn(dataset, program, columns[0].str(),
-                                   std::move(*tensor), file)
-                       : fail(tensor.message());
+    case FileFormat::Npy:
+      error = addTensorColumn(dataset, program, columns[0].str(),
+                              rt::readNpy(file), file);
       break;
-    }
-    case FileFormat::IdxImages: {
-      rt::Expected<rt::Tensor> tensor =
-          rt::readIdxImages(file, rt::IdxPixels::F32Scaled);
-      ok = tensor.ok() ? addColumn(dataset, program, columns[0].str(),
-                                   std::move(*tensor), file)
-                       : fail(tensor.message());
+    case FileFormat::IdxImages:
+      error = addTensorColumn(dataset, program, columns[0].str(),
+                              rt::readIdxImages(file, rt::IdxPixels::F32Scaled),
+                              file);
       break;
-    }
-    case FileFormat::IdxLabels: {
-      rt::Expected<rt::Tensor> tensor = rt::readIdxLabels(file);
-      ok = tensor.ok() ? addColumn(dataset, program, columns[0].str(),
-                                   std::move(*tensor), file)
-                       : fail(tensor.message());
+    case FileFormat::IdxLabels:
+      error = addTensorColumn(dataset, program, columns[0].str(),
+                              rt::readIdxLabels(file), file);
       break;
-    }
     case FileFormat::Text:
-      ok = addTextColumns(dataset, program, columns, file);
+      error = addTextColumns(dataset, program, columns, file);
       break;
-    case FileFormat::Csv: {
-      rt::CsvOptions options;
-      options.hasHeader = csv.header;
-      options.featureColumn = columns[0].str();
-      if (columns.size() == 2) {
-        options.labelColumn = columns[1].str();
-        options.labelLast = true;
-      }
-      rt::Expected<rt::Dataset> loaded = rt::loadCsv(file, options);
-      if (!loaded.ok()) {
-        ok = fail(loaded.message());
-        break;
-      }
-      for (size_t i = 0; ok && i < loaded->numColumns(); ++i) {
-        rt::Expected<rt::Tensor> column = loaded->column(i).clone();
-        ok = column.ok() ? addColumn(dataset, program, loaded->columnName(i),
-                                     std::move(*column), file)
-                         : fail(column.message());
-      }
+    case FileFormat::Csv:
+      error = addCsvColumns(dataset, program, columns, csv, file);
       break;
     }
-    }
-    if (!ok)
-      return UserError;
+    if (!error.ok())
+      return error;
   }
-  return Success;
+  return CodedError();
+}
+
+rt::Error loadDataTensors(const std::map<std::string, rt::Tensor> &tensors,
+                          const frontend::Program &program,
+                          rt::Dataset &dataset) {
+  for (const auto &[name, tensor] : tensors) {
+    // The loader adapts columns in place; the caller's stay as they are.
+    rt::Expected<rt::Tensor> copy = tensor.clone();
+    if (!copy.ok())
+      return copy.takeError();
+    if (rt::Error error = addColumn(dataset, program, name, std::move(*copy),
+                                    "data '" + name + "'");
+        !error.ok())
+      return error;
+  }
+  return rt::Error::success();
 }
 
 } // namespace nnc::train

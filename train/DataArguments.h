@@ -19,6 +19,7 @@
 #include "frontend/Program.h"
 #include "runtime/Dataset.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,11 +31,19 @@ struct CsvArguments {
 };
 
 /// Loads `--data` arguments into one dataset whose columns are the model's
-/// inputs, adapted to their types. Prints a one-line error and returns a
-/// non-zero code (usage error for a malformed argument) on failure.
-ExitCode loadDataArguments(const std::vector<std::string> &arguments,
-                           const char *flag, const frontend::Program &program,
-                           const CsvArguments &csv, rt::Dataset &dataset);
+/// inputs, adapted to their types. A malformed argument (named after
+/// `flag`) is a usage error, a file that does not fit a user error.
+CodedError loadDataArguments(const std::vector<std::string> &arguments,
+                             const char *flag, const frontend::Program &program,
+                             const CsvArguments &csv, rt::Dataset &dataset);
+
+/// Adds `tensors` (samples by input name, in memory) to `dataset` as
+/// loadDataArguments adds files: adapted to the inputs' types, copied, so
+/// the caller's tensors stay as they are. Messages name the input as
+/// "data 'NAME'" where a file's would name the file.
+rt::Error loadDataTensors(const std::map<std::string, rt::Tensor> &tensors,
+                          const frontend::Program &program,
+                          rt::Dataset &dataset);
 
 } // namespace nnc::train
 

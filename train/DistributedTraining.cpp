@@ -15,13 +15,6 @@
 namespace nnc::train {
 namespace {
 
-/// One write per line: the ranks share the terminal, and a line written
-/// piecewise interleaves with another rank's.
-bool fail(const std::string &message) {
-  llvm::errs() << ("error: " + message + "\n");
-  return false;
-}
-
 /// FNV-1a, 64 bits, continued from `hash`.
 uint64_t fnv1a(const void *data, size_t bytes,
                uint64_t hash = 0xcbf29ce484222325ull) {
@@ -94,27 +87,18 @@ std::string jobFingerprint(const TrainOptions &options, int64_t batch,
   return text;
 }
 
-std::unique_ptr<DistributedTraining> DistributedTraining::create(
-    const DistributedOptions &options, SplitStepSource &graphs,
-    std::vector<std::string> bufferNames, ExitCode &code) {
-  code = UserError;
+rt::Expected<std::unique_ptr<DistributedTraining>>
+DistributedTraining::create(const DistributedOptions &options,
+                            SplitStepSource &graphs,
+                            std::vector<std::string> bufferNames) {
   dist::CommunicatorOptions commOptions;
   commOptions.timeoutSeconds = options.commTimeoutSeconds;
-  if (!(options.bucketMb > 0) || !(options.commTimeoutSeconds > 0)) {
-    code = UsageError;
-    fail("--bucket-mb and --comm-timeout must be positive");
-    return nullptr;
-  }
   std::unique_ptr<DistributedTraining> training(new DistributedTraining());
   if (options.enabled) {
     rt::Expected<std::unique_ptr<dist::Communicator>> communicator =
         dist::joinJob(commOptions);
-    if (!communicator.ok()) {
-      if (!dist::builtWithMpi())
-        code = UsageError;
-      fail(communicator.message());
-      return nullptr;
-    }
+    if (!communicator.ok())
+      return communicator.takeError();
     training->communicator = std::move(*communicator);
   } else {
     training->communicator = dist::singleProcess();
@@ -123,21 +107,29 @@ std::unique_ptr<DistributedTraining> DistributedTraining::create(
   training->bucketBytes =
       static_cast<size_t>(options.bucketMb * 1024.0 * 1024.0);
   training->bufferNames = std::move(bufferNames);
-  training->updateGraph = graphs.trainingUpdate();
-  if (!training->updateGraph)
-    training->abortJob();
-  for (const CompiledGraph::Argument &arg :
-       training->updateGraph->arguments()) {
+  return training;
+}
+
+rt::Error DistributedTraining::prepareUpdate() {
+  rt::Expected<CompiledGraph *> update = graphs->trainingUpdate();
+  if (!update.ok())
+    return breakJob(update.takeError());
+  updateGraph = *update;
+  for (const CompiledGraph::Argument &arg : updateGraph->arguments()) {
     if (arg.role != rt::BindingRole::Grad)
       continue;
-    if (arg.dtype != rt::DType::F32) {
-      fail("--distributed: parameter '" + arg.name +
-           "' is not f32; data-parallel training averages f32 gradients");
-      training->abortJob();
-    }
-    training->gradientNames.insert(training->gradientNames.begin(), arg.name);
+    if (arg.dtype != rt::DType::F32)
+      return breakJob(rt::Error::failure(
+          "--distributed: parameter '" + arg.name +
+          "' is not f32; data-parallel training averages f32 gradients"));
+    gradientNames.insert(gradientNames.begin(), arg.name);
   }
-  return training;
+  return rt::Error::success();
+}
+
+rt::Error DistributedTraining::breakJob(rt::Error error) {
+  broken = true;
+  return error;
 }
 
 DistributedTraining::~DistributedTraining() {
@@ -150,48 +142,41 @@ void DistributedTraining::abortJob() {
   communicator->abortJob(1);
 }
 
-bool DistributedTraining::checkSameJob(const std::string &fingerprint) {
+rt::Error DistributedTraining::checkSameJob(const std::string &fingerprint) {
   rt::Expected<std::vector<std::string>> all =
       communicator->allGather(fingerprint);
-  if (!all.ok()) {
-    fail(all.message());
-    abortJob();
-  }
-  bool same = true;
+  if (!all.ok())
+    return breakJob(all.takeError());
+  // Every mismatching rank gets its own line, in one message.
+  std::string lines;
   for (int r = 1; r < ranks(); ++r)
-    if ((*all)[static_cast<size_t>(r)] != (*all)[0]) {
-      same = false;
-      fail("rank " + std::to_string(rank()) + ": rank " + std::to_string(r) +
-           " trains another model, data or settings than rank 0 "
-           "(fingerprint " +
-           (*all)[static_cast<size_t>(r)] + ", rank 0 has " + (*all)[0] +
-           "); every rank must run the same command on the same files");
-    }
-  return same;
+    if ((*all)[static_cast<size_t>(r)] != (*all)[0])
+      lines += "error: rank " + std::to_string(rank()) + ": rank " +
+               std::to_string(r) +
+               " trains another model, data or settings than rank 0 "
+               "(fingerprint " +
+               (*all)[static_cast<size_t>(r)] + ", rank 0 has " + (*all)[0] +
+               "); every rank must run the same command on the same files\n";
+  return lines.empty() ? rt::Error::success() : rt::Error::rendered(lines);
 }
 
-void DistributedTraining::shareRootState(
+rt::Error DistributedTraining::shareRootState(
     TrainingState &state, std::optional<rt::BatchIteratorState> &position) {
   auto share = [&](rt::Tensor &tensor) {
-    rt::Error error =
-        communicator->broadcast(tensor.rawData(), tensor.byteSize(), 0);
-    if (!error.ok()) {
-      fail(error.message());
-      abortJob();
-    }
+    return communicator->broadcast(tensor.rawData(), tensor.byteSize(), 0);
   };
   for (auto &[name, tensor] : state.params.values())
-    share(tensor);
+    if (rt::Error error = share(tensor); !error.ok())
+      return breakJob(std::move(error));
   for (auto &[name, tensor] : state.optimizerState)
-    share(tensor);
+    if (rt::Error error = share(tensor); !error.ok())
+      return breakJob(std::move(error));
   int64_t counters[4] = {state.stepCount, position ? 1 : 0,
                          position ? position->epoch : 0,
                          position ? position->position : 0};
   if (rt::Error error = communicator->broadcast(counters, sizeof(counters), 0);
-      !error.ok()) {
-    fail(error.message());
-    abortJob();
-  }
+      !error.ok())
+    return breakJob(std::move(error));
   state.stepCount = counters[0];
   if (counters[1]) {
     rt::BatchIteratorState at = position.value_or(rt::BatchIteratorState());
@@ -199,11 +184,12 @@ void DistributedTraining::shareRootState(
     at.position = counters[3];
     position = at;
   }
+  return rt::Error::success();
 }
 
-void DistributedTraining::prepare(const TrainingState &state) {
+rt::Error DistributedTraining::prepare(const TrainingState &state) {
   if (reducer)
-    return;
+    return rt::Error::success();
   std::vector<size_t> counts;
   auto add = [&](rt::DType dtype, const rt::Shape &shape) {
     averages.push_back(std::move(*rt::Tensor::create(dtype, shape)));
@@ -215,25 +201,26 @@ void DistributedTraining::prepare(const TrainingState &state) {
         add(arg.dtype, arg.shape);
   for (const std::string &name : bufferNames) {
     const rt::Tensor *buffer = state.params.find(name);
-    if (!buffer || buffer->dtype() != rt::DType::F32) {
-      fail("--distributed: buffer '" + name + "' is not f32");
-      abortJob();
-    }
+    if (!buffer || buffer->dtype() != rt::DType::F32)
+      return breakJob(rt::Error::failure("--distributed: buffer '" + name +
+                                         "' is not f32"));
     add(buffer->dtype(), buffer->shape());
   }
   reducer = std::make_unique<dist::GradientAllReducer>(
       *communicator, std::move(counts), bucketBytes);
   dist::GradientAllReducer *target = reducer.get();
   observer = [target](int64_t kernel) { target->kernelDone(kernel); };
+  return rt::Error::success();
 }
 
-const dist::StepSources &DistributedTraining::sourcesOf(CompiledGraph *graph) {
+rt::Expected<const dist::StepSources *>
+DistributedTraining::sourcesOf(CompiledGraph *graph) {
   if (!graph)
-    return noSources;
+    return &noSources;
   auto known = sources.find(graph);
   if (known != sources.end())
-    return known->second;
-  dist::StepSources &found = sources[graph];
+    return &known->second;
+  dist::StepSources found;
   const rt::ExecutionPlan &plan = graph->plan();
   std::vector<CompiledGraph::Result> &results = graph->results();
   auto add = [&](rt::BindingRole role, const std::string &name) {
@@ -242,17 +229,19 @@ const dist::StepSources &DistributedTraining::sourcesOf(CompiledGraph *graph) {
           results[i].tensor.dtype() == rt::DType::F32) {
         found.data.push_back(results[i].tensor.data<float>());
         found.writers.push_back(writerOf(plan, i));
-        return;
+        return rt::Error::success();
       }
-    fail(std::string("the gradient step returns no f32 ") + rt::roleName(role) +
-         " of '" + name + "'");
-    abortJob();
+    return breakJob(
+        rt::Error::failure(std::string("the gradient step returns no f32 ") +
+                           rt::roleName(role) + " of '" + name + "'"));
   };
   for (const std::string &name : gradientNames)
-    add(rt::BindingRole::Grad, name);
+    if (rt::Error error = add(rt::BindingRole::Grad, name); !error.ok())
+      return error;
   for (const std::string &name : bufferNames)
-    add(rt::BindingRole::BufferUpdate, name);
-  return found;
+    if (rt::Error error = add(rt::BindingRole::BufferUpdate, name); !error.ok())
+      return error;
+  return &(sources[graph] = std::move(found));
 }
 
 const std::vector<rt::Tensor> &
@@ -276,10 +265,12 @@ DistributedTraining::shardOf(const rt::Batch &batch, int64_t begin,
   return shard;
 }
 
-bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
-                               bool groupStart, bool groupEnd) {
+rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
+                                    bool groupStart, bool groupEnd,
+                                    const TrainingHooks &hooks) {
   TrainingState &state = run.state;
-  prepare(state);
+  if (rt::Error error = prepare(state); !error.ok())
+    return error;
   int64_t total = batch.size();
   int64_t base = total / ranks(), extra = total % ranks();
   int64_t count = base + (rank() < extra ? 1 : 0);
@@ -291,9 +282,16 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
   // group's last batch all-reduced bucket by bucket as the backward pass
   // produces them.
   CompiledGraph *graph = nullptr;
-  if (count > 0 && !(graph = graphs->trainingGradients(count)))
-    abortJob();
-  reducer->beginStep(sourcesOf(graph), graph ? graph->plan().kernels.size() : 0,
+  if (count > 0) {
+    rt::Expected<CompiledGraph *> made = graphs->trainingGradients(count);
+    if (!made.ok())
+      return breakJob(made.takeError());
+    graph = *made;
+  }
+  rt::Expected<const dist::StepSources *> stepSources = sourcesOf(graph);
+  if (!stepSources.ok())
+    return stepSources.takeError();
+  reducer->beginStep(**stepSources, graph ? graph->plan().kernels.size() : 0,
                      static_cast<float>(count), !groupStart, groupEnd);
   if (graph) {
     const std::vector<rt::Tensor> &shard = shardOf(batch, begin, count);
@@ -311,16 +309,12 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
           return findStateTensor(state, role, name);
         });
     graph->setKernelObserver(nullptr);
-    if (!ran.ok()) {
-      fail(ran.message());
-      abortJob();
-    }
+    if (!ran.ok())
+      return breakJob(std::move(ran));
     CompiledGraph::Result *loss =
         graph->findResult(rt::BindingRole::Loss, "loss");
-    if (!loss) {
-      fail("the gradient step returns no loss");
-      abortJob();
-    }
+    if (!loss)
+      return breakJob(rt::Error::failure("the gradient step returns no loss"));
     groupSums[0] += scalarValue(loss->tensor) * static_cast<double>(count);
     groupSums[1] += static_cast<double>(count);
     if (const std::optional<AccuracySpec> &accuracy = graphs->accuracy()) {
@@ -338,29 +332,30 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
       }
     }
   }
-  rt::Error reduced = reducer->finishStep();
-  if (!reduced.ok()) {
-    fail(reduced.message());
-    abortJob();
-  }
+  if (rt::Error reduced = reducer->finishStep(); !reduced.ok())
+    return breakJob(std::move(reduced));
   if (!groupEnd)
-    return true;
+    return rt::Error::success();
 
   double sums[4];
   std::copy(std::begin(groupSums), std::end(groupSums), sums);
   if (rt::Error error = communicator->allReduceSum(sums, 4, /*isDouble=*/true);
-      !error.ok()) {
-    fail(error.message());
-    abortJob();
-  }
+      !error.ok())
+    return breakJob(std::move(error));
   // Sums over every sample of the group, on every rank: the means.
   std::vector<float *> outputs;
   for (rt::Tensor &average : averages)
     outputs.push_back(average.data<float>());
   reducer->unpack(static_cast<float>(1.0 / sums[1]), outputs);
-  std::map<std::string, const rt::Tensor *> gradients;
+  std::map<std::string, rt::Tensor *> gradients;
   for (size_t g = 0; g < gradientNames.size(); ++g)
     gradients[gradientNames[g]] = &averages[g];
+  // Every rank runs the hooks, so they may act on the gradients alike; an
+  // error on one rank leaves the others waiting, so it ends the job.
+  if (hooks.afterGradients)
+    if (rt::Error error = hooks.afterGradients(state.stepCount, gradients);
+        !error.ok())
+      return breakJob(std::move(error));
   // Averaged batch-norm statistics replace every rank's own.
   for (size_t b = 0; b < bufferNames.size(); ++b) {
     const rt::Tensor &average = averages[gradientNames.size() + b];
@@ -368,6 +363,9 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
     std::memcpy(target->rawData(), average.rawData(), average.byteSize());
   }
 
+  if (hooks.beforeUpdate)
+    if (rt::Error error = hooks.beforeUpdate(state.stepCount); !error.ok())
+      return breakJob(std::move(error));
   // The same update on every rank, from the same averaged gradients.
   rt::Error ran = updateGraph->run(
       [&](rt::BindingRole role, const std::string &name) -> const rt::Tensor * {
@@ -378,28 +376,27 @@ bool DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
         return findStateTensor(state, role, name);
       });
   if (!ran.ok())
-    fail(ran.message());
-  if (!ran.ok() || !swapInUpdates(*updateGraph, state))
-    abortJob();
+    return breakJob(std::move(ran));
+  if (rt::Error error = swapInUpdates(*updateGraph, state); !error.ok())
+    return breakJob(std::move(error));
 
   double lossValue = sums[1] > 0 ? sums[0] / sums[1] : 0;
-  if (!std::isfinite(lossValue)) {
-    if (isRoot())
-      llvm::errs() << "error: the loss diverged (" << lossValue << ") at step "
-                   << state.stepCount << "; try a lower --lr\n";
-    return false;
-  }
+  // Every rank sees the same sums, so every rank stops here alike.
+  if (!std::isfinite(lossValue))
+    return divergedLoss(lossValue, state.stepCount);
   state.addLoss(sums[0], static_cast<int64_t>(sums[1]));
   state.addScore(static_cast<int64_t>(sums[2]), static_cast<int64_t>(sums[3]));
-  return true;
+  return rt::Error::success();
 }
 
-void DistributedTraining::printSummary(llvm::raw_ostream &os) const {
+std::string DistributedTraining::summary() const {
   if (!reducer || ranks() == 1)
-    return;
+    return "";
   const dist::CommunicationStats &stats = reducer->stats();
   if (stats.steps == 0)
-    return;
+    return "";
+  std::string line;
+  llvm::raw_string_ostream os(line);
   double steps = static_cast<double>(stats.steps);
   double communication = stats.communicationSeconds / steps * 1e3;
   double exposed = stats.exposedSeconds / steps * 1e3;
@@ -412,7 +409,8 @@ void DistributedTraining::printSummary(llvm::raw_ostream &os) const {
      << " MB all-reduced per step; " << llvm::format("%.3f", communication)
      << " ms of all-reduce per step, " << llvm::format("%.3f", exposed)
      << " ms of it waited for after the backward pass ("
-     << llvm::format("%.0f", hidden) << "% hidden), on rank " << rank() << "\n";
+     << llvm::format("%.0f", hidden) << "% hidden), on rank " << rank();
+  return line;
 }
 
 } // namespace nnc::train

@@ -6,7 +6,7 @@
 // gradients of its own shard of each. The gradients are averaged over the
 // ranks in buckets while the backward pass runs (dist::GradientAllReducer),
 // then every rank applies the same update, so the parameters stay equal
-// everywhere without being sent again. Rank 0 alone prints and writes.
+// everywhere without being sent again. Rank 0 alone reports and writes.
 //
 // docs/distributed.md describes the design, its tolerance against one
 // process, and its cost model.
@@ -16,17 +16,15 @@
 #ifndef NNC_TRAIN_DISTRIBUTEDTRAINING_H
 #define NNC_TRAIN_DISTRIBUTEDTRAINING_H
 
-#include "train/ExitCode.h"
 #include "train/GraphSource.h"
 #include "train/TrainOptions.h"
+#include "train/TrainingHooks.h"
 #include "train/TrainingState.h"
 
 #include "distributed/Communicator.h"
 #include "distributed/GradientAllReducer.h"
 
 #include "runtime/BatchIterator.h"
-
-#include "llvm/Support/raw_ostream.h"
 
 #include <functional>
 #include <map>
@@ -42,15 +40,24 @@ struct TrainingRun;
 class DistributedTraining {
 public:
   /// Joins the MPI job (or, without `options.enabled`, makes a job of this
-  /// process alone, for gradient accumulation) and compiles the update.
-  /// `bufferNames` are the model's buffers (batch-norm statistics),
-  /// averaged like gradients. Prints a one-line error and returns null on
-  /// failure; `code` is then the exit code (2 when nnc was built without
-  /// MPI).
-  static std::unique_ptr<DistributedTraining>
+  /// process alone, for gradient accumulation). `bufferNames` are the
+  /// model's buffers (batch-norm statistics), averaged like gradients.
+  /// Fails when the job cannot be joined (also when nnc was built without
+  /// MPI: dist::builtWithMpi). `options.bucketMb` and
+  /// `options.commTimeoutSeconds` must be positive.
+  static rt::Expected<std::unique_ptr<DistributedTraining>>
   create(const DistributedOptions &options, SplitStepSource &graphs,
-         std::vector<std::string> bufferNames, ExitCode &code);
+         std::vector<std::string> bufferNames);
   ~DistributedTraining();
+
+  /// Compiles the update and checks that its gradients are f32; before
+  /// update() and step().
+  rt::Error prepareUpdate();
+
+  /// True once a failure left the other ranks of the job waiting in a
+  /// collective: the caller reports it and ends the job (abortJob). A
+  /// diverged loss, which every rank sees alike, does not count.
+  bool needsAbort() const { return broken; }
 
   int rank() const { return communicator->rank(); }
   int ranks() const { return communicator->size(); }
@@ -61,25 +68,28 @@ public:
 
   /// Checks that every rank trains the same model on the same data with
   /// the same settings, by comparing `fingerprint`s. On a mismatch every
-  /// rank prints which rank differs and returns false.
-  bool checkSameJob(const std::string &fingerprint);
+  /// rank fails, with a line (rendered, "error: ...") for each rank that
+  /// differs.
+  rt::Error checkSameJob(const std::string &fingerprint);
 
   /// Gives every rank rank 0's parameters, buffers, optimizer state,
   /// counters and data position.
-  void shareRootState(TrainingState &state,
-                      std::optional<rt::BatchIteratorState> &position);
+  rt::Error shareRootState(TrainingState &state,
+                           std::optional<rt::BatchIteratorState> &position);
 
   /// The gradients of this rank's shard of the global `batch`. A group of
   /// batches (one, or `--accumulate K`) makes one optimizer step: the
   /// gradients of its batches add up, and after its last (`groupEnd`)
   /// they are averaged over all its samples on every rank and applied,
   /// and the group's loss and accuracy are added to the state's epoch
-  /// sums. On failure prints the error and ends the job.
-  bool step(TrainingRun &run, const rt::Batch &batch, bool groupStart,
-            bool groupEnd);
+  /// sums. `hooks`' afterGradients and beforeUpdate run on every rank
+  /// between the averaging and the update.
+  rt::Error step(TrainingRun &run, const rt::Batch &batch, bool groupStart,
+                 bool groupEnd, const TrainingHooks &hooks);
 
-  /// How much of the communication the backward pass hid.
-  void printSummary(llvm::raw_ostream &os) const;
+  /// How much of the communication the backward pass hid, one line; empty
+  /// for a job of one process or before the first step.
+  std::string summary() const;
 
   /// Ends every rank of the job with exit code 1, after this rank printed
   /// why.
@@ -89,10 +99,12 @@ private:
   DistributedTraining() = default;
   /// Lays the reduced values out (gradients, then buffers) and makes the
   /// reducer, once the buffers' types are known.
-  void prepare(const TrainingState &state);
+  rt::Error prepare(const TrainingState &state);
+  /// Marks the job as one the caller must end, and returns `error`.
+  rt::Error breakJob(rt::Error error);
   /// Where `graph`'s results land, for the reducer; null: a rank without
   /// samples, which contributes nothing.
-  const dist::StepSources &sourcesOf(CompiledGraph *graph);
+  rt::Expected<const dist::StepSources *> sourcesOf(CompiledGraph *graph);
   const std::vector<rt::Tensor> &shardOf(const rt::Batch &batch, int64_t begin,
                                          int64_t count);
 
@@ -113,6 +125,7 @@ private:
   std::map<int64_t, std::vector<rt::Tensor>> shards;
   /// This rank's loss * samples, samples, correct, scored over the group.
   double groupSums[4] = {0, 0, 0, 0};
+  bool broken = false;
 };
 
 /// A fingerprint of what every rank must agree on: the model file, the

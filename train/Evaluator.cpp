@@ -12,11 +12,6 @@
 namespace nnc::train {
 namespace {
 
-bool fail(const std::string &message) {
-  llvm::errs() << "error: " << message << "\n";
-  return false;
-}
-
 /// Row `row` of `column` as a tensor with a leading extent of 1.
 rt::Expected<rt::Tensor> sliceRow(const rt::Tensor &column, int64_t row) {
   rt::Shape shape = column.shape();
@@ -42,17 +37,20 @@ void addSharedColumns(const rt::Dataset &dataset,
 
 } // namespace
 
-void printMetrics(const Metrics &metrics) {
-  llvm::outs() << "samples " << metrics.samples << "  loss "
-               << llvm::format("%.6f", metrics.loss);
+std::string formatMetrics(const Metrics &metrics) {
+  std::string line;
+  llvm::raw_string_ostream os(line);
+  os << "samples " << metrics.samples << "  loss "
+     << llvm::format("%.6f", metrics.loss);
   if (metrics.accuracy)
-    llvm::outs() << "  accuracy " << llvm::format("%.4f", *metrics.accuracy);
-  llvm::outs() << "\n";
+    os << "  accuracy " << llvm::format("%.4f", *metrics.accuracy);
+  return line;
 }
 
-bool Evaluator::runOn(CompiledGraph &graph,
-                      const std::map<std::string, const rt::Tensor *> &columns,
-                      int64_t size, const ParameterStore &params) {
+rt::Error
+Evaluator::runOn(CompiledGraph &graph,
+                 const std::map<std::string, const rt::Tensor *> &columns,
+                 int64_t size, const ParameterStore &params) {
   rt::Error ran = graph.run([&](rt::BindingRole role, const std::string &name) {
     if (role != rt::BindingRole::Input)
       return params.find(name);
@@ -60,15 +58,15 @@ bool Evaluator::runOn(CompiledGraph &graph,
     return it == columns.end() ? nullptr : it->second;
   });
   if (!ran.ok())
-    return fail(ran.message());
+    return ran;
   CompiledGraph::Result *loss = graph.findResult(rt::BindingRole::Loss, "loss");
   if (!loss)
-    return fail("the model has no loss to evaluate");
+    return rt::Error::failure("the model has no loss to evaluate");
   lossSum += scalarValue(loss->tensor) * size;
   samples += size;
   const std::optional<AccuracySpec> &accuracy = graphs.accuracy();
   if (!accuracy)
-    return true;
+    return rt::Error::success();
   CompiledGraph::Result *predictions =
       graph.findResult(rt::BindingRole::Output, accuracy->outputName);
   auto labels = columns.find(accuracy->labelInput);
@@ -78,17 +76,17 @@ bool Evaluator::runOn(CompiledGraph &graph,
     correct += right;
     scored += total;
   }
-  return true;
+  return rt::Error::success();
 }
 
-bool Evaluator::runBySample(const rt::Batch &current,
-                            const ParameterStore &params) {
+rt::Error Evaluator::runBySample(const rt::Batch &current,
+                                 const ParameterStore &params) {
   if (!graphs.hasForward(1))
-    return fail("no forward graph for the last batch of " +
-                std::to_string(current.size()) + " samples");
-  CompiledGraph *single = graphs.forward(1);
-  if (!single)
-    return false;
+    return rt::Error::failure("no forward graph for the last batch of " +
+                              std::to_string(current.size()) + " samples");
+  rt::Expected<CompiledGraph *> single = graphs.forward(1);
+  if (!single.ok())
+    return single.takeError();
   for (int64_t row = 0; row < current.size(); ++row) {
     std::vector<rt::Tensor> rows;
     rows.reserve(current.numColumns());
@@ -96,49 +94,48 @@ bool Evaluator::runBySample(const rt::Batch &current,
     for (size_t c = 0; c < current.numColumns(); ++c) {
       rt::Expected<rt::Tensor> slice = sliceRow(current.column(c), row);
       if (!slice.ok())
-        return fail(current.columnName(c) + ": " + slice.message());
+        return slice.takeError().withContext(current.columnName(c));
       rows.push_back(std::move(*slice));
       columns[current.columnName(c)] = &rows.back();
     }
     addSharedColumns(current.source(), columns);
-    if (!runOn(*single, columns, 1, params))
-      return false;
+    if (rt::Error error = runOn(**single, columns, 1, params); !error.ok())
+      return error;
   }
-  return true;
+  return rt::Error::success();
 }
 
-std::optional<Metrics> Evaluator::evaluate(const ParameterStore &params) {
+rt::Expected<Metrics> Evaluator::evaluate(const ParameterStore &params) {
   rt::BatchOptions options;
   options.batchSize = batch;
   rt::Expected<rt::BatchIterator> batches =
       rt::BatchIterator::create(dataset, options);
-  if (!batches.ok()) {
-    fail(batches.message());
-    return std::nullopt;
-  }
+  if (!batches.ok())
+    return batches.takeError();
   lossSum = 0;
   samples = correct = scored = 0;
   while (true) {
     rt::Expected<bool> more = batches->next();
-    if (!more.ok()) {
-      fail(more.message());
-      return std::nullopt;
-    }
+    if (!more.ok())
+      return more.takeError();
     if (!*more)
       break;
     const rt::Batch &current = batches->batch();
     if (!graphs.hasForward(current.size())) {
-      if (!runBySample(current, params))
-        return std::nullopt;
+      if (rt::Error error = runBySample(current, params); !error.ok())
+        return error;
       continue;
     }
-    CompiledGraph *graph = graphs.forward(current.size());
+    rt::Expected<CompiledGraph *> graph = graphs.forward(current.size());
+    if (!graph.ok())
+      return graph.takeError();
     std::map<std::string, const rt::Tensor *> columns;
     for (size_t c = 0; c < current.numColumns(); ++c)
       columns[current.columnName(c)] = &current.column(c);
     addSharedColumns(current.source(), columns);
-    if (!graph || !runOn(*graph, columns, current.size(), params))
-      return std::nullopt;
+    if (rt::Error error = runOn(**graph, columns, current.size(), params);
+        !error.ok())
+      return error;
   }
   Metrics metrics;
   metrics.samples = samples;

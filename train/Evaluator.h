@@ -10,6 +10,7 @@
 #include "runtime/Dataset.h"
 
 #include <optional>
+#include <string>
 
 namespace nnc::train {
 
@@ -20,9 +21,9 @@ struct Metrics {
   int64_t samples = 0;
 };
 
-/// Prints `samples N  loss L  accuracy A` (accuracy when scored), the line
-/// of `nnc eval`.
-void printMetrics(const Metrics &metrics);
+/// `samples N  loss L  accuracy A` (accuracy when scored), the line of
+/// `nnc eval`, without its newline.
+std::string formatMetrics(const Metrics &metrics);
 
 /// Runs the forward function (with its loss) over a dataset in batches,
 /// with a graph per batch size it meets (the full size and the last partial
@@ -33,17 +34,17 @@ public:
   Evaluator(GraphSource &graphs, const rt::Dataset &dataset, int64_t batch)
       : graphs(graphs), dataset(dataset), batch(batch) {}
 
-  /// Prints a one-line error and returns nullopt on failure.
-  std::optional<Metrics> evaluate(const ParameterStore &params);
+  /// The metrics of `params` over the dataset, or why they cannot be had.
+  rt::Expected<Metrics> evaluate(const ParameterStore &params);
 
 private:
   /// Runs `graph` on `columns` (the batch's inputs by name) of `size`
   /// samples and adds its loss and score to the sums.
-  bool runOn(CompiledGraph &graph,
-             const std::map<std::string, const rt::Tensor *> &columns,
-             int64_t size, const ParameterStore &params);
+  rt::Error runOn(CompiledGraph &graph,
+                  const std::map<std::string, const rt::Tensor *> &columns,
+                  int64_t size, const ParameterStore &params);
   /// Runs a batch that has no graph of its size one sample at a time.
-  bool runBySample(const rt::Batch &current, const ParameterStore &params);
+  rt::Error runBySample(const rt::Batch &current, const ParameterStore &params);
 
   GraphSource &graphs;
   const rt::Dataset &dataset;

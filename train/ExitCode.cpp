@@ -7,7 +7,9 @@
 namespace nnc::train {
 
 ExitCode reportUserError(const std::string &message) {
-  llvm::errs() << "error: " << message << "\n";
+  // One write: the ranks of a data-parallel job share the terminal, and a
+  // line written piecewise interleaves with another rank's.
+  llvm::errs() << ("error: " + message + "\n");
   return UserError;
 }
 
@@ -17,6 +19,13 @@ ExitCode reportError(const rt::Error &error) {
     return UserError;
   }
   return reportUserError(error.message());
+}
+
+ExitCode reportError(const CodedError &error) {
+  if (error.ok())
+    return Success;
+  reportError(error.error);
+  return error.code;
 }
 
 } // namespace nnc::train

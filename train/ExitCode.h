@@ -26,6 +26,29 @@ ExitCode reportUserError(const std::string &message);
 /// diagnostics as they are; returns UserError.
 ExitCode reportError(const rt::Error &error);
 
+/// An error with the exit code a command ends with for it. rt::Error has
+/// no code, and a few of the library's failures are usage errors (a flag's
+/// argument that is malformed, such as --data's NAME=FILE) rather than
+/// user errors. A success when `error` is one.
+struct [[nodiscard]] CodedError {
+  rt::Error error;
+  ExitCode code = Success;
+
+  /// `error` as a user error; a success stays a success.
+  CodedError(rt::Error error = rt::Error::success())
+      : error(std::move(error)), code(this->error.ok() ? Success : UserError) {}
+  /// A usage error with `message`.
+  static CodedError usage(std::string message) {
+    CodedError coded(rt::Error::failure(std::move(message)));
+    coded.code = UsageError;
+    return coded;
+  }
+  bool ok() const { return error.ok(); }
+};
+
+/// Prints `error` as reportError does and returns its code.
+ExitCode reportError(const CodedError &error);
+
 } // namespace nnc::train
 
 #endif // NNC_TRAIN_EXITCODE_H

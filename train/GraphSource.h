@@ -13,6 +13,8 @@
 #include "train/Accuracy.h"
 #include "train/CompiledGraph.h"
 
+#include "runtime/Status.h"
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -25,16 +27,16 @@ public:
   virtual ~GraphSource() = default;
 
   /// The training step for a batch of `size` samples, made on first use and
-  /// kept. Prints a one-line error and returns null when there is none.
-  virtual CompiledGraph *trainingStep(int64_t size) = 0;
+  /// kept; an error when there is none. Never null on success.
+  virtual rt::Expected<CompiledGraph *> trainingStep(int64_t size) = 0;
 
   /// True when forward(size) can be had without an error: a compiling
   /// source makes any size, an artifact holds its batch size and 1.
   virtual bool hasForward(int64_t size) const = 0;
 
   /// The forward function, with its loss, for `size` samples, made on first
-  /// use and kept. Prints a one-line error and returns null on failure.
-  virtual CompiledGraph *forward(int64_t size) = 0;
+  /// use and kept, or why it cannot be had. Never null on success.
+  virtual rt::Expected<CompiledGraph *> forward(int64_t size) = 0;
 
   /// How to score predictions against labels, when the loss tells.
   virtual const std::optional<AccuracySpec> &accuracy() const = 0;
@@ -52,12 +54,11 @@ public:
 class SplitStepSource : public GraphSource {
 public:
   /// The gradients (and loss, outputs, updated buffers) of a batch of
-  /// `size`, made on first use and kept; null (after a one-line error)
-  /// on failure.
-  virtual CompiledGraph *trainingGradients(int64_t size) = 0;
+  /// `size`, made on first use and kept, or why it cannot be had.
+  virtual rt::Expected<CompiledGraph *> trainingGradients(int64_t size) = 0;
   /// The update of the parameters and optimizer state from given
   /// gradients; one graph serves every batch size.
-  virtual CompiledGraph *trainingUpdate() = 0;
+  virtual rt::Expected<CompiledGraph *> trainingUpdate() = 0;
 };
 
 } // namespace nnc::train

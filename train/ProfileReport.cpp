@@ -26,22 +26,25 @@ double machinePeakGflops(unsigned threads) {
 }
 
 std::vector<std::string>
-backendSummaries(const rt::PluginExecutable &executable) {
+backendSummaries(const rt::PluginExecutable &executable,
+                 std::vector<std::string> &warnings) {
   rt::Expected<std::vector<std::string>> summaries =
       executable.kernelSummaries();
   if (summaries.ok())
     return std::move(*summaries);
-  llvm::errs() << "warning: " << summaries.message() << "\n";
+  warnings.push_back(summaries.message());
   return {};
 }
 
-ExitCode reportProfile(const ProfileRequest &request,
-                       const rt::KernelProfiler &profiler,
-                       const rt::ExecutionPlan &plan,
-                       const rt::PluginExecutable &executable, unsigned threads,
-                       const std::string &what, const std::string &modelName,
-                       llvm::raw_ostream &os) {
-  std::vector<std::string> summaries = backendSummaries(executable);
+rt::Expected<std::string>
+renderProfile(const ProfileRequest &request, const rt::KernelProfiler &profiler,
+              const rt::ExecutionPlan &plan,
+              const rt::PluginExecutable &executable, unsigned threads,
+              const std::string &what, const std::string &modelName,
+              std::vector<std::string> &warnings) {
+  std::vector<std::string> summaries = backendSummaries(executable, warnings);
+  std::string text;
+  llvm::raw_string_ostream os(text);
   if (request.table) {
     rt::GraphProfile profile = rt::summarizeProfile(
         profiler, plan, static_cast<int>(threads), summaries);
@@ -52,12 +55,27 @@ ExitCode reportProfile(const ProfileRequest &request,
   if (!request.tracePath.empty()) {
     if (rt::Error error = rt::writeChromeTrace(request.tracePath, profiler,
                                                plan, modelName, summaries);
-        !error.ok()) {
-      llvm::errs() << "error: " << error.message() << "\n";
-      return UserError;
-    }
+        !error.ok())
+      return error;
     os << "wrote the trace " << request.tracePath << "\n";
   }
+  return text;
+}
+
+ExitCode reportProfile(const ProfileRequest &request,
+                       const rt::KernelProfiler &profiler,
+                       const rt::ExecutionPlan &plan,
+                       const rt::PluginExecutable &executable, unsigned threads,
+                       const std::string &what, const std::string &modelName,
+                       llvm::raw_ostream &os) {
+  std::vector<std::string> warnings;
+  rt::Expected<std::string> text = renderProfile(
+      request, profiler, plan, executable, threads, what, modelName, warnings);
+  for (const std::string &warning : warnings)
+    llvm::errs() << "warning: " << warning << "\n";
+  if (!text.ok())
+    return reportError(text.takeError());
+  os << *text;
   return Success;
 }
 

@@ -35,10 +35,22 @@ struct ProfileRequest {
 double machinePeakGflops(unsigned threads);
 
 /// What the backend of `executable` says of each of its kernels
-/// (PluginExecutable::kernelSummaries); none, after a warning, when it
-/// fails to say.
+/// (PluginExecutable::kernelSummaries); none, with a warning added to
+/// `warnings`, when it fails to say.
 std::vector<std::string>
-backendSummaries(const rt::PluginExecutable &executable);
+backendSummaries(const rt::PluginExecutable &executable,
+                 std::vector<std::string> &warnings);
+
+/// The profile of `plan`'s runs of `executable` on `threads` threads as
+/// asked (the table headed by `what`, and "wrote the trace FILE" after
+/// writing the trace named `modelName`), or the trace's write error.
+/// Warnings (without "warning: ") go to `warnings`.
+rt::Expected<std::string>
+renderProfile(const ProfileRequest &request, const rt::KernelProfiler &profiler,
+              const rt::ExecutionPlan &plan,
+              const rt::PluginExecutable &executable, unsigned threads,
+              const std::string &what, const std::string &modelName,
+              std::vector<std::string> &warnings);
 
 /// Prints the profile of `plan`'s runs of `executable` on `threads`
 /// threads to `os` (as asked), headed by `what`, and writes the trace

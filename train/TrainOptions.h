@@ -10,11 +10,14 @@
 #define NNC_TRAIN_TRAINOPTIONS_H
 
 #include "train/ProfileReport.h"
+#include "train/TrainingHooks.h"
 
 #include "runtime/Session.h"
+#include "runtime/Tensor.h"
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,14 +59,6 @@ struct ScheduleOptions {
   double minLr = 0; ///< cosine: the final learning rate
 };
 
-/// What an epoch of training gave, for TrainOptions::onEpochEnd.
-struct EpochReport {
-  int64_t epoch = 0; ///< 1-based
-  double loss = 0;   ///< mean over the epoch's samples
-  std::optional<double> accuracy;
-  std::optional<double> evalLoss, evalAccuracy;
-};
-
 /// Data-parallel training over MPI (docs/distributed.md).
 struct DistributedOptions {
   bool enabled = false;
@@ -88,6 +83,10 @@ struct TrainOptions {
   std::string modelPath;
   std::vector<std::string> data;     ///< NAME=FILE (npy, IDX, CSV)
   std::vector<std::string> evalData; ///< the held-out set, same form
+  /// Samples by input name, in memory, beside (or instead of) `data` and
+  /// `evalData`: what an embedding caller such as the Python module has
+  /// rather than files. The loader copies them.
+  std::map<std::string, rt::Tensor> dataTensors, evalDataTensors;
   bool csvHeader = false;
   // Unset values come from the model's train section.
   std::optional<int64_t> epochs;
@@ -125,9 +124,10 @@ struct TrainOptions {
   /// Batches whose gradients add up to one optimizer step (1: every batch
   /// is a step).
   int64_t accumulate = 1;
-  /// Called after each epoch (and its evaluation): the trainer's hook for
-  /// callers that embed it, such as the Python module's history.
-  std::function<void(const EpochReport &)> onEpochEnd;
+  /// The caller's hooks into the loop (TrainingHooks.h), such as the
+  /// Python module's history; the command runs its console reporter's
+  /// beside them.
+  TrainingHooks hooks;
 };
 
 } // namespace nnc::train

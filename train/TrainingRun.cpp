@@ -5,13 +5,11 @@
 #include "train/DataArguments.h"
 #include "train/DistributedTraining.h"
 #include "train/Evaluator.h"
-#include "train/ExitCode.h"
 #include "train/OutputWriter.h"
 #include "train/ProfileReport.h"
 #include "train/TrainingReport.h"
 
 #include "runtime/FileIO.h"
-#include "runtime/ProgressBar.h"
 #include "runtime/SvgPlot.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -22,17 +20,12 @@
 
 #include <oneapi/tbb/info.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <iostream>
 
 namespace nnc::train {
 namespace {
-
-bool fail(const std::string &message) {
-  llvm::errs() << "error: " << message << "\n";
-  return false;
-}
 
 /// The learning rate of `step` (1-based) in `epoch` (0-based).
 double learningRate(const ScheduleOptions &schedule, double base, int64_t epoch,
@@ -54,25 +47,38 @@ struct Steps {
   CompiledGraph *full = nullptr, *partial = nullptr;
 };
 
-std::optional<Steps> makeSteps(TrainingRun &run) {
+rt::Expected<Steps> makeSteps(TrainingRun &run) {
   int64_t samples = run.trainSet.numSamples();
   Steps steps;
   // Data-parallel steps are compiled per shard size, as they come.
   if (run.distributed)
     return steps;
-  if (samples >= run.batch &&
-      !(steps.full = run.graphs->trainingStep(run.batch)))
-    return std::nullopt;
-  if (samples % run.batch &&
-      !(steps.partial = run.graphs->trainingStep(samples % run.batch)))
-    return std::nullopt;
+  if (samples >= run.batch) {
+    rt::Expected<CompiledGraph *> full = run.graphs->trainingStep(run.batch);
+    if (!full.ok())
+      return full.takeError();
+    steps.full = *full;
+  }
+  if (samples % run.batch) {
+    rt::Expected<CompiledGraph *> partial =
+        run.graphs->trainingStep(samples % run.batch);
+    if (!partial.ok())
+      return partial.takeError();
+    steps.partial = *partial;
+  }
   return steps;
 }
 
-/// Runs one step on `current` and adds its loss and score to the epoch's
-/// sums.
-bool runStep(TrainingRun &run, CompiledGraph &step, const rt::Batch &current) {
+/// Runs one fused step on `current` and adds its loss and score to the
+/// epoch's sums. The graph computes the gradients and applies the update
+/// at once, so beforeUpdate runs before it and afterGradients after it,
+/// with no gradients.
+rt::Error runStep(TrainingRun &run, CompiledGraph &step,
+                  const rt::Batch &current, const TrainingHooks &hooks) {
   TrainingState &state = run.state;
+  if (hooks.beforeUpdate)
+    if (rt::Error error = hooks.beforeUpdate(state.stepCount); !error.ok())
+      return error;
   rt::Error ran = step.run(
       [&](rt::BindingRole role, const std::string &name) -> const rt::Tensor * {
         if (role == rt::BindingRole::Input)
@@ -80,22 +86,23 @@ bool runStep(TrainingRun &run, CompiledGraph &step, const rt::Batch &current) {
         return findStateTensor(state, role, name);
       });
   if (!ran.ok())
-    return fail(ran.message());
-  if (!swapInUpdates(step, state))
-    return false;
+    return ran;
+  if (rt::Error error = swapInUpdates(step, state); !error.ok())
+    return error;
   CompiledGraph::Result *loss = step.findResult(rt::BindingRole::Loss, "loss");
   if (!loss)
-    return fail("the training step returns no loss");
+    return rt::Error::failure("the training step returns no loss");
   double lossValue = scalarValue(loss->tensor);
-  if (!std::isfinite(lossValue)) {
-    llvm::errs() << "error: the loss diverged (" << lossValue << ") at step "
-                 << state.stepCount << "; try a lower --lr\n";
-    return false;
-  }
+  if (!std::isfinite(lossValue))
+    return divergedLoss(lossValue, state.stepCount);
+  if (hooks.afterGradients)
+    if (rt::Error error = hooks.afterGradients(state.stepCount, {});
+        !error.ok())
+      return error;
   state.addLoss(lossValue * current.size(), current.size());
   const std::optional<AccuracySpec> &accuracy = run.graphs->accuracy();
   if (!accuracy)
-    return true;
+    return rt::Error::success();
   CompiledGraph::Result *predictions =
       step.findResult(rt::BindingRole::Output, accuracy->outputName);
   const rt::Tensor *labels = current.column(accuracy->labelInput);
@@ -103,13 +110,14 @@ bool runStep(TrainingRun &run, CompiledGraph &step, const rt::Batch &current) {
     auto [right, total] = countCorrect(*accuracy, predictions->tensor, *labels);
     state.addScore(right, total);
   }
-  return true;
+  return rt::Error::success();
 }
 
 /// Ends an interval of the loss curve at this step: the mean training loss
 /// of its steps and, with an evaluator, the evaluation loss now.
-bool addCurvePoint(TrainingState &state, std::optional<Evaluator> &evaluator,
-                   rt::ProgressBar &progress) {
+rt::Error addCurvePoint(TrainingState &state,
+                        std::optional<Evaluator> &evaluator,
+                        const TrainingHooks &hooks) {
   TrainingState::CurvePoint point;
   point.step = state.stepCount;
   point.trainLoss =
@@ -120,27 +128,24 @@ bool addCurvePoint(TrainingState &state, std::optional<Evaluator> &evaluator,
           ? static_cast<double>(state.intervalCorrect) / state.intervalScored
           : NAN;
   point.lr = scalarValue(state.lr);
-  std::string line =
-      "step " + std::to_string(point.step) + ": train loss " +
-      llvm::formatv("{0:F4}", point.trainLoss).str() + " (since step " +
-      std::to_string(state.curve.empty() ? 0 : state.curve.back().step) + ")";
+  CurvePointReport report;
+  report.sinceStep = state.curve.empty() ? 0 : state.curve.back().step;
   if (evaluator) {
-    std::optional<Metrics> metrics = evaluator->evaluate(state.params);
-    if (!metrics)
-      return false;
+    rt::Expected<Metrics> metrics = evaluator->evaluate(state.params);
+    if (!metrics.ok())
+      return metrics.takeError();
     point.evalLoss = metrics->loss;
     if (metrics->accuracy)
       point.evalAccuracy = *metrics->accuracy;
-    line += ", eval loss " + llvm::formatv("{0:F4}", metrics->loss).str();
-    if (metrics->accuracy)
-      line += ", eval accuracy " +
-              llvm::formatv("{0:F3}", *metrics->accuracy).str();
+    report.evaluated = true;
   }
   state.curve.push_back(point);
   state.intervalLossSum = 0;
   state.intervalSamples = state.intervalCorrect = state.intervalScored = 0;
-  progress.note(line);
-  return true;
+  report.point = point;
+  if (hooks.onCurvePoint)
+    hooks.onCurvePoint(report);
+  return rt::Error::success();
 }
 
 /// The --plot chart: the loss curve by step when --eval-every drew one,
@@ -205,116 +210,185 @@ ReportHeader makeReportHeader(const TrainingRun &run,
   return header;
 }
 
-/// What the run writes at its end: the artifact, the parameters, the chart.
-/// Writes the parameters to --save's folder, if one was given.
-bool saveParameters(const TrainingState &state, const std::string &dir) {
-  if (dir.empty())
-    return true;
-  if (rt::Error error = state.params.save(dir); !error.ok()) {
-    reportError(error);
-    return false;
-  }
-  llvm::outs() << "saved " << state.params.values().size()
-               << " parameters and buffers to " << dir << "\n";
-  return true;
+/// Tells `hooks` a line for the user, when they take one.
+void say(const TrainingHooks &hooks, const std::string &line) {
+  if (hooks.onMessage)
+    hooks.onMessage(line);
 }
 
-ExitCode finishRun(TrainingRun &run, const TrainOptions &options,
-                   const rt::BatchIteratorState &position, bool evaluated) {
+/// Writes the parameters to --save's folder, if one was given.
+rt::Error saveParameters(const TrainingState &state, const std::string &dir,
+                         const TrainingHooks &hooks) {
+  if (dir.empty())
+    return rt::Error::success();
+  if (rt::Error error = state.params.save(dir); !error.ok())
+    return error;
+  say(hooks, "saved " + std::to_string(state.params.values().size()) +
+                 " parameters and buffers to " + dir);
+  return rt::Error::success();
+}
+
+/// Writes the training artifact of --save-artifact, if asked for, and says
+/// how to continue from it.
+rt::Error saveArtifact(TrainingRun &run, const TrainOptions &options,
+                       const rt::BatchIteratorState &position,
+                       const TrainingHooks &hooks) {
+  if (options.saveArtifact.empty())
+    return rt::Error::success();
+  if (rt::Error error = run.saveArtifact(run.state, position); !error.ok())
+    return error;
+  say(hooks, "wrote the training artifact " + options.saveArtifact + " (step " +
+                 std::to_string(run.state.stepCount) + ", epoch " +
+                 std::to_string(position.epoch) + "); continue with --resume " +
+                 options.saveArtifact);
+  return rt::Error::success();
+}
+
+/// What the run writes at its end: the artifact, the parameters, the chart.
+rt::Error finishRun(TrainingRun &run, const TrainOptions &options,
+                    const rt::BatchIteratorState &position, bool evaluated,
+                    const TrainingHooks &hooks) {
   TrainingState &state = run.state;
   if (run.distributed) {
     if (!run.distributed->isRoot())
-      return Success;
-    run.distributed->printSummary(llvm::outs());
+      return rt::Error::success();
+    if (std::string summary = run.distributed->summary(); !summary.empty())
+      say(hooks, summary);
   }
-  if (!options.saveArtifact.empty() && !run.saveArtifact(state, position))
-    return UserError;
-  if (!saveParameters(state, options.saveDir))
-    return UserError;
+  if (rt::Error error = saveArtifact(run, options, position, hooks);
+      !error.ok())
+    return error;
+  if (rt::Error error = saveParameters(state, options.saveDir, hooks);
+      !error.ok())
+    return error;
   if (!options.plotPath.empty()) {
     if (rt::Error error = writeChart(options.plotPath, state, evaluated);
         !error.ok())
-      return reportUserError(error.message());
-    llvm::outs() << "wrote the loss chart to " << options.plotPath << "\n";
+      return error;
+    say(hooks, "wrote the loss chart to " + options.plotPath);
   }
-  return Success;
+  return rt::Error::success();
 }
 
 } // namespace
 
-ExitCode loadTrainingData(const TrainOptions &options,
-                          const frontend::Program &program, TrainingRun &run) {
+CodedError loadTrainingData(const TrainOptions &options,
+                            const frontend::Program &program,
+                            TrainingRun &run) {
   CsvArguments csv{options.csvHeader};
-  if (ExitCode code =
-          loadDataArguments(options.data, "--data", program, csv, run.trainSet))
-    return code;
-  if (ExitCode code = loadDataArguments(options.evalData, "--eval-data",
-                                        program, csv, run.evalSet))
-    return code;
+  if (CodedError error =
+          loadDataArguments(options.data, "--data", program, csv, run.trainSet);
+      !error.ok())
+    return error;
+  if (rt::Error error =
+          loadDataTensors(options.dataTensors, program, run.trainSet);
+      !error.ok())
+    return error;
+  if (CodedError error = loadDataArguments(options.evalData, "--eval-data",
+                                           program, csv, run.evalSet);
+      !error.ok())
+    return error;
+  if (rt::Error error =
+          loadDataTensors(options.evalDataTensors, program, run.evalSet);
+      !error.ok())
+    return error;
   std::vector<std::string> inputs;
   for (const frontend::Argument &arg : program.arguments)
     if (arg.role == frontend::Argument::Role::Input)
       inputs.push_back(arg.name);
   for (const std::string &name : inputs) {
     if (!run.trainSet.column(name))
-      return reportUserError("missing --data " + name + "=FILE (inputs: " +
-                             llvm::join(inputs, ", ") + ")");
+      return rt::Error::failure("missing --data " + name + "=FILE (inputs: " +
+                                llvm::join(inputs, ", ") + ")");
     if (run.evalSet.numColumns() && !run.evalSet.column(name))
-      return reportUserError("missing --eval-data " + name + "=FILE");
+      return rt::Error::failure("missing --eval-data " + name + "=FILE");
   }
   if (run.trainSet.numSamples() == 0)
-    return reportUserError("the training data has no samples");
-  return Success;
+    return rt::Error::failure("the training data has no samples");
+  return CodedError();
 }
 
-bool checkEpochBoundary(const rt::BatchIteratorState &position) {
+rt::Error checkEpochBoundary(const rt::BatchIteratorState &position) {
   if (position.position == 0)
-    return true;
-  return fail("--save-artifact: the run stopped inside epoch " +
-              std::to_string(position.epoch + 1) +
-              "; an artifact resumes only at an epoch boundary (use "
-              "--checkpoint to stop mid-epoch)");
+    return rt::Error::success();
+  return rt::Error::failure(
+      "--save-artifact: the run stopped inside epoch " +
+      std::to_string(position.epoch + 1) +
+      "; an artifact resumes only at an epoch boundary (use "
+      "--checkpoint to stop mid-epoch)");
 }
 
-bool writeTrainingArtifact(rt::Artifact &artifact, const std::string &path,
-                           const TrainingState &state,
-                           const rt::BatchIteratorState &position) {
+rt::Error writeTrainingArtifact(rt::Artifact &artifact, const std::string &path,
+                                const TrainingState &state,
+                                const rt::BatchIteratorState &position) {
   artifact.training->step = state.stepCount;
   artifact.training->epoch = position.epoch;
-  if (rt::Error error = rt::writeArtifact(path, artifact); !error.ok())
-    return fail(error.message());
-  llvm::outs() << "wrote the training artifact " << path << " (step "
-               << state.stepCount << ", epoch " << position.epoch
-               << "); continue with --resume " << path << "\n";
-  return true;
+  return rt::writeArtifact(path, artifact);
 }
 
-ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
-  if (options.evalEvery < 0 || options.checkpointEvery < 0) {
-    llvm::errs()
-        << "error: --eval-every and --checkpoint-every must not be negative\n";
-    return UsageError;
-  }
-  std::optional<Steps> steps = makeSteps(run);
-  if (!steps)
-    return UserError;
+rt::Error divergedLoss(double loss, int64_t step) {
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  os << "the loss diverged (" << loss << ") at step " << step
+     << "; try a lower --lr";
+  return rt::Error::failure(message);
+}
+
+rt::Error checkLoopOptions(const TrainOptions &options) {
+  if (options.evalEvery < 0 || options.checkpointEvery < 0)
+    return rt::Error::failure(
+        "--eval-every and --checkpoint-every must not be negative");
+  return rt::Error::success();
+}
+
+rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
+                          const TrainingHooks &hooks) {
+  if (rt::Error error = checkLoopOptions(options); !error.ok())
+    return error;
+  rt::Expected<Steps> steps = makeSteps(run);
+  if (!steps.ok())
+    return steps.takeError();
+  // Of the ranks of a data-parallel run, rank 0 alone reports, evaluates
+  // and writes; the parameters are the same everywhere.
+  bool reporting = !run.distributed || run.distributed->isRoot();
+  TrainingHooks silent;
+  silent.afterGradients = hooks.afterGradients;
+  silent.beforeUpdate = hooks.beforeUpdate;
+  const TrainingHooks &report = reporting ? hooks : silent;
+  auto warn = [&](const std::vector<std::string> &warnings) {
+    if (report.onWarning)
+      for (const std::string &warning : warnings)
+        report.onWarning(warning);
+  };
+
   // --profile, --trace: the full-batch step, over the whole run.
   std::optional<rt::KernelProfiler> profiler;
-  bool reportPage = !options.reportPath.empty() &&
-                    (!run.distributed || run.distributed->isRoot());
+  bool reportPage = !options.reportPath.empty() && reporting;
   if ((options.profile.any() || reportPage) && steps->full) {
     profiler.emplace();
     steps->full->setProfiler(&*profiler);
   }
-  auto reportTheProfile = [&]() -> ExitCode {
+  auto reportTheProfile = [&]() -> rt::Error {
     if (!profiler)
-      return Success;
+      return rt::Error::success();
     steps->full->setProfiler(nullptr);
-    return reportProfile(options.profile, *profiler, steps->full->plan(),
-                         steps->full->executable(), run.graphs->threads(),
-                         "the training steps of batch " +
-                             std::to_string(run.batch),
-                         "nnc train", llvm::outs());
+    if (!options.profile.any())
+      return rt::Error::success();
+    std::vector<std::string> warnings;
+    rt::Expected<std::string> text = renderProfile(
+        options.profile, *profiler, steps->full->plan(),
+        steps->full->executable(), run.graphs->threads(),
+        "the training steps of batch " + std::to_string(run.batch), "nnc train",
+        warnings);
+    warn(warnings);
+    if (!text.ok())
+      return text.takeError();
+    if (!text->empty() && report.onMessage) {
+      // A message is a line without its newline.
+      text->pop_back();
+      report.onMessage(*text);
+    }
+    return rt::Error::success();
   };
   TrainingState &state = run.state;
   int64_t samples = run.trainSet.numSamples();
@@ -325,49 +399,40 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
   rt::Expected<rt::BatchIterator> batches =
       rt::BatchIterator::create(run.trainSet, batchOptions);
   if (!batches.ok())
-    return reportUserError(batches.message());
+    return batches.takeError();
   if (run.resumeAt)
     if (rt::Error error = batches->restore(*run.resumeAt); !error.ok())
-      return reportUserError(options.resumeDir + ": " + error.message());
+      return std::move(error).withContext(options.resumeDir);
 
-  // Of the ranks of a data-parallel run, rank 0 alone reports, evaluates
-  // and writes; the parameters are the same everywhere.
-  bool reporting = !run.distributed || run.distributed->isRoot();
-  std::ostream silenced(nullptr); // discards what it is given
-  std::ostream &out = reporting ? std::cout : silenced;
   const std::string &checkpointDir =
       reporting ? options.checkpointDir : std::string();
 
   std::optional<Evaluator> evaluator;
   if (run.evalSet.numColumns() && reporting)
     evaluator.emplace(*run.graphs, run.evalSet, run.evalBatch);
-  rt::ProgressOptions progressOptions;
-  progressOptions.terminal = reporting && rt::isTerminal(1);
-  progressOptions.linesEveryBatches =
-      std::max<int64_t>(1, batches->batchesPerEpoch() / 4);
-  rt::ProgressBar progress(out, progressOptions);
   // --report: the page, rewritten at every curve point, every epoch's end
   // and the run's end.
   ReportHeader reportHeader;
   if (reportPage)
     reportHeader = makeReportHeader(run, options);
-  auto writeReport = [&](bool complete) {
+  auto writeReport = [&](bool complete) -> rt::Error {
     if (!reportPage)
-      return true;
+      return rt::Error::success();
     std::optional<rt::GraphProfile> summary;
-    if (profiler && state.stepCount > 0)
-      summary =
-          rt::summarizeProfile(*profiler, steps->full->plan(),
-                               static_cast<int>(run.graphs->threads()),
-                               backendSummaries(steps->full->executable()));
+    if (profiler && state.stepCount > 0) {
+      std::vector<std::string> warnings;
+      std::vector<std::string> kernels =
+          backendSummaries(steps->full->executable(), warnings);
+      warn(warnings);
+      summary = rt::summarizeProfile(*profiler, steps->full->plan(),
+                                     static_cast<int>(run.graphs->threads()),
+                                     kernels);
+    }
     if (summary)
       summary->peakGflops = machinePeakGflops(run.graphs->threads());
     std::string page = renderTrainingReport(
         reportHeader, state, summary ? &*summary : nullptr, complete);
-    if (rt::Error error = rt::writeFileAtomically(options.reportPath, page);
-        !error.ok())
-      return fail(error.message());
-    return true;
+    return rt::writeFileAtomically(options.reportPath, page);
   };
   // The folders of the files written at the end are made now, so that a
   // bad path fails before training, not after it.
@@ -375,10 +440,10 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
     llvm::StringRef folder = llvm::sys::path::parent_path(*path);
     if (reporting && !folder.empty())
       if (std::error_code ec = llvm::sys::fs::create_directories(folder))
-        return reportUserError(folder.str() + ": " + ec.message());
+        return rt::Error::failure(folder.str() + ": " + ec.message());
   }
-  if (!writeReport(false))
-    return UserError;
+  if (rt::Error error = writeReport(false); !error.ok())
+    return error;
   // With --accumulate K, K batches (fewer at the end of an epoch) make one
   // optimizer step; steps, the schedule, progress and checkpoints count
   // optimizer steps.
@@ -392,14 +457,21 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
   // a resumed run (a new --lr).
   bool atJump = true;
   for (int64_t epoch = batches->state().epoch; epoch < run.epochs; ++epoch) {
-    progress.startEpoch(epoch + 1, run.epochs, samples);
+    if (report.onEpochStart)
+      report.onEpochStart(
+          {epoch + 1, run.epochs, samples, batches->batchesPerEpoch()});
     atJump = true;
     // A resumed run stands at the start of a group.
     int64_t batchInEpoch = batches->state().position / run.batch;
+    // The step's start and its samples and summed loss before it, for the
+    // step's report.
+    std::chrono::steady_clock::time_point stepStart;
+    int64_t samplesBefore = 0;
+    double lossBefore = 0;
     while (true) {
       rt::Expected<bool> more = batches->next();
       if (!more.ok())
-        return reportUserError(more.message());
+        return more.takeError();
       if (!*more)
         break;
       const rt::Batch &current = batches->batch();
@@ -414,99 +486,119 @@ ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options) {
                                            state.stepCount, totalSteps),
                               atJump);
         atJump = false;
+        stepStart = std::chrono::steady_clock::now();
+        samplesBefore = state.epochSamples;
+        lossBefore = state.epochLossSum;
       }
       if (run.distributed) {
-        if (!run.distributed->step(run, current, groupStart, groupEnd))
-          return UserError;
+        if (rt::Error error = run.distributed->step(run, current, groupStart,
+                                                    groupEnd, hooks);
+            !error.ok())
+          return error;
         if (!groupEnd)
           continue;
-      } else if (!runStep(run,
-                          current.size() == run.batch ? *steps->full
-                                                      : *steps->partial,
-                          current)) {
-        return UserError;
+      } else if (rt::Error error =
+                     runStep(run,
+                             current.size() == run.batch ? *steps->full
+                                                         : *steps->partial,
+                             current, hooks);
+                 !error.ok()) {
+        return error;
       }
-      rt::ProgressMetrics running;
-      running.loss = state.epochLossSum / state.epochSamples;
-      if (state.epochScored)
-        running.accuracy =
-            static_cast<double>(state.epochCorrect) / state.epochScored;
-      progress.update(
-          batches->state().position == 0 ? samples : batches->state().position,
-          running);
-      if (options.evalEvery > 0 && state.stepCount % options.evalEvery == 0 &&
-          (!addCurvePoint(state, evaluator, progress) || !writeReport(false)))
-        return UserError;
+      if (report.onStepEnd) {
+        std::chrono::duration<double> seconds =
+            std::chrono::steady_clock::now() - stepStart;
+        StepReport step;
+        step.step = state.stepCount;
+        step.epoch = epoch + 1;
+        step.samples = state.epochSamples - samplesBefore;
+        step.loss = (state.epochLossSum - lossBefore) /
+                    std::max<int64_t>(1, step.samples);
+        step.samplesPerSecond =
+            seconds.count() > 0 ? step.samples / seconds.count() : 0;
+        step.samplesDone = batches->state().position == 0
+                               ? samples
+                               : batches->state().position;
+        step.epochLoss = state.epochLossSum / state.epochSamples;
+        if (state.epochScored)
+          step.epochAccuracy =
+              static_cast<double>(state.epochCorrect) / state.epochScored;
+        report.onStepEnd(step);
+      }
+      if (options.evalEvery > 0 && state.stepCount % options.evalEvery == 0) {
+        if (rt::Error error = addCurvePoint(state, evaluator, report);
+            !error.ok())
+          return error;
+        if (rt::Error error = writeReport(false); !error.ok())
+          return error;
+      }
       if (!checkpointDir.empty() && options.checkpointEvery > 0 &&
-          state.stepCount % options.checkpointEvery == 0 &&
-          !writeTrainingCheckpoint(checkpointDir, state, batches->state()))
-        return UserError;
+          state.stepCount % options.checkpointEvery == 0)
+        if (rt::Error error =
+                writeTrainingCheckpoint(checkpointDir, state, batches->state());
+            !error.ok())
+          return error;
       if (options.maxSteps > 0 && state.stepCount >= options.maxSteps) {
-        std::cout.flush();
-        if (!checkpointDir.empty() &&
-            !writeTrainingCheckpoint(checkpointDir, state, batches->state()))
-          return UserError;
-        if (!options.saveArtifact.empty() &&
-            !run.saveArtifact(state, batches->state()))
-          return UserError;
-        if (reporting && !saveParameters(state, options.saveDir))
-          return UserError;
+        if (!checkpointDir.empty())
+          if (rt::Error error = writeTrainingCheckpoint(checkpointDir, state,
+                                                        batches->state());
+              !error.ok())
+            return error;
+        if (rt::Error error =
+                saveArtifact(run, options, batches->state(), report);
+            !error.ok())
+          return error;
         if (reporting)
-          llvm::outs() << "stopped after " << state.stepCount << " steps"
-                       << (checkpointDir.empty()
-                               ? std::string()
-                               : "; resume with --resume " + checkpointDir)
-                       << "\n";
+          if (rt::Error error = saveParameters(state, options.saveDir, report);
+              !error.ok())
+            return error;
+        say(report, "stopped after " + std::to_string(state.stepCount) +
+                        " steps" +
+                        (checkpointDir.empty()
+                             ? std::string()
+                             : "; resume with --resume " + checkpointDir));
         return reportTheProfile();
       }
     }
 
-    rt::ProgressMetrics trainMetrics;
-    trainMetrics.loss =
+    EpochReport epochReport;
+    epochReport.epoch = epoch + 1;
+    epochReport.loss =
         state.epochLossSum / std::max<int64_t>(1, state.epochSamples);
     if (state.epochScored)
-      trainMetrics.accuracy =
+      epochReport.accuracy =
           static_cast<double>(state.epochCorrect) / state.epochScored;
-    std::optional<rt::ProgressMetrics> evalMetrics;
     if (evaluator) {
-      std::optional<Metrics> metrics = evaluator->evaluate(state.params);
-      if (!metrics)
-        return UserError;
-      evalMetrics = rt::ProgressMetrics{metrics->loss, metrics->accuracy};
+      rt::Expected<Metrics> metrics = evaluator->evaluate(state.params);
+      if (!metrics.ok())
+        return metrics.takeError();
+      epochReport.evalLoss = metrics->loss;
+      epochReport.evalAccuracy = metrics->accuracy;
     }
-    progress.finishEpoch(trainMetrics, evalMetrics);
-    if (options.onEpochEnd) {
-      EpochReport report;
-      report.epoch = epoch + 1;
-      report.loss = *trainMetrics.loss;
-      report.accuracy = trainMetrics.accuracy;
-      if (evalMetrics) {
-        report.evalLoss = evalMetrics->loss;
-        report.evalAccuracy = evalMetrics->accuracy;
-      }
-      options.onEpochEnd(report);
-    }
-    state.trainLoss.push_back(*trainMetrics.loss);
-    state.evalLoss.push_back(evalMetrics ? *evalMetrics->loss : NAN);
-    state.trainAccuracy.push_back(trainMetrics.accuracy.value_or(NAN));
-    state.evalAccuracy.push_back(
-        evalMetrics ? evalMetrics->accuracy.value_or(NAN) : NAN);
+    if (report.onEpochEnd)
+      report.onEpochEnd(epochReport);
+    state.trainLoss.push_back(epochReport.loss);
+    state.evalLoss.push_back(epochReport.evalLoss.value_or(NAN));
+    state.trainAccuracy.push_back(epochReport.accuracy.value_or(NAN));
+    state.evalAccuracy.push_back(epochReport.evalAccuracy.value_or(NAN));
     state.epochLossSum = 0;
     state.epochSamples = state.epochCorrect = state.epochScored = 0;
-    if (!checkpointDir.empty() &&
-        !writeTrainingCheckpoint(checkpointDir, state, batches->state()))
-      return UserError;
-    if (!writeReport(false))
-      return UserError;
+    if (!checkpointDir.empty())
+      if (rt::Error error =
+              writeTrainingCheckpoint(checkpointDir, state, batches->state());
+          !error.ok())
+        return error;
+    if (rt::Error error = writeReport(false); !error.ok())
+      return error;
   }
-  std::cout.flush();
-  if (!writeReport(true))
-    return UserError;
+  if (rt::Error error = writeReport(true); !error.ok())
+    return error;
   if (reportPage)
-    out << "wrote the report " << options.reportPath << "\n";
-  if (ExitCode code =
-          finishRun(run, options, batches->state(), evaluator.has_value()))
-    return code;
+    say(report, "wrote the report " + options.reportPath);
+  if (rt::Error error = finishRun(run, options, batches->state(),
+                                  evaluator.has_value(), report);
+      !error.ok())
+    return error;
   return reportTheProfile();
 }
 

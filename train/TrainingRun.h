@@ -2,9 +2,11 @@
 //
 // What the loop needs, set up either from a model compiled in this process
 // (Trainer.cpp) or from a training artifact (TrainingArtifact.cpp), and the
-// loop itself: mini-batches, the step, progress, evaluation, checkpoints,
-// and at the end the artifact, the parameters and the loss chart. Both
-// setups share it, so a resumed run behaves as a run from source does.
+// loop itself: mini-batches, the step, evaluation, checkpoints, the report
+// page, and at the end the artifact, the parameters and the loss chart.
+// Both setups share it, so a resumed run behaves as a run from source does.
+// It prints nothing: progress and notes go through TrainingHooks, errors
+// are returned.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +16,7 @@
 #include "train/ExitCode.h"
 #include "train/GraphSource.h"
 #include "train/TrainOptions.h"
+#include "train/TrainingHooks.h"
 #include "train/TrainingState.h"
 
 #include "frontend/Program.h"
@@ -31,7 +34,7 @@ class DistributedTraining;
 struct TrainingRun {
   GraphSource *graphs = nullptr;
   /// Set for data-parallel training: steps go through it, and only its
-  /// rank 0 prints, evaluates and writes.
+  /// rank 0 reports, evaluates and writes.
   DistributedTraining *distributed = nullptr;
   rt::Dataset trainSet, evalSet;
   int64_t epochs = 1;
@@ -45,9 +48,9 @@ struct TrainingRun {
   /// Where a resumed run continues (epoch, position, shuffling).
   std::optional<rt::BatchIteratorState> resumeAt;
   /// Writes the training artifact of --save-artifact; the run must stand
-  /// at an epoch boundary. Prints a one-line error and returns false on
-  /// failure.
-  std::function<bool(const TrainingState &, const rt::BatchIteratorState &)>
+  /// at an epoch boundary.
+  std::function<rt::Error(const TrainingState &,
+                          const rt::BatchIteratorState &)>
       saveArtifact;
   /// For --report: the parameters trained with their gradients frozen.
   std::vector<std::string> frozen;
@@ -57,26 +60,35 @@ struct TrainingRun {
   std::function<std::string()> reportGraph;
 };
 
-/// Loads --data and --eval-data into `run`, adapted to the inputs `program`
-/// declares, and checks that every input has a column and that there are
-/// samples. Prints a one-line error and returns its exit code on failure.
-ExitCode loadTrainingData(const TrainOptions &options,
-                          const frontend::Program &program, TrainingRun &run);
+/// Loads --data and --eval-data (files, and the options' tensors) into
+/// `run`, adapted to the inputs `program` declares, and checks that every
+/// input has a column and that there are samples. A malformed argument is
+/// a usage error.
+CodedError loadTrainingData(const TrainOptions &options,
+                            const frontend::Program &program, TrainingRun &run);
 
 /// Fails, with the message --save-artifact gives, unless `position` is at
 /// an epoch boundary: an artifact records no position inside an epoch.
-bool checkEpochBoundary(const rt::BatchIteratorState &position);
+rt::Error checkEpochBoundary(const rt::BatchIteratorState &position);
 
 /// Writes the training artifact of --save-artifact to `path` (atomically)
-/// with the run's counters (steps done, epochs done at `position`) and says
-/// how to continue from it. Prints a one-line error and returns false on
-/// failure.
-bool writeTrainingArtifact(rt::Artifact &artifact, const std::string &path,
-                           const TrainingState &state,
-                           const rt::BatchIteratorState &position);
+/// with the run's counters (steps done, epochs done at `position`).
+rt::Error writeTrainingArtifact(rt::Artifact &artifact, const std::string &path,
+                                const TrainingState &state,
+                                const rt::BatchIteratorState &position);
 
-/// Trains `run` for its epochs: the loop of `nnc train`.
-ExitCode runTrainingLoop(TrainingRun &run, const TrainOptions &options);
+/// The error of a loss that is NaN or infinite at `step`.
+rt::Error divergedLoss(double loss, int64_t step);
+
+/// Fails when the loop's options are out of range (--eval-every and
+/// --checkpoint-every negative): a usage error, which the command checks
+/// before it starts the loop.
+rt::Error checkLoopOptions(const TrainOptions &options);
+
+/// Trains `run` for its epochs: the loop of `nnc train`. Reports through
+/// `hooks` and prints nothing.
+rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
+                          const TrainingHooks &hooks);
 
 } // namespace nnc::train
 

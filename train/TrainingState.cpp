@@ -4,20 +4,9 @@
 
 #include "runtime/Checkpoint.h"
 
-#include "llvm/Support/raw_ostream.h"
-
 #include <cmath>
 
 namespace nnc::train {
-namespace {
-
-bool fail(const std::string &message) {
-  llvm::errs() << "error: " << message << "\n";
-  return false;
-}
-
-} // namespace
-
 const rt::Tensor *findStateTensor(const TrainingState &state,
                                   rt::BindingRole role,
                                   const std::string &name) {
@@ -32,33 +21,33 @@ const rt::Tensor *findStateTensor(const TrainingState &state,
   return state.params.find(name);
 }
 
-bool createStepScalars(TrainingState &state) {
+rt::Error createStepScalars(TrainingState &state) {
   rt::Expected<rt::Tensor> step = rt::Tensor::create(rt::DType::I64, {});
   if (!step.ok())
-    return fail(step.message());
+    return step.takeError();
   rt::Expected<rt::Tensor> lr = rt::Tensor::create(rt::DType::F32, {});
   if (!lr.ok())
-    return fail(lr.message());
+    return lr.takeError();
   state.step = std::move(*step);
   state.lr = std::move(*lr);
-  return true;
+  return rt::Error::success();
 }
 
-bool zeroOptimizerState(const CompiledGraph &step, TrainingState &state) {
+rt::Error zeroOptimizerState(const CompiledGraph &step, TrainingState &state) {
   for (const CompiledGraph::Argument &arg : step.arguments()) {
     if (arg.role != rt::BindingRole::OptState)
       continue;
     rt::Expected<rt::Tensor> zeros = rt::Tensor::create(arg.dtype, arg.shape);
     if (!zeros.ok())
-      return fail(zeros.message());
+      return zeros.takeError();
     state.optimizerState.insert_or_assign(arg.name, std::move(*zeros));
   }
-  return true;
+  return rt::Error::success();
 }
 
 /// Swaps the updated values a step returned into the state: the graph's
 /// result tensors and the state's trade places, so nothing is copied.
-bool swapInUpdates(CompiledGraph &graph, TrainingState &state) {
+rt::Error swapInUpdates(CompiledGraph &graph, TrainingState &state) {
   for (CompiledGraph::Result &result : graph.results()) {
     rt::Tensor *target = nullptr;
     if (result.role == rt::BindingRole::ParamUpdate ||
@@ -71,14 +60,16 @@ bool swapInUpdates(CompiledGraph &graph, TrainingState &state) {
       continue;
     }
     if (!target)
-      return fail("the training step updates unknown '" + result.name + "'");
+      return rt::Error::failure("the training step updates unknown '" +
+                                result.name + "'");
     std::swap(*target, result.tensor);
   }
-  return true;
+  return rt::Error::success();
 }
 
-bool writeTrainingCheckpoint(const std::string &dir, const TrainingState &state,
-                             const rt::BatchIteratorState &position) {
+rt::Error writeTrainingCheckpoint(const std::string &dir,
+                                  const TrainingState &state,
+                                  const rt::BatchIteratorState &position) {
   std::vector<rt::NamedTensorView> tensors;
   for (const auto &[name, tensor] : state.params.values())
     tensors.emplace_back("param." + name, tensor.view());
@@ -130,9 +121,7 @@ bool writeTrainingCheckpoint(const std::string &dir, const TrainingState &state,
         json.setNumber(key + name, value);
   }
   rt::saveIteratorState(json, position);
-  if (rt::Error error = rt::writeCheckpoint(dir, tensors, json); !error.ok())
-    return fail(error.message());
-  return true;
+  return rt::writeCheckpoint(dir, tensors, json);
 }
 
 void TrainingState::setLearningRate(double value, bool atJump) {
@@ -146,32 +135,33 @@ void TrainingState::setLearningRate(double value, bool atJump) {
   current = static_cast<float>(value);
 }
 
-bool restoreCheckpoint(const std::string &dir, TrainingState &state,
-                       rt::BatchIteratorState &position) {
+rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
+                            rt::BatchIteratorState &position) {
   rt::Expected<rt::Checkpoint> checkpoint = rt::readCheckpoint(dir);
   if (!checkpoint.ok())
-    return fail(checkpoint.message());
-  auto load = [&](const std::string &key, rt::Tensor &into) {
+    return checkpoint.takeError();
+  auto load = [&](const std::string &key, rt::Tensor &into) -> rt::Error {
     const rt::Tensor *saved = checkpoint->tensor(key);
     if (!saved)
-      return fail(dir + ": no '" + key + "' in the checkpoint");
+      return rt::Error::failure(dir + ": no '" + key + "' in the checkpoint");
     rt::Error same =
         rt::checkTensorType("'" + key + "'", saved->view(), into.view().dtype(),
                             into.view().shape());
     if (!same.ok())
-      return fail(dir + ": " + same.message());
+      return std::move(same).withContext(dir);
     rt::Expected<rt::Tensor> copy = saved->clone();
     if (!copy.ok())
-      return fail(copy.message());
+      return copy.takeError();
     into = std::move(*copy);
-    return true;
+    return rt::Error::success();
   };
   for (const auto &[name, tensor] : state.params.values())
-    if (!load("param." + name, *state.params.find(name)))
-      return false;
+    if (rt::Error error = load("param." + name, *state.params.find(name));
+        !error.ok())
+      return error;
   for (auto &[name, tensor] : state.optimizerState)
-    if (!load("opt." + name, tensor))
-      return false;
+    if (rt::Error error = load("opt." + name, tensor); !error.ok())
+      return error;
   const rt::JsonObject &json = checkpoint->state;
   rt::Expected<int64_t> step = json.getInteger("step");
   rt::Expected<double> lossSum = json.getNumber("epoch_loss_sum");
@@ -185,7 +175,7 @@ bool restoreCheckpoint(const std::string &dir, TrainingState &state,
         &correct.message(), &scored.message(), &epochsDone.message(),
         &iterator.message()})
     if (!message->empty())
-      return fail(dir + "/state.json: " + *message);
+      return rt::Error::failure(dir + "/state.json: " + *message);
   state.stepCount = *step;
   state.epochLossSum = *lossSum;
   state.epochSamples = *samples;
@@ -220,8 +210,8 @@ bool restoreCheckpoint(const std::string &dir, TrainingState &state,
       rt::Expected<double> from = json.getNumber(key + ".from");
       rt::Expected<double> to = json.getNumber(key + ".to");
       if (!step.ok() || !from.ok() || !to.ok())
-        return fail(dir + "/state.json: " + step.message() + from.message() +
-                    to.message());
+        return rt::Error::failure(dir + "/state.json: " + step.message() +
+                                  from.message() + to.message());
       state.lrChanges.push_back({*step, *from, *to});
     }
   }
@@ -231,8 +221,8 @@ bool restoreCheckpoint(const std::string &dir, TrainingState &state,
     rt::Expected<double> intervalSum = json.getNumber("interval_loss_sum");
     rt::Expected<int64_t> intervalSamples = json.getInteger("interval_samples");
     if (!intervalSum.ok() || !intervalSamples.ok())
-      return fail(dir + "/state.json: " + intervalSum.message() +
-                  intervalSamples.message());
+      return rt::Error::failure(dir + "/state.json: " + intervalSum.message() +
+                                intervalSamples.message());
     state.intervalLossSum = *intervalSum;
     state.intervalSamples = *intervalSamples;
     rt::Expected<int64_t> intervalCorrect = json.getInteger("interval_correct");
@@ -244,8 +234,8 @@ bool restoreCheckpoint(const std::string &dir, TrainingState &state,
       rt::Expected<int64_t> pointStep = json.getInteger(key + ".step");
       rt::Expected<double> train = json.getNumber(key + ".train");
       if (!pointStep.ok() || !train.ok())
-        return fail(dir + "/state.json: " + pointStep.message() +
-                    train.message());
+        return rt::Error::failure(dir + "/state.json: " + pointStep.message() +
+                                  train.message());
       auto optional = [&](const char *name) {
         rt::Expected<double> value = json.getNumber(key + name);
         return value.ok() ? *value : NAN;
@@ -256,7 +246,7 @@ bool restoreCheckpoint(const std::string &dir, TrainingState &state,
     }
   }
   position = *iterator;
-  return true;
+  return rt::Error::success();
 }
 
 } // namespace nnc::train

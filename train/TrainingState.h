@@ -15,6 +15,7 @@
 
 #include "runtime/BatchIterator.h"
 #include "runtime/BindingRole.h"
+#include "runtime/Status.h"
 #include "runtime/Tensor.h"
 
 #include <cstdint>
@@ -88,28 +89,27 @@ const rt::Tensor *findStateTensor(const TrainingState &state,
                                   rt::BindingRole role,
                                   const std::string &name);
 
-/// Makes the scalar `step` and `lr` tensors. Prints a one-line error and
-/// returns false on failure.
-bool createStepScalars(TrainingState &state);
+/// Makes the scalar `step` and `lr` tensors.
+rt::Error createStepScalars(TrainingState &state);
 
-/// Zero optimizer state for every `opt_state` argument of `step`. Prints a
-/// one-line error and returns false on failure.
-bool zeroOptimizerState(const CompiledGraph &step, TrainingState &state);
+/// Zero optimizer state for every `opt_state` argument of `step`.
+rt::Error zeroOptimizerState(const CompiledGraph &step, TrainingState &state);
 
 /// Swaps the updated values a step returned into the state: the graph's
-/// result tensors and the state's trade places, so nothing is copied.
-bool swapInUpdates(CompiledGraph &graph, TrainingState &state);
+/// result tensors and the state's trade places, so nothing is copied. An
+/// error for an update of a value the state does not hold.
+rt::Error swapInUpdates(CompiledGraph &graph, TrainingState &state);
 
 /// Writes `state` and the iterator `position` to the checkpoint folder
-/// `dir`, atomically. Prints a one-line error and returns false on failure.
-bool writeTrainingCheckpoint(const std::string &dir, const TrainingState &state,
-                             const rt::BatchIteratorState &position);
+/// `dir`, atomically.
+rt::Error writeTrainingCheckpoint(const std::string &dir,
+                                  const TrainingState &state,
+                                  const rt::BatchIteratorState &position);
 
 /// Loads a checkpoint written by writeTrainingCheckpoint into `state`; every
-/// tensor must match the one already there (name, dtype, shape). Prints a
-/// one-line error and returns false on failure.
-bool restoreCheckpoint(const std::string &dir, TrainingState &state,
-                       rt::BatchIteratorState &position);
+/// tensor must match the one already there (name, dtype, shape).
+rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
+                            rt::BatchIteratorState &position);
 
 } // namespace nnc::train
 

@@ -118,9 +118,8 @@ ExitCode runArtifact(const RunOptions &options) {
   std::map<std::string, rt::Tensor> feeds;
   if (ExitCode code = readNamedTensors(options.inputs, "--input", feeds))
     return code;
-  std::unique_ptr<ArtifactGraphSource> opened = ArtifactGraphSource::open(
-      options.modelPath, runtimeOptions(options.session),
-      options.session.plugins);
+  std::unique_ptr<ArtifactGraphSource> opened =
+      driver::openArtifact(options.session, options.modelPath);
   if (!opened)
     return UserError;
   const rt::Artifact &artifact = opened->artifact();
@@ -165,9 +164,8 @@ ExitCode evalArtifact(const EvalOptions &options) {
     return reportUserError(
         "--params does not apply to an artifact, which holds its "
         "parameters");
-  std::unique_ptr<ArtifactGraphSource> opened = ArtifactGraphSource::open(
-      options.modelPath, runtimeOptions(options.session),
-      options.session.plugins);
+  std::unique_ptr<ArtifactGraphSource> opened =
+      driver::openArtifact(options.session, options.modelPath);
   if (!opened)
     return UserError;
   const rt::Artifact &artifact = opened->artifact();
@@ -179,13 +177,14 @@ ExitCode evalArtifact(const EvalOptions &options) {
                    }))
     return reportUserError("the artifact has no loss to evaluate");
 
-  std::optional<frontend::Program> inputs = inputDeclarations(artifact);
-  if (!inputs)
-    return UserError;
+  rt::Expected<frontend::Program> inputs = inputDeclarations(artifact);
+  if (!inputs.ok())
+    return reportError(inputs.takeError());
   rt::Dataset dataset;
-  if (ExitCode code = loadDataArguments(options.data, "--data", *inputs,
-                                        {options.csvHeader}, dataset))
-    return code;
+  if (train::CodedError error = loadDataArguments(
+          options.data, "--data", *inputs, {options.csvHeader}, dataset);
+      !error.ok())
+    return reportError(error);
   for (const rt::ArtifactPort &port : artifact.inputs)
     if (!dataset.column(port.name))
       return reportUserError("missing --data " + port.name + "=FILE");
@@ -205,10 +204,10 @@ ExitCode evalArtifact(const EvalOptions &options) {
   // Batches of the artifact's size; a last partial batch runs sample by
   // sample on forward@1.
   Evaluator evaluator(*opened, dataset, std::max<int64_t>(1, full->batchSize));
-  std::optional<Metrics> metrics = evaluator.evaluate(params);
-  if (!metrics)
-    return UserError;
-  printMetrics(*metrics);
+  rt::Expected<Metrics> metrics = evaluator.evaluate(params);
+  if (!metrics.ok())
+    return reportError(metrics.takeError());
+  llvm::outs() << train::formatMetrics(*metrics) << "\n";
   return Success;
 }
 

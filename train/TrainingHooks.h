@@ -1,0 +1,108 @@
+//===- TrainingHooks.h - Where callers plug into the training loop -*- C++
+//-*-===//
+//
+// The loop (TrainingRun.h) prints nothing: progress, per-epoch lines and
+// the notes of what it wrote reach the caller through these callbacks, and
+// so can code that acts on a step (gradient clipping, another reduction of
+// the gradients). The command installs a console reporter
+// (ConsoleReporter.h); the Python module installs its history. Every
+// callback may be left empty.
+//
+// In a data-parallel run every rank calls the step callbacks (afterGradients,
+// beforeUpdate), since each holds the gradients; only rank 0 calls the
+// reporting ones (onEpochStart, onStepEnd, onCurvePoint, onEpochEnd,
+// onMessage, onWarning), as only rank 0 reports.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TRAIN_TRAININGHOOKS_H
+#define NNC_TRAIN_TRAININGHOOKS_H
+
+#include "train/TrainingState.h"
+
+#include "runtime/Status.h"
+#include "runtime/Tensor.h"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace nnc::train {
+
+/// What an epoch of training gave.
+struct EpochReport {
+  int64_t epoch = 0; ///< 1-based
+  double loss = 0;   ///< mean over the epoch's samples
+  std::optional<double> accuracy;
+  std::optional<double> evalLoss, evalAccuracy;
+};
+
+/// The start of an epoch, for a progress display.
+struct EpochStart {
+  int64_t epoch = 0; ///< 1-based
+  int64_t epochs = 0;
+  int64_t samples = 0; ///< in the epoch
+  int64_t batchesPerEpoch = 0;
+};
+
+/// What an optimizer step gave.
+struct StepReport {
+  int64_t step = 0;  ///< 1-based, over the whole run
+  int64_t epoch = 0; ///< 1-based
+  double loss = 0;   ///< mean over the step's samples
+  int64_t samples = 0;
+  /// The step's samples over the seconds from its first batch to its end.
+  double samplesPerSecond = 0;
+  /// Samples of the epoch done after this step.
+  int64_t samplesDone = 0;
+  /// The running mean loss and accuracy of the epoch so far.
+  double epochLoss = 0;
+  std::optional<double> epochAccuracy;
+};
+
+/// A point of the --eval-every loss curve.
+struct CurvePointReport {
+  TrainingState::CurvePoint point;
+  /// The step of the point before (0 for the first).
+  int64_t sinceStep = 0;
+  /// Whether evaluation data gave the point its evaluation loss.
+  bool evaluated = false;
+};
+
+struct TrainingHooks {
+  /// After the gradients of an optimizer step, averaged over its samples
+  /// (and over the ranks of a data-parallel run), by parameter name; a
+  /// hook may change them in place before they are applied. Only the
+  /// split step (--distributed, --accumulate) has gradients outside its
+  /// graph: the fused single-graph step computes the gradients and applies
+  /// the update in one graph, so there this runs after that graph, with no
+  /// gradients (an empty map), and the update already applied. An error
+  /// ends the run.
+  std::function<rt::Error(int64_t step,
+                          const std::map<std::string, rt::Tensor *> &gradients)>
+      afterGradients;
+  /// Before the update of an optimizer step is applied: for the split step
+  /// after afterGradients; for the fused step before its graph runs (so
+  /// before afterGradients). An error ends the run.
+  std::function<rt::Error(int64_t step)> beforeUpdate;
+  /// At the end of each optimizer step, after the update.
+  std::function<void(const StepReport &)> onStepEnd;
+  /// At the start of each epoch, before its first step.
+  std::function<void(const EpochStart &)> onEpochStart;
+  /// At each point of the --eval-every curve, after its evaluation.
+  std::function<void(const CurvePointReport &)> onCurvePoint;
+  /// After each epoch and its evaluation.
+  std::function<void(const EpochReport &)> onEpochEnd;
+  /// A line for the user on what the run did or wrote ("saved 4
+  /// parameters and buffers to DIR"), or a profile table; stdout's in the
+  /// CLI.
+  std::function<void(const std::string &)> onMessage;
+  /// A warning that does not stop the run (without "warning: ").
+  std::function<void(const std::string &)> onWarning;
+};
+
+} // namespace nnc::train
+
+#endif // NNC_TRAIN_TRAININGHOOKS_H
