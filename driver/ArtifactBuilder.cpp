@@ -64,6 +64,14 @@ addGraph(rt::Artifact &artifact, ModelSession &session,
   return graph;
 }
 
+int64_t batchSetting(const frontend::Program &program) {
+  auto it = program.training.settings.find("batch");
+  if (it != program.training.settings.end())
+    if (auto *value = std::get_if<int64_t>(&it->second))
+      return *value;
+  return 1;
+}
+
 std::string readSource(const std::string &path) {
   rt::Expected<rt::InputFile> file = rt::InputFile::open(path);
   if (!file.ok())
@@ -73,6 +81,45 @@ std::string readSource(const std::string &path) {
 }
 
 } // namespace
+
+rt::Expected<rt::Artifact>
+compileArtifact(ModelSession &session, const CompileRequest &request,
+                const train::ParameterStore &params) {
+  const frontend::Program &program = session.program();
+  int64_t batch = 0;
+  if (!program.batchSymbol.empty())
+    batch = request.batch ? *request.batch : batchSetting(program);
+  if (batch < 0 || (!program.batchSymbol.empty() && batch == 0))
+    return rt::Error::failure("--batch must be positive");
+  if (request.lastBatch != 0 &&
+      (!request.train || program.batchSymbol.empty() || request.lastBatch < 1 ||
+       request.lastBatch >= batch))
+    return rt::Error::failure(
+        "--last-batch needs --train, a model with a batch dimension, "
+        "and a size from 1 to the batch size less one");
+  ArtifactRecipe recipe;
+  recipe.modelPath = request.modelPath;
+  recipe.batch = batch;
+  recipe.seed = request.seed;
+  recipe.paramsDir = request.paramsDir;
+  recipe.optimizations = request.optimizations;
+  recipe.targetCpus = request.targetCpus;
+  if (request.train) {
+    recipe.trainStep = GraphRequest();
+    auto lr = program.training.hyper.find("lr");
+    recipe.learningRate = lr == program.training.hyper.end() ? 0 : lr->second;
+    recipe.partialTrainBatch = request.lastBatch;
+  }
+  return buildArtifact(session, recipe, params);
+}
+
+bool hasInitializedParameters(const frontend::Program &program) {
+  return std::any_of(program.arguments.begin(), program.arguments.end(),
+                     [](const frontend::Argument &arg) {
+                       return arg.role == frontend::Argument::Role::Param &&
+                              !arg.init.values;
+                     });
+}
 
 std::string
 graphHash(const std::string &source,

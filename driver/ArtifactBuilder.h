@@ -56,6 +56,37 @@ rt::Expected<rt::Artifact> buildArtifact(ModelSession &session,
                                          const ArtifactRecipe &recipe,
                                          const train::ParameterStore &params);
 
+/// What `nnc compile` is asked for.
+struct CompileRequest {
+  /// The model file, hashed into graph_hash.
+  std::string modelPath;
+  /// Also compile the training step (a training artifact).
+  bool train = false;
+  /// Unset: the model's train section's batch, else 1.
+  std::optional<int64_t> batch;
+  /// With `train`: also compile the step for a last partial batch of this
+  /// many samples; 0 for none.
+  int64_t lastBatch = 0;
+  /// Recorded as the "params" flag.
+  std::string paramsDir;
+  uint64_t seed = 0;
+  train::OptimizationOptions optimizations;
+  /// The CPUs the machine code must run on; empty: the backend's default.
+  std::vector<std::string> targetCpus;
+};
+
+/// The artifact `nnc compile` writes: the graphs of docs/artifact.md for
+/// `request`, with `params`. A batch size that is not positive, and a last
+/// batch without a training step or not smaller than the batch, are errors.
+rt::Expected<rt::Artifact> compileArtifact(ModelSession &session,
+                                           const CompileRequest &request,
+                                           const train::ParameterStore &params);
+
+/// True when the model has parameters whose values come from their
+/// initializers (not an imported model's trained weights): an inference
+/// artifact of them, without --params, is rarely what was meant.
+bool hasInitializedParameters(const frontend::Program &program);
+
 /// The graph_hash of an artifact compiled from model source `source` with
 /// `flags` (its compile_flags): rt::artifactDigest of the source and every
 /// flag that shapes the graphs (all but "params" and "seed").

@@ -33,24 +33,12 @@ ArtifactGraphSource::open(const std::string &path,
   std::unique_ptr<ArtifactGraphSource> source(new ArtifactGraphSource());
   source->file = path;
   source->contents = std::move(*read);
-  source->runtime = std::make_shared<rt::Session>(options);
-  // Only the plugin the artifact names, preferring its runtime-only build:
-  // nothing here compiles, and loading every plugin (each with the compiler
-  // linked in) would cost more than the run.
-  std::vector<std::string> runtimeDirs;
-  if (std::string dir = rt::installedRuntimePluginDir(); !dir.empty())
-    runtimeDirs.push_back(dir);
-  rt::Expected<rt::PluginSet> plugins =
-      rt::findBackendPlugin(source->contents.backendName, runtimeDirs,
-                            rt::defaultPluginDirs(), pluginFiles);
-  if (!plugins.ok())
-    return plugins.takeError();
-  source->plugins = std::move(*plugins);
-  rt::Expected<const rt::LoadedPlugin *> plugin =
-      rt::findArtifactBackend(source->contents, source->plugins);
-  if (!plugin.ok())
-    return plugin.takeError().withContext(path);
-  source->backend = *plugin;
+  rt::Expected<rt::ArtifactBackend> backend =
+      rt::openArtifactBackend(source->contents, options, pluginFiles);
+  if (!backend.ok())
+    return backend.takeError().withContext(path);
+  source->runtime = std::move(backend->session);
+  source->backend = backend->plugin;
   if (const std::optional<rt::ArtifactAccuracy> &accuracy =
           source->contents.accuracy)
     source->accuracySpec = AccuracySpec{

@@ -29,16 +29,18 @@ namespace nnc::train {
 class ArtifactGraphSource : public GraphSource {
 public:
   /// Reads and checks the artifact at `path` and loads its backend's
-  /// plugin (rt::findBackendPlugin: the `--plugin` files, the runtime-only
-  /// build, the full plugin). What went wrong with other plugins on the way
-  /// is in warnings().
+  /// plugin (rt::openArtifactBackend: the `--plugin` files, the runtime-only
+  /// build, the full plugin) into the session its graphs run in. What went
+  /// wrong with other plugins on the way is in warnings().
   static rt::Expected<std::unique_ptr<ArtifactGraphSource>>
   open(const std::string &path, const rt::SessionOptions &options,
        const std::vector<std::string> &pluginFiles);
 
   /// Plugins that failed to load while the backend was looked for, for the
   /// caller to show.
-  const std::vector<std::string> &warnings() const { return plugins.warnings; }
+  const std::vector<std::string> &warnings() const {
+    return runtime->plugins().warnings;
+  }
 
   const std::string &path() const { return file; }
   const rt::Artifact &artifact() const { return contents; }
@@ -70,7 +72,7 @@ private:
 
   std::string file;
   rt::Artifact contents;
-  rt::PluginSet plugins;
+  /// Owned by `runtime`.
   const rt::LoadedPlugin *backend = nullptr;
   std::map<std::string, std::unique_ptr<CompiledGraph>> loaded;
   std::optional<AccuracySpec> accuracySpec;

@@ -29,76 +29,42 @@
 #include <algorithm>
 
 namespace nnc::cli {
-namespace {
-
-int64_t batchSetting(const frontend::Program &program) {
-  auto it = program.training.settings.find("batch");
-  if (it != program.training.settings.end())
-    if (auto *value = std::get_if<int64_t>(&it->second))
-      return *value;
-  return 1;
-}
-
-} // namespace
-
 ExitCode runCompile(const CompileOptions &options) {
-  std::unique_ptr<ModelSession> session =
-      options.train ? openModel(options.session, options.modelPath, "train")
-                    : openModel(options.session, options.modelPath);
+  std::unique_ptr<ModelSession> session = openModel(
+      options.session, options.modelPath, options.train ? "train" : nullptr);
   if (!session)
     return UserError;
   const frontend::Program &program = session->program();
-  int64_t batch = 0;
-  if (!program.batchSymbol.empty())
-    batch = options.batch ? *options.batch : batchSetting(program);
-  if (batch < 0 || (!program.batchSymbol.empty() && batch == 0))
-    return reportUserError("--batch must be positive");
-  if (options.lastBatch != 0 &&
-      (!options.train || program.batchSymbol.empty() || options.lastBatch < 1 ||
-       options.lastBatch >= batch))
-    return reportUserError(
-        "--last-batch needs --train, a model with a batch dimension, "
-        "and a size from 1 to the batch size less one");
-
   ParameterStore params;
   if (!driver::initializeParameters(params, program, options.paramsDir,
                                     options.seed))
     return UserError;
-  // An inference artifact of untrained weights is rarely what was meant,
-  // and nothing would show it but poor results. Imported weights (an ONNX
-  // model's) are trained ones.
-  bool hasParams = std::any_of(
-      program.arguments.begin(), program.arguments.end(),
-      [](const frontend::Argument &arg) {
-        return arg.role == frontend::Argument::Role::Param && !arg.init.values;
-      });
-  if (options.paramsDir.empty() && !options.train && hasParams)
-    llvm::errs() << "warning: no --params given: the artifact's weights are "
-                    "their initializers' values, untrained\n";
-
-  ArtifactRecipe recipe;
-  recipe.modelPath = options.modelPath;
-  recipe.batch = batch;
-  recipe.seed = options.seed;
-  recipe.paramsDir = options.paramsDir;
-  recipe.optimizations = options.session.optimizations;
-  recipe.targetCpus = options.targetCpus;
-  if (options.train) {
-    recipe.trainStep = GraphRequest();
-    auto lr = program.training.hyper.find("lr");
-    recipe.learningRate = lr == program.training.hyper.end() ? 0 : lr->second;
-    recipe.partialTrainBatch = options.lastBatch;
-  }
-  rt::Expected<rt::Artifact> artifact = buildArtifact(*session, recipe, params);
+  driver::CompileRequest request;
+  request.modelPath = options.modelPath;
+  request.train = options.train;
+  request.batch = options.batch;
+  request.lastBatch = options.lastBatch;
+  request.paramsDir = options.paramsDir;
+  request.seed = options.seed;
+  request.optimizations = options.session.optimizations;
+  request.targetCpus = options.targetCpus;
+  rt::Expected<rt::Artifact> artifact =
+      driver::compileArtifact(*session, request, params);
   if (!artifact.ok())
     return reportError(artifact.takeError());
+  // Nothing but poor results would show it otherwise.
+  if (options.paramsDir.empty() && !options.train &&
+      driver::hasInitializedParameters(program))
+    llvm::errs() << "warning: no --params given: the artifact's weights are "
+                    "their initializers' values, untrained\n";
   if (rt::Error error = rt::writeArtifact(options.outputPath, *artifact);
       !error.ok())
-    return reportUserError(error.message());
+    return reportError(error);
   llvm::outs() << "wrote " << options.outputPath << ": "
                << artifact->graphs.size() << " graphs, "
                << artifact->tensors.size() << " tensors, backend "
-               << artifact->backendName << ", batch " << batch << "\n";
+               << artifact->backendName << ", batch " << artifact->batchSize
+               << "\n";
   return Success;
 }
 
