@@ -53,18 +53,19 @@ rt::Expected<rt::Tensor> generateInput(const frontend::Argument &arg,
 
 rt::Expected<std::vector<ParameterCheck>>
 checkGradients(ModelSession &session, const train::ParameterStore &store,
+               const std::map<std::string, rt::Tensor> &inputs,
                const GradientCheckOptions &options) {
   const frontend::Program &program = session.program();
   std::map<std::string, rt::Tensor> feeds;
-  for (const auto &[name, tensor] : options.inputs) {
+  for (const auto &[name, tensor] : inputs) {
     rt::Expected<rt::Tensor> promoted = toF64(tensor);
     if (!promoted.ok())
       return promoted.takeError();
     feeds.insert_or_assign(name, std::move(*promoted));
   }
   int64_t batch = options.batch;
-  if (!options.inputs.empty()) {
-    rt::Expected<int64_t> fedBatch = session.batchSizeOf(options.inputs);
+  if (!inputs.empty()) {
+    rt::Expected<int64_t> fedBatch = session.batchSizeOf(inputs);
     if (!fedBatch.ok())
       return fedBatch.takeError();
     batch = *fedBatch;

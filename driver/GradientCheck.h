@@ -28,9 +28,6 @@
 namespace nnc::driver {
 
 struct GradientCheckOptions {
-  /// Inputs to use; the others are generated: floats uniform in [0, 1),
-  /// integer inputs (labels, indices) zero, which every op accepts.
-  std::map<std::string, rt::Tensor> inputs;
   uint64_t seed = 0;
   /// Batch size of generated inputs, when no input is given.
   int64_t batch = 2;
@@ -50,10 +47,13 @@ struct ParameterCheck {
 };
 
 /// Compares the gradient of every trainable parameter of `session`'s model,
-/// at the values `params` holds, with finite differences. A model without a
+/// at the values `params` holds, with finite differences, on `inputs`; the
+/// inputs not given are generated: floats uniform in [0, 1), integer inputs
+/// (labels, indices) zero, which every op accepts. A model without a
 /// trainable parameter is an error.
 rt::Expected<std::vector<ParameterCheck>>
 checkGradients(ModelSession &session, const train::ParameterStore &params,
+               const std::map<std::string, rt::Tensor> &inputs,
                const GradientCheckOptions &options);
 
 } // namespace nnc::driver

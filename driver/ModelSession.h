@@ -1,5 +1,4 @@
-//===- ModelSession.h - A model opened for compiling and running -*- C++
-//-*-===//
+//===- ModelSession.h - A model opened for compiling ------------*- C++ -*-===//
 //
 // The pipeline every executing subcommand shares. A session checks and
 // lowers a model once; each compile() then takes a copy of the module,

@@ -1,5 +1,4 @@
-//===- OnnxImport.h - An ONNX model as a .nn source and its weights -*- C++
-//-*-===//
+//===- OnnxImport.h - An ONNX model as .nn source and weights ---*- C++ -*-===//
 //
 // The ONNX importer translates a model exported from another framework into
 // the model language: a readable .nn source that the user may edit (cut the

@@ -1,5 +1,4 @@
-//===- OpTranslators.h - ONNX ops that become program statements -*- C++
-//-*-===//
+//===- OpTranslators.h - ONNX ops as program statements ---------*- C++ -*-===//
 //
 // One entry per ONNX op the importer turns into model-language statements,
 // with the opsets it covers. docs/onnx.md lists the same table for users.

@@ -1,5 +1,4 @@
-//===- Translation.h - The state of one ONNX graph's translation -*- C++
-//-*-===//
+//===- Translation.h - One ONNX graph's translation state -------*- C++ -*-===//
 //
 // What the importer knows about every ONNX value while it walks the nodes
 // in order, and the .nn text it has written so far.

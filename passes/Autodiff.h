@@ -1,5 +1,4 @@
-//===- Autodiff.h - Reverse-mode differentiation of nn functions -*- C++
-//-*-===//
+//===- Autodiff.h - Reverse-mode differentiation of nn funcs ----*- C++ -*-===//
 //
 // The core of the nn-autodiff and nn-training-step passes, as functions, so
 // that the training step and the CLI reuse it without running one pass

@@ -1,5 +1,4 @@
-//===- FileIO.h - Durable and atomic file writes, maybe-gzipped reads -*- C++
-//-*-===//
+//===- FileIO.h - Durable, atomic writes and gzip-aware reads ---*- C++ -*-===//
 //
 // Small POSIX helpers shared by the data loaders, checkpoints and plots.
 // Every error message starts with the path it is about.

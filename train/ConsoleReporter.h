@@ -1,5 +1,4 @@
-//===- ConsoleReporter.h - A training run's progress on a console -*- C++
-//-*-===//
+//===- ConsoleReporter.h - A training run on a console ----------*- C++ -*-===//
 //
 // What `nnc train` shows while it trains: a progress bar on a terminal (or
 // a few lines per epoch otherwise), a line per epoch, the points of the

@@ -1,5 +1,4 @@
-//===- TrainingHooks.h - Where callers plug into the training loop -*- C++
-//-*-===//
+//===- TrainingHooks.h - Where callers plug into training -------*- C++ -*-===//
 //
 // The loop (TrainingRun.h) prints nothing: progress, per-epoch lines and
 // the notes of what it wrote reach the caller through these callbacks, and

@@ -14,6 +14,7 @@
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/LibraryNames.h"
 #include "tools/nnc/NamedTensors.h"
+#include "train/ArtifactRuns.h"
 #include "train/DataArguments.h"
 #include "train/ProfileReport.h"
 
@@ -30,30 +31,22 @@
 
 namespace nnc::cli {
 ExitCode runCompile(const CompileOptions &options) {
+  const driver::CompileRequest &request = options.request;
   std::unique_ptr<ModelSession> session = openModel(
-      options.session, options.modelPath, options.train ? "train" : nullptr);
+      options.session, request.modelPath, request.train ? "train" : nullptr);
   if (!session)
     return UserError;
   const frontend::Program &program = session->program();
   ParameterStore params;
-  if (!driver::initializeParameters(params, program, options.paramsDir,
-                                    options.seed))
+  if (!driver::initializeParameters(params, program, request.paramsDir,
+                                    request.seed))
     return UserError;
-  driver::CompileRequest request;
-  request.modelPath = options.modelPath;
-  request.train = options.train;
-  request.batch = options.batch;
-  request.lastBatch = options.lastBatch;
-  request.paramsDir = options.paramsDir;
-  request.seed = options.seed;
-  request.optimizations = options.session.optimizations;
-  request.targetCpus = options.targetCpus;
   rt::Expected<rt::Artifact> artifact =
       driver::compileArtifact(*session, request, params);
   if (!artifact.ok())
     return reportError(artifact.takeError());
   // Nothing but poor results would show it otherwise.
-  if (options.paramsDir.empty() && !options.train &&
+  if (request.paramsDir.empty() && !request.train &&
       driver::hasInitializedParameters(program))
     llvm::errs() << "warning: no --params given: the artifact's weights are "
                     "their initializers' values, untrained\n";
@@ -88,41 +81,23 @@ ExitCode runArtifact(const RunOptions &options) {
       driver::openArtifact(options.session, options.modelPath);
   if (!opened)
     return UserError;
-  const rt::Artifact &artifact = opened->artifact();
-  std::vector<std::string> fed;
-  for (const auto &[name, tensor] : feeds)
-    fed.push_back(name);
-  rt::Expected<const rt::ArtifactGraph *> selected =
-      rt::selectRunGraph(artifact, fed);
-  if (!selected.ok())
-    return reportUserError(selected.message());
-  const rt::ArtifactGraph *graph = *selected;
-  // rt::runArtifactGraph, as nnc-run runs it, so that both write the same
-  // bytes.
-  rt::Expected<rt::Function> loaded =
-      rt::loadArtifactGraph(*graph, opened->plugin(), opened->runtimeSession());
-  if (!loaded.ok())
-    return reportUserError(loaded.message());
   std::optional<rt::KernelProfiler> profiler;
-  if (options.profile.any()) {
+  if (options.profile.any())
     profiler.emplace();
-    loaded->executor->setProfiler(&*profiler);
-  }
-  rt::Expected<std::vector<rt::Tensor>> results =
-      rt::runArtifactGraph(artifact, *loaded, feeds);
-  if (!results.ok())
-    return reportUserError(results.message());
-  for (size_t i = 0; i < results->size(); ++i)
-    if (!writeOutput(options.outputDir, graph->plan.outputs[i].name,
-                     (*results)[i]))
+  rt::Expected<train::ArtifactRun> run =
+      train::runArtifact(*opened, feeds, profiler ? &*profiler : nullptr);
+  if (!run.ok())
+    return reportError(run.takeError());
+  const rt::ExecutionPlan &plan = run->graph->plan;
+  for (size_t i = 0; i < run->results.size(); ++i)
+    if (!writeOutput(options.outputDir, plan.outputs[i].name, run->results[i]))
       return UserError;
   if (!profiler)
     return Success;
-  loaded->executor->setProfiler(nullptr);
-  return reportProfile(options.profile, *profiler, graph->plan,
-                       *loaded->executable, loaded->session->threads(),
-                       "the run of " + graph->name, artifact.modelName,
-                       llvm::outs());
+  return reportProfile(
+      options.profile, *profiler, plan, *run->function.executable,
+      run->function.session->threads(), "the run of " + run->graph->name,
+      opened->artifact().modelName, llvm::outs());
 }
 
 ExitCode evalArtifact(const EvalOptions &options) {
@@ -134,16 +109,8 @@ ExitCode evalArtifact(const EvalOptions &options) {
       driver::openArtifact(options.session, options.modelPath);
   if (!opened)
     return UserError;
-  const rt::Artifact &artifact = opened->artifact();
-  const rt::ArtifactGraph *full = artifact.graph("forward");
-  if (!full ||
-      std::none_of(full->plan.outputs.begin(), full->plan.outputs.end(),
-                   [](const rt::ExternalBinding &b) {
-                     return b.role == rt::BindingRole::Loss;
-                   }))
-    return reportUserError("the artifact has no loss to evaluate");
-
-  rt::Expected<frontend::Program> inputs = inputDeclarations(artifact);
+  rt::Expected<frontend::Program> inputs =
+      inputDeclarations(opened->artifact());
   if (!inputs.ok())
     return reportError(inputs.takeError());
   rt::Dataset dataset;
@@ -151,26 +118,7 @@ ExitCode evalArtifact(const EvalOptions &options) {
           options.data, "--data", *inputs, {options.csvHeader}, dataset);
       !error.ok())
     return reportError(error);
-  for (const rt::ArtifactPort &port : artifact.inputs)
-    if (!dataset.column(port.name))
-      return reportUserError("missing --data " + port.name + "=FILE");
-  if (dataset.numSamples() == 0)
-    return reportUserError("the data has no samples");
-
-  // The artifact's parameters and buffers, as the evaluator reads them.
-  ParameterStore params;
-  for (const rt::ArtifactTensor &tensor : artifact.tensors) {
-    if (tensor.role == rt::BindingRole::OptState)
-      continue;
-    rt::Expected<rt::Tensor> copy = tensor.tensor.clone();
-    if (!copy.ok())
-      return reportUserError(copy.message());
-    params.set(tensor.name, std::move(*copy));
-  }
-  // Batches of the artifact's size; a last partial batch runs sample by
-  // sample on forward@1.
-  Evaluator evaluator(*opened, dataset, std::max<int64_t>(1, full->batchSize));
-  rt::Expected<Metrics> metrics = evaluator.evaluate(params);
+  rt::Expected<Metrics> metrics = train::evaluateArtifact(*opened, dataset);
   if (!metrics.ok())
     return reportError(metrics.takeError());
   llvm::outs() << train::formatMetrics(*metrics) << "\n";

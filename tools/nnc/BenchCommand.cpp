@@ -24,8 +24,9 @@
 namespace nnc::cli {
 
 ExitCode runBench(const BenchOptions &options) {
-  if ((options.batch && *options.batch < 1) || options.warmup < 0 ||
-      options.repeat < 1 || options.maxSeconds < 0) {
+  driver::BenchmarkOptions benchmark = options.benchmark;
+  if ((benchmark.batch && *benchmark.batch < 1) || benchmark.warmup < 0 ||
+      benchmark.repeat < 1 || benchmark.maxSeconds < 0) {
     llvm::errs() << "error: --batch and --repeat must be positive, --warmup "
                     "and --max-seconds not negative\n";
     return UsageError;
@@ -40,12 +41,6 @@ ExitCode runBench(const BenchOptions &options) {
                            .count();
   const frontend::Program &program = session->program();
 
-  driver::BenchmarkOptions benchmark;
-  benchmark.train = options.train;
-  benchmark.batch = options.batch;
-  benchmark.warmup = options.warmup;
-  benchmark.repeat = options.repeat;
-  benchmark.maxSeconds = options.maxSeconds;
   std::optional<rt::KernelProfiler> profiler;
   if (options.profile.any()) {
     profiler.emplace();
@@ -68,10 +63,10 @@ ExitCode runBench(const BenchOptions &options) {
        << ", \"file\": " << rt::jsonQuoted(options.modelPath)
        << ", \"backend\": " << rt::jsonQuoted(session->backendName())
        << ", \"threads\": " << threads << ", \"batch\": " << result.batch
-       << ", \"train\": " << (options.train ? "true" : "false")
+       << ", \"train\": " << (benchmark.train ? "true" : "false")
        << llvm::format(", \"load_s\": %.4f, \"compile_s\": %.4f", loadSeconds,
                        result.compileSeconds)
-       << ", \"warmup\": " << options.warmup << ", \"runs\": "
+       << ", \"warmup\": " << benchmark.warmup << ", \"runs\": "
        << result.stepSeconds.size()
        // Microsecond steps need nanosecond digits for samples_per_s to be
        // checkable against them.
@@ -96,7 +91,7 @@ ExitCode runBench(const BenchOptions &options) {
                : Success;
   }
   os << program.modelName << ": "
-     << (options.train ? "training step" : "forward") << ", batch "
+     << (benchmark.train ? "training step" : "forward") << ", batch "
      << result.batch << ", backend " << session->backendName() << ", "
      << threads << (threads == 1 ? " thread\n" : " threads\n");
   os << llvm::format("  compile  %.3f s (load %.3f s)\n", result.compileSeconds,
@@ -105,7 +100,7 @@ ExitCode runBench(const BenchOptions &options) {
                      "after %lld warm-up)\n",
                      medianMs, result.stepSeconds.front() * 1e3,
                      result.stepSeconds.back() * 1e3, result.stepSeconds.size(),
-                     static_cast<long long>(options.warmup));
+                     static_cast<long long>(benchmark.warmup));
   os << llvm::format("  speed    %.1f samples/s\n", result.samplesPerSecond);
   if (result.loss)
     os << llvm::format("  loss     %.6g (after %lld steps)\n", *result.loss,

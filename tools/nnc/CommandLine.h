@@ -288,8 +288,13 @@ struct GradcheckFlags {
                      cl::cat(c)),
         session(sub, c) {}
   GradcheckOptions get() const {
-    return {session.get(), model,   listValues(inputs), params,      seed,
-            batch,         samples, tolerance,          trainingMode};
+    driver::GradientCheckOptions check;
+    check.seed = seed;
+    check.batch = batch;
+    check.samples = samples;
+    check.trainingMode = trainingMode;
+    return {session.get(), model,     listValues(inputs),
+            params,        tolerance, std::move(check)};
   }
 };
 
@@ -495,9 +500,13 @@ struct BenchFlags {
               cl::value_desc("FILE.json"), cl::sub(sub), cl::cat(c)),
         session(sub, c) {}
   BenchOptions get() const {
-    return {session.get(), model,      train, given(batch),
-            warmup,        repeat,     maxSeconds, json,
-            {profile, trace}};
+    driver::BenchmarkOptions benchmark;
+    benchmark.train = train;
+    benchmark.batch = given(batch);
+    benchmark.warmup = warmup;
+    benchmark.repeat = repeat;
+    benchmark.maxSeconds = maxSeconds;
+    return {session.get(), model, benchmark, json, {profile, trace}};
   }
 };
 
@@ -533,9 +542,17 @@ struct CompileFlags {
                    cl::CommaSeparated, cl::sub(sub), cl::cat(c)),
         session(sub, c) {}
   CompileOptions get() const {
-    return {session.get(), model,     output, train,
-            given(batch),  lastBatch, params, seed,
-            {targetCpus.begin(), targetCpus.end()}};
+    CompileOptions options{session.get(), output, {}};
+    driver::CompileRequest &request = options.request;
+    request.modelPath = model;
+    request.train = train;
+    request.batch = given(batch);
+    request.lastBatch = lastBatch;
+    request.paramsDir = params;
+    request.seed = seed;
+    request.optimizations = options.session.optimizations;
+    request.targetCpus = {targetCpus.begin(), targetCpus.end()};
+    return options;
   }
 };
 

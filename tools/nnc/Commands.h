@@ -8,6 +8,9 @@
 #ifndef NNC_TOOLS_COMMANDS_H
 #define NNC_TOOLS_COMMANDS_H
 
+#include "driver/ArtifactBuilder.h"
+#include "driver/Benchmark.h"
+#include "driver/GradientCheck.h"
 #include "tools/nnc/LibraryNames.h"
 
 #include <cstdint>
@@ -116,15 +119,10 @@ struct GradcheckOptions {
   std::string modelPath;
   std::vector<std::string> inputs; ///< NAME=FILE.npy; others are generated
   std::string paramsDir;
-  uint64_t seed = 0;
-  /// Batch size of generated inputs.
-  int64_t batch = 2;
-  /// Elements checked per parameter (spread over the tensor).
-  int64_t samples = 16;
   /// Largest relative error accepted.
   double tolerance = 1e-6;
-  /// --training-mode: batch_norm and dropout as in the training step.
-  bool trainingMode = false;
+  /// Its inputs are read from `inputs`.
+  driver::GradientCheckOptions check;
 };
 
 /// `nnc gradcheck MODEL.nn`: compares the gradient graph with central
@@ -134,15 +132,8 @@ ExitCode runGradcheck(const GradcheckOptions &options);
 struct BenchOptions {
   SessionOptions session;
   std::string modelPath;
-  /// Time the whole training step instead of the forward function.
-  bool train = false;
-  /// Unset: the model's train section's batch, else 32.
-  std::optional<int64_t> batch;
-  int64_t warmup = 5;
-  int64_t repeat = 30;
-  /// Stop warming up, and then repeating, once the warm-up or the timed
-  /// runs took this long (0: no limit); at least one run is timed.
-  double maxSeconds = 0;
+  /// Its profiler is set from `profile`.
+  driver::BenchmarkOptions benchmark;
   /// One JSON object on one line instead of text.
   bool json = false;
   /// The timed runs' profile: --profile, --trace FILE.json.
@@ -156,21 +147,9 @@ ExitCode runBench(const BenchOptions &options);
 
 struct CompileOptions {
   SessionOptions session;
-  std::string modelPath;
   std::string outputPath; ///< FILE.nnx
-  /// Also compile the training step (a training artifact).
-  bool train = false;
-  /// Unset: the model's train section's batch, else 1.
-  std::optional<int64_t> batch;
-  /// With `train`: also compile the training step for a last partial batch
-  /// of this many samples ("train_step@N"), which `nnc train --resume
-  /// FILE.nnx` needs for data that is not a multiple of the batch size; 0
-  /// for none.
-  int64_t lastBatch = 0;
-  std::string paramsDir;
-  uint64_t seed = 0;
-  /// --target-cpu: the CPUs a machine-code backend compiles for.
-  std::vector<std::string> targetCpus;
+  /// Its optimisations are the session's.
+  driver::CompileRequest request;
 };
 
 /// `nnc compile MODEL.nn -o FILE.nnx`: compiles the forward graph (and with

@@ -17,13 +17,10 @@
 namespace nnc::cli {
 
 ExitCode runGradcheck(const GradcheckOptions &options) {
-  driver::GradientCheckOptions check;
-  if (ExitCode code = readNamedTensors(options.inputs, "--input", check.inputs))
+  const driver::GradientCheckOptions &check = options.check;
+  std::map<std::string, rt::Tensor> inputs;
+  if (ExitCode code = readNamedTensors(options.inputs, "--input", inputs))
     return code;
-  check.seed = options.seed;
-  check.batch = options.batch;
-  check.samples = options.samples;
-  check.trainingMode = options.trainingMode;
   // Finite differences need f64 end to end, which the ref interpreter
   // runs: it is the default here, not the fastest backend.
   SessionOptions sessionOptions = options.session;
@@ -35,10 +32,10 @@ ExitCode runGradcheck(const GradcheckOptions &options) {
     return UserError;
   ParameterStore params;
   if (!driver::initializeParameters(params, session->program(),
-                                    options.paramsDir, options.seed))
+                                    options.paramsDir, check.seed))
     return UserError;
   rt::Expected<std::vector<driver::ParameterCheck>> checks =
-      driver::checkGradients(*session, params, check);
+      driver::checkGradients(*session, params, inputs, check);
   if (!checks.ok())
     return reportError(checks.takeError());
 
