@@ -1,5 +1,4 @@
-//===- ArtifactRuns.h - Running and evaluating a loaded artifact -*- C++
-//-*-===//
+//===- ArtifactRuns.h - Running and evaluating an artifact ------*- C++ -*-===//
 //
 // What `nnc run FILE.nnx` and `nnc eval FILE.nnx` do with an artifact,
 // without the compiler: run the forward graph the fed inputs call for
