@@ -245,7 +245,9 @@ ExitCode runTrain(const TrainOptions &options) {
                     "above 0\n";
     return UsageError;
   }
-  if (CodedError error = loadTrainingData(options, program, run); !error.ok())
+  if (CodedError error =
+          loadTrainingData(options, inputDeclarations(program), run);
+      !error.ok())
     return reportError(error);
   run.batch = std::min(run.batch, run.trainSet.numSamples());
   if (run.evalSet.numColumns())
@@ -291,8 +293,9 @@ ExitCode runEval(const EvalOptions &options) {
     return UserError;
   const frontend::Program &program = session->program();
   rt::Dataset dataset;
-  if (CodedError error = loadDataArguments(options.data, "--data", program,
-                                           {options.csvHeader}, dataset);
+  if (CodedError error =
+          loadDataArguments(options.data, "--data", inputDeclarations(program),
+                            {options.csvHeader}, dataset);
       !error.ok())
     return reportError(error);
   for (const std::string &name : session->inputNames())

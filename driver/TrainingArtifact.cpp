@@ -200,7 +200,7 @@ ExitCode resumeFromArtifact(const TrainOptions &options) {
             checkModelSource(options.modelPath, artifact, path, modelEpochs);
         !error.ok())
       return reportError(error);
-  rt::Expected<frontend::Program> inputs = inputDeclarations(artifact);
+  rt::Expected<InputDeclarations> inputs = inputDeclarations(artifact);
   if (!inputs.ok())
     return reportError(inputs.takeError());
 

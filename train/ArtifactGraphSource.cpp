@@ -86,38 +86,4 @@ rt::Expected<CompiledGraph *> ArtifactGraphSource::forward(int64_t size) {
   return graph(sizedName(contents, "forward", size));
 }
 
-rt::Expected<frontend::Program>
-inputDeclarations(const rt::Artifact &artifact) {
-  frontend::Program program;
-  program.modelName = artifact.modelName;
-  for (const rt::ArtifactPort &port : artifact.inputs) {
-    frontend::Argument arg;
-    arg.name = port.name;
-    switch (port.dtype) {
-    case rt::DType::F32:
-      arg.type.dtype = frontend::DType::F32;
-      break;
-    case rt::DType::F64:
-      arg.type.dtype = frontend::DType::F64;
-      break;
-    case rt::DType::I32:
-      arg.type.dtype = frontend::DType::I32;
-      break;
-    case rt::DType::I64:
-      arg.type.dtype = frontend::DType::I64;
-      break;
-    case rt::DType::U8:
-      return rt::Error::failure("input '" + port.name +
-                                "' is u8, which the data loader cannot feed");
-    }
-    arg.type.shape.assign(port.shape.begin(), port.shape.end());
-    if (port.batched) {
-      arg.type.shape[0] = shape::kDynamic;
-      program.batchSymbol = "N";
-    }
-    program.arguments.push_back(std::move(arg));
-  }
-  return program;
-}
-
 } // namespace nnc::train

@@ -13,7 +13,6 @@
 
 #include "train/GraphSource.h"
 
-#include "frontend/Program.h"
 #include "runtime/Artifact.h"
 #include "runtime/PluginHost.h"
 #include "runtime/Session.h"
@@ -78,11 +77,6 @@ private:
   std::optional<AccuracySpec> accuracySpec;
   std::shared_ptr<rt::Session> runtime;
 };
-
-/// The artifact's inputs declared as a model would declare them (the batch
-/// dimension dynamic), which is what the data loader adapts files to.
-/// An error for an input it cannot feed (u8).
-rt::Expected<frontend::Program> inputDeclarations(const rt::Artifact &artifact);
 
 /// The name of the training step of an artifact for `size` samples.
 std::string trainingStepName(const rt::Artifact &artifact, int64_t size);

@@ -46,14 +46,6 @@ rt::Expected<FileFormat> detectFormat(const std::string &path) {
   return FileFormat::Csv;
 }
 
-const frontend::Argument *findInput(const frontend::Program &program,
-                                    const std::string &name) {
-  for (const frontend::Argument &arg : program.arguments)
-    if (arg.role == frontend::Argument::Role::Input && arg.name == name)
-      return &arg;
-  return nullptr;
-}
-
 template <typename From, typename To>
 void convertElements(const rt::Tensor &from, rt::Tensor &to) {
   const From *in = from.view().data<From>();
@@ -78,15 +70,10 @@ void convertFrom(const rt::Tensor &from, rt::Tensor &to) {
   }
 }
 
-/// True when `input` takes samples: its leading dimension is the batch.
-bool isBatched(const frontend::Argument &input) {
-  return !input.type.shape.empty() && input.type.shape[0] == shape::kDynamic;
-}
-
 /// `column` as `shape` of the input's dtype (same element count); floats
 /// never silently become integers.
 rt::Expected<rt::Tensor> convertColumn(rt::Tensor column,
-                                       const frontend::Argument &input,
+                                       const InputDeclaration &input,
                                        const rt::Shape &shape,
                                        const std::string &path);
 
@@ -94,27 +81,27 @@ rt::Expected<rt::Tensor> convertColumn(rt::Tensor column,
 /// `tensor` with the input's shape (any shape of its element count) and
 /// dtype.
 rt::Expected<rt::Tensor> adaptShared(rt::Tensor tensor,
-                                     const frontend::Argument &input,
+                                     const InputDeclaration &input,
                                      const std::string &path) {
   int64_t want = 1;
-  for (int64_t extent : input.type.shape)
+  for (int64_t extent : input.shape)
     want *= extent;
   if (tensor.view().numElements() != want)
     return rt::Error::failure(
         path + ": input '" + input.name +
         "' has no batch dimension: it takes one tensor of " +
-        rt::shapeToString(input.type.shape) + " for every batch, got " +
+        rt::shapeToString(input.shape) + " for every batch, got " +
         rt::shapeToString(tensor.view().shape()));
-  return convertColumn(std::move(tensor), input, input.type.shape, path);
+  return convertColumn(std::move(tensor), input, input.shape, path);
 }
 
 /// `column` with the input's dtype and per-sample shape, or an error that
 /// names the input. Floats never silently become integers.
 rt::Expected<rt::Tensor> adaptColumn(rt::Tensor column,
-                                     const frontend::Argument &input,
+                                     const InputDeclaration &input,
                                      const std::string &path) {
   rt::ConstTensorView view = column.view();
-  rt::Shape shape = input.type.shape;
+  rt::Shape shape = input.shape;
   if (view.shape().empty())
     return rt::Error::failure(path + ": input '" + input.name +
                               "' needs one sample per row, got a scalar");
@@ -127,20 +114,20 @@ rt::Expected<rt::Tensor> adaptColumn(rt::Tensor column,
   if (perSampleHave != perSampleWant)
     return rt::Error::failure(
         path + ": input '" + input.name + "' expects samples of " +
-        rt::shapeToString(rt::Shape(input.type.shape.begin() + 1,
-                                    input.type.shape.end())) +
+        rt::shapeToString(
+            rt::Shape(input.shape.begin() + 1, input.shape.end())) +
         ", got " +
-        rt::shapeToString(rt::Shape(view.shape().begin() + 1,
-                                    view.shape().end())));
+        rt::shapeToString(
+            rt::Shape(view.shape().begin() + 1, view.shape().end())));
   return convertColumn(std::move(column), input, shape, path);
 }
 
 rt::Expected<rt::Tensor> convertColumn(rt::Tensor column,
-                                       const frontend::Argument &input,
+                                       const InputDeclaration &input,
                                        const rt::Shape &shape,
                                        const std::string &path) {
   rt::ConstTensorView view = column.view();
-  rt::DType want = toRuntimeDType(input.type.dtype);
+  rt::DType want = input.dtype;
   if (rt::isFloat(view.dtype()) && !rt::isFloat(want))
     return rt::Error::failure(path + ": input '" + input.name + "' expects " +
                               rt::dtypeName(want) + ", got " +
@@ -201,23 +188,22 @@ std::optional<std::string> firstNonFinite(const rt::Tensor &column,
   }
 }
 
-rt::Error noSuchInput(const frontend::Program &program,
+rt::Error noSuchInput(const InputDeclarations &inputs,
                       const std::string &name) {
   std::vector<std::string> names;
-  for (const frontend::Argument &arg : program.arguments)
-    if (arg.role == frontend::Argument::Role::Input)
-      names.push_back(arg.name);
+  for (const InputDeclaration &input : inputs)
+    names.push_back(input.name);
   return rt::Error::failure("the model has no input '" + name +
                             "' (inputs: " + llvm::join(names, ", ") + ")");
 }
 
-rt::Error addColumn(rt::Dataset &dataset, const frontend::Program &program,
+rt::Error addColumn(rt::Dataset &dataset, const InputDeclarations &inputs,
                     const std::string &name, rt::Tensor column,
                     const std::string &path) {
-  const frontend::Argument *input = findInput(program, name);
+  const InputDeclaration *input = findInput(inputs, name);
   if (!input)
-    return noSuchInput(program, name);
-  bool batched = isBatched(*input);
+    return noSuchInput(inputs, name);
+  bool batched = input->batched();
   rt::Expected<rt::Tensor> adapted =
       batched ? adaptColumn(std::move(column), *input, path)
               : adaptShared(std::move(column), *input, path);
@@ -243,14 +229,14 @@ rt::Error addColumn(rt::Dataset &dataset, const frontend::Program &program,
 
 /// Byte windows of the text at `path` into `columns` (ids, then optional
 /// next-byte targets), as long as the first input's context.
-rt::Error addTextColumns(rt::Dataset &dataset, const frontend::Program &program,
+rt::Error addTextColumns(rt::Dataset &dataset, const InputDeclarations &inputs,
                          llvm::ArrayRef<llvm::StringRef> columns,
                          const std::string &path) {
-  const frontend::Argument *ids = findInput(program, columns[0].str());
+  const InputDeclaration *ids = findInput(inputs, columns[0].str());
   if (!ids)
-    return noSuchInput(program, columns[0].str());
-  const rt::Shape &shape = ids->type.shape;
-  rt::DType dtype = toRuntimeDType(ids->type.dtype);
+    return noSuchInput(inputs, columns[0].str());
+  const rt::Shape &shape = ids->shape;
+  rt::DType dtype = ids->dtype;
   if (shape.size() != 2 || shape[0] != shape::kDynamic ||
       shape[1] == shape::kDynamic ||
       (dtype != rt::DType::I32 && dtype != rt::DType::I64))
@@ -264,28 +250,27 @@ rt::Error addTextColumns(rt::Dataset &dataset, const frontend::Program &program,
       path, context, std::max<int64_t>(1, context / 2), dtype);
   if (!windows.ok())
     return windows.takeError();
-  if (rt::Error error = addColumn(dataset, program, columns[0].str(),
+  if (rt::Error error = addColumn(dataset, inputs, columns[0].str(),
                                   std::move(windows->ids), path);
       !error.ok() || columns.size() < 2)
     return error;
-  return addColumn(dataset, program, columns[1].str(),
+  return addColumn(dataset, inputs, columns[1].str(),
                    std::move(windows->targets), path);
 }
 
 /// The column of a file that holds one tensor (npy, IDX).
-rt::Error addTensorColumn(rt::Dataset &dataset,
-                          const frontend::Program &program,
+rt::Error addTensorColumn(rt::Dataset &dataset, const InputDeclarations &inputs,
                           const std::string &name,
                           rt::Expected<rt::Tensor> tensor,
                           const std::string &path) {
   if (!tensor.ok())
     return tensor.takeError();
-  return addColumn(dataset, program, name, std::move(*tensor), path);
+  return addColumn(dataset, inputs, name, std::move(*tensor), path);
 }
 
 /// The columns of a CSV file: every field but the last in `columns[0]`,
 /// the last in `columns[1]` when given.
-rt::Error addCsvColumns(rt::Dataset &dataset, const frontend::Program &program,
+rt::Error addCsvColumns(rt::Dataset &dataset, const InputDeclarations &inputs,
                         llvm::ArrayRef<llvm::StringRef> columns,
                         const CsvArguments &csv, const std::string &path) {
   rt::CsvOptions options;
@@ -302,7 +287,7 @@ rt::Error addCsvColumns(rt::Dataset &dataset, const frontend::Program &program,
     rt::Expected<rt::Tensor> column = loaded->column(i).clone();
     if (!column.ok())
       return column.takeError();
-    if (rt::Error error = addColumn(dataset, program, loaded->columnName(i),
+    if (rt::Error error = addColumn(dataset, inputs, loaded->columnName(i),
                                     std::move(*column), path);
         !error.ok())
       return error;
@@ -313,7 +298,7 @@ rt::Error addCsvColumns(rt::Dataset &dataset, const frontend::Program &program,
 } // namespace
 
 CodedError loadDataArguments(const std::vector<std::string> &arguments,
-                             const char *flag, const frontend::Program &program,
+                             const char *flag, const InputDeclarations &inputs,
                              const CsvArguments &csv, rt::Dataset &dataset) {
   for (const std::string &argument : arguments) {
     auto [names, path] = llvm::StringRef(argument).split('=');
@@ -342,23 +327,23 @@ CodedError loadDataArguments(const std::vector<std::string> &arguments,
     rt::Error error;
     switch (*format) {
     case FileFormat::Npy:
-      error = addTensorColumn(dataset, program, columns[0].str(),
+      error = addTensorColumn(dataset, inputs, columns[0].str(),
                               rt::readNpy(file), file);
       break;
     case FileFormat::IdxImages:
-      error = addTensorColumn(dataset, program, columns[0].str(),
+      error = addTensorColumn(dataset, inputs, columns[0].str(),
                               rt::readIdxImages(file, rt::IdxPixels::F32Scaled),
                               file);
       break;
     case FileFormat::IdxLabels:
-      error = addTensorColumn(dataset, program, columns[0].str(),
+      error = addTensorColumn(dataset, inputs, columns[0].str(),
                               rt::readIdxLabels(file), file);
       break;
     case FileFormat::Text:
-      error = addTextColumns(dataset, program, columns, file);
+      error = addTextColumns(dataset, inputs, columns, file);
       break;
     case FileFormat::Csv:
-      error = addCsvColumns(dataset, program, columns, csv, file);
+      error = addCsvColumns(dataset, inputs, columns, csv, file);
       break;
     }
     if (!error.ok())
@@ -368,14 +353,14 @@ CodedError loadDataArguments(const std::vector<std::string> &arguments,
 }
 
 rt::Error loadDataTensors(const std::map<std::string, rt::Tensor> &tensors,
-                          const frontend::Program &program,
+                          const InputDeclarations &inputs,
                           rt::Dataset &dataset) {
   for (const auto &[name, tensor] : tensors) {
     // The loader adapts columns in place; the caller's stay as they are.
     rt::Expected<rt::Tensor> copy = tensor.clone();
     if (!copy.ok())
       return copy.takeError();
-    if (rt::Error error = addColumn(dataset, program, name, std::move(*copy),
+    if (rt::Error error = addColumn(dataset, inputs, name, std::move(*copy),
                                     "data '" + name + "'");
         !error.ok())
       return error;

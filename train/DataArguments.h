@@ -15,8 +15,8 @@
 #define NNC_TRAIN_DATAARGUMENTS_H
 
 #include "train/ExitCode.h"
+#include "train/InputDeclarations.h"
 
-#include "frontend/Program.h"
 #include "runtime/Dataset.h"
 
 #include <map>
@@ -34,7 +34,7 @@ struct CsvArguments {
 /// inputs, adapted to their types. A malformed argument (named after
 /// `flag`) is a usage error, a file that does not fit a user error.
 CodedError loadDataArguments(const std::vector<std::string> &arguments,
-                             const char *flag, const frontend::Program &program,
+                             const char *flag, const InputDeclarations &inputs,
                              const CsvArguments &csv, rt::Dataset &dataset);
 
 /// Adds `tensors` (samples by input name, in memory) to `dataset` as
@@ -42,7 +42,7 @@ CodedError loadDataArguments(const std::vector<std::string> &arguments,
 /// the caller's tensors stay as they are. Messages name the input as
 /// "data 'NAME'" where a file's would name the file.
 rt::Error loadDataTensors(const std::map<std::string, rt::Tensor> &tensors,
-                          const frontend::Program &program,
+                          const InputDeclarations &inputs,
                           rt::Dataset &dataset);
 
 } // namespace nnc::train

@@ -273,33 +273,31 @@ rt::Error finishRun(TrainingRun &run, const TrainOptions &options,
 } // namespace
 
 CodedError loadTrainingData(const TrainOptions &options,
-                            const frontend::Program &program,
-                            TrainingRun &run) {
+                            const InputDeclarations &inputs, TrainingRun &run) {
   CsvArguments csv{options.csvHeader};
   if (CodedError error =
-          loadDataArguments(options.data, "--data", program, csv, run.trainSet);
+          loadDataArguments(options.data, "--data", inputs, csv, run.trainSet);
       !error.ok())
     return error;
   if (rt::Error error =
-          loadDataTensors(options.dataTensors, program, run.trainSet);
+          loadDataTensors(options.dataTensors, inputs, run.trainSet);
       !error.ok())
     return error;
   if (CodedError error = loadDataArguments(options.evalData, "--eval-data",
-                                           program, csv, run.evalSet);
+                                           inputs, csv, run.evalSet);
       !error.ok())
     return error;
   if (rt::Error error =
-          loadDataTensors(options.evalDataTensors, program, run.evalSet);
+          loadDataTensors(options.evalDataTensors, inputs, run.evalSet);
       !error.ok())
     return error;
-  std::vector<std::string> inputs;
-  for (const frontend::Argument &arg : program.arguments)
-    if (arg.role == frontend::Argument::Role::Input)
-      inputs.push_back(arg.name);
-  for (const std::string &name : inputs) {
+  std::vector<std::string> names;
+  for (const InputDeclaration &input : inputs)
+    names.push_back(input.name);
+  for (const std::string &name : names) {
     if (!run.trainSet.column(name))
       return rt::Error::failure("missing --data " + name + "=FILE (inputs: " +
-                                llvm::join(inputs, ", ") + ")");
+                                llvm::join(names, ", ") + ")");
     if (run.evalSet.numColumns() && !run.evalSet.column(name))
       return rt::Error::failure("missing --eval-data " + name + "=FILE");
   }

@@ -15,11 +15,11 @@
 
 #include "train/ExitCode.h"
 #include "train/GraphSource.h"
+#include "train/InputDeclarations.h"
 #include "train/TrainOptions.h"
 #include "train/TrainingHooks.h"
 #include "train/TrainingState.h"
 
-#include "frontend/Program.h"
 #include "runtime/Artifact.h"
 #include "runtime/BatchIterator.h"
 #include "runtime/Dataset.h"
@@ -61,11 +61,11 @@ struct TrainingRun {
 };
 
 /// Loads --data and --eval-data (files, and the options' tensors) into
-/// `run`, adapted to the inputs `program` declares, and checks that every
+/// `run`, adapted to `inputs`, and checks that every
 /// input has a column and that there are samples. A malformed argument is
 /// a usage error.
 CodedError loadTrainingData(const TrainOptions &options,
-                            const frontend::Program &program, TrainingRun &run);
+                            const InputDeclarations &inputs, TrainingRun &run);
 
 /// Fails, with the message --save-artifact gives, unless `position` is at
 /// an epoch boundary: an artifact records no position inside an epoch.

@@ -109,7 +109,7 @@ ExitCode evalArtifact(const EvalOptions &options) {
       driver::openArtifact(options.session, options.modelPath);
   if (!opened)
     return UserError;
-  rt::Expected<frontend::Program> inputs =
+  rt::Expected<train::InputDeclarations> inputs =
       inputDeclarations(opened->artifact());
   if (!inputs.ok())
     return reportError(inputs.takeError());

@@ -49,8 +49,8 @@ protected:
     run.epochs = kEpochs;
     run.batch = 4;
     run.baseLr = 0.5;
-    train::CodedError loaded =
-        train::loadTrainingData(trainOptions, session->program(), run);
+    train::CodedError loaded = train::loadTrainingData(
+        trainOptions, train::inputDeclarations(session->program()), run);
     ASSERT_TRUE(loaded.ok()) << loaded.error.message();
     rt::Expected<train::CompiledGraph *> step = graphs->trainingStep(4);
     ASSERT_TRUE(step.ok()) << step.message();
