@@ -45,4 +45,20 @@ rt::Expected<train::CompiledGraph *> SessionGraphSource::forward(int64_t size) {
   return compileOnce(forwards, GraphRequest(), size);
 }
 
+rt::Expected<train::CompiledGraph *> SessionGraphSource::predict(int64_t size) {
+  GraphRequest request;
+  request.withoutLoss = true;
+  return compileOnce(predicts, request, size);
+}
+
+rt::Expected<train::CompiledGraph *>
+SessionGraphSource::gradient(int64_t size, bool trainingMode) {
+  GraphRequest request;
+  request.kind = GraphKind::Gradient;
+  request.trainingMode = trainingMode;
+  return compileOnce(trainingMode ? trainingModeGradients
+                                  : evaluationModeGradients,
+                     request, size);
+}
+
 } // namespace nnc::driver

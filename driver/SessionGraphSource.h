@@ -32,6 +32,14 @@ public:
   rt::Expected<train::CompiledGraph *> trainingUpdate() override;
   bool hasForward(int64_t) const override { return true; }
   rt::Expected<train::CompiledGraph *> forward(int64_t size) override;
+  /// The forward function without its loss, to run for the outputs alone
+  /// (the labels not fed), for `size` samples; made on first use.
+  rt::Expected<train::CompiledGraph *> predict(int64_t size);
+  /// The gradient of the loss for `size` samples, with batch norm and
+  /// dropout as in evaluation or, with `trainingMode`, as in the training
+  /// step; made on first use.
+  rt::Expected<train::CompiledGraph *> gradient(int64_t size,
+                                                bool trainingMode);
   const std::optional<train::AccuracySpec> &accuracy() const override {
     return session.accuracy();
   }
@@ -46,6 +54,7 @@ private:
   ModelSession &session;
   GraphRequest stepRequest;
   Cache steps, forwards, gradients, updates;
+  Cache predicts, evaluationModeGradients, trainingModeGradients;
 };
 
 } // namespace nnc::driver

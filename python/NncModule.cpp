@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "driver/ModelSession.h"
+#include "driver/SessionGraphSource.h"
 #include "driver/Trainer.h"
 #include "train/ArtifactGraphSource.h"
 #include "train/CompiledGraph.h"
@@ -182,6 +183,8 @@ public:
     if (!session.ok())
       raise(session.message());
     model->session = std::move(*session);
+    model->graphs = std::make_unique<driver::SessionGraphSource>(
+        *model->session, driver::GraphRequest());
     model->issueWarnings();
     if (rt::Error error =
             model->params.initialize(model->session->program(), "", seed);
@@ -294,15 +297,7 @@ public:
   train::CompiledGraph *gradientGraph(int64_t batch, bool training) {
     if (!session->program().hasLoss)
       raise("the model has no loss to differentiate");
-    std::unique_ptr<train::CompiledGraph> &graph = gradients[{batch, training}];
-    if (!graph) {
-      driver::GraphRequest request;
-      request.kind = driver::GraphKind::Gradient;
-      request.batch = batch;
-      request.trainingMode = training;
-      graph = compiled(session->compile(request));
-    }
-    return graph.get();
+    return compiled(graphs->gradient(batch, training));
   }
 
   /// Views of the parameters and buffers, kept alive by `self`.
@@ -387,15 +382,7 @@ private:
   }
 
   train::CompiledGraph *forwardGraph(int64_t batch, bool withLoss) {
-    std::unique_ptr<train::CompiledGraph> &graph =
-        (withLoss ? forwards : predicts)[batch];
-    if (!graph) {
-      driver::GraphRequest request;
-      request.batch = batch;
-      request.withoutLoss = !withLoss;
-      graph = compiled(session->compile(request));
-    }
-    return graph.get();
+    return compiled(withLoss ? graphs->forward(batch) : graphs->predict(batch));
   }
 
   /// Runs `graph` with the GIL released: inputs from `arrays`, parameters
@@ -465,22 +452,20 @@ private:
 
   /// The graph `graph` holds, with the warnings compiling it raised issued;
   /// raises nnc.Error with the compiler's diagnostics when it failed.
-  std::unique_ptr<train::CompiledGraph>
-  compiled(rt::Expected<std::unique_ptr<train::CompiledGraph>> graph) {
+  train::CompiledGraph *compiled(rt::Expected<train::CompiledGraph *> graph) {
     issueWarnings();
     if (!graph.ok())
       raise(graph.message());
-    return std::move(*graph);
+    return *graph;
   }
 
   std::unique_ptr<driver::ModelSession> session;
   std::vector<std::string> pendingWarnings;
   std::unique_ptr<train::ArtifactGraphSource> artifact;
   train::ParameterStore params;
-  std::map<int64_t, std::unique_ptr<train::CompiledGraph>> forwards, predicts;
-  /// By batch size and training mode.
-  std::map<std::pair<int64_t, bool>, std::unique_ptr<train::CompiledGraph>>
-      gradients;
+  /// The forward function and the gradient, compiled per batch size on
+  /// first use.
+  std::unique_ptr<driver::SessionGraphSource> graphs;
   /// Holds model.nn for a model given as source text.
   std::optional<TempDir> sourceDir;
   std::mutex running;

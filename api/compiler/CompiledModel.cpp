@@ -78,6 +78,8 @@ CompiledModel::compile(const std::string &path, Status &status,
     return nullptr;
   }
   impl.session = std::move(*session);
+  impl.graphs = std::make_unique<driver::SessionGraphSource>(
+      *impl.session, driver::GraphRequest());
   const frontend::Program &program = impl.session->program();
   if (rt::Error error = impl.params.initialize(program, "", options.seed);
       !error.ok()) {
@@ -205,40 +207,24 @@ CompiledModel::Impl::batchOf(const std::map<std::string, TensorView> &fed,
 train::CompiledGraph *CompiledModel::Impl::forwardGraph(int64_t batch,
                                                         bool withLoss,
                                                         Status &status) {
-  std::unique_ptr<train::CompiledGraph> &graph =
-      (withLoss ? forwards : predicts)[batch];
-  if (!graph) {
-    driver::GraphRequest request;
-    request.batch = batch;
-    request.withoutLoss = !withLoss;
-    graph = take(session->compile(request), status);
-  }
-  return graph.get();
+  return take(withLoss ? graphs->forward(batch) : graphs->predict(batch),
+              status);
 }
 
 train::CompiledGraph *CompiledModel::Impl::gradientGraph(int64_t batch,
                                                          bool trainingMode,
                                                          Status &status) {
-  std::unique_ptr<train::CompiledGraph> &graph =
-      gradients[{batch, trainingMode}];
-  if (!graph) {
-    driver::GraphRequest request;
-    request.kind = driver::GraphKind::Gradient;
-    request.batch = batch;
-    request.trainingMode = trainingMode;
-    graph = take(session->compile(request), status);
-  }
-  return graph.get();
+  return take(graphs->gradient(batch, trainingMode), status);
 }
 
-std::unique_ptr<train::CompiledGraph> CompiledModel::Impl::take(
-    rt::Expected<std::unique_ptr<train::CompiledGraph>> compiled,
-    Status &status) {
+train::CompiledGraph *
+CompiledModel::Impl::take(rt::Expected<train::CompiledGraph *> compiled,
+                          Status &status) {
   if (!compiled.ok()) {
     status = failure(compiled.takeError());
     return nullptr;
   }
-  return std::move(*compiled);
+  return *compiled;
 }
 
 Status

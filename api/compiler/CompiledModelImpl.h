@@ -15,6 +15,7 @@
 #include "api/compiler.h"
 
 #include "driver/ModelSession.h"
+#include "driver/SessionGraphSource.h"
 #include "train/CompiledGraph.h"
 #include "train/ParameterStore.h"
 
@@ -34,11 +35,9 @@ struct CompiledModel::Impl {
   train::ParameterStore params;
   std::vector<Port> inputs, outputs;
   std::vector<std::string> warnings;
-  /// The forward function by batch size, with its loss and without.
-  std::map<int64_t, std::unique_ptr<train::CompiledGraph>> forwards, predicts;
-  /// The gradient by batch size and training mode.
-  std::map<std::pair<int64_t, bool>, std::unique_ptr<train::CompiledGraph>>
-      gradients;
+  /// The forward function and the gradient, compiled per batch size on
+  /// first use.
+  std::unique_ptr<driver::SessionGraphSource> graphs;
   /// Calls on one model take turns: an executor runs a graph at a time,
   /// and the caches and parameters are shared.
   std::mutex turn;
@@ -74,9 +73,8 @@ struct CompiledModel::Impl {
                  std::map<std::string, Tensor> &results);
 
   /// The graph in `compiled`, or null with `status` set.
-  std::unique_ptr<train::CompiledGraph>
-  take(rt::Expected<std::unique_ptr<train::CompiledGraph>> compiled,
-       Status &status);
+  train::CompiledGraph *take(rt::Expected<train::CompiledGraph *> compiled,
+                             Status &status);
 };
 
 /// The batch of the model's train section, as `nnc compile` and `nnc eval`
