@@ -1,9 +1,9 @@
 //===- compiler.h - Compiling and training models in C++ -------*- C++ -*-===//
 //
 // The C++ API of libnnc_compiler: compile a model (.nn or .onnx) in this
-// process, run it, take the gradient of its loss, read and write its
-// parameters, evaluate it over a dataset, and save it as an artifact that
-// libnnc (nnc.h) runs without the compiler.
+// process, run it, take the gradient of its loss, train it, read and write
+// its parameters, evaluate it over a dataset, and save it as an artifact
+// that libnnc (nnc.h) runs without the compiler.
 //
 //   #include <nnc/compiler.h>
 //   nnc::Status status;
@@ -12,6 +12,9 @@
 //   std::map<std::string, nnc::Tensor> grads;
 //   status = model->grad({{"x", x}, {"labels", labels}}, grads);
 //   // grads["loss"], grads["grad_w1"], ...
+//   nnc::TrainOptions train;
+//   train.epochs = 2;
+//   status = model->train({{"x", x}, {"labels", labels}}, train);
 //   status = model->saveArtifact("mlp.nnx"); // for nnc::Model::load
 //
 // libnnc_compiler links the compiler and Debian's LLVM and MLIR shared
@@ -28,6 +31,7 @@
 #include "nnc.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -62,6 +66,33 @@ struct Metrics {
   int64_t samples = 0;
 };
 
+/// How CompiledModel::train trains. Unset values come from the model's
+/// train section, then from `nnc train`'s defaults, so that a run here is
+/// the run `nnc train` makes with the same settings.
+struct TrainOptions {
+  std::optional<int64_t> epochs;
+  /// Samples per step; the last step of an epoch may have fewer.
+  std::optional<int64_t> batch;
+  std::optional<double> lr;
+  /// "sgd", "momentum", "nesterov", "adam" or "adamw" (docs/dsl.md).
+  std::optional<std::string> optimizer;
+  /// Shuffling; unset: CompileOptions::seed.
+  std::optional<uint64_t> seed;
+  /// Glob patterns of parameters to hold fixed ("block_*.w1").
+  std::vector<std::string> freeze;
+  bool shuffle = true;
+  /// Held-out data, by input name, evaluated after every epoch.
+  std::map<std::string, TensorView> evalData;
+};
+
+/// What an epoch of CompiledModel::train gave.
+struct EpochResult {
+  int64_t epoch = 0; ///< 1-based
+  double loss = 0;   ///< the mean over the epoch's samples
+  std::optional<double> accuracy;
+  std::optional<double> evalLoss, evalAccuracy;
+};
+
 /// A model compiled in this process, with its parameters. Graphs are
 /// compiled on first use, one per batch size and kind, and kept. Calls on
 /// one model take turns; several models may run at once.
@@ -83,7 +114,8 @@ public:
   const std::vector<Port> &outputs() const;
   /// The backend that compiles the graphs.
   const std::string &backend() const;
-  /// The compiler's warnings so far, each rendered against the source.
+  /// The warnings so far: the compiler's, each rendered against the
+  /// source, and those of training runs.
   const std::vector<std::string> &warnings() const;
 
   /// Runs the forward function once. `inputs` are read in place and set
@@ -121,6 +153,14 @@ public:
   Status evaluate(const std::map<std::string, TensorView> &data,
                   Metrics &metrics, int64_t batch = 0);
 
+  /// Trains the model's parameters in place on `data`, every input by
+  /// name with all samples along the batch dimension: the training step
+  /// of `nnc train`, compiled on first use. Optimizer state starts from
+  /// zero on each call. `onEpoch`, when set, is called after every epoch
+  /// (and its evaluation) on the calling thread. The data is copied.
+  Status train(const std::map<std::string, TensorView> &data,
+               const TrainOptions &options = {},
+               const std::function<void(const EpochResult &)> &onEpoch = {});
   /// Compiles the artifact `nnc compile` writes, with the current
   /// parameters, and writes it to `path` for nnc::Model::load. Its batch
   /// size is CompileOptions::batch (see there).

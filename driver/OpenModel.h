@@ -1,8 +1,9 @@
-//===- OpenModel.h - A model session, its failures reported -----*- C++ -*-===//
+//===- OpenModel.h - A model session, and its notices -----------*- C++ -*-===//
 //
-// The compiler library (driver/) returns its failures and hands warnings to
-// a handler. The commands show both on stderr, and say which backend runs,
-// so that stdout stays what the command produces.
+// Opening a model or an artifact as every command and embedding does:
+// source warnings, the plugins discovery skipped and which backend runs go
+// to the caller's Notices (the command shows them on stderr, so that
+// stdout stays what it produces), and failures are returned.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +12,7 @@
 
 #include "driver/ModelSession.h"
 #include "train/ArtifactGraphSource.h"
+#include "train/Notices.h"
 
 #include <memory>
 #include <string>
@@ -18,30 +20,22 @@
 namespace nnc::driver {
 
 /// Opens `modelPath` in a session; with `lossPurpose`, a model without a
-/// loss is an error ("the model has no loss to PURPOSE"). Prints what
-/// failed and returns null on failure.
-std::unique_ptr<driver::ModelSession>
+/// loss is an error ("the model has no loss to PURPOSE").
+rt::Expected<std::unique_ptr<driver::ModelSession>>
 openModel(const train::SessionOptions &options, const std::string &modelPath,
-          const char *lossPurpose = nullptr);
+          const char *lossPurpose, const train::Notices &notices);
 
-/// Opens the artifact at `path` (train::ArtifactGraphSource::open) and
-/// says, on stderr, which plugins failed to load and which backend runs it.
-/// Prints what failed and returns null on failure.
-std::unique_ptr<train::ArtifactGraphSource>
-openArtifact(const train::SessionOptions &options, const std::string &path);
-
-/// Compiles `request` in `session`; prints what failed and returns null on
-/// failure.
-std::unique_ptr<train::CompiledGraph>
-compileGraph(driver::ModelSession &session,
-             const driver::GraphRequest &request);
+/// Opens the artifact at `path` (train::ArtifactGraphSource::open).
+rt::Expected<std::unique_ptr<train::ArtifactGraphSource>>
+openArtifact(const train::SessionOptions &options, const std::string &path,
+             const train::Notices &notices);
 
 /// Fills `params` for `program` (ParameterStore::initialize), with a note
-/// for each parameter `dir` has no file for; prints what failed and returns
-/// false on failure.
-bool initializeParameters(train::ParameterStore &params,
-                          const frontend::Program &program,
-                          const std::string &dir, uint64_t seed);
+/// for each parameter `dir` has no file for.
+rt::Error initializeParameters(train::ParameterStore &params,
+                               const frontend::Program &program,
+                               const std::string &dir, uint64_t seed,
+                               const train::Notices &notices);
 
 } // namespace nnc::driver
 

@@ -5,6 +5,7 @@
 // start from their initializers or --params, optimizer state from zero, or
 // both from a checkpoint folder. `--resume FILE.nnx` goes to
 // TrainingArtifact.cpp instead, which runs the artifact's compiled graphs.
+// It prints nothing (Trainer.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,7 +17,6 @@
 #include "driver/ModelSession.h"
 #include "driver/SessionGraphSource.h"
 #include "driver/TrainingArtifact.h"
-#include "train/ConsoleReporter.h"
 #include "train/DataArguments.h"
 #include "train/DistributedTraining.h"
 #include "train/Evaluator.h"
@@ -27,9 +27,6 @@
 #include "runtime/Artifact.h"
 
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/raw_ostream.h"
-
-#include <iostream>
 
 namespace nnc::driver {
 
@@ -109,76 +106,76 @@ void applySettings(const TrainOptions &options,
       options.lr.value_or(lr == config.hyper.end() ? 0.01 : lr->second);
 }
 
-/// Parameters from their initializers or --params, optimizer state from
-/// zero; then, with --resume DIR, everything from the checkpoint. Prints
-/// what failed and returns false on failure.
-bool initializeState(const TrainOptions &options,
-                     const frontend::Program &program, CompiledGraph &step,
-                     TrainingRun &run) {
+/// Parameters from `initial`, else from their initializers or --params,
+/// optimizer state from zero; then, with --resume DIR, everything from the
+/// checkpoint.
+rt::Error initializeState(const TrainOptions &options,
+                          const frontend::Program &program,
+                          const ParameterStore *initial, CompiledGraph &step,
+                          TrainingRun &run) {
   TrainingState &state = run.state;
-  if (!initializeParameters(state.params, program, options.paramsDir, run.seed))
-    return false;
-  rt::Error error = zeroOptimizerState(step, state);
-  if (error.ok())
-    error = createStepScalars(state);
+  if (initial) {
+    for (const auto &[name, tensor] : initial->values()) {
+      rt::Expected<rt::Tensor> copy = tensor.clone();
+      if (!copy.ok())
+        return copy.takeError();
+      state.params.set(name, std::move(*copy));
+    }
+  } else if (rt::Error error =
+                 initializeParameters(state.params, program, options.paramsDir,
+                                      run.seed, options.hooks.notices());
+             !error.ok()) {
+    return error;
+  }
+  if (rt::Error error = zeroOptimizerState(step, state); !error.ok())
+    return error;
+  if (rt::Error error = createStepScalars(state); !error.ok())
+    return error;
+  if (options.resumeDir.empty())
+    return rt::Error::success();
   rt::BatchIteratorState position;
-  if (error.ok() && !options.resumeDir.empty()) {
-    error = restoreCheckpoint(options.resumeDir, state, position);
-    run.resumeAt = position;
-  }
-  if (!error.ok()) {
-    reportError(error);
-    return false;
-  }
-  return true;
+  rt::Error error = restoreCheckpoint(options.resumeDir, state, position);
+  run.resumeAt = position;
+  return error;
 }
 
-/// Trains `run` with the console reporter beside the caller's hooks; on
-/// this process alone, or as `distributed`'s rank.
-ExitCode trainWithReporter(TrainingRun &run, const TrainOptions &options,
-                           DistributedTraining *distributed = nullptr) {
-  if (rt::Error error = checkLoopOptions(options); !error.ok()) {
-    reportError(error);
-    return UsageError;
-  }
-  bool reporting = !distributed || distributed->isRoot();
-  ConsoleReporter console(std::cout, reporting && rt::isTerminal(1));
-  rt::Error error =
-      runTrainingLoop(run, options, console.install(options.hooks));
+/// Runs the loop over `run`; on this process alone, or as `distributed`'s
+/// rank.
+CodedError trainRun(TrainingRun &run, const TrainOptions &options,
+                    DistributedTraining *distributed = nullptr) {
+  if (rt::Error error = checkLoopOptions(options); !error.ok())
+    return CodedError::usage(error.message());
+  rt::Error error = runTrainingLoop(run, options, options.hooks);
   if (error.ok())
-    return Success;
+    return CodedError();
   // A failure that left the other ranks waiting ends the job; one every
   // rank meets alike (a diverged loss) is told once, by rank 0.
   if (distributed && distributed->needsAbort()) {
-    reportError(error);
+    if (options.hooks.onJobAbort)
+      options.hooks.onJobAbort(error);
     distributed->abortJob();
   }
-  if (reporting)
-    reportError(error);
-  return UserError;
+  CodedError coded(std::move(error));
+  coded.shownElsewhere = distributed && !distributed->isRoot();
+  return coded;
 }
 
 /// `nnc train --distributed` (or `--accumulate K`): the same loop, its
 /// steps split at the gradients and spread over the ranks of the MPI job,
 /// or run in this process alone (DistributedTraining.h).
-ExitCode trainDistributed(const TrainOptions &options,
-                          const frontend::Program &program,
-                          SessionGraphSource &graphs, TrainingRun &run) {
-  if (options.accumulate < 1) {
-    llvm::errs() << "error: --accumulate must be at least 1\n";
-    return UsageError;
-  }
-  if (!options.saveArtifact.empty() || options.profile.any()) {
-    llvm::errs() << "error: --distributed and --accumulate do not combine "
-                    "with --save-artifact, --profile or --trace; a "
-                    "distributed run reports its communication at its end\n";
-    return UsageError;
-  }
+CodedError trainDistributed(const TrainOptions &options,
+                            const frontend::Program &program,
+                            SessionGraphSource &graphs, TrainingRun &run) {
+  if (options.accumulate < 1)
+    return CodedError::usage("--accumulate must be at least 1");
+  if (!options.saveArtifact.empty() || options.profile.any())
+    return CodedError::usage(
+        "--distributed and --accumulate do not combine with "
+        "--save-artifact, --profile or --trace; a distributed run reports "
+        "its communication at its end");
   if (!(options.distributed.bucketMb > 0) ||
-      !(options.distributed.commTimeoutSeconds > 0)) {
-    reportUserError("--bucket-mb and --comm-timeout must be positive");
-    return UsageError;
-  }
+      !(options.distributed.commTimeoutSeconds > 0))
+    return CodedError::usage("--bucket-mb and --comm-timeout must be positive");
   std::vector<std::string> buffers;
   for (const frontend::Argument &arg : program.arguments)
     if (arg.role == frontend::Argument::Role::Buffer)
@@ -187,14 +184,16 @@ ExitCode trainDistributed(const TrainOptions &options,
       DistributedTraining::create(options.distributed, graphs,
                                   std::move(buffers));
   if (!created.ok()) {
-    reportError(created.takeError());
-    return options.distributed.enabled && !dist::builtWithMpi() ? UsageError
-                                                                : UserError;
+    CodedError error(created.takeError());
+    if (options.distributed.enabled && !dist::builtWithMpi())
+      error.code = UsageError;
+    return error;
   }
   DistributedTraining &distributed = **created;
   // A failure here on one rank leaves the others waiting: it ends the job.
   auto endJob = [&](const rt::Error &error) {
-    reportError(error);
+    if (options.hooks.onJobAbort)
+      options.hooks.onJobAbort(error);
     distributed.abortJob();
   };
   if (rt::Error error = distributed.prepareUpdate(); !error.ok())
@@ -206,49 +205,41 @@ ExitCode trainDistributed(const TrainOptions &options,
       !error.ok()) {
     if (distributed.needsAbort())
       endJob(error);
-    return reportError(error);
+    return error;
   }
-  if (!initializeState(options, program, distributed.update(), run))
-    distributed.abortJob();
+  if (rt::Error error =
+          initializeState(options, program, nullptr, distributed.update(), run);
+      !error.ok())
+    endJob(error);
   if (rt::Error error = distributed.shareRootState(run.state, run.resumeAt);
       !error.ok())
     endJob(error);
-  if (options.distributed.enabled && distributed.isRoot())
-    std::cout << "distributed: " << distributed.ranks()
-              << " ranks, each with a share of every batch of " << run.batch
-              << "\n";
-  return trainWithReporter(run, options, &distributed);
+  if (options.distributed.enabled && distributed.isRoot() &&
+      options.hooks.onMessage)
+    options.hooks.onMessage(
+        "distributed: " + std::to_string(distributed.ranks()) +
+        " ranks, each with a share of every batch of " +
+        std::to_string(run.batch));
+  return trainRun(run, options, &distributed);
 }
 
-} // namespace
-
-ExitCode runTrain(const TrainOptions &options) {
-  if (isTrainingArtifactPath(options.resumeDir))
-    return resumeFromArtifact(options);
-  if (options.modelPath.empty()) {
-    llvm::errs() << "error: nnc train needs MODEL.nn, or --resume FILE.nnx "
-                    "(see 'nnc train --help')\n";
-    return UsageError;
-  }
-  std::unique_ptr<ModelSession> session =
-      openModel(options.session, options.modelPath, "train");
-  if (!session)
-    return UserError;
-  const frontend::Program &program = session->program();
-  TrainingRun run;
+/// Trains the model open in `session`: from `initial` when given (and then
+/// not data-parallel), else from the initializers, --params or --resume.
+/// Leaves the final state in `run.state`.
+CodedError trainInSession(ModelSession &session, const TrainOptions &options,
+                          const ParameterStore *initial, TrainingRun &run) {
+  const frontend::Program &program = session.program();
   run.reportGraph = [path = options.modelPath] {
     return driver::modelGraphDot(path);
   };
   applySettings(options, program.training, run);
-  if (run.epochs < 1 || run.batch < 1 || !(run.baseLr > 0)) {
-    llvm::errs() << "error: --epochs and --batch must be positive and --lr "
-                    "above 0\n";
-    return UsageError;
-  }
+  if (run.epochs < 1 || run.batch < 1 || !(run.baseLr > 0))
+    return CodedError::usage(
+        "--epochs and --batch must be positive and --lr above 0");
   if (CodedError error =
           loadTrainingData(options, inputDeclarations(program), run);
       !error.ok())
-    return reportError(error);
+    return error;
   run.batch = std::min(run.batch, run.trainSet.numSamples());
   if (run.evalSet.numColumns())
     run.evalBatch = std::min(run.batch, run.evalSet.numSamples());
@@ -259,7 +250,7 @@ ExitCode runTrain(const TrainOptions &options) {
     request.trainingOptions["optimizer"] = *options.optimizer;
   if (options.clipNorm > 0)
     request.trainingOptions["clip-norm"] = std::to_string(options.clipNorm);
-  SessionGraphSource graphs(*session, request);
+  SessionGraphSource graphs(session, request);
   run.graphs = &graphs;
   for (const frontend::Argument &arg : program.arguments) {
     bool frozen = arg.frozen;
@@ -270,56 +261,87 @@ ExitCode runTrain(const TrainOptions &options) {
   }
   // Data-parallel training, and gradient accumulation, run the step split
   // at the gradients.
-  if (options.distributed.enabled || options.accumulate > 1)
+  if (!initial && (options.distributed.enabled || options.accumulate > 1))
     return trainDistributed(options, program, graphs, run);
   // The full step first: its arguments say which optimizer state to make.
   rt::Expected<CompiledGraph *> step = graphs.trainingStep(run.batch);
   if (!step.ok())
-    return reportError(step.takeError());
-  if (!initializeState(options, program, **step, run))
-    return UserError;
+    return step.takeError();
+  if (rt::Error error = initializeState(options, program, initial, **step, run);
+      !error.ok())
+    return error;
   run.saveArtifact = [&](const TrainingState &state,
                          const rt::BatchIteratorState &position) {
-    return saveTrainingArtifact(*session, options, request, run, state,
+    return saveTrainingArtifact(session, options, request, run, state,
                                 position);
   };
-  return trainWithReporter(run, options);
+  return trainRun(run, options);
 }
 
-ExitCode runEval(const EvalOptions &options) {
-  std::unique_ptr<ModelSession> session =
-      openModel(options.session, options.modelPath, "evaluate");
-  if (!session)
-    return UserError;
-  const frontend::Program &program = session->program();
+} // namespace
+
+CodedError trainModel(const TrainOptions &options, TrainingState *trained) {
+  if (isTrainingArtifactPath(options.resumeDir))
+    return resumeFromArtifact(options, trained);
+  if (options.modelPath.empty())
+    return CodedError::usage("nnc train needs MODEL.nn, or --resume FILE.nnx "
+                             "(see 'nnc train --help')");
+  rt::Expected<std::unique_ptr<ModelSession>> session = openModel(
+      options.session, options.modelPath, "train", options.hooks.notices());
+  if (!session.ok())
+    return session.takeError();
+  TrainingRun run;
+  CodedError error = trainInSession(**session, options, nullptr, run);
+  if (error.ok() && trained)
+    *trained = std::move(run.state);
+  return error;
+}
+
+CodedError trainModel(ModelSession &session, ParameterStore &params,
+                      const TrainOptions &options) {
+  if (!session.program().hasLoss)
+    return rt::Error::failure("the model has no loss to train");
+  if (!options.resumeDir.empty())
+    return CodedError::usage(
+        "a model trained in place continues from its own parameters; "
+        "--resume does not apply");
+  TrainingRun run;
+  CodedError error = trainInSession(session, options, &params, run);
+  if (error.ok())
+    params = std::move(run.state.params);
+  return error;
+}
+
+rt::Expected<Metrics> evaluateModel(const EvalOptions &options,
+                                    const Notices &notices) {
+  rt::Expected<std::unique_ptr<ModelSession>> opened =
+      openModel(options.session, options.modelPath, "evaluate", notices);
+  if (!opened.ok())
+    return opened.takeError();
+  ModelSession &session = **opened;
+  const frontend::Program &program = session.program();
   rt::Dataset dataset;
   if (CodedError error =
           loadDataArguments(options.data, "--data", inputDeclarations(program),
                             {options.csvHeader}, dataset);
       !error.ok())
-    return reportError(error);
-  for (const std::string &name : session->inputNames())
-    if (!dataset.column(name)) {
-      llvm::errs() << "error: missing --data " << name << "=FILE (inputs: "
-                   << llvm::join(session->inputNames(), ", ") << ")\n";
-      return UserError;
-    }
-  if (dataset.numSamples() == 0) {
-    llvm::errs() << "error: the data has no samples\n";
-    return UserError;
-  }
+    return std::move(error.error);
+  for (const std::string &name : session.inputNames())
+    if (!dataset.column(name))
+      return rt::Error::failure("missing --data " + name + "=FILE (inputs: " +
+                                llvm::join(session.inputNames(), ", ") + ")");
+  if (dataset.numSamples() == 0)
+    return rt::Error::failure("the data has no samples");
   ParameterStore params;
-  if (!initializeParameters(params, program, options.paramsDir, 0))
-    return UserError;
-  SessionGraphSource graphs(*session, GraphRequest());
+  if (rt::Error error =
+          initializeParameters(params, program, options.paramsDir, 0, notices);
+      !error.ok())
+    return error;
+  SessionGraphSource graphs(session, GraphRequest());
   Evaluator evaluator(
       graphs, dataset,
       std::min(std::max<int64_t>(1, options.batch), dataset.numSamples()));
-  rt::Expected<Metrics> metrics = evaluator.evaluate(params);
-  if (!metrics.ok())
-    return reportError(metrics.takeError());
-  llvm::outs() << formatMetrics(*metrics) << "\n";
-  return Success;
+  return evaluator.evaluate(params);
 }
 
 } // namespace nnc::driver

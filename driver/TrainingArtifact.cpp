@@ -6,16 +6,12 @@
 #include "driver/ModelLoader.h"
 #include "driver/OpenModel.h"
 #include "train/ArtifactGraphSource.h"
-#include "train/ConsoleReporter.h"
 #include "train/DataArguments.h"
 #include "train/TrainingRun.h"
 
 #include "runtime/FileIO.h"
 
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/raw_ostream.h"
-
-#include <iostream>
 
 namespace nnc::driver {
 
@@ -32,13 +28,14 @@ std::string compileFlag(const rt::Artifact &artifact, const std::string &key) {
 
 /// Fails, with a usage error, on a flag of this run that would change the
 /// compiled training step: resuming runs the step as it was compiled.
-ExitCode checkFlagsFit(const TrainOptions &options,
-                       const rt::Artifact &artifact, const std::string &path) {
+CodedError checkFlagsFit(const TrainOptions &options,
+                         const rt::Artifact &artifact,
+                         const std::string &path) {
   auto conflict = [&](const std::string &flag, const std::string &compiled) {
-    llvm::errs() << "error: " << flag << " does not apply to --resume " << path
-                 << ", whose training step is compiled with " << compiled
-                 << "; train from the model source to change it\n";
-    return UsageError;
+    return CodedError::usage(flag + " does not apply to --resume " + path +
+                             ", whose training step is compiled with " +
+                             compiled +
+                             "; train from the model source to change it");
   };
   auto compiledWith = [&](const char *key, const char *otherwise) {
     std::string value = compileFlag(artifact, key);
@@ -58,11 +55,9 @@ ExitCode checkFlagsFit(const TrainOptions &options,
   if (!options.freeze.empty() &&
       llvm::join(options.freeze, ",") != compileFlag(artifact, "freeze"))
     return conflict("--freeze", compiledWith("freeze", "the model's freezes"));
-  if (!options.paramsDir.empty()) {
-    llvm::errs() << "error: --params does not apply to --resume " << path
-                 << ", which holds the parameters it continues from\n";
-    return UsageError;
-  }
+  if (!options.paramsDir.empty())
+    return CodedError::usage("--params does not apply to --resume " + path +
+                             ", which holds the parameters it continues from");
   const OptimizationOptions &opt = options.session.optimizations;
   for (auto [name, on] :
        {std::pair<const char *, bool>{"canonicalize", opt.canonicalize},
@@ -73,7 +68,7 @@ ExitCode checkFlagsFit(const TrainOptions &options,
     if (!on && compileFlag(artifact, name) != "off")
       return conflict(std::string("--no-") + name,
                       std::string(name) + "=" + compileFlag(artifact, name));
-  return Success;
+  return CodedError();
 }
 
 /// Checks that `modelPath` is the source the artifact was compiled from:
@@ -181,45 +176,46 @@ bool isTrainingArtifactPath(const std::string &path) {
   return llvm::StringRef(path).ends_with(".nnx");
 }
 
-ExitCode resumeFromArtifact(const TrainOptions &options) {
+CodedError resumeFromArtifact(const TrainOptions &options,
+                              TrainingState *trained) {
   const std::string &path = options.resumeDir;
-  std::unique_ptr<ArtifactGraphSource> source =
-      openArtifact(options.session, path);
-  if (!source)
-    return UserError;
-  const rt::Artifact &artifact = source->artifact();
+  rt::Expected<std::unique_ptr<ArtifactGraphSource>> opened =
+      openArtifact(options.session, path, options.hooks.notices());
+  if (!opened.ok())
+    return opened.takeError();
+  ArtifactGraphSource &source = **opened;
+  const rt::Artifact &artifact = source.artifact();
   if (!artifact.training || !artifact.graph("train_step"))
-    return reportUserError(path + ": not a training artifact (write one with "
-                                  "nnc compile --train or nnc train "
-                                  "--save-artifact)");
-  if (ExitCode code = checkFlagsFit(options, artifact, path))
-    return code;
+    return rt::Error::failure(path +
+                              ": not a training artifact (write one with "
+                              "nnc compile --train or nnc train "
+                              "--save-artifact)");
+  if (CodedError error = checkFlagsFit(options, artifact, path); !error.ok())
+    return error;
   std::optional<int64_t> modelEpochs;
   if (!options.modelPath.empty())
     if (rt::Error error =
             checkModelSource(options.modelPath, artifact, path, modelEpochs);
         !error.ok())
-      return reportError(error);
+      return error;
   rt::Expected<InputDeclarations> inputs = inputDeclarations(artifact);
   if (!inputs.ok())
-    return reportError(inputs.takeError());
+    return inputs.takeError();
 
   // The artifact's counters continue; its seed and learning rate are the
   // defaults, and with no --epochs (nor a model saying) one more epoch.
   const rt::ArtifactTraining &training = *artifact.training;
   TrainingRun run;
-  run.graphs = source.get();
+  run.graphs = &source;
   run.epochs =
       options.epochs.value_or(modelEpochs.value_or(training.epoch + 1));
   run.seed = options.seed.value_or(training.seed);
   run.baseLr = options.lr.value_or(
       training.learningRate > 0 ? training.learningRate : 0.01);
-  if (run.epochs < 1 || !(run.baseLr > 0)) {
-    llvm::errs() << "error: --epochs must be positive and --lr above 0\n";
-    return UsageError;
-  }
+  if (run.epochs < 1 || !(run.baseLr > 0))
+    return CodedError::usage("--epochs must be positive and --lr above 0");
   if (CodedError error = loadTrainingData(options, *inputs, run); !error.ok())
-    return reportError(error);
+    return error;
   // The batch the step was compiled for; a model without a batch dimension
   // has one step for any number of samples.
   run.batch =
@@ -231,30 +227,28 @@ ExitCode resumeFromArtifact(const TrainOptions &options) {
                       ? artifact.batchSize
                       : std::min(run.batch, run.evalSet.numSamples());
 
-  rt::Expected<CompiledGraph *> step = source->graph("train_step");
+  rt::Expected<CompiledGraph *> step = source.graph("train_step");
   if (!step.ok())
-    return reportError(step.takeError());
+    return step.takeError();
   if (rt::Error error = stateFromArtifact(artifact, **step, path, run.state);
       !error.ok())
-    return reportError(error);
+    return error;
   rt::BatchIteratorState position;
   position.epoch = training.epoch;
   position.seed = training.seed;
   run.resumeAt = position;
   run.saveArtifact = [&](const TrainingState &state,
                          const rt::BatchIteratorState &at) {
-    return saveResumedArtifact(*source, options, run, state, at);
+    return saveResumedArtifact(source, options, run, state, at);
   };
-  if (rt::Error error = checkLoopOptions(options); !error.ok()) {
-    reportError(error);
-    return UsageError;
-  }
-  ConsoleReporter console(std::cout, rt::isTerminal(1));
-  if (rt::Error error =
-          runTrainingLoop(run, options, console.install(options.hooks));
+  if (rt::Error error = checkLoopOptions(options); !error.ok())
+    return CodedError::usage(error.message());
+  if (rt::Error error = runTrainingLoop(run, options, options.hooks);
       !error.ok())
-    return reportError(error);
-  return Success;
+    return error;
+  if (trained)
+    *trained = std::move(run.state);
+  return CodedError();
 }
 
 } // namespace nnc::driver

@@ -13,6 +13,7 @@
 
 #include "train/ExitCode.h"
 #include "train/TrainOptions.h"
+#include "train/TrainingState.h"
 
 #include <string>
 
@@ -29,8 +30,10 @@ bool isTrainingArtifactPath(const std::string &path);
 /// --params, an optimisation switched off) are a usage error; a model
 /// source whose text or name differs from what was compiled, a file that is
 /// not a training artifact, and data the artifact's inputs do not take are
-/// one-line errors with exit 1.
-train::ExitCode resumeFromArtifact(const train::TrainOptions &options);
+/// errors with exit 1. Prints nothing (Trainer.h); `trained`, when given,
+/// gets the run's final state.
+train::CodedError resumeFromArtifact(const train::TrainOptions &options,
+                                     train::TrainingState *trained = nullptr);
 
 } // namespace nnc::driver
 

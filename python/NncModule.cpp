@@ -517,11 +517,6 @@ py::list trainModel(const std::string &path, const py::dict &data,
                     std::optional<unsigned> threads,
                     const std::optional<std::string> &params,
                     const std::optional<std::string> &saveDir, bool shuffle) {
-  // Where the run saves the parameters this returns, unless asked to save
-  // them somewhere.
-  TempDir scratchDir;
-  const std::string &scratch = scratchDir.path;
-
   train::TrainOptions options;
   options.session.backend = backend.value_or("");
   options.session.threads = threads.value_or(0);
@@ -539,7 +534,7 @@ py::list trainModel(const std::string &path, const py::dict &data,
   options.seed = seed;
   options.freeze = freeze;
   options.paramsDir = params.value_or("");
-  options.saveDir = saveDir.value_or(scratch + "/params");
+  options.saveDir = saveDir.value_or("");
   options.shuffle = shuffle;
 
   py::list history;
@@ -564,28 +559,30 @@ py::list trainModel(const std::string &path, const py::dict &data,
       }
     }
   };
-  train::ExitCode code;
+  // Python warnings are issued with the GIL held, after the run.
+  std::vector<std::string> warnings;
+  options.hooks.onWarning = [&](const std::string &warning) {
+    warnings.push_back(warning);
+  };
+  train::TrainingState state;
+  train::CodedError error;
   {
     py::gil_scoped_release release;
-    code = driver::runTrain(options);
+    error = driver::trainModel(options, &state);
   }
+  for (const std::string &warning : warnings)
+    if (PyErr_WarnEx(PyExc_UserWarning, warning.c_str(), 1) != 0)
+      throw py::error_already_set();
   if (callbackError)
     throw *callbackError;
-  if (code != train::Success)
-    raise("training failed (the reason is printed above)");
+  if (error.code == train::UsageError)
+    raiseValue(error.error.message());
+  if (!error.ok())
+    raise("training failed: " + error.error.message());
 
-  // The trained parameters, as the run saved them.
   py::dict trained;
-  for (const auto &entry :
-       std::filesystem::directory_iterator(options.saveDir)) {
-    if (entry.path().extension() != ".npy")
-      continue;
-    rt::Expected<rt::Tensor> tensor = rt::readNpy(entry.path().string());
-    if (!tensor.ok())
-      raise(tensor.message());
-    trained[py::str(entry.path().stem().string())] =
-        ownedArray(std::move(*tensor));
-  }
+  for (auto &[name, tensor] : state.params.values())
+    trained[py::str(name)] = ownedArray(std::move(tensor));
   py::object historyType = py::module_::import("nnc").attr("History");
   py::object result = historyType(history);
   result.attr("params") = trained;

@@ -1,6 +1,7 @@
 //===- ConsoleReporter.cpp - A training run's progress on a console -------===//
 
 #include "train/ConsoleReporter.h"
+#include "train/ExitCode.h"
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
@@ -39,12 +40,22 @@ TrainingHooks ConsoleReporter::install(const TrainingHooks &hooks) {
       hooks.onEpochEnd);
   installed.onMessage = chain<std::string>(
       [this](const std::string &line) { message(line); }, hooks.onMessage);
-  installed.onWarning = chain<std::string>(
-      [](const std::string &warning) {
-        llvm::errs() << "warning: " << warning << "\n";
-      },
-      hooks.onWarning);
+  Notices console = stderrNotices();
+  installed.onWarning = chain<std::string>(console.warning, hooks.onWarning);
+  installed.onDiagnostic =
+      chain<std::string>(console.diagnostic, hooks.onDiagnostic);
+  installed.onJobAbort = chain<rt::Error>(
+      [](const rt::Error &error) { reportError(error); }, hooks.onJobAbort);
   return installed;
+}
+
+Notices stderrNotices() {
+  Notices notices;
+  notices.warning = [](const std::string &warning) {
+    llvm::errs() << ("warning: " + warning + "\n");
+  };
+  notices.diagnostic = [](const std::string &text) { llvm::errs() << text; };
+  return notices;
 }
 
 void ConsoleReporter::message(const std::string &line) {

@@ -2,9 +2,10 @@
 //
 // What `nnc train` shows while it trains: a progress bar on a terminal (or
 // a few lines per epoch otherwise), a line per epoch, the points of the
-// loss curve, and the notes of what the run wrote, on a stream; warnings on
-// stderr. The loop prints nothing itself: the command installs this through
-// TrainingHooks.
+// loss curve, and the notes of what the run wrote, on a stream; warnings,
+// diagnostics and the error that ends a data-parallel job on stderr. The
+// loop prints nothing itself: the command installs this through
+// TrainingHooks, and stderrNotices for the calls that take Notices.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,6 +47,10 @@ private:
   /// Made at the first epoch, when the epoch's batches are known.
   std::unique_ptr<rt::ProgressBar> progress;
 };
+
+/// Notices shown as the command line shows them: warnings as "warning:
+/// MESSAGE" lines and diagnostics as they are, on stderr.
+Notices stderrNotices();
 
 } // namespace nnc::train
 

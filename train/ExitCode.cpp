@@ -24,7 +24,8 @@ ExitCode reportError(const rt::Error &error) {
 ExitCode reportError(const CodedError &error) {
   if (error.ok())
     return Success;
-  reportError(error.error);
+  if (!error.shownElsewhere)
+    reportError(error.error);
   return error.code;
 }
 

@@ -33,6 +33,10 @@ ExitCode reportError(const rt::Error &error);
 struct [[nodiscard]] CodedError {
   rt::Error error;
   ExitCode code = Success;
+  /// Set when another process shows the error: rank 0 of a data-parallel
+  /// job, for a failure every rank meets alike (a diverged loss). The
+  /// caller ends with `code` and shows nothing.
+  bool shownElsewhere = false;
 
   /// `error` as a user error; a success stays a success.
   CodedError(rt::Error error = rt::Error::success())
@@ -46,7 +50,8 @@ struct [[nodiscard]] CodedError {
   bool ok() const { return error.ok(); }
 };
 
-/// Prints `error` as reportError does and returns its code.
+/// Prints `error` as reportError does, unless it is shown elsewhere, and
+/// returns its code.
 ExitCode reportError(const CodedError &error);
 
 } // namespace nnc::train

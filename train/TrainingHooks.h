@@ -17,6 +17,7 @@
 #ifndef NNC_TRAIN_TRAININGHOOKS_H
 #define NNC_TRAIN_TRAININGHOOKS_H
 
+#include "train/Notices.h"
 #include "train/TrainingState.h"
 
 #include "runtime/Status.h"
@@ -100,6 +101,17 @@ struct TrainingHooks {
   std::function<void(const std::string &)> onMessage;
   /// A warning that does not stop the run (without "warning: ").
   std::function<void(const std::string &)> onWarning;
+  /// Text for the error stream as it is (Notices::diagnostic): the source
+  /// warnings of the model, which backend runs it.
+  std::function<void(const std::string &)> onDiagnostic;
+  /// A data-parallel run whose failure the other ranks cannot learn of
+  /// (they wait in a collective) calls this with the error, to show it,
+  /// and then ends every rank of the MPI job (MPI_Abort), the one way a
+  /// library call here does not return.
+  std::function<void(const rt::Error &)> onJobAbort;
+
+  /// onWarning and onDiagnostic, for the calls that take Notices.
+  Notices notices() const { return {onWarning, onDiagnostic}; }
 };
 
 } // namespace nnc::train

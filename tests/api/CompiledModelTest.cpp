@@ -224,6 +224,92 @@ TEST(CompiledModelTest, EvaluatesAsOneWholeSetRunScores) {
   }
 }
 
+std::vector<float> valuesOf(const nnc::Tensor &tensor) {
+  const float *data = tensor.dataAs<float>();
+  return std::vector<float>(data, data + tensor.numElements());
+}
+
+// One epoch of plain SGD over one full batch is one step: every parameter
+// moves by -lr times the gradient that grad() gives at the start.
+TEST(CompiledModelTest, OneFullBatchEpochOfSgdIsOneGradientStep) {
+  std::unique_ptr<nnc::CompiledModel> model = compileExample("xor.nn", {});
+  ASSERT_TRUE(model);
+  nnc::Tensor x = npy("xor_x.npy"), y = npy("xor_y.npy");
+  std::map<std::string, nnc::TensorView> data = {{"x", x.view()},
+                                                 {"y", y.view()}};
+  std::map<std::string, nnc::Tensor> grads;
+  nnc::Status status = model->grad(data, grads);
+  ASSERT_TRUE(status.ok()) << status.message();
+  std::map<std::string, std::vector<float>> before;
+  for (const std::string &name : model->parameterNames()) {
+    nnc::Tensor value;
+    ASSERT_TRUE(model->parameter(name, value).ok());
+    before[name] = valuesOf(value);
+  }
+
+  nnc::TrainOptions options;
+  options.epochs = 1;
+  options.batch = x.shape()[0];
+  options.lr = 0.5;
+  options.optimizer = "sgd";
+  options.shuffle = false;
+  std::vector<nnc::EpochResult> epochs;
+  status = model->train(data, options, [&](const nnc::EpochResult &epoch) {
+    epochs.push_back(epoch);
+  });
+  ASSERT_TRUE(status.ok()) << status.message();
+  ASSERT_EQ(epochs.size(), 1u);
+  EXPECT_NEAR(epochs[0].loss, *grads.at("loss").dataAs<float>(), 1e-6);
+  for (const auto &[name, start] : before) {
+    nnc::Tensor trained;
+    ASSERT_TRUE(model->parameter(name, trained).ok());
+    std::vector<float> after = valuesOf(trained);
+    std::vector<float> grad = valuesOf(grads.at("grad_" + name));
+    ASSERT_EQ(after.size(), start.size());
+    for (size_t i = 0; i < after.size(); ++i)
+      EXPECT_NEAR(after[i], start[i] - 0.5f * grad[i], 1e-6f)
+          << name << "[" << i << "]";
+  }
+}
+
+TEST(CompiledModelTest, TrainingLowersTheLossAndHoldsFrozenParameters) {
+  std::unique_ptr<nnc::CompiledModel> model =
+      compileExample("mlp_digits.nn", {});
+  ASSERT_TRUE(model);
+  nnc::Tensor x = npy("digits_train_x.npy"), y = npy("digits_train_y.npy");
+  nnc::Tensor testX = npy("digits_test_x.npy");
+  nnc::Tensor testY = npy("digits_test_y.npy");
+  nnc::Tensor w1;
+  ASSERT_TRUE(model->parameter("w1", w1).ok());
+  std::vector<float> frozen = valuesOf(w1);
+
+  nnc::TrainOptions options;
+  options.epochs = 3;
+  options.freeze = {"w1"};
+  options.evalData = {{"x", testX.view()}, {"labels", testY.view()}};
+  std::vector<nnc::EpochResult> epochs;
+  nnc::Status status = model->train(
+      {{"x", x.view()}, {"labels", y.view()}}, options,
+      [&](const nnc::EpochResult &epoch) { epochs.push_back(epoch); });
+  ASSERT_TRUE(status.ok()) << status.message();
+  ASSERT_EQ(epochs.size(), 3u);
+  for (size_t i = 0; i < epochs.size(); ++i) {
+    EXPECT_EQ(epochs[i].epoch, static_cast<int64_t>(i) + 1);
+    ASSERT_TRUE(epochs[i].evalLoss && epochs[i].accuracy);
+  }
+  EXPECT_LT(epochs[2].loss, epochs[0].loss);
+  ASSERT_TRUE(model->parameter("w1", w1).ok());
+  EXPECT_EQ(valuesOf(w1), frozen);
+
+  // The last epoch's evaluation is what evaluate() says of the model now.
+  nnc::Metrics metrics;
+  status =
+      model->evaluate({{"x", testX.view()}, {"labels", testY.view()}}, metrics);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_NEAR(metrics.loss, *epochs[2].evalLoss, 1e-5);
+  EXPECT_NEAR(*metrics.accuracy, *epochs[2].evalAccuracy, 1e-9);
+}
+
 TEST(CompiledModelTest, FailuresAreStatusesAndNothingIsPrinted) {
   ::testing::internal::CaptureStdout();
   ::testing::internal::CaptureStderr();
@@ -287,6 +373,37 @@ TEST(CompiledModelTest, FailuresAreStatusesAndNothingIsPrinted) {
   status =
       model->evaluate({{"x", {x.data(), nnc::DType::F32, {4, 2}}}}, metrics);
   EXPECT_EQ(status.message(), "the model has no loss to evaluate");
+  status = model->train({{"x", {x.data(), nnc::DType::F32, {4, 2}}}});
+  EXPECT_EQ(status.message(), "the model has no loss to train");
+
+  model = nnc::CompiledModel::compile(kExamples + "/xor.nn", status);
+  ASSERT_TRUE(model) << status.message();
+  std::map<std::string, nnc::TensorView> xor4 = {
+      {"x", {x.data(), nnc::DType::F32, {4, 2}}},
+      {"y", {x.data(), nnc::DType::F32, {4, 1}}}};
+  status = model->train({{"x", {x.data(), nnc::DType::F32, {4, 2}}}});
+  EXPECT_EQ(status.message(), "missing input 'y' (inputs: x, y)");
+  nnc::TrainOptions noEpochs;
+  noEpochs.epochs = 0;
+  status = model->train(xor4, noEpochs);
+  EXPECT_EQ(status.message(),
+            "--epochs and --batch must be positive and --lr above 0");
+  nnc::TrainOptions unknownOptimizer;
+  unknownOptimizer.epochs = 1;
+  unknownOptimizer.optimizer = "rmsprop";
+  status = model->train(xor4, unknownOptimizer);
+  EXPECT_NE(status.message().find("rmsprop"), std::string::npos)
+      << status.message();
+  // A NaN in the data is named as such, with its sample.
+  std::vector<float> bad(4 * 2, 0.0f);
+  bad[5] = NAN;
+  nnc::TrainOptions oneEpoch;
+  oneEpoch.epochs = 1;
+  status = model->train({{"x", {bad.data(), nnc::DType::F32, {4, 2}}},
+                         {"y", {x.data(), nnc::DType::F32, {4, 1}}}},
+                        oneEpoch);
+  EXPECT_NE(status.message().find("x: sample 2 holds NaN"), std::string::npos)
+      << status.message();
 
   EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");

@@ -244,7 +244,22 @@ def test_wrong_data_for_train_is_an_error(digits, mlp_path):
     with pytest.raises(ValueError, match="data 'x'"):
         nnc.train(mlp_path, data={"x": object(), "labels": digits[1][:4]})
     # A label outside the 10 classes fails in the loss's kernel.
-    with pytest.raises(nnc.Error, match="training failed"):
+    with pytest.raises(nnc.Error, match="training failed: .*index 99 is out of range"):
         nnc.train(mlp_path, data={"x": digits[0][:4],
                                   "labels": np.full(4, 99, np.int32)},
                   epochs=1, batch=4, backend="cpu")
+
+
+def test_train_prints_nothing_and_names_what_failed(capfd, digits, mlp_path):
+    x, y = digits[0][:8].copy(), digits[1][:8]
+    history = nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=1,
+                        batch=4, backend="ref")
+    assert len(history) == 1
+    x[3, 5] = np.nan
+    with pytest.raises(nnc.Error, match="x: sample 3 holds NaN"):
+        nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=1, batch=4,
+                  backend="ref")
+    with pytest.raises(ValueError, match="must be positive"):
+        nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=0)
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")

@@ -38,8 +38,7 @@ ExitCode runCompile(const CompileOptions &options) {
     return UserError;
   const frontend::Program &program = session->program();
   ParameterStore params;
-  if (!driver::initializeParameters(params, program, request.paramsDir,
-                                    request.seed))
+  if (!initializeParameters(params, program, request.paramsDir, request.seed))
     return UserError;
   rt::Expected<rt::Artifact> artifact =
       driver::compileArtifact(*session, request, params);
@@ -78,7 +77,7 @@ ExitCode runArtifact(const RunOptions &options) {
   if (ExitCode code = readNamedTensors(options.inputs, "--input", feeds))
     return code;
   std::unique_ptr<ArtifactGraphSource> opened =
-      driver::openArtifact(options.session, options.modelPath);
+      openArtifact(options.session, options.modelPath);
   if (!opened)
     return UserError;
   std::optional<rt::KernelProfiler> profiler;
@@ -106,7 +105,7 @@ ExitCode evalArtifact(const EvalOptions &options) {
         "--params does not apply to an artifact, which holds its "
         "parameters");
   std::unique_ptr<ArtifactGraphSource> opened =
-      driver::openArtifact(options.session, options.modelPath);
+      openArtifact(options.session, options.modelPath);
   if (!opened)
     return UserError;
   rt::Expected<train::InputDeclarations> inputs =

@@ -22,6 +22,29 @@
 
 namespace nnc::cli {
 
+/// driver::openModel with its notices on stderr; prints what failed and
+/// returns null on failure.
+std::unique_ptr<ModelSession> openModel(const SessionOptions &options,
+                                        const std::string &modelPath,
+                                        const char *lossPurpose = nullptr);
+
+/// driver::openArtifact with its notices on stderr; prints what failed and
+/// returns null on failure.
+std::unique_ptr<ArtifactGraphSource> openArtifact(const SessionOptions &options,
+                                                  const std::string &path);
+
+/// driver::initializeParameters with its notes on stderr; prints what
+/// failed and returns false on failure.
+bool initializeParameters(ParameterStore &params,
+                          const frontend::Program &program,
+                          const std::string &dir, uint64_t seed);
+
+/// `nnc train`: driver::trainModel with a console reporter.
+ExitCode runTrain(TrainOptions options);
+
+/// `nnc eval MODEL.nn`: prints driver::evaluateModel's metrics.
+ExitCode runEval(const EvalOptions &options);
+
 struct CheckOptions {
   std::string modelPath;
 };

@@ -34,8 +34,8 @@ ExitCode runGenerate(const GenerateOptions &options) {
   if (!session)
     return UserError;
   ParameterStore params;
-  if (!driver::initializeParameters(params, session->program(),
-                                    options.paramsDir, /*seed=*/0))
+  if (!initializeParameters(params, session->program(), options.paramsDir,
+                            /*seed=*/0))
     return UserError;
   rt::Expected<std::unique_ptr<driver::TextGenerator>> generator =
       driver::TextGenerator::create(*session, std::move(params));

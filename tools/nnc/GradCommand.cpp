@@ -28,8 +28,8 @@ ExitCode runGrad(const GradOptions &options) {
     return reportError(batch.takeError());
 
   ParameterStore params;
-  if (!driver::initializeParameters(params, session->program(),
-                                    options.paramsDir, options.seed))
+  if (!initializeParameters(params, session->program(), options.paramsDir,
+                            options.seed))
     return UserError;
   GraphRequest request;
   request.kind = GraphKind::Gradient;
@@ -37,9 +37,11 @@ ExitCode runGrad(const GradOptions &options) {
   request.freeze = options.freeze;
   request.wrtInputs = options.wrtInputs;
   request.trainingMode = options.trainingMode;
-  std::unique_ptr<CompiledGraph> graph = compileGraph(*session, request);
-  if (!graph)
-    return UserError;
+  rt::Expected<std::unique_ptr<CompiledGraph>> compiled =
+      session->compile(request);
+  if (!compiled.ok())
+    return reportError(compiled.takeError());
+  std::unique_ptr<CompiledGraph> graph = std::move(*compiled);
   if (rt::Error error = graph->run(feedsAndParams(feeds, params)); !error.ok())
     return reportUserError(error.message());
   for (const CompiledGraph::Result &result : graph->results())

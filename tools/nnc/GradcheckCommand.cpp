@@ -31,8 +31,8 @@ ExitCode runGradcheck(const GradcheckOptions &options) {
   if (!session)
     return UserError;
   ParameterStore params;
-  if (!driver::initializeParameters(params, session->program(),
-                                    options.paramsDir, check.seed))
+  if (!initializeParameters(params, session->program(), options.paramsDir,
+                            check.seed))
     return UserError;
   rt::Expected<std::vector<driver::ParameterCheck>> checks =
       driver::checkGradients(*session, params, inputs, check);

@@ -27,12 +27,10 @@
 namespace nnc::cli {
 
 using driver::batchSizeOf;
-using driver::compileGraph;
 using driver::feedsAndParams;
 using driver::GraphKind;
 using driver::GraphRequest;
 using driver::ModelSession;
-using driver::openModel;
 using train::ArtifactGraphSource;
 using train::CompiledGraph;
 using train::EvalOptions;

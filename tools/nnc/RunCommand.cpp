@@ -36,12 +36,14 @@ ExitCode runRun(const RunOptions &options) {
     return reportError(request.takeError());
 
   ParameterStore params;
-  if (!driver::initializeParameters(params, session->program(),
-                                    options.paramsDir, options.seed))
+  if (!initializeParameters(params, session->program(), options.paramsDir,
+                            options.seed))
     return UserError;
-  std::unique_ptr<CompiledGraph> graph = compileGraph(*session, *request);
-  if (!graph)
-    return UserError;
+  rt::Expected<std::unique_ptr<CompiledGraph>> compiled =
+      session->compile(*request);
+  if (!compiled.ok())
+    return reportError(compiled.takeError());
+  std::unique_ptr<CompiledGraph> graph = std::move(*compiled);
   std::optional<rt::KernelProfiler> profiler;
   if (options.profile.any()) {
     profiler.emplace();

@@ -6,7 +6,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "driver/Trainer.h"
 #include "tools/nnc/CommandLine.h"
 #include "tools/nnc/Commands.h"
 
@@ -136,10 +135,10 @@ int main(int argc, char **argv) {
   if (gradcheck.sub)
     return runGradcheck(gradcheck.get());
   if (train.sub)
-    return nnc::driver::runTrain(train.get());
+    return runTrain(train.get());
   if (eval.sub)
     return isArtifactPath(eval.model) ? evalArtifact(eval.get())
-                                      : nnc::driver::runEval(eval.get());
+                                      : runEval(eval.get());
   if (backends.sub)
     return runBackends(backends.get());
   if (bench.sub)

@@ -1,0 +1,82 @@
+//===- Train.cpp - Training a compiled model in place ---------------------===//
+//
+// The trainer of `nnc train` (driver/Trainer.h) over the model's own
+// session and parameters: the caller's arrays become the run's dataset,
+// the model's parameters its starting point and its result, and the
+// epochs reach the caller through the trainer's hooks.
+//
+//===----------------------------------------------------------------------===//
+
+#include "api/compiler/CompiledModelImpl.h"
+
+#include "driver/Trainer.h"
+
+#include <cstring>
+
+using namespace nnc;
+
+namespace {
+
+/// A copy of `view` the training library owns: the loader copies its
+/// samples into batches, and the caller's memory need not outlive the run.
+Status copyOf(const std::string &name, const TensorView &view,
+              std::map<std::string, rt::Tensor> &tensors) {
+  rt::Expected<rt::Tensor> tensor = rt::Tensor::create(
+      toRuntime(view.dtype), rt::Shape(view.shape.begin(), view.shape.end()));
+  if (!tensor.ok())
+    return Status::failure("data '" + name + "': " + tensor.message());
+  if (tensor->byteSize() != 0)
+    std::memcpy(tensor->rawData(), view.data, tensor->byteSize());
+  tensors.insert_or_assign(name, std::move(*tensor));
+  return Status();
+}
+
+} // namespace
+
+Status
+CompiledModel::train(const std::map<std::string, TensorView> &data,
+                     const TrainOptions &options,
+                     const std::function<void(const EpochResult &)> &onEpoch) {
+  std::lock_guard<std::mutex> turn(impl->turn);
+  nnc::train::TrainOptions run;
+  run.modelPath = impl->modelPath;
+  for (const auto *set : {&data, &options.evalData}) {
+    if (set == &options.evalData && set->empty())
+      continue;
+    if (Status checked = impl->checkInputs(*set); !checked)
+      return checked;
+    if (Status complete = impl->checkAllInputs(*set); !complete)
+      return complete;
+    for (const auto &[name, view] : *set)
+      if (Status copied = copyOf(
+              name, view, set == &data ? run.dataTensors : run.evalDataTensors);
+          !copied)
+        return copied;
+  }
+  run.epochs = options.epochs;
+  run.batch = options.batch;
+  run.lr = options.lr;
+  run.optimizer = options.optimizer;
+  run.seed = options.seed.value_or(impl->options.seed);
+  run.freeze = options.freeze;
+  run.shuffle = options.shuffle;
+  run.hooks.onEpochEnd = [&](const nnc::train::EpochReport &report) {
+    if (!onEpoch)
+      return;
+    EpochResult result;
+    result.epoch = report.epoch;
+    result.loss = report.loss;
+    result.accuracy = report.accuracy;
+    result.evalLoss = report.evalLoss;
+    result.evalAccuracy = report.evalAccuracy;
+    onEpoch(result);
+  };
+  run.hooks.onWarning = [&](const std::string &warning) {
+    impl->warnings.push_back(warning);
+  };
+  nnc::train::CodedError error =
+      driver::trainModel(*impl->session, impl->params, run);
+  if (!error.ok())
+    return Status::failure(error.error.message());
+  return Status();
+}
