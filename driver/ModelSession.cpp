@@ -9,6 +9,7 @@
 
 #include "frontend/MLIRGen.h"
 #include "frontend/Sema.h"
+#include "ir/BindingRoles.h"
 #include "ir/NNOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -27,9 +28,7 @@ namespace {
 /// for its outputs without the loss's inputs (labels).
 void dropLoss(func::FuncOp forward) {
   unsigned lossIndex = forward.getNumResults() - 1;
-  auto role = forward.getResultAttrOfType<StringAttr>(lossIndex,
-                                                      frontend::attrs::kRole);
-  if (!role || role.getValue() != "loss")
+  if (nn::resultRole(forward, lossIndex) != rt::BindingRole::Loss)
     return;
   auto ret = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
   ret->eraseOperand(lossIndex);
@@ -65,7 +64,7 @@ rt::Error freezeParameters(func::FuncOp forward,
   for (const std::string &pattern : patterns) {
     bool matched = false;
     for (unsigned i = 0; i < forward.getNumArguments(); ++i) {
-      if (argString(forward, i, frontend::attrs::kRole) != "param" ||
+      if (nn::argumentRole(forward, i) != rt::BindingRole::Param ||
           !frontend::matchesGlob(pattern,
                                  argString(forward, i, frontend::attrs::kName)))
         continue;
@@ -126,7 +125,7 @@ std::optional<train::AccuracySpec> findAccuracySpec(func::FuncOp forward) {
   auto ret = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
   unsigned numResults = forward.getNumResults();
   if (numResults == 0 ||
-      resultString(forward, numResults - 1, frontend::attrs::kRole) != "loss")
+      nn::resultRole(forward, numResults - 1) != rt::BindingRole::Loss)
     return std::nullopt;
   Operation *loss = ret.getOperand(numResults - 1).getDefiningOp();
   if (!loss || loss->getNumOperands() < 2)
@@ -141,8 +140,8 @@ std::optional<train::AccuracySpec> findAccuracySpec(func::FuncOp forward) {
   else
     return std::nullopt;
   auto labels = dyn_cast<BlockArgument>(loss->getOperand(1));
-  if (!labels || argString(forward, labels.getArgNumber(),
-                           frontend::attrs::kRole) != "input")
+  if (!labels || nn::argumentRole(forward, labels.getArgNumber()) !=
+                     rt::BindingRole::Input)
     return std::nullopt;
   spec.labelInput =
       argString(forward, labels.getArgNumber(), frontend::attrs::kName).str();
@@ -316,8 +315,8 @@ std::vector<std::string> ModelSession::findLossOnlyInputs(ModuleOp module) {
   dropLoss(forward);
   std::vector<std::string> names;
   for (BlockArgument arg : forward.getArguments())
-    if (argString(forward, arg.getArgNumber(), frontend::attrs::kRole) ==
-            "input" &&
+    if (nn::argumentRole(forward, arg.getArgNumber()) ==
+            rt::BindingRole::Input &&
         arg.use_empty())
       names.push_back(
           argString(forward, arg.getArgNumber(), frontend::attrs::kName).str());
@@ -361,7 +360,7 @@ ModelSession::compile(const GraphRequest &request) {
   std::vector<std::string> unread;
   for (BlockArgument arg : func.getArguments())
     if (arg.use_empty() &&
-        argString(func, arg.getArgNumber(), frontend::attrs::kRole) == "input")
+        nn::argumentRole(func, arg.getArgNumber()) == rt::BindingRole::Input)
       unread.push_back(
           argString(func, arg.getArgNumber(), frontend::attrs::kName).str());
   return train::CompiledGraph::create(std::move(*compiled), unread);

@@ -2,6 +2,8 @@
 
 #include "frontend/MLIRGen.h"
 
+#include "ir/BindingRoles.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -187,11 +189,12 @@ OwningOpRef<ModuleOp> ModuleGenerator::generate() {
       fileLoc, "forward", builder.getFunctionType(argTypes, resultTypes));
 
   for (auto [i, arg] : llvm::enumerate(program.arguments)) {
-    const char *role = arg.role == Argument::Role::Input   ? "input"
-                       : arg.role == Argument::Role::Param ? "param"
-                                                           : "buffer";
+    rt::BindingRole role =
+        arg.role == Argument::Role::Input   ? rt::BindingRole::Input
+        : arg.role == Argument::Role::Param ? rt::BindingRole::Param
+                                            : rt::BindingRole::Buffer;
     func.setArgAttr(i, attrs::kName, builder.getStringAttr(arg.name));
-    func.setArgAttr(i, attrs::kRole, builder.getStringAttr(role));
+    nn::setArgumentRole(func, i, role);
     if (arg.role != Argument::Role::Input)
       func.setArgAttr(i, attrs::kInit, initializerAttr(arg.init));
     if (arg.frozen)
@@ -199,12 +202,12 @@ OwningOpRef<ModuleOp> ModuleGenerator::generate() {
   }
   for (auto [i, out] : llvm::enumerate(program.outputs)) {
     func.setResultAttr(i, attrs::kName, builder.getStringAttr(out.name));
-    func.setResultAttr(i, attrs::kRole, builder.getStringAttr("output"));
+    nn::setResultRole(func, i, rt::BindingRole::Output);
   }
   if (program.hasLoss) {
     unsigned i = program.outputs.size();
     func.setResultAttr(i, attrs::kName, builder.getStringAttr("loss"));
-    func.setResultAttr(i, attrs::kRole, builder.getStringAttr("loss"));
+    nn::setResultRole(func, i, rt::BindingRole::Loss);
   }
 
   Block *entry = func.addEntryBlock();

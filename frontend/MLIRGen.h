@@ -26,9 +26,8 @@ namespace nnc::frontend {
 namespace attrs {
 /// On each argument: its qualified DSL name.
 inline constexpr const char *kName = "nn.name";
-/// On each argument: "input", "param" or "buffer"; on a result: "output" or
-/// "loss".
-inline constexpr const char *kRole = "nn.role";
+// The role of each argument and result, nn.role, is read and written
+// through ir/BindingRoles.h.
 /// On params and buffers: {kind = "he", seed = 3 : i64, ...}.
 inline constexpr const char *kInit = "nn.init";
 /// On params frozen by the training section.

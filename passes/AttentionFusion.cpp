@@ -9,6 +9,7 @@
 
 #include "passes/SimplifyPatterns.h"
 
+#include "ir/BindingRoles.h"
 #include "ir/InferContext.h"
 #include "ir/NNOps.h"
 #include "ir/ShapeRules.h"
@@ -24,6 +25,7 @@
 using namespace mlir;
 namespace nn = nnc::nn;
 namespace shape = nnc::shape;
+namespace rt = nnc::rt;
 
 namespace {
 
@@ -104,12 +106,11 @@ std::optional<ScaledScores> matchScaledScores(Value value) {
 /// True if argument `index` of `function` is not learned: an input, a
 /// buffer or a frozen parameter. An argument without a role may be anything.
 bool isFixedArgument(func::FuncOp function, unsigned index) {
-  auto role = function.getArgAttrOfType<StringAttr>(index, "nn.role");
-  if (!role)
-    return false;
-  if (role.getValue() == "input" || role.getValue() == "buffer")
+  rt::BindingRole role = nn::argumentRole(function, index);
+  if (role == rt::BindingRole::Input || role == rt::BindingRole::Buffer)
     return true;
-  return role.getValue() == "param" && function.getArgAttr(index, "nn.frozen");
+  return role == rt::BindingRole::Param &&
+         function.getArgAttr(index, "nn.frozen");
 }
 
 /// True if `mask` is computed from constants, inputs, buffers, frozen

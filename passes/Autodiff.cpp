@@ -9,6 +9,7 @@
 
 #include "passes/Autodiff.h"
 
+#include "ir/BindingRoles.h"
 #include "ir/NNInterfaces.h"
 #include "ir/NNOps.h"
 
@@ -194,13 +195,13 @@ StringRef getResultString(func::FuncOp function, unsigned index,
 }
 
 bool isTrainableParam(func::FuncOp function, unsigned index) {
-  return getArgString(function, index, "nn.role") == "param" &&
+  return nn::argumentRole(function, index) == rt::BindingRole::Param &&
          !function.getArgAttr(index, "nn.frozen");
 }
 
 FailureOr<unsigned> findLossResult(func::FuncOp function) {
   for (unsigned i = 0, e = function.getNumResults(); i != e; ++i) {
-    if (getResultString(function, i, "nn.role") != "loss")
+    if (nn::resultRole(function, i) != rt::BindingRole::Loss)
       continue;
     Type type = function.getResultTypes()[i];
     if (!isFloatTensor(type) || cast<RankedTensorType>(type).getRank() != 0)
@@ -234,7 +235,7 @@ FailureOr<func::FuncOp> buildGradFunction(ModuleOp module,
   for (const std::string &name : options.wrtInputs) {
     std::optional<unsigned> found;
     for (unsigned i = 0, e = forward.getNumArguments(); i != e; ++i)
-      if (getArgString(forward, i, "nn.role") == "input" &&
+      if (nn::argumentRole(forward, i) == rt::BindingRole::Input &&
           getArgString(forward, i, "nn.name") == name)
         found = i;
     if (!found)
@@ -270,16 +271,15 @@ FailureOr<func::FuncOp> buildGradFunction(ModuleOp module,
   }
 
   MLIRContext *ctx = module.getContext();
-  auto resultAttrs = [&](StringRef name, StringRef role) {
+  auto resultAttrs = [&](StringRef name, rt::BindingRole role) {
     return DictionaryAttr::get(ctx,
                                {NamedAttribute(StringAttr::get(ctx, "nn.name"),
                                                StringAttr::get(ctx, name)),
-                                NamedAttribute(StringAttr::get(ctx, "nn.role"),
-                                               StringAttr::get(ctx, role))});
+                                nn::roleAttribute(ctx, role)});
   };
   SmallVector<Value> results{loss};
-  SmallVector<Attribute> attrs{
-      resultAttrs(getResultString(forward, *lossIndex, "nn.name"), "loss")};
+  SmallVector<Attribute> attrs{resultAttrs(
+      getResultString(forward, *lossIndex, "nn.name"), rt::BindingRole::Loss)};
   for (auto [position, index] : llvm::enumerate(wrtIndices)) {
     BlockArgument arg = grad.getArgument(index);
     StringRef name = getArgString(forward, index, "nn.name");
@@ -291,7 +291,7 @@ FailureOr<func::FuncOp> buildGradFunction(ModuleOp module,
       value = buildZeros(builder, arg.getLoc(), arg.getType());
     }
     results.push_back(value);
-    attrs.push_back(resultAttrs(("grad_" + name).str(), "grad"));
+    attrs.push_back(resultAttrs(("grad_" + name).str(), rt::BindingRole::Grad));
   }
   builder.create<func::ReturnOp>(grad.getLoc(), results);
   grad.setFunctionType(builder.getFunctionType(grad.getArgumentTypes(),

@@ -6,6 +6,7 @@
 #include "passes/GraphStats.h"
 #include "passes/MemoryPlanner.h"
 
+#include "ir/BindingRoles.h"
 #include "ir/KernelModule.h"
 #include "ir/NNOps.h"
 
@@ -30,7 +31,6 @@ namespace {
 // The names MLIRGen gives these attributes (docs/architecture.md); spelled
 // here because passes/ may not include the frontend.
 constexpr const char *kNameAttr = "nn.name";
-constexpr const char *kRoleAttr = "nn.role";
 
 std::optional<rt::DType> toDType(Type type) {
   if (type.isF32())
@@ -56,7 +56,7 @@ std::string stringAttr(DictionaryAttr attrs, const char *name) {
 /// error at `loc` naming an unknown one. `what` names the binding.
 FailureOr<rt::BindingRole> roleOf(Location loc, const Twine &what,
                                   DictionaryAttr attrs) {
-  std::string name = stringAttr(attrs, kRoleAttr);
+  std::string name = stringAttr(attrs, nn::kRoleAttrName.data());
   if (std::optional<rt::BindingRole> role = rt::parseBindingRole(name))
     return *role;
   return emitError(loc) << what << " has unknown role '" << name << "'";

@@ -8,6 +8,7 @@
 
 #include "passes/TrainingStep.h"
 
+#include "ir/BindingRoles.h"
 #include "passes/Autodiff.h"
 
 #include "ir/NNOps.h"
@@ -104,12 +105,12 @@ FailureOr<OptimizerConfig> resolveConfig(ModuleOp module,
   return config;
 }
 
-DictionaryAttr nameAndRole(MLIRContext *ctx, StringRef name, StringRef role) {
+DictionaryAttr nameAndRole(MLIRContext *ctx, StringRef name,
+                           rt::BindingRole role) {
   return DictionaryAttr::get(ctx,
                              {NamedAttribute(StringAttr::get(ctx, "nn.name"),
                                              StringAttr::get(ctx, name)),
-                              NamedAttribute(StringAttr::get(ctx, "nn.role"),
-                                             StringAttr::get(ctx, role))});
+                              nn::roleAttribute(ctx, role)});
 }
 
 Value scalarConstant(OpBuilder &builder, Location loc, Type elementType,
@@ -199,26 +200,29 @@ LogicalResult buildApplyFunction(OpBuilder &builder, func::FuncOp forward,
   SmallVector<Type> argTypes;
   SmallVector<Location> argLocs;
   SmallVector<Attribute> argAttrs;
-  auto addArgument = [&](unsigned index, std::string name, StringRef role) {
+  auto addArgument = [&](unsigned index, std::string name,
+                         rt::BindingRole role) {
     argTypes.push_back(forward.getArgumentTypes()[index]);
     argLocs.push_back(forward.getArgument(index).getLoc());
     argAttrs.push_back(nameAndRole(ctx, name, role));
   };
   for (unsigned index : trainable)
-    addArgument(index, getArgString(forward, index, "nn.name").str(), "param");
+    addArgument(index, getArgString(forward, index, "nn.name").str(),
+                rt::BindingRole::Param);
   for (unsigned index : trainable)
-    addArgument(index, getArgString(forward, index, "nn.name").str(), "grad");
+    addArgument(index, getArgString(forward, index, "nn.name").str(),
+                rt::BindingRole::Grad);
   for (unsigned index : trainable)
     for (StringRef slot : slots)
       addArgument(index,
                   (getArgString(forward, index, "nn.name") + "." + slot).str(),
-                  "opt_state");
+                  rt::BindingRole::OptState);
   argTypes.push_back(RankedTensorType::get({}, builder.getI64Type()));
   argLocs.push_back(forward.getLoc());
-  argAttrs.push_back(nameAndRole(ctx, "step", "step"));
+  argAttrs.push_back(nameAndRole(ctx, "step", rt::BindingRole::Step));
   argTypes.push_back(RankedTensorType::get({}, builder.getF32Type()));
   argLocs.push_back(forward.getLoc());
-  argAttrs.push_back(nameAndRole(ctx, "lr", "lr"));
+  argAttrs.push_back(nameAndRole(ctx, "lr", rt::BindingRole::Lr));
 
   auto apply = builder.create<func::FuncOp>(
       forward.getLoc(), "train_apply", builder.getFunctionType(argTypes, {}));
@@ -246,11 +250,11 @@ LogicalResult buildApplyFunction(OpBuilder &builder, func::FuncOp forward,
                     body->getArgument(p), grads[p], state, stepArg, lrArg);
     StringRef name = getArgString(forward, trainable[p], "nn.name");
     results.push_back(updated[0]);
-    resultAttrs.push_back(nameAndRole(ctx, name, "param_update"));
+    resultAttrs.push_back(nameAndRole(ctx, name, rt::BindingRole::ParamUpdate));
     for (auto [s, slot] : llvm::enumerate(slots)) {
       stateUpdates.push_back(updated[s + 1]);
-      stateAttrs.push_back(
-          nameAndRole(ctx, (name + "." + slot).str(), "opt_state_update"));
+      stateAttrs.push_back(nameAndRole(ctx, (name + "." + slot).str(),
+                                       rt::BindingRole::OptStateUpdate));
     }
   }
   llvm::append_range(results, stateUpdates);
@@ -311,15 +315,15 @@ buildTrainStepFunction(ModuleOp module, const TrainingStepOptions &options) {
       argLocs.push_back(forward.getArgument(index).getLoc());
       argAttrs.push_back(nameAndRole(
           ctx, (getArgString(forward, index, "nn.name") + "." + slot).str(),
-          "opt_state"));
+          rt::BindingRole::OptState));
     }
   argTypes.push_back(RankedTensorType::get({}, builder.getI64Type()));
   argLocs.push_back(forward.getLoc());
-  argAttrs.push_back(nameAndRole(ctx, "step", "step"));
+  argAttrs.push_back(nameAndRole(ctx, "step", rt::BindingRole::Step));
   if (!options.split) {
     argTypes.push_back(RankedTensorType::get({}, builder.getF32Type()));
     argLocs.push_back(forward.getLoc());
-    argAttrs.push_back(nameAndRole(ctx, "lr", "lr"));
+    argAttrs.push_back(nameAndRole(ctx, "lr", rt::BindingRole::Lr));
   }
 
   builder.setInsertionPointAfter(forward);
@@ -370,14 +374,15 @@ buildTrainStepFunction(ModuleOp module, const TrainingStepOptions &options) {
 
   // Results: loss, outputs, updated params, buffers, state.
   SmallVector<Value> results{loss};
-  SmallVector<Attribute> resultAttrs{nameAndRole(
-      ctx, getResultString(forward, *lossIndex, "nn.name"), "loss")};
+  SmallVector<Attribute> resultAttrs{
+      nameAndRole(ctx, getResultString(forward, *lossIndex, "nn.name"),
+                  rt::BindingRole::Loss)};
   for (unsigned i = 0, e = forward.getNumResults(); i != e; ++i) {
     if (i == *lossIndex)
       continue;
     results.push_back(mapping.lookupOrDefault(forwardReturn.getOperand(i)));
-    resultAttrs.push_back(
-        nameAndRole(ctx, getResultString(forward, i, "nn.name"), "output"));
+    resultAttrs.push_back(nameAndRole(
+        ctx, getResultString(forward, i, "nn.name"), rt::BindingRole::Output));
   }
   SmallVector<Value> stateUpdates;
   SmallVector<Attribute> stateAttrs;
@@ -385,8 +390,8 @@ buildTrainStepFunction(ModuleOp module, const TrainingStepOptions &options) {
   for (auto [index, grad] : llvm::zip_equal(trainable, *grads)) {
     if (options.split) {
       results.push_back(grad);
-      resultAttrs.push_back(
-          nameAndRole(ctx, getArgString(forward, index, "nn.name"), "grad"));
+      resultAttrs.push_back(nameAndRole(
+          ctx, getArgString(forward, index, "nn.name"), rt::BindingRole::Grad));
       continue;
     }
     SmallVector<Value> state;
@@ -397,16 +402,16 @@ buildTrainStepFunction(ModuleOp module, const TrainingStepOptions &options) {
                     body->getArgument(index), grad, state, stepArg, lrArg);
     StringRef name = getArgString(forward, index, "nn.name");
     results.push_back(updated[0]);
-    resultAttrs.push_back(nameAndRole(ctx, name, "param_update"));
+    resultAttrs.push_back(nameAndRole(ctx, name, rt::BindingRole::ParamUpdate));
     for (auto [s, slot] : llvm::enumerate(slots)) {
       stateUpdates.push_back(updated[s + 1]);
-      stateAttrs.push_back(
-          nameAndRole(ctx, (name + "." + slot).str(), "opt_state_update"));
+      stateAttrs.push_back(nameAndRole(ctx, (name + "." + slot).str(),
+                                       rt::BindingRole::OptStateUpdate));
     }
     stateArg += slots.size();
   }
   for (unsigned i = 0; i != numForwardArgs; ++i) {
-    if (getArgString(forward, i, "nn.role") != "buffer")
+    if (nn::argumentRole(forward, i) != rt::BindingRole::Buffer)
       continue;
     // A buffer is updated by the batch norms that read it as running
     // statistics; one no batch norm reads is returned as it is.
@@ -419,8 +424,8 @@ buildTrainStepFunction(ModuleOp module, const TrainingStepOptions &options) {
           updated = batchNorm.getNewVar();
       }
     results.push_back(updated);
-    resultAttrs.push_back(
-        nameAndRole(ctx, getArgString(forward, i, "nn.name"), "buffer_update"));
+    resultAttrs.push_back(nameAndRole(ctx, getArgString(forward, i, "nn.name"),
+                                      rt::BindingRole::BufferUpdate));
   }
   llvm::append_range(results, stateUpdates);
   llvm::append_range(resultAttrs, stateAttrs);
