@@ -461,6 +461,9 @@ def parse_args():
     if not args.work_dir:
         args.work_dir = (os.path.dirname(os.path.abspath(args.json_out)) if args.json_out
                          else os.path.join(ROOT, "build", "bench"))
+    if args.json_out:
+        # Made now: a folder found missing after the rounds would lose them.
+        os.makedirs(os.path.dirname(os.path.abspath(args.json_out)), exist_ok=True)
     return args
 
 

@@ -77,6 +77,15 @@ struct Executor::Impl {
   tbb::flow::graph graph;
   tbb::flow::broadcast_node<tbb::flow::continue_msg> start{graph};
   std::vector<std::unique_ptr<Node>> nodes;
+  /// Whether every kernel depends on the one before it, so that no two can
+  /// run at once: such a graph runs its kernels in order on the calling
+  /// thread (each still split across the arena's threads) instead of
+  /// through the flow graph, whose task per kernel is the larger part of a
+  /// batch-1 MLP's executor overhead.
+  bool isChain = false;
+  /// The arena the executor was created in, where a chain's kernels run,
+  /// as the flow graph's tasks do, whichever arena run() is called from.
+  tbb::task_arena creationArena{tbb::task_arena::attach()};
 
   std::atomic<bool> running{false};
   std::atomic<bool> failed{false};
@@ -100,6 +109,15 @@ struct Executor::Impl {
 };
 
 void Executor::Impl::buildGraph() {
+  isChain = true;
+  for (size_t k = 1; k < kernels.size(); ++k) {
+    const std::vector<int64_t> &deps = plan.kernels[k].dependencies;
+    if (std::find(deps.begin(), deps.end(), static_cast<int64_t>(k) - 1) ==
+        deps.end())
+      isChain = false;
+  }
+  if (isChain)
+    return;
   nodes.reserve(kernels.size());
   for (size_t k = 0; k < kernels.size(); ++k) {
     nodes.push_back(std::make_unique<Node>(
@@ -234,8 +252,15 @@ Error Executor::Impl::runRaw(const void *const *inputs, void *const *outputs) {
                                  : outputs[external.index];
 
   int64_t stepStartNs = profiler ? profiler->now() : 0;
-  start.try_put(tbb::flow::continue_msg());
-  graph.wait_for_all();
+  if (isChain) {
+    creationArena.execute([this] {
+      for (size_t k = 0; k < kernels.size(); ++k)
+        runKernel(k);
+    });
+  } else {
+    start.try_put(tbb::flow::continue_msg());
+    graph.wait_for_all();
+  }
   if (profiler)
     profiler->recordStep({stepStartNs, profiler->now()});
   if (failed.load(std::memory_order_relaxed))

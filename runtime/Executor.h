@@ -2,12 +2,13 @@
 //
 // The executor runs the kernels of one compiled graph as its ExecutionPlan
 // says: kernels whose dependencies are done run concurrently (a oneTBB flow
-// graph built once), and each kernel's iteration range is split across
-// threads with tbb::parallel_for. The arena for intermediates is allocated
-// once, at creation, and reused by every run, so running allocates no tensor
-// memory (oneTBB's own task objects aside).
+// graph built once; a graph whose every kernel depends on the one before
+// runs them in order, without it), and each kernel's iteration range is
+// split across threads with tbb::parallel_for. The arena for intermediates is
+// allocated once, at creation, and reused by every run, so running allocates no
+// tensor memory (oneTBB's own task objects aside).
 //
-// Threads: the flow graph belongs to the oneTBB task arena the executor is
+// Threads: the kernels run in the oneTBB task arena the executor is
 // created in, and every run uses that arena's threads. To cap them (the
 // CLI's `--threads N`), create it inside a task arena of N slots, as
 // rt::Session and rt::makeFunction do; the arena is made once, so a run

@@ -12,9 +12,14 @@
 #include <gtest/gtest.h>
 #include <oneapi/tbb/global_control.h>
 
+#include <oneapi/tbb/task_arena.h>
+
 #include <atomic>
+#include <chrono>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <thread>
 
 /// The tests' own error object, as a plugin would define it.
 struct nnc_error {
@@ -249,6 +254,52 @@ TEST(ExecutorTest, KernelErrorStopsTheRunWithItsMessage) {
     ASSERT_TRUE(again.ok()) << again.message();
     EXPECT_EQ(y[0], 3.0f);
   }
+}
+
+/// Copies in to out slowly, counting how many of its calls run at once.
+struct ConcurrencyState {
+  std::atomic<int> active{0};
+  std::atomic<int> most{0};
+};
+
+nnc_status countingKernel(void *state, void *const *buffers, int64_t begin,
+                          int64_t end, nnc_error **) {
+  auto *counts = static_cast<ConcurrencyState *>(state);
+  int now = ++counts->active;
+  int most = counts->most.load();
+  while (now > most && !counts->most.compare_exchange_weak(most, now)) {
+  }
+  const float *in = static_cast<const float *>(buffers[0]);
+  float *out = static_cast<float *>(buffers[1]);
+  for (int64_t i = begin; i < end; ++i)
+    out[i] = in[i];
+  std::this_thread::sleep_for(std::chrono::microseconds(50));
+  --counts->active;
+  return NNC_OK;
+}
+
+// A chain (checkPlan: every kernel after the one before) runs its kernels in
+// order rather than through the flow graph; either way the kernels run in
+// the arena the executor was made in, whatever arena calls run().
+TEST(ExecutorTest, ChainRunsInTheArenaItWasMadeIn) {
+  nnc_plugin_api api = testApi();
+  ConcurrencyState counts;
+  tbb::task_arena oneThread(1);
+  std::optional<Expected<Executor>> executor;
+  oneThread.execute([&] {
+    executor.emplace(
+        Executor::create(checkPlan(kElements),
+                         {kernelInfo(countingKernel, &counts, kElements, 1000),
+                          kernelInfo(countingKernel, &counts, kElements, 1000)},
+                         api));
+  });
+  ASSERT_TRUE(executor->ok()) << executor->message();
+  std::vector<float> x = iota(kElements), y(kElements);
+  // Called from the default arena, which has every core.
+  Error error = (*executor)->run({x.data()}, {y.data()});
+  ASSERT_TRUE(error.ok()) << error.message();
+  EXPECT_EQ(std::memcmp(x.data(), y.data(), x.size() * sizeof(float)), 0);
+  EXPECT_EQ(counts.most.load(), 1);
 }
 
 TEST(ExecutorTest, ReturnedArgumentsAndRepeatsAreCopied) {
