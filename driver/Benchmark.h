@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace nnc::driver {
@@ -63,6 +64,21 @@ struct BenchmarkResult {
 /// Compiles and times the graph `options` asks for in `session`.
 rt::Expected<BenchmarkResult> runBenchmark(ModelSession &session,
                                            const BenchmarkOptions &options);
+
+/// What a report of a benchmark names beside its result.
+struct BenchmarkContext {
+  std::string modelName, modelPath, backend;
+  unsigned threads = 0;
+  /// Reading and checking the model, before compiling.
+  double loadSeconds = 0;
+  double peakRssMiB = 0;
+};
+
+/// `nnc bench`'s report of `result`, measured with `options`: one JSON line
+/// (BenchmarkReport.cpp lists its keys), or a few lines of text.
+std::string formatBenchmark(const BenchmarkResult &result,
+                            const BenchmarkOptions &options,
+                            const BenchmarkContext &context, bool json);
 
 } // namespace nnc::driver
 

@@ -8,6 +8,7 @@
 #include "runtime/FileIO.h"
 
 #include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
 #include <cstring>

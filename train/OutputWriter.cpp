@@ -26,24 +26,22 @@ double scalarValue(const rt::Tensor &tensor) {
   return 0;
 }
 
-bool writeOutput(const std::string &dir, const std::string &name,
-                 const rt::Tensor &tensor) {
-  if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
-    llvm::errs() << "error: cannot create '" << dir << "': " << ec.message()
-                 << "\n";
-    return false;
-  }
+rt::Expected<std::string> writeOutput(const std::string &dir,
+                                      const std::string &name,
+                                      const rt::Tensor &tensor) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return rt::Error::failure("cannot create '" + dir + "': " + ec.message());
   std::string path = dir + "/" + name + ".npy";
-  if (rt::Error error = rt::writeNpy(path, tensor.view()); !error.ok()) {
-    llvm::errs() << "error: " << error.message() << "\n";
-    return false;
-  }
+  if (rt::Error error = rt::writeNpy(path, tensor.view()); !error.ok())
+    return error;
   rt::ConstTensorView view = tensor.view();
-  llvm::outs() << name << ": " << rt::typeToString(view.dtype(), view.shape());
+  std::string line;
+  llvm::raw_string_ostream os(line);
+  os << name << ": " << rt::typeToString(view.dtype(), view.shape());
   if (view.numElements() == 1)
-    llvm::outs() << " = " << scalarValue(tensor);
-  llvm::outs() << " -> " << path << "\n";
-  return true;
+    os << " = " << scalarValue(tensor);
+  os << " -> " << path;
+  return os.str();
 }
 
 } // namespace nnc::train

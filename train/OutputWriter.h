@@ -3,17 +3,19 @@
 #ifndef NNC_TRAIN_OUTPUTWRITER_H
 #define NNC_TRAIN_OUTPUTWRITER_H
 
+#include "runtime/Status.h"
 #include "runtime/Tensor.h"
 
 #include <string>
 
 namespace nnc::train {
 
-/// Writes `tensor` to `dir`/`name`.npy (creating `dir`) and prints a
-/// one-line summary: "name: f32[359, 10] -> dir/name.npy", with the value
-/// for a scalar. Prints a one-line error and returns false on failure.
-bool writeOutput(const std::string &dir, const std::string &name,
-                 const rt::Tensor &tensor);
+/// Writes `tensor` to `dir`/`name`.npy (creating `dir`) and returns a
+/// one-line summary for the user: "name: f32[359, 10] -> dir/name.npy",
+/// with the value for a scalar.
+rt::Expected<std::string> writeOutput(const std::string &dir,
+                                      const std::string &name,
+                                      const rt::Tensor &tensor);
 
 /// The value of a one-element float tensor, as a double.
 double scalarValue(const rt::Tensor &tensor);

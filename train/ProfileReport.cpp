@@ -4,6 +4,8 @@
 
 #include "runtime/FmaPeak.h"
 
+#include "llvm/Support/raw_ostream.h"
+
 #include <map>
 #include <optional>
 
@@ -60,23 +62,6 @@ renderProfile(const ProfileRequest &request, const rt::KernelProfiler &profiler,
     os << "wrote the trace " << request.tracePath << "\n";
   }
   return text;
-}
-
-ExitCode reportProfile(const ProfileRequest &request,
-                       const rt::KernelProfiler &profiler,
-                       const rt::ExecutionPlan &plan,
-                       const rt::PluginExecutable &executable, unsigned threads,
-                       const std::string &what, const std::string &modelName,
-                       llvm::raw_ostream &os) {
-  std::vector<std::string> warnings;
-  rt::Expected<std::string> text = renderProfile(
-      request, profiler, plan, executable, threads, what, modelName, warnings);
-  for (const std::string &warning : warnings)
-    llvm::errs() << "warning: " << warning << "\n";
-  if (!text.ok())
-    return reportError(text.takeError());
-  os << *text;
-  return Success;
 }
 
 } // namespace nnc::train

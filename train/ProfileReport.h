@@ -1,20 +1,17 @@
 //===- ProfileReport.h - --profile and --trace of the CLI -------*- C++ -*-===//
 //
-// What `nnc bench` and `nnc train` print and write of a graph's profile
-// (runtime/KernelProfiler.h), in one place.
+// What `nnc bench`, `nnc run` and `nnc train` show and write of a graph's
+// profile (runtime/KernelProfiler.h), in one place, as text for the caller
+// to show.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef NNC_TRAIN_PROFILEREPORT_H
 #define NNC_TRAIN_PROFILEREPORT_H
 
-#include "train/ExitCode.h"
-
 #include "runtime/ExecutionPlan.h"
 #include "runtime/KernelProfiler.h"
 #include "runtime/PluginExecutable.h"
-
-#include "llvm/Support/raw_ostream.h"
 
 #include <string>
 #include <vector>
@@ -51,17 +48,6 @@ renderProfile(const ProfileRequest &request, const rt::KernelProfiler &profiler,
               const rt::PluginExecutable &executable, unsigned threads,
               const std::string &what, const std::string &modelName,
               std::vector<std::string> &warnings);
-
-/// Prints the profile of `plan`'s runs of `executable` on `threads`
-/// threads to `os` (as asked), headed by `what`, and writes the trace
-/// named `modelName`. Fails, with a one-line error, when the trace cannot
-/// be written.
-ExitCode reportProfile(const ProfileRequest &request,
-                       const rt::KernelProfiler &profiler,
-                       const rt::ExecutionPlan &plan,
-                       const rt::PluginExecutable &executable, unsigned threads,
-                       const std::string &what, const std::string &modelName,
-                       llvm::raw_ostream &os);
 
 } // namespace nnc::train
 

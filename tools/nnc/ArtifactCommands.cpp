@@ -89,7 +89,7 @@ ExitCode runArtifact(const RunOptions &options) {
     return reportError(run.takeError());
   const rt::ExecutionPlan &plan = run->graph->plan;
   for (size_t i = 0; i < run->results.size(); ++i)
-    if (!writeOutput(options.outputDir, plan.outputs[i].name, run->results[i]))
+    if (!showOutput(options.outputDir, plan.outputs[i].name, run->results[i]))
       return UserError;
   if (!profiler)
     return Success;

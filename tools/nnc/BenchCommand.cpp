@@ -1,8 +1,9 @@
 //===- BenchCommand.cpp - nnc bench ---------------------------------------===//
 //
-// Prints what driver::runBenchmark measured (driver/Benchmark.h): the
-// compile time and the median, min and max step time and the samples per
-// second at the median, as text or as one JSON line.
+// Prints what driver::runBenchmark measured (driver/Benchmark.h), as
+// driver::formatBenchmark words it: the compile time and the median, min
+// and max step time and the samples per second at the median, as text or
+// as one JSON line.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,13 +13,9 @@
 #include "tools/nnc/LibraryNames.h"
 #include "train/ProfileReport.h"
 
-#include "runtime/FlatJson.h"
-
-#include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
-#include <cmath>
 #include <sys/resource.h>
 
 namespace nnc::cli {
@@ -51,65 +48,20 @@ ExitCode runBench(const BenchOptions &options) {
   if (!measured.ok())
     return reportError(measured.takeError());
   const driver::BenchmarkResult &result = *measured;
-  double medianMs = result.medianSeconds * 1e3;
-  unsigned threads = session->threads();
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
-  double peakRssMiB = usage.ru_maxrss / 1024.0;
-
-  llvm::raw_ostream &os = llvm::outs();
-  if (options.json) {
-    os << "{\"model\": " << rt::jsonQuoted(program.modelName)
-       << ", \"file\": " << rt::jsonQuoted(options.modelPath)
-       << ", \"backend\": " << rt::jsonQuoted(session->backendName())
-       << ", \"threads\": " << threads << ", \"batch\": " << result.batch
-       << ", \"train\": " << (benchmark.train ? "true" : "false")
-       << llvm::format(", \"load_s\": %.4f, \"compile_s\": %.4f", loadSeconds,
-                       result.compileSeconds)
-       << ", \"warmup\": " << benchmark.warmup << ", \"runs\": "
-       << result.stepSeconds.size()
-       // Microsecond steps need nanosecond digits for samples_per_s to be
-       // checkable against them.
-       << llvm::format(", \"step_ms_median\": %.6f, \"step_ms_min\": %.6f, "
-                       "\"step_ms_max\": %.6f, \"samples_per_s\": %.1f",
-                       medianMs, result.stepSeconds.front() * 1e3,
-                       result.stepSeconds.back() * 1e3, result.samplesPerSecond)
-       << ", \"arena_bytes\": " << result.graph->arenaBytes()
-       << llvm::format(", \"peak_rss_mib\": %.1f", peakRssMiB)
-       << ", \"loss\": ";
-    if (result.loss && std::isfinite(*result.loss))
-      os << llvm::format("%.6g", *result.loss);
-    else
-      os << "null";
-    os << "}\n";
-    // stdout stays one JSON line; the profile goes to stderr.
-    return profiler
-               ? reportProfile(options.profile, *profiler, result.graph->plan(),
-                               result.graph->executable(), threads,
-                               "the timed runs", program.modelName,
-                               llvm::errs())
-               : Success;
-  }
-  os << program.modelName << ": "
-     << (benchmark.train ? "training step" : "forward") << ", batch "
-     << result.batch << ", backend " << session->backendName() << ", "
-     << threads << (threads == 1 ? " thread\n" : " threads\n");
-  os << llvm::format("  compile  %.3f s (load %.3f s)\n", result.compileSeconds,
-                     loadSeconds);
-  os << llvm::format("  step     %.3f ms median, min %.3f, max %.3f (%zu runs "
-                     "after %lld warm-up)\n",
-                     medianMs, result.stepSeconds.front() * 1e3,
-                     result.stepSeconds.back() * 1e3, result.stepSeconds.size(),
-                     static_cast<long long>(benchmark.warmup));
-  os << llvm::format("  speed    %.1f samples/s\n", result.samplesPerSecond);
-  if (result.loss)
-    os << llvm::format("  loss     %.6g (after %lld steps)\n", *result.loss,
-                       static_cast<long long>(result.runs));
-  return profiler
-             ? reportProfile(options.profile, *profiler, result.graph->plan(),
-                             result.graph->executable(), threads,
-                             "the timed runs", program.modelName, os)
-             : Success;
+  driver::BenchmarkContext context{
+      program.modelName,  options.modelPath, session->backendName(),
+      session->threads(), loadSeconds,       usage.ru_maxrss / 1024.0};
+  llvm::outs() << driver::formatBenchmark(result, benchmark, context,
+                                          options.json);
+  if (!profiler)
+    return Success;
+  // With --json, stdout stays one JSON line; the profile goes to stderr.
+  return reportProfile(options.profile, *profiler, result.graph->plan(),
+                       result.graph->executable(), context.threads,
+                       "the timed runs", program.modelName,
+                       options.json ? llvm::errs() : llvm::outs());
 }
 
 } // namespace nnc::cli

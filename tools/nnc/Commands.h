@@ -39,6 +39,20 @@ bool initializeParameters(ParameterStore &params,
                           const frontend::Program &program,
                           const std::string &dir, uint64_t seed);
 
+/// train::writeOutput, its line on stdout; prints what failed and returns
+/// false on failure.
+bool showOutput(const std::string &dir, const std::string &name,
+                const rt::Tensor &tensor);
+
+/// train::renderProfile on `os`, its warnings on stderr; prints what failed
+/// (the trace not written) and returns UserError on failure.
+ExitCode reportProfile(const ProfileRequest &request,
+                       const rt::KernelProfiler &profiler,
+                       const rt::ExecutionPlan &plan,
+                       const rt::PluginExecutable &executable, unsigned threads,
+                       const std::string &what, const std::string &modelName,
+                       llvm::raw_ostream &os);
+
 /// `nnc train`: driver::trainModel with a console reporter.
 ExitCode runTrain(TrainOptions options);
 

@@ -45,7 +45,7 @@ ExitCode runGrad(const GradOptions &options) {
   if (rt::Error error = graph->run(feedsAndParams(feeds, params)); !error.ok())
     return reportUserError(error.message());
   for (const CompiledGraph::Result &result : graph->results())
-    if (!writeOutput(options.outputDir, result.name, result.tensor))
+    if (!showOutput(options.outputDir, result.name, result.tensor))
       return UserError;
   return Success;
 }

@@ -43,14 +43,12 @@ using train::OptimizationOptions;
 using train::ParameterStore;
 using train::ProfileRequest;
 using train::reportError;
-using train::reportProfile;
 using train::reportUserError;
 using train::SessionOptions;
 using train::Success;
 using train::TrainOptions;
 using train::UsageError;
 using train::UserError;
-using train::writeOutput;
 
 } // namespace nnc::cli
 

@@ -53,7 +53,7 @@ ExitCode runRun(const RunOptions &options) {
     return reportUserError(error.message());
 
   for (const CompiledGraph::Result &result : graph->results())
-    if (!writeOutput(options.outputDir, result.name, result.tensor))
+    if (!showOutput(options.outputDir, result.name, result.tensor))
       return UserError;
   if (!options.paramsOutDir.empty())
     if (rt::Error error = params.save(options.paramsOutDir); !error.ok())

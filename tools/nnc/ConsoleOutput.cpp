@@ -1,0 +1,41 @@
+//===- ConsoleOutput.cpp - Result files and profiles on the console -------===//
+//
+// What `nnc run`, `nnc grad` and `nnc bench` show of their results: the
+// line of each result file written (train/OutputWriter.h) and the profile
+// table (train/ProfileReport.h) on stdout, warnings and errors on stderr.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/nnc/Commands.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+namespace nnc::cli {
+
+bool showOutput(const std::string &dir, const std::string &name,
+                const rt::Tensor &tensor) {
+  rt::Expected<std::string> line = train::writeOutput(dir, name, tensor);
+  if (!line.ok())
+    return reportError(line.takeError()), false;
+  llvm::outs() << *line << "\n";
+  return true;
+}
+
+ExitCode reportProfile(const ProfileRequest &request,
+                       const rt::KernelProfiler &profiler,
+                       const rt::ExecutionPlan &plan,
+                       const rt::PluginExecutable &executable, unsigned threads,
+                       const std::string &what, const std::string &modelName,
+                       llvm::raw_ostream &os) {
+  std::vector<std::string> warnings;
+  rt::Expected<std::string> text = train::renderProfile(
+      request, profiler, plan, executable, threads, what, modelName, warnings);
+  for (const std::string &warning : warnings)
+    llvm::errs() << "warning: " << warning << "\n";
+  if (!text.ok())
+    return reportError(text.takeError());
+  os << *text;
+  return Success;
+}
+
+} // namespace nnc::cli
