@@ -64,8 +64,8 @@ bench: build bench-deps
 	mkdir -p $(BUILD_DIR)/bench
 	/usr/bin/python3 bench/run_bench.py --nnc $(NNC) \
 	  --json-out $(BUILD_DIR)/bench/results.jsonl $(BENCH_FLAGS)
-	/usr/bin/python3 bench/python_overhead.py --nnc $(NNC) \
-	  --module $(BUILD_DIR)/python
+	for t in 1 $(JOBS); do /usr/bin/python3 bench/python_overhead.py \
+	  --nnc $(NNC) --module $(BUILD_DIR)/python --threads $$t || exit 1; done
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -155,7 +155,8 @@ public:
 
   /// Trains the model's parameters in place on `data`, every input by
   /// name with all samples along the batch dimension: the training step
-  /// of `nnc train`, compiled on first use. Optimizer state starts from
+  /// of `nnc train`, compiled for each call (a second call finds its
+  /// kernels in the backend's kernel cache). Optimizer state starts from
   /// zero on each call. `onEpoch`, when set, is called after every epoch
   /// (and its evaluation) on the calling thread. The data is copied.
   Status train(const std::map<std::string, TensorView> &data,
