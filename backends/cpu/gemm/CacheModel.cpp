@@ -192,6 +192,7 @@ GemmBlocking gemmBlockingFor(const CpuCaches &caches, int mr, int nr) {
       mr, roundDown(l2 * 3 / 16 / (kFloat * blocking.kc), mr));
   blocking.nc =
       std::max<int64_t>(nr, roundDown(l2 / (kFloat * blocking.kc), nr));
+  blocking.bInPlaceElements = l1 / 3 / kFloat;
   return blocking;
 }
 

@@ -40,6 +40,8 @@ const CpuCaches &hostCaches();
 /// Cache blocking of a GEMM with an mr x nr register tile.
 struct GemmBlocking {
   int64_t mc = 0, kc = 0, nc = 0;
+  /// The most elements of a B block read in place rather than packed.
+  int64_t bInPlaceElements = 0;
 };
 
 /// The blocking `caches` call for with an `mr` x `nr` f32 tile:
@@ -49,7 +51,10 @@ struct GemmBlocking {
 ///    any ISA sums each element in the same order;
 ///  - mc: a multiple of mr whose packed A block (mc x kc) takes at most
 ///    3/16 of the L2, so B's micro-panels and C's tiles stream past it;
-///  - nc: a multiple of nr whose packed B block (kc x nc) fits the L2.
+///  - nc: a multiple of nr whose packed B block (kc x nc) fits the L2;
+///  - bInPlaceElements: a B block that takes at most a third of the L1d
+///    stays there whatever its layout, so packing it buys nothing (the
+///    batched products of attention: a 32 x 64 B per matrix).
 /// Unknown sizes (0) count as defaultCaches()'s.
 GemmBlocking gemmBlockingFor(const CpuCaches &caches, int mr, int nr);
 

@@ -186,6 +186,7 @@ std::shared_ptr<GemmKernels> assembleGemmKernels(const MicroKernelSet &set,
   int64_t nc = tuning.nc > 0 ? tuning.nc : blocking.nc;
   kernels->mc = std::max<int64_t>(mr, mc / mr * mr);
   kernels->nc = std::max<int64_t>(nr, nc / nr * nr);
+  kernels->bInPlaceElements = blocking.bInPlaceElements;
   kernels->description = target + " " + std::to_string(mr) + "x" +
                          std::to_string(nr) +
                          " mc=" + std::to_string(kernels->mc) +
@@ -247,8 +248,11 @@ void gemmBlock(const GemmKernels &kernels, const GemmProblem &p,
   const MicroKernelSet &uk = kernels.kernels;
   const int64_t mr = uk.mr, nr = uk.nr;
   const int64_t mcMax = kernels.mc, kcMax = kernels.kc, ncMax = kernels.nc;
-  // With few row tiles B's panels are hardly reused: read B in place.
-  const bool packsB = p.transB || rowEnd - rowBegin > 2 * mr;
+  // With few row tiles B's panels are hardly reused, and a B small enough
+  // to stay in L1 whatever its layout is read as fast where it lies: read
+  // either in place.
+  const bool smallB = p.k * (colEnd - colBegin) <= kernels.bInPlaceElements;
+  const bool packsB = p.transB || (rowEnd - rowBegin > 2 * mr && !smallB);
   // 32-bit gather offsets: 15 rows of B must lie within 2 GiB.
   const bool gathers = kernels.avx512 && nr % 16 == 0 && p.ldb < (1 << 26);
   float *aPacked = threadScratch(

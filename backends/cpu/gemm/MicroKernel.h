@@ -103,6 +103,9 @@ struct GemmKernels {
   /// Cache blocking: rows of packed A (L2), depth of a packed panel, columns
   /// of packed B. mc is a multiple of mr, nc of nr.
   int64_t mc = 0, kc = 0, nc = 0;
+  /// A B block of at most this many elements is read in place, not packed
+  /// (GemmBlocking::bInPlaceElements); 0: every B with many rows is packed.
+  int64_t bInPlaceElements = 0;
   /// The host runs AVX-512 and the kernels use it (packing may too).
   bool avx512 = false;
   /// Keeps JIT-compiled code alive; null for the portable kernels.

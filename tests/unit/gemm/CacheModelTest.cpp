@@ -35,6 +35,8 @@ TEST(CacheModelTest, SapphireRapidsKeepsTheBlockingMeasuredThere) {
   // 48 KiB L1d, 2 MiB L2, 105 MiB L3 over 56 cores (112 threads).
   CpuCaches spr = described(48 * KiB, 2 * MiB, 105 * MiB, 112);
   expectBlocking(gemmBlockingFor(spr, 12, 32), 384, 256, 2048);
+  // A third of the L1d: a 64 x 64 B is read in place, a 128 x 64 one not.
+  EXPECT_EQ(gemmBlockingFor(spr, 12, 32).bInPlaceElements, 4096);
 }
 
 TEST(CacheModelTest, Zen5HalvesTheBlocksOfItsSmallerL2) {
@@ -49,6 +51,7 @@ TEST(CacheModelTest, HaswellsSmallL1ShortensKAndItsL2TheBlocks) {
   // kc: 32 KiB / (4 * (12 + 32)) = 186 -> 128; mc: 48 KiB / 512 = 96;
   // nc: 256 KiB / 512 = 512.
   expectBlocking(gemmBlockingFor(haswell, 6, 16), 96, 128, 512);
+  EXPECT_EQ(gemmBlockingFor(haswell, 6, 16).bInPlaceElements, 2730);
 }
 
 TEST(CacheModelTest, EveryTileSumsInTheSameOrder) {

@@ -2,6 +2,7 @@
 
 #include "backends/cpu/gemm/Gemm.h"
 #include "backends/cpu/gemm/GemmJit.h"
+#include "backends/cpu/gemm/MicroKernel.h"
 #include "tests/unit/gemm/RandomData.h"
 
 #include <gtest/gtest.h>
@@ -189,6 +190,26 @@ TEST_P(GemmIsaTest, SplitsAreBitwiseIdentical) {
       EXPECT_EQ(0, std::memcmp(whole.c.data(), tiles.c.data(),
                                whole.c.size() * sizeof(float)));
     }
+  }
+}
+
+// A B small enough to stay in L1 (the batched products of attention) is
+// read where it lies; the packed path must give the same bits, since a
+// kernel may take either for different blocks of one product.
+TEST_P(GemmIsaTest, SmallBReadInPlaceGivesThePackedBits) {
+  GemmKernels packing = *kernels;
+  packing.bInPlaceElements = 0;
+  const Case cases[] = {
+      {200, 64, 32}, {64, 32, 64}, {97, 40, 30, false, false, true, 3}};
+  for (const Case &t : cases) {
+    SCOPED_TRACE(describe(t));
+    ASSERT_LE(t.k * t.n, kernels->bInPlaceElements);
+    checkAgainstNaive(*kernels, t);
+    Operands inPlace(t), packed(t);
+    gemmBlock(*kernels, inPlace.p, 0, t.m, 0, t.n);
+    gemmBlock(packing, packed.p, 0, t.m, 0, t.n);
+    EXPECT_EQ(0, std::memcmp(inPlace.c.data(), packed.c.data(),
+                             inPlace.c.size() * sizeof(float)));
   }
 }
 
