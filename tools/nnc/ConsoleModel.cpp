@@ -10,28 +10,30 @@
 #include "train/ConsoleReporter.h"
 
 namespace nnc::cli {
+namespace {
+
+/// The opened object, or null with its failure on stderr.
+template <typename T>
+std::unique_ptr<T> orReported(rt::Expected<std::unique_ptr<T>> opened) {
+  if (opened.ok())
+    return std::move(*opened);
+  reportError(opened.takeError());
+  return nullptr;
+}
+
+} // namespace
 
 std::unique_ptr<ModelSession> openModel(const SessionOptions &options,
                                         const std::string &modelPath,
                                         const char *lossPurpose) {
-  rt::Expected<std::unique_ptr<ModelSession>> session = driver::openModel(
-      options, modelPath, lossPurpose, train::stderrNotices());
-  if (!session.ok()) {
-    reportError(session.takeError());
-    return nullptr;
-  }
-  return std::move(*session);
+  return orReported(driver::openModel(options, modelPath, lossPurpose,
+                                      train::stderrNotices()));
 }
 
 std::unique_ptr<ArtifactGraphSource> openArtifact(const SessionOptions &options,
                                                   const std::string &path) {
-  rt::Expected<std::unique_ptr<ArtifactGraphSource>> source =
-      driver::openArtifact(options, path, train::stderrNotices());
-  if (!source.ok()) {
-    reportError(source.takeError());
-    return nullptr;
-  }
-  return std::move(*source);
+  return orReported(
+      driver::openArtifact(options, path, train::stderrNotices()));
 }
 
 bool initializeParameters(ParameterStore &params,
