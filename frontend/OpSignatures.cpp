@@ -211,34 +211,6 @@ OpResult avgPoolRule(OpCall &call) {
   return maxPoolRule(call);
 }
 
-OpResult batchNormRule(OpCall &call) {
-  if (std::string err = checkAllFloat(call); !err.empty())
-    return failure(err);
-  if (floatAttr(call, "eps") <= 0)
-    return failure("eps must be positive");
-  const std::vector<TensorType> &ops = call.operands;
-  OpResult result =
-      fromShape(shape::batchNorm(ops[0].shape, ops[1].shape, ops[2].shape,
-                                 ops[3].shape, ops[4].shape),
-                ops[0].dtype);
-  // Results 1 and 2 are the updated running mean and variance.
-  if (result.error.empty()) {
-    result.results.push_back(ops[3]);
-    result.results.push_back(ops[4]);
-  }
-  return result;
-}
-
-OpResult layerNormRule(OpCall &call) {
-  if (std::string err = checkAllFloat(call); !err.empty())
-    return failure(err);
-  if (floatAttr(call, "eps") <= 0)
-    return failure("eps must be positive");
-  const std::vector<TensorType> &ops = call.operands;
-  return fromShape(shape::layerNorm(ops[0].shape, ops[1].shape, ops[2].shape),
-                   ops[0].dtype);
-}
-
 OpResult attentionRule(OpCall &call) {
   if (std::string err = checkAllFloat(call); !err.empty())
     return failure(err);

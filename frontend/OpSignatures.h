@@ -38,6 +38,8 @@ struct AttrSpec {
   bool required = false;
   double defaultNumber = 0;
   const char *defaultFrom = nullptr;
+  /// An Int or Float given in the call must be above 0 (an eps).
+  bool positive = false;
 };
 
 /// The operands and complete attributes (defaults applied) of one call.

@@ -5,6 +5,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
+#include <sstream>
 
 namespace nnc::frontend {
 
@@ -392,6 +393,15 @@ bool Sema::convertAttrs(
       else
         want = "an integer or a list of 2 integers";
       break;
+    }
+    if (!want && spec->positive && isNumber(value) && numberOf(value) <= 0) {
+      std::ostringstream given;
+      given << numberOf(value);
+      error(frame, arg->value->loc,
+            name + ": attribute '" + spec->name + "' must be above 0, got " +
+                given.str());
+      ok = false;
+      continue;
     }
     if (want) {
       error(frame, arg->value->loc,

@@ -47,7 +47,8 @@ def NN_StaticExceptBatch : NativeOpTrait<"StaticExceptBatch"> {
 
 // One keyword attribute of a DSL call (frontend/OpSignatures.h, AttrSpec):
 // its kind (Int, Float, Bool, IntList, IntPair), default (a number; for an
-// IntPair both entries) or the attribute it defaults to.
+// IntPair both entries) or the attribute it defaults to, and whether a
+// number must be above 0 (the frontend checks it before the op's rule).
 class NN_DslAttr<string name, string kind, string defaultNumber = "0",
                  bit required = 0, string defaultFrom = ""> {
   string attrName = name;
@@ -55,9 +56,14 @@ class NN_DslAttr<string name, string kind, string defaultNumber = "0",
   string attrDefault = defaultNumber;
   bit attrRequired = required;
   string attrDefaultFrom = defaultFrom;
+  bit attrPositive = 0;
 }
 class NN_RequiredDslAttr<string name, string kind>
     : NN_DslAttr<name, kind, "0", 1>;
+class NN_PositiveDslAttr<string name, string kind, string defaultNumber>
+    : NN_DslAttr<name, kind, defaultNumber> {
+  let attrPositive = 1;
+}
 
 // How the model language calls an op: its name there, the rule in
 // frontend/OpSignatures.cpp that checks operand dtypes and computes result
@@ -74,6 +80,13 @@ class NN_Dsl<string name, string rule, int minOperands, int maxOperands,
   string dslFixedAttr = fixedAttr;
   int dslFixedValue = fixedValue;
 }
+
+// The DSL form of an op that names a shape rule (nnShapeRule): nnc-tblgen
+// writes its rule from the declaration (the dtype checks its operand
+// constraints and traits imply, then the shape rule), and it takes exactly
+// the op's operands.
+class NN_ShapeRuleDsl<string name, list<NN_DslAttr> attrs = []>
+    : NN_Dsl<name, "", 0, 0, attrs>;
 
 // A value of an elementwise op from its closed form: its operands and its
 // result (decimal numbers). Every backend must reproduce them (the
@@ -101,6 +114,19 @@ class NN_Op<string mnemonic, list<Trait> traits = []>
   // The cpu backend splits it across threads by rows, slicing each operand
   // whose shape reaches the result's leading extent (KernelPlan.cpp).
   bit nnSplitsByRows = 0;
+  // The operand whose shape spans the trailing axes the op normalises
+  // over (layer_norm's gamma): rows are independent groups, so the cpu
+  // backend splits it by rows as nnSplitsByRows does, unless that operand
+  // spans axis 0 too.
+  string nnGroupsOver = "";
+  // The function of ir/ShapeRules.h that gives the first result's shape
+  // from the shapes of the operands, in declaration order; the result
+  // takes the first operand's element type. With it nnc-tblgen writes the
+  // op's inferReturnTypes, and the model language's rule of an
+  // NN_ShapeRuleDsl form.
+  string nnShapeRule = "";
+  // Each further result has the type of the operand named here.
+  list<string> nnResultTypesOf = [];
   // Reads every operand at the result's (broadcast) index, so a view of
   // the result's columns reads the same columns of each operand.
   bit nnColumnwise = 0;

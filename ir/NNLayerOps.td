@@ -118,8 +118,11 @@ def NN_AvgPool2dOp : NN_Pool2dOp<"avg_pool2d",
 
 def NN_BatchNormOp : NN_InferredOp<"batch_norm", [SameOperandsElementType]> {
   let nnFusion = "Reduction";
-  let nnDsl = [NN_Dsl<"batch_norm", "batchNormRule", 5, 5, [
-      NN_DslAttr<"eps", "Float", "1e-5">,
+  let nnShapeRule = "batchNorm";
+  // The updated running statistics replace the ones passed in.
+  let nnResultTypesOf = ["mean", "var"];
+  let nnDsl = [NN_ShapeRuleDsl<"batch_norm", [
+      NN_PositiveDslAttr<"eps", "Float", "1e-5">,
       NN_DslAttr<"momentum", "Float", "0.1">]>];
   let summary = "batch normalisation over the channel axis";
   let description = [{
@@ -161,8 +164,10 @@ def NN_BatchNormOp : NN_InferredOp<"batch_norm", [SameOperandsElementType]> {
 def NN_LayerNormOp : NN_InferredOp<"layer_norm",
     [SameOperandsAndResultElementType, AllTypesMatch<["gamma", "beta"]>]> {
   let nnFusion = "Reduction";
-  let nnDsl = [NN_Dsl<"layer_norm", "layerNormRule", 3, 3, [
-      NN_DslAttr<"eps", "Float", "1e-5">]>];
+  let nnGroupsOver = "gamma";
+  let nnShapeRule = "layerNorm";
+  let nnDsl = [NN_ShapeRuleDsl<"layer_norm", [
+      NN_PositiveDslAttr<"eps", "Float", "1e-5">]>];
   let summary = "layer normalisation over the trailing axes";
   let description = [{
     Normalises `x` over its trailing axes, those of `gamma`'s shape (PyTorch's
@@ -192,6 +197,8 @@ def NN_LayerNormOp : NN_InferredOp<"layer_norm",
 def NN_LayerNormGradOp : NN_InferredOp<"layer_norm_grad",
     [SameOperandsAndResultElementType, AllTypesMatch<["x", "dy"]>]> {
   let nnFusion = "Reduction";
+  let nnShapeRule = "layerNormGrad";
+  let nnResultTypesOf = ["gamma", "gamma"];
   let summary = "gradient of layer_norm";
   let description = [{
     Gives `(dx, dgamma, dbeta)` for the forward input `x`, the scale `gamma`

@@ -15,7 +15,7 @@ namespace {
 #include "ir/NNOpFacts.cpp.inc"
 
 const OpFacts kForeignOp = {
-    "",    FusionKind::Opaque,   false,   false, 0, false,
+    "",    FusionKind::Opaque,   false,   -1, false, 0, false,
     false, GradcheckDomain::Any, nullptr, 0};
 
 } // namespace

@@ -63,6 +63,9 @@ struct OpFacts {
   /// The cpu backend may split it by rows, slicing each operand whose
   /// shape reaches the result's leading extent (nnSplitsByRows).
   bool splitsByRows;
+  /// The operand whose shape spans the trailing axes the op normalises
+  /// over, or -1 (nnGroupsOver): split by rows unless it spans axis 0.
+  int groupOperand;
   /// A view of the result's columns reads the same columns of each operand
   /// (nnColumnwise).
   bool columnwise;

@@ -25,6 +25,9 @@ static_assert(ShapedType::kDynamic == shape::kDynamic,
 
 using namespace nnc::nn::detail;
 
+// The ops that name a shape rule in their declaration (nnShapeRule).
+#include "ir/NNInferReturnTypes.cpp.inc"
+
 //===----------------------------------------------------------------------===//
 // Shared by the base classes
 //===----------------------------------------------------------------------===//
@@ -327,59 +330,6 @@ LogicalResult AvgPool2dOp::inferReturnTypes(MLIRContext *context,
                                             SmallVectorImpl<Type> &types) {
   return inferPool<AvgPool2dOp>(
       loc, withDefaults<AvgPool2dOp>(context, adaptor), types);
-}
-
-LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *,
-                                            std::optional<Location> loc,
-                                            Adaptor adaptor,
-                                            SmallVectorImpl<Type> &types) {
-  auto ctx = contextFor<BatchNormOp>(loc);
-  auto x = ctx.tensor(adaptor.getX().getType(), "input");
-  auto gamma = ctx.tensor(adaptor.getGamma().getType(), "gamma");
-  auto beta = ctx.tensor(adaptor.getBeta().getType(), "beta");
-  auto mean = ctx.tensor(adaptor.getMean().getType(), "mean");
-  auto var = ctx.tensor(adaptor.getVar().getType(), "var");
-  if (failed(x) || failed(gamma) || failed(beta) || failed(mean) || failed(var))
-    return failure();
-  if (failed(ctx.push(shape::batchNorm(toShape(*x), toShape(*gamma),
-                                       toShape(*beta), toShape(*mean),
-                                       toShape(*var)),
-                      x->getElementType(), types)))
-    return failure();
-  // The updated running statistics replace the ones passed in.
-  types.push_back(*mean);
-  types.push_back(*var);
-  return success();
-}
-
-LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
-                                            std::optional<Location> loc,
-                                            Adaptor adaptor,
-                                            SmallVectorImpl<Type> &types) {
-  auto ctx = contextFor<LayerNormOp>(loc);
-  auto s = ctx.shapes({adaptor.getX(), adaptor.getGamma(), adaptor.getBeta()},
-                      {"input", "gamma", "beta"});
-  if (failed(s))
-    return failure();
-  return ctx.push(shape::layerNorm((*s)[0], (*s)[1], (*s)[2]), adaptor.getX(),
-                  types);
-}
-
-LogicalResult LayerNormGradOp::inferReturnTypes(MLIRContext *,
-                                                std::optional<Location> loc,
-                                                Adaptor adaptor,
-                                                SmallVectorImpl<Type> &types) {
-  auto ctx = contextFor<LayerNormGradOp>(loc);
-  auto s = ctx.shapes({adaptor.getX(), adaptor.getGamma(), adaptor.getDy()},
-                      {"input", "gamma", "dy"});
-  if (failed(s))
-    return failure();
-  if (failed(ctx.push(shape::layerNormGrad((*s)[0], (*s)[1], (*s)[2]),
-                      adaptor.getX(), types)))
-    return failure();
-  // dgamma and dbeta.
-  types.append(2, adaptor.getGamma().getType());
-  return success();
 }
 
 /// The mask operand's shape, when there is one.

@@ -16,7 +16,7 @@
 #include "backends/ref/kernels/Dropout.h"
 #include "backends/ref/kernels/Elementwise.h"
 #include "backends/ref/kernels/ElementwiseGrad.h"
-#include "backends/ref/kernels/LayerNorm.h"
+#include "backends/ref/kernels/FeatureNorm.h"
 #include "backends/ref/kernels/Loss.h"
 #include "backends/ref/kernels/LossGrad.h"
 #include "backends/ref/kernels/Matmul.h"

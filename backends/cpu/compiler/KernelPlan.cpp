@@ -60,8 +60,16 @@ std::optional<std::vector<bool>> splitOperands(Operation *op, int64_t rows) {
   };
   using Result = std::optional<std::vector<bool>>;
   // Ops whose ODS declaration says they split by rows (nnSplitsByRows).
-  if (nn::opFacts(op).splitsByRows)
+  const nn::OpFacts &facts = nn::opFacts(op);
+  if (facts.splitsByRows)
     return byShape();
+  // Rows are independent groups unless the grouping operand spans axis 0.
+  if (facts.groupOperand >= 0) {
+    Value grouping = op->getOperand(static_cast<unsigned>(facts.groupOperand));
+    if (tensorTypeOf(grouping).getRank() >= outRank)
+      return std::nullopt;
+    return byShape();
+  }
   return llvm::TypeSwitch<Operation *, Result>(op)
       .Case<nn::MatmulOp>([&](nn::MatmulOp matmul) -> Result {
         if (matmul.getTransposeLhs())
@@ -71,12 +79,6 @@ std::optional<std::vector<bool>> splitOperands(Operation *op, int64_t rows) {
             return std::nullopt;
           return std::vector<bool>{true, false};
         }
-        return byShape();
-      })
-      .Case<nn::LayerNormOp>([&](nn::LayerNormOp norm) -> Result {
-        // Rows are independent groups unless gamma spans axis 0 too.
-        if (tensorTypeOf(norm.getGamma()).getRank() >= outRank)
-          return std::nullopt;
         return byShape();
       })
       .Case<nn::SoftmaxOp, nn::LogSoftmaxOp>([&](auto softmax) -> Result {

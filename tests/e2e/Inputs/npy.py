@@ -3,6 +3,7 @@
 
   npy.py make FILE DTYPE SHAPE [SEED]   write pseudo-random data
                                         (f32/f64 in [-1, 1), i32/i64 in [0, 10))
+  npy.py from FILE DTYPE SHAPE V,V,...  write the given values, row-major
   npy.py set FILE INDEX VALUE           set one element (flat INDEX) to VALUE,
                                         which may be nan or inf
   npy.py show FILE...                   print "NAME: DTYPE[SHAPE]" per file
@@ -61,6 +62,16 @@ def main():
             values = [rng.uniform(-1, 1) for _ in range(count)]
         else:
             values = [rng.randrange(10) for _ in range(count)]
+        write(path, dtype, shape, values)
+    elif cmd == "from":
+        path, dtype, shape = sys.argv[2], sys.argv[3], [int(d) for d in sys.argv[4].split("x") if d]
+        cast = float if dtype.startswith("f") else int
+        values = [cast(v) for v in sys.argv[5].split(",")]
+        count = 1
+        for d in shape:
+            count *= d
+        if len(values) != count:
+            sys.exit("%s: %d values for shape %s" % (path, len(values), sys.argv[4]))
         write(path, dtype, shape, values)
     elif cmd == "set":
         path, index, value = sys.argv[2], int(sys.argv[3]), sys.argv[4]

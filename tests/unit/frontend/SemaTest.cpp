@@ -214,7 +214,8 @@ TEST(SemaTest, AttributeErrors) {
              "output e = softmax(x, axis=1.5)\n"
              "output f = softmax(x, axis=1, axis=2)\n"
              "output g = reshape(x, [1, 2])\n"
-             "output h = dropout(x, rate=1.5)\n");
+             "output h = dropout(x, rate=1.5)\n"
+             "output i = layer_norm(x, w, w, eps=-1e-3)\n");
   EXPECT_EQ(c.messages(),
             (Msgs{"3:25: conv2d: unknown attribute 'strides'; valid "
                   "attributes: stride, padding, dilation, groups",
@@ -227,7 +228,9 @@ TEST(SemaTest, AttributeErrors) {
                   "8:31: softmax: attribute 'axis' is given twice",
                   "9:23: reshape: operand 2 must be a tensor, got a list "
                   "(attributes are passed by name, as in axis=1)",
-                  "10:12: dropout: rate must be in [0, 1), got 1.500000"}));
+                  "10:12: dropout: rate must be in [0, 1), got 1.500000",
+                  "11:36: layer_norm: attribute 'eps' must be above 0, got "
+                  "-0.001"}));
 }
 
 TEST(SemaTest, EmbeddingIsGatherOnAxisZero) {

@@ -1,13 +1,14 @@
-//===- LayerNorm.h - Reference layer_norm and its gradient ------*- C++ -*-===//
+//===- FeatureNorm.h - Reference normalisations over features ---*- C++ -*-===//
 //
-// x is viewed as [rows, features]: the features are the trailing axes that
-// gamma's shape names, each row one group with its own mean and biased
-// variance. Statistics and sums are in double precision.
+// The normalisations of each sample over its trailing (feature) axes, and
+// their gradients. x is viewed as [rows, features]: the features are the
+// trailing axes that gamma's shape names, each row one group with its own
+// statistics. Statistics and sums are in double precision.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_BACKENDS_REF_KERNELS_LAYERNORM_H
-#define NNC_BACKENDS_REF_KERNELS_LAYERNORM_H
+#ifndef NNC_BACKENDS_REF_KERNELS_FEATURENORM_H
+#define NNC_BACKENDS_REF_KERNELS_FEATURENORM_H
 
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
@@ -34,4 +35,4 @@ rt::Error layerNormGrad(rt::ConstTensorView x, rt::ConstTensorView gamma,
 
 } // namespace nnc::ref
 
-#endif // NNC_BACKENDS_REF_KERNELS_LAYERNORM_H
+#endif // NNC_BACKENDS_REF_KERNELS_FEATURENORM_H

@@ -1,6 +1,6 @@
-//===- LayerNorm.cpp - Reference layer normalisation and its gradient -----===//
+//===- FeatureNorm.cpp - Reference normalisations over features ----------===//
 
-#include "backends/ref/kernels/LayerNorm.h"
+#include "backends/ref/kernels/FeatureNorm.h"
 
 #include "backends/ref/kernels/KernelSupport.h"
 
