@@ -1,9 +1,9 @@
 //===- NNLayerGradients.cpp - Gradient rules of layer ops -----------------===//
 //
 // The vector-Jacobian products of conv2d, pooling, batch_norm, layer_norm,
-// attention and dropout (GradientOpInterface::buildGradient). Each forwards its
-// attributes, as the forward op spells them, to its backward ops; shape
-// attributes spell the dynamic batch as -1.
+// rms_norm, attention and dropout (GradientOpInterface::buildGradient).
+// Each forwards its attributes, as the forward op spells them, to its
+// backward ops; shape attributes spell the dynamic batch as -1.
 //
 //===----------------------------------------------------------------------===//
 
@@ -96,6 +96,21 @@ LogicalResult LayerNormOp::buildGradient(OpBuilder &builder,
 
 // Built by LayerNormOp's rule, never differentiated itself.
 NNC_NO_GRADIENT_RULE(LayerNormGradOp)
+
+LogicalResult RmsNormOp::buildGradient(OpBuilder &builder,
+                                       ValueRange resultGrads,
+                                       SmallVectorImpl<Value> &operandGrads) {
+  if (Value dy = beginGradientRule(*this, resultGrads, operandGrads)) {
+    auto grad = builder.create<RmsNormGradOp>(getLoc(), getX(), getGamma(), dy,
+                                              getEpsAttr());
+    operandGrads[0] = grad.getDx();
+    operandGrads[1] = grad.getDgamma();
+  }
+  return success();
+}
+
+// Built by RmsNormOp's rule, never differentiated itself.
+NNC_NO_GRADIENT_RULE(RmsNormGradOp)
 
 LogicalResult ScaledDotProductAttentionOp::buildGradient(
     OpBuilder &builder, ValueRange resultGrads,

@@ -1,8 +1,8 @@
 //===- NNLayerOps.td - Convolution, pooling, normalisation -*- tablegen -*-===//
 //
-// The layer-level ops over NCHW images, layer_norm (with its gradient op),
-// and the stochastic/stateful ops (batch_norm, dropout) whose training
-// behaviour is chosen by an attribute.
+// The layer-level ops over NCHW images, layer_norm and rms_norm (with their
+// gradient ops), and the stochastic/stateful ops (batch_norm, dropout)
+// whose training behaviour is chosen by an attribute.
 //
 //===----------------------------------------------------------------------===//
 
@@ -220,6 +220,66 @@ def NN_LayerNormGradOp : NN_InferredOp<"layer_norm_grad",
                        DefaultValuedAttr<F64Attr, "1e-5">:$eps);
   let results = (outs NN_FloatTensor:$dx, NN_FloatTensor:$dgamma,
                       NN_FloatTensor:$dbeta);
+  let assemblyFormat = [{
+    $x `,` $gamma `,` $dy (`eps` $eps^)? attr-dict `:` type($x) `,`
+    type($gamma)
+  }];
+}
+
+def NN_RmsNormOp : NN_InferredOp<"rms_norm",
+    [SameOperandsAndResultElementType]> {
+  let nnFusion = "Reduction";
+  let nnGroupsOver = "gamma";
+  let nnShapeRule = "rmsNorm";
+  let nnDsl = [NN_ShapeRuleDsl<"rms_norm", [
+      NN_PositiveDslAttr<"eps", "Float", "1e-6">]>];
+  let summary = "root-mean-square normalisation over the trailing axes";
+  let description = [{
+    Scales `x` by the reciprocal root mean square of each group of its
+    trailing axes, those of `gamma`'s shape, then by `gamma` per element:
+    `y = gamma * x / sqrt(mean(x^2) + eps)` (Zhang and Sennrich, 2019;
+    PyTorch's `nn.RMSNorm`). Unlike layer_norm it neither centres nor
+    shifts: there is no mean to subtract and no `beta`. `eps` defaults to
+    1e-6.
+
+    Example:
+
+    ```mlir
+    %y = nn.rms_norm %x, %gamma : tensor<?x32x64xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$gamma,
+                       DefaultValuedAttr<F64Attr, "1e-6">:$eps);
+  let results = (outs NN_FloatTensor:$y);
+  let assemblyFormat = [{
+    $x `,` $gamma (`eps` $eps^)? attr-dict `:` type($x) `,` type($gamma)
+  }];
+}
+
+def NN_RmsNormGradOp : NN_InferredOp<"rms_norm_grad",
+    [SameOperandsAndResultElementType, AllTypesMatch<["x", "dy"]>]> {
+  let nnFusion = "Reduction";
+  let nnShapeRule = "rmsNormGrad";
+  let nnResultTypesOf = ["gamma"];
+  let summary = "gradient of rms_norm";
+  let description = [{
+    Gives `(dx, dgamma)` for the forward input `x`, the scale `gamma` and
+    the result's gradient `dy`, recomputing each group's `rstd =
+    1 / sqrt(mean(x^2) + eps)`: with `xhat = x * rstd` and `g = dy * gamma`,
+    `dx = rstd * (g - xhat * mean(g * xhat))` over the group, and
+    `dgamma = sum(dy * xhat)` over the leading axes.
+
+    Example:
+
+    ```mlir
+    %dx, %dgamma = nn.rms_norm_grad %x, %gamma, %dy
+        : tensor<?x32x64xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$gamma,
+                       NN_FloatTensor:$dy,
+                       DefaultValuedAttr<F64Attr, "1e-6">:$eps);
+  let results = (outs NN_FloatTensor:$dx, NN_FloatTensor:$dgamma);
   let assemblyFormat = [{
     $x `,` $gamma `,` $dy (`eps` $eps^)? attr-dict `:` type($x) `,`
     type($gamma)

@@ -537,31 +537,46 @@ ShapeResult pool2d(const Shape &input, const Window2d &window) {
   return finish({input[0], input[1], oh, ow});
 }
 
-ShapeResult layerNorm(const Shape &input, const Shape &gamma,
-                      const Shape &beta) {
-  if (std::string e = validateAll({&input, &gamma, &beta}); !e.empty())
+/// A normalisation of `op` over the trailing axes that `gamma` names.
+static ShapeResult normalizedOverTrailing(const std::string &op,
+                                          const Shape &input,
+                                          const Shape &gamma) {
+  if (std::string e = validateAll({&input, &gamma}); !e.empty())
     return ShapeResult::failure(e);
   if (gamma.empty() || gamma.size() > input.size())
     return ShapeResult::failure(
-        "layer_norm gamma " + toString(gamma) +
+        op + " gamma " + toString(gamma) +
         " must name 1 to rank(input) trailing dimensions of input " +
         toString(input));
-  if (beta != gamma)
-    return ShapeResult::failure("layer_norm beta " + toString(beta) +
-                                " must equal gamma " + toString(gamma));
   size_t offset = input.size() - gamma.size();
   for (size_t i = 0; i < gamma.size(); ++i) {
     if (isDyn(input[offset + i]) || isDyn(gamma[i]))
-      return ShapeResult::failure("layer_norm normalises over static "
-                                  "dimensions; input is " +
+      return ShapeResult::failure(op +
+                                  " normalises over static dimensions; "
+                                  "input is " +
                                   toString(input));
     if (input[offset + i] != gamma[i])
-      return ShapeResult::failure("layer_norm gamma " + toString(gamma) +
+      return ShapeResult::failure(op + " gamma " + toString(gamma) +
                                   " must equal the trailing dimensions of "
                                   "input " +
                                   toString(input));
   }
   return ShapeResult::success(input);
+}
+
+ShapeResult layerNorm(const Shape &input, const Shape &gamma,
+                      const Shape &beta) {
+  if (std::string e = validate(beta); !e.empty())
+    return ShapeResult::failure(e);
+  ShapeResult result = normalizedOverTrailing("layer_norm", input, gamma);
+  if (result.ok() && beta != gamma)
+    return ShapeResult::failure("layer_norm beta " + toString(beta) +
+                                " must equal gamma " + toString(gamma));
+  return result;
+}
+
+ShapeResult rmsNorm(const Shape &input, const Shape &gamma) {
+  return normalizedOverTrailing("rms_norm", input, gamma);
 }
 
 ShapeResult attention(const Shape &q, const Shape &k, const Shape &v,
@@ -835,6 +850,13 @@ ShapeResult layerNormGrad(const Shape &input, const Shape &gamma,
     return ShapeResult::failure(e);
   return matchGrad("layer_norm_grad", layerNorm(input, gamma, gamma), grad,
                    input);
+}
+
+ShapeResult rmsNormGrad(const Shape &input, const Shape &gamma,
+                        const Shape &grad) {
+  if (std::string e = validate(grad); !e.empty())
+    return ShapeResult::failure(e);
+  return matchGrad("rms_norm_grad", rmsNorm(input, gamma), grad, input);
 }
 
 double attentionScale(double scale, int64_t depth) {

@@ -119,6 +119,9 @@ ShapeResult batchNorm(const Shape &input, const Shape &gamma,
 ShapeResult layerNorm(const Shape &input, const Shape &gamma,
                       const Shape &beta);
 
+/// rms_norm: layerNorm's checks on input and gamma (there is no beta).
+ShapeResult rmsNorm(const Shape &input, const Shape &gamma);
+
 /// scaled_dot_product_attention: q [..., t, d], k [..., s, d] and v
 /// [..., s, dv] of one rank (at least 2) with equal leading dimensions, and
 /// an optional `mask` (null: none) that broadcasts to the scores [..., t, s];
@@ -212,6 +215,11 @@ ShapeResult batchNormGrad(const Shape &input, const Shape &gamma,
 /// dbeta have gamma's shape.
 ShapeResult layerNormGrad(const Shape &input, const Shape &gamma,
                           const Shape &grad);
+
+/// rms_norm_grad: rmsNorm's checks and `grad` equal to `input`; the result
+/// is dx's shape, `input`. dgamma has gamma's shape.
+ShapeResult rmsNormGrad(const Shape &input, const Shape &gamma,
+                        const Shape &grad);
 
 /// scaled_dot_product_attention_grad: attention's checks and `out` and
 /// `grad` equal to its result; the result is dq's shape, `q` (dk and dv

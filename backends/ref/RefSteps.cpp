@@ -319,6 +319,11 @@ void addLayerRows(std::vector<StepRow> &rows) {
       [](const LayerNormAttrs &attrs, const In &in, const Out &out) {
         return layerNorm(in[0], in[1], in[2], attrs, out[0]);
       }));
+  rows.push_back(row<LayerNormAttrs>(
+      "nn.rms_norm", fixed(2), layerNormAttrs,
+      [](const LayerNormAttrs &attrs, const In &in, const Out &out) {
+        return rmsNorm(in[0], in[1], attrs, out[0]);
+      }));
   // Input 1, when present, is the training step's counter.
   rows.push_back(row<DropoutAttrs>(
       "nn.dropout", {1, 2, 1}, dropoutAttrs,
@@ -426,6 +431,11 @@ void addGradientRows(std::vector<StepRow> &rows) {
       [](const LayerNormAttrs &attrs, const In &in, const Out &out) {
         return layerNormGrad(in[0], in[1], in[2], attrs, out[0], out[1],
                              out[2]);
+      }));
+  rows.push_back(row<LayerNormAttrs>(
+      "nn.rms_norm_grad", fixed(3, 2), layerNormAttrs,
+      [](const LayerNormAttrs &attrs, const In &in, const Out &out) {
+        return rmsNormGrad(in[0], in[1], in[2], attrs, out[0], out[1]);
       }));
   // Outputs dx, dgamma, dbeta.
   rows.push_back(row<BatchNormGradAttrs>(

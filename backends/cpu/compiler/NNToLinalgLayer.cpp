@@ -3,8 +3,8 @@
 // Pooling windows are linalg reductions over a padded input (with a
 // shape-only window operand, as linalg's own pooling ops); the pooling
 // gradients scatter through scf loops over tensors; batch_norm sums per
-// channel and layer_norm per row (and per feature for its gradient) in f64
-// as ref; dropout evaluates ref's counter-based hash
+// channel, layer_norm and rms_norm per row (and per feature for their
+// gradients) in f64 as ref; dropout evaluates ref's counter-based hash
 // (splitmix64 of seed, step and flat element index) bit for bit.
 //
 //===----------------------------------------------------------------------===//
@@ -736,6 +736,125 @@ LogicalResult lowerLayerNormGrad(nn::LayerNormGradOp op, PatternRewriter &r) {
 }
 
 //===----------------------------------------------------------------------===//
+// rms_norm
+//===----------------------------------------------------------------------===//
+
+/// Per row of x: 1 / sqrt(mean(x^2) + eps), in f64.
+Value rmsStatistic(OpBuilder &b, Location loc, Value x,
+                   const LayerNormSpace &space, double eps) {
+  Type f64 = b.getF64Type();
+  Value squares = buildReduction(
+      b, loc, x, space.isFeature, f64, 0.0,
+      [](OpBuilder &nb, Location nl, Value v) {
+        Value wide = toF64(nb, nl, v);
+        return nb.create<arith::MulFOp>(nl, wide, wide);
+      },
+      [](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
+        return nb.create<arith::AddFOp>(nl, acc, v);
+      });
+  return buildElementwise(
+      b, loc, space.rowType, squares,
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value meanSquare = nb.create<arith::DivFOp>(
+            nl, a[0], scalarConstant(nb, nl, f64, space.features));
+        Value root = nb.create<math::SqrtOp>(
+            nl, nb.create<arith::AddFOp>(nl, meanSquare,
+                                         scalarConstant(nb, nl, f64, eps)));
+        return SmallVector<Value>{nb.create<arith::DivFOp>(
+            nl, scalarConstant(nb, nl, f64, 1.0), root)};
+      });
+}
+
+LogicalResult lowerRmsNorm(nn::RmsNormOp op, PatternRewriter &r) {
+  Location loc = op.getLoc();
+  RankedTensorType type = tensorTypeOf(op.getX());
+  Type element = type.getElementType();
+  LayerNormSpace space(r.getContext(), type,
+                       tensorTypeOf(op.getGamma()).getRank());
+  Value rstd = rmsStatistic(r, loc, op.getX(), space,
+                            op.getEpsAttr().getValueAsDouble());
+  Value y =
+      buildGeneric(r, loc, ValueRange{op.getX(), rstd, op.getGamma()},
+                   {space.identity, space.perRow, space.perFeature},
+                   emptyTensor(r, loc, type), space.identity, space.parallel(),
+                   [&](OpBuilder &b, Location l, ValueRange a) {
+                     Value xhat =
+                         b.create<arith::MulFOp>(l, toF64(b, l, a[0]), a[1]);
+                     Value value = b.create<arith::MulFOp>(
+                         l, xhat, toF64(b, l, a[2]));
+                     return SmallVector<Value>{fromF64(b, l, value, element)};
+                   })
+          .front();
+  r.replaceOp(op, y);
+  return success();
+}
+
+LogicalResult lowerRmsNormGrad(nn::RmsNormGradOp op, PatternRewriter &r) {
+  Location loc = op.getLoc();
+  Value x = op.getX(), dy = op.getDy(), gamma = op.getGamma();
+  RankedTensorType type = tensorTypeOf(x);
+  Type element = type.getElementType();
+  LayerNormSpace space(r.getContext(), type, tensorTypeOf(gamma).getRank());
+  Value rstd =
+      rmsStatistic(r, loc, x, space, op.getEpsAttr().getValueAsDouble());
+  auto xhatOf = [](OpBuilder &b, Location l, Value xv, Value s) {
+    return b.create<arith::MulFOp>(l, toF64(b, l, xv), s);
+  };
+  // Per row: the sum of g * xhat, g = dy * gamma.
+  Value rowSum =
+      buildGeneric(
+          r, loc, ValueRange{x, dy, gamma, rstd},
+          {space.identity, space.identity, space.perFeature, space.perRow},
+          filledTensor(r, loc, space.rowType, 0.0), space.perRow,
+          space.reducing(/*features=*/true),
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            Value g = b.create<arith::MulFOp>(l, toF64(b, l, a[1]),
+                                              toF64(b, l, a[2]));
+            Value xhat = xhatOf(b, l, a[0], a[3]);
+            return SmallVector<Value>{b.create<arith::AddFOp>(
+                l, a[4], b.create<arith::MulFOp>(l, g, xhat))};
+          })
+          .front();
+  // dx = rstd * (g - xhat * mean(g * xhat)).
+  Value dx =
+      buildGeneric(
+          r, loc, ValueRange{x, dy, gamma, rstd, rowSum},
+          {space.identity, space.identity, space.perFeature, space.perRow,
+           space.perRow},
+          emptyTensor(r, loc, type), space.identity, space.parallel(),
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            Value n = scalarConstant(b, l, b.getF64Type(), space.features);
+            Value g = b.create<arith::MulFOp>(l, toF64(b, l, a[1]),
+                                              toF64(b, l, a[2]));
+            Value xhat = xhatOf(b, l, a[0], a[3]);
+            Value rest = b.create<arith::SubFOp>(
+                l, g,
+                b.create<arith::MulFOp>(l, xhat,
+                                        b.create<arith::DivFOp>(l, a[4], n)));
+            return SmallVector<Value>{fromF64(
+                b, l, b.create<arith::MulFOp>(l, a[3], rest), element)};
+          })
+          .front();
+  // Per feature, over the rows: dgamma = sum(dy * xhat).
+  auto featureType =
+      RankedTensorType::get(tensorTypeOf(gamma).getShape(), r.getF64Type());
+  Value dgamma =
+      buildGeneric(r, loc, ValueRange{x, dy, rstd},
+                   {space.identity, space.identity, space.perRow},
+                   filledTensor(r, loc, featureType, 0.0), space.perFeature,
+                   space.reducing(/*features=*/false),
+                   [&](OpBuilder &b, Location l, ValueRange a) {
+                     Value xhat = xhatOf(b, l, a[0], a[2]);
+                     return SmallVector<Value>{b.create<arith::AddFOp>(
+                         l, a[3],
+                         b.create<arith::MulFOp>(l, toF64(b, l, a[1]), xhat))};
+                   })
+          .front();
+  r.replaceOp(op, {dx, narrowFromF64(r, loc, dgamma, tensorTypeOf(gamma))});
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // dropout
 //===----------------------------------------------------------------------===//
 
@@ -852,6 +971,8 @@ void nnc::cpu::populateNNToLinalgLayerPatterns(RewritePatternSet &patterns) {
                FnPattern<nn::BatchNormGradOp, lowerBatchNormGrad>,
                FnPattern<nn::LayerNormOp, lowerLayerNorm>,
                FnPattern<nn::LayerNormGradOp, lowerLayerNormGrad>,
+               FnPattern<nn::RmsNormOp, lowerRmsNorm>,
+               FnPattern<nn::RmsNormGradOp, lowerRmsNormGrad>,
                FnPattern<nn::DropoutOp, lowerDropout>,
                FnPattern<nn::DropoutGradOp, lowerDropoutGrad>>(
       patterns.getContext());

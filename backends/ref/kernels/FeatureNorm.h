@@ -15,7 +15,7 @@
 
 namespace nnc::ref {
 
-/// Attributes of layer_norm and layer_norm_grad.
+/// Attributes of layer_norm, rms_norm and their gradients.
 struct LayerNormAttrs {
   double eps = 1e-5; ///< Added to the variance before the square root.
 };
@@ -32,6 +32,17 @@ rt::Error layerNormGrad(rt::ConstTensorView x, rt::ConstTensorView gamma,
                         rt::ConstTensorView dy, const LayerNormAttrs &attrs,
                         rt::TensorView dx, rt::TensorView dgamma,
                         rt::TensorView dbeta);
+
+/// out = gamma * x / sqrt(mean(x^2) + eps) per row, the mean over the
+/// features; gamma has the shape of x's trailing axes. Floats only.
+rt::Error rmsNorm(rt::ConstTensorView x, rt::ConstTensorView gamma,
+                  const LayerNormAttrs &attrs, rt::TensorView out);
+
+/// The gradients of rmsNorm for the result's gradient `dy`: dx (x's shape)
+/// and dgamma (gamma's shape).
+rt::Error rmsNormGrad(rt::ConstTensorView x, rt::ConstTensorView gamma,
+                      rt::ConstTensorView dy, const LayerNormAttrs &attrs,
+                      rt::TensorView dx, rt::TensorView dgamma);
 
 } // namespace nnc::ref
 
