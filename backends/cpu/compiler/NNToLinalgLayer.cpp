@@ -780,8 +780,8 @@ LogicalResult lowerRmsNorm(nn::RmsNormOp op, PatternRewriter &r) {
                    [&](OpBuilder &b, Location l, ValueRange a) {
                      Value xhat =
                          b.create<arith::MulFOp>(l, toF64(b, l, a[0]), a[1]);
-                     Value value = b.create<arith::MulFOp>(
-                         l, xhat, toF64(b, l, a[2]));
+                     Value value =
+                         b.create<arith::MulFOp>(l, xhat, toF64(b, l, a[2]));
                      return SmallVector<Value>{fromF64(b, l, value, element)};
                    })
           .front();
@@ -831,24 +831,24 @@ LogicalResult lowerRmsNormGrad(nn::RmsNormGradOp op, PatternRewriter &r) {
                 l, g,
                 b.create<arith::MulFOp>(l, xhat,
                                         b.create<arith::DivFOp>(l, a[4], n)));
-            return SmallVector<Value>{fromF64(
-                b, l, b.create<arith::MulFOp>(l, a[3], rest), element)};
+            return SmallVector<Value>{
+                fromF64(b, l, b.create<arith::MulFOp>(l, a[3], rest), element)};
           })
           .front();
   // Per feature, over the rows: dgamma = sum(dy * xhat).
   auto featureType =
       RankedTensorType::get(tensorTypeOf(gamma).getShape(), r.getF64Type());
   Value dgamma =
-      buildGeneric(r, loc, ValueRange{x, dy, rstd},
-                   {space.identity, space.identity, space.perRow},
-                   filledTensor(r, loc, featureType, 0.0), space.perFeature,
-                   space.reducing(/*features=*/false),
-                   [&](OpBuilder &b, Location l, ValueRange a) {
-                     Value xhat = xhatOf(b, l, a[0], a[2]);
-                     return SmallVector<Value>{b.create<arith::AddFOp>(
-                         l, a[3],
-                         b.create<arith::MulFOp>(l, toF64(b, l, a[1]), xhat))};
-                   })
+      buildGeneric(
+          r, loc, ValueRange{x, dy, rstd},
+          {space.identity, space.identity, space.perRow},
+          filledTensor(r, loc, featureType, 0.0), space.perFeature,
+          space.reducing(/*features=*/false),
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            Value xhat = xhatOf(b, l, a[0], a[2]);
+            return SmallVector<Value>{b.create<arith::AddFOp>(
+                l, a[3], b.create<arith::MulFOp>(l, toF64(b, l, a[1]), xhat))};
+          })
           .front();
   r.replaceOp(op, {dx, narrowFromF64(r, loc, dgamma, tensorTypeOf(gamma))});
   return success();

@@ -96,8 +96,8 @@ Error normalize(const char *op, ConstTensorView x, ConstTensorView gamma,
         int64_t i = row * width + f;
         double xhat = (static_cast<double>(x.at<T>(i)) - mean) * rstd;
         double shift = beta ? static_cast<double>(beta->at<T>(f)) : 0.0;
-        out.at<T>(i) = static_cast<T>(
-            xhat * static_cast<double>(gamma.at<T>(f)) + shift);
+        out.at<T>(i) =
+            static_cast<T>(xhat * static_cast<double>(gamma.at<T>(f)) + shift);
       }
     }
     return Error::success();
@@ -135,8 +135,8 @@ Error normalizeGrad(const char *op, ConstTensorView x, ConstTensorView gamma,
         sumDy[static_cast<size_t>(f)] += d;
       }
       // Without centring the mean is a constant, so g's mean drops out.
-      meanG = centring == Centring::Mean ? meanG / static_cast<double>(width)
-                                         : 0.0;
+      meanG =
+          centring == Centring::Mean ? meanG / static_cast<double>(width) : 0.0;
       meanGXhat /= static_cast<double>(width);
       for (int64_t f = 0; f < width; ++f) {
         int64_t i = row * width + f;
@@ -179,8 +179,8 @@ Error rmsNorm(ConstTensorView x, ConstTensorView gamma,
 Error rmsNormGrad(ConstTensorView x, ConstTensorView gamma, ConstTensorView dy,
                   const LayerNormAttrs &attrs, TensorView dx,
                   TensorView dgamma) {
-  return normalizeGrad("rms_norm_grad", x, gamma, dy, attrs.eps,
-                       Centring::None, dx, dgamma, nullptr);
+  return normalizeGrad("rms_norm_grad", x, gamma, dy, attrs.eps, Centring::None,
+                       dx, dgamma, nullptr);
 }
 
 } // namespace nnc::ref
