@@ -591,6 +591,24 @@ struct LayerNormSpace {
   }
 };
 
+/// Per row: 1 / sqrt(squares / features + eps), from each row's sum of
+/// squares (of x - mean for layer_norm, of x for rms_norm), in f64.
+Value reciprocalRoot(OpBuilder &b, Location loc, Value squares,
+                     const LayerNormSpace &space, double eps) {
+  Type f64 = b.getF64Type();
+  return buildElementwise(
+      b, loc, space.rowType, squares,
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value meanSquare = nb.create<arith::DivFOp>(
+            nl, a[0], scalarConstant(nb, nl, f64, space.features));
+        Value root = nb.create<math::SqrtOp>(
+            nl, nb.create<arith::AddFOp>(nl, meanSquare,
+                                         scalarConstant(nb, nl, f64, eps)));
+        return SmallVector<Value>{nb.create<arith::DivFOp>(
+            nl, scalarConstant(nb, nl, f64, 1.0), root)};
+      });
+}
+
 /// Per row of x: the mean and 1 / sqrt(biased variance + eps), in f64.
 std::pair<Value, Value> layerStatistics(OpBuilder &b, Location loc, Value x,
                                         const LayerNormSpace &space,
@@ -619,18 +637,7 @@ std::pair<Value, Value> layerStatistics(OpBuilder &b, Location loc, Value x,
                          nl, a[2], nb.create<arith::MulFOp>(nl, d, d))};
                    })
           .front();
-  Value rstd = buildElementwise(
-      b, loc, space.rowType, squares,
-      [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value variance = nb.create<arith::DivFOp>(
-            nl, a[0], scalarConstant(nb, nl, f64, space.features));
-        Value root = nb.create<math::SqrtOp>(
-            nl, nb.create<arith::AddFOp>(nl, variance,
-                                         scalarConstant(nb, nl, f64, eps)));
-        return SmallVector<Value>{nb.create<arith::DivFOp>(
-            nl, scalarConstant(nb, nl, f64, 1.0), root)};
-      });
-  return {mean, rstd};
+  return {mean, reciprocalRoot(b, loc, squares, space, eps)};
 }
 
 LogicalResult lowerLayerNorm(nn::LayerNormOp op, PatternRewriter &r) {
@@ -742,27 +749,16 @@ LogicalResult lowerLayerNormGrad(nn::LayerNormGradOp op, PatternRewriter &r) {
 /// Per row of x: 1 / sqrt(mean(x^2) + eps), in f64.
 Value rmsStatistic(OpBuilder &b, Location loc, Value x,
                    const LayerNormSpace &space, double eps) {
-  Type f64 = b.getF64Type();
   Value squares = buildReduction(
-      b, loc, x, space.isFeature, f64, 0.0,
-      [](OpBuilder &nb, Location nl, Value v) {
+      b, loc, x, space.isFeature, b.getF64Type(), 0.0,
+      [](OpBuilder &nb, Location nl, Value v) -> Value {
         Value wide = toF64(nb, nl, v);
         return nb.create<arith::MulFOp>(nl, wide, wide);
       },
       [](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
         return nb.create<arith::AddFOp>(nl, acc, v);
       });
-  return buildElementwise(
-      b, loc, space.rowType, squares,
-      [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value meanSquare = nb.create<arith::DivFOp>(
-            nl, a[0], scalarConstant(nb, nl, f64, space.features));
-        Value root = nb.create<math::SqrtOp>(
-            nl, nb.create<arith::AddFOp>(nl, meanSquare,
-                                         scalarConstant(nb, nl, f64, eps)));
-        return SmallVector<Value>{nb.create<arith::DivFOp>(
-            nl, scalarConstant(nb, nl, f64, 1.0), root)};
-      });
+  return reciprocalRoot(b, loc, squares, space, eps);
 }
 
 LogicalResult lowerRmsNorm(nn::RmsNormOp op, PatternRewriter &r) {
