@@ -37,6 +37,8 @@ public:
 
   virtual int rank() const = 0;
   virtual int size() const = 0;
+  /// How all-reduces run, for reports: "ring", ...
+  virtual std::string allReduceAlgorithm() const = 0;
 
   /// Sums `count` floats (f32) or doubles (`isDouble`) over every rank, in
   /// place. For a fixed number of ranks and sizes the result is the same
@@ -59,6 +61,10 @@ std::unique_ptr<Communicator> singleProcess();
 
 /// True when nnc was built with Open MPI.
 bool builtWithMpi();
+
+/// The rank the MPI launcher gave this process, known before MPI starts
+/// (mpirun sets it in the environment); -1 outside a launched job.
+int launcherRank();
 
 /// Joins the job `mpirun` started (a single process without mpirun is a
 /// job of one). Fails when nnc was built without MPI, or MPI cannot start.

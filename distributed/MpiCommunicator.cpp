@@ -16,7 +16,9 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <thread>
 #include <unistd.h>
 
@@ -34,6 +36,40 @@ extern "C" void onTermination(int) {
   ::_exit(1);
 }
 
+/// The variable through which Open MPI's nonblocking collectives
+/// (coll/libnbc) take their all-reduce algorithm; `mpirun --mca
+/// coll_libnbc_iallreduce_algorithm A` sets it in every rank.
+constexpr const char *kAllReduceAlgorithm =
+    "OMPI_MCA_coll_libnbc_iallreduce_algorithm";
+
+/// The most ranks the ring is chosen for.
+constexpr int kRingUpToRanks = 8;
+
+/// Asks Open MPI for the ring all-reduce in a job of up to kRingUpToRanks
+/// ranks, unless the user chose an algorithm. For nnc's in-place call
+/// libnbc otherwise takes a binomial tree at every size, which crosses the
+/// links 2 log2(N) times with the whole buffer: up to 8 ranks the ring is
+/// as fast for a few bytes and faster for a gradient of megabytes (docs/
+/// distributed.md, the cost model). Beyond that the best choice depends on
+/// the gradient's size and the network, so Open MPI's stays.
+void preferRingAllReduce() {
+  const char *ranks = std::getenv("OMPI_COMM_WORLD_SIZE");
+  if (ranks && std::atoi(ranks) <= kRingUpToRanks)
+    ::setenv(kAllReduceAlgorithm, "1", /*overwrite=*/0);
+}
+
+/// The all-reduce algorithm this job runs, as libnbc names its values.
+std::string allReduceAlgorithmName() {
+  const char *value = std::getenv(kAllReduceAlgorithm);
+  static const char *const kNames[] = {"Open MPI's choice of", "ring",
+                                       "binomial-tree", "Rabenseifner",
+                                       "recursive-doubling"};
+  int algorithm = value ? std::atoi(value) : 0;
+  if (algorithm < 0 || algorithm >= static_cast<int>(std::size(kNames)))
+    algorithm = 0;
+  return kNames[algorithm];
+}
+
 std::string mpiErrorText(int code) {
   char text[MPI_MAX_ERROR_STRING];
   int length = 0;
@@ -47,6 +83,10 @@ public:
       : rankIndex(rank), rankCount(size), options(options) {}
 
   ~MpiCommunicator() override { MPI_Finalize(); }
+
+  std::string allReduceAlgorithm() const override {
+    return allReduceAlgorithmName();
+  }
 
   int rank() const override { return rankIndex; }
   int size() const override { return rankCount; }
@@ -148,6 +188,8 @@ rt::Expected<std::unique_ptr<Communicator>>
 joinJob(const CommunicatorOptions &options) {
   int initialised = 0;
   MPI_Initialized(&initialised);
+  if (!initialised)
+    preferRingAllReduce();
   int provided = 0;
   if (!initialised && MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED,
                                       &provided) != MPI_SUCCESS)

@@ -12,6 +12,7 @@ class SingleProcess final : public Communicator {
 public:
   int rank() const override { return 0; }
   int size() const override { return 1; }
+  std::string allReduceAlgorithm() const override { return "no"; }
   rt::Error allReduceSum(void *, size_t, bool) override {
     return rt::Error::success();
   }

@@ -405,6 +405,7 @@ std::string DistributedTraining::summary() const {
                       ? std::max(0.0, 1.0 - exposed / communication) * 100
                       : 100;
   os << "distributed: " << ranks() << " ranks, "
+     << communicator->allReduceAlgorithm() << " all-reduce, "
      << llvm::format("%.1f", stats.buckets / steps) << " buckets and "
      << llvm::format("%.2f", stats.bytes / steps / 1e6)
      << " MB all-reduced per step; " << llvm::format("%.3f", communication)

@@ -37,11 +37,13 @@ def mpi_env():
     env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
     # Two cores, up to three ranks.
     env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+    # nnc's own choice of all-reduce, not one left in the environment.
+    env.pop("OMPI_MCA_coll_libnbc_iallreduce_algorithm", None)
     return env
 
 
-def mpirun(ranks, *args, expect=0, timeout=300):
-    command = [MPIRUN, "-np", str(ranks), NNC, *map(str, args)]
+def mpirun(ranks, *args, expect=0, timeout=300, mpi_args=()):
+    command = [MPIRUN, *mpi_args, "-np", str(ranks), NNC, *map(str, args)]
     done = subprocess.run(command, capture_output=True, text=True,
                           env=mpi_env(), timeout=timeout)
     if expect is not None:
@@ -122,7 +124,9 @@ def test_ranks_match_one_process(request, work, model, fixture, epochs, batch):
         out = os.path.join(work, f"{model}.{ranks}")
         done = mpirun(ranks, *train_args(model, data, epochs, batch, out),
                       "--distributed")
-        assert f"distributed: {ranks} ranks" in done.stdout
+        assert f"distributed: {ranks} ranks, ring all-reduce" in done.stdout
+        # Rank 0 alone says what opening the model said.
+        assert done.stderr.count("backend: cpu") == 1, done.stderr
         assert_close(base, out)
 
 
@@ -135,6 +139,14 @@ def test_a_fixed_rank_count_is_bit_identical(work, digits):
         runs.append(load_params(out))
     for name in runs[0]:
         assert np.array_equal(runs[0][name], runs[1][name]), name
+
+
+def test_an_all_reduce_algorithm_given_to_mpirun_is_kept(work, digits):
+    out = os.path.join(work, "tree")
+    done = mpirun(2, *train_args("mlp_digits.nn", digits, 1, 32, out),
+                  "--distributed",
+                  mpi_args=("--mca", "coll_libnbc_iallreduce_algorithm", "2"))
+    assert "distributed: 2 ranks, binomial-tree all-reduce" in done.stdout
 
 
 def test_resume_with_another_rank_count(work, digits):

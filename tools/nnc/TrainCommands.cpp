@@ -7,6 +7,7 @@
 
 #include "tools/nnc/Commands.h"
 
+#include "distributed/Communicator.h"
 #include "driver/Trainer.h"
 #include "train/ConsoleReporter.h"
 
@@ -19,6 +20,14 @@ namespace nnc::cli {
 ExitCode runTrain(TrainOptions options) {
   train::ConsoleReporter console(std::cout, rt::isTerminal(1));
   options.hooks = console.install(options.hooks);
+  // The ranks of a data-parallel job open the same model (they check it at
+  // start-up) before they know their ranks from MPI, so the launcher's rank
+  // picks the one that shows what opening it says. Each rank still reports
+  // its own errors.
+  if (options.distributed.enabled && dist::launcherRank() > 0) {
+    options.hooks.onWarning = nullptr;
+    options.hooks.onDiagnostic = nullptr;
+  }
   return reportError(driver::trainModel(options));
 }
 
