@@ -97,8 +97,9 @@ size_t operandIndex(const OpRecord &op, StringRef name) {
   PrintFatalError(op.def, op.name + " has no operand '" + name + "'");
 }
 
-/// The operands that `op`'s shape rule is called on, checked: it has
-/// one, and they are all plain (not optional or variadic) tensors.
+/// The operands that `op`'s shape rule is called on, checked: the op
+/// infers its result types (an NN_InferredOp), and its operands are all
+/// plain tensors (none optional or variadic).
 std::vector<Operand> shapeRuleOperands(const OpRecord &op) {
   if (!op.def->isSubClassOf("NN_InferredOp"))
     PrintFatalError(op.def, op.name + " names a shape rule but is not an "
