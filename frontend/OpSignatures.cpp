@@ -250,14 +250,6 @@ OpResult embeddingRule(OpCall &call) {
       call.operands[0].dtype);
 }
 
-OpResult pointwiseLossRule(OpCall &call) {
-  if (std::string err = checkAllFloat(call); !err.empty())
-    return failure(err);
-  return fromShape(
-      shape::pointwiseLoss(call.operands[0].shape, call.operands[1].shape),
-      call.operands[0].dtype);
-}
-
 OpResult softmaxCrossEntropyRule(OpCall &call) {
   if (std::string err = checkFloat(call, 0); !err.empty())
     return failure(err);

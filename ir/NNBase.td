@@ -211,6 +211,7 @@ class NN_PointwiseLossOp<string mnemonic, list<Trait> traits = []>
     : NN_InferredOp<mnemonic, !listconcat([SameOperandsAndResultElementType],
                                           traits)> {
   let nnFusion = "Reduction";
+  let nnShapeRule = "pointwiseLoss";
   let results = (outs 0DTensorOf<[F32, F64]>:$result);
   let assemblyFormat = [{
     operands attr-dict `:` type(operands) `->` type($result)

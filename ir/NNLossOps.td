@@ -11,7 +11,7 @@
 include "ir/NNBase.td"
 
 def NN_MseOp : NN_PointwiseLossOp<"mse"> {
-  let nnDsl = [NN_Dsl<"mse", "pointwiseLossRule", 2, 2>];
+  let nnDsl = [NN_ShapeRuleDsl<"mse">];
   let summary = "mean squared error";
   let description = [{
     The mean over every element of `(prediction - target)^2`. The operands
@@ -27,7 +27,7 @@ def NN_MseOp : NN_PointwiseLossOp<"mse"> {
 }
 
 def NN_BinaryCrossEntropyOp : NN_PointwiseLossOp<"binary_cross_entropy"> {
-  let nnDsl = [NN_Dsl<"binary_cross_entropy", "pointwiseLossRule", 2, 2>];
+  let nnDsl = [NN_ShapeRuleDsl<"binary_cross_entropy">];
   let summary = "binary cross-entropy of probabilities";
   let description = [{
     The mean over every element of
@@ -46,6 +46,7 @@ def NN_BinaryCrossEntropyOp : NN_PointwiseLossOp<"binary_cross_entropy"> {
 
 def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy"> {
   let nnFusion = "Reduction";
+  let nnShapeRule = "softmaxCrossEntropy";
   let nnDsl = [NN_Dsl<"softmax_cross_entropy", "softmaxCrossEntropyRule", 2,
                       2, [NN_DslAttr<"ignore_index", "Int", "-100">]>];
   let summary = "softmax cross-entropy with integer class labels";

@@ -213,25 +213,6 @@ LogicalResult AvgPool2dGradOp::inferReturnTypes(MLIRContext *context,
       adaptor.getDy(), types);
 }
 
-LogicalResult BatchNormGradOp::inferReturnTypes(MLIRContext *,
-                                                std::optional<Location> loc,
-                                                Adaptor adaptor,
-                                                SmallVectorImpl<Type> &types) {
-  auto ctx = contextFor<BatchNormGradOp>(loc);
-  auto s = ctx.shapes({adaptor.getX(), adaptor.getGamma(), adaptor.getMean(),
-                       adaptor.getVar(), adaptor.getDy()},
-                      {"input", "gamma", "mean", "var", "dy"});
-  if (failed(s))
-    return failure();
-  if (failed(ctx.push(
-          shape::batchNormGrad((*s)[0], (*s)[1], (*s)[2], (*s)[3], (*s)[4]),
-          adaptor.getX(), types)))
-    return failure();
-  // dgamma and dbeta.
-  types.append(2, adaptor.getGamma().getType());
-  return success();
-}
-
 LogicalResult DropoutGradOp::inferReturnTypes(MLIRContext *,
                                               std::optional<Location> loc,
                                               Adaptor adaptor,
@@ -244,19 +225,6 @@ LogicalResult DropoutGradOp::inferReturnTypes(MLIRContext *,
 // Loss gradients
 //===----------------------------------------------------------------------===//
 
-LogicalResult SoftmaxCrossEntropyGradOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &types) {
-  auto ctx = contextFor<SoftmaxCrossEntropyGradOp>(loc);
-  auto s =
-      ctx.shapes({adaptor.getLogits(), adaptor.getLabels(), adaptor.getDloss()},
-                 {"logits", "labels", "dloss"});
-  if (failed(s))
-    return failure();
-  return ctx.push(shape::softmaxCrossEntropyGrad((*s)[0], (*s)[1], (*s)[2]),
-                  adaptor.getLogits(), types);
-}
-
 LogicalResult SoftmaxCrossEntropyGradOp::verify() {
   // The labels are integers, so SameOperandsElementType cannot say this.
   Type logits = getElementTypeOrSelf(getLogits());
@@ -264,19 +232,6 @@ LogicalResult SoftmaxCrossEntropyGradOp::verify() {
     return emitOpError() << "dloss " << getDloss().getType()
                          << " must have the logits' element type " << logits;
   return success();
-}
-
-LogicalResult BinaryCrossEntropyGradOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &types) {
-  auto ctx = contextFor<BinaryCrossEntropyGradOp>(loc);
-  auto s = ctx.shapes(
-      {adaptor.getProbabilities(), adaptor.getTarget(), adaptor.getDloss()},
-      {"probabilities", "target", "dloss"});
-  if (failed(s))
-    return failure();
-  return ctx.push(shape::binaryCrossEntropyGrad((*s)[0], (*s)[1], (*s)[2]),
-                  adaptor.getProbabilities(), types);
 }
 
 //===----------------------------------------------------------------------===//

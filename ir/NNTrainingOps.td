@@ -404,6 +404,9 @@ def NN_BatchNormGradOp : NN_InferredOp<"batch_norm_grad",
     [SameOperandsAndResultElementType, AllTypesMatch<["x", "dy"]>,
      AllTypesMatch<["gamma", "mean", "var"]>]> {
   let nnFusion = "Reduction";
+  let nnShapeRule = "batchNormGrad";
+  // dgamma and dbeta.
+  let nnResultTypesOf = ["gamma", "gamma"];
   let summary = "gradient of batch_norm";
   let description = [{
     Gives `(dx, dgamma, dbeta)` for the forward input `x` `[n, c, ...]`, the
@@ -463,6 +466,7 @@ def NN_DropoutGradOp : NN_InferredOp<"dropout_grad"> {
 
 def NN_SoftmaxCrossEntropyGradOp : NN_InferredOp<"softmax_cross_entropy_grad"> {
   let nnFusion = "Reduction";
+  let nnShapeRule = "softmaxCrossEntropyGrad";
   let summary = "gradient of softmax_cross_entropy";
   let description = [{
     `(softmax(logits) - onehot(labels)) * dloss / positions` for `logits`
@@ -492,6 +496,7 @@ def NN_SoftmaxCrossEntropyGradOp : NN_InferredOp<"softmax_cross_entropy_grad"> {
 def NN_BinaryCrossEntropyGradOp : NN_InferredOp<"binary_cross_entropy_grad",
     [SameOperandsAndResultElementType]> {
   let nnFusion = "Elementwise";
+  let nnShapeRule = "binaryCrossEntropyGrad";
   let summary = "gradient of binary_cross_entropy";
   let description = [{
     `(p - t) / max(p * (1 - p), 1e-12) * dloss / numel` for the predicted

@@ -1,8 +1,12 @@
 //===- NNTypeInference.cpp - Result types of the nn ops -------------------===//
 //
-// Every op's inferReturnTypes. Shapes come only from ir/ShapeRules.h, the
-// single source of truth shared with the frontend; this file converts MLIR
-// types to shapes and back, and turns a rule's message into a diagnostic.
+// The inferReturnTypes of the forward ops that need more than a shape rule
+// over their operands (attributes, optional operands); those of the ops
+// that name one in their declaration (nnShapeRule) are generated into
+// NNInferReturnTypes.cpp.inc, included below. Shapes come only from
+// ir/ShapeRules.h, the single source of truth shared with the frontend;
+// this file converts MLIR types to shapes and back, and turns a rule's
+// message into a diagnostic.
 //
 //===----------------------------------------------------------------------===//
 
@@ -382,49 +386,4 @@ LogicalResult DropoutOp::inferReturnTypes(MLIRContext *,
                                           SmallVectorImpl<Type> &types) {
   return nnc::nn::detail::inferUnaryType(getOperationName(), loc,
                                          adaptor.getX().getType(), types);
-}
-
-//===----------------------------------------------------------------------===//
-// Losses
-//===----------------------------------------------------------------------===//
-
-template <typename OpTy>
-static LogicalResult inferPointwiseLoss(std::optional<Location> loc,
-                                        Value prediction, Value target,
-                                        SmallVectorImpl<Type> &types) {
-  auto ctx = contextFor<OpTy>(loc);
-  auto p = ctx.tensor(prediction.getType(), "prediction");
-  auto t = ctx.tensor(target.getType(), "target");
-  if (failed(p) || failed(t))
-    return failure();
-  return ctx.push(shape::pointwiseLoss(toShape(*p), toShape(*t)),
-                  p->getElementType(), types);
-}
-
-LogicalResult MseOp::inferReturnTypes(MLIRContext *,
-                                      std::optional<Location> loc,
-                                      Adaptor adaptor,
-                                      SmallVectorImpl<Type> &types) {
-  return inferPointwiseLoss<MseOp>(loc, adaptor.getPrediction(),
-                                   adaptor.getTarget(), types);
-}
-
-LogicalResult BinaryCrossEntropyOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &types) {
-  return inferPointwiseLoss<BinaryCrossEntropyOp>(
-      loc, adaptor.getProbabilities(), adaptor.getTarget(), types);
-}
-
-LogicalResult SoftmaxCrossEntropyOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &types) {
-  auto ctx = contextFor<SoftmaxCrossEntropyOp>(loc);
-  auto logits = ctx.tensor(adaptor.getLogits().getType(), "logits");
-  auto labels = ctx.tensor(adaptor.getLabels().getType(), "labels");
-  if (failed(logits) || failed(labels))
-    return failure();
-  return ctx.push(
-      shape::softmaxCrossEntropy(toShape(*logits), toShape(*labels)),
-      logits->getElementType(), types);
 }
