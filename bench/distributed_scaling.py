@@ -666,6 +666,10 @@ def print_speeds(args, info, cases, configs, runs):
     rounds = max((r["round"] for rs in runs.values() for r in rs), default=0) + 1
     print("# nnc train --distributed\n")
     print(f"Machine: {machine.describe_machine(info)}.")
+    if "core_speeds_ms" in info:
+        # JSON keys are strings: a replayed run's CPUs come back as such.
+        speeds = {int(cpu): ms for cpu, ms in (info["core_speeds_ms"] or {}).items()}
+        print(f"Before the runs, {machine.describe_core_speeds(speeds)}.")
     print(f"nnc: {args.nnc}; {rounds} rounds, {args.epochs} epochs per run (the first "
           f"not timed); other programs' running tasks before each run: median "
           f"{statistics.median(busy):.1f}, max {max(busy):.1f}.\n")
@@ -717,6 +721,8 @@ def main():
         configs = args.configs.split(",")
         info = machine.machine_info()
         log(f"machine: {machine.describe_machine(info)}")
+        info["core_speeds_ms"] = machine.measure_core_speeds(args.nnc)
+        log(machine.describe_core_speeds(info["core_speeds_ms"]))
         runs = run_all(args, cases, configs)
         inputs = None if args.no_cost_model else measure_cost_inputs(args, cases)
     print_speeds(args, info, cases, configs, runs)

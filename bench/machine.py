@@ -187,6 +187,56 @@ def measure_fma_peak(nnc, threads, flags):
     return json.loads(proc.stdout)
 
 
+CORE_SPEED_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models",
+                                "mlp_784_512_256_10.nn")
+
+
+def measure_core_speeds(nnc, limit=16):
+    """{cpu: median ms} of one thread of the MLP's batch-128 training step
+    pinned to each CPU this process may use (the first `limit`), one CPU at a
+    time; None (logged) where it cannot be measured.
+
+    The FMA peak is the same on every core of a machine, but a guest's
+    virtual CPUs need not be: one that shares its physical core or its
+    caches with another tenant runs memory-heavy kernels slower. Work split
+    evenly over threads or ranks then waits for the slowest, which caps
+    every 2-thread and 2-rank ratio; printing the spread with the results
+    says when that happened."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))[:limit]
+    except (AttributeError, OSError):
+        return None
+    speeds = {}
+    for cpu in cpus:
+        try:
+            proc = subprocess.run(
+                [nnc, "bench", CORE_SPEED_MODEL, "--train", "--batch", "128", "--threads",
+                 "1", "--warmup", "10", "--repeat", "100", "--json"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120,
+                preexec_fn=lambda cpu=cpu: os.sched_setaffinity(0, {cpu}))
+            speeds[cpu] = json.loads(proc.stdout.strip().splitlines()[-1])["step_ms_median"]
+        except (OSError, subprocess.SubprocessError, ValueError, KeyError, IndexError) as e:
+            log(f"  per-core speed on CPU {cpu} not measured: {e}")
+            return None
+    return speeds
+
+
+def describe_core_speeds(speeds):
+    if not speeds:
+        return "per-core speed not measured"
+    fastest, slowest = min(speeds.values()), max(speeds.values())
+    per_cpu = ", ".join(f"CPU {cpu} {ms:.2f}" for cpu, ms in sorted(speeds.items()))
+    text = (f"per-core speed (the MLP's batch-128 training step, 1 thread pinned to each "
+            f"CPU, ms): {per_cpu}")
+    if len(speeds) > 1:
+        text += (f"; the slowest takes {(slowest / fastest - 1) * 100:.0f}% longer than "
+                 f"the fastest")
+        if slowest > 1.1 * fastest:
+            text += (": work split evenly over threads or ranks waits for the slowest, "
+                     "which bounds the multi-thread and multi-rank figures below")
+    return text
+
+
 def describe_peak(peak):
     if peak is None:
         return "FMA peak not measured: no % of peak below"

@@ -335,6 +335,7 @@ def print_header(info, peak, threads, rounds, winner, trials, dropped, has_numpy
           f"{rounds} round{'s' if rounds > 1 else ''}\n")
     print(f"- CPU: {machine.describe_machine(info)}")
     print(f"- {machine.describe_peak(peak)}")
+    print(f"- {machine.describe_core_speeds(info.get('core_speeds_ms'))}")
     dropped_text = " ".join(f"{k}={v}" for k, v in sorted(dropped.items())) or "none"
     print(f"- Peers' environment: OPENBLAS_*, GOTO_*, OMP_* of the caller removed "
           f"(were: {dropped_text})")
@@ -386,6 +387,7 @@ def print_summary(info, peak, threads, winner, cases, backends, nnc_runs, peer_r
     print(f"- CPU: {info['model_name']} ({info['vendor']} family {info['family']} model "
           f"{info['model']})")
     print(f"- {machine.describe_peak(peak)}; the % below are of the {threads}-thread peak")
+    print(f"- {machine.describe_core_speeds(info.get('core_speeds_ms'))}")
     if winner:
         print(f"- OpenBLAS (numpy and PyTorch): core type {winner['core_type']}, "
               f"reported {winner['core']}")
@@ -480,6 +482,8 @@ def main():
     log(f"machine: {machine.describe_machine(info)}")
     peak = machine.measure_fma_peak(args.nnc, args.threads, info["flags"])
     log(machine.describe_peak(peak))
+    info["core_speeds_ms"] = machine.measure_core_speeds(args.nnc)
+    log(machine.describe_core_speeds(info["core_speeds_ms"]))
     pct_peak = peak_at(peak, args.threads)
 
     py, has_numpy, has_torch = peer_python()
