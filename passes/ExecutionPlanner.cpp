@@ -286,13 +286,18 @@ void Planner::addInPlaceCandidates(int64_t index, func::FuncOp function) {
     if (llvm::count(ret->getOperands(), returned) != 1)
       continue;
     Operation *def = returned.getDefiningOp();
-    if (!def || classifyForFusion(def) != FusionKind::Elementwise)
+    if (!def)
+      continue;
+    // A reshape leaves every element at its position in memory: computed
+    // in place it is a view, and the backend need not move a byte.
+    bool view = isa<nn::ReshapeOp>(def);
+    if (!view && classifyForFusion(def) != FusionKind::Elementwise)
       continue;
     for (Value operand : def->getOperands()) {
       auto arg = dyn_cast<BlockArgument>(operand);
       // Same type: an elementwise op reads it at the index it writes.
       if (!arg || arg.getOwner() != &body ||
-          arg.getType() != returned.getType())
+          (!view && arg.getType() != returned.getType()))
         continue;
       // Nothing after the writer may read the argument, which it overwrites.
       bool readLater = llvm::any_of(arg.getUsers(), [&](Operation *user) {

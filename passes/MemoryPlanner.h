@@ -16,7 +16,8 @@
 // branches.
 //
 // In place: a kernel may write a result over an operand it reads for the
-// last time (an elementwise map, an optimizer update). The planner then
+// last time (an elementwise map, an optimizer update; a reshape, whose
+// bytes then stay where they are and so cost nothing). The planner then
 // treats the chain operand -> result -> ... as one block whose writer is
 // the first value's and whose last users are the last value's. That is
 // safe by the same argument: every reader of the operand other than the
@@ -40,7 +41,8 @@ namespace nnc {
 /// A kernel that could compute `result` in place of `operand` (value ids):
 /// its code allows the two buffers to be one, as an elementwise map over
 /// same-typed tensors does when it reads nothing of `operand` after writing
-/// `result`. Whether the graph allows it is planArenaMemory's decision.
+/// `result`, and a reshape always does. Whether the graph allows it is
+/// planArenaMemory's decision.
 struct InPlaceCandidate {
   int64_t kernel = -1;
   int64_t operand = -1;

@@ -60,9 +60,9 @@ struct PlanValue {
   uint64_t offset = 0;
   /// For an Arena value computed in place: the Arena value (same dtype and
   /// bytes) whose bytes it takes over. Its writer reads that value for the
-  /// last time, elementwise, and writes this one over it, so both have the
-  /// same offset; the backend's kernel must allow that aliasing. -1 when the
-  /// value has bytes of its own.
+  /// last time, elementwise (or as a reshape, which then moves nothing), and
+  /// writes this one over it, so both have the same offset; the backend's
+  /// kernel must allow that aliasing. -1 when the value has bytes of its own.
   int64_t reuses = -1;
 };
 

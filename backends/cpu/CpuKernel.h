@@ -127,6 +127,9 @@ struct CpuKernel {
   int64_t numBuffers = 0;
   /// The byte size of each buffer the code was compiled for.
   std::vector<int64_t> bufferBytes;
+  /// A reshape the plan computes in place (its result is its argument's
+  /// bytes under another shape): there is no code and nothing to run.
+  bool viewOnly = false;
   /// Iterations; 1 when the kernel does not split.
   int64_t range = 1;
   /// For a split kernel: rows of the leading dimension in all, and per

@@ -197,6 +197,69 @@ TEST(CpuArtifactTest, BlocksOfKOnAnythingButOneRowAreRejected) {
   EXPECT_TRUE(cpu::deserializeExecutable(bytes.data(), bytes.size()).ok());
 }
 
+TEST(CpuArtifactTest, KernelsWithoutWorkLoadOnlyWithoutCode) {
+  std::string original = goldenExecutable();
+  Expected<cpu::SerializedExecutable> read =
+      cpu::deserializeExecutable(original.data(), original.size());
+  ASSERT_TRUE(read.ok()) << read.message();
+  std::vector<const cpu::CpuKernel *> kernels;
+  for (const auto &kernel : read->kernels)
+    kernels.push_back(kernel.get());
+  // A reshape computed in place: two buffers of 64 bytes, nothing to run.
+  cpu::CpuKernel view;
+  view.viewOnly = true;
+  view.numBuffers = 2;
+  view.bufferBytes = {64, 64};
+  view.rowBytes = {0, 0};
+  view.label = "reshape (in place: moves nothing)";
+  kernels.push_back(&view);
+  std::vector<int64_t> moduleOf = read->moduleOf;
+  moduleOf.push_back(-1);
+  std::string bytes =
+      cpu::serializeExecutable(kernels, moduleOf, read->targets);
+  Expected<cpu::SerializedExecutable> loaded =
+      cpu::deserializeExecutable(bytes.data(), bytes.size());
+  ASSERT_TRUE(loaded.ok()) << loaded.message();
+  const cpu::CpuKernel &back = *loaded->kernels.back();
+  EXPECT_TRUE(back.viewOnly);
+  EXPECT_EQ(back.whole, nullptr);
+  float data[16] = {1.0f};
+  void *buffers[] = {data, data};
+  nnc_error *error = nullptr;
+  EXPECT_EQ(cpu::runCpuKernel(const_cast<cpu::CpuKernel *>(&back), buffers, 0,
+                              1, &error),
+            NNC_OK);
+
+  // The same kernel with a split, or with code to call, is not one.
+  view.range = 2;
+  view.rows = 2;
+  view.chunkRows = 1;
+  bytes = cpu::serializeExecutable(kernels, moduleOf, read->targets);
+  Expected<cpu::SerializedExecutable> split =
+      cpu::deserializeExecutable(bytes.data(), bytes.size());
+  ASSERT_FALSE(split.ok());
+  EXPECT_NE(split.message().find("a kernel without work has code or a range"),
+            std::string::npos)
+      << split.message();
+  view.range = 1;
+  view.rows = view.chunkRows = 0;
+  size_t withCode = 0;
+  while (withCode + 1 < read->kernels.size() &&
+         read->kernels[withCode]->wholeSymbol.empty())
+    ++withCode;
+  ASSERT_FALSE(read->kernels[withCode]->wholeSymbol.empty())
+      << "the golden MLP has an unsplit kernel with code";
+  view.wholeSymbol = read->kernels[withCode]->wholeSymbol;
+  moduleOf.back() = moduleOf[withCode];
+  bytes = cpu::serializeExecutable(kernels, moduleOf, read->targets);
+  Expected<cpu::SerializedExecutable> coded =
+      cpu::deserializeExecutable(bytes.data(), bytes.size());
+  ASSERT_FALSE(coded.ok());
+  EXPECT_NE(coded.message().find("a kernel without work has code or a range"),
+            std::string::npos)
+      << coded.message();
+}
+
 TEST(CpuArtifactTest, BuffersOtherThanCompiledAreRejected) {
   std::string original = goldenExecutable();
   Expected<cpu::SerializedExecutable> read =

@@ -97,6 +97,25 @@ int64_t headChunkRows(const ContractionHead &head) {
   return std::max<int64_t>(1, chunk);
 }
 
+/// True when `fn` is one reshape of an argument that the plan computes in
+/// place of it (`inPlace` holds (result buffer, argument buffer) pairs):
+/// its result is its argument's bytes already, so there is nothing to run.
+bool isReshapeInPlace(func::FuncOp fn,
+                      ArrayRef<std::pair<int64_t, int64_t>> inPlace) {
+  Block &body = fn.getBody().front();
+  if (fn.getNumResults() != 1 ||
+      !llvm::hasSingleElement(body.without_terminator()))
+    return false;
+  auto reshape = dyn_cast<nn::ReshapeOp>(body.front());
+  if (!reshape || body.getTerminator()->getOperand(0) != reshape.getResult())
+    return false;
+  auto arg = dyn_cast<BlockArgument>(reshape.getX());
+  int64_t resultBuffer = fn.getNumArguments();
+  return arg &&
+         llvm::is_contained(inPlace, std::pair<int64_t, int64_t>(
+                                         resultBuffer, arg.getArgNumber()));
+}
+
 /// True when `fn`'s result `result` is written by the head itself: H (the
 /// head's first result) at `outResult`, or another result of a head that
 /// has several (planHead makes such a kernel return them all, in order).
@@ -371,6 +390,16 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
       if (!kernel->label.empty())
         kernel->label += "+";
       kernel->label += op.getName().stripDialect().str();
+    }
+    if (isReshapeInPlace(fn, inPlace)) {
+      kernel->viewOnly = true;
+      kernel->label += " (in place: moves nothing)";
+      kernel->rowBytes.assign(kernel->numBuffers, 0);
+      result.kernels[i] = kernel;
+      firstWithKey.emplace(key, kernel);
+      std::lock_guard<std::mutex> lock(cache.mutex);
+      cache.kernels.emplace(key, kernel);
+      continue;
     }
     if (head && head->head.kParts > 1)
       kernel->label +=

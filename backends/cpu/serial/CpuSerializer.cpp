@@ -88,7 +88,7 @@ flatbuffers::Offset<fb::Kernel> writeKernel(Builder &b, const CpuKernel &k,
   auto bufferBytes = longs(b, k.bufferBytes);
   return fb::CreateKernel(b, k.numBuffers, k.range, k.rows, k.chunkRows, whole,
                           chunk, tail, rowBytes, checkVector, head, jitBuffers,
-                          label, bufferBytes);
+                          label, bufferBytes, k.viewOnly);
 }
 
 flatbuffers::Offset<fb::SharedObject> writeObject(Builder &b,
@@ -542,6 +542,7 @@ rt::Error readKernel(const fb::Kernel *k, CpuKernel &kernel, int64_t &module) {
         return error;
       kernel.checks.push_back(std::move(check));
     }
+  kernel.viewOnly = k->view_only();
   kernel.rowBytes = rt::copyInt64s(k->row_bytes());
   kernel.jitBuffers = rt::copyInt64s(k->jit_buffers());
   bool hasHead = kernel.head.kind != ContractionHead::Kind::None;
@@ -561,6 +562,11 @@ rt::Error readKernel(const fb::Kernel *k, CpuKernel &kernel, int64_t &module) {
   bool hasChunk = !kernel.chunkSymbol.empty();
   bool hasTail = !kernel.tailSymbol.empty();
   bool coded = kernel.range == 1 ? hasWhole : hasChunk;
+  if (kernel.viewOnly && (hasHead || hasWhole || hasChunk || hasTail ||
+                          kernel.range != 1 || !kernel.checks.empty()))
+    return bad("a kernel without work has code or a range");
+  if (kernel.viewOnly)
+    return checkKernelExtents(kernel);
   if ((kernel.range == 1 && (hasChunk || hasTail)) ||
       (kernel.range > 1 && hasWhole) || (!hasHead && !coded) ||
       (coded && kernel.range > 1 && hasTail != tailed) ||

@@ -77,3 +77,29 @@ func.func @in_place_in_group(%x: tensor<4x4xf32> {nn.name = "x", nn.role = "inpu
   %4 = nn.sub %2, %3 : tensor<4x4xf32>, tensor<4x4xf32> -> tensor<4x4xf32>
   return %4 : tensor<4x4xf32>
 }
+
+// -----
+
+// A reshape whose operand nothing reads afterwards takes the operand's
+// bytes, and the backends then move nothing; one whose operand a kernel it
+// does not precede still reads (neg) keeps bytes of its own.
+// BEFORE-LABEL: execution plan for @reshape_in_place
+// BEFORE: value 2 'kernel_1.0' f32[2, 8] 64 bytes arena [0, 64) in place of 1
+// BEFORE: value 4 'kernel_3.0' f32[16] 64 bytes arena [128, 192){{$}}
+// BEFORE: kernel 3 nn.reshape reads (3) writes (4) after (2)
+// NOINPLACE-LABEL: execution plan for @reshape_in_place
+// NOINPLACE-NOT: in place
+// NOINPLACE: output 0 'y'
+func.func @reshape_in_place(%x: tensor<4x4xf32> {nn.name = "x", nn.role = "input"})
+    -> (tensor<2x8xf32> {nn.name = "y", nn.role = "output"},
+        tensor<16xf32> {nn.name = "z", nn.role = "output"},
+        tensor<4x4xf32> {nn.name = "w", nn.role = "output"}) {
+  %0 = nn.exp %x : tensor<4x4xf32>
+  %1 = nn.reshape %0 shape [2, 8] : tensor<4x4xf32> -> tensor<2x8xf32>
+  %2 = nn.sqrt %x : tensor<4x4xf32>
+  %3 = nn.reshape %2 shape [16] : tensor<4x4xf32> -> tensor<16xf32>
+  %4 = nn.neg %2 : tensor<4x4xf32>
+  %5 = nn.tanh %1 : tensor<2x8xf32>
+  %6 = nn.abs %3 : tensor<16xf32>
+  return %5, %6, %4 : tensor<2x8xf32>, tensor<16xf32>, tensor<4x4xf32>
+}
