@@ -100,6 +100,8 @@ rt::Error generateArguments(const ModelSession &session,
 void swapInUpdates(train::CompiledGraph &graph, train::ParameterStore &params,
                    ArgumentValues &values) {
   for (train::CompiledGraph::Result &result : graph.results()) {
+    if (result.inPlace)
+      continue;
     rt::Tensor *target = nullptr;
     if (result.role == rt::BindingRole::ParamUpdate ||
         result.role == rt::BindingRole::BufferUpdate) {
@@ -173,12 +175,23 @@ rt::Expected<BenchmarkResult> runBenchmark(ModelSession &session,
     return it == values.end() ? nullptr : &it->second;
   };
 
+  // As `nnc train` runs its step: updates written over the state they
+  // update, where the plan allows.
+  train::CompiledGraph::StateLookup updateInPlace =
+      [&](rt::BindingRole role, const std::string &name) -> rt::Tensor * {
+    if (role == rt::BindingRole::Param || role == rt::BindingRole::Buffer)
+      return params.find(name);
+    auto it = values.find({role, name});
+    return it == values.end() ? nullptr : &it->second;
+  };
   auto runOnce = [&]() -> rt::Error {
     if (step)
       step->data<int64_t>()[0] = ++result.runs;
     else
       ++result.runs;
-    if (rt::Error error = graph.run(lookup); !error.ok())
+    if (rt::Error error =
+            graph.run(lookup, options.train ? updateInPlace : nullptr);
+        !error.ok())
       return error;
     if (options.train)
       swapInUpdates(graph, params, values);

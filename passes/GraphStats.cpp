@@ -139,7 +139,8 @@ GraphStats computeGraphStats(func::FuncOp function,
   stats.arenaBytes = plan.arenaSize;
   for (const rt::PlanValue &value : plan.values)
     if (value.reuses >= 0)
-      ++stats.inPlaceValues;
+      ++(value.kind == rt::ValueKind::Arena ? stats.inPlaceValues
+                                            : stats.stateUpdatesInPlace);
 
   // Live ranges in plan order: from the writing kernel to the last reader.
   // A value computed in place of an operand takes over that operand's bytes
@@ -189,7 +190,9 @@ std::string formatGraphStats(const GraphStats &stats) {
          "\nin_place_values: " + std::to_string(stats.inPlaceValues) +
          "\nflops: " + std::to_string(stats.flops) +
          "\npeak_live_bytes: " + std::to_string(stats.peakLiveBytes) +
-         "\nstate_bytes: " + std::to_string(stats.stateBytes) + "\n";
+         "\nstate_bytes: " + std::to_string(stats.stateBytes) +
+         "\nstate_updates_in_place: " +
+         std::to_string(stats.stateUpdatesInPlace) + "\n";
 }
 
 } // namespace nnc

@@ -40,6 +40,9 @@ struct GraphStats {
   /// Bytes of the parameters, buffers and optimizer state the graph reads
   /// (its external state, outside the arena).
   uint64_t stateBytes = 0;
+  /// Updates of that state the step writes over the state itself
+  /// (rt::PlanValue::reuses of an Output value).
+  int64_t stateUpdatesInPlace = 0;
 };
 
 /// The arithmetic of one run of `op`, whose types must be static:

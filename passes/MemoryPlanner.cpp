@@ -86,6 +86,68 @@ ValueUses collectUses(const ExecutionPlan &plan) {
   return uses;
 }
 
+/// True when `result`, an Output value, is the update of `operand`, an Input
+/// value: a parameter, buffer or optimizer slot and its value after the
+/// step, bound under one name.
+bool isStateUpdate(const ExecutionPlan &plan, const rt::PlanValue &operand,
+                   const rt::PlanValue &result) {
+  if (operand.kind != ValueKind::Input || result.kind != ValueKind::Output ||
+      operand.index < 0 ||
+      static_cast<size_t>(operand.index) >= plan.inputs.size() ||
+      result.index < 0 ||
+      static_cast<size_t>(result.index) >= plan.outputs.size())
+    return false;
+  const rt::ExternalBinding &state = plan.inputs[operand.index];
+  const rt::ExternalBinding &update = plan.outputs[result.index];
+  if (state.name.empty() || state.name != update.name)
+    return false;
+  switch (update.role) {
+  case rt::BindingRole::ParamUpdate:
+    return state.role == rt::BindingRole::Param;
+  case rt::BindingRole::BufferUpdate:
+    return state.role == rt::BindingRole::Buffer;
+  case rt::BindingRole::OptStateUpdate:
+    return state.role == rt::BindingRole::OptState;
+  default:
+    return false;
+  }
+}
+
+/// Makes every other reader of a state a dependency of the kernel that may
+/// update the state in place (`candidates` naming a state and its update),
+/// so that the update can take the state's buffer: the readers come first
+/// in the kernel order, and nothing they compute depends on the update, so
+/// this only takes away concurrency the step's last kernels rarely have. A
+/// reader later in the kernel order cannot be ordered so; that state then
+/// keeps its copy.
+void orderStateReaders(ExecutionPlan &plan,
+                       const std::vector<InPlaceCandidate> &candidates) {
+  const int64_t numValues = static_cast<int64_t>(plan.values.size());
+  const int64_t numKernels = static_cast<int64_t>(plan.kernels.size());
+  ValueUses uses = collectUses(plan);
+  for (const InPlaceCandidate &candidate : candidates) {
+    if (candidate.operand < 0 || candidate.operand >= numValues ||
+        candidate.result < 0 || candidate.result >= numValues ||
+        candidate.kernel < 0 || candidate.kernel >= numKernels ||
+        !isStateUpdate(plan, plan.values[candidate.operand],
+                       plan.values[candidate.result]) ||
+        uses.writer[candidate.result] != candidate.kernel)
+      continue;
+    const std::vector<int64_t> &readers = uses.readers[candidate.operand];
+    if (std::any_of(readers.begin(), readers.end(),
+                    [&](int64_t reader) { return reader > candidate.kernel; }))
+      continue;
+    std::vector<int64_t> &dependencies =
+        plan.kernels[candidate.kernel].dependencies;
+    for (int64_t reader : readers)
+      if (reader != candidate.kernel &&
+          std::find(dependencies.begin(), dependencies.end(), reader) ==
+              dependencies.end())
+        dependencies.push_back(reader);
+    std::sort(dependencies.begin(), dependencies.end());
+  }
+}
+
 /// Takes the candidates that hold (see planArenaMemory) by setting the
 /// results' `reuses`; returns, for every value, the value computed in place
 /// of it, or -1.
@@ -105,7 +167,9 @@ takeInPlaceCandidates(ExecutionPlan &plan,
     size_t result = static_cast<size_t>(candidate.result);
     const rt::PlanValue &from = plan.values[operand];
     rt::PlanValue &to = plan.values[result];
-    if (from.kind != ValueKind::Arena || to.kind != ValueKind::Arena ||
+    bool arenaPair =
+        from.kind == ValueKind::Arena && to.kind == ValueKind::Arena;
+    if ((!arenaPair && !isStateUpdate(plan, from, to)) ||
         from.dtype != to.dtype || from.bytes != to.bytes ||
         uses.writer[result] != candidate.kernel || to.reuses >= 0 ||
         reusedBy[operand] >= 0)
@@ -132,6 +196,7 @@ void planArenaMemory(ExecutionPlan &plan,
                      const std::vector<InPlaceCandidate> &candidates) {
   for (rt::PlanValue &value : plan.values)
     value.reuses = -1;
+  orderStateReaders(plan, candidates);
   ValueUses uses = collectUses(plan);
   AncestorMatrix ancestors(plan);
   std::vector<int64_t> reusedBy =

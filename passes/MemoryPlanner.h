@@ -63,6 +63,13 @@ struct InPlaceCandidate {
 /// neither value is already part of another in-place pair in that role.
 /// A taken candidate sets `result`'s `reuses` to `operand`, and both get
 /// the same offset. Candidates that do not hold are ignored.
+///
+/// A candidate whose `operand` is a state the graph takes (a Param, Buffer
+/// or OptState input) and whose `result` is its update under the same name
+/// (the ParamUpdate, BufferUpdate or OptStateUpdate output) is a state
+/// update in place (rt::PlanValue::reuses): every other reader of the state
+/// earlier in the kernel order first becomes a dependency of the kernel,
+/// and the candidate is then taken by the same rules, without an offset.
 void planArenaMemory(rt::ExecutionPlan &plan,
                      const std::vector<InPlaceCandidate> &candidates = {});
 

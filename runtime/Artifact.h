@@ -32,8 +32,10 @@
 
 namespace nnc::rt {
 
-/// The format version this runtime writes and the newest it reads.
-inline constexpr uint32_t kArtifactFormatVersion = 1;
+/// The format version this runtime writes and the newest it reads. 2: a
+/// plan may update a state in place (an Output value's PlanValue::reuses),
+/// which version 1 readers refuse.
+inline constexpr uint32_t kArtifactFormatVersion = 2;
 
 /// What a compiled graph computes.
 enum class ArtifactGraphKind : uint8_t {

@@ -145,9 +145,12 @@ Error verifyExecutionPlan(const ExecutionPlan &plan) {
     if (!inRange(value.reuses) || value.reuses == id)
       return Error::failure(label);
     const PlanValue &old = plan.values[static_cast<size_t>(value.reuses)];
-    if (value.kind != ValueKind::Arena || old.kind != ValueKind::Arena ||
-        old.dtype != value.dtype || old.bytes != value.bytes ||
-        old.offset != value.offset)
+    bool arenaPair =
+        value.kind == ValueKind::Arena && old.kind == ValueKind::Arena;
+    bool stateUpdate =
+        value.kind == ValueKind::Output && old.kind == ValueKind::Input;
+    if ((!arenaPair && !stateUpdate) || old.dtype != value.dtype ||
+        old.bytes != value.bytes || (arenaPair && old.offset != value.offset))
       return Error::failure(label + " does not share its bytes");
     const PlanKernel &kernel =
         plan.kernels[static_cast<size_t>(writer[static_cast<size_t>(id)])];

@@ -63,6 +63,13 @@ struct PlanValue {
   /// last time, elementwise (or as a reshape, which then moves nothing), and
   /// writes this one over it, so both have the same offset; the backend's
   /// kernel must allow that aliasing. -1 when the value has bytes of its own.
+  ///
+  /// For an Output value, a state update: the Input value of the state it
+  /// updates (a parameter, buffer or optimizer slot of the same name, same
+  /// dtype and bytes), which its writer reads for the last time, after every
+  /// other reader. The caller may pass the state's buffer as this output's
+  /// buffer too, and the step then updates the state in place; given
+  /// another buffer, the executor first copies the state into it.
   int64_t reuses = -1;
 };
 
@@ -119,8 +126,10 @@ struct ExecutionPlan {
 /// aligned arena, each Input / Output value bound by the binding of its
 /// index, every Output and Arena value written by exactly one kernel, every
 /// kernel listing the writers of the values it reads among its
-/// dependencies, and every in-place value (`reuses`) sharing the offset,
-/// dtype and size of a value its writer reads. It does not check that the
+/// dependencies, every in-place value (`reuses`) sharing the offset, dtype
+/// and size of a value its writer reads, and every state update (an Output
+/// value's `reuses`) naming an Input value of the same dtype and size that
+/// its writer reads. It does not check that the
 /// arena values of kernels that may run concurrently are disjoint: that is
 /// the memory planner's job, tested on its own.
 Error verifyExecutionPlan(const ExecutionPlan &plan);

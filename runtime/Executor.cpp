@@ -50,6 +50,14 @@ struct ExternalSlot {
   size_t index;
 };
 
+/// A state the step updates in place (PlanValue::reuses of an Output
+/// value): the caller's input and output buffer numbers, and its bytes.
+struct StateUpdate {
+  size_t input;
+  size_t output;
+  uint64_t bytes;
+};
+
 } // namespace
 
 struct Executor::Impl {
@@ -70,6 +78,7 @@ struct Executor::Impl {
   /// creation, external ones at the start of each run.
   std::vector<void *> buffers;
   std::vector<ExternalSlot> externals;
+  std::vector<StateUpdate> stateUpdates;
   /// Scratch for the typed run(), sized at creation so runs do not allocate.
   std::vector<const void *> inputScratch;
   std::vector<void *> outputScratch;
@@ -246,6 +255,11 @@ Error Executor::Impl::runRaw(const void *const *inputs, void *const *outputs) {
       return Error::failure("output " + std::to_string(i) + " '" +
                             plan.outputs[i].name + "' has no buffer");
 
+  // A state update given a buffer of its own starts as a copy of the state;
+  // given the state's buffer, it updates the state where it lies.
+  for (const StateUpdate &update : stateUpdates)
+    if (update.bytes != 0 && outputs[update.output] != inputs[update.input])
+      std::memcpy(outputs[update.output], inputs[update.input], update.bytes);
   for (const ExternalSlot &external : externals)
     buffers[external.slot] = external.kind == ValueKind::Input
                                  ? const_cast<void *>(inputs[external.index])
@@ -325,18 +339,38 @@ Expected<Executor> Executor::create(ExecutionPlan plan,
     slot.grain =
         std::max(minGrain, (info.range + kTargetChunks - 1) / kTargetChunks);
     slot.firstBuffer = impl->buffers.size();
-    for (int64_t id : plan.kernels[k].buffers) {
+    const PlanKernel &planKernel = plan.kernels[k];
+    for (int64_t id : planKernel.buffers) {
       const PlanValue &value = plan.values[static_cast<size_t>(id)];
       if (value.kind == ValueKind::Arena) {
         impl->buffers.push_back(impl->arena.get() + value.offset);
         continue;
       }
-      impl->externals.push_back(
-          {impl->buffers.size(), value.kind, static_cast<size_t>(value.index)});
+      ValueKind kind = value.kind;
+      size_t index = static_cast<size_t>(value.index);
+      // The kernel that updates a state in place reads the state from the
+      // update's buffer, which holds it by then (see runRaw).
+      if (kind == ValueKind::Input)
+        for (size_t r = static_cast<size_t>(planKernel.numOperands);
+             r < planKernel.buffers.size(); ++r) {
+          const PlanValue &result =
+              plan.values[static_cast<size_t>(planKernel.buffers[r])];
+          if (result.kind == ValueKind::Output && result.reuses == id) {
+            kind = ValueKind::Output;
+            index = static_cast<size_t>(result.index);
+          }
+        }
+      impl->externals.push_back({impl->buffers.size(), kind, index});
       impl->buffers.push_back(nullptr);
     }
     impl->kernels.push_back(slot);
   }
+  for (const PlanValue &value : plan.values)
+    if (value.kind == ValueKind::Output && value.reuses >= 0)
+      impl->stateUpdates.push_back(
+          {static_cast<size_t>(
+               plan.values[static_cast<size_t>(value.reuses)].index),
+           static_cast<size_t>(value.index), value.bytes});
   impl->inputScratch.resize(plan.inputs.size());
   impl->outputScratch.resize(plan.outputs.size());
   impl->plan = std::move(plan);

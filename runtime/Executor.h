@@ -63,8 +63,11 @@ public:
   /// Runs the graph once. `inputs[i]` is the buffer of plan().inputs[i] and
   /// `outputs[i]` that of plan().outputs[i], each dense C-order data of the
   /// value's type (PlanValue::bytes; null allowed only when that is 0).
-  /// Output buffers must not overlap each other or the inputs. Inputs are
-  /// only read. Allocates nothing.
+  /// Output buffers must not overlap each other or the inputs, with one
+  /// exception: the output of a state update computed in place (an Output
+  /// value whose PlanValue::reuses names an input) may be that input's very
+  /// buffer, which the run then updates in place; otherwise inputs are only
+  /// read. Allocates nothing.
   ///
   /// The first kernel that fails stops the run: kernels not yet started are
   /// skipped, and the returned error reads "<op name> (kernel K at LOC):

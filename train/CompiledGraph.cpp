@@ -17,11 +17,20 @@ CompiledGraph::create(rt::Function loaded,
   auto makeTensor = [](const rt::PlanValue &value) {
     return rt::Tensor::create(value.dtype, value.shape);
   };
-  for (const rt::ExternalBinding &binding : plan.outputs) {
-    rt::Expected<rt::Tensor> tensor = makeTensor(plan.values[binding.value]);
+  for (size_t o = 0; o < plan.outputs.size(); ++o) {
+    const rt::ExternalBinding &binding = plan.outputs[o];
+    const rt::PlanValue &value = plan.values[binding.value];
+    rt::Expected<rt::Tensor> tensor = makeTensor(value);
     if (!tensor.ok())
       return tensor.takeError();
     graph->outputs.push_back({binding.role, binding.name, std::move(*tensor)});
+    int64_t argument = -1;
+    if (value.kind == rt::ValueKind::Output &&
+        value.index == static_cast<int64_t>(o) && value.reuses >= 0)
+      for (size_t i = 0; i < plan.inputs.size(); ++i)
+        if (plan.inputs[i].value == value.reuses)
+          argument = static_cast<int64_t>(i);
+    graph->updatedArgument.push_back(argument);
   }
   for (const rt::ExternalBinding &binding : plan.inputs) {
     if (binding.role != rt::BindingRole::Input ||
@@ -52,11 +61,27 @@ CompiledGraph::load(const rt::ArtifactGraph &graph,
   return create(std::move(*loaded), unread);
 }
 
-rt::Error CompiledGraph::run(const Lookup &lookup) {
+rt::Error CompiledGraph::run(const Lookup &lookup,
+                             const StateLookup &updateInPlace) {
+  const rt::ExecutionPlan &plan = loaded.executor->plan();
   std::vector<rt::TensorView> outputViews;
   outputViews.reserve(outputs.size());
-  for (Result &result : outputs)
-    outputViews.push_back(result.tensor.view());
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    Result &result = outputs[o];
+    result.inPlace = false;
+    rt::Tensor *state = nullptr;
+    if (updateInPlace && updatedArgument[o] >= 0) {
+      const rt::ExternalBinding &argument = plan.inputs[updatedArgument[o]];
+      state = updateInPlace(argument.role, argument.name);
+    }
+    if (state && state->dtype() == result.tensor.dtype() &&
+        state->shape() == result.tensor.shape()) {
+      result.inPlace = true;
+      outputViews.push_back(state->view());
+    } else {
+      outputViews.push_back(result.tensor.view());
+    }
+  }
   auto views =
       [&](rt::BindingRole role,
           const std::string &name) -> std::optional<rt::ConstTensorView> {

@@ -47,11 +47,22 @@ public:
   using Lookup = std::function<const rt::Tensor *(rt::BindingRole role,
                                                   const std::string &name)>;
 
+  /// Finds a state tensor the caller lets a run update in place, by the
+  /// state's role (Param, Buffer, OptState) and name; null to keep it.
+  using StateLookup = std::function<rt::Tensor *(rt::BindingRole role,
+                                                 const std::string &name)>;
   /// Runs once. Outputs land in tensors this graph owns and reuses from run
   /// to run (see results()), so a training loop allocates nothing. Runs on
   /// the threads of the graph's session. Prints nothing: a failure is the
   /// returned error, for the caller to report.
-  rt::Error run(const Lookup &lookup);
+  ///
+  /// With `updateInPlace`, each state update the plan computes in place
+  /// (rt::PlanValue::reuses: a parameter, buffer or optimizer slot after a
+  /// training step) is written over the state tensor it finds instead, which
+  /// `lookup` should return for the state too: the step then reads and
+  /// writes one copy of its weights and optimizer slots, not two. Such a
+  /// result's own tensor is left as it was, and Result::inPlace is set.
+  rt::Error run(const Lookup &lookup, const StateLookup &updateInPlace = {});
 
   /// The view bound to an argument, by its role and name; nullopt if none.
   using ViewLookup = std::function<std::optional<rt::ConstTensorView>(
@@ -68,6 +79,8 @@ public:
     rt::BindingRole role; ///< Output, Loss, Grad, ParamUpdate, ...
     std::string name;
     rt::Tensor tensor;
+    /// The last run wrote this state update over its state, not `tensor`.
+    bool inPlace = false;
   };
   std::vector<Result> &results() { return outputs; }
   const std::vector<Result> &results() const { return outputs; }
@@ -110,6 +123,9 @@ private:
 
   rt::Function loaded;
   std::vector<Result> outputs;
+  /// For each result, the argument (an index of plan().inputs) whose state
+  /// it may update in place, or -1.
+  std::vector<int64_t> updatedArgument;
   /// Zero tensors for inputs that nothing reads (dropped-loss labels).
   std::map<std::string, rt::Tensor> unusedInputs;
 };

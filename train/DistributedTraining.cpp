@@ -375,7 +375,8 @@ rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
           return it == gradients.end() ? nullptr : it->second;
         }
         return findStateTensor(state, role, name);
-      });
+      },
+      statesOf(state));
   if (!ran.ok())
     return breakJob(std::move(ran));
   if (rt::Error error = swapInUpdates(*updateGraph, state); !error.ok())

@@ -84,7 +84,8 @@ rt::Error runStep(TrainingRun &run, CompiledGraph &step,
         if (role == rt::BindingRole::Input)
           return current.column(name);
         return findStateTensor(state, role, name);
-      });
+      },
+      statesOf(state));
   if (!ran.ok())
     return ran;
   if (rt::Error error = swapInUpdates(step, state); !error.ok())

@@ -47,8 +47,26 @@ rt::Error zeroOptimizerState(const CompiledGraph &step, TrainingState &state) {
 
 /// Swaps the updated values a step returned into the state: the graph's
 /// result tensors and the state's trade places, so nothing is copied.
+CompiledGraph::StateLookup statesOf(TrainingState &state) {
+  return [&state](rt::BindingRole role, const std::string &name) {
+    switch (role) {
+    case rt::BindingRole::Param:
+    case rt::BindingRole::Buffer:
+      return state.params.find(name);
+    case rt::BindingRole::OptState: {
+      auto it = state.optimizerState.find(name);
+      return it == state.optimizerState.end() ? nullptr : &it->second;
+    }
+    default:
+      return static_cast<rt::Tensor *>(nullptr);
+    }
+  };
+}
+
 rt::Error swapInUpdates(CompiledGraph &graph, TrainingState &state) {
   for (CompiledGraph::Result &result : graph.results()) {
+    if (result.inPlace)
+      continue;
     rt::Tensor *target = nullptr;
     if (result.role == rt::BindingRole::ParamUpdate ||
         result.role == rt::BindingRole::BufferUpdate)

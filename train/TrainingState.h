@@ -95,8 +95,13 @@ rt::Error createStepScalars(TrainingState &state);
 /// Zero optimizer state for every `opt_state` argument of `step`.
 rt::Error zeroOptimizerState(const CompiledGraph &step, TrainingState &state);
 
+/// The parameters, buffers and optimizer slots of `state` as a step may
+/// update them in place (CompiledGraph::run's `updateInPlace`).
+CompiledGraph::StateLookup statesOf(TrainingState &state);
+
 /// Swaps the updated values a step returned into the state: the graph's
-/// result tensors and the state's trade places, so nothing is copied. An
+/// result tensors and the state's trade places, so nothing is copied.
+/// Updates the step wrote over the state already (Result::inPlace) stay. An
 /// error for an update of a value the state does not hold.
 rt::Error swapInUpdates(CompiledGraph &graph, TrainingState &state);
 

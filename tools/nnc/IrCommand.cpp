@@ -35,7 +35,9 @@ ExitCode printStats(driver::StagedModule &staged, const IrOptions &options) {
                    << ", \"in_place_values\": " << stats.inPlaceValues
                    << ", \"flops\": " << stats.flops
                    << ", \"peak_live_bytes\": " << stats.peakLiveBytes
-                   << ", \"state_bytes\": " << stats.stateBytes << "}\n";
+                   << ", \"state_bytes\": " << stats.stateBytes
+                   << ", \"state_updates_in_place\": "
+                   << stats.stateUpdatesInPlace << "}\n";
       continue;
     }
     llvm::outs() << "@" << function.function << "\n"

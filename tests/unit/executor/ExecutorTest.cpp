@@ -326,6 +326,101 @@ TEST(ExecutorTest, ReturnedArgumentsAndRepeatsAreCopied) {
   EXPECT_EQ(x2, x);
 }
 
+/// out[i] = state[i] + delta[i], recording the state and output pointers it
+/// was given.
+struct UpdateState {
+  const void *stateBuffer = nullptr;
+  const void *outBuffer = nullptr;
+};
+
+nnc_status updateKernel(void *state, void *const *buffers, int64_t begin,
+                        int64_t end, nnc_error **) {
+  auto *update = static_cast<UpdateState *>(state);
+  update->stateBuffer = buffers[0];
+  update->outBuffer = buffers[2];
+  const float *w = static_cast<const float *>(buffers[0]);
+  const float *delta = static_cast<const float *>(buffers[1]);
+  float *out = static_cast<float *>(buffers[2]);
+  for (int64_t i = begin; i < end; ++i)
+    out[i] = w[i] + delta[i];
+  return NNC_OK;
+}
+
+/// A training step in miniature: delta = 2w, then w' = w + delta, with w'
+/// computed in place of the parameter w.
+ExecutionPlan stateUpdatePlan(int64_t n) {
+  ExecutionPlan plan;
+  plan.values = {f32Value("w", n, ValueKind::Input, 0),
+                 f32Value("delta", n, ValueKind::Arena, -1),
+                 f32Value("w", n, ValueKind::Output, 0)};
+  plan.values[2].reuses = 0;
+  plan.kernels = {{"test.double", "", {0, 1}, 1, {}},
+                  {"test.update", "", {0, 1, 2}, 2, {0}}};
+  plan.inputs = {{"w", BindingRole::Param, 0}};
+  plan.outputs = {{"w", BindingRole::ParamUpdate, 2}};
+  plan.arenaSize = aligned(static_cast<uint64_t>(n) * 4);
+  return plan;
+}
+
+TEST(ExecutorTest, StateUpdatesInPlaceOrIntoABufferOfTheirOwn) {
+  nnc_plugin_api api = testApi();
+  AffineState twice{2.0f, 0.0f};
+  UpdateState update;
+  Expected<Executor> executor =
+      Executor::create(stateUpdatePlan(kElements),
+                       {kernelInfo(affineKernel, &twice, kElements),
+                        kernelInfo(updateKernel, &update, kElements)},
+                       api);
+  ASSERT_TRUE(executor.ok()) << executor.message();
+  std::vector<float> original = iota(kElements), tripled(original);
+  for (float &value : tripled)
+    value *= 3.0f;
+
+  // Given the state's own buffer, the step updates it where it lies.
+  std::vector<float> w = original;
+  Error error = executor->run({w.data()}, {w.data()});
+  ASSERT_TRUE(error.ok()) << error.message();
+  EXPECT_EQ(w, tripled);
+  EXPECT_EQ(update.stateBuffer, w.data());
+  EXPECT_EQ(update.outBuffer, w.data());
+
+  // Given another buffer, the state is copied there first and read from
+  // there by the kernel that updates it; the caller's state is untouched.
+  std::vector<float> x = original, y(original.size(), -1.0f);
+  error = executor->run({x.data()}, {y.data()});
+  ASSERT_TRUE(error.ok()) << error.message();
+  EXPECT_EQ(y, tripled);
+  EXPECT_EQ(x, original);
+  EXPECT_EQ(update.stateBuffer, y.data());
+  EXPECT_EQ(update.outBuffer, y.data());
+}
+
+TEST(ExecutorTest, StateUpdatesMustMatchAStateTheirWriterReads) {
+  nnc_plugin_api api = testApi();
+  AffineState twice{2.0f, 0.0f};
+  UpdateState update;
+  auto kernels = [&] {
+    return std::vector<nnc_kernel_info>{kernelInfo(affineKernel, &twice, 8),
+                                        kernelInfo(updateKernel, &update, 8)};
+  };
+  ExecutionPlan ofArena = stateUpdatePlan(8);
+  ofArena.values[2].reuses = 1; // an output cannot take an arena value's
+  ExecutionPlan ofOtherSize = stateUpdatePlan(8);
+  ofOtherSize.values[0] = f32Value("w", 9, ValueKind::Input, 0);
+  ExecutionPlan notRead = stateUpdatePlan(8);
+  notRead.values.push_back(f32Value("v", 8, ValueKind::Input, 1));
+  notRead.inputs.push_back({"v", BindingRole::OptState, 3});
+  notRead.values[2].reuses = 3;
+  for (ExecutionPlan *plan : {&ofArena, &ofOtherSize, &notRead}) {
+    Expected<Executor> executor =
+        Executor::create(std::move(*plan), kernels(), api);
+    ASSERT_FALSE(executor.ok());
+    EXPECT_NE(executor.message().find("computed in place of"),
+              std::string::npos)
+        << executor.message();
+  }
+}
+
 TEST(ExecutorTest, TypedRunChecksTensors) {
   nnc_plugin_api api = testApi();
   Diamond diamond;
