@@ -10,7 +10,7 @@
 #include "driver/ModelSession.h"
 #include "train/TrainingState.h"
 
-#include "runtime/Npy.h"
+#include "XorModel.h"
 
 #include <gtest/gtest.h>
 
@@ -25,20 +25,7 @@ namespace {
 class StateUpdateTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    train::SessionOptions options;
-    options.backend = "ref";
-    options.plugins = {NNC_REF_PLUGIN};
-    rt::Expected<std::unique_ptr<driver::ModelSession>> opened =
-        driver::ModelSession::open(options,
-                                   std::string(NNC_EXAMPLES) + "/xor.nn");
-    ASSERT_TRUE(opened.ok()) << opened.message();
-    session = std::move(*opened);
-    for (const char *name : {"x", "y"}) {
-      rt::Expected<rt::Tensor> tensor =
-          rt::readNpy(std::string(NNC_EXAMPLES) + "/data/xor_" + name + ".npy");
-      ASSERT_TRUE(tensor.ok()) << tensor.message();
-      data.emplace(name, std::move(*tensor));
-    }
+    ASSERT_NO_FATAL_FAILURE(tests::openXorModel(session, data));
     // Adam: two optimizer slots per parameter besides the parameter.
     driver::GraphRequest request;
     request.kind = driver::GraphKind::TrainingStep;

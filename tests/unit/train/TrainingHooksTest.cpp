@@ -12,7 +12,7 @@
 #include "driver/SessionGraphSource.h"
 #include "train/TrainingRun.h"
 
-#include "runtime/Npy.h"
+#include "XorModel.h"
 
 #include <gtest/gtest.h>
 
@@ -28,20 +28,8 @@ constexpr int64_t kEpochs = 3;
 class TrainingHooksTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    train::SessionOptions options;
-    options.backend = "ref";
-    options.plugins = {NNC_REF_PLUGIN};
-    rt::Expected<std::unique_ptr<driver::ModelSession>> opened =
-        driver::ModelSession::open(options,
-                                   std::string(NNC_EXAMPLES) + "/xor.nn");
-    ASSERT_TRUE(opened.ok()) << opened.message();
-    session = std::move(*opened);
-    for (const char *name : {"x", "y"}) {
-      rt::Expected<rt::Tensor> tensor =
-          rt::readNpy(std::string(NNC_EXAMPLES) + "/data/xor_" + name + ".npy");
-      ASSERT_TRUE(tensor.ok()) << tensor.message();
-      trainOptions.dataTensors.emplace(name, std::move(*tensor));
-    }
+    ASSERT_NO_FATAL_FAILURE(
+        tests::openXorModel(session, trainOptions.dataTensors));
     graphs = std::make_unique<driver::SessionGraphSource>(
         *session, driver::GraphRequest());
 
