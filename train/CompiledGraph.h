@@ -62,6 +62,8 @@ public:
   /// `lookup` should return for the state too: the step then reads and
   /// writes one copy of its weights and optimizer slots, not two. Such a
   /// result's own tensor is left as it was, and Result::inPlace is set.
+  /// After a failed run those states are unspecified, as outputs are: the
+  /// trainer stops there, and what it last saved on disk stays whole.
   rt::Error run(const Lookup &lookup, const StateLookup &updateInPlace = {});
 
   /// The view bound to an argument, by its role and name; nullopt if none.
