@@ -121,10 +121,10 @@ bool isStateUpdate(const ExecutionPlan &plan, const rt::PlanValue &operand,
 /// reader later in the kernel order cannot be ordered so; that state then
 /// keeps its copy.
 void orderStateReaders(ExecutionPlan &plan,
-                       const std::vector<InPlaceCandidate> &candidates) {
+                       const std::vector<InPlaceCandidate> &candidates,
+                       const ValueUses &uses) {
   const int64_t numValues = static_cast<int64_t>(plan.values.size());
   const int64_t numKernels = static_cast<int64_t>(plan.kernels.size());
-  ValueUses uses = collectUses(plan);
   for (const InPlaceCandidate &candidate : candidates) {
     if (candidate.operand < 0 || candidate.operand >= numValues ||
         candidate.result < 0 || candidate.result >= numValues ||
@@ -196,8 +196,10 @@ void planArenaMemory(ExecutionPlan &plan,
                      const std::vector<InPlaceCandidate> &candidates) {
   for (rt::PlanValue &value : plan.values)
     value.reuses = -1;
-  orderStateReaders(plan, candidates);
+  // Readers and writers come from the kernels' buffers, which the added
+  // dependencies leave as they are.
   ValueUses uses = collectUses(plan);
+  orderStateReaders(plan, candidates, uses);
   AncestorMatrix ancestors(plan);
   std::vector<int64_t> reusedBy =
       takeInPlaceCandidates(plan, candidates, uses, ancestors);
