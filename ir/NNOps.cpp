@@ -67,5 +67,10 @@ double ScaledDotProductAttentionGradOp::getEffectiveScale() {
       cast<RankedTensorType>(getQ().getType()).getShape().back());
 }
 
+bool TransposeOp::keepsLastAxis() {
+  ArrayRef<int64_t> perm = getPerm();
+  return !perm.empty() && perm.back() == static_cast<int64_t>(perm.size()) - 1;
+}
+
 #define GET_OP_CLASSES
 #include "ir/NNOps.cpp.inc"

@@ -183,6 +183,12 @@ def NN_TransposeOp : NN_InferredOp<"transpose",
   let assemblyFormat = [{
     $x (`perm` $perm^)? attr-dict `:` type($x) `->` type($result)
   }];
+  let extraClassDeclaration = [{
+    /// True when the last axis stays last, so that every row of the result
+    /// is a run of consecutive elements of `x`: a kernel can read the
+    /// result where `x` lies, through strides.
+    bool keepsLastAxis();
+  }];
   let hasFolder = 1;
   let hasCanonicalizer = 1;
 }

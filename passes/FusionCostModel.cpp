@@ -30,6 +30,33 @@ bool isClonableConstant(Operation *op, const FusionOptions &options) {
 
 namespace {
 
+bool isAttention(Operation *op) {
+  return isa<nn::ScaledDotProductAttentionOp,
+             nn::ScaledDotProductAttentionGradOp>(op);
+}
+
+bool keepsLastAxis(Operation *op) {
+  auto transpose = dyn_cast<nn::TransposeOp>(op);
+  return transpose && transpose.keepsLastAxis();
+}
+
+Value maskOf(Operation *attention) {
+  if (auto forward = dyn_cast<nn::ScaledDotProductAttentionOp>(attention))
+    return forward.getMask();
+  return cast<nn::ScaledDotProductAttentionGradOp>(attention).getMask();
+}
+
+} // namespace
+
+bool isFoldedIntoAttention(OpOperand &use) {
+  Operation *producer = use.get().getDefiningOp();
+  Operation *attention = use.getOwner();
+  return producer && keepsLastAxis(producer) && isAttention(attention) &&
+         use.get() != maskOf(attention);
+}
+
+namespace {
+
 /// A group being grown; merged groups are emptied and left behind.
 struct Group {
   SmallVector<Operation *> ops;
@@ -39,6 +66,8 @@ struct Group {
   /// every value the group computed before it. An epilogue reading one of
   /// them would read the reduced tensor a second time.
   llvm::DenseSet<Value> reduced;
+  /// Outlined even as a single op: it clones producers in.
+  bool keepAlone = false;
 };
 
 class Partitioner {
@@ -229,12 +258,28 @@ SmallVector<SmallVector<Operation *>> Partitioner::run() {
     }
   }
 
+  // Attention groups are formed last, so that nothing else joins them:
+  // the transposes it writes through, and, even alone, one that folds the
+  // transposes it reads.
+  for (Operation &op : block.without_terminator()) {
+    if (!isAttention(&op))
+      continue;
+    Group group;
+    group.anchor = &op;
+    group.ops.push_back(&op);
+    for (Value result : op.getResults())
+      if (result.hasOneUse() && keepsLastAxis(*result.getUsers().begin()))
+        group.ops.push_back(*result.getUsers().begin());
+    group.keepAlone = llvm::any_of(op.getOpOperands(), isFoldedIntoAttention);
+    groups.push_back(std::move(group));
+  }
+
   llvm::DenseMap<Operation *, unsigned> position;
   for (auto [index, op] : llvm::enumerate(block.without_terminator()))
     position[&op] = static_cast<unsigned>(index);
   SmallVector<SmallVector<Operation *>> result;
   for (Group &group : groups) {
-    if (group.ops.size() < 2)
+    if (group.ops.size() < 2 && !(group.keepAlone && !group.ops.empty()))
       continue;
     llvm::sort(group.ops, [&](Operation *a, Operation *b) {
       return position.lookup(a) < position.lookup(b);

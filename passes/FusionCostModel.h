@@ -17,9 +17,16 @@
 //    stays alone;
 //
 // and never when a group would hold two contractions or reductions, grow
-// past the size limit, or form a cycle with the ops outside it. Nothing is
-// ever duplicated, except small constants, which are cloned into every
-// group that reads them.
+// past the size limit, or form a cycle with the ops outside it.
+//
+// Attention (scaled_dot_product_attention and its gradient) reads and
+// writes its tensors through strides, so a transpose that keeps the last
+// axis costs it nothing: a transpose that is the only reader of one of its
+// results joins its group, and one that makes one of its operands (the
+// mask aside) is cloned into its group.
+//
+// Nothing else is ever duplicated, except small constants, which are
+// cloned into every group that reads them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -55,11 +62,19 @@ struct FusionOptions {
 /// True when `op` is a constant small enough to clone into groups.
 bool isClonableConstant(mlir::Operation *op, const FusionOptions &options);
 
+/// True when `use` reads a transpose that its attention op folds into its
+/// addressing: the transpose keeps the last axis last, and the operand is
+/// one of the attention's tensors other than the mask. nn-fuse clones such
+/// a transpose into the attention's group.
+bool isFoldedIntoAttention(mlir::OpOperand &use);
+
 /// Partitions the ops of `block` (its terminator excluded) into fusion
-/// groups under the rules above. Returns only groups of two or more ops,
-/// each in program order, groups in the order of their first op; constants
-/// are never members (the rewrite clones them). The groups are disjoint and
-/// their quotient graph is acyclic, so they can be outlined in any order.
+/// groups under the rules above. Returns only groups of two or more ops, or
+/// an attention op alone that folds a transpose it reads, each in program
+/// order, groups in the order of their first op; constants and the
+/// transposes attention folds are never members (the rewrite clones them). The
+/// groups are disjoint and their quotient graph is acyclic, so they can be
+/// outlined in any order.
 llvm::SmallVector<llvm::SmallVector<mlir::Operation *>>
 computeFusionGroups(mlir::Block &block, const FusionOptions &options);
 

@@ -35,16 +35,24 @@ void outlineGroup(ArrayRef<Operation *> group,
   llvm::DenseSet<Operation *> members(group.begin(), group.end());
   llvm::SetVector<Value> inputs;
   llvm::SetVector<Operation *> clonedConstants;
+  // Transposes an attention op folds (isFoldedIntoAttention): cloned in,
+  // their operands become inputs.
+  llvm::SetVector<Operation *> foldedTransposes;
   SmallVector<Value> outputs;
   for (Operation *op : group) {
-    for (Value operand : op->getOperands()) {
+    for (OpOperand &use : op->getOpOperands()) {
+      Value operand = use.get();
       Operation *producer = operand.getDefiningOp();
       if (producer && members.contains(producer))
         continue;
-      if (producer && nnc::isClonableConstant(producer, options))
+      if (producer && nnc::isClonableConstant(producer, options)) {
         clonedConstants.insert(producer);
-      else
+      } else if (nnc::isFoldedIntoAttention(use)) {
+        foldedTransposes.insert(producer);
+        inputs.insert(producer->getOperand(0));
+      } else {
         inputs.insert(operand);
+      }
     }
     // A value read outside the group (or returned) must leave it.
     for (Value result : op->getResults())
@@ -71,6 +79,8 @@ void outlineGroup(ArrayRef<Operation *> group,
   builder.setInsertionPointToEnd(body);
   for (Operation *constant : clonedConstants)
     builder.clone(*constant, mapping);
+  for (Operation *transpose : foldedTransposes)
+    builder.clone(*transpose, mapping);
   for (Operation *op : group)
     builder.clone(*op, mapping);
   SmallVector<Value> yielded;
@@ -84,6 +94,9 @@ void outlineGroup(ArrayRef<Operation *> group,
     });
   for (Operation *op : llvm::reverse(group))
     op->erase();
+  for (Operation *transpose : foldedTransposes)
+    if (transpose->use_empty())
+      transpose->erase();
   for (Operation *constant : clonedConstants)
     if (constant->use_empty())
       constant->erase();

@@ -260,6 +260,87 @@ TEST(CpuArtifactTest, KernelsWithoutWorkLoadOnlyWithoutCode) {
       << coded.message();
 }
 
+/// An attention kernel that reads q through a transpose ([B, T, H, D] read
+/// as [B, H, T, D]): its layout round-trips, and a layout that would reach
+/// past its buffer (read or written), or has an offset per head too few, is
+/// refused.
+TEST(CpuArtifactTest, AttentionLayoutsRoundTripAndStayInsideTheirBuffers) {
+  std::string original = goldenExecutable();
+  Expected<cpu::SerializedExecutable> read =
+      cpu::deserializeExecutable(original.data(), original.size());
+  ASSERT_TRUE(read.ok()) << read.message();
+  std::vector<const cpu::CpuKernel *> kernels;
+  for (const auto &kernel : read->kernels)
+    kernels.push_back(kernel.get());
+  const int64_t batch = 2, heads = 2, positions = 4, depth = 8;
+  const int64_t bytes = batch * heads * positions * depth * 4;
+  cpu::CpuKernel attention;
+  attention.numBuffers = 4; // q, k, v, out
+  attention.bufferBytes.assign(4, bytes);
+  attention.label = "transpose+scaled_dot_product_attention (native)";
+  attention.rows = batch * heads;
+  attention.jitBuffers = {0, 1, 2, -1};
+  attention.rowBytes.assign(4, 0);
+  cpu::ContractionHead &head = attention.head;
+  head.kind = cpu::ContractionHead::Kind::Attention;
+  head.rows = batch * heads;
+  head.rowElements = positions * depth;
+  head.out = 3;
+  head.attentionBuffers = {0, 1, 2, -1, -1, -1, -1, -1, -1};
+  cpu::AttentionShape &shape = head.attention;
+  shape.heads = batch * heads;
+  shape.queries = shape.keys = positions;
+  shape.depth = shape.valueDepth = depth;
+  shape.scale = 0.5f;
+  cpu::HeadLayout &q = shape.layouts[0];
+  q.rowStride = heads * depth;
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h)
+      q.headOffset.push_back(b * positions * heads * depth + h * depth);
+  kernels.push_back(&attention);
+  std::vector<int64_t> moduleOf = read->moduleOf;
+  moduleOf.push_back(-1);
+  auto load = [&] {
+    std::string written =
+        cpu::serializeExecutable(kernels, moduleOf, read->targets);
+    return cpu::deserializeExecutable(written.data(), written.size());
+  };
+
+  Expected<cpu::SerializedExecutable> loaded = load();
+  ASSERT_TRUE(loaded.ok()) << loaded.message();
+  const cpu::AttentionShape &back = loaded->kernels.back()->head.attention;
+  EXPECT_EQ(back.layouts[0].headOffset, q.headOffset);
+  EXPECT_EQ(back.layouts[0].rowStride, q.rowStride);
+  for (int o = 1; o < cpu::kAttentionOperands; ++o)
+    EXPECT_TRUE(back.layouts[o].headOffset.empty()) << "operand " << o;
+
+  // One float more per row: the last head's last row ends past q.
+  q.rowStride += 1;
+  Expected<cpu::SerializedExecutable> past = load();
+  ASSERT_FALSE(past.ok());
+  EXPECT_NE(past.message().find("reads or writes past its buffers"),
+            std::string::npos)
+      << past.message();
+  q.rowStride -= 1;
+  // The output written through a layout that ends past its buffer.
+  cpu::HeadLayout &out = shape.layouts[3];
+  out = q;
+  out.headOffset.back() += 1;
+  Expected<cpu::SerializedExecutable> outPast = load();
+  ASSERT_FALSE(outPast.ok());
+  EXPECT_NE(outPast.message().find("reads or writes past its buffers"),
+            std::string::npos)
+      << outPast.message();
+  out = cpu::HeadLayout();
+  q.headOffset.pop_back();
+  Expected<cpu::SerializedExecutable> short_ = load();
+  ASSERT_FALSE(short_.ok());
+  EXPECT_NE(
+      short_.message().find("an attention layout does not match its heads"),
+      std::string::npos)
+      << short_.message();
+}
+
 TEST(CpuArtifactTest, BuffersOtherThanCompiledAreRejected) {
   std::string original = goldenExecutable();
   Expected<cpu::SerializedExecutable> read =

@@ -116,25 +116,28 @@ bool isReshapeInPlace(func::FuncOp fn,
                                          resultBuffer, arg.getArgNumber()));
 }
 
-/// True when `fn`'s result `result` is written by the head itself: H (the
-/// head's first result) at `outResult`, or another result of a head that
-/// has several (planHead makes such a kernel return them all, in order).
-bool headWrites(func::FuncOp fn, Operation *headOp, int64_t outResult,
+/// True when `fn`'s result `result` is written by the head itself: H (what
+/// the head writes for its first result) at `outResult`, or what it writes
+/// for another result of a head that has several (planHead makes such a
+/// kernel return each once).
+bool headWrites(func::FuncOp fn, const HeadPlan &head, int64_t outResult,
                 size_t result) {
   Value value = fn.getBody().front().getTerminator()->getOperand(result);
   return static_cast<int64_t>(result) == outResult ||
-         (headOp->getNumResults() > 1 && value.getDefiningOp() == headOp);
+         (head.written.size() > 1 && llvm::is_contained(head.written, value));
 }
 
 /// The kernel without its head: `fn`'s arguments plus H as a last argument,
 /// and `fn`'s results but those the head writes directly: the first that is
 /// H itself (its index goes to `outResult`, -1 if none) and the other
-/// results of a head that has several.
-func::FuncOp buildTail(func::FuncOp fn, Operation *headOp, size_t index,
+/// results of a head that has several. The transposes an attention head
+/// reads or writes through are left out with it.
+func::FuncOp buildTail(func::FuncOp fn, const HeadPlan &head, size_t index,
                        int64_t &outResult) {
   Block &body = fn.getBody().front();
   auto ret = cast<func::ReturnOp>(body.getTerminator());
-  Value h = headOp->getResult(0);
+  Operation *headOp = head.op;
+  Value h = head.written.front();
   outResult = -1;
   for (auto [i, value] : llvm::enumerate(ret.getOperands()))
     if (value == h) {
@@ -145,7 +148,7 @@ func::FuncOp buildTail(func::FuncOp fn, Operation *headOp, size_t index,
   argTypes.push_back(h.getType());
   SmallVector<Type> resultTypes;
   for (auto [i, value] : llvm::enumerate(ret.getOperands()))
-    if (!headWrites(fn, headOp, outResult, i))
+    if (!headWrites(fn, head, outResult, i))
       resultTypes.push_back(value.getType());
   OpBuilder b(fn.getContext());
   b.setInsertionPointAfter(fn);
@@ -158,12 +161,26 @@ func::FuncOp buildTail(func::FuncOp fn, Operation *headOp, size_t index,
   for (BlockArgument arg : body.getArguments())
     mapping.map(arg, entry->getArgument(arg.getArgNumber()));
   mapping.map(h, entry->getArguments().back());
+  auto coveredByHead = [&](Operation &op) {
+    if (&op == headOp)
+      return true;
+    // A transpose the head reads through, or one it writes.
+    auto transpose = dyn_cast<nn::TransposeOp>(op);
+    if (!transpose)
+      return false;
+    bool readByHeadAlone =
+        !transpose->use_empty() &&
+        llvm::all_of(transpose->getUsers(),
+                     [&](Operation *user) { return user == headOp; });
+    return readByHeadAlone ||
+           llvm::is_contained(head.written, transpose.getResult());
+  };
   for (Operation &op : body.without_terminator())
-    if (&op != headOp)
+    if (!coveredByHead(op))
       b.clone(op, mapping);
   SmallVector<Value> results;
   for (auto [i, value] : llvm::enumerate(ret.getOperands()))
-    if (!headWrites(fn, headOp, outResult, i))
+    if (!headWrites(fn, head, outResult, i))
       results.push_back(mapping.lookup(value));
   b.create<func::ReturnOp>(fn.getLoc(), results);
   return tail;
@@ -302,7 +319,7 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
     std::optional<SplitPlan> plan;
     int64_t chunkRows = 0;
     if (head) {
-      jitFn = buildTail(fn, head->op, i, outResult);
+      jitFn = buildTail(fn, *head, i, outResult);
       if (head->head.columns)
         splitTailByColumns(jitFn, *head);
       if (head->batchRowsMerge)
@@ -416,7 +433,7 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
         kernel->jitBuffers.push_back(a);
       kernel->jitBuffers.push_back(-1);
       for (int64_t r = 0; r < static_cast<int64_t>(fn.getNumResults()); ++r)
-        if (!headWrites(fn, head->op, outResult, static_cast<size_t>(r)))
+        if (!headWrites(fn, *head, outResult, static_cast<size_t>(r)))
           kernel->jitBuffers.push_back(numArgs + r);
     }
     // The in-place pairs as the JIT-compiled function's buffers see them:

@@ -382,16 +382,100 @@ std::optional<HeadPlan> planMaxPool(PoolOp op, ContractionHead::Kind kind,
   return plan;
 }
 
+/// Row-major strides of `shape`, in elements.
+SmallVector<int64_t> denseStrides(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (size_t d = shape.size(); d-- > 1;)
+    strides[d - 1] = strides[d] * shape[d];
+  return strides;
+}
+
+/// The HeadLayout of a tensor shaped `shape` ([leading..., rows, columns])
+/// whose axes lie `strides` floats apart (the last 1): dense strides give
+/// the dense layout.
+HeadLayout headLayoutOf(ArrayRef<int64_t> shape, ArrayRef<int64_t> strides) {
+  HeadLayout layout;
+  if (strides == ArrayRef<int64_t>(denseStrides(shape)))
+    return layout;
+  size_t rank = shape.size();
+  layout.rowStride = strides[rank - 2];
+  ArrayRef<int64_t> leading = shape.drop_back(2);
+  int64_t heads = 1;
+  for (int64_t extent : leading)
+    heads *= extent;
+  for (int64_t h = 0; h < heads; ++h) {
+    int64_t rest = h, offset = 0;
+    for (size_t d = leading.size(); d-- > 0;) {
+      offset += (rest % leading[d]) * strides[d];
+      rest /= leading[d];
+    }
+    layout.headOffset.push_back(offset);
+  }
+  return layout;
+}
+
+/// The argument an attention operand reads and the layout it reads it
+/// through: an argument itself (dense), or a transpose of one that keeps
+/// the last axis (the fusion pass clones those in); nullopt otherwise.
+std::optional<std::pair<int64_t, HeadLayout>> readThrough(Value value) {
+  if (int64_t arg = argumentOf(value); arg >= 0)
+    return std::make_pair(arg, HeadLayout());
+  auto transpose = value.getDefiningOp<nn::TransposeOp>();
+  if (!transpose || !transpose.keepsLastAxis() ||
+      argumentOf(transpose.getX()) < 0 || !isF32(transpose.getX()))
+    return std::nullopt;
+  // Axis i of the transpose is axis perm[i] of the argument.
+  SmallVector<int64_t> source =
+      denseStrides(tensorTypeOf(transpose.getX()).getShape());
+  SmallVector<int64_t> strides;
+  for (int64_t axis : transpose.getPerm())
+    strides.push_back(source[static_cast<size_t>(axis)]);
+  return std::make_pair(argumentOf(transpose.getX()),
+                        headLayoutOf(tensorTypeOf(value).getShape(), strides));
+}
+
+/// The layout an attention result is written through: dense, or that of
+/// `written`, the transpose that keeps the last axis and reads it alone.
+HeadLayout writeLayout(Value result, Value written) {
+  auto transpose = written.getDefiningOp<nn::TransposeOp>();
+  if (written == result || !transpose)
+    return HeadLayout();
+  // Axis perm[i] of the result is axis i of the transpose.
+  SmallVector<int64_t> target = denseStrides(tensorTypeOf(written).getShape());
+  SmallVector<int64_t> strides(target.size());
+  for (auto [i, axis] : llvm::enumerate(transpose.getPerm()))
+    strides[static_cast<size_t>(axis)] = target[i];
+  return headLayoutOf(tensorTypeOf(result).getShape(), strides);
+}
+
+} // namespace
+
+Value nnc::cpu::writtenFor(Value result) {
+  if (!result.hasOneUse())
+    return result;
+  auto transpose = dyn_cast<nn::TransposeOp>(*result.getUsers().begin());
+  return transpose && transpose.keepsLastAxis() && isF32(transpose.getResult())
+             ? transpose.getResult()
+             : result;
+}
+
+namespace {
+
 /// scaled_dot_product_attention or its gradient by heads (the product of
 /// the axes before the last two). Buffers are function argument numbers;
-/// the gradient's results follow the arguments (planHead checks that the
-/// kernel returns them in order).
+/// the gradient's results are set by planHead, which knows where the kernel
+/// returns them. q, k, v and the gradient's out and dout may be read
+/// through transposes, and the results written through them (readThrough,
+/// writtenFor).
 template <typename AttentionOp>
 std::optional<HeadPlan> planAttention(AttentionOp op,
                                       ContractionHead::Kind kind) {
   HeadPlan plan;
   ContractionHead &head = plan.head;
   head.kind = kind;
+  for (Value result : op->getResults())
+    if (!isF32(result))
+      return std::nullopt;
   RankedTensorType q = tensorTypeOf(op.getQ());
   RankedTensorType k = tensorTypeOf(op.getK());
   RankedTensorType v = tensorTypeOf(op.getV());
@@ -410,15 +494,26 @@ std::optional<HeadPlan> planAttention(AttentionOp op,
                                           ? shape.valueDepth
                                           : shape.depth);
   using B = ContractionHead;
+  using O = AttentionOperand;
   head.attentionBuffers.assign(B::DV + 1, -1);
-  head.attentionBuffers[B::Q] = argumentOf(op.getQ());
-  head.attentionBuffers[B::K] = argumentOf(op.getK());
-  head.attentionBuffers[B::V] = argumentOf(op.getV());
+  auto read = [&](Value value, B::AttentionBuffer buffer, O operand) {
+    std::optional<std::pair<int64_t, HeadLayout>> source = readThrough(value);
+    if (!source)
+      return false;
+    head.attentionBuffers[buffer] = source->first;
+    shape.layouts[static_cast<int>(operand)] = std::move(source->second);
+    return true;
+  };
+  if (!read(op.getQ(), B::Q, O::Q) || !read(op.getK(), B::K, O::K) ||
+      !read(op.getV(), B::V, O::V))
+    return std::nullopt;
   if (Value mask = op.getMask()) {
     // The mask's element strides over the scores [..., t, s], 0 along the
     // axes it broadcasts, give each head's offset and the row and column
     // strides.
     head.attentionBuffers[B::Mask] = argumentOf(mask);
+    if (argumentOf(mask) < 0 || !isF32(mask))
+      return std::nullopt;
     ArrayRef<int64_t> maskShape = tensorTypeOf(mask).getShape();
     std::vector<int64_t> strides(static_cast<size_t>(rank), 0);
     int64_t stride = 1;
@@ -442,13 +537,16 @@ std::optional<HeadPlan> planAttention(AttentionOp op,
   }
   if constexpr (std::is_same_v<AttentionOp,
                                nn::ScaledDotProductAttentionGradOp>) {
-    head.attentionBuffers[B::Out] = argumentOf(op.getOut());
-    head.attentionBuffers[B::DOut] = argumentOf(op.getDout());
-    int64_t results =
-        op->template getParentOfType<func::FuncOp>().getNumArguments();
-    head.attentionBuffers[B::DQ] = results;
-    head.attentionBuffers[B::DK] = results + 1;
-    head.attentionBuffers[B::DV] = results + 2;
+    if (!read(op.getOut(), B::Out, O::Out) ||
+        !read(op.getDout(), B::DOut, O::DOut))
+      return std::nullopt;
+    const O gradients[] = {O::DQ, O::DK, O::DV};
+    for (auto [result, operand] : llvm::zip(op->getResults(), gradients))
+      shape.layouts[static_cast<int>(operand)] =
+          writeLayout(result, writtenFor(result));
+  } else {
+    shape.layouts[static_cast<int>(O::Out)] =
+        writeLayout(op.getResult(), writtenFor(op.getResult()));
   }
   // Each head reads whole matrices of every operand (the arguments before
   // the gradient's results).
@@ -459,17 +557,17 @@ std::optional<HeadPlan> planAttention(AttentionOp op,
 }
 
 std::optional<HeadPlan> planHeadOp(Operation *op) {
+  // Attention checks its operands itself: it may read them through
+  // transposes.
+  if (auto attention = dyn_cast<nn::ScaledDotProductAttentionGradOp>(op))
+    return planAttention(attention, ContractionHead::Kind::AttentionGrad);
+  if (auto attention = dyn_cast<nn::ScaledDotProductAttentionOp>(op))
+    return planAttention(attention, ContractionHead::Kind::Attention);
   for (Value operand : op->getOperands())
     if (!isF32(operand) || argumentOf(operand) < 0)
       return std::nullopt;
-  if (auto attention = dyn_cast<nn::ScaledDotProductAttentionGradOp>(op))
-    return isF32(op->getResult(0))
-               ? planAttention(attention, ContractionHead::Kind::AttentionGrad)
-               : std::nullopt;
   if (op->getNumResults() != 1 || !isF32(op->getResult(0)))
     return std::nullopt;
-  if (auto attention = dyn_cast<nn::ScaledDotProductAttentionOp>(op))
-    return planAttention(attention, ContractionHead::Kind::Attention);
   if (auto matmul = dyn_cast<nn::MatmulOp>(op))
     return planMatmul(matmul);
   if (auto pool = dyn_cast<nn::MaxPool2dOp>(op))
@@ -643,19 +741,42 @@ void nnc::cpu::mergeBatchRows(func::FuncOp tail, HeadPlan &plan) {
 }
 
 std::optional<HeadPlan> nnc::cpu::planHead(func::FuncOp fn) {
-  for (Operation &op : fn.getBody().front().without_terminator()) {
+  Block &body = fn.getBody().front();
+  for (Operation &op : body.without_terminator()) {
     if (isa<nn::ConstantOp>(op))
       continue;
+    // A transpose an attention op reads through (readThrough).
+    auto transpose = dyn_cast<nn::TransposeOp>(op);
+    if (transpose && transpose.keepsLastAxis() &&
+        llvm::all_of(transpose->getUsers(), [](Operation *user) {
+          return isa<nn::ScaledDotProductAttentionOp,
+                     nn::ScaledDotProductAttentionGradOp>(user);
+        })) {
+      continue;
+    }
     std::optional<HeadPlan> plan = planHeadOp(&op);
     if (!plan || plan->head.rows < 1 || plan->head.rowElements < 1)
       return std::nullopt;
-    // A head with several results writes them all itself: the kernel must
-    // be that op alone, returning its results in order.
-    if (op.getNumResults() > 1 &&
-        fn.getBody().front().getTerminator()->getOperands() !=
-            ValueRange(op.getResults()))
-      return std::nullopt;
     plan->op = &op;
+    bool attention = !plan->head.attentionBuffers.empty();
+    for (Value result : op.getResults())
+      plan->written.push_back(attention ? writtenFor(result) : result);
+    if (op.getNumResults() == 1)
+      return plan;
+    // A head with several results writes them all itself: the kernel must
+    // return each once, and nothing else.
+    ValueRange returned = body.getTerminator()->getOperands();
+    if (returned.size() != plan->written.size())
+      return std::nullopt;
+    ContractionHead &head = plan->head;
+    for (auto [i, value] : llvm::enumerate(plan->written)) {
+      auto it = llvm::find(returned, value);
+      if (it == returned.end())
+        return std::nullopt;
+      if (head.kind == ContractionHead::Kind::AttentionGrad)
+        head.attentionBuffers[ContractionHead::DQ + i] =
+            fn.getNumArguments() + std::distance(returned.begin(), it);
+    }
     return plan;
   }
   return std::nullopt;

@@ -37,8 +37,13 @@ std::optional<SplitPlan> planSplit(mlir::func::FuncOp fn);
 /// A matmul, convolution or max pooling that can run natively at the head
 /// of a kernel.
 struct HeadPlan {
-  /// The op; every op before it is a constant.
+  /// The op; every op before it is a constant or a transpose it reads
+  /// through.
   mlir::Operation *op = nullptr;
+  /// The values the head writes, one per result of `op`: the result, or
+  /// the transpose that reads it alone, which an attention head writes
+  /// through (writtenFor).
+  llvm::SmallVector<mlir::Value> written;
   /// Buffers as function argument numbers; `out` still -1.
   ContractionHead head;
   /// Arguments the head reads beyond its own rows of H: a split kernel
@@ -52,9 +57,16 @@ struct HeadPlan {
 
 /// The native head of `fn`: its first non-constant op when that is an f32
 /// nn.matmul, nn.conv2d, nn.conv2d_grad_input, nn.conv2d_grad_weight,
-/// nn.max_pool2d or nn.max_pool2d_grad
-/// reading function arguments only; nullopt otherwise.
+/// nn.max_pool2d or nn.max_pool2d_grad reading function arguments only, or
+/// an nn.scaled_dot_product_attention or its gradient that may read them
+/// through transposes keeping the last axis (which come before it);
+/// nullopt otherwise.
 std::optional<HeadPlan> planHead(mlir::func::FuncOp fn);
+
+/// What an attention head writes for its result `result`: the transpose
+/// keeping the last axis that is its only reader, written through strides,
+/// else `result` itself. Other heads write their result itself.
+mlir::Value writtenFor(mlir::Value result);
 
 /// For a head planned by columns (a one-row matmul): makes `tail`, the rest
 /// of the kernel with H as its last argument, split by H's columns, by

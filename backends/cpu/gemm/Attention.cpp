@@ -293,11 +293,12 @@ softmaxBlock(const ScoreBlock &b, const RowState &st, bool first) {
   }
 }
 
-/// out = O / l per row; 0 for a row with l == 0 (every key masked).
-[[gnu::always_inline]] inline void normalizeRows(const RowState &st,
-                                                 int64_t rows, float *out) {
+/// out = O / l per row, rows `ldOut` floats apart; 0 for a row with l == 0
+/// (every key masked).
+[[gnu::always_inline]] inline void
+normalizeRows(const RowState &st, int64_t rows, float *out, int64_t ldOut) {
   for (int64_t r = 0; r < rows; ++r) {
-    float *o = out + r * st.accWidth;
+    float *o = out + r * ldOut;
     const float *a = st.acc + r * st.accWidth;
     float inverse = st.rowSum[r] > 0.0f ? 1.0f / st.rowSum[r] : 0.0f;
     for (int64_t c = 0; c < st.accWidth; ++c)
@@ -367,25 +368,27 @@ int64_t keyEnd(const AttentionShape &s, int64_t i0, int64_t rows) {
   st.rowSum = st.rowMax + rowArray;
   st.blockMax = st.rowSum + rowArray;
 
+  using O = AttentionOperand;
+  const int64_t ldq = s.rowStrideOf(O::Q), ldk = s.rowStrideOf(O::K),
+                ldv = s.rowStrideOf(O::V), ldo = s.rowStrideOf(O::Out);
   for (int64_t h = a.headBegin; h < a.headEnd; ++h) {
-    const float *q = a.q + h * s.queries * depth;
-    const float *k = a.k + h * s.keys * depth;
-    const float *v = a.v + h * s.keys * valueDepth;
-    float *out = a.out + h * s.queries * valueDepth;
+    const float *q = a.q + s.headOffsetOf(O::Q, h);
+    const float *k = a.k + s.headOffsetOf(O::K, h);
+    const float *v = a.v + s.headOffsetOf(O::V, h);
+    float *out = a.out + s.headOffsetOf(O::Out, h);
     for (int64_t i0 = 0; i0 < s.queries; i0 += br) {
       int64_t rows = std::min(br, s.queries - i0);
       int64_t end = keyEnd(s, i0, rows);
       for (int64_t j0 = 0; j0 < end; j0 += bc) {
         int64_t cols = std::min(bc, end - j0);
-        gemm(a.kernels, false, true, rows, cols, depth, q + i0 * depth, depth,
-             k + j0 * depth, depth, scores, ld, false, 0, rows);
+        gemm(a.kernels, false, true, rows, cols, depth, q + i0 * ldq, ldq,
+             k + j0 * ldk, ldk, scores, ld, false, 0, rows);
         softmaxBlock(scoreBlock(s, a.mask, h, scores, ld, i0, rows, j0, cols),
                      st, j0 == 0);
         gemm(a.kernels, false, false, rows, valueDepth, cols, scores, ld,
-             v + j0 * valueDepth, valueDepth, st.acc, valueDepth, j0 != 0, 0,
-             rows);
+             v + j0 * ldv, ldv, st.acc, valueDepth, j0 != 0, 0, rows);
       }
-      normalizeRows(st, rows, out + i0 * valueDepth);
+      normalizeRows(st, rows, out + i0 * ldo, ldo);
     }
   }
 }
@@ -408,18 +411,25 @@ int64_t keyEnd(const AttentionShape &s, int64_t i0, int64_t rows) {
   float *outDots = logSumExp + rowArray;
   st.blockMax = outDots + rowArray;
 
+  using O = AttentionOperand;
+  const int64_t ldq = s.rowStrideOf(O::Q), ldk = s.rowStrideOf(O::K),
+                ldv = s.rowStrideOf(O::V), ldo = s.rowStrideOf(O::Out),
+                lddo = s.rowStrideOf(O::DOut), lddq = s.rowStrideOf(O::DQ),
+                lddk = s.rowStrideOf(O::DK), lddv = s.rowStrideOf(O::DV);
   for (int64_t h = a.headBegin; h < a.headEnd; ++h) {
-    const float *q = a.q + h * s.queries * depth;
-    const float *k = a.k + h * s.keys * depth;
-    const float *v = a.v + h * s.keys * valueDepth;
-    const float *out = a.out + h * s.queries * valueDepth;
-    const float *dout = a.dout + h * s.queries * valueDepth;
-    float *dq = a.dq + h * s.queries * depth;
-    float *dk = a.dk + h * s.keys * depth;
-    float *dv = a.dv + h * s.keys * valueDepth;
+    const float *q = a.q + s.headOffsetOf(O::Q, h);
+    const float *k = a.k + s.headOffsetOf(O::K, h);
+    const float *v = a.v + s.headOffsetOf(O::V, h);
+    const float *out = a.out + s.headOffsetOf(O::Out, h);
+    const float *dout = a.dout + s.headOffsetOf(O::DOut, h);
+    float *dq = a.dq + s.headOffsetOf(O::DQ, h);
+    float *dk = a.dk + s.headOffsetOf(O::DK, h);
+    float *dv = a.dv + s.headOffsetOf(O::DV, h);
     // Keys that no query sees (causal, keys > queries) get no gradient.
-    std::fill(dk, dk + s.keys * depth, 0.0f);
-    std::fill(dv, dv + s.keys * valueDepth, 0.0f);
+    for (int64_t j = 0; j < s.keys; ++j) {
+      std::fill(dk + j * lddk, dk + j * lddk + depth, 0.0f);
+      std::fill(dv + j * lddv, dv + j * lddv + valueDepth, 0.0f);
+    }
 
     for (int64_t i0 = 0; i0 < s.queries; i0 += br) {
       int64_t rows = std::min(br, s.queries - i0);
@@ -427,8 +437,8 @@ int64_t keyEnd(const AttentionShape &s, int64_t i0, int64_t rows) {
       bool oneBlock = end <= bc;
       auto blockAt = [&](int64_t j0) {
         int64_t cols = std::min(bc, end - j0);
-        gemm(a.kernels, false, true, rows, cols, depth, q + i0 * depth, depth,
-             k + j0 * depth, depth, probs, ld, false, 0, rows);
+        gemm(a.kernels, false, true, rows, cols, depth, q + i0 * ldq, ldq,
+             k + j0 * ldk, ldk, probs, ld, false, 0, rows);
         return scoreBlock(s, a.mask, h, probs, ld, i0, rows, j0, cols);
       };
       if (!oneBlock) {
@@ -442,8 +452,8 @@ int64_t keyEnd(const AttentionShape &s, int64_t i0, int64_t rows) {
       }
       // D_i = dout_i . out_i = sum_j P_ij dP_ij.
       for (int64_t r = 0; r < rows; ++r)
-        outDots[r] = dotRow(dout + (i0 + r) * valueDepth,
-                            out + (i0 + r) * valueDepth, valueDepth);
+        outDots[r] =
+            dotRow(dout + (i0 + r) * lddo, out + (i0 + r) * ldo, valueDepth);
 
       for (int64_t j0 = 0; j0 < end; j0 += bc) {
         ScoreBlock b = blockAt(j0);
@@ -459,12 +469,10 @@ int64_t keyEnd(const AttentionShape &s, int64_t i0, int64_t rows) {
         }
         // dv_blk += P^T dout_blk.
         gemm(a.kernels, true, false, cols, valueDepth, rows, probs, ld,
-             dout + i0 * valueDepth, valueDepth, dv + j0 * valueDepth,
-             valueDepth, true, 0, cols);
+             dout + i0 * lddo, lddo, dv + j0 * lddv, lddv, true, 0, cols);
         // dP = dout_blk v_blk^T.
-        gemm(a.kernels, false, true, rows, cols, valueDepth,
-             dout + i0 * valueDepth, valueDepth, v + j0 * valueDepth,
-             valueDepth, dscores, ld, false, 0, rows);
+        gemm(a.kernels, false, true, rows, cols, valueDepth, dout + i0 * lddo,
+             lddo, v + j0 * ldv, ldv, dscores, ld, false, 0, rows);
         // dS = scale * P * (dP - D), with scale folded in once here (and
         // copied, since a float member might alias ds).
         const float scale = s.scale;
@@ -477,10 +485,10 @@ int64_t keyEnd(const AttentionShape &s, int64_t i0, int64_t rows) {
         }
         // dq_blk (+)= dS k_blk; key block 0 always exists and overwrites.
         gemm(a.kernels, false, false, rows, depth, cols, dscores, ld,
-             k + j0 * depth, depth, dq + i0 * depth, depth, j0 != 0, 0, rows);
+             k + j0 * ldk, ldk, dq + i0 * lddq, lddq, j0 != 0, 0, rows);
         // dk_blk += dS^T q_blk.
         gemm(a.kernels, true, false, cols, depth, rows, dscores, ld,
-             q + i0 * depth, depth, dk + j0 * depth, depth, true, 0, cols);
+             q + i0 * ldq, ldq, dk + j0 * lddk, lddk, true, 0, cols);
       }
     }
   }
@@ -530,6 +538,9 @@ void checkShape([[maybe_unused]] const AttentionShape &s,
   assert((s.maskHeadOffset.empty() ||
           (mask && int64_t(s.maskHeadOffset.size()) == s.heads)) &&
          "a mask needs its data and one offset per head");
+  for ([[maybe_unused]] const HeadLayout &l : s.layouts)
+    assert((l.headOffset.empty() || int64_t(l.headOffset.size()) == s.heads) &&
+           "a layout needs one offset per head");
 }
 
 } // namespace

@@ -15,16 +15,33 @@
 
 #include "backends/cpu/gemm/Gemm.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
 namespace nnc::cpu {
 
+/// The tensors an attention kernel reads or writes, besides the mask.
+enum class AttentionOperand { Q, K, V, Out, DOut, DQ, DK, DV };
+constexpr int kAttentionOperands = 8;
+
+/// Where each head's matrix of one operand lies: its row r starts at
+/// `headOffset[h] + r * rowStride` floats into the buffer, and its elements
+/// are consecutive. Empty `headOffset` is the dense layout, head after head
+/// with rows of the matrix's width. A transpose that keeps the last axis
+/// (e.g. [B, T, H, D] read as [B, H, T, D]) is such a layout, which lets the
+/// kernel read or write it in place of the transposed copy.
+struct HeadLayout {
+  std::vector<int64_t> headOffset;
+  int64_t rowStride = 0;
+};
+
 /// The sizes of one attention problem. A "head" is one (q, k, v) triple of
 /// matrices: the product of every axis of q before its last two. All tensors
-/// are dense, row-major f32:
+/// are row-major f32, dense unless `layouts` says otherwise:
 ///   q [heads, queries, depth], k [heads, keys, depth],
-///   v [heads, keys, valueDepth], out [heads, queries, valueDepth].
+///   v [heads, keys, valueDepth], out [heads, queries, valueDepth];
+/// dout, dq, dk and dv are shaped as out, q, k and v.
 struct AttentionShape {
   int64_t heads = 0;
   int64_t queries = 0, keys = 0;
@@ -40,7 +57,68 @@ struct AttentionShape {
   /// maskHeadOffset is empty when there is no mask.
   std::vector<int64_t> maskHeadOffset;
   int64_t maskRowStride = 0, maskColumnStride = 0;
+  /// Per operand (AttentionOperand order): its layout, dense by default.
+  HeadLayout layouts[kAttentionOperands];
+
+  const HeadLayout &layout(AttentionOperand operand) const {
+    return layouts[static_cast<int>(operand)];
+  }
+  /// The rows and columns of each head's matrix of `operand`.
+  int64_t rowsOf(AttentionOperand operand) const;
+  int64_t columnsOf(AttentionOperand operand) const;
+  /// The distance between consecutive rows of `operand`'s matrices.
+  int64_t rowStrideOf(AttentionOperand operand) const;
+  /// Where head h's matrix of `operand` starts, in floats.
+  int64_t headOffsetOf(AttentionOperand operand, int64_t h) const;
+  /// The floats a buffer must hold for every head of `operand`: one past
+  /// the last element any head reads or writes.
+  int64_t extentOf(AttentionOperand operand) const;
 };
+
+inline int64_t AttentionShape::rowsOf(AttentionOperand operand) const {
+  switch (operand) {
+  case AttentionOperand::Q:
+  case AttentionOperand::Out:
+  case AttentionOperand::DOut:
+  case AttentionOperand::DQ:
+    return queries;
+  default:
+    return keys;
+  }
+}
+
+inline int64_t AttentionShape::columnsOf(AttentionOperand operand) const {
+  switch (operand) {
+  case AttentionOperand::Q:
+  case AttentionOperand::K:
+  case AttentionOperand::DQ:
+  case AttentionOperand::DK:
+    return depth;
+  default:
+    return valueDepth;
+  }
+}
+
+inline int64_t AttentionShape::rowStrideOf(AttentionOperand operand) const {
+  const HeadLayout &l = layout(operand);
+  return l.headOffset.empty() ? columnsOf(operand) : l.rowStride;
+}
+
+inline int64_t AttentionShape::headOffsetOf(AttentionOperand operand,
+                                            int64_t h) const {
+  const HeadLayout &l = layout(operand);
+  return l.headOffset.empty() ? h * rowsOf(operand) * columnsOf(operand)
+                              : l.headOffset[static_cast<size_t>(h)];
+}
+
+inline int64_t AttentionShape::extentOf(AttentionOperand operand) const {
+  const HeadLayout &l = layout(operand);
+  int64_t rows = rowsOf(operand), columns = columnsOf(operand);
+  if (l.headOffset.empty())
+    return heads * rows * columns;
+  int64_t last = *std::max_element(l.headOffset.begin(), l.headOffset.end());
+  return last + (rows - 1) * l.rowStride + columns;
+}
 
 /// Writes out[h] = softmax(scale * q[h] k[h]^T + mask[h]) v[h] for the heads
 /// [headBegin, headEnd); the causal rule sets scores above the diagonal to

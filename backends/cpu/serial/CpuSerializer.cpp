@@ -42,9 +42,14 @@ flatbuffers::Offset<fb::Conv2dShape> writeConv(Builder &b,
 
 flatbuffers::Offset<fb::AttentionShape>
 writeAttention(Builder &b, const AttentionShape &a) {
-  return fb::CreateAttentionShape(
-      b, a.heads, a.queries, a.keys, a.depth, a.valueDepth, a.scale, a.causal,
-      longs(b, a.maskHeadOffset), a.maskRowStride, a.maskColumnStride);
+  std::vector<flatbuffers::Offset<fb::HeadLayout>> layouts;
+  for (const HeadLayout &layout : a.layouts)
+    layouts.push_back(
+        fb::CreateHeadLayout(b, longs(b, layout.headOffset), layout.rowStride));
+  return fb::CreateAttentionShape(b, a.heads, a.queries, a.keys, a.depth,
+                                  a.valueDepth, a.scale, a.causal,
+                                  longs(b, a.maskHeadOffset), a.maskRowStride,
+                                  a.maskColumnStride, b.CreateVector(layouts));
 }
 
 flatbuffers::Offset<fb::Head> writeHead(Builder &b, const ContractionHead &h) {
@@ -235,6 +240,28 @@ rt::Error readAttention(const fb::Head *h, int64_t numBuffers,
   if (!inExtent(shape.maskRowStride) || !inExtent(shape.maskColumnStride) ||
       shape.maskRowStride > (1 << 24) || shape.maskColumnStride > (1 << 24))
     return bad("an attention mask stride is out of range");
+  if (const auto *layouts = a->layouts()) {
+    if (layouts->size() != kAttentionOperands)
+      return bad("an attention head has the wrong number of layouts");
+    for (flatbuffers::uoffset_t i = 0; i < layouts->size(); ++i) {
+      const fb::HeadLayout *l = layouts->Get(i);
+      if (!l)
+        return bad("an attention layout is missing");
+      HeadLayout &layout = shape.layouts[i];
+      layout.headOffset = rt::copyInt64s(l->head_offset());
+      layout.rowStride = l->row_stride();
+      if (layout.headOffset.empty())
+        continue;
+      auto operand = static_cast<AttentionOperand>(i);
+      if (layout.headOffset.size() != static_cast<size_t>(shape.heads) ||
+          layout.rowStride < shape.columnsOf(operand) ||
+          layout.rowStride > (1 << 24))
+        return bad("an attention layout does not match its heads");
+      for (int64_t v : layout.headOffset)
+        if (!inExtent(v))
+          return bad("an attention layout offset is out of range");
+    }
+  }
   if (head.rows != shape.heads ||
       head.rowElements !=
           shape.queries * (grad ? shape.depth : shape.valueDepth) ||
@@ -381,9 +408,15 @@ struct HeadExtents {
 HeadExtents headExtents(const ContractionHead &h) {
   HeadExtents e;
   e.out = h.rows * h.rowElements;
-  // Attention names its buffers in attentionBuffers (attentionExtents).
-  if (!h.attentionBuffers.empty())
+  // Attention names its other buffers in attentionBuffers
+  // (attentionExtents); H is its output (dq for the gradient), which it
+  // may write through a layout.
+  if (!h.attentionBuffers.empty()) {
+    e.out = h.attention.extentOf(h.kind == ContractionHead::Kind::Attention
+                                     ? AttentionOperand::Out
+                                     : AttentionOperand::DQ);
     return e;
+  }
   if (h.kind == ContractionHead::Kind::Matmul) {
     auto span = [](int64_t rows, int64_t cols, int64_t ld) {
       return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols;
@@ -426,16 +459,17 @@ HeadExtents headExtents(const ContractionHead &h) {
 /// buffers (ContractionHead::AttentionBuffer order).
 std::vector<int64_t> attentionExtents(const ContractionHead &h) {
   const AttentionShape &a = h.attention;
-  int64_t q = a.heads * a.queries * a.depth;
-  int64_t k = a.heads * a.keys * a.depth;
-  int64_t v = a.heads * a.keys * a.valueDepth;
-  int64_t out = a.heads * a.queries * a.valueDepth;
+  using O = AttentionOperand;
   int64_t mask = 0;
   if (!a.maskHeadOffset.empty())
     mask = *std::max_element(a.maskHeadOffset.begin(), a.maskHeadOffset.end()) +
            (a.queries - 1) * a.maskRowStride +
            (a.keys - 1) * a.maskColumnStride + 1;
-  return {q, k, v, mask, out, out, q, k, v};
+  return {a.extentOf(O::Q),   a.extentOf(O::K),
+          a.extentOf(O::V),   mask,
+          a.extentOf(O::Out), a.extentOf(O::DOut),
+          a.extentOf(O::DQ),  a.extentOf(O::DK),
+          a.extentOf(O::DV)};
 }
 
 /// The rows and row size a convolution or pooling head must have.
@@ -641,11 +675,13 @@ rt::Expected<SerializedExecutable> deserializeExecutable(const void *bytes,
   if (!fb::VerifyExecutableBuffer(verifier))
     return bad("the FlatBuffers verifier rejects it");
   const fb::Executable *root = fb::GetExecutable(body);
-  if (root->format_version() != kCpuFormatVersion)
-    return rt::Error::failure(
-        "cpu executable format " + std::to_string(root->format_version()) +
-        " is not supported (this backend reads format " +
-        std::to_string(kCpuFormatVersion) + ")");
+  if (root->format_version() < kCpuOldestFormatVersion ||
+      root->format_version() > kCpuFormatVersion)
+    return rt::Error::failure("cpu executable format " +
+                              std::to_string(root->format_version()) +
+                              " is not supported (this backend reads formats " +
+                              std::to_string(kCpuOldestFormatVersion) + " to " +
+                              std::to_string(kCpuFormatVersion) + ")");
   if (!root->kernels() || !root->targets() || root->targets()->size() == 0)
     return bad("it has no kernels or no targets");
   SerializedExecutable result;

@@ -28,8 +28,12 @@
 
 namespace nnc::cpu {
 
-/// The version of the byte format serializeExecutable writes.
-inline constexpr uint32_t kCpuFormatVersion = 1;
+/// The version of the byte format serializeExecutable writes. Format 2
+/// adds attention layouts (AttentionShape.layouts), which a format-1
+/// reader would ignore and so misread; format 1 files still load.
+inline constexpr uint32_t kCpuFormatVersion = 2;
+/// The oldest format deserializeExecutable reads.
+inline constexpr uint32_t kCpuOldestFormatVersion = 1;
 
 /// The machine code for one target CPU, linked.
 struct LinkedTarget {

@@ -273,3 +273,54 @@ func.func @large_constant_not_cloned(%x: tensor<300xf32>) -> tensor<300xf32> {
   %1 = nn.exp %0 : tensor<300xf32>
   return %1 : tensor<300xf32>
 }
+
+// -----
+
+// Attention reads q, k and v through the transposes that keep the last axis
+// (cloned into its group, so a transpose read twice is cloned into both
+// groups and its own kernel disappears), and writes through the one
+// transpose that alone reads its result. The mask, and a transpose that
+// moves the last axis, stay outside.
+// CHECK-LABEL: func.func @attention_folds_layout_transposes
+// CHECK: %[[M:.*]] = nn.transpose %arg2 perm [1, 0]
+// CHECK: %[[A:.*]] = nn.fusion(%arg0, %arg1, %[[M]])
+// CHECK-NEXT: ^bb0(%[[X:.*]]: tensor<2x8x3x4xf32>, %[[Y:.*]]: tensor<2x8x3x4xf32>, %[[MA:.*]]: tensor<8x8xf32>)
+// CHECK-NEXT: %[[Q:.*]] = nn.transpose %[[X]] perm [0, 2, 1, 3]
+// CHECK-NEXT: %[[K:.*]] = nn.transpose %[[Y]] perm [0, 2, 1, 3]
+// CHECK-NEXT: %[[O:.*]] = nn.scaled_dot_product_attention %[[Q]], %[[K]], %[[K]], %[[MA]]
+// CHECK-NEXT: %[[T:.*]] = nn.transpose %[[O]] perm [0, 2, 1, 3]
+// CHECK-NEXT: nn.yield %[[T]]
+// CHECK: nn.fusion(%arg0, %arg1)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: nn.transpose
+// CHECK-NEXT: nn.transpose
+// CHECK-NEXT: nn.scaled_dot_product_attention
+// CHECK-NEXT: nn.yield
+// CHECK-NOT: nn.transpose
+// CHECK: return
+func.func @attention_folds_layout_transposes(%x: tensor<2x8x3x4xf32>, %y: tensor<2x8x3x4xf32>, %m: tensor<8x8xf32>) -> (tensor<2x8x3x4xf32>, tensor<2x3x8x4xf32>) {
+  %q = nn.transpose %x perm [0, 2, 1, 3] : tensor<2x8x3x4xf32> -> tensor<2x3x8x4xf32>
+  %k = nn.transpose %y perm [0, 2, 1, 3] : tensor<2x8x3x4xf32> -> tensor<2x3x8x4xf32>
+  %mt = nn.transpose %m perm [1, 0] : tensor<8x8xf32> -> tensor<8x8xf32>
+  %a = nn.scaled_dot_product_attention %q, %k, %k, %mt : tensor<2x3x8x4xf32>, tensor<2x3x8x4xf32>, tensor<2x3x8x4xf32>, tensor<8x8xf32> -> tensor<2x3x8x4xf32>
+  %t = nn.transpose %a perm [0, 2, 1, 3] : tensor<2x3x8x4xf32> -> tensor<2x8x3x4xf32>
+  %b = nn.scaled_dot_product_attention %q, %k, %k : tensor<2x3x8x4xf32>, tensor<2x3x8x4xf32>, tensor<2x3x8x4xf32> -> tensor<2x3x8x4xf32>
+  return %t, %b : tensor<2x8x3x4xf32>, tensor<2x3x8x4xf32>
+}
+
+// -----
+
+// A transpose that reads an attention result another op reads too stays
+// outside: the result is needed in its own layout anyway. Nothing is
+// folded, so the attention stays a lone op.
+// CHECK-LABEL: func.func @attention_result_read_twice
+// CHECK-NOT: nn.fusion
+// CHECK: nn.scaled_dot_product_attention
+// CHECK-NEXT: nn.transpose
+// CHECK-NEXT: nn.exp
+func.func @attention_result_read_twice(%q: tensor<2x8x4xf32>) -> (tensor<8x2x4xf32>, tensor<2x8x4xf32>) {
+  %a = nn.scaled_dot_product_attention %q, %q, %q : tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<2x8x4xf32> -> tensor<2x8x4xf32>
+  %t = nn.transpose %a perm [1, 0, 2] : tensor<2x8x4xf32> -> tensor<8x2x4xf32>
+  %e = nn.exp %a : tensor<2x8x4xf32>
+  return %t, %e : tensor<8x2x4xf32>, tensor<2x8x4xf32>
+}

@@ -486,3 +486,96 @@ TEST(AttentionTest, HeadSplitsAreBitwiseIdentical) {
 }
 
 } // namespace
+
+namespace {
+
+/// [groups, rows, headsPerGroup, columns] with `padding` unused floats after
+/// each row: the sequence-major layout a transpose of q's two middle axes
+/// reads, with gaps that must stay untouched.
+HeadLayout sequenceMajor(int64_t groups, int64_t headsPerGroup, int64_t rows,
+                         int64_t columns, int64_t padding) {
+  HeadLayout layout;
+  layout.rowStride = headsPerGroup * columns + padding;
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t h = 0; h < headsPerGroup; ++h)
+      layout.headOffset.push_back(g * rows * layout.rowStride + h * columns);
+  return layout;
+}
+
+/// The dense [heads, rows, columns] tensor `dense` laid out by `layout` in
+/// a buffer of `extent` floats, NaN in between.
+std::vector<float> scatter(const std::vector<float> &dense,
+                           const HeadLayout &layout, int64_t heads,
+                           int64_t rows, int64_t columns, int64_t extent) {
+  std::vector<float> out(size_t(extent),
+                         std::numeric_limits<float>::quiet_NaN());
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < columns; ++c)
+        out[size_t(layout.headOffset[size_t(h)] + r * layout.rowStride + c)] =
+            dense[size_t((h * rows + r) * columns + c)];
+  return out;
+}
+
+} // namespace
+
+/// Every operand read or written through a strided layout gives bitwise
+/// the dense results (the GEMMs sum in the same order whatever the leading
+/// dimensions), and the gaps between rows stay untouched.
+TEST(AttentionTest, StridedLayoutsGiveTheDenseResultsBitwise) {
+  using O = AttentionOperand;
+  for (bool causal : {false, true}) {
+    SCOPED_TRACE(causal ? "causal" : "not causal");
+    const int64_t groups = 2, perGroup = 3;
+    Size z{groups * perGroup, 19, 19, 8, 4};
+    Problem dense = makeProblem(z, causal, MaskKind::KeyPadding);
+    Result want = runAll(dense);
+
+    AttentionShape strided = dense.shape;
+    for (int o = 0; o < kAttentionOperands; ++o) {
+      O operand = static_cast<O>(o);
+      strided.layouts[o] =
+          sequenceMajor(groups, perGroup, strided.rowsOf(operand),
+                        strided.columnsOf(operand), /*padding=*/o % 3);
+    }
+    auto laidOut = [&](const std::vector<float> &x, O operand) {
+      return scatter(x, strided.layout(operand), z.heads,
+                     strided.rowsOf(operand), strided.columnsOf(operand),
+                     strided.extentOf(operand));
+    };
+    auto fresh = [&](O operand) {
+      return std::vector<float>(size_t(strided.extentOf(operand)),
+                                std::numeric_limits<float>::quiet_NaN());
+    };
+    std::vector<float> q = laidOut(dense.q, O::Q), k = laidOut(dense.k, O::K),
+                       v = laidOut(dense.v, O::V),
+                       dout = laidOut(dense.dout, O::DOut);
+    std::vector<float> out = fresh(O::Out), dq = fresh(O::DQ),
+                       dk = fresh(O::DK), dv = fresh(O::DV);
+    attentionForward(hostGemm(), strided, q.data(), k.data(), v.data(),
+                     dense.maskData(), out.data(), 0, z.heads);
+    // The backward reads the forward's output through the layout it was
+    // written by.
+    attentionBackward(hostGemm(), strided, q.data(), k.data(), v.data(),
+                      dense.maskData(), out.data(), dout.data(), dq.data(),
+                      dk.data(), dv.data(), 0, z.heads);
+
+    auto expectLaidOut = [&](const std::vector<float> &got,
+                             const std::vector<float> &denseWant, O operand,
+                             const char *what) {
+      std::vector<float> expected = laidOut(denseWant, operand);
+      ASSERT_EQ(got.size(), expected.size()) << what;
+      for (size_t i = 0; i < got.size(); ++i) {
+        if (std::isnan(expected[i]))
+          ASSERT_TRUE(std::isnan(got[i]))
+              << what << ": gap " << i << " written";
+        else
+          ASSERT_EQ(got[i], expected[i]) << what << "[" << i << "]";
+      }
+    };
+    expectLaidOut(out, want.out, O::Out, "out");
+    expectLaidOut(dq, want.dq, O::DQ, "dq");
+    expectLaidOut(dk, want.dk, O::DK, "dk");
+    expectLaidOut(dv, want.dv, O::DV, "dv");
+  }
+}
