@@ -29,6 +29,13 @@ using namespace detail;
 
 namespace {
 
+/// Row tiles up to which the kernels read a non-transposed B in place:
+/// when its rows are less than a page apart, and otherwise (README.md,
+/// "Reading B in place").
+constexpr int64_t kMaxRowTilesNearB = 6;
+constexpr int64_t kMaxRowTilesFarB = 2;
+constexpr int64_t kPageBytes = 4096;
+
 constexpr int kPortableMr = 4;
 constexpr int kPortableNr = 8;
 
@@ -252,7 +259,17 @@ void gemmBlock(const GemmKernels &kernels, const GemmProblem &p,
   // to stay in L1 whatever its layout is read as fast where it lies: read
   // either in place.
   const bool smallB = p.k * (colEnd - colBegin) <= kernels.bInPlaceElements;
-  const bool packsB = p.transB || (rowEnd - rowBegin > 2 * mr && !smallB);
+  // Packing B is a pass over it that only its reuse by many row tiles
+  // repays. Read in place, a block of up to kMaxRowTilesNearB row tiles
+  // runs faster when B's rows lie within a page of each other; farther
+  // apart, each k step of a panel touches another page, and packing wins
+  // from three tiles on (README.md, "Reading B in place").
+  const int64_t rowTiles = (rowEnd - rowBegin + mr - 1) / mr;
+  const bool nearRows =
+      p.ldb * static_cast<int64_t>(sizeof(float)) < kPageBytes;
+  const bool packsB =
+      p.transB ||
+      (!smallB && rowTiles > (nearRows ? kMaxRowTilesNearB : kMaxRowTilesFarB));
   // 32-bit gather offsets: 15 rows of B must lie within 2 GiB.
   const bool gathers = kernels.avx512 && nr % 16 == 0 && p.ldb < (1 << 26);
   float *aPacked = threadScratch(
