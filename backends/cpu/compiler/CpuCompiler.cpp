@@ -505,13 +505,14 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
     firstWithKey.emplace(key, kernel);
     pending.push_back(std::move(entry));
   }
-  // The GEMM's micro-kernels are JIT-compiled on first use: do it now, as
-  // part of compiling, rather than inside the first step. hostGemm() lives
-  // as long as the process, so the kernels hold it without owning it.
+  // The GEMM's micro-kernels are JIT-compiled (and tuned) on first use: do
+  // it now, as part of compiling, rather than inside the first step. They
+  // live as long as the process, so the kernels hold them without owning
+  // them.
   std::shared_ptr<const GemmKernels> gemm;
   for (const PendingKernel &entry : pending)
     if (entry.kernel->head.kind != ContractionHead::Kind::None) {
-      gemm = std::shared_ptr<const GemmKernels>(&hostGemm(),
+      gemm = std::shared_ptr<const GemmKernels>(&tunedHostGemm(diskCache),
                                                 [](const GemmKernels *) {});
       break;
     }

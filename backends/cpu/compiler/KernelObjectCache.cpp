@@ -2,6 +2,8 @@
 
 #include "backends/cpu/compiler/KernelObjectCache.h"
 
+#include "backends/cpu/gemm/CacheFolder.h"
+
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -81,28 +83,12 @@ std::string digestOf(llvm::StringRef bytes) {
                      digest.size());
 }
 
-/// $XDG_CACHE_HOME/nnc/cpu, else $HOME/.cache/nnc/cpu; empty if neither.
-std::string cacheFolder() {
-  llvm::SmallString<256> folder;
-  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
-    folder = xdg;
-  } else if (const char *home = std::getenv("HOME"); home && *home) {
-    folder = home;
-    llvm::sys::path::append(folder, ".cache");
-  } else {
-    return "";
-  }
-  llvm::sys::path::append(folder, "nnc", "cpu");
-  return std::string(folder);
-}
-
 } // namespace
 
 KernelObjectCache::KernelObjectCache(llvm::StringRef keyText, bool enabled) {
-  const char *off = std::getenv("NNC_NO_CACHE");
-  if (!enabled || (off && std::strcmp(off, "1") == 0))
+  if (!enabled || cacheDisabledByEnvironment())
     return;
-  std::string folder = cacheFolder();
+  std::string folder = cpuCacheFolder();
   if (folder.empty())
     return;
   name = llvm::toHex(digestOf(keyText), /*LowerCase=*/true);

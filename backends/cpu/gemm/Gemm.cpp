@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "backends/cpu/gemm/CacheModel.h"
+#include "backends/cpu/gemm/GemmAutotune.h"
 #include "backends/cpu/gemm/GemmScratch.h"
 #include "backends/cpu/gemm/MicroKernel.h"
 
@@ -29,10 +30,9 @@ using namespace detail;
 
 namespace {
 
-/// Row tiles up to which the kernels read a non-transposed B in place:
-/// when its rows are less than a page apart, and otherwise (README.md,
-/// "Reading B in place").
-constexpr int64_t kMaxRowTilesNearB = 6;
+/// Row tiles up to which the kernels read a non-transposed B in place when
+/// its rows are a page or more apart (README.md, "Reading B in place");
+/// nearer, GemmKernels::bInPlaceRowTiles says.
 constexpr int64_t kMaxRowTilesFarB = 2;
 constexpr int64_t kPageBytes = 4096;
 
@@ -185,6 +185,7 @@ std::shared_ptr<GemmKernels> assembleGemmKernels(const MicroKernelSet &set,
   auto kernels = std::make_shared<GemmKernels>();
   kernels->kernels = set;
   kernels->avx512 = target.rfind("avx512", 0) == 0;
+  kernels->target = target;
   int64_t mr = set.mr, nr = set.nr;
   // From the host's caches (CacheModel.h); explicit tuning overrides it.
   GemmBlocking blocking = gemmBlockingFor(hostCaches(), int(mr), int(nr));
@@ -230,6 +231,9 @@ gemmKernelsFromSymbols(const std::string &target, int mr, int nr,
   std::shared_ptr<GemmKernels> kernels =
       assembleGemmKernels(set, target, GemmTuning());
   kernels->owner = std::move(owner);
+  // Loading an artifact has no compile options: the record is used unless
+  // NNC_NO_CACHE says otherwise.
+  tuneForHost(*kernels, /*diskCache=*/true);
   return kernels;
 }
 
@@ -260,16 +264,17 @@ void gemmBlock(const GemmKernels &kernels, const GemmProblem &p,
   // either in place.
   const bool smallB = p.k * (colEnd - colBegin) <= kernels.bInPlaceElements;
   // Packing B is a pass over it that only its reuse by many row tiles
-  // repays. Read in place, a block of up to kMaxRowTilesNearB row tiles
-  // runs faster when B's rows lie within a page of each other; farther
-  // apart, each k step of a panel touches another page, and packing wins
-  // from three tiles on (README.md, "Reading B in place").
+  // repays. Read in place, a block of a few row tiles (bInPlaceRowTiles,
+  // measured on the host) runs faster when B's rows lie within a page of
+  // each other; farther apart, each k step of a panel touches another
+  // page, and packing wins from three tiles on (README.md, "Reading B in
+  // place").
   const int64_t rowTiles = (rowEnd - rowBegin + mr - 1) / mr;
   const bool nearRows =
       p.ldb * static_cast<int64_t>(sizeof(float)) < kPageBytes;
   const bool packsB =
-      p.transB ||
-      (!smallB && rowTiles > (nearRows ? kMaxRowTilesNearB : kMaxRowTilesFarB));
+      p.transB || (!smallB && rowTiles > (nearRows ? kernels.bInPlaceRowTiles
+                                                   : kMaxRowTilesFarB));
   // 32-bit gather offsets: 15 rows of B must lie within 2 GiB.
   const bool gathers = kernels.avx512 && nr % 16 == 0 && p.ldb < (1 << 26);
   float *aPacked = threadScratch(

@@ -2,6 +2,7 @@
 
 #include "backends/cpu/gemm/GemmJit.h"
 
+#include "backends/cpu/gemm/GemmAutotune.h"
 #include "backends/cpu/gemm/MicroKernel.h"
 
 namespace nnc::cpu {
@@ -49,6 +50,16 @@ const GemmKernels &hostGemm() {
     return new GemmKernels(*kernels);
   }();
   return *host;
+}
+
+const GemmKernels &tunedHostGemm(bool diskCache) {
+  // Never destroyed, as hostGemm()'s; it shares that code.
+  static const GemmKernels *tuned = [&] {
+    auto *kernels = new GemmKernels(hostGemm());
+    tuneForHost(*kernels, diskCache);
+    return kernels;
+  }();
+  return *tuned;
 }
 
 } // namespace nnc::cpu

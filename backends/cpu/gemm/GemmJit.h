@@ -24,6 +24,13 @@ namespace nnc::cpu {
 /// kernels, and gemmKernelsDescription() says so.
 const GemmKernels &hostGemm();
 
+/// hostGemm() with the choices measured on this CPU (GemmAutotune.h): the
+/// kernels compiled graphs run. `diskCache` false keeps the measurement's
+/// record off the disk, as --no-cache does for kernels; the first call
+/// decides, and every call returns the same kernels. hostGemm() itself
+/// keeps the default, so that tests and benchmarks see fixed blocking.
+const GemmKernels &tunedHostGemm(bool diskCache);
+
 /// Builds kernels for an explicit ISA (for tests and benchmarks). Returns
 /// null and sets *error when the host cannot run that ISA or the JIT fails.
 /// The object owns its JIT-compiled code; destroy it only when no gemm call

@@ -106,8 +106,15 @@ struct GemmKernels {
   /// A B block of at most this many elements is read in place, not packed
   /// (GemmBlocking::bInPlaceElements); 0: every B with many rows is packed.
   int64_t bInPlaceElements = 0;
+  /// Up to this many row tiles, a block reads a non-transposed B whose
+  /// rows are less than a page apart in place instead of packing it
+  /// (Gemm.cpp); measured for the host CPU by tuneForHost (GemmAutotune.h).
+  /// The default is what an AMD EPYC (Zen 5) measured.
+  int64_t bInPlaceRowTiles = 6;
   /// The host runs AVX-512 and the kernels use it (packing may too).
   bool avx512 = false;
+  /// What the micro-kernels were generated for, e.g. "avx512 (znver5)".
+  std::string target;
   /// Keeps JIT-compiled code alive; null for the portable kernels.
   std::shared_ptr<void> owner;
 };
