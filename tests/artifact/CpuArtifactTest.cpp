@@ -90,6 +90,23 @@ std::string goldenExecutable() {
   return artifact->graph("forward")->executable;
 }
 
+/// The golden executable read back, and its kernels as serializeExecutable
+/// takes them (tests append their own and write it again).
+struct GoldenKernels {
+  cpu::SerializedExecutable read;
+  std::vector<const cpu::CpuKernel *> kernels;
+};
+
+void readGoldenKernels(GoldenKernels &golden) {
+  std::string original = goldenExecutable();
+  Expected<cpu::SerializedExecutable> read =
+      cpu::deserializeExecutable(original.data(), original.size());
+  ASSERT_TRUE(read.ok()) << read.message();
+  golden.read = std::move(*read);
+  for (const auto &kernel : golden.read.kernels)
+    golden.kernels.push_back(kernel.get());
+}
+
 TEST(CpuArtifactTest, EveryBitFlipIsRejected) {
   std::string original = goldenExecutable();
   ASSERT_TRUE(cpu::deserializeExecutable(original.data(), original.size()).ok());
@@ -198,13 +215,10 @@ TEST(CpuArtifactTest, BlocksOfKOnAnythingButOneRowAreRejected) {
 }
 
 TEST(CpuArtifactTest, KernelsWithoutWorkLoadOnlyWithoutCode) {
-  std::string original = goldenExecutable();
-  Expected<cpu::SerializedExecutable> read =
-      cpu::deserializeExecutable(original.data(), original.size());
-  ASSERT_TRUE(read.ok()) << read.message();
-  std::vector<const cpu::CpuKernel *> kernels;
-  for (const auto &kernel : read->kernels)
-    kernels.push_back(kernel.get());
+  GoldenKernels golden;
+  ASSERT_NO_FATAL_FAILURE(readGoldenKernels(golden));
+  const cpu::SerializedExecutable *read = &golden.read;
+  std::vector<const cpu::CpuKernel *> &kernels = golden.kernels;
   // A reshape computed in place: two buffers of 64 bytes, nothing to run.
   cpu::CpuKernel view;
   view.viewOnly = true;
@@ -265,13 +279,10 @@ TEST(CpuArtifactTest, KernelsWithoutWorkLoadOnlyWithoutCode) {
 /// past its buffer (read or written), or has an offset per head too few, is
 /// refused.
 TEST(CpuArtifactTest, AttentionLayoutsRoundTripAndStayInsideTheirBuffers) {
-  std::string original = goldenExecutable();
-  Expected<cpu::SerializedExecutable> read =
-      cpu::deserializeExecutable(original.data(), original.size());
-  ASSERT_TRUE(read.ok()) << read.message();
-  std::vector<const cpu::CpuKernel *> kernels;
-  for (const auto &kernel : read->kernels)
-    kernels.push_back(kernel.get());
+  GoldenKernels golden;
+  ASSERT_NO_FATAL_FAILURE(readGoldenKernels(golden));
+  const cpu::SerializedExecutable *read = &golden.read;
+  std::vector<const cpu::CpuKernel *> &kernels = golden.kernels;
   const int64_t batch = 2, heads = 2, positions = 4, depth = 8;
   const int64_t bytes = batch * heads * positions * depth * 4;
   cpu::CpuKernel attention;
