@@ -393,24 +393,31 @@ SmallVector<int64_t> denseStrides(ArrayRef<int64_t> shape) {
 /// The HeadLayout of a tensor shaped `shape` ([leading..., rows, columns])
 /// whose axes lie `strides` floats apart (the last 1): dense strides give
 /// the dense layout.
-HeadLayout headLayoutOf(ArrayRef<int64_t> shape, ArrayRef<int64_t> strides) {
-  HeadLayout layout;
-  if (strides == ArrayRef<int64_t>(denseStrides(shape)))
-    return layout;
-  size_t rank = shape.size();
-  layout.rowStride = strides[rank - 2];
-  ArrayRef<int64_t> leading = shape.drop_back(2);
+/// Where each head's matrix starts, heads numbered row-major over the
+/// leading axes `leading`, whose elements lie `strides` floats apart.
+std::vector<int64_t> headOffsets(ArrayRef<int64_t> leading,
+                                 ArrayRef<int64_t> strides) {
   int64_t heads = 1;
   for (int64_t extent : leading)
     heads *= extent;
+  std::vector<int64_t> offsets;
   for (int64_t h = 0; h < heads; ++h) {
     int64_t rest = h, offset = 0;
     for (size_t d = leading.size(); d-- > 0;) {
       offset += (rest % leading[d]) * strides[d];
       rest /= leading[d];
     }
-    layout.headOffset.push_back(offset);
+    offsets.push_back(offset);
   }
+  return offsets;
+}
+
+HeadLayout headLayoutOf(ArrayRef<int64_t> shape, ArrayRef<int64_t> strides) {
+  HeadLayout layout;
+  if (strides == ArrayRef<int64_t>(denseStrides(shape)))
+    return layout;
+  layout.rowStride = strides[shape.size() - 2];
+  layout.headOffset = headOffsets(shape.drop_back(2), strides);
   return layout;
 }
 
@@ -524,16 +531,7 @@ std::optional<HeadPlan> planAttention(AttentionOp op,
     }
     shape.maskRowStride = strides[static_cast<size_t>(rank - 2)];
     shape.maskColumnStride = strides[static_cast<size_t>(rank - 1)];
-    ArrayRef<int64_t> leading = q.getShape().drop_back(2);
-    shape.maskHeadOffset.assign(static_cast<size_t>(shape.heads), 0);
-    for (int64_t h = 0; h < shape.heads; ++h) {
-      int64_t rest = h, offset = 0;
-      for (size_t d = leading.size(); d-- > 0;) {
-        offset += (rest % leading[d]) * strides[d];
-        rest /= leading[d];
-      }
-      shape.maskHeadOffset[static_cast<size_t>(h)] = offset;
-    }
+    shape.maskHeadOffset = headOffsets(q.getShape().drop_back(2), strides);
   }
   if constexpr (std::is_same_v<AttentionOp,
                                nn::ScaledDotProductAttentionGradOp>) {
