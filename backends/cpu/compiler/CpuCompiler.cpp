@@ -161,22 +161,8 @@ func::FuncOp buildTail(func::FuncOp fn, const HeadPlan &head, size_t index,
   for (BlockArgument arg : body.getArguments())
     mapping.map(arg, entry->getArgument(arg.getArgNumber()));
   mapping.map(h, entry->getArguments().back());
-  auto coveredByHead = [&](Operation &op) {
-    if (&op == headOp)
-      return true;
-    // A transpose the head reads through, or one it writes.
-    auto transpose = dyn_cast<nn::TransposeOp>(op);
-    if (!transpose)
-      return false;
-    bool readByHeadAlone =
-        !transpose->use_empty() &&
-        llvm::all_of(transpose->getUsers(),
-                     [&](Operation *user) { return user == headOp; });
-    return readByHeadAlone ||
-           llvm::is_contained(head.written, transpose.getResult());
-  };
   for (Operation &op : body.without_terminator())
-    if (!coveredByHead(op))
+    if (&op != headOp && !llvm::is_contained(head.covered, &op))
       b.clone(op, mapping);
   SmallVector<Value> results;
   for (auto [i, value] : llvm::enumerate(ret.getOperands()))

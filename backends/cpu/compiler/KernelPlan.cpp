@@ -740,16 +740,18 @@ void nnc::cpu::mergeBatchRows(func::FuncOp tail, HeadPlan &plan) {
 
 std::optional<HeadPlan> nnc::cpu::planHead(func::FuncOp fn) {
   Block &body = fn.getBody().front();
+  SmallVector<Operation *> transposesBefore;
   for (Operation &op : body.without_terminator()) {
     if (isa<nn::ConstantOp>(op))
       continue;
-    // A transpose an attention op reads through (readThrough).
+    // A transpose an attention op may read through (readThrough).
     auto transpose = dyn_cast<nn::TransposeOp>(op);
     if (transpose && transpose.keepsLastAxis() &&
         llvm::all_of(transpose->getUsers(), [](Operation *user) {
           return isa<nn::ScaledDotProductAttentionOp,
                      nn::ScaledDotProductAttentionGradOp>(user);
         })) {
+      transposesBefore.push_back(&op);
       continue;
     }
     std::optional<HeadPlan> plan = planHeadOp(&op);
@@ -759,6 +761,15 @@ std::optional<HeadPlan> nnc::cpu::planHead(func::FuncOp fn) {
     bool attention = !plan->head.attentionBuffers.empty();
     for (Value result : op.getResults())
       plan->written.push_back(attention ? writtenFor(result) : result);
+    // What the head computes besides its op: the transposes it reads
+    // through, and those it writes.
+    for (Operation *transpose : transposesBefore)
+      if (llvm::all_of(transpose->getUsers(),
+                       [&](Operation *user) { return user == &op; }))
+        plan->covered.push_back(transpose);
+    for (Value value : plan->written)
+      if (value.getDefiningOp() != &op)
+        plan->covered.push_back(value.getDefiningOp());
     if (op.getNumResults() == 1)
       return plan;
     // A head with several results writes them all itself: the kernel must

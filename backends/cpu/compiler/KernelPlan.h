@@ -44,6 +44,9 @@ struct HeadPlan {
   /// the transpose that reads it alone, which an attention head writes
   /// through (writtenFor).
   llvm::SmallVector<mlir::Value> written;
+  /// The ops the head computes besides `op`: the transposes an attention
+  /// head reads or writes through. The kernel's tail leaves them out.
+  llvm::SmallVector<mlir::Operation *> covered;
   /// Buffers as function argument numbers; `out` still -1.
   ContractionHead head;
   /// Arguments the head reads beyond its own rows of H: a split kernel
