@@ -256,6 +256,41 @@ TEST_P(BackendConformance, GeluIsTheErfForm) {
   expectClose(out[0], {3}, {0, 0.8413447460685429, -0.15865525393145707});
 }
 
+TEST_P(BackendConformance, GeluInF32FollowsTheErfFormOverItsRange) {
+  // Every 1/64 from -12 to 12, where the f32 erf saturates at both ends,
+  // against x * Phi(x) in double. The backend's erf may approximate: it
+  // must stay within a few f32 ulps of 1 (5e-7), so gelu within 5e-7 * |x|.
+  std::vector<float> xs;
+  for (int i = -768; i <= 768; ++i)
+    xs.push_back(static_cast<float>(i) / 64);
+  int64_t n = static_cast<int64_t>(xs.size());
+  std::string type = "tensor<" + std::to_string(n) + "xf32>";
+  KernelRun out = run(unaryGraph("nn.gelu", type), {f32({n}, xs)});
+  if (!out)
+    return;
+  std::vector<double> ys = valuesOf(out[0]);
+  ASSERT_EQ(ys.size(), xs.size());
+  for (size_t i = 0; i < xs.size(); ++i) {
+    double x = xs[i];
+    double expected = 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+    EXPECT_NEAR(ys[i], expected, 5e-7 * std::max(1.0, std::abs(x)))
+        << "at x = " << x;
+  }
+}
+
+TEST_P(BackendConformance, GeluKeepsNaNAndInfinity) {
+  float nan = std::numeric_limits<float>::quiet_NaN();
+  float inf = std::numeric_limits<float>::infinity();
+  KernelRun out =
+      run(unaryGraph("nn.gelu", "tensor<2xf32>"), {f32({2}, {nan, inf})});
+  if (!out)
+    return;
+  std::vector<double> ys = valuesOf(out[0]);
+  ASSERT_EQ(ys.size(), 2u);
+  EXPECT_TRUE(std::isnan(ys[0]));
+  EXPECT_EQ(ys[1], inf);
+}
+
 TEST_P(BackendConformance, WhereBroadcastsAndKeepsInfinitiesOut) {
   // cond [2, 1] picks row 0 from a and row 1 from b (a rank-0 -inf); NaN in
   // cond counts as nonzero. Infinities of the branch not taken never show.
