@@ -3,6 +3,7 @@
 #include "backends/cpu/compiler/CpuPipeline.h"
 
 #include "backends/cpu/VectorMath.h"
+#include "backends/cpu/compiler/CollapseContiguousLoops.h"
 #include "backends/cpu/compiler/KernelObjectCache.h"
 #include "backends/cpu/compiler/NNToLinalg.h"
 #include "backends/cpu/compiler/VectorMathLibrary.h"
@@ -230,6 +231,7 @@ void buildLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
+  pm.addNestedPass<func::FuncOp>(createCollapseContiguousLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToSCFPass());
@@ -286,7 +288,7 @@ namespace {
 
 /// Bumped whenever the lowering changes what code a kernel gets, so stale
 /// on-disk entries stop matching.
-constexpr const char *kPipelineRevision = "cpu-pipeline-8";
+constexpr const char *kPipelineRevision = "cpu-pipeline-9";
 
 /// Adds `<name>_packed(ptr args)` for each kernel function `<name>`, loading
 /// argument i through args[i] (mlir::ExecutionEngine's packed convention),
