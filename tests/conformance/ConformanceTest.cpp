@@ -258,6 +258,25 @@ std::vector<double> nnc::conformance::valuesOf(const Tensor &tensor) {
   return values;
 }
 
+std::vector<float> nnc::conformance::everySixtyFourthOverPlusMinusTwelve() {
+  std::vector<float> xs;
+  for (int i = -768; i <= 768; ++i)
+    xs.push_back(static_cast<float>(i) / 64);
+  return xs;
+}
+
+void nnc::conformance::expectMapOf(
+    const Tensor &actual, const std::vector<float> &xs,
+    const std::function<double(double)> &expected,
+    const std::function<double(double)> &tolerance) {
+  std::vector<double> values = valuesOf(actual);
+  ASSERT_EQ(values.size(), xs.size());
+  for (size_t i = 0; i < xs.size(); ++i) {
+    double x = xs[i];
+    EXPECT_NEAR(values[i], expected(x), tolerance(x)) << "at x = " << x;
+  }
+}
+
 void nnc::conformance::expectClose(const Tensor &actual, const Shape &shape,
                                    const std::vector<double> &expected,
                                    double tolerance) {

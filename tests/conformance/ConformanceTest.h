@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -128,6 +129,16 @@ void expectInts(const Tensor &actual, const Shape &shape,
 
 /// The elements of a float tensor, as doubles.
 std::vector<double> valuesOf(const Tensor &tensor);
+
+/// Every 1/64 from -12 to 12: a map's inputs across the range where f32's
+/// erf, exp and tanh go from their tails to saturation.
+std::vector<float> everySixtyFourthOverPlusMinusTwelve();
+
+/// Expects element i of `actual` (a float tensor of xs.size() elements)
+/// within `tolerance(x)` of `expected(x)` for x = xs[i], in double.
+void expectMapOf(const Tensor &actual, const std::vector<float> &xs,
+                 const std::function<double(double)> &expected,
+                 const std::function<double(double)> &tolerance);
 
 } // namespace nnc::conformance
 

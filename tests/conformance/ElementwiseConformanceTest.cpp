@@ -260,22 +260,16 @@ TEST_P(BackendConformance, GeluInF32FollowsTheErfFormOverItsRange) {
   // Every 1/64 from -12 to 12, where the f32 erf saturates at both ends,
   // against x * Phi(x) in double. The backend's erf may approximate: it
   // must stay within a few f32 ulps of 1 (5e-7), so gelu within 5e-7 * |x|.
-  std::vector<float> xs;
-  for (int i = -768; i <= 768; ++i)
-    xs.push_back(static_cast<float>(i) / 64);
+  std::vector<float> xs = everySixtyFourthOverPlusMinusTwelve();
   int64_t n = static_cast<int64_t>(xs.size());
   std::string type = "tensor<" + std::to_string(n) + "xf32>";
   KernelRun out = run(unaryGraph("nn.gelu", type), {f32({n}, xs)});
   if (!out)
     return;
-  std::vector<double> ys = valuesOf(out[0]);
-  ASSERT_EQ(ys.size(), xs.size());
-  for (size_t i = 0; i < xs.size(); ++i) {
-    double x = xs[i];
-    double expected = 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
-    EXPECT_NEAR(ys[i], expected, 5e-7 * std::max(1.0, std::abs(x)))
-        << "at x = " << x;
-  }
+  expectMapOf(
+      out[0], xs,
+      [](double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); },
+      [](double x) { return 5e-7 * std::max(1.0, std::abs(x)); });
 }
 
 TEST_P(BackendConformance, GeluKeepsNaNAndInfinity) {
