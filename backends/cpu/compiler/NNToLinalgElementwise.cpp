@@ -1,8 +1,10 @@
 //===- NNToLinalgElementwise.cpp - Elementwise nn ops to linalg.generic ---===//
 //
 // Exact ops (add, mul, neg, relu, ...) run in the element type, where they
-// round exactly as ref's double arithmetic does; transcendental ones run in
-// f64 through libm, as ref does, then narrow.
+// round exactly as ref's double arithmetic does. Transcendental ones run in
+// the tensor's own precision through libm's vector functions (inF64 below
+// says which still widen to f64); GELU's erf in f32 is a rational form
+// (rationalErf).
 //
 //===----------------------------------------------------------------------===//
 
