@@ -52,9 +52,16 @@ def openblas_info():
     another name; run_bench.py's core-type sweep relies on that."""
     try:
         with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
+            mapped = {line.split()[-1] for line in maps if "/" in line}
     except OSError:
         return None
+    # Debian's LAPACK alternative can load OpenBLAS while the BLAS one still
+    # points at the reference BLAS (/usr/lib/<arch>/blas/), whose sgemm then
+    # runs: that process is not on OpenBLAS, whatever else it mapped.
+    blas = [p for p in mapped if os.path.basename(p).startswith(("libblas.so", "libcblas.so"))]
+    if any("openblas" not in p.lower() for p in blas):
+        return None
+    paths = {p for p in mapped if "openblas" in p.lower()}
     for path in sorted(paths):
         try:
             lib = ctypes.CDLL(path)

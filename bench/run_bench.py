@@ -89,6 +89,8 @@ CASES = [
 # each) fewer, the rest few but long ones; --max-seconds caps them all.
 TIMING = {"latency": (200, 2000), "tokens": (20, 500)}
 DEFAULT_TIMING = (3, 30)
+# The met cell where the peers ran without OpenBLAS and the ratio says nothing.
+NO_VERDICT = "no verdict"
 
 # OpenBLAS core types worth trying on x86, each with the CPU flags its kernels
 # need (as OpenBLAS's own dynamic dispatch checks them: SapphireRapids only
@@ -192,7 +194,7 @@ def sweep_core_types(py, threads, flags, base_env, max_seconds):
             core = (result.get("openblas") or {}).get("core")
             trial["core"] = core
             if core is None:
-                trial["note"] = "numpy did not load OpenBLAS"
+                trial["note"] = "numpy's BLAS is not OpenBLAS"
                 continue
             if trial["core_type"] == AUTO_CORE or same_core(trial["core_type"], core):
                 trial["status"] = "ok"
@@ -316,10 +318,12 @@ def best_peer(peer_runs, case):
     return max(candidates, key=lambda c: score(c[1], case.kind)) if candidates else None
 
 
-def describe_target(case, ratio, mine, peak):
+def describe_target(case, ratio, mine, peak, peers_on_openblas):
     """(target, met) cells for nnc's result `mine` at `ratio` to the peer and
     `peak` GFLOP/s: '-' where the case has no target, and for met where a
-    figure it needs is missing."""
+    figure it needs is missing. Peers on a BLAS other than OpenBLAS (Debian's
+    reference BLAS, when libopenblas0-pthread is missing) are 10-50x slow, so
+    no ratio against them is judged."""
     if case.target is None:
         return "-", "-"
     parts, met = [f">= {case.target:g}x"], [None if ratio is None else ratio >= case.target]
@@ -332,6 +336,8 @@ def describe_target(case, ratio, mine, peak):
         parts.append(f"<= {case.max_latency_us:g} µs")
         met.append(None if not mine else
                    mine["step_ms_median"] * 1e3 <= case.max_latency_us)
+    if not peers_on_openblas:
+        return ", ".join(parts), NO_VERDICT
     if None in met:
         return ", ".join(parts), "-"
     return ", ".join(parts), "yes" if all(met) else "no"
@@ -363,14 +369,15 @@ def print_header(info, peak, threads, rounds, winner, trials, dropped, has_numpy
               f"(OpenBLAS reports {winner['core']}), the fastest at GEMM 512 on "
               f"{threads} thread{'s' if threads > 1 else ''} of:")
     elif has_numpy:
-        print("- OpenBLAS core type: none of the candidates ran; peers use OpenBLAS's own "
-              "choice:")
+        print("- OpenBLAS core type: none of the candidates ran, so the peers are not on "
+              "OpenBLAS and no target is judged (scripts/install-bench-deps.sh installs "
+              "libopenblas0-pthread):")
     for line in describe_sweep(winner, trials):
         print(line)
     print()
 
 
-def print_main_table(cases, backends, nnc_runs, peer_runs, peak):
+def print_main_table(cases, backends, nnc_runs, peer_runs, peak, peers_on_openblas):
     print("| case | nnc backend | nnc | peer | peer config | peer result | nnc / peer "
           "| target | met |")
     print("| --- | --- | ---: | --- | --- | ---: | ---: | ---: | --- |")
@@ -389,7 +396,7 @@ def print_main_table(cases, backends, nnc_runs, peer_runs, peak):
                 peer_cell, config = fmt(theirs, case, peak), label + variant
                 if mine:
                     ratio = score(mine, case.kind) / score(theirs, case.kind)
-            target, met = describe_target(case, ratio, mine, peak)
+            target, met = describe_target(case, ratio, mine, peak, peers_on_openblas)
             print(f"| {case.name} | {backend} | {fmt(mine, case, peak) if mine else 'failed'} | "
                   f"{peer_name} | {config} | {peer_cell} | "
                   f"{'-' if ratio is None else f'{ratio:.2f}x'} | {target} | {met} |")
@@ -427,8 +434,9 @@ def print_summary(info, peak, threads, winner, cases, backends, nnc_runs, peer_r
                          f"({label}{variant}): {ratio:.2f}x")
                 if case.target is not None:
                     target, met = describe_target(case, ratio, mine,
-                                                  peak_at(peak, threads))
-                    line += f" (target {target}: {'met' if met == 'yes' else 'not met'})"
+                                                  peak_at(peak, threads), winner is not None)
+                    verdict = {"yes": "met", NO_VERDICT: NO_VERDICT}.get(met, "not met")
+                    line += f" (target {target}: {verdict})"
             print(line)
 
 
@@ -546,7 +554,7 @@ def main():
                 f.write(json.dumps(line) + "\n")
 
     print_header(info, peak, args.threads, args.rounds, winner, trials, dropped, has_numpy)
-    print_main_table(cases, backends, nnc_runs, peer_runs, pct_peak)
+    print_main_table(cases, backends, nnc_runs, peer_runs, pct_peak, winner is not None)
     print_summary(info, peak, args.threads, winner, cases, backends, nnc_runs, peer_runs)
     print_compile_times(cases, backends, nnc_runs)
     print_peer_configs(cases, peer_runs, pct_peak)
