@@ -3,6 +3,7 @@
 #include "backends/cpu/CpuKernel.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -164,7 +165,20 @@ nnc_status runCpuKernel(void *state, void *const *buffers, int64_t begin,
   auto runRows = [&](int64_t first, int64_t last, PackedFn rest) {
     float *h = head.out >= 0 ? static_cast<float *>(buffers[head.out])
                              : scratchRows(head, first, last);
-    runContractionHead(head, *kernel.gemm, buffers, h, first, last);
+    const GemmKernels *gemm = kernel.gemm.get();
+    int trialOf = -1;
+    if (bLayoutMatters(head, *gemm, first, last)) {
+      BLayoutChooser::Pick pick = kernel.bLayout.pick(*gemm);
+      gemm = pick.kernels;
+      trialOf = pick.trialOf;
+    }
+    auto start = std::chrono::steady_clock::now();
+    runContractionHead(head, *gemm, buffers, h, first, last);
+    if (trialOf >= 0)
+      kernel.bLayout.report(
+          trialOf, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::steady_clock::now() - start)
+                       .count());
     if (!rest)
       return;
     row = first;

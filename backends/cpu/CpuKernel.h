@@ -13,6 +13,7 @@
 
 #include "nnc/PluginABI.h"
 
+#include "backends/cpu/BLayoutChooser.h"
 #include "backends/cpu/CpuCode.h"
 #include "backends/cpu/gemm/Attention.h"
 #include "backends/cpu/gemm/Conv2d.h"
@@ -158,6 +159,9 @@ struct CpuKernel {
   std::shared_ptr<void> code;
   /// The GEMM a native head runs (set whenever `head` is).
   std::shared_ptr<const GemmKernels> gemm;
+  /// For a matmul head: whether its blocks read B in place or pack it,
+  /// timed on its first calls; runs only update it.
+  mutable BLayoutChooser bLayout;
   /// The machine code `whole`, `chunk` and `tail` live in, and their
   /// symbols there (empty for absent entry points): what serializing the
   /// kernel writes.
