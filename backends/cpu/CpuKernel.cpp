@@ -172,13 +172,16 @@ nnc_status runCpuKernel(void *state, void *const *buffers, int64_t begin,
       gemm = pick.kernels;
       trialOf = pick.trialOf;
     }
-    auto start = std::chrono::steady_clock::now();
-    runContractionHead(head, *gemm, buffers, h, first, last);
-    if (trialOf >= 0)
+    if (trialOf < 0) {
+      runContractionHead(head, *gemm, buffers, h, first, last);
+    } else {
+      auto start = std::chrono::steady_clock::now();
+      runContractionHead(head, *gemm, buffers, h, first, last);
       kernel.bLayout.report(
           trialOf, std::chrono::duration_cast<std::chrono::nanoseconds>(
                        std::chrono::steady_clock::now() - start)
                        .count());
+    }
     if (!rest)
       return;
     row = first;
