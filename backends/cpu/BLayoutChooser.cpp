@@ -1,5 +1,4 @@
-//===- BLayoutChooser.cpp - B in place or packed, timed on a kernel's calls
-//===//
+//===- BLayoutChooser.cpp - B in place or packed, per kernel --------------===//
 
 #include "backends/cpu/BLayoutChooser.h"
 
@@ -7,32 +6,25 @@
 
 namespace nnc::cpu {
 
-namespace {
-
-/// Row tiles up to which the packing twin still reads B in place: where
-/// Gemm.cpp stops reading a B whose rows are a page apart in place.
-constexpr int64_t kTwinInPlaceRowTiles = 2;
-constexpr int64_t kPageBytes = 4096;
-
-} // namespace
-
 bool bLayoutMatters(const ContractionHead &head, const GemmKernels &kernels,
                     int64_t first, int64_t last) {
   if (head.kind != ContractionHead::Kind::Matmul || head.columns ||
-      head.kParts > 1 || !head.lhsIndex.empty() || head.transB || head.m == 1)
+      head.kParts > 1 || !head.lhsIndex.empty() || head.m == 1)
     return false;
-  int64_t mr = kernels.kernels.mr;
-  int64_t rowTiles = mr > 0 ? (last - first + mr - 1) / mr : 0;
-  bool nearRows = head.ldb * static_cast<int64_t>(sizeof(float)) < kPageBytes;
-  bool smallB = head.k * head.n <= kernels.bInPlaceElements;
-  return nearRows && !smallB && rowTiles > kTwinInPlaceRowTiles &&
-         rowTiles <= kernels.bInPlaceRowTiles;
+  // Where the tuned kernels read B in place and their packing twin
+  // (kBInPlaceRowTilesFarRows for every B) would not.
+  auto inPlaceUpTo = [&](int64_t nearRowTiles) {
+    return readsBInPlace(kernels, head.transB, head.k, head.n, head.ldb,
+                         last - first, nearRowTiles);
+  };
+  return inPlaceUpTo(kernels.bInPlaceRowTiles) &&
+         !inPlaceUpTo(kBInPlaceRowTilesFarRows);
 }
 
 const GemmKernels &BLayoutChooser::packingTwin(const GemmKernels &tuned) {
   std::call_once(twinMade, [&] {
     packing = tuned;
-    packing.bInPlaceRowTiles = kTwinInPlaceRowTiles;
+    packing.bInPlaceRowTiles = kBInPlaceRowTilesFarRows;
   });
   return packing;
 }

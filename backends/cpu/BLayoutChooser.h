@@ -1,5 +1,4 @@
-//===- BLayoutChooser.h - B in place or packed, timed on a kernel's calls -*-
-//C++ -*-===//
+//===- BLayoutChooser.h - B in place or packed, per kernel ------*- C++ -*-===//
 //
 // For a block of a few row tiles the GEMM reads a non-transposed B in
 // place instead of packing it, up to a number of tiles measured once per

@@ -30,10 +30,6 @@ using namespace detail;
 
 namespace {
 
-/// Row tiles up to which the kernels read a non-transposed B in place when
-/// its rows are a page or more apart (README.md, "Reading B in place");
-/// nearer, GemmKernels::bInPlaceRowTiles says.
-constexpr int64_t kMaxRowTilesFarB = 2;
 constexpr int64_t kPageBytes = 4096;
 
 constexpr int kPortableMr = 4;
@@ -323,6 +319,28 @@ std::string gemmKernelsDescription(const GemmKernels &kernels) {
   return kernels.description;
 }
 
+bool readsBInPlace(const GemmKernels &kernels, bool transB, int64_t k,
+                   int64_t cols, int64_t ldb, int64_t rows,
+                   int64_t nearRowTiles) {
+  if (transB)
+    return false;
+  // With few row tiles B's panels are hardly reused, and a B small enough
+  // to stay in L1 whatever its layout is read as fast where it lies: read
+  // either in place.
+  if (k * cols <= kernels.bInPlaceElements)
+    return true;
+  // Packing B is a pass over it that only its reuse by many row tiles
+  // repays. Read in place, a block of a few row tiles (bInPlaceRowTiles,
+  // measured on the host, or what BLayoutChooser.h picks) runs faster when B's
+  // rows lie within a page of each other; farther apart, each k step of a panel
+  // touches another page, and packing wins from three tiles on (README.md,
+  // "Reading B in place").
+  const int64_t mr = kernels.kernels.mr;
+  const int64_t rowTiles = (rows + mr - 1) / mr;
+  const bool nearRows = ldb * static_cast<int64_t>(sizeof(float)) < kPageBytes;
+  return rowTiles <= (nearRows ? nearRowTiles : kBInPlaceRowTilesFarRows);
+}
+
 void gemmBlock(const GemmKernels &kernels, const GemmProblem &p,
                int64_t rowBegin, int64_t rowEnd, int64_t colBegin,
                int64_t colEnd) {
@@ -339,22 +357,9 @@ void gemmBlock(const GemmKernels &kernels, const GemmProblem &p,
   const MicroKernelSet &uk = kernels.kernels;
   const int64_t mr = uk.mr, nr = uk.nr;
   const int64_t mcMax = kernels.mc, kcMax = kernels.kc, ncMax = kernels.nc;
-  // With few row tiles B's panels are hardly reused, and a B small enough
-  // to stay in L1 whatever its layout is read as fast where it lies: read
-  // either in place.
-  const bool smallB = p.k * (colEnd - colBegin) <= kernels.bInPlaceElements;
-  // Packing B is a pass over it that only its reuse by many row tiles
-  // repays. Read in place, a block of a few row tiles (bInPlaceRowTiles,
-  // measured on the host) runs faster when B's rows lie within a page of
-  // each other; farther apart, each k step of a panel touches another
-  // page, and packing wins from three tiles on (README.md, "Reading B in
-  // place").
-  const int64_t rowTiles = (rowEnd - rowBegin + mr - 1) / mr;
-  const bool nearRows =
-      p.ldb * static_cast<int64_t>(sizeof(float)) < kPageBytes;
   const bool packsB =
-      p.transB || (!smallB && rowTiles > (nearRows ? kernels.bInPlaceRowTiles
-                                                   : kMaxRowTilesFarB));
+      !readsBInPlace(kernels, p.transB, p.k, colEnd - colBegin, p.ldb,
+                     rowEnd - rowBegin, kernels.bInPlaceRowTiles);
   const bool avx512Panels = kernels.avx512 && nr % 16 == 0;
   float *aPacked = threadScratch(
       ScratchSlot::PackedA, std::min(mcMax, rowEnd - rowBegin + mr) * kcMax);

@@ -67,6 +67,19 @@ void gemmBlock(const GemmKernels &kernels, const GemmProblem &p,
                int64_t rowBegin, int64_t rowEnd, int64_t colBegin,
                int64_t colEnd);
 
+/// Row tiles up to which a block reads a non-transposed B in place however
+/// far apart its rows lie; nearer than a page, GemmKernels::bInPlaceRowTiles
+/// says (README.md, "Reading B in place").
+constexpr int64_t kBInPlaceRowTilesFarRows = 2;
+
+/// Whether a block of `rows` rows of C over `cols` columns of a k-deep B
+/// with leading dimension `ldb` reads B in place rather than packing it,
+/// when B's rows less than a page apart are read in place up to
+/// `nearRowTiles` row tiles; gemmBlock passes kernels.bInPlaceRowTiles.
+bool readsBInPlace(const GemmKernels &kernels, bool transB, int64_t k,
+                   int64_t cols, int64_t ldb, int64_t rows,
+                   int64_t nearRowTiles);
+
 /// Convenience form: rows [rowBegin, rowEnd) of C, all columns.
 inline void gemm(const GemmKernels &kernels, bool transA, bool transB,
                  int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
