@@ -82,8 +82,6 @@ public:
   MpiCommunicator(int rank, int size, CommunicatorOptions options)
       : rankIndex(rank), rankCount(size), options(options) {}
 
-  ~MpiCommunicator() override { MPI_Finalize(); }
-
   std::string allReduceAlgorithm() const override {
     return allReduceAlgorithmName();
   }
@@ -186,19 +184,30 @@ bool builtWithMpi() { return true; }
 
 rt::Expected<std::unique_ptr<Communicator>>
 joinJob(const CommunicatorOptions &options) {
-  int initialised = 0;
+  int initialised = 0, provided = 0;
   MPI_Initialized(&initialised);
-  if (!initialised)
+  if (initialised) {
+    MPI_Query_thread(&provided);
+  } else {
     preferRingAllReduce();
-  int provided = 0;
-  if (!initialised && MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED,
-                                      &provided) != MPI_SUCCESS)
-    return rt::Error::failure("--distributed: MPI failed to start");
-  if (provided < MPI_THREAD_SERIALIZED) {
-    MPI_Finalize();
+    if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided) !=
+        MPI_SUCCESS)
+      return rt::Error::failure("--distributed: MPI failed to start");
+    // MPI is finalized when the process exits, not when the job's last
+    // communicator goes: MPI cannot start twice in one process, and
+    // MPI_Finalize waits for every rank, so a rank that fails alike with
+    // the others (a model that differs) has printed its message before
+    // any rank exits and mpirun ends the rest.
+    std::atexit([] {
+      int finalized = 0;
+      MPI_Finalized(&finalized);
+      if (!finalized)
+        MPI_Finalize();
+    });
+  }
+  if (provided < MPI_THREAD_SERIALIZED)
     return rt::Error::failure("--distributed: this MPI cannot be called from "
                               "more than one thread");
-  }
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);

@@ -134,7 +134,8 @@ rt::Error DistributedTraining::breakJob(rt::Error error) {
 }
 
 DistributedTraining::~DistributedTraining() {
-  // The reducer's thread stops before the communicator finalizes MPI.
+  // The reducer's thread stops before the communicator goes, and with it
+  // the last use of MPI until the process finalizes it at exit.
   reducer.reset();
 }
 
