@@ -4,6 +4,7 @@
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
@@ -39,6 +40,10 @@ struct KernelSlot {
   int64_t range = 0;
   /// Chunk size for parallel_for; a chunk is at most this many iterations.
   int64_t grain = 1;
+  /// Calls when the kernel asked for one run of its range per thread
+  /// (NNC_KERNEL_ONE_RUN_PER_THREAD), else 0: the chunks are then these
+  /// many equal runs.
+  int64_t runs = 0;
   /// Its buffers in Impl::buffers: [firstBuffer, firstBuffer + numBuffers).
   size_t firstBuffer = 0;
 };
@@ -190,8 +195,19 @@ void Executor::Impl::runKernelChunks(size_t k) {
   const KernelSlot &slot = kernels[k];
   if (slot.range == 0)
     return;
-  if (slot.range <= slot.grain) {
+  if (slot.range <= slot.grain || slot.runs == 1) {
     callKernel(k, 0, slot.range);
+    return;
+  }
+  if (slot.runs > 1) {
+    tbb::parallel_for(
+        tbb::blocked_range<int64_t>(0, slot.runs, 1),
+        [this, k, &slot](const tbb::blocked_range<int64_t> &runs) {
+          for (int64_t run = runs.begin(); run < runs.end(); ++run)
+            callKernel(k, slot.range * run / slot.runs,
+                       slot.range * (run + 1) / slot.runs);
+        },
+        tbb::simple_partitioner());
     return;
   }
   // simple_partitioner splits down to the grain whatever the thread count,
@@ -309,6 +325,12 @@ Expected<Executor> Executor::create(ExecutionPlan plan,
 
   auto impl = std::make_unique<Impl>();
   impl->api = &api;
+  // The threads the runs will have: the arena's slots (rt::Session), or
+  // fewer under a global_control cap.
+  const int64_t threads =
+      std::min<int64_t>(tbb::this_task_arena::max_concurrency(),
+                        static_cast<int64_t>(tbb::global_control::active_value(
+                            tbb::global_control::max_allowed_parallelism)));
   if (plan.arenaSize != 0) {
     void *bytes = ::operator new(static_cast<size_t>(plan.arenaSize),
                                  kArenaAlign, std::nothrow);
@@ -331,6 +353,9 @@ Expected<Executor> Executor::create(ExecutionPlan plan,
     int64_t minGrain = 1;
     if (info.struct_size >= NNC_STRUCT_SIZE_UNTIL(nnc_kernel_info, min_grain))
       minGrain = std::max<int64_t>(info.min_grain, 1);
+    uint32_t flags = 0;
+    if (info.struct_size >= NNC_STRUCT_SIZE_UNTIL(nnc_kernel_info, flags))
+      flags = info.flags;
 
     KernelSlot slot;
     slot.fn = info.fn;
@@ -338,6 +363,8 @@ Expected<Executor> Executor::create(ExecutionPlan plan,
     slot.range = info.range;
     slot.grain =
         std::max(minGrain, (info.range + kTargetChunks - 1) / kTargetChunks);
+    if (flags & NNC_KERNEL_ONE_RUN_PER_THREAD)
+      slot.runs = std::clamp<int64_t>(threads, 1, info.range);
     slot.firstBuffer = impl->buffers.size();
     const PlanKernel &planKernel = plan.kernels[k];
     for (int64_t id : planKernel.buffers) {

@@ -16,8 +16,11 @@
 //
 // Determinism: a kernel's range is cut into chunks that depend only on the
 // range and the kernel's min_grain, never on the thread count, so the same
-// calls are made whatever the thread cap; with the plugin contract (any
-// split is bitwise equal) results are identical for every thread count.
+// calls are made whatever the thread cap. The exception is a kernel that
+// asks for one run per thread (NNC_KERNEL_ONE_RUN_PER_THREAD): it gets one
+// contiguous run of its range for each of the threads the executor was
+// created with. With the plugin contract (any split is bitwise equal)
+// results are identical for every thread count either way.
 //
 //===----------------------------------------------------------------------===//
 

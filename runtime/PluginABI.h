@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define NNC_PLUGIN_ABI_MAJOR 1
-#define NNC_PLUGIN_ABI_MINOR 4
+#define NNC_PLUGIN_ABI_MINOR 5
 
 /** The symbol every plugin exports. */
 #define NNC_PLUGIN_ENTRY_SYMBOL "nnc_plugin_entry"
@@ -114,7 +114,18 @@ typedef struct nnc_kernel_info {
   int64_t range; /**< Iterations; 1 means "not splittable". */
   /** Iterations below which splitting does not pay; a hint, >= 1. */
   int64_t min_grain;
+  /** ABI 1.5: nnc_kernel_flag bits; hints, results must not depend on them. */
+  uint32_t flags;
 } nnc_kernel_info;
+
+/** nnc_kernel_info.flags (ABI 1.5). */
+typedef enum nnc_kernel_flag {
+  /** A call does work once that serves all of its iterations (the cpu
+   *  backend's GEMM packs its B operand once per call), so the host gives
+   *  each thread one contiguous run of the range rather than many small
+   *  calls. */
+  NNC_KERNEL_ONE_RUN_PER_THREAD = 1u << 0,
+} nnc_kernel_flag;
 
 typedef struct nnc_compile_args {
   size_t struct_size;

@@ -30,6 +30,7 @@ nnc_kernel_info PluginKernel::info() const {
   info.state = state;
   info.range = range;
   info.min_grain = minGrain;
+  info.flags = flags;
   return info;
 }
 
@@ -256,6 +257,7 @@ Expected<PluginKernel> PluginExecutable::kernel(int64_t index) const {
   kernel.state = info.state;
   kernel.range = info.range;
   kernel.minGrain = info.min_grain < 1 ? 1 : info.min_grain;
+  kernel.flags = info.flags;
   return kernel;
 }
 

@@ -36,6 +36,8 @@ struct PluginKernel {
   int64_t range = 1;
   /// Splitting hint, >= 1.
   int64_t minGrain = 1;
+  /// nnc_kernel_flag bits (0 from a plugin before ABI 1.5).
+  uint32_t flags = 0;
 
   /// Runs iterations [begin, end) over `buffers` (operands, then results);
   /// a kernel's failure becomes an Error through `plugin`.

@@ -8,8 +8,7 @@ namespace nnc::cpu {
 
 bool bLayoutMatters(const ContractionHead &head, const GemmKernels &kernels,
                     int64_t first, int64_t last) {
-  if (head.kind != ContractionHead::Kind::Matmul || head.columns ||
-      head.kParts > 1 || !head.lhsIndex.empty() || head.m == 1)
+  if (!isRowSplitGemm(head))
     return false;
   // Where the tuned kernels read B in place and their packing twin
   // (kBInPlaceRowTilesFarRows for every B) would not.

@@ -12,6 +12,34 @@
 
 namespace nnc::cpu {
 
+bool isRowSplitGemm(const ContractionHead &head) {
+  return head.kind == ContractionHead::Kind::Matmul && !head.columns &&
+         head.kParts <= 1 && head.lhsIndex.empty() && head.m > 1;
+}
+
+namespace {
+
+/// The GEMM of a matmul head that is not batched: C is `out`, laid out as
+/// the whole H.
+GemmProblem matmulProblem(const ContractionHead &head, void *const *buffers,
+                          float *out) {
+  GemmProblem p;
+  p.transA = head.transA;
+  p.transB = head.transB;
+  p.m = head.m;
+  p.n = head.n;
+  p.k = head.k;
+  p.a = static_cast<const float *>(buffers[head.lhs]);
+  p.lda = head.lda;
+  p.b = static_cast<const float *>(buffers[head.rhs]);
+  p.ldb = head.ldb;
+  p.c = out;
+  p.ldc = head.n;
+  return p;
+}
+
+} // namespace
+
 void runContractionHead(const ContractionHead &head,
                         const GemmKernels &kernels, void *const *buffers,
                         float *out, int64_t first, int64_t last) {
@@ -30,19 +58,8 @@ void runContractionHead(const ContractionHead &head,
         gemvColumns(lhs, rhs, head.ldb, head.k, out, first, last);
         return;
       }
-      GemmProblem p;
-      p.transA = head.transA;
-      p.transB = head.transB;
-      p.m = head.m;
-      p.n = head.n;
-      p.k = head.k;
-      p.a = lhs;
-      p.lda = head.lda;
-      p.b = rhs;
-      p.ldb = head.ldb;
-      p.c = out;
-      p.ldc = head.n;
-      gemmBlock(kernels, p, 0, head.m, first, last);
+      gemmBlock(kernels, matmulProblem(head, buffers, out), 0, head.m, first,
+                last);
       return;
     }
     if (head.kParts > 1) {
@@ -55,9 +72,8 @@ void runContractionHead(const ContractionHead &head,
       return;
     }
     if (head.lhsIndex.empty()) {
-      gemm(kernels, head.transA, head.transB, head.m, head.n, head.k, lhs,
-           head.lda, rhs, head.ldb, out, head.n, /*accumulate=*/false, first,
-           last);
+      gemmBlock(kernels, matmulProblem(head, buffers, out), first, last, 0,
+                head.n);
       return;
     }
     int64_t lhsSize = head.m * head.k, rhsSize = head.k * head.n;

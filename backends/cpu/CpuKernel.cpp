@@ -2,6 +2,8 @@
 
 #include "backends/cpu/CpuKernel.h"
 
+#include "backends/cpu/CpuError.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -96,7 +98,114 @@ float *scratchRows(const ContractionHead &head, int64_t first, int64_t last) {
       static_cast<uintptr_t>(first * head.rowElements) * sizeof(float));
 }
 
+/// Pointers to a compiled function's arguments: one per buffer, then the
+/// first row. Small kernels are the common case, so up to 16 buffers live
+/// on the stack.
+class PackedArguments {
+public:
+  explicit PackedArguments(size_t count) : count(count) {
+    if (count > kInline) {
+      heapPointers.reset(new void *[count]);
+      heapArgs.reset(new void *[count + 1]);
+      pointers = heapPointers.get();
+      args = heapArgs.get();
+    }
+    for (size_t i = 0; i < count; ++i)
+      args[i] = &pointers[i];
+    args[count] = &row;
+  }
+  // args holds the addresses of this object's own members.
+  PackedArguments(const PackedArguments &) = delete;
+  PackedArguments &operator=(const PackedArguments &) = delete;
+
+  size_t size() const { return count; }
+  void *&operator[](size_t i) { return pointers[i]; }
+  void call(PackedFn fn, int64_t firstRow) {
+    row = firstRow;
+    fn(args);
+  }
+
+private:
+  static constexpr size_t kInline = 16;
+  size_t count;
+  int64_t row = 0;
+  void *inlinePointers[kInline];
+  void *inlineArgs[kInline + 1];
+  std::unique_ptr<void *[]> heapPointers, heapArgs;
+  void **pointers = inlinePointers, **args = inlineArgs;
+};
+
+/// Runs rows [first, last) of a kernel with a native head: the head over
+/// all of them, then the compiled rest chunk by chunk, with the code
+/// compiled for each chunk's size.
+void runHeadRows(const CpuKernel &kernel, void *const *buffers, int64_t first,
+                 int64_t last) {
+  const ContractionHead &head = kernel.head;
+  float *h = head.out >= 0 ? static_cast<float *>(buffers[head.out])
+                           : scratchRows(head, first, last);
+  const GemmKernels *gemm = kernel.gemm.get();
+  int trialOf = -1;
+  if (bLayoutMatters(head, *gemm, first, last)) {
+    BLayoutChooser::Pick pick = kernel.bLayout.pick(*gemm);
+    gemm = pick.kernels;
+    trialOf = pick.trialOf;
+  }
+  if (trialOf < 0) {
+    runContractionHead(head, *gemm, buffers, h, first, last);
+  } else {
+    auto start = std::chrono::steady_clock::now();
+    runContractionHead(head, *gemm, buffers, h, first, last);
+    kernel.bLayout.report(trialOf,
+                          std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count());
+  }
+
+  PackedArguments args(kernel.jitBuffers.size());
+  auto runRest = [&](int64_t from, PackedFn rest) {
+    if (!rest)
+      return;
+    for (size_t i = 0; i < args.size(); ++i) {
+      int64_t buffer = kernel.jitBuffers[i];
+      char *base = buffer < 0 ? reinterpret_cast<char *>(h)
+                              : static_cast<char *>(buffers[buffer]);
+      args[i] = base + from * kernel.rowBytes[i];
+    }
+    args.call(rest, from);
+  };
+  if (kernel.range == 1) {
+    runRest(0, kernel.whole);
+    return;
+  }
+  for (int64_t from = first; from < last; from += kernel.chunkRows)
+    runRest(from, last - from >= kernel.chunkRows ? kernel.chunk : kernel.tail);
+}
+
+/// Rows per GEMM call in a run of `rows` rows of a kernel that
+/// wantsOneRunPerThread. Where the GEMM would pack B for one chunk, all of
+/// them: one packing of B for the whole run. Where it reads B in place for
+/// blocks of a few row tiles, there is no packing to share, and the run
+/// goes in the largest such blocks, in whole chunks.
+int64_t headBlockRows(const CpuKernel &kernel, int64_t rows) {
+  const ContractionHead &head = kernel.head;
+  const GemmKernels &gemm = *kernel.gemm;
+  auto inPlace = [&](int64_t blockRows) {
+    return readsBInPlace(gemm, head.transB, head.k, head.n, head.ldb,
+                         blockRows, gemm.bInPlaceRowTiles);
+  };
+  int64_t blockRows = 0;
+  while (blockRows + kernel.chunkRows <= rows &&
+         inPlace(blockRows + kernel.chunkRows))
+    blockRows += kernel.chunkRows;
+  return blockRows == 0 ? rows : blockRows;
+}
+
 } // namespace
+
+bool wantsOneRunPerThread(const CpuKernel &kernel) {
+  return kernel.range > 1 && isRowSplitGemm(kernel.head) && !kernel.chunk &&
+         !kernel.tail;
+}
 
 nnc_status runCpuKernel(void *state, void *const *buffers, int64_t begin,
                         int64_t end, nnc_error **error) {
@@ -123,85 +232,35 @@ nnc_status runCpuKernel(void *state, void *const *buffers, int64_t begin,
     }
   }
 
-  size_t n = hasHead ? kernel.jitBuffers.size()
-                     : static_cast<size_t>(kernel.numBuffers);
-  // Small kernels are the common case: keep the argument arrays on the
-  // stack.
-  constexpr size_t kInline = 16;
-  void *inlinePointers[kInline];
-  void *inlineArgs[kInline + 1];
-  std::unique_ptr<void *[]> heapPointers, heapArgs;
-  void **pointers = inlinePointers, **args = inlineArgs;
-  if (n > kInline) {
-    heapPointers.reset(new void *[n]);
-    heapArgs.reset(new void *[n + 1]);
-    pointers = heapPointers.get();
-    args = heapArgs.get();
-  }
-  int64_t row = 0;
-  for (size_t i = 0; i < n; ++i)
-    args[i] = &pointers[i];
-  args[n] = &row;
-
-  if (!hasHead) {
+  if (hasHead) {
     if (kernel.range == 1) {
-      for (size_t i = 0; i < n; ++i)
-        pointers[i] = buffers[i];
-      kernel.whole(args);
-      return NNC_OK;
-    }
-    for (int64_t it = begin; it < end; ++it) {
-      row = it * kernel.chunkRows;
-      for (size_t i = 0; i < n; ++i)
-        pointers[i] =
-            static_cast<char *>(buffers[i]) + row * kernel.rowBytes[i];
-      bool full = row + kernel.chunkRows <= kernel.rows;
-      (full ? kernel.chunk : kernel.tail)(args);
+      runHeadRows(kernel, buffers, 0, kernel.head.rows);
+    } else if (wantsOneRunPerThread(kernel)) {
+      const int64_t blockRows = headBlockRows(kernel, lastRow - firstRow);
+      for (int64_t row = firstRow; row < lastRow; row += blockRows)
+        runHeadRows(kernel, buffers, row, std::min(lastRow, row + blockRows));
+    } else {
+      // Chunk by chunk, so that H is still in cache for each chunk's rest.
+      for (int64_t it = begin; it < end; ++it)
+        runHeadRows(kernel, buffers, it * kernel.chunkRows,
+                    std::min(kernel.rows, (it + 1) * kernel.chunkRows));
     }
     return NNC_OK;
   }
 
-  const ContractionHead &head = kernel.head;
-  auto runRows = [&](int64_t first, int64_t last, PackedFn rest) {
-    float *h = head.out >= 0 ? static_cast<float *>(buffers[head.out])
-                             : scratchRows(head, first, last);
-    const GemmKernels *gemm = kernel.gemm.get();
-    int trialOf = -1;
-    if (bLayoutMatters(head, *gemm, first, last)) {
-      BLayoutChooser::Pick pick = kernel.bLayout.pick(*gemm);
-      gemm = pick.kernels;
-      trialOf = pick.trialOf;
-    }
-    if (trialOf < 0) {
-      runContractionHead(head, *gemm, buffers, h, first, last);
-    } else {
-      auto start = std::chrono::steady_clock::now();
-      runContractionHead(head, *gemm, buffers, h, first, last);
-      kernel.bLayout.report(
-          trialOf, std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::steady_clock::now() - start)
-                       .count());
-    }
-    if (!rest)
-      return;
-    row = first;
-    for (size_t i = 0; i < n; ++i) {
-      int64_t buffer = kernel.jitBuffers[i];
-      char *base = buffer < 0 ? reinterpret_cast<char *>(h)
-                              : static_cast<char *>(buffers[buffer]);
-      pointers[i] = base + first * kernel.rowBytes[i];
-    }
-    rest(args);
-  };
+  PackedArguments args(static_cast<size_t>(kernel.numBuffers));
   if (kernel.range == 1) {
-    runRows(0, head.rows, kernel.whole);
+    for (size_t i = 0; i < args.size(); ++i)
+      args[i] = buffers[i];
+    args.call(kernel.whole, 0);
     return NNC_OK;
   }
   for (int64_t it = begin; it < end; ++it) {
-    int64_t first = it * kernel.chunkRows;
-    int64_t last = std::min(kernel.rows, first + kernel.chunkRows);
-    runRows(first, last,
-            last - first == kernel.chunkRows ? kernel.chunk : kernel.tail);
+    int64_t row = it * kernel.chunkRows;
+    for (size_t i = 0; i < args.size(); ++i)
+      args[i] = static_cast<char *>(buffers[i]) + row * kernel.rowBytes[i];
+    bool full = row + kernel.chunkRows <= kernel.rows;
+    args.call(full ? kernel.chunk : kernel.tail, row);
   }
   return NNC_OK;
 }

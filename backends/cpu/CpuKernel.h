@@ -117,6 +117,11 @@ struct ContractionHead {
   enum AttentionBuffer : size_t { Q, K, V, Mask, Out, DOut, DQ, DK, DV };
 };
 
+/// Whether `head` is one GEMM over its rows: a matmul that is not batched,
+/// not one row, and not split by columns or over blocks of k. Each call
+/// of such a head packs B once, however many rows it covers.
+bool isRowSplitGemm(const ContractionHead &head);
+
 /// Computes rows [first, last) of `head`'s H into `out` (laid out as the
 /// whole H) from `buffers`, with the GEMM `gemm`.
 void runContractionHead(const ContractionHead &head, const GemmKernels &gemm,
@@ -169,13 +174,19 @@ struct CpuKernel {
   std::string wholeSymbol, chunkSymbol, tailSymbol;
 };
 
+/// Whether `kernel` asks the host for one run of chunks per thread
+/// (NNC_KERNEL_ONE_RUN_PER_THREAD): a split kernel that is nothing but a
+/// row-split GEMM head, which packs B once per call. Each thread then
+/// packs B once, where per chunk it would pack it once per chunk. A kernel
+/// with a rest is left to run chunk by chunk: its rest reads H while it is
+/// still in cache, and a training step's kernels balance better over
+/// smaller calls.
+bool wantsOneRunPerThread(const CpuKernel &kernel);
+
 /// Runs iterations [begin, end) of `kernel` (an nnc_kernel_fn with the
 /// kernel as state).
 nnc_status runCpuKernel(void *kernel, void *const *buffers, int64_t begin,
                         int64_t end, nnc_error **error);
-
-/// Makes an error for the host; defined by the plugin.
-nnc_error *makeCpuError(const std::string &message);
 
 } // namespace nnc::cpu
 

@@ -13,6 +13,7 @@
 
 #include "nnc/PluginABI.h"
 
+#include "backends/cpu/CpuError.h"
 #include "backends/cpu/CpuKernel.h"
 #include "backends/cpu/serial/CodeLoader.h"
 #include "backends/cpu/serial/CpuSerializer.h"
@@ -29,10 +30,6 @@
 #include <string>
 #include <vector>
 
-struct nnc_error {
-  std::string message;
-};
-
 struct nnc_executable {
   std::vector<std::shared_ptr<const nnc::cpu::CpuKernel>> kernels;
   /// A compiled executable: the targets its kernels' modules hold
@@ -47,13 +44,6 @@ struct nnc_executable {
   /// describe_kernel's strings, per kernel.
   std::vector<std::string> kernelSummaries;
 };
-
-nnc_error *nnc::cpu::makeCpuError(const std::string &message) {
-  nnc_error *error = new (std::nothrow) nnc_error;
-  if (error)
-    error->message = message;
-  return error;
-}
 
 namespace {
 
@@ -200,6 +190,9 @@ nnc_status getKernel(nnc_executable *executable, int64_t index,
   info->range = kernel.range;
   if (info->struct_size >= NNC_STRUCT_SIZE_UNTIL(nnc_kernel_info, min_grain))
     info->min_grain = 1;
+  if (info->struct_size >= NNC_STRUCT_SIZE_UNTIL(nnc_kernel_info, flags))
+    info->flags =
+        wantsOneRunPerThread(kernel) ? NNC_KERNEL_ONE_RUN_PER_THREAD : 0;
   return NNC_OK;
 }
 

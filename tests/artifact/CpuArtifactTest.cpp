@@ -20,15 +20,6 @@
 #include <cmath>
 #include <random>
 
-// CpuKernel.cpp reports kernel errors through the plugin's error type; the
-// tests only need the message.
-struct nnc_error {
-  std::string message;
-};
-nnc_error *nnc::cpu::makeCpuError(const std::string &message) {
-  return new nnc_error{message};
-}
-
 using namespace nnc;
 using namespace nnc::rt;
 

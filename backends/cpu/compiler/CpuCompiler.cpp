@@ -56,11 +56,14 @@ int64_t chunkRowsFor(int64_t rowElements) {
                            kTargetElements / std::max<int64_t>(1, rowElements));
 }
 
-/// Rows per iteration of a kernel with a native head: a few chunks per
-/// kernel (the GEMM packs its B operand once per chunk, so up to 255 rows
-/// get two: one per thread on two threads), each worth at least
-/// about a million flops.
-int64_t headChunkRows(const ContractionHead &head) {
+/// Rows per iteration of a kernel with a native head (and, when
+/// `hasRest`, JIT-compiled code after it): a few chunks per kernel (the
+/// GEMM packs its B operand once per call, so up to 255 rows get two: one
+/// per thread on two threads), each worth at least about a million flops.
+/// A kernel that is nothing but a row-split GEMM is called once per thread
+/// whatever its chunks (wantsOneRunPerThread in CpuKernel.h): its chunks
+/// bound only how many threads can share it.
+int64_t headChunkRows(const ContractionHead &head, bool hasRest) {
   if (const char *value = std::getenv("NNC_CPU_CHUNK_ROWS")) {
     long long rows = std::atoll(value);
     if (rows > 0)
@@ -87,7 +90,10 @@ int64_t headChunkRows(const ContractionHead &head) {
         std::max<int64_t>(1, 2 * a.queries * a.keys * (a.depth + a.valueDepth));
     return std::clamp<int64_t>((int64_t(1) << 20) / flopsPerHead, 1, rows);
   }
-  int64_t chunks = rows >= 256 ? 4 : 2;
+  constexpr int64_t kOneRunPerThreadChunks = 16;
+  int64_t chunks = isRowSplitGemm(head) && !hasRest ? kOneRunPerThreadChunks
+                   : rows >= 256                    ? 4
+                                                    : 2;
   int64_t chunk = (rows + chunks - 1) / chunks;
   if (head.kind == ContractionHead::Kind::Matmul && head.lhsIndex.empty()) {
     chunk = (chunk + 3) / 4 * 4;
@@ -331,7 +337,7 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
           if (plan->slicedArgs[static_cast<size_t>(arg)])
             plan.reset();
       if (plan && plan->rows > 1) {
-        chunkRows = headChunkRows(head->head);
+        chunkRows = headChunkRows(head->head, needsJit);
         if (chunkRows >= plan->rows)
           plan.reset();
       } else {

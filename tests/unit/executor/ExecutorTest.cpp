@@ -14,12 +14,16 @@
 
 #include <oneapi/tbb/task_arena.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 /// The tests' own error object, as a plugin would define it.
 struct nnc_error {
@@ -209,6 +213,84 @@ TEST(ExecutorTest, MinGrainLimitsTheSplit) {
   std::vector<float> x = iota(kElements), y(kElements);
   ASSERT_TRUE(executor->run({x.data()}, {y.data()}).ok());
   EXPECT_EQ(diamond.inc.calls.load(), 1);
+}
+
+/// Copies in to out and records each call's [begin, end).
+struct RecordingState {
+  std::mutex mutex;
+  std::vector<std::pair<int64_t, int64_t>> calls;
+};
+
+nnc_status recordingKernel(void *state, void *const *buffers, int64_t begin,
+                           int64_t end, nnc_error **) {
+  auto *recording = static_cast<RecordingState *>(state);
+  const float *in = static_cast<const float *>(buffers[0]);
+  float *out = static_cast<float *>(buffers[1]);
+  for (int64_t i = begin; i < end; ++i)
+    out[i] = in[i];
+  std::lock_guard<std::mutex> lock(recording->mutex);
+  recording->calls.push_back({begin, end});
+  return NNC_OK;
+}
+
+/// x -> copy -> y.
+ExecutionPlan copyPlan(int64_t n) {
+  ExecutionPlan plan;
+  plan.values = {f32Value("x", n, ValueKind::Input, 0),
+                 f32Value("y", n, ValueKind::Output, 0)};
+  plan.kernels = {{"test.copy", "", {0, 1}, 1, {}}};
+  plan.inputs = {{"x", BindingRole::Input, 0}};
+  plan.outputs = {{"y", BindingRole::Output, 1}};
+  return plan;
+}
+
+/// The calls a run of `info` made in an arena of `threads` slots, sorted.
+std::vector<std::pair<int64_t, int64_t>>
+callsOfOneRun(nnc_kernel_info info, RecordingState &recording, int threads) {
+  nnc_plugin_api api = testApi();
+  const int64_t n = info.range;
+  std::vector<float> x = iota(n), y(static_cast<size_t>(n));
+  recording.calls.clear();
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    Expected<Executor> executor = Executor::create(copyPlan(n), {info}, api);
+    ASSERT_TRUE(executor.ok()) << executor.message();
+    ASSERT_TRUE(executor->run({x.data()}, {y.data()}).ok());
+  });
+  EXPECT_EQ(x, y);
+  std::sort(recording.calls.begin(), recording.calls.end());
+  return recording.calls;
+}
+
+TEST(ExecutorTest, OneRunPerThreadWhenTheKernelAsks) {
+  constexpr int64_t kRange = 13;
+  RecordingState recording;
+  nnc_kernel_info info = kernelInfo(recordingKernel, &recording, kRange);
+  info.flags = NNC_KERNEL_ONE_RUN_PER_THREAD;
+  // oneTBB runs at most as many threads as the machine has, whatever the
+  // arena's slots.
+  const int64_t cap = static_cast<int64_t>(tbb::global_control::active_value(
+      tbb::global_control::max_allowed_parallelism));
+  for (int slots : {1, 2, 3, 4}) {
+    SCOPED_TRACE("slots " + std::to_string(slots));
+    const int64_t runs = std::min<int64_t>(slots, cap);
+    std::vector<std::pair<int64_t, int64_t>> want;
+    for (int64_t run = 0; run < runs; ++run)
+      want.push_back({kRange * run / runs, kRange * (run + 1) / runs});
+    EXPECT_EQ(callsOfOneRun(info, recording, slots), want);
+  }
+}
+
+TEST(ExecutorTest, APluginBeforeFlagsKeepsTheUsualSplit) {
+  constexpr int64_t kRange = 13;
+  RecordingState recording;
+  nnc_kernel_info info = kernelInfo(recordingKernel, &recording, kRange);
+  // An ABI 1.4 plugin's struct ends before `flags`; what lies there is not
+  // read.
+  info.struct_size = NNC_STRUCT_SIZE_UNTIL(nnc_kernel_info, min_grain);
+  info.flags = NNC_KERNEL_ONE_RUN_PER_THREAD;
+  EXPECT_EQ(callsOfOneRun(info, recording, 2).size(),
+            static_cast<size_t>(kRange));
 }
 
 /// x -> check (fails on negatives) -> t -> inc -> y.
