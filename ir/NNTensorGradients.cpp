@@ -53,6 +53,34 @@ Value broadcastReducedGradient(OpBuilder &builder, Location loc, Value dy,
   return dy;
 }
 
+/// The gradient of a 2-D B shared by every matrix of a batched A (a layer's
+/// weight applied at every position: [batch..., m, k] @ [k, n]), as one
+/// matmul over A's rows with every batch axis merged into them:
+/// reshape(A, [-1, k])^T @ reshape(dY, [-1, n]). Per matrix and then
+/// summed over the batch, it would be a batch of short products (k = m)
+/// writing a [batch..., k, n] tensor as large as B times the batch, only
+/// to reduce it. Null where that does not apply: A transposed (its rows
+/// are then not the contracted axis), B batched, or a dynamic k or n.
+Value weightGradientOverMergedRows(OpBuilder &builder, Location loc, Value a,
+                                   Value dy, bool ta, bool tb,
+                                   RankedTensorType bType) {
+  RankedTensorType aType = tensorType(a), dyType = tensorType(dy);
+  if (ta || bType.getRank() != 2 || aType.getRank() < 3)
+    return nullptr;
+  int64_t k = aType.getShape().back(), n = dyType.getShape().back();
+  if (ShapedType::isDynamic(k) || ShapedType::isDynamic(n))
+    return nullptr;
+  Value rows = builder.create<ReshapeOp>(loc, a, ArrayRef<int64_t>{-1, k});
+  Value dyRows = builder.create<ReshapeOp>(loc, dy, ArrayRef<int64_t>{-1, n});
+  // B = [k, n]: dB = A^T dY; B stored [n, k] (tb): dB = dY^T A.
+  return tb ? builder.create<MatmulOp>(loc, dyRows, rows,
+                                       /*transpose_lhs=*/true,
+                                       /*transpose_rhs=*/false)
+            : builder.create<MatmulOp>(loc, rows, dyRows,
+                                       /*transpose_lhs=*/true,
+                                       /*transpose_rhs=*/false);
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -78,12 +106,17 @@ LogicalResult MatmulOp::buildGradient(OpBuilder &builder,
                                            /*transpose_rhs=*/true)
                 : builder.create<MatmulOp>(loc, dy, b, /*transpose_lhs=*/false,
                                            /*transpose_rhs=*/!tb);
+  // Summed over the batch axes each operand was broadcast along.
+  operandGrads[0] = reduceGradientToShape(builder, loc, da, tensorType(a));
+  if (Value merged = weightGradientOverMergedRows(builder, loc, a, dy, ta, tb,
+                                                  tensorType(b))) {
+    operandGrads[1] = merged;
+    return success();
+  }
   Value db = tb ? builder.create<MatmulOp>(loc, dy, a, /*transpose_lhs=*/true,
                                            /*transpose_rhs=*/ta)
                 : builder.create<MatmulOp>(loc, a, dy, /*transpose_lhs=*/!ta,
                                            /*transpose_rhs=*/false);
-  // Summed over the batch axes each operand was broadcast along.
-  operandGrads[0] = reduceGradientToShape(builder, loc, da, tensorType(a));
   operandGrads[1] = reduceGradientToShape(builder, loc, db, tensorType(b));
   return success();
 }

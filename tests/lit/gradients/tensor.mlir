@@ -2,20 +2,58 @@
 // Gradient rules of matmul, the softmax family, reductions, layout ops and
 // gather.
 
-// matmul: dA = dY @ B^T and dB = A^T @ dY, with a broadcast batch summed;
-// the transposes are the matmuls' flags, never nn.transpose.
+// matmul: dA = dY @ B^T and dB = A^T @ dY; the transposes are the
+// matmuls' flags, never nn.transpose. B is shared by the batch of A, so
+// dB contracts over A's rows with the batch merged into them: one matmul,
+// no [2, 4, 5] batch of products to sum.
 // CHECK-LABEL: func.func @grad
 // CHECK: %[[Y:.*]] = nn.matmul %arg0, %arg1 : tensor<2x3x4xf32>, tensor<4x5xf32> -> tensor<2x3x5xf32>
 // CHECK: %[[DY:.*]] = nn.broadcast_to %{{.*}} shape [2, 3, 5]
 // CHECK-NOT: nn.transpose
 // CHECK: %[[DA:.*]] = nn.matmul %[[DY]], %arg1 transpose_rhs true : tensor<2x3x5xf32>, tensor<4x5xf32> -> tensor<2x3x4xf32>
-// CHECK: %[[DBB:.*]] = nn.matmul %arg0, %[[DY]] transpose_lhs true : tensor<2x3x4xf32>, tensor<2x3x5xf32> -> tensor<2x4x5xf32>
-// CHECK: %[[DB:.*]] = nn.reduce_sum %[[DBB]] axes [0] : tensor<2x4x5xf32> -> tensor<4x5xf32>
+// CHECK: %[[AR:.*]] = nn.reshape %arg0 shape [-1, 4] : tensor<2x3x4xf32> -> tensor<6x4xf32>
+// CHECK: %[[DYR:.*]] = nn.reshape %[[DY]] shape [-1, 5] : tensor<2x3x5xf32> -> tensor<6x5xf32>
+// CHECK: %[[DB:.*]] = nn.matmul %[[AR]], %[[DYR]] transpose_lhs true : tensor<6x4xf32>, tensor<6x5xf32> -> tensor<4x5xf32>
+// CHECK-NOT: nn.reduce_sum
 // CHECK: return %{{.*}}, %[[DA]], %[[DB]]
 func.func @forward(%a: tensor<2x3x4xf32> {nn.name = "a", nn.role = "param"},
                    %b: tensor<4x5xf32> {nn.name = "b", nn.role = "param"})
     -> (tensor<f32> {nn.name = "loss", nn.role = "loss"}) {
   %0 = nn.matmul %a, %b : tensor<2x3x4xf32>, tensor<4x5xf32> -> tensor<2x3x5xf32>
+  %1 = nn.reduce_sum %0 : tensor<2x3x5xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// The same with B stored transposed and a dynamic batch: dB = dY^T @ A over
+// the merged rows, the -1 taking the batch.
+// CHECK-LABEL: func.func @grad
+// CHECK: %[[DY:.*]] = nn.broadcast_to %{{.*}} shape [-1, 3, 5]
+// CHECK: %[[AR:.*]] = nn.reshape %arg0 shape [-1, 4] : tensor<?x3x4xf32> -> tensor<?x4xf32>
+// CHECK: %[[DYR:.*]] = nn.reshape %[[DY]] shape [-1, 5] : tensor<?x3x5xf32> -> tensor<?x5xf32>
+// CHECK: %[[DB:.*]] = nn.matmul %[[DYR]], %[[AR]] transpose_lhs true : tensor<?x5xf32>, tensor<?x4xf32> -> tensor<5x4xf32>
+// CHECK: return %{{.*}}, %[[DB]]
+func.func @forward(%a: tensor<?x3x4xf32> {nn.name = "a", nn.role = "input"},
+                   %b: tensor<5x4xf32> {nn.name = "b", nn.role = "param"})
+    -> (tensor<f32> {nn.name = "loss", nn.role = "loss"}) {
+  %0 = nn.matmul %a, %b transpose_rhs true : tensor<?x3x4xf32>, tensor<5x4xf32> -> tensor<?x3x5xf32>
+  %1 = nn.reduce_sum %0 : tensor<?x3x5xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// A transposed ([2, 4, 3], contracting over its last axis per matrix) has
+// no rows to merge: dB stays a batch of products summed over the batch.
+// CHECK-LABEL: func.func @grad
+// CHECK: %[[DBB:.*]] = nn.matmul %arg0, %{{.*}} : tensor<2x4x3xf32>, tensor<2x3x5xf32> -> tensor<2x4x5xf32>
+// CHECK: %[[DB:.*]] = nn.reduce_sum %[[DBB]] axes [0] : tensor<2x4x5xf32> -> tensor<4x5xf32>
+// CHECK: return %{{.*}}, %[[DB]]
+func.func @forward(%a: tensor<2x4x3xf32> {nn.name = "a", nn.role = "input"},
+                   %b: tensor<4x5xf32> {nn.name = "b", nn.role = "param"})
+    -> (tensor<f32> {nn.name = "loss", nn.role = "loss"}) {
+  %0 = nn.matmul %a, %b transpose_lhs true : tensor<2x4x3xf32>, tensor<4x5xf32> -> tensor<2x3x5xf32>
   %1 = nn.reduce_sum %0 : tensor<2x3x5xf32> -> tensor<f32>
   return %1 : tensor<f32>
 }
