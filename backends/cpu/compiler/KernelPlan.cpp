@@ -136,6 +136,12 @@ std::optional<std::vector<bool>> splitOperands(Operation *op, int64_t rows) {
       .Case<nn::Conv2dOp, nn::MaxPool2dOp, nn::AvgPool2dOp,
             nn::Conv2dGradInputOp>([&](Operation *) { return firstOnly(); })
       .Case<nn::MaxPool2dGradOp>([&](Operation *) { return all(); })
+      .Case<nn::SoftmaxCrossEntropyGradOp>([&](Operation *) -> Result {
+        // The logits' rows and the gradient's split; the labels are read
+        // whole, since every row divides by the count of the positions that
+        // count (NNToLinalgLoss.cpp), and dloss is a scalar.
+        return std::vector<bool>{true, false, false};
+      })
       .Case<nn::DropoutOp, nn::DropoutGradOp>([&](Operation *) {
         std::vector<bool> sliced(op->getNumOperands(), false);
         sliced[0] = true;

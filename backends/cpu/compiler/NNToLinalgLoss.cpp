@@ -12,6 +12,7 @@
 #include "ir/NNOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -234,16 +235,40 @@ LogicalResult lowerSoftmaxCrossEntropy(nn::SoftmaxCrossEntropyOp op,
   return success();
 }
 
+/// The labels of rows [first, first + rows) of `labels` [all rows], where
+/// `first` is the kernel's first row (the wrapper's trailing argument)
+/// times the label rows per leading row of the logits: a kernel split by
+/// the logits' rows reads every label, and takes its own from them.
+Value labelsOfChunk(OpBuilder &b, Location loc, Operation *op, Value labels,
+                    int64_t rows, int64_t rowsPerLeadingRow) {
+  auto fn = op->getParentOfType<func::FuncOp>();
+  Value firstRow = b.create<arith::IndexCastOp>(loc, b.getIndexType(),
+                                                fn.getArguments().back());
+  Value offset = b.create<arith::MulIOp>(
+      loc, firstRow, indexConstant(b, loc, rowsPerLeadingRow));
+  return b.create<tensor::ExtractSliceOp>(
+      loc, labels, ArrayRef<OpFoldResult>{offset},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(rows)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+}
+
 LogicalResult lowerSoftmaxCrossEntropyGrad(nn::SoftmaxCrossEntropyGradOp op,
                                            PatternRewriter &r) {
   Location loc = op.getLoc();
   MLIRContext *context = r.getContext();
   auto [logitRows, labelRows] = asRows(r, loc, op.getLogits(), op.getLabels());
-  Value logits = logitRows, labels = labelRows;
+  Value logits = logitRows, allLabels = labelRows, labels = labelRows;
   RankedTensorType type = tensorTypeOf(logits);
   int64_t rows = type.getDimSize(0);
+  int64_t allRows = tensorTypeOf(allLabels).getDimSize(0);
+  // Split by rows (KernelPlan.cpp): the logits are this chunk's, the labels
+  // all of them, so that the count below is the whole batch's.
+  if (allRows != rows)
+    labels = labelsOfChunk(r, loc, op, allLabels, rows,
+                           rows / tensorTypeOf(op.getLogits()).getDimSize(0));
   auto [max, sum] = rowMaxAndExpSum(r, loc, logits);
-  Value count = countedPositions(r, loc, labels, rows, op.getIgnoreIndex());
+  Value count =
+      countedPositions(r, loc, allLabels, allRows, op.getIgnoreIndex());
   AffineMap identity = AffineMap::getMultiDimIdentityMap(2, context);
   AffineMap row = AffineMap::get(2, 0, {getAffineDimExpr(0, context)}, context);
   AffineMap scalar = AffineMap::get(2, 0, {}, context);
