@@ -363,7 +363,8 @@ Expected<Executor> Executor::create(ExecutionPlan plan,
     slot.range = info.range;
     slot.grain =
         std::max(minGrain, (info.range + kTargetChunks - 1) / kTargetChunks);
-    if (flags & NNC_KERNEL_ONE_RUN_PER_THREAD)
+    // A range of 0 or 1 has nothing to share out (and no valid clamp).
+    if ((flags & NNC_KERNEL_ONE_RUN_PER_THREAD) && info.range > 1)
       slot.runs = std::clamp<int64_t>(threads, 1, info.range);
     slot.firstBuffer = impl->buffers.size();
     const PlanKernel &planKernel = plan.kernels[k];
