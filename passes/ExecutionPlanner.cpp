@@ -305,9 +305,14 @@ void Planner::addInPlaceCandidates(int64_t index, func::FuncOp function) {
       });
       if (readLater)
         continue;
+      // A kernel that is nothing but the reshape runs nothing in place, so
+      // other kernels may read the argument while it is a view.
+      bool writesNothing =
+          view && llvm::hasSingleElement(body.without_terminator());
       inPlace.push_back(
           {index, kernel.buffers[arg.getArgNumber()],
-           kernel.buffers[static_cast<size_t>(kernel.numOperands) + r]});
+           kernel.buffers[static_cast<size_t>(kernel.numOperands) + r],
+           writesNothing});
       inPlacePositions.push_back(
           {static_cast<int64_t>(r), arg.getArgNumber(), function});
     }

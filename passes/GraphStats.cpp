@@ -142,34 +142,37 @@ GraphStats computeGraphStats(func::FuncOp function,
       ++(value.kind == rt::ValueKind::Arena ? stats.inPlaceValues
                                             : stats.stateUpdatesInPlace);
 
-  // Live ranges in plan order: from the writing kernel to the last reader.
-  // A value computed in place of an operand takes over that operand's bytes
-  // at its writing kernel, so the pair counts once there.
+  // Live ranges in plan order, one per block of bytes: a value computed in
+  // place of another, or viewing it, shares its bytes, so a block counts
+  // once from its first value's write to the last kernel touching any of
+  // its values.
   size_t numValues = plan.values.size();
+  auto blockOf = [&](size_t v) {
+    // `reuses` points to an earlier-written value of the same block.
+    while (plan.values[v].reuses >= 0 &&
+           plan.values[v].kind == rt::ValueKind::Arena)
+      v = static_cast<size_t>(plan.values[v].reuses);
+    return v;
+  };
   std::vector<int64_t> first(numValues, -1), last(numValues, -1);
   for (auto [k, kernel] : llvm::enumerate(plan.kernels)) {
     for (auto [i, id] : llvm::enumerate(kernel.buffers)) {
       size_t v = static_cast<size_t>(id);
-      if (static_cast<int64_t>(i) >= kernel.numOperands && first[v] < 0)
-        first[v] = static_cast<int64_t>(k);
-      last[v] = std::max<int64_t>(last[v], static_cast<int64_t>(k));
+      if (plan.values[v].kind != rt::ValueKind::Arena)
+        continue;
+      size_t block = blockOf(v);
+      if (static_cast<int64_t>(i) >= kernel.numOperands && first[block] < 0)
+        first[block] = static_cast<int64_t>(k);
+      last[block] = std::max<int64_t>(last[block], static_cast<int64_t>(k));
     }
   }
   for (size_t k = 0; k < plan.kernels.size(); ++k) {
     uint64_t live = 0;
-    for (size_t v = 0; v < numValues; ++v) {
-      const rt::PlanValue &value = plan.values[v];
-      if (value.kind != rt::ValueKind::Arena || first[v] < 0 ||
-          static_cast<int64_t>(k) < first[v] ||
-          static_cast<int64_t>(k) > last[v])
-        continue;
-      bool handedOver = false;
-      for (size_t w = 0; w < numValues; ++w)
-        handedOver |= plan.values[w].reuses == static_cast<int64_t>(v) &&
-                      first[w] == static_cast<int64_t>(k);
-      if (!handedOver)
-        live += value.bytes;
-    }
+    for (size_t v = 0; v < numValues; ++v)
+      if (plan.values[v].kind == rt::ValueKind::Arena && first[v] >= 0 &&
+          static_cast<int64_t>(k) >= first[v] &&
+          static_cast<int64_t>(k) <= last[v])
+        live += plan.values[v].bytes;
     stats.peakLiveBytes = std::max(stats.peakLiveBytes, live);
   }
   for (const rt::ExternalBinding &binding : plan.inputs)

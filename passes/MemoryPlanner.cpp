@@ -50,16 +50,16 @@ private:
   std::vector<uint64_t> bits;
 };
 
-/// What the planner knows of one block of bytes: an Arena value, or a chain
-/// of values computed in place of each other.
+/// What the planner knows of one block of bytes: an Arena value, or values
+/// computed in place of each other or viewing each other.
 struct Lifetime {
-  /// The first value of the chain; the offset is chosen for it.
+  /// The first value of the block; the offset is chosen for it.
   int64_t value;
   uint64_t size;
   /// The kernel that writes the first value.
   int64_t writer = -1;
-  /// The kernels after which the block is dead: the last value's readers,
-  /// or its writer when nothing reads it.
+  /// The kernels after which the block is dead: every writer and reader of
+  /// its values.
   std::vector<int64_t> lastUsers;
 };
 
@@ -148,46 +148,113 @@ void orderStateReaders(ExecutionPlan &plan,
   }
 }
 
+/// Values that share bytes: each Arena value (and each state with its
+/// update) starts as a block of its own, and every taken candidate joins
+/// its result's block to its operand's.
+class Blocks {
+public:
+  explicit Blocks(size_t numValues) : rootOf(numValues), members(numValues) {
+    for (size_t v = 0; v < numValues; ++v) {
+      rootOf[v] = static_cast<int64_t>(v);
+      members[v] = {static_cast<int64_t>(v)};
+    }
+  }
+
+  /// The first value of `value`'s block, whose writer starts it.
+  int64_t root(int64_t value) const {
+    return rootOf[static_cast<size_t>(value)];
+  }
+  /// The values of the block whose first value is `root`.
+  const std::vector<int64_t> &of(int64_t root) const {
+    return members[static_cast<size_t>(root)];
+  }
+
+  /// Moves every value of `value`'s block into `into`'s block.
+  void join(int64_t into, int64_t value) {
+    int64_t to = root(into), from = root(value);
+    if (to == from)
+      return;
+    for (int64_t member : members[static_cast<size_t>(from)]) {
+      rootOf[static_cast<size_t>(member)] = to;
+      members[static_cast<size_t>(to)].push_back(member);
+    }
+    members[static_cast<size_t>(from)].clear();
+  }
+
+private:
+  std::vector<int64_t> rootOf;
+  std::vector<std::vector<int64_t>> members;
+};
+
+/// True when `kernel` may write over the block holding `operand`: it reads
+/// `operand`, and every other reader of a value of that block (`operand`'s
+/// other readers, the views of it and their readers) is a strict ancestor.
+bool mayWriteOver(int64_t kernel, int64_t operand, const Blocks &blocks,
+                  const ValueUses &uses, const AncestorMatrix &ancestors) {
+  const std::vector<int64_t> &operandReaders =
+      uses.readers[static_cast<size_t>(operand)];
+  if (std::find(operandReaders.begin(), operandReaders.end(), kernel) ==
+      operandReaders.end())
+    return false;
+  for (int64_t member : blocks.of(blocks.root(operand)))
+    for (int64_t reader : uses.readers[static_cast<size_t>(member)])
+      if (!(member == operand && reader == kernel) &&
+          !ancestors.isStrictAncestor(reader, kernel))
+        return false;
+  return true;
+}
+
 /// Takes the candidates that hold (see planArenaMemory) by setting the
-/// results' `reuses`; returns, for every value, the value computed in place
-/// of it, or -1.
-std::vector<int64_t>
-takeInPlaceCandidates(ExecutionPlan &plan,
-                      const std::vector<InPlaceCandidate> &candidates,
-                      const ValueUses &uses, const AncestorMatrix &ancestors) {
-  std::vector<int64_t> reusedBy(plan.values.size(), -1);
+/// results' `reuses`; returns the blocks of values sharing bytes.
+Blocks takeInPlaceCandidates(ExecutionPlan &plan,
+                             const std::vector<InPlaceCandidate> &candidates,
+                             const ValueUses &uses,
+                             const AncestorMatrix &ancestors) {
+  Blocks blocks(plan.values.size());
+  std::vector<bool> writtenOver(plan.values.size(), false);
   const int64_t numValues = static_cast<int64_t>(plan.values.size());
-  for (const InPlaceCandidate &candidate : candidates) {
+  auto take = [&](const InPlaceCandidate &candidate) {
     if (candidate.operand < 0 || candidate.operand >= numValues ||
         candidate.result < 0 || candidate.result >= numValues ||
         candidate.kernel < 0 ||
         candidate.kernel >= static_cast<int64_t>(plan.kernels.size()))
-      continue;
+      return;
     size_t operand = static_cast<size_t>(candidate.operand);
     size_t result = static_cast<size_t>(candidate.result);
     const rt::PlanValue &from = plan.values[operand];
     rt::PlanValue &to = plan.values[result];
     bool arenaPair =
         from.kind == ValueKind::Arena && to.kind == ValueKind::Arena;
-    if ((!arenaPair && !isStateUpdate(plan, from, to)) ||
-        from.dtype != to.dtype || from.bytes != to.bytes ||
-        uses.writer[result] != candidate.kernel || to.reuses >= 0 ||
-        reusedBy[operand] >= 0)
-      continue;
-    const std::vector<int64_t> &readers = uses.readers[operand];
-    bool lastUse =
-        std::find(readers.begin(), readers.end(), candidate.kernel) !=
-            readers.end() &&
-        std::all_of(readers.begin(), readers.end(), [&](int64_t reader) {
-          return reader == candidate.kernel ||
-                 ancestors.isStrictAncestor(reader, candidate.kernel);
-        });
-    if (!lastUse)
-      continue;
+    bool stateUpdate = !candidate.view && isStateUpdate(plan, from, to);
+    if ((!arenaPair && !stateUpdate) || from.dtype != to.dtype ||
+        from.bytes != to.bytes || uses.writer[result] != candidate.kernel ||
+        to.reuses >= 0 ||
+        blocks.root(candidate.result) == blocks.root(candidate.operand))
+      return;
+    if (candidate.view) {
+      const std::vector<int64_t> &readers = uses.readers[operand];
+      if (std::find(readers.begin(), readers.end(), candidate.kernel) ==
+          readers.end())
+        return;
+    } else if (writtenOver[operand] ||
+               !mayWriteOver(candidate.kernel, candidate.operand, blocks, uses,
+                             ancestors)) {
+      return;
+    }
     to.reuses = candidate.operand;
-    reusedBy[operand] = candidate.result;
-  }
-  return reusedBy;
+    if (!candidate.view)
+      writtenOver[operand] = true;
+    blocks.join(candidate.operand, candidate.result);
+  };
+  // Views first: they cost nothing to share and save a copy, while a write
+  // over a block must wait for every reader of its views.
+  for (const InPlaceCandidate &candidate : candidates)
+    if (candidate.view)
+      take(candidate);
+  for (const InPlaceCandidate &candidate : candidates)
+    if (!candidate.view)
+      take(candidate);
+  return blocks;
 }
 
 } // namespace
@@ -201,23 +268,29 @@ void planArenaMemory(ExecutionPlan &plan,
   ValueUses uses = collectUses(plan);
   orderStateReaders(plan, candidates, uses);
   AncestorMatrix ancestors(plan);
-  std::vector<int64_t> reusedBy =
-      takeInPlaceCandidates(plan, candidates, uses, ancestors);
+  Blocks blocks = takeInPlaceCandidates(plan, candidates, uses, ancestors);
 
-  // One lifetime per chain, from its first value to its last.
+  // One lifetime per block, from its first value's write until every kernel
+  // touching one of its values has run.
   std::vector<Lifetime> lifetimes;
   for (size_t id = 0; id < plan.values.size(); ++id) {
     const rt::PlanValue &value = plan.values[id];
     if (value.kind != ValueKind::Arena || value.reuses >= 0)
       continue;
     assert(uses.writer[id] >= 0 && "an arena value no kernel writes");
-    size_t last = id;
-    while (reusedBy[last] >= 0)
-      last = static_cast<size_t>(reusedBy[last]);
-    Lifetime lifetime{static_cast<int64_t>(id), alignUp(value.bytes),
-                      uses.writer[id], uses.readers[last]};
-    if (lifetime.lastUsers.empty())
-      lifetime.lastUsers.push_back(uses.writer[last]);
+    Lifetime lifetime{
+        static_cast<int64_t>(id), alignUp(value.bytes), uses.writer[id], {}};
+    for (int64_t member : blocks.of(static_cast<int64_t>(id))) {
+      const std::vector<int64_t> &readers =
+          uses.readers[static_cast<size_t>(member)];
+      lifetime.lastUsers.insert(lifetime.lastUsers.end(), readers.begin(),
+                                readers.end());
+      lifetime.lastUsers.push_back(uses.writer[static_cast<size_t>(member)]);
+    }
+    std::sort(lifetime.lastUsers.begin(), lifetime.lastUsers.end());
+    lifetime.lastUsers.erase(
+        std::unique(lifetime.lastUsers.begin(), lifetime.lastUsers.end()),
+        lifetime.lastUsers.end());
     lifetimes.push_back(std::move(lifetime));
   }
 
@@ -270,12 +343,11 @@ void planArenaMemory(ExecutionPlan &plan,
     arenaSize = std::max(arenaSize, offset + lifetime.size);
     placed.push_back(i);
   }
-  // The rest of each chain shares its first value's bytes.
+  // The rest of each block shares its first value's bytes.
   for (const Lifetime &lifetime : lifetimes) {
     uint64_t offset = plan.values[static_cast<size_t>(lifetime.value)].offset;
-    for (int64_t next = reusedBy[static_cast<size_t>(lifetime.value)];
-         next >= 0; next = reusedBy[static_cast<size_t>(next)])
-      plan.values[static_cast<size_t>(next)].offset = offset;
+    for (int64_t member : blocks.of(lifetime.value))
+      plan.values[static_cast<size_t>(member)].offset = offset;
   }
   plan.arenaSize = arenaSize;
 }

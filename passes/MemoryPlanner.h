@@ -16,15 +16,16 @@
 // branches.
 //
 // In place: a kernel may write a result over an operand it reads for the
-// last time (an elementwise map, an optimizer update; a reshape, whose
-// bytes then stay where they are and so cost nothing). The planner then
-// treats the chain operand -> result -> ... as one block whose writer is
-// the first value's and whose last users are the last value's. That is
-// safe by the same argument: every reader of the operand other than the
-// in-place kernel is a strict ancestor of it (checked below), and the
-// in-place kernel is an ancestor of every reader of its result, so the
-// block's bytes are busy exactly from its first write to its last read;
-// inside the kernel, the backend reads each element before it writes it.
+// last time (an elementwise map, an optimizer update). A view (a lone
+// reshape) takes its operand's bytes without writing any, so it needs no
+// last read: both values are read from the same bytes, in any order. The
+// planner treats every value sharing bytes this way as one block, busy
+// from its first value's write until every kernel that touches any of its
+// values has run. A kernel writing over a block must come after every
+// other kernel that reads it (checked below: each is a strict ancestor),
+// and inside the kernel the backend reads each element before it writes
+// it; every reader of the result descends from the writer. So no byte of a
+// block is written while a value it holds may still be read.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,6 +48,10 @@ struct InPlaceCandidate {
   int64_t kernel = -1;
   int64_t operand = -1;
   int64_t result = -1;
+  /// The kernel writes no byte when it is taken: `result` is `operand`'s
+  /// bytes seen with another shape (a lone reshape). Other kernels may then
+  /// go on reading `operand` beside the readers of `result`.
+  bool view = false;
 };
 
 /// Gives every Arena value of `plan` an offset (a multiple of
@@ -57,12 +62,14 @@ struct InPlaceCandidate {
 /// be in topological order); leaves everything else as it is. The arena is
 /// never larger than the sum of the aligned sizes of the Arena values.
 ///
-/// Each of `candidates`, in order, is taken when the kernel reads `operand`
-/// and writes `result`, both are Arena values of the same dtype and size,
-/// every other reader of `operand` is a strict ancestor of the kernel, and
-/// neither value is already part of another in-place pair in that role.
-/// A taken candidate sets `result`'s `reuses` to `operand`, and both get
-/// the same offset. Candidates that do not hold are ignored.
+/// The view candidates come first, each taken when the kernel reads
+/// `operand` and writes `result`, both Arena values of the same dtype and
+/// size. Then each other candidate, in order, is taken when the same holds,
+/// every other kernel reading any value of `operand`'s block (the values
+/// sharing its bytes) is a strict ancestor of the kernel, the kernel reads
+/// no other value of that block, and nothing is written over `operand`
+/// already. A taken candidate sets `result`'s `reuses` to `operand`, and
+/// both get the same offset. Candidates that do not hold are ignored.
 ///
 /// A candidate whose `operand` is a state the graph takes (a Param, Buffer
 /// or OptState input) and whose `result` is its update under the same name

@@ -1,13 +1,13 @@
 //===- MemoryPlannerTest.cpp - Arena layouts against brute force ----------===//
 //
-// The planner's claim is that no two values that may be alive at the same
-// time share a byte, in any order the executor may run the kernels. The
-// tests check it on random DAGs two ways that share no code with it: a
-// pairwise check with reachability found by depth-first search, and a
-// simulation of many random concurrent runs that tracks which values are
-// alive at every event. With in-place candidates, the one overlap allowed is
-// a value and the value its writer computes in place of it, and only when
-// that writer is the operand's last reader in every run.
+// The planner's claim is that no kernel writes a byte that holds a value
+// another kernel may still read, in any order the executor may run the
+// kernels. The tests check it on random DAGs two ways that share no code
+// with it: a pairwise check with reachability found by depth-first search,
+// and a simulation of many random concurrent runs that tracks which values
+// are still needed at every event. In place, a kernel may write over the
+// operand it reads for the last time; a view writes nothing, so its result
+// and its operand may be read side by side.
 //
 //===----------------------------------------------------------------------===//
 
@@ -150,81 +150,66 @@ bool overlaps(const PlanValue &a, const PlanValue &b) {
          b.offset < a.offset + a.bytes;
 }
 
-/// True when `result` is computed in place of `operand` and that is legal:
-/// its writer reads `operand`, and every other reader of `operand` must
-/// finish before that writer starts.
-bool isLegalInPlacePair(const ExecutionPlan &plan, const Uses &uses,
-                        size_t operand, size_t result) {
-  if (plan.values[result].reuses != static_cast<int64_t>(operand))
-    return false;
-  int64_t writer = uses.writer[result];
-  if (!uses.readers[operand].count(writer))
-    return false;
-  return std::all_of(uses.readers[operand].begin(), uses.readers[operand].end(),
-                     [&](int64_t reader) {
-                       return reader == writer ||
-                              mustPrecede(plan, reader, writer);
-                     });
+/// True when `kernel` writes bytes for `value`: it does unless it is a view
+/// kernel (one of `views`) computing the value in place of its operand.
+bool writesBytes(const ExecutionPlan &plan, const Uses &uses,
+                 const std::set<int64_t> &views, size_t value) {
+  return !(views.count(uses.writer[value]) && plan.values[value].reuses >= 0);
 }
 
-/// Every pair of arena values sharing a byte: one is dead, in every run,
-/// before the other's writer starts, or one is legally computed in place of
-/// the other.
-void expectOverlapsAreOrdered(const ExecutionPlan &plan) {
+/// Every write of an arena value's bytes is safe in every run: each other
+/// value sharing a byte with it is either written only after the write, or
+/// read for the last time before it (by the writer itself only when the
+/// value is the operand the result is computed in place of).
+void expectOverlapsAreOrdered(const ExecutionPlan &plan,
+                              const std::set<int64_t> &views = {}) {
   Uses uses = usesOf(plan);
-  auto deadBefore = [&](size_t dead, size_t next) {
-    std::set<int64_t> last = uses.readers[dead];
-    if (last.empty())
-      last.insert(uses.writer[dead]);
-    return std::all_of(last.begin(), last.end(), [&](int64_t k) {
-      return mustPrecede(plan, k, uses.writer[next]);
-    });
-  };
-  for (size_t a = 0; a < plan.values.size(); ++a)
-    for (size_t b = a + 1; b < plan.values.size(); ++b) {
-      if (plan.values[a].kind != ValueKind::Arena ||
-          plan.values[b].kind != ValueKind::Arena ||
-          !overlaps(plan.values[a], plan.values[b]))
+  for (size_t r = 0; r < plan.values.size(); ++r) {
+    if (plan.values[r].kind != ValueKind::Arena ||
+        !writesBytes(plan, uses, views, r))
+      continue;
+    int64_t writer = uses.writer[r];
+    for (size_t x = 0; x < plan.values.size(); ++x) {
+      if (x == r || plan.values[x].kind != ValueKind::Arena ||
+          !overlaps(plan.values[r], plan.values[x]))
         continue;
-      if (plan.values[a].reuses == static_cast<int64_t>(b) ||
-          plan.values[b].reuses == static_cast<int64_t>(a)) {
-        EXPECT_TRUE(isLegalInPlacePair(plan, uses, a, b) ||
-                    isLegalInPlacePair(plan, uses, b, a))
-            << "value " << b << " is computed in place of " << a
-            << " while another kernel may still read it";
+      if (mustPrecede(plan, writer, uses.writer[x]))
         continue;
-      }
-      EXPECT_TRUE(deadBefore(a, b) || deadBefore(b, a))
-          << "values " << a << " and " << b << " share bytes and may live "
-          << "at the same time";
+      bool inPlaceOperand = plan.values[r].reuses == static_cast<int64_t>(x);
+      bool dead = mustPrecede(plan, uses.writer[x], writer);
+      for (int64_t reader : uses.readers[x])
+        dead &= (inPlaceOperand && reader == writer) ||
+                mustPrecede(plan, reader, writer);
+      if (inPlaceOperand)
+        dead &= uses.readers[x].count(writer) == 1;
+      EXPECT_TRUE(dead) << "kernel " << writer << " writes value " << r
+                        << " over value " << x
+                        << ", which another kernel may still read";
     }
+  }
 }
 
 /// Simulates `runs` random concurrent executions: at each step a ready
-/// kernel starts or a running one finishes. A value is alive from its
-/// writer's start to the end of its last reader (or of its writer). Checks
-/// that alive arena values never share a byte.
+/// kernel starts or a running one finishes. When a kernel starts writing a
+/// value's bytes, no other value sharing a byte with them may still be
+/// needed: being written, or with a reader that has not finished (the
+/// writer itself excepted, for the operand it computes the value in place
+/// of).
 void expectRandomRunsAreSafe(const ExecutionPlan &plan, std::mt19937 &rng,
-                             int runs) {
+                             int runs, const std::set<int64_t> &views = {}) {
   Uses uses = usesOf(plan);
   const size_t numKernels = plan.kernels.size();
   for (int run = 0; run < runs; ++run) {
     std::vector<int> state(numKernels, 0); // 0 waiting, 1 running, 2 done
-    std::vector<size_t> pendingReaders(plan.values.size());
-    std::set<size_t> alive;
-    for (size_t id = 0; id < plan.values.size(); ++id)
-      pendingReaders[id] = uses.readers[id].size();
-    // The one overlap allowed: a running kernel computing one of the two
-    // values in place of the other, which only that kernel still reads.
-    auto inPlaceNow = [&](size_t a, size_t b) {
-      auto check = [&](size_t operand, size_t result) {
-        int64_t writer = uses.writer[result];
-        return plan.values[result].reuses == static_cast<int64_t>(operand) &&
-               state[static_cast<size_t>(writer)] == 1 &&
-               pendingReaders[operand] == 1 &&
-               uses.readers[operand].count(writer);
-      };
-      return check(a, b) || check(b, a);
+    auto needed = [&](size_t x, int64_t writerOfOther, bool inPlaceOperand) {
+      if (uses.writer[x] < 0 || state[uses.writer[x]] == 0)
+        return false;
+      if (state[uses.writer[x]] == 1)
+        return true;
+      return std::any_of(
+          uses.readers[x].begin(), uses.readers[x].end(), [&](int64_t k) {
+            return state[k] != 2 && !(inPlaceOperand && k == writerOfOther);
+          });
     };
     size_t done = 0;
     while (done < numKernels) {
@@ -242,33 +227,27 @@ void expectRandomRunsAreSafe(const ExecutionPlan &plan, std::mt19937 &rng,
       ASSERT_FALSE(moves.empty()) << "the schedule is stuck";
       auto [k, move] = moves[std::uniform_int_distribution<size_t>(
           0, moves.size() - 1)(rng)];
-      const PlanKernel &kernel = plan.kernels[k];
-      if (move == 1) {
-        state[k] = 1;
-        for (size_t b = kernel.numOperands; b < kernel.buffers.size(); ++b)
-          alive.insert(static_cast<size_t>(kernel.buffers[b]));
-        for (size_t a : alive)
-          for (size_t b : alive)
-            if (a < b && plan.values[a].kind == ValueKind::Arena &&
-                plan.values[b].kind == ValueKind::Arena &&
-                !inPlaceNow(a, b))
-              ASSERT_FALSE(overlaps(plan.values[a], plan.values[b]))
-                  << "values " << a << " and " << b
-                  << " are alive together when kernel " << k << " starts";
+      if (move == 2) {
+        state[k] = 2;
+        ++done;
         continue;
       }
-      state[k] = 2;
-      ++done;
-      for (size_t b = 0; b < static_cast<size_t>(kernel.numOperands); ++b) {
-        size_t id = static_cast<size_t>(kernel.buffers[b]);
-        if (--pendingReaders[id] == 0)
-          alive.erase(id);
-      }
+      const PlanKernel &kernel = plan.kernels[k];
       for (size_t b = kernel.numOperands; b < kernel.buffers.size(); ++b) {
-        size_t id = static_cast<size_t>(kernel.buffers[b]);
-        if (uses.readers[id].empty())
-          alive.erase(id);
+        size_t r = static_cast<size_t>(kernel.buffers[b]);
+        if (plan.values[r].kind != ValueKind::Arena ||
+            !writesBytes(plan, uses, views, r))
+          continue;
+        for (size_t x = 0; x < plan.values.size(); ++x)
+          if (x != r && plan.values[x].kind == ValueKind::Arena &&
+              overlaps(plan.values[r], plan.values[x]))
+            ASSERT_FALSE(
+                needed(x, static_cast<int64_t>(k),
+                       plan.values[r].reuses == static_cast<int64_t>(x)))
+                << "kernel " << k << " starts writing value " << r
+                << " over value " << x << ", which is still needed";
       }
+      state[k] = 1;
     }
   }
 }
@@ -303,12 +282,22 @@ TEST(MemoryPlannerTest, RandomGraphsNeverOverlapLiveValues) {
 }
 
 /// Random in-place candidates for `plan`: for some kernels, an operand and
-/// a result of the same size, whether or not the graph allows it.
+/// a result of the same size, whether or not the graph allows it. About
+/// half the kernels with one operand and one result are views, added to
+/// `views`.
 std::vector<InPlaceCandidate> randomCandidates(const ExecutionPlan &plan,
-                                               std::mt19937 &rng) {
+                                               std::mt19937 &rng,
+                                               std::set<int64_t> &views) {
   std::vector<InPlaceCandidate> candidates;
   for (size_t k = 0; k < plan.kernels.size(); ++k) {
     const PlanKernel &kernel = plan.kernels[k];
+    if (kernel.numOperands == 1 && kernel.buffers.size() == 2 &&
+        std::uniform_int_distribution<int>(0, 1)(rng) == 0) {
+      views.insert(static_cast<int64_t>(k));
+      candidates.push_back({static_cast<int64_t>(k), kernel.buffers[0],
+                            kernel.buffers[1], /*view=*/true});
+      continue;
+    }
     for (int64_t b = 0; b < kernel.numOperands; ++b)
       for (size_t r = kernel.numOperands; r < kernel.buffers.size(); ++r)
         if (std::uniform_int_distribution<int>(0, 2)(rng) != 0)
@@ -320,7 +309,7 @@ std::vector<InPlaceCandidate> randomCandidates(const ExecutionPlan &plan,
 
 TEST(MemoryPlannerTest, RandomGraphsWithInPlaceNeverOverlapLiveValues) {
   std::mt19937 rng(20240612);
-  int taken = 0;
+  int taken = 0, takenViews = 0, sharedViews = 0;
   for (int trial = 0; trial < 300; ++trial) {
     SCOPED_TRACE("trial " + std::to_string(trial));
     ExecutionPlan plan = randomPlan(rng);
@@ -329,18 +318,29 @@ TEST(MemoryPlannerTest, RandomGraphsWithInPlaceNeverOverlapLiveValues) {
       value.bytes = 96;
       value.shape = {96};
     }
-    planArenaMemory(plan, randomCandidates(plan, rng));
+    std::set<int64_t> views;
+    planArenaMemory(plan, randomCandidates(plan, rng, views));
     Error verified = verifyExecutionPlan(plan);
     ASSERT_TRUE(verified.ok()) << verified.message();
     EXPECT_LE(plan.arenaSize, alignedSum(plan));
-    for (const PlanValue &value : plan.values)
-      taken += value.reuses >= 0;
-    expectOverlapsAreOrdered(plan);
-    expectRandomRunsAreSafe(plan, rng, 20);
+    Uses uses = usesOf(plan);
+    for (size_t v = 0; v < plan.values.size(); ++v) {
+      if (plan.values[v].reuses < 0)
+        continue;
+      bool view = views.count(uses.writer[v]) > 0;
+      ++(view ? takenViews : taken);
+      // A view shared while its operand was still read elsewhere.
+      sharedViews += view && uses.readers[plan.values[v].reuses].size() > 1;
+    }
+    expectOverlapsAreOrdered(plan, views);
+    expectRandomRunsAreSafe(plan, rng, 20, views);
     if (HasFailure())
       return;
   }
   EXPECT_GT(taken, 100) << "the test hardly exercises in-place reuse";
+  EXPECT_GT(takenViews, 50) << "the test hardly exercises views";
+  EXPECT_GT(sharedViews, 10)
+      << "the test hardly exercises views of values read elsewhere";
 }
 
 TEST(MemoryPlannerTest, InPlaceChainUsesOneBlock) {
@@ -383,6 +383,64 @@ TEST(MemoryPlannerTest, InPlaceRefusedWhileAnotherKernelMayRead) {
   EXPECT_EQ(plan.values[2].reuses, -1);
   EXPECT_EQ(plan.values[3].reuses, -1);
   EXPECT_EQ(plan.arenaSize, 192u);
+}
+
+TEST(MemoryPlannerTest, ViewSharesBytesWhileItsOperandIsStillRead) {
+  // x -> k0 -> a; a -> k1 (view) -> b; a -> k2 -> c; (b, c) -> k3 -> y:
+  // k1 writes nothing, so b may be a's bytes while k2 still reads a.
+  ExecutionPlan plan;
+  plan.values.push_back(makeValue(64, ValueKind::Input, 0));
+  plan.inputs.push_back({"x", BindingRole::Input, 0});
+  for (int i = 0; i < 3; ++i)
+    plan.values.push_back(makeValue(64, ValueKind::Arena));
+  plan.values.push_back(makeValue(64, ValueKind::Output, 0));
+  plan.outputs.push_back({"y", BindingRole::Output, 4});
+  addKernel(plan, {0}, {1});
+  addKernel(plan, {1}, {2});
+  addKernel(plan, {1}, {3});
+  addKernel(plan, {2, 3}, {4});
+  std::vector<InPlaceCandidate> candidates = {{1, 1, 2, /*view=*/true}};
+  planArenaMemory(plan, candidates);
+  ASSERT_TRUE(verifyExecutionPlan(plan).ok());
+  EXPECT_EQ(plan.values[2].reuses, 1);
+  EXPECT_EQ(plan.values[2].offset, plan.values[1].offset);
+  EXPECT_EQ(plan.arenaSize, 128u);
+  expectOverlapsAreOrdered(plan, {1});
+  // The same kernel offered as a write is refused: k2 may still read a.
+  candidates[0].view = false;
+  planArenaMemory(plan, candidates);
+  EXPECT_EQ(plan.values[2].reuses, -1);
+  EXPECT_EQ(plan.arenaSize, 192u);
+}
+
+TEST(MemoryPlannerTest, WriteOverAViewedValueWaitsForTheViewsReaders) {
+  // x -> k0 -> a; a -> k1 (view) -> b; b -> k2 -> c; a -> k3 -> d, k3
+  // elementwise and a's last reader by the graph's own edges, but b's
+  // reader k2 may run beside it: k3 may not write d over a.
+  auto build = [](bool k3AfterK2) {
+    ExecutionPlan plan;
+    plan.values.push_back(makeValue(64, ValueKind::Input, 0));
+    plan.inputs.push_back({"x", BindingRole::Input, 0});
+    for (int i = 0; i < 4; ++i)
+      plan.values.push_back(makeValue(64, ValueKind::Arena));
+    addKernel(plan, {0}, {1});
+    addKernel(plan, {1}, {2});
+    addKernel(plan, {2}, {3});
+    addKernel(plan, {1}, {4});
+    if (k3AfterK2)
+      plan.kernels[3].dependencies.push_back(2);
+    planArenaMemory(plan, {{1, 1, 2, /*view=*/true}, {3, 1, 4}});
+    EXPECT_TRUE(verifyExecutionPlan(plan).ok());
+    expectOverlapsAreOrdered(plan, {1});
+    return plan;
+  };
+  ExecutionPlan concurrent = build(false);
+  EXPECT_EQ(concurrent.values[2].reuses, 1);
+  EXPECT_EQ(concurrent.values[4].reuses, -1);
+  ExecutionPlan ordered = build(true);
+  EXPECT_EQ(ordered.values[2].reuses, 1);
+  EXPECT_EQ(ordered.values[4].reuses, 1);
+  EXPECT_EQ(ordered.values[4].offset, ordered.values[1].offset);
 }
 
 TEST(MemoryPlannerTest, ChainReusesTwoBlocks) {
