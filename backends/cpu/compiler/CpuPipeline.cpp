@@ -4,6 +4,7 @@
 
 #include "backends/cpu/VectorMath.h"
 #include "backends/cpu/compiler/CollapseContiguousLoops.h"
+#include "backends/cpu/compiler/FuseElementwiseChains.h"
 #include "backends/cpu/compiler/KernelObjectCache.h"
 #include "backends/cpu/compiler/NNToLinalg.h"
 #include "backends/cpu/compiler/VectorMathLibrary.h"
@@ -40,6 +41,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -206,7 +208,8 @@ LogicalResult convertNNToLinalg(ModuleOp module) {
   ConversionTarget target(*context);
   target.addIllegalDialect<nn::NNDialect>();
   target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
-  if (failed(applyPartialConversion(module, target, std::move(patterns))))
+  if (failed(applyPartialConversion(module, target, std::move(patterns))) ||
+      failed(fuseElementwiseChains(module)))
     return failure();
   allowReassociatedReductions(module);
   return success();
@@ -288,7 +291,7 @@ namespace {
 
 /// Bumped whenever the lowering changes what code a kernel gets, so stale
 /// on-disk entries stop matching.
-constexpr const char *kPipelineRevision = "cpu-pipeline-9";
+constexpr const char *kPipelineRevision = "cpu-pipeline-10";
 
 /// Adds `<name>_packed(ptr args)` for each kernel function `<name>`, loading
 /// argument i through args[i] (mlir::ExecutionEngine's packed convention),

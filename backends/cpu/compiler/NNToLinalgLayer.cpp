@@ -21,6 +21,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <limits>
+#include <tuple>
 
 using namespace mlir;
 using namespace nnc;
@@ -675,29 +676,36 @@ LogicalResult lowerLayerNormGrad(nn::LayerNormGradOp op, PatternRewriter &r) {
   RankedTensorType type = tensorTypeOf(x);
   Type element = type.getElementType();
   LayerNormSpace space(context, type, tensorTypeOf(gamma).getRank());
-  auto [mean, rstd] =
+  Value mean, rstd;
+  std::tie(mean, rstd) =
       layerStatistics(r, loc, x, space, op.getEpsAttr().getValueAsDouble());
   auto xhatOf = [](OpBuilder &b, Location l, Value xv, Value m, Value s) {
     return b.create<arith::MulFOp>(
         l, b.create<arith::SubFOp>(l, toF64(b, l, xv), m), s);
   };
-  // Per row: the sums of g = dy * gamma and of g * xhat.
-  SmallVector<Value> rowSums = buildGeneric(
-      r, loc, ValueRange{x, dy, gamma, mean, rstd},
-      {space.identity, space.identity, space.perFeature, space.perRow,
-       space.perRow},
-      ValueRange{filledTensor(r, loc, space.rowType, 0.0),
-                 filledTensor(r, loc, space.rowType, 0.0)},
-      {space.perRow, space.perRow}, space.reducing(/*features=*/true),
-      [&](OpBuilder &b, Location l, ValueRange a) {
-        Value g =
-            b.create<arith::MulFOp>(l, toF64(b, l, a[1]), toF64(b, l, a[2]));
-        Value xhat = xhatOf(b, l, a[0], a[3], a[4]);
-        return SmallVector<Value>{
-            b.create<arith::AddFOp>(l, a[5], g),
-            b.create<arith::AddFOp>(l, a[6],
-                                    b.create<arith::MulFOp>(l, g, xhat))};
-      });
+  // Per row: the sums of g = dy * gamma and of g * xhat, one reduction
+  // each. LLVM vectorises a loop summing into one accumulator, but not one
+  // summing into two: it keeps both in memory and adds one element at a
+  // time (the whole gradient of a [16, 64, 128] batch took 401 µs so,
+  // 174 µs as two sums).
+  auto rowSum = [&](bool timesXhat) {
+    return buildGeneric(
+               r, loc, ValueRange{x, dy, gamma, mean, rstd},
+               {space.identity, space.identity, space.perFeature, space.perRow,
+                space.perRow},
+               filledTensor(r, loc, space.rowType, 0.0), space.perRow,
+               space.reducing(/*features=*/true),
+               [&](OpBuilder &b, Location l, ValueRange a) {
+                 Value g = b.create<arith::MulFOp>(l, toF64(b, l, a[1]),
+                                                   toF64(b, l, a[2]));
+                 if (timesXhat)
+                   g = b.create<arith::MulFOp>(l, g,
+                                               xhatOf(b, l, a[0], a[3], a[4]));
+                 return SmallVector<Value>{b.create<arith::AddFOp>(l, a[5], g)};
+               })
+        .front();
+  };
+  Value rowSums[] = {rowSum(false), rowSum(true)};
   Value dx =
       buildGeneric(
           r, loc, ValueRange{x, dy, gamma, mean, rstd, rowSums[0], rowSums[1]},
