@@ -491,22 +491,27 @@ LogicalResult lowerBatchNormGrad(nn::BatchNormGradOp op, PatternRewriter &r) {
   SmallVector<IteratorType> iterators;
   for (bool red : allButChannel(rank))
     iterators.push_back(red ? IteratorType::reduction : IteratorType::parallel);
-  SmallVector<Value> sums = buildGeneric(
-      r, loc, ValueRange{x, dy, center, invStd},
-      {identity, identity, channel, channel},
-      ValueRange{filledTensor(r, loc, perChannel, 0.0),
-                 filledTensor(r, loc, perChannel, 0.0)},
-      {channel, channel}, iterators,
-      [&](OpBuilder &b, Location l, ValueRange a) {
-        Value g = toF64(b, l, a[1]);
-        Value centered =
-            b.create<arith::SubFOp>(l, toF64(b, l, a[0]), toF64(b, l, a[2]));
-        Value term = b.create<arith::MulFOp>(
-            l, b.create<arith::MulFOp>(l, g, centered), a[3]);
-        return SmallVector<Value>{b.create<arith::AddFOp>(l, a[4], g),
-                                  b.create<arith::AddFOp>(l, a[5], term)};
-      });
-  Value sumDy = sums[0], sumDyXhat = sums[1];
+  // Per channel: the sums of dy and of dy * xhat, one reduction each (as
+  // the layer norm's, which LLVM vectorises only with one accumulator).
+  auto channelSum = [&](bool timesXhat) {
+    return buildGeneric(
+               r, loc, ValueRange{x, dy, center, invStd},
+               {identity, identity, channel, channel},
+               filledTensor(r, loc, perChannel, 0.0), channel, iterators,
+               [&](OpBuilder &b, Location l, ValueRange a) {
+                 Value term = toF64(b, l, a[1]);
+                 if (timesXhat) {
+                   Value centered = b.create<arith::SubFOp>(
+                       l, toF64(b, l, a[0]), toF64(b, l, a[2]));
+                   term = b.create<arith::MulFOp>(
+                       l, b.create<arith::MulFOp>(l, term, centered), a[3]);
+                 }
+                 return SmallVector<Value>{
+                     b.create<arith::AddFOp>(l, a[4], term)};
+               })
+        .front();
+  };
+  Value sumDy = channelSum(false), sumDyXhat = channelSum(true);
   Value dx =
       buildGeneric(
           r, loc,
