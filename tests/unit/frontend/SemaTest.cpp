@@ -606,7 +606,7 @@ TEST(SemaTest, TooLargeSourceIsRejected) {
 
 TEST(SemaTest, ExamplesCompile) {
   for (const char *name : {"mlp_digits", "lenet", "resnet_mlp", "sine", "xor",
-                           "finetune_digits"}) {
+                           "finetune_digits", "tiny_gpt"}) {
     std::ifstream in(std::string(NNC_SOURCE_DIR) + "/examples/" + name + ".nn");
     ASSERT_TRUE(in) << name;
     std::stringstream text;
