@@ -113,6 +113,15 @@ bool isStateUpdate(const ExecutionPlan &plan, const rt::PlanValue &operand,
   }
 }
 
+/// True when `value` is bound as a graph input (BindingRole::Input): data
+/// the caller passes and the graph never writes.
+bool isGraphInput(const ExecutionPlan &plan, const rt::PlanValue &value) {
+  return value.kind == ValueKind::Input && value.index >= 0 &&
+         static_cast<size_t>(value.index) < plan.inputs.size() &&
+         plan.inputs[static_cast<size_t>(value.index)].role ==
+             rt::BindingRole::Input;
+}
+
 /// Makes every other reader of a state a dependency of the kernel that may
 /// update the state in place (`candidates` naming a state and its update),
 /// so that the update can take the state's buffer: the readers come first
@@ -226,7 +235,15 @@ Blocks takeInPlaceCandidates(ExecutionPlan &plan,
     bool arenaPair =
         from.kind == ValueKind::Arena && to.kind == ValueKind::Arena;
     bool stateUpdate = !candidate.view && isStateUpdate(plan, from, to);
-    if ((!arenaPair && !stateUpdate) || from.dtype != to.dtype ||
+    // A view may look at a graph input where the caller's bytes lie; the
+    // graph never writes those, so nothing may be written over it.
+    bool inputView = candidate.view && isGraphInput(plan, from) &&
+                     to.kind == ValueKind::Arena;
+    if (!candidate.view && arenaPair &&
+        plan.values[static_cast<size_t>(blocks.root(candidate.operand))].kind !=
+            ValueKind::Arena)
+      return;
+    if ((!arenaPair && !stateUpdate && !inputView) || from.dtype != to.dtype ||
         from.bytes != to.bytes || uses.writer[result] != candidate.kernel ||
         to.reuses >= 0 ||
         blocks.root(candidate.result) == blocks.root(candidate.operand))
@@ -343,12 +360,16 @@ void planArenaMemory(ExecutionPlan &plan,
     arenaSize = std::max(arenaSize, offset + lifetime.size);
     placed.push_back(i);
   }
-  // The rest of each block shares its first value's bytes.
+  // The rest of each block shares its first value's bytes; a view of a
+  // graph input has none in the arena.
   for (const Lifetime &lifetime : lifetimes) {
     uint64_t offset = plan.values[static_cast<size_t>(lifetime.value)].offset;
     for (int64_t member : blocks.of(lifetime.value))
       plan.values[static_cast<size_t>(member)].offset = offset;
   }
+  for (size_t id = 0; id < plan.values.size(); ++id)
+    if (rt::viewedGraphInput(plan, static_cast<int64_t>(id)) >= 0)
+      plan.values[id].offset = 0;
   plan.arenaSize = arenaSize;
 }
 

@@ -64,12 +64,15 @@ struct InPlaceCandidate {
 ///
 /// The view candidates come first, each taken when the kernel reads
 /// `operand` and writes `result`, both Arena values of the same dtype and
-/// size. Then each other candidate, in order, is taken when the same holds,
-/// every other kernel reading any value of `operand`'s block (the values
-/// sharing its bytes) is a strict ancestor of the kernel, the kernel reads
-/// no other value of that block, and nothing is written over `operand`
-/// already. A taken candidate sets `result`'s `reuses` to `operand`, and
-/// both get the same offset. Candidates that do not hold are ignored.
+/// size, or `operand` a graph input (BindingRole::Input) and `result` an
+/// Arena value of its dtype and size: the result then has no bytes in the
+/// arena (rt::viewedGraphInput), and no write in place is taken over it. Then
+/// each other candidate, in order, is taken when the same holds, every other
+/// kernel reading any value of `operand`'s block (the values sharing its bytes)
+/// is a strict ancestor of the kernel, the kernel reads no other value of that
+/// block, and nothing is written over `operand` already. A taken candidate sets
+/// `result`'s `reuses` to `operand`, and both get the same offset. Candidates
+/// that do not hold are ignored.
 ///
 /// A candidate whose `operand` is a state the graph takes (a Param, Buffer
 /// or OptState input) and whose `result` is its update under the same name

@@ -48,6 +48,9 @@ Error verifyValue(const ExecutionPlan &plan, int64_t id) {
                             std::to_string(value.index));
     return Error::success();
   case ValueKind::Arena:
+    // A view of a graph input has no bytes in the arena.
+    if (viewedGraphInput(plan, id) >= 0)
+      return Error::success();
     // Written so that no sum can overflow on a hostile plan.
     if (value.offset % kArenaAlignment != 0 || value.offset > plan.arenaSize ||
         value.bytes > plan.arenaSize - value.offset)
@@ -149,8 +152,12 @@ Error verifyExecutionPlan(const ExecutionPlan &plan) {
         value.kind == ValueKind::Arena && old.kind == ValueKind::Arena;
     bool stateUpdate =
         value.kind == ValueKind::Output && old.kind == ValueKind::Input;
-    if ((!arenaPair && !stateUpdate) || old.dtype != value.dtype ||
-        old.bytes != value.bytes || (arenaPair && old.offset != value.offset))
+    bool inputView = value.kind == ValueKind::Arena &&
+                     old.kind == ValueKind::Input &&
+                     viewedGraphInput(plan, id) == value.reuses;
+    if ((!arenaPair && !stateUpdate && !inputView) ||
+        old.dtype != value.dtype || old.bytes != value.bytes ||
+        (arenaPair && old.offset != value.offset))
       return Error::failure(label + " does not share its bytes");
     const PlanKernel &kernel =
         plan.kernels[static_cast<size_t>(writer[static_cast<size_t>(id)])];
@@ -160,6 +167,27 @@ Error verifyExecutionPlan(const ExecutionPlan &plan) {
       return Error::failure(label + ", which its writer does not read");
   }
   return Error::success();
+}
+
+int64_t viewedGraphInput(const ExecutionPlan &plan, int64_t value) {
+  const int64_t numValues = static_cast<int64_t>(plan.values.size());
+  // A chain longer than the plan's values would be a cycle.
+  for (int64_t step = 0; step < numValues; ++step) {
+    if (value < 0 || value >= numValues)
+      return -1;
+    const PlanValue &current = plan.values[static_cast<size_t>(value)];
+    if (current.kind == ValueKind::Input)
+      return step > 0 && current.index >= 0 &&
+                     static_cast<size_t>(current.index) < plan.inputs.size() &&
+                     plan.inputs[static_cast<size_t>(current.index)].role ==
+                         BindingRole::Input
+                 ? value
+                 : -1;
+    if (current.kind != ValueKind::Arena || current.reuses < 0)
+      return -1;
+    value = current.reuses;
+  }
+  return -1;
 }
 
 namespace {

@@ -127,12 +127,20 @@ struct ExecutionPlan {
 /// index, every Output and Arena value written by exactly one kernel, every
 /// kernel listing the writers of the values it reads among its
 /// dependencies, every in-place value (`reuses`) sharing the offset, dtype
-/// and size of a value its writer reads, and every state update (an Output
+/// and size of a value its writer reads (or viewing a graph input of that
+/// dtype and size, viewedGraphInput), and every state update (an Output
 /// value's `reuses`) naming an Input value of the same dtype and size that
 /// its writer reads. It does not check that the
 /// arena values of kernels that may run concurrently are disjoint: that is
 /// the memory planner's job, tested on its own.
 Error verifyExecutionPlan(const ExecutionPlan &plan);
+
+/// The Input value an Arena value views, or -1: an Arena value whose
+/// `reuses` leads, through other such values, to an Input value bound as a
+/// graph input (BindingRole::Input, never written by the graph) is a view of
+/// the caller's bytes. Its writer, a reshape, writes nothing, it has no bytes
+/// in the arena, and kernels read it where the caller's input lies.
+int64_t viewedGraphInput(const ExecutionPlan &plan, int64_t value);
 
 /// Renders `plan` as text, one line per value, kernel and binding, for lit
 /// tests and `nnc ir`. The format is for people, not for parsing.

@@ -231,6 +231,9 @@ void *Executor::Impl::valuePointer(int64_t id, const void *const *inputs,
   case ValueKind::Output:
     return outputs[value.index];
   case ValueKind::Arena:
+    if (int64_t input = viewedGraphInput(plan, id); input >= 0)
+      return const_cast<void *>(
+          inputs[plan.values[static_cast<size_t>(input)].index]);
     return arena.get() + value.offset;
   }
   return nullptr;
@@ -370,12 +373,16 @@ Expected<Executor> Executor::create(ExecutionPlan plan,
     const PlanKernel &planKernel = plan.kernels[k];
     for (int64_t id : planKernel.buffers) {
       const PlanValue &value = plan.values[static_cast<size_t>(id)];
-      if (value.kind == ValueKind::Arena) {
+      // A view of a graph input reads the caller's bytes, bound per run.
+      int64_t viewed = viewedGraphInput(plan, id);
+      if (value.kind == ValueKind::Arena && viewed < 0) {
         impl->buffers.push_back(impl->arena.get() + value.offset);
         continue;
       }
-      ValueKind kind = value.kind;
-      size_t index = static_cast<size_t>(value.index);
+      const PlanValue &bound =
+          viewed >= 0 ? plan.values[static_cast<size_t>(viewed)] : value;
+      ValueKind kind = bound.kind;
+      size_t index = static_cast<size_t>(bound.index);
       // The kernel that updates a state in place reads the state from the
       // update's buffer, which holds it by then (see runRaw).
       if (kind == ValueKind::Input)

@@ -97,6 +97,31 @@ TEST(ExecutionPlanTest, RejectsBadSizesAndOffsets) {
   expectInvalid(plan, "value 1: negative extent");
 }
 
+TEST(ExecutionPlanTest, ArenaValueMayViewAGraphInputOnly) {
+  // t, written by kernel 0 from x, as a view of x: no bytes in the arena.
+  ExecutionPlan plan = twoKernels();
+  plan.values[1].reuses = 0;
+  plan.values[1].offset = 4096;
+  plan.arenaSize = 0;
+  EXPECT_EQ(viewedGraphInput(plan, 1), 0);
+  Error error = verifyExecutionPlan(plan);
+  EXPECT_TRUE(error.ok()) << error.message();
+
+  // Not of another dtype or size.
+  ExecutionPlan wide = plan;
+  wide.values[0].dtype = DType::F64;
+  wide.values[0].bytes = 48;
+  EXPECT_EQ(viewedGraphInput(wide, 1), 0);
+  expectInvalid(
+      wide, "value 1 computed in place of value 0 does not share its bytes");
+
+  // Not of a parameter: the step may update it in place.
+  ExecutionPlan param = plan;
+  param.inputs[0].role = BindingRole::Param;
+  EXPECT_EQ(viewedGraphInput(param, 1), -1);
+  expectInvalid(param, "not an aligned range of the arena");
+}
+
 TEST(ExecutionPlanTest, RejectsBadWrites) {
   ExecutionPlan plan = twoKernels();
   plan.kernels[1].buffers = {1, 0};

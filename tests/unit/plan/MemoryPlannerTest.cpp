@@ -157,6 +157,25 @@ bool writesBytes(const ExecutionPlan &plan, const Uses &uses,
   return !(views.count(uses.writer[value]) && plan.values[value].reuses >= 0);
 }
 
+/// True when `value` has bytes in the arena: an Arena value that is not a
+/// view of a graph input.
+bool inArena(const ExecutionPlan &plan, size_t value) {
+  return plan.values[value].kind == ValueKind::Arena &&
+         viewedGraphInput(plan, static_cast<int64_t>(value)) < 0;
+}
+
+/// A value viewing a graph input is written only by a view kernel: nothing
+/// may write the caller's bytes.
+void expectInputViewsWriteNothing(const ExecutionPlan &plan,
+                                  const std::set<int64_t> &views) {
+  Uses uses = usesOf(plan);
+  for (size_t v = 0; v < plan.values.size(); ++v)
+    if (viewedGraphInput(plan, static_cast<int64_t>(v)) >= 0)
+      EXPECT_TRUE(views.count(uses.writer[v]))
+          << "kernel " << uses.writer[v] << " writes value " << v
+          << " over a graph input";
+}
+
 /// Every write of an arena value's bytes is safe in every run: each other
 /// value sharing a byte with it is either written only after the write, or
 /// read for the last time before it (by the writer itself only when the
@@ -165,12 +184,11 @@ void expectOverlapsAreOrdered(const ExecutionPlan &plan,
                               const std::set<int64_t> &views = {}) {
   Uses uses = usesOf(plan);
   for (size_t r = 0; r < plan.values.size(); ++r) {
-    if (plan.values[r].kind != ValueKind::Arena ||
-        !writesBytes(plan, uses, views, r))
+    if (!inArena(plan, r) || !writesBytes(plan, uses, views, r))
       continue;
     int64_t writer = uses.writer[r];
     for (size_t x = 0; x < plan.values.size(); ++x) {
-      if (x == r || plan.values[x].kind != ValueKind::Arena ||
+      if (x == r || !inArena(plan, x) ||
           !overlaps(plan.values[r], plan.values[x]))
         continue;
       if (mustPrecede(plan, writer, uses.writer[x]))
@@ -235,11 +253,10 @@ void expectRandomRunsAreSafe(const ExecutionPlan &plan, std::mt19937 &rng,
       const PlanKernel &kernel = plan.kernels[k];
       for (size_t b = kernel.numOperands; b < kernel.buffers.size(); ++b) {
         size_t r = static_cast<size_t>(kernel.buffers[b]);
-        if (plan.values[r].kind != ValueKind::Arena ||
-            !writesBytes(plan, uses, views, r))
+        if (!inArena(plan, r) || !writesBytes(plan, uses, views, r))
           continue;
         for (size_t x = 0; x < plan.values.size(); ++x)
-          if (x != r && plan.values[x].kind == ValueKind::Arena &&
+          if (x != r && inArena(plan, x) &&
               overlaps(plan.values[r], plan.values[x]))
             ASSERT_FALSE(
                 needed(x, static_cast<int64_t>(k),
@@ -309,7 +326,7 @@ std::vector<InPlaceCandidate> randomCandidates(const ExecutionPlan &plan,
 
 TEST(MemoryPlannerTest, RandomGraphsWithInPlaceNeverOverlapLiveValues) {
   std::mt19937 rng(20240612);
-  int taken = 0, takenViews = 0, sharedViews = 0;
+  int taken = 0, takenViews = 0, sharedViews = 0, inputViews = 0;
   for (int trial = 0; trial < 300; ++trial) {
     SCOPED_TRACE("trial " + std::to_string(trial));
     ExecutionPlan plan = randomPlan(rng);
@@ -334,10 +351,14 @@ TEST(MemoryPlannerTest, RandomGraphsWithInPlaceNeverOverlapLiveValues) {
     }
     expectOverlapsAreOrdered(plan, views);
     expectRandomRunsAreSafe(plan, rng, 20, views);
+    expectInputViewsWriteNothing(plan, views);
+    for (size_t v = 0; v < plan.values.size(); ++v)
+      inputViews += viewedGraphInput(plan, static_cast<int64_t>(v)) >= 0;
     if (HasFailure())
       return;
   }
   EXPECT_GT(taken, 100) << "the test hardly exercises in-place reuse";
+  EXPECT_GT(inputViews, 10) << "the test hardly exercises views of inputs";
   EXPECT_GT(takenViews, 50) << "the test hardly exercises views";
   EXPECT_GT(sharedViews, 10)
       << "the test hardly exercises views of values read elsewhere";
@@ -441,6 +462,39 @@ TEST(MemoryPlannerTest, WriteOverAViewedValueWaitsForTheViewsReaders) {
   EXPECT_EQ(ordered.values[2].reuses, 1);
   EXPECT_EQ(ordered.values[4].reuses, 1);
   EXPECT_EQ(ordered.values[4].offset, ordered.values[1].offset);
+}
+
+TEST(MemoryPlannerTest, ViewOfAGraphInputHasNoArenaBytes) {
+  // x -> k0 (view) -> a; a -> k1 -> b; a -> k2 -> c, k2 offered as a write
+  // over a, and p (a parameter) -> k3 (view) -> d: a is x's bytes, nothing
+  // writes over it, and a parameter, which a step may update, is not viewed.
+  ExecutionPlan plan;
+  plan.values.push_back(makeValue(64, ValueKind::Input, 0));
+  plan.inputs.push_back({"x", BindingRole::Input, 0});
+  for (int i = 0; i < 3; ++i)
+    plan.values.push_back(makeValue(64, ValueKind::Arena));
+  plan.values.push_back(makeValue(64, ValueKind::Input, 1));
+  plan.inputs.push_back({"p", BindingRole::Param, 4});
+  plan.values.push_back(makeValue(64, ValueKind::Arena));
+  addKernel(plan, {0}, {1});
+  addKernel(plan, {1}, {2});
+  addKernel(plan, {1}, {3});
+  plan.kernels[2].dependencies.push_back(1);
+  addKernel(plan, {4}, {5});
+  planArenaMemory(
+      plan, {{0, 0, 1, /*view=*/true}, {2, 1, 3}, {3, 4, 5, /*view=*/true}});
+  Error verified = verifyExecutionPlan(plan);
+  ASSERT_TRUE(verified.ok()) << verified.message();
+  EXPECT_EQ(plan.values[1].reuses, 0);
+  EXPECT_EQ(viewedGraphInput(plan, 1), 0);
+  EXPECT_EQ(plan.values[3].reuses, -1);
+  EXPECT_EQ(plan.values[5].reuses, -1);
+  EXPECT_EQ(viewedGraphInput(plan, 5), -1);
+  // b, read by nothing, is dead before k2, which runs after k1, writes c:
+  // they share; d has bytes of its own, and a none.
+  EXPECT_EQ(plan.arenaSize, 128u);
+  EXPECT_EQ(plan.values[1].offset, 0u);
+  expectInputViewsWriteNothing(plan, {0, 3});
 }
 
 TEST(MemoryPlannerTest, ChainReusesTwoBlocks) {
