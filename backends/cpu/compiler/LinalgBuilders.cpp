@@ -191,6 +191,47 @@ Value buildReduction(
       .front();
 }
 
+Value maxF64(OpBuilder &b, Location loc, Value x, ArrayRef<bool> reduced) {
+  constexpr int64_t kLanes = 16;
+  auto maxOf = [](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
+    return nb.create<arith::MaxNumFOp>(nl, acc, v);
+  };
+  auto widen = [](OpBuilder &nb, Location nl, Value v) {
+    return toF64(nb, nl, v);
+  };
+  const double minusInf = -std::numeric_limits<double>::infinity();
+  RankedTensorType type = tensorTypeOf(x);
+  int64_t rank = type.getRank();
+  bool lastAxisOnly = rank >= 1 && reduced.back() &&
+                      llvm::count(reduced, true) == 1 && type.hasStaticShape();
+  int64_t extent = rank >= 1 ? type.getShape().back() : 0;
+  if (!lastAxisOnly || extent % kLanes != 0 || extent < 2 * kLanes)
+    return buildReduction(b, loc, x, reduced, b.getF64Type(), minusInf, widen,
+                          maxOf);
+  MLIRContext *context = b.getContext();
+  int64_t rows = type.getNumElements() / extent;
+  Value split =
+      reshapeTo(b, loc, x, type.clone({rows, extent / kLanes, kLanes}));
+  AffineExpr row = getAffineDimExpr(0, context),
+             lane = getAffineDimExpr(2, context);
+  Value lanes =
+      buildGeneric(b, loc, split, AffineMap::getMultiDimIdentityMap(3, context),
+                   filledTensor(b, loc, type.clone({rows, kLanes}), minusInf),
+                   AffineMap::get(3, 0, {row, lane}, context),
+                   {utils::IteratorType::parallel,
+                    utils::IteratorType::reduction,
+                    utils::IteratorType::parallel},
+                   [&](OpBuilder &nb, Location nl, ValueRange a) {
+                     return SmallVector<Value>{maxOf(nb, nl, a[1], a[0])};
+                   })
+          .front();
+  Value rowMax = buildReduction(b, loc, lanes, {false, true}, b.getF64Type(),
+                                minusInf, widen, maxOf);
+  auto keptType =
+      RankedTensorType::get(type.getShape().drop_back(), b.getF64Type());
+  return reshapeTo(b, loc, rowMax, keptType);
+}
+
 Value loopOver(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Value init,
                const std::function<Value(OpBuilder &, Location, ValueRange,
                                          Value)> &body) {

@@ -106,6 +106,17 @@ mlir::Value buildReduction(
     const std::function<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                     mlir::Value, mlir::Value)> &combine);
 
+/// The maximum of `x` over the axes marked in `reduced`, in f64, NaNs
+/// skipped (fmax, as ref), into a tensor of the kept extents. LLVM
+/// vectorises no maxnum reduction (it would need no-NaNs math): reduced
+/// over the last axis alone, with a static extent that is a multiple of 16
+/// (32 or more), each row is first reduced to 16 lane maxima in a loop
+/// whose lanes are independent, then over those. fmax picks the same value
+/// in any order (but for the sign of a zero), so the result is the
+/// sequential one.
+mlir::Value maxF64(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                   llvm::ArrayRef<bool> reduced);
+
 /// The map from a full iteration space of `rank` dims to the kept dims
 /// (those not marked in `reduced`).
 mlir::AffineMap keptDimsMap(mlir::MLIRContext *context,

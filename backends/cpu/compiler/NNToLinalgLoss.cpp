@@ -122,52 +122,12 @@ LogicalResult lowerBinaryCrossEntropy(nn::BinaryCrossEntropyOp op,
       });
 }
 
-/// The maximum of each row of logits [n, c] (NaNs ignored, as fmax does),
-/// in f64. LLVM vectorises no maxnum reduction (it would need no-NaNs
-/// math), so with c a multiple of kLanes the row is first reduced lane by
-/// lane, [n, c / kLanes, kLanes] to [n, kLanes], a loop whose inner lanes
-/// are independent, then over its kLanes maxima. fmax picks the same value
-/// in any order (but for the sign of a zero, which the exponentials that
-/// subtract it cannot tell apart), so the result is the sequential one.
-Value rowMax(OpBuilder &b, Location loc, Value logits) {
-  constexpr int64_t kLanes = 16;
-  SmallVector<bool> reduced = {false, true};
-  auto maxOf = [](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
-    return nb.create<arith::MaxNumFOp>(nl, acc, v);
-  };
-  auto widen = [](OpBuilder &nb, Location nl, Value v) {
-    return toF64(nb, nl, v);
-  };
-  const double minusInf = -std::numeric_limits<double>::infinity();
-  RankedTensorType type = tensorTypeOf(logits);
-  int64_t rows = type.getDimSize(0), classes = type.getDimSize(1);
-  if (classes % kLanes != 0 || classes < 2 * kLanes)
-    return buildReduction(b, loc, logits, reduced, b.getF64Type(), minusInf,
-                          widen, maxOf);
-  MLIRContext *context = b.getContext();
-  Value split =
-      reshapeTo(b, loc, logits, type.clone({rows, classes / kLanes, kLanes}));
-  AffineExpr r = getAffineDimExpr(0, context), l = getAffineDimExpr(2, context);
-  Value lanes =
-      buildGeneric(b, loc, split, AffineMap::getMultiDimIdentityMap(3, context),
-                   filledTensor(b, loc, type.clone({rows, kLanes}), minusInf),
-                   AffineMap::get(3, 0, {r, l}, context),
-                   {IteratorType::parallel, IteratorType::reduction,
-                    IteratorType::parallel},
-                   [&](OpBuilder &nb, Location nl, ValueRange a) {
-                     return SmallVector<Value>{maxOf(nb, nl, a[1], a[0])};
-                   })
-          .front();
-  return buildReduction(b, loc, lanes, reduced, b.getF64Type(), minusInf, widen,
-                        maxOf);
-}
-
 /// Row maxima m[i] and Σ_j exp(x[i, j] - m[i]) of logits [n, c], in f64.
 std::pair<Value, Value> rowMaxAndExpSum(OpBuilder &b, Location loc,
                                         Value logits) {
   MLIRContext *context = b.getContext();
   SmallVector<bool> reduced = {false, true};
-  Value max = rowMax(b, loc, logits);
+  Value max = maxF64(b, loc, logits, reduced);
   int64_t rows = tensorTypeOf(logits).getDimSize(0);
   Value init =
       filledTensor(b, loc, RankedTensorType::get({rows}, b.getF64Type()), 0.0);

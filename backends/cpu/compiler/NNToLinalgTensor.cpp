@@ -58,17 +58,6 @@ RankedTensorType keptType(RankedTensorType type, ArrayRef<bool> reduced,
   return RankedTensorType::get(kept, element);
 }
 
-Value maxF64(OpBuilder &b, Location loc, Value x, ArrayRef<bool> reduced) {
-  // fmax, as ref: a NaN element is skipped.
-  return buildReduction(
-      b, loc, x, reduced, b.getF64Type(),
-      -std::numeric_limits<double>::infinity(),
-      [](OpBuilder &nb, Location nl, Value v) { return toF64(nb, nl, v); },
-      [](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
-        return nb.create<arith::MaxNumFOp>(nl, acc, v);
-      });
-}
-
 /// Σ f(inputs) over the reduced axes, in f64; `inputs[0]` has the full
 /// shape, the others the kept shape.
 Value sumF64(OpBuilder &b, Location loc, ValueRange inputs,
