@@ -406,9 +406,9 @@ TEST(MemoryPlannerTest, InPlaceRefusedWhileAnotherKernelMayRead) {
   EXPECT_EQ(plan.arenaSize, 192u);
 }
 
-TEST(MemoryPlannerTest, ViewSharesBytesWhileItsOperandIsStillRead) {
-  // x -> k0 -> a; a -> k1 (view) -> b; a -> k2 -> c; (b, c) -> k3 -> y:
-  // k1 writes nothing, so b may be a's bytes while k2 still reads a.
+/// x -> k0 -> a; a -> k1 -> b; a -> k2 -> c; (b, c) -> k3 -> y, values of
+/// 64 bytes: k1 and k2 may run together.
+ExecutionPlan diamondPlan() {
   ExecutionPlan plan;
   plan.values.push_back(makeValue(64, ValueKind::Input, 0));
   plan.inputs.push_back({"x", BindingRole::Input, 0});
@@ -420,6 +420,13 @@ TEST(MemoryPlannerTest, ViewSharesBytesWhileItsOperandIsStillRead) {
   addKernel(plan, {1}, {2});
   addKernel(plan, {1}, {3});
   addKernel(plan, {2, 3}, {4});
+  return plan;
+}
+
+TEST(MemoryPlannerTest, ViewSharesBytesWhileItsOperandIsStillRead) {
+  // The diamond with k1 a view: it writes nothing, so b may be a's bytes
+  // while k2 still reads a.
+  ExecutionPlan plan = diamondPlan();
   std::vector<InPlaceCandidate> candidates = {{1, 1, 2, /*view=*/true}};
   planArenaMemory(plan, candidates);
   ASSERT_TRUE(verifyExecutionPlan(plan).ok());
@@ -519,18 +526,7 @@ TEST(MemoryPlannerTest, ChainReusesTwoBlocks) {
 }
 
 TEST(MemoryPlannerTest, ConcurrentBranchesDoNotShare) {
-  // x -> k0 -> a; a -> k1 -> b; a -> k2 -> c; (b, c) -> k3 -> y.
-  ExecutionPlan plan;
-  plan.values.push_back(makeValue(64, ValueKind::Input, 0));
-  plan.inputs.push_back({"x", BindingRole::Input, 0});
-  for (int i = 0; i < 3; ++i)
-    plan.values.push_back(makeValue(64, ValueKind::Arena));
-  plan.values.push_back(makeValue(64, ValueKind::Output, 0));
-  plan.outputs.push_back({"y", BindingRole::Output, 4});
-  addKernel(plan, {0}, {1});
-  addKernel(plan, {1}, {2});
-  addKernel(plan, {1}, {3});
-  addKernel(plan, {2, 3}, {4});
+  ExecutionPlan plan = diamondPlan();
   planArenaMemory(plan);
   ASSERT_TRUE(verifyExecutionPlan(plan).ok());
   EXPECT_EQ(plan.arenaSize, 192u);
