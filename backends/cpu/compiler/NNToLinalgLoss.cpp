@@ -260,35 +260,52 @@ LogicalResult lowerSoftmaxCrossEntropyGrad(nn::SoftmaxCrossEntropyGradOp op,
   if (allRows != rows)
     labels = labelsOfChunk(r, loc, op, allLabels, rows,
                            rows / tensorTypeOf(op.getLogits()).getDimSize(0));
-  auto [max, sum] = rowMaxAndExpSum(r, loc, logits);
-  Value count =
-      countedPositions(r, loc, allLabels, allRows, op.getIgnoreIndex());
+  SmallVector<bool> reduced = {false, true};
+  Value max = maxF64(r, loc, logits, reduced);
   AffineMap identity = AffineMap::getMultiDimIdentityMap(2, context);
   AffineMap row = AffineMap::get(2, 0, {getAffineDimExpr(0, context)}, context);
   AffineMap scalar = AffineMap::get(2, 0, {}, context);
+  // e^(x - m) once, kept for the row sums and for p = e / sum: the
+  // exponentials are most of this kernel's time.
+  Value exps =
+      buildGeneric(r, loc, ValueRange{logits, max}, {identity, row},
+                   emptyTensor(r, loc, type.clone(r.getF64Type())), identity,
+                   {IteratorType::parallel, IteratorType::parallel},
+                   [](OpBuilder &b, Location l, ValueRange a) {
+                     Value shifted =
+                         b.create<arith::SubFOp>(l, toF64(b, l, a[0]), a[1]);
+                     return SmallVector<Value>{expOfShifted(b, l, shifted)};
+                   })
+          .front();
+  Value sum = buildReduction(
+      r, loc, exps, reduced, r.getF64Type(), 0.0,
+      [](OpBuilder &, Location, Value v) { return v; },
+      [](OpBuilder &b, Location l, Value acc, Value v) -> Value {
+        return b.create<arith::AddFOp>(l, acc, v);
+      });
+  Value count =
+      countedPositions(r, loc, allLabels, allRows, op.getIgnoreIndex());
   Type element = type.getElementType();
   Value result =
       buildGeneric(
-          r, loc, ValueRange{logits, max, sum, labels, op.getDloss(), count},
-          {identity, row, row, row, scalar, scalar}, emptyTensor(r, loc, type),
+          r, loc, ValueRange{exps, sum, labels, op.getDloss(), count},
+          {identity, row, row, scalar, scalar}, emptyTensor(r, loc, type),
           identity, {IteratorType::parallel, IteratorType::parallel},
           [&](OpBuilder &b, Location l, ValueRange a) {
             Type f64 = b.getF64Type();
-            Value scale = b.create<arith::DivFOp>(l, toF64(b, l, a[4]), a[5]);
-            Value shifted = b.create<arith::SubFOp>(l, toF64(b, l, a[0]), a[1]);
-            Value p =
-                b.create<arith::DivFOp>(l, expOfShifted(b, l, shifted), a[2]);
+            Value scale = b.create<arith::DivFOp>(l, toF64(b, l, a[3]), a[4]);
+            Value p = b.create<arith::DivFOp>(l, a[0], a[1]);
             Value column = b.create<arith::IndexCastOp>(
-                l, a[3].getType(), b.create<linalg::IndexOp>(l, 1));
+                l, a[2].getType(), b.create<linalg::IndexOp>(l, 1));
             Value isLabel = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
-                                                    column, a[3]);
+                                                    column, a[2]);
             Value target = b.create<arith::SelectOp>(
                 l, isLabel, scalarConstant(b, l, f64, 1.0),
                 scalarConstant(b, l, f64, 0.0));
             Value grad = b.create<arith::MulFOp>(
                 l, b.create<arith::SubFOp>(l, p, target), scale);
             grad = b.create<arith::SelectOp>(
-                l, isIgnored(b, l, a[3], op.getIgnoreIndex()),
+                l, isIgnored(b, l, a[2], op.getIgnoreIndex()),
                 scalarConstant(b, l, f64, 0.0), grad);
             return SmallVector<Value>{fromF64(b, l, grad, element)};
           })
