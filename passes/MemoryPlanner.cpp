@@ -113,15 +113,6 @@ bool isStateUpdate(const ExecutionPlan &plan, const rt::PlanValue &operand,
   }
 }
 
-/// True when `value` is bound as a graph input (BindingRole::Input): data
-/// the caller passes and the graph never writes.
-bool isGraphInput(const ExecutionPlan &plan, const rt::PlanValue &value) {
-  return value.kind == ValueKind::Input && value.index >= 0 &&
-         static_cast<size_t>(value.index) < plan.inputs.size() &&
-         plan.inputs[static_cast<size_t>(value.index)].role ==
-             rt::BindingRole::Input;
-}
-
 /// Makes every other reader of a state a dependency of the kernel that may
 /// update the state in place (`candidates` naming a state and its update),
 /// so that the update can take the state's buffer: the readers come first
@@ -237,7 +228,7 @@ Blocks takeInPlaceCandidates(ExecutionPlan &plan,
     bool stateUpdate = !candidate.view && isStateUpdate(plan, from, to);
     // A view may look at a graph input where the caller's bytes lie; the
     // graph never writes those, so nothing may be written over it.
-    bool inputView = candidate.view && isGraphInput(plan, from) &&
+    bool inputView = candidate.view && rt::isGraphInput(plan, from) &&
                      to.kind == ValueKind::Arena;
     if (!candidate.view && arenaPair &&
         plan.values[static_cast<size_t>(blocks.root(candidate.operand))].kind !=

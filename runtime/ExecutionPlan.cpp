@@ -169,6 +169,13 @@ Error verifyExecutionPlan(const ExecutionPlan &plan) {
   return Error::success();
 }
 
+bool isGraphInput(const ExecutionPlan &plan, const PlanValue &value) {
+  return value.kind == ValueKind::Input && value.index >= 0 &&
+         static_cast<size_t>(value.index) < plan.inputs.size() &&
+         plan.inputs[static_cast<size_t>(value.index)].role ==
+             BindingRole::Input;
+}
+
 int64_t viewedGraphInput(const ExecutionPlan &plan, int64_t value) {
   const int64_t numValues = static_cast<int64_t>(plan.values.size());
   // A chain longer than the plan's values would be a cycle.
@@ -177,12 +184,7 @@ int64_t viewedGraphInput(const ExecutionPlan &plan, int64_t value) {
       return -1;
     const PlanValue &current = plan.values[static_cast<size_t>(value)];
     if (current.kind == ValueKind::Input)
-      return step > 0 && current.index >= 0 &&
-                     static_cast<size_t>(current.index) < plan.inputs.size() &&
-                     plan.inputs[static_cast<size_t>(current.index)].role ==
-                         BindingRole::Input
-                 ? value
-                 : -1;
+      return step > 0 && isGraphInput(plan, current) ? value : -1;
     if (current.kind != ValueKind::Arena || current.reuses < 0)
       return -1;
     value = current.reuses;

@@ -135,6 +135,10 @@ struct ExecutionPlan {
 /// the memory planner's job, tested on its own.
 Error verifyExecutionPlan(const ExecutionPlan &plan);
 
+/// True when `value` is an Input value bound as a graph input
+/// (BindingRole::Input): data the caller passes and the graph never writes.
+bool isGraphInput(const ExecutionPlan &plan, const PlanValue &value);
+
 /// The Input value an Arena value views, or -1: an Arena value whose
 /// `reuses` leads, through other such values, to an Input value bound as a
 /// graph input (BindingRole::Input, never written by the graph) is a view of
