@@ -1,9 +1,9 @@
 //===- NncModule.cpp - The nnc Python module ------------------------------===//
 //
 // `import nnc`: compile a model (or load a compiled artifact), run it,
-// differentiate it and train it from Python, through the code the nnc
-// command line runs (tools/nnc: ModelSession, CompiledGraph, the trainer),
-// so that both give the same bytes.
+// differentiate it and train it from Python, through the libraries the nnc
+// command line runs (driver::ModelSession, train::CompiledGraph, the
+// trainer), so that both give the same bytes.
 //
 // Memory: arrays passed to run() and grad() are read in place when they
 // are C-contiguous and of the input's dtype (another dtype is a

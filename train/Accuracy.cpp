@@ -31,10 +31,8 @@ double valueAt(rt::ConstTensorView view, int64_t i) {
 } // namespace
 
 std::pair<int64_t, int64_t> countCorrect(const AccuracySpec &spec,
-                                         const rt::Tensor &predictions,
-                                         const rt::Tensor &labels) {
-  rt::ConstTensorView p = predictions.view();
-  rt::ConstTensorView l = labels.view();
+                                         rt::ConstTensorView p,
+                                         rt::ConstTensorView l) {
   int64_t correct = 0;
   if (spec.kind == AccuracySpec::Kind::Threshold) {
     int64_t n = std::min(p.numElements(), l.numElements());

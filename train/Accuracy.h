@@ -35,8 +35,8 @@ struct AccuracySpec {
 /// scored (positions for argmax: samples, or the tokens of [n, t, c]
 /// logits; elements for a threshold).
 std::pair<int64_t, int64_t> countCorrect(const AccuracySpec &spec,
-                                         const rt::Tensor &predictions,
-                                         const rt::Tensor &labels);
+                                         rt::ConstTensorView predictions,
+                                         rt::ConstTensorView labels);
 
 } // namespace nnc::train
 

@@ -92,6 +92,16 @@ rt::Error CompiledGraph::run(const Lookup &lookup,
   return runInto(views, outputViews);
 }
 
+rt::Error CompiledGraph::runOnViews(const ViewLookup &lookup) {
+  std::vector<rt::TensorView> outputViews;
+  outputViews.reserve(outputs.size());
+  for (Result &result : outputs) {
+    result.inPlace = false;
+    outputViews.push_back(result.tensor.view());
+  }
+  return runInto(lookup, outputViews);
+}
+
 rt::Error
 CompiledGraph::runInto(const ViewLookup &lookup,
                        const std::vector<rt::TensorView> &outputViews) {

@@ -77,6 +77,10 @@ public:
   rt::Error runInto(const ViewLookup &lookup,
                     const std::vector<rt::TensorView> &outputs);
 
+  /// Runs once with the arguments read in place through `lookup`, into the
+  /// graph's own result tensors, as run() does.
+  rt::Error runOnViews(const ViewLookup &lookup);
+
   struct Result {
     rt::BindingRole role; ///< Output, Loss, Grad, ParamUpdate, ...
     std::string name;

@@ -12,27 +12,27 @@
 namespace nnc::train {
 namespace {
 
-/// Row `row` of `column` as a tensor with a leading extent of 1.
-rt::Expected<rt::Tensor> sliceRow(const rt::Tensor &column, int64_t row) {
+/// Row `row` of a batched input, with a leading extent of 1, in place.
+rt::ConstTensorView sliceRow(rt::ConstTensorView column, int64_t row) {
   rt::Shape shape = column.shape();
-  if (shape.empty())
-    return rt::Error::failure("a batched input has no batch dimension");
   size_t rowBytes =
       column.byteSize() / static_cast<size_t>(std::max<int64_t>(1, shape[0]));
   shape[0] = 1;
-  rt::Expected<rt::Tensor> slice = rt::Tensor::create(column.dtype(), shape);
-  if (slice.ok())
-    std::memcpy(slice->rawData(),
-                column.rawData() + static_cast<size_t>(row) * rowBytes,
-                rowBytes);
-  return slice;
+  return rt::ConstTensorView(column.rawData() +
+                                 static_cast<size_t>(row) * rowBytes,
+                             column.dtype(), shape);
 }
 
-/// Binds the inputs without a batch dimension, whole, beside a batch's.
-void addSharedColumns(const rt::Dataset &dataset,
-                      std::map<std::string, const rt::Tensor *> &columns) {
+/// A batch's inputs by name: its columns, and beside them the inputs
+/// without a batch dimension, whole.
+std::map<std::string, rt::ConstTensorView> inputsOf(const rt::Batch &batch) {
+  std::map<std::string, rt::ConstTensorView> inputs;
+  for (size_t c = 0; c < batch.numColumns(); ++c)
+    inputs.emplace(batch.columnName(c), batch.column(c).view());
+  const rt::Dataset &dataset = batch.source();
   for (size_t s = 0; s < dataset.numSharedColumns(); ++s)
-    columns[dataset.sharedColumnName(s)] = &dataset.sharedColumn(s);
+    inputs.emplace(dataset.sharedColumnName(s), dataset.sharedColumn(s).view());
+  return inputs;
 }
 
 } // namespace
@@ -48,58 +48,67 @@ std::string formatMetrics(const Metrics &metrics) {
 }
 
 rt::Error
-Evaluator::runOn(CompiledGraph &graph,
-                 const std::map<std::string, const rt::Tensor *> &columns,
-                 int64_t size, const ParameterStore &params) {
-  rt::Error ran = graph.run([&](rt::BindingRole role, const std::string &name) {
-    if (role != rt::BindingRole::Input)
-      return params.find(name);
-    auto it = columns.find(name);
-    return it == columns.end() ? nullptr : it->second;
-  });
+BatchScorer::add(CompiledGraph &graph,
+                 const std::map<std::string, rt::ConstTensorView> &inputs,
+                 int64_t size) {
+  rt::Error ran = graph.runOnViews(
+      [&](rt::BindingRole role,
+          const std::string &name) -> std::optional<rt::ConstTensorView> {
+        if (role != rt::BindingRole::Input) {
+          if (const rt::Tensor *state = params.find(name))
+            return state->view();
+          return std::nullopt;
+        }
+        auto it = inputs.find(name);
+        if (it == inputs.end())
+          return std::nullopt;
+        return it->second;
+      });
   if (!ran.ok())
     return ran;
   CompiledGraph::Result *loss = graph.findResult(rt::BindingRole::Loss, "loss");
   if (!loss)
     return rt::Error::failure("the model has no loss to evaluate");
-  lossSum += scalarValue(loss->tensor) * size;
+  lossSum += scalarValue(loss->tensor) * static_cast<double>(size);
   samples += size;
-  const std::optional<AccuracySpec> &accuracy = graphs.accuracy();
   if (!accuracy)
     return rt::Error::success();
   CompiledGraph::Result *predictions =
       graph.findResult(rt::BindingRole::Output, accuracy->outputName);
-  auto labels = columns.find(accuracy->labelInput);
-  if (predictions && labels != columns.end()) {
+  auto labels = inputs.find(accuracy->labelInput);
+  if (predictions && labels != inputs.end()) {
     auto [right, total] =
-        countCorrect(*accuracy, predictions->tensor, *labels->second);
+        countCorrect(*accuracy, predictions->tensor.view(), labels->second);
     correct += right;
     scored += total;
   }
   return rt::Error::success();
 }
 
+Metrics BatchScorer::metrics() const {
+  Metrics metrics;
+  metrics.samples = samples;
+  metrics.loss = samples ? lossSum / static_cast<double>(samples) : 0;
+  if (scored)
+    metrics.accuracy = static_cast<double>(correct) / scored;
+  return metrics;
+}
+
 rt::Error Evaluator::runBySample(const rt::Batch &current,
-                                 const ParameterStore &params) {
+                                 BatchScorer &scorer) {
   if (!graphs.hasForward(1))
     return rt::Error::failure("no forward graph for the last batch of " +
                               std::to_string(current.size()) + " samples");
   rt::Expected<CompiledGraph *> single = graphs.forward(1);
   if (!single.ok())
     return single.takeError();
+  std::map<std::string, rt::ConstTensorView> inputs = inputsOf(current);
   for (int64_t row = 0; row < current.size(); ++row) {
-    std::vector<rt::Tensor> rows;
-    rows.reserve(current.numColumns());
-    std::map<std::string, const rt::Tensor *> columns;
-    for (size_t c = 0; c < current.numColumns(); ++c) {
-      rt::Expected<rt::Tensor> slice = sliceRow(current.column(c), row);
-      if (!slice.ok())
-        return slice.takeError().withContext(current.columnName(c));
-      rows.push_back(std::move(*slice));
-      columns[current.columnName(c)] = &rows.back();
-    }
-    addSharedColumns(current.source(), columns);
-    if (rt::Error error = runOn(**single, columns, 1, params); !error.ok())
+    std::map<std::string, rt::ConstTensorView> sample = inputs;
+    for (size_t c = 0; c < current.numColumns(); ++c)
+      sample.at(current.columnName(c)) =
+          sliceRow(current.column(c).view(), row);
+    if (rt::Error error = scorer.add(**single, sample, 1); !error.ok())
       return error;
   }
   return rt::Error::success();
@@ -112,8 +121,7 @@ rt::Expected<Metrics> Evaluator::evaluate(const ParameterStore &params) {
       rt::BatchIterator::create(dataset, options);
   if (!batches.ok())
     return batches.takeError();
-  lossSum = 0;
-  samples = correct = scored = 0;
+  BatchScorer scorer(graphs.accuracy(), params);
   while (true) {
     rt::Expected<bool> more = batches->next();
     if (!more.ok())
@@ -122,27 +130,19 @@ rt::Expected<Metrics> Evaluator::evaluate(const ParameterStore &params) {
       break;
     const rt::Batch &current = batches->batch();
     if (!graphs.hasForward(current.size())) {
-      if (rt::Error error = runBySample(current, params); !error.ok())
+      if (rt::Error error = runBySample(current, scorer); !error.ok())
         return error;
       continue;
     }
     rt::Expected<CompiledGraph *> graph = graphs.forward(current.size());
     if (!graph.ok())
       return graph.takeError();
-    std::map<std::string, const rt::Tensor *> columns;
-    for (size_t c = 0; c < current.numColumns(); ++c)
-      columns[current.columnName(c)] = &current.column(c);
-    addSharedColumns(current.source(), columns);
-    if (rt::Error error = runOn(**graph, columns, current.size(), params);
+    if (rt::Error error =
+            scorer.add(**graph, inputsOf(current), current.size());
         !error.ok())
       return error;
   }
-  Metrics metrics;
-  metrics.samples = samples;
-  metrics.loss = samples ? lossSum / samples : 0;
-  if (scored)
-    metrics.accuracy = static_cast<double>(correct) / scored;
-  return metrics;
+  return scorer.metrics();
 }
 
 } // namespace nnc::train

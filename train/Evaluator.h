@@ -25,6 +25,34 @@ struct Metrics {
 /// `nnc eval`, without its newline.
 std::string formatMetrics(const Metrics &metrics);
 
+/// The sums of an evaluation, batch by batch: each batch runs a forward
+/// function with its loss, and its loss and score are added. The Evaluator
+/// below feeds it a dataset; the C++ API (CompiledModel::evaluate) feeds it
+/// slices of the caller's arrays.
+class BatchScorer {
+public:
+  /// Parameters and buffers come from `params`; predictions are scored by
+  /// `accuracy` when set. Both must outlive the scorer.
+  BatchScorer(const std::optional<AccuracySpec> &accuracy,
+              const ParameterStore &params)
+      : accuracy(accuracy), params(params) {}
+
+  /// Runs `graph` on a batch of `size` samples whose inputs, by name, are
+  /// read in place, and adds its loss and score to the sums.
+  rt::Error add(CompiledGraph &graph,
+                const std::map<std::string, rt::ConstTensorView> &inputs,
+                int64_t size);
+
+  /// The means so far.
+  Metrics metrics() const;
+
+private:
+  const std::optional<AccuracySpec> &accuracy;
+  const ParameterStore &params;
+  double lossSum = 0;
+  int64_t samples = 0, correct = 0, scored = 0;
+};
+
 /// Runs the forward function (with its loss) over a dataset in batches,
 /// with a graph per batch size it meets (the full size and the last partial
 /// one). When the source has no graph of the partial size (an artifact), the
@@ -38,19 +66,12 @@ public:
   rt::Expected<Metrics> evaluate(const ParameterStore &params);
 
 private:
-  /// Runs `graph` on `columns` (the batch's inputs by name) of `size`
-  /// samples and adds its loss and score to the sums.
-  rt::Error runOn(CompiledGraph &graph,
-                  const std::map<std::string, const rt::Tensor *> &columns,
-                  int64_t size, const ParameterStore &params);
   /// Runs a batch that has no graph of its size one sample at a time.
-  rt::Error runBySample(const rt::Batch &current, const ParameterStore &params);
+  rt::Error runBySample(const rt::Batch &current, BatchScorer &scorer);
 
   GraphSource &graphs;
   const rt::Dataset &dataset;
   int64_t batch;
-  double lossSum = 0;
-  int64_t samples = 0, correct = 0, scored = 0;
 };
 
 } // namespace nnc::train

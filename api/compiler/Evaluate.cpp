@@ -1,39 +1,34 @@
 //===- Evaluate.cpp - Mean loss and accuracy over a dataset ---------------===//
 //
-// What train::Evaluator computes for `nnc eval`, over the caller's memory:
-// the forward function with its loss runs on consecutive slices of the
-// batched inputs, read in place (a slice of rows in C order is contiguous),
-// with a graph for the full batch size and one for the last, partial batch.
-// It scores predictions with the evaluator's countCorrect. The evaluator
-// itself reads a dataset of its own tensors and prints its errors.
+// `nnc eval` over the caller's memory: the forward function with its loss
+// runs on consecutive slices of the batched inputs, read in place (a slice
+// of rows in C order is contiguous), with a graph for the full batch size
+// and one for the last, partial batch. The sums are train::BatchScorer's,
+// the evaluator's own, so both give the same metrics.
 //
 //===----------------------------------------------------------------------===//
 
 #include "api/compiler/CompiledModelImpl.h"
 
-#include "train/Accuracy.h"
-#include "train/OutputWriter.h"
+#include "train/Evaluator.h"
 
 #include <algorithm>
-#include <cstring>
 
 using namespace nnc;
 
 namespace {
 
 /// Rows [start, start + size) of a batched input.
-TensorView rows(const TensorView &view, int64_t start, int64_t size) {
-  int64_t rowElements = 1;
-  for (size_t d = 1; d < view.shape.size(); ++d)
-    rowElements *= view.shape[d];
+rt::ConstTensorView rows(rt::ConstTensorView view, int64_t start,
+                         int64_t size) {
+  rt::Shape shape = view.shape();
   size_t rowBytes =
-      static_cast<size_t>(rowElements) * rt::dtypeSize(toRuntime(view.dtype));
-  TensorView slice = view;
-  slice.shape[0] = size;
-  if (view.data)
-    slice.data = static_cast<const std::byte *>(view.data) +
-                 static_cast<size_t>(start) * rowBytes;
-  return slice;
+      shape[0] ? view.byteSize() / static_cast<size_t>(shape[0]) : 0;
+  shape[0] = size;
+  const std::byte *data =
+      view.rawData() ? view.rawData() + static_cast<size_t>(start) * rowBytes
+                     : nullptr;
+  return rt::ConstTensorView(data, view.dtype(), shape);
 }
 
 } // namespace
@@ -60,56 +55,29 @@ Status CompiledModel::evaluate(const std::map<std::string, TensorView> &data,
   if (!batched)
     samples = batch = 1;
 
-  const std::optional<train::AccuracySpec> &accuracy =
-      impl->session->accuracy();
-  double lossSum = 0;
-  int64_t correct = 0, scored = 0;
+  std::map<std::string, rt::ConstTensorView> whole;
+  for (const auto &[name, view] : data)
+    whole.emplace(name, TensorAccess::view(view));
+  train::BatchScorer scorer(impl->session->accuracy(), impl->params);
   for (int64_t start = 0; start < samples; start += batch) {
     int64_t size = std::min(batch, samples - start);
-    std::map<std::string, TensorView> slice = data;
+    std::map<std::string, rt::ConstTensorView> slice = whole;
     if (batched)
       for (const Port &port : impl->inputs)
         if (port.batched)
-          slice[port.name] = rows(data.at(port.name), start, size);
+          slice.at(port.name) = rows(whole.at(port.name), start, size);
     Status status;
     train::CompiledGraph *graph =
         impl->forwardGraph(batched ? size : 0, /*withLoss=*/true, status);
     if (!graph)
       return status;
-    std::vector<rt::Tensor> made;
-    if (Status ran = impl->runGraph(*graph, slice, made); !ran)
-      return ran;
-    const rt::Tensor *loss = nullptr, *predictions = nullptr;
-    for (size_t i = 0; i < made.size(); ++i) {
-      const train::CompiledGraph::Result &result = graph->results()[i];
-      if (result.role == rt::BindingRole::Loss)
-        loss = &made[i];
-      else if (accuracy && result.role == rt::BindingRole::Output &&
-               result.name == accuracy->outputName)
-        predictions = &made[i];
-    }
-    if (!loss)
-      return Status::failure("the model has no loss to evaluate");
-    lossSum += train::scalarValue(*loss) * static_cast<double>(size);
-    if (!predictions)
-      continue;
-    // countCorrect reads the labels as a tensor of their own.
-    const TensorView &labelView = slice.at(accuracy->labelInput);
-    rt::Expected<rt::Tensor> labels = rt::Tensor::create(
-        toRuntime(labelView.dtype),
-        rt::Shape(labelView.shape.begin(), labelView.shape.end()));
-    if (!labels.ok())
-      return Status::failure(labels.message());
-    if (labels->byteSize() != 0)
-      std::memcpy(labels->rawData(), labelView.data, labels->byteSize());
-    auto [right, total] = train::countCorrect(*accuracy, *predictions, *labels);
-    correct += right;
-    scored += total;
+    if (rt::Error error = scorer.add(*graph, slice, size); !error.ok())
+      return Status::failure(error.message());
   }
+  train::Metrics sums = scorer.metrics();
   metrics = Metrics();
-  metrics.samples = samples;
-  metrics.loss = lossSum / static_cast<double>(samples);
-  if (scored)
-    metrics.accuracy = static_cast<double>(correct) / scored;
+  metrics.samples = sums.samples;
+  metrics.loss = sums.loss;
+  metrics.accuracy = sums.accuracy;
   return Status();
 }

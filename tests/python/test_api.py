@@ -158,6 +158,64 @@ def test_errors(tmp_path, digits, mlp_path):
         nnc.load(os.path.join(EXAMPLES, "mlp_digits.nn"))
 
 
+def anonymous_memory_bytes():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) * 1024
+    pytest.skip("no RssAnon in /proc/self/status")
+
+
+def peak_anonymous_growth(call):
+    """The most the process's anonymous memory grew above its level before
+    `call`, sampled by a thread while `call` runs (the GIL is released
+    while a graph runs)."""
+    import threading
+    import time
+    base = anonymous_memory_bytes()
+    peak = [base]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], anonymous_memory_bytes())
+            time.sleep(0.0002)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        result = call()
+    finally:
+        done.set()
+        sampler.join()
+    return peak[0] - base, result
+
+
+def test_contiguous_inputs_are_read_in_place(tmp_path):
+    # Inputs mapped from a file: their pages are the file's, so reading them
+    # in place adds no anonymous memory, while a copy anywhere between the
+    # call and the kernels (the binding, the runtime) adds a whole one.
+    rows, width = 16 * 1024, 1024
+    mib = rows * width * 4
+    model = nnc.compile("model sums\ninput x: f32[B, 1024]\n"
+                        "output s = reduce_sum(x, axes=1)\n", backend="cpu")
+    np.save(tmp_path / "x.npy", np.ones((rows, width), np.float32))
+    np.save(tmp_path / "xt.npy", np.ones((width, rows), np.float32))
+    x = np.load(tmp_path / "x.npy", mmap_mode="r")
+    assert x.flags.c_contiguous
+    model.run(x=x)  # the arena and the result tensors of this batch size
+    grown, result = peak_anonymous_growth(
+        lambda: [model.run(x=x)["s"] for _ in range(3)])
+    assert np.all(result[-1] == width)
+    assert grown < mib // 4, f"{grown} bytes of anonymous memory"
+    # The control: a transposed (Fortran-order) view is copied once.
+    xt = np.load(tmp_path / "xt.npy", mmap_mode="r").T
+    assert not xt.flags.c_contiguous
+    grown, result = peak_anonymous_growth(lambda: model.run(x=xt)["s"])
+    assert np.all(result == width)
+    assert grown >= mib * 3 // 4, f"{grown} bytes of anonymous memory"
+
+
 def test_source_text():
     model = nnc.compile("model twice\ninput x: f32[B, 3]\noutput y = x * 2.0\n",
                         backend="ref")
