@@ -66,6 +66,22 @@ struct Metrics {
   int64_t samples = 0;
 };
 
+/// Memory nnc owns, lent to a callback for the length of the call, which
+/// may write into it: dense, C order.
+struct MutableTensorView {
+  void *data = nullptr;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+};
+
+/// What an optimizer step of CompiledModel::train gave.
+struct StepResult {
+  int64_t step = 0;  ///< 1-based, over the whole run
+  int64_t epoch = 0; ///< 1-based
+  double loss = 0;   ///< the mean over the step's samples
+  int64_t samples = 0;
+};
+
 /// How CompiledModel::train trains. Unset values come from the model's
 /// train section, then from `nnc train`'s defaults, so that a run here is
 /// the run `nnc train` makes with the same settings.
@@ -83,6 +99,17 @@ struct TrainOptions {
   bool shuffle = true;
   /// Held-out data, by input name, evaluated after every epoch.
   std::map<std::string, TensorView> evalData;
+  /// Called with each optimizer step's gradients, by parameter name, the
+  /// mean over the step's samples, before the optimizer applies them: what
+  /// it writes there is what the update uses (clipping, noise, logging).
+  /// Setting it runs each step as two graphs, the gradients and then the
+  /// update, where without it one fused graph does both, a little faster.
+  /// A failure ends training with that status.
+  std::function<Status(int64_t step,
+                       const std::map<std::string, MutableTensorView> &)>
+      afterGradients;
+  /// Called at the end of every optimizer step, on the calling thread.
+  std::function<void(const StepResult &)> onStep;
 };
 
 /// What an epoch of CompiledModel::train gave.

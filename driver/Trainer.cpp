@@ -165,6 +165,7 @@ CodedError trainRun(TrainingRun &run, const TrainOptions &options,
 /// or run in this process alone (DistributedTraining.h).
 CodedError trainDistributed(const TrainOptions &options,
                             const frontend::Program &program,
+                            const ParameterStore *initial,
                             SessionGraphSource &graphs, TrainingRun &run) {
   if (options.accumulate < 1)
     return CodedError::usage("--accumulate must be at least 1");
@@ -190,30 +191,34 @@ CodedError trainDistributed(const TrainOptions &options,
     return error;
   }
   DistributedTraining &distributed = **created;
-  // A failure here on one rank leaves the others waiting: it ends the job.
-  auto endJob = [&](const rt::Error &error) {
-    if (options.hooks.onJobAbort)
-      options.hooks.onJobAbort(error);
-    distributed.abortJob();
+  // A failure here on one rank of a job leaves the others waiting: it
+  // ends the job. A process training alone returns it.
+  auto failed = [&](rt::Error error) -> CodedError {
+    if (distributed.ranks() > 1) {
+      if (options.hooks.onJobAbort)
+        options.hooks.onJobAbort(error);
+      distributed.abortJob();
+    }
+    return error;
   };
   if (rt::Error error = distributed.prepareUpdate(); !error.ok())
-    endJob(error);
+    return failed(std::move(error));
   run.distributed = &distributed;
   // Every rank checks the same things; a mismatch ends every rank alike.
   if (rt::Error error = distributed.checkSameJob(jobFingerprint(
           options, run.batch, run.epochs, run.seed, run.baseLr, run.trainSet));
       !error.ok()) {
     if (distributed.needsAbort())
-      endJob(error);
+      return failed(std::move(error));
     return error;
   }
   if (rt::Error error =
-          initializeState(options, program, nullptr, distributed.update(), run);
+          initializeState(options, program, initial, distributed.update(), run);
       !error.ok())
-    endJob(error);
+    return failed(std::move(error));
   if (rt::Error error = distributed.shareRootState(run.state, run.resumeAt);
       !error.ok())
-    endJob(error);
+    return failed(std::move(error));
   if (options.distributed.enabled && distributed.isRoot() &&
       options.hooks.onMessage)
     options.hooks.onMessage(
@@ -224,7 +229,8 @@ CodedError trainDistributed(const TrainOptions &options,
 }
 
 /// Trains the model open in `session`: from `initial` when given (and then
-/// not data-parallel), else from the initializers, --params or --resume.
+/// in this process alone), else from the initializers, --params or
+/// --resume.
 /// Leaves the final state in `run.state`.
 CodedError trainInSession(ModelSession &session, const TrainOptions &options,
                           const ParameterStore *initial, TrainingRun &run) {
@@ -259,10 +265,14 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
     if (arg.role == frontend::Argument::Role::Param && frozen)
       run.frozen.push_back(arg.name);
   }
-  // Data-parallel training, and gradient accumulation, run the step split
-  // at the gradients.
-  if (!initial && (options.distributed.enabled || options.accumulate > 1))
-    return trainDistributed(options, program, graphs, run);
+  // Data-parallel training, gradient accumulation and a hook on the
+  // gradients run the step split at the gradients.
+  if (options.distributed.enabled && initial)
+    return CodedError::usage("a model trained in place trains in this "
+                             "process alone; --distributed does not apply");
+  if (options.distributed.enabled || options.accumulate > 1 ||
+      options.hooks.afterGradients)
+    return trainDistributed(options, program, initial, graphs, run);
   // The full step first: its arguments say which optimizer state to make.
   rt::Expected<CompiledGraph *> step = graphs.trainingStep(run.batch);
   if (!step.ok())

@@ -512,6 +512,8 @@ py::list trainModel(const std::string &path, const py::dict &data,
                     const std::vector<std::string> &freeze,
                     const std::optional<py::dict> &evalData,
                     const std::optional<py::function> &callback,
+                    const std::optional<py::function> &afterGradients,
+                    const std::optional<py::function> &onStep,
                     std::optional<uint64_t> seed,
                     const std::optional<std::string> &backend,
                     std::optional<unsigned> threads,
@@ -559,6 +561,61 @@ py::list trainModel(const std::string &path, const py::dict &data,
       }
     }
   };
+  // The step hooks: an exception ends training, and is raised again here.
+  if (afterGradients)
+    options.hooks.afterGradients =
+        [&](int64_t step,
+            const std::map<std::string, rt::Tensor *> &gradients) {
+          py::gil_scoped_acquire acquire;
+          if (callbackError)
+            return rt::Error::failure("a callback raised an exception");
+          // Copies the caller may keep; what it writes into them goes back.
+          py::dict arrays;
+          for (const auto &[name, gradient] : gradients)
+            arrays[py::str(name)] =
+                py::array(numpyDType(gradient->dtype()),
+                          shapeOf(gradient->shape()), gradient->rawData());
+          try {
+            (*afterGradients)(step, arrays);
+          } catch (py::error_already_set &error) {
+            callbackError = std::move(error);
+            return rt::Error::failure("after_gradients raised an exception");
+          }
+          for (const auto &[name, gradient] : gradients) {
+            py::object value = arrays.contains(py::str(name))
+                                   ? py::object(arrays[py::str(name)])
+                                   : py::object(py::none());
+            py::array array = py::array::ensure(value, py::array::c_style);
+            if (!array || !array.dtype().is(numpyDType(gradient->dtype())) ||
+                shapeOfArray(array) != gradient->shape()) {
+              std::string message = "after_gradients: gradient '" + name +
+                                    "' must stay a C-contiguous array of "
+                                    "its dtype and shape";
+              PyErr_SetString(PyExc_ValueError, message.c_str());
+              callbackError = py::error_already_set();
+              return rt::Error::failure(message);
+            }
+            std::memcpy(gradient->rawData(), array.data(),
+                        gradient->byteSize());
+          }
+          return rt::Error::success();
+        };
+  if (onStep)
+    options.hooks.onStepEnd = [&](const train::StepReport &report) {
+      py::gil_scoped_acquire acquire;
+      if (callbackError)
+        return;
+      py::dict entry;
+      entry["step"] = report.step;
+      entry["epoch"] = report.epoch;
+      entry["loss"] = report.loss;
+      entry["samples"] = report.samples;
+      try {
+        (*onStep)(entry);
+      } catch (py::error_already_set &error) {
+        callbackError = std::move(error);
+      }
+    };
   // Python warnings are issued with the GIL held, after the run.
   std::vector<std::string> warnings;
   options.hooks.onWarning = [&](const std::string &warning) {
@@ -645,11 +702,16 @@ PYBIND11_MODULE(_nnc, m) {
         py::arg("optimizer") = py::none(), py::arg("lr") = py::none(),
         py::arg("freeze") = std::vector<std::string>{},
         py::arg("eval_data") = py::none(), py::arg("callback") = py::none(),
-        py::arg("seed") = py::none(), py::arg("backend") = py::none(),
-        py::arg("threads") = py::none(), py::arg("params") = py::none(),
-        py::arg("save_dir") = py::none(), py::arg("shuffle") = true,
+        py::arg("after_gradients") = py::none(),
+        py::arg("on_step") = py::none(), py::arg("seed") = py::none(),
+        py::arg("backend") = py::none(), py::arg("threads") = py::none(),
+        py::arg("params") = py::none(), py::arg("save_dir") = py::none(),
+        py::arg("shuffle") = true,
         "Trains the model at `path` as `nnc train` does; returns the "
         "history, one dict per epoch, with the trained parameters in "
-        "`.params`.");
+        "`.params`. `callback(entry)` follows each epoch, `on_step(entry)` "
+        "each optimizer step; `after_gradients(step, grads)` gets each "
+        "step's gradients by parameter name before they are applied, and "
+        "what it writes into those arrays is applied instead.");
   m.def("backends", &backends, "The backend plugins found.");
 }

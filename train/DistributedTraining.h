@@ -56,8 +56,9 @@ public:
 
   /// True once a failure left the other ranks of the job waiting in a
   /// collective: the caller reports it and ends the job (abortJob). A
-  /// diverged loss, which every rank sees alike, does not count.
-  bool needsAbort() const { return broken; }
+  /// diverged loss, which every rank sees alike, does not count, nor does
+  /// any failure of a process training alone, which just returns it.
+  bool needsAbort() const { return broken && ranks() > 1; }
 
   int rank() const { return communicator->rank(); }
   int ranks() const { return communicator->size(); }

@@ -74,18 +74,18 @@ struct CurvePointReport {
 struct TrainingHooks {
   /// After the gradients of an optimizer step, averaged over its samples
   /// (and over the ranks of a data-parallel run), by parameter name; a
-  /// hook may change them in place before they are applied. Only the
-  /// split step (--distributed, --accumulate) has gradients outside its
-  /// graph: the fused single-graph step computes the gradients and applies
-  /// the update in one graph, so there this runs after that graph, with no
-  /// gradients (an empty map), and the update already applied. An error
+  /// hook may change them in place before they are applied (clipping,
+  /// noise, inspection). Only the split step (@train_grads, then
+  /// @train_apply) has gradients outside its graph: driver::trainModel
+  /// runs the split step when this is set, as for --distributed and
+  /// --accumulate, and the loop refuses it with the fused step. An error
   /// ends the run.
   std::function<rt::Error(int64_t step,
                           const std::map<std::string, rt::Tensor *> &gradients)>
       afterGradients;
   /// Before the update of an optimizer step is applied: for the split step
-  /// after afterGradients; for the fused step before its graph runs (so
-  /// before afterGradients). An error ends the run.
+  /// after afterGradients; for the fused step before its graph runs. An
+  /// error ends the run.
   std::function<rt::Error(int64_t step)> beforeUpdate;
   /// At the end of each optimizer step, after the update.
   std::function<void(const StepReport &)> onStepEnd;

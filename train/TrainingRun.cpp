@@ -71,8 +71,8 @@ rt::Expected<Steps> makeSteps(TrainingRun &run) {
 
 /// Runs one fused step on `current` and adds its loss and score to the
 /// epoch's sums. The graph computes the gradients and applies the update
-/// at once, so beforeUpdate runs before it and afterGradients after it,
-/// with no gradients.
+/// at once, so beforeUpdate runs before it; afterGradients needs the split
+/// step (runTrainingLoop refuses it here).
 rt::Error runStep(TrainingRun &run, CompiledGraph &step,
                   const rt::Batch &current, const TrainingHooks &hooks) {
   TrainingState &state = run.state;
@@ -96,10 +96,6 @@ rt::Error runStep(TrainingRun &run, CompiledGraph &step,
   double lossValue = scalarValue(loss->tensor);
   if (!std::isfinite(lossValue))
     return divergedLoss(lossValue, state.stepCount);
-  if (hooks.afterGradients)
-    if (rt::Error error = hooks.afterGradients(state.stepCount, {});
-        !error.ok())
-      return error;
   state.addLoss(lossValue * current.size(), current.size());
   const std::optional<AccuracySpec> &accuracy = run.graphs->accuracy();
   if (!accuracy)
@@ -344,6 +340,12 @@ rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
                           const TrainingHooks &hooks) {
   if (rt::Error error = checkLoopOptions(options); !error.ok())
     return error;
+  // The fused step never holds the gradients outside its graph.
+  if (hooks.afterGradients && !run.distributed)
+    return rt::Error::failure(
+        "an afterGradients hook needs the training step split at its "
+        "gradients (driver::trainModel splits it when the hook is set); a "
+        "training artifact holds only the fused step");
   rt::Expected<Steps> steps = makeSteps(run);
   if (!steps.ok())
     return steps.takeError();

@@ -2,8 +2,9 @@
 //
 // The trainer of `nnc train` (driver/Trainer.h) over the model's own
 // session and parameters: the caller's arrays become the run's dataset,
-// the model's parameters its starting point and its result, and the
-// epochs reach the caller through the trainer's hooks.
+// the model's parameters its starting point and its result, and the steps,
+// their gradients and the epochs reach the caller through the trainer's
+// hooks.
 //
 //===----------------------------------------------------------------------===//
 
@@ -71,6 +72,29 @@ CompiledModel::train(const std::map<std::string, TensorView> &data,
     result.evalAccuracy = report.evalAccuracy;
     onEpoch(result);
   };
+  if (options.afterGradients)
+    run.hooks.afterGradients =
+        [&](int64_t step,
+            const std::map<std::string, rt::Tensor *> &gradients) {
+          std::map<std::string, MutableTensorView> views;
+          for (const auto &[name, gradient] : gradients)
+            views.emplace(name, MutableTensorView{gradient->rawData(),
+                                                  toApi(gradient->dtype()),
+                                                  {gradient->shape().begin(),
+                                                   gradient->shape().end()}});
+          Status status = options.afterGradients(step, views);
+          return status ? rt::Error::success()
+                        : rt::Error::failure(status.message());
+        };
+  if (options.onStep)
+    run.hooks.onStepEnd = [&](const nnc::train::StepReport &report) {
+      StepResult result;
+      result.step = report.step;
+      result.epoch = report.epoch;
+      result.loss = report.loss;
+      result.samples = report.samples;
+      options.onStep(result);
+    };
   run.hooks.onWarning = [&](const std::string &warning) {
     impl->warnings.push_back(warning);
   };

@@ -272,6 +272,75 @@ TEST(CompiledModelTest, OneFullBatchEpochOfSgdIsOneGradientStep) {
   }
 }
 
+TEST(CompiledModelTest, AGradientHookSeesTheGradientsAndSteersTheStep) {
+  std::unique_ptr<nnc::CompiledModel> model = compileExample("xor.nn", {});
+  ASSERT_TRUE(model);
+  nnc::Tensor x = npy("xor_x.npy"), y = npy("xor_y.npy");
+  std::map<std::string, nnc::TensorView> data = {{"x", x.view()},
+                                                 {"y", y.view()}};
+  std::map<std::string, nnc::Tensor> grads;
+  nnc::Status status = model->grad(data, grads);
+  ASSERT_TRUE(status.ok()) << status.message();
+  std::map<std::string, std::vector<float>> before;
+  for (const std::string &name : model->parameterNames()) {
+    nnc::Tensor value;
+    ASSERT_TRUE(model->parameter(name, value).ok());
+    before[name] = valuesOf(value);
+  }
+
+  // One full-batch SGD step whose hook doubles the gradients it is shown,
+  // which must be model->grad's: the step moves twice as far.
+  nnc::TrainOptions options;
+  options.epochs = 1;
+  options.batch = x.shape()[0];
+  options.lr = 0.5;
+  options.optimizer = "sgd";
+  options.shuffle = false;
+  std::vector<std::string> seen;
+  options.afterGradients =
+      [&](int64_t step,
+          const std::map<std::string, nnc::MutableTensorView> &gradients) {
+        EXPECT_EQ(step, 1);
+        for (const auto &[name, view] : gradients) {
+          seen.push_back(name);
+          std::vector<float> expected = valuesOf(grads.at("grad_" + name));
+          float *values = static_cast<float *>(view.data);
+          EXPECT_EQ(view.dtype, nnc::DType::F32);
+          for (size_t i = 0; i < expected.size(); ++i) {
+            EXPECT_NEAR(values[i], expected[i], 1e-6f) << name;
+            values[i] *= 2.0f;
+          }
+        }
+        return nnc::Status();
+      };
+  std::vector<nnc::StepResult> steps;
+  options.onStep = [&](const nnc::StepResult &step) { steps.push_back(step); };
+  status = model->train(data, options);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(seen, (std::vector<std::string>{"b1", "b2", "w1", "w2"}));
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0].step, 1);
+  EXPECT_EQ(steps[0].samples, x.shape()[0]);
+  EXPECT_NEAR(steps[0].loss, *grads.at("loss").dataAs<float>(), 1e-6);
+  for (const auto &[name, start] : before) {
+    nnc::Tensor trained;
+    ASSERT_TRUE(model->parameter(name, trained).ok());
+    std::vector<float> after = valuesOf(trained);
+    std::vector<float> grad = valuesOf(grads.at("grad_" + name));
+    for (size_t i = 0; i < after.size(); ++i)
+      EXPECT_NEAR(after[i], start[i] - 2 * 0.5f * grad[i], 1e-6f)
+          << name << "[" << i << "]";
+  }
+
+  // A failing hook ends training with its status.
+  options.afterGradients =
+      [](int64_t, const std::map<std::string, nnc::MutableTensorView> &) {
+        return nnc::Status::failure("stopped by the hook");
+      };
+  status = model->train(data, options);
+  EXPECT_EQ(status.message(), "stopped by the hook");
+}
+
 TEST(CompiledModelTest, TrainingLowersTheLossAndHoldsFrozenParameters) {
   std::unique_ptr<nnc::CompiledModel> model =
       compileExample("mlp_digits.nn", {});

@@ -264,6 +264,48 @@ def test_train_callback_sees_each_epoch(digits, mlp_path):
     assert all("eval_loss" in e and "eval_accuracy" in e for e in seen)
 
 
+def test_gradient_hook_sees_and_steers_each_step():
+    xor = os.path.join(EXAMPLES, "xor.nn")
+    data = {name: np.load(os.path.join(EXAMPLES, "data", f"xor_{name}.npy"))
+            for name in ("x", "y")}
+    model = nnc.compile(xor, backend="ref")
+    start = {name: value.copy() for name, value in model.params.items()}
+    grads = model.grad(**data)
+    seen, steps = [], []
+
+    def double(step, gradients):
+        seen.append((step, sorted(gradients)))
+        for name, gradient in gradients.items():
+            np.testing.assert_allclose(gradient, grads["grad_" + name],
+                                       rtol=1e-6, atol=1e-7)
+            gradient *= 2
+
+    history = nnc.train(xor, data=data, epochs=1, batch=4, optimizer="sgd",
+                        lr=0.5, backend="ref", shuffle=False,
+                        after_gradients=double, on_step=steps.append)
+    assert seen == [(1, ["b1", "b2", "w1", "w2"])]
+    assert [(s["step"], s["samples"]) for s in steps] == [(1, 4)]
+    assert steps[0]["loss"] == pytest.approx(float(grads["loss"]), rel=1e-6)
+    for name, value in start.items():
+        np.testing.assert_allclose(history.params[name],
+                                   value - 2 * 0.5 * grads["grad_" + name],
+                                   rtol=1e-6, atol=1e-6)
+
+    def fail(step, gradients):
+        raise KeyError("from the hook")
+
+    with pytest.raises(KeyError, match="from the hook"):
+        nnc.train(xor, data=data, epochs=2, batch=4, backend="ref",
+                  after_gradients=fail)
+
+    def reshape(step, gradients):
+        gradients["w1"] = np.zeros(3, np.float32)
+
+    with pytest.raises(ValueError, match="gradient 'w1'"):
+        nnc.train(xor, data=data, epochs=2, batch=4, backend="ref",
+                  after_gradients=reshape)
+
+
 def test_training_mode_gradient_is_what_the_step_follows(digits):
     # resnet_mlp normalises with batch_norm: in training mode with the
     # batch's statistics. One full-batch sgd step with lr 1 from the same

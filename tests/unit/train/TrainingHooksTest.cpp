@@ -3,19 +3,23 @@
 // Trains examples/xor.nn on its own data, given in memory, through
 // train::runTrainingLoop: the hooks come in the documented order with the
 // step numbers, the loss falls, nothing is printed, and an error a hook
-// returns ends the run with that error.
+// returns ends the run with that error. Through driver::trainModel, a hook
+// on the gradients gets every parameter's gradient, and what it writes
+// there is what the update applies.
 //
 //===----------------------------------------------------------------------===//
 
 #include "train/TrainingHooks.h"
 #include "driver/ModelSession.h"
 #include "driver/SessionGraphSource.h"
+#include "driver/Trainer.h"
 #include "train/TrainingRun.h"
 
 #include "XorModel.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -64,11 +68,6 @@ TEST_F(TrainingHooksTest, HooksComeInOrderAndNothingIsPrinted) {
     events.push_back("before " + std::to_string(step));
     return rt::Error::success();
   };
-  hooks.afterGradients = [&](int64_t step,
-                             const std::map<std::string, rt::Tensor *> &) {
-    events.push_back("after " + std::to_string(step));
-    return rt::Error::success();
-  };
   hooks.onStepEnd = [&](const train::StepReport &report) {
     events.push_back("end " + std::to_string(report.step));
   };
@@ -87,13 +86,12 @@ TEST_F(TrainingHooksTest, HooksComeInOrderAndNothingIsPrinted) {
   EXPECT_EQ(err, "");
 
   // One step per epoch (4 samples, batch 4); the fused step's update runs
-  // inside its graph, between beforeUpdate and afterGradients.
+  // inside its graph, after beforeUpdate.
   std::vector<std::string> expected;
   for (int64_t epoch = 1; epoch <= kEpochs; ++epoch) {
     std::string step = std::to_string(epoch);
-    expected.insert(expected.end(),
-                    {"epoch " + step, "before " + step, "after " + step,
-                     "end " + step, "epoch end " + step});
+    expected.insert(expected.end(), {"epoch " + step, "before " + step,
+                                     "end " + step, "epoch end " + step});
   }
   EXPECT_EQ(events, expected);
   ASSERT_EQ(epochLosses.size(), size_t(kEpochs));
@@ -114,6 +112,109 @@ TEST_F(TrainingHooksTest, AnErrorFromAHookEndsTheRun) {
   ASSERT_FALSE(error.ok());
   EXPECT_EQ(error.message(), "stopped by the hook at step 2");
   EXPECT_EQ(lastStep, 1);
+}
+
+TEST_F(TrainingHooksTest, TheFusedStepRefusesAHookOnTheGradients) {
+  train::TrainingHooks hooks;
+  hooks.afterGradients = [](int64_t,
+                            const std::map<std::string, rt::Tensor *> &) {
+    return rt::Error::success();
+  };
+  rt::Error error = train::runTrainingLoop(run, trainOptions, hooks);
+  ASSERT_FALSE(error.ok());
+  EXPECT_NE(error.message().find("split at its gradients"), std::string::npos)
+      << error.message();
+}
+
+/// Trains xor in place from its initial parameters with `hooks`, through
+/// the trainer the command line and the APIs use; the parameters after.
+train::ParameterStore trainInPlace(driver::ModelSession &session,
+                                   const train::TrainOptions &base,
+                                   const train::TrainingHooks &hooks) {
+  train::ParameterStore params;
+  rt::Error initialized = params.initialize(session.program(), "", 0);
+  EXPECT_TRUE(initialized.ok()) << initialized.message();
+  train::TrainOptions options;
+  for (const auto &[name, tensor] : base.dataTensors)
+    options.dataTensors.insert_or_assign(name, std::move(*tensor.clone()));
+  options.epochs = kEpochs;
+  options.batch = 4;
+  options.lr = 0.5;
+  options.shuffle = false;
+  options.hooks = hooks;
+  train::CodedError error = driver::trainModel(session, params, options);
+  EXPECT_TRUE(error.ok()) << error.error.message();
+  return params;
+}
+
+std::vector<float> valuesOf(const train::ParameterStore &params,
+                            const std::string &name) {
+  const rt::Tensor *tensor = params.find(name);
+  if (!tensor)
+    return {};
+  const float *data = tensor->data<float>();
+  return std::vector<float>(data, data + tensor->numElements());
+}
+
+TEST_F(TrainingHooksTest, AGradientHookSeesEveryGradientAndSteersTheUpdate) {
+  const std::vector<std::string> names = {"b1", "b2", "w1", "w2"};
+  train::ParameterStore initial;
+  ASSERT_TRUE(initial.initialize(session->program(), "", 0).ok());
+
+  // Zeroed gradients: plain SGD leaves every parameter where it started.
+  std::vector<std::string> events;
+  train::TrainingHooks zeroing;
+  zeroing.afterGradients =
+      [&](int64_t step, const std::map<std::string, rt::Tensor *> &gradients) {
+        events.push_back("after " + std::to_string(step));
+        std::vector<std::string> seen;
+        for (const auto &[name, gradient] : gradients) {
+          seen.push_back(name);
+          const rt::Tensor *param = initial.find(name);
+          EXPECT_TRUE(param && gradient->shape() == param->shape()) << name;
+          float *data = gradient->data<float>();
+          bool anyNonZero = false;
+          for (int64_t i = 0; i < gradient->numElements(); ++i) {
+            anyNonZero = anyNonZero || data[i] != 0.0f;
+            data[i] = 0.0f;
+          }
+          EXPECT_TRUE(anyNonZero) << name << " at step " << step;
+        }
+        EXPECT_EQ(seen, names);
+        return rt::Error::success();
+      };
+  zeroing.beforeUpdate = [&](int64_t step) {
+    events.push_back("before " + std::to_string(step));
+    return rt::Error::success();
+  };
+  train::ParameterStore unchanged =
+      trainInPlace(*session, trainOptions, zeroing);
+  for (const std::string &name : names)
+    EXPECT_EQ(valuesOf(unchanged, name), valuesOf(initial, name)) << name;
+  std::vector<std::string> expected;
+  for (int64_t step = 1; step <= kEpochs; ++step)
+    expected.insert(expected.end(), {"after " + std::to_string(step),
+                                     "before " + std::to_string(step)});
+  EXPECT_EQ(events, expected);
+
+  // Gradients left as they are: the split step trains as the fused one.
+  train::TrainingHooks leaving;
+  leaving.afterGradients = [](int64_t,
+                              const std::map<std::string, rt::Tensor *> &) {
+    return rt::Error::success();
+  };
+  train::ParameterStore split = trainInPlace(*session, trainOptions, leaving);
+  train::ParameterStore fused =
+      trainInPlace(*session, trainOptions, train::TrainingHooks());
+  for (const std::string &name : names) {
+    std::vector<float> a = valuesOf(split, name), b = valuesOf(fused, name),
+                       start = valuesOf(initial, name);
+    ASSERT_EQ(a.size(), b.size()) << name;
+    EXPECT_NE(b, start) << name << " did not train";
+    for (size_t i = 0; i < a.size(); ++i)
+      EXPECT_NEAR(a[i], b[i], 1e-5f * (1.0f + std::fabs(b[i])))
+          << name << "[" << i << "]";
+  }
 }
 
 } // namespace
