@@ -157,6 +157,40 @@ packRowsPanelAvx512(const float *src, int64_t lda, int64_t kc, int64_t rows,
 }
 #endif
 
+#if defined(__x86_64__)
+/// d[0, n) = s[0, n) for n <= 16: one masked load and store. The packing
+/// loops below copy runs of a register tile's width, which the baseline
+/// x86-64 code they are compiled as moves 16 bytes at a time.
+__attribute__((target("avx512f"), always_inline)) inline void
+copyRun16(const float *s, int64_t n, float *d) {
+  __mmask16 mask = static_cast<__mmask16>((1u << n) - 1);
+  _mm512_mask_storeu_ps(d, mask, _mm512_maskz_loadu_ps(mask, s));
+}
+
+/// The k steps of a panel of `rows` <= 16 rows of A stored K x M (op(A) =
+/// A^T): each step's rows are a contiguous run.
+__attribute__((target("avx512f"))) void
+packTransposedRowsAvx512(const float *src, int64_t lda, int64_t kc,
+                         int64_t rows, int64_t mr, float *d) {
+  for (int64_t k = 0; k < kc; ++k)
+    copyRun16(src + k * lda, rows, d + k * mr);
+}
+
+/// Rows [0, kc) of B stored K x N (ldb apart, from s) dealt out to panels
+/// of nr columns (a multiple of 16) of nc.
+__attribute__((target("avx512f"))) void
+packRowsToPanelsAvx512(const float *s, int64_t ldb, int64_t kc, int64_t nc,
+                       int64_t nr, float *dst) {
+  for (int64_t k = 0; k < kc; ++k, s += ldb)
+    for (int64_t jr = 0; jr < nc; jr += nr) {
+      int64_t cols = std::min(nr, nc - jr);
+      float *d = dst + jr * kc + k * nr;
+      for (int64_t j = 0; j < cols; j += 16)
+        copyRun16(s + jr + j, std::min<int64_t>(16, cols - j), d + j);
+    }
+}
+#endif
+
 /// Packs op(A)[ic, ic + mc) x [pc, pc + kc) into MR-tall panels of kc steps
 /// of MR floats; rows past mc in the last panel are left unset (the kernel
 /// for fewer rows does not read them).
@@ -166,6 +200,13 @@ void packA(const GemmProblem &p, int64_t ic, int64_t mc, int64_t pc, int64_t kc,
     int64_t rows = std::min(mr, mc - ir);
     float *d = dst + ir * kc;
     if (p.transA) {
+#if defined(__x86_64__)
+      if (avx512 && mr <= 16) {
+        packTransposedRowsAvx512(p.a + pc * p.lda + ic + ir, p.lda, kc, rows,
+                                 mr, d);
+        continue;
+      }
+#endif
       // A is stored K x M: each k step is a contiguous run of rows, short
       // enough that an inlined loop beats a call to memcpy.
       for (int64_t k = 0; k < kc; ++k) {
@@ -220,6 +261,12 @@ void packB(const GemmProblem &p, int64_t jc, int64_t nc, int64_t pc, int64_t kc,
     // cache sets and defeats the prefetchers (B is often cold here: a
     // weight the optimizer step just wrote). Runs of at most NR floats: an
     // inlined loop beats a call to memcpy.
+#if defined(__x86_64__)
+    if (avx512Panels) {
+      packRowsToPanelsAvx512(p.b + pc * p.ldb + jc, p.ldb, kc, nc, nr, dst);
+      return;
+    }
+#endif
     for (int64_t k = 0; k < kc; ++k) {
       const float *s = p.b + (pc + k) * p.ldb + jc;
       for (int64_t jr = 0; jr < nc; jr += nr) {
