@@ -168,7 +168,7 @@ public:
   Status setParameter(const std::string &name, const TensorView &value);
 
   /// Writes every parameter and buffer to `dir`/NAME.npy, the layout of
-  /// `nnc train --params-out` and `--params`; makes `dir` if needed.
+  /// `nnc train --save` and `--params`; makes `dir` if needed.
   Status saveParameters(const std::string &dir) const;
   /// Reads every parameter and buffer from `dir`/NAME.npy. Nothing changes
   /// unless every file is there with the right dtype and shape.

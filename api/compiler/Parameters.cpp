@@ -1,7 +1,7 @@
 //===- Parameters.cpp - A compiled model's parameters and their files -----===//
 //
 // The values live in the model's ParameterStore, which every graph reads in
-// place. The files are the folder of NAME.npy that `nnc train --params-out`
+// place. The files are the folder of NAME.npy that `nnc train --save`
 // writes and `--params` reads. They are read here rather than by the
 // store's initialize(), which falls back on initializers for missing files:
 // a load takes every file or changes nothing.

@@ -14,7 +14,8 @@ namespace nnc::cpu {
 
 bool isRowSplitGemm(const ContractionHead &head) {
   return head.kind == ContractionHead::Kind::Matmul && !head.columns &&
-         head.kParts <= 1 && head.lhsIndex.empty() && head.m > 1;
+         head.kParts <= 1 && !head.parallelColumns && head.lhsIndex.empty() &&
+         head.m > 1;
 }
 
 namespace {
@@ -39,6 +40,13 @@ GemmProblem matmulProblem(const ContractionHead &head, void *const *buffers,
 }
 
 } // namespace
+
+void runMatmulColumns(const ContractionHead &head, const GemmKernels &kernels,
+                      void *const *buffers, float *out, int64_t colBegin,
+                      int64_t colEnd) {
+  gemmBlock(kernels, matmulProblem(head, buffers, out), 0, head.m, colBegin,
+            colEnd);
+}
 
 void runContractionHead(const ContractionHead &head,
                         const GemmKernels &kernels, void *const *buffers,

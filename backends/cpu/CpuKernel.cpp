@@ -4,6 +4,11 @@
 
 #include "backends/cpu/CpuError.h"
 
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/partitioner.h>
+#include <oneapi/tbb/task_arena.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -135,6 +140,29 @@ private:
   void **pointers = inlinePointers, **args = inlineArgs;
 };
 
+/// Runs a kernel's compiled rest `rest` (null: none) on the rows from
+/// `from`: its arguments at that row, H (`h`, laid out as the whole H)
+/// among them.
+void runRest(const CpuKernel &kernel, void *const *buffers, float *h,
+             PackedArguments &args, int64_t from, PackedFn rest) {
+  if (!rest)
+    return;
+  for (size_t i = 0; i < args.size(); ++i) {
+    int64_t buffer = kernel.jitBuffers[i];
+    char *base = buffer < 0 ? reinterpret_cast<char *>(h)
+                            : static_cast<char *>(buffers[buffer]);
+    args[i] = base + from * kernel.rowBytes[i];
+  }
+  args.call(rest, from);
+}
+
+/// The compiled rest for the chunk of rows that starts at `from`.
+PackedFn restFrom(const CpuKernel &kernel, int64_t from) {
+  if (kernel.range == 1)
+    return kernel.whole;
+  return kernel.rows - from >= kernel.chunkRows ? kernel.chunk : kernel.tail;
+}
+
 /// Runs rows [first, last) of a kernel with a native head: the head over
 /// all of them, then the compiled rest chunk by chunk, with the code
 /// compiled for each chunk's size.
@@ -162,23 +190,54 @@ void runHeadRows(const CpuKernel &kernel, void *const *buffers, int64_t first,
   }
 
   PackedArguments args(kernel.jitBuffers.size());
-  auto runRest = [&](int64_t from, PackedFn rest) {
-    if (!rest)
-      return;
-    for (size_t i = 0; i < args.size(); ++i) {
-      int64_t buffer = kernel.jitBuffers[i];
-      char *base = buffer < 0 ? reinterpret_cast<char *>(h)
-                              : static_cast<char *>(buffers[buffer]);
-      args[i] = base + from * kernel.rowBytes[i];
-    }
-    args.call(rest, from);
-  };
   if (kernel.range == 1) {
-    runRest(0, kernel.whole);
+    runRest(kernel, buffers, h, args, 0, kernel.whole);
     return;
   }
   for (int64_t from = first; from < last; from += kernel.chunkRows)
-    runRest(from, last - from >= kernel.chunkRows ? kernel.chunk : kernel.tail);
+    runRest(kernel, buffers, h, args, from,
+            last - from >= kernel.chunkRows ? kernel.chunk : kernel.tail);
+}
+
+/// All rows of a kernel whose head splits H's columns across the threads
+/// (ContractionHead::parallelColumns): the head by blocks of whole panels,
+/// one per thread, then the rest by its chunks, both in parallel. A
+/// static_partitioner gives a thread the same columns of B on every call,
+/// so they are still in its cache. Isolated: while it waits, this thread
+/// runs only these parts, never another kernel, which could reuse the
+/// per-thread scratch H may live in.
+void runParallelColumns(const CpuKernel &kernel, void *const *buffers) {
+  const ContractionHead &head = kernel.head;
+  float *h = head.out >= 0 ? static_cast<float *>(buffers[head.out])
+                           : scratchRows(head, 0, head.rows);
+  const GemmKernels &gemm = *kernel.gemm;
+  const int64_t nr = gemm.kernels.nr;
+  const int64_t panels = (head.n + nr - 1) / nr;
+  const int64_t blocks =
+      std::clamp<int64_t>(tbb::this_task_arena::max_concurrency(), 1, panels);
+  const int64_t blockColumns = (panels + blocks - 1) / blocks * nr;
+  const int64_t chunks = std::max<int64_t>(1, kernel.range);
+  tbb::this_task_arena::isolate([&] {
+    tbb::parallel_for(
+        tbb::blocked_range<int64_t>(0, blocks, 1),
+        [&](const tbb::blocked_range<int64_t> &range) {
+          for (int64_t b = range.begin(); b < range.end(); ++b)
+            runMatmulColumns(head, gemm, buffers, h,
+                             std::min(head.n, b * blockColumns),
+                             std::min(head.n, (b + 1) * blockColumns));
+        },
+        tbb::static_partitioner());
+    tbb::parallel_for(
+        tbb::blocked_range<int64_t>(0, chunks, 1),
+        [&](const tbb::blocked_range<int64_t> &range) {
+          PackedArguments args(kernel.jitBuffers.size());
+          for (int64_t c = range.begin(); c < range.end(); ++c) {
+            int64_t from = c * kernel.chunkRows;
+            runRest(kernel, buffers, h, args, from, restFrom(kernel, from));
+          }
+        },
+        tbb::static_partitioner());
+  });
 }
 
 /// Rows per GEMM call in a run of `rows` rows of a kernel that
@@ -233,6 +292,10 @@ nnc_status runCpuKernel(void *state, void *const *buffers, int64_t begin,
   }
 
   if (hasHead) {
+    if (kernel.head.parallelColumns) {
+      runParallelColumns(kernel, buffers);
+      return NNC_OK;
+    }
     if (kernel.range == 1) {
       runHeadRows(kernel, buffers, 0, kernel.head.rows);
     } else if (wantsOneRunPerThread(kernel)) {

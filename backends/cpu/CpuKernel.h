@@ -99,6 +99,13 @@ struct ContractionHead {
   /// depend on the thread count.
   int64_t kParts = 1;
   static constexpr int64_t kMaxKParts = 8;
+  /// A matmul of several rows whose B is large and wider than the rows are
+  /// many: one call computes every row, the threads splitting H's columns
+  /// inside it, so each reads only its columns of B, where splitting the
+  /// few rows would have every thread read all of B (KernelPlan.cpp,
+  /// wantsParallelColumns). The executor calls the kernel once; its rest
+  /// then runs chunk by chunk in parallel. The split changes no bits.
+  bool parallelColumns = false;
   /// Matmul: one product's op(A) [m, k] x op(B) [k, n], the leading
   /// dimensions as stored, and per leading row of H `matrices` products;
   /// matrix i of H reads lhs matrix lhsIndex[i] and rhs matrix rhsIndex[i]
@@ -127,6 +134,12 @@ bool isRowSplitGemm(const ContractionHead &head);
 void runContractionHead(const ContractionHead &head, const GemmKernels &gemm,
                         void *const *buffers, float *out, int64_t first,
                         int64_t last);
+
+/// Computes columns [colBegin, colEnd) of every row of a matmul head's H
+/// (2-D, not one row) into `out`, with the GEMM `gemm`.
+void runMatmulColumns(const ContractionHead &head, const GemmKernels &gemm,
+                      void *const *buffers, float *out, int64_t colBegin,
+                      int64_t colEnd);
 
 /// One kernel's code and calling convention.
 struct CpuKernel {

@@ -205,6 +205,40 @@ TEST(CpuArtifactTest, BlocksOfKOnAnythingButOneRowAreRejected) {
   EXPECT_TRUE(cpu::deserializeExecutable(bytes.data(), bytes.size()).ok());
 }
 
+TEST(CpuArtifactTest, ColumnsSplitInsideSurviveOnlyOnA2DProductOfRows) {
+  std::string original = goldenExecutable();
+  Expected<cpu::SerializedExecutable> read =
+      cpu::deserializeExecutable(original.data(), original.size());
+  ASSERT_TRUE(read.ok()) << read.message();
+  std::vector<const cpu::CpuKernel *> kernels;
+  cpu::CpuKernel *matmul = nullptr;
+  for (const auto &kernel : read->kernels) {
+    kernels.push_back(kernel.get());
+    if (kernel->head.kind == cpu::ContractionHead::Kind::Matmul &&
+        kernel->head.m > 1 && !matmul)
+      matmul = kernel.get();
+  }
+  ASSERT_NE(matmul, nullptr) << "the golden MLP has batched matmul heads";
+  auto roundTrip = [&] {
+    std::string bytes =
+        cpu::serializeExecutable(kernels, read->moduleOf, read->targets);
+    return cpu::deserializeExecutable(bytes.data(), bytes.size());
+  };
+  matmul->head.parallelColumns = true;
+  Expected<cpu::SerializedExecutable> kept = roundTrip();
+  ASSERT_TRUE(kept.ok()) << kept.message();
+  size_t index = 0;
+  while (read->kernels[index].get() != matmul)
+    ++index;
+  EXPECT_TRUE(kept->kernels[index]->head.parallelColumns);
+  // One row is split by columns or blocks of k, never this way.
+  matmul->head.m = 1;
+  Expected<cpu::SerializedExecutable> bad = roundTrip();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("splits its columns inside"), std::string::npos)
+      << bad.message();
+}
+
 TEST(CpuArtifactTest, KernelsWithoutWorkLoadOnlyWithoutCode) {
   GoldenKernels golden;
   ASSERT_NO_FATAL_FAILURE(readGoldenKernels(golden));

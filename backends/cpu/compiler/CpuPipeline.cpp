@@ -291,7 +291,7 @@ namespace {
 
 /// Bumped whenever the lowering changes what code a kernel gets, so stale
 /// on-disk entries stop matching.
-constexpr const char *kPipelineRevision = "cpu-pipeline-14";
+constexpr const char *kPipelineRevision = "cpu-pipeline-15";
 
 /// Adds `<name>_packed(ptr args)` for each kernel function `<name>`, loading
 /// argument i through args[i] (mlir::ExecutionEngine's packed convention),

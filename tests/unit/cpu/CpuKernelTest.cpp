@@ -5,7 +5,9 @@
 // per-thread scratch; the functions record what they ran), and one that is
 // the head alone, writing its result. However the host splits the range,
 // the result is bitwise that of one GEMM over all rows, and every chunk's
-// rest runs once, with the code for its size.
+// rest runs once, with the code for its size. The same holds for a head
+// that splits H's columns across the threads inside one call, whatever
+// the threads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +17,7 @@
 #include "tests/unit/gemm/RandomData.h"
 
 #include <gtest/gtest.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
 #include <cstring>
@@ -171,6 +174,33 @@ TEST_F(CpuKernelTest, EveryChunkOfARestRunsOnceForAnySplit) {
     EXPECT_EQ(std::memcmp(out.data(), expected.data(),
                           expected.size() * sizeof(float)),
               0);
+    ASSERT_NO_FATAL_FAILURE(expectEveryChunkRestRanOnce());
+  }
+}
+
+TEST_F(CpuKernelTest, ColumnsSplitInsideGiveTheBitsOfOneGemmOnAnyThreads) {
+  std::vector<float> expected(product.size());
+  for (size_t i = 0; i < product.size(); ++i)
+    expected[i] = 2.0f * product[i] + 1.0f;
+  headOnly.head.parallelColumns = true;
+  withRest.head.parallelColumns = true;
+  EXPECT_FALSE(wantsOneRunPerThread(headOnly));
+  // 130 columns are four 32-column panels and a panel of 2: on 3 threads,
+  // blocks of two panels and one of the last.
+  for (int threads : {1, 2, 3, 4}) {
+    SCOPED_TRACE(threads);
+    tbb::task_arena arena(threads);
+    arena.execute([&] {
+      std::vector<float> out = run(headOnly, {0, kChunks});
+      EXPECT_EQ(std::memcmp(out.data(), product.data(),
+                            product.size() * sizeof(float)),
+                0);
+      restCalls.clear();
+      out = run(withRest, {0, kChunks});
+      EXPECT_EQ(std::memcmp(out.data(), expected.data(),
+                            expected.size() * sizeof(float)),
+                0);
+    });
     ASSERT_NO_FATAL_FAILURE(expectEveryChunkRestRanOnce());
   }
 }
