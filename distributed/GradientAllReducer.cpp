@@ -84,6 +84,10 @@ void GradientAllReducer::pack(size_t v) {
   } else if (accumulating) {
     for (size_t i = 0; i < counts[v]; ++i)
       into[i] += from[i] * weight;
+  } else if (from == into) {
+    // Written into the bucket by the step itself: weighted where it lies.
+    for (size_t i = 0; i < counts[v]; ++i)
+      into[i] *= weight;
   } else {
     for (size_t i = 0; i < counts[v]; ++i)
       into[i] = from[i] * weight;
@@ -160,13 +164,10 @@ rt::Error GradientAllReducer::finishStep() {
   return rt::Error::success();
 }
 
-void GradientAllReducer::unpack(float scale,
-                                const std::vector<float *> &outputs) const {
-  for (size_t v = 0; v < counts.size() && v < outputs.size(); ++v) {
-    const float *from = buckets[bucketOf[v]].buffer.data() + offsetOf[v];
-    for (size_t i = 0; i < counts[v]; ++i)
-      outputs[v][i] = from[i] * scale;
-  }
+void GradientAllReducer::scale(float factor) {
+  for (Bucket &bucket : buckets)
+    for (float &value : bucket.buffer)
+      value *= factor;
 }
 
 } // namespace nnc::dist

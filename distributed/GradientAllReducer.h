@@ -37,12 +37,15 @@ namespace nnc::dist {
 
 /// Where one step's values come from: for each value of the reducer's
 /// layout, the buffer the step writes it into (null: this rank has none,
-/// a rank without samples) and the kernel whose completion makes it final
-/// (-1: final only once the whole run is done, a value the executor
-/// copies at the end).
+/// a rank without samples; GradientAllReducer::valueData(v): the step
+/// wrote it into its place in the bucket) and the kernel whose completion
+/// makes it final (-1: final only once the whole run is done, a value the
+/// executor copies at the end).
 struct StepSources {
   std::vector<const float *> data;
   std::vector<int64_t> writers;
+  /// The step's result each value is, by index (for the caller's use).
+  std::vector<size_t> results;
 };
 
 /// Where the step's time went, summed over the steps so far but the
@@ -83,9 +86,15 @@ public:
   /// After the step's run: packs what remains and, when communicating,
   /// waits for every bucket. A failed collective is the error.
   rt::Error finishStep();
-  /// The packed (after a communicating step: summed over the ranks)
-  /// values times `scale`, into `outputs`, one buffer per value.
-  void unpack(float scale, const std::vector<float *> &outputs) const;
+  /// Where value `v` lives in its bucket: a step that writes it there
+  /// directly (StepSources::data) spares the copy into the bucket; after
+  /// scale(), the value to apply.
+  float *valueData(size_t v) {
+    return buckets[bucketOf[v]].buffer.data() + offsetOf[v];
+  }
+  /// Multiplies every packed (after a communicating step: summed over the
+  /// ranks) value by `scale` where it lies.
+  void scale(float scale);
 
   size_t bucketCount() const { return buckets.size(); }
   const CommunicationStats &stats() const { return totals; }

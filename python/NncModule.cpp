@@ -565,7 +565,7 @@ py::list trainModel(const std::string &path, const py::dict &data,
   if (afterGradients)
     options.hooks.afterGradients =
         [&](int64_t step,
-            const std::map<std::string, rt::Tensor *> &gradients) {
+            const std::map<std::string, rt::TensorView> &gradients) {
           py::gil_scoped_acquire acquire;
           if (callbackError)
             return rt::Error::failure("a callback raised an exception");
@@ -573,8 +573,8 @@ py::list trainModel(const std::string &path, const py::dict &data,
           py::dict arrays;
           for (const auto &[name, gradient] : gradients)
             arrays[py::str(name)] =
-                py::array(numpyDType(gradient->dtype()),
-                          shapeOf(gradient->shape()), gradient->rawData());
+                py::array(numpyDType(gradient.dtype()),
+                          shapeOf(gradient.shape()), gradient.rawData());
           try {
             (*afterGradients)(step, arrays);
           } catch (py::error_already_set &error) {
@@ -586,8 +586,8 @@ py::list trainModel(const std::string &path, const py::dict &data,
                                    ? py::object(arrays[py::str(name)])
                                    : py::object(py::none());
             py::array array = py::array::ensure(value, py::array::c_style);
-            if (!array || !array.dtype().is(numpyDType(gradient->dtype())) ||
-                shapeOfArray(array) != gradient->shape()) {
+            if (!array || !array.dtype().is(numpyDType(gradient.dtype())) ||
+                shapeOfArray(array) != gradient.shape()) {
               std::string message = "after_gradients: gradient '" + name +
                                     "' must stay a C-contiguous array of "
                                     "its dtype and shape";
@@ -595,8 +595,7 @@ py::list trainModel(const std::string &path, const py::dict &data,
               callbackError = py::error_already_set();
               return rt::Error::failure(message);
             }
-            std::memcpy(gradient->rawData(), array.data(),
-                        gradient->byteSize());
+            std::memcpy(gradient.rawData(), array.data(), gradient.byteSize());
           }
           return rt::Error::success();
         };

@@ -63,12 +63,30 @@ CompiledGraph::load(const rt::ArtifactGraph &graph,
 
 rt::Error CompiledGraph::run(const Lookup &lookup,
                              const StateLookup &updateInPlace) {
+  return runOnViews(
+      [&](rt::BindingRole role,
+          const std::string &name) -> std::optional<rt::ConstTensorView> {
+        if (const rt::Tensor *tensor = lookup(role, name))
+          return tensor->view();
+        return std::nullopt;
+      },
+      updateInPlace);
+}
+
+rt::Error
+CompiledGraph::runOnViews(const ViewLookup &lookup,
+                          const StateLookup &updateInPlace,
+                          const std::map<size_t, rt::TensorView> &resultViews) {
   const rt::ExecutionPlan &plan = loaded.executor->plan();
   std::vector<rt::TensorView> outputViews;
   outputViews.reserve(outputs.size());
   for (size_t o = 0; o < outputs.size(); ++o) {
     Result &result = outputs[o];
     result.inPlace = false;
+    if (auto given = resultViews.find(o); given != resultViews.end()) {
+      outputViews.push_back(given->second);
+      continue;
+    }
     rt::Tensor *state = nullptr;
     if (updateInPlace && updatedArgument[o] >= 0) {
       const rt::ExternalBinding &argument = plan.inputs[updatedArgument[o]];
@@ -81,23 +99,6 @@ rt::Error CompiledGraph::run(const Lookup &lookup,
     } else {
       outputViews.push_back(result.tensor.view());
     }
-  }
-  auto views =
-      [&](rt::BindingRole role,
-          const std::string &name) -> std::optional<rt::ConstTensorView> {
-    if (const rt::Tensor *tensor = lookup(role, name))
-      return tensor->view();
-    return std::nullopt;
-  };
-  return runInto(views, outputViews);
-}
-
-rt::Error CompiledGraph::runOnViews(const ViewLookup &lookup) {
-  std::vector<rt::TensorView> outputViews;
-  outputViews.reserve(outputs.size());
-  for (Result &result : outputs) {
-    result.inPlace = false;
-    outputViews.push_back(result.tensor.view());
   }
   return runInto(lookup, outputViews);
 }

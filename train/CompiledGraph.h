@@ -77,9 +77,13 @@ public:
   rt::Error runInto(const ViewLookup &lookup,
                     const std::vector<rt::TensorView> &outputs);
 
-  /// Runs once with the arguments read in place through `lookup`, into the
-  /// graph's own result tensors, as run() does.
-  rt::Error runOnViews(const ViewLookup &lookup);
+  /// Runs once with the arguments read in place through `lookup`, as run()
+  /// does (`updateInPlace` included), except that results found in
+  /// `resultViews` (by index into results()) land there instead of in the
+  /// graph's own tensors.
+  rt::Error
+  runOnViews(const ViewLookup &lookup, const StateLookup &updateInPlace = {},
+             const std::map<size_t, rt::TensorView> &resultViews = {});
 
   struct Result {
     rt::BindingRole role; ///< Output, Loss, Grad, ParamUpdate, ...

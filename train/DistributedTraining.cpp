@@ -193,9 +193,9 @@ rt::Error DistributedTraining::prepare(const TrainingState &state) {
   if (reducer)
     return rt::Error::success();
   std::vector<size_t> counts;
-  auto add = [&](rt::DType dtype, const rt::Shape &shape) {
-    averages.push_back(std::move(*rt::Tensor::create(dtype, shape)));
-    counts.push_back(static_cast<size_t>(averages.back().numElements()));
+  auto add = [&](rt::DType, const rt::Shape &shape) {
+    valueShapes.push_back(shape);
+    counts.push_back(static_cast<size_t>(rt::elementCount(shape)));
   };
   for (const std::string &name : gradientNames)
     for (const CompiledGraph::Argument &arg : updateGraph->arguments())
@@ -216,10 +216,10 @@ rt::Error DistributedTraining::prepare(const TrainingState &state) {
 }
 
 rt::Expected<const dist::StepSources *>
-DistributedTraining::sourcesOf(CompiledGraph *graph) {
+DistributedTraining::sourcesOf(CompiledGraph *graph, bool direct) {
   if (!graph)
     return &noSources;
-  auto known = sources.find(graph);
+  auto known = sources.find({graph, direct});
   if (known != sources.end())
     return &known->second;
   dist::StepSources found;
@@ -229,8 +229,11 @@ DistributedTraining::sourcesOf(CompiledGraph *graph) {
     for (size_t i = 0; i < results.size(); ++i)
       if (results[i].role == role && results[i].name == name &&
           results[i].tensor.dtype() == rt::DType::F32) {
-        found.data.push_back(results[i].tensor.data<float>());
+        size_t v = found.data.size();
+        found.data.push_back(direct ? reducer->valueData(v)
+                                    : results[i].tensor.data<float>());
         found.writers.push_back(writerOf(plan, i));
+        found.results.push_back(i);
         return rt::Error::success();
       }
     return breakJob(
@@ -243,7 +246,7 @@ DistributedTraining::sourcesOf(CompiledGraph *graph) {
   for (const std::string &name : bufferNames)
     if (rt::Error error = add(rt::BindingRole::BufferUpdate, name); !error.ok())
       return error;
-  return &(sources[graph] = std::move(found));
+  return &(sources[{graph, direct}] = std::move(found));
 }
 
 const std::vector<rt::Tensor> &
@@ -290,26 +293,46 @@ rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
       return breakJob(made.takeError());
     graph = *made;
   }
-  rt::Expected<const dist::StepSources *> stepSources = sourcesOf(graph);
+  // The first batch of a group writes its gradients straight into their
+  // places in the buckets; a later one adds to them from its own results.
+  bool direct = groupStart;
+  rt::Expected<const dist::StepSources *> stepSources =
+      sourcesOf(graph, direct);
   if (!stepSources.ok())
     return stepSources.takeError();
   reducer->beginStep(**stepSources, graph ? graph->plan().kernels.size() : 0,
                      static_cast<float>(count), !groupStart, groupEnd);
   if (graph) {
     const std::vector<rt::Tensor> &shard = shardOf(batch, begin, count);
+    std::map<size_t, rt::TensorView> intoBuckets;
+    if (direct) {
+      const dist::StepSources &into = **stepSources;
+      for (size_t v = 0; v < into.results.size(); ++v)
+        intoBuckets.emplace(
+            into.results[v],
+            rt::TensorView(reinterpret_cast<std::byte *>(reducer->valueData(v)),
+                           rt::DType::F32, valueShapes[v]));
+    }
     graph->setKernelObserver(&observer);
-    rt::Error ran =
-        graph->run([&](rt::BindingRole role,
-                       const std::string &name) -> const rt::Tensor * {
+    rt::Error ran = graph->runOnViews(
+        [&](rt::BindingRole role,
+            const std::string &name) -> std::optional<rt::ConstTensorView> {
+          const rt::Tensor *tensor = nullptr;
           if (role == rt::BindingRole::Input) {
-            for (size_t c = 0; c < batch.numColumns(); ++c)
+            for (size_t c = 0; c < batch.numColumns() && !tensor; ++c)
               if (batch.columnName(c) == name)
-                return &shard[c];
+                tensor = &shard[c];
             // An input without the batch dimension, whole on every rank.
-            return batch.column(name);
+            if (!tensor)
+              tensor = batch.column(name);
+          } else {
+            tensor = findStateTensor(state, role, name);
           }
-          return findStateTensor(state, role, name);
-        });
+          if (!tensor)
+            return std::nullopt;
+          return tensor->view();
+        },
+        {}, intoBuckets);
     graph->setKernelObserver(nullptr);
     if (!ran.ok())
       return breakJob(std::move(ran));
@@ -344,14 +367,16 @@ rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
   if (rt::Error error = communicator->allReduceSum(sums, 4, /*isDouble=*/true);
       !error.ok())
     return breakJob(std::move(error));
-  // Sums over every sample of the group, on every rank: the means.
-  std::vector<float *> outputs;
-  for (rt::Tensor &average : averages)
-    outputs.push_back(average.data<float>());
-  reducer->unpack(static_cast<float>(1.0 / sums[1]), outputs);
-  std::map<std::string, rt::Tensor *> gradients;
+  // Sums over every sample of the group, on every rank: the means, where
+  // they lie in the buckets, which the hooks and the update read.
+  reducer->scale(static_cast<float>(1.0 / sums[1]));
+  auto averageOf = [&](size_t v) {
+    return rt::TensorView(reinterpret_cast<std::byte *>(reducer->valueData(v)),
+                          rt::DType::F32, valueShapes[v]);
+  };
+  std::map<std::string, rt::TensorView> gradients;
   for (size_t g = 0; g < gradientNames.size(); ++g)
-    gradients[gradientNames[g]] = &averages[g];
+    gradients.emplace(gradientNames[g], averageOf(g));
   // Every rank runs the hooks, so they may act on the gradients alike; an
   // error on one rank leaves the others waiting, so it ends the job.
   if (hooks.afterGradients)
@@ -360,7 +385,7 @@ rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
       return breakJob(std::move(error));
   // Averaged batch-norm statistics replace every rank's own.
   for (size_t b = 0; b < bufferNames.size(); ++b) {
-    const rt::Tensor &average = averages[gradientNames.size() + b];
+    rt::TensorView average = averageOf(gradientNames.size() + b);
     rt::Tensor *target = state.params.find(bufferNames[b]);
     std::memcpy(target->rawData(), average.rawData(), average.byteSize());
   }
@@ -369,13 +394,18 @@ rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
     if (rt::Error error = hooks.beforeUpdate(state.stepCount); !error.ok())
       return breakJob(std::move(error));
   // The same update on every rank, from the same averaged gradients.
-  rt::Error ran = updateGraph->run(
-      [&](rt::BindingRole role, const std::string &name) -> const rt::Tensor * {
+  rt::Error ran = updateGraph->runOnViews(
+      [&](rt::BindingRole role,
+          const std::string &name) -> std::optional<rt::ConstTensorView> {
         if (role == rt::BindingRole::Grad) {
           auto it = gradients.find(name);
-          return it == gradients.end() ? nullptr : it->second;
+          if (it == gradients.end())
+            return std::nullopt;
+          return rt::ConstTensorView(it->second);
         }
-        return findStateTensor(state, role, name);
+        if (const rt::Tensor *tensor = findStateTensor(state, role, name))
+          return tensor->view();
+        return std::nullopt;
       },
       statesOf(state));
   if (!ran.ok())

@@ -105,7 +105,8 @@ private:
   rt::Error breakJob(rt::Error error);
   /// Where `graph`'s results land, for the reducer; null: a rank without
   /// samples, which contributes nothing.
-  rt::Expected<const dist::StepSources *> sourcesOf(CompiledGraph *graph);
+  rt::Expected<const dist::StepSources *> sourcesOf(CompiledGraph *graph,
+                                                    bool direct);
   const std::vector<rt::Tensor> &shardOf(const rt::Batch &batch, int64_t begin,
                                          int64_t count);
 
@@ -119,9 +120,13 @@ private:
   std::vector<std::string> gradientNames, bufferNames;
   std::unique_ptr<dist::GradientAllReducer> reducer;
   std::function<void(int64_t)> observer;
-  /// The averages, in layout order, which the update reads.
-  std::vector<rt::Tensor> averages;
-  std::map<CompiledGraph *, dist::StepSources> sources;
+  /// The shapes of the reduced values, in layout order; the values
+  /// themselves live in the reducer's buckets (valueData), where the first
+  /// batch of a step writes them and the update reads their means.
+  std::vector<rt::Shape> valueShapes;
+  /// Per graph: where its results are read from, its own result tensors
+  /// or (direct) the buckets.
+  std::map<std::pair<CompiledGraph *, bool>, dist::StepSources> sources;
   dist::StepSources noSources;
   std::map<int64_t, std::vector<rt::Tensor>> shards;
   /// This rank's loss * samples, samples, correct, scored over the group.

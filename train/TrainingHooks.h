@@ -80,8 +80,9 @@ struct TrainingHooks {
   /// runs the split step when this is set, as for --distributed and
   /// --accumulate, and the loop refuses it with the fused step. An error
   /// ends the run.
-  std::function<rt::Error(int64_t step,
-                          const std::map<std::string, rt::Tensor *> &gradients)>
+  /// The gradients are views of the trainer's memory, valid during the call.
+  std::function<rt::Error(
+      int64_t step, const std::map<std::string, rt::TensorView> &gradients)>
       afterGradients;
   /// Before the update of an optimizer step is applied: for the split step
   /// after afterGradients; for the fused step before its graph runs. An

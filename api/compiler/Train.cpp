@@ -75,13 +75,13 @@ CompiledModel::train(const std::map<std::string, TensorView> &data,
   if (options.afterGradients)
     run.hooks.afterGradients =
         [&](int64_t step,
-            const std::map<std::string, rt::Tensor *> &gradients) {
+            const std::map<std::string, rt::TensorView> &gradients) {
           std::map<std::string, MutableTensorView> views;
           for (const auto &[name, gradient] : gradients)
-            views.emplace(name, MutableTensorView{gradient->rawData(),
-                                                  toApi(gradient->dtype()),
-                                                  {gradient->shape().begin(),
-                                                   gradient->shape().end()}});
+            views.emplace(name, MutableTensorView{gradient.rawData(),
+                                                  toApi(gradient.dtype()),
+                                                  {gradient.shape().begin(),
+                                                   gradient.shape().end()}});
           Status status = options.afterGradients(step, views);
           return status ? rt::Error::success()
                         : rt::Error::failure(status.message());

@@ -117,7 +117,7 @@ TEST_F(TrainingHooksTest, AnErrorFromAHookEndsTheRun) {
 TEST_F(TrainingHooksTest, TheFusedStepRefusesAHookOnTheGradients) {
   train::TrainingHooks hooks;
   hooks.afterGradients = [](int64_t,
-                            const std::map<std::string, rt::Tensor *> &) {
+                            const std::map<std::string, rt::TensorView> &) {
     return rt::Error::success();
   };
   rt::Error error = train::runTrainingLoop(run, trainOptions, hooks);
@@ -165,16 +165,17 @@ TEST_F(TrainingHooksTest, AGradientHookSeesEveryGradientAndSteersTheUpdate) {
   std::vector<std::string> events;
   train::TrainingHooks zeroing;
   zeroing.afterGradients =
-      [&](int64_t step, const std::map<std::string, rt::Tensor *> &gradients) {
+      [&](int64_t step,
+          const std::map<std::string, rt::TensorView> &gradients) {
         events.push_back("after " + std::to_string(step));
         std::vector<std::string> seen;
         for (const auto &[name, gradient] : gradients) {
           seen.push_back(name);
           const rt::Tensor *param = initial.find(name);
-          EXPECT_TRUE(param && gradient->shape() == param->shape()) << name;
-          float *data = gradient->data<float>();
+          EXPECT_TRUE(param && gradient.shape() == param->shape()) << name;
+          float *data = gradient.data<float>();
           bool anyNonZero = false;
-          for (int64_t i = 0; i < gradient->numElements(); ++i) {
+          for (int64_t i = 0; i < gradient.numElements(); ++i) {
             anyNonZero = anyNonZero || data[i] != 0.0f;
             data[i] = 0.0f;
           }
@@ -200,7 +201,7 @@ TEST_F(TrainingHooksTest, AGradientHookSeesEveryGradientAndSteersTheUpdate) {
   // Gradients left as they are: the split step trains as the fused one.
   train::TrainingHooks leaving;
   leaving.afterGradients = [](int64_t,
-                              const std::map<std::string, rt::Tensor *> &) {
+                              const std::map<std::string, rt::TensorView> &) {
     return rt::Error::success();
   };
   train::ParameterStore split = trainInPlace(*session, trainOptions, leaving);
