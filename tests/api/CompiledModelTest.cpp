@@ -229,81 +229,81 @@ std::vector<float> valuesOf(const nnc::Tensor &tensor) {
   return std::vector<float>(data, data + tensor.numElements());
 }
 
+/// xor.nn compiled, its four samples, the gradient grad() gives at its
+/// initial parameters, and the options of one plain-SGD step over them all.
+struct OneSgdStep {
+  std::unique_ptr<nnc::CompiledModel> model;
+  nnc::Tensor x, y;
+  std::map<std::string, nnc::TensorView> data;
+  std::map<std::string, nnc::Tensor> grads;
+  std::map<std::string, std::vector<float>> before;
+  nnc::TrainOptions options;
+  static constexpr float kLr = 0.5f;
+
+  void SetUp() {
+    model = compileExample("xor.nn", {});
+    ASSERT_TRUE(model);
+    x = npy("xor_x.npy");
+    y = npy("xor_y.npy");
+    data = {{"x", x.view()}, {"y", y.view()}};
+    nnc::Status status = model->grad(data, grads);
+    ASSERT_TRUE(status.ok()) << status.message();
+    for (const std::string &name : model->parameterNames()) {
+      nnc::Tensor value;
+      ASSERT_TRUE(model->parameter(name, value).ok());
+      before[name] = valuesOf(value);
+    }
+    options.epochs = 1;
+    options.batch = x.shape()[0];
+    options.lr = kLr;
+    options.optimizer = "sgd";
+    options.shuffle = false;
+  }
+
+  /// Every parameter moved by -lr times `scale` times its gradient.
+  void expectMovedBy(float scale) {
+    for (const auto &[name, start] : before) {
+      nnc::Tensor trained;
+      ASSERT_TRUE(model->parameter(name, trained).ok());
+      std::vector<float> after = valuesOf(trained);
+      std::vector<float> grad = valuesOf(grads.at("grad_" + name));
+      ASSERT_EQ(after.size(), start.size());
+      for (size_t i = 0; i < after.size(); ++i)
+        EXPECT_NEAR(after[i], start[i] - scale * kLr * grad[i], 1e-6f)
+            << name << "[" << i << "]";
+    }
+  }
+};
+
 // One epoch of plain SGD over one full batch is one step: every parameter
 // moves by -lr times the gradient that grad() gives at the start.
 TEST(CompiledModelTest, OneFullBatchEpochOfSgdIsOneGradientStep) {
-  std::unique_ptr<nnc::CompiledModel> model = compileExample("xor.nn", {});
-  ASSERT_TRUE(model);
-  nnc::Tensor x = npy("xor_x.npy"), y = npy("xor_y.npy");
-  std::map<std::string, nnc::TensorView> data = {{"x", x.view()},
-                                                 {"y", y.view()}};
-  std::map<std::string, nnc::Tensor> grads;
-  nnc::Status status = model->grad(data, grads);
-  ASSERT_TRUE(status.ok()) << status.message();
-  std::map<std::string, std::vector<float>> before;
-  for (const std::string &name : model->parameterNames()) {
-    nnc::Tensor value;
-    ASSERT_TRUE(model->parameter(name, value).ok());
-    before[name] = valuesOf(value);
-  }
-
-  nnc::TrainOptions options;
-  options.epochs = 1;
-  options.batch = x.shape()[0];
-  options.lr = 0.5;
-  options.optimizer = "sgd";
-  options.shuffle = false;
+  OneSgdStep s;
+  ASSERT_NO_FATAL_FAILURE(s.SetUp());
   std::vector<nnc::EpochResult> epochs;
-  status = model->train(data, options, [&](const nnc::EpochResult &epoch) {
-    epochs.push_back(epoch);
-  });
+  nnc::Status status =
+      s.model->train(s.data, s.options, [&](const nnc::EpochResult &epoch) {
+        epochs.push_back(epoch);
+      });
   ASSERT_TRUE(status.ok()) << status.message();
   ASSERT_EQ(epochs.size(), 1u);
-  EXPECT_NEAR(epochs[0].loss, *grads.at("loss").dataAs<float>(), 1e-6);
-  for (const auto &[name, start] : before) {
-    nnc::Tensor trained;
-    ASSERT_TRUE(model->parameter(name, trained).ok());
-    std::vector<float> after = valuesOf(trained);
-    std::vector<float> grad = valuesOf(grads.at("grad_" + name));
-    ASSERT_EQ(after.size(), start.size());
-    for (size_t i = 0; i < after.size(); ++i)
-      EXPECT_NEAR(after[i], start[i] - 0.5f * grad[i], 1e-6f)
-          << name << "[" << i << "]";
-  }
+  EXPECT_NEAR(epochs[0].loss, *s.grads.at("loss").dataAs<float>(), 1e-6);
+  s.expectMovedBy(1.0f);
 }
 
 TEST(CompiledModelTest, AGradientHookSeesTheGradientsAndSteersTheStep) {
-  std::unique_ptr<nnc::CompiledModel> model = compileExample("xor.nn", {});
-  ASSERT_TRUE(model);
-  nnc::Tensor x = npy("xor_x.npy"), y = npy("xor_y.npy");
-  std::map<std::string, nnc::TensorView> data = {{"x", x.view()},
-                                                 {"y", y.view()}};
-  std::map<std::string, nnc::Tensor> grads;
-  nnc::Status status = model->grad(data, grads);
-  ASSERT_TRUE(status.ok()) << status.message();
-  std::map<std::string, std::vector<float>> before;
-  for (const std::string &name : model->parameterNames()) {
-    nnc::Tensor value;
-    ASSERT_TRUE(model->parameter(name, value).ok());
-    before[name] = valuesOf(value);
-  }
-
-  // One full-batch SGD step whose hook doubles the gradients it is shown,
-  // which must be model->grad's: the step moves twice as far.
-  nnc::TrainOptions options;
-  options.epochs = 1;
-  options.batch = x.shape()[0];
-  options.lr = 0.5;
-  options.optimizer = "sgd";
-  options.shuffle = false;
+  OneSgdStep s;
+  ASSERT_NO_FATAL_FAILURE(s.SetUp());
+  // A hook that doubles the gradients it is shown, which must be grad()'s:
+  // the step moves twice as far.
   std::vector<std::string> seen;
-  options.afterGradients =
+  s.options.afterGradients =
       [&](int64_t step,
           const std::map<std::string, nnc::MutableTensorView> &gradients) {
         EXPECT_EQ(step, 1);
         for (const auto &[name, view] : gradients) {
           seen.push_back(name);
-          std::vector<float> expected = valuesOf(grads.at("grad_" + name));
+          std::vector<float> expected = valuesOf(s.grads.at("grad_" + name));
           float *values = static_cast<float *>(view.data);
           EXPECT_EQ(view.dtype, nnc::DType::F32);
           for (size_t i = 0; i < expected.size(); ++i) {
@@ -314,30 +314,24 @@ TEST(CompiledModelTest, AGradientHookSeesTheGradientsAndSteersTheStep) {
         return nnc::Status();
       };
   std::vector<nnc::StepResult> steps;
-  options.onStep = [&](const nnc::StepResult &step) { steps.push_back(step); };
-  status = model->train(data, options);
+  s.options.onStep = [&](const nnc::StepResult &step) {
+    steps.push_back(step);
+  };
+  nnc::Status status = s.model->train(s.data, s.options);
   ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_EQ(seen, (std::vector<std::string>{"b1", "b2", "w1", "w2"}));
   ASSERT_EQ(steps.size(), 1u);
   EXPECT_EQ(steps[0].step, 1);
-  EXPECT_EQ(steps[0].samples, x.shape()[0]);
-  EXPECT_NEAR(steps[0].loss, *grads.at("loss").dataAs<float>(), 1e-6);
-  for (const auto &[name, start] : before) {
-    nnc::Tensor trained;
-    ASSERT_TRUE(model->parameter(name, trained).ok());
-    std::vector<float> after = valuesOf(trained);
-    std::vector<float> grad = valuesOf(grads.at("grad_" + name));
-    for (size_t i = 0; i < after.size(); ++i)
-      EXPECT_NEAR(after[i], start[i] - 2 * 0.5f * grad[i], 1e-6f)
-          << name << "[" << i << "]";
-  }
+  EXPECT_EQ(steps[0].samples, s.x.shape()[0]);
+  EXPECT_NEAR(steps[0].loss, *s.grads.at("loss").dataAs<float>(), 1e-6);
+  s.expectMovedBy(2.0f);
 
   // A failing hook ends training with its status.
-  options.afterGradients =
+  s.options.afterGradients =
       [](int64_t, const std::map<std::string, nnc::MutableTensorView> &) {
         return nnc::Status::failure("stopped by the hook");
       };
-  status = model->train(data, options);
+  status = s.model->train(s.data, s.options);
   EXPECT_EQ(status.message(), "stopped by the hook");
 }
 

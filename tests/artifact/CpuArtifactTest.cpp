@@ -173,26 +173,45 @@ TEST(CpuArtifactTest, ArtifactWithoutARunnableTargetIsRejected) {
       << error.message();
 }
 
-TEST(CpuArtifactTest, BlocksOfKOnAnythingButOneRowAreRejected) {
-  std::string original = goldenExecutable();
-  Expected<cpu::SerializedExecutable> read =
-      cpu::deserializeExecutable(original.data(), original.size());
-  ASSERT_TRUE(read.ok()) << read.message();
+/// The golden executable's kernels, with the first matmul head of several
+/// rows, to change and serialize again.
+struct GoldenMatmul {
+  cpu::SerializedExecutable read;
   std::vector<const cpu::CpuKernel *> kernels;
   cpu::CpuKernel *matmul = nullptr;
-  for (const auto &kernel : read->kernels) {
-    kernels.push_back(kernel.get());
-    if (kernel->head.kind == cpu::ContractionHead::Kind::Matmul &&
-        kernel->head.m > 1 && !matmul)
-      matmul = kernel.get();
+  size_t index = 0;
+
+  void SetUp() {
+    std::string original = goldenExecutable();
+    Expected<cpu::SerializedExecutable> executable =
+        cpu::deserializeExecutable(original.data(), original.size());
+    ASSERT_TRUE(executable.ok()) << executable.message();
+    read = std::move(*executable);
+    for (const auto &kernel : read.kernels) {
+      if (kernel->head.kind == cpu::ContractionHead::Kind::Matmul &&
+          kernel->head.m > 1 && !matmul) {
+        matmul = kernel.get();
+        index = kernels.size();
+      }
+      kernels.push_back(kernel.get());
+    }
+    ASSERT_NE(matmul, nullptr) << "the golden MLP has batched matmul heads";
   }
-  ASSERT_NE(matmul, nullptr) << "the golden MLP has batched matmul heads";
+
+  Expected<cpu::SerializedExecutable> roundTrip() const {
+    std::string bytes =
+        cpu::serializeExecutable(kernels, read.moduleOf, read.targets);
+    return cpu::deserializeExecutable(bytes.data(), bytes.size());
+  }
+};
+
+TEST(CpuArtifactTest, BlocksOfKOnAnythingButOneRowAreRejected) {
+  GoldenMatmul golden;
+  ASSERT_NO_FATAL_FAILURE(golden.SetUp());
+  cpu::CpuKernel *matmul = golden.matmul;
   for (int64_t parts : {2, 9}) {
     matmul->head.kParts = parts;
-    std::string bytes =
-        cpu::serializeExecutable(kernels, read->moduleOf, read->targets);
-    Expected<cpu::SerializedExecutable> bad =
-        cpu::deserializeExecutable(bytes.data(), bytes.size());
+    Expected<cpu::SerializedExecutable> bad = golden.roundTrip();
     ASSERT_FALSE(bad.ok()) << parts << " blocks";
     EXPECT_NE(bad.message().find("reduced over blocks of k is not one row"),
               std::string::npos)
@@ -200,40 +219,19 @@ TEST(CpuArtifactTest, BlocksOfKOnAnythingButOneRowAreRejected) {
   }
   // The same executable with the head as compiled loads again.
   matmul->head.kParts = 1;
-  std::string bytes =
-      cpu::serializeExecutable(kernels, read->moduleOf, read->targets);
-  EXPECT_TRUE(cpu::deserializeExecutable(bytes.data(), bytes.size()).ok());
+  EXPECT_TRUE(golden.roundTrip().ok());
 }
 
 TEST(CpuArtifactTest, ColumnsSplitInsideSurviveOnlyOnA2DProductOfRows) {
-  std::string original = goldenExecutable();
-  Expected<cpu::SerializedExecutable> read =
-      cpu::deserializeExecutable(original.data(), original.size());
-  ASSERT_TRUE(read.ok()) << read.message();
-  std::vector<const cpu::CpuKernel *> kernels;
-  cpu::CpuKernel *matmul = nullptr;
-  for (const auto &kernel : read->kernels) {
-    kernels.push_back(kernel.get());
-    if (kernel->head.kind == cpu::ContractionHead::Kind::Matmul &&
-        kernel->head.m > 1 && !matmul)
-      matmul = kernel.get();
-  }
-  ASSERT_NE(matmul, nullptr) << "the golden MLP has batched matmul heads";
-  auto roundTrip = [&] {
-    std::string bytes =
-        cpu::serializeExecutable(kernels, read->moduleOf, read->targets);
-    return cpu::deserializeExecutable(bytes.data(), bytes.size());
-  };
-  matmul->head.parallelColumns = true;
-  Expected<cpu::SerializedExecutable> kept = roundTrip();
+  GoldenMatmul golden;
+  ASSERT_NO_FATAL_FAILURE(golden.SetUp());
+  golden.matmul->head.parallelColumns = true;
+  Expected<cpu::SerializedExecutable> kept = golden.roundTrip();
   ASSERT_TRUE(kept.ok()) << kept.message();
-  size_t index = 0;
-  while (read->kernels[index].get() != matmul)
-    ++index;
-  EXPECT_TRUE(kept->kernels[index]->head.parallelColumns);
+  EXPECT_TRUE(kept->kernels[golden.index]->head.parallelColumns);
   // One row is split by columns or blocks of k, never this way.
-  matmul->head.m = 1;
-  Expected<cpu::SerializedExecutable> bad = roundTrip();
+  golden.matmul->head.m = 1;
+  Expected<cpu::SerializedExecutable> bad = golden.roundTrip();
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.message().find("splits its columns inside"), std::string::npos)
       << bad.message();
