@@ -7,12 +7,15 @@
 // plain SGD steps on DATA_DIR/digits_train_{x,y}.npy with the gradients
 // grad() gives, then trains on for an epoch with train(), the loop of
 // `nnc train` (the model's own optimizer), evaluating on
-// DATA_DIR/digits_test_{x,y}.npy before, between and after. It saves the
+// DATA_DIR/digits_test_{x,y}.npy before, between and after; the epoch's
+// hooks report its steps and its largest gradient norm. It saves the
 // trained model as OUT.nnx, loads it with nnc::Model::load and checks that
 // it gives the bytes the compiled model gives. Exits 1 when a call fails,
 // the loss does not fall at each stage, or the artifact disagrees.
 #include <nnc/compiler.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -111,9 +114,29 @@ int main(int argc, char **argv) {
   std::printf("after the steps: test loss %.4f, accuracy %.3f\n", stepped.loss,
               stepped.accuracy.value_or(0));
 
-  // Then nnc train's own loop: an epoch of the model's optimizer.
+  // Then nnc train's own loop: an epoch of the model's optimizer, with a
+  // hook that sees each step's gradients before they are applied (here it
+  // only measures their global norm; writing into them would change the
+  // step, as gradient clipping does).
   nnc::TrainOptions epoch;
   epoch.epochs = 1;
+  double largestNorm = 0;
+  int64_t steps = 0;
+  epoch.afterGradients =
+      [&](int64_t, const std::map<std::string, nnc::MutableTensorView> &grads) {
+        double squares = 0;
+        for (const auto &[name, view] : grads) {
+          int64_t count = 1;
+          for (int64_t extent : view.shape)
+            count *= extent;
+          const float *values = static_cast<const float *>(view.data);
+          for (int64_t i = 0; i < count; ++i)
+            squares += double(values[i]) * values[i];
+        }
+        largestNorm = std::max(largestNorm, std::sqrt(squares));
+        return nnc::Status();
+      };
+  epoch.onStep = [&](const nnc::StepResult &) { ++steps; };
   if (!check(model->train({{"x", trainX.view()}, {"labels", trainY.view()}},
                           epoch,
                           [](const nnc::EpochResult &result) {
@@ -123,6 +146,12 @@ int main(int argc, char **argv) {
                           }),
              "train"))
     return 1;
+  std::printf("%lld steps, largest gradient norm %.4f\n",
+              static_cast<long long>(steps), largestNorm);
+  if (steps == 0 || !(largestNorm > 0)) {
+    std::fprintf(stderr, "error: the hooks saw no step\n");
+    return 1;
+  }
   if (!check(model->evaluate(testSet, after), "evaluate"))
     return 1;
   std::printf("after the epoch: test loss %.4f, accuracy %.3f\n", after.loss,
