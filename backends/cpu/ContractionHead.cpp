@@ -48,9 +48,9 @@ void runMatmulColumns(const ContractionHead &head, const GemmKernels &kernels,
             colEnd);
 }
 
-void runContractionHead(const ContractionHead &head,
-                        const GemmKernels &kernels, void *const *buffers,
-                        float *out, int64_t first, int64_t last) {
+void runContractionHead(const ContractionHead &head, const GemmKernels &kernels,
+                        void *const *buffers, float *out, int64_t first,
+                        int64_t last, bool backwards) {
   // Attention names its operands in attentionBuffers instead.
   const float *lhs = static_cast<const float *>(buffers[head.lhs]);
   const float *rhs = static_cast<const float *>(buffers[head.rhs]);
@@ -72,7 +72,8 @@ void runContractionHead(const ContractionHead &head,
     }
     if (head.kParts > 1) {
       oneRowProductByBlocks(gemvAvailable() ? nullptr : &kernels, lhs, rhs,
-                            head.ldb, head.k, head.n, head.kParts, out);
+                            head.ldb, head.k, head.n, head.kParts, out,
+                            backwards);
       return;
     }
     if (oneRow) {

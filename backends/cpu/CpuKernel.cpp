@@ -178,8 +178,12 @@ void runHeadRows(const CpuKernel &kernel, void *const *buffers, int64_t first,
     gemm = pick.kernels;
     trialOf = pick.trialOf;
   }
+  // A head over blocks of k alternates the order of each thread's blocks.
+  bool backwards =
+      head.kParts > 1 &&
+      (kernel.blockCalls.fetch_add(1, std::memory_order_relaxed) & 1);
   if (trialOf < 0) {
-    runContractionHead(head, *gemm, buffers, h, first, last);
+    runContractionHead(head, *gemm, buffers, h, first, last, backwards);
   } else {
     auto start = std::chrono::steady_clock::now();
     runContractionHead(head, *gemm, buffers, h, first, last);

@@ -131,9 +131,11 @@ bool isRowSplitGemm(const ContractionHead &head);
 
 /// Computes rows [first, last) of `head`'s H into `out` (laid out as the
 /// whole H) from `buffers`, with the GEMM `gemm`.
+/// `backwards`: a head reduced over blocks of k (kParts) runs each
+/// thread's blocks last to first, which changes no bits.
 void runContractionHead(const ContractionHead &head, const GemmKernels &gemm,
                         void *const *buffers, float *out, int64_t first,
-                        int64_t last);
+                        int64_t last, bool backwards = false);
 
 /// Computes columns [colBegin, colEnd) of every row of a matmul head's H
 /// (2-D, not one row) into `out`, with the GEMM `gemm`.
@@ -180,6 +182,9 @@ struct CpuKernel {
   /// For a matmul head: whether its blocks read B in place or pack it,
   /// timed on its first calls; runs only update it.
   mutable BLayoutChooser bLayout;
+  /// Calls of a head reduced over blocks of k (kParts), whose parity sets
+  /// the order each thread runs its blocks in (oneRowProductByBlocks).
+  mutable std::atomic<uint64_t> blockCalls{0};
   /// The machine code `whole`, `chunk` and `tail` live in, and their
   /// symbols there (empty for absent entry points): what serializing the
   /// kernel writes.

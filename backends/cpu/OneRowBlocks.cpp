@@ -16,7 +16,7 @@ namespace nnc::cpu {
 
 void oneRowProductByBlocks(const GemmKernels *gemm, const float *x,
                            const float *b, int64_t ldb, int64_t k, int64_t n,
-                           int64_t blocks, float *out) {
+                           int64_t blocks, float *out, bool backwards) {
   int64_t blockRows = (k + blocks - 1) / blocks;
   // Block 0 writes `out`, the others a partial row each, in the calling
   // thread's buffer, grown once: the isolation below keeps this thread from
@@ -52,8 +52,8 @@ void oneRowProductByBlocks(const GemmKernels *gemm, const float *x,
     tbb::parallel_for(
         tbb::blocked_range<int64_t>(0, blocks, 1),
         [&](const tbb::blocked_range<int64_t> &range) {
-          for (int64_t block = range.begin(); block < range.end(); ++block)
-            runBlock(block);
+          for (int64_t i = range.begin(); i < range.end(); ++i)
+            runBlock(backwards ? range.end() - 1 - (i - range.begin()) : i);
         },
         tbb::static_partitioner());
   });

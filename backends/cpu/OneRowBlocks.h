@@ -25,9 +25,17 @@ namespace nnc::cpu {
 /// Each block runs through gemvColumns when `gemm` is null (only then
 /// valid where gemvAvailable()), else through `gemm`. out must not alias x
 /// or b.
+///
+/// `backwards`: each thread runs its blocks last to first. A caller that
+/// flips it on every call first reads the blocks it read last the time
+/// before, which are still in cache when b is a little larger than the
+/// cache (one thread over the benchmark MLP's 1.6 MB layer, beside its 0.5
+/// MB next one, in a 2 MiB L2: 33-34 against 22-25 µs for the three
+/// layers, Xeon family 6 model 167), where the same order every call
+/// evicts each block just before it is read again.
 void oneRowProductByBlocks(const GemmKernels *gemm, const float *x,
                            const float *b, int64_t ldb, int64_t k, int64_t n,
-                           int64_t blocks, float *out);
+                           int64_t blocks, float *out, bool backwards = false);
 
 } // namespace nnc::cpu
 

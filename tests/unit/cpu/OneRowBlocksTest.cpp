@@ -48,12 +48,12 @@ protected:
   }
 
   /// The product with at most `threads` threads, plus one guard element.
-  std::vector<float> product(int threads) {
+  std::vector<float> product(int threads, bool backwards = false) {
     tbb::global_control cap(tbb::global_control::max_allowed_parallelism,
                             static_cast<size_t>(threads));
     std::vector<float> out(static_cast<size_t>(shape.n) + 1, -3.0f);
-    oneRowProductByBlocks(gemm, x.data(), b.data(), shape.ldb, shape.k,
-                          shape.n, shape.blocks, out.data());
+    oneRowProductByBlocks(gemm, x.data(), b.data(), shape.ldb, shape.k, shape.n,
+                          shape.blocks, out.data(), backwards);
     return out;
   }
 
@@ -97,13 +97,17 @@ TEST_P(OneRowBlocksTest, IsTheBlocksProductsAddedInOrder) {
             0);
 }
 
-TEST_P(OneRowBlocksTest, EveryThreadCapGivesTheSameBits) {
+TEST_P(OneRowBlocksTest, EveryThreadCapAndBlockOrderGivesTheSameBits) {
   std::vector<float> one = product(1);
-  for (int threads : {2, 3, 8})
-    EXPECT_EQ(std::memcmp(one.data(), product(threads).data(),
-                          one.size() * sizeof(float)),
-              0)
-        << threads << " threads";
+  for (int threads : {1, 2, 3, 8})
+    for (bool backwards : {false, true}) {
+      if (threads == 1 && !backwards)
+        continue;
+      EXPECT_EQ(std::memcmp(one.data(), product(threads, backwards).data(),
+                            one.size() * sizeof(float)),
+                0)
+          << threads << " threads" << (backwards ? ", blocks backwards" : "");
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(
