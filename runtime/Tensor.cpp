@@ -2,6 +2,7 @@
 
 #include "runtime/Tensor.h"
 
+#include <cassert>
 #include <cstring>
 #include <limits>
 #include <new>
@@ -146,6 +147,19 @@ Expected<Tensor> Tensor::clone() const {
   if (copy && byteSize() != 0)
     std::memcpy(copy->rawData(), bytes, byteSize());
   return copy;
+}
+
+ConstTensorView rowsOf(ConstTensorView view, int64_t start, int64_t count) {
+  assert(view.rank() >= 1 && start >= 0 && count >= 0 &&
+         start + count <= view.dim(0) && "rows outside the view");
+  Shape shape = view.shape();
+  size_t rowBytes =
+      shape[0] ? view.byteSize() / static_cast<size_t>(shape[0]) : 0;
+  shape[0] = count;
+  const std::byte *data =
+      view.rawData() ? view.rawData() + static_cast<size_t>(start) * rowBytes
+                     : nullptr;
+  return ConstTensorView(data, view.dtype(), std::move(shape));
 }
 
 Error checkTensorType(const std::string &what, ConstTensorView tensor,

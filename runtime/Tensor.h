@@ -212,6 +212,11 @@ private:
   int64_t count = 0;
 };
 
+/// Rows [start, start + count) of `view` along its leading dimension, in
+/// place (in C order they are contiguous): a batch's slice of samples.
+/// The view must have a leading dimension and hold those rows.
+ConstTensorView rowsOf(ConstTensorView view, int64_t start, int64_t count);
+
 /// Checks that `tensor` has `dtype` and `shape`, where an expected extent of
 /// -1 matches any extent (the dynamic batch dimension). `what` names the
 /// tensor for the message, e.g. "input 'x'" gives

@@ -249,27 +249,6 @@ DistributedTraining::sourcesOf(CompiledGraph *graph, bool direct) {
   return &(sources[{graph, direct}] = std::move(found));
 }
 
-const std::vector<rt::Tensor> &
-DistributedTraining::shardOf(const rt::Batch &batch, int64_t begin,
-                             int64_t count) {
-  std::vector<rt::Tensor> &shard = shards[count];
-  if (shard.empty())
-    for (size_t c = 0; c < batch.numColumns(); ++c) {
-      rt::Shape shape = batch.column(c).shape();
-      shape[0] = count;
-      shard.push_back(
-          std::move(*rt::Tensor::create(batch.column(c).dtype(), shape)));
-    }
-  for (size_t c = 0; c < batch.numColumns(); ++c) {
-    const rt::Tensor &column = batch.column(c);
-    size_t rowBytes = column.byteSize() / static_cast<size_t>(batch.size());
-    std::memcpy(shard[c].rawData(),
-                column.rawData() + static_cast<size_t>(begin) * rowBytes,
-                static_cast<size_t>(count) * rowBytes);
-  }
-  return shard;
-}
-
 rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
                                     bool groupStart, bool groupEnd,
                                     const TrainingHooks &hooks) {
@@ -303,7 +282,11 @@ rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
   reducer->beginStep(**stepSources, graph ? graph->plan().kernels.size() : 0,
                      static_cast<float>(count), !groupStart, groupEnd);
   if (graph) {
-    const std::vector<rt::Tensor> &shard = shardOf(batch, begin, count);
+    // This rank's rows of each batched input, read in place.
+    std::map<std::string, rt::ConstTensorView> shard;
+    for (size_t c = 0; c < batch.numColumns(); ++c)
+      shard.emplace(batch.columnName(c),
+                    rt::rowsOf(batch.column(c).view(), begin, count));
     std::map<size_t, rt::TensorView> intoBuckets;
     if (direct) {
       const dist::StepSources &into = **stepSources;
@@ -319,12 +302,10 @@ rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
             const std::string &name) -> std::optional<rt::ConstTensorView> {
           const rt::Tensor *tensor = nullptr;
           if (role == rt::BindingRole::Input) {
-            for (size_t c = 0; c < batch.numColumns() && !tensor; ++c)
-              if (batch.columnName(c) == name)
-                tensor = &shard[c];
+            if (auto rows = shard.find(name); rows != shard.end())
+              return rows->second;
             // An input without the batch dimension, whole on every rank.
-            if (!tensor)
-              tensor = batch.column(name);
+            tensor = batch.column(name);
           } else {
             tensor = findStateTensor(state, role, name);
           }
@@ -345,13 +326,10 @@ rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
     if (const std::optional<AccuracySpec> &accuracy = graphs->accuracy()) {
       CompiledGraph::Result *predictions =
           graph->findResult(rt::BindingRole::Output, accuracy->outputName);
-      const rt::Tensor *labels = nullptr;
-      for (size_t c = 0; c < batch.numColumns(); ++c)
-        if (batch.columnName(c) == accuracy->labelInput)
-          labels = &shard[c];
-      if (predictions && labels) {
+      auto labels = shard.find(accuracy->labelInput);
+      if (predictions && labels != shard.end()) {
         auto [right, scored] =
-            countCorrect(*accuracy, predictions->tensor, *labels);
+            countCorrect(*accuracy, predictions->tensor, labels->second);
         groupSums[2] += static_cast<double>(right);
         groupSums[3] += static_cast<double>(scored);
       }

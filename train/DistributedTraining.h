@@ -107,8 +107,6 @@ private:
   /// samples, which contributes nothing.
   rt::Expected<const dist::StepSources *> sourcesOf(CompiledGraph *graph,
                                                     bool direct);
-  const std::vector<rt::Tensor> &shardOf(const rt::Batch &batch, int64_t begin,
-                                         int64_t count);
 
   std::unique_ptr<dist::Communicator> communicator;
   SplitStepSource *graphs = nullptr;
@@ -128,7 +126,6 @@ private:
   /// or (direct) the buckets.
   std::map<std::pair<CompiledGraph *, bool>, dist::StepSources> sources;
   dist::StepSources noSources;
-  std::map<int64_t, std::vector<rt::Tensor>> shards;
   /// This rank's loss * samples, samples, correct, scored over the group.
   double groupSums[4] = {0, 0, 0, 0};
   bool broken = false;

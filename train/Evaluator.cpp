@@ -12,17 +12,6 @@
 namespace nnc::train {
 namespace {
 
-/// Row `row` of a batched input, with a leading extent of 1, in place.
-rt::ConstTensorView sliceRow(rt::ConstTensorView column, int64_t row) {
-  rt::Shape shape = column.shape();
-  size_t rowBytes =
-      column.byteSize() / static_cast<size_t>(std::max<int64_t>(1, shape[0]));
-  shape[0] = 1;
-  return rt::ConstTensorView(column.rawData() +
-                                 static_cast<size_t>(row) * rowBytes,
-                             column.dtype(), shape);
-}
-
 /// A batch's inputs by name: its columns, and beside them the inputs
 /// without a batch dimension, whole.
 std::map<std::string, rt::ConstTensorView> inputsOf(const rt::Batch &batch) {
@@ -107,7 +96,7 @@ rt::Error Evaluator::runBySample(const rt::Batch &current,
     std::map<std::string, rt::ConstTensorView> sample = inputs;
     for (size_t c = 0; c < current.numColumns(); ++c)
       sample.at(current.columnName(c)) =
-          sliceRow(current.column(c).view(), row);
+          rt::rowsOf(current.column(c).view(), row, 1);
     if (rt::Error error = scorer.add(**single, sample, 1); !error.ok())
       return error;
   }

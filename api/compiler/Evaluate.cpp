@@ -16,23 +16,6 @@
 
 using namespace nnc;
 
-namespace {
-
-/// Rows [start, start + size) of a batched input.
-rt::ConstTensorView rows(rt::ConstTensorView view, int64_t start,
-                         int64_t size) {
-  rt::Shape shape = view.shape();
-  size_t rowBytes =
-      shape[0] ? view.byteSize() / static_cast<size_t>(shape[0]) : 0;
-  shape[0] = size;
-  const std::byte *data =
-      view.rawData() ? view.rawData() + static_cast<size_t>(start) * rowBytes
-                     : nullptr;
-  return rt::ConstTensorView(data, view.dtype(), shape);
-}
-
-} // namespace
-
 Status CompiledModel::evaluate(const std::map<std::string, TensorView> &data,
                                Metrics &metrics, int64_t batch) {
   std::lock_guard<std::mutex> turn(impl->turn);
@@ -65,7 +48,7 @@ Status CompiledModel::evaluate(const std::map<std::string, TensorView> &data,
     if (batched)
       for (const Port &port : impl->inputs)
         if (port.batched)
-          slice.at(port.name) = rows(whole.at(port.name), start, size);
+          slice.at(port.name) = rt::rowsOf(whole.at(port.name), start, size);
     Status status;
     train::CompiledGraph *graph =
         impl->forwardGraph(batched ? size : 0, /*withLoss=*/true, status);

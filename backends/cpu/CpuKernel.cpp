@@ -199,8 +199,7 @@ void runHeadRows(const CpuKernel &kernel, void *const *buffers, int64_t first,
     return;
   }
   for (int64_t from = first; from < last; from += kernel.chunkRows)
-    runRest(kernel, buffers, h, args, from,
-            last - from >= kernel.chunkRows ? kernel.chunk : kernel.tail);
+    runRest(kernel, buffers, h, args, from, restFrom(kernel, from));
 }
 
 /// All rows of a kernel whose head splits H's columns across the threads
