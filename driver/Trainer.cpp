@@ -169,11 +169,10 @@ CodedError trainDistributed(const TrainOptions &options,
                             SessionGraphSource &graphs, TrainingRun &run) {
   if (options.accumulate < 1)
     return CodedError::usage("--accumulate must be at least 1");
-  if (!options.saveArtifact.empty() || options.profile.any())
+  if (!options.saveArtifact.empty())
     return CodedError::usage(
-        "--distributed and --accumulate do not combine with "
-        "--save-artifact, --profile or --trace; a distributed run reports "
-        "its communication at its end");
+        "--distributed and --accumulate do not combine with --save-artifact: "
+        "a training artifact holds the fused step");
   if (!(options.distributed.bucketMb > 0) ||
       !(options.distributed.commTimeoutSeconds > 0))
     return CodedError::usage("--bucket-mb and --comm-timeout must be positive");

@@ -257,7 +257,7 @@ rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
     return error;
   int64_t total = batch.size();
   int64_t base = total / ranks(), extra = total % ranks();
-  int64_t count = base + (rank() < extra ? 1 : 0);
+  int64_t count = shardSize(total);
   int64_t begin = rank() * base + std::min<int64_t>(rank(), extra);
   if (groupStart)
     std::fill(std::begin(groupSums), std::end(groupSums), 0.0);
@@ -271,6 +271,10 @@ rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
     if (!made.ok())
       return breakJob(made.takeError());
     graph = *made;
+    if (gradientProfiler && count == profiledShard && !profiledGraph) {
+      profiledGraph = graph;
+      graph->setProfiler(gradientProfiler);
+    }
   }
   // The first batch of a group writes its gradients straight into their
   // places in the buckets; a later one adds to them from its own results.
@@ -398,6 +402,22 @@ rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
   state.addLoss(sums[0], static_cast<int64_t>(sums[1]));
   state.addScore(static_cast<int64_t>(sums[2]), static_cast<int64_t>(sums[3]));
   return rt::Error::success();
+}
+
+int64_t DistributedTraining::shardSize(int64_t batch) const {
+  return batch / ranks() + (rank() < batch % ranks() ? 1 : 0);
+}
+
+void DistributedTraining::recordProfiles(int64_t batch,
+                                         rt::KernelProfiler *gradients,
+                                         rt::KernelProfiler *update) {
+  // The graph stays named after the records end: the report reads its plan.
+  if (profiledGraph)
+    profiledGraph->setProfiler(gradients);
+  gradientProfiler = gradients;
+  profiledShard = shardSize(batch);
+  if (updateGraph)
+    updateGraph->setProfiler(update);
 }
 
 std::string DistributedTraining::summary() const {

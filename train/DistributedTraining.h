@@ -25,6 +25,7 @@
 #include "distributed/GradientAllReducer.h"
 
 #include "runtime/BatchIterator.h"
+#include "runtime/KernelProfiler.h"
 
 #include <functional>
 #include <map>
@@ -92,6 +93,18 @@ public:
   /// for a job of one process or before the first step.
   std::string summary() const;
 
+  /// Records the kernels of later steps (--profile, --trace, --report):
+  /// this rank's gradient step at the shard of a full batch of `batch`
+  /// into `gradients`, and the update into `update`. A last, smaller batch
+  /// is not recorded, as with the fused step. Null profilers stop it.
+  void recordProfiles(int64_t batch, rt::KernelProfiler *gradients,
+                      rt::KernelProfiler *update);
+  /// The gradient step recordProfiles records, once a step ran it; null
+  /// before.
+  CompiledGraph *profiledGradients() const { return profiledGraph; }
+  /// This rank's samples of a global batch of `batch`.
+  int64_t shardSize(int64_t batch) const;
+
   /// Ends every rank of the job with exit code 1, after this rank printed
   /// why.
   [[noreturn]] void abortJob();
@@ -129,6 +142,10 @@ private:
   /// This rank's loss * samples, samples, correct, scored over the group.
   double groupSums[4] = {0, 0, 0, 0};
   bool broken = false;
+  /// recordProfiles: the shard size recorded, and where.
+  int64_t profiledShard = 0;
+  rt::KernelProfiler *gradientProfiler = nullptr;
+  CompiledGraph *profiledGraph = nullptr;
 };
 
 /// A fingerprint of what every rank must agree on: the model file, the

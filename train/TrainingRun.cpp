@@ -362,25 +362,34 @@ rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
         report.onWarning(warning);
   };
 
-  // --profile, --trace: the full-batch step, over the whole run.
-  std::optional<rt::KernelProfiler> profiler;
+  // --profile, --trace: the full-batch step, over the whole run. The split
+  // step (--distributed, --accumulate, a gradient hook) records its two
+  // graphs: this rank's gradient step at a full batch's shard, and the
+  // update.
+  std::optional<rt::KernelProfiler> profiler, updateProfiler;
   bool reportPage = !options.reportPath.empty() && reporting;
-  if ((options.profile.any() || reportPage) && steps->full) {
+  if ((options.profile.any() && reporting) || reportPage) {
     profiler.emplace();
-    steps->full->setProfiler(&*profiler);
+    if (steps->full) {
+      steps->full->setProfiler(&*profiler);
+    } else if (run.distributed) {
+      updateProfiler.emplace();
+      run.distributed->recordProfiles(run.batch, &*profiler, &*updateProfiler);
+    }
   }
-  auto reportTheProfile = [&]() -> rt::Error {
-    if (!profiler)
-      return rt::Error::success();
-    steps->full->setProfiler(nullptr);
-    if (!options.profile.any())
-      return rt::Error::success();
+  // The step whose kernels `profiler` records; null until one ran.
+  auto profiledStep = [&]() -> CompiledGraph * {
+    if (steps->full)
+      return steps->full;
+    return run.distributed ? run.distributed->profiledGradients() : nullptr;
+  };
+  auto render = [&](const ProfileRequest &request,
+                    const rt::KernelProfiler &records, CompiledGraph &graph,
+                    const std::string &what) -> rt::Error {
     std::vector<std::string> warnings;
-    rt::Expected<std::string> text = renderProfile(
-        options.profile, *profiler, steps->full->plan(),
-        steps->full->executable(), run.graphs->threads(),
-        "the training steps of batch " + std::to_string(run.batch), "nnc train",
-        warnings);
+    rt::Expected<std::string> text =
+        renderProfile(request, records, graph.plan(), graph.executable(),
+                      run.graphs->threads(), what, "nnc train", warnings);
     warn(warnings);
     if (!text.ok())
       return text.takeError();
@@ -390,6 +399,38 @@ rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
       report.onMessage(*text);
     }
     return rt::Error::success();
+  };
+  auto reportTheProfile = [&]() -> rt::Error {
+    if (!profiler)
+      return rt::Error::success();
+    if (steps->full)
+      steps->full->setProfiler(nullptr);
+    else if (run.distributed)
+      run.distributed->recordProfiles(run.batch, nullptr, nullptr);
+    CompiledGraph *graph = profiledStep();
+    if (!options.profile.any() || !graph)
+      return rt::Error::success();
+    if (!run.distributed)
+      return render(options.profile, *profiler, *graph,
+                    "the training steps of batch " + std::to_string(run.batch));
+    if (rt::Error error =
+            render(options.profile, *profiler, *graph,
+                   "the gradient steps of " +
+                       std::to_string(run.distributed->shardSize(run.batch)) +
+                       " samples (" +
+                       (run.distributed->ranks() > 1
+                            ? "rank 0's shard of each batch of " +
+                                  std::to_string(run.batch)
+                            : "each batch") +
+                       ")");
+        !error.ok())
+      return error;
+    if (!options.profile.table)
+      return rt::Error::success();
+    ProfileRequest table;
+    table.table = true;
+    return render(table, *updateProfiler, run.distributed->update(),
+                  "the optimizer updates");
   };
   TrainingState &state = run.state;
   int64_t samples = run.trainSet.numSamples();
@@ -420,12 +461,13 @@ rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
     if (!reportPage)
       return rt::Error::success();
     std::optional<rt::GraphProfile> summary;
-    if (profiler && state.stepCount > 0) {
+    if (CompiledGraph *graph = profiledStep();
+        profiler && graph && state.stepCount > 0) {
       std::vector<std::string> warnings;
       std::vector<std::string> kernels =
-          backendSummaries(steps->full->executable(), warnings);
+          backendSummaries(graph->executable(), warnings);
       warn(warnings);
-      summary = rt::summarizeProfile(*profiler, steps->full->plan(),
+      summary = rt::summarizeProfile(*profiler, graph->plan(),
                                      static_cast<int>(run.graphs->threads()),
                                      kernels);
     }

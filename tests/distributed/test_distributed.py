@@ -2,7 +2,8 @@
 
 N ranks at global batch B against one process at batch B, with an uneven
 last batch; bit-identical reruns for a fixed N; resuming a checkpoint with
-another rank count; a rank killed mid-run; ranks with different models.
+another rank count; a rank killed mid-run; ranks with different models;
+the profile of a distributed run.
 
 Environment: NNC (the nnc binary), NNC_EXAMPLES (examples/), NNC_DIST_WORK
 (a scratch folder). Skips when mpirun is missing. Runs as root too: the
@@ -139,6 +140,28 @@ def test_a_fixed_rank_count_is_bit_identical(work, digits):
         runs.append(load_params(out))
     for name in runs[0]:
         assert np.array_equal(runs[0][name], runs[1][name]), name
+
+
+def test_the_profile_shows_rank_0s_two_graphs(work, digits):
+    """--profile with --distributed: the kernels of rank 0's gradient step
+    at its shard of a full batch (6 of the 7 batches of 203 samples, the
+    last holds 11) and of every update, after the communication line; the
+    trained parameters are the same bits as without it."""
+    plain, profiled = (os.path.join(work, name) for name in ("plain", "profiled"))
+    mpirun(2, *train_args("mlp_digits.nn", digits, 1, 32, plain), "--distributed")
+    done = mpirun(2, *train_args("mlp_digits.nn", digits, 1, 32, profiled),
+                  "--distributed", "--profile")
+    out = done.stdout
+    grads = out.index("profile of the gradient steps of 16 samples "
+                      "(rank 0's shard of each batch of 32)")
+    update = out.index("profile of the optimizer updates")
+    assert out.index("distributed: 2 ranks, ring") < grads < update, out
+    assert "\n6 steps on 1 thread(s)" in out[grads:update], out
+    assert "\n7 steps on 1 thread(s)" in out[update:], out
+    assert out.count("profile of") == 2, out
+    expected, actual = load_params(plain), load_params(profiled)
+    for name in expected:
+        assert np.array_equal(expected[name], actual[name]), name
 
 
 def test_an_all_reduce_algorithm_given_to_mpirun_is_kept(work, digits):
