@@ -86,8 +86,9 @@ void GradientAllReducer::pack(size_t v) {
       into[i] += from[i] * weight;
   } else if (from == into) {
     // Written into the bucket by the step itself: weighted where it lies.
-    for (size_t i = 0; i < counts[v]; ++i)
-      into[i] *= weight;
+    if (weight != 1.0f)
+      for (size_t i = 0; i < counts[v]; ++i)
+        into[i] *= weight;
   } else {
     for (size_t i = 0; i < counts[v]; ++i)
       into[i] = from[i] * weight;
@@ -165,6 +166,8 @@ rt::Error GradientAllReducer::finishStep() {
 }
 
 void GradientAllReducer::scale(float factor) {
+  if (factor == 1.0f)
+    return;
   for (Bucket &bucket : buckets)
     for (float &value : bucket.buffer)
       value *= factor;

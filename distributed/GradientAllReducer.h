@@ -13,7 +13,8 @@
 //  - Each rank's gradient is the mean over its own samples; it is packed
 //    times its sample count, and the sum over the ranks is divided by the
 //    global count when unpacked, so the result is the mean over the global
-//    batch, also when the shards are uneven.
+//    batch, also when the shards are uneven. Shards of equal size skip the
+//    weighting (a weight of 1): the sum is divided by the rank count.
 //  - With gradient accumulation, steps without communication add their
 //    weighted gradients to the buckets; the last step of the group sends.
 //

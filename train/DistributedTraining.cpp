@@ -262,9 +262,9 @@ rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
   if (groupStart)
     std::fill(std::begin(groupSums), std::end(groupSums), 0.0);
 
-  // This rank's gradients, packed times its sample count, and on the
-  // group's last batch all-reduced bucket by bucket as the backward pass
-  // produces them.
+  // This rank's gradients, packed times its sample count (unless every
+  // rank has as many samples), and on the group's last batch all-reduced
+  // bucket by bucket as the backward pass produces them.
   CompiledGraph *graph = nullptr;
   if (count > 0) {
     rt::Expected<CompiledGraph *> made = graphs->trainingGradients(count);
@@ -283,8 +283,13 @@ rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
       sourcesOf(graph, direct);
   if (!stepSources.ok())
     return stepSources.takeError();
+  // A step of one batch in equal shares gives every rank's mean the same
+  // weight: the mean over the ranks is their sum over their count (none
+  // for one process), with no weighting pass while the backward runs.
+  bool equalShares = groupStart && groupEnd && total % ranks() == 0;
   reducer->beginStep(**stepSources, graph ? graph->plan().kernels.size() : 0,
-                     static_cast<float>(count), !groupStart, groupEnd);
+                     equalShares ? 1.0f : static_cast<float>(count),
+                     !groupStart, groupEnd);
   if (graph) {
     // This rank's rows of each batched input, read in place.
     std::map<std::string, rt::ConstTensorView> shard;
@@ -351,7 +356,8 @@ rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
     return breakJob(std::move(error));
   // Sums over every sample of the group, on every rank: the means, where
   // they lie in the buckets, which the hooks and the update read.
-  reducer->scale(static_cast<float>(1.0 / sums[1]));
+  reducer->scale(equalShares ? 1.0f / static_cast<float>(ranks())
+                             : static_cast<float>(1.0 / sums[1]));
   auto averageOf = [&](size_t v) {
     return rt::TensorView(reinterpret_cast<std::byte *>(reducer->valueData(v)),
                           rt::DType::F32, valueShapes[v]);
