@@ -44,6 +44,10 @@ struct KernelSlot {
   /// (NNC_KERNEL_ONE_RUN_PER_THREAD), else 0: the chunks are then these
   /// many equal runs.
   int64_t runs = 0;
+  /// The threads a call keeps busy, for a profile: the arena's for a kernel
+  /// that spreads its work over them (NNC_KERNEL_USES_THE_ARENAS_THREADS),
+  /// else 1.
+  int threadsPerCall = 1;
   /// Its buffers in Impl::buffers: [firstBuffer, firstBuffer + numBuffers).
   size_t firstBuffer = 0;
 };
@@ -173,7 +177,7 @@ void Executor::Impl::callKernel(size_t k, int64_t begin, int64_t end) {
   if (profiler)
     profiler->record({static_cast<int64_t>(k),
                       tbb::this_task_arena::current_thread_index(), begin, end,
-                      startNs, profiler->now()});
+                      startNs, profiler->now(), slot.threadsPerCall});
   if (status != NNC_OK)
     recordError(k, begin, status, kernelError);
   else if (kernelError)
@@ -369,6 +373,8 @@ Expected<Executor> Executor::create(ExecutionPlan plan,
     // A range of 0 or 1 has nothing to share out (and no valid clamp).
     if ((flags & NNC_KERNEL_ONE_RUN_PER_THREAD) && info.range > 1)
       slot.runs = std::clamp<int64_t>(threads, 1, info.range);
+    if (flags & NNC_KERNEL_USES_THE_ARENAS_THREADS)
+      slot.threadsPerCall = static_cast<int>(std::max<int64_t>(threads, 1));
     slot.firstBuffer = impl->buffers.size();
     const PlanKernel &planKernel = plan.kernels[k];
     for (int64_t id : planKernel.buffers) {

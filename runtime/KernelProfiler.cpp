@@ -119,7 +119,7 @@ summarizeProfile(const KernelProfiler &profiler, const ExecutionPlan &plan,
       coveredEnd[step] = slice.endNs;
     }
     Run &run = runs[step][static_cast<size_t>(slice.kernel)];
-    run.busyNs += slice.endNs - slice.startNs;
+    run.busyNs += (slice.endNs - slice.startNs) * slice.threads;
     run.first =
         run.first < 0 ? slice.startNs : std::min(run.first, slice.startNs);
     run.last = std::max(run.last, slice.endNs);
@@ -304,7 +304,10 @@ Error writeChromeTrace(const std::string &path, const KernelProfiler &profiler,
                            backendSummaries[static_cast<size_t>(slice.kernel)])
                  : std::string()) +
             ",\"iterations\":\"" + std::to_string(slice.begin) + "-" +
-            std::to_string(slice.end) + "\"}}";
+            std::to_string(slice.end) + "\"" +
+            (slice.threads > 1 ? ",\"threads\":" + std::to_string(slice.threads)
+                               : std::string()) +
+            "}}";
   }
   json += "\n]}\n";
   return writeFileAtomically(path, json);

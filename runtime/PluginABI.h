@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define NNC_PLUGIN_ABI_MAJOR 1
-#define NNC_PLUGIN_ABI_MINOR 5
+#define NNC_PLUGIN_ABI_MINOR 6
 
 /** The symbol every plugin exports. */
 #define NNC_PLUGIN_ENTRY_SYMBOL "nnc_plugin_entry"
@@ -125,6 +125,12 @@ typedef enum nnc_kernel_flag {
    *  each thread one contiguous run of the range rather than many small
    *  calls. */
   NNC_KERNEL_ONE_RUN_PER_THREAD = 1u << 0,
+  /** ABI 1.6: a call spreads its work over the threads of the task arena
+   *  it is called in, with a parallel loop of its own (the cpu backend's
+   *  matmuls split by columns or by blocks of k inside one call), so a
+   *  profile counts its time on each of those threads, not on the calling
+   *  thread alone. */
+  NNC_KERNEL_USES_THE_ARENAS_THREADS = 1u << 1,
 } nnc_kernel_flag;
 
 typedef struct nnc_compile_args {

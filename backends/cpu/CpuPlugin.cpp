@@ -195,7 +195,10 @@ nnc_status getKernel(nnc_executable *executable, int64_t index,
         kernel.head.parallelColumns ? std::max<int64_t>(1, kernel.range) : 1;
   if (info->struct_size >= NNC_STRUCT_SIZE_UNTIL(nnc_kernel_info, flags))
     info->flags =
-        wantsOneRunPerThread(kernel) ? NNC_KERNEL_ONE_RUN_PER_THREAD : 0;
+        (wantsOneRunPerThread(kernel) ? NNC_KERNEL_ONE_RUN_PER_THREAD : 0) |
+        (kernel.head.parallelColumns || kernel.head.kParts > 1
+             ? NNC_KERNEL_USES_THE_ARENAS_THREADS
+             : 0);
   return NNC_OK;
 }
 

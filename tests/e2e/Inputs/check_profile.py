@@ -3,6 +3,7 @@
 
     check_profile.py table MODEL.nn [SHARE] < output  the profile table
     check_profile.py trace TRACE.json STEPS           the trace-event file
+    check_profile.py spread TRACE.json THREADS        kernels that split inside
 
 table: every kernel row's source is a real line of MODEL.nn that holds
 code and its backend column is filled in (cpu and ref describe every
@@ -15,7 +16,10 @@ complete events with name, ph "X", ts, dur >= 0, pid, tid; metadata
 events naming the process and threads), one step event per timed run,
 and kernel events inside the steps, each naming its source, kernel and
 the backend's summary. Prints `ok`, or the first problem and
-exits 1. Standard library only.
+exits 1. spread: the kernel events the cpu backend describes as split
+inside one call ("columns in parallel", "k blocks") say they kept THREADS
+threads busy (args.threads), and no other event says so; at least one
+such event. Standard library only.
 """
 import json
 import re
@@ -115,10 +119,32 @@ def check_trace(path, steps):
     print("ok")
 
 
+def check_spread(path, threads):
+    with open(path) as f:
+        events = json.load(f)["traceEvents"]
+    spread = 0
+    for e in events:
+        if e.get("cat") != "kernel":
+            continue
+        backend = e["args"].get("backend", "")
+        inside = "columns in parallel" in backend or "k blocks" in backend
+        said = e["args"].get("threads")
+        if inside and said != threads:
+            fail(f"{backend}: threads {said}, expected {threads}")
+        if not inside and said is not None:
+            fail(f"{backend}: threads {said} on a kernel called per chunk")
+        spread += inside
+    if not spread:
+        fail("no kernel split inside one call")
+    print("ok")
+
+
 if __name__ == "__main__":
     if len(sys.argv) in (3, 4) and sys.argv[1] == "table":
         check_table(sys.argv[2], float(sys.argv[3]) if len(sys.argv) == 4 else None)
     elif len(sys.argv) == 4 and sys.argv[1] == "trace":
         check_trace(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) == 4 and sys.argv[1] == "spread":
+        check_spread(sys.argv[2], int(sys.argv[3]))
     else:
         sys.exit(__doc__)

@@ -60,6 +60,31 @@ TEST(KernelProfilerTest, SummaryHasTheClosedFormsOfTheSlices) {
   EXPECT_DOUBLE_EQ(profile.idlePercent, 35);
 }
 
+TEST(KernelProfilerTest, AKernelThatSpreadsOverTheThreadsCountsOnEach) {
+  KernelProfiler profiler;
+  // Step 0 over [0, 100) us: kernel 0 called once on thread 0 for [0, 60)
+  // but keeping both threads busy (a matmul split by columns inside), then
+  // kernel 1 on thread 1 alone for [60, 80).
+  profiler.recordStep({0, 100'000});
+  profiler.record({0, 0, 0, 1, 0, 60'000, /*threads=*/2});
+  profiler.record({1, 1, 0, 1, 60'000, 80'000});
+  GraphProfile profile = summarizeProfile(profiler, forkPlan(), 2);
+
+  ASSERT_EQ(profile.rows.size(), 2u);
+  EXPECT_EQ(profile.rows[0].kernel, 0);
+  EXPECT_DOUBLE_EQ(profile.rows[0].totalMs, 0.120);
+  EXPECT_DOUBLE_EQ(profile.rows[0].meanUs, 120);
+  // Its rate is over its wall time, as for any kernel.
+  EXPECT_DOUBLE_EQ(profile.rows[0].meanSpanUs, 60);
+  EXPECT_NEAR(profile.rows[0].gflops, 2000 / 60e3, 1e-12);
+  EXPECT_DOUBLE_EQ(profile.busyUs, 140);
+  EXPECT_DOUBLE_EQ(profile.criticalPathUs, 80);
+  EXPECT_DOUBLE_EQ(profile.overheadUs, 20);
+  // 140 of 200 thread-us busy; counted on the calling thread alone it
+  // would have been 80, and 60% idle.
+  EXPECT_DOUBLE_EQ(profile.idlePercent, 30);
+}
+
 TEST(KernelProfilerTest, SlicesOutsideEveryStepAreLeftOut) {
   KernelProfiler profiler;
   profiler.recordStep({1000, 2000});

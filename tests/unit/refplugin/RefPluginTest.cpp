@@ -91,7 +91,7 @@ TEST_F(RefPluginTest, TableDescribesTheOracle) {
   EXPECT_STREQ(plugin->api->description,
                "reference interpreter: the correctness oracle");
   EXPECT_EQ(plugin->api->abi_major, 1u);
-  EXPECT_EQ(plugin->api->abi_minor, 5u);
+  EXPECT_EQ(plugin->api->abi_minor, 6u);
   // ABI 1.1: the serialize extension heads the chain (compiled artifacts);
   // ABI 1.4: the profile extension follows it.
   const nnc_extension_base *extension = plugin->api->extensions;
