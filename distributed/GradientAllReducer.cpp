@@ -37,6 +37,7 @@ GradientAllReducer::GradientAllReducer(Communicator &communicator,
     buckets[b].buffer.assign(sizes[b], 0.0f);
   for (size_t v = 0; v < counts.size(); ++v)
     buckets[bucketOf[v]].values.push_back(v);
+  full.assign(buckets.size(), false);
   worker = std::thread([this] { communicate(); });
 }
 
@@ -56,7 +57,12 @@ void GradientAllReducer::beginStep(const StepSources &stepSources,
   weight = stepWeight;
   accumulating = accumulate;
   communicating = communicate;
-  reduced = 0;
+  {
+    // The communication thread reads these when it wakes, also spuriously.
+    std::lock_guard<std::mutex> lock(mutex);
+    reduced = 0;
+    full.assign(buckets.size(), false);
+  }
   writtenBy.assign(kernelCount, {});
   for (size_t v = 0; v < counts.size(); ++v) {
     int64_t writer =
@@ -109,7 +115,10 @@ void GradientAllReducer::enqueue(size_t bucket) {
   }
   {
     std::lock_guard<std::mutex> lock(mutex);
-    queue.push_back(bucket);
+    full[bucket] = true;
+    // The thread waits for the buckets in their order.
+    if (bucket != reduced)
+      return;
   }
   wake.notify_one();
 }
@@ -124,11 +133,15 @@ void GradientAllReducer::kernelDone(int64_t kernel) {
 void GradientAllReducer::communicate() {
   std::unique_lock<std::mutex> lock(mutex);
   while (true) {
-    wake.wait(lock, [&] { return stopping || !queue.empty(); });
-    if (queue.empty())
+    // Every rank all-reduces the buckets in their order, whatever order
+    // its kernels filled them in: collectives must be called in the same
+    // order on every rank, and with several threads the kernels of two
+    // buckets can finish in either order.
+    auto nextIsFull = [&] { return reduced < buckets.size() && full[reduced]; };
+    wake.wait(lock, [&] { return stopping || nextIsFull(); });
+    if (!nextIsFull())
       return;
-    size_t b = queue.front();
-    queue.pop_front();
+    size_t b = reduced;
     lock.unlock();
     auto start = std::chrono::steady_clock::now();
     Bucket &bucket = buckets[b];

@@ -9,7 +9,9 @@
 //  - The executor reports each finished kernel (rt::Executor's kernel
 //    observer). When the last gradient of a bucket is written, the bucket
 //    goes to a communication thread, which all-reduces it while the worker
-//    threads carry on with the rest of the backward pass.
+//    threads carry on with the rest of the backward pass. The thread takes
+//    the buckets in their order (the same on every rank, as the order of
+//    MPI collectives must be), whatever order they filled in.
 //  - Each rank's gradient is the mean over its own samples; it is packed
 //    times its sample count, and the sum over the ranks is divided by the
 //    global count when unpacked, so the result is the mean over the global
@@ -28,7 +30,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -125,7 +126,9 @@ private:
 
   std::mutex mutex;
   std::condition_variable wake, finished;
-  std::deque<size_t> queue;
+  /// Buckets packed this step, by index; `reduced` counts those
+  /// all-reduced, in index order.
+  std::vector<bool> full;
   size_t reduced = 0;
   bool stopping = false;
   rt::Error firstError;

@@ -3,6 +3,7 @@
 N ranks at global batch B against one process at batch B, with an uneven
 last batch; bit-identical reruns for a fixed N; resuming a checkpoint with
 another rank count; a rank killed mid-run; ranks with different models;
+buckets filled in any order by two threads;
 the profile of a distributed run.
 
 Environment: NNC (the nnc binary), NNC_EXAMPLES (examples/), NNC_DIST_WORK
@@ -162,6 +163,20 @@ def test_the_profile_shows_rank_0s_two_graphs(work, digits):
     expected, actual = load_params(plain), load_params(profiled)
     for name in expected:
         assert np.array_equal(expected[name], actual[name]), name
+
+
+def test_small_buckets_on_two_threads_match_one_process(work, digits):
+    """A bucket per gradient, filled by two threads per rank in whatever
+    order their kernels finish: every rank all-reduces them in the same
+    order, so the job neither hangs nor mixes buckets up."""
+    base = os.path.join(work, "buckets.1")
+    nnc(*train_args("mlp_digits.nn", digits, 2, 32, base))
+    out = os.path.join(work, "buckets.2")
+    args = train_args("mlp_digits.nn", digits, 2, 32, out)
+    args[args.index("--threads") + 1] = 2
+    done = mpirun(2, *args, "--distributed", "--bucket-mb", 0.0001)
+    assert "4.0 buckets" in done.stdout, done.stdout
+    assert_close(base, out)
 
 
 def test_an_all_reduce_algorithm_given_to_mpirun_is_kept(work, digits):
