@@ -139,8 +139,9 @@ void attentionForward(const GemmKernels &gemm, const AttentionShape &shape,
 /// masked query row contributes nothing. Any split of the heads gives
 /// bitwise the same result. `out` must be what attentionForward wrote for
 /// these inputs (it gives rowsum(dout * out)). Per-thread scratch: two
-/// blocks of at most 32768 scores (all keys of 64 query rows when they
-/// fit, else blocks of 128 keys, with the scores then computed twice).
+/// blocks of at most 32768 scores (all keys of 64 query rows, 32 when
+/// causal, when they fit, else blocks of 128 keys, with the scores then
+/// computed twice).
 void attentionBackward(const GemmKernels &gemm, const AttentionShape &shape,
                        const float *q, const float *k, const float *v,
                        const float *mask, const float *out, const float *dout,
