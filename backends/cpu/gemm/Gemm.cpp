@@ -132,6 +132,41 @@ storeSteps12(const __m512 v[16], float *d) {
   }
 }
 
+/// The packing of 16 k steps (`steps` <= 16) of a panel of `rows` <= 4 rows
+/// (zero past them) of A stored M x K, its steps mr >= 4 floats apart. The
+/// short end of a block is often such a panel (64 rows are five panels of
+/// 12 and one of 4, and a batched product has one per matrix): its 4 rows
+/// are transposed within each 128-bit lane (8 shuffles, where the 16 x 16
+/// transpose takes 64), and step j's 4 floats are lanes [4L, 4L + 4) of
+/// vector j % 4, L = j / 4, stored under that mask from 4L floats before
+/// their place (lanes outside a store's mask touch no memory). Panels of
+/// 8 rows went slower this way: 32 stores of 4 lanes cost more than the
+/// shuffles they save.
+__attribute__((target("avx512f"), always_inline)) inline void
+packFewRowsAvx512(const float *src, int64_t lda, int64_t rows, int64_t steps,
+                  int64_t mr, float *d) {
+  __mmask16 columns = static_cast<__mmask16>((1u << steps) - 1);
+  __m512 r[4];
+  for (int64_t i = 0; i < 4; ++i)
+    r[i] = _mm512_maskz_loadu_ps(i < rows ? columns : __mmask16(0),
+                                 src + std::min(i, rows - 1) * lda);
+  // Per 128-bit lane: rows a, b and c, d interleaved, then the lane's 4 x 4
+  // block transposed.
+  __m512 ab01 = _mm512_unpacklo_ps(r[0], r[1]);
+  __m512 ab23 = _mm512_unpackhi_ps(r[0], r[1]);
+  __m512 cd01 = _mm512_unpacklo_ps(r[2], r[3]);
+  __m512 cd23 = _mm512_unpackhi_ps(r[2], r[3]);
+  const __m512 step[4] = {
+      _mm512_shuffle_ps(ab01, cd01, 0x44), _mm512_shuffle_ps(ab01, cd01, 0xEE),
+      _mm512_shuffle_ps(ab23, cd23, 0x44), _mm512_shuffle_ps(ab23, cd23, 0xEE)};
+  for (int64_t j = 0; j < steps; ++j) {
+    int64_t lane = j / 4;
+    _mm512_mask_storeu_ps(d + j * mr - 4 * lane,
+                          static_cast<__mmask16>(0xFu << (4 * lane)),
+                          step[j % 4]);
+  }
+}
+
 /// The packing of a panel of `rows` <= mr <= 16 rows of A stored M x K: 16
 /// k steps at a time, each step's mr floats (zero past `rows`) stored
 /// masked so the panel's end is not overrun. The last panel of a block is
@@ -142,6 +177,12 @@ __attribute__((target("avx512f"))) void
 packRowsPanelAvx512(const float *src, int64_t lda, int64_t kc, int64_t rows,
                     int64_t mr, float *d) {
   __mmask16 mask = static_cast<__mmask16>((1u << mr) - 1);
+  if (rows <= 4 && mr >= 4) {
+    for (int64_t k0 = 0; k0 < kc; k0 += 16)
+      packFewRowsAvx512(src + k0, lda, rows, std::min<int64_t>(16, kc - k0), mr,
+                        d + k0 * mr);
+    return;
+  }
   for (int64_t k0 = 0; k0 < kc; k0 += 16) {
     int64_t steps = std::min<int64_t>(16, kc - k0);
     __m512 v[16];
