@@ -85,6 +85,48 @@ void KernelProfiler::clear() {
   stepList.clear();
 }
 
+namespace {
+
+/// Each thread's slices by start time (a thread runs one at a time).
+using SlicesByThread = std::vector<std::vector<const KernelSlice *>>;
+
+/// The time thread `thread` spent in its own slices within [from, to).
+int64_t busyWithin(const SlicesByThread &byThread, int thread, int64_t from,
+                   int64_t to) {
+  if (thread < 0 || static_cast<size_t>(thread) >= byThread.size())
+    return 0;
+  const std::vector<const KernelSlice *> &own =
+      byThread[static_cast<size_t>(thread)];
+  // The first slice that ends after `from`: ends grow with starts.
+  auto it = std::partition_point(
+      own.begin(), own.end(),
+      [&](const KernelSlice *slice) { return slice->endNs <= from; });
+  int64_t busy = 0;
+  for (; it != own.end() && (*it)->startNs < to; ++it)
+    busy += std::min(to, (*it)->endNs) - std::max(from, (*it)->startNs);
+  return busy;
+}
+
+/// The thread time of `slice`: its duration on its own thread and, for a
+/// call that spreads over the arena's threads (threads > 1), on each other
+/// thread the part of it that thread spent in no slice of its own. A
+/// thread busy with another kernel meanwhile was not helping this one (in
+/// a transformer's step, the other thread often runs an independent kernel
+/// for all of a column-split product's call).
+int64_t threadTimeOf(const KernelSlice &slice, const SlicesByThread &byThread) {
+  int64_t duration = slice.endNs - slice.startNs;
+  if (slice.threads <= 1)
+    return duration;
+  int64_t time = duration;
+  for (int other = 0; other < slice.threads; ++other)
+    if (other != slice.thread)
+      time +=
+          duration - busyWithin(byThread, other, slice.startNs, slice.endNs);
+  return time;
+}
+
+} // namespace
+
 GraphProfile
 summarizeProfile(const KernelProfiler &profiler, const ExecutionPlan &plan,
                  int threads,
@@ -95,6 +137,13 @@ summarizeProfile(const KernelProfiler &profiler, const ExecutionPlan &plan,
   profile.steps = static_cast<int64_t>(steps.size());
   size_t numKernels = plan.kernels.size();
   std::vector<KernelSlice> slices = profiler.slices();
+  SlicesByThread byThread;
+  for (const KernelSlice &slice : slices)
+    if (slice.thread >= 0) {
+      if (static_cast<size_t>(slice.thread) >= byThread.size())
+        byThread.resize(static_cast<size_t>(slice.thread) + 1);
+      byThread[static_cast<size_t>(slice.thread)].push_back(&slice);
+    }
 
   // Per step and kernel: thread time and span.
   struct Run {
@@ -119,7 +168,7 @@ summarizeProfile(const KernelProfiler &profiler, const ExecutionPlan &plan,
       coveredEnd[step] = slice.endNs;
     }
     Run &run = runs[step][static_cast<size_t>(slice.kernel)];
-    run.busyNs += (slice.endNs - slice.startNs) * slice.threads;
+    run.busyNs += threadTimeOf(slice, byThread);
     run.first =
         run.first < 0 ? slice.startNs : std::min(run.first, slice.startNs);
     run.last = std::max(run.last, slice.endNs);

@@ -34,9 +34,11 @@ struct KernelSlice {
   int64_t begin = 0, end = 0;
   /// Nanoseconds since the profiler was made.
   int64_t startNs = 0, endNs = 0;
-  /// The threads the call kept busy: 1, or the arena's for a kernel that
-  /// spreads its work over them itself (NNC_KERNEL_USES_THE_ARENAS_THREADS),
-  /// whose helpers the executor does not see.
+  /// The threads the call may keep busy: 1, or the arena's for a kernel
+  /// that spreads its work over them itself
+  /// (NNC_KERNEL_USES_THE_ARENAS_THREADS), whose helpers the executor does
+  /// not see. Such a call counts on each other thread for the part of it
+  /// that thread ran no slice of its own.
   int threads = 1;
 };
 

@@ -85,6 +85,25 @@ TEST(KernelProfilerTest, AKernelThatSpreadsOverTheThreadsCountsOnEach) {
   EXPECT_DOUBLE_EQ(profile.idlePercent, 30);
 }
 
+TEST(KernelProfilerTest, AThreadBusyWithAnotherKernelDoesNotHelp) {
+  KernelProfiler profiler;
+  // Step 0 over [0, 100) us: kernel 0 called on thread 0 for [0, 60) to
+  // spread over both threads, while thread 1 runs kernel 1 for [0, 40) and
+  // kernel 2 for [50, 90): thread 1 can have helped for [40, 50) only.
+  profiler.recordStep({0, 100'000});
+  profiler.record({0, 0, 0, 1, 0, 60'000, /*threads=*/2});
+  profiler.record({1, 1, 0, 1, 0, 40'000});
+  profiler.record({2, 1, 0, 1, 50'000, 90'000});
+  GraphProfile profile = summarizeProfile(profiler, forkPlan(), 2);
+
+  ASSERT_EQ(profile.rows.size(), 3u);
+  EXPECT_EQ(profile.rows[0].kernel, 0);
+  EXPECT_DOUBLE_EQ(profile.rows[0].meanUs, 70);
+  // 70 + 40 + 40 of 200 thread-us: never more than the threads had.
+  EXPECT_DOUBLE_EQ(profile.busyUs, 150);
+  EXPECT_DOUBLE_EQ(profile.idlePercent, 25);
+}
+
 TEST(KernelProfilerTest, SlicesOutsideEveryStepAreLeftOut) {
   KernelProfiler profiler;
   profiler.recordStep({1000, 2000});
