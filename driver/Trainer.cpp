@@ -167,8 +167,6 @@ CodedError trainDistributed(const TrainOptions &options,
                             const frontend::Program &program,
                             const ParameterStore *initial,
                             SessionGraphSource &graphs, TrainingRun &run) {
-  if (options.accumulate < 1)
-    return CodedError::usage("--accumulate must be at least 1");
   if (!options.saveArtifact.empty())
     return CodedError::usage(
         "--distributed and --accumulate do not combine with --save-artifact: "
@@ -241,6 +239,8 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
   if (run.epochs < 1 || run.batch < 1 || !(run.baseLr > 0))
     return CodedError::usage(
         "--epochs and --batch must be positive and --lr above 0");
+  if (options.accumulate < 1)
+    return CodedError::usage("--accumulate must be at least 1");
   if (CodedError error =
           loadTrainingData(options, inputDeclarations(program), run);
       !error.ok())

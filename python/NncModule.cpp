@@ -20,6 +20,7 @@
 #include "driver/Trainer.h"
 #include "train/ArtifactGraphSource.h"
 #include "train/CompiledGraph.h"
+#include "train/ExitCode.h"
 #include "train/ParameterStore.h"
 
 #include "runtime/ArtifactLoader.h"
@@ -505,21 +506,30 @@ void addDataArgument(const std::string &name, const py::handle &value,
   tensors.insert_or_assign(name, std::move(*tensor));
 }
 
-py::list trainModel(const std::string &path, const py::dict &data,
-                    std::optional<int64_t> epochs, std::optional<int64_t> batch,
-                    std::optional<std::string> optimizer,
-                    std::optional<double> lr,
-                    const std::vector<std::string> &freeze,
-                    const std::optional<py::dict> &evalData,
-                    const std::optional<py::function> &callback,
-                    const std::optional<py::function> &afterGradients,
-                    const std::optional<py::function> &onStep,
-                    std::optional<uint64_t> seed,
-                    const std::optional<std::string> &backend,
-                    std::optional<unsigned> threads,
-                    const std::optional<std::string> &params,
-                    const std::optional<std::string> &saveDir, bool shuffle) {
+py::list trainModel(
+    const std::string &path, const py::dict &data,
+    std::optional<int64_t> epochs, std::optional<int64_t> batch,
+    std::optional<std::string> optimizer, std::optional<double> lr,
+    const std::vector<std::string> &freeze,
+    const std::optional<py::dict> &evalData,
+    const std::optional<py::function> &callback,
+    const std::optional<py::function> &afterGradients,
+    const std::optional<py::function> &onStep, std::optional<uint64_t> seed,
+    const std::optional<std::string> &backend, std::optional<unsigned> threads,
+    const std::optional<std::string> &params,
+    const std::optional<std::string> &saveDir, bool shuffle, int64_t accumulate,
+    bool distributed, std::optional<double> bucketMb) {
   train::TrainOptions options;
+  options.accumulate = accumulate;
+  options.distributed.enabled = distributed;
+  if (bucketMb)
+    options.distributed.bucketMb = *bucketMb;
+  // A rank whose failure leaves the others waiting in a collective ends the
+  // whole job (MPI_Abort) rather than raise: say why first, as the command
+  // does.
+  options.hooks.onJobAbort = [](const rt::Error &error) {
+    train::reportError(error);
+  };
   options.session.backend = backend.value_or("");
   options.session.threads = threads.value_or(0);
   options.modelPath = path;
@@ -705,12 +715,18 @@ PYBIND11_MODULE(_nnc, m) {
         py::arg("on_step") = py::none(), py::arg("seed") = py::none(),
         py::arg("backend") = py::none(), py::arg("threads") = py::none(),
         py::arg("params") = py::none(), py::arg("save_dir") = py::none(),
-        py::arg("shuffle") = true,
+        py::arg("shuffle") = true, py::arg("accumulate") = 1,
+        py::arg("distributed") = false, py::arg("bucket_mb") = py::none(),
         "Trains the model at `path` as `nnc train` does; returns the "
         "history, one dict per epoch, with the trained parameters in "
         "`.params`. `callback(entry)` follows each epoch, `on_step(entry)` "
         "each optimizer step; `after_gradients(step, grads)` gets each "
         "step's gradients by parameter name before they are applied, and "
-        "what it writes into those arrays is applied instead.");
+        "what it writes into those arrays is applied instead. "
+        "`accumulate=K` sums the gradients of K batches per step; "
+        "`distributed=True` trains data-parallel over the ranks of the "
+        "MPI job that started the script (`mpirun -np N python3 ...`), "
+        "each rank with its share of every batch: every rank returns the "
+        "same parameters, and rank 0 alone the history.");
   m.def("backends", &backends, "The backend plugins found.");
 }

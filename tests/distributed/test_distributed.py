@@ -4,7 +4,7 @@ N ranks at global batch B against one process at batch B, with an uneven
 last batch; bit-identical reruns for a fixed N; resuming a checkpoint with
 another rank count; a rank killed mid-run; ranks with different models;
 buckets filled in any order by two threads;
-the profile of a distributed run.
+the profile of a distributed run; nnc.train(distributed=True) from Python.
 
 Environment: NNC (the nnc binary), NNC_EXAMPLES (examples/), NNC_DIST_WORK
 (a scratch folder). Skips when mpirun is missing. Runs as root too: the
@@ -177,6 +177,55 @@ def test_small_buckets_on_two_threads_match_one_process(work, digits):
     done = mpirun(2, *args, "--distributed", "--bucket-mb", 0.0001)
     assert "4.0 buckets" in done.stdout, done.stdout
     assert_close(base, out)
+
+
+PYTHON = os.environ.get("NNC_PYTHON", "/usr/bin/python3")
+PYTHONPATH = os.environ.get("NNC_PYTHONPATH", "build/python")
+
+# Trains as the test below asks, and saves what rank R returned under
+# OUT.R: the parameters, and how many epochs of history it got.
+PYTHON_RANK = """
+import os, sys
+import numpy as np
+import nnc
+model, x, y, out = sys.argv[1:5]
+history = nnc.train(model, data={"x": np.load(x), "labels": np.load(y)},
+                    epochs=2, batch=32, threads=1, distributed=True)
+rank = os.environ["OMPI_COMM_WORLD_RANK"]
+os.makedirs(out + "." + rank)
+for name, value in history.params.items():
+    np.save(os.path.join(out + "." + rank, name + ".npy"), value)
+print("rank", rank, "history", len(history))
+"""
+
+
+def test_python_ranks_train_as_the_command(work, digits):
+    """nnc.train(distributed=True) under mpirun: the same step as `nnc train
+    --distributed`, so the same bits, on every rank; rank 0 alone reports."""
+    if not os.path.isdir(os.path.join(PYTHONPATH, "nnc")):
+        pytest.skip("the Python module is not built")
+    cli = os.path.join(work, "python.cli")
+    mpirun(2, *train_args("mlp_digits.nn", digits, 2, 32, cli), "--distributed")
+    script = os.path.join(work, "python_rank.py")
+    with open(script, "w") as f:
+        f.write(PYTHON_RANK)
+    out = os.path.join(work, "python.rank")
+    x, y = digits[1].split("=", 1)[1], digits[3].split("=", 1)[1]
+    env = mpi_env()
+    env["PYTHONPATH"] = PYTHONPATH
+    done = subprocess.run(
+        [MPIRUN, "-np", "2", PYTHON, script,
+         os.path.join(EXAMPLES, "mlp_digits.nn"), x, y, out],
+        capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "rank 0 history 2" in done.stdout, done.stdout
+    assert "rank 1 history 0" in done.stdout, done.stdout
+    expected = load_params(cli)
+    for rank in (0, 1):
+        got = load_params(f"{out}.{rank}")
+        assert set(got) >= set(expected)
+        for name in expected:
+            assert got[name].tobytes() == expected[name].tobytes(), (rank, name)
 
 
 def test_an_all_reduce_algorithm_given_to_mpirun_is_kept(work, digits):

@@ -69,6 +69,33 @@ def test_train_matches_cli_bytes(tmp_path, digits, mlp_path):
         assert history.params[name].tobytes() == expected.tobytes(), name
 
 
+def test_accumulation_matches_cli_bytes(tmp_path, digits, mlp_path):
+    """accumulate=3 runs the split step as `nnc train --accumulate 3`: 96
+    samples in batches of 16 make two steps an epoch."""
+    x, y = digits[0][:96], digits[1][:96]
+    history = nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=2,
+                        batch=16, lr=0.01, seed=3, backend="cpu",
+                        accumulate=3)
+    assert [h["epoch"] for h in history] == [1, 2]
+    data = []
+    for name, array in (("x", x), ("labels", y)):
+        np.save(tmp_path / f"{name}.npy", array)
+        data += ["--data", f"{name}={tmp_path / name}.npy"]
+    run_cli("train", mlp_path, "--backend", "cpu", "--epochs", "2",
+            "--batch", "16", "--lr", "0.01", "--seed", "3", "--accumulate",
+            "3", "--save", str(tmp_path / "cli"), *data)
+    plain = nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=2,
+                      batch=16, lr=0.01, seed=3, backend="cpu")
+    for name in ("w1", "b1", "w2", "b2"):
+        expected = np.load(tmp_path / "cli" / f"{name}.npy")
+        assert history.params[name].tobytes() == expected.tobytes(), name
+    # Three times fewer steps than without accumulation: other parameters.
+    assert not np.array_equal(history.params["w1"], plain.params["w1"])
+    with pytest.raises(ValueError, match="accumulate"):
+        nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=1, batch=16,
+                  accumulate=0)
+
+
 def test_artifact_runs_as_cli(tmp_path, digits, mlp_path):
     x = digits[0][:4]
     artifact = tmp_path / "mlp.nnx"
