@@ -518,8 +518,16 @@ py::list trainModel(
     const std::optional<std::string> &backend, std::optional<unsigned> threads,
     const std::optional<std::string> &params,
     const std::optional<std::string> &saveDir, bool shuffle, int64_t accumulate,
-    bool distributed, std::optional<double> bucketMb) {
+    bool distributed, std::optional<double> bucketMb,
+    const std::optional<std::string> &checkpointDir, int64_t checkpointEvery,
+    const std::optional<std::string> &resume, int64_t maxSteps,
+    double clipNorm) {
   train::TrainOptions options;
+  options.checkpointDir = checkpointDir.value_or("");
+  options.checkpointEvery = checkpointEvery;
+  options.resumeDir = resume.value_or("");
+  options.maxSteps = maxSteps;
+  options.clipNorm = clipNorm;
   options.accumulate = accumulate;
   options.distributed.enabled = distributed;
   if (bucketMb)
@@ -717,6 +725,9 @@ PYBIND11_MODULE(_nnc, m) {
         py::arg("params") = py::none(), py::arg("save_dir") = py::none(),
         py::arg("shuffle") = true, py::arg("accumulate") = 1,
         py::arg("distributed") = false, py::arg("bucket_mb") = py::none(),
+        py::arg("checkpoint_dir") = py::none(), py::arg("checkpoint_every") = 0,
+        py::arg("resume") = py::none(), py::arg("max_steps") = 0,
+        py::arg("clip_norm") = 0.0,
         "Trains the model at `path` as `nnc train` does; returns the "
         "history, one dict per epoch, with the trained parameters in "
         "`.params`. `callback(entry)` follows each epoch, `on_step(entry)` "
@@ -727,6 +738,9 @@ PYBIND11_MODULE(_nnc, m) {
         "`distributed=True` trains data-parallel over the ranks of the "
         "MPI job that started the script (`mpirun -np N python3 ...`), "
         "each rank with its share of every batch: every rank returns the "
-        "same parameters, and rank 0 alone the history.");
+        "same parameters, and rank 0 alone the history. "
+        "`checkpoint_dir`, `checkpoint_every`, `resume`, `max_steps` and "
+        "`clip_norm` are the command's --checkpoint, --checkpoint-every, "
+        "--resume, --max-steps and --clip-norm.");
   m.def("backends", &backends, "The backend plugins found.");
 }
