@@ -239,8 +239,6 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
   if (run.epochs < 1 || run.batch < 1 || !(run.baseLr > 0))
     return CodedError::usage(
         "--epochs and --batch must be positive and --lr above 0");
-  if (options.accumulate < 1)
-    return CodedError::usage("--accumulate must be at least 1");
   if (CodedError error =
           loadTrainingData(options, inputDeclarations(program), run);
       !error.ok())
@@ -287,9 +285,35 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
   return trainRun(run, options);
 }
 
+/// The settings that need no model: out of range, a usage error before
+/// anything is opened (a step schedule of 0 epochs divided by zero).
+CodedError checkSettings(const TrainOptions &options) {
+  const ScheduleOptions &schedule = options.schedule;
+  if (!schedule.kind.empty() && schedule.kind != "constant" &&
+      schedule.kind != "step" && schedule.kind != "cosine")
+    return CodedError::usage("--schedule must be constant, step or cosine, "
+                             "not '" +
+                             schedule.kind + "'");
+  if (schedule.kind == "step" &&
+      (schedule.stepEpochs < 1 || !(schedule.gamma > 0)))
+    return CodedError::usage(
+        "--lr-step-epochs must be at least 1 and --lr-gamma above 0");
+  if (schedule.kind == "cosine" && !(schedule.minLr >= 0))
+    return CodedError::usage("--lr-min must not be negative");
+  if (!(options.clipNorm >= 0))
+    return CodedError::usage("--clip-norm must not be negative");
+  if (options.accumulate < 1)
+    return CodedError::usage("--accumulate must be at least 1");
+  if (options.maxSteps < 0)
+    return CodedError::usage("--max-steps must not be negative");
+  return rt::Error::success();
+}
+
 } // namespace
 
 CodedError trainModel(const TrainOptions &options, TrainingState *trained) {
+  if (CodedError error = checkSettings(options); !error.ok())
+    return error;
   if (isTrainingArtifactPath(options.resumeDir))
     return resumeFromArtifact(options, trained);
   if (options.modelPath.empty())
@@ -308,6 +332,8 @@ CodedError trainModel(const TrainOptions &options, TrainingState *trained) {
 
 CodedError trainModel(ModelSession &session, ParameterStore &params,
                       const TrainOptions &options) {
+  if (CodedError error = checkSettings(options); !error.ok())
+    return error;
   if (!session.program().hasLoss)
     return rt::Error::failure("the model has no loss to train");
   if (!options.resumeDir.empty())

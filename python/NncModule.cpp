@@ -520,9 +520,11 @@ py::list trainModel(
     const std::optional<std::string> &saveDir, bool shuffle, int64_t accumulate,
     bool distributed, std::optional<double> bucketMb,
     const std::optional<std::string> &checkpointDir, int64_t checkpointEvery,
-    const std::optional<std::string> &resume, int64_t maxSteps,
-    double clipNorm) {
+    const std::optional<std::string> &resume, int64_t maxSteps, double clipNorm,
+    const std::optional<std::string> &schedule, int64_t lrStepEpochs,
+    double lrGamma, double lrMin) {
   train::TrainOptions options;
+  options.schedule = {schedule.value_or(""), lrStepEpochs, lrGamma, lrMin};
   options.checkpointDir = checkpointDir.value_or("");
   options.checkpointEvery = checkpointEvery;
   options.resumeDir = resume.value_or("");
@@ -727,7 +729,9 @@ PYBIND11_MODULE(_nnc, m) {
         py::arg("distributed") = false, py::arg("bucket_mb") = py::none(),
         py::arg("checkpoint_dir") = py::none(), py::arg("checkpoint_every") = 0,
         py::arg("resume") = py::none(), py::arg("max_steps") = 0,
-        py::arg("clip_norm") = 0.0,
+        py::arg("clip_norm") = 0.0, py::arg("schedule") = py::none(),
+        py::arg("lr_step_epochs") = 10, py::arg("lr_gamma") = 0.1,
+        py::arg("lr_min") = 0.0,
         "Trains the model at `path` as `nnc train` does; returns the "
         "history, one dict per epoch, with the trained parameters in "
         "`.params`. `callback(entry)` follows each epoch, `on_step(entry)` "
@@ -739,8 +743,10 @@ PYBIND11_MODULE(_nnc, m) {
         "MPI job that started the script (`mpirun -np N python3 ...`), "
         "each rank with its share of every batch: every rank returns the "
         "same parameters, and rank 0 alone the history. "
-        "`checkpoint_dir`, `checkpoint_every`, `resume`, `max_steps` and "
-        "`clip_norm` are the command's --checkpoint, --checkpoint-every, "
-        "--resume, --max-steps and --clip-norm.");
+        "`checkpoint_dir`, `checkpoint_every`, `resume`, `max_steps`, "
+        "`clip_norm`, `schedule`, `lr_step_epochs`, `lr_gamma` and "
+        "`lr_min` are the command's --checkpoint, --checkpoint-every, "
+        "--resume, --max-steps, --clip-norm, --schedule, --lr-step-epochs, "
+        "--lr-gamma and --lr-min.");
   m.def("backends", &backends, "The backend plugins found.");
 }

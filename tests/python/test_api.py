@@ -136,6 +136,30 @@ def test_clip_norm_matches_cli_bytes(tmp_path, digits, mlp_path):
     assert not np.array_equal(plain.params["w1"], history.params["w1"])
 
 
+def test_schedule_matches_cli_bytes(tmp_path, digits, mlp_path):
+    x, y = digits[0][:96], digits[1][:96]
+    history = nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=3,
+                        batch=32, lr=0.05, seed=3, backend="cpu",
+                        schedule="step", lr_step_epochs=1, lr_gamma=0.5)
+    data = []
+    for name, array in (("x", x), ("labels", y)):
+        np.save(tmp_path / f"{name}.npy", array)
+        data += ["--data", f"{name}={tmp_path / name}.npy"]
+    run_cli("train", mlp_path, "--backend", "cpu", "--epochs", "3",
+            "--batch", "32", "--lr", "0.05", "--seed", "3", "--schedule",
+            "step", "--lr-step-epochs", "1", "--lr-gamma", "0.5", "--save",
+            str(tmp_path / "cli"), *data)
+    for name in ("w1", "b1", "w2", "b2"):
+        expected = np.load(tmp_path / "cli" / f"{name}.npy")
+        assert history.params[name].tobytes() == expected.tobytes(), name
+    for bad, message in ((dict(schedule="cosin"), "constant, step or cosine"),
+                         (dict(schedule="step", lr_step_epochs=0),
+                          "lr-step-epochs"),
+                         (dict(clip_norm=-1.0), "clip-norm")):
+        with pytest.raises(ValueError, match=message):
+            nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=1, **bad)
+
+
 def test_artifact_runs_as_cli(tmp_path, digits, mlp_path):
     x = digits[0][:4]
     artifact = tmp_path / "mlp.nnx"
