@@ -349,6 +349,8 @@ CodedError trainModel(ModelSession &session, ParameterStore &params,
 
 rt::Expected<Metrics> evaluateModel(const EvalOptions &options,
                                     const Notices &notices) {
+  if (options.batch < 1)
+    return rt::Error::failure("--batch must be positive");
   rt::Expected<std::unique_ptr<ModelSession>> opened =
       openModel(options.session, options.modelPath, "evaluate", notices);
   if (!opened.ok())
@@ -373,9 +375,8 @@ rt::Expected<Metrics> evaluateModel(const EvalOptions &options,
       !error.ok())
     return error;
   SessionGraphSource graphs(session, GraphRequest());
-  Evaluator evaluator(
-      graphs, dataset,
-      std::min(std::max<int64_t>(1, options.batch), dataset.numSamples()));
+  Evaluator evaluator(graphs, dataset,
+                      std::min(options.batch, dataset.numSamples()));
   return evaluator.evaluate(params);
 }
 
