@@ -41,6 +41,10 @@ SourceDiagnosticHandler::SourceDiagnosticHandler(
     MLIRContext &context, const frontend::DiagnosticEngine &source,
     WarningHandler onWarning)
     : context(context), source(source), onWarning(std::move(onWarning)) {
+  // MLIR attaches the failing op, printed whole, to each error; for an
+  // error about the module (an unknown --optimizer) that is the entire
+  // program as IR, which tells a model's author nothing.
+  context.printOpOnDiagnostic(false);
   id = context.getDiagEngine().registerHandler(
       [this](Diagnostic &diag) { return handle(diag); });
 }

@@ -28,6 +28,8 @@
 
 #include "llvm/ADT/StringExtras.h"
 
+#include <cmath>
+
 namespace nnc::driver {
 
 using namespace nnc::train;
@@ -236,9 +238,10 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
     return driver::modelGraphDot(path);
   };
   applySettings(options, program.training, run);
-  if (run.epochs < 1 || run.batch < 1 || !(run.baseLr > 0))
+  if (run.epochs < 1 || run.batch < 1 || !(run.baseLr > 0) ||
+      std::isinf(run.baseLr))
     return CodedError::usage(
-        "--epochs and --batch must be positive and --lr above 0");
+        "--epochs and --batch must be positive and --lr above 0 and finite");
   if (CodedError error =
           loadTrainingData(options, inputDeclarations(program), run);
       !error.ok())

@@ -450,7 +450,8 @@ TEST(CompiledModelTest, FailuresAreStatusesAndNothingIsPrinted) {
   noEpochs.epochs = 0;
   status = model->train(xor4, noEpochs);
   EXPECT_EQ(status.message(),
-            "--epochs and --batch must be positive and --lr above 0");
+            "--epochs and --batch must be positive and --lr above 0 and "
+            "finite");
   nnc::TrainOptions unknownOptimizer;
   unknownOptimizer.epochs = 1;
   unknownOptimizer.optimizer = "rmsprop";
