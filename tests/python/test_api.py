@@ -51,44 +51,45 @@ def test_grad_matches_cli_bytes(tmp_path, digits, mlp_path):
         assert value.tobytes() == expected.tobytes(), name
 
 
-def test_train_matches_cli_bytes(tmp_path, digits, mlp_path):
-    x, y = digits[0][:96], digits[1][:96]
-    history = nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=2,
-                        batch=32, lr=0.01, seed=3, backend="cpu")
-    assert [h["epoch"] for h in history] == [1, 2]
-    assert history[1]["loss"] < history[0]["loss"]
+def train_both_ways(tmp_path, mlp_path, x, y, cli_flags, **python_args):
+    """nnc.train with `python_args` and `nnc train` with `cli_flags` on the
+    same samples, both on cpu with seed 3; asserts that they give the same
+    parameter bytes and returns the Python history."""
+    history = nnc.train(mlp_path, data={"x": x, "labels": y}, seed=3,
+                        backend="cpu", **python_args)
     data = []
     for name, array in (("x", x), ("labels", y)):
         np.save(tmp_path / f"{name}.npy", array)
         data += ["--data", f"{name}={tmp_path / name}.npy"]
-    run_cli("train", mlp_path, "--backend", "cpu", "--epochs", "2",
-            "--batch", "32", "--lr", "0.01", "--seed", "3", "--save",
-            str(tmp_path / "cli"), *data)
+    run_cli("train", mlp_path, "--backend", "cpu", "--seed", "3", "--save",
+            str(tmp_path / "cli"), *cli_flags, *data)
     for name in ("w1", "b1", "w2", "b2"):
         expected = np.load(tmp_path / "cli" / f"{name}.npy")
         assert history.params[name].tobytes() == expected.tobytes(), name
+    return history
+
+
+def test_train_matches_cli_bytes(tmp_path, digits, mlp_path):
+    x, y = digits[0][:96], digits[1][:96]
+    history = train_both_ways(
+        tmp_path, mlp_path, x, y,
+        ["--epochs", "2", "--batch", "32", "--lr", "0.01"],
+        epochs=2, batch=32, lr=0.01)
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert history[1]["loss"] < history[0]["loss"]
 
 
 def test_accumulation_matches_cli_bytes(tmp_path, digits, mlp_path):
     """accumulate=3 runs the split step as `nnc train --accumulate 3`: 96
     samples in batches of 16 make two steps an epoch."""
     x, y = digits[0][:96], digits[1][:96]
-    history = nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=2,
-                        batch=16, lr=0.01, seed=3, backend="cpu",
-                        accumulate=3)
+    history = train_both_ways(
+        tmp_path, mlp_path, x, y,
+        ["--epochs", "2", "--batch", "16", "--lr", "0.01", "--accumulate", "3"],
+        epochs=2, batch=16, lr=0.01, accumulate=3)
     assert [h["epoch"] for h in history] == [1, 2]
-    data = []
-    for name, array in (("x", x), ("labels", y)):
-        np.save(tmp_path / f"{name}.npy", array)
-        data += ["--data", f"{name}={tmp_path / name}.npy"]
-    run_cli("train", mlp_path, "--backend", "cpu", "--epochs", "2",
-            "--batch", "16", "--lr", "0.01", "--seed", "3", "--accumulate",
-            "3", "--save", str(tmp_path / "cli"), *data)
     plain = nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=2,
                       batch=16, lr=0.01, seed=3, backend="cpu")
-    for name in ("w1", "b1", "w2", "b2"):
-        expected = np.load(tmp_path / "cli" / f"{name}.npy")
-        assert history.params[name].tobytes() == expected.tobytes(), name
     # Three times fewer steps than without accumulation: other parameters.
     assert not np.array_equal(history.params["w1"], plain.params["w1"])
     with pytest.raises(ValueError, match="accumulate"):
@@ -117,19 +118,11 @@ def test_a_stopped_run_resumes_to_the_same_bits(tmp_path, digits, mlp_path):
 
 def test_clip_norm_matches_cli_bytes(tmp_path, digits, mlp_path):
     x, y = digits[0][:64], digits[1][:64]
-    history = nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=1,
-                        batch=32, lr=0.5, seed=3, backend="cpu",
-                        clip_norm=0.25)
-    data = []
-    for name, array in (("x", x), ("labels", y)):
-        np.save(tmp_path / f"{name}.npy", array)
-        data += ["--data", f"{name}={tmp_path / name}.npy"]
-    run_cli("train", mlp_path, "--backend", "cpu", "--epochs", "1",
-            "--batch", "32", "--lr", "0.5", "--seed", "3", "--clip-norm",
-            "0.25", "--save", str(tmp_path / "cli"), *data)
-    for name in ("w1", "b1", "w2", "b2"):
-        expected = np.load(tmp_path / "cli" / f"{name}.npy")
-        assert history.params[name].tobytes() == expected.tobytes(), name
+    history = train_both_ways(
+        tmp_path, mlp_path, x, y,
+        ["--epochs", "1", "--batch", "32", "--lr", "0.5", "--clip-norm",
+         "0.25"],
+        epochs=1, batch=32, lr=0.5, clip_norm=0.25)
     # The clip acted: without it the same steps go elsewhere.
     plain = nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=1,
                       batch=32, lr=0.5, seed=3, backend="cpu")
@@ -138,20 +131,12 @@ def test_clip_norm_matches_cli_bytes(tmp_path, digits, mlp_path):
 
 def test_schedule_matches_cli_bytes(tmp_path, digits, mlp_path):
     x, y = digits[0][:96], digits[1][:96]
-    history = nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=3,
-                        batch=32, lr=0.05, seed=3, backend="cpu",
-                        schedule="step", lr_step_epochs=1, lr_gamma=0.5)
-    data = []
-    for name, array in (("x", x), ("labels", y)):
-        np.save(tmp_path / f"{name}.npy", array)
-        data += ["--data", f"{name}={tmp_path / name}.npy"]
-    run_cli("train", mlp_path, "--backend", "cpu", "--epochs", "3",
-            "--batch", "32", "--lr", "0.05", "--seed", "3", "--schedule",
-            "step", "--lr-step-epochs", "1", "--lr-gamma", "0.5", "--save",
-            str(tmp_path / "cli"), *data)
-    for name in ("w1", "b1", "w2", "b2"):
-        expected = np.load(tmp_path / "cli" / f"{name}.npy")
-        assert history.params[name].tobytes() == expected.tobytes(), name
+    train_both_ways(
+        tmp_path, mlp_path, x, y,
+        ["--epochs", "3", "--batch", "32", "--lr", "0.05", "--schedule",
+         "step", "--lr-step-epochs", "1", "--lr-gamma", "0.5"],
+        epochs=3, batch=32, lr=0.05, schedule="step", lr_step_epochs=1,
+        lr_gamma=0.5)
     for bad, message in ((dict(schedule="cosin"), "constant, step or cosine"),
                          (dict(schedule="step", lr_step_epochs=0),
                           "lr-step-epochs"),
