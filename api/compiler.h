@@ -97,6 +97,18 @@ struct TrainOptions {
   /// Glob patterns of parameters to hold fixed ("block_*.w1").
   std::vector<std::string> freeze;
   bool shuffle = true;
+  /// Batches whose gradients add up to one optimizer step (`--accumulate`);
+  /// each step then runs as two graphs, as with afterGradients.
+  int64_t accumulate = 1;
+  /// Scales the gradients down to this global norm when above it
+  /// (`--clip-norm`); 0: no clipping.
+  double clipNorm = 0;
+  /// The learning rate over the run (`--schedule`, docs/training.md):
+  /// "constant" (or empty), "step" (times lrGamma every lrStepEpochs
+  /// epochs) or "cosine" (down to lrMin).
+  std::string schedule;
+  int64_t lrStepEpochs = 10;
+  double lrGamma = 0.1, lrMin = 0;
   /// Held-out data, by input name, evaluated after every epoch.
   std::map<std::string, TensorView> evalData;
   /// Called with each optimizer step's gradients, by parameter name, the

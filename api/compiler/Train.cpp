@@ -61,6 +61,10 @@ CompiledModel::train(const std::map<std::string, TensorView> &data,
   run.seed = options.seed.value_or(impl->options.seed);
   run.freeze = options.freeze;
   run.shuffle = options.shuffle;
+  run.accumulate = options.accumulate;
+  run.clipNorm = options.clipNorm;
+  run.schedule = {options.schedule, options.lrStepEpochs, options.lrGamma,
+                  options.lrMin};
   run.hooks.onEpochEnd = [&](const nnc::train::EpochReport &report) {
     if (!onEpoch)
       return;

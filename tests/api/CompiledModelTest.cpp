@@ -291,6 +291,37 @@ TEST(CompiledModelTest, OneFullBatchEpochOfSgdIsOneGradientStep) {
   s.expectMovedBy(1.0f);
 }
 
+// Two batches of 2 accumulated make one step with the mean gradient of all
+// 4 samples: the full batch's step.
+TEST(CompiledModelTest, AccumulatedBatchesMakeTheFullBatchStep) {
+  OneSgdStep s;
+  ASSERT_NO_FATAL_FAILURE(s.SetUp());
+  s.options.batch = s.x.shape()[0] / 2;
+  s.options.accumulate = 2;
+  nnc::Status status = s.model->train(s.data, s.options);
+  ASSERT_TRUE(status.ok()) << status.message();
+  s.expectMovedBy(1.0f);
+}
+
+// A clip below the gradient's global norm scales the whole step down to it.
+TEST(CompiledModelTest, AClipScalesTheStepToTheNorm) {
+  OneSgdStep s;
+  ASSERT_NO_FATAL_FAILURE(s.SetUp());
+  double squares = 0;
+  for (const std::string &name : s.model->parameterNames())
+    for (float g : valuesOf(s.grads.at("grad_" + name)))
+      squares += double(g) * g;
+  double norm = std::sqrt(squares);
+  ASSERT_GT(norm, 0.0);
+  s.options.clipNorm = norm / 4;
+  nnc::Status status = s.model->train(s.data, s.options);
+  ASSERT_TRUE(status.ok()) << status.message();
+  s.expectMovedBy(0.25f);
+  s.options.clipNorm = -1;
+  status = s.model->train(s.data, s.options);
+  EXPECT_EQ(status.message(), "--clip-norm must not be negative");
+}
+
 TEST(CompiledModelTest, AGradientHookSeesTheGradientsAndSteersTheStep) {
   OneSgdStep s;
   ASSERT_NO_FATAL_FAILURE(s.SetUp());
