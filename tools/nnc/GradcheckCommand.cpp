@@ -14,10 +14,18 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
+
 namespace nnc::cli {
 
 ExitCode runGradcheck(const GradcheckOptions &options) {
   const driver::GradientCheckOptions &check = options.check;
+  if (check.samples < 1 || check.batch < 1 || !(options.tolerance > 0) ||
+      std::isinf(options.tolerance)) {
+    llvm::errs() << "error: --samples and --batch must be at least 1 and "
+                    "--tolerance a finite number above 0\n";
+    return UsageError;
+  }
   std::map<std::string, rt::Tensor> inputs;
   if (ExitCode code = readNamedTensors(options.inputs, "--input", inputs))
     return code;
