@@ -49,6 +49,11 @@ ExitCode printStats(driver::StagedModule &staged, const IrOptions &options) {
 } // namespace
 
 ExitCode runIr(const IrOptions &options) {
+  if (options.batch < 0) {
+    llvm::errs() << "error: --batch must be positive (leave it out to keep "
+                    "the batch dimension symbolic)\n";
+    return UsageError;
+  }
   const driver::IrStage *stage = driver::findIrStage(options.stage);
   if (!stage) {
     std::vector<std::string> names;
