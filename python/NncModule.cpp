@@ -522,8 +522,13 @@ py::list trainModel(
     const std::optional<std::string> &checkpointDir, int64_t checkpointEvery,
     const std::optional<std::string> &resume, int64_t maxSteps, double clipNorm,
     const std::optional<std::string> &schedule, int64_t lrStepEpochs,
-    double lrGamma, double lrMin) {
+    double lrGamma, double lrMin, int64_t evalEvery,
+    const std::optional<std::string> &plot,
+    const std::optional<std::string> &report) {
   train::TrainOptions options;
+  options.evalEvery = evalEvery;
+  options.plotPath = plot.value_or("");
+  options.reportPath = report.value_or("");
   options.schedule = {schedule.value_or(""), lrStepEpochs, lrGamma, lrMin};
   options.checkpointDir = checkpointDir.value_or("");
   options.checkpointEvery = checkpointEvery;
@@ -731,7 +736,8 @@ PYBIND11_MODULE(_nnc, m) {
         py::arg("resume") = py::none(), py::arg("max_steps") = 0,
         py::arg("clip_norm") = 0.0, py::arg("schedule") = py::none(),
         py::arg("lr_step_epochs") = 10, py::arg("lr_gamma") = 0.1,
-        py::arg("lr_min") = 0.0,
+        py::arg("lr_min") = 0.0, py::arg("eval_every") = 0,
+        py::arg("plot") = py::none(), py::arg("report") = py::none(),
         "Trains the model at `path` as `nnc train` does; returns the "
         "history, one dict per epoch, with the trained parameters in "
         "`.params`. `callback(entry)` follows each epoch, `on_step(entry)` "
@@ -747,6 +753,7 @@ PYBIND11_MODULE(_nnc, m) {
         "`clip_norm`, `schedule`, `lr_step_epochs`, `lr_gamma` and "
         "`lr_min` are the command's --checkpoint, --checkpoint-every, "
         "--resume, --max-steps, --clip-norm, --schedule, --lr-step-epochs, "
-        "--lr-gamma and --lr-min.");
+        "--lr-gamma and --lr-min; `eval_every`, `plot` and `report` are "
+        "--eval-every, --plot FILE.svg and --report FILE.html.");
   m.def("backends", &backends, "The backend plugins found.");
 }

@@ -145,6 +145,23 @@ def test_schedule_matches_cli_bytes(tmp_path, digits, mlp_path):
             nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=1, **bad)
 
 
+def test_train_writes_the_plot_and_the_report(tmp_path, capfd, digits,
+                                              mlp_path):
+    x, y = digits[0][:96], digits[1][:96]
+    plot, report = tmp_path / "out" / "loss.svg", tmp_path / "out" / "run.html"
+    nnc.train(mlp_path, data={"x": x, "labels": y},
+              eval_data={"x": x[:32], "labels": y[:32]}, epochs=2, batch=32,
+              eval_every=2, plot=str(plot), report=str(report))
+    chart = plot.read_text()
+    assert "<svg" in chart and chart.rstrip().endswith("</svg>")
+    page = report.read_text()
+    assert "<html" in page.lower() and "</html>" in page.lower()
+    # The curve's evaluation loss, at 3 of the 6 steps, is on the page.
+    assert "eval" in page.lower()
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
 def test_artifact_runs_as_cli(tmp_path, digits, mlp_path):
     x = digits[0][:4]
     artifact = tmp_path / "mlp.nnx"
