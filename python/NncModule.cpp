@@ -524,8 +524,9 @@ py::list trainModel(
     const std::optional<std::string> &schedule, int64_t lrStepEpochs,
     double lrGamma, double lrMin, int64_t evalEvery,
     const std::optional<std::string> &plot,
-    const std::optional<std::string> &report) {
+    const std::optional<std::string> &report, bool profile) {
   train::TrainOptions options;
+  options.profile.table = profile;
   options.evalEvery = evalEvery;
   options.plotPath = plot.value_or("");
   options.reportPath = report.value_or("");
@@ -645,6 +646,14 @@ py::list trainModel(
   options.hooks.onWarning = [&](const std::string &warning) {
     warnings.push_back(warning);
   };
+  // The profile tables (`profile=True`), of the one training run or of its
+  // two graphs; the loop's other messages are for the command's console.
+  std::string profileText;
+  if (profile)
+    options.hooks.onMessage = [&](const std::string &message) {
+      if (message.rfind("profile of", 0) == 0)
+        profileText += message + "\n";
+    };
   train::TrainingState state;
   train::CodedError error;
   {
@@ -667,6 +676,8 @@ py::list trainModel(
   py::object historyType = py::module_::import("nnc").attr("History");
   py::object result = historyType(history);
   result.attr("params") = trained;
+  result.attr("profile") =
+      profile ? py::object(py::str(profileText)) : py::object(py::none());
   return result;
 }
 
@@ -738,6 +749,7 @@ PYBIND11_MODULE(_nnc, m) {
         py::arg("lr_step_epochs") = 10, py::arg("lr_gamma") = 0.1,
         py::arg("lr_min") = 0.0, py::arg("eval_every") = 0,
         py::arg("plot") = py::none(), py::arg("report") = py::none(),
+        py::arg("profile") = false,
         "Trains the model at `path` as `nnc train` does; returns the "
         "history, one dict per epoch, with the trained parameters in "
         "`.params`. `callback(entry)` follows each epoch, `on_step(entry)` "
@@ -754,6 +766,8 @@ PYBIND11_MODULE(_nnc, m) {
         "`lr_min` are the command's --checkpoint, --checkpoint-every, "
         "--resume, --max-steps, --clip-norm, --schedule, --lr-step-epochs, "
         "--lr-gamma and --lr-min; `eval_every`, `plot` and `report` are "
-        "--eval-every, --plot FILE.svg and --report FILE.html.");
+        "--eval-every, --plot FILE.svg and --report FILE.html. With "
+        "`profile=True` the history's `.profile` holds the training step's "
+        "kernels by time, as --profile prints them.");
   m.def("backends", &backends, "The backend plugins found.");
 }

@@ -162,6 +162,20 @@ def test_train_writes_the_plot_and_the_report(tmp_path, capfd, digits,
     assert out == "" and err == ""
 
 
+def test_train_profile_is_the_commands_table(digits, mlp_path):
+    data = {"x": digits[0][:96], "labels": digits[1][:96]}
+    fused = nnc.train(mlp_path, data=data, epochs=2, batch=32, profile=True)
+    assert fused.profile.startswith(
+        "profile of the training steps of batch 32 (kernels by thread time)")
+    assert "\n6 steps on " in fused.profile
+    # Two graphs for the split step: the gradients, then the update.
+    split = nnc.train(mlp_path, data=data, epochs=1, batch=32, accumulate=3,
+                      profile=True)
+    assert split.profile.count("profile of") == 2
+    assert "profile of the optimizer updates" in split.profile
+    assert nnc.train(mlp_path, data=data, epochs=1).profile is None
+
+
 def test_artifact_runs_as_cli(tmp_path, digits, mlp_path):
     x = digits[0][:4]
     artifact = tmp_path / "mlp.nnx"
