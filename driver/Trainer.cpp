@@ -28,6 +28,7 @@
 
 #include "llvm/ADT/StringExtras.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace nnc::driver {
@@ -305,6 +306,12 @@ CodedError checkSettings(const TrainOptions &options) {
     return CodedError::usage("--lr-min must not be negative");
   if (!(options.clipNorm >= 0))
     return CodedError::usage("--clip-norm must not be negative");
+  const std::vector<std::string> &optimizers = frontend::optimizerNames();
+  if (options.optimizer && std::find(optimizers.begin(), optimizers.end(),
+                                     *options.optimizer) == optimizers.end())
+    return CodedError::usage("--optimizer must be one of " +
+                             llvm::join(optimizers, ", ") + "; got '" +
+                             *options.optimizer + "'");
   if (options.accumulate < 1)
     return CodedError::usage("--accumulate must be at least 1");
   if (options.maxSteps < 0)

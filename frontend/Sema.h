@@ -43,6 +43,10 @@ int64_t defaultInitSeed(std::string_view qualifiedName);
 /// included); every other character matches itself.
 bool matchesGlob(std::string_view pattern, std::string_view name);
 
+/// The optimizers a train section, or a --optimizer that overrides it, may
+/// name: sgd, momentum, nesterov, adam and adamw.
+const std::vector<std::string> &optimizerNames();
+
 /// Checks and elaborates `module`. Returns std::nullopt when any error was
 /// reported into `diags`.
 std::optional<Program> elaborate(const ast::Module &module,

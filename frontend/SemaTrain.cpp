@@ -116,6 +116,16 @@ constexpr SettingSpec kSettings[] = {{"epochs", 1}, {"batch", 1}, {"seed", 0}};
 
 } // namespace
 
+const std::vector<std::string> &optimizerNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> list;
+    for (const OptimizerSpec &spec : kOptimizers)
+      list.emplace_back(spec.name);
+    return list;
+  }();
+  return names;
+}
+
 std::optional<double> Sema::numberArg(const Value &value, SourceLoc loc,
                                       const std::string &what, Frame &frame) {
   if (value.kind == Value::Kind::Int)
@@ -277,8 +287,8 @@ void Sema::runTrain(const ast::TrainBlock &block, Frame &frame) {
             spec = &s;
       if (!spec) {
         std::string valid;
-        for (const OptimizerSpec &s : kOptimizers)
-          valid += (valid.empty() ? "" : ", ") + std::string(s.name);
+        for (const std::string &name : optimizerNames())
+          valid += (valid.empty() ? "" : ", ") + name;
         error(frame, expr.loc,
               "unknown optimizer '" + expr.name + "'; valid: " + valid);
         continue;
