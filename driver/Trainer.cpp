@@ -146,8 +146,6 @@ rt::Error initializeState(const TrainOptions &options,
 /// rank.
 CodedError trainRun(TrainingRun &run, const TrainOptions &options,
                     DistributedTraining *distributed = nullptr) {
-  if (rt::Error error = checkLoopOptions(options); !error.ok())
-    return CodedError::usage(error.message());
   rt::Error error = runTrainingLoop(run, options, options.hooks);
   if (error.ok())
     return CodedError();
@@ -290,32 +288,17 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
 }
 
 /// The settings that need no model: out of range, a usage error before
-/// anything is opened (a step schedule of 0 epochs divided by zero).
+/// anything is opened. The loop's own (checkLoopOptions), and the
+/// optimizer's name, which the train section is checked against too.
 CodedError checkSettings(const TrainOptions &options) {
-  const ScheduleOptions &schedule = options.schedule;
-  if (!schedule.kind.empty() && schedule.kind != "constant" &&
-      schedule.kind != "step" && schedule.kind != "cosine")
-    return CodedError::usage("--schedule must be constant, step or cosine, "
-                             "not '" +
-                             schedule.kind + "'");
-  if (schedule.kind == "step" &&
-      (schedule.stepEpochs < 1 || !(schedule.gamma > 0)))
-    return CodedError::usage(
-        "--lr-step-epochs must be at least 1 and --lr-gamma above 0");
-  if (schedule.kind == "cosine" && !(schedule.minLr >= 0))
-    return CodedError::usage("--lr-min must not be negative");
-  if (!(options.clipNorm >= 0))
-    return CodedError::usage("--clip-norm must not be negative");
+  if (rt::Error error = checkLoopOptions(options); !error.ok())
+    return CodedError::usage(error.message());
   const std::vector<std::string> &optimizers = frontend::optimizerNames();
   if (options.optimizer && std::find(optimizers.begin(), optimizers.end(),
                                      *options.optimizer) == optimizers.end())
     return CodedError::usage("--optimizer must be one of " +
                              llvm::join(optimizers, ", ") + "; got '" +
                              *options.optimizer + "'");
-  if (options.accumulate < 1)
-    return CodedError::usage("--accumulate must be at least 1");
-  if (options.maxSteps < 0)
-    return CodedError::usage("--max-steps must not be negative");
   return rt::Error::success();
 }
 

@@ -241,8 +241,6 @@ CodedError resumeFromArtifact(const TrainOptions &options,
                          const rt::BatchIteratorState &at) {
     return saveResumedArtifact(source, options, run, state, at);
   };
-  if (rt::Error error = checkLoopOptions(options); !error.ok())
-    return CodedError::usage(error.message());
   if (rt::Error error = runTrainingLoop(run, options, options.hooks);
       !error.ok())
     return error;

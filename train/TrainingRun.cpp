@@ -333,6 +333,25 @@ rt::Error checkLoopOptions(const TrainOptions &options) {
   if (options.evalEvery < 0 || options.checkpointEvery < 0)
     return rt::Error::failure(
         "--eval-every and --checkpoint-every must not be negative");
+  const ScheduleOptions &schedule = options.schedule;
+  if (!schedule.kind.empty() && schedule.kind != "constant" &&
+      schedule.kind != "step" && schedule.kind != "cosine")
+    return rt::Error::failure(
+        "--schedule must be constant, step or cosine, not '" + schedule.kind +
+        "'");
+  // learningRate divides the epoch by stepEpochs.
+  if (schedule.kind == "step" &&
+      (schedule.stepEpochs < 1 || !(schedule.gamma > 0)))
+    return rt::Error::failure(
+        "--lr-step-epochs must be at least 1 and --lr-gamma above 0");
+  if (schedule.kind == "cosine" && !(schedule.minLr >= 0))
+    return rt::Error::failure("--lr-min must not be negative");
+  if (!(options.clipNorm >= 0))
+    return rt::Error::failure("--clip-norm must not be negative");
+  if (options.accumulate < 1)
+    return rt::Error::failure("--accumulate must be at least 1");
+  if (options.maxSteps < 0)
+    return rt::Error::failure("--max-steps must not be negative");
   return rt::Error::success();
 }
 

@@ -80,9 +80,11 @@ rt::Error writeTrainingArtifact(rt::Artifact &artifact, const std::string &path,
 /// The error of a loss that is NaN or infinite at `step`.
 rt::Error divergedLoss(double loss, int64_t step);
 
-/// Fails when the loop's options are out of range (--eval-every and
-/// --checkpoint-every negative): a usage error, which the command checks
-/// before it starts the loop.
+/// Fails when the loop's options are out of range (negative --eval-every,
+/// --checkpoint-every, --max-steps or --clip-norm, an unknown --schedule
+/// or its settings out of range, --accumulate below 1): a usage error,
+/// which driver::trainModel checks before it opens anything, and the loop
+/// again before it starts.
 rt::Error checkLoopOptions(const TrainOptions &options);
 
 /// Trains `run` for its epochs: the loop of `nnc train`. Reports through
