@@ -237,10 +237,9 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
     return driver::modelGraphDot(path);
   };
   applySettings(options, program.training, run);
-  if (run.epochs < 1 || run.batch < 1 || !(run.baseLr > 0) ||
-      std::isinf(run.baseLr))
-    return CodedError::usage(
-        "--epochs and --batch must be positive and --lr above 0 and finite");
+  if (rt::Error error = checkRunSettings(run.epochs, run.batch, run.baseLr);
+      !error.ok())
+    return CodedError::usage(error.message());
   if (CodedError error =
           loadTrainingData(options, inputDeclarations(program), run);
       !error.ok())

@@ -212,8 +212,9 @@ CodedError resumeFromArtifact(const TrainOptions &options,
   run.seed = options.seed.value_or(training.seed);
   run.baseLr = options.lr.value_or(
       training.learningRate > 0 ? training.learningRate : 0.01);
-  if (run.epochs < 1 || !(run.baseLr > 0))
-    return CodedError::usage("--epochs must be positive and --lr above 0");
+  if (rt::Error error = checkRunSettings(run.epochs, /*batch=*/1, run.baseLr);
+      !error.ok())
+    return CodedError::usage(error.message());
   if (CodedError error = loadTrainingData(options, *inputs, run); !error.ok())
     return error;
   // The batch the step was compiled for; a model without a batch dimension

@@ -104,11 +104,18 @@ py::array checkedArray(const py::handle &value, rt::DType dtype,
   py::array array = py::array::ensure(value);
   if (!array)
     raiseValue(what + ": expected a NumPy array");
-  if (!array.dtype().is(numpyDType(dtype)))
+  if (!array.dtype().equal(numpyDType(dtype)))
     raiseValue(what + ": expected dtype " + std::string(rt::dtypeName(dtype)) +
                ", got " + std::string(py::str(array.dtype())));
-  if (!(array.flags() & py::array::c_style))
+  if (!(array.flags() & py::array::c_style)) {
+    // NumPy's error (a copy too large to allocate) is cleared by ensure().
     array = py::array::ensure(array, py::array::c_style);
+    if (!array) {
+      PyErr_SetString(PyExc_MemoryError,
+                      (what + ": cannot allocate a C-contiguous copy").c_str());
+      throw py::error_already_set();
+    }
+  }
   return array;
 }
 
@@ -168,10 +175,13 @@ public:
           const std::optional<std::string> &backend,
           std::optional<int64_t> batch, bool train,
           std::optional<unsigned> threads, uint64_t seed) {
+    if (batch && *batch < 1)
+      raiseValue("batch must be at least 1, not " + std::to_string(*batch));
     auto model = std::unique_ptr<Model>(new Model());
     std::string path = pathOrSource;
     if (pathOrSource.find('\n') != std::string::npos) {
-      // Source text: the diagnostics name a file, so it gets one.
+      // Source text: the compiler reads a file, so it gets one, which the
+      // messages call <string> (it is gone once the model is).
       model->sourceDir.emplace();
       path = model->sourceDir->path + "/model.nn";
       std::ofstream(path) << pathOrSource;
@@ -182,7 +192,7 @@ public:
     rt::Expected<std::unique_ptr<driver::ModelSession>> session =
         driver::ModelSession::open(options, path, model->collectWarning());
     if (!session.ok())
-      raise(session.message());
+      raise(model->withSourceName(session.message()));
     model->session = std::move(*session);
     model->graphs = std::make_unique<driver::SessionGraphSource>(
         *model->session, driver::GraphRequest());
@@ -289,8 +299,13 @@ public:
         rt::Tensor *own = params.find(name);
         if (!own)
           raiseValue("the model has no parameter '" + name + "'");
-        paramArrays[name] =
-            checkedArray(value, own->dtype(), "parameter '" + name + "'");
+        std::string what = "parameter '" + name + "'";
+        py::array array = checkedArray(value, own->dtype(), what);
+        if (rt::Error error = rt::checkTensorType(
+                what, viewOf(array, own->dtype()), own->dtype(), own->shape());
+            !error.ok())
+          raiseValue(error.message());
+        paramArrays[name] = array;
       }
     return execute(*graph, arrays, paramArrays);
   }
@@ -301,12 +316,37 @@ public:
     return compiled(graphs->gradient(batch, training));
   }
 
-  /// Views of the parameters and buffers, kept alive by `self`.
-  py::dict paramViews(py::object self) {
-    py::dict views;
-    for (auto &[name, tensor] : params.values())
-      views[py::str(name)] = viewArray(tensor, self);
-    return views;
+  std::vector<std::string> paramNames() const {
+    std::vector<std::string> names;
+    for (const auto &[name, tensor] : params.values())
+      names.push_back(name);
+    return names;
+  }
+
+  /// A NumPy view of parameter `name`, kept alive by `self`; KeyError when
+  /// the model has none of that name.
+  py::array paramView(py::object self, const std::string &name) {
+    rt::Tensor *tensor = params.find(name);
+    if (!tensor)
+      throw py::key_error(name);
+    return viewArray(*tensor, self);
+  }
+
+  /// Copies `value` into parameter `name`, whose dtype and shape it must
+  /// have: views taken before see the new value.
+  void setParam(const std::string &name, const py::handle &value) {
+    rt::Tensor *tensor = params.find(name);
+    if (!tensor)
+      throw py::key_error(name);
+    std::string what = "parameter '" + name + "'";
+    py::array array = checkedArray(value, tensor->dtype(), what);
+    if (rt::Error error =
+            rt::checkTensorType(what, viewOf(array, tensor->dtype()),
+                                tensor->dtype(), tensor->shape());
+        !error.ok())
+      raiseValue(error.message());
+    if (tensor->byteSize() != 0)
+      std::memmove(tensor->rawData(), array.data(), tensor->byteSize());
   }
 
   void saveParams(const std::string &dir) const {
@@ -315,23 +355,15 @@ public:
   }
 
   /// Reads DIR/NAME.npy into the parameter tensors in place, so that views
-  /// taken before stay valid.
+  /// taken before stay valid; a parameter without a file keeps its value.
   void loadParams(const std::string &dir) {
-    if (!session)
-      raise("load_params needs a model compiled from source");
-    train::ParameterStore loaded;
-    if (rt::Error error = loaded.initialize(session->program(), dir, 0);
-        !error.ok())
+    std::vector<std::string> missing;
+    if (rt::Error error = params.loadInPlace(dir, missing); !error.ok())
       raise(error.message());
-    for (const std::string &name : loaded.notFoundInDir())
+    for (const std::string &name : missing)
       pendingWarnings.push_back("no '" + name + ".npy' in '" + dir +
                                 "'; keeping its current value");
     issueWarnings();
-    for (auto &[name, tensor] : params.values()) {
-      const rt::Tensor *value = loaded.find(name);
-      if (value && value->byteSize() == tensor.byteSize() && value->byteSize())
-        std::memcpy(tensor.rawData(), value->rawData(), tensor.byteSize());
-    }
   }
 
 private:
@@ -439,8 +471,20 @@ private:
   /// nothing may raise while it runs.
   driver::WarningHandler collectWarning() {
     return [this](const std::string &rendered) {
-      pendingWarnings.push_back(rendered);
+      pendingWarnings.push_back(withSourceName(rendered));
     };
+  }
+
+  /// `text` with the temporary file of a model given as source text named
+  /// <string>, as Python names code that has no file.
+  std::string withSourceName(std::string text) const {
+    if (!sourceDir)
+      return text;
+    std::string file = sourceDir->path + "/model.nn";
+    for (size_t at = text.find(file); at != std::string::npos;
+         at = text.find(file, at))
+      text.replace(at, file.size(), "<string>");
+    return text;
   }
 
   void issueWarnings() {
@@ -456,7 +500,7 @@ private:
   train::CompiledGraph *compiled(rt::Expected<train::CompiledGraph *> graph) {
     issueWarnings();
     if (!graph.ok())
-      raise(graph.message());
+      raise(withSourceName(graph.message()));
     return *graph;
   }
 
@@ -477,23 +521,25 @@ private:
 void addDataArgument(const std::string &name, const py::handle &value,
                      std::vector<std::string> &files,
                      std::map<std::string, rt::Tensor> &tensors) {
-  if (py::isinstance<py::str>(value)) {
-    files.push_back(name + "=" + std::string(py::str(value)));
+  if (py::isinstance<py::str>(value) || py::hasattr(value, "__fspath__")) {
+    files.push_back(
+        name + "=" +
+        py::module_::import("os").attr("fspath")(value).cast<std::string>());
     return;
   }
   py::array array = py::array::ensure(value, py::array::c_style);
   if (!array)
     raiseValue("data '" + name + "': expected a NumPy array or a path");
   rt::DType dtype;
-  if (array.dtype().is(py::dtype::of<float>()))
+  if (array.dtype().equal(py::dtype::of<float>()))
     dtype = rt::DType::F32;
-  else if (array.dtype().is(py::dtype::of<double>()))
+  else if (array.dtype().equal(py::dtype::of<double>()))
     dtype = rt::DType::F64;
-  else if (array.dtype().is(py::dtype::of<int32_t>()))
+  else if (array.dtype().equal(py::dtype::of<int32_t>()))
     dtype = rt::DType::I32;
-  else if (array.dtype().is(py::dtype::of<int64_t>()))
+  else if (array.dtype().equal(py::dtype::of<int64_t>()))
     dtype = rt::DType::I64;
-  else if (array.dtype().is(py::dtype::of<uint8_t>()))
+  else if (array.dtype().equal(py::dtype::of<uint8_t>()))
     dtype = rt::DType::U8;
   else
     raiseValue("data '" + name + "': unsupported dtype " +
@@ -612,7 +658,7 @@ py::list trainModel(
                                    ? py::object(arrays[py::str(name)])
                                    : py::object(py::none());
             py::array array = py::array::ensure(value, py::array::c_style);
-            if (!array || !array.dtype().is(numpyDType(gradient.dtype())) ||
+            if (!array || !array.dtype().equal(numpyDType(gradient.dtype())) ||
                 shapeOfArray(array) != gradient.shape()) {
               std::string message = "after_gradients: gradient '" + name +
                                     "' must stay a C-contiguous array of "
@@ -641,6 +687,17 @@ py::list trainModel(
         callbackError = std::move(error);
       }
     };
+  // Before each step: an exception a callback raised, or Ctrl-C (a signal
+  // Python has noted but cannot act on while nnc runs), ends training
+  // there, and is raised from nnc.train.
+  options.hooks.beforeUpdate = [&](int64_t) {
+    py::gil_scoped_acquire acquire;
+    if (!callbackError && PyErr_CheckSignals() != 0)
+      callbackError = py::error_already_set();
+    if (callbackError)
+      return rt::Error::failure("training was interrupted by an exception");
+    return rt::Error::success();
+  };
   // Python warnings are issued with the GIL held, after the run.
   std::vector<std::string> warnings;
   options.hooks.onWarning = [&](const std::string &warning) {
@@ -697,6 +754,47 @@ std::vector<py::dict> backends() {
   return result;
 }
 
+/// model.params: the parameters and buffers by name, each a NumPy view of
+/// the model's own tensor, so that writing into a view changes the model;
+/// assigning an array of the parameter's dtype and shape copies it in. A
+/// mapping whose keys are fixed: nothing can be added or removed.
+class ParamsView {
+public:
+  explicit ParamsView(py::object model)
+      : owner(std::move(model)), model(&owner.cast<Model &>()) {}
+
+  py::array get(const std::string &name) {
+    return model->paramView(owner, name);
+  }
+  void set(const std::string &name, const py::handle &value) {
+    model->setParam(name, value);
+  }
+  std::vector<std::string> keys() const { return model->paramNames(); }
+  bool contains(const py::handle &key) const {
+    if (!py::isinstance<py::str>(key))
+      return false;
+    std::vector<std::string> names = keys();
+    return std::find(names.begin(), names.end(),
+                     py::str(key).cast<std::string>()) != names.end();
+  }
+  py::list items() {
+    py::list pairs;
+    for (const std::string &name : keys())
+      pairs.append(py::make_tuple(name, get(name)));
+    return pairs;
+  }
+  py::list values() {
+    py::list arrays;
+    for (const std::string &name : keys())
+      arrays.append(get(name));
+    return arrays;
+  }
+
+private:
+  py::object owner;
+  Model *model;
+};
+
 } // namespace
 
 PYBIND11_MODULE(_nnc, m) {
@@ -704,6 +802,36 @@ PYBIND11_MODULE(_nnc, m) {
   m.attr("__version__") = NNC_VERSION;
   nncError = PyErr_NewException("nnc.Error", PyExc_RuntimeError, nullptr);
   m.attr("Error") = py::handle(nncError);
+
+  py::class_<ParamsView>(m, "Params")
+      .def("__getitem__", &ParamsView::get)
+      .def("__setitem__", &ParamsView::set)
+      .def("__delitem__",
+           [](ParamsView &, const std::string &) {
+             throw py::type_error("a model's parameters cannot be removed");
+           })
+      .def("__contains__", &ParamsView::contains)
+      .def("__len__", [](const ParamsView &view) { return view.keys().size(); })
+      .def("__iter__",
+           [](const ParamsView &view) {
+             return py::iter(py::cast(view.keys()));
+           })
+      .def("keys", &ParamsView::keys)
+      .def("items", &ParamsView::items)
+      .def("values", &ParamsView::values)
+      .def(
+          "get",
+          [](ParamsView &view, const std::string &name, py::object fallback) {
+            return view.contains(py::str(name)) ? py::object(view.get(name))
+                                                : fallback;
+          },
+          py::arg("name"), py::arg("default") = py::none())
+      .def("__repr__", [](const ParamsView &view) {
+        std::string names;
+        for (const std::string &name : view.keys())
+          names += (names.empty() ? "" : ", ") + name;
+        return "<nnc params: " + names + ">";
+      });
 
   py::class_<Model>(m, "Model")
       .def("run", &Model::run,
@@ -716,10 +844,10 @@ PYBIND11_MODULE(_nnc, m) {
            "parameters for this call; `training` differentiates batch_norm "
            "and dropout as the training step runs them.")
       .def_property_readonly(
-          "params",
-          [](py::object self) { return self.cast<Model &>().paramViews(self); },
+          "params", [](py::object self) { return ParamsView(self); },
           "The parameters and buffers by name, as NumPy views of the "
-          "model's own tensors.")
+          "model's own tensors; assigning an array of a parameter's dtype "
+          "and shape copies it in.")
       .def("save_params", &Model::saveParams, py::arg("dir"))
       .def("load_params", &Model::loadParams, py::arg("dir"))
       .def_property_readonly("backend", &Model::backendName)

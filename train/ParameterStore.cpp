@@ -72,6 +72,36 @@ rt::Error ParameterStore::initialize(const frontend::Program &program,
   return rt::Error::success();
 }
 
+rt::Error ParameterStore::loadInPlace(const std::string &dir,
+                                      std::vector<std::string> &missing) {
+  if (!llvm::sys::fs::is_directory(dir))
+    return rt::Error::failure("'" + dir +
+                              "' is not a folder of NAME.npy files");
+  std::map<std::string, rt::Tensor> loaded;
+  for (const auto &[name, tensor] : tensors) {
+    std::string path = dir + "/" + name + ".npy";
+    if (!llvm::sys::fs::exists(path)) {
+      missing.push_back(name);
+      continue;
+    }
+    rt::Expected<rt::Tensor> value = rt::readNpy(path);
+    if (!value.ok())
+      return value.takeError();
+    if (rt::Error matches =
+            rt::checkTensorType("parameter '" + name + "'", value->view(),
+                                tensor.dtype(), tensor.shape());
+        !matches.ok())
+      return std::move(matches).withContext(path);
+    loaded.emplace(name, std::move(*value));
+  }
+  for (auto &[name, value] : loaded) {
+    rt::Tensor &target = tensors.at(name);
+    if (target.byteSize() != 0)
+      std::memcpy(target.rawData(), value.rawData(), target.byteSize());
+  }
+  return rt::Error::success();
+}
+
 rt::Error ParameterStore::save(const std::string &dir) const {
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
     return rt::Error::failure("cannot create '" + dir + "': " + ec.message());

@@ -34,6 +34,14 @@ public:
   /// which took their initializers' values: worth a note to the user.
   const std::vector<std::string> &notFoundInDir() const { return notFound; }
 
+  /// Reads `dir`/NAME.npy over every value that has such a file, in place,
+  /// so that views of the values stay valid; the names of those without
+  /// one, which keep their values, go to `missing`. Every file is read and
+  /// checked (dtype and shape) before any value changes, so a bad file
+  /// changes nothing. A `dir` that is not a folder is an error.
+  rt::Error loadInPlace(const std::string &dir,
+                        std::vector<std::string> &missing);
+
   /// Writes every value to `dir`/NAME.npy (atomically, file by file).
   rt::Error save(const std::string &dir) const;
 

@@ -329,10 +329,25 @@ rt::Error divergedLoss(double loss, int64_t step) {
   return rt::Error::failure(message);
 }
 
+namespace {
+
+/// "--FLAG must be REQUIREMENT, not VALUE": a setting out of range.
+rt::Error outOfRange(const char *flag, const char *requirement, double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.17g", value);
+  return rt::Error::failure(std::string(flag) + " must be " + requirement +
+                            ", not " + text);
+}
+
+} // namespace
+
 rt::Error checkLoopOptions(const TrainOptions &options) {
-  if (options.evalEvery < 0 || options.checkpointEvery < 0)
-    return rt::Error::failure(
-        "--eval-every and --checkpoint-every must not be negative");
+  if (options.evalEvery < 0)
+    return outOfRange("--eval-every", "0 or more",
+                      static_cast<double>(options.evalEvery));
+  if (options.checkpointEvery < 0)
+    return outOfRange("--checkpoint-every", "0 or more",
+                      static_cast<double>(options.checkpointEvery));
   const ScheduleOptions &schedule = options.schedule;
   if (!schedule.kind.empty() && schedule.kind != "constant" &&
       schedule.kind != "step" && schedule.kind != "cosine")
@@ -340,18 +355,35 @@ rt::Error checkLoopOptions(const TrainOptions &options) {
         "--schedule must be constant, step or cosine, not '" + schedule.kind +
         "'");
   // learningRate divides the epoch by stepEpochs.
+  if (schedule.kind == "step" && schedule.stepEpochs < 1)
+    return outOfRange("--lr-step-epochs", "at least 1",
+                      static_cast<double>(schedule.stepEpochs));
   if (schedule.kind == "step" &&
-      (schedule.stepEpochs < 1 || !(schedule.gamma > 0)))
-    return rt::Error::failure(
-        "--lr-step-epochs must be at least 1 and --lr-gamma above 0");
-  if (schedule.kind == "cosine" && !(schedule.minLr >= 0))
-    return rt::Error::failure("--lr-min must not be negative");
+      !(schedule.gamma > 0 && std::isfinite(schedule.gamma)))
+    return outOfRange("--lr-gamma", "a finite number above 0", schedule.gamma);
+  if (schedule.kind == "cosine" &&
+      !(schedule.minLr >= 0 && std::isfinite(schedule.minLr)))
+    return outOfRange("--lr-min", "a finite number of 0 or more",
+                      schedule.minLr);
   if (!(options.clipNorm >= 0))
-    return rt::Error::failure("--clip-norm must not be negative");
+    return outOfRange("--clip-norm", "0 (no clipping) or more",
+                      options.clipNorm);
   if (options.accumulate < 1)
-    return rt::Error::failure("--accumulate must be at least 1");
+    return outOfRange("--accumulate", "at least 1",
+                      static_cast<double>(options.accumulate));
   if (options.maxSteps < 0)
-    return rt::Error::failure("--max-steps must not be negative");
+    return outOfRange("--max-steps", "0 or more",
+                      static_cast<double>(options.maxSteps));
+  return rt::Error::success();
+}
+
+rt::Error checkRunSettings(int64_t epochs, int64_t batch, double lr) {
+  if (epochs < 1)
+    return outOfRange("--epochs", "at least 1", static_cast<double>(epochs));
+  if (batch < 1)
+    return outOfRange("--batch", "at least 1", static_cast<double>(batch));
+  if (!(lr > 0) || std::isinf(lr))
+    return outOfRange("--lr", "a finite number above 0", lr);
   return rt::Error::success();
 }
 

@@ -87,6 +87,11 @@ rt::Error divergedLoss(double loss, int64_t step);
 /// again before it starts.
 rt::Error checkLoopOptions(const TrainOptions &options);
 
+/// Fails when the run's length or rate is out of range: `epochs` or
+/// `batch` below 1, `lr` not a finite number above 0. The message names the
+/// setting and the value given.
+rt::Error checkRunSettings(int64_t epochs, int64_t batch, double lr);
+
 /// Trains `run` for its epochs: the loop of `nnc train`. Reports through
 /// `hooks` and prints nothing.
 rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,

@@ -13,7 +13,13 @@ class History(list):
     params: dict
 
 
-from ._nnc import Error, Model, __version__, backends, compile, load, train
+import collections.abc
 
-__all__ = ["Error", "History", "Model", "__version__", "backends", "compile",
-           "load", "train"]
+from ._nnc import (Error, Model, Params, __version__, backends, compile, load,
+                   train)
+
+# model.params behaves as a mapping for isinstance checks and dict(...).
+collections.abc.Mapping.register(Params)
+
+__all__ = ["Error", "History", "Model", "Params", "__version__", "backends",
+           "compile", "load", "train"]

@@ -319,7 +319,8 @@ TEST(CompiledModelTest, AClipScalesTheStepToTheNorm) {
   s.expectMovedBy(0.25f);
   s.options.clipNorm = -1;
   status = s.model->train(s.data, s.options);
-  EXPECT_EQ(status.message(), "--clip-norm must not be negative");
+  EXPECT_EQ(status.message(),
+            "--clip-norm must be 0 (no clipping) or more, not -1");
 }
 
 TEST(CompiledModelTest, AGradientHookSeesTheGradientsAndSteersTheStep) {
@@ -480,9 +481,7 @@ TEST(CompiledModelTest, FailuresAreStatusesAndNothingIsPrinted) {
   nnc::TrainOptions noEpochs;
   noEpochs.epochs = 0;
   status = model->train(xor4, noEpochs);
-  EXPECT_EQ(status.message(),
-            "--epochs and --batch must be positive and --lr above 0 and "
-            "finite");
+  EXPECT_EQ(status.message(), "--epochs must be at least 1, not 0");
   nnc::TrainOptions unknownOptimizer;
   unknownOptimizer.epochs = 1;
   unknownOptimizer.optimizer = "rmsprop";
