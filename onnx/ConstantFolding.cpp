@@ -32,6 +32,12 @@ std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+std::optional<int64_t> normalizeSplitAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis > rank)
+    return std::nullopt;
+  return axis < 0 ? axis + rank : axis;
+}
+
 rt::Expected<Dims> unsqueezedShape(const Dims &shape,
                                    const std::vector<int64_t> &axes) {
   int64_t outRank = static_cast<int64_t>(shape.size() + axes.size());
@@ -341,7 +347,7 @@ Folded foldReshaping(Translation &translation, const NodeProto &node,
     shape = *reshaped;
   } else if (op == "Flatten") {
     std::optional<int64_t> axis =
-        normalizeAxis(attributes.getInt("axis", 1), rank + 1);
+        normalizeSplitAxis(attributes.getInt("axis", 1), rank);
     if (!axis)
       return failure("axis out of range");
     int64_t left = 1;

@@ -41,6 +41,11 @@ rt::Expected<Dims> squeezedShape(const Dims &shape,
 /// `axis` made non-negative for rank `rank`; nullopt when out of range.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 
+/// Flatten's `axis`, which splits a shape of rank `rank` in two: in
+/// [-rank, rank], a negative one counting from `rank` (so -1 keeps the last
+/// axis on the right); nullopt when out of range.
+std::optional<int64_t> normalizeSplitAxis(int64_t axis, int64_t rank);
+
 } // namespace nnc::onnx
 
 #endif // NNC_ONNX_CONSTANTFOLDING_H

@@ -637,7 +637,7 @@ rt::Error translateFlatten(Translation &translation, const NodeProto &node,
   const Value &x = inputValue(translation, node, 0);
   int64_t rank = static_cast<int64_t>(x.shape.size());
   std::optional<int64_t> axis =
-      normalizeAxis(attributes.getInt("axis", 1), rank + 1);
+      normalizeSplitAxis(attributes.getInt("axis", 1), rank);
   if (!axis)
     return fail("axis out of range");
   Dims left(x.shape.begin(), x.shape.begin() + *axis);

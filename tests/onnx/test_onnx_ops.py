@@ -1,0 +1,123 @@
+"""Single ops and small PyTorch idioms, each exported on its own, imported,
+run, and compared with PyTorch; and the idioms the importer refuses, with
+the node its message names.
+
+CTest sets NNC and NNC_ONNX_WORK as for test_onnx_import.py. Each case is
+a module of a few nodes, so that a failure points at one translation.
+"""
+
+import importlib.util
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+HAVE_TORCH = all(importlib.util.find_spec(m) for m in ("torch", "onnx"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _nnc_path():
+    path = os.environ.get("NNC") or os.path.join(HERE, "..", "..", "build", "bin", "nnc")
+    return path if os.access(path, os.X_OK) else None
+
+
+NNC = _nnc_path()
+pytestmark = [pytest.mark.skipif(NNC is None, reason="set NNC to the nnc binary"),
+              pytest.mark.skipif(not HAVE_TORCH, reason="torch and onnx are needed")]
+
+if HAVE_TORCH:
+    import onnx
+    import torch
+    import torch.nn.functional as F
+    from onnx import TensorProto, helper, numpy_helper
+
+
+def nnc(*args, expect=0):
+    done = subprocess.run([NNC, *map(str, args)], capture_output=True, text=True)
+    assert done.returncode == expect, (
+        f"nnc {' '.join(map(str, args))}: exit {done.returncode}, expected {expect}\n"
+        f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}")
+    return done
+
+
+def export(tmp_path, model, inputs, opset=13, dynamic=False):
+    """Exports `model` on `inputs` (named x0, x1, ...; output y) to
+    tmp_path/m.onnx, the first axis dynamic when `dynamic`."""
+    names = [f"x{i}" for i in range(len(inputs))]
+    extra = {"dynamic_axes": {n: {0: "batch"} for n in names + ["y"]}} if dynamic else {}
+    path = tmp_path / "m.onnx"
+    torch.onnx.export(model.eval(), tuple(inputs), str(path), opset_version=opset,
+                      input_names=names, output_names=["y"], **extra)
+    return path
+
+
+def import_and_run(tmp_path, onnx_file, inputs, backend="ref"):
+    """`nnc import`s the file, `nnc check`s the program and runs it on
+    `inputs` (numpy arrays named x0, x1, ...): the output y and the program."""
+    nn, params = tmp_path / "m.nn", tmp_path / "params"
+    nnc("import", onnx_file, "-o", nn, "--params-out", params)
+    nnc("check", nn)
+    args = []
+    for i, x in enumerate(inputs):
+        np.save(tmp_path / f"x{i}.npy", x)
+        args += ["--input", f"x{i}={tmp_path / f'x{i}.npy'}"]
+    out = tmp_path / "out"
+    nnc("run", nn, "--params", params, *args, "--output-dir", out, "--backend", backend)
+    return np.load(out / "y.npy"), nn.read_text()
+
+
+def matches_pytorch(tmp_path, model, inputs, runs=None, **kw):
+    """Exports `model` on `inputs`, then checks nnc against PyTorch on
+    each input list of `runs` (default: `inputs` itself); the program."""
+    onnx_file = export(tmp_path, model, inputs, **kw)
+    program = None
+    for run in runs or [inputs]:
+        got, program = import_and_run(tmp_path, onnx_file, [x.numpy() for x in run])
+        with torch.no_grad():
+            want = model(*run).numpy()
+        assert got.shape == want.shape, f"shape {got.shape}, PyTorch {want.shape}\n{program}"
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=program)
+    return program
+
+
+def import_fails(tmp_path, onnx_file):
+    """`nnc import` of the file fails and writes nothing: its stderr."""
+    nn, params = tmp_path / "bad.nn", tmp_path / "bad.params"
+    done = nnc("import", onnx_file, "-o", nn, "--params-out", params, expect=1)
+    assert not nn.exists(), f"a failed import wrote {nn}"
+    return done.stderr
+
+
+class Lambda(torch.nn.Module if HAVE_TORCH else object):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, *xs):
+        return self.fn(*xs)
+
+
+def test_flatten_with_a_negative_axis(tmp_path):
+    # torch.flatten(x, 0, -2) exports Flatten(axis=-1): -1 counts from the
+    # rank, keeping the last axis apart, [2, 3, 4] -> [6, 4].
+    torch.manual_seed(0)
+    program = matches_pytorch(tmp_path, Lambda(lambda x: torch.flatten(x, 0, -2) * 2),
+                              [torch.randn(2, 3, 4)])
+    assert "shape=[6, 4]" in program, program
+
+
+def test_flatten_of_a_constant_with_a_negative_axis(tmp_path):
+    # The folder flattens constants with the same rule.
+    c = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    graph = helper.make_graph(
+        [helper.make_node("Constant", [], ["c"], value=numpy_helper.from_array(c)),
+         helper.make_node("Flatten", ["c"], ["f"], axis=-1),
+         helper.make_node("Add", ["x0", "f"], ["y"])], "g",
+        [helper.make_tensor_value_info("x0", TensorProto.FLOAT, [6, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [6, 4])])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    x = np.ones((6, 4), np.float32)
+    got, program = import_and_run(tmp_path, path, [x])
+    np.testing.assert_array_equal(got, x + c.reshape(6, 4), err_msg=program)
