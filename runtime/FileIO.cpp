@@ -296,11 +296,79 @@ std::string parentDirectory(const std::string &path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
+namespace {
+
+/// Where a write to `path` lands: `path` itself, or the file its chain of
+/// symbolic links ends at, which need not exist yet (a dangling link is
+/// written through and creates its target, as shell redirection does).
+Expected<std::string> followSymlinks(const std::string &path) {
+  std::string current = path;
+  // Linux's own bound on links followed while resolving one path.
+  for (int hop = 0; hop < 40; ++hop) {
+    struct stat info;
+    if (::lstat(current.c_str(), &info) != 0 || !S_ISLNK(info.st_mode))
+      return current;
+    std::string target(static_cast<size_t>(info.st_size) + 256, '\0');
+    ssize_t length = ::readlink(current.c_str(), target.data(), target.size());
+    if (length < 0)
+      return fail(path, "cannot read symbolic link '" + current +
+                            "': " + errnoMessage(errno));
+    target.resize(static_cast<size_t>(length));
+    current = !target.empty() && target[0] == '/'
+                  ? target
+                  : parentDirectory(current) + "/" + target;
+  }
+  return fail(path, errnoMessage(ELOOP));
+}
+
+/// Writes `data` into the existing stream `path` (a character device such
+/// as /dev/null, or a FIFO) as cp does; such files cannot be replaced by
+/// rename, nor synced.
+Error writeThrough(const std::string &path, const std::string &data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(path, "cannot open: " + errnoMessage(errno));
+  Error written = writeRaw(fd, data.data(), data.size());
+  if (!written.ok()) {
+    ::close(fd);
+    return fail(path, "write failed: " + written.message());
+  }
+  if (::close(fd) != 0)
+    return fail(path, "close failed: " + errnoMessage(errno));
+  return Error::success();
+}
+
+} // namespace
+
 Error writeFileAtomically(const std::string &path, const std::string &data) {
+  // Atomic replacement only makes sense for regular files. Renaming over a
+  // device or a FIFO would swap the node itself for a file (as root, even
+  // /dev/null), so streams are written straight through instead: the user
+  // named them to receive the bytes, and there is no old content to keep.
+  // A block device or a socket is refused: nnc's outputs are never disk
+  // images, and a stray -o onto a disk would destroy it.
+  struct stat info;
+  if (::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
+    if (S_ISCHR(info.st_mode) || S_ISFIFO(info.st_mode))
+      return writeThrough(path, data);
+    if (S_ISDIR(info.st_mode))
+      return fail(path, "is a directory");
+    if (S_ISBLK(info.st_mode))
+      return fail(path, "is a block device; refusing to overwrite it");
+    return fail(path, "not a regular file, character device or FIFO");
+  }
+  // Through a symbolic link, the link's target is what the user means to
+  // update: the new file is written and renamed beside it, and the link
+  // stays.
+  Expected<std::string> target = followSymlinks(path);
+  if (!target)
+    return target.takeError();
+  const std::string &finalPath = *target;
+
   std::string tempPath;
   int fd = -1;
   for (unsigned attempt = 0; attempt < 100 && fd < 0; ++attempt) {
-    tempPath = path + ".tmp." + randomSuffix(attempt);
+    tempPath = finalPath + ".tmp." + randomSuffix(attempt);
     fd =
         ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0 && errno != EEXIST)
@@ -325,9 +393,9 @@ Error writeFileAtomically(const std::string &path, const std::string &data) {
   }
   if (::close(fd) != 0)
     return abandon("close failed: " + errnoMessage(errno));
-  if (::rename(tempPath.c_str(), path.c_str()) != 0)
+  if (::rename(tempPath.c_str(), finalPath.c_str()) != 0)
     return abandon("rename failed: " + errnoMessage(errno));
-  return syncDirectory(parentDirectory(path));
+  return syncDirectory(parentDirectory(finalPath));
 }
 
 } // namespace nnc::rt

@@ -78,7 +78,10 @@ Error writeFileDurably(const std::string &path, const std::string &data);
 /// Writes `data` to `path` atomically: into "PATH.tmp.XXXXXX" next to it,
 /// fsynced, renamed over `path`, then the folder fsynced; a crash leaves
 /// the old file or the new one, never a mix. The temporary file is removed
-/// on failure.
+/// on failure. A symbolic link is followed: its final target is replaced
+/// (created, for a dangling link) and the link kept. An existing character
+/// device or FIFO is written straight through, without rename or fsync; a
+/// folder, block device or socket is refused.
 Error writeFileAtomically(const std::string &path, const std::string &data);
 
 /// fsyncs the folder `path`, persisting renames and creations in it. File
