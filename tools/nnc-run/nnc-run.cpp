@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tools/ThreadsFlag.h"
 #include "train/ExitCode.h"
 
 #include "runtime/Artifact.h"
@@ -72,18 +73,6 @@ ExitCode fail(const std::string &message) {
   return UserError;
 }
 
-/// Parses a whole decimal number in [0, 4096]; false for anything else.
-bool parseThreads(const std::string &text, unsigned &threads) {
-  if (text.empty() || text.size() > 4 ||
-      text.find_first_not_of("0123456789") != std::string::npos)
-    return false;
-  unsigned long value = std::strtoul(text.c_str(), nullptr, 10);
-  if (value > 4096)
-    return false;
-  threads = static_cast<unsigned>(value);
-  return true;
-}
-
 /// Fills `options` from argv; returns a usage error's exit code, or
 /// std::nullopt to go on. `--flag VALUE` and `--flag=VALUE` both work.
 std::optional<ExitCode> parseArguments(int argc, char **argv,
@@ -134,9 +123,8 @@ std::optional<ExitCode> parseArguments(int argc, char **argv,
         return usageError("--output-dir needs a folder");
       options.outputDir = value;
     } else if (flag == "--threads") {
-      if (!parseThreads(value, options.threads))
-        return usageError("--threads expects a number from 0 to 4096, got '" +
-                          value + "'");
+      if (!nnc::tools::parseThreads(value, options.threads))
+        return usageError("--threads " + nnc::tools::threadsRequirement(value));
     } else {
       options.plugins.push_back(value);
     }

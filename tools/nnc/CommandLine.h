@@ -12,6 +12,7 @@
 #ifndef NNC_TOOLS_COMMANDLINE_H
 #define NNC_TOOLS_COMMANDLINE_H
 
+#include "tools/ThreadsFlag.h"
 #include "tools/nnc/Commands.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -53,10 +54,24 @@ struct OptimizationFlags {
   }
 };
 
+/// --threads' values: those nnc-run accepts too (tools/ThreadsFlag.h), as
+/// oneTBB aborts on a huge thread count.
+class ThreadsParser : public cl::parser<unsigned> {
+public:
+  using cl::parser<unsigned>::parser;
+  /// cl::opt calls this one, not the base's: it is not virtual.
+  bool parse(cl::Option &option, llvm::StringRef, llvm::StringRef text,
+             unsigned &threads) {
+    if (tools::parseThreads(text.str(), threads))
+      return false;
+    return option.error(tools::threadsRequirement(text.str()));
+  }
+};
+
 /// --backend, --threads, --plugin and the optimisation switches.
 struct SessionFlags {
   cl::opt<std::string> backend;
-  cl::opt<unsigned> threads;
+  cl::opt<unsigned, false, ThreadsParser> threads;
   cl::list<std::string> plugins;
   /// Reaches the backend as the compile options extension's kernel_cache.
   cl::opt<bool> noCache;

@@ -12,12 +12,16 @@
 #include "passes/Passes.h"
 #include "passes/Pipelines.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
+
+#include <unistd.h>
 
 using namespace llvm;
 using namespace nnc::cli;
@@ -42,25 +46,75 @@ static std::string nearestName(StringRef typed, ArrayRef<StringRef> names) {
   return best;
 }
 
+/// One of LLVM's parse error lines without the program name: "nnc: for
+/// the --batch option: 'abc' value invalid ..." is "for the --batch
+/// option: ...".
+static StringRef dropProgram(StringRef line) {
+  if (!line.starts_with("nnc") || !line.contains(": "))
+    return line.trim();
+  return line.split(": ").second.trim();
+}
+
 /// LLVM's parse errors as one line: its first message without the program
 /// name and its "Try: ..." hint, and its "Did you mean" suggestion if any.
+/// A flag's own error, "for the --batch option: 'abc' value invalid for
+/// long argument!", reads "--batch: 'abc' value invalid for long argument",
+/// and "for the --prompt option: must be specified at least once!" reads
+/// "--prompt must be specified at least once". It starts lower-case.
 static std::string oneLineParseError(StringRef errors) {
   SmallVector<StringRef> lines;
   errors.split(lines, '\n', -1, /*KeepEmpty=*/false);
-  auto dropProgram = [](StringRef line) {
-    line = line.drop_until([](char c) { return c == ':'; });
-    return line.drop_front(line.empty() ? 0 : 1).trim();
-  };
   std::string message =
       lines.empty() ? "bad command line" : dropProgram(lines[0]).str();
   if (size_t tryAt = message.find("  Try:"); tryAt != std::string::npos)
     message.erase(tryAt);
-  if (!message.empty() && message.back() == '.')
+  StringRef text(message);
+  if (text.consume_front("for the ") && text.contains(" option: ")) {
+    auto [flag, problem] = text.split(" option: ");
+    bool sentence = !problem.empty() && isAlpha(problem.front());
+    message = flag.str() + (sentence ? " " : ": ") + problem.str();
+  }
+  while (!message.empty() && (message.back() == '.' || message.back() == '!'))
     message.pop_back();
+  // nnc's messages start lower-case; LLVM's own ("Unknown command line
+  // argument") do not.
+  if (!message.empty())
+    message[0] = toLower(message[0]);
   for (StringRef line : lines)
     if (StringRef rest = dropProgram(line); rest.starts_with("Did you mean"))
       message += "; d" + rest.drop_front(1).str();
   return message;
+}
+
+/// cl::ParseCommandLineOptions with what it prints in `errors`. A flag's
+/// own errors (a malformed value, a required flag missing) go to
+/// llvm::errs() whatever stream the parser is given, so stderr itself goes
+/// to a temporary file meanwhile; when that cannot be set up, they are
+/// printed as they come.
+static bool parseCommandLine(int argc, char **argv, std::string &errors) {
+  const char *overview = "nnc: a neural-network compiler for CPUs\n";
+  std::FILE *capture = std::tmpfile();
+  int savedStderr = capture ? dup(STDERR_FILENO) : -1;
+  if (savedStderr < 0 || dup2(fileno(capture), STDERR_FILENO) < 0) {
+    if (savedStderr >= 0)
+      close(savedStderr);
+    if (capture)
+      std::fclose(capture);
+    raw_string_ostream stream(errors);
+    return cl::ParseCommandLineOptions(argc, argv, overview, &stream);
+  }
+  // Given a stream, the parser returns false on an error instead of
+  // exiting.
+  bool parsed = cl::ParseCommandLineOptions(argc, argv, overview, &errs());
+  errs().flush();
+  dup2(savedStderr, STDERR_FILENO);
+  close(savedStderr);
+  std::rewind(capture);
+  char buffer[4096];
+  while (size_t read = std::fread(buffer, 1, sizeof(buffer), capture))
+    errors.append(buffer, read);
+  std::fclose(capture);
+  return parsed;
 }
 
 int main(int argc, char **argv) {
@@ -109,13 +163,13 @@ int main(int argc, char **argv) {
   }
 
   std::string parseErrors;
-  raw_string_ostream parseErrorStream(parseErrors);
-  if (!cl::ParseCommandLineOptions(
-          argc, argv, "nnc: a neural-network compiler for CPUs\n",
-          &parseErrorStream)) {
-    parseErrorStream.flush();
-    errs() << "error: " << oneLineParseError(parseErrors)
-           << " (see 'nnc --help')\n";
+  if (!parseCommandLine(argc, argv, parseErrors)) {
+    // The command's own help lists its flags.
+    std::string help = "nnc --help";
+    if (argc > 1 && argv[1][0] != '-')
+      help = "nnc " + std::string(argv[1]) + " --help";
+    errs() << "error: " << oneLineParseError(parseErrors) << " (see '" << help
+           << "')\n";
     return UsageError;
   }
 
