@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 #include <string>
 
 #include <unistd.h>
@@ -119,6 +120,10 @@ static bool parseCommandLine(int argc, char **argv, std::string &errors) {
 
 int main(int argc, char **argv) {
   InitLLVM initLLVM(argc, argv);
+  // InitLLVM's new-handler aborts with a stack dump on any failed
+  // allocation, nothrow ones included; without one, rt::Tensor::create's
+  // nothrow new returns null and a model too big for memory is an error.
+  std::set_new_handler(nullptr);
   // Subcommands build their pipelines from pass names.
   nnc::registerPasses();
   nnc::registerPipelines();
