@@ -5,6 +5,7 @@
 #include "runtime/Checkpoint.h"
 
 #include <cmath>
+#include <initializer_list>
 
 namespace nnc::train {
 const rt::Tensor *findStateTensor(const TrainingState &state,
@@ -181,6 +182,13 @@ rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
     if (rt::Error error = load("opt." + name, tensor); !error.ok())
       return error;
   const rt::JsonObject &json = checkpoint->state;
+  // state.json carries no checksum: its counters are checked against what
+  // a run can have written before they size anything, so that a damaged
+  // file is a one-line error rather than a loop that never ends.
+  auto corrupt = [&](const std::string &message) {
+    return rt::Error::failure(checkpoint->path +
+                              "/state.json: corrupt checkpoint: " + message);
+  };
   rt::Expected<int64_t> step = json.getInteger("step");
   rt::Expected<double> lossSum = json.getNumber("epoch_loss_sum");
   rt::Expected<int64_t> samples = json.getInteger("epoch_samples");
@@ -193,7 +201,22 @@ rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
         &correct.message(), &scored.message(), &epochsDone.message(),
         &iterator.message()})
     if (!message->empty())
-      return rt::Error::failure(dir + "/state.json: " + *message);
+      return corrupt(*message);
+  for (auto [key, value] :
+       {std::pair{"step", *step}, std::pair{"epoch_samples", *samples},
+        std::pair{"epoch_correct", *correct},
+        std::pair{"epoch_scored", *scored},
+        std::pair{"epochs_done", *epochsDone}})
+    if (value < 0)
+      return corrupt("negative '" + std::string(key) + "' " +
+                     std::to_string(value));
+  // Every finished epoch wrote its training loss, so the history's entries
+  // bound the count.
+  for (int64_t i = 0; i < *epochsDone; ++i)
+    if (!json.contains("history.train." + std::to_string(i)))
+      return corrupt("'epochs_done' is " + std::to_string(*epochsDone) +
+                     " but 'history.train." + std::to_string(i) +
+                     "' is missing");
   state.stepCount = *step;
   state.epochLossSum = *lossSum;
   state.epochSamples = *samples;
@@ -213,6 +236,22 @@ rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
     state.trainAccuracy.push_back(trainAccuracy.ok() ? *trainAccuracy : NAN);
     state.evalAccuracy.push_back(evalAccuracy.ok() ? *evalAccuracy : NAN);
   }
+  // The message of the first of `messages` that is not empty, if any.
+  auto firstError = [](std::initializer_list<const std::string *> messages) {
+    for (const std::string *message : messages)
+      if (!message->empty())
+        return *message;
+    return std::string();
+  };
+  // A list's entries each take at least one key of the file, which bounds
+  // the count before anything is read for it.
+  auto checkCount = [&](const char *key, int64_t count) -> rt::Error {
+    if (count < 0 || static_cast<uint64_t>(count) > json.values().size())
+      return corrupt("'" + std::string(key) + "' is " + std::to_string(count) +
+                     ", more than the file's " +
+                     std::to_string(json.values().size()) + " entries");
+    return rt::Error::success();
+  };
   // The last step's learning rate, so that the first step after a resume
   // tells a change from it; an older checkpoint has none, and the tensor
   // keeps 0, which never counts as a change.
@@ -222,25 +261,31 @@ rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
   // Learning-rate changes came later still: none in older checkpoints.
   if (rt::Expected<int64_t> changes = json.getInteger("lr_changes");
       changes.ok()) {
+    if (rt::Error error = checkCount("lr_changes", *changes); !error.ok())
+      return error;
     for (int64_t i = 0; i < *changes; ++i) {
       std::string key = "lr_change." + std::to_string(i);
       rt::Expected<int64_t> step = json.getInteger(key + ".step");
       rt::Expected<double> from = json.getNumber(key + ".from");
       rt::Expected<double> to = json.getNumber(key + ".to");
-      if (!step.ok() || !from.ok() || !to.ok())
-        return rt::Error::failure(dir + "/state.json: " + step.message() +
-                                  from.message() + to.message());
+      if (std::string message =
+              firstError({&step.message(), &from.message(), &to.message()});
+          !message.empty())
+        return corrupt(message);
       state.lrChanges.push_back({*step, *from, *to});
     }
   }
   // The step curve came later: a checkpoint without it starts one afresh.
   if (rt::Expected<int64_t> points = json.getInteger("curve_points");
       points.ok()) {
+    if (rt::Error error = checkCount("curve_points", *points); !error.ok())
+      return error;
     rt::Expected<double> intervalSum = json.getNumber("interval_loss_sum");
     rt::Expected<int64_t> intervalSamples = json.getInteger("interval_samples");
-    if (!intervalSum.ok() || !intervalSamples.ok())
-      return rt::Error::failure(dir + "/state.json: " + intervalSum.message() +
-                                intervalSamples.message());
+    if (std::string message =
+            firstError({&intervalSum.message(), &intervalSamples.message()});
+        !message.empty())
+      return corrupt(message);
     state.intervalLossSum = *intervalSum;
     state.intervalSamples = *intervalSamples;
     rt::Expected<int64_t> intervalCorrect = json.getInteger("interval_correct");
@@ -251,9 +296,10 @@ rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
       std::string key = "curve." + std::to_string(i);
       rt::Expected<int64_t> pointStep = json.getInteger(key + ".step");
       rt::Expected<double> train = json.getNumber(key + ".train");
-      if (!pointStep.ok() || !train.ok())
-        return rt::Error::failure(dir + "/state.json: " + pointStep.message() +
-                                  train.message());
+      if (std::string message =
+              firstError({&pointStep.message(), &train.message()});
+          !message.empty())
+        return corrupt(message);
       auto optional = [&](const char *name) {
         rt::Expected<double> value = json.getNumber(key + name);
         return value.ok() ? *value : NAN;
