@@ -13,14 +13,18 @@
 #include "passes/Pipelines.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <new>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <unistd.h>
 
@@ -118,6 +122,18 @@ static bool parseCommandLine(int argc, char **argv, std::string &errors) {
   return parsed;
 }
 
+/// The first NAME given twice in a list of NAME=FILE flags, which would
+/// otherwise be one file silently replacing the other; empty if none.
+static std::string repeatedName(ArrayRef<std::string> values) {
+  StringSet<> seen;
+  for (StringRef value : values) {
+    StringRef name = value.split('=').first;
+    if (!name.empty() && !seen.insert(name).second)
+      return name.str();
+  }
+  return "";
+}
+
 int main(int argc, char **argv) {
   InitLLVM initLLVM(argc, argv);
   // InitLLVM's new-handler aborts with a stack dump on any failed
@@ -176,6 +192,21 @@ int main(int argc, char **argv) {
     errs() << "error: " << oneLineParseError(parseErrors) << " (see '" << help
            << "')\n";
     return UsageError;
+  }
+  // cl::list's operator& gives its std::vector.
+  for (auto [flag, values] : std::initializer_list<
+           std::pair<const char *, const std::vector<std::string> *>>{
+           {"--input", &run.inputs},
+           {"--input", &grad.inputs},
+           {"--input", &gradcheck.inputs},
+           {"--data", &train.data},
+           {"--eval-data", &train.evalData},
+           {"--data", &eval.data}}) {
+    if (std::string name = repeatedName(*values); !name.empty()) {
+      errs() << "error: " << flag << " " << name << " given twice (see 'nnc "
+             << argv[1] << " --help')\n";
+      return UsageError;
+    }
   }
 
   if (check.sub)
