@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstring>
 #include <optional>
+#include <type_traits>
 
 namespace nnc::train {
 namespace {
@@ -52,6 +53,52 @@ void convertElements(const rt::Tensor &from, rt::Tensor &to) {
   To *out = to.view().data<To>();
   for (int64_t i = 0, n = from.view().numElements(); i < n; ++i)
     out[i] = static_cast<To>(in[i]);
+}
+
+/// The first element of `from` that type `To` cannot hold (an i64 label of
+/// 2^40 as i32, a negative id as u8), as "sample N holds V, not an i32
+/// integer" (samples counted along the leading axis); nothing when every
+/// element fits. Floats are never narrowed to integers, so only integer
+/// `From` and `To` are checked.
+template <typename From, typename To>
+std::optional<std::string> firstUnrepresentable(const rt::Tensor &from,
+                                                rt::DType to) {
+  if constexpr (!std::is_integral_v<From> || !std::is_integral_v<To>) {
+    return std::nullopt;
+  } else {
+    const From *values = from.view().data<From>();
+    int64_t count = from.view().numElements();
+    int64_t perSample =
+        from.view().shape().empty() || from.view().shape()[0] == 0
+            ? 1
+            : std::max<int64_t>(1, count / from.view().shape()[0]);
+    for (int64_t i = 0; i < count; ++i) {
+      // Round-tripping and comparing signs catches every loss, whatever the
+      // two types' widths and signedness.
+      To narrowed = static_cast<To>(values[i]);
+      if (static_cast<From>(narrowed) != values[i] ||
+          (values[i] < 0) != (narrowed < 0))
+        return "sample " + std::to_string(i / perSample) + " holds " +
+               std::to_string(values[i]) + ", not an " + rt::dtypeName(to) +
+               " integer";
+    }
+    return std::nullopt;
+  }
+}
+
+template <typename From>
+std::optional<std::string> firstUnrepresentableFrom(const rt::Tensor &from,
+                                                    rt::DType to) {
+  switch (to) {
+  case rt::DType::I32:
+    return firstUnrepresentable<From, int32_t>(from, to);
+  case rt::DType::I64:
+    return firstUnrepresentable<From, int64_t>(from, to);
+  case rt::DType::U8:
+    return firstUnrepresentable<From, uint8_t>(from, to);
+  default:
+    return std::nullopt;
+  }
 }
 
 template <typename From>
@@ -134,6 +181,24 @@ rt::Expected<rt::Tensor> convertColumn(rt::Tensor column,
                               rt::dtypeName(view.dtype()));
   if (view.dtype() == want && view.shape() == shape)
     return column;
+  // Integers are narrowed only where every value survives: a wrapped label
+  // would train silently on the wrong class.
+  std::optional<std::string> lost;
+  switch (view.dtype()) {
+  case rt::DType::I32:
+    lost = firstUnrepresentableFrom<int32_t>(column, want);
+    break;
+  case rt::DType::I64:
+    lost = firstUnrepresentableFrom<int64_t>(column, want);
+    break;
+  case rt::DType::U8:
+    lost = firstUnrepresentableFrom<uint8_t>(column, want);
+    break;
+  default:
+    break;
+  }
+  if (lost)
+    return rt::Error::failure(path + ": " + input.name + ": " + *lost);
   rt::Expected<rt::Tensor> adapted = rt::Tensor::create(want, shape);
   if (!adapted.ok())
     return rt::Error::failure(adapted.message());
