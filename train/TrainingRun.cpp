@@ -5,6 +5,7 @@
 #include "train/DataArguments.h"
 #include "train/DistributedTraining.h"
 #include "train/Evaluator.h"
+#include "train/OutputPaths.h"
 #include "train/OutputWriter.h"
 #include "train/ProfileReport.h"
 #include "train/TrainingReport.h"
@@ -241,30 +242,40 @@ rt::Error saveArtifact(TrainingRun &run, const TrainOptions &options,
   return rt::Error::success();
 }
 
-/// What the run writes at its end: the artifact, the parameters, the chart.
+/// What the run writes when it stops: the parameters, the artifact and,
+/// at its end, the chart. One that fails does not keep the others from
+/// being written, the parameters first: they are what the run was for.
+/// Returns the first failure.
+rt::Error writeResults(TrainingRun &run, const TrainOptions &options,
+                       const rt::BatchIteratorState &position, bool chart,
+                       bool evaluated, const TrainingHooks &hooks) {
+  rt::Error first = rt::Error::success();
+  auto keep = [&](rt::Error error) {
+    if (first.ok() && !error.ok())
+      first = std::move(error);
+  };
+  keep(saveParameters(run.state, options.saveDir, hooks));
+  keep(saveArtifact(run, options, position, hooks));
+  if (chart && !options.plotPath.empty()) {
+    rt::Error error = writeChart(options.plotPath, run.state, evaluated);
+    if (error.ok())
+      say(hooks, "wrote the loss chart to " + options.plotPath);
+    keep(std::move(error));
+  }
+  return first;
+}
+
+/// What the run writes at its end: the parameters, the artifact, the chart.
 rt::Error finishRun(TrainingRun &run, const TrainOptions &options,
                     const rt::BatchIteratorState &position, bool evaluated,
                     const TrainingHooks &hooks) {
-  TrainingState &state = run.state;
   if (run.distributed) {
     if (!run.distributed->isRoot())
       return rt::Error::success();
     if (std::string summary = run.distributed->summary(); !summary.empty())
       say(hooks, summary);
   }
-  if (rt::Error error = saveArtifact(run, options, position, hooks);
-      !error.ok())
-    return error;
-  if (rt::Error error = saveParameters(state, options.saveDir, hooks);
-      !error.ok())
-    return error;
-  if (!options.plotPath.empty()) {
-    if (rt::Error error = writeChart(options.plotPath, state, evaluated);
-        !error.ok())
-      return error;
-    say(hooks, "wrote the loss chart to " + options.plotPath);
-  }
-  return rt::Error::success();
+  return writeResults(run, options, position, /*chart=*/true, evaluated, hooks);
 }
 
 } // namespace
@@ -403,6 +414,9 @@ rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
   // Of the ranks of a data-parallel run, rank 0 alone reports, evaluates
   // and writes; the parameters are the same everywhere.
   bool reporting = !run.distributed || run.distributed->isRoot();
+  if (reporting)
+    if (rt::Error error = checkOutputPaths(options); !error.ok())
+      return error;
   TrainingHooks silent;
   silent.afterGradients = hooks.afterGradients;
   silent.beforeUpdate = hooks.beforeUpdate;
@@ -545,6 +559,17 @@ rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
   int64_t stepsPerEpoch =
       (batches->batchesPerEpoch() + accumulate - 1) / accumulate;
   int64_t totalSteps = run.epochs * stepsPerEpoch;
+  // An artifact resumes only at an epoch boundary, so a --max-steps stop
+  // inside an epoch could not write one: refused before the first step.
+  if (!options.saveArtifact.empty() && options.maxSteps > 0 &&
+      options.maxSteps < totalSteps && options.maxSteps % stepsPerEpoch != 0)
+    return rt::Error::failure(
+        "--save-artifact: --max-steps " + std::to_string(options.maxSteps) +
+        " stops inside epoch " +
+        std::to_string(options.maxSteps / stepsPerEpoch + 1) +
+        ", and an artifact resumes only at an epoch boundary (a multiple of " +
+        std::to_string(stepsPerEpoch) +
+        " steps); use --checkpoint to stop mid-epoch");
 
   // Where the learning rate may jump rather than move step by step: the
   // first step of an epoch (a step schedule's decay) and the first step of
@@ -638,12 +663,10 @@ rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
                                                         batches->state());
               !error.ok())
             return error;
-        if (rt::Error error =
-                saveArtifact(run, options, batches->state(), report);
-            !error.ok())
-          return error;
         if (reporting)
-          if (rt::Error error = saveParameters(state, options.saveDir, report);
+          if (rt::Error error =
+                  writeResults(run, options, batches->state(), /*chart=*/false,
+                               /*evaluated=*/false, report);
               !error.ok())
             return error;
         say(report, "stopped after " + std::to_string(state.stepCount) +

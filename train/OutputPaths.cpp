@@ -1,0 +1,57 @@
+//===- OutputPaths.cpp - Where a training run will write, checked first ---===//
+
+#include "train/OutputPaths.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+namespace nnc::train {
+namespace {
+
+namespace fs = llvm::sys::fs;
+
+/// Fails when the folders above `path` cannot be made: the nearest part of
+/// it that exists must be a folder.
+rt::Error checkParents(const std::string &path) {
+  for (llvm::StringRef folder = llvm::sys::path::parent_path(path);
+       !folder.empty(); folder = llvm::sys::path::parent_path(folder)) {
+    if (!fs::exists(folder))
+      continue;
+    if (fs::is_directory(folder))
+      return rt::Error::success();
+    return rt::Error::failure("cannot write '" + path + "': '" + folder.str() +
+                              "' is not a folder");
+  }
+  return rt::Error::success();
+}
+
+} // namespace
+
+rt::Error checkFileTarget(const std::string &path) {
+  if (fs::is_directory(path))
+    return rt::Error::failure("cannot write '" + path + "': it is a folder");
+  return checkParents(path);
+}
+
+rt::Error checkFolderTarget(const std::string &path) {
+  if (fs::exists(path) && !fs::is_directory(path))
+    return rt::Error::failure("cannot write into '" + path +
+                              "': it is not a folder");
+  return checkParents(path);
+}
+
+rt::Error checkOutputPaths(const TrainOptions &options) {
+  for (const std::string *folder : {&options.saveDir, &options.checkpointDir})
+    if (!folder->empty())
+      if (rt::Error error = checkFolderTarget(*folder); !error.ok())
+        return error;
+  for (const std::string *file :
+       {&options.saveArtifact, &options.plotPath, &options.profile.tracePath,
+        &options.reportPath})
+    if (!file->empty())
+      if (rt::Error error = checkFileTarget(*file); !error.ok())
+        return error;
+  return rt::Error::success();
+}
+
+} // namespace nnc::train
