@@ -414,16 +414,31 @@ Folded foldSlice(Translation &translation, const NodeProto &node,
   Dims shape = data.shape;
   for (size_t k = 0; k < axes.size(); ++k) {
     std::optional<int64_t> axis = normalizeAxis(axes[k], rank);
-    if (!axis || steps[k] <= 0)
-      return failure("only positive steps on valid axes are supported");
+    if (!axis)
+      return failure("axis " + std::to_string(axes[k]) + " is out of range");
+    if (steps[k] == 0)
+      return failure("a step of 0 is not allowed");
     int64_t extent = data.shape[*axis];
     int64_t begin = starts[k] < 0 ? starts[k] + extent : starts[k];
     int64_t end = ends[k] < 0 ? ends[k] + extent : ends[k];
-    begin = std::clamp<int64_t>(begin, 0, extent);
-    end = std::clamp<int64_t>(end, 0, extent);
+    // A step as long as the axis picks one element at most: clamped, the
+    // arithmetic below cannot overflow.
+    int64_t limit = std::max<int64_t>(extent, 1);
+    int64_t by = std::clamp<int64_t>(steps[k], -limit, limit);
+    if (by > 0) {
+      begin = std::clamp<int64_t>(begin, 0, extent);
+      end = std::clamp<int64_t>(end, 0, extent);
+      shape[*axis] = end > begin ? (end - begin + by - 1) / by : 0;
+    } else {
+      // Backwards (x[::-1], which PyTorch's F.pad exports on its pads): from
+      // begin down to just above end, end -1 meaning before the first.
+      begin = std::clamp<int64_t>(begin, 0, limit - 1);
+      end = std::clamp<int64_t>(end, -1, limit - 1);
+      shape[*axis] =
+          extent > 0 && begin > end ? (begin - end - by - 1) / -by : 0;
+    }
     first[*axis] = begin;
-    step[*axis] = steps[k];
-    shape[*axis] = end > begin ? (end - begin + steps[k] - 1) / steps[k] : 0;
+    step[*axis] = by;
   }
   std::vector<int64_t> outStrides = stridesOf(shape);
   std::vector<int64_t> inStrides = stridesOf(data.shape);

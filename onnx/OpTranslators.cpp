@@ -13,6 +13,7 @@
 #include "onnx/ConstantFolding.h"
 
 #include <algorithm>
+#include <cassert>
 #include <limits>
 
 namespace nnc::onnx {
@@ -378,9 +379,12 @@ rt::Error translateConv(Translation &translation, const NodeProto &node,
   return rt::Error::success();
 }
 
-rt::Error translatePool(Translation &translation, const NodeProto &node,
-                        Attributes &attributes) {
-  const Value &x = inputValue(translation, node, 0);
+/// max_pool2d or avg_pool2d for `node` reading `x`. `folded` is [h, w]:
+/// zeros a Pad before an AveragePool put on both sides of each spatial axis,
+/// which become part of the pool's padding and count in its averages.
+rt::Error emitPool(Translation &translation, const NodeProto &node,
+                   Attributes &attributes, const Value &x,
+                   const std::vector<int64_t> &folded) {
   if (rt::Error e = requireImage(x); !e.ok())
     return e;
   bool isMax = node.op_type() == "MaxPool";
@@ -400,6 +404,22 @@ rt::Error translatePool(Translation &translation, const NodeProto &node,
       symmetricPadding(attributes, x.shape, kernel, strides, dilations, error);
   if (!padding)
     return fail(error);
+  const std::vector<int64_t> zeros = {0, 0};
+  bool countPadding = !isMax && attributes.getInt("count_include_pad", 0) != 0;
+  if (folded != zeros) {
+    // The Pad's zeros always count; the pool's own padding must count too
+    // for the two to become one.
+    if (!countPadding && *padding != zeros)
+      return fail("the zeros of the Pad before it count in the averages, and "
+                  "its own padding does not (count_include_pad=0)");
+    (*padding)[0] += folded[0];
+    (*padding)[1] += folded[1];
+    countPadding = true;
+  }
+  if ((*padding)[0] > kernel[0] / 2 || (*padding)[1] > kernel[1] / 2)
+    return fail("padding " + intList(*padding) +
+                " is more than half the window " + intList(kernel) +
+                ", which nnc does not support");
   bool ceil = attributes.getInt("ceil_mode", 0) != 0;
   Dims shape = {x.shape[0], x.shape[1], 0, 0};
   for (size_t i = 0; i < 2; ++i) {
@@ -417,12 +437,20 @@ rt::Error translatePool(Translation &translation, const NodeProto &node,
   // The language's stride defaults to the kernel, ONNX's to 1.
   if (strides != kernel)
     expression += ", stride=" + intList(strides);
-  if (*padding != std::vector<int64_t>{0, 0})
+  if (*padding != zeros)
     expression += ", padding=" + intList(*padding);
-  if (!isMax && attributes.getInt("count_include_pad", 0) == 0)
+  // Without padding the setting means nothing, and it is left out.
+  if (!isMax && !countPadding && *padding != zeros)
     expression += ", count_include_pad=false";
-  translation.let(node, 0, expression + ")", x.type, shape);
+  translation.let(node, 0, expression + ")", x.type, shape,
+                  folded != zeros ? "AveragePool, with the Pad before it" : "");
   return rt::Error::success();
+}
+
+rt::Error translatePool(Translation &translation, const NodeProto &node,
+                        Attributes &attributes) {
+  return emitPool(translation, node, attributes,
+                  inputValue(translation, node, 0), {0, 0});
 }
 
 rt::Error translateGlobalPool(Translation &translation, const NodeProto &node,
@@ -880,6 +908,35 @@ rt::Error translateExpand(Translation &translation, const NodeProto &node,
   return rt::Error::success();
 }
 
+rt::Error translatePad(Translation &translation, const NodeProto &node,
+                       Attributes &attributes) {
+  const Value &x = inputValue(translation, node, 0);
+  if (!hasInput(node, 1))
+    return fail("pads must be given");
+  rt::Expected<std::vector<int64_t>> pads =
+      constantInts(translation, node, 1, "pads");
+  if (!pads.ok())
+    return pads.takeError();
+  // Adding nothing is the identity, whatever the mode and the value:
+  // PyTorch exports such a Pad before every AvgPool2d without padding.
+  if (std::all_of(pads->begin(), pads->end(),
+                  [](int64_t amount) { return amount == 0; })) {
+    attributes.ignore("mode");
+    translation.alias(node.output(0), x);
+    return rt::Error::success();
+  }
+  // Otherwise the pattern of AvgPool2d with count_include_pad, which folds
+  // the zeros into the pool, would have taken it.
+  rt::Expected<std::vector<int64_t>> zeros =
+      zeroPadAmounts(translation, node, attributes);
+  if (!zeros.ok())
+    return zeros.takeError();
+  return fail("padding " + intList(*pads) +
+              " is supported only in front of an AveragePool that alone "
+              "reads it, with zeros on the spatial axes, the same on both "
+              "sides and within half the window");
+}
+
 rt::Error translateReduce(Translation &translation, const NodeProto &node,
                           Attributes &attributes) {
   const Value &x = inputValue(translation, node, 0);
@@ -1033,6 +1090,7 @@ const OpEntry kOps[] = {
     {"Slice", translateSlice},
     {"Gather", translateGather},
     {"Expand", translateExpand},
+    {"Pad", translatePad},
     {"ReduceMean", translateReduce},
     {"ReduceSum", translateReduce},
     {"ReduceMax", translateReduce},
@@ -1043,6 +1101,33 @@ const OpEntry kOps[] = {
 };
 
 } // namespace
+
+rt::Expected<std::vector<int64_t>> zeroPadAmounts(Translation &translation,
+                                                  const NodeProto &node,
+                                                  Attributes &attributes) {
+  std::string mode = attributes.getString("mode", "constant");
+  if (mode != "constant")
+    return fail("padding mode '" + mode +
+                "' is not supported; only constant zeros");
+  if (hasInput(node, 2)) {
+    const Value &fill = inputValue(translation, node, 2);
+    if (!fill.isConstant() || fill.constant.size() != 1 ||
+        fill.constant.number(0) != 0)
+      return fail("padding with a value other than 0 is not supported");
+  }
+  if (!hasInput(node, 1))
+    return fail("pads must be given");
+  return constantInts(translation, node, 1, "pads");
+}
+
+rt::Error translatePaddedAveragePool(Translation &translation,
+                                     const NodeProto &pool,
+                                     Attributes &attributes, const Value &x,
+                                     const std::vector<int64_t> &padding) {
+  assert(pool.op_type() == "AveragePool" && padding.size() == 2 &&
+         "a Pad folds into an AveragePool, over h and w");
+  return emitPool(translation, pool, attributes, x, padding);
+}
 
 OpTranslator findOpTranslator(const std::string &opType) {
   for (const OpEntry &entry : kOps)

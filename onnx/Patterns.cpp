@@ -3,6 +3,7 @@
 #include "onnx/Patterns.h"
 
 #include "onnx/ConstantFolding.h"
+#include "onnx/OpTranslators.h"
 
 #include <cmath>
 #include <cstdio>
@@ -236,13 +237,50 @@ bool matchLayerNorm(Translation &translation, const GraphIndex &index,
   return true;
 }
 
+/// Pad (zeros on h and w, the same on both sides) -> AveragePool: PyTorch's
+/// AvgPool2d with count_include_pad=True, whose padding it exports as a
+/// node of its own in front of a pool that pads nothing.
+bool matchPaddedAveragePool(Translation &translation, const GraphIndex &index,
+                            const NodeProto &pad,
+                            std::set<const NodeProto *> &absorbed) {
+  if (!isOp(&pad, "Pad") || pad.input_size() < 2)
+    return false;
+  const NodeProto *pool = index.soleConsumer(pad.output(0));
+  if (!isOp(pool, "AveragePool") || pool->input(0) != pad.output(0))
+    return false;
+  const Value *x = translation.find(pad.input(0));
+  if (!x || x->isConstant() || x->shape.size() != 4)
+    return false;
+  Attributes padAttributes(pad);
+  rt::Expected<std::vector<int64_t>> pads =
+      zeroPadAmounts(translation, pad, padAttributes);
+  if (!pads.ok() || !padAttributes.unread().empty() || pads->size() != 8)
+    return false;
+  // [n, c, h, w] begins, then ends.
+  const std::vector<int64_t> &p = *pads;
+  if (p[0] != 0 || p[1] != 0 || p[4] != 0 || p[5] != 0 || p[2] != p[6] ||
+      p[3] != p[7] || p[2] < 0 || p[3] < 0)
+    return false;
+  Attributes poolAttributes(*pool);
+  // A pool the fold cannot take leaves the Pad to its translator, which
+  // names it.
+  if (!translatePaddedAveragePool(translation, *pool, poolAttributes, *x,
+                                  {p[2], p[3]})
+           .ok() ||
+      !poolAttributes.unread().empty())
+    return false;
+  absorbed.insert(pool);
+  return true;
+}
+
 } // namespace
 
 bool translatePattern(Translation &translation, const GraphIndex &index,
                       const NodeProto &node,
                       std::set<const NodeProto *> &absorbed) {
   return matchGelu(translation, index, node, absorbed) ||
-         matchLayerNorm(translation, index, node, absorbed);
+         matchLayerNorm(translation, index, node, absorbed) ||
+         matchPaddedAveragePool(translation, index, node, absorbed);
 }
 
 } // namespace nnc::onnx

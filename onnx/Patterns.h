@@ -4,6 +4,8 @@
 // the exact GELU as Div, Erf, Add, Mul, Mul, and before opset 17 layer
 // normalisation as nine nodes. Each becomes the one op nnc has for it, so
 // the program trains with that op's fused kernels and gradient rule.
+// PyTorch's AvgPool2d(count_include_pad=True) comes as a Pad of zeros and
+// an AveragePool, which become one avg_pool2d with padding.
 //
 //===----------------------------------------------------------------------===//
 

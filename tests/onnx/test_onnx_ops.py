@@ -121,3 +121,27 @@ def test_flatten_of_a_constant_with_a_negative_axis(tmp_path):
     x = np.ones((6, 4), np.float32)
     got, program = import_and_run(tmp_path, path, [x])
     np.testing.assert_array_equal(got, x + c.reshape(6, 4), err_msg=program)
+
+
+@pytest.mark.parametrize("pool,opset", [
+    ("AvgPool2d(2)", 11),  # a Pad of zeros by 0
+    ("AvgPool2d(3, 2, 1)", 13),  # a Pad of zeros by 1, counted in the averages
+    ("AvgPool2d(3, 1, 1)", 17),
+])
+def test_avg_pool_counting_its_padding(tmp_path, pool, opset):
+    # PyTorch exports AvgPool2d(count_include_pad=True) as Pad + AveragePool.
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), eval("torch.nn." + pool))
+    program = matches_pytorch(tmp_path, model, [torch.randn(2, 3, 10, 10)],
+                              runs=[[torch.randn(1, 3, 10, 10)], [torch.randn(3, 3, 10, 10)]],
+                              opset=opset, dynamic=True)
+    assert "avg_pool2d" in program and "count_include_pad" not in program, program
+
+
+def test_padding_nnc_cannot_fold_names_the_pad(tmp_path):
+    # F.pad's amounts come reversed by a constant Slice of step -1, which
+    # folds, so that the message is about the Pad.
+    path = export(tmp_path, Lambda(lambda x: F.pad(x, (1, 1, 1, 1)) * 2), [torch.randn(2, 3, 4, 4)])
+    stderr = import_fails(tmp_path, path)
+    assert "'/Pad' (Pad, opset 13): padding [0, 0, 1, 1, 0, 0, 1, 1]" in stderr, stderr
+    assert "Slice" not in stderr, stderr
