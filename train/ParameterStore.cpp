@@ -2,6 +2,7 @@
 
 #include "train/ParameterStore.h"
 
+#include "runtime/FileIO.h"
 #include "runtime/Initializer.h"
 #include "runtime/Npy.h"
 
@@ -26,9 +27,31 @@ rt::DType toRuntimeDType(frontend::DType dtype) {
   return rt::DType::F32;
 }
 
+namespace {
+
+/// Fails unless `dir` is a folder (following links): a mistyped path would
+/// otherwise read as a folder that lacks every file, and run on the
+/// initializers' values with one note per parameter.
+rt::Error checkParameterFolder(const std::string &dir) {
+  llvm::sys::fs::file_status status;
+  if (std::error_code ec = llvm::sys::fs::status(dir, status))
+    return rt::Error::failure(
+        "'" + dir +
+        "' is not a folder of NAME.npy files: " + rt::errnoMessage(ec.value()));
+  if (!llvm::sys::fs::is_directory(status))
+    return rt::Error::failure("'" + dir +
+                              "' is not a folder of NAME.npy files");
+  return rt::Error::success();
+}
+
+} // namespace
+
 rt::Error ParameterStore::initialize(const frontend::Program &program,
                                      const std::string &dir, uint64_t runSeed) {
   notFound.clear();
+  if (!dir.empty())
+    if (rt::Error error = checkParameterFolder(dir); !error.ok())
+      return error;
   for (const frontend::Argument &arg : program.arguments) {
     if (arg.role == frontend::Argument::Role::Input)
       continue;
@@ -74,9 +97,8 @@ rt::Error ParameterStore::initialize(const frontend::Program &program,
 
 rt::Error ParameterStore::loadInPlace(const std::string &dir,
                                       std::vector<std::string> &missing) {
-  if (!llvm::sys::fs::is_directory(dir))
-    return rt::Error::failure("'" + dir +
-                              "' is not a folder of NAME.npy files");
+  if (rt::Error error = checkParameterFolder(dir); !error.ok())
+    return error;
   std::map<std::string, rt::Tensor> loaded;
   for (const auto &[name, tensor] : tensors) {
     std::string path = dir + "/" + name + ".npy";

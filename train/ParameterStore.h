@@ -26,7 +26,8 @@ public:
   /// otherwise from the declared initializer with its seed mixed with
   /// `runSeed`. A parameter missing from `dir` is not an error, so that a
   /// fine-tuned head can start fresh while the backbone loads: see
-  /// notFoundInDir().
+  /// notFoundInDir(). A `dir` that does not exist or is not a folder is an
+  /// error.
   rt::Error initialize(const frontend::Program &program, const std::string &dir,
                        uint64_t runSeed);
 
