@@ -82,10 +82,8 @@ std::string readSource(const std::string &path) {
 
 } // namespace
 
-rt::Expected<rt::Artifact>
-compileArtifact(ModelSession &session, const CompileRequest &request,
-                const train::ParameterStore &params) {
-  const frontend::Program &program = session.program();
+rt::Expected<int64_t> compileBatch(const frontend::Program &program,
+                                   const CompileRequest &request) {
   int64_t batch = 0;
   if (!program.batchSymbol.empty())
     batch = request.batch ? *request.batch : batchSetting(program);
@@ -97,9 +95,19 @@ compileArtifact(ModelSession &session, const CompileRequest &request,
     return rt::Error::failure(
         "--last-batch needs --train, a model with a batch dimension, "
         "and a size from 1 to the batch size less one");
+  return batch;
+}
+
+rt::Expected<rt::Artifact>
+compileArtifact(ModelSession &session, const CompileRequest &request,
+                const train::ParameterStore &params) {
+  const frontend::Program &program = session.program();
+  rt::Expected<int64_t> batch = compileBatch(program, request);
+  if (!batch.ok())
+    return batch.takeError();
   ArtifactRecipe recipe;
   recipe.modelPath = request.modelPath;
-  recipe.batch = batch;
+  recipe.batch = *batch;
   recipe.seed = request.seed;
   recipe.paramsDir = request.paramsDir;
   recipe.optimizations = request.optimizations;

@@ -75,6 +75,13 @@ struct CompileRequest {
   std::vector<std::string> targetCpus;
 };
 
+/// The batch size `request` compiles `program` for: --batch, else the
+/// model's train section's, else 1; 0 for a model without a batch
+/// dimension. Fails when --batch or --last-batch is out of range, a
+/// mistake on the command line (nnc compile exits 2 for it).
+rt::Expected<int64_t> compileBatch(const frontend::Program &program,
+                                   const CompileRequest &request);
+
 /// The artifact `nnc compile` writes: the graphs of docs/artifact.md for
 /// `request`, with `params`. A batch size that is not positive, and a last
 /// batch without a training step or not smaller than the batch, are errors.

@@ -172,9 +172,6 @@ CodedError trainDistributed(const TrainOptions &options,
     return CodedError::usage(
         "--distributed and --accumulate do not combine with --save-artifact: "
         "a training artifact holds the fused step");
-  if (!(options.distributed.bucketMb > 0) ||
-      !(options.distributed.commTimeoutSeconds > 0))
-    return CodedError::usage("--bucket-mb and --comm-timeout must be positive");
   std::vector<std::string> buffers;
   for (const frontend::Argument &arg : program.arguments)
     if (arg.role == frontend::Argument::Role::Buffer)

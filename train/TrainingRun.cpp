@@ -345,7 +345,7 @@ namespace {
 /// "--FLAG must be REQUIREMENT, not VALUE": a setting out of range.
 rt::Error outOfRange(const char *flag, const char *requirement, double value) {
   char text[32];
-  std::snprintf(text, sizeof(text), "%.17g", value);
+  std::snprintf(text, sizeof(text), "%.15g", value);
   return rt::Error::failure(std::string(flag) + " must be " + requirement +
                             ", not " + text);
 }
@@ -385,6 +385,16 @@ rt::Error checkLoopOptions(const TrainOptions &options) {
   if (options.maxSteps < 0)
     return outOfRange("--max-steps", "0 or more",
                       static_cast<double>(options.maxSteps));
+  // Checked whether or not the run is distributed: a setting that cannot
+  // work is a mistake even where it goes unused.
+  const DistributedOptions &distributed = options.distributed;
+  if (!(distributed.bucketMb > 0 && std::isfinite(distributed.bucketMb)))
+    return outOfRange("--bucket-mb", "a finite number above 0",
+                      distributed.bucketMb);
+  if (!(distributed.commTimeoutSeconds > 0 &&
+        std::isfinite(distributed.commTimeoutSeconds)))
+    return outOfRange("--comm-timeout", "a finite number above 0",
+                      distributed.commTimeoutSeconds);
   return rt::Error::success();
 }
 

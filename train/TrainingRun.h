@@ -82,7 +82,8 @@ rt::Error divergedLoss(double loss, int64_t step);
 
 /// Fails when the loop's options are out of range (negative --eval-every,
 /// --checkpoint-every, --max-steps or --clip-norm, an unknown --schedule
-/// or its settings out of range, --accumulate below 1): a usage error,
+/// or its settings out of range, --accumulate below 1, --bucket-mb or
+/// --comm-timeout not a finite number above 0): a usage error,
 /// which driver::trainModel checks before it opens anything, and the loop
 /// again before it starts.
 rt::Error checkLoopOptions(const TrainOptions &options);

@@ -37,6 +37,10 @@ ExitCode runCompile(const CompileOptions &options) {
   if (!session)
     return UserError;
   const frontend::Program &program = session->program();
+  // Out of range for this model: a usage error, before reading parameters.
+  if (rt::Expected<int64_t> batch = driver::compileBatch(program, request);
+      !batch.ok())
+    return reportError(train::CodedError::usage(batch.message()));
   ParameterStore params;
   if (!initializeParameters(params, program, request.paramsDir, request.seed))
     return UserError;

@@ -32,6 +32,10 @@ ExitCode runTrain(TrainOptions options) {
 }
 
 ExitCode runEval(const EvalOptions &options) {
+  // evaluateModel refuses it too, as any caller's error; on the command
+  // line it is a usage error.
+  if (options.batch < 1)
+    return reportError(train::CodedError::usage("--batch must be positive"));
   rt::Expected<Metrics> metrics =
       driver::evaluateModel(options, train::stderrNotices());
   if (!metrics.ok())

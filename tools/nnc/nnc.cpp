@@ -226,9 +226,18 @@ int main(int argc, char **argv) {
     return runGradcheck(gradcheck.get());
   if (train.sub)
     return runTrain(train.get());
+  if (eval.sub && isArtifactPath(eval.model)) {
+    // An artifact's graphs are compiled for one batch size (docs/
+    // artifact.md); a --batch it cannot honour must not pass unnoticed.
+    if (eval.batch.getNumOccurrences()) {
+      errs() << "error: --batch does not apply to an artifact, which runs "
+                "at the batch size it was compiled for (see 'nnc inspect')\n";
+      return UsageError;
+    }
+    return evalArtifact(eval.get());
+  }
   if (eval.sub)
-    return isArtifactPath(eval.model) ? evalArtifact(eval.get())
-                                      : runEval(eval.get());
+    return runEval(eval.get());
   if (backends.sub)
     return runBackends(backends.get());
   if (bench.sub)
