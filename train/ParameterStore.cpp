@@ -9,6 +9,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
 #include <cstring>
 
 namespace nnc::train {
@@ -44,6 +45,37 @@ rt::Error checkParameterFolder(const std::string &dir) {
   return rt::Error::success();
 }
 
+/// Fails, naming `path` and the first bad element (flat index), when the
+/// float tensor `value` read from it holds NaN, or an infinity unless
+/// `infinityAllowed` (a buffer's mask). Caught here, a bad file names
+/// itself; caught in training, it reads as a diverging loss and a learning
+/// rate to lower, and in evaluation as a NaN loss.
+template <typename T>
+rt::Error checkFiniteOf(const rt::Tensor &value, const std::string &path,
+                        const std::string &name, bool infinityAllowed) {
+  const T *values = value.data<T>();
+  for (int64_t i = 0, n = value.numElements(); i < n; ++i)
+    if (std::isnan(values[i]) || (!infinityAllowed && std::isinf(values[i])))
+      return rt::Error::failure(
+          path + ": parameter '" + name + "': element " + std::to_string(i) +
+          " holds " + (std::isnan(values[i]) ? "NaN" : "an infinity") +
+          (infinityAllowed ? "; buffers may hold infinities, not NaN"
+                           : "; parameters must be finite"));
+  return rt::Error::success();
+}
+
+rt::Error checkFinite(const rt::Tensor &value, const std::string &path,
+                      const std::string &name, bool infinityAllowed) {
+  switch (value.dtype()) {
+  case rt::DType::F32:
+    return checkFiniteOf<float>(value, path, name, infinityAllowed);
+  case rt::DType::F64:
+    return checkFiniteOf<double>(value, path, name, infinityAllowed);
+  default:
+    return rt::Error::success();
+  }
+}
+
 } // namespace
 
 rt::Error ParameterStore::initialize(const frontend::Program &program,
@@ -66,6 +98,11 @@ rt::Error ParameterStore::initialize(const frontend::Program &program,
                                               arg.type.shape);
       if (!matches.ok())
         return std::move(matches).withContext(path);
+      if (rt::Error finite =
+              checkFinite(*loaded, path, arg.name,
+                          arg.role == frontend::Argument::Role::Buffer);
+          !finite.ok())
+        return finite;
       tensors.insert_or_assign(arg.name, std::move(*loaded));
       continue;
     }
@@ -114,6 +151,12 @@ rt::Error ParameterStore::loadInPlace(const std::string &dir,
                                 tensor.dtype(), tensor.shape());
         !matches.ok())
       return std::move(matches).withContext(path);
+    // The store does not know a buffer from a parameter here, and a
+    // buffer's mask may hold infinities: only NaN is refused.
+    if (rt::Error finite =
+            checkFinite(*value, path, name, /*infinityAllowed=*/true);
+        !finite.ok())
+      return finite;
     loaded.emplace(name, std::move(*value));
   }
   for (auto &[name, value] : loaded) {

@@ -27,7 +27,8 @@ public:
   /// `runSeed`. A parameter missing from `dir` is not an error, so that a
   /// fine-tuned head can start fresh while the backbone loads: see
   /// notFoundInDir(). A `dir` that does not exist or is not a folder is an
-  /// error.
+  /// error, and so is a file holding NaN (or, for a parameter rather than a
+  /// buffer, an infinity).
   rt::Error initialize(const frontend::Program &program, const std::string &dir,
                        uint64_t runSeed);
 
@@ -39,7 +40,8 @@ public:
   /// so that views of the values stay valid; the names of those without
   /// one, which keep their values, go to `missing`. Every file is read and
   /// checked (dtype and shape) before any value changes, so a bad file
-  /// changes nothing. A `dir` that is not a folder is an error.
+  /// changes nothing. A `dir` that is not a folder is an error, and so is
+  /// a file holding NaN.
   rt::Error loadInPlace(const std::string &dir,
                         std::vector<std::string> &missing);
 
