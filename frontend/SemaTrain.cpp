@@ -2,6 +2,9 @@
 
 #include "frontend/Sema.h"
 
+#include <cfloat>
+#include <cmath>
+#include <cstdio>
 #include <iterator>
 
 namespace nnc::frontend {
@@ -242,6 +245,34 @@ std::optional<Initializer> Sema::resolveInitializer(const ast::Stmt &stmt,
   }
   if (init.kind == "normal" && init.args["std"] < 0) {
     error(frame, expr.loc, prefix + "std must not be negative");
+    return std::nullopt;
+  }
+  // What the runtime can fill (rt::initialize): an integer tensor takes
+  // only whole constants it can hold; an f32 one no number beyond its range.
+  std::string typeText =
+      std::string(toString(type.dtype)) + shape::toString(type.shape);
+  bool integer = type.dtype == DType::I32 || type.dtype == DType::I64;
+  if (integer && init.kind != "zeros" && init.kind != "ones" &&
+      init.kind != "constant") {
+    error(frame, expr.loc,
+          prefix + "needs a float tensor, got " + typeText +
+              " (an integer tensor takes zeros, ones or constant)");
+    return std::nullopt;
+  }
+  for (const auto &[key, number] : init.args) {
+    double limit = type.dtype == DType::I64   ? 0x1p63
+                   : type.dtype == DType::I32 ? 0x1p31
+                   : type.dtype == DType::F32 ? FLT_MAX
+                                              : DBL_MAX;
+    bool whole = !integer || number == std::trunc(number);
+    bool fits = integer ? number >= -limit && number < limit
+                        : std::fabs(number) <= limit;
+    if (whole && fits)
+      continue;
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.15g", number);
+    error(frame, expr.loc,
+          prefix + "'" + key + "' " + text + " does not fit " + typeText);
     return std::nullopt;
   }
   if (spec->needsFans && type.shape.size() < 2) {

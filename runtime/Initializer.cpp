@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 
 namespace nnc::rt {
@@ -43,6 +44,39 @@ template <typename T, typename Fn> void fill(TensorView tensor, Fn valueAt) {
     data[i] = static_cast<T>(valueAt(static_cast<uint64_t>(i)));
 }
 
+std::string numberText(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.15g", value);
+  return text;
+}
+
+/// The constant initializers of an integer tensor (an index table, a
+/// counter); the others draw or compute fractions, which it cannot hold.
+Error fillIntegers(TensorView tensor, const InitializerSpec &spec) {
+  std::string type = typeToString(tensor.dtype(), tensor.shape());
+  double value = 0;
+  if (spec.kind == "ones")
+    value = 1;
+  else if (spec.kind == "constant")
+    value = argOr(spec, "value", 0.0);
+  else if (spec.kind != "zeros")
+    return Error::failure("initializer '" + spec.kind +
+                          "' needs a float tensor, got " + type +
+                          " (an integer tensor takes zeros, ones or constant)");
+  bool wide = tensor.dtype() == DType::I64;
+  double limit = wide ? 0x1p63 : 0x1p31;
+  if (value != std::trunc(value) || !(value >= -limit && value < limit))
+    return Error::failure("initializer 'constant': " + type +
+                          " cannot hold the value " + numberText(value));
+  if (wide)
+    fill<int64_t>(tensor, [&](uint64_t) { return value; });
+  else if (tensor.dtype() == DType::I32)
+    fill<int32_t>(tensor, [&](uint64_t) { return value; });
+  else
+    return Error::failure("no initializer fills " + type);
+  return Error::success();
+}
+
 } // namespace
 
 uint64_t mixSeeds(uint64_t parameterSeed, uint64_t runSeed) {
@@ -75,9 +109,7 @@ void computeFans(const Shape &shape, double &fanIn, double &fanOut) {
 
 Error initialize(TensorView tensor, const InitializerSpec &spec) {
   if (!isFloat(tensor.dtype()))
-    return Error::failure("initializer '" + spec.kind +
-                          "' needs a float tensor, got " +
-                          typeToString(tensor.dtype(), tensor.shape()));
+    return fillIntegers(tensor, spec);
   double fanIn = 1, fanOut = 1;
   computeFans(tensor.shape(), fanIn, fanOut);
   uint64_t seed = spec.seed;

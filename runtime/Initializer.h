@@ -38,8 +38,10 @@ uint64_t mixSeeds(uint64_t parameterSeed, uint64_t runSeed);
 /// length for both.
 void computeFans(const Shape &shape, double &fanIn, double &fanOut);
 
-/// Fills a float tensor per `spec`. Errors name the kind for an unknown
-/// initializer, bad arguments (low > high, std < 0) or a non-float tensor.
+/// Fills a tensor per `spec`: a float tensor by any initializer, an i32 or
+/// i64 one by zeros, ones or an integer constant. Errors name the kind for
+/// an unknown initializer, bad arguments (low > high, std < 0) or a tensor
+/// the initializer cannot fill.
 Error initialize(TensorView tensor, const InitializerSpec &spec);
 
 } // namespace nnc::rt

@@ -502,6 +502,22 @@ TEST(SemaTest, InitializerErrors) {
                   "7:19: uniform: low must not exceed high"}));
 }
 
+TEST(SemaTest, InitializersMustFitTheirTensorsType) {
+  Compiled c("param a: i32[2] = constant(1.5)\n"
+             "param b: i32[2] = normal\n"
+             "param c: f32[2] = constant(1e300)\n"
+             "param d: i32[2] = constant(2147483648)\n"
+             "param e: i64[2] = constant(2147483648)\n"
+             "param f: i32[2] = ones\n"
+             "param g: f64[2] = constant(1e300)\n");
+  EXPECT_EQ(c.messages(),
+            (Msgs{"1:19: constant: 'value' 1.5 does not fit i32[2]",
+                  "2:19: normal: needs a float tensor, got i32[2] (an integer "
+                  "tensor takes zeros, ones or constant)",
+                  "3:19: constant: 'value' 1e+300 does not fit f32[2]",
+                  "4:19: constant: 'value' 2147483648 does not fit i32[2]"}));
+}
+
 TEST(SemaTest, TrainingSection) {
   Compiled c(std::string(kDense) + kHeader +
              "input l: i32[B]\n"

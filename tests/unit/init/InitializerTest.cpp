@@ -115,11 +115,34 @@ TEST(InitializerTest, SameSeedSameValuesOtherSeedOtherValues) {
   EXPECT_NE(mixSeeds(42, 1), mixSeeds(42, 2));
 }
 
+TEST(InitializerTest, IntegerTensorsTakeWholeConstants) {
+  Expected<Tensor> ints = Tensor::create(DType::I32, {3});
+  Expected<Tensor> longs = Tensor::create(DType::I64, {2});
+  ASSERT_TRUE(ints.ok() && longs.ok());
+  ASSERT_TRUE(initialize(ints->view(), {"ones", {}, 0}).ok());
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(ints->view().data<int32_t>()[i], 1);
+  ASSERT_TRUE(
+      initialize(ints->view(), {"constant", {{"value", -2147483648.0}}, 0})
+          .ok());
+  EXPECT_EQ(ints->view().data<int32_t>()[2], INT32_MIN);
+  ASSERT_TRUE(
+      initialize(longs->view(), {"constant", {{"value", 0x1p40}}, 0}).ok());
+  EXPECT_EQ(longs->view().data<int64_t>()[1], int64_t(1) << 40);
+}
+
 TEST(InitializerTest, Errors) {
   Expected<Tensor> ints = Tensor::create(DType::I32, {3});
   ASSERT_TRUE(ints.ok());
-  EXPECT_EQ(initialize(ints->view(), {"ones", {}, 0}).message(),
-            "initializer 'ones' needs a float tensor, got i32[3]");
+  EXPECT_EQ(initialize(ints->view(), {"normal", {}, 0}).message(),
+            "initializer 'normal' needs a float tensor, got i32[3] (an "
+            "integer tensor takes zeros, ones or constant)");
+  EXPECT_EQ(
+      initialize(ints->view(), {"constant", {{"value", 2.5}}, 0}).message(),
+      "initializer 'constant': i32[3] cannot hold the value 2.5");
+  EXPECT_EQ(
+      initialize(ints->view(), {"constant", {{"value", 0x1p31}}, 0}).message(),
+      "initializer 'constant': i32[3] cannot hold the value 2147483648");
   Expected<Tensor> floats = Tensor::create(DType::F32, {3});
   ASSERT_TRUE(floats.ok());
   EXPECT_EQ(initialize(floats->view(), {"bogus", {}, 0}).message(),
