@@ -153,7 +153,12 @@ rt::Expected<rt::Tensor> adaptColumn(rt::Tensor column,
     return rt::Error::failure(path + ": input '" + input.name +
                               "' needs one sample per row, got a scalar");
   int64_t samples = view.shape()[0];
-  int64_t perSampleHave = samples == 0 ? 0 : view.numElements() / samples;
+  // Its per-sample shape may be right: "expects samples of [64], got [64]"
+  // would contradict itself.
+  if (samples == 0)
+    return rt::Error::failure(path + ": input '" + input.name +
+                              "' has no samples (its first dimension is 0)");
+  int64_t perSampleHave = view.numElements() / samples;
   int64_t perSampleWant = 1;
   for (size_t i = 1; i < shape.size(); ++i)
     perSampleWant *= shape[i];
