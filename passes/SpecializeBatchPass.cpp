@@ -3,11 +3,14 @@
 // Compiled kernels and the memory plan need static shapes, but a model is
 // written for any batch size: its arguments' leading extent is `?`. This
 // pass gives that extent a value and lets every op recompute its result
-// types through InferTypeOpInterface, the same rules the verifier uses, so
-// no op needs code here.
+// types through InferTypeOpInterface, the same rules the verifier uses.
+// One op needs more: broadcast_to's -1 names the batch, which its operand
+// need not carry (broadcast_to(bias, shape=[-1, 4])), so the pass writes
+// the batch size there before the op infers its type.
 //
 //===----------------------------------------------------------------------===//
 
+#include "ir/NNOps.h"
 #include "passes/Passes.h"
 #include "passes/TypeRefinement.h"
 
@@ -21,6 +24,7 @@ namespace nnc {
 } // namespace nnc
 
 using namespace mlir;
+namespace nn = nnc::nn;
 
 namespace {
 
@@ -33,6 +37,23 @@ Type specializeLeadingDim(Type type, int64_t batch) {
   SmallVector<int64_t> shape(tensor.getShape());
   shape[0] = batch;
   return tensor.clone(shape);
+}
+
+/// A broadcast_to's -1 (or dynamic) target entries, the batch, become
+/// `batch`; any other op unchanged.
+void specializeBroadcastTarget(Operation *op, int64_t batch) {
+  auto broadcast = dyn_cast<nn::BroadcastToOp>(op);
+  if (!broadcast)
+    return;
+  SmallVector<int64_t> shape(broadcast.getShape());
+  bool changed = false;
+  for (int64_t &extent : shape)
+    if (extent == -1 || ShapedType::isDynamic(extent)) {
+      extent = batch;
+      changed = true;
+    }
+  if (changed)
+    broadcast.setShape(shape);
 }
 
 struct SpecializeBatchPass
@@ -48,9 +69,10 @@ struct SpecializeBatchPass
       return signalPassFailure();
     }
     int64_t batch = batchSize.getValue();
-    if (failed(nnc::refineFunctionTypes(function, [batch](Type type) {
-          return specializeLeadingDim(type, batch);
-        })))
+    if (failed(nnc::refineFunctionTypes(
+            function,
+            [batch](Type type) { return specializeLeadingDim(type, batch); },
+            [batch](Operation *op) { specializeBroadcastTarget(op, batch); })))
       signalPassFailure();
   }
 };

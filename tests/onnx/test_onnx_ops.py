@@ -145,3 +145,12 @@ def test_padding_nnc_cannot_fold_names_the_pad(tmp_path):
     stderr = import_fails(tmp_path, path)
     assert "'/Pad' (Pad, opset 13): padding [0, 0, 1, 1, 0, 0, 1, 1]" in stderr, stderr
     assert "Slice" not in stderr, stderr
+
+
+def test_expand_with_a_dynamic_batch(tmp_path):
+    # x.expand(-1, 3, -1) keeps the batch: broadcast_to(shape=[-1, 3, 4]).
+    torch.manual_seed(0)
+    program = matches_pytorch(tmp_path, Lambda(lambda x: x.expand(-1, 3, -1) + 1),
+                              [torch.randn(2, 1, 4)],
+                              runs=[[torch.randn(2, 1, 4)], [torch.randn(5, 1, 4)]], dynamic=True)
+    assert "broadcast_to(" in program, program

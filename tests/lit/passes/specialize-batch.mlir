@@ -68,3 +68,17 @@ func.func @too_large(%x: tensor<?x1048576x1048576xf32>) -> tensor<?x1048576x1048
   %0 = nn.reshape %x shape [-1, 1048576, 1048576] : tensor<?x1048576x1048576xf32> -> tensor<?x1048576x1048576xf32>
   return %0 : tensor<?x1048576x1048576xf32>
 }
+
+// -----
+
+// broadcast_to's -1 is the batch, whether the operand carries it or not:
+// it becomes 4 in the target, which the operand's type alone cannot say.
+// CHECK-LABEL: func.func @broadcast_to_batch
+func.func @broadcast_to_batch(%x: tensor<?x1x4xf32>, %b: tensor<4xf32>)
+    -> (tensor<?x3x4xf32>, tensor<?x4xf32>) {
+  // CHECK: nn.broadcast_to %{{.*}} shape [4, 3, 4] : tensor<4x1x4xf32> -> tensor<4x3x4xf32>
+  %0 = nn.broadcast_to %x shape [-1, 3, 4] : tensor<?x1x4xf32> -> tensor<?x3x4xf32>
+  // CHECK: nn.broadcast_to %{{.*}} shape [4, 4] : tensor<4xf32> -> tensor<4x4xf32>
+  %1 = nn.broadcast_to %b shape [-1, 4] : tensor<4xf32> -> tensor<?x4xf32>
+  return %0, %1 : tensor<?x3x4xf32>, tensor<?x4xf32>
+}
