@@ -11,6 +11,8 @@
 #include "tools/nnc/LibraryNames.h"
 #include "tools/nnc/NamedTensors.h"
 
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace nnc::cli {
@@ -23,6 +25,14 @@ ExitCode runGrad(const GradOptions &options) {
       openModel(options.session, options.modelPath, "differentiate");
   if (!session)
     return UserError;
+  // Checked here, before compiling, so that a mistyped name is a flag
+  // mistake and not a diagnostic at the model's first line.
+  std::vector<std::string> inputs = session->inputNames();
+  for (const std::string &name : options.wrtInputs)
+    if (!llvm::is_contained(inputs, name))
+      return reportError(train::CodedError::usage(
+          "--wrt " + name + " is not an input of the model (inputs: " +
+          llvm::join(inputs, ", ") + ")"));
   rt::Expected<int64_t> batch = session->batchSizeOf(feeds);
   if (!batch.ok())
     return reportError(batch.takeError());

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "driver/IrStages.h"
+#include "frontend/MLIRGen.h"
 #include "tools/nnc/Commands.h"
 
 #include "mlir/IR/OperationSupport.h"
@@ -73,8 +74,17 @@ ExitCode runIr(const IrOptions &options) {
     pm.addPass(mlir::createPrintOpGraphPass(llvm::outs()));
     return mlir::succeeded(pm.run(*staged->module)) ? Success : UserError;
   }
-  if (options.stats)
+  if (options.stats) {
+    // Planning needs static shapes; without this the planner's diagnostic
+    // at the first input would name a pass, not the missing flag.
+    if (options.batch == 0 &&
+        (*staged->module)->hasAttr(frontend::attrs::kBatchSymbol)) {
+      llvm::errs() << "error: --stats needs --batch N: the model has a batch "
+                      "dimension, and plans are made for one batch size\n";
+      return UsageError;
+    }
     return printStats(*staged, options);
+  }
 
   mlir::OpPrintingFlags flags;
   flags.enableDebugInfo(options.locations, /*prettyForm=*/false);

@@ -31,6 +31,9 @@
 using namespace llvm;
 using namespace nnc::cli;
 
+/// The largest --batch any command takes.
+static constexpr int64_t kMaxBatch = int64_t(1) << 40;
+
 static void printVersion(raw_ostream &os) {
   os << "nnc " NNC_VERSION " (LLVM and MLIR " LLVM_VERSION_STRING ")\n";
 }
@@ -192,6 +195,19 @@ int main(int argc, char **argv) {
     errs() << "error: " << oneLineParseError(parseErrors) << " (see '" << help
            << "')\n";
     return UsageError;
+  }
+  // No tensor may hold more than 2^40 elements (the frontend's and the
+  // IR's limit), and every batched tensor has at least `batch`: a larger
+  // one can only fail, in a diagnostic about some op.
+  for (const cl::opt<int64_t> *batch :
+       {&ir.batch, &gradcheck.batch, &train.batch, &eval.batch, &bench.batch,
+        &compile.batch}) {
+    if (batch->getNumOccurrences() && batch->getValue() > kMaxBatch) {
+      errs() << "error: --batch must be at most 2^40 (" << kMaxBatch
+             << "), the most elements a tensor may hold; got "
+             << batch->getValue() << "\n";
+      return UsageError;
+    }
   }
   // cl::list's operator& gives its std::vector.
   for (auto [flag, values] : std::initializer_list<
