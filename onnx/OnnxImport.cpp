@@ -18,6 +18,7 @@
 
 #include "runtime/FileIO.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -68,6 +69,8 @@ private:
   void declareInputs();
   void declareInitializers();
   void translateNode(const NodeProto &node);
+  /// Reports a result of `node` that has the batch anywhere but first.
+  void checkBatchFirst(const NodeProto &node);
   void declareOutputs();
 
   const OnnxGraph &onnx;
@@ -235,6 +238,34 @@ void Importer::translateNode(const NodeProto &node) {
     problem(nodeLabel(node, onnx.opset) + ": attribute '" + name +
             "' is not supported");
     poison();
+  }
+  checkBatchFirst(node);
+}
+
+void Importer::checkBatchFirst(const NodeProto &node) {
+  // The program has one batch axis, the first of a tensor that has one; a
+  // result the frontend would accept but the nn dialect refuses (a
+  // Transpose moving the batch, [B, 1, 4] - [B, 1] giving [B, B, 4]) is
+  // reported at the node that made it.
+  for (const std::string &output : node.output()) {
+    const Value *value = translation.find(output);
+    if (output.empty() || poisoned.count(output) || !value ||
+        value->isConstant())
+      continue;
+    const Dims &shape = value->shape;
+    if (std::count(shape.begin(), shape.end(), kBatch) > 1) {
+      problem(nodeLabel(node, onnx.opset) + ": the result " +
+              formatDims(shape) +
+              " has the batch dimension on more than one axis; nnc has one "
+              "batch axis, the first");
+      poisoned.insert(output);
+    } else if (hasBatch(shape) && shape.front() != kBatch) {
+      problem(nodeLabel(node, onnx.opset) + ": the result " +
+              formatDims(shape) +
+              " moves the batch dimension from the front, which nnc cannot "
+              "express");
+      poisoned.insert(output);
+    }
   }
 }
 

@@ -154,3 +154,20 @@ def test_expand_with_a_dynamic_batch(tmp_path):
                               [torch.randn(2, 1, 4)],
                               runs=[[torch.randn(2, 1, 4)], [torch.randn(5, 1, 4)]], dynamic=True)
     assert "broadcast_to(" in program, program
+
+
+@pytest.mark.parametrize("case", ["transpose", "softmax_dim0", "two_batch_axes"])
+def test_batch_off_the_front_is_a_node_error(tmp_path, case):
+    # With a dynamic batch these would import into programs that do not
+    # check; each is refused at its node, in one line, and nothing written.
+    inputs, opset = [torch.randn(2, 5, 4)], 13
+    if case == "transpose":  # sequence-first code
+        fn, node = (lambda x: x.transpose(0, 1) * 2), "'/Transpose' (Transpose, opset 13)"
+    elif case == "softmax_dim0":  # Transpose, Softmax, Transpose at opset 11
+        fn, node, opset = (lambda x: torch.softmax(x, 0)), "'/Transpose' (Transpose, opset 11)", 11
+    else:  # [B, 1, 4] - [B, 1] broadcasts to [B, B, 4]
+        fn, node = (lambda a, b: a - b), "'/Sub' (Sub, opset 13)"
+        inputs = [torch.randn(2, 1, 4), torch.randn(2, 1)]
+    path = export(tmp_path, Lambda(fn), inputs, opset=opset, dynamic=True)
+    lines = import_fails(tmp_path, path).splitlines()
+    assert len(lines) == 1 and node in lines[0] and "batch dimension" in lines[0], lines

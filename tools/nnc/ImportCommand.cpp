@@ -2,6 +2,8 @@
 
 #include "tools/nnc/Commands.h"
 
+#include "driver/Context.h"
+#include "driver/ModelLoader.h"
 #include "frontend/Frontend.h"
 #include "onnx/OnnxImport.h"
 #include "runtime/FileIO.h"
@@ -32,12 +34,26 @@ ExitCode runImport(const ImportOptions &options) {
     return UserError;
   }
 
-  // The program must read back before anything is written: a translation
-  // the frontend rejects is the importer's fault, and the user's folder
-  // must not be left half-filled by it.
-  frontend::DiagnosticEngine diagnostics(options.outputPath, model->source);
-  if (!frontend::compileSource(diagnostics)) {
-    diagnostics.print(std::cerr);
+  // The program must check, as `nnc check` checks it (the frontend, then
+  // the nn dialect's verifier), before anything is written: a translation
+  // either rejects is the importer's fault, and the user's folder must not
+  // be left half-filled by it.
+  driver::LoadedModel loaded;
+  loaded.diagnostics = std::make_unique<frontend::DiagnosticEngine>(
+      options.outputPath, model->source);
+  std::optional<frontend::Program> program =
+      frontend::compileSource(*loaded.diagnostics);
+  rt::Error lowered = rt::Error::success();
+  if (program) {
+    loaded.program = std::move(*program);
+    std::unique_ptr<mlir::MLIRContext> context = driver::createContext();
+    lowered = driver::lowerModel(*context, loaded).takeError();
+  } else {
+    loaded.diagnostics->print(std::cerr);
+  }
+  if (!program || !lowered.ok()) {
+    if (!lowered.ok())
+      (void)reportError(lowered);
     return reportUserError(options.modelPath +
                            ": the translated program does not check (above); "
                            "this is a bug in the importer");
