@@ -196,6 +196,8 @@ int main(int argc, char **argv) {
            << "')\n";
     return UsageError;
   }
+  // Whatever the parser said without failing (a warning) is not lost.
+  errs() << parseErrors;
   // No tensor may hold more than 2^40 elements (the frontend's and the
   // IR's limit), and every batched tensor has at least `batch`: a larger
   // one can only fail, in a diagnostic about some op.
