@@ -21,10 +21,11 @@ Error fail(const std::string &name, const std::string &message) {
   return Error::failure(name + ": " + message);
 }
 
-std::string hex32(uint32_t value) {
+/// "0x" and the low `digits` hex digits of `value`.
+std::string hex(uint32_t value, int digits = 8) {
   static const char kDigits[] = "0123456789abcdef";
   std::string text = "0x";
-  for (int shift = 28; shift >= 0; shift -= 4)
+  for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4)
     text += kDigits[(value >> shift) & 0xf];
   return text;
 }
@@ -47,9 +48,13 @@ Expected<Tensor> readIdxBytes(const std::string &path, unsigned rank,
   uint32_t expectedMagic = 0x800u | rank;
   uint32_t actual = (uint32_t(magic[0]) << 24) | (uint32_t(magic[1]) << 16) |
                     (uint32_t(magic[2]) << 8) | magic[3];
+  // The third byte is the element type; only unsigned bytes are read.
+  if ((actual & ~0xff00u) == rank && magic[2] != 0x08)
+    return fail(path, "unsupported IDX dtype " + hex(magic[2], 2) +
+                          " (only 0x08, unsigned bytes, is supported)");
   if (actual != expectedMagic)
-    return fail(path, "bad magic " + hex32(actual) + " (expected " +
-                          hex32(expectedMagic) + ", an IDX " + kind + " file)");
+    return fail(path, "bad magic " + hex(actual) + " (expected " +
+                          hex(expectedMagic) + ", an IDX " + kind + " file)");
   Shape shape;
   for (unsigned i = 0; i < rank; ++i) {
     unsigned char size[4];
@@ -311,6 +316,10 @@ Expected<Dataset> parseCsv(const std::string &text, const std::string &name,
       line.remove_suffix(1);
     if (isBlank(line))
       continue;
+    // Text never holds NUL; a binary file read as CSV would otherwise fail
+    // on whatever its first "field" happened to be.
+    if (line.find('\0') != std::string_view::npos)
+      return at("holds a NUL byte: binary data, not CSV");
     splitFields(line, options.delimiter, fields);
     int64_t count = static_cast<int64_t>(fields.size());
     if (fieldCount < 0) {
@@ -329,20 +338,20 @@ Expected<Dataset> parseCsv(const std::string &text, const std::string &name,
       double value;
       if (!parseNumber(field, value))
         return at("field " + std::to_string(i + 1) + " ('" +
-                  std::string(field) + "') is not a number");
+                  printableExcerpt(field) + "') is not a number");
       if (i == labelField) {
         if (!(value == std::floor(value)) ||
             value < std::numeric_limits<int32_t>::min() ||
             value > std::numeric_limits<int32_t>::max())
           return at("label field " + std::to_string(i + 1) + " ('" +
-                    std::string(field) + "') is not an i32 integer");
+                    printableExcerpt(field) + "') is not an i32 integer");
         labels.push_back(static_cast<int32_t>(value));
         continue;
       }
       float narrowed = static_cast<float>(value);
       if (std::isinf(narrowed) && !std::isinf(value))
         return at("field " + std::to_string(i + 1) + " ('" +
-                  std::string(field) + "') is out of f32 range");
+                  printableExcerpt(field) + "') is out of f32 range");
       features.push_back(narrowed);
     }
     ++rows;

@@ -286,6 +286,23 @@ Error syncDirectory(const std::string &path) {
   return Error::success();
 }
 
+std::string printableExcerpt(std::string_view bytes, size_t maxChars) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string text;
+  for (unsigned char c : bytes) {
+    if (text.size() >= maxChars)
+      return text + "...";
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      text += static_cast<char>(c);
+      continue;
+    }
+    text += "\\x";
+    text += kDigits[c >> 4];
+    text += kDigits[c & 0xf];
+  }
+  return text;
+}
+
 std::string parentDirectory(const std::string &path) {
   size_t slash = path.find_last_not_of('/');
   if (slash == std::string::npos)

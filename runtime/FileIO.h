@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace nnc::rt {
 
@@ -87,6 +88,12 @@ Error writeFileAtomically(const std::string &path, const std::string &data);
 /// fsyncs the folder `path`, persisting renames and creations in it. File
 /// systems that cannot sync folders (EINVAL) count as success.
 Error syncDirectory(const std::string &path);
+
+/// `bytes` from a file, fit to quote in a one-line error message: printable
+/// ASCII kept, a backslash and every other byte (NUL, control, non-ASCII)
+/// written as \xNN, and the result cut to about `maxChars` characters with
+/// "..." after it.
+std::string printableExcerpt(std::string_view bytes, size_t maxChars = 40);
 
 /// The folder holding `path` ("." for a bare name).
 std::string parentDirectory(const std::string &path);

@@ -88,7 +88,7 @@ public:
         return key.takeError();
       skipSpace();
       if (!consume(':'))
-        return malformed("expected ':' after '" + *key + "'");
+        return malformed("expected ':' after '" + printableExcerpt(*key) + "'");
       skipSpace();
       if (*key == "descr") {
         if (seenDescr)
@@ -118,7 +118,7 @@ public:
           return shape.takeError();
         layout.shape = std::move(*shape);
       } else {
-        return malformed("unexpected key '" + *key + "'");
+        return malformed("unexpected key '" + printableExcerpt(*key) + "'");
       }
       skipSpace();
       if (consume(','))
@@ -234,8 +234,9 @@ private:
     if (descr == "|u1" || descr == "<u1" || descr == ">u1" || descr == "|b1")
       return DType::U8;
     if (!descr.empty() && descr[0] == '>')
-      return fail(name, "big-endian data ('" + descr + "') is not supported");
-    return fail(name, "unsupported dtype '" + descr +
+      return fail(name, "big-endian data ('" + printableExcerpt(descr) +
+                            "') is not supported");
+    return fail(name, "unsupported dtype '" + printableExcerpt(descr) +
                           "' (supported: <f4, <f8, <i4, <i8, |u1, |b1)");
   }
 

@@ -29,21 +29,32 @@ rt::Expected<FileFormat> detectFormat(const std::string &path) {
   rt::Expected<rt::InputFile> file = rt::InputFile::open(path);
   if (!file.ok())
     return rt::Error::failure(file.message());
-  unsigned char head[6] = {};
+  // Enough of the start to tell binary data from text.
+  unsigned char head[4096] = {};
   rt::Expected<size_t> got = file->read(head, sizeof(head));
   if (!got.ok())
     return rt::Error::failure(got.message());
-  if (*got >= 6 && std::memcmp(head, "\x93NUMPY", 6) == 0) {
+  // A .npy name or a NumPy-like first byte (0x93, which never starts UTF-8
+  // text) means .npy, so that a damaged magic string is reported by the
+  // .npy reader rather than read as CSV.
+  if (llvm::StringRef(path).ends_with_insensitive(".npy") ||
+      (*got >= 1 && head[0] == 0x93)) {
     if (file->isGzip())
       return rt::Error::failure(path + ": a gzipped .npy is not supported");
     return FileFormat::Npy;
   }
-  if (*got >= 4 && head[0] == 0 && head[1] == 0 && head[2] == 0x08) {
+  // IDX: two zero bytes, the element type, the rank. The type is left to
+  // the IDX reader, which names the ones it does not support.
+  if (*got >= 4 && head[0] == 0 && head[1] == 0) {
     if (head[3] == 3)
       return FileFormat::IdxImages;
     if (head[3] == 1)
       return FileFormat::IdxLabels;
   }
+  if (std::memchr(head, 0, *got))
+    return rt::Error::failure(
+        path + ": binary data (it holds NUL bytes), not a .npy, IDX "
+               "(images or labels), CSV or .txt file");
   return FileFormat::Csv;
 }
 

@@ -172,6 +172,12 @@ TEST(DatasetTest, IdxErrors) {
   EXPECT_NE(cut.message().find("truncated file"), std::string::npos)
       << cut.message();
 
+  // Only unsigned bytes are read; another element type is named.
+  std::string floats = dir.write("floats", be32(0xd03) + good.substr(4));
+  EXPECT_EQ(readIdxImages(floats).message(),
+            floats + ": unsupported IDX dtype 0x0d (only 0x08, unsigned "
+                     "bytes, is supported)");
+
   std::string header = dir.write("header", good.substr(0, 7));
   EXPECT_EQ(readIdxImages(header).message(),
             header + ": truncated file (dimension sizes)");
@@ -288,6 +294,14 @@ TEST(DatasetTest, CsvErrorsNameTheLine) {
             "d.csv:1: field 2 ('1e999') is not a number");
   EXPECT_EQ(parseCsv("1,1e300\n", "d.csv").message(),
             "d.csv:1: field 2 ('1e300') is out of f32 range");
+  // Bytes from the file are quoted escaped and cut short, and a NUL byte
+  // marks binary data.
+  EXPECT_EQ(
+      parseCsv("1,\x1b[2J\\" + std::string(60, 'z') + "\n", "d.csv").message(),
+      "d.csv:1: field 2 ('\\x1b[2J\\x5c" + std::string(29, 'z') +
+          "...') is not a number");
+  EXPECT_EQ(parseCsv(std::string("1,2\n3,\0\n", 8), "d.csv").message(),
+            "d.csv:2: holds a NUL byte: binary data, not CSV");
 
   CsvOptions label;
   label.labelField = 0;
