@@ -867,7 +867,28 @@ rt::Error translateGather(Translation &translation, const NodeProto &node,
         data.type, shape);
     return rt::Error::success();
   }
-  Expected positions = translation.operand(indices, false);
+  const Value *picks = &indices;
+  if (indices.isConstant()) {
+    // ONNX counts a negative index from the end (x[:, [0, -1]]); the
+    // program's gather does not, so constant ones are made positive here.
+    int64_t extent = data.shape[*axis];
+    Constant positive = indices.constant;
+    bool changed = false;
+    for (int64_t &index : positive.ints) {
+      if (index < -extent || index >= extent)
+        return fail("index " + std::to_string(index) + " is out of range");
+      if (index < 0) {
+        index += extent;
+        changed = true;
+      }
+    }
+    if (changed) {
+      std::string name = node.output(0) + "#indices";
+      translation.bindConstant(name, std::move(positive));
+      picks = translation.find(name);
+    }
+  }
+  Expected positions = translation.operand(*picks, false);
   if (!positions.ok())
     return positions.takeError();
   Dims shape(data.shape.begin(), data.shape.begin() + *axis);

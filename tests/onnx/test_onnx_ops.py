@@ -171,3 +171,10 @@ def test_batch_off_the_front_is_a_node_error(tmp_path, case):
     path = export(tmp_path, Lambda(fn), inputs, opset=opset, dynamic=True)
     lines = import_fails(tmp_path, path).splitlines()
     assert len(lines) == 1 and node in lines[0] and "batch dimension" in lines[0], lines
+
+
+def test_gather_of_constant_negative_indices(tmp_path):
+    # x[:, [0, -1]] exports Gather with the indices [0, -1]; -1 is the last.
+    torch.manual_seed(0)
+    program = matches_pytorch(tmp_path, Lambda(lambda x: x[:, [0, -1]]), [torch.randn(2, 3, 4)])
+    assert "gather(" in program, program
