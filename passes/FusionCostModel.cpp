@@ -28,6 +28,13 @@ bool isClonableConstant(Operation *op, const FusionOptions &options) {
          type.getNumElements() <= options.maxClonedConstantElements;
 }
 
+bool isCheckedDivisor(OpOperand &use) {
+  auto div = dyn_cast<nn::DivOp>(use.getOwner());
+  return div && use.getOperandNumber() == 1 &&
+         isa<IntegerType>(
+             cast<RankedTensorType>(use.get().getType()).getElementType());
+}
+
 namespace {
 
 bool isAttention(Operation *op) {
@@ -83,6 +90,9 @@ private:
   SmallVector<int> producerGroups(Operation *op) const;
   /// True when `op` may join the union of `groups` (the groups it reads).
   bool canJoin(Operation *op, FusionKind kind, ArrayRef<int> groups) const;
+  /// True when `op` joining `candidates` would put an integer division and
+  /// the producer of its divisor in one group (isCheckedDivisor).
+  bool joinsADivisor(Operation *op, ArrayRef<int> candidates) const;
   /// True when some path leaves the union of `groups` and `op` and comes
   /// back, seeing groups as single nodes.
   bool wouldFormCycle(Operation *op, ArrayRef<int> groups) const;
@@ -139,7 +149,28 @@ bool Partitioner::canJoin(Operation *op, FusionKind kind,
     return false;
   if (size > options.maxGroupSize)
     return false;
+  if (joinsADivisor(op, candidates))
+    return false;
   return !wouldFormCycle(op, candidates);
+}
+
+bool Partitioner::joinsADivisor(Operation *op, ArrayRef<int> candidates) const {
+  auto groupOfDivisor = [&](OpOperand &use) -> int {
+    Operation *producer = use.get().getDefiningOp();
+    auto it = producer ? groupOf.find(producer) : groupOf.end();
+    return it == groupOf.end() ? -1 : it->second;
+  };
+  for (OpOperand &use : op->getOpOperands())
+    if (isCheckedDivisor(use) &&
+        llvm::is_contained(candidates, groupOfDivisor(use)))
+      return true;
+  for (int g : candidates)
+    for (Operation *member : groups[static_cast<size_t>(g)].ops)
+      for (OpOperand &use : member->getOpOperands())
+        if (isCheckedDivisor(use) && groupOfDivisor(use) != g &&
+            llvm::is_contained(candidates, groupOfDivisor(use)))
+          return true;
+  return false;
 }
 
 bool Partitioner::wouldFormCycle(Operation *op,

@@ -62,6 +62,12 @@ struct FusionOptions {
 /// True when `op` is a constant small enough to clone into groups.
 bool isClonableConstant(mlir::Operation *op, const FusionOptions &options);
 
+/// True when `use` is the divisor of an integer division. A kernel checks
+/// its divisors for zero before it runs, which it can only do for the
+/// buffers it is given: such a divisor is never computed inside the
+/// division's group, nor a constant cloned into it.
+bool isCheckedDivisor(mlir::OpOperand &use);
+
 /// True when `use` reads a transpose that its attention op folds into its
 /// addressing: the transpose keeps the last axis last, and the operand is
 /// one of the attention's tensors other than the mask. nn-fuse clones such

@@ -45,7 +45,8 @@ void outlineGroup(ArrayRef<Operation *> group,
       Operation *producer = operand.getDefiningOp();
       if (producer && members.contains(producer))
         continue;
-      if (producer && nnc::isClonableConstant(producer, options)) {
+      if (producer && nnc::isClonableConstant(producer, options) &&
+          !nnc::isCheckedDivisor(use)) {
         clonedConstants.insert(producer);
       } else if (nnc::isFoldedIntoAttention(use)) {
         foldedTransposes.insert(producer);

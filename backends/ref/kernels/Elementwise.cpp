@@ -185,9 +185,9 @@ template <typename T> Expected<T> applyInt(BinaryOp op, T a, T b) {
   case BinaryOp::Div:
     if (b == 0)
       return opError("div", "integer division by zero");
-    if (std::is_signed_v<T> && a == std::numeric_limits<T>::min() &&
-        b == static_cast<T>(-1))
-      return opError("div", "integer division overflows (minimum / -1)");
+    // minimum / -1 wraps to minimum, as + - * wrap and as NumPy divides.
+    if (std::is_signed_v<T> && b == static_cast<T>(-1))
+      return wrapping<T>(0 - ua);
     return static_cast<T>(a / b);
   case BinaryOp::Pow:
     return opError(nameOf(op), "expected f32 or f64");

@@ -324,3 +324,28 @@ func.func @attention_result_read_twice(%q: tensor<2x8x4xf32>) -> (tensor<8x2x4xf
   %e = nn.exp %a : tensor<2x8x4xf32>
   return %t, %e : tensor<8x2x4xf32>, tensor<2x8x4xf32>
 }
+
+// -----
+
+// An integer division's divisor stays out of its group, computed or
+// constant: a kernel checks the divisors it is given for zero before it
+// runs. The numerator's producer and the consumers still fuse.
+// CHECK-LABEL: func.func @integer_divisor_stays_outside
+// CHECK: %[[C:.*]] = nn.constant dense<3> : tensor<i32>
+// CHECK: %[[D:.*]] = nn.sub %arg1, %arg1
+// CHECK: nn.fusion(%arg0, %[[D]], %[[C]])
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: nn.neg
+// CHECK-NEXT: nn.div
+// CHECK-NEXT: nn.div
+// CHECK-NEXT: nn.neg
+// CHECK-NEXT: nn.yield
+func.func @integer_divisor_stays_outside(%a: tensor<4xi32>, %b: tensor<4xi32>) -> tensor<4xi32> {
+  %c = nn.constant dense<3> : tensor<i32>
+  %d = nn.sub %b, %b : tensor<4xi32>, tensor<4xi32> -> tensor<4xi32>
+  %n = nn.neg %a : tensor<4xi32>
+  %q = nn.div %n, %d : tensor<4xi32>, tensor<4xi32> -> tensor<4xi32>
+  %r = nn.div %q, %c : tensor<4xi32>, tensor<i32> -> tensor<4xi32>
+  %s = nn.neg %r : tensor<4xi32>
+  return %s : tensor<4xi32>
+}
