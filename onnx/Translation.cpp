@@ -102,12 +102,12 @@ std::string onnxTypeName(int32_t code) {
 
 template <typename T>
 bool readRaw(const std::string &raw, size_t count, std::vector<T> &out) {
-  if (raw.size() != count * sizeof(T))
-    return false;
-  out.resize(count);
-  if (count)
-    std::memcpy(out.data(), raw.data(), raw.size());
-  return true;
+  // The whole elements are read even when there are too few or too many,
+  // so that the error can say how many the tensor holds.
+  out.resize(raw.size() / sizeof(T));
+  if (!out.empty())
+    std::memcpy(out.data(), raw.data(), out.size() * sizeof(T));
+  return raw.size() == count * sizeof(T);
 }
 
 } // namespace

@@ -123,6 +123,14 @@ def cases(golden):
     yield "gemm-int-bias", gemm, ["'int_bias' (Gemm, opset 13)",
                                   "C must have the type of A and B"], True
 
+    # raw_data of 5 floats where the shape needs 12: the count it holds.
+    short = numpy_helper.from_array(np.ones((3, 4), np.float32), "W")
+    short.raw_data = short.raw_data[:20]
+    short_raw = model_of(
+        [helper.make_node("Gemm", ["x", "W"], ["y"], name="g", transB=1)],
+        [tensor("x", [2, 4])], [tensor("y", [2, 3])], [short])
+    yield "short-raw-data", short_raw, ["'W' holds 5 elements where its shape needs 12"], True
+
     half = model_of([helper.make_node("Relu", ["x"], ["y"], name="r")],
                     [tensor("x", [2, 4], TensorProto.FLOAT16)],
                     [tensor("y", [2, 4], TensorProto.FLOAT16)])
