@@ -148,7 +148,8 @@ rt::Error translateUnary(Translation &translation, const NodeProto &node,
 
 rt::Error translateErf(Translation &, const NodeProto &, Attributes &) {
   return fail("Erf is supported only as part of the exact GELU "
-              "x * 0.5 * (1 + erf(x / sqrt(2))), which becomes gelu");
+              "x * 0.5 * (1 + erf(x / sqrt(2))), its product in any order, "
+              "which becomes gelu");
 }
 
 rt::Error translateSoftmax(Translation &translation, const NodeProto &node,

@@ -5,6 +5,7 @@
 #include "onnx/ConstantFolding.h"
 #include "onnx/OpTranslators.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -25,6 +26,9 @@ GraphIndex indexGraph(const ::onnx::GraphProto &graph) {
     for (const std::string &input : node.input())
       if (!input.empty())
         index.consumers[input].push_back(&node);
+    for (const std::string &output : node.output())
+      if (!output.empty())
+        index.producers[output] = &node;
     if (node.op_type() != "Constant")
       continue;
     for (const ::onnx::AttributeProto &attribute : node.attribute()) {
@@ -75,39 +79,112 @@ std::string otherInput(const NodeProto &node, const std::string &known) {
   return "";
 }
 
-/// x / sqrt(2) -> erf -> + 1 -> * x -> * 0.5, PyTorch's exact GELU.
-bool matchGelu(Translation &translation, const GraphIndex &index,
-               const NodeProto &scale, std::set<const NodeProto *> &absorbed) {
-  if (scale.input_size() != 2)
+/// The node writing `value` when it is `opType` and not yet translated.
+const NodeProto *untranslatedProducer(const Translation &translation,
+                                      const GraphIndex &index,
+                                      const std::string &value,
+                                      const char *opType) {
+  auto it = index.producers.find(value);
+  if (it == index.producers.end() || !isOp(it->second, opType) ||
+      translation.find(value))
+    return nullptr;
+  return it->second;
+}
+
+/// The factors of the product `mul` computes, through the Muls that only
+/// it reads and that are not yet translated (added to `nodes`): a product
+/// of three factors written in any order and grouping.
+void collectFactors(const Translation &translation, const GraphIndex &index,
+                    const NodeProto &mul, std::vector<std::string> &factors,
+                    std::vector<const NodeProto *> &nodes) {
+  nodes.push_back(&mul);
+  for (const std::string &input : mul.input()) {
+    const NodeProto *inner =
+        untranslatedProducer(translation, index, input, "Mul");
+    if (inner && inner->input_size() == 2 &&
+        index.soleConsumer(input) == &mul && nodes.size() < 3)
+      collectFactors(translation, index, *inner, factors, nodes);
+    else
+      factors.push_back(input);
+  }
+}
+
+/// x * 0.5 * (1 + erf(x / sqrt(2))), the product in any order: PyTorch's
+/// exact GELU ((1 + erf) * x * 0.5) and HuggingFace's (x * 0.5 * (1 + erf))
+/// among them, with x * sqrt(0.5) for x / sqrt(2). `root` is the last Mul;
+/// `first`, the node being translated, must be one of the pattern's.
+bool matchGeluAt(Translation &translation, const GraphIndex &index,
+                 const NodeProto &first, const NodeProto &root,
+                 std::set<const NodeProto *> &absorbed) {
+  if (!isOp(&root, "Mul") || root.input_size() != 2 ||
+      translation.find(root.output(0)))
     return false;
-  const std::string &x = scale.input(0);
-  bool divides = isOp(&scale, "Div") &&
-                 near(scalarOf(index, scale.input(1)), std::sqrt(2.0));
-  bool multiplies = isOp(&scale, "Mul") &&
-                    near(scalarOf(index, scale.input(1)), std::sqrt(0.5));
-  if (!divides && !multiplies)
+  std::vector<std::string> factors;
+  std::vector<const NodeProto *> nodes;
+  collectFactors(translation, index, root, factors, nodes);
+  if (factors.size() != 3)
     return false;
-  const NodeProto *erf = index.soleConsumer(scale.output(0));
-  if (!isOp(erf, "Erf"))
+  // Which factor is 0.5 and which 1 + erf(...); the last is x.
+  const NodeProto *plusOne = nullptr;
+  std::string x;
+  int halves = 0;
+  for (const std::string &factor : factors) {
+    const NodeProto *add =
+        untranslatedProducer(translation, index, factor, "Add");
+    if (near(scalarOf(index, factor), 0.5))
+      ++halves;
+    else if (add && !plusOne && index.soleConsumer(factor))
+      plusOne = add;
+    else if (x.empty())
+      x = factor;
+    else
+      return false;
+  }
+  if (halves != 1 || !plusOne || x.empty() || plusOne->input_size() != 2)
     return false;
-  const NodeProto *plusOne = index.soleConsumer(erf->output(0));
-  if (!isOp(plusOne, "Add") ||
-      !near(scalarOf(index, otherInput(*plusOne, erf->output(0))), 1.0))
+  const NodeProto *erf = nullptr;
+  for (const std::string &input : plusOne->input())
+    if (near(scalarOf(index, otherInput(*plusOne, input)), 1.0))
+      erf = untranslatedProducer(translation, index, input, "Erf");
+  if (!erf || index.soleConsumer(erf->output(0)) != plusOne)
     return false;
-  const NodeProto *timesX = index.soleConsumer(plusOne->output(0));
-  if (!isOp(timesX, "Mul") || otherInput(*timesX, plusOne->output(0)) != x)
+  const std::string &scaled = erf->input(0);
+  const NodeProto *scale =
+      untranslatedProducer(translation, index, scaled, "Div");
+  bool divides = scale && scale->input_size() == 2 && scale->input(0) == x &&
+                 near(scalarOf(index, scale->input(1)), std::sqrt(2.0));
+  if (!divides) {
+    scale = untranslatedProducer(translation, index, scaled, "Mul");
+    if (!scale || !near(scalarOf(index, otherInput(*scale, x)), std::sqrt(0.5)))
+      return false;
+  }
+  if (index.soleConsumer(scaled) != erf)
     return false;
-  const NodeProto *half = index.soleConsumer(timesX->output(0));
-  if (!isOp(half, "Mul") ||
-      !near(scalarOf(index, otherInput(*half, timesX->output(0))), 0.5))
+  nodes.insert(nodes.end(), {scale, erf, plusOne});
+  if (std::find(nodes.begin(), nodes.end(), &first) == nodes.end())
     return false;
   const Value *input = translation.find(x);
   if (!input || input->isConstant() || !isFloat(input->type))
     return false;
-  translation.let(*half, 0, "gelu(" + input->name + ")", input->type,
-                  input->shape, "the last of 5 nodes of an exact GELU");
-  absorbed.insert({erf, plusOne, timesX, half});
+  translation.let(root, 0, "gelu(" + input->name + ")", input->type,
+                  input->shape,
+                  "the last of " + std::to_string(nodes.size()) +
+                      " nodes of an exact GELU");
+  absorbed.insert(nodes.begin(), nodes.end());
   return true;
+}
+
+/// An exact GELU of which `node` is the first node: its last Mul is at
+/// most four readers further.
+bool matchGelu(Translation &translation, const GraphIndex &index,
+               const NodeProto &node, std::set<const NodeProto *> &absorbed) {
+  const NodeProto *root = &node;
+  for (int step = 0; root && step < 5; ++step) {
+    if (matchGeluAt(translation, index, node, *root, absorbed))
+      return true;
+    root = root->output_size() ? index.soleConsumer(root->output(0)) : nullptr;
+  }
+  return false;
 }
 
 /// The axes a ReduceMean reduces, normalised; empty when they are not the

@@ -21,11 +21,12 @@
 
 namespace nnc::onnx {
 
-/// Who reads each value, which intermediate values a pattern may swallow
-/// (read by the pattern alone, not a graph output), and every one-element
-/// constant of the file (Constant nodes and initializers) by name.
+/// Who reads and who writes each value, which intermediate values a pattern may
+/// swallow (read by the pattern alone, not a graph output), and every
+/// one-element constant of the file (Constant nodes and initializers) by name.
 struct GraphIndex {
   std::map<std::string, std::vector<const NodeProto *>> consumers;
+  std::map<std::string, const NodeProto *> producers;
   std::set<std::string> graphOutputs;
   std::map<std::string, double> scalars;
 

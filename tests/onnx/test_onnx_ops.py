@@ -7,6 +7,7 @@ a module of a few nodes, so that a failure points at one translation.
 """
 
 import importlib.util
+import math
 import os
 import subprocess
 
@@ -178,3 +179,19 @@ def test_gather_of_constant_negative_indices(tmp_path):
     torch.manual_seed(0)
     program = matches_pytorch(tmp_path, Lambda(lambda x: x[:, [0, -1]]), [torch.randn(2, 3, 4)])
     assert "gather(" in program, program
+
+
+@pytest.mark.parametrize("form", ["huggingface", "grouped", "sqrt_half"])
+def test_exact_gelu_written_by_hand_fuses(tmp_path, form):
+    # The product of x, 0.5 and 1 + erf(x / sqrt(2)) in any order and
+    # grouping becomes gelu, as PyTorch's own export of F.gelu does.
+    def gelu(x):
+        if form == "huggingface":
+            return x * 0.5 * (1.0 + torch.erf(x / math.sqrt(2.0)))
+        if form == "grouped":
+            return x * (0.5 * (1.0 + torch.erf(x / math.sqrt(2.0))))
+        return (1.0 + torch.erf(x * math.sqrt(0.5))) * (0.5 * x)
+
+    torch.manual_seed(0)
+    program = matches_pytorch(tmp_path, Lambda(lambda x: gelu(x * 2)), [torch.randn(3, 8)])
+    assert "gelu(" in program and "erf" not in program.lower().replace("gelu", ""), program
