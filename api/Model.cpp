@@ -12,6 +12,7 @@
 #include "runtime/Artifact.h"
 #include "runtime/ArtifactLoader.h"
 #include "runtime/PluginHost.h"
+#include "runtime/ThreadLimit.h"
 
 #include <cstdlib>
 #include <mutex>
@@ -35,6 +36,11 @@ Model::~Model() = default;
 
 std::unique_ptr<Model> Model::load(const std::string &path, Status &status,
                                    const LoadOptions &options) {
+  if (options.threads > rt::kMaxThreads) {
+    status =
+        Status::failure("threads " + rt::threadLimitMessage(options.threads));
+    return nullptr;
+  }
   std::unique_ptr<Model> model(new Model());
   Impl &impl = *model->impl;
   rt::Expected<rt::Artifact> artifact = rt::readArtifact(path);

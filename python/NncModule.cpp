@@ -26,6 +26,7 @@
 #include "runtime/ArtifactLoader.h"
 #include "runtime/Npy.h"
 #include "runtime/PluginHost.h"
+#include "runtime/ThreadLimit.h"
 
 #include <pybind11/functional.h>
 #include <pybind11/numpy.h>
@@ -95,6 +96,14 @@ py::array ownedArray(rt::Tensor tensor) {
 py::array viewArray(rt::Tensor &tensor, py::handle owner) {
   return py::array(numpyDType(tensor.dtype()), shapeOf(tensor.shape()),
                    tensor.rawData(), owner);
+}
+
+/// The `threads` argument of compile, load and train: 0 (every core) when
+/// not given; above rt::kMaxThreads a ValueError.
+unsigned threadsArgument(std::optional<unsigned> threads) {
+  if (threads && *threads > rt::kMaxThreads)
+    raiseValue("threads " + rt::threadLimitMessage(*threads));
+  return threads.value_or(0);
 }
 
 /// An array argument checked against the dtype the graph reads: used in
@@ -188,7 +197,7 @@ public:
     }
     train::SessionOptions options;
     options.backend = backend.value_or("");
-    options.threads = threads.value_or(0);
+    options.threads = threadsArgument(threads);
     rt::Expected<std::unique_ptr<driver::ModelSession>> session =
         driver::ModelSession::open(options, path, model->collectWarning());
     if (!session.ok())
@@ -214,7 +223,7 @@ public:
                                      std::optional<unsigned> threads) {
     auto model = std::unique_ptr<Model>(new Model());
     train::SessionOptions options;
-    options.threads = threads.value_or(0);
+    options.threads = threadsArgument(threads);
     rt::Expected<std::unique_ptr<train::ArtifactGraphSource>> opened =
         train::ArtifactGraphSource::open(path, train::runtimeOptions(options),
                                          options.plugins);
@@ -593,7 +602,7 @@ py::list trainModel(
     train::reportError(error);
   };
   options.session.backend = backend.value_or("");
-  options.session.threads = threads.value_or(0);
+  options.session.threads = threadsArgument(threads);
   options.modelPath = path;
   for (auto [key, value] : data)
     addDataArgument(py::str(key), value, options.data, options.dataTensors);

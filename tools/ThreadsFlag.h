@@ -2,13 +2,14 @@
 //
 // One definition of what `--threads N` accepts, for nnc's subcommands and
 // for nnc-run, which parses its flags by hand and links no LLVM: so plain
-// C++ only. oneTBB aborts the process when asked for a huge thread count
-// (past about 65536), so the count is capped well below that.
+// C++ only. The cap is the runtime's (runtime/ThreadLimit.h).
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef NNC_TOOLS_THREADSFLAG_H
 #define NNC_TOOLS_THREADSFLAG_H
+
+#include "runtime/ThreadLimit.h"
 
 #include <cstdlib>
 #include <string>
@@ -16,7 +17,7 @@
 namespace nnc::tools {
 
 /// The most threads `--threads` accepts.
-inline constexpr unsigned kMaxThreads = 4096;
+inline constexpr unsigned kMaxThreads = rt::kMaxThreads;
 
 /// What a rejected `--threads` value gets, after the flag's name:
 /// "--threads expects a number from 0 to 4096, got '-1'".

@@ -8,6 +8,8 @@
 
 #include "api/compiler/CompiledModelImpl.h"
 
+#include "runtime/ThreadLimit.h"
+
 #include <algorithm>
 
 using namespace nnc;
@@ -56,6 +58,11 @@ CompiledModel::compile(const std::string &path, Status &status,
                        const CompileOptions &options) {
   if (options.batch < 0) {
     status = Status::failure("the batch size must not be negative");
+    return nullptr;
+  }
+  if (options.threads > rt::kMaxThreads) {
+    status =
+        Status::failure("threads " + rt::threadLimitMessage(options.threads));
     return nullptr;
   }
   std::unique_ptr<CompiledModel> model(new CompiledModel());

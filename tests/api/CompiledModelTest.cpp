@@ -415,6 +415,12 @@ TEST(CompiledModelTest, FailuresAreStatusesAndNothingIsPrinted) {
   EXPECT_NE(status.message().find("missing.nn"), std::string::npos)
       << status.message();
 
+  nnc::CompileOptions huge;
+  huge.threads = 100000;
+  model = nnc::CompiledModel::compile(kExamples + "/xor.nn", status, huge);
+  EXPECT_FALSE(model);
+  EXPECT_EQ(status.message(), "threads must be from 0 to 4096, got 100000");
+
   model = nnc::CompiledModel::compile(kExamples + "/bad.nn", status);
   EXPECT_FALSE(model);
   EXPECT_NE(status.message().find("bad.nn:7:16: error: matmul: cannot "

@@ -300,6 +300,13 @@ def test_input_mistakes_are_value_errors(tmp_path, digits, mlp_path):
                    x=digits[0][:2], labels=digits[1][:2])
     with pytest.raises(ValueError, match="batch must be at least 1, not 0"):
         nnc.compile(mlp_path, backend="ref", batch=0)
+    # oneTBB would abort the interpreter for such a count.
+    with pytest.raises(ValueError, match="threads must be from 0 to 4096, "
+                       "got 100000"):
+        nnc.compile(mlp_path, backend="ref", threads=100000)
+    with pytest.raises(ValueError, match="threads must be from 0 to 4096"):
+        nnc.train(mlp_path, data={"x": digits[0][:4],
+                                  "labels": digits[1][:4]}, threads=70000)
     np.save(tmp_path / "x.npy", digits[0][:8])
     np.save(tmp_path / "y.npy", digits[1][:8])
     history = nnc.train(mlp_path, data={"x": tmp_path / "x.npy",

@@ -69,6 +69,13 @@ TEST(ApiTest, ErrorsAreOneLineStatuses) {
   EXPECT_EQ(nnc::Model::load(kGolden + "/x.npy", status), nullptr);
   EXPECT_FALSE(status.ok());
 
+  // oneTBB would abort the process for such a count.
+  nnc::LoadOptions huge;
+  huge.threads = 100000;
+  EXPECT_EQ(nnc::Model::load(kGolden + "/mlp_digits_v1.nnx", status, huge),
+            nullptr);
+  EXPECT_EQ(status.message(), "threads must be from 0 to 4096, got 100000");
+
   std::unique_ptr<nnc::Model> model = golden();
   ASSERT_TRUE(model);
   std::vector<float> wrong(2 * 64, 0.0f);
