@@ -581,6 +581,14 @@ rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
         std::to_string(stepsPerEpoch) +
         " steps); use --checkpoint to stop mid-epoch");
 
+  // A resumed run asked for no more epochs than it has done trains
+  // nothing; it still writes its outputs, so say why nothing moved.
+  if (batches->state().epoch >= run.epochs && run.resumeAt)
+    warn({"the run resumed has done " + std::to_string(batches->state().epoch) +
+          " epochs, and --epochs " + std::to_string(run.epochs) +
+          " asks for no more; nothing is trained (raise --epochs to "
+          "continue)"});
+
   // Where the learning rate may jump rather than move step by step: the
   // first step of an epoch (a step schedule's decay) and the first step of
   // a resumed run (a new --lr).
