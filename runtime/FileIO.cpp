@@ -398,6 +398,11 @@ Error writeFileAtomically(const std::string &path, const std::string &data) {
     ::unlink(tempPath.c_str());
     return fail(path, message);
   };
+  // A file replaced keeps its permission bits (a script made executable, a
+  // file kept private), as an edit in place would.
+  struct stat old;
+  if (::stat(finalPath.c_str(), &old) == 0 && S_ISREG(old.st_mode))
+    (void)::fchmod(fd, old.st_mode & 07777);
   Error written = writeRaw(fd, data.data(), data.size());
   if (!written.ok()) {
     ::close(fd);

@@ -279,7 +279,12 @@ TEST(NpyTest, WriteReplacesAtomicallyAndLeavesNoTemporary) {
   ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
   std::string path = dir + "/w.npy";
   ASSERT_TRUE(writeNpy(path, Tensor::fromVector<float>({1}, {1})).ok());
+  // The file replaced keeps its permission bits.
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
   ASSERT_TRUE(writeNpy(path, Tensor::fromVector<float>({2}, {7, 8})).ok());
+  struct stat info;
+  ASSERT_EQ(::stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 07777, 0600u);
   Expected<Tensor> loaded = readNpy(path);
   ASSERT_TRUE(loaded) << loaded.message();
   EXPECT_EQ(loaded->shape(), (Shape{2}));
