@@ -210,6 +210,11 @@ rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
     if (value < 0)
       return corrupt("negative '" + std::string(key) + "' " +
                      std::to_string(value));
+  // No run takes 2^53 steps (a float counts them exactly below that); a
+  // larger count would overflow as training goes on.
+  if (*step > (int64_t(1) << 53))
+    return corrupt("'step' is " + std::to_string(*step) +
+                   ", more than any run takes");
   // Every finished epoch wrote its training loss, so the history's entries
   // bound the count.
   for (int64_t i = 0; i < *epochsDone; ++i)
@@ -255,9 +260,16 @@ rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
   // The last step's learning rate, so that the first step after a resume
   // tells a change from it; an older checkpoint has none, and the tensor
   // keeps 0, which never counts as a change.
-  if (rt::Expected<double> lr = json.getNumber("lr");
-      lr.ok() && state.lr.byteSize() == sizeof(float))
-    state.lr.view().data<float>()[0] = static_cast<float>(*lr);
+  if (json.contains("lr")) {
+    rt::Expected<double> lr = json.getNumber("lr");
+    if (!lr.ok())
+      return corrupt(lr.message());
+    if (!(*lr >= 0) || std::isinf(*lr))
+      return corrupt("'lr' is " + std::to_string(*lr) +
+                     ", not a learning rate");
+    if (state.lr.byteSize() == sizeof(float))
+      state.lr.view().data<float>()[0] = static_cast<float>(*lr);
+  }
   // Learning-rate changes came later still: none in older checkpoints.
   if (rt::Expected<int64_t> changes = json.getInteger("lr_changes");
       changes.ok()) {
