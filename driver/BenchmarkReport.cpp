@@ -24,6 +24,9 @@ std::string formatBenchmark(const BenchmarkResult &result,
   std::string text;
   llvm::raw_string_ostream os(text);
   double medianMs = result.medianSeconds * 1e3;
+  // The warm-up runs made: fewer than asked when --max-seconds ended it.
+  long long warmup = static_cast<long long>(
+      result.runs - static_cast<int64_t>(result.stepSeconds.size()));
   if (json) {
     os << "{\"model\": " << rt::jsonQuoted(context.modelName)
        << ", \"file\": " << rt::jsonQuoted(context.modelPath)
@@ -33,7 +36,7 @@ std::string formatBenchmark(const BenchmarkResult &result,
        << ", \"train\": " << (options.train ? "true" : "false")
        << llvm::format(", \"load_s\": %.4f, \"compile_s\": %.4f",
                        context.loadSeconds, result.compileSeconds)
-       << ", \"warmup\": " << options.warmup << ", \"runs\": "
+       << ", \"warmup\": " << warmup << ", \"runs\": "
        << result.stepSeconds.size()
        // Microsecond steps need nanosecond digits for samples_per_s to be
        // checkable against them.
@@ -61,7 +64,7 @@ std::string formatBenchmark(const BenchmarkResult &result,
                      "after %lld warm-up)\n",
                      medianMs, result.stepSeconds.front() * 1e3,
                      result.stepSeconds.back() * 1e3, result.stepSeconds.size(),
-                     static_cast<long long>(options.warmup));
+                     warmup);
   os << llvm::format("  speed    %.1f samples/s\n", result.samplesPerSecond);
   if (result.loss)
     os << llvm::format("  loss     %.6g (after %lld steps)\n", *result.loss,

@@ -683,8 +683,8 @@ rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
             return error;
         if (reporting)
           if (rt::Error error =
-                  writeResults(run, options, batches->state(), /*chart=*/false,
-                               /*evaluated=*/false, report);
+                  writeResults(run, options, batches->state(), /*chart=*/true,
+                               evaluator.has_value(), report);
               !error.ok())
             return error;
         say(report, "stopped after " + std::to_string(state.stepCount) +

@@ -18,7 +18,11 @@
 namespace nnc::cli {
 
 ExitCode runTrain(TrainOptions options) {
-  train::ConsoleReporter console(std::cout, rt::isTerminal(1));
+  // Open MPI gives each rank a pseudo-terminal whatever mpirun's own output
+  // is, so a rank cannot tell a log file from a terminal: a data-parallel
+  // run prints plain lines, which read right in both.
+  train::ConsoleReporter console(std::cout, rt::isTerminal(1) &&
+                                                !options.distributed.enabled);
   options.hooks = console.install(options.hooks);
   // The ranks of a data-parallel job open the same model (they check it at
   // start-up) before they know their ranks from MPI, so the launcher's rank
