@@ -13,7 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "tools/ThreadsFlag.h"
+#include "runtime/ThreadLimit.h"
 #include "train/ExitCode.h"
 
 #include "runtime/Artifact.h"
@@ -123,8 +123,9 @@ std::optional<ExitCode> parseArguments(int argc, char **argv,
         return usageError("--output-dir needs a folder");
       options.outputDir = value;
     } else if (flag == "--threads") {
-      if (!nnc::tools::parseThreads(value, options.threads))
-        return usageError("--threads " + nnc::tools::threadsRequirement(value));
+      if (!nnc::rt::parseThreadsFlag(value, options.threads))
+        return usageError("--threads " +
+                          nnc::rt::threadsFlagRequirement(value));
     } else {
       options.plugins.push_back(value);
     }

@@ -12,7 +12,7 @@
 #ifndef NNC_TOOLS_COMMANDLINE_H
 #define NNC_TOOLS_COMMANDLINE_H
 
-#include "tools/ThreadsFlag.h"
+#include "runtime/ThreadLimit.h"
 #include "tools/nnc/Commands.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -54,7 +54,7 @@ struct OptimizationFlags {
   }
 };
 
-/// --threads' values: those nnc-run accepts too (tools/ThreadsFlag.h), as
+/// --threads' values: those nnc-run accepts too (runtime/ThreadLimit.h), as
 /// oneTBB aborts on a huge thread count.
 class ThreadsParser : public cl::parser<unsigned> {
 public:
@@ -62,9 +62,9 @@ public:
   /// cl::opt calls this one, not the base's: it is not virtual.
   bool parse(cl::Option &option, llvm::StringRef, llvm::StringRef text,
              unsigned &threads) {
-    if (tools::parseThreads(text.str(), threads))
+    if (rt::parseThreadsFlag(text.str(), threads))
       return false;
-    return option.error(tools::threadsRequirement(text.str()));
+    return option.error(rt::threadsFlagRequirement(text.str()));
   }
 };
 
