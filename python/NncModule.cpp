@@ -621,7 +621,20 @@ py::list trainModel(
   options.shuffle = shuffle;
 
   py::list history;
+  // The first exception a callback raised, raised again from nnc.train, and
+  // what it was, for the error that ends the run ("on_step raised
+  // KeyError: 'x'"): under mpirun a rank shows it before the job ends.
   std::optional<py::error_already_set> callbackError;
+  std::string callbackFailure;
+  auto keep = [&](const char *callbackName, py::error_already_set error) {
+    callbackFailure =
+        std::string(callbackName) + " raised " +
+        py::str(error.type().attr("__name__")).cast<std::string>();
+    std::string text = py::str(error.value());
+    if (!text.empty())
+      callbackFailure += ": " + text;
+    callbackError = std::move(error);
+  };
   options.hooks.onEpochEnd = [&](const train::EpochReport &report) {
     py::gil_scoped_acquire acquire;
     py::dict entry;
@@ -638,7 +651,7 @@ py::list trainModel(
       try {
         (*callback)(entry);
       } catch (py::error_already_set &error) {
-        callbackError = std::move(error);
+        keep("callback", std::move(error));
       }
     }
   };
@@ -649,7 +662,7 @@ py::list trainModel(
             const std::map<std::string, rt::TensorView> &gradients) {
           py::gil_scoped_acquire acquire;
           if (callbackError)
-            return rt::Error::failure("a callback raised an exception");
+            return rt::Error::failure(callbackFailure);
           // Copies the caller may keep; what it writes into them goes back.
           py::dict arrays;
           for (const auto &[name, gradient] : gradients)
@@ -659,8 +672,8 @@ py::list trainModel(
           try {
             (*afterGradients)(step, arrays);
           } catch (py::error_already_set &error) {
-            callbackError = std::move(error);
-            return rt::Error::failure("after_gradients raised an exception");
+            keep("after_gradients", std::move(error));
+            return rt::Error::failure(callbackFailure);
           }
           for (const auto &[name, gradient] : gradients) {
             py::object value = arrays.contains(py::str(name))
@@ -673,7 +686,7 @@ py::list trainModel(
                                     "' must stay a C-contiguous array of "
                                     "its dtype and shape";
               PyErr_SetString(PyExc_ValueError, message.c_str());
-              callbackError = py::error_already_set();
+              keep("after_gradients", py::error_already_set());
               return rt::Error::failure(message);
             }
             std::memcpy(gradient.rawData(), array.data(), gradient.byteSize());
@@ -693,7 +706,7 @@ py::list trainModel(
       try {
         (*onStep)(entry);
       } catch (py::error_already_set &error) {
-        callbackError = std::move(error);
+        keep("on_step", std::move(error));
       }
     };
   // Before each step: an exception a callback raised, or Ctrl-C (a signal
@@ -702,9 +715,9 @@ py::list trainModel(
   options.hooks.beforeUpdate = [&](int64_t) {
     py::gil_scoped_acquire acquire;
     if (!callbackError && PyErr_CheckSignals() != 0)
-      callbackError = py::error_already_set();
+      keep("a signal handler", py::error_already_set());
     if (callbackError)
-      return rt::Error::failure("training was interrupted by an exception");
+      return rt::Error::failure(callbackFailure);
     return rt::Error::success();
   };
   // Python warnings are issued with the GIL held, after the run.

@@ -144,6 +144,13 @@ void ProgressBar::update(int64_t samplesDone, const ProgressMetrics &current) {
     out << statusLine(false) << '\n' << std::flush;
 }
 
+void ProgressBar::endLine() {
+  if (!options.terminal || lastLength == 0)
+    return;
+  out << '\n' << std::flush;
+  lastLength = 0;
+}
+
 void ProgressBar::note(const std::string &line) {
   if (options.terminal) {
     draw(line);

@@ -79,6 +79,10 @@ public:
   /// replaces the bar, which the next update draws again below it.
   void note(const std::string &line);
 
+  /// Ends a bar line a stopped run left open, so that what comes next (an
+  /// error) starts a line of its own.
+  void endLine();
+
   /// The text of the in-progress line for the current state (without
   /// carriage return or padding); exposed for tests.
   std::string statusLine(bool withBar) const;

@@ -67,6 +67,11 @@ void ConsoleReporter::message(const std::string &line) {
   out.flush();
 }
 
+void ConsoleReporter::endLine() {
+  if (progress)
+    progress->endLine();
+}
+
 void ConsoleReporter::startEpoch(const EpochStart &start) {
   if (!progress) {
     rt::ProgressOptions options;

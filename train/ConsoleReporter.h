@@ -36,6 +36,10 @@ public:
   /// Writes `line` on a line of its own (between bar updates).
   void message(const std::string &line);
 
+  /// Ends the bar's line if a run stopped inside an epoch left it open, so
+  /// that an error printed next starts a line of its own.
+  void endLine();
+
 private:
   void startEpoch(const EpochStart &start);
   void finishStep(const StepReport &step);

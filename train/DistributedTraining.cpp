@@ -72,6 +72,14 @@ std::string jobFingerprint(const TrainOptions &options, int64_t batch,
       // Ranks with other bucket sizes would sum mismatched buffers.
       options.distributed.bucketMb);
   hash = fnv1a(std::string(settings), hash);
+  // The learning rate of every step and where the run stops: ranks that
+  // disagree would apply different updates, or wait for one another.
+  const ScheduleOptions &schedule = options.schedule;
+  std::snprintf(settings, sizeof(settings), "%s %lld %.17g %.17g %lld",
+                schedule.kind.c_str(),
+                static_cast<long long>(schedule.stepEpochs), schedule.gamma,
+                schedule.minLr, static_cast<long long>(options.maxSteps));
+  hash = fnv1a(std::string(settings), hash);
   hash = fnv1a(options.optimizer.value_or(""), hash);
   for (const std::string &pattern : options.freeze)
     hash = fnv1a(pattern, hash);
@@ -126,6 +134,12 @@ rt::Error DistributedTraining::prepareUpdate() {
     gradientNames.insert(gradientNames.begin(), arg.name);
   }
   return rt::Error::success();
+}
+
+rt::Error DistributedTraining::namedByRank(rt::Error error) const {
+  if (ranks() == 1)
+    return error;
+  return std::move(error).withContext("rank " + std::to_string(rank()));
 }
 
 rt::Error DistributedTraining::breakJob(rt::Error error) {
@@ -370,7 +384,7 @@ rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
   if (hooks.afterGradients)
     if (rt::Error error = hooks.afterGradients(state.stepCount, gradients);
         !error.ok())
-      return breakJob(std::move(error));
+      return breakJob(namedByRank(std::move(error)));
   // Averaged batch-norm statistics replace every rank's own.
   for (size_t b = 0; b < bufferNames.size(); ++b) {
     rt::TensorView average = averageOf(gradientNames.size() + b);
@@ -380,7 +394,7 @@ rt::Error DistributedTraining::step(TrainingRun &run, const rt::Batch &batch,
 
   if (hooks.beforeUpdate)
     if (rt::Error error = hooks.beforeUpdate(state.stepCount); !error.ok())
-      return breakJob(std::move(error));
+      return breakJob(namedByRank(std::move(error)));
   // The same update on every rank, from the same averaged gradients.
   rt::Error ran = updateGraph->runOnViews(
       [&](rt::BindingRole role,
@@ -445,9 +459,12 @@ std::string DistributedTraining::summary() const {
      << llvm::format("%.1f", stats.buckets / steps) << " buckets and "
      << llvm::format("%.2f", stats.bytes / steps / 1e6)
      << " MB all-reduced per step; " << llvm::format("%.3f", communication)
-     << " ms of all-reduce per step, " << llvm::format("%.3f", exposed)
-     << " ms of it waited for after the backward pass ("
-     << llvm::format("%.0f", hidden) << "% hidden), on rank " << rank();
+     << " ms of all-reduce per step; the step waited "
+     << llvm::format("%.3f", exposed)
+     // The wait includes handing the last bucket to the communication
+     // thread, so for tiny buckets it can exceed the all-reduces.
+     << " ms for them after the backward pass (" << llvm::format("%.0f", hidden)
+     << "% hidden), on rank " << rank();
   return line;
 }
 

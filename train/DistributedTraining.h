@@ -114,6 +114,9 @@ private:
   /// Lays the reduced values out (gradients, then buffers) and makes the
   /// reducer, once the buffers' types are known.
   rt::Error prepare(const TrainingState &state);
+  /// `error` prefixed "rank R: " in a job of several ranks, where the one
+  /// that failed must be named: a hook's error does not say.
+  rt::Error namedByRank(rt::Error error) const;
   /// Marks the job as one the caller must end, and returns `error`.
   rt::Error breakJob(rt::Error error);
   /// Where `graph`'s results land, for the reducer; null: a rank without

@@ -199,6 +199,22 @@ print("rank", rank, "history", len(history))
 """
 
 
+# Rank 1's gradient hook raises at its third step.
+RAISING_RANK = """
+import os, sys
+import numpy as np
+import nnc
+model, x, y = sys.argv[1:4]
+rank = os.environ["OMPI_COMM_WORLD_RANK"]
+
+def hook(step, grads):
+    if rank == "1" and step == 2:
+        raise RuntimeError("boom on rank 1")
+
+nnc.train(model, data={"x": np.load(x), "labels": np.load(y)}, epochs=1,
+          batch=32, threads=1, distributed=True, after_gradients=hook)
+"""
+
 def test_python_ranks_train_as_the_command(work, digits):
     """nnc.train(distributed=True) under mpirun: the same step as `nnc train
     --distributed`, so the same bits, on every rank; rank 0 alone reports."""
@@ -299,6 +315,42 @@ def test_ranks_with_different_models_are_refused(work, digits):
     # Every rank says so, naming the rank that differs.
     assert any(l.startswith("error: rank 0:") for l in lines), done.stderr
     assert any(l.startswith("error: rank 1:") for l in lines), done.stderr
+
+
+@pytest.mark.parametrize("setting", [["--schedule", "cosine"],
+                                     ["--max-steps", "5"]])
+def test_ranks_with_other_schedules_or_stops_are_refused(work, digits,
+                                                         setting):
+    """A schedule changes every update and --max-steps where a rank stops:
+    ranks that disagree would drift apart, or wait for one another."""
+    first = train_args("mlp_digits.nn", digits, 1, 32, os.path.join(work, "a"))
+    second = [*first, *setting]
+    command = [MPIRUN, "-np", "1", NNC, *map(str, first), "--distributed", ":",
+               "-np", "1", NNC, *map(str, second), "--distributed"]
+    done = subprocess.run(command, capture_output=True, text=True,
+                          env=mpi_env(), timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "error: rank 0: rank 1 trains another model, data or settings" \
+        in done.stderr, done.stderr
+
+
+def test_a_python_callback_that_raises_names_its_rank_and_exception(work,
+                                                                    digits):
+    if not os.path.isdir(os.path.join(PYTHONPATH, "nnc")):
+        pytest.skip("the Python module is not built")
+    script = os.path.join(work, "raising_rank.py")
+    with open(script, "w") as f:
+        f.write(RAISING_RANK)
+    x, y = digits[1].split("=", 1)[1], digits[3].split("=", 1)[1]
+    env = mpi_env()
+    env["PYTHONPATH"] = PYTHONPATH
+    done = subprocess.run(
+        [MPIRUN, "-np", "2", PYTHON, script,
+         os.path.join(EXAMPLES, "mlp_digits.nn"), x, y],
+        capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert ("error: rank 1: after_gradients raised RuntimeError: boom on "
+            "rank 1") in done.stderr, done.stderr
 
 
 def test_accumulation_matches_a_larger_batch(work, digits):

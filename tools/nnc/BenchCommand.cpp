@@ -11,6 +11,7 @@
 #include "driver/OpenModel.h"
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/LibraryNames.h"
+#include "train/OutputPaths.h"
 #include "train/ProfileReport.h"
 
 #include "llvm/Support/raw_ostream.h"
@@ -29,6 +30,12 @@ ExitCode runBench(const BenchOptions &options) {
                     "and --max-seconds not negative\n";
     return UsageError;
   }
+  // The trace is written after the timed runs: a path that cannot take it
+  // fails now.
+  if (!options.profile.tracePath.empty())
+    if (rt::Error error = train::checkFileTarget(options.profile.tracePath);
+        !error.ok())
+      return reportError(error);
   auto loadStart = std::chrono::steady_clock::now();
   std::unique_ptr<ModelSession> session =
       openModel(options.session, options.modelPath);

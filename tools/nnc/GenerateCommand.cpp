@@ -5,10 +5,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "driver/ArtifactBuilder.h"
 #include "driver/OpenModel.h"
 #include "driver/TextGenerator.h"
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/LibraryNames.h"
+
+#include "runtime/FileIO.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
@@ -37,6 +40,18 @@ ExitCode runGenerate(const GenerateOptions &options) {
   if (!initializeParameters(params, session->program(), options.paramsDir,
                             /*seed=*/0))
     return UserError;
+  // Untrained weights sample noise; nothing else would show it.
+  bool untrained =
+      options.paramsDir.empty()
+          ? driver::hasInitializedParameters(session->program())
+          : params.notFoundInDir().size() == params.values().size();
+  if (untrained)
+    llvm::errs() << "warning: no trained parameters ("
+                 << (options.paramsDir.empty()
+                         ? std::string("no --params given")
+                         : "none in '" + options.paramsDir + "'")
+                 << "): the weights are their initializers' values, so the "
+                    "text is noise\n";
   rt::Expected<std::unique_ptr<driver::TextGenerator>> generator =
       driver::TextGenerator::create(*session, std::move(params));
   if (!generator.ok())
@@ -50,8 +65,20 @@ ExitCode runGenerate(const GenerateOptions &options) {
                  << ": generating from its last " << context << "\n";
     text.erase(0, text.size() - context);
   }
+  // A stdout that fails (a full disk, a closed pipe) ends the run with one
+  // line, not LLVM's report when the stream is destroyed with its error.
+  auto writeFailed = [] {
+    if (!llvm::outs().has_error())
+      return false;
+    std::string reason = rt::errnoMessage(llvm::outs().error().value());
+    llvm::outs().clear_error();
+    reportUserError("cannot write the text to stdout: " + reason);
+    return true;
+  };
   llvm::outs() << text;
   llvm::outs().flush();
+  if (writeFailed())
+    return UserError;
 
   rt::TokenSampler sampler({options.temperature, options.topK, options.seed});
   auto start = std::chrono::steady_clock::now();
@@ -62,8 +89,13 @@ ExitCode runGenerate(const GenerateOptions &options) {
     text.push_back(*next);
     llvm::outs() << *next;
     llvm::outs().flush();
+    if (writeFailed())
+      return UserError;
   }
   llvm::outs() << "\n";
+  llvm::outs().flush();
+  if (writeFailed())
+    return UserError;
   double seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)
                        .count();

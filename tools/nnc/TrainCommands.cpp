@@ -32,7 +32,9 @@ ExitCode runTrain(TrainOptions options) {
     options.hooks.onWarning = nullptr;
     options.hooks.onDiagnostic = nullptr;
   }
-  return reportError(driver::trainModel(options));
+  train::CodedError error = driver::trainModel(options);
+  console.endLine();
+  return reportError(error);
 }
 
 ExitCode runEval(const EvalOptions &options) {

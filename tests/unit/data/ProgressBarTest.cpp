@@ -82,6 +82,26 @@ TEST(ProgressBarTest, TerminalRedrawsOneLine) {
   EXPECT_EQ(out.str(), expected);
 }
 
+TEST(ProgressBarTest, EndLineClosesABarLeftOpen) {
+  std::ostringstream out;
+  FakeClock clock;
+  ProgressOptions options;
+  options.terminal = true;
+  options.clock = clock.function();
+  ProgressBar bar(out, options);
+  bar.startEpoch(1, 1, 100);
+  clock.now += 1;
+  bar.update(50, {0.5, std::nullopt});
+  ASSERT_NE(out.str().back(), '\n');
+  // A run stopped mid-epoch: what is printed next needs a line of its own.
+  bar.endLine();
+  EXPECT_EQ(out.str().back(), '\n');
+  // Once: a closed line is not closed again.
+  std::string closed = out.str();
+  bar.endLine();
+  EXPECT_EQ(out.str(), closed);
+}
+
 TEST(ProgressBarTest, NotesGetLinesOfTheirOwn) {
   std::ostringstream out;
   FakeClock clock;
