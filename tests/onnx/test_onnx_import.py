@@ -16,6 +16,8 @@ import sys
 import numpy as np
 import pytest
 
+from nnc_cli import NNC, nnc
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 GOLDEN = os.path.join(HERE, "golden")
 MODELS = ("mlp", "lenet", "resnet", "transformer", "zoo")
@@ -26,25 +28,9 @@ BATCHES = (1, 5)
 HAVE_TORCH = all(importlib.util.find_spec(m) for m in ("torch", "onnx"))
 HAVE_ONNX = importlib.util.find_spec("onnx") is not None
 
-
-def _nnc_path():
-    path = os.environ.get("NNC") or os.path.join(HERE, "..", "..", "build", "bin", "nnc")
-    return path if os.access(path, os.X_OK) else None
-
-
-NNC = _nnc_path()
 pytestmark = pytest.mark.skipif(NNC is None, reason="set NNC to the nnc binary")
 needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="torch and onnx are needed to export the models")
 needs_onnx = pytest.mark.skipif(not HAVE_ONNX, reason="the onnx package is needed to build the model")
-
-
-def nnc(*args, expect=0):
-    """Runs nnc; fails the test with its output when the exit code differs from expect."""
-    done = subprocess.run([NNC, *map(str, args)], capture_output=True, text=True)
-    assert done.returncode == expect, (
-        f"nnc {' '.join(map(str, args))}: exit {done.returncode}, expected {expect}\n"
-        f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}")
-    return done
 
 
 def assert_close(actual, expected, rtol, what):

@@ -9,21 +9,15 @@ a module of a few nodes, so that a failure points at one translation.
 import importlib.util
 import math
 import os
-import subprocess
 
 import numpy as np
 import pytest
 
+from nnc_cli import NNC, nnc
+
 HAVE_TORCH = all(importlib.util.find_spec(m) for m in ("torch", "onnx"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-
-def _nnc_path():
-    path = os.environ.get("NNC") or os.path.join(HERE, "..", "..", "build", "bin", "nnc")
-    return path if os.access(path, os.X_OK) else None
-
-
-NNC = _nnc_path()
 pytestmark = [pytest.mark.skipif(NNC is None, reason="set NNC to the nnc binary"),
               pytest.mark.skipif(not HAVE_TORCH, reason="torch and onnx are needed")]
 
@@ -32,14 +26,6 @@ if HAVE_TORCH:
     import torch
     import torch.nn.functional as F
     from onnx import TensorProto, helper, numpy_helper
-
-
-def nnc(*args, expect=0):
-    done = subprocess.run([NNC, *map(str, args)], capture_output=True, text=True)
-    assert done.returncode == expect, (
-        f"nnc {' '.join(map(str, args))}: exit {done.returncode}, expected {expect}\n"
-        f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}")
-    return done
 
 
 def export(tmp_path, model, inputs, opset=13, dynamic=False):
