@@ -15,10 +15,13 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
+#include <mutex>
 #include <thread>
 #include <unistd.h>
 
@@ -178,6 +181,44 @@ private:
   CommunicatorOptions options;
 };
 
+/// Ends the process when MPI has not started within the collectives'
+/// timeout. MPI_Init waits for every rank of the job, and no MPI call can
+/// end it from inside, so a rank that never joins (stopped, or stuck
+/// before it) would hold the others forever: this rank exits with a
+/// message instead, and mpirun ends the rest.
+class StartWatchdog {
+public:
+  explicit StartWatchdog(double seconds) {
+    watcher = std::thread([this, seconds] {
+      std::unique_lock<std::mutex> lock(mutex);
+      if (started.wait_for(lock, std::chrono::duration<double>(seconds),
+                           [this] { return joined; }))
+        return;
+      std::fprintf(stderr,
+                   "error: rank %d: the job did not start within %g s "
+                   "(--comm-timeout): another rank never joined it (it "
+                   "failed or hangs before MPI starts)\n",
+                   launcherRank(), seconds);
+      std::fflush(stderr);
+      std::_Exit(1);
+    });
+  }
+  ~StartWatchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      joined = true;
+    }
+    started.notify_all();
+    watcher.join();
+  }
+
+private:
+  std::mutex mutex;
+  std::condition_variable started;
+  bool joined = false;
+  std::thread watcher;
+};
+
 } // namespace
 
 bool builtWithMpi() { return true; }
@@ -190,8 +231,13 @@ joinJob(const CommunicatorOptions &options) {
     MPI_Query_thread(&provided);
   } else {
     preferRingAllReduce();
-    if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided) !=
-        MPI_SUCCESS)
+    int status = MPI_SUCCESS;
+    {
+      StartWatchdog watchdog(options.timeoutSeconds);
+      status =
+          MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
+    }
+    if (status != MPI_SUCCESS)
       return rt::Error::failure("--distributed: MPI failed to start");
     // MPI is finalized when the process exits, not when the job's last
     // communicator goes: MPI cannot start twice in one process, and

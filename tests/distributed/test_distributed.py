@@ -353,6 +353,22 @@ def test_a_python_callback_that_raises_names_its_rank_and_exception(work,
             "rank 1") in done.stderr, done.stderr
 
 
+def test_a_rank_that_never_joins_ends_the_job_after_the_timeout(work, digits):
+    """MPI_Init waits for every rank; a rank that never starts must not
+    hold the others for ever."""
+    args = [*map(str, train_args("mlp_digits.nn", digits, 1, 32,
+                                 os.path.join(work, "never"))),
+            "--distributed", "--comm-timeout", "2"]
+    late = "sleep 60; exec " + " ".join([NNC, *args])
+    command = [MPIRUN, "-np", "1", NNC, *args, ":", "-np", "1", "sh", "-c",
+               late]
+    done = subprocess.run(command, capture_output=True, text=True,
+                          env=mpi_env(), timeout=50)
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert ("error: rank 0: the job did not start within 2 s "
+            "(--comm-timeout)") in done.stderr, done.stderr
+
+
 def test_accumulation_matches_a_larger_batch(work, digits):
     """--accumulate 2 at batch 16 is one optimizer step per 32 samples: the
     same training as batch 32, in one process and over two ranks."""
