@@ -190,8 +190,8 @@ selectRunGraph(const Artifact &artifact, const std::vector<std::string> &fed) {
                                   : artifact.graph("forward");
   for (const std::string &name : last ? inputsRead(*last) : names)
     if (!contains(fed, name))
-      return Error::failure("missing --input " + name +
-                            "=FILE.npy (inputs: " + joinNames(names) + ")");
+      return Error::failure("missing input '" + name +
+                            "' (inputs: " + joinNames(names) + ")");
   return Error::failure("the artifact has no forward graph");
 }
 
