@@ -57,6 +57,13 @@ compileFunction(func::FuncOp func, const rt::LoadedPlugin &plugin,
   if (!executable.ok())
     return emitPlainError(context) << executable.message();
 
+  // Before any get_kernel: one past the plan's count would otherwise fail
+  // in the plugin, with a message that does not say what is wrong.
+  size_t planKernels = planned->plan.kernels.size();
+  if (executable->numKernels() != static_cast<int64_t>(planKernels))
+    return emitPlainError(context)
+           << "the plan has " << planKernels << " kernels but the backend gave "
+           << executable->numKernels();
   std::vector<nnc_kernel_info> kernels;
   for (int64_t i = 0; i < executable->numKernels(); ++i) {
     rt::Expected<rt::PluginKernel> kernel = executable->kernel(i);

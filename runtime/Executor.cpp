@@ -1,6 +1,7 @@
 //===- Executor.cpp - Runs a planned graph on oneTBB ----------------------===//
 
 #include "runtime/Executor.h"
+#include "runtime/PluginHost.h"
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/flow_graph.h>
@@ -244,16 +245,12 @@ void *Executor::Impl::valuePointer(int64_t id, const void *const *inputs,
 }
 
 Error Executor::Impl::takeError() {
-  std::string message;
+  std::string message = takePluginMessage(*api, error);
+  error = nullptr;
   if (errorStatus == NNC_UNSUPPORTED)
     message = "the backend does not support this kernel";
-  else if (error && api->error_message(error))
-    message = api->error_message(error);
-  else
+  else if (message.empty())
     message = "the kernel failed without a message";
-  if (error)
-    api->error_destroy(error);
-  error = nullptr;
 
   const PlanKernel &kernel = plan.kernels[static_cast<size_t>(errorKernel)];
   std::string where = kernel.opName + " (kernel " + std::to_string(errorKernel);
@@ -354,9 +351,10 @@ Expected<Executor> Executor::create(ExecutionPlan plan,
     if (info.struct_size < NNC_STRUCT_SIZE_UNTIL(nnc_kernel_info, range) ||
         !info.fn)
       return Error::failure(label + ": the backend gave no kernel function");
-    if (info.range < 0)
-      return Error::failure(label + ": negative range " +
-                            std::to_string(info.range));
+    // A range of 0 would run no iteration and leave the results unwritten.
+    if (info.range < 1)
+      return Error::failure(label + ": range " + std::to_string(info.range) +
+                            " is below 1");
     int64_t minGrain = 1;
     if (info.struct_size >= NNC_STRUCT_SIZE_UNTIL(nnc_kernel_info, min_grain))
       minGrain = std::max<int64_t>(info.min_grain, 1);
@@ -370,7 +368,7 @@ Expected<Executor> Executor::create(ExecutionPlan plan,
     slot.range = info.range;
     slot.grain =
         std::max(minGrain, (info.range + kTargetChunks - 1) / kTargetChunks);
-    // A range of 0 or 1 has nothing to share out (and no valid clamp).
+    // A range of 1 has nothing to share out (and no valid clamp).
     if ((flags & NNC_KERNEL_ONE_RUN_PER_THREAD) && info.range > 1)
       slot.runs = std::clamp<int64_t>(threads, 1, info.range);
     if (flags & NNC_KERNEL_USES_THE_ARENAS_THREADS)

@@ -44,7 +44,7 @@ namespace nnc::rt {
 class Executor {
 public:
   /// Checks `plan` (verifyExecutionPlan) and `kernels` against it (one
-  /// kernel per plan kernel, each with a function and a range >= 0), and
+  /// kernel per plan kernel, each with a function and a range >= 1), and
   /// allocates the arena, 64-byte aligned.
   ///
   /// `kernels[K]` is the backend's kernel K; its `fn` and `state` must stay

@@ -6,13 +6,7 @@ namespace nnc::rt {
 
 Error takePluginError(const LoadedPlugin &plugin, nnc_status status,
                       nnc_error *error, const char *what) {
-  const nnc_plugin_api &api = plugin.api();
-  std::string message;
-  if (error) {
-    const char *text = api.error_message(error);
-    message = text ? text : "";
-    api.error_destroy(error);
-  }
+  std::string message = takePluginMessage(plugin.api(), error);
   if (status == NNC_OK)
     return Error::success();
   std::string prefix = "backend '" + plugin.name() + "': ";
@@ -249,9 +243,11 @@ Expected<PluginKernel> PluginExecutable::kernel(int64_t index) const {
   if (!info.fn)
     return Error::failure(prefix + "kernel " + std::to_string(index) +
                           " has no function");
-  if (info.range < 0)
+  // A range of 0 would run no iteration and leave the results unwritten.
+  if (info.range < 1)
     return Error::failure(prefix + "kernel " + std::to_string(index) +
-                          " has a negative range");
+                          " has range " + std::to_string(info.range) +
+                          "; a range is at least 1");
   PluginKernel kernel;
   kernel.fn = info.fn;
   kernel.state = info.state;

@@ -22,8 +22,8 @@ namespace nnc::rt {
 /// Turns what a plugin call returned into an Error, destroying `error`
 /// (which may be null) through `plugin`. A success for NNC_OK (and then
 /// `error` is ignored). The message is the plugin's, prefixed with
-/// "backend '<name>': "; `what` (e.g. "compile") names the call when the
-/// plugin failed without saying why.
+/// "backend '<name>': " and made one line (takePluginMessage); `what` (e.g.
+/// "compile") names the call when the plugin failed without saying why.
 Error takePluginError(const LoadedPlugin &plugin, nnc_status status,
                       nnc_error *error, const char *what);
 
@@ -32,7 +32,7 @@ Error takePluginError(const LoadedPlugin &plugin, nnc_status status,
 struct PluginKernel {
   nnc_kernel_fn fn = nullptr;
   void *state = nullptr;
-  /// Iterations of the kernel's range, >= 0.
+  /// Iterations of the kernel's range, >= 1.
   int64_t range = 1;
   /// Splitting hint, >= 1.
   int64_t minGrain = 1;

@@ -251,6 +251,38 @@ std::string installPrefix() {
 
 } // namespace
 
+std::string takePluginMessage(const nnc_plugin_api &api, nnc_error *error) {
+  if (!error)
+    return "";
+  const char *text = api.error_message(error);
+  std::string line;
+  bool space = false;
+  // One byte past the limit is enough to tell whether the cut falls inside
+  // a character.
+  for (const char *c = text; c && *c && line.size() <= kMaxPluginMessageBytes;
+       ++c) {
+    unsigned char byte = static_cast<unsigned char>(*c);
+    if (byte < 0x20 || byte == 0x7f || byte == ' ') {
+      space = !line.empty();
+      continue;
+    }
+    if (space)
+      line += ' ';
+    space = false;
+    line += *c;
+  }
+  api.error_destroy(error);
+  if (line.size() <= kMaxPluginMessageBytes)
+    return line;
+  // Back to the start of a UTF-8 character, so the cut leaves none
+  // half-written.
+  size_t cut = kMaxPluginMessageBytes;
+  while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xc0) == 0x80)
+    --cut;
+  line.resize(cut);
+  return line + "...";
+}
+
 std::string installedPluginDir() {
   std::string prefix = installPrefix();
   return prefix.empty() ? "" : prefix + "/lib/nnc/plugins";

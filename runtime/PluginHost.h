@@ -82,6 +82,18 @@ private:
 /// path.
 Expected<LoadedPlugin> loadPlugin(const std::string &path);
 
+/// The longest message, in bytes, that takePluginMessage keeps of a
+/// plugin's text.
+constexpr size_t kMaxPluginMessageBytes = 1000;
+
+/// Reads the message of `error`, made through `api`, then destroys `error`.
+/// The text becomes one line, since it ends up in a Status and a CLI error:
+/// each run of control characters (newlines, tabs) and spaces is one space,
+/// leading and trailing ones go, and text longer than
+/// kMaxPluginMessageBytes is cut at a character boundary and ends in "...".
+/// Empty for a null `error` or a null or blank message.
+std::string takePluginMessage(const nnc_plugin_api &api, nnc_error *error);
+
 /// The install's plugin folder: `<dir of the running executable>/../lib/
 /// nnc/plugins`, the same in a build tree and in an install. Empty when the
 /// running executable cannot be found.

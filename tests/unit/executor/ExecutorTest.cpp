@@ -338,6 +338,30 @@ TEST(ExecutorTest, KernelErrorStopsTheRunWithItsMessage) {
   }
 }
 
+/// Fails at once with a message of several lines, as a careless plugin
+/// might.
+nnc_status multiLineErrorKernel(void *, void *const *, int64_t, int64_t,
+                                nnc_error **error) {
+  *error = new nnc_error{"first line\nsecond line\r\n\tthird\x01line\n"};
+  return NNC_ERROR;
+}
+
+TEST(ExecutorTest, KernelErrorIsOneLine) {
+  nnc_plugin_api api = testApi();
+  AffineState inc{1.0f, 1.0f};
+  Expected<Executor> executor =
+      Executor::create(checkPlan(8),
+                       {kernelInfo(multiLineErrorKernel, nullptr, 8),
+                        kernelInfo(affineKernel, &inc, 8)},
+                       api);
+  ASSERT_TRUE(executor.ok()) << executor.message();
+  std::vector<float> x(8, 1.0f), y(8, 0.0f);
+  Error error = executor->run({x.data()}, {y.data()});
+  ASSERT_FALSE(error.ok());
+  EXPECT_EQ(error.message(), "nn.gather (kernel 0 at m.nn:3:9): first line "
+                             "second line third line");
+}
+
 /// Copies in to out slowly, counting how many of its calls run at once.
 struct ConcurrencyState {
   std::atomic<int> active{0};
@@ -537,6 +561,13 @@ TEST(ExecutorTest, CreateRejectsMismatchedKernels) {
   ASSERT_FALSE(executor.ok());
   EXPECT_EQ(executor.message(),
             "the plan has 4 kernels but the backend gave 3");
+
+  // A range of 0 would run nothing and leave the results unwritten.
+  kernels = diamond.kernels(8);
+  kernels[1].range = 0;
+  executor = Executor::create(diamondPlan(8), kernels, api);
+  ASSERT_FALSE(executor.ok());
+  EXPECT_EQ(executor.message(), "test.double (kernel 1): range 0 is below 1");
 
   kernels = diamond.kernels(8);
   kernels[2].fn = nullptr;

@@ -17,6 +17,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+/// The tests' own error object, as a plugin would define it.
+struct nnc_error {
+  const char *message;
+  bool *destroyed;
+};
+
 using namespace nnc::rt;
 using namespace nnc::rt::test;
 using ::testing::HasSubstr;
@@ -161,6 +167,68 @@ TEST(PluginHostTest, BareNameIsNotSearchedInSystemPath) {
   ASSERT_FALSE(plugin.ok());
   EXPECT_EQ(plugin.message(),
             "cannot load plugin 'libc.so.6': No such file or directory");
+}
+
+/// What takePluginMessage makes of `text`; checks that it destroys the
+/// error.
+std::string messageLine(const char *text) {
+  nnc_plugin_api api{};
+  api.error_message = [](const nnc_error *error) { return error->message; };
+  api.error_destroy = [](nnc_error *error) { *error->destroyed = true; };
+  bool destroyed = false;
+  nnc_error error{text, &destroyed};
+  std::string line = takePluginMessage(api, &error);
+  EXPECT_TRUE(destroyed);
+  return line;
+}
+
+TEST(PluginHostTest, PluginMessagesBecomeOneLine) {
+  EXPECT_EQ(messageLine("one\ntwo\r\n\tthree\x1b[0m\n"), "one two three [0m");
+  EXPECT_EQ(messageLine("  \n padded  out\n\n"), "padded out");
+  EXPECT_EQ(messageLine("\n\t"), "");
+  EXPECT_EQ(messageLine(nullptr), "");
+  nnc_plugin_api api{};
+  EXPECT_EQ(takePluginMessage(api, nullptr), "");
+}
+
+TEST(PluginHostTest, LongPluginMessagesAreCut) {
+  std::string longText(100000, 'x');
+  EXPECT_EQ(messageLine(longText.c_str()),
+            std::string(kMaxPluginMessageBytes, 'x') + "...");
+  // A two-byte character across the limit goes whole.
+  std::string accented(kMaxPluginMessageBytes - 1, 'x');
+  accented += "\xc3\xa9 and more";
+  EXPECT_EQ(messageLine(accented.c_str()),
+            std::string(kMaxPluginMessageBytes - 1, 'x') + "...");
+}
+
+TEST(PluginHostTest, KernelOfRangeZeroIsRejected) {
+  ScopedEnv misbehave("NNC_TEST_MISBEHAVE", "range0");
+  Expected<LoadedPlugin> plugin = loadPlugin(NNC_TEST_MISBEHAVING_PLUGIN);
+  ASSERT_TRUE(plugin.ok()) << plugin.message();
+  // The plugin counts kernels by their names in the bytecode.
+  const char bytecode[] = "kernel_0";
+  Expected<PluginExecutable> executable =
+      PluginExecutable::compile(*plugin, bytecode, sizeof(bytecode));
+  ASSERT_TRUE(executable.ok()) << executable.message();
+  ASSERT_EQ(executable->numKernels(), 1);
+  Expected<PluginKernel> kernel = executable->kernel(0);
+  ASSERT_FALSE(kernel.ok());
+  EXPECT_EQ(
+      kernel.message(),
+      "backend 'misbehaving': kernel 0 has range 0; a range is at least 1");
+}
+
+TEST(PluginHostTest, CompileErrorIsOneLine) {
+  ScopedEnv misbehave("NNC_TEST_MISBEHAVE", "compile_multiline");
+  Expected<LoadedPlugin> plugin = loadPlugin(NNC_TEST_MISBEHAVING_PLUGIN);
+  ASSERT_TRUE(plugin.ok()) << plugin.message();
+  const char bytecode[] = "kernel_0";
+  Expected<PluginExecutable> executable =
+      PluginExecutable::compile(*plugin, bytecode, sizeof(bytecode));
+  ASSERT_FALSE(executable.ok());
+  EXPECT_EQ(executable.message(),
+            "backend 'misbehaving': compile failed on two lines");
 }
 
 } // namespace
