@@ -7,6 +7,8 @@
 
 #include "api/ApiSupport.h"
 
+#include <cassert>
+
 using namespace nnc;
 
 Tensor TensorAccess::wrap(rt::Tensor tensor) {
@@ -16,9 +18,23 @@ Tensor TensorAccess::wrap(rt::Tensor tensor) {
   return result;
 }
 
+Status TensorAccess::check(const std::string &what, const TensorView &view) {
+  rt::Expected<rt::DType> dtype = toRuntime(view.dtype);
+  if (!dtype.ok())
+    return Status::failure(what + ": " + dtype.message());
+  rt::Expected<int64_t> count = rt::checkedElementCount(
+      rt::Shape(view.shape.begin(), view.shape.end()), rt::dtypeSize(*dtype));
+  if (!count.ok())
+    return Status::failure(what + ": " + count.message());
+  if (!view.data && *count != 0)
+    return Status::failure(what + " has no data");
+  return Status();
+}
+
 rt::ConstTensorView TensorAccess::view(const TensorView &view) {
-  return rt::ConstTensorView(static_cast<const std::byte *>(view.data),
-                             toRuntime(view.dtype),
+  rt::Expected<rt::DType> dtype = toRuntime(view.dtype);
+  assert(dtype.ok() && "a view used before TensorAccess::check");
+  return rt::ConstTensorView(static_cast<const std::byte *>(view.data), *dtype,
                              rt::Shape(view.shape.begin(), view.shape.end()));
 }
 
@@ -38,7 +54,7 @@ DType nnc::toApi(rt::DType dtype) {
   return DType::F32;
 }
 
-rt::DType nnc::toRuntime(DType dtype) {
+rt::Expected<rt::DType> nnc::toRuntime(DType dtype) {
   switch (dtype) {
   case DType::F32:
     return rt::DType::F32;
@@ -51,5 +67,6 @@ rt::DType nnc::toRuntime(DType dtype) {
   case DType::U8:
     return rt::DType::U8;
   }
-  return rt::DType::F32;
+  return rt::Error::failure("unknown dtype " +
+                            std::to_string(static_cast<int>(dtype)));
 }

@@ -22,11 +22,20 @@ struct Tensor::Storage {
 
 struct TensorAccess {
   static Tensor wrap(rt::Tensor tensor);
+  /// Checks a caller's view before anything reads it: a dtype of the enum,
+  /// no negative extent ("input 'x': negative extent -3 in shape [-3,
+  /// 64]"), a size that fits in memory's addresses, and data unless it has
+  /// no elements ("input 'x' has no data"). `what` names the view.
+  static Status check(const std::string &what, const TensorView &view);
+  /// The runtime's view of `view`, which check() accepted.
   static rt::ConstTensorView view(const TensorView &view);
 };
 
 DType toApi(rt::DType dtype);
-rt::DType toRuntime(DType dtype);
+/// The runtime's dtype for `dtype`, or "unknown dtype 77" for a value
+/// outside the enum (an integer cast to DType), which would otherwise run
+/// as some other dtype.
+rt::Expected<rt::DType> toRuntime(DType dtype);
 
 } // namespace nnc
 

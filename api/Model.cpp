@@ -79,8 +79,12 @@ Status Model::run(const std::map<std::string, TensorView> &inputs,
                   std::map<std::string, Tensor> &results) {
   std::lock_guard<std::mutex> turn(impl->running);
   std::vector<std::string> fed;
-  for (const auto &[name, view] : inputs)
+  for (const auto &[name, view] : inputs) {
+    if (Status checked = TensorAccess::check("input '" + name + "'", view);
+        !checked)
+      return checked;
     fed.push_back(name);
+  }
   rt::Expected<const rt::ArtifactGraph *> chosen =
       rt::selectRunGraph(impl->artifact, fed);
   if (!chosen.ok())
@@ -95,11 +99,8 @@ Status Model::run(const std::map<std::string, TensorView> &inputs,
     loaded = impl->graphs.emplace(graph.name, std::move(*made)).first;
   }
   std::map<std::string, rt::ConstTensorView> feeds;
-  for (const auto &[name, view] : inputs) {
-    if (!view.data && !view.shape.empty())
-      return Status::failure("input '" + name + "' has no data");
+  for (const auto &[name, view] : inputs)
     feeds.emplace(name, TensorAccess::view(view));
-  }
   rt::Expected<std::vector<rt::Tensor>> made =
       rt::runArtifactGraph(impl->artifact, loaded->second, feeds);
   if (!made.ok())

@@ -4,6 +4,9 @@
 
 #include "runtime/Npy.h"
 
+#include <new>
+#include <stdexcept>
+
 using namespace nnc;
 
 Tensor::Tensor() : storage(std::make_shared<Storage>()) {}
@@ -26,10 +29,31 @@ Status nnc::readNpy(const std::string &path, Tensor &tensor) {
   return Status();
 }
 
+namespace {
+
+Status imageTooLarge(const std::string &path, const TensorView &tensor) {
+  return Status::failure(path + ": cannot allocate the " +
+                         std::to_string(TensorAccess::view(tensor).byteSize()) +
+                         " bytes of its .npy image");
+}
+
+} // namespace
+
 Status nnc::writeNpy(const std::string &path, const TensorView &tensor) {
-  if (rt::Error error = rt::writeNpy(path, TensorAccess::view(tensor));
-      !error.ok())
-    return Status::failure(error.message());
+  if (Status checked = TensorAccess::check("the tensor for " + path, tensor);
+      !checked)
+    return checked;
+  // The image is built in memory, as large as the shape says: a shape the
+  // caller's memory does not hold can ask for terabytes.
+  try {
+    if (rt::Error error = rt::writeNpy(path, TensorAccess::view(tensor));
+        !error.ok())
+      return Status::failure(error.message());
+  } catch (const std::bad_alloc &) {
+    return imageTooLarge(path, tensor);
+  } catch (const std::length_error &) {
+    return imageTooLarge(path, tensor);
+  }
   return Status();
 }
 

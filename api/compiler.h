@@ -116,11 +116,13 @@ struct TrainOptions {
   /// it writes there is what the update uses (clipping, noise, logging).
   /// Setting it runs each step as two graphs, the gradients and then the
   /// update, where without it one fused graph does both, a little faster.
-  /// A failure ends training with that status.
+  /// A failure ends training with that status; an exception ends it with
+  /// "the afterGradients callback threw: WHAT" (see train()).
   std::function<Status(int64_t step,
                        const std::map<std::string, MutableTensorView> &)>
       afterGradients;
-  /// Called at the end of every optimizer step, on the calling thread.
+  /// Called at the end of every optimizer step, on the calling thread. An
+  /// exception ends training with "the onStep callback threw: WHAT".
   std::function<void(const StepResult &)> onStep;
 };
 
@@ -176,19 +178,23 @@ public:
   std::vector<std::string> parameterNames() const;
   /// A copy of a parameter's (or buffer's) value.
   Status parameter(const std::string &name, Tensor &value) const;
-  /// Replaces a parameter's value; its dtype and shape must not change.
+  /// Replaces a parameter's value; its dtype and shape must not change,
+  /// and it must be finite, as `--params` requires: NaN fails, and so does
+  /// an infinity unless `name` is a buffer (a mask's -inf).
   Status setParameter(const std::string &name, const TensorView &value);
 
   /// Writes every parameter and buffer to `dir`/NAME.npy, the layout of
   /// `nnc train --save` and `--params`; makes `dir` if needed.
   Status saveParameters(const std::string &dir) const;
   /// Reads every parameter and buffer from `dir`/NAME.npy. Nothing changes
-  /// unless every file is there with the right dtype and shape.
+  /// unless every file is there with the right dtype and shape and finite
+  /// values (as for setParameter).
   Status loadParameters(const std::string &dir);
 
   /// The mean loss (and accuracy) over `data`, every input by name with
   /// all samples along the batch dimension, run in batches of `batch`
   /// samples (0: the model's train batch, else 256), the last one partial.
+  /// The data must be finite, as `nnc eval` requires.
   Status evaluate(const std::map<std::string, TensorView> &data,
                   Metrics &metrics, int64_t batch = 0);
 
@@ -197,7 +203,15 @@ public:
   /// of `nnc train`, compiled for each call (a second call finds its
   /// kernels in the backend's kernel cache). Optimizer state starts from
   /// zero on each call. `onEpoch`, when set, is called after every epoch
-  /// (and its evaluation) on the calling thread. The data is copied.
+  /// (and its evaluation) on the calling thread. The data is copied and
+  /// must be finite (a NaN is named with its input and sample).
+  ///
+  /// A callback (onEpoch, options.onStep, options.afterGradients) that
+  /// throws ends training there: the exception is caught inside the
+  /// library, which takes no further step and releases the model, and the
+  /// status reads "the onEpoch callback threw: WHAT" (what() of a
+  /// std::exception; "threw an exception" for anything else). The steps
+  /// taken before it stay in the parameters.
   Status train(const std::map<std::string, TensorView> &data,
                const TrainOptions &options = {},
                const std::function<void(const EpochResult &)> &onEpoch = {});

@@ -55,7 +55,9 @@ private:
   std::string text;
 };
 
-/// Memory the caller owns, read as a tensor: dense, C order.
+/// Memory the caller owns, read as a tensor: dense, C order. Checked
+/// before it is read: the dtype must be one of the enum's, no extent
+/// negative, and `data` set unless the shape has no elements.
 struct TensorView {
   const void *data = nullptr;
   DType dtype = DType::F32;
@@ -133,7 +135,9 @@ private:
 /// Reads a .npy file of one of the dtypes above.
 NNC_API Status readNpy(const std::string &path, Tensor &tensor);
 
-/// Writes `tensor` to `path` as .npy, atomically.
+/// Writes `tensor` to `path` as .npy, atomically. Fails, writing nothing,
+/// for a view that is not valid (see TensorView) and when the image, which
+/// is built in memory, cannot be allocated.
 NNC_API Status writeNpy(const std::string &path, const TensorView &tensor);
 
 /// nnc's version, "MAJOR.MINOR.PATCH".

@@ -456,6 +456,14 @@ Expected<Tensor> readNpy(const std::string &path) {
 }
 
 Expected<std::string> encodeNpy(ConstTensorView tensor, NpyVersion version) {
+  // A view is not checked when it is made: a negative extent would go into
+  // a header no reader accepts, and a view without data would be read.
+  Expected<int64_t> count =
+      checkedElementCount(tensor.shape(), dtypeSize(tensor.dtype()));
+  if (!count)
+    return count.takeError();
+  if (*count != 0 && !tensor.rawData())
+    return Error::failure("the tensor has no data");
   Expected<std::string> image = encodeHeader(tensor, version);
   if (image && tensor.byteSize() != 0)
     image->append(reinterpret_cast<const char *>(tensor.rawData()),

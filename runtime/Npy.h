@@ -45,8 +45,9 @@ Expected<Tensor> readNpy(const std::string &path);
 Expected<Tensor> parseNpy(const void *data, size_t size,
                           const std::string &name);
 
-/// Encodes `tensor` as a .npy image. Fails for a V1 request whose header
-/// does not fit in 65535 bytes.
+/// Encodes `tensor` as a .npy image. Fails for a negative extent, a size
+/// that overflows, a view without data (unless it has no elements), and a
+/// V1 request whose header does not fit in 65535 bytes.
 Expected<std::string> encodeNpy(ConstTensorView tensor,
                                 NpyVersion version = NpyVersion::Auto);
 

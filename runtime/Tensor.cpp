@@ -55,6 +55,13 @@ std::string shapeToString(const Shape &shape) {
   return text + "]";
 }
 
+std::string extentsToString(const Shape &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i == 0 ? "" : ", ") + std::to_string(shape[i]);
+  return text + "]";
+}
+
 std::string typeToString(DType dtype, const Shape &shape) {
   return dtypeName(dtype) + shapeToString(shape);
 }
@@ -68,7 +75,8 @@ Expected<int64_t> checkedElementCount(const Shape &shape, size_t elementSize) {
   bool empty = false;
   for (int64_t extent : shape) {
     if (extent < 0)
-      return Error::failure("negative extent in shape " + shapeToString(shape));
+      return Error::failure("negative extent " + std::to_string(extent) +
+                            " in shape " + extentsToString(shape));
     if (extent == 0) {
       empty = true;
       continue;

@@ -64,13 +64,17 @@ using Shape = std::vector<int64_t>;
 /// dynamic batch dimension in expected shapes).
 std::string shapeToString(const Shape &shape);
 
+/// Renders a shape with every extent as it is, "[-3, 64]": for messages
+/// about a shape that is wrong, where "?" would hide the culprit.
+std::string extentsToString(const Shape &shape);
+
 /// Renders a dtype and shape as "f32[10, 64]".
 std::string typeToString(DType dtype, const Shape &shape);
 
 /// The number of elements of `shape`, or an error when an extent is
-/// negative or when the product of the non-zero extents times `elementSize`
-/// overflows int64_t (checked even for empty shapes, whose strides would
-/// still overflow).
+/// negative ("negative extent -3 in shape [-3, 64]") or when the product of the
+/// non-zero extents times `elementSize` overflows int64_t (checked even for
+/// empty shapes, whose strides would still overflow).
 Expected<int64_t> checkedElementCount(const Shape &shape,
                                       size_t elementSize = 1);
 

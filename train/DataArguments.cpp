@@ -243,7 +243,7 @@ rt::Expected<rt::Tensor> convertColumn(rt::Tensor column,
 /// nothing when every element is finite or the column holds integers.
 /// Infinities pass when `infinityAllowed` (a mask's -inf).
 template <typename T>
-std::optional<std::string> firstNonFiniteOf(const rt::Tensor &column,
+std::optional<std::string> firstNonFiniteOf(rt::ConstTensorView column,
                                             bool infinityAllowed) {
   const T *values = column.data<T>();
   int64_t count = column.numElements();
@@ -257,7 +257,7 @@ std::optional<std::string> firstNonFiniteOf(const rt::Tensor &column,
   return std::nullopt;
 }
 
-std::optional<std::string> firstNonFinite(const rt::Tensor &column,
+std::optional<std::string> firstNonFinite(rt::ConstTensorView column,
                                           bool infinityAllowed) {
   switch (column.dtype()) {
   case rt::DType::F32:
@@ -290,18 +290,8 @@ rt::Error addColumn(rt::Dataset &dataset, const InputDeclarations &inputs,
               : adaptShared(std::move(column), *input, path);
   if (!adapted.ok())
     return adapted.takeError();
-  // Caught here, a NaN or an infinity names its file and sample; caught in
-  // training, it reads as a diverging loss and a learning rate to lower.
-  // An input without the batch dimension is part of the model rather than
-  // data (a mask, whose -inf entries are the point), so only NaN is refused
-  // there.
-  if (std::optional<std::string> bad =
-          firstNonFinite(*adapted, /*infinityAllowed=*/!batched))
-    return rt::Error::failure(
-        path + ": " + name + ": " + *bad +
-        (batched ? "; training and evaluation data must be finite"
-                 : "; an input without the batch dimension may hold "
-                   "infinities, not NaN"));
+  if (rt::Error finite = checkFiniteData(*adapted, name, batched); !finite.ok())
+    return std::move(finite).withContext(path);
   rt::Error error = batched
                         ? dataset.addColumn(name, std::move(*adapted))
                         : dataset.addSharedColumn(name, std::move(*adapted));
@@ -377,6 +367,24 @@ rt::Error addCsvColumns(rt::Dataset &dataset, const InputDeclarations &inputs,
 }
 
 } // namespace
+
+rt::Error checkFiniteData(rt::ConstTensorView column, const std::string &name,
+                          bool batched) {
+  // Caught here, a NaN or an infinity names its file and sample; caught in
+  // training, it reads as a diverging loss and a learning rate to lower.
+  // An input without the batch dimension is part of the model rather than
+  // data (a mask, whose -inf entries are the point), so only NaN is refused
+  // there.
+  std::optional<std::string> bad =
+      firstNonFinite(column, /*infinityAllowed=*/!batched);
+  if (!bad)
+    return rt::Error::success();
+  return rt::Error::failure(
+      name + ": " + *bad +
+      (batched ? "; training and evaluation data must be finite"
+               : "; an input without the batch dimension may hold "
+                 "infinities, not NaN"));
+}
 
 CodedError loadDataArguments(const std::vector<std::string> &arguments,
                              const char *flag, const InputDeclarations &inputs,

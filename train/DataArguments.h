@@ -45,6 +45,14 @@ rt::Error loadDataTensors(const std::map<std::string, rt::Tensor> &tensors,
                           const InputDeclarations &inputs,
                           rt::Dataset &dataset);
 
+/// Fails when the float `column` of input `name` holds NaN, or, when the
+/// input is `batched`, an infinity (an input without the batch dimension,
+/// a mask, may hold -inf): "x: sample 2 holds NaN; training and evaluation
+/// data must be finite". Integer columns always pass. The check of every
+/// dataset loaded here, and of the data the C++ API evaluates.
+rt::Error checkFiniteData(rt::ConstTensorView column, const std::string &name,
+                          bool batched);
+
 } // namespace nnc::train
 
 #endif // NNC_TRAIN_DATAARGUMENTS_H

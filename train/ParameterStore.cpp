@@ -45,38 +45,37 @@ rt::Error checkParameterFolder(const std::string &dir) {
   return rt::Error::success();
 }
 
-/// Fails, naming `path` and the first bad element (flat index), when the
-/// float tensor `value` read from it holds NaN, or an infinity unless
-/// `infinityAllowed` (a buffer's mask). Caught here, a bad file names
-/// itself; caught in training, it reads as a diverging loss and a learning
-/// rate to lower, and in evaluation as a NaN loss.
+/// checkParameterFinite for a float tensor of element type T.
 template <typename T>
-rt::Error checkFiniteOf(const rt::Tensor &value, const std::string &path,
-                        const std::string &name, bool infinityAllowed) {
+rt::Error checkFiniteOf(rt::ConstTensorView value, const std::string &name,
+                        bool infinityAllowed) {
   const T *values = value.data<T>();
   for (int64_t i = 0, n = value.numElements(); i < n; ++i)
     if (std::isnan(values[i]) || (!infinityAllowed && std::isinf(values[i])))
       return rt::Error::failure(
-          path + ": parameter '" + name + "': element " + std::to_string(i) +
-          " holds " + (std::isnan(values[i]) ? "NaN" : "an infinity") +
+          "parameter '" + name + "': element " + std::to_string(i) + " holds " +
+          (std::isnan(values[i]) ? "NaN" : "an infinity") +
           (infinityAllowed ? "; buffers may hold infinities, not NaN"
                            : "; parameters must be finite"));
   return rt::Error::success();
 }
 
-rt::Error checkFinite(const rt::Tensor &value, const std::string &path,
-                      const std::string &name, bool infinityAllowed) {
+} // namespace
+
+rt::Error checkParameterFinite(rt::ConstTensorView value,
+                               const std::string &name, bool infinityAllowed) {
+  // Caught where a value comes in, a bad one names itself; caught in
+  // training, it reads as a diverging loss and a learning rate to lower,
+  // and in evaluation as a NaN loss.
   switch (value.dtype()) {
   case rt::DType::F32:
-    return checkFiniteOf<float>(value, path, name, infinityAllowed);
+    return checkFiniteOf<float>(value, name, infinityAllowed);
   case rt::DType::F64:
-    return checkFiniteOf<double>(value, path, name, infinityAllowed);
+    return checkFiniteOf<double>(value, name, infinityAllowed);
   default:
     return rt::Error::success();
   }
 }
-
-} // namespace
 
 rt::Error ParameterStore::initialize(const frontend::Program &program,
                                      const std::string &dir, uint64_t runSeed) {
@@ -98,11 +97,10 @@ rt::Error ParameterStore::initialize(const frontend::Program &program,
                                               arg.type.shape);
       if (!matches.ok())
         return std::move(matches).withContext(path);
-      if (rt::Error finite =
-              checkFinite(*loaded, path, arg.name,
-                          arg.role == frontend::Argument::Role::Buffer);
+      if (rt::Error finite = checkParameterFinite(
+              *loaded, arg.name, arg.role == frontend::Argument::Role::Buffer);
           !finite.ok())
-        return finite;
+        return std::move(finite).withContext(path);
       tensors.insert_or_assign(arg.name, std::move(*loaded));
       continue;
     }
@@ -154,9 +152,9 @@ rt::Error ParameterStore::loadInPlace(const std::string &dir,
     // The store does not know a buffer from a parameter here, and a
     // buffer's mask may hold infinities: only NaN is refused.
     if (rt::Error finite =
-            checkFinite(*value, path, name, /*infinityAllowed=*/true);
+            checkParameterFinite(*value, name, /*infinityAllowed=*/true);
         !finite.ok())
-      return finite;
+      return std::move(finite).withContext(path);
     loaded.emplace(name, std::move(*value));
   }
   for (auto &[name, value] : loaded) {

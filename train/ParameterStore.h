@@ -67,6 +67,14 @@ private:
   std::vector<std::string> notFound;
 };
 
+/// Fails, naming the parameter and the first bad element (flat index),
+/// when the float `value` of parameter `name` holds NaN, or an infinity
+/// unless `infinityAllowed` (a buffer, whose mask may hold -inf): "parameter
+/// 'b2': element 3 holds NaN; parameters must be finite". Integer values
+/// always pass.
+rt::Error checkParameterFinite(rt::ConstTensorView value,
+                               const std::string &name, bool infinityAllowed);
+
 /// The runtime dtype of a DSL dtype.
 rt::DType toRuntimeDType(frontend::DType dtype);
 

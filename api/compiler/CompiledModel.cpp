@@ -174,17 +174,20 @@ Status CompiledModel::Impl::checkInputs(
     if (port == inputs.end())
       return Status::failure("the model has no input '" + name + "' (inputs: " +
                              joinNames(session->inputNames()) + ")");
+    if (Status checked = TensorAccess::check("input '" + name + "'", view);
+        !checked)
+      return checked;
     rt::Shape expected(port->shape.begin(), port->shape.end());
-    if (rt::Error error = rt::checkTensorType("input '" + name + "'",
-                                              TensorAccess::view(view),
-                                              toRuntime(port->dtype), expected);
+    if (rt::Error error = rt::checkTensorType(
+            "input '" + name + "'", TensorAccess::view(view),
+            *toRuntime(port->dtype), expected);
         !error.ok())
       return failure(error);
-    int64_t elements = 1;
-    for (int64_t extent : view.shape)
-      elements *= extent;
-    if (!view.data && elements != 0)
-      return Status::failure("input '" + name + "' has no data");
+    // An empty batch would reach the batch-size inference as no batch at
+    // all; the words are those of the training data's check.
+    if (port->batched && view.shape[0] == 0)
+      return Status::failure("input '" + name +
+                             "' has no samples (its first dimension is 0)");
   }
   return Status();
 }

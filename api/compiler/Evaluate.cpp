@@ -10,6 +10,7 @@
 
 #include "api/compiler/CompiledModelImpl.h"
 
+#include "train/DataArguments.h"
 #include "train/Evaluator.h"
 
 #include <algorithm>
@@ -28,6 +29,12 @@ Status CompiledModel::evaluate(const std::map<std::string, TensorView> &data,
     return checked;
   if (Status complete = impl->checkAllInputs(data); !complete)
     return complete;
+  // `nnc eval`'s check of its data, and train's, named as train names it.
+  for (const Port &port : impl->inputs)
+    if (rt::Error finite = train::checkFiniteData(
+            TensorAccess::view(data.at(port.name)), port.name, port.batched);
+        !finite.ok())
+      return Status::failure("data '" + port.name + "': " + finite.message());
   int64_t samples = 0;
   if (Status sized = impl->batchOf(data, samples); !sized)
     return sized;

@@ -22,6 +22,17 @@ Status noParameter(const std::string &name) {
   return Status::failure("the model has no parameter '" + name + "'");
 }
 
+/// Fails as `--params` does for a value that holds NaN, or an infinity
+/// where a buffer (a mask's -inf) would not allow it.
+rt::Error checkFinite(const frontend::Program &program, const std::string &name,
+                      rt::ConstTensorView value) {
+  bool buffer = false;
+  for (const frontend::Argument &arg : program.arguments)
+    if (arg.name == name)
+      buffer = arg.role == frontend::Argument::Role::Buffer;
+  return train::checkParameterFinite(value, name, /*infinityAllowed=*/buffer);
+}
+
 } // namespace
 
 std::vector<std::string> CompiledModel::parameterNames() const {
@@ -50,17 +61,20 @@ Status CompiledModel::setParameter(const std::string &name,
   rt::Tensor *own = impl->params.find(name);
   if (!own)
     return noParameter(name);
+  if (Status checked = TensorAccess::check("parameter '" + name + "'", value);
+      !checked)
+    return checked;
   rt::ConstTensorView view = TensorAccess::view(value);
   if (rt::Error error = rt::checkTensorType("parameter '" + name + "'", view,
                                             own->dtype(), own->shape());
       !error.ok())
     return Status::failure(error.message());
-  if (own->byteSize() != 0) {
-    if (!value.data)
-      return Status::failure("parameter '" + name + "' has no data");
-    // memmove: the caller may hand back a view of this very tensor.
+  if (rt::Error error = checkFinite(impl->session->program(), name, view);
+      !error.ok())
+    return Status::failure(error.message());
+  // memmove: the caller may hand back a view of this very tensor.
+  if (own->byteSize() != 0)
     std::memmove(own->rawData(), value.data, own->byteSize());
-  }
   return Status();
 }
 
@@ -82,6 +96,9 @@ Status CompiledModel::loadParameters(const std::string &dir) {
       return Status::failure(read.message());
     if (rt::Error error = rt::checkTensorType(
             "parameter '" + name + "'", read->view(), own.dtype(), own.shape());
+        !error.ok())
+      return Status::failure(path + ": " + error.message());
+    if (rt::Error error = checkFinite(impl->session->program(), name, *read);
         !error.ok())
       return Status::failure(path + ": " + error.message());
     loaded.emplace(name, std::move(*read));

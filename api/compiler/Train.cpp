@@ -12,7 +12,10 @@
 
 #include "driver/Trainer.h"
 
+#include "runtime/CallbackGuard.h"
+
 #include <cstring>
+#include <optional>
 
 using namespace nnc;
 
@@ -22,8 +25,9 @@ namespace {
 /// samples into batches, and the caller's memory need not outlive the run.
 Status copyOf(const std::string &name, const TensorView &view,
               std::map<std::string, rt::Tensor> &tensors) {
-  rt::Expected<rt::Tensor> tensor = rt::Tensor::create(
-      toRuntime(view.dtype), rt::Shape(view.shape.begin(), view.shape.end()));
+  rt::ConstTensorView checked = TensorAccess::view(view);
+  rt::Expected<rt::Tensor> tensor =
+      rt::Tensor::create(checked.dtype(), checked.shape());
   if (!tensor.ok())
     return Status::failure("data '" + name + "': " + tensor.message());
   if (tensor->byteSize() != 0)
@@ -65,6 +69,25 @@ CompiledModel::train(const std::map<std::string, TensorView> &data,
   run.clipNorm = options.clipNorm;
   run.schedule = {options.schedule, options.lrStepEpochs, options.lrGamma,
                   options.lrMin};
+  // A callback that throws ends training with what it threw: the exception
+  // is caught where the callback is called (rt::callGuarded), since this
+  // library is built without exceptions and could not unwind through its
+  // own frames, which hold the model's lock. The first failure is kept;
+  // beforeUpdate stops the run at the next step.
+  std::optional<std::string> callbackFailure;
+  auto guarded = [&](const char *name, const std::function<void()> &call) {
+    if (callbackFailure)
+      return false;
+    if (rt::Error error = rt::callGuarded(name, call); !error.ok()) {
+      callbackFailure = error.message();
+      return false;
+    }
+    return true;
+  };
+  run.hooks.beforeUpdate = [&](int64_t) {
+    return callbackFailure ? rt::Error::failure(*callbackFailure)
+                           : rt::Error::success();
+  };
   run.hooks.onEpochEnd = [&](const nnc::train::EpochReport &report) {
     if (!onEpoch)
       return;
@@ -74,7 +97,7 @@ CompiledModel::train(const std::map<std::string, TensorView> &data,
     result.accuracy = report.accuracy;
     result.evalLoss = report.evalLoss;
     result.evalAccuracy = report.evalAccuracy;
-    onEpoch(result);
+    guarded("onEpoch", [&] { onEpoch(result); });
   };
   if (options.afterGradients)
     run.hooks.afterGradients =
@@ -86,7 +109,10 @@ CompiledModel::train(const std::map<std::string, TensorView> &data,
                                                   toApi(gradient.dtype()),
                                                   {gradient.shape().begin(),
                                                    gradient.shape().end()}});
-          Status status = options.afterGradients(step, views);
+          Status status;
+          if (!guarded("afterGradients",
+                       [&] { status = options.afterGradients(step, views); }))
+            return rt::Error::failure(*callbackFailure);
           return status ? rt::Error::success()
                         : rt::Error::failure(status.message());
         };
@@ -97,13 +123,15 @@ CompiledModel::train(const std::map<std::string, TensorView> &data,
       result.epoch = report.epoch;
       result.loss = report.loss;
       result.samples = report.samples;
-      options.onStep(result);
+      guarded("onStep", [&] { options.onStep(result); });
     };
   run.hooks.onWarning = [&](const std::string &warning) {
     impl->warnings.push_back(warning);
   };
   nnc::train::CodedError error =
       driver::trainModel(*impl->session, impl->params, run);
+  if (callbackFailure)
+    return Status::failure(*callbackFailure);
   if (!error.ok())
     return Status::failure(error.error.message());
   return Status();

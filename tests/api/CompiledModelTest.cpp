@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <stdexcept>
 
 namespace {
 
@@ -403,6 +404,132 @@ TEST(CompiledModelTest, TrainingLowersTheLossAndHoldsFrozenParameters) {
   ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_NEAR(metrics.loss, *epochs[2].evalLoss, 1e-5);
   EXPECT_NEAR(*metrics.accuracy, *epochs[2].evalAccuracy, 1e-9);
+}
+
+TEST(CompiledModelTest, AThrowingCallbackEndsTrainingWithAStatus) {
+  std::unique_ptr<nnc::CompiledModel> model = compileExample("xor.nn", {});
+  ASSERT_TRUE(model);
+  std::vector<float> x = {0, 0, 0, 1, 1, 0, 1, 1}, y = {0, 1, 1, 0};
+  std::map<std::string, nnc::TensorView> data = {
+      {"x", {x.data(), nnc::DType::F32, {4, 2}}},
+      {"y", {y.data(), nnc::DType::F32, {4, 1}}}};
+  nnc::Tensor before;
+  ASSERT_TRUE(model->parameter("w1", before).ok());
+  // Each exception stops training at once and comes back as the call's
+  // status; the model stays usable (a second call once waited forever on
+  // its lock).
+  int calls = 0;
+  nnc::TrainOptions onStep;
+  onStep.epochs = 3;
+  onStep.onStep = [&](const nnc::StepResult &) {
+    ++calls;
+    throw std::runtime_error("from onStep");
+  };
+  nnc::Status status = model->train(data, onStep);
+  EXPECT_EQ(status.message(), "the onStep callback threw: from onStep");
+  EXPECT_EQ(calls, 1);
+
+  nnc::TrainOptions twoEpochs;
+  twoEpochs.epochs = 2;
+  calls = 0;
+  status = model->train(data, twoEpochs, [&](const nnc::EpochResult &) {
+    ++calls;
+    throw 42;
+  });
+  EXPECT_EQ(status.message(), "the onEpoch callback threw an exception");
+  EXPECT_EQ(calls, 1);
+
+  nnc::TrainOptions afterGradients;
+  afterGradients.epochs = 1;
+  afterGradients.afterGradients =
+      [](int64_t,
+         const std::map<std::string, nnc::MutableTensorView> &) -> nnc::Status {
+    throw std::logic_error("from afterGradients");
+  };
+  status = model->train(data, afterGradients);
+  EXPECT_EQ(status.message(),
+            "the afterGradients callback threw: from afterGradients");
+
+  std::map<std::string, nnc::Tensor> results;
+  status = model->run(data, results);
+  EXPECT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(model->parameterNames().size(), 4u);
+}
+
+TEST(CompiledModelTest, NaNIsRefusedInEvaluationDataAndParameters) {
+  std::unique_ptr<nnc::CompiledModel> model = compileExample("xor.nn", {});
+  ASSERT_TRUE(model);
+  std::vector<float> x = {NAN, 0, 0, 1, 1, 0, 1, 1}, y = {0, 1, 1, 0};
+  nnc::Metrics metrics;
+  nnc::Status status =
+      model->evaluate({{"x", {x.data(), nnc::DType::F32, {4, 2}}},
+                       {"y", {y.data(), nnc::DType::F32, {4, 1}}}},
+                      metrics);
+  EXPECT_EQ(status.message(), "data 'x': x: sample 0 holds NaN; training and "
+                              "evaluation data must be finite");
+
+  std::vector<float> b2 = {NAN};
+  status = model->setParameter("b2", {b2.data(), nnc::DType::F32, {1}});
+  EXPECT_EQ(status.message(),
+            "parameter 'b2': element 0 holds NaN; parameters must be finite");
+  b2[0] = INFINITY;
+  status = model->setParameter("b2", {b2.data(), nnc::DType::F32, {1}});
+  EXPECT_EQ(
+      status.message(),
+      "parameter 'b2': element 0 holds an infinity; parameters must be finite");
+
+  std::string dir = scratchDir("nan-parameters");
+  ASSERT_TRUE(model->saveParameters(dir).ok());
+  b2[0] = NAN;
+  ASSERT_TRUE(
+      nnc::writeNpy(dir + "/b2.npy", {b2.data(), nnc::DType::F32, {1}}).ok());
+  status = model->loadParameters(dir);
+  EXPECT_EQ(status.message(), dir + "/b2.npy: parameter 'b2': element 0 "
+                                    "holds NaN; parameters must be finite");
+  nnc::Tensor kept;
+  ASSERT_TRUE(model->parameter("b2", kept).ok());
+  EXPECT_EQ(*kept.dataAs<float>(), 0.0f);
+
+  // A buffer (batch_norm's running statistics here) may hold infinities,
+  // as a mask's -inf, but not NaN.
+  std::unique_ptr<nnc::CompiledModel> withBuffers =
+      compileExample("resnet_mlp.nn", {});
+  ASSERT_TRUE(withBuffers);
+  std::vector<float> mean(32, -INFINITY);
+  EXPECT_TRUE(
+      withBuffers
+          ->setParameter("block_0.mean", {mean.data(), nnc::DType::F32, {32}})
+          .ok());
+  mean[5] = NAN;
+  status = withBuffers->setParameter("block_0.mean",
+                                     {mean.data(), nnc::DType::F32, {32}});
+  EXPECT_EQ(status.message(), "parameter 'block_0.mean': element 5 holds "
+                              "NaN; buffers may hold infinities, not NaN");
+}
+
+TEST(CompiledModelTest, BadShapesAreNamedWhereTheyComeIn) {
+  std::unique_ptr<nnc::CompiledModel> model =
+      compileExample("mlp_digits.nn", {});
+  ASSERT_TRUE(model);
+  std::vector<float> x(4 * 64, 0.0f);
+  std::map<std::string, nnc::Tensor> results;
+  nnc::Status status =
+      model->run({{"x", {x.data(), nnc::DType::F32, {-3, 64}}}}, results);
+  EXPECT_EQ(status.message(),
+            "input 'x': negative extent -3 in shape [-3, 64]");
+  status = model->run({{"x", {x.data(), nnc::DType::F32, {0, 64}}}}, results);
+  EXPECT_EQ(status.message(),
+            "input 'x' has no samples (its first dimension is 0)");
+  status = model->run({{"x", {x.data(), static_cast<nnc::DType>(77), {4, 64}}}},
+                      results);
+  EXPECT_EQ(status.message(), "input 'x': unknown dtype 77");
+  nnc::Metrics metrics;
+  std::vector<int32_t> labels(4, 0);
+  status = model->evaluate({{"x", {x.data(), nnc::DType::F32, {0, 64}}},
+                            {"labels", {labels.data(), nnc::DType::I32, {0}}}},
+                           metrics);
+  EXPECT_EQ(status.message(),
+            "input 'labels' has no samples (its first dimension is 0)");
 }
 
 TEST(CompiledModelTest, FailuresAreStatusesAndNothingIsPrinted) {

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 
 namespace {
@@ -88,6 +89,47 @@ TEST(ApiTest, ErrorsAreOneLineStatuses) {
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("no input 'z'"), std::string::npos)
       << status.message();
+}
+
+TEST(ApiTest, BadViewsAreStatusesNotAborts) {
+  // Each once aborted the process, ran as another dtype, or wrote a file
+  // no reader accepts (or uninitialised memory).
+  std::string path = ::testing::TempDir() + "nnc-api-bad-view.npy";
+  std::remove(path.c_str());
+  float values[4] = {1, 2, 3, 4};
+  std::string tensor = "the tensor for " + path;
+  EXPECT_EQ(nnc::writeNpy(path, {values, nnc::DType::F32, {-4}}).message(),
+            tensor + ": negative extent -4 in shape [-4]");
+  EXPECT_EQ(nnc::writeNpy(path, {values, nnc::DType::F32, {-1, -1}}).message(),
+            tensor + ": negative extent -1 in shape [-1, -1]");
+  EXPECT_EQ(nnc::writeNpy(path, {nullptr, nnc::DType::F32, {4}}).message(),
+            tensor + " has no data");
+  auto unknown = static_cast<nnc::DType>(77);
+  EXPECT_EQ(nnc::writeNpy(path, {values, unknown, {4}}).message(),
+            tensor + ": unknown dtype 77");
+  // 4 TiB: more than any test machine can allocate for the image.
+  nnc::Status status =
+      nnc::writeNpy(path, {values, nnc::DType::F32, {int64_t{1} << 40}});
+  EXPECT_EQ(status.message(),
+            path + ": cannot allocate the 4398046511104 bytes of its .npy "
+                   "image");
+  nnc::Tensor read;
+  EXPECT_FALSE(nnc::readNpy(path, read).ok());
+  // An empty tensor needs no data.
+  EXPECT_TRUE(nnc::writeNpy(path, {nullptr, nnc::DType::F32, {0, 4}}).ok());
+
+  std::unique_ptr<nnc::Model> model = golden();
+  ASSERT_TRUE(model);
+  std::vector<float> x(3 * 64, 0.0f);
+  std::map<std::string, nnc::Tensor> results;
+  status =
+      model->run({{"x", {x.data(), nnc::DType::F32, {-32, -64}}}}, results);
+  EXPECT_EQ(status.message(),
+            "input 'x': negative extent -32 in shape [-32, -64]");
+  status = model->run({{"x", {x.data(), unknown, {3, 64}}}}, results);
+  EXPECT_EQ(status.message(), "input 'x': unknown dtype 77");
+  status = model->run({{"x", {nullptr, nnc::DType::F32, {3, 64}}}}, results);
+  EXPECT_EQ(status.message(), "input 'x' has no data");
 }
 
 } // namespace

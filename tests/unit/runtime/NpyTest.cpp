@@ -113,6 +113,20 @@ TEST(NpyTest, ScalarAndEmptyShapes) {
   }
 }
 
+TEST(NpyTest, EncodingRefusesViewsNoReaderCouldRead) {
+  // A view is not checked when made: these once gave a header no reader
+  // accepts, or an image of whatever memory lay at the null address.
+  float values[4] = {1, 2, 3, 4};
+  Expected<std::string> image = encodeNpy(ConstTensorView(
+      reinterpret_cast<const std::byte *>(values), DType::F32, {-1, -1}));
+  ASSERT_FALSE(image);
+  EXPECT_EQ(image.message(), "negative extent -1 in shape [-1, -1]");
+  image = encodeNpy(ConstTensorView(nullptr, DType::F32, {4}));
+  ASSERT_FALSE(image);
+  EXPECT_EQ(image.message(), "the tensor has no data");
+  EXPECT_TRUE(encodeNpy(ConstTensorView(nullptr, DType::F32, {0, 4})));
+}
+
 TEST(NpyTest, ReadsVersion3AndHeaderVariants) {
   std::string data = floatBytes({1, 2, 3});
   for (const char *dict :

@@ -49,7 +49,10 @@ TEST(TensorTest, ScalarAndEmpty) {
 }
 
 TEST(TensorTest, RejectsBadShapes) {
-  EXPECT_FALSE(Tensor::create(DType::F32, {2, -1}));
+  Expected<Tensor> negative = Tensor::create(DType::F32, {2, -1});
+  ASSERT_FALSE(negative);
+  // The extent as it is: "?" would hide which one is wrong.
+  EXPECT_EQ(negative.message(), "negative extent -1 in shape [2, -1]");
   int64_t big = std::numeric_limits<int64_t>::max() / 2;
   EXPECT_FALSE(Tensor::create(DType::F32, {big, 4}));
   // Strides would overflow even though there are no elements.
