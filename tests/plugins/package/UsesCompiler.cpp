@@ -1,0 +1,2 @@
+// Compiles only where nnc::compiler gives the standard compiler.h needs.
+#include <nnc/compiler.h>
