@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tools/CommandLineParse.h"
 #include "tools/nnc/CommandLine.h"
 #include "tools/nnc/Commands.h"
 
@@ -17,16 +18,12 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
 #include <new>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <unistd.h>
 
 using namespace llvm;
 using namespace nnc::cli;
@@ -36,93 +33,6 @@ static constexpr int64_t kMaxBatch = int64_t(1) << 40;
 
 static void printVersion(raw_ostream &os) {
   os << "nnc " NNC_VERSION " (LLVM and MLIR " LLVM_VERSION_STRING ")\n";
-}
-
-/// The name in `names` nearest to `typed` when it is close enough to be a
-/// likely typo (at most one edit in two letters: "trian" is 2 from
-/// "train"); empty otherwise.
-static std::string nearestName(StringRef typed, ArrayRef<StringRef> names) {
-  std::string best;
-  unsigned bestDistance = std::max<size_t>(1, typed.size() / 2) + 1;
-  for (StringRef name : names) {
-    unsigned distance = typed.edit_distance(name);
-    if (distance < bestDistance) {
-      bestDistance = distance;
-      best = name.str();
-    }
-  }
-  return best;
-}
-
-/// One of LLVM's parse error lines without the program name: "nnc: for
-/// the --batch option: 'abc' value invalid ..." is "for the --batch
-/// option: ...".
-static StringRef dropProgram(StringRef line) {
-  if (!line.starts_with("nnc") || !line.contains(": "))
-    return line.trim();
-  return line.split(": ").second.trim();
-}
-
-/// LLVM's parse errors as one line: its first message without the program
-/// name and its "Try: ..." hint, and its "Did you mean" suggestion if any.
-/// A flag's own error, "for the --batch option: 'abc' value invalid for
-/// long argument!", reads "--batch: 'abc' value invalid for long argument",
-/// and "for the --prompt option: must be specified at least once!" reads
-/// "--prompt must be specified at least once". It starts lower-case.
-static std::string oneLineParseError(StringRef errors) {
-  SmallVector<StringRef> lines;
-  errors.split(lines, '\n', -1, /*KeepEmpty=*/false);
-  std::string message =
-      lines.empty() ? "bad command line" : dropProgram(lines[0]).str();
-  if (size_t tryAt = message.find("  Try:"); tryAt != std::string::npos)
-    message.erase(tryAt);
-  StringRef text(message);
-  if (text.consume_front("for the ") && text.contains(" option: ")) {
-    auto [flag, problem] = text.split(" option: ");
-    bool sentence = !problem.empty() && isAlpha(problem.front());
-    message = flag.str() + (sentence ? " " : ": ") + problem.str();
-  }
-  while (!message.empty() && (message.back() == '.' || message.back() == '!'))
-    message.pop_back();
-  // nnc's messages start lower-case; LLVM's own ("Unknown command line
-  // argument") do not.
-  if (!message.empty())
-    message[0] = toLower(message[0]);
-  for (StringRef line : lines)
-    if (StringRef rest = dropProgram(line); rest.starts_with("Did you mean"))
-      message += "; d" + rest.drop_front(1).str();
-  return message;
-}
-
-/// cl::ParseCommandLineOptions with what it prints in `errors`. A flag's
-/// own errors (a malformed value, a required flag missing) go to
-/// llvm::errs() whatever stream the parser is given, so stderr itself goes
-/// to a temporary file meanwhile; when that cannot be set up, they are
-/// printed as they come.
-static bool parseCommandLine(int argc, char **argv, std::string &errors) {
-  const char *overview = "nnc: a neural-network compiler for CPUs\n";
-  std::FILE *capture = std::tmpfile();
-  int savedStderr = capture ? dup(STDERR_FILENO) : -1;
-  if (savedStderr < 0 || dup2(fileno(capture), STDERR_FILENO) < 0) {
-    if (savedStderr >= 0)
-      close(savedStderr);
-    if (capture)
-      std::fclose(capture);
-    raw_string_ostream stream(errors);
-    return cl::ParseCommandLineOptions(argc, argv, overview, &stream);
-  }
-  // Given a stream, the parser returns false on an error instead of
-  // exiting.
-  bool parsed = cl::ParseCommandLineOptions(argc, argv, overview, &errs());
-  errs().flush();
-  dup2(savedStderr, STDERR_FILENO);
-  close(savedStderr);
-  std::rewind(capture);
-  char buffer[4096];
-  while (size_t read = std::fread(buffer, 1, sizeof(buffer), capture))
-    errors.append(buffer, read);
-  std::fclose(capture);
-  return parsed;
 }
 
 /// The first NAME given twice in a list of NAME=FILE flags, which would
@@ -178,7 +88,7 @@ int main(int argc, char **argv) {
       if (!sub->getName().empty())
         names.push_back(sub->getName());
     if (!llvm::is_contained(names, StringRef(argv[1]))) {
-      std::string nearest = nearestName(argv[1], names);
+      std::string nearest = nnc::tools::nearestName(argv[1], names);
       errs() << "error: unknown command '" << argv[1] << "'"
              << (nearest.empty() ? "" : "; did you mean '" + nearest + "'?")
              << " (see 'nnc --help')\n";
@@ -187,13 +97,15 @@ int main(int argc, char **argv) {
   }
 
   std::string parseErrors;
-  if (!parseCommandLine(argc, argv, parseErrors)) {
+  if (!nnc::tools::parseCommandLineQuietly(
+          argc, argv, "nnc: a neural-network compiler for CPUs\n",
+          parseErrors)) {
     // The command's own help lists its flags.
     std::string help = "nnc --help";
     if (argc > 1 && argv[1][0] != '-')
       help = "nnc " + std::string(argv[1]) + " --help";
-    errs() << "error: " << oneLineParseError(parseErrors) << " (see '" << help
-           << "')\n";
+    errs() << "error: " << nnc::tools::oneLineParseError(parseErrors)
+           << " (see '" << help << "')\n";
     return UsageError;
   }
   // Whatever the parser said without failing (a warning) is not lost.

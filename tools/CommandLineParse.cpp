@@ -1,0 +1,95 @@
+//===- CommandLineParse.cpp - LLVM's command line, errors in one line ----===//
+
+#include "tools/CommandLineParse.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <unistd.h>
+
+using namespace llvm;
+
+namespace nnc::tools {
+namespace {
+
+/// One of LLVM's parse error lines without the program name: "nnc: for
+/// the --batch option: 'abc' value invalid ..." is "for the --batch
+/// option: ...".
+StringRef dropProgram(StringRef line) {
+  auto [program, rest] = line.split(": ");
+  if (rest.empty() || program.contains(' '))
+    return line.trim();
+  return rest.trim();
+}
+
+} // namespace
+
+std::string nearestName(StringRef typed, ArrayRef<StringRef> names) {
+  std::string best;
+  unsigned bestDistance = std::max<size_t>(1, typed.size() / 2) + 1;
+  for (StringRef name : names) {
+    unsigned distance = typed.edit_distance(name);
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = name.str();
+    }
+  }
+  return best;
+}
+
+std::string oneLineParseError(StringRef errors) {
+  SmallVector<StringRef> lines;
+  errors.split(lines, '\n', -1, /*KeepEmpty=*/false);
+  std::string message =
+      lines.empty() ? "bad command line" : dropProgram(lines[0]).str();
+  if (size_t tryAt = message.find("  Try:"); tryAt != std::string::npos)
+    message.erase(tryAt);
+  StringRef text(message);
+  if (text.consume_front("for the ") && text.contains(" option: ")) {
+    auto [flag, problem] = text.split(" option: ");
+    bool sentence = !problem.empty() && isAlpha(problem.front());
+    message = flag.str() + (sentence ? " " : ": ") + problem.str();
+  }
+  while (!message.empty() && (message.back() == '.' || message.back() == '!'))
+    message.pop_back();
+  // nnc's messages start lower-case; LLVM's own ("Unknown command line
+  // argument") do not.
+  if (!message.empty())
+    message[0] = toLower(message[0]);
+  for (StringRef line : lines)
+    if (StringRef rest = dropProgram(line); rest.starts_with("Did you mean"))
+      message += "; d" + rest.drop_front(1).str();
+  return message;
+}
+
+bool parseCommandLineQuietly(int argc, char **argv, const char *overview,
+                             std::string &errors) {
+  std::FILE *capture = std::tmpfile();
+  int savedStderr = capture ? dup(STDERR_FILENO) : -1;
+  if (savedStderr < 0 || dup2(fileno(capture), STDERR_FILENO) < 0) {
+    if (savedStderr >= 0)
+      close(savedStderr);
+    if (capture)
+      std::fclose(capture);
+    raw_string_ostream stream(errors);
+    return cl::ParseCommandLineOptions(argc, argv, overview, &stream);
+  }
+  // Given a stream, the parser returns false on an error instead of
+  // exiting.
+  bool parsed = cl::ParseCommandLineOptions(argc, argv, overview, &errs());
+  errs().flush();
+  dup2(savedStderr, STDERR_FILENO);
+  close(savedStderr);
+  std::rewind(capture);
+  char buffer[4096];
+  while (size_t read = std::fread(buffer, 1, sizeof(buffer), capture))
+    errors.append(buffer, read);
+  std::fclose(capture);
+  return parsed;
+}
+
+} // namespace nnc::tools

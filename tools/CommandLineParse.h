@@ -1,0 +1,45 @@
+//===- CommandLineParse.h - LLVM's parser, errors in one line -*- C++ -*-===//
+//
+// LLVM's CommandLine library reports a bad flag in several lines, some of
+// them straight to stderr whatever stream it is given, with the program's
+// name and a final "!". nnc's errors are one line: these helpers parse with
+// those messages held back and turn them into one. They know nothing of
+// nnc's commands, so any tool built on LLVM's parser can use them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TOOLS_COMMANDLINEPARSE_H
+#define NNC_TOOLS_COMMANDLINEPARSE_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+
+namespace nnc::tools {
+
+/// cl::ParseCommandLineOptions with what it prints kept in `errors`
+/// instead: a flag's own errors (a malformed value, a required flag
+/// missing) go to llvm::errs() whatever stream the parser is given, so
+/// stderr itself goes to a temporary file meanwhile; when that cannot be
+/// set up, they are printed as they come. False on a parse error.
+bool parseCommandLineQuietly(int argc, char **argv, const char *overview,
+                             std::string &errors);
+
+/// LLVM's parse errors as one line: its first message without the program
+/// name and its "Try: ..." hint, and its "Did you mean" suggestion if any.
+/// "for the --batch option: 'abc' value invalid for long argument!" reads
+/// "--batch: 'abc' value invalid for long argument", and "for the --prompt
+/// option: must be specified at least once!" reads "--prompt must be
+/// specified at least once". It starts lower-case.
+std::string oneLineParseError(llvm::StringRef errors);
+
+/// The name in `names` nearest to `typed` when it is close enough to be a
+/// likely typo (at most one edit in two letters: "trian" is 2 from
+/// "train"); empty otherwise.
+std::string nearestName(llvm::StringRef typed,
+                        llvm::ArrayRef<llvm::StringRef> names);
+
+} // namespace nnc::tools
+
+#endif // NNC_TOOLS_COMMANDLINEPARSE_H
