@@ -129,6 +129,15 @@ bool hasInitializedParameters(const frontend::Program &program) {
                      });
 }
 
+bool parametersAreUntrained(const frontend::Program &program,
+                            const std::string &dir,
+                            const train::ParameterStore &params) {
+  if (dir.empty())
+    return hasInitializedParameters(program);
+  return !params.values().empty() &&
+         params.notFoundInDir().size() == params.values().size();
+}
+
 std::string
 graphHash(const std::string &source,
           const std::vector<std::pair<std::string, std::string>> &flags) {

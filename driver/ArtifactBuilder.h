@@ -94,6 +94,13 @@ rt::Expected<rt::Artifact> compileArtifact(ModelSession &session,
 /// artifact of them, without --params, is rarely what was meant.
 bool hasInitializedParameters(const frontend::Program &program);
 
+/// True when no trained value reached `params`: no `dir` was given for a
+/// model with initialized parameters, or `dir` held none of them. Only
+/// poor results would show it otherwise.
+bool parametersAreUntrained(const frontend::Program &program,
+                            const std::string &dir,
+                            const train::ParameterStore &params);
+
 /// The graph_hash of an artifact compiled from model source `source` with
 /// `flags` (its compile_flags): rt::artifactDigest of the source and every
 /// flag that shapes the graphs (all but "params" and "seed").

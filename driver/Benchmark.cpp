@@ -124,8 +124,19 @@ double median(const std::vector<double> &sorted) {
 
 } // namespace
 
+rt::Error checkBenchmarkOptions(const BenchmarkOptions &options) {
+  // Written so that a NaN --max-seconds fails too.
+  if ((options.batch && *options.batch < 1) || options.warmup < 0 ||
+      options.repeat < 1 || !(options.maxSeconds >= 0))
+    return rt::Error::failure("--batch and --repeat must be positive, "
+                              "--warmup and --max-seconds not negative");
+  return rt::Error::success();
+}
+
 rt::Expected<BenchmarkResult> runBenchmark(ModelSession &session,
                                            const BenchmarkOptions &options) {
+  if (rt::Error error = checkBenchmarkOptions(options); !error.ok())
+    return error;
   const frontend::Program &program = session.program();
   if (options.train && !program.hasLoss)
     return rt::Error::failure("the model has no loss to train (drop --train "

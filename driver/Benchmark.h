@@ -61,6 +61,11 @@ struct BenchmarkResult {
   std::unique_ptr<train::CompiledGraph> graph;
 };
 
+/// Fails when `options` are out of range: a batch or repeat count below
+/// 1, a negative warm-up, a --max-seconds that is negative or NaN. The
+/// message names `nnc bench`'s flags.
+rt::Error checkBenchmarkOptions(const BenchmarkOptions &options);
+
 /// Compiles and times the graph `options` asks for in `session`.
 rt::Expected<BenchmarkResult> runBenchmark(ModelSession &session,
                                            const BenchmarkOptions &options);

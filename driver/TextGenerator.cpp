@@ -5,6 +5,7 @@
 #include "frontend/Sema.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace nnc::driver {
 namespace {
@@ -105,6 +106,37 @@ rt::Expected<char> TextGenerator::next(const std::string &text,
     return error;
   const float *row = logits->tensor.data<float>() + (filled - 1) * kBytes;
   return static_cast<char>(sampler.next(row, kBytes));
+}
+
+rt::Error TextGenerator::checkRequest(const std::string &prompt, int64_t tokens,
+                                      const rt::SamplingOptions &sampling) {
+  if (prompt.empty())
+    return rt::Error::failure(
+        "the prompt is empty: give --prompt some text to continue");
+  if (tokens < 0 || sampling.topK < 0 || !(sampling.temperature >= 0) ||
+      std::isinf(sampling.temperature))
+    return rt::Error::failure("--tokens and --top-k must be at least 0, "
+                              "--temperature a finite number at least 0");
+  return rt::Error::success();
+}
+
+rt::Error TextGenerator::generate(
+    const std::string &prompt, int64_t tokens, rt::TokenSampler &sampler,
+    const std::function<rt::Error(std::string_view)> &emit) {
+  std::string text = prompt;
+  if (static_cast<int64_t>(text.size()) > contextBytes)
+    text.erase(0, text.size() - contextBytes);
+  if (rt::Error error = emit(text); !error.ok())
+    return error;
+  for (int64_t step = 0; step < tokens; ++step) {
+    rt::Expected<char> byte = next(text, sampler);
+    if (!byte.ok())
+      return byte.takeError();
+    text.push_back(*byte);
+    if (rt::Error error = emit(std::string_view(&text.back(), 1)); !error.ok())
+      return error;
+  }
+  return rt::Error::success();
 }
 
 } // namespace nnc::driver

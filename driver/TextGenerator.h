@@ -16,9 +16,11 @@
 
 #include "runtime/TokenSampler.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace nnc::driver {
 
@@ -34,6 +36,20 @@ public:
 
   /// The byte that follows `text`, drawn by `sampler`.
   rt::Expected<char> next(const std::string &text, rt::TokenSampler &sampler);
+
+  /// Fails when a generation cannot be asked for: an empty prompt, fewer
+  /// than 0 tokens, a top-k below 0, a temperature that is negative or not
+  /// finite. The message names the flags of `nnc generate`.
+  static rt::Error checkRequest(const std::string &prompt, int64_t tokens,
+                                const rt::SamplingOptions &sampling);
+
+  /// Continues `prompt` (its last context() bytes, when longer) with
+  /// `tokens` bytes drawn by `sampler`. `emit` gets the prompt as the model
+  /// reads it, then each new byte as it comes; an error it returns (a
+  /// failed write) ends the run with that error.
+  rt::Error generate(const std::string &prompt, int64_t tokens,
+                     rt::TokenSampler &sampler,
+                     const std::function<rt::Error(std::string_view)> &emit);
 
 private:
   TextGenerator() = default;

@@ -2,7 +2,9 @@
 
 #include "tools/CommandLineParse.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -26,8 +28,7 @@ StringRef dropProgram(StringRef line) {
   return rest.trim();
 }
 
-} // namespace
-
+/// The name in `names` nearest to `typed`, when close enough to be a typo.
 std::string nearestName(StringRef typed, ArrayRef<StringRef> names) {
   std::string best;
   unsigned bestDistance = std::max<size_t>(1, typed.size() / 2) + 1;
@@ -40,6 +41,8 @@ std::string nearestName(StringRef typed, ArrayRef<StringRef> names) {
   }
   return best;
 }
+
+} // namespace
 
 std::string oneLineParseError(StringRef errors) {
   SmallVector<StringRef> lines;
@@ -90,6 +93,30 @@ bool parseCommandLineQuietly(int argc, char **argv, const char *overview,
     errors.append(buffer, read);
   std::fclose(capture);
   return parsed;
+}
+
+std::string unknownSubcommand(int argc, char **argv) {
+  if (argc < 2 || argv[1][0] == '-')
+    return "";
+  SmallVector<StringRef> names;
+  for (cl::SubCommand *sub : cl::getRegisteredSubcommands())
+    if (!sub->getName().empty())
+      names.push_back(sub->getName());
+  if (is_contained(names, StringRef(argv[1])))
+    return "";
+  std::string nearest = nearestName(argv[1], names);
+  return "unknown command '" + std::string(argv[1]) + "'" +
+         (nearest.empty() ? "" : "; did you mean '" + nearest + "'?");
+}
+
+std::string firstRepeatedName(ArrayRef<std::string> values) {
+  StringSet<> seen;
+  for (StringRef value : values) {
+    StringRef name = value.split('=').first;
+    if (!name.empty() && !seen.insert(name).second)
+      return name.str();
+  }
+  return "";
 }
 
 } // namespace nnc::tools

@@ -34,11 +34,15 @@ bool parseCommandLineQuietly(int argc, char **argv, const char *overview,
 /// specified at least once". It starts lower-case.
 std::string oneLineParseError(llvm::StringRef errors);
 
-/// The name in `names` nearest to `typed` when it is close enough to be a
-/// likely typo (at most one edit in two letters: "trian" is 2 from
-/// "train"); empty otherwise.
-std::string nearestName(llvm::StringRef typed,
-                        llvm::ArrayRef<llvm::StringRef> names);
+/// What is wrong when argv[1] names no registered subcommand: a mistyped
+/// command would reach LLVM as a stray positional argument. "unknown
+/// command 'trian'; did you mean 'train'?" (a near name is one edit in two
+/// letters away at most); empty when argv[1] is a subcommand or a flag.
+std::string unknownSubcommand(int argc, char **argv);
+
+/// The first NAME given twice in a list of NAME=VALUE flags, where one
+/// would otherwise silently replace the other; empty if none.
+std::string firstRepeatedName(llvm::ArrayRef<std::string> values);
 
 } // namespace nnc::tools
 

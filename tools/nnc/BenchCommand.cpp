@@ -23,13 +23,8 @@ namespace nnc::cli {
 
 ExitCode runBench(const BenchOptions &options) {
   driver::BenchmarkOptions benchmark = options.benchmark;
-  // Written so that a NaN --max-seconds fails too.
-  if ((benchmark.batch && *benchmark.batch < 1) || benchmark.warmup < 0 ||
-      benchmark.repeat < 1 || !(benchmark.maxSeconds >= 0)) {
-    llvm::errs() << "error: --batch and --repeat must be positive, --warmup "
-                    "and --max-seconds not negative\n";
-    return UsageError;
-  }
+  if (rt::Error error = driver::checkBenchmarkOptions(benchmark); !error.ok())
+    return reportError(train::CodedError::usage(error.message()));
   // The trace is written after the timed runs: a path that cannot take it
   // fails now.
   if (!options.profile.tracePath.empty())

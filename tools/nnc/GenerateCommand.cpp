@@ -17,21 +17,15 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
-#include <cmath>
 
 namespace nnc::cli {
 
 ExitCode runGenerate(const GenerateOptions &options) {
-  if (options.prompt.empty()) {
-    reportUserError("the prompt is empty: give --prompt some text to continue");
-    return UsageError;
-  }
-  if (options.tokens < 0 || options.topK < 0 || options.temperature < 0 ||
-      !std::isfinite(options.temperature)) {
-    reportUserError("--tokens and --top-k must be at least 0, --temperature "
-                    "a finite number at least 0");
-    return UsageError;
-  }
+  rt::SamplingOptions sampling{options.temperature, options.topK, options.seed};
+  if (rt::Error error = driver::TextGenerator::checkRequest(
+          options.prompt, options.tokens, sampling);
+      !error.ok())
+    return reportError(train::CodedError::usage(error.message()));
   std::unique_ptr<ModelSession> session =
       openModel(options.session, options.modelPath);
   if (!session)
@@ -41,11 +35,8 @@ ExitCode runGenerate(const GenerateOptions &options) {
                             /*seed=*/0))
     return UserError;
   // Untrained weights sample noise; nothing else would show it.
-  bool untrained =
-      options.paramsDir.empty()
-          ? driver::hasInitializedParameters(session->program())
-          : params.notFoundInDir().size() == params.values().size();
-  if (untrained)
+  if (driver::parametersAreUntrained(session->program(), options.paramsDir,
+                                     params))
     llvm::errs() << "warning: no trained parameters ("
                  << (options.paramsDir.empty()
                          ? std::string("no --params given")
@@ -57,45 +48,29 @@ ExitCode runGenerate(const GenerateOptions &options) {
   if (!generator.ok())
     return reportError(generator.takeError());
   int64_t context = (*generator)->context();
-
-  std::string text = options.prompt;
-  if (static_cast<int64_t>(text.size()) > context) {
-    llvm::errs() << "note: the prompt is " << text.size()
+  if (static_cast<int64_t>(options.prompt.size()) > context)
+    llvm::errs() << "note: the prompt is " << options.prompt.size()
                  << " bytes, longer than the context of " << context
                  << ": generating from its last " << context << "\n";
-    text.erase(0, text.size() - context);
-  }
   // A stdout that fails (a full disk, a closed pipe) ends the run with one
   // line, not LLVM's report when the stream is destroyed with its error.
-  auto writeFailed = [] {
+  auto emit = [](std::string_view bytes) {
+    llvm::outs() << bytes;
+    llvm::outs().flush();
     if (!llvm::outs().has_error())
-      return false;
+      return rt::Error::success();
     std::string reason = rt::errnoMessage(llvm::outs().error().value());
     llvm::outs().clear_error();
-    reportUserError("cannot write the text to stdout: " + reason);
-    return true;
+    return rt::Error::failure("cannot write the text to stdout: " + reason);
   };
-  llvm::outs() << text;
-  llvm::outs().flush();
-  if (writeFailed())
-    return UserError;
-
-  rt::TokenSampler sampler({options.temperature, options.topK, options.seed});
+  rt::TokenSampler sampler(sampling);
   auto start = std::chrono::steady_clock::now();
-  for (int64_t step = 0; step < options.tokens; ++step) {
-    rt::Expected<char> next = (*generator)->next(text, sampler);
-    if (!next.ok())
-      return reportError(next.takeError());
-    text.push_back(*next);
-    llvm::outs() << *next;
-    llvm::outs().flush();
-    if (writeFailed())
-      return UserError;
-  }
-  llvm::outs() << "\n";
-  llvm::outs().flush();
-  if (writeFailed())
-    return UserError;
+  if (rt::Error error =
+          (*generator)->generate(options.prompt, options.tokens, sampler, emit);
+      !error.ok())
+    return reportError(error);
+  if (rt::Error error = emit("\n"); !error.ok())
+    return reportError(error);
   double seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)
                        .count();

@@ -13,12 +13,9 @@
 #include "passes/Passes.h"
 #include "passes/Pipelines.h"
 
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <cstdlib>
 #include <initializer_list>
 #include <new>
 #include <string>
@@ -33,18 +30,6 @@ static constexpr int64_t kMaxBatch = int64_t(1) << 40;
 
 static void printVersion(raw_ostream &os) {
   os << "nnc " NNC_VERSION " (LLVM and MLIR " LLVM_VERSION_STRING ")\n";
-}
-
-/// The first NAME given twice in a list of NAME=FILE flags, which would
-/// otherwise be one file silently replacing the other; empty if none.
-static std::string repeatedName(ArrayRef<std::string> values) {
-  StringSet<> seen;
-  for (StringRef value : values) {
-    StringRef name = value.split('=').first;
-    if (!name.empty() && !seen.insert(name).second)
-      return name.str();
-  }
-  return "";
 }
 
 int main(int argc, char **argv) {
@@ -80,20 +65,10 @@ int main(int argc, char **argv) {
     cl::HideUnrelatedOptions(category, *sub);
   cl::SetVersionPrinter(printVersion);
 
-  // A mistyped command would reach LLVM as a stray positional argument;
-  // name it, and the command it is likely a typo of.
-  if (argc > 1 && argv[1][0] != '-') {
-    SmallVector<StringRef> names;
-    for (cl::SubCommand *sub : cl::getRegisteredSubcommands())
-      if (!sub->getName().empty())
-        names.push_back(sub->getName());
-    if (!llvm::is_contained(names, StringRef(argv[1]))) {
-      std::string nearest = nnc::tools::nearestName(argv[1], names);
-      errs() << "error: unknown command '" << argv[1] << "'"
-             << (nearest.empty() ? "" : "; did you mean '" + nearest + "'?")
-             << " (see 'nnc --help')\n";
-      return UsageError;
-    }
+  if (std::string unknown = nnc::tools::unknownSubcommand(argc, argv);
+      !unknown.empty()) {
+    errs() << "error: " << unknown << " (see 'nnc --help')\n";
+    return UsageError;
   }
 
   std::string parseErrors;
@@ -132,7 +107,8 @@ int main(int argc, char **argv) {
            {"--data", &train.data},
            {"--eval-data", &train.evalData},
            {"--data", &eval.data}}) {
-    if (std::string name = repeatedName(*values); !name.empty()) {
+    if (std::string name = nnc::tools::firstRepeatedName(*values);
+        !name.empty()) {
       errs() << "error: " << flag << " " << name << " given twice (see 'nnc "
              << argv[1] << " --help')\n";
       return UsageError;
