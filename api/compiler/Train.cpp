@@ -72,7 +72,8 @@ CompiledModel::train(const std::map<std::string, TensorView> &data,
   // A callback that throws ends training with what it threw: the exception
   // is caught where the callback is called (rt::callGuarded), since this
   // library is built without exceptions and could not unwind through its
-  // own frames, which hold the model's lock. The first failure is kept;
+  // own frames, which hold the model's lock (this file alone is built with
+  // them, for the lambdas between the callback and the guard). The first failure is kept;
   // beforeUpdate stops the run at the next step.
   std::optional<std::string> callbackFailure;
   auto guarded = [&](const char *name, const std::function<void()> &call) {
