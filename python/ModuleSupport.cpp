@@ -1,0 +1,118 @@
+//===- ModuleSupport.cpp - What the module's parts share -----------------===//
+
+#include "python/ModuleSupport.h"
+
+#include "runtime/ThreadLimit.h"
+
+#include <cstdlib>
+
+namespace nnc::python {
+
+PyObject *nncError = nullptr;
+
+[[noreturn]] void raise(const std::string &message) {
+  PyErr_SetString(nncError, message.c_str());
+  throw py::error_already_set();
+}
+
+[[noreturn]] void raiseValue(const std::string &message) {
+  throw py::value_error(message);
+}
+
+py::dtype numpyDType(rt::DType dtype) {
+  switch (dtype) {
+  case rt::DType::F32:
+    return py::dtype::of<float>();
+  case rt::DType::F64:
+    return py::dtype::of<double>();
+  case rt::DType::I32:
+    return py::dtype::of<int32_t>();
+  case rt::DType::I64:
+    return py::dtype::of<int64_t>();
+  case rt::DType::U8:
+    return py::dtype::of<uint8_t>();
+  }
+  return py::dtype::of<float>();
+}
+
+std::vector<py::ssize_t> shapeOf(const rt::Shape &shape) {
+  return std::vector<py::ssize_t>(shape.begin(), shape.end());
+}
+
+py::array ownedArray(rt::Tensor tensor) {
+  if (tensor.byteSize() == 0)
+    return py::array(numpyDType(tensor.dtype()), shapeOf(tensor.shape()));
+  auto *owned = new rt::Tensor(std::move(tensor));
+  py::capsule base(owned, [](void *p) { delete static_cast<rt::Tensor *>(p); });
+  return py::array(numpyDType(owned->dtype()), shapeOf(owned->shape()),
+                   owned->rawData(), base);
+}
+
+py::array viewArray(rt::Tensor &tensor, py::handle owner) {
+  return py::array(numpyDType(tensor.dtype()), shapeOf(tensor.shape()),
+                   tensor.rawData(), owner);
+}
+
+unsigned threadsArgument(std::optional<unsigned> threads) {
+  if (threads && *threads > rt::kMaxThreads)
+    raiseValue("threads " + rt::threadLimitMessage(*threads));
+  return threads.value_or(0);
+}
+
+py::array checkedArray(const py::handle &value, rt::DType dtype,
+                       const std::string &what) {
+  py::array array = py::array::ensure(value);
+  if (!array)
+    raiseValue(what + ": expected a NumPy array");
+  if (!array.dtype().equal(numpyDType(dtype)))
+    raiseValue(what + ": expected dtype " + std::string(rt::dtypeName(dtype)) +
+               ", got " + std::string(py::str(array.dtype())));
+  if (!(array.flags() & py::array::c_style)) {
+    // NumPy's error (a copy too large to allocate) is cleared by ensure().
+    array = py::array::ensure(array, py::array::c_style);
+    if (!array) {
+      PyErr_SetString(PyExc_MemoryError,
+                      (what + ": cannot allocate a C-contiguous copy").c_str());
+      throw py::error_already_set();
+    }
+  }
+  return array;
+}
+
+rt::Shape shapeOfArray(const py::array &array) {
+  rt::Shape shape;
+  for (py::ssize_t i = 0; i < array.ndim(); ++i)
+    shape.push_back(array.shape(i));
+  return shape;
+}
+
+rt::ConstTensorView viewOf(const py::array &array, rt::DType dtype) {
+  return rt::ConstTensorView(static_cast<const std::byte *>(array.data()),
+                             dtype, shapeOfArray(array));
+}
+
+std::vector<rt::Tensor> resultTensors(const train::CompiledGraph &graph,
+                                      std::vector<rt::TensorView> &views) {
+  std::vector<rt::Tensor> tensors;
+  for (const train::CompiledGraph::Result &result : graph.results()) {
+    rt::Expected<rt::Tensor> tensor =
+        rt::Tensor::create(result.tensor.dtype(), result.tensor.shape());
+    if (!tensor.ok())
+      raise(tensor.message());
+    tensors.push_back(std::move(*tensor));
+  }
+  for (rt::Tensor &tensor : tensors)
+    views.push_back(tensor.view());
+  return tensors;
+}
+
+std::string makeTempDir() {
+  const char *base = std::getenv("TMPDIR");
+  std::string pattern =
+      std::string(base && *base ? base : "/tmp") + "/nnc-python-XXXXXX";
+  if (!mkdtemp(pattern.data()))
+    raise("cannot create a temporary folder");
+  return pattern;
+}
+
+} // namespace nnc::python

@@ -1,0 +1,85 @@
+//===- ModuleSupport.h - What the module's parts share ----------*- C++ -*-===//
+//
+// What the Python module's parts share: nnc.Error and ValueError raised
+// from nnc's messages, NumPy arrays as nnc's tensors and back (in place
+// where they can be), the threads argument, and the temporary folders the
+// module writes for the code it drives.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_PYTHON_MODULESUPPORT_H
+#define NNC_PYTHON_MODULESUPPORT_H
+
+#include "train/CompiledGraph.h"
+
+#include "runtime/Tensor.h"
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nnc::python {
+
+namespace py = pybind11;
+
+/// nnc.Error: a model or artifact that does not compile or load, a run
+/// that fails in a kernel; the message is nnc's one line.
+extern PyObject *nncError;
+
+/// Raises nnc.Error with nnc's one-line `message`.
+[[noreturn]] void raise(const std::string &message);
+
+/// Raises ValueError: the caller's arguments were wrong.
+[[noreturn]] void raiseValue(const std::string &message);
+
+/// The NumPy dtype of an nnc dtype.
+py::dtype numpyDType(rt::DType dtype);
+
+/// `shape` as NumPy takes it.
+std::vector<py::ssize_t> shapeOf(const rt::Shape &shape);
+
+/// A NumPy array that owns `tensor`: its memory is freed with the array.
+py::array ownedArray(rt::Tensor tensor);
+
+/// A NumPy view of `tensor`, kept alive by `owner`.
+py::array viewArray(rt::Tensor &tensor, py::handle owner);
+
+/// The `threads` argument of compile, load and train: 0 (every core) when
+/// not given; above rt::kMaxThreads a ValueError.
+unsigned threadsArgument(std::optional<unsigned> threads);
+
+/// An array argument checked against the dtype the graph reads: used in
+/// place when C-contiguous, copied once otherwise. `what` names it.
+py::array checkedArray(const py::handle &value, rt::DType dtype,
+                       const std::string &what);
+
+/// The shape of `array` as nnc writes it.
+rt::Shape shapeOfArray(const py::array &array);
+
+/// A view of a C-contiguous `array` of `dtype`, read in place.
+rt::ConstTensorView viewOf(const py::array &array, rt::DType dtype);
+
+/// Fresh tensors for the results of `graph`, and views of them.
+std::vector<rt::Tensor> resultTensors(const train::CompiledGraph &graph,
+                                      std::vector<rt::TensorView> &views);
+
+/// A new folder under $TMPDIR (or /tmp), for files the module writes for
+/// the code it drives (a model given as text, training data).
+std::string makeTempDir();
+
+/// Removes a folder of makeTempDir when it goes out of scope.
+struct TempDir {
+  std::string path = makeTempDir();
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+
+} // namespace nnc::python
+
+#endif // NNC_PYTHON_MODULESUPPORT_H

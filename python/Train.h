@@ -1,0 +1,50 @@
+//===- Train.h - nnc.train ----------------------------------*- C++ -*-===//
+//
+// nnc.train: `nnc train` from Python, through the same trainer
+// (driver::trainModel), with data given as arrays or files, callbacks for
+// each epoch and step, and a hook on the gradients.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_PYTHON_TRAIN_H
+#define NNC_PYTHON_TRAIN_H
+
+#include <pybind11/functional.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nnc::python {
+
+namespace py = pybind11;
+
+/// Trains the model at `path` on `data` (NAME: array or path) as `nnc
+/// train` would with the flags of the same names; returns the history,
+/// with the trained parameters in `.params`. Raises what a callback
+/// raised, ValueError for a setting out of range, nnc.Error otherwise.
+py::list trainModel(
+    const std::string &path, const py::dict &data,
+    std::optional<int64_t> epochs, std::optional<int64_t> batch,
+    std::optional<std::string> optimizer, std::optional<double> lr,
+    const std::vector<std::string> &freeze,
+    const std::optional<py::dict> &evalData,
+    const std::optional<py::function> &callback,
+    const std::optional<py::function> &afterGradients,
+    const std::optional<py::function> &onStep, std::optional<uint64_t> seed,
+    const std::optional<std::string> &backend, std::optional<unsigned> threads,
+    const std::optional<std::string> &params,
+    const std::optional<std::string> &saveDir, bool shuffle, int64_t accumulate,
+    bool distributed, std::optional<double> bucketMb,
+    const std::optional<std::string> &checkpointDir, int64_t checkpointEvery,
+    const std::optional<std::string> &resume, int64_t maxSteps, double clipNorm,
+    const std::optional<std::string> &schedule, int64_t lrStepEpochs,
+    double lrGamma, double lrMin, int64_t evalEvery,
+    const std::optional<std::string> &plot,
+    const std::optional<std::string> &report, bool profile);
+
+} // namespace nnc::python
+
+#endif // NNC_PYTHON_TRAIN_H
