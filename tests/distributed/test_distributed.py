@@ -195,7 +195,9 @@ rank = os.environ["OMPI_COMM_WORLD_RANK"]
 os.makedirs(out + "." + rank)
 for name, value in history.params.items():
     np.save(os.path.join(out + "." + rank, name + ".npy"), value)
-print("rank", rank, "history", len(history))
+# One write: the ranks share mpirun's output, and separate writes interleave.
+sys.stdout.write(f"rank {rank} history {len(history)}\\n")
+sys.stdout.flush()
 """
 
 
