@@ -272,8 +272,7 @@ Expected<std::vector<std::string>> PluginExecutable::kernelSummaries() const {
             takePluginError(owner, status, error, "describe_kernel");
         !failure.ok())
       return failure;
-    if (description.summary)
-      summaries[static_cast<size_t>(i)] = description.summary;
+    summaries[static_cast<size_t>(i)] = pluginTextLine(description.summary);
   }
   return summaries;
 }

@@ -254,7 +254,12 @@ std::string installPrefix() {
 std::string takePluginMessage(const nnc_plugin_api &api, nnc_error *error) {
   if (!error)
     return "";
-  const char *text = api.error_message(error);
+  std::string line = pluginTextLine(api.error_message(error));
+  api.error_destroy(error);
+  return line;
+}
+
+std::string pluginTextLine(const char *text) {
   std::string line;
   bool space = false;
   // One byte past the limit is enough to tell whether the cut falls inside
@@ -271,7 +276,6 @@ std::string takePluginMessage(const nnc_plugin_api &api, nnc_error *error) {
     space = false;
     line += *c;
   }
-  api.error_destroy(error);
   if (line.size() <= kMaxPluginMessageBytes)
     return line;
   // Back to the start of a UTF-8 character, so the cut leaves none

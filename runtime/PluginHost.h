@@ -23,6 +23,17 @@
 
 namespace nnc::rt {
 
+/// The longest text, in bytes, that pluginTextLine keeps of a plugin's.
+constexpr size_t kMaxPluginMessageBytes = 1000;
+
+/// Text a plugin supplies (an error message, its description, a kernel's
+/// summary) as one line, since it ends up in a Status, a CLI line or a
+/// profile table's row: each run of control characters (newlines, tabs)
+/// and spaces is one space, leading and trailing ones go, and text longer
+/// than kMaxPluginMessageBytes is cut at a character boundary and ends in
+/// "...". Empty for a null or blank `text`.
+std::string pluginTextLine(const char *text);
+
 /// A plugin library loaded and checked: its API table passed every check
 /// of loadPlugin. Copies share the library, which is unloaded when the last
 /// copy goes away; anything made through the table (executables, errors)
@@ -39,9 +50,7 @@ public:
   std::string version() const { return table->version ? table->version : ""; }
 
   /// The one-line description; empty when the plugin gives none.
-  std::string description() const {
-    return table->description ? table->description : "";
-  }
+  std::string description() const { return pluginTextLine(table->description); }
 
   /// The file it was loaded from, as given to loadPlugin.
   const std::string &path() const { return file; }
@@ -82,16 +91,8 @@ private:
 /// path.
 Expected<LoadedPlugin> loadPlugin(const std::string &path);
 
-/// The longest message, in bytes, that takePluginMessage keeps of a
-/// plugin's text.
-constexpr size_t kMaxPluginMessageBytes = 1000;
-
-/// Reads the message of `error`, made through `api`, then destroys `error`.
-/// The text becomes one line, since it ends up in a Status and a CLI error:
-/// each run of control characters (newlines, tabs) and spaces is one space,
-/// leading and trailing ones go, and text longer than
-/// kMaxPluginMessageBytes is cut at a character boundary and ends in "...".
-/// Empty for a null `error` or a null or blank message.
+/// Reads the message of `error`, made through `api`, as pluginTextLine
+/// makes it, then destroys `error`. Empty for a null `error`.
 std::string takePluginMessage(const nnc_plugin_api &api, nnc_error *error);
 
 /// The install's plugin folder: `<dir of the running executable>/../lib/

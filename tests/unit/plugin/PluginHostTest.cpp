@@ -191,6 +191,14 @@ TEST(PluginHostTest, PluginMessagesBecomeOneLine) {
   EXPECT_EQ(takePluginMessage(api, nullptr), "");
 }
 
+TEST(PluginHostTest, APluginsOtherTextBecomesOneLineToo) {
+  // Descriptions and kernel summaries go through the same function as
+  // messages: they end up in `nnc backends` lines and profile rows.
+  EXPECT_EQ(pluginTextLine("a backend\nwith a second line"),
+            "a backend with a second line");
+  EXPECT_EQ(pluginTextLine(nullptr), "");
+}
+
 TEST(PluginHostTest, LongPluginMessagesAreCut) {
   std::string longText(100000, 'x');
   EXPECT_EQ(messageLine(longText.c_str()),
