@@ -53,10 +53,10 @@ Expected<Function> loadArtifactGraph(const ArtifactGraph &graph,
     return executable.takeError().withContext(where);
   const ExecutionPlan &plan = graph.plan;
   if (executable->numKernels() != static_cast<int64_t>(plan.kernels.size()))
-    return Error::failure(where + ": the executable has " +
-                          std::to_string(executable->numKernels()) +
-                          " kernels, the plan " +
-                          std::to_string(plan.kernels.size()));
+    return Error::failure(where + ": the plan has " +
+                          std::to_string(plan.kernels.size()) +
+                          " kernels but the backend gave " +
+                          std::to_string(executable->numKernels()));
   std::vector<nnc_kernel_info> kernels;
   for (size_t k = 0; k < plan.kernels.size(); ++k) {
     std::vector<uint64_t> sizes;
