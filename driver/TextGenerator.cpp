@@ -121,8 +121,12 @@ rt::Error TextGenerator::checkRequest(const std::string &prompt, int64_t tokens,
 }
 
 rt::Error TextGenerator::generate(
-    const std::string &prompt, int64_t tokens, rt::TokenSampler &sampler,
+    const std::string &prompt, int64_t tokens,
+    const rt::SamplingOptions &sampling,
     const std::function<rt::Error(std::string_view)> &emit) {
+  if (rt::Error error = checkRequest(prompt, tokens, sampling); !error.ok())
+    return error;
+  rt::TokenSampler sampler(sampling);
   std::string text = prompt;
   if (static_cast<int64_t>(text.size()) > contextBytes)
     text.erase(0, text.size() - contextBytes);

@@ -44,11 +44,11 @@ public:
                                 const rt::SamplingOptions &sampling);
 
   /// Continues `prompt` (its last context() bytes, when longer) with
-  /// `tokens` bytes drawn by `sampler`. `emit` gets the prompt as the model
-  /// reads it, then each new byte as it comes; an error it returns (a
-  /// failed write) ends the run with that error.
+  /// `tokens` bytes drawn as `sampling` says, after checkRequest. `emit`
+  /// gets the prompt as the model reads it, then each new byte as it comes;
+  /// an error it returns (a failed write) ends the run with that error.
   rt::Error generate(const std::string &prompt, int64_t tokens,
-                     rt::TokenSampler &sampler,
+                     const rt::SamplingOptions &sampling,
                      const std::function<rt::Error(std::string_view)> &emit);
 
 private:

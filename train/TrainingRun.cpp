@@ -552,8 +552,8 @@ rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
         reportHeader, state, summary ? &*summary : nullptr, complete);
     return rt::writeFileAtomically(options.reportPath, page);
   };
-  // The folders of the files written at the end are made now, so that a
-  // bad path fails before training, not after it.
+  // The report and the chart are written without making folders: theirs
+  // are made now (checkOutputPaths refused a path that cannot be one).
   for (const std::string *path : {&options.reportPath, &options.plotPath}) {
     llvm::StringRef folder = llvm::sys::path::parent_path(*path);
     if (reporting && !folder.empty())

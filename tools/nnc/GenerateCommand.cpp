@@ -63,10 +63,10 @@ ExitCode runGenerate(const GenerateOptions &options) {
     llvm::outs().clear_error();
     return rt::Error::failure("cannot write the text to stdout: " + reason);
   };
-  rt::TokenSampler sampler(sampling);
   auto start = std::chrono::steady_clock::now();
   if (rt::Error error =
-          (*generator)->generate(options.prompt, options.tokens, sampler, emit);
+          (*generator)
+              ->generate(options.prompt, options.tokens, sampling, emit);
       !error.ok())
     return reportError(error);
   if (rt::Error error = emit("\n"); !error.ok())
