@@ -519,42 +519,42 @@ PYBIND11_MODULE(_nnc, m) {
         "Compiles a model from a .nn file or its source text.");
   m.def("load", &Model::load, py::arg("path"), py::arg("threads") = py::none(),
         "Loads a compiled artifact (.nnx) without compiling.");
-  m.def("train", &trainModel, py::arg("path"), py::arg("data"),
-        py::arg("epochs") = py::none(), py::arg("batch") = py::none(),
-        py::arg("optimizer") = py::none(), py::arg("lr") = py::none(),
-        py::arg("freeze") = std::vector<std::string>{},
-        py::arg("eval_data") = py::none(), py::arg("callback") = py::none(),
-        py::arg("after_gradients") = py::none(),
-        py::arg("on_step") = py::none(), py::arg("seed") = py::none(),
-        py::arg("backend") = py::none(), py::arg("threads") = py::none(),
-        py::arg("params") = py::none(), py::arg("save_dir") = py::none(),
-        py::arg("shuffle") = true, py::arg("accumulate") = 1,
-        py::arg("distributed") = false, py::arg("bucket_mb") = py::none(),
-        py::arg("checkpoint_dir") = py::none(), py::arg("checkpoint_every") = 0,
-        py::arg("resume") = py::none(), py::arg("max_steps") = 0,
-        py::arg("clip_norm") = 0.0, py::arg("schedule") = py::none(),
-        py::arg("lr_step_epochs") = 10, py::arg("lr_gamma") = 0.1,
-        py::arg("lr_min") = 0.0, py::arg("eval_every") = 0,
-        py::arg("plot") = py::none(), py::arg("report") = py::none(),
-        py::arg("profile") = false,
-        "Trains the model at `path` as `nnc train` does; returns the "
-        "history, one dict per epoch, with the trained parameters in "
-        "`.params`. `callback(entry)` follows each epoch, `on_step(entry)` "
-        "each optimizer step; `after_gradients(step, grads)` gets each "
-        "step's gradients by parameter name before they are applied, and "
-        "what it writes into those arrays is applied instead. "
-        "`accumulate=K` sums the gradients of K batches per step; "
-        "`distributed=True` trains data-parallel over the ranks of the "
-        "MPI job that started the script (`mpirun -np N python3 ...`), "
-        "each rank with its share of every batch: every rank returns the "
-        "same parameters, and rank 0 alone the history. "
-        "`checkpoint_dir`, `checkpoint_every`, `resume`, `max_steps`, "
-        "`clip_norm`, `schedule`, `lr_step_epochs`, `lr_gamma` and "
-        "`lr_min` are the command's --checkpoint, --checkpoint-every, "
-        "--resume, --max-steps, --clip-norm, --schedule, --lr-step-epochs, "
-        "--lr-gamma and --lr-min; `eval_every`, `plot` and `report` are "
-        "--eval-every, --plot FILE.svg and --report FILE.html. With "
-        "`profile=True` the history's `.profile` holds the training step's "
-        "kernels by time, as --profile prints them.");
+  m.def(
+      "train", &trainModel, py::arg("path"), py::arg("data"),
+      py::arg("epochs") = py::none(), py::arg("batch") = py::none(),
+      py::arg("optimizer") = py::none(), py::arg("lr") = py::none(),
+      py::arg("freeze") = std::vector<std::string>{},
+      py::arg("eval_data") = py::none(), py::arg("callback") = py::none(),
+      py::arg("after_gradients") = py::none(), py::arg("on_step") = py::none(),
+      py::arg("seed") = py::none(), py::arg("backend") = py::none(),
+      py::arg("threads") = py::none(), py::arg("params") = py::none(),
+      py::arg("save_dir") = py::none(), py::arg("shuffle") = true,
+      py::arg("accumulate") = 1, py::arg("distributed") = false,
+      py::arg("bucket_mb") = py::none(), py::arg("checkpoint_dir") = py::none(),
+      py::arg("checkpoint_every") = 0, py::arg("resume") = py::none(),
+      py::arg("max_steps") = 0, py::arg("clip_norm") = 0.0,
+      py::arg("schedule") = py::none(), py::arg("lr_step_epochs") = 10,
+      py::arg("lr_gamma") = 0.1, py::arg("lr_min") = 0.0,
+      py::arg("eval_every") = 0, py::arg("plot") = py::none(),
+      py::arg("report") = py::none(), py::arg("profile") = false,
+      "Trains the model at `path` as `nnc train` does; returns the "
+      "history, one dict per epoch, with the trained parameters in "
+      "`.params`. `callback(entry)` follows each epoch, `on_step(entry)` "
+      "each optimizer step; `after_gradients(step, grads)` gets each "
+      "step's gradients by parameter name before they are applied, and "
+      "what it writes into those arrays is applied instead. "
+      "`accumulate=K` sums the gradients of K batches per step; "
+      "`distributed=True` trains data-parallel over the ranks of the "
+      "MPI job that started the script (`mpirun -np N /usr/bin/python3 ...`), "
+      "each rank with its share of every batch: every rank returns the "
+      "same parameters, and rank 0 alone the history. "
+      "`checkpoint_dir`, `checkpoint_every`, `resume`, `max_steps`, "
+      "`clip_norm`, `schedule`, `lr_step_epochs`, `lr_gamma` and "
+      "`lr_min` are the command's --checkpoint, --checkpoint-every, "
+      "--resume, --max-steps, --clip-norm, --schedule, --lr-step-epochs, "
+      "--lr-gamma and --lr-min; `eval_every`, `plot` and `report` are "
+      "--eval-every, --plot FILE.svg and --report FILE.html. With "
+      "`profile=True` the history's `.profile` holds the training step's "
+      "kernels by time, as --profile prints them.");
   m.def("backends", &backends, "The backend plugins found.");
 }
