@@ -55,10 +55,6 @@ public:
   [[noreturn]] virtual void abortJob(int code) = 0;
 };
 
-/// A job of one process, without MPI: the split training step of
-/// gradient accumulation runs through it when there is no job to join.
-std::unique_ptr<Communicator> singleProcess();
-
 /// True when nnc was built with Open MPI.
 bool builtWithMpi();
 

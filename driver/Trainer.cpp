@@ -12,13 +12,13 @@
 #include "driver/Trainer.h"
 #include "driver/OpenModel.h"
 
+#include "distributed/DataParallel.h"
 #include "driver/ArtifactBuilder.h"
 #include "driver/ModelGraph.h"
 #include "driver/ModelSession.h"
 #include "driver/SessionGraphSource.h"
 #include "driver/TrainingArtifact.h"
 #include "train/DataArguments.h"
-#include "train/DistributedTraining.h"
 #include "train/Evaluator.h"
 #include "train/TrainingRun.h"
 
@@ -142,85 +142,90 @@ rt::Error initializeState(const TrainOptions &options,
   return error;
 }
 
-/// Runs the loop over `run`; on this process alone, or as `distributed`'s
-/// rank.
-CodedError trainRun(TrainingRun &run, const TrainOptions &options,
-                    DistributedTraining *distributed = nullptr) {
-  rt::Error error = runTrainingLoop(run, options, options.hooks);
+/// `nnc train --distributed`: the loop of one rank of the MPI job, data
+/// parallelism plugged into its hooks (dist::DataParallel). A failure
+/// that leaves the other ranks waiting ends the job.
+CodedError trainDataParallel(const TrainOptions &options,
+                             const frontend::Program &program,
+                             SessionGraphSource &graphs, TrainingRun &run) {
+  rt::Expected<std::unique_ptr<dist::DataParallel>> joined =
+      dist::DataParallel::join(options.distributed);
+  if (!joined.ok()) {
+    CodedError error(joined.takeError());
+    if (!dist::builtWithMpi())
+      error.code = UsageError;
+    return error;
+  }
+  dist::DataParallel &job = **joined;
+  auto endJob = [&](rt::Error error) -> CodedError {
+    if (job.ranks() > 1) {
+      if (options.hooks.onJobAbort)
+        options.hooks.onJobAbort(error);
+      job.abortJob();
+    }
+    return error;
+  };
+  rt::Expected<CompiledGraph *> update = graphs.trainingUpdate();
+  if (!update.ok())
+    return endJob(update.takeError());
+  // Every rank checks the same things; a mismatch ends every rank alike.
+  if (rt::Error error = job.checkSameJob(dist::jobFingerprint(
+          options, run.batch, run.epochs, run.seed, run.baseLr, run.trainSet));
+      !error.ok()) {
+    if (job.broken())
+      return endJob(std::move(error));
+    return error;
+  }
+  if (rt::Error error =
+          initializeState(options, program, nullptr, **update, run);
+      !error.ok())
+    return endJob(std::move(error));
+  if (rt::Error error = job.shareRootState(run.state, run.resumeAt);
+      !error.ok())
+    return endJob(std::move(error));
+  // Rank 0 alone reports, evaluates and writes; every rank computes its
+  // share of each batch and sums its gradients with the others'.
+  TrainingHooks hooks = job.hooksOf(options.hooks);
+  if (hooks.onMessage)
+    hooks.onMessage("distributed: " + std::to_string(job.ranks()) +
+                    " ranks, each with a share of every batch of " +
+                    std::to_string(run.batch));
+  rt::Error error = runTrainingLoop(run, options, hooks);
   if (error.ok())
     return CodedError();
-  // A failure that left the other ranks waiting ends the job; one every
-  // rank meets alike (a diverged loss) is told once, by rank 0.
-  if (distributed && distributed->needsAbort()) {
-    if (options.hooks.onJobAbort)
-      options.hooks.onJobAbort(error);
-    distributed->abortJob();
-  }
+  if (run.failedMidStep)
+    return endJob(std::move(error));
+  // A failure every rank meets alike (a diverged loss) is told once, by
+  // rank 0.
   CodedError coded(std::move(error));
-  coded.shownElsewhere = distributed && !distributed->isRoot();
+  coded.shownElsewhere = !job.isRoot();
   return coded;
 }
 
-/// `nnc train --distributed` (or `--accumulate K`): the same loop, its
-/// steps split at the gradients and spread over the ranks of the MPI job,
-/// or run in this process alone (DistributedTraining.h).
-CodedError trainDistributed(const TrainOptions &options,
-                            const frontend::Program &program,
-                            const ParameterStore *initial,
-                            SessionGraphSource &graphs, TrainingRun &run) {
+/// `nnc train --distributed`, `--accumulate K` or a gradient hook: the
+/// same loop, its step split at the gradients (train/SplitStep.h).
+CodedError trainSplit(const TrainOptions &options,
+                      const frontend::Program &program,
+                      const ParameterStore *initial, SessionGraphSource &graphs,
+                      TrainingRun &run) {
   if (!options.saveArtifact.empty())
     return CodedError::usage(
         "--distributed and --accumulate do not combine with --save-artifact: "
         "a training artifact holds the fused step");
-  std::vector<std::string> buffers;
   for (const frontend::Argument &arg : program.arguments)
     if (arg.role == frontend::Argument::Role::Buffer)
-      buffers.push_back(arg.name);
-  rt::Expected<std::unique_ptr<DistributedTraining>> created =
-      DistributedTraining::create(options.distributed, graphs,
-                                  std::move(buffers));
-  if (!created.ok()) {
-    CodedError error(created.takeError());
-    if (options.distributed.enabled && !dist::builtWithMpi())
-      error.code = UsageError;
-    return error;
-  }
-  DistributedTraining &distributed = **created;
-  // A failure here on one rank of a job leaves the others waiting: it
-  // ends the job. A process training alone returns it.
-  auto failed = [&](rt::Error error) -> CodedError {
-    if (distributed.ranks() > 1) {
-      if (options.hooks.onJobAbort)
-        options.hooks.onJobAbort(error);
-      distributed.abortJob();
-    }
-    return error;
-  };
-  if (rt::Error error = distributed.prepareUpdate(); !error.ok())
-    return failed(std::move(error));
-  run.distributed = &distributed;
-  // Every rank checks the same things; a mismatch ends every rank alike.
-  if (rt::Error error = distributed.checkSameJob(jobFingerprint(
-          options, run.batch, run.epochs, run.seed, run.baseLr, run.trainSet));
-      !error.ok()) {
-    if (distributed.needsAbort())
-      return failed(std::move(error));
-    return error;
-  }
+      run.bufferNames.push_back(arg.name);
+  run.splitGraphs = &graphs;
+  if (options.distributed.enabled)
+    return trainDataParallel(options, program, graphs, run);
+  rt::Expected<CompiledGraph *> update = graphs.trainingUpdate();
+  if (!update.ok())
+    return update.takeError();
   if (rt::Error error =
-          initializeState(options, program, initial, distributed.update(), run);
+          initializeState(options, program, initial, **update, run);
       !error.ok())
-    return failed(std::move(error));
-  if (rt::Error error = distributed.shareRootState(run.state, run.resumeAt);
-      !error.ok())
-    return failed(std::move(error));
-  if (options.distributed.enabled && distributed.isRoot() &&
-      options.hooks.onMessage)
-    options.hooks.onMessage(
-        "distributed: " + std::to_string(distributed.ranks()) +
-        " ranks, each with a share of every batch of " +
-        std::to_string(run.batch));
-  return trainRun(run, options, &distributed);
+    return error;
+  return CodedError(runTrainingLoop(run, options, options.hooks));
 }
 
 /// Trains the model open in `session`: from `initial` when given (and then
@@ -260,14 +265,15 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
     if (arg.role == frontend::Argument::Role::Param && frozen)
       run.frozen.push_back(arg.name);
   }
-  // Data-parallel training, gradient accumulation and a hook on the
-  // gradients run the step split at the gradients.
+  // Data-parallel training, gradient accumulation, a hook on the
+  // gradients and a caller's gradient exchange run the step split at the
+  // gradients.
   if (options.distributed.enabled && initial)
     return CodedError::usage("a model trained in place trains in this "
                              "process alone; --distributed does not apply");
   if (options.distributed.enabled || options.accumulate > 1 ||
-      options.hooks.afterGradients)
-    return trainDistributed(options, program, initial, graphs, run);
+      options.hooks.afterGradients || options.hooks.exchange)
+    return trainSplit(options, program, initial, graphs, run);
   // The full step first: its arguments say which optimizer state to make.
   rt::Expected<CompiledGraph *> step = graphs.trainingStep(run.batch);
   if (!step.ok())
@@ -280,7 +286,7 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
     return saveTrainingArtifact(session, options, request, run, state,
                                 position);
   };
-  return trainRun(run, options);
+  return CodedError(runTrainingLoop(run, options, options.hooks));
 }
 
 /// The settings that need no model: out of range, a usage error before

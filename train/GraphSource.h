@@ -49,7 +49,7 @@ public:
 };
 
 /// A source that also makes the split training step of data-parallel
-/// training (DistributedTraining.h): the gradients of a batch, and the
+/// training (SplitStep.h): the gradients of a batch, and the
 /// update from all-reduced gradients. Only a compiling source does.
 class SplitStepSource : public GraphSource {
 public:

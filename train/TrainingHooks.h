@@ -7,16 +7,20 @@
 // (ConsoleReporter.h); the Python module installs its history. Every
 // callback may be left empty.
 //
-// In a data-parallel run every rank calls the step callbacks (afterGradients,
-// beforeUpdate), since each holds the gradients; only rank 0 calls the
-// reporting ones (onEpochStart, onStepEnd, onCurvePoint, onEpochEnd,
-// onMessage, onWarning), as only rank 0 reports.
+// Data parallelism plugs in here too: its gradient exchange (`exchange`)
+// sums the gradients of every process, and each rank's hooks are its own
+// (dist::DataParallel::hooksOf): every rank calls the step callbacks
+// (afterGradients, beforeUpdate), since each holds the gradients; only
+// rank 0 calls the reporting ones (onEpochStart, onStepEnd, onCurvePoint,
+// onEpochEnd, onTrainingEnd, onMessage, onWarning), as only rank 0
+// reports.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef NNC_TRAIN_TRAININGHOOKS_H
 #define NNC_TRAIN_TRAININGHOOKS_H
 
+#include "train/GradientExchange.h"
 #include "train/Notices.h"
 #include "train/TrainingState.h"
 
@@ -26,6 +30,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -75,11 +80,10 @@ struct TrainingHooks {
   /// After the gradients of an optimizer step, averaged over its samples
   /// (and over the ranks of a data-parallel run), by parameter name; a
   /// hook may change them in place before they are applied (clipping,
-  /// noise, inspection). Only the split step (@train_grads, then
-  /// @train_apply) has gradients outside its graph: driver::trainModel
-  /// runs the split step when this is set, as for --distributed and
-  /// --accumulate, and the loop refuses it with the fused step. An error
-  /// ends the run.
+  /// noise, inspection). Only the split step (SplitStep.h) has gradients
+  /// outside its graph: driver::trainModel runs the split step when this
+  /// is set, as for an exchange and --accumulate, and the loop refuses it
+  /// with the fused step. An error ends the run.
   /// The gradients are views of the trainer's memory, valid during the call.
   std::function<rt::Error(
       int64_t step, const std::map<std::string, rt::TensorView> &gradients)>
@@ -96,6 +100,9 @@ struct TrainingHooks {
   std::function<void(const CurvePointReport &)> onCurvePoint;
   /// After each epoch and its evaluation.
   std::function<void(const EpochReport &)> onEpochEnd;
+  /// After the run's last step (also one --max-steps stops at), before it
+  /// writes its outputs.
+  std::function<void()> onTrainingEnd;
   /// A line for the user on what the run did or wrote ("saved 4
   /// parameters and buffers to DIR"), or a profile table; stdout's in the
   /// CLI.
@@ -110,6 +117,16 @@ struct TrainingHooks {
   /// and then ends every rank of the MPI job (MPI_Abort), the one way a
   /// library call here does not return.
   std::function<void(const rt::Error &)> onJobAbort;
+
+  /// Sums the split step's gradients with other processes' while the
+  /// backward pass runs, and says which rows of each batch this process
+  /// computes (GradientExchange.h): data parallelism. Null: the process
+  /// trains alone. The caller keeps it alive for the run.
+  GradientExchange *exchange = nullptr;
+  /// False on a process that leaves the run's outputs to another (the
+  /// data-parallel ranks but rank 0): it neither evaluates nor writes the
+  /// parameters, checkpoints, chart, report or profile of its options.
+  bool writesOutputs = true;
 
   /// onWarning and onDiagnostic, for the calls that take Notices.
   Notices notices() const { return {onWarning, onDiagnostic}; }

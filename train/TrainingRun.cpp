@@ -3,11 +3,11 @@
 #include "train/TrainingRun.h"
 
 #include "train/DataArguments.h"
-#include "train/DistributedTraining.h"
 #include "train/Evaluator.h"
 #include "train/OutputPaths.h"
 #include "train/OutputWriter.h"
 #include "train/ProfileReport.h"
+#include "train/SplitStep.h"
 #include "train/TrainingReport.h"
 
 #include "runtime/FileIO.h"
@@ -51,8 +51,8 @@ struct Steps {
 rt::Expected<Steps> makeSteps(TrainingRun &run) {
   int64_t samples = run.trainSet.numSamples();
   Steps steps;
-  // Data-parallel steps are compiled per shard size, as they come.
-  if (run.distributed)
+  // Split steps are compiled per share of a batch, as they come.
+  if (run.splitGraphs)
     return steps;
   if (samples >= run.batch) {
     rt::Expected<CompiledGraph *> full = run.graphs->trainingStep(run.batch);
@@ -265,19 +265,6 @@ rt::Error writeResults(TrainingRun &run, const TrainOptions &options,
   return first;
 }
 
-/// What the run writes at its end: the parameters, the artifact, the chart.
-rt::Error finishRun(TrainingRun &run, const TrainOptions &options,
-                    const rt::BatchIteratorState &position, bool evaluated,
-                    const TrainingHooks &hooks) {
-  if (run.distributed) {
-    if (!run.distributed->isRoot())
-      return rt::Error::success();
-    if (std::string summary = run.distributed->summary(); !summary.empty())
-      say(hooks, summary);
-  }
-  return writeResults(run, options, position, /*chart=*/true, evaluated, hooks);
-}
-
 } // namespace
 
 CodedError loadTrainingData(const TrainOptions &options,
@@ -408,29 +395,21 @@ rt::Error checkRunSettings(int64_t epochs, int64_t batch, double lr) {
   return rt::Error::success();
 }
 
-rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
-                          const TrainingHooks &hooks) {
-  if (rt::Error error = checkLoopOptions(options); !error.ok())
-    return error;
-  // The fused step never holds the gradients outside its graph.
-  if (hooks.afterGradients && !run.distributed)
-    return rt::Error::failure(
-        "an afterGradients hook needs the training step split at its "
-        "gradients (driver::trainModel splits it when the hook is set); a "
-        "training artifact holds only the fused step");
+namespace {
+
+/// The loop of runTrainingLoop, its split step made (or not) by the caller.
+rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
+                  const TrainingHooks &hooks, SplitStep *split) {
   rt::Expected<Steps> steps = makeSteps(run);
   if (!steps.ok())
     return steps.takeError();
-  // Of the ranks of a data-parallel run, rank 0 alone reports, evaluates
-  // and writes; the parameters are the same everywhere.
-  bool reporting = !run.distributed || run.distributed->isRoot();
+  // A process that leaves the outputs to another (a data-parallel rank but
+  // rank 0) neither evaluates nor writes.
+  bool reporting = hooks.writesOutputs;
   if (reporting)
     if (rt::Error error = checkOutputPaths(options); !error.ok())
       return error;
-  TrainingHooks silent;
-  silent.afterGradients = hooks.afterGradients;
-  silent.beforeUpdate = hooks.beforeUpdate;
-  const TrainingHooks &report = reporting ? hooks : silent;
+  const TrainingHooks &report = hooks;
   auto warn = [&](const std::vector<std::string> &warnings) {
     if (report.onWarning)
       for (const std::string &warning : warnings)
@@ -439,24 +418,24 @@ rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
 
   // --profile, --trace: the full-batch step, over the whole run. The split
   // step (--distributed, --accumulate, a gradient hook) records its two
-  // graphs: this rank's gradient step at a full batch's shard, and the
-  // update.
+  // graphs: this process's gradient step at its share of a full batch,
+  // and the update.
   std::optional<rt::KernelProfiler> profiler, updateProfiler;
   bool reportPage = !options.reportPath.empty() && reporting;
   if ((options.profile.any() && reporting) || reportPage) {
     profiler.emplace();
     if (steps->full) {
       steps->full->setProfiler(&*profiler);
-    } else if (run.distributed) {
+    } else if (split) {
       updateProfiler.emplace();
-      run.distributed->recordProfiles(run.batch, &*profiler, &*updateProfiler);
+      split->recordProfiles(run.batch, &*profiler, &*updateProfiler);
     }
   }
   // The step whose kernels `profiler` records; null until one ran.
   auto profiledStep = [&]() -> CompiledGraph * {
     if (steps->full)
       return steps->full;
-    return run.distributed ? run.distributed->profiledGradients() : nullptr;
+    return split ? split->profiledGradients() : nullptr;
   };
   auto render = [&](const ProfileRequest &request,
                     const rt::KernelProfiler &records, CompiledGraph &graph,
@@ -480,31 +459,29 @@ rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
       return rt::Error::success();
     if (steps->full)
       steps->full->setProfiler(nullptr);
-    else if (run.distributed)
-      run.distributed->recordProfiles(run.batch, nullptr, nullptr);
+    else if (split)
+      split->recordProfiles(run.batch, nullptr, nullptr);
     CompiledGraph *graph = profiledStep();
     if (!options.profile.any() || !graph)
       return rt::Error::success();
-    if (!run.distributed)
+    if (!split)
       return render(options.profile, *profiler, *graph,
                     "the training steps of batch " + std::to_string(run.batch));
-    if (rt::Error error =
-            render(options.profile, *profiler, *graph,
-                   "the gradient steps of " +
-                       std::to_string(run.distributed->shardSize(run.batch)) +
-                       " samples (" +
-                       (run.distributed->ranks() > 1
-                            ? "rank 0's shard of each batch of " +
-                                  std::to_string(run.batch)
-                            : "each batch") +
-                       ")");
+    if (rt::Error error = render(
+            options.profile, *profiler, *graph,
+            "the gradient steps of " +
+                std::to_string(split->shareSize(run.batch)) + " samples (" +
+                (split->processes() > 1 ? "rank 0's shard of each batch of " +
+                                              std::to_string(run.batch)
+                                        : "each batch") +
+                ")");
         !error.ok())
       return error;
     if (!options.profile.table)
       return rt::Error::success();
     ProfileRequest table;
     table.table = true;
-    return render(table, *updateProfiler, run.distributed->update(),
+    return render(table, *updateProfiler, split->update(),
                   "the optimizer updates");
   };
   TrainingState &state = run.state;
@@ -627,9 +604,9 @@ rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
         samplesBefore = state.epochSamples;
         lossBefore = state.epochLossSum;
       }
-      if (run.distributed) {
-        if (rt::Error error = run.distributed->step(run, current, groupStart,
-                                                    groupEnd, hooks);
+      if (split) {
+        if (rt::Error error =
+                split->step(state, current, groupStart, groupEnd, hooks);
             !error.ok())
           return error;
         if (!groupEnd)
@@ -676,6 +653,8 @@ rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
             !error.ok())
           return error;
       if (options.maxSteps > 0 && state.stepCount >= options.maxSteps) {
+        if (report.onTrainingEnd)
+          report.onTrainingEnd();
         if (!checkpointDir.empty())
           if (rt::Error error = writeTrainingCheckpoint(checkpointDir, state,
                                                         batches->state());
@@ -726,15 +705,42 @@ rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
     if (rt::Error error = writeReport(false); !error.ok())
       return error;
   }
+  if (report.onTrainingEnd)
+    report.onTrainingEnd();
   if (rt::Error error = writeReport(true); !error.ok())
     return error;
   if (reportPage)
     say(report, "wrote the report " + options.reportPath);
-  if (rt::Error error = finishRun(run, options, batches->state(),
-                                  evaluator.has_value(), report);
-      !error.ok())
-    return error;
+  if (reporting)
+    if (rt::Error error =
+            writeResults(run, options, batches->state(),
+                         /*chart=*/true, evaluator.has_value(), hooks);
+        !error.ok())
+      return error;
   return reportTheProfile();
+}
+
+} // namespace
+
+rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
+                          const TrainingHooks &hooks) {
+  run.failedMidStep = false;
+  if (rt::Error error = checkLoopOptions(options); !error.ok())
+    return error;
+  // The fused step never holds the gradients outside its graph.
+  if ((hooks.afterGradients || hooks.exchange) && !run.splitGraphs)
+    return rt::Error::failure(
+        "an afterGradients hook or a gradient exchange needs the training "
+        "step split at its gradients (driver::trainModel splits it when "
+        "either is set); a training artifact holds only the fused step");
+  if (!run.splitGraphs)
+    return runLoop(run, options, hooks, nullptr);
+  SplitStep split(*run.splitGraphs, run.bufferNames, hooks.exchange);
+  rt::Error error = split.prepareUpdate();
+  if (error.ok())
+    error = runLoop(run, options, hooks, &split);
+  run.failedMidStep = !error.ok() && split.failedMidStep();
+  return error;
 }
 
 } // namespace nnc::train

@@ -26,16 +26,20 @@
 
 #include <functional>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace nnc::train {
 
-class DistributedTraining;
-
 struct TrainingRun {
   GraphSource *graphs = nullptr;
-  /// Set for data-parallel training: steps go through it, and only its
-  /// rank 0 reports, evaluates and writes.
-  DistributedTraining *distributed = nullptr;
+  /// Set to run the step split at its gradients (SplitStep.h), for a
+  /// gradient hook, --accumulate or a gradient exchange: the source of
+  /// its two graphs, which `graphs` is too.
+  SplitStepSource *splitGraphs = nullptr;
+  /// The model's buffers (batch-norm statistics), which the split step
+  /// averages like gradients.
+  std::vector<std::string> bufferNames;
   rt::Dataset trainSet, evalSet;
   int64_t epochs = 1;
   /// The full batch size; the last batch of an epoch may be smaller.
@@ -58,6 +62,10 @@ struct TrainingRun {
   /// when a report is asked for (it lowers the model again); unset for a
   /// run with no model source (one resumed from an artifact).
   std::function<std::string()> reportGraph;
+  /// Set by the loop when it failed partway through a split step: with a
+  /// gradient exchange, other processes may be left waiting for this one
+  /// (SplitStep::failedMidStep).
+  bool failedMidStep = false;
 };
 
 /// Loads --data and --eval-data (files, and the options' tensors) into

@@ -5,7 +5,8 @@
 // step numbers, the loss falls, nothing is printed, and an error a hook
 // returns ends the run with that error. Through driver::trainModel, a hook
 // on the gradients gets every parameter's gradient, and what it writes
-// there is what the update applies.
+// there is what the update applies, and a gradient exchange installed in
+// the hooks takes part in every step as data parallelism does.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +21,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <mutex>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -216,6 +219,87 @@ TEST_F(TrainingHooksTest, AGradientHookSeesEveryGradientAndSteersTheUpdate) {
       EXPECT_NEAR(a[i], b[i], 1e-5f * (1.0f + std::fabs(b[i])))
           << name << "[" << i << "]";
   }
+}
+
+/// An exchange of two processes that hold the same batch: each sum over
+/// them is twice this process's value, so their mean is the value itself,
+/// bit for bit. It records what the split step tells it.
+class MirrorExchange final : public train::GradientExchange {
+public:
+  int processes() const override { return 2; }
+  train::BatchShare shareOf(int64_t size) const override { return {0, size}; }
+  rt::Error prepare(float *data, const std::vector<size_t> &sizes) override {
+    values = data;
+    counts = sizes;
+    ++prepared;
+    return rt::Error::success();
+  }
+  void beginExchange() override {
+    ready.assign(counts.size(), 0);
+    inFlight = true;
+  }
+  void valueReady(size_t v) override {
+    // From the executor's workers, while the graph runs.
+    std::lock_guard<std::mutex> lock(mutex);
+    EXPECT_TRUE(inFlight);
+    ++ready[v];
+  }
+  rt::Error finishExchange() override {
+    for (size_t v = 0; v < counts.size(); ++v)
+      EXPECT_EQ(ready[v], 1) << "value " << v << " at exchange " << exchanges;
+    size_t total = std::accumulate(counts.begin(), counts.end(), size_t(0));
+    for (size_t i = 0; i < total; ++i)
+      values[i] *= 2.0f;
+    inFlight = false;
+    ++exchanges;
+    return rt::Error::success();
+  }
+  rt::Error sumScalars(double *data, size_t count) override {
+    for (size_t i = 0; i < count; ++i)
+      data[i] *= 2.0;
+    return rt::Error::success();
+  }
+
+  float *values = nullptr;
+  std::vector<size_t> counts;
+  std::vector<int> ready;
+  int prepared = 0, exchanges = 0;
+  bool inFlight = false;
+  std::mutex mutex;
+};
+
+TEST_F(TrainingHooksTest, AGradientExchangeInTheHooksTakesPartInEveryStep) {
+  const std::vector<std::string> names = {"b1", "b2", "w1", "w2"};
+  MirrorExchange mirror;
+  train::TrainingHooks exchanging;
+  exchanging.exchange = &mirror;
+  std::map<std::string, size_t> sizes;
+  exchanging.afterGradients =
+      [&](int64_t, const std::map<std::string, rt::TensorView> &gradients) {
+        for (const auto &[name, gradient] : gradients)
+          sizes[name] = static_cast<size_t>(gradient.numElements());
+        return rt::Error::success();
+      };
+  train::ParameterStore mirrored =
+      trainInPlace(*session, trainOptions, exchanging);
+  // One step per epoch; the values laid out once, gradients from the last
+  // parameter to the first.
+  EXPECT_EQ(mirror.prepared, 1);
+  EXPECT_EQ(mirror.exchanges, static_cast<int>(kEpochs));
+  std::vector<size_t> expected;
+  for (const frontend::Argument &arg : session->program().arguments)
+    if (arg.role == frontend::Argument::Role::Param)
+      expected.insert(expected.begin(), sizes[arg.name]);
+  EXPECT_EQ(mirror.counts, expected);
+  EXPECT_EQ(sizes.size(), names.size());
+
+  // The mean of two equal processes is the process's own: the same bits as
+  // training alone with the split step.
+  train::TrainingHooks alone;
+  alone.afterGradients = exchanging.afterGradients;
+  train::ParameterStore single = trainInPlace(*session, trainOptions, alone);
+  for (const std::string &name : names)
+    EXPECT_EQ(valuesOf(mirrored, name), valuesOf(single, name)) << name;
 }
 
 } // namespace
