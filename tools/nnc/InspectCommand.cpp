@@ -19,14 +19,15 @@ ExitCode runInspect(const InspectOptions &options) {
   rt::Expected<rt::Artifact> read = rt::readArtifact(options.artifactPath);
   if (!read.ok())
     return reportUserError(read.message());
-  llvm::outs() << train::describeArtifact(*read, options.artifactPath,
-                                          options.plan);
-  if (options.dumpCodeDir.empty())
-    return Success;
+  // Written first, so that a bad folder fails before anything is printed.
   rt::Expected<std::vector<train::DumpedCode>> dumped =
-      train::dumpMachineCode(*read, options.dumpCodeDir);
+      options.dumpCodeDir.empty()
+          ? std::vector<train::DumpedCode>()
+          : train::dumpMachineCode(*read, options.dumpCodeDir);
   if (!dumped.ok())
     return reportUserError(dumped.message());
+  llvm::outs() << train::describeArtifact(*read, options.artifactPath,
+                                          options.plan);
   for (const train::DumpedCode &code : *dumped)
     llvm::outs() << "code: " << code.path << " (" << code.bytes << " bytes)\n";
   return Success;
