@@ -42,6 +42,16 @@ bool isDefaultDomain(const NodeProto &node) {
   return node.domain().empty() || node.domain() == "ai.onnx";
 }
 
+/// Why nnc cannot import `node` whatever its inputs: an op of another
+/// domain, or one it neither translates nor folds; empty if it can.
+std::string unsupportedOp(const NodeProto &node) {
+  if (!isDefaultDomain(node))
+    return "ops of domain '" + node.domain() + "' are not supported";
+  if (!findOpTranslator(node.op_type()) && !isFoldableOp(node.op_type()))
+    return "op not supported (docs/onnx.md lists the supported ops)";
+  return "";
+}
+
 /// Initializers that batch normalization reads as running statistics:
 /// state, not trainable parameters.
 std::set<std::string> batchNormStatistics(const GraphProto &graph) {
@@ -194,6 +204,11 @@ void Importer::translateNode(const NodeProto &node) {
         problem(nodeLabel(node, onnx.opset) + ": " + reason->second);
         unreadable.erase(reason);
       }
+      // An op nnc cannot import is named even after its inputs failed:
+      // PyTorch's LSTM export fails first at the ConstantOfShape making
+      // its initial state, and the LSTM is what the user must replace.
+      if (std::string why = unsupportedOp(node); !why.empty())
+        problem(nodeLabel(node, onnx.opset) + ": " + why);
       poison();
       return;
     }
@@ -205,8 +220,7 @@ void Importer::translateNode(const NodeProto &node) {
     }
   }
   if (!isDefaultDomain(node)) {
-    problem(nodeLabel(node, onnx.opset) + ": ops of domain '" + node.domain() +
-            "' are not supported");
+    problem(nodeLabel(node, onnx.opset) + ": " + unsupportedOp(node));
     poison();
     return;
   }
@@ -222,8 +236,12 @@ void Importer::translateNode(const NodeProto &node) {
     return;
   OpTranslator translator = findOpTranslator(node.op_type());
   if (!translator) {
-    problem(nodeLabel(node, onnx.opset) +
-            ": op not supported (docs/onnx.md lists the supported ops)");
+    std::string why = unsupportedOp(node);
+    problem(nodeLabel(node, onnx.opset) + ": " +
+            (why.empty() ? "nnc imports this op only on constant inputs, "
+                           "which it folds; here an input is computed from "
+                           "the data or the batch size"
+                         : why));
     poison();
     return;
   }

@@ -181,3 +181,22 @@ def test_exact_gelu_written_by_hand_fuses(tmp_path, form):
     torch.manual_seed(0)
     program = matches_pytorch(tmp_path, Lambda(lambda x: gelu(x * 2)), [torch.randn(3, 8)])
     assert "gelu(" in program and "erf" not in program.lower().replace("gelu", ""), program
+
+
+class LastStepOfLstm(torch.nn.Module if HAVE_TORCH else object):
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(4, 8, batch_first=True)
+
+    def forward(self, x):
+        return self.lstm(x)[0][:, -1]
+
+
+def test_an_unsupported_op_is_named_after_its_inputs_failed(tmp_path):
+    # With a dynamic batch, PyTorch makes the LSTM's zero initial state
+    # with ConstantOfShape(Shape(x)...), which fails first; the LSTM, what
+    # the user has to replace, is named too.
+    path = export(tmp_path, LastStepOfLstm(), [torch.randn(2, 5, 4)], dynamic=True)
+    stderr = import_fails(tmp_path, path)
+    assert "(ConstantOfShape, opset 13): nnc imports this op only on constant inputs" in stderr, stderr
+    assert "(LSTM, opset 13): op not supported" in stderr, stderr
