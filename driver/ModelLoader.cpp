@@ -73,6 +73,17 @@ rt::Expected<LoadedModel> loadModel(const std::string &path) {
     if (std::error_code ec = buffer.getError())
       return rt::Error::failure("cannot read '" + path + "': " + ec.message());
     source = (*buffer)->getBuffer().str();
+    // Binary bytes are no model text: one line, not a page of parse
+    // errors quoting them.
+    if (llvm::StringRef(source).take_front(1 << 16).contains('\0')) {
+      bool artifact = source.size() >= 8 && source.compare(4, 4, "NNX1") == 0;
+      return rt::Error::failure(
+          path + ": " +
+          (artifact ? "a compiled artifact, not model source (nnc run, eval "
+                      "and inspect take artifacts; nnc train --resume "
+                      "FILE.nnx continues training one)"
+                    : "binary data, not model source text"));
+    }
   }
   LoadedModel model;
   model.diagnostics =

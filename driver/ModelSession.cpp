@@ -62,6 +62,9 @@ StringRef resultString(func::FuncOp func, unsigned index, const char *attr) {
 rt::Error freezeParameters(func::FuncOp forward,
                            const std::vector<std::string> &patterns) {
   for (const std::string &pattern : patterns) {
+    if (pattern.empty())
+      return rt::Error::failure(
+          "--freeze has an empty pattern (a comma too many?)");
     bool matched = false;
     for (unsigned i = 0; i < forward.getNumArguments(); ++i) {
       if (nn::argumentRole(forward, i) != rt::BindingRole::Param ||

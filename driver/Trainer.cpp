@@ -265,6 +265,15 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
     if (arg.role == frontend::Argument::Role::Param && frozen)
       run.frozen.push_back(arg.name);
   }
+  size_t params =
+      std::count_if(program.arguments.begin(), program.arguments.end(),
+                    [](const frontend::Argument &arg) {
+                      return arg.role == frontend::Argument::Role::Param;
+                    });
+  if (params > 0 && run.frozen.size() == params && options.hooks.onWarning)
+    options.hooks.onWarning(
+        "every parameter is frozen (--freeze, or freeze in the model), so "
+        "training changes none of them");
   // Data-parallel training, gradient accumulation, a hook on the
   // gradients and a caller's gradient exchange run the step split at the
   // gradients.

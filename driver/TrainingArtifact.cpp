@@ -58,6 +58,19 @@ CodedError checkFlagsFit(const TrainOptions &options,
   if (!options.paramsDir.empty())
     return CodedError::usage("--params does not apply to --resume " + path +
                              ", which holds the parameters it continues from");
+  // Accumulation and a hook on the gradients need the step split at its
+  // gradients, which an artifact does not hold.
+  if (options.accumulate > 1)
+    return conflict("--accumulate " + std::to_string(options.accumulate),
+                    "one optimizer update per batch");
+  if (options.hooks.afterGradients || options.hooks.exchange ||
+      options.distributed.enabled)
+    return CodedError::usage(
+        std::string(options.distributed.enabled ? "--distributed"
+                                                : "a hook on the gradients") +
+        " does not apply to --resume " + path +
+        ", whose training step is compiled fused; train from the model "
+        "source to split it");
   const OptimizationOptions &opt = options.session.optimizations;
   for (auto [name, on] :
        {std::pair<const char *, bool>{"canonicalize", opt.canonicalize},

@@ -254,15 +254,10 @@ Error writeCheckpoint(const std::string &path,
       return fail(dir, "state key '" + entry.first +
                            "' uses the reserved prefix 'nnc.'");
 
+  if (Error error = checkCheckpointTarget(dir); !error.ok())
+    return error;
   struct stat info;
   bool exists = ::lstat(dir.c_str(), &info) == 0;
-  if (!exists && errno != ENOENT)
-    return fail(dir, errnoMessage(errno));
-  if (exists && !S_ISDIR(info.st_mode))
-    return fail(dir, "exists and is not a folder");
-  if (exists)
-    if (Error error = checkReplaceable(dir); !error.ok())
-      return error;
 
   // 1. Everything into a fresh temporary folder, fsynced.
   Expected<std::string> tmp = makeUniqueDirectory(dir + ".tmp-");
@@ -333,6 +328,18 @@ Expected<Checkpoint> readCheckpoint(const std::string &path) {
       return checkpoint;
   }
   return fail(dir, "no checkpoint (no such folder)");
+}
+
+Error checkCheckpointTarget(const std::string &dir) {
+  struct stat info;
+  bool exists = ::lstat(dir.c_str(), &info) == 0;
+  if (!exists && errno != ENOENT)
+    return fail(dir, errnoMessage(errno));
+  if (exists && !S_ISDIR(info.st_mode))
+    return fail(dir, "exists and is not a folder");
+  if (exists)
+    return checkReplaceable(dir);
+  return Error::success();
 }
 
 } // namespace nnc::rt

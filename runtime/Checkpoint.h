@@ -73,6 +73,11 @@ Error writeCheckpoint(const std::string &dir,
                       const std::vector<NamedTensorView> &tensors,
                       const JsonObject &state);
 
+/// Fails where writeCheckpoint would refuse `dir`: it exists and is not a
+/// folder, or it is a folder that is not empty and not a checkpoint. A
+/// caller checks this before the work whose checkpoints go there.
+Error checkCheckpointTarget(const std::string &dir);
+
 /// Reads the checkpoint in `dir`, verifying state.json and every tensor
 /// file it lists (present, right size, right CRC-32, valid .npy). Errors
 /// name the file: "ckpt/w.npy: checksum mismatch (corrupt file)".

@@ -269,6 +269,42 @@ std::optional<std::string> firstNonFinite(rt::ConstTensorView column,
   }
 }
 
+/// "sample 3 holds 11, outside the classes [0, 10) ..." for the first label of
+/// an integer `column` outside the classes of `input` (InputDeclaration::
+/// classes), and not its ignore_index.
+template <typename T>
+std::optional<std::string> firstStrayLabelOf(rt::ConstTensorView column,
+                                             const InputDeclaration &input) {
+  const T *values = column.data<T>();
+  int64_t count = column.numElements();
+  int64_t perSample = column.shape().empty() || column.shape()[0] == 0
+                          ? 1
+                          : std::max<int64_t>(1, count / column.shape()[0]);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t label = static_cast<int64_t>(values[i]);
+    if ((label < 0 || label >= input.classes) && label != input.ignoreIndex)
+      return "sample " + std::to_string(i / perSample) + " holds " +
+             std::to_string(label) + ", outside the classes [0, " +
+             std::to_string(input.classes) + ") of the model's cross-entropy";
+  }
+  return std::nullopt;
+}
+
+rt::Error checkLabels(rt::ConstTensorView column,
+                      const InputDeclaration &input) {
+  if (input.classes <= 0)
+    return rt::Error::success();
+  std::optional<std::string> stray;
+  if (column.dtype() == rt::DType::I32)
+    stray = firstStrayLabelOf<int32_t>(column, input);
+  else if (column.dtype() == rt::DType::I64)
+    stray = firstStrayLabelOf<int64_t>(column, input);
+  if (!stray)
+    return rt::Error::success();
+  // Caught in training, it is the loss kernel's error, naming no file.
+  return rt::Error::failure(input.name + ": " + *stray);
+}
+
 rt::Error noSuchInput(const InputDeclarations &inputs,
                       const std::string &name) {
   std::vector<std::string> names;
@@ -292,6 +328,8 @@ rt::Error addColumn(rt::Dataset &dataset, const InputDeclarations &inputs,
     return adapted.takeError();
   if (rt::Error finite = checkFiniteData(*adapted, name, batched); !finite.ok())
     return std::move(finite).withContext(path);
+  if (rt::Error labels = checkLabels(*adapted, *input); !labels.ok())
+    return std::move(labels).withContext(path);
   rt::Error error = batched
                         ? dataset.addColumn(name, std::move(*adapted))
                         : dataset.addSharedColumn(name, std::move(*adapted));

@@ -4,6 +4,8 @@
 
 #include "train/ParameterStore.h"
 
+#include <algorithm>
+
 namespace nnc::train {
 
 InputDeclarations inputDeclarations(const frontend::Program &program) {
@@ -12,6 +14,27 @@ InputDeclarations inputDeclarations(const frontend::Program &program) {
     if (arg.role == frontend::Argument::Role::Input)
       inputs.push_back(
           {arg.name, toRuntimeDType(arg.type.dtype), arg.type.shape});
+  // Labels read straight from an input by a cross-entropy must name one of
+  // its classes, which the data loaders check before training starts.
+  for (const frontend::Node &node : program.nodes) {
+    if (node.op != "softmax_cross_entropy" || node.operands.size() < 2 ||
+        node.operands[1].kind != frontend::ValueRef::Kind::Argument)
+      continue;
+    const frontend::Argument &labels =
+        program.arguments[node.operands[1].index];
+    const rt::Shape &logits = program.typeOf(node.operands[0]).shape;
+    auto input = std::find_if(inputs.begin(), inputs.end(),
+                              [&](const InputDeclaration &declared) {
+                                return declared.name == labels.name;
+                              });
+    if (input == inputs.end() || logits.empty() || logits.back() <= 0)
+      continue;
+    input->classes = logits.back();
+    auto ignore = node.attrs.find("ignore_index");
+    if (ignore != node.attrs.end())
+      if (const int64_t *value = std::get_if<int64_t>(&ignore->second))
+        input->ignoreIndex = *value;
+  }
   return inputs;
 }
 
@@ -27,6 +50,17 @@ inputDeclarations(const rt::Artifact &artifact) {
       input.shape[0] = shape::kDynamic;
     inputs.push_back(std::move(input));
   }
+  // The labels an argmax accuracy scores are the loss's: their classes
+  // are the scored output's last extent.
+  const std::optional<rt::ArtifactAccuracy> &accuracy = artifact.accuracy;
+  if (accuracy && !accuracy->threshold)
+    for (const rt::ArtifactPort &port : artifact.outputs)
+      if (port.name == accuracy->outputName && !port.shape.empty())
+        for (InputDeclaration &input : inputs)
+          if (input.name == accuracy->labelInput) {
+            input.classes = port.shape.back();
+            input.ignoreIndex = accuracy->ignoreIndex.value_or(-100);
+          }
   return inputs;
 }
 

@@ -25,6 +25,10 @@ struct InputDeclaration {
   rt::DType dtype = rt::DType::F32;
   /// shape::kDynamic first for an input that takes samples (the batch).
   rt::Shape shape;
+  /// The labels of a softmax cross-entropy over this many classes: every
+  /// value lies in [0, classes) or is `ignoreIndex`. 0: no such rule.
+  int64_t classes = 0;
+  int64_t ignoreIndex = -100;
 
   /// True when the input takes samples: its leading dimension is the batch.
   bool batched() const { return !shape.empty() && shape[0] == shape::kDynamic; }

@@ -2,6 +2,8 @@
 
 #include "train/OutputPaths.h"
 
+#include "runtime/Checkpoint.h"
+
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
@@ -45,6 +47,12 @@ rt::Error checkOutputPaths(const TrainOptions &options) {
     if (!folder->empty())
       if (rt::Error error = checkFolderTarget(*folder); !error.ok())
         return error;
+  // A checkpoint replaces only a checkpoint: refused now, not after the
+  // first epoch.
+  if (!options.checkpointDir.empty())
+    if (rt::Error error = rt::checkCheckpointTarget(options.checkpointDir);
+        !error.ok())
+      return error;
   for (const std::string *file :
        {&options.saveArtifact, &options.plotPath, &options.profile.tracePath,
         &options.reportPath})

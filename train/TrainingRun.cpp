@@ -529,6 +529,14 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
         reportHeader, state, summary ? &*summary : nullptr, complete);
     return rt::writeFileAtomically(options.reportPath, page);
   };
+  // The page's last write, which no longer reloads.
+  auto finishReport = [&]() -> rt::Error {
+    if (rt::Error error = writeReport(true); !error.ok())
+      return error;
+    if (reportPage)
+      say(report, "wrote the report " + options.reportPath);
+    return rt::Error::success();
+  };
   // The report and the chart are written without making folders: theirs
   // are made now (checkOutputPaths refused a path that cannot be one).
   for (const std::string *path : {&options.reportPath, &options.plotPath}) {
@@ -541,8 +549,23 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
     return error;
   // With --accumulate K, K batches (fewer at the end of an epoch) make one
   // optimizer step; steps, the schedule, progress and checkpoints count
-  // optimizer steps.
+  // optimizer steps. The fused step applies every batch it runs.
   int64_t accumulate = std::max<int64_t>(1, options.accumulate);
+  if (accumulate > 1 && !split)
+    return rt::Error::failure(
+        "--accumulate needs the training step split at its gradients "
+        "(driver::trainModel splits it); a training artifact holds only the "
+        "fused step");
+  // The fused step of a batch of `size`: a full one, the epoch's last, or
+  // the last of a resumed epoch that stopped where a batch of another
+  // size ended.
+  auto stepFor = [&](int64_t size) -> rt::Expected<CompiledGraph *> {
+    if (size == run.batch)
+      return steps->full;
+    if (steps->partial && size == samples % run.batch)
+      return steps->partial;
+    return run.graphs->trainingStep(size);
+  };
   int64_t stepsPerEpoch =
       (batches->batchesPerEpoch() + accumulate - 1) / accumulate;
   int64_t totalSteps = run.epochs * stepsPerEpoch;
@@ -575,8 +598,10 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       report.onEpochStart(
           {epoch + 1, run.epochs, samples, batches->batchesPerEpoch()});
     atJump = true;
-    // A resumed run stands at the start of a group.
-    int64_t batchInEpoch = batches->state().position / run.batch;
+    // The batches of the optimizer step under way so far. A resumed run
+    // starts a group: checkpoints are written at the end of a step, and
+    // the run may count the group in other batches (--accumulate).
+    int64_t inGroup = 0;
     // The step's start and its samples and summed loss before it, for the
     // step's report.
     std::chrono::steady_clock::time_point stepStart;
@@ -589,10 +614,10 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       if (!*more)
         break;
       const rt::Batch &current = batches->batch();
-      bool groupStart = batchInEpoch % accumulate == 0;
-      bool groupEnd = batchInEpoch % accumulate == accumulate - 1 ||
-                      batches->state().position >= samples;
-      ++batchInEpoch;
+      bool groupStart = inGroup == 0;
+      bool groupEnd =
+          inGroup == accumulate - 1 || batches->state().position >= samples;
+      inGroup = groupEnd ? 0 : inGroup + 1;
       if (groupStart) {
         ++state.stepCount;
         state.step.view().data<int64_t>()[0] = state.stepCount;
@@ -611,13 +636,12 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
           return error;
         if (!groupEnd)
           continue;
-      } else if (rt::Error error =
-                     runStep(run,
-                             current.size() == run.batch ? *steps->full
-                                                         : *steps->partial,
-                             current, hooks);
-                 !error.ok()) {
-        return error;
+      } else {
+        rt::Expected<CompiledGraph *> step = stepFor(current.size());
+        if (!step.ok())
+          return step.takeError();
+        if (rt::Error error = runStep(run, **step, current, hooks); !error.ok())
+          return error;
       }
       if (report.onStepEnd) {
         std::chrono::duration<double> seconds =
@@ -655,6 +679,8 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       if (options.maxSteps > 0 && state.stepCount >= options.maxSteps) {
         if (report.onTrainingEnd)
           report.onTrainingEnd();
+        if (rt::Error error = finishReport(); !error.ok())
+          return error;
         if (!checkpointDir.empty())
           if (rt::Error error = writeTrainingCheckpoint(checkpointDir, state,
                                                         batches->state());
@@ -707,10 +733,8 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   }
   if (report.onTrainingEnd)
     report.onTrainingEnd();
-  if (rt::Error error = writeReport(true); !error.ok())
+  if (rt::Error error = finishReport(); !error.ok())
     return error;
-  if (reportPage)
-    say(report, "wrote the report " + options.reportPath);
   if (reporting)
     if (rt::Error error =
             writeResults(run, options, batches->state(),
