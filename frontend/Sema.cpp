@@ -285,6 +285,12 @@ void Sema::runStatement(const Stmt &stmt, Frame &frame) {
   }
 }
 
+void Sema::reportOwnUse(const std::string &name, SourceLoc loc,
+                        const Frame &frame) {
+  if (!declaring.empty() && name == declaring)
+    error(frame, loc, "'" + name + "' is used in its own declaration");
+}
+
 void Sema::declareArgument(const Stmt &stmt, Frame &frame) {
   bool isInput = stmt.kind == Stmt::Kind::Input;
   if (frame.names.count(stmt.name)) {
@@ -292,8 +298,14 @@ void Sema::declareArgument(const Stmt &stmt, Frame &frame) {
     return;
   }
   // Poison the name first, so a failed declaration does not cascade into
-  // "unknown name" errors at every use.
+  // "unknown name" errors at every use; a use of it in its own type or
+  // initializer is named (ownUse), not dropped with the poison.
   frame.names[stmt.name] = Value{};
+  declaring = stmt.name;
+  struct Declared {
+    std::string &name;
+    ~Declared() { name.clear(); }
+  } declared{declaring};
   std::optional<TensorType> type = resolveType(stmt.type, isInput, frame);
   if (!type)
     return;
@@ -343,6 +355,8 @@ std::optional<TensorType> Sema::resolveType(const ast::TypeExpr &type,
           error(frame, dim.loc,
                 "dimension '" + dim.name + "' is not an integer, it is " +
                     describe(it->second));
+        else
+          reportOwnUse(dim.name, dim.loc, frame);
         ok = false;
         continue;
       } else if (isInput && i == 0) {

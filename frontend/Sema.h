@@ -97,6 +97,10 @@ private:
   void runStatements(const std::vector<ast::Stmt> &stmts, Frame &frame);
   void runStatement(const ast::Stmt &stmt, Frame &frame);
   void declareArgument(const ast::Stmt &stmt, Frame &frame);
+  /// Reports `name` used at `loc` inside its own declaration (a type or
+  /// initializer naming the argument being declared), whose poison would
+  /// otherwise drop it without a word.
+  void reportOwnUse(const std::string &name, SourceLoc loc, const Frame &frame);
   void runRepeat(const ast::Stmt &stmt, Frame &frame);
   void runOutput(const ast::Stmt &stmt, Frame &frame);
   void runLoss(const ast::Stmt &stmt, Frame &frame);
@@ -159,6 +163,8 @@ private:
   SourceLoc lossLoc;
   uint64_t work = 0;
   bool aborted = false;
+  /// The argument whose type and initializer are being resolved.
+  std::string declaring;
   unsigned callDepth = 0;
 };
 

@@ -154,8 +154,11 @@ Sema::Value Sema::eval(const Expr &expr, Frame &frame) {
 
 Sema::Value Sema::evalName(const Expr &expr, Frame &frame) {
   auto it = frame.names.find(expr.name);
-  if (it != frame.names.end())
+  if (it != frame.names.end()) {
+    if (it->second.kind == Value::Kind::Poison)
+      reportOwnUse(expr.name, expr.loc, frame);
     return it->second;
+  }
   if (layers.count(expr.name))
     error(frame, expr.loc,
           "'" + expr.name + "' is a layer; call it with arguments");

@@ -659,3 +659,25 @@ TEST(SemaTest, DocumentationExamplesCompile) {
 }
 
 } // namespace
+
+TEST(SemaTest, ADeclarationThatUsesItsOwnNameIsAnError) {
+  // Each declaration's name is poisoned while its type and initializer
+  // resolve; a use of it there was dropped with the poison, along with
+  // every output reading it, and the model checked.
+  Compiled input("input z: f32[B, 4]\n"
+                 "input x: f32[x, 4]\n"
+                 "output y = relu(z)\n"
+                 "output w = relu(x)\n");
+  EXPECT_EQ(input.messages(),
+            (Msgs{"2:14: 'x' is used in its own declaration"}));
+  Compiled init("input z: f32[B, 4]\n"
+                "param w: f32[4] = constant(w)\n"
+                "output q = z + w\n");
+  EXPECT_EQ(init.messages(),
+            (Msgs{"2:28: 'w' is used in its own declaration"}));
+  Compiled dim("input x: f32[B, 4]\n"
+               "param b: f32[b]\n"
+               "output y = x + b\n");
+  EXPECT_EQ(dim.messages(),
+            (Msgs{"2:14: 'b' is used in its own declaration"}));
+}
