@@ -154,11 +154,11 @@ std::optional<std::string> renderDot(const std::string &dot) {
 std::string renderTrainingReport(const ReportHeader &header,
                                  const TrainingState &state,
                                  const rt::GraphProfile *profile,
-                                 bool complete) {
+                                 ReportStatus status) {
   std::string title = "nnc train: " + header.model;
   std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
                      "<meta charset=\"utf-8\">\n";
-  if (!complete)
+  if (status == ReportStatus::Training)
     html += "<meta http-equiv=\"refresh\" content=\"5\">\n";
   html += "<title>" + rt::escapeXml(title) +
           "</title>\n<style>\n"
@@ -172,8 +172,10 @@ std::string renderTrainingReport(const ReportHeader &header,
           "#ccc; }\n"
           "</style>\n</head>\n<body>\n";
   html += "<h1>" + rt::escapeXml(title) + "</h1>\n<p class=\"status\">" +
-          (complete ? std::string("Finished")
-                    : std::string("Training (this page reloads)")) +
+          (status == ReportStatus::Finished  ? std::string("Finished")
+           : status == ReportStatus::Stopped ? std::string("Stopped")
+                                             : std::string("Training (this "
+                                                           "page reloads)")) +
           " after " + std::to_string(state.stepCount) + " steps, " +
           std::to_string(state.trainLoss.size()) + " epochs.</p>\n";
 

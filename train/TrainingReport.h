@@ -47,12 +47,16 @@ std::string describeMachine();
 /// not installed or fails.
 std::optional<std::string> renderDot(const std::string &dot);
 
-/// The page for `state`; `profile` adds the kernel table; `complete` says
-/// the run ended (the page then stops reloading).
+/// Where the run of a report page stands. Only a page of a run still
+/// training asks the browser to reload it.
+enum class ReportStatus { Training, Stopped, Finished };
+
+/// The page for `state`; `profile` adds the kernel table; `status` says
+/// whether the run goes on, stopped at --max-steps, or ended.
 std::string renderTrainingReport(const ReportHeader &header,
                                  const TrainingState &state,
                                  const rt::GraphProfile *profile,
-                                 bool complete);
+                                 ReportStatus status);
 
 } // namespace nnc::train
 

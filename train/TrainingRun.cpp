@@ -509,7 +509,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   ReportHeader reportHeader;
   if (reportPage)
     reportHeader = makeReportHeader(run, options);
-  auto writeReport = [&](bool complete) -> rt::Error {
+  auto writeReport = [&](ReportStatus status) -> rt::Error {
     if (!reportPage)
       return rt::Error::success();
     std::optional<rt::GraphProfile> summary;
@@ -526,12 +526,12 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
     if (summary)
       summary->peakGflops = machinePeakGflops(run.graphs->threads());
     std::string page = renderTrainingReport(
-        reportHeader, state, summary ? &*summary : nullptr, complete);
+        reportHeader, state, summary ? &*summary : nullptr, status);
     return rt::writeFileAtomically(options.reportPath, page);
   };
   // The page's last write, which no longer reloads.
-  auto finishReport = [&]() -> rt::Error {
-    if (rt::Error error = writeReport(true); !error.ok())
+  auto finishReport = [&](ReportStatus status) -> rt::Error {
+    if (rt::Error error = writeReport(status); !error.ok())
       return error;
     if (reportPage)
       say(report, "wrote the report " + options.reportPath);
@@ -545,7 +545,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       if (std::error_code ec = llvm::sys::fs::create_directories(folder))
         return rt::Error::failure(folder.str() + ": " + ec.message());
   }
-  if (rt::Error error = writeReport(false); !error.ok())
+  if (rt::Error error = writeReport(ReportStatus::Training); !error.ok())
     return error;
   // With --accumulate K, K batches (fewer at the end of an epoch) make one
   // optimizer step; steps, the schedule, progress and checkpoints count
@@ -667,7 +667,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
         if (rt::Error error = addCurvePoint(state, evaluator, report);
             !error.ok())
           return error;
-        if (rt::Error error = writeReport(false); !error.ok())
+        if (rt::Error error = writeReport(ReportStatus::Training); !error.ok())
           return error;
       }
       if (!checkpointDir.empty() && options.checkpointEvery > 0 &&
@@ -679,7 +679,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       if (options.maxSteps > 0 && state.stepCount >= options.maxSteps) {
         if (report.onTrainingEnd)
           report.onTrainingEnd();
-        if (rt::Error error = finishReport(); !error.ok())
+        if (rt::Error error = finishReport(ReportStatus::Stopped); !error.ok())
           return error;
         if (!checkpointDir.empty())
           if (rt::Error error = writeTrainingCheckpoint(checkpointDir, state,
@@ -728,12 +728,12 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
               writeTrainingCheckpoint(checkpointDir, state, batches->state());
           !error.ok())
         return error;
-    if (rt::Error error = writeReport(false); !error.ok())
+    if (rt::Error error = writeReport(ReportStatus::Training); !error.ok())
       return error;
   }
   if (report.onTrainingEnd)
     report.onTrainingEnd();
-  if (rt::Error error = finishReport(); !error.ok())
+  if (rt::Error error = finishReport(ReportStatus::Finished); !error.ok())
     return error;
   if (reporting)
     if (rt::Error error =
