@@ -629,8 +629,14 @@ TEST(LossGradientTest, BinaryCrossEntropy) {
   GradCheckOptions options;
   options.fills["p"] = ArgumentFill::range(0.05, 0.95);
   options.fills["t"] = ArgumentFill::range(0, 1);
-  expectGradientsMatch(
-      weightedLoss({{"p", {4, 3}}, input("t", {4, 3})}, body, {}), options);
+  // The target has a gradient too (a target computed from something
+  // trained, as in distillation), also when it broadcasts.
+  expectGradientsMatch(weightedLoss({{"p", {4, 3}}, {"t", {4, 3}}}, body, {}),
+                       options);
+  std::string broadcast = "  %out = nn.binary_cross_entropy %p, %t : "
+                          "tensor<4x3xf64>, tensor<3xf64> -> tensor<f64>";
+  expectGradientsMatch(weightedLoss({{"p", {4, 3}}, {"t", {3}}}, broadcast, {}),
+                       options);
 }
 
 TEST(LossGradientTest, SoftmaxCrossEntropy) {
