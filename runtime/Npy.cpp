@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string_view>
 #include <system_error>
 
@@ -246,9 +247,11 @@ private:
 };
 
 /// Parses the preamble and header held in `bytes[0, size)` (at least up to
-/// the data offset) and checks that exactly `totalSize` bytes make the file.
+/// the data offset) and checks that exactly `totalSize` bytes make the file
+/// (when known: a stream's size is not).
 Expected<NpyLayout> parseLayout(const unsigned char *bytes, size_t size,
-                                uint64_t totalSize, const std::string &name) {
+                                std::optional<uint64_t> totalSize,
+                                const std::string &name) {
   Expected<size_t> dataOffset = npyDataOffset(bytes, size, name);
   if (!dataOffset)
     return dataOffset.takeError();
@@ -267,7 +270,9 @@ Expected<NpyLayout> parseLayout(const unsigned char *bytes, size_t size,
   layout->dataOffset = *dataOffset;
   layout->dataBytes =
       *dataBytes * static_cast<int64_t>(dtypeSize(layout->dtype));
-  uint64_t available = totalSize - *dataOffset;
+  if (!totalSize)
+    return layout;
+  uint64_t available = *totalSize - *dataOffset;
   uint64_t expected = static_cast<uint64_t>(layout->dataBytes);
   if (available < expected)
     return fail(name, "truncated data: expected " + std::to_string(expected) +
@@ -303,20 +308,6 @@ struct FileCloser {
       ::close(fd);
   }
 };
-
-/// Reads a stream whose size is unknown (a pipe) to its end.
-Expected<std::string> readStream(int fd) {
-  std::string contents;
-  char buffer[1 << 16];
-  while (true) {
-    Expected<size_t> n = readFully(fd, buffer, sizeof(buffer));
-    if (!n)
-      return n.takeError();
-    contents.append(buffer, *n);
-    if (*n < sizeof(buffer))
-      return contents;
-  }
-}
 
 std::string descrOf(DType dtype) {
   switch (dtype) {
@@ -405,16 +396,16 @@ Expected<Tensor> readNpy(const std::string &path) {
     return fail(path, errnoMessage(errno));
   if (S_ISDIR(info.st_mode))
     return fail(path, "is a directory");
-  if (!S_ISREG(info.st_mode)) {
-    Expected<std::string> contents = readStream(fd);
-    if (!contents)
-      return contents.takeError().withContext(path);
-    return parseNpy(contents->data(), contents->size(), path);
-  }
+  // A pipe or a device has no size: it is read no further than its header
+  // announces (and one byte more, to find trailing bytes), so that
+  // /dev/zero is a bad magic rather than a read without end.
+  bool stream = !S_ISREG(info.st_mode);
 
   // Read the preamble, then the header it announces, then the data straight
   // into the tensor, so a large file is never held twice in memory.
-  uint64_t fileSize = static_cast<uint64_t>(info.st_size);
+  std::optional<uint64_t> fileSize;
+  if (!stream)
+    fileSize = static_cast<uint64_t>(info.st_size);
   std::string prefix(kMinPreamble + 2, '\0');
   Expected<size_t> got = readFully(fd, prefix.data(), prefix.size());
   if (!got)
@@ -424,7 +415,7 @@ Expected<Tensor> readNpy(const std::string &path) {
   Expected<size_t> dataOffset = npyDataOffset(bytes, prefix.size(), path);
   if (!dataOffset)
     return dataOffset.takeError();
-  if (*dataOffset > fileSize)
+  if (fileSize && *dataOffset > *fileSize)
     return fail(path, "truncated header");
   size_t already = prefix.size();
   prefix.resize(*dataOffset);
@@ -444,14 +435,25 @@ Expected<Tensor> readNpy(const std::string &path) {
   if (!tensor)
     return tensor.takeError().withContext(path);
   size_t dataBytes = static_cast<size_t>(layout->dataBytes);
-  if (::lseek(fd, static_cast<off_t>(layout->dataOffset), SEEK_SET) < 0)
+  if (!stream &&
+      ::lseek(fd, static_cast<off_t>(layout->dataOffset), SEEK_SET) < 0)
     return fail(path, errnoMessage(errno));
   got = readFully(fd, tensor->rawData(), dataBytes);
   if (!got)
     return got.takeError().withContext(path);
-  // The file changed size under us.
+  // A stream shorter than its header says, or a file that changed size
+  // under us.
   if (*got != dataBytes)
-    return fail(path, "truncated data");
+    return fail(path, "truncated data: expected " + std::to_string(dataBytes) +
+                          " bytes, found " + std::to_string(*got));
+  if (stream) {
+    char extra;
+    got = readFully(fd, &extra, 1);
+    if (!got)
+      return got.takeError().withContext(path);
+    if (*got != 0)
+      return fail(path, "trailing bytes after the data");
+  }
   return tensor;
 }
 
