@@ -6,6 +6,7 @@
 #include "runtime/FlatBufferVectors.h"
 #include "runtime/artifact/nnx_generated.h"
 
+#include <cctype>
 #include <cstring>
 #include <limits>
 #include <set>
@@ -167,6 +168,21 @@ Expected<ExecutionPlan> readPlan(const fb::Plan *plan,
   return out;
 }
 
+/// A name the model language gives an input or output, which commands
+/// use as a file name: letters, digits, '_' and '.', not starting with '.'.
+bool isPortName(const std::string &name) {
+  if (name.empty() || name.size() > 1024 || name[0] == '.')
+    return false;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.')
+      return false;
+  return true;
+}
+
+std::string printableName(const std::string &name) {
+  return printableExcerpt(name);
+}
+
 Expected<std::vector<ArtifactPort>>
 readPorts(const flatbuffers::Vector<Offset<fb::Port>> *ports,
           const char *what) {
@@ -181,6 +197,12 @@ readPorts(const flatbuffers::Vector<Offset<fb::Port>> *ports,
     if (port.name.empty() || !names.insert(port.name).second)
       return Error::failure(std::string(what) + " names must be unique and "
                                                 "non-empty");
+    // Outputs become files named after their ports (nnc run, nnc-run).
+    if (!isPortName(port.name))
+      return Error::failure(std::string(what) + " name '" +
+                            printableName(port.name) +
+                            "' is not a model name (letters, digits, '_' and "
+                            "'.')");
     Expected<BindingRole> role = roleOf(p->role(), where);
     if (!role.ok())
       return role.takeError();
@@ -201,12 +223,62 @@ readPorts(const flatbuffers::Vector<Offset<fb::Port>> *ports,
   return out;
 }
 
+/// The port `name` of `ports`, or null.
+const ArtifactPort *findPort(const std::vector<ArtifactPort> &ports,
+                             const std::string &name) {
+  for (const ArtifactPort &port : ports)
+    if (port.name == name)
+      return &port;
+  return nullptr;
+}
+
+/// A graph's input or output binding agrees with the port of its name: the
+/// same dtype and shape, but for the batch extent of a batched port, which
+/// a graph of another batch size (forward@1) has its own.
+Error checkPortBinding(const ArtifactGraph &graph,
+                       const ExternalBinding &binding,
+                       const std::vector<ArtifactPort> &ports,
+                       const char *what) {
+  const ArtifactPort *port = findPort(ports, binding.name);
+  const PlanValue &value = graph.plan.values[binding.value];
+  std::string where = "graph '" + graph.name + "' ";
+  if (!port)
+    return Error::failure(
+        where + "binds " + what + " '" + printableName(binding.name) +
+        "', which is not one of the artifact's " + what + "s");
+  bool fits =
+      port->dtype == value.dtype && port->shape.size() == value.shape.size();
+  for (size_t i = 0; fits && i < value.shape.size(); ++i)
+    fits = port->shape[i] == value.shape[i] || (i == 0 && port->batched);
+  if (!fits)
+    return Error::failure(where + "binds " + what + " '" + binding.name +
+                          "' as " + typeToString(value.dtype, value.shape) +
+                          ", the artifact declares " +
+                          typeToString(port->dtype, port->shape));
+  return Error::success();
+}
+
 /// Every binding of a graph to a stored tensor names one, of the plan
-/// value's dtype and shape, so that running cannot read past a tensor.
+/// value's dtype and shape, so that running cannot read past a tensor; and
+/// every input and output it binds is a port of the artifact, as the
+/// commands that check inputs and name output files take it to be.
 Error checkBindings(const ArtifactGraph &graph, const Artifact &artifact) {
+  for (const ExternalBinding &binding : graph.plan.outputs)
+    if (binding.role == BindingRole::Output ||
+        binding.role == BindingRole::Loss)
+      if (Error error =
+              checkPortBinding(graph, binding, artifact.outputs, "output");
+          !error.ok())
+        return error;
   for (const ExternalBinding &binding : graph.plan.inputs) {
-    if (binding.role == BindingRole::Input ||
-        binding.role == BindingRole::Step || binding.role == BindingRole::Lr)
+    if (binding.role == BindingRole::Input) {
+      if (Error error =
+              checkPortBinding(graph, binding, artifact.inputs, "input");
+          !error.ok())
+        return error;
+      continue;
+    }
+    if (binding.role == BindingRole::Step || binding.role == BindingRole::Lr)
       continue;
     const ArtifactTensor *stored = artifact.tensor(binding.name);
     if (!stored)

@@ -266,6 +266,64 @@ TEST(ArtifactTest, TensorOfWrongSizeIsRejected) {
       << reread.message();
 }
 
+TEST(ArtifactTest, BindingsOfInputsAndOutputsMustBePorts) {
+  // A graph's output named '../pwn' would be written outside --output-dir
+  // by nnc run; an input binding that names no port left the loss out of
+  // a run that fed the labels; a port of another shape than its binding
+  // made run and eval disagree. Each is a corrupt artifact now.
+  auto fresh = [] {
+    Expected<Artifact> golden = readArtifact(kGolden + "/mlp_digits_v1.nnx");
+    EXPECT_TRUE(golden.ok()) << golden.message();
+    return std::move(*golden);
+  };
+  auto reread = [](const Artifact &artifact) {
+    Expected<std::string> bytes = serializeArtifact(artifact);
+    EXPECT_TRUE(bytes.ok());
+    return parse(*bytes);
+  };
+  auto outputBinding = [](Artifact &artifact) -> ExternalBinding & {
+    for (ArtifactGraph &graph : artifact.graphs)
+      for (ExternalBinding &binding : graph.plan.outputs)
+        if (binding.role == BindingRole::Output)
+          return binding;
+    ADD_FAILURE() << "no output binding";
+    return artifact.graphs[0].plan.outputs[0];
+  };
+  Artifact escaping = fresh();
+  outputBinding(escaping).name = "../pwn";
+  Expected<Artifact> bad = reread(escaping);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("binds output '../pwn', which is not one of "
+                               "the artifact's outputs"),
+            std::string::npos)
+      << bad.message();
+
+  Artifact renamed = fresh();
+  for (ArtifactGraph &graph : renamed.graphs)
+    for (ExternalBinding &binding : graph.plan.inputs)
+      if (binding.name == "labels")
+        binding.name = "labems";
+  bad = reread(renamed);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("binds input 'labems'"), std::string::npos)
+      << bad.message();
+
+  Artifact reshaped = fresh();
+  ASSERT_FALSE(reshaped.inputs.empty());
+  reshaped.inputs[0].shape.back() += 1;
+  bad = reread(reshaped);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("the artifact declares"), std::string::npos)
+      << bad.message();
+
+  Artifact unsafePort = fresh();
+  unsafePort.outputs[0].name = "../" + unsafePort.outputs[0].name;
+  bad = reread(unsafePort);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("is not a model name"), std::string::npos)
+      << bad.message();
+}
+
 TEST(ArtifactTest, UnknownRoleIsRejected) {
   // Every "param" string in the file (FlatBuffers strings are a 32-bit
   // length, the bytes and a NUL) becomes a role no runtime knows.
