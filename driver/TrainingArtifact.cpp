@@ -223,6 +223,8 @@ CodedError resumeFromArtifact(const TrainOptions &options,
   run.epochs =
       options.epochs.value_or(modelEpochs.value_or(training.epoch + 1));
   run.seed = options.seed.value_or(training.seed);
+  // 0: the model named no rate (the reader refuses a negative or
+  // non-finite one).
   run.baseLr = options.lr.value_or(
       training.learningRate > 0 ? training.learningRate : 0.01);
   if (rt::Error error = checkRunSettings(run.epochs, /*batch=*/1, run.baseLr);

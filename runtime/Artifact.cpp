@@ -7,6 +7,7 @@
 #include "runtime/artifact/nnx_generated.h"
 
 #include <cctype>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <set>
@@ -423,6 +424,12 @@ Expected<Artifact> readVerified(const fb::Artifact *root) {
     state.learningRate = training->learning_rate();
     if (state.step < 0 || state.epoch < 0)
       return Error::failure("negative training counters");
+    // 0 records that the model named no rate; the trainer's default
+    // applies then.
+    if (!(state.learningRate >= 0) || std::isinf(state.learningRate))
+      return Error::failure("training learning rate " +
+                            std::to_string(state.learningRate) +
+                            " is not a finite number of 0 or more");
     artifact.training = state;
   }
   if (const fb::Accuracy *accuracy = root->accuracy()) {

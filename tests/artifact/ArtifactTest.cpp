@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <random>
 
@@ -322,6 +323,24 @@ TEST(ArtifactTest, BindingsOfInputsAndOutputsMustBePorts) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.message().find("is not a model name"), std::string::npos)
       << bad.message();
+}
+
+TEST(ArtifactTest, AnInvalidLearningRateIsCorrupt) {
+  // A NaN or negative rate was replaced by 0.01 without a word, and an
+  // infinite one blamed on a --lr flag the user never gave.
+  for (double lr : {std::nan(""), -1.0, HUGE_VAL}) {
+    Expected<Artifact> artifact = readArtifact(kGolden + "/mlp_digits_v1.nnx");
+    ASSERT_TRUE(artifact.ok());
+    artifact->training = ArtifactTraining();
+    artifact->training->learningRate = lr;
+    Expected<std::string> bytes = serializeArtifact(*artifact);
+    ASSERT_TRUE(bytes.ok());
+    Expected<Artifact> reread = parse(*bytes);
+    ASSERT_FALSE(reread.ok()) << lr;
+    EXPECT_NE(reread.message().find("is not a finite number of 0 or more"),
+              std::string::npos)
+        << reread.message();
+  }
 }
 
 TEST(ArtifactTest, UnknownRoleIsRejected) {
