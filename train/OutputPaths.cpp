@@ -42,6 +42,24 @@ rt::Error checkFolderTarget(const std::string &path) {
   return checkParents(path);
 }
 
+rt::Error checkNotAnInput(const std::string &output,
+                          const std::vector<std::string> &files,
+                          const std::vector<std::string> &namedFiles) {
+  if (output.empty())
+    return rt::Error::success();
+  std::vector<std::string> inputs = files;
+  for (const std::string &named : namedFiles)
+    inputs.push_back(llvm::StringRef(named).split('=').second.str());
+  for (const std::string &input : inputs) {
+    bool same = false;
+    if (!input.empty() && !fs::equivalent(output, input, same) && same)
+      return rt::Error::failure("cannot write '" + output +
+                                "': it is the input '" + input +
+                                "', which the command reads");
+  }
+  return rt::Error::success();
+}
+
 rt::Error checkOutputPaths(const TrainOptions &options) {
   for (const std::string *folder : {&options.saveDir, &options.checkpointDir})
     if (!folder->empty())
@@ -55,10 +73,18 @@ rt::Error checkOutputPaths(const TrainOptions &options) {
       return error;
   for (const std::string *file :
        {&options.saveArtifact, &options.plotPath, &options.profile.tracePath,
-        &options.reportPath})
+        &options.reportPath}) {
     if (!file->empty())
       if (rt::Error error = checkFileTarget(*file); !error.ok())
         return error;
+    // The artifact resumed may be replaced by the one the run writes: it
+    // is read whole before the first step.
+    for (const std::vector<std::string> *data :
+         {&options.data, &options.evalData})
+      if (rt::Error error = checkNotAnInput(*file, {options.modelPath}, *data);
+          !error.ok())
+        return error;
+  }
   return rt::Error::success();
 }
 

@@ -15,6 +15,7 @@
 #include "runtime/Status.h"
 
 #include <string>
+#include <vector>
 
 namespace nnc::train {
 
@@ -26,8 +27,16 @@ rt::Error checkFileTarget(const std::string &path);
 /// part of it is not a folder.
 rt::Error checkFolderTarget(const std::string &path);
 
+/// Fails when the file `output` would replace is one the command reads:
+/// one of `files`, or the FILE of a NAME=FILE of `namedFiles` (the same
+/// file by any path or link). Nothing to check for an empty `output`.
+rt::Error checkNotAnInput(const std::string &output,
+                          const std::vector<std::string> &files,
+                          const std::vector<std::string> &namedFiles = {});
+
 /// Every path of `options` a run writes: --save, --checkpoint (folders),
-/// --save-artifact, --plot, --trace and --report (files). Writes nothing.
+/// --save-artifact, --plot, --trace and --report (files), none of them the
+/// model or a data file. Writes nothing.
 rt::Error checkOutputPaths(const TrainOptions &options);
 
 } // namespace nnc::train

@@ -16,22 +16,21 @@
 #include "tools/nnc/NamedTensors.h"
 #include "train/ArtifactRuns.h"
 #include "train/DataArguments.h"
+#include "train/OutputPaths.h"
 #include "train/ProfileReport.h"
 
 #include "runtime/Artifact.h"
 #include "runtime/ArtifactLoader.h"
-#include "runtime/FileIO.h"
 
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
-
-#include <oneapi/tbb/info.h>
-
-#include <algorithm>
 
 namespace nnc::cli {
 ExitCode runCompile(const CompileOptions &options) {
   const driver::CompileRequest &request = options.request;
+  if (rt::Error error =
+          train::checkNotAnInput(options.outputPath, {request.modelPath});
+      !error.ok())
+    return reportError(error);
   std::unique_ptr<ModelSession> session = openModel(
       options.session, request.modelPath, request.train ? "train" : nullptr);
   if (!session)

@@ -10,19 +10,20 @@
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/LibraryNames.h"
 #include "tools/nnc/NamedTensors.h"
+#include "train/OutputPaths.h"
 #include "train/ProfileReport.h"
 
-#include "llvm/ADT/STLExtras.h"
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
-
-#include <oneapi/tbb/info.h>
 
 #include <optional>
 
 namespace nnc::cli {
 
 ExitCode runRun(const RunOptions &options) {
+  if (rt::Error error = train::checkNotAnInput(
+          options.profile.tracePath, {options.modelPath}, options.inputs);
+      !error.ok())
+    return reportError(error);
   std::map<std::string, rt::Tensor> feeds;
   if (ExitCode code = readNamedTensors(options.inputs, "--input", feeds))
     return code;

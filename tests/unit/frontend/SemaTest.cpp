@@ -678,6 +678,5 @@ TEST(SemaTest, ADeclarationThatUsesItsOwnNameIsAnError) {
   Compiled dim("input x: f32[B, 4]\n"
                "param b: f32[b]\n"
                "output y = x + b\n");
-  EXPECT_EQ(dim.messages(),
-            (Msgs{"2:14: 'b' is used in its own declaration"}));
+  EXPECT_EQ(dim.messages(), (Msgs{"2:14: 'b' is used in its own declaration"}));
 }
