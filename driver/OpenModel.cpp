@@ -28,6 +28,14 @@ openArtifact(const train::SessionOptions &options, const std::string &path,
                                        options.plugins);
   if (!source.ok())
     return source.takeError();
+  // The artifact runs on the backend it was compiled for; another named
+  // would be ignored, and a comparison of backends would compare one
+  // with itself.
+  if (!options.backend.empty() && options.backend != (*source)->backendName())
+    return rt::Error::failure(
+        "--backend " + options.backend + " does not apply to " + path +
+        ", compiled for backend '" + (*source)->backendName() +
+        "' (compile it again for another)");
   for (const std::string &warning : (*source)->warnings())
     notices.warn(warning);
   notices.show("backend: " + (*source)->backendName() + " (from " + path +
