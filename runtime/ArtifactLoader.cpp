@@ -37,7 +37,7 @@ Expected<const LoadedPlugin *> findArtifactBackend(const Artifact &artifact,
                           artifact.targetTriple + ", this machine is " +
                           hostTargetTriple());
   if (Error error = checkCpuFeatures(artifact.cpuFeatures); !error.ok())
-    return std::move(error).withContext("the artifact");
+    return Error::failure("the artifact " + error.message());
   if (Error error = checkCodeTargets(artifact); !error.ok())
     return error;
   return plugin;
