@@ -2,6 +2,7 @@
 
 #include "runtime/Artifact.h"
 
+#include "runtime/Crc32.h"
 #include "runtime/FileIO.h"
 #include "runtime/FlatBufferVectors.h"
 #include "runtime/artifact/nnx_generated.h"
@@ -377,6 +378,11 @@ Expected<Artifact> readVerified(const fb::Artifact *root) {
         return Error::failure(where + ": holds " + std::to_string(stored) +
                               " bytes, " + typeToString(*dtype, *shape) +
                               " needs " + std::to_string(bytes));
+      // The weights are most of the file: a damaged one is an error, not
+      // other predictions.
+      if (t->has_crc32() && bytes &&
+          crc32Of(t->data()->data(), bytes) != t->crc32())
+        return Error::failure(where + ": checksum mismatch (corrupt file)");
       Expected<Tensor> tensor = Tensor::create(*dtype, *shape);
       if (!tensor.ok())
         return tensor.takeError();
@@ -500,7 +506,8 @@ Expected<std::string> serializeArtifact(const Artifact &artifact) {
                        t.tensor.byteSize());
     tensors.push_back(fb::CreateTensor(
         b, b.CreateString(t.name), b.CreateString(roleName(t.role)),
-        toFb(t.tensor.dtype()), shapeOf(b, t.tensor.shape()), data));
+        toFb(t.tensor.dtype()), shapeOf(b, t.tensor.shape()), data,
+        /*has_crc32=*/true, crc32Of(t.tensor.rawData(), t.tensor.byteSize())));
   }
   std::vector<Offset<fb::Graph>> graphs;
   for (const ArtifactGraph &g : artifact.graphs) {

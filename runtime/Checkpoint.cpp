@@ -2,6 +2,8 @@
 
 #include "runtime/Checkpoint.h"
 
+#include "runtime/Crc32.h"
+
 #include "runtime/FileIO.h"
 #include "runtime/Npy.h"
 
@@ -17,7 +19,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 namespace fs = std::filesystem;
 
@@ -40,12 +41,6 @@ std::string sizeKey(const std::string &name) {
 }
 std::string crcKey(const std::string &name) {
   return std::string(kReserved) + "tensor." + name + ".crc32";
-}
-
-uint32_t crc32Of(const std::string &bytes) {
-  return static_cast<uint32_t>(
-      crc32_z(crc32(0L, Z_NULL, 0),
-              reinterpret_cast<const Bytef *>(bytes.data()), bytes.size()));
 }
 
 bool validName(const std::string &name) {
@@ -138,7 +133,7 @@ Error writeContents(const std::string &tmp,
     if (Error error = writeFileDurably(path, *image); !error.ok())
       return error;
     full.setInteger(sizeKey(name), static_cast<int64_t>(image->size()));
-    full.setInteger(crcKey(name), crc32Of(*image));
+    full.setInteger(crcKey(name), crc32Of(image->data(), image->size()));
     names += (names.empty() ? "" : ",") + name;
   }
   full.setInteger(std::string(kReserved) + "format", kFormatVersion);
@@ -204,7 +199,7 @@ Expected<Checkpoint> readFolder(const std::string &dir) {
     if (!bytes || bytes->size() != static_cast<uint64_t>(*size))
       return fail(path, "size differs from the " + std::to_string(*size) +
                             " bytes recorded (truncated or corrupt file)");
-    if (crc32Of(*bytes) != static_cast<uint64_t>(*crc))
+    if (crc32Of(bytes->data(), bytes->size()) != static_cast<uint64_t>(*crc))
       return fail(path, "checksum mismatch (corrupt file)");
     Expected<Tensor> tensor = parseNpy(bytes->data(), bytes->size(), path);
     if (!tensor)

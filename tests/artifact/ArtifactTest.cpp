@@ -6,7 +6,8 @@
 // still gives those outputs bit for bit), and hostile
 // files: every truncation and many bit flips of a real artifact must give
 // an error or a file that loads and runs, never a crash; a newer format
-// version, an unknown backend and an unknown role are clear errors.
+// version, an unknown backend and an unknown role are clear errors, and so
+// is a damaged weight.
 //
 //===----------------------------------------------------------------------===//
 
@@ -124,12 +125,17 @@ TEST(ArtifactTest, GoldenRunsToRecordedOutputs) {
 }
 
 TEST(ArtifactTest, RoundTripIsByteIdentical) {
-  std::string bytes = readBytes(kGolden + "/mlp_digits_v1.nnx");
-  Expected<Artifact> artifact = parse(bytes);
+  // The golden file predates the tensors' checksums, which a write adds:
+  // from the second write on, the bytes are the same.
+  Expected<Artifact> golden = parse(readBytes(kGolden + "/mlp_digits_v1.nnx"));
+  ASSERT_TRUE(golden.ok()) << golden.message();
+  Expected<std::string> bytes = serializeArtifact(*golden);
+  ASSERT_TRUE(bytes.ok()) << bytes.message();
+  Expected<Artifact> artifact = parse(*bytes);
   ASSERT_TRUE(artifact.ok()) << artifact.message();
   Expected<std::string> again = serializeArtifact(*artifact);
   ASSERT_TRUE(again.ok()) << again.message();
-  EXPECT_EQ(*again, bytes);
+  EXPECT_EQ(*again, *bytes);
 
   // And through a file, written atomically.
   std::string path = ::testing::TempDir() + "/roundtrip.nnx";
@@ -139,6 +145,25 @@ TEST(ArtifactTest, RoundTripIsByteIdentical) {
   EXPECT_EQ(reread->graphHash, artifact->graphHash);
   EXPECT_EQ(reread->graphs.size(), artifact->graphs.size());
   EXPECT_EQ(reread->graphs[0].executable, artifact->graphs[0].executable);
+}
+
+TEST(ArtifactTest, AFlipInAWeightIsAChecksumError) {
+  // Weights are most of a file, and a flip in one used to load and give
+  // other predictions; each tensor now carries its CRC-32.
+  Expected<Artifact> golden = parse(readBytes(kGolden + "/mlp_digits_v1.nnx"));
+  ASSERT_TRUE(golden.ok()) << golden.message();
+  const Tensor &w1 = golden->tensor("w1")->tensor;
+  std::string weights(reinterpret_cast<const char *>(w1.rawData()),
+                      w1.byteSize());
+  Expected<std::string> bytes = serializeArtifact(*golden);
+  ASSERT_TRUE(bytes.ok()) << bytes.message();
+  size_t at = bytes->find(weights);
+  ASSERT_NE(at, std::string::npos);
+  std::string flipped = *bytes;
+  flipped[at + weights.size() / 2] ^= 0x10;
+  Expected<Artifact> damaged = parse(flipped);
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_EQ(damaged.message(), "tensor 'w1': checksum mismatch (corrupt file)");
 }
 
 TEST(ArtifactTest, EveryTruncationIsAnError) {
