@@ -65,9 +65,10 @@ LogicalResult SourceDiagnosticHandler::handle(Diagnostic &diag) {
   out.loc = chain.empty() ? frontend::SourceLoc{} : chain.front();
   out.message = diag.str();
   source.printOne(os, out);
-  for (size_t i = 1; i < chain.size(); ++i)
-    source.printOne(
-        os, {Severity::Note, chain[i], "in the layer instance created here"});
+  if (chain.size() > 1)
+    for (const frontend::Diagnostic &note : frontend::callerNotes(
+             std::vector<frontend::SourceLoc>(chain.begin() + 1, chain.end())))
+      source.printOne(os, note);
   for (Diagnostic &note : diag.getNotes()) {
     SmallVector<frontend::SourceLoc> noteChain;
     flatten(note.getLocation(), noteChain);

@@ -153,4 +153,22 @@ void DiagnosticEngine::printOne(std::ostream &os,
   os << echo << "\n" << caret << "^\n";
 }
 
+std::vector<Diagnostic> callerNotes(const std::vector<SourceLoc> &callers) {
+  // A chain of 256 layers would print 256 notes for one error.
+  constexpr size_t kShown = 4;
+  std::vector<Diagnostic> notes;
+  for (size_t i = 0; i < callers.size(); ++i) {
+    if (callers.size() > kShown && i == kShown - 1) {
+      notes.push_back({Diagnostic::Severity::Note, callers.back(),
+                       "in the layer instance created here, " +
+                           std::to_string(callers.size() - kShown + 1) +
+                           " levels out"});
+      break;
+    }
+    notes.push_back({Diagnostic::Severity::Note, callers[i],
+                     "in the layer instance created here"});
+  }
+  return notes;
+}
+
 } // namespace nnc::frontend

@@ -32,6 +32,11 @@ struct Diagnostic {
   std::string message;
 };
 
+/// The notes after an error inside layer instances, `callers` innermost
+/// first: one per instance, or, for a deep chain, the innermost few and
+/// the outermost, which says how many levels lie between.
+std::vector<Diagnostic> callerNotes(const std::vector<SourceLoc> &callers);
+
 /// Holds one source file's text and the diagnostics raised against it.
 class DiagnosticEngine {
 public:

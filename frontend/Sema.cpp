@@ -49,8 +49,8 @@ void Sema::error(const Frame &frame, SourceLoc loc, std::string message) {
   if (!reported.insert({loc.line, loc.col, message}).second)
     return;
   diags.error(loc, std::move(message));
-  for (SourceLoc caller : frame.callers)
-    diags.note(caller, "in the layer instance created here");
+  for (const Diagnostic &note : callerNotes(frame.callers))
+    diags.note(note.loc, note.message);
 }
 
 bool Sema::charge(const Frame &frame, SourceLoc loc) {

@@ -680,3 +680,23 @@ TEST(SemaTest, ADeclarationThatUsesItsOwnNameIsAnError) {
                "output y = x + b\n");
   EXPECT_EQ(dim.messages(), (Msgs{"2:14: 'b' is used in its own declaration"}));
 }
+
+TEST(SemaTest, ADeepCallChainIsCutToItsEnds) {
+  // Ten layers each calling the next, the last with a shape error: the
+  // three innermost instances, then the outermost with the levels between,
+  // where every level used to get a note of its own.
+  std::string source = "input x: f32[B, 4]\n";
+  for (int i = 0; i < 9; ++i)
+    source += "layer l" + std::to_string(i) + "(a) { return l" +
+              std::to_string(i + 1) + "(a) }\n";
+  source += "layer l9(a) { return a @ a }\noutput y = l0(x)\n";
+  Compiled c(source);
+  EXPECT_EQ(c.messages(),
+            (Msgs{"11:24: matmul: cannot multiply [?, 4] by [?, 4]: inner "
+                  "extents 4 and ? differ",
+                  "note 10:22: in the layer instance created here",
+                  "note 9:22: in the layer instance created here",
+                  "note 8:22: in the layer instance created here",
+                  "note 12:12: in the layer instance created here, 7 levels "
+                  "out"}));
+}
