@@ -30,6 +30,7 @@ std::optional<Program> Sema::run(const ast::Module &module) {
     if (!module.trainBlocks.empty())
       runTrain(module.trainBlocks[0], top);
     applyFreezePatterns(top);
+    checkBatchUse();
     if (program.outputs.empty() && !program.hasLoss && !diags.hasErrors())
       error(top, SourceLoc{1, 1},
             "model has no outputs (declare one with 'output NAME')");
@@ -37,6 +38,25 @@ std::optional<Program> Sema::run(const ast::Module &module) {
   if (diags.hasErrors())
     return std::nullopt;
   return std::move(program);
+}
+
+void Sema::checkBatchUse() {
+  // A -1 (broadcast_to, reshape) stands for the batch, which only an input
+  // declares: without one, no command could give it a size.
+  if (!program.batchSymbol.empty())
+    return;
+  for (const Node &node : program.nodes)
+    for (const TensorType &type : node.results)
+      if (!type.shape.empty() && type.shape[0] == shape::kDynamic) {
+        SourceLoc loc = node.loc.loc;
+        Frame at;
+        at.callers = node.loc.callers;
+        error(at, loc,
+              node.op + ": the result " + shape::toString(type.shape) +
+                  " has a batch dimension (-1), but no input of the model "
+                  "has one to give it a size");
+        return;
+      }
 }
 
 //===----------------------------------------------------------------------===//

@@ -104,6 +104,9 @@ private:
   void runRepeat(const ast::Stmt &stmt, Frame &frame);
   void runOutput(const ast::Stmt &stmt, Frame &frame);
   void runLoss(const ast::Stmt &stmt, Frame &frame);
+  /// After the statements: a result with a batch dimension in a model
+  /// without a batched input is an error.
+  void checkBatchUse();
   std::optional<TensorType> resolveType(const ast::TypeExpr &type, bool isInput,
                                         Frame &frame);
   Value callLayer(const ast::LayerDecl &layer, const ast::Expr &call,

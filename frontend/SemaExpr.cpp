@@ -488,6 +488,19 @@ Sema::Value Sema::applyOp(const OpSignature &sig, std::vector<Value> operands,
     error(frame, loc, std::move(message));
     return {};
   }
+  // The program has one batch axis, the first of a tensor that has one;
+  // the dialect's verifier would refuse another in its own wording.
+  for (const TensorType &type : result.results)
+    for (size_t i = 1; i < type.shape.size(); ++i)
+      if (type.shape[i] == shape::kDynamic) {
+        error(frame, loc,
+              name + ": the batch dimension would be axis " +
+                  std::to_string(i) + " of the result " +
+                  shape::toString(type.shape) +
+                  "; it must stay the first axis (the batch is one leading "
+                  "dimension)");
+        return {};
+      }
   if (sig.fixedIntAttr)
     call.attrs[sig.fixedIntAttr] = sig.fixedIntValue;
   std::optional<ValueRef> ref =

@@ -700,3 +700,19 @@ TEST(SemaTest, ADeepCallChainIsCutToItsEnds) {
                   "note 12:12: in the layer instance created here, 7 levels "
                   "out"}));
 }
+
+TEST(SemaTest, TheBatchStaysTheFirstAxisOfAModelThatHasOne) {
+  // Both passed sema: the first was refused by the dialect's verifier in
+  // its own words, the second only when a command specialised the batch.
+  Compiled moved("input x: f32[B, 4]\noutput y = reshape(x, shape=[4, -1])\n");
+  EXPECT_EQ(moved.messages(),
+            (Msgs{"2:12: reshape: the batch dimension would be axis 1 of the "
+                  "result [4, ?]; it must stay the first axis (the batch is "
+                  "one leading dimension)"}));
+  Compiled none("input x: f32[4]\n"
+                "output y = broadcast_to(x, shape=[-1, 4])\n");
+  EXPECT_EQ(none.messages(),
+            (Msgs{"2:12: broadcast_to: the result [?, 4] has a batch "
+                  "dimension (-1), but no input of the model has one to give "
+                  "it a size"}));
+}
