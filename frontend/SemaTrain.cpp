@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iterator>
+#include <limits>
 
 namespace nnc::frontend {
 
@@ -109,13 +110,19 @@ constexpr OptimizerSpec kOptimizers[] = {
      5},
 };
 
-/// The integer settings of a train block and their smallest legal value.
+/// The integer settings of a train block and their legal range.
 struct SettingSpec {
   const char *name;
   int64_t min;
+  int64_t max;
 };
 
-constexpr SettingSpec kSettings[] = {{"epochs", 1}, {"batch", 1}, {"seed", 0}};
+constexpr SettingSpec kSettings[] = {
+    {"epochs", 1, std::numeric_limits<int64_t>::max()},
+    // A batch is a tensor extent: at most the 2^40 elements of a tensor,
+    // as --batch.
+    {"batch", 1, int64_t(1) << 40},
+    {"seed", 0, std::numeric_limits<int64_t>::max()}};
 
 } // namespace
 
@@ -380,10 +387,15 @@ void Sema::runTrain(const ast::TrainBlock &block, Frame &frame) {
     Value value = eval(expr, frame);
     if (value.kind == Value::Kind::Poison)
       continue;
-    if (value.kind != Value::Kind::Int || value.intValue < setting->min) {
+    if (value.kind != Value::Kind::Int || value.intValue < setting->min ||
+        value.intValue > setting->max) {
       error(frame, expr.loc,
             "'" + item.key + "' must be an integer of at least " +
-                std::to_string(setting->min) + ", got " +
+                std::to_string(setting->min) +
+                (setting->max < std::numeric_limits<int64_t>::max()
+                     ? " and at most " + std::to_string(setting->max)
+                     : std::string()) +
+                ", got " +
                 (value.kind == Value::Kind::Int ? std::to_string(value.intValue)
                                                 : describe(value)));
       continue;

@@ -716,3 +716,13 @@ TEST(SemaTest, TheBatchStaysTheFirstAxisOfAModelThatHasOne) {
                   "dimension (-1), but no input of the model has one to give "
                   "it a size"}));
 }
+
+TEST(SemaTest, TheTrainBatchIsBoundedAsAnExtent) {
+  // Accepted by check, it failed at some matmul once a command made the
+  // batch, in the verifier's words.
+  Compiled c(std::string(kHeader) + "loss = reduce_mean(x)\n" +
+             "train { batch = 1099511627777 }\n");
+  EXPECT_EQ(c.messages(),
+            (Msgs{"3:17: 'batch' must be an integer of at least 1 and at most "
+                  "1099511627776, got 1099511627777"}));
+}
