@@ -612,11 +612,13 @@ bool Parser::parseCallArgs(std::vector<ast::CallArg> &args) {
   do {
     ast::CallArg arg;
     SourceLoc loc = tok.loc;
+    // A keyword is a bare name: `(axis)=1` parses to the same Name node.
+    bool bareName = at(TokenKind::Ident);
     ExprPtr value = parseExpr();
     if (!value)
       return false;
     if (at(TokenKind::Equal)) {
-      if (value->kind != Expr::Kind::Name) {
+      if (value->kind != Expr::Kind::Name || !bareName) {
         error(tok.loc, "expected ',' or ')', found '='");
         return false;
       }

@@ -333,4 +333,11 @@ TEST(ParserTest, TenMegabyteInputs) {
   EXPECT_EQ(p.module.statements.size(), valid.size() / 18);
 }
 
+TEST(ParserTest, AKeywordIsABareName) {
+  // `((axis))=0` parsed to the same Name node as `axis=0`, and passed.
+  Parsed p("let y = softmax(x, ((axis))=0)\n");
+  EXPECT_EQ(p.messages(),
+            std::vector<std::string>{"1:28: expected ',' or ')', found '='"});
+}
+
 } // namespace
