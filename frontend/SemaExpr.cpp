@@ -5,6 +5,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
+#include <set>
 #include <sstream>
 
 namespace nnc::frontend {
@@ -326,6 +327,9 @@ bool Sema::convertAttrs(
     std::map<std::string, AttrValue> &attrs, Frame &frame) {
   bool ok = true;
   std::string name = sig.name;
+  // Attributes given but of the wrong kind: reported once, not again as
+  // missing.
+  std::set<std::string> refused;
   for (const auto &[arg, value] : keywordArgs) {
     const AttrSpec *spec = nullptr;
     for (size_t i = 0; i < sig.numAttrs; ++i)
@@ -407,15 +411,25 @@ bool Sema::convertAttrs(
       continue;
     }
     if (want) {
+      // A list names its first element of the wrong kind.
+      std::string got = describe(value);
+      if (value.kind == Value::Kind::List)
+        for (size_t i = 0; i < value.list.size(); ++i)
+          if (value.list[i].kind != Value::Kind::Int) {
+            got = "a list whose element " + std::to_string(i + 1) + " is " +
+                  describe(value.list[i]);
+            break;
+          }
       error(frame, arg->value->loc,
             name + ": attribute '" + spec->name + "' must be " + want +
-                ", got " + describe(value));
+                ", got " + got);
+      refused.insert(spec->name);
       ok = false;
     }
   }
   for (size_t i = 0; i < sig.numAttrs; ++i) {
     const AttrSpec &spec = sig.attrs[i];
-    if (attrs.count(spec.name))
+    if (attrs.count(spec.name) || refused.count(spec.name))
       continue;
     if (spec.required) {
       error(frame, call.loc, name + ": missing attribute '" + spec.name + "'");

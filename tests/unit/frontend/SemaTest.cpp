@@ -726,3 +726,12 @@ TEST(SemaTest, TheTrainBatchIsBoundedAsAnExtent) {
             (Msgs{"3:17: 'batch' must be an integer of at least 1 and at most "
                   "1099511627776, got 1099511627777"}));
 }
+
+TEST(SemaTest, AListAttributeNamesItsBadElementOnce) {
+  // It also reported the attribute missing, and did not say which element.
+  Compiled c(std::string(kHeader) +
+             "output y = reshape(x, shape=[-1, 2.0, 2])\n");
+  EXPECT_EQ(c.messages(),
+            (Msgs{"2:29: reshape: attribute 'shape' must be a list of "
+                  "integers, got a list whose element 2 is a number"}));
+}
