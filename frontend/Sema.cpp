@@ -438,10 +438,15 @@ void Sema::runRepeat(const Stmt &stmt, Frame &frame) {
   int64_t count = stmt.count;
   if (!stmt.countName.empty()) {
     auto it = frame.names.find(stmt.countName);
-    if (it == frame.names.end() || it->second.kind != Value::Kind::Int) {
-      if (it == frame.names.end() || it->second.kind != Value::Kind::Poison)
+    if (it == frame.names.end()) {
+      error(frame, stmt.countLoc, "unknown name '" + stmt.countName + "'");
+      return;
+    }
+    if (it->second.kind != Value::Kind::Int) {
+      if (it->second.kind != Value::Kind::Poison)
         error(frame, stmt.countLoc,
-              "repeat count '" + stmt.countName + "' is not an integer");
+              "repeat count '" + stmt.countName +
+                  "' is not an integer, it is " + describe(it->second));
       return;
     }
     count = it->second.intValue;

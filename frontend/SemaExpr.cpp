@@ -20,6 +20,15 @@ std::string formatNumber(double v) {
   return buf;
 }
 
+/// A float as the source would write it: `2.0`, not `2`, which reads as
+/// an integer.
+std::string formatFloat(double v) {
+  std::string text = formatNumber(v);
+  if (text.find_first_of(".einf") == std::string::npos)
+    text += ".0";
+  return text;
+}
+
 } // namespace
 
 std::string Sema::describe(const Value &value) {
@@ -29,9 +38,9 @@ std::string Sema::describe(const Value &value) {
   case Value::Kind::Tensor:
     return "a tensor";
   case Value::Kind::Int:
-    return "an integer";
+    return "the integer " + std::to_string(value.intValue);
   case Value::Kind::Float:
-    return "a number";
+    return "the number " + formatFloat(value.floatValue);
   case Value::Kind::Bool:
     return "a boolean";
   case Value::Kind::String:
@@ -78,7 +87,7 @@ std::optional<ValueRef> Sema::materialize(const Value &value, DType dtype,
   if (!isFloat(dtype)) {
     if (value.kind != Value::Kind::Int) {
       error(frame, loc,
-            "the number " + formatNumber(v) + " cannot be used with a " +
+            "the number " + formatFloat(v) + " cannot be used with an " +
                 toString(dtype) + " tensor (only integers can)");
       return std::nullopt;
     }

@@ -327,8 +327,12 @@ void Sema::runTrain(const ast::TrainBlock &block, Frame &frame) {
         std::string valid;
         for (const std::string &name : optimizerNames())
           valid += (valid.empty() ? "" : ", ") + name;
+        bool named = expr.kind == ast::Expr::Kind::Name ||
+                     expr.kind == ast::Expr::Kind::Call;
         error(frame, expr.loc,
-              "unknown optimizer '" + expr.name + "'; valid: " + valid);
+              named ? "unknown optimizer '" + expr.name + "'; valid: " + valid
+                    : "'optimizer' must be an optimizer's name (" + valid +
+                          "), optionally with its settings");
         continue;
       }
       optimizer = spec;

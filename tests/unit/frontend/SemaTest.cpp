@@ -109,7 +109,7 @@ TEST(SemaTest, NumbersTakeTheTensorsDType) {
   EXPECT_EQ(c.program->nodes[2].results[0].dtype, DType::I32);
   Compiled bad("input i: i32[2]\noutput b = i * 0.5\n");
   EXPECT_EQ(bad.messages(),
-            (Msgs{"2:16: the number 0.5 cannot be used with a i32 tensor "
+            (Msgs{"2:16: the number 0.5 cannot be used with an i32 tensor "
                   "(only integers can)"}));
 }
 
@@ -223,8 +223,8 @@ TEST(SemaTest, AttributeErrors) {
                   "list of 2 integers, got a list",
                   "5:20: relu: takes no attributes, got 'axis'",
                   "6:12: reshape: missing attribute 'shape'",
-                  "7:28: softmax: attribute 'axis' must be an integer, got a "
-                  "number",
+                  "7:28: softmax: attribute 'axis' must be an integer, got the "
+                  "number 1.5",
                   "8:31: softmax: attribute 'axis' is given twice",
                   "9:23: reshape: operand 2 must be a tensor, got a list "
                   "(attributes are passed by name, as in axis=1)",
@@ -497,8 +497,8 @@ TEST(SemaTest, InitializerErrors) {
                   "4:26: normal: unknown argument 'sd'; valid arguments: "
                   "mean, std, seed",
                   "5:19: constant: missing argument 'value'",
-                  "6:29: ones: seed must be a non-negative integer, got an "
-                  "integer",
+                  "6:29: ones: seed must be a non-negative integer, got the "
+                  "integer -1",
                   "7:19: uniform: low must not exceed high"}));
 }
 
@@ -733,5 +733,17 @@ TEST(SemaTest, AListAttributeNamesItsBadElementOnce) {
              "output y = reshape(x, shape=[-1, 2.0, 2])\n");
   EXPECT_EQ(c.messages(),
             (Msgs{"2:29: reshape: attribute 'shape' must be a list of "
-                  "integers, got a list whose element 2 is a number"}));
+                  "integers, got a list whose element 2 is the number 2.0"}));
+}
+
+TEST(SemaTest, NamesAndNumbersInMessagesSayWhatTheyAre) {
+  Compiled repeat(std::string(kHeader) + "repeat n { let x = relu(x) }\n" +
+                  "output y = x\n");
+  EXPECT_EQ(repeat.messages(), (Msgs{"2:8: unknown name 'n'"}));
+  Compiled optimizer(std::string(kHeader) + "loss = reduce_mean(x)\n" +
+                     "train { optimizer = 3 }\n");
+  EXPECT_EQ(optimizer.messages(),
+            (Msgs{"3:21: 'optimizer' must be an optimizer's name (sgd, "
+                  "momentum, nesterov, adam, adamw), optionally with its "
+                  "settings"}));
 }
