@@ -158,7 +158,12 @@ bool isStatementKeyword(TokenKind kind) {
 }
 
 Lexer::Lexer(std::string_view source, DiagnosticEngine *diags)
-    : src(source), diags(diags) {}
+    : src(source), diags(diags) {
+  // Editors on Windows start UTF-8 files with a byte-order mark; it is no
+  // part of the text. Columns still count from the first character.
+  if (src.substr(0, 3) == "\xEF\xBB\xBF")
+    pos = 3;
+}
 
 void Lexer::advance(size_t n) {
   for (size_t i = 0; i < n && pos < src.size(); ++i, ++pos) {

@@ -205,4 +205,14 @@ TEST(LexerTest, EofIsSticky) {
   EXPECT_EQ(lexer.next().kind, K::Eof);
 }
 
+TEST(LexerTest, ALeadingByteOrderMarkIsSkipped) {
+  // What editors on Windows write first; it was "unexpected character
+  // U+FEFF". Columns count from the first character after it.
+  Lexed l("\xEF\xBB\xBFinput x");
+  EXPECT_EQ(l.messages(), std::vector<std::string>{});
+  EXPECT_EQ(l.kinds(),
+            (std::vector<TokenKind>{K::KwInput, K::Ident, K::Eof}));
+  EXPECT_EQ(l.tokens[0].loc.col, 1u);
+}
+
 } // namespace
