@@ -60,6 +60,16 @@ rt::Error checkNotAnInput(const std::string &output,
   return rt::Error::success();
 }
 
+rt::Error checkOutputFile(const std::string &output,
+                          const std::vector<std::string> &files,
+                          const std::vector<std::string> &namedFiles) {
+  if (output.empty())
+    return rt::Error::success();
+  if (rt::Error error = checkFileTarget(output); !error.ok())
+    return error;
+  return checkNotAnInput(output, files, namedFiles);
+}
+
 rt::Error checkOutputPaths(const TrainOptions &options) {
   for (const std::string *folder : {&options.saveDir, &options.checkpointDir})
     if (!folder->empty())

@@ -34,6 +34,12 @@ rt::Error checkNotAnInput(const std::string &output,
                           const std::vector<std::string> &files,
                           const std::vector<std::string> &namedFiles = {});
 
+/// checkFileTarget and checkNotAnInput: `output` can become a file, and
+/// is none of the command's inputs. Nothing to check for an empty one.
+rt::Error checkOutputFile(const std::string &output,
+                          const std::vector<std::string> &files,
+                          const std::vector<std::string> &namedFiles = {});
+
 /// Every path of `options` a run writes: --save, --checkpoint (folders),
 /// --save-artifact, --plot, --trace and --report (files), none of them the
 /// model or a data file. Writes nothing.

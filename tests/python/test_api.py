@@ -568,8 +568,9 @@ def test_ctrl_c_ends_training_with_keyboard_interrupt(digits, mlp_path):
 def test_wrong_data_for_train_is_an_error(digits, mlp_path):
     with pytest.raises(ValueError, match="data 'x'"):
         nnc.train(mlp_path, data={"x": object(), "labels": digits[1][:4]})
-    # A label outside the 10 classes fails in the loss's kernel.
-    with pytest.raises(nnc.Error, match="training failed: .*index 99 is out of range"):
+    # A label outside the 10 classes is found when the data loads.
+    with pytest.raises(nnc.Error, match="training failed: data 'labels': .*sample 0 "
+                                        "holds 99, outside the classes \\[0, 10\\)"):
         nnc.train(mlp_path, data={"x": digits[0][:4],
                                   "labels": np.full(4, 99, np.int32)},
                   epochs=1, batch=4, backend="cpu")

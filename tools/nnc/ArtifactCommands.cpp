@@ -28,7 +28,7 @@ namespace nnc::cli {
 ExitCode runCompile(const CompileOptions &options) {
   const driver::CompileRequest &request = options.request;
   if (rt::Error error =
-          train::checkNotAnInput(options.outputPath, {request.modelPath});
+          train::checkOutputFile(options.outputPath, {request.modelPath});
       !error.ok())
     return reportError(error);
   std::unique_ptr<ModelSession> session = openModel(

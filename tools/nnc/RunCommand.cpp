@@ -20,7 +20,7 @@
 namespace nnc::cli {
 
 ExitCode runRun(const RunOptions &options) {
-  if (rt::Error error = train::checkNotAnInput(
+  if (rt::Error error = train::checkOutputFile(
           options.profile.tracePath, {options.modelPath}, options.inputs);
       !error.ok())
     return reportError(error);
