@@ -176,17 +176,21 @@ DataParallel::shareRootState(train::TrainingState &state,
   for (auto &[name, tensor] : state.optimizerState)
     if (rt::Error error = share(tensor); !error.ok())
       return broke(std::move(error));
-  int64_t counters[4] = {state.stepCount, position ? 1 : 0,
+  // The shuffling seed too: a rank started without --resume would walk
+  // another permutation of the data from rank 0's position.
+  int64_t counters[5] = {state.stepCount, position ? 1 : 0,
                          position ? position->epoch : 0,
-                         position ? position->position : 0};
+                         position ? position->position : 0,
+                         position ? static_cast<int64_t>(position->seed) : 0};
   if (rt::Error error = communicator->broadcast(counters, sizeof(counters), 0);
       !error.ok())
     return broke(std::move(error));
   state.stepCount = counters[0];
   if (counters[1]) {
-    rt::BatchIteratorState at = position.value_or(rt::BatchIteratorState());
+    rt::BatchIteratorState at;
     at.epoch = counters[2];
     at.position = counters[3];
+    at.seed = static_cast<uint64_t>(counters[4]);
     position = at;
   }
   return rt::Error::success();

@@ -259,8 +259,8 @@ joinJob(const CommunicatorOptions &options) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   std::snprintf(terminationMessage, sizeof(terminationMessage),
-                "error: rank %d: stopped: the job was ended because another "
-                "rank failed (see its message)\n",
+                "error: rank %d: stopped: the job was ended (another rank "
+                "failed, whose message is above, or mpirun was stopped)\n",
                 rank);
   std::signal(SIGTERM, onTermination);
   return std::unique_ptr<Communicator>(

@@ -159,12 +159,35 @@ CodedError trainDataParallel(const TrainOptions &options,
   dist::DataParallel &job = **joined;
   auto endJob = [&](rt::Error error) -> CodedError {
     if (job.ranks() > 1) {
+      // The job's other ranks print too: say which one this is.
+      if (error.message().rfind("rank ", 0) != 0)
+        error =
+            std::move(error).withContext("rank " + std::to_string(job.rank()));
       if (options.hooks.onJobAbort)
         options.hooks.onJobAbort(error);
       job.abortJob();
     }
     return error;
   };
+  // Batch normalization in training needs two samples or more in a
+  // batch; a rank's share of one would fail at the epoch's end, after the
+  // epoch's work. Every rank finds it alike.
+  bool batchNorm = std::any_of(
+      program.nodes.begin(), program.nodes.end(),
+      [](const frontend::Node &node) { return node.op == "batch_norm"; });
+  int64_t samples = run.trainSet.numSamples();
+  for (int64_t batch : {run.batch, samples % run.batch})
+    if (batchNorm && batch > 0 && batch / job.ranks() <= 1) {
+      CodedError error = CodedError::usage(
+          "--distributed: " + std::to_string(job.ranks()) + " ranks share " +
+          (batch == run.batch ? "each batch of " : "the last batch of ") +
+          std::to_string(batch) +
+          " samples, leaving a rank one sample, and batch normalization "
+          "trains on two or more; use a --batch (and a data size) that gives "
+          "every rank two, or fewer ranks");
+      error.shownElsewhere = !job.isRoot();
+      return error;
+    }
   rt::Expected<CompiledGraph *> update = graphs.trainingUpdate();
   if (!update.ok())
     return endJob(update.takeError());
@@ -188,15 +211,18 @@ CodedError trainDataParallel(const TrainOptions &options,
   TrainingHooks hooks = job.hooksOf(options.hooks);
   if (hooks.onMessage)
     hooks.onMessage("distributed: " + std::to_string(job.ranks()) +
-                    " ranks, each with a share of every batch of " +
+                    (job.ranks() == 1 ? " rank" : " ranks") +
+                    ", each with a share of every batch of " +
                     std::to_string(run.batch));
   rt::Error error = runTrainingLoop(run, options, hooks);
   if (error.ok())
     return CodedError();
-  if (run.failedMidStep)
+  // A failed step, and a failure of rank 0's own work (its outputs, its
+  // evaluation), leave the other ranks waiting in a collective until
+  // --comm-timeout: they end the job. A failure every rank meets alike (a
+  // diverged loss, the data) is told once, by rank 0.
+  if (!run.diverged && (run.failedMidStep || job.isRoot()))
     return endJob(std::move(error));
-  // A failure every rank meets alike (a diverged loss) is told once, by
-  // rank 0.
   CodedError coded(std::move(error));
   coded.shownElsewhere = !job.isRoot();
   return coded;

@@ -180,7 +180,11 @@ rt::Error SplitStep::runStep(TrainingState &state, const rt::Batch &batch,
   if (share.count > 0) {
     rt::Expected<CompiledGraph *> made = graphs.trainingGradients(share.count);
     if (!made.ok())
-      return made.takeError();
+      return made.takeError().withContext(
+          "the gradient step of " + std::to_string(share.count) +
+          (share.count == total ? " samples"
+                                : " samples (this process's share of " +
+                                      std::to_string(total) + ")"));
     running = *made;
     if (gradientProfiler && share.count == profiledShare && !profiledGraph) {
       profiledGraph = running;

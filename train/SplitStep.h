@@ -67,6 +67,8 @@ public:
   /// job must end them. A diverged loss, which every process sees alike
   /// (their sums are the same), does not count.
   bool failedMidStep() const { return brokenStep; }
+  /// True after step() failed on a diverged loss.
+  bool diverged() const { return lossDiverged; }
 
   /// This process's samples of a batch of `batch`.
   int64_t shareSize(int64_t batch) const;

@@ -748,7 +748,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
 
 rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
                           const TrainingHooks &hooks) {
-  run.failedMidStep = false;
+  run.failedMidStep = run.diverged = false;
   if (rt::Error error = checkLoopOptions(options); !error.ok())
     return error;
   // The fused step never holds the gradients outside its graph.
@@ -764,6 +764,7 @@ rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
   if (error.ok())
     error = runLoop(run, options, hooks, &split);
   run.failedMidStep = !error.ok() && split.failedMidStep();
+  run.diverged = !error.ok() && split.diverged();
   return error;
 }
 

@@ -66,6 +66,9 @@ struct TrainingRun {
   /// gradient exchange, other processes may be left waiting for this one
   /// (SplitStep::failedMidStep).
   bool failedMidStep = false;
+  /// Set by the loop when it stopped on a diverged loss, which every
+  /// process of a data-parallel run meets alike.
+  bool diverged = false;
 };
 
 /// Loads --data and --eval-data (files, and the options' tensors) into

@@ -383,3 +383,49 @@ def test_accumulation_matches_a_larger_batch(work, digits):
     mpirun(2, *train_args("mlp_digits.nn", digits, 3, 16, spread),
            "--accumulate", 2, "--distributed")
     assert_close(larger, spread)
+
+
+def test_a_failure_of_rank_0_alone_ends_the_job_at_once(work, digits):
+    """A path only rank 0 writes fails on rank 0 alone: the job used to
+    wait for the other ranks' --comm-timeout (300 s by default), which
+    then blamed a rank that died."""
+    started = time.time()
+    done = mpirun(2, *train_args("mlp_digits.nn", digits, 1, 32,
+                                 "/etc/hostname/params"),
+                  "--distributed", expect=1, timeout=120)
+    assert time.time() - started < 60
+    assert "error: rank 0: cannot write '/etc/hostname/params'" in done.stderr, \
+        done.stderr
+    assert "a rank died or hangs" not in done.stderr, done.stderr
+
+
+def test_a_rank_started_without_resume_takes_rank_0s_shuffling(work, digits):
+    """Rank 0 shares where the run stands, the shuffling seed included: a
+    rank started without --resume shuffled with seed 0, training on other
+    samples (25% off), exit 0."""
+    args = lambda save: [*train_args("mlp_digits.nn", digits, 2, 37, save),
+                         "--seed", 3]
+    straight = os.path.join(work, "seeded-straight")
+    nnc(*args(straight))
+    checkpoint = os.path.join(work, "seeded-checkpoint")
+    nnc(*args(os.path.join(work, "unused")), "--checkpoint", checkpoint,
+        "--max-steps", 6)
+    resumed = os.path.join(work, "seeded-resumed")
+    command = [MPIRUN, "-np", "1", NNC, *map(str, args(resumed)),
+               "--distributed", "--resume", checkpoint, ":", "-np", "1", NNC,
+               *map(str, args(os.path.join(work, "unused"))), "--distributed"]
+    done = subprocess.run(command, capture_output=True, text=True,
+                          env=mpi_env(), timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_close(straight, resumed)
+
+
+def test_a_batch_norm_share_of_one_sample_is_refused_up_front(work, digits):
+    """203 samples at batch 67 leave a last batch of 2, one sample for each
+    of 2 ranks: batch norm failed to compile at the epoch's end."""
+    done = mpirun(2, "train", os.path.join(EXAMPLES, "resnet_mlp.nn"), *digits,
+                  "--epochs", 1, "--batch", 67, "--threads", 1,
+                  "--distributed", expect=2)
+    assert "2 ranks share the last batch of 2 samples, leaving a rank one " \
+        "sample" in done.stderr, done.stderr
+    assert "epoch 1" not in done.stdout, done.stdout
