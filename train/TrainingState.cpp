@@ -159,10 +159,30 @@ rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
   rt::Expected<rt::Checkpoint> checkpoint = rt::readCheckpoint(dir);
   if (!checkpoint.ok())
     return checkpoint.takeError();
+  // What a missing tensor says about the run that wrote the checkpoint.
+  auto missing = [&](const std::string &key) {
+    std::string message = dir + ": no '" + key + "' in the checkpoint";
+    if (key.rfind("opt.", 0) != 0)
+      return rt::Error::failure(message + " (a checkpoint of another model?)");
+    // "opt.PARAM.SLOT": which slots the checkpoint has for PARAM.
+    std::string param = key.substr(4, key.rfind('.') - 4);
+    std::vector<std::string> slots;
+    for (const auto &[name, tensor] : checkpoint->tensors)
+      if (name.rfind("opt." + param + ".", 0) == 0)
+        slots.push_back(name);
+    if (slots.empty())
+      return rt::Error::failure(
+          message + ": it holds no optimizer state for '" + param +
+          "', as when the run that wrote it had '" + param +
+          "' frozen; resume with the same --freeze");
+    return rt::Error::failure(message + ": it holds '" + slots.front() +
+                              "', another optimizer's state; resume with the "
+                              "same --optimizer");
+  };
   auto load = [&](const std::string &key, rt::Tensor &into) -> rt::Error {
     const rt::Tensor *saved = checkpoint->tensor(key);
     if (!saved)
-      return rt::Error::failure(dir + ": no '" + key + "' in the checkpoint");
+      return missing(key);
     rt::Error same =
         rt::checkTensorType("'" + key + "'", saved->view(), into.view().dtype(),
                             into.view().shape());
