@@ -529,6 +529,18 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
         reportHeader, state, summary ? &*summary : nullptr, status);
     return rt::writeFileAtomically(options.reportPath, page);
   };
+  // An output that fails inside the run (a full disk under a checkpoint)
+  // ends it; the parameters trained so far still go to --save, as at a
+  // --max-steps stop, rather than being lost with the run.
+  auto outputFailed = [&](rt::Error error) -> rt::Error {
+    if (reporting && !options.saveDir.empty())
+      if (saveParameters(state, options.saveDir, report).ok())
+        say(report, "the run stopped at step " +
+                        std::to_string(state.stepCount) +
+                        " on the error below; the parameters above are "
+                        "those of that step");
+    return error;
+  };
   // The page's last write, which no longer reloads.
   auto finishReport = [&](ReportStatus status) -> rt::Error {
     if (rt::Error error = writeReport(status); !error.ok())
@@ -668,14 +680,14 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
             !error.ok())
           return error;
         if (rt::Error error = writeReport(ReportStatus::Training); !error.ok())
-          return error;
+          return outputFailed(std::move(error));
       }
       if (!checkpointDir.empty() && options.checkpointEvery > 0 &&
           state.stepCount % options.checkpointEvery == 0)
         if (rt::Error error =
                 writeTrainingCheckpoint(checkpointDir, state, batches->state());
             !error.ok())
-          return error;
+          return outputFailed(std::move(error));
       if (options.maxSteps > 0 && state.stepCount >= options.maxSteps) {
         if (report.onTrainingEnd)
           report.onTrainingEnd();
@@ -727,9 +739,9 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       if (rt::Error error =
               writeTrainingCheckpoint(checkpointDir, state, batches->state());
           !error.ok())
-        return error;
+        return outputFailed(std::move(error));
     if (rt::Error error = writeReport(ReportStatus::Training); !error.ok())
-      return error;
+      return outputFailed(std::move(error));
   }
   if (report.onTrainingEnd)
     report.onTrainingEnd();
