@@ -137,7 +137,21 @@ rt::Error initializeState(const TrainOptions &options,
   if (options.resumeDir.empty())
     return rt::Error::success();
   rt::BatchIteratorState position;
-  rt::Error error = restoreCheckpoint(options.resumeDir, state, position);
+  std::vector<std::string> unused;
+  rt::Error error =
+      restoreCheckpoint(options.resumeDir, state, position, &unused);
+  // A change of --optimizer (or --freeze) may be meant; it is not silent.
+  if (!unused.empty() && options.hooks.onWarning)
+    options.hooks.onWarning(
+        options.resumeDir +
+        ": this run's optimizer does not use the "
+        "checkpoint's '" +
+        unused.front() + "'" +
+        (unused.size() > 1
+             ? " and " + std::to_string(unused.size() - 1) + " more"
+             : std::string()) +
+        " (another --optimizer or --freeze than the run that wrote it); it "
+        "continues without them");
   run.resumeAt = position;
   return error;
 }

@@ -155,7 +155,8 @@ void TrainingState::setLearningRate(double value, bool atJump) {
 }
 
 rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
-                            rt::BatchIteratorState &position) {
+                            rt::BatchIteratorState &position,
+                            std::vector<std::string> *unused) {
   rt::Expected<rt::Checkpoint> checkpoint = rt::readCheckpoint(dir);
   if (!checkpoint.ok())
     return checkpoint.takeError();
@@ -201,6 +202,11 @@ rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
   for (auto &[name, tensor] : state.optimizerState)
     if (rt::Error error = load("opt." + name, tensor); !error.ok())
       return error;
+  if (unused)
+    for (const auto &[name, tensor] : checkpoint->tensors)
+      if (name.rfind("opt.", 0) == 0 &&
+          !state.optimizerState.count(name.substr(4)))
+        unused->push_back(name);
   const rt::JsonObject &json = checkpoint->state;
   // state.json carries no checksum: its counters are checked against what
   // a run can have written before they size anything, so that a damaged

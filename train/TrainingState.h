@@ -112,9 +112,13 @@ rt::Error writeTrainingCheckpoint(const std::string &dir,
                                   const rt::BatchIteratorState &position);
 
 /// Loads a checkpoint written by writeTrainingCheckpoint into `state`; every
-/// tensor must match the one already there (name, dtype, shape).
+/// tensor must match the one already there (name, dtype, shape). Optimizer
+/// state the checkpoint holds and `state` has no place for (a resume with
+/// another --optimizer, or a parameter now frozen) is left out, its names
+/// added to `unused` when given.
 rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
-                            rt::BatchIteratorState &position);
+                            rt::BatchIteratorState &position,
+                            std::vector<std::string> *unused = nullptr);
 
 } // namespace nnc::train
 
