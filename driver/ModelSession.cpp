@@ -335,6 +335,14 @@ ModelSession::compile(const GraphRequest &request) {
     return error;
   if (request.withoutLoss)
     dropLoss(forward);
+  if (request.kind == GraphKind::Gradient)
+    for (unsigned i = 0; i < forward.getNumArguments(); ++i)
+      if (nn::argumentRole(forward, i) == rt::BindingRole::Input &&
+          llvm::is_contained(
+              request.wrtInputs,
+              argString(forward, i, frontend::attrs::kName).str()))
+        forward.setArgAttr(i, nn::kDifferentiatedAttrName,
+                           UnitAttr::get(context.get()));
 
   PassManager pm(context.get());
   std::string pipelineError;

@@ -21,6 +21,11 @@ namespace nnc::nn {
 /// The attribute's name on arguments and results.
 inline constexpr llvm::StringLiteral kRoleAttrName = "nn.role";
 
+/// On an input whose gradient was asked for (`nnc grad --wrt`): rewrites
+/// that take inputs for data, giving them no gradient (the fused
+/// attention's mask), leave its path as written.
+inline constexpr llvm::StringLiteral kDifferentiatedAttrName = "nn.wrt";
+
 /// The role of argument (result) `index`: None when it has no `nn.role`
 /// or one that names no role (the execution planner reports those).
 rt::BindingRole argumentRole(mlir::FunctionOpInterface function,

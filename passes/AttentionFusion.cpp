@@ -103,11 +103,14 @@ std::optional<ScaledScores> matchScaledScores(Value value) {
   return match;
 }
 
-/// True if argument `index` of `function` is not learned: an input, a
-/// buffer or a frozen parameter. An argument without a role may be anything.
+/// True if argument `index` of `function` is not learned: an input (but
+/// one whose gradient is asked for), a buffer or a frozen parameter. An
+/// argument without a role may be anything.
 bool isFixedArgument(func::FuncOp function, unsigned index) {
   rt::BindingRole role = nn::argumentRole(function, index);
-  if (role == rt::BindingRole::Input || role == rt::BindingRole::Buffer)
+  if (role == rt::BindingRole::Input)
+    return !function.getArgAttr(index, nn::kDifferentiatedAttrName);
+  if (role == rt::BindingRole::Buffer)
     return true;
   return role == rt::BindingRole::Param &&
          function.getArgAttr(index, "nn.frozen");
@@ -116,9 +119,8 @@ bool isFixedArgument(func::FuncOp function, unsigned index) {
 /// True if `mask` is computed from constants, inputs, buffers, frozen
 /// parameters and integer values only. The fused op gives its mask no
 /// gradient, so a learned bias added to the scores keeps the written-out
-/// form. Inputs count as data: a mask is one (`nnc grad --wrt` of an input
-/// that reaches the scores only through the mask gets no gradient from it
-/// fused; --no-simplify keeps the path).
+/// form. Inputs count as data, a mask is one, unless their gradient is
+/// asked for (`nnc grad --wrt`, which marks them).
 bool isFixedMask(Value mask) {
   SmallVector<Value> worklist{mask};
   llvm::DenseSet<Value> seen;
