@@ -31,15 +31,43 @@ findIdsInput(const frontend::Program &program,
   return nullptr;
 }
 
+/// The output generation samples from: the one the loss scores (a
+/// cross-entropy's logits), else one named `logits`, else the only one;
+/// null when none is.
+const frontend::Output *
+findLogitsOutput(const frontend::Program &program,
+                 const std::optional<train::AccuracySpec> &accuracy) {
+  for (const char *name :
+       {accuracy ? accuracy->outputName.c_str() : "", "logits"})
+    for (const frontend::Output &output : program.outputs)
+      if (output.name == name)
+        return &output;
+  return program.outputs.size() == 1 ? &program.outputs.front() : nullptr;
+}
+
 /// Why the model is not a byte-level language model; empty when it is.
 std::string notALanguageModel(const frontend::Program &program,
-                              const frontend::Argument *ids) {
+                              const frontend::Argument *ids,
+                              const frontend::Output *logits,
+                              const std::vector<std::string> &lossOnly) {
+  if (program.outputs.empty())
+    return program.fileName + ": generate needs an output of logits";
+  if (!logits)
+    return program.fileName +
+           ": generate samples from the output the loss scores, or one "
+           "named 'logits'; the model has several outputs and neither";
   if (!ids)
     return program.fileName +
            ": generate needs an input of byte ids [B, T] (i32 or i64)";
-  if (program.outputs.empty())
-    return program.fileName + ": generate needs an output of logits";
-  const frontend::Output &output = program.outputs.front();
+  // Generation feeds the ids alone: a model reading another input (a mask
+  // given once) has nothing to run on.
+  for (const frontend::Argument &arg : program.arguments)
+    if (arg.role == frontend::Argument::Role::Input && &arg != ids &&
+        std::find(lossOnly.begin(), lossOnly.end(), arg.name) == lossOnly.end())
+      return program.fileName + ": generate feeds the byte ids '" + ids->name +
+             "' alone, and the model reads input '" + arg.name +
+             "' too (build a mask in the model, e.g. causal=true)";
+  const frontend::Output &output = *logits;
   const frontend::TensorType &type = program.typeOf(output.value);
   int64_t context = ids->type.shape[1];
   if (type.shape.size() != 3 || type.shape[1] != context ||
@@ -59,7 +87,11 @@ TextGenerator::create(ModelSession &session, train::ParameterStore params) {
   const frontend::Program &program = session.program();
   const std::vector<std::string> &lossOnly = session.lossOnlyInputs();
   const frontend::Argument *idsInput = findIdsInput(program, lossOnly);
-  if (std::string why = notALanguageModel(program, idsInput); !why.empty())
+  const frontend::Output *logitsOutput =
+      findLogitsOutput(program, session.accuracy());
+  if (std::string why =
+          notALanguageModel(program, idsInput, logitsOutput, lossOnly);
+      !why.empty())
     return rt::Error::failure(why);
 
   std::unique_ptr<TextGenerator> generator(new TextGenerator());
@@ -73,11 +105,11 @@ TextGenerator::create(ModelSession &session, train::ParameterStore params) {
   if (!graph.ok())
     return graph.takeError();
   generator->graph = std::move(*graph);
-  generator->logits = generator->graph->findResult(
-      rt::BindingRole::Output, program.outputs.front().name);
+  generator->logits =
+      generator->graph->findResult(rt::BindingRole::Output, logitsOutput->name);
   if (!generator->logits)
     return rt::Error::failure("the compiled model has no output '" +
-                              program.outputs.front().name + "'");
+                              logitsOutput->name + "'");
   rt::Expected<rt::Tensor> window =
       rt::Tensor::create(train::toRuntimeDType(idsInput->type.dtype),
                          {1, generator->contextBytes});
