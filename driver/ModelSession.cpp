@@ -2,6 +2,8 @@
 
 #include "driver/ModelSession.h"
 
+#include "train/DataArguments.h"
+
 #include "passes/Passes.h"
 
 #include "driver/Context.h"
@@ -301,6 +303,20 @@ rt::Expected<GraphRequest> ModelSession::forwardRequest(
   if (!batch.ok())
     return batch.takeError();
   request.batch = *batch;
+  // An input without the batch dimension of a model with one is part of
+  // the model (a mask): NaN is refused there, as train and eval do.
+  if (!model.program.batchSymbol.empty())
+    for (const frontend::Argument &arg : model.program.arguments) {
+      auto feed = feeds.find(arg.name);
+      if (arg.role != frontend::Argument::Role::Input || feed == feeds.end() ||
+          (!arg.type.shape.empty() && arg.type.shape[0] == shape::kDynamic))
+        continue;
+      if (rt::Error error =
+              train::checkFiniteData(feed->second.view(), arg.name,
+                                     /*batched=*/false);
+          !error.ok())
+        return error;
+    }
   return request;
 }
 

@@ -250,10 +250,13 @@ std::optional<std::string> firstNonFiniteOf(rt::ConstTensorView column,
   int64_t perSample = column.shape().empty() || column.shape()[0] == 0
                           ? 1
                           : std::max<int64_t>(1, count / column.shape()[0]);
+  // A tensor without the batch dimension (where infinities are allowed)
+  // has no samples: its element is named.
   for (int64_t i = 0; i < count; ++i)
     if (std::isnan(values[i]) || (!infinityAllowed && std::isinf(values[i])))
-      return "sample " + std::to_string(i / perSample) + " holds " +
-             (std::isnan(values[i]) ? "NaN" : "an infinity");
+      return (infinityAllowed ? "element " + std::to_string(i)
+                              : "sample " + std::to_string(i / perSample)) +
+             " holds " + (std::isnan(values[i]) ? "NaN" : "an infinity");
   return std::nullopt;
 }
 
