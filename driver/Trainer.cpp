@@ -386,7 +386,11 @@ CodedError trainModel(ModelSession &session, ParameterStore &params,
         "--resume does not apply");
   TrainingRun run;
   CodedError error = trainInSession(session, options, &params, run);
-  if (error.ok())
+  // The steps taken stay, also when a callback or hook ended the run;
+  // after a diverged loss the parameters hold its NaN, and the model keeps
+  // the values it had.
+  bool whole = run.state.params.values().size() == params.values().size();
+  if (error.ok() || (whole && !run.diverged && run.state.stepCount > 0))
     params = std::move(run.state.params);
   return error;
 }

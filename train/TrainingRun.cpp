@@ -95,8 +95,10 @@ rt::Error runStep(TrainingRun &run, CompiledGraph &step,
   if (!loss)
     return rt::Error::failure("the training step returns no loss");
   double lossValue = scalarValue(loss->tensor);
-  if (!std::isfinite(lossValue))
+  if (!std::isfinite(lossValue)) {
+    run.diverged = true;
     return divergedLoss(lossValue, state.stepCount);
+  }
   state.addLoss(lossValue * current.size(), current.size());
   const std::optional<AccuracySpec> &accuracy = run.graphs->accuracy();
   if (!accuracy)

@@ -428,6 +428,14 @@ TEST(CompiledModelTest, AThrowingCallbackEndsTrainingWithAStatus) {
   nnc::Status status = model->train(data, onStep);
   EXPECT_EQ(status.message(), "the onStep callback threw: from onStep");
   EXPECT_EQ(calls, 1);
+  // The step taken before the throw stays in the parameters (a failed call
+  // used to leave the values it began with).
+  nnc::Tensor after;
+  ASSERT_TRUE(model->parameter("w1", after).ok());
+  ASSERT_EQ(after.numElements(), before.numElements());
+  EXPECT_NE(std::memcmp(after.data(), before.data(),
+                        sizeof(float) * before.numElements()),
+            0);
 
   nnc::TrainOptions twoEpochs;
   twoEpochs.epochs = 2;
