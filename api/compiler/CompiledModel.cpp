@@ -120,6 +120,8 @@ const std::vector<std::string> &CompiledModel::warnings() const {
 
 Status CompiledModel::run(const std::map<std::string, TensorView> &inputs,
                           std::map<std::string, Tensor> &results) {
+  if (Status reentered = impl->checkNotInTrain("run"); !reentered)
+    return reentered;
   std::lock_guard<std::mutex> turn(impl->turn);
   if (Status checked = impl->checkInputs(inputs); !checked)
     return checked;
@@ -147,6 +149,8 @@ Status CompiledModel::run(const std::map<std::string, TensorView> &inputs,
 Status CompiledModel::grad(const std::map<std::string, TensorView> &inputs,
                            std::map<std::string, Tensor> &results,
                            bool trainingMode) {
+  if (Status reentered = impl->checkNotInTrain("grad"); !reentered)
+    return reentered;
   std::lock_guard<std::mutex> turn(impl->turn);
   if (!impl->session->program().hasLoss)
     return Status::failure("the model has no loss to differentiate");

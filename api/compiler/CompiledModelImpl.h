@@ -19,10 +19,12 @@
 #include "train/CompiledGraph.h"
 #include "train/ParameterStore.h"
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -41,6 +43,21 @@ struct CompiledModel::Impl {
   /// Calls on one model take turns: an executor runs a graph at a time,
   /// and the caches and parameters are shared.
   std::mutex turn;
+  /// The thread inside train() while it runs. Its callbacks would wait for
+  /// the turn train() holds, for ever: a call of theirs is refused.
+  std::atomic<std::thread::id> trainingThread{};
+
+  /// Fails for a call of `method` from inside this model's own train()
+  /// callbacks.
+  Status checkNotInTrain(const char *method) const {
+    if (trainingThread.load() != std::this_thread::get_id())
+      return Status();
+    return Status::failure(
+        std::string(method) +
+        " was called from inside the model's own train() callback, which "
+        "holds the model until training ends; use what the callback is "
+        "given, or call it after train() returns");
+  }
 
   /// Fails unless every input of the model is in `inputs`.
   Status checkAllInputs(const std::map<std::string, TensorView> &inputs) const;

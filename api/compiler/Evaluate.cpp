@@ -19,6 +19,8 @@ using namespace nnc;
 
 Status CompiledModel::evaluate(const std::map<std::string, TensorView> &data,
                                Metrics &metrics, int64_t batch) {
+  if (Status reentered = impl->checkNotInTrain("evaluate"); !reentered)
+    return reentered;
   std::lock_guard<std::mutex> turn(impl->turn);
   const frontend::Program &program = impl->session->program();
   if (!program.hasLoss)

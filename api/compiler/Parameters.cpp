@@ -36,7 +36,11 @@ rt::Error checkFinite(const frontend::Program &program, const std::string &name,
 } // namespace
 
 std::vector<std::string> CompiledModel::parameterNames() const {
-  std::lock_guard<std::mutex> turn(impl->turn);
+  // The names do not change while train() holds the model: its callbacks
+  // may read them without the turn.
+  std::unique_lock<std::mutex> turn(impl->turn, std::defer_lock);
+  if (impl->checkNotInTrain("parameterNames"))
+    turn.lock();
   std::vector<std::string> names;
   for (const auto &[name, tensor] : impl->params.values())
     names.push_back(name);
@@ -44,6 +48,8 @@ std::vector<std::string> CompiledModel::parameterNames() const {
 }
 
 Status CompiledModel::parameter(const std::string &name, Tensor &value) const {
+  if (Status reentered = impl->checkNotInTrain("parameter"); !reentered)
+    return reentered;
   std::lock_guard<std::mutex> turn(impl->turn);
   const rt::Tensor *own = impl->params.find(name);
   if (!own)
@@ -57,6 +63,8 @@ Status CompiledModel::parameter(const std::string &name, Tensor &value) const {
 
 Status CompiledModel::setParameter(const std::string &name,
                                    const TensorView &value) {
+  if (Status reentered = impl->checkNotInTrain("setParameter"); !reentered)
+    return reentered;
   std::lock_guard<std::mutex> turn(impl->turn);
   rt::Tensor *own = impl->params.find(name);
   if (!own)
@@ -79,6 +87,8 @@ Status CompiledModel::setParameter(const std::string &name,
 }
 
 Status CompiledModel::saveParameters(const std::string &dir) const {
+  if (Status reentered = impl->checkNotInTrain("saveParameters"); !reentered)
+    return reentered;
   std::lock_guard<std::mutex> turn(impl->turn);
   if (rt::Error error = impl->params.save(dir); !error.ok())
     return Status::failure(error.message());
@@ -86,6 +96,8 @@ Status CompiledModel::saveParameters(const std::string &dir) const {
 }
 
 Status CompiledModel::loadParameters(const std::string &dir) {
+  if (Status reentered = impl->checkNotInTrain("loadParameters"); !reentered)
+    return reentered;
   std::lock_guard<std::mutex> turn(impl->turn);
   // Every file is read and checked before any value changes.
   std::map<std::string, rt::Tensor> loaded;

@@ -15,6 +15,8 @@
 using namespace nnc;
 
 Status CompiledModel::saveArtifact(const std::string &path) {
+  if (Status reentered = impl->checkNotInTrain("saveArtifact"); !reentered)
+    return reentered;
   std::lock_guard<std::mutex> turn(impl->turn);
   const frontend::Program &program = impl->session->program();
   driver::ArtifactRecipe recipe;

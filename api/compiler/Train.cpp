@@ -42,7 +42,15 @@ Status
 CompiledModel::train(const std::map<std::string, TensorView> &data,
                      const TrainOptions &options,
                      const std::function<void(const EpochResult &)> &onEpoch) {
+  if (Status reentered = impl->checkNotInTrain("train"); !reentered)
+    return reentered;
   std::lock_guard<std::mutex> turn(impl->turn);
+  // Marks this thread as the trainer's until train() returns.
+  struct Training {
+    std::atomic<std::thread::id> &thread;
+    ~Training() { thread.store(std::thread::id()); }
+  } training{impl->trainingThread};
+  impl->trainingThread.store(std::this_thread::get_id());
   nnc::train::TrainOptions run;
   run.modelPath = impl->modelPath;
   for (const auto *set : {&data, &options.evalData}) {

@@ -464,6 +464,39 @@ TEST(CompiledModelTest, AThrowingCallbackEndsTrainingWithAStatus) {
   EXPECT_EQ(model->parameterNames().size(), 4u);
 }
 
+TEST(CompiledModelTest, ACallbackCallingItsOwnModelIsRefusedNotDeadlocked) {
+  // train() holds the model while its callbacks run; a call on the same
+  // model from one of them waited for ever on that lock.
+  std::unique_ptr<nnc::CompiledModel> model = compileExample("xor.nn", {});
+  ASSERT_TRUE(model);
+  std::vector<float> x = {0, 0, 0, 1, 1, 0, 1, 1}, y = {0, 1, 1, 0};
+  std::map<std::string, nnc::TensorView> data = {
+      {"x", {x.data(), nnc::DType::F32, {4, 2}}},
+      {"y", {y.data(), nnc::DType::F32, {4, 1}}}};
+  nnc::Status fromRun, fromParameter;
+  size_t names = 0;
+  nnc::TrainOptions options;
+  options.epochs = 1;
+  options.onStep = [&](const nnc::StepResult &) {
+    std::map<std::string, nnc::Tensor> results;
+    fromRun = model->run(data, results);
+    nnc::Tensor w1;
+    fromParameter = model->parameter("w1", w1);
+    names = model->parameterNames().size();
+  };
+  nnc::Status status = model->train(data, options);
+  EXPECT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(fromRun.message(),
+            "run was called from inside the model's own train() callback, "
+            "which holds the model until training ends; use what the "
+            "callback is given, or call it after train() returns");
+  EXPECT_FALSE(fromParameter.ok());
+  EXPECT_EQ(names, 4u);
+  // After train() returns the model takes calls again.
+  std::map<std::string, nnc::Tensor> results;
+  EXPECT_TRUE(model->run(data, results).ok());
+}
+
 TEST(CompiledModelTest, NaNIsRefusedInEvaluationDataAndParameters) {
   std::unique_ptr<nnc::CompiledModel> model = compileExample("xor.nn", {});
   ASSERT_TRUE(model);
