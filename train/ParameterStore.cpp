@@ -55,7 +55,7 @@ rt::Error checkFiniteOf(rt::ConstTensorView value, const std::string &name,
       return rt::Error::failure(
           "parameter '" + name + "': element " + std::to_string(i) + " holds " +
           (std::isnan(values[i]) ? "NaN" : "an infinity") +
-          (infinityAllowed ? "; buffers may hold infinities, not NaN"
+          (infinityAllowed ? "; only a buffer may hold infinities, and not NaN"
                            : "; parameters must be finite"));
   return rt::Error::success();
 }
@@ -83,9 +83,12 @@ rt::Error ParameterStore::initialize(const frontend::Program &program,
   if (!dir.empty())
     if (rt::Error error = checkParameterFolder(dir); !error.ok())
       return error;
+  parameters.clear();
   for (const frontend::Argument &arg : program.arguments) {
     if (arg.role == frontend::Argument::Role::Input)
       continue;
+    if (arg.role == frontend::Argument::Role::Param)
+      parameters.insert(arg.name);
     rt::DType dtype = toRuntimeDType(arg.type.dtype);
     std::string path = dir + "/" + arg.name + ".npy";
     if (!dir.empty() && llvm::sys::fs::exists(path)) {
@@ -149,10 +152,10 @@ rt::Error ParameterStore::loadInPlace(const std::string &dir,
                                 tensor.dtype(), tensor.shape());
         !matches.ok())
       return std::move(matches).withContext(path);
-    // The store does not know a buffer from a parameter here, and a
-    // buffer's mask may hold infinities: only NaN is refused.
-    if (rt::Error finite =
-            checkParameterFinite(*value, name, /*infinityAllowed=*/true);
+    // A buffer's mask may hold infinities; a parameter may not. A store
+    // filled without a program knows no roles: only NaN is refused there.
+    if (rt::Error finite = checkParameterFinite(
+            *value, name, /*infinityAllowed=*/!parameters.count(name));
         !finite.ok())
       return std::move(finite).withContext(path);
     loaded.emplace(name, std::move(*value));

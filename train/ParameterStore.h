@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,10 @@ public:
 private:
   std::map<std::string, rt::Tensor> tensors;
   std::vector<std::string> notFound;
+  /// The trainable parameters among the values, when initialize() learnt
+  /// them from a program: they must be finite, where a buffer (a mask) may
+  /// hold infinities.
+  std::set<std::string> parameters;
 };
 
 /// Fails, naming the parameter and the first bad element (flat index),

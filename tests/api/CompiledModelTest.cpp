@@ -545,7 +545,7 @@ TEST(CompiledModelTest, NaNIsRefusedInEvaluationDataAndParameters) {
   status = withBuffers->setParameter("block_0.mean",
                                      {mean.data(), nnc::DType::F32, {32}});
   EXPECT_EQ(status.message(), "parameter 'block_0.mean': element 5 holds "
-                              "NaN; buffers may hold infinities, not NaN");
+                              "NaN; only a buffer may hold infinities, and not NaN");
 }
 
 TEST(CompiledModelTest, BadShapesAreNamedWhereTheyComeIn) {

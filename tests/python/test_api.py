@@ -262,6 +262,13 @@ def test_load_params_keeps_what_the_folder_lacks(tmp_path, digits, mlp_path):
     assert np.all(model.params["b1"] == 0.5)
     with pytest.raises(nnc.Error, match="is not a folder"):
         model.load_params(str(tmp_path / "missing"))
+    # A parameter must be finite, as --params and the C++ API have it; an
+    # infinity was accepted and the outputs became NaN.
+    np.save(tmp_path / "w2.npy", np.full((128, 10), np.inf, np.float32))
+    with pytest.raises(nnc.Error, match="parameter 'w2': element 0 holds an "
+                                        "infinity; parameters must be finite"):
+        model.load_params(str(tmp_path))
+    (tmp_path / "w2.npy").unlink()
     # A loaded artifact reads a folder the same way.
     artifact = tmp_path / "mlp.nnx"
     run_cli("compile", mlp_path, "--backend", "cpu", "--batch", "2", "-o",
