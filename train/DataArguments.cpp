@@ -347,6 +347,16 @@ rt::Error addTextColumns(rt::Dataset &dataset, const InputDeclarations &inputs,
   const InputDeclaration *ids = findInput(inputs, columns[0].str());
   if (!ids)
     return noSuchInput(inputs, columns[0].str());
+  // Given under one name, a text file feeds the ids: the labels of the
+  // loss given the same way would be the ids again, a copy task that
+  // trains without a word.
+  if (columns.size() == 1 && ids->classes > 0)
+    return rt::Error::failure(
+        path +
+        ": a text file gives the byte ids and the next bytes "
+        "together (--data IDS," +
+        ids->name + "=" + path + "); alone it gives ids, not the labels '" +
+        ids->name + "' the loss reads");
   const rt::Shape &shape = ids->shape;
   rt::DType dtype = ids->dtype;
   if (shape.size() != 2 || shape[0] != shape::kDynamic ||
