@@ -58,26 +58,34 @@ BatchScorer::add(CompiledGraph &graph,
   CompiledGraph::Result *loss = graph.findResult(rt::BindingRole::Loss, "loss");
   if (!loss)
     return rt::Error::failure("the model has no loss to evaluate");
-  lossSum += scalarValue(loss->tensor) * static_cast<double>(size);
+  double value = scalarValue(loss->tensor);
   samples += size;
-  if (!accuracy)
-    return rt::Error::success();
-  CompiledGraph::Result *predictions =
-      graph.findResult(rt::BindingRole::Output, accuracy->outputName);
-  auto labels = inputs.find(accuracy->labelInput);
-  if (predictions && labels != inputs.end()) {
-    auto [right, total] =
-        countCorrect(*accuracy, predictions->tensor.view(), labels->second);
-    correct += right;
-    scored += total;
+  double weight = static_cast<double>(size);
+  if (accuracy) {
+    CompiledGraph::Result *predictions =
+        graph.findResult(rt::BindingRole::Output, accuracy->outputName);
+    auto labels = inputs.find(accuracy->labelInput);
+    if (predictions && labels != inputs.end()) {
+      auto [right, total] =
+          countCorrect(*accuracy, predictions->tensor.view(), labels->second);
+      correct += right;
+      scored += total;
+      // A cross-entropy's loss is the mean over the positions it scores:
+      // batches count by those, so that padding (ignore_index) weighs
+      // nothing and the mean does not depend on --batch.
+      if (accuracy->kind == AccuracySpec::Kind::Argmax)
+        weight = static_cast<double>(total);
+    }
   }
+  lossSum += value * weight;
+  lossWeight += weight;
   return rt::Error::success();
 }
 
 Metrics BatchScorer::metrics() const {
   Metrics metrics;
   metrics.samples = samples;
-  metrics.loss = samples ? lossSum / static_cast<double>(samples) : 0;
+  metrics.loss = lossWeight > 0 ? lossSum / lossWeight : 0;
   if (scored)
     metrics.accuracy = static_cast<double>(correct) / scored;
   return metrics;

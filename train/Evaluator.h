@@ -49,7 +49,10 @@ public:
 private:
   const std::optional<AccuracySpec> &accuracy;
   const ParameterStore &params;
-  double lossSum = 0;
+  /// The loss of each batch times its weight: its positions scored, for
+  /// a cross-entropy (whose loss is the mean over them, ignore_index left
+  /// out), else its samples; the mean over the data is their ratio.
+  double lossSum = 0, lossWeight = 0;
   int64_t samples = 0, correct = 0, scored = 0;
 };
 

@@ -223,7 +223,12 @@ LogicalResult lowerSoftmaxCrossEntropy(nn::SoftmaxCrossEntropyOp op,
   r.replaceOp(op, buildElementwise(
                       r, loc, resultType, ValueRange{total, count},
                       [&](OpBuilder &b, Location l, ValueRange a) {
-                        Value mean = b.create<arith::DivFOp>(l, a[0], a[1]);
+                        // Nothing to score (every position ignored): 0,
+                        // not 0/0, as on ref.
+                        Value positions = b.create<arith::MaximumFOp>(
+                            l, a[1], scalarConstant(b, l, b.getF64Type(), 1.0));
+                        Value mean =
+                            b.create<arith::DivFOp>(l, a[0], positions);
                         return SmallVector<Value>{fromF64(b, l, mean, element)};
                       }));
   return success();

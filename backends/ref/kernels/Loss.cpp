@@ -4,6 +4,7 @@
 
 #include "backends/ref/kernels/KernelSupport.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -121,7 +122,10 @@ Error softmaxCrossEntropy(ConstTensorView logits, ConstTensorView labels,
         double logSumExp = max + std::log(expSum);
         sum += logSumExp - static_cast<double>(row[label[i]]);
       }
-      out.at<T>(0) = static_cast<T>(sum / static_cast<double>(counted));
+      // A batch whose every position is ignored (padding only) has
+      // nothing to score: 0, not 0/0, so that training goes on.
+      out.at<T>(0) = static_cast<T>(
+          sum / static_cast<double>(std::max<int64_t>(counted, 1)));
       return Error::success();
     });
   });

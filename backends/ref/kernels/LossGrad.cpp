@@ -53,8 +53,8 @@ Error softmaxCrossEntropyGrad(ConstTensorView logits, ConstTensorView labels,
                                  std::to_string(i) + " is out of range [0, " +
                                  std::to_string(classes) + ")");
       }
-      double scale =
-          static_cast<double>(dloss.at<T>(0)) / static_cast<double>(counted);
+      double scale = static_cast<double>(dloss.at<T>(0)) /
+                     static_cast<double>(std::max<int64_t>(counted, 1));
       const T *values = logits.data<T>();
       T *result = out.data<T>();
       std::vector<double> probabilities(static_cast<size_t>(classes));
