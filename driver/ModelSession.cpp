@@ -259,6 +259,10 @@ batchSizeOf(const frontend::Program &program,
     if (it == shapes.end() || it->second.empty())
       continue;
     int64_t extent = it->second[0];
+    if (extent == 0)
+      return rt::Error::failure(
+          "input '" + arg.name + "' has no samples (a batch " +
+          program.batchSymbol + " of 0); give one or more");
     if (batch == 0) {
       batch = extent;
       first = arg.name;

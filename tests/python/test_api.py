@@ -307,6 +307,11 @@ def test_input_mistakes_are_value_errors(tmp_path, digits, mlp_path):
                    x=digits[0][:2], labels=digits[1][:2])
     with pytest.raises(ValueError, match="batch must be at least 1, not 0"):
         nnc.compile(mlp_path, backend="ref", batch=0)
+    # An input of no samples does give the batch size, 0; it used to read
+    # "no input gives the batch size B".
+    with pytest.raises(ValueError, match=r"input 'x' has no samples \(a batch B "
+                                         r"of 0\); give one or more"):
+        model.run(x=np.zeros((0, 64), np.float32))
     # oneTBB would abort the interpreter for such a count.
     with pytest.raises(ValueError, match="threads must be from 0 to 4096, "
                        "got 100000"):
