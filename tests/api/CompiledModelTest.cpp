@@ -544,8 +544,9 @@ TEST(CompiledModelTest, NaNIsRefusedInEvaluationDataAndParameters) {
   mean[5] = NAN;
   status = withBuffers->setParameter("block_0.mean",
                                      {mean.data(), nnc::DType::F32, {32}});
-  EXPECT_EQ(status.message(), "parameter 'block_0.mean': element 5 holds "
-                              "NaN; only a buffer may hold infinities, and not NaN");
+  EXPECT_EQ(status.message(),
+            "parameter 'block_0.mean': element 5 holds "
+            "NaN; only a buffer may hold infinities, and not NaN");
 }
 
 TEST(CompiledModelTest, BadShapesAreNamedWhereTheyComeIn) {
