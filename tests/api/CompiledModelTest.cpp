@@ -406,13 +406,19 @@ TEST(CompiledModelTest, TrainingLowersTheLossAndHoldsFrozenParameters) {
   EXPECT_NEAR(*metrics.accuracy, *epochs[2].evalAccuracy, 1e-9);
 }
 
+/// xor's four samples, as the views train() and run() take.
+struct XorData {
+  std::vector<float> x = {0, 0, 0, 1, 1, 0, 1, 1}, y = {0, 1, 1, 0};
+  std::map<std::string, nnc::TensorView> views = {
+      {"x", {x.data(), nnc::DType::F32, {4, 2}}},
+      {"y", {y.data(), nnc::DType::F32, {4, 1}}}};
+};
+
 TEST(CompiledModelTest, AThrowingCallbackEndsTrainingWithAStatus) {
   std::unique_ptr<nnc::CompiledModel> model = compileExample("xor.nn", {});
   ASSERT_TRUE(model);
-  std::vector<float> x = {0, 0, 0, 1, 1, 0, 1, 1}, y = {0, 1, 1, 0};
-  std::map<std::string, nnc::TensorView> data = {
-      {"x", {x.data(), nnc::DType::F32, {4, 2}}},
-      {"y", {y.data(), nnc::DType::F32, {4, 1}}}};
+  XorData xor4;
+  const std::map<std::string, nnc::TensorView> &data = xor4.views;
   nnc::Tensor before;
   ASSERT_TRUE(model->parameter("w1", before).ok());
   // Each exception stops training at once and comes back as the call's
@@ -469,10 +475,8 @@ TEST(CompiledModelTest, ACallbackCallingItsOwnModelIsRefusedNotDeadlocked) {
   // model from one of them waited for ever on that lock.
   std::unique_ptr<nnc::CompiledModel> model = compileExample("xor.nn", {});
   ASSERT_TRUE(model);
-  std::vector<float> x = {0, 0, 0, 1, 1, 0, 1, 1}, y = {0, 1, 1, 0};
-  std::map<std::string, nnc::TensorView> data = {
-      {"x", {x.data(), nnc::DType::F32, {4, 2}}},
-      {"y", {y.data(), nnc::DType::F32, {4, 1}}}};
+  XorData xor4;
+  const std::map<std::string, nnc::TensorView> &data = xor4.views;
   nnc::Status fromRun, fromParameter;
   size_t names = 0;
   nnc::TrainOptions options;
