@@ -307,21 +307,32 @@ rt::Expected<GraphRequest> ModelSession::forwardRequest(
   if (!batch.ok())
     return batch.takeError();
   request.batch = *batch;
+  std::map<std::string, rt::ConstTensorView> views;
+  for (const auto &[name, tensor] : feeds)
+    views.emplace(name, tensor.view());
+  if (rt::Error error = checkSharedInputs(model.program, views); !error.ok())
+    return error;
+  return request;
+}
+
+rt::Error
+checkSharedInputs(const frontend::Program &program,
+                  const std::map<std::string, rt::ConstTensorView> &inputs) {
   // An input without the batch dimension of a model with one is part of
   // the model (a mask): NaN is refused there, as train and eval do.
-  if (!model.program.batchSymbol.empty())
-    for (const frontend::Argument &arg : model.program.arguments) {
-      auto feed = feeds.find(arg.name);
-      if (arg.role != frontend::Argument::Role::Input || feed == feeds.end() ||
-          (!arg.type.shape.empty() && arg.type.shape[0] == shape::kDynamic))
-        continue;
-      if (rt::Error error =
-              train::checkFiniteData(feed->second.view(), arg.name,
-                                     /*batched=*/false);
-          !error.ok())
-        return error;
-    }
-  return request;
+  if (program.batchSymbol.empty())
+    return rt::Error::success();
+  for (const frontend::Argument &arg : program.arguments) {
+    auto input = inputs.find(arg.name);
+    if (arg.role != frontend::Argument::Role::Input || input == inputs.end() ||
+        (!arg.type.shape.empty() && arg.type.shape[0] == shape::kDynamic))
+      continue;
+    if (rt::Error error =
+            train::checkFiniteData(input->second, arg.name, /*batched=*/false);
+        !error.ok())
+      return error;
+  }
+  return rt::Error::success();
 }
 
 std::vector<std::string> ModelSession::inputNames() const {

@@ -152,6 +152,13 @@ rt::Expected<int64_t>
 batchSizeOf(const frontend::Program &program,
             const std::map<std::string, rt::Shape> &shapes);
 
+/// Fails when an input of `program` declared without the batch dimension,
+/// in a model that has one (a mask, part of the model rather than data),
+/// holds NaN in `inputs`, as train and eval refuse it; infinities pass.
+rt::Error
+checkSharedInputs(const frontend::Program &program,
+                  const std::map<std::string, rt::ConstTensorView> &inputs);
+
 /// The compile pipeline's options (passes/Pipelines.h) with the graph
 /// optimisations `optimizations` switches on.
 CompilePipelineOptions
