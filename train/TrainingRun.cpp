@@ -21,6 +21,7 @@
 
 #include <oneapi/tbb/info.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -298,8 +299,16 @@ CodedError loadTrainingData(const TrainOptions &options,
     if (run.evalSet.numColumns() && !run.evalSet.column(name))
       return rt::Error::failure("missing --eval-data " + name + "=FILE");
   }
-  if (run.trainSet.numSamples() == 0)
-    return rt::Error::failure("the training data has no samples");
+  if (run.trainSet.numSamples() == 0) {
+    // Inputs without the batch dimension are given once, not as samples.
+    bool batched = std::any_of(
+        inputs.begin(), inputs.end(),
+        [](const InputDeclaration &input) { return input.batched(); });
+    return rt::Error::failure(
+        batched ? "the training data has no samples"
+                : "the model has no input with the batch dimension "
+                  "(f32[B, ...]), so its data has no samples to train on");
+  }
   return CodedError();
 }
 
