@@ -66,6 +66,14 @@ void convertElements(const rt::Tensor &from, rt::Tensor &to) {
     out[i] = static_cast<To>(in[i]);
 }
 
+/// The elements of one sample of `column` (its leading axis counts the
+/// samples), for messages that name the sample of an element.
+int64_t elementsPerSample(rt::ConstTensorView column) {
+  if (column.shape().empty() || column.shape()[0] == 0)
+    return 1;
+  return std::max<int64_t>(1, column.numElements() / column.shape()[0]);
+}
+
 /// The first element of `from` that type `To` cannot hold (an i64 label of
 /// 2^40 as i32, a negative id as u8), as "sample N holds V, not an i32
 /// integer" (samples counted along the leading axis); nothing when every
@@ -79,10 +87,7 @@ std::optional<std::string> firstUnrepresentable(const rt::Tensor &from,
   } else {
     const From *values = from.view().data<From>();
     int64_t count = from.view().numElements();
-    int64_t perSample =
-        from.view().shape().empty() || from.view().shape()[0] == 0
-            ? 1
-            : std::max<int64_t>(1, count / from.view().shape()[0]);
+    int64_t perSample = elementsPerSample(from.view());
     for (int64_t i = 0; i < count; ++i) {
       // Round-tripping and comparing signs catches every loss, whatever the
       // two types' widths and signedness.
@@ -247,9 +252,7 @@ std::optional<std::string> firstNonFiniteOf(rt::ConstTensorView column,
                                             bool infinityAllowed) {
   const T *values = column.data<T>();
   int64_t count = column.numElements();
-  int64_t perSample = column.shape().empty() || column.shape()[0] == 0
-                          ? 1
-                          : std::max<int64_t>(1, count / column.shape()[0]);
+  int64_t perSample = elementsPerSample(column);
   // A tensor without the batch dimension (where infinities are allowed)
   // has no samples: its element is named.
   for (int64_t i = 0; i < count; ++i)
@@ -280,9 +283,7 @@ std::optional<std::string> firstStrayLabelOf(rt::ConstTensorView column,
                                              const InputDeclaration &input) {
   const T *values = column.data<T>();
   int64_t count = column.numElements();
-  int64_t perSample = column.shape().empty() || column.shape()[0] == 0
-                          ? 1
-                          : std::max<int64_t>(1, count / column.shape()[0]);
+  int64_t perSample = elementsPerSample(column);
   for (int64_t i = 0; i < count; ++i) {
     int64_t label = static_cast<int64_t>(values[i]);
     if ((label < 0 || label >= input.classes) && label != input.ignoreIndex)

@@ -81,20 +81,16 @@ rt::Error checkOutputPaths(const TrainOptions &options) {
     if (rt::Error error = rt::checkCheckpointTarget(options.checkpointDir);
         !error.ok())
       return error;
+  // The artifact resumed may be replaced by the one the run writes: it is
+  // read whole before the first step.
+  std::vector<std::string> data = options.data;
+  data.insert(data.end(), options.evalData.begin(), options.evalData.end());
   for (const std::string *file :
        {&options.saveArtifact, &options.plotPath, &options.profile.tracePath,
-        &options.reportPath}) {
-    if (!file->empty())
-      if (rt::Error error = checkFileTarget(*file); !error.ok())
-        return error;
-    // The artifact resumed may be replaced by the one the run writes: it
-    // is read whole before the first step.
-    for (const std::vector<std::string> *data :
-         {&options.data, &options.evalData})
-      if (rt::Error error = checkNotAnInput(*file, {options.modelPath}, *data);
-          !error.ok())
-        return error;
-  }
+        &options.reportPath})
+    if (rt::Error error = checkOutputFile(*file, {options.modelPath}, data);
+        !error.ok())
+      return error;
   return rt::Error::success();
 }
 

@@ -420,11 +420,10 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   if (reporting)
     if (rt::Error error = checkOutputPaths(options); !error.ok())
       return error;
-  const TrainingHooks &report = hooks;
   auto warn = [&](const std::vector<std::string> &warnings) {
-    if (report.onWarning)
+    if (hooks.onWarning)
       for (const std::string &warning : warnings)
-        report.onWarning(warning);
+        hooks.onWarning(warning);
   };
 
   // --profile, --trace: the full-batch step, over the whole run. The split
@@ -458,10 +457,10 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
     warn(warnings);
     if (!text.ok())
       return text.takeError();
-    if (!text->empty() && report.onMessage) {
+    if (!text->empty() && hooks.onMessage) {
       // A message is a line without its newline.
       text->pop_back();
-      report.onMessage(*text);
+      hooks.onMessage(*text);
     }
     return rt::Error::success();
   };
@@ -545,11 +544,11 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   // --max-steps stop, rather than being lost with the run.
   auto outputFailed = [&](rt::Error error) -> rt::Error {
     if (reporting && !options.saveDir.empty())
-      if (saveParameters(state, options.saveDir, report).ok())
-        say(report, "the run stopped at step " +
-                        std::to_string(state.stepCount) +
-                        " on the error below; the parameters above are "
-                        "those of that step");
+      if (saveParameters(state, options.saveDir, hooks).ok())
+        say(hooks, "the run stopped at step " +
+                       std::to_string(state.stepCount) +
+                       " on the error below; the parameters above are "
+                       "those of that step");
     return error;
   };
   // The page's last write, which no longer reloads.
@@ -557,7 +556,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
     if (rt::Error error = writeReport(status); !error.ok())
       return error;
     if (reportPage)
-      say(report, "wrote the report " + options.reportPath);
+      say(hooks, "wrote the report " + options.reportPath);
     return rt::Error::success();
   };
   // The report and the chart are written without making folders: theirs
@@ -617,8 +616,8 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   // a resumed run (a new --lr).
   bool atJump = true;
   for (int64_t epoch = batches->state().epoch; epoch < run.epochs; ++epoch) {
-    if (report.onEpochStart)
-      report.onEpochStart(
+    if (hooks.onEpochStart)
+      hooks.onEpochStart(
           {epoch + 1, run.epochs, samples, batches->batchesPerEpoch()});
     atJump = true;
     // The batches of the optimizer step under way so far. A resumed run
@@ -666,7 +665,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
         if (rt::Error error = runStep(run, **step, current, hooks); !error.ok())
           return error;
       }
-      if (report.onStepEnd) {
+      if (hooks.onStepEnd) {
         std::chrono::duration<double> seconds =
             std::chrono::steady_clock::now() - stepStart;
         StepReport step;
@@ -684,10 +683,10 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
         if (state.epochScored)
           step.epochAccuracy =
               static_cast<double>(state.epochCorrect) / state.epochScored;
-        report.onStepEnd(step);
+        hooks.onStepEnd(step);
       }
       if (options.evalEvery > 0 && state.stepCount % options.evalEvery == 0) {
-        if (rt::Error error = addCurvePoint(state, evaluator, report);
+        if (rt::Error error = addCurvePoint(state, evaluator, hooks);
             !error.ok())
           return error;
         if (rt::Error error = writeReport(ReportStatus::Training); !error.ok())
@@ -700,8 +699,8 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
             !error.ok())
           return outputFailed(std::move(error));
       if (options.maxSteps > 0 && state.stepCount >= options.maxSteps) {
-        if (report.onTrainingEnd)
-          report.onTrainingEnd();
+        if (hooks.onTrainingEnd)
+          hooks.onTrainingEnd();
         if (rt::Error error = finishReport(ReportStatus::Stopped); !error.ok())
           return error;
         if (!checkpointDir.empty())
@@ -712,14 +711,14 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
         if (reporting)
           if (rt::Error error =
                   writeResults(run, options, batches->state(), /*chart=*/true,
-                               evaluator.has_value(), report);
+                               evaluator.has_value(), hooks);
               !error.ok())
             return error;
-        say(report, "stopped after " + std::to_string(state.stepCount) +
-                        " steps" +
-                        (checkpointDir.empty()
-                             ? std::string()
-                             : "; resume with --resume " + checkpointDir));
+        say(hooks, "stopped after " + std::to_string(state.stepCount) +
+                       " steps" +
+                       (checkpointDir.empty()
+                            ? std::string()
+                            : "; resume with --resume " + checkpointDir));
         return reportTheProfile();
       }
     }
@@ -738,8 +737,8 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       epochReport.evalLoss = metrics->loss;
       epochReport.evalAccuracy = metrics->accuracy;
     }
-    if (report.onEpochEnd)
-      report.onEpochEnd(epochReport);
+    if (hooks.onEpochEnd)
+      hooks.onEpochEnd(epochReport);
     state.trainLoss.push_back(epochReport.loss);
     state.evalLoss.push_back(epochReport.evalLoss.value_or(NAN));
     state.trainAccuracy.push_back(epochReport.accuracy.value_or(NAN));
@@ -754,8 +753,8 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
     if (rt::Error error = writeReport(ReportStatus::Training); !error.ok())
       return outputFailed(std::move(error));
   }
-  if (report.onTrainingEnd)
-    report.onTrainingEnd();
+  if (hooks.onTrainingEnd)
+    hooks.onTrainingEnd();
   if (rt::Error error = finishReport(ReportStatus::Finished); !error.ok())
     return error;
   if (reporting)
