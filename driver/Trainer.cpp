@@ -20,6 +20,7 @@
 #include "driver/TrainingArtifact.h"
 #include "train/DataArguments.h"
 #include "train/Evaluator.h"
+#include "train/TrainingReport.h"
 #include "train/TrainingRun.h"
 
 #include "frontend/Sema.h"
@@ -98,15 +99,42 @@ T settingOr(const frontend::TrainingConfig &config, const char *key,
   return fallback;
 }
 
-/// The run's settings: flags, else the model's train section.
-void applySettings(const TrainOptions &options,
-                   const frontend::TrainingConfig &config, TrainingRun &run) {
-  run.epochs = options.epochs.value_or(settingOr<int64_t>(config, "epochs", 1));
-  run.batch = options.batch.value_or(settingOr<int64_t>(config, "batch", 32));
-  run.seed = options.seed.value_or(settingOr<uint64_t>(config, "seed", 0));
+/// The run's settings: flags, else those of the checkpoint resumed, else
+/// the model's train section.
+rt::Error applySettings(const TrainOptions &options,
+                        const frontend::TrainingConfig &config,
+                        TrainingRun &run) {
+  std::optional<RunSettings> saved;
+  if (run.checkpoint) {
+    rt::Expected<std::optional<RunSettings>> settings =
+        checkpointRunSettings(*run.checkpoint);
+    if (!settings.ok())
+      return settings.takeError();
+    saved = *settings;
+  }
   auto lr = config.hyper.find("lr");
-  run.baseLr =
-      options.lr.value_or(lr == config.hyper.end() ? 0.01 : lr->second);
+  RunSettings model{settingOr<int64_t>(config, "epochs", 1),
+                    settingOr<int64_t>(config, "batch", 32),
+                    lr == config.hyper.end() ? 0.01 : lr->second,
+                    ScheduleOptions{"constant"}};
+  const RunSettings &fallback = saved ? *saved : model;
+  run.epochs = options.epochs.value_or(fallback.epochs);
+  run.batch = options.batch.value_or(fallback.batch);
+  run.seed = options.seed.value_or(settingOr<uint64_t>(config, "seed", 0));
+  run.baseLr = options.lr.value_or(fallback.baseLr);
+  run.schedule =
+      options.schedule.kind.empty() ? fallback.schedule : options.schedule;
+  if (!saved)
+    return rt::Error::success();
+  if (!options.epochs)
+    run.resumedSettings.push_back("--epochs " + std::to_string(run.epochs));
+  if (!options.batch)
+    run.resumedSettings.push_back("--batch " + std::to_string(run.batch));
+  if (!options.lr)
+    run.resumedSettings.push_back("--lr " + shortNumber(run.baseLr));
+  if (options.schedule.kind.empty() && run.schedule.kind != "constant")
+    run.resumedSettings.push_back("--schedule " + run.schedule.kind);
+  return rt::Error::success();
 }
 
 /// Parameters from `initial`, else from their initializers or --params,
@@ -134,12 +162,13 @@ rt::Error initializeState(const TrainOptions &options,
     return error;
   if (rt::Error error = createStepScalars(state); !error.ok())
     return error;
-  if (options.resumeDir.empty())
+  if (!run.checkpoint)
     return rt::Error::success();
   rt::BatchIteratorState position;
   std::vector<std::string> unused;
   rt::Error error =
-      restoreCheckpoint(options.resumeDir, state, position, &unused);
+      restoreCheckpoint(*run.checkpoint, state, position, &unused);
+  run.checkpoint.reset();
   // A change of --optimizer (or --freeze) may be meant; it is not silent.
   if (!unused.empty() && options.hooks.onWarning)
     options.hooks.onWarning(
@@ -278,7 +307,16 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
   run.reportGraph = [path = options.modelPath] {
     return driver::modelGraphDot(path);
   };
-  applySettings(options, program.training, run);
+  if (!options.resumeDir.empty()) {
+    rt::Expected<rt::Checkpoint> checkpoint =
+        rt::readCheckpoint(options.resumeDir);
+    if (!checkpoint.ok())
+      return checkpoint.takeError();
+    run.checkpoint = std::move(*checkpoint);
+  }
+  if (rt::Error error = applySettings(options, program.training, run);
+      !error.ok())
+    return error;
   if (rt::Error error = checkRunSettings(run.epochs, run.batch, run.baseLr);
       !error.ok())
     return CodedError::usage(error.message());

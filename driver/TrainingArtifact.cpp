@@ -227,6 +227,9 @@ CodedError resumeFromArtifact(const TrainOptions &options,
   // non-finite one).
   run.baseLr = options.lr.value_or(
       training.learningRate > 0 ? training.learningRate : 0.01);
+  // An artifact records no schedule: --schedule, else constant.
+  if (!options.schedule.kind.empty())
+    run.schedule = options.schedule;
   if (rt::Error error = checkRunSettings(run.epochs, /*batch=*/1, run.baseLr);
       !error.ok())
     return CodedError::usage(error.message());

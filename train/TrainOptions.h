@@ -9,6 +9,7 @@
 #ifndef NNC_TRAIN_TRAINOPTIONS_H
 #define NNC_TRAIN_TRAINOPTIONS_H
 
+#include "train/LearningRateSchedule.h"
 #include "train/ProfileReport.h"
 #include "train/TrainingHooks.h"
 
@@ -50,14 +51,6 @@ struct SessionOptions {
 inline rt::SessionOptions runtimeOptions(const SessionOptions &options) {
   return {options.threads, options.kernelCache};
 }
-
-/// Learning-rate schedules over the run.
-struct ScheduleOptions {
-  std::string kind = "constant"; ///< constant, step, cosine
-  int64_t stepEpochs = 10;       ///< step: multiply by gamma every N epochs
-  double gamma = 0.1;
-  double minLr = 0; ///< cosine: the final learning rate
-};
 
 /// Data-parallel training over MPI (docs/distributed.md).
 struct DistributedOptions {

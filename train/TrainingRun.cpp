@@ -29,20 +29,6 @@
 namespace nnc::train {
 namespace {
 
-/// The learning rate of `step` (1-based) in `epoch` (0-based).
-double learningRate(const ScheduleOptions &schedule, double base, int64_t epoch,
-                    int64_t step, int64_t totalSteps) {
-  if (schedule.kind == "step")
-    return base * std::pow(schedule.gamma,
-                           static_cast<double>(epoch / schedule.stepEpochs));
-  if (schedule.kind == "cosine" && totalSteps > 1) {
-    double t = static_cast<double>(step - 1) / (totalSteps - 1);
-    return schedule.minLr +
-           0.5 * (base - schedule.minLr) * (1 + std::cos(M_PI * t));
-  }
-  return base;
-}
-
 /// The training steps of the run, made before the first epoch so that a
 /// missing one fails at once: the full batch, and the last partial one.
 struct Steps {
@@ -189,8 +175,7 @@ ReportHeader makeReportHeader(const TrainingRun &run,
       {"epochs", std::to_string(run.epochs)},
       {"batch", std::to_string(run.batch)},
       {"learning rate", shortNumber(run.baseLr)},
-      {"schedule", options.schedule.kind.empty() ? std::string("constant")
-                                                 : options.schedule.kind},
+      {"schedule", run.schedule.kind},
       {"optimizer", options.optimizer.value_or("the model's")},
       {"seed", std::to_string(run.seed)},
       {"training samples", std::to_string(run.trainSet.numSamples())},
@@ -591,6 +576,11 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   int64_t stepsPerEpoch =
       (batches->batchesPerEpoch() + accumulate - 1) / accumulate;
   int64_t totalSteps = run.epochs * stepsPerEpoch;
+  // A cosine schedule anneals over the run that starts it; a resumed one
+  // keeps the horizon its checkpoint recorded.
+  if (run.schedule.totalSteps == 0)
+    run.schedule.totalSteps = totalSteps;
+  const RunSettings settings{run.epochs, run.batch, run.baseLr, run.schedule};
   // An artifact resumes only at an epoch boundary, so a --max-steps stop
   // inside an epoch could not write one: refused before the first step.
   if (!options.saveArtifact.empty() && options.maxSteps > 0 &&
@@ -610,6 +600,11 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
           " epochs, and --epochs " + std::to_string(run.epochs) +
           " asks for no more; nothing is trained (raise --epochs to "
           "continue)"});
+
+  if (!run.resumedSettings.empty())
+    say(hooks, "resuming " + options.resumeDir + " with " +
+                   llvm::join(run.resumedSettings, ", ") +
+                   ", as the run that wrote it had them");
 
   // Where the learning rate may jump rather than move step by step: the
   // first step of an epoch (a step schedule's decay) and the first step of
@@ -643,9 +638,9 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       if (groupStart) {
         ++state.stepCount;
         state.step.view().data<int64_t>()[0] = state.stepCount;
-        state.setLearningRate(learningRate(options.schedule, run.baseLr, epoch,
-                                           state.stepCount, totalSteps),
-                              atJump);
+        state.setLearningRate(
+            learningRate(run.schedule, run.baseLr, epoch, state.stepCount),
+            atJump);
         atJump = false;
         stepStart = std::chrono::steady_clock::now();
         samplesBefore = state.epochSamples;
@@ -694,8 +689,8 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       }
       if (!checkpointDir.empty() && options.checkpointEvery > 0 &&
           state.stepCount % options.checkpointEvery == 0)
-        if (rt::Error error =
-                writeTrainingCheckpoint(checkpointDir, state, batches->state());
+        if (rt::Error error = writeTrainingCheckpoint(
+                checkpointDir, state, batches->state(), settings);
             !error.ok())
           return outputFailed(std::move(error));
       if (options.maxSteps > 0 && state.stepCount >= options.maxSteps) {
@@ -704,8 +699,8 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
         if (rt::Error error = finishReport(ReportStatus::Stopped); !error.ok())
           return error;
         if (!checkpointDir.empty())
-          if (rt::Error error = writeTrainingCheckpoint(checkpointDir, state,
-                                                        batches->state());
+          if (rt::Error error = writeTrainingCheckpoint(
+                  checkpointDir, state, batches->state(), settings);
               !error.ok())
             return error;
         if (reporting)
@@ -746,8 +741,8 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
     state.epochLossSum = 0;
     state.epochSamples = state.epochCorrect = state.epochScored = 0;
     if (!checkpointDir.empty())
-      if (rt::Error error =
-              writeTrainingCheckpoint(checkpointDir, state, batches->state());
+      if (rt::Error error = writeTrainingCheckpoint(checkpointDir, state,
+                                                    batches->state(), settings);
           !error.ok())
         return outputFailed(std::move(error));
     if (rt::Error error = writeReport(ReportStatus::Training); !error.ok())

@@ -48,9 +48,19 @@ struct TrainingRun {
   int64_t evalBatch = 1;
   uint64_t seed = 0;
   double baseLr = 0.01;
+  /// The schedule's kind is always set; a cosine's horizon is set by the
+  /// loop when the run starts it.
+  ScheduleOptions schedule{"constant"};
   TrainingState state;
+  /// The checkpoint of --resume DIR: read before the run's settings,
+  /// which it keeps (RunSettings), and released once the state is restored
+  /// from it.
+  std::optional<rt::Checkpoint> checkpoint;
   /// Where a resumed run continues (epoch, position, shuffling).
   std::optional<rt::BatchIteratorState> resumeAt;
+  /// The settings a resumed run took from its checkpoint, not from its
+  /// command ("--lr 0.05"), which the loop tells the user.
+  std::vector<std::string> resumedSettings;
   /// Writes the training artifact of --save-artifact; the run must stand
   /// at an epoch boundary.
   std::function<rt::Error(const TrainingState &,

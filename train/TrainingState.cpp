@@ -88,7 +88,8 @@ rt::Error swapInUpdates(CompiledGraph &graph, TrainingState &state) {
 
 rt::Error writeTrainingCheckpoint(const std::string &dir,
                                   const TrainingState &state,
-                                  const rt::BatchIteratorState &position) {
+                                  const rt::BatchIteratorState &position,
+                                  const RunSettings &settings) {
   std::vector<rt::NamedTensorView> tensors;
   for (const auto &[name, tensor] : state.params.values())
     tensors.emplace_back("param." + name, tensor.view());
@@ -140,6 +141,14 @@ rt::Error writeTrainingCheckpoint(const std::string &dir,
         json.setNumber(key + name, value);
   }
   rt::saveIteratorState(json, position);
+  json.setInteger("run.epochs", settings.epochs);
+  json.setInteger("run.batch", settings.batch);
+  json.setNumber("run.lr", settings.baseLr);
+  json.setString("run.schedule", settings.schedule.kind);
+  json.setInteger("run.schedule.step_epochs", settings.schedule.stepEpochs);
+  json.setNumber("run.schedule.gamma", settings.schedule.gamma);
+  json.setNumber("run.schedule.min_lr", settings.schedule.minLr);
+  json.setInteger("run.schedule.total_steps", settings.schedule.totalSteps);
   return rt::writeCheckpoint(dir, tensors, json);
 }
 
@@ -154,12 +163,59 @@ void TrainingState::setLearningRate(double value, bool atJump) {
   current = static_cast<float>(value);
 }
 
-rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
+rt::Expected<std::optional<RunSettings>>
+checkpointRunSettings(const rt::Checkpoint &checkpoint) {
+  const rt::JsonObject &json = checkpoint.state;
+  // Checkpoints came before their settings did.
+  if (!json.contains("run.epochs"))
+    return std::optional<RunSettings>();
+  RunSettings settings;
+  rt::Expected<int64_t> epochs = json.getInteger("run.epochs");
+  rt::Expected<int64_t> batch = json.getInteger("run.batch");
+  rt::Expected<double> lr = json.getNumber("run.lr");
+  rt::Expected<std::string> kind = json.getString("run.schedule");
+  rt::Expected<int64_t> stepEpochs =
+      json.getInteger("run.schedule.step_epochs");
+  rt::Expected<double> gamma = json.getNumber("run.schedule.gamma");
+  rt::Expected<double> minLr = json.getNumber("run.schedule.min_lr");
+  rt::Expected<int64_t> totalSteps =
+      json.getInteger("run.schedule.total_steps");
+  auto corrupt = [&](const std::string &message) {
+    return rt::Error::failure(checkpoint.path +
+                              "/state.json: corrupt checkpoint: " + message);
+  };
+  for (const std::string *message :
+       {&epochs.message(), &batch.message(), &lr.message(), &kind.message(),
+        &stepEpochs.message(), &gamma.message(), &minLr.message(),
+        &totalSteps.message()})
+    if (!message->empty())
+      return corrupt(*message);
+  settings.epochs = *epochs;
+  settings.batch = *batch;
+  settings.baseLr = *lr;
+  settings.schedule = {*kind, *stepEpochs, *gamma, *minLr, *totalSteps};
+  // What a run checks of its flags, checked here of what it will take
+  // instead.
+  bool known = settings.schedule.kind == "constant" ||
+               settings.schedule.kind == "step" ||
+               settings.schedule.kind == "cosine";
+  if (settings.epochs < 1 || settings.batch < 1 ||
+      !(settings.baseLr > 0 && std::isfinite(settings.baseLr)) || !known ||
+      settings.schedule.stepEpochs < 1 ||
+      !(settings.schedule.gamma > 0 &&
+        std::isfinite(settings.schedule.gamma)) ||
+      !(settings.schedule.minLr >= 0 &&
+        std::isfinite(settings.schedule.minLr)) ||
+      settings.schedule.totalSteps < 0)
+    return corrupt("the run's settings ('run.*') are out of range");
+  return std::optional<RunSettings>(settings);
+}
+
+rt::Error restoreCheckpoint(const rt::Checkpoint &checkpoint,
+                            TrainingState &state,
                             rt::BatchIteratorState &position,
                             std::vector<std::string> *unused) {
-  rt::Expected<rt::Checkpoint> checkpoint = rt::readCheckpoint(dir);
-  if (!checkpoint.ok())
-    return checkpoint.takeError();
+  const std::string &dir = checkpoint.path;
   // What a missing tensor says about the run that wrote the checkpoint.
   auto missing = [&](const std::string &key) {
     std::string message = dir + ": no '" + key + "' in the checkpoint";
@@ -168,7 +224,7 @@ rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
     // "opt.PARAM.SLOT": which slots the checkpoint has for PARAM.
     std::string param = key.substr(4, key.rfind('.') - 4);
     std::vector<std::string> slots;
-    for (const auto &[name, tensor] : checkpoint->tensors)
+    for (const auto &[name, tensor] : checkpoint.tensors)
       if (name.rfind("opt." + param + ".", 0) == 0)
         slots.push_back(name);
     if (slots.empty())
@@ -181,7 +237,7 @@ rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
                               "same --optimizer");
   };
   auto load = [&](const std::string &key, rt::Tensor &into) -> rt::Error {
-    const rt::Tensor *saved = checkpoint->tensor(key);
+    const rt::Tensor *saved = checkpoint.tensor(key);
     if (!saved)
       return missing(key);
     rt::Error same =
@@ -203,16 +259,16 @@ rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
     if (rt::Error error = load("opt." + name, tensor); !error.ok())
       return error;
   if (unused)
-    for (const auto &[name, tensor] : checkpoint->tensors)
+    for (const auto &[name, tensor] : checkpoint.tensors)
       if (name.rfind("opt.", 0) == 0 &&
           !state.optimizerState.count(name.substr(4)))
         unused->push_back(name);
-  const rt::JsonObject &json = checkpoint->state;
+  const rt::JsonObject &json = checkpoint.state;
   // state.json carries no checksum: its counters are checked against what
   // a run can have written before they size anything, so that a damaged
   // file is a one-line error rather than a loop that never ends.
   auto corrupt = [&](const std::string &message) {
-    return rt::Error::failure(checkpoint->path +
+    return rt::Error::failure(checkpoint.path +
                               "/state.json: corrupt checkpoint: " + message);
   };
   rt::Expected<int64_t> step = json.getInteger("step");

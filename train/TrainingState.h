@@ -11,15 +11,18 @@
 #define NNC_TRAIN_TRAININGSTATE_H
 
 #include "train/CompiledGraph.h"
+#include "train/LearningRateSchedule.h"
 #include "train/ParameterStore.h"
 
 #include "runtime/BatchIterator.h"
 #include "runtime/BindingRole.h"
+#include "runtime/Checkpoint.h"
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -105,18 +108,35 @@ CompiledGraph::StateLookup statesOf(TrainingState &state);
 /// error for an update of a value the state does not hold.
 rt::Error swapInUpdates(CompiledGraph &graph, TrainingState &state);
 
-/// Writes `state` and the iterator `position` to the checkpoint folder
-/// `dir`, atomically.
+/// What a checkpoint keeps of the run that wrote it besides its state: a
+/// resumed run takes each setting its command does not give from here, so
+/// that `--resume DIR` alone continues the run as it was going.
+struct RunSettings {
+  int64_t epochs = 1;
+  int64_t batch = 1;
+  double baseLr = 0.01;
+  ScheduleOptions schedule;
+};
+
+/// Writes `state`, the iterator `position` and the run's `settings` to the
+/// checkpoint folder `dir`, atomically.
 rt::Error writeTrainingCheckpoint(const std::string &dir,
                                   const TrainingState &state,
-                                  const rt::BatchIteratorState &position);
+                                  const rt::BatchIteratorState &position,
+                                  const RunSettings &settings);
+
+/// The settings `checkpoint` was written with; none for a checkpoint from
+/// before they were kept. An error for ones out of range.
+rt::Expected<std::optional<RunSettings>>
+checkpointRunSettings(const rt::Checkpoint &checkpoint);
 
 /// Loads a checkpoint written by writeTrainingCheckpoint into `state`; every
 /// tensor must match the one already there (name, dtype, shape). Optimizer
 /// state the checkpoint holds and `state` has no place for (a resume with
 /// another --optimizer, or a parameter now frozen) is left out, its names
 /// added to `unused` when given.
-rt::Error restoreCheckpoint(const std::string &dir, TrainingState &state,
+rt::Error restoreCheckpoint(const rt::Checkpoint &checkpoint,
+                            TrainingState &state,
                             rt::BatchIteratorState &position,
                             std::vector<std::string> *unused = nullptr);
 

@@ -374,8 +374,8 @@ struct TrainFlags {
         optimizer("optimizer",
                   cl::desc("sgd, momentum, nesterov, adam or adamw"),
                   cl::sub(sub), cl::cat(c)),
-        schedule("schedule", cl::desc("constant, step or cosine"),
-                 cl::init("constant"), cl::sub(sub), cl::cat(c)),
+        schedule("schedule", cl::desc("constant (default), step or cosine"),
+                 cl::sub(sub), cl::cat(c)),
         params("params", cl::desc("Start from these NAME.npy values"),
                cl::sub(sub), cl::cat(c)),
         save("save", cl::desc("Folder for the trained NAME.npy values"),
@@ -435,7 +435,7 @@ struct TrainFlags {
     o.optimizer = given(optimizer);
     o.seed = given(seed);
     o.clipNorm = clipNorm;
-    o.schedule = {schedule, lrStepEpochs, lrGamma, lrMin};
+    o.schedule = {given(schedule).value_or(""), lrStepEpochs, lrGamma, lrMin};
     o.freeze = listValues(freeze);
     o.paramsDir = params;
     o.saveDir = save;
