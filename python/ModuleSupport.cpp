@@ -5,6 +5,7 @@
 #include "runtime/ThreadLimit.h"
 
 #include <cstdlib>
+#include <fstream>
 
 namespace nnc::python {
 
@@ -113,6 +114,26 @@ std::string makeTempDir() {
   if (!mkdtemp(pattern.data()))
     raise("cannot create a temporary folder");
   return pattern;
+}
+
+ModelSource::ModelSource(const std::string &pathOrSource) : file(pathOrSource) {
+  if (pathOrSource.find('\n') == std::string::npos)
+    return;
+  folder.emplace();
+  file = folder->path + "/model.nn";
+  std::ofstream out(file);
+  out << pathOrSource;
+  if (!out.flush())
+    raise("cannot write the model's source to " + file);
+}
+
+std::string ModelSource::named(std::string text) const {
+  if (!folder)
+    return text;
+  for (size_t at = text.find(file); at != std::string::npos;
+       at = text.find(file, at))
+    text.replace(at, file.size(), "<string>");
+  return text;
 }
 
 } // namespace nnc::python

@@ -80,6 +80,26 @@ struct TempDir {
   }
 };
 
+/// A model given to the module as a path or as source text (anything with
+/// a line break). The compiler reads a file, so text gets one, in a folder
+/// removed with this object; messages then call it <string>, as Python
+/// names code that has no file.
+class ModelSource {
+public:
+  explicit ModelSource(const std::string &pathOrSource);
+  ModelSource(const ModelSource &) = delete;
+  ModelSource &operator=(const ModelSource &) = delete;
+
+  /// The file the compiler reads.
+  const std::string &path() const { return file; }
+  /// `text` with the temporary file's name, if any, replaced by <string>.
+  std::string named(std::string text) const;
+
+private:
+  std::optional<TempDir> folder;
+  std::string file;
+};
+
 } // namespace nnc::python
 
 #endif // NNC_PYTHON_MODULESUPPORT_H

@@ -59,14 +59,8 @@ public:
     if (batch && *batch < 1)
       raiseValue("batch must be at least 1, not " + std::to_string(*batch));
     auto model = std::unique_ptr<Model>(new Model());
-    std::string path = pathOrSource;
-    if (pathOrSource.find('\n') != std::string::npos) {
-      // Source text: the compiler reads a file, so it gets one, which the
-      // messages call <string> (it is gone once the model is).
-      model->sourceDir.emplace();
-      path = model->sourceDir->path + "/model.nn";
-      std::ofstream(path) << pathOrSource;
-    }
+    model->source.emplace(pathOrSource);
+    const std::string &path = model->source->path();
     train::SessionOptions options;
     options.backend = backend.value_or("");
     options.threads = threadsArgument(threads);
@@ -361,16 +355,9 @@ private:
     };
   }
 
-  /// `text` with the temporary file of a model given as source text named
-  /// <string>, as Python names code that has no file.
+  /// `text` with a model given as source text named <string>.
   std::string withSourceName(std::string text) const {
-    if (!sourceDir)
-      return text;
-    std::string file = sourceDir->path + "/model.nn";
-    for (size_t at = text.find(file); at != std::string::npos;
-         at = text.find(file, at))
-      text.replace(at, file.size(), "<string>");
-    return text;
+    return source ? source->named(std::move(text)) : text;
   }
 
   void issueWarnings() {
@@ -397,8 +384,8 @@ private:
   /// The forward function and the gradient, compiled per batch size on
   /// first use.
   std::unique_ptr<driver::SessionGraphSource> graphs;
-  /// Holds model.nn for a model given as source text.
-  std::optional<TempDir> sourceDir;
+  /// The model's source file, which the graphs compiled on first use read.
+  std::optional<ModelSource> source;
   std::mutex running;
 };
 

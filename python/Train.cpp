@@ -96,7 +96,8 @@ py::list trainModel(
   };
   options.session.backend = backend.value_or("");
   options.session.threads = threadsArgument(threads);
-  options.modelPath = path;
+  ModelSource source(path);
+  options.modelPath = source.path();
   for (auto [key, value] : data)
     addDataArgument(py::str(key), value, options.data, options.dataTensors);
   if (evalData)
@@ -233,14 +234,14 @@ py::list trainModel(
     error = driver::trainModel(options, &state);
   }
   for (const std::string &warning : warnings)
-    if (PyErr_WarnEx(PyExc_UserWarning, warning.c_str(), 1) != 0)
+    if (PyErr_WarnEx(PyExc_UserWarning, source.named(warning).c_str(), 1) != 0)
       throw py::error_already_set();
   if (callbackError)
     throw *callbackError;
   if (error.code == train::UsageError)
-    raiseValue(error.error.message());
+    raiseValue(source.named(error.error.message()));
   if (!error.ok())
-    raise("training failed: " + error.error.message());
+    raise("training failed: " + source.named(error.error.message()));
 
   py::dict trained;
   for (auto &[name, tensor] : state.params.values())

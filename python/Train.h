@@ -21,7 +21,8 @@ namespace nnc::python {
 
 namespace py = pybind11;
 
-/// Trains the model at `path` on `data` (NAME: array or path) as `nnc
+/// Trains the model at `path` (or the source text `path`, ModelSource) on
+/// `data` (NAME: array or path) as `nnc
 /// train` would with the flags of the same names; returns the history,
 /// with the trained parameters in `.params`. Raises what a callback
 /// raised, ValueError for a setting out of range, nnc.Error otherwise.

@@ -588,6 +588,20 @@ def test_wrong_data_for_train_is_an_error(digits, mlp_path):
                   epochs=1, batch=4, backend="cpu")
 
 
+def test_train_takes_source_text_as_compile_does(digits, mlp_path):
+    with open(mlp_path) as f:
+        source = f.read()
+    data = {"x": digits[0][:16], "labels": digits[1][:16]}
+    from_text = nnc.train(source, data=data, epochs=1, batch=8, backend="ref")
+    from_file = nnc.train(mlp_path, data=data, epochs=1, batch=8, backend="ref")
+    for name, value in from_file.params.items():
+        assert np.array_equal(from_text.params[name], value), name
+    # Its diagnostics name it as compile's do.
+    with pytest.raises(nnc.Error, match=r"^training failed: <string>:\d+:\d+: "
+                                        r"error: .*nosuch"):
+        nnc.train(source.replace("relu(", "nosuch(", 1), data=data, epochs=1)
+
+
 def test_train_prints_nothing_and_names_what_failed(capfd, digits, mlp_path):
     x, y = digits[0][:8].copy(), digits[1][:8]
     history = nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=1,
