@@ -10,8 +10,8 @@
 // ValueError, a non-contiguous array is copied once); the arrays returned
 // own tensors nnc allocated for that call; `model.params` are views of the
 // model's own parameter tensors, so writing into them changes the model.
-// The GIL is released while a graph runs, so Python threads can drive
-// several models at once; calls on one model take turns.
+// The GIL is released while a graph runs or compiles, so Python threads
+// can drive several models at once; calls on one model take turns.
 //
 //===----------------------------------------------------------------------===//
 
@@ -188,7 +188,7 @@ public:
   train::CompiledGraph *gradientGraph(int64_t batch, bool training) {
     if (!session->program().hasLoss)
       raise("the model has no loss to differentiate");
-    return compiled(graphs->gradient(batch, training));
+    return compiled([&] { return graphs->gradient(batch, training); });
   }
 
   std::vector<std::string> paramNames() const {
@@ -236,8 +236,8 @@ public:
     if (rt::Error error = params.loadInPlace(dir, missing); !error.ok())
       raise(error.message());
     for (const std::string &name : missing)
-      pendingWarnings.push_back("no '" + name + ".npy' in '" + dir +
-                                "'; keeping its current value");
+      addWarning("no '" + name + ".npy' in '" + dir +
+                 "'; keeping its current value");
     issueWarnings();
   }
 
@@ -290,7 +290,9 @@ private:
   }
 
   train::CompiledGraph *forwardGraph(int64_t batch, bool withLoss) {
-    return compiled(withLoss ? graphs->forward(batch) : graphs->predict(batch));
+    return compiled([&] {
+      return withLoss ? graphs->forward(batch) : graphs->predict(batch);
+    });
   }
 
   /// Runs `graph` with the GIL released: inputs from `arrays`, parameters
@@ -351,7 +353,7 @@ private:
   /// nothing may raise while it runs.
   driver::WarningHandler collectWarning() {
     return [this](const std::string &rendered) {
-      pendingWarnings.push_back(withSourceName(rendered));
+      addWarning(withSourceName(rendered));
     };
   }
 
@@ -360,25 +362,45 @@ private:
     return source ? source->named(std::move(text)) : text;
   }
 
+  /// Keeps `warning` for issueWarnings; from any thread, GIL or not.
+  void addWarning(std::string warning) {
+    std::lock_guard<std::mutex> guard(warningsGuard);
+    pendingWarnings.push_back(std::move(warning));
+  }
+
   void issueWarnings() {
-    std::vector<std::string> warnings = std::move(pendingWarnings);
-    pendingWarnings.clear();
+    std::vector<std::string> warnings;
+    {
+      std::lock_guard<std::mutex> guard(warningsGuard);
+      warnings.swap(pendingWarnings);
+    }
     for (const std::string &warning : warnings)
       if (PyErr_WarnEx(PyExc_UserWarning, warning.c_str(), 1) != 0)
         throw py::error_already_set();
   }
 
-  /// The graph `graph` holds, with the warnings compiling it raised issued;
-  /// raises nnc.Error with the compiler's diagnostics when it failed.
-  train::CompiledGraph *compiled(rt::Expected<train::CompiledGraph *> graph) {
+  /// The graph `make` finds or compiles, with the warnings compiling it
+  /// raised issued; raises nnc.Error with the compiler's diagnostics when
+  /// it failed. A first compile takes a while: it runs without the GIL,
+  /// so that other Python threads go on, and in the model's turn, as runs
+  /// do, since the graphs of one model are made one at a time.
+  template <typename Make> train::CompiledGraph *compiled(Make make) {
+    std::optional<rt::Expected<train::CompiledGraph *>> graph;
+    {
+      py::gil_scoped_release release;
+      std::lock_guard<std::mutex> turn(running);
+      graph.emplace(make());
+    }
     issueWarnings();
-    if (!graph.ok())
-      raise(withSourceName(graph.message()));
-    return *graph;
+    if (!graph->ok())
+      raise(withSourceName(graph->message()));
+    return **graph;
   }
 
   std::unique_ptr<driver::ModelSession> session;
+  /// Warnings not yet issued, which compiling adds without the GIL.
   std::vector<std::string> pendingWarnings;
+  std::mutex warningsGuard;
   std::unique_ptr<train::ArtifactGraphSource> artifact;
   train::ParameterStore params;
   /// The forward function and the gradient, compiled per batch size on

@@ -7,6 +7,7 @@ import os
 import pickle
 import signal
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -447,6 +448,39 @@ def test_threads_drive_models_concurrently(digits, mlp_path):
             "logits"], enumerate(batches)))
     for a, b in zip(got, expected):
         assert a.tobytes() == b.tobytes()
+
+
+def test_other_threads_run_while_a_model_compiles(monkeypatch):
+    # A thread ticking every millisecond gets no tick in while the calling
+    # thread holds the GIL. A first run at a batch size compiles the tiny
+    # GPT's forward function, here without the kernel cache (a tenth of a
+    # second or more), then runs it (about a millisecond at these batch
+    # sizes, with the GIL released in any case): only the compiling part
+    # of each call is looked at.
+    monkeypatch.setenv("NNC_NO_CACHE", "1")
+    model = nnc.compile(os.path.join(EXAMPLES, "tiny_gpt.nn"), backend="cpu")
+    ticks, windows, done = [], [], threading.Event()
+
+    def tick():
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    try:
+        for batch in (1, 2, 3):
+            ids = np.zeros((batch, 64), np.int32)
+            start = time.perf_counter()
+            model.run(ids=ids)
+            windows.append((start + 0.001, time.perf_counter() - 0.01))
+    finally:
+        done.set()
+        ticker.join()
+    assert sum(end - start for start, end in windows) > 0.1, windows
+    inside = [t for t in ticks
+              if any(start < t < end for start, end in windows)]
+    assert len(inside) >= 20, (windows, len(inside))
 
 
 def test_training_loop_in_python_matches_train(digits, mlp_path):
