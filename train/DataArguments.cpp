@@ -294,21 +294,6 @@ std::optional<std::string> firstStrayLabelOf(rt::ConstTensorView column,
   return std::nullopt;
 }
 
-rt::Error checkLabels(rt::ConstTensorView column,
-                      const InputDeclaration &input) {
-  if (input.classes <= 0)
-    return rt::Error::success();
-  std::optional<std::string> stray;
-  if (column.dtype() == rt::DType::I32)
-    stray = firstStrayLabelOf<int32_t>(column, input);
-  else if (column.dtype() == rt::DType::I64)
-    stray = firstStrayLabelOf<int64_t>(column, input);
-  if (!stray)
-    return rt::Error::success();
-  // Caught in training, it is the loss kernel's error, naming no file.
-  return rt::Error::failure(input.name + ": " + *stray);
-}
-
 rt::Error noSuchInput(const InputDeclarations &inputs,
                       const std::string &name) {
   std::vector<std::string> names;
@@ -419,6 +404,21 @@ rt::Error addCsvColumns(rt::Dataset &dataset, const InputDeclarations &inputs,
 }
 
 } // namespace
+
+rt::Error checkLabels(rt::ConstTensorView column,
+                      const InputDeclaration &input) {
+  if (input.classes <= 0)
+    return rt::Error::success();
+  std::optional<std::string> stray;
+  if (column.dtype() == rt::DType::I32)
+    stray = firstStrayLabelOf<int32_t>(column, input);
+  else if (column.dtype() == rt::DType::I64)
+    stray = firstStrayLabelOf<int64_t>(column, input);
+  if (!stray)
+    return rt::Error::success();
+  // Caught in training, it is the loss kernel's error, naming no file.
+  return rt::Error::failure(input.name + ": " + *stray);
+}
 
 rt::Error checkFiniteData(rt::ConstTensorView column, const std::string &name,
                           bool batched) {

@@ -53,6 +53,14 @@ rt::Error loadDataTensors(const std::map<std::string, rt::Tensor> &tensors,
 rt::Error checkFiniteData(rt::ConstTensorView column, const std::string &name,
                           bool batched);
 
+/// Fails when an integer `column` of labels for `input`'s cross-entropy
+/// holds one outside its classes that is not its ignore_index: "labels:
+/// sample 3 holds 11, outside the classes [0, 10) of the model's
+/// cross-entropy". Other inputs always pass. The check of every dataset
+/// loaded here, and of the data the C++ API evaluates.
+rt::Error checkLabels(rt::ConstTensorView column,
+                      const InputDeclaration &input);
+
 } // namespace nnc::train
 
 #endif // NNC_TRAIN_DATAARGUMENTS_H

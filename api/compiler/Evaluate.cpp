@@ -31,12 +31,20 @@ Status CompiledModel::evaluate(const std::map<std::string, TensorView> &data,
     return checked;
   if (Status complete = impl->checkAllInputs(data); !complete)
     return complete;
-  // `nnc eval`'s check of its data, and train's, named as train names it.
-  for (const Port &port : impl->inputs)
-    if (rt::Error finite = train::checkFiniteData(
-            TensorAccess::view(data.at(port.name)), port.name, port.batched);
+  // `nnc eval`'s checks of its data, and train's, named as train names
+  // them: a stray label would otherwise fail in the loss kernel.
+  train::InputDeclarations declared = train::inputDeclarations(program);
+  for (const Port &port : impl->inputs) {
+    rt::ConstTensorView column = TensorAccess::view(data.at(port.name));
+    if (rt::Error finite =
+            train::checkFiniteData(column, port.name, port.batched);
         !finite.ok())
       return Status::failure("data '" + port.name + "': " + finite.message());
+    if (const train::InputDeclaration *input =
+            train::findInput(declared, port.name))
+      if (rt::Error labels = train::checkLabels(column, *input); !labels.ok())
+        return Status::failure("data '" + port.name + "': " + labels.message());
+  }
   int64_t samples = 0;
   if (Status sized = impl->batchOf(data, samples); !sized)
     return sized;

@@ -576,6 +576,15 @@ TEST(CompiledModelTest, BadShapesAreNamedWhereTheyComeIn) {
                            metrics);
   EXPECT_EQ(status.message(),
             "input 'labels' has no samples (its first dimension is 0)");
+  // A label outside the cross-entropy's classes is the data's error, found
+  // before any kernel runs, as `nnc eval` finds it.
+  labels[2] = 10;
+  status = model->evaluate({{"x", {x.data(), nnc::DType::F32, {4, 64}}},
+                            {"labels", {labels.data(), nnc::DType::I32, {4}}}},
+                           metrics);
+  EXPECT_EQ(status.message(),
+            "data 'labels': labels: sample 2 holds 10, outside the classes "
+            "[0, 10) of the model's cross-entropy");
 }
 
 TEST(CompiledModelTest, FailuresAreStatusesAndNothingIsPrinted) {
