@@ -150,14 +150,14 @@ struct IrFlags {
         stats("stats", cl::desc("Print kernels, arena bytes and FLOPs per "
                                 "function (needs static shapes: --batch)"),
               cl::sub(sub), cl::cat(c)),
-        json("json", cl::desc("With --stats: one JSON object per function"),
+        json("json", cl::desc("--stats as one JSON object per function"),
              cl::sub(sub), cl::cat(c)),
         batch("batch", cl::desc("Specialise the batch dimension to N first"),
               cl::init(0), cl::sub(sub), cl::cat(c)),
         session(sub, c) {}
   IrOptions get() const {
     return {model, stage, dot,  locations,
-            batch, stats, json, session.optimizations.get()};
+            batch, stats || json, json, session.optimizations.get()};
   }
 };
 
