@@ -43,8 +43,8 @@ namedByRank(std::function<rt::Error(Args...)> hook, int rank) {
 
 } // namespace
 
-std::string jobFingerprint(const train::TrainOptions &options, int64_t batch,
-                           int64_t epochs, uint64_t seed, double lr,
+std::string jobFingerprint(const train::TrainOptions &options,
+                           const train::RunSettings &settings, uint64_t seed,
                            const rt::Dataset &data) {
   uint64_t hash = 0xcbf29ce484222325ull;
   // The model as the user wrote it, not as this rank compiled it: the
@@ -55,23 +55,26 @@ std::string jobFingerprint(const train::TrainOptions &options, int64_t batch,
     if (source.ok())
       hash = fnv1a(*source, hash);
   }
-  char settings[256];
-  std::snprintf(
-      settings, sizeof(settings), "%lld %lld %llu %.17g %.17g %d %lld %.17g",
-      static_cast<long long>(batch), static_cast<long long>(epochs),
-      static_cast<unsigned long long>(seed), lr, options.clipNorm,
-      options.shuffle ? 1 : 0, static_cast<long long>(options.accumulate),
-      // Ranks with other bucket sizes would sum mismatched buffers.
-      options.distributed.bucketMb);
-  hash = fnv1a(std::string(settings), hash);
+  char settingsText[256];
+  std::snprintf(settingsText, sizeof(settingsText),
+                "%lld %lld %llu %.17g %.17g %d %lld %.17g",
+                static_cast<long long>(settings.batch),
+                static_cast<long long>(settings.epochs),
+                static_cast<unsigned long long>(seed), settings.baseLr,
+                settings.clipNorm, settings.shuffle ? 1 : 0,
+                static_cast<long long>(settings.accumulate),
+                // Ranks with other bucket sizes would sum mismatched buffers.
+                options.distributed.bucketMb);
+  hash = fnv1a(std::string(settingsText), hash);
   // The learning rate of every step and where the run stops: ranks that
   // disagree would apply different updates, or wait for one another.
-  const train::ScheduleOptions &schedule = options.schedule;
-  std::snprintf(settings, sizeof(settings), "%s %lld %.17g %.17g %lld",
-                schedule.kind.c_str(),
+  const train::ScheduleOptions &schedule = settings.schedule;
+  std::snprintf(settingsText, sizeof(settingsText),
+                "%s %lld %.17g %.17g %lld %lld", schedule.kind.c_str(),
                 static_cast<long long>(schedule.stepEpochs), schedule.gamma,
-                schedule.minLr, static_cast<long long>(options.maxSteps));
-  hash = fnv1a(std::string(settings), hash);
+                schedule.minLr, static_cast<long long>(schedule.totalSteps),
+                static_cast<long long>(options.maxSteps));
+  hash = fnv1a(std::string(settingsText), hash);
   hash = fnv1a(options.optimizer.value_or(""), hash);
   for (const std::string &pattern : options.freeze)
     hash = fnv1a(pattern, hash);

@@ -91,9 +91,10 @@ private:
 };
 
 /// A fingerprint of what every rank must agree on: the model file, the
-/// settings and the data.
-std::string jobFingerprint(const train::TrainOptions &options, int64_t batch,
-                           int64_t epochs, uint64_t seed, double lr,
+/// run's `settings` (RunSettings.h) and `seed`, the other options that
+/// shape its steps, and the `data`.
+std::string jobFingerprint(const train::TrainOptions &options,
+                           const train::RunSettings &settings, uint64_t seed,
                            const rt::Dataset &data);
 
 } // namespace nnc::dist

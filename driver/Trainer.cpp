@@ -112,28 +112,55 @@ rt::Error applySettings(const TrainOptions &options,
       return settings.takeError();
     saved = *settings;
   }
-  auto lr = config.hyper.find("lr");
-  RunSettings model{settingOr<int64_t>(config, "epochs", 1),
-                    settingOr<int64_t>(config, "batch", 32),
-                    lr == config.hyper.end() ? 0.01 : lr->second,
-                    ScheduleOptions{"constant"}};
-  const RunSettings &fallback = saved ? *saved : model;
-  run.epochs = options.epochs.value_or(fallback.epochs);
-  run.batch = options.batch.value_or(fallback.batch);
+  RunSettings settings;
+  if (saved) {
+    settings = *saved;
+  } else {
+    settings.epochs = settingOr<int64_t>(config, "epochs", settings.epochs);
+    settings.batch = settingOr<int64_t>(config, "batch", settings.batch);
+    if (auto lr = config.hyper.find("lr"); lr != config.hyper.end())
+      settings.baseLr = lr->second;
+  }
+  // Each setting the command gives wins. One it leaves out that a
+  // checkpoint gave is named, exactly enough to be given again (those the
+  // model cannot set, only when not at their defaults).
+  std::vector<std::string> &taken = run.resumedSettings;
+  auto take = [&](auto &setting, const auto &given, bool worthSaying,
+                  std::string flag) {
+    if (given)
+      setting = *given;
+    else if (saved && worthSaying)
+      taken.push_back(std::move(flag));
+  };
+  take(settings.epochs, options.epochs, true,
+       "--epochs " + std::to_string(settings.epochs));
+  take(settings.batch, options.batch, true,
+       "--batch " + std::to_string(settings.batch));
+  take(settings.baseLr, options.lr, true,
+       "--lr " + exactNumber(settings.baseLr));
+  take(settings.accumulate, options.accumulate, settings.accumulate != 1,
+       "--accumulate " + std::to_string(settings.accumulate));
+  take(settings.clipNorm, options.clipNorm, settings.clipNorm != 0,
+       "--clip-norm " + exactNumber(settings.clipNorm));
+  take(settings.shuffle, options.shuffle, !settings.shuffle, "--no-shuffle");
+  ScheduleOptions resumed = settings.schedule;
+  settings.schedule = resolveSchedule(options.schedule, resumed);
+  if (saved && !options.schedule.kind && resumed.kind != "constant") {
+    const ScheduleOptions &schedule = settings.schedule;
+    std::string flags = "--schedule " + schedule.kind;
+    if (schedule.kind == "step" && !options.schedule.stepEpochs)
+      flags += " --lr-step-epochs " + std::to_string(schedule.stepEpochs);
+    if (schedule.kind == "step" && !options.schedule.gamma)
+      flags += " --lr-gamma " + exactNumber(schedule.gamma);
+    if (schedule.kind == "cosine" && !options.schedule.minLr)
+      flags += " --lr-min " + exactNumber(schedule.minLr);
+    taken.push_back(flags);
+  }
+  run.settings = settings;
+  run.epochs = settings.epochs;
+  run.batch = settings.batch;
+  run.baseLr = settings.baseLr;
   run.seed = options.seed.value_or(settingOr<uint64_t>(config, "seed", 0));
-  run.baseLr = options.lr.value_or(fallback.baseLr);
-  run.schedule =
-      options.schedule.kind.empty() ? fallback.schedule : options.schedule;
-  if (!saved)
-    return rt::Error::success();
-  if (!options.epochs)
-    run.resumedSettings.push_back("--epochs " + std::to_string(run.epochs));
-  if (!options.batch)
-    run.resumedSettings.push_back("--batch " + std::to_string(run.batch));
-  if (!options.lr)
-    run.resumedSettings.push_back("--lr " + shortNumber(run.baseLr));
-  if (options.schedule.kind.empty() && run.schedule.kind != "constant")
-    run.resumedSettings.push_back("--schedule " + run.schedule.kind);
   return rt::Error::success();
 }
 
@@ -235,8 +262,8 @@ CodedError trainDataParallel(const TrainOptions &options,
   if (!update.ok())
     return endJob(update.takeError());
   // Every rank checks the same things; a mismatch ends every rank alike.
-  if (rt::Error error = job.checkSameJob(dist::jobFingerprint(
-          options, run.batch, run.epochs, run.seed, run.baseLr, run.trainSet));
+  if (rt::Error error = job.checkSameJob(
+          dist::jobFingerprint(options, run.settings, run.seed, run.trainSet));
       !error.ok()) {
     if (job.broken())
       return endJob(std::move(error));
@@ -317,8 +344,8 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
   if (rt::Error error = applySettings(options, program.training, run);
       !error.ok())
     return error;
-  if (rt::Error error = checkRunSettings(run.epochs, run.batch, run.baseLr);
-      !error.ok())
+  // The model's train section may set what the flags would.
+  if (rt::Error error = checkRunSettings(run.settings); !error.ok())
     return CodedError::usage(error.message());
   if (CodedError error =
           loadTrainingData(options, inputDeclarations(program), run);
@@ -332,8 +359,9 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
   request.freeze = options.freeze;
   if (options.optimizer)
     request.trainingOptions["optimizer"] = *options.optimizer;
-  if (options.clipNorm > 0)
-    request.trainingOptions["clip-norm"] = std::to_string(options.clipNorm);
+  if (run.settings.clipNorm > 0)
+    request.trainingOptions["clip-norm"] =
+        std::to_string(run.settings.clipNorm);
   SessionGraphSource graphs(session, request);
   run.graphs = &graphs;
   for (const frontend::Argument &arg : program.arguments) {
@@ -358,7 +386,7 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
   if (options.distributed.enabled && initial)
     return CodedError::usage("a model trained in place trains in this "
                              "process alone; --distributed does not apply");
-  if (options.distributed.enabled || options.accumulate > 1 ||
+  if (options.distributed.enabled || run.settings.accumulate > 1 ||
       options.hooks.afterGradients || options.hooks.exchange)
     return trainSplit(options, program, initial, graphs, run);
   // The full step first: its arguments say which optimizer state to make.

@@ -49,8 +49,8 @@ CodedError checkFlagsFit(const TrainOptions &options,
       *options.optimizer != compileFlag(artifact, "optimizer"))
     return conflict("--optimizer " + *options.optimizer,
                     compiledWith("optimizer", "the model's optimizer"));
-  if (options.clipNorm > 0 &&
-      std::to_string(options.clipNorm) != compileFlag(artifact, "clip-norm"))
+  if (options.clipNorm.value_or(0) > 0 &&
+      std::to_string(*options.clipNorm) != compileFlag(artifact, "clip-norm"))
     return conflict("--clip-norm", compiledWith("clip-norm", "no clipping"));
   if (!options.freeze.empty() &&
       llvm::join(options.freeze, ",") != compileFlag(artifact, "freeze"))
@@ -60,8 +60,8 @@ CodedError checkFlagsFit(const TrainOptions &options,
                              ", which holds the parameters it continues from");
   // Accumulation and a hook on the gradients need the step split at its
   // gradients, which an artifact does not hold.
-  if (options.accumulate > 1)
-    return conflict("--accumulate " + std::to_string(options.accumulate),
+  if (options.accumulate.value_or(1) > 1)
+    return conflict("--accumulate " + std::to_string(*options.accumulate),
                     "one optimizer update per batch");
   if (options.hooks.afterGradients || options.hooks.exchange ||
       options.distributed.enabled)
@@ -227,11 +227,13 @@ CodedError resumeFromArtifact(const TrainOptions &options,
   // non-finite one).
   run.baseLr = options.lr.value_or(
       training.learningRate > 0 ? training.learningRate : 0.01);
-  // An artifact records no schedule: --schedule, else constant.
-  if (!options.schedule.kind.empty())
-    run.schedule = options.schedule;
-  if (rt::Error error = checkRunSettings(run.epochs, /*batch=*/1, run.baseLr);
-      !error.ok())
+  // An artifact records no schedule (docs/training.md): --schedule, else
+  // constant. Its step is compiled with its clipping, if any.
+  run.settings.epochs = run.epochs;
+  run.settings.baseLr = run.baseLr;
+  run.settings.schedule = resolveSchedule(options.schedule, ScheduleOptions());
+  run.settings.shuffle = options.shuffle.value_or(true);
+  if (rt::Error error = checkRunSettings(run.settings); !error.ok())
     return CodedError::usage(error.message());
   if (CodedError error = loadTrainingData(options, *inputs, run); !error.ok())
     return error;
@@ -242,6 +244,7 @@ CodedError resumeFromArtifact(const TrainOptions &options,
           ? artifact.batchSize
           : std::min<int64_t>(std::max<int64_t>(1, options.batch.value_or(32)),
                               run.trainSet.numSamples());
+  run.settings.batch = run.batch;
   run.evalBatch = artifact.batchSize > 0
                       ? artifact.batchSize
                       : std::min(run.batch, run.evalSet.numSamples());

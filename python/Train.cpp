@@ -65,12 +65,14 @@ py::list trainModel(
     const std::optional<py::function> &onStep, std::optional<uint64_t> seed,
     const std::optional<std::string> &backend, std::optional<unsigned> threads,
     const std::optional<std::string> &params,
-    const std::optional<std::string> &saveDir, bool shuffle, int64_t accumulate,
-    bool distributed, std::optional<double> bucketMb,
+    const std::optional<std::string> &saveDir, std::optional<bool> shuffle,
+    std::optional<int64_t> accumulate, bool distributed,
+    std::optional<double> bucketMb,
     const std::optional<std::string> &checkpointDir, int64_t checkpointEvery,
-    const std::optional<std::string> &resume, int64_t maxSteps, double clipNorm,
-    const std::optional<std::string> &schedule, int64_t lrStepEpochs,
-    double lrGamma, double lrMin, int64_t evalEvery,
+    const std::optional<std::string> &resume, int64_t maxSteps,
+    std::optional<double> clipNorm, const std::optional<std::string> &schedule,
+    std::optional<int64_t> lrStepEpochs, std::optional<double> lrGamma,
+    std::optional<double> lrMin, int64_t evalEvery,
     const std::optional<std::string> &plot,
     const std::optional<std::string> &report, bool profile) {
   train::TrainOptions options;
@@ -78,7 +80,7 @@ py::list trainModel(
   options.evalEvery = evalEvery;
   options.plotPath = plot.value_or("");
   options.reportPath = report.value_or("");
-  options.schedule = {schedule.value_or(""), lrStepEpochs, lrGamma, lrMin};
+  options.schedule = {schedule, lrStepEpochs, lrGamma, lrMin};
   options.checkpointDir = checkpointDir.value_or("");
   options.checkpointEvery = checkpointEvery;
   options.resumeDir = resume.value_or("");

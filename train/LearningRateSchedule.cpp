@@ -7,6 +7,20 @@
 
 namespace nnc::train {
 
+ScheduleOptions resolveSchedule(const ScheduleRequest &asked,
+                                const ScheduleOptions &resumed) {
+  ScheduleOptions schedule = resumed;
+  if (asked.kind && *asked.kind != resumed.kind)
+    schedule = ScheduleOptions{*asked.kind};
+  if (asked.stepEpochs)
+    schedule.stepEpochs = *asked.stepEpochs;
+  if (asked.gamma)
+    schedule.gamma = *asked.gamma;
+  if (asked.minLr)
+    schedule.minLr = *asked.minLr;
+  return schedule;
+}
+
 double learningRate(const ScheduleOptions &schedule, double base, int64_t epoch,
                     int64_t step) {
   if (schedule.kind == "step")

@@ -12,14 +12,13 @@
 #define NNC_TRAIN_LEARNINGRATESCHEDULE_H
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace nnc::train {
 
 struct ScheduleOptions {
-  /// constant, step or cosine; empty: none asked for (constant, or on
-  /// --resume the checkpoint's).
-  std::string kind;
+  std::string kind = "constant"; ///< constant, step or cosine
   int64_t stepEpochs = 10; ///< step: multiply by gamma every N epochs
   double gamma = 0.1;
   double minLr = 0; ///< cosine: the final learning rate
@@ -27,6 +26,20 @@ struct ScheduleOptions {
   /// sets its own total, which a checkpoint then keeps.
   int64_t totalSteps = 0;
 };
+
+/// A schedule as a command asks for it: what it leaves out comes from the
+/// checkpoint a run resumes, else from ScheduleOptions' defaults.
+struct ScheduleRequest {
+  std::optional<std::string> kind;
+  std::optional<int64_t> stepEpochs;
+  std::optional<double> gamma, minLr;
+};
+
+/// The schedule `asked` over `resumed` (the checkpoint's, or constant): a
+/// kind other than the resumed one starts afresh from the defaults; each
+/// setting given replaces the resumed one, the horizon kept.
+ScheduleOptions resolveSchedule(const ScheduleRequest &asked,
+                                const ScheduleOptions &resumed);
 
 /// The learning rate of `step` (1-based) in `epoch` (0-based), from the
 /// rate `base`.

@@ -81,14 +81,16 @@ struct TrainOptions {
   /// rather than files. The loader copies them.
   std::map<std::string, rt::Tensor> dataTensors, evalDataTensors;
   bool csvHeader = false;
-  // Unset values come from the model's train section.
+  // Unset values come from the checkpoint a run resumes, if any, else
+  // from the model's train section and the defaults (RunSettings.h).
   std::optional<int64_t> epochs;
   std::optional<int64_t> batch;
   std::optional<double> lr;
   std::optional<std::string> optimizer;
   std::optional<uint64_t> seed;
-  double clipNorm = 0;
-  ScheduleOptions schedule;
+  /// Global gradient-norm clipping; 0: none.
+  std::optional<double> clipNorm;
+  ScheduleRequest schedule;
   std::vector<std::string> freeze;
   std::string paramsDir;
   std::string saveDir;
@@ -112,11 +114,11 @@ struct TrainOptions {
   std::string reportPath;
   /// The training step's profile over the run: --profile, --trace.
   ProfileRequest profile;
-  bool shuffle = true;
+  std::optional<bool> shuffle;
   DistributedOptions distributed;
   /// Batches whose gradients add up to one optimizer step (1: every batch
   /// is a step).
-  int64_t accumulate = 1;
+  std::optional<int64_t> accumulate;
   /// The caller's hooks into the loop (TrainingHooks.h), such as the
   /// Python module's history; the command runs its console reporter's
   /// beside them.

@@ -175,7 +175,7 @@ ReportHeader makeReportHeader(const TrainingRun &run,
       {"epochs", std::to_string(run.epochs)},
       {"batch", std::to_string(run.batch)},
       {"learning rate", shortNumber(run.baseLr)},
-      {"schedule", run.schedule.kind},
+      {"schedule", run.settings.schedule.kind},
       {"optimizer", options.optimizer.value_or("the model's")},
       {"seed", std::to_string(run.seed)},
       {"training samples", std::to_string(run.trainSet.numSamples())},
@@ -342,29 +342,17 @@ rt::Error checkLoopOptions(const TrainOptions &options) {
   if (options.checkpointEvery < 0)
     return outOfRange("--checkpoint-every", "0 or more",
                       static_cast<double>(options.checkpointEvery));
-  const ScheduleOptions &schedule = options.schedule;
-  if (!schedule.kind.empty() && schedule.kind != "constant" &&
-      schedule.kind != "step" && schedule.kind != "cosine")
-    return rt::Error::failure(
-        "--schedule must be constant, step or cosine, not '" + schedule.kind +
-        "'");
-  // learningRate divides the epoch by stepEpochs.
-  if (schedule.kind == "step" && schedule.stepEpochs < 1)
-    return outOfRange("--lr-step-epochs", "at least 1",
-                      static_cast<double>(schedule.stepEpochs));
-  if (schedule.kind == "step" &&
-      !(schedule.gamma > 0 && std::isfinite(schedule.gamma)))
-    return outOfRange("--lr-gamma", "a finite number above 0", schedule.gamma);
-  if (schedule.kind == "cosine" &&
-      !(schedule.minLr >= 0 && std::isfinite(schedule.minLr)))
-    return outOfRange("--lr-min", "a finite number of 0 or more",
-                      schedule.minLr);
-  if (!(options.clipNorm >= 0))
-    return outOfRange("--clip-norm", "0 (no clipping) or more",
-                      options.clipNorm);
-  if (options.accumulate < 1)
-    return outOfRange("--accumulate", "at least 1",
-                      static_cast<double>(options.accumulate));
+  // Each setting given, against checkRunSettings' ranges; the others
+  // keep their defaults, which pass.
+  RunSettings given;
+  given.schedule = resolveSchedule(options.schedule, ScheduleOptions());
+  given.accumulate = options.accumulate.value_or(given.accumulate);
+  given.clipNorm = options.clipNorm.value_or(given.clipNorm);
+  given.epochs = options.epochs.value_or(given.epochs);
+  given.batch = options.batch.value_or(given.batch);
+  given.baseLr = options.lr.value_or(given.baseLr);
+  if (rt::Error error = checkRunSettings(given); !error.ok())
+    return error;
   if (options.maxSteps < 0)
     return outOfRange("--max-steps", "0 or more",
                       static_cast<double>(options.maxSteps));
@@ -378,16 +366,6 @@ rt::Error checkLoopOptions(const TrainOptions &options) {
         std::isfinite(distributed.commTimeoutSeconds)))
     return outOfRange("--comm-timeout", "a finite number above 0",
                       distributed.commTimeoutSeconds);
-  return rt::Error::success();
-}
-
-rt::Error checkRunSettings(int64_t epochs, int64_t batch, double lr) {
-  if (epochs < 1)
-    return outOfRange("--epochs", "at least 1", static_cast<double>(epochs));
-  if (batch < 1)
-    return outOfRange("--batch", "at least 1", static_cast<double>(batch));
-  if (!(lr > 0) || std::isinf(lr))
-    return outOfRange("--lr", "a finite number above 0", lr);
   return rt::Error::success();
 }
 
@@ -483,7 +461,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   int64_t samples = run.trainSet.numSamples();
   rt::BatchOptions batchOptions;
   batchOptions.batchSize = run.batch;
-  batchOptions.shuffle = options.shuffle;
+  batchOptions.shuffle = run.settings.shuffle;
   batchOptions.seed = run.seed;
   rt::Expected<rt::BatchIterator> batches =
       rt::BatchIterator::create(run.trainSet, batchOptions);
@@ -557,7 +535,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   // With --accumulate K, K batches (fewer at the end of an epoch) make one
   // optimizer step; steps, the schedule, progress and checkpoints count
   // optimizer steps. The fused step applies every batch it runs.
-  int64_t accumulate = std::max<int64_t>(1, options.accumulate);
+  int64_t accumulate = run.settings.accumulate;
   if (accumulate > 1 && !split)
     return rt::Error::failure(
         "--accumulate needs the training step split at its gradients "
@@ -576,11 +554,13 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   int64_t stepsPerEpoch =
       (batches->batchesPerEpoch() + accumulate - 1) / accumulate;
   int64_t totalSteps = run.epochs * stepsPerEpoch;
-  // A cosine schedule anneals over the run that starts it; a resumed one
+  // A cosine schedule anneals over the steps of the whole run that starts
+  // it, counted from its first step as the step count is; a resumed one
   // keeps the horizon its checkpoint recorded.
-  if (run.schedule.totalSteps == 0)
-    run.schedule.totalSteps = totalSteps;
-  const RunSettings settings{run.epochs, run.batch, run.baseLr, run.schedule};
+  if (run.settings.schedule.kind == "cosine" &&
+      run.settings.schedule.totalSteps == 0)
+    run.settings.schedule.totalSteps = totalSteps;
+  const RunSettings &settings = run.settings;
   // An artifact resumes only at an epoch boundary, so a --max-steps stop
   // inside an epoch could not write one: refused before the first step.
   if (!options.saveArtifact.empty() && options.maxSteps > 0 &&
@@ -639,7 +619,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
         ++state.stepCount;
         state.step.view().data<int64_t>()[0] = state.stepCount;
         state.setLearningRate(
-            learningRate(run.schedule, run.baseLr, epoch, state.stepCount),
+            learningRate(settings.schedule, run.baseLr, epoch, state.stepCount),
             atJump);
         atJump = false;
         stepStart = std::chrono::steady_clock::now();

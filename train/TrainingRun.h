@@ -48,9 +48,11 @@ struct TrainingRun {
   int64_t evalBatch = 1;
   uint64_t seed = 0;
   double baseLr = 0.01;
-  /// The schedule's kind is always set; a cosine's horizon is set by the
-  /// loop when the run starts it.
-  ScheduleOptions schedule{"constant"};
+  /// The settings as asked (RunSettings.h), which checkpoints keep; the
+  /// loop sets a cosine schedule's horizon when the run starts it.
+  /// `epochs`, `batch` (clamped to the data) and `baseLr` are what the loop
+  /// runs.
+  RunSettings settings;
   TrainingState state;
   /// The checkpoint of --resume DIR: read before the run's settings,
   /// which it keeps (RunSettings), and released once the state is restored
@@ -102,17 +104,12 @@ rt::Error writeTrainingArtifact(rt::Artifact &artifact, const std::string &path,
 rt::Error divergedLoss(double loss, int64_t step);
 
 /// Fails when the loop's options are out of range (negative --eval-every,
-/// --checkpoint-every, --max-steps or --clip-norm, an unknown --schedule
-/// or its settings out of range, --accumulate below 1, --bucket-mb or
-/// --comm-timeout not a finite number above 0): a usage error,
+/// --checkpoint-every or --max-steps, a setting given out of range as
+/// checkRunSettings says, --bucket-mb or --comm-timeout not a finite
+/// number above 0): a usage error,
 /// which driver::trainModel checks before it opens anything, and the loop
 /// again before it starts.
 rt::Error checkLoopOptions(const TrainOptions &options);
-
-/// Fails when the run's length or rate is out of range: `epochs` or
-/// `batch` below 1, `lr` not a finite number above 0. The message names the
-/// setting and the value given.
-rt::Error checkRunSettings(int64_t epochs, int64_t batch, double lr);
 
 /// Trains `run` for its epochs: the loop of `nnc train`. Reports through
 /// `hooks` and prints nothing.

@@ -149,6 +149,9 @@ rt::Error writeTrainingCheckpoint(const std::string &dir,
   json.setNumber("run.schedule.gamma", settings.schedule.gamma);
   json.setNumber("run.schedule.min_lr", settings.schedule.minLr);
   json.setInteger("run.schedule.total_steps", settings.schedule.totalSteps);
+  json.setInteger("run.accumulate", settings.accumulate);
+  json.setNumber("run.clip_norm", settings.clipNorm);
+  json.setInteger("run.shuffle", settings.shuffle ? 1 : 0);
   return rt::writeCheckpoint(dir, tensors, json);
 }
 
@@ -166,10 +169,32 @@ void TrainingState::setLearningRate(double value, bool atJump) {
 rt::Expected<std::optional<RunSettings>>
 checkpointRunSettings(const rt::Checkpoint &checkpoint) {
   const rt::JsonObject &json = checkpoint.state;
-  // Checkpoints came before their settings did.
-  if (!json.contains("run.epochs"))
+  auto corrupt = [&](const std::string &message) {
+    return rt::Error::failure(checkpoint.path +
+                              "/state.json: corrupt checkpoint: " + message);
+  };
+  const char *const keys[] = {"run.epochs",
+                              "run.batch",
+                              "run.lr",
+                              "run.schedule",
+                              "run.schedule.step_epochs",
+                              "run.schedule.gamma",
+                              "run.schedule.min_lr",
+                              "run.schedule.total_steps",
+                              "run.accumulate",
+                              "run.clip_norm",
+                              "run.shuffle"};
+  // Checkpoints came before their settings did; one that has some of them
+  // has lost the others.
+  size_t present = 0;
+  for (const char *key : keys)
+    present += json.contains(key) ? 1 : 0;
+  if (present == 0)
     return std::optional<RunSettings>();
-  RunSettings settings;
+  for (const char *key : keys)
+    if (!json.contains(key))
+      return corrupt("'" + std::string(key) +
+                     "' is missing, beside the run's other settings");
   rt::Expected<int64_t> epochs = json.getInteger("run.epochs");
   rt::Expected<int64_t> batch = json.getInteger("run.batch");
   rt::Expected<double> lr = json.getNumber("run.lr");
@@ -180,34 +205,30 @@ checkpointRunSettings(const rt::Checkpoint &checkpoint) {
   rt::Expected<double> minLr = json.getNumber("run.schedule.min_lr");
   rt::Expected<int64_t> totalSteps =
       json.getInteger("run.schedule.total_steps");
-  auto corrupt = [&](const std::string &message) {
-    return rt::Error::failure(checkpoint.path +
-                              "/state.json: corrupt checkpoint: " + message);
-  };
+  rt::Expected<int64_t> accumulate = json.getInteger("run.accumulate");
+  rt::Expected<double> clipNorm = json.getNumber("run.clip_norm");
+  rt::Expected<int64_t> shuffle = json.getInteger("run.shuffle");
   for (const std::string *message :
        {&epochs.message(), &batch.message(), &lr.message(), &kind.message(),
         &stepEpochs.message(), &gamma.message(), &minLr.message(),
-        &totalSteps.message()})
+        &totalSteps.message(), &accumulate.message(), &clipNorm.message(),
+        &shuffle.message()})
     if (!message->empty())
       return corrupt(*message);
+  if (*shuffle != 0 && *shuffle != 1)
+    return corrupt("'run.shuffle' is " + std::to_string(*shuffle) +
+                   ", not 0 or 1");
+  RunSettings settings;
   settings.epochs = *epochs;
   settings.batch = *batch;
   settings.baseLr = *lr;
   settings.schedule = {*kind, *stepEpochs, *gamma, *minLr, *totalSteps};
-  // What a run checks of its flags, checked here of what it will take
-  // instead.
-  bool known = settings.schedule.kind == "constant" ||
-               settings.schedule.kind == "step" ||
-               settings.schedule.kind == "cosine";
-  if (settings.epochs < 1 || settings.batch < 1 ||
-      !(settings.baseLr > 0 && std::isfinite(settings.baseLr)) || !known ||
-      settings.schedule.stepEpochs < 1 ||
-      !(settings.schedule.gamma > 0 &&
-        std::isfinite(settings.schedule.gamma)) ||
-      !(settings.schedule.minLr >= 0 &&
-        std::isfinite(settings.schedule.minLr)) ||
-      settings.schedule.totalSteps < 0)
-    return corrupt("the run's settings ('run.*') are out of range");
+  settings.accumulate = *accumulate;
+  settings.clipNorm = *clipNorm;
+  settings.shuffle = *shuffle == 1;
+  // What a run checks of its flags, checked of what it would take instead.
+  if (rt::Error error = checkRunSettings(settings); !error.ok())
+    return corrupt("the run's settings: " + error.message());
   return std::optional<RunSettings>(settings);
 }
 

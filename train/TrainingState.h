@@ -11,8 +11,8 @@
 #define NNC_TRAIN_TRAININGSTATE_H
 
 #include "train/CompiledGraph.h"
-#include "train/LearningRateSchedule.h"
 #include "train/ParameterStore.h"
+#include "train/RunSettings.h"
 
 #include "runtime/BatchIterator.h"
 #include "runtime/BindingRole.h"
@@ -107,16 +107,6 @@ CompiledGraph::StateLookup statesOf(TrainingState &state);
 /// Updates the step wrote over the state already (Result::inPlace) stay. An
 /// error for an update of a value the state does not hold.
 rt::Error swapInUpdates(CompiledGraph &graph, TrainingState &state);
-
-/// What a checkpoint keeps of the run that wrote it besides its state: a
-/// resumed run takes each setting its command does not give from here, so
-/// that `--resume DIR` alone continues the run as it was going.
-struct RunSettings {
-  int64_t epochs = 1;
-  int64_t batch = 1;
-  double baseLr = 0.01;
-  ScheduleOptions schedule;
-};
 
 /// Writes `state`, the iterator `position` and the run's `settings` to the
 /// checkpoint folder `dir`, atomically.

@@ -75,8 +75,11 @@ CompiledModel::train(const std::map<std::string, TensorView> &data,
   run.shuffle = options.shuffle;
   run.accumulate = options.accumulate;
   run.clipNorm = options.clipNorm;
-  run.schedule = {options.schedule, options.lrStepEpochs, options.lrGamma,
-                  options.lrMin};
+  if (!options.schedule.empty())
+    run.schedule.kind = options.schedule;
+  run.schedule.stepEpochs = options.lrStepEpochs;
+  run.schedule.gamma = options.lrGamma;
+  run.schedule.minLr = options.lrMin;
   // A callback that throws ends training with what it threw: the exception
   // is caught where the callback is called (rt::callGuarded), since this
   // library is built without exceptions and could not unwind through its

@@ -363,8 +363,7 @@ struct TrainFlags {
         lrStepEpochs("lr-step-epochs",
                      cl::desc("step schedule: epochs between decays"),
                      cl::init(10), cl::sub(sub), cl::cat(c)),
-        lr("lr", cl::desc("Learning rate (default: the model's)"), cl::sub(sub),
-           cl::cat(c)),
+        lr("lr", cl::desc("Learning rate"), cl::sub(sub), cl::cat(c)),
         clipNorm("clip-norm", cl::desc("Clip gradients to this global norm"),
                  cl::init(0), cl::sub(sub), cl::cat(c)),
         lrGamma("lr-gamma", cl::desc("step schedule: decay factor"),
@@ -434,8 +433,9 @@ struct TrainFlags {
     o.lr = given(lr);
     o.optimizer = given(optimizer);
     o.seed = given(seed);
-    o.clipNorm = clipNorm;
-    o.schedule = {given(schedule).value_or(""), lrStepEpochs, lrGamma, lrMin};
+    o.clipNorm = given(clipNorm);
+    o.schedule = {given(schedule), given(lrStepEpochs), given(lrGamma),
+                  given(lrMin)};
     o.freeze = listValues(freeze);
     o.paramsDir = params;
     o.saveDir = save;
@@ -448,9 +448,9 @@ struct TrainFlags {
     o.plotPath = plot;
     o.reportPath = report;
     o.profile = {profile, trace};
-    o.shuffle = !noShuffle;
+    o.shuffle = noShuffle ? std::optional<bool>(false) : std::nullopt;
     o.distributed = {distributed, bucketMb, commTimeout};
-    o.accumulate = accumulate;
+    o.accumulate = given(accumulate);
     return o;
   }
 };

@@ -40,5 +40,33 @@ TEST(LearningRateScheduleTest, CosineWithoutAHorizonKeepsTheBaseRate) {
             0.3);
 }
 
+TEST(LearningRateScheduleTest, AResumedScheduleTakesWhatTheCommandGives) {
+  ScheduleOptions resumed{"cosine", 10, 0.1, /*minLr=*/0.001,
+                          /*totalSteps=*/90};
+  // Nothing given, or the same kind again: the checkpoint's, horizon
+  // and all.
+  for (const ScheduleRequest &asked :
+       {ScheduleRequest{}, ScheduleRequest{std::string("cosine")}}) {
+    ScheduleOptions schedule = resolveSchedule(asked, resumed);
+    EXPECT_EQ(schedule.kind, "cosine");
+    EXPECT_EQ(schedule.minLr, 0.001);
+    EXPECT_EQ(schedule.totalSteps, 90);
+  }
+  // A setting alone changes that setting.
+  ScheduleRequest lower;
+  lower.minLr = 0.002;
+  ScheduleOptions schedule = resolveSchedule(lower, resumed);
+  EXPECT_EQ(schedule.minLr, 0.002);
+  EXPECT_EQ(schedule.totalSteps, 90);
+  // Another kind starts afresh, from the defaults and its own horizon.
+  ScheduleRequest step{std::string("step"), std::nullopt, 0.5};
+  schedule = resolveSchedule(step, resumed);
+  EXPECT_EQ(schedule.kind, "step");
+  EXPECT_EQ(schedule.gamma, 0.5);
+  EXPECT_EQ(schedule.stepEpochs, ScheduleOptions().stepEpochs);
+  EXPECT_EQ(schedule.minLr, 0);
+  EXPECT_EQ(schedule.totalSteps, 0);
+}
+
 } // namespace
 } // namespace nnc::train

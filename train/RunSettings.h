@@ -1,0 +1,50 @@
+//===- RunSettings.h - The settings a training run keeps --------*- C++ -*-===//
+//
+// What a run was asked to do beyond its model and data: its length, batch,
+// learning rate and schedule, and how its steps are made (accumulation,
+// clipping, shuffling). A checkpoint keeps them (TrainingState.h), so that
+// `--resume DIR` alone continues the run as it was going; each comes from
+// the resuming command when it gives it, else from the checkpoint, else
+// from the model's train section and the defaults below.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_TRAIN_RUNSETTINGS_H
+#define NNC_TRAIN_RUNSETTINGS_H
+
+#include "train/LearningRateSchedule.h"
+
+#include "runtime/Status.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nnc::train {
+
+struct RunSettings {
+  int64_t epochs = 1;
+  /// As asked, before a run clamps it to its dataset's size.
+  int64_t batch = 32;
+  double baseLr = 0.01;
+  ScheduleOptions schedule{"constant"};
+  int64_t accumulate = 1;
+  /// Global gradient-norm clipping; 0: none.
+  double clipNorm = 0;
+  bool shuffle = true;
+};
+
+/// Fails, naming the flag and the value ("--epochs must be at least 1,
+/// not 0"), when a setting is out of range: epochs from 1 to 2^31, batch
+/// from 1 to 2^40, a finite learning rate above 0, a known schedule with
+/// its every setting in range (used or not: a checkpoint keeps them all),
+/// accumulate from 1 to 2^31, a finite clip norm of 0 or more.
+rt::Error checkRunSettings(const RunSettings &settings);
+
+/// `value` in the fewest digits that read back as the same double
+/// ("0.0123456789", "1e-05"): how a setting is shown to be given again.
+std::string exactNumber(double value);
+
+} // namespace nnc::train
+
+#endif // NNC_TRAIN_RUNSETTINGS_H
