@@ -6,6 +6,7 @@
 #include "frontend/Frontend.h"
 #include "frontend/MLIRGen.h"
 #include "onnx/OnnxImport.h"
+#include "runtime/Artifact.h"
 
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -76,7 +77,7 @@ rt::Expected<LoadedModel> loadModel(const std::string &path) {
     // Binary bytes are no model text: one line, not a page of parse
     // errors quoting them.
     if (llvm::StringRef(source).take_front(1 << 16).contains('\0')) {
-      bool artifact = source.size() >= 8 && source.compare(4, 4, "NNX1") == 0;
+      bool artifact = rt::hasArtifactIdentifier(source);
       return rt::Error::failure(
           path + ": " +
           (artifact ? "a compiled artifact, not model source (nnc run, eval "

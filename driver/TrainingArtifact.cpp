@@ -9,6 +9,7 @@
 #include "train/DataArguments.h"
 #include "train/TrainingRun.h"
 
+#include "runtime/Artifact.h"
 #include "runtime/FileIO.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -186,7 +187,7 @@ rt::Error saveResumedArtifact(ArtifactGraphSource &source,
 } // namespace
 
 bool isTrainingArtifactPath(const std::string &path) {
-  return llvm::StringRef(path).ends_with(".nnx");
+  return rt::isArtifactFile(path);
 }
 
 CodedError resumeFromArtifact(const TrainOptions &options,

@@ -19,8 +19,9 @@
 
 namespace nnc::driver {
 
-/// True when `--resume PATH` names a training artifact (ends in ".nnx")
-/// rather than a checkpoint folder.
+/// True when `--resume PATH` names a training artifact (rt::isArtifactFile:
+/// ends in ".nnx", or holds one under any name) rather than a checkpoint
+/// folder.
 bool isTrainingArtifactPath(const std::string &path);
 
 /// `nnc train [MODEL.nn] --resume FILE.nnx`: runs epochs E+1..N of the run

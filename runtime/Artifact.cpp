@@ -10,6 +10,8 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <set>
 
@@ -588,6 +590,23 @@ Expected<Artifact> parseArtifact(const void *data, size_t size) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
       c = '?';
   return Error::failure(message);
+}
+
+bool hasArtifactIdentifier(std::string_view bytes) {
+  // A FlatBuffers file identifier follows the 4-byte root offset.
+  return bytes.size() >= 8 && bytes.substr(4, 4) == "NNX1";
+}
+
+bool isArtifactFile(const std::string &path) {
+  if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".nnx") == 0)
+    return true;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return false;
+  char head[8];
+  std::ifstream file(path, std::ios::binary);
+  file.read(head, sizeof(head));
+  return hasArtifactIdentifier(std::string_view(head, file.gcount()));
 }
 
 Expected<Artifact> readArtifact(const std::string &path) {

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -154,6 +155,15 @@ Expected<Artifact> parseArtifact(const void *data, size_t size);
 
 /// Reads and parses the artifact at `path`; errors start with the path.
 Expected<Artifact> readArtifact(const std::string &path);
+
+/// Whether `path` names an artifact rather than model source: its name
+/// ends in .nnx, or it is a regular file whose first bytes hold the NNX1
+/// identifier (an artifact under any name). What the commands that take
+/// either go by; the file is not checked further.
+bool isArtifactFile(const std::string &path);
+
+/// Whether `bytes`, the start of a file, hold the NNX1 identifier.
+bool hasArtifactIdentifier(std::string_view bytes);
 
 /// The 64-bit FNV-1a digest of `size` bytes: any change of a single byte
 /// changes it (so does any bit flip); not a cryptographic hash.

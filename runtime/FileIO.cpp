@@ -389,8 +389,9 @@ Error writeFileAtomically(const std::string &path, const std::string &data) {
     fd =
         ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0 && errno != EEXIST)
-      return fail(path,
-                  "cannot create '" + tempPath + "': " + errnoMessage(errno));
+      return fail(path, "cannot create a file in '" +
+                            parentDirectory(finalPath) +
+                            "': " + errnoMessage(errno));
   }
   if (fd < 0)
     return fail(path, "cannot pick a temporary file name");

@@ -95,7 +95,18 @@ bool parseCommandLineQuietly(int argc, char **argv, const char *overview,
   return parsed;
 }
 
-std::string unknownSubcommand(int argc, char **argv) {
+std::string argumentProblem(int argc, char **argv) {
+  for (int i = 1; i < argc; ++i) {
+    StringRef arg(argv[i]);
+    StringRef flag = arg.starts_with("-") ? arg.split('=').first : "";
+    if (!flag.empty() && arg.ends_with("=") && arg.count('=') == 1)
+      return flag.str() + " needs a value, not an empty one";
+    if (arg.empty())
+      return i > 1 && argv[i - 1][0] == '-'
+                 ? StringRef(argv[i - 1]).split('=').first.str() +
+                       " needs a value, not an empty one"
+                 : "an empty argument";
+  }
   if (argc < 2 || argv[1][0] == '-')
     return "";
   SmallVector<StringRef> names;

@@ -34,11 +34,16 @@ bool parseCommandLineQuietly(int argc, char **argv, const char *overview,
 /// specified at least once". It starts lower-case.
 std::string oneLineParseError(llvm::StringRef errors);
 
-/// What is wrong when argv[1] names no registered subcommand: a mistyped
-/// command would reach LLVM as a stray positional argument. "unknown
-/// command 'trian'; did you mean 'train'?" (a near name is one edit in two
-/// letters away at most); empty when argv[1] is a subcommand or a flag.
-std::string unknownSubcommand(int argc, char **argv);
+/// What is wrong with the arguments before LLVM's parser sees them; empty
+/// when nothing is:
+/// - argv[1] names no registered subcommand: a mistyped command would
+///   reach LLVM as a stray positional argument. "unknown command 'trian';
+///   did you mean 'train'?" (a near name is one edit in two letters away
+///   at most).
+/// - an empty value (`--save=`, `--save ""`, an unset shell variable): a
+///   path left out would silently skip its output. "--save needs a value,
+///   not an empty one".
+std::string argumentProblem(int argc, char **argv);
 
 /// The first NAME given twice in a list of NAME=VALUE flags, where one
 /// would otherwise silently replace the other; empty if none.

@@ -86,4 +86,11 @@ rt::Expected<CompiledGraph *> ArtifactGraphSource::forward(int64_t size) {
   return graph(sizedName(contents, "forward", size));
 }
 
+std::vector<std::string> ArtifactGraphSource::outputNames() const {
+  std::vector<std::string> names;
+  for (const rt::ArtifactPort &port : contents.outputs)
+    names.push_back(port.name);
+  return names;
+}
+
 } // namespace nnc::train

@@ -43,6 +43,8 @@ public:
 
   const std::string &path() const { return file; }
   const rt::Artifact &artifact() const { return contents; }
+  /// The names of the artifact's outputs (of any of its graphs).
+  std::vector<std::string> outputNames() const;
   /// Mutable, so that a resumed run can move the tensors out and back.
   rt::Artifact &artifact() { return contents; }
   const rt::LoadedPlugin &plugin() const { return *backend; }

@@ -159,4 +159,11 @@ const rt::PluginExecutable &CompiledGraph::executable() const {
   return *loaded.executable;
 }
 
+std::vector<std::string> CompiledGraph::resultNames() const {
+  std::vector<std::string> names;
+  for (const Result &result : outputs)
+    names.push_back(result.name);
+  return names;
+}
+
 } // namespace nnc::train

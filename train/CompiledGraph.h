@@ -94,6 +94,8 @@ public:
   };
   std::vector<Result> &results() { return outputs; }
   const std::vector<Result> &results() const { return outputs; }
+  /// The results' names, in order.
+  std::vector<std::string> resultNames() const;
 
   /// The result with this role and name, or null.
   Result *findResult(rt::BindingRole role, const std::string &name);

@@ -27,7 +27,61 @@ rt::Error checkParents(const std::string &path) {
   return rt::Error::success();
 }
 
+/// `path` made absolute, without "." and ".." parts: two spellings of one
+/// place that does not exist yet compare equal.
+std::string canonicalSpelling(const std::string &path) {
+  llvm::SmallString<256> absolute(path);
+  if (fs::make_absolute(absolute))
+    return path;
+  llvm::sys::path::remove_dots(absolute, /*remove_dot_dot=*/true);
+  return absolute.str().str();
+}
+
+/// Whether `a` and `b` name one file or folder: the same spelling, or, for
+/// ones that exist, the same file (links included).
+bool samePlace(const std::string &a, const std::string &b) {
+  if (canonicalSpelling(a) == canonicalSpelling(b))
+    return true;
+  bool same = false;
+  return !fs::equivalent(a, b, same) && same;
+}
+
 } // namespace
+
+rt::Error checkDistinctOutputs(const std::vector<NamedOutput> &outputs) {
+  for (size_t i = 0; i < outputs.size(); ++i)
+    for (size_t j = i + 1; j < outputs.size(); ++j)
+      if (!outputs[i].path.empty() && !outputs[j].path.empty() &&
+          samePlace(outputs[i].path, outputs[j].path))
+        return rt::Error::failure(
+            "cannot write both " + outputs[i].flag + " and " + outputs[j].flag +
+            " to '" + outputs[j].path + "': the one would replace the other");
+  return rt::Error::success();
+}
+
+rt::Error checkOutputFolderFiles(const std::string &dir,
+                                 const std::vector<std::string> &names,
+                                 const std::vector<std::string> &files,
+                                 const std::vector<std::string> &namedFiles,
+                                 const std::vector<NamedOutput> &others) {
+  for (const NamedOutput &other : others)
+    if (rt::Error error = checkOutputFile(other.path, files, namedFiles);
+        !error.ok())
+      return error;
+  for (const std::string &name : names) {
+    llvm::SmallString<256> file(dir);
+    llvm::sys::path::append(file, name + ".npy");
+    std::string path = file.str().str();
+    if (rt::Error error = checkNotAnInput(path, files, namedFiles); !error.ok())
+      return error;
+    for (const NamedOutput &other : others)
+      if (!other.path.empty() && samePlace(path, other.path))
+        return rt::Error::failure("cannot write output '" + name + "' to '" +
+                                  path + "': it is where " + other.flag +
+                                  " writes");
+  }
+  return rt::Error::success();
+}
 
 rt::Error checkFileTarget(const std::string &path) {
   if (fs::is_directory(path))
@@ -91,7 +145,12 @@ rt::Error checkOutputPaths(const TrainOptions &options) {
     if (rt::Error error = checkOutputFile(*file, {options.modelPath}, data);
         !error.ok())
       return error;
-  return rt::Error::success();
+  return checkDistinctOutputs({{"--save", options.saveDir},
+                               {"--checkpoint", options.checkpointDir},
+                               {"--save-artifact", options.saveArtifact},
+                               {"--plot", options.plotPath},
+                               {"--trace", options.profile.tracePath},
+                               {"--report", options.reportPath}});
 }
 
 } // namespace nnc::train

@@ -40,9 +40,29 @@ rt::Error checkOutputFile(const std::string &output,
                           const std::vector<std::string> &files,
                           const std::vector<std::string> &namedFiles = {});
 
+/// A path a command writes, with the flag that names it ("--trace").
+struct NamedOutput {
+  std::string flag;
+  std::string path;
+};
+
+/// Fails when two of `outputs` are one file or folder, by any path or
+/// link: the later would replace the earlier. Empty paths are skipped.
+rt::Error checkDistinctOutputs(const std::vector<NamedOutput> &outputs);
+
+/// Fails when a file a run writes into `dir`, NAME.npy for each of
+/// `names`, would replace an input (`files`, the FILE of each NAME=FILE of
+/// `namedFiles`) or one of `others`, the command's other outputs, or when
+/// one of `others` fails checkOutputFile.
+rt::Error checkOutputFolderFiles(const std::string &dir,
+                                 const std::vector<std::string> &names,
+                                 const std::vector<std::string> &files,
+                                 const std::vector<std::string> &namedFiles,
+                                 const std::vector<NamedOutput> &others);
+
 /// Every path of `options` a run writes: --save, --checkpoint (folders),
 /// --save-artifact, --plot, --trace and --report (files), none of them the
-/// model or a data file. Writes nothing.
+/// model or a data file, nor one another. Writes nothing.
 rt::Error checkOutputPaths(const TrainOptions &options);
 
 } // namespace nnc::train

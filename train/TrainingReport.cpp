@@ -126,23 +126,32 @@ std::string describeMachine() {
          " logical cores";
 }
 
-std::optional<std::string> renderDot(const std::string &dot) {
+rt::Expected<std::string> renderDot(const std::string &dot) {
   llvm::ErrorOr<std::string> program = llvm::sys::findProgramByName("dot");
-  if (!program || dot.empty())
-    return std::nullopt;
+  if (!program)
+    return rt::Error::failure("Graphviz's dot is not installed");
   llvm::SmallString<128> input, output;
   if (llvm::sys::fs::createTemporaryFile("nnc-graph", "dot", input) ||
       llvm::sys::fs::createTemporaryFile("nnc-graph", "svg", output))
-    return std::nullopt;
-  std::optional<std::string> svg;
+    return rt::Error::failure("no temporary file for Graphviz's dot");
   {
     std::ofstream file(input.c_str(), std::ios::binary);
     file << dot;
   }
   std::optional<llvm::StringRef> redirects[] = {
       llvm::StringRef(input), llvm::StringRef(output), llvm::StringRef("")};
+  std::string message;
+  bool failed = false;
   int status = llvm::sys::ExecuteAndWait(*program, {*program, "-Tsvg"},
-                                         std::nullopt, redirects);
+                                         std::nullopt, redirects, kDotSeconds,
+                                         /*MemoryLimit=*/0, &message, &failed);
+  rt::Expected<std::string> svg = rt::Error::failure(
+      status == -2
+          ? "Graphviz's dot took over " + std::to_string(kDotSeconds) + " s"
+      : failed || status < 0
+          ? "Graphviz's dot could not run" +
+                (message.empty() ? std::string() : ": " + message)
+          : "Graphviz's dot failed (exit " + std::to_string(status) + ")");
   if (status == 0)
     if (auto buffer = llvm::MemoryBuffer::getFile(output))
       svg = (*buffer)->getBuffer().str();
@@ -154,7 +163,8 @@ std::optional<std::string> renderDot(const std::string &dot) {
 std::string renderTrainingReport(const ReportHeader &header,
                                  const TrainingState &state,
                                  const rt::GraphProfile *profile,
-                                 ReportStatus status) {
+                                 ReportStatus status,
+                                 const std::string &failure) {
   std::string title = "nnc train: " + header.model;
   std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
                      "<meta charset=\"utf-8\">\n";
@@ -171,13 +181,15 @@ std::string renderTrainingReport(const ReportHeader &header,
           ".graph { overflow: auto; max-height: 60em; border: 1px solid "
           "#ccc; }\n"
           "</style>\n</head>\n<body>\n";
+  std::string standing = status == ReportStatus::Finished  ? "Finished"
+                         : status == ReportStatus::Stopped ? "Stopped"
+                         : status == ReportStatus::Failed
+                             ? "Failed"
+                             : "Training (this page reloads)";
   html += "<h1>" + rt::escapeXml(title) + "</h1>\n<p class=\"status\">" +
-          (status == ReportStatus::Finished  ? std::string("Finished")
-           : status == ReportStatus::Stopped ? std::string("Stopped")
-                                             : std::string("Training (this "
-                                                           "page reloads)")) +
-          " after " + std::to_string(state.stepCount) + " steps, " +
-          std::to_string(state.trainLoss.size()) + " epochs.</p>\n";
+          standing + " after " + std::to_string(state.stepCount) + " steps, " +
+          std::to_string(state.trainLoss.size()) + " epochs" +
+          (failure.empty() ? "." : ": " + rt::escapeXml(failure)) + "</p>\n";
 
   html += "<h2>Run</h2>\n<table class=\"settings\">\n";
   std::vector<std::pair<std::string, std::string>> rows = header.settings;

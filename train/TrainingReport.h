@@ -16,6 +16,7 @@
 #include "train/TrainingState.h"
 
 #include "runtime/KernelProfiler.h"
+#include "runtime/Status.h"
 
 #include <optional>
 #include <string>
@@ -43,20 +44,26 @@ std::string shortNumber(double value);
 /// The CPU's model name (from /proc/cpuinfo) and its logical cores.
 std::string describeMachine();
 
-/// Renders `dot` to SVG with Graphviz's `dot` program; nullopt when it is
-/// not installed or fails.
-std::optional<std::string> renderDot(const std::string &dot);
+/// How long Graphviz may take to draw a model's graph before the report
+/// shows the graph as text instead: drawing must never hold up training.
+inline constexpr unsigned kDotSeconds = 20;
+
+/// Renders `dot` to SVG with Graphviz's `dot` program; an error saying why
+/// not: it is not installed, it failed, or it took over kDotSeconds.
+rt::Expected<std::string> renderDot(const std::string &dot);
 
 /// Where the run of a report page stands. Only a page of a run still
 /// training asks the browser to reload it.
-enum class ReportStatus { Training, Stopped, Finished };
+enum class ReportStatus { Training, Stopped, Finished, Failed };
 
 /// The page for `state`; `profile` adds the kernel table; `status` says
-/// whether the run goes on, stopped at --max-steps, or ended.
+/// whether the run goes on, stopped at --max-steps, ended, or failed with
+/// the error `failure`.
 std::string renderTrainingReport(const ReportHeader &header,
                                  const TrainingState &state,
                                  const rt::GraphProfile *profile,
-                                 ReportStatus status);
+                                 ReportStatus status,
+                                 const std::string &failure = "");
 
 } // namespace nnc::train
 

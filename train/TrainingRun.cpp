@@ -185,14 +185,14 @@ ReportHeader makeReportHeader(const TrainingRun &run,
     header.parameterCount += tensor.numElements();
   header.frozen = run.frozen;
   std::string dot = run.reportGraph ? run.reportGraph() : "";
-  if (std::optional<std::string> svg = renderDot(dot))
+  if (dot.empty()) {
+    header.graphText = "(no model source: the run resumed an artifact)";
+  } else if (rt::Expected<std::string> svg = renderDot(dot); svg.ok()) {
     header.graphSvg = *svg;
-  else
-    header.graphText = dot.empty() ? "(no model source: the run resumed an "
-                                     "artifact)"
-                                   : "(Graphviz's dot is not installed; the "
-                                     "graph in its language:)\n" +
-                                         dot;
+  } else {
+    header.graphText =
+        "(" + svg.message() + "; the graph in its language:)\n" + dot;
+  }
   return header;
 }
 
@@ -479,9 +479,9 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
     evaluator.emplace(*run.graphs, run.evalSet, run.evalBatch);
   // --report: the page, rewritten at every curve point, every epoch's end
   // and the run's end.
-  ReportHeader reportHeader;
+  run.reportHeader.reset();
   if (reportPage)
-    reportHeader = makeReportHeader(run, options);
+    run.reportHeader = makeReportHeader(run, options);
   auto writeReport = [&](ReportStatus status) -> rt::Error {
     if (!reportPage)
       return rt::Error::success();
@@ -499,7 +499,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
     if (summary)
       summary->peakGflops = machinePeakGflops(run.graphs->threads());
     std::string page = renderTrainingReport(
-        reportHeader, state, summary ? &*summary : nullptr, status);
+        *run.reportHeader, state, summary ? &*summary : nullptr, status);
     return rt::writeFileAtomically(options.reportPath, page);
   };
   // An output that fails inside the run (a full disk under a checkpoint)
@@ -741,6 +741,19 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   return reportTheProfile();
 }
 
+/// `error` ended the run: a --report page it had written says so, rather
+/// than reload as if the run still trained. The page's own failure to be
+/// written is left out: the run already fails with `error`.
+rt::Error reportFailure(TrainingRun &run, const TrainOptions &options,
+                        rt::Error error) {
+  if (!error.ok() && run.reportHeader)
+    (void)rt::writeFileAtomically(
+        options.reportPath,
+        renderTrainingReport(*run.reportHeader, run.state, nullptr,
+                             ReportStatus::Failed, error.message()));
+  return error;
+}
+
 } // namespace
 
 rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
@@ -755,14 +768,14 @@ rt::Error runTrainingLoop(TrainingRun &run, const TrainOptions &options,
         "step split at its gradients (driver::trainModel splits it when "
         "either is set); a training artifact holds only the fused step");
   if (!run.splitGraphs)
-    return runLoop(run, options, hooks, nullptr);
+    return reportFailure(run, options, runLoop(run, options, hooks, nullptr));
   SplitStep split(*run.splitGraphs, run.bufferNames, hooks.exchange);
   rt::Error error = split.prepareUpdate();
   if (error.ok())
     error = runLoop(run, options, hooks, &split);
   run.failedMidStep = !error.ok() && split.failedMidStep();
   run.diverged = !error.ok() && split.diverged();
-  return error;
+  return reportFailure(run, options, std::move(error));
 }
 
 } // namespace nnc::train

@@ -18,6 +18,7 @@
 #include "train/InputDeclarations.h"
 #include "train/TrainOptions.h"
 #include "train/TrainingHooks.h"
+#include "train/TrainingReport.h"
 #include "train/TrainingState.h"
 
 #include "runtime/Artifact.h"
@@ -74,6 +75,9 @@ struct TrainingRun {
   /// when a report is asked for (it lowers the model again); unset for a
   /// run with no model source (one resumed from an artifact).
   std::function<std::string()> reportGraph;
+  /// The header of the --report page, made (the model's graph drawn) once
+  /// for the page's first write; set from then on.
+  std::optional<ReportHeader> reportHeader;
   /// Set by the loop when it failed partway through a split step: with a
   /// gradient exchange, other processes may be left waiting for this one
   /// (SplitStep::failedMidStep).

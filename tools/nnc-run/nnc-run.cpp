@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -186,6 +187,17 @@ ExitCode run(const Options &options) {
       rt::selectRunGraph(*artifact, fed);
   if (!graph.ok())
     return fail(graph.message());
+  // An output written over an input would destroy data the user gave, as
+  // `nnc run` refuses too (train/OutputPaths.h).
+  for (const rt::ExternalBinding &output : (*graph)->plan.outputs) {
+    std::string path = options.outputDir + "/" + output.name + ".npy";
+    for (const auto &[name, input] : options.inputs) {
+      std::error_code ec;
+      if (std::filesystem::equivalent(path, input, ec))
+        return fail("cannot write '" + path + "': it is the input '" + input +
+                    "', which the command reads");
+    }
+  }
   rt::Expected<rt::Function> loaded =
       rt::loadArtifactGraph(**graph, *backend->plugin, backend->session);
   if (!loaded.ok())

@@ -67,10 +67,6 @@ ExitCode runCompile(const CompileOptions &options) {
 // nnc run / eval FILE.nnx
 //===----------------------------------------------------------------------===//
 
-bool isArtifactPath(const std::string &path) {
-  return llvm::StringRef(path).ends_with(".nnx");
-}
-
 ExitCode runArtifact(const RunOptions &options) {
   if (!options.paramsDir.empty() || !options.paramsOutDir.empty())
     return reportUserError(
@@ -83,6 +79,11 @@ ExitCode runArtifact(const RunOptions &options) {
       openArtifact(options.session, options.modelPath);
   if (!opened)
     return UserError;
+  if (rt::Error error = train::checkOutputFolderFiles(
+          options.outputDir, opened->outputNames(), {options.modelPath},
+          options.inputs, {{"--trace", options.profile.tracePath}});
+      !error.ok())
+    return reportError(error);
   std::optional<rt::KernelProfiler> profiler;
   if (options.profile.any())
     profiler.emplace();

@@ -156,8 +156,10 @@ struct IrFlags {
               cl::init(0), cl::sub(sub), cl::cat(c)),
         session(sub, c) {}
   IrOptions get() const {
-    return {model, stage, dot,  locations,
-            batch, stats || json, json, session.optimizations.get()};
+    // A --batch of 0 given is out of range, as runIr says a negative one is.
+    int64_t size = batch.getNumOccurrences() && batch == 0 ? -1 : batch;
+    return {model, stage,         dot,  locations,
+            size,  stats || json, json, session.optimizations.get()};
   }
 };
 

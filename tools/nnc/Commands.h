@@ -204,10 +204,6 @@ struct InspectOptions {
 /// `nnc inspect FILE.nnx`: prints what the artifact holds, after checking it.
 ExitCode runInspect(const InspectOptions &options);
 
-/// True when `path` names a compiled artifact (ends in ".nnx"), which
-/// `run` and `eval` then load instead of compiling a model.
-bool isArtifactPath(const std::string &path);
-
 /// `nnc run FILE.nnx`: runRun for an artifact; loads, never compiles.
 ExitCode runArtifact(const RunOptions &options);
 

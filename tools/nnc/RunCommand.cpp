@@ -20,10 +20,6 @@
 namespace nnc::cli {
 
 ExitCode runRun(const RunOptions &options) {
-  if (rt::Error error = train::checkOutputFile(
-          options.profile.tracePath, {options.modelPath}, options.inputs);
-      !error.ok())
-    return reportError(error);
   std::map<std::string, rt::Tensor> feeds;
   if (ExitCode code = readNamedTensors(options.inputs, "--input", feeds))
     return code;
@@ -45,6 +41,11 @@ ExitCode runRun(const RunOptions &options) {
   if (!compiled.ok())
     return reportError(compiled.takeError());
   std::unique_ptr<CompiledGraph> graph = std::move(*compiled);
+  if (rt::Error error = train::checkOutputFolderFiles(
+          options.outputDir, graph->resultNames(), {options.modelPath},
+          options.inputs, {{"--trace", options.profile.tracePath}});
+      !error.ok())
+    return reportError(error);
   std::optional<rt::KernelProfiler> profiler;
   if (options.profile.any()) {
     profiler.emplace();

@@ -12,6 +12,7 @@
 
 #include "passes/Passes.h"
 #include "passes/Pipelines.h"
+#include "runtime/Artifact.h"
 
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
@@ -65,9 +66,9 @@ int main(int argc, char **argv) {
     cl::HideUnrelatedOptions(category, *sub);
   cl::SetVersionPrinter(printVersion);
 
-  if (std::string unknown = nnc::tools::unknownSubcommand(argc, argv);
-      !unknown.empty()) {
-    errs() << "error: " << unknown << " (see 'nnc --help')\n";
+  if (std::string problem = nnc::tools::argumentProblem(argc, argv);
+      !problem.empty()) {
+    errs() << "error: " << problem << " (see 'nnc --help')\n";
     return UsageError;
   }
 
@@ -122,8 +123,8 @@ int main(int argc, char **argv) {
   if (ir.sub)
     return runIr(ir.get());
   if (run.sub)
-    return isArtifactPath(run.model) ? runArtifact(run.get())
-                                     : runRun(run.get());
+    return nnc::rt::isArtifactFile(run.model) ? runArtifact(run.get())
+                                              : runRun(run.get());
   if (generate.sub)
     return runGenerate(generate.get());
   if (grad.sub)
@@ -132,7 +133,7 @@ int main(int argc, char **argv) {
     return runGradcheck(gradcheck.get());
   if (train.sub)
     return runTrain(train.get());
-  if (eval.sub && isArtifactPath(eval.model)) {
+  if (eval.sub && nnc::rt::isArtifactFile(eval.model)) {
     // An artifact's graphs are compiled for one batch size (docs/
     // artifact.md); a --batch it cannot honour must not pass unnoticed.
     if (eval.batch.getNumOccurrences()) {
