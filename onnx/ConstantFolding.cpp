@@ -81,6 +81,36 @@ Folded failure(std::string message) {
   return rt::Error::failure(std::move(message));
 }
 
+/// The most elements one folded constant may have. The folder evaluates
+/// element by element into 8-byte numbers, so this bounds what one node
+/// costs at import to 2 GiB and seconds; a file asking for more (a
+/// ConstantOfShape of [2^20, 2^20]) is refused rather than exhausting
+/// memory. Shape arithmetic and masks are far smaller.
+constexpr int64_t kMaxFoldedElements = int64_t(1) << 28;
+
+/// Fails when a folded result of `shape` cannot be evaluated: a negative
+/// extent, or more than kMaxFoldedElements elements.
+rt::Error checkFoldedShape(const Dims &shape) {
+  for (int64_t extent : shape)
+    if (extent < 0)
+      return rt::Error::failure("the result would have the negative extent " +
+                                std::to_string(extent));
+  if (!fitsElementLimit(shape, kMaxFoldedElements))
+    return rt::Error::failure(
+        "the result would have more than 2^28 elements, more than nnc "
+        "evaluates at import");
+  return rt::Error::success();
+}
+
+/// `values` as "[1, -2]": unlike formatDims, -1 stays a number, since it
+/// is no batch symbol in a shape a node computes.
+std::string listText(const std::vector<int64_t> &values) {
+  std::string text = "[";
+  for (size_t i = 0; i < values.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(values[i]);
+  return text + "]";
+}
+
 int64_t elementCount(const Dims &shape) {
   int64_t count = 1;
   for (int64_t d : shape)
@@ -95,15 +125,20 @@ std::vector<int64_t> stridesOf(const Dims &shape) {
   return strides;
 }
 
-/// A constant of `type` and `shape` with every element taken from
-/// `source` through `indexOf` (flat output index -> flat source index).
-Constant gatherElements(const Constant &source, Dims shape,
-                        const std::function<size_t(size_t)> &indexOf) {
+/// Binds `output` to a constant of `source`'s type and `shape` with every
+/// element taken from `source` through `indexOf` (flat output index -> flat
+/// source index); fails when checkFoldedShape refuses `shape`.
+Folded bindGathered(Translation &translation, const std::string &output,
+                    const Constant &source, Dims shape,
+                    const std::function<size_t(size_t)> &indexOf) {
+  if (rt::Error error = checkFoldedShape(shape); !error.ok())
+    return error;
   Constant out;
   out.type = source.type;
   out.shape = std::move(shape);
   size_t count = static_cast<size_t>(elementCount(out.shape));
   bool anyBatch = source.anyBatchEntry();
+  (isFloat(source.type) ? out.reals.reserve(count) : out.ints.reserve(count));
   for (size_t i = 0; i < count; ++i) {
     size_t from = indexOf(i);
     if (isFloat(source.type))
@@ -113,7 +148,8 @@ Constant gatherElements(const Constant &source, Dims shape,
     if (anyBatch)
       out.batchEntries.push_back(source.isBatchEntry(from));
   }
-  return out;
+  translation.bindConstant(output, std::move(out));
+  return true;
 }
 
 /// Flat index into a broadcast operand of `shape` for the output position
@@ -143,6 +179,8 @@ rt::Expected<Constant> elementwise(
                                 " do not broadcast");
     shape = *next;
   }
+  if (rt::Error error = checkFoldedShape(shape); !error.ok())
+    return error;
   Constant out;
   out.type = resultType;
   out.shape = shape;
@@ -273,15 +311,14 @@ Folded foldGather(Translation &translation, const NodeProto &node,
   for (int64_t d = *axis + 1; d < rank; ++d)
     inner *= data.shape[d];
   int64_t count = static_cast<int64_t>(picks.size());
-  translation.bindConstant(
-      node.output(0), gatherElements(data, shape, [&](size_t flat) {
+  return bindGathered(
+      translation, node.output(0), data, shape, [&](size_t flat) {
         int64_t i = static_cast<int64_t>(flat);
         int64_t within = i % inner;
         int64_t pick = picks[(i / inner) % count];
         int64_t outer = i / inner / count;
         return static_cast<size_t>((outer * extent + pick) * inner + within);
-      }));
-  return true;
+      });
 }
 
 Folded foldConcat(Translation &translation, const NodeProto &node,
@@ -300,8 +337,15 @@ Folded foldConcat(Translation &translation, const NodeProto &node,
   for (const Constant *input : inputs) {
     if (input->shape.size() != first.shape.size() || input->type != first.type)
       return failure("operands differ in rank or type");
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != *axis && input->shape[d] != first.shape[d])
+        return failure("operands " + formatDims(first.shape) + " and " +
+                       formatDims(input->shape) + " differ off the axis " +
+                       std::to_string(*axis));
     out.shape[*axis] += input->shape[*axis];
   }
+  if (rt::Error error = checkFoldedShape(out.shape); !error.ok())
+    return error;
   int64_t outer = 1;
   for (int64_t d = 0; d < *axis; ++d)
     outer *= first.shape[d];
@@ -364,10 +408,13 @@ Folded foldReshaping(Translation &translation, const NodeProto &node,
     for (size_t i = 0; i < target.size(); ++i) {
       if (target[i] == 0 && i < shape.size())
         target[i] = shape[i];
+      if (target[i] < -1 || (target[i] == -1 && inferred >= 0))
+        return failure("the shape " + listText(integerList(*inputs[1])) +
+                       " is not a valid Reshape target");
       if (target[i] == -1)
         inferred = static_cast<int64_t>(i);
-      else
-        known *= target[i];
+      else if (__builtin_mul_overflow(known, target[i], &known))
+        return failure("the shape " + listText(target) + " is too large");
     }
     if (inferred >= 0)
       target[inferred] = known ? elementCount(data.shape) / known : 0;
@@ -410,6 +457,9 @@ Folded foldSlice(Translation &translation, const NodeProto &node,
       axes.push_back(static_cast<int64_t>(i));
   if (steps.empty())
     steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() ||
+      steps.size() != starts.size())
+    return failure("starts, ends, axes and steps differ in length");
   std::vector<int64_t> first(rank, 0), step(rank, 1);
   Dims shape = data.shape;
   for (size_t k = 0; k < axes.size(); ++k) {
@@ -442,8 +492,8 @@ Folded foldSlice(Translation &translation, const NodeProto &node,
   }
   std::vector<int64_t> outStrides = stridesOf(shape);
   std::vector<int64_t> inStrides = stridesOf(data.shape);
-  translation.bindConstant(
-      node.output(0), gatherElements(data, shape, [&](size_t flat) {
+  return bindGathered(
+      translation, node.output(0), data, shape, [&](size_t flat) {
         size_t index = 0;
         for (int64_t d = 0; d < rank; ++d) {
           int64_t coord =
@@ -451,8 +501,7 @@ Folded foldSlice(Translation &translation, const NodeProto &node,
           index += (first[d] + coord * step[d]) * inStrides[d];
         }
         return index;
-      }));
-  return true;
+      });
 }
 
 Folded foldTranspose(Translation &translation, const NodeProto &node,
@@ -466,22 +515,25 @@ Folded foldTranspose(Translation &translation, const NodeProto &node,
   if (static_cast<int64_t>(perm.size()) != rank)
     return failure("perm does not match the rank");
   Dims shape;
+  std::vector<bool> taken(rank, false);
   for (int64_t p : perm) {
     if (p < 0 || p >= rank)
       return failure("perm out of range");
+    if (taken[p])
+      return failure("perm " + listText(perm) + " is not a permutation");
+    taken[p] = true;
     shape.push_back(data.shape[p]);
   }
   std::vector<int64_t> outStrides = stridesOf(shape);
   std::vector<int64_t> inStrides = stridesOf(data.shape);
-  translation.bindConstant(
-      node.output(0), gatherElements(data, shape, [&](size_t flat) {
+  return bindGathered(
+      translation, node.output(0), data, shape, [&](size_t flat) {
         size_t index = 0;
         for (int64_t d = 0; d < rank; ++d)
           index += ((static_cast<int64_t>(flat) / outStrides[d]) % shape[d]) *
                    inStrides[perm[d]];
         return index;
-      }));
-  return true;
+      });
 }
 
 Folded foldConstantOfShape(Translation &translation, const NodeProto &node,
@@ -498,39 +550,53 @@ Folded foldConstantOfShape(Translation &translation, const NodeProto &node,
     fill = std::move(*read);
   }
   Dims shape = integerList(shapeInput);
-  translation.bindConstant(
-      node.output(0), gatherElements(fill, shape, [](size_t) { return 0; }));
-  return true;
+  for (int64_t extent : shape)
+    if (extent < 0)
+      return failure("the shape " + listText(shape) + " has a negative extent");
+  return bindGathered(translation, node.output(0), fill, shape,
+                      [](size_t) { return 0; });
 }
 
 Folded foldExpand(Translation &translation, const NodeProto &node,
                   const Constant &data, const Constant &shapeInput) {
   if (shapeInput.anyBatchEntry())
     return false;
-  std::optional<Dims> shape =
-      broadcastShapes(data.shape, integerList(shapeInput));
+  Dims target = integerList(shapeInput);
+  for (int64_t extent : target)
+    if (extent < 0)
+      return failure("the shape " + listText(target) +
+                     " has a negative extent");
+  std::optional<Dims> shape = broadcastShapes(data.shape, target);
   if (!shape)
     return failure("shapes do not broadcast");
   std::vector<int64_t> strides = stridesOf(*shape);
-  translation.bindConstant(
-      node.output(0), gatherElements(data, *shape, [&](size_t flat) {
+  return bindGathered(
+      translation, node.output(0), data, *shape, [&](size_t flat) {
         std::vector<int64_t> coords(shape->size());
         for (size_t d = 0; d < shape->size(); ++d)
           coords[d] = (static_cast<int64_t>(flat) / strides[d]) % (*shape)[d];
         return broadcastIndex(data.shape, coords);
-      }));
-  return true;
+      });
 }
 
 Folded foldRange(Translation &translation, const NodeProto &node,
                  const std::vector<const Constant *> &inputs) {
   const Constant &start = *inputs[0];
+  if (start.size() != 1 || inputs[1]->size() != 1 || inputs[2]->size() != 1)
+    return failure("start, limit and delta must be scalars");
   double from = start.number(0), limit = inputs[1]->number(0),
          delta = inputs[2]->number(0);
+  if (!std::isfinite(from) || !std::isfinite(limit) || !std::isfinite(delta))
+    return failure("start, limit and delta must be finite");
   if (delta == 0)
     return failure("delta is 0");
-  int64_t count = std::max<int64_t>(
-      0, static_cast<int64_t>(std::ceil((limit - from) / delta)));
+  // Counted in double first: the int64 conversion of a count beyond its
+  // range would be undefined.
+  double steps = std::max(0.0, std::ceil((limit - from) / delta));
+  if (steps > double(kMaxFoldedElements))
+    return failure("the result would have more than 2^28 elements, more "
+                   "than nnc evaluates at import");
+  int64_t count = static_cast<int64_t>(steps);
   Constant out;
   out.type = start.type;
   out.shape = {count};

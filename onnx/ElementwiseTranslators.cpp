@@ -68,8 +68,11 @@ rt::Error translateUnary(Translation &translation, const NodeProto &node,
                          Attributes &attributes) {
   const Value &x = inputValue(translation, node, 0);
   const std::string &op = node.op_type();
-  if (op != "Neg" && op != "Abs" && op != "Relu" && !isFloat(x.type))
-    return fail("needs a float operand");
+  // The language's relu, like its other activations, is defined on floats
+  // only; neg and abs take integers too.
+  if (op != "Neg" && op != "Abs" && !isFloat(x.type))
+    return fail(std::string("needs a float operand; got ") +
+                dslTypeName(x.type));
   Expected operand = translation.operand(x, false);
   if (!operand.ok())
     return operand.takeError();
@@ -113,8 +116,8 @@ rt::Error translateSoftmax(Translation &translation, const NodeProto &node,
   // Before opset 13 the op normalises over every axis from `axis` on;
   // over the last axis alone both definitions agree.
   if (flattening && *axis != rank - 1)
-    return fail("before opset 13, Softmax over axes " + std::to_string(*axis) +
-                ".." + std::to_string(rank - 1) +
+    return fail("before opset 13, " + node.op_type() + " over axes " +
+                std::to_string(*axis) + ".." + std::to_string(rank - 1) +
                 " is not supported; only over the last axis");
   Expected operand = translation.operand(x, false);
   if (!operand.ok())

@@ -119,8 +119,32 @@ rt::Error translateGemm(Translation &translation, const NodeProto &node,
 
 namespace {
 
+/// Fails unless the window attribute `name` has two entries, each at least
+/// `least` (1 for kernels, strides and dilations, 0 for pads): a stride of 0
+/// divides by zero below. Entries are bounded too, so that the output extent
+/// arithmetic cannot overflow.
+rt::Error checkWindowAttribute(const char *name,
+                               const std::vector<int64_t> &values,
+                               size_t entries, int64_t least) {
+  if (values.size() != entries)
+    return fail(std::string(name) + " " + intList(values) + " must have " +
+                std::to_string(entries) + " entries");
+  const int64_t most = int64_t(1) << 31;
+  for (int64_t value : values) {
+    if (value < least)
+      return fail(std::string(name) + " " + intList(values) +
+                  (least > 0 ? " must be positive" : " must not be negative"));
+    if (value >= most)
+      return fail(std::string(name) + " " + intList(values) +
+                  " is out of range (at most " + std::to_string(most - 1) +
+                  ")");
+  }
+  return rt::Error::success();
+}
+
 /// Symmetric 2-D padding from ONNX's [top, left, bottom, right] and
-/// auto_pad; nullopt with `error` set when nnc cannot express it.
+/// auto_pad; nullopt with `error` set when nnc cannot express it. `kernel`,
+/// `strides` and `dilations` have passed checkWindowAttribute.
 std::optional<std::vector<int64_t>>
 symmetricPadding(Attributes &attributes, const Dims &input,
                  const std::vector<int64_t> &kernel,
@@ -143,6 +167,10 @@ symmetricPadding(Attributes &attributes, const Dims &input,
     }
   } else if (autoPad != "NOTSET") {
     error = "auto_pad '" + autoPad + "' is not supported";
+    return std::nullopt;
+  } else if (rt::Error bad = checkWindowAttribute("pads", pads, 4, 0);
+             !bad.ok()) {
+    error = bad.message();
     return std::nullopt;
   }
   if (pads.size() != 4 || pads[0] != pads[2] || pads[1] != pads[3]) {
@@ -181,8 +209,10 @@ rt::Error translateConv(Translation &translation, const NodeProto &node,
   std::vector<int64_t> strides = attributes.getInts("strides", {1, 1});
   std::vector<int64_t> dilations = attributes.getInts("dilations", {1, 1});
   int64_t groups = attributes.getInt("group", 1);
-  if (strides.size() != 2 || dilations.size() != 2)
-    return fail("strides and dilations must have two entries");
+  if (rt::Error e = checkWindowAttribute("strides", strides, 2, 1); !e.ok())
+    return e;
+  if (rt::Error e = checkWindowAttribute("dilations", dilations, 2, 1); !e.ok())
+    return e;
   std::string error;
   std::optional<std::vector<int64_t>> padding =
       symmetricPadding(attributes, x.shape, kernel, strides, dilations, error);
@@ -244,7 +274,11 @@ rt::Error emitPool(Translation &translation, const NodeProto &node,
   std::vector<int64_t> kernel = attributes.getInts("kernel_shape");
   if (kernel.size() != 2)
     return fail("only 2-D pooling is supported");
+  if (rt::Error e = checkWindowAttribute("kernel_shape", kernel, 2, 1); !e.ok())
+    return e;
   std::vector<int64_t> strides = attributes.getInts("strides", {1, 1});
+  if (rt::Error e = checkWindowAttribute("strides", strides, 2, 1); !e.ok())
+    return e;
   std::vector<int64_t> dilations = attributes.getInts("dilations", {1, 1});
   if (dilations != std::vector<int64_t>{1, 1})
     return fail("dilated pooling is not supported");

@@ -6,6 +6,8 @@
 
 #include <onnx/checker.h>
 
+#include <sys/stat.h>
+
 #include <exception>
 #include <map>
 #include <set>
@@ -63,6 +65,12 @@ rt::Error readExternalData(GraphProto &graph, const std::string &displayName,
                                 "' is not a path inside the "
                                 "model's folder");
     std::string path = modelFolder + "/" + location;
+    // Opening a FIFO would wait for a writer forever, and a device has no
+    // end: only regular files hold weights.
+    struct stat info;
+    if (::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode))
+      return rt::Error::failure(where + ": external data '" + location +
+                                "' is not a regular file");
     rt::Expected<rt::InputFile> file = rt::InputFile::open(path);
     if (!file.ok())
       return rt::Error::failure(where +

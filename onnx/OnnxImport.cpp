@@ -29,17 +29,23 @@ using ::onnx::GraphProto;
 using ::onnx::TensorProto;
 using ::onnx::ValueInfoProto;
 
-std::string nodeLabel(const NodeProto &node, int64_t opset) {
-  std::string name = node.name().empty() ? node.output(0) : node.name();
-  std::string domain = node.domain().empty() || node.domain() == "ai.onnx"
-                           ? ""
-                           : node.domain() + ".";
-  return printable("node '" + name + "' (" + domain + node.op_type() +
-                   ", opset " + std::to_string(opset) + ")");
-}
-
 bool isDefaultDomain(const NodeProto &node) {
   return node.domain().empty() || node.domain() == "ai.onnx";
+}
+
+/// "node 'NAME' (OP, opset N)", with the opset the model imports for the
+/// node's own domain.
+std::string nodeLabel(const NodeProto &node, const OnnxGraph &onnx) {
+  std::string name = node.name().empty() ? node.output(0) : node.name();
+  if (isDefaultDomain(node))
+    return printable("node '" + name + "' (" + node.op_type() + ", opset " +
+                     std::to_string(onnx.opset) + ")");
+  std::string opset;
+  for (const auto &entry : onnx.model.opset_import())
+    if (entry.domain() == node.domain())
+      opset = ", opset " + std::to_string(entry.version());
+  return printable("node '" + name + "' (" + node.domain() + "." +
+                   node.op_type() + opset + ")");
 }
 
 /// Why nnc cannot import `node` whatever its inputs: an op of another
@@ -130,6 +136,14 @@ void Importer::declareInputs() {
         shape.push_back(dim.dim_value());
         continue;
       }
+      if (dim.has_dim_value()) {
+        // A static extent, not a dynamic one: nnc tensors have none of 0.
+        problem(where + ": axis " + std::to_string(i) + " has extent " +
+                std::to_string(dim.dim_value()) +
+                "; nnc supports positive extents only");
+        ok = false;
+        continue;
+      }
       if (i == 0) {
         // A dynamic first axis is the batch: every input shares it.
         std::string symbol = dim.has_dim_param() ? dim.dim_param() : "?";
@@ -145,6 +159,12 @@ void Importer::declareInputs() {
       problem(where + ": axis " + std::to_string(i) +
               " is dynamic; nnc supports a dynamic first (batch) axis only: "
               "export with a fixed size there");
+      ok = false;
+    }
+    if (ok && !fitsElementLimit(shape, kMaxTensorElements)) {
+      problem(where + ": shape " + formatDims(shape) +
+              " has more than 2^40 "
+              "elements, more than an nnc tensor holds");
       ok = false;
     }
     if (!ok) {
@@ -201,26 +221,26 @@ void Importer::translateNode(const NodeProto &node) {
     if (poisoned.count(input)) {
       auto reason = unreadable.find(input);
       if (reason != unreadable.end()) {
-        problem(nodeLabel(node, onnx.opset) + ": " + reason->second);
+        problem(nodeLabel(node, onnx) + ": " + reason->second);
         unreadable.erase(reason);
       }
       // An op nnc cannot import is named even after its inputs failed:
       // PyTorch's LSTM export fails first at the ConstantOfShape making
       // its initial state, and the LSTM is what the user must replace.
       if (std::string why = unsupportedOp(node); !why.empty())
-        problem(nodeLabel(node, onnx.opset) + ": " + why);
+        problem(nodeLabel(node, onnx) + ": " + why);
       poison();
       return;
     }
     if (!translation.find(input)) {
-      problem(nodeLabel(node, onnx.opset) + ": input '" + printable(input) +
+      problem(nodeLabel(node, onnx) + ": input '" + printable(input) +
               "' is never defined");
       poison();
       return;
     }
   }
   if (!isDefaultDomain(node)) {
-    problem(nodeLabel(node, onnx.opset) + ": " + unsupportedOp(node));
+    problem(nodeLabel(node, onnx) + ": " + unsupportedOp(node));
     poison();
     return;
   }
@@ -228,7 +248,7 @@ void Importer::translateNode(const NodeProto &node) {
     return;
   rt::Expected<bool> folded = foldNode(translation, node);
   if (!folded.ok()) {
-    problem(nodeLabel(node, onnx.opset) + ": " + folded.message());
+    problem(nodeLabel(node, onnx) + ": " + folded.message());
     poison();
     return;
   }
@@ -237,7 +257,7 @@ void Importer::translateNode(const NodeProto &node) {
   OpTranslator translator = findOpTranslator(node.op_type());
   if (!translator) {
     std::string why = unsupportedOp(node);
-    problem(nodeLabel(node, onnx.opset) + ": " +
+    problem(nodeLabel(node, onnx) + ": " +
             (why.empty() ? "nnc imports this op only on constant inputs, "
                            "which it folds; here an input is computed from "
                            "the data or the batch size"
@@ -248,12 +268,12 @@ void Importer::translateNode(const NodeProto &node) {
   Attributes attributes(node);
   if (rt::Error error = translator(translation, node, attributes);
       !error.ok()) {
-    problem(nodeLabel(node, onnx.opset) + ": " + error.message());
+    problem(nodeLabel(node, onnx) + ": " + error.message());
     poison();
     return;
   }
   for (const std::string &name : attributes.unread()) {
-    problem(nodeLabel(node, onnx.opset) + ": attribute '" + name +
+    problem(nodeLabel(node, onnx) + ": attribute '" + name +
             "' is not supported");
     poison();
   }
@@ -272,14 +292,12 @@ void Importer::checkBatchFirst(const NodeProto &node) {
       continue;
     const Dims &shape = value->shape;
     if (std::count(shape.begin(), shape.end(), kBatch) > 1) {
-      problem(nodeLabel(node, onnx.opset) + ": the result " +
-              formatDims(shape) +
+      problem(nodeLabel(node, onnx) + ": the result " + formatDims(shape) +
               " has the batch dimension on more than one axis; nnc has one "
               "batch axis, the first");
       poisoned.insert(output);
     } else if (hasBatch(shape) && shape.front() != kBatch) {
-      problem(nodeLabel(node, onnx.opset) + ": the result " +
-              formatDims(shape) +
+      problem(nodeLabel(node, onnx) + ": the result " + formatDims(shape) +
               " moves the batch dimension from the front, which nnc cannot "
               "express");
       poisoned.insert(output);

@@ -177,9 +177,13 @@ rt::Error translateTranspose(Translation &translation, const NodeProto &node,
     return fail("perm " + intList(perm) + " does not match rank " +
                 std::to_string(rank));
   Dims shape;
+  std::vector<bool> taken(rank, false);
   for (int64_t p : perm) {
     if (p < 0 || p >= rank)
       return fail("perm " + intList(perm) + " is out of range");
+    if (taken[p])
+      return fail("perm " + intList(perm) + " is not a permutation");
+    taken[p] = true;
     shape.push_back(x.shape[p]);
   }
   Expected operand = translation.operand(x, false);
@@ -206,6 +210,11 @@ rt::Error translateConcat(Translation &translation, const NodeProto &node,
     const Value &v = inputValue(translation, node, i);
     if (v.shape.size() != first.shape.size() || v.type != first.type)
       return fail("operands differ in rank or type");
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != *axis && v.shape[d] != first.shape[d])
+        return fail("operands " + formatDims(first.shape) + " and " +
+                    formatDims(v.shape) + " differ off the axis " +
+                    std::to_string(*axis));
     if (v.shape[*axis] == kBatch)
       return fail("concatenating along the batch dimension is not supported");
     shape[*axis] += v.shape[*axis];

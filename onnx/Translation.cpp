@@ -2,6 +2,7 @@
 
 #include "onnx/Translation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -47,6 +48,15 @@ int64_t staticElementCount(const Dims &dims) {
     if (d != kBatch)
       count *= d;
   return count;
+}
+
+bool fitsElementLimit(const Dims &dims, int64_t limit) {
+  int64_t count = 1;
+  for (int64_t d : dims)
+    if (d != kBatch &&
+        (__builtin_mul_overflow(count, d, &count) || count > limit))
+      return false;
+  return true;
 }
 
 bool hasBatch(const Dims &dims) {
@@ -438,6 +448,11 @@ rt::Expected<std::string> Translation::operand(const Value &value,
   if (constant.type == ElemType::Bool)
     return rt::Error::failure("a boolean tensor is used as data, which nnc "
                               "cannot express");
+  if (std::count(constant.shape.begin(), constant.shape.end(), 0))
+    return rt::Error::failure("a constant of shape " +
+                              formatDims(constant.shape) +
+                              " is used as data; nnc tensors have no axis of "
+                              "extent 0");
   auto known = declaredConstants.find(&value);
   if (known != declaredConstants.end())
     return known->second;

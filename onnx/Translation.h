@@ -46,6 +46,11 @@ inline constexpr int64_t kBatch = -1;
 std::string formatDims(const Dims &dims);
 /// Product of the static extents; the batch symbol counts as 1.
 int64_t staticElementCount(const Dims &dims);
+/// Whether the static extents of `dims` (non-negative) multiply to at most
+/// `limit`, computed without overflow; the batch symbol counts as 1.
+bool fitsElementLimit(const Dims &dims, int64_t limit);
+/// The most elements a tensor of the language holds.
+inline constexpr int64_t kMaxTensorElements = int64_t(1) << 40;
 bool hasBatch(const Dims &dims);
 
 /// A tensor whose elements are known at import time.

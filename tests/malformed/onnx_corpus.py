@@ -131,6 +131,86 @@ def cases(golden):
         [tensor("x", [2, 4])], [tensor("y", [2, 3])], [short])
     yield "short-raw-data", short_raw, ["'W' holds 5 elements where its shape needs 12"], True
 
+    # Attribute values ONNX forbids: a stride of 0 divided by zero (SIGFPE),
+    # with and without auto_pad.
+    weight4 = [numpy_helper.from_array(np.zeros((3, 4, 3, 3), np.float32), "w")]
+    image = [tensor("x", ["batch", 4, 6, 6])]
+    conv_cases = (("conv-stride-0", dict(strides=[0, 0]), "strides [0, 0] must be positive"),
+                  ("conv-stride-0-same", dict(strides=[0, 1], auto_pad="SAME_UPPER"),
+                   "strides [0, 1] must be positive"),
+                  ("conv-stride-negative", dict(strides=[-1, -1]), "strides [-1, -1] must be positive"),
+                  ("conv-dilation-0", dict(dilations=[0, 0]), "dilations [0, 0] must be positive"),
+                  ("conv-pads-negative", dict(pads=[-1, -1, -1, -1]),
+                   "pads [-1, -1, -1, -1] must not be negative"),
+                  ("conv-stride-huge", dict(strides=[2**62, 1]), "strides [4611686018427387904, 1] is out of range"))
+    for name, attributes, words in conv_cases:
+        conv = model_of([helper.make_node("Conv", ["x", "w"], ["y"], name="the_conv", **attributes)],
+                        image, [tensor("y", ["batch", 3, 4, 4])], weight4)
+        yield name, conv, ["'the_conv' (Conv, opset 13): " + words], True
+    pool_cases = (("MaxPool", dict(kernel_shape=[2, 2], strides=[0, 0]), "strides [0, 0] must be positive"),
+                  ("AveragePool", dict(kernel_shape=[2, 2], strides=[0, 0], auto_pad="SAME_UPPER"),
+                   "strides [0, 0] must be positive"),
+                  ("MaxPool", dict(kernel_shape=[2, 2], strides=[-1, -1]), "strides [-1, -1] must be positive"),
+                  ("MaxPool", dict(kernel_shape=[-2, -2]), "kernel_shape [-2, -2] must be positive"),
+                  ("AveragePool", dict(kernel_shape=[0, 0]), "kernel_shape [0, 0] must be positive"),
+                  ("MaxPool", dict(kernel_shape=[2, 2], pads=[-1, -1, -1, -1]),
+                   "pads [-1, -1, -1, -1] must not be negative"))
+    for index, (op, attributes, words) in enumerate(pool_cases):
+        pool = model_of([helper.make_node(op, ["x"], ["y"], name="the_pool", **attributes)],
+                        image, [tensor("y", ["batch", 4, 3, 3])])
+        yield "pool-%d" % index, pool, ["'the_pool' (%s, opset 13): %s" % (op, words)], True
+
+    # Constants folded at import: a negative or huge extent must be refused
+    # before anything is allocated (these hung, ran out of memory or aborted).
+    def folded_sum(nodes, initializers):
+        return model_of(nodes + [helper.make_node("ReduceSum", ["c"], ["s"], keepdims=0),
+                                 helper.make_node("Add", ["x", "s"], ["y"])],
+                        [tensor("x", ["batch", 4])], [tensor("y", ["batch", 4])],
+                        [numpy_helper.from_array(v, k) for k, v in initializers])
+    fill = helper.make_tensor("v", TensorProto.FLOAT, [1], [1.0])
+    for name, shape, words in (("cos-negative", [-1, 4], "negative extent"),
+                               ("cos-negatives", [-2, -3], "negative extent"),
+                               ("cos-huge", [2**20, 2**20, 4], "more than 2^28 elements"),
+                               ("cos-wrapping", [2**32, 2**32, 4], "more than 2^28 elements")):
+        model = folded_sum([helper.make_node("ConstantOfShape", ["shape"], ["c"], name="the_cos", value=fill)],
+                           [("shape", np.array(shape, np.int64))])
+        yield name, model, ["'the_cos' (ConstantOfShape, opset 13)", words], True
+    zero = folded_sum([helper.make_node("ConstantOfShape", ["shape"], ["c"], name="the_cos", value=fill)],
+                      [("shape", np.array([0, 4], np.int64))])
+    yield "cos-zero-extent", zero, ["(ReduceSum, opset 13)", "no axis of extent 0"], True
+    for name, dtype, limit, words in (("range-huge", np.float32, 2.0**40, "more than 2^28 elements"),
+                                      ("range-huge-int", np.int64, 2**40, "more than 2^28 elements"),
+                                      ("range-infinite", np.float32, np.inf, "must be finite"),
+                                      ("range-nan", np.float32, np.nan, "must be finite")):
+        model = folded_sum([helper.make_node("Range", ["a", "b", "d"], ["c"], name="the_range")],
+                           [("a", np.array(0, dtype)), ("b", np.array(limit, dtype)),
+                            ("d", np.array(1, dtype))])
+        yield name, model, ["'the_range' (Range, opset 13)", words], True
+
+    # Invalid content is the file's problem, named at its node or input, not
+    # "a bug in the importer" at a program that was never written.
+    int_relu = model_of([helper.make_node("Relu", ["x"], ["y"], name="r")],
+                        [tensor("x", ["batch", 4], TensorProto.INT32)],
+                        [tensor("y", ["batch", 4], TensorProto.INT32)])
+    yield "int-relu", int_relu, ["'r' (Relu, opset 13): needs a float operand; got i32"], True
+    bad_perm = model_of([helper.make_node("Transpose", ["x"], ["y"], name="t", perm=[0, 2, 2])],
+                        [tensor("x", ["batch", 4, 6])], [tensor("y", ["batch", 6, 6])])
+    yield "perm-repeated", bad_perm, ["'t' (Transpose, opset 13): perm [0, 2, 2] is not a permutation"], True
+    concat = model_of([helper.make_node("Concat", ["x", "z"], ["y"], name="cat", axis=1)],
+                      [tensor("x", ["batch", 4, 6]), tensor("z", ["batch", 2, 5])],
+                      [tensor("y", ["batch", 6, 6])])
+    yield "concat-mismatch", concat, ["'cat' (Concat, opset 13): operands [B, 4, 6] and [B, 2, 5] differ off the axis 1"], True
+    for name, shape, words in (("input-huge", ["batch", 2**62], "more than 2^40 elements"),
+                               ("input-extent-0", ["batch", 0], "axis 1 has extent 0"),
+                               ("input-extent-negative", ["batch", -3], "axis 1 has extent -3")):
+        relu = model_of([helper.make_node("Relu", ["x"], ["y"], name="r")],
+                        [tensor("x", shape)], [tensor("y", shape)])
+        yield name, relu, ["input 'x'", words], True
+    log_softmax = model_of([helper.make_node("LogSoftmax", ["x"], ["y"], name="ls", axis=1)],
+                           [tensor("x", ["batch", 3, 4])], [tensor("y", ["batch", 3, 4])], opset=11)
+    yield "log-softmax-axis", log_softmax, [
+        "'ls' (LogSoftmax, opset 11): before opset 13, LogSoftmax over axes 1..2"], True
+
     half = model_of([helper.make_node("Relu", ["x"], ["y"], name="r")],
                     [tensor("x", [2, 4], TensorProto.FLOAT16)],
                     [tensor("y", [2, 4], TensorProto.FLOAT16)])

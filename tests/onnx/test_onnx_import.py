@@ -288,3 +288,48 @@ def test_hostile_names_import_and_run(tmp_path):
         "--output-dir", out)
     result = np.load(out / "let_.npy")
     np.testing.assert_allclose(result, np.maximum(x @ weight, 0), rtol=1e-6)
+
+
+@needs_onnx
+def test_external_data_that_is_a_fifo_is_refused(tmp_path):
+    """Opening a FIFO nobody writes to would block forever."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.ones((4, 4), np.float32), "w")
+    weight.ClearField("raw_data")
+    weight.data_location = TensorProto.EXTERNAL
+    entry = weight.external_data.add()
+    entry.key, entry.value = "location", "w.data"
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])],
+                              [weight])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    os.mkfifo(tmp_path / "w.data")
+    nn, params = tmp_path / "m.nn", tmp_path / "m.params"
+    done = subprocess.run([NNC, "import", str(path), "-o", str(nn), "--params-out", str(params)],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == f"error: {path}: initializer 'w': external data 'w.data' is not a regular file\n", \
+        done.stderr
+    assert_failed_cleanly(nn, params)
+
+
+@needs_onnx
+def test_custom_domain_node_names_its_own_opset(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("FusedGemm", ["x", "x"], ["y"], name="fused",
+                                                domain="com.microsoft")], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 4])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13),
+                                                    helper.make_opsetid("com.microsoft", 1)])
+    path = tmp_path / "custom.onnx"
+    onnx.save(model, str(path))
+    done = nnc("import", path, "-o", tmp_path / "c.nn", "--params-out", tmp_path / "c.params", expect=1)
+    assert "node 'fused' (com.microsoft.FusedGemm, opset 1): ops of domain 'com.microsoft' are not supported" \
+        in done.stderr, done.stderr
