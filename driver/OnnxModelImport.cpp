@@ -8,25 +8,66 @@
 #include "onnx/OnnxImport.h"
 #include "runtime/FileIO.h"
 #include "runtime/Npy.h"
+#include "train/OutputPaths.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 
 #include <sstream>
 
 namespace nnc::driver {
+namespace {
+
+/// Fails when the program or the weights could not be written where asked
+/// (a folder for the program, a file for the weights, the model itself),
+/// so that a failed import writes nothing rather than half its output.
+rt::Error checkImportTargets(const std::string &onnxPath,
+                             const std::string &programPath,
+                             const std::string &weightsDir) {
+  if (rt::Error error = train::checkOutputFile(programPath, {onnxPath});
+      !error.ok())
+    return error;
+  if (rt::Error error = train::checkFolderTarget(weightsDir); !error.ok())
+    return error;
+  llvm::SmallString<256> program(programPath), weights(weightsDir);
+  llvm::sys::path::remove_dots(program, /*remove_dot_dot=*/true);
+  llvm::sys::path::remove_dots(weights, /*remove_dot_dot=*/true);
+  if (program == weights)
+    return rt::Error::failure("cannot write '" + programPath +
+                              "': it is also the --params-out folder");
+  return rt::Error::success();
+}
+
+/// The importer's failure, one `error:` line per problem (per node it
+/// cannot translate).
+rt::Error errorLines(const std::string &message) {
+  std::string lines;
+  for (llvm::StringRef rest = message; !rest.empty();) {
+    auto [line, next] = rest.split('\n');
+    lines += "error: " + line.str() + "\n";
+    rest = next;
+  }
+  return rt::Error::rendered(lines);
+}
+
+} // namespace
 
 rt::Expected<OnnxImportSummary> importOnnxModel(const std::string &onnxPath,
                                                 const std::string &programPath,
                                                 const std::string &weightsDir) {
+  if (rt::Error error = checkImportTargets(onnxPath, programPath, weightsDir);
+      !error.ok())
+    return error;
   rt::Expected<onnx::ImportedModel> model = onnx::importOnnxFile(onnxPath);
   if (!model.ok())
-    return model.takeError();
+    return errorLines(model.message());
 
   // The program must check as `nnc check` checks it: the frontend, then
   // the nn dialect's verifier.
   LoadedModel loaded;
-  loaded.diagnostics =
-      std::make_unique<frontend::DiagnosticEngine>(programPath, model->source);
+  // Named as `nnc run MODEL.onnx` names it: the program is not written.
+  loaded.diagnostics = std::make_unique<frontend::DiagnosticEngine>(
+      onnxPath + " (imported)", model->source);
   std::optional<frontend::Program> program =
       frontend::compileSource(*loaded.diagnostics);
   std::ostringstream rendered;
@@ -41,13 +82,17 @@ rt::Expected<OnnxImportSummary> importOnnxModel(const std::string &onnxPath,
     loaded.diagnostics->print(rendered);
   }
   if (!rendered.str().empty())
-    return rt::Error::rendered(rendered.str() + "error: " + onnxPath +
-                               ": the translated program does not check "
-                               "(above); this is a bug in the importer\n");
+    return rt::Error::rendered(
+        rendered.str() + "error: " + onnxPath +
+        ": nnc cannot run the model as translated (above, at the node the "
+        "quoted line names); nothing was written\n");
 
-  if (std::error_code ec = llvm::sys::fs::create_directories(weightsDir))
-    return rt::Error::failure("cannot create '" + weightsDir +
-                              "': " + ec.message());
+  llvm::StringRef programFolder = llvm::sys::path::parent_path(programPath);
+  for (llvm::StringRef folder : {llvm::StringRef(weightsDir), programFolder})
+    if (!folder.empty())
+      if (std::error_code ec = llvm::sys::fs::create_directories(folder))
+        return rt::Error::failure("cannot create '" + folder.str() +
+                                  "': " + ec.message());
   OnnxImportSummary summary;
   for (const auto &[name, tensor] : model->weights) {
     if (rt::Error error =

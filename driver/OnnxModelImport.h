@@ -4,8 +4,8 @@
 // `nnc import` as a library call: the importer's translation (onnx/), the
 // program checked as `nnc check` checks it, then the weights and the
 // program written. Nothing is written unless the program checks, so a
-// translation the frontend or the nn dialect rejects (the importer's bug)
-// never leaves the user's folders half-filled.
+// translation the frontend or the nn dialect rejects never leaves the
+// user's folders half-filled.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,9 +26,11 @@ struct OnnxImportSummary {
 };
 
 /// Translates the ONNX model at `onnxPath` into the program `programPath`
-/// and one `weightsDir`/NAME.npy per weight. The importer's errors (one
-/// line per node it cannot translate) come as one failure of several
-/// lines; a program that does not check, as the rendered diagnostics.
+/// and one `weightsDir`/NAME.npy per weight, creating the folders. Outputs
+/// that cannot be written (a folder as the program, the model itself) are
+/// refused before the model is read. The importer's errors come rendered,
+/// one `error:` line per node it cannot translate; a program that does not
+/// check, as the rendered diagnostics. Nothing is written on failure.
 rt::Expected<OnnxImportSummary> importOnnxModel(const std::string &onnxPath,
                                                 const std::string &programPath,
                                                 const std::string &weightsDir);

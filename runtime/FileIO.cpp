@@ -388,10 +388,10 @@ Error writeFileAtomically(const std::string &path, const std::string &data) {
     tempPath = finalPath + ".tmp." + randomSuffix(attempt);
     fd =
         ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    // The temporary name is an implementation detail: the user named
+    // `path`, and the reason (a missing folder, no permission) is its.
     if (fd < 0 && errno != EEXIST)
-      return fail(path, "cannot create a file in '" +
-                            parentDirectory(finalPath) +
-                            "': " + errnoMessage(errno));
+      return fail(path, "cannot create: " + errnoMessage(errno));
   }
   if (fd < 0)
     return fail(path, "cannot pick a temporary file name");

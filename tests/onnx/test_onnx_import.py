@@ -290,6 +290,40 @@ def test_hostile_names_import_and_run(tmp_path):
     np.testing.assert_allclose(result, np.maximum(x @ weight, 0), rtol=1e-6)
 
 
+def test_output_that_is_the_model_is_refused(tmp_path):
+    """-o naming the model, directly or through a link, must not replace it."""
+    victim = tmp_path / "victim.onnx"
+    shutil.copy(os.path.join(GOLDEN, "mlp_opset13.onnx"), victim)
+    original = victim.read_bytes()
+    alias = tmp_path / "alias.nn"
+    os.symlink(victim, alias)
+    params = tmp_path / "p"
+    for output in (victim, alias):
+        done = nnc("import", victim, "-o", output, "--params-out", params, expect=1)
+        assert done.stderr == f"error: cannot write '{output}': it is the input '{victim}', " \
+                              "which the command reads\n", done.stderr
+        assert victim.read_bytes() == original, f"-o {output} changed the model"
+        assert not params.exists(), "a refused import wrote parameters"
+
+
+def test_unwritable_outputs_are_refused_before_writing(tmp_path):
+    onnx_file = os.path.join(GOLDEN, "mlp_opset13.onnx")
+    a_file = tmp_path / "afile"
+    a_file.write_text("")
+    params = tmp_path / "p"
+    done = nnc("import", onnx_file, "-o", tmp_path, "--params-out", params, expect=1)
+    assert done.stderr == f"error: cannot write '{tmp_path}': it is a folder\n", done.stderr
+    assert not params.exists(), "an import refused for its -o wrote parameters"
+    nn = tmp_path / "m.nn"
+    done = nnc("import", onnx_file, "-o", nn, "--params-out", a_file, expect=1)
+    assert done.stderr == f"error: cannot write into '{a_file}': it is not a folder\n", done.stderr
+    assert not nn.exists(), "an import refused for its --params-out wrote the program"
+    # Folders that do not exist yet are made, for the program as for the weights.
+    nested = tmp_path / "new" / "folder" / "m.nn"
+    nnc("import", onnx_file, "-o", nested, "--params-out", tmp_path / "new" / "params")
+    assert nested.is_file() and os.listdir(tmp_path / "new" / "params")
+
+
 @needs_onnx
 def test_external_data_that_is_a_fifo_is_refused(tmp_path):
     """Opening a FIFO nobody writes to would block forever."""

@@ -15,21 +15,8 @@ ExitCode runImport(const ImportOptions &options) {
   auto start = std::chrono::steady_clock::now();
   rt::Expected<driver::OnnxImportSummary> imported = driver::importOnnxModel(
       options.modelPath, options.outputPath, options.paramsOutDir);
-  if (!imported.ok()) {
-    rt::Error error = imported.takeError();
-    if (error.isRendered())
-      return reportError(error);
-    // One line per node the importer could not translate.
-    const std::string &message = error.message();
-    for (size_t begin = 0; begin <= message.size();) {
-      size_t end = message.find('\n', begin);
-      if (end == std::string::npos)
-        end = message.size();
-      llvm::errs() << "error: " << message.substr(begin, end - begin) << "\n";
-      begin = end + 1;
-    }
-    return UserError;
-  }
+  if (!imported.ok())
+    return reportError(imported.takeError());
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
