@@ -107,6 +107,7 @@ rt::Expected<OnnxImportSummary> importOnnxModel(const std::string &onnxPath,
   summary.opset = model->opset;
   summary.nodes = model->nodeCount;
   summary.weights = model->weights.size();
+  summary.notes = std::move(model->notes);
   return summary;
 }
 

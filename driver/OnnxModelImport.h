@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace nnc::driver {
 
@@ -23,6 +24,8 @@ namespace nnc::driver {
 struct OnnxImportSummary {
   int64_t opset = 0, nodes = 0;
   size_t weights = 0, weightBytes = 0;
+  /// What the user should know about the translation (ImportedModel::notes).
+  std::vector<std::string> notes;
 };
 
 /// Translates the ONNX model at `onnxPath` into the program `programPath`

@@ -94,6 +94,7 @@ private:
   Translation translation;
   GraphIndex index;
   std::vector<std::string> problems;
+  std::vector<std::string> notes;
   std::vector<std::string> inputLines;
   std::vector<std::string> outputLines;
   std::set<const NodeProto *> absorbed;
@@ -184,10 +185,17 @@ void Importer::declareInitializers() {
   std::set<std::string> statistics = batchNormStatistics(onnx.graph());
   for (const TensorProto &tensor : onnx.graph().initializer()) {
     std::optional<ElemType> type = elemTypeOf(tensor.data_type());
-    // Integer initializers are shapes and indices, and one-element float
-    // ones are scalars such as an epsilon: constants. Every other float
+    // Integer initializers are shapes and indices, and rank-0 float ones
+    // are scalars such as an epsilon: constants. Every other float
     // initializer is a weight, trainable unless it is a statistic.
     bool weight = type && isFloat(*type) && tensor.dims_size() > 0;
+    // ONNX cannot tell a learnable scalar (a temperature, a gate) from a
+    // folded one; the user is told which scalars will not train.
+    if (type && isFloat(*type) && tensor.dims_size() == 0)
+      notes.push_back(
+          displayName + ": initializer '" + printable(tensor.name()) +
+          "' has rank 0, so it becomes a constant, not a trainable param "
+          "(an initializer of shape [1] would be one)");
     if (!weight) {
       rt::Expected<Constant> constant = constantFromTensor(tensor);
       if (!constant.ok()) {
@@ -349,6 +357,7 @@ rt::Expected<ImportedModel> Importer::run(const std::string &modelName) {
   model.weights = translation.takeWeights();
   model.opset = onnx.opset;
   model.nodeCount = onnx.order.size();
+  model.notes = std::move(notes);
   return model;
 }
 

@@ -35,6 +35,9 @@ struct ImportedModel {
   int64_t opset = 0;
   /// How many ONNX nodes the source came from.
   size_t nodeCount = 0;
+  /// One line per choice the user should know of (each rank-0 float
+  /// initializer, which becomes a constant rather than a trainable param).
+  std::vector<std::string> notes;
 };
 
 /// Reads, checks and translates the ONNX model at `path`. External data

@@ -325,6 +325,37 @@ def test_unwritable_outputs_are_refused_before_writing(tmp_path):
 
 
 @needs_onnx
+def test_rank0_float_initializer_is_a_constant_with_a_note(tmp_path):
+    """A learnable scalar cannot be told from a fixed one in ONNX: it becomes
+    a constant, and the import says so; a [1] initializer stays a param."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
+    initializers = [numpy_helper.from_array(weight, "w"),
+                    numpy_helper.from_array(np.array(2.5, np.float32), "scale"),
+                    numpy_helper.from_array(np.array([0.5], np.float32), "gain")]
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["m"]),
+             helper.make_node("Mul", ["m", "scale"], ["s"]),
+             helper.make_node("Mul", ["s", "gain"], ["y"])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])],
+                              initializers)
+    path = tmp_path / "scalar.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    nn, params = tmp_path / "scalar.nn", tmp_path / "scalar.params"
+    done = nnc("import", path, "-o", nn, "--params-out", params)
+    notes = [line for line in done.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "'scale'" in notes[0] and "not a trainable param" in notes[0], done.stderr
+    assert sorted(os.listdir(params)) == ["gain.npy", "w.npy"]
+    x = np.array([[1, -2, 3, 4], [0.5, 0, -1, 2]], dtype=np.float32)
+    np.save(tmp_path / "x.npy", x)
+    out = tmp_path / "out"
+    nnc("run", nn, "--params", params, "--input", f"x={tmp_path / 'x.npy'}", "--output-dir", out)
+    np.testing.assert_allclose(np.load(out / "y.npy"), x @ weight * 2.5 * 0.5, rtol=1e-6)
+
+
+@needs_onnx
 def test_external_data_that_is_a_fifo_is_refused(tmp_path):
     """Opening a FIFO nobody writes to would block forever."""
     import onnx

@@ -17,6 +17,8 @@ ExitCode runImport(const ImportOptions &options) {
       options.modelPath, options.outputPath, options.paramsOutDir);
   if (!imported.ok())
     return reportError(imported.takeError());
+  for (const std::string &note : imported->notes)
+    llvm::errs() << "note: " << note << "\n";
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
