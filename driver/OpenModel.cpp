@@ -2,6 +2,8 @@
 
 #include "driver/OpenModel.h"
 
+#include <algorithm>
+
 namespace nnc::driver {
 
 rt::Expected<std::unique_ptr<driver::ModelSession>>
@@ -48,9 +50,30 @@ rt::Error initializeParameters(train::ParameterStore &params,
                                const std::string &dir, uint64_t seed,
                                const train::Notices &notices) {
   rt::Error error = params.initialize(program, dir, seed);
-  for (const std::string &name : params.notFoundInDir())
+  const std::vector<std::string> &missing = params.notFoundInDir();
+  for (const std::string &name : missing)
     notices.show("note: no '" + name + ".npy' in '" + dir +
                  "'; using its initializer\n");
+  // A weight matrix left at zero keeps its units identical, whatever the
+  // training: the state of a model from `nnc import` run without the
+  // --params it wrote, which declares its weights without initializers.
+  std::vector<std::string> zeroWeights;
+  for (const frontend::Argument &arg : program.arguments)
+    if (arg.role == frontend::Argument::Role::Param &&
+        arg.type.shape.size() >= 2 && !arg.init.written && !arg.init.values &&
+        (dir.empty() ||
+         std::find(missing.begin(), missing.end(), arg.name) != missing.end()))
+      zeroWeights.push_back(arg.name);
+  if (error.ok() && !zeroWeights.empty())
+    notices.warn("'" + zeroWeights.front() + "'" +
+                 (zeroWeights.size() > 1
+                      ? " and " + std::to_string(zeroWeights.size() - 1) +
+                            " more weights have"
+                      : " has") +
+                 " no initializer and no value from --params, so " +
+                 (zeroWeights.size() > 1 ? "they start" : "it starts") +
+                 " at zero (a model from nnc import takes its weights with "
+                 "--params DIR)");
   return error;
 }
 

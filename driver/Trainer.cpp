@@ -351,6 +351,11 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
           loadTrainingData(options, inputDeclarations(program), run);
       !error.ok())
     return error;
+  if (run.batch > run.trainSet.numSamples() && options.hooks.onWarning)
+    options.hooks.onWarning("a batch of " + std::to_string(run.batch) +
+                            " is more than the " +
+                            std::to_string(run.trainSet.numSamples()) +
+                            " training samples: each batch holds all of them");
   run.batch = std::min(run.batch, run.trainSet.numSamples());
   if (run.evalSet.numColumns())
     run.evalBatch = std::min(run.batch, run.evalSet.numSamples());

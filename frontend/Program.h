@@ -58,6 +58,9 @@ struct Initializer {
   /// kind "imported": the values themselves, row-major in the argument's
   /// dtype, as a model imported from another format (ONNX) brings them.
   std::shared_ptr<const std::string> values;
+  /// Whether the source names the initializer (`= he`) rather than leaving
+  /// the default zeros.
+  bool written = false;
 };
 
 /// A value a graph reads: an input fed by the user, a trainable parameter,

@@ -155,6 +155,7 @@ std::optional<Initializer> Sema::resolveInitializer(const ast::Stmt &stmt,
   init.seed = defaultInitSeed(name);
   if (!stmt.init)
     return init;
+  init.written = true;
   const ast::InitializerExpr &expr = *stmt.init;
   const InitSpec *spec = nullptr;
   for (const InitSpec &s : kInitializers)

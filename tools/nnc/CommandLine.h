@@ -512,8 +512,8 @@ struct BenchFlags {
                          "FLOP/s and source lines"),
                 cl::sub(sub), cl::cat(c)),
         trace("trace",
-              cl::desc("Write the timed runs as a Chrome trace (Perfetto, "
-                       "chrome://tracing)"),
+              cl::desc("Write the timed runs as a Chrome trace (open it in "
+                       "ui.perfetto.dev)"),
               cl::value_desc("FILE.json"), cl::sub(sub), cl::cat(c)),
         session(sub, c) {}
   BenchOptions get() const {
