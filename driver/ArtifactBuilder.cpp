@@ -111,7 +111,11 @@ compileArtifact(ModelSession &session, const CompileRequest &request,
   recipe.seed = request.seed;
   recipe.paramsDir = request.paramsDir;
   recipe.optimizations = request.optimizations;
-  recipe.targetCpus = request.targetCpus;
+  // A CPU named twice ("host,host") would be compiled and stored twice.
+  for (const std::string &cpu : request.targetCpus)
+    if (std::find(recipe.targetCpus.begin(), recipe.targetCpus.end(), cpu) ==
+        recipe.targetCpus.end())
+      recipe.targetCpus.push_back(cpu);
   if (request.train) {
     recipe.trainStep = GraphRequest();
     auto lr = program.training.hyper.find("lr");

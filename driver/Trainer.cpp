@@ -331,6 +331,7 @@ CodedError trainSplit(const TrainOptions &options,
 CodedError trainInSession(ModelSession &session, const TrainOptions &options,
                           const ParameterStore *initial, TrainingRun &run) {
   const frontend::Program &program = session.program();
+  run.optimizer = options.optimizer.value_or(program.training.optimizer);
   run.reportGraph = [path = options.modelPath] {
     return driver::modelGraphDot(path);
   };

@@ -176,7 +176,9 @@ ReportHeader makeReportHeader(const TrainingRun &run,
       {"batch", std::to_string(run.batch)},
       {"learning rate", shortNumber(run.baseLr)},
       {"schedule", run.settings.schedule.kind},
-      {"optimizer", options.optimizer.value_or("the model's")},
+      {"optimizer", !run.optimizer.empty()
+                        ? run.optimizer
+                        : options.optimizer.value_or("the model's")},
       {"seed", std::to_string(run.seed)},
       {"training samples", std::to_string(run.trainSet.numSamples())},
       {"evaluation samples", std::to_string(run.evalSet.numSamples())},

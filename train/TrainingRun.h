@@ -69,6 +69,9 @@ struct TrainingRun {
   std::function<rt::Error(const TrainingState &,
                           const rt::BatchIteratorState &)>
       saveArtifact;
+  /// For --report: the optimizer that runs (--optimizer, else the
+  /// model's); empty when not known (a run resumed from an artifact).
+  std::string optimizer;
   /// For --report: the parameters trained with their gradients frozen.
   std::vector<std::string> frozen;
   /// For --report: the model's graph in Graphviz's dot language, made only
