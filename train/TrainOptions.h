@@ -33,6 +33,12 @@ struct OptimizationOptions {
   bool simplify = true;
   bool fuse = true;
   bool inPlace = true;
+
+  /// Whether every optimisation is on: what an artifact was compiled with
+  /// is fixed, so a switch turned off cannot apply to it.
+  bool allOn() const {
+    return canonicalize && cse && simplify && fuse && inPlace;
+  }
 };
 
 /// What every executing subcommand takes from the global options.
