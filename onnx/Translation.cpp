@@ -468,6 +468,16 @@ rt::Error Translation::declareWeight(const TensorProto &tensor, bool asBuffer) {
   rt::Expected<Constant> constant = constantFromTensor(tensor);
   if (!constant.ok())
     return constant.takeError();
+  // A trainable param is finite (--params refuses any other): a weight
+  // holding an infinity is state such as an attention mask, which PyTorch
+  // keeps as a buffer and ONNX as one more initializer. NaN is no weight.
+  for (size_t i = 0; i < constant->reals.size(); ++i) {
+    if (std::isnan(constant->reals[i]))
+      return rt::Error::failure("initializer '" + printable(tensor.name()) +
+                                "': element " + std::to_string(i) +
+                                " holds NaN");
+    asBuffer = asBuffer || std::isinf(constant->reals[i]);
+  }
   std::string name = freshName(tensor.name());
   std::string comment =
       name == tensor.name() ? "" : "  # " + printable(tensor.name());

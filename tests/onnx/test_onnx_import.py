@@ -356,6 +356,49 @@ def test_rank0_float_initializer_is_a_constant_with_a_note(tmp_path):
 
 
 @needs_onnx
+def test_an_initializer_holding_infinities_is_a_buffer_and_nan_is_refused(tmp_path):
+    """A causal mask kept as a PyTorch buffer reaches ONNX as one more
+    initializer, with -inf above the diagonal. As a param, --params refused
+    the folder the import wrote (parameters must be finite); as a buffer it
+    runs, and gives what the mask means. A NaN weight is refused at import
+    rather than written into a folder --params then refuses."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = np.arange(16, dtype=np.float32).reshape(4, 4) / 10
+    mask = np.triu(np.full((4, 4), -np.inf, np.float32), 1)
+    def save(name, weight):
+        nodes = [helper.make_node("MatMul", ["x", "w"], ["m"]),
+                 helper.make_node("Add", ["m", "mask"], ["s"]),
+                 helper.make_node("Softmax", ["s"], ["y"], axis=-1)]
+        graph = helper.make_graph(
+            nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4, 4])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4, 4])],
+            [numpy_helper.from_array(weight, "w"), numpy_helper.from_array(mask, "mask")])
+        path = tmp_path / name
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+        return path
+    nn, params = tmp_path / "masked.nn", tmp_path / "masked.params"
+    nnc("import", save("masked.onnx", weight), "-o", nn, "--params-out", params)
+    declarations = open(nn).read()
+    assert "buffer mask: f32[4, 4]" in declarations and "param w: f32[4, 4]" in declarations
+    x = np.random.default_rng(0).random((2, 4, 4), dtype=np.float32)
+    np.save(tmp_path / "x.npy", x)
+    out = tmp_path / "out"
+    nnc("run", nn, "--params", params, "--input", f"x={tmp_path / 'x.npy'}", "--output-dir", out)
+    scores = x @ weight + mask
+    expected = np.exp(scores - scores.max(-1, keepdims=True))
+    expected /= expected.sum(-1, keepdims=True)
+    np.testing.assert_allclose(np.load(out / "y.npy"), expected, rtol=1e-5, atol=1e-7)
+
+    poisoned = weight.copy()
+    poisoned[1, 2] = np.nan
+    done = nnc("import", save("nan.onnx", poisoned), "-o", tmp_path / "nan.nn",
+               "--params-out", tmp_path / "nan.params", expect=1)
+    assert "initializer 'w': element 6 holds NaN" in done.stderr, done.stderr
+
+
+@needs_onnx
 def test_external_data_that_is_a_fifo_is_refused(tmp_path):
     """Opening a FIFO nobody writes to would block forever."""
     import onnx
