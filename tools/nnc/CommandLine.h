@@ -77,11 +77,11 @@ struct SessionFlags {
   cl::opt<bool> noCache;
   OptimizationFlags optimizations;
 
-  SessionFlags(cl::SubCommand &sub, cl::OptionCategory &category)
-      : backend("backend",
-                cl::desc("Backend to run on (default: cpu when its plugin "
-                         "is found, else ref)"),
-                cl::sub(sub), cl::cat(category)),
+  SessionFlags(cl::SubCommand &sub, cl::OptionCategory &category,
+               const char *backendHelp = "Backend to run on (default: cpu "
+                                         "when its plugin is found, else ref)")
+      : backend("backend", cl::desc(backendHelp), cl::sub(sub),
+                cl::cat(category)),
         threads("threads", cl::desc("Most threads to use (0: all cores)"),
                 cl::init(0), cl::sub(sub), cl::cat(category)),
         plugins("plugin", cl::desc("Load a backend plugin (a .so file)"),
@@ -303,7 +303,7 @@ struct GradcheckFlags {
                   cl::init(1e-6), cl::sub(sub), cl::cat(c)),
         trainingMode("training-mode", cl::desc(kTrainingModeHelp), cl::sub(sub),
                      cl::cat(c)),
-        session(sub, c) {}
+        session(sub, c, "Backend to run on (default: ref)") {}
   GradcheckOptions get() const {
     driver::GradientCheckOptions check;
     check.seed = seed;
