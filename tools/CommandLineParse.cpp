@@ -18,6 +18,23 @@ using namespace llvm;
 namespace nnc::tools {
 namespace {
 
+/// The name of a flag that takes one value and was given more than once
+/// for the command being run ("--output-dir a --output-dir b"): LLVM keeps
+/// the last, and the first is lost without a word. Lists (cl::list) take
+/// repeats on purpose. Empty when there is none.
+std::string repeatedSingleValueFlag() {
+  for (cl::SubCommand *sub : cl::getRegisteredSubcommands()) {
+    if (!*sub && sub != &cl::SubCommand::getTopLevel())
+      continue;
+    for (const auto &[name, option] : sub->OptionsMap)
+      if ((option->getNumOccurrencesFlag() == cl::Optional ||
+           option->getNumOccurrencesFlag() == cl::Required) &&
+          option->getNumOccurrences() > 1)
+        return name.str();
+  }
+  return "";
+}
+
 /// One of LLVM's parse error lines without the program name: "nnc: for
 /// the --batch option: 'abc' value invalid ..." is "for the --batch
 /// option: ...".
@@ -92,6 +109,12 @@ bool parseCommandLineQuietly(int argc, char **argv, const char *overview,
   while (size_t read = std::fread(buffer, 1, sizeof(buffer), capture))
     errors.append(buffer, read);
   std::fclose(capture);
+  if (parsed)
+    if (std::string repeated = repeatedSingleValueFlag(); !repeated.empty()) {
+      errors = "for the -" + std::string(repeated.size() > 1 ? "-" : "") +
+               repeated + " option: given twice; give it once!\n";
+      return false;
+    }
   return parsed;
 }
 

@@ -78,7 +78,7 @@ ExitCode fail(const std::string &message) {
 /// std::nullopt to go on. `--flag VALUE` and `--flag=VALUE` both work.
 std::optional<ExitCode> parseArguments(int argc, char **argv,
                                        Options &options) {
-  bool sawPositional = false;
+  bool sawPositional = false, threadsGiven = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -122,8 +122,14 @@ std::optional<ExitCode> parseArguments(int argc, char **argv,
     } else if (flag == "--output-dir") {
       if (value.empty())
         return usageError("--output-dir needs a folder");
+      if (!options.outputDir.empty())
+        return usageError("--output-dir given twice; give it once");
       options.outputDir = value;
     } else if (flag == "--threads") {
+      // The last would win, and the first be lost without a word.
+      if (threadsGiven)
+        return usageError("--threads given twice; give it once");
+      threadsGiven = true;
       if (!nnc::rt::parseThreadsFlag(value, options.threads))
         return usageError("--threads " +
                           nnc::rt::threadsFlagRequirement(value));
