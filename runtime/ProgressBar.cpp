@@ -74,14 +74,14 @@ double ProgressBar::now() const {
 }
 
 void ProgressBar::startEpoch(int64_t epochNumber, int64_t epochCount,
-                             int64_t totalSamples) {
+                             int64_t totalSamples, int64_t alreadyDone) {
   epoch = epochNumber;
   numEpochs = epochCount;
   total = totalSamples;
-  done = 0;
+  done = doneBefore = alreadyDone;
   batches = 0;
   metrics = {};
-  startTime = now();
+  startTime = lastUpdate = now();
   lastDraw = -1e300;
   lastLength = 0;
 }
@@ -108,8 +108,8 @@ std::string ProgressBar::statusLine(bool withBar) const {
   if (metrics.accuracy)
     line += " acc " + printf1("%.3f", *metrics.accuracy);
   double elapsed = now() - startTime;
-  if (elapsed > 0 && done > 0) {
-    double rate = static_cast<double>(done) / elapsed;
+  if (elapsed > 0 && done > doneBefore) {
+    double rate = static_cast<double>(done - doneBefore) / elapsed;
     line += " " + formatRate(rate) + " samples/s";
     if (total > 0 && done < total)
       line +=
@@ -131,6 +131,7 @@ void ProgressBar::update(int64_t samplesDone, const ProgressMetrics &current) {
   done = samplesDone;
   metrics = current;
   ++batches;
+  lastUpdate = now();
   if (options.terminal) {
     double time = now();
     bool last = total > 0 && done >= total;
@@ -165,7 +166,7 @@ void ProgressBar::note(const std::string &line) {
 void ProgressBar::finishEpoch(const ProgressMetrics &train,
                               const std::optional<ProgressMetrics> &eval) {
   metrics = train;
-  double elapsed = now() - startTime;
+  double elapsed = lastUpdate - startTime;
   std::string line = "epoch " + std::to_string(epoch) + "/" +
                      std::to_string(numEpochs) + " done " +
                      std::to_string(done) + " samples in " +
@@ -178,9 +179,9 @@ void ProgressBar::finishEpoch(const ProgressMetrics &train,
     line += " val_loss " + printf1("%.4f", *eval->loss);
   if (eval && eval->accuracy)
     line += " val_acc " + printf1("%.3f", *eval->accuracy);
-  if (elapsed > 0 && done > 0)
-    line +=
-        " " + formatRate(static_cast<double>(done) / elapsed) + " samples/s";
+  if (elapsed > 0 && done > doneBefore)
+    line += " " + formatRate(static_cast<double>(done - doneBefore) / elapsed) +
+            " samples/s";
   if (options.terminal)
     draw(line);
   else

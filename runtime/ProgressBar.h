@@ -63,8 +63,11 @@ public:
   ProgressBar(std::ostream &out, ProgressOptions options);
 
   /// Starts epoch `epoch` (1-based, as shown) of `numEpochs` over
-  /// `totalSamples` samples (0 when unknown: no bar and no ETA).
-  void startEpoch(int64_t epoch, int64_t numEpochs, int64_t totalSamples);
+  /// `totalSamples` samples (0 when unknown: no bar and no ETA), of which
+  /// `alreadyDone` were trained before (a resumed run): the rate and the
+  /// ETA count only what this process trains.
+  void startEpoch(int64_t epoch, int64_t numEpochs, int64_t totalSamples,
+                  int64_t alreadyDone = 0);
 
   /// Reports that `samplesDone` samples of this epoch are done, after
   /// another batch, with the running metrics.
@@ -72,6 +75,8 @@ public:
 
   /// Ends the epoch with its final training metrics and, when given, the
   /// evaluation metrics ("val_loss 0.51 val_acc 0.873"); ends the line.
+  /// Its time and rate are the training's, up to the last update: an
+  /// evaluation in between is not training throughput.
   void finishEpoch(const ProgressMetrics &train,
                    const std::optional<ProgressMetrics> &eval = std::nullopt);
 
@@ -94,8 +99,9 @@ private:
   std::ostream &out;
   ProgressOptions options;
   int64_t epoch = 0, numEpochs = 0, total = 0, done = 0, batches = 0;
+  int64_t doneBefore = 0;
   ProgressMetrics metrics;
-  double startTime = 0, lastDraw = -1e300;
+  double startTime = 0, lastDraw = -1e300, lastUpdate = 0;
   size_t lastLength = 0;
 };
 

@@ -79,7 +79,8 @@ void ConsoleReporter::startEpoch(const EpochStart &start) {
     options.linesEveryBatches = std::max<int64_t>(1, start.batchesPerEpoch / 4);
     progress = std::make_unique<rt::ProgressBar>(out, options);
   }
-  progress->startEpoch(start.epoch, start.epochs, start.samples);
+  progress->startEpoch(start.epoch, start.epochs, start.samples,
+                       start.samplesDone);
 }
 
 void ConsoleReporter::finishStep(const StepReport &step) {

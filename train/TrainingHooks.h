@@ -50,6 +50,9 @@ struct EpochStart {
   int64_t epochs = 0;
   int64_t samples = 0; ///< in the epoch
   int64_t batchesPerEpoch = 0;
+  /// Samples of the epoch trained before it started here: where a resumed
+  /// run takes up its first epoch; 0 otherwise.
+  int64_t samplesDone = 0;
 };
 
 /// What an optimizer step gave.

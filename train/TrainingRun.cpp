@@ -594,8 +594,9 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   bool atJump = true;
   for (int64_t epoch = batches->state().epoch; epoch < run.epochs; ++epoch) {
     if (hooks.onEpochStart)
-      hooks.onEpochStart(
-          {epoch + 1, run.epochs, samples, batches->batchesPerEpoch()});
+      hooks.onEpochStart({epoch + 1, run.epochs, samples,
+                          batches->batchesPerEpoch(),
+                          batches->state().position});
     atJump = true;
     // The batches of the optimizer step under way so far. A resumed run
     // starts a group: checkpoints are written at the end of a step, and

@@ -159,3 +159,26 @@ TEST(ProgressBarTest, PlainLinesEveryNBatches) {
   EXPECT_EQ(out.str(), "epoch 2/2 20 10 samples/s\n");
   EXPECT_EQ(bar.statusLine(true), "epoch 2/2 20 10 samples/s");
 }
+
+TEST(ProgressBarTest, ARateCountsOnlyWhatThisRunTrains) {
+  std::ostringstream out;
+  FakeClock clock;
+  ProgressOptions options;
+  options.linesEveryBatches = 1;
+  options.clock = clock.function();
+  ProgressBar bar(out, options);
+  // Resumed at sample 60 of 100: 20 samples in 2 s is 10 samples/s, and
+  // 20 left take 2 s more.
+  bar.startEpoch(1, 1, 100, /*alreadyDone=*/60);
+  clock.now += 2;
+  bar.update(80, {});
+  EXPECT_EQ(bar.statusLine(false), "epoch 1/1 80/100 10 samples/s ETA 2s");
+  clock.now += 2;
+  bar.update(100, {});
+  // An evaluation after the last step is not training time.
+  clock.now += 100;
+  out.str("");
+  bar.finishEpoch({0.5, std::nullopt}, ProgressMetrics{0.75, std::nullopt});
+  EXPECT_EQ(out.str(), "epoch 1/1 done 100 samples in 4s loss 0.5000 "
+                       "val_loss 0.7500 10 samples/s\n");
+}
