@@ -125,7 +125,11 @@ const char *functionName(GraphKind kind) {
 }
 
 /// Reads the accuracy metric off the loss op of `forward`, if its kind and
-/// operands allow one.
+/// operands allow one: the loss itself, or the one cross-entropy a loss is
+/// made from (scaled, or with a penalty added), whose mean over its scored
+/// positions the loss is still taken over. Without the predictions among
+/// the outputs there is no accuracy (an empty outputName), but evaluation
+/// still weighs the batches by those positions.
 std::optional<train::AccuracySpec> findAccuracySpec(func::FuncOp forward) {
   auto ret = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
   unsigned numResults = forward.getNumResults();
@@ -133,6 +137,16 @@ std::optional<train::AccuracySpec> findAccuracySpec(func::FuncOp forward) {
       nn::resultRole(forward, numResults - 1) != rt::BindingRole::Loss)
     return std::nullopt;
   Operation *loss = ret.getOperand(numResults - 1).getDefiningOp();
+  if (loss && !isa<nn::SoftmaxCrossEntropyOp, nn::BinaryCrossEntropyOp>(loss)) {
+    loss = nullptr;
+    int crossEntropies = 0;
+    forward.walk([&](nn::SoftmaxCrossEntropyOp op) {
+      loss = op;
+      ++crossEntropies;
+    });
+    if (crossEntropies != 1)
+      return std::nullopt;
+  }
   if (!loss || loss->getNumOperands() < 2)
     return std::nullopt;
   train::AccuracySpec spec;
@@ -156,7 +170,10 @@ std::optional<train::AccuracySpec> findAccuracySpec(func::FuncOp forward) {
     spec.outputName = resultString(forward, i, frontend::attrs::kName).str();
     return spec;
   }
-  return std::nullopt;
+  // A threshold has nothing to weigh.
+  if (spec.kind == train::AccuracySpec::Kind::Threshold)
+    return std::nullopt;
+  return spec;
 }
 
 } // namespace

@@ -60,4 +60,12 @@ std::pair<int64_t, int64_t> countCorrect(const AccuracySpec &spec,
   return {correct, scored};
 }
 
+int64_t scoredPositions(const AccuracySpec &spec, rt::ConstTensorView labels) {
+  int64_t scored = 0;
+  for (int64_t i = 0, n = labels.numElements(); i < n; ++i)
+    scored += !spec.ignoreIndex ||
+              static_cast<int64_t>(valueAt(labels, i)) != *spec.ignoreIndex;
+  return scored;
+}
+
 } // namespace nnc::train

@@ -24,7 +24,10 @@ namespace nnc::train {
 struct AccuracySpec {
   enum class Kind { Argmax, Threshold };
   Kind kind = Kind::Argmax;
-  std::string outputName; ///< the scored output (logits or probabilities)
+  /// The scored output (logits or probabilities); empty when the loss's
+  /// predictions are no output of the model: no accuracy then, but a
+  /// cross-entropy's batches are still weighed by their scored positions.
+  std::string outputName;
   std::string labelInput; ///< the input holding the labels
   /// Argmax: positions with this label are not scored (the loss's
   /// ignore_index, padding).
@@ -37,6 +40,10 @@ struct AccuracySpec {
 std::pair<int64_t, int64_t> countCorrect(const AccuracySpec &spec,
                                          rt::ConstTensorView predictions,
                                          rt::ConstTensorView labels);
+
+/// For argmax: the positions of `labels` a cross-entropy scores (those not
+/// at the ignore_index), which its mean loss is taken over.
+int64_t scoredPositions(const AccuracySpec &spec, rt::ConstTensorView labels);
 
 } // namespace nnc::train
 

@@ -108,7 +108,11 @@ std::string describeArtifact(const rt::Artifact &a, const std::string &path,
     os << "training: step " << a.training->step << ", epoch "
        << a.training->epoch << ", seed " << a.training->seed << ", lr "
        << a.training->learningRate << "\n";
-  if (a.accuracy)
+  if (a.accuracy && a.accuracy->outputName.empty())
+    os << "accuracy: none (the loss's logits are no output); loss weighed by "
+          "the scored positions of "
+       << a.accuracy->labelInput << "\n";
+  else if (a.accuracy)
     os << "accuracy: " << (a.accuracy->threshold ? "threshold" : "argmax")
        << " of " << a.accuracy->outputName << " against "
        << a.accuracy->labelInput << "\n";

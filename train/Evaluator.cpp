@@ -63,19 +63,21 @@ BatchScorer::add(CompiledGraph &graph,
   double weight = static_cast<double>(size);
   if (accuracy) {
     CompiledGraph::Result *predictions =
-        graph.findResult(rt::BindingRole::Output, accuracy->outputName);
+        accuracy->outputName.empty()
+            ? nullptr
+            : graph.findResult(rt::BindingRole::Output, accuracy->outputName);
     auto labels = inputs.find(accuracy->labelInput);
     if (predictions && labels != inputs.end()) {
       auto [right, total] =
           countCorrect(*accuracy, predictions->tensor.view(), labels->second);
       correct += right;
       scored += total;
-      // A cross-entropy's loss is the mean over the positions it scores:
-      // batches count by those, so that padding (ignore_index) weighs
-      // nothing and the mean does not depend on --batch.
-      if (accuracy->kind == AccuracySpec::Kind::Argmax)
-        weight = static_cast<double>(total);
     }
+    // A cross-entropy's loss is the mean over the positions it scores:
+    // batches count by those, so that padding (ignore_index) weighs
+    // nothing and the mean does not depend on --batch.
+    if (labels != inputs.end() && accuracy->kind == AccuracySpec::Kind::Argmax)
+      weight = static_cast<double>(scoredPositions(*accuracy, labels->second));
   }
   lossSum += value * weight;
   lossWeight += weight;
