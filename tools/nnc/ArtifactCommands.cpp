@@ -111,6 +111,9 @@ ExitCode evalArtifact(const EvalOptions &options) {
     return reportUserError(
         "--params does not apply to an artifact, which holds its "
         "parameters");
+  if (!options.session.optimizations.allOn())
+    return reportUserError("the --no-* optimisation switches do not apply to "
+                           "an artifact, compiled already");
   std::unique_ptr<ArtifactGraphSource> opened =
       openArtifact(options.session, options.modelPath);
   if (!opened)
