@@ -137,12 +137,15 @@ void SplitStep::finish(size_t v) {
   if (!running) {
     if (!accumulating)
       std::fill(into, into + count, 0.0f);
-  } else if (from) {
-    for (size_t i = 0; i < count; ++i)
-      into[i] += from[i] * weight;
-  } else if (weight != 1.0f) {
-    for (size_t i = 0; i < count; ++i)
-      into[i] *= weight;
+  } else {
+    float by = v < gradientNames.size() ? weight : bufferWeight;
+    if (from) {
+      for (size_t i = 0; i < count; ++i)
+        into[i] += from[i] * by;
+    } else if (by != 1.0f) {
+      for (size_t i = 0; i < count; ++i)
+        into[i] *= by;
+    }
   }
   if (exchanging)
     exchange->valueReady(v);
@@ -195,12 +198,29 @@ rt::Error SplitStep::runStep(TrainingState &state, const rt::Batch &batch,
       return found.takeError();
     runningSources = *found;
   }
+  // This process's rows of each batched input, read in place.
+  std::map<std::string, rt::ConstTensorView> rows;
+  for (size_t c = 0; c < batch.numColumns(); ++c)
+    rows.emplace(batch.columnName(c),
+                 rt::rowsOf(batch.column(c).view(), share.begin, share.count));
+  // A cross-entropy with ignore_index is the mean over the positions it
+  // scores, which shares of equal samples need not have alike.
+  const std::optional<AccuracySpec> &spec = graphs.accuracy();
+  std::optional<int64_t> positions;
+  if (spec && spec->kind == AccuracySpec::Kind::Argmax && spec->ignoreIndex)
+    if (auto labels = rows.find(spec->labelInput); labels != rows.end())
+      positions = scoredPositions(*spec, labels->second);
   // A group of one batch in equal shares gives every process's mean the
   // same weight: the mean over the processes is their sum over their
   // count, with no weighting pass while the backward runs. Otherwise each
-  // mean counts as many times as it has samples.
-  bool equalShares = groupStart && groupEnd && total % processes() == 0;
-  weight = equalShares ? 1.0f : static_cast<float>(share.count);
+  // mean counts as many times as it has samples (or scored positions).
+  bool equalShares =
+      groupStart && groupEnd && total % processes() == 0 &&
+      !(spec && spec->ignoreIndex && spec->kind == AccuracySpec::Kind::Argmax);
+  bufferWeight = equalShares ? 1.0f : static_cast<float>(share.count);
+  weight =
+      equalShares ? 1.0f : static_cast<float>(positions.value_or(share.count));
+  groupSums[4] += weight;
   // The first batch of a group writes its values where they lie; a later
   // one adds its own results to them.
   accumulating = !groupStart;
@@ -211,11 +231,6 @@ rt::Error SplitStep::runStep(TrainingState &state, const rt::Batch &batch,
     exchange->beginExchange();
 
   if (running) {
-    // This process's rows of each batched input, read in place.
-    std::map<std::string, rt::ConstTensorView> rows;
-    for (size_t c = 0; c < batch.numColumns(); ++c)
-      rows.emplace(batch.columnName(c), rt::rowsOf(batch.column(c).view(),
-                                                   share.begin, share.count));
     std::map<size_t, rt::TensorView> intoValues;
     if (!accumulating)
       for (size_t v = 0; v < runningSources->results.size(); ++v)
@@ -245,12 +260,14 @@ rt::Error SplitStep::runStep(TrainingState &state, const rt::Batch &batch,
         running->findResult(rt::BindingRole::Loss, "loss");
     if (!loss)
       return rt::Error::failure("the gradient step returns no loss");
-    double count = static_cast<double>(share.count);
-    groupSums[0] += scalarValue(loss->tensor) * count;
-    groupSums[1] += count;
-    if (const std::optional<AccuracySpec> &accuracy = graphs.accuracy()) {
+    groupSums[0] += scalarValue(loss->tensor) * weight;
+    groupSums[1] += static_cast<double>(share.count);
+    if (const std::optional<AccuracySpec> &accuracy = spec) {
       CompiledGraph::Result *predictions =
-          running->findResult(rt::BindingRole::Output, accuracy->outputName);
+          accuracy->outputName.empty()
+              ? nullptr
+              : running->findResult(rt::BindingRole::Output,
+                                    accuracy->outputName);
       auto labels = rows.find(accuracy->labelInput);
       if (predictions && labels != rows.end()) {
         auto [right, scored] =
@@ -270,19 +287,28 @@ rt::Error SplitStep::runStep(TrainingState &state, const rt::Batch &batch,
   if (!groupEnd)
     return rt::Error::success();
 
-  double sums[4];
+  double sums[5];
   std::copy(std::begin(groupSums), std::end(groupSums), sums);
   if (exchange)
-    if (rt::Error error = exchange->sumScalars(sums, 4); !error.ok())
+    if (rt::Error error = exchange->sumScalars(sums, 5); !error.ok())
       return error;
   // Sums over every sample of the group, everywhere: now the means, where
-  // they lie, which the hooks and the update read.
-  float scale = equalShares ? 1.0f / static_cast<float>(processes())
-                            : static_cast<float>(1.0 / sums[1]);
-  if (scale != 1.0f)
-    for (float &value : values)
-      value *= scale;
-  double lossValue = sums[1] > 0 ? sums[0] / sums[1] : 0;
+  // they lie, which the hooks and the update read. A group of padding
+  // alone has no scored position and zero gradients, which stay zero.
+  float scale = equalShares   ? 1.0f / static_cast<float>(processes())
+                : sums[4] > 0 ? static_cast<float>(1.0 / sums[4])
+                              : 0.0f;
+  float bufferScale = equalShares ? 1.0f / static_cast<float>(processes())
+                                  : static_cast<float>(1.0 / sums[1]);
+  size_t gradientValues = gradientNames.empty()
+                              ? 0
+                              : offsets[gradientNames.size() - 1] +
+                                    counts[gradientNames.size() - 1];
+  for (size_t i = 0; i < values.size(); ++i)
+    values[i] *= i < gradientValues ? scale : bufferScale;
+  // The step's loss is the mean its one batch would have; the epoch's
+  // weighs steps by samples, as for the fused step.
+  double lossValue = sums[4] > 0 ? sums[0] / sums[4] : 0;
   if (rt::Error error = applyUpdate(state, hooks); !error.ok())
     return error;
   // Every process sees the same sums, so every process stops here alike.
@@ -290,7 +316,7 @@ rt::Error SplitStep::runStep(TrainingState &state, const rt::Batch &batch,
     lossDiverged = true;
     return divergedLoss(lossValue, state.stepCount);
   }
-  state.addLoss(sums[0], static_cast<int64_t>(sums[1]));
+  state.addLoss(lossValue * sums[1], static_cast<int64_t>(sums[1]));
   state.addScore(static_cast<int64_t>(sums[2]), static_cast<int64_t>(sums[3]));
   return rt::Error::success();
 }

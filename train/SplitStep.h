@@ -12,11 +12,14 @@
 //    (TrainingHooks::exchange, GradientExchange.h).
 //
 // The gradients of a batch are written straight into one array of values
-// (GradientExchange.h has its layout), weighted by the batch's samples
-// where batches differ in size. As the backward pass finishes each value,
-// the exchange may start sending it. After the group's last batch the
-// values are divided by the group's samples, the hooks run, averaged
-// batch-norm statistics replace the process's own, and the update runs.
+// (GradientExchange.h has its layout), weighted by what the batch's loss
+// is a mean over, where batches differ in it: its samples, or for a
+// cross-entropy with ignore_index its scored positions, so that a group
+// (or the processes' shares) make the step one batch of all would. As the
+// backward pass finishes each value, the exchange may start sending it.
+// After the group's last batch the gradients are divided by the group's
+// weight, the batch-norm statistics by its samples, the hooks run, the
+// averaged statistics replace the process's own, and the update runs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -130,14 +133,16 @@ private:
   // The batch under way.
   CompiledGraph *running = nullptr;
   const Sources *runningSources = nullptr;
-  float weight = 1;
+  /// What the batch's gradients and its batch-norm statistics are
+  /// weighted by (WeightOfGradients: samples or scored positions).
+  float weight = 1, bufferWeight = 1;
   bool accumulating = false, exchanging = false;
   std::vector<std::atomic<bool>> finished;
   std::function<void(int64_t)> observer;
 
-  /// This process's loss * samples, samples, correct, scored over the
-  /// group.
-  double groupSums[4] = {0, 0, 0, 0};
+  /// This process's loss * weight, samples, correct, scored and the
+  /// gradients' weight over the group.
+  double groupSums[5] = {0, 0, 0, 0, 0};
   bool lossDiverged = false, brokenStep = false;
   /// recordProfiles: the share recorded, and where.
   int64_t profiledShare = 0;

@@ -385,6 +385,33 @@ def test_accumulation_matches_a_larger_batch(work, digits):
     assert_close(larger, spread)
 
 
+def test_padding_spread_unevenly_over_ranks_trains_as_one_process(work):
+    """A cross-entropy with ignore_index is the mean over its scored
+    positions: ranks whose shares score 1 and 8 positions are weighted so,
+    not by their equal samples (25% of the update off before)."""
+    model = os.path.join(work, "padded.nn")
+    with open(model, "w") as f:
+        f.write("model padded\ninput ids: i32[B, 4]\ninput targets: i32[B, 4]\n"
+                "param e: f32[16, 16] = normal(std=1)\n"
+                "output logits = embedding(e, ids)\n"
+                "loss = softmax_cross_entropy(logits, targets, ignore_index=7)\n")
+    ids = np.arange(16, dtype=np.int32).reshape(4, 4)
+    targets = np.array([[7, 7, 7, 1], [7, 7, 7, 7], [2, 3, 4, 5],
+                        [6, 8, 9, 10]], dtype=np.int32)
+    np.save(os.path.join(work, "padded_ids.npy"), ids)
+    np.save(os.path.join(work, "padded_targets.npy"), targets)
+    args = lambda save: [
+        "train", model, "--data", f"ids={os.path.join(work, 'padded_ids.npy')}",
+        "--data", f"targets={os.path.join(work, 'padded_targets.npy')}",
+        "--epochs", 3, "--batch", 4, "--no-shuffle", "--optimizer", "sgd",
+        "--lr", 1, "--threads", 1, "--save", save]
+    alone = os.path.join(work, "padded-1")
+    nnc(*args(alone))
+    spread = os.path.join(work, "padded-2")
+    mpirun(2, *args(spread), "--distributed")
+    assert_close(alone, spread)
+
+
 def test_a_failure_of_rank_0_alone_ends_the_job_at_once(work, digits):
     """A path only rank 0 writes fails on rank 0 alone: the job used to
     wait for the other ranks' --comm-timeout (300 s by default), which
