@@ -133,8 +133,9 @@ private:
   // The batch under way.
   CompiledGraph *running = nullptr;
   const Sources *runningSources = nullptr;
-  /// What the batch's gradients and its batch-norm statistics are
-  /// weighted by (WeightOfGradients: samples or scored positions).
+  /// What the batch's gradients (its samples, or a cross-entropy's scored
+  /// positions) and its batch-norm statistics (its samples) are weighted
+  /// by; 1 for a group of one batch in equal shares.
   float weight = 1, bufferWeight = 1;
   bool accumulating = false, exchanging = false;
   std::vector<std::atomic<bool>> finished;
