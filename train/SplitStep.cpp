@@ -304,8 +304,13 @@ rt::Error SplitStep::runStep(TrainingState &state, const rt::Batch &batch,
                               ? 0
                               : offsets[gradientNames.size() - 1] +
                                     counts[gradientNames.size() - 1];
-  for (size_t i = 0; i < values.size(); ++i)
-    values[i] *= i < gradientValues ? scale : bufferScale;
+  auto scaleRange = [&](size_t begin, size_t end, float by) {
+    if (by != 1.0f)
+      for (size_t i = begin; i < end; ++i)
+        values[i] *= by;
+  };
+  scaleRange(0, gradientValues, scale);
+  scaleRange(gradientValues, values.size(), bufferScale);
   // The step's loss is the mean its one batch would have; the epoch's
   // weighs steps by samples, as for the fused step.
   double lossValue = sums[4] > 0 ? sums[0] / sums[4] : 0;
