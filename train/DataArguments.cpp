@@ -493,7 +493,8 @@ CodedError loadDataArguments(const std::vector<std::string> &arguments,
   return CodedError();
 }
 
-rt::Error loadDataTensors(const std::map<std::string, rt::Tensor> &tensors,
+rt::Error loadDataTensors(const std::string &kind,
+                          const std::map<std::string, rt::Tensor> &tensors,
                           const InputDeclarations &inputs,
                           rt::Dataset &dataset) {
   for (const auto &[name, tensor] : tensors) {
@@ -502,7 +503,7 @@ rt::Error loadDataTensors(const std::map<std::string, rt::Tensor> &tensors,
     if (!copy.ok())
       return copy.takeError();
     if (rt::Error error = addColumn(dataset, inputs, name, std::move(*copy),
-                                    "data '" + name + "'");
+                                    kind + " '" + name + "'");
         !error.ok())
       return error;
   }

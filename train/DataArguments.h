@@ -40,8 +40,10 @@ CodedError loadDataArguments(const std::vector<std::string> &arguments,
 /// Adds `tensors` (samples by input name, in memory) to `dataset` as
 /// loadDataArguments adds files: adapted to the inputs' types, copied, so
 /// the caller's tensors stay as they are. Messages name the input as
-/// "data 'NAME'" where a file's would name the file.
-rt::Error loadDataTensors(const std::map<std::string, rt::Tensor> &tensors,
+/// "`kind` 'NAME'" ("data 'x'", "eval data 'x'") where a file's would name
+/// the file.
+rt::Error loadDataTensors(const std::string &kind,
+                          const std::map<std::string, rt::Tensor> &tensors,
                           const InputDeclarations &inputs,
                           rt::Dataset &dataset);
 

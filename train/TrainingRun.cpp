@@ -265,15 +265,15 @@ CodedError loadTrainingData(const TrainOptions &options,
       !error.ok())
     return error;
   if (rt::Error error =
-          loadDataTensors(options.dataTensors, inputs, run.trainSet);
+          loadDataTensors("data", options.dataTensors, inputs, run.trainSet);
       !error.ok())
     return error;
   if (CodedError error = loadDataArguments(options.evalData, "--eval-data",
                                            inputs, csv, run.evalSet);
       !error.ok())
     return error;
-  if (rt::Error error =
-          loadDataTensors(options.evalDataTensors, inputs, run.evalSet);
+  if (rt::Error error = loadDataTensors("eval data", options.evalDataTensors,
+                                        inputs, run.evalSet);
       !error.ok())
     return error;
   std::vector<std::string> names;

@@ -645,6 +645,11 @@ def test_train_prints_nothing_and_names_what_failed(capfd, digits, mlp_path):
     with pytest.raises(nnc.Error, match="x: sample 3 holds NaN"):
         nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=1, batch=4,
                   backend="ref")
+    # The evaluation data's arrays are named as such.
+    with pytest.raises(nnc.Error, match="eval data 'x': x: sample 3 holds NaN"):
+        nnc.train(mlp_path, data={"x": digits[0][:8], "labels": y},
+                  eval_data={"x": x, "labels": y}, epochs=1, batch=4,
+                  backend="ref")
     with pytest.raises(ValueError, match="epochs must be at least 1, not 0"):
         nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=0)
     out, err = capfd.readouterr()
