@@ -11,12 +11,6 @@ namespace {
 
 constexpr int64_t kMostCount = int64_t(1) << 31, kMostBatch = int64_t(1) << 40;
 
-/// "--FLAG must be REQUIREMENT, not VALUE".
-rt::Error outOfRange(const char *flag, const char *requirement, double value) {
-  return rt::Error::failure(std::string(flag) + " must be " + requirement +
-                            ", not " + exactNumber(value));
-}
-
 bool finiteAtLeast(double value, double least) {
   return std::isfinite(value) && value >= least;
 }
@@ -31,6 +25,11 @@ rt::Error countOutOfRange(const char *flag, int64_t value, int64_t most) {
 }
 
 } // namespace
+
+rt::Error outOfRange(const char *flag, const char *requirement, double value) {
+  return rt::Error::failure(std::string(flag) + " must be " + requirement +
+                            ", not " + exactNumber(value));
+}
 
 std::string exactNumber(double value) {
   char text[32];

@@ -41,6 +41,10 @@ struct RunSettings {
 /// accumulate from 1 to 2^31, a finite clip norm of 0 or more.
 rt::Error checkRunSettings(const RunSettings &settings);
 
+/// "--FLAG must be REQUIREMENT, not VALUE": a setting out of range, its
+/// value shown by exactNumber.
+rt::Error outOfRange(const char *flag, const char *requirement, double value);
+
 /// `value` in the fewest digits that read back as the same double
 /// ("0.0123456789", "1e-05"): how a setting is shown to be given again.
 std::string exactNumber(double value);

@@ -206,8 +206,10 @@ rt::Error SplitStep::runStep(TrainingState &state, const rt::Batch &batch,
   // A cross-entropy with ignore_index is the mean over the positions it
   // scores, which shares of equal samples need not have alike.
   const std::optional<AccuracySpec> &spec = graphs.accuracy();
+  bool byPositions =
+      spec && spec->kind == AccuracySpec::Kind::Argmax && spec->ignoreIndex;
   std::optional<int64_t> positions;
-  if (spec && spec->kind == AccuracySpec::Kind::Argmax && spec->ignoreIndex)
+  if (byPositions)
     if (auto labels = rows.find(spec->labelInput); labels != rows.end())
       positions = scoredPositions(*spec, labels->second);
   // A group of one batch in equal shares gives every process's mean the
@@ -215,8 +217,7 @@ rt::Error SplitStep::runStep(TrainingState &state, const rt::Batch &batch,
   // count, with no weighting pass while the backward runs. Otherwise each
   // mean counts as many times as it has samples (or scored positions).
   bool equalShares =
-      groupStart && groupEnd && total % processes() == 0 &&
-      !(spec && spec->ignoreIndex && spec->kind == AccuracySpec::Kind::Argmax);
+      groupStart && groupEnd && total % processes() == 0 && !byPositions;
   bufferWeight = equalShares ? 1.0f : static_cast<float>(share.count);
   weight =
       equalShares ? 1.0f : static_cast<float>(positions.value_or(share.count));

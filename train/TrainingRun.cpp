@@ -24,7 +24,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 
 namespace nnc::train {
 namespace {
@@ -326,14 +325,6 @@ rt::Error divergedLoss(double loss, int64_t step) {
 }
 
 namespace {
-
-/// "--FLAG must be REQUIREMENT, not VALUE": a setting out of range.
-rt::Error outOfRange(const char *flag, const char *requirement, double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.15g", value);
-  return rt::Error::failure(std::string(flag) + " must be " + requirement +
-                            ", not " + text);
-}
 
 } // namespace
 
