@@ -35,6 +35,22 @@ std::string repeatedSingleValueFlag() {
   return "";
 }
 
+/// The first flag given that the tool hid as not its own (cl::ReallyHidden,
+/// as cl::HideUnrelatedOptions leaves libLLVM's own `--threads` or
+/// `--x86-asm-syntax`): LLVM's parser still takes them in every command,
+/// where they would do nothing the command documents. Empty when none.
+std::string givenHiddenFlag() {
+  for (cl::SubCommand *sub : cl::getRegisteredSubcommands()) {
+    if (!*sub && sub != &cl::SubCommand::getTopLevel())
+      continue;
+    for (const auto &[name, option] : sub->OptionsMap)
+      if (option->getOptionHiddenFlag() == cl::ReallyHidden &&
+          option->getNumOccurrences() > 0)
+        return name.str();
+  }
+  return "";
+}
+
 /// One of LLVM's parse error lines without the program name: "nnc: for
 /// the --batch option: 'abc' value invalid ..." is "for the --batch
 /// option: ...".
@@ -109,6 +125,12 @@ bool parseCommandLineQuietly(int argc, char **argv, const char *overview,
   while (size_t read = std::fread(buffer, 1, sizeof(buffer), capture))
     errors.append(buffer, read);
   std::fclose(capture);
+  if (parsed)
+    if (std::string hidden = givenHiddenFlag(); !hidden.empty()) {
+      errors = "Unknown command line argument '-" +
+               std::string(hidden.size() > 1 ? "-" : "") + hidden + "'\n";
+      return false;
+    }
   if (parsed)
     if (std::string repeated = repeatedSingleValueFlag(); !repeated.empty()) {
       errors = "for the -" + std::string(repeated.size() > 1 ? "-" : "") +
