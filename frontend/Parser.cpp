@@ -104,6 +104,7 @@ bool Parser::enterNesting(SourceLoc loc) {
   if (depth >= limits.maxNestingDepth) {
     error(loc, "nesting is too deep (the limit is " +
                    std::to_string(limits.maxNestingDepth) + ")");
+    nestedTooDeep = true;
     return false;
   }
   ++depth;

@@ -45,7 +45,9 @@ private:
   /// past) a '}' that closes the enclosing block. Nested blocks are skipped
   /// whole.
   void synchronize();
-  bool stopped() const { return diags.limitReached(); }
+  /// Past the error limit, or past the nesting limit: every enclosing
+  /// production would report the same depth again, so parsing ends there.
+  bool stopped() const { return diags.limitReached() || nestedTooDeep; }
 
   // Nesting guard: every recursive production enters and leaves.
   bool enterNesting(SourceLoc loc);
@@ -82,6 +84,7 @@ private:
   Lexer lexer;
   Token tok;
   unsigned depth = 0;
+  bool nestedTooDeep = false;
 };
 
 } // namespace nnc::frontend

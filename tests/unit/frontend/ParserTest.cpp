@@ -282,8 +282,20 @@ TEST(ParserTest, DeepRepeatBlocksHitTheNestingLimit) {
   for (int i = 0; i < 3000; ++i)
     source += "repeat 1 {\n";
   Parsed p(source);
-  ASSERT_FALSE(p.messages().empty());
-  EXPECT_EQ(p.messages()[0], "257:10: nesting is too deep (the limit is 256)");
+  EXPECT_EQ(p.messages(),
+            (std::vector<std::string>{
+                "257:10: nesting is too deep (the limit is 256)"}));
+  // Closed blocks too: each block past the limit, and each '}' that then
+  // has no block to close, is the same one error.
+  std::string closed;
+  for (int i = 0; i < 300; ++i)
+    closed += "repeat 1 {\n";
+  closed += "let y = x\n";
+  for (int i = 0; i < 300; ++i)
+    closed += "}\n";
+  EXPECT_EQ(Parsed(closed).messages(),
+            (std::vector<std::string>{
+                "257:10: nesting is too deep (the limit is 256)"}));
 }
 
 TEST(ParserTest, EmptyAndBlankSourcesParse) {
