@@ -1,6 +1,7 @@
 //===- Executor.cpp - Runs a planned graph on oneTBB ----------------------===//
 
 #include "runtime/Executor.h"
+#include "runtime/Counted.h"
 #include "runtime/PluginHost.h"
 
 #include <oneapi/tbb/blocked_range.h>
@@ -452,16 +453,21 @@ private:
 
 } // namespace
 
+/// A run given more or fewer buffers than the graph has inputs and outputs.
+static Error bindingCountError(const ExecutionPlan &plan, size_t inputs,
+                               size_t outputs) {
+  return Error::failure(
+      "the graph takes " + counted(plan.inputs.size(), "input") + " and " +
+      counted(plan.outputs.size(), "output") + ", but the run binds " +
+      std::to_string(inputs) + " and " + std::to_string(outputs));
+}
+
 Error Executor::run(const std::vector<const void *> &inputs,
                     const std::vector<void *> &outputs) {
   const ExecutionPlan &plan = impl->plan;
   if (inputs.size() != plan.inputs.size() ||
       outputs.size() != plan.outputs.size())
-    return Error::failure(
-        "the graph takes " + std::to_string(plan.inputs.size()) +
-        " inputs and " + std::to_string(plan.outputs.size()) +
-        " outputs, but the run binds " + std::to_string(inputs.size()) +
-        " and " + std::to_string(outputs.size()));
+    return bindingCountError(plan, inputs.size(), outputs.size());
   RunGuard guard(impl->running);
   if (!guard.ok())
     return Error::failure("the executor is already running");
@@ -473,11 +479,7 @@ Error Executor::run(const std::vector<ConstTensorView> &inputs,
   const ExecutionPlan &plan = impl->plan;
   if (inputs.size() != plan.inputs.size() ||
       outputs.size() != plan.outputs.size())
-    return Error::failure(
-        "the graph takes " + std::to_string(plan.inputs.size()) +
-        " inputs and " + std::to_string(plan.outputs.size()) +
-        " outputs, but the run binds " + std::to_string(inputs.size()) +
-        " and " + std::to_string(outputs.size()));
+    return bindingCountError(plan, inputs.size(), outputs.size());
   auto check = [&](const char *what, const ExternalBinding &binding,
                    ConstTensorView tensor) {
     const PlanValue &value = plan.values[static_cast<size_t>(binding.value)];

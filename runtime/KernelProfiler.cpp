@@ -2,6 +2,7 @@
 
 #include "runtime/KernelProfiler.h"
 
+#include "runtime/Counted.h"
 #include "runtime/FileIO.h"
 #include "runtime/FlatJson.h"
 
@@ -288,18 +289,19 @@ std::string formatProfile(const GraphProfile &profile) {
   }
   std::snprintf(
       line, sizeof line,
-      "%lld steps on %d thread(s), means per step: step %.1f us, "
+      "%s on %s, means per step: step %.1f us, "
       "kernels %.1f thread-us, critical path %.1f us, executor overhead "
       "%.1f us, idle threads %.0f%%\n",
-      static_cast<long long>(profile.steps), profile.threads, profile.stepUs,
+      counted(profile.steps, "step").c_str(),
+      counted(profile.threads, "thread").c_str(), profile.stepUs,
       profile.busyUs, profile.criticalPathUs, profile.overheadUs,
       profile.idlePercent);
   out += line;
   if (peakGflops > 0) {
     std::snprintf(line, sizeof line,
                   "%%peak: of the fp32 FMA peak measured now, %.1f GFLOP/s "
-                  "on %d thread(s)\n",
-                  peakGflops, profile.threads);
+                  "on %s\n",
+                  peakGflops, counted(profile.threads, "thread").c_str());
     out += line;
   }
   return out;

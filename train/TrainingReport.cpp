@@ -2,6 +2,7 @@
 
 #include "train/TrainingReport.h"
 
+#include "runtime/Counted.h"
 #include "runtime/SvgPlot.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -77,17 +78,19 @@ std::string curveChart(
 std::string profileTable(const rt::GraphProfile &profile) {
   std::string html =
       "<p>" +
-      llvm::formatv("{0} steps on {1} threads: {2:F3} ms a step, {3:F3} ms "
+      llvm::formatv("{0} on {1}: {2:F3} ms a step, {3:F3} ms "
                     "of it on the critical path, {4:F1}% of thread time "
                     "idle, {5:F3} ms with no kernel running.",
-                    profile.steps, profile.threads, profile.stepUs / 1000,
-                    profile.criticalPathUs / 1000, profile.idlePercent,
-                    profile.overheadUs / 1000)
+                    rt::counted(profile.steps, "step"),
+                    rt::counted(profile.threads, "thread"),
+                    profile.stepUs / 1000, profile.criticalPathUs / 1000,
+                    profile.idlePercent, profile.overheadUs / 1000)
           .str() +
       (profile.peakGflops > 0
            ? llvm::formatv(" % of peak: of the fp32 FMA peak measured now, "
-                           "{0:F1} GFLOP/s on {1} threads.",
-                           profile.peakGflops, profile.threads)
+                           "{0:F1} GFLOP/s on {1}.",
+                           profile.peakGflops,
+                           rt::counted(profile.threads, "thread"))
                  .str()
            : std::string()) +
       "</p>\n<table class=\"profile\">\n<tr><th>kernel</th><th>calls</th>"
@@ -187,8 +190,8 @@ std::string renderTrainingReport(const ReportHeader &header,
                              ? "Failed"
                              : "Training (this page reloads)";
   html += "<h1>" + rt::escapeXml(title) + "</h1>\n<p class=\"status\">" +
-          standing + " after " + std::to_string(state.stepCount) + " steps, " +
-          std::to_string(state.trainLoss.size()) + " epochs" +
+          standing + " after " + rt::counted(state.stepCount, "step") + ", " +
+          rt::counted(state.trainLoss.size(), "epoch") +
           (failure.empty() ? "." : ": " + rt::escapeXml(failure)) + "</p>\n";
 
   html += "<h2>Run</h2>\n<table class=\"settings\">\n";

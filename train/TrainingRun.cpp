@@ -10,6 +10,7 @@
 #include "train/SplitStep.h"
 #include "train/TrainingReport.h"
 
+#include "runtime/Counted.h"
 #include "runtime/FileIO.h"
 #include "runtime/SvgPlot.h"
 
@@ -569,8 +570,9 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   // A resumed run asked for no more epochs than it has done trains
   // nothing; it still writes its outputs, so say why nothing moved.
   if (batches->state().epoch >= run.epochs && run.resumeAt)
-    warn({"the run resumed has done " + std::to_string(batches->state().epoch) +
-          " epochs, and --epochs " + std::to_string(run.epochs) +
+    warn({"the run resumed has done " +
+          rt::counted(batches->state().epoch, "epoch") + ", and --epochs " +
+          std::to_string(run.epochs) +
           " asks for no more; nothing is trained (raise --epochs to "
           "continue)"});
 
@@ -683,8 +685,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
                                evaluator.has_value(), hooks);
               !error.ok())
             return error;
-        say(hooks, "stopped after " + std::to_string(state.stepCount) +
-                       " steps" +
+        say(hooks, "stopped after " + rt::counted(state.stepCount, "step") +
                        (checkpointDir.empty()
                             ? std::string()
                             : "; resume with --resume " + checkpointDir));

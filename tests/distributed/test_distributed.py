@@ -157,8 +157,8 @@ def test_the_profile_shows_rank_0s_two_graphs(work, digits):
                       "(rank 0's shard of each batch of 32)")
     update = out.index("profile of the optimizer updates")
     assert out.index("distributed: 2 ranks, ring") < grads < update, out
-    assert "\n6 steps on 1 thread(s)" in out[grads:update], out
-    assert "\n7 steps on 1 thread(s)" in out[update:], out
+    assert "\n6 steps on 1 thread" in out[grads:update], out
+    assert "\n7 steps on 1 thread" in out[update:], out
     assert out.count("profile of") == 2, out
     expected, actual = load_params(plain), load_params(profiled)
     for name in expected:

@@ -2,6 +2,7 @@
 
 #include "driver/Context.h"
 #include "driver/ModelLoader.h"
+#include "runtime/Counted.h"
 #include "tools/nnc/Commands.h"
 
 #include "llvm/Support/raw_ostream.h"
@@ -34,9 +35,11 @@ ExitCode runCheck(const CheckOptions &options) {
     weights += count;
   }
   llvm::outs() << options.modelPath << ": ok: model '" << program.modelName
-               << "', " << inputs << " inputs, " << params << " parameters ("
-               << weights << " weights), " << program.nodes.size() << " ops, "
-               << program.outputs.size() << " outputs"
+               << "', " << rt::counted(inputs, "input") << ", "
+               << rt::counted(params, "parameter") << " ("
+               << rt::counted(weights, "weight") << "), "
+               << rt::counted(program.nodes.size(), "op") << ", "
+               << rt::counted(program.outputs.size(), "output")
                << (program.hasLoss ? ", a loss" : "") << "\n";
   return Success;
 }

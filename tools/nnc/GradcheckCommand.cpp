@@ -7,6 +7,7 @@
 
 #include "driver/GradientCheck.h"
 #include "driver/OpenModel.h"
+#include "runtime/Counted.h"
 #include "tools/nnc/Commands.h"
 #include "tools/nnc/LibraryNames.h"
 #include "tools/nnc/NamedTensors.h"
@@ -64,8 +65,9 @@ ExitCode runGradcheck(const GradcheckOptions &options) {
                  << options.tolerance << "\n";
     return UserError;
   }
-  llvm::outs() << "gradient check passed for " << checks->size()
-               << " parameters (tolerance " << options.tolerance << ")\n";
+  llvm::outs() << "gradient check passed for "
+               << rt::counted(checks->size(), "parameter") << " (tolerance "
+               << options.tolerance << ")\n";
   return Success;
 }
 

@@ -3,6 +3,7 @@
 #include "tools/nnc/Commands.h"
 
 #include "driver/OnnxModelImport.h"
+#include "runtime/Counted.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
@@ -23,10 +24,12 @@ ExitCode runImport(const ImportOptions &options) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
   llvm::outs() << options.modelPath << ": opset " << imported->opset << ", "
-               << imported->nodes << " nodes -> " << options.outputPath << ", "
-               << imported->weights << " weights (" << imported->weightBytes
-               << " bytes) in " << options.paramsOutDir << "/ ("
-               << llvm::format("%.3f", seconds) << " s)\n";
+               << rt::counted(imported->nodes, "node") << " -> "
+               << options.outputPath << ", "
+               << rt::counted(imported->weights, "weight") << " ("
+               << rt::counted(imported->weightBytes, "byte") << ") in "
+               << options.paramsOutDir << "/ (" << llvm::format("%.3f", seconds)
+               << " s)\n";
   return Success;
 }
 

@@ -26,8 +26,8 @@ import re
 import sys
 
 ROW = re.compile(r"^(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(?:(\d+)\s+)?(\d+)\s+(\S+)\s+(\S+)(?:\s\s+(\S.*))?$")
-PEAK = re.compile(r"^%peak: of the fp32 FMA peak measured now, ([\d.]+) GFLOP/s on (\d+) thread\(s\)$")
-SUMMARY = re.compile(r"^(\d+) steps on (\d+) thread\(s\), means per step: step ([\d.]+) us, "
+PEAK = re.compile(r"^%peak: of the fp32 FMA peak measured now, ([\d.]+) GFLOP/s on (\d+) threads?$")
+SUMMARY = re.compile(r"^(\d+) steps? on (\d+) threads?, means per step: step ([\d.]+) us, "
                      r"kernels ([\d.]+) thread-us, critical path ([\d.]+) us, "
                      r"executor overhead ([\d.]+) us, idle threads (\d+)%$")
 

@@ -548,7 +548,7 @@ TEST(ExecutorTest, TypedRunChecksTensors) {
 
   error = executor->run({x.view()}, {});
   ASSERT_FALSE(error.ok());
-  EXPECT_EQ(error.message(), "the graph takes 1 inputs and 1 outputs, but the "
+  EXPECT_EQ(error.message(), "the graph takes 1 input and 1 output, but the "
                              "run binds 1 and 0");
 }
 
