@@ -169,8 +169,14 @@ std::pair<Value, Value> asRows(OpBuilder &b, Location loc, Value logits,
           reshapeTo(b, loc, labels, labelType.clone({rows}))};
 }
 
-/// Whether a label marks a position to leave out (`ignore_index`).
+/// Whether a label marks a position to leave out (`ignore_index`). An
+/// index the label's type cannot hold (2^32 + 1 for i32 labels) matches no
+/// label, where a constant of that type would wrap it onto one (to 1).
 Value isIgnored(OpBuilder &b, Location l, Value label, int64_t ignoreIndex) {
+  unsigned width = label.getType().getIntOrFloatBitWidth();
+  if (width < 64 && (ignoreIndex < -(int64_t(1) << (width - 1)) ||
+                     ignoreIndex >= (int64_t(1) << (width - 1))))
+    return b.create<arith::ConstantOp>(l, b.getBoolAttr(false));
   Value ignored = b.create<arith::ConstantOp>(
       l, b.getIntegerAttr(label.getType(), ignoreIndex));
   return b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, label, ignored);
