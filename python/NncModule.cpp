@@ -336,8 +336,10 @@ private:
       error = graph.runInto(lookup, outputViews);
     }
     if (!error.ok()) {
-      // Shape and dtype mismatches are the caller's: ValueError.
-      const std::string &message = error.message();
+      // Shape and dtype mismatches are the caller's: ValueError. A
+      // kernel's error names its line in the source, which for source
+      // text is <string>, not the file it was compiled from.
+      std::string message = withSourceName(error.message());
       if (message.rfind("input '", 0) == 0 || message.rfind("param '", 0) == 0)
         raiseValue(message);
       raise(message);

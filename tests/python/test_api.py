@@ -364,6 +364,12 @@ def test_errors(tmp_path, digits, mlp_path):
     # the source: nothing is printed instead.
     with pytest.raises(nnc.Error, match=r"^<string>:3:12: error: .*nosuch"):
         nnc.compile("model broken\ninput x: f32[B, 4]\noutput y = nosuch(x)\n")
+    # So are a kernel's errors at run time.
+    losses = nnc.compile("model m\ninput x: f32[B, 3]\ninput y: i32[B]\n"
+                         "loss = softmax_cross_entropy(x, y)\n")
+    with pytest.raises(nnc.Error, match=r"\(kernel 0 at <string>:4:8\): .*index 7 "
+                       r"is out of range \[0, 3\)"):
+        losses.run(x=np.zeros((2, 3), np.float32), y=np.array([0, 7], np.int32))
     with pytest.raises(nnc.Error, match=r"bad.nn:7:16: error: matmul: "
                        r"cannot multiply \[\?, 64\] by \[32, 10\]"):
         nnc.compile(os.path.join(EXAMPLES, "bad.nn"))
