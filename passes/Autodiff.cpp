@@ -158,6 +158,30 @@ FailureOr<SmallVector<Value>> buildGradients(OpBuilder &builder,
   return result;
 }
 
+void warnZeroGradient(BlockArgument arg, Value loss, StringRef described) {
+  // Whether loss depends on arg at all: a walk along the uses.
+  SmallVector<Value> pending{arg};
+  DenseSet<Value> seen{arg};
+  bool reaches = false;
+  while (!pending.empty() && !reaches) {
+    Value value = pending.pop_back_val();
+    reaches = value == loss;
+    for (Operation *user : value.getUsers())
+      for (Value result : user->getResults())
+        if (seen.insert(result).second)
+          pending.push_back(result);
+  }
+  if (reaches)
+    emitWarning(arg.getLoc())
+        << described
+        << " reaches the loss only through operands that take no gradient "
+           "(such as the mask of scaled_dot_product_attention); its gradient "
+           "is zero";
+  else
+    emitWarning(arg.getLoc())
+        << described << " does not reach the loss; its gradient is zero";
+}
+
 Value buildZeros(OpBuilder &builder, Location loc, Type type) {
   auto tensor = cast<RankedTensorType>(type);
   Attribute zero = builder.getFloatAttr(tensor.getElementType(), 0.0);
@@ -285,9 +309,10 @@ FailureOr<func::FuncOp> buildGradFunction(ModuleOp module,
     StringRef name = getArgString(forward, index, "nn.name");
     Value value = (*grads)[position];
     if (!value) {
-      emitWarning(arg.getLoc())
-          << (position < numParams ? "parameter '" : "input '") << name
-          << "' does not reach the loss; its gradient is zero";
+      warnZeroGradient(
+          arg, loss,
+          ((position < numParams ? "parameter '" : "input '") + name + "'")
+              .str());
       value = buildZeros(builder, arg.getLoc(), arg.getType());
     }
     results.push_back(value);

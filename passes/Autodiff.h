@@ -47,6 +47,14 @@ mlir::FailureOr<llvm::SmallVector<mlir::Value>>
 buildGradients(mlir::OpBuilder &builder, mlir::func::FuncOp function,
                mlir::Value loss, llvm::ArrayRef<mlir::BlockArgument> wrt);
 
+/// Warns, at `arg`, that `described` ("parameter 'w'", "input 'x'") gets a
+/// zero gradient because buildGradients found none: either nothing it
+/// feeds reaches `loss`, or every path to `loss` goes through an operand
+/// that takes no gradient (an attention mask, an integer index), which the
+/// warning then says, since the argument does change the loss.
+void warnZeroGradient(mlir::BlockArgument arg, mlir::Value loss,
+                      llvm::StringRef described);
+
 /// Builds a tensor of zeros of `type` (a ranked float tensor): an
 /// nn.constant when the shape is static, else a scalar zero broadcast with
 /// nn.broadcast_to, whose -1 extents stand for the dynamic batch.

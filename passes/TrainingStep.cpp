@@ -360,9 +360,9 @@ buildTrainStepFunction(ModuleOp module, const TrainingStepOptions &options) {
     if ((*grads)[position])
       continue;
     BlockArgument param = body->getArgument(index);
-    emitWarning(param.getLoc())
-        << "parameter '" << getArgString(forward, index, "nn.name")
-        << "' does not reach the loss; its gradient is zero";
+    warnZeroGradient(
+        param, loss,
+        ("parameter '" + getArgString(forward, index, "nn.name") + "'").str());
     (*grads)[position] = buildZeros(builder, param.getLoc(), param.getType());
   }
   if (!options.split && config->clipNorm > 0 &&
