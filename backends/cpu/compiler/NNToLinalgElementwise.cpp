@@ -200,8 +200,12 @@ LogicalResult lowerRelu(nn::ReluOp op, PatternRewriter &r) {
 }
 
 LogicalResult lowerSigmoid(nn::SigmoidOp op, PatternRewriter &r) {
-  // ref's two forms share e = exp(-|x|): 1 / (1 + e) for x >= 0 and
-  // e / (1 + e) otherwise (NaN takes the second and stays NaN).
+  // With e = exp(-|x|), q = e / (1 + e) is sigmoid(-|x|): the result for
+  // x < 0, and 1 - q for x >= 0. 1 / (1 + e) would be the same in exact
+  // arithmetic, but 1 + e rounds to 1 in f32 once e < 2^-24 (x > 16.6),
+  // where 1 - q stays below 1 until the true value rounds to 1 (x > 17.3):
+  // a sigmoid of 1 there made a binary cross-entropy after it infinite
+  // and its gradient zero. NaN takes the second branch and stays NaN.
   return replaceWithMap(
       op, r, op->getOperands(),
       [](OpBuilder &b, Location loc, ValueRange a) -> Value {
@@ -210,10 +214,12 @@ LogicalResult lowerSigmoid(nn::SigmoidOp op, PatternRewriter &r) {
         Value zero = scalarConstant(b, loc, x.getType(), 0);
         Value e = expOfMinusAbs(b, loc, x);
         Value denominator = b.create<arith::AddFOp>(loc, one, e);
+        Value ofMinusAbs = b.create<arith::DivFOp>(loc, e, denominator);
         Value positive =
             b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGE, x, zero);
-        Value numerator = b.create<arith::SelectOp>(loc, positive, one, e);
-        return b.create<arith::DivFOp>(loc, numerator, denominator).getResult();
+        Value complement = b.create<arith::SubFOp>(loc, one, ofMinusAbs);
+        return b.create<arith::SelectOp>(loc, positive, complement, ofMinusAbs)
+            .getResult();
       });
 }
 
