@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 namespace nnc::dist {
 namespace {
@@ -76,9 +77,19 @@ std::string jobFingerprint(const train::TrainOptions &options,
                 static_cast<long long>(options.maxSteps));
   hash = fnv1a(std::string(settingsText), hash);
   hash = fnv1a(options.optimizer.value_or(""), hash);
-  for (const std::string &pattern : options.freeze)
+  // --freeze and --data flags given in another order train the same run:
+  // patterns and columns are hashed sorted (columns by name).
+  std::vector<std::string> freeze = options.freeze;
+  std::sort(freeze.begin(), freeze.end());
+  for (const std::string &pattern : freeze)
     hash = fnv1a(pattern, hash);
-  for (size_t c = 0; c < data.numColumns(); ++c) {
+  std::vector<size_t> columns(data.numColumns());
+  for (size_t c = 0; c < columns.size(); ++c)
+    columns[c] = c;
+  std::sort(columns.begin(), columns.end(), [&](size_t a, size_t b) {
+    return data.columnName(a) < data.columnName(b);
+  });
+  for (size_t c : columns) {
     const rt::Tensor &column = data.column(c);
     hash = fnv1a(data.columnName(c), hash);
     hash = fnv1a(column.shape().data(), column.shape().size() * sizeof(int64_t),

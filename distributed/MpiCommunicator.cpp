@@ -14,6 +14,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -191,7 +192,11 @@ public:
   explicit StartWatchdog(double seconds) {
     watcher = std::thread([this, seconds] {
       std::unique_lock<std::mutex> lock(mutex);
-      if (started.wait_for(lock, std::chrono::duration<double>(seconds),
+      // The wait converts to the clock's int64 nanoseconds, which overflow
+      // past 9.2e9 s into a wait of no time; a billion seconds (31 years)
+      // is as good as the "no timeout" a larger --comm-timeout means.
+      double waitSeconds = std::min(seconds, 1e9);
+      if (started.wait_for(lock, std::chrono::duration<double>(waitSeconds),
                            [this] { return joined; }))
         return;
       std::fprintf(stderr,

@@ -227,6 +227,7 @@ CodedError trainDataParallel(const TrainOptions &options,
     return error;
   }
   dist::DataParallel &job = **joined;
+  run.joinedJob = true;
   auto endJob = [&](rt::Error error) -> CodedError {
     if (job.ranks() > 1) {
       // The job's other ranks print too: say which one this is.
@@ -427,9 +428,24 @@ CodedError checkSettings(const TrainOptions &options) {
 
 } // namespace
 
+/// `error`, met before this process joined the other ranks of a job that
+/// mpirun started, named for the rank: each rank meets such a failure on
+/// its own and prints it, and a data file missing on one machine only
+/// must say which. Source diagnostics, which name their file and line,
+/// are left as they are.
+CodedError namedForRank(const TrainOptions &options, CodedError error) {
+  int rank = dist::launcherRank();
+  if (error.ok() || !options.distributed.enabled || rank < 0 ||
+      error.error.isRendered() || error.error.message().rfind("rank ", 0) == 0)
+    return error;
+  error.error =
+      std::move(error.error).withContext("rank " + std::to_string(rank));
+  return error;
+}
+
 CodedError trainModel(const TrainOptions &options, TrainingState *trained) {
   if (CodedError error = checkSettings(options); !error.ok())
-    return error;
+    return namedForRank(options, std::move(error));
   if (isTrainingArtifactPath(options.resumeDir))
     return resumeFromArtifact(options, trained);
   if (options.modelPath.empty())
@@ -438,12 +454,12 @@ CodedError trainModel(const TrainOptions &options, TrainingState *trained) {
   rt::Expected<std::unique_ptr<ModelSession>> session = openModel(
       options.session, options.modelPath, "train", options.hooks.notices());
   if (!session.ok())
-    return session.takeError();
+    return namedForRank(options, session.takeError());
   TrainingRun run;
   CodedError error = trainInSession(**session, options, nullptr, run);
   if (error.ok() && trained)
     *trained = std::move(run.state);
-  return error;
+  return run.joinedJob ? std::move(error) : namedForRank(options, error);
 }
 
 CodedError trainModel(ModelSession &session, ParameterStore &params,

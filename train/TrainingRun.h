@@ -88,6 +88,9 @@ struct TrainingRun {
   /// Set by the loop when it stopped on a diverged loss, which every
   /// process of a data-parallel run meets alike.
   bool diverged = false;
+  /// Set once this process has joined the other ranks of a data-parallel
+  /// job: failures before it are met by each rank on its own.
+  bool joinedJob = false;
 };
 
 /// Loads --data and --eval-data (files, and the options' tensors) into

@@ -319,6 +319,37 @@ def test_ranks_with_different_models_are_refused(work, digits):
     assert any(l.startswith("error: rank 1:") for l in lines), done.stderr
 
 
+def test_data_flags_in_another_order_are_the_same_job(work, digits):
+    """Columns are matched by name, so their order on the command line is
+    no difference between ranks; nor is a --comm-timeout too long for the
+    clock's nanoseconds, which means no timeout."""
+    first = train_args("mlp_digits.nn", digits, 1, 32, os.path.join(work, "order"))
+    second = [*first[:2], *digits[2:], *digits[:2], *first[2 + len(digits):]]
+    assert second != first and sorted(map(str, second)) == sorted(map(str, first))
+    command = [MPIRUN, "-np", "1", NNC, *map(str, first), "--distributed",
+               "--comm-timeout", "1e12", ":", "-np", "1", NNC,
+               *map(str, second), "--distributed", "--comm-timeout", "1e12"]
+    done = subprocess.run(command, capture_output=True, text=True,
+                          env=mpi_env(), timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_data_file_missing_on_one_rank_names_that_rank(work, digits):
+    """A rank meets it before the ranks join, on its own: its line says
+    which rank (which machine) lacks the file."""
+    first = train_args("mlp_digits.nn", digits, 1, 32, os.path.join(work, "gone"))
+    missing = os.path.join(work, "not-here.npy")
+    second = [a.replace(digits[1], "x=" + missing) for a in map(str, first)]
+    command = [MPIRUN, "-np", "1", NNC, *map(str, first), "--distributed",
+               "--comm-timeout", "20", ":", "-np", "1", NNC, *second,
+               "--distributed", "--comm-timeout", "20"]
+    done = subprocess.run(command, capture_output=True, text=True,
+                          env=mpi_env(), timeout=120)
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert f"error: rank 1: {missing}: no such file or directory" \
+        in done.stderr, done.stderr
+
+
 @pytest.mark.parametrize("setting", [["--schedule", "cosine"],
                                      ["--max-steps", "5"]])
 def test_ranks_with_other_schedules_or_stops_are_refused(work, digits,
