@@ -265,7 +265,8 @@ joinJob(const CommunicatorOptions &options) {
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   std::snprintf(terminationMessage, sizeof(terminationMessage),
                 "error: rank %d: stopped: the job was ended (another rank "
-                "failed, whose message is above, or mpirun was stopped)\n",
+                "failed, whose message is above, or mpirun or this rank was "
+                "stopped)\n",
                 rank);
   std::signal(SIGTERM, onTermination);
   return std::unique_ptr<Communicator>(
