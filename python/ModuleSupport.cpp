@@ -107,6 +107,17 @@ std::vector<rt::Tensor> resultTensors(const train::CompiledGraph &graph,
   return tensors;
 }
 
+const std::string &pathArgument(const std::string &path, const char *what) {
+  if (path.find('\0') != std::string::npos)
+    raiseValue(std::string(what) + ": embedded null byte");
+  return path;
+}
+
+std::string pathArgument(const std::optional<std::string> &path,
+                         const char *what) {
+  return path ? pathArgument(*path, what) : std::string();
+}
+
 std::string makeTempDir() {
   const char *base = std::getenv("TMPDIR");
   std::string pattern =
@@ -117,8 +128,10 @@ std::string makeTempDir() {
 }
 
 ModelSource::ModelSource(const std::string &pathOrSource) : file(pathOrSource) {
-  if (pathOrSource.find('\n') == std::string::npos)
+  if (pathOrSource.find('\n') == std::string::npos) {
+    pathArgument(pathOrSource, "path");
     return;
+  }
   folder.emplace();
   file = folder->path + "/model.nn";
   std::ofstream out(file);

@@ -36,6 +36,15 @@ extern PyObject *nncError;
 /// Raises ValueError: the caller's arguments were wrong.
 [[noreturn]] void raiseValue(const std::string &message);
 
+/// `path`, a path argument named `what`; a ValueError when it holds a NUL
+/// byte, as open() raises, where the C++ side would read it cut there.
+const std::string &pathArgument(const std::string &path, const char *what);
+
+/// The optional path argument `what`, checked as pathArgument does; "" when
+/// not given.
+std::string pathArgument(const std::optional<std::string> &path,
+                         const char *what);
+
 /// The NumPy dtype of an nnc dtype.
 py::dtype numpyDType(rt::DType dtype);
 

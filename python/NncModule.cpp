@@ -91,7 +91,8 @@ public:
     train::SessionOptions options;
     options.threads = threadsArgument(threads);
     rt::Expected<std::unique_ptr<train::ArtifactGraphSource>> opened =
-        train::ArtifactGraphSource::open(path, train::runtimeOptions(options),
+        train::ArtifactGraphSource::open(pathArgument(path, "path"),
+                                         train::runtimeOptions(options),
                                          options.plugins);
     if (!opened.ok())
       raise(opened.message());
@@ -225,7 +226,7 @@ public:
   }
 
   void saveParams(const std::string &dir) const {
-    if (rt::Error error = params.save(dir); !error.ok())
+    if (rt::Error error = params.save(pathArgument(dir, "dir")); !error.ok())
       raise(error.message());
   }
 
@@ -233,7 +234,8 @@ public:
   /// taken before stay valid; a parameter without a file keeps its value.
   void loadParams(const std::string &dir) {
     std::vector<std::string> missing;
-    if (rt::Error error = params.loadInPlace(dir, missing); !error.ok())
+    if (rt::Error error = params.loadInPlace(pathArgument(dir, "dir"), missing);
+        !error.ok())
       raise(error.message());
     for (const std::string &name : missing)
       addWarning("no '" + name + ".npy' in '" + dir +
@@ -470,6 +472,16 @@ private:
   Model *model;
 };
 
+/// A class's `__new__` that refuses: an object made by `cls.__new__(cls)`
+/// (as copy and pickle do) would reach the methods with no C++ object
+/// behind it. The module makes its objects in C++, which never calls it.
+auto refuseDirectCreation(const char *name, const char *makers) {
+  return [name, makers](const py::args &, const py::kwargs &) -> py::object {
+    throw py::type_error(std::string(name) + " cannot be created directly; " +
+                         "use " + makers);
+  };
+}
+
 } // namespace
 
 PYBIND11_MODULE(_nnc, m) {
@@ -479,6 +491,7 @@ PYBIND11_MODULE(_nnc, m) {
   m.attr("Error") = py::handle(nncError);
 
   py::class_<ParamsView>(m, "Params")
+      .def_static("__new__", refuseDirectCreation("nnc.Params", "model.params"))
       .def("__getitem__", &ParamsView::get)
       .def("__setitem__", &ParamsView::set)
       .def("__delitem__",
@@ -509,6 +522,8 @@ PYBIND11_MODULE(_nnc, m) {
       });
 
   py::class_<Model>(m, "Model")
+      .def_static("__new__",
+                  refuseDirectCreation("nnc.Model", "nnc.compile or nnc.load"))
       .def("run", &Model::run,
            "Runs the model once on NumPy inputs given by name; returns the "
            "outputs (and the loss when its labels are given) by name.")

@@ -22,9 +22,9 @@ void addDataArgument(const std::string &name, const py::handle &value,
                      std::vector<std::string> &files,
                      std::map<std::string, rt::Tensor> &tensors) {
   if (py::isinstance<py::str>(value) || py::hasattr(value, "__fspath__")) {
-    files.push_back(
-        name + "=" +
-        py::module_::import("os").attr("fspath")(value).cast<std::string>());
+    std::string path =
+        py::module_::import("os").attr("fspath")(value).cast<std::string>();
+    files.push_back(name + "=" + pathArgument(path, "data"));
     return;
   }
   py::array array = py::array::ensure(value, py::array::c_style);
@@ -78,12 +78,12 @@ py::list trainModel(
   train::TrainOptions options;
   options.profile.table = profile;
   options.evalEvery = evalEvery;
-  options.plotPath = plot.value_or("");
-  options.reportPath = report.value_or("");
+  options.plotPath = pathArgument(plot, "plot");
+  options.reportPath = pathArgument(report, "report");
   options.schedule = {schedule, lrStepEpochs, lrGamma, lrMin};
-  options.checkpointDir = checkpointDir.value_or("");
+  options.checkpointDir = pathArgument(checkpointDir, "checkpoint_dir");
   options.checkpointEvery = checkpointEvery;
-  options.resumeDir = resume.value_or("");
+  options.resumeDir = pathArgument(resume, "resume");
   options.maxSteps = maxSteps;
   options.clipNorm = clipNorm;
   options.accumulate = accumulate;
@@ -112,8 +112,8 @@ py::list trainModel(
   options.lr = lr;
   options.seed = seed;
   options.freeze = freeze;
-  options.paramsDir = params.value_or("");
-  options.saveDir = saveDir.value_or("");
+  options.paramsDir = pathArgument(params, "params");
+  options.saveDir = pathArgument(saveDir, "save_dir");
   options.shuffle = shuffle;
 
   py::list history;

@@ -3,6 +3,7 @@ memory promises, its errors, and training from Python."""
 
 import collections.abc
 import concurrent.futures
+import copy
 import os
 import pickle
 import signal
@@ -293,6 +294,36 @@ def test_equal_dtypes_are_accepted_whatever_their_object(digits, mlp_path):
                           model.run(x=x)["logits"])
     with pytest.raises(ValueError, match="expected dtype f32, got >f4"):
         model.run(x=x.astype(">f4"))
+
+
+def test_models_and_params_are_made_by_the_module_only(mlp_path):
+    """An object made by __new__ alone (as copy and pickle make them) has
+    no model behind it: refused, where its methods crashed the process."""
+    with pytest.raises(TypeError, match="use nnc.compile or nnc.load"):
+        nnc.Model.__new__(nnc.Model)
+    with pytest.raises(TypeError, match="use nnc.compile or nnc.load"):
+        nnc.Model()
+    model = nnc.compile(mlp_path)
+    with pytest.raises(TypeError, match="use model.params"):
+        type(model.params).__new__(type(model.params))
+    with pytest.raises(TypeError):
+        copy.copy(model)
+    assert "w1" in model.params
+
+
+def test_paths_with_a_null_byte_are_value_errors(tmp_path, mlp_path):
+    """As open() refuses them: the C++ side would read the path cut at the
+    NUL, and load or write another file than the one named."""
+    model = nnc.compile(mlp_path)
+    for call in (lambda: nnc.compile(mlp_path + "\0.txt"),
+                 lambda: nnc.load(str(tmp_path / "m.nnx") + "\0x"),
+                 lambda: model.save_params(str(tmp_path / "p") + "\0q"),
+                 lambda: model.load_params(str(tmp_path) + "\0q"),
+                 lambda: nnc.train(mlp_path, data={"x": "x\0.npy"}),
+                 lambda: nnc.train(mlp_path, data={}, save_dir="out\0")):
+        with pytest.raises(ValueError, match="embedded null byte"):
+            call()
+    assert not (tmp_path / "p").exists()
 
 
 def test_input_mistakes_are_value_errors(tmp_path, digits, mlp_path):
