@@ -8,7 +8,7 @@
 #include "onnx/OnnxImport.h"
 #include "runtime/Artifact.h"
 
-#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/FileSystem.h"
 
 #include <map>
 #include <sstream>
@@ -53,6 +53,56 @@ void adoptImportedWeights(
   }
 }
 
+/// Model source is text a person writes: the most read of it. More is
+/// refused rather than read to its end, which /dev/zero never reaches.
+constexpr size_t kMaxSourceBytes = size_t(64) << 20;
+/// The leading bytes searched for a NUL, which no model text holds.
+constexpr size_t kBinaryProbeBytes = size_t(1) << 16;
+
+/// The text of `path` ("-": standard input), read in chunks: a file that
+/// is binary shows it in its first chunk and is read no further, and one
+/// past kMaxSourceBytes is an error. Any kind of file, so that a pipe (a
+/// shell's `<(...)`) works too.
+rt::Expected<std::string> readSourceText(const std::string &path) {
+  llvm::Expected<llvm::sys::fs::file_t> opened =
+      path == "-" ? llvm::Expected<llvm::sys::fs::file_t>(
+                        llvm::sys::fs::getStdinHandle())
+                  : llvm::sys::fs::openNativeFileForRead(path);
+  if (!opened)
+    return rt::Error::failure(
+        "cannot read '" + path +
+        "': " + llvm::errorToErrorCode(opened.takeError()).message());
+  llvm::sys::fs::file_t file = *opened;
+  std::string text;
+  std::string failure;
+  char chunk[1 << 16];
+  for (;;) {
+    llvm::Expected<size_t> read =
+        llvm::sys::fs::readNativeFile(file, llvm::MutableArrayRef(chunk));
+    if (!read) {
+      failure = "cannot read '" + path +
+                "': " + llvm::errorToErrorCode(read.takeError()).message();
+      break;
+    }
+    if (*read == 0)
+      break;
+    text.append(chunk, *read);
+    if (text.size() >= kBinaryProbeBytes &&
+        llvm::StringRef(text).take_front(kBinaryProbeBytes).contains('\0'))
+      break;
+    if (text.size() > kMaxSourceBytes) {
+      failure = path + ": more than " + std::to_string(kMaxSourceBytes >> 20) +
+                " MiB, too large for model source text";
+      break;
+    }
+  }
+  if (path != "-")
+    llvm::sys::fs::closeFile(file);
+  if (!failure.empty())
+    return rt::Error::failure(failure);
+  return text;
+}
+
 } // namespace
 
 rt::Expected<LoadedModel> loadModel(const std::string &path) {
@@ -69,14 +119,13 @@ rt::Expected<LoadedModel> loadModel(const std::string &path) {
     // `nnc import` writes out for reading.
     displayName = path + " (imported)";
   } else {
-    auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(
-        path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
-    if (std::error_code ec = buffer.getError())
-      return rt::Error::failure("cannot read '" + path + "': " + ec.message());
-    source = (*buffer)->getBuffer().str();
+    rt::Expected<std::string> text = readSourceText(path);
+    if (!text.ok())
+      return text.takeError();
+    source = std::move(*text);
     // Binary bytes are no model text: one line, not a page of parse
     // errors quoting them.
-    if (llvm::StringRef(source).take_front(1 << 16).contains('\0')) {
+    if (llvm::StringRef(source).take_front(kBinaryProbeBytes).contains('\0')) {
       bool artifact = rt::hasArtifactIdentifier(source);
       return rt::Error::failure(
           path + ": " +

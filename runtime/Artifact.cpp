@@ -613,6 +613,17 @@ Expected<Artifact> readArtifact(const std::string &path) {
   Expected<InputFile> file = InputFile::open(path);
   if (!file.ok())
     return file.takeError();
+  // The identifier first, so that a large file of something else (or
+  // /dev/zero) is refused before gigabytes of it are read.
+  {
+    char head[8];
+    std::ifstream probe(path, std::ios::binary);
+    probe.read(head, sizeof(head));
+    if (probe.gcount() == sizeof(head) &&
+        !hasArtifactIdentifier(std::string_view(head, sizeof(head))))
+      return Error::failure(path +
+                            ": not an nnc artifact (no NNX1 identifier)");
+  }
   // Read the bytes as stored: an artifact is never gzipped, and a file
   // that starts with the gzip magic is not an artifact anyway.
   Expected<std::string> bytes = file->readAll(uint64_t(1) << 31);
