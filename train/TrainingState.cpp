@@ -330,19 +330,43 @@ rt::Error restoreCheckpoint(const rt::Checkpoint &checkpoint,
   state.epochSamples = *samples;
   state.epochCorrect = *correct;
   state.epochScored = *scored;
+  // A key that a run without evaluation, or an older nnc, leaves out reads
+  // as `fallback`; one that is there must hold a number, or the file is
+  // damaged (a history read as missing would be lost at the next write).
+  auto optionalNumber = [&](const std::string &key,
+                            double fallback) -> rt::Expected<double> {
+    if (!json.contains(key))
+      return fallback;
+    rt::Expected<double> value = json.getNumber(key);
+    if (!value.ok())
+      return corrupt(value.message());
+    return value;
+  };
+  auto optionalInteger = [&](const std::string &key,
+                             int64_t fallback) -> rt::Expected<int64_t> {
+    if (!json.contains(key))
+      return fallback;
+    rt::Expected<int64_t> value = json.getInteger(key);
+    if (!value.ok())
+      return corrupt(value.message());
+    return value;
+  };
   for (int64_t i = 0; i < *epochsDone; ++i) {
-    rt::Expected<double> train =
-        json.getNumber("history.train." + std::to_string(i));
-    rt::Expected<double> eval =
-        json.getNumber("history.eval." + std::to_string(i));
-    state.trainLoss.push_back(train.ok() ? *train : NAN);
-    state.evalLoss.push_back(eval.ok() ? *eval : NAN);
+    std::string index = std::to_string(i);
+    rt::Expected<double> train = optionalNumber("history.train." + index, NAN);
+    rt::Expected<double> eval = optionalNumber("history.eval." + index, NAN);
     rt::Expected<double> trainAccuracy =
-        json.getNumber("history.train_accuracy." + std::to_string(i));
+        optionalNumber("history.train_accuracy." + index, NAN);
     rt::Expected<double> evalAccuracy =
-        json.getNumber("history.eval_accuracy." + std::to_string(i));
-    state.trainAccuracy.push_back(trainAccuracy.ok() ? *trainAccuracy : NAN);
-    state.evalAccuracy.push_back(evalAccuracy.ok() ? *evalAccuracy : NAN);
+        optionalNumber("history.eval_accuracy." + index, NAN);
+    for (rt::Expected<double> *value :
+         {&train, &eval, &trainAccuracy, &evalAccuracy})
+      if (!value->ok())
+        return value->takeError();
+    state.trainLoss.push_back(*train);
+    state.evalLoss.push_back(*eval);
+    state.trainAccuracy.push_back(*trainAccuracy);
+    state.evalAccuracy.push_back(*evalAccuracy);
   }
   // The message of the first of `messages` that is not empty, if any.
   auto firstError = [](std::initializer_list<const std::string *> messages) {
@@ -374,8 +398,10 @@ rt::Error restoreCheckpoint(const rt::Checkpoint &checkpoint,
       state.lr.view().data<float>()[0] = static_cast<float>(*lr);
   }
   // Learning-rate changes came later still: none in older checkpoints.
-  if (rt::Expected<int64_t> changes = json.getInteger("lr_changes");
-      changes.ok()) {
+  rt::Expected<int64_t> changes = optionalInteger("lr_changes", 0);
+  if (!changes.ok())
+    return changes.takeError();
+  if (*changes != 0) {
     if (rt::Error error = checkCount("lr_changes", *changes); !error.ok())
       return error;
     for (int64_t i = 0; i < *changes; ++i) {
@@ -391,8 +417,10 @@ rt::Error restoreCheckpoint(const rt::Checkpoint &checkpoint,
     }
   }
   // The step curve came later: a checkpoint without it starts one afresh.
-  if (rt::Expected<int64_t> points = json.getInteger("curve_points");
-      points.ok()) {
+  if (json.contains("curve_points")) {
+    rt::Expected<int64_t> points = json.getInteger("curve_points");
+    if (!points.ok())
+      return corrupt(points.message());
     if (rt::Error error = checkCount("curve_points", *points); !error.ok())
       return error;
     rt::Expected<double> intervalSum = json.getNumber("interval_loss_sum");
@@ -403,10 +431,16 @@ rt::Error restoreCheckpoint(const rt::Checkpoint &checkpoint,
       return corrupt(message);
     state.intervalLossSum = *intervalSum;
     state.intervalSamples = *intervalSamples;
-    rt::Expected<int64_t> intervalCorrect = json.getInteger("interval_correct");
-    rt::Expected<int64_t> intervalScored = json.getInteger("interval_scored");
-    state.intervalCorrect = intervalCorrect.ok() ? *intervalCorrect : 0;
-    state.intervalScored = intervalScored.ok() ? *intervalScored : 0;
+    rt::Expected<int64_t> intervalCorrect =
+        optionalInteger("interval_correct", 0);
+    if (!intervalCorrect.ok())
+      return intervalCorrect.takeError();
+    rt::Expected<int64_t> intervalScored =
+        optionalInteger("interval_scored", 0);
+    if (!intervalScored.ok())
+      return intervalScored.takeError();
+    state.intervalCorrect = *intervalCorrect;
+    state.intervalScored = *intervalScored;
     for (int64_t i = 0; i < *points; ++i) {
       std::string key = "curve." + std::to_string(i);
       rt::Expected<int64_t> pointStep = json.getInteger(key + ".step");
@@ -415,13 +449,18 @@ rt::Error restoreCheckpoint(const rt::Checkpoint &checkpoint,
               firstError({&pointStep.message(), &train.message()});
           !message.empty())
         return corrupt(message);
-      auto optional = [&](const char *name) {
-        rt::Expected<double> value = json.getNumber(key + name);
-        return value.ok() ? *value : NAN;
-      };
-      state.curve.push_back({*pointStep, *train, optional(".eval"),
-                             optional(".train_accuracy"),
-                             optional(".eval_accuracy"), optional(".lr")});
+      rt::Expected<double> eval = optionalNumber(key + ".eval", NAN);
+      rt::Expected<double> trainAccuracy =
+          optionalNumber(key + ".train_accuracy", NAN);
+      rt::Expected<double> evalAccuracy =
+          optionalNumber(key + ".eval_accuracy", NAN);
+      rt::Expected<double> lr = optionalNumber(key + ".lr", NAN);
+      for (rt::Expected<double> *value :
+           {&eval, &trainAccuracy, &evalAccuracy, &lr})
+        if (!value->ok())
+          return value->takeError();
+      state.curve.push_back(
+          {*pointStep, *train, *eval, *trainAccuracy, *evalAccuracy, *lr});
     }
   }
   position = *iterator;
