@@ -86,7 +86,7 @@ Error checkApiTable(const std::string &path, const nnc_plugin_api *api) {
     return Error::failure(plugin + " has no name");
   if (!isValidName(api->name))
     return Error::failure(plugin + " has an invalid name '" +
-                          std::string(api->name) +
+                          pluginTextLine(api->name) +
                           "' (use letters, digits, '_', '-' and '.')");
   struct Required {
     const char *field;

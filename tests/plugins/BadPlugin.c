@@ -69,7 +69,7 @@ const nnc_plugin_api *nnc_plugin_entry(void) {
 #elif NNC_TEST_FLAW == FLAW_MISSING_FUNCTION
   api.get_kernel = NULL;
 #elif NNC_TEST_FLAW == FLAW_BAD_NAME
-  api.name = "two words";
+  api.name = "two words\nand a second line";
 #else
 #error "NNC_TEST_FLAW must name a flaw"
 #endif
