@@ -4,6 +4,7 @@
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -29,18 +30,30 @@ compileFunction(func::FuncOp func, const rt::LoadedPlugin &plugin,
   if (failed(planned))
     return failure();
 
-  bool unsupported = false;
+  // One error for every op the backend lacks, at the first that the source
+  // locates, naming each other kind once: one per op would repeat a kind
+  // for every use, and a constant the compiler made has no line to show.
+  Operation *shown = nullptr;
+  llvm::SetVector<StringRef> missing;
   planned->kernels->walk([&](Operation *op) {
     Dialect *dialect = op->getDialect();
     if (!dialect || dialect->getNamespace() != "nn" ||
         plugin.supportsOp(op->getName().getStringRef().str()))
       return;
-    op->emitError() << "backend '" << plugin.name() << "' does not support '"
-                    << op->getName() << "'";
-    unsupported = true;
+    missing.insert(op->getName().getStringRef());
+    if (!shown || (!isa<FileLineColLoc>(shown->getLoc()) &&
+                   isa<FileLineColLoc>(op->getLoc())))
+      shown = op;
   });
-  if (unsupported)
+  if (shown) {
+    InFlightDiagnostic error =
+        shown->emitError() << "backend '" << plugin.name()
+                           << "' does not support '" << shown->getName() << "'";
+    missing.remove(shown->getName().getStringRef());
+    for (auto [index, name] : llvm::enumerate(missing))
+      error << (index == 0 ? ", nor '" : ", '") << name << "'";
     return failure();
+  }
 
   std::string bytecode;
   llvm::raw_string_ostream bytecodeStream(bytecode);
