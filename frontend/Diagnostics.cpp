@@ -2,6 +2,8 @@
 
 #include "frontend/Diagnostics.h"
 
+#include "runtime/ShortText.h"
+
 #include <cstring>
 
 namespace nnc::frontend {
@@ -78,7 +80,8 @@ DiagnosticEngine::DiagnosticEngine(std::string fileName, std::string source)
 void DiagnosticEngine::error(SourceLoc loc, std::string message) {
   if (limitReached())
     return;
-  diags.push_back({Diagnostic::Severity::Error, loc, std::move(message)});
+  diags.push_back(
+      {Diagnostic::Severity::Error, loc, rt::shortened(std::move(message))});
   ++numErrors;
   if (limitReached())
     diags.push_back(
@@ -89,7 +92,8 @@ void DiagnosticEngine::error(SourceLoc loc, std::string message) {
 void DiagnosticEngine::note(SourceLoc loc, std::string message) {
   if (limitReached())
     return;
-  diags.push_back({Diagnostic::Severity::Note, loc, std::move(message)});
+  diags.push_back(
+      {Diagnostic::Severity::Note, loc, rt::shortened(std::move(message))});
 }
 
 void DiagnosticEngine::print(std::ostream &os) const {

@@ -2,6 +2,7 @@
 
 #include "python/ModuleSupport.h"
 
+#include "runtime/ShortText.h"
 #include "runtime/ThreadLimit.h"
 
 #include <cstdlib>
@@ -11,13 +12,22 @@ namespace nnc::python {
 
 PyObject *nncError = nullptr;
 
+namespace {
+
+/// The most of a message an exception carries. It may hold a page of
+/// diagnostics, each already cut to rt::kMaxMessageBytes, but never what
+/// the user gave in full (a 10 MB name).
+constexpr size_t kMaxExceptionBytes = 16 * rt::kMaxMessageBytes;
+
+} // namespace
+
 [[noreturn]] void raise(const std::string &message) {
-  PyErr_SetString(nncError, message.c_str());
+  PyErr_SetString(nncError, rt::shortened(message, kMaxExceptionBytes).c_str());
   throw py::error_already_set();
 }
 
 [[noreturn]] void raiseValue(const std::string &message) {
-  throw py::value_error(message);
+  throw py::value_error(rt::shortened(message, kMaxExceptionBytes));
 }
 
 py::dtype numpyDType(rt::DType dtype) {

@@ -1,6 +1,7 @@
 //===- PluginHost.cpp - Loading and finding backend plugins ---------------===//
 
 #include "runtime/PluginHost.h"
+#include "runtime/ShortText.h"
 
 #include <algorithm>
 #include <cctype>
@@ -276,15 +277,7 @@ std::string pluginTextLine(const char *text) {
     space = false;
     line += *c;
   }
-  if (line.size() <= kMaxPluginMessageBytes)
-    return line;
-  // Back to the start of a UTF-8 character, so the cut leaves none
-  // half-written.
-  size_t cut = kMaxPluginMessageBytes;
-  while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xc0) == 0x80)
-    --cut;
-  line.resize(cut);
-  return line + "...";
+  return shortened(std::move(line), kMaxPluginMessageBytes);
 }
 
 std::string installedPluginDir() {

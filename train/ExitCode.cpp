@@ -2,6 +2,8 @@
 
 #include "train/ExitCode.h"
 
+#include "runtime/ShortText.h"
+
 #include "llvm/Support/raw_ostream.h"
 
 namespace nnc::train {
@@ -9,7 +11,7 @@ namespace nnc::train {
 ExitCode reportUserError(const std::string &message) {
   // One write: the ranks of a data-parallel job share the terminal, and a
   // line written piecewise interleaves with another rank's.
-  llvm::errs() << ("error: " + message + "\n");
+  llvm::errs() << ("error: " + rt::shortened(message) + "\n");
   return UserError;
 }
 
