@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <initializer_list>
+#include <type_traits>
 
 namespace nnc::train {
 const rt::Tensor *findStateTensor(const TrainingState &state,
@@ -331,25 +332,28 @@ rt::Error restoreCheckpoint(const rt::Checkpoint &checkpoint,
   state.epochCorrect = *correct;
   state.epochScored = *scored;
   // A key that a run without evaluation, or an older nnc, leaves out reads
-  // as `fallback`; one that is there must hold a number, or the file is
-  // damaged (a history read as missing would be lost at the next write).
-  auto optionalNumber = [&](const std::string &key,
-                            double fallback) -> rt::Expected<double> {
+  // as `fallback`; one that is there must hold a number (an integer for an
+  // integer fallback), or the file is damaged: a history read as missing
+  // would be lost at the next write.
+  auto optionalKey = [&](const std::string &key,
+                         auto fallback) -> rt::Expected<decltype(fallback)> {
     if (!json.contains(key))
       return fallback;
-    rt::Expected<double> value = json.getNumber(key);
+    rt::Expected<decltype(fallback)> value = [&] {
+      if constexpr (std::is_same_v<decltype(fallback), double>)
+        return json.getNumber(key);
+      else
+        return json.getInteger(key);
+    }();
     if (!value.ok())
       return corrupt(value.message());
     return value;
   };
-  auto optionalInteger = [&](const std::string &key,
-                             int64_t fallback) -> rt::Expected<int64_t> {
-    if (!json.contains(key))
-      return fallback;
-    rt::Expected<int64_t> value = json.getInteger(key);
-    if (!value.ok())
-      return corrupt(value.message());
-    return value;
+  auto optionalNumber = [&](const std::string &key, double fallback) {
+    return optionalKey(key, fallback);
+  };
+  auto optionalInteger = [&](const std::string &key, int64_t fallback) {
+    return optionalKey(key, fallback);
   };
   for (int64_t i = 0; i < *epochsDone; ++i) {
     std::string index = std::to_string(i);
