@@ -6,10 +6,33 @@
 
 #include <new>
 #include <stdexcept>
+#include <utility>
 
 using namespace nnc;
 
 Tensor::Tensor() : storage(std::make_shared<Storage>()) {}
+
+namespace {
+
+/// What a tensor moved from holds: one empty storage for them all, so
+/// that a move allocates nothing and cannot fail. It has no elements, so
+/// nothing writes to it through data().
+const std::shared_ptr<Tensor::Storage> &movedFromStorage() {
+  static const std::shared_ptr<Tensor::Storage> empty =
+      std::make_shared<Tensor::Storage>();
+  return empty;
+}
+
+} // namespace
+
+Tensor::Tensor(Tensor &&other) noexcept
+    : storage(std::exchange(other.storage, movedFromStorage())) {}
+
+Tensor &Tensor::operator=(Tensor &&other) noexcept {
+  if (this != &other)
+    storage = std::exchange(other.storage, movedFromStorage());
+  return *this;
+}
 
 DType Tensor::dtype() const { return toApi(storage->tensor.dtype()); }
 

@@ -65,10 +65,15 @@ struct TensorView {
 };
 
 /// A tensor whose memory nnc allocated (64-byte aligned): a result, or a
-/// file read. Copies share the memory.
+/// file read. Copies share the memory. A new tensor, and one moved from, is
+/// an empty f32[0].
 class NNC_API Tensor {
 public:
   Tensor();
+  Tensor(const Tensor &) = default;
+  Tensor &operator=(const Tensor &) = default;
+  Tensor(Tensor &&other) noexcept;
+  Tensor &operator=(Tensor &&other) noexcept;
   DType dtype() const;
   const std::vector<int64_t> &shape() const;
   int64_t numElements() const;

@@ -133,3 +133,23 @@ TEST(ApiTest, BadViewsAreStatusesNotAborts) {
 }
 
 } // namespace
+
+TEST(ApiTest, ATensorMovedFromIsEmpty) {
+  nnc::Tensor a = npy("x.npy");
+  int64_t elements = a.numElements();
+  ASSERT_GT(elements, 0);
+  // Read again after a move, as a loop over a results map does: an empty
+  // f32[0], where every accessor dereferenced a null storage.
+  nnc::Tensor b = std::move(a);
+  EXPECT_EQ(b.numElements(), elements);
+  EXPECT_EQ(a.numElements(), 0);
+  EXPECT_EQ(a.shape(), std::vector<int64_t>{0});
+  EXPECT_EQ(a.dtype(), nnc::DType::F32);
+  EXPECT_EQ(a.view().data, nullptr);
+  nnc::Tensor c;
+  c = std::move(b);
+  EXPECT_EQ(c.numElements(), elements);
+  EXPECT_EQ(b.numElements(), 0);
+  b = c;
+  EXPECT_EQ(b.data(), c.data());
+}
