@@ -87,16 +87,30 @@ LogicalResult PowOp::buildGradient(OpBuilder &builder, ValueRange resultGrads,
   Location loc = getLoc();
   Value base = getLhs(), exponent = getRhs();
   // d(a^b)/da = b * a^(b-1), computed with pow rather than b * y / a so that
-  // a = 0 stays finite; d(a^b)/db = a^b * log(a).
+  // a = 0 stays finite; d(a^b)/db = a^b * log(a). As in PyTorch, the first
+  // is 0 where b = 0 (a^b is 1 whatever a; the formula gives 0 * inf at
+  // a = 0) and the second 0 where a = 0 and b >= 0 (a^b is 0 or 1 there;
+  // the formula gives 0 * -inf or -inf), so that a learned exponent on a
+  // relu's zeros (GeM pooling) trains instead of turning NaN.
   Value one = createScalarLike(builder, loc, exponent, 1.0);
+  Value zero = createScalarLike(builder, loc, exponent, 0.0);
   Value powMinusOne = builder.create<PowOp>(
       loc, base, builder.create<SubOp>(loc, exponent, one));
-  Value lhsGrad = builder.create<MulOp>(
-      loc, dy, builder.create<MulOp>(loc, exponent, powMinusOne));
-  Value rhsGrad = builder.create<MulOp>(
-      loc, dy,
-      builder.create<MulOp>(loc, getResult(),
-                            builder.create<LogOp>(loc, base)));
+  Value zeroExponent = builder.create<EqualOp>(loc, exponent, zero);
+  Value byBase = builder.create<WhereOp>(
+      loc, zeroExponent, zero,
+      builder.create<MulOp>(loc, exponent, powMinusOne));
+  Value lhsGrad = builder.create<MulOp>(loc, dy, byBase);
+  Value yLogBase = builder.create<MulOp>(loc, getResult(),
+                                         builder.create<LogOp>(loc, base));
+  Value zeroBase = builder.create<EqualOp>(loc, base, zero);
+  Value nonNegativeExponent =
+      builder.create<GreaterEqualOp>(loc, exponent, zero);
+  Value byExponent = builder.create<WhereOp>(
+      loc, zeroBase,
+      builder.create<WhereOp>(loc, nonNegativeExponent, zero, yLogBase),
+      yLogBase);
+  Value rhsGrad = builder.create<MulOp>(loc, dy, byExponent);
   setBinaryGrads(builder, *this, lhsGrad, rhsGrad, operandGrads);
   return success();
 }

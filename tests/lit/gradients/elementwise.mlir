@@ -92,18 +92,26 @@ func.func @forward(%x: tensor<5x3x4xf32> {nn.name = "x", nn.role = "input"},
 
 // -----
 
-// pow: d/da = dy * b * a^(b - 1), d/db = dy * a^b * log(a).
+// pow: d/da = dy * b * a^(b - 1), 0 where b = 0; d/db = dy * a^b * log(a),
+// 0 where a = 0 and b >= 0 (PyTorch's masks, where the formulas give NaN).
 // CHECK-LABEL: func.func @grad
 // CHECK: %[[Y:.*]] = nn.pow %arg0, %arg1 : tensor<4xf32>, tensor<f32> -> tensor<4xf32>
 // CHECK: nn.broadcast_to
 // CHECK: %[[ONE:.*]] = nn.constant dense<1.000000e+00> : tensor<f32>
+// CHECK: %[[ZERO:.*]] = nn.constant dense<0.000000e+00> : tensor<f32>
 // CHECK: %[[BM1:.*]] = nn.sub %arg1, %[[ONE]] : tensor<f32>, tensor<f32> -> tensor<f32>
 // CHECK: %[[P:.*]] = nn.pow %arg0, %[[BM1]]
+// CHECK: %[[B0:.*]] = nn.equal %arg1, %[[ZERO]]
 // CHECK: %[[BP:.*]] = nn.mul %arg1, %[[P]]
-// CHECK: %[[DA:.*]] = nn.mul %[[DY:.*]], %[[BP]]
+// CHECK: %[[BYA:.*]] = nn.where %[[B0]], %[[ZERO]], %[[BP]]
+// CHECK: %[[DA:.*]] = nn.mul %[[DY:.*]], %[[BYA]]
 // CHECK: %[[LOG:.*]] = nn.log %arg0 : tensor<4xf32>
 // CHECK: %[[YL:.*]] = nn.mul %[[Y]], %[[LOG]]
-// CHECK: %[[GB:.*]] = nn.mul %[[DY]], %[[YL]]
+// CHECK: %[[A0:.*]] = nn.equal %arg0, %[[ZERO]]
+// CHECK: %[[BNN:.*]] = nn.greater_equal %arg1, %[[ZERO]]
+// CHECK: %[[INNER:.*]] = nn.where %[[BNN]], %[[ZERO]], %[[YL]]
+// CHECK: %[[BYB:.*]] = nn.where %[[A0]], %[[INNER]], %[[YL]]
+// CHECK: %[[GB:.*]] = nn.mul %[[DY]], %[[BYB]]
 // CHECK: %[[DB:.*]] = nn.reduce_sum %[[GB]] axes [0] : tensor<4xf32> -> tensor<f32>
 // CHECK: return %{{.*}}, %[[DA]], %[[DB]]
 func.func @forward(%a: tensor<4xf32> {nn.name = "a", nn.role = "param"},
