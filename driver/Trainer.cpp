@@ -325,6 +325,22 @@ CodedError trainSplit(const TrainOptions &options,
   return CodedError(runTrainingLoop(run, options, options.hooks));
 }
 
+/// Whether a batch of one sample would leave some batch_norm of `program`
+/// one value per channel, which training cannot normalise: one over [B, C]
+/// (or [B, C, 1, 1]); one over images has a value per pixel.
+bool batchNormNeedsTwoSamples(const frontend::Program &program) {
+  return std::any_of(program.nodes.begin(), program.nodes.end(),
+                     [](const frontend::Node &node) {
+                       if (node.op != "batch_norm" || node.results.empty())
+                         return false;
+                       const auto &shape = node.results[0].shape;
+                       int64_t perSample = 1;
+                       for (size_t axis = 2; axis < shape.size(); ++axis)
+                         perSample *= shape[axis];
+                       return perSample == 1;
+                     });
+}
+
 /// Trains the model open in `session`: from `initial` when given (and then
 /// in this process alone), else from the initializers, --params or
 /// --resume.
@@ -359,6 +375,18 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
                             std::to_string(run.trainSet.numSamples()) +
                             " training samples: each batch holds all of them");
   run.batch = std::min(run.batch, run.trainSet.numSamples());
+  if (!options.distributed.enabled && batchNormNeedsTwoSamples(program)) {
+    int64_t samples = run.trainSet.numSamples();
+    for (int64_t batch : {run.batch, samples % run.batch})
+      if (batch == 1)
+        return CodedError::usage(
+            std::string(batch == run.batch ? "each batch holds"
+                                           : "the last batch holds") +
+            " one sample (" + std::to_string(samples) + " samples at --batch " +
+            std::to_string(run.batch) +
+            "), and batch normalization trains on two values or more per "
+            "channel; use a --batch that leaves none or two or more over");
+  }
   if (run.evalSet.numColumns())
     run.evalBatch = std::min(run.batch, run.evalSet.numSamples());
 
