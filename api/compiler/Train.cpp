@@ -56,10 +56,13 @@ CompiledModel::train(const std::map<std::string, TensorView> &data,
   for (const auto *set : {&data, &options.evalData}) {
     if (set == &options.evalData && set->empty())
       continue;
+    // Which set is at fault: evalData lacking a column otherwise read as
+    // the training data's.
+    const char *which = set == &data ? "" : "evalData: ";
     if (Status checked = impl->checkInputs(*set); !checked)
-      return checked;
+      return Status::failure(which + checked.message());
     if (Status complete = impl->checkAllInputs(*set); !complete)
-      return complete;
+      return Status::failure(which + complete.message());
     for (const auto &[name, view] : *set)
       if (Status copied = copyOf(
               name, view, set == &data ? run.dataTensors : run.evalDataTensors);

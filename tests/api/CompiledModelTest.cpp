@@ -585,6 +585,17 @@ TEST(CompiledModelTest, BadShapesAreNamedWhereTheyComeIn) {
   EXPECT_EQ(status.message(),
             "data 'labels': labels: sample 2 holds 10, outside the classes "
             "[0, 10) of the model's cross-entropy");
+  // Evaluation data given to train() that lacks a column says it is the
+  // evaluation data's, which the training data has.
+  labels[2] = 0;
+  nnc::TrainOptions options;
+  options.epochs = 1;
+  options.evalData = {{"x", {x.data(), nnc::DType::F32, {4, 64}}}};
+  status = model->train({{"x", {x.data(), nnc::DType::F32, {4, 64}}},
+                         {"labels", {labels.data(), nnc::DType::I32, {4}}}},
+                        options);
+  EXPECT_EQ(status.message(),
+            "evalData: missing input 'labels' (inputs: x, labels)");
 }
 
 TEST(CompiledModelTest, FailuresAreStatusesAndNothingIsPrinted) {
