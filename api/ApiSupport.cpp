@@ -7,6 +7,8 @@
 
 #include "api/ApiSupport.h"
 
+#include "runtime/ShortText.h"
+
 #include <cassert>
 
 using namespace nnc;
@@ -18,16 +20,31 @@ Tensor TensorAccess::wrap(rt::Tensor tensor) {
   return result;
 }
 
+Status nnc::failureLine(const std::string &message) {
+  std::string line = rt::shortened(message);
+  for (char &c : line)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      c = ' ';
+  return Status::failure(std::move(line));
+}
+
+Status nnc::failureOf(const rt::Error &error) {
+  if (error.isRendered())
+    return Status::failure(
+        rt::shortened(error.message(), 16 * rt::kMaxMessageBytes));
+  return failureLine(error.message());
+}
+
 Status TensorAccess::check(const std::string &what, const TensorView &view) {
   rt::Expected<rt::DType> dtype = toRuntime(view.dtype);
   if (!dtype.ok())
-    return Status::failure(what + ": " + dtype.message());
+    return failureLine(what + ": " + dtype.message());
   rt::Expected<int64_t> count = rt::checkedElementCount(
       rt::Shape(view.shape.begin(), view.shape.end()), rt::dtypeSize(*dtype));
   if (!count.ok())
-    return Status::failure(what + ": " + count.message());
+    return failureLine(what + ": " + count.message());
   if (!view.data && *count != 0)
-    return Status::failure(what + " has no data");
+    return failureLine(what + " has no data");
   return Status();
 }
 

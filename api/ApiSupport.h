@@ -31,6 +31,16 @@ struct TensorAccess {
   static rt::ConstTensorView view(const TensorView &view);
 };
 
+/// A failure as nnc.h promises it: one line (each control character a
+/// space) of at most rt::kMaxMessageBytes, whatever name or path of the
+/// caller's it quotes ("bad\nname", a 5 MB name).
+Status failureLine(const std::string &message);
+
+/// `error` as a Status: a rendered diagnostic of the compiler's (file,
+/// line and column, its source line and caret) keeps its lines, cut to a
+/// bound; any other error is failureLine's one line.
+Status failureOf(const rt::Error &error);
+
 DType toApi(rt::DType dtype);
 /// The runtime's dtype for `dtype`, or "unknown dtype 77" for a value
 /// outside the enum (an integer cast to DType), which would otherwise run

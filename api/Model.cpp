@@ -37,15 +37,14 @@ Model::~Model() = default;
 std::unique_ptr<Model> Model::load(const std::string &path, Status &status,
                                    const LoadOptions &options) {
   if (options.threads > rt::kMaxThreads) {
-    status =
-        Status::failure("threads " + rt::threadLimitMessage(options.threads));
+    status = failureLine("threads " + rt::threadLimitMessage(options.threads));
     return nullptr;
   }
   std::unique_ptr<Model> model(new Model());
   Impl &impl = *model->impl;
   rt::Expected<rt::Artifact> artifact = rt::readArtifact(path);
   if (!artifact.ok()) {
-    status = Status::failure(artifact.message());
+    status = failureLine(artifact.message());
     return nullptr;
   }
   impl.artifact = std::move(*artifact);
@@ -53,7 +52,7 @@ std::unique_ptr<Model> Model::load(const std::string &path, Status &status,
       impl.artifact, rt::SessionOptions{options.threads, /*kernelCache=*/true},
       options.plugins);
   if (!backend.ok()) {
-    status = Status::failure(path + ": " + backend.message());
+    status = failureLine(path + ": " + backend.message());
     return nullptr;
   }
   impl.backend = backend->plugin;
@@ -88,14 +87,14 @@ Status Model::run(const std::map<std::string, TensorView> &inputs,
   rt::Expected<const rt::ArtifactGraph *> chosen =
       rt::selectRunGraph(impl->artifact, fed);
   if (!chosen.ok())
-    return Status::failure(chosen.message());
+    return failureLine(chosen.message());
   const rt::ArtifactGraph &graph = **chosen;
   auto loaded = impl->graphs.find(graph.name);
   if (loaded == impl->graphs.end()) {
     rt::Expected<rt::Function> made =
         rt::loadArtifactGraph(graph, *impl->backend, impl->session);
     if (!made.ok())
-      return Status::failure(made.message());
+      return failureLine(made.message());
     loaded = impl->graphs.emplace(graph.name, std::move(*made)).first;
   }
   std::map<std::string, rt::ConstTensorView> feeds;
@@ -104,7 +103,7 @@ Status Model::run(const std::map<std::string, TensorView> &inputs,
   rt::Expected<std::vector<rt::Tensor>> made =
       rt::runArtifactGraph(impl->artifact, loaded->second, feeds);
   if (!made.ok())
-    return Status::failure(made.message());
+    return failureLine(made.message());
   const rt::ExecutionPlan &plan = loaded->second.executor->plan();
   results.clear();
   for (size_t i = 0; i < made->size(); ++i)

@@ -47,7 +47,7 @@ void *Tensor::data() { return storage->tensor.rawData(); }
 Status nnc::readNpy(const std::string &path, Tensor &tensor) {
   rt::Expected<rt::Tensor> read = rt::readNpy(path);
   if (!read.ok())
-    return Status::failure(read.message());
+    return failureLine(read.message());
   tensor = TensorAccess::wrap(std::move(*read));
   return Status();
 }
@@ -55,9 +55,9 @@ Status nnc::readNpy(const std::string &path, Tensor &tensor) {
 namespace {
 
 Status imageTooLarge(const std::string &path, const TensorView &tensor) {
-  return Status::failure(path + ": cannot allocate the " +
-                         std::to_string(TensorAccess::view(tensor).byteSize()) +
-                         " bytes of its .npy image");
+  return failureLine(path + ": cannot allocate the " +
+                     std::to_string(TensorAccess::view(tensor).byteSize()) +
+                     " bytes of its .npy image");
 }
 
 } // namespace
@@ -71,7 +71,7 @@ Status nnc::writeNpy(const std::string &path, const TensorView &tensor) {
   try {
     if (rt::Error error = rt::writeNpy(path, TensorAccess::view(tensor));
         !error.ok())
-      return Status::failure(error.message());
+      return failureLine(error.message());
   } catch (const std::bad_alloc &) {
     return imageTooLarge(path, tensor);
   } catch (const std::length_error &) {

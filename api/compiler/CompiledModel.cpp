@@ -29,9 +29,7 @@ Port portOf(const std::string &name, const frontend::TensorType &type) {
   return port;
 }
 
-Status failure(const rt::Error &error) {
-  return Status::failure(error.message());
-}
+Status failure(const rt::Error &error) { return failureOf(error); }
 
 } // namespace
 
@@ -57,12 +55,11 @@ std::unique_ptr<CompiledModel>
 CompiledModel::compile(const std::string &path, Status &status,
                        const CompileOptions &options) {
   if (options.batch < 0) {
-    status = Status::failure("the batch size must not be negative");
+    status = failureLine("the batch size must not be negative");
     return nullptr;
   }
   if (options.threads > rt::kMaxThreads) {
-    status =
-        Status::failure("threads " + rt::threadLimitMessage(options.threads));
+    status = failureLine("threads " + rt::threadLimitMessage(options.threads));
     return nullptr;
   }
   std::unique_ptr<CompiledModel> model(new CompiledModel());
@@ -132,8 +129,8 @@ Status CompiledModel::run(const std::map<std::string, TensorView> &inputs,
       continue;
     if (std::find(lossOnly.begin(), lossOnly.end(), port.name) ==
         lossOnly.end())
-      return Status::failure("missing input '" + port.name + "' (inputs: " +
-                             joinNames(impl->session->inputNames()) + ")");
+      return failureLine("missing input '" + port.name + "' (inputs: " +
+                         joinNames(impl->session->inputNames()) + ")");
     withLoss = false;
   }
   int64_t batch = 0;
@@ -153,7 +150,7 @@ Status CompiledModel::grad(const std::map<std::string, TensorView> &inputs,
     return reentered;
   std::lock_guard<std::mutex> turn(impl->turn);
   if (!impl->session->program().hasLoss)
-    return Status::failure("the model has no loss to differentiate");
+    return failureLine("the model has no loss to differentiate");
   if (Status checked = impl->checkInputs(inputs); !checked)
     return checked;
   if (Status complete = impl->checkAllInputs(inputs); !complete)
@@ -176,8 +173,8 @@ Status CompiledModel::Impl::checkInputs(
     auto port = std::find_if(inputs.begin(), inputs.end(),
                              [&](const Port &p) { return p.name == fedName; });
     if (port == inputs.end())
-      return Status::failure("the model has no input '" + name + "' (inputs: " +
-                             joinNames(session->inputNames()) + ")");
+      return failureLine("the model has no input '" + name + "' (inputs: " +
+                         joinNames(session->inputNames()) + ")");
     if (Status checked = TensorAccess::check("input '" + name + "'", view);
         !checked)
       return checked;
@@ -190,8 +187,8 @@ Status CompiledModel::Impl::checkInputs(
     // An empty batch would reach the batch-size inference as no batch at
     // all; the words are those of the training data's check.
     if (port->batched && view.shape[0] == 0)
-      return Status::failure("input '" + name +
-                             "' has no samples (its first dimension is 0)");
+      return failureLine("input '" + name +
+                         "' has no samples (its first dimension is 0)");
   }
   return Status();
 }
@@ -200,8 +197,8 @@ Status CompiledModel::Impl::checkAllInputs(
     const std::map<std::string, TensorView> &fed) const {
   for (const Port &port : inputs)
     if (!fed.count(port.name))
-      return Status::failure("missing input '" + port.name + "' (inputs: " +
-                             joinNames(session->inputNames()) + ")");
+      return failureLine("missing input '" + port.name + "' (inputs: " +
+                         joinNames(session->inputNames()) + ")");
   return Status();
 }
 

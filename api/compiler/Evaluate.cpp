@@ -24,9 +24,9 @@ Status CompiledModel::evaluate(const std::map<std::string, TensorView> &data,
   std::lock_guard<std::mutex> turn(impl->turn);
   const frontend::Program &program = impl->session->program();
   if (!program.hasLoss)
-    return Status::failure("the model has no loss to evaluate");
+    return failureLine("the model has no loss to evaluate");
   if (batch < 0)
-    return Status::failure("the batch size must not be negative");
+    return failureLine("the batch size must not be negative");
   if (Status checked = impl->checkInputs(data); !checked)
     return checked;
   if (Status complete = impl->checkAllInputs(data); !complete)
@@ -39,11 +39,11 @@ Status CompiledModel::evaluate(const std::map<std::string, TensorView> &data,
     if (rt::Error finite =
             train::checkFiniteData(column, port.name, port.batched);
         !finite.ok())
-      return Status::failure("data '" + port.name + "': " + finite.message());
+      return failureLine("data '" + port.name + "': " + finite.message());
     if (const train::InputDeclaration *input =
             train::findInput(declared, port.name))
       if (rt::Error labels = train::checkLabels(column, *input); !labels.ok())
-        return Status::failure("data '" + port.name + "': " + labels.message());
+        return failureLine("data '" + port.name + "': " + labels.message());
   }
   int64_t samples = 0;
   if (Status sized = impl->batchOf(data, samples); !sized)
@@ -72,7 +72,7 @@ Status CompiledModel::evaluate(const std::map<std::string, TensorView> &data,
     if (!graph)
       return status;
     if (rt::Error error = scorer.add(*graph, slice, size); !error.ok())
-      return Status::failure(error.message());
+      return failureOf(error);
   }
   train::Metrics sums = scorer.metrics();
   metrics = Metrics();

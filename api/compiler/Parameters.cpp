@@ -19,7 +19,7 @@ using namespace nnc;
 namespace {
 
 Status noParameter(const std::string &name) {
-  return Status::failure("the model has no parameter '" + name + "'");
+  return failureLine("the model has no parameter '" + name + "'");
 }
 
 /// Fails as `--params` does for a value that holds NaN, or an infinity
@@ -56,7 +56,7 @@ Status CompiledModel::parameter(const std::string &name, Tensor &value) const {
     return noParameter(name);
   rt::Expected<rt::Tensor> copy = own->clone();
   if (!copy.ok())
-    return Status::failure(copy.message());
+    return failureLine(copy.message());
   value = TensorAccess::wrap(std::move(*copy));
   return Status();
 }
@@ -76,10 +76,10 @@ Status CompiledModel::setParameter(const std::string &name,
   if (rt::Error error = rt::checkTensorType("parameter '" + name + "'", view,
                                             own->dtype(), own->shape());
       !error.ok())
-    return Status::failure(error.message());
+    return failureLine(error.message());
   if (rt::Error error = checkFinite(impl->session->program(), name, view);
       !error.ok())
-    return Status::failure(error.message());
+    return failureLine(error.message());
   // memmove: the caller may hand back a view of this very tensor.
   if (own->byteSize() != 0)
     std::memmove(own->rawData(), value.data, own->byteSize());
@@ -91,7 +91,7 @@ Status CompiledModel::saveParameters(const std::string &dir) const {
     return reentered;
   std::lock_guard<std::mutex> turn(impl->turn);
   if (rt::Error error = impl->params.save(dir); !error.ok())
-    return Status::failure(error.message());
+    return failureLine(error.message());
   return Status();
 }
 
@@ -105,14 +105,14 @@ Status CompiledModel::loadParameters(const std::string &dir) {
     std::string path = dir + "/" + name + ".npy";
     rt::Expected<rt::Tensor> read = rt::readNpy(path);
     if (!read.ok())
-      return Status::failure(read.message());
+      return failureLine(read.message());
     if (rt::Error error = rt::checkTensorType(
             "parameter '" + name + "'", read->view(), own.dtype(), own.shape());
         !error.ok())
-      return Status::failure(path + ": " + error.message());
+      return failureLine(path + ": " + error.message());
     if (rt::Error error = checkFinite(impl->session->program(), name, *read);
         !error.ok())
-      return Status::failure(path + ": " + error.message());
+      return failureLine(path + ": " + error.message());
     loaded.emplace(name, std::move(*read));
   }
   // Copied into the tensors the graphs read, which stay where they are.

@@ -28,8 +28,8 @@ Status CompiledModel::saveArtifact(const std::string &path) {
   rt::Expected<rt::Artifact> artifact =
       driver::buildArtifact(*impl->session, recipe, impl->params);
   if (!artifact.ok())
-    return Status::failure(artifact.message());
+    return failureOf(artifact.takeError());
   if (rt::Error error = rt::writeArtifact(path, *artifact); !error.ok())
-    return Status::failure(error.message());
+    return failureLine(error.message());
   return Status();
 }

@@ -29,7 +29,7 @@ Status copyOf(const std::string &name, const TensorView &view,
   rt::Expected<rt::Tensor> tensor =
       rt::Tensor::create(checked.dtype(), checked.shape());
   if (!tensor.ok())
-    return Status::failure("data '" + name + "': " + tensor.message());
+    return failureLine("data '" + name + "': " + tensor.message());
   if (tensor->byteSize() != 0)
     std::memcpy(tensor->rawData(), view.data, tensor->byteSize());
   tensors.insert_or_assign(name, std::move(*tensor));
@@ -60,9 +60,9 @@ CompiledModel::train(const std::map<std::string, TensorView> &data,
     // the training data's.
     const char *which = set == &data ? "" : "evalData: ";
     if (Status checked = impl->checkInputs(*set); !checked)
-      return Status::failure(which + checked.message());
+      return failureLine(which + checked.message());
     if (Status complete = impl->checkAllInputs(*set); !complete)
-      return Status::failure(which + complete.message());
+      return failureLine(which + complete.message());
     for (const auto &[name, view] : *set)
       if (Status copied = copyOf(
               name, view, set == &data ? run.dataTensors : run.evalDataTensors);
@@ -146,8 +146,8 @@ CompiledModel::train(const std::map<std::string, TensorView> &data,
   nnc::train::CodedError error =
       driver::trainModel(*impl->session, impl->params, run);
   if (callbackFailure)
-    return Status::failure(*callbackFailure);
+    return failureLine(*callbackFailure);
   if (!error.ok())
-    return Status::failure(error.error.message());
+    return failureOf(error.error);
   return Status();
 }

@@ -89,6 +89,20 @@ TEST(ApiTest, ErrorsAreOneLineStatuses) {
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("no input 'z'"), std::string::npos)
       << status.message();
+
+  // Whatever name or path the caller gives, quoted, keeps the message one
+  // line of at most 4 KiB and a little.
+  status = model->run({{"bad\nname", {wrong.data(), nnc::DType::F32, {2}}}},
+                      results);
+  EXPECT_NE(status.message().find("no input 'bad name'"), std::string::npos)
+      << status.message();
+  status = model->run(
+      {{std::string(5 << 20, 'a'), {wrong.data(), nnc::DType::F32, {2}}}},
+      results);
+  EXPECT_LT(status.message().size(), 4100u);
+  EXPECT_EQ(nnc::Model::load("no\nsuch.nnx", status), nullptr);
+  EXPECT_EQ(status.message().find('\n'), std::string::npos)
+      << status.message();
 }
 
 TEST(ApiTest, BadViewsAreStatusesNotAborts) {
