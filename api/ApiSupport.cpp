@@ -7,7 +7,7 @@
 
 #include "api/ApiSupport.h"
 
-#include "runtime/ShortText.h"
+#include "support/ShortText.h"
 
 #include <cassert>
 
@@ -21,7 +21,7 @@ Tensor TensorAccess::wrap(rt::Tensor tensor) {
 }
 
 Status nnc::failureLine(const std::string &message) {
-  std::string line = rt::shortened(message);
+  std::string line = shortened(message);
   for (char &c : line)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
       c = ' ';
@@ -30,8 +30,7 @@ Status nnc::failureLine(const std::string &message) {
 
 Status nnc::failureOf(const rt::Error &error) {
   if (error.isRendered())
-    return Status::failure(
-        rt::shortened(error.message(), 16 * rt::kMaxMessageBytes));
+    return Status::failure(shortened(error.message(), 16 * kMaxMessageBytes));
   return failureLine(error.message());
 }
 

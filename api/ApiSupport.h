@@ -32,7 +32,7 @@ struct TensorAccess {
 };
 
 /// A failure as nnc.h promises it: one line (each control character a
-/// space) of at most rt::kMaxMessageBytes, whatever name or path of the
+/// space) of at most kMaxMessageBytes, whatever name or path of the
 /// caller's it quotes ("bad\nname", a 5 MB name).
 Status failureLine(const std::string &message);
 

@@ -2,7 +2,7 @@
 
 #include "frontend/Diagnostics.h"
 
-#include "runtime/ShortText.h"
+#include "support/ShortText.h"
 
 #include <cstring>
 
@@ -81,7 +81,7 @@ void DiagnosticEngine::error(SourceLoc loc, std::string message) {
   if (limitReached())
     return;
   diags.push_back(
-      {Diagnostic::Severity::Error, loc, rt::shortened(std::move(message))});
+      {Diagnostic::Severity::Error, loc, shortened(std::move(message))});
   ++numErrors;
   if (limitReached())
     diags.push_back(
@@ -93,7 +93,7 @@ void DiagnosticEngine::note(SourceLoc loc, std::string message) {
   if (limitReached())
     return;
   diags.push_back(
-      {Diagnostic::Severity::Note, loc, rt::shortened(std::move(message))});
+      {Diagnostic::Severity::Note, loc, shortened(std::move(message))});
 }
 
 void DiagnosticEngine::print(std::ostream &os) const {

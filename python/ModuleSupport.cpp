@@ -2,8 +2,8 @@
 
 #include "python/ModuleSupport.h"
 
-#include "runtime/ShortText.h"
 #include "runtime/ThreadLimit.h"
+#include "support/ShortText.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -15,19 +15,19 @@ PyObject *nncError = nullptr;
 namespace {
 
 /// The most of a message an exception carries. It may hold a page of
-/// diagnostics, each already cut to rt::kMaxMessageBytes, but never what
+/// diagnostics, each already cut to kMaxMessageBytes, but never what
 /// the user gave in full (a 10 MB name).
-constexpr size_t kMaxExceptionBytes = 16 * rt::kMaxMessageBytes;
+constexpr size_t kMaxExceptionBytes = 16 * kMaxMessageBytes;
 
 } // namespace
 
 [[noreturn]] void raise(const std::string &message) {
-  PyErr_SetString(nncError, rt::shortened(message, kMaxExceptionBytes).c_str());
+  PyErr_SetString(nncError, shortened(message, kMaxExceptionBytes).c_str());
   throw py::error_already_set();
 }
 
 [[noreturn]] void raiseValue(const std::string &message) {
-  throw py::value_error(rt::shortened(message, kMaxExceptionBytes));
+  throw py::value_error(shortened(message, kMaxExceptionBytes));
 }
 
 py::dtype numpyDType(rt::DType dtype) {

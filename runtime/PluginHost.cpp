@@ -1,7 +1,7 @@
 //===- PluginHost.cpp - Loading and finding backend plugins ---------------===//
 
 #include "runtime/PluginHost.h"
-#include "runtime/ShortText.h"
+#include "support/ShortText.h"
 
 #include <algorithm>
 #include <cctype>

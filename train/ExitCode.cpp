@@ -2,7 +2,7 @@
 
 #include "train/ExitCode.h"
 
-#include "runtime/ShortText.h"
+#include "support/ShortText.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -11,7 +11,7 @@ namespace nnc::train {
 ExitCode reportUserError(const std::string &message) {
   // One write: the ranks of a data-parallel job share the terminal, and a
   // line written piecewise interleaves with another rank's.
-  llvm::errs() << ("error: " + rt::shortened(message) + "\n");
+  llvm::errs() << ("error: " + shortened(message) + "\n");
   return UserError;
 }
 

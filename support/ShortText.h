@@ -2,18 +2,19 @@
 //
 // Messages quote what the user wrote (a name, a value from a file), and
 // whatever that is, a message stays a line a person reads: a 5 MB name
-// must not make a 5 MB error. Header-only, so that every layer, the
-// frontend included, cuts the same way.
+// must not make a 5 MB error. Header-only and free of every other part of
+// nnc, so that every layer, the frontend and the runtime alike, cuts the
+// same way.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NNC_RUNTIME_SHORTTEXT_H
-#define NNC_RUNTIME_SHORTTEXT_H
+#ifndef NNC_SUPPORT_SHORTTEXT_H
+#define NNC_SUPPORT_SHORTTEXT_H
 
 #include <cstddef>
 #include <string>
 
-namespace nnc::rt {
+namespace nnc {
 
 /// The most bytes of a whole message kept; far above any message nnc
 /// writes itself.
@@ -33,6 +34,6 @@ inline std::string shortened(std::string text,
   return text + "...";
 }
 
-} // namespace nnc::rt
+} // namespace nnc
 
-#endif // NNC_RUNTIME_SHORTTEXT_H
+#endif // NNC_SUPPORT_SHORTTEXT_H
