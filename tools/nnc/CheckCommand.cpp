@@ -22,10 +22,7 @@ ExitCode runCheck(const CheckOptions &options) {
   const frontend::Program &program = model->program;
   size_t params = 0, weights = 0, inputs = 0;
   for (const frontend::Argument &arg : program.arguments) {
-    if (arg.role == frontend::Argument::Role::Input) {
-      ++inputs;
-      continue;
-    }
+    inputs += arg.role == frontend::Argument::Role::Input;
     if (arg.role != frontend::Argument::Role::Param)
       continue;
     ++params;

@@ -27,9 +27,8 @@ ExitCode runImport(const ImportOptions &options) {
                << rt::counted(imported->nodes, "node") << " -> "
                << options.outputPath << ", "
                << rt::counted(imported->weights, "weight") << " ("
-               << rt::counted(imported->weightBytes, "byte") << ") in "
-               << options.paramsOutDir << "/ (" << llvm::format("%.3f", seconds)
-               << " s)\n";
+               << imported->weightBytes << " bytes) in " << options.paramsOutDir
+               << "/ (" << llvm::format("%.3f", seconds) << " s)\n";
   return Success;
 }
 
