@@ -100,21 +100,51 @@ Expected<std::string> makeUniqueDirectory(const std::string &prefix) {
   return pattern;
 }
 
-/// Removes leftovers of interrupted writes next to `dir`: folders named
-/// DIR.tmp-* and DIR.old-*. Best effort.
+/// Whether `entry`, next to the checkpoint folder named `base`, is a folder
+/// writeCheckpoint made and an interruption left: named exactly as
+/// makeUniqueDirectory names them, `BASE.tmp-XXXXXX` or `BASE.old-XXXXXX`
+/// (`kind` is ".tmp-" or ".old-"), a real folder (no link), and holding
+/// nothing but a checkpoint's files and their unfinished temporaries. A
+/// user's own `ck.old-best` copy, or a notes file, is none of these.
+bool isCheckpointLeftover(const fs::directory_entry &entry,
+                          const std::string &base, const char *kind) {
+  std::string name = entry.path().filename().string();
+  std::string prefix = base + kind;
+  if (name.size() != prefix.size() + 6 ||
+      name.compare(0, prefix.size(), prefix))
+    return false;
+  if (!std::all_of(name.begin() + prefix.size(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c));
+      }))
+    return false;
+  std::error_code ec;
+  if (!entry.is_directory(ec) || entry.is_symlink(ec))
+    return false;
+  for (fs::directory_iterator it(entry.path(), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::string file = it->path().filename().string();
+    bool ours =
+        file == kStateFile ||
+        file.rfind(std::string(kStateFile) + ".tmp.", 0) == 0 ||
+        (file.size() > 4 && file.compare(file.size() - 4, 4, ".npy") == 0) ||
+        file.find(".npy.tmp.") != std::string::npos;
+    if (!ours || !it->is_regular_file(ec))
+      return false;
+  }
+  return !ec;
+}
+
+/// Removes leftovers of interrupted writes next to `dir` (see
+/// isCheckpointLeftover). Best effort.
 void removeLeftovers(const std::string &dir) {
   std::string base = baseName(dir);
   std::error_code ec;
   std::vector<fs::path> doomed;
   for (fs::directory_iterator it(parentDirectory(dir), ec), end;
-       !ec && it != end; it.increment(ec)) {
-    std::string name = it->path().filename().string();
-    if (name.size() > base.size() + 5 &&
-        name.compare(0, base.size(), base) == 0 &&
-        (name.compare(base.size(), 5, ".tmp-") == 0 ||
-         name.compare(base.size(), 5, ".old-") == 0))
+       !ec && it != end; it.increment(ec))
+    if (isCheckpointLeftover(*it, base, ".tmp-") ||
+        isCheckpointLeftover(*it, base, ".old-"))
       doomed.push_back(it->path());
-  }
   for (const fs::path &path : doomed)
     fs::remove_all(path, ec);
 }
@@ -307,15 +337,13 @@ Expected<Checkpoint> readCheckpoint(const std::string &path) {
 
   // A crash between the two renames of writeCheckpoint leaves the previous
   // checkpoint complete under DIR.old-*.
-  std::string base = baseName(dir) + ".old-";
+  std::string base = baseName(dir);
   std::vector<std::string> candidates;
   std::error_code ec;
   for (fs::directory_iterator it(parentDirectory(dir), ec), end;
-       !ec && it != end; it.increment(ec)) {
-    std::string name = it->path().filename().string();
-    if (name.compare(0, base.size(), base) == 0)
+       !ec && it != end; it.increment(ec))
+    if (isCheckpointLeftover(*it, base, ".old-"))
       candidates.push_back(it->path().string());
-  }
   std::sort(candidates.begin(), candidates.end());
   for (const std::string &candidate : candidates) {
     Expected<Checkpoint> checkpoint = readFolder(candidate);

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 using namespace nnc::rt;
@@ -44,6 +45,7 @@ std::vector<std::string> entriesStartingWith(const std::string &dir,
     if (name.rfind(prefix, 0) == 0)
       names.push_back(name);
   }
+  std::sort(names.begin(), names.end());
   return names;
 }
 
@@ -202,6 +204,27 @@ TEST(CheckpointTest, CrashBetweenTheRenamesFallsBackToTheOldCheckpoint) {
   EXPECT_EQ(entriesStartingWith(tmp.str(), "ckpt"),
             std::vector<std::string>{"ckpt"});
   EXPECT_EQ(*readCheckpoint(dir)->state.getInteger("step"), 6);
+}
+
+TEST(CheckpointTest, TheUsersOwnFilesBesideItAreNeverLeftovers) {
+  TempDir tmp;
+  Fixture f;
+  std::string dir = tmp.path("ckpt");
+  ASSERT_TRUE(writeCheckpoint(dir, f.tensors(), trainingState(1)).ok());
+  // A copy kept by hand, notes, a folder of the user's: names like the
+  // leftovers', but not made by writeCheckpoint, which it would have
+  // deleted, and a crash's fallback would have resumed from the copy.
+  fs::copy(dir, dir + ".old-best");
+  tmp.write("ckpt.old-notes.txt", "notes");
+  fs::create_directory(dir + ".tmp-mine12");
+  tmp.write("ckpt.tmp-mine12/plan.txt", "mine");
+  ASSERT_TRUE(writeCheckpoint(dir, f.tensors(), trainingState(2)).ok());
+  EXPECT_EQ(
+      entriesStartingWith(tmp.str(), "ckpt"),
+      (std::vector<std::string>{"ckpt", "ckpt.old-best", "ckpt.old-notes.txt",
+                                "ckpt.tmp-mine12"}));
+  fs::remove_all(dir);
+  EXPECT_FALSE(readCheckpoint(dir).ok());
 }
 
 TEST(CheckpointTest, FailedWriteKeepsTheOldCheckpoint) {
