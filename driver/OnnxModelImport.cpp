@@ -93,16 +93,36 @@ rt::Expected<OnnxImportSummary> importOnnxModel(const std::string &onnxPath,
       if (std::error_code ec = llvm::sys::fs::create_directories(folder))
         return rt::Error::failure("cannot create '" + folder.str() +
                                   "': " + ec.message());
+  // The weights and the program as one write: all are staged before any
+  // replaces an old one, so that a full disk or a crash leaves the last
+  // import whole, never a program beside half its weights.
   OnnxImportSummary summary;
+  std::vector<rt::StagedFile> staged;
+  auto stage = [&](const std::string &path,
+                   rt::Expected<std::string> bytes) -> rt::Error {
+    rt::Expected<rt::StagedFile> file =
+        bytes
+            ? rt::stageFile(path, *bytes)
+            : rt::Expected<rt::StagedFile>(bytes.takeError().withContext(path));
+    if (!file.ok())
+      return file.takeError();
+    staged.push_back(std::move(*file));
+    return rt::Error::success();
+  };
   for (const auto &[name, tensor] : model->weights) {
-    if (rt::Error error =
-            rt::writeNpy(weightsDir + "/" + name + ".npy", tensor);
-        !error.ok())
+    if (rt::Error error = stage(weightsDir + "/" + name + ".npy",
+                                rt::encodeNpy(tensor.view()));
+        !error.ok()) {
+      rt::discardStagedFiles(staged);
       return error;
+    }
     summary.weightBytes += tensor.byteSize();
   }
-  if (rt::Error error = rt::writeFileAtomically(programPath, model->source);
-      !error.ok())
+  if (rt::Error error = stage(programPath, model->source); !error.ok()) {
+    rt::discardStagedFiles(staged);
+    return error;
+  }
+  if (rt::Error error = rt::commitStagedFiles(staged); !error.ok())
     return error;
   summary.opset = model->opset;
   summary.nodes = model->nodeCount;

@@ -357,7 +357,8 @@ Error writeThrough(const std::string &path, const std::string &data) {
 
 } // namespace
 
-Error writeFileAtomically(const std::string &path, const std::string &data) {
+Expected<StagedFile> stageFile(const std::string &path,
+                               const std::string &data) {
   // Atomic replacement only makes sense for regular files. Renaming over a
   // device or a FIFO would swap the node itself for a file (as root, even
   // /dev/null), so streams are written straight through instead: the user
@@ -366,8 +367,11 @@ Error writeFileAtomically(const std::string &path, const std::string &data) {
   // images, and a stray -o onto a disk would destroy it.
   struct stat info;
   if (::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
-    if (S_ISCHR(info.st_mode) || S_ISFIFO(info.st_mode))
-      return writeThrough(path, data);
+    if (S_ISCHR(info.st_mode) || S_ISFIFO(info.st_mode)) {
+      if (Error error = writeThrough(path, data); !error.ok())
+        return error;
+      return StagedFile{path, "", ""};
+    }
     if (S_ISDIR(info.st_mode))
       return fail(path, "is a directory");
     if (S_ISBLK(info.st_mode))
@@ -416,9 +420,42 @@ Error writeFileAtomically(const std::string &path, const std::string &data) {
   }
   if (::close(fd) != 0)
     return abandon("close failed: " + errnoMessage(errno));
-  if (::rename(tempPath.c_str(), finalPath.c_str()) != 0)
-    return abandon("rename failed: " + errnoMessage(errno));
-  return syncDirectory(parentDirectory(finalPath));
+  return StagedFile{path, tempPath, finalPath};
+}
+
+void discardStagedFiles(const std::vector<StagedFile> &files) {
+  for (const StagedFile &file : files)
+    if (!file.tempPath.empty())
+      ::unlink(file.tempPath.c_str());
+}
+
+Error commitStagedFiles(const std::vector<StagedFile> &files) {
+  std::vector<std::string> folders;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const StagedFile &file = files[i];
+    if (file.tempPath.empty())
+      continue;
+    if (::rename(file.tempPath.c_str(), file.finalPath.c_str()) != 0) {
+      int error = errno;
+      discardStagedFiles(
+          {files.begin() + static_cast<ptrdiff_t>(i), files.end()});
+      return fail(file.path, "rename failed: " + errnoMessage(error));
+    }
+    std::string folder = parentDirectory(file.finalPath);
+    if (std::find(folders.begin(), folders.end(), folder) == folders.end())
+      folders.push_back(folder);
+  }
+  for (const std::string &folder : folders)
+    if (Error error = syncDirectory(folder); !error.ok())
+      return error;
+  return Error::success();
+}
+
+Error writeFileAtomically(const std::string &path, const std::string &data) {
+  Expected<StagedFile> staged = stageFile(path, data);
+  if (!staged)
+    return staged.takeError();
+  return commitStagedFiles({*staged});
 }
 
 } // namespace nnc::rt

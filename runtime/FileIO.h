@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace nnc::rt {
 
@@ -84,6 +85,32 @@ Error writeFileDurably(const std::string &path, const std::string &data);
 /// device or FIFO is written straight through, without rename or fsync; a
 /// folder, block device or socket is refused.
 Error writeFileAtomically(const std::string &path, const std::string &data);
+
+/// A file written and synced under a temporary name beside the one it
+/// replaces, waiting for commitStagedFiles: the first half of
+/// writeFileAtomically, so that a set of files (a folder of parameters) is
+/// all written before any replaces its old one. `path` is the name the
+/// caller gave; a stream written straight through has no `tempPath`.
+struct StagedFile {
+  std::string path;
+  std::string tempPath;
+  std::string finalPath;
+};
+
+/// Writes `data` as writeFileAtomically does, up to the rename: into
+/// "PATH.tmp.XXXXXX" beside PATH's final target, fsynced. On failure
+/// nothing is left behind.
+Expected<StagedFile> stageFile(const std::string &path,
+                               const std::string &data);
+
+/// Renames each staged file over its target, in order, then fsyncs their
+/// folders. Only a crash within these renames (no data is written then)
+/// can leave some files new and others old; a failed rename removes the
+/// staged files not yet renamed.
+Error commitStagedFiles(const std::vector<StagedFile> &files);
+
+/// Removes the temporary files of staged files that will not be committed.
+void discardStagedFiles(const std::vector<StagedFile> &files);
 
 /// fsyncs the folder `path`, persisting renames and creations in it. File
 /// systems that cannot sync folders (EINVAL) count as success.

@@ -481,4 +481,20 @@ Error writeNpy(const std::string &path, ConstTensorView tensor,
   return writeFileAtomically(path, *image);
 }
 
+Error writeNpyFiles(const std::vector<NpyFile> &files) {
+  std::vector<StagedFile> staged;
+  for (const NpyFile &file : files) {
+    Expected<std::string> image = encodeNpy(file.tensor);
+    Expected<StagedFile> written =
+        image ? stageFile(file.path, *image)
+              : Expected<StagedFile>(image.takeError().withContext(file.path));
+    if (!written) {
+      discardStagedFiles(staged);
+      return written.takeError();
+    }
+    staged.push_back(std::move(*written));
+  }
+  return commitStagedFiles(staged);
+}
+
 } // namespace nnc::rt

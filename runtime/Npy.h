@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace nnc::rt {
 
@@ -57,6 +58,19 @@ Expected<std::string> encodeNpy(ConstTensorView tensor,
 /// new one, never half of one. Errors start with the path.
 Error writeNpy(const std::string &path, ConstTensorView tensor,
                NpyVersion version = NpyVersion::Auto);
+
+/// A tensor and the .npy file it goes to.
+struct NpyFile {
+  std::string path;
+  ConstTensorView tensor;
+};
+
+/// Writes every file of `files` as writeNpy does, as one: all are written
+/// and synced under temporary names before the first replaces its old
+/// file, so a full disk or a crash while writing leaves the old set whole
+/// (a folder of parameters never half old, half new). Errors start with
+/// the path.
+Error writeNpyFiles(const std::vector<NpyFile> &files);
 
 } // namespace nnc::rt
 

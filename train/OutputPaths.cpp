@@ -124,7 +124,8 @@ rt::Error checkOutputFile(const std::string &output,
   return checkNotAnInput(output, files, namedFiles);
 }
 
-rt::Error checkOutputPaths(const TrainOptions &options) {
+rt::Error checkOutputPaths(const TrainOptions &options,
+                           const std::vector<std::string> &saved) {
   for (const std::string *folder : {&options.saveDir, &options.checkpointDir})
     if (!folder->empty())
       if (rt::Error error = checkFolderTarget(*folder); !error.ok())
@@ -145,12 +146,18 @@ rt::Error checkOutputPaths(const TrainOptions &options) {
     if (rt::Error error = checkOutputFile(*file, {options.modelPath}, data);
         !error.ok())
       return error;
-  return checkDistinctOutputs({{"--save", options.saveDir},
-                               {"--checkpoint", options.checkpointDir},
-                               {"--save-artifact", options.saveArtifact},
-                               {"--plot", options.plotPath},
-                               {"--trace", options.profile.tracePath},
-                               {"--report", options.reportPath}});
+  std::vector<NamedOutput> files = {{"--save-artifact", options.saveArtifact},
+                                    {"--plot", options.plotPath},
+                                    {"--trace", options.profile.tracePath},
+                                    {"--report", options.reportPath}};
+  if (!options.saveDir.empty())
+    if (rt::Error error = checkOutputFolderFiles(
+            options.saveDir, saved, {options.modelPath}, data, files);
+        !error.ok())
+      return error;
+  files.insert(files.begin(), {{"--save", options.saveDir},
+                               {"--checkpoint", options.checkpointDir}});
+  return checkDistinctOutputs(files);
 }
 
 } // namespace nnc::train

@@ -62,8 +62,10 @@ rt::Error checkOutputFolderFiles(const std::string &dir,
 
 /// Every path of `options` a run writes: --save, --checkpoint (folders),
 /// --save-artifact, --plot, --trace and --report (files), none of them the
-/// model or a data file, nor one another. Writes nothing.
-rt::Error checkOutputPaths(const TrainOptions &options);
+/// model or a data file, nor one another, nor is any NAME.npy of `saved`
+/// (the parameters and buffers --save writes). Writes nothing.
+rt::Error checkOutputPaths(const TrainOptions &options,
+                           const std::vector<std::string> &saved);
 
 } // namespace nnc::train
 

@@ -1,6 +1,7 @@
 //===- OutputWriter.cpp - Writing result tensors for the user -------------===//
 
 #include "train/OutputWriter.h"
+#include "train/OutputPaths.h"
 
 #include "runtime/Npy.h"
 
@@ -26,22 +27,46 @@ double scalarValue(const rt::Tensor &tensor) {
   return 0;
 }
 
-rt::Expected<std::string> writeOutput(const std::string &dir,
-                                      const std::string &name,
-                                      const rt::Tensor &tensor) {
+std::vector<OutputTensor>
+outputsOf(const std::vector<CompiledGraph::Result> &results) {
+  std::vector<OutputTensor> outputs;
+  for (const CompiledGraph::Result &result : results)
+    outputs.push_back({result.name, &result.tensor});
+  return outputs;
+}
+
+std::vector<OutputTensor> outputsOf(const ArtifactRun &run) {
+  std::vector<OutputTensor> outputs;
+  for (size_t i = 0; i < run.results.size(); ++i)
+    outputs.push_back({run.graph->plan.outputs[i].name, &run.results[i]});
+  return outputs;
+}
+
+rt::Expected<std::vector<std::string>>
+writeOutputs(const std::string &dir, const std::vector<OutputTensor> &outputs,
+             const std::vector<std::string> &files,
+             const std::vector<std::string> &namedFiles) {
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
     return rt::Error::failure("cannot create '" + dir + "': " + ec.message());
-  std::string path = dir + "/" + name + ".npy";
-  if (rt::Error error = rt::writeNpy(path, tensor.view()); !error.ok())
+  std::vector<rt::NpyFile> npyFiles;
+  std::vector<std::string> lines;
+  for (const OutputTensor &output : outputs) {
+    std::string path = dir + "/" + output.name + ".npy";
+    if (rt::Error error = checkNotAnInput(path, files, namedFiles); !error.ok())
+      return error;
+    rt::ConstTensorView view = output.tensor->view();
+    npyFiles.push_back({path, view});
+    std::string line;
+    llvm::raw_string_ostream os(line);
+    os << output.name << ": " << rt::typeToString(view.dtype(), view.shape());
+    if (view.numElements() == 1)
+      os << " = " << scalarValue(*output.tensor);
+    os << " -> " << path;
+    lines.push_back(os.str());
+  }
+  if (rt::Error error = rt::writeNpyFiles(npyFiles); !error.ok())
     return error;
-  rt::ConstTensorView view = tensor.view();
-  std::string line;
-  llvm::raw_string_ostream os(line);
-  os << name << ": " << rt::typeToString(view.dtype(), view.shape());
-  if (view.numElements() == 1)
-    os << " = " << scalarValue(tensor);
-  os << " -> " << path;
-  return os.str();
+  return lines;
 }
 
 } // namespace nnc::train

@@ -1,6 +1,7 @@
 //===- ParameterStore.cpp - A model's parameters and buffers --------------===//
 
 #include "train/ParameterStore.h"
+#include "train/OutputPaths.h"
 
 #include "runtime/FileIO.h"
 #include "runtime/Initializer.h"
@@ -168,15 +169,21 @@ rt::Error ParameterStore::loadInPlace(const std::string &dir,
   return rt::Error::success();
 }
 
-rt::Error ParameterStore::save(const std::string &dir) const {
+rt::Error
+ParameterStore::save(const std::string &dir,
+                     const std::vector<std::string> &files,
+                     const std::vector<std::string> &namedFiles) const {
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
     return rt::Error::failure("cannot create '" + dir + "': " + ec.message());
-  for (const auto &[name, tensor] : tensors)
-    if (rt::Error error =
-            rt::writeNpy(dir + "/" + name + ".npy", tensor.view());
-        !error.ok())
+  // One write for the folder: never some parameters new and some old.
+  std::vector<rt::NpyFile> npyFiles;
+  for (const auto &[name, tensor] : tensors) {
+    std::string path = dir + "/" + name + ".npy";
+    if (rt::Error error = checkNotAnInput(path, files, namedFiles); !error.ok())
       return error;
-  return rt::Error::success();
+    npyFiles.push_back({path, tensor.view()});
+  }
+  return rt::writeNpyFiles(npyFiles);
 }
 
 const rt::Tensor *ParameterStore::find(const std::string &name) const {

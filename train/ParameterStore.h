@@ -46,8 +46,13 @@ public:
   rt::Error loadInPlace(const std::string &dir,
                         std::vector<std::string> &missing);
 
-  /// Writes every value to `dir`/NAME.npy (atomically, file by file).
-  rt::Error save(const std::string &dir) const;
+  /// Writes every value to `dir`/NAME.npy, as one (rt::writeNpyFiles): a
+  /// full disk or a crash leaves the folder's old values whole. Refuses,
+  /// before writing anything, a file that is one the command reads (one of
+  /// `files`, or the FILE of a NAME=FILE of `namedFiles`).
+  rt::Error save(const std::string &dir,
+                 const std::vector<std::string> &files = {},
+                 const std::vector<std::string> &namedFiles = {}) const;
 
   /// The value of `name`, or null.
   const rt::Tensor *find(const std::string &name) const;

@@ -374,9 +374,13 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   // A process that leaves the outputs to another (a data-parallel rank but
   // rank 0) neither evaluates nor writes.
   bool reporting = hooks.writesOutputs;
-  if (reporting)
-    if (rt::Error error = checkOutputPaths(options); !error.ok())
+  if (reporting) {
+    std::vector<std::string> saved;
+    for (const auto &[name, tensor] : run.state.params.values())
+      saved.push_back(name);
+    if (rt::Error error = checkOutputPaths(options, saved); !error.ok())
       return error;
+  }
   auto warn = [&](const std::vector<std::string> &warnings) {
     if (hooks.onWarning)
       for (const std::string &warning : warnings)

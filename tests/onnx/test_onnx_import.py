@@ -206,6 +206,36 @@ def assert_failed_cleanly(nn, params):
         f"a failed import wrote parameters into {params}"
 
 
+def test_an_import_that_fails_writing_leaves_the_last_one_whole(tmp_path):
+    """The weights and the program are one write: a weight that cannot be
+    written (a folder where it goes, as a full disk fails partway) leaves
+    the previous import's files as they were, where the weights before it
+    were replaced and the program not."""
+    model = os.path.join(GOLDEN, "mlp_opset13.onnx")
+    nn, params = tmp_path / "m.nn", tmp_path / "w"
+    nnc("import", model, "-o", nn, "--params-out", params)
+    before = {p.name: p.read_bytes() for p in params.iterdir()}
+    before_nn = nn.read_bytes()
+    # Changed files would show whether anything was replaced.
+    for name in before:
+        (params / name).write_bytes(b"previous " + name.encode())
+    nn.write_text("previous program")
+    (params / "fc2_weight.npy").unlink()
+    (params / "fc2_weight.npy").mkdir()
+    done = nnc("import", model, "-o", nn, "--params-out", params, expect=1)
+    assert "fc2_weight.npy: is a directory" in done.stderr, done.stderr
+    assert nn.read_text() == "previous program"
+    for name in before:
+        if name != "fc2_weight.npy":
+            assert (params / name).read_bytes() == b"previous " + name.encode(), name
+    assert sorted(p.name for p in params.iterdir()) == sorted(before), \
+        "a temporary file was left behind"
+    (params / "fc2_weight.npy").rmdir()
+    nnc("import", model, "-o", nn, "--params-out", params)
+    assert nn.read_bytes() == before_nn
+    assert {p.name: p.read_bytes() for p in params.iterdir()} == before
+
+
 def test_truncated_file_is_one_line_error(tmp_path):
     with open(os.path.join(GOLDEN, "mlp_opset13.onnx"), "rb") as f:
         data = f.read()

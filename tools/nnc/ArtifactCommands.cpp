@@ -95,9 +95,9 @@ ExitCode runArtifact(const RunOptions &options) {
   if (!run.ok())
     return reportError(run.takeError());
   const rt::ExecutionPlan &plan = run->graph->plan;
-  for (size_t i = 0; i < run->results.size(); ++i)
-    if (!showOutput(options.outputDir, plan.outputs[i].name, run->results[i]))
-      return UserError;
+  if (!showOutputs(options.outputDir, train::outputsOf(*run),
+                   {options.modelPath}, options.inputs))
+    return UserError;
   if (!profiler)
     return Success;
   return reportProfile(

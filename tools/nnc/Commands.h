@@ -39,10 +39,12 @@ bool initializeParameters(ParameterStore &params,
                           const frontend::Program &program,
                           const std::string &dir, uint64_t seed);
 
-/// train::writeOutput, its line on stdout; prints what failed and returns
-/// false on failure.
-bool showOutput(const std::string &dir, const std::string &name,
-                const rt::Tensor &tensor);
+/// train::writeOutputs, their lines on stdout; prints what failed and
+/// returns false on failure.
+bool showOutputs(const std::string &dir,
+                 const std::vector<train::OutputTensor> &outputs,
+                 const std::vector<std::string> &files,
+                 const std::vector<std::string> &namedFiles);
 
 /// train::renderProfile on `os`, its warnings on stderr; prints what failed
 /// (the trace not written) and returns UserError on failure.

@@ -12,12 +12,16 @@
 
 namespace nnc::cli {
 
-bool showOutput(const std::string &dir, const std::string &name,
-                const rt::Tensor &tensor) {
-  rt::Expected<std::string> line = train::writeOutput(dir, name, tensor);
-  if (!line.ok())
-    return reportError(line.takeError()), false;
-  llvm::outs() << *line << "\n";
+bool showOutputs(const std::string &dir,
+                 const std::vector<train::OutputTensor> &outputs,
+                 const std::vector<std::string> &files,
+                 const std::vector<std::string> &namedFiles) {
+  rt::Expected<std::vector<std::string>> lines =
+      train::writeOutputs(dir, outputs, files, namedFiles);
+  if (!lines.ok())
+    return reportError(lines.takeError()), false;
+  for (const std::string &line : *lines)
+    llvm::outs() << line << "\n";
   return true;
 }
 

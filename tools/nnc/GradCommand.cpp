@@ -54,9 +54,9 @@ ExitCode runGrad(const GradOptions &options) {
   std::unique_ptr<CompiledGraph> graph = std::move(*compiled);
   if (rt::Error error = graph->run(feedsAndParams(feeds, params)); !error.ok())
     return reportUserError(error.message());
-  for (const CompiledGraph::Result &result : graph->results())
-    if (!showOutput(options.outputDir, result.name, result.tensor))
-      return UserError;
+  if (!showOutputs(options.outputDir, train::outputsOf(graph->results()),
+                   {options.modelPath}, options.inputs))
+    return UserError;
   return Success;
 }
 

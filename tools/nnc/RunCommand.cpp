@@ -54,11 +54,13 @@ ExitCode runRun(const RunOptions &options) {
   if (rt::Error error = graph->run(feedsAndParams(feeds, params)); !error.ok())
     return reportUserError(error.message());
 
-  for (const CompiledGraph::Result &result : graph->results())
-    if (!showOutput(options.outputDir, result.name, result.tensor))
-      return UserError;
+  if (!showOutputs(options.outputDir, train::outputsOf(graph->results()),
+                   {options.modelPath}, options.inputs))
+    return UserError;
   if (!options.paramsOutDir.empty())
-    if (rt::Error error = params.save(options.paramsOutDir); !error.ok())
+    if (rt::Error error = params.save(options.paramsOutDir, {options.modelPath},
+                                      options.inputs);
+        !error.ok())
       return reportError(error);
   if (!profiler)
     return Success;

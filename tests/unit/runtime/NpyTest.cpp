@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <dirent.h>
@@ -287,6 +288,20 @@ TEST(NpyTest, TruncatedFileOnDisk) {
   std::remove(path.c_str());
 }
 
+/// The names in `dir`, sorted.
+std::vector<std::string> entriesOf(const std::string &dir) {
+  std::vector<std::string> entries;
+  if (DIR *handle = ::opendir(dir.c_str())) {
+    while (dirent *entry = ::readdir(handle))
+      if (std::strcmp(entry->d_name, ".") != 0 &&
+          std::strcmp(entry->d_name, "..") != 0)
+        entries.push_back(entry->d_name);
+    ::closedir(handle);
+  }
+  std::sort(entries.begin(), entries.end());
+  return entries;
+}
+
 TEST(NpyTest, WriteReplacesAtomicallyAndLeavesNoTemporary) {
   std::string dir =
       ::testing::TempDir() + "nnc_npy_atomic_" + std::to_string(::getpid());
@@ -304,16 +319,42 @@ TEST(NpyTest, WriteReplacesAtomicallyAndLeavesNoTemporary) {
   EXPECT_EQ(loaded->shape(), (Shape{2}));
   EXPECT_EQ(loaded->at<float>(1), 8.0f);
 
-  std::vector<std::string> entries;
-  DIR *handle = ::opendir(dir.c_str());
-  ASSERT_NE(handle, nullptr);
-  while (dirent *entry = ::readdir(handle))
-    if (std::strcmp(entry->d_name, ".") != 0 &&
-        std::strcmp(entry->d_name, "..") != 0)
-      entries.push_back(entry->d_name);
-  ::closedir(handle);
-  EXPECT_EQ(entries, std::vector<std::string>{"w.npy"});
+  EXPECT_EQ(entriesOf(dir), std::vector<std::string>{"w.npy"});
   std::remove(path.c_str());
+  ::rmdir(dir.c_str());
+}
+
+TEST(NpyTest, AFolderOfFilesIsWrittenAllOrNone) {
+  std::string dir =
+      ::testing::TempDir() + "nnc_npy_set_" + std::to_string(::getpid());
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  std::string a = dir + "/a.npy", b = dir + "/b.npy", c = dir + "/c.npy";
+  ASSERT_TRUE(writeNpyFiles({{a, Tensor::fromVector<float>({1}, {1}).view()},
+                             {b, Tensor::fromVector<float>({1}, {2}).view()}})
+                  .ok());
+  // The third file cannot be written (a folder is where it goes), as a
+  // full disk fails partway: the first two keep their old values, and no
+  // temporary file is left, where each used to be replaced as it came.
+  ASSERT_EQ(::mkdir(c.c_str(), 0755), 0);
+  Tensor newA = Tensor::fromVector<float>({1}, {10});
+  Tensor newB = Tensor::fromVector<float>({1}, {20});
+  Tensor newC = Tensor::fromVector<float>({1}, {30});
+  Error failed =
+      writeNpyFiles({{a, newA.view()}, {b, newB.view()}, {c, newC.view()}});
+  EXPECT_EQ(failed.message(), c + ": is a directory");
+  EXPECT_EQ(readNpy(a)->at<float>(0), 1.0f);
+  EXPECT_EQ(readNpy(b)->at<float>(0), 2.0f);
+  EXPECT_EQ(entriesOf(dir),
+            (std::vector<std::string>{"a.npy", "b.npy", "c.npy"}));
+
+  ::rmdir(c.c_str());
+  ASSERT_TRUE(
+      writeNpyFiles({{a, newA.view()}, {b, newB.view()}, {c, newC.view()}})
+          .ok());
+  EXPECT_EQ(readNpy(a)->at<float>(0), 10.0f);
+  EXPECT_EQ(readNpy(c)->at<float>(0), 30.0f);
+  for (const std::string &path : {a, b, c})
+    std::remove(path.c_str());
   ::rmdir(dir.c_str());
 }
 
