@@ -90,9 +90,8 @@ rt::Expected<OnnxImportSummary> importOnnxModel(const std::string &onnxPath,
   llvm::StringRef programFolder = llvm::sys::path::parent_path(programPath);
   for (llvm::StringRef folder : {llvm::StringRef(weightsDir), programFolder})
     if (!folder.empty())
-      if (std::error_code ec = llvm::sys::fs::create_directories(folder))
-        return rt::Error::failure("cannot create '" + folder.str() +
-                                  "': " + ec.message());
+      if (rt::Error error = rt::makeFolders(folder.str()); !error.ok())
+        return error;
   // The weights and the program as one write: all are staged before any
   // replaces an old one, so that a full disk or a crash leaves the last
   // import whole, never a program beside half its weights.

@@ -91,18 +91,9 @@ Error checkReplaceable(const std::string &dir) {
   return Error::success();
 }
 
-/// Creates a unique empty folder "PREFIXXXXXXX".
-Expected<std::string> makeUniqueDirectory(const std::string &prefix) {
-  std::string pattern = prefix + "XXXXXX";
-  if (!::mkdtemp(pattern.data()))
-    return fail(prefix + "XXXXXX",
-                "cannot create folder: " + errnoMessage(errno));
-  return pattern;
-}
-
 /// Whether `entry`, next to the checkpoint folder named `base`, is a folder
 /// writeCheckpoint made and an interruption left: named exactly as
-/// makeUniqueDirectory names them, `BASE.tmp-XXXXXX` or `BASE.old-XXXXXX`
+/// makeUniqueFolder names them, `BASE.tmp-XXXXXX` or `BASE.old-XXXXXX`
 /// (`kind` is ".tmp-" or ".old-"), a real folder (no link), and holding
 /// nothing but a checkpoint's files and their unfinished temporaries. A
 /// user's own `ck.old-best` copy, or a notes file, is none of these.
@@ -285,7 +276,7 @@ Error writeCheckpoint(const std::string &path,
   bool exists = ::lstat(dir.c_str(), &info) == 0;
 
   // 1. Everything into a fresh temporary folder, fsynced.
-  Expected<std::string> tmp = makeUniqueDirectory(dir + ".tmp-");
+  Expected<std::string> tmp = makeUniqueFolder(dir + ".tmp-");
   if (!tmp)
     return tmp.takeError();
   std::error_code ec;
@@ -298,7 +289,7 @@ Error writeCheckpoint(const std::string &path,
   // atomic and keeps the name unique).
   std::string old;
   if (exists) {
-    Expected<std::string> oldDir = makeUniqueDirectory(dir + ".old-");
+    Expected<std::string> oldDir = makeUniqueFolder(dir + ".old-");
     if (!oldDir) {
       fs::remove_all(*tmp, ec);
       return oldDir.takeError();

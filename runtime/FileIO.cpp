@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <system_error>
 
 #include <fcntl.h>
@@ -356,6 +357,26 @@ Error writeThrough(const std::string &path, const std::string &data) {
 }
 
 } // namespace
+
+Error makeFolders(const std::string &path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec)
+    return Error::failure("cannot create '" + path + "': " + ec.message());
+  return Error::success();
+}
+
+Expected<std::string> makeUniqueFolder(const std::string &prefix) {
+  for (unsigned attempt = 0; attempt < 100; ++attempt) {
+    std::string path = prefix + randomSuffix(attempt);
+    if (::mkdir(path.c_str(), 0777) == 0)
+      return path;
+    if (errno != EEXIST)
+      return fail(prefix + "XXXXXX",
+                  "cannot create folder: " + errnoMessage(errno));
+  }
+  return fail(prefix + "XXXXXX", "cannot pick a folder name");
+}
 
 Expected<StagedFile> stageFile(const std::string &path,
                                const std::string &data) {

@@ -112,6 +112,16 @@ Error commitStagedFiles(const std::vector<StagedFile> &files);
 /// Removes the temporary files of staged files that will not be committed.
 void discardStagedFiles(const std::vector<StagedFile> &files);
 
+/// Creates the folder `path` and any missing above it, as `mkdir -p` does,
+/// with the permissions the umask gives; an existing folder is fine.
+/// Fails with "cannot create 'PATH': REASON".
+Error makeFolders(const std::string &path);
+
+/// Creates the folder "PREFIXxxxxxx", a random six-letter suffix, with the
+/// permissions the umask gives (as mkdir does: 0755 under umask 022, where
+/// mkdtemp makes 0700 whatever it is), and returns its path.
+Expected<std::string> makeUniqueFolder(const std::string &prefix);
+
 /// fsyncs the folder `path`, persisting renames and creations in it. File
 /// systems that cannot sync folders (EINVAL) count as success.
 Error syncDirectory(const std::string &path);

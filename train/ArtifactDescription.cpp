@@ -55,9 +55,8 @@ dumpMachineCode(const rt::Artifact &artifact, const std::string &dir) {
                                   object.cpu + "/" + object.name + "'");
       llvm::SmallString<256> folder(dir);
       llvm::sys::path::append(folder, graph.name, object.cpu);
-      if (std::error_code ec = llvm::sys::fs::create_directories(folder))
-        return rt::Error::failure("cannot create " + std::string(folder) +
-                                  ": " + ec.message());
+      if (rt::Error error = rt::makeFolders(std::string(folder)); !error.ok())
+        return error;
       llvm::SmallString<256> path(folder);
       llvm::sys::path::append(path, object.name);
       if (rt::Error error =

@@ -3,9 +3,9 @@
 #include "train/OutputWriter.h"
 #include "train/OutputPaths.h"
 
+#include "runtime/FileIO.h"
 #include "runtime/Npy.h"
 
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace nnc::train {
@@ -46,8 +46,8 @@ rt::Expected<std::vector<std::string>>
 writeOutputs(const std::string &dir, const std::vector<OutputTensor> &outputs,
              const std::vector<std::string> &files,
              const std::vector<std::string> &namedFiles) {
-  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
-    return rt::Error::failure("cannot create '" + dir + "': " + ec.message());
+  if (rt::Error error = rt::makeFolders(dir); !error.ok())
+    return error;
   std::vector<rt::NpyFile> npyFiles;
   std::vector<std::string> lines;
   for (const OutputTensor &output : outputs) {

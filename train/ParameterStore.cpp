@@ -173,8 +173,8 @@ rt::Error
 ParameterStore::save(const std::string &dir,
                      const std::vector<std::string> &files,
                      const std::vector<std::string> &namedFiles) const {
-  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
-    return rt::Error::failure("cannot create '" + dir + "': " + ec.message());
+  if (rt::Error error = rt::makeFolders(dir); !error.ok())
+    return error;
   // One write for the folder: never some parameters new and some old.
   std::vector<rt::NpyFile> npyFiles;
   for (const auto &[name, tensor] : tensors) {

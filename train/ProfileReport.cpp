@@ -2,9 +2,9 @@
 
 #include "train/ProfileReport.h"
 
+#include "runtime/FileIO.h"
 #include "runtime/FmaPeak.h"
 
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -60,8 +60,8 @@ renderProfile(const ProfileRequest &request, const rt::KernelProfiler &profiler,
     // Its folder is made, as --plot's and --report's are.
     llvm::StringRef folder = llvm::sys::path::parent_path(request.tracePath);
     if (!folder.empty())
-      if (std::error_code ec = llvm::sys::fs::create_directories(folder))
-        return rt::Error::failure(folder.str() + ": " + ec.message());
+      if (rt::Error error = rt::makeFolders(folder.str()); !error.ok())
+        return error;
     if (rt::Error error = rt::writeChromeTrace(request.tracePath, profiler,
                                                plan, modelName, summaries);
         !error.ok())

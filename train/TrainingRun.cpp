@@ -525,8 +525,8 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   for (const std::string *path : {&options.reportPath, &options.plotPath}) {
     llvm::StringRef folder = llvm::sys::path::parent_path(*path);
     if (reporting && !folder.empty())
-      if (std::error_code ec = llvm::sys::fs::create_directories(folder))
-        return rt::Error::failure(folder.str() + ": " + ec.message());
+      if (rt::Error error = rt::makeFolders(folder.str()); !error.ok())
+        return error;
   }
   if (rt::Error error = writeReport(ReportStatus::Training); !error.ok())
     return error;
