@@ -351,9 +351,16 @@ Error checkCheckpointTarget(const std::string &dir) {
     return fail(dir, errnoMessage(errno));
   if (exists && !S_ISDIR(info.st_mode))
     return fail(dir, "exists and is not a folder");
-  if (exists)
-    return checkReplaceable(dir);
-  return Error::success();
+  if (!exists)
+    return Error::success();
+  // A checkpoint replaces the folder by renaming, which a mount point
+  // refuses: found now, not at the first checkpoint after an epoch.
+  struct stat parent;
+  if (::stat(parentDirectory(dir).c_str(), &parent) == 0 &&
+      parent.st_dev != info.st_dev)
+    return fail(dir, "is a mount point, which a checkpoint cannot replace "
+                     "(it is renamed into place); give a folder inside it");
+  return checkReplaceable(dir);
 }
 
 } // namespace nnc::rt
