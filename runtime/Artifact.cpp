@@ -613,9 +613,10 @@ Expected<Artifact> readArtifact(const std::string &path) {
   Expected<InputFile> file = InputFile::open(path);
   if (!file.ok())
     return file.takeError();
-  // The identifier first, so that a large file of something else (or
-  // /dev/zero) is refused before gigabytes of it are read.
-  {
+  // The identifier first, so that a large file of something else is
+  // refused before gigabytes of it are read. Only a regular file is opened
+  // twice: a second open of a pipe would read from its middle.
+  if (std::error_code ec; std::filesystem::is_regular_file(path, ec)) {
     char head[8];
     std::ifstream probe(path, std::ios::binary);
     probe.read(head, sizeof(head));
