@@ -28,6 +28,10 @@ namespace {
 
 constexpr int64_t kFormatVersion = 1;
 constexpr char kStateFile[] = "state.json";
+/// What the folders a write makes beside DIR add to its name: the new
+/// checkpoint while it is written, the old one while it is replaced.
+constexpr char kTempKind[] = ".nnc-tmp-";
+constexpr char kOldKind[] = ".nnc-old-";
 constexpr char kReserved[] = "nnc.";
 /// state.json holds a few numbers per tensor; anything larger is corrupt.
 constexpr uint64_t kMaxStateBytes = 64 << 20;
@@ -93,8 +97,10 @@ Error checkReplaceable(const std::string &dir) {
 
 /// Whether `entry`, next to the checkpoint folder named `base`, is a folder
 /// writeCheckpoint made and an interruption left: named exactly as
-/// makeUniqueFolder names them, `BASE.tmp-XXXXXX` or `BASE.old-XXXXXX`
-/// (`kind` is ".tmp-" or ".old-"), a real folder (no link), and holding
+/// makeUniqueFolder names them, `BASE.nnc-tmp-XXXXXX` or
+/// `BASE.nnc-old-XXXXXX` (`kind` is kTempKind or kOldKind: names a person
+/// does not give a copy, as `ck.old-backup` is), a real folder (no link),
+/// and holding
 /// nothing but a checkpoint's files and their unfinished temporaries. A
 /// user's own `ck.old-best` copy, or a notes file, is none of these.
 bool isCheckpointLeftover(const fs::directory_entry &entry,
@@ -133,8 +139,8 @@ void removeLeftovers(const std::string &dir) {
   std::vector<fs::path> doomed;
   for (fs::directory_iterator it(parentDirectory(dir), ec), end;
        !ec && it != end; it.increment(ec))
-    if (isCheckpointLeftover(*it, base, ".tmp-") ||
-        isCheckpointLeftover(*it, base, ".old-"))
+    if (isCheckpointLeftover(*it, base, kTempKind) ||
+        isCheckpointLeftover(*it, base, kOldKind))
       doomed.push_back(it->path());
   for (const fs::path &path : doomed)
     fs::remove_all(path, ec);
@@ -276,7 +282,7 @@ Error writeCheckpoint(const std::string &path,
   bool exists = ::lstat(dir.c_str(), &info) == 0;
 
   // 1. Everything into a fresh temporary folder, fsynced.
-  Expected<std::string> tmp = makeUniqueFolder(dir + ".tmp-");
+  Expected<std::string> tmp = makeUniqueFolder(dir + kTempKind);
   if (!tmp)
     return tmp.takeError();
   std::error_code ec;
@@ -289,7 +295,7 @@ Error writeCheckpoint(const std::string &path,
   // atomic and keeps the name unique).
   std::string old;
   if (exists) {
-    Expected<std::string> oldDir = makeUniqueFolder(dir + ".old-");
+    Expected<std::string> oldDir = makeUniqueFolder(dir + kOldKind);
     if (!oldDir) {
       fs::remove_all(*tmp, ec);
       return oldDir.takeError();
@@ -327,13 +333,13 @@ Expected<Checkpoint> readCheckpoint(const std::string &path) {
     return readFolder(dir);
 
   // A crash between the two renames of writeCheckpoint leaves the previous
-  // checkpoint complete under DIR.old-*.
+  // checkpoint complete under DIR.nnc-old-*.
   std::string base = baseName(dir);
   std::vector<std::string> candidates;
   std::error_code ec;
   for (fs::directory_iterator it(parentDirectory(dir), ec), end;
        !ec && it != end; it.increment(ec))
-    if (isCheckpointLeftover(*it, base, ".old-"))
+    if (isCheckpointLeftover(*it, base, kOldKind))
       candidates.push_back(it->path().string());
   std::sort(candidates.begin(), candidates.end());
   for (const std::string &candidate : candidates) {

@@ -9,18 +9,18 @@
 //                    tensor names in order, and each file's size and CRC-32.
 //
 // Writing is atomic for the folder as a whole. Every file is written into
-// a fresh DIR.tmp-XXXXXX and fsynced, then that folder is fsynced; only
-// then is the old DIR renamed to DIR.old-XXXXXX, the new folder renamed to
+// a fresh DIR.nnc-tmp-XXXXXX and fsynced, then that folder is fsynced; only
+// then is the old DIR renamed to DIR.nnc-old-XXXXXX, the new folder renamed to
 // DIR, the parent fsynced, and the old folder removed. The crash-safety
 // argument, step by step:
-//   - before the first rename, DIR is untouched; a leftover DIR.tmp-* is
+//   - before the first rename, DIR is untouched; a leftover DIR.nnc-tmp-* is
 //     ignored by readers and removed by the next successful write;
 //   - renames are atomic, and everything renamed was fsynced first, so
 //     whichever name a crash leaves points to a complete folder;
-//   - between the two renames DIR is missing, but DIR.old-* is the
+//   - between the two renames DIR is missing, but DIR.nnc-old-* is the
 //     complete previous checkpoint, and readCheckpoint falls back to it;
 //   - after the second rename DIR is the complete new checkpoint; a
-//     leftover DIR.old-* is removed by the next successful write.
+//     leftover DIR.nnc-old-* is removed by the next successful write.
 // A torn or bit-flipped file (a disk fault, a copy cut short) is caught on
 // loading by the sizes and checksums in state.json. One writer per DIR at a
 // time: a second concurrent writer may delete the first one's temporary
@@ -57,7 +57,7 @@ struct Checkpoint {
   /// The caller's entries of state.json (the reserved "nnc.*" ones are
   /// removed).
   JsonObject state;
-  /// The folder actually read: DIR, or DIR.old-XXXXXX when a crash left
+  /// The folder actually read: DIR, or DIR.nnc-old-XXXXXX when a crash left
   /// only that one (see above).
   std::string path;
 

@@ -173,8 +173,8 @@ TEST(CheckpointTest, CrashLeftoversAreIgnoredAndCleanedUp) {
   ASSERT_TRUE(writeCheckpoint(dir, f.tensors(), trainingState(1)).ok());
 
   // A crash while writing the next one: a half-written temporary folder.
-  fs::create_directory(dir + ".tmp-abc123");
-  tmp.write("ckpt.tmp-abc123/layer1.weight.npy", "garbage");
+  fs::create_directory(dir + ".nnc-tmp-abc123");
+  tmp.write("ckpt.nnc-tmp-abc123/layer1.weight.npy", "garbage");
   Expected<Checkpoint> loaded = readCheckpoint(dir);
   ASSERT_TRUE(loaded.ok()) << loaded.message();
   EXPECT_EQ(*loaded->state.getInteger("step"), 1);
@@ -191,14 +191,15 @@ TEST(CheckpointTest, CrashBetweenTheRenamesFallsBackToTheOldCheckpoint) {
   Fixture f;
   std::string dir = tmp.path("ckpt");
   ASSERT_TRUE(writeCheckpoint(dir, f.tensors(), trainingState(5)).ok());
-  // The state a crash leaves after "DIR -> DIR.old-*" and before
-  // "DIR.tmp-* -> DIR": no DIR, the old checkpoint under DIR.old-*.
-  fs::rename(dir, dir + ".old-XyZ123");
-  fs::create_directory(dir + ".tmp-QwE456");
+  // The state a crash leaves after "DIR -> DIR.nnc-old-*" and before
+  // "DIR.nnc-tmp-* -> DIR": no DIR, the old checkpoint under
+  // DIR.nnc-old-*.
+  fs::rename(dir, dir + ".nnc-old-XyZ123");
+  fs::create_directory(dir + ".nnc-tmp-QwE456");
   Expected<Checkpoint> loaded = readCheckpoint(dir);
   ASSERT_TRUE(loaded.ok()) << loaded.message();
   EXPECT_EQ(*loaded->state.getInteger("step"), 5);
-  EXPECT_EQ(loaded->path, dir + ".old-XyZ123");
+  EXPECT_EQ(loaded->path, dir + ".nnc-old-XyZ123");
 
   ASSERT_TRUE(writeCheckpoint(dir, f.tensors(), trainingState(6)).ok());
   EXPECT_EQ(entriesStartingWith(tmp.str(), "ckpt"),
@@ -215,14 +216,15 @@ TEST(CheckpointTest, TheUsersOwnFilesBesideItAreNeverLeftovers) {
   // leftovers', but not made by writeCheckpoint, which it would have
   // deleted, and a crash's fallback would have resumed from the copy.
   fs::copy(dir, dir + ".old-best");
+  fs::copy(dir, dir + ".old-backup");
   tmp.write("ckpt.old-notes.txt", "notes");
   fs::create_directory(dir + ".tmp-mine12");
   tmp.write("ckpt.tmp-mine12/plan.txt", "mine");
   ASSERT_TRUE(writeCheckpoint(dir, f.tensors(), trainingState(2)).ok());
   EXPECT_EQ(
       entriesStartingWith(tmp.str(), "ckpt"),
-      (std::vector<std::string>{"ckpt", "ckpt.old-best", "ckpt.old-notes.txt",
-                                "ckpt.tmp-mine12"}));
+      (std::vector<std::string>{"ckpt", "ckpt.old-backup", "ckpt.old-best",
+                                "ckpt.old-notes.txt", "ckpt.tmp-mine12"}));
   fs::remove_all(dir);
   EXPECT_FALSE(readCheckpoint(dir).ok());
 }
