@@ -371,9 +371,10 @@ Expected<std::string> makeUniqueFolder(const std::string &prefix) {
     std::string path = prefix + randomSuffix(attempt);
     if (::mkdir(path.c_str(), 0777) == 0)
       return path;
-    if (errno != EEXIST)
+    int error = errno;
+    if (error != EEXIST)
       return fail(prefix + "XXXXXX",
-                  "cannot create folder: " + errnoMessage(errno));
+                  "cannot create folder: " + errnoMessage(error));
   }
   return fail(prefix + "XXXXXX", "cannot pick a folder name");
 }

@@ -104,9 +104,11 @@ Expected<StagedFile> stageFile(const std::string &path,
                                const std::string &data);
 
 /// Renames each staged file over its target, in order, then fsyncs their
-/// folders. Only a crash within these renames (no data is written then)
-/// can leave some files new and others old; a failed rename removes the
-/// staged files not yet renamed.
+/// folders. A failure while staging left every target as it was; here no
+/// data is written, but a crash within the renames, or a rename refused
+/// partway (a target another user owns in a sticky folder, a busy bind
+/// mount), leaves the files renamed so far new and the rest old. A failed
+/// rename removes the staged files not yet renamed.
 Error commitStagedFiles(const std::vector<StagedFile> &files);
 
 /// Removes the temporary files of staged files that will not be committed.

@@ -64,6 +64,8 @@ rt::Error checkOutputFolderFiles(const std::string &dir,
                                  const std::vector<std::string> &files,
                                  const std::vector<std::string> &namedFiles,
                                  const std::vector<NamedOutput> &others) {
+  if (dir.empty())
+    return rt::Error::success();
   for (const NamedOutput &other : others)
     if (rt::Error error = checkOutputFile(other.path, files, namedFiles);
         !error.ok())

@@ -53,7 +53,8 @@ rt::Error checkDistinctOutputs(const std::vector<NamedOutput> &outputs);
 /// Fails when a file a run writes into `dir`, NAME.npy for each of
 /// `names`, would replace an input (`files`, the FILE of each NAME=FILE of
 /// `namedFiles`) or one of `others`, the command's other outputs, or when
-/// one of `others` fails checkOutputFile.
+/// one of `others` fails checkOutputFile. Nothing to check for an empty
+/// `dir` (an output not asked for).
 rt::Error checkOutputFolderFiles(const std::string &dir,
                                  const std::vector<std::string> &names,
                                  const std::vector<std::string> &files,

@@ -186,6 +186,13 @@ ParameterStore::save(const std::string &dir,
   return rt::writeNpyFiles(npyFiles);
 }
 
+std::vector<std::string> ParameterStore::names() const {
+  std::vector<std::string> result;
+  for (const auto &[name, tensor] : tensors)
+    result.push_back(name);
+  return result;
+}
+
 const rt::Tensor *ParameterStore::find(const std::string &name) const {
   auto it = tensors.find(name);
   return it == tensors.end() ? nullptr : &it->second;

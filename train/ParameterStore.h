@@ -59,6 +59,8 @@ public:
   rt::Tensor *find(const std::string &name);
 
   const std::map<std::string, rt::Tensor> &values() const { return tensors; }
+  /// The values' names, in order.
+  std::vector<std::string> names() const;
   /// Mutable: the values change in place (the Python module's views).
   std::map<std::string, rt::Tensor> &values() { return tensors; }
 

@@ -375,10 +375,8 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   // rank 0) neither evaluates nor writes.
   bool reporting = hooks.writesOutputs;
   if (reporting) {
-    std::vector<std::string> saved;
-    for (const auto &[name, tensor] : run.state.params.values())
-      saved.push_back(name);
-    if (rt::Error error = checkOutputPaths(options, saved); !error.ok())
+    if (rt::Error error = checkOutputPaths(options, run.state.params.names());
+        !error.ok())
       return error;
   }
   auto warn = [&](const std::vector<std::string> &warnings) {

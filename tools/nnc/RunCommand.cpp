@@ -41,11 +41,13 @@ ExitCode runRun(const RunOptions &options) {
   if (!compiled.ok())
     return reportError(compiled.takeError());
   std::unique_ptr<CompiledGraph> graph = std::move(*compiled);
-  if (rt::Error error = train::checkOutputFolderFiles(
-          options.outputDir, graph->resultNames(), {options.modelPath},
-          options.inputs, {{"--trace", options.profile.tracePath}});
-      !error.ok())
-    return reportError(error);
+  for (auto [dir, names] : {std::pair(options.outputDir, graph->resultNames()),
+                            std::pair(options.paramsOutDir, params.names())})
+    if (rt::Error error = train::checkOutputFolderFiles(
+            dir, names, {options.modelPath}, options.inputs,
+            {{"--trace", options.profile.tracePath}});
+        !error.ok())
+      return reportError(error);
   std::optional<rt::KernelProfiler> profiler;
   if (options.profile.any()) {
     profiler.emplace();
