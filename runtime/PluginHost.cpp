@@ -205,6 +205,18 @@ std::string parentOf(const std::string &path) {
   return slash == std::string::npos || slash == 0 ? "" : path.substr(0, slash);
 }
 
+/// Whether `path` names a shared object: NAME.so, or a versioned
+/// NAME.so.0.1 as libnnc is loaded by its SONAME.
+bool isSharedObjectName(const std::string &path) {
+  size_t so = path.rfind(".so");
+  if (so == std::string::npos)
+    return false;
+  for (size_t i = so + 3; i < path.size(); ++i)
+    if (!std::isdigit(static_cast<unsigned char>(path[i])) && path[i] != '.')
+      return false;
+  return true;
+}
+
 /// When this code runs inside a shared object rather than an executable
 /// (the Python module), the nearest folder above that object holding
 /// lib/nnc/plugins: the build folder, or the install prefix. Empty
@@ -215,7 +227,7 @@ std::string sharedObjectPrefix() {
       !info.dli_fname)
     return "";
   std::string object = info.dli_fname;
-  if (object.size() < 3 || object.compare(object.size() - 3, 3, ".so") != 0)
+  if (!isSharedObjectName(object))
     return "";
   char resolved[4096];
   if (!realpath(object.c_str(), resolved))
