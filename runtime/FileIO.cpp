@@ -26,14 +26,7 @@ std::string errnoMessage(int error) {
   return text;
 }
 
-namespace {
-
-Error fail(const std::string &path, const std::string &message) {
-  return Error::failure(path + ": " + message);
-}
-
-/// read(2) until `size` bytes or the end of the file.
-Expected<size_t> readRaw(int fd, void *buffer, size_t size) {
+Expected<size_t> readFully(int fd, void *buffer, size_t size) {
   size_t done = 0;
   while (done < size) {
     ssize_t n = ::read(fd, static_cast<char *>(buffer) + done, size - done);
@@ -46,6 +39,12 @@ Expected<size_t> readRaw(int fd, void *buffer, size_t size) {
     done += static_cast<size_t>(n);
   }
   return done;
+}
+
+namespace {
+
+Error fail(const std::string &path, const std::string &message) {
+  return Error::failure(path + ": " + message);
 }
 
 Error writeRaw(int fd, const void *buffer, size_t size) {
@@ -106,7 +105,7 @@ struct InputFile::Impl {
   }
 
   Error refill() {
-    Expected<size_t> n = readRaw(fd, buffer, sizeof(buffer));
+    Expected<size_t> n = readFully(fd, buffer, sizeof(buffer));
     if (!n)
       return n.takeError();
     if (*n < sizeof(buffer))
@@ -123,7 +122,7 @@ struct InputFile::Impl {
     if (fromPending == size)
       return size;
     Expected<size_t> n =
-        readRaw(fd, static_cast<char *>(out) + fromPending, size - fromPending);
+        readFully(fd, static_cast<char *>(out) + fromPending, size - fromPending);
     if (!n)
       return n.takeError();
     return fromPending + *n;
@@ -190,7 +189,7 @@ Expected<InputFile> InputFile::open(const std::string &path) {
     impl->size = static_cast<uint64_t>(info.st_size);
 
   // Sniff the gzip magic from the bytes themselves.
-  Expected<size_t> peeked = readRaw(impl->fd, impl->buffer, 2);
+  Expected<size_t> peeked = readFully(impl->fd, impl->buffer, 2);
   if (!peeked)
     return peeked.takeError().withContext(path);
   if (*peeked < 2)

@@ -28,6 +28,10 @@ namespace nnc::rt {
 /// The strerror text of `error`, lower-cased to fit our message style.
 std::string errnoMessage(int error);
 
+/// read(2) into `buffer` until `size` bytes or the end of the file,
+/// retrying interrupted reads; returns how many bytes were read.
+Expected<size_t> readFully(int fd, void *buffer, size_t size);
+
 /// A file read sequentially, transparently gunzipped when it starts with
 /// the gzip magic. Move-only; closes the file when destroyed.
 class InputFile {

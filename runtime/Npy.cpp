@@ -283,23 +283,6 @@ Expected<NpyLayout> parseLayout(const unsigned char *bytes, size_t size,
   return layout;
 }
 
-/// Reads exactly `size` bytes unless the file ends first; returns how many
-/// were read, or an error.
-Expected<size_t> readFully(int fd, void *buffer, size_t size) {
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = ::read(fd, static_cast<char *>(buffer) + done, size - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return Error::failure(errnoMessage(errno));
-    if (n == 0)
-      break;
-    done += static_cast<size_t>(n);
-  }
-  return done;
-}
-
 /// Closes a file descriptor when it goes out of scope.
 struct FileCloser {
   int fd;
