@@ -260,6 +260,7 @@ CodedError resumeFromArtifact(const TrainOptions &options,
   position.epoch = training.epoch;
   position.seed = training.seed;
   run.resumeAt = position;
+  run.state.historyStartEpoch = training.epoch;
   run.saveArtifact = [&](const TrainingState &state,
                          const rt::BatchIteratorState &at) {
     return saveResumedArtifact(source, options, run, state, at);

@@ -431,6 +431,8 @@ void Executor::setKernelObserver(const std::function<void(int64_t)> *observer) {
 
 void Executor::setProfiler(KernelProfiler *profiler) {
   impl->profiler = profiler;
+  if (profiler)
+    profiler->attach(impl->plan);
 }
 
 namespace {

@@ -23,13 +23,6 @@ int64_t steadyNs() {
       .count();
 }
 
-double mean(const std::vector<double> &values) {
-  double sum = 0;
-  for (double value : values)
-    sum += value;
-  return values.empty() ? 0 : sum / static_cast<double>(values.size());
-}
-
 /// "path/to/model.nn:12:9" as "model.nn:12": what a reader looks up.
 std::string shortLocation(const std::string &location) {
   std::string text = location.substr(location.find_last_of('/') + 1);
@@ -54,8 +47,9 @@ struct KernelProfiler::PerThread {
   tbb::enumerable_thread_specific<std::vector<KernelSlice>> lists;
 };
 
-KernelProfiler::KernelProfiler()
-    : perThread(std::make_unique<PerThread>()), origin(steadyNs()) {}
+KernelProfiler::KernelProfiler(size_t traceSlices)
+    : perThread(std::make_unique<PerThread>()), origin(steadyNs()),
+      traceLimit(traceSlices) {}
 
 KernelProfiler::~KernelProfiler() = default;
 
@@ -67,9 +61,24 @@ void KernelProfiler::record(const KernelSlice &slice) {
 
 void KernelProfiler::recordStep(const ProfiledStep &step) {
   stepList.push_back(step);
+  if (!attachedPlan)
+    return;
+  std::vector<KernelSlice> slices = pendingSlices();
+  addSteps(slices, stepList, *attachedPlan, summed);
+  if (traceLimit > 0 && tracedSlices.size() + slices.size() <= traceLimit) {
+    tracedSlices.insert(tracedSlices.end(), slices.begin(), slices.end());
+    tracedSteps.push_back(step);
+  } else if (traceLimit > 0) {
+    ++untracedSteps;
+  }
+  for (std::vector<KernelSlice> &list : perThread->lists)
+    list.clear();
+  stepList.clear();
 }
 
-std::vector<KernelSlice> KernelProfiler::slices() const {
+void KernelProfiler::attach(const ExecutionPlan &plan) { attachedPlan = &plan; }
+
+std::vector<KernelSlice> KernelProfiler::pendingSlices() const {
   std::vector<KernelSlice> all;
   for (const std::vector<KernelSlice> &list : perThread->lists)
     all.insert(all.end(), list.begin(), list.end());
@@ -80,10 +89,27 @@ std::vector<KernelSlice> KernelProfiler::slices() const {
   return all;
 }
 
+std::vector<KernelSlice> KernelProfiler::slices() const {
+  std::vector<KernelSlice> all = tracedSlices;
+  std::vector<KernelSlice> pending = pendingSlices();
+  all.insert(all.end(), pending.begin(), pending.end());
+  return all;
+}
+
+std::vector<ProfiledStep> KernelProfiler::steps() const {
+  std::vector<ProfiledStep> all = tracedSteps;
+  all.insert(all.end(), stepList.begin(), stepList.end());
+  return all;
+}
+
 void KernelProfiler::clear() {
   for (std::vector<KernelSlice> &list : perThread->lists)
     list.clear();
   stepList.clear();
+  summed = ProfileTotals();
+  tracedSlices.clear();
+  tracedSteps.clear();
+  untracedSteps = 0;
 }
 
 namespace {
@@ -128,16 +154,16 @@ int64_t threadTimeOf(const KernelSlice &slice, const SlicesByThread &byThread) {
 
 } // namespace
 
-GraphProfile
-summarizeProfile(const KernelProfiler &profiler, const ExecutionPlan &plan,
-                 int threads,
-                 const std::vector<std::string> &backendSummaries) {
-  GraphProfile profile;
-  profile.threads = threads;
-  const std::vector<ProfiledStep> &steps = profiler.steps();
-  profile.steps = static_cast<int64_t>(steps.size());
+void addSteps(const std::vector<KernelSlice> &slices,
+              const std::vector<ProfiledStep> &steps, const ExecutionPlan &plan,
+              ProfileTotals &totals) {
   size_t numKernels = plan.kernels.size();
-  std::vector<KernelSlice> slices = profiler.slices();
+  if (totals.calls.size() < numKernels) {
+    totals.calls.resize(numKernels, 0);
+    totals.chunks.resize(numKernels, 0);
+    totals.spanUs.resize(numKernels, 0);
+    totals.threadUs.resize(numKernels, 0);
+  }
   SlicesByThread byThread;
   for (const KernelSlice &slice : slices)
     if (slice.thread >= 0) {
@@ -152,7 +178,6 @@ summarizeProfile(const KernelProfiler &profiler, const ExecutionPlan &plan,
   };
   std::vector<std::vector<Run>> runs(steps.size(),
                                      std::vector<Run>(numKernels));
-  std::vector<int64_t> chunks(numKernels, 0);
   // Per step: wall time some kernel ran on some thread (the slices come in
   // start order, so their union grows from the left).
   std::vector<int64_t> coveredNs(steps.size(), 0), coveredEnd(steps.size(), 0);
@@ -173,18 +198,14 @@ summarizeProfile(const KernelProfiler &profiler, const ExecutionPlan &plan,
     run.first =
         run.first < 0 ? slice.startNs : std::min(run.first, slice.startNs);
     run.last = std::max(run.last, slice.endNs);
-    ++chunks[static_cast<size_t>(slice.kernel)];
+    ++totals.chunks[static_cast<size_t>(slice.kernel)];
   }
 
-  double allBusyMs = 0;
-  std::vector<double> stepUs, busyUs, pathUs, overheadUs;
-  std::vector<double> spanSum(numKernels, 0), busySum(numKernels, 0);
-  std::vector<int64_t> calls(numKernels, 0);
   for (size_t s = 0; s < steps.size(); ++s) {
-    stepUs.push_back((steps[s].endNs - steps[s].startNs) * 1e-3);
-    overheadUs.push_back((steps[s].endNs - steps[s].startNs - coveredNs[s]) *
-                         1e-3);
-    double busy = 0;
+    ++totals.steps;
+    totals.stepUs += (steps[s].endNs - steps[s].startNs) * 1e-3;
+    totals.overheadUs +=
+        (steps[s].endNs - steps[s].startNs - coveredNs[s]) * 1e-3;
     // The longest chain of spans through the dependencies (kernels are in
     // dependency order).
     std::vector<double> finish(numKernels, 0);
@@ -198,26 +219,39 @@ summarizeProfile(const KernelProfiler &profiler, const ExecutionPlan &plan,
       finish[k] = start + span;
       longest = std::max(longest, finish[k]);
       if (run.first >= 0) {
-        ++calls[k];
-        spanSum[k] += span;
-        busySum[k] += run.busyNs * 1e-3;
-        busy += run.busyNs * 1e-3;
+        ++totals.calls[k];
+        totals.spanUs[k] += span;
+        totals.threadUs[k] += run.busyNs * 1e-3;
+        totals.busyUs += run.busyNs * 1e-3;
       }
     }
-    busyUs.push_back(busy);
-    pathUs.push_back(longest);
-    allBusyMs += busy * 1e-3;
+    totals.criticalPathUs += longest;
   }
-  profile.stepUs = mean(stepUs);
-  profile.busyUs = mean(busyUs);
-  profile.criticalPathUs = mean(pathUs);
-  profile.overheadUs = mean(overheadUs);
+}
+
+GraphProfile
+summarizeProfile(const KernelProfiler &profiler, const ExecutionPlan &plan,
+                 int threads,
+                 const std::vector<std::string> &backendSummaries) {
+  ProfileTotals totals = profiler.totals();
+  addSteps(profiler.pendingSlices(), profiler.pendingSteps(), plan, totals);
+  GraphProfile profile;
+  profile.threads = threads;
+  profile.steps = totals.steps;
+  double steps = std::max<double>(1, static_cast<double>(totals.steps));
+  profile.stepUs = totals.stepUs / steps;
+  profile.busyUs = totals.busyUs / steps;
+  profile.criticalPathUs = totals.criticalPathUs / steps;
+  profile.overheadUs = totals.overheadUs / steps;
   if (profile.stepUs > 0 && threads > 0)
     profile.idlePercent = std::max(
         0.0, 100.0 * (1.0 - profile.busyUs / (profile.stepUs * threads)));
 
+  double allBusyMs = totals.busyUs * 1e-3;
+  size_t numKernels = std::min(plan.kernels.size(), totals.calls.size());
   for (size_t k = 0; k < numKernels; ++k) {
-    if (calls[k] == 0)
+    int64_t calls = totals.calls[k];
+    if (calls == 0)
       continue;
     const PlanKernel &kernel = plan.kernels[k];
     KernelProfileRow row;
@@ -226,11 +260,11 @@ summarizeProfile(const KernelProfiler &profiler, const ExecutionPlan &plan,
     row.location = shortLocation(kernel.location);
     if (k < backendSummaries.size())
       row.backendSummary = backendSummaries[k];
-    row.calls = calls[k];
-    row.chunks = chunks[k];
-    row.totalMs = busySum[k] * 1e-3;
-    row.meanUs = busySum[k] / static_cast<double>(calls[k]);
-    row.meanSpanUs = spanSum[k] / static_cast<double>(calls[k]);
+    row.calls = calls;
+    row.chunks = totals.chunks[k];
+    row.totalMs = totals.threadUs[k] * 1e-3;
+    row.meanUs = totals.threadUs[k] / static_cast<double>(calls);
+    row.meanSpanUs = totals.spanUs[k] / static_cast<double>(calls);
     row.sharePercent = allBusyMs > 0 ? 100.0 * row.totalMs / allBusyMs : 0;
     row.flops = kernel.flops;
     row.bytes = kernelBytes(plan, kernel);
@@ -331,8 +365,9 @@ Error writeChromeTrace(const std::string &path, const KernelProfiler &profiler,
             std::to_string(thread) + "\"}}";
   json += ",\n{\"ph\":\"M\",\"pid\":1,\"tid\":0,\"name\":\"thread_name\","
           "\"args\":{\"name\":\"steps\"}}";
-  for (size_t s = 0; s < profiler.steps().size(); ++s) {
-    const ProfiledStep &step = profiler.steps()[s];
+  std::vector<ProfiledStep> steps = profiler.steps();
+  for (size_t s = 0; s < steps.size(); ++s) {
+    const ProfiledStep &step = steps[s];
     json += ",\n{\"ph\":\"X\",\"pid\":1,\"tid\":0,\"name\":\"step " +
             std::to_string(s) + "\",\"ts\":" + us(step.startNs) +
             ",\"dur\":" + us(step.endNs - step.startNs) + "}";

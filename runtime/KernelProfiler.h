@@ -47,11 +47,35 @@ struct ProfiledStep {
   int64_t startNs = 0, endNs = 0;
 };
 
+/// Sums over the steps summarised so far (summarizeProfile's figures
+/// before they become means), per step and per kernel.
+struct ProfileTotals {
+  int64_t steps = 0;
+  /// Over all steps, in microseconds: wall time, thread time in kernels,
+  /// critical path, and wall time in which no kernel ran.
+  double stepUs = 0, busyUs = 0, criticalPathUs = 0, overheadUs = 0;
+  /// Per kernel: the steps that ran it, its chunks, and its spans and
+  /// thread time summed over those steps, in microseconds.
+  std::vector<int64_t> calls, chunks;
+  std::vector<double> spanUs, threadUs;
+};
+
 /// Collects slices from any number of threads at once. Recording takes a
 /// clock read and an append to the calling thread's own list.
+///
+/// Once attached to the plan an executor runs (Executor::setProfiler does
+/// it), each step is summarised into running totals as it ends and its
+/// slices are dropped, so a profile of a run of any length takes the same
+/// memory; only a trace holds slices, and those of at most a set number.
 class KernelProfiler {
 public:
-  KernelProfiler();
+  /// The slices a trace holds unless told otherwise: about 25 MB here, and
+  /// about 100 MB of JSON.
+  static constexpr size_t kTraceSliceLimit = size_t(1) << 19;
+
+  /// `traceSlices`: keep the slices of the first steps for a trace until
+  /// that many are held; the steps after are summarised but left out of it.
+  explicit KernelProfiler(size_t traceSlices = 0);
   ~KernelProfiler();
   KernelProfiler(const KernelProfiler &) = delete;
   KernelProfiler &operator=(const KernelProfiler &) = delete;
@@ -60,11 +84,26 @@ public:
   int64_t now() const;
 
   void record(const KernelSlice &slice);
+  /// Ends a step; when attached, summarises it (the caller's thread, once
+  /// every slice of the step was recorded).
   void recordStep(const ProfiledStep &step);
 
-  /// Every slice recorded so far, ordered by start time.
+  /// Summarise each step as it ends, by `plan`'s kernels; `plan` must
+  /// outlive the profiler's use.
+  void attach(const ExecutionPlan &plan);
+
+  /// What a trace shows, ordered by start time: the steps kept for it,
+  /// then those not summarised yet.
   std::vector<KernelSlice> slices() const;
-  const std::vector<ProfiledStep> &steps() const { return stepList; }
+  std::vector<ProfiledStep> steps() const;
+  /// Steps that ended after the trace was full.
+  int64_t stepsLeftOutOfTrace() const { return untracedSteps; }
+
+  /// The totals of the steps summarised so far, and what is recorded but
+  /// not summarised yet (everything, when not attached).
+  const ProfileTotals &totals() const { return summed; }
+  std::vector<KernelSlice> pendingSlices() const;
+  const std::vector<ProfiledStep> &pendingSteps() const { return stepList; }
 
   /// Forgets what was recorded (warm-up runs).
   void clear();
@@ -74,6 +113,12 @@ private:
   std::unique_ptr<PerThread> perThread;
   std::vector<ProfiledStep> stepList;
   int64_t origin = 0;
+  const ExecutionPlan *attachedPlan = nullptr;
+  ProfileTotals summed;
+  size_t traceLimit = 0;
+  std::vector<KernelSlice> tracedSlices;
+  std::vector<ProfiledStep> tracedSteps;
+  int64_t untracedSteps = 0;
 };
 
 /// One kernel's line of the profile.
@@ -121,6 +166,12 @@ struct GraphProfile {
   double peakGflops = 0;
 };
 
+/// Adds the steps `steps` (in time order), made of `slices` (ordered by
+/// start time), of runs of `plan` to `totals`.
+void addSteps(const std::vector<KernelSlice> &slices,
+              const std::vector<ProfiledStep> &steps, const ExecutionPlan &plan,
+              ProfileTotals &totals);
+
 /// Summarises what `profiler` recorded of runs of `plan` on `threads`
 /// threads. `backendSummaries`, one per kernel of the plan when given
 /// (PluginExecutable::kernelSummaries), fill the rows' backendSummary.
@@ -134,11 +185,10 @@ summarizeProfile(const KernelProfiler &profiler, const ExecutionPlan &plan,
 std::string formatProfile(const GraphProfile &profile);
 
 /// Writes a Chrome trace-event file (JSON object format): one track per
-/// worker thread, a complete event ("ph":"X") per kernel chunk named
-/// after its ops, with its source line, iterations and kernel index as
-/// args (and the backend's summary of it, when `backendSummaries` holds
-/// one per kernel), and one per step on a track of its own. Written
-/// atomically.
+/// worker thread that ran a kernel, a complete event ("ph":"X") per kernel
+/// chunk named after its ops, with its source line, iterations and kernel index
+/// as args (and the backend's summary of it, when `backendSummaries` holds one
+/// per kernel), and one per step on a track of its own. Written atomically.
 Error writeChromeTrace(const std::string &path, const KernelProfiler &profiler,
                        const ExecutionPlan &plan,
                        const std::string &processName,

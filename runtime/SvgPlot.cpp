@@ -104,8 +104,8 @@ std::string renderLineChart(const std::vector<PlotSeries> &series,
   const double plotW = width - left - right, plotH = height - top - bottom;
 
   // Where value i of a series lies on the x axis.
-  auto xOf = [](const PlotSeries &s, size_t i) {
-    return i < s.x.size() ? s.x[i] : static_cast<double>(i + 1);
+  auto xOf = [&](const PlotSeries &s, size_t i) {
+    return i < s.x.size() ? s.x[i] : options.firstX + static_cast<double>(i);
   };
   size_t epochs = 1;
   bool explicitX = false;
@@ -141,8 +141,8 @@ std::string renderLineChart(const std::vector<PlotSeries> &series,
   } else {
     // Epochs are whole numbers: ticks at least 1 apart.
     double xStep = std::max(1.0, niceStep(std::max(1.0, epochs - 1.0) / 8));
-    xMin = 1;
-    xMax = std::max(2.0, static_cast<double>(epochs));
+    xMin = options.firstX;
+    xMax = std::max(xMin + 1, xMin + static_cast<double>(epochs) - 1);
     for (double x = xMin; x <= xMax + 1e-9; x += xStep)
       xTicks.push_back(x);
   }

@@ -44,6 +44,9 @@ struct PlotOptions {
   std::string yLabel = "loss";
   int width = 640;
   int height = 400;
+  /// Where the first value of a series without x lies (epoch 1, or the
+  /// first epoch of a resumed run's history).
+  double firstX = 1;
   std::vector<PlotMarker> markers;
 };
 

@@ -2,6 +2,7 @@
 
 #include "train/ProfileReport.h"
 
+#include "runtime/Counted.h"
 #include "runtime/FileIO.h"
 #include "runtime/FmaPeak.h"
 
@@ -66,7 +67,14 @@ renderProfile(const ProfileRequest &request, const rt::KernelProfiler &profiler,
                                                plan, modelName, summaries);
         !error.ok())
       return error;
-    os << "wrote the trace " << request.tracePath << "\n";
+    os << "wrote the trace " << request.tracePath;
+    if (int64_t left = profiler.stepsLeftOutOfTrace(); left > 0)
+      os << " (its first " << profiler.steps().size()
+         << " steps: the trace is full at "
+         << rt::KernelProfiler::kTraceSliceLimit
+         << " kernel calls; the table also counts "
+         << rt::counted(left, "later step") << ")";
+    os << "\n";
   }
   return text;
 }

@@ -25,6 +25,10 @@ struct ProfileRequest {
   std::string tracePath;
 
   bool any() const { return table || !tracePath.empty(); }
+  /// The slices a profiler keeps for this request's trace.
+  size_t traceSlices() const {
+    return tracePath.empty() ? 0 : rt::KernelProfiler::kTraceSliceLimit;
+  }
 };
 
 /// The machine's fp32 FMA peak on `threads` threads in GFLOP/s, measured

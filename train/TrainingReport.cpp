@@ -191,7 +191,9 @@ std::string renderTrainingReport(const ReportHeader &header,
                              : "Training (this page reloads)";
   html += "<h1>" + rt::escapeXml(title) + "</h1>\n<p class=\"status\">" +
           standing + " after " + rt::counted(state.stepCount, "step") + ", " +
-          rt::counted(state.trainLoss.size(), "epoch") +
+          rt::counted(state.historyStartEpoch +
+                          static_cast<int64_t>(state.trainLoss.size()),
+                      "epoch") +
           (failure.empty() ? "." : ": " + rt::escapeXml(failure)) + "</p>\n";
 
   html += "<h2>Run</h2>\n<table class=\"settings\">\n";
@@ -219,13 +221,16 @@ std::string renderTrainingReport(const ReportHeader &header,
   } else {
     html += "<p>No curve by step: pass --eval-every N.</p>\n";
   }
+  rt::PlotOptions byEpoch;
+  byEpoch.firstX = static_cast<double>(state.historyStartEpoch + 1);
   if (!state.trainLoss.empty())
-    html += "<figure>" +
-            inlineSvg(rt::renderLossChart(state.trainLoss,
-                                          anyFinite(state.evalLoss)
-                                              ? state.evalLoss
-                                              : std::vector<double>())) +
-            "</figure>\n";
+    html +=
+        "<figure>" +
+        inlineSvg(rt::renderLossChart(
+            state.trainLoss,
+            anyFinite(state.evalLoss) ? state.evalLoss : std::vector<double>(),
+            byEpoch)) +
+        "</figure>\n";
   if (anyFinite(state.trainAccuracy) || anyFinite(state.evalAccuracy)) {
     std::vector<rt::PlotSeries> accuracy;
     for (auto [name, color, values] :
@@ -233,7 +238,7 @@ std::string renderTrainingReport(const ReportHeader &header,
           std::tuple{"eval", "#ff7f0e", &state.evalAccuracy}})
       if (anyFinite(*values))
         accuracy.push_back({name, color, *values, {}});
-    rt::PlotOptions options;
+    rt::PlotOptions options = byEpoch;
     options.title = "accuracy per epoch";
     options.yLabel = "accuracy";
     html += "<figure>" + inlineSvg(rt::renderLineChart(accuracy, options)) +
@@ -246,10 +251,11 @@ std::string renderTrainingReport(const ReportHeader &header,
           "<th>eval loss</th><th>train accuracy</th><th>eval accuracy</th>"
           "</tr>\n";
   for (size_t e = 0; e < state.trainLoss.size(); ++e)
-    html += "<tr><td>" + std::to_string(e + 1) + "</td>" +
-            cell(state.trainLoss, e) + cell(state.evalLoss, e) +
-            cell(state.trainAccuracy, e) + cell(state.evalAccuracy, e) +
-            "</tr>\n";
+    html +=
+        "<tr><td>" +
+        std::to_string(state.historyStartEpoch + static_cast<int64_t>(e) + 1) +
+        "</td>" + cell(state.trainLoss, e) + cell(state.evalLoss, e) +
+        cell(state.trainAccuracy, e) + cell(state.evalAccuracy, e) + "</tr>\n";
   html += "</table>\n";
 
   html += "<h2>Kernel profile of the training step</h2>\n";

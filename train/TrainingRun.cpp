@@ -139,10 +139,13 @@ rt::Error addCurvePoint(TrainingState &state,
 /// else the loss per epoch.
 rt::Error writeChart(const std::string &path, const TrainingState &state,
                      bool evaluated) {
-  if (state.curve.empty())
-    return rt::writeLossChart(path, state.trainLoss,
-                              evaluated ? state.evalLoss
-                                        : std::vector<double>());
+  if (state.curve.empty()) {
+    rt::PlotOptions byEpoch;
+    byEpoch.firstX = static_cast<double>(state.historyStartEpoch + 1);
+    return rt::writeLossChart(
+        path, state.trainLoss,
+        evaluated ? state.evalLoss : std::vector<double>(), byEpoch);
+  }
   rt::PlotSeries train{"train", "#1f77b4", {}, {}};
   rt::PlotSeries eval{"eval", "#ff7f0e", {}, {}};
   for (const TrainingState::CurvePoint &point : state.curve) {
@@ -392,7 +395,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   std::optional<rt::KernelProfiler> profiler, updateProfiler;
   bool reportPage = !options.reportPath.empty() && reporting;
   if ((options.profile.any() && reporting) || reportPage) {
-    profiler.emplace();
+    profiler.emplace(options.profile.traceSlices());
     if (steps->full) {
       steps->full->setProfiler(&*profiler);
     } else if (split) {
@@ -473,14 +476,23 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   std::optional<Evaluator> evaluator;
   if (run.evalSet.numColumns() && reporting)
     evaluator.emplace(*run.graphs, run.evalSet, run.evalBatch);
-  // --report: the page, rewritten at every curve point, every epoch's end
-  // and the run's end.
+  // --report: the page, rewritten at curve points and epochs' ends, at
+  // most once a second while training (a page that reloads every 5 s
+  // shows no more, and each write renders every point so far: writing at
+  // every point of a long run cost time growing with its square), and at
+  // the run's end.
   run.reportHeader.reset();
   if (reportPage)
     run.reportHeader = makeReportHeader(run, options);
+  std::optional<std::chrono::steady_clock::time_point> lastReportWrite;
   auto writeReport = [&](ReportStatus status) -> rt::Error {
     if (!reportPage)
       return rt::Error::success();
+    auto now = std::chrono::steady_clock::now();
+    if (status == ReportStatus::Training && lastReportWrite &&
+        now - *lastReportWrite < std::chrono::seconds(1))
+      return rt::Error::success();
+    lastReportWrite = now;
     std::optional<rt::GraphProfile> summary;
     if (CompiledGraph *graph = profiledStep();
         profiler && graph && state.stepCount > 0) {

@@ -103,6 +103,8 @@ rt::Error writeTrainingCheckpoint(const std::string &dir,
   json.setInteger("epoch_correct", state.epochCorrect);
   json.setInteger("epoch_scored", state.epochScored);
   json.setInteger("epochs_done", static_cast<int64_t>(state.trainLoss.size()));
+  if (state.historyStartEpoch != 0)
+    json.setInteger("history_start_epoch", state.historyStartEpoch);
   // JSON has no NaN: an epoch without evaluation has no eval entry.
   for (size_t i = 0; i < state.trainLoss.size(); ++i) {
     json.setNumber("history.train." + std::to_string(i), state.trainLoss[i]);
@@ -355,6 +357,14 @@ rt::Error restoreCheckpoint(const rt::Checkpoint &checkpoint,
   auto optionalInteger = [&](const std::string &key, int64_t fallback) {
     return optionalKey(key, fallback);
   };
+  rt::Expected<int64_t> historyStart =
+      optionalInteger("history_start_epoch", 0);
+  if (!historyStart.ok())
+    return historyStart.takeError();
+  if (*historyStart < 0)
+    return corrupt("negative 'history_start_epoch' " +
+                   std::to_string(*historyStart));
+  state.historyStartEpoch = *historyStart;
   for (int64_t i = 0; i < *epochsDone; ++i) {
     std::string index = std::to_string(i);
     rt::Expected<double> train = optionalNumber("history.train." + index, NAN);

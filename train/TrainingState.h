@@ -36,6 +36,10 @@ struct TrainingState {
   rt::Tensor lr;   ///< f32 scalar
   int64_t stepCount = 0;
   std::vector<double> trainLoss, evalLoss; ///< per finished epoch
+  /// The epochs finished before the history above begins: those of the
+  /// run a training artifact resumed, which keeps no history. Entry i of
+  /// it is epoch historyStartEpoch + i + 1.
+  int64_t historyStartEpoch = 0;
   /// Per finished epoch too; NaN where the loss does not say how to score.
   std::vector<double> trainAccuracy, evalAccuracy;
   // Sums over the current epoch, kept in checkpoints for a mid-epoch resume.

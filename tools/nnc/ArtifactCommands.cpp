@@ -89,7 +89,7 @@ ExitCode runArtifact(const RunOptions &options) {
     return reportError(error);
   std::optional<rt::KernelProfiler> profiler;
   if (options.profile.any())
-    profiler.emplace();
+    profiler.emplace(options.profile.traceSlices());
   rt::Expected<train::ArtifactRun> run =
       train::runArtifact(*opened, feeds, profiler ? &*profiler : nullptr);
   if (!run.ok())

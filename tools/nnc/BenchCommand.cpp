@@ -43,7 +43,7 @@ ExitCode runBench(const BenchOptions &options) {
 
   std::optional<rt::KernelProfiler> profiler;
   if (options.profile.any()) {
-    profiler.emplace();
+    profiler.emplace(options.profile.traceSlices());
     benchmark.profiler = &*profiler;
   }
   rt::Expected<driver::BenchmarkResult> measured =

@@ -50,7 +50,7 @@ ExitCode runRun(const RunOptions &options) {
       return reportError(error);
   std::optional<rt::KernelProfiler> profiler;
   if (options.profile.any()) {
-    profiler.emplace();
+    profiler.emplace(options.profile.traceSlices());
     graph->setProfiler(&*profiler);
   }
   if (rt::Error error = graph->run(feedsAndParams(feeds, params)); !error.ok())

@@ -116,6 +116,64 @@ TEST(KernelProfilerTest, SlicesOutsideEveryStepAreLeftOut) {
   EXPECT_DOUBLE_EQ(profile.busyUs, 0.5);
 }
 
+/// Records, in the order an executor does (slices, then the step's end),
+/// two steps of forkPlan: the first as in SummaryHasTheClosedFormsOfTheSlices,
+/// the second the same 200 us later.
+void recordTwoSteps(KernelProfiler &profiler) {
+  for (int64_t at : {0, 200'000}) {
+    profiler.record({0, 0, 0, 2, at, at + 40'000});
+    profiler.record({0, 1, 2, 4, at, at + 30'000});
+    profiler.record({1, 0, 0, 1, at + 50'000, at + 70'000});
+    profiler.record({2, 1, 0, 1, at + 50'000, at + 90'000});
+    profiler.recordStep({at, at + 100'000});
+  }
+}
+
+TEST(KernelProfilerTest, AnAttachedProfilerSummarisesEachStepAsItEnds) {
+  ExecutionPlan plan = forkPlan();
+  KernelProfiler kept, attached;
+  attached.attach(plan);
+  recordTwoSteps(kept);
+  recordTwoSteps(attached);
+  // Nothing of the steps is held, yet the summary is that of every slice.
+  EXPECT_TRUE(attached.pendingSlices().empty());
+  EXPECT_TRUE(attached.pendingSteps().empty());
+  EXPECT_TRUE(attached.slices().empty());
+  GraphProfile whole = summarizeProfile(kept, plan, 2);
+  GraphProfile folded = summarizeProfile(attached, plan, 2);
+  EXPECT_EQ(folded.steps, 2);
+  EXPECT_DOUBLE_EQ(folded.stepUs, whole.stepUs);
+  EXPECT_DOUBLE_EQ(folded.busyUs, whole.busyUs);
+  EXPECT_DOUBLE_EQ(folded.criticalPathUs, 80);
+  EXPECT_DOUBLE_EQ(folded.overheadUs, 20);
+  EXPECT_DOUBLE_EQ(folded.idlePercent, 35);
+  ASSERT_EQ(folded.rows.size(), whole.rows.size());
+  for (size_t i = 0; i < folded.rows.size(); ++i) {
+    EXPECT_EQ(folded.rows[i].kernel, whole.rows[i].kernel);
+    EXPECT_EQ(folded.rows[i].calls, 2);
+    EXPECT_EQ(folded.rows[i].chunks, whole.rows[i].chunks);
+    EXPECT_DOUBLE_EQ(folded.rows[i].totalMs, whole.rows[i].totalMs);
+    EXPECT_DOUBLE_EQ(folded.rows[i].meanSpanUs, whole.rows[i].meanSpanUs);
+  }
+}
+
+TEST(KernelProfilerTest, ATraceKeepsTheFirstStepsUpToItsLimit) {
+  ExecutionPlan plan = forkPlan();
+  // Room for one step's four slices, not two steps' eight.
+  KernelProfiler profiler(/*traceSlices=*/6);
+  profiler.attach(plan);
+  recordTwoSteps(profiler);
+  EXPECT_EQ(profiler.slices().size(), 4u);
+  ASSERT_EQ(profiler.steps().size(), 1u);
+  EXPECT_EQ(profiler.steps()[0].startNs, 0);
+  EXPECT_EQ(profiler.stepsLeftOutOfTrace(), 1);
+  // The table still counts both.
+  EXPECT_EQ(summarizeProfile(profiler, plan, 2).steps, 2);
+  profiler.clear();
+  EXPECT_EQ(profiler.stepsLeftOutOfTrace(), 0);
+  EXPECT_EQ(summarizeProfile(profiler, plan, 2).steps, 0);
+}
+
 TEST(KernelProfilerTest, ClearForgetsEverything) {
   KernelProfiler profiler;
   profiler.recordStep({0, 10});
