@@ -162,11 +162,37 @@ size_t broadcastIndex(const Dims &shape, const std::vector<int64_t> &coords) {
   return index;
 }
 
+/// The first integer result an element-wise fold could not give: ONNX
+/// leaves overflow and division by zero undefined, and in C++ they are
+/// undefined too (INT64_MIN / -1 traps), so the node is refused.
+struct IntegerTrap {
+  std::string problem;
+
+  int64_t fail(const char *why) {
+    if (problem.empty())
+      problem = why;
+    return 0;
+  }
+  int64_t checked(bool overflowed, int64_t result) {
+    return overflowed ? fail("the integer result overflows 64 bits") : result;
+  }
+  /// `value` (an integer op computed in double) as an integer.
+  int64_t fromReal(double value) {
+    if (!(value >= -0x1p63 && value < 0x1p63))
+      return fail(std::isnan(value) || std::isinf(value)
+                      ? "the integer result is not a number (a division "
+                        "by zero)"
+                      : "the integer result overflows 64 bits");
+    return static_cast<int64_t>(value);
+  }
+};
+
 /// Evaluates an element-wise op over broadcast constant operands.
-rt::Expected<Constant> elementwise(
-    const std::vector<const Constant *> &operands, ElemType resultType,
-    const std::function<double(const std::vector<double> &)> &real,
-    const std::function<int64_t(const std::vector<int64_t> &)> &integer) {
+rt::Expected<Constant>
+elementwise(const std::vector<const Constant *> &operands, ElemType resultType,
+            const std::function<double(const std::vector<double> &)> &real,
+            const std::function<int64_t(const std::vector<int64_t> &)> &integer,
+            IntegerTrap &trap) {
   Dims shape;
   for (const Constant *operand : operands) {
     if (operand->anyBatchEntry())
@@ -201,10 +227,12 @@ rt::Expected<Constant> elementwise(
     if (isFloat(resultType))
       out.reals.push_back(real(reals));
     else if (floatInputs && real)
-      out.ints.push_back(static_cast<int64_t>(real(reals)));
+      out.ints.push_back(trap.fromReal(real(reals)));
     else
       out.ints.push_back(integer(ints));
   }
+  if (!trap.problem.empty())
+    return rt::Error::failure(trap.problem);
   return out;
 }
 
@@ -224,6 +252,14 @@ std::vector<const Constant *> constantInputs(const Translation &translation,
     inputs.push_back(value && value->isConstant() ? &value->constant : nullptr);
   }
   return inputs;
+}
+
+/// Fails when `constant` holds Shape's batch entry (0, standing for the
+/// batch size), which a use as a number would read as 0.
+rt::Error refuseBatchEntries(const Constant &constant, const char *what) {
+  if (constant.anyBatchEntry())
+    return rt::Error::failure(std::string(what) + ": " + kBatchAsNumber);
+  return rt::Error::success();
 }
 
 /// The integer list a constant input holds (axes, shapes, starts, ...).
@@ -296,6 +332,8 @@ Folded foldGather(Translation &translation, const NodeProto &node,
       normalizeAxis(attributes.getInt("axis", 0), rank);
   if (!axis)
     return failure("axis out of range");
+  if (rt::Error error = refuseBatchEntries(indices, "indices"); !error.ok())
+    return error;
   int64_t extent = data.shape[*axis];
   std::vector<int64_t> picks;
   for (size_t i = 0; i < indices.size(); ++i) {
@@ -383,6 +421,9 @@ Folded foldReshaping(Translation &translation, const NodeProto &node,
     return attributes.getInts("axes");
   };
   if (op == "Unsqueeze" || op == "Squeeze") {
+    if (inputs.size() > 1 && inputs[1])
+      if (rt::Error error = refuseBatchEntries(*inputs[1], "axes"); !error.ok())
+        return error;
     rt::Expected<Dims> reshaped = op == "Unsqueeze"
                                       ? unsqueezedShape(shape, axesInput())
                                       : squeezedShape(shape, axesInput());
@@ -445,6 +486,12 @@ Folded foldSlice(Translation &translation, const NodeProto &node,
     for (size_t i = 1; i < inputs.size(); ++i)
       if (!node.input(static_cast<int>(i)).empty() && !inputs[i])
         return false;
+    static const char *const kRoles[] = {"", "starts", "ends", "axes", "steps"};
+    for (size_t i = 1; i < inputs.size() && i < 5; ++i)
+      if (inputs[i])
+        if (rt::Error error = refuseBatchEntries(*inputs[i], kRoles[i]);
+            !error.ok())
+          return error;
     starts = integerList(*inputs[1]);
     ends = integerList(*inputs[2]);
     if (inputs.size() > 3 && inputs[3])
@@ -584,6 +631,11 @@ Folded foldRange(Translation &translation, const NodeProto &node,
   const Constant &start = *inputs[0];
   if (start.size() != 1 || inputs[1]->size() != 1 || inputs[2]->size() != 1)
     return failure("start, limit and delta must be scalars");
+  static const char *const kRoles[] = {"start", "limit", "delta"};
+  for (size_t i = 0; i < 3; ++i)
+    if (rt::Error error = refuseBatchEntries(*inputs[i], kRoles[i]);
+        !error.ok())
+      return error;
   double from = start.number(0), limit = inputs[1]->number(0),
          delta = inputs[2]->number(0);
   if (!std::isfinite(from) || !std::isfinite(limit) || !std::isfinite(delta))
@@ -644,22 +696,38 @@ Folded foldElementwise(Translation &translation, const NodeProto &node,
   using Ints = const std::vector<int64_t> &;
   std::function<double(Reals)> real;
   std::function<int64_t(Ints)> integer;
+  IntegerTrap trap;
   if (op == "Add") {
     real = [](Reals v) { return v[0] + v[1]; };
-    integer = [](Ints v) { return v[0] + v[1]; };
+    integer = [&trap](Ints v) {
+      int64_t r;
+      return trap.checked(__builtin_add_overflow(v[0], v[1], &r), r);
+    };
   } else if (op == "Sub") {
     real = [](Reals v) { return v[0] - v[1]; };
-    integer = [](Ints v) { return v[0] - v[1]; };
+    integer = [&trap](Ints v) {
+      int64_t r;
+      return trap.checked(__builtin_sub_overflow(v[0], v[1], &r), r);
+    };
   } else if (op == "Mul") {
     real = [](Reals v) { return v[0] * v[1]; };
-    integer = [](Ints v) { return v[0] * v[1]; };
+    integer = [&trap](Ints v) {
+      int64_t r;
+      return trap.checked(__builtin_mul_overflow(v[0], v[1], &r), r);
+    };
   } else if (op == "Div") {
     real = [](Reals v) { return v[0] / v[1]; };
-    integer = [](Ints v) { return v[1] == 0 ? 0 : v[0] / v[1]; };
+    integer = [&trap](Ints v) {
+      if (v[1] == 0)
+        return trap.fail("integer division by zero");
+      return trap.checked(v[0] == std::numeric_limits<int64_t>::min() &&
+                              v[1] == -1,
+                          v[1] == -1 ? 0 : v[0] / v[1]);
+    };
   } else if (op == "Pow") {
     real = [](Reals v) { return std::pow(v[0], v[1]); };
-    integer = [](Ints v) {
-      return static_cast<int64_t>(std::pow(double(v[0]), double(v[1])));
+    integer = [&trap](Ints v) {
+      return trap.fromReal(std::pow(double(v[0]), double(v[1])));
     };
   } else if (op == "Min" || op == "Max") {
     bool min = op == "Min";
@@ -686,7 +754,7 @@ Folded foldElementwise(Translation &translation, const NodeProto &node,
     type = inputs[1]->type;
     real = [](Reals v) { return v[0] != 0 ? v[1] : v[2]; };
     integer = [](Ints v) { return v[0] != 0 ? v[1] : v[2]; };
-    rt::Expected<Constant> out = elementwise(inputs, type, real, integer);
+    rt::Expected<Constant> out = elementwise(inputs, type, real, integer, trap);
     if (!out.ok())
       return out.takeError();
     // The condition is integer-valued, so evaluate on numbers directly.
@@ -694,7 +762,9 @@ Folded foldElementwise(Translation &translation, const NodeProto &node,
     return true;
   } else if (op == "Neg") {
     real = [](Reals v) { return -v[0]; };
-    integer = [](Ints v) { return -v[0]; };
+    integer = [&trap](Ints v) {
+      return trap.checked(v[0] == std::numeric_limits<int64_t>::min(), -v[0]);
+    };
   } else if (op == "Sqrt" || op == "Exp" || op == "Log" || op == "Abs" ||
              op == "Floor" || op == "Ceil" || op == "Reciprocal") {
     double (*f)(double) =
@@ -706,8 +776,8 @@ Folded foldElementwise(Translation &translation, const NodeProto &node,
         : op == "Ceil"  ? static_cast<double (*)(double)>(std::ceil)
                         : nullptr;
     real = [f](Reals v) { return f ? f(v[0]) : 1.0 / v[0]; };
-    integer = [f](Ints v) {
-      return static_cast<int64_t>(f ? f(double(v[0])) : 1.0 / double(v[0]));
+    integer = [f, &trap](Ints v) {
+      return trap.fromReal(f ? f(double(v[0])) : 1.0 / double(v[0]));
     };
   } else {
     return false;
@@ -716,7 +786,7 @@ Folded foldElementwise(Translation &translation, const NodeProto &node,
     // Compare as numbers, store as integers.
     std::function<double(Reals)> compare = real;
     rt::Expected<Constant> out =
-        elementwise(inputs, ElemType::F64, compare, integer);
+        elementwise(inputs, ElemType::F64, compare, integer, trap);
     if (!out.ok())
       return out.takeError();
     Constant result;
@@ -727,7 +797,7 @@ Folded foldElementwise(Translation &translation, const NodeProto &node,
     translation.bindConstant(node.output(0), std::move(result));
     return true;
   }
-  rt::Expected<Constant> out = elementwise(inputs, type, real, integer);
+  rt::Expected<Constant> out = elementwise(inputs, type, real, integer, trap);
   if (!out.ok())
     return out.takeError();
   roundToType(*out);

@@ -319,6 +319,8 @@ rt::Error translateGather(Translation &translation, const NodeProto &node,
   if (!source.ok())
     return source.takeError();
   // A constant scalar index picks one slice and drops the axis (x[:, 0]).
+  if (indices.isConstant() && indices.constant.anyBatchEntry())
+    return fail(std::string("indices: ") + kBatchAsNumber);
   if (indices.isConstant() && indices.shape.empty()) {
     int64_t extent = data.shape[*axis];
     int64_t index = indices.constant.integer(0);

@@ -55,6 +55,10 @@ inline rt::Expected<std::vector<int64_t>> constantInts(Translation &translation,
     return rt::Error::failure(std::string(what) +
                               " must be known at import time; it is computed "
                               "from the data");
+  // Shape's batch entry holds 0 (Constant::batchEntries): read as a
+  // number it would be wrong.
+  if (value.constant.anyBatchEntry())
+    return rt::Error::failure(std::string(what) + ": " + kBatchAsNumber);
   std::vector<int64_t> list;
   for (size_t i = 0; i < value.constant.size(); ++i)
     list.push_back(value.constant.integer(i));

@@ -110,6 +110,37 @@ def test_flatten_of_a_constant_with_a_negative_axis(tmp_path):
     np.testing.assert_array_equal(got, x + c.reshape(6, 4), err_msg=program)
 
 
+@pytest.mark.parametrize("op,a,b,why", [
+    ("Div", -2**63, -1, "overflows 64 bits"),  # traps on x86-64
+    ("Div", 4, 0, "integer division by zero"),
+    ("Add", 2**63 - 1, 1, "overflows 64 bits"),
+    ("Mul", 2**62, 4, "overflows 64 bits"),
+    ("Neg", -2**63, None, "overflows 64 bits"),
+    ("Pow", 10, 40, "overflows 64 bits"),
+    ("Reciprocal", 0, None, "not a number"),
+])
+def test_an_integer_fold_without_a_result_is_a_node_error(tmp_path, op, a, b, why):
+    # The folder computes integer constants (shape arithmetic) in int64;
+    # a result it cannot give is refused at the node, not wrapped, zeroed
+    # or trapped on.
+    def const(name, value):
+        return helper.make_node("Constant", [], [name],
+                                value=numpy_helper.from_array(np.array([value], np.int64)))
+    operands = ["a"] if b is None else ["a", "b"]
+    nodes = [const("a", a)] + ([] if b is None else [const("b", b)])
+    nodes += [helper.make_node(op, operands, ["c"], name="the_fold"),
+              helper.make_node("Cast", ["c"], ["cf"], to=TensorProto.FLOAT),
+              helper.make_node("Add", ["x0", "cf"], ["y"])]
+    graph = helper.make_graph(nodes, "g",
+                              [helper.make_tensor_value_info("x0", TensorProto.FLOAT, [2, 1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 1])])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    lines = import_fails(tmp_path, path).splitlines()
+    assert len(lines) == 1 and f"node 'the_fold' ({op}, opset 13)" in lines[0], lines
+    assert why in lines[0], lines
+
+
 @pytest.mark.parametrize("pool,opset", [
     ("AvgPool2d(2)", 11),  # a Pad of zeros by 0
     ("AvgPool2d(3, 2, 1)", 13),  # a Pad of zeros by 1, counted in the averages
@@ -158,6 +189,25 @@ def test_batch_off_the_front_is_a_node_error(tmp_path, case):
     path = export(tmp_path, Lambda(fn), inputs, opset=opset, dynamic=True)
     lines = import_fails(tmp_path, path).splitlines()
     assert len(lines) == 1 and node in lines[0] and "batch dimension" in lines[0], lines
+
+
+@pytest.mark.parametrize("case", ["slice_start", "slice_end", "gather_index", "range_start",
+                                  "range_limit"])
+def test_the_batch_size_as_an_index_or_a_count_is_a_node_error(tmp_path, case):
+    # Shape's batch entry stands for the batch size; read as a number it
+    # would be 0 (x[:, x.size(0):] computed x[:, 0:]). Each is refused at
+    # the node that reads it, naming the input.
+    fn, node, role = {
+        "slice_start": (lambda x: x[:, x.size(0):] * 1.0, "(Slice,", "starts"),
+        "slice_end": (lambda x: x[:, :x.size(0)] * 1.0, "(Slice,", "ends"),
+        "gather_index": (lambda x: x[:, x.size(0)] * 1.0, "(Gather,", "indices"),
+        "range_start": (lambda x: x[:, torch.arange(x.size(0), 4)] * 1.0, "(Range,", "start"),
+        "range_limit": (lambda x: x[:, torch.arange(0, x.size(0))] * 1.0, "(Range,", "limit"),
+    }[case]
+    path = export(tmp_path, Lambda(fn), [torch.randn(2, 4)], dynamic=True)
+    lines = import_fails(tmp_path, path).splitlines()
+    assert len(lines) == 1, lines
+    assert node in lines[0] and role + ": it is computed from the batch size" in lines[0], lines
 
 
 def test_gather_of_constant_negative_indices(tmp_path):
