@@ -87,6 +87,20 @@ rt::Expected<OnnxImportSummary> importOnnxModel(const std::string &onnxPath,
         ": nnc cannot run the model as translated (above, at the node the "
         "quoted line names); nothing was written\n");
 
+  // No output may replace what the import read: the model, checked above,
+  // and its external data, known now (an import into the model's own
+  // folder could write a weight NAME.npy over a data file of that name).
+  std::vector<std::string> inputs = model->externalFiles;
+  inputs.push_back(onnxPath);
+  if (rt::Error error = train::checkNotAnInput(programPath, inputs);
+      !error.ok())
+    return error;
+  for (const auto &[name, tensor] : model->weights)
+    if (rt::Error error =
+            train::checkNotAnInput(weightsDir + "/" + name + ".npy", inputs);
+        !error.ok())
+      return error;
+
   llvm::StringRef programFolder = llvm::sys::path::parent_path(programPath);
   for (llvm::StringRef folder : {llvm::StringRef(weightsDir), programFolder})
     if (!folder.empty())

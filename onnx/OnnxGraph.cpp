@@ -6,6 +6,8 @@
 
 #include <onnx/checker.h>
 
+#include <algorithm>
+
 #include <sys/stat.h>
 
 #include <exception>
@@ -39,7 +41,8 @@ bool isContainedRelativePath(const std::string &location) {
 /// Moves the bytes of every initializer stored outside the model into the
 /// model, so the rest of the importer reads one kind of tensor.
 rt::Error readExternalData(GraphProto &graph, const std::string &displayName,
-                           const std::string &modelFolder) {
+                           const std::string &modelFolder,
+                           std::vector<std::string> &files) {
   for (TensorProto &tensor : *graph.mutable_initializer()) {
     if (tensor.data_location() != TensorProto::EXTERNAL)
       continue;
@@ -75,6 +78,8 @@ rt::Error readExternalData(GraphProto &graph, const std::string &displayName,
     if (!file.ok())
       return rt::Error::failure(where +
                                 ": missing external data: " + file.message());
+    if (std::find(files.begin(), files.end(), path) == files.end())
+      files.push_back(path);
     rt::Expected<std::string> bytes = file->readAll();
     if (!bytes.ok())
       return rt::Error::failure(where + ": " + bytes.message());
@@ -184,8 +189,9 @@ rt::Expected<OnnxGraph> loadOnnxGraph(const std::string &bytes,
     return opset.takeError();
   loaded.opset = *opset;
 
-  if (rt::Error error = readExternalData(*loaded.model.mutable_graph(),
-                                         displayName, modelFolder);
+  if (rt::Error error =
+          readExternalData(*loaded.model.mutable_graph(), displayName,
+                           modelFolder, loaded.externalFiles);
       !error.ok())
     return error;
 

@@ -31,6 +31,9 @@ struct OnnxGraph {
   int64_t opset = 0;
   /// The graph's nodes, producers before consumers.
   std::vector<const ::onnx::NodeProto *> order;
+  /// The external data files read into the model, as paths from the
+  /// model's folder ("folder/weights.bin").
+  std::vector<std::string> externalFiles;
 
   const ::onnx::GraphProto &graph() const { return model.graph(); }
 };

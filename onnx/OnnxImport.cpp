@@ -16,6 +16,7 @@
 #include "onnx/Patterns.h"
 #include "onnx/Translation.h"
 
+#include "runtime/Counted.h"
 #include "runtime/FileIO.h"
 
 #include <algorithm>
@@ -84,6 +85,7 @@ private:
   }
   void declareInputs();
   void declareInitializers();
+  void untieMergedInitializers(const std::set<std::string> &statistics);
   void translateNode(const NodeProto &node);
   /// Reports a result of `node` that has the batch anywhere but first.
   void checkBatchFirst(const NodeProto &node);
@@ -214,6 +216,48 @@ void Importer::declareInitializers() {
       poisoned.insert(tensor.name());
     }
   }
+  untieMergedInitializers(statistics);
+}
+
+void Importer::untieMergedInitializers(
+    const std::set<std::string> &statistics) {
+  // PyTorch's exporter keeps one initializer of each set with equal values
+  // and makes the others Identity nodes of it: batch norms fresh from
+  // their constructor (weights of ones, biases of zeros) share one, and
+  // their running statistics too. Read as aliases, the parameters would
+  // train tied together, a running mean would be a trained parameter
+  // never updated as a statistic, or a weight a buffer never trained. In
+  // PyTorch each was a tensor of its own, so each such Identity of a
+  // weight becomes a weight of its own, a copy, a buffer when batch norm
+  // reads it as a statistic.
+  std::map<std::string, const TensorProto *> roots;
+  for (const TensorProto &tensor : onnx.graph().initializer())
+    roots[tensor.name()] = &tensor;
+  size_t untied = 0;
+  for (const NodeProto *node : onnx.order) {
+    if (node->op_type() != "Identity" || node->input_size() != 1 ||
+        node->output_size() != 1 || !isDefaultDomain(*node))
+      continue;
+    auto root = roots.find(node->input(0));
+    const Value *value = translation.find(node->input(0));
+    if (root == roots.end() || !value || value->isConstant() ||
+        poisoned.count(node->input(0)))
+      continue;
+    TensorProto copy = *root->second;
+    copy.set_name(node->output(0));
+    if (rt::Error error = translation.declareWeight(
+            copy, statistics.count(node->output(0)) != 0);
+        !error.ok())
+      continue;
+    roots[node->output(0)] = root->second;
+    absorbed.insert(node);
+    ++untied;
+  }
+  if (untied > 0)
+    notes.push_back(displayName + ": " + rt::counted(untied, "weight") +
+                    " that the exporter had merged with another of equal "
+                    "values (Identity nodes) became weights of their own, "
+                    "as in the model that was exported");
 }
 
 void Importer::translateNode(const NodeProto &node) {
@@ -357,6 +401,7 @@ rt::Expected<ImportedModel> Importer::run(const std::string &modelName) {
   model.weights = translation.takeWeights();
   model.opset = onnx.opset;
   model.nodeCount = onnx.order.size();
+  model.externalFiles = onnx.externalFiles;
   model.notes = std::move(notes);
   return model;
 }

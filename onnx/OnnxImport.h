@@ -38,6 +38,8 @@ struct ImportedModel {
   /// One line per choice the user should know of (each rank-0 float
   /// initializer, which becomes a constant rather than a trainable param).
   std::vector<std::string> notes;
+  /// The external data files the model's weights were read from.
+  std::vector<std::string> externalFiles;
 };
 
 /// Reads, checks and translates the ONNX model at `path`. External data

@@ -283,9 +283,12 @@ std::string printable(const std::string &text) {
 }
 
 std::string sanitizeName(const std::string &name) {
-  static const char *const kKeywords[] = {
-      "model",  "input",  "param", "buffer", "layer",  "let",  "repeat",
-      "return", "output", "loss",  "train",  "freeze", "true", "false"};
+  // The language's keywords, and B, the batch dimension's symbol (an
+  // input named B would read `input B: f32[B, 4]`).
+  static const char *const kKeywords[] = {"model",  "input", "param",  "buffer",
+                                          "layer",  "let",   "repeat", "return",
+                                          "output", "loss",  "train",  "freeze",
+                                          "true",   "false", "B"};
   std::string out;
   for (char c : name)
     out += std::isalnum(static_cast<unsigned char>(c)) || c == '_' ? c : '_';

@@ -320,6 +320,25 @@ def test_hostile_names_import_and_run(tmp_path):
     np.testing.assert_allclose(result, np.maximum(x @ weight, 0), rtol=1e-6)
 
 
+def test_an_input_named_like_the_batch_symbol_is_renamed(tmp_path):
+    """`B` is the program's batch symbol: an input of that name becomes B_."""
+    import onnx
+    from onnx import TensorProto, helper
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["B"], ["y"])], "g",
+        [helper.make_tensor_value_info("B", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])])
+    path = tmp_path / "b.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    nn, params = tmp_path / "b.nn", tmp_path / "b.params"
+    nnc("import", path, "-o", nn, "--params-out", params)
+    assert "input B_: f32[B, 4]  # B\n" in nn.read_text(), nn.read_text()
+    x = np.array([[1, -2, 3, -4]], dtype=np.float32)
+    np.save(tmp_path / "x.npy", x)
+    nnc("run", nn, "--input", f"B_={tmp_path / 'x.npy'}", "--output-dir", tmp_path / "out")
+    np.testing.assert_array_equal(np.load(tmp_path / "out" / "y.npy"), np.maximum(x, 0))
+
+
 def test_output_that_is_the_model_is_refused(tmp_path):
     """-o naming the model, directly or through a link, must not replace it."""
     victim = tmp_path / "victim.onnx"
@@ -334,6 +353,42 @@ def test_output_that_is_the_model_is_refused(tmp_path):
                               "which the command reads\n", done.stderr
         assert victim.read_bytes() == original, f"-o {output} changed the model"
         assert not params.exists(), "a refused import wrote parameters"
+
+
+def test_outputs_over_the_models_files_are_refused(tmp_path):
+    """No weight NAME.npy and no -o may replace the model or its external
+    data: an import into the model's own folder must not destroy it."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])],
+        [numpy_helper.from_array(np.arange(12, dtype=np.float32).reshape(3, 4), "w"),
+         numpy_helper.from_array(np.ones(3, np.float32), "b")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    # The model itself named like a weight, in the --params-out folder.
+    onnx.save(model, str(tmp_path / "w.npy"))
+    # Its weights in an external file named like a weight, and in another
+    # that -o names.
+    for folder, location in (("ext", "b.npy"), ("data", "m.data")):
+        (tmp_path / folder).mkdir()
+        copy = onnx.ModelProto()
+        copy.CopyFrom(model)  # saving moves the copy's weights out
+        onnx.save_model(copy, str(tmp_path / folder / "m.onnx"), save_as_external_data=True,
+                        all_tensors_to_one_file=True, location=location, size_threshold=0)
+    cases = [(tmp_path / "w.npy", tmp_path / "m.nn", tmp_path, tmp_path / "w.npy"),
+             (tmp_path / "ext" / "m.onnx", tmp_path / "ext" / "m.nn", tmp_path / "ext",
+              tmp_path / "ext" / "b.npy"),
+             (tmp_path / "data" / "m.onnx", tmp_path / "data" / "m.data", tmp_path / "data" / "p",
+              tmp_path / "data" / "m.data")]
+    for model_file, program, params, victim in cases:
+        original = victim.read_bytes()
+        done = nnc("import", model_file, "-o", program, "--params-out", params, expect=1)
+        assert done.stderr == f"error: cannot write '{victim}': it is the input '{victim}', " \
+                              "which the command reads\n", done.stderr
+        assert victim.read_bytes() == original, f"the import changed {victim}"
+        assert victim == program or not program.exists(), "a refused import wrote its program"
 
 
 def test_unwritable_outputs_are_refused_before_writing(tmp_path):

@@ -210,6 +210,50 @@ def test_the_batch_size_as_an_index_or_a_count_is_a_node_error(tmp_path, case):
     assert node in lines[0] and role + ": it is computed from the batch size" in lines[0], lines
 
 
+def test_weights_the_exporter_merged_are_untied(tmp_path):
+    # Two batch norms fresh from their constructor: PyTorch 1.13 exports one
+    # initializer per set of equal values (bn1.running_mean as an Identity
+    # of bn1.bias, ...). Each must be a weight of its own, the statistics
+    # buffers that one training step moves as PyTorch moves them.
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
+                                torch.nn.Conv2d(4, 4, 3), torch.nn.BatchNorm2d(4),
+                                torch.nn.Flatten(), torch.nn.Linear(4 * 4 * 4, 3))
+    path = tmp_path / "m.onnx"
+    torch.onnx.export(model.eval(), torch.randn(2, 3, 8, 8), str(path), opset_version=13,
+                      input_names=["x"], output_names=["logits"],
+                      dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}},
+                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+    assert any(n.op_type == "Identity" for n in onnx.load(str(path)).graph.node), \
+        "the exporter merged nothing: the test would not test the untying"
+    nn, params = tmp_path / "m.nn", tmp_path / "params"
+    nnc("import", path, "-o", nn, "--params-out", params)
+    program = nn.read_text()
+    for i in (1, 4):
+        assert f"param v_{i}_weight: f32[4]" in program and f"param v_{i}_bias: f32[4]" in program, program
+        assert f"buffer v_{i}_running_mean: f32[4]" in program, program
+        assert f"buffer v_{i}_running_var: f32[4]" in program, program
+    (tmp_path / "t.nn").write_text(program + "\ninput labels: i64[B]\n"
+                                   "loss = softmax_cross_entropy(logits, labels)\n"
+                                   "train {\n  optimizer = sgd(lr=0.1)\n}\n")
+    x, y = torch.randn(4, 3, 8, 8), torch.tensor([0, 1, 2, 1])
+    np.save(tmp_path / "x.npy", x.numpy())
+    np.save(tmp_path / "y.npy", y.numpy())
+    nnc("train", tmp_path / "t.nn", "--data", f"x={tmp_path / 'x.npy'}",
+        "--data", f"labels={tmp_path / 'y.npy'}", "--params", params, "--epochs", "1",
+        "--batch", "4", "--no-shuffle", "--save", tmp_path / "tuned")
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    opt.step()
+    for name, want in model.state_dict().items():
+        if name.endswith("num_batches_tracked"):
+            continue
+        got = np.load(tmp_path / "tuned" / ("v_" + name.replace(".", "_") + ".npy"))
+        np.testing.assert_allclose(got, want.numpy(), rtol=1e-4, atol=1e-6, err_msg=name)
+
+
 def test_gather_of_constant_negative_indices(tmp_path):
     # x[:, [0, -1]] exports Gather with the indices [0, -1]; -1 is the last.
     torch.manual_seed(0)
