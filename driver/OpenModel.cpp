@@ -68,12 +68,12 @@ rt::Error initializeParameters(train::ParameterStore &params,
     notices.warn("'" + zeroWeights.front() + "'" +
                  (zeroWeights.size() > 1
                       ? " and " + std::to_string(zeroWeights.size() - 1) +
-                            " more weights have"
+                            " more weight matrices have"
                       : " has") +
                  " no initializer and no value from --params, so " +
                  (zeroWeights.size() > 1 ? "they start" : "it starts") +
-                 " at zero (a model from nnc import takes its weights with "
-                 "--params DIR)");
+                 " at zero (a model from nnc import takes all its weights, "
+                 "biases and statistics too, with --params DIR)");
   return error;
 }
 
