@@ -143,6 +143,8 @@ rt::Error applySettings(const TrainOptions &options,
   take(settings.clipNorm, options.clipNorm, settings.clipNorm != 0,
        "--clip-norm " + exactNumber(settings.clipNorm));
   take(settings.shuffle, options.shuffle, !settings.shuffle, "--no-shuffle");
+  take(settings.evalEvery, options.evalEvery, settings.evalEvery != 0,
+       "--eval-every " + std::to_string(settings.evalEvery));
   ScheduleOptions resumed = settings.schedule;
   settings.schedule = resolveSchedule(options.schedule, resumed);
   if (saved && !options.schedule.kind && resumed.kind != "constant") {

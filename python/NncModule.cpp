@@ -566,7 +566,7 @@ PYBIND11_MODULE(_nnc, m) {
       py::arg("max_steps") = 0, py::arg("clip_norm") = py::none(),
       py::arg("schedule") = py::none(), py::arg("lr_step_epochs") = py::none(),
       py::arg("lr_gamma") = py::none(), py::arg("lr_min") = py::none(),
-      py::arg("eval_every") = 0, py::arg("plot") = py::none(),
+      py::arg("eval_every") = py::none(), py::arg("plot") = py::none(),
       py::arg("report") = py::none(), py::arg("profile") = false,
       "Trains the model at `path` as `nnc train` does; returns the "
       "history, one dict per epoch, with the trained parameters in "

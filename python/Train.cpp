@@ -72,7 +72,7 @@ py::list trainModel(
     const std::optional<std::string> &resume, int64_t maxSteps,
     std::optional<double> clipNorm, const std::optional<std::string> &schedule,
     std::optional<int64_t> lrStepEpochs, std::optional<double> lrGamma,
-    std::optional<double> lrMin, int64_t evalEvery,
+    std::optional<double> lrMin, std::optional<int64_t> evalEvery,
     const std::optional<std::string> &plot,
     const std::optional<std::string> &report, bool profile) {
   train::TrainOptions options;

@@ -67,6 +67,9 @@ rt::Error checkRunSettings(const RunSettings &settings) {
   if (!finiteAtLeast(settings.clipNorm, 0))
     return outOfRange("--clip-norm", "0 (no clipping) or more",
                       settings.clipNorm);
+  if (settings.evalEvery < 0)
+    return outOfRange("--eval-every", "0 or more",
+                      static_cast<double>(settings.evalEvery));
   return rt::Error::success();
 }
 

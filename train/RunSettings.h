@@ -32,13 +32,16 @@ struct RunSettings {
   /// Global gradient-norm clipping; 0: none.
   double clipNorm = 0;
   bool shuffle = true;
+  /// Steps between points of the loss curve; 0: none.
+  int64_t evalEvery = 0;
 };
 
 /// Fails, naming the flag and the value ("--epochs must be at least 1,
 /// not 0"), when a setting is out of range: epochs from 1 to 2^31, batch
 /// from 1 to 2^40, a finite learning rate above 0, a known schedule with
 /// its every setting in range (used or not: a checkpoint keeps them all),
-/// accumulate from 1 to 2^31, a finite clip norm of 0 or more.
+/// accumulate from 1 to 2^31, a finite clip norm of 0 or more, an
+/// evaluation interval of 0 or more.
 rt::Error checkRunSettings(const RunSettings &settings);
 
 /// "--FLAG must be REQUIREMENT, not VALUE": a setting out of range, its

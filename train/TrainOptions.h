@@ -103,8 +103,9 @@ struct TrainOptions {
   std::string checkpointDir;
   int64_t checkpointEvery = 0; ///< steps; 0: only at the end of each epoch
   /// Steps between points of the loss curve (the training loss over those
-  /// steps, and the evaluation loss); 0: none.
-  int64_t evalEvery = 0;
+  /// steps, and the evaluation loss); 0: none. Not given: the checkpoint's
+  /// resumed, else none.
+  std::optional<int64_t> evalEvery;
   /// Stop after this many steps in all (0: no limit), checkpointing first,
   /// so that a later --resume continues the run.
   int64_t maxSteps = 0;

@@ -40,12 +40,15 @@ bool anyFinite(const std::vector<double> &values) {
 }
 
 /// A chart of `series` by step, each a field of the curve's points; series
-/// with no value at all are left out.
+/// with no value at all are left out. `stepsAtChanges`: the learning rate,
+/// which holds between its jumps, drawn as steps up or down at each
+/// recorded jump rather than as a slope between curve points.
 std::string curveChart(
     const TrainingState &state, const std::string &title,
     const std::string &yLabel,
     const std::vector<
-        std::pair<std::string, double TrainingState::CurvePoint::*>> &fields) {
+        std::pair<std::string, double TrainingState::CurvePoint::*>> &fields,
+    bool stepsAtChanges = false) {
   const std::vector<TrainingState::CurvePoint> &curve = state.curve;
   static const char *const kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c"};
   std::vector<rt::PlotSeries> series;
@@ -53,7 +56,19 @@ std::string curveChart(
     rt::PlotSeries s;
     s.name = fields[f].first;
     s.color = kColors[f % 3];
+    size_t change = 0;
     for (const TrainingState::CurvePoint &point : curve) {
+      for (; stepsAtChanges && change < state.lrChanges.size() &&
+             state.lrChanges[change].step <= point.step;
+           ++change) {
+        const TrainingState::LrChange &jump = state.lrChanges[change];
+        if (!s.x.empty() && jump.step <= s.x.back())
+          continue;
+        for (double value : {jump.from, jump.to}) {
+          s.x.push_back(static_cast<double>(jump.step));
+          s.values.push_back(value);
+        }
+      }
       s.x.push_back(static_cast<double>(point.step));
       s.values.push_back(point.*fields[f].second);
     }
@@ -217,9 +232,13 @@ std::string renderTrainingReport(const ReportHeader &header,
         curveChart(state, "accuracy by step", "accuracy",
                    {{"train", &P::trainAccuracy}, {"eval", &P::evalAccuracy}});
     html += curveChart(state, "learning rate by step", "learning rate",
-                       {{"lr", &P::lr}});
+                       {{"lr", &P::lr}}, /*stepsAtChanges=*/true);
   } else {
-    html += "<p>No curve by step: pass --eval-every N.</p>\n";
+    html += header.evalEvery > 0
+                ? "<p>No curve point yet: the first is at step " +
+                      std::to_string(header.evalEvery) + ".</p>\n"
+                : std::string("<p>No curve by step: pass --eval-every "
+                              "N.</p>\n");
   }
   rt::PlotOptions byEpoch;
   byEpoch.firstX = static_cast<double>(state.historyStartEpoch + 1);

@@ -35,6 +35,8 @@ struct ReportHeader {
   std::vector<std::string> frozen;
   /// The graph as inline SVG, or as text when `dot` is not installed.
   std::string graphSvg, graphText;
+  /// Steps between curve points (--eval-every); 0: no curve.
+  int64_t evalEvery = 0;
 };
 
 /// `value` as printf's %g writes it ("0.002", "1e-05"): how the page

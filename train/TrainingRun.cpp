@@ -189,6 +189,7 @@ ReportHeader makeReportHeader(const TrainingRun &run,
   for (const auto &[name, tensor] : run.state.params.values())
     header.parameterCount += tensor.numElements();
   header.frozen = run.frozen;
+  header.evalEvery = run.settings.evalEvery;
   std::string dot = run.reportGraph ? run.reportGraph() : "";
   if (dot.empty()) {
     header.graphText = "(no model source: the run resumed an artifact)";
@@ -333,9 +334,6 @@ namespace {
 } // namespace
 
 rt::Error checkLoopOptions(const TrainOptions &options) {
-  if (options.evalEvery < 0)
-    return outOfRange("--eval-every", "0 or more",
-                      static_cast<double>(options.evalEvery));
   if (options.checkpointEvery < 0)
     return outOfRange("--checkpoint-every", "0 or more",
                       static_cast<double>(options.checkpointEvery));
@@ -348,6 +346,7 @@ rt::Error checkLoopOptions(const TrainOptions &options) {
   given.epochs = options.epochs.value_or(given.epochs);
   given.batch = options.batch.value_or(given.batch);
   given.baseLr = options.lr.value_or(given.baseLr);
+  given.evalEvery = options.evalEvery.value_or(given.evalEvery);
   if (rt::Error error = checkRunSettings(given); !error.ok())
     return error;
   if (options.maxSteps < 0)
@@ -670,7 +669,8 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
               static_cast<double>(state.epochCorrect) / state.epochScored;
         hooks.onStepEnd(step);
       }
-      if (options.evalEvery > 0 && state.stepCount % options.evalEvery == 0) {
+      int64_t evalEvery = run.settings.evalEvery;
+      if (evalEvery > 0 && state.stepCount % evalEvery == 0) {
         if (rt::Error error = addCurvePoint(state, evaluator, hooks);
             !error.ok())
           return error;

@@ -155,6 +155,7 @@ rt::Error writeTrainingCheckpoint(const std::string &dir,
   json.setInteger("run.accumulate", settings.accumulate);
   json.setNumber("run.clip_norm", settings.clipNorm);
   json.setInteger("run.shuffle", settings.shuffle ? 1 : 0);
+  json.setInteger("run.eval_every", settings.evalEvery);
   return rt::writeCheckpoint(dir, tensors, json);
 }
 
@@ -229,6 +230,13 @@ checkpointRunSettings(const rt::Checkpoint &checkpoint) {
   settings.accumulate = *accumulate;
   settings.clipNorm = *clipNorm;
   settings.shuffle = *shuffle == 1;
+  // Kept since after the others: absent from older checkpoints.
+  if (json.contains("run.eval_every")) {
+    rt::Expected<int64_t> evalEvery = json.getInteger("run.eval_every");
+    if (!evalEvery.ok())
+      return corrupt(evalEvery.message());
+    settings.evalEvery = *evalEvery;
+  }
   // What a run checks of its flags, checked of what it would take instead.
   if (rt::Error error = checkRunSettings(settings); !error.ok())
     return corrupt("the run's settings: " + error.message());

@@ -443,7 +443,7 @@ struct TrainFlags {
     o.saveDir = save;
     o.checkpointDir = checkpoint;
     o.checkpointEvery = checkpointEvery;
-    o.evalEvery = evalEvery;
+    o.evalEvery = given(evalEvery);
     o.maxSteps = maxSteps;
     o.resumeDir = resume;
     o.saveArtifact = saveArtifact;
