@@ -14,6 +14,7 @@
 #include "runtime/FileIO.h"
 #include "runtime/SvgPlot.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -425,9 +426,11 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
     }
     return rt::Error::success();
   };
+  bool profileReported = false;
   auto reportTheProfile = [&]() -> rt::Error {
-    if (!profiler)
+    if (!profiler || profileReported)
       return rt::Error::success();
+    profileReported = true;
     if (steps->full)
       steps->full->setProfiler(nullptr);
     else if (split)
@@ -455,6 +458,13 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
     return render(table, *updateProfiler, split->update(),
                   "the optimizer updates");
   };
+  // A run that fails (a diverged loss, a full disk) still reports the
+  // profile of the steps it ran, and leaves no graph recording into the
+  // profiler, which ends with the run.
+  auto profileAtExit = llvm::make_scope_exit([&] {
+    if (rt::Error error = reportTheProfile(); !error.ok())
+      warn({error.message()});
+  });
   TrainingState &state = run.state;
   int64_t samples = run.trainSet.numSamples();
   rt::BatchOptions batchOptions;
