@@ -283,7 +283,19 @@ SmallVector<SmallVector<Operation *>> Partitioner::run() {
         if (canJoin(&op, kind, trial))
           chosen = std::move(trial);
       }
-      merge(&op, kind, chosen);
+      int joined = merge(&op, kind, chosen);
+      // Alone, an element-wise op reading a small constant is still
+      // outlined, so that the constant is cloned in where the backend's
+      // code sees its value: pow(x, 2) of an input compiles to x * x
+      // rather than a libm pow per element of an exponent read from
+      // another kernel's buffer (97 times slower).
+      if (kind == FusionKind::Elementwise &&
+          llvm::any_of(op.getOpOperands(), [&](OpOperand &use) {
+            Operation *producer = use.get().getDefiningOp();
+            return producer && isClonableConstant(producer, options) &&
+                   !isCheckedDivisor(use);
+          }))
+        groups[static_cast<size_t>(joined)].keepAlone = true;
       break;
     }
     }

@@ -66,15 +66,16 @@ ColumnSpan insideColumns(const Conv2dShape &s, int64_t kw, int64_t outW) {
   return span;
 }
 
-/// col [depth, pixels] of the `d.channels` input planes at `x`.
+/// col [depth, pixels] of the `d.channels` input planes at `x`, its rows
+/// `ldcol` floats apart (d.pixels for one image alone).
 void im2col(const Conv2dShape &s, const GroupDims &d, const float *x,
-            float *col) {
+            float *col, int64_t ldcol) {
   int64_t outH = s.outHeight(), outW = s.outWidth();
   for (int64_t c = 0; c < d.channels; ++c) {
     const float *plane = x + c * d.image;
     for (int64_t kh = 0; kh < s.kernelH; ++kh) {
       for (int64_t kw = 0; kw < s.kernelW; ++kw) {
-        float *row = col + ((c * s.kernelH + kh) * s.kernelW + kw) * d.pixels;
+        float *row = col + ((c * s.kernelH + kh) * s.kernelW + kw) * ldcol;
         auto [offsetW, owBegin, owEnd] = insideColumns(s, kw, outW);
         for (int64_t oh = 0; oh < outH; ++oh) {
           float *out = row + oh * outW;
@@ -197,14 +198,14 @@ void im2colTransposed(const Conv2dShape &s, const GroupDims &d, const float *x,
 /// Adds dcol [depth, pixels] into the `d.channels` planes at `dx`, in a
 /// fixed order.
 void col2imAdd(const Conv2dShape &s, const GroupDims &d, const float *col,
-               float *dx) {
+               int64_t ldcol, float *dx) {
   int64_t outH = s.outHeight(), outW = s.outWidth();
   for (int64_t c = 0; c < d.channels; ++c) {
     float *plane = dx + c * d.image;
     for (int64_t kh = 0; kh < s.kernelH; ++kh) {
       for (int64_t kw = 0; kw < s.kernelW; ++kw) {
         const float *row =
-            col + ((c * s.kernelH + kh) * s.kernelW + kw) * d.pixels;
+            col + ((c * s.kernelH + kh) * s.kernelW + kw) * ldcol;
         auto [offsetW, owBegin, owEnd] = insideColumns(s, kw, outW);
         for (int64_t oh = 0; oh < outH; ++oh) {
           int64_t ih = oh * s.strideH - s.padH + kh * s.dilationH;
@@ -222,6 +223,20 @@ void col2imAdd(const Conv2dShape &s, const GroupDims &d, const float *col,
       }
     }
   }
+}
+
+/// Images per GEMM call of the forward product, the input gradient and
+/// the weight gradient.
+/// One call per image packs the weights again for every image, which
+/// costs as much as the product when images are small (a ResNet's last
+/// layers: 7x7 or 4x4 pixels against 2304 taps); side by side in the
+/// GEMM's pixel dimension, a few images make it kMinColumns wide and
+/// share one packing. Every element still sums its taps in the same order,
+/// so the results are bitwise those of one image at a time.
+int64_t imagesPerCall(const GroupDims &d, int64_t images) {
+  constexpr int64_t kMinColumns = 256;
+  return std::clamp<int64_t>((kMinColumns + d.pixels - 1) / d.pixels, 1,
+                             std::max<int64_t>(images, 1));
 }
 
 } // namespace
@@ -244,31 +259,57 @@ void conv2dForward(const GemmKernels &kernels, const Conv2dShape &s,
     return;
   }
   GroupDims d = groupDims(s);
-  float *col = d.direct ? nullptr
-                        : threadScratch(ScratchSlot::Columns,
-                                        size_t(d.depth * d.pixels));
-  for (int64_t n = batchBegin; n < batchEnd; ++n) {
+  const int64_t block = imagesPerCall(d, batchEnd - batchBegin);
+  // Images side by side: col [depth, block * pixels], image j's columns
+  // from j * pixels; the product goes to `out` [filters, block * pixels]
+  // and from there to each image's planes.
+  const int64_t ld = block * d.pixels;
+  float *col = d.direct && block == 1
+                   ? nullptr
+                   : threadScratch(ScratchSlot::Columns, size_t(d.depth * ld));
+  float *out =
+      block == 1 ? nullptr
+                 : threadScratch(ScratchSlot::Results, size_t(d.filters * ld));
+  for (int64_t n = batchBegin; n < batchEnd; n += block) {
+    int64_t images = std::min(block, batchEnd - n);
     for (int64_t g = 0; g < s.groups; ++g) {
-      const float *xg = x + (n * s.channels + g * d.channels) * d.image;
-      float *yg = y + (n * s.filters + g * d.filters) * d.pixels;
-      if (!d.direct)
-        im2col(s, d, xg, col);
+      auto xOf = [&](int64_t image) {
+        return x + (image * s.channels + g * d.channels) * d.image;
+      };
+      auto yOf = [&](int64_t image) {
+        return y + (image * s.filters + g * d.filters) * d.pixels;
+      };
+      for (int64_t j = 0; j < images; ++j) {
+        if (!d.direct)
+          im2col(s, d, xOf(n + j), col + j * d.pixels, ld);
+        else if (block > 1)
+          for (int64_t c = 0; c < d.channels; ++c)
+            std::copy(xOf(n + j) + c * d.image, xOf(n + j) + (c + 1) * d.image,
+                      col + c * ld + j * d.pixels);
+      }
+      float *c = block == 1 ? yOf(n) : out;
       if (bias)
         for (int64_t f = 0; f < d.filters; ++f)
-          std::fill(yg + f * d.pixels, yg + (f + 1) * d.pixels,
+          std::fill(c + f * ld, c + f * ld + images * d.pixels,
                     bias[g * d.filters + f]);
       GemmProblem p;
       p.m = d.filters;
-      p.n = d.pixels;
+      p.n = images * d.pixels;
       p.k = d.depth;
       p.a = weight + g * d.filters * d.depth;
       p.lda = d.depth;
-      p.b = d.direct ? xg : col;
-      p.ldb = d.pixels;
-      p.c = yg;
-      p.ldc = d.pixels;
+      p.b = col ? col : xOf(n);
+      p.ldb = col ? ld : d.pixels;
+      p.c = c;
+      p.ldc = ld;
       p.accumulate = bias != nullptr;
       gemmBlock(kernels, p, 0, p.m, 0, p.n);
+      if (block > 1)
+        for (int64_t j = 0; j < images; ++j)
+          for (int64_t f = 0; f < d.filters; ++f)
+            std::copy(out + f * ld + j * d.pixels,
+                      out + f * ld + (j + 1) * d.pixels,
+                      yOf(n + j) + f * d.pixels);
     }
   }
 }
@@ -277,28 +318,55 @@ void conv2dGradInput(const GemmKernels &kernels, const Conv2dShape &s,
                      const float *dy, const float *weight, float *dx,
                      int64_t batchBegin, int64_t batchEnd) {
   GroupDims d = groupDims(s);
-  float *col = d.direct ? nullptr
-                        : threadScratch(ScratchSlot::Columns,
-                                        size_t(d.depth * d.pixels));
-  for (int64_t n = batchBegin; n < batchEnd; ++n) {
+  const int64_t block = imagesPerCall(d, batchEnd - batchBegin);
+  // Images side by side, as in the forward product: dy's planes gathered
+  // into `in` [filters, block * pixels], the product into col [depth,
+  // block * pixels], each image's columns added back into its planes.
+  const int64_t ld = block * d.pixels;
+  float *col = d.direct && block == 1
+                   ? nullptr
+                   : threadScratch(ScratchSlot::Columns, size_t(d.depth * ld));
+  float *in = block == 1
+                  ? nullptr
+                  : threadScratch(ScratchSlot::Results, size_t(d.filters * ld));
+  for (int64_t n = batchBegin; n < batchEnd; n += block) {
+    int64_t images = std::min(block, batchEnd - n);
     for (int64_t g = 0; g < s.groups; ++g) {
-      float *dxg = dx + (n * s.channels + g * d.channels) * d.image;
+      auto dxOf = [&](int64_t image) {
+        return dx + (image * s.channels + g * d.channels) * d.image;
+      };
+      auto dyOf = [&](int64_t image) {
+        return dy + (image * s.filters + g * d.filters) * d.pixels;
+      };
+      if (block > 1)
+        for (int64_t j = 0; j < images; ++j)
+          for (int64_t f = 0; f < d.filters; ++f)
+            std::copy(dyOf(n + j) + f * d.pixels,
+                      dyOf(n + j) + (f + 1) * d.pixels,
+                      in + f * ld + j * d.pixels);
       GemmProblem p;
       p.transA = true;
       p.m = d.depth;
-      p.n = d.pixels;
+      p.n = images * d.pixels;
       p.k = d.filters;
       p.a = weight + g * d.filters * d.depth;
       p.lda = d.depth;
-      p.b = dy + (n * s.filters + g * d.filters) * d.pixels;
-      p.ldb = d.pixels;
-      p.c = d.direct ? dxg : col;
-      p.ldc = d.pixels;
+      p.b = block == 1 ? dyOf(n) : in;
+      p.ldb = ld;
+      p.c = col ? col : dxOf(n);
+      p.ldc = ld;
       gemmBlock(kernels, p, 0, p.m, 0, p.n);
-      if (d.direct)
-        continue;
-      std::fill(dxg, dxg + d.channels * d.image, 0.0f);
-      col2imAdd(s, d, col, dxg);
+      for (int64_t j = 0; j < images && col; ++j) {
+        float *dxg = dxOf(n + j);
+        if (d.direct) {
+          for (int64_t c = 0; c < d.channels; ++c)
+            std::copy(col + c * ld + j * d.pixels,
+                      col + c * ld + (j + 1) * d.pixels, dxg + c * d.image);
+          continue;
+        }
+        std::fill(dxg, dxg + d.channels * d.image, 0.0f);
+        col2imAdd(s, d, col + j * d.pixels, ld, dxg);
+      }
     }
   }
 }
@@ -311,9 +379,16 @@ void conv2dGradWeight(const GemmKernels &kernels, const Conv2dShape &s,
     return;
   }
   GroupDims d = groupDims(s);
-  float *col = d.direct ? nullptr
-                        : threadScratch(ScratchSlot::Columns,
-                                        size_t(d.depth * d.pixels));
+  // Images side by side in the GEMM's depth (k): dy's rows gathered into
+  // `a` [filters, block * pixels], and B = col^T stacked image after image
+  // ([block * pixels, depth]; for a 1x1 convolution x's planes, read
+  // transposed, [depth, block * pixels]). One image a call wrote all of dW
+  // back per image, a k of 16 pixels against 2304 taps. The sum over
+  // images and pixels runs in one fixed order whatever the filter range.
+  const int64_t block = imagesPerCall(d, s.batch);
+  const int64_t ld = block * d.pixels;
+  float *col = threadScratch(ScratchSlot::Columns, size_t(d.depth * ld));
+  float *a = threadScratch(ScratchSlot::Results, size_t(d.filters * ld));
   for (int64_t g = filterBegin / d.filters; g * d.filters < filterEnd; ++g) {
     // The filters of group g inside the range, as rows of its GEMM.
     int64_t rowBegin = std::max(filterBegin - g * d.filters, int64_t(0));
@@ -323,22 +398,34 @@ void conv2dGradWeight(const GemmKernels &kernels, const Conv2dShape &s,
       std::fill(dwg + rowBegin * d.depth, dwg + rowEnd * d.depth, 0.0f);
       continue;
     }
-    for (int64_t n = 0; n < s.batch; ++n) {
-      const float *xg = x + (n * s.channels + g * d.channels) * d.image;
-      // B = col^T. Built transposed ([pixels, depth]) the GEMM reads it in
-      // place for up to two row tiles of filters, where col [depth, pixels]
-      // would be transposed into panels on every call.
-      if (!d.direct)
-        im2colTransposed(s, d, xg, col);
+    for (int64_t n = 0; n < s.batch; n += block) {
+      int64_t images = std::min(block, s.batch - n);
+      for (int64_t j = 0; j < images; ++j) {
+        const float *xg = x + ((n + j) * s.channels + g * d.channels) * d.image;
+        const float *dyg =
+            dy + ((n + j) * s.filters + g * d.filters) * d.pixels;
+        for (int64_t f = rowBegin; f < rowEnd; ++f)
+          std::copy(dyg + f * d.pixels, dyg + (f + 1) * d.pixels,
+                    a + f * ld + j * d.pixels);
+        // Built transposed ([pixels, depth]), col^T is read in place for
+        // up to two row tiles of filters, where col [depth, pixels] would
+        // be transposed into panels on every call.
+        if (!d.direct)
+          im2colTransposed(s, d, xg, col + j * d.pixels * d.depth);
+        else
+          for (int64_t c = 0; c < d.channels; ++c)
+            std::copy(xg + c * d.image, xg + (c + 1) * d.image,
+                      col + c * ld + j * d.pixels);
+      }
       GemmProblem p;
       p.transB = d.direct;
       p.m = d.filters;
       p.n = d.depth;
-      p.k = d.pixels;
-      p.a = dy + (n * s.filters + g * d.filters) * d.pixels;
-      p.lda = d.pixels;
-      p.b = d.direct ? xg : col;
-      p.ldb = d.direct ? d.pixels : d.depth;
+      p.k = images * d.pixels;
+      p.a = a;
+      p.lda = ld;
+      p.b = col;
+      p.ldb = d.direct ? ld : d.depth;
       p.c = dwg;
       p.ldc = d.depth;
       p.accumulate = n > 0;

@@ -8,7 +8,7 @@
 namespace nnc::cpu::detail {
 
 /// The independent scratch buffers a thread may hold at once.
-enum class ScratchSlot { PackedA, PackedB, Columns, Count };
+enum class ScratchSlot { PackedA, PackedB, Columns, Results, Count };
 
 /// A 64-byte aligned buffer of at least `floats` floats, private to the
 /// calling thread and to `slot`. It lives until the thread exits and is

@@ -86,6 +86,11 @@ func.func @conv_epilogue(%x: tensor<2x3x8x8xf32>, %w: tensor<4x3x3x3xf32>,
 // NOREDUCE-LABEL: func.func @reduction_prologue_and_epilogue
 // NOREDUCE: nn.fusion
 // NOREDUCE: nn.reduce_sum
+// The epilogue alone, outlined still since it reads a constant, which it
+// clones in.
+// NOREDUCE-NEXT: nn.fusion
+// NOREDUCE-NEXT: ^bb0
+// NOREDUCE-NEXT: nn.constant
 // NOREDUCE-NEXT: nn.mul
 func.func @reduction_prologue_and_epilogue(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>) -> tensor<f32> {
   %c = nn.constant dense<0.5> : tensor<f32>
@@ -348,4 +353,25 @@ func.func @integer_divisor_stays_outside(%a: tensor<4xi32>, %b: tensor<4xi32>) -
   %r = nn.div %q, %c : tensor<4xi32>, tensor<i32> -> tensor<4xi32>
   %s = nn.neg %r : tensor<4xi32>
   return %s : tensor<4xi32>
+}
+
+// -----
+
+// An element-wise op alone that reads a small constant is outlined with
+// the constant cloned in, where the backend sees its value (pow(x, 2)
+// becomes x * x); one without a constant stays a bare op.
+// CHECK-LABEL: func.func @lone_op_with_a_constant
+// CHECK: nn.fusion(%arg0)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: nn.constant
+// CHECK-NEXT: nn.pow
+// CHECK-NEXT: nn.yield
+// CHECK: nn.matmul
+// CHECK-NOT: nn.fusion
+// CHECK: return
+func.func @lone_op_with_a_constant(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %c = nn.constant dense<2.0> : tensor<f32>
+  %0 = nn.pow %x, %c : tensor<4x8xf32>, tensor<f32> -> tensor<4x8xf32>
+  %1 = nn.matmul %0, %w : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
+  return %0, %1 : tensor<4x8xf32>, tensor<4x8xf32>
 }

@@ -105,6 +105,11 @@ const Conv2dShape kShapes[] = {
     makeShape(1, 4, 6, 6, 4, 1, 1, 1, 0, 1, 2),    // 1x1 with groups.
     makeShape(2, 3, 5, 5, 2, 5, 5, 3, 3, 1, 1),    // Mostly padding.
     makeShape(1, 2, 4, 9, 3, 2, 3, 1, 1, 3, 1),    // Dilation past edges.
+    // Small images go several to a GEMM call (imagesPerCall): 16 pixels
+    // make 16 images a call, 9 make 29; the batch ends mid-block.
+    makeShape(5, 8, 4, 4, 12, 3, 3, 1, 1, 1, 1),
+    makeShape(4, 4, 5, 5, 6, 3, 3, 2, 1, 1, 2), // Stride 2, groups.
+    makeShape(7, 6, 3, 3, 4, 1, 1, 1, 0, 1, 2), // 1x1 with groups.
 };
 
 class Conv2dTest : public testing::TestWithParam<Conv2dShape> {
