@@ -742,7 +742,8 @@ Error checkCpuFeatures(const std::vector<std::string> &features) {
         known = &candidate;
 #endif
     if (!known)
-      return Error::failure("requires CPU feature '" + feature +
+      return Error::failure("requires CPU feature '" +
+                            printableExcerpt(feature) +
                             "', which this runtime cannot check");
     if (!known->present())
       return Error::failure("requires CPU feature '" + feature +

@@ -218,9 +218,10 @@ bool isSharedObjectName(const std::string &path) {
 }
 
 /// When this code runs inside a shared object rather than an executable
-/// (the Python module), the nearest folder above that object holding
-/// lib/nnc/plugins: the build folder, or the install prefix. Empty
-/// otherwise.
+/// (the Python module, libnnc), the nearest folder above that object
+/// holding lib/nnc/plugins or lib/nnc/runtime-plugins (a deployment of
+/// libnnc without the compiler has only the latter): the build folder, or
+/// the install prefix. Empty otherwise.
 std::string sharedObjectPrefix() {
   Dl_info info;
   if (!dladdr(reinterpret_cast<void *>(&sharedObjectPrefix), &info) ||
@@ -234,9 +235,10 @@ std::string sharedObjectPrefix() {
     return "";
   struct stat status;
   for (std::string dir = parentOf(resolved); !dir.empty(); dir = parentOf(dir))
-    if (stat((dir + "/lib/nnc/plugins").c_str(), &status) == 0 &&
-        S_ISDIR(status.st_mode))
-      return dir;
+    for (const char *plugins : {"/lib/nnc/plugins", "/lib/nnc/runtime-plugins"})
+      if (stat((dir + plugins).c_str(), &status) == 0 &&
+          S_ISDIR(status.st_mode))
+        return dir;
   return "";
 }
 

@@ -34,6 +34,26 @@ inline std::string shortened(std::string text,
   return text + "...";
 }
 
+/// `text` with every control character (a newline, a NUL, an escape)
+/// written as \xNN, so that a message quoting bytes from a damaged file
+/// stays one line a terminal shows as it is. Bytes of UTF-8 characters
+/// are kept.
+inline std::string oneLine(const std::string &text) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c != 0x7f) {
+      out += static_cast<char>(c);
+      continue;
+    }
+    out += "\\x";
+    out += kDigits[c >> 4];
+    out += kDigits[c & 0xf];
+  }
+  return out;
+}
+
 } // namespace nnc
 
 #endif // NNC_SUPPORT_SHORTTEXT_H

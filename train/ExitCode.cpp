@@ -11,7 +11,7 @@ namespace nnc::train {
 ExitCode reportUserError(const std::string &message) {
   // One write: the ranks of a data-parallel job share the terminal, and a
   // line written piecewise interleaves with another rank's.
-  llvm::errs() << ("error: " + shortened(message) + "\n");
+  llvm::errs() << ("error: " + shortened(oneLine(message)) + "\n");
   return UserError;
 }
 

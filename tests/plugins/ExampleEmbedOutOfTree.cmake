@@ -27,4 +27,19 @@ run_step("ldd embed" ldd ${build}/embed)
 if(step_output MATCHES "libMLIR|libLLVM")
   message(FATAL_ERROR "embed loads the compiler:\n${step_output}")
 endif()
+# The deployment without the compiler: libnnc and the runtime-only plugins
+# alone in a prefix of their own (no lib/nnc/plugins), which libnnc finds
+# from its own location; the program loads that libnnc through
+# LD_LIBRARY_PATH, which its run path yields to.
+set(slim ${WORK_DIR}/slim)
+file(REMOVE_RECURSE ${slim})
+file(MAKE_DIRECTORY ${slim}/lib/nnc)
+file(GLOB libraries ${WORK_DIR}/prefix/lib/libnnc.so*)
+file(COPY ${libraries} DESTINATION ${slim}/lib)
+file(COPY ${WORK_DIR}/prefix/lib/nnc/runtime-plugins DESTINATION ${slim}/lib/nnc)
+run_step("embed from a prefix with the runtime-only plugins alone"
+  ${CMAKE_COMMAND} -E env LD_LIBRARY_PATH=${slim}/lib
+  ${build}/embed ${artifact} ${x} ${WORK_DIR}/slim.npy)
+run_step("comparing the slim run with nnc run" ${CMAKE_COMMAND} -E
+  compare_files ${WORK_DIR}/cli/logits.npy ${WORK_DIR}/slim.npy)
 message(STATUS "the embedded run matches nnc run byte for byte")

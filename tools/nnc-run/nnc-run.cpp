@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/ThreadLimit.h"
+#include "support/ShortText.h"
 #include "train/ExitCode.h"
 
 #include "runtime/Artifact.h"
@@ -70,7 +71,8 @@ ExitCode usageError(const std::string &message) {
 }
 
 ExitCode fail(const std::string &message) {
-  std::fprintf(stderr, "error: %s\n", message.c_str());
+  std::fprintf(stderr, "error: %s\n",
+               nnc::shortened(nnc::oneLine(message)).c_str());
   return UserError;
 }
 
