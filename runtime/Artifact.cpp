@@ -24,6 +24,19 @@ using flatbuffers::Offset;
 
 constexpr uint8_t kLastDType = static_cast<uint8_t>(DType::U8);
 
+/// The CRC-32 of a training state: step, epoch, seed and learning rate as
+/// little-endian 8-byte values, in that order (nnx.fbs, Training).
+uint32_t trainingChecksum(const ArtifactTraining &state) {
+  unsigned char bytes[32];
+  uint64_t values[4] = {static_cast<uint64_t>(state.step),
+                        static_cast<uint64_t>(state.epoch), state.seed, 0};
+  std::memcpy(&values[3], &state.learningRate, sizeof(double));
+  for (size_t v = 0; v < 4; ++v)
+    for (size_t i = 0; i < 8; ++i)
+      bytes[v * 8 + i] = static_cast<unsigned char>(values[v] >> (8 * i));
+  return crc32Of(bytes, sizeof bytes);
+}
+
 //===----------------------------------------------------------------------===//
 // Writing
 //===----------------------------------------------------------------------===//
@@ -430,6 +443,11 @@ Expected<Artifact> readVerified(const fb::Artifact *root) {
     state.epoch = training->epoch();
     state.seed = training->seed();
     state.learningRate = training->learning_rate();
+    // A damaged counter or rate would resume a different run, silently.
+    if (training->has_crc32() &&
+        trainingChecksum(state) != training->crc32())
+      return Error::failure("training state: checksum mismatch (corrupt "
+                            "file)");
     if (state.step < 0 || state.epoch < 0)
       return Error::failure("negative training counters");
     // 0 records that the model named no rate; the trainer's default
@@ -543,7 +561,8 @@ Expected<std::string> serializeArtifact(const Artifact &artifact) {
   if (artifact.training)
     training = fb::CreateTraining(
         b, artifact.training->step, artifact.training->epoch,
-        artifact.training->seed, artifact.training->learningRate);
+        artifact.training->seed, artifact.training->learningRate,
+        /*has_crc32=*/true, trainingChecksum(*artifact.training));
   Offset<fb::Accuracy> accuracy;
   if (artifact.accuracy)
     accuracy = fb::CreateAccuracy(b, artifact.accuracy->threshold,

@@ -368,6 +368,31 @@ TEST(ArtifactTest, AnInvalidLearningRateIsCorrupt) {
   }
 }
 
+TEST(ArtifactTest, AFlipInTheTrainingStateIsAChecksumError) {
+  // A flipped bit of the rate or a counter resumed another run, silently:
+  // 1e-3 became 4e-3 and `nnc train --resume` exited 0.
+  Expected<Artifact> artifact = readArtifact(kGolden + "/mlp_digits_v1.nnx");
+  ASSERT_TRUE(artifact.ok());
+  artifact->training = ArtifactTraining();
+  artifact->training->step = 45;
+  artifact->training->epoch = 1;
+  artifact->training->seed = 7;
+  artifact->training->learningRate = 0.0123;
+  Expected<std::string> bytes = serializeArtifact(*artifact);
+  ASSERT_TRUE(bytes.ok());
+  ASSERT_TRUE(parse(*bytes).ok());
+  std::string rate(8, '\0');
+  std::memcpy(rate.data(), &artifact->training->learningRate, 8);
+  size_t at = bytes->find(rate);
+  ASSERT_NE(at, std::string::npos);
+  std::string flipped = *bytes;
+  flipped[at + 7] ^= 0x01;
+  Expected<Artifact> damaged = parse(flipped);
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_EQ(damaged.message(),
+            "training state: checksum mismatch (corrupt file)");
+}
+
 TEST(ArtifactTest, UnknownRoleIsRejected) {
   // Every "param" string in the file (FlatBuffers strings are a 32-bit
   // length, the bytes and a NUL) becomes a role no runtime knows.
