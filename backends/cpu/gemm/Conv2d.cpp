@@ -243,47 +243,122 @@ int64_t imagesPerCall(const GroupDims &d, int64_t images) {
 
 /// A depthwise convolution: one filter per input channel (groups ==
 /// channels == filters), each a GEMM of one row that would fill one of
-/// twelve rows of a register tile (1 to 4% of the peak). Computed
-/// directly instead: each output row starts from its bias (or 0) and adds
-/// every in-image tap (kh, kw) in order, one output row at a time, so the
-/// loop over its columns vectorises.
+/// twelve rows of a register tile (1 to 4% of the peak). Computed directly
+/// instead, an output row at a time, so that the loops over a row's
+/// columns vectorise.
 bool isDepthwise(const Conv2dShape &s) {
   return s.groups == s.channels && s.filters == s.channels;
 }
 
-/// The depthwise convolution of images [batchBegin, batchEnd): each output
-/// row starts from its bias (or 0), then every in-image tap adds tap *
-/// input as one fused multiply-add, so every CPU rounds alike. Inlined into
-/// a version for each vector width (the library is built for baseline
-/// x86-64); the row and the input never overlap, so the loop over the
-/// row's columns vectorises.
+enum class DepthwisePass { Forward, GradInput, GradWeight };
+
+/// What a depthwise pass reads and writes: Forward x, weight, bias -> y;
+/// GradInput dy, weight -> dx; GradWeight x, dy -> dweight. `begin` and
+/// `end` are images (Forward, GradInput) or channels (GradWeight).
+struct DepthwiseArgs {
+  const Conv2dShape *s;
+  const ColumnSpan *spans; ///< insideColumns of each kw
+  const float *x, *dy, *weight, *bias;
+  float *y, *dx, *dweight;
+  int64_t begin, end;
+};
+
+/// The three passes, every product a fused multiply-add so every CPU rounds
+/// alike, each output summed in one fixed order whatever the range:
+/// forward, a row's bias (or 0) then its taps (kh, kw); input gradient,
+/// each input row the taps of the output rows (oh, kh, kw) that read it;
+/// weight gradient, 16 lanes of partial sums (lane l takes the columns
+/// ow = l mod 16) over images and rows, then the lanes in order. Inlined
+/// into a version for each vector width: the library is built for baseline
+/// x86-64. Rows never overlap what they read.
 template <int64_t Stride>
 __attribute__((always_inline)) inline void
-depthwiseRows(const Conv2dShape &s, const ColumnSpan *spans, const float *x,
-              const float *weight, const float *bias, float *y,
-              int64_t batchBegin, int64_t batchEnd) {
+depthwisePass(DepthwisePass pass, const DepthwiseArgs &a) {
+  const Conv2dShape &s = *a.s;
   const int64_t outH = s.outHeight(), outW = s.outWidth();
+  const int64_t image = s.height * s.width, pixels = outH * outW;
   const int64_t taps = s.kernelH * s.kernelW;
   const int64_t stride = Stride > 0 ? Stride : s.strideW;
-  for (int64_t n = batchBegin; n < batchEnd; ++n) {
+  // For each output row oh and kernel row kh, the input row it reads, or
+  // -1 past the image.
+  auto inputRow = [&](int64_t oh, int64_t kh) {
+    int64_t ih = oh * s.strideH - s.padH + kh * s.dilationH;
+    return ih < 0 || ih >= s.height ? -1 : ih;
+  };
+  if (pass == DepthwisePass::GradWeight) {
+    for (int64_t c = a.begin; c < a.end; ++c) {
+      for (int64_t t = 0; t < taps; ++t) {
+        int64_t kh = t / s.kernelW, kw = t % s.kernelW;
+        const ColumnSpan &span = a.spans[kw];
+        float lanes[16] = {};
+        for (int64_t n = 0; n < s.batch; ++n) {
+          const float *plane = a.x + (n * s.channels + c) * image;
+          const float *grad = a.dy + (n * s.channels + c) * pixels;
+          for (int64_t oh = 0; oh < outH; ++oh) {
+            int64_t ih = inputRow(oh, kh);
+            if (ih < 0)
+              continue;
+            const float *__restrict in = plane + ih * s.width + span.offset;
+            const float *__restrict g = grad + oh * outW;
+            // Blocks of 16 columns from column 0, so that lane l takes
+            // column 16 b + l; columns outside the span are left out
+            // (masked lanes of the vector).
+            for (int64_t b = span.begin / 16 * 16; b < span.end; b += 16)
+              for (int64_t l = 0; l < 16; ++l) {
+                int64_t ow = b + l;
+                if (ow >= span.begin && ow < span.end)
+                  lanes[l] = std::fma(g[ow], in[ow * stride], lanes[l]);
+              }
+          }
+        }
+        float sum = 0;
+        for (float lane : lanes)
+          sum += lane;
+        a.dweight[c * taps + t] = sum;
+      }
+    }
+    return;
+  }
+  for (int64_t n = a.begin; n < a.end; ++n) {
     for (int64_t c = 0; c < s.channels; ++c) {
-      const float *plane = x + (n * s.channels + c) * s.height * s.width;
-      const float *w = weight + c * taps;
-      float *out = y + (n * s.channels + c) * outH * outW;
-      float start = bias ? bias[c] : 0.0f;
+      const float *w = a.weight + c * taps;
+      if (pass == DepthwisePass::Forward) {
+        const float *plane = a.x + (n * s.channels + c) * image;
+        float *out = a.y + (n * s.channels + c) * pixels;
+        float start = a.bias ? a.bias[c] : 0.0f;
+        for (int64_t oh = 0; oh < outH; ++oh) {
+          float *__restrict row = out + oh * outW;
+          std::fill(row, row + outW, start);
+          for (int64_t kh = 0; kh < s.kernelH; ++kh) {
+            int64_t ih = inputRow(oh, kh);
+            if (ih < 0)
+              continue;
+            for (int64_t kw = 0; kw < s.kernelW; ++kw) {
+              const ColumnSpan &span = a.spans[kw];
+              const float *__restrict in = plane + ih * s.width + span.offset;
+              float tap = w[kh * s.kernelW + kw];
+              for (int64_t ow = span.begin; ow < span.end; ++ow)
+                row[ow] = std::fma(tap, in[ow * stride], row[ow]);
+            }
+          }
+        }
+        continue;
+      }
+      const float *grad = a.dy + (n * s.channels + c) * pixels;
+      float *plane = a.dx + (n * s.channels + c) * image;
+      std::fill(plane, plane + image, 0.0f);
       for (int64_t oh = 0; oh < outH; ++oh) {
-        float *__restrict row = out + oh * outW;
-        std::fill(row, row + outW, start);
+        const float *__restrict g = grad + oh * outW;
         for (int64_t kh = 0; kh < s.kernelH; ++kh) {
-          int64_t ih = oh * s.strideH - s.padH + kh * s.dilationH;
-          if (ih < 0 || ih >= s.height)
+          int64_t ih = inputRow(oh, kh);
+          if (ih < 0)
             continue;
           for (int64_t kw = 0; kw < s.kernelW; ++kw) {
-            const ColumnSpan &span = spans[kw];
-            const float *__restrict in = plane + ih * s.width + span.offset;
+            const ColumnSpan &span = a.spans[kw];
+            float *__restrict row = plane + ih * s.width + span.offset;
             float tap = w[kh * s.kernelW + kw];
             for (int64_t ow = span.begin; ow < span.end; ++ow)
-              row[ow] = std::fma(tap, in[ow * stride], row[ow]);
+              row[ow * stride] = std::fma(tap, g[ow], row[ow * stride]);
           }
         }
       }
@@ -291,46 +366,32 @@ depthwiseRows(const Conv2dShape &s, const ColumnSpan *spans, const float *x,
   }
 }
 
-using DepthwiseFn = void (*)(const Conv2dShape &, const ColumnSpan *,
-                             const float *, const float *, const float *,
-                             float *, int64_t, int64_t);
-
 __attribute__((target("avx512f"))) void
-depthwiseAvx512(const Conv2dShape &s, const ColumnSpan *spans, const float *x,
-                const float *weight, const float *bias, float *y,
-                int64_t batchBegin, int64_t batchEnd) {
-  s.strideW == 1
-      ? depthwiseRows<1>(s, spans, x, weight, bias, y, batchBegin, batchEnd)
-      : depthwiseRows<0>(s, spans, x, weight, bias, y, batchBegin, batchEnd);
+depthwiseAvx512(DepthwisePass pass, const DepthwiseArgs &a) {
+  a.s->strideW == 1 ? depthwisePass<1>(pass, a) : depthwisePass<0>(pass, a);
 }
 
-__attribute__((target("avx2,fma"))) void
-depthwiseAvx2(const Conv2dShape &s, const ColumnSpan *spans, const float *x,
-              const float *weight, const float *bias, float *y,
-              int64_t batchBegin, int64_t batchEnd) {
-  s.strideW == 1
-      ? depthwiseRows<1>(s, spans, x, weight, bias, y, batchBegin, batchEnd)
-      : depthwiseRows<0>(s, spans, x, weight, bias, y, batchBegin, batchEnd);
+__attribute__((target("avx2,fma"))) void depthwiseAvx2(DepthwisePass pass,
+                                                       const DepthwiseArgs &a) {
+  a.s->strideW == 1 ? depthwisePass<1>(pass, a) : depthwisePass<0>(pass, a);
 }
 
-void depthwiseBaseline(const Conv2dShape &s, const ColumnSpan *spans,
-                       const float *x, const float *weight, const float *bias,
-                       float *y, int64_t batchBegin, int64_t batchEnd) {
-  depthwiseRows<0>(s, spans, x, weight, bias, y, batchBegin, batchEnd);
+void depthwiseBaseline(DepthwisePass pass, const DepthwiseArgs &a) {
+  depthwisePass<0>(pass, a);
 }
 
-void depthwiseForward(const Conv2dShape &s, const float *x, const float *weight,
-                      const float *bias, float *y, int64_t batchBegin,
-                      int64_t batchEnd) {
-  static const DepthwiseFn version =
+/// Runs `pass` in the widest version this CPU runs.
+void depthwise(DepthwisePass pass, DepthwiseArgs a) {
+  static void (*const version)(DepthwisePass, const DepthwiseArgs &) =
       __builtin_cpu_supports("avx512f") ? depthwiseAvx512
       : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
           ? depthwiseAvx2
           : depthwiseBaseline;
   std::vector<ColumnSpan> spans;
-  for (int64_t kw = 0; kw < s.kernelW; ++kw)
-    spans.push_back(insideColumns(s, kw, s.outWidth()));
-  version(s, spans.data(), x, weight, bias, y, batchBegin, batchEnd);
+  for (int64_t kw = 0; kw < a.s->kernelW; ++kw)
+    spans.push_back(insideColumns(*a.s, kw, a.s->outWidth()));
+  a.spans = spans.data();
+  version(pass, a);
 }
 
 } // namespace
@@ -353,7 +414,8 @@ void conv2dForward(const GemmKernels &kernels, const Conv2dShape &s,
     return;
   }
   if (isDepthwise(s)) {
-    depthwiseForward(s, x, weight, bias, y, batchBegin, batchEnd);
+    depthwise(DepthwisePass::Forward, {&s, nullptr, x, nullptr, weight, bias, y,
+                                       nullptr, nullptr, batchBegin, batchEnd});
     return;
   }
   GroupDims d = groupDims(s);
@@ -415,6 +477,12 @@ void conv2dForward(const GemmKernels &kernels, const Conv2dShape &s,
 void conv2dGradInput(const GemmKernels &kernels, const Conv2dShape &s,
                      const float *dy, const float *weight, float *dx,
                      int64_t batchBegin, int64_t batchEnd) {
+  if (isDepthwise(s)) {
+    depthwise(DepthwisePass::GradInput,
+              {&s, nullptr, nullptr, dy, weight, nullptr, nullptr, dx, nullptr,
+               batchBegin, batchEnd});
+    return;
+  }
   GroupDims d = groupDims(s);
   const int64_t block = imagesPerCall(d, batchEnd - batchBegin);
   // Images side by side, as in the forward product: dy's planes gathered
@@ -474,6 +542,12 @@ void conv2dGradWeight(const GemmKernels &kernels, const Conv2dShape &s,
                       int64_t filterBegin, int64_t filterEnd) {
   if (conv2dGradWeightDirectFits(s, filterBegin, filterEnd)) {
     conv2dGradWeightDirect(s, x, dy, dweight, filterBegin, filterEnd);
+    return;
+  }
+  if (isDepthwise(s)) {
+    depthwise(DepthwisePass::GradWeight,
+              {&s, nullptr, x, dy, nullptr, nullptr, nullptr, nullptr, dweight,
+               filterBegin, filterEnd});
     return;
   }
   GroupDims d = groupDims(s);

@@ -110,6 +110,11 @@ const Conv2dShape kShapes[] = {
     makeShape(5, 8, 4, 4, 12, 3, 3, 1, 1, 1, 1),
     makeShape(4, 4, 5, 5, 6, 3, 3, 2, 1, 1, 2), // Stride 2, groups.
     makeShape(7, 6, 3, 3, 4, 1, 1, 1, 0, 1, 2), // 1x1 with groups.
+    // Depthwise (computed directly): stride 2 with padding, dilation 2,
+    // and rows of more than 16 columns for the weight gradient's lanes.
+    makeShape(3, 6, 9, 9, 6, 3, 3, 2, 1, 1, 6),
+    makeShape(2, 4, 8, 8, 4, 3, 3, 1, 2, 2, 4),
+    makeShape(2, 3, 21, 37, 3, 5, 3, 1, 1, 1, 3),
 };
 
 class Conv2dTest : public testing::TestWithParam<Conv2dShape> {
