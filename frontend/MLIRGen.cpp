@@ -48,16 +48,23 @@ Location ModuleGenerator::locationOf(const NodeLoc &loc) {
   StringRef file = program.fileName;
   Location result = FileLineColLoc::get(&context, file, loc.loc.line,
                                         loc.loc.col);
+  // Inside a layer call, the instance's name wraps the position: the
+  // kernels of one layer called twenty times are told apart by it.
+  auto named = [&](Location inner) -> Location {
+    if (loc.instance.empty())
+      return inner;
+    return NameLoc::get(StringAttr::get(&context, loc.instance), inner);
+  };
   // Wrap outward so that the innermost call site is the first caller, as
   // MLIR prints call stacks.
   if (loc.callers.empty())
-    return result;
+    return named(result);
   Location caller = FileLineColLoc::get(&context, file, loc.callers.back().line,
                                         loc.callers.back().col);
   for (auto it = loc.callers.rbegin() + 1; it != loc.callers.rend(); ++it)
     caller = CallSiteLoc::get(
         FileLineColLoc::get(&context, file, it->line, it->col), caller);
-  return CallSiteLoc::get(result, caller);
+  return named(CallSiteLoc::get(result, caller));
 }
 
 Type ModuleGenerator::elementTypeOf(DType dtype) {

@@ -31,6 +31,10 @@ struct SourceLoc {
 struct NodeLoc {
   SourceLoc loc;
   std::vector<SourceLoc> callers;
+  /// The layer instance the node was made in ("block_3", "outer_0.inner_1",
+  /// the prefix of its params' names); empty at the top level. Twenty
+  /// calls of one layer share its lines; this tells them apart.
+  std::string instance;
 };
 
 enum class DType { F32, F64, I32, I64 };

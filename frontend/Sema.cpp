@@ -87,7 +87,10 @@ bool Sema::charge(const Frame &frame, SourceLoc loc) {
 }
 
 NodeLoc Sema::nodeLoc(const Frame &frame, SourceLoc loc) const {
-  return NodeLoc{loc, frame.callers};
+  std::string instance = frame.prefix;
+  if (!instance.empty())
+    instance.pop_back(); // the '.' that joins it to a param's name
+  return NodeLoc{loc, frame.callers, std::move(instance)};
 }
 
 //===----------------------------------------------------------------------===//

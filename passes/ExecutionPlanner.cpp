@@ -63,10 +63,14 @@ FailureOr<rt::BindingRole> roleOf(Location loc, const Twine &what,
 }
 
 /// "file:line:col" of the first file location inside `loc` (for a call-site
-/// chain, the innermost position); empty when there is none.
+/// chain, the innermost position), followed by " (instance)" when that
+/// position lies in a layer instance (a NameLoc around it, as the frontend
+/// makes); empty when there is none.
 std::string formatLocation(Location loc) {
-  std::string text;
+  std::string text, instance;
   loc->walk([&](Location inner) {
+    if (auto name = dyn_cast<NameLoc>(inner); name && instance.empty())
+      instance = name.getName().str();
     auto file = dyn_cast<FileLineColLoc>(inner);
     if (!file)
       return WalkResult::advance();
@@ -74,6 +78,8 @@ std::string formatLocation(Location loc) {
            ":" + std::to_string(file.getColumn());
     return WalkResult::interrupt();
   });
+  if (!text.empty() && !instance.empty())
+    text += " (" + instance + ")";
   return text;
 }
 

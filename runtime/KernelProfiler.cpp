@@ -23,14 +23,21 @@ int64_t steadyNs() {
       .count();
 }
 
-/// "path/to/model.nn:12:9" as "model.nn:12": what a reader looks up.
+/// "path/to/model.nn:12:9" as "model.nn:12", and "...:15:9 (block_3)" as
+/// "model.nn:15 (block_3)": what a reader looks up.
 std::string shortLocation(const std::string &location) {
-  std::string text = location.substr(location.find_last_of('/') + 1);
+  std::string instance;
+  std::string path = location;
+  if (size_t open = path.find(" ("); open != std::string::npos) {
+    instance = path.substr(open);
+    path.erase(open);
+  }
+  std::string text = path.substr(path.find_last_of('/') + 1);
   size_t lastColon = text.rfind(':');
   size_t firstColon = text.find(':');
   if (lastColon != std::string::npos && lastColon != firstColon)
     text.erase(lastColon);
-  return text;
+  return text + instance;
 }
 
 /// The bytes a kernel reads and writes once: its buffers' sizes.
@@ -284,19 +291,24 @@ std::string formatProfile(const GraphProfile &profile) {
   // so that it lines up; without it, the ops end the line unpadded.
   bool anySummary = false;
   int opsWidth = 3;
+  // The source column fits the longest ("model.nn:15 (block_16)"), within
+  // reason.
+  int sourceWidth = 22;
   for (const KernelProfileRow &row : profile.rows) {
     anySummary |= !row.backendSummary.empty();
     opsWidth = std::max(opsWidth, static_cast<int>(row.ops.size()));
+    sourceWidth = std::clamp(static_cast<int>(row.location.size()),
+                             sourceWidth, 200);
   }
   if (!anySummary)
     opsWidth = 0;
   std::string out;
   char line[1024];
   std::snprintf(line, sizeof line,
-                "%-6s %6s %10s %10s %6s %9s %6s %10s  %-22s %-*s%s\n", "kernel",
+                "%-6s %6s %10s %10s %6s %9s %6s %10s  %-*s %-*s%s\n", "kernel",
                 "calls", "total ms", "mean us", "%", "GFLOP/s",
-                peakGflops > 0 ? "%peak" : "", "bytes", "source", opsWidth,
-                "ops", anySummary ? "  backend" : "");
+                peakGflops > 0 ? "%peak" : "", "bytes", sourceWidth, "source",
+                opsWidth, "ops", anySummary ? "  backend" : "");
   out += line;
   for (const KernelProfileRow &row : profile.rows) {
     std::string peak;
@@ -306,11 +318,11 @@ std::string formatProfile(const GraphProfile &profile) {
       peak = text;
     }
     std::snprintf(line, sizeof line,
-                  "%-6lld %6lld %10.3f %10.2f %6.1f %9.2f %6s %10llu  %-22s ",
+                  "%-6lld %6lld %10.3f %10.2f %6.1f %9.2f %6s %10llu  %-*s ",
                   static_cast<long long>(row.kernel),
                   static_cast<long long>(row.calls), row.totalMs, row.meanUs,
                   row.sharePercent, row.gflops, peak.c_str(),
-                  static_cast<unsigned long long>(row.bytes),
+                  static_cast<unsigned long long>(row.bytes), sourceWidth,
                   row.location.empty() ? "-" : row.location.c_str());
     out += line;
     // The ops and the backend's words may be any length.

@@ -25,7 +25,9 @@ import json
 import re
 import sys
 
-ROW = re.compile(r"^(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(?:(\d+)\s+)?(\d+)\s+(\S+)\s+(\S+)(?:\s\s+(\S.*))?$")
+# The source is "model.nn:LINE", with " (INSTANCE)" after it for a kernel
+# made inside a layer call.
+ROW = re.compile(r"^(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(?:(\d+)\s+)?(\d+)\s+(\S+)(?: \([\w.]+\))?\s+(\S+)(?:\s\s+(\S.*))?$")
 PEAK = re.compile(r"^%peak: of the fp32 FMA peak measured now, ([\d.]+) GFLOP/s on (\d+) threads?$")
 SUMMARY = re.compile(r"^(\d+) steps? on (\d+) threads?, means per step: step ([\d.]+) us, "
                      r"kernels ([\d.]+) thread-us, critical path ([\d.]+) us, "
