@@ -720,9 +720,11 @@ Folded foldElementwise(Translation &translation, const NodeProto &node,
     integer = [&trap](Ints v) {
       if (v[1] == 0)
         return trap.fail("integer division by zero");
-      return trap.checked(v[0] == std::numeric_limits<int64_t>::min() &&
-                              v[1] == -1,
-                          v[1] == -1 ? 0 : v[0] / v[1]);
+      // x / -1 is -x, computed as such: INT64_MIN / -1 traps.
+      constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+      if (v[1] == -1)
+        return trap.checked(v[0] == kMin, v[0] == kMin ? 0 : -v[0]);
+      return v[0] / v[1];
     };
   } else if (op == "Pow") {
     real = [](Reals v) { return std::pow(v[0], v[1]); };

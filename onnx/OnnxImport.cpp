@@ -223,13 +223,14 @@ void Importer::untieMergedInitializers(
     const std::set<std::string> &statistics) {
   // PyTorch's exporter keeps one initializer of each set with equal values
   // and makes the others Identity nodes of it: batch norms fresh from
-  // their constructor (weights of ones, biases of zeros) share one, and
-  // their running statistics too. Read as aliases, the parameters would
-  // train tied together, a running mean would be a trained parameter
-  // never updated as a statistic, or a weight a buffer never trained. In
-  // PyTorch each was a tensor of its own, so each such Identity of a
-  // weight becomes a weight of its own, a copy, a buffer when batch norm
-  // reads it as a statistic.
+  // their constructor (weights of ones, biases of zeros) share one with
+  // their running statistics. Read as aliases, a running mean would be a
+  // trained parameter never updated as a statistic, a weight a buffer
+  // never trained, or two batch norms would update one statistic. No
+  // model shares a running statistic, so an Identity of a weight where
+  // either side is one becomes a weight of its own, a copy, a buffer when
+  // batch norm reads it as a statistic. Parameters tied to parameters
+  // stay tied: ONNX cannot tell that merging from a model's own sharing.
   std::map<std::string, const TensorProto *> roots;
   for (const TensorProto &tensor : onnx.graph().initializer())
     roots[tensor.name()] = &tensor;
@@ -243,10 +244,12 @@ void Importer::untieMergedInitializers(
     if (root == roots.end() || !value || value->isConstant() ||
         poisoned.count(node->input(0)))
       continue;
+    bool statistic = statistics.count(node->output(0)) != 0;
+    if (!statistic && !statistics.count(root->second->name()))
+      continue;
     TensorProto copy = *root->second;
     copy.set_name(node->output(0));
-    if (rt::Error error = translation.declareWeight(
-            copy, statistics.count(node->output(0)) != 0);
+    if (rt::Error error = translation.declareWeight(copy, statistic);
         !error.ok())
       continue;
     roots[node->output(0)] = root->second;
@@ -255,9 +258,10 @@ void Importer::untieMergedInitializers(
   }
   if (untied > 0)
     notes.push_back(displayName + ": " + rt::counted(untied, "weight") +
-                    " that the exporter had merged with another of equal "
-                    "values (Identity nodes) became weights of their own, "
-                    "as in the model that was exported");
+                    " that the exporter had merged with a running "
+                    "statistic of equal values (Identity nodes) became "
+                    "weights of their own, as in the model that was "
+                    "exported");
 }
 
 void Importer::translateNode(const NodeProto &node) {

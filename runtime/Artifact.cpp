@@ -450,6 +450,11 @@ Expected<Artifact> readVerified(const fb::Artifact *root) {
                             "file)");
     if (state.step < 0 || state.epoch < 0)
       return Error::failure("negative training counters");
+    // As a checkpoint's: no run takes 2^53 steps or 2^31 epochs.
+    if (state.step > (int64_t(1) << 53) || state.epoch > (int64_t(1) << 31))
+      return Error::failure("training counters beyond any run's (step " +
+                            std::to_string(state.step) + ", epoch " +
+                            std::to_string(state.epoch) + ")");
     // 0 records that the model named no rate; the trainer's default
     // applies then.
     if (!(state.learningRate >= 0) || std::isinf(state.learningRate))

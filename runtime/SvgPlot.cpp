@@ -143,8 +143,10 @@ std::string renderLineChart(const std::vector<PlotSeries> &series,
     double xStep = std::max(1.0, niceStep(std::max(1.0, epochs - 1.0) / 8));
     xMin = options.firstX;
     xMax = std::max(xMin + 1, xMin + static_cast<double>(epochs) - 1);
-    for (double x = xMin; x <= xMax + 1e-9; x += xStep)
-      xTicks.push_back(x);
+    // Counted as integers: at x beyond 2^53, x + step is x again.
+    int64_t ticks = static_cast<int64_t>((xMax - xMin) / xStep + 1e-9) + 1;
+    for (int64_t i = 0; i < std::min<int64_t>(ticks, 64); ++i)
+      xTicks.push_back(xMin + static_cast<double>(i) * xStep);
   }
 
   auto px = [&](double x) { return left + (x - xMin) / (xMax - xMin) * plotW; };

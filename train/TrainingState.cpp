@@ -369,9 +369,10 @@ rt::Error restoreCheckpoint(const rt::Checkpoint &checkpoint,
       optionalInteger("history_start_epoch", 0);
   if (!historyStart.ok())
     return historyStart.takeError();
-  if (*historyStart < 0)
-    return corrupt("negative 'history_start_epoch' " +
-                   std::to_string(*historyStart));
+  // No run has more epochs than --epochs allows (checkRunSettings).
+  if (*historyStart < 0 || *historyStart > (int64_t(1) << 31))
+    return corrupt("'history_start_epoch' is " + std::to_string(*historyStart) +
+                   ", not an epoch count from 0 to 2^31");
   state.historyStartEpoch = *historyStart;
   for (int64_t i = 0; i < *epochsDone; ++i) {
     std::string index = std::to_string(i);

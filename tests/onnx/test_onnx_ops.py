@@ -110,6 +110,24 @@ def test_flatten_of_a_constant_with_a_negative_axis(tmp_path):
     np.testing.assert_array_equal(got, x + c.reshape(6, 4), err_msg=program)
 
 
+def test_integer_division_by_minus_one_folds_to_the_negation(tmp_path):
+    # 7 / -1 is -7 (it once folded to 0, guarding INT64_MIN / -1).
+    def const(name, value):
+        return helper.make_node("Constant", [], [name],
+                                value=numpy_helper.from_array(np.array([value], np.int64)))
+    graph = helper.make_graph(
+        [const("a", 7), const("b", -1), helper.make_node("Div", ["a", "b"], ["c"]),
+         helper.make_node("Cast", ["c"], ["cf"], to=TensorProto.FLOAT),
+         helper.make_node("Add", ["x0", "cf"], ["y"])], "g",
+        [helper.make_tensor_value_info("x0", TensorProto.FLOAT, [2, 1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 1])])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    x = np.array([[1], [2]], np.float32)
+    got, program = import_and_run(tmp_path, path, [x])
+    np.testing.assert_array_equal(got, x - 7, err_msg=program)
+
+
 @pytest.mark.parametrize("op,a,b,why", [
     ("Div", -2**63, -1, "overflows 64 bits"),  # traps on x86-64
     ("Div", 4, 0, "integer division by zero"),
@@ -211,14 +229,19 @@ def test_the_batch_size_as_an_index_or_a_count_is_a_node_error(tmp_path, case):
 
 
 def test_weights_the_exporter_merged_are_untied(tmp_path):
-    # Two batch norms fresh from their constructor: PyTorch 1.13 exports one
-    # initializer per set of equal values (bn1.running_mean as an Identity
-    # of bn1.bias, ...). Each must be a weight of its own, the statistics
-    # buffers that one training step moves as PyTorch moves them.
+    # A batch norm fresh from its constructor, and one whose scale and shift
+    # were trained but whose statistics are fresh: PyTorch 1.13 exports one
+    # initializer per set of equal values (the first's running mean as an
+    # Identity of its bias, the second's statistics as Identities of the
+    # first's). Every statistic must be a buffer of its own, which one
+    # training step moves as PyTorch moves it.
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
                                 torch.nn.Conv2d(4, 4, 3), torch.nn.BatchNorm2d(4),
                                 torch.nn.Flatten(), torch.nn.Linear(4 * 4 * 4, 3))
+    with torch.no_grad():
+        model[4].weight.uniform_(0.5, 1.5)
+        model[4].bias.uniform_(-0.5, 0.5)
     path = tmp_path / "m.onnx"
     torch.onnx.export(model.eval(), torch.randn(2, 3, 8, 8), str(path), opset_version=13,
                       input_names=["x"], output_names=["logits"],
