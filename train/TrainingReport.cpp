@@ -235,8 +235,10 @@ std::string renderTrainingReport(const ReportHeader &header,
                        {{"lr", &P::lr}}, /*stepsAtChanges=*/true);
   } else {
     html += header.evalEvery > 0
-                ? "<p>No curve point yet: the first is at step " +
-                      std::to_string(header.evalEvery) + ".</p>\n"
+                ? "<p>No curve point yet: the next is at step " +
+                      std::to_string((state.stepCount / header.evalEvery + 1) *
+                                     header.evalEvery) +
+                      ".</p>\n"
                 : std::string("<p>No curve by step: pass --eval-every "
                               "N.</p>\n");
   }

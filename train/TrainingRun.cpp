@@ -485,20 +485,20 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   std::optional<Evaluator> evaluator;
   if (run.evalSet.numColumns() && reporting)
     evaluator.emplace(*run.graphs, run.evalSet, run.evalBatch);
-  // --report: the page, rewritten at curve points and epochs' ends, at
-  // most once a second while training (a page that reloads every 5 s
-  // shows no more, and each write renders every point so far: writing at
-  // every point of a long run cost time growing with its square), and at
-  // the run's end.
+  // --report: the page, rewritten at every epoch's end and at curve points
+  // at most once a second (a page that reloads every 5 s shows no more,
+  // and each write renders every point so far: writing at every point of
+  // a long run cost time growing with its square), and at the run's end.
   run.reportHeader.reset();
   if (reportPage)
     run.reportHeader = makeReportHeader(run, options);
   std::optional<std::chrono::steady_clock::time_point> lastReportWrite;
-  auto writeReport = [&](ReportStatus status) -> rt::Error {
+  auto writeReport = [&](ReportStatus status,
+                         bool atCurvePoint = false) -> rt::Error {
     if (!reportPage)
       return rt::Error::success();
     auto now = std::chrono::steady_clock::now();
-    if (status == ReportStatus::Training && lastReportWrite &&
+    if (atCurvePoint && lastReportWrite &&
         now - *lastReportWrite < std::chrono::seconds(1))
       return rt::Error::success();
     lastReportWrite = now;
@@ -684,7 +684,9 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
         if (rt::Error error = addCurvePoint(state, evaluator, hooks);
             !error.ok())
           return error;
-        if (rt::Error error = writeReport(ReportStatus::Training); !error.ok())
+        if (rt::Error error = writeReport(ReportStatus::Training,
+                                          /*atCurvePoint=*/true);
+            !error.ok())
           return outputFailed(std::move(error));
       }
       if (!checkpointDir.empty() && options.checkpointEvery > 0 &&
