@@ -239,4 +239,17 @@ TEST(HostGemm, DescribesItselfAndComputes) {
   EXPECT_EQ(c[3], 50.0f);
 }
 
+TEST(HostGemm, ReadsAFarApartBBeyondTheL2Packed) {
+  // One row tile of a B whose rows lie a page apart: in place while B fits
+  // the L2 (a packed block, kc x nc), packed beyond it, where each k step of
+  // a panel would fetch another page from memory.
+  const GemmKernels &kernels = hostGemm();
+  const int64_t cols = 3000, ldb = 3000; // rows 12 000 bytes apart
+  int64_t fitting = kernels.kc * kernels.nc / cols;
+  EXPECT_TRUE(readsBInPlace(kernels, false, fitting, cols, ldb, 7, 6));
+  EXPECT_FALSE(readsBInPlace(kernels, false, fitting + 1, cols, ldb, 7, 6));
+  // Rows within a page stay in place, however large B is.
+  EXPECT_TRUE(readsBInPlace(kernels, false, 1 << 20, 512, 512, 7, 6));
+}
+
 } // namespace
