@@ -110,6 +110,26 @@ def test_flatten_of_a_constant_with_a_negative_axis(tmp_path):
     np.testing.assert_array_equal(got, x + c.reshape(6, 4), err_msg=program)
 
 
+def test_a_weight_shared_through_an_identity_stays_one_weight(tmp_path):
+    # h = x @ W; y = h @ Identity(W): no running statistic is involved, and
+    # ONNX cannot tell this sharing from the exporter's merging, so W stays
+    # one param, trained as one.
+    w = np.arange(16, dtype=np.float32).reshape(4, 4) / 10
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x0", "w"], ["h"]),
+         helper.make_node("Identity", ["w"], ["w_again"]),
+         helper.make_node("MatMul", ["h", "w_again"], ["y"])], "g",
+        [helper.make_tensor_value_info("x0", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])],
+        [numpy_helper.from_array(w, "w")])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    x = np.ones((2, 4), np.float32)
+    got, program = import_and_run(tmp_path, path, [x])
+    assert program.count("param ") == 1, program
+    np.testing.assert_allclose(got, x @ w @ w, rtol=1e-6, err_msg=program)
+
+
 def test_integer_division_by_minus_one_folds_to_the_negation(tmp_path):
     # 7 / -1 is -7 (it once folded to 0, guarding INT64_MIN / -1).
     def const(name, value):
