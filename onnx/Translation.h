@@ -49,7 +49,6 @@ int64_t staticElementCount(const Dims &dims);
 /// Whether the static extents of `dims` (non-negative) multiply to at most
 /// `limit`, computed without overflow; the batch symbol counts as 1.
 bool fitsElementLimit(const Dims &dims, int64_t limit);
-/// The most elements a tensor of the language holds.
 /// Why a constant holding Shape's batch entry cannot be read as numbers:
 /// the entry stands for the batch size, which nnc knows only as the batch
 /// axis of a shape (Reshape, Expand), and reads as 0.
@@ -57,6 +56,7 @@ inline constexpr const char *kBatchAsNumber =
     "it is computed from the batch size, which nnc can use only as the "
     "batch axis of a shape, not as an index or a count";
 
+/// The most elements a tensor of the language holds.
 inline constexpr int64_t kMaxTensorElements = int64_t(1) << 40;
 bool hasBatch(const Dims &dims);
 
