@@ -145,9 +145,14 @@ void im2colTransposedAs(const Conv2dShape &s, const GroupDims &d,
           for (int64_t ow = 0; ow < outW; ++ow) {
             float *out = taps + ow * d.depth;
             int64_t iw0 = ow * s.strideW - s.padW;
-            if (unit && ow >= owLo && ow < owHi) {
-              for (int64_t kw = 0; kw < kernelW; ++kw)
-                out[kw] = in[iw0 + kw];
+            if (ow >= owLo && ow < owHi) {
+              // The whole window row lies inside: no test per tap.
+              if (unit)
+                for (int64_t kw = 0; kw < kernelW; ++kw)
+                  out[kw] = in[iw0 + kw];
+              else
+                for (int64_t kw = 0; kw < kernelW; ++kw)
+                  out[kw] = in[iw0 + kw * s.dilationW];
               continue;
             }
             for (int64_t kw = 0; kw < kernelW; ++kw) {
@@ -162,7 +167,7 @@ void im2colTransposedAs(const Conv2dShape &s, const GroupDims &d,
     for (int64_t ow = 0; ow < outW; ++ow) {
       float *out = colT + (oh * outW + ow) * d.depth;
       int64_t iw0 = ow * s.strideW - s.padW;
-      bool inside = unit && ow >= owLo && ow < owHi;
+      bool inside = ow >= owLo && ow < owHi;
       for (int64_t c = 0; c < d.channels; ++c)
         for (int64_t kh = 0; kh < s.kernelH; ++kh) {
           float *taps = out + (c * s.kernelH + kh) * kernelW;
@@ -173,8 +178,12 @@ void im2colTransposedAs(const Conv2dShape &s, const GroupDims &d,
           }
           const float *in = x + c * d.image + ih * s.width;
           if (inside) {
-            for (int64_t kw = 0; kw < kernelW; ++kw)
-              taps[kw] = in[iw0 + kw];
+            if (unit)
+              for (int64_t kw = 0; kw < kernelW; ++kw)
+                taps[kw] = in[iw0 + kw];
+            else
+              for (int64_t kw = 0; kw < kernelW; ++kw)
+                taps[kw] = in[iw0 + kw * s.dilationW];
             continue;
           }
           for (int64_t kw = 0; kw < kernelW; ++kw) {
