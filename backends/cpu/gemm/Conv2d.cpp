@@ -120,6 +120,27 @@ void insideColumns(const Conv2dShape &s, int64_t kernelW, int64_t &lo,
 /// innermost when output rows are longer than the channels x kernel rows
 /// of a pixel (LeNet's first layer: 24 against 5), else outermost (its
 /// second: 8 against 30).
+/// The `kernelW` taps of one window row, from input column `iw0` of the
+/// image row `in`, into `taps`: a row wholly `inside` the image is copied
+/// without a test per tap (`unit`: stride and dilation 1, a plain run);
+/// one that is not reads 0 past the image's edges.
+__attribute__((always_inline)) inline void
+copyWindowRow(const Conv2dShape &s, int64_t kernelW, bool unit, bool inside,
+              const float *in, int64_t iw0, float *taps) {
+  if (inside && unit) {
+    for (int64_t kw = 0; kw < kernelW; ++kw)
+      taps[kw] = in[iw0 + kw];
+  } else if (inside) {
+    for (int64_t kw = 0; kw < kernelW; ++kw)
+      taps[kw] = in[iw0 + kw * s.dilationW];
+  } else {
+    for (int64_t kw = 0; kw < kernelW; ++kw) {
+      int64_t iw = iw0 + kw * s.dilationW;
+      taps[kw] = iw >= 0 && iw < s.width ? in[iw] : 0.0f;
+    }
+  }
+}
+
 template <int64_t KW>
 void im2colTransposedAs(const Conv2dShape &s, const GroupDims &d,
                         const float *x, float *colT) {
@@ -142,24 +163,9 @@ void im2colTransposedAs(const Conv2dShape &s, const GroupDims &d,
             continue;
           }
           const float *in = x + c * d.image + ih * s.width;
-          for (int64_t ow = 0; ow < outW; ++ow) {
-            float *out = taps + ow * d.depth;
-            int64_t iw0 = ow * s.strideW - s.padW;
-            if (ow >= owLo && ow < owHi) {
-              // The whole window row lies inside: no test per tap.
-              if (unit)
-                for (int64_t kw = 0; kw < kernelW; ++kw)
-                  out[kw] = in[iw0 + kw];
-              else
-                for (int64_t kw = 0; kw < kernelW; ++kw)
-                  out[kw] = in[iw0 + kw * s.dilationW];
-              continue;
-            }
-            for (int64_t kw = 0; kw < kernelW; ++kw) {
-              int64_t iw = iw0 + kw * s.dilationW;
-              out[kw] = iw >= 0 && iw < s.width ? in[iw] : 0.0f;
-            }
-          }
+          for (int64_t ow = 0; ow < outW; ++ow)
+            copyWindowRow(s, kernelW, unit, ow >= owLo && ow < owHi, in,
+                          ow * s.strideW - s.padW, taps + ow * d.depth);
         }
     return;
   }
@@ -176,20 +182,8 @@ void im2colTransposedAs(const Conv2dShape &s, const GroupDims &d,
             std::fill(taps, taps + kernelW, 0.0f);
             continue;
           }
-          const float *in = x + c * d.image + ih * s.width;
-          if (inside) {
-            if (unit)
-              for (int64_t kw = 0; kw < kernelW; ++kw)
-                taps[kw] = in[iw0 + kw];
-            else
-              for (int64_t kw = 0; kw < kernelW; ++kw)
-                taps[kw] = in[iw0 + kw * s.dilationW];
-            continue;
-          }
-          for (int64_t kw = 0; kw < kernelW; ++kw) {
-            int64_t iw = iw0 + kw * s.dilationW;
-            taps[kw] = iw >= 0 && iw < s.width ? in[iw] : 0.0f;
-          }
+          copyWindowRow(s, kernelW, unit, inside,
+                        x + c * d.image + ih * s.width, iw0, taps);
         }
     }
 }
