@@ -66,6 +66,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/TargetSelect.h"
@@ -358,11 +359,29 @@ void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
   pipeline.run(module, modules);
 }
 
+/// Lets the vectoriser use 512-bit vectors where the CPU has them. LLVM's
+/// tuning for Intel's AVX-512 parts (Skylake-X and later) prefers 256 bits,
+/// against the clock drop of older parts' wide units, and so ran every
+/// element-wise and reduction loop at half width: 512 bits took a quarter
+/// off a chain of element-wise ops, a 1000-wide softmax and a row sum, and
+/// changed no GEMM-bound model (docs/performance.md, "Whole AVX-512
+/// vectors"). It also makes the code the same on Intel and AMD parts of one
+/// target, whose tunings differ there.
+void preferWholeAvx512Vectors(llvm::Module &module,
+                              llvm::TargetMachine &machine) {
+  if (!machine.getMCSubtargetInfo()->checkFeatures("+avx512f"))
+    return;
+  for (llvm::Function &function : module)
+    if (!function.isDeclaration())
+      function.addFnAttr("prefer-vector-width", "512");
+}
+
 /// Optimises `module` for `machine` and returns its object file.
 llvm::Expected<std::string> emitObject(llvm::Module &module,
                                        llvm::TargetMachine &machine) {
   module.setDataLayout(machine.createDataLayout());
   module.setTargetTriple(machine.getTargetTriple().str());
+  preferWholeAvx512Vectors(module, machine);
   optimize(module, machine);
   std::string object;
   {

@@ -72,12 +72,13 @@ mlir::Value buildElementwise(mlir::OpBuilder &b, mlir::Location loc,
 /// Widens a float scalar to f64 (identity for f64).
 mlir::Value toF64(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value);
 
-/// exp(x) for an f64 x <= 0 (a value less its row's maximum, as softmax and
-/// the losses shift them), with x raised to -700 first: exp(-700) is far
-/// below what f32 holds, so nothing changes but the speed. Masked scores
-/// are -inf, and libmvec's vector exp takes a slow scalar path for every
-/// vector with an infinite lane; half of a causal mask is -inf. A NaN stays
-/// NaN.
+/// exp(x) for an x <= 0 (a value less its row's maximum, as softmax and
+/// the losses shift them). Masked scores are -inf, and libmvec's vector exp
+/// takes a slow scalar path for every vector with a lane out of its range
+/// (half of a causal mask is -inf), so x is raised into that range first:
+/// in f64 to -700, whose exp is far below what f32 holds, so nothing changes
+/// but the speed; in f32 to -87, near the smallest normal exp, and an x
+/// below that gives 0 rather than a denormal. A NaN stays NaN.
 mlir::Value expOfShifted(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 
 /// Narrows an f64 scalar to `type` (identity for f64).
@@ -109,11 +110,11 @@ mlir::Value buildReduction(
 /// The maximum of `x` over the axes marked in `reduced`, in f64, NaNs
 /// skipped (fmax, as ref), into a tensor of the kept extents. LLVM
 /// vectorises no maxnum reduction (it would need no-NaNs math): reduced
-/// over the last axis alone, with a static extent that is a multiple of 16
-/// (32 or more), each row is first reduced to 16 lane maxima in a loop
-/// whose lanes are independent, then over those. fmax picks the same value
-/// in any order (but for the sign of a zero), so the result is the
-/// sequential one.
+/// over the last axis alone, with a static extent that is a multiple of 16,
+/// 8 or 4 (the widest that divides it, twice over), each row is first
+/// reduced to that many lane maxima in a loop whose lanes are independent,
+/// then over those. fmax picks the same value in any order (but for the
+/// sign of a zero), so the result is the sequential one.
 mlir::Value maxF64(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                    llvm::ArrayRef<bool> reduced);
 
