@@ -8,6 +8,7 @@
 #include "tests/conformance/ConformanceTest.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace nnc::conformance;
 
@@ -58,6 +59,43 @@ TEST_P(BackendConformance, SoftmaxLastAxisValues) {
     return;
   expectClose(out[0], {2, 3},
               {1 / 6.0, 2 / 6.0, 3 / 6.0, 1 / 6.0, 2 / 6.0, 3 / 6.0}, 1e-5);
+}
+
+TEST_P(BackendConformance, SoftmaxOfLongRowsWithMaskedAndFarEntries) {
+  // Rows of 1000, a length whose maximum is taken 8 lanes at a time. Row 0
+  // is [0, ln 2, ln 3, ln 4] and masked (-inf) entries: [1, 2, 3, 4] / 10,
+  // then exact zeros. Row 1 is 0 at its end and -200 elsewhere, whose
+  // exps lie below what f32 holds: one 1 and exact zeros. Row 2 holds a
+  // NaN, which makes the whole row NaN.
+  constexpr int64_t kWidth = 1000;
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> x(3 * kWidth, -inf);
+  std::vector<double> expected(3 * kWidth, 0.0);
+  for (int64_t j = 0; j < 4; ++j) {
+    x[j] = static_cast<float>(std::log(static_cast<double>(j + 1)));
+    expected[j] = (j + 1) / 10.0;
+  }
+  for (int64_t j = 0; j < kWidth; ++j)
+    x[kWidth + j] = j == kWidth - 1 ? 0.0f : -200.0f;
+  expected[2 * kWidth - 1] = 1.0;
+  for (int64_t j = 0; j < kWidth; ++j) {
+    x[2 * kWidth + j] = static_cast<float>(j % 7);
+    expected[2 * kWidth + j] = std::numeric_limits<double>::quiet_NaN();
+  }
+  x[2 * kWidth + 500] = std::numeric_limits<float>::quiet_NaN();
+  KernelRun out = run(R"mlir(
+    func.func @kernel_0(%x: tensor<3x1000xf32>) -> tensor<3x1000xf32> {
+      %y = nn.softmax %x : tensor<3x1000xf32>
+      return %y : tensor<3x1000xf32>
+    })mlir",
+                      {f32({3, kWidth}, x)});
+  if (!out)
+    return;
+  expectClose(out[0], {3, kWidth}, expected, 1e-6);
+  std::vector<double> values = valuesOf(out[0]);
+  for (int64_t i = 0; i < 2 * kWidth; ++i)
+    if (expected[static_cast<size_t>(i)] == 0.0)
+      EXPECT_EQ(values[static_cast<size_t>(i)], 0.0) << "element " << i;
 }
 
 TEST_P(BackendConformance, SoftmaxAlongFirstAxis) {
