@@ -86,6 +86,20 @@ rt::Expected<Dims> resolveReshape(const Dims &input,
   return out;
 }
 
+/// The program's `slice` of `operand`: along each of `axes`, the elements
+/// [starts, ends) every `steps` (every one when `steps` is empty).
+std::string sliceExpression(const std::string &operand,
+                            const std::vector<int64_t> &axes,
+                            const std::vector<int64_t> &starts,
+                            const std::vector<int64_t> &ends,
+                            const std::vector<int64_t> &steps = {}) {
+  std::string text = "slice(" + operand + ", axes=" + intList(axes) +
+                     ", starts=" + intList(starts) + ", ends=" + intList(ends);
+  if (!steps.empty())
+    text += ", steps=" + intList(steps);
+  return text + ")";
+}
+
 rt::Error emitReshape(Translation &translation, const NodeProto &node,
                       const Value &x, const Dims &shape) {
   Expected operand = translation.operand(x, false);
@@ -294,11 +308,9 @@ rt::Error translateSlice(Translation &translation, const NodeProto &node,
     translation.alias(node.output(0), x);
     return rt::Error::success();
   }
-  translation.let(node, 0,
-                  "slice(" + *operand + ", axes=" + intList(outAxes) +
-                      ", starts=" + intList(outStarts) + ", ends=" +
-                      intList(outEnds) + ", steps=" + intList(outSteps) + ")",
-                  x.type, shape);
+  translation.let(
+      node, 0, sliceExpression(*operand, outAxes, outStarts, outEnds, outSteps),
+      x.type, shape);
   return rt::Error::success();
 }
 
@@ -329,10 +341,8 @@ rt::Error translateGather(Translation &translation, const NodeProto &node,
     index = index < 0 ? index + extent : index;
     Dims shape = data.shape;
     shape.erase(shape.begin() + *axis);
-    std::string picked = "slice(" + *source + ", axes=[" +
-                         std::to_string(*axis) + "], starts=[" +
-                         std::to_string(index) + "], ends=[" +
-                         std::to_string(index + 1) + "])";
+    std::string picked =
+        sliceExpression(*source, {*axis}, {index}, {index + 1});
     translation.let(
         node, 0, "reshape(" + picked + ", shape=" + reshapeTarget(shape) + ")",
         data.type, shape);
