@@ -551,6 +551,53 @@ Folded foldSlice(Translation &translation, const NodeProto &node,
       });
 }
 
+Folded foldSplit(Translation &translation, const NodeProto &node,
+                 const std::vector<const Constant *> &inputs) {
+  const Constant &data = *inputs[0];
+  Attributes attributes(node);
+  int64_t rank = static_cast<int64_t>(data.shape.size());
+  int64_t requested = attributes.getInt("axis", 0);
+  std::optional<int64_t> axis = normalizeAxis(requested, rank);
+  if (!axis)
+    return failure("axis " + std::to_string(requested) +
+                   " is out of range for rank " + std::to_string(rank));
+  std::optional<std::vector<int64_t>> split;
+  if (inputs.size() > 1 && inputs[1]) {
+    if (rt::Error error = refuseBatchEntries(*inputs[1], "split"); !error.ok())
+      return error;
+    split = integerList(*inputs[1]);
+  } else if (attributes.has("split")) {
+    split = attributes.getInts("split");
+  }
+  rt::Expected<std::vector<int64_t>> extents =
+      splitExtents(data.shape, *axis, split, node.output_size());
+  if (!extents.ok())
+    return extents.takeError();
+  int64_t extent = data.shape[*axis];
+  int64_t inner = 1;
+  for (int64_t d = *axis + 1; d < rank; ++d)
+    inner *= data.shape[d];
+  int64_t end = 0;
+  for (int i = 0; i < node.output_size(); ++i) {
+    int64_t begin = end, part = (*extents)[i];
+    end += part;
+    if (node.output(i).empty())
+      continue;
+    Dims shape = data.shape;
+    shape[*axis] = part;
+    Folded bound = bindGathered(
+        translation, node.output(i), data, shape, [&](size_t flat) {
+          int64_t at = static_cast<int64_t>(flat);
+          int64_t outer = at / (part * inner), within = at % (part * inner);
+          return static_cast<size_t>(outer * extent * inner + begin * inner +
+                                     within);
+        });
+    if (!bound.ok())
+      return bound.takeError();
+  }
+  return true;
+}
+
 Folded foldTranspose(Translation &translation, const NodeProto &node,
                      const Constant &data) {
   Attributes attributes(node);
@@ -807,20 +854,54 @@ Folded foldElementwise(Translation &translation, const NodeProto &node,
   return true;
 }
 
-const char *const kFoldableOps[] = {"Constant",  "Shape",     "ConstantOfShape",
-                                    "Identity",  "Cast",      "Gather",
-                                    "Concat",    "Unsqueeze", "Squeeze",
-                                    "Reshape",   "Flatten",   "Slice",
-                                    "Transpose", "Expand",    "Range",
-                                    "Add",       "Sub",       "Mul",
-                                    "Div",       "Pow",       "Min",
-                                    "Max",       "Equal",     "Less",
-                                    "Greater",   "Where",     "Neg",
-                                    "Sqrt",      "Exp",       "Log",
-                                    "Abs",       "Floor",     "Ceil",
-                                    "Reciprocal"};
+const char *const kFoldableOps[] = {"Constant", "Shape",     "ConstantOfShape",
+                                    "Identity", "Cast",      "Gather",
+                                    "Concat",   "Unsqueeze", "Squeeze",
+                                    "Reshape",  "Flatten",   "Slice",
+                                    "Split",    "Transpose", "Expand",
+                                    "Range",    "Add",       "Sub",
+                                    "Mul",      "Div",       "Pow",
+                                    "Min",      "Max",       "Equal",
+                                    "Less",     "Greater",   "Where",
+                                    "Neg",      "Sqrt",      "Exp",
+                                    "Log",      "Abs",       "Floor",
+                                    "Ceil",     "Reciprocal"};
 
 } // namespace
+
+rt::Expected<std::vector<int64_t>>
+splitExtents(const Dims &shape, int64_t axis,
+             const std::optional<std::vector<int64_t>> &split, int64_t parts) {
+  int64_t extent = shape[axis];
+  std::string where = "the extent " + std::to_string(extent) + " of axis " +
+                      std::to_string(axis);
+  if (parts < 1)
+    return rt::Error::failure("the node has no outputs");
+  if (!split) {
+    if (extent % parts != 0)
+      return rt::Error::failure(std::to_string(parts) +
+                                " equal parts do not divide " + where);
+    return std::vector<int64_t>(parts, extent / parts);
+  }
+  std::string text = "split " + listText(*split);
+  if (static_cast<int64_t>(split->size()) != parts)
+    return rt::Error::failure(text + " has " + std::to_string(split->size()) +
+                              " entries for " + std::to_string(parts) +
+                              " outputs");
+  int64_t sum = 0;
+  for (int64_t entry : *split) {
+    if (entry < 1)
+      return rt::Error::failure(text + " has an entry below 1; nnc supports "
+                                       "positive extents only");
+    // Compared before adding, since a sum past the extent could overflow.
+    if (entry > extent - sum)
+      return rt::Error::failure(text + " sums to more than " + where);
+    sum += entry;
+  }
+  if (sum != extent)
+    return rt::Error::failure(text + " sums to less than " + where);
+  return *split;
+}
 
 bool isFoldableOp(const std::string &opType) {
   for (const char *op : kFoldableOps)
@@ -862,6 +943,8 @@ rt::Expected<bool> foldNode(Translation &translation, const NodeProto &node) {
     return foldReshaping(translation, node, inputs);
   if (op == "Slice")
     return foldSlice(translation, node, inputs);
+  if (op == "Split")
+    return foldSplit(translation, node, inputs);
   if (op == "Transpose")
     return foldTranspose(translation, node, *inputs[0]);
   if (op == "ConstantOfShape")

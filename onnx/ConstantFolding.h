@@ -46,6 +46,14 @@ std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 /// axis on the right); nullopt when out of range.
 std::optional<int64_t> normalizeSplitAxis(int64_t axis, int64_t rank);
 
+/// The extents of Split's parts along `axis` of `shape`: `split` when the
+/// node gives it, which must have one entry per output (`parts`) and sum to
+/// the axis's extent; else `parts` equal ones, which must divide it. Fails
+/// on an entry below 1 too, since nnc tensors have no empty axis.
+rt::Expected<std::vector<int64_t>>
+splitExtents(const Dims &shape, int64_t axis,
+             const std::optional<std::vector<int64_t>> &split, int64_t parts);
+
 } // namespace nnc::onnx
 
 #endif // NNC_ONNX_CONSTANTFOLDING_H

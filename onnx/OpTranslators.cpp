@@ -60,6 +60,7 @@ const OpEntry kOps[] = {
     {"Transpose", translateTranspose},
     {"Concat", translateConcat},
     {"Slice", translateSlice},
+    {"Split", translateSplit},
     {"Gather", translateGather},
     {"Expand", translateExpand},
     {"Pad", translatePad},

@@ -1,7 +1,7 @@
 //===- ShapeTranslators.cpp - ONNX shape and layout ops -------------------===//
 //
 // The ops that move data without computing on it: Reshape, Flatten,
-// (Un)squeeze, Transpose, Concat, Slice, Gather, Expand, Pad and the
+// (Un)squeeze, Transpose, Concat, Slice, Split, Gather, Expand, Pad and the
 // identities (Identity, inference Dropout, a Cast to the same type). What
 // they share is shape inference and the rule that the batch stays the first
 // dimension, which nnc's programs cannot move.
@@ -311,6 +311,53 @@ rt::Error translateSlice(Translation &translation, const NodeProto &node,
   translation.let(
       node, 0, sliceExpression(*operand, outAxes, outStarts, outEnds, outSteps),
       x.type, shape);
+  return rt::Error::success();
+}
+
+rt::Error translateSplit(Translation &translation, const NodeProto &node,
+                         Attributes &attributes) {
+  const Value &x = inputValue(translation, node, 0);
+  int64_t rank = static_cast<int64_t>(x.shape.size());
+  int64_t requested = attributes.getInt("axis", 0);
+  std::optional<int64_t> axis = normalizeAxis(requested, rank);
+  if (!axis)
+    return fail("axis " + std::to_string(requested) +
+                " is out of range for rank " + std::to_string(rank));
+  if (x.shape[*axis] == kBatch)
+    return fail("splitting along the batch dimension is not supported");
+  // An attribute before opset 13, an optional input since.
+  std::optional<std::vector<int64_t>> split;
+  if (hasInput(node, 1)) {
+    rt::Expected<std::vector<int64_t>> list =
+        constantInts(translation, node, 1, "split");
+    if (!list.ok())
+      return list.takeError();
+    split = *list;
+  } else if (attributes.has("split")) {
+    split = attributes.getInts("split");
+  }
+  rt::Expected<std::vector<int64_t>> extents =
+      splitExtents(x.shape, *axis, split, node.output_size());
+  if (!extents.ok())
+    return extents.takeError();
+  Expected operand = translation.operand(x, false);
+  if (!operand.ok())
+    return operand.takeError();
+  int64_t end = 0;
+  for (int i = 0; i < node.output_size(); ++i) {
+    int64_t begin = end;
+    end += (*extents)[i];
+    if (!outputUsed(node, i))
+      continue;
+    if (end - begin == x.shape[*axis]) {
+      translation.alias(node.output(i), x);
+      continue;
+    }
+    Dims shape = x.shape;
+    shape[*axis] = end - begin;
+    translation.let(node, i, sliceExpression(*operand, {*axis}, {begin}, {end}),
+                    x.type, shape);
+  }
   return rt::Error::success();
 }
 

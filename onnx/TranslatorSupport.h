@@ -100,6 +100,7 @@ rt::Error translateUnsqueezeOrSqueeze(Translation &, const NodeProto &,
 rt::Error translateTranspose(Translation &, const NodeProto &, Attributes &);
 rt::Error translateConcat(Translation &, const NodeProto &, Attributes &);
 rt::Error translateSlice(Translation &, const NodeProto &, Attributes &);
+rt::Error translateSplit(Translation &, const NodeProto &, Attributes &);
 rt::Error translateGather(Translation &, const NodeProto &, Attributes &);
 rt::Error translateExpand(Translation &, const NodeProto &, Attributes &);
 rt::Error translatePad(Translation &, const NodeProto &, Attributes &);
