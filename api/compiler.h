@@ -97,6 +97,8 @@ struct TrainOptions {
   /// Glob patterns of parameters to hold fixed ("block_*.w1").
   std::vector<std::string> freeze;
   bool shuffle = true;
+  /// Leave out each epoch's last batch when it is short of a full one.
+  bool dropLast = false;
   /// Batches whose gradients add up to one optimizer step (`--accumulate`);
   /// each step then runs as two graphs, as with afterGradients.
   int64_t accumulate = 1;

@@ -143,6 +143,7 @@ rt::Error applySettings(const TrainOptions &options,
   take(settings.clipNorm, options.clipNorm, settings.clipNorm != 0,
        "--clip-norm " + exactNumber(settings.clipNorm));
   take(settings.shuffle, options.shuffle, !settings.shuffle, "--no-shuffle");
+  take(settings.dropLast, options.dropLast, settings.dropLast, "--drop-last");
   take(settings.evalEvery, options.evalEvery, settings.evalEvery != 0,
        "--eval-every " + std::to_string(settings.evalEvery));
   ScheduleOptions resumed = settings.schedule;
@@ -379,7 +380,8 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
   run.batch = std::min(run.batch, run.trainSet.numSamples());
   if (!options.distributed.enabled && batchNormNeedsTwoSamples(program)) {
     int64_t samples = run.trainSet.numSamples();
-    for (int64_t batch : {run.batch, samples % run.batch})
+    int64_t last = run.settings.dropLast ? 0 : samples % run.batch;
+    for (int64_t batch : {run.batch, last})
       if (batch == 1)
         return CodedError::usage(
             std::string(batch == run.batch ? "each batch holds"
@@ -387,7 +389,8 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
             " one sample (" + std::to_string(samples) + " samples at --batch " +
             std::to_string(run.batch) +
             "), and batch normalization trains on two values or more per "
-            "channel; use a --batch that leaves none or two or more over");
+            "channel; use a --batch that leaves none or two or more over, "
+            "or --drop-last");
   }
   if (run.evalSet.numColumns())
     run.evalBatch = std::min(run.batch, run.evalSet.numSamples());

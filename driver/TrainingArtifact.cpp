@@ -234,6 +234,7 @@ CodedError resumeFromArtifact(const TrainOptions &options,
   run.settings.baseLr = run.baseLr;
   run.settings.schedule = resolveSchedule(options.schedule, ScheduleOptions());
   run.settings.shuffle = options.shuffle.value_or(true);
+  run.settings.dropLast = options.dropLast.value_or(false);
   run.settings.evalEvery = options.evalEvery.value_or(0);
   if (rt::Error error = checkRunSettings(run.settings); !error.ok())
     return CodedError::usage(error.message());

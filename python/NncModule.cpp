@@ -560,20 +560,23 @@ PYBIND11_MODULE(_nnc, m) {
       py::arg("seed") = py::none(), py::arg("backend") = py::none(),
       py::arg("threads") = py::none(), py::arg("params") = py::none(),
       py::arg("save_dir") = py::none(), py::arg("shuffle") = py::none(),
-      py::arg("accumulate") = py::none(), py::arg("distributed") = false,
-      py::arg("bucket_mb") = py::none(), py::arg("checkpoint_dir") = py::none(),
-      py::arg("checkpoint_every") = 0, py::arg("resume") = py::none(),
-      py::arg("max_steps") = 0, py::arg("clip_norm") = py::none(),
-      py::arg("schedule") = py::none(), py::arg("lr_step_epochs") = py::none(),
-      py::arg("lr_gamma") = py::none(), py::arg("lr_min") = py::none(),
-      py::arg("eval_every") = py::none(), py::arg("plot") = py::none(),
-      py::arg("report") = py::none(), py::arg("profile") = false,
+      py::arg("drop_last") = py::none(), py::arg("accumulate") = py::none(),
+      py::arg("distributed") = false, py::arg("bucket_mb") = py::none(),
+      py::arg("checkpoint_dir") = py::none(), py::arg("checkpoint_every") = 0,
+      py::arg("resume") = py::none(), py::arg("max_steps") = 0,
+      py::arg("clip_norm") = py::none(), py::arg("schedule") = py::none(),
+      py::arg("lr_step_epochs") = py::none(), py::arg("lr_gamma") = py::none(),
+      py::arg("lr_min") = py::none(), py::arg("eval_every") = py::none(),
+      py::arg("plot") = py::none(), py::arg("report") = py::none(),
+      py::arg("profile") = false,
       "Trains the model at `path` as `nnc train` does; returns the "
       "history, one dict per epoch, with the trained parameters in "
       "`.params`. `callback(entry)` follows each epoch, `on_step(entry)` "
       "each optimizer step; `after_gradients(step, grads)` gets each "
       "step's gradients by parameter name before they are applied, and "
       "what it writes into those arrays is applied instead. "
+      "`drop_last=True` leaves out each epoch's last batch when it is "
+      "short of a full one (--drop-last). "
       "`accumulate=K` sums the gradients of K batches per step; "
       "`distributed=True` trains data-parallel over the ranks of the "
       "MPI job that started the script (`mpirun -np N /usr/bin/python3 ...`), "

@@ -66,8 +66,8 @@ py::list trainModel(
     const std::optional<std::string> &backend, std::optional<unsigned> threads,
     const std::optional<std::string> &params,
     const std::optional<std::string> &saveDir, std::optional<bool> shuffle,
-    std::optional<int64_t> accumulate, bool distributed,
-    std::optional<double> bucketMb,
+    std::optional<bool> dropLast, std::optional<int64_t> accumulate,
+    bool distributed, std::optional<double> bucketMb,
     const std::optional<std::string> &checkpointDir, int64_t checkpointEvery,
     const std::optional<std::string> &resume, int64_t maxSteps,
     std::optional<double> clipNorm, const std::optional<std::string> &schedule,
@@ -115,6 +115,7 @@ py::list trainModel(
   options.paramsDir = pathArgument(params, "params");
   options.saveDir = pathArgument(saveDir, "save_dir");
   options.shuffle = shuffle;
+  options.dropLast = dropLast;
 
   py::list history;
   // The first exception a callback raised, raised again from nnc.train, and

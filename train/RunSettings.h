@@ -32,6 +32,10 @@ struct RunSettings {
   /// Global gradient-norm clipping; 0: none.
   double clipNorm = 0;
   bool shuffle = true;
+  /// Leave out an epoch's last batch when it is short of a full one, as
+  /// PyTorch's DataLoader(drop_last=True): every step then sees a full
+  /// batch, which batch norm and small remainders want.
+  bool dropLast = false;
   /// Steps between points of the loss curve; 0: none.
   int64_t evalEvery = 0;
 };

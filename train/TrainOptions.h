@@ -122,6 +122,8 @@ struct TrainOptions {
   /// The training step's profile over the run: --profile, --trace.
   ProfileRequest profile;
   std::optional<bool> shuffle;
+  /// --drop-last: RunSettings::dropLast.
+  std::optional<bool> dropLast;
   DistributedOptions distributed;
   /// Batches whose gradients add up to one optimizer step (1: every batch
   /// is a step).

@@ -48,7 +48,7 @@ rt::Expected<Steps> makeSteps(TrainingRun &run) {
       return full.takeError();
     steps.full = *full;
   }
-  if (samples % run.batch) {
+  if (samples % run.batch && !run.settings.dropLast) {
     rt::Expected<CompiledGraph *> partial =
         run.graphs->trainingStep(samples % run.batch);
     if (!partial.ok())
@@ -470,6 +470,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   rt::BatchOptions batchOptions;
   batchOptions.batchSize = run.batch;
   batchOptions.shuffle = run.settings.shuffle;
+  batchOptions.dropLast = run.settings.dropLast;
   batchOptions.seed = run.seed;
   rt::Expected<rt::BatchIterator> batches =
       rt::BatchIterator::create(run.trainSet, batchOptions);

@@ -156,6 +156,7 @@ rt::Error writeTrainingCheckpoint(const std::string &dir,
   json.setNumber("run.clip_norm", settings.clipNorm);
   json.setInteger("run.shuffle", settings.shuffle ? 1 : 0);
   json.setInteger("run.eval_every", settings.evalEvery);
+  json.setInteger("run.drop_last", settings.dropLast ? 1 : 0);
   return rt::writeCheckpoint(dir, tensors, json);
 }
 
@@ -236,6 +237,15 @@ checkpointRunSettings(const rt::Checkpoint &checkpoint) {
     if (!evalEvery.ok())
       return corrupt(evalEvery.message());
     settings.evalEvery = *evalEvery;
+  }
+  if (json.contains("run.drop_last")) {
+    rt::Expected<int64_t> dropLast = json.getInteger("run.drop_last");
+    if (!dropLast.ok())
+      return corrupt(dropLast.message());
+    if (*dropLast != 0 && *dropLast != 1)
+      return corrupt("'run.drop_last' is " + std::to_string(*dropLast) +
+                     ", not 0 or 1");
+    settings.dropLast = *dropLast == 1;
   }
   // What a run checks of its flags, checked of what it would take instead.
   if (rt::Error error = checkRunSettings(settings); !error.ok())

@@ -76,6 +76,7 @@ CompiledModel::train(const std::map<std::string, TensorView> &data,
   run.seed = options.seed.value_or(impl->options.seed);
   run.freeze = options.freeze;
   run.shuffle = options.shuffle;
+  run.dropLast = options.dropLast;
   run.accumulate = options.accumulate;
   run.clipNorm = options.clipNorm;
   if (!options.schedule.empty())

@@ -540,6 +540,26 @@ def test_training_loop_in_python_matches_train(digits, mlp_path):
                                    atol=1e-6)
 
 
+def test_drop_last_trains_the_full_batches_alone(digits, mlp_path):
+    # 70 samples at batch 32 without shuffling: dropping the last 6 is
+    # training on the first 64, step for step and bit for bit.
+    x, y = digits[0][:70], digits[1][:70]
+    steps = []
+    dropped = nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=2,
+                        batch=32, lr=0.05, seed=0, backend="cpu",
+                        shuffle=False, drop_last=True, on_step=steps.append)
+    first64 = nnc.train(mlp_path, data={"x": x[:64], "labels": y[:64]},
+                        epochs=2, batch=32, lr=0.05, seed=0, backend="cpu",
+                        shuffle=False)
+    assert len(steps) == 4
+    for name, value in first64.params.items():
+        np.testing.assert_array_equal(dropped.params[name], value)
+    kept = nnc.train(mlp_path, data={"x": x, "labels": y}, epochs=2, batch=32,
+                     lr=0.05, seed=0, backend="cpu", shuffle=False)
+    assert any(not np.array_equal(kept.params[name], value)
+               for name, value in first64.params.items())
+
+
 def test_train_callback_sees_each_epoch(digits, mlp_path):
     seen = []
     nnc.train(mlp_path, data={"x": digits[0][:64], "labels": digits[1][:64]},

@@ -319,7 +319,7 @@ struct TrainFlags {
   cl::SubCommand sub{"train", "Train a model; save its parameters"};
   cl::opt<std::string> model;
   cl::list<std::string> data, evalData, freeze;
-  cl::opt<bool> csvHeader, noShuffle;
+  cl::opt<bool> csvHeader, noShuffle, dropLast;
   cl::opt<int64_t> epochs, batch, checkpointEvery, evalEvery, maxSteps,
       lrStepEpochs;
   cl::opt<double> lr, clipNorm, lrGamma, lrMin;
@@ -347,6 +347,9 @@ struct TrainFlags {
                   cl::sub(sub), cl::cat(c)),
         noShuffle("no-shuffle", cl::desc("Visit samples in file order"),
                   cl::sub(sub), cl::cat(c)),
+        dropLast("drop-last",
+                 cl::desc("Leave out each epoch's last batch if it is short"),
+                 cl::sub(sub), cl::cat(c)),
         epochs("epochs", cl::desc("Epochs (default: the model's)"),
                cl::sub(sub), cl::cat(c)),
         batch("batch", cl::desc("Batch size (default: the model's)"),
@@ -451,6 +454,7 @@ struct TrainFlags {
     o.reportPath = report;
     o.profile = {profile, trace};
     o.shuffle = noShuffle ? std::optional<bool>(false) : std::nullopt;
+    o.dropLast = dropLast ? std::optional<bool>(true) : std::nullopt;
     o.distributed = {distributed, bucketMb, commTimeout};
     o.accumulate = given(accumulate);
     return o;
