@@ -10,6 +10,7 @@
 #include "train/SplitStep.h"
 #include "train/TrainingReport.h"
 
+#include "runtime/CheckpointLock.h"
 #include "runtime/Counted.h"
 #include "runtime/FileIO.h"
 #include "runtime/SvgPlot.h"
@@ -26,6 +27,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 namespace nnc::train {
 namespace {
@@ -377,10 +379,18 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   // A process that leaves the outputs to another (a data-parallel rank but
   // rank 0) neither evaluates nor writes.
   bool reporting = hooks.writesOutputs;
+  std::optional<rt::CheckpointLock> checkpointLock;
   if (reporting) {
     if (rt::Error error = checkOutputPaths(options, run.state.params.names());
         !error.ok())
       return error;
+    if (!options.checkpointDir.empty()) {
+      rt::Expected<rt::CheckpointLock> lock =
+          rt::CheckpointLock::acquire(options.checkpointDir);
+      if (!lock.ok())
+        return lock.takeError();
+      checkpointLock.emplace(std::move(*lock));
+    }
   }
   auto warn = [&](const std::vector<std::string> &warnings) {
     if (hooks.onWarning)
