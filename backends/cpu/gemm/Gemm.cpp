@@ -437,6 +437,10 @@ bool readsBInPlace(const GemmKernels &kernels, bool transB, int64_t k,
   return rowTiles <= (nearRows ? nearRowTiles : kBInPlaceRowTilesFarRows);
 }
 
+int64_t gemmPanelWidth(const GemmKernels &kernels) {
+  return kernels.kernels.nr;
+}
+
 void gemmBlock(const GemmKernels &kernels, const GemmProblem &p,
                int64_t rowBegin, int64_t rowEnd, int64_t colBegin,
                int64_t colEnd) {
@@ -453,7 +457,10 @@ void gemmBlock(const GemmKernels &kernels, const GemmProblem &p,
   const MicroKernelSet &uk = kernels.kernels;
   const int64_t mr = uk.mr, nr = uk.nr;
   const int64_t mcMax = kernels.mc, kcMax = kernels.kc, ncMax = kernels.nc;
+  assert((!p.bPanels || (!p.transB && colBegin % nr == 0 && ncMax % nr == 0)) &&
+         "B's panels must start at a panel");
   const bool packsB =
+      !p.bPanels &&
       !readsBInPlace(kernels, p.transB, p.k, colEnd - colBegin, p.ldb,
                      rowEnd - rowBegin, kernels.bInPlaceRowTiles);
   const bool avx512Panels = kernels.avx512 && nr % 16 == 0;
@@ -477,8 +484,10 @@ void gemmBlock(const GemmKernels &kernels, const GemmProblem &p,
         for (int64_t jr = 0; jr < nc; jr += nr) {
           int64_t cols = std::min(nr, nc - jr);
           const float *bPanel =
-              packsB ? bPacked + jr * kc : p.b + pc * p.ldb + jc + jr;
-          int64_t ldb = packsB ? nr : p.ldb;
+              p.bPanels ? p.bPanels + (jc + jr) / nr * p.k * nr + pc * nr
+              : packsB  ? bPacked + jr * kc
+                        : p.b + pc * p.ldb + jc + jr;
+          int64_t ldb = packsB || p.bPanels ? nr : p.ldb;
           for (int64_t ir = 0; ir < mc; ir += mr) {
             int64_t rows = std::min(mr, mc - ir);
             MicroKernelFn fn =

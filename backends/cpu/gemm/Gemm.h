@@ -54,7 +54,17 @@ struct GemmProblem {
   /// Add to C instead of overwriting it. With k == 0, C is then left alone;
   /// otherwise it is zeroed.
   bool accumulate = false;
+  /// B already in the packed layout, which `b` and `ldb` then do not
+  /// describe: panels of gemmPanelWidth() columns, panel q (columns
+  /// [q * width, (q + 1) * width)) at bPanels + q * k * width, its k rows
+  /// `width` floats apart; lanes past n in the last panel are not read.
+  /// A producer that writes B this way (a convolution's im2col) saves the
+  /// pass that would pack it. op(B) must be B (transB false).
+  const float *bPanels = nullptr;
 };
+
+/// The width of the column panels of GemmProblem::bPanels for `kernels`.
+int64_t gemmPanelWidth(const GemmKernels &kernels);
 
 /// Computes the block rows [rowBegin, rowEnd) x columns [colBegin, colEnd)
 /// of C for problem `p`, leaving the rest of C untouched. Every element of C

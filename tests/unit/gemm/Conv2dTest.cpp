@@ -115,6 +115,13 @@ const Conv2dShape kShapes[] = {
     makeShape(3, 6, 9, 9, 6, 3, 3, 2, 1, 1, 6),
     makeShape(2, 4, 8, 8, 4, 3, 3, 1, 2, 2, 4),
     makeShape(2, 3, 21, 37, 3, 5, 3, 1, 1, 1, 3),
+    // Output rows 32 wide (the GEMM's panels with AVX-512) and three row
+    // tiles of filters or more over a deep col: im2col writes the packed
+    // panels itself (im2colPanels). Padded, strided, dilated, grouped.
+    makeShape(2, 32, 32, 32, 26, 3, 3, 1, 2, 1, 1),
+    makeShape(1, 16, 94, 94, 28, 3, 3, 2, 2, 1, 1),
+    makeShape(1, 24, 32, 32, 30, 3, 3, 1, 3, 2, 1),
+    makeShape(1, 64, 32, 32, 52, 3, 3, 1, 2, 1, 2),
 };
 
 class Conv2dTest : public testing::TestWithParam<Conv2dShape> {
