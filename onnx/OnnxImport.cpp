@@ -11,6 +11,7 @@
 #include "onnx/OnnxImport.h"
 
 #include "onnx/ConstantFolding.h"
+#include "onnx/GradientFlow.h"
 #include "onnx/OnnxGraph.h"
 #include "onnx/OpTranslators.h"
 #include "onnx/Patterns.h"
@@ -185,15 +186,22 @@ void Importer::declareInputs() {
 
 void Importer::declareInitializers() {
   std::set<std::string> statistics = batchNormStatistics(onnx.graph());
+  std::set<std::string> withGradient =
+      valuesWithGradient(onnx.graph(), onnx.order);
   for (const TensorProto &tensor : onnx.graph().initializer()) {
     std::optional<ElemType> type = elemTypeOf(tensor.data_type());
     // Integer initializers are shapes and indices, and rank-0 float ones
-    // are scalars such as an epsilon: constants. Every other float
-    // initializer is a weight, trainable unless it is a statistic.
-    bool weight = type && isFloat(*type) && tensor.dims_size() > 0;
+    // are scalars such as an epsilon: constants. So is a float one no
+    // gradient reaches (a buffer compared with `== 0` into a mask): it
+    // cannot train, and as a param weight decay would still change it.
+    // Every other float initializer is a weight, trainable unless it is a
+    // statistic.
+    bool trainable = withGradient.count(tensor.name()) != 0;
+    bool weight = type && isFloat(*type) && tensor.dims_size() > 0 &&
+                  (trainable || statistics.count(tensor.name()) != 0);
     // ONNX cannot tell a learnable scalar (a temperature, a gate) from a
     // folded one; the user is told which scalars will not train.
-    if (type && isFloat(*type) && tensor.dims_size() == 0)
+    if (type && isFloat(*type) && tensor.dims_size() == 0 && trainable)
       notes.push_back(
           displayName + ": initializer '" + printable(tensor.name()) +
           "' has rank 0, so it becomes a constant, not a trainable param "

@@ -441,6 +441,49 @@ def test_rank0_float_initializer_is_a_constant_with_a_note(tmp_path):
 
 
 @needs_onnx
+def test_an_initializer_no_gradient_reaches_is_a_constant(tmp_path):
+    """`gate` reaches the output only through Greater, then Where's
+    condition, and `zero` only through Greater: neither can train, so
+    neither is a param, and the scalar gets no note. `shared` is read for
+    its Shape too, but also added to the output, so it stays a param."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = np.arange(16, dtype=np.float32).reshape(4, 4) / 10
+    gate = np.array([1, -1, 2, -2], np.float32)
+    shared = np.array([0.5, 0, -1, 3], np.float32)
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["m"]),
+             helper.make_node("Greater", ["gate", "zero"], ["open"]),
+             helper.make_node("Constant", [], ["low"],
+                              value=numpy_helper.from_array(np.array(-5, np.float32))),
+             helper.make_node("Shape", ["shared"], ["extent"]),
+             helper.make_node("Expand", ["low", "extent"], ["lows"]),
+             helper.make_node("Where", ["open", "m", "lows"], ["chosen"]),
+             helper.make_node("Add", ["chosen", "shared"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])],
+        [numpy_helper.from_array(weight, "w"), numpy_helper.from_array(gate, "gate"),
+         numpy_helper.from_array(np.array(0, np.float32), "zero"),
+         numpy_helper.from_array(shared, "shared")])
+    path = tmp_path / "masked.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    nn, params = tmp_path / "masked.nn", tmp_path / "masked.params"
+    done = nnc("import", path, "-o", nn, "--params-out", params)
+    assert "note:" not in done.stderr, done.stderr
+    program = nn.read_text()
+    assert [line.split(":")[0] for line in program.splitlines() if line.startswith("param ")] \
+        == ["param w", "param shared"], program
+    assert "gate" not in program, program
+    x = np.array([[1, -2, 3, 4], [0.5, 0, -1, 2]], dtype=np.float32)
+    np.save(tmp_path / "x.npy", x)
+    out = tmp_path / "out"
+    nnc("run", nn, "--params", params, "--input", f"x={tmp_path / 'x.npy'}", "--output-dir", out)
+    np.testing.assert_allclose(np.load(out / "y.npy"), np.where(gate > 0, x @ weight, -5) + shared,
+                               rtol=1e-6)
+
+
+@needs_onnx
 def test_an_initializer_holding_infinities_is_a_buffer_and_nan_is_refused(tmp_path):
     """A causal mask kept as a PyTorch buffer reaches ONNX as one more
     initializer, with -inf above the diagonal. As a param, --params refused

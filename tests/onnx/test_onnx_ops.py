@@ -9,6 +9,7 @@ a module of a few nodes, so that a failure points at one translation.
 import importlib.util
 import math
 import os
+import re
 
 import numpy as np
 import pytest
@@ -454,6 +455,69 @@ def test_nanogpt_attention_splitting_qkv_runs_and_fine_tunes(tmp_path):
     program = fine_tunes_like_pytorch(tmp_path, CausalSelfAttention(), torch.randn(3, 4, 8),
                                       torch.tensor([0, 2, 1]))
     assert program.count("# /Split (Split)") == 3, program
+
+
+class NanoGptAttention(torch.nn.Module if HAVE_TORCH else object):
+    """nanoGPT's CausalSelfAttention as it runs on PyTorch 1.13 (no
+    scaled_dot_product_attention): its causal mask is the buffer `bias`,
+    ones on and below the diagonal, read only through `== 0`."""
+
+    def __init__(self, n_embd, n_head, block_size, dropout=0.0, bias=True):
+        super().__init__()
+        assert n_embd % n_head == 0
+        self.c_attn = torch.nn.Linear(n_embd, 3 * n_embd, bias=bias)
+        self.c_proj = torch.nn.Linear(n_embd, n_embd, bias=bias)
+        self.attn_dropout = torch.nn.Dropout(dropout)
+        self.resid_dropout = torch.nn.Dropout(dropout)
+        self.n_head = n_head
+        self.n_embd = n_embd
+        self.dropout = dropout
+        self.register_buffer("bias", torch.tril(torch.ones(block_size, block_size))
+                                     .view(1, 1, block_size, block_size))
+
+    def forward(self, x):
+        B, T, C = x.size()
+        q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
+        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+        att = att.masked_fill(self.bias[:, :, :T, :T] == 0, float('-inf'))
+        att = F.softmax(att, dim=-1)
+        att = self.attn_dropout(att)
+        y = att @ v
+        y = y.transpose(1, 2).contiguous().view(B, T, C)
+        y = self.resid_dropout(self.c_proj(y))
+        return y
+
+
+class NanoGptClassifier(torch.nn.Module if HAVE_TORCH else object):
+    def __init__(self):
+        super().__init__()
+        # A block longer than the sequence, so that the mask is sliced.
+        self.attn = NanoGptAttention(n_embd=8, n_head=2, block_size=6)
+        self.head = torch.nn.Linear(8, 3)
+
+    def forward(self, x):  # [B, 4, 8]
+        return self.head((x + self.attn(x)).mean(1))
+
+
+def test_nanogpt_causal_mask_buffer_is_a_constant(tmp_path):
+    # The float initializer attn.bias reaches the outputs only through
+    # Equal, so no gradient reaches it: it folds into the Where's mask
+    # rather than becoming a param that SGD's weight decay could change.
+    torch.manual_seed(0)
+    model = NanoGptClassifier()
+    program = fine_tunes_like_pytorch(tmp_path, model, torch.randn(3, 4, 8),
+                                      torch.tensor([0, 2, 1]))
+    assert not re.search(r"\battn_bias\b|# attn\.bias$", program, re.M), program
+    assert "where(" in program, program
+    params = [line.split()[1].rstrip(":") for line in program.splitlines()
+              if line.startswith("param ")]
+    assert sorted(params) == sorted(n.replace(".", "_") for n, _ in model.named_parameters()), \
+        program
+    for folder in ("params", "tuned"):
+        assert "attn_bias.npy" not in os.listdir(tmp_path / folder), folder
 
 
 def test_split_with_a_part_nobody_reads(tmp_path):
