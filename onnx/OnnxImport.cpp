@@ -370,8 +370,11 @@ void Importer::checkBatchFirst(const NodeProto &node) {
 }
 
 void Importer::declareOutputs() {
+  // A value the graph lists twice as an output is one output of the
+  // program, which names each output once.
+  std::set<std::string> declared;
   for (const ValueInfoProto &output : onnx.graph().output()) {
-    if (poisoned.count(output.name()))
+    if (!declared.insert(output.name()).second || poisoned.count(output.name()))
       continue;
     const Value *value = translation.find(output.name());
     if (!value) {

@@ -554,6 +554,32 @@ def test_external_data_that_is_a_fifo_is_refused(tmp_path):
 
 
 @needs_onnx
+def test_an_output_listed_twice_is_one_output(tmp_path):
+    """The program names each output once; a second `output y` line made
+    the frontend refuse what the import had written."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])
+    z = helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", 4])
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"]),
+                               helper.make_node("Neg", ["y"], ["z"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+                              [y, z, y])
+    path = tmp_path / "twice.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    nn = tmp_path / "twice.nn"
+    nnc("import", path, "-o", nn, "--params-out", tmp_path / "p")
+    outputs = [line for line in nn.read_text().splitlines() if line.startswith("output ")]
+    assert outputs == ["output y", "output z"], nn.read_text()
+    x = np.array([[1, -2, 3, -4]], dtype=np.float32)
+    np.save(tmp_path / "x.npy", x)
+    nnc("run", nn, "--input", f"x={tmp_path / 'x.npy'}", "--output-dir", tmp_path / "out")
+    np.testing.assert_array_equal(np.load(tmp_path / "out" / "y.npy"), np.maximum(x, 0))
+    np.testing.assert_array_equal(np.load(tmp_path / "out" / "z.npy"), -np.maximum(x, 0))
+
+
+@needs_onnx
 def test_custom_domain_node_names_its_own_opset(tmp_path):
     import onnx
     from onnx import TensorProto, helper
