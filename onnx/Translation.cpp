@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <sstream>
 
 namespace nnc::onnx {
@@ -82,7 +83,19 @@ double Constant::number(size_t i) const {
 }
 
 int64_t Constant::integer(size_t i) const {
-  return isFloat(type) ? static_cast<int64_t>(reals[i]) : ints[i];
+  if (!isFloat(type))
+    return ints[i];
+  // Converting a double outside int64's range is undefined behaviour; a
+  // model can hold any float where an integer belongs (ONNX's checker
+  // does not check types), and the callers refuse out-of-range results.
+  double value = reals[i];
+  if (std::isnan(value))
+    return 0;
+  if (value >= 0x1p63)
+    return std::numeric_limits<int64_t>::max();
+  if (value < -0x1p63)
+    return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(value);
 }
 
 std::optional<ElemType> elemTypeOf(int32_t onnxDataType) {

@@ -78,7 +78,8 @@ struct Constant {
   bool anyBatchEntry() const;
   /// Element `i` as a number.
   double number(size_t i) const;
-  /// Element `i` of an integer constant; reals are truncated.
+  /// Element `i` of an integer constant; reals are truncated toward zero,
+  /// saturate at the limits of int64, and read as 0 when NaN.
   int64_t integer(size_t i) const;
 };
 
