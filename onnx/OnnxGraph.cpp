@@ -115,14 +115,10 @@ rt::Expected<int64_t> defaultOpset(const ::onnx::ModelProto &model,
                             "ONNX domain");
 }
 
-std::string describeNode(const NodeProto &node) {
-  return "'" + (node.name().empty() ? node.output(0) : node.name()) + "' (" +
-         node.op_type() + ")";
-}
-
 /// Kahn's algorithm, stable in the file's order so that a sorted graph
-/// keeps its order exactly. A node left over sits on a cycle.
-rt::Expected<std::vector<const NodeProto *>>
+/// keeps its order exactly: the positions of the nodes in the file, in an
+/// order where producers come first. A node left over sits on a cycle.
+rt::Expected<std::vector<int>>
 topologicalOrder(const GraphProto &graph, const std::string &displayName) {
   std::map<std::string, size_t> producer;
   for (int i = 0; i < graph.node_size(); ++i)
@@ -149,27 +145,39 @@ topologicalOrder(const GraphProto &graph, const std::string &displayName) {
   for (size_t i = 0; i < count; ++i)
     if (pending[i] == 0)
       ready.insert(i);
-  std::vector<const NodeProto *> order;
+  std::vector<int> order;
   order.reserve(count);
   while (!ready.empty()) {
     size_t next = *ready.begin();
     ready.erase(ready.begin());
-    order.push_back(&graph.node(static_cast<int>(next)));
+    order.push_back(static_cast<int>(next));
     for (size_t consumer : consumers[next])
       if (--pending[consumer] == 0)
         ready.insert(consumer);
   }
   if (order.size() != count) {
     for (size_t i = 0; i < count; ++i)
-      if (pending[i] != 0)
-        return rt::Error::failure(
-            displayName + ": the graph has a cycle through node " +
-            describeNode(graph.node(static_cast<int>(i))));
+      if (pending[i] != 0) {
+        const NodeProto &node = graph.node(static_cast<int>(i));
+        return rt::Error::failure(displayName +
+                                  ": the graph has a cycle through node " +
+                                  nodeReference(node, static_cast<int>(i)) +
+                                  " (" + node.op_type() + ")");
+      }
   }
   return order;
 }
 
 } // namespace
+
+std::string nodeReference(const NodeProto &node, int position) {
+  if (!node.name().empty())
+    return "'" + node.name() + "'";
+  for (const std::string &output : node.output())
+    if (!output.empty())
+      return "'" + output + "'";
+  return "#" + std::to_string(position);
+}
 
 rt::Expected<OnnxGraph> loadOnnxGraph(const std::string &bytes,
                                       const std::string &displayName,
@@ -197,19 +205,20 @@ rt::Expected<OnnxGraph> loadOnnxGraph(const std::string &bytes,
 
   // The checker insists on topological order; a cycle gets its own
   // message, which is clearer than the checker's.
-  rt::Expected<std::vector<const NodeProto *>> order =
+  rt::Expected<std::vector<int>> order =
       topologicalOrder(loaded.model.graph(), displayName);
   if (!order.ok())
     return order.takeError();
+  loaded.filePositions = *order;
   bool sorted = true;
   for (size_t i = 0; i < order->size(); ++i)
-    sorted = sorted && (*order)[i] == &loaded.model.graph().node(int(i));
+    sorted = sorted && (*order)[i] == static_cast<int>(i);
   if (!sorted) {
     // Rewrite the graph in order, so the checker sees what we translate.
     GraphProto *graph = loaded.model.mutable_graph();
     std::vector<NodeProto> nodes;
-    for (const NodeProto *node : *order)
-      nodes.push_back(*node);
+    for (int position : *order)
+      nodes.push_back(graph->node(position));
     graph->clear_node();
     for (NodeProto &node : nodes)
       *graph->add_node() = std::move(node);

@@ -31,12 +31,20 @@ struct OnnxGraph {
   int64_t opset = 0;
   /// The graph's nodes, producers before consumers.
   std::vector<const ::onnx::NodeProto *> order;
+  /// The position in the file's list of nodes of each node of `order`
+  /// (`graph()` holds them in `order`'s order).
+  std::vector<int> filePositions;
   /// The external data files read into the model, as paths from the
   /// model's folder ("folder/weights.bin").
   std::vector<std::string> externalFiles;
 
   const ::onnx::GraphProto &graph() const { return model.graph(); }
 };
+
+/// How messages name `node`, the node at `position` (from 0) in the
+/// file's list of nodes: its name, else its first named output, in
+/// quotes; `#POSITION` for a node that has neither.
+std::string nodeReference(const ::onnx::NodeProto &node, int position);
 
 /// Parses `bytes`, reads external data relative to `modelFolder` (none
 /// allowed when it is empty), runs ONNX's checker and orders the nodes.

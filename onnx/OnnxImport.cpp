@@ -21,6 +21,7 @@
 #include "runtime/FileIO.h"
 
 #include <algorithm>
+#include <cassert>
 #include <map>
 #include <set>
 
@@ -36,17 +37,21 @@ bool isDefaultDomain(const NodeProto &node) {
 }
 
 /// "node 'NAME' (OP, opset N)", with the opset the model imports for the
-/// node's own domain.
+/// node's own domain; "node #3 (...)" for the fourth node of the file when
+/// it has neither a name nor an output.
 std::string nodeLabel(const NodeProto &node, const OnnxGraph &onnx) {
-  std::string name = node.name().empty() ? node.output(0) : node.name();
+  auto at = std::find(onnx.order.begin(), onnx.order.end(), &node);
+  assert(at != onnx.order.end() && "a node of another graph");
+  std::string name =
+      nodeReference(node, onnx.filePositions[at - onnx.order.begin()]);
   if (isDefaultDomain(node))
-    return printable("node '" + name + "' (" + node.op_type() + ", opset " +
+    return printable("node " + name + " (" + node.op_type() + ", opset " +
                      std::to_string(onnx.opset) + ")");
   std::string opset;
   for (const auto &entry : onnx.model.opset_import())
     if (entry.domain() == node.domain())
       opset = ", opset " + std::to_string(entry.version());
-  return printable("node '" + name + "' (" + node.domain() + "." +
+  return printable("node " + name + " (" + node.domain() + "." +
                    node.op_type() + opset + ")");
 }
 

@@ -595,3 +595,38 @@ def test_custom_domain_node_names_its_own_opset(tmp_path):
     done = nnc("import", path, "-o", tmp_path / "c.nn", "--params-out", tmp_path / "c.params", expect=1)
     assert "node 'fused' (com.microsoft.FusedGemm, opset 1): ops of domain 'com.microsoft' are not supported" \
         in done.stderr, done.stderr
+
+
+@needs_onnx
+def test_a_node_without_name_or_outputs_is_named_by_its_position(tmp_path):
+    """Messages named an unnamed node after its first output, which a node
+    may not have (reading it was out of bounds): such a node is #N, its
+    position from 0 in the file's list of nodes."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    def save(name, nodes, opsets):
+        graph = helper.make_graph(
+            nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])])
+        path = tmp_path / name
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid(d, v)
+                                                          for d, v in opsets]), str(path))
+        return path
+
+    # Fed by a cycle, so left over when the nodes are sorted.
+    path = save("cycle.onnx", [helper.make_node("Relu", ["a"], []),
+                               helper.make_node("Relu", ["b"], ["a"]),
+                               helper.make_node("Relu", ["a"], ["b"]),
+                               helper.make_node("Relu", ["x"], ["y"])], [("", 13)])
+    done = nnc("import", path, "-o", tmp_path / "c.nn", "--params-out", tmp_path / "c", expect=1)
+    assert done.stderr == f"error: {path}: the graph has a cycle through node #0 (Relu)\n", \
+        done.stderr
+    # Ops of other domains may have no outputs; the checker lets them be.
+    # The position is the file's, though the node is translated second.
+    path = save("custom.onnx", [helper.make_node("Log", ["y"], [], domain="com.example"),
+                                helper.make_node("Relu", ["x"], ["y"])],
+                [("", 13), ("com.example", 1)])
+    done = nnc("import", path, "-o", tmp_path / "d.nn", "--params-out", tmp_path / "d", expect=1)
+    assert done.stderr == f"error: {path}: node #0 (com.example.Log, opset 1): ops of domain " \
+                          "'com.example' are not supported\n", done.stderr
