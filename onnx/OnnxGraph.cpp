@@ -117,7 +117,8 @@ rt::Expected<int64_t> defaultOpset(const ::onnx::ModelProto &model,
 
 /// Kahn's algorithm, stable in the file's order so that a sorted graph
 /// keeps its order exactly: the positions of the nodes in the file, in an
-/// order where producers come first. A node left over sits on a cycle.
+/// order where producers come first; an error naming a node on a cycle
+/// when there is one.
 rt::Expected<std::vector<int>>
 topologicalOrder(const GraphProto &graph, const std::string &displayName) {
   std::map<std::string, size_t> producer;
@@ -155,17 +156,30 @@ topologicalOrder(const GraphProto &graph, const std::string &displayName) {
       if (--pending[consumer] == 0)
         ready.insert(consumer);
   }
-  if (order.size() != count) {
-    for (size_t i = 0; i < count; ++i)
-      if (pending[i] != 0) {
-        const NodeProto &node = graph.node(static_cast<int>(i));
-        return rt::Error::failure(displayName +
-                                  ": the graph has a cycle through node " +
-                                  nodeReference(node, static_cast<int>(i)) +
-                                  " (" + node.op_type() + ")");
+  if (order.size() == count)
+    return order;
+  // The first node left over may only be fed by a cycle. Every node left
+  // over waits on a producer left over, so following those producers
+  // comes back to a node already seen, which is on a cycle.
+  size_t on = static_cast<size_t>(
+      std::find_if(pending.begin(), pending.end(),
+                   [](size_t waiting) { return waiting != 0; }) -
+      pending.begin());
+  std::vector<bool> seen(count, false);
+  while (!seen[on]) {
+    seen[on] = true;
+    for (const std::string &input : graph.node(static_cast<int>(on)).input()) {
+      auto it = producer.find(input);
+      if (it != producer.end() && pending[it->second] != 0) {
+        on = it->second;
+        break;
       }
+    }
   }
-  return order;
+  const NodeProto &node = graph.node(static_cast<int>(on));
+  return rt::Error::failure(
+      displayName + ": the graph has a cycle through node " +
+      nodeReference(node, static_cast<int>(on)) + " (" + node.op_type() + ")");
 }
 
 } // namespace

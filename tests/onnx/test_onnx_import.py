@@ -614,13 +614,14 @@ def test_a_node_without_name_or_outputs_is_named_by_its_position(tmp_path):
                                                           for d, v in opsets]), str(path))
         return path
 
-    # Fed by a cycle, so left over when the nodes are sorted.
+    # Fed by a cycle, so left over when the nodes are sorted, first; the
+    # message names a node on the cycle.
     path = save("cycle.onnx", [helper.make_node("Relu", ["a"], []),
                                helper.make_node("Relu", ["b"], ["a"]),
                                helper.make_node("Relu", ["a"], ["b"]),
                                helper.make_node("Relu", ["x"], ["y"])], [("", 13)])
     done = nnc("import", path, "-o", tmp_path / "c.nn", "--params-out", tmp_path / "c", expect=1)
-    assert done.stderr == f"error: {path}: the graph has a cycle through node #0 (Relu)\n", \
+    assert done.stderr == f"error: {path}: the graph has a cycle through node 'a' (Relu)\n", \
         done.stderr
     # Ops of other domains may have no outputs; the checker lets them be.
     # The position is the file's, though the node is translated second.
