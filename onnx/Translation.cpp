@@ -55,7 +55,8 @@ bool fitsElementLimit(const Dims &dims, int64_t limit) {
   int64_t count = 1;
   for (int64_t d : dims)
     if (d != kBatch &&
-        (__builtin_mul_overflow(count, d, &count) || count > limit))
+        (__builtin_mul_overflow(count, std::max<int64_t>(d, 1), &count) ||
+         count > limit))
       return false;
   return true;
 }
@@ -144,12 +145,15 @@ rt::Expected<Constant> constantFromTensor(const TensorProto &tensor) {
                               " elements, which nnc does not support");
   Constant constant;
   constant.type = *type;
-  uint64_t count = 1;
+  // The extents other than 0 are bounded even when one is 0: an empty
+  // tensor of shape [0, 2^62, 4] holds nothing, but its strides overflow.
+  uint64_t count = 1, bound = 1;
   for (int64_t d : tensor.dims()) {
-    if (d < 0 || (d > 0 && count > (uint64_t(1) << 40) / uint64_t(d)))
+    if (d < 0 || (d > 0 && bound > (uint64_t(1) << 40) / uint64_t(d)))
       return rt::Error::failure(what + " has an invalid shape");
     constant.shape.push_back(d);
     count *= uint64_t(d);
+    bound *= std::max<uint64_t>(uint64_t(d), 1);
   }
   const std::string &raw = tensor.raw_data();
   bool fromRaw = tensor.has_raw_data();

@@ -47,7 +47,8 @@ std::string formatDims(const Dims &dims);
 /// Product of the static extents; the batch symbol counts as 1.
 int64_t staticElementCount(const Dims &dims);
 /// Whether the static extents of `dims` (non-negative) multiply to at most
-/// `limit`, computed without overflow; the batch symbol counts as 1.
+/// `limit`, computed without overflow; the batch symbol and extents of 0
+/// count as 1, so that the strides of an empty shape are bounded too.
 bool fitsElementLimit(const Dims &dims, int64_t limit);
 /// Why a constant holding Shape's batch entry cannot be read as numbers:
 /// the entry stands for the batch size, which nnc knows only as the batch
