@@ -125,6 +125,49 @@ TEST_P(BackendConformance, PowBroadcastsExponent) {
   expectClose(out[0], {4}, {1, std::sqrt(2.0), std::sqrt(3.0), 2});
 }
 
+TEST_P(BackendConformance, PowOfTwoTensorsFollowsTheClosedForm) {
+  // A row long enough to run vectorised, bases over (0, 8] and exponents
+  // over [-3, 3], against pow in double within a few f32 ulps; then C's
+  // special cases: a negative base with an integer exponent, with a
+  // fractional one (NaN), 0^0 and anything^0.
+  constexpr int64_t kCount = 1024;
+  std::vector<float> base, exponent;
+  for (int64_t i = 0; i < kCount; ++i) {
+    base.push_back(static_cast<float>((i % 256 + 1) / 32.0));
+    exponent.push_back(static_cast<float>((i * 37 % 193) / 32.0 - 3.0));
+  }
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<std::pair<float, float>> special = {
+      {-2, 3}, {-2, 2}, {-2, 0.5f}, {0, 0}, {nan, 0}, {0, 2}, {1, nan}};
+  for (size_t i = 0; i < special.size(); ++i) {
+    base[i] = special[i].first;
+    exponent[i] = special[i].second;
+  }
+  std::string type = "tensor<" + std::to_string(kCount) + "xf32>";
+  KernelRun out = run(binaryGraph("nn.pow", type, type, type),
+                      {f32({kCount}, base), f32({kCount}, exponent)});
+  if (!out)
+    return;
+  std::vector<double> want;
+  for (int64_t i = 0; i < kCount; ++i)
+    want.push_back(std::pow(double(base[static_cast<size_t>(i)]),
+                            double(exponent[static_cast<size_t>(i)])));
+  EXPECT_EQ(want[0], -8.0);
+  EXPECT_TRUE(std::isnan(want[2]));
+  EXPECT_EQ(want[4], 1.0);
+  EXPECT_EQ(want[6], 1.0);
+  std::vector<double> got = valuesOf(out[0]);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::isnan(want[i])) {
+      EXPECT_TRUE(std::isnan(got[i])) << "element " << i;
+      continue;
+    }
+    EXPECT_NEAR(got[i], want[i], 4e-7 * std::fabs(want[i]))
+        << "pow(" << base[i] << ", " << exponent[i] << ")";
+  }
+}
+
 TEST_P(BackendConformance, AddRunsInPlace) {
   // A memory plan may give the result the buffer of a dead operand.
   KernelRun out = run(binaryGraph("nn.add", "tensor<2x2xf32>", "tensor<2xf32>",
