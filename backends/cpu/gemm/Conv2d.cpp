@@ -69,6 +69,22 @@ ColumnSpan insideColumns(const Conv2dShape &s, int64_t kw, int64_t outW) {
   return span;
 }
 
+/// Output columns [begin, end) of one tap's row of col: input column
+/// ow * strideW of `in` for ow in [copyBegin, copyEnd) (within [begin,
+/// end); `in` is read only there), 0 elsewhere. Runs are a few floats
+/// (LeNet: 8 to 28): loops the compiler inlines beat calls to memcpy.
+void writeTapRun(const float *in, int64_t strideW, float *out, int64_t begin,
+                 int64_t copyBegin, int64_t copyEnd, int64_t end) {
+  std::fill(out + begin, out + copyBegin, 0.0f);
+  if (strideW == 1)
+    for (int64_t ow = copyBegin; ow < copyEnd; ++ow)
+      out[ow] = in[ow];
+  else
+    for (int64_t ow = copyBegin; ow < copyEnd; ++ow)
+      out[ow] = in[ow * strideW];
+  std::fill(out + copyEnd, out + end, 0.0f);
+}
+
 /// col [depth, pixels] of the `d.channels` input planes at `x`, its rows
 /// `ldcol` floats apart (d.pixels for one image alone).
 void im2col(const Conv2dShape &s, const GroupDims &d, const float *x,
@@ -87,17 +103,8 @@ void im2col(const Conv2dShape &s, const GroupDims &d, const float *x,
             std::fill(out, out + outW, 0.0f);
             continue;
           }
-          const float *in = plane + ih * s.width + offsetW;
-          std::fill(out, out + owBegin, 0.0f);
-          // Runs are a few floats (LeNet: 8 to 28): a loop the compiler
-          // inlines beats a call to memcpy.
-          if (s.strideW == 1)
-            for (int64_t ow = owBegin; ow < owEnd; ++ow)
-              out[ow] = in[ow];
-          else
-            for (int64_t ow = owBegin; ow < owEnd; ++ow)
-              out[ow] = in[ow * s.strideW];
-          std::fill(out + owEnd, out + outW, 0.0f);
+          writeTapRun(plane + ih * s.width + offsetW, s.strideW, out, 0,
+                      owBegin, owEnd, outW);
         }
       }
     }
@@ -438,15 +445,10 @@ void im2colPanels(const Conv2dShape &s, const GroupDims &d, const float *x,
               rowInside ? std::clamp(insideBegin, ow, owEnd) : owEnd;
           int64_t copyEnd =
               rowInside ? std::clamp(insideEnd, copyBegin, owEnd) : owEnd;
-          std::fill(dst + ow, dst + copyBegin, 0.0f);
-          const float *in = plane + ih * s.width + offsetW;
-          if (s.strideW == 1)
-            for (int64_t i = copyBegin; i < copyEnd; ++i)
-              dst[i] = in[i];
-          else
-            for (int64_t i = copyBegin; i < copyEnd; ++i)
-              dst[i] = in[i * s.strideW];
-          std::fill(dst + copyEnd, dst + owEnd, 0.0f);
+          // Outside the image's rows `in` is never read, so never formed.
+          const float *in =
+              rowInside ? plane + ih * s.width + offsetW : nullptr;
+          writeTapRun(in, s.strideW, dst, ow, copyBegin, copyEnd, owEnd);
         }
       }
     }
