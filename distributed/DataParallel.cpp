@@ -58,11 +58,14 @@ std::string jobFingerprint(const train::TrainOptions &options,
   }
   char settingsText[256];
   std::snprintf(settingsText, sizeof(settingsText),
-                "%lld %lld %llu %.17g %.17g %d %lld %.17g",
+                "%lld %lld %llu %.17g %.17g %d %d %lld %.17g",
                 static_cast<long long>(settings.batch),
                 static_cast<long long>(settings.epochs),
                 static_cast<unsigned long long>(seed), settings.baseLr,
                 settings.clipNorm, settings.shuffle ? 1 : 0,
+                // A rank that trains the short batch would wait for ever
+                // in the all-reduce of one that dropped it.
+                settings.dropLast ? 1 : 0,
                 static_cast<long long>(settings.accumulate),
                 // Ranks with other bucket sizes would sum mismatched buffers.
                 options.distributed.bucketMb);

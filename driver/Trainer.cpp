@@ -250,7 +250,8 @@ CodedError trainDataParallel(const TrainOptions &options,
       program.nodes.begin(), program.nodes.end(),
       [](const frontend::Node &node) { return node.op == "batch_norm"; });
   int64_t samples = run.trainSet.numSamples();
-  for (int64_t batch : {run.batch, samples % run.batch})
+  int64_t last = run.settings.dropLast ? 0 : samples % run.batch;
+  for (int64_t batch : {run.batch, last})
     if (batchNorm && batch > 0 && batch / job.ranks() <= 1) {
       CodedError error = CodedError::usage(
           "--distributed: " + std::to_string(job.ranks()) + " ranks share " +
@@ -258,7 +259,8 @@ CodedError trainDataParallel(const TrainOptions &options,
           std::to_string(batch) +
           " samples, leaving a rank one sample, and batch normalization "
           "trains on two or more; use a --batch (and a data size) that gives "
-          "every rank two, or fewer ranks");
+          "every rank two, or fewer ranks" +
+          (batch == run.batch ? "" : ", or --drop-last"));
       error.shownElsewhere = !job.isRoot();
       return error;
     }
@@ -372,6 +374,10 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
           loadTrainingData(options, inputDeclarations(program), run);
       !error.ok())
     return error;
+  if (rt::Error error = checkDropLastLeavesABatch(
+          run.settings, run.trainSet.numSamples(), run.batch);
+      !error.ok())
+    return CodedError::usage(error.message());
   if (run.batch > run.trainSet.numSamples() && options.hooks.onWarning)
     options.hooks.onWarning("a batch of " + std::to_string(run.batch) +
                             " is more than the " +

@@ -248,6 +248,10 @@ CodedError resumeFromArtifact(const TrainOptions &options,
           : std::min<int64_t>(std::max<int64_t>(1, options.batch.value_or(32)),
                               run.trainSet.numSamples());
   run.settings.batch = run.batch;
+  if (rt::Error error = checkDropLastLeavesABatch(
+          run.settings, run.trainSet.numSamples(), run.batch);
+      !error.ok())
+    return CodedError::usage(error.message());
   run.evalBatch = artifact.batchSize > 0
                       ? artifact.batchSize
                       : std::min(run.batch, run.evalSet.numSamples());

@@ -47,6 +47,11 @@ Expected<CheckpointLock> CheckpointLock::acquire(const std::string &dir) {
   if (Error error = makeFolders(parentDirectory(path)); !error.ok())
     return error;
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Another user's lock file: flock needs no write access, only the pid
+  // goes unwritten.
+  bool writable = fd >= 0;
+  if (fd < 0 && errno == EACCES)
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return Error::failure("cannot open the lock file '" + path +
                           "': " + errnoMessage(errno));
@@ -60,11 +65,11 @@ Expected<CheckpointLock> CheckpointLock::acquire(const std::string &dir) {
     return Error::failure(
         dir + ": another run is writing its checkpoints there" +
         (holder.empty() ? std::string() : " (process " + holder + ")") +
-        "; give this one another --checkpoint folder");
+        "; give this run another checkpoint folder");
   }
   // Best effort: the pid only names the holder in the message above.
   std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) == 0)
+  if (writable && ::ftruncate(fd, 0) == 0)
     (void)::pwrite(fd, pid.data(), pid.size(), 0);
   return CheckpointLock(fd, std::move(path));
 }

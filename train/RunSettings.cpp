@@ -73,4 +73,13 @@ rt::Error checkRunSettings(const RunSettings &settings) {
   return rt::Error::success();
 }
 
+rt::Error checkDropLastLeavesABatch(const RunSettings &settings,
+                                    int64_t samples, int64_t batch) {
+  if (!settings.dropLast || samples >= batch)
+    return rt::Error::success();
+  return rt::Error::failure(
+      "--drop-last leaves no batch: the " + std::to_string(samples) +
+      " training samples are fewer than a batch of " + std::to_string(batch));
+}
+
 } // namespace nnc::train

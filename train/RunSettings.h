@@ -48,6 +48,12 @@ struct RunSettings {
 /// evaluation interval of 0 or more.
 rt::Error checkRunSettings(const RunSettings &settings);
 
+/// Fails when --drop-last would leave an epoch without a batch: fewer
+/// `samples` than `batch`. PyTorch's loader then trains nothing; a run
+/// that trains nothing is a mistake worth saying.
+rt::Error checkDropLastLeavesABatch(const RunSettings &settings,
+                                    int64_t samples, int64_t batch);
+
 /// "--FLAG must be REQUIREMENT, not VALUE": a setting out of range, its
 /// value shown by exactNumber.
 rt::Error outOfRange(const char *flag, const char *requirement, double value);

@@ -152,10 +152,6 @@ TEST_P(BackendConformance, PowOfTwoTensorsFollowsTheClosedForm) {
   for (int64_t i = 0; i < kCount; ++i)
     want.push_back(std::pow(double(base[static_cast<size_t>(i)]),
                             double(exponent[static_cast<size_t>(i)])));
-  EXPECT_EQ(want[0], -8.0);
-  EXPECT_TRUE(std::isnan(want[2]));
-  EXPECT_EQ(want[4], 1.0);
-  EXPECT_EQ(want[6], 1.0);
   std::vector<double> got = valuesOf(out[0]);
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) {

@@ -351,11 +351,12 @@ def test_a_data_file_missing_on_one_rank_names_that_rank(work, digits):
 
 
 @pytest.mark.parametrize("setting", [["--schedule", "cosine"],
-                                     ["--max-steps", "5"]])
+                                     ["--max-steps", "5"], ["--drop-last"]])
 def test_ranks_with_other_schedules_or_stops_are_refused(work, digits,
                                                          setting):
     """A schedule changes every update and --max-steps where a rank stops:
-    ranks that disagree would drift apart, or wait for one another."""
+    ranks that disagree would drift apart, or wait for one another (one
+    training the short last batch that the other drops)."""
     first = train_args("mlp_digits.nn", digits, 1, 32, os.path.join(work, "a"))
     second = [*first, *setting]
     command = [MPIRUN, "-np", "1", NNC, *map(str, first), "--distributed", ":",
@@ -486,4 +487,10 @@ def test_a_batch_norm_share_of_one_sample_is_refused_up_front(work, digits):
                   "--distributed", expect=2)
     assert "2 ranks share the last batch of 2 samples, leaving a rank one " \
         "sample" in done.stderr, done.stderr
+    assert "or --drop-last" in done.stderr, done.stderr
     assert "epoch 1" not in done.stdout, done.stdout
+    # Dropped, that batch is no one's share.
+    done = mpirun(2, "train", os.path.join(EXAMPLES, "resnet_mlp.nn"), *digits,
+                  "--epochs", 1, "--batch", 67, "--threads", 1, "--drop-last",
+                  "--distributed", expect=0)
+    assert "epoch 1/1 done 201 samples" in done.stdout, done.stdout

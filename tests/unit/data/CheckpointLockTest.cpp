@@ -34,7 +34,7 @@ TEST(CheckpointLockTest, ASecondHolderIsRefusedUntilTheFirstLetsGo) {
   EXPECT_EQ(second.message(),
             dir + "/: another run is writing its checkpoints there (process " +
                 std::to_string(::getpid()) +
-                "); give this one another --checkpoint folder");
+                "); give this run another checkpoint folder");
 
   // Another folder beside it is another lock.
   EXPECT_TRUE(CheckpointLock::acquire(tmp.path("runs/ck2")).ok());
@@ -52,8 +52,8 @@ TEST(CheckpointLockTest, ALockFileWithoutAPidStillLocks) {
   Expected<CheckpointLock> second = CheckpointLock::acquire(dir);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.message(), dir + ": another run is writing its checkpoints "
-                                    "there; give this one another "
-                                    "--checkpoint folder");
+                                    "there; give this run another "
+                                    "checkpoint folder");
 }
 
 } // namespace

@@ -252,4 +252,38 @@ TEST(HostGemm, ReadsAFarApartBBeyondTheL2Packed) {
   EXPECT_TRUE(readsBInPlace(kernels, false, 1 << 20, 512, 512, 7, 6));
 }
 
+TEST(HostGemm, BInPanelsGivesTheBitsOfBAsStored) {
+  // B handed over already in panels (GemmProblem::bPanels, as a
+  // convolution's im2col writes it) against B as stored: the same bits,
+  // over several k blocks and a last panel short of its width, and for
+  // a block of columns starting at a later panel.
+  const GemmKernels &kernels = hostGemm();
+  const int64_t width = gemmPanelWidth(kernels);
+  const int64_t m = 29, k = 2 * kernels.kc + 5, n = 3 * width + 7;
+  std::vector<float> a = test_data::randomFloats(m * k, 11),
+                     b = test_data::randomFloats(k * n, 12);
+  const int64_t panels = (n + width - 1) / width;
+  std::vector<float> packed(static_cast<size_t>(panels * k * width), 0.0f);
+  for (int64_t col = 0; col < n; ++col)
+    for (int64_t row = 0; row < k; ++row)
+      packed[static_cast<size_t>((col / width) * k * width + row * width +
+                                 col % width)] =
+          b[static_cast<size_t>(row * n + col)];
+  std::vector<float> want(static_cast<size_t>(m * n), 0.0f), got = want;
+  gemm(kernels, false, false, m, n, k, a.data(), k, b.data(), n, want.data(), n,
+       false, 0, m);
+  GemmProblem p;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.a = a.data();
+  p.lda = k;
+  p.bPanels = packed.data();
+  p.c = got.data();
+  p.ldc = n;
+  gemmBlock(kernels, p, 0, m, 0, width);
+  gemmBlock(kernels, p, 0, m, width, n);
+  EXPECT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * 4));
+}
+
 } // namespace
