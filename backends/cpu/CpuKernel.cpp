@@ -265,8 +265,12 @@ int64_t headBlockRows(const CpuKernel &kernel, int64_t rows) {
 } // namespace
 
 bool wantsOneRunPerThread(const CpuKernel &kernel) {
-  return kernel.range > 1 && isRowSplitGemm(kernel.head) && !kernel.chunk &&
-         !kernel.tail;
+  if (kernel.range <= 1)
+    return false;
+  // Every call builds col^T for the whole batch, whatever its filters.
+  if (kernel.head.kind == ContractionHead::Kind::Conv2dGradWeight)
+    return true;
+  return isRowSplitGemm(kernel.head) && !kernel.chunk && !kernel.tail;
 }
 
 nnc_status runCpuKernel(void *state, void *const *buffers, int64_t begin,

@@ -198,7 +198,9 @@ struct CpuKernel {
 /// packs B once, where per chunk it would pack it once per chunk. A kernel
 /// with a rest is left to run chunk by chunk: its rest reads H while it is
 /// still in cache, and a training step's kernels balance better over
-/// smaller calls.
+/// smaller calls. A convolution's weight gradient asks too, rest or not:
+/// each call builds col^T for the whole batch, which on one thread cost
+/// more than the rest's cache.
 bool wantsOneRunPerThread(const CpuKernel &kernel);
 
 /// Runs iterations [begin, end) of `kernel` (an nnc_kernel_fn with the

@@ -133,7 +133,7 @@ protected:
   CpuKernel headOnly, withRest;
 };
 
-TEST_F(CpuKernelTest, OnlyASplitKernelThatIsAGemmHeadWantsOneRunPerThread) {
+TEST_F(CpuKernelTest, SplitGemmHeadsAndWeightGradientsWantOneRunPerThread) {
   EXPECT_TRUE(wantsOneRunPerThread(headOnly));
   EXPECT_FALSE(wantsOneRunPerThread(withRest)) << "a rest after the head";
   CpuKernel whole;
@@ -151,6 +151,17 @@ TEST_F(CpuKernelTest, OnlyASplitKernelThatIsAGemmHeadWantsOneRunPerThread) {
   conv.head.rows = kM;
   conv.range = kChunks;
   EXPECT_FALSE(wantsOneRunPerThread(conv)) << "conv2d";
+  // Every call of a weight gradient builds col^T for the whole batch: one
+  // run per thread, with a rest or without.
+  CpuKernel gradWeight;
+  gradWeight.head.kind = ContractionHead::Kind::Conv2dGradWeight;
+  gradWeight.head.rows = kM;
+  gradWeight.range = kChunks;
+  EXPECT_TRUE(wantsOneRunPerThread(gradWeight));
+  gradWeight.chunk = withRest.chunk;
+  EXPECT_TRUE(wantsOneRunPerThread(gradWeight)) << "with a rest";
+  gradWeight.range = 1;
+  EXPECT_FALSE(wantsOneRunPerThread(gradWeight)) << "range 1";
 }
 
 TEST_F(CpuKernelTest, AHeadAloneGivesTheBitsOfOneGemmForAnySplit) {
