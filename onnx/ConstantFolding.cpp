@@ -738,6 +738,17 @@ Folded foldCast(Translation &translation, const NodeProto &node,
 Folded foldElementwise(Translation &translation, const NodeProto &node,
                        const std::vector<const Constant *> &inputs) {
   const std::string &op = node.op_type();
+  // The folds below read their operands by position: a node with another
+  // count (a malformed file) would read past them.
+  bool variadic = op == "Min" || op == "Max";
+  bool unary = op == "Neg" || op == "Sqrt" || op == "Exp" || op == "Log" ||
+               op == "Abs" || op == "Floor" || op == "Ceil" ||
+               op == "Reciprocal";
+  size_t arity = op == "Where" ? 3 : unary || variadic ? 1 : 2;
+  if (variadic ? inputs.size() < arity : inputs.size() != arity)
+    return failure(op + " needs " + (variadic ? "at least " : "") +
+                   std::to_string(arity) + " input" + (arity > 1 ? "s" : "") +
+                   ", not " + std::to_string(inputs.size()));
   ElemType type = inputs[0]->type;
   using Reals = const std::vector<double> &;
   using Ints = const std::vector<int64_t> &;
@@ -779,13 +790,16 @@ Folded foldElementwise(Translation &translation, const NodeProto &node,
       return trap.fromReal(std::pow(double(v[0]), double(v[1])));
     };
   } else if (op == "Min" || op == "Max") {
+    // Variadic in ONNX: one input or more.
     bool min = op == "Min";
-    real = [min](Reals v) {
-      return min ? std::min(v[0], v[1]) : std::max(v[0], v[1]);
+    auto fold = [min](const auto &v) {
+      auto result = v[0];
+      for (size_t i = 1; i < v.size(); ++i)
+        result = min ? std::min(result, v[i]) : std::max(result, v[i]);
+      return result;
     };
-    integer = [min](Ints v) {
-      return min ? std::min(v[0], v[1]) : std::max(v[0], v[1]);
-    };
+    real = [fold](Reals v) { return fold(v); };
+    integer = [fold](Ints v) { return fold(v); };
   } else if (op == "Equal" || op == "Less" || op == "Greater") {
     type = ElemType::Bool;
     int which = op == "Equal" ? 0 : op == "Less" ? 1 : 2;

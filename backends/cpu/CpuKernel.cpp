@@ -250,6 +250,9 @@ void runParallelColumns(const CpuKernel &kernel, void *const *buffers) {
 /// goes in the largest such blocks, in whole chunks.
 int64_t headBlockRows(const CpuKernel &kernel, int64_t rows) {
   const ContractionHead &head = kernel.head;
+  // A weight gradient builds col^T on every call: the whole run in one.
+  if (head.kind != ContractionHead::Kind::Matmul)
+    return rows;
   const GemmKernels &gemm = *kernel.gemm;
   auto inPlace = [&](int64_t blockRows) {
     return readsBInPlace(gemm, head.transB, head.k, head.n, head.ldb,
