@@ -69,6 +69,17 @@ ColumnSpan insideColumns(const Conv2dShape &s, int64_t kw, int64_t outW) {
   return span;
 }
 
+/// insideColumns of every kernel column of `s`, in storage of the calling
+/// thread that only grows, so that a kernel's steady state allocates
+/// nothing. Valid until the thread's next call.
+const ColumnSpan *columnSpans(const Conv2dShape &s) {
+  thread_local std::vector<ColumnSpan> spans;
+  spans.clear();
+  for (int64_t kw = 0; kw < s.kernelW; ++kw)
+    spans.push_back(insideColumns(s, kw, s.outWidth()));
+  return spans.data();
+}
+
 /// Output columns [begin, end) of one tap's row of col: input column
 /// ow * strideW of `in` for ow in [copyBegin, copyEnd) (within [begin,
 /// end); `in` is read only there), 0 elsewhere. Runs are a few floats
@@ -398,10 +409,7 @@ void depthwise(DepthwisePass pass, DepthwiseArgs a) {
       : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
           ? depthwiseAvx2
           : depthwiseBaseline;
-  std::vector<ColumnSpan> spans;
-  for (int64_t kw = 0; kw < a.s->kernelW; ++kw)
-    spans.push_back(insideColumns(*a.s, kw, a.s->outWidth()));
-  a.spans = spans.data();
+  a.spans = columnSpans(*a.s);
   version(pass, a);
 }
 
@@ -420,9 +428,7 @@ void im2colPanels(const Conv2dShape &s, const GroupDims &d, const float *x,
   const int64_t panelStride = d.depth * width;
   // Once per call, not per run and tap: runs are short (28 columns of a
   // 28-wide row are a run of 28 and one of 4, or two of 14).
-  std::vector<ColumnSpan> spans;
-  for (int64_t kw = 0; kw < s.kernelW; ++kw)
-    spans.push_back(insideColumns(s, kw, outW));
+  const ColumnSpan *spans = columnSpans(s);
   for (int64_t pixel = 0; pixel < d.pixels;) {
     int64_t p = firstPixel + pixel;
     int64_t oh = pixel / outW, ow = pixel % outW;
@@ -437,8 +443,7 @@ void im2colPanels(const Conv2dShape &s, const GroupDims &d, const float *x,
         bool rowInside = ih >= 0 && ih < s.height;
         for (int64_t kw = 0; kw < s.kernelW; ++kw) {
           int64_t k = (c * s.kernelH + kh) * s.kernelW + kw;
-          auto [offsetW, insideBegin, insideEnd] =
-              spans[static_cast<size_t>(kw)];
+          auto [offsetW, insideBegin, insideEnd] = spans[kw];
           // dst[i] is output column i of the row.
           float *dst = run + k * width - ow;
           int64_t copyBegin =
