@@ -619,9 +619,12 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   // first step of an epoch (a step schedule's decay) and the first step of
   // a resumed run (a new --lr).
   bool atJump = true;
+  // The samples an epoch trains: --drop-last leaves the short batch out.
+  const int64_t epochSamples =
+      run.settings.dropLast ? samples - samples % run.batch : samples;
   for (int64_t epoch = batches->state().epoch; epoch < run.epochs; ++epoch) {
     if (hooks.onEpochStart)
-      hooks.onEpochStart({epoch + 1, run.epochs, samples,
+      hooks.onEpochStart({epoch + 1, run.epochs, epochSamples,
                           batches->batchesPerEpoch(),
                           batches->state().position});
     atJump = true;
