@@ -556,11 +556,9 @@ Folded foldSplit(Translation &translation, const NodeProto &node,
   const Constant &data = *inputs[0];
   Attributes attributes(node);
   int64_t rank = static_cast<int64_t>(data.shape.size());
-  int64_t requested = attributes.getInt("axis", 0);
-  std::optional<int64_t> axis = normalizeAxis(requested, rank);
-  if (!axis)
-    return failure("axis " + std::to_string(requested) +
-                   " is out of range for rank " + std::to_string(rank));
+  rt::Expected<int64_t> axis = splitAxis(attributes, rank);
+  if (!axis.ok())
+    return axis.takeError();
   std::optional<std::vector<int64_t>> split;
   if (inputs.size() > 1 && inputs[1]) {
     if (rt::Error error = refuseBatchEntries(*inputs[1], "split"); !error.ok())
@@ -882,6 +880,16 @@ const char *const kFoldableOps[] = {"Constant", "Shape",     "ConstantOfShape",
                                     "Ceil",     "Reciprocal"};
 
 } // namespace
+
+rt::Expected<int64_t> splitAxis(Attributes &attributes, int64_t rank) {
+  int64_t requested = attributes.getInt("axis", 0);
+  std::optional<int64_t> axis = normalizeAxis(requested, rank);
+  if (!axis)
+    return rt::Error::failure("axis " + std::to_string(requested) +
+                              " is out of range for rank " +
+                              std::to_string(rank));
+  return *axis;
+}
 
 rt::Expected<std::vector<int64_t>>
 splitExtents(const Dims &shape, int64_t axis,

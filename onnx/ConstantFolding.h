@@ -46,6 +46,11 @@ std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 /// axis on the right); nullopt when out of range.
 std::optional<int64_t> normalizeSplitAxis(int64_t axis, int64_t rank);
 
+/// Split's `axis` attribute (0 when absent) for an input of `rank`, a
+/// negative one counting from the end; fails naming it when out of range.
+/// The translator and the fold of a constant Split share it.
+rt::Expected<int64_t> splitAxis(Attributes &attributes, int64_t rank);
+
 /// The extents of Split's parts along `axis` of `shape`: `split` when the
 /// node gives it, which must have one entry per output (`parts`) and sum to
 /// the axis's extent; else `parts` equal ones, which must divide it. Fails

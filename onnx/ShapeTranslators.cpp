@@ -318,11 +318,9 @@ rt::Error translateSplit(Translation &translation, const NodeProto &node,
                          Attributes &attributes) {
   const Value &x = inputValue(translation, node, 0);
   int64_t rank = static_cast<int64_t>(x.shape.size());
-  int64_t requested = attributes.getInt("axis", 0);
-  std::optional<int64_t> axis = normalizeAxis(requested, rank);
-  if (!axis)
-    return fail("axis " + std::to_string(requested) +
-                " is out of range for rank " + std::to_string(rank));
+  rt::Expected<int64_t> axis = splitAxis(attributes, rank);
+  if (!axis.ok())
+    return axis.takeError();
   if (x.shape[*axis] == kBatch)
     return fail("splitting along the batch dimension is not supported");
   // An attribute before opset 13, an optional input since.
