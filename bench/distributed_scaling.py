@@ -42,13 +42,15 @@ within 10% of (c).
 
 The cost model of docs/distributed.md is checked here too (unless
 --no-cost-model): bench/allreduce_probe.c (built with mpicc) times a f32
-all-reduce of 32 B to 16 MB on 2 ranks (and 3 when 3x1 is run), polled as
-nnc polls it, without pause, and with the ring algorithm, giving this
+all-reduce of 32 B to 16 MB on 2 ranks (and 3 when 3x1 is run) as nnc
+runs it (the ring, polled as nnc polls), with the binomial tree without
+pause, and with the ring without pause, giving this
 machine's latency and bandwidth; one-rank --distributed runs at the shard
 sizes B/N time the per-rank compute; the model's step time at N = 2 (and
 3) is set beside the measured one, and its scaling efficiency is predicted
 for N = 2, 8, 32, 128 over 10 and 100 Gbit/s links, with the binomial tree
-that Open MPI takes for nnc's in-place all-reduce and with the ring.
+that Open MPI takes for an in-place all-reduce by default (nnc's choice
+beyond 8 ranks) and with the ring (nnc's up to 8).
 --replay FILE prints the tables again from an earlier --json-out.
 
 Python standard library only; needs Open MPI's mpirun (and mpicc for the
@@ -326,16 +328,20 @@ def build_probe(work_dir):
     return binary
 
 
-# How the probe runs: (label, MPI's flags, probe's flags). nnc passes
-# MPI_IN_PLACE, for which Open MPI's nonblocking all-reduce (libnbc) always
-# takes the binomial tree: a reduce to rank 0, then a broadcast, of the
-# whole buffer. The MCA parameter selects the ring instead.
+# How the probe runs: (label, MPI's flags, probe's flags). For an
+# MPI_IN_PLACE all-reduce Open MPI's nonblocking collectives (libnbc) take
+# the binomial tree unless told otherwise: a reduce to rank 0, then a
+# broadcast, of the whole buffer. The MCA parameter selects the ring, which
+# nnc asks for in a job of up to 8 ranks (the probe runs 2 or 3), so "poll"
+# is the all-reduce as nnc runs it.
 RING_MCA = ["--mca", "coll_libnbc_iallreduce_algorithm", "1"]
 PROBE_MODES = [
-    ("poll", [], []),                  # as nnc polls, Open MPI's choice
-    ("spin", [], ["spin"]),            # without pause
+    ("poll", RING_MCA, []),            # as nnc runs and polls it: the ring
+    ("spin", [], ["spin"]),            # the tree, without pause
     ("ring", RING_MCA, ["spin"]),      # the ring, without pause
 ]
+# The formula each mode's times are fitted to.
+PROBE_ALGORITHMS = {"poll": "ring", "spin": "binomial", "ring": "ring"}
 
 
 def probe_allreduce(args, binary, ranks, mpi_flags, probe_flags):
@@ -401,7 +407,10 @@ def probe_time(times, nbytes):
 
 def comm_figures(line):
     """(all-reduce ms, waited ms) per step from nnc's communication line."""
-    m = re.search(r"([0-9.]+) ms of all-reduce per step, ([0-9.]+) ms of it waited", line or "")
+    # "X ms of all-reduce per step; the step waited Y ms for them", or as
+    # runs before that wording printed it, "..., Y ms of it waited".
+    m = re.search(r"([0-9.]+) ms of all-reduce per step(?:; the step waited|,) ([0-9.]+) ms",
+                  line or "")
     return (float(m.group(1)), float(m.group(2))) if m else (None, None)
 
 
@@ -464,13 +473,14 @@ def print_cost_model(args, cases, runs, inputs):
     poll = probes.get("poll", {})
     probe_ranks = sorted(poll)
     modes = [m for m, _, _ in PROBE_MODES if probes.get(m)]
-    labels = {"poll": "nnc's poll", "spin": "no pause", "ring": "ring, no pause"}
+    labels = {"poll": "as nnc runs it", "spin": "tree, no pause", "ring": "ring, no pause"}
 
     print("\n## Cost model\n")
     print("All-reduce of f32 on this machine (bench/allreduce_probe.c, shared memory), "
-          "median per call: polled as nnc polls (MPI_Test 256 times, then every 20 µs), "
-          "without pause, and without pause with the ring (`mpirun "
-          + " ".join(RING_MCA) + "`):\n")
+          "median per call: as nnc runs it (the ring, `mpirun " + " ".join(RING_MCA)
+          + "`, polled by MPI_Test with a yield between polls for 20 ms, then every 20 µs), "
+          "with Open MPI's default binomial tree without pause, and with the ring without "
+          "pause:\n")
     print("| bytes | " + " | ".join(f"{n} ranks, {labels[m]}" for n in probe_ranks
                                       for m in modes) + " |")
     print("| ---: |" + " ---: |" * (len(modes) * len(probe_ranks)))
@@ -483,7 +493,7 @@ def print_cost_model(args, cases, runs, inputs):
     fits = {}
     for n in probe_ranks:
         for m in modes:
-            algorithm = "ring" if m == "ring" else "binomial"
+            algorithm = PROBE_ALGORITHMS[m]
             if probes[m].get(n):
                 fits[(m, n)] = fit(probes[m][n], n, algorithm)
                 alpha, beta = fits[(m, n)]
@@ -516,7 +526,7 @@ def print_cost_model(args, cases, runs, inputs):
               + " | ".join(cells) + " |")
 
     print("\nThe model against this machine, step times in ms. T_ar: the gradient's and "
-          "the loss sums' all-reduce, from the binomial fit of nnc's poll and from the "
+          "the loss sums' all-reduce, from the fit of the all-reduce as nnc runs it and from the "
           "probe's own times at those sizes; measured = B / samples/s of the median run; "
           "nnc's all-reduce and waited time from its communication line:\n")
     print("| case | N | T_c | T_ar, fit | T_ar, probe | predicted (probe) | measured "
@@ -533,7 +543,7 @@ def print_cost_model(args, cases, runs, inputs):
             # More ranks than cores share them: compute stretches by N/cores.
             tc_eff = tc * max(1.0, n / cores)
             alpha, beta = fits[("poll", n)]
-            fitted = exchange_time(grads[case.name], n, alpha, beta, "binomial")
+            fitted = exchange_time(grads[case.name], n, alpha, beta, PROBE_ALGORITHMS["poll"])
             probed = probe_time(poll[n], grads[case.name]) + probe_time(poll[n], LOSS_SUMS_BYTES)
             predicted = tc_eff + probed
             cells = [f"{tc_eff * 1e3:.3f}", f"{fitted * 1e3:.3f}", f"{probed * 1e3:.3f}",
@@ -552,8 +562,8 @@ def print_cost_model(args, cases, runs, inputs):
         (f"{name}, {algorithm}", beta, alpha, algorithm)
         for name, beta, alpha in LINKS for algorithm in ("binomial", "ring")]
     print("\nPredicted scaling efficiency T_1 / (N T_step(N)), T_step(N) = T_c(B/N) + "
-          "T_ar(G) + T_ar(32 B), with the binomial tree Open MPI takes for nnc's "
-          "in-place all-reduce and with the ring; ranks like this machine's cores, one "
+          "T_ar(G) + T_ar(32 B), with the binomial tree Open MPI takes for an "
+          "in-place all-reduce by default and with the ring; ranks like this machine's cores, one "
           "thread each; links at full rate with "
           + ", ".join(f"{a * 1e6:.0f} µs latency at {name}" for name, _, a in LINKS)
           + "; compute only: no communication at all:\n")

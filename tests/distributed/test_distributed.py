@@ -246,6 +246,28 @@ def test_python_ranks_train_as_the_command(work, digits):
             assert got[name].tobytes() == expected[name].tobytes(), (rank, name)
 
 
+def test_the_scaling_benchmark_reads_the_communication_line(work, digits):
+    """bench/distributed_scaling.py reports nnc's all-reduce and waiting
+    time from the line a distributed run prints; a change of wording
+    there must not leave its table blank."""
+    import importlib
+    import sys
+    bench = os.path.join(os.path.dirname(os.path.abspath(EXAMPLES)), "bench")
+    sys.path.insert(0, bench)
+    try:
+        scaling = importlib.import_module("distributed_scaling")
+    finally:
+        sys.path.remove(bench)
+    out = os.path.join(work, "comm-line")
+    done = mpirun(2, *train_args("mlp_digits.nn", digits, 1, 32, out),
+                  "--distributed")
+    line = next(l for l in done.stdout.splitlines()
+                if l.startswith("distributed: ") and "all-reduced per step" in l)
+    reduce_ms, waited_ms = scaling.comm_figures(line)
+    assert reduce_ms is not None and reduce_ms > 0, line
+    assert waited_ms is not None and 0 <= waited_ms, line
+
+
 def test_an_all_reduce_algorithm_given_to_mpirun_is_kept(work, digits):
     out = os.path.join(work, "tree")
     done = mpirun(2, *train_args("mlp_digits.nn", digits, 1, 32, out),
