@@ -680,6 +680,8 @@ def print_speeds(args, info, cases, configs, runs):
         # JSON keys are strings: a replayed run's CPUs come back as such.
         speeds = {int(cpu): ms for cpu, ms in (info["core_speeds_ms"] or {}).items()}
         print(f"Before the runs, {machine.describe_core_speeds(speeds)}.")
+    if info.get("core_link"):
+        print(f"{machine.describe_core_link(info['core_link'], info.get('core_link_after'))}.")
     print(f"nnc: {args.nnc}; {rounds} rounds, {args.epochs} epochs per run (the first "
           f"not timed); other programs' running tasks before each run: median "
           f"{statistics.median(busy):.1f}, max {max(busy):.1f}.\n")
@@ -733,7 +735,11 @@ def main():
         log(f"machine: {machine.describe_machine(info)}")
         info["core_speeds_ms"] = machine.measure_core_speeds(args.nnc)
         log(machine.describe_core_speeds(info["core_speeds_ms"]))
+        info["core_link"] = machine.measure_core_link(args.nnc)
+        log(machine.describe_core_link(info["core_link"]))
         runs = run_all(args, cases, configs)
+        if info["core_link"]:
+            info["core_link_after"] = machine.measure_core_link(args.nnc)
         inputs = None if args.no_cost_model else measure_cost_inputs(args, cases)
     print_speeds(args, info, cases, configs, runs)
     model = print_cost_model(args, cases, runs, inputs) if inputs else {}

@@ -237,6 +237,43 @@ def describe_core_speeds(speeds):
     return text
 
 
+def measure_core_link(nnc):
+    """{"cpus", "bytes", "read_gbps", "write_gbps"} from nnc-core-link
+    (built beside the `nnc` binary): how fast one core reads 1 MiB another
+    has just written, and writes lines the other has just read; None
+    (logged) where it cannot be measured.
+
+    A step at two threads moves data between the cores all the time. On a
+    virtual machine these rates depend on where the host put the virtual
+    CPUs and can change within minutes: on the AMD EPYC guest of
+    docs/performance.md a write rate of 6-7 GB/s came with 2-thread steps
+    1.5-1.8 times as long as at 31 GB/s. Measured before and after a run,
+    they say which case its figures come from."""
+    binary = os.path.join(os.path.dirname(os.path.abspath(nnc)), "nnc-core-link")
+    if not os.path.exists(binary):
+        log(f"  {binary} is not built: cross-core rates not measured")
+        return None
+    proc = subprocess.run([binary], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=60)
+    if proc.returncode != 0:
+        log(f"  cross-core rates not measured: {proc.stderr.strip()}")
+        return None
+    return json.loads(proc.stdout)
+
+
+def describe_core_link(before, after=None):
+    """One line on the cross-core rates measured before (and after) a run."""
+    if not before:
+        return "cross-core rates not measured"
+    a, b = before["cpus"]
+    text = (f"cross-core rates (1 MiB, nnc-core-link): CPU {b} reads what CPU {a} just "
+            f"wrote at {before['read_gbps']:.1f} GB/s and CPU {a} writes lines CPU {b} "
+            f"just read at {before['write_gbps']:.1f} GB/s before the runs")
+    if after:
+        text += f"; after them {after['read_gbps']:.1f} and {after['write_gbps']:.1f} GB/s"
+    return text
+
+
 def describe_peak(peak):
     if peak is None:
         return "FMA peak not measured: no % of peak below"

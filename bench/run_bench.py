@@ -361,6 +361,7 @@ def print_header(info, peak, threads, rounds, winner, trials, dropped, has_numpy
     print(f"- CPU: {machine.describe_machine(info)}")
     print(f"- {machine.describe_peak(peak)}")
     print(f"- {machine.describe_core_speeds(info.get('core_speeds_ms'))}")
+    print(f"- {machine.describe_core_link(info.get('core_link'), info.get('core_link_after'))}")
     dropped_text = " ".join(f"{k}={v}" for k, v in sorted(dropped.items())) or "none"
     print(f"- Peers' environment: OPENBLAS_*, GOTO_*, OMP_* of the caller removed "
           f"(were: {dropped_text})")
@@ -414,6 +415,7 @@ def print_summary(info, peak, threads, winner, cases, backends, nnc_runs, peer_r
           f"{info['model']})")
     print(f"- {machine.describe_peak(peak)}; the % below are of the {threads}-thread peak")
     print(f"- {machine.describe_core_speeds(info.get('core_speeds_ms'))}")
+    print(f"- {machine.describe_core_link(info.get('core_link'), info.get('core_link_after'))}")
     if winner:
         print(f"- OpenBLAS (numpy and PyTorch): core type {winner['core_type']}, "
               f"reported {winner['core']}")
@@ -512,6 +514,9 @@ def main():
     log(machine.describe_peak(peak))
     info["core_speeds_ms"] = machine.measure_core_speeds(args.nnc)
     log(machine.describe_core_speeds(info["core_speeds_ms"]))
+    if args.threads > 1:
+        info["core_link"] = machine.measure_core_link(args.nnc)
+        log(machine.describe_core_link(info["core_link"]))
     pct_peak = peak_at(peak, args.threads)
 
     py, has_numpy, has_torch = peer_python()
@@ -547,6 +552,12 @@ def main():
             for result in run_peer(args, py, base_env, cases, config):
                 peer_runs.setdefault((result["case"], result["config"]), []).append(result)
                 raw.append({"round": rnd, "impl": "peer", **result, **context})
+
+    if info.get("core_link"):
+        info["core_link_after"] = machine.measure_core_link(args.nnc)
+        context["core_link"] = [info["core_link"], info["core_link_after"]]
+        for line in raw:
+            line["core_link"] = context["core_link"]
 
     if args.json_out:
         with open(args.json_out, "w") as f:
