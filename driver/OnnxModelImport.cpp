@@ -52,13 +52,15 @@ rt::Error errorLines(const std::string &message) {
 
 } // namespace
 
-rt::Expected<OnnxImportSummary> importOnnxModel(const std::string &onnxPath,
-                                                const std::string &programPath,
-                                                const std::string &weightsDir) {
+rt::Expected<OnnxImportSummary>
+importOnnxModel(const std::string &onnxPath, const std::string &programPath,
+                const std::string &weightsDir,
+                const onnx::ImportOptions &options) {
   if (rt::Error error = checkImportTargets(onnxPath, programPath, weightsDir);
       !error.ok())
     return error;
-  rt::Expected<onnx::ImportedModel> model = onnx::importOnnxFile(onnxPath);
+  rt::Expected<onnx::ImportedModel> model =
+      onnx::importOnnxFile(onnxPath, options);
   if (!model.ok())
     return errorLines(model.message());
 

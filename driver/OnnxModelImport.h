@@ -1,5 +1,4 @@
 //===- OnnxModelImport.h - ONNX to a program and weights -------*- C++ -*-===//
-//-*-===//
 //
 // `nnc import` as a library call: the importer's translation (onnx/), the
 // program checked as `nnc check` checks it, then the weights and the
@@ -12,6 +11,7 @@
 #ifndef NNC_DRIVER_ONNXMODELIMPORT_H
 #define NNC_DRIVER_ONNXMODELIMPORT_H
 
+#include "onnx/OnnxImport.h"
 #include "runtime/Status.h"
 
 #include <cstdint>
@@ -34,9 +34,10 @@ struct OnnxImportSummary {
 /// refused before the model is read. The importer's errors come rendered,
 /// one `error:` line per node it cannot translate; a program that does not
 /// check, as the rendered diagnostics. Nothing is written on failure.
-rt::Expected<OnnxImportSummary> importOnnxModel(const std::string &onnxPath,
-                                                const std::string &programPath,
-                                                const std::string &weightsDir);
+rt::Expected<OnnxImportSummary>
+importOnnxModel(const std::string &onnxPath, const std::string &programPath,
+                const std::string &weightsDir,
+                const onnx::ImportOptions &options = {});
 
 } // namespace nnc::driver
 

@@ -79,8 +79,9 @@ std::set<std::string> batchNormStatistics(const GraphProto &graph) {
 
 class Importer {
 public:
-  Importer(const OnnxGraph &onnx, std::string displayName)
-      : onnx(onnx), displayName(std::move(displayName)),
+  Importer(const OnnxGraph &onnx, std::string displayName,
+           const ImportOptions &options)
+      : onnx(onnx), displayName(std::move(displayName)), options(options),
         translation(onnx.opset), index(indexGraph(onnx.graph())) {}
 
   rt::Expected<ImportedModel> run(const std::string &modelName);
@@ -99,6 +100,7 @@ private:
 
   const OnnxGraph &onnx;
   std::string displayName;
+  ImportOptions options;
   Translation translation;
   GraphIndex index;
   std::vector<std::string> problems;
@@ -139,8 +141,29 @@ void Importer::declareInputs() {
     bool ok = tensorType.has_shape();
     if (!ok)
       problem(where + " has no shape; export it with a static shape");
+    if (ok && options.firstAxisIsBatch && tensorType.shape().dim_size() == 0) {
+      problem(where + " is a scalar: it has no first axis to be the batch");
+      ok = false;
+    }
     for (int i = 0; ok && i < tensorType.shape().dim_size(); ++i) {
       const auto &dim = tensorType.shape().dim(i);
+      if (i == 0 && options.firstAxisIsBatch && dim.has_dim_value() &&
+          dim.dim_value() > 0) {
+        // Exported at a fixed batch: the extent becomes the batch, the
+        // same for every input.
+        int64_t &traced = translation.tracedBatch;
+        if (traced != 0 && dim.dim_value() != traced) {
+          problem(where + ": its first axis has extent " +
+                  std::to_string(dim.dim_value()) +
+                  " where another input's has " + std::to_string(traced) +
+                  "; as the batch, every input's first axis has one extent");
+          ok = false;
+          continue;
+        }
+        traced = dim.dim_value();
+        shape.push_back(kBatch);
+        continue;
+      }
       if (dim.has_dim_value() && dim.dim_value() > 0) {
         shape.push_back(dim.dim_value());
         continue;
@@ -441,11 +464,12 @@ std::string modelNameFor(const std::string &displayName) {
 
 rt::Expected<ImportedModel> importLoaded(const std::string &bytes,
                                          const std::string &displayName,
-                                         const std::string &folder) {
+                                         const std::string &folder,
+                                         const ImportOptions &options) {
   rt::Expected<OnnxGraph> graph = loadOnnxGraph(bytes, displayName, folder);
   if (!graph.ok())
     return rt::Error::failure(printable(graph.message()));
-  Importer importer(*graph, displayName);
+  Importer importer(*graph, displayName, options);
   return importer.run(modelNameFor(displayName));
 }
 
@@ -458,7 +482,8 @@ bool isOnnxPath(const std::string &path) {
                       extension) == 0;
 }
 
-rt::Expected<ImportedModel> importOnnxFile(const std::string &path) {
+rt::Expected<ImportedModel> importOnnxFile(const std::string &path,
+                                           const ImportOptions &options) {
   rt::Expected<rt::InputFile> file = rt::InputFile::open(path);
   if (!file.ok())
     return file.takeError();
@@ -467,12 +492,13 @@ rt::Expected<ImportedModel> importOnnxFile(const std::string &path) {
   rt::Expected<std::string> bytes = file->readAll(uint64_t(2) << 30);
   if (!bytes.ok())
     return bytes.takeError();
-  return importLoaded(*bytes, path, rt::parentDirectory(path));
+  return importLoaded(*bytes, path, rt::parentDirectory(path), options);
 }
 
 rt::Expected<ImportedModel> importOnnxBytes(const std::string &bytes,
-                                            const std::string &displayName) {
-  return importLoaded(bytes, displayName, "");
+                                            const std::string &displayName,
+                                            const ImportOptions &options) {
+  return importLoaded(bytes, displayName, "", options);
 }
 
 } // namespace nnc::onnx

@@ -42,6 +42,18 @@ struct ImportedModel {
   std::vector<std::string> externalFiles;
 };
 
+/// Choices about a translation that the model file cannot make.
+struct ImportOptions {
+  /// Take the first axis of every graph input as the batch, as a dynamic
+  /// first axis (PyTorch's `dynamic_axes`) would be. A model exported at a
+  /// fixed batch size N runs as it is but has no batch to train over; with
+  /// this, its inputs (which must all start with N) get the batch instead,
+  /// and a Reshape whose constant target starts with N, which is how the
+  /// exporter folds `x.view(x.size(0), -1)` at a fixed size, keeps the
+  /// batch there.
+  bool firstAxisIsBatch = false;
+};
+
 /// Reads, checks and translates the ONNX model at `path`. External data
 /// files are read relative to the model's folder.
 ///
@@ -49,12 +61,14 @@ struct ImportedModel {
 /// whose graph has a cycle, fails with one line. Nodes that cannot be
 /// translated are reported all together: the error holds one line per
 /// node, each with the node's name, op type and opset.
-rt::Expected<ImportedModel> importOnnxFile(const std::string &path);
+rt::Expected<ImportedModel> importOnnxFile(const std::string &path,
+                                           const ImportOptions &options = {});
 
 /// The same from the bytes of a model held in memory (the fuzzer's entry).
 /// `displayName` starts every message; external data is not available.
 rt::Expected<ImportedModel> importOnnxBytes(const std::string &bytes,
-                                            const std::string &displayName);
+                                            const std::string &displayName,
+                                            const ImportOptions &options = {});
 
 /// True when `path` names an ONNX model by its extension, which is how the
 /// commands that take a model tell ONNX from the model language.

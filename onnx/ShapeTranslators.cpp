@@ -126,9 +126,18 @@ rt::Error translateReshape(Translation &translation, const NodeProto &node,
   std::vector<int64_t> entries;
   for (size_t i = 0; i < target.constant.size(); ++i)
     entries.push_back(target.constant.integer(i));
-  rt::Expected<Dims> shape =
-      resolveReshape(x.shape, entries, target.constant.batchEntries,
-                     attributes.getInt("allowzero", 0) != 0);
+  std::vector<bool> batchEntries = target.constant.batchEntries;
+  // At a fixed batch N the exporter folds `x.view(x.size(0), -1)` into the
+  // literal [N, -1]: where the batch leads x, a leading N is the batch.
+  if (translation.tracedBatch > 0 && !x.shape.empty() &&
+      x.shape.front() == kBatch && !entries.empty() &&
+      entries.front() == translation.tracedBatch &&
+      !target.constant.anyBatchEntry()) {
+    batchEntries.assign(entries.size(), false);
+    batchEntries.front() = true;
+  }
+  rt::Expected<Dims> shape = resolveReshape(
+      x.shape, entries, batchEntries, attributes.getInt("allowzero", 0) != 0);
   if (!shape.ok())
     return shape.takeError();
   return emitReshape(translation, node, x, *shape);

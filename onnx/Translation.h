@@ -135,6 +135,11 @@ class Translation {
 public:
   explicit Translation(int64_t opset) : opset(opset) {}
 
+  /// The fixed first extent the graph's inputs were exported with, which
+  /// the program reads as the batch (ImportOptions::firstAxisIsBatch); 0
+  /// when the inputs' batch axis is dynamic or there is none.
+  int64_t tracedBatch = 0;
+
   const int64_t opset;
 
   /// The value named `onnxName`; null when it is unknown (an input the

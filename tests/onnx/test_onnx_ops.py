@@ -340,19 +340,27 @@ def test_an_unsupported_op_is_named_after_its_inputs_failed(tmp_path):
     assert "(LSTM, opset 13): op not supported" in stderr, stderr
 
 
-def fine_tunes_like_pytorch(tmp_path, model, x, labels, opset=13):
+def fine_tunes_like_pytorch(tmp_path, model, x, labels, opset=13, traced_batch=None):
     """Exports `model` for fine-tuning (a dynamic batch, weights under their
     state_dict names), imports it, and checks nnc's logits for `x` against
     PyTorch's, then one `nnc train` SGD step on (x, labels) with softmax
     cross-entropy against PyTorch's step: every parameter after it. The
-    program."""
+    program. With `traced_batch`, the export is PyTorch's plain one instead,
+    at that fixed batch size (no dynamic axes, constants folded), imported
+    with --dynamic-batch."""
     path = tmp_path / "m.onnx"
-    torch.onnx.export(model.eval(), x, str(path), opset_version=opset,
-                      input_names=["x"], output_names=["logits"],
-                      dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}},
-                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+    if traced_batch:
+        torch.onnx.export(model.eval(), x[:traced_batch], str(path), opset_version=opset,
+                          input_names=["x"], output_names=["logits"])
+    else:
+        torch.onnx.export(model.eval(), x, str(path), opset_version=opset,
+                          input_names=["x"], output_names=["logits"],
+                          dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}},
+                          training=torch.onnx.TrainingMode.PRESERVE,
+                          do_constant_folding=False)
     nn, params = tmp_path / "m.nn", tmp_path / "params"
-    nnc("import", path, "-o", nn, "--params-out", params)
+    nnc("import", path, "-o", nn, "--params-out", params,
+        *(["--dynamic-batch"] if traced_batch else []))
     program = nn.read_text()
     np.save(tmp_path / "x.npy", x.numpy())
     np.save(tmp_path / "y.npy", labels.numpy())
@@ -377,6 +385,47 @@ def fine_tunes_like_pytorch(tmp_path, model, x, labels, opset=13):
         np.testing.assert_allclose(got, want.detach().numpy(), rtol=1e-4, atol=1e-6,
                                    err_msg=name)
     return program
+
+
+class SmallConvNet(torch.nn.Module if HAVE_TORCH else object):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 4, 3, padding=1)
+        self.fc = torch.nn.Linear(4 * 4 * 4, 3)
+
+    def forward(self, x):  # [B, 1, 8, 8]
+        h = F.max_pool2d(F.relu(self.conv(x)), 2)
+        return self.fc(h.view(h.size(0), -1))
+
+
+@pytest.mark.parametrize("traced_batch", [1, 2])
+def test_a_model_exported_at_a_fixed_batch_fine_tunes_with_dynamic_batch(tmp_path,
+                                                                          traced_batch):
+    # torch.onnx.export's defaults: the traced batch is in every shape, and
+    # `h.view(h.size(0), -1)` folds into the constant [N, 64].
+    torch.manual_seed(0)
+    program = fine_tunes_like_pytorch(tmp_path, SmallConvNet(), torch.randn(4, 1, 8, 8),
+                                      torch.tensor([0, 2, 1, 2]), traced_batch=traced_batch)
+    assert "input x: f32[B, 1, 8, 8]" in program, program
+    assert "reshape(" in program and ", shape=[-1, 64])" in program, program
+
+
+def test_dynamic_batch_refuses_inputs_of_other_first_extents(tmp_path):
+    path = export(tmp_path, Lambda(lambda a, b: a.sum(1) + b.sum(1)),
+                  [torch.randn(2, 3), torch.randn(1, 3)])
+    nn, params = tmp_path / "m.nn", tmp_path / "params"
+    done = nnc("import", path, "-o", nn, "--params-out", params, "--dynamic-batch",
+               expect=1)
+    assert "input 'x1': its first axis has extent 1 where another input's has 2" \
+        in done.stderr, done.stderr
+    assert not nn.exists()
+
+
+def test_without_dynamic_batch_the_traced_batch_stays(tmp_path):
+    path = export(tmp_path, SmallConvNet(), [torch.randn(2, 1, 8, 8)])
+    nn, params = tmp_path / "m.nn", tmp_path / "params"
+    nnc("import", path, "-o", nn, "--params-out", params)
+    assert "input x0: f32[2, 1, 8, 8]" in nn.read_text()
 
 
 class SplitUnequally(torch.nn.Module if HAVE_TORCH else object):

@@ -119,6 +119,7 @@ struct ImportFlags {
   cl::SubCommand sub{"import", "Translate an ONNX model into a .nn program "
                                "and its weights"};
   cl::opt<std::string> model, output, paramsOut;
+  cl::opt<bool> dynamicBatch;
   explicit ImportFlags(cl::OptionCategory &c)
       : model(cl::Positional, cl::Required, cl::desc("MODEL.onnx"),
               cl::sub(sub), cl::cat(c)),
@@ -126,8 +127,12 @@ struct ImportFlags {
                cl::value_desc("MODEL.nn"), cl::sub(sub), cl::cat(c)),
         paramsOut("params-out", cl::Required,
                   cl::desc("Folder for the weights, one NAME.npy each"),
-                  cl::value_desc("DIR"), cl::sub(sub), cl::cat(c)) {}
-  ImportOptions get() const { return {model, output, paramsOut}; }
+                  cl::value_desc("DIR"), cl::sub(sub), cl::cat(c)),
+        dynamicBatch("dynamic-batch",
+                     cl::desc("Make the inputs' first axis the batch, for a "
+                              "model exported at a fixed batch size"),
+                     cl::sub(sub), cl::cat(c)) {}
+  ImportOptions get() const { return {model, output, paramsOut, dynamicBatch}; }
 };
 
 struct IrFlags {

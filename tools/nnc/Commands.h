@@ -72,6 +72,7 @@ struct ImportOptions {
   std::string modelPath;
   std::string outputPath;
   std::string paramsOutDir;
+  bool firstAxisIsBatch = false;
 };
 
 /// `nnc import MODEL.onnx -o MODEL.nn --params-out DIR`: writes the

@@ -14,8 +14,11 @@ namespace nnc::cli {
 
 ExitCode runImport(const ImportOptions &options) {
   auto start = std::chrono::steady_clock::now();
-  rt::Expected<driver::OnnxImportSummary> imported = driver::importOnnxModel(
-      options.modelPath, options.outputPath, options.paramsOutDir);
+  onnx::ImportOptions importOptions;
+  importOptions.firstAxisIsBatch = options.firstAxisIsBatch;
+  rt::Expected<driver::OnnxImportSummary> imported =
+      driver::importOnnxModel(options.modelPath, options.outputPath,
+                              options.paramsOutDir, importOptions);
   if (!imported.ok())
     return reportError(imported.takeError());
   for (const std::string &note : imported->notes)
