@@ -120,6 +120,8 @@ void Importer::declareInputs() {
   for (const TensorProto &tensor : onnx.graph().initializer())
     initializers.insert(tensor.name());
   std::string batchSymbol;
+  // The first input whose first axis is a fixed extent, described.
+  std::string staticInput;
   for (const ValueInfoProto &input : onnx.graph().input()) {
     // Files older than IR version 4 list initializers as inputs too.
     if (initializers.count(input.name()))
@@ -203,6 +205,8 @@ void Importer::declareInputs() {
       poisoned.insert(input.name());
       continue;
     }
+    if (staticInput.empty() && !shape.empty() && shape.front() != kBatch)
+      staticInput = where + " is " + formatDims(shape);
     std::string name = translation.freshName(input.name());
     std::string comment =
         name == input.name() ? "" : "  # " + printable(input.name());
@@ -210,6 +214,12 @@ void Importer::declareInputs() {
                          formatDims(shape) + comment);
     translation.bindTensor(input.name(), *type, shape, name);
   }
+  // A model traced at a fixed batch runs, but has no batch to train over.
+  if (batchSymbol.empty() && !staticInput.empty())
+    notes.push_back(staticInput +
+                    " and no input has a dynamic first axis: the program runs "
+                    "at that size but cannot be trained; `nnc import "
+                    "--dynamic-batch` makes the inputs' first axis the batch");
 }
 
 void Importer::declareInitializers() {

@@ -424,8 +424,11 @@ def test_dynamic_batch_refuses_inputs_of_other_first_extents(tmp_path):
 def test_without_dynamic_batch_the_traced_batch_stays(tmp_path):
     path = export(tmp_path, SmallConvNet(), [torch.randn(2, 1, 8, 8)])
     nn, params = tmp_path / "m.nn", tmp_path / "params"
-    nnc("import", path, "-o", nn, "--params-out", params)
+    done = nnc("import", path, "-o", nn, "--params-out", params)
     assert "input x0: f32[2, 1, 8, 8]" in nn.read_text()
+    assert "note: input 'x0' is [2, 1, 8, 8] and no input has a dynamic first axis: " \
+        "the program runs at that size but cannot be trained; `nnc import " \
+        "--dynamic-batch` makes the inputs' first axis the batch" in done.stderr, done.stderr
 
 
 class SplitUnequally(torch.nn.Module if HAVE_TORCH else object):
