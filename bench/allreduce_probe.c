@@ -7,9 +7,9 @@
  * MPI_Test with a yield between polls for the first 20 ms, then every
  * 20 us; with "spin", MPI_Test without pause. The algorithm is Open MPI's
  * choice unless mpirun sets coll_libnbc_iallreduce_algorithm (nnc asks
- * for the ring, 1, in a job of up to 8 ranks). Rank 0 prints one line per size: "bytes median_us
- * min_us", the median and minimum over the calls, each call's time being
- * the slowest rank's.
+ * for the ring, 1, in a job of up to 8 ranks). Rank 0 prints one line per
+ * size: "bytes median_us min_us", the median and minimum over the calls,
+ * each call's time being the slowest rank's.
  *
  * With "direct", the ranks (of one machine) sum in memory they share
  * instead (MPI_Win_allocate_shared): each rank adds its slice of every

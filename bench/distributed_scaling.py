@@ -335,13 +335,17 @@ def build_probe(work_dir):
 # nnc asks for in a job of up to 8 ranks (the probe runs 2 or 3), so "poll"
 # is the all-reduce as nnc runs it.
 RING_MCA = ["--mca", "coll_libnbc_iallreduce_algorithm", "1"]
+TREE_MCA = ["--mca", "coll_libnbc_iallreduce_algorithm", "2"]
 PROBE_MODES = [
     ("poll", RING_MCA, []),            # as nnc runs and polls it: the ring
-    ("spin", [], ["spin"]),            # the tree, without pause
+    ("spin", TREE_MCA, ["spin"]),      # the tree, without pause
     ("ring", RING_MCA, ["spin"]),      # the ring, without pause
 ]
-# The formula each mode's times are fitted to.
+# The formula each mode's times are fitted to, stored with the probe's
+# times. Files written before the "poll" mode ran the ring lack it: there
+# "poll" was the tree, polled every 20 µs after 256 tries.
 PROBE_ALGORITHMS = {"poll": "ring", "spin": "binomial", "ring": "ring"}
+OLD_PROBE_ALGORITHMS = {"poll": "binomial", "spin": "binomial", "ring": "ring"}
 
 
 def probe_allreduce(args, binary, ranks, mpi_flags, probe_flags):
@@ -465,7 +469,7 @@ def measure_cost_inputs(args, cases):
                 shards[(case.name, b)].append(r)
                 log(f"  {case.name} b{b}: " + (f"{b / r['samples_per_s'] * 1e3:.3f} ms/step"
                                                if "samples_per_s" in r else r["error"]))
-    return {"probes": probes, "shards": shards}
+    return {"probes": probes, "shards": shards, "algorithms": PROBE_ALGORITHMS}
 
 
 def print_cost_model(args, cases, runs, inputs):
@@ -473,14 +477,19 @@ def print_cost_model(args, cases, runs, inputs):
     poll = probes.get("poll", {})
     probe_ranks = sorted(poll)
     modes = [m for m, _, _ in PROBE_MODES if probes.get(m)]
+    algorithms = inputs.get("algorithms") or OLD_PROBE_ALGORITHMS
     labels = {"poll": "as nnc runs it", "spin": "tree, no pause", "ring": "ring, no pause"}
+    poll_text = ("as nnc runs it (the ring, `mpirun " + " ".join(RING_MCA) + "`, polled by "
+                 "MPI_Test with a yield between polls for 20 ms, then every 20 µs)")
+    if algorithms["poll"] != "ring":
+        labels["poll"] = "tree, nnc's old poll"
+        poll_text = ("as nnc polled it before it chose the ring and yielded (the tree, "
+                     "MPI_Test 256 times, then every 20 µs)")
 
     print("\n## Cost model\n")
     print("All-reduce of f32 on this machine (bench/allreduce_probe.c, shared memory), "
-          "median per call: as nnc runs it (the ring, `mpirun " + " ".join(RING_MCA)
-          + "`, polled by MPI_Test with a yield between polls for 20 ms, then every 20 µs), "
-          "with Open MPI's default binomial tree without pause, and with the ring without "
-          "pause:\n")
+          "median per call: " + poll_text + ", with the binomial tree without pause, and "
+          "with the ring without pause:\n")
     print("| bytes | " + " | ".join(f"{n} ranks, {labels[m]}" for n in probe_ranks
                                       for m in modes) + " |")
     print("| ---: |" + " ---: |" * (len(modes) * len(probe_ranks)))
@@ -493,7 +502,7 @@ def print_cost_model(args, cases, runs, inputs):
     fits = {}
     for n in probe_ranks:
         for m in modes:
-            algorithm = PROBE_ALGORITHMS[m]
+            algorithm = algorithms[m]
             if probes[m].get(n):
                 fits[(m, n)] = fit(probes[m][n], n, algorithm)
                 alpha, beta = fits[(m, n)]
@@ -543,7 +552,7 @@ def print_cost_model(args, cases, runs, inputs):
             # More ranks than cores share them: compute stretches by N/cores.
             tc_eff = tc * max(1.0, n / cores)
             alpha, beta = fits[("poll", n)]
-            fitted = exchange_time(grads[case.name], n, alpha, beta, PROBE_ALGORITHMS["poll"])
+            fitted = exchange_time(grads[case.name], n, alpha, beta, algorithms["poll"])
             probed = probe_time(poll[n], grads[case.name]) + probe_time(poll[n], LOSS_SUMS_BYTES)
             predicted = tc_eff + probed
             cells = [f"{tc_eff * 1e3:.3f}", f"{fitted * 1e3:.3f}", f"{probed * 1e3:.3f}",
@@ -602,7 +611,8 @@ def load_replay(path):
                 probes = r["probes"]
                 if "poll" not in probes:  # the layout before the ring's probe
                     probes = {"poll": probes, "spin": r.get("spins", {})}
-                inputs = {"probes": {m: keyed(d) for m, d in probes.items()}}
+                inputs = {"probes": {m: keyed(d) for m, d in probes.items()},
+                          "algorithms": r.get("probe_algorithms")}
             elif r.get("kind") == "shard":
                 shards[(r["case"], r["batch"])].append(r)
             else:
@@ -681,7 +691,8 @@ def print_speeds(args, info, cases, configs, runs):
         speeds = {int(cpu): ms for cpu, ms in (info["core_speeds_ms"] or {}).items()}
         print(f"Before the runs, {machine.describe_core_speeds(speeds)}.")
     if info.get("core_link"):
-        print(f"{machine.describe_core_link(info['core_link'], info.get('core_link_after'))}.")
+        link = machine.describe_core_link(info["core_link"], info.get("core_link_after"))
+        print(f"{link[0].upper()}{link[1:]}.")
     print(f"nnc: {args.nnc}; {rounds} rounds, {args.epochs} epochs per run (the first "
           f"not timed); other programs' running tasks before each run: median "
           f"{statistics.median(busy):.1f}, max {max(busy):.1f}.\n")
@@ -714,7 +725,8 @@ def write_json(path, info, runs, inputs, model):
         for rs in inputs["shards"].values():
             for r in rs:
                 f.write(json.dumps({**r, "kind": "shard", **context}) + "\n")
-        f.write(json.dumps({"kind": "cost_model", "probes": inputs["probes"], **model,
+        f.write(json.dumps({"kind": "cost_model", "probes": inputs["probes"],
+                            "probe_algorithms": inputs["algorithms"], **model,
                             **context}) + "\n")
 
 

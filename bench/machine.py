@@ -253,12 +253,16 @@ def measure_core_link(nnc):
     if not os.path.exists(binary):
         log(f"  {binary} is not built: cross-core rates not measured")
         return None
-    proc = subprocess.run([binary], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, timeout=60)
-    if proc.returncode != 0:
-        log(f"  cross-core rates not measured: {proc.stderr.strip()}")
+    try:
+        proc = subprocess.run([binary], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+        if proc.returncode != 0:
+            log(f"  cross-core rates not measured: {proc.stderr.strip()}")
+            return None
+        return json.loads(proc.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError) as e:
+        log(f"  cross-core rates not measured: {e}")
         return None
-    return json.loads(proc.stdout)
 
 
 def describe_core_link(before, after=None):

@@ -143,10 +143,6 @@ void Importer::declareInputs() {
     bool ok = tensorType.has_shape();
     if (!ok)
       problem(where + " has no shape; export it with a static shape");
-    if (ok && options.firstAxisIsBatch && tensorType.shape().dim_size() == 0) {
-      problem(where + " is a scalar: it has no first axis to be the batch");
-      ok = false;
-    }
     for (int i = 0; ok && i < tensorType.shape().dim_size(); ++i) {
       const auto &dim = tensorType.shape().dim(i);
       if (i == 0 && options.firstAxisIsBatch && dim.has_dim_value() &&
@@ -215,7 +211,7 @@ void Importer::declareInputs() {
     translation.bindTensor(input.name(), *type, shape, name);
   }
   // A model traced at a fixed batch runs, but has no batch to train over.
-  if (batchSymbol.empty() && !staticInput.empty())
+  if (!options.firstAxisIsBatch && batchSymbol.empty() && !staticInput.empty())
     notes.push_back(staticInput +
                     " and no input has a dynamic first axis: the program runs "
                     "at that size but cannot be trained; `nnc import "
@@ -440,6 +436,12 @@ rt::Expected<ImportedModel> Importer::run(const std::string &modelName) {
   declareInitializers();
   for (const NodeProto *node : onnx.order)
     translateNode(*node);
+  for (const NodeProto *reshape : translation.reshapesOfTracedBatch)
+    notes.push_back(nodeLabel(*reshape, onnx) + ": the leading " +
+                    std::to_string(translation.tracedBatch) +
+                    " of its constant shape is taken as the batch "
+                    "(--dynamic-batch); if the model computed it from "
+                    "another axis, the program is wrong at other batch sizes");
   declareOutputs();
   if (onnx.graph().output_size() == 0)
     problem("the graph has no outputs");

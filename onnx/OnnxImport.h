@@ -47,10 +47,12 @@ struct ImportOptions {
   /// Take the first axis of every graph input as the batch, as a dynamic
   /// first axis (PyTorch's `dynamic_axes`) would be. A model exported at a
   /// fixed batch size N runs as it is but has no batch to train over; with
-  /// this, its inputs (which must all start with N) get the batch instead,
-  /// and a Reshape whose constant target starts with N, which is how the
-  /// exporter folds `x.view(x.size(0), -1)` at a fixed size, keeps the
-  /// batch there.
+  /// this, its inputs get the batch instead: those with a fixed first
+  /// extent must all have N there, a dynamic one is the batch anyway, and
+  /// a scalar input stays one tensor for every batch. A Reshape whose
+  /// constant target starts with N, which is how the exporter folds
+  /// `x.view(x.size(0), -1)` at a fixed size, keeps the batch there, and
+  /// the import notes each one it read that way.
   bool firstAxisIsBatch = false;
 };
 

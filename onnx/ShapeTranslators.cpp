@@ -135,6 +135,7 @@ rt::Error translateReshape(Translation &translation, const NodeProto &node,
       !target.constant.anyBatchEntry()) {
     batchEntries.assign(entries.size(), false);
     batchEntries.front() = true;
+    translation.reshapesOfTracedBatch.push_back(&node);
   }
   rt::Expected<Dims> shape = resolveReshape(
       x.shape, entries, batchEntries, attributes.getInt("allowzero", 0) != 0);

@@ -36,3 +36,6 @@ if shutil.which("dot"):
     config.available_features.add("graphviz")
 if shutil.which("chromium"):
     config.available_features.add("chromium")
+# nnc-core-link pins a thread to each of two CPUs.
+if hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) >= 2:
+    config.available_features.add("two-cpus")

@@ -359,8 +359,9 @@ def fine_tunes_like_pytorch(tmp_path, model, x, labels, opset=13, traced_batch=N
                           training=torch.onnx.TrainingMode.PRESERVE,
                           do_constant_folding=False)
     nn, params = tmp_path / "m.nn", tmp_path / "params"
-    nnc("import", path, "-o", nn, "--params-out", params,
-        *(["--dynamic-batch"] if traced_batch else []))
+    done = nnc("import", path, "-o", nn, "--params-out", params,
+               *(["--dynamic-batch"] if traced_batch else []))
+    (tmp_path / "import.err").write_text(done.stderr)
     program = nn.read_text()
     np.save(tmp_path / "x.npy", x.numpy())
     np.save(tmp_path / "y.npy", labels.numpy())
@@ -408,6 +409,48 @@ def test_a_model_exported_at_a_fixed_batch_fine_tunes_with_dynamic_batch(tmp_pat
                                       torch.tensor([0, 2, 1, 2]), traced_batch=traced_batch)
     assert "input x: f32[B, 1, 8, 8]" in program, program
     assert "reshape(" in program and ", shape=[-1, 64])" in program, program
+    notes = [l for l in (tmp_path / "import.err").read_text().splitlines()
+             if l.startswith("note:")]
+    assert len(notes) == 1 and "node '/Reshape' (Reshape" in notes[0] \
+        and f"the leading {traced_batch} of its constant shape is taken as the batch" \
+        in notes[0], notes
+
+
+def test_dynamic_batch_leaves_scalars_and_reshapes_of_weights_alone(tmp_path):
+    """Traced at 2: `x` (dynamic) and `z` (fixed) both get the batch, the
+    scalar `s` stays one tensor for every batch, and the Reshape of the
+    weight `w` to [2, 4] keeps its 2, since no batch leads `w`."""
+    w = np.arange(8, dtype=np.float32) / 8
+    nodes = [helper.make_node("Reshape", ["w", "shape"], ["w24"]),
+             helper.make_node("ReduceSum", ["w24"], ["w4"], axes=[0], keepdims=0),
+             helper.make_node("Add", ["x", "z"], ["xz"]),
+             helper.make_node("Mul", ["xz", "w4"], ["m"]),
+             helper.make_node("Mul", ["m", "s"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4]),
+         helper.make_tensor_value_info("z", TensorProto.FLOAT, [2, 4]),
+         helper.make_tensor_value_info("s", TensorProto.FLOAT, [])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])],
+        [numpy_helper.from_array(w, "w"),
+         numpy_helper.from_array(np.array([2, 4], np.int64), "shape")])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)]), str(path))
+    nn, params = tmp_path / "m.nn", tmp_path / "params"
+    done = nnc("import", path, "-o", nn, "--params-out", params, "--dynamic-batch")
+    assert "note:" not in done.stderr, done.stderr
+    program = nn.read_text()
+    for line in ("input x: f32[B, 4]", "input z: f32[B, 4]", "input s: f32[]",
+                 "shape=[2, 4]"):
+        assert line in program, program
+    x, z = np.random.rand(5, 4).astype(np.float32), np.random.rand(5, 4).astype(np.float32)
+    for name, value in (("x", x), ("z", z), ("s", np.array(3, np.float32))):
+        np.save(tmp_path / f"{name}.npy", value)
+    nnc("run", nn, "--params", params, *[a for n in "xzs" for a in
+                                        ("--input", f"{n}={tmp_path / (n + '.npy')}")],
+        "--output-dir", tmp_path / "out")
+    np.testing.assert_allclose(np.load(tmp_path / "out" / "y.npy"),
+                               (x + z) * w.reshape(2, 4).sum(0) * 3, rtol=1e-6)
 
 
 def test_dynamic_batch_refuses_inputs_of_other_first_extents(tmp_path):

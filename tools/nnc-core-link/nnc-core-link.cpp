@@ -3,7 +3,8 @@
 //   nnc-core-link [CPU_A CPU_B]
 //
 // Prints {"cpus", "bytes", "read_gbps", "write_gbps"}: with one thread
-// pinned to each CPU (the first two this process may use unless named),
+// pinned to each CPU (unless named, the first this process may use and
+// the next on another core, where sysfs tells the cores apart),
 // the rate at which B reads 1 MiB that A has just written, and at which A
 // then writes lines B has just read. A training step at two threads does
 // both all the time: one core's update kernel writes weights the other's
@@ -25,6 +26,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -51,40 +54,83 @@ double median(std::vector<double> values) {
   return values[values.size() / 2];
 }
 
+/// The CPU number `text` names, or -1.
+int parseCpu(const char *text) {
+  char *end = nullptr;
+  long value = std::strtol(text, &end, 10);
+  if (end == text || *end != '\0' || value < 0 || value >= CPU_SETSIZE)
+    return -1;
+  return static_cast<int>(value);
+}
+
+/// Whether `a` and `b` are hardware threads of one core, as sysfs tells
+/// (false where it does not): two such CPUs share their L1 and L2, and
+/// nothing would cross between cores.
+bool sameCore(int a, int b) {
+  auto read = [](int cpu, const char *field) {
+    std::string path = "/sys/devices/system/cpu/cpu" + std::to_string(cpu) +
+                       "/topology/" + field;
+    std::ifstream in(path);
+    std::string value;
+    std::getline(in, value);
+    return value;
+  };
+  std::string coreA = read(a, "core_id"), coreB = read(b, "core_id");
+  return !coreA.empty() && coreA == coreB &&
+         read(a, "physical_package_id") == read(b, "physical_package_id");
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   int cpuA = -1, cpuB = -1;
   if (argc == 3) {
-    cpuA = std::atoi(argv[1]);
-    cpuB = std::atoi(argv[2]);
+    cpuA = parseCpu(argv[1]);
+    cpuB = parseCpu(argv[2]);
+    if (cpuA < 0 || cpuB < 0) {
+      std::fprintf(stderr, "usage: nnc-core-link [CPU_A CPU_B]\n");
+      return 2;
+    }
   } else if (argc != 1) {
     std::fprintf(stderr, "usage: nnc-core-link [CPU_A CPU_B]\n");
     return 2;
   } else {
+    // The first usable CPU, and the next one on another core (else any).
     cpu_set_t usable;
     if (sched_getaffinity(0, sizeof(usable), &usable) == 0)
-      for (int cpu = 0; cpu < CPU_SETSIZE && cpuB < 0; ++cpu)
-        if (CPU_ISSET(cpu, &usable))
-          (cpuA < 0 ? cpuA : cpuB) = cpu;
+      for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (!CPU_ISSET(cpu, &usable))
+          continue;
+        if (cpuA < 0)
+          cpuA = cpu;
+        else if (cpuB < 0 || (sameCore(cpuA, cpuB) && !sameCore(cpuA, cpu)))
+          cpuB = cpu;
+      }
   }
   if (cpuA < 0 || cpuB < 0 || cpuA == cpuB) {
     std::fprintf(stderr, "nnc-core-link: needs two distinct usable CPUs\n");
     return 1;
   }
+  // Both threads pinned before the first trip: unpinned, they could share
+  // a CPU and every hand-over would wait for the scheduler.
+  if (!pinTo(cpuA)) {
+    std::fprintf(stderr, "nnc-core-link: cannot run on CPU %d\n", cpuA);
+    return 1;
+  }
 
   // One float per cache line is touched: the lines move, not the floats.
   std::vector<float> buffer(kBytes / sizeof(float), 1.0f);
-  std::atomic<int> turn{0}; // 0: A writes, 1: B reads
-  std::atomic<bool> pinned{true};
+  std::atomic<int> turn{0};         // 0: A writes, 1: B reads
+  std::atomic<int> readerPinned{0}; // 1 pinned, -1 could not be
   std::vector<double> readSeconds, writeSeconds;
   readSeconds.reserve(kTrips);
   writeSeconds.reserve(kTrips);
   volatile float sink = 0.0f; // keeps the reads
 
   std::thread reader([&] {
-    if (!pinTo(cpuB))
-      pinned = false;
+    readerPinned = pinTo(cpuB) ? 1 : -1;
+    if (readerPinned < 0)
+      return;
     for (int trip = 0; trip < kTrips; ++trip) {
       while (turn.load(std::memory_order_acquire) != 1)
         ;
@@ -97,8 +143,13 @@ int main(int argc, char **argv) {
       turn.store(0, std::memory_order_release);
     }
   });
-  if (!pinTo(cpuA))
-    pinned = false;
+  while (readerPinned.load() == 0)
+    ;
+  if (readerPinned < 0) {
+    reader.join();
+    std::fprintf(stderr, "nnc-core-link: cannot run on CPU %d\n", cpuB);
+    return 1;
+  }
   for (int trip = 0; trip < kTrips; ++trip) {
     while (turn.load(std::memory_order_acquire) != 0)
       ;
@@ -109,12 +160,6 @@ int main(int argc, char **argv) {
     turn.store(1, std::memory_order_release);
   }
   reader.join();
-  if (!pinned.load()) {
-    std::fprintf(stderr,
-                 "nnc-core-link: cannot pin threads to CPUs %d and %d\n", cpuA,
-                 cpuB);
-    return 1;
-  }
   // The first write finds lines no other core holds: it is left out.
   writeSeconds.erase(writeSeconds.begin());
   std::printf("{\"cpus\": [%d, %d], \"bytes\": %zu, \"read_gbps\": %.1f, "

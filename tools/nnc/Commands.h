@@ -72,11 +72,13 @@ struct ImportOptions {
   std::string modelPath;
   std::string outputPath;
   std::string paramsOutDir;
+  /// --dynamic-batch (onnx::ImportOptions::firstAxisIsBatch).
   bool firstAxisIsBatch = false;
 };
 
-/// `nnc import MODEL.onnx -o MODEL.nn --params-out DIR`: writes the
-/// translated program and its weights, or nothing when anything fails.
+/// `nnc import MODEL.onnx -o MODEL.nn --params-out DIR [--dynamic-batch]`:
+/// writes the translated program and its weights, or nothing when anything
+/// fails.
 ExitCode runImport(const ImportOptions &options);
 
 struct IrOptions {
