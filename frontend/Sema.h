@@ -86,6 +86,9 @@ private:
 
   // Reporting.
   void error(const Frame &frame, SourceLoc loc, std::string message);
+  /// After a shape error among `operands` where some have the batch
+  /// dimension: notes each input without it that the others come from.
+  void noteFixedShapeInputs(const std::vector<ValueRef> &operands);
   /// False once elaboration must stop (size limit or error limit).
   bool live() const { return !aborted && !diags.limitReached(); }
   /// Counts one unit of work; past the limit reports once and stops.

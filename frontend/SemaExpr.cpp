@@ -474,6 +474,54 @@ bool Sema::convertAttrs(
   return ok;
 }
 
+void Sema::noteFixedShapeInputs(const std::vector<ValueRef> &operands) {
+  // Operands that disagree because one has the batch dimension and another
+  // has none: the unbatched one usually comes from an input declared at a
+  // fixed size (a model imported from ONNX at the batch it was traced at),
+  // which is one tensor for every batch. Name the inputs it comes from
+  // that could have given its leading axis: those of at least its rank
+  // (broadcasting adds leading axes, so a lower-rank input gave none).
+  auto batched = [&](const ValueRef &ref) {
+    const shape::Shape &s = program.typeOf(ref).shape;
+    return !s.empty() && s.front() == shape::kDynamic;
+  };
+  bool someBatched = false;
+  size_t rank = 0;
+  std::vector<ValueRef> pending;
+  for (const ValueRef &ref : operands) {
+    someBatched |= batched(ref);
+    size_t operandRank = program.typeOf(ref).shape.size();
+    if (!batched(ref) && operandRank > 0) {
+      pending.push_back(ref);
+      rank = rank == 0 ? operandRank : std::min(rank, operandRank);
+    }
+  }
+  if (!someBatched)
+    return;
+  std::set<uint32_t> seenNodes, inputs;
+  while (!pending.empty()) {
+    ValueRef ref = pending.back();
+    pending.pop_back();
+    if (ref.kind == ValueRef::Kind::Argument) {
+      const Argument &arg = program.arguments[ref.index];
+      if (arg.role == Argument::Role::Input && arg.type.shape.size() >= rank)
+        inputs.insert(ref.index);
+    } else if (seenNodes.insert(ref.index).second) {
+      for (const ValueRef &operand : program.nodes[ref.index].operands)
+        pending.push_back(operand);
+    }
+  }
+  for (uint32_t index : inputs) {
+    const Argument &arg = program.arguments[index];
+    diags.note(arg.loc.loc,
+               "input '" + arg.name + "' is " +
+                   shape::toString(arg.type.shape) +
+                   ", without the batch dimension: one tensor for every "
+                   "batch; to batch it, make its first axis B (`nnc import "
+                   "--dynamic-batch` does so for a model from ONNX)");
+  }
+}
+
 Sema::Value Sema::applyOp(const OpSignature &sig, std::vector<Value> operands,
                           std::vector<SourceLoc> operandLocs,
                           std::map<std::string, AttrValue> attrs, SourceLoc loc,
@@ -509,6 +557,7 @@ Sema::Value Sema::applyOp(const OpSignature &sig, std::vector<Value> operands,
         message.rfind(std::string(sig.mnemonic) + " ", 0) != 0)
       message = name + ": " + message;
     error(frame, loc, std::move(message));
+    noteFixedShapeInputs(refs);
     return {};
   }
   // The program has one batch axis, the first of a tensor that has one;
