@@ -436,8 +436,8 @@ rt::Expected<ImportedModel> Importer::run(const std::string &modelName) {
   declareInitializers();
   for (const NodeProto *node : onnx.order)
     translateNode(*node);
-  for (const NodeProto *reshape : translation.reshapesOfTracedBatch)
-    notes.push_back(nodeLabel(*reshape, onnx) + ": the leading " +
+  for (const NodeProto *node : translation.nodesOfTracedBatch)
+    notes.push_back(nodeLabel(*node, onnx) + ": the leading " +
                     std::to_string(translation.tracedBatch) +
                     " of its constant shape is taken as the batch "
                     "(--dynamic-batch); if the model computed it from "

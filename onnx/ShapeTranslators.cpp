@@ -135,7 +135,7 @@ rt::Error translateReshape(Translation &translation, const NodeProto &node,
       !target.constant.anyBatchEntry()) {
     batchEntries.assign(entries.size(), false);
     batchEntries.front() = true;
-    translation.reshapesOfTracedBatch.push_back(&node);
+    translation.nodesOfTracedBatch.push_back(&node);
   }
   rt::Expected<Dims> shape = resolveReshape(
       x.shape, entries, batchEntries, attributes.getInt("allowzero", 0) != 0);
@@ -447,6 +447,19 @@ rt::Error translateExpand(Translation &translation, const NodeProto &node,
   for (size_t i = 0; i < target.constant.size(); ++i)
     wanted.push_back(
         target.constant.isBatchEntry(i) ? kBatch : target.constant.integer(i));
+  // At a fixed batch N the exporter folds `cls.expand(x.size(0), -1, -1)`
+  // into the literal [N, 1, D]: a leading N over x's batch, an axis of 1
+  // or a new axis is the batch.
+  bool leadsAnAxisOfOne =
+      wanted.size() > x.shape.size() ||
+      (!x.shape.empty() && (x.shape.front() == 1 || x.shape.front() == kBatch));
+  if (translation.tracedBatch > 0 && !wanted.empty() &&
+      wanted.size() >= x.shape.size() && leadsAnAxisOfOne &&
+      !target.constant.anyBatchEntry() &&
+      wanted.front() == translation.tracedBatch) {
+    wanted.front() = kBatch;
+    translation.nodesOfTracedBatch.push_back(&node);
+  }
   std::optional<Dims> shape = broadcastShapes(x.shape, wanted);
   if (!shape)
     return fail("cannot expand " + formatDims(x.shape) + " to " +

@@ -139,9 +139,10 @@ public:
   /// the program reads as the batch (ImportOptions::firstAxisIsBatch); 0
   /// when the inputs' batch axis is dynamic or there is none.
   int64_t tracedBatch = 0;
-  /// The Reshape nodes whose leading tracedBatch was read as the batch,
-  /// for the import's note: the N might have been another extent.
-  std::vector<const ::onnx::NodeProto *> reshapesOfTracedBatch;
+  /// The Reshape and Expand nodes whose leading tracedBatch was read as
+  /// the batch, for the import's note: the N might have been another
+  /// extent.
+  std::vector<const ::onnx::NodeProto *> nodesOfTracedBatch;
 
   const int64_t opset;
 

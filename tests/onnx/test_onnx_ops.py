@@ -416,6 +416,38 @@ def test_a_model_exported_at_a_fixed_batch_fine_tunes_with_dynamic_batch(tmp_pat
         in notes[0], notes
 
 
+class ClassToken(torch.nn.Module if HAVE_TORCH else object):
+    """A vision transformer's class token: one learned row, expanded over
+    the batch and put in front of the patches."""
+
+    def __init__(self):
+        super().__init__()
+        self.cls = torch.nn.Parameter(torch.randn(1, 1, 8))
+        self.fc = torch.nn.Linear(8, 3)
+
+    def forward(self, x):  # [B, 4, 8]
+        h = torch.cat([self.cls.expand(x.size(0), -1, -1), x], dim=1)
+        return self.fc(h[:, 0] + h[:, 1:].mean(1))
+
+
+@pytest.mark.parametrize("traced_batch", [1, 2])
+def test_a_class_token_expanded_at_a_fixed_batch_fine_tunes_with_dynamic_batch(
+        tmp_path, traced_batch):
+    # At a fixed batch the exporter folds `expand(x.size(0), -1, -1)` into
+    # the constant [N, 1, 8]; without the Expand rule the Concat with the
+    # batched patches fails to import.
+    torch.manual_seed(0)
+    program = fine_tunes_like_pytorch(tmp_path, ClassToken(), torch.randn(5, 4, 8),
+                                      torch.tensor([0, 2, 1, 2, 0]),
+                                      traced_batch=traced_batch)
+    assert "broadcast_to(cls, shape=[-1, 1, 8])" in program, program
+    notes = [l for l in (tmp_path / "import.err").read_text().splitlines()
+             if l.startswith("note:")]
+    assert len(notes) == 1 and "node '/Expand' (Expand" in notes[0] \
+        and f"the leading {traced_batch} of its constant shape is taken as the batch" \
+        in notes[0], notes
+
+
 def test_dynamic_batch_leaves_scalars_and_reshapes_of_weights_alone(tmp_path):
     """Traced at 2: `x` (dynamic) and `z` (fixed) both get the batch, the
     scalar `s` stays one tensor for every batch, and the Reshape of the
