@@ -14,7 +14,7 @@ namespace nnc::cpu {
 
 bool isRowSplitGemm(const ContractionHead &head) {
   return head.kind == ContractionHead::Kind::Matmul && !head.columns &&
-         head.kParts <= 1 && !head.parallelColumns && head.lhsIndex.empty() &&
+         head.kParts <= 1 && !head.splitsInside && head.lhsIndex.empty() &&
          head.m > 1;
 }
 

@@ -100,12 +100,15 @@ struct ContractionHead {
   int64_t kParts = 1;
   static constexpr int64_t kMaxKParts = 8;
   /// A matmul of several rows whose B is large and wider than the rows are
-  /// many: one call computes every row, the threads splitting H's columns
-  /// inside it, so each reads only its columns of B, where splitting the
-  /// few rows would have every thread read all of B (KernelPlan.cpp,
-  /// wantsParallelColumns). The executor calls the kernel once; its rest
-  /// then runs chunk by chunk in parallel. The split changes no bits.
-  bool parallelColumns = false;
+  /// many (KernelPlan.cpp, wantsSplitInside): one call computes every row,
+  /// the threads splitting the work inside it. With few rows for each of
+  /// the arena's threads they split H's columns, so each reads only its
+  /// columns of B, where splitting the rows would have every thread read
+  /// all of B; with enough rows each (CpuKernel.cpp,
+  /// kMinRowsPerThreadToSplitRows) they split the rows. The executor calls
+  /// the kernel once; its rest then runs chunk by chunk in parallel. The
+  /// split changes no bits.
+  bool splitsInside = false;
   /// Matmul: one product's op(A) [m, k] x op(B) [k, n], the leading
   /// dimensions as stored, and per leading row of H `matrices` products;
   /// matrix i of H reads lhs matrix lhsIndex[i] and rhs matrix rhsIndex[i]

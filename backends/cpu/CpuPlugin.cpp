@@ -188,15 +188,15 @@ nnc_status getKernel(nnc_executable *executable, int64_t index,
   info->fn = runCpuKernel;
   info->state = const_cast<CpuKernel *>(&kernel);
   info->range = kernel.range;
-  // A kernel that splits its columns inside (parallelColumns) runs all of
-  // its range in one call.
+  // A kernel that splits its work across the threads inside
+  // (splitsInside) runs all of its range in one call.
   if (info->struct_size >= NNC_STRUCT_SIZE_UNTIL(nnc_kernel_info, min_grain))
     info->min_grain =
-        kernel.head.parallelColumns ? std::max<int64_t>(1, kernel.range) : 1;
+        kernel.head.splitsInside ? std::max<int64_t>(1, kernel.range) : 1;
   if (info->struct_size >= NNC_STRUCT_SIZE_UNTIL(nnc_kernel_info, flags))
     info->flags =
         (wantsOneRunPerThread(kernel) ? NNC_KERNEL_ONE_RUN_PER_THREAD : 0) |
-        (kernel.head.parallelColumns || kernel.head.kParts > 1
+        (kernel.head.splitsInside || kernel.head.kParts > 1
              ? NNC_KERNEL_USES_THE_ARENAS_THREADS
              : 0);
   return NNC_OK;

@@ -225,15 +225,15 @@ TEST(CpuArtifactTest, BlocksOfKOnAnythingButOneRowAreRejected) {
 TEST(CpuArtifactTest, ColumnsSplitInsideSurviveOnlyOnA2DProductOfRows) {
   GoldenMatmul golden;
   ASSERT_NO_FATAL_FAILURE(golden.SetUp());
-  golden.matmul->head.parallelColumns = true;
+  golden.matmul->head.splitsInside = true;
   Expected<cpu::SerializedExecutable> kept = golden.roundTrip();
   ASSERT_TRUE(kept.ok()) << kept.message();
-  EXPECT_TRUE(kept->kernels[golden.index]->head.parallelColumns);
+  EXPECT_TRUE(kept->kernels[golden.index]->head.splitsInside);
   // One row is split by columns or blocks of k, never this way.
   golden.matmul->head.m = 1;
   Expected<cpu::SerializedExecutable> bad = golden.roundTrip();
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.message().find("splits its columns inside"), std::string::npos)
+  EXPECT_NE(bad.message().find("splits its work inside"), std::string::npos)
       << bad.message();
 }
 

@@ -413,8 +413,8 @@ nnc_status compileParsed(ModuleOp module, ArrayRef<CodeTarget> targets,
     if (head && head->head.kParts > 1)
       kernel->label +=
           " (native, " + std::to_string(head->head.kParts) + " k blocks)";
-    else if (head && head->head.parallelColumns)
-      kernel->label += " (native, columns in parallel)";
+    else if (head && head->head.splitsInside)
+      kernel->label += " (native, split inside)";
     else if (head)
       kernel->label += " (native)";
     size_t jitBuffers = jitFn.getNumArguments() + jitFn.getNumResults();

@@ -294,17 +294,19 @@ int64_t oneRowKParts(const ContractionHead &head) {
   return std::max<int64_t>(1, std::min(parts, head.k / kMinRowsPerPart));
 }
 
-/// Whether a matmul of several rows splits H's columns across the threads
-/// inside one call (ContractionHead::parallelColumns) rather than its rows
-/// across calls. Split by rows, every thread reads all of B for its share
-/// of the rows; split by columns, each reads its share of B and all of A.
-/// With B large and at least twice as wide as the rows are many, the
-/// column split reads less: the MLP's [32, 784] @ [784, 512] forward
+/// Whether a matmul of several rows splits its work across the threads
+/// inside one call (ContractionHead::splitsInside) rather than its rows
+/// across calls, so that it can split H's columns when the arena's threads
+/// get few rows each. Split by rows, every thread reads all of B for its
+/// share of the rows; split by columns, each reads its share of B and all
+/// of A. With B large and at least twice as wide as the rows are many, the
+/// column split can read less: the MLP's [32, 784] @ [784, 512] forward
 /// product took 270 µs of one thread split by rows into two chunks, each
 /// reading all 1.6 MB of B, against half that in columns (Xeon family 6
 /// model 167). At least 128 columns: two 32-column panels for each of two
-/// threads. The choice depends only on the shape.
-bool wantsParallelColumns(const ContractionHead &head) {
+/// threads. The choice depends only on the shape; the split, on the
+/// threads too (CpuKernel.cpp, runSplitInside).
+bool wantsSplitInside(const ContractionHead &head) {
   constexpr int64_t kMinBBytes = 256 << 10, kMinColumns = 128;
   return head.m > 1 && head.n >= kMinColumns && head.n >= 2 * head.m &&
          head.k * head.n * static_cast<int64_t>(sizeof(float)) >= kMinBBytes;
@@ -351,7 +353,7 @@ std::optional<HeadPlan> planMatmul(nn::MatmulOp op) {
       if (!head.transA)
         plan.wholeArgs.push_back(head.lhs);
     }
-    head.parallelColumns = wantsParallelColumns(head);
+    head.splitsInside = wantsSplitInside(head);
     return plan;
   }
   // Batched: rows are the first batch dimension; the operands are read by

@@ -63,7 +63,7 @@ flatbuffers::Offset<fb::Head> writeHead(Builder &b, const ContractionHead &h) {
                         h.out, h.rows, h.rowElements, h.transA, h.transB, h.m,
                         h.n, h.k, h.lda, h.ldb, h.matrices, lhsIndex, rhsIndex,
                         conv, h.columns, h.kParts, attentionShape,
-                        attentionBuffers, h.parallelColumns);
+                        attentionBuffers, h.splitsInside);
 }
 
 flatbuffers::Offset<fb::EntryPoint>
@@ -296,7 +296,7 @@ rt::Error readHead(const fb::Head *h, int64_t numBuffers,
   head.matrices = h->matrices();
   head.columns = h->columns();
   head.kParts = h->k_parts();
-  head.parallelColumns = h->parallel_columns();
+  head.splitsInside = h->parallel_columns();
   head.lhsIndex = rt::copyInt64s(h->lhs_index());
   head.rhsIndex = rt::copyInt64s(h->rhs_index());
   auto buffer = [&](int64_t index, bool optional) {
@@ -309,7 +309,7 @@ rt::Error readHead(const fb::Head *h, int64_t numBuffers,
       head.rows > kMaxExtent / head.rowElements)
     return bad("a head's extent is out of range");
   if (head.kind != ContractionHead::Kind::Matmul) {
-    if (head.columns || head.kParts != 1 || head.parallelColumns)
+    if (head.columns || head.kParts != 1 || head.splitsInside)
       return bad("only a matmul head splits by columns or blocks of k");
     if (head.kind == ContractionHead::Kind::Attention ||
         head.kind == ContractionHead::Kind::AttentionGrad)
@@ -326,11 +326,11 @@ rt::Error readHead(const fb::Head *h, int64_t numBuffers,
   if (head.lda < (head.transA ? head.m : head.k) ||
       head.ldb < (head.transB ? head.k : head.n))
     return bad("a matmul's leading dimension is too small");
-  if (head.parallelColumns &&
+  if (head.splitsInside &&
       (head.columns || head.kParts != 1 || !head.lhsIndex.empty() ||
        head.matrices != 1 || head.m < 2 || head.rows != head.m ||
        head.rowElements != head.n))
-    return bad("a matmul that splits its columns inside is not one 2-D "
+    return bad("a matmul that splits its work inside is not one 2-D "
                "product of several rows");
   if (head.kParts != 1) {
     // One row reduced over blocks of k inside the kernel.

@@ -17,7 +17,7 @@ events naming the process and threads), one step event per timed run,
 and kernel events inside the steps, each naming its source, kernel and
 the backend's summary. Prints `ok`, or the first problem and
 exits 1. spread: the kernel events the cpu backend describes as split
-inside one call ("columns in parallel", "k blocks") say they kept THREADS
+inside one call ("split inside", "k blocks") say they kept THREADS
 threads busy (args.threads), and no other event says so; at least one
 such event. Standard library only.
 """
@@ -129,7 +129,7 @@ def check_spread(path, threads):
         if e.get("cat") != "kernel":
             continue
         backend = e["args"].get("backend", "")
-        inside = "columns in parallel" in backend or "k blocks" in backend
+        inside = "split inside" in backend or "k blocks" in backend
         said = e["args"].get("threads")
         if inside and said != threads:
             fail(f"{backend}: threads {said}, expected {threads}")

@@ -189,16 +189,18 @@ TEST_F(CpuKernelTest, EveryChunkOfARestRunsOnceForAnySplit) {
   }
 }
 
-TEST_F(CpuKernelTest, ColumnsSplitInsideGiveTheBitsOfOneGemmOnAnyThreads) {
+// 200 rows: on 1 to 3 threads at least 64 a thread, split by rows; on 4
+// and 5 by columns.
+TEST_F(CpuKernelTest, SplitInsideGivesTheBitsOfOneGemmOnAnyThreads) {
   std::vector<float> expected(product.size());
   for (size_t i = 0; i < product.size(); ++i)
     expected[i] = 2.0f * product[i] + 1.0f;
-  headOnly.head.parallelColumns = true;
-  withRest.head.parallelColumns = true;
+  headOnly.head.splitsInside = true;
+  withRest.head.splitsInside = true;
   EXPECT_FALSE(wantsOneRunPerThread(headOnly));
-  // 130 columns are four 32-column panels and a panel of 2: on 3 threads,
-  // blocks of two panels and one of the last.
-  for (int threads : {1, 2, 3, 4}) {
+  // By rows on 3 threads, runs of 1, 2 and 2 of the 5 chunks. By columns,
+  // 130 columns are four 32-column panels and a panel of 2.
+  for (int threads : {1, 2, 3, 4, 5}) {
     SCOPED_TRACE(threads);
     tbb::task_arena arena(threads);
     arena.execute([&] {
