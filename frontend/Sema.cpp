@@ -63,14 +63,15 @@ void Sema::checkBatchUse() {
 // Reporting and limits
 //===----------------------------------------------------------------------===//
 
-void Sema::error(const Frame &frame, SourceLoc loc, std::string message) {
+bool Sema::error(const Frame &frame, SourceLoc loc, std::string message) {
   // A layer called many times would repeat the same error once per
   // instance; the first report (with its call chain) is enough.
   if (!reported.insert({loc.line, loc.col, message}).second)
-    return;
+    return false;
   diags.error(loc, std::move(message));
   for (const Diagnostic &note : callerNotes(frame.callers))
     diags.note(note.loc, note.message);
+  return true;
 }
 
 bool Sema::charge(const Frame &frame, SourceLoc loc) {

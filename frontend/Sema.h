@@ -84,11 +84,14 @@ private:
     std::optional<Value> returned;
   };
 
-  // Reporting.
-  void error(const Frame &frame, SourceLoc loc, std::string message);
-  /// After a shape error among `operands` where some have the batch
-  /// dimension: notes each input without it that the others come from.
-  void noteFixedShapeInputs(const std::vector<ValueRef> &operands);
+  // Reporting. error() returns whether it reported (false: the same error
+  /// was reported before, from another instance of a layer).
+  bool error(const Frame &frame, SourceLoc loc, std::string message);
+  /// After a shape error of `sig` over `call` (the operands' types) that
+  /// giving every unbatched operand the batch would have avoided: notes
+  /// each unbatched input the unbatched operands (`operands`) come from.
+  void noteFixedShapeInputs(const OpSignature &sig, const OpCall &call,
+                            const std::vector<ValueRef> &operands);
   /// False once elaboration must stop (size limit or error limit).
   bool live() const { return !aborted && !diags.limitReached(); }
   /// Counts one unit of work; past the limit reports once and stops.

@@ -474,34 +474,40 @@ bool Sema::convertAttrs(
   return ok;
 }
 
-void Sema::noteFixedShapeInputs(const std::vector<ValueRef> &operands) {
+void Sema::noteFixedShapeInputs(const OpSignature &sig, const OpCall &call,
+                                const std::vector<ValueRef> &operands) {
   // Operands that disagree because one has the batch dimension and another
   // has none: the unbatched one usually comes from an input declared at a
   // fixed size (a model imported from ONNX at the batch it was traced at),
-  // which is one tensor for every batch. Name the inputs it comes from
-  // that could have given its leading axis: those of at least its rank
-  // (broadcasting adds leading axes, so a lower-rank input gave none).
-  auto batched = [&](const ValueRef &ref) {
-    const shape::Shape &s = program.typeOf(ref).shape;
+  // which is one tensor for every batch. Only when batching the unbatched
+  // operands would have made the op valid is that the mistake; then name
+  // the unbatched inputs they come from that could have given their
+  // leading axis: those of at least their rank (broadcasting adds leading
+  // axes, so a lower-rank input gave none).
+  auto batched = [](const shape::Shape &s) {
     return !s.empty() && s.front() == shape::kDynamic;
   };
+  OpCall rebatched = call;
   bool someBatched = false;
   size_t rank = 0;
   std::vector<ValueRef> pending;
-  for (const ValueRef &ref : operands) {
-    someBatched |= batched(ref);
-    size_t operandRank = program.typeOf(ref).shape.size();
-    if (!batched(ref) && operandRank > 0) {
-      pending.push_back(ref);
-      rank = rank == 0 ? operandRank : std::min(rank, operandRank);
-    }
+  for (size_t i = 0; i < operands.size(); ++i) {
+    shape::Shape &s = rebatched.operands[i].shape;
+    someBatched |= batched(s);
+    if (s.empty() || batched(s))
+      continue;
+    s.front() = shape::kDynamic;
+    pending.push_back(operands[i]);
+    rank = rank == 0 ? s.size() : std::min(rank, s.size());
   }
-  if (!someBatched)
+  if (!someBatched || pending.empty() || !sig.rule(rebatched).error.empty())
     return;
   std::set<uint32_t> seenNodes, inputs;
   while (!pending.empty()) {
     ValueRef ref = pending.back();
     pending.pop_back();
+    if (batched(program.typeOf(ref).shape))
+      continue;
     if (ref.kind == ValueRef::Kind::Argument) {
       const Argument &arg = program.arguments[ref.index];
       if (arg.role == Argument::Role::Input && arg.type.shape.size() >= rank)
@@ -556,8 +562,8 @@ Sema::Value Sema::applyOp(const OpSignature &sig, std::vector<Value> operands,
         message.rfind(std::string(sig.mnemonic) + ":", 0) != 0 &&
         message.rfind(std::string(sig.mnemonic) + " ", 0) != 0)
       message = name + ": " + message;
-    error(frame, loc, std::move(message));
-    noteFixedShapeInputs(refs);
+    if (error(frame, loc, std::move(message)))
+      noteFixedShapeInputs(sig, call, refs);
     return {};
   }
   // The program has one batch axis, the first of a tensor that has one;

@@ -450,9 +450,10 @@ rt::Error translateExpand(Translation &translation, const NodeProto &node,
   // At a fixed batch N the exporter folds `cls.expand(x.size(0), -1, -1)`
   // into the literal [N, 1, D]: a leading N over x's batch, an axis of 1
   // or a new axis is the batch.
-  bool leadsAnAxisOfOne =
-      wanted.size() > x.shape.size() ||
-      (!x.shape.empty() && (x.shape.front() == 1 || x.shape.front() == kBatch));
+  bool leadsAnAxisOfOne = wanted.size() > x.shape.size()
+                              ? !hasBatch(x.shape)
+                              : !x.shape.empty() && (x.shape.front() == 1 ||
+                                                     x.shape.front() == kBatch);
   if (translation.tracedBatch > 0 && !wanted.empty() &&
       wanted.size() >= x.shape.size() && leadsAnAxisOfOne &&
       !target.constant.anyBatchEntry() &&

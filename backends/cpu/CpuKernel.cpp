@@ -5,6 +5,7 @@
 #include "backends/cpu/CpuError.h"
 
 #include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
@@ -202,21 +203,6 @@ void runHeadRows(const CpuKernel &kernel, void *const *buffers, int64_t first,
     runRest(kernel, buffers, h, args, from, restFrom(kernel, from));
 }
 
-/// Rows each thread must get for a kernel that splits inside
-/// (ContractionHead::splitsInside) to split its rows rather than H's
-/// columns. Split by rows, each thread reads all of B for its rows; by
-/// columns, all of A for its columns, packed by 16 x 16 transposes, and the
-/// weight update that follows writes lines of B the other threads hold. On
-/// 2 threads, the benchmark MLP's training step at batch 128 (64 rows a
-/// thread) took 1.21-1.30 ms by rows against 1.46 by columns and its
-/// forward 0.37 against 0.48 ms; at batch 64 (32 rows a thread) columns
-/// were level or faster, 0.84-0.93 against 0.87-0.96 ms, and at batch 32
-/// faster, 0.47-0.51 against 0.52-0.60 (AMD EPYC family 26 model 2); on a
-/// Xeon (family 6 model 167) the batch-128 forward product took 423 µs by
-/// rows against 477 by columns, and the batch-32 step 0.52-0.55 ms by
-/// columns against 0.73-0.75 by rows.
-constexpr int64_t kMinRowsPerThreadToSplitRows = 64;
-
 /// The rows of a kernel that splits inside, in one contiguous run of whole
 /// chunks per thread, each run's head and then its rest chunk by chunk
 /// (runHeadRows), in parallel.
@@ -270,29 +256,26 @@ void runColumnsInParallel(const CpuKernel &kernel, void *const *buffers,
 }
 
 /// All rows of a kernel that splits its work across the threads inside
-/// one call (ContractionHead::splitsInside): by rows when each of the
-/// arena's threads gets enough of them, else by H's columns. The split
-/// depends on the threads and changes no bits. A static_partitioner gives
-/// a thread the same rows or columns on every call, so they are still in
-/// its cache. The columns are isolated: while it waits, the calling thread
-/// runs only their parts, never another kernel, which could reuse the
-/// per-thread scratch all of H may live in. A thread done with its rows
-/// has run their rest and needs its scratch no longer, so the rows are
-/// not: a waiting thread may run an independent kernel meanwhile, as it
-/// may when the executor splits a kernel's rows across calls (the step
-/// at batch 128 so took 1.05-1.12 ms, against 1.09-1.14 with the rows
-/// split across calls and 1.10-1.20 by columns, in the same runs on the
-/// AMD EPYC of kMinRowsPerThreadToSplitRows).
+/// one call (ContractionHead::splitsInside): by rows or by H's columns, as
+/// splitsRowsInside says for the arena's threads. Either split changes no
+/// bits. A static_partitioner gives a thread the same rows or columns on
+/// every call, so they are still in its cache. Isolated: while it waits,
+/// this thread runs only these parts, never another kernel, which could
+/// reuse the per-thread scratch H may live in and would run inside this
+/// kernel's call in a profile.
 void runSplitInside(const CpuKernel &kernel, void *const *buffers) {
-  const int64_t threads =
-      std::max<int64_t>(1, tbb::this_task_arena::max_concurrency());
-  if (kernel.range >= threads &&
-      kernel.rows / threads >= kMinRowsPerThreadToSplitRows) {
-    runRowsInParallel(kernel, buffers, threads);
-    return;
-  }
-  tbb::this_task_arena::isolate(
-      [&] { runColumnsInParallel(kernel, buffers, threads); });
+  // The executor's threads: the arena's, or fewer under a global cap.
+  const int64_t threads = std::max<int64_t>(
+      1,
+      std::min<int64_t>(tbb::this_task_arena::max_concurrency(),
+                        static_cast<int64_t>(tbb::global_control::active_value(
+                            tbb::global_control::max_allowed_parallelism))));
+  tbb::this_task_arena::isolate([&] {
+    if (splitsRowsInside(kernel, threads))
+      runRowsInParallel(kernel, buffers, threads);
+    else
+      runColumnsInParallel(kernel, buffers, threads);
+  });
 }
 
 /// Rows per GEMM call in a run of `rows` rows of a kernel that
@@ -318,6 +301,16 @@ int64_t headBlockRows(const CpuKernel &kernel, int64_t rows) {
 }
 
 } // namespace
+
+bool splitsRowsInside(const CpuKernel &kernel, int64_t threads) {
+  // Runs are whole chunks: the smallest a thread gets is its share of the
+  // chunks, rounded down.
+  if (kernel.range < 2 || kernel.range < threads)
+    return false;
+  int64_t fewestChunks = kernel.range / threads;
+  return std::min(kernel.rows, fewestChunks * kernel.chunkRows) >=
+         kMinRowsPerThreadToSplitRows;
+}
 
 bool wantsOneRunPerThread(const CpuKernel &kernel) {
   if (kernel.range <= 1)

@@ -195,6 +195,26 @@ struct CpuKernel {
   std::string wholeSymbol, chunkSymbol, tailSymbol;
 };
 
+/// Rows each thread must get for a kernel that splits inside
+/// (ContractionHead::splitsInside) to split its rows rather than H's
+/// columns. Split by rows, each thread reads all of B for its rows; by
+/// columns, all of A for its columns, packed by 16 x 16 transposes. On 2
+/// threads, the benchmark MLP's training step at batch 128 (64 rows a
+/// thread) took 1.30-1.41 ms by rows against 1.42-1.50 by columns (four
+/// alternating pairs) and its forward 0.37-0.38 against 0.48-0.50 ms; at
+/// batch 64 (32 rows a thread) columns were level or faster, 0.84-0.93
+/// against 0.87-0.96 ms, and at batch 32 faster, 0.47-0.51 against
+/// 0.52-0.60 (AMD EPYC family 26 model 2). On a Xeon (family 6 model 167)
+/// the batch-128 forward product took 423 µs by rows against 477 by
+/// columns, and the batch-32 step 0.52-0.55 ms by columns against 0.73-0.75
+/// by rows.
+inline constexpr int64_t kMinRowsPerThreadToSplitRows = 64;
+
+/// Whether a kernel that splits inside, run on `threads` threads, splits
+/// its rows (one run of whole chunks per thread, the smallest run at least
+/// kMinRowsPerThreadToSplitRows rows) rather than H's columns.
+bool splitsRowsInside(const CpuKernel &kernel, int64_t threads);
+
 /// Whether `kernel` asks the host for one run of chunks per thread
 /// (NNC_KERNEL_ONE_RUN_PER_THREAD): a split kernel that is nothing but a
 /// row-split GEMM head, which packs B once per call. Each thread then

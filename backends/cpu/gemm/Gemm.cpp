@@ -167,8 +167,9 @@ packFewRowsAvx512(const float *src, int64_t lda, int64_t rows, int64_t steps,
   }
 }
 
-/// The packing of 16 k steps of a panel of 5 to 8 rows (zero past them)
-/// of A stored M x K, its steps 8 <= mr < 16 floats apart, as a 12-row tile
+/// The packing of 16 k steps of a panel of 5 to 8 rows of A stored M x K,
+/// its steps 8 <= mr < 16 floats apart (rows past `rows` zero, lanes past
+/// 8 unset: the kernel for fewer rows does not read them), as a 12-row tile
 /// leaves at the end of 32 rows: every matrix of attention's batched
 /// products at T = 32. Two rows at a time interleaved, then 4 x 4 blocks
 /// within each 128-bit lane (16 shuffles), then one two-source permute per
@@ -213,8 +214,9 @@ packEightRowsAvx512(const float *src, int64_t lda, int64_t rows, int64_t mr,
 }
 
 /// The packing of a panel of `rows` <= mr <= 16 rows of A stored M x K: 16
-/// k steps at a time, each step's mr floats (zero past `rows`) stored
-/// masked so the panel's end is not overrun. The last panel of a block is
+/// k steps at a time, each step's mr floats (zero past `rows`, except in
+/// panels of 5 to 8 rows, packEightRowsAvx512) stored masked so the
+/// panel's end is not overrun. The last panel of a block is
 /// often short (64 rows are 5 panels of 12 and one of 4), and a batched
 /// product has one per matrix: its scalar packing cost 5% of
 /// [16, 4, 64, 64] @ [16, 4, 64, 32].

@@ -189,8 +189,33 @@ TEST_F(CpuKernelTest, EveryChunkOfARestRunsOnceForAnySplit) {
   }
 }
 
-// 200 rows: on 1 to 3 threads at least 64 a thread, split by rows; on 4
-// and 5 by columns.
+TEST(SplitsRowsInside, WhenEveryThreadsRunOfWholeChunksHas64Rows) {
+  CpuKernel kernel;
+  kernel.rows = 128;
+  kernel.chunkRows = 64;
+  kernel.range = 2;
+  EXPECT_TRUE(splitsRowsInside(kernel, 1));
+  EXPECT_TRUE(splitsRowsInside(kernel, 2));
+  EXPECT_FALSE(splitsRowsInside(kernel, 3)) << "fewer chunks than threads";
+  kernel.chunkRows = 16;
+  kernel.range = 8;
+  EXPECT_TRUE(splitsRowsInside(kernel, 2));
+  EXPECT_FALSE(splitsRowsInside(kernel, 3)) << "a run of 2 chunks, 32 rows";
+  // 200 rows in chunks of 48: 2 threads get 2 and 3 chunks, 3 threads 1
+  // and 2.
+  kernel.rows = 200;
+  kernel.chunkRows = 48;
+  kernel.range = 5;
+  EXPECT_TRUE(splitsRowsInside(kernel, 2));
+  EXPECT_FALSE(splitsRowsInside(kernel, 3));
+  // One chunk of all the rows has no runs to hand out, even to one thread.
+  kernel.chunkRows = 200;
+  kernel.range = 1;
+  EXPECT_FALSE(splitsRowsInside(kernel, 1));
+}
+
+// 200 rows in 5 chunks of 48: on 1 and 2 threads split by rows, on 3 to 5
+// by columns.
 TEST_F(CpuKernelTest, SplitInsideGivesTheBitsOfOneGemmOnAnyThreads) {
   std::vector<float> expected(product.size());
   for (size_t i = 0; i < product.size(); ++i)
@@ -198,7 +223,7 @@ TEST_F(CpuKernelTest, SplitInsideGivesTheBitsOfOneGemmOnAnyThreads) {
   headOnly.head.splitsInside = true;
   withRest.head.splitsInside = true;
   EXPECT_FALSE(wantsOneRunPerThread(headOnly));
-  // By rows on 3 threads, runs of 1, 2 and 2 of the 5 chunks. By columns,
+  // By rows on 2 threads, runs of 2 and 3 of the 5 chunks. By columns,
   // 130 columns are four 32-column panels and a panel of 2.
   for (int threads : {1, 2, 3, 4, 5}) {
     SCOPED_TRACE(threads);
