@@ -53,7 +53,8 @@ check: build
 
 # Side-by-side benchmark of nnc and its peers (numpy/OpenBLAS GEMM, PyTorch
 # MLP and LeNet) on the same threads, then the cost of calling nnc from
-# Python against PyTorch eager; not part of `make check`. It prints a
+# Python against PyTorch eager, then batched matmul against the 2-D GEMM;
+# not part of `make check`. It prints a
 # table and keeps the raw results in $(BUILD_DIR)/bench/results.jsonl.
 # BENCH_FLAGS passes options on, e.g. BENCH_FLAGS="--threads 1 --rounds 5".
 BENCH_FLAGS ?=
@@ -66,6 +67,7 @@ bench: build bench-deps
 	  --json-out $(BUILD_DIR)/bench/results.jsonl $(BENCH_FLAGS)
 	for t in 1 $(JOBS); do /usr/bin/python3 bench/python_overhead.py \
 	  --nnc $(NNC) --module $(BUILD_DIR)/python --threads $$t || exit 1; done
+	/usr/bin/python3 bench/batched_matmul.py --nnc $(NNC) --threads 1,$(JOBS)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -14,7 +14,7 @@ machine's drift between rounds touches both; the ratio of a round is the
 their median (issue 15 asks for at least 0.9 for T >= 32).
 
     bench/batched_matmul.py [--nnc build/bin/nnc] [--threads 1,2]
-                            [--sizes 32,64,128] [--rounds 5] [--repeat 500]
+                            [--sizes 32,64,128] [--rounds 5] [--repeat 2000]
 """
 import argparse
 import json
@@ -76,12 +76,12 @@ def main():
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--sizes", default="32,64,128", help="values of T")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--repeat", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=2000)
     parser.add_argument("--work-dir", help="where the models go (default: a temporary folder)")
     args = parser.parse_args()
     if args.rounds < 1 or args.repeat < 1:
         parser.error("--rounds and --repeat must be at least 1")
-    threads = [int(t) for t in args.threads.split(",")]
+    threads = sorted({int(t) for t in args.threads.split(",")})
     sizes = [int(t) for t in args.sizes.split(",")]
 
     work = args.work_dir or tempfile.mkdtemp(prefix="nnc-bmm-")
