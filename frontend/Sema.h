@@ -84,8 +84,9 @@ private:
     std::optional<Value> returned;
   };
 
-  // Reporting. error() returns whether it reported (false: the same error
-  /// was reported before, from another instance of a layer).
+  // Reporting.
+  /// Reports an error with its call chain; false when the same error was
+  /// reported before (another instance of a layer) and nothing was said.
   bool error(const Frame &frame, SourceLoc loc, std::string message);
   /// After a shape error of `sig` over `call` (the operands' types) that
   /// giving every unbatched operand the batch would have avoided: notes
