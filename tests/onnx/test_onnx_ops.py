@@ -448,6 +448,67 @@ def test_a_class_token_expanded_at_a_fixed_batch_fine_tunes_with_dynamic_batch(
         in notes[0], notes
 
 
+class TinyViTBlock(torch.nn.Module if HAVE_TORCH else object):
+    def __init__(self, width, heads):
+        super().__init__()
+        self.heads = heads
+        self.ln1, self.ln2 = torch.nn.LayerNorm(width), torch.nn.LayerNorm(width)
+        self.qkv = torch.nn.Linear(width, 3 * width)
+        self.proj = torch.nn.Linear(width, width)
+        self.fc1, self.fc2 = torch.nn.Linear(width, 2 * width), torch.nn.Linear(2 * width, width)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        q, k, v = (z.view(b, t, self.heads, d // self.heads).transpose(1, 2)
+                   for z in self.qkv(self.ln1(x)).split(d, dim=2))
+        a = torch.softmax(q @ k.transpose(-2, -1) / (d // self.heads) ** 0.5, dim=-1) @ v
+        x = x + self.proj(a.transpose(1, 2).reshape(b, t, d))
+        return x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
+
+
+class TinyViT(torch.nn.Module if HAVE_TORCH else object):
+    """4 x 4 patches of a 16 x 16 image, a class token, two pre-norm blocks."""
+
+    def __init__(self, width=32, heads=4, classes=10):
+        super().__init__()
+        self.patch = torch.nn.Conv2d(1, width, 4, stride=4)
+        self.cls = torch.nn.Parameter(torch.randn(1, 1, width) * 0.02)
+        self.pos = torch.nn.Parameter(torch.randn(1, 17, width) * 0.02)
+        self.blocks = torch.nn.Sequential(TinyViTBlock(width, heads),
+                                          TinyViTBlock(width, heads))
+        self.ln = torch.nn.LayerNorm(width)
+        self.head = torch.nn.Linear(width, classes)
+
+    def forward(self, x):  # [B, 1, 16, 16]
+        p = self.patch(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.size(0), -1, -1), p], dim=1) + self.pos
+        return self.head(self.ln(self.blocks(x))[:, 0])
+
+
+def test_a_vision_transformer_exported_at_batch_1_runs_at_other_batches(tmp_path):
+    # PyTorch's plain export at batch 1: the class token's Expand and every
+    # attention Reshape hold the traced batch; --dynamic-batch reads them all
+    # as the batch, and the program gives PyTorch's logits at batch 5.
+    torch.manual_seed(0)
+    model = TinyViT().eval()
+    path = tmp_path / "vit.onnx"
+    torch.onnx.export(model, torch.randn(1, 1, 16, 16), str(path), opset_version=14,
+                      input_names=["x"], output_names=["logits"])
+    nn, params = tmp_path / "vit.nn", tmp_path / "params"
+    done = nnc("import", path, "-o", nn, "--params-out", params, "--dynamic-batch")
+    notes = [l for l in done.stderr.splitlines() if l.startswith("note:")]
+    assert any("(Expand" in n for n in notes) and \
+        sum("(Reshape" in n for n in notes) >= 8, notes
+    x = torch.randn(5, 1, 16, 16)
+    np.save(tmp_path / "x.npy", x.numpy())
+    nnc("run", nn, "--params", params, "--input", f"x={tmp_path / 'x.npy'}",
+        "--output-dir", tmp_path / "out")
+    with torch.no_grad():
+        want = model(x).numpy()
+    np.testing.assert_allclose(np.load(tmp_path / "out" / "logits.npy"), want,
+                               rtol=1e-4, atol=1e-5)
+
+
 def test_dynamic_batch_leaves_scalars_and_reshapes_of_weights_alone(tmp_path):
     """Traced at 2: `x` (dynamic) and `z` (fixed) both get the batch, the
     scalar `s` stays one tensor for every batch, and the Reshape of the
