@@ -96,6 +96,9 @@ private:
   void translateNode(const NodeProto &node);
   /// Reports a result of `node` that has the batch anywhere but first.
   void checkBatchFirst(const NodeProto &node);
+  /// The notes for the nodes whose leading traced batch was read as the
+  /// batch (Translation::nodesOfTracedBatch).
+  void noteNodesOfTracedBatch();
   void declareOutputs();
 
   const OnnxGraph &onnx;
@@ -431,17 +434,39 @@ void Importer::declareOutputs() {
   }
 }
 
+void Importer::noteNodesOfTracedBatch() {
+  // A transformer has a few such nodes in every block: past a handful, one
+  // note that counts them instead of a note each.
+  constexpr size_t kNamedOneByOne = 3;
+  const std::vector<const NodeProto *> &nodes = translation.nodesOfTracedBatch;
+  const std::string batch = std::to_string(translation.tracedBatch);
+  const char *risk = "if the model computed it from another axis, the program "
+                     "is wrong at other batch sizes";
+  if (nodes.size() <= kNamedOneByOne) {
+    for (const NodeProto *node : nodes)
+      notes.push_back(nodeLabel(*node, onnx) + ": the leading " + batch +
+                      " of its constant shape is taken as the batch "
+                      "(--dynamic-batch); " +
+                      risk);
+    return;
+  }
+  std::string first;
+  for (size_t i = 0; i < kNamedOneByOne; ++i)
+    first += (i ? "; " : "") + nodeLabel(*nodes[i], onnx);
+  notes.push_back(std::to_string(nodes.size()) +
+                  " Reshape and Expand nodes take the leading " + batch +
+                  " of their constant shape as the batch (--dynamic-batch), " +
+                  first + " and " +
+                  std::to_string(nodes.size() - kNamedOneByOne) + " more; " +
+                  risk);
+}
+
 rt::Expected<ImportedModel> Importer::run(const std::string &modelName) {
   declareInputs();
   declareInitializers();
   for (const NodeProto *node : onnx.order)
     translateNode(*node);
-  for (const NodeProto *node : translation.nodesOfTracedBatch)
-    notes.push_back(nodeLabel(*node, onnx) + ": the leading " +
-                    std::to_string(translation.tracedBatch) +
-                    " of its constant shape is taken as the batch "
-                    "(--dynamic-batch); if the model computed it from "
-                    "another axis, the program is wrong at other batch sizes");
+  noteNodesOfTracedBatch();
   declareOutputs();
   if (onnx.graph().output_size() == 0)
     problem("the graph has no outputs");
