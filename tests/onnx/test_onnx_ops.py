@@ -340,6 +340,18 @@ def test_an_unsupported_op_is_named_after_its_inputs_failed(tmp_path):
     assert "(LSTM, opset 13): op not supported" in stderr, stderr
 
 
+def runs_like_pytorch(tmp_path, nn, params, model, x, rtol=1e-5, atol=1e-6):
+    """Runs the imported program `nn` (input x, output logits) on `x`, saved
+    as x.npy, and checks its logits against `model`'s."""
+    np.save(tmp_path / "x.npy", x.numpy())
+    nnc("run", nn, "--params", params, "--input", f"x={tmp_path / 'x.npy'}",
+        "--output-dir", tmp_path / "out")
+    with torch.no_grad():
+        want = model(x).numpy()
+    np.testing.assert_allclose(np.load(tmp_path / "out" / "logits.npy"), want,
+                               rtol=rtol, atol=atol, err_msg=nn.read_text())
+
+
 def fine_tunes_like_pytorch(tmp_path, model, x, labels, opset=13, traced_batch=None):
     """Exports `model` for fine-tuning (a dynamic batch, weights under their
     state_dict names), imports it, and checks nnc's logits for `x` against
@@ -363,14 +375,8 @@ def fine_tunes_like_pytorch(tmp_path, model, x, labels, opset=13, traced_batch=N
                *(["--dynamic-batch"] if traced_batch else []))
     (tmp_path / "import.err").write_text(done.stderr)
     program = nn.read_text()
-    np.save(tmp_path / "x.npy", x.numpy())
+    runs_like_pytorch(tmp_path, nn, params, model, x)
     np.save(tmp_path / "y.npy", labels.numpy())
-    nnc("run", nn, "--params", params, "--input", f"x={tmp_path / 'x.npy'}",
-        "--output-dir", tmp_path / "out")
-    with torch.no_grad():
-        want = model(x).numpy()
-    np.testing.assert_allclose(np.load(tmp_path / "out" / "logits.npy"), want,
-                               rtol=1e-5, atol=1e-6, err_msg=program)
     (tmp_path / "t.nn").write_text(program + "\ninput labels: i64[B]\n"
                                    "loss = softmax_cross_entropy(logits, labels)\n"
                                    "train {\n  optimizer = sgd(lr=0.1)\n}\n")
@@ -386,6 +392,16 @@ def fine_tunes_like_pytorch(tmp_path, model, x, labels, opset=13, traced_batch=N
         np.testing.assert_allclose(got, want.detach().numpy(), rtol=1e-4, atol=1e-6,
                                    err_msg=name)
     return program
+
+
+def assert_one_traced_batch_note(tmp_path, node, traced_batch):
+    """The import fine_tunes_like_pytorch ran printed one note: that `node`
+    took the leading traced batch of its constant shape as the batch."""
+    notes = [l for l in (tmp_path / "import.err").read_text().splitlines()
+             if l.startswith("note:")]
+    assert len(notes) == 1 and node in notes[0] \
+        and f"the leading {traced_batch} of its constant shape is taken as the batch" \
+        in notes[0], notes
 
 
 class SmallConvNet(torch.nn.Module if HAVE_TORCH else object):
@@ -409,11 +425,7 @@ def test_a_model_exported_at_a_fixed_batch_fine_tunes_with_dynamic_batch(tmp_pat
                                       torch.tensor([0, 2, 1, 2]), traced_batch=traced_batch)
     assert "input x: f32[B, 1, 8, 8]" in program, program
     assert "reshape(" in program and ", shape=[-1, 64])" in program, program
-    notes = [l for l in (tmp_path / "import.err").read_text().splitlines()
-             if l.startswith("note:")]
-    assert len(notes) == 1 and "node '/Reshape' (Reshape" in notes[0] \
-        and f"the leading {traced_batch} of its constant shape is taken as the batch" \
-        in notes[0], notes
+    assert_one_traced_batch_note(tmp_path, "node '/Reshape' (Reshape", traced_batch)
 
 
 class ClassToken(torch.nn.Module if HAVE_TORCH else object):
@@ -441,11 +453,7 @@ def test_a_class_token_expanded_at_a_fixed_batch_fine_tunes_with_dynamic_batch(
                                       torch.tensor([0, 2, 1, 2, 0]),
                                       traced_batch=traced_batch)
     assert "broadcast_to(cls, shape=[-1, 1, 8])" in program, program
-    notes = [l for l in (tmp_path / "import.err").read_text().splitlines()
-             if l.startswith("note:")]
-    assert len(notes) == 1 and "node '/Expand' (Expand" in notes[0] \
-        and f"the leading {traced_batch} of its constant shape is taken as the batch" \
-        in notes[0], notes
+    assert_one_traced_batch_note(tmp_path, "node '/Expand' (Expand", traced_batch)
 
 
 class TinyViTBlock(torch.nn.Module if HAVE_TORCH else object):
@@ -502,14 +510,8 @@ def test_a_vision_transformer_exported_at_batch_1_runs_at_other_batches(tmp_path
         "note: 9 Reshape and Expand nodes take the leading 1 of their constant "
         "shape as the batch (--dynamic-batch), node '/Expand' (Expand") and \
         " and 6 more; if the model computed it" in notes[0], notes
-    x = torch.randn(5, 1, 16, 16)
-    np.save(tmp_path / "x.npy", x.numpy())
-    nnc("run", nn, "--params", params, "--input", f"x={tmp_path / 'x.npy'}",
-        "--output-dir", tmp_path / "out")
-    with torch.no_grad():
-        want = model(x).numpy()
-    np.testing.assert_allclose(np.load(tmp_path / "out" / "logits.npy"), want,
-                               rtol=1e-4, atol=1e-5)
+    runs_like_pytorch(tmp_path, nn, params, model, torch.randn(5, 1, 16, 16),
+                      rtol=1e-4, atol=1e-5)
 
 
 def test_dynamic_batch_leaves_scalars_and_reshapes_of_weights_alone(tmp_path):
