@@ -51,8 +51,10 @@ struct ImportOptions {
   /// extent must all have N there, a dynamic one is the batch anyway, and
   /// a scalar input stays one tensor for every batch. A Reshape whose
   /// constant target starts with N, which is how the exporter folds
-  /// `x.view(x.size(0), -1)` at a fixed size, keeps the batch there, and
-  /// the import notes each one it read that way.
+  /// `x.view(x.size(0), -1)` at a fixed size, keeps the batch there, an
+  /// Expand to a constant [N, ...] over an axis of 1 (a class token's
+  /// `expand(x.size(0), -1, -1)`) expands over the batch, and the import
+  /// notes the nodes it read that way.
   bool firstAxisIsBatch = false;
 };
 

@@ -1,12 +1,13 @@
 //===- Executor.cpp - Runs a planned graph on oneTBB ----------------------===//
 
 #include "runtime/Executor.h"
+
+#include "runtime/ArenaThreads.h"
 #include "runtime/Counted.h"
 #include "runtime/PluginHost.h"
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/flow_graph.h>
-#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
@@ -330,12 +331,8 @@ Expected<Executor> Executor::create(ExecutionPlan plan,
 
   auto impl = std::make_unique<Impl>();
   impl->api = &api;
-  // The threads the runs will have: the arena's slots (rt::Session), or
-  // fewer under a global_control cap.
-  const int64_t threads =
-      std::min<int64_t>(tbb::this_task_arena::max_concurrency(),
-                        static_cast<int64_t>(tbb::global_control::active_value(
-                            tbb::global_control::max_allowed_parallelism)));
+  // The threads the runs will have.
+  const int64_t threads = arenaThreads();
   if (plan.arenaSize != 0) {
     void *bytes = ::operator new(static_cast<size_t>(plan.arenaSize),
                                  kArenaAlign, std::nothrow);

@@ -4,8 +4,9 @@
 
 #include "backends/cpu/CpuError.h"
 
+#include "runtime/ArenaThreads.h"
+
 #include <oneapi/tbb/blocked_range.h>
-#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
@@ -264,12 +265,7 @@ void runColumnsInParallel(const CpuKernel &kernel, void *const *buffers,
 /// reuse the per-thread scratch H may live in and would run inside this
 /// kernel's call in a profile.
 void runSplitInside(const CpuKernel &kernel, void *const *buffers) {
-  // The executor's threads: the arena's, or fewer under a global cap.
-  const int64_t threads = std::max<int64_t>(
-      1,
-      std::min<int64_t>(tbb::this_task_arena::max_concurrency(),
-                        static_cast<int64_t>(tbb::global_control::active_value(
-                            tbb::global_control::max_allowed_parallelism))));
+  const int64_t threads = rt::arenaThreads();
   tbb::this_task_arena::isolate([&] {
     if (splitsRowsInside(kernel, threads))
       runRowsInParallel(kernel, buffers, threads);
