@@ -85,15 +85,16 @@ void runContractionHead(const ContractionHead &head, const GemmKernels &kernels,
                 head.n);
       return;
     }
-    int64_t lhsSize = head.m * head.k, rhsSize = head.k * head.n;
-    int64_t outSize = head.m * head.n;
-    for (int64_t i = first * head.matrices; i < last * head.matrices; ++i) {
-      size_t index = static_cast<size_t>(i);
-      gemm(kernels, head.transA, head.transB, head.m, head.n, head.k,
-           lhs + head.lhsIndex[index] * lhsSize, head.lda,
-           rhs + head.rhsIndex[index] * rhsSize, head.ldb, out + i * outSize,
-           head.n, /*accumulate=*/false, 0, head.m);
-    }
+    GemmBatch batch;
+    batch.count = (last - first) * head.matrices;
+    batch.aIndex = head.lhsIndex.data() + first * head.matrices;
+    batch.bIndex = head.rhsIndex.data() + first * head.matrices;
+    batch.aStride = head.m * head.k;
+    batch.bStride = head.k * head.n;
+    batch.cStride = head.m * head.n;
+    GemmProblem p = matmulProblem(head, buffers, out);
+    p.c = out + first * head.matrices * batch.cStride;
+    gemmBatch(kernels, p, batch);
     return;
   }
   case ContractionHead::Kind::Conv2d: {

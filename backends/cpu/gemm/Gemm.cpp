@@ -552,4 +552,56 @@ void gemmBlock(const GemmKernels &kernels, const GemmProblem &p,
   }
 }
 
+void gemmBatch(const GemmKernels &kernels, const GemmProblem &p,
+               const GemmBatch &batch) {
+  const MicroKernelSet &uk = kernels.kernels;
+  const int64_t mr = uk.mr, nr = uk.nr;
+  const int64_t paddedRows = (p.m + mr - 1) / mr * mr;
+  // Products that fit one block each, with B read where it lies, pack the A
+  // of several products before any of their tiles runs, as one product of
+  // their stacked rows would; anything larger goes product by product.
+  const bool oneBlock = p.k > 0 && p.k <= kernels.kc && p.n <= kernels.nc &&
+                        paddedRows <= kernels.mc && !p.bPanels &&
+                        readsBInPlace(kernels, p.transB, p.k, p.n, p.ldb, p.m,
+                                      kernels.bInPlaceRowTiles);
+  if (!oneBlock) {
+    for (int64_t i = 0; i < batch.count; ++i) {
+      GemmProblem one = p;
+      one.a = batch.a(p, i);
+      one.b = batch.b(p, i);
+      one.c = batch.c(p, i);
+      gemmBlock(kernels, one, 0, p.m, 0, p.n);
+    }
+    return;
+  }
+  const int64_t group = std::max<int64_t>(1, kernels.mc / paddedRows);
+  float *aPacked =
+      threadScratch(ScratchSlot::PackedA, group * paddedRows * p.k);
+  const int64_t add = p.accumulate;
+  for (int64_t first = 0; first < batch.count; first += group) {
+    int64_t last = std::min(batch.count, first + group);
+    for (int64_t i = first; i < last; ++i) {
+      GemmProblem one = p;
+      one.a = batch.a(p, i);
+      packA(one, 0, p.m, 0, p.k, mr, kernels.avx512,
+            aPacked + (i - first) * paddedRows * p.k);
+    }
+    for (int64_t i = first; i < last; ++i) {
+      const float *a = aPacked + (i - first) * paddedRows * p.k;
+      const float *b = batch.b(p, i);
+      float *c = batch.c(p, i);
+      for (int64_t jr = 0; jr < p.n; jr += nr) {
+        int64_t cols = std::min(nr, p.n - jr);
+        for (int64_t ir = 0; ir < p.m; ir += mr) {
+          int64_t rows = std::min(mr, p.m - ir);
+          MicroKernelFn fn =
+              cols == nr ? uk.full[rows - 1] : uk.masked[rows - 1];
+          fn(p.k, a + ir * p.k, b + jr, p.ldb, c + ir * p.ldc + jr, p.ldc, cols,
+             add);
+        }
+      }
+    }
+  }
+}
+
 } // namespace nnc::cpu

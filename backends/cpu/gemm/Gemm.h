@@ -90,6 +90,32 @@ bool readsBInPlace(const GemmKernels &kernels, bool transB, int64_t k,
                    int64_t cols, int64_t ldb, int64_t rows,
                    int64_t nearRowTiles);
 
+/// Where the products of a batch lie: product i reads op(A) at p.a +
+/// aIndex[i] * aStride and op(B) at p.b + bIndex[i] * bStride (so operands
+/// broadcast over the batch repeat an index), and writes its C at p.c + i *
+/// cStride. Null index arrays mean the identity.
+struct GemmBatch {
+  int64_t count = 0;
+  const int64_t *aIndex = nullptr, *bIndex = nullptr;
+  int64_t aStride = 0, bStride = 0, cStride = 0;
+
+  const float *a(const GemmProblem &p, int64_t i) const {
+    return p.a + (aIndex ? aIndex[i] : i) * aStride;
+  }
+  const float *b(const GemmProblem &p, int64_t i) const {
+    return p.b + (bIndex ? bIndex[i] : i) * bStride;
+  }
+  float *c(const GemmProblem &p, int64_t i) const { return p.c + i * cStride; }
+};
+
+/// `batch.count` products of p's shape (p.a, p.b and p.c locate the first
+/// of each operand; GemmBatch says where the others lie). Each product's C
+/// is bitwise what gemmBlock gives for it alone. Small products run
+/// several at a time: their A panels are packed together before their
+/// tiles run, as for one product of their stacked rows.
+void gemmBatch(const GemmKernels &kernels, const GemmProblem &p,
+               const GemmBatch &batch);
+
 /// Convenience form: rows [rowBegin, rowEnd) of C, all columns.
 inline void gemm(const GemmKernels &kernels, bool transA, bool transB,
                  int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,

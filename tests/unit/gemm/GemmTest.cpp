@@ -228,6 +228,57 @@ TEST_P(GemmIsaTest, SmallBReadInPlaceGivesThePackedBits) {
   }
 }
 
+// A batch packs the A of several small products before their tiles run;
+// every product's C must keep the bits of that product computed alone, with
+// operands repeated over the batch (broadcast) and products too large to
+// group (which go one by one).
+TEST_P(GemmIsaTest, BatchGivesTheBitsOfEachProductAlone) {
+  // B read in place whatever the host's L1d, so that the small cases take
+  // the grouped path on every CPU.
+  GemmKernels grouping = *kernels;
+  grouping.bInPlaceElements = 4096;
+  const std::vector<int64_t> aIndex = {0, 1, 2, 0, 3, 1, 2};
+  const std::vector<int64_t> bIndex = {0, 0, 1, 1, 2, 2, 0};
+  const int64_t count = static_cast<int64_t>(aIndex.size());
+  const Case cases[] = {{32, 32, 32},
+                        {5, 33, 16, false, false, true, 3},
+                        {24, 17, 40, true, false, false, 2},
+                        {30, 20, 31, false, true},
+                        {300, 48, 20}};
+  for (const Case &t : cases) {
+    SCOPED_TRACE(describe(t));
+    Operands shape(t);
+    const GemmProblem &p = shape.p;
+    const int64_t aSize = (t.transA ? t.k : t.m) * p.lda;
+    const int64_t bSize = (t.transB ? t.n : t.k) * p.ldb;
+    const int64_t cSize = t.m * p.ldc;
+    std::vector<float> a = randomMatrix(4, aSize, 11);
+    std::vector<float> b = randomMatrix(3, bSize, 12);
+    std::vector<float> c = randomMatrix(count, cSize, 13);
+    std::vector<float> alone = c;
+    GemmProblem batched = p;
+    batched.a = a.data();
+    batched.b = b.data();
+    batched.c = c.data();
+    GemmBatch batch;
+    batch.count = count;
+    batch.aIndex = aIndex.data();
+    batch.bIndex = bIndex.data();
+    batch.aStride = aSize;
+    batch.bStride = bSize;
+    batch.cStride = cSize;
+    gemmBatch(grouping, batched, batch);
+    for (int64_t i = 0; i < count; ++i) {
+      GemmProblem one = p;
+      one.a = a.data() + aIndex[i] * aSize;
+      one.b = b.data() + bIndex[i] * bSize;
+      one.c = alone.data() + i * cSize;
+      gemmBlock(grouping, one, 0, t.m, 0, t.n);
+    }
+    EXPECT_EQ(0, std::memcmp(alone.data(), c.data(), c.size() * sizeof(float)));
+  }
+}
+
 std::string isaName(const testing::TestParamInfo<GemmIsa> &info) {
   const char *names[] = {"Host", "Avx512", "Avx2", "Sse", "Portable"};
   return names[int(info.param)];
