@@ -554,6 +554,8 @@ void gemmBlock(const GemmKernels &kernels, const GemmProblem &p,
 
 void gemmBatch(const GemmKernels &kernels, const GemmProblem &p,
                const GemmBatch &batch) {
+  if (batch.count <= 0 || p.m <= 0 || p.n <= 0)
+    return;
   const MicroKernelSet &uk = kernels.kernels;
   const int64_t mr = uk.mr, nr = uk.nr;
   const int64_t paddedRows = (p.m + mr - 1) / mr * mr;

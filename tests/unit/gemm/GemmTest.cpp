@@ -230,8 +230,8 @@ TEST_P(GemmIsaTest, SmallBReadInPlaceGivesThePackedBits) {
 
 // A batch packs the A of several small products before their tiles run;
 // every product's C must keep the bits of that product computed alone, with
-// operands repeated over the batch (broadcast) and products too large to
-// group (which go one by one).
+// operands repeated over the batch (broadcast), products too large to
+// group (which go one by one) and empty ones.
 TEST_P(GemmIsaTest, BatchGivesTheBitsOfEachProductAlone) {
   // B read in place whatever the host's L1d, so that the small cases take
   // the grouped path on every CPU.
@@ -244,7 +244,10 @@ TEST_P(GemmIsaTest, BatchGivesTheBitsOfEachProductAlone) {
                         {5, 33, 16, false, false, true, 3},
                         {24, 17, 40, true, false, false, 2},
                         {30, 20, 31, false, true},
-                        {300, 48, 20}};
+                        {300, 48, 20},
+                        {0, 4, 4},
+                        {6, 5, 0},
+                        {6, 5, 0, false, false, true}};
   for (const Case &t : cases) {
     SCOPED_TRACE(describe(t));
     Operands shape(t);
