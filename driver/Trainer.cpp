@@ -20,6 +20,7 @@
 #include "driver/TrainingArtifact.h"
 #include "train/DataArguments.h"
 #include "train/Evaluator.h"
+#include "train/ResumedSettings.h"
 #include "train/TrainingReport.h"
 #include "train/TrainingRun.h"
 
@@ -84,8 +85,8 @@ rt::Error saveTrainingArtifact(ModelSession &session,
       return copy.takeError();
     tensor.tensor = std::move(*copy);
   }
-  return writeTrainingArtifact(*artifact, options.saveArtifact, state,
-                               position);
+  return writeTrainingArtifact(*artifact, options.saveArtifact, state, position,
+                               run.settings);
 }
 
 template <typename T>
@@ -125,40 +126,20 @@ rt::Error applySettings(const TrainOptions &options,
   // checkpoint gave is named, exactly enough to be given again (those the
   // model cannot set, only when not at their defaults).
   std::vector<std::string> &taken = run.resumedSettings;
-  auto take = [&](auto &setting, const auto &given, bool worthSaying,
-                  std::string flag) {
-    if (given)
-      setting = *given;
-    else if (saved && worthSaying)
-      taken.push_back(std::move(flag));
-  };
-  take(settings.epochs, options.epochs, true,
-       "--epochs " + std::to_string(settings.epochs));
-  take(settings.batch, options.batch, true,
-       "--batch " + std::to_string(settings.batch));
-  take(settings.baseLr, options.lr, true,
-       "--lr " + exactNumber(settings.baseLr));
-  take(settings.accumulate, options.accumulate, settings.accumulate != 1,
-       "--accumulate " + std::to_string(settings.accumulate));
-  take(settings.clipNorm, options.clipNorm, settings.clipNorm != 0,
-       "--clip-norm " + exactNumber(settings.clipNorm));
-  take(settings.shuffle, options.shuffle, !settings.shuffle, "--no-shuffle");
-  take(settings.dropLast, options.dropLast, settings.dropLast, "--drop-last");
-  take(settings.evalEvery, options.evalEvery, settings.evalEvery != 0,
-       "--eval-every " + std::to_string(settings.evalEvery));
-  ScheduleOptions resumed = settings.schedule;
-  settings.schedule = resolveSchedule(options.schedule, resumed);
-  if (saved && !options.schedule.kind && resumed.kind != "constant") {
-    const ScheduleOptions &schedule = settings.schedule;
-    std::string flags = "--schedule " + schedule.kind;
-    if (schedule.kind == "step" && !options.schedule.stepEpochs)
-      flags += " --lr-step-epochs " + std::to_string(schedule.stepEpochs);
-    if (schedule.kind == "step" && !options.schedule.gamma)
-      flags += " --lr-gamma " + exactNumber(schedule.gamma);
-    if (schedule.kind == "cosine" && !options.schedule.minLr)
-      flags += " --lr-min " + exactNumber(schedule.minLr);
-    taken.push_back(flags);
-  }
+  bool resumed = saved.has_value();
+  takeSetting(settings.epochs, options.epochs, resumed, true,
+              "--epochs " + std::to_string(settings.epochs), taken);
+  takeSetting(settings.batch, options.batch, resumed, true,
+              "--batch " + std::to_string(settings.batch), taken);
+  takeSetting(settings.baseLr, options.lr, resumed, true,
+              "--lr " + exactNumber(settings.baseLr), taken);
+  takeSetting(settings.accumulate, options.accumulate, resumed,
+              settings.accumulate != 1,
+              "--accumulate " + std::to_string(settings.accumulate), taken);
+  takeSetting(settings.clipNorm, options.clipNorm, resumed,
+              settings.clipNorm != 0,
+              "--clip-norm " + exactNumber(settings.clipNorm), taken);
+  takeLoopSettings(options, resumed, settings, taken);
   run.settings = settings;
   run.epochs = settings.epochs;
   run.batch = settings.batch;

@@ -7,10 +7,12 @@
 #include "driver/OpenModel.h"
 #include "train/ArtifactGraphSource.h"
 #include "train/DataArguments.h"
+#include "train/ResumedSettings.h"
 #include "train/TrainingRun.h"
 
 #include "runtime/Artifact.h"
 #include "runtime/FileIO.h"
+#include "runtime/FlatJson.h"
 
 #include "llvm/ADT/StringExtras.h"
 
@@ -18,6 +20,25 @@ namespace nnc::driver {
 
 using namespace nnc::train;
 namespace {
+
+/// The settings of the run that wrote a training artifact; none when it
+/// records none.
+rt::Expected<std::optional<RunSettings>>
+artifactRunSettings(const rt::ArtifactTraining &training,
+                    const std::string &path) {
+  if (training.runSettings.empty())
+    return std::optional<RunSettings>();
+  rt::Expected<rt::JsonObject> json =
+      rt::JsonObject::parse(training.runSettings, "run settings");
+  if (!json.ok())
+    return rt::Error::failure(path +
+                              ": corrupt training artifact: " + json.message());
+  rt::Expected<std::optional<RunSettings>> settings = loadRunSettings(*json);
+  if (!settings.ok())
+    return rt::Error::failure(
+        path + ": corrupt training artifact: " + settings.message());
+  return settings;
+}
 
 /// The value of compile flag `key`, empty when the artifact has none.
 std::string compileFlag(const rt::Artifact &artifact, const std::string &key) {
@@ -180,8 +201,8 @@ rt::Error saveResumedArtifact(ArtifactGraphSource &source,
       value = std::to_string(run.seed);
   artifact.training->seed = run.seed;
   artifact.training->learningRate = run.baseLr;
-  return writeTrainingArtifact(artifact, options.saveArtifact, state,
-                               position);
+  return writeTrainingArtifact(artifact, options.saveArtifact, state, position,
+                               run.settings);
 }
 
 } // namespace
@@ -228,14 +249,19 @@ CodedError resumeFromArtifact(const TrainOptions &options,
   // non-finite one).
   run.baseLr = options.lr.value_or(
       training.learningRate > 0 ? training.learningRate : 0.01);
-  // An artifact records no schedule (docs/training.md): --schedule, else
-  // constant. Its step is compiled with its clipping, if any.
+  // The shuffling, last batch, evaluation interval and schedule of the run
+  // that wrote it, where the command gives none (an artifact of `nnc
+  // compile --train` or of an older nnc records none: the defaults). Its
+  // step is compiled with its clipping, if any.
+  rt::Expected<std::optional<RunSettings>> recorded =
+      artifactRunSettings(training, path);
+  if (!recorded.ok())
+    return recorded.takeError();
+  run.settings = recorded->value_or(RunSettings());
+  takeLoopSettings(options, recorded->has_value(), run.settings,
+                   run.resumedSettings);
   run.settings.epochs = run.epochs;
   run.settings.baseLr = run.baseLr;
-  run.settings.schedule = resolveSchedule(options.schedule, ScheduleOptions());
-  run.settings.shuffle = options.shuffle.value_or(true);
-  run.settings.dropLast = options.dropLast.value_or(false);
-  run.settings.evalEvery = options.evalEvery.value_or(0);
   if (rt::Error error = checkRunSettings(run.settings); !error.ok())
     return CodedError::usage(error.message());
   if (CodedError error = loadTrainingData(options, *inputs, run); !error.ok())

@@ -443,6 +443,12 @@ Expected<Artifact> readVerified(const fb::Artifact *root) {
     state.epoch = training->epoch();
     state.seed = training->seed();
     state.learningRate = training->learning_rate();
+    state.runSettings = str(training->run_settings());
+    if (!state.runSettings.empty() &&
+        crc32Of(state.runSettings.data(), state.runSettings.size()) !=
+            training->run_settings_crc32())
+      return Error::failure("training settings: checksum mismatch (corrupt "
+                            "file)");
     // A damaged counter or rate would resume a different run, silently.
     if (training->has_crc32() &&
         trainingChecksum(state) != training->crc32())
@@ -567,7 +573,12 @@ Expected<std::string> serializeArtifact(const Artifact &artifact) {
     training = fb::CreateTraining(
         b, artifact.training->step, artifact.training->epoch,
         artifact.training->seed, artifact.training->learningRate,
-        /*has_crc32=*/true, trainingChecksum(*artifact.training));
+        /*has_crc32=*/true, trainingChecksum(*artifact.training),
+        artifact.training->runSettings.empty()
+            ? 0
+            : b.CreateString(artifact.training->runSettings),
+        crc32Of(artifact.training->runSettings.data(),
+                artifact.training->runSettings.size()));
   Offset<fb::Accuracy> accuracy;
   if (artifact.accuracy)
     accuracy = fb::CreateAccuracy(b, artifact.accuracy->threshold,

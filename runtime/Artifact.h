@@ -87,6 +87,9 @@ struct ArtifactTraining {
   int64_t epoch = 0; ///< Epochs done.
   uint64_t seed = 0; ///< The run's seed (shuffling).
   double learningRate = 0;
+  /// The run's settings as JSON text (train/RunSettings.h reads it);
+  /// empty when the artifact records none.
+  std::string runSettings;
 };
 
 /// How `nnc eval` scores predictions (see AccuracySpec in tools/nnc).

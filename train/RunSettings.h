@@ -17,8 +17,13 @@
 #include "runtime/Status.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+namespace nnc::rt {
+class JsonObject;
+} // namespace nnc::rt
 
 namespace nnc::train {
 
@@ -53,6 +58,17 @@ rt::Error checkRunSettings(const RunSettings &settings);
 /// that trains nothing is a mistake worth saying.
 rt::Error checkDropLastLeavesABatch(const RunSettings &settings,
                                     int64_t samples, int64_t batch);
+
+/// Writes `settings` under the "run." keys of `json`: the form a
+/// checkpoint's state.json and a training artifact keep them in.
+void saveRunSettings(rt::JsonObject &json, const RunSettings &settings);
+
+/// The settings saveRunSettings wrote into `json`; none when it holds none
+/// (written before nnc kept them). Some keys without the others, a wrong
+/// type or a setting out of range is an error whose message the caller
+/// prefixes with the file it read.
+rt::Expected<std::optional<RunSettings>>
+loadRunSettings(const rt::JsonObject &json);
 
 /// "--FLAG must be REQUIREMENT, not VALUE": a setting out of range, its
 /// value shown by exactNumber.

@@ -13,6 +13,7 @@
 #include "runtime/CheckpointLock.h"
 #include "runtime/Counted.h"
 #include "runtime/FileIO.h"
+#include "runtime/FlatJson.h"
 #include "runtime/SvgPlot.h"
 
 #include "llvm/ADT/ScopeExit.h"
@@ -318,9 +319,13 @@ rt::Error checkEpochBoundary(const rt::BatchIteratorState &position) {
 
 rt::Error writeTrainingArtifact(rt::Artifact &artifact, const std::string &path,
                                 const TrainingState &state,
-                                const rt::BatchIteratorState &position) {
+                                const rt::BatchIteratorState &position,
+                                const RunSettings &settings) {
   artifact.training->step = state.stepCount;
   artifact.training->epoch = position.epoch;
+  rt::JsonObject json;
+  saveRunSettings(json, settings);
+  artifact.training->runSettings = json.toJson();
   return rt::writeArtifact(path, artifact);
 }
 

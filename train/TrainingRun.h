@@ -105,10 +105,12 @@ CodedError loadTrainingData(const TrainOptions &options,
 rt::Error checkEpochBoundary(const rt::BatchIteratorState &position);
 
 /// Writes the training artifact of --save-artifact to `path` (atomically)
-/// with the run's counters (steps done, epochs done at `position`).
+/// with the run's counters (steps done, epochs done at `position`) and its
+/// settings, which `--resume FILE.nnx` takes where its command gives none.
 rt::Error writeTrainingArtifact(rt::Artifact &artifact, const std::string &path,
                                 const TrainingState &state,
-                                const rt::BatchIteratorState &position);
+                                const rt::BatchIteratorState &position,
+                                const RunSettings &settings);
 
 /// The error of a loss that is NaN or infinite at `step`.
 rt::Error divergedLoss(double loss, int64_t step);

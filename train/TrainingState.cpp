@@ -144,19 +144,7 @@ rt::Error writeTrainingCheckpoint(const std::string &dir,
         json.setNumber(key + name, value);
   }
   rt::saveIteratorState(json, position);
-  json.setInteger("run.epochs", settings.epochs);
-  json.setInteger("run.batch", settings.batch);
-  json.setNumber("run.lr", settings.baseLr);
-  json.setString("run.schedule", settings.schedule.kind);
-  json.setInteger("run.schedule.step_epochs", settings.schedule.stepEpochs);
-  json.setNumber("run.schedule.gamma", settings.schedule.gamma);
-  json.setNumber("run.schedule.min_lr", settings.schedule.minLr);
-  json.setInteger("run.schedule.total_steps", settings.schedule.totalSteps);
-  json.setInteger("run.accumulate", settings.accumulate);
-  json.setNumber("run.clip_norm", settings.clipNorm);
-  json.setInteger("run.shuffle", settings.shuffle ? 1 : 0);
-  json.setInteger("run.eval_every", settings.evalEvery);
-  json.setInteger("run.drop_last", settings.dropLast ? 1 : 0);
+  saveRunSettings(json, settings);
   return rt::writeCheckpoint(dir, tensors, json);
 }
 
@@ -173,84 +161,13 @@ void TrainingState::setLearningRate(double value, bool atJump) {
 
 rt::Expected<std::optional<RunSettings>>
 checkpointRunSettings(const rt::Checkpoint &checkpoint) {
-  const rt::JsonObject &json = checkpoint.state;
-  auto corrupt = [&](const std::string &message) {
-    return rt::Error::failure(checkpoint.path +
-                              "/state.json: corrupt checkpoint: " + message);
-  };
-  const char *const keys[] = {"run.epochs",
-                              "run.batch",
-                              "run.lr",
-                              "run.schedule",
-                              "run.schedule.step_epochs",
-                              "run.schedule.gamma",
-                              "run.schedule.min_lr",
-                              "run.schedule.total_steps",
-                              "run.accumulate",
-                              "run.clip_norm",
-                              "run.shuffle"};
-  // Checkpoints came before their settings did; one that has some of them
-  // has lost the others.
-  size_t present = 0;
-  for (const char *key : keys)
-    present += json.contains(key) ? 1 : 0;
-  if (present == 0)
-    return std::optional<RunSettings>();
-  for (const char *key : keys)
-    if (!json.contains(key))
-      return corrupt("'" + std::string(key) +
-                     "' is missing, beside the run's other settings");
-  rt::Expected<int64_t> epochs = json.getInteger("run.epochs");
-  rt::Expected<int64_t> batch = json.getInteger("run.batch");
-  rt::Expected<double> lr = json.getNumber("run.lr");
-  rt::Expected<std::string> kind = json.getString("run.schedule");
-  rt::Expected<int64_t> stepEpochs =
-      json.getInteger("run.schedule.step_epochs");
-  rt::Expected<double> gamma = json.getNumber("run.schedule.gamma");
-  rt::Expected<double> minLr = json.getNumber("run.schedule.min_lr");
-  rt::Expected<int64_t> totalSteps =
-      json.getInteger("run.schedule.total_steps");
-  rt::Expected<int64_t> accumulate = json.getInteger("run.accumulate");
-  rt::Expected<double> clipNorm = json.getNumber("run.clip_norm");
-  rt::Expected<int64_t> shuffle = json.getInteger("run.shuffle");
-  for (const std::string *message :
-       {&epochs.message(), &batch.message(), &lr.message(), &kind.message(),
-        &stepEpochs.message(), &gamma.message(), &minLr.message(),
-        &totalSteps.message(), &accumulate.message(), &clipNorm.message(),
-        &shuffle.message()})
-    if (!message->empty())
-      return corrupt(*message);
-  if (*shuffle != 0 && *shuffle != 1)
-    return corrupt("'run.shuffle' is " + std::to_string(*shuffle) +
-                   ", not 0 or 1");
-  RunSettings settings;
-  settings.epochs = *epochs;
-  settings.batch = *batch;
-  settings.baseLr = *lr;
-  settings.schedule = {*kind, *stepEpochs, *gamma, *minLr, *totalSteps};
-  settings.accumulate = *accumulate;
-  settings.clipNorm = *clipNorm;
-  settings.shuffle = *shuffle == 1;
-  // Kept since after the others: absent from older checkpoints.
-  if (json.contains("run.eval_every")) {
-    rt::Expected<int64_t> evalEvery = json.getInteger("run.eval_every");
-    if (!evalEvery.ok())
-      return corrupt(evalEvery.message());
-    settings.evalEvery = *evalEvery;
-  }
-  if (json.contains("run.drop_last")) {
-    rt::Expected<int64_t> dropLast = json.getInteger("run.drop_last");
-    if (!dropLast.ok())
-      return corrupt(dropLast.message());
-    if (*dropLast != 0 && *dropLast != 1)
-      return corrupt("'run.drop_last' is " + std::to_string(*dropLast) +
-                     ", not 0 or 1");
-    settings.dropLast = *dropLast == 1;
-  }
-  // What a run checks of its flags, checked of what it would take instead.
-  if (rt::Error error = checkRunSettings(settings); !error.ok())
-    return corrupt("the run's settings: " + error.message());
-  return std::optional<RunSettings>(settings);
+  rt::Expected<std::optional<RunSettings>> settings =
+      loadRunSettings(checkpoint.state);
+  if (!settings.ok())
+    return rt::Error::failure(
+        checkpoint.path +
+        "/state.json: corrupt checkpoint: " + settings.message());
+  return settings;
 }
 
 rt::Error restoreCheckpoint(const rt::Checkpoint &checkpoint,
