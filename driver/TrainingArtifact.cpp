@@ -262,18 +262,21 @@ CodedError resumeFromArtifact(const TrainOptions &options,
                    run.resumedSettings);
   run.settings.epochs = run.epochs;
   run.settings.baseLr = run.baseLr;
+  // The batch as asked, which the settings keep (RunSettings::batch), so
+  // that the artifact this run writes holds what a run straight through
+  // would: --batch, else the recorded run's, else the artifact's (32 for a
+  // model without a batch dimension, which has one step for any number of
+  // samples).
+  run.settings.batch = options.batch.value_or(
+      *recorded ? (*recorded)->batch
+                : (artifact.batchSize > 0 ? artifact.batchSize : 32));
   if (rt::Error error = checkRunSettings(run.settings); !error.ok())
     return CodedError::usage(error.message());
   if (CodedError error = loadTrainingData(options, *inputs, run); !error.ok())
     return error;
-  // The batch the step was compiled for; a model without a batch dimension
-  // has one step for any number of samples.
-  run.batch =
-      artifact.batchSize > 0
-          ? artifact.batchSize
-          : std::min<int64_t>(std::max<int64_t>(1, options.batch.value_or(32)),
-                              run.trainSet.numSamples());
-  run.settings.batch = run.batch;
+  run.batch = artifact.batchSize > 0
+                  ? artifact.batchSize
+                  : std::min(run.settings.batch, run.trainSet.numSamples());
   if (rt::Error error = checkDropLastLeavesABatch(
           run.settings, run.trainSet.numSamples(), run.batch);
       !error.ok())

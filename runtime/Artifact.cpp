@@ -444,9 +444,11 @@ Expected<Artifact> readVerified(const fb::Artifact *root) {
     state.seed = training->seed();
     state.learningRate = training->learning_rate();
     state.runSettings = str(training->run_settings());
-    if (!state.runSettings.empty() &&
-        crc32Of(state.runSettings.data(), state.runSettings.size()) !=
-            training->run_settings_crc32())
+    // Unconditionally: a length damaged to 0 must not pass for "none
+    // recorded" (the CRC-32 of nothing, 0, is what files without the
+    // field read).
+    if (crc32Of(state.runSettings.data(), state.runSettings.size()) !=
+        training->run_settings_crc32())
       return Error::failure("training settings: checksum mismatch (corrupt "
                             "file)");
     // A damaged counter or rate would resume a different run, silently.

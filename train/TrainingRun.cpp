@@ -615,6 +615,19 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
           " asks for no more; nothing is trained (raise --epochs to "
           "continue)"});
 
+  // A resumed cosine schedule keeps the horizon of the run that started it
+  // (docs/training.md); the steps past it run at the final rate, which a
+  // run given more epochs than that one should hear.
+  const ScheduleOptions &schedule = settings.schedule;
+  if (run.resumeAt && schedule.kind == "cosine" && schedule.totalSteps > 0 &&
+      totalSteps > schedule.totalSteps)
+    warn({"the cosine schedule resumed ends at step " +
+          std::to_string(schedule.totalSteps) + "; steps " +
+          std::to_string(schedule.totalSteps + 1) + " to " +
+          std::to_string(totalSteps) + " run at --lr-min " +
+          exactNumber(schedule.minLr) +
+          " (--schedule constant and --lr train on at a fixed rate)"});
+
   if (!run.resumedSettings.empty())
     say(hooks, "resuming " + options.resumeDir + " with " +
                    llvm::join(run.resumedSettings, ", ") +
