@@ -2,15 +2,20 @@
 
 #include "train/ArtifactDescription.h"
 
+#include "train/RunSettings.h"
+
 #include "runtime/ArtifactLoader.h"
 #include "runtime/ExecutionPlan.h"
 #include "runtime/FileIO.h"
+#include "runtime/FlatJson.h"
 #include "runtime/PluginExecutable.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <variant>
 
 namespace nnc::train {
 namespace {
@@ -107,6 +112,26 @@ std::string describeArtifact(const rt::Artifact &a, const std::string &path,
     os << "training: step " << a.training->step << ", epoch "
        << a.training->epoch << ", seed " << a.training->seed << ", lr "
        << a.training->learningRate << "\n";
+  if (a.training && !a.training->runSettings.empty()) {
+    // As `--resume FILE.nnx` reads them: the run's settings, "run." left
+    // out of their keys.
+    os << "run settings:";
+    rt::Expected<rt::JsonObject> settings =
+        rt::JsonObject::parse(a.training->runSettings, "run settings");
+    if (!settings.ok())
+      os << " unreadable (" << settings.message() << ")";
+    else
+      for (const auto &[key, value] : settings->values()) {
+        llvm::StringRef name(key);
+        name.consume_front("run.");
+        os << " " << name << "=";
+        if (const double *number = std::get_if<double>(&value))
+          os << exactNumber(*number);
+        else
+          std::visit([&](const auto &v) { os << v; }, value);
+      }
+    os << "\n";
+  }
   if (a.accuracy && a.accuracy->outputName.empty())
     os << "accuracy: none (the loss's logits are no output); loss weighed by "
           "the scored positions of "
