@@ -28,15 +28,16 @@ artifactRunSettings(const rt::ArtifactTraining &training,
                     const std::string &path) {
   if (training.runSettings.empty())
     return std::optional<RunSettings>();
+  auto corrupt = [&](const std::string &message) {
+    return rt::Error::failure(path + ": corrupt training artifact: " + message);
+  };
   rt::Expected<rt::JsonObject> json =
       rt::JsonObject::parse(training.runSettings, "run settings");
   if (!json.ok())
-    return rt::Error::failure(path +
-                              ": corrupt training artifact: " + json.message());
+    return corrupt(json.message());
   rt::Expected<std::optional<RunSettings>> settings = loadRunSettings(*json);
   if (!settings.ok())
-    return rt::Error::failure(
-        path + ": corrupt training artifact: " + settings.message());
+    return corrupt(settings.message());
   return settings;
 }
 

@@ -567,13 +567,8 @@ void gemmBatch(const GemmKernels &kernels, const GemmProblem &p,
                         readsBInPlace(kernels, p.transB, p.k, p.n, p.ldb, p.m,
                                       kernels.bInPlaceRowTiles);
   if (!oneBlock) {
-    for (int64_t i = 0; i < batch.count; ++i) {
-      GemmProblem one = p;
-      one.a = batch.a(p, i);
-      one.b = batch.b(p, i);
-      one.c = batch.c(p, i);
-      gemmBlock(kernels, one, 0, p.m, 0, p.n);
-    }
+    for (int64_t i = 0; i < batch.count; ++i)
+      gemmBlock(kernels, batch.product(p, i), 0, p.m, 0, p.n);
     return;
   }
   const int64_t group = std::max<int64_t>(1, kernels.mc / paddedRows);
@@ -582,12 +577,9 @@ void gemmBatch(const GemmKernels &kernels, const GemmProblem &p,
   const int64_t add = p.accumulate;
   for (int64_t first = 0; first < batch.count; first += group) {
     int64_t last = std::min(batch.count, first + group);
-    for (int64_t i = first; i < last; ++i) {
-      GemmProblem one = p;
-      one.a = batch.a(p, i);
-      packA(one, 0, p.m, 0, p.k, mr, kernels.avx512,
+    for (int64_t i = first; i < last; ++i)
+      packA(batch.product(p, i), 0, p.m, 0, p.k, mr, kernels.avx512,
             aPacked + (i - first) * paddedRows * p.k);
-    }
     for (int64_t i = first; i < last; ++i) {
       const float *a = aPacked + (i - first) * paddedRows * p.k;
       const float *b = batch.b(p, i);

@@ -106,6 +106,14 @@ struct GemmBatch {
     return p.b + (bIndex ? bIndex[i] : i) * bStride;
   }
   float *c(const GemmProblem &p, int64_t i) const { return p.c + i * cStride; }
+  /// Product i of the batch as a problem of its own.
+  GemmProblem product(const GemmProblem &p, int64_t i) const {
+    GemmProblem one = p;
+    one.a = a(p, i);
+    one.b = b(p, i);
+    one.c = c(p, i);
+    return one;
+  }
 };
 
 /// `batch.count` products of p's shape (p.a, p.b and p.c locate the first
