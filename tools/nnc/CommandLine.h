@@ -458,8 +458,10 @@ struct TrainFlags {
     o.plotPath = plot;
     o.reportPath = report;
     o.profile = {profile, trace};
-    o.shuffle = noShuffle ? std::optional<bool>(false) : std::nullopt;
-    o.dropLast = dropLast ? std::optional<bool>(true) : std::nullopt;
+    // `--no-shuffle=false` counts as given: it shuffles a resumed run again.
+    o.shuffle = noShuffle.getNumOccurrences() ? std::optional<bool>(!noShuffle)
+                                              : std::nullopt;
+    o.dropLast = given(dropLast);
     o.distributed = {distributed, bucketMb, commTimeout};
     o.accumulate = given(accumulate);
     return o;
