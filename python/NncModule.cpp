@@ -175,10 +175,10 @@ public:
         rt::Tensor *own = params.find(name);
         if (!own)
           raiseValue("the model has no parameter '" + name + "'");
-        std::string what = "parameter '" + name + "'";
-        py::array array = checkedArray(value, own->dtype(), what);
-        if (rt::Error error = rt::checkTensorType(
-                what, viewOf(array, own->dtype()), own->dtype(), own->shape());
+        py::array array =
+            checkedArray(value, own->dtype(), "parameter '" + name + "'");
+        if (rt::Error error =
+                params.checkReplacement(name, viewOf(array, own->dtype()));
             !error.ok())
           raiseValue(error.message());
         paramArrays[name] = array;
@@ -209,7 +209,10 @@ public:
   }
 
   /// Copies `value` into parameter `name`, whose dtype and shape it must
-  /// have: views taken before see the new value.
+  /// have, and which must be finite as load_params requires (a buffer may
+  /// hold infinities): views taken before see the new value. It waits for
+  /// a run of this model on another thread, which would otherwise read
+  /// half the old value and half the new.
   void setParam(const std::string &name, const py::handle &value) {
     rt::Tensor *tensor = params.find(name);
     if (!tensor)
@@ -217,10 +220,11 @@ public:
     std::string what = "parameter '" + name + "'";
     py::array array = checkedArray(value, tensor->dtype(), what);
     if (rt::Error error =
-            rt::checkTensorType(what, viewOf(array, tensor->dtype()),
-                                tensor->dtype(), tensor->shape());
+            params.checkReplacement(name, viewOf(array, tensor->dtype()));
         !error.ok())
       raiseValue(error.message());
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> turn(running);
     if (tensor->byteSize() != 0)
       std::memmove(tensor->rawData(), array.data(), tensor->byteSize());
   }
@@ -234,9 +238,16 @@ public:
   /// taken before stay valid; a parameter without a file keeps its value.
   void loadParams(const std::string &dir) {
     std::vector<std::string> missing;
-    if (rt::Error error = params.loadInPlace(pathArgument(dir, "dir"), missing);
-        !error.ok())
-      raise(error.message());
+    const std::string &folder = pathArgument(dir, "dir");
+    rt::Error loaded = rt::Error::success();
+    {
+      // In the model's turn, as setParam.
+      py::gil_scoped_release release;
+      std::lock_guard<std::mutex> turn(running);
+      loaded = params.loadInPlace(folder, missing);
+    }
+    if (!loaded.ok())
+      raise(loaded.message());
     for (const std::string &name : missing)
       addWarning("no '" + name + ".npy' in '" + dir +
                  "'; keeping its current value");

@@ -148,17 +148,9 @@ rt::Error ParameterStore::loadInPlace(const std::string &dir,
     rt::Expected<rt::Tensor> value = rt::readNpy(path);
     if (!value.ok())
       return value.takeError();
-    if (rt::Error matches =
-            rt::checkTensorType("parameter '" + name + "'", value->view(),
-                                tensor.dtype(), tensor.shape());
-        !matches.ok())
-      return std::move(matches).withContext(path);
-    // A buffer's mask may hold infinities; a parameter may not. A store
-    // filled without a program knows no roles: only NaN is refused there.
-    if (rt::Error finite = checkParameterFinite(
-            *value, name, /*infinityAllowed=*/!parameters.count(name));
-        !finite.ok())
-      return std::move(finite).withContext(path);
+    if (rt::Error replaceable = checkReplacement(name, value->view());
+        !replaceable.ok())
+      return std::move(replaceable).withContext(path);
     loaded.emplace(name, std::move(*value));
   }
   for (auto &[name, value] : loaded) {
@@ -191,6 +183,19 @@ std::vector<std::string> ParameterStore::names() const {
   for (const auto &[name, tensor] : tensors)
     result.push_back(name);
   return result;
+}
+
+rt::Error ParameterStore::checkReplacement(const std::string &name,
+                                           rt::ConstTensorView value) const {
+  const rt::Tensor &tensor = tensors.at(name);
+  if (rt::Error matches = rt::checkTensorType("parameter '" + name + "'", value,
+                                              tensor.dtype(), tensor.shape());
+      !matches.ok())
+    return matches;
+  // A buffer's mask may hold infinities; a parameter may not. A store
+  // filled without a program knows no roles: only NaN is refused there.
+  return checkParameterFinite(value, name,
+                              /*infinityAllowed=*/!parameters.count(name));
 }
 
 const rt::Tensor *ParameterStore::find(const std::string &name) const {

@@ -54,6 +54,12 @@ public:
                  const std::vector<std::string> &files = {},
                  const std::vector<std::string> &namedFiles = {}) const;
 
+  /// Fails when `value` cannot replace the value of `name` (which must
+  /// exist): another dtype or shape ("parameter 'w': expected ..."), NaN,
+  /// or, for a parameter rather than a buffer, an infinity.
+  rt::Error checkReplacement(const std::string &name,
+                             rt::ConstTensorView value) const;
+
   /// The value of `name`, or null.
   const rt::Tensor *find(const std::string &name) const;
   rt::Tensor *find(const std::string &name);

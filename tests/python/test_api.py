@@ -238,6 +238,14 @@ def test_params_assignment_copies_in_and_checks(digits, mlp_path):
         model.params["b2"] = np.zeros(11, np.float32)
     with pytest.raises(ValueError, match="parameter 'b2': expected dtype f32"):
         model.params["b2"] = np.zeros(10, np.float64)
+    with pytest.raises(ValueError, match="parameter 'b2': element 1 holds NaN; "
+                                         "parameters must be finite"):
+        model.params["b2"] = np.array([0, np.nan] + [0] * 8, np.float32)
+    with pytest.raises(ValueError, match="parameter 'b2': element 0 holds an "
+                                         "infinity"):
+        model.grad(params={"b2": np.full(10, np.inf, np.float32)},
+                   x=digits[0][:2], labels=digits[1][:2])
+    assert np.array_equal(model.params["b2"], np.full(10, 3, np.float32))
     with pytest.raises(KeyError, match="nosuch"):
         model.params["nosuch"] = np.zeros(10, np.float32)
     with pytest.raises(TypeError, match="cannot be removed"):
@@ -485,6 +493,32 @@ def test_threads_drive_models_concurrently(digits, mlp_path):
             "logits"], enumerate(batches)))
     for a, b in zip(got, expected):
         assert a.tobytes() == b.tobytes()
+
+
+def test_assignment_waits_for_a_run_on_another_thread():
+    """Runs see the whole old or the whole new value of a parameter that
+    another thread assigns (or loads) meanwhile, never half of each."""
+    model = nnc.compile("input x: f32[B, 512]\nparam w: f32[512, 512] = "
+                        "zeros\noutput y = x @ w\n", backend="cpu", threads=1)
+    x = np.ones((8, 512), np.float32)
+    values = [np.zeros((512, 512), np.float32), np.ones((512, 512), np.float32)]
+    stop = threading.Event()
+
+    def assign():
+        i = 0
+        while not stop.is_set():
+            model.params["w"] = values[i % 2]
+            i += 1
+
+    writer = threading.Thread(target=assign)
+    writer.start()
+    try:
+        for _ in range(300):
+            y = model.run(x=x)["y"]
+            assert (y == 0).all() or (y == 512).all()
+    finally:
+        stop.set()
+        writer.join()
 
 
 def test_other_threads_run_while_a_model_compiles(monkeypatch):
