@@ -73,25 +73,82 @@ bool isDirectory(const std::string &path) {
   return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
 }
 
-/// True when `dir` may be replaced: it is empty, or it holds only
-/// state.json and .npy files, as a checkpoint does.
+/// DIR/state.json, parsed and of this format.
+Expected<JsonObject> readState(const std::string &dir) {
+  std::string statePath = dir + "/" + kStateFile;
+  Expected<InputFile> stateFile = InputFile::open(statePath);
+  if (!stateFile) {
+    if (!isDirectory(dir))
+      return fail(dir, "not a checkpoint folder");
+    return fail(statePath, "missing or unreadable: " + stateFile.message());
+  }
+  Expected<std::string> stateText = stateFile->readAll(kMaxStateBytes);
+  if (!stateText)
+    return stateText.takeError();
+  Expected<JsonObject> state = JsonObject::parse(*stateText, statePath);
+  if (!state)
+    return state.takeError();
+  Expected<int64_t> format = state->getInteger("nnc.format");
+  if (!format)
+    return fail(statePath, "not a checkpoint: " + format.message());
+  if (*format != kFormatVersion)
+    return fail(statePath, "unsupported checkpoint format " +
+                               std::to_string(*format) + " (expected " +
+                               std::to_string(kFormatVersion) + ")");
+  return state;
+}
+
+/// The tensors `state` (read from `statePath`) lists, each NAME.npy in
+/// the checkpoint's folder.
+Expected<std::vector<std::string>> tensorNames(const JsonObject &state,
+                                               const std::string &statePath) {
+  Expected<std::string> list = state.getString("nnc.tensors");
+  if (!list)
+    return fail(statePath, list.message());
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  size_t start = 0;
+  while (!list->empty() && start <= list->size()) {
+    size_t comma = list->find(',', start);
+    std::string name = list->substr(start, comma - start);
+    start = comma == std::string::npos ? list->size() + 1 : comma + 1;
+    if (!validName(name) || !seen.insert(name).second)
+      return fail(statePath, "bad tensor name '" + name + "' in nnc.tensors");
+    names.push_back(name);
+  }
+  return names;
+}
+
+/// True when `dir` may be replaced: it is empty, or it holds a checkpoint
+/// and nothing else: its state.json and the .npy files that lists. A file
+/// a person put there (data, saved parameters) would go with it.
 Error checkReplaceable(const std::string &dir) {
   std::error_code ec;
-  bool sawState = false, sawOther = false;
+  if (fs::is_empty(dir, ec) && !ec)
+    return Error::success();
+  const char *refusal =
+      "exists and is not a checkpoint; refusing to replace it";
+  Expected<JsonObject> state = readState(dir);
+  if (!state)
+    return fail(dir, refusal);
+  Expected<std::vector<std::string>> listed =
+      tensorNames(*state, dir + "/" + kStateFile);
+  if (!listed)
+    return fail(dir, refusal);
+  std::set<std::string> files = {kStateFile};
+  for (const std::string &name : *listed)
+    files.insert(name + ".npy");
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
        it.increment(ec)) {
     std::string name = it->path().filename().string();
-    bool regular = it->is_regular_file(ec);
-    if (name == kStateFile && regular)
-      sawState = true;
-    else if (!(regular && name.size() > 4 &&
-               name.compare(name.size() - 4, 4, ".npy") == 0))
-      sawOther = true;
+    if (!files.count(name) || !it->is_regular_file(ec))
+      return fail(dir, "holds " + name +
+                           ", which is not part of its checkpoint; refusing "
+                           "to replace the folder (move " +
+                           name + " out of it, or checkpoint elsewhere)");
   }
   if (ec)
     return fail(dir, "cannot list folder: " + errnoMessage(ec.value()));
-  if (sawOther || (!sawState && !fs::is_empty(dir, ec)))
-    return fail(dir, "exists and is not a checkpoint; refusing to replace it");
   return Error::success();
 }
 
@@ -173,39 +230,16 @@ Error writeContents(const std::string &tmp,
 
 Expected<Checkpoint> readFolder(const std::string &dir) {
   std::string statePath = dir + "/" + kStateFile;
-  Expected<InputFile> stateFile = InputFile::open(statePath);
-  if (!stateFile) {
-    if (!isDirectory(dir))
-      return fail(dir, "not a checkpoint folder");
-    return fail(statePath, "missing or unreadable: " + stateFile.message());
-  }
-  Expected<std::string> stateText = stateFile->readAll(kMaxStateBytes);
-  if (!stateText)
-    return stateText.takeError();
-  Expected<JsonObject> state = JsonObject::parse(*stateText, statePath);
+  Expected<JsonObject> state = readState(dir);
   if (!state)
     return state.takeError();
-  Expected<int64_t> format = state->getInteger("nnc.format");
-  if (!format)
-    return fail(statePath, "not a checkpoint: " + format.message());
-  if (*format != kFormatVersion)
-    return fail(statePath, "unsupported checkpoint format " +
-                               std::to_string(*format) + " (expected " +
-                               std::to_string(kFormatVersion) + ")");
-  Expected<std::string> list = state->getString("nnc.tensors");
-  if (!list)
-    return fail(statePath, list.message());
+  Expected<std::vector<std::string>> names = tensorNames(*state, statePath);
+  if (!names)
+    return names.takeError();
 
   Checkpoint checkpoint;
   checkpoint.path = dir;
-  std::set<std::string> seen;
-  size_t start = 0;
-  while (!list->empty() && start <= list->size()) {
-    size_t comma = list->find(',', start);
-    std::string name = list->substr(start, comma - start);
-    start = comma == std::string::npos ? list->size() + 1 : comma + 1;
-    if (!validName(name) || !seen.insert(name).second)
-      return fail(statePath, "bad tensor name '" + name + "' in nnc.tensors");
+  for (const std::string &name : *names) {
     std::string path = dir + "/" + name + ".npy";
     Expected<int64_t> size = state->getInteger(sizeKey(name));
     Expected<int64_t> crc = state->getInteger(crcKey(name));

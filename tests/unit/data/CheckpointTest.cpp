@@ -122,6 +122,31 @@ TEST(CheckpointTest, NeverReplacesAFolderThatIsNotACheckpoint) {
   EXPECT_TRUE(writeCheckpoint(tmp.path("empty"), {{"w", f.weight}}, {}).ok());
 }
 
+TEST(CheckpointTest, NeverReplacesFilesItsCheckpointDoesNotList) {
+  TempDir tmp;
+  Fixture f;
+  std::string dir = tmp.path("ck");
+  ASSERT_TRUE(writeCheckpoint(dir, f.tensors(), trainingState(1)).ok());
+  // A .npy the user put in a checkpoint's folder (its data, or parameters
+  // saved there) is not the checkpoint's, whatever its extension.
+  tmp.write("ck/data.npy", "precious");
+  EXPECT_EQ(writeCheckpoint(dir, f.tensors(), trainingState(2)).message(),
+            dir + ": holds data.npy, which is not part of its checkpoint; "
+                  "refusing to replace the folder (move data.npy out of it, "
+                  "or checkpoint elsewhere)");
+  EXPECT_EQ(readText(dir + "/data.npy"), "precious");
+  fs::remove(dir + "/data.npy");
+  EXPECT_TRUE(writeCheckpoint(dir, f.tensors(), trainingState(2)).ok());
+  // .npy files beside no state.json are parameters saved there, not a
+  // checkpoint.
+  std::string saved = tmp.path("saved");
+  fs::create_directory(saved);
+  tmp.write("saved/w.npy", "precious");
+  EXPECT_EQ(writeCheckpoint(saved, f.tensors(), trainingState(1)).message(),
+            saved + ": exists and is not a checkpoint; refusing to replace it");
+  EXPECT_EQ(readText(saved + "/w.npy"), "precious");
+}
+
 TEST(CheckpointTest, CorruptOrMissingFilesAreReported) {
   TempDir tmp;
   Fixture f;
