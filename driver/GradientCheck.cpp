@@ -152,7 +152,10 @@ checkGradients(ModelSession &session, const train::ParameterStore &store,
       double error =
           std::fabs(analytic[index] - numeric) /
           std::max({std::fabs(analytic[index]), std::fabs(numeric), 1e-4});
-      check.worstRelativeError = std::max(check.worstRelativeError, error);
+      // NaN (a NaN loss or gradient) is the worst of all: std::max would
+      // drop it and pass the check.
+      if (std::isnan(error) || error > check.worstRelativeError)
+        check.worstRelativeError = error;
     }
     checks.push_back(std::move(check));
   }
