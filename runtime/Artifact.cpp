@@ -650,30 +650,31 @@ Expected<Artifact> readArtifact(const std::string &path) {
   Expected<InputFile> file = InputFile::open(path);
   if (!file.ok())
     return file.takeError();
-  // The identifier first, so that a large file of something else is
-  // refused before gigabytes of it are read. Only a regular file is opened
-  // twice: a second open of a pipe would read from its middle.
-  if (std::error_code ec; std::filesystem::is_regular_file(path, ec)) {
-    char head[8];
-    std::ifstream probe(path, std::ios::binary);
-    probe.read(head, sizeof(head));
-    if (probe.gcount() == sizeof(head) &&
-        !hasArtifactIdentifier(std::string_view(head, sizeof(head))))
-      return Error::failure(path +
-                            ": not an nnc artifact (no NNX1 identifier)");
-  }
-  // Read the bytes as stored: an artifact is never gzipped, and a file
-  // that starts with the gzip magic is not an artifact anyway.
-  Expected<std::string> bytes = file->readAll(uint64_t(1) << 31);
-  if (!bytes.ok())
-    return bytes.takeError();
+  // An artifact is never gzipped: a file that starts with the gzip magic
+  // is not one.
+  Error notAnArtifact =
+      Error::failure(path + ": not an nnc artifact (no NNX1 identifier)");
   if (file->isGzip())
-    return Error::failure(path + ": not an nnc artifact (no NNX1 identifier)");
+    return notAnArtifact;
+  // The identifier first, read from the stream itself, so that a large
+  // file of something else, or an endless one (/dev/zero), is refused
+  // before the rest is read; a pipe cannot be opened again to look.
+  std::string bytes(8, '\0');
+  Expected<size_t> head = file->read(bytes.data(), bytes.size());
+  if (!head.ok())
+    return head.takeError();
+  bytes.resize(*head);
+  if (*head == 8 && !hasArtifactIdentifier(bytes))
+    return notAnArtifact;
+  Expected<std::string> rest = file->readAll((uint64_t(1) << 31) - *head);
+  if (!rest.ok())
+    return rest.takeError();
+  bytes += *rest;
   // FlatBuffers reads scalars in place: give it an 8-aligned copy.
-  std::vector<uint64_t> aligned((bytes->size() + 7) / 8);
-  if (!bytes->empty())
-    std::memcpy(aligned.data(), bytes->data(), bytes->size());
-  Expected<Artifact> artifact = parseArtifact(aligned.data(), bytes->size());
+  std::vector<uint64_t> aligned((bytes.size() + 7) / 8);
+  if (!bytes.empty())
+    std::memcpy(aligned.data(), bytes.data(), bytes.size());
+  Expected<Artifact> artifact = parseArtifact(aligned.data(), bytes.size());
   if (!artifact.ok())
     return artifact.takeError().withContext(path);
   return artifact;
