@@ -97,11 +97,22 @@ importOnnxModel(const std::string &onnxPath, const std::string &programPath,
   if (rt::Error error = train::checkNotAnInput(programPath, inputs);
       !error.ok())
     return error;
-  for (const auto &[name, tensor] : model->weights)
-    if (rt::Error error =
-            train::checkNotAnInput(weightsDir + "/" + name + ".npy", inputs);
+  llvm::SmallString<256> programFile(programPath);
+  llvm::sys::path::remove_dots(programFile, /*remove_dot_dot=*/true);
+  for (const auto &[name, tensor] : model->weights) {
+    std::string weightPath = weightsDir + "/" + name + ".npy";
+    if (rt::Error error = train::checkNotAnInput(weightPath, inputs);
         !error.ok())
       return error;
+    // The program and a weight staged for one path: the one renamed last
+    // would replace the other.
+    llvm::SmallString<256> weight(weightPath);
+    llvm::sys::path::remove_dots(weight, /*remove_dot_dot=*/true);
+    if (weight == programFile)
+      return rt::Error::failure("cannot write '" + programPath +
+                                "': it is also the file of weight '" + name +
+                                "' in the --params-out folder");
+  }
 
   llvm::StringRef programFolder = llvm::sys::path::parent_path(programPath);
   for (llvm::StringRef folder : {llvm::StringRef(weightsDir), programFolder})

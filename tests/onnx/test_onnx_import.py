@@ -391,6 +391,22 @@ def test_outputs_over_the_models_files_are_refused(tmp_path):
         assert victim == program or not program.exists(), "a refused import wrote its program"
 
 
+def test_a_program_named_as_a_weight_is_refused(tmp_path):
+    """-o naming a weight's file in the --params-out folder: the program and
+    the weight would be renamed onto one path, the last replacing the
+    other."""
+    onnx_file = os.path.join(GOLDEN, "mlp_opset13.onnx")
+    params = tmp_path / "p"
+    nnc("import", onnx_file, "-o", tmp_path / "m.nn", "--params-out", params)
+    weight = sorted(params.glob("*.npy"))[0]
+    original = weight.read_bytes()
+    for output in (weight, tmp_path / "p" / ".." / "p" / weight.name):
+        done = nnc("import", onnx_file, "-o", output, "--params-out", params, expect=1)
+        assert done.stderr == f"error: cannot write '{output}': it is also the file of " \
+                              f"weight '{weight.stem}' in the --params-out folder\n", done.stderr
+        assert weight.read_bytes() == original, f"-o {output} replaced the weight"
+
+
 def test_unwritable_outputs_are_refused_before_writing(tmp_path):
     onnx_file = os.path.join(GOLDEN, "mlp_opset13.onnx")
     a_file = tmp_path / "afile"
