@@ -114,11 +114,17 @@ Expected<std::vector<Tensor> *> BatchIterator::buffersFor(int64_t size) {
   return &buffers;
 }
 
+bool BatchIterator::epochDone() const {
+  int64_t remaining = dataset->numSamples() - position;
+  return remaining <= 0 ||
+         (settings.dropLast && remaining < settings.batchSize);
+}
+
 Expected<bool> BatchIterator::next() {
   int64_t samples = dataset->numSamples();
   int64_t remaining = samples - position;
   int64_t size = std::min(remaining, settings.batchSize);
-  if (size <= 0 || (settings.dropLast && size < settings.batchSize)) {
+  if (epochDone()) {
     ++epoch;
     position = 0;
     computeOrder();

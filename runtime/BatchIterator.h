@@ -110,6 +110,10 @@ public:
   /// memory for the batch buffers runs out.
   Expected<bool> next();
 
+  /// True when the current epoch has no batch left: the next next() ends
+  /// it.
+  bool epochDone() const;
+
   /// The batch filled by the last next() that returned true.
   const Batch &batch() const { return current; }
 

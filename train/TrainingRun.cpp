@@ -594,9 +594,18 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       run.settings.schedule.totalSteps == 0)
     run.settings.schedule.totalSteps = totalSteps;
   const RunSettings &settings = run.settings;
+  // A resumed run that has taken --max-steps steps already trains nothing
+  // (not one step more); it still writes its outputs, as for --epochs.
+  const bool stepsLeft =
+      options.maxSteps == 0 || state.stepCount < options.maxSteps;
+  if (!stepsLeft)
+    warn({"the run resumed has taken " + rt::counted(state.stepCount, "step") +
+          ", and --max-steps " + std::to_string(options.maxSteps) +
+          " asks for no more; nothing is trained (raise --max-steps to "
+          "continue)"});
   // An artifact resumes only at an epoch boundary, so a --max-steps stop
   // inside an epoch could not write one: refused before the first step.
-  if (!options.saveArtifact.empty() && options.maxSteps > 0 &&
+  if (stepsLeft && !options.saveArtifact.empty() && options.maxSteps > 0 &&
       options.maxSteps < totalSteps && options.maxSteps % stepsPerEpoch != 0)
     return rt::Error::failure(
         "--save-artifact: --max-steps " + std::to_string(options.maxSteps) +
@@ -640,7 +649,35 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   // The samples an epoch trains: --drop-last leaves the short batch out.
   const int64_t epochSamples =
       run.settings.dropLast ? samples - samples % run.batch : samples;
-  for (int64_t epoch = batches->state().epoch; epoch < run.epochs; ++epoch) {
+  // The --max-steps stop: the report, the checkpoint (unless the epoch's
+  // end just wrote it) and the results as they stand.
+  auto stopAtMaxSteps = [&](bool checkpointWritten) -> rt::Error {
+    if (hooks.onTrainingEnd)
+      hooks.onTrainingEnd();
+    if (rt::Error error = finishReport(ReportStatus::Stopped); !error.ok())
+      return error;
+    if (!checkpointDir.empty() && !checkpointWritten)
+      if (rt::Error error = writeTrainingCheckpoint(checkpointDir, state,
+                                                    batches->state(), settings);
+          !error.ok())
+        return error;
+    if (reporting)
+      if (rt::Error error =
+              writeResults(run, options, batches->state(), /*chart=*/true,
+                           evaluator.has_value(), hooks);
+          !error.ok())
+        return error;
+    say(hooks, "stopped after " + rt::counted(state.stepCount, "step") +
+                   (checkpointDir.empty()
+                        ? std::string()
+                        : "; resume with --resume " + checkpointDir));
+    return reportTheProfile();
+  };
+  const int64_t firstEpoch = stepsLeft ? batches->state().epoch : run.epochs;
+  for (int64_t epoch = firstEpoch; epoch < run.epochs; ++epoch) {
+    // A --max-steps stop at the epoch's last step ends the epoch first, so
+    // that it is reported and evaluated and an artifact can be written.
+    bool stopAtEpochEnd = false;
     if (hooks.onEpochStart)
       hooks.onEpochStart({epoch + 1, run.epochs, epochSamples,
                           batches->batchesPerEpoch(),
@@ -728,26 +765,9 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
             !error.ok())
           return outputFailed(std::move(error));
       if (options.maxSteps > 0 && state.stepCount >= options.maxSteps) {
-        if (hooks.onTrainingEnd)
-          hooks.onTrainingEnd();
-        if (rt::Error error = finishReport(ReportStatus::Stopped); !error.ok())
-          return error;
-        if (!checkpointDir.empty())
-          if (rt::Error error = writeTrainingCheckpoint(
-                  checkpointDir, state, batches->state(), settings);
-              !error.ok())
-            return error;
-        if (reporting)
-          if (rt::Error error =
-                  writeResults(run, options, batches->state(), /*chart=*/true,
-                               evaluator.has_value(), hooks);
-              !error.ok())
-            return error;
-        say(hooks, "stopped after " + rt::counted(state.stepCount, "step") +
-                       (checkpointDir.empty()
-                            ? std::string()
-                            : "; resume with --resume " + checkpointDir));
-        return reportTheProfile();
+        if (!batches->epochDone())
+          return stopAtMaxSteps(/*checkpointWritten=*/false);
+        stopAtEpochEnd = true;
       }
     }
 
@@ -780,6 +800,9 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
         return outputFailed(std::move(error));
     if (rt::Error error = writeReport(ReportStatus::Training); !error.ok())
       return outputFailed(std::move(error));
+    // At the last epoch the run ends as planned.
+    if (stopAtEpochEnd && epoch + 1 < run.epochs)
+      return stopAtMaxSteps(/*checkpointWritten=*/true);
   }
   if (hooks.onTrainingEnd)
     hooks.onTrainingEnd();

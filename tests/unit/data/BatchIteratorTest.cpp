@@ -98,6 +98,26 @@ TEST(BatchIteratorTest, DropLastDropsThePartialBatch) {
   EXPECT_EQ(std::adjacent_find(seen.begin(), seen.end()), seen.end());
 }
 
+TEST(BatchIteratorTest, EpochDoneAfterTheLastBatchTheEpochTakes) {
+  Dataset dataset = makeDataset(10);
+  for (bool dropLast : {false, true}) {
+    BatchOptions options;
+    options.batchSize = 4;
+    options.dropLast = dropLast;
+    Expected<BatchIterator> it = BatchIterator::create(dataset, options);
+    ASSERT_TRUE(it.ok());
+    std::vector<bool> done;
+    while (*it->next())
+      done.push_back(it->epochDone());
+    // Dropping the short batch, the epoch is done after the second.
+    std::vector<bool> expected = dropLast
+                                     ? std::vector<bool>{false, true}
+                                     : std::vector<bool>{false, false, true};
+    EXPECT_EQ(done, expected);
+    EXPECT_FALSE(it->epochDone()) << "the next epoch has its batches";
+  }
+}
+
 TEST(BatchIteratorTest, ShuffleCoversEverySampleOncePerEpoch) {
   Dataset dataset = makeDataset(103);
   BatchOptions options;
