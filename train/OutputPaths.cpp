@@ -12,19 +12,29 @@ namespace {
 
 namespace fs = llvm::sys::fs;
 
-/// Fails when the folders above `path` cannot be made: the nearest part of
-/// it that exists must be a folder.
+/// Fails when nothing can be made in the folder `folder` (a read-only
+/// mount, no permission), where `path` is to be written.
+rt::Error checkWritable(const std::string &path, llvm::StringRef folder) {
+  if (std::error_code ec = fs::access(folder, fs::AccessMode::Write))
+    return rt::Error::failure("cannot write '" + path + "': '" + folder.str() +
+                              "' is not writable (" + ec.message() + ")");
+  return rt::Error::success();
+}
+
+/// Fails when the folders above `path` cannot be made, or `path` be made
+/// in them: the nearest part of it that exists must be a folder one may
+/// write in. Found before a run rather than after it.
 rt::Error checkParents(const std::string &path) {
   for (llvm::StringRef folder = llvm::sys::path::parent_path(path);
        !folder.empty(); folder = llvm::sys::path::parent_path(folder)) {
     if (!fs::exists(folder))
       continue;
     if (fs::is_directory(folder))
-      return rt::Error::success();
+      return checkWritable(path, folder);
     return rt::Error::failure("cannot write '" + path + "': '" + folder.str() +
                               "' is not a folder");
   }
-  return rt::Error::success();
+  return checkWritable(path, ".");
 }
 
 /// `path` made absolute, without "." and ".." parts: two spellings of one
@@ -76,6 +86,8 @@ rt::Error checkOutputFolderFiles(const std::string &dir,
     std::string path = file.str().str();
     if (rt::Error error = checkNotAnInput(path, files, namedFiles); !error.ok())
       return error;
+    if (fs::is_directory(path))
+      return rt::Error::failure("cannot write '" + path + "': it is a folder");
     for (const NamedOutput &other : others)
       if (!other.path.empty() && samePlace(path, other.path))
         return rt::Error::failure("cannot write output '" + name + "' to '" +
@@ -88,6 +100,9 @@ rt::Error checkOutputFolderFiles(const std::string &dir,
 rt::Error checkFileTarget(const std::string &path) {
   if (fs::is_directory(path))
     return rt::Error::failure("cannot write '" + path + "': it is a folder");
+  // A device or a pipe (/dev/stdout) is written straight through.
+  if (fs::exists(path) && !fs::is_regular_file(path))
+    return rt::Error::success();
   return checkParents(path);
 }
 
@@ -95,7 +110,8 @@ rt::Error checkFolderTarget(const std::string &path) {
   if (fs::exists(path) && !fs::is_directory(path))
     return rt::Error::failure("cannot write into '" + path +
                               "': it is not a folder");
-  return checkParents(path);
+  return fs::is_directory(path) ? checkWritable(path, path)
+                                : checkParents(path);
 }
 
 rt::Error checkNotAnInput(const std::string &output,
@@ -132,12 +148,15 @@ rt::Error checkOutputPaths(const TrainOptions &options,
     if (!folder->empty())
       if (rt::Error error = checkFolderTarget(*folder); !error.ok())
         return error;
-  // A checkpoint replaces only a checkpoint: refused now, not after the
-  // first epoch.
-  if (!options.checkpointDir.empty())
+  // A checkpoint replaces only a checkpoint, and is renamed into place
+  // from beside it: refused now, not after the first epoch.
+  if (!options.checkpointDir.empty()) {
     if (rt::Error error = rt::checkCheckpointTarget(options.checkpointDir);
         !error.ok())
       return error;
+    if (rt::Error error = checkParents(options.checkpointDir); !error.ok())
+      return error;
+  }
   // The artifact resumed may be replaced by the one the run writes: it is
   // read whole before the first step.
   std::vector<std::string> data = options.data;

@@ -555,9 +555,11 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       say(hooks, "wrote the report " + options.reportPath);
     return rt::Error::success();
   };
-  // The report and the chart are written without making folders: theirs
-  // are made now (checkOutputPaths refused a path that cannot be one).
-  for (const std::string *path : {&options.reportPath, &options.plotPath}) {
+  // The report, the chart and the artifact are written without making
+  // folders: theirs are made now (checkOutputPaths refused a path that
+  // cannot be one).
+  for (const std::string *path :
+       {&options.reportPath, &options.plotPath, &options.saveArtifact}) {
     llvm::StringRef folder = llvm::sys::path::parent_path(*path);
     if (reporting && !folder.empty())
       if (rt::Error error = rt::makeFolders(folder.str()); !error.ok())
