@@ -368,13 +368,25 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
   if (!options.distributed.enabled && batchNormNeedsTwoSamples(program)) {
     int64_t samples = run.trainSet.numSamples();
     int64_t last = run.settings.dropLast ? 0 : samples % run.batch;
-    for (int64_t batch : {run.batch, last})
-      if (batch == 1)
+    // A run resumed inside an epoch, perhaps at another --batch, ends that
+    // epoch with what is left of it.
+    int64_t left = 0;
+    if (run.checkpoint)
+      if (rt::Expected<rt::BatchIteratorState> position =
+              rt::loadIteratorState(run.checkpoint->state);
+          position.ok() && position->position > 0 &&
+          position->position < samples && !run.settings.dropLast)
+        left = samples - position->position;
+    const char *which[] = {"each batch holds", "the last batch holds",
+                           "the last batch of the epoch resumed holds"};
+    int64_t sizes[] = {run.batch, last, left % run.batch};
+    for (int i = 0; i < 3; ++i)
+      if (sizes[i] == 1)
         return CodedError::usage(
-            std::string(batch == run.batch ? "each batch holds"
-                                           : "the last batch holds") +
-            " one sample (" + std::to_string(samples) + " samples at --batch " +
-            std::to_string(run.batch) +
+            std::string(which[i]) + " one sample (" +
+            (i < 2 ? std::to_string(samples) + " samples"
+                   : std::to_string(left) + " samples left") +
+            " at --batch " + std::to_string(run.batch) +
             "), and batch normalization trains on two values or more per "
             "channel; use a --batch that leaves none or two or more over, "
             "or --drop-last");
