@@ -318,11 +318,11 @@ private:
     std::map<std::string, rt::ConstTensorView> inputViews, paramViews;
     for (const auto &[name, array] : arrays)
       inputViews.emplace(name, viewOf(array, inputDType(name)));
-    if (session)
-      if (rt::Error error =
-              driver::checkSharedInputs(session->program(), inputViews);
-          !error.ok())
-        raiseValue(error.message());
+    rt::Error unbatched =
+        session ? driver::checkSharedInputs(session->program(), inputViews)
+                : rt::checkUnbatchedInputs(artifact->artifact(), inputViews);
+    if (!unbatched.ok())
+      raiseValue(unbatched.message());
     for (const auto &[name, array] : paramArrays)
       paramViews.emplace(name, viewOf(array, params.find(name)->dtype()));
     auto lookup =

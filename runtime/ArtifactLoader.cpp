@@ -2,6 +2,8 @@
 
 #include "runtime/ArtifactLoader.h"
 
+#include "runtime/NonFinite.h"
+
 #include <algorithm>
 
 namespace nnc::rt {
@@ -195,9 +197,29 @@ selectRunGraph(const Artifact &artifact, const std::vector<std::string> &fed) {
   return Error::failure("the artifact has no forward graph");
 }
 
+Error checkUnbatchedInputs(
+    const Artifact &artifact,
+    const std::map<std::string, ConstTensorView> &feeds) {
+  bool hasBatch =
+      std::any_of(artifact.inputs.begin(), artifact.inputs.end(),
+                  [](const ArtifactPort &port) { return port.batched; });
+  if (!hasBatch)
+    return Error::success();
+  for (const ArtifactPort &port : artifact.inputs) {
+    auto fed = feeds.find(port.name);
+    if (port.role != BindingRole::Input || port.batched || fed == feeds.end())
+      continue;
+    if (Error error = checkUnbatchedInput(fed->second, port.name); !error.ok())
+      return error;
+  }
+  return Error::success();
+}
+
 Expected<std::vector<Tensor>>
 runArtifactGraph(const Artifact &artifact, Function &loaded,
                  const std::map<std::string, ConstTensorView> &feeds) {
+  if (Error error = checkUnbatchedInputs(artifact, feeds); !error.ok())
+    return error;
   const ExecutionPlan &plan = loaded.executor->plan();
   std::vector<ConstTensorView> inputs;
   // Zeros for the inputs the graph binds but never reads.

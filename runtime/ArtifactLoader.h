@@ -92,10 +92,17 @@ bool isInputRead(const ExecutionPlan &plan, const ExternalBinding &binding);
 Expected<const ArtifactGraph *>
 selectRunGraph(const Artifact &artifact, const std::vector<std::string> &fed);
 
+/// Fails when an input of `artifact` without the batch dimension, in an
+/// artifact with one (a mask), holds NaN in `feeds`, as a run of the
+/// model's source refuses it (checkUnbatchedInput).
+Error checkUnbatchedInputs(const Artifact &artifact,
+                           const std::map<std::string, ConstTensorView> &feeds);
+
 /// Runs a graph of `artifact`, loaded as `loaded`, once: inputs read in
 /// place from `feeds`, zeros for the inputs the graph binds but never reads
 /// (the labels of a graph without its loss), parameters and buffers from
-/// the artifact. Returns one tensor per plan output, in order.
+/// the artifact, after checkUnbatchedInputs. Returns one tensor per plan
+/// output, in order.
 Expected<std::vector<Tensor>>
 runArtifactGraph(const Artifact &artifact, Function &loaded,
                  const std::map<std::string, ConstTensorView> &feeds);

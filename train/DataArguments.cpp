@@ -6,6 +6,7 @@
 #include "train/ParameterStore.h"
 
 #include "runtime/FileIO.h"
+#include "runtime/NonFinite.h"
 #include "runtime/Npy.h"
 #include "runtime/TextWindows.h"
 
@@ -243,38 +244,6 @@ rt::Expected<rt::Tensor> convertColumn(rt::Tensor column,
   return std::move(*adapted);
 }
 
-/// "sample 17 holds NaN" for the first element of a float `column` that
-/// is NaN or infinite (samples counted from 0 along the leading axis);
-/// nothing when every element is finite or the column holds integers.
-/// Infinities pass when `infinityAllowed` (a mask's -inf).
-template <typename T>
-std::optional<std::string> firstNonFiniteOf(rt::ConstTensorView column,
-                                            bool infinityAllowed) {
-  const T *values = column.data<T>();
-  int64_t count = column.numElements();
-  int64_t perSample = elementsPerSample(column);
-  // A tensor without the batch dimension (where infinities are allowed)
-  // has no samples: its element is named.
-  for (int64_t i = 0; i < count; ++i)
-    if (std::isnan(values[i]) || (!infinityAllowed && std::isinf(values[i])))
-      return (infinityAllowed ? "element " + std::to_string(i)
-                              : "sample " + std::to_string(i / perSample)) +
-             " holds " + (std::isnan(values[i]) ? "NaN" : "an infinity");
-  return std::nullopt;
-}
-
-std::optional<std::string> firstNonFinite(rt::ConstTensorView column,
-                                          bool infinityAllowed) {
-  switch (column.dtype()) {
-  case rt::DType::F32:
-    return firstNonFiniteOf<float>(column, infinityAllowed);
-  case rt::DType::F64:
-    return firstNonFiniteOf<double>(column, infinityAllowed);
-  default:
-    return std::nullopt;
-  }
-}
-
 /// "sample 3 holds 11, outside the classes [0, 10) ..." for the first label of
 /// an integer `column` outside the classes of `input` (InputDeclaration::
 /// classes), and not its ignore_index.
@@ -427,15 +396,17 @@ rt::Error checkFiniteData(rt::ConstTensorView column, const std::string &name,
   // An input without the batch dimension is part of the model rather than
   // data (a mask, whose -inf entries are the point), so only NaN is refused
   // there.
-  std::optional<std::string> bad =
-      firstNonFinite(column, /*infinityAllowed=*/!batched);
+  if (!batched)
+    return rt::checkUnbatchedInput(column, name);
+  std::optional<rt::NonFiniteElement> bad =
+      rt::firstNonFinite(column, /*infinityAllowed=*/false);
   if (!bad)
     return rt::Error::success();
   return rt::Error::failure(
-      name + ": " + *bad +
-      (batched ? "; training and evaluation data must be finite"
-               : "; an input without the batch dimension may hold "
-                 "infinities, not NaN"));
+      name + ": sample " +
+      std::to_string(bad->index / elementsPerSample(column)) + " holds " +
+      (bad->isNaN ? "NaN" : "an infinity") +
+      "; training and evaluation data must be finite");
 }
 
 CodedError loadDataArguments(const std::vector<std::string> &arguments,

@@ -1,10 +1,12 @@
 //===- ParameterStore.cpp - A model's parameters and buffers --------------===//
 
 #include "train/ParameterStore.h"
+
 #include "train/OutputPaths.h"
 
 #include "runtime/FileIO.h"
 #include "runtime/Initializer.h"
+#include "runtime/NonFinite.h"
 #include "runtime/Npy.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -46,21 +48,6 @@ rt::Error checkParameterFolder(const std::string &dir) {
   return rt::Error::success();
 }
 
-/// checkParameterFinite for a float tensor of element type T.
-template <typename T>
-rt::Error checkFiniteOf(rt::ConstTensorView value, const std::string &name,
-                        bool infinityAllowed) {
-  const T *values = value.data<T>();
-  for (int64_t i = 0, n = value.numElements(); i < n; ++i)
-    if (std::isnan(values[i]) || (!infinityAllowed && std::isinf(values[i])))
-      return rt::Error::failure(
-          "parameter '" + name + "': element " + std::to_string(i) + " holds " +
-          (std::isnan(values[i]) ? "NaN" : "an infinity") +
-          (infinityAllowed ? "; only a buffer may hold infinities, and not NaN"
-                           : "; parameters must be finite"));
-  return rt::Error::success();
-}
-
 } // namespace
 
 rt::Error checkParameterFinite(rt::ConstTensorView value,
@@ -68,14 +55,15 @@ rt::Error checkParameterFinite(rt::ConstTensorView value,
   // Caught where a value comes in, a bad one names itself; caught in
   // training, it reads as a diverging loss and a learning rate to lower,
   // and in evaluation as a NaN loss.
-  switch (value.dtype()) {
-  case rt::DType::F32:
-    return checkFiniteOf<float>(value, name, infinityAllowed);
-  case rt::DType::F64:
-    return checkFiniteOf<double>(value, name, infinityAllowed);
-  default:
+  std::optional<rt::NonFiniteElement> bad =
+      rt::firstNonFinite(value, infinityAllowed);
+  if (!bad)
     return rt::Error::success();
-  }
+  return rt::Error::failure(
+      "parameter '" + name + "': element " + std::to_string(bad->index) +
+      " holds " + (bad->isNaN ? "NaN" : "an infinity") +
+      (infinityAllowed ? "; only a buffer may hold infinities, and not NaN"
+                       : "; parameters must be finite"));
 }
 
 rt::Error ParameterStore::initialize(const frontend::Program &program,

@@ -245,6 +245,9 @@ CompiledModel::Impl::runGraph(train::CompiledGraph &graph,
   std::map<std::string, rt::ConstTensorView> views;
   for (const auto &[name, view] : fed)
     views.emplace(name, TensorAccess::view(view));
+  if (rt::Error error = driver::checkSharedInputs(session->program(), views);
+      !error.ok())
+    return failure(error);
   auto lookup =
       [&](rt::BindingRole role,
           const std::string &name) -> std::optional<rt::ConstTensorView> {

@@ -553,6 +553,35 @@ TEST(CompiledModelTest, NaNIsRefusedInEvaluationDataAndParameters) {
             "NaN; only a buffer may hold infinities, and not NaN");
 }
 
+TEST(CompiledModelTest, NaNIsRefusedInAnInputWithoutTheBatchDimension) {
+  // Such an input (a mask) is part of the model: -inf is what it holds,
+  // NaN is refused as nnc run refuses it, from the source and from an
+  // artifact alike.
+  std::string dir = scratchDir("nan-mask");
+  std::string source = dir + "/mask.nn";
+  std::ofstream(source) << "input x: f32[B, 2]\ninput mask: f32[2]\n"
+                           "output y = x + mask\n";
+  nnc::Status status;
+  std::unique_ptr<nnc::CompiledModel> model =
+      nnc::CompiledModel::compile(source, status, {});
+  ASSERT_TRUE(model) << status.message();
+  std::vector<float> x = {1, 2}, mask = {-INFINITY, 0};
+  std::map<std::string, nnc::TensorView> inputs = {
+      {"x", {x.data(), nnc::DType::F32, {1, 2}}},
+      {"mask", {mask.data(), nnc::DType::F32, {2}}}};
+  std::map<std::string, nnc::Tensor> results;
+  EXPECT_TRUE(model->run(inputs, results).ok());
+  ASSERT_TRUE(model->saveArtifact(dir + "/mask.nnx").ok());
+  mask[1] = NAN;
+  const char *refusal = "mask: element 1 holds NaN; an input without the "
+                        "batch dimension may hold infinities, not NaN";
+  EXPECT_EQ(model->run(inputs, results).message(), refusal);
+  std::unique_ptr<nnc::Model> loaded =
+      nnc::Model::load(dir + "/mask.nnx", status);
+  ASSERT_TRUE(loaded) << status.message();
+  EXPECT_EQ(loaded->run(inputs, results).message(), refusal);
+}
+
 TEST(CompiledModelTest, BadShapesAreNamedWhereTheyComeIn) {
   std::unique_ptr<nnc::CompiledModel> model =
       compileExample("mlp_digits.nn", {});

@@ -747,16 +747,23 @@ def test_train_prints_nothing_and_names_what_failed(capfd, digits, mlp_path):
     assert (out, err) == ("", "")
 
 
-def test_a_nan_in_an_input_without_the_batch_dimension_is_refused():
+def test_a_nan_in_an_input_without_the_batch_dimension_is_refused(tmp_path):
     """Such an input is part of the model (a mask): NaN is refused, as
-    nnc run, train and eval refuse it; a -inf is what masks hold."""
-    model = nnc.compile("input x: f32[B, 4]\ninput mask: f32[4]\n"
-                        "output y = x + mask\n", backend="ref")
-    mask = np.array([0, -np.inf, 0, 0], np.float32)
-    x = np.ones((2, 4), np.float32)
-    assert np.isneginf(model.run(x=x, mask=mask)["y"][:, 1]).all()
-    mask[2] = np.nan
-    with pytest.raises(ValueError, match="mask: element 2 holds NaN; an input "
-                                         "without the batch dimension may hold "
-                                         "infinities, not NaN"):
-        model.run(x=x, mask=mask)
+    nnc run, train and eval refuse it, by a compiled model and a loaded
+    artifact alike; a -inf is what masks hold."""
+    source = tmp_path / "mask.nn"
+    source.write_text("input x: f32[B, 4]\ninput mask: f32[4]\n"
+                      "output y = x + mask\n")
+    artifact = tmp_path / "mask.nnx"
+    run_cli("compile", str(source), "--backend", "ref", "--batch", "2", "-o",
+            str(artifact))
+    for model in (nnc.compile(str(source), backend="ref"),
+                  nnc.load(str(artifact))):
+        mask = np.array([0, -np.inf, 0, 0], np.float32)
+        x = np.ones((2, 4), np.float32)
+        assert np.isneginf(model.run(x=x, mask=mask)["y"][:, 1]).all()
+        mask[2] = np.nan
+        with pytest.raises(ValueError, match="mask: element 2 holds NaN; an "
+                                             "input without the batch dimension "
+                                             "may hold infinities, not NaN"):
+            model.run(x=x, mask=mask)
