@@ -51,8 +51,10 @@ struct CompileOptions {
   int64_t batch = 0;
   /// Most threads a run uses; 0: every core.
   unsigned threads = 0;
-  /// Mixed into every parameter initializer's seed, as `nnc train --seed`.
-  uint64_t seed = 0;
+  /// Mixed into every parameter initializer's seed, as `nnc train --seed`;
+  /// unset: the model's train section's `seed`, else 0, so that the
+  /// parameters start where `nnc train` starts them.
+  std::optional<uint64_t> seed;
   /// Backend plugin files to consider besides the install's.
   std::vector<std::string> plugins;
 };
@@ -92,7 +94,8 @@ struct TrainOptions {
   std::optional<double> lr;
   /// "sgd", "momentum", "nesterov", "adam" or "adamw" (docs/dsl.md).
   std::optional<std::string> optimizer;
-  /// Shuffling; unset: CompileOptions::seed.
+  /// Shuffling; unset: the seed the parameters were drawn with (that of
+  /// CompileOptions::seed), as `nnc train` shuffles with its --seed.
   std::optional<uint64_t> seed;
   /// Glob patterns of parameters to hold fixed ("block_*.w1").
   std::vector<std::string> freeze;

@@ -460,6 +460,10 @@ CodedError checkSettings(const TrainOptions &options) {
 
 } // namespace
 
+uint64_t trainSectionSeed(const frontend::Program &program) {
+  return settingOr<uint64_t>(program.training, "seed", 0);
+}
+
 /// `error`, met before this process joined the other ranks of a job that
 /// mpirun started, named for the rank: each rank meets such a failure on
 /// its own and prints it, and a data file missing on one machine only

@@ -8,6 +8,8 @@
 
 #include "api/compiler/CompiledModelImpl.h"
 
+#include "driver/Trainer.h"
+
 #include "runtime/ThreadLimit.h"
 
 #include <algorithm>
@@ -85,7 +87,8 @@ CompiledModel::compile(const std::string &path, Status &status,
   impl.graphs = std::make_unique<driver::SessionGraphSource>(
       *impl.session, driver::GraphRequest());
   const frontend::Program &program = impl.session->program();
-  if (rt::Error error = impl.params.initialize(program, "", options.seed);
+  impl.seed = options.seed.value_or(driver::trainSectionSeed(program));
+  if (rt::Error error = impl.params.initialize(program, "", impl.seed);
       !error.ok()) {
     status = failure(error);
     return nullptr;

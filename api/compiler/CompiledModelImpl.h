@@ -32,6 +32,9 @@ namespace nnc {
 
 struct CompiledModel::Impl {
   CompileOptions options;
+  /// options.seed, or the train section's: what the parameters were
+  /// drawn with.
+  uint64_t seed = 0;
   std::string modelPath;
   std::unique_ptr<driver::ModelSession> session;
   train::ParameterStore params;

@@ -24,7 +24,7 @@ Status CompiledModel::saveArtifact(const std::string &path) {
   if (!program.batchSymbol.empty())
     recipe.batch =
         impl->options.batch ? impl->options.batch : trainBatchOf(program, 1);
-  recipe.seed = impl->options.seed;
+  recipe.seed = impl->seed;
   rt::Expected<rt::Artifact> artifact =
       driver::buildArtifact(*impl->session, recipe, impl->params);
   if (!artifact.ok())

@@ -73,7 +73,7 @@ CompiledModel::train(const std::map<std::string, TensorView> &data,
   run.batch = options.batch;
   run.lr = options.lr;
   run.optimizer = options.optimizer;
-  run.seed = options.seed.value_or(impl->options.seed);
+  run.seed = options.seed.value_or(impl->seed);
   run.freeze = options.freeze;
   run.shuffle = options.shuffle;
   run.dropLast = options.dropLast;

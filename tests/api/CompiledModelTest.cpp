@@ -120,6 +120,44 @@ TEST(CompiledModelTest, GradientsMatchCentralDifferencesOfTheRunLoss) {
   EXPECT_EQ(checked, 5 * 3 + 1);
 }
 
+TEST(CompiledModelTest, TheTrainSectionsSeedIsTheDefault) {
+  // As `nnc train` does: unset, the seed is the model's train section's,
+  // for the parameters drawn at compile and the shuffling of train().
+  std::string dir = scratchDir("train-seed");
+  std::ifstream in(kExamples + "/mlp_digits.nn");
+  std::string source((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+  size_t at = source.find("seed = 0");
+  ASSERT_NE(at, std::string::npos);
+  source.replace(at, 8, "seed = 5");
+  std::ofstream(dir + "/seed5.nn") << source;
+  auto w1Of = [&](std::optional<uint64_t> seed,
+                  std::optional<uint64_t> trainSeed) {
+    nnc::CompileOptions options;
+    options.seed = seed;
+    nnc::Status status;
+    std::unique_ptr<nnc::CompiledModel> model =
+        nnc::CompiledModel::compile(dir + "/seed5.nn", status, options);
+    EXPECT_TRUE(model) << status.message();
+    if (!model)
+      return std::vector<float>();
+    nnc::Tensor x = npy("digits_test_x.npy"), y = npy("digits_test_y.npy");
+    nnc::TrainOptions train;
+    train.epochs = 1;
+    train.seed = trainSeed;
+    EXPECT_TRUE(
+        model->train({{"x", x.view()}, {"labels", y.view()}}, train).ok());
+    nnc::Tensor w1;
+    EXPECT_TRUE(model->parameter("w1", w1).ok());
+    return std::vector<float>(w1.dataAs<float>(),
+                              w1.dataAs<float>() + w1.numElements());
+  };
+  std::vector<float> byDefault = w1Of(std::nullopt, std::nullopt);
+  EXPECT_EQ(byDefault, w1Of(5, 5));
+  EXPECT_NE(byDefault, w1Of(0, 5));
+  EXPECT_NE(byDefault, w1Of(5, 0));
+}
+
 TEST(CompiledModelTest, SavedArtifactRunsBitForBitLikeTheModel) {
   nnc::CompileOptions options;
   options.batch = 359;
