@@ -731,6 +731,85 @@ Folded foldCast(Translation &translation, const NodeProto &node,
   return true;
 }
 
+/// `batch <op> value` (or `value <op> batch` when `batchFirst` is false)
+/// where the batch size is only known to be at least 1: the comparison's
+/// outcome when that settles it.
+std::optional<bool> compareWithBatch(const std::string &op, int64_t value,
+                                     bool batchFirst) {
+  if (op == "Equal")
+    return value < 1 ? std::optional<bool>(false) : std::nullopt;
+  bool batchLess = (op == "Less") == batchFirst; // batch < value?
+  if (batchLess)
+    return value <= 1 ? std::optional<bool>(false) : std::nullopt;
+  return value < 1 ? std::optional<bool>(true) : std::nullopt; // batch > value
+}
+
+/// Equal, Less, Greater and Where over integer operands some of whose
+/// entries stand for the batch size: what PyTorch exports for
+/// `cls.expand(x.size(0), -1, -1)` compares the shape [B, -1, -1] with -1
+/// and selects [B, 1, 1] from it. A comparison the batch size (at least 1)
+/// settles folds; Where carries a selected batch entry through. Anything
+/// else fails, as arithmetic on the batch size.
+Folded foldWithBatchEntries(Translation &translation, const NodeProto &node,
+                            const std::vector<const Constant *> &inputs) {
+  const std::string &op = node.op_type();
+  bool where = op == "Where";
+  auto unknown = [] {
+    return failure("arithmetic on the batch size, which nnc cannot express");
+  };
+  Dims shape;
+  for (const Constant *operand : inputs) {
+    if (isFloat(operand->type))
+      return unknown();
+    std::optional<Dims> next = broadcastShapes(shape, operand->shape);
+    if (!next)
+      return failure("operands " + formatDims(shape) + " and " +
+                     formatDims(operand->shape) + " do not broadcast");
+    shape = *next;
+  }
+  if (rt::Error error = checkFoldedShape(shape); !error.ok())
+    return error;
+  Constant out;
+  out.type = where ? inputs[1]->type : ElemType::Bool;
+  out.shape = shape;
+  std::vector<int64_t> strides = stridesOf(shape);
+  std::vector<int64_t> coords(shape.size());
+  for (int64_t flat = 0, count = elementCount(shape); flat < count; ++flat) {
+    for (size_t d = 0; d < shape.size(); ++d)
+      coords[d] = (flat / strides[d]) % shape[d];
+    size_t at[3];
+    for (size_t k = 0; k < inputs.size(); ++k)
+      at[k] = broadcastIndex(inputs[k]->shape, coords);
+    bool batch[3] = {};
+    for (size_t k = 0; k < inputs.size(); ++k)
+      batch[k] = inputs[k]->isBatchEntry(at[k]);
+    if (where) {
+      if (batch[0])
+        return unknown();
+      size_t pick = inputs[0]->integer(at[0]) != 0 ? 1 : 2;
+      out.ints.push_back(inputs[pick]->integer(at[pick]));
+      out.batchEntries.push_back(batch[pick]);
+      continue;
+    }
+    int64_t a = inputs[0]->integer(at[0]), b = inputs[1]->integer(at[1]);
+    std::optional<bool> result;
+    if (batch[0] && batch[1])
+      result = std::nullopt;
+    else if (batch[0])
+      result = compareWithBatch(op, b, /*batchFirst=*/true);
+    else if (batch[1])
+      result = compareWithBatch(op, a, /*batchFirst=*/false);
+    else
+      result = op == "Equal" ? a == b : op == "Less" ? a < b : a > b;
+    if (!result)
+      return unknown();
+    out.ints.push_back(*result);
+    out.batchEntries.push_back(false);
+  }
+  translation.bindConstant(node.output(0), std::move(out));
+  return true;
+}
+
 /// Element-wise ops: the result type is the first operand's, or Bool for
 /// comparisons.
 Folded foldElementwise(Translation &translation, const NodeProto &node,
@@ -747,6 +826,12 @@ Folded foldElementwise(Translation &translation, const NodeProto &node,
     return failure(op + " needs " + (variadic ? "at least " : "") +
                    std::to_string(arity) + " input" + (arity > 1 ? "s" : "") +
                    ", not " + std::to_string(inputs.size()));
+  bool batchAware =
+      op == "Equal" || op == "Less" || op == "Greater" || op == "Where";
+  if (batchAware &&
+      std::any_of(inputs.begin(), inputs.end(),
+                  [](const Constant *input) { return input->anyBatchEntry(); }))
+    return foldWithBatchEntries(translation, node, inputs);
   ElemType type = inputs[0]->type;
   using Reals = const std::vector<double> &;
   using Ints = const std::vector<int64_t> &;

@@ -213,6 +213,38 @@ def test_expand_with_a_dynamic_batch(tmp_path):
     assert "broadcast_to(" in program, program
 
 
+class PrependClassToken(torch.nn.Module if HAVE_TORCH else object):
+    """A vision transformer's class token prepended to its patches."""
+
+    def __init__(self):
+        super().__init__()
+        self.cls = torch.nn.Parameter(torch.randn(1, 1, 4))
+
+    def forward(self, x):
+        return torch.cat([self.cls.expand(x.size(0), -1, -1), x], 1)
+
+
+@pytest.mark.parametrize("opset", [11, 13, 17])
+def test_the_class_token_expands_over_a_dynamic_batch(tmp_path, opset):
+    # cls.expand(x.size(0), -1, -1) exports Equal([B, -1, -1], -1), a
+    # Where selecting [B, 1, 1] and an Expand: a batch size (at least 1)
+    # is never -1, so the comparison folds and the batch stays first.
+    torch.manual_seed(0)
+    program = matches_pytorch(tmp_path, PrependClassToken(), [torch.randn(2, 3, 4)],
+                              runs=[[torch.randn(2, 3, 4)], [torch.randn(5, 3, 4)]],
+                              opset=opset, dynamic=True)
+    assert "broadcast_to(" in program, program
+
+
+def test_a_comparison_the_batch_size_does_not_settle_is_a_node_error(tmp_path):
+    # x.size(0) == 3 holds for some batches only: no fold, the node named.
+    fn = Lambda(lambda x: x * (x.size(0) == 3))
+    path = export(tmp_path, fn, [torch.randn(2, 4)], dynamic=True)
+    lines = import_fails(tmp_path, path).splitlines()
+    assert len(lines) == 1 and "(Equal," in lines[0] and \
+        "arithmetic on the batch size" in lines[0], lines
+
+
 @pytest.mark.parametrize("case", ["transpose", "softmax_dim0", "two_batch_axes"])
 def test_batch_off_the_front_is_a_node_error(tmp_path, case):
     # With a dynamic batch these would import into programs that do not
