@@ -476,6 +476,13 @@ rt::Expected<std::string> Translation::operand(const Value &value,
   auto known = declaredConstants.find(&value);
   if (known != declaredConstants.end())
     return known->second;
+  // Such a constant becomes a buffer, which may hold infinities (a mask's
+  // -inf) but not NaN: the program could never load it.
+  for (size_t i = 0; i < constant.reals.size(); ++i)
+    if (std::isnan(constant.reals[i]))
+      return rt::Error::failure("a constant used as data holds NaN (element " +
+                                std::to_string(i) +
+                                "), which no buffer may hold");
   std::string name = freshName("const");
   declare("buffer " + name + ": " + dslTypeName(constant.type) +
           formatDims(constant.shape) + "  # a constant of the ONNX graph");

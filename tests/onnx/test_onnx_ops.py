@@ -236,6 +236,16 @@ def test_the_class_token_expands_over_a_dynamic_batch(tmp_path, opset):
     assert "broadcast_to(" in program, program
 
 
+def test_a_constant_holding_nan_is_a_node_error(tmp_path):
+    # It would become a buffer, which no program can load holding NaN:
+    # refused at import, as an initializer holding NaN is, not at run time.
+    fn = Lambda(lambda x: x + torch.tensor([1.0, float("nan")]))
+    path = export(tmp_path, fn, [torch.randn(2, 2)], dynamic=True)
+    lines = import_fails(tmp_path, path).splitlines()
+    assert len(lines) == 1 and "(Add," in lines[0] and \
+        "a constant used as data holds NaN (element 1)" in lines[0], lines
+
+
 def test_a_comparison_the_batch_size_does_not_settle_is_a_node_error(tmp_path):
     # x.size(0) == 3 holds for some batches only: no fold, the node named.
     fn = Lambda(lambda x: x * (x.size(0) == 3))
