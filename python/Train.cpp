@@ -21,6 +21,12 @@ namespace {
 void addDataArgument(const std::string &name, const py::handle &value,
                      std::vector<std::string> &files,
                      std::map<std::string, rt::Tensor> &tensors) {
+  // The command's NAME=FILE is built from it: an '=' in the key would move
+  // its split.
+  if (name.find('=') != std::string::npos)
+    raiseValue("data key '" + name +
+               "': input names (joined by commas for a file that feeds "
+               "several) hold no '='");
   if (py::isinstance<py::str>(value) || py::hasattr(value, "__fspath__")) {
     std::string path =
         py::module_::import("os").attr("fspath")(value).cast<std::string>();

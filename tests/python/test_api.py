@@ -705,6 +705,10 @@ def test_ctrl_c_ends_training_with_keyboard_interrupt(digits, mlp_path):
 def test_wrong_data_for_train_is_an_error(digits, mlp_path):
     with pytest.raises(ValueError, match="data 'x'"):
         nnc.train(mlp_path, data={"x": object(), "labels": digits[1][:4]})
+    # A key is input names, never part of a path.
+    with pytest.raises(ValueError, match="data key 'x=/etc/passwd,labels': "
+                                         "input names"):
+        nnc.train(mlp_path, data={"x=/etc/passwd,labels": "d.csv"})
     # A label outside the 10 classes is found when the data loads.
     with pytest.raises(nnc.Error, match="training failed: data 'labels': .*sample 0 "
                                         "holds 99, outside the classes \\[0, 10\\)"):
