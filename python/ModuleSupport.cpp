@@ -117,13 +117,13 @@ std::vector<rt::Tensor> resultTensors(const train::CompiledGraph &graph,
   return tensors;
 }
 
-const std::string &pathArgument(const std::string &path, const char *what) {
-  if (path.find('\0') != std::string::npos)
+const std::string &pathArgument(const PathText &path, const char *what) {
+  if (path.text.find('\0') != std::string::npos)
     raiseValue(std::string(what) + ": embedded null byte");
-  return path;
+  return path.text;
 }
 
-std::string pathArgument(const std::optional<std::string> &path,
+std::string pathArgument(const std::optional<PathText> &path,
                          const char *what) {
   return path ? pathArgument(*path, what) : std::string();
 }
@@ -139,7 +139,7 @@ std::string makeTempDir() {
 
 ModelSource::ModelSource(const std::string &pathOrSource) : file(pathOrSource) {
   if (pathOrSource.find('\n') == std::string::npos) {
-    pathArgument(pathOrSource, "path");
+    pathArgument(PathText{pathOrSource}, "path");
     return;
   }
   folder.emplace();

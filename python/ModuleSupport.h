@@ -36,14 +36,20 @@ extern PyObject *nncError;
 /// Raises ValueError: the caller's arguments were wrong.
 [[noreturn]] void raiseValue(const std::string &message);
 
+/// A file or folder argument, given as Python's own file functions take
+/// one: a str or an os.PathLike (pathlib.Path), through os.fspath. A
+/// bytes path is not taken.
+struct PathText {
+  std::string text;
+};
+
 /// `path`, a path argument named `what`; a ValueError when it holds a NUL
 /// byte, as open() raises, where the C++ side would read it cut there.
-const std::string &pathArgument(const std::string &path, const char *what);
+const std::string &pathArgument(const PathText &path, const char *what);
 
 /// The optional path argument `what`, checked as pathArgument does; "" when
 /// not given.
-std::string pathArgument(const std::optional<std::string> &path,
-                         const char *what);
+std::string pathArgument(const std::optional<PathText> &path, const char *what);
 
 /// The NumPy dtype of an nnc dtype.
 py::dtype numpyDType(rt::DType dtype);
@@ -110,5 +116,23 @@ private:
 };
 
 } // namespace nnc::python
+
+namespace pybind11::detail {
+
+template <> struct type_caster<nnc::python::PathText> {
+  PYBIND11_TYPE_CASTER(nnc::python::PathText, const_name("str | os.PathLike"));
+
+  bool load(handle source, bool) {
+    if (!isinstance<str>(source) && !hasattr(source, "__fspath__"))
+      return false;
+    object path = module_::import("os").attr("fspath")(source);
+    if (!isinstance<str>(path))
+      return false;
+    value.text = path.cast<std::string>();
+    return true;
+  }
+};
+
+} // namespace pybind11::detail
 
 #endif // NNC_PYTHON_MODULESUPPORT_H

@@ -52,14 +52,14 @@ namespace {
 class Model {
 public:
   static std::unique_ptr<Model>
-  compile(const std::string &pathOrSource,
+  compile(const PathText &pathOrSource,
           const std::optional<std::string> &backend,
           std::optional<int64_t> batch, bool train,
           std::optional<unsigned> threads, uint64_t seed) {
     if (batch && *batch < 1)
       raiseValue("batch must be at least 1, not " + std::to_string(*batch));
     auto model = std::unique_ptr<Model>(new Model());
-    model->source.emplace(pathOrSource);
+    model->source.emplace(pathOrSource.text);
     const std::string &path = model->source->path();
     train::SessionOptions options;
     options.backend = backend.value_or("");
@@ -85,7 +85,7 @@ public:
     return model;
   }
 
-  static std::unique_ptr<Model> load(const std::string &path,
+  static std::unique_ptr<Model> load(const PathText &path,
                                      std::optional<unsigned> threads) {
     auto model = std::unique_ptr<Model>(new Model());
     train::SessionOptions options;
@@ -229,14 +229,14 @@ public:
       std::memmove(tensor->rawData(), array.data(), tensor->byteSize());
   }
 
-  void saveParams(const std::string &dir) const {
+  void saveParams(const PathText &dir) const {
     if (rt::Error error = params.save(pathArgument(dir, "dir")); !error.ok())
       raise(error.message());
   }
 
   /// Reads DIR/NAME.npy into the parameter tensors in place, so that views
   /// taken before stay valid; a parameter without a file keeps its value.
-  void loadParams(const std::string &dir) {
+  void loadParams(const PathText &dir) {
     std::vector<std::string> missing;
     const std::string &folder = pathArgument(dir, "dir");
     rt::Error loaded = rt::Error::success();
@@ -249,7 +249,7 @@ public:
     if (!loaded.ok())
       raise(loaded.message());
     for (const std::string &name : missing)
-      addWarning("no '" + name + ".npy' in '" + dir +
+      addWarning("no '" + name + ".npy' in '" + folder +
                  "'; keeping its current value");
     issueWarnings();
   }

@@ -30,7 +30,7 @@ void addDataArgument(const std::string &name, const py::handle &value,
   if (py::isinstance<py::str>(value) || py::hasattr(value, "__fspath__")) {
     std::string path =
         py::module_::import("os").attr("fspath")(value).cast<std::string>();
-    files.push_back(name + "=" + pathArgument(path, "data"));
+    files.push_back(name + "=" + pathArgument(PathText{path}, "data"));
     return;
   }
   py::array array = py::array::ensure(value, py::array::c_style);
@@ -61,26 +61,25 @@ void addDataArgument(const std::string &name, const py::handle &value,
 } // namespace
 
 py::list trainModel(
-    const std::string &path, const py::dict &data,
-    std::optional<int64_t> epochs, std::optional<int64_t> batch,
-    std::optional<std::string> optimizer, std::optional<double> lr,
-    const std::vector<std::string> &freeze,
+    const PathText &path, const py::dict &data, std::optional<int64_t> epochs,
+    std::optional<int64_t> batch, std::optional<std::string> optimizer,
+    std::optional<double> lr, const std::vector<std::string> &freeze,
     const std::optional<py::dict> &evalData,
     const std::optional<py::function> &callback,
     const std::optional<py::function> &afterGradients,
     const std::optional<py::function> &onStep, std::optional<uint64_t> seed,
     const std::optional<std::string> &backend, std::optional<unsigned> threads,
-    const std::optional<std::string> &params,
-    const std::optional<std::string> &saveDir, std::optional<bool> shuffle,
+    const std::optional<PathText> &params,
+    const std::optional<PathText> &saveDir, std::optional<bool> shuffle,
     std::optional<bool> dropLast, std::optional<int64_t> accumulate,
     bool distributed, std::optional<double> bucketMb,
-    const std::optional<std::string> &checkpointDir, int64_t checkpointEvery,
-    const std::optional<std::string> &resume, int64_t maxSteps,
+    const std::optional<PathText> &checkpointDir, int64_t checkpointEvery,
+    const std::optional<PathText> &resume, int64_t maxSteps,
     std::optional<double> clipNorm, const std::optional<std::string> &schedule,
     std::optional<int64_t> lrStepEpochs, std::optional<double> lrGamma,
     std::optional<double> lrMin, std::optional<int64_t> evalEvery,
-    const std::optional<std::string> &plot,
-    const std::optional<std::string> &report, bool profile) {
+    const std::optional<PathText> &plot, const std::optional<PathText> &report,
+    bool profile) {
   train::TrainOptions options;
   options.profile.table = profile;
   options.evalEvery = evalEvery;
@@ -104,7 +103,7 @@ py::list trainModel(
   };
   options.session.backend = backend.value_or("");
   options.session.threads = threadsArgument(threads);
-  ModelSource source(path);
+  ModelSource source(pathArgument(path, "path"));
   options.modelPath = source.path();
   for (auto [key, value] : data)
     addDataArgument(py::str(key), value, options.data, options.dataTensors);

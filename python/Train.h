@@ -9,6 +9,8 @@
 #ifndef NNC_PYTHON_TRAIN_H
 #define NNC_PYTHON_TRAIN_H
 
+#include "python/ModuleSupport.h"
+
 #include <pybind11/functional.h>
 #include <pybind11/pybind11.h>
 
@@ -27,26 +29,25 @@ namespace py = pybind11;
 /// with the trained parameters in `.params`. Raises what a callback
 /// raised, ValueError for a setting out of range, nnc.Error otherwise.
 py::list trainModel(
-    const std::string &path, const py::dict &data,
-    std::optional<int64_t> epochs, std::optional<int64_t> batch,
-    std::optional<std::string> optimizer, std::optional<double> lr,
-    const std::vector<std::string> &freeze,
+    const PathText &path, const py::dict &data, std::optional<int64_t> epochs,
+    std::optional<int64_t> batch, std::optional<std::string> optimizer,
+    std::optional<double> lr, const std::vector<std::string> &freeze,
     const std::optional<py::dict> &evalData,
     const std::optional<py::function> &callback,
     const std::optional<py::function> &afterGradients,
     const std::optional<py::function> &onStep, std::optional<uint64_t> seed,
     const std::optional<std::string> &backend, std::optional<unsigned> threads,
-    const std::optional<std::string> &params,
-    const std::optional<std::string> &saveDir, std::optional<bool> shuffle,
+    const std::optional<PathText> &params,
+    const std::optional<PathText> &saveDir, std::optional<bool> shuffle,
     std::optional<bool> dropLast, std::optional<int64_t> accumulate,
     bool distributed, std::optional<double> bucketMb,
-    const std::optional<std::string> &checkpointDir, int64_t checkpointEvery,
-    const std::optional<std::string> &resume, int64_t maxSteps,
+    const std::optional<PathText> &checkpointDir, int64_t checkpointEvery,
+    const std::optional<PathText> &resume, int64_t maxSteps,
     std::optional<double> clipNorm, const std::optional<std::string> &schedule,
     std::optional<int64_t> lrStepEpochs, std::optional<double> lrGamma,
     std::optional<double> lrMin, std::optional<int64_t> evalEvery,
-    const std::optional<std::string> &plot,
-    const std::optional<std::string> &report, bool profile);
+    const std::optional<PathText> &plot, const std::optional<PathText> &report,
+    bool profile);
 
 } // namespace nnc::python
 

@@ -7,6 +7,7 @@ import copy
 import os
 import pickle
 import signal
+import pathlib
 import threading
 import time
 
@@ -317,6 +318,24 @@ def test_models_and_params_are_made_by_the_module_only(mlp_path):
     with pytest.raises(TypeError):
         copy.copy(model)
     assert "w1" in model.params
+
+
+def test_paths_may_be_path_like(tmp_path, digits, mlp_path):
+    """Every file or folder argument takes a pathlib.Path as a str."""
+    model = nnc.compile(pathlib.Path(mlp_path), backend="ref")
+    model.save_params(tmp_path / "p")
+    model.load_params(tmp_path / "p")
+    history = nnc.train(pathlib.Path(mlp_path), data={"x": digits[0][:64],
+                                                      "labels": digits[1][:64]},
+                        epochs=1, backend="ref", save_dir=tmp_path / "s",
+                        checkpoint_dir=tmp_path / "ck", plot=tmp_path / "c.svg")
+    assert len(history) == 1
+    assert (tmp_path / "s" / "w1.npy").exists() and (tmp_path / "c.svg").exists()
+    artifact = tmp_path / "m.nnx"
+    run_cli("compile", mlp_path, "--backend", "ref", "--batch", "2", "-o", str(artifact))
+    assert nnc.load(artifact).run(x=digits[0][:2])["logits"].shape == (2, 10)
+    with pytest.raises(TypeError):
+        nnc.load(b"m.nnx")
 
 
 def test_paths_with_a_null_byte_are_value_errors(tmp_path, mlp_path):
