@@ -546,6 +546,15 @@ rt::Expected<Metrics> evaluateModel(const EvalOptions &options,
           initializeParameters(params, program, options.paramsDir, 0, notices);
       !error.ok())
     return error;
+  // The scores of untrained weights read as a model that learnt nothing;
+  // nothing else would show it.
+  if (parametersAreUntrained(program, options.paramsDir, params))
+    notices.warn("no trained parameters (" +
+                 (options.paramsDir.empty()
+                      ? std::string("no --params given")
+                      : "none in '" + options.paramsDir +
+                            "'; give the folder nnc train --save wrote") +
+                 "): the weights evaluated are their initializers' values");
   SessionGraphSource graphs(session, GraphRequest());
   Evaluator evaluator(graphs, dataset,
                       std::min(options.batch, dataset.numSamples()));
