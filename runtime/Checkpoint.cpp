@@ -68,6 +68,19 @@ std::string baseName(const std::string &path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+/// `dir`, or the folder it names when it is a symbolic link to one: the
+/// checkpoint replaces that folder and the link is kept, as a link to a
+/// file is followed when the file is written.
+std::string followFolderLink(const std::string &dir) {
+  struct stat link, target;
+  if (::lstat(dir.c_str(), &link) != 0 || !S_ISLNK(link.st_mode) ||
+      ::stat(dir.c_str(), &target) != 0 || !S_ISDIR(target.st_mode))
+    return dir;
+  std::error_code ec;
+  fs::path resolved = fs::canonical(dir, ec);
+  return ec ? dir : resolved.string();
+}
+
 bool isDirectory(const std::string &path) {
   struct stat info;
   return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
@@ -296,7 +309,7 @@ const Tensor *Checkpoint::tensor(const std::string &name) const {
 Error writeCheckpoint(const std::string &path,
                       const std::vector<NamedTensorView> &tensors,
                       const JsonObject &state) {
-  std::string dir = stripTrailingSlashes(path);
+  std::string dir = followFolderLink(stripTrailingSlashes(path));
   std::set<std::string> names;
   for (const auto &[name, view] : tensors) {
     if (!validName(name))
@@ -384,7 +397,8 @@ Expected<Checkpoint> readCheckpoint(const std::string &path) {
   return fail(dir, "no checkpoint (no such folder)");
 }
 
-Error checkCheckpointTarget(const std::string &dir) {
+Error checkCheckpointTarget(const std::string &path) {
+  std::string dir = followFolderLink(stripTrailingSlashes(path));
   struct stat info;
   bool exists = ::lstat(dir.c_str(), &info) == 0;
   if (!exists && errno != ENOENT)

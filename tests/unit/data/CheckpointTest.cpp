@@ -147,6 +147,21 @@ TEST(CheckpointTest, NeverReplacesFilesItsCheckpointDoesNotList) {
   EXPECT_EQ(readText(saved + "/w.npy"), "precious");
 }
 
+TEST(CheckpointTest, ALinkToACheckpointFolderIsFollowedAndKept) {
+  TempDir tmp;
+  Fixture f;
+  std::string target = tmp.path("runs-ck"), link = tmp.path("ck");
+  ASSERT_TRUE(writeCheckpoint(target, f.tensors(), trainingState(1)).ok());
+  fs::create_directory_symlink("runs-ck", link);
+  ASSERT_TRUE(checkCheckpointTarget(link).ok());
+  Error written = writeCheckpoint(link, f.tensors(), trainingState(2));
+  ASSERT_TRUE(written.ok()) << written.message();
+  EXPECT_TRUE(fs::is_symlink(link));
+  Expected<Checkpoint> read = readCheckpoint(target);
+  ASSERT_TRUE(read.ok()) << read.message();
+  EXPECT_EQ(*read->state.getInteger("step"), 2);
+}
+
 TEST(CheckpointTest, CorruptOrMissingFilesAreReported) {
   TempDir tmp;
   Fixture f;
