@@ -312,6 +312,15 @@ rt::Error addTextColumns(rt::Dataset &dataset, const InputDeclarations &inputs,
         "together (--data IDS," +
         ids->name + "=" + path + "); alone it gives ids, not the labels '" +
         ids->name + "' the loss reads");
+  // Named the other way round, the loss would learn each byte from the
+  // one after it.
+  if (columns.size() == 2 && ids->classes > 0)
+    return rt::Error::failure(
+        path +
+        ": a text file gives the byte ids first and the next bytes "
+        "second (--data " +
+        columns[1].str() + "," + ids->name + "=" + path + "), but '" +
+        ids->name + "', named first, is the labels the loss reads");
   const rt::Shape &shape = ids->shape;
   rt::DType dtype = ids->dtype;
   if (shape.size() != 2 || shape[0] != shape::kDynamic ||
