@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace nnc::train {
 namespace {
@@ -46,6 +47,11 @@ rt::Error checkRunSettings(const RunSettings &settings) {
     return countOutOfRange("--batch", settings.batch, kMostBatch);
   if (!(settings.baseLr > 0) || std::isinf(settings.baseLr))
     return outOfRange("--lr", "a finite number above 0", settings.baseLr);
+  // The step reads the rate as a 32-bit float, where a larger one is
+  // infinite.
+  if (settings.baseLr > std::numeric_limits<float>::max())
+    return outOfRange("--lr", "at most 3.4e38, the largest 32-bit float",
+                      settings.baseLr);
   const ScheduleOptions &schedule = settings.schedule;
   if (schedule.kind != "constant" && schedule.kind != "step" &&
       schedule.kind != "cosine")
