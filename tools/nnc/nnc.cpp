@@ -104,6 +104,7 @@ int main(int argc, char **argv) {
            std::pair<const char *, const std::vector<std::string> *>>{
            {"--input", &run.inputs},
            {"--input", &grad.inputs},
+           {"--wrt", &grad.wrt},
            {"--input", &gradcheck.inputs},
            {"--data", &train.data},
            {"--eval-data", &train.evalData},
