@@ -4,6 +4,7 @@
 
 #include "train/OutputWriter.h"
 #include "train/ParameterStore.h"
+#include "train/RunSettings.h"
 
 #include "runtime/FileIO.h"
 #include "runtime/NonFinite.h"
@@ -263,6 +264,32 @@ std::optional<std::string> firstStrayLabelOf(rt::ConstTensorView column,
   return std::nullopt;
 }
 
+/// Fails naming the first sample of the float `column` of input `name`
+/// outside [0, 1] (NaN is checkFiniteData's).
+template <typename T>
+rt::Error checkProbabilitiesOf(rt::ConstTensorView column,
+                               const std::string &name) {
+  const T *values = column.data<T>();
+  int64_t perSample = elementsPerSample(column);
+  for (int64_t i = 0, n = column.numElements(); i < n; ++i)
+    if (values[i] < 0 || values[i] > 1)
+      return rt::Error::failure(
+          name + ": sample " + std::to_string(i / perSample) + " holds " +
+          exactNumber(static_cast<double>(values[i])) +
+          ", outside [0, 1], the targets of the model's binary "
+          "cross-entropy");
+  return rt::Error::success();
+}
+
+rt::Error checkProbabilities(rt::ConstTensorView column,
+                             const std::string &name) {
+  if (column.dtype() == rt::DType::F32)
+    return checkProbabilitiesOf<float>(column, name);
+  if (column.dtype() == rt::DType::F64)
+    return checkProbabilitiesOf<double>(column, name);
+  return rt::Error::success();
+}
+
 rt::Error noSuchInput(const InputDeclarations &inputs,
                       const std::string &name) {
   std::vector<std::string> names;
@@ -385,6 +412,8 @@ rt::Error addCsvColumns(rt::Dataset &dataset, const InputDeclarations &inputs,
 
 rt::Error checkLabels(rt::ConstTensorView column,
                       const InputDeclaration &input) {
+  if (input.probabilities)
+    return checkProbabilities(column, input.name);
   if (input.classes <= 0)
     return rt::Error::success();
   std::optional<std::string> stray;

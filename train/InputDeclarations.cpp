@@ -17,11 +17,19 @@ InputDeclarations inputDeclarations(const frontend::Program &program) {
   // Labels read straight from an input by a cross-entropy must name one of
   // its classes, which the data loaders check before training starts.
   for (const frontend::Node &node : program.nodes) {
-    if (node.op != "softmax_cross_entropy" || node.operands.size() < 2 ||
+    bool binary = node.op == "binary_cross_entropy";
+    if ((node.op != "softmax_cross_entropy" && !binary) ||
+        node.operands.size() < 2 ||
         node.operands[1].kind != frontend::ValueRef::Kind::Argument)
       continue;
     const frontend::Argument &labels =
         program.arguments[node.operands[1].index];
+    if (binary) {
+      for (InputDeclaration &input : inputs)
+        if (input.name == labels.name)
+          input.probabilities = true;
+      continue;
+    }
     const rt::Shape &logits = program.typeOf(node.operands[0]).shape;
     auto input = std::find_if(inputs.begin(), inputs.end(),
                               [&](const InputDeclaration &declared) {
@@ -53,6 +61,10 @@ inputDeclarations(const rt::Artifact &artifact) {
   // The labels an argmax accuracy scores are the loss's: their classes
   // are the scored output's last extent.
   const std::optional<rt::ArtifactAccuracy> &accuracy = artifact.accuracy;
+  if (accuracy && accuracy->threshold)
+    for (InputDeclaration &input : inputs)
+      if (input.name == accuracy->labelInput)
+        input.probabilities = true;
   if (accuracy && !accuracy->threshold)
     for (const rt::ArtifactPort &port : artifact.outputs)
       if (port.name == accuracy->outputName && !port.shape.empty())

@@ -29,6 +29,9 @@ struct InputDeclaration {
   /// value lies in [0, classes) or is `ignoreIndex`. 0: no such rule.
   int64_t classes = 0;
   int64_t ignoreIndex = -100;
+  /// The targets of a binary cross-entropy: probabilities, every value in
+  /// [0, 1], as PyTorch's BCELoss requires.
+  bool probabilities = false;
 
   /// True when the input takes samples: its leading dimension is the batch.
   bool batched() const { return !shape.empty() && shape[0] == shape::kDynamic; }
