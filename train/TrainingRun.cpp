@@ -26,12 +26,43 @@
 #include <oneapi/tbb/info.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <optional>
 
 namespace nnc::train {
 namespace {
+
+/// `path` as a shell word: quoted when it holds anything but letters,
+/// digits and `/._-+,:=@%`, so that a hint can be pasted as printed.
+std::string shellWord(const std::string &path) {
+  bool plain =
+      !path.empty() && std::all_of(path.begin(), path.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::strchr("/._-+,:=@%", c);
+      });
+  if (plain)
+    return path;
+  std::string word = "'";
+  for (char c : path)
+    word += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return word + "'";
+}
+
+/// The flags a resumed run must be given again with --resume DIR: the
+/// frozen parameters, which a checkpoint holds no optimizer state for.
+std::string resumeCommand(const std::string &dir, const TrainOptions &options) {
+  std::string command = "--resume " + shellWord(dir);
+  if (!options.freeze.empty()) {
+    std::string patterns;
+    for (const std::string &pattern : options.freeze)
+      patterns += (patterns.empty() ? "" : ",") + pattern;
+    command += " --freeze " + shellWord(patterns);
+  }
+  return command;
+}
 
 /// The training steps of the run, made before the first epoch so that a
 /// missing one fails at once: the full batch, and the last partial one.
@@ -236,7 +267,7 @@ rt::Error saveArtifact(TrainingRun &run, const TrainOptions &options,
   say(hooks, "wrote the training artifact " + options.saveArtifact + " (step " +
                  std::to_string(run.state.stepCount) + ", epoch " +
                  std::to_string(position.epoch) + "); continue with --resume " +
-                 options.saveArtifact);
+                 shellWord(options.saveArtifact));
   return rt::Error::success();
 }
 
@@ -669,10 +700,11 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
                            evaluator.has_value(), hooks);
           !error.ok())
         return error;
-    say(hooks, "stopped after " + rt::counted(state.stepCount, "step") +
-                   (checkpointDir.empty()
-                        ? std::string()
-                        : "; resume with --resume " + checkpointDir));
+    say(hooks,
+        "stopped after " + rt::counted(state.stepCount, "step") +
+            (checkpointDir.empty()
+                 ? std::string()
+                 : "; resume with " + resumeCommand(checkpointDir, options)));
     return reportTheProfile();
   };
   const int64_t firstEpoch = stepsLeft ? batches->state().epoch : run.epochs;
