@@ -29,10 +29,7 @@ rt::Error checkImportTargets(const std::string &onnxPath,
     return error;
   if (rt::Error error = train::checkFolderTarget(weightsDir); !error.ok())
     return error;
-  llvm::SmallString<256> program(programPath), weights(weightsDir);
-  llvm::sys::path::remove_dots(program, /*remove_dot_dot=*/true);
-  llvm::sys::path::remove_dots(weights, /*remove_dot_dot=*/true);
-  if (program == weights)
+  if (train::samePlace(programPath, weightsDir))
     return rt::Error::failure("cannot write '" + programPath +
                               "': it is also the --params-out folder");
   return rt::Error::success();
@@ -97,8 +94,6 @@ importOnnxModel(const std::string &onnxPath, const std::string &programPath,
   if (rt::Error error = train::checkNotAnInput(programPath, inputs);
       !error.ok())
     return error;
-  llvm::SmallString<256> programFile(programPath);
-  llvm::sys::path::remove_dots(programFile, /*remove_dot_dot=*/true);
   for (const auto &[name, tensor] : model->weights) {
     std::string weightPath = weightsDir + "/" + name + ".npy";
     if (rt::Error error = train::checkNotAnInput(weightPath, inputs);
@@ -106,9 +101,7 @@ importOnnxModel(const std::string &onnxPath, const std::string &programPath,
       return error;
     // The program and a weight staged for one path: the one renamed last
     // would replace the other.
-    llvm::SmallString<256> weight(weightPath);
-    llvm::sys::path::remove_dots(weight, /*remove_dot_dot=*/true);
-    if (weight == programFile)
+    if (train::samePlace(weightPath, programPath))
       return rt::Error::failure("cannot write '" + programPath +
                                 "': it is also the file of weight '" + name +
                                 "' in the --params-out folder");

@@ -68,19 +68,6 @@ std::string baseName(const std::string &path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-/// `dir`, or the folder it names when it is a symbolic link to one: the
-/// checkpoint replaces that folder and the link is kept, as a link to a
-/// file is followed when the file is written.
-std::string followFolderLink(const std::string &dir) {
-  struct stat link, target;
-  if (::lstat(dir.c_str(), &link) != 0 || !S_ISLNK(link.st_mode) ||
-      ::stat(dir.c_str(), &target) != 0 || !S_ISDIR(target.st_mode))
-    return dir;
-  std::error_code ec;
-  fs::path resolved = fs::canonical(dir, ec);
-  return ec ? dir : resolved.string();
-}
-
 bool isDirectory(const std::string &path) {
   struct stat info;
   return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
@@ -142,8 +129,12 @@ Error checkReplaceable(const std::string &dir) {
   const char *refusal =
       "exists and is not a checkpoint; refusing to replace it";
   Expected<JsonObject> state = readState(dir);
+  // A state.json that does not read (damaged, or of another format) is
+  // named: the folder may hold a checkpoint worth keeping.
   if (!state)
-    return fail(dir, refusal);
+    return fail(dir, ::access((dir + "/" + kStateFile).c_str(), F_OK) == 0
+                         ? std::string(refusal) + " (" + state.message() + ")"
+                         : std::string(refusal));
   Expected<std::vector<std::string>> listed =
       tensorNames(*state, dir + "/" + kStateFile);
   if (!listed)
@@ -309,7 +300,7 @@ const Tensor *Checkpoint::tensor(const std::string &name) const {
 Error writeCheckpoint(const std::string &path,
                       const std::vector<NamedTensorView> &tensors,
                       const JsonObject &state) {
-  std::string dir = followFolderLink(stripTrailingSlashes(path));
+  std::string dir = checkpointFolder(path);
   std::set<std::string> names;
   for (const auto &[name, view] : tensors) {
     if (!validName(name))
@@ -375,7 +366,7 @@ Error writeCheckpoint(const std::string &path,
 }
 
 Expected<Checkpoint> readCheckpoint(const std::string &path) {
-  std::string dir = stripTrailingSlashes(path);
+  std::string dir = checkpointFolder(path);
   if (::access(dir.c_str(), F_OK) == 0 || errno != ENOENT)
     return readFolder(dir);
 
@@ -398,7 +389,7 @@ Expected<Checkpoint> readCheckpoint(const std::string &path) {
 }
 
 Error checkCheckpointTarget(const std::string &path) {
-  std::string dir = followFolderLink(stripTrailingSlashes(path));
+  std::string dir = checkpointFolder(path);
   struct stat info;
   bool exists = ::lstat(dir.c_str(), &info) == 0;
   if (!exists && errno != ENOENT)
@@ -415,6 +406,19 @@ Error checkCheckpointTarget(const std::string &path) {
     return fail(dir, "is a mount point, which a checkpoint cannot replace "
                      "(it is renamed into place); give a folder inside it");
   return checkReplaceable(dir);
+}
+
+std::string checkpointFolder(const std::string &path) {
+  std::string dir = stripTrailingSlashes(path);
+  Expected<std::string> target = followSymlinks(dir);
+  if (!target.ok() || *target == dir)
+    return dir;
+  std::error_code ec;
+  fs::file_status status = fs::status(*target, ec);
+  if (fs::exists(status) && !fs::is_directory(status))
+    return dir; // a link to a file: refused as not a folder
+  fs::path absolute = fs::weakly_canonical(*target, ec);
+  return ec ? *target : absolute.string();
 }
 
 } // namespace nnc::rt

@@ -83,6 +83,13 @@ Error checkCheckpointTarget(const std::string &dir);
 /// name the file: "ckpt/w.npy: checksum mismatch (corrupt file)".
 Expected<Checkpoint> readCheckpoint(const std::string &dir);
 
+/// The folder a checkpoint named `path` is: `path` itself, or, through a
+/// symbolic link, the folder it points at, which is replaced while the
+/// link is kept. Followed even when the folder is gone, as a crash between
+/// the renames of a write leaves it. writeCheckpoint, readCheckpoint,
+/// checkCheckpointTarget and CheckpointLock all name the folder by it.
+std::string checkpointFolder(const std::string &path);
+
 } // namespace nnc::rt
 
 #endif // NNC_RUNTIME_CHECKPOINT_H

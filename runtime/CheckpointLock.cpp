@@ -2,6 +2,8 @@
 
 #include "runtime/CheckpointLock.h"
 
+#include "runtime/Checkpoint.h"
+
 #include "runtime/FileIO.h"
 
 #include <cctype>
@@ -43,7 +45,8 @@ std::string holderOf(int fd) {
 } // namespace
 
 Expected<CheckpointLock> CheckpointLock::acquire(const std::string &dir) {
-  std::string path = lockPathFor(dir);
+  // Named after the folder written, whatever link the run was given.
+  std::string path = lockPathFor(checkpointFolder(dir));
   if (Error error = makeFolders(parentDirectory(path)); !error.ok())
     return error;
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);

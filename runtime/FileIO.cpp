@@ -313,11 +313,6 @@ std::string parentDirectory(const std::string &path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-namespace {
-
-/// Where a write to `path` lands: `path` itself, or the file its chain of
-/// symbolic links ends at, which need not exist yet (a dangling link is
-/// written through and creates its target, as shell redirection does).
 Expected<std::string> followSymlinks(const std::string &path) {
   std::string current = path;
   // Linux's own bound on links followed while resolving one path.
@@ -337,6 +332,8 @@ Expected<std::string> followSymlinks(const std::string &path) {
   }
   return fail(path, errnoMessage(ELOOP));
 }
+
+namespace {
 
 /// Writes `data` into the existing stream `path` (a character device such
 /// as /dev/null, or a FIFO) as cp does; such files cannot be replaced by

@@ -76,6 +76,11 @@ private:
   std::string name;
 };
 
+/// Where a write to `path` lands: `path` itself, or the file its chain of
+/// symbolic links ends at, which need not exist yet (a dangling link is
+/// written through and creates its target, as shell redirection does).
+Expected<std::string> followSymlinks(const std::string &path);
+
 /// Creates (or truncates) `path`, writes `data`, fsyncs and closes it. Not
 /// atomic on its own: used inside a temporary folder that is renamed
 /// later.

@@ -3,6 +3,7 @@
 #include "train/OutputPaths.h"
 
 #include "runtime/Checkpoint.h"
+#include "runtime/FileIO.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -37,26 +38,30 @@ rt::Error checkParents(const std::string &path) {
   return checkWritable(path, ".");
 }
 
-/// `path` made absolute, without "." and ".." parts: two spellings of one
-/// place that does not exist yet compare equal.
+/// `path` made absolute, without "." and ".." parts, its folder through
+/// its links when the folder exists: two spellings of one place that does
+/// not exist yet compare equal.
 std::string canonicalSpelling(const std::string &path) {
   llvm::SmallString<256> absolute(path);
   if (fs::make_absolute(absolute))
     return path;
   llvm::sys::path::remove_dots(absolute, /*remove_dot_dot=*/true);
+  llvm::SmallString<256> real;
+  if (!fs::real_path(llvm::sys::path::parent_path(absolute), real)) {
+    llvm::sys::path::append(real, llvm::sys::path::filename(absolute));
+    return real.str().str();
+  }
   return absolute.str().str();
 }
 
-/// Whether `a` and `b` name one file or folder: the same spelling, or, for
-/// ones that exist, the same file (links included).
+} // namespace
+
 bool samePlace(const std::string &a, const std::string &b) {
   if (canonicalSpelling(a) == canonicalSpelling(b))
     return true;
   bool same = false;
   return !fs::equivalent(a, b, same) && same;
 }
-
-} // namespace
 
 rt::Error checkDistinctOutputs(const std::vector<NamedOutput> &outputs) {
   for (size_t i = 0; i < outputs.size(); ++i)
@@ -103,15 +108,22 @@ rt::Error checkFileTarget(const std::string &path) {
   // A device or a pipe (/dev/stdout) is written straight through.
   if (fs::exists(path) && !fs::is_regular_file(path))
     return rt::Error::success();
-  return checkParents(path);
+  // Through a link the write lands beside the link's target.
+  rt::Expected<std::string> target = rt::followSymlinks(path);
+  if (!target.ok())
+    return target.takeError();
+  return checkParents(*target);
 }
 
 rt::Error checkFolderTarget(const std::string &path) {
   if (fs::exists(path) && !fs::is_directory(path))
     return rt::Error::failure("cannot write into '" + path +
                               "': it is not a folder");
-  return fs::is_directory(path) ? checkWritable(path, path)
-                                : checkParents(path);
+  rt::Expected<std::string> target = rt::followSymlinks(path);
+  if (!target.ok())
+    return target.takeError();
+  return fs::is_directory(*target) ? checkWritable(path, *target)
+                                   : checkParents(*target);
 }
 
 rt::Error checkNotAnInput(const std::string &output,
@@ -154,7 +166,9 @@ rt::Error checkOutputPaths(const TrainOptions &options,
     if (rt::Error error = rt::checkCheckpointTarget(options.checkpointDir);
         !error.ok())
       return error;
-    if (rt::Error error = checkParents(options.checkpointDir); !error.ok())
+    if (rt::Error error =
+            checkParents(rt::checkpointFolder(options.checkpointDir));
+        !error.ok())
       return error;
   }
   // The artifact resumed may be replaced by the one the run writes: it is

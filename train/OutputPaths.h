@@ -46,6 +46,11 @@ struct NamedOutput {
   std::string path;
 };
 
+/// Whether `a` and `b` name one file or folder: the same absolute spelling
+/// without "." and ".." parts, or, for ones that exist, the same file
+/// (links included).
+bool samePlace(const std::string &a, const std::string &b);
+
 /// Fails when two of `outputs` are one file or folder, by any path or
 /// link: the later would replace the earlier. Empty paths are skipped.
 rt::Error checkDistinctOutputs(const std::vector<NamedOutput> &outputs);

@@ -636,6 +636,10 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
           ", and --max-steps " + std::to_string(options.maxSteps) +
           " asks for no more; nothing is trained (raise --max-steps to "
           "continue)"});
+  // A run resumed inside an epoch that trains nothing stays there.
+  if (!stepsLeft && !options.saveArtifact.empty() &&
+      batches->state().position != 0)
+    return checkEpochBoundary(batches->state());
   // An artifact resumes only at an epoch boundary, so a --max-steps stop
   // inside an epoch could not write one: refused before the first step.
   if (stepsLeft && !options.saveArtifact.empty() && options.maxSteps > 0 &&
@@ -734,8 +738,8 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
         break;
       const rt::Batch &current = batches->batch();
       bool groupStart = inGroup == 0;
-      bool groupEnd =
-          inGroup == accumulate - 1 || batches->state().position >= samples;
+      // The epoch's last batch ends its group, --drop-last or not.
+      bool groupEnd = inGroup == accumulate - 1 || batches->epochDone();
       inGroup = groupEnd ? 0 : inGroup + 1;
       if (groupStart) {
         ++state.stepCount;
@@ -792,15 +796,17 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
             !error.ok())
           return outputFailed(std::move(error));
       }
-      if (!checkpointDir.empty() && options.checkpointEvery > 0 &&
-          state.stepCount % options.checkpointEvery == 0)
+      bool checkpointed = !checkpointDir.empty() &&
+                          options.checkpointEvery > 0 &&
+                          state.stepCount % options.checkpointEvery == 0;
+      if (checkpointed)
         if (rt::Error error = writeTrainingCheckpoint(
                 checkpointDir, state, batches->state(), settings);
             !error.ok())
           return outputFailed(std::move(error));
       if (options.maxSteps > 0 && state.stepCount >= options.maxSteps) {
         if (!batches->epochDone())
-          return stopAtMaxSteps(/*checkpointWritten=*/false);
+          return stopAtMaxSteps(checkpointed);
         stopAtEpochEnd = true;
       }
     }

@@ -400,7 +400,9 @@ def test_a_program_named_as_a_weight_is_refused(tmp_path):
     nnc("import", onnx_file, "-o", tmp_path / "m.nn", "--params-out", params)
     weight = sorted(params.glob("*.npy"))[0]
     original = weight.read_bytes()
-    for output in (weight, tmp_path / "p" / ".." / "p" / weight.name):
+    os.symlink("p", tmp_path / "plink")
+    for output in (weight, tmp_path / "p" / ".." / "p" / weight.name,
+                   os.path.relpath(weight), tmp_path / "plink" / weight.name):
         done = nnc("import", onnx_file, "-o", output, "--params-out", params, expect=1)
         assert done.stderr == f"error: cannot write '{output}': it is also the file of " \
                               f"weight '{weight.stem}' in the --params-out folder\n", done.stderr

@@ -160,6 +160,13 @@ TEST(CheckpointTest, ALinkToACheckpointFolderIsFollowedAndKept) {
   Expected<Checkpoint> read = readCheckpoint(target);
   ASSERT_TRUE(read.ok()) << read.message();
   EXPECT_EQ(*read->state.getInteger("step"), 2);
+  // A crash between the renames leaves the link dangling and the folder
+  // under its old-checkpoint name: read through the link all the same.
+  fs::rename(target, target + ".nnc-old-abc123");
+  read = readCheckpoint(link);
+  ASSERT_TRUE(read.ok()) << read.message();
+  EXPECT_EQ(*read->state.getInteger("step"), 2);
+  EXPECT_EQ(checkpointFolder(link), fs::weakly_canonical(target).string());
 }
 
 TEST(CheckpointTest, CorruptOrMissingFilesAreReported) {
