@@ -229,9 +229,17 @@ public:
       std::memmove(tensor->rawData(), array.data(), tensor->byteSize());
   }
 
-  void saveParams(const PathText &dir) const {
-    if (rt::Error error = params.save(pathArgument(dir, "dir")); !error.ok())
-      raise(error.message());
+  void saveParams(const PathText &dir) {
+    const std::string &folder = pathArgument(dir, "dir");
+    rt::Error saved = rt::Error::success();
+    {
+      // In the model's turn, as setParam: never half of an assignment.
+      py::gil_scoped_release release;
+      std::lock_guard<std::mutex> turn(running);
+      saved = params.save(folder);
+    }
+    if (!saved.ok())
+      raise(saved.message());
   }
 
   /// Reads DIR/NAME.npy into the parameter tensors in place, so that views

@@ -666,7 +666,7 @@ Expected<Artifact> readArtifact(const std::string &path) {
   bytes.resize(*head);
   if (*head == 8 && !hasArtifactIdentifier(bytes))
     return notAnArtifact;
-  Expected<std::string> rest = file->readAll((uint64_t(1) << 31) - *head);
+  Expected<std::string> rest = file->readAll(uint64_t(1) << 31);
   if (!rest.ok())
     return rest.takeError();
   bytes += *rest;

@@ -50,7 +50,7 @@ rt::Error checkRunSettings(const RunSettings &settings) {
   // The step reads the rate as a 32-bit float, where a larger one is
   // infinite.
   if (settings.baseLr > std::numeric_limits<float>::max())
-    return outOfRange("--lr", "at most 3.4e38, the largest 32-bit float",
+    return outOfRange("--lr", "at most 3.4028235e38, the largest 32-bit float",
                       settings.baseLr);
   const ScheduleOptions &schedule = settings.schedule;
   if (schedule.kind != "constant" && schedule.kind != "step" &&
