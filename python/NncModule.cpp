@@ -105,7 +105,8 @@ public:
       rt::Expected<rt::Tensor> copy = tensor.tensor.clone();
       if (!copy.ok())
         raise(copy.message());
-      model->params.set(tensor.name, std::move(*copy));
+      model->params.set(tensor.name, std::move(*copy),
+                        tensor.role == rt::BindingRole::Param);
     }
     return model;
   }

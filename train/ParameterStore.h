@@ -71,9 +71,13 @@ public:
   std::map<std::string, rt::Tensor> &values() { return tensors; }
 
   /// Sets (or replaces) the value of `name`: values that come from
-  /// elsewhere than a model, such as a compiled artifact's.
-  void set(const std::string &name, rt::Tensor value) {
+  /// elsewhere than a model, such as a compiled artifact's. A trained
+  /// `parameter` must stay finite (checkReplacement); anything else may
+  /// hold infinities.
+  void set(const std::string &name, rt::Tensor value, bool parameter = false) {
     tensors.insert_or_assign(name, std::move(value));
+    if (parameter)
+      parameters.insert(name);
   }
 
 private:

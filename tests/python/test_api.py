@@ -514,6 +514,19 @@ def test_threads_drive_models_concurrently(digits, mlp_path):
         assert a.tobytes() == b.tobytes()
 
 
+def test_a_loaded_artifacts_parameters_are_checked_as_a_compiled_models(
+        tmp_path, digits, mlp_path):
+    artifact = tmp_path / "mlp.nnx"
+    run_cli("compile", mlp_path, "--backend", "ref", "--batch", "2", "-o",
+            str(artifact))
+    model = nnc.load(artifact)
+    with pytest.raises(ValueError, match="parameter 'b2': element 0 holds an "
+                                         "infinity; parameters must be finite"):
+        model.params["b2"] = np.full(10, np.inf, np.float32)
+    model.params["b2"] = np.full(10, 2, np.float32)
+    assert np.array_equal(model.params["b2"], np.full(10, 2, np.float32))
+
+
 def test_assignment_waits_for_a_run_on_another_thread():
     """Runs see the whole old or the whole new value of a parameter that
     another thread assigns (or loads) meanwhile, never half of each."""

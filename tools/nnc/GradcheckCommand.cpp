@@ -62,7 +62,7 @@ ExitCode runGradcheck(const GradcheckOptions &options) {
   }
   if (!allPass) {
     llvm::errs() << "error: gradient check failed: relative error above "
-                 << options.tolerance << "\n";
+                 << options.tolerance << " or NaN\n";
     return UserError;
   }
   llvm::outs() << "gradient check passed for "
