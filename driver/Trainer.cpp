@@ -144,7 +144,7 @@ rt::Error applySettings(const TrainOptions &options,
   run.epochs = settings.epochs;
   run.batch = settings.batch;
   run.baseLr = settings.baseLr;
-  run.seed = options.seed.value_or(settingOr<uint64_t>(config, "seed", 0));
+  run.seed = options.seed.value_or(trainSectionSeed(config));
   return rt::Error::success();
 }
 
@@ -460,8 +460,8 @@ CodedError checkSettings(const TrainOptions &options) {
 
 } // namespace
 
-uint64_t trainSectionSeed(const frontend::Program &program) {
-  return settingOr<uint64_t>(program.training, "seed", 0);
+uint64_t trainSectionSeed(const frontend::TrainingConfig &config) {
+  return settingOr<uint64_t>(config, "seed", 0);
 }
 
 /// `error`, met before this process joined the other ranks of a job that

@@ -43,9 +43,9 @@ train::CodedError trainModel(ModelSession &session,
                              train::ParameterStore &params,
                              const train::TrainOptions &options);
 
-/// The seed `nnc train` runs `program` with when --seed is not given: its
-/// train section's `seed`, else 0.
-uint64_t trainSectionSeed(const frontend::Program &program);
+/// The seed `nnc train` runs with when --seed is not given: the train
+/// section's `seed`, else 0.
+uint64_t trainSectionSeed(const frontend::TrainingConfig &config);
 
 /// `nnc eval MODEL.nn`: the mean loss and accuracy over a dataset.
 rt::Expected<train::Metrics> evaluateModel(const train::EvalOptions &options,

@@ -224,21 +224,16 @@ public:
             params.checkReplacement(name, viewOf(array, tensor->dtype()));
         !error.ok())
       raiseValue(error.message());
-    py::gil_scoped_release release;
-    std::lock_guard<std::mutex> turn(running);
-    if (tensor->byteSize() != 0)
-      std::memmove(tensor->rawData(), array.data(), tensor->byteSize());
+    inTurn([&] {
+      if (tensor->byteSize() != 0)
+        std::memmove(tensor->rawData(), array.data(), tensor->byteSize());
+    });
   }
 
   void saveParams(const PathText &dir) {
     const std::string &folder = pathArgument(dir, "dir");
-    rt::Error saved = rt::Error::success();
-    {
-      // In the model's turn, as setParam: never half of an assignment.
-      py::gil_scoped_release release;
-      std::lock_guard<std::mutex> turn(running);
-      saved = params.save(folder);
-    }
+    // Never half of an assignment on another thread.
+    rt::Error saved = inTurn([&] { return params.save(folder); });
     if (!saved.ok())
       raise(saved.message());
   }
@@ -248,13 +243,8 @@ public:
   void loadParams(const PathText &dir) {
     std::vector<std::string> missing;
     const std::string &folder = pathArgument(dir, "dir");
-    rt::Error loaded = rt::Error::success();
-    {
-      // In the model's turn, as setParam.
-      py::gil_scoped_release release;
-      std::lock_guard<std::mutex> turn(running);
-      loaded = params.loadInPlace(folder, missing);
-    }
+    rt::Error loaded =
+        inTurn([&] { return params.loadInPlace(folder, missing); });
     if (!loaded.ok())
       raise(loaded.message());
     for (const std::string &name : missing)
@@ -349,14 +339,8 @@ private:
     };
     std::vector<rt::TensorView> outputViews;
     std::vector<rt::Tensor> outputs = resultTensors(graph, outputViews);
-    rt::Error error = rt::Error::success();
-    {
-      py::gil_scoped_release release;
-      // An executor runs one graph at a time: calls on one model from
-      // several Python threads take turns, while other models run.
-      std::lock_guard<std::mutex> turn(running);
-      error = graph.runInto(lookup, outputViews);
-    }
+    rt::Error error =
+        inTurn([&] { return graph.runInto(lookup, outputViews); });
     if (!error.ok()) {
       // Shape and dtype mismatches are the caller's: ValueError. A
       // kernel's error names its line in the source, which for source
@@ -409,16 +393,22 @@ private:
   /// so that other Python threads go on, and in the model's turn, as runs
   /// do, since the graphs of one model are made one at a time.
   template <typename Make> train::CompiledGraph *compiled(Make make) {
-    std::optional<rt::Expected<train::CompiledGraph *>> graph;
-    {
-      py::gil_scoped_release release;
-      std::lock_guard<std::mutex> turn(running);
-      graph.emplace(make());
-    }
+    rt::Expected<train::CompiledGraph *> graph = inTurn(make);
     issueWarnings();
-    if (!graph->ok())
-      raise(withSourceName(graph->message()));
-    return **graph;
+    if (!graph.ok())
+      raise(withSourceName(graph.message()));
+    return *graph;
+  }
+
+  /// Runs `work` in the model's turn, with the GIL released: an executor
+  /// runs one graph at a time, so runs, compiles and writes of one
+  /// model's parameters from several Python threads take turns, while
+  /// other models and other Python threads go on. Nothing in `work` may
+  /// touch Python.
+  template <typename Work> auto inTurn(Work work) -> decltype(work()) {
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> turn(running);
+    return work();
   }
 
   std::unique_ptr<driver::ModelSession> session;

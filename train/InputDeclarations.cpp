@@ -24,18 +24,18 @@ InputDeclarations inputDeclarations(const frontend::Program &program) {
       continue;
     const frontend::Argument &labels =
         program.arguments[node.operands[1].index];
-    if (binary) {
-      for (InputDeclaration &input : inputs)
-        if (input.name == labels.name)
-          input.probabilities = true;
-      continue;
-    }
-    const rt::Shape &logits = program.typeOf(node.operands[0]).shape;
     auto input = std::find_if(inputs.begin(), inputs.end(),
                               [&](const InputDeclaration &declared) {
                                 return declared.name == labels.name;
                               });
-    if (input == inputs.end() || logits.empty() || logits.back() <= 0)
+    if (input == inputs.end())
+      continue;
+    if (binary) {
+      input->probabilities = true;
+      continue;
+    }
+    const rt::Shape &logits = program.typeOf(node.operands[0]).shape;
+    if (logits.empty() || logits.back() <= 0)
       continue;
     input->classes = logits.back();
     auto ignore = node.attrs.find("ignore_index");

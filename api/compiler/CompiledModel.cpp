@@ -87,7 +87,7 @@ CompiledModel::compile(const std::string &path, Status &status,
   impl.graphs = std::make_unique<driver::SessionGraphSource>(
       *impl.session, driver::GraphRequest());
   const frontend::Program &program = impl.session->program();
-  impl.seed = options.seed.value_or(driver::trainSectionSeed(program));
+  impl.seed = options.seed.value_or(driver::trainSectionSeed(program.training));
   if (rt::Error error = impl.params.initialize(program, "", impl.seed);
       !error.ok()) {
     status = failure(error);
