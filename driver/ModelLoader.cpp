@@ -10,6 +10,7 @@
 
 #include "llvm/Support/FileSystem.h"
 
+#include <filesystem>
 #include <map>
 #include <sstream>
 
@@ -126,13 +127,20 @@ rt::Expected<LoadedModel> loadModel(const std::string &path) {
     // Binary bytes are no model text: one line, not a page of parse
     // errors quoting them.
     if (llvm::StringRef(source).take_front(kBinaryProbeBytes).contains('\0')) {
-      bool artifact = rt::hasArtifactIdentifier(source);
+      if (!rt::hasArtifactIdentifier(source))
+        return rt::Error::failure(path +
+                                  ": binary data, not model source text");
+      // Commands tell an artifact by peeking at a regular file, which a
+      // pipe cannot be without consuming it.
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(path, ec))
+        return rt::Error::failure(
+            path + ": a compiled artifact through a pipe; artifacts are "
+                   "read from files: save it to one and pass its path");
       return rt::Error::failure(
-          path + ": " +
-          (artifact ? "a compiled artifact, not model source (nnc run, eval "
-                      "and inspect take artifacts; nnc train --resume "
-                      "FILE.nnx continues training one)"
-                    : "binary data, not model source text"));
+          path + ": a compiled artifact, not model source (nnc run, eval "
+                 "and inspect take artifacts; nnc train --resume FILE.nnx "
+                 "continues training one)");
     }
   }
   LoadedModel model;

@@ -124,8 +124,8 @@ public:
     return names;
   }
 
-  py::dict run(const py::kwargs &inputs) {
-    std::map<std::string, py::array> arrays = namedArrays(inputs);
+  py::dict run(const std::optional<py::dict> &given, const py::kwargs &inputs) {
+    std::map<std::string, py::array> arrays = namedArrays(given, inputs);
     train::CompiledGraph *graph = nullptr;
     if (session) {
       const std::vector<std::string> &lossOnly = session->lossOnlyInputs();
@@ -156,14 +156,15 @@ public:
     return execute(*graph, arrays, {});
   }
 
-  py::dict grad(const std::optional<py::dict> &overrides, bool training,
+  py::dict grad(const std::optional<py::dict> &given,
+                const std::optional<py::dict> &overrides, bool training,
                 const py::kwargs &inputs) {
     if (!session)
       raise("a loaded artifact has no gradient function; compile the model "
             "source");
     if (!session->program().hasLoss)
       raise("the model has no loss to differentiate");
-    std::map<std::string, py::array> arrays = namedArrays(inputs);
+    std::map<std::string, py::array> arrays = namedArrays(given, inputs);
     for (const std::string &name : session->inputNames())
       if (!arrays.count(name))
         raiseValue("missing input '" + name +
@@ -263,17 +264,28 @@ private:
     return text;
   }
 
-  std::map<std::string, py::array> namedArrays(const py::kwargs &inputs) {
+  /// The inputs given as a dict (`given`, for names a keyword cannot
+  /// carry, such as grad's `params`) and as keywords, checked.
+  std::map<std::string, py::array>
+  namedArrays(const std::optional<py::dict> &given, const py::kwargs &inputs) {
     std::vector<std::string> names = inputNames();
     std::map<std::string, py::array> arrays;
-    for (auto [key, value] : inputs) {
+    auto add = [&](py::handle key, py::handle value) {
       std::string name = py::str(key);
       if (std::find(names.begin(), names.end(), name) == names.end())
         raiseValue("the model has no input '" + name +
                    "' (inputs: " + join(names) + ")");
+      if (arrays.count(name))
+        raiseValue("input '" + name +
+                   "' given twice, in the dict and as a keyword");
       rt::DType dtype = inputDType(name);
       arrays[name] = checkedArray(value, dtype, "input '" + name + "'");
-    }
+    };
+    if (given)
+      for (auto [key, value] : *given)
+        add(key, value);
+    for (auto [key, value] : inputs)
+      add(key, value);
     return arrays;
   }
 
@@ -534,13 +546,17 @@ PYBIND11_MODULE(_nnc, m) {
   py::class_<Model>(m, "Model")
       .def_static("__new__",
                   refuseDirectCreation("nnc.Model", "nnc.compile or nnc.load"))
-      .def("run", &Model::run,
-           "Runs the model once on NumPy inputs given by name; returns the "
-           "outputs (and the loss when its labels are given) by name.")
-      .def("grad", &Model::grad, py::arg("params") = py::none(),
+      .def("run", &Model::run, py::arg("inputs") = py::none(), py::pos_only(),
+           "Runs the model once on NumPy inputs given by name (as keywords, "
+           "or in a dict passed first); returns the outputs (and the loss "
+           "when its labels are given) by name.")
+      .def("grad", &Model::grad, py::arg("inputs") = py::none(), py::pos_only(),
+           py::kw_only(), py::arg("params") = py::none(),
            py::arg("training") = false,
            "The loss and the gradient of every trainable parameter "
-           "(grad_NAME) for the inputs given by name; `params` overrides "
+           "(grad_NAME) for the inputs given by name (as keywords, or in a "
+           "dict passed first, for an input named `params` or `training`); "
+           "`params` overrides "
            "parameters for this call; `training` differentiates batch_norm "
            "and dropout as the training step runs them.")
       .def_property_readonly(

@@ -31,4 +31,14 @@ ExitCode reportError(const CodedError &error) {
   return error.code;
 }
 
+ExitCode withStandardOutputWritten(ExitCode code) {
+  llvm::outs().flush();
+  std::error_code error = llvm::outs().error();
+  if (!error)
+    return code;
+  llvm::outs().clear_error();
+  reportUserError("writing standard output: " + error.message());
+  return code == Success ? UserError : code;
+}
+
 } // namespace nnc::train

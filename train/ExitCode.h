@@ -26,6 +26,11 @@ ExitCode reportUserError(const std::string &message);
 /// diagnostics as they are; returns UserError.
 ExitCode reportError(const rt::Error &error);
 
+/// Flushes stdout and returns `code`, or UserError when writing it failed
+/// (a full disk, a closed pipe), which it reports as one line: LLVM's
+/// stream would otherwise abort at exit with "LLVM ERROR: IO failure".
+ExitCode withStandardOutputWritten(ExitCode code);
+
 /// An error with the exit code a command ends with for it. rt::Error has
 /// no code, and a few of the library's failures are usage errors (a flag's
 /// argument that is malformed, such as --data's NAME=FILE) rather than

@@ -846,7 +846,12 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   }
   if (hooks.onTrainingEnd)
     hooks.onTrainingEnd();
-  if (rt::Error error = finishReport(ReportStatus::Finished); !error.ok())
+  // A resumed run that --max-steps kept from its remaining epochs stopped.
+  bool epochsLeft = batches->state().epoch < run.epochs;
+  if (rt::Error error =
+          finishReport(stepsLeft || !epochsLeft ? ReportStatus::Finished
+                                                : ReportStatus::Stopped);
+      !error.ok())
     return error;
   if (reporting)
     if (rt::Error error =

@@ -58,6 +58,29 @@ def test_grad_matches_cli_bytes(tmp_path, digits, mlp_path):
         assert value.tobytes() == expected.tobytes(), name
 
 
+def test_inputs_named_as_grads_keywords_come_in_a_dict(tmp_path):
+    source = tmp_path / "named.nn"
+    source.write_text(
+        "model named\ninput params: f32[B, 2]\ninput training: f32[B, 1]\n"
+        "param w: f32[2, 1] = uniform(low=-1, high=1, seed=1)\n"
+        "output p = params @ w\nloss = mse(p, training)\n")
+    model = nnc.compile(str(source), backend="ref")
+    x = np.array([[1, 2], [3, -1]], np.float32)
+    y = np.array([[0.5], [1]], np.float32)
+    w = model.params["w"].copy()
+    grads = model.grad({"params": x, "training": y})
+    # mse's closed form: 2/N * x^T (x w - y), N the element count.
+    expected = 2 / 2 * x.T @ (x @ w - y)
+    np.testing.assert_allclose(grads["grad_w"], expected, rtol=1e-6)
+    # The keyword `params` still overrides parameters beside the dict.
+    zero = model.grad({"params": x, "training": y},
+                      params={"w": np.zeros_like(w)})
+    np.testing.assert_allclose(zero["grad_w"], 2 / 2 * x.T @ -y, rtol=1e-6)
+    np.testing.assert_array_equal(model.run({"params": x})["p"], x @ w)
+    with pytest.raises(ValueError, match="'params' given twice"):
+        model.run({"params": x}, params=x)
+
+
 def train_both_ways(tmp_path, mlp_path, x, y, cli_flags, **python_args):
     """nnc.train with `python_args` and `nnc train` with `cli_flags` on the
     same samples, both on cpu with seed 3; asserts that they give the same

@@ -237,5 +237,11 @@ int main(int argc, char **argv) {
   Options options;
   if (std::optional<ExitCode> code = parseArguments(argc, argv, options))
     return *code;
-  return run(options);
+  ExitCode code = run(options);
+  // The lines that name the outputs are what a script reads: losing them
+  // to a full disk is a failure, as nnc's own commands report it.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout))
+    return fail(std::string("writing standard output: ") +
+                std::strerror(errno));
+  return code;
 }

@@ -33,7 +33,7 @@ static void printVersion(raw_ostream &os) {
   os << "nnc " NNC_VERSION " (LLVM and MLIR " LLVM_VERSION_STRING ")\n";
 }
 
-int main(int argc, char **argv) {
+static ExitCode runCommandLine(int argc, char **argv) {
   InitLLVM initLLVM(argc, argv);
   // InitLLVM's new-handler aborts with a stack dump on any failed
   // allocation, nothrow ones included; without one, rt::Tensor::create's
@@ -157,4 +157,8 @@ int main(int argc, char **argv) {
 
   errs() << "error: no command given (see 'nnc --help')\n";
   return UsageError;
+}
+
+int main(int argc, char **argv) {
+  return nnc::train::withStandardOutputWritten(runCommandLine(argc, argv));
 }
