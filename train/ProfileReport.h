@@ -13,6 +13,7 @@
 #include "runtime/KernelProfiler.h"
 #include "runtime/PluginExecutable.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ struct ProfileRequest {
   /// The slices a profiler keeps for this request's trace.
   size_t traceSlices() const {
     return tracePath.empty() ? 0 : rt::KernelProfiler::kTraceSliceLimit;
+  }
+  /// A profiler for this request; null when it asks for none.
+  std::unique_ptr<rt::KernelProfiler> makeProfiler() const {
+    return any() ? std::make_unique<rt::KernelProfiler>(traceSlices())
+                 : nullptr;
   }
 };
 

@@ -87,11 +87,9 @@ ExitCode runArtifact(const RunOptions &options) {
           options.inputs, {{"--trace", options.profile.tracePath}});
       !error.ok())
     return reportError(error);
-  std::optional<rt::KernelProfiler> profiler;
-  if (options.profile.any())
-    profiler.emplace(options.profile.traceSlices());
+  std::unique_ptr<rt::KernelProfiler> profiler = options.profile.makeProfiler();
   rt::Expected<train::ArtifactRun> run =
-      train::runArtifact(*opened, feeds, profiler ? &*profiler : nullptr);
+      train::runArtifact(*opened, feeds, profiler.get());
   if (!run.ok())
     return reportError(run.takeError());
   const rt::ExecutionPlan &plan = run->graph->plan;

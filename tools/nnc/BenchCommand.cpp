@@ -41,11 +41,8 @@ ExitCode runBench(const BenchOptions &options) {
                            .count();
   const frontend::Program &program = session->program();
 
-  std::optional<rt::KernelProfiler> profiler;
-  if (options.profile.any()) {
-    profiler.emplace(options.profile.traceSlices());
-    benchmark.profiler = &*profiler;
-  }
+  std::unique_ptr<rt::KernelProfiler> profiler = options.profile.makeProfiler();
+  benchmark.profiler = profiler.get();
   rt::Expected<driver::BenchmarkResult> measured =
       driver::runBenchmark(*session, benchmark);
   if (!measured.ok())

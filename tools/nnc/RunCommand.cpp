@@ -15,7 +15,6 @@
 
 #include "llvm/Support/raw_ostream.h"
 
-#include <optional>
 
 namespace nnc::cli {
 
@@ -48,11 +47,8 @@ ExitCode runRun(const RunOptions &options) {
             {{"--trace", options.profile.tracePath}});
         !error.ok())
       return reportError(error);
-  std::optional<rt::KernelProfiler> profiler;
-  if (options.profile.any()) {
-    profiler.emplace(options.profile.traceSlices());
-    graph->setProfiler(&*profiler);
-  }
+  std::unique_ptr<rt::KernelProfiler> profiler = options.profile.makeProfiler();
+  graph->setProfiler(profiler.get());
   if (rt::Error error = graph->run(feedsAndParams(feeds, params)); !error.ok())
     return reportUserError(error.message());
 
