@@ -92,13 +92,24 @@ std::string jobFingerprint(const train::TrainOptions &options,
   std::sort(columns.begin(), columns.end(), [&](size_t a, size_t b) {
     return data.columnName(a) < data.columnName(b);
   });
-  for (size_t c : columns) {
-    const rt::Tensor &column = data.column(c);
-    hash = fnv1a(data.columnName(c), hash);
+  auto hashColumn = [&](const std::string &name, const rt::Tensor &column) {
+    hash = fnv1a(name, hash);
     hash = fnv1a(column.shape().data(), column.shape().size() * sizeof(int64_t),
                  hash);
     hash = fnv1a(column.rawData(), column.byteSize(), hash);
-  }
+  };
+  for (size_t c : columns)
+    hashColumn(data.columnName(c), data.column(c));
+  // Inputs without the batch dimension (a mask, a table) every rank
+  // reads whole.
+  std::vector<size_t> shared(data.numSharedColumns());
+  for (size_t c = 0; c < shared.size(); ++c)
+    shared[c] = c;
+  std::sort(shared.begin(), shared.end(), [&](size_t a, size_t b) {
+    return data.sharedColumnName(a) < data.sharedColumnName(b);
+  });
+  for (size_t c : shared)
+    hashColumn(data.sharedColumnName(c), data.sharedColumn(c));
   char text[17];
   std::snprintf(text, sizeof(text), "%016llx",
                 static_cast<unsigned long long>(hash));
@@ -203,6 +214,8 @@ DataParallel::shareRootState(train::TrainingState &state,
       !error.ok())
     return broke(std::move(error));
   state.stepCount = counters[0];
+  // A rank given --resume when rank 0 starts afresh starts afresh too.
+  position.reset();
   if (counters[1]) {
     rt::BatchIteratorState at;
     at.epoch = counters[2];

@@ -196,6 +196,65 @@ rt::Error initializeState(const TrainOptions &options,
   return error;
 }
 
+/// Whether a batch of one sample would leave some batch_norm of `program`
+/// one value per channel, which training cannot normalise: one over [B, C]
+/// (or [B, C, 1, 1]); one over images has a value per pixel.
+bool batchNormNeedsTwoSamples(const frontend::Program &program) {
+  return std::any_of(program.nodes.begin(), program.nodes.end(),
+                     [](const frontend::Node &node) {
+                       if (node.op != "batch_norm" || node.results.empty())
+                         return false;
+                       const auto &shape = node.results[0].shape;
+                       int64_t perSample = 1;
+                       for (size_t axis = 2; axis < shape.size(); ++axis)
+                         perSample *= shape[axis];
+                       return perSample == 1;
+                     });
+}
+
+/// Why a batch of one sample (a rank's share of one, on `ranks` ranks)
+/// would meet a batch_norm that cannot train on it, failing to compile
+/// mid-epoch after the epoch's work; empty when none would. A run resumed
+/// at `resumeAt` inside an epoch, perhaps at another --batch, ends that
+/// epoch with what is left of it.
+std::string
+batchOfOneProblem(const frontend::Program &program, const TrainingRun &run,
+                  int ranks,
+                  const std::optional<rt::BatchIteratorState> &resumeAt) {
+  if (!batchNormNeedsTwoSamples(program))
+    return "";
+  int64_t samples = run.trainSet.numSamples();
+  int64_t last = run.settings.dropLast ? 0 : samples % run.batch;
+  int64_t left = 0;
+  if (resumeAt && resumeAt->position > 0 && resumeAt->position < samples &&
+      !run.settings.dropLast)
+    left = samples - resumeAt->position;
+  const char *which[] = {"each batch", "the last batch",
+                         "the last batch of the epoch resumed"};
+  int64_t sizes[] = {run.batch, last, left % run.batch};
+  for (int i = 0; i < 3; ++i) {
+    // Some rank's share holds exactly one sample.
+    if (sizes[i] <= 0 || sizes[i] / ranks > 1)
+      continue;
+    std::string counted = i < 2 ? std::to_string(samples) + " samples"
+                                : std::to_string(left) + " samples left";
+    if (ranks == 1)
+      return std::string(which[i]) + " holds one sample (" + counted +
+             " at --batch " + std::to_string(run.batch) +
+             "), and batch normalization trains on two values or more per "
+             "channel; use a --batch that leaves none or two or more over, "
+             "or --drop-last";
+    return "--distributed: " + std::to_string(ranks) + " ranks share " +
+           which[i] + " of " + std::to_string(sizes[i]) + " samples (" +
+           counted + " at --batch " + std::to_string(run.batch) +
+           "), leaving a rank one sample, and batch normalization trains on "
+           "two or more; use a --batch (and a data size) that gives every "
+           "rank two, or fewer ranks" +
+           (i == 0 ? "" : ", or --drop-last");
+  }
+  return "";
+}
+
 /// `nnc train --distributed`: the loop of one rank of the MPI job, data
 /// parallelism plugged into its hooks (dist::DataParallel). A failure
 /// that leaves the other ranks waiting ends the job.
@@ -224,27 +283,6 @@ CodedError trainDataParallel(const TrainOptions &options,
     }
     return error;
   };
-  // Batch normalization in training needs two samples or more in a
-  // batch; a rank's share of one would fail at the epoch's end, after the
-  // epoch's work. Every rank finds it alike.
-  bool batchNorm = std::any_of(
-      program.nodes.begin(), program.nodes.end(),
-      [](const frontend::Node &node) { return node.op == "batch_norm"; });
-  int64_t samples = run.trainSet.numSamples();
-  int64_t last = run.settings.dropLast ? 0 : samples % run.batch;
-  for (int64_t batch : {run.batch, last})
-    if (batchNorm && batch > 0 && batch / job.ranks() <= 1) {
-      CodedError error = CodedError::usage(
-          "--distributed: " + std::to_string(job.ranks()) + " ranks share " +
-          (batch == run.batch ? "each batch of " : "the last batch of ") +
-          std::to_string(batch) +
-          " samples, leaving a rank one sample, and batch normalization "
-          "trains on two or more; use a --batch (and a data size) that gives "
-          "every rank two, or fewer ranks" +
-          (batch == run.batch ? "" : ", or --drop-last"));
-      error.shownElsewhere = !job.isRoot();
-      return error;
-    }
   rt::Expected<CompiledGraph *> update = graphs.trainingUpdate();
   if (!update.ok())
     return endJob(update.takeError());
@@ -263,6 +301,15 @@ CodedError trainDataParallel(const TrainOptions &options,
   if (rt::Error error = job.shareRootState(run.state, run.resumeAt);
       !error.ok())
     return endJob(std::move(error));
+  // Checked once the ranks agree on the job and on where it resumes, so
+  // that every rank finds it alike and ends without waiting for another.
+  if (std::string problem =
+          batchOfOneProblem(program, run, job.ranks(), run.resumeAt);
+      !problem.empty()) {
+    CodedError error = CodedError::usage(problem);
+    error.shownElsewhere = !job.isRoot();
+    return error;
+  }
   // Rank 0 alone reports, evaluates and writes; every rank computes its
   // share of each batch and sums its gradients with the others'.
   TrainingHooks hooks = job.hooksOf(options.hooks);
@@ -311,22 +358,6 @@ CodedError trainSplit(const TrainOptions &options,
   return CodedError(runTrainingLoop(run, options, options.hooks));
 }
 
-/// Whether a batch of one sample would leave some batch_norm of `program`
-/// one value per channel, which training cannot normalise: one over [B, C]
-/// (or [B, C, 1, 1]); one over images has a value per pixel.
-bool batchNormNeedsTwoSamples(const frontend::Program &program) {
-  return std::any_of(program.nodes.begin(), program.nodes.end(),
-                     [](const frontend::Node &node) {
-                       if (node.op != "batch_norm" || node.results.empty())
-                         return false;
-                       const auto &shape = node.results[0].shape;
-                       int64_t perSample = 1;
-                       for (size_t axis = 2; axis < shape.size(); ++axis)
-                         perSample *= shape[axis];
-                       return perSample == 1;
-                     });
-}
-
 /// Trains the model open in `session`: from `initial` when given (and then
 /// in this process alone), else from the initializers, --params or
 /// --resume.
@@ -365,31 +396,18 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
                             std::to_string(run.trainSet.numSamples()) +
                             " training samples: each batch holds all of them");
   run.batch = std::min(run.batch, run.trainSet.numSamples());
-  if (!options.distributed.enabled && batchNormNeedsTwoSamples(program)) {
-    int64_t samples = run.trainSet.numSamples();
-    int64_t last = run.settings.dropLast ? 0 : samples % run.batch;
-    // A run resumed inside an epoch, perhaps at another --batch, ends that
-    // epoch with what is left of it.
-    int64_t left = 0;
+  // A data-parallel job checks once its ranks agree on where it resumes.
+  if (!options.distributed.enabled) {
+    std::optional<rt::BatchIteratorState> resumeAt;
     if (run.checkpoint)
       if (rt::Expected<rt::BatchIteratorState> position =
               rt::loadIteratorState(run.checkpoint->state);
-          position.ok() && position->position > 0 &&
-          position->position < samples && !run.settings.dropLast)
-        left = samples - position->position;
-    const char *which[] = {"each batch holds", "the last batch holds",
-                           "the last batch of the epoch resumed holds"};
-    int64_t sizes[] = {run.batch, last, left % run.batch};
-    for (int i = 0; i < 3; ++i)
-      if (sizes[i] == 1)
-        return CodedError::usage(
-            std::string(which[i]) + " one sample (" +
-            (i < 2 ? std::to_string(samples) + " samples"
-                   : std::to_string(left) + " samples left") +
-            " at --batch " + std::to_string(run.batch) +
-            "), and batch normalization trains on two values or more per "
-            "channel; use a --batch that leaves none or two or more over, "
-            "or --drop-last");
+          position.ok())
+        resumeAt = *position;
+    if (std::string problem =
+            batchOfOneProblem(program, run, /*ranks=*/1, resumeAt);
+        !problem.empty())
+      return CodedError::usage(problem);
   }
   if (run.evalSet.numColumns())
     run.evalBatch = std::min(run.batch, run.evalSet.numSamples());

@@ -54,6 +54,26 @@ std::string canonicalSpelling(const std::string &path) {
   return absolute.str().str();
 }
 
+/// Fails when one of `outputs` lies inside the --checkpoint folder
+/// `checkpointDir`: each checkpoint replaces that folder whole, and
+/// refuses to while it holds files of its own (rt::writeCheckpoint).
+rt::Error
+checkNothingInsideCheckpoint(const std::string &checkpointDir,
+                             const std::vector<NamedOutput> &outputs) {
+  if (checkpointDir.empty())
+    return rt::Error::success();
+  std::string folder =
+      canonicalSpelling(rt::checkpointFolder(checkpointDir)) + "/";
+  for (const NamedOutput &output : outputs)
+    if (output.flag != "--checkpoint" && !output.path.empty() &&
+        llvm::StringRef(canonicalSpelling(output.path)).starts_with(folder))
+      return rt::Error::failure(
+          "cannot write " + output.flag + " to '" + output.path +
+          "': it is inside the --checkpoint folder '" + checkpointDir +
+          "', which each checkpoint replaces whole");
+  return rt::Error::success();
+}
+
 } // namespace
 
 bool samePlace(const std::string &a, const std::string &b) {
@@ -192,6 +212,10 @@ rt::Error checkOutputPaths(const TrainOptions &options,
       return error;
   files.insert(files.begin(), {{"--save", options.saveDir},
                                {"--checkpoint", options.checkpointDir}});
+  if (rt::Error error =
+          checkNothingInsideCheckpoint(options.checkpointDir, files);
+      !error.ok())
+    return error;
   return checkDistinctOutputs(files);
 }
 

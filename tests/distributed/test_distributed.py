@@ -513,8 +513,8 @@ def test_a_batch_norm_share_of_one_sample_is_refused_up_front(work, digits):
     done = mpirun(2, "train", os.path.join(EXAMPLES, "resnet_mlp.nn"), *digits,
                   "--epochs", 1, "--batch", 67, "--threads", 1,
                   "--distributed", expect=2)
-    assert "2 ranks share the last batch of 2 samples, leaving a rank one " \
-        "sample" in done.stderr, done.stderr
+    assert "2 ranks share the last batch of 2 samples (203 samples at " \
+        "--batch 67), leaving a rank one sample" in done.stderr, done.stderr
     assert "or --drop-last" in done.stderr, done.stderr
     assert "epoch 1" not in done.stdout, done.stdout
     # Dropped, that batch is no one's share.
@@ -522,3 +522,91 @@ def test_a_batch_norm_share_of_one_sample_is_refused_up_front(work, digits):
                   "--epochs", 1, "--batch", 67, "--threads", 1, "--drop-last",
                   "--distributed", expect=0)
     assert "epoch 1/1 done 201 samples" in done.stdout, done.stdout
+
+
+def test_a_batch_norm_share_of_one_left_by_a_resume_is_refused_up_front(
+        work, digits):
+    """Resumed at sample 64 of 203 at --batch 17, the epoch ends with a
+    batch of 3, 2 and 1 on 2 ranks: it failed to compile after the epoch's
+    work, where one process checks before the first step."""
+    model = os.path.join(EXAMPLES, "resnet_mlp.nn")
+    checkpoint = os.path.join(work, "bn-resume")
+    mpirun(2, "train", model, *digits, "--epochs", 2, "--batch", 32,
+           "--max-steps", 2, "--threads", 1, "--checkpoint", checkpoint,
+           "--distributed")
+    done = mpirun(2, "train", model, *digits, "--resume", checkpoint,
+                  "--batch", 17, "--threads", 1, "--distributed", expect=2)
+    assert "2 ranks share the last batch of the epoch resumed of 3 samples " \
+        "(139 samples left at --batch 17), leaving a rank one sample" \
+        in done.stderr, done.stderr
+    assert "step" not in done.stdout, done.stdout
+
+
+def test_ranks_at_other_batch_sizes_are_refused_before_any_other_check(
+        work, digits):
+    """Rank 1's batch of 3 leaves its batch norm a share of one: that
+    check ran first, on rank 1 alone, and rank 0 waited for the timeout."""
+    model = os.path.join(EXAMPLES, "resnet_mlp.nn")
+    args = lambda batch: [NNC, "train", model, *digits, "--epochs", 1,
+                          "--threads", 1, "--batch", batch, "--distributed",
+                          "--comm-timeout", 60]
+    command = [MPIRUN, "-np", "1", *map(str, args(32)), ":", "-np", "1",
+               *map(str, args(3))]
+    start = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True,
+                          env=mpi_env(), timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "rank 1 trains another model, data or settings" in done.stderr, \
+        done.stderr
+    assert time.monotonic() - start < 50, "waited for --comm-timeout"
+
+
+def test_ranks_with_other_inputs_without_the_batch_dimension_are_refused(
+        work, digits):
+    """A mask every rank reads whole is part of the job: ranks given
+    different ones trained different models, exit 0."""
+    model = os.path.join(work, "masked.nn")
+    with open(model, "w") as f:
+        f.write("model masked\ninput x: f32[B, 64]\ninput labels: i32[B]\n"
+                "input scale: f32[64]\nparam w: f32[64, 10] = glorot\n"
+                "let logits = (x * scale) @ w\noutput logits\n"
+                "loss = softmax_cross_entropy(logits, labels)\n")
+    scales = []
+    for value in (1, 0):
+        scales.append(os.path.join(work, f"scale{value}.npy"))
+        np.save(scales[-1], np.full(64, value, np.float32))
+    args = lambda scale: [NNC, "train", model, *digits, "--epochs", 1,
+                          "--threads", 1, "--data", "scale=" + scale,
+                          "--distributed"]
+    command = [MPIRUN, "-np", "1", *map(str, args(scales[0])), ":", "-np",
+               "1", *map(str, args(scales[1]))]
+    done = subprocess.run(command, capture_output=True, text=True,
+                          env=mpi_env(), timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "rank 1 trains another model, data or settings" in done.stderr, \
+        done.stderr
+
+
+def test_a_rank_given_resume_starts_afresh_with_rank_0(work, digits):
+    """Rank 0 shares its start, no position included: a rank given --resume
+    kept its checkpoint's position, trained other batches than rank 0 and
+    waited in an all-reduce rank 0 never made."""
+    args = lambda save: [*train_args("mlp_digits.nn", digits, 2, 32, save),
+                         "--lr", 0.01, "--comm-timeout", 60]
+    checkpoint = os.path.join(work, "resume-one-rank")
+    mpirun(2, *args(os.path.join(work, "unused")), "--checkpoint", checkpoint,
+           "--max-steps", 3, "--distributed")
+    straight = os.path.join(work, "afresh-straight")
+    mpirun(2, *args(straight), "--distributed")
+    mixed = os.path.join(work, "afresh-mixed")
+    command = [MPIRUN, "-np", "1", NNC, *map(str, args(mixed)),
+               "--distributed", ":", "-np", "1", NNC,
+               *map(str, args(os.path.join(work, "unused"))), "--distributed",
+               "--resume", checkpoint]
+    done = subprocess.run(command, capture_output=True, text=True,
+                          env=mpi_env(), timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in ("w1", "b1", "w2", "b2"):
+        expected = np.load(os.path.join(straight, name + ".npy"))
+        actual = np.load(os.path.join(mixed, name + ".npy"))
+        assert expected.tobytes() == actual.tobytes(), name
