@@ -71,8 +71,8 @@ renderProfile(const ProfileRequest &request, const rt::KernelProfiler &profiler,
     if (int64_t left = profiler.stepsLeftOutOfTrace(); left > 0)
       os << " (its first " << profiler.steps().size()
          << " steps: the trace is full at "
-         << rt::KernelProfiler::kTraceSliceLimit
-         << " kernel calls; the table also counts "
+         << rt::KernelProfiler::kTraceSliceLimit << " kernel calls; "
+         << (request.table ? "the table also counts " : "it leaves out ")
          << rt::counted(left, "later step") << ")";
     os << "\n";
   }

@@ -279,7 +279,7 @@ std::string renderTrainingReport(const ReportHeader &header,
         cell(state.trainAccuracy, e) + cell(state.evalAccuracy, e) + "</tr>\n";
   html += "</table>\n";
 
-  html += "<h2>Kernel profile of the training step</h2>\n";
+  html += "<h2>Kernel profile of " + rt::escapeXml(header.profiled) + "</h2>\n";
   html += profile ? profileTable(*profile)
                   : std::string("<p>Not measured yet.</p>\n");
 

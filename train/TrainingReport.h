@@ -37,6 +37,10 @@ struct ReportHeader {
   std::string graphSvg, graphText;
   /// Steps between curve points (--eval-every); 0: no curve.
   int64_t evalEvery = 0;
+  /// What the kernel profile covers: the whole training step, or the
+  /// gradient step alone when the step is split (--accumulate,
+  /// --distributed), as the CLI's table says.
+  std::string profiled = "the training step";
 };
 
 /// `value` as printf's %g writes it ("0.002", "1e-05"): how the page

@@ -449,6 +449,16 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       split->recordProfiles(run.batch, &*profiler, &*updateProfiler);
     }
   }
+  // What `profiler` records, as the table's and the report's headings say.
+  const std::string profiledWhat =
+      !split
+          ? "the training steps of batch " + std::to_string(run.batch)
+          : "the gradient steps of " +
+                std::to_string(split->shareSize(run.batch)) + " samples (" +
+                (split->processes() > 1 ? "rank 0's shard of each batch of " +
+                                              std::to_string(run.batch)
+                                        : "each batch") +
+                ")";
   // The step whose kernels `profiler` records; null until one ran.
   auto profiledStep = [&]() -> CompiledGraph * {
     if (steps->full)
@@ -484,18 +494,9 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
     CompiledGraph *graph = profiledStep();
     if (!options.profile.any() || !graph)
       return rt::Error::success();
-    if (!split)
-      return render(options.profile, *profiler, *graph,
-                    "the training steps of batch " + std::to_string(run.batch));
-    if (rt::Error error = render(
-            options.profile, *profiler, *graph,
-            "the gradient steps of " +
-                std::to_string(split->shareSize(run.batch)) + " samples (" +
-                (split->processes() > 1 ? "rank 0's shard of each batch of " +
-                                              std::to_string(run.batch)
-                                        : "each batch") +
-                ")");
-        !error.ok())
+    if (rt::Error error =
+            render(options.profile, *profiler, *graph, profiledWhat);
+        !error.ok() || !split)
       return error;
     if (!options.profile.table)
       return rt::Error::success();
@@ -537,8 +538,10 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   // and each write renders every point so far: writing at every point of
   // a long run cost time growing with its square), and at the run's end.
   run.reportHeader.reset();
-  if (reportPage)
+  if (reportPage) {
     run.reportHeader = makeReportHeader(run, options);
+    run.reportHeader->profiled = profiledWhat;
+  }
   std::optional<std::chrono::steady_clock::time_point> lastReportWrite;
   auto writeReport = [&](ReportStatus status,
                          bool atCurvePoint = false) -> rt::Error {

@@ -199,7 +199,10 @@ ExitCode run(const Options &options) {
   // `nnc run` refuses too (train/OutputPaths.h).
   for (const rt::ExternalBinding &output : (*graph)->plan.outputs) {
     std::string path = options.outputDir + "/" + output.name + ".npy";
-    for (const auto &[name, input] : options.inputs) {
+    std::vector<std::string> read = {options.artifactPath};
+    for (const auto &[name, input] : options.inputs)
+      read.push_back(input);
+    for (const std::string &input : read) {
       std::error_code ec;
       if (std::filesystem::equivalent(path, input, ec))
         return fail("cannot write '" + path + "': it is the input '" + input +

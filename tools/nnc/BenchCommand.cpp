@@ -26,11 +26,11 @@ ExitCode runBench(const BenchOptions &options) {
   if (rt::Error error = driver::checkBenchmarkOptions(benchmark); !error.ok())
     return reportError(train::CodedError::usage(error.message()));
   // The trace is written after the timed runs: a path that cannot take it
-  // fails now.
-  if (!options.profile.tracePath.empty())
-    if (rt::Error error = train::checkFileTarget(options.profile.tracePath);
-        !error.ok())
-      return reportError(error);
+  // fails now, and so does the model's own path.
+  if (rt::Error error = train::checkOutputFile(options.profile.tracePath,
+                                               {options.modelPath});
+      !error.ok())
+    return reportError(error);
   auto loadStart = std::chrono::steady_clock::now();
   std::unique_ptr<ModelSession> session =
       openModel(options.session, options.modelPath);
