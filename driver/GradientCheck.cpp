@@ -4,6 +4,8 @@
 
 #include "frontend/Sema.h"
 #include "runtime/Initializer.h"
+#include "runtime/SplitMix64.h"
+#include "train/InputDeclarations.h"
 #include "train/OutputWriter.h"
 #include "train/ParameterStore.h"
 
@@ -27,9 +29,12 @@ rt::Expected<rt::Tensor> toF64(const rt::Tensor &tensor) {
   return copy;
 }
 
-/// An input not given: floats uniform in [0, 1), integers zero.
+/// An input not given: floats uniform in [0, 1); a cross-entropy's labels
+/// uniform over its `classes` (zeros could all be its ignore_index, and
+/// leave nothing to check); other integers zero, which every op accepts.
 rt::Expected<rt::Tensor> generateInput(const frontend::Argument &arg,
-                                       int64_t batch, uint64_t seed) {
+                                       int64_t batch, uint64_t seed,
+                                       int64_t classes) {
   rt::Shape shape = arg.type.shape;
   if (!shape.empty() && shape[0] == shape::kDynamic)
     shape[0] = batch;
@@ -45,6 +50,22 @@ rt::Expected<rt::Tensor> generateInput(const frontend::Argument &arg,
         rt::mixSeeds(frontend::fnv1a64(arg.name), seed + 1)};
     if (rt::Error error = rt::initialize(tensor->view(), spec); !error.ok())
       return error;
+  } else if (classes > 0) {
+    rt::SplitMix64 random(rt::mixSeeds(frontend::fnv1a64(arg.name), seed + 1));
+    rt::TensorView view = tensor->view();
+    for (int64_t i = 0; i < view.numElements(); ++i) {
+      int64_t label = static_cast<int64_t>(random.nextBelow(classes));
+      switch (view.dtype()) {
+      case rt::DType::I64:
+        view.data<int64_t>()[i] = label;
+        break;
+      case rt::DType::U8:
+        view.data<uint8_t>()[i] = static_cast<uint8_t>(label);
+        break;
+      default:
+        view.data<int32_t>()[i] = static_cast<int32_t>(label);
+      }
+    }
   }
   return tensor;
 }
@@ -70,10 +91,14 @@ checkGradients(ModelSession &session, const train::ParameterStore &store,
       return fedBatch.takeError();
     batch = *fedBatch;
   }
+  train::InputDeclarations declarations = train::inputDeclarations(program);
   for (const frontend::Argument &arg : program.arguments) {
     if (arg.role != frontend::Argument::Role::Input || feeds.count(arg.name))
       continue;
-    rt::Expected<rt::Tensor> tensor = generateInput(arg, batch, options.seed);
+    const train::InputDeclaration *declared =
+        train::findInput(declarations, arg.name);
+    rt::Expected<rt::Tensor> tensor = generateInput(
+        arg, batch, options.seed, declared ? declared->classes : 0);
     if (!tensor.ok())
       return tensor.takeError();
     feeds.insert_or_assign(arg.name, std::move(*tensor));
@@ -121,6 +146,7 @@ checkGradients(ModelSession &session, const train::ParameterStore &store,
   };
 
   std::vector<ParameterCheck> checks;
+  bool anyGradient = false;
   for (const train::CompiledGraph::Result &result : (*gradient)->results()) {
     if (result.role != rt::BindingRole::Grad)
       continue;
@@ -131,6 +157,8 @@ checkGradients(ModelSession &session, const train::ParameterStore &store,
     rt::TensorView value = param->second.view();
     const double *analytic = result.tensor.view().data<double>();
     int64_t count = value.numElements();
+    anyGradient = anyGradient || std::any_of(analytic, analytic + count,
+                                             [](double g) { return g != 0; });
     int64_t samples =
         std::min<int64_t>(std::max<int64_t>(options.samples, 1), count);
     ParameterCheck check{name, value.shape(), samples, 0};
@@ -161,6 +189,13 @@ checkGradients(ModelSession &session, const train::ParameterStore &store,
   }
   if (checks.empty())
     return rt::Error::failure("the model has no trainable parameter to check");
+  // Finite differences of a flat loss agree with zero gradients whatever
+  // the derivatives are: such a check would pass without testing anything.
+  if (!anyGradient)
+    return rt::Error::failure(
+        "every gradient is zero at these inputs and parameters, so finite "
+        "differences can check nothing; give inputs (--input) or parameters "
+        "(--params) where the loss is not flat");
   return checks;
 }
 

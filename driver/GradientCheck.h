@@ -48,9 +48,11 @@ struct ParameterCheck {
 
 /// Compares the gradient of every trainable parameter of `session`'s model,
 /// at the values `params` holds, with finite differences, on `inputs`; the
-/// inputs not given are generated: floats uniform in [0, 1), integer inputs
-/// (labels, indices) zero, which every op accepts. A model without a
-/// trainable parameter is an error.
+/// inputs not given are generated: floats uniform in [0, 1), a softmax
+/// cross-entropy's labels uniform over its classes, other integer inputs
+/// (indices) zero, which every op accepts. A model without a trainable
+/// parameter is an error, and so is a check every gradient of which is
+/// zero (a flat loss), which would pass whatever the derivatives.
 rt::Expected<std::vector<ParameterCheck>>
 checkGradients(ModelSession &session, const train::ParameterStore &params,
                const std::map<std::string, rt::Tensor> &inputs,
