@@ -137,7 +137,10 @@ rt::Expected<char> TextGenerator::next(const std::string &text,
   if (rt::Error error = graph->run(feedsAndParams(feeds, params)); !error.ok())
     return error;
   const float *row = logits->tensor.data<float>() + (filled - 1) * kBytes;
-  return static_cast<char>(sampler.next(row, kBytes));
+  rt::Expected<int64_t> token = sampler.next(row, kBytes);
+  if (!token.ok())
+    return token.takeError();
+  return static_cast<char>(*token);
 }
 
 rt::Error TextGenerator::checkRequest(const std::string &prompt, int64_t tokens,

@@ -156,11 +156,13 @@ Sema::Value Sema::callLayer(const ast::LayerDecl &layer, const ast::Expr &call,
     if (arg.keyword.empty()) {
       index = positional++;
       if (index >= layer.params.size()) {
-        error(frame, arg.value->loc,
-              "layer '" + layer.name + "' takes " +
-                  std::to_string(layer.params.size()) + " argument" +
-                  (layer.params.size() == 1 ? "" : "s") + ", got " +
-                  std::to_string(call.args.size()));
+        // Once, at the first argument too many.
+        if (index == layer.params.size())
+          error(frame, arg.value->loc,
+                "layer '" + layer.name + "' takes " +
+                    std::to_string(layer.params.size()) + " argument" +
+                    (layer.params.size() == 1 ? "" : "s") + ", got " +
+                    std::to_string(call.args.size()));
         ok = false;
         continue;
       }

@@ -14,6 +14,7 @@
 #define NNC_RUNTIME_TOKENSAMPLER_H
 
 #include "runtime/SplitMix64.h"
+#include "runtime/Status.h"
 
 #include <cstdint>
 #include <vector>
@@ -33,8 +34,10 @@ public:
   explicit TokenSampler(const SamplingOptions &options);
 
   /// The next token given one position's logits over the vocabulary. Ties
-  /// go to the lower token id. Non-finite logits count as never likely.
-  int64_t next(const float *logits, int64_t vocabulary);
+  /// go to the lower token id. A -inf logit is a token never drawn, a +inf
+  /// one certain (a draw among the +inf tokens when there are several); a
+  /// NaN, or every logit -inf, is an error, not a token made up.
+  Expected<int64_t> next(const float *logits, int64_t vocabulary);
 
 private:
   SamplingOptions options;

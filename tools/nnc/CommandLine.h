@@ -162,7 +162,8 @@ struct IrFlags {
         session(sub, c) {}
   IrOptions get() const {
     // A --batch of 0 given is out of range, as runIr says a negative one is.
-    int64_t size = batch.getNumOccurrences() && batch == 0 ? -1 : batch;
+    int64_t size = batch.getNumOccurrences() && batch == 0 ? int64_t{-1}
+                                                           : batch.getValue();
     return {model, stage,         dot,  locations,
             size,  stats || json, json, session.optimizations.get()};
   }

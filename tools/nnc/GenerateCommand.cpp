@@ -52,8 +52,9 @@ ExitCode runGenerate(const GenerateOptions &options) {
     llvm::errs() << "note: the prompt is " << options.prompt.size()
                  << " bytes, longer than the context of " << context
                  << ": generating from its last " << context << "\n";
-  // A stdout that fails (a full disk, a closed pipe) ends the run with one
-  // line, not LLVM's report when the stream is destroyed with its error.
+  // A stdout that fails (a full disk) ends the run with one line, not
+  // LLVM's report when the stream is destroyed with its error; a closed
+  // pipe ends it quietly, as it ends any filter (`| head`).
   auto emit = [](std::string_view bytes) {
     llvm::outs() << bytes;
     llvm::outs().flush();

@@ -352,14 +352,15 @@ TEST(SemaTest, LayerErrorsPointAtTheCallChainOnce) {
 TEST(SemaTest, LayerCallErrors) {
   Compiled c(std::string(kDense) + kHeader +
              "let a = dense(x, 64)\n"
-             "let b = dense(x, 64, 10, 5)\n"
+             "let b = dense(x, 64, 10, 5, 6)\n"
              "let c = dense(x, 64, fan_out=1, fan_in=2)\n"
              "let d = dense(x, 64, size=3)\n"
              "let e = dense(x, x, 3)\n"
              "let f = dense\n");
   EXPECT_EQ(c.messages(),
             (Msgs{"7:9: layer 'dense': missing argument 'fan_out'",
-                  "8:26: layer 'dense' takes 3 arguments, got 4",
+                  // Said once, at the first argument too many.
+                  "8:26: layer 'dense' takes 3 arguments, got 5",
                   "9:33: argument 'fan_in' is given twice",
                   "10:22: layer 'dense' has no parameter 'size'; parameters: "
                   "x, fan_in, fan_out",
