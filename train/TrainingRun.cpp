@@ -6,8 +6,8 @@
 #include "train/Evaluator.h"
 #include "train/OutputPaths.h"
 #include "train/OutputWriter.h"
-#include "train/ProfileReport.h"
 #include "train/SplitStep.h"
+#include "train/TrainingProfile.h"
 #include "train/TrainingReport.h"
 
 #include "runtime/CheckpointLock.h"
@@ -16,7 +16,6 @@
 #include "runtime/FlatJson.h"
 #include "runtime/SvgPlot.h"
 
-#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -133,6 +132,61 @@ rt::Error runStep(TrainingRun &run, CompiledGraph &step,
     state.addScore(right, total);
   }
   return rt::Error::success();
+}
+
+/// The step that just ended, for hooks.onStepEnd: its samples, mean loss
+/// and speed from the epoch's sums before it, and the epoch's so far.
+StepReport stepReportOf(const TrainingState &state, int64_t epoch,
+                        int64_t samplesBefore, double lossBefore,
+                        std::chrono::steady_clock::time_point stepStart,
+                        int64_t samplesDone) {
+  std::chrono::duration<double> seconds =
+      std::chrono::steady_clock::now() - stepStart;
+  StepReport step;
+  step.step = state.stepCount;
+  step.epoch = epoch + 1;
+  step.samples = state.epochSamples - samplesBefore;
+  step.loss =
+      (state.epochLossSum - lossBefore) / std::max<int64_t>(1, step.samples);
+  step.samplesPerSecond =
+      seconds.count() > 0 ? step.samples / seconds.count() : 0;
+  step.samplesDone = samplesDone;
+  step.epochLoss = state.epochLossSum / state.epochSamples;
+  if (state.epochScored)
+    step.epochAccuracy =
+        static_cast<double>(state.epochCorrect) / state.epochScored;
+  return step;
+}
+
+/// The epoch that just ended (0-based `epoch`): its training loss and
+/// accuracy, and `evaluator`'s metrics now.
+rt::Expected<EpochReport> epochReportOf(const TrainingState &state,
+                                        int64_t epoch,
+                                        std::optional<Evaluator> &evaluator) {
+  EpochReport report;
+  report.epoch = epoch + 1;
+  report.loss = state.epochLossSum / std::max<int64_t>(1, state.epochSamples);
+  if (state.epochScored)
+    report.accuracy =
+        static_cast<double>(state.epochCorrect) / state.epochScored;
+  if (evaluator) {
+    rt::Expected<Metrics> metrics = evaluator->evaluate(state.params);
+    if (!metrics.ok())
+      return metrics.takeError();
+    report.evalLoss = metrics->loss;
+    report.evalAccuracy = metrics->accuracy;
+  }
+  return report;
+}
+
+/// Adds `report` to the history and starts the next epoch's sums.
+void closeEpoch(TrainingState &state, const EpochReport &report) {
+  state.trainLoss.push_back(report.loss);
+  state.evalLoss.push_back(report.evalLoss.value_or(NAN));
+  state.trainAccuracy.push_back(report.accuracy.value_or(NAN));
+  state.evalAccuracy.push_back(report.evalAccuracy.value_or(NAN));
+  state.epochLossSum = 0;
+  state.epochSamples = state.epochCorrect = state.epochScored = 0;
 }
 
 /// Ends an interval of the loss curve at this step: the mean training loss
@@ -434,84 +488,10 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
         hooks.onWarning(warning);
   };
 
-  // --profile, --trace: the full-batch step, over the whole run. The split
-  // step (--distributed, --accumulate, a gradient hook) records its two
-  // graphs: this process's gradient step at its share of a full batch,
-  // and the update.
-  std::optional<rt::KernelProfiler> profiler, updateProfiler;
   bool reportPage = !options.reportPath.empty() && reporting;
-  if ((options.profile.any() && reporting) || reportPage) {
-    profiler.emplace(options.profile.traceSlices());
-    if (steps->full) {
-      steps->full->setProfiler(&*profiler);
-    } else if (split) {
-      updateProfiler.emplace();
-      split->recordProfiles(run.batch, &*profiler, &*updateProfiler);
-    }
-  }
-  // What `profiler` records, as the table's and the report's headings say.
-  const std::string profiledWhat =
-      !split
-          ? "the training steps of batch " + std::to_string(run.batch)
-          : "the gradient steps of " +
-                std::to_string(split->shareSize(run.batch)) + " samples (" +
-                (split->processes() > 1 ? "rank 0's shard of each batch of " +
-                                              std::to_string(run.batch)
-                                        : "each batch") +
-                ")";
-  // The step whose kernels `profiler` records; null until one ran.
-  auto profiledStep = [&]() -> CompiledGraph * {
-    if (steps->full)
-      return steps->full;
-    return split ? split->profiledGradients() : nullptr;
-  };
-  auto render = [&](const ProfileRequest &request,
-                    const rt::KernelProfiler &records, CompiledGraph &graph,
-                    const std::string &what) -> rt::Error {
-    std::vector<std::string> warnings;
-    rt::Expected<std::string> text =
-        renderProfile(request, records, graph.plan(), graph.executable(),
-                      run.graphs->threads(), what, "nnc train", warnings);
-    warn(warnings);
-    if (!text.ok())
-      return text.takeError();
-    if (!text->empty() && hooks.onMessage) {
-      // A message is a line without its newline.
-      text->pop_back();
-      hooks.onMessage(*text);
-    }
-    return rt::Error::success();
-  };
-  bool profileReported = false;
-  auto reportTheProfile = [&]() -> rt::Error {
-    if (!profiler || profileReported)
-      return rt::Error::success();
-    profileReported = true;
-    if (steps->full)
-      steps->full->setProfiler(nullptr);
-    else if (split)
-      split->recordProfiles(run.batch, nullptr, nullptr);
-    CompiledGraph *graph = profiledStep();
-    if (!options.profile.any() || !graph)
-      return rt::Error::success();
-    if (rt::Error error =
-            render(options.profile, *profiler, *graph, profiledWhat);
-        !error.ok() || !split)
-      return error;
-    if (!options.profile.table)
-      return rt::Error::success();
-    ProfileRequest table;
-    table.table = true;
-    return render(table, *updateProfiler, split->update(),
-                  "the optimizer updates");
-  };
-  // A run that fails (a diverged loss, a full disk) still reports the
-  // profile of the steps it ran, and leaves no graph recording into the
-  // profiler, which ends with the run.
-  auto profileAtExit = llvm::make_scope_exit([&] {
-    if (rt::Error error = reportTheProfile(); !error.ok())
-      warn({error.message()});
-  });
+  TrainingProfile profile((options.profile.any() && reporting) || reportPage,
+                          steps->full, split, run.batch, options.profile,
+                          run.graphs->threads(), hooks);
   TrainingState &state = run.state;
   int64_t samples = run.trainSet.numSamples();
   rt::BatchOptions batchOptions;
@@ -540,7 +520,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   run.reportHeader.reset();
   if (reportPage) {
     run.reportHeader = makeReportHeader(run, options);
-    run.reportHeader->profiled = profiledWhat;
+    run.reportHeader->profiled = profile.what();
   }
   std::optional<std::chrono::steady_clock::time_point> lastReportWrite;
   auto writeReport = [&](ReportStatus status,
@@ -553,18 +533,8 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       return rt::Error::success();
     lastReportWrite = now;
     std::optional<rt::GraphProfile> summary;
-    if (CompiledGraph *graph = profiledStep();
-        profiler && graph && state.stepCount > 0) {
-      std::vector<std::string> warnings;
-      std::vector<std::string> kernels =
-          backendSummaries(graph->executable(), warnings);
-      warn(warnings);
-      summary = rt::summarizeProfile(*profiler, graph->plan(),
-                                     static_cast<int>(run.graphs->threads()),
-                                     kernels);
-    }
-    if (summary)
-      summary->peakGflops = machinePeakGflops(run.graphs->threads());
+    if (state.stepCount > 0)
+      summary = profile.summary();
     std::string page = renderTrainingReport(
         *run.reportHeader, state, summary ? &*summary : nullptr, status);
     return rt::writeFileAtomically(options.reportPath, page);
@@ -712,7 +682,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
             (checkpointDir.empty()
                  ? std::string()
                  : "; resume with " + resumeCommand(checkpointDir, options)));
-    return reportTheProfile();
+    return profile.report();
   };
   const int64_t firstEpoch = stepsLeft ? batches->state().epoch : run.epochs;
   for (int64_t epoch = firstEpoch; epoch < run.epochs; ++epoch) {
@@ -769,26 +739,11 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
         if (rt::Error error = runStep(run, **step, current, hooks); !error.ok())
           return error;
       }
-      if (hooks.onStepEnd) {
-        std::chrono::duration<double> seconds =
-            std::chrono::steady_clock::now() - stepStart;
-        StepReport step;
-        step.step = state.stepCount;
-        step.epoch = epoch + 1;
-        step.samples = state.epochSamples - samplesBefore;
-        step.loss = (state.epochLossSum - lossBefore) /
-                    std::max<int64_t>(1, step.samples);
-        step.samplesPerSecond =
-            seconds.count() > 0 ? step.samples / seconds.count() : 0;
-        step.samplesDone = batches->state().position == 0
-                               ? samples
-                               : batches->state().position;
-        step.epochLoss = state.epochLossSum / state.epochSamples;
-        if (state.epochScored)
-          step.epochAccuracy =
-              static_cast<double>(state.epochCorrect) / state.epochScored;
-        hooks.onStepEnd(step);
-      }
+      if (hooks.onStepEnd)
+        hooks.onStepEnd(stepReportOf(
+            state, epoch, samplesBefore, lossBefore, stepStart,
+            batches->state().position == 0 ? samples
+                                           : batches->state().position));
       int64_t evalEvery = run.settings.evalEvery;
       if (evalEvery > 0 && state.stepCount % evalEvery == 0) {
         if (rt::Error error = addCurvePoint(state, evaluator, hooks);
@@ -814,28 +769,13 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       }
     }
 
-    EpochReport epochReport;
-    epochReport.epoch = epoch + 1;
-    epochReport.loss =
-        state.epochLossSum / std::max<int64_t>(1, state.epochSamples);
-    if (state.epochScored)
-      epochReport.accuracy =
-          static_cast<double>(state.epochCorrect) / state.epochScored;
-    if (evaluator) {
-      rt::Expected<Metrics> metrics = evaluator->evaluate(state.params);
-      if (!metrics.ok())
-        return metrics.takeError();
-      epochReport.evalLoss = metrics->loss;
-      epochReport.evalAccuracy = metrics->accuracy;
-    }
+    rt::Expected<EpochReport> epochReport =
+        epochReportOf(state, epoch, evaluator);
+    if (!epochReport.ok())
+      return epochReport.takeError();
     if (hooks.onEpochEnd)
-      hooks.onEpochEnd(epochReport);
-    state.trainLoss.push_back(epochReport.loss);
-    state.evalLoss.push_back(epochReport.evalLoss.value_or(NAN));
-    state.trainAccuracy.push_back(epochReport.accuracy.value_or(NAN));
-    state.evalAccuracy.push_back(epochReport.evalAccuracy.value_or(NAN));
-    state.epochLossSum = 0;
-    state.epochSamples = state.epochCorrect = state.epochScored = 0;
+      hooks.onEpochEnd(*epochReport);
+    closeEpoch(state, *epochReport);
     if (!checkpointDir.empty())
       if (rt::Error error = writeTrainingCheckpoint(checkpointDir, state,
                                                     batches->state(), settings);
@@ -862,7 +802,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
                          /*chart=*/true, evaluator.has_value(), hooks);
         !error.ok())
       return error;
-  return reportTheProfile();
+  return profile.report();
 }
 
 /// `error` ended the run: a --report page it had written says so, rather
