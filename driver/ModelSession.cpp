@@ -140,9 +140,11 @@ std::optional<train::AccuracySpec> findAccuracySpec(func::FuncOp forward) {
   if (loss && !isa<nn::SoftmaxCrossEntropyOp, nn::BinaryCrossEntropyOp>(loss)) {
     loss = nullptr;
     int crossEntropies = 0;
-    forward.walk([&](nn::SoftmaxCrossEntropyOp op) {
-      loss = op;
-      ++crossEntropies;
+    forward.walk([&](Operation *op) {
+      if (isa<nn::SoftmaxCrossEntropyOp, nn::BinaryCrossEntropyOp>(op)) {
+        loss = op;
+        ++crossEntropies;
+      }
     });
     if (crossEntropies != 1)
       return std::nullopt;

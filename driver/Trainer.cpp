@@ -119,7 +119,10 @@ rt::Error applySettings(const TrainOptions &options,
   } else {
     settings.epochs = settingOr<int64_t>(config, "epochs", settings.epochs);
     settings.batch = settingOr<int64_t>(config, "batch", settings.batch);
-    if (auto lr = config.hyper.find("lr"); lr != config.hyper.end())
+    // Under --optimizer, that optimizer's own default rate.
+    std::map<std::string, double> hyper =
+        frontend::hyperFor(config, run.optimizer);
+    if (auto lr = hyper.find("lr"); lr != hyper.end())
       settings.baseLr = lr->second;
   }
   // Each setting the command gives wins. One it leaves out that a
@@ -414,8 +417,17 @@ CodedError trainInSession(ModelSession &session, const TrainOptions &options,
 
   GraphRequest request;
   request.freeze = options.freeze;
-  if (options.optimizer)
+  if (options.optimizer) {
     request.trainingOptions["optimizer"] = *options.optimizer;
+    // The train section's hyperparameters are its optimizer's: another
+    // takes its own defaults, and what the section wrote that it takes.
+    for (const auto &[key, value] :
+         frontend::hyperFor(program.training, *options.optimizer)) {
+      std::string option = key; // weight_decay is the pass's weight-decay
+      std::replace(option.begin(), option.end(), '_', '-');
+      request.trainingOptions[option] = exactNumber(value);
+    }
+  }
   if (run.settings.clipNorm > 0)
     request.trainingOptions["clip-norm"] =
         std::to_string(run.settings.clipNorm);

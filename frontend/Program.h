@@ -112,6 +112,8 @@ struct TrainingConfig {
   bool present = false;
   std::string optimizer = "sgd";
   std::map<std::string, double> hyper; ///< lr, momentum, beta1, ...
+  /// The hyperparameters the section wrote; `hyper` adds the defaults.
+  std::map<std::string, double> hyperGiven;
   std::map<std::string, AttrValue> settings; ///< epochs, batch, ...
   std::vector<std::string> frozenPatterns; ///< As written, globs allowed.
   NodeLoc loc;

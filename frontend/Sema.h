@@ -47,6 +47,14 @@ bool matchesGlob(std::string_view pattern, std::string_view name);
 /// name: sgd, momentum, nesterov, adam and adamw.
 const std::vector<std::string> &optimizerNames();
 
+/// The hyperparameters `optimizer` trains with under the train section
+/// `config`: the section's own when it names that optimizer; else that
+/// optimizer's defaults (docs/dsl.md), with those the section wrote that
+/// it takes (another optimizer's defaults, such as sgd's lr of 0.01 under
+/// `--optimizer adam`, are not carried over). Empty for an unknown name.
+std::map<std::string, double> hyperFor(const TrainingConfig &config,
+                                       const std::string &optimizer);
+
 /// Checks and elaborates `module`. Returns std::nullopt when any error was
 /// reported into `diags`.
 std::optional<Program> elaborate(const ast::Module &module,

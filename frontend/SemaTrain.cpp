@@ -126,6 +126,24 @@ constexpr SettingSpec kSettings[] = {
 
 } // namespace
 
+std::map<std::string, double> hyperFor(const TrainingConfig &config,
+                                       const std::string &optimizer) {
+  if (optimizer == config.optimizer && config.present)
+    return config.hyper;
+  std::map<std::string, double> hyper;
+  for (const OptimizerSpec &spec : kOptimizers) {
+    if (spec.name != optimizer)
+      continue;
+    for (size_t i = 0; i < spec.numHyper; ++i) {
+      auto given = config.hyperGiven.find(spec.hyper[i].name);
+      hyper[spec.hyper[i].name] = given != config.hyperGiven.end()
+                                      ? given->second
+                                      : spec.hyper[i].value;
+    }
+  }
+  return hyper;
+}
+
 const std::vector<std::string> &optimizerNames() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> list;
@@ -414,6 +432,7 @@ void Sema::runTrain(const ast::TrainBlock &block, Frame &frame) {
     training.hyper[optimizer->hyper[i].name] = optimizer->hyper[i].value;
   for (const auto &[key, value] : hyperGiven)
     training.hyper[key] = value;
+  training.hyperGiven = hyperGiven;
 
   if (!program.hasLoss && !diags.hasErrors())
     error(frame, block.loc, "the train block needs a loss (loss = ...)");
