@@ -13,7 +13,8 @@ all: build
 deps:
 	./scripts/install-deps.sh
 
-$(BUILD_DIR)/build.ninja:
+# Configuring needs the packages: deps runs first even under make -j.
+$(BUILD_DIR)/build.ninja: | deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja \
 	  -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
 	  -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
@@ -58,7 +59,8 @@ check: build
 # table and keeps the raw results in $(BUILD_DIR)/bench/results.jsonl.
 # BENCH_FLAGS passes options on, e.g. BENCH_FLAGS="--threads 1 --rounds 5".
 BENCH_FLAGS ?=
-bench-deps:
+# After deps, so that the two never hold apt's lock at once under make -j.
+bench-deps: | deps
 	./scripts/install-bench-deps.sh
 
 bench: build bench-deps

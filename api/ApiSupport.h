@@ -12,6 +12,9 @@
 
 #include "runtime/Tensor.h"
 
+#include <map>
+#include <string>
+
 namespace nnc {
 
 struct Tensor::Storage {
@@ -29,6 +32,28 @@ struct TensorAccess {
   static Status check(const std::string &what, const TensorView &view);
   /// The runtime's view of `view`, which check() accepted.
   static rt::ConstTensorView view(const TensorView &view);
+};
+
+/// Empties a call's `results` when it leaves without keep(): a caller that
+/// reads the map rather than the Status finds no earlier call's results.
+/// Emptied on the way out, never on entry: the inputs may be views of the
+/// last results.
+class ResultsKeptOnSuccess {
+public:
+  explicit ResultsKeptOnSuccess(std::map<std::string, Tensor> &results)
+      : results(results) {}
+  ~ResultsKeptOnSuccess() {
+    if (!kept)
+      results.clear();
+  }
+  ResultsKeptOnSuccess(const ResultsKeptOnSuccess &) = delete;
+  ResultsKeptOnSuccess &operator=(const ResultsKeptOnSuccess &) = delete;
+  /// The call succeeded: its results stay.
+  void keep() { kept = true; }
+
+private:
+  std::map<std::string, Tensor> &results;
+  bool kept = false;
 };
 
 /// A failure as nnc.h promises it: one line (each control character a

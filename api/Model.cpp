@@ -77,6 +77,7 @@ int64_t Model::batchSize() const { return impl->artifact.batchSize; }
 Status Model::run(const std::map<std::string, TensorView> &inputs,
                   std::map<std::string, Tensor> &results) {
   std::lock_guard<std::mutex> turn(impl->running);
+  ResultsKeptOnSuccess outcome(results);
   std::vector<std::string> fed;
   for (const auto &[name, view] : inputs) {
     if (Status checked = TensorAccess::check("input '" + name + "'", view);
@@ -109,5 +110,6 @@ Status Model::run(const std::map<std::string, TensorView> &inputs,
   for (size_t i = 0; i < made->size(); ++i)
     results.emplace(plan.outputs[i].name,
                     TensorAccess::wrap(std::move((*made)[i])));
+  outcome.keep();
   return Status();
 }

@@ -167,7 +167,8 @@ public:
   /// Runs the forward function once. `inputs` are read in place and set
   /// the batch size; every input must be given, except the loss's labels,
   /// without which the loss is left out, as `nnc run` does. `results` gets
-  /// the outputs (and "loss") by name, in memory nnc allocated.
+  /// the outputs (and "loss") by name, in memory nnc allocated; a failed
+  /// run (or grad) leaves it empty.
   Status run(const std::map<std::string, TensorView> &inputs,
              std::map<std::string, Tensor> &results);
 
@@ -217,6 +218,11 @@ public:
   /// status reads "the onEpoch callback threw: WHAT" (what() of a
   /// std::exception; "threw an exception" for anything else). The steps
   /// taken before it stay in the parameters.
+  ///
+  /// A callback that calls this model on its own thread gets a failed
+  /// status, as train() holds the model until it returns; one that hands
+  /// such a call to another thread and waits for it waits for ever, since
+  /// that call waits for train() to return.
   Status train(const std::map<std::string, TensorView> &data,
                const TrainOptions &options = {},
                const std::function<void(const EpochResult &)> &onEpoch = {});

@@ -126,8 +126,9 @@ public:
 
   /// Runs once. `inputs` are read in place; every input must be given,
   /// except the loss's labels, without which the loss is left out, as
-  /// `nnc run` does. `results` gets the outputs (and the loss) by name.
-  /// A run at a time per model; several models may run at once.
+  /// `nnc run` does. `results` gets the outputs (and the loss) by name;
+  /// a failed run leaves it empty. A run at a time per model; several
+  /// models may run at once.
   Status run(const std::map<std::string, TensorView> &inputs,
              std::map<std::string, Tensor> &results);
 

@@ -16,6 +16,15 @@ PACKAGES=(
   graphviz chromium
 )
 
+# Not a Debian-family system: say so, rather than list every package as
+# missing and fail on the first apt-get.
+for tool in dpkg-query apt-get; do
+  if ! command -v "$tool" > /dev/null; then
+    echo "install-deps: $tool not found: this script installs Debian 12 packages; on another system install the packages listed in it by hand" >&2
+    exit 1
+  fi
+done
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
@@ -29,6 +38,10 @@ fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
+  if ! command -v sudo > /dev/null; then
+    echo "install-deps: missing ${missing[*]}; run this script as root (or install sudo) to install them" >&2
+    exit 1
+  fi
   SUDO="sudo"
 fi
 

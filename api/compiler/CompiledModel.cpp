@@ -120,6 +120,7 @@ const std::vector<std::string> &CompiledModel::warnings() const {
 
 Status CompiledModel::run(const std::map<std::string, TensorView> &inputs,
                           std::map<std::string, Tensor> &results) {
+  ResultsKeptOnSuccess outcome(results);
   if (Status reentered = impl->checkNotInTrain("run"); !reentered)
     return reentered;
   std::lock_guard<std::mutex> turn(impl->turn);
@@ -143,12 +144,16 @@ Status CompiledModel::run(const std::map<std::string, TensorView> &inputs,
   train::CompiledGraph *graph = impl->forwardGraph(batch, withLoss, status);
   if (!graph)
     return status;
-  return impl->execute(*graph, inputs, results);
+  Status done = impl->execute(*graph, inputs, results);
+  if (done)
+    outcome.keep();
+  return done;
 }
 
 Status CompiledModel::grad(const std::map<std::string, TensorView> &inputs,
                            std::map<std::string, Tensor> &results,
                            bool trainingMode) {
+  ResultsKeptOnSuccess outcome(results);
   if (Status reentered = impl->checkNotInTrain("grad"); !reentered)
     return reentered;
   std::lock_guard<std::mutex> turn(impl->turn);
@@ -166,7 +171,10 @@ Status CompiledModel::grad(const std::map<std::string, TensorView> &inputs,
       impl->gradientGraph(batch, trainingMode, status);
   if (!graph)
     return status;
-  return impl->execute(*graph, inputs, results);
+  Status done = impl->execute(*graph, inputs, results);
+  if (done)
+    outcome.keep();
+  return done;
 }
 
 Status CompiledModel::Impl::checkInputs(

@@ -30,7 +30,9 @@
 
 namespace nnc {
 
-struct CompiledModel::Impl {
+// A nested class takes its exported class's visibility: hidden here, so
+// that the library exports the API alone, not these internals.
+struct __attribute__((visibility("hidden"))) CompiledModel::Impl {
   CompileOptions options;
   /// options.seed, or the train section's: what the parameters were
   /// drawn with.

@@ -77,6 +77,25 @@ TEST(CompiledModelTest, DescribesTheModel) {
   EXPECT_FALSE(model->backend().empty());
 }
 
+TEST(CompiledModelTest, AFailedRunOrGradLeavesNoEarlierResults) {
+  std::unique_ptr<nnc::CompiledModel> model =
+      compileExample("mlp_digits.nn", {});
+  ASSERT_TRUE(model);
+  nnc::Tensor x = npy("digits_test_x.npy"), y = npy("digits_test_y.npy");
+  std::vector<float> wrong(4 * 63);
+  nnc::TensorView bad{wrong.data(), nnc::DType::F32, {4, 63}};
+  std::map<std::string, nnc::Tensor> results;
+  ASSERT_TRUE(model->run({{"x", x.view()}}, results).ok());
+  ASSERT_FALSE(results.empty());
+  EXPECT_FALSE(model->run({{"x", bad}}, results).ok());
+  EXPECT_TRUE(results.empty());
+  ASSERT_TRUE(
+      model->grad({{"x", x.view()}, {"labels", y.view()}}, results).ok());
+  ASSERT_FALSE(results.empty());
+  EXPECT_FALSE(model->grad({{"x", bad}, {"labels", y.view()}}, results).ok());
+  EXPECT_TRUE(results.empty());
+}
+
 TEST(CompiledModelTest, GradientsMatchCentralDifferencesOfTheRunLoss) {
   std::unique_ptr<nnc::CompiledModel> model = compileExample("sine.nn", {});
   ASSERT_TRUE(model);

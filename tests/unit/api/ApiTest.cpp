@@ -60,6 +60,20 @@ TEST(ApiTest, RunsTheGoldenArtifactToItsRecordedOutputs) {
   EXPECT_EQ(results.count("logits"), 1u);
 }
 
+TEST(ApiTest, AFailedRunLeavesNoEarlierResults) {
+  std::unique_ptr<nnc::Model> model = golden();
+  ASSERT_TRUE(model);
+  nnc::Tensor x = npy("x.npy");
+  std::map<std::string, nnc::Tensor> results;
+  ASSERT_TRUE(model->run({{"x", x.view()}}, results).ok());
+  ASSERT_FALSE(results.empty());
+  std::vector<float> wrong(3 * 63);
+  nnc::Status status =
+      model->run({{"x", {wrong.data(), nnc::DType::F32, {3, 63}}}}, results);
+  ASSERT_FALSE(status.ok());
+  EXPECT_TRUE(results.empty());
+}
+
 TEST(ApiTest, ErrorsAreOneLineStatuses) {
   nnc::Status status;
   EXPECT_EQ(nnc::Model::load(kGolden + "/missing.nnx", status), nullptr);
