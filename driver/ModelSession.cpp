@@ -376,8 +376,28 @@ std::vector<std::string> ModelSession::findLossOnlyInputs(ModuleOp module) {
   return names;
 }
 
+bool batchNormNeedsTwoSamples(const frontend::Program &program) {
+  return std::any_of(program.nodes.begin(), program.nodes.end(),
+                     [](const frontend::Node &node) {
+                       if (node.op != "batch_norm" || node.results.empty())
+                         return false;
+                       const auto &shape = node.results[0].shape;
+                       int64_t perSample = 1;
+                       for (size_t axis = 2; axis < shape.size(); ++axis)
+                         perSample *= shape[axis];
+                       return perSample == 1;
+                     });
+}
+
 rt::Expected<std::unique_ptr<train::CompiledGraph>>
 ModelSession::compile(const GraphRequest &request) {
+  // The backends fail on it with their own words, cpu's in MLIR's.
+  if (request.trainingMode && request.batch == 1 &&
+      batchNormNeedsTwoSamples(program()))
+    return rt::Error::failure(
+        "a batch of one sample in training mode: batch normalization trains "
+        "on two values or more per channel; give two samples or more, or "
+        "differentiate in evaluation mode");
   SourceDiagnosticHandler diagnostics(*context, *model.diagnostics, onWarning);
   OwningOpRef<ModuleOp> copy = module->clone();
   auto forward = cast<func::FuncOp>(copy->lookupSymbol("forward"));

@@ -75,6 +75,11 @@ struct GraphRequest {
   std::vector<std::string> targetCpus;
 };
 
+/// Whether a batch of one sample would leave some batch_norm of `program`
+/// one value per channel, which training cannot normalise: one over [B, C]
+/// (or [B, C, 1, 1]); one over images has a value per pixel.
+bool batchNormNeedsTwoSamples(const frontend::Program &program);
+
 class ModelSession {
 public:
   /// Checks and lowers `modelPath`, and finds the backend plugin.

@@ -199,22 +199,6 @@ rt::Error initializeState(const TrainOptions &options,
   return error;
 }
 
-/// Whether a batch of one sample would leave some batch_norm of `program`
-/// one value per channel, which training cannot normalise: one over [B, C]
-/// (or [B, C, 1, 1]); one over images has a value per pixel.
-bool batchNormNeedsTwoSamples(const frontend::Program &program) {
-  return std::any_of(program.nodes.begin(), program.nodes.end(),
-                     [](const frontend::Node &node) {
-                       if (node.op != "batch_norm" || node.results.empty())
-                         return false;
-                       const auto &shape = node.results[0].shape;
-                       int64_t perSample = 1;
-                       for (size_t axis = 2; axis < shape.size(); ++axis)
-                         perSample *= shape[axis];
-                       return perSample == 1;
-                     });
-}
-
 /// Why a batch of one sample (a rank's share of one, on `ranks` ranks)
 /// would meet a batch_norm that cannot train on it, failing to compile
 /// mid-epoch after the epoch's work; empty when none would. A run resumed
