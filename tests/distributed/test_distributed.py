@@ -108,6 +108,14 @@ def assert_close(expected_dir, actual_dir, tolerance=TOLERANCE):
         assert err <= tolerance, f"{name}: relative difference {err:.3g}"
 
 
+def write_model(work, name, source):
+    """Writes `source` to WORK/NAME and returns the path."""
+    path = os.path.join(work, name)
+    with open(path, "w") as f:
+        f.write(source)
+    return path
+
+
 def train_args(model, data, epochs, batch, save):
     return ["train", os.path.join(EXAMPLES, model), *data,
             "--epochs", epochs, "--batch", batch, "--threads", 1,
@@ -449,12 +457,12 @@ def test_padding_spread_unevenly_over_ranks_trains_as_one_process(work):
     """A cross-entropy with ignore_index is the mean over its scored
     positions: ranks whose shares score 1 and 8 positions are weighted so,
     not by their equal samples (25% of the update off before)."""
-    model = os.path.join(work, "padded.nn")
-    with open(model, "w") as f:
-        f.write("model padded\ninput ids: i32[B, 4]\ninput targets: i32[B, 4]\n"
-                "param e: f32[16, 16] = normal(std=1)\n"
-                "output logits = embedding(e, ids)\n"
-                "loss = softmax_cross_entropy(logits, targets, ignore_index=7)\n")
+    model = write_model(
+        work, "padded.nn",
+        "model padded\ninput ids: i32[B, 4]\ninput targets: i32[B, 4]\n"
+        "param e: f32[16, 16] = normal(std=1)\n"
+        "output logits = embedding(e, ids)\n"
+        "loss = softmax_cross_entropy(logits, targets, ignore_index=7)\n")
     ids = np.arange(16, dtype=np.int32).reshape(4, 4)
     targets = np.array([[7, 7, 7, 1], [7, 7, 7, 7], [2, 3, 4, 5],
                         [6, 8, 9, 10]], dtype=np.int32)
@@ -565,12 +573,12 @@ def test_ranks_with_other_inputs_without_the_batch_dimension_are_refused(
         work, digits):
     """A mask every rank reads whole is part of the job: ranks given
     different ones trained different models, exit 0."""
-    model = os.path.join(work, "masked.nn")
-    with open(model, "w") as f:
-        f.write("model masked\ninput x: f32[B, 64]\ninput labels: i32[B]\n"
-                "input scale: f32[64]\nparam w: f32[64, 10] = glorot\n"
-                "let logits = (x * scale) @ w\noutput logits\n"
-                "loss = softmax_cross_entropy(logits, labels)\n")
+    model = write_model(
+        work, "masked.nn",
+        "model masked\ninput x: f32[B, 64]\ninput labels: i32[B]\n"
+        "input scale: f32[64]\nparam w: f32[64, 10] = glorot\n"
+        "let logits = (x * scale) @ w\noutput logits\n"
+        "loss = softmax_cross_entropy(logits, labels)\n")
     scales = []
     for value in (1, 0):
         scales.append(os.path.join(work, f"scale{value}.npy"))
