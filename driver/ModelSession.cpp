@@ -138,15 +138,16 @@ std::optional<train::AccuracySpec> findAccuracySpec(func::FuncOp forward) {
     return std::nullopt;
   Operation *loss = ret.getOperand(numResults - 1).getDefiningOp();
   if (loss && !isa<nn::SoftmaxCrossEntropyOp, nn::BinaryCrossEntropyOp>(loss)) {
-    loss = nullptr;
-    int crossEntropies = 0;
-    forward.walk([&](Operation *op) {
-      if (isa<nn::SoftmaxCrossEntropyOp, nn::BinaryCrossEntropyOp>(op)) {
-        loss = op;
-        ++crossEntropies;
-      }
-    });
-    if (crossEntropies != 1)
+    // The one softmax cross-entropy; failing that, the one binary one.
+    SmallVector<Operation *> softmaxes, binaries;
+    forward.walk(
+        [&](nn::SoftmaxCrossEntropyOp op) { softmaxes.push_back(op); });
+    forward.walk([&](nn::BinaryCrossEntropyOp op) { binaries.push_back(op); });
+    if (softmaxes.size() == 1)
+      loss = softmaxes.front();
+    else if (softmaxes.empty() && binaries.size() == 1)
+      loss = binaries.front();
+    else
       return std::nullopt;
   }
   if (!loss || loss->getNumOperands() < 2)
@@ -392,12 +393,17 @@ bool batchNormNeedsTwoSamples(const frontend::Program &program) {
 rt::Expected<std::unique_ptr<train::CompiledGraph>>
 ModelSession::compile(const GraphRequest &request) {
   // The backends fail on it with their own words, cpu's in MLIR's.
-  if (request.trainingMode && request.batch == 1 &&
+  bool trainingStep = request.kind == GraphKind::TrainingStep ||
+                      request.kind == GraphKind::TrainingGradients;
+  if ((request.trainingMode || trainingStep) && request.batch == 1 &&
       batchNormNeedsTwoSamples(program()))
     return rt::Error::failure(
-        "a batch of one sample in training mode: batch normalization trains "
-        "on two values or more per channel; give two samples or more, or "
-        "differentiate in evaluation mode");
+        std::string(trainingStep ? "a training step of one sample"
+                                 : "a batch of one sample in training mode") +
+        ": batch normalization trains on two values or more per channel; " +
+        (trainingStep ? "use a batch of two or more"
+                      : "give two samples or more, or differentiate in "
+                        "evaluation mode"));
   SourceDiagnosticHandler diagnostics(*context, *model.diagnostics, onWarning);
   OwningOpRef<ModuleOp> copy = module->clone();
   auto forward = cast<func::FuncOp>(copy->lookupSymbol("forward"));

@@ -156,7 +156,7 @@ Sema::Value Sema::callLayer(const ast::LayerDecl &layer, const ast::Expr &call,
     if (arg.keyword.empty()) {
       index = positional++;
       if (index >= layer.params.size()) {
-        // Once, at the first argument too many.
+        // One mistake, one error: at the first argument too many.
         if (index == layer.params.size())
           error(frame, arg.value->loc,
                 "layer '" + layer.name + "' takes " +

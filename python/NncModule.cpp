@@ -156,8 +156,8 @@ public:
     return execute(*graph, arrays, {});
   }
 
-  py::dict grad(const std::optional<py::dict> &given,
-                const std::optional<py::dict> &overrides, bool training,
+  py::dict grad(const std::optional<py::dict> &overrides, bool training,
+                const std::optional<py::dict> &given,
                 const py::kwargs &inputs) {
     if (!session)
       raise("a loaded artifact has no gradient function; compile the model "
@@ -264,7 +264,7 @@ private:
     return text;
   }
 
-  /// The inputs given as a dict (`given`, for names a keyword cannot
+  /// The inputs given as a dict (`inputs=`, for names a keyword cannot
   /// carry, such as grad's `params`) and as keywords, checked.
   std::map<std::string, py::array>
   namedArrays(const std::optional<py::dict> &given, const py::kwargs &inputs) {
@@ -546,19 +546,19 @@ PYBIND11_MODULE(_nnc, m) {
   py::class_<Model>(m, "Model")
       .def_static("__new__",
                   refuseDirectCreation("nnc.Model", "nnc.compile or nnc.load"))
-      .def("run", &Model::run, py::arg("inputs") = py::none(), py::pos_only(),
+      .def("run", &Model::run, py::kw_only(), py::arg("inputs") = py::none(),
            "Runs the model once on NumPy inputs given by name (as keywords, "
-           "or in a dict passed first); returns the outputs (and the loss "
-           "when its labels are given) by name.")
-      .def("grad", &Model::grad, py::arg("inputs") = py::none(), py::pos_only(),
-           py::kw_only(), py::arg("params") = py::none(),
-           py::arg("training") = false,
+           "or as the dict `inputs`); returns the outputs (and the loss when "
+           "its labels are given) by name.")
+      .def("grad", &Model::grad, py::arg("params") = py::none(),
+           py::arg("training") = false, py::kw_only(),
+           py::arg("inputs") = py::none(),
            "The loss and the gradient of every trainable parameter "
-           "(grad_NAME) for the inputs given by name (as keywords, or in a "
-           "dict passed first, for an input named `params` or `training`); "
-           "`params` overrides "
-           "parameters for this call; `training` differentiates batch_norm "
-           "and dropout as the training step runs them.")
+           "(grad_NAME) for the inputs given by name (as keywords, or as the "
+           "dict `inputs`, for an input named `params`, `training` or "
+           "`inputs`); `params` overrides parameters for this call; "
+           "`training` differentiates batch_norm and dropout as the training "
+           "step runs them.")
       .def_property_readonly(
           "params", [](py::object self) { return ParamsView(self); },
           "The parameters and buffers by name, as NumPy views of the "

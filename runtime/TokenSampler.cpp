@@ -32,6 +32,10 @@ Expected<int64_t> TokenSampler::next(const float *logits, int64_t vocabulary) {
                     ? std::min<size_t>(order.size(),
                                        static_cast<size_t>(options.topK))
                     : order.size();
+  // Impossible tokens stay out of the draw, even as the rounding sliver's
+  // last resort below.
+  while (kept > 1 && logits[order[kept - 1]] == -INFINITY)
+    --kept;
   // Infinitely likely tokens leave the others no weight: a draw among them.
   if (best == INFINITY) {
     size_t certain = 0;

@@ -6,6 +6,11 @@
 
 #include "llvm/Support/raw_ostream.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
 namespace nnc::train {
 
 ExitCode reportUserError(const std::string &message) {
@@ -32,12 +37,25 @@ ExitCode reportError(const CodedError &error) {
 }
 
 ExitCode withStandardOutputWritten(ExitCode code) {
+  // Commands write through LLVM's stream, the training reporter through
+  // std::cout (and its stdio buffer): a failure in any of them counts.
   llvm::outs().flush();
-  std::error_code error = llvm::outs().error();
-  if (!error)
+  std::string failure;
+  if (std::error_code error = llvm::outs().error()) {
+    failure = ": " + error.message();
+    llvm::outs().clear_error();
+  }
+  std::cout.flush();
+  errno = 0;
+  bool stdioFailed = std::fflush(stdout) != 0;
+  // A write that failed mid-run has left only the stream's error flag.
+  if (failure.empty() &&
+      (stdioFailed || std::ferror(stdout) || std::cout.fail()))
+    failure = stdioFailed && errno ? ": " + std::string(std::strerror(errno))
+                                   : std::string(" failed");
+  if (failure.empty())
     return code;
-  llvm::outs().clear_error();
-  reportUserError("writing standard output: " + error.message());
+  reportUserError("writing standard output" + failure);
   return code == Success ? UserError : code;
 }
 

@@ -27,8 +27,9 @@ ExitCode reportUserError(const std::string &message);
 ExitCode reportError(const rt::Error &error);
 
 /// Flushes stdout and returns `code`, or UserError when writing it failed
-/// (a full disk, a closed pipe), which it reports as one line: LLVM's
-/// stream would otherwise abort at exit with "LLVM ERROR: IO failure".
+/// (a full disk), which it reports as one line: LLVM's stream would
+/// otherwise abort at exit with "LLVM ERROR: IO failure". (A closed pipe
+/// never gets here: SIGPIPE ends the process first, as it ends any filter.)
 ExitCode withStandardOutputWritten(ExitCode code);
 
 /// An error with the exit code a command ends with for it. rt::Error has

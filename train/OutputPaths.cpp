@@ -38,20 +38,24 @@ rt::Error checkParents(const std::string &path) {
   return checkWritable(path, ".");
 }
 
-/// `path` made absolute, without "." and ".." parts, its folder through
-/// its links when the folder exists: two spellings of one place that does
-/// not exist yet compare equal.
+/// `path` made absolute, without "." and ".." parts, its nearest folder
+/// that exists through its links and the rest as spelled: two spellings of
+/// one place that does not exist yet compare equal, and so do a path and
+/// the paths below it (`link/ck/params` lies in `real/ck`, made or not).
 std::string canonicalSpelling(const std::string &path) {
   llvm::SmallString<256> absolute(path);
   if (fs::make_absolute(absolute))
     return path;
   llvm::sys::path::remove_dots(absolute, /*remove_dot_dot=*/true);
+  llvm::StringRef existing = llvm::sys::path::parent_path(absolute);
+  while (!existing.empty() && !fs::exists(existing))
+    existing = llvm::sys::path::parent_path(existing);
   llvm::SmallString<256> real;
-  if (!fs::real_path(llvm::sys::path::parent_path(absolute), real)) {
-    llvm::sys::path::append(real, llvm::sys::path::filename(absolute));
-    return real.str().str();
-  }
-  return absolute.str().str();
+  if (existing.empty() || fs::real_path(existing, real))
+    return absolute.str().str();
+  // What lies below the existing folder, as spelled.
+  llvm::sys::path::append(real, absolute.str().substr(existing.size()));
+  return real.str().str();
 }
 
 /// Fails when one of `outputs` lies inside the --checkpoint folder

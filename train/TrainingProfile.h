@@ -23,6 +23,8 @@
 
 namespace nnc::train {
 
+/// Records a training run's kernels as --profile, --trace and --report ask,
+/// and shows them at its end, or at its failure.
 class TrainingProfile {
 public:
   /// Records the steps of batch `batch` when `record`: those of `fullStep`

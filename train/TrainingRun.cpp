@@ -422,10 +422,6 @@ rt::Error divergedLoss(double loss, int64_t step) {
   return rt::Error::failure(message);
 }
 
-namespace {
-
-} // namespace
-
 rt::Error checkLoopOptions(const TrainOptions &options) {
   if (options.checkpointEvery < 0)
     return outOfRange("--checkpoint-every", "0 or more",

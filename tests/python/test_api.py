@@ -68,17 +68,18 @@ def test_inputs_named_as_grads_keywords_come_in_a_dict(tmp_path):
     x = np.array([[1, 2], [3, -1]], np.float32)
     y = np.array([[0.5], [1]], np.float32)
     w = model.params["w"].copy()
-    grads = model.grad({"params": x, "training": y})
+    grads = model.grad(inputs={"params": x, "training": y})
     # mse's closed form: 2/N * x^T (x w - y), N the element count.
     expected = 2 / 2 * x.T @ (x @ w - y)
     np.testing.assert_allclose(grads["grad_w"], expected, rtol=1e-6)
-    # The keyword `params` still overrides parameters beside the dict.
-    zero = model.grad({"params": x, "training": y},
-                      params={"w": np.zeros_like(w)})
+    # `params`, first as before, still overrides parameters beside them.
+    zero = model.grad({"w": np.zeros_like(w)},
+                      inputs={"params": x, "training": y})
     np.testing.assert_allclose(zero["grad_w"], 2 / 2 * x.T @ -y, rtol=1e-6)
-    np.testing.assert_array_equal(model.run({"params": x})["p"], x @ w)
+    np.testing.assert_array_equal(model.run(inputs={"params": x})["p"],
+                                  x @ w)
     with pytest.raises(ValueError, match="'params' given twice"):
-        model.run({"params": x}, params=x)
+        model.run(inputs={"params": x}, params=x)
 
 
 def train_both_ways(tmp_path, mlp_path, x, y, cli_flags, **python_args):

@@ -243,8 +243,13 @@ int main(int argc, char **argv) {
   ExitCode code = run(options);
   // The lines that name the outputs are what a script reads: losing them
   // to a full disk is a failure, as nnc's own commands report it.
-  if (std::fflush(stdout) != 0 || std::ferror(stdout))
-    return fail(std::string("writing standard output: ") +
-                std::strerror(errno));
+  errno = 0;
+  bool flushFailed = std::fflush(stdout) != 0;
+  // A write that failed earlier has left only the stream's error flag.
+  if (flushFailed || std::ferror(stdout))
+    return fail(flushFailed && errno
+                    ? std::string("writing standard output: ") +
+                          std::strerror(errno)
+                    : std::string("writing standard output failed"));
   return code;
 }

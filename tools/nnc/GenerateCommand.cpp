@@ -54,7 +54,7 @@ ExitCode runGenerate(const GenerateOptions &options) {
                  << ": generating from its last " << context << "\n";
   // A stdout that fails (a full disk) ends the run with one line, not
   // LLVM's report when the stream is destroyed with its error; a closed
-  // pipe ends it quietly, as it ends any filter (`| head`).
+  // pipe ends it by SIGPIPE, as it ends any filter (`| head`).
   auto emit = [](std::string_view bytes) {
     llvm::outs() << bytes;
     llvm::outs().flush();

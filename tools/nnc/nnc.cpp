@@ -34,7 +34,9 @@ static void printVersion(raw_ostream &os) {
 }
 
 static ExitCode runCommandLine(int argc, char **argv) {
-  InitLLVM initLLVM(argc, argv);
+  // A closed pipe (`nnc ir ... | head`) ends nnc by SIGPIPE, as it ends any
+  // filter, not with LLVM's exit code 74, outside nnc's 0, 1 and 2.
+  InitLLVM initLLVM(argc, argv, /*InstallPipeSignalExitHandler=*/false);
   // InitLLVM's new-handler aborts with a stack dump on any failed
   // allocation, nothrow ones included; without one, rt::Tensor::create's
   // nothrow new returns null and a model too big for memory is an error.
