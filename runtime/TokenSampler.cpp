@@ -13,6 +13,8 @@ TokenSampler::TokenSampler(const SamplingOptions &options)
     : options(options), random(options.seed) {}
 
 Expected<int64_t> TokenSampler::next(const float *logits, int64_t vocabulary) {
+  if (vocabulary <= 0)
+    return Error::failure("there is no token to sample from");
   for (int64_t token = 0; token < vocabulary; ++token)
     if (std::isnan(logits[token]))
       return Error::failure("the model's logit for token " +

@@ -93,6 +93,7 @@ TEST(TokenSamplerTest, NaNOrNoPossibleTokenIsAnError) {
   ASSERT_FALSE(token.ok());
   EXPECT_EQ(token.message(),
             "every token's logit is -inf: no token is possible");
+  EXPECT_FALSE(sampler.next(nullptr, 0).ok());
 }
 
 } // namespace
