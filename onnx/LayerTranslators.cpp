@@ -238,8 +238,13 @@ rt::Error translateConv(Translation &translation, const NodeProto &node,
     return weight.takeError();
   expression += *weight;
   if (hasInput(node, 2)) {
-    Expected bias =
-        translation.operand(inputValue(translation, node, 2), false);
+    const Value &biasValue = inputValue(translation, node, 2);
+    // Checked here, at the node, as the weight is, rather than by the
+    // program's type check in the imported source.
+    if (biasValue.shape != Dims{w.shape[0]})
+      return fail("bias must be " + formatDims({w.shape[0]}) + "; got " +
+                  formatDims(biasValue.shape));
+    Expected bias = translation.operand(biasValue, false);
     if (!bias.ok())
       return bias.takeError();
     expression += ", " + *bias;

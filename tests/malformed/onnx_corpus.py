@@ -147,6 +147,14 @@ def cases(golden):
         conv = model_of([helper.make_node("Conv", ["x", "w"], ["y"], name="the_conv", **attributes)],
                         image, [tensor("y", ["batch", 3, 4, 4])], weight4)
         yield name, conv, ["'the_conv' (Conv, opset 13): " + words], True
+    # A bias of the wrong size, refused at the node as the weight is, not by
+    # the type check of the imported program (four lines, not at the node).
+    wrong_bias = model_of(
+        [helper.make_node("Conv", ["x", "w", "b"], ["y"], name="the_conv")],
+        image, [tensor("y", ["batch", 3, 4, 4])],
+        weight4 + [numpy_helper.from_array(np.ones(5, np.float32), "b")])
+    yield "conv-bias-size", wrong_bias, [
+        "'the_conv' (Conv, opset 13): bias must be [3]; got [5]"], True
     pool_cases = (("MaxPool", dict(kernel_shape=[2, 2], strides=[0, 0]), "strides [0, 0] must be positive"),
                   ("AveragePool", dict(kernel_shape=[2, 2], strides=[0, 0], auto_pad="SAME_UPPER"),
                    "strides [0, 0] must be positive"),
