@@ -244,6 +244,8 @@ rt::Error translateConv(Translation &translation, const NodeProto &node,
     if (biasValue.shape != Dims{w.shape[0]})
       return fail("bias must be " + formatDims({w.shape[0]}) + "; got " +
                   formatDims(biasValue.shape));
+    if (biasValue.type != x.type)
+      return fail("the bias must have the type of the input");
     Expected bias = translation.operand(biasValue, false);
     if (!bias.ok())
       return bias.takeError();

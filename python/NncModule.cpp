@@ -165,16 +165,18 @@ public:
     if (!session->program().hasLoss)
       raise("the model has no loss to differentiate");
     std::map<std::string, py::array> arrays = namedArrays(given, inputs);
-    for (const std::string &name : session->inputNames())
-      if (!arrays.count(name))
-        raiseValue("missing input '" + name +
-                   "' (inputs: " + join(session->inputNames()) + ")");
-    train::CompiledGraph *graph = gradientGraph(batchOf(arrays), training);
+    // The overrides first: inputs given there by mistake are named as such.
     std::map<std::string, py::array> paramArrays;
+    const std::vector<std::string> &inputNames = session->inputNames();
     if (overrides)
       for (auto [key, value] : *overrides) {
         std::string name = py::str(key);
         rt::Tensor *own = params.find(name);
+        if (!own && std::find(inputNames.begin(), inputNames.end(), name) !=
+                        inputNames.end())
+          raiseValue("'" + name + "' is an input, not a parameter: `params` " +
+                     "overrides parameters; give inputs as keywords or as "
+                     "inputs={...}");
         if (!own)
           raiseValue("the model has no parameter '" + name + "'");
         py::array array =
@@ -185,6 +187,11 @@ public:
           raiseValue(error.message());
         paramArrays[name] = array;
       }
+    for (const std::string &name : inputNames)
+      if (!arrays.count(name))
+        raiseValue("missing input '" + name + "' (inputs: " + join(inputNames) +
+                   ")");
+    train::CompiledGraph *graph = gradientGraph(batchOf(arrays), training);
     return execute(*graph, arrays, paramArrays);
   }
 

@@ -8,6 +8,8 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
+#include <filesystem>
+
 namespace nnc::train {
 namespace {
 
@@ -38,24 +40,22 @@ rt::Error checkParents(const std::string &path) {
   return checkWritable(path, ".");
 }
 
-/// `path` made absolute, without "." and ".." parts, its nearest folder
-/// that exists through its links and the rest as spelled: two spellings of
-/// one place that does not exist yet compare equal, and so do a path and
-/// the paths below it (`link/ck/params` lies in `real/ck`, made or not).
+/// Where `path` leads: its longest existing part through its links (a
+/// `..` after a link leads above the link's target, as the system takes
+/// it), the rest as spelled without "." and "..". Two spellings of one
+/// place compare equal, made or not, and so do a path and the paths below
+/// it (`link/ck/params` lies in `real/ck`).
 std::string canonicalSpelling(const std::string &path) {
-  llvm::SmallString<256> absolute(path);
-  if (fs::make_absolute(absolute))
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  if (ec)
     return path;
-  llvm::sys::path::remove_dots(absolute, /*remove_dot_dot=*/true);
-  llvm::StringRef existing = llvm::sys::path::parent_path(absolute);
-  while (!existing.empty() && !fs::exists(existing))
-    existing = llvm::sys::path::parent_path(existing);
-  llvm::SmallString<256> real;
-  if (existing.empty() || fs::real_path(existing, real))
-    return absolute.str().str();
-  // What lies below the existing folder, as spelled.
-  llvm::sys::path::append(real, absolute.str().substr(existing.size()));
-  return real.str().str();
+  std::filesystem::path resolved =
+      std::filesystem::weakly_canonical(absolute, ec);
+  std::string spelled = (ec ? absolute.lexically_normal() : resolved).string();
+  while (spelled.size() > 1 && spelled.back() == '/')
+    spelled.pop_back();
+  return spelled;
 }
 
 /// Fails when one of `outputs` lies inside the --checkpoint folder
@@ -68,13 +68,19 @@ checkNothingInsideCheckpoint(const std::string &checkpointDir,
     return rt::Error::success();
   std::string folder =
       canonicalSpelling(rt::checkpointFolder(checkpointDir)) + "/";
-  for (const NamedOutput &output : outputs)
-    if (output.flag != "--checkpoint" && !output.path.empty() &&
-        llvm::StringRef(canonicalSpelling(output.path)).starts_with(folder))
+  for (const NamedOutput &output : outputs) {
+    if (output.flag == "--checkpoint" || output.path.empty())
+      continue;
+    // Where the write lands: through a link, even one to a file not made
+    // yet, as the writes follow it.
+    rt::Expected<std::string> target = rt::followSymlinks(output.path);
+    if (llvm::StringRef(canonicalSpelling(target.ok() ? *target : output.path))
+            .starts_with(folder))
       return rt::Error::failure(
           "cannot write " + output.flag + " to '" + output.path +
           "': it is inside the --checkpoint folder '" + checkpointDir +
           "', which each checkpoint replaces whole");
+  }
   return rt::Error::success();
 }
 

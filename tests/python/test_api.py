@@ -80,6 +80,10 @@ def test_inputs_named_as_grads_keywords_come_in_a_dict(tmp_path):
                                   x @ w)
     with pytest.raises(ValueError, match="'params' given twice"):
         model.run(inputs={"params": x}, params=x)
+    # Inputs given where parameters go are named as such.
+    with pytest.raises(ValueError, match="'params' is an input, not a "
+                       "parameter"):
+        model.grad({"params": x, "training": y})
 
 
 def train_both_ways(tmp_path, mlp_path, x, y, cli_flags, **python_args):
