@@ -147,20 +147,18 @@ def cases(golden):
         conv = model_of([helper.make_node("Conv", ["x", "w"], ["y"], name="the_conv", **attributes)],
                         image, [tensor("y", ["batch", 3, 4, 4])], weight4)
         yield name, conv, ["'the_conv' (Conv, opset 13): " + words], True
-    # A bias of the wrong size, refused at the node as the weight is, not by
-    # the type check of the imported program (four lines, not at the node).
-    wrong_bias = model_of(
-        [helper.make_node("Conv", ["x", "w", "b"], ["y"], name="the_conv")],
-        image, [tensor("y", ["batch", 3, 4, 4])],
-        weight4 + [numpy_helper.from_array(np.ones(5, np.float32), "b")])
-    yield "conv-bias-size", wrong_bias, [
-        "'the_conv' (Conv, opset 13): bias must be [3]; got [5]"], True
-    int_bias = model_of(
-        [helper.make_node("Conv", ["x", "w", "b"], ["y"], name="the_conv")],
-        image, [tensor("y", ["batch", 3, 4, 4])],
-        weight4 + [numpy_helper.from_array(np.ones(3, np.int64), "b")])
-    yield "conv-bias-type", int_bias, [
-        "'the_conv' (Conv, opset 13): the bias must have the type of the input"], True
+    # A bias of the wrong size or type, refused at the node as the weight
+    # is, not by the type check of the imported program (four lines, not at
+    # the node).
+    bias_cases = (("conv-bias-size", np.ones(5, np.float32), "bias must be [3]; got [5]"),
+                  ("conv-bias-type", np.ones(3, np.int64),
+                   "the bias must have the type of the input"))
+    for name, bias, words in bias_cases:
+        conv = model_of(
+            [helper.make_node("Conv", ["x", "w", "b"], ["y"], name="the_conv")],
+            image, [tensor("y", ["batch", 3, 4, 4])],
+            weight4 + [numpy_helper.from_array(bias, "b")])
+        yield name, conv, ["'the_conv' (Conv, opset 13): " + words], True
     pool_cases = (("MaxPool", dict(kernel_shape=[2, 2], strides=[0, 0]), "strides [0, 0] must be positive"),
                   ("AveragePool", dict(kernel_shape=[2, 2], strides=[0, 0], auto_pad="SAME_UPPER"),
                    "strides [0, 0] must be positive"),
