@@ -355,8 +355,11 @@ Error writeThrough(const std::string &path, const std::string &data) {
 } // namespace
 
 Error makeFolders(const std::string &path) {
+  // A link to a folder not made yet makes that folder, as the up-front
+  // checks of the outputs take it (followSymlinks).
+  Expected<std::string> target = followSymlinks(path);
   std::error_code ec;
-  std::filesystem::create_directories(path, ec);
+  std::filesystem::create_directories(target.ok() ? *target : path, ec);
   if (ec)
     return Error::failure("cannot create '" + path + "': " + ec.message());
   return Error::success();
