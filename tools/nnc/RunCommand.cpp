@@ -15,7 +15,6 @@
 
 #include "llvm/Support/raw_ostream.h"
 
-
 namespace nnc::cli {
 
 ExitCode runRun(const RunOptions &options) {
