@@ -71,8 +71,10 @@ def torch_eager_us(threads):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nnc", required=True)
-    parser.add_argument("--module", required=True, help="folder holding nnc/")
+    build = os.path.join(os.path.dirname(HERE), "build")
+    parser.add_argument("--nnc", default=os.path.join(build, "bin", "nnc"))
+    parser.add_argument("--module", default=os.path.join(build, "python"),
+                        help="folder holding nnc/ (default: build/python)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()

@@ -663,6 +663,18 @@ def test_train_callback_sees_each_epoch(digits, mlp_path):
     assert all("eval_loss" in e and "eval_accuracy" in e for e in seen)
 
 
+def test_train_takes_the_contracts_arguments_by_position(digits, mlp_path):
+    """Up to callback by position, as the contract orders them; the rest
+    by name only, so a positional one there cannot bind another option."""
+    seen = []
+    data = {"x": digits[0][:64], "labels": digits[1][:64]}
+    history = nnc.train(mlp_path, data, 1, 32, "sgd", 0.05, [], None,
+                        seen.append, backend="ref")
+    assert [e["epoch"] for e in seen] == [1] and len(history) == 1
+    with pytest.raises(TypeError):
+        nnc.train(mlp_path, data, 1, 32, "sgd", 0.05, [], None, None, None)
+
+
 def test_gradient_hook_sees_and_steers_each_step():
     xor = os.path.join(EXAMPLES, "xor.nn")
     data = {name: np.load(os.path.join(EXAMPLES, "data", f"xor_{name}.npy"))

@@ -68,9 +68,13 @@ static ExitCode runCommandLine(int argc, char **argv) {
     cl::HideUnrelatedOptions(category, *sub);
   cl::SetVersionPrinter(printVersion);
 
+  // A command's own help lists its flags.
+  std::string help = "nnc --help";
+  if (argc > 1 && argv[1][0] != '-')
+    help = "nnc " + std::string(argv[1]) + " --help";
   if (std::string problem = nnc::tools::argumentProblem(argc, argv);
       !problem.empty()) {
-    errs() << "error: " << problem << " (see 'nnc --help')\n";
+    errs() << "error: " << problem << " (see '" << help << "')\n";
     return UsageError;
   }
 
@@ -78,10 +82,6 @@ static ExitCode runCommandLine(int argc, char **argv) {
   if (!nnc::tools::parseCommandLineQuietly(
           argc, argv, "nnc: a neural-network compiler for CPUs\n",
           parseErrors)) {
-    // The command's own help lists its flags.
-    std::string help = "nnc --help";
-    if (argc > 1 && argv[1][0] != '-')
-      help = "nnc " + std::string(argv[1]) + " --help";
     errs() << "error: " << nnc::tools::oneLineParseError(parseErrors)
            << " (see '" << help << "')\n";
     return UsageError;
