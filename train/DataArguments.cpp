@@ -9,6 +9,7 @@
 #include "runtime/FileIO.h"
 #include "runtime/NonFinite.h"
 #include "runtime/Npy.h"
+#include "runtime/ReplayableFile.h"
 #include "runtime/TextWindows.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -24,15 +25,18 @@ namespace {
 
 enum class FileFormat { Npy, IdxImages, IdxLabels, Csv, Text };
 
-rt::Expected<FileFormat> detectFormat(const std::string &path) {
+/// The format of the file named `path` (whose name tells .txt and .npy),
+/// whose bytes are read at `readable`.
+rt::Expected<FileFormat> detectFormat(const std::string &path,
+                                      const std::string &readable) {
   // Text is told by its name: any bytes are valid text.
   if (llvm::StringRef(path).ends_with_insensitive(".txt"))
     return FileFormat::Text;
-  rt::Expected<rt::InputFile> file = rt::InputFile::open(path);
+  rt::Expected<rt::InputFile> file = rt::InputFile::open(readable);
   if (!file.ok())
     return rt::Error::failure(file.message());
   // Enough of the start to tell binary data from text.
-  unsigned char head[4096] = {};
+  unsigned char head[rt::ReplayableFile::kHeadBytes] = {};
   rt::Expected<size_t> got = file->read(head, sizeof(head));
   if (!got.ok())
     return rt::Error::failure(got.message());
@@ -58,6 +62,17 @@ rt::Expected<FileFormat> detectFormat(const std::string &path) {
         path + ": binary data (it holds NUL bytes), not a .npy, IDX "
                "(images or labels), CSV or .txt file");
   return FileFormat::Csv;
+}
+
+/// Whether a stream starting with `head` may be data detectFormat takes,
+/// or is binary it refuses from these bytes alone (/dev/zero, a stray
+/// executable).
+bool mayBeData(const unsigned char *head, size_t size) {
+  bool gzip = size >= 2 && head[0] == 0x1f && head[1] == 0x8b;
+  bool npy = size >= 1 && head[0] == 0x93;
+  bool idx = size >= 4 && head[0] == 0 && head[1] == 0 &&
+             (head[3] == 1 || head[3] == 3);
+  return gzip || npy || idx || !std::memchr(head, 0, size);
 }
 
 template <typename From, typename To>
@@ -457,10 +472,15 @@ CodedError loadDataArguments(const std::vector<std::string> &arguments,
                                argument + "'");
     llvm::SmallVector<llvm::StringRef> columns;
     names.split(columns, ',');
-    std::string file = path.str();
-    rt::Expected<FileFormat> format = detectFormat(file);
+    rt::Expected<rt::ReplayableFile> replayable =
+        rt::ReplayableFile::open(path.str(), mayBeData);
+    if (!replayable.ok())
+      return replayable.takeError();
+    // Messages name the copy of a stream; named() gives them the path back.
+    const std::string &file = replayable->path();
+    rt::Expected<FileFormat> format = detectFormat(path.str(), file);
     if (!format.ok())
-      return format.takeError();
+      return replayable->named(format.takeError());
     bool twoInputs = *format == FileFormat::Csv || *format == FileFormat::Text;
     if (!twoInputs && columns.size() != 1)
       return CodedError::usage(std::string(flag) + " '" + argument +
@@ -497,7 +517,7 @@ CodedError loadDataArguments(const std::vector<std::string> &arguments,
       break;
     }
     if (!error.ok())
-      return error;
+      return replayable->named(std::move(error));
   }
   return CodedError();
 }
