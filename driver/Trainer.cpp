@@ -195,8 +195,23 @@ rt::Error initializeState(const TrainOptions &options,
              : std::string()) +
         " (another --optimizer or --freeze than the run that wrote it); it "
         "continues without them");
+  if (!error.ok())
+    return error;
+  // The seed draws each epoch's order: the epoch in progress keeps the
+  // one that drew it, and a --seed of the command orders the epochs after.
+  if (options.seed && *options.seed != position.seed) {
+    if (position.position > 0)
+      return rt::Error::failure(
+          "--seed " + std::to_string(*options.seed) + ": " + options.resumeDir +
+          " stopped inside an epoch that seed " +
+          std::to_string(position.seed) +
+          " ordered; resume without --seed, or from a checkpoint at an "
+          "epoch's end");
+    position.seed = *options.seed;
+  }
+  run.seed = position.seed;
   run.resumeAt = position;
-  return error;
+  return rt::Error::success();
 }
 
 /// Why a batch of one sample (a rank's share of one, on `ranks` ranks)

@@ -294,7 +294,7 @@ CodedError resumeFromArtifact(const TrainOptions &options,
     return error;
   rt::BatchIteratorState position;
   position.epoch = training.epoch;
-  position.seed = training.seed;
+  position.seed = run.seed;
   run.resumeAt = position;
   run.state.historyStartEpoch = training.epoch;
   run.saveArtifact = [&](const TrainingState &state,
