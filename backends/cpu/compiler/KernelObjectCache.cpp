@@ -100,6 +100,14 @@ KernelObjectCache::KernelObjectCache(llvm::StringRef keyText, bool enabled) {
 std::optional<std::string> KernelObjectCache::load() {
   if (path.empty())
     return std::nullopt;
+  // Only a regular file is an entry: opening a FIFO or a device put in its
+  // place would block or read without end. The next store replaces it.
+  llvm::sys::fs::file_status status;
+  if (!llvm::sys::fs::status(path, status) &&
+      status.type() != llvm::sys::fs::file_type::regular_file) {
+    log("damaged", name);
+    return std::nullopt;
+  }
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer) {

@@ -136,7 +136,10 @@ int64_t inPlaceRowTilesRecordedIn(const std::string &folder,
   if (folder.empty())
     return measureInPlaceRowTiles(kernels);
   std::string path = recordPath(folder, kernels);
-  {
+  // Only a regular file is a record: opening a FIFO or a device put in
+  // its place would block or never end.
+  struct stat info;
+  if (::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode)) {
     std::ifstream in(path);
     std::string name;
     int64_t tiles = 0;
