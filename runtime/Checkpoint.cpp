@@ -2,6 +2,7 @@
 
 #include "runtime/Checkpoint.h"
 
+#include "runtime/CheckpointLock.h"
 #include "runtime/Crc32.h"
 
 #include "runtime/FileIO.h"
@@ -10,12 +11,16 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <system_error>
+#include <thread>
 #include <type_traits>
 #include <variant>
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -329,8 +334,20 @@ Error writeCheckpoint(const std::string &path,
     return error;
   }
 
-  // 2. The old checkpoint out of the way (renaming over an empty folder is
-  // atomic and keeps the name unique).
+  // 2. The new one swapped with the old in one step where the file system
+  // can (Linux's RENAME_EXCHANGE): the folder never goes missing, even to
+  // a crash. The old one, now at the temporary name, goes with the
+  // leftovers.
+  if (exists && ::renameat2(AT_FDCWD, tmp->c_str(), AT_FDCWD, dir.c_str(),
+                            RENAME_EXCHANGE) == 0) {
+    if (Error error = syncDirectory(parentDirectory(dir)); !error.ok())
+      return error;
+    removeLeftovers(dir);
+    return Error::success();
+  }
+
+  // Elsewhere, the old checkpoint out of the way first (renaming over an
+  // empty folder is atomic and keeps the name unique).
   std::string old;
   if (exists) {
     Expected<std::string> oldDir = makeUniqueFolder(dir + kOldKind);
@@ -365,8 +382,9 @@ Error writeCheckpoint(const std::string &path,
   return Error::success();
 }
 
-Expected<Checkpoint> readCheckpoint(const std::string &path) {
-  std::string dir = checkpointFolder(path);
+/// The checkpoint at `dir`, or the one a crash between the two renames
+/// of writeCheckpoint left under DIR.nnc-old-*.
+Expected<Checkpoint> readLatest(const std::string &dir) {
   if (::access(dir.c_str(), F_OK) == 0 || errno != ENOENT)
     return readFolder(dir);
 
@@ -386,6 +404,29 @@ Expected<Checkpoint> readCheckpoint(const std::string &path) {
       return checkpoint;
   }
   return fail(dir, "no checkpoint (no such folder)");
+}
+
+Expected<Checkpoint> readCheckpoint(const std::string &path) {
+  std::string dir = checkpointFolder(path);
+  Expected<Checkpoint> checkpoint = readLatest(dir);
+  // A run writing the folder may replace it while it is read, which reads
+  // as damage; a moment later the folder is whole again. Damage that stays
+  // while that run writes is still named as it is, with the writer.
+  for (int attempt = 0; !checkpoint && attempt < 20; ++attempt) {
+    if (!CheckpointLock::otherWriterOf(dir))
+      return checkpoint;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    checkpoint = readLatest(dir);
+  }
+  if (checkpoint)
+    return checkpoint;
+  std::optional<std::string> writer = CheckpointLock::otherWriterOf(dir);
+  if (!writer)
+    return checkpoint;
+  return Error::failure(
+      checkpoint.takeError().message() + " (a running nnc train" +
+      (writer->empty() ? std::string() : ", process " + *writer) +
+      ", is writing checkpoints there)");
 }
 
 Error checkCheckpointTarget(const std::string &path) {

@@ -77,6 +77,24 @@ Expected<CheckpointLock> CheckpointLock::acquire(const std::string &dir) {
   return CheckpointLock(fd, std::move(path));
 }
 
+std::optional<std::string>
+CheckpointLock::otherWriterOf(const std::string &dir) {
+  std::string path = lockPathFor(checkpointFolder(dir));
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return std::nullopt;
+  std::optional<std::string> writer;
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+    // A lock held through another descriptor of this process (a run that
+    // resumes from its own --checkpoint folder) is no other writer.
+    std::string holder = holderOf(fd);
+    if (holder != std::to_string(::getpid()))
+      writer = holder;
+  }
+  ::close(fd);
+  return writer;
+}
+
 CheckpointLock::CheckpointLock(CheckpointLock &&other) noexcept
     : fd(std::exchange(other.fd, -1)), lockPath(std::move(other.lockPath)) {}
 

@@ -16,6 +16,7 @@
 
 #include "runtime/Status.h"
 
+#include <optional>
 #include <string>
 
 namespace nnc::rt {
@@ -32,6 +33,11 @@ public:
   CheckpointLock(const CheckpointLock &) = delete;
   CheckpointLock &operator=(const CheckpointLock &) = delete;
   ~CheckpointLock();
+
+  /// Whether another process holds the lock of `dir` now, that is, a run
+  /// may be replacing the folder while this one reads it; its pid when
+  /// the lock file gives it, else an empty string.
+  static std::optional<std::string> otherWriterOf(const std::string &dir);
 
   /// The lock file: PARENT/.BASE.nnc-lock.
   const std::string &path() const { return lockPath; }
