@@ -98,7 +98,8 @@ struct Port {
   DType dtype = DType::F32;
   /// With the batch dimension at the artifact's batch size.
   std::vector<int64_t> shape;
-  /// True when the leading dimension is the batch.
+  /// True when the leading dimension follows the batch: the batch itself,
+  /// or for an output a multiple of it (a reshape that merges the batch).
   bool batched = false;
 };
 

@@ -291,7 +291,16 @@ rt::Expected<rt::Artifact> buildArtifact(ModelSession &session,
   }
   for (const rt::ExternalBinding &binding : plan.outputs) {
     const rt::PlanValue &value = plan.values[binding.value];
-    bool batched = batch > 0 && !value.shape.empty() && value.shape[0] == batch;
+    // Batched when its leading extent follows the batch, as the model's
+    // types say: the batch itself, or a multiple after a reshape that
+    // merges it (forward@1 then binds the extent at one sample).
+    bool batched = false;
+    for (const frontend::Output &output : program.outputs) {
+      const frontend::TensorType &type = program.typeOf(output.value);
+      if (output.name == binding.name && !type.shape.empty() &&
+          type.shape[0] == shape::kDynamic)
+        batched = true;
+    }
     artifact.outputs.push_back(
         {binding.name, binding.role, value.dtype, value.shape, batched});
   }

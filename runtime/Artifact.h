@@ -77,7 +77,8 @@ struct ArtifactPort {
   DType dtype = DType::F32;
   /// With the batch dimension specialised to the artifact's batch size.
   Shape shape;
-  /// True when the leading dimension is the batch.
+  /// True when the leading dimension follows the batch: the batch itself,
+  /// or for an output a multiple of it (a reshape that merges the batch).
   bool batched = false;
 };
 

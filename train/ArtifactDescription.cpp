@@ -146,7 +146,8 @@ std::string describeArtifact(const rt::Artifact &a, const std::string &path,
        << (port.batched ? " (batched)" : "") << "\n";
   for (const rt::ArtifactPort &port : a.outputs)
     os << rt::roleName(port.role) << " " << port.name << ": "
-       << rt::typeToString(port.dtype, port.shape) << "\n";
+       << rt::typeToString(port.dtype, port.shape)
+       << (port.batched ? " (batched)" : "") << "\n";
   uint64_t tensorBytes = 0;
   for (const rt::ArtifactTensor &t : a.tensors) {
     os << rt::roleName(t.role) << " " << t.name << ": "

@@ -61,17 +61,18 @@ static ExitCode runCommandLine(int argc, char **argv) {
 
   // libLLVM registers many options of its own; show only ours.
   cl::HideUnrelatedOptions(category, cl::SubCommand::getTopLevel());
+  // A command's own help lists its flags.
+  std::string help = "nnc --help";
   for (cl::SubCommand *sub :
        {&check.sub, &import.sub, &ir.sub, &run.sub, &generate.sub, &grad.sub,
         &gradcheck.sub, &train.sub, &eval.sub, &backends.sub, &bench.sub,
-        &compile.sub, &inspect.sub})
+        &compile.sub, &inspect.sub}) {
     cl::HideUnrelatedOptions(category, *sub);
+    if (argc > 1 && sub->getName() == argv[1])
+      help = "nnc " + std::string(argv[1]) + " --help";
+  }
   cl::SetVersionPrinter(printVersion);
 
-  // A command's own help lists its flags.
-  std::string help = "nnc --help";
-  if (argc > 1 && argv[1][0] != '-')
-    help = "nnc " + std::string(argv[1]) + " --help";
   if (std::string problem = nnc::tools::argumentProblem(argc, argv);
       !problem.empty()) {
     errs() << "error: " << problem << " (see '" << help << "')\n";
