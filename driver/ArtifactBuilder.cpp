@@ -2,6 +2,8 @@
 
 #include "driver/ArtifactBuilder.h"
 
+#include "driver/Trainer.h"
+
 #include "runtime/Artifact.h"
 #include "runtime/FileIO.h"
 
@@ -108,7 +110,8 @@ compileArtifact(ModelSession &session, const CompileRequest &request,
   ArtifactRecipe recipe;
   recipe.modelPath = request.modelPath;
   recipe.batch = *batch;
-  recipe.seed = request.seed;
+  recipe.seed =
+      request.seed.value_or(trainSectionSeed(session.program().training));
   recipe.paramsDir = request.paramsDir;
   recipe.optimizations = request.optimizations;
   // A CPU named twice ("host,host") would be compiled and stored twice.

@@ -69,7 +69,8 @@ struct CompileRequest {
   int64_t lastBatch = 0;
   /// Recorded as the "params" flag.
   std::string paramsDir;
-  uint64_t seed = 0;
+  /// Unset: the model's train section's seed, as `nnc train` takes it.
+  std::optional<uint64_t> seed;
   train::OptimizationOptions optimizations;
   /// The CPUs the machine code must run on; empty: the backend's default.
   std::vector<std::string> targetCpus;

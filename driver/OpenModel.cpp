@@ -2,6 +2,8 @@
 
 #include "driver/OpenModel.h"
 
+#include "driver/Trainer.h"
+
 #include <algorithm>
 
 namespace nnc::driver {
@@ -47,9 +49,11 @@ openArtifact(const train::SessionOptions &options, const std::string &path,
 
 rt::Error initializeParameters(train::ParameterStore &params,
                                const frontend::Program &program,
-                               const std::string &dir, uint64_t seed,
+                               const std::string &dir,
+                               std::optional<uint64_t> seed,
                                const train::Notices &notices) {
-  rt::Error error = params.initialize(program, dir, seed);
+  rt::Error error = params.initialize(
+      program, dir, seed.value_or(trainSectionSeed(program.training)));
   const std::vector<std::string> &missing = params.notFoundInDir();
   for (const std::string &name : missing)
     notices.show("note: no '" + name + ".npy' in '" + dir +

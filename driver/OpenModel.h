@@ -15,6 +15,7 @@
 #include "train/Notices.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace nnc::driver {
@@ -31,10 +32,13 @@ openArtifact(const train::SessionOptions &options, const std::string &path,
              const train::Notices &notices);
 
 /// Fills `params` for `program` (ParameterStore::initialize), with a note
-/// for each parameter `dir` has no file for.
+/// for each parameter `dir` has no file for. An unset `seed` is the train
+/// section's, as `nnc train` takes it, so that every command starts from
+/// the parameters a training run of the model starts from.
 rt::Error initializeParameters(train::ParameterStore &params,
                                const frontend::Program &program,
-                               const std::string &dir, uint64_t seed,
+                               const std::string &dir,
+                               std::optional<uint64_t> seed,
                                const train::Notices &notices);
 
 } // namespace nnc::driver

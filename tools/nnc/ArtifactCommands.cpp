@@ -72,7 +72,7 @@ ExitCode runArtifact(const RunOptions &options) {
     return reportUserError(
         "--params and --params-out do not apply to an artifact, "
         "which holds its parameters");
-  if (options.seed != 0 || !options.session.optimizations.allOn())
+  if (options.seed || !options.session.optimizations.allOn())
     return reportUserError("--seed and the --no-* optimisation switches do "
                            "not apply to an artifact, compiled already");
   std::map<std::string, rt::Tensor> feeds;

@@ -205,8 +205,8 @@ struct RunFlags {
               cl::value_desc("FILE.json"), cl::sub(sub), cl::cat(c)),
         session(sub, c) {}
   RunOptions get() const {
-    return {session.get(), model, listValues(inputs), params,   paramsOut,
-            seed,          outputDir, {profile, trace}};
+    return {session.get(), model,       listValues(inputs), params,
+            paramsOut,     given(seed), outputDir,          {profile, trace}};
   }
 };
 
@@ -275,9 +275,9 @@ struct GradFlags {
                      cl::cat(c)),
         session(sub, c) {}
   GradOptions get() const {
-    return {session.get(),   model,     listValues(inputs),
-            params,          seed,      listValues(freeze),
-            listValues(wrt), outputDir, trainingMode};
+    return {session.get(),   model,       listValues(inputs),
+            params,          given(seed), listValues(freeze),
+            listValues(wrt), outputDir,   trainingMode};
   }
 };
 
@@ -578,7 +578,7 @@ struct CompileFlags {
     request.batch = given(batch);
     request.lastBatch = lastBatch;
     request.paramsDir = params;
-    request.seed = seed;
+    request.seed = given(seed);
     request.optimizations = options.session.optimizations;
     request.targetCpus = {targetCpus.begin(), targetCpus.end()};
     return options;

@@ -37,7 +37,7 @@ std::unique_ptr<ArtifactGraphSource> openArtifact(const SessionOptions &options,
 /// failed and returns false on failure.
 bool initializeParameters(ParameterStore &params,
                           const frontend::Program &program,
-                          const std::string &dir, uint64_t seed);
+                          const std::string &dir, std::optional<uint64_t> seed);
 
 /// train::writeOutputs, their lines on stdout; prints what failed and
 /// returns false on failure.
@@ -115,7 +115,7 @@ struct RunOptions {
   std::vector<std::string> inputs; ///< NAME=FILE.npy
   std::string paramsDir;
   std::string paramsOutDir;
-  uint64_t seed = 0;
+  std::optional<uint64_t> seed; ///< unset: the train section's
   std::string outputDir;
   /// The run's profile: --profile, --trace FILE.json (models, not
   /// artifacts).
@@ -144,7 +144,7 @@ struct GradOptions {
   std::string modelPath;
   std::vector<std::string> inputs; ///< NAME=FILE.npy
   std::string paramsDir;
-  uint64_t seed = 0;
+  std::optional<uint64_t> seed; ///< unset: the train section's
   std::vector<std::string> freeze;
   std::vector<std::string> wrtInputs;
   std::string outputDir;

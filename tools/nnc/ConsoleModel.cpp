@@ -38,7 +38,8 @@ std::unique_ptr<ArtifactGraphSource> openArtifact(const SessionOptions &options,
 
 bool initializeParameters(ParameterStore &params,
                           const frontend::Program &program,
-                          const std::string &dir, uint64_t seed) {
+                          const std::string &dir,
+                          std::optional<uint64_t> seed) {
   rt::Error error = driver::initializeParameters(params, program, dir, seed,
                                                  train::stderrNotices());
   return error.ok() || (reportError(error), false);
