@@ -20,6 +20,7 @@
 
 #include "driver/ModelSession.h"
 #include "driver/SessionGraphSource.h"
+#include "driver/Trainer.h"
 #include "train/ArtifactGraphSource.h"
 #include "train/CompiledGraph.h"
 #include "train/ParameterStore.h"
@@ -55,7 +56,7 @@ public:
   compile(const PathText &pathOrSource,
           const std::optional<std::string> &backend,
           std::optional<int64_t> batch, bool train,
-          std::optional<unsigned> threads, uint64_t seed) {
+          std::optional<unsigned> threads, std::optional<uint64_t> seed) {
     if (batch && *batch < 1)
       raiseValue("batch must be at least 1, not " + std::to_string(*batch));
     auto model = std::unique_ptr<Model>(new Model());
@@ -73,7 +74,9 @@ public:
         *model->session, driver::GraphRequest());
     model->issueWarnings();
     if (rt::Error error =
-            model->params.initialize(model->session->program(), "", seed);
+            model->params.initialize(model->session->program(), "",
+                                     seed.value_or(driver::trainSectionSeed(
+                                         model->session->program().training)));
         !error.ok())
       raise(error.message());
     // With a batch size, compile now what the model will run: the
@@ -579,7 +582,7 @@ PYBIND11_MODULE(_nnc, m) {
   m.def("compile", &Model::compile, py::arg("path_or_source"),
         py::arg("backend") = py::none(), py::arg("batch") = py::none(),
         py::arg("train") = false, py::arg("threads") = py::none(),
-        py::arg("seed") = 0,
+        py::arg("seed") = py::none(),
         "Compiles a model from a .nn file or its source text.");
   m.def("load", &Model::load, py::arg("path"), py::arg("threads") = py::none(),
         "Loads a compiled artifact (.nnx) without compiling.");

@@ -663,6 +663,25 @@ def test_train_callback_sees_each_epoch(digits, mlp_path):
     assert all("eval_loss" in e and "eval_accuracy" in e for e in seen)
 
 
+def test_compile_starts_from_the_train_sections_seed(tmp_path, mlp_path):
+    """As the CLI does: without seed, the parameters a training run of the
+    model starts from (its train { seed }); an explicit seed wins."""
+    source = open(mlp_path).read().replace("  seed = 0\n", "  seed = 7\n")
+    assert "seed = 7" in source
+    model_path = tmp_path / "seeded.nn"
+    model_path.write_text(source)
+    x = np.zeros((2, 64), np.float32)
+    np.save(tmp_path / "x.npy", x)
+    run_cli("run", str(model_path), "--backend", "ref", "--input",
+            f"x={tmp_path / 'x.npy'}", "--output-dir", str(tmp_path / "out"),
+            "--params-out", str(tmp_path / "cli"))
+    default = nnc.compile(model_path, backend="ref")
+    explicit = nnc.compile(model_path, backend="ref", seed=0)
+    for name, value in default.params.items():
+        np.testing.assert_array_equal(value, np.load(tmp_path / "cli" / f"{name}.npy"))
+    assert not np.array_equal(default.params["w1"], explicit.params["w1"])
+
+
 def test_train_takes_the_contracts_arguments_by_position(digits, mlp_path):
     """Up to callback by position, as the contract orders them; the rest
     by name only, so a positional one there cannot bind another option."""
