@@ -162,6 +162,10 @@ Expected<LoadedPlugin> loadPlugin(const std::string &path) {
   if (S_ISDIR(info.st_mode))
     return Error::failure("cannot load plugin " + quoted(path) +
                           ": is a directory");
+  // dlopen would block on a FIFO until a writer came, or read a device.
+  if (!S_ISREG(info.st_mode))
+    return Error::failure("cannot load plugin " + quoted(path) +
+                          ": not a regular file");
   if (access(openPath.c_str(), R_OK) != 0)
     return Error::failure("cannot load plugin " + quoted(path) + ": " +
                           std::strerror(errno));
