@@ -18,6 +18,12 @@ namespace nnc::frontend {
 /// Limits that keep hostile inputs from exhausting the stack or memory.
 struct FrontendLimits {
   unsigned maxNestingDepth = 256;         ///< Parentheses, calls, blocks.
+  /// Expressions being evaluated at once, across layer calls: each layer
+  /// body's expressions nest within maxNestingDepth, but a call deep in
+  /// one expression runs a body whose expressions nest again, and the
+  /// elaboration recurses through all of them (about 1.3 KiB of stack a
+  /// level; 8 MiB overflowed near 6,000).
+  unsigned maxEvaluationDepth = 2048;
   unsigned maxErrors = 20;                ///< Stop reporting after this many.
   uint64_t maxElaboratedNodes = 1u << 20; ///< After expanding layers/repeat.
   /// Larger sources are rejected up front; token offsets are 32-bit.

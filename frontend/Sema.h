@@ -184,6 +184,8 @@ private:
   /// The argument whose type and initializer are being resolved.
   std::string declaring;
   unsigned callDepth = 0;
+  /// Expressions being evaluated now, across layer calls (eval's depth).
+  unsigned evalDepth = 0;
 };
 
 } // namespace nnc::frontend

@@ -123,6 +123,18 @@ std::optional<ValueRef> Sema::asTensor(const Value &value, DType numberDType,
 }
 
 Sema::Value Sema::eval(const Expr &expr, Frame &frame) {
+  if (evalDepth >= limits.maxEvaluationDepth) {
+    error(frame, expr.loc,
+          "expressions nest too deeply through layer calls (the limit is " +
+              std::to_string(limits.maxEvaluationDepth) +
+              " at once, counting every enclosing call's expression)");
+    return {};
+  }
+  struct Nested {
+    unsigned &depth;
+    explicit Nested(unsigned &depth) : depth(depth) { ++depth; }
+    ~Nested() { --depth; }
+  } nested(evalDepth);
   Value value;
   switch (expr.kind) {
   case Expr::Kind::Int:

@@ -404,6 +404,36 @@ TEST(SemaTest, HugeRepeatHitsTheSizeLimit) {
   ASSERT_EQ(empty.messages().size(), 1u);
 }
 
+/// `layers` layers, each returning its parameter through `depth` nested
+/// relus around a call of the next: every layer within the nesting limits,
+/// the whole `layers * depth` expressions deep at once.
+std::string deepLayerChain(int layers, int depth) {
+  std::string source = "input x: f32[B, 4]\n";
+  for (int k = 0; k < layers; ++k) {
+    std::string inner =
+        k + 1 < layers ? "l" + std::to_string(k + 1) + "(" : "relu(";
+    source += "layer l" + std::to_string(k) + "(h) {\n  return ";
+    for (int i = 0; i < depth; ++i)
+      source += "relu(";
+    source += inner + "h" + std::string(depth + 1, ')') + "\n}\n";
+  }
+  return source + "output y = l0(x)\n";
+}
+
+TEST(SemaTest, ExpressionsNestedThroughLayerCallsHitTheEvaluationLimit) {
+  // 8,000 levels at once overflowed the 8 MiB stack before the limit.
+  Compiled deep(deepLayerChain(32, 250));
+  ASSERT_FALSE(deep.messages().empty());
+  EXPECT_NE(deep.messages().front().find(
+                "expressions nest too deeply through layer calls (the limit "
+                "is 2048 at once"),
+            std::string::npos)
+      << deep.messages().front();
+  EXPECT_FALSE(deep.program);
+  Compiled shallow(deepLayerChain(8, 250));
+  EXPECT_TRUE(shallow.messages().empty());
+}
+
 TEST(SemaTest, BatchSymbolRules) {
   Compiled two("input x: f32[B, 2]\ninput y: f32[N, 2]\n");
   EXPECT_EQ(two.messages(),
