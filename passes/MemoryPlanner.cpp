@@ -358,8 +358,9 @@ void planArenaMemory(ExecutionPlan &plan,
     for (int64_t member : blocks.of(lifetime.value))
       plan.values[static_cast<size_t>(member)].offset = offset;
   }
+  std::vector<int64_t> views = rt::viewedGraphInputs(plan);
   for (size_t id = 0; id < plan.values.size(); ++id)
-    if (rt::viewedGraphInput(plan, static_cast<int64_t>(id)) >= 0)
+    if (views[id] >= 0)
       plan.values[id].offset = 0;
   plan.arenaSize = arenaSize;
 }

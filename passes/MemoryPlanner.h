@@ -66,7 +66,7 @@ struct InPlaceCandidate {
 /// `operand` and writes `result`, both Arena values of the same dtype and
 /// size, or `operand` a graph input (BindingRole::Input) and `result` an
 /// Arena value of its dtype and size: the result then has no bytes in the
-/// arena (rt::viewedGraphInput), and no write in place is taken over it. Then
+/// arena (rt::viewedGraphInputs), and no write in place is taken over it. Then
 /// each other candidate, in order, is taken when the same holds, every other
 /// kernel reading any value of `operand`'s block (the values sharing its bytes)
 /// is a strict ancestor of the kernel, the kernel reads no other value of that

@@ -36,7 +36,7 @@ namespace nnc::rt {
 /// The format version this runtime writes and the newest it reads. 2: a
 /// plan may update a state in place (an Output value's PlanValue::reuses),
 /// which version 1 readers refuse. 3: an Arena value may view a graph input
-/// (viewedGraphInput), which a version 2 reader would place in the arena.
+/// (viewedGraphInputs), which a version 2 reader would place in the arena.
 inline constexpr uint32_t kArtifactFormatVersion = 3;
 
 /// What a compiled graph computes.

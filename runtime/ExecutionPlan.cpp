@@ -16,7 +16,8 @@ bool isValidDType(DType dtype) {
   return static_cast<uint8_t>(dtype) <= static_cast<uint8_t>(DType::U8);
 }
 
-Error verifyValue(const ExecutionPlan &plan, int64_t id) {
+Error verifyValue(const ExecutionPlan &plan, int64_t id,
+                  const std::vector<int64_t> &views) {
   const PlanValue &value = plan.values[static_cast<size_t>(id)];
   std::string label = valueLabel(id);
   if (!isValidDType(value.dtype))
@@ -49,7 +50,7 @@ Error verifyValue(const ExecutionPlan &plan, int64_t id) {
     return Error::success();
   case ValueKind::Arena:
     // A view of a graph input has no bytes in the arena.
-    if (viewedGraphInput(plan, id) >= 0)
+    if (views[static_cast<size_t>(id)] >= 0)
       return Error::success();
     // Written so that no sum can overflow on a hostile plan.
     if (value.offset % kArenaAlignment != 0 || value.offset > plan.arenaSize ||
@@ -84,8 +85,9 @@ Error verifyExecutionPlan(const ExecutionPlan &plan) {
   for (size_t i = 0; i < plan.outputs.size(); ++i)
     if (!inRange(plan.outputs[i].value))
       return Error::failure("output " + std::to_string(i) + " names no value");
+  const std::vector<int64_t> views = viewedGraphInputs(plan);
   for (int64_t id = 0; id < numValues; ++id)
-    if (Error error = verifyValue(plan, id); !error.ok())
+    if (Error error = verifyValue(plan, id, views); !error.ok())
       return error;
 
   // Kernels in order: a value read must have been written by a dependency,
@@ -154,7 +156,7 @@ Error verifyExecutionPlan(const ExecutionPlan &plan) {
         value.kind == ValueKind::Output && old.kind == ValueKind::Input;
     bool inputView = value.kind == ValueKind::Arena &&
                      old.kind == ValueKind::Input &&
-                     viewedGraphInput(plan, id) == value.reuses;
+                     views[static_cast<size_t>(id)] == value.reuses;
     if ((!arenaPair && !stateUpdate && !inputView) ||
         old.dtype != value.dtype || old.bytes != value.bytes ||
         (arenaPair && old.offset != value.offset))
@@ -176,20 +178,45 @@ bool isGraphInput(const ExecutionPlan &plan, const PlanValue &value) {
              BindingRole::Input;
 }
 
-int64_t viewedGraphInput(const ExecutionPlan &plan, int64_t value) {
+std::vector<int64_t> viewedGraphInputs(const ExecutionPlan &plan) {
   const int64_t numValues = static_cast<int64_t>(plan.values.size());
-  // A chain longer than the plan's values would be a cycle.
-  for (int64_t step = 0; step < numValues; ++step) {
-    if (value < 0 || value >= numValues)
-      return -1;
-    const PlanValue &current = plan.values[static_cast<size_t>(value)];
-    if (current.kind == ValueKind::Input)
-      return step > 0 && isGraphInput(plan, current) ? value : -1;
-    if (current.kind != ValueKind::Arena || current.reuses < 0)
-      return -1;
-    value = current.reuses;
+  constexpr int64_t kUnknown = -2, kOnPath = -3;
+  std::vector<int64_t> viewed(static_cast<size_t>(numValues), kUnknown);
+  std::vector<int64_t> path;
+  for (int64_t start = 0; start < numValues; ++start) {
+    if (viewed[static_cast<size_t>(start)] != kUnknown)
+      continue;
+    // Follow `reuses` until a value already answered or an end; every value
+    // on the way has that answer.
+    path.clear();
+    int64_t value = start, answer = -1;
+    while (value >= 0 && value < numValues) {
+      const PlanValue &current = plan.values[static_cast<size_t>(value)];
+      int64_t &known = viewed[static_cast<size_t>(value)];
+      if (current.kind == ValueKind::Input) {
+        known = -1;
+        if (!path.empty() && isGraphInput(plan, current))
+          answer = value;
+        break;
+      }
+      if (known == kOnPath) // a cycle views nothing
+        break;
+      if (known != kUnknown) {
+        answer = known;
+        break;
+      }
+      if (current.kind != ValueKind::Arena || current.reuses < 0) {
+        known = -1;
+        break;
+      }
+      known = kOnPath;
+      path.push_back(value);
+      value = current.reuses;
+    }
+    for (int64_t member : path)
+      viewed[static_cast<size_t>(member)] = answer;
   }
-  return -1;
+  return viewed;
 }
 
 namespace {

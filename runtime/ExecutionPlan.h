@@ -128,7 +128,7 @@ struct ExecutionPlan {
 /// kernel listing the writers of the values it reads among its
 /// dependencies, every in-place value (`reuses`) sharing the offset, dtype
 /// and size of a value its writer reads (or viewing a graph input of that
-/// dtype and size, viewedGraphInput), and every state update (an Output
+/// dtype and size, viewedGraphInputs), and every state update (an Output
 /// value's `reuses`) naming an Input value of the same dtype and size that
 /// its writer reads. It does not check that the
 /// arena values of kernels that may run concurrently are disjoint: that is
@@ -139,12 +139,14 @@ Error verifyExecutionPlan(const ExecutionPlan &plan);
 /// (BindingRole::Input): data the caller passes and the graph never writes.
 bool isGraphInput(const ExecutionPlan &plan, const PlanValue &value);
 
-/// The Input value an Arena value views, or -1: an Arena value whose
+/// For every value, the Input value it views, or -1: an Arena value whose
 /// `reuses` leads, through other such values, to an Input value bound as a
 /// graph input (BindingRole::Input, never written by the graph) is a view of
 /// the caller's bytes. Its writer, a reshape, writes nothing, it has no bytes
-/// in the arena, and kernels read it where the caller's input lies.
-int64_t viewedGraphInput(const ExecutionPlan &plan, int64_t value);
+/// in the arena, and kernels read it where the caller's input lies. All at
+/// once, in time linear in the values: a chain of n in-place kernels has
+/// `reuses` chains of every length up to n.
+std::vector<int64_t> viewedGraphInputs(const ExecutionPlan &plan);
 
 /// Renders `plan` as text, one line per value, kernel and binding, for lit
 /// tests and `nnc ir`. The format is for people, not for parsing.

@@ -76,6 +76,8 @@ struct Executor::Impl {
   using Node = tbb::flow::continue_node<tbb::flow::continue_msg>;
 
   ExecutionPlan plan;
+  /// The graph input each value views, or -1 (viewedGraphInputs).
+  std::vector<int64_t> views;
   const nnc_plugin_api *api = nullptr;
   /// When set, every chunk and run is recorded. Kept among the fields that
   /// runs only read: declared after the flow graph, whose counters every
@@ -238,7 +240,7 @@ void *Executor::Impl::valuePointer(int64_t id, const void *const *inputs,
   case ValueKind::Output:
     return outputs[value.index];
   case ValueKind::Arena:
-    if (int64_t input = viewedGraphInput(plan, id); input >= 0)
+    if (int64_t input = views[static_cast<size_t>(id)]; input >= 0)
       return const_cast<void *>(
           inputs[plan.values[static_cast<size_t>(input)].index]);
     return arena.get() + value.offset;
@@ -331,6 +333,7 @@ Expected<Executor> Executor::create(ExecutionPlan plan,
 
   auto impl = std::make_unique<Impl>();
   impl->api = &api;
+  impl->views = viewedGraphInputs(plan);
   // The threads the runs will have.
   const int64_t threads = arenaThreads();
   if (plan.arenaSize != 0) {
@@ -376,7 +379,7 @@ Expected<Executor> Executor::create(ExecutionPlan plan,
     for (int64_t id : planKernel.buffers) {
       const PlanValue &value = plan.values[static_cast<size_t>(id)];
       // A view of a graph input reads the caller's bytes, bound per run.
-      int64_t viewed = viewedGraphInput(plan, id);
+      int64_t viewed = impl->views[static_cast<size_t>(id)];
       if (value.kind == ValueKind::Arena && viewed < 0) {
         impl->buffers.push_back(impl->arena.get() + value.offset);
         continue;

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 using namespace nnc::rt;
 
 namespace {
@@ -103,7 +105,7 @@ TEST(ExecutionPlanTest, ArenaValueMayViewAGraphInputOnly) {
   plan.values[1].reuses = 0;
   plan.values[1].offset = 4096;
   plan.arenaSize = 0;
-  EXPECT_EQ(viewedGraphInput(plan, 1), 0);
+  EXPECT_EQ(viewedGraphInputs(plan)[1], 0);
   Error error = verifyExecutionPlan(plan);
   EXPECT_TRUE(error.ok()) << error.message();
 
@@ -111,15 +113,36 @@ TEST(ExecutionPlanTest, ArenaValueMayViewAGraphInputOnly) {
   ExecutionPlan wide = plan;
   wide.values[0].dtype = DType::F64;
   wide.values[0].bytes = 48;
-  EXPECT_EQ(viewedGraphInput(wide, 1), 0);
+  EXPECT_EQ(viewedGraphInputs(wide)[1], 0);
   expectInvalid(
       wide, "value 1 computed in place of value 0 does not share its bytes");
 
   // Not of a parameter: the step may update it in place.
   ExecutionPlan param = plan;
   param.inputs[0].role = BindingRole::Param;
-  EXPECT_EQ(viewedGraphInput(param, 1), -1);
+  EXPECT_EQ(viewedGraphInputs(param)[1], -1);
   expectInvalid(param, "not an aligned range of the arena");
+}
+
+TEST(ExecutionPlanTest, ViewsFollowChainsOfAnyLengthAndCyclesViewNothing) {
+  // Values 1..n each computed in place of the one before, from input x:
+  // every one views x, in one pass however long the chain.
+  ExecutionPlan plan = twoKernels();
+  const size_t n = 100000;
+  plan.values.resize(n + 1, plan.values[1]);
+  for (size_t id = 1; id <= n; ++id) {
+    plan.values[id] = plan.values[1];
+    plan.values[id].reuses = static_cast<int64_t>(id) - 1;
+  }
+  std::vector<int64_t> views = viewedGraphInputs(plan);
+  EXPECT_EQ(views[0], -1); // x itself is no view
+  EXPECT_EQ(std::count(views.begin() + 1, views.end(), 0),
+            static_cast<std::ptrdiff_t>(n));
+  // A chain into a cycle, or a cycle: no view, and no endless walk.
+  plan.values[1].reuses = static_cast<int64_t>(n);
+  views = viewedGraphInputs(plan);
+  EXPECT_EQ(std::count(views.begin() + 1, views.end(), -1),
+            static_cast<std::ptrdiff_t>(n));
 }
 
 TEST(ExecutionPlanTest, RejectsBadWrites) {

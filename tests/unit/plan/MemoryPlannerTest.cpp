@@ -161,7 +161,7 @@ bool writesBytes(const ExecutionPlan &plan, const Uses &uses,
 /// view of a graph input.
 bool inArena(const ExecutionPlan &plan, size_t value) {
   return plan.values[value].kind == ValueKind::Arena &&
-         viewedGraphInput(plan, static_cast<int64_t>(value)) < 0;
+         viewedGraphInputs(plan)[value] < 0;
 }
 
 /// A value viewing a graph input is written only by a view kernel: nothing
@@ -170,7 +170,7 @@ void expectInputViewsWriteNothing(const ExecutionPlan &plan,
                                   const std::set<int64_t> &views) {
   Uses uses = usesOf(plan);
   for (size_t v = 0; v < plan.values.size(); ++v)
-    if (viewedGraphInput(plan, static_cast<int64_t>(v)) >= 0)
+    if (viewedGraphInputs(plan)[v] >= 0)
       EXPECT_TRUE(views.count(uses.writer[v]))
           << "kernel " << uses.writer[v] << " writes value " << v
           << " over a graph input";
@@ -353,7 +353,7 @@ TEST(MemoryPlannerTest, RandomGraphsWithInPlaceNeverOverlapLiveValues) {
     expectRandomRunsAreSafe(plan, rng, 20, views);
     expectInputViewsWriteNothing(plan, views);
     for (size_t v = 0; v < plan.values.size(); ++v)
-      inputViews += viewedGraphInput(plan, static_cast<int64_t>(v)) >= 0;
+      inputViews += viewedGraphInputs(plan)[v] >= 0;
     if (HasFailure())
       return;
   }
@@ -493,10 +493,10 @@ TEST(MemoryPlannerTest, ViewOfAGraphInputHasNoArenaBytes) {
   Error verified = verifyExecutionPlan(plan);
   ASSERT_TRUE(verified.ok()) << verified.message();
   EXPECT_EQ(plan.values[1].reuses, 0);
-  EXPECT_EQ(viewedGraphInput(plan, 1), 0);
+  EXPECT_EQ(viewedGraphInputs(plan)[1], 0);
   EXPECT_EQ(plan.values[3].reuses, -1);
   EXPECT_EQ(plan.values[5].reuses, -1);
-  EXPECT_EQ(viewedGraphInput(plan, 5), -1);
+  EXPECT_EQ(viewedGraphInputs(plan)[5], -1);
   // b, read by nothing, is dead before k2, which runs after k1, writes c:
   // they share; d has bytes of its own, and a none.
   EXPECT_EQ(plan.arenaSize, 128u);
