@@ -68,7 +68,10 @@ rt::Error freezeParameters(func::FuncOp forward,
       return rt::Error::failure(
           "--freeze has an empty pattern (a comma too many?)");
     bool matched = false;
+    std::vector<std::string> buffers;
     for (unsigned i = 0; i < forward.getNumArguments(); ++i) {
+      if (nn::argumentRole(forward, i) == rt::BindingRole::Buffer)
+        buffers.push_back(argString(forward, i, frontend::attrs::kName).str());
       if (nn::argumentRole(forward, i) != rt::BindingRole::Param ||
           !frontend::matchesGlob(pattern,
                                  argString(forward, i, frontend::attrs::kName)))
@@ -78,8 +81,9 @@ rt::Error freezeParameters(func::FuncOp forward,
       matched = true;
     }
     if (!matched)
-      return rt::Error::failure("--freeze pattern '" + pattern +
-                                "' matches no parameter");
+      return rt::Error::failure(
+          "--freeze pattern '" + pattern + "' " +
+          frontend::unmatchedFreezePattern(pattern, buffers));
   }
   return rt::Error::success();
 }

@@ -4,6 +4,8 @@
 
 #include "driver/Trainer.h"
 
+#include "llvm/ADT/StringExtras.h"
+
 #include <algorithm>
 
 namespace nnc::driver {
@@ -58,6 +60,13 @@ rt::Error initializeParameters(train::ParameterStore &params,
   for (const std::string &name : missing)
     notices.show("note: no '" + name + ".npy' in '" + dir +
                  "'; using its initializer\n");
+  // Perhaps the file meant: names are case-sensitive.
+  if (!missing.empty() && !params.unusedInDir().empty())
+    notices.show(
+        "note: '" + dir + "' also holds " +
+        llvm::join(params.unusedInDir(), ", ") +
+        (params.unusedInDir().size() == 1 ? ", which names" : ", which name") +
+        " no parameter or buffer of the model\n");
   // A weight matrix left at zero keeps its units identical, whatever the
   // training: the state of a model from `nnc import` run without the
   // --params it wrote, which declares its weights without initializers.

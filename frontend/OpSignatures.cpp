@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <iterator>
+#include <optional>
 
 namespace nnc::frontend {
 
@@ -147,7 +148,21 @@ OpResult reduceRule(OpCall &call) {
                    call.operands[0].dtype);
 }
 
+/// A target shape written in the DSL: the IR's marker of a dynamic extent
+/// (the smallest 64-bit integer), which the shape rules take as a spelling
+/// of -1 when they re-infer a type, is no extent a user may write.
+std::optional<OpResult> refuseDynamicMarker(const OpCall &call) {
+  for (int64_t extent : listAttr(call, "shape"))
+    if (extent == shape::kDynamic)
+      return failure(
+          "shape entry " + std::to_string(extent) +
+          " is no extent (-1 stands for the inferred or batch extent)");
+  return std::nullopt;
+}
+
 OpResult reshapeRule(OpCall &call) {
+  if (std::optional<OpResult> refused = refuseDynamicMarker(call))
+    return *refused;
   return fromShape(
       shape::reshape(call.operands[0].shape, listAttr(call, "shape")),
       call.operands[0].dtype);
@@ -160,6 +175,8 @@ OpResult transposeRule(OpCall &call) {
 }
 
 OpResult broadcastToRule(OpCall &call) {
+  if (std::optional<OpResult> refused = refuseDynamicMarker(call))
+    return *refused;
   return fromShape(
       shape::broadcastTo(call.operands[0].shape, listAttr(call, "shape")),
       call.operands[0].dtype);

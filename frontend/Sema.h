@@ -43,6 +43,13 @@ int64_t defaultInitSeed(std::string_view qualifiedName);
 /// included); every other character matches itself.
 bool matchesGlob(std::string_view pattern, std::string_view name);
 
+/// Why the freeze pattern `pattern` matches no parameter, for its error:
+/// "matches no parameter", with what a user may have meant: a buffer it
+/// names (buffers are never trained), or a wildcard other than `*`.
+/// `buffers` are the model's buffer names.
+std::string unmatchedFreezePattern(std::string_view pattern,
+                                   const std::vector<std::string> &buffers);
+
 /// The optimizers a train section, or a --optimizer that overrides it, may
 /// name: sgd, momentum, nesterov, adam and adamw.
 const std::vector<std::string> &optimizerNames();

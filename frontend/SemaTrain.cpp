@@ -23,6 +23,18 @@ int64_t defaultInitSeed(std::string_view qualifiedName) {
   return static_cast<int64_t>(fnv1a64(qualifiedName) & INT64_MAX);
 }
 
+std::string unmatchedFreezePattern(std::string_view pattern,
+                                   const std::vector<std::string> &buffers) {
+  std::string text = "matches no parameter";
+  for (const std::string &buffer : buffers)
+    if (matchesGlob(pattern, buffer))
+      return text + "; '" + buffer +
+             "' is a buffer, which training never updates";
+  if (pattern.find_first_of("?[") != std::string_view::npos)
+    return text + " (only * is a wildcard)";
+  return text;
+}
+
 bool matchesGlob(std::string_view pattern, std::string_view name) {
   // Greedy matching with backtracking to the last '*': linear in practice,
   // O(pattern * name) at worst, and no recursion.
@@ -441,7 +453,10 @@ void Sema::runTrain(const ast::TrainBlock &block, Frame &frame) {
 void Sema::applyFreezePatterns(Frame &frame) {
   for (const auto &[pattern, loc] : freezePatterns) {
     bool matched = false;
+    std::vector<std::string> buffers;
     for (Argument &arg : program.arguments) {
+      if (arg.role == Argument::Role::Buffer)
+        buffers.push_back(arg.name);
       if (arg.role == Argument::Role::Param && matchesGlob(pattern, arg.name)) {
         arg.frozen = true;
         matched = true;
@@ -449,7 +464,8 @@ void Sema::applyFreezePatterns(Frame &frame) {
     }
     if (!matched)
       error(frame, loc,
-            "freeze pattern '" + pattern + "' matches no parameter");
+            "freeze pattern '" + pattern + "' " +
+                unmatchedFreezePattern(pattern, buffers));
   }
 }
 

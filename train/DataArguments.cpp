@@ -17,7 +17,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <optional>
+#include <sstream>
 #include <type_traits>
 
 namespace nnc::train {
@@ -99,7 +101,20 @@ int64_t elementsPerSample(rt::ConstTensorView column) {
 template <typename From, typename To>
 std::optional<std::string> firstUnrepresentable(const rt::Tensor &from,
                                                 rt::DType to) {
-  if constexpr (!std::is_integral_v<From> || !std::is_integral_v<To>) {
+  if constexpr (std::is_same_v<From, double> && std::is_same_v<To, float>) {
+    // A finite f64 beyond f32's range would read as an infinity.
+    const double *values = from.view().data<double>();
+    int64_t perSample = elementsPerSample(from.view());
+    for (int64_t i = 0, n = from.view().numElements(); i < n; ++i)
+      if (std::isfinite(values[i]) &&
+          std::fabs(values[i]) > std::numeric_limits<float>::max()) {
+        std::ostringstream text;
+        text << "sample " << i / perSample << " holds " << values[i]
+             << ", beyond the range of " << rt::dtypeName(to);
+        return text.str();
+      }
+    return std::nullopt;
+  } else if constexpr (!std::is_integral_v<From> || !std::is_integral_v<To>) {
     return std::nullopt;
   } else {
     const From *values = from.view().data<From>();
@@ -123,6 +138,8 @@ template <typename From>
 std::optional<std::string> firstUnrepresentableFrom(const rt::Tensor &from,
                                                     rt::DType to) {
   switch (to) {
+  case rt::DType::F32:
+    return firstUnrepresentable<From, float>(from, to);
   case rt::DType::I32:
     return firstUnrepresentable<From, int32_t>(from, to);
   case rt::DType::I64:
@@ -219,8 +236,8 @@ rt::Expected<rt::Tensor> convertColumn(rt::Tensor column,
                               rt::dtypeName(view.dtype()));
   if (view.dtype() == want && view.shape() == shape)
     return column;
-  // Integers are narrowed only where every value survives: a wrapped label
-  // would train silently on the wrong class.
+  // Integers (and f64 to f32) are narrowed only where every value survives: a
+  // wrapped label would train silently on the wrong class.
   std::optional<std::string> lost;
   switch (view.dtype()) {
   case rt::DType::I32:
@@ -231,6 +248,9 @@ rt::Expected<rt::Tensor> convertColumn(rt::Tensor column,
     break;
   case rt::DType::U8:
     lost = firstUnrepresentableFrom<uint8_t>(column, want);
+    break;
+  case rt::DType::F64:
+    lost = firstUnrepresentableFrom<double>(column, want);
     break;
   default:
     break;

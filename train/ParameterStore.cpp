@@ -10,10 +10,13 @@
 #include "runtime/Npy.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <set>
 
 namespace nnc::train {
 
@@ -69,9 +72,23 @@ rt::Error checkParameterFinite(rt::ConstTensorView value,
 rt::Error ParameterStore::initialize(const frontend::Program &program,
                                      const std::string &dir, uint64_t runSeed) {
   notFound.clear();
+  unused.clear();
   if (!dir.empty())
     if (rt::Error error = checkParameterFolder(dir); !error.ok())
       return error;
+  if (!dir.empty()) {
+    std::set<std::string> names;
+    for (const frontend::Argument &arg : program.arguments)
+      names.insert(arg.name + ".npy");
+    std::error_code ec;
+    for (llvm::sys::fs::directory_iterator it(dir, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      std::string file = llvm::sys::path::filename(it->path()).str();
+      if (llvm::StringRef(file).ends_with(".npy") && !names.count(file))
+        unused.push_back(file);
+    }
+    std::sort(unused.begin(), unused.end());
+  }
   parameters.clear();
   for (const frontend::Argument &arg : program.arguments) {
     if (arg.role == frontend::Argument::Role::Input)

@@ -36,6 +36,10 @@ public:
   /// The parameters the last initialize() found no file for in its `dir`,
   /// which took their initializers' values: worth a note to the user.
   const std::vector<std::string> &notFoundInDir() const { return notFound; }
+  /// The .npy files in the last initialize()'s `dir` that name no
+  /// parameter or buffer (W2.npy for w2), never read: with a file not
+  /// found, perhaps the one meant.
+  const std::vector<std::string> &unusedInDir() const { return unused; }
 
   /// Reads `dir`/NAME.npy over every value that has such a file, in place,
   /// so that views of the values stay valid; the names of those without
@@ -83,6 +87,7 @@ public:
 private:
   std::map<std::string, rt::Tensor> tensors;
   std::vector<std::string> notFound;
+  std::vector<std::string> unused;
   /// The trainable parameters among the values, when initialize() learnt
   /// them from a program: they must be finite, where a buffer (a mask) may
   /// hold infinities.

@@ -434,6 +434,36 @@ TEST(SemaTest, ExpressionsNestedThroughLayerCallsHitTheEvaluationLimit) {
   EXPECT_TRUE(shallow.messages().empty());
 }
 
+TEST(SemaTest, AFreezePatternMatchingNoParameterSaysWhatItMayHaveMeant) {
+  Compiled c("input x: f32[B, 4]\nparam w_1: f32[4, 4] = ones\n"
+             "buffer mean: f32[4] = zeros\noutput y = x @ w_1 + mean\n"
+             "loss = reduce_sum(y)\n"
+             "train {\n  freeze mean, nothing\n}\n");
+  EXPECT_EQ(c.messages(),
+            (Msgs{"7:10: freeze pattern 'mean' matches no parameter; 'mean' "
+                  "is a buffer, which training never updates",
+                  "7:16: freeze pattern 'nothing' matches no parameter"}));
+  // --freeze patterns come from the command line, where '?' can be typed.
+  EXPECT_EQ(unmatchedFreezePattern("w_?", {"mean"}),
+            "matches no parameter (only * is a wildcard)");
+}
+
+TEST(SemaTest, TheDynamicMarkerIsNoShapeEntry) {
+  // The smallest 64-bit integer is the IR's dynamic extent; written as a
+  // number it acted as the batch.
+  for (const char *op :
+       {"reshape(v, shape=[m])", "broadcast_to(v, shape=[m, 4])"}) {
+    Compiled c(std::string("input x: f32[B, 4]\nparam v: f32[4] = ones\n"
+                           "let m = -9223372036854775807 - 1\noutput y = ") +
+               op + "\n");
+    ASSERT_EQ(c.messages().size(), 1u) << op;
+    EXPECT_NE(c.messages().front().find(
+                  "shape entry -9223372036854775808 is no extent"),
+              std::string::npos)
+        << c.messages().front();
+  }
+}
+
 TEST(SemaTest, BatchSymbolRules) {
   Compiled two("input x: f32[B, 2]\ninput y: f32[N, 2]\n");
   EXPECT_EQ(two.messages(),
