@@ -97,6 +97,10 @@ struct TrainingHooks {
   std::function<rt::Error(int64_t step)> beforeUpdate;
   /// At the end of each optimizer step, after the update.
   std::function<void(const StepReport &)> onStepEnd;
+  /// Asked after each optimizer step: true stops the run there, as
+  /// --max-steps does (a checkpoint, --save, the report), where a run
+  /// killed would lose them. The CLI's answer is Ctrl-C.
+  std::function<bool()> stopRequested;
   /// At the start of each epoch, before its first step.
   std::function<void(const EpochStart &)> onEpochStart;
   /// At each point of the --eval-every curve, after its evaluation.

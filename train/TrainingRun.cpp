@@ -758,7 +758,8 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
                 checkpointDir, state, batches->state(), settings);
             !error.ok())
           return outputFailed(std::move(error));
-      if (options.maxSteps > 0 && state.stepCount >= options.maxSteps) {
+      if ((hooks.stopRequested && hooks.stopRequested()) ||
+          (options.maxSteps > 0 && state.stepCount >= options.maxSteps)) {
         if (!batches->epochDone())
           return stopAtMaxSteps(checkpointed);
         stopAtEpochEnd = true;

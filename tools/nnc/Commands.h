@@ -14,9 +14,7 @@
 #include "tools/nnc/LibraryNames.h"
 
 #include <cstdint>
-#include <functional>
 #include <optional>
-
 #include <string>
 #include <vector>
 

@@ -9,6 +9,7 @@
 
 #include "distributed/Communicator.h"
 #include "driver/Trainer.h"
+#include "tools/StopOnSignal.h"
 #include "train/ConsoleReporter.h"
 
 #include "llvm/Support/raw_ostream.h"
@@ -32,8 +33,11 @@ ExitCode runTrain(TrainOptions options) {
     options.hooks.onWarning = nullptr;
     options.hooks.onDiagnostic = nullptr;
   }
+  tools::StopOnSignal stop(!options.distributed.enabled, options.hooks);
   train::CodedError error = driver::trainModel(options);
   console.endLine();
+  if (error.ok() && tools::StopOnSignal::caught())
+    return static_cast<ExitCode>(128 + tools::StopOnSignal::caught());
   return reportError(error);
 }
 

@@ -94,14 +94,13 @@ static ExitCode runCommandLine(int argc, char **argv) {
   // one can only fail, in a diagnostic about some op.
   for (const cl::opt<int64_t> *batch :
        {&ir.batch, &gradcheck.batch, &train.batch, &eval.batch, &bench.batch,
-        &compile.batch}) {
+        &compile.batch})
     if (batch->getNumOccurrences() && batch->getValue() > kMaxBatch) {
       errs() << "error: --batch must be at most 2^40 (" << kMaxBatch
              << "), the most elements a tensor may hold; got "
              << batch->getValue() << "\n";
       return UsageError;
     }
-  }
   // cl::list's operator& gives its std::vector.
   for (auto [flag, values] : std::initializer_list<
            std::pair<const char *, const std::vector<std::string> *>>{
@@ -111,14 +110,13 @@ static ExitCode runCommandLine(int argc, char **argv) {
            {"--input", &gradcheck.inputs},
            {"--data", &train.data},
            {"--eval-data", &train.evalData},
-           {"--data", &eval.data}}) {
+           {"--data", &eval.data}})
     if (std::string name = nnc::tools::firstRepeatedName(*values);
         !name.empty()) {
       errs() << "error: " << flag << " " << name << " given twice (see 'nnc "
              << argv[1] << " --help')\n";
       return UsageError;
     }
-  }
 
   if (check.sub)
     return runCheck(check.get());
