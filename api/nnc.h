@@ -99,7 +99,7 @@ struct Port {
   /// With the batch dimension at the artifact's batch size.
   std::vector<int64_t> shape;
   /// True when the leading dimension follows the batch: the batch itself,
-  /// or for an output a multiple of it (a reshape that merges the batch).
+  /// or for an output a multiple or share of it (after a reshape).
   bool batched = false;
 };
 

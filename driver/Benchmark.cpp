@@ -2,6 +2,8 @@
 
 #include "driver/Benchmark.h"
 
+#include "driver/Trainer.h"
+
 #include "train/OutputWriter.h"
 #include "train/ParameterStore.h"
 
@@ -167,7 +169,9 @@ rt::Expected<BenchmarkResult> runBenchmark(ModelSession &session,
   result.batch = program.batchSymbol.empty() ? 1 : batch;
 
   train::ParameterStore params;
-  if (rt::Error error = params.initialize(program, "", 0); !error.ok())
+  if (rt::Error error =
+          params.initialize(program, "", trainSectionSeed(program.training));
+      !error.ok())
     return error;
   ArgumentValues values;
   if (rt::Error error = generateArguments(session, graph, lr, values);

@@ -571,8 +571,8 @@ rt::Expected<Metrics> evaluateModel(const EvalOptions &options,
   if (dataset.numSamples() == 0)
     return rt::Error::failure("the data has no samples");
   ParameterStore params;
-  if (rt::Error error =
-          initializeParameters(params, program, options.paramsDir, 0, notices);
+  if (rt::Error error = initializeParameters(params, program, options.paramsDir,
+                                             std::nullopt, notices);
       !error.ok())
     return error;
   // The scores of untrained weights read as a model that learnt nothing;

@@ -78,7 +78,7 @@ struct ArtifactPort {
   /// With the batch dimension specialised to the artifact's batch size.
   Shape shape;
   /// True when the leading dimension follows the batch: the batch itself,
-  /// or for an output a multiple of it (a reshape that merges the batch).
+  /// or for an output a multiple or share of it (after a reshape).
   bool batched = false;
 };
 

@@ -21,6 +21,7 @@ void saveIteratorState(JsonObject &object, const BatchIteratorState &state,
   object.setInteger(prefix + "epoch", state.epoch);
   object.setInteger(prefix + "position", state.position);
   object.setInteger(prefix + "seed", static_cast<int64_t>(state.seed));
+  object.setInteger(prefix + "samples", state.samples);
 }
 
 Expected<BatchIteratorState> loadIteratorState(const JsonObject &object,
@@ -38,6 +39,12 @@ Expected<BatchIteratorState> loadIteratorState(const JsonObject &object,
   state.epoch = *epoch;
   state.position = *position;
   state.seed = static_cast<uint64_t>(*seed);
+  if (object.contains(prefix + "samples")) {
+    Expected<int64_t> samples = object.getInteger(prefix + "samples");
+    if (!samples)
+      return samples.takeError();
+    state.samples = *samples;
+  }
   return state;
 }
 
@@ -166,6 +173,17 @@ Error BatchIterator::restore(const BatchIteratorState &state) {
     return Error::failure("cannot resume at sample " +
                           std::to_string(state.position) + " of a dataset of " +
                           std::to_string(dataset->numSamples()) + " samples");
+  // Inside an epoch, the rest of its order is a permutation of the samples
+  // it was drawn over: other data would mix two orders, repeating some
+  // samples and never reaching others.
+  if (state.position > 0 && state.samples > 0 &&
+      state.samples != dataset->numSamples())
+    return Error::failure(
+        "cannot resume inside an epoch ordered over " +
+        std::to_string(state.samples) + " samples with data of " +
+        std::to_string(dataset->numSamples()) +
+        " (resume with the same data, or from a checkpoint at an epoch's "
+        "end)");
   epoch = state.epoch;
   position = state.position;
   seed = state.seed;

@@ -53,14 +53,18 @@ struct BatchIteratorState {
   /// Samples of the current epoch already handed out.
   int64_t position = 0;
   uint64_t seed = 0;
+  /// Samples of the dataset the epoch's order was drawn over; 0 where not
+  /// recorded (a checkpoint of an nnc before it).
+  int64_t samples = 0;
 
   bool operator==(const BatchIteratorState &other) const {
     return epoch == other.epoch && position == other.position &&
-           seed == other.seed;
+           seed == other.seed && samples == other.samples;
   }
 };
 
-/// Stores `state` under "PREFIXepoch", "PREFIXposition" and "PREFIXseed"
+/// Stores `state` under "PREFIXepoch", "PREFIXposition", "PREFIXseed" and
+/// "PREFIXsamples"
 /// (the seed's bits as an int64, since JSON integers are signed).
 void saveIteratorState(JsonObject &object, const BatchIteratorState &state,
                        const std::string &prefix = "data.");
@@ -121,7 +125,9 @@ public:
   /// dropped).
   int64_t batchesPerEpoch() const;
 
-  BatchIteratorState state() const { return {epoch, position, seed}; }
+  BatchIteratorState state() const {
+    return {epoch, position, seed, dataset->numSamples()};
+  }
 
   /// Moves to `state`: its epoch's permutation, from its position. Fails
   /// when the position lies outside the dataset (a different dataset than

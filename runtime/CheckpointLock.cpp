@@ -8,8 +8,10 @@
 
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include <fcntl.h>
@@ -58,7 +60,15 @@ Expected<CheckpointLock> CheckpointLock::acquire(const std::string &dir) {
   if (fd < 0)
     return Error::failure("cannot open the lock file '" + path +
                           "': " + errnoMessage(errno));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  // A reader's probe (otherWriterOf) holds a shared lock for a moment: a
+  // few tries apart tell it from a run that holds the lock.
+  int locked = ::flock(fd, LOCK_EX | LOCK_NB);
+  for (int attempt = 0; locked != 0 && errno == EWOULDBLOCK && attempt < 5;
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    locked = ::flock(fd, LOCK_EX | LOCK_NB);
+  }
+  if (locked != 0) {
     int error = errno;
     std::string holder = error == EWOULDBLOCK ? holderOf(fd) : std::string();
     ::close(fd);

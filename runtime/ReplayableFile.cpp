@@ -32,7 +32,8 @@ Error writeAll(int fd, const char *bytes, size_t size) {
 } // namespace
 
 Expected<ReplayableFile> ReplayableFile::open(const std::string &path,
-                                              HeadCheck worthReading) {
+                                              HeadCheck worthReading,
+                                              uint64_t maxBytes) {
   struct stat info;
   if (::stat(path.c_str(), &info) != 0 || S_ISREG(info.st_mode) ||
       S_ISDIR(info.st_mode))
@@ -52,7 +53,8 @@ Expected<ReplayableFile> ReplayableFile::open(const std::string &path,
   // The head first, alone, so that a stream refused by it is read no
   // further; then the rest in large blocks.
   size_t want = kHeadBytes;
-  for (bool first = true;; first = false) {
+  uint64_t copied = 0;
+  for (bool first = true; copied <= maxBytes; first = false) {
     Expected<size_t> got = readFully(source, buffer.data(), want);
     if (!got) {
       ::close(source);
@@ -62,14 +64,21 @@ Expected<ReplayableFile> ReplayableFile::open(const std::string &path,
       ::close(source);
       return std::move(error).withContext(path);
     }
+    copied += *got;
     if (*got < want ||
         (first &&
          !worthReading(reinterpret_cast<const unsigned char *>(buffer.data()),
                        *got)))
       break;
-    want = buffer.size();
+    uint64_t room = maxBytes - copied;
+    want =
+        room >= buffer.size() ? buffer.size() : static_cast<size_t>(room) + 1;
   }
   ::close(source);
+  if (copied == 0)
+    return Error::failure(
+        path + ": an empty stream (a pipe or FIFO gives its bytes once: "
+               "given for two inputs, the second finds it empty)");
   return file;
 }
 

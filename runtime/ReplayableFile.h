@@ -15,6 +15,7 @@
 #include "runtime/Status.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace nnc::rt {
@@ -29,10 +30,13 @@ public:
 
   /// `path` itself when it is a regular file, a directory or missing (the
   /// readers report those); otherwise its stream, read once now, whole
-  /// unless `worthReading` refuses its head. Fails when the stream cannot
-  /// be read or copied.
+  /// unless `worthReading` refuses its head, and to at most `maxBytes` and
+  /// one more (so that a reader with that limit still refuses a longer
+  /// stream rather than memory running out). The copy is in memory while
+  /// the file lives. Fails when the stream cannot be read or copied.
   static Expected<ReplayableFile> open(const std::string &path,
-                                       HeadCheck worthReading);
+                                       HeadCheck worthReading,
+                                       uint64_t maxBytes = UINT64_MAX);
 
   ReplayableFile(ReplayableFile &&other) noexcept;
   ReplayableFile &operator=(ReplayableFile &&other) = delete;

@@ -60,10 +60,7 @@ Expected<TextWindows> loadTextWindows(const std::string &path, int64_t context,
   Expected<InputFile> file = InputFile::open(path);
   if (!file.ok())
     return file.takeError();
-  // A text that big would not fit as windows anyway (8 bytes per byte and
-  // stride at least).
-  constexpr uint64_t kMaxBytes = uint64_t(1) << 32;
-  Expected<std::string> text = file->readAll(kMaxBytes);
+  Expected<std::string> text = file->readAll(kMaxTextBytes);
   if (!text.ok())
     return text.takeError();
   return textWindows(*text, path, context, stride, dtype);

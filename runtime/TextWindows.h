@@ -37,6 +37,10 @@ Expected<TextWindows> textWindows(const std::string &text,
                                   const std::string &name, int64_t context,
                                   int64_t stride, DType dtype);
 
+/// The most bytes of text loadTextWindows reads: a text that big would not
+/// fit as windows anyway (8 bytes per byte and stride at least).
+constexpr uint64_t kMaxTextBytes = uint64_t(1) << 32;
+
 /// Reads `path` (plain or gzipped) and cuts it as textWindows does.
 Expected<TextWindows> loadTextWindows(const std::string &path, int64_t context,
                                       int64_t stride, DType dtype);

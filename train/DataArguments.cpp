@@ -107,7 +107,7 @@ std::optional<std::string> firstUnrepresentable(const rt::Tensor &from,
     int64_t perSample = elementsPerSample(from.view());
     for (int64_t i = 0, n = from.view().numElements(); i < n; ++i)
       if (std::isfinite(values[i]) &&
-          std::fabs(values[i]) > std::numeric_limits<float>::max()) {
+          std::isinf(static_cast<float>(values[i]))) {
         std::ostringstream text;
         text << "sample " << i / perSample << " holds " << values[i]
              << ", beyond the range of " << rt::dtypeName(to);
@@ -492,8 +492,12 @@ CodedError loadDataArguments(const std::vector<std::string> &arguments,
                                argument + "'");
     llvm::SmallVector<llvm::StringRef> columns;
     names.split(columns, ',');
-    rt::Expected<rt::ReplayableFile> replayable =
-        rt::ReplayableFile::open(path.str(), mayBeData);
+    // Any bytes are text under a .txt name, read to the text limit.
+    bool text = path.ends_with_insensitive(".txt");
+    rt::Expected<rt::ReplayableFile> replayable = rt::ReplayableFile::open(
+        path.str(),
+        text ? [](const unsigned char *, size_t) { return true; } : mayBeData,
+        text ? rt::kMaxTextBytes : UINT64_MAX);
     if (!replayable.ok())
       return replayable.takeError();
     // Messages name the copy of a stream; named() gives them the path back.

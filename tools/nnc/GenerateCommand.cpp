@@ -32,7 +32,7 @@ ExitCode runGenerate(const GenerateOptions &options) {
     return UserError;
   ParameterStore params;
   if (!initializeParameters(params, session->program(), options.paramsDir,
-                            /*seed=*/0))
+                            /*seed=*/std::nullopt))
     return UserError;
   // Untrained weights sample noise; nothing else would show it.
   if (driver::parametersAreUntrained(session->program(), options.paramsDir,
