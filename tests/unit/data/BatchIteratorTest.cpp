@@ -201,7 +201,7 @@ TEST(BatchIteratorTest, StateRoundTripResumesOnTheSameBatches) {
   for (int i = 0; i < 3; ++i)
     ASSERT_TRUE(*original->next());
   BatchIteratorState saved = original->state();
-  EXPECT_EQ(saved, (BatchIteratorState{1, 15, 99}));
+  EXPECT_EQ(saved, (BatchIteratorState{1, 15, 99, 37}));
 
   // Through the JSON form a checkpoint stores, with a seed above 2^63.
   JsonObject json;
@@ -223,6 +223,20 @@ TEST(BatchIteratorTest, StateRoundTripResumesOnTheSameBatches) {
   ASSERT_TRUE(resumed.ok());
   ASSERT_TRUE(resumed->restore(*loaded).ok());
   EXPECT_EQ(runEpoch(*resumed), runEpoch(*original));
+
+  // Inside the epoch, data of another size would mix two orders; at its
+  // end it starts the next, and a state of an nnc that did not record the
+  // size (0) is taken as it is.
+  Dataset other = makeDataset(36);
+  Expected<BatchIterator> elsewhere =
+      BatchIterator::create(other, {5, true, 1, false});
+  ASSERT_TRUE(elsewhere.ok());
+  EXPECT_EQ(elsewhere->restore(saved).message(),
+            "cannot resume inside an epoch ordered over 37 samples with data "
+            "of 36 (resume with the same data, or from a checkpoint at an "
+            "epoch's end)");
+  EXPECT_TRUE(elsewhere->restore({1, 0, 99, 37}).ok());
+  EXPECT_TRUE(elsewhere->restore({1, 15, 99, 0}).ok());
   EXPECT_EQ(runEpoch(*resumed), runEpoch(*original));
 
   EXPECT_EQ(resumed->restore({0, 38, 1}).message(),
