@@ -26,6 +26,28 @@ namespace {
 
 enum class FileFormat { Npy, IdxImages, IdxLabels, Csv, Text };
 
+/// The format the first bytes of a file tell, or nothing for binary data
+/// none of the formats holds (NUL bytes).
+std::optional<FileFormat> formatOfHead(const unsigned char *head,
+                                       size_t size) {
+  // A NumPy-like first byte (0x93, which never starts UTF-8 text) means
+  // .npy, so that a damaged magic string is reported by the .npy reader
+  // rather than read as CSV.
+  if (size >= 1 && head[0] == 0x93)
+    return FileFormat::Npy;
+  // IDX: two zero bytes, the element type, the rank. The type is left to
+  // the IDX reader, which names the ones it does not support.
+  if (size >= 4 && head[0] == 0 && head[1] == 0) {
+    if (head[3] == 3)
+      return FileFormat::IdxImages;
+    if (head[3] == 1)
+      return FileFormat::IdxLabels;
+  }
+  if (std::memchr(head, 0, size))
+    return std::nullopt;
+  return FileFormat::Csv;
+}
+
 /// The format of the file named `path` (whose name tells .txt and .npy),
 /// whose bytes are read at `readable`.
 rt::Expected<FileFormat> detectFormat(const std::string &path,
@@ -41,39 +63,26 @@ rt::Expected<FileFormat> detectFormat(const std::string &path,
   rt::Expected<size_t> got = file->read(head, sizeof(head));
   if (!got.ok())
     return rt::Error::failure(got.message());
-  // A .npy name or a NumPy-like first byte (0x93, which never starts UTF-8
-  // text) means .npy, so that a damaged magic string is reported by the
-  // .npy reader rather than read as CSV.
+  std::optional<FileFormat> format = formatOfHead(head, *got);
   if (llvm::StringRef(path).ends_with_insensitive(".npy") ||
-      (*got >= 1 && head[0] == 0x93)) {
+      format == FileFormat::Npy) {
     if (file->isGzip())
       return rt::Error::failure(path + ": a gzipped .npy is not supported");
     return FileFormat::Npy;
   }
-  // IDX: two zero bytes, the element type, the rank. The type is left to
-  // the IDX reader, which names the ones it does not support.
-  if (*got >= 4 && head[0] == 0 && head[1] == 0) {
-    if (head[3] == 3)
-      return FileFormat::IdxImages;
-    if (head[3] == 1)
-      return FileFormat::IdxLabels;
-  }
-  if (std::memchr(head, 0, *got))
+  if (!format)
     return rt::Error::failure(
         path + ": binary data (it holds NUL bytes), not a .npy, IDX "
                "(images or labels), CSV or .txt file");
-  return FileFormat::Csv;
+  return *format;
 }
 
 /// Whether a stream starting with `head` may be data detectFormat takes,
 /// or is binary it refuses from these bytes alone (/dev/zero, a stray
-/// executable).
+/// executable). A gzipped stream is told once it is inflated.
 bool mayBeData(const unsigned char *head, size_t size) {
   bool gzip = size >= 2 && head[0] == 0x1f && head[1] == 0x8b;
-  bool npy = size >= 1 && head[0] == 0x93;
-  bool idx = size >= 4 && head[0] == 0 && head[1] == 0 &&
-             (head[3] == 1 || head[3] == 3);
-  return gzip || npy || idx || !std::memchr(head, 0, size);
+  return gzip || formatOfHead(head, size).has_value();
 }
 
 template <typename From, typename To>
