@@ -1,7 +1,8 @@
 // shared_write_probe.cpp - what one core pays to update memory that another
 // core has just read.
 //
-//   g++ -O3 -pthread -o shared_write_probe bench/shared_write_probe.cpp
+//   g++ -O3 -mclflushopt -pthread -o shared_write_probe \
+//       bench/shared_write_probe.cpp
 //   ./shared_write_probe [MIB]       (default 1; x86-64 only)
 //
 // Two threads, pinned to the first two CPUs this process may use, play the
@@ -16,6 +17,8 @@
 //   shared-nt   both read w; the update stores w with non-temporal stores
 //   shared-cl   both read w, then the second thread flushes w (clflush)
 //               before the update, which stores plainly
+//   self-cl     both read w; the updating thread flushes w itself
+//               (clflushopt) and then stores plainly
 //   alone       only the first thread reads w; plain stores
 //   alone-nt    only the first thread reads w; non-temporal stores
 //
@@ -23,6 +26,7 @@
 // another core has read") has what it measured and what follows from it.
 
 #include <emmintrin.h>
+#include <immintrin.h>
 #include <pthread.h>
 #include <sched.h>
 #include <xmmintrin.h>
@@ -40,7 +44,14 @@ namespace {
 constexpr int kSteps = 2000;
 constexpr size_t kFloatsPerLine = 64 / sizeof(float);
 
-enum class Way { Shared, SharedNonTemporal, SharedFlushed, Alone, AloneNonTemporal };
+enum class Way {
+  Shared,
+  SharedNonTemporal,
+  SharedFlushed,
+  SelfFlushed,
+  Alone,
+  AloneNonTemporal
+};
 
 const char *name(Way way) {
   switch (way) {
@@ -50,6 +61,8 @@ const char *name(Way way) {
     return "shared-nt";
   case Way::SharedFlushed:
     return "shared-cl";
+  case Way::SelfFlushed:
+    return "self-cl";
   case Way::Alone:
     return "alone";
   case Way::AloneNonTemporal:
@@ -110,7 +123,7 @@ void run(Way way, int cpuA, int cpuB, size_t floats) {
   std::fill(w, w + floats, 1.0f);
   std::fill(v, v + floats, 0.0f);
   const bool shared = way == Way::Shared || way == Way::SharedNonTemporal ||
-                      way == Way::SharedFlushed;
+                      way == Way::SharedFlushed || way == Way::SelfFlushed;
   const bool nonTemporal =
       way == Way::SharedNonTemporal || way == Way::AloneNonTemporal;
   // Step s: both read (phase 2s -> 2s+1 when the second thread is done),
@@ -142,6 +155,11 @@ void run(Way way, int cpuA, int cpuB, size_t floats) {
     reads.push_back(now() - start);
     waitFor(phase, 2 * step + 1);
     start = now();
+    if (way == Way::SelfFlushed) {
+      for (size_t i = 0; i < floats; i += kFloatsPerLine)
+        _mm_clflushopt(w + i);
+      _mm_sfence();
+    }
     update(w, v, floats, nonTemporal);
     updates.push_back(now() - start);
     phase.fetch_add(1, std::memory_order_acq_rel);
@@ -178,7 +196,7 @@ int main(int argc, char **argv) {
   }
   std::printf("%.2f MiB of w, CPUs %d and %d\n", mib, cpus[0], cpus[1]);
   for (Way way : {Way::Shared, Way::SharedNonTemporal, Way::SharedFlushed,
-                  Way::Alone, Way::AloneNonTemporal})
+                  Way::SelfFlushed, Way::Alone, Way::AloneNonTemporal})
     run(way, cpus[0], cpus[1], floats);
   return 0;
 }
