@@ -10,7 +10,7 @@
 
 #include "onnx/TranslatorSupport.h"
 
-#include "onnx/ConstantFolding.h"
+#include "onnx/OnnxShapes.h"
 
 namespace nnc::onnx::detail {
 namespace {

@@ -10,7 +10,7 @@
 #include "onnx/OpTranslators.h"
 #include "onnx/TranslatorSupport.h"
 
-#include "onnx/ConstantFolding.h"
+#include "onnx/OnnxShapes.h"
 
 #include <algorithm>
 #include <cassert>

@@ -2,7 +2,7 @@
 
 #include "onnx/Patterns.h"
 
-#include "onnx/ConstantFolding.h"
+#include "onnx/OnnxShapes.h"
 #include "onnx/OpTranslators.h"
 
 #include <algorithm>
