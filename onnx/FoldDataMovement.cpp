@@ -245,14 +245,9 @@ Folded foldSlice(Translation &translation, const NodeProto &node,
     if (inputs.size() > 4 && inputs[4])
       steps = integerList(*inputs[4]);
   }
-  if (axes.empty())
-    for (size_t i = 0; i < starts.size(); ++i)
-      axes.push_back(static_cast<int64_t>(i));
-  if (steps.empty())
-    steps.assign(starts.size(), 1);
-  if (ends.size() != starts.size() || axes.size() != starts.size() ||
-      steps.size() != starts.size())
-    return failure("starts, ends, axes and steps differ in length");
+  if (rt::Error error = completeSliceLists(starts, ends, axes, steps);
+      !error.ok())
+    return error;
   std::vector<int64_t> first(rank, 0), step(rank, 1);
   Dims shape = data.shape;
   for (size_t k = 0; k < axes.size(); ++k) {

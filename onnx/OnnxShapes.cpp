@@ -111,6 +111,21 @@ splitExtents(const Dims &shape, int64_t axis,
   return *split;
 }
 
+rt::Error completeSliceLists(const std::vector<int64_t> &starts,
+                             const std::vector<int64_t> &ends,
+                             std::vector<int64_t> &axes,
+                             std::vector<int64_t> &steps) {
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(static_cast<int64_t>(i));
+  if (steps.empty())
+    steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() ||
+      steps.size() != starts.size())
+    return rt::Error::failure("starts, ends, axes and steps differ in length");
+  return rt::Error::success();
+}
+
 std::string listText(const std::vector<int64_t> &values) {
   std::string text = "[";
   for (size_t i = 0; i < values.size(); ++i)

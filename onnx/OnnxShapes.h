@@ -51,6 +51,14 @@ rt::Expected<std::vector<int64_t>>
 splitExtents(const Dims &shape, int64_t axis,
              const std::optional<std::vector<int64_t>> &split, int64_t parts);
 
+/// Slice's lists with their defaults filled in: axes 0, 1, ... and steps
+/// of 1 for each start when the node leaves them out. Fails when the four
+/// then differ in length.
+rt::Error completeSliceLists(const std::vector<int64_t> &starts,
+                             const std::vector<int64_t> &ends,
+                             std::vector<int64_t> &axes,
+                             std::vector<int64_t> &steps);
+
 /// `values` as "[1, -2]": unlike formatDims, -1 stays a number, since it
 /// is no batch symbol in a shape a node computes.
 std::string listText(const std::vector<int64_t> &values);

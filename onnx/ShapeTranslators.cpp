@@ -274,14 +274,9 @@ rt::Error translateSlice(Translation &translation, const NodeProto &node,
     ends = attributes.getInts("ends");
     axes = attributes.getInts("axes");
   }
-  if (axes.empty())
-    for (size_t i = 0; i < starts.size(); ++i)
-      axes.push_back(static_cast<int64_t>(i));
-  if (steps.empty())
-    steps.assign(starts.size(), 1);
-  if (ends.size() != starts.size() || axes.size() != starts.size() ||
-      steps.size() != starts.size())
-    return fail("starts, ends, axes and steps differ in length");
+  if (rt::Error error = completeSliceLists(starts, ends, axes, steps);
+      !error.ok())
+    return fail(error.message());
   Dims shape = x.shape;
   std::vector<int64_t> outAxes, outStarts, outEnds, outSteps;
   for (size_t k = 0; k < axes.size(); ++k) {
