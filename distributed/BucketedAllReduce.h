@@ -55,6 +55,7 @@ public:
   BucketedAllReduce &operator=(const BucketedAllReduce &) = delete;
 
   int processes() const override { return communicator.size(); }
+  int rank() const override { return communicator.rank(); }
   train::BatchShare shareOf(int64_t size) const override;
   rt::Error prepare(float *values, const std::vector<size_t> &counts) override;
   void beginExchange() override;

@@ -19,7 +19,8 @@
 namespace nnc {
 
 /// Switches the batch_norm and dropout ops of `body` to training mode;
-/// dropout draws its mask from `step` when it is given, else from step 0.
+/// dropout draws its mask from `step` when it is given, else from step 0,
+/// and each dropout of the body from a stream of its own.
 void enterTrainingMode(mlir::Block &body, mlir::Value step);
 
 /// Options of the training step. An unset field takes the module's

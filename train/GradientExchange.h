@@ -38,8 +38,10 @@ class GradientExchange {
 public:
   virtual ~GradientExchange() = default;
 
-  /// How many processes share each batch.
+  /// How many processes share each batch, and which of them this one is
+  /// (0 to processes() - 1).
   virtual int processes() const = 0;
+  virtual int rank() const = 0;
   /// This process's rows of a batch of `size`; a count of 0 is a process
   /// with no sample of it, which still takes part in the exchange.
   virtual BatchShare shareOf(int64_t size) const = 0;

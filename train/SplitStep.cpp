@@ -31,6 +31,20 @@ int64_t writerOf(const rt::ExecutionPlan &plan, size_t index) {
   return -1;
 }
 
+/// The number a gradient step's dropout masks are drawn from, in place of
+/// the optimizer's step: each batch of a group (--accumulate) and each
+/// process's share draws masks of its own, as PyTorch's generator would
+/// advance between them, where the step alone would give them all one
+/// mask. The group's first batch on the first process draws the step's
+/// own, which the fused step draws too. Unique while the step is below
+/// 2^40.
+int64_t dropoutDraw(int64_t step, int64_t groupBatch, int processes, int rank) {
+  uint64_t share =
+      static_cast<uint64_t>(groupBatch) * static_cast<uint64_t>(processes) +
+      static_cast<uint64_t>(rank);
+  return static_cast<int64_t>(static_cast<uint64_t>(step) + (share << 40));
+}
+
 } // namespace
 
 SplitStep::SplitStep(SplitStepSource &graphs,
@@ -175,8 +189,19 @@ rt::Error SplitStep::runStep(TrainingState &state, const rt::Batch &batch,
     return error;
   int64_t total = batch.size();
   BatchShare share = exchange ? exchange->shareOf(total) : BatchShare{0, total};
-  if (groupStart)
+  if (groupStart) {
     std::fill(std::begin(groupSums), std::end(groupSums), 0.0);
+    groupBatch = 0;
+  }
+  if (draw.numElements() != 1) {
+    rt::Expected<rt::Tensor> made = rt::Tensor::create(rt::DType::I64, {});
+    if (!made.ok())
+      return made.takeError();
+    draw = std::move(*made);
+  }
+  draw.at<int64_t>(0) =
+      dropoutDraw(state.step.at<int64_t>(0), groupBatch++, processes(),
+                  exchange ? exchange->rank() : 0);
 
   running = nullptr;
   runningSources = nullptr;
@@ -246,6 +271,8 @@ rt::Error SplitStep::runStep(TrainingState &state, const rt::Batch &batch,
               return found->second;
             // An input without the batch dimension, whole everywhere.
             tensor = batch.column(name);
+          } else if (role == rt::BindingRole::Step) {
+            tensor = &draw;
           } else {
             tensor = findStateTensor(state, role, name);
           }

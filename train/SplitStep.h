@@ -145,6 +145,11 @@ private:
   /// gradients' weight over the group.
   double groupSums[5] = {0, 0, 0, 0, 0};
   bool lossDiverged = false, brokenStep = false;
+  /// The batch of its group under way (0 for the first), and the draw
+  /// number the gradient step reads as its `step`, which only its dropout
+  /// masks use (dropoutDraw in SplitStep.cpp).
+  int64_t groupBatch = 0;
+  rt::Tensor draw;
   /// recordProfiles: the share recorded, and where.
   int64_t profiledShare = 0;
   rt::KernelProfiler *gradientProfiler = nullptr;

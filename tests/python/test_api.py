@@ -862,3 +862,44 @@ def test_a_nan_in_an_input_without_the_batch_dimension_is_refused(tmp_path):
                                              "input without the batch dimension "
                                              "may hold infinities, not NaN"):
             model.run(x=x, mask=mask)
+
+
+TWO_DROPOUTS = """model two_dropouts
+input x: f32[B, 1000]
+param w1: f32[1000] = ones
+param w2: f32[1000] = ones
+loss = reduce_sum(dropout(x * w1, rate=0.5)) + reduce_sum(dropout(x * w2, rate=0.5))
+"""
+
+
+@pytest.mark.parametrize("backend", ["ref", "cpu"])
+def test_each_dropout_draws_its_own_mask(backend):
+    # Both dropouts keep the default seed. Independent masks of rate 0.5
+    # agree on about half of the 1000 elements; one mask drawn twice would
+    # agree on all of them.
+    model = nnc.compile(TWO_DROPOUTS, backend=backend)
+    grads = model.grad(training=True, x=np.ones((1, 1000), np.float32))
+    dropped1, dropped2 = grads["grad_w1"] == 0, grads["grad_w2"] == 0
+    assert 400 < dropped1.sum() < 600 and 400 < dropped2.sum() < 600
+    assert 400 < (dropped1 == dropped2).sum() < 600
+
+
+def test_accumulated_batches_draw_their_own_dropout_masks():
+    # Two equal samples, one a batch, accumulated into one step: w's
+    # gradient is (mask1 + mask2) / 1000 (a kept element is scaled by 2,
+    # and the step averages the two batches). One mask for both batches
+    # would give only 0 and 2 thousandths; independent ones give 1 where
+    # exactly one kept the element, about half of them.
+    source = """model d
+input x: f32[B, 1000]
+param w: f32[1000] = ones
+loss = reduce_mean(dropout(x * w, rate=0.5))
+"""
+    seen = []
+    nnc.train(source, data={"x": np.ones((2, 1000), np.float32)}, epochs=1,
+              batch=1, accumulate=2, shuffle=False, lr=1e-4, backend="ref",
+              after_gradients=lambda step, grads: seen.append(grads["w"]))
+    kept = np.rint(seen[0] * 1000).astype(np.int64)
+    assert set(np.unique(kept)) <= {0, 1, 2}
+    assert 400 < (kept == 1).sum() < 600
+

@@ -227,6 +227,7 @@ TEST_F(TrainingHooksTest, AGradientHookSeesEveryGradientAndSteersTheUpdate) {
 class MirrorExchange final : public train::GradientExchange {
 public:
   int processes() const override { return 2; }
+  int rank() const override { return 0; }
   train::BatchShare shareOf(int64_t size) const override { return {0, size}; }
   rt::Error prepare(float *data, const std::vector<size_t> &sizes) override {
     values = data;
