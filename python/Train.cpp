@@ -12,6 +12,7 @@
 
 #include <cstring>
 #include <map>
+#include <new>
 
 namespace nnc::python {
 namespace {
@@ -129,33 +130,57 @@ py::list trainModel(
   std::optional<py::error_already_set> callbackError;
   std::string callbackFailure;
   auto keep = [&](const char *callbackName, py::error_already_set error) {
-    callbackFailure =
-        std::string(callbackName) + " raised " +
-        py::str(error.type().attr("__name__")).cast<std::string>();
-    std::string text = py::str(error.value());
-    if (!text.empty())
-      callbackFailure += ": " + text;
+    callbackFailure = std::string(callbackName) + " raised ";
+    // Reading the exception runs Python code (its __str__), which may raise
+    // in turn; the callback's own exception is the one that counts.
+    try {
+      callbackFailure +=
+          py::str(error.type().attr("__name__")).cast<std::string>();
+      std::string text = py::str(error.value());
+      if (!text.empty())
+        callbackFailure += ": " + text;
+    } catch (py::error_already_set &) {
+      callbackFailure += "an exception whose message could not be read";
+    }
     callbackError = std::move(error);
+  };
+  // Runs a hook's Python side (with the GIL held). An exception from it,
+  // the callback's or one raised while building the callback's arguments
+  // (a MemoryError), is kept, ends training before the next step and is
+  // raised from nnc.train: none may leave the hook, since the trainer's
+  // frames are built without exceptions and would not release what they
+  // hold (the checkpoint lock).
+  auto guarded = [&](const char *callbackName, auto &&body) {
+    try {
+      body();
+      return true;
+    } catch (py::error_already_set &error) {
+      keep(callbackName, std::move(error));
+    } catch (const std::exception &error) {
+      PyErr_SetString(dynamic_cast<const std::bad_alloc *>(&error)
+                          ? PyExc_MemoryError
+                          : PyExc_RuntimeError,
+                      error.what());
+      keep(callbackName, py::error_already_set());
+    }
+    return false;
   };
   options.hooks.onEpochEnd = [&](const train::EpochReport &report) {
     py::gil_scoped_acquire acquire;
-    py::dict entry;
-    entry["epoch"] = report.epoch;
-    entry["loss"] = report.loss;
-    if (report.accuracy)
-      entry["accuracy"] = *report.accuracy;
-    if (report.evalLoss)
-      entry["eval_loss"] = *report.evalLoss;
-    if (report.evalAccuracy)
-      entry["eval_accuracy"] = *report.evalAccuracy;
-    history.append(entry);
-    if (callback && !callbackError) {
-      try {
+    guarded("callback", [&] {
+      py::dict entry;
+      entry["epoch"] = report.epoch;
+      entry["loss"] = report.loss;
+      if (report.accuracy)
+        entry["accuracy"] = *report.accuracy;
+      if (report.evalLoss)
+        entry["eval_loss"] = *report.evalLoss;
+      if (report.evalAccuracy)
+        entry["eval_accuracy"] = *report.evalAccuracy;
+      history.append(entry);
+      if (callback && !callbackError)
         (*callback)(entry);
-      } catch (py::error_already_set &error) {
-        keep("callback", std::move(error));
-      }
-    }
+    });
   };
   // The step hooks: an exception ends training, and is raised again here.
   if (afterGradients)
@@ -165,51 +190,51 @@ py::list trainModel(
           py::gil_scoped_acquire acquire;
           if (callbackError)
             return rt::Error::failure(callbackFailure);
-          // Copies the caller may keep; what it writes into them goes back.
-          py::dict arrays;
-          for (const auto &[name, gradient] : gradients)
-            arrays[py::str(name)] =
-                py::array(numpyDType(gradient.dtype()),
-                          shapeOf(gradient.shape()), gradient.rawData());
-          try {
+          std::optional<std::string> misshapen;
+          bool ran = guarded("after_gradients", [&] {
+            // Copies the caller may keep; what it writes into them goes
+            // back.
+            py::dict arrays;
+            for (const auto &[name, gradient] : gradients)
+              arrays[py::str(name)] =
+                  py::array(numpyDType(gradient.dtype()),
+                            shapeOf(gradient.shape()), gradient.rawData());
             (*afterGradients)(step, arrays);
-          } catch (py::error_already_set &error) {
-            keep("after_gradients", std::move(error));
-            return rt::Error::failure(callbackFailure);
-          }
-          for (const auto &[name, gradient] : gradients) {
-            py::object value = arrays.contains(py::str(name))
-                                   ? py::object(arrays[py::str(name)])
-                                   : py::object(py::none());
-            py::array array = py::array::ensure(value, py::array::c_style);
-            if (!array || !array.dtype().equal(numpyDType(gradient.dtype())) ||
-                shapeOfArray(array) != gradient.shape()) {
-              std::string message = "after_gradients: gradient '" + name +
-                                    "' must stay a C-contiguous array of "
-                                    "its dtype and shape";
-              PyErr_SetString(PyExc_ValueError, message.c_str());
-              keep("after_gradients", py::error_already_set());
-              return rt::Error::failure(message);
+            for (const auto &[name, gradient] : gradients) {
+              py::object value = arrays.contains(py::str(name))
+                                     ? py::object(arrays[py::str(name)])
+                                     : py::object(py::none());
+              py::array array = py::array::ensure(value, py::array::c_style);
+              if (!array ||
+                  !array.dtype().equal(numpyDType(gradient.dtype())) ||
+                  shapeOfArray(array) != gradient.shape()) {
+                misshapen = "after_gradients: gradient '" + name +
+                            "' must stay a C-contiguous array of its dtype "
+                            "and shape";
+                PyErr_SetString(PyExc_ValueError, misshapen->c_str());
+                throw py::error_already_set();
+              }
+              std::memcpy(gradient.rawData(), array.data(),
+                          gradient.byteSize());
             }
-            std::memcpy(gradient.rawData(), array.data(), gradient.byteSize());
-          }
-          return rt::Error::success();
+          });
+          if (ran)
+            return rt::Error::success();
+          return rt::Error::failure(misshapen.value_or(callbackFailure));
         };
   if (onStep)
     options.hooks.onStepEnd = [&](const train::StepReport &report) {
       py::gil_scoped_acquire acquire;
       if (callbackError)
         return;
-      py::dict entry;
-      entry["step"] = report.step;
-      entry["epoch"] = report.epoch;
-      entry["loss"] = report.loss;
-      entry["samples"] = report.samples;
-      try {
+      guarded("on_step", [&] {
+        py::dict entry;
+        entry["step"] = report.step;
+        entry["epoch"] = report.epoch;
+        entry["loss"] = report.loss;
+        entry["samples"] = report.samples;
         (*onStep)(entry);
-      } catch (py::error_already_set &error) {
-        keep("on_step", std::move(error));
-      }
+      });
     };
   // Before each step: an exception a callback raised, or Ctrl-C (a signal
   // Python has noted but cannot act on while nnc runs), ends training

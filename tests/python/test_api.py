@@ -903,3 +903,24 @@ loss = reduce_mean(dropout(x * w, rate=0.5))
     assert set(np.unique(kept)) <= {0, 1, 2}
     assert 400 < (kept == 1).sum() < 600
 
+
+@pytest.mark.parametrize("hook", ["callback", "on_step", "after_gradients"])
+def test_an_exception_that_cannot_be_printed_still_ends_training_cleanly(
+        tmp_path, digits, mlp_path, hook):
+    # Describing the exception raises again. The callback's own exception is
+    # raised from nnc.train, and the run ends as for any other: the
+    # checkpoint folder's lock released, so the next run may write there.
+    class Unprintable(Exception):
+        def __str__(self):
+            raise RuntimeError("no message")
+
+    def fail(*args):
+        raise Unprintable()
+
+    common = dict(data={"x": digits[0][:64], "labels": digits[1][:64]},
+                  epochs=2, batch=32, backend="ref",
+                  checkpoint_dir=str(tmp_path / "checkpoint"))
+    with pytest.raises(Unprintable):
+        nnc.train(mlp_path, **common, **{hook: fail})
+    history = nnc.train(mlp_path, **common)
+    assert [h["epoch"] for h in history] == [1, 2]
