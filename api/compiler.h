@@ -160,9 +160,10 @@ public:
   const std::vector<Port> &outputs() const;
   /// The backend that compiles the graphs.
   const std::string &backend() const;
-  /// The warnings so far: the compiler's, each rendered against the
-  /// source, and those of training runs.
-  const std::vector<std::string> &warnings() const;
+  /// The warnings so far, each once: the compiler's, rendered against the
+  /// source, and those of training runs. A copy, safe to take while
+  /// another thread runs, trains or compiles this model.
+  std::vector<std::string> warnings() const;
 
   /// Runs the forward function once. `inputs` are read in place and set
   /// the batch size; every input must be given, except the loss's labels,

@@ -75,10 +75,9 @@ CompiledModel::compile(const std::string &path, Status &status,
   // The session dies with `impl`, so the handler never outlives what it
   // writes to.
   rt::Expected<std::unique_ptr<driver::ModelSession>> session =
-      driver::ModelSession::open(sessionOptions, path,
-                                 [&impl](const std::string &rendered) {
-                                   impl.warnings.push_back(rendered);
-                                 });
+      driver::ModelSession::open(
+          sessionOptions, path,
+          [&impl](const std::string &rendered) { impl.addWarning(rendered); });
   if (!session.ok()) {
     status = failure(session.takeError());
     return nullptr;
@@ -114,7 +113,8 @@ const std::string &CompiledModel::backend() const {
   return impl->session->backendName();
 }
 
-const std::vector<std::string> &CompiledModel::warnings() const {
+std::vector<std::string> CompiledModel::warnings() const {
+  std::lock_guard<std::mutex> guard(impl->warningsGuard);
   return impl->warnings;
 }
 

@@ -19,6 +19,7 @@
 #include "train/CompiledGraph.h"
 #include "train/ParameterStore.h"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -41,7 +42,19 @@ struct __attribute__((visibility("hidden"))) CompiledModel::Impl {
   std::unique_ptr<driver::ModelSession> session;
   train::ParameterStore params;
   std::vector<Port> inputs, outputs;
+  /// warnings() reads them while calls that compile or train add to them,
+  /// so they have a lock of their own: taking the turn would have a train
+  /// callback that asks for them wait for ever.
   std::vector<std::string> warnings;
+  mutable std::mutex warningsGuard;
+
+  /// Records `warning` unless it is recorded already: each batch size
+  /// compiled repeats the compiler's warnings.
+  void addWarning(const std::string &warning) {
+    std::lock_guard<std::mutex> guard(warningsGuard);
+    if (std::find(warnings.begin(), warnings.end(), warning) == warnings.end())
+      warnings.push_back(warning);
+  }
   /// The forward function and the gradient, compiled per batch size on
   /// first use.
   std::unique_ptr<driver::SessionGraphSource> graphs;

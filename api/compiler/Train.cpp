@@ -142,7 +142,7 @@ CompiledModel::train(const std::map<std::string, TensorView> &data,
       guarded("onStep", [&] { options.onStep(result); });
     };
   run.hooks.onWarning = [&](const std::string &warning) {
-    impl->warnings.push_back(warning);
+    impl->addWarning(warning);
   };
   nnc::train::CodedError error =
       driver::trainModel(*impl->session, impl->params, run);

@@ -12,12 +12,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 namespace {
 
@@ -682,6 +684,45 @@ TEST(CompiledModelTest, BadShapesAreNamedWhereTheyComeIn) {
                         options);
   EXPECT_EQ(status.message(),
             "evalData: missing input 'labels' (inputs: x, labels)");
+}
+
+TEST(CompiledModelTest, WarningsAreKeptOnceAndReadWhileOtherThreadsCompile) {
+  // `unused` never reaches the loss: each gradient compiled (one per batch
+  // size) warns about it again.
+  std::string path = scratchDir("warnings") + "/unused.nn";
+  std::ofstream(path) << "model unused\n"
+                         "input x: f32[B, 2]\n"
+                         "input y: f32[B, 1]\n"
+                         "param w: f32[2, 1] = zeros\n"
+                         "param unused: f32[1] = zeros\n"
+                         "loss = mse(x @ w, y)\n";
+  nnc::CompileOptions options;
+  options.backend = "ref";
+  nnc::Status status;
+  std::unique_ptr<nnc::CompiledModel> model =
+      nnc::CompiledModel::compile(path, status, options);
+  ASSERT_TRUE(model) << status.message();
+  std::atomic<bool> done{false};
+  std::atomic<size_t> readsWithTheWarning{0};
+  std::thread reader([&] {
+    while (!done.load())
+      for (const std::string &warning : model->warnings())
+        readsWithTheWarning += warning.find("unused") != std::string::npos;
+  });
+  std::vector<float> zeros(2 * 64, 0.0f);
+  for (int64_t batch = 1; batch <= 64; ++batch) {
+    std::map<std::string, nnc::Tensor> results;
+    status = model->grad({{"x", {zeros.data(), nnc::DType::F32, {batch, 2}}},
+                          {"y", {zeros.data(), nnc::DType::F32, {batch, 1}}}},
+                         results);
+    ASSERT_TRUE(status.ok()) << status.message();
+  }
+  done = true;
+  reader.join();
+  std::vector<std::string> warnings = model->warnings();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("'unused'"), std::string::npos) << warnings[0];
+  EXPECT_GT(readsWithTheWarning.load(), 0u);
 }
 
 TEST(CompiledModelTest, FailuresAreStatusesAndNothingIsPrinted) {
