@@ -68,10 +68,12 @@ rt::Error freezeParameters(func::FuncOp forward,
       return rt::Error::failure(
           "--freeze has an empty pattern (a comma too many?)");
     bool matched = false;
-    std::vector<std::string> buffers;
+    std::vector<std::string> buffers, params;
     for (unsigned i = 0; i < forward.getNumArguments(); ++i) {
       if (nn::argumentRole(forward, i) == rt::BindingRole::Buffer)
         buffers.push_back(argString(forward, i, frontend::attrs::kName).str());
+      if (nn::argumentRole(forward, i) == rt::BindingRole::Param)
+        params.push_back(argString(forward, i, frontend::attrs::kName).str());
       if (nn::argumentRole(forward, i) != rt::BindingRole::Param ||
           !frontend::matchesGlob(pattern,
                                  argString(forward, i, frontend::attrs::kName)))
@@ -83,7 +85,7 @@ rt::Error freezeParameters(func::FuncOp forward,
     if (!matched)
       return rt::Error::failure(
           "--freeze pattern '" + pattern + "' " +
-          frontend::unmatchedFreezePattern(pattern, buffers));
+          frontend::unmatchedFreezePattern(pattern, buffers, params));
   }
   return rt::Error::success();
 }

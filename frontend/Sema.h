@@ -45,10 +45,12 @@ bool matchesGlob(std::string_view pattern, std::string_view name);
 
 /// Why the freeze pattern `pattern` matches no parameter, for its error:
 /// "matches no parameter", with what a user may have meant: a buffer it
-/// names (buffers are never trained), or a wildcard other than `*`.
-/// `buffers` are the model's buffer names.
+/// names (buffers have no gradient), PyTorch's dotted names where an
+/// imported model has underscores, or a wildcard other than `*`.
+/// `buffers` and `params` are the model's buffer and parameter names.
 std::string unmatchedFreezePattern(std::string_view pattern,
-                                   const std::vector<std::string> &buffers);
+                                   const std::vector<std::string> &buffers,
+                                   const std::vector<std::string> &params);
 
 /// The optimizers a train section, or a --optimizer that overrides it, may
 /// name: sgd, momentum, nesterov, adam and adamw.

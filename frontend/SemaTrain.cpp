@@ -2,6 +2,7 @@
 
 #include "frontend/Sema.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
@@ -24,12 +25,22 @@ int64_t defaultInitSeed(std::string_view qualifiedName) {
 }
 
 std::string unmatchedFreezePattern(std::string_view pattern,
-                                   const std::vector<std::string> &buffers) {
+                                   const std::vector<std::string> &buffers,
+                                   const std::vector<std::string> &params) {
   std::string text = "matches no parameter";
   for (const std::string &buffer : buffers)
     if (matchesGlob(pattern, buffer))
       return text + "; '" + buffer +
-             "' is a buffer, which training never updates";
+             "' is a buffer, which has no gradient to freeze (a batch_norm "
+             "statistic still follows the batches)";
+  // The importer writes PyTorch's "block.0.weight" as block_0_weight.
+  std::string underscored(pattern);
+  std::replace(underscored.begin(), underscored.end(), '.', '_');
+  if (underscored != pattern)
+    for (const std::string &param : params)
+      if (matchesGlob(underscored, param))
+        return text + "; did you mean '" + underscored +
+               "'? (an imported model's names have '_' for '.')";
   if (pattern.find_first_of("?[") != std::string_view::npos)
     return text + " (only * is a wildcard)";
   return text;
@@ -405,6 +416,19 @@ void Sema::runTrain(const ast::TrainBlock &block, Frame &frame) {
                 prefix + "'" + arg.keyword + "' must not be negative");
           continue;
         }
+        // A decay rate of 1 or more keeps every past gradient whole, and
+        // the step grows without bound.
+        bool decayRate = arg.keyword == "momentum" || arg.keyword == "beta1" ||
+                         arg.keyword == "beta2";
+        if (decayRate && *number >= 1) {
+          error(frame, arg.value->loc,
+                prefix + "'" + arg.keyword + "' must be below 1");
+          continue;
+        }
+        if (arg.keyword == "eps" && *number == 0) {
+          error(frame, arg.value->loc, prefix + "eps must be positive");
+          continue;
+        }
         hyperGiven[arg.keyword] = *number;
       }
       continue;
@@ -453,10 +477,12 @@ void Sema::runTrain(const ast::TrainBlock &block, Frame &frame) {
 void Sema::applyFreezePatterns(Frame &frame) {
   for (const auto &[pattern, loc] : freezePatterns) {
     bool matched = false;
-    std::vector<std::string> buffers;
+    std::vector<std::string> buffers, params;
     for (Argument &arg : program.arguments) {
       if (arg.role == Argument::Role::Buffer)
         buffers.push_back(arg.name);
+      if (arg.role == Argument::Role::Param)
+        params.push_back(arg.name);
       if (arg.role == Argument::Role::Param && matchesGlob(pattern, arg.name)) {
         arg.frozen = true;
         matched = true;
@@ -465,7 +491,7 @@ void Sema::applyFreezePatterns(Frame &frame) {
     if (!matched)
       error(frame, loc,
             "freeze pattern '" + pattern + "' " +
-                unmatchedFreezePattern(pattern, buffers));
+                unmatchedFreezePattern(pattern, buffers, params));
   }
 }
 

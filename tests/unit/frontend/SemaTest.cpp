@@ -441,11 +441,17 @@ TEST(SemaTest, AFreezePatternMatchingNoParameterSaysWhatItMayHaveMeant) {
              "train {\n  freeze mean, nothing\n}\n");
   EXPECT_EQ(c.messages(),
             (Msgs{"7:10: freeze pattern 'mean' matches no parameter; 'mean' "
-                  "is a buffer, which training never updates",
+                  "is a buffer, which has no gradient to freeze (a "
+                  "batch_norm statistic still follows the batches)",
                   "7:16: freeze pattern 'nothing' matches no parameter"}));
   // --freeze patterns come from the command line, where '?' can be typed.
-  EXPECT_EQ(unmatchedFreezePattern("w_?", {"mean"}),
+  EXPECT_EQ(unmatchedFreezePattern("w_?", {"mean"}, {"w_1"}),
             "matches no parameter (only * is a wildcard)");
+  EXPECT_EQ(unmatchedFreezePattern("block.*", {}, {"block_0_weight"}),
+            "matches no parameter; did you mean 'block_*'? (an imported "
+            "model's names have '_' for '.')");
+  EXPECT_EQ(unmatchedFreezePattern("block.*", {}, {"head_weight"}),
+            "matches no parameter");
 }
 
 TEST(SemaTest, TheDynamicMarkerIsNoShapeEntry) {
@@ -630,6 +636,17 @@ TEST(SemaTest, TrainingErrors) {
   EXPECT_EQ(hyper.messages(),
             (Msgs{"3:33: sgd: unknown hyperparameter 'beta1'; valid: lr, "
                   "momentum, weight_decay"}));
+  // Rates of decay of 1 or more, and an eps of 0, are named at the value.
+  Compiled ranges(std::string(kHeader) +
+                  "loss = reduce_sum(x)\n"
+                  "train { optimizer = adamw(lr=0.1, beta1=1.0, eps=0) }\n");
+  EXPECT_EQ(ranges.messages(), (Msgs{"3:41: adamw: 'beta1' must be below 1",
+                                     "3:50: adamw: eps must be positive"}));
+  Compiled momentum(std::string(kHeader) +
+                    "loss = reduce_sum(x)\n"
+                    "train { optimizer = momentum(lr=0.1, momentum=1.5) }\n");
+  EXPECT_EQ(momentum.messages(),
+            (Msgs{"3:47: momentum: 'momentum' must be below 1"}));
   Compiled noLoss("train { epochs = 1 }\n");
   EXPECT_EQ(noLoss.messages(),
             (Msgs{"1:1: the train block needs a loss (loss = ...)"}));
