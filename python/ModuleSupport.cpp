@@ -64,10 +64,15 @@ py::array viewArray(rt::Tensor &tensor, py::handle owner) {
                    tensor.rawData(), owner);
 }
 
-unsigned threadsArgument(std::optional<unsigned> threads) {
-  if (threads && *threads > rt::kMaxThreads)
-    raiseValue("threads " + rt::threadLimitMessage(*threads));
-  return threads.value_or(0);
+unsigned threadsArgument(const std::optional<py::int_> &threads) {
+  if (!threads)
+    return 0;
+  // Compared as Python ints, so that -1 and 2**64 are told where they stand
+  // rather than refused by the conversion.
+  if (*threads < py::int_(0) || *threads > py::int_(rt::kMaxThreads))
+    raiseValue("threads " + rt::threadLimitMessage(std::string(
+                                py::str(static_cast<py::object>(*threads)))));
+  return threads->cast<unsigned>();
 }
 
 py::array checkedArray(const py::handle &value, rt::DType dtype,

@@ -64,8 +64,9 @@ py::array ownedArray(rt::Tensor tensor);
 py::array viewArray(rt::Tensor &tensor, py::handle owner);
 
 /// The `threads` argument of compile, load and train: 0 (every core) when
-/// not given; above rt::kMaxThreads a ValueError.
-unsigned threadsArgument(std::optional<unsigned> threads);
+/// not given; an int below 0 or above rt::kMaxThreads, of any size, is a
+/// ValueError.
+unsigned threadsArgument(const std::optional<py::int_> &threads);
 
 /// An array argument checked against the dtype the graph reads: used in
 /// place when C-contiguous, copied once otherwise. `what` names it.

@@ -56,7 +56,7 @@ public:
   compile(const PathText &pathOrSource,
           const std::optional<std::string> &backend,
           std::optional<int64_t> batch, bool train,
-          std::optional<unsigned> threads, std::optional<uint64_t> seed) {
+          std::optional<py::int_> threads, std::optional<uint64_t> seed) {
     if (batch && *batch < 1)
       raiseValue("batch must be at least 1, not " + std::to_string(*batch));
     auto model = std::unique_ptr<Model>(new Model());
@@ -89,7 +89,7 @@ public:
   }
 
   static std::unique_ptr<Model> load(const PathText &path,
-                                     std::optional<unsigned> threads) {
+                                     std::optional<py::int_> threads) {
     auto model = std::unique_ptr<Model>(new Model());
     train::SessionOptions options;
     options.threads = threadsArgument(threads);
@@ -475,6 +475,15 @@ public:
   py::array get(const std::string &name) {
     return model->paramView(owner, name);
   }
+  /// `params[key]`: a key that is no str names no parameter, a KeyError as
+  /// for any other, which Mapping's methods expect.
+  py::array getItem(const py::handle &key) {
+    if (!py::isinstance<py::str>(key)) {
+      PyErr_SetObject(PyExc_KeyError, key.ptr());
+      throw py::error_already_set();
+    }
+    return get(key.cast<std::string>());
+  }
   void set(const std::string &name, const py::handle &value) {
     model->setParam(name, value);
   }
@@ -524,7 +533,7 @@ PYBIND11_MODULE(_nnc, m) {
 
   py::class_<ParamsView>(m, "Params")
       .def_static("__new__", refuseDirectCreation("nnc.Params", "model.params"))
-      .def("__getitem__", &ParamsView::get)
+      .def("__getitem__", &ParamsView::getItem)
       .def("__setitem__", &ParamsView::set)
       .def("__delitem__",
            [](ParamsView &, const std::string &) {
@@ -541,9 +550,9 @@ PYBIND11_MODULE(_nnc, m) {
       .def("values", &ParamsView::values)
       .def(
           "get",
-          [](ParamsView &view, const std::string &name, py::object fallback) {
-            return view.contains(py::str(name)) ? py::object(view.get(name))
-                                                : fallback;
+          [](ParamsView &view, const py::handle &key, py::object fallback) {
+            return view.contains(key) ? py::object(view.getItem(key))
+                                      : fallback;
           },
           py::arg("name"), py::arg("default") = py::none())
       .def("__repr__", [](const ParamsView &view) {

@@ -28,10 +28,16 @@ void addDataArgument(const std::string &name, const py::handle &value,
     raiseValue("data key '" + name +
                "': input names (joined by commas for a file that feeds "
                "several) hold no '='");
+  if (py::isinstance<py::bytes>(value))
+    throw py::type_error("data '" + name +
+                         "': a path is a str or an os.PathLike, not bytes");
   if (py::isinstance<py::str>(value) || py::hasattr(value, "__fspath__")) {
-    std::string path =
-        py::module_::import("os").attr("fspath")(value).cast<std::string>();
-    files.push_back(name + "=" + pathArgument(PathText{path}, "data"));
+    py::object path = py::module_::import("os").attr("fspath")(value);
+    if (!py::isinstance<py::str>(path))
+      throw py::type_error("data '" + name +
+                           "': a path is a str or an os.PathLike, not bytes");
+    files.push_back(name + "=" +
+                    pathArgument(PathText{path.cast<std::string>()}, "data"));
     return;
   }
   py::array array = py::array::ensure(value, py::array::c_style);
@@ -69,7 +75,7 @@ py::list trainModel(
     const std::optional<py::function> &callback,
     const std::optional<py::function> &afterGradients,
     const std::optional<py::function> &onStep, std::optional<uint64_t> seed,
-    const std::optional<std::string> &backend, std::optional<unsigned> threads,
+    const std::optional<std::string> &backend, std::optional<py::int_> threads,
     const std::optional<PathText> &params,
     const std::optional<PathText> &saveDir, std::optional<bool> shuffle,
     std::optional<bool> dropLast, std::optional<int64_t> accumulate,

@@ -36,7 +36,7 @@ py::list trainModel(
     const std::optional<py::function> &callback,
     const std::optional<py::function> &afterGradients,
     const std::optional<py::function> &onStep, std::optional<uint64_t> seed,
-    const std::optional<std::string> &backend, std::optional<unsigned> threads,
+    const std::optional<std::string> &backend, std::optional<py::int_> threads,
     const std::optional<PathText> &params,
     const std::optional<PathText> &saveDir, std::optional<bool> shuffle,
     std::optional<bool> dropLast, std::optional<int64_t> accumulate,

@@ -21,9 +21,11 @@ inline constexpr unsigned kMaxThreads = 4096;
 
 /// What an API's refused count gets, after the name of what set it:
 /// "threads must be from 0 to 4096, got 100000".
+inline std::string threadLimitMessage(const std::string &given) {
+  return "must be from 0 to " + std::to_string(kMaxThreads) + ", got " + given;
+}
 inline std::string threadLimitMessage(unsigned long long threads) {
-  return "must be from 0 to " + std::to_string(kMaxThreads) + ", got " +
-         std::to_string(threads);
+  return threadLimitMessage(std::to_string(threads));
 }
 
 /// What a refused `--threads` value gets, after the flag's name:

@@ -283,6 +283,11 @@ def test_params_assignment_copies_in_and_checks(digits, mlp_path):
     assert set(dict(model.params)) == set(model.params.keys())
     assert "w1" in model.params and "nosuch" not in model.params
     assert len(model.params) == len(list(model.params))
+    # A key of another type names no parameter either, as in any Mapping.
+    assert 5 not in model.params and model.params.get(5, "none") == "none"
+    with pytest.raises(KeyError) as missing:
+        model.params[5]
+    assert missing.value.args == (5,)
 
 
 def test_load_params_keeps_what_the_folder_lacks(tmp_path, digits, mlp_path):
@@ -406,6 +411,22 @@ def test_input_mistakes_are_value_errors(tmp_path, digits, mlp_path):
     with pytest.raises(ValueError, match="threads must be from 0 to 4096"):
         nnc.train(mlp_path, data={"x": digits[0][:4],
                                   "labels": digits[1][:4]}, threads=70000)
+    # Outside what an unsigned takes, too: the same ValueError, not the
+    # conversion's TypeError.
+    for threads in (-1, 2**32, 2**70):
+        with pytest.raises(ValueError, match=f"got {threads}$"):
+            nnc.load(tmp_path / "never-read.nnx", threads=threads)
+    with pytest.raises(ValueError, match="got -1$"):
+        nnc.train(mlp_path, data={"x": digits[0][:4],
+                                  "labels": digits[1][:4]}, threads=-1)
+
+    class BytesPath:
+        def __fspath__(self):
+            return b"x.npy"
+
+    for path in (b"x.npy", BytesPath()):
+        with pytest.raises(TypeError, match="data 'x': a path is a str"):
+            nnc.train(mlp_path, data={"x": path})
     np.save(tmp_path / "x.npy", digits[0][:8])
     np.save(tmp_path / "y.npy", digits[1][:8])
     history = nnc.train(mlp_path, data={"x": tmp_path / "x.npy",
