@@ -282,8 +282,16 @@ batchSizeOf(const frontend::Program &program,
         arg.type.shape[0] != shape::kDynamic)
       continue;
     auto it = shapes.find(arg.name);
-    if (it == shapes.end() || it->second.empty())
+    if (it == shapes.end())
       continue;
+    // The batch size is the leading extent only of a tensor of the declared
+    // rank: of a single sample ([64] for [B, 64]) it would be a feature.
+    if (it->second.size() != arg.type.shape.size())
+      return rt::Error::failure(
+          "input '" + arg.name + "' has shape " +
+          rt::extentsToString(it->second) + "; the model declares " +
+          rt::shapeToString(arg.type.shape) + ", the batch size " +
+          program.batchSymbol + " first");
     int64_t extent = it->second[0];
     if (extent == 0)
       return rt::Error::failure(

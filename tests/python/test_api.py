@@ -404,6 +404,12 @@ def test_input_mistakes_are_value_errors(tmp_path, digits, mlp_path):
     with pytest.raises(ValueError, match=r"input 'x' has no samples \(a batch B "
                                          r"of 0\); give one or more"):
         model.run(x=np.zeros((0, 64), np.float32))
+    # One sample without its batch axis: 64 would be read as the batch.
+    for shape in ((), (64,)):
+        with pytest.raises(ValueError, match=r"input 'x' has shape \[(64)?\]; "
+                           r"the model declares \[\?, 64\], the batch size B "
+                           "first"):
+            model.run(x=np.zeros(shape, np.float32))
     # oneTBB would abort the interpreter for such a count.
     with pytest.raises(ValueError, match="threads must be from 0 to 4096, "
                        "got 100000"):
