@@ -404,6 +404,8 @@ rt::Error translateBatchNorm(Translation &translation, const NodeProto &node,
                   expression + ", eps=" + *epsText +
                       ", momentum=" + *momentumText + ")",
                   x.type, x.shape);
+  if (momentum == 0)
+    translation.nodesWithFixedStatistics.push_back(&node);
   return rt::Error::success();
 }
 

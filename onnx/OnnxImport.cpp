@@ -467,6 +467,12 @@ rt::Expected<ImportedModel> Importer::run(const std::string &modelName) {
   for (const NodeProto *node : onnx.order)
     translateNode(*node);
   noteNodesOfTracedBatch();
+  for (const NodeProto *node : translation.nodesWithFixedStatistics)
+    notes.push_back(nodeLabel(*node, onnx) +
+                    ": momentum 1 keeps the running statistics as exported "
+                    "(batch_norm momentum=0); PyTorch exports its "
+                    "momentum=None, a cumulative average, that way, which "
+                    "nnc does not have");
   declareOutputs();
   if (onnx.graph().output_size() == 0)
     problem("the graph has no outputs");

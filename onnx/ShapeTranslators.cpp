@@ -511,12 +511,15 @@ rt::Error translatePassThrough(Translation &translation, const NodeProto &node,
     // used mask, would need the dropping itself.
     attributes.ignore("seed");
     attributes.ignore("ratio");
+    const char *howTo = "; export the model in eval mode and add "
+                        "dropout(x, rate=P) to the program (docs/onnx.md)";
     if (outputUsed(node, 1))
-      return fail("the mask output is not supported");
+      return fail(std::string("the mask output is not supported") + howTo);
     if (hasInput(node, 2)) {
       const Value &training = inputValue(translation, node, 2);
       if (!training.isConstant() || training.constant.number(0) != 0)
-        return fail("only inference-mode Dropout is supported");
+        return fail(std::string("only inference-mode Dropout is supported") +
+                    howTo);
     }
   } else if (node.op_type() == "Cast") {
     std::optional<ElemType> to =

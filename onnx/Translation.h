@@ -143,6 +143,10 @@ public:
   /// the batch, for the import's note: the N might have been another
   /// extent.
   std::vector<const ::onnx::NodeProto *> nodesOfTracedBatch;
+  /// The BatchNormalization nodes with momentum 1, whose running statistics
+  /// training never moves, for the import's note: PyTorch exports its
+  /// momentum=None (a cumulative average) that way.
+  std::vector<const ::onnx::NodeProto *> nodesWithFixedStatistics;
 
   const int64_t opset;
 

@@ -223,6 +223,15 @@ def cases(golden):
     yield "log-softmax-axis", log_softmax, [
         "'ls' (LogSoftmax, opset 11): before opset 13, LogSoftmax over axes 1..2"], True
 
+    # A Dropout exported in training mode: the way out is in the message.
+    dropout = model_of([helper.make_node("Dropout", ["x"], ["y", "mask"], name="d"),
+                        helper.make_node("Cast", ["mask"], ["m"], to=TensorProto.FLOAT),
+                        helper.make_node("Mul", ["y", "m"], ["z"])],
+                       [tensor("x", ["batch", 4])], [tensor("z", ["batch", 4])])
+    yield "dropout-mask", dropout, [
+        "'d' (Dropout, opset 13): the mask output is not supported; export the "
+        "model in eval mode and add dropout(x, rate=P) to the program"], True
+
     half = model_of([helper.make_node("Relu", ["x"], ["y"], name="r")],
                     [tensor("x", [2, 4], TensorProto.FLOAT16)],
                     [tensor("y", [2, 4], TensorProto.FLOAT16)])

@@ -692,3 +692,30 @@ def test_a_node_without_name_or_outputs_is_named_by_its_position(tmp_path):
     done = nnc("import", path, "-o", tmp_path / "d.nn", "--params-out", tmp_path / "d", expect=1)
     assert done.stderr == f"error: {path}: node #0 (com.example.Log, opset 1): ops of domain " \
                           "'com.example' are not supported\n", done.stderr
+
+
+@needs_onnx
+def test_batch_norm_with_momentum_1_keeps_its_statistics_with_a_note(tmp_path):
+    """ONNX momentum 1 (PyTorch's momentum=None exports so) keeps the running
+    statistics where they are: batch_norm momentum=0, and a note says why a
+    PyTorch run would move them."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    stats = [numpy_helper.from_array(np.full(3, v, np.float32), name)
+             for name, v in (("gamma", 1.0), ("beta", 0.0), ("mean", 0.5),
+                             ("var", 2.0))]
+    nodes = [helper.make_node("BatchNormalization",
+                              ["x", "gamma", "beta", "mean", "var"], ["y"],
+                              momentum=1.0, name="bn")]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])], stats)
+    path = tmp_path / "bn.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)]), str(path))
+    nn = tmp_path / "bn.nn"
+    done = nnc("import", path, "-o", nn, "--params-out", tmp_path / "params")
+    notes = [line for line in done.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "node 'bn'" in notes[0] \
+        and "momentum 1 keeps the running statistics" in notes[0], done.stderr
+    assert "momentum=0)" in nn.read_text()
