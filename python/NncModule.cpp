@@ -65,20 +65,28 @@ public:
     train::SessionOptions options;
     options.backend = backend.value_or("");
     options.threads = threadsArgument(threads);
-    rt::Expected<std::unique_ptr<driver::ModelSession>> session =
-        driver::ModelSession::open(options, path, model->collectWarning());
+    // Parsing, lowering and drawing the parameters of a large model take a
+    // while: other Python threads go on meanwhile.
+    rt::Expected<std::unique_ptr<driver::ModelSession>> session = [&] {
+      py::gil_scoped_release release;
+      return driver::ModelSession::open(options, path,
+                                        model->collectWarning());
+    }();
     if (!session.ok())
       raise(model->withSourceName(session.message()));
     model->session = std::move(*session);
     model->graphs = std::make_unique<driver::SessionGraphSource>(
         *model->session, driver::GraphRequest());
     model->issueWarnings();
-    if (rt::Error error =
-            model->params.initialize(model->session->program(), "",
-                                     seed.value_or(driver::trainSectionSeed(
-                                         model->session->program().training)));
-        !error.ok())
-      raise(error.message());
+    rt::Error initialized = [&] {
+      py::gil_scoped_release release;
+      const frontend::Program &program = model->session->program();
+      return model->params.initialize(
+          program, "",
+          seed.value_or(driver::trainSectionSeed(program.training)));
+    }();
+    if (!initialized.ok())
+      raise(initialized.message());
     // With a batch size, compile now what the model will run: the
     // gradient for training, the forward function otherwise.
     if (batch && train)
@@ -93,24 +101,33 @@ public:
     auto model = std::unique_ptr<Model>(new Model());
     train::SessionOptions options;
     options.threads = threadsArgument(threads);
-    rt::Expected<std::unique_ptr<train::ArtifactGraphSource>> opened =
-        train::ArtifactGraphSource::open(pathArgument(path, "path"),
-                                         train::runtimeOptions(options),
-                                         options.plugins);
-    if (!opened.ok())
-      raise(opened.message());
-    model->artifact = std::move(*opened);
-    for (const rt::ArtifactTensor &tensor :
-         model->artifact->artifact().tensors) {
-      if (tensor.role != rt::BindingRole::Param &&
-          tensor.role != rt::BindingRole::Buffer)
-        continue;
-      rt::Expected<rt::Tensor> copy = tensor.tensor.clone();
-      if (!copy.ok())
-        raise(copy.message());
-      model->params.set(tensor.name, std::move(*copy),
-                        tensor.role == rt::BindingRole::Param);
-    }
+    const std::string &file = pathArgument(path, "path");
+    // Reading and checking the file and the plugins, and copying the
+    // weights, take a while for a large model: other Python threads go on
+    // meanwhile.
+    rt::Error loaded = [&]() -> rt::Error {
+      py::gil_scoped_release release;
+      rt::Expected<std::unique_ptr<train::ArtifactGraphSource>> opened =
+          train::ArtifactGraphSource::open(
+              file, train::runtimeOptions(options), options.plugins);
+      if (!opened.ok())
+        return opened.takeError();
+      model->artifact = std::move(*opened);
+      for (const rt::ArtifactTensor &tensor :
+           model->artifact->artifact().tensors) {
+        if (tensor.role != rt::BindingRole::Param &&
+            tensor.role != rt::BindingRole::Buffer)
+          continue;
+        rt::Expected<rt::Tensor> copy = tensor.tensor.clone();
+        if (!copy.ok())
+          return copy.takeError();
+        model->params.set(tensor.name, std::move(*copy),
+                          tensor.role == rt::BindingRole::Param);
+      }
+      return rt::Error::success();
+    }();
+    if (!loaded.ok())
+      raise(loaded.message());
     return model;
   }
 

@@ -641,6 +641,40 @@ def test_other_threads_run_while_a_model_compiles(monkeypatch):
     assert len(inside) >= 20, (windows, len(inside))
 
 
+def test_other_threads_run_while_a_model_is_compiled_or_loaded(tmp_path):
+    # As above, for what nnc.compile does without a batch (parse the tiny
+    # GPT, lower it, draw its parameters) and what nnc.load does (read and
+    # check an artifact and its plugin, copy the weights): a tenth of a
+    # second or so each on the machines the tests run on.
+    gpt = os.path.join(EXAMPLES, "tiny_gpt.nn")
+    artifact = tmp_path / "gpt.nnx"
+    run_cli("compile", gpt, "--backend", "cpu", "--batch", "1", "-o",
+            str(artifact))
+    ticks, windows, done = [], [], threading.Event()
+
+    def tick():
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    try:
+        for call in (lambda: nnc.compile(gpt), lambda: nnc.load(artifact)) * 3:
+            start = time.perf_counter()
+            call()
+            windows.append((start + 0.001, time.perf_counter() - 0.005))
+    finally:
+        done.set()
+        ticker.join()
+    held = sum(max(0.0, end - start) for start, end in windows)
+    assert held > 0.05, windows
+    inside = [t for t in ticks
+              if any(start < t < end for start, end in windows)]
+    # A tick every 1 ms when the GIL is free; none while a call holds it.
+    assert len(inside) >= held / 0.005, (windows, len(inside))
+
+
 def test_training_loop_in_python_matches_train(digits, mlp_path):
     # Full batches and no shuffling, so both see the same steps.
     x, y = digits[0][:64], digits[1][:64]
