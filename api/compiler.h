@@ -161,9 +161,11 @@ public:
   /// The backend that compiles the graphs.
   const std::string &backend() const;
   /// The warnings so far, each once: the compiler's, rendered against the
-  /// source, and those of training runs. A copy, safe to take while
-  /// another thread runs, trains or compiles this model.
-  std::vector<std::string> warnings() const;
+  /// source, and those of training runs. The list returned never changes
+  /// and lives as long as the model, so it may be read while another
+  /// thread runs, trains or compiles the model; a later call returns a
+  /// longer list when warnings came since.
+  const std::vector<std::string> &warnings() const;
 
   /// Runs the forward function once. `inputs` are read in place and set
   /// the batch size; every input must be given, except the loss's labels,

@@ -31,6 +31,7 @@ std::optional<Program> Sema::run(const ast::Module &module) {
       runTrain(module.trainBlocks[0], top);
     applyFreezePatterns(top);
     checkBatchUse();
+    numberDropouts();
     if (program.outputs.empty() && !program.hasLoss && !diags.hasErrors())
       error(top, SourceLoc{1, 1},
             "model has no outputs (declare one with 'output NAME')");
@@ -38,6 +39,28 @@ std::optional<Program> Sema::run(const ast::Module &module) {
   if (diags.hasErrors())
     return std::nullopt;
   return std::move(program);
+}
+
+void Sema::numberDropouts() {
+  // Each dropout call draws a mask of its own, as each call does in
+  // PyTorch: the k-th of the program, in the order of evaluation (every
+  // repeat of a layer counted), moves its seed k steps along splitmix64's
+  // sequence, whose streams are independent. Numbered here, before any
+  // optimization, so that two dropouts of one value with one seed stay two
+  // ops with two masks rather than merge.
+  constexpr uint64_t kGoldenGamma = 0x9E3779B97F4A7C15ull;
+  uint64_t ordinal = 0;
+  for (Node &node : program.nodes) {
+    if (node.op != "dropout")
+      continue;
+    auto seed = node.attrs.find("seed");
+    if (seed == node.attrs.end() ||
+        !std::holds_alternative<int64_t>(seed->second))
+      continue;
+    uint64_t moved = static_cast<uint64_t>(std::get<int64_t>(seed->second)) +
+                     ordinal++ * kGoldenGamma;
+    seed->second = static_cast<int64_t>(moved & INT64_MAX);
+  }
 }
 
 void Sema::checkBatchUse() {

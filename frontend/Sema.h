@@ -172,6 +172,9 @@ private:
                                                 Frame &frame);
   void runTrain(const ast::TrainBlock &block, Frame &frame);
   void applyFreezePatterns(Frame &frame);
+  /// Mixes each dropout's place among the program's dropouts into its
+  /// seed, so that no two draw one mask.
+  void numberDropouts();
   /// A compile-time number argument; nullopt after reporting.
   std::optional<double> numberArg(const Value &value, SourceLoc loc,
                                   const std::string &what, Frame &frame);

@@ -22,22 +22,11 @@ namespace nnc {
 using namespace mlir;
 
 void nnc::enterTrainingMode(Block &body, Value step) {
-  // Each dropout draws a mask of its own, as each call does in PyTorch: the
-  // k-th dropout of the body mixes k into its seed, so that two with the
-  // same seed (the default 0, or one layer's dropout repeated) do not drop
-  // the same elements. A dropout already in training mode keeps its seed,
-  // so that entering training mode twice changes nothing.
-  uint64_t stream = 0;
   for (Operation &op : body) {
     if (auto batchNorm = dyn_cast<nn::BatchNormOp>(op))
       batchNorm.setTraining(true);
     if (auto dropout = dyn_cast<nn::DropoutOp>(op)) {
-      uint64_t seed = static_cast<uint64_t>(dropout.getSeed());
-      if (!dropout.getTraining()) {
-        dropout.setTraining(true);
-        dropout.setSeed(static_cast<int64_t>(seed ^ (stream << 32)));
-      }
-      ++stream;
+      dropout.setTraining(true);
       if (step)
         dropout.getStepMutable().assign(step);
     }

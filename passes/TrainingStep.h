@@ -19,8 +19,7 @@
 namespace nnc {
 
 /// Switches the batch_norm and dropout ops of `body` to training mode;
-/// dropout draws its mask from `step` when it is given, else from step 0,
-/// and each dropout of the body from a stream of its own.
+/// dropout draws its mask from `step` when it is given, else from step 0.
 void enterTrainingMode(mlir::Block &body, mlir::Value step);
 
 /// Options of the training step. An unset field takes the module's

@@ -64,15 +64,19 @@ py::array viewArray(rt::Tensor &tensor, py::handle owner) {
                    tensor.rawData(), owner);
 }
 
-unsigned threadsArgument(const std::optional<py::int_> &threads) {
+unsigned threadsArgument(const std::optional<py::object> &threads) {
   if (!threads)
     return 0;
+  PyObject *index = PyNumber_Index(threads->ptr());
+  if (!index)
+    throw py::error_already_set();
+  py::int_ count = py::reinterpret_steal<py::int_>(index);
   // Compared as Python ints, so that -1 and 2**64 are told where they stand
   // rather than refused by the conversion.
-  if (*threads < py::int_(0) || *threads > py::int_(rt::kMaxThreads))
-    raiseValue("threads " + rt::threadLimitMessage(std::string(
-                                py::str(static_cast<py::object>(*threads)))));
-  return threads->cast<unsigned>();
+  if (count < py::int_(0) || count > py::int_(rt::kMaxThreads))
+    raiseValue("threads " +
+               rt::threadLimitMessage(std::string(py::str(count))));
+  return count.cast<unsigned>();
 }
 
 py::array checkedArray(const py::handle &value, rt::DType dtype,

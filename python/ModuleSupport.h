@@ -64,9 +64,9 @@ py::array ownedArray(rt::Tensor tensor);
 py::array viewArray(rt::Tensor &tensor, py::handle owner);
 
 /// The `threads` argument of compile, load and train: 0 (every core) when
-/// not given; an int below 0 or above rt::kMaxThreads, of any size, is a
-/// ValueError.
-unsigned threadsArgument(const std::optional<py::int_> &threads);
+/// not given; any integer (an int, a NumPy integer: whatever has
+/// __index__), of any size; below 0 or above rt::kMaxThreads, a ValueError.
+unsigned threadsArgument(const std::optional<py::object> &threads);
 
 /// An array argument checked against the dtype the graph reads: used in
 /// place when C-contiguous, copied once otherwise. `what` names it.

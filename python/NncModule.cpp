@@ -56,7 +56,7 @@ public:
   compile(const PathText &pathOrSource,
           const std::optional<std::string> &backend,
           std::optional<int64_t> batch, bool train,
-          std::optional<py::int_> threads, std::optional<uint64_t> seed) {
+          std::optional<py::object> threads, std::optional<uint64_t> seed) {
     if (batch && *batch < 1)
       raiseValue("batch must be at least 1, not " + std::to_string(*batch));
     auto model = std::unique_ptr<Model>(new Model());
@@ -97,7 +97,7 @@ public:
   }
 
   static std::unique_ptr<Model> load(const PathText &path,
-                                     std::optional<py::int_> threads) {
+                                     std::optional<py::object> threads) {
     auto model = std::unique_ptr<Model>(new Model());
     train::SessionOptions options;
     options.threads = threadsArgument(threads);
@@ -496,7 +496,9 @@ public:
   /// for any other, which Mapping's methods expect.
   py::array getItem(const py::handle &key) {
     if (!py::isinstance<py::str>(key)) {
-      PyErr_SetObject(PyExc_KeyError, key.ptr());
+      // As one argument: a tuple given alone would be unpacked into the
+      // exception's arguments, and None would give none.
+      PyErr_SetObject(PyExc_KeyError, py::make_tuple(key).ptr());
       throw py::error_already_set();
     }
     return get(key.cast<std::string>());

@@ -113,9 +113,13 @@ const std::string &CompiledModel::backend() const {
   return impl->session->backendName();
 }
 
-std::vector<std::string> CompiledModel::warnings() const {
+const std::vector<std::string> &CompiledModel::warnings() const {
   std::lock_guard<std::mutex> guard(impl->warningsGuard);
-  return impl->warnings;
+  // Warnings are only added, so a list of another size is out of date.
+  if (impl->warningLists.empty() ||
+      impl->warningLists.back().size() != impl->warnings.size())
+    impl->warningLists.push_back(impl->warnings);
+  return impl->warningLists.back();
 }
 
 Status CompiledModel::run(const std::map<std::string, TensorView> &inputs,

@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,9 +45,12 @@ struct __attribute__((visibility("hidden"))) CompiledModel::Impl {
   std::vector<Port> inputs, outputs;
   /// warnings() reads them while calls that compile or train add to them,
   /// so they have a lock of their own: taking the turn would have a train
-  /// callback that asks for them wait for ever.
+  /// callback that asks for them wait for ever. What warnings() returned
+  /// stays as it was, for callers still reading it: each list it returned,
+  /// one per count of warnings at most.
   std::vector<std::string> warnings;
-  mutable std::mutex warningsGuard;
+  std::list<std::vector<std::string>> warningLists;
+  std::mutex warningsGuard;
 
   /// Records `warning` unless it is recorded already: each batch size
   /// compiled repeats the compiler's warnings.

@@ -285,9 +285,10 @@ def test_params_assignment_copies_in_and_checks(digits, mlp_path):
     assert len(model.params) == len(list(model.params))
     # A key of another type names no parameter either, as in any Mapping.
     assert 5 not in model.params and model.params.get(5, "none") == "none"
-    with pytest.raises(KeyError) as missing:
-        model.params[5]
-    assert missing.value.args == (5,)
+    for key in (5, (1, 2), None, ()):
+        with pytest.raises(KeyError) as missing:
+            model.params[key]
+        assert missing.value.args == (key,)
 
 
 def test_load_params_keeps_what_the_folder_lacks(tmp_path, digits, mlp_path):
@@ -419,9 +420,13 @@ def test_input_mistakes_are_value_errors(tmp_path, digits, mlp_path):
                                   "labels": digits[1][:4]}, threads=70000)
     # Outside what an unsigned takes, too: the same ValueError, not the
     # conversion's TypeError.
-    for threads in (-1, 2**32, 2**70):
+    for threads in (-1, 2**32, 2**70, np.int64(-2)):
         with pytest.raises(ValueError, match=f"got {threads}$"):
             nnc.load(tmp_path / "never-read.nnx", threads=threads)
+    with pytest.raises(TypeError):
+        nnc.compile(mlp_path, backend="ref", threads=1.5)
+    # Any integer: NumPy's too.
+    assert nnc.compile(mlp_path, backend="ref", threads=np.int32(1))
     with pytest.raises(ValueError, match="got -1$"):
         nnc.train(mlp_path, data={"x": digits[0][:4],
                                   "labels": digits[1][:4]}, threads=-1)
@@ -929,20 +934,30 @@ TWO_DROPOUTS = """model two_dropouts
 input x: f32[B, 1000]
 param w1: f32[1000] = ones
 param w2: f32[1000] = ones
-loss = reduce_sum(dropout(x * w1, rate=0.5)) + reduce_sum(dropout(x * w2, rate=0.5))
+let h = x * w1
+loss = reduce_sum(dropout(h, rate=0.5) * w2) + reduce_sum(dropout(h, rate=0.5))
 """
 
 
 @pytest.mark.parametrize("backend", ["ref", "cpu"])
 def test_each_dropout_draws_its_own_mask(backend):
-    # Both dropouts keep the default seed. Independent masks of rate 0.5
-    # agree on about half of the 1000 elements; one mask drawn twice would
-    # agree on all of them.
+    # Two dropouts of one value with the default seed: no optimization may
+    # merge them. w2's gradient is the first mask (times 2); w1's is the sum
+    # of both. Independent masks of rate 0.5 agree on about half of the 1000
+    # elements, so w1's gradient is 2 on about half of them; one mask
+    # drawn twice would make it 0 or 4 everywhere.
+    x = np.ones((1, 1000), np.float32)
     model = nnc.compile(TWO_DROPOUTS, backend=backend)
-    grads = model.grad(training=True, x=np.ones((1, 1000), np.float32))
-    dropped1, dropped2 = grads["grad_w1"] == 0, grads["grad_w2"] == 0
-    assert 400 < dropped1.sum() < 600 and 400 < dropped2.sum() < 600
-    assert 400 < (dropped1 == dropped2).sum() < 600
+    grads = model.grad(training=True, x=x)
+    assert 400 < (grads["grad_w2"] == 0).sum() < 600
+    assert 400 < (grads["grad_w1"] == 2).sum() < 600
+    # The training step the same way: sgd with lr 1 moves w1 by its
+    # gradient.
+    seen = []
+    nnc.train(TWO_DROPOUTS, data={"x": x}, epochs=1, batch=1, lr=1.0,
+              optimizer="sgd", backend=backend,
+              after_gradients=lambda step, grads: seen.append(grads["w1"]))
+    assert 400 < (seen[0] == 2).sum() < 600
 
 
 def test_accumulated_batches_draw_their_own_dropout_masks():
