@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/CommandLineParse.h"
+#include "tools/LimitsAsErrors.h"
 #include "tools/nnc/CommandLine.h"
 #include "tools/nnc/Commands.h"
 
@@ -18,7 +19,6 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <initializer_list>
-#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,10 +37,7 @@ static ExitCode runCommandLine(int argc, char **argv) {
   // A closed pipe (`nnc ir ... | head`) ends nnc by SIGPIPE, as it ends any
   // filter, not with LLVM's exit code 74, outside nnc's 0, 1 and 2.
   InitLLVM initLLVM(argc, argv, /*InstallPipeSignalExitHandler=*/false);
-  // InitLLVM's new-handler aborts with a stack dump on any failed
-  // allocation, nothrow ones included; without one, rt::Tensor::create's
-  // nothrow new returns null and a model too big for memory is an error.
-  std::set_new_handler(nullptr);
+  nnc::tools::reportLimitsAsErrors();
   // Subcommands build their pipelines from pass names.
   nnc::registerPasses();
   nnc::registerPipelines();
