@@ -613,15 +613,11 @@ def test_assignment_waits_for_a_run_on_another_thread():
         writer.join()
 
 
-def test_other_threads_run_while_a_model_compiles(monkeypatch):
-    # A thread ticking every millisecond gets no tick in while the calling
-    # thread holds the GIL. A first run at a batch size compiles the tiny
-    # GPT's forward function, here without the kernel cache (a tenth of a
-    # second or more), then runs it (about a millisecond at these batch
-    # sizes, with the GIL released in any case): only the compiling part
-    # of each call is looked at.
-    monkeypatch.setenv("NNC_NO_CACHE", "1")
-    model = nnc.compile(os.path.join(EXAMPLES, "tiny_gpt.nn"), backend="cpu")
+def ticks_during(calls, trimmed_end):
+    """Runs `calls` one after another while a thread ticks every
+    millisecond, which it cannot while the calling thread holds the GIL.
+    Returns each call's window (its start and end, trimmed by 1 ms and
+    `trimmed_end` s) and the ticks that fell inside one."""
     ticks, windows, done = [], [], threading.Event()
 
     def tick():
@@ -632,50 +628,46 @@ def test_other_threads_run_while_a_model_compiles(monkeypatch):
     ticker = threading.Thread(target=tick)
     ticker.start()
     try:
-        for batch in (1, 2, 3):
-            ids = np.zeros((batch, 64), np.int32)
+        for call in calls:
             start = time.perf_counter()
-            model.run(ids=ids)
-            windows.append((start + 0.001, time.perf_counter() - 0.01))
+            call()
+            windows.append((start + 0.001, time.perf_counter() - trimmed_end))
     finally:
         done.set()
         ticker.join()
-    assert sum(end - start for start, end in windows) > 0.1, windows
     inside = [t for t in ticks
               if any(start < t < end for start, end in windows)]
+    return windows, inside
+
+
+def test_other_threads_run_while_a_model_compiles(monkeypatch):
+    # A first run at a batch size compiles the tiny GPT's forward function,
+    # here without the kernel cache (a tenth of a second or more), then
+    # runs it (about a millisecond at these batch sizes, with the GIL
+    # released in any case): only the compiling part of each call is
+    # looked at.
+    monkeypatch.setenv("NNC_NO_CACHE", "1")
+    model = nnc.compile(os.path.join(EXAMPLES, "tiny_gpt.nn"), backend="cpu")
+    runs = [lambda batch=batch: model.run(ids=np.zeros((batch, 64), np.int32))
+            for batch in (1, 2, 3)]
+    windows, inside = ticks_during(runs, trimmed_end=0.01)
+    assert sum(end - start for start, end in windows) > 0.1, windows
     assert len(inside) >= 20, (windows, len(inside))
 
 
 def test_other_threads_run_while_a_model_is_compiled_or_loaded(tmp_path):
-    # As above, for what nnc.compile does without a batch (parse the tiny
-    # GPT, lower it, draw its parameters) and what nnc.load does (read and
-    # check an artifact and its plugin, copy the weights): a tenth of a
-    # second or so each on the machines the tests run on.
+    # What nnc.compile does without a batch (parse the tiny GPT, lower it,
+    # draw its parameters) and what nnc.load does (read and check an
+    # artifact and its plugin, copy the weights): a tenth of a second or so
+    # each on the machines the tests run on.
     gpt = os.path.join(EXAMPLES, "tiny_gpt.nn")
     artifact = tmp_path / "gpt.nnx"
     run_cli("compile", gpt, "--backend", "cpu", "--batch", "1", "-o",
             str(artifact))
-    ticks, windows, done = [], [], threading.Event()
-
-    def tick():
-        while not done.is_set():
-            ticks.append(time.perf_counter())
-            time.sleep(0.001)
-
-    ticker = threading.Thread(target=tick)
-    ticker.start()
-    try:
-        for call in (lambda: nnc.compile(gpt), lambda: nnc.load(artifact)) * 3:
-            start = time.perf_counter()
-            call()
-            windows.append((start + 0.001, time.perf_counter() - 0.005))
-    finally:
-        done.set()
-        ticker.join()
+    calls = (lambda: nnc.compile(gpt), lambda: nnc.load(artifact)) * 3
+    windows, inside = ticks_during(calls, trimmed_end=0.005)
     held = sum(max(0.0, end - start) for start, end in windows)
     assert held > 0.05, windows
-    inside = [t for t in ticks
-              if any(start < t < end for start, end in windows)]
     # A tick every 1 ms when the GIL is free; none while a call holds it.
     assert len(inside) >= held / 0.005, (windows, len(inside))
 
