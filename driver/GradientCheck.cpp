@@ -168,8 +168,8 @@ checkGradients(ModelSession &session, const train::ParameterStore &store,
       double &x = value.data<double>()[index];
       double saved = x;
       // Two steps: the small one stays clear of kinks (relu, max) that the
-      // larger one may cross, and the larger one divides the rounding of
-      // a deep model's loss (a transformer's, about 1e-15 of it) by ten
+      // larger one may cross; in the larger one's quotient the rounding of
+      // a deep model's loss (about 1e-15 of a transformer's) weighs ten
       // times less. A gradient is right when either agrees with it.
       double error = std::numeric_limits<double>::infinity();
       for (double relativeStep : {1e-5, 1e-4}) {
