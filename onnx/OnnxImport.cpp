@@ -99,6 +99,9 @@ private:
   /// The notes for the nodes whose leading traced batch was read as the
   /// batch (Translation::nodesOfTracedBatch).
   void noteNodesOfTracedBatch();
+  /// Notes each trainable weight that several nodes of one op read at one
+  /// input, which then train as one parameter.
+  void noteSharedWeights();
   void declareOutputs();
 
   const OnnxGraph &onnx;
@@ -116,6 +119,8 @@ private:
   /// Initializers nnc cannot read, with the reason, reported at their
   /// first reader.
   std::map<std::string, std::string> unreadable;
+  /// The initializers declared as trainable parameters.
+  std::set<std::string> trainableWeights;
 };
 
 void Importer::declareInputs() {
@@ -259,6 +264,8 @@ void Importer::declareInitializers() {
         !error.ok()) {
       problem(error.message());
       poisoned.insert(tensor.name());
+    } else if (!statistics.count(tensor.name())) {
+      trainableWeights.insert(tensor.name());
     }
   }
   untieMergedInitializers(statistics);
@@ -461,12 +468,48 @@ void Importer::noteNodesOfTracedBatch() {
                   risk);
 }
 
+void Importer::noteSharedWeights() {
+  // PyTorch's exporter keeps one initializer of each set with equal values
+  // (the others become Identity nodes of it, or vanish): the scales of
+  // fresh layer norms, all ones, become one parameter that trains for all
+  // of them. ONNX cannot tell that from a model's own sharing (ALBERT's
+  // layers), so it is a note, counted by op and input: a tied embedding,
+  // read by a Gather and a MatMul, gets none.
+  std::map<std::string, std::string> identityInput;
+  for (const NodeProto *node : onnx.order)
+    if (node->op_type() == "Identity" && node->input_size() == 1 &&
+        node->output_size() == 1 && !absorbed.count(node))
+      identityInput[node->output(0)] = node->input(0);
+  std::map<std::pair<std::string, std::string>, std::map<int, int>> readers;
+  for (const NodeProto *node : onnx.order) {
+    if (node->op_type() == "Identity" || absorbed.count(node))
+      continue;
+    for (int i = 0; i < node->input_size(); ++i) {
+      std::string name = node->input(i);
+      for (size_t hops = 0; identityInput.count(name) && hops < 64; ++hops)
+        name = identityInput[name];
+      if (trainableWeights.count(name))
+        ++readers[{name, node->op_type()}][i];
+    }
+  }
+  for (const auto &[weightAndOp, byInput] : readers)
+    for (const auto &[input, count] : byInput)
+      if (count > 1)
+        notes.push_back(
+            displayName + ": initializer '" + printable(weightAndOp.first) +
+            "' is input " + std::to_string(input) + " of " +
+            std::to_string(count) + " " + weightAndOp.second +
+            " nodes, which train it as one parameter; if the model had one "
+            "each, the exporter merged equal values (docs/onnx.md)");
+}
+
 rt::Expected<ImportedModel> Importer::run(const std::string &modelName) {
   declareInputs();
   declareInitializers();
   for (const NodeProto *node : onnx.order)
     translateNode(*node);
   noteNodesOfTracedBatch();
+  noteSharedWeights();
   for (const NodeProto *node : translation.nodesWithFixedStatistics)
     notes.push_back(nodeLabel(*node, onnx) +
                     ": momentum 1 keeps the running statistics as exported "

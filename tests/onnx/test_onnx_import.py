@@ -719,3 +719,33 @@ def test_batch_norm_with_momentum_1_keeps_its_statistics_with_a_note(tmp_path):
     assert len(notes) == 1 and "node 'bn'" in notes[0] \
         and "momentum 1 keeps the running statistics" in notes[0], done.stderr
     assert "momentum=0)" in nn.read_text()
+
+
+@needs_onnx
+def test_a_weight_several_nodes_of_one_op_read_gets_a_note(tmp_path):
+    """Two layer norms reading one scale and one bias (as PyTorch exports
+    fresh ones, merged for their equal values) train them as one parameter:
+    a note each says so. A tied embedding, read by a Gather and a MatMul,
+    is a model's own sharing and gets none."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = [numpy_helper.from_array(np.ones(4, np.float32), "gamma"),
+               numpy_helper.from_array(np.zeros(4, np.float32), "beta"),
+               numpy_helper.from_array(np.full((6, 4), 0.5, np.float32), "emb")]
+    nodes = [helper.make_node("Gather", ["emb", "ids"], ["e"]),
+             helper.make_node("LayerNormalization", ["e", "gamma", "beta"], ["n1"]),
+             helper.make_node("LayerNormalization", ["n1", "gamma", "beta"], ["n2"]),
+             helper.make_node("Transpose", ["emb"], ["embT"], perm=[1, 0]),
+             helper.make_node("MatMul", ["n2", "embT"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("ids", TensorProto.INT64, ["batch"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 6])], weights)
+    path = tmp_path / "shared.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    done = nnc("import", path, "-o", tmp_path / "shared.nn", "--params-out", tmp_path / "params")
+    notes = [line for line in done.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 2, done.stderr
+    assert "initializer 'beta' is input 2 of 2 LayerNormalization nodes" in notes[0], notes
+    assert "initializer 'gamma' is input 1 of 2 LayerNormalization nodes" in notes[1], notes
+    assert not any("'emb'" in note for note in notes), notes
