@@ -147,6 +147,7 @@ train::TrainingHooks DataParallel::hooksOf(const train::TrainingHooks &caller) {
   hooks.onJobAbort = caller.onJobAbort;
   hooks.afterGradients = caller.afterGradients;
   hooks.beforeUpdate = caller.beforeUpdate;
+  hooks.stopRequested = caller.stopRequested;
   if (ranks() > 1) {
     hooks.afterGradients = namedByRank(std::move(hooks.afterGradients), rank());
     hooks.beforeUpdate = namedByRank(std::move(hooks.beforeUpdate), rank());

@@ -2,6 +2,8 @@
 
 #include "tools/StopOnSignal.h"
 
+#include "distributed/Communicator.h"
+
 namespace nnc::tools {
 namespace {
 
@@ -11,11 +13,13 @@ extern "C" void recordSignal(int signal) { caughtSignal = signal; }
 
 } // namespace
 
-StopOnSignal::StopOnSignal(bool enabled, train::TrainingHooks &hooks)
-    : enabled(enabled) {
+StopOnSignal::StopOnSignal(Process process, train::TrainingHooks &hooks)
+    : process(process) {
   caughtSignal = 0;
-  if (!enabled)
-    return;
+  signals = process == Process::Alone
+                ? std::vector<int>{SIGINT, SIGTERM, SIGUSR1}
+                : std::vector<int>{SIGUSR1};
+  previous.resize(signals.size());
   hooks.stopRequested = [] { return caughtSignal != 0; };
   struct sigaction action {};
   action.sa_handler = recordSignal;
@@ -23,17 +27,22 @@ StopOnSignal::StopOnSignal(bool enabled, train::TrainingHooks &hooks)
   // The first signal resets the action to the default: a second ends the
   // process at once, as a user pressing Ctrl-C again means.
   action.sa_flags = SA_RESETHAND | SA_RESTART;
-  sigaction(SIGINT, &action, &previousInterrupt);
-  sigaction(SIGTERM, &action, &previousTerminate);
+  for (size_t i = 0; i < signals.size(); ++i)
+    sigaction(signals[i], &action, &previous[i]);
 }
 
 StopOnSignal::~StopOnSignal() {
-  if (!enabled)
-    return;
-  sigaction(SIGINT, &previousInterrupt, nullptr);
-  sigaction(SIGTERM, &previousTerminate, nullptr);
+  for (size_t i = 0; i < signals.size(); ++i)
+    sigaction(signals[i], &previous[i], nullptr);
 }
 
 int StopOnSignal::caught() { return caughtSignal; }
+
+int StopOnSignal::exitCode() const {
+  if (caughtSignal == 0 ||
+      (process == Process::DataParallelRank && dist::launcherRank() > 0))
+    return 0;
+  return 128 + caughtSignal;
+}
 
 } // namespace nnc::tools

@@ -315,11 +315,16 @@ rt::Error SplitStep::runStep(TrainingState &state, const rt::Batch &batch,
   if (!groupEnd)
     return rt::Error::success();
 
-  double sums[5];
+  // The sixth sum counts the processes asked to stop: a request that
+  // reached one rank (the signal comes to each at its own moment) stops
+  // them all after this step, with no collective of its own.
+  double sums[6];
   std::copy(std::begin(groupSums), std::end(groupSums), sums);
+  sums[5] = hooks.stopRequested && hooks.stopRequested() ? 1 : 0;
   if (exchange)
-    if (rt::Error error = exchange->sumScalars(sums, 5); !error.ok())
+    if (rt::Error error = exchange->sumScalars(sums, 6); !error.ok())
       return error;
+  stopVoted = sums[5] > 0;
   // Sums over every sample of the group, everywhere: now the means, where
   // they lie, which the hooks and the update read. A group of padding
   // alone has no scored position and zero gradients, which stay zero.

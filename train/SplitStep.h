@@ -72,6 +72,11 @@ public:
   bool failedMidStep() const { return brokenStep; }
   /// True after step() failed on a diverged loss.
   bool diverged() const { return lossDiverged; }
+  /// Whether the optimizer step that just ended is the run's last: true
+  /// when `hooks.stopRequested` said so on this process or, with an
+  /// exchange, on any process. The answers travel with the step's loss
+  /// sums, so every process of a job stops after the same step.
+  bool stopAsked() const { return stopVoted; }
 
   /// This process's samples of a batch of `batch`.
   int64_t shareSize(int64_t batch) const;
@@ -144,7 +149,7 @@ private:
   /// This process's loss * weight, samples, correct, scored and the
   /// gradients' weight over the group.
   double groupSums[5] = {0, 0, 0, 0, 0};
-  bool lossDiverged = false, brokenStep = false;
+  bool lossDiverged = false, brokenStep = false, stopVoted = false;
   /// The batch of its group under way (0 for the first), and the draw
   /// number the gradient step reads as its `step`, which only its dropout
   /// masks use (dropoutDraw in SplitStep.cpp).

@@ -10,7 +10,8 @@
 // Data parallelism plugs in here too: its gradient exchange (`exchange`)
 // sums the gradients of every process, and each rank's hooks are its own
 // (dist::DataParallel::hooksOf): every rank calls the step callbacks
-// (afterGradients, beforeUpdate), since each holds the gradients; only
+// (afterGradients, beforeUpdate, stopRequested), since each holds the
+// gradients and each may be asked to stop; only
 // rank 0 calls the reporting ones (onEpochStart, onStepEnd, onCurvePoint,
 // onEpochEnd, onTrainingEnd, onMessage, onWarning), as only rank 0
 // reports.
@@ -97,9 +98,11 @@ struct TrainingHooks {
   std::function<rt::Error(int64_t step)> beforeUpdate;
   /// At the end of each optimizer step, after the update.
   std::function<void(const StepReport &)> onStepEnd;
-  /// Asked after each optimizer step: true stops the run there, as
-  /// --max-steps does (a checkpoint, --save, the report), where a run
-  /// killed would lose them. The CLI's answer is Ctrl-C.
+  /// Asked at the end of each optimizer step: true stops the run there,
+  /// as --max-steps does (a checkpoint, --save, the report), where a run
+  /// killed would lose them. The CLI's answer is a signal (Ctrl-C,
+  /// SIGTERM, SIGUSR1). Every rank of a data-parallel run asks its own,
+  /// before the update, and all stop after the step when any says true.
   std::function<bool()> stopRequested;
   /// At the start of each epoch, before its first step.
   std::function<void(const EpochStart &)> onEpochStart;

@@ -758,7 +758,9 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
                 checkpointDir, state, batches->state(), settings);
             !error.ok())
           return outputFailed(std::move(error));
-      if ((hooks.stopRequested && hooks.stopRequested()) ||
+      bool stopAsked = split ? split->stopAsked()
+                             : hooks.stopRequested && hooks.stopRequested();
+      if (stopAsked ||
           (options.maxSteps > 0 && state.stepCount >= options.maxSteps)) {
         if (!batches->epochDone())
           return stopAtMaxSteps(checkpointed);

@@ -12,6 +12,7 @@ Open MPI variables that allow it are set for every mpirun.
 """
 import glob
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -331,6 +332,64 @@ def test_a_killed_rank_ends_the_job_and_keeps_the_checkpoint(work, digits):
     nnc("train", os.path.join(EXAMPLES, "mlp_digits.nn"), *digits,
         "--epochs", 100000, "--batch", 32, "--threads", 1,
         "--resume", checkpoint, "--max-steps", 1)
+
+
+def stop_job_with_usr1(work, digits, name, signal_rank):
+    """Starts a 2-rank run that would train for ever, waits for its first
+    checkpoint, sends SIGUSR1 to mpirun (which forwards it to every rank)
+    or to rank 1 alone, and returns mpirun's exit code, output and the
+    folders of its --save and --checkpoint."""
+    save = os.path.join(work, name + "-save")
+    checkpoint = os.path.join(work, name + "-checkpoint")
+    command = [MPIRUN, "-np", "2", NNC,
+               *map(str, train_args("mlp_digits.nn", digits, 100000, 32, save)),
+               "--distributed", "--checkpoint", checkpoint]
+    job = subprocess.Popen(command, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, env=mpi_env())
+    deadline = time.time() + 120
+    while not os.path.exists(os.path.join(checkpoint, "state.json")):
+        assert time.time() < deadline and job.poll() is None, "no checkpoint"
+        time.sleep(0.1)
+    if signal_rank:
+        ranks = subprocess.run(["pgrep", "-f", save], capture_output=True,
+                               text=True).stdout.split()
+        ranks = sorted(int(p) for p in ranks if int(p) != job.pid)
+        assert len(ranks) == 2, ranks
+        # The ranks start in order; the later pid is rank 1's.
+        os.kill(ranks[1], signal.SIGUSR1)
+    else:
+        job.send_signal(signal.SIGUSR1)
+    output, _ = job.communicate(timeout=120)
+    return job.returncode, output, save, checkpoint
+
+
+@pytest.mark.parametrize("signal_rank", [False, True],
+                         ids=["mpirun", "rank-1-alone"])
+def test_sigusr1_stops_every_rank_after_the_same_step(work, digits,
+                                                      signal_rank):
+    """The ranks agree on the step to stop after, even when only one of
+    them was signalled: what they save is bitwise what a run told to stop
+    there with --max-steps saves, and the checkpoint resumes."""
+    name = "usr1-rank" if signal_rank else "usr1"
+    code, output, save, checkpoint = stop_job_with_usr1(work, digits, name,
+                                                        signal_rank)
+    # Rank 0 reports the signal it caught; only rank 1 caught it here.
+    assert code == (0 if signal_rank else 128 + signal.SIGUSR1), output
+    match = re.search(r"stopped after (\d+) steps; resume with --resume "
+                      + re.escape(checkpoint), output)
+    assert match, output
+    steps = int(match.group(1))
+    planned = os.path.join(work, name + "-planned")
+    mpirun(2, *train_args("mlp_digits.nn", digits, 100000, 32, planned),
+           "--distributed", "--max-steps", steps)
+    stopped, straight = load_params(save), load_params(planned)
+    assert stopped and set(stopped) == set(straight)
+    for key in straight:
+        assert np.array_equal(stopped[key], straight[key]), key
+    done = nnc("train", os.path.join(EXAMPLES, "mlp_digits.nn"), *digits,
+               "--epochs", 100000, "--batch", 32, "--threads", 1,
+               "--resume", checkpoint, "--max-steps", steps + 1)
+    assert f"stopped after {steps + 1} steps" in done.stdout
 
 
 def test_ranks_with_different_models_are_refused(work, digits):

@@ -33,11 +33,14 @@ ExitCode runTrain(TrainOptions options) {
     options.hooks.onWarning = nullptr;
     options.hooks.onDiagnostic = nullptr;
   }
-  tools::StopOnSignal stop(!options.distributed.enabled, options.hooks);
+  tools::StopOnSignal stop(options.distributed.enabled
+                               ? tools::StopOnSignal::Process::DataParallelRank
+                               : tools::StopOnSignal::Process::Alone,
+                           options.hooks);
   train::CodedError error = driver::trainModel(options);
   console.endLine();
-  if (error.ok() && tools::StopOnSignal::caught())
-    return static_cast<ExitCode>(128 + tools::StopOnSignal::caught());
+  if (error.ok() && stop.exitCode() != 0)
+    return static_cast<ExitCode>(stop.exitCode());
   return reportError(error);
 }
 
