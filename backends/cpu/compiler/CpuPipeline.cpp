@@ -203,6 +203,7 @@ LogicalResult convertNNToLinalg(ModuleOp module) {
   populateNNToLinalgElementwisePatterns(patterns);
   populateNNToLinalgTensorPatterns(patterns);
   populateNNToLinalgContractionPatterns(patterns);
+  populateNNToLinalgPoolingPatterns(patterns);
   populateNNToLinalgLayerPatterns(patterns);
   populateNNToLinalgLossPatterns(patterns);
   populateNNToLinalgTrainingPatterns(patterns);

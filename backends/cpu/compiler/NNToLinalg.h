@@ -35,7 +35,9 @@ void populateNNToLinalgElementwisePatterns(mlir::RewritePatternSet &patterns);
 void populateNNToLinalgTensorPatterns(mlir::RewritePatternSet &patterns);
 /// matmul, conv2d and the conv2d gradients (the future fast path).
 void populateNNToLinalgContractionPatterns(mlir::RewritePatternSet &patterns);
-/// Pooling, batch_norm, dropout and their gradients.
+/// max_pool2d, avg_pool2d and their gradients.
+void populateNNToLinalgPoolingPatterns(mlir::RewritePatternSet &patterns);
+/// batch_norm, layer_norm, rms_norm, dropout and their gradients.
 void populateNNToLinalgLayerPatterns(mlir::RewritePatternSet &patterns);
 /// Losses and their gradients.
 void populateNNToLinalgLossPatterns(mlir::RewritePatternSet &patterns);
