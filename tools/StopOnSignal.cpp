@@ -8,6 +8,9 @@ namespace nnc::tools {
 namespace {
 
 volatile std::sig_atomic_t caughtSignal = 0;
+/// Whether the trainer was told to stop: a signal that comes after the
+/// last step asked (during the final evaluation, say) stops nothing.
+bool stopAnswered = false;
 
 extern "C" void recordSignal(int signal) { caughtSignal = signal; }
 
@@ -20,7 +23,8 @@ StopOnSignal::StopOnSignal(Process process, train::TrainingHooks &hooks)
                 ? std::vector<int>{SIGINT, SIGTERM, SIGUSR1}
                 : std::vector<int>{SIGUSR1};
   previous.resize(signals.size());
-  hooks.stopRequested = [] { return caughtSignal != 0; };
+  stopAnswered = false;
+  hooks.stopRequested = [] { return stopAnswered = caughtSignal != 0; };
   struct sigaction action {};
   action.sa_handler = recordSignal;
   sigemptyset(&action.sa_mask);
@@ -36,10 +40,8 @@ StopOnSignal::~StopOnSignal() {
     sigaction(signals[i], &previous[i], nullptr);
 }
 
-int StopOnSignal::caught() { return caughtSignal; }
-
 int StopOnSignal::exitCode() const {
-  if (caughtSignal == 0 ||
+  if (!stopAnswered ||
       (process == Process::DataParallelRank && dist::launcherRank() > 0))
     return 0;
   return 128 + caughtSignal;

@@ -38,12 +38,11 @@ public:
   StopOnSignal(const StopOnSignal &) = delete;
   StopOnSignal &operator=(const StopOnSignal &) = delete;
 
-  /// The signal caught (SIGINT, SIGTERM or SIGUSR1), or 0.
-  static int caught();
   /// What a run that ended without error exits with: 128 + the signal
-  /// caught, as a shell reports a process the signal ended, or 0. Ranks
-  /// of a job but rank 0 exit 0 all the same: mpirun ends the whole job
-  /// at the first rank that exits otherwise, maybe before rank 0 wrote.
+  /// caught when the signal stopped it, as a shell reports a process the
+  /// signal ended, or 0 when the run had finished all the same. Ranks of a
+  /// job but rank 0 exit 0 all the same: mpirun ends the whole job at the
+  /// first rank that exits otherwise, maybe before rank 0 wrote.
   int exitCode() const;
 
 private:

@@ -334,6 +334,15 @@ def test_a_killed_rank_ends_the_job_and_keeps_the_checkpoint(work, digits):
         "--resume", checkpoint, "--max-steps", 1)
 
 
+def launcher_rank(pid):
+    """The rank mpirun gave process `pid`, from its environment."""
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        for entry in f.read().split(b"\0"):
+            if entry.startswith(b"OMPI_COMM_WORLD_RANK="):
+                return entry.split(b"=", 1)[1].decode()
+    return None
+
+
 def stop_job_with_usr1(work, digits, name, signal_rank):
     """Starts a 2-rank run that would train for ever, waits for its first
     checkpoint, sends SIGUSR1 to mpirun (which forwards it to every rank)
@@ -351,12 +360,12 @@ def stop_job_with_usr1(work, digits, name, signal_rank):
         assert time.time() < deadline and job.poll() is None, "no checkpoint"
         time.sleep(0.1)
     if signal_rank:
-        ranks = subprocess.run(["pgrep", "-f", save], capture_output=True,
-                               text=True).stdout.split()
-        ranks = sorted(int(p) for p in ranks if int(p) != job.pid)
-        assert len(ranks) == 2, ranks
-        # The ranks start in order; the later pid is rank 1's.
-        os.kill(ranks[1], signal.SIGUSR1)
+        pids = subprocess.run(["pgrep", "-f", save], capture_output=True,
+                              text=True).stdout.split()
+        ranks = {launcher_rank(int(p)): int(p) for p in pids
+                 if int(p) != job.pid}
+        assert set(ranks) == {"0", "1"}, ranks
+        os.kill(ranks["1"], signal.SIGUSR1)
     else:
         job.send_signal(signal.SIGUSR1)
     output, _ = job.communicate(timeout=120)
