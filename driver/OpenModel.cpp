@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include <unistd.h>
+
 namespace nnc::driver {
 
 rt::Expected<std::unique_ptr<driver::ModelSession>>
@@ -57,6 +59,15 @@ rt::Error initializeParameters(train::ParameterStore &params,
   rt::Error error = params.initialize(
       program, dir, seed.value_or(trainSectionSeed(program.training)));
   const std::vector<std::string> &missing = params.notFoundInDir();
+  // A checkpoint names its files param.NAME.npy: none is a parameter's.
+  if (error.ok() && !missing.empty() &&
+      missing.size() == params.values().size() &&
+      ::access((dir + "/state.json").c_str(), F_OK) == 0)
+    return rt::Error::failure(
+        "--params " + dir +
+        ": a training checkpoint (--checkpoint), not a folder of parameters "
+        "(--save); continue the run with nnc train --resume " +
+        dir + ", or give --params the folder its --save wrote");
   for (const std::string &name : missing)
     notices.show("note: no '" + name + ".npy' in '" + dir +
                  "'; using its initializer\n");
