@@ -316,6 +316,19 @@ rt::Error saveArtifact(TrainingRun &run, const TrainOptions &options,
                        const TrainingHooks &hooks) {
   if (options.saveArtifact.empty())
     return rt::Error::success();
+  // Only a signal stops a run inside an epoch here (such a --max-steps is
+  // refused before the first step); what else it writes still counts.
+  if (position.position != 0) {
+    if (hooks.onWarning)
+      hooks.onWarning("--save-artifact: " + options.saveArtifact +
+                      " is not written: the run stopped inside epoch " +
+                      std::to_string(position.epoch + 1) +
+                      ", and an artifact resumes only at an epoch boundary" +
+                      (options.checkpointDir.empty()
+                           ? " (--checkpoint DIR keeps such a stop)"
+                           : ""));
+    return rt::Error::success();
+  }
   if (rt::Error error = run.saveArtifact(run.state, position); !error.ok())
     return error;
   say(hooks, "wrote the training artifact " + options.saveArtifact + " (step " +
