@@ -1,6 +1,12 @@
-//===- KernelPlan.cpp - How a kernel function splits and what it checks ---===//
+//===- KernelPlan.cpp - How a kernel function splits and its native head --===//
+//
+// The attention head's planner is in AttentionHeadPlan.cpp, the data
+// checks in KernelChecks.cpp.
+//
+//===----------------------------------------------------------------------===//
 
 #include "backends/cpu/compiler/KernelPlan.h"
+#include "backends/cpu/compiler/KernelPlanSupport.h"
 
 #include "backends/cpu/compiler/LinalgBuilders.h"
 #include "backends/cpu/gemm/Pool2d.h"
@@ -11,7 +17,6 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <algorithm>
-#include <type_traits>
 
 using namespace mlir;
 using namespace nnc;
@@ -213,7 +218,7 @@ std::optional<SplitPlan> nnc::cpu::planSplit(func::FuncOp fn) {
   return plan;
 }
 
-namespace {
+namespace nnc::cpu {
 
 bool isF32(Value value) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
@@ -225,6 +230,10 @@ int64_t argumentOf(Value value) {
   auto arg = dyn_cast<BlockArgument>(value);
   return arg ? static_cast<int64_t>(arg.getArgNumber()) : -1;
 }
+
+} // namespace nnc::cpu
+
+namespace {
 
 /// The extents of a convolution from its images [n, c, h, w] (x, or dx of
 /// the input gradient) and its weights [f, c / groups, kh, kw] (w, or dw of
@@ -404,178 +413,6 @@ std::optional<HeadPlan> planMaxPool(PoolOp op, ContractionHead::Kind kind,
   RankedTensorType out = tensorTypeOf(op.getResult());
   head.rows = out.getDimSize(0);
   head.rowElements = out.getNumElements() / std::max<int64_t>(1, head.rows);
-  return plan;
-}
-
-/// Row-major strides of `shape`, in elements.
-SmallVector<int64_t> denseStrides(ArrayRef<int64_t> shape) {
-  SmallVector<int64_t> strides(shape.size(), 1);
-  for (size_t d = shape.size(); d-- > 1;)
-    strides[d - 1] = strides[d] * shape[d];
-  return strides;
-}
-
-/// The HeadLayout of a tensor shaped `shape` ([leading..., rows, columns])
-/// whose axes lie `strides` floats apart (the last 1): dense strides give
-/// the dense layout.
-/// Where each head's matrix starts, heads numbered row-major over the
-/// leading axes `leading`, whose elements lie `strides` floats apart.
-std::vector<int64_t> headOffsets(ArrayRef<int64_t> leading,
-                                 ArrayRef<int64_t> strides) {
-  int64_t heads = 1;
-  for (int64_t extent : leading)
-    heads *= extent;
-  std::vector<int64_t> offsets;
-  for (int64_t h = 0; h < heads; ++h) {
-    int64_t rest = h, offset = 0;
-    for (size_t d = leading.size(); d-- > 0;) {
-      offset += (rest % leading[d]) * strides[d];
-      rest /= leading[d];
-    }
-    offsets.push_back(offset);
-  }
-  return offsets;
-}
-
-HeadLayout headLayoutOf(ArrayRef<int64_t> shape, ArrayRef<int64_t> strides) {
-  HeadLayout layout;
-  if (strides == ArrayRef<int64_t>(denseStrides(shape)))
-    return layout;
-  layout.rowStride = strides[shape.size() - 2];
-  layout.headOffset = headOffsets(shape.drop_back(2), strides);
-  return layout;
-}
-
-/// The argument an attention operand reads and the layout it reads it
-/// through: an argument itself (dense), or a transpose of one that keeps
-/// the last axis (the fusion pass clones those in); nullopt otherwise.
-std::optional<std::pair<int64_t, HeadLayout>> readThrough(Value value) {
-  if (int64_t arg = argumentOf(value); arg >= 0)
-    return std::make_pair(arg, HeadLayout());
-  auto transpose = value.getDefiningOp<nn::TransposeOp>();
-  if (!transpose || !transpose.keepsLastAxis() ||
-      argumentOf(transpose.getX()) < 0 || !isF32(transpose.getX()))
-    return std::nullopt;
-  // Axis i of the transpose is axis perm[i] of the argument.
-  SmallVector<int64_t> source =
-      denseStrides(tensorTypeOf(transpose.getX()).getShape());
-  SmallVector<int64_t> strides;
-  for (int64_t axis : transpose.getPerm())
-    strides.push_back(source[static_cast<size_t>(axis)]);
-  return std::make_pair(argumentOf(transpose.getX()),
-                        headLayoutOf(tensorTypeOf(value).getShape(), strides));
-}
-
-/// The layout an attention result is written through: dense, or that of
-/// `written`, the transpose that keeps the last axis and reads it alone.
-HeadLayout writeLayout(Value result, Value written) {
-  auto transpose = written.getDefiningOp<nn::TransposeOp>();
-  if (written == result || !transpose)
-    return HeadLayout();
-  // Axis perm[i] of the result is axis i of the transpose.
-  SmallVector<int64_t> target = denseStrides(tensorTypeOf(written).getShape());
-  SmallVector<int64_t> strides(target.size());
-  for (auto [i, axis] : llvm::enumerate(transpose.getPerm()))
-    strides[static_cast<size_t>(axis)] = target[i];
-  return headLayoutOf(tensorTypeOf(result).getShape(), strides);
-}
-
-} // namespace
-
-Value nnc::cpu::writtenFor(Value result) {
-  if (!result.hasOneUse())
-    return result;
-  auto transpose = dyn_cast<nn::TransposeOp>(*result.getUsers().begin());
-  return transpose && transpose.keepsLastAxis() && isF32(transpose.getResult())
-             ? transpose.getResult()
-             : result;
-}
-
-namespace {
-
-/// scaled_dot_product_attention or its gradient by heads (the product of
-/// the axes before the last two). Buffers are function argument numbers;
-/// the gradient's results are set by planHead, which knows where the kernel
-/// returns them. q, k, v and the gradient's out and dout may be read
-/// through transposes, and the results written through them (readThrough,
-/// writtenFor).
-template <typename AttentionOp>
-std::optional<HeadPlan> planAttention(AttentionOp op,
-                                      ContractionHead::Kind kind) {
-  HeadPlan plan;
-  ContractionHead &head = plan.head;
-  head.kind = kind;
-  for (Value result : op->getResults())
-    if (!isF32(result))
-      return std::nullopt;
-  RankedTensorType q = tensorTypeOf(op.getQ());
-  RankedTensorType k = tensorTypeOf(op.getK());
-  RankedTensorType v = tensorTypeOf(op.getV());
-  int64_t rank = q.getRank();
-  AttentionShape &shape = head.attention;
-  shape.queries = q.getDimSize(rank - 2);
-  shape.depth = q.getDimSize(rank - 1);
-  shape.keys = k.getDimSize(rank - 2);
-  shape.valueDepth = v.getDimSize(rank - 1);
-  shape.heads =
-      q.getNumElements() / std::max<int64_t>(1, shape.queries * shape.depth);
-  shape.scale = static_cast<float>(op.getEffectiveScale());
-  shape.causal = op.getCausal();
-  head.rows = shape.heads;
-  head.rowElements = shape.queries * (kind == ContractionHead::Kind::Attention
-                                          ? shape.valueDepth
-                                          : shape.depth);
-  using B = ContractionHead;
-  using O = AttentionOperand;
-  head.attentionBuffers.assign(B::DV + 1, -1);
-  auto read = [&](Value value, B::AttentionBuffer buffer, O operand) {
-    std::optional<std::pair<int64_t, HeadLayout>> source = readThrough(value);
-    if (!source)
-      return false;
-    head.attentionBuffers[buffer] = source->first;
-    shape.layouts[static_cast<int>(operand)] = std::move(source->second);
-    return true;
-  };
-  if (!read(op.getQ(), B::Q, O::Q) || !read(op.getK(), B::K, O::K) ||
-      !read(op.getV(), B::V, O::V))
-    return std::nullopt;
-  if (Value mask = op.getMask()) {
-    // The mask's element strides over the scores [..., t, s], 0 along the
-    // axes it broadcasts, give each head's offset and the row and column
-    // strides.
-    head.attentionBuffers[B::Mask] = argumentOf(mask);
-    if (argumentOf(mask) < 0 || !isF32(mask))
-      return std::nullopt;
-    ArrayRef<int64_t> maskShape = tensorTypeOf(mask).getShape();
-    std::vector<int64_t> strides(static_cast<size_t>(rank), 0);
-    int64_t stride = 1;
-    for (size_t d = maskShape.size(); d-- > 0;) {
-      size_t axis = static_cast<size_t>(rank) - maskShape.size() + d;
-      strides[axis] = maskShape[d] == 1 ? 0 : stride;
-      stride *= maskShape[d];
-    }
-    shape.maskRowStride = strides[static_cast<size_t>(rank - 2)];
-    shape.maskColumnStride = strides[static_cast<size_t>(rank - 1)];
-    shape.maskHeadOffset = headOffsets(q.getShape().drop_back(2), strides);
-  }
-  if constexpr (std::is_same_v<AttentionOp,
-                               nn::ScaledDotProductAttentionGradOp>) {
-    if (!read(op.getOut(), B::Out, O::Out) ||
-        !read(op.getDout(), B::DOut, O::DOut))
-      return std::nullopt;
-    const O gradients[] = {O::DQ, O::DK, O::DV};
-    for (auto [result, operand] : llvm::zip(op->getResults(), gradients))
-      shape.layouts[static_cast<int>(operand)] =
-          writeLayout(result, writtenFor(result));
-  } else {
-    shape.layouts[static_cast<int>(O::Out)] =
-        writeLayout(op.getResult(), writtenFor(op.getResult()));
-  }
-  // Each head reads whole matrices of every operand (the arguments before
-  // the gradient's results).
-  for (size_t i = 0; i <= B::DOut; ++i)
-    if (head.attentionBuffers[i] >= 0)
-      plan.wholeArgs.push_back(head.attentionBuffers[i]);
   return plan;
 }
 
@@ -814,77 +651,4 @@ std::optional<HeadPlan> nnc::cpu::planHead(func::FuncOp fn) {
     return plan;
   }
   return std::nullopt;
-}
-
-namespace {
-
-std::optional<nnc_dtype> dtypeOf(Type type) {
-  Type element = cast<RankedTensorType>(type).getElementType();
-  if (element.isF32())
-    return NNC_F32;
-  if (element.isF64())
-    return NNC_F64;
-  if (element.isInteger(32))
-    return NNC_I32;
-  if (element.isInteger(64))
-    return NNC_I64;
-  return std::nullopt;
-}
-
-void addCheck(std::vector<DataCheck> &checks, Value value, DataCheck::Kind kind,
-              int64_t bound, StringRef op,
-              std::optional<int64_t> ignored = std::nullopt) {
-  auto arg = dyn_cast<BlockArgument>(value);
-  std::optional<nnc_dtype> dtype = dtypeOf(value.getType());
-  if (!arg || !dtype)
-    return;
-  DataCheck check;
-  check.kind = kind;
-  check.buffer = arg.getArgNumber();
-  check.dtype = *dtype;
-  check.count = tensorTypeOf(value).getNumElements();
-  check.bound = bound;
-  check.op = op.str();
-  check.ignored = ignored;
-  checks.push_back(check);
-}
-
-} // namespace
-
-std::vector<DataCheck> nnc::cpu::planChecks(func::FuncOp fn) {
-  std::vector<DataCheck> checks;
-  fn.walk([&](Operation *op) {
-    StringRef name = op->getName().stripDialect();
-    if (auto gather = dyn_cast<nn::GatherOp>(op)) {
-      RankedTensorType x = tensorTypeOf(gather.getX());
-      int64_t axis = normalizeAxis(gather.getAxis(), x.getRank());
-      addCheck(checks, gather.getIndices(), DataCheck::Kind::IndexBelow,
-               x.getDimSize(axis), name);
-    } else if (auto grad = dyn_cast<nn::GatherGradOp>(op)) {
-      RankedTensorType out = tensorTypeOf(grad.getResult());
-      int64_t axis = normalizeAxis(grad.getAxis(), out.getRank());
-      addCheck(checks, grad.getIndices(), DataCheck::Kind::IndexBelow,
-               out.getDimSize(axis), name);
-    } else if (auto loss = dyn_cast<nn::SoftmaxCrossEntropyOp>(op)) {
-      addCheck(checks, loss.getLabels(), DataCheck::Kind::IndexBelow,
-               tensorTypeOf(loss.getLogits()).getShape().back(), name,
-               loss.getIgnoreIndex());
-    } else if (auto grad = dyn_cast<nn::SoftmaxCrossEntropyGradOp>(op)) {
-      addCheck(checks, grad.getLabels(), DataCheck::Kind::IndexBelow,
-               tensorTypeOf(grad.getLogits()).getShape().back(), name,
-               grad.getIgnoreIndex());
-    } else if (auto div = dyn_cast<nn::DivOp>(op)) {
-      if (isa<IntegerType>(tensorTypeOf(div.getRhs()).getElementType()))
-        addCheck(checks, div.getRhs(), DataCheck::Kind::NonZero, 0, name);
-    } else if (auto bce = dyn_cast<nn::BinaryCrossEntropyOp>(op)) {
-      addCheck(checks, bce.getProbabilities(), DataCheck::Kind::Probability, 0,
-               name);
-    } else if (auto grad = dyn_cast<nn::BinaryCrossEntropyGradOp>(op)) {
-      addCheck(checks, grad.getProbabilities(), DataCheck::Kind::Probability, 0,
-               name);
-    } else if (auto adam = dyn_cast<nn::AdamUpdateOp>(op)) {
-      addCheck(checks, adam.getStep(), DataCheck::Kind::AtLeastOne, 0, name);
-    }
-  });
-  return checks;
 }
