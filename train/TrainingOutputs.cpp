@@ -9,6 +9,7 @@
 
 #include "train/TrainingReport.h"
 
+#include "runtime/FileIO.h"
 #include "runtime/SvgPlot.h"
 
 #include <algorithm>
@@ -184,6 +185,29 @@ rt::Error writeResults(TrainingRun &run, const TrainOptions &options,
     keep(std::move(error));
   }
   return first;
+}
+
+rt::Error ReportPage::write(ReportStatus status, bool atCurvePoint) {
+  if (path.empty())
+    return rt::Error::success();
+  auto now = std::chrono::steady_clock::now();
+  if (atCurvePoint && lastWrite && now - *lastWrite < std::chrono::seconds(1))
+    return rt::Error::success();
+  lastWrite = now;
+  std::optional<rt::GraphProfile> summary;
+  if (run.state.stepCount > 0)
+    summary = profile.summary();
+  std::string page = renderTrainingReport(
+      *run.reportHeader, run.state, summary ? &*summary : nullptr, status);
+  return rt::writeFileAtomically(path, page);
+}
+
+rt::Error ReportPage::finish(ReportStatus status) {
+  if (rt::Error error = write(status); !error.ok())
+    return error;
+  if (!path.empty())
+    say(hooks, "wrote the report " + path);
+  return rt::Error::success();
 }
 
 } // namespace nnc::train

@@ -10,8 +10,12 @@
 #ifndef NNC_TRAIN_TRAININGOUTPUTS_H
 #define NNC_TRAIN_TRAININGOUTPUTS_H
 
+#include "train/TrainingProfile.h"
+#include "train/TrainingReport.h"
 #include "train/TrainingRun.h"
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 namespace nnc::train {
@@ -23,6 +27,33 @@ std::string resumeCommand(const std::string &dir, const TrainOptions &options);
 /// What the --report page shows of the run besides its state.
 ReportHeader makeReportHeader(const TrainingRun &run,
                               const TrainOptions &options);
+
+/// The --report page, rewritten at every epoch's end, at curve points at
+/// most once a second (a page that reloads every 5 s shows no more, and
+/// each write renders every point so far: writing at every point of a long
+/// run cost time growing with its square), and at the run's end.
+class ReportPage {
+public:
+  /// A page at `path` (empty: no page; write and finish do nothing) of
+  /// `run`, whose reportHeader is made, with `profile`'s kernel summary.
+  ReportPage(std::string path, const TrainingRun &run,
+             const TrainingProfile &profile, const TrainingHooks &hooks)
+      : path(std::move(path)), run(run), profile(profile), hooks(hooks) {}
+
+  /// Renders the page as the run stands, with `status`; at a curve point
+  /// (`atCurvePoint`) only when a second passed since the last write.
+  rt::Error write(ReportStatus status, bool atCurvePoint = false);
+  /// The page's last write, which no longer reloads, and the line that
+  /// says where it went.
+  rt::Error finish(ReportStatus status);
+
+private:
+  std::string path;
+  const TrainingRun &run;
+  const TrainingProfile &profile;
+  const TrainingHooks &hooks;
+  std::optional<std::chrono::steady_clock::time_point> lastWrite;
+};
 
 /// Tells `hooks` a line for the user, when they take one.
 void say(const TrainingHooks &hooks, const std::string &line);

@@ -307,6 +307,78 @@ rt::Error checkLoopOptions(const TrainOptions &options) {
 
 namespace {
 
+/// Tells `hooks` a warning, when they take one.
+void warn(const TrainingHooks &hooks, const std::string &warning) {
+  if (hooks.onWarning)
+    hooks.onWarning(warning);
+}
+
+/// Before the first step: warns of what a resumed run will not train
+/// (--max-steps or --epochs already reached, a cosine schedule's horizon
+/// passed), refuses a --save-artifact the run could not write, and says
+/// which settings a resumed run takes from what it resumes. The answer is
+/// whether steps are left.
+rt::Expected<bool> checkWhatIsLeft(const TrainingRun &run,
+                                   const TrainOptions &options,
+                                   const rt::BatchIteratorState &position,
+                                   int64_t stepsPerEpoch,
+                                   const TrainingHooks &hooks) {
+  const int64_t totalSteps = run.epochs * stepsPerEpoch;
+  // A resumed run that has taken --max-steps steps already trains nothing
+  // (not one step more); it still writes its outputs, as for --epochs.
+  const bool stepsLeft =
+      options.maxSteps == 0 || run.state.stepCount < options.maxSteps;
+  if (!stepsLeft)
+    warn(hooks,
+         "the run resumed has taken " +
+             rt::counted(run.state.stepCount, "step") + ", and --max-steps " +
+             std::to_string(options.maxSteps) +
+             " asks for no more; nothing is trained (raise --max-steps to "
+             "continue)");
+  // A run resumed inside an epoch that trains nothing stays there.
+  if (!stepsLeft && !options.saveArtifact.empty() && position.position != 0)
+    return checkEpochBoundary(position);
+  // An artifact resumes only at an epoch boundary, so a --max-steps stop
+  // inside an epoch could not write one: refused before the first step.
+  if (stepsLeft && !options.saveArtifact.empty() && options.maxSteps > 0 &&
+      options.maxSteps < totalSteps && options.maxSteps % stepsPerEpoch != 0)
+    return rt::Error::failure(
+        "--save-artifact: --max-steps " + std::to_string(options.maxSteps) +
+        " stops inside epoch " +
+        std::to_string(options.maxSteps / stepsPerEpoch + 1) +
+        ", and an artifact resumes only at an epoch boundary (a multiple of " +
+        std::to_string(stepsPerEpoch) +
+        " steps); use --checkpoint to stop mid-epoch");
+
+  // A resumed run asked for no more epochs than it has done trains
+  // nothing; it still writes its outputs, so say why nothing moved.
+  if (position.epoch >= run.epochs && run.resumeAt)
+    warn(hooks, "the run resumed has done " +
+                    rt::counted(position.epoch, "epoch") + ", and --epochs " +
+                    std::to_string(run.epochs) +
+                    " asks for no more; nothing is trained (raise --epochs to "
+                    "continue)");
+
+  // A resumed cosine schedule keeps the horizon of the run that started it
+  // (docs/training.md); the steps past it run at the final rate, which a
+  // run given more epochs than that one should hear.
+  const ScheduleOptions &schedule = run.settings.schedule;
+  if (run.resumeAt && schedule.kind == "cosine" && schedule.totalSteps > 0 &&
+      totalSteps > schedule.totalSteps)
+    warn(hooks, "the cosine schedule resumed ends at step " +
+                    std::to_string(schedule.totalSteps) + "; steps " +
+                    std::to_string(schedule.totalSteps + 1) + " to " +
+                    std::to_string(totalSteps) + " run at --lr-min " +
+                    exactNumber(schedule.minLr) +
+                    " (--schedule constant and --lr train on at a fixed rate)");
+
+  if (!run.resumedSettings.empty())
+    say(hooks, "resuming " + options.resumeDir + " with " +
+                   llvm::join(run.resumedSettings, ", ") +
+                   ", as the run that wrote it had them");
+  return stepsLeft;
+}
+
 /// The loop of runTrainingLoop, its split step made (or not) by the caller.
 rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
                   const TrainingHooks &hooks, SplitStep *split) {
@@ -329,11 +401,6 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       checkpointLock.emplace(std::move(*lock));
     }
   }
-  auto warn = [&](const std::vector<std::string> &warnings) {
-    if (hooks.onWarning)
-      for (const std::string &warning : warnings)
-        hooks.onWarning(warning);
-  };
 
   bool reportPage = !options.reportPath.empty() && reporting;
   TrainingProfile profile((options.profile.any() && reporting) || reportPage,
@@ -360,32 +427,13 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   std::optional<Evaluator> evaluator;
   if (run.evalSet.numColumns() && reporting)
     evaluator.emplace(*run.graphs, run.evalSet, run.evalBatch);
-  // --report: the page, rewritten at every epoch's end and at curve points
-  // at most once a second (a page that reloads every 5 s shows no more,
-  // and each write renders every point so far: writing at every point of
-  // a long run cost time growing with its square), and at the run's end.
   run.reportHeader.reset();
   if (reportPage) {
     run.reportHeader = makeReportHeader(run, options);
     run.reportHeader->profiled = profile.what();
   }
-  std::optional<std::chrono::steady_clock::time_point> lastReportWrite;
-  auto writeReport = [&](ReportStatus status,
-                         bool atCurvePoint = false) -> rt::Error {
-    if (!reportPage)
-      return rt::Error::success();
-    auto now = std::chrono::steady_clock::now();
-    if (atCurvePoint && lastReportWrite &&
-        now - *lastReportWrite < std::chrono::seconds(1))
-      return rt::Error::success();
-    lastReportWrite = now;
-    std::optional<rt::GraphProfile> summary;
-    if (state.stepCount > 0)
-      summary = profile.summary();
-    std::string page = renderTrainingReport(
-        *run.reportHeader, state, summary ? &*summary : nullptr, status);
-    return rt::writeFileAtomically(options.reportPath, page);
-  };
+  ReportPage page(reportPage ? options.reportPath : std::string(), run, profile,
+                  hooks);
   // An output that fails inside the run (a full disk under a checkpoint)
   // ends it; the parameters trained so far still go to --save, as at a
   // --max-steps stop, rather than being lost with the run.
@@ -398,14 +446,6 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
                        "those of that step");
     return error;
   };
-  // The page's last write, which no longer reloads.
-  auto finishReport = [&](ReportStatus status) -> rt::Error {
-    if (rt::Error error = writeReport(status); !error.ok())
-      return error;
-    if (reportPage)
-      say(hooks, "wrote the report " + options.reportPath);
-    return rt::Error::success();
-  };
   // The report, the chart and the artifact are written without making
   // folders: theirs are made now (checkOutputPaths refused a path that
   // cannot be one).
@@ -416,7 +456,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       if (rt::Error error = rt::makeFolders(folder.str()); !error.ok())
         return error;
   }
-  if (rt::Error error = writeReport(ReportStatus::Training); !error.ok())
+  if (rt::Error error = page.write(ReportStatus::Training); !error.ok())
     return error;
   // With --accumulate K, K batches (fewer at the end of an epoch) make one
   // optimizer step; steps, the schedule, progress and checkpoints count
@@ -447,57 +487,11 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       run.settings.schedule.totalSteps == 0)
     run.settings.schedule.totalSteps = totalSteps;
   const RunSettings &settings = run.settings;
-  // A resumed run that has taken --max-steps steps already trains nothing
-  // (not one step more); it still writes its outputs, as for --epochs.
-  const bool stepsLeft =
-      options.maxSteps == 0 || state.stepCount < options.maxSteps;
-  if (!stepsLeft)
-    warn({"the run resumed has taken " + rt::counted(state.stepCount, "step") +
-          ", and --max-steps " + std::to_string(options.maxSteps) +
-          " asks for no more; nothing is trained (raise --max-steps to "
-          "continue)"});
-  // A run resumed inside an epoch that trains nothing stays there.
-  if (!stepsLeft && !options.saveArtifact.empty() &&
-      batches->state().position != 0)
-    return checkEpochBoundary(batches->state());
-  // An artifact resumes only at an epoch boundary, so a --max-steps stop
-  // inside an epoch could not write one: refused before the first step.
-  if (stepsLeft && !options.saveArtifact.empty() && options.maxSteps > 0 &&
-      options.maxSteps < totalSteps && options.maxSteps % stepsPerEpoch != 0)
-    return rt::Error::failure(
-        "--save-artifact: --max-steps " + std::to_string(options.maxSteps) +
-        " stops inside epoch " +
-        std::to_string(options.maxSteps / stepsPerEpoch + 1) +
-        ", and an artifact resumes only at an epoch boundary (a multiple of " +
-        std::to_string(stepsPerEpoch) +
-        " steps); use --checkpoint to stop mid-epoch");
-
-  // A resumed run asked for no more epochs than it has done trains
-  // nothing; it still writes its outputs, so say why nothing moved.
-  if (batches->state().epoch >= run.epochs && run.resumeAt)
-    warn({"the run resumed has done " +
-          rt::counted(batches->state().epoch, "epoch") + ", and --epochs " +
-          std::to_string(run.epochs) +
-          " asks for no more; nothing is trained (raise --epochs to "
-          "continue)"});
-
-  // A resumed cosine schedule keeps the horizon of the run that started it
-  // (docs/training.md); the steps past it run at the final rate, which a
-  // run given more epochs than that one should hear.
-  const ScheduleOptions &schedule = settings.schedule;
-  if (run.resumeAt && schedule.kind == "cosine" && schedule.totalSteps > 0 &&
-      totalSteps > schedule.totalSteps)
-    warn({"the cosine schedule resumed ends at step " +
-          std::to_string(schedule.totalSteps) + "; steps " +
-          std::to_string(schedule.totalSteps + 1) + " to " +
-          std::to_string(totalSteps) + " run at --lr-min " +
-          exactNumber(schedule.minLr) +
-          " (--schedule constant and --lr train on at a fixed rate)"});
-
-  if (!run.resumedSettings.empty())
-    say(hooks, "resuming " + options.resumeDir + " with " +
-                   llvm::join(run.resumedSettings, ", ") +
-                   ", as the run that wrote it had them");
+  rt::Expected<bool> stepsLeftOrError =
+      checkWhatIsLeft(run, options, batches->state(), stepsPerEpoch, hooks);
+  if (!stepsLeftOrError.ok())
+    return stepsLeftOrError.takeError();
+  const bool stepsLeft = *stepsLeftOrError;
 
   // Where the learning rate may jump rather than move step by step: the
   // first step of an epoch (a step schedule's decay) and the first step of
@@ -511,7 +505,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   auto stopAtMaxSteps = [&](bool checkpointWritten) -> rt::Error {
     if (hooks.onTrainingEnd)
       hooks.onTrainingEnd();
-    if (rt::Error error = finishReport(ReportStatus::Stopped); !error.ok())
+    if (rt::Error error = page.finish(ReportStatus::Stopped); !error.ok())
       return error;
     if (!checkpointDir.empty() && !checkpointWritten)
       if (rt::Error error = writeTrainingCheckpoint(checkpointDir, state,
@@ -596,8 +590,8 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
         if (rt::Error error = addCurvePoint(state, evaluator, hooks);
             !error.ok())
           return error;
-        if (rt::Error error = writeReport(ReportStatus::Training,
-                                          /*atCurvePoint=*/true);
+        if (rt::Error error = page.write(ReportStatus::Training,
+                                         /*atCurvePoint=*/true);
             !error.ok())
           return outputFailed(std::move(error));
       }
@@ -631,7 +625,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
                                                     batches->state(), settings);
           !error.ok())
         return outputFailed(std::move(error));
-    if (rt::Error error = writeReport(ReportStatus::Training); !error.ok())
+    if (rt::Error error = page.write(ReportStatus::Training); !error.ok())
       return outputFailed(std::move(error));
     // At the last epoch the run ends as planned.
     if (stopAtEpochEnd && epoch + 1 < run.epochs)
@@ -642,8 +636,8 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
   // A resumed run that --max-steps kept from its remaining epochs stopped.
   bool epochsLeft = batches->state().epoch < run.epochs;
   if (rt::Error error =
-          finishReport(stepsLeft || !epochsLeft ? ReportStatus::Finished
-                                                : ReportStatus::Stopped);
+          page.finish(stepsLeft || !epochsLeft ? ReportStatus::Finished
+                                               : ReportStatus::Stopped);
       !error.ok())
     return error;
   if (reporting)
