@@ -306,34 +306,6 @@ def test_resume_with_another_rank_count(work, digits):
     assert_close(straight, resumed)
 
 
-def test_a_killed_rank_ends_the_job_and_keeps_the_checkpoint(work, digits):
-    checkpoint = os.path.join(work, "killed-checkpoint")
-    marker = os.path.join(work, "killed-run")
-    command = [MPIRUN, "-np", "2", NNC,
-               *map(str, train_args("mlp_digits.nn", digits, 100000, 32, marker)),
-               "--distributed", "--checkpoint", checkpoint,
-               "--checkpoint-every", "5"]
-    job = subprocess.Popen(command, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, env=mpi_env())
-    deadline = time.time() + 120
-    while not os.path.exists(os.path.join(checkpoint, "state.json")):
-        assert time.time() < deadline and job.poll() is None, "no checkpoint"
-        time.sleep(0.1)
-    time.sleep(0.5)
-    ranks = subprocess.run(["pgrep", "-f", marker], capture_output=True,
-                           text=True).stdout.split()
-    ranks = [int(p) for p in ranks if int(p) != job.pid]
-    assert len(ranks) >= 2, ranks
-    os.kill(max(ranks), signal.SIGKILL)
-    output, _ = job.communicate(timeout=120)
-    assert job.returncode != 0, output
-    assert "error: rank" in output, output
-    # The last complete checkpoint loads and continues.
-    nnc("train", os.path.join(EXAMPLES, "mlp_digits.nn"), *digits,
-        "--epochs", 100000, "--batch", 32, "--threads", 1,
-        "--resume", checkpoint, "--max-steps", 1)
-
-
 def launcher_rank(pid):
     """The rank mpirun gave process `pid`, from its environment."""
     with open(f"/proc/{pid}/environ", "rb") as f:
@@ -343,28 +315,49 @@ def launcher_rank(pid):
     return None
 
 
-def stop_job_with_usr1(work, digits, name, signal_rank):
-    """Starts a 2-rank run that would train for ever, waits for its first
-    checkpoint, sends SIGUSR1 to mpirun (which forwards it to every rank)
-    or to rank 1 alone, and returns mpirun's exit code, output and the
-    folders of its --save and --checkpoint."""
-    save = os.path.join(work, name + "-save")
-    checkpoint = os.path.join(work, name + "-checkpoint")
+def start_endless_job(digits, save, checkpoint, *flags):
+    """Starts a 2-rank run that would train for ever, saving to `save`,
+    and returns it once its first checkpoint is written, with the ranks'
+    pids by rank ("0", "1")."""
     command = [MPIRUN, "-np", "2", NNC,
                *map(str, train_args("mlp_digits.nn", digits, 100000, 32, save)),
-               "--distributed", "--checkpoint", checkpoint]
+               "--distributed", "--checkpoint", checkpoint, *flags]
     job = subprocess.Popen(command, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, env=mpi_env())
     deadline = time.time() + 120
     while not os.path.exists(os.path.join(checkpoint, "state.json")):
         assert time.time() < deadline and job.poll() is None, "no checkpoint"
         time.sleep(0.1)
+    pids = subprocess.run(["pgrep", "-f", save], capture_output=True,
+                          text=True).stdout.split()
+    ranks = {launcher_rank(int(p)): int(p) for p in pids if int(p) != job.pid}
+    assert set(ranks) == {"0", "1"}, ranks
+    return job, ranks
+
+
+def test_a_killed_rank_ends_the_job_and_keeps_the_checkpoint(work, digits):
+    checkpoint = os.path.join(work, "killed-checkpoint")
+    job, ranks = start_endless_job(digits, os.path.join(work, "killed-run"),
+                                   checkpoint, "--checkpoint-every", "5")
+    time.sleep(0.5)
+    os.kill(ranks["1"], signal.SIGKILL)
+    output, _ = job.communicate(timeout=120)
+    assert job.returncode != 0, output
+    assert "error: rank" in output, output
+    # The last complete checkpoint loads and continues.
+    nnc("train", os.path.join(EXAMPLES, "mlp_digits.nn"), *digits,
+        "--epochs", 100000, "--batch", 32, "--threads", 1,
+        "--resume", checkpoint, "--max-steps", 1)
+
+
+def stop_job_with_usr1(work, digits, name, signal_rank):
+    """Starts an endless 2-rank run, sends SIGUSR1 to mpirun (which
+    forwards it to every rank) or to rank 1 alone, and returns mpirun's
+    exit code, output and the folders of its --save and --checkpoint."""
+    save = os.path.join(work, name + "-save")
+    checkpoint = os.path.join(work, name + "-checkpoint")
+    job, ranks = start_endless_job(digits, save, checkpoint)
     if signal_rank:
-        pids = subprocess.run(["pgrep", "-f", save], capture_output=True,
-                              text=True).stdout.split()
-        ranks = {launcher_rank(int(p)): int(p) for p in pids
-                 if int(p) != job.pid}
-        assert set(ranks) == {"0", "1"}, ranks
         os.kill(ranks["1"], signal.SIGUSR1)
     else:
         job.send_signal(signal.SIGUSR1)
