@@ -148,6 +148,7 @@ train::TrainingHooks DataParallel::hooksOf(const train::TrainingHooks &caller) {
   hooks.afterGradients = caller.afterGradients;
   hooks.beforeUpdate = caller.beforeUpdate;
   hooks.stopRequested = caller.stopRequested;
+  hooks.onRequestedStop = caller.onRequestedStop;
   if (ranks() > 1) {
     hooks.afterGradients = namedByRank(std::move(hooks.afterGradients), rank());
     hooks.beforeUpdate = namedByRank(std::move(hooks.beforeUpdate), rank());

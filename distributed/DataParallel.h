@@ -55,9 +55,10 @@ public:
 
   /// This rank's hooks, with the job's gradient exchange: the caller's on
   /// rank 0; on the others only the step hooks (afterGradients,
-  /// beforeUpdate, whose errors then name the rank, and stopRequested),
-  /// and onJobAbort, and no outputs (TrainingHooks::writesOutputs): rank 0
-  /// alone reports, evaluates and writes.
+  /// beforeUpdate, whose errors then name the rank, stopRequested and
+  /// onRequestedStop), and onJobAbort, and no outputs
+  /// (TrainingHooks::writesOutputs): rank 0 alone reports, evaluates and
+  /// writes.
   train::TrainingHooks hooksOf(const train::TrainingHooks &caller);
 
   /// Checks that every rank trains the same model on the same data with

@@ -8,9 +8,10 @@ namespace nnc::tools {
 namespace {
 
 volatile std::sig_atomic_t caughtSignal = 0;
-/// Whether the trainer was told to stop: a signal that comes after the
-/// last step asked (during the final evaluation, say) stops nothing.
-bool stopAnswered = false;
+/// Whether the run stopped at a request, this process's or, in a
+/// data-parallel job, another rank's: a signal that comes after the last
+/// step asked (during the final evaluation, say) stops nothing.
+bool stopped = false;
 
 extern "C" void recordSignal(int signal) { caughtSignal = signal; }
 
@@ -23,8 +24,9 @@ StopOnSignal::StopOnSignal(Process process, train::TrainingHooks &hooks)
                 ? std::vector<int>{SIGINT, SIGTERM, SIGUSR1}
                 : std::vector<int>{SIGUSR1};
   previous.resize(signals.size());
-  stopAnswered = false;
-  hooks.stopRequested = [] { return stopAnswered = caughtSignal != 0; };
+  stopped = false;
+  hooks.stopRequested = [] { return caughtSignal != 0; };
+  hooks.onRequestedStop = [] { stopped = true; };
   struct sigaction action {};
   action.sa_handler = recordSignal;
   sigemptyset(&action.sa_mask);
@@ -41,10 +43,12 @@ StopOnSignal::~StopOnSignal() {
 }
 
 int StopOnSignal::exitCode() const {
-  if (!stopAnswered ||
+  if (!stopped ||
       (process == Process::DataParallelRank && dist::launcherRank() > 0))
     return 0;
-  return 128 + caughtSignal;
+  // A rank stopped by another's signal has caught none: the job's signal
+  // is SIGUSR1, the only one its ranks stop on.
+  return 128 + (caughtSignal != 0 ? caughtSignal : SIGUSR1);
 }
 
 } // namespace nnc::tools

@@ -32,17 +32,18 @@ public:
   enum class Process { Alone, DataParallelRank };
 
   /// Catches the signals a `process` stops on and sets
-  /// `hooks.stopRequested`.
+  /// `hooks.stopRequested` and `hooks.onRequestedStop`.
   StopOnSignal(Process process, train::TrainingHooks &hooks);
   ~StopOnSignal();
   StopOnSignal(const StopOnSignal &) = delete;
   StopOnSignal &operator=(const StopOnSignal &) = delete;
 
   /// What a run that ended without error exits with: 128 + the signal
-  /// caught when the signal stopped it, as a shell reports a process the
-  /// signal ended, or 0 when the run had finished all the same. Ranks of a
-  /// job but rank 0 exit 0 all the same: mpirun ends the whole job at the
-  /// first rank that exits otherwise, maybe before rank 0 wrote.
+  /// when a signal stopped it (in a data-parallel job, on any rank), as a
+  /// shell reports a process the signal ended, or 0 when the run had
+  /// finished all the same. Ranks of a job but rank 0 exit 0 all the
+  /// same: mpirun ends the whole job at the first rank that exits
+  /// otherwise, maybe before rank 0 wrote.
   int exitCode() const;
 
 private:

@@ -10,9 +10,9 @@
 // Data parallelism plugs in here too: its gradient exchange (`exchange`)
 // sums the gradients of every process, and each rank's hooks are its own
 // (dist::DataParallel::hooksOf): every rank calls the step callbacks
-// (afterGradients, beforeUpdate, stopRequested), since each holds the
-// gradients and each may be asked to stop; only
-// rank 0 calls the reporting ones (onEpochStart, onStepEnd, onCurvePoint,
+// (afterGradients, beforeUpdate, stopRequested, onRequestedStop), since
+// each holds the gradients and each may be asked to stop; only rank 0
+// calls the reporting ones (onEpochStart, onStepEnd, onCurvePoint,
 // onEpochEnd, onTrainingEnd, onMessage, onWarning), as only rank 0
 // reports.
 //
@@ -104,6 +104,11 @@ struct TrainingHooks {
   /// SIGTERM, SIGUSR1). Every rank of a data-parallel run asks its own,
   /// before the update, and all stop after the step when any says true.
   std::function<bool()> stopRequested;
+  /// When the run stops because stopRequested said so, here or (through
+  /// the vote) on another rank, before it writes what a stop writes. Not
+  /// called when the request came at the run's last step, which ends as
+  /// planned.
+  std::function<void()> onRequestedStop;
   /// At the start of each epoch, before its first step.
   std::function<void(const EpochStart &)> onEpochStart;
   /// At each point of the --eval-every curve, after its evaluation.

@@ -502,7 +502,12 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
       run.settings.dropLast ? samples - samples % run.batch : samples;
   // The --max-steps stop: the report, the checkpoint (unless the epoch's
   // end just wrote it) and the results as they stand.
+  // Whether the stop under way is stopRequested's (here or, through the
+  // vote, on another rank) rather than --max-steps'.
+  bool stopOnRequest = false;
   auto stopAtMaxSteps = [&](bool checkpointWritten) -> rt::Error {
+    if (stopOnRequest && hooks.onRequestedStop)
+      hooks.onRequestedStop();
     if (hooks.onTrainingEnd)
       hooks.onTrainingEnd();
     if (rt::Error error = page.finish(ReportStatus::Stopped); !error.ok())
@@ -607,6 +612,7 @@ rt::Error runLoop(TrainingRun &run, const TrainOptions &options,
                              : hooks.stopRequested && hooks.stopRequested();
       if (stopAsked ||
           (options.maxSteps > 0 && state.stepCount >= options.maxSteps)) {
+        stopOnRequest = stopAsked;
         if (!batches->epochDone())
           return stopAtMaxSteps(checkpointed);
         stopAtEpochEnd = true;
