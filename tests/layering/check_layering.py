@@ -35,6 +35,8 @@ RULES = [
     ("frontend/*", ("MLIRGen.h", "MLIRGen.cpp"), COMPILER + ("passes/", "backends/", "tools/", "runtime/")),
     ("ir/*", (), ("frontend/", "passes/", "backends/", "tools/")),
     ("ir/ShapeRules.*", (), COMPILER),
+    ("ir/TrainingShapeRules.*", (), COMPILER),
+    ("ir/ShapeRuleSupport.*", (), COMPILER),
     ("passes/*", (), ("frontend/", "backends/", "tools/")),
     # The ONNX importer emits model-language text; it never sees MLIR.
     ("onnx/*", (), COMPILER + ("frontend/", "ir/", "passes/", "backends/", "tools/")),
