@@ -87,6 +87,27 @@ Value realExtent(OpBuilder &b, Location l, Value out, int64_t kernel,
   return b.create<arith::SubIOp>(l, last, first);
 }
 
+/// The f64 an average pool divides a window's sum by: the window's size,
+/// or with count_include_pad off, its taps inside x, whose spatial extents
+/// are `extents`. `positionOf(axis)` gives the window's output position
+/// along axis 0 (rows) or 1 (columns); it is asked only for the count.
+Value averageDivisor(OpBuilder &b, Location l, const PoolWindow &w,
+                     const int64_t extents[2],
+                     llvm::function_ref<Value(int)> positionOf) {
+  if (w.countIncludePad)
+    return scalarConstant(b, l, b.getF64Type(),
+                          double(w.kernel[0] * w.kernel[1]));
+  Value count = b.create<arith::MulIOp>(
+      l,
+      realExtent(b, l, positionOf(0), w.kernel[0], w.stride[0], w.padding[0],
+                 extents[0]),
+      realExtent(b, l, positionOf(1), w.kernel[1], w.stride[1], w.padding[1],
+                 extents[1]));
+  return b.create<arith::SIToFPOp>(
+      l, b.getF64Type(),
+      b.create<arith::IndexCastOp>(l, b.getI64Type(), count));
+}
+
 LogicalResult lowerMaxPool(nn::MaxPool2dOp op, PatternRewriter &r) {
   Location loc = op.getLoc();
   PoolWindow w = poolWindowOf(op);
@@ -136,21 +157,9 @@ LogicalResult lowerAvgPool(nn::AvgPool2dOp op, PatternRewriter &r) {
   int64_t extents[2] = {xType.getDimSize(2), xType.getDimSize(3)};
   Value result = buildElementwise(
       r, loc, type, sums, [&](OpBuilder &b, Location l, ValueRange a) {
-        Value divisor;
-        if (w.countIncludePad) {
-          divisor = scalarConstant(b, l, b.getF64Type(),
-                                   double(w.kernel[0] * w.kernel[1]));
-        } else {
-          Value count = b.create<arith::MulIOp>(
-              l,
-              realExtent(b, l, b.create<linalg::IndexOp>(l, 2), w.kernel[0],
-                         w.stride[0], w.padding[0], extents[0]),
-              realExtent(b, l, b.create<linalg::IndexOp>(l, 3), w.kernel[1],
-                         w.stride[1], w.padding[1], extents[1]));
-          divisor = b.create<arith::SIToFPOp>(
-              l, b.getF64Type(),
-              b.create<arith::IndexCastOp>(l, b.getI64Type(), count));
-        }
+        Value divisor = averageDivisor(b, l, w, extents, [&](int axis) {
+          return b.create<linalg::IndexOp>(l, 2 + axis).getResult();
+        });
         Value mean = b.create<arith::DivFOp>(l, a[0], divisor);
         return SmallVector<Value>{fromF64(b, l, mean, element)};
       });
@@ -287,21 +296,8 @@ LogicalResult lowerAvgPoolGrad(nn::AvgPool2dGradOp op, PatternRewriter &r) {
       r, loc, space, sums,
       [&](OpBuilder &b, Location l, ValueRange ivs, Value acc) {
         Tap tap = tapOf(b, l, ivs[2], ivs[3], ivs[4], ivs[5], w, extents);
-        Value divisor;
-        if (w.countIncludePad) {
-          divisor = scalarConstant(b, l, b.getF64Type(),
-                                   double(w.kernel[0] * w.kernel[1]));
-        } else {
-          Value count = b.create<arith::MulIOp>(
-              l,
-              realExtent(b, l, ivs[2], w.kernel[0], w.stride[0], w.padding[0],
-                         extents[0]),
-              realExtent(b, l, ivs[3], w.kernel[1], w.stride[1], w.padding[1],
-                         extents[1]));
-          divisor = b.create<arith::SIToFPOp>(
-              l, b.getF64Type(),
-              b.create<arith::IndexCastOp>(l, b.getI64Type(), count));
-        }
+        Value divisor = averageDivisor(b, l, w, extents,
+                                       [&](int axis) { return ivs[2 + axis]; });
         Value grad =
             toF64(b, l, b.create<tensor::ExtractOp>(l, dy, ivs.take_front(4)));
         Value share = b.create<arith::DivFOp>(l, grad, divisor);
