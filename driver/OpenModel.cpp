@@ -4,11 +4,11 @@
 
 #include "driver/Trainer.h"
 
+#include "runtime/Checkpoint.h"
+
 #include "llvm/ADT/StringExtras.h"
 
 #include <algorithm>
-
-#include <unistd.h>
 
 namespace nnc::driver {
 
@@ -61,8 +61,7 @@ rt::Error initializeParameters(train::ParameterStore &params,
   const std::vector<std::string> &missing = params.notFoundInDir();
   // A checkpoint names its files param.NAME.npy: none is a parameter's.
   if (error.ok() && !missing.empty() &&
-      missing.size() == params.values().size() &&
-      ::access((dir + "/state.json").c_str(), F_OK) == 0)
+      missing.size() == params.values().size() && rt::holdsCheckpointState(dir))
     return rt::Error::failure(
         "--params " + dir +
         ": a training checkpoint (--checkpoint), not a folder of parameters "

@@ -137,7 +137,7 @@ Error checkReplaceable(const std::string &dir) {
   // A state.json that does not read (damaged, or of another format) is
   // named: the folder may hold a checkpoint worth keeping.
   if (!state)
-    return fail(dir, ::access((dir + "/" + kStateFile).c_str(), F_OK) == 0
+    return fail(dir, holdsCheckpointState(dir)
                          ? std::string(refusal) + " (" + state.message() + ")"
                          : std::string(refusal));
   Expected<std::vector<std::string>> listed =
@@ -447,6 +447,10 @@ Error checkCheckpointTarget(const std::string &path) {
     return fail(dir, "is a mount point, which a checkpoint cannot replace "
                      "(it is renamed into place); give a folder inside it");
   return checkReplaceable(dir);
+}
+
+bool holdsCheckpointState(const std::string &dir) {
+  return ::access((dir + "/" + kStateFile).c_str(), F_OK) == 0;
 }
 
 std::string checkpointFolder(const std::string &path) {

@@ -83,6 +83,10 @@ Error checkCheckpointTarget(const std::string &dir);
 /// name the file: "ckpt/w.npy: checksum mismatch (corrupt file)".
 Expected<Checkpoint> readCheckpoint(const std::string &dir);
 
+/// Whether `dir` holds a checkpoint's state file, read or not: a folder
+/// writeCheckpoint wrote, or one damaged since.
+bool holdsCheckpointState(const std::string &dir);
+
 /// The folder a checkpoint named `path` is: `path` itself, or, through a
 /// symbolic link, the folder it points at, which is replaced while the
 /// link is kept. Followed even when the folder is gone, as a crash between
