@@ -8,7 +8,9 @@ namespace nnc::cpu {
 
 bool bLayoutMatters(const ContractionHead &head, const GemmKernels &kernels,
                     int64_t first, int64_t last) {
-  if (!isRowSplitGemm(head))
+  // A kernel that splits inside by rows reads B like the executor's
+  // chunks, as the forward products of the MLP's training step do.
+  if (!runsRowsAsOneGemm(head))
     return false;
   // Where the tuned kernels read B in place and their packing twin
   // (kBInPlaceRowTilesFarRows for every B) would not.
@@ -55,8 +57,11 @@ void BLayoutChooser::report(int way, int64_t nanoseconds) {
     return;
   int64_t inPlace = fastest[InPlace].load(std::memory_order_relaxed);
   int64_t packed = fastest[Packed].load(std::memory_order_relaxed);
+  // Divided first: a way no call reported is at the maximum.
+  int chosenWay =
+      inPlace <= packed / 10 * kInPlaceTenthsAtMost ? InPlace : Packed;
   int expected = -1;
-  choice.compare_exchange_strong(expected, packed < inPlace ? Packed : InPlace,
+  choice.compare_exchange_strong(expected, chosenWay,
                                  std::memory_order_acq_rel);
 }
 

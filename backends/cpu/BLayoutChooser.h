@@ -9,9 +9,12 @@
 // Intel Xeon (family 6 model 167) the MLP's batch-128 step is 7% slower in
 // place, while a batch-1 transformer forward, whose weights nobody writes,
 // is 8% faster (docs/performance.md). Only the kernel's own calls tell
-// which case it is in, so each kernel times both ways on its first calls
-// and keeps the faster. Both give the same bits (Gemm.h), so the choice
-// changes speed only.
+// which case it is in, so each kernel times both ways on its first calls.
+// Reading in place must win by a margin: its cost can fall outside the
+// product. On the Xeon model 207 the forward product of the MLP's step
+// takes the same time either way, but after reading its weight in place
+// the update kernel that writes it is 100 µs a step slower. Both ways give
+// the same bits (Gemm.h), so the choice changes speed only.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,9 +34,10 @@ struct ContractionHead;
 
 /// Whether rows [first, last) of `head` run a block whose B `kernels` would
 /// read in place while packing from three row tiles on would pack it: a
-/// plain matmul head (not batched, not one row, not split by columns or
-/// over blocks of k) with a non-transposed B too large to stay in L1, rows
-/// less than a page apart, and 3 to bInPlaceRowTiles row tiles.
+/// run of rows that is one GEMM (runsRowsAsOneGemm, a thread's run of a
+/// kernel that splits inside included) with a non-transposed B too large
+/// to stay in L1, rows less than a page apart, and 3 to bInPlaceRowTiles
+/// row tiles.
 bool bLayoutMatters(const ContractionHead &head, const GemmKernels &kernels,
                     int64_t first, int64_t last);
 
@@ -43,6 +47,9 @@ public:
   /// Timed calls of each way before choosing, after kSkippedCalls untimed
   /// ones that page in the operands and the packing scratch.
   static constexpr int kTrialsPerWay = 6;
+  /// Reading in place is kept only when its fastest call took at most this
+  /// many tenths of packing's.
+  static constexpr int kInPlaceTenthsAtMost = 9;
   static constexpr int kSkippedCalls = 2;
 
   enum Way : int { InPlace = 0, Packed = 1 };

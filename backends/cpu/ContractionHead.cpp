@@ -12,10 +12,13 @@
 
 namespace nnc::cpu {
 
-bool isRowSplitGemm(const ContractionHead &head) {
+bool runsRowsAsOneGemm(const ContractionHead &head) {
   return head.kind == ContractionHead::Kind::Matmul && !head.columns &&
-         head.kParts <= 1 && !head.splitsInside && head.lhsIndex.empty() &&
-         head.m > 1;
+         head.kParts <= 1 && head.lhsIndex.empty() && head.m > 1;
+}
+
+bool isRowSplitGemm(const ContractionHead &head) {
+  return runsRowsAsOneGemm(head) && !head.splitsInside;
 }
 
 namespace {

@@ -127,9 +127,15 @@ struct ContractionHead {
   enum AttentionBuffer : size_t { Q, K, V, Mask, Out, DOut, DQ, DK, DV };
 };
 
-/// Whether `head` is one GEMM over its rows: a matmul that is not batched,
-/// not one row, and not split by columns or over blocks of k. Each call
-/// of such a head packs B once, however many rows it covers.
+/// Whether a run of `head`'s rows is one GEMM over them: a matmul that is
+/// not batched, not one row, and not split by columns or over blocks of k.
+/// A head that splits inside qualifies: when it splits its rows, each
+/// thread's run is such a GEMM.
+bool runsRowsAsOneGemm(const ContractionHead &head);
+
+/// Whether `head` is one GEMM over its rows (runsRowsAsOneGemm) whose calls
+/// are the executor's chunks, not a split inside. Each call of such a head
+/// packs B once, however many rows it covers.
 bool isRowSplitGemm(const ContractionHead &head);
 
 /// Computes rows [first, last) of `head`'s H into `out` (laid out as the

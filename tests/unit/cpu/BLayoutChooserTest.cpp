@@ -1,8 +1,9 @@
 //===- BLayoutChooserTest.cpp - B in place or packed, per kernel ----------===//
 //
 // Which matmul blocks the choice concerns, and that a kernel keeps the way
-// its timed calls found faster, from any thread. That both ways give the
-// same bits is GemmAutotuneTest.EveryThresholdGivesTheSameBits.
+// its timed calls found faster (in place by a margin), from any thread.
+// That both ways give the same bits is
+// GemmAutotuneTest.EveryThresholdGivesTheSameBits.
 //
 //===----------------------------------------------------------------------===//
 
@@ -73,6 +74,13 @@ TEST(BLayoutChooserTest, ConcernsBlocksBetweenThreeTilesAndTheThreshold) {
   EXPECT_FALSE(bLayoutMatters(head, kernels, 0, 97)) << "9 tiles: packed";
 }
 
+TEST(BLayoutChooserTest, ConcernsARunOfAKernelThatSplitsInsideByRows) {
+  GemmKernels kernels = tunedKernels();
+  ContractionHead head = layerProduct(128);
+  head.splitsInside = true;
+  EXPECT_TRUE(bLayoutMatters(head, kernels, 64, 128)) << "a thread's run";
+}
+
 TEST(BLayoutChooserTest, LeavesOutWhatAlwaysPacksOrNeverDoes) {
   GemmKernels kernels = tunedKernels();
   ContractionHead transposed = layerProduct(64);
@@ -117,6 +125,16 @@ TEST(BLayoutChooserTest, KeepsReadingInPlaceWhenItWasFaster) {
   decide(chooser, tuned, 300, 400);
   ASSERT_EQ(chooser.chosen(), BLayoutChooser::InPlace);
   EXPECT_EQ(chooser.pick(tuned).kernels, &tuned);
+}
+
+TEST(BLayoutChooserTest, ReadsInPlaceOnlyWhenClearlyFaster) {
+  GemmKernels tuned = tunedKernels();
+  BLayoutChooser slightly;
+  decide(slightly, tuned, 370, 400);
+  EXPECT_EQ(slightly.chosen(), BLayoutChooser::Packed) << "in place 7% faster";
+  BLayoutChooser clearly;
+  decide(clearly, tuned, 355, 400);
+  EXPECT_EQ(clearly.chosen(), BLayoutChooser::InPlace) << "11% faster";
 }
 
 TEST(BLayoutChooserTest, JudgesEachWayByItsFastestCall) {
