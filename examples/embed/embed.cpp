@@ -2,9 +2,9 @@
 //
 //   embed FILE.nnx X.npy OUT.npy
 //
-// feeds X.npy as the model's first input, writes its first output to
-// OUT.npy and prints each sample's highest-scoring class. Only <nnc/nnc.h>
-// and libnnc: no compiler.
+// feeds X.npy as the model's first input, writes the first output that
+// input alone gives to OUT.npy and prints each sample's highest-scoring class.
+// Only <nnc/nnc.h> and libnnc: no compiler.
 #include <nnc/nnc.h>
 
 #include <cstdio>
@@ -25,14 +25,31 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "error: %s\n", read.message().c_str());
     return 1;
   }
+  if (model->inputs().empty()) {
+    std::fprintf(stderr, "error: %s has no input to feed %s to\n", argv[1],
+                 argv[2]);
+    return 1;
+  }
   const std::string &input = model->inputs().front().name;
-  const std::string &output = model->outputs().front().name;
   std::map<std::string, nnc::Tensor> results;
   if (nnc::Status ran = model->run({{input, x.view()}}, results); !ran) {
     std::fprintf(stderr, "error: %s\n", ran.message().c_str());
     return 1;
   }
-  const nnc::Tensor &scores = results.at(output);
+  // An output that needs other inputs too (a loss needs its labels) is
+  // left out of a run that feeds only the first: take the first that came.
+  const nnc::Tensor *found = nullptr;
+  for (const nnc::Port &port : model->outputs())
+    if (auto it = results.find(port.name); it != results.end()) {
+      found = &it->second;
+      break;
+    }
+  if (!found) {
+    std::fprintf(stderr, "error: %s gave no output from input '%s' alone\n",
+                 argv[1], input.c_str());
+    return 1;
+  }
+  const nnc::Tensor &scores = *found;
   if (nnc::Status wrote = nnc::writeNpy(argv[3], scores.view()); !wrote) {
     std::fprintf(stderr, "error: %s\n", wrote.message().c_str());
     return 1;

@@ -42,4 +42,26 @@ run_step("embed from a prefix with the runtime-only plugins alone"
   ${build}/embed ${artifact} ${x} ${WORK_DIR}/slim.npy)
 run_step("comparing the slim run with nnc run" ${CMAKE_COMMAND} -E
   compare_files ${WORK_DIR}/cli/logits.npy ${WORK_DIR}/slim.npy)
+
+# Artifacts the program cannot use as it is written get its one-line error
+# and exit 1, never a crash: one with no input to feed, and one whose only
+# output needs a second input besides the first.
+file(WRITE ${WORK_DIR}/no_input.nn
+  "model no_input\nparam w: f32[3] = ones\noutput y = w * 2.0\n")
+file(WRITE ${WORK_DIR}/loss_only.nn
+  "model loss_only\ninput x: f32[B, 64]\ninput t: f32[B, 64]\n"
+  "param w: f32[64] = ones\nloss = mse(x * w, t)\n")
+foreach(case no_input loss_only)
+  run_step("nnc compile ${case}" ${NNC_BINARY_DIR}/bin/nnc compile
+    ${WORK_DIR}/${case}.nn --backend cpu --batch 359 -o ${WORK_DIR}/${case}.nnx)
+  execute_process(COMMAND ${build}/embed ${WORK_DIR}/${case}.nnx ${x}
+                    ${WORK_DIR}/${case}.npy
+                  RESULT_VARIABLE result
+                  OUTPUT_VARIABLE output
+                  ERROR_VARIABLE output)
+  if(NOT result EQUAL 1 OR NOT output MATCHES "^error: [^\n]+\n$")
+    message(FATAL_ERROR
+      "embed ${case}.nnx: want one error line and exit 1, got ${result}:\n${output}")
+  endif()
+endforeach()
 message(STATUS "the embedded run matches nnc run byte for byte")
