@@ -350,6 +350,25 @@ rt::Expected<GraphRequest> ModelSession::forwardRequest(
 }
 
 rt::Error
+checkInputTypes(const frontend::Program &program,
+                const std::map<std::string, rt::ConstTensorView> &inputs) {
+  for (const frontend::Argument &arg : program.arguments) {
+    auto input = inputs.find(arg.name);
+    if (arg.role != frontend::Argument::Role::Input || input == inputs.end())
+      continue;
+    rt::Shape expected;
+    for (int64_t extent : arg.type.shape)
+      expected.push_back(extent == shape::kDynamic ? -1 : extent);
+    if (rt::Error error = rt::checkTensorType(
+            "input '" + arg.name + "'", input->second,
+            train::toRuntimeDType(arg.type.dtype), expected);
+        !error.ok())
+      return error;
+  }
+  return rt::Error::success();
+}
+
+rt::Error
 checkSharedInputs(const frontend::Program &program,
                   const std::map<std::string, rt::ConstTensorView> &inputs) {
   // An input without the batch dimension of a model with one is part of

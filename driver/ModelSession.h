@@ -157,6 +157,14 @@ rt::Expected<int64_t>
 batchSizeOf(const frontend::Program &program,
             const std::map<std::string, rt::Shape> &shapes);
 
+/// Fails unless every tensor in `inputs` has its input's declared dtype and
+/// shape, the batch dimension taking any extent: what a run checks, done
+/// before a graph is compiled for the batch size the tensors give, so that
+/// a wrong feature count costs no compile.
+rt::Error
+checkInputTypes(const frontend::Program &program,
+                const std::map<std::string, rt::ConstTensorView> &inputs);
+
 /// Fails when an input of `program` declared without the batch dimension,
 /// in a model that has one (a mask, part of the model rather than data),
 /// holds NaN in `inputs`, as train and eval refuse it; infinities pass.

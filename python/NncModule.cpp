@@ -158,7 +158,7 @@ public:
                        "' (inputs: " + join(session->inputNames()) + ")");
           withLoss = false;
         }
-      graph = forwardGraph(batchOf(arrays), withLoss);
+      graph = forwardGraph(checkedBatchOf(arrays), withLoss);
     } else {
       std::vector<std::string> fed;
       for (const auto &[name, array] : arrays)
@@ -211,7 +211,8 @@ public:
       if (!arrays.count(name))
         raiseValue("missing input '" + name + "' (inputs: " + join(inputNames) +
                    ")");
-    train::CompiledGraph *graph = gradientGraph(batchOf(arrays), training);
+    train::CompiledGraph *graph =
+        gradientGraph(checkedBatchOf(arrays), training);
     return execute(*graph, arrays, paramArrays);
   }
 
@@ -329,14 +330,23 @@ private:
     return rt::DType::F32;
   }
 
-  int64_t batchOf(const std::map<std::string, py::array> &arrays) const {
+  /// The batch size `arrays` give, once each has its input's declared
+  /// shape: checked before a graph is compiled for that batch size, which
+  /// a wrong feature count would otherwise cost (and keep).
+  int64_t checkedBatchOf(const std::map<std::string, py::array> &arrays) const {
     std::map<std::string, rt::Shape> shapes;
-    for (const auto &[name, array] : arrays)
+    std::map<std::string, rt::ConstTensorView> views;
+    for (const auto &[name, array] : arrays) {
       shapes[name] = shapeOfArray(array);
+      views.emplace(name, viewOf(array, inputDType(name)));
+    }
     rt::Expected<int64_t> batch =
         driver::batchSizeOf(session->program(), shapes);
     if (!batch.ok())
       raiseValue(batch.message());
+    if (rt::Error error = driver::checkInputTypes(session->program(), views);
+        !error.ok())
+      raiseValue(error.message());
     return *batch;
   }
 

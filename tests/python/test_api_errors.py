@@ -7,6 +7,7 @@ import copy
 import os
 import pathlib
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -223,3 +224,24 @@ def test_a_nan_in_an_input_without_the_batch_dimension_is_refused(tmp_path):
                                              "input without the batch dimension "
                                              "may hold infinities, not NaN"):
             model.run(x=x, mask=mask)
+
+
+def test_a_wrong_feature_count_is_refused_before_anything_compiles():
+    """The batch size comes from the inputs, and a graph is compiled for it
+    on first use: an input of the wrong shape is refused first, so that it
+    costs no compile and leaves no graph behind. Compiling this model's
+    gradient warns (a parameter that misses the loss), which shows when a
+    compile happened."""
+    model = nnc.compile("input x: f32[B, 4]\nparam w: f32[4, 2] = ones\n"
+                        "param unused: f32[2] = zeros\n"
+                        "output y = x @ w\nloss = reduce_mean(y)\n", backend="ref")
+    wrong = np.ones((1 << 20, 3), np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"input 'x': expected f32\[\?, 4\], "
+                                             r"got f32\[1048576, 3\]"):
+            model.grad(x=wrong)
+        with pytest.raises(ValueError, match=r"expected f32\[\?, 4\]"):
+            model.run(x=wrong)
+    with pytest.warns(UserWarning, match="'unused' does not reach the loss"):
+        model.grad(x=np.ones((1 << 20, 4), np.float32))
