@@ -542,14 +542,30 @@ private:
   Model *model;
 };
 
+constexpr char kParamsMadeBy[] =
+    "nnc.Params cannot be created directly; use model.params";
+constexpr char kModelMadeBy[] =
+    "nnc.Model cannot be created directly; use nnc.compile or nnc.load";
+
 /// A class's `__new__` that refuses: an object made by `cls.__new__(cls)`
 /// (as copy and pickle do) would reach the methods with no C++ object
 /// behind it. The module makes its objects in C++, which never calls it.
-auto refuseDirectCreation(const char *name, const char *makers) {
-  return [name, makers](const py::args &, const py::kwargs &) -> py::object {
-    throw py::type_error(std::string(name) + " cannot be created directly; " +
-                         "use " + makers);
+template <const char *Message>
+py::object refuseDirectCreation(const py::args &, const py::kwargs &) {
+  throw py::type_error(Message);
+}
+
+/// Refuses in the type's slot as well. With only a `__new__` in the class,
+/// the base class's (`pybind11_object.__new__(nnc.Model)`) still built an
+/// object with nothing behind it; CPython refuses that detour when the
+/// class's slot is a C function of its own.
+template <const char *Message> void refuseCreationInSlot(py::handle cls) {
+  auto *type = reinterpret_cast<PyTypeObject *>(cls.ptr());
+  type->tp_new = [](PyTypeObject *, PyObject *, PyObject *) -> PyObject * {
+    PyErr_SetString(PyExc_TypeError, Message);
+    return nullptr;
   };
+  PyType_Modified(type);
 }
 
 } // namespace
@@ -560,8 +576,8 @@ PYBIND11_MODULE(_nnc, m) {
   nncError = PyErr_NewException("nnc.Error", PyExc_RuntimeError, nullptr);
   m.attr("Error") = py::handle(nncError);
 
-  py::class_<ParamsView>(m, "Params")
-      .def_static("__new__", refuseDirectCreation("nnc.Params", "model.params"))
+  py::class_<ParamsView> params(m, "Params");
+  params.def_static("__new__", &refuseDirectCreation<kParamsMadeBy>)
       .def("__getitem__", &ParamsView::getItem)
       .def("__setitem__", &ParamsView::set)
       .def("__delitem__",
@@ -590,10 +606,10 @@ PYBIND11_MODULE(_nnc, m) {
           names += (names.empty() ? "" : ", ") + name;
         return "<nnc params: " + names + ">";
       });
+  refuseCreationInSlot<kParamsMadeBy>(params);
 
-  py::class_<Model>(m, "Model")
-      .def_static("__new__",
-                  refuseDirectCreation("nnc.Model", "nnc.compile or nnc.load"))
+  py::class_<Model> model(m, "Model");
+  model.def_static("__new__", &refuseDirectCreation<kModelMadeBy>)
       .def("run", &Model::run, py::kw_only(), py::arg("inputs") = py::none(),
            "Runs the model once on NumPy inputs given by name (as keywords, "
            "or as the dict `inputs`); returns the outputs (and the loss when "
@@ -616,6 +632,7 @@ PYBIND11_MODULE(_nnc, m) {
       .def("load_params", &Model::loadParams, py::arg("dir"))
       .def_property_readonly("backend", &Model::backendName)
       .def_property_readonly("inputs", &Model::inputNames);
+  refuseCreationInSlot<kModelMadeBy>(model);
 
   m.def("compile", &Model::compile, py::arg("path_or_source"),
         py::arg("backend") = py::none(), py::arg("batch") = py::none(),

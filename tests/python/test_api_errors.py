@@ -41,6 +41,11 @@ def test_models_and_params_are_made_by_the_module_only(mlp_path):
         type(model.params).__new__(type(model.params))
     with pytest.raises(TypeError):
         copy.copy(model)
+    # Nor through a base class's __new__, which the type's slot refuses.
+    for cls in (nnc.Model, type(model.params)):
+        for base in cls.__mro__[1:]:
+            with pytest.raises(TypeError, match="is not safe"):
+                base.__new__(cls)
     assert "w1" in model.params
 
 
