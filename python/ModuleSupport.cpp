@@ -126,6 +126,20 @@ std::vector<rt::Tensor> resultTensors(const train::CompiledGraph &graph,
   return tensors;
 }
 
+std::string fileSystemBytes(const py::handle &path) {
+  return py::module_::import("os").attr("fsencode")(path).cast<std::string>();
+}
+
+std::optional<std::string> utf8Of(const py::handle &text) {
+  Py_ssize_t size = 0;
+  const char *bytes = PyUnicode_AsUTF8AndSize(text.ptr(), &size);
+  if (!bytes) {
+    PyErr_Clear();
+    return std::nullopt;
+  }
+  return std::string(bytes, static_cast<size_t>(size));
+}
+
 const std::string &pathArgument(const PathText &path, const char *what) {
   if (path.text.find('\0') != std::string::npos)
     raiseValue(std::string(what) + ": embedded null byte");

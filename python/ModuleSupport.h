@@ -43,6 +43,15 @@ struct PathText {
   std::string text;
 };
 
+/// The bytes of a file name given as `path`, a str, as open() passes them
+/// to the system: a name that is no UTF-8 reaches Python with its bytes
+/// escaped (os.fsdecode), and os.fsencode gives them back.
+std::string fileSystemBytes(const py::handle &path);
+
+/// `text`, a str, in UTF-8; nothing when it holds what UTF-8 cannot encode
+/// (an escaped byte of a file name), which names no parameter or input.
+std::optional<std::string> utf8Of(const py::handle &text);
+
 /// `path`, a path argument named `what`; a ValueError when it holds a NUL
 /// byte, as open() raises, where the C++ side would read it cut there.
 const std::string &pathArgument(const PathText &path, const char *what);
@@ -129,7 +138,7 @@ template <> struct type_caster<nnc::python::PathText> {
     object path = module_::import("os").attr("fspath")(source);
     if (!isinstance<str>(path))
       return false;
-    value.text = path.cast<std::string>();
+    value.text = nnc::python::fileSystemBytes(path);
     return true;
   }
 };

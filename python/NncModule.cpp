@@ -502,27 +502,34 @@ public:
   py::array get(const std::string &name) {
     return model->paramView(owner, name);
   }
-  /// `params[key]`: a key that is no str names no parameter, a KeyError as
-  /// for any other, which Mapping's methods expect.
-  py::array getItem(const py::handle &key) {
-    if (!py::isinstance<py::str>(key)) {
+  py::array getItem(const py::handle &key) { return get(nameOf(key)); }
+  void set(const py::handle &key, const py::handle &value) {
+    model->setParam(nameOf(key), value);
+  }
+  /// The parameter name `key` gives; a key that is no str (or holds what
+  /// UTF-8 cannot encode) names no parameter, a KeyError as for any other,
+  /// which Mapping's methods expect.
+  static std::string nameOf(const py::handle &key) {
+    std::optional<std::string> name;
+    if (py::isinstance<py::str>(key))
+      name = utf8Of(key);
+    if (!name) {
       // As one argument: a tuple given alone would be unpacked into the
       // exception's arguments, and None would give none.
       PyErr_SetObject(PyExc_KeyError, py::make_tuple(key).ptr());
       throw py::error_already_set();
     }
-    return get(key.cast<std::string>());
-  }
-  void set(const std::string &name, const py::handle &value) {
-    model->setParam(name, value);
+    return *name;
   }
   std::vector<std::string> keys() const { return model->paramNames(); }
   bool contains(const py::handle &key) const {
-    if (!py::isinstance<py::str>(key))
+    std::optional<std::string> name;
+    if (py::isinstance<py::str>(key))
+      name = utf8Of(key);
+    if (!name)
       return false;
     std::vector<std::string> names = keys();
-    return std::find(names.begin(), names.end(),
-                     py::str(key).cast<std::string>()) != names.end();
+    return std::find(names.begin(), names.end(), *name) != names.end();
   }
   py::list items() {
     py::list pairs;

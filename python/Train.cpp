@@ -37,7 +37,7 @@ void addDataArgument(const std::string &name, const py::handle &value,
       throw py::type_error("data '" + name +
                            "': a path is a str or an os.PathLike, not bytes");
     files.push_back(name + "=" +
-                    pathArgument(PathText{path.cast<std::string>()}, "data"));
+                    pathArgument(PathText{fileSystemBytes(path)}, "data"));
     return;
   }
   py::array array = py::array::ensure(value, py::array::c_style);

@@ -67,6 +67,33 @@ def test_paths_may_be_path_like(tmp_path, digits, mlp_path):
         nnc.load(b"m.nnx")
 
 
+def test_file_names_that_are_no_utf8_work_as_with_open(tmp_path, digits,
+                                                       mlp_path):
+    """Linux file names are bytes; one that is no UTF-8 reaches Python with
+    its bytes escaped (os.fsdecode), and open() takes it back as it came.
+    So does every path argument; and such a str, which names no parameter,
+    is a key like any other unknown one."""
+    def odd(name):
+        return os.fsdecode(os.fsencode(str(tmp_path)) + b"/\xff" + name)
+    source = odd(b".nn")
+    with open(mlp_path) as original, open(source, "w") as copy_:
+        copy_.write(original.read())
+    model = nnc.compile(source, backend="ref")
+    model.save_params(odd(b"params"))
+    assert os.path.exists(os.path.join(odd(b"params"), "w1.npy"))
+    model.load_params(odd(b"params"))
+    np.save(odd(b"x.npy"), digits[0][:64])
+    history = nnc.train(source, data={"x": odd(b"x.npy"),
+                                      "labels": digits[1][:64]},
+                        epochs=1, backend="ref")
+    assert len(history) == 1
+    assert "\udcff" not in model.params
+    with pytest.raises(KeyError):
+        model.params["\udcff"]
+    with pytest.raises(KeyError):
+        model.params["\udcff"] = np.zeros(2, np.float32)
+
+
 def test_paths_with_a_null_byte_are_value_errors(tmp_path, mlp_path):
     """As open() refuses them: the C++ side would read the path cut at the
     NUL, and load or write another file than the one named."""
