@@ -132,16 +132,16 @@ DenseElementsAttr ModuleGenerator::constantValue(const Node &node,
                                                  RankedTensorType type) {
   Type element = type.getElementType();
   if (element.isF32()) {
-    SmallVector<float> values(node.constantData.begin(),
-                              node.constantData.end());
+    SmallVector<float> values(node.constantFloats.begin(),
+                              node.constantFloats.end());
     return DenseElementsAttr::get(type, ArrayRef<float>(values));
   }
   if (element.isF64())
-    return DenseElementsAttr::get(type, ArrayRef<double>(node.constantData));
+    return DenseElementsAttr::get(type, ArrayRef<double>(node.constantFloats));
   SmallVector<APInt> values;
-  for (double v : node.constantData)
-    values.push_back(APInt(element.getIntOrFloatBitWidth(),
-                           static_cast<int64_t>(v), /*isSigned=*/true));
+  for (int64_t v : node.constantInts)
+    values.push_back(
+        APInt(element.getIntOrFloatBitWidth(), v, /*isSigned=*/true));
   return DenseElementsAttr::get(type, values);
 }
 

@@ -95,8 +95,11 @@ struct Node {
   std::vector<ValueRef> operands;
   std::map<std::string, AttrValue> attrs;
   std::vector<TensorType> results;
-  /// For "constant": the values in row-major order (size = element count).
-  std::vector<double> constantData;
+  /// For "constant": the values in row-major order (size = element count),
+  /// in `constantFloats` for a float result and in `constantInts` for an
+  /// integer one, which keeps them exact (a double holds no i64 past 2^53).
+  std::vector<double> constantFloats;
+  std::vector<int64_t> constantInts;
   NodeLoc loc;
 };
 

@@ -104,8 +104,12 @@ std::optional<ValueRef> Sema::materialize(const Value &value, DType dtype,
   }
   std::optional<ValueRef> ref =
       addNode("constant", {}, {}, {TensorType{dtype, {}}}, loc, frame);
-  if (ref)
-    program.nodes.back().constantData = {v};
+  if (!ref)
+    return ref;
+  if (isFloat(dtype))
+    program.nodes.back().constantFloats = {v};
+  else
+    program.nodes.back().constantInts = {value.intValue};
   return ref;
 }
 

@@ -39,7 +39,7 @@ TEST(SemaTest, NumbersBecomeScalarConstantsAndMinusBecomesNeg) {
   const Node &two = c.program->nodes[1];
   EXPECT_EQ(two.results[0].dtype, DType::F32);
   EXPECT_TRUE(two.results[0].shape.empty());
-  EXPECT_EQ(two.constantData, (std::vector<double>{2.5}));
+  EXPECT_EQ(two.constantFloats, (std::vector<double>{2.5}));
 }
 
 TEST(SemaTest, ConstantArithmeticIsFolded) {
