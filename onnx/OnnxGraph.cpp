@@ -2,14 +2,11 @@
 
 #include "onnx/OnnxGraph.h"
 
-#include "runtime/FileIO.h"
+#include "onnx/ExternalData.h"
 
 #include <onnx/checker.h>
 
 #include <algorithm>
-
-#include <sys/stat.h>
-
 #include <exception>
 #include <map>
 #include <set>
@@ -19,81 +16,6 @@ namespace {
 
 using ::onnx::GraphProto;
 using ::onnx::NodeProto;
-using ::onnx::TensorProto;
-
-/// An external-data path must stay inside the model's folder: a model
-/// downloaded from elsewhere must not make nnc read `/etc/shadow`.
-bool isContainedRelativePath(const std::string &location) {
-  if (location.empty() || location.front() == '/')
-    return false;
-  size_t start = 0;
-  while (start <= location.size()) {
-    size_t end = location.find('/', start);
-    if (end == std::string::npos)
-      end = location.size();
-    if (location.compare(start, end - start, "..") == 0 && end - start == 2)
-      return false;
-    start = end + 1;
-  }
-  return true;
-}
-
-/// Moves the bytes of every initializer stored outside the model into the
-/// model, so the rest of the importer reads one kind of tensor.
-rt::Error readExternalData(GraphProto &graph, const std::string &displayName,
-                           const std::string &modelFolder,
-                           std::vector<std::string> &files) {
-  for (TensorProto &tensor : *graph.mutable_initializer()) {
-    if (tensor.data_location() != TensorProto::EXTERNAL)
-      continue;
-    std::string location;
-    uint64_t offset = 0;
-    int64_t length = -1;
-    for (const auto &entry : tensor.external_data()) {
-      if (entry.key() == "location")
-        location = entry.value();
-      else if (entry.key() == "offset")
-        offset = std::strtoull(entry.value().c_str(), nullptr, 10);
-      else if (entry.key() == "length")
-        length = std::strtoll(entry.value().c_str(), nullptr, 10);
-    }
-    std::string where = displayName + ": initializer '" + tensor.name() + "'";
-    if (modelFolder.empty())
-      return rt::Error::failure(where + " keeps its data in an external file, "
-                                        "which a model held in memory cannot "
-                                        "reach");
-    if (!isContainedRelativePath(location))
-      return rt::Error::failure(where + ": external data location '" +
-                                location +
-                                "' is not a path inside the "
-                                "model's folder");
-    std::string path = modelFolder + "/" + location;
-    // Opening a FIFO would wait for a writer forever, and a device has no
-    // end: only regular files hold weights.
-    struct stat info;
-    if (::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode))
-      return rt::Error::failure(where + ": external data '" + location +
-                                "' is not a regular file");
-    rt::Expected<rt::InputFile> file = rt::InputFile::open(path);
-    if (!file.ok())
-      return rt::Error::failure(where +
-                                ": missing external data: " + file.message());
-    if (std::find(files.begin(), files.end(), path) == files.end())
-      files.push_back(path);
-    rt::Expected<std::string> bytes = file->readAll();
-    if (!bytes.ok())
-      return rt::Error::failure(where + ": " + bytes.message());
-    uint64_t available = bytes->size() > offset ? bytes->size() - offset : 0;
-    uint64_t wanted = length < 0 ? available : static_cast<uint64_t>(length);
-    if (offset > bytes->size() || wanted > available)
-      return rt::Error::failure(where + ": external data file '" + path +
-                                "' is shorter than the tensor it holds");
-    tensor.set_raw_data(bytes->substr(offset, wanted));
-    tensor.clear_external_data();
-    tensor.set_data_location(TensorProto::DEFAULT);
-  }
-  return rt::Error::success();
-}
 
 /// The default domain's opset, or an error naming the supported range.
 rt::Expected<int64_t> defaultOpset(const ::onnx::ModelProto &model,

@@ -2,7 +2,8 @@
 Identity stays one param, statistics the exporter merged are untied into
 buffers of their own, and a mask buffer read only through a comparison
 folds into a constant; each fine-tuned against PyTorch's step where it
-trains.
+trains. Weights kept in an external data file import as the same bytes as
+inline ones.
 """
 
 import math
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 from nnc_cli import NNC, nnc
-from onnx_ops_support import HAVE_TORCH, fine_tunes_like_pytorch, import_and_run
+from onnx_ops_support import HAVE_TORCH, fine_tunes_like_pytorch, import_and_run, import_fails
 
 if HAVE_TORCH:
     import onnx
@@ -155,3 +156,79 @@ def test_nanogpt_causal_mask_buffer_is_a_constant(tmp_path):
         program
     for folder in ("params", "tuned"):
         assert "attn_bias.npy" not in os.listdir(tmp_path / folder), folder
+
+
+def matmul_chain(weights):
+    """y = x0 @ w0 @ w1 @ ...: a model whose initializers are `weights`."""
+    nodes, previous = [], "x0"
+    for i in range(len(weights)):
+        output = "y" if i == len(weights) - 1 else f"h{i}"
+        nodes.append(helper.make_node("MatMul", [previous, f"w{i}"], [output]))
+        previous = output
+    graph = helper.make_graph(
+        nodes, "g",
+        [helper.make_tensor_value_info("x0", TensorProto.FLOAT, ["batch", weights[0].shape[0]])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", weights[-1].shape[1]])],
+        [numpy_helper.from_array(w, f"w{i}") for i, w in enumerate(weights)])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def save_with_external_data(model, path, location="weights.bin"):
+    """Saves `model` with every initializer in the one file `location` beside it."""
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)  # saving moves the copy's weights out
+    onnx.save_model(copy, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=location, size_threshold=0)
+
+
+def test_weights_in_one_shared_external_file_import_as_inline_ones(tmp_path):
+    # Each tensor is read from its own range of the shared file: every
+    # weight must come out bitwise as the inline model's does.
+    rng = np.random.default_rng(0)
+    shapes = [(5, 7), (7, 3), (3, 3), (3, 8), (8, 2)]
+    model = matmul_chain([rng.standard_normal(s).astype(np.float32) for s in shapes])
+    (tmp_path / "inline").mkdir()
+    (tmp_path / "external").mkdir()
+    onnx.save(model, str(tmp_path / "inline" / "m.onnx"))
+    save_with_external_data(model, tmp_path / "external" / "m.onnx")
+    assert len(os.listdir(tmp_path / "external")) == 2, "the weights are not in one file"
+    for kind in ("inline", "external"):
+        nnc("import", tmp_path / kind / "m.onnx", "-o", tmp_path / kind / "m.nn",
+            "--params-out", tmp_path / kind / "params")
+    for i, shape in enumerate(shapes):
+        inline = np.load(tmp_path / "inline" / "params" / f"w{i}.npy")
+        external = np.load(tmp_path / "external" / "params" / f"w{i}.npy")
+        assert external.shape == shape and external.dtype == np.float32, f"w{i}"
+        assert external.tobytes() == inline.tobytes(), f"w{i}"
+        assert inline.tobytes() == numpy_helper.to_array(model.graph.initializer[i]).tobytes()
+
+
+def test_external_data_past_the_end_of_its_file_is_refused(tmp_path):
+    model = matmul_chain([np.ones((4, 4), np.float32), np.ones((4, 2), np.float32)])
+    path = tmp_path / "m.onnx"
+    save_with_external_data(model, path)
+    data = tmp_path / "weights.bin"
+    size = data.stat().st_size
+    # w1 is the last tensor in the file: cut its last float off.
+    os.truncate(data, size - 4)
+    stored = {e.key: e.value for e in onnx.load(str(path), load_external_data=False)
+              .graph.initializer[1].external_data}
+    assert int(stored["offset"]) + int(stored["length"]) == size, stored
+    stderr = import_fails(tmp_path, path)
+    assert stderr == (f"error: {path}: initializer 'w1': its external data "
+                      f"({stored['length']} bytes at offset {stored['offset']}) runs past the "
+                      f"end of '{data}' ({size - 4} bytes)\n"), stderr
+
+
+def test_external_data_starting_with_the_gzip_magic_is_read_as_is(tmp_path):
+    # ONNX external data is raw bytes: a weight whose first bytes are
+    # 1f 8b (w[0, 0] == 0.5333728, an ordinary value) is not a gzip stream.
+    w = np.full((3, 4), 0.25, np.float32)
+    w.view(np.uint8)[0, :4] = [0x1f, 0x8b, 0x08, 0x3f]
+    path = tmp_path / "m.onnx"
+    save_with_external_data(matmul_chain([w]), path)
+    assert (tmp_path / "weights.bin").read_bytes()[:2] == b"\x1f\x8b"
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    got, program = import_and_run(tmp_path, path, [x])
+    np.testing.assert_array_equal(np.load(tmp_path / "params" / "w0.npy"), w)
+    np.testing.assert_allclose(got, x @ w, rtol=1e-6, err_msg=program)
