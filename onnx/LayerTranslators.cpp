@@ -231,8 +231,10 @@ rt::Error translateConv(Translation &translation, const NodeProto &node,
     if (shape[2 + i] <= 0)
       return fail("the kernel is larger than the padded image");
   }
-  std::string expression =
-      "conv2d(" + translation.operand(x, false).value() + ", ";
+  Expected image = translation.operand(x, false);
+  if (!image.ok())
+    return image.takeError();
+  std::string expression = "conv2d(" + *image + ", ";
   Expected weight = translation.operand(w, false);
   if (!weight.ok())
     return weight.takeError();
@@ -323,9 +325,11 @@ rt::Error emitPool(Translation &translation, const NodeProto &node,
     if (ceil && span % strides[i] != 0)
       return fail("ceil_mode=1 with a partial last window is not supported");
   }
+  Expected image = translation.operand(x, false);
+  if (!image.ok())
+    return image.takeError();
   std::string expression = std::string(isMax ? "max_pool2d(" : "avg_pool2d(") +
-                           translation.operand(x, false).value() +
-                           ", kernel=" + intList(kernel);
+                           *image + ", kernel=" + intList(kernel);
   // The language's stride defaults to the kernel, ONNX's to 1.
   if (strides != kernel)
     expression += ", stride=" + intList(strides);
@@ -360,9 +364,12 @@ rt::Error translateGlobalPool(Translation &translation, const NodeProto &node,
   }
   std::string name =
       node.op_type() == "GlobalAveragePool" ? "reduce_mean" : "reduce_max";
+  Expected image = translation.operand(x, false);
+  if (!image.ok())
+    return image.takeError();
   translation.let(node, 0,
-                  name + "(" + translation.operand(x, false).value() +
-                      ", axes=" + intList(axes) + ", keepdims=true)",
+                  name + "(" + *image + ", axes=" + intList(axes) +
+                      ", keepdims=true)",
                   x.type, shape);
   return rt::Error::success();
 }
@@ -383,8 +390,10 @@ rt::Error translateBatchNorm(Translation &translation, const NodeProto &node,
   // ONNX's momentum weighs the old running value, PyTorch's and nnc's the
   // new batch statistic.
   double momentum = 1.0 - attributes.getFloat("momentum", 0.9);
-  std::string expression =
-      "batch_norm(" + translation.operand(x, false).value();
+  Expected input = translation.operand(x, false);
+  if (!input.ok())
+    return input.takeError();
+  std::string expression = "batch_norm(" + *input;
   for (int i = 1; i <= 4; ++i) {
     const Value &v = inputValue(translation, node, i);
     if (v.shape != Dims{x.shape[1]})
@@ -448,15 +457,21 @@ rt::Error translateLayerNorm(Translation &translation, const NodeProto &node,
     zeros.reals.assign(static_cast<size_t>(staticElementCount(normalized)), 0);
     std::string name = node.output(0) + "#beta";
     translation.bindConstant(name, std::move(zeros));
-    beta = translation.operand(*translation.find(name), false).value();
+    Expected operand = translation.operand(*translation.find(name), false);
+    if (!operand.ok())
+      return operand.takeError();
+    beta = *operand;
   }
   double epsilon = attributes.getFloat("epsilon", 1e-5);
   std::optional<std::string> eps = numberLiteral(epsilon);
   if (!eps || epsilon < 0)
     return fail("epsilon must be finite and non-negative");
+  Expected input = translation.operand(x, false);
+  if (!input.ok())
+    return input.takeError();
   translation.let(node, 0,
-                  "layer_norm(" + translation.operand(x, false).value() + ", " +
-                      *gamma + ", " + beta + ", eps=" + *eps + ")",
+                  "layer_norm(" + *input + ", " + *gamma + ", " + beta +
+                      ", eps=" + *eps + ")",
                   x.type, x.shape);
   return rt::Error::success();
 }

@@ -272,7 +272,8 @@ bool matchLayerNorm(Translation &translation, const GraphIndex &index,
     return false;
 
   const NodeProto *last = divide;
-  absorbed.insert({centre, square, variance, plusEps, root, divide});
+  std::vector<const NodeProto *> matched = {centre,  square, variance,
+                                            plusEps, root,   divide};
   // The affine part, when its operands have the normalised shape.
   auto affine = [&](const char *opType) -> const Value * {
     const NodeProto *next = index.soleConsumer(last->output(0));
@@ -282,16 +283,16 @@ bool matchLayerNorm(Translation &translation, const GraphIndex &index,
     if (!operand || operand->shape != normalized || operand->type != x->type)
       return nullptr;
     last = next;
-    absorbed.insert(next);
+    matched.push_back(next);
     return operand;
   };
   const Value *gamma = affine("Mul");
   const Value *beta = gamma ? affine("Add") : nullptr;
 
   auto filled = [&](const Value *given, double fill,
-                    const char *suffix) -> std::string {
+                    const char *suffix) -> rt::Expected<std::string> {
     if (given)
-      return translation.operand(*given, false).value();
+      return translation.operand(*given, false);
     Constant constant;
     constant.type = x->type;
     constant.shape = normalized;
@@ -299,15 +300,22 @@ bool matchLayerNorm(Translation &translation, const GraphIndex &index,
                           fill);
     std::string name = last->output(0) + suffix;
     translation.bindConstant(name, std::move(constant));
-    return translation.operand(*translation.find(name), false).value();
+    return translation.operand(*translation.find(name), false);
   };
   // ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, then Mul and Add.
   size_t nodes = 7 + (gamma != nullptr) + (beta != nullptr);
-  std::string gammaText = filled(gamma, 1.0, "#gamma");
-  std::string betaText = filled(beta, 0.0, "#beta");
+  // A scale or shift that cannot be data (a constant holding NaN) is left
+  // to its own node, which reports it; the shift is not declared then.
+  rt::Expected<std::string> gammaText = filled(gamma, 1.0, "#gamma");
+  if (!gammaText.ok())
+    return false;
+  rt::Expected<std::string> betaText = filled(beta, 0.0, "#beta");
+  if (!betaText.ok())
+    return false;
+  absorbed.insert(matched.begin(), matched.end());
   translation.let(*last, 0,
-                  "layer_norm(" + x->name + ", " + gammaText + ", " + betaText +
-                      ", eps=" + *numberLiteral(*eps) + ")",
+                  "layer_norm(" + x->name + ", " + *gammaText + ", " +
+                      *betaText + ", eps=" + *numberLiteral(*eps) + ")",
                   x->type, x->shape,
                   "the last of " + std::to_string(nodes) +
                       " nodes of a layer normalization");
