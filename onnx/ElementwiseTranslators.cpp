@@ -76,6 +76,11 @@ rt::Error translateUnary(Translation &translation, const NodeProto &node,
   Expected operand = translation.operand(x, false);
   if (!operand.ok())
     return operand.takeError();
+  // The language has no reciprocal; its division differentiates as one.
+  if (op == "Reciprocal") {
+    translation.let(node, 0, "1 / " + *operand, x.type, x.shape);
+    return rt::Error::success();
+  }
   std::string name = op == "Sqrt"       ? "sqrt"
                      : op == "Exp"      ? "exp"
                      : op == "Log"      ? "log"

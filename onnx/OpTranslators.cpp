@@ -41,6 +41,7 @@ const OpEntry kOps[] = {
     {"Sigmoid", translateUnary},
     {"Tanh", translateUnary},
     {"Softplus", translateUnary},
+    {"Reciprocal", translateUnary},
     {"Erf", translateErf},
     {"Softmax", translateSoftmax},
     {"LogSoftmax", translateSoftmax},

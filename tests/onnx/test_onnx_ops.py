@@ -1,6 +1,7 @@
 """Single ops and small PyTorch idioms, each exported on its own, imported,
 run, and compared with PyTorch: Flatten, AvgPool2d counting its padding,
-Expand over a dynamic batch, Gather, and GELUs written by hand.
+Expand over a dynamic batch, Gather, GELUs written by hand, and Reciprocal
+(also against numpy).
 
 CTest sets NNC and NNC_ONNX_WORK as for test_onnx_import.py. Each case is
 a module of a few nodes, so that a failure points at one translation;
@@ -9,13 +10,17 @@ onnx_ops_support.py holds the export and comparison they share.
 
 import math
 
+import numpy as np
 import pytest
 
 from nnc_cli import NNC
-from onnx_ops_support import HAVE_TORCH, Lambda, matches_pytorch
+from onnx_ops_support import (HAVE_TORCH, Lambda, fine_tunes_like_pytorch, import_and_run,
+                              matches_pytorch)
 
 if HAVE_TORCH:
+    import onnx
     import torch
+    from onnx import TensorProto, helper
 
 pytestmark = [pytest.mark.skipif(NNC is None, reason="set NNC to the nnc binary"),
               pytest.mark.skipif(not HAVE_TORCH, reason="torch and onnx are needed")]
@@ -98,3 +103,37 @@ def test_exact_gelu_written_by_hand_fuses(tmp_path, form):
     torch.manual_seed(0)
     program = matches_pytorch(tmp_path, Lambda(lambda x: gelu(x * 2)), [torch.randn(3, 8)])
     assert "gelu(" in program and "erf" not in program.lower().replace("gelu", ""), program
+
+
+def test_reciprocal_of_a_run_time_tensor(tmp_path):
+    # ONNX's Reciprocal on its own, over a dynamic batch, against numpy.
+    graph = helper.make_graph(
+        [helper.make_node("Reciprocal", ["x0"], ["y"])], "g",
+        [helper.make_tensor_value_info("x0", TensorProto.FLOAT, ["batch", 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    x = np.array([[1, -2, 0.5], [4, -0.25, 3], [1e-3, -7, 1e3]], np.float32)
+    got, program = import_and_run(tmp_path, path, [x])
+    assert "1 / x0" in program, program
+    np.testing.assert_allclose(got, np.reciprocal(x), rtol=1e-6, err_msg=program)
+
+
+class OneOverLinear(torch.nn.Module if HAVE_TORCH else object):
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 3)
+
+    def forward(self, x):
+        h = self.linear(x)
+        return 1.0 / (h * h + 0.5)
+
+
+def test_one_divided_by_a_tensor_as_pytorch_exports_it(tmp_path):
+    # PyTorch 1.13 exports 1.0 / x as Reciprocal (then a Mul by 1); the
+    # import fine-tunes as PyTorch does through it.
+    torch.manual_seed(0)
+    program = fine_tunes_like_pytorch(tmp_path, OneOverLinear(), torch.randn(5, 4),
+                                      torch.tensor([0, 2, 1, 1, 0]))
+    assert "Reciprocal" in [n.op_type for n in onnx.load(str(tmp_path / "m.onnx")).graph.node]
+    assert "1 / " in program, program
