@@ -200,42 +200,31 @@ size_t Lexer::skipNonAscii(bool reportValid) {
   return len;
 }
 
-bool Lexer::nextLineStartsStatement() const {
-  // Scans ahead without reporting anything; blank and comment lines are
-  // skipped so that a comment between the lines changes nothing.
-  size_t p = pos;
-  while (p < src.size()) {
-    char c = src[p];
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-      ++p;
-    } else if (c == '#') {
-      while (p < src.size() && src[p] != '\n')
-        ++p;
-    } else {
-      break;
-    }
-  }
-  size_t start = p;
-  while (p < src.size() && isIdentChar(src[p]))
-    ++p;
-  std::optional<TokenKind> kw = lookupKeyword(src.substr(start, p - start));
+bool Lexer::statementKeywordAtPos() const {
+  size_t end = pos;
+  while (end < src.size() && isIdentChar(src[end]))
+    ++end;
+  std::optional<TokenKind> kw = lookupKeyword(src.substr(pos, end - pos));
   return kw && isStatementKeyword(*kw);
 }
 
 bool Lexer::skipTrivia() {
   bool sawSeparator = false;
+  // Whether a newline inside brackets awaits the first byte after the blank
+  // and comment lines that follow it: a statement keyword there ends the
+  // statement. Looking only once, there, rather than scanning ahead from
+  // every newline keeps lexing linear in the number of blank lines.
+  bool newlineInBrackets = false;
   while (!atEnd()) {
     unsigned char c = static_cast<unsigned char>(src[pos]);
     if (c == ' ' || c == '\t' || c == '\r') {
       advance();
     } else if (c == '\n') {
       advance();
-      if (bracketDepth == 0) {
+      if (bracketDepth == 0)
         sawSeparator = true;
-      } else if (nextLineStartsStatement()) {
-        bracketDepth = 0;
-        sawSeparator = true;
-      }
+      else
+        newlineInBrackets = true;
     } else if (c == '#') {
       while (!atEnd() && src[pos] != '\n') {
         unsigned char b = static_cast<unsigned char>(src[pos]);
@@ -248,13 +237,21 @@ bool Lexer::skipTrivia() {
         }
       }
     } else if (c >= 0x80) {
+      // A bad byte starts no keyword, so the line it starts stays inside
+      // the brackets.
+      newlineInBrackets = false;
       skipNonAscii(/*reportValid=*/true);
     } else if (isControl(c)) {
+      newlineInBrackets = false;
       error({line, col}, "invalid control character " + hexByte(c));
       advance();
     } else {
       break;
     }
+  }
+  if (newlineInBrackets && statementKeywordAtPos()) {
+    bracketDepth = 0;
+    sawSeparator = true;
   }
   return sawSeparator;
 }

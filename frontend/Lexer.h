@@ -47,7 +47,9 @@ private:
   /// UTF-8 sequence is skipped whole, returning its length; an invalid
   /// byte is skipped alone.
   size_t skipNonAscii(bool reportValid);
-  bool nextLineStartsStatement() const;
+  /// Whether the identifier starting at `pos`, if any, is a statement
+  /// keyword (`let`, `param`, ...).
+  bool statementKeywordAtPos() const;
 
   Token makeToken(TokenKind kind, size_t start, SourceLoc loc) const;
   Token lexNumber(size_t start, SourceLoc loc);

@@ -173,6 +173,31 @@ TEST(LexerTest, StatementKeywordEndsAnUnclosedParenthesis) {
                             K::Equal, K::Int, K::Eof}));
 }
 
+TEST(LexerTest, BadByteStartingALineKeepsTheBracketOpen) {
+  // Only a keyword right after the blank and comment lines ends the
+  // statement; a bad byte before it leaves the line inside the parenthesis.
+  Lexed l("f(x,\n# c\n\x01let b");
+  EXPECT_EQ(l.kinds(), (std::vector<K>{K::Ident, K::LParen, K::Ident, K::Comma,
+                                       K::KwLet, K::Ident, K::Eof}));
+}
+
+TEST(LexerTest, ManyBlankLinesInsideParenthesesLexInLinearTime) {
+  // Each newline inside brackets used to rescan every blank and comment
+  // line after it: a million of them took many minutes, past the test
+  // timeout, and now take milliseconds.
+  constexpr size_t kBlankPairs = size_t(1) << 19;
+  std::string source = "relu(";
+  for (size_t i = 0; i < kBlankPairs; ++i)
+    source += "\n# blank\n";
+  source += "x)\nlet y = 1";
+  Lexed l(std::move(source));
+  EXPECT_EQ(l.messages(), std::vector<std::string>{});
+  EXPECT_EQ(l.kinds(), (std::vector<K>{K::Ident, K::LParen, K::Ident, K::RParen,
+                                       K::Newline, K::KwLet, K::Ident, K::Equal,
+                                       K::Int, K::Eof}));
+  EXPECT_EQ(l.tokens[2].loc.line, 2 * kBlankPairs + 1);
+}
+
 TEST(LexerTest, BadBytesAreReportedAndSkipped) {
   Lexed l(std::string("a \x01 b \xff c $ d \xc3\xa9 e"));
   EXPECT_EQ(l.messages(),
