@@ -389,6 +389,14 @@ void Sema::declareArgument(const Stmt &stmt, Frame &frame) {
 
 std::optional<TensorType> Sema::resolveType(const ast::TypeExpr &type,
                                             bool isInput, Frame &frame) {
+  // Checked first so that no message lists thousands of dimensions.
+  if (type.dims.size() > shape::kMaxRank) {
+    error(frame, type.loc,
+          "tensor type has rank " + std::to_string(type.dims.size()) +
+              ", which exceeds the limit of " +
+              std::to_string(shape::kMaxRank));
+    return std::nullopt;
+  }
   TensorType result;
   result.dtype = type.dtype;
   bool ok = true;

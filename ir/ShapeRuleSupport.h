@@ -24,9 +24,15 @@ bool isDyn(int64_t d);
 /// An attribute list as "[-1, 4]": unlike toString, -1 prints as itself.
 std::string list(const std::vector<int64_t> &v);
 
-/// Why `shape` is not a well-formed shape (an extent below 0 or above 2^40,
-/// or more than 2^40 elements), or an empty string when it is.
+/// Why `shape` is not a well-formed shape (a rank above kMaxRank, an extent
+/// below 0 or above 2^40, or more than 2^40 elements), or an empty string
+/// when it is.
 std::string validate(const Shape &shape);
+
+/// Why a tensor of `rank` axes is too large ("rank 40 exceeds the limit of
+/// 32"), or an empty string when it is not. Names no shape, which could be
+/// thousands of axes long.
+std::string validateRank(size_t rank);
 
 /// validate over each shape of `shapes`, null ones skipped: the first
 /// error, or an empty string.

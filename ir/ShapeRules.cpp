@@ -39,10 +39,19 @@ std::string list(const std::vector<int64_t> &v) {
   return s + "]";
 }
 
-/// Checks that `shape` is a well-formed shape: every extent is kDynamic or
-/// in [0, kMaxElements], and the static extents multiply to at most
-/// kMaxElements. Returns an empty string when it is.
+std::string validateRank(size_t rank) {
+  if (rank <= kMaxRank)
+    return {};
+  return "rank " + std::to_string(rank) + " exceeds the limit of " +
+         std::to_string(kMaxRank);
+}
+
+/// Checks that `shape` is a well-formed shape: at most kMaxRank axes, every
+/// extent kDynamic or in [0, kMaxElements], and the static extents
+/// multiplying to at most kMaxElements. Returns an empty string when it is.
 std::string validate(const Shape &shape) {
+  if (std::string e = validateRank(shape.size()); !e.empty())
+    return e;
   int64_t count = 1;
   for (int64_t d : shape) {
     if (isDyn(d))
@@ -77,11 +86,14 @@ std::string str(int64_t v) {
   return isDyn(v) ? std::string("?") : std::to_string(v);
 }
 
-/// Wraps a computed shape, rejecting it if it grew past the element limit
+/// Wraps a computed shape, rejecting it if it grew past the rank limit
+/// (gather of two rank-20 tensors would) or the element limit
 /// (broadcasting [2^20, 1] with [1, 2^30] would).
 ShapeResult finish(Shape s) {
-  // Results are built from validated extents, so the only way to fail is
-  // to exceed the element limit.
+  if (std::string e = validateRank(s.size()); !e.empty())
+    return ShapeResult::failure("result " + e);
+  // Results are built from validated extents, so the only other way to
+  // fail is to exceed the element limit.
   if (!validate(s).empty())
     return ShapeResult::failure("result shape " + toString(s) +
                                 " has more than 2^40 elements");
@@ -242,6 +254,9 @@ ShapeResult reduce(const Shape &input, const std::vector<int64_t> &axes,
 ShapeResult reshape(const Shape &input, const std::vector<int64_t> &newShape) {
   if (std::string e = validate(input); !e.empty())
     return ShapeResult::failure(e);
+  // Before anything prints the target, which could be thousands long.
+  if (std::string e = validateRank(newShape.size()); !e.empty())
+    return ShapeResult::failure("reshape target " + e);
   // kDynamic in the target is accepted as a spelling of -1, so that the
   // dialect can re-infer from a result type that already holds '?'.
   int64_t inferred = -1;
@@ -339,6 +354,9 @@ ShapeResult broadcastTo(const Shape &input,
                         const std::vector<int64_t> &target) {
   if (std::string e = validate(input); !e.empty())
     return ShapeResult::failure(e);
+  // Before anything prints the target, which could be thousands long.
+  if (std::string e = validateRank(target.size()); !e.empty())
+    return ShapeResult::failure("broadcast_to target " + e);
   Shape out(target.size());
   for (size_t i = 0; i < target.size(); ++i) {
     int64_t d = target[i];

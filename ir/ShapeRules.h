@@ -23,6 +23,11 @@ constexpr int64_t kDynamic = INT64_MIN;
 
 using Shape = std::vector<int64_t>;
 
+/// The largest rank a tensor may have, far above any real model's. Without
+/// a bound, a rank in the thousands passed `nnc check` and then overflowed
+/// the stack inside MLIR's lowering.
+constexpr size_t kMaxRank = 32;
+
 /// The outcome of a shape rule: a shape, or a message saying why the operands
 /// are invalid. Messages are lower-case and without a final period, ready to
 /// follow "error: ".

@@ -453,6 +453,19 @@ TEST(Gather, Errors) {
   expectError(gather({1 << 20, 4}, {1 << 20, 1 << 20}, 1), "more than 2^40");
 }
 
+TEST(RankLimit, ResultsAndOperandsPastTheLimitAreErrors) {
+  Shape rank32(kMaxRank, 1);
+  Shape rank33(kMaxRank + 1, 1);
+  expectShape(reshape(rank32, std::vector<int64_t>(kMaxRank, 1)), rank32);
+  expectError(reshape({1}, std::vector<int64_t>(100000, 1)),
+              "reshape target rank 100000 exceeds the limit of 32");
+  expectError(broadcastTo({1}, std::vector<int64_t>(kMaxRank + 1, 1)),
+              "broadcast_to target rank 33 exceeds the limit of 32");
+  expectError(gather(Shape(20, 2), Shape(20, 1), 0),
+              "result rank 39 exceeds the limit of 32");
+  expectError(softmax(rank33, 0), "rank 33 exceeds the limit of 32");
+}
+
 TEST(PointwiseLoss, Shapes) {
   expectShape(pointwiseLoss({D, 1}, {D, 1}), {});
   expectShape(pointwiseLoss({D, 10}, {10}), {});
