@@ -362,7 +362,9 @@ ShapeResult broadcastTo(const Shape &input,
     int64_t d = target[i];
     if (d == -1 || isDyn(d))
       out[i] = kDynamic;
-    else if (d < 0)
+    // An extent of 0 would make an empty tensor, which the backends do not
+    // handle (slice and reshape refuse one too).
+    else if (d <= 0)
       return ShapeResult::failure("broadcast_to target " + list(target) +
                                   " has invalid extent " + std::to_string(d));
     else

@@ -210,6 +210,8 @@ TEST(BroadcastTo, Errors) {
   expectError(broadcastTo({2, 3}, {-1, 3}),
               "cannot broadcast [2, 3] to [?, 3]");
   expectError(broadcastTo({3}, {-5, 3}), "invalid extent -5");
+  expectError(broadcastTo({1, 1}, {2, 0}),
+              "broadcast_to target [2, 0] has invalid extent 0");
   expectError(broadcastTo({1}, {kMax}), "more than 2^40");
 }
 
