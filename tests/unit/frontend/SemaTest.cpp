@@ -124,6 +124,18 @@ TEST(SemaTest, DTypeErrors) {
                   "f32"}));
 }
 
+TEST(SemaTest, PoolsNeedAFloatOperand) {
+  // max_pool2d used to let an integer tensor through to the dialect's
+  // verifier, whose message is in MLIR's terms.
+  Compiled c("input a: i32[2, 4, 4, 4]\noutput m = max_pool2d(a, kernel=2)\n"
+             "output v = avg_pool2d(a, kernel=2)\n");
+  EXPECT_EQ(c.messages(),
+            (Msgs{"2:12: max_pool2d: expects a float (f32 or f64) tensor as "
+                  "the operand, got i32",
+                  "3:12: avg_pool2d: expects a float (f32 or f64) tensor as "
+                  "the operand, got i32"}));
+}
+
 TEST(SemaTest, OperandCounts) {
   Compiled c(std::string(kHeader) +
              "output a = relu(x, x)\noutput b = conv2d(x)\n"
