@@ -38,6 +38,14 @@ lowerToStage(const std::string &modelPath, const IrStage &stage, int64_t batch,
   rt::Expected<LoadedModel> model = loadModel(modelPath);
   if (!model.ok())
     return model.takeError();
+  // Left to the passes, autodiff's complaint names an IR function and
+  // points at the model's first line; say what is missing, as `nnc grad`
+  // and `nnc train` do.
+  if (stage.goal != PipelineGoal::Forward && !model->program.hasLoss)
+    return rt::Error::failure(
+        std::string("the model has no loss to ") +
+        (stage.goal == PipelineGoal::Gradient ? "differentiate" : "train") +
+        " (stage '" + stage.name + "' needs one)");
   StagedModule staged;
   staged.model = std::move(*model);
   staged.context = createContext();
