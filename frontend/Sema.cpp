@@ -21,6 +21,9 @@ std::optional<Program> Sema::run(const ast::Module &module) {
   checkLayers(module);
   Frame top;
   runStatements(module.statements, top);
+  // The last node's arguments wait for a next charge; bill them before
+  // anything reads the program.
+  charge(top, SourceLoc{1, 1}, 0);
   if (live()) {
     if (module.trainBlocks.size() > 1)
       error(top, module.trainBlocks[1].loc,
@@ -97,17 +100,58 @@ bool Sema::error(const Frame &frame, SourceLoc loc, std::string message) {
   return true;
 }
 
-bool Sema::charge(const Frame &frame, SourceLoc loc) {
+namespace {
+/// The operands and list-attribute elements of `node`: what a call with
+/// many arguments costs beyond the node itself.
+uint64_t argumentCount(const Node &node) {
+  uint64_t count = node.operands.size();
+  for (const auto &[name, attr] : node.attrs) {
+    if (const auto *ints = std::get_if<std::vector<int64_t>>(&attr))
+      count += ints->size();
+    else if (const auto *floats = std::get_if<std::vector<double>>(&attr))
+      count += floats->size();
+  }
+  return count;
+}
+} // namespace
+
+bool Sema::charge(const Frame &frame, SourceLoc loc, uint64_t units) {
   if (aborted)
     return false;
-  if (++work <= limits.maxElaboratedNodes)
+  // addNode charges before it appends its node, so the arguments of the
+  // nodes appended since are billed now, each against its own call: a
+  // concat of 5000 operands in a repeat must cost 5000 units an iteration,
+  // not one.
+  for (; billedNodes < program.nodes.size(); ++billedNodes) {
+    const Node &node = program.nodes[billedNodes];
+    work += argumentCount(node);
+    if (work > limits.maxElaboratedNodes) {
+      Frame at;
+      at.callers = node.loc.callers;
+      reportTooLarge(at, node.loc.loc);
+      return false;
+    }
+  }
+  work += units;
+  if (work <= limits.maxElaboratedNodes)
     return true;
+  reportTooLarge(frame, loc);
+  return false;
+}
+
+void Sema::reportTooLarge(const Frame &frame, SourceLoc loc) {
   error(frame, loc,
         "the model is too large after expanding layers and repeat (more "
         "than " +
             std::to_string(limits.maxElaboratedNodes) + " nodes and steps)");
   aborted = true;
-  return false;
+}
+
+uint64_t Sema::elementCount(const Value &value) {
+  uint64_t count = value.list.size();
+  for (const Value &element : value.list)
+    count += elementCount(element);
+  return count;
 }
 
 NodeLoc Sema::nodeLoc(const Frame &frame, SourceLoc loc) const {
@@ -175,6 +219,8 @@ Sema::Value Sema::callLayer(const ast::LayerDecl &layer, const ast::Expr &call,
   size_t positional = 0;
   for (const ast::CallArg &arg : call.args) {
     Value value = eval(*arg.value, frame);
+    if (!charge(frame, arg.value->loc, 1 + elementCount(value)))
+      return {};
     size_t index;
     if (arg.keyword.empty()) {
       index = positional++;
@@ -316,9 +362,15 @@ void Sema::runStatement(const Stmt &stmt, Frame &frame) {
   case Stmt::Kind::Buffer:
     declareArgument(stmt, frame);
     return;
-  case Stmt::Kind::Let:
-    frame.names[stmt.name] = eval(*stmt.value, frame);
+  case Stmt::Kind::Let: {
+    Value value = eval(*stmt.value, frame);
+    // A list costs its elements, which no node counts while it is only a
+    // compile-time value.
+    uint64_t elements = elementCount(value);
+    frame.names[stmt.name] = std::move(value);
+    charge(frame, stmt.loc, elements);
     return;
+  }
   case Stmt::Kind::Repeat:
     runRepeat(stmt, frame);
     return;
