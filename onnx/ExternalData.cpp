@@ -10,8 +10,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <map>
+#include <optional>
 
 namespace nnc::onnx {
 namespace {
@@ -109,6 +111,17 @@ rt::Expected<std::string> readRange(const OpenDataFile &file, uint64_t offset,
   return bytes;
 }
 
+/// `text` as a count of bytes: decimal digits alone, as ONNX writes an
+/// offset or length. strtoull would take "-5" for 2^64 - 5 and "abc" for 0.
+std::optional<uint64_t> byteCount(const std::string &text) {
+  uint64_t value = 0;
+  auto [end, error] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size())
+    return std::nullopt;
+  return value;
+}
+
 } // namespace
 
 rt::Error readExternalData(::onnx::GraphProto &graph,
@@ -119,18 +132,23 @@ rt::Error readExternalData(::onnx::GraphProto &graph,
   for (TensorProto &tensor : *graph.mutable_initializer()) {
     if (tensor.data_location() != TensorProto::EXTERNAL)
       continue;
-    std::string location;
-    uint64_t offset = 0;
-    int64_t length = -1;
-    for (const auto &entry : tensor.external_data()) {
-      if (entry.key() == "location")
-        location = entry.value();
-      else if (entry.key() == "offset")
-        offset = std::strtoull(entry.value().c_str(), nullptr, 10);
-      else if (entry.key() == "length")
-        length = std::strtoll(entry.value().c_str(), nullptr, 10);
-    }
     std::string where = displayName + ": initializer '" + tensor.name() + "'";
+    std::string location;
+    std::optional<uint64_t> offset, length;
+    for (const auto &entry : tensor.external_data()) {
+      if (entry.key() == "location") {
+        location = entry.value();
+        continue;
+      }
+      if (entry.key() != "offset" && entry.key() != "length")
+        continue;
+      std::optional<uint64_t> count = byteCount(entry.value());
+      if (!count)
+        return rt::Error::failure(where + ": external data " + entry.key() +
+                                  " '" + entry.value() +
+                                  "' is not a count of bytes");
+      (entry.key() == "offset" ? offset : length) = count;
+    }
     if (modelFolder.empty())
       return rt::Error::failure(where + " keeps its data in an external file, "
                                         "which a model held in memory cannot "
@@ -146,15 +164,16 @@ rt::Error readExternalData(::onnx::GraphProto &graph,
       return file.takeError();
     if (std::find(files.begin(), files.end(), path) == files.end())
       files.push_back(path);
-    uint64_t available = file->size > offset ? file->size - offset : 0;
-    uint64_t wanted = length < 0 ? available : static_cast<uint64_t>(length);
-    if (offset > file->size || wanted > available)
+    uint64_t start = offset.value_or(0);
+    uint64_t available = file->size > start ? file->size - start : 0;
+    uint64_t wanted = length.value_or(available);
+    if (start > file->size || wanted > available)
       return rt::Error::failure(where + ": its external data (" +
                                 std::to_string(wanted) + " bytes at offset " +
-                                std::to_string(offset) +
+                                std::to_string(start) +
                                 ") runs past the end of '" + path + "' (" +
                                 std::to_string(file->size) + " bytes)");
-    rt::Expected<std::string> bytes = readRange(*file, offset, wanted);
+    rt::Expected<std::string> bytes = readRange(*file, start, wanted);
     if (!bytes.ok())
       return rt::Error::failure(where + ": cannot read external data '" + path +
                                 "': " + bytes.message());

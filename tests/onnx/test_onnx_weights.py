@@ -220,6 +220,25 @@ def test_external_data_past_the_end_of_its_file_is_refused(tmp_path):
                       f"end of '{data}' ({size - 4} bytes)\n"), stderr
 
 
+@pytest.mark.parametrize("key,value", [("length", "-4"), ("offset", "abc"),
+                                       ("offset", "64x"), ("length", "")])
+def test_an_external_data_range_that_is_no_count_of_bytes_is_refused(tmp_path, key,
+                                                                     value):
+    # A negative length read to the end of the file, and an offset that was
+    # no number read from its start.
+    model = matmul_chain([np.ones((4, 4), np.float32), np.ones((4, 2), np.float32)])
+    path = tmp_path / "m.onnx"
+    save_with_external_data(model, path)
+    edited = onnx.load(str(path), load_external_data=False)
+    for entry in edited.graph.initializer[1].external_data:
+        if entry.key == key:
+            entry.value = value
+    onnx.save(edited, str(path))
+    stderr = import_fails(tmp_path, path)
+    assert stderr == (f"error: {path}: initializer 'w1': external data {key} "
+                      f"'{value}' is not a count of bytes\n"), stderr
+
+
 def test_external_data_starting_with_the_gzip_magic_is_read_as_is(tmp_path):
     # ONNX external data is raw bytes: a weight whose first bytes are
     # 1f 8b (w[0, 0] == 0.5333728, an ordinary value) is not a gzip stream.
