@@ -34,6 +34,7 @@ std::optional<Program> Sema::run(const ast::Module &module) {
       runTrain(module.trainBlocks[0], top);
     applyFreezePatterns(top);
     checkBatchUse();
+    checkRunningStatistics();
     numberDropouts();
     if (program.outputs.empty() && !program.hasLoss && !diags.hasErrors())
       error(top, SourceLoc{1, 1},
@@ -63,6 +64,56 @@ void Sema::numberDropouts() {
     uint64_t moved = static_cast<uint64_t>(std::get<int64_t>(seed->second)) +
                      ordinal++ * kGoldenGamma;
     seed->second = static_cast<int64_t>(moved & INT64_MAX);
+  }
+}
+
+void Sema::checkRunningStatistics() {
+  // The training step writes a batch_norm's new statistics into the
+  // arguments it reads them from. Anything but a buffer of its own would
+  // be updated silently wrong: a computed value not at all (or only once
+  // the simplifier folds `v + 0` to `v`), one buffer as both mean and var
+  // or shared by two batch_norms keeping only the last update.
+  using Role = Argument::Role;
+  std::map<uint32_t, std::pair<const char *, SourceLoc>> claimed;
+  for (const Node &node : program.nodes) {
+    if (node.op != "batch_norm" || node.operands.size() != 5)
+      continue;
+    Frame at;
+    at.callers = node.loc.callers;
+    SourceLoc loc = node.loc.loc;
+    for (size_t i = 3; i < 5; ++i) {
+      const char *what = i == 3 ? "mean" : "var";
+      ValueRef ref = node.operands[i];
+      if (ref.kind != ValueRef::Kind::Argument) {
+        error(at, loc,
+              std::string("batch_norm: '") + what +
+                  "' must be a buffer passed by name, not a computed value "
+                  "(training updates it)");
+        continue;
+      }
+      const Argument &argument = program.arguments[ref.index];
+      if (argument.role != Role::Buffer) {
+        error(at, loc,
+              std::string("batch_norm: '") + what +
+                  "' must be a buffer (training updates it), not the " +
+                  (argument.role == Role::Param ? "param '" : "input '") +
+                  argument.name + "'");
+        continue;
+      }
+      auto [it, inserted] = claimed.emplace(ref.index, std::pair{what, loc});
+      if (inserted)
+        continue;
+      const auto &[firstWhat, firstLoc] = it->second;
+      error(at, loc,
+            std::string("batch_norm: the buffer '") + argument.name +
+                "' is already the '" + firstWhat + "'" +
+                (firstLoc.line == loc.line && firstLoc.col == loc.col
+                     ? " of this batch_norm"
+                     : " of the batch_norm at " +
+                           std::to_string(firstLoc.line) + ":" +
+                           std::to_string(firstLoc.col)) +
+                "; each running statistic needs a buffer of its own");
+    }
   }
 }
 

@@ -137,6 +137,9 @@ private:
   /// After the statements: a result with a batch dimension in a model
   /// without a batched input is an error.
   void checkBatchUse();
+  /// After the statements: every batch_norm's mean and var are buffers
+  /// passed by name, no buffer serving twice as a running statistic.
+  void checkRunningStatistics();
   std::optional<TensorType> resolveType(const ast::TypeExpr &type, bool isInput,
                                         Frame &frame);
   Value callLayer(const ast::LayerDecl &layer, const ast::Expr &call,
