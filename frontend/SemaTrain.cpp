@@ -416,6 +416,16 @@ void Sema::runTrain(const ast::TrainBlock &block, Frame &frame) {
                 prefix + "'" + arg.keyword + "' must not be negative");
           continue;
         }
+        // The training step reads every hyperparameter as a 32-bit float,
+        // where a larger one is infinite: found here, it is the model's
+        // error, not one of a --lr that was never given.
+        if (*number > FLT_MAX) {
+          error(frame, arg.value->loc,
+                prefix + "'" + arg.keyword +
+                    "' must be at most 3.4028235e38, the largest 32-bit "
+                    "float");
+          continue;
+        }
         // A decay rate of 1 or more keeps every past gradient whole, and
         // the step grows without bound.
         bool decayRate = arg.keyword == "momentum" || arg.keyword == "beta1" ||
