@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <iterator>
 #include <limits>
+#include <string_view>
+#include <unordered_map>
 
 namespace nnc::frontend {
 
@@ -485,23 +487,39 @@ void Sema::runTrain(const ast::TrainBlock &block, Frame &frame) {
 }
 
 void Sema::applyFreezePatterns(Frame &frame) {
+  // A pattern without '*' names one parameter: found by name, so that a
+  // long list of names costs time linear in its length.
+  std::unordered_map<std::string_view, Argument *> paramsByName;
+  for (Argument &arg : program.arguments)
+    if (arg.role == Argument::Role::Param)
+      paramsByName.emplace(arg.name, &arg);
   for (const auto &[pattern, loc] : freezePatterns) {
     bool matched = false;
+    if (pattern.find('*') == std::string::npos) {
+      if (auto it = paramsByName.find(pattern); it != paramsByName.end()) {
+        it->second->frozen = true;
+        matched = true;
+      }
+    } else {
+      for (Argument &arg : program.arguments)
+        if (arg.role == Argument::Role::Param &&
+            matchesGlob(pattern, arg.name)) {
+          arg.frozen = true;
+          matched = true;
+        }
+    }
+    if (matched)
+      continue;
     std::vector<std::string> buffers, params;
-    for (Argument &arg : program.arguments) {
+    for (const Argument &arg : program.arguments) {
       if (arg.role == Argument::Role::Buffer)
         buffers.push_back(arg.name);
       if (arg.role == Argument::Role::Param)
         params.push_back(arg.name);
-      if (arg.role == Argument::Role::Param && matchesGlob(pattern, arg.name)) {
-        arg.frozen = true;
-        matched = true;
-      }
     }
-    if (!matched)
-      error(frame, loc,
-            "freeze pattern '" + pattern + "' " +
-                unmatchedFreezePattern(pattern, buffers, params));
+    error(frame, loc,
+          "freeze pattern '" + pattern + "' " +
+              unmatchedFreezePattern(pattern, buffers, params));
   }
 }
 
