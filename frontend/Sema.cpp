@@ -194,7 +194,8 @@ void Sema::reportTooLarge(const Frame &frame, SourceLoc loc) {
   error(frame, loc,
         "the model is too large after expanding layers and repeat (more "
         "than " +
-            std::to_string(limits.maxElaboratedNodes) + " nodes and steps)");
+            std::to_string(limits.maxElaboratedNodes) +
+            " nodes, arguments and steps)");
   aborted = true;
 }
 

@@ -131,7 +131,7 @@ TEST(SemaTest, HugeRepeatHitsTheSizeLimit) {
              limits);
   EXPECT_EQ(c.messages(),
             (Msgs{"3:1: the model is too large after expanding layers and "
-                  "repeat (more than 1000 nodes and steps)"}));
+                  "repeat (more than 1000 nodes, arguments and steps)"}));
   Compiled empty("repeat 1000000000 { }\n");
   ASSERT_EQ(empty.messages().size(), 1u);
 }
