@@ -193,10 +193,8 @@ Status CompiledModel::Impl::checkInputs(
     if (Status checked = TensorAccess::check("input '" + name + "'", view);
         !checked)
       return checked;
-    rt::Shape expected(port->shape.begin(), port->shape.end());
-    if (rt::Error error = rt::checkTensorType(
-            "input '" + name + "'", TensorAccess::view(view),
-            *toRuntime(port->dtype), expected);
+    if (rt::Error error = driver::checkInputTypes(
+            session->program(), {{name, TensorAccess::view(view)}});
         !error.ok())
       return failure(error);
     // An empty batch would reach the batch-size inference as no batch at
