@@ -21,9 +21,6 @@ std::optional<Program> Sema::run(const ast::Module &module) {
   checkLayers(module);
   Frame top;
   runStatements(module.statements, top);
-  // The last node's arguments wait for a next charge; bill them before
-  // anything reads the program.
-  charge(top, SourceLoc{1, 1}, 0);
   if (live()) {
     if (module.trainBlocks.size() > 1)
       error(top, module.trainBlocks[1].loc,
@@ -151,38 +148,9 @@ bool Sema::error(const Frame &frame, SourceLoc loc, std::string message) {
   return true;
 }
 
-namespace {
-/// The operands and list-attribute elements of `node`: what a call with
-/// many arguments costs beyond the node itself.
-uint64_t argumentCount(const Node &node) {
-  uint64_t count = node.operands.size();
-  for (const auto &[name, attr] : node.attrs) {
-    if (const auto *ints = std::get_if<std::vector<int64_t>>(&attr))
-      count += ints->size();
-    else if (const auto *floats = std::get_if<std::vector<double>>(&attr))
-      count += floats->size();
-  }
-  return count;
-}
-} // namespace
-
 bool Sema::charge(const Frame &frame, SourceLoc loc, uint64_t units) {
   if (aborted)
     return false;
-  // addNode charges before it appends its node, so the arguments of the
-  // nodes appended since are billed now, each against its own call: a
-  // concat of 5000 operands in a repeat must cost 5000 units an iteration,
-  // not one.
-  for (; billedNodes < program.nodes.size(); ++billedNodes) {
-    const Node &node = program.nodes[billedNodes];
-    work += argumentCount(node);
-    if (work > limits.maxElaboratedNodes) {
-      Frame at;
-      at.callers = node.loc.callers;
-      reportTooLarge(at, node.loc.loc);
-      return false;
-    }
-  }
   work += units;
   if (work <= limits.maxElaboratedNodes)
     return true;

@@ -112,9 +112,8 @@ private:
                             const std::vector<ValueRef> &operands);
   /// False once elaboration must stop (size limit or error limit).
   bool live() const { return !aborted && !diags.limitReached(); }
-  /// Counts `units` of work at `loc`, and the arguments of the nodes
-  /// appended since the last call at their calls; past the limit reports
-  /// once and stops. `units` may be 0 to bill only the nodes.
+  /// Counts `units` of work at `loc`; past the limit reports once and
+  /// stops.
   bool charge(const Frame &frame, SourceLoc loc, uint64_t units = 1);
   /// Reports the size limit at `loc` and stops elaboration.
   void reportTooLarge(const Frame &frame, SourceLoc loc);
@@ -201,8 +200,6 @@ private:
   bool sawModel = false;
   SourceLoc lossLoc;
   uint64_t work = 0;
-  /// The nodes whose arguments `work` counts: program.nodes[0, billedNodes).
-  size_t billedNodes = 0;
   bool aborted = false;
   /// The argument whose type and initializer are being resolved.
   std::string declaring;

@@ -68,7 +68,16 @@ std::optional<ValueRef> Sema::addNode(std::string op,
                                       std::map<std::string, AttrValue> attrs,
                                       std::vector<TensorType> results,
                                       SourceLoc loc, const Frame &frame) {
-  if (!charge(frame, loc))
+  // A node costs its operands and list attributes too: a concat of 5000
+  // operands in a repeat costs 5000 units an iteration, not one.
+  uint64_t units = 1 + operands.size();
+  for (const auto &[name, attr] : attrs) {
+    if (const auto *ints = std::get_if<std::vector<int64_t>>(&attr))
+      units += ints->size();
+    else if (const auto *floats = std::get_if<std::vector<double>>(&attr))
+      units += floats->size();
+  }
+  if (!charge(frame, loc, units))
     return std::nullopt;
   Node node;
   node.op = std::move(op);
